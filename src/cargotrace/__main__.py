@@ -1,0 +1,3 @@
+from cargotrace.cli.app import main
+
+main()

@@ -1,0 +1,78 @@
+"""The analysis: an ordered registry of stages, run in one transaction on the case.
+
+Each stage is either SQL (a function from settings to statements, the same text for every
+engine) or a small Python step over a few hundred rows (site clustering, geodesy). A
+`--debug` run keeps the intermediate tables and logs row counts and timings.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from cargotrace.case.store import Case
+from cargotrace.errors import InputError
+from cargotrace.logistics import arrivals, label_changes, linking, sites, stations
+from cargotrace.maritime import encounters, gaps, port_calls
+from cargotrace.settings import AnalysisSettings
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    sql: Callable[[AnalysisSettings], list[str]] | None = None
+    python: Callable[[duckdb.DuckDBPyConnection, AnalysisSettings], None] | None = None
+    output: str | None = None
+
+
+STAGES: list[Stage] = [
+    Stage("port_calls", sql=port_calls.statements, output="port_calls"),
+    Stage("gaps", sql=gaps.statements, output="gaps"),
+    Stage("encounters", sql=encounters.statements, output="encounters"),
+    Stage("arrivals", sql=arrivals.statements, output="arrivals"),
+    Stage("stations", python=lambda con, _s: stations.resolve(con), output="shipment_stations"),
+    Stage("linking", sql=linking.statements, output="linked_shipments"),
+    Stage("sites", python=sites.build, output="sites"),
+    Stage("label_changes", sql=label_changes.statements, output="label_changes"),
+]
+
+DERIVED_TABLES = [s.output for s in STAGES if s.output] + ["shipments_of_interest", "site_members"]
+
+
+def run_analysis(
+    case: Case,
+    settings: AnalysisSettings,
+    *,
+    on_stage: Callable[[str, int, float], None] | None = None,
+) -> dict[str, Any]:
+    """Run every stage, then assemble and store the findings. Returns the findings."""
+    from cargotrace.report.findings import build_findings
+
+    if settings.engine == "spark":
+        raise InputError(
+            "--engine spark is not available in this release: the Spark engine is planned "
+            "(see the README, 'Scaling out'); use the default --engine duckdb"
+        )
+    con = case.con
+    with case.transaction():
+        for stage in STAGES:
+            started = time.perf_counter()
+            if stage.sql:
+                for statement in stage.sql(settings):
+                    con.execute(statement)
+            if stage.python:
+                stage.python(con, settings)
+            rows = int(con.execute(f'SELECT count(*) FROM "{stage.output}"').fetchone()[0]) if stage.output else 0  # type: ignore[index]
+            if on_stage:
+                on_stage(stage.name, rows, time.perf_counter() - started)
+        findings = build_findings(case, settings)
+        case.set_meta("findings", json.dumps(findings, ensure_ascii=False, default=str))
+        case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        case.set_meta("parameters", json.dumps(settings.as_parameters()))
+    return findings

@@ -1,0 +1,274 @@
+"""The `cargotrace` command line (contract §1): a thin layer over `cargotrace.workflow`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cargotrace import __version__, workflow
+from cargotrace.errors import CargotraceError, InputError
+from cargotrace.ingest.kinds import KINDS
+from cargotrace.ingest.loader import IngestResult
+from cargotrace.settings import AnalysisSettings
+
+app = typer.Typer(
+    name="cargotrace",
+    help="Trace illicit cargo: link leaked rail records to vessel arrivals, with the evidence chain.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+CaseOption = Annotated[Path, typer.Option("--case", help="Case folder (one DuckDB file plus derived files).")]
+T = TypeVar("T")
+
+
+class Kind(str, Enum):
+    shipments = "shipments"
+    ais = "ais"
+    vessels = "vessels"
+    sightings = "sightings"
+    ports = "ports"
+    stations = "stations"
+    facilities = "facilities"
+    watchlist = "watchlist"
+    borders = "borders"
+
+
+class Format(str, Enum):
+    json = "json"
+    csv = "csv"
+    geojson = "geojson"
+    parquet = "parquet"
+
+
+class Engine(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+assert {k.value for k in Kind} == set(KINDS)
+
+
+def _guard(action: Callable[[], T]) -> T:
+    """Run a command body: user-fixable errors become one line on stderr and exit status 2."""
+    try:
+        return action()
+    except CargotraceError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; the case is unchanged by the unfinished step")
+        raise typer.Exit(130) from None
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Callable[[int], None]]:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:  # fmt: skip
+        task = bar.add_task(description, total=None)
+        yield lambda n: bar.advance(task, n)
+
+
+def _print_ingest(result: IngestResult) -> None:
+    if result.already_ingested:
+        out.print(f"{result.path.name}: already in the case (same content, ingested as {result.detail.get('ingested_as')}); nothing changed")
+        return
+    out.print(
+        f"{result.path.name} ({result.kind}): {result.rows_read:,} rows read = {result.rows_kept:,} kept + "
+        f"{result.rows_quarantined:,} quarantined + {result.rows_duplicate:,} exact duplicates dropped"
+        + (f"; {result.rows_skipped:,} blank/non-data lines skipped" if result.rows_skipped else ""),
+        highlight=False,
+    )
+
+
+@app.command()
+def init(case: CaseOption = Path(".")) -> None:
+    """Create an empty case (loads the default UN/LOCODE port gazetteer)."""
+    info = _guard(lambda: workflow.init_case(case))
+    out.print(f"case ready at {info['case']} ({info['ports']:,} ports in the gazetteer)")
+
+
+@app.command()
+def ingest(
+    kind: Annotated[Kind, typer.Argument(help="What the files hold.")],
+    files: Annotated[list[Path], typer.Argument(help="One or more files (CSV, XLSX, Parquet, GeoJSON, NMEA; .gz/.zip ok).")],
+    case: CaseOption = Path("."),
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="TOML column mapping for unfamiliar layouts.")] = None,
+) -> None:
+    """Load files into the case. Every row is kept or quarantined with a reason."""
+
+    def body() -> list[IngestResult]:
+        results = []
+        for path in files:
+            with _progress(f"ingesting {path.name}") as advance:
+                results.extend(workflow.ingest(case, kind.value, [path], mapping, advance))
+            _print_ingest(results[-1])
+        return results
+
+    _guard(body)
+
+
+@app.command()
+def analyze(
+    case: CaseOption = Path("."),
+    window_days: Annotated[int, typer.Option(help="Days after an arrival in which a departure links to it.")] = 7,
+    origin_country: Annotated[str, typer.Option(help="ISO alpha-2 country of the previous port call.")] = "KP",
+    lookback_days: Annotated[int, typer.Option(help="How far back the previous call may be.")] = 30,
+    near_km: Annotated[float, typer.Option(help="A site is near a facility within this distance.")] = 20.0,
+    border_country: Annotated[str, typer.Option(help="Country whose border distance is reported.")] = "UA",
+    profile: Annotated[str, typer.Option(help="Round profile for the munitions equivalent.")] = "152mm_artillery",
+    engine: Annotated[Engine, typer.Option(help="duckdb (default, embedded) or spark.")] = Engine.duckdb,
+) -> None:
+    """Derive port calls, gaps and encounters; link shipments to arrivals; profile sites."""
+
+    def body() -> dict[str, Any]:
+        settings = AnalysisSettings(window_days=window_days, origin_country=origin_country.upper(),
+                                    lookback_days=lookback_days, near_km=near_km, border_country=border_country.upper(),
+                                    munitions_profile=profile, engine=engine.value)  # fmt: skip
+        started = time.perf_counter()
+        with _progress("analysing") as advance:
+            result = workflow.analyze(case, settings, on_stage=lambda name, rows, secs: advance(rows))
+        out.print(f"analysis done in {time.perf_counter() - started:.1f} s")
+        return result
+
+    _print_headline(_guard(body))
+
+
+def _print_headline(result: dict[str, Any]) -> None:
+    totals, sig = result["totals"], result["significance"]
+    mun = totals["munitions_equivalent"]
+    table = Table(title="Findings", show_header=False)
+    table.add_row("arrivals of interest", f"{len(result['arrivals']):,}")
+    table.add_row("linked shipments", f"{len(result['linked_shipments']):,}")
+    table.add_row("linked tonnes", f"{totals['linked_tonnes']:,.1f}")
+    table.add_row("sites / near a facility", f"{totals['sites']} / {totals['sites_near_facility']}")
+    table.add_row("munitions equivalent", f"{mun['central']:,} ({mun['low']:,}-{mun['high']:,}) x {mun['profile']}")
+    if sig.get("p_value") is not None:
+        table.add_row("within window: observed vs chance", f"{sig['observed_within_window']:.1%} vs {sig['expected_within_window']:.1%} (p = {sig['p_value']:.4f})")
+    table.add_row("label changes", f"{len(result['label_changes']):,}")
+    table.add_row("quarantined rows", f"{result['quarantine']['rows']:,}")
+    out.print(table)
+
+
+@app.command()
+def export(
+    case: CaseOption = Path("."),
+    format: Annotated[Format, typer.Option("--format", help="json, csv, geojson or parquet.")] = Format.json,
+    out_path: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("findings.json"),
+    table: Annotated[str | None, typer.Option("--table", help="One table instead of the findings.")] = None,
+) -> None:
+    """Write the findings (default) or one table."""
+    count = _guard(lambda: workflow.export(case, format.value, out_path, table))
+    out.print(f"wrote {out_path} ({count:,} records)")
+
+
+@app.command()
+def report(
+    case: CaseOption = Path("."),
+    out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also print a PDF (needs Chromium).")] = None,
+) -> None:
+    """Write the self-contained, offline HTML report (and optionally a PDF)."""
+    info = _guard(lambda: workflow.report(case, out_path, pdf))
+    out.print(f"wrote {info['html']} ({info['bytes'] / 1e6:.1f} MB)" + (f" and {info['pdf']}" if "pdf" in info else ""))
+
+
+@app.command()
+def explain(
+    waybill: Annotated[str, typer.Argument(help="The waybill (consignment) number.")],
+    case: CaseOption = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """The evidence chain of one shipment, from source rows to destination site."""
+    result = _guard(lambda: workflow.explain(case, waybill))[0]
+    if as_json:
+        out.print_json(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    out.print(f"[bold]Waybill {waybill}[/]", highlight=False)
+    for r in result["records"]:
+        out.print(f"  record: {r['record']} {r['departed_on'] or ''} «{r['cargo']}» ({r['cargo_class']}) "
+                  f"{r['weight_t']} t {r['origin_station']} -> {r['destination_station']} "
+                  f"[{r['source_file']}, row {r['source_row']}]", highlight=False, markup=False)  # fmt: skip
+    if not result["links"]:
+        out.print("  not linked to any arrival of interest with the stored parameters")
+    for link in result["links"]:
+        for i, step in enumerate(link["evidence_chain"], start=1):
+            out.print(f"  {i}. {step}", highlight=False, markup=False)
+    for change in result["label_changes"]:
+        out.print(f"  label change: declared {change['declared']} («{change['declared_text']}») -> at destination "
+                  f"{change['at_destination']} («{change['at_destination_text']}»)", highlight=False, markup=False)  # fmt: skip
+
+
+@app.command()
+def quarantine(case: CaseOption = Path(".")) -> None:
+    """Refused rows, grouped by reason, with example locations."""
+    rows = _guard(lambda: workflow.quarantine_summary(case))
+    if not rows:
+        out.print("no quarantined rows")
+        return
+    table = Table("kind", "reason", "column", "rows", "examples (file:row)")
+    for r in rows:
+        table.add_row(r["kind"], r["reason"], r["column_name"] or "", f"{r['rows']:,}", ", ".join(r["examples"]))
+    out.print(table)
+
+
+@app.command()
+def check(case: CaseOption = Path(".")) -> None:
+    """Integrity check: the ledger and the tables agree."""
+    problems = _guard(lambda: workflow.check_case(case))
+    if problems:
+        for p in problems:
+            err.print(f"problem: {p}")
+        raise typer.Exit(1)
+    out.print(f"case {case} is consistent")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the sample inputs, the case and the outputs.")] = Path("cargotrace-demo"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic sample generator.")] = 20240613,
+) -> None:
+    """Run the whole pipeline on the bundled SYNTHETIC sample case."""
+    from cargotrace.sample.demo import run_demo
+
+    started = time.perf_counter()
+    result = _guard(lambda: run_demo(out_dir, seed, on_step=lambda msg: err.print(f"- {msg}"), on_ingest=_print_ingest))
+    out.print("[bold yellow]SYNTHETIC SAMPLE DATA[/] — the demo shows the method, not evidence.")
+    _print_headline(result.findings)
+    out.print(f"findings: {result.findings_path}\nreport:   {result.report_path}\ncase:     {result.case_dir}")
+    out.print(f"done in {time.perf_counter() - started:.1f} s")
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"cargotrace {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """cargotrace: link leaked rail records to vessel arrivals, with the evidence chain."""
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as exc:  # a last guard: bad input never ends in a traceback
+        err.print(f"error: {exc}")
+        sys.exit(2)

@@ -1,0 +1,133 @@
+"""KIND -> how a file of that kind is read and loaded. The single entry point for ingest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+
+from cargotrace.case.store import Case
+from cargotrace.errors import InputError
+from cargotrace.ingest.borders import BORDERS
+from cargotrace.ingest.geojson import features_to_chunk, is_geojson, load_features
+from cargotrace.ingest.identities import SIGHTINGS, VESSELS, WATCHLIST
+from cargotrace.ingest.loader import IngestResult, Mapping, Progress, TabularKind, ingest_tabular, run_ingest
+from cargotrace.ingest.places import FACILITIES, PORTS, STATIONS
+from cargotrace.ingest.positions import POSITIONS
+from cargotrace.ingest.shipments import SHIPMENTS
+from cargotrace.ingest.sources import open_binary
+from cargotrace.ingest.tabular import RawChunk, TableSource, read_chunks
+
+TABULAR: dict[str, TabularKind] = {
+    "shipments": SHIPMENTS,
+    "ais": POSITIONS,
+    "vessels": VESSELS,
+    "sightings": SIGHTINGS,
+    "ports": PORTS,
+    "stations": STATIONS,
+    "facilities": FACILITIES,
+    "watchlist": WATCHLIST,
+    "borders": BORDERS,
+}
+KINDS = tuple(TABULAR)
+GEOJSON_KINDS = {"ports", "facilities", "borders"}
+
+
+def ingest_file(
+    case: Case,
+    kind: str,
+    path: Path,
+    mapping: Mapping | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Ingest one file of a KIND into the case; idempotent by content hash."""
+    if kind not in TABULAR:
+        raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    mapping = mapping or Mapping()
+    spec = TABULAR[kind]
+    reader = _choose_reader(kind, path)
+
+    def body(result: IngestResult) -> None:
+        reader(case, spec, path, mapping, result, progress)
+
+    return run_ingest(case, kind, path, body)
+
+
+Reader = Callable[[Case, TabularKind, Path, Mapping, IngestResult, Progress | None], None]
+
+
+def _choose_reader(kind: str, path: Path) -> Reader:
+    if kind == "ais" and _looks_like_nmea(path):
+        from cargotrace.ingest.nmea_load import load_nmea
+
+        return load_nmea
+    if kind in GEOJSON_KINDS and is_geojson(path):
+        return _load_geojson
+    if kind == "borders":
+        raise InputError("borders must be GeoJSON (a FeatureCollection of country polygons)", file=str(path))
+    if kind == "watchlist" and path.suffix.lower() in (".jsonl", ".ndjson", ".ftm", ".json"):
+        return _load_ftm
+    return _load_table
+
+
+def _looks_like_nmea(path: Path) -> bool:
+    with open_binary(path) as handle:
+        sample = handle.read(64 * 1024)
+    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    hits = sum(1 for ln in lines if b"VDM," in ln or b"VDO," in ln)
+    return bool(lines) and hits >= max(1, len(lines) // 4)
+
+
+def _load_table(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult, progress: Progress | None) -> None:
+    hint = set().union(*(f.keys() for f in spec.fields))
+    source, chunks = read_chunks(path, sheet=mapping.sheet, header_row=mapping.header_row, header_hint=hint)
+    result.detail.update({"format": source.format, "encoding": source.encoding, "delimiter": source.delimiter,
+                          "sheet": source.sheet, "header_row": source.header_row})  # fmt: skip
+    ingest_tabular(case, spec, path, source, chunks, mapping, result, progress)
+
+
+def _load_geojson(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult, progress: Progress | None) -> None:
+    source, chunks = features_to_chunk(path, load_features(path))
+    result.detail["format"] = "geojson"
+    ingest_tabular(case, spec, path, source, chunks, mapping, result, progress)
+
+
+def _load_ftm(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult, progress: Progress | None) -> None:
+    """FollowTheMoney entities, one JSON object per line (as OpenSanctions exports them)."""
+    headers = ["name", "imo", "mmsi", "list", "note", "schema", "id"]
+    columns: list[list[str | None]] = [[] for _ in headers]
+    rows: list[int] = []
+    ragged: list[tuple[int, list[str]]] = []
+    blank = 0
+    with open_binary(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                blank += 1
+                continue
+            try:
+                entity = json.loads(line)
+                props = entity.get("properties", {})
+                values = [
+                    _first(props.get("name")), _first(props.get("imoNumber")), _first(props.get("mmsi")),
+                    ", ".join(entity.get("datasets", []) or []) or None, _first(props.get("notes")),
+                    str(entity.get("schema")), str(entity.get("id")),
+                ]  # fmt: skip
+            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError):
+                ragged.append((number, [line.decode("utf-8", "replace")[:1000]]))
+                continue
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+            rows.append(number)
+    arrays = {f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)}
+    arrays["_row"] = pa.array(rows, pa.int64())
+    chunk = RawChunk(headers, pa.table(arrays), ragged, blank)
+    result.detail["format"] = "ftm-jsonl"
+    ingest_tabular(case, spec, path, TableSource(path, "ftm-jsonl", header_row=0), [chunk], mapping, result, progress)
+
+
+def _first(value: object) -> str | None:
+    if isinstance(value, list):
+        return str(value[0]) if value else None
+    return None if value is None else str(value)

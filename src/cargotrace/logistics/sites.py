@@ -1,0 +1,123 @@
+"""Sites: destination stations of linked shipments, merged when within `site_merge_km`, with
+the nearest facility of interest, the near flag and the distance to the border country."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from cargotrace.reference.geodesy import distance_to_geometry_km, haversine_km
+from cargotrace.settings import AnalysisSettings
+
+
+def _clusters(lat: np.ndarray, lon: np.ndarray, merge_km: float) -> list[int]:
+    """Union-find over station pairs closer than `merge_km` (a few hundred stations at most)."""
+    parent = list(range(len(lat)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    known = ~(np.isnan(lat) | np.isnan(lon))
+    for i in np.flatnonzero(known):
+        d = haversine_km(lat[i], lon[i], lat, lon)
+        for j in np.flatnonzero(known & (d <= merge_km)):
+            parent[find(int(j))] = find(int(i))
+    return [find(i) for i in range(len(lat))]
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    stations = con.execute(
+        """SELECT l.destination_station_key AS station_key, any_value(ss.station_name) AS name,
+                  any_value(ss.esr) AS esr, any_value(ss.lat) AS lat, any_value(ss.lon) AS lon,
+                  sum(coalesce(l.tonnes, 0)) AS tonnes, count(*) AS shipments
+           FROM linked_shipments l
+           JOIN shipment_stations ss ON ss.shipment_id = l.shipment_id AND ss.role = 'destination'
+           GROUP BY l.destination_station_key ORDER BY l.destination_station_key"""
+    ).to_arrow_table().to_pylist()
+    lat = np.array([s["lat"] if s["lat"] is not None else np.nan for s in stations], float)
+    lon = np.array([s["lon"] if s["lon"] is not None else np.nan for s in stations], float)
+    roots = _clusters(lat, lon, settings.site_merge_km)
+    groups: dict[int, list[int]] = {}
+    for index, root in enumerate(roots):
+        groups.setdefault(root, []).append(index)
+
+    facilities = con.execute(
+        "SELECT name, category, lat, lon FROM facilities WHERE lat IS NOT NULL ORDER BY name"
+    ).to_arrow_table().to_pylist()
+    of_interest = [f for f in facilities if f["category"] in settings.facility_categories]
+    border = [r[0] for r in con.execute(
+        "SELECT geometry_wkt FROM borders WHERE code2 = ? AND geometry_wkt IS NOT NULL", [settings.border_country]
+    ).fetchall()]  # fmt: skip
+
+    sites, members = [], []
+    for indices in groups.values():
+        keys = sorted(stations[i]["station_key"] for i in indices)
+        main = max(indices, key=lambda i: (stations[i]["tonnes"], stations[i]["station_key"]))
+        site_id = "site-" + hashlib.sha1("|".join(keys).encode()).hexdigest()[:10]
+        site = {
+            "site_id": site_id, "name": stations[main]["name"], "esr": stations[main]["esr"],
+            "lat": stations[main]["lat"], "lon": stations[main]["lon"],
+            "stations": json.dumps(keys, ensure_ascii=False),
+            "tonnes": round(sum(stations[i]["tonnes"] for i in indices), 3),
+            "shipments": sum(stations[i]["shipments"] for i in indices),
+        }  # fmt: skip
+        site.update(_nearest(site["lat"], site["lon"], of_interest, facilities, settings))
+        site["border_km"] = (
+            round(distance_to_geometry_km(site["lat"], site["lon"], border), 3)
+            if border and site["lat"] is not None
+            else None
+        )
+        sites.append(site)
+        members.extend({"station_key": stations[i]["station_key"], "site_id": site_id} for i in indices)
+    sites.sort(key=lambda s: (-s["tonnes"], s["site_id"]))
+    _write(con, sites, members)
+
+
+def _nearest(lat: float | None, lon: float | None, of_interest: list[dict], everything: list[dict], settings: AnalysisSettings) -> dict:
+    empty = {"nearest_facility": None, "nearest_category": None, "facility_km": None, "near_facility": False, "nearest_by_category": "{}"}
+    if lat is None or lon is None:
+        return empty
+    by_category: dict[str, dict] = {}
+    if everything:
+        d = haversine_km(lat, lon, [f["lat"] for f in everything], [f["lon"] for f in everything])
+        for f, km in sorted(zip(everything, d, strict=True), key=lambda x: x[1]):
+            by_category.setdefault(f["category"], {"name": f["name"], "km": round(float(km), 3)})
+    result = dict(empty, nearest_by_category=json.dumps(by_category, ensure_ascii=False))
+    if of_interest:
+        d = haversine_km(lat, lon, [f["lat"] for f in of_interest], [f["lon"] for f in of_interest])
+        best = int(np.argmin(d))
+        km = float(d[best])
+        result.update(nearest_facility=of_interest[best]["name"], nearest_category=of_interest[best]["category"],
+                      facility_km=round(km, 3), near_facility=bool(km <= settings.near_km))  # fmt: skip
+    return result
+
+
+SITE_SCHEMA = pa.schema([
+    ("site_id", pa.string()), ("name", pa.string()), ("esr", pa.string()), ("lat", pa.float64()),
+    ("lon", pa.float64()), ("stations", pa.string()), ("tonnes", pa.float64()), ("shipments", pa.int64()),
+    ("nearest_facility", pa.string()), ("nearest_category", pa.string()), ("facility_km", pa.float64()),
+    ("near_facility", pa.bool_()), ("nearest_by_category", pa.string()), ("border_km", pa.float64()),
+])  # fmt: skip
+
+
+def _write(con: duckdb.DuckDBPyConnection, sites: list[dict], members: list[dict]) -> None:
+    con.register("sites_arrow", pa.Table.from_pylist(sites, schema=SITE_SCHEMA))
+    con.execute("CREATE OR REPLACE TABLE sites AS SELECT * FROM sites_arrow")
+    con.unregister("sites_arrow")
+    member_schema = pa.schema([("station_key", pa.string()), ("site_id", pa.string())])
+    con.register("members_arrow", pa.Table.from_pylist(members, schema=member_schema))
+    con.execute("CREATE OR REPLACE TABLE site_members AS SELECT * FROM members_arrow")
+    con.unregister("members_arrow")
+    con.execute(
+        """CREATE OR REPLACE TABLE linked_shipments AS
+           SELECT l.*, m.site_id FROM linked_shipments l
+           LEFT JOIN site_members m ON m.station_key = l.destination_station_key
+           ORDER BY l.departed_on, l.waybill, l.wagon"""
+    )

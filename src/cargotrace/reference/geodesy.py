@@ -1,0 +1,45 @@
+"""Distances on the Earth: haversine on arrays, and geodesic distance from a point to a
+country's territory (for "distance to border")."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> NDArray[np.float64]:
+    p1, p2 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lat2, float))
+    dlat = p2 - p1
+    dlon = np.radians(np.asarray(lon2, float) - np.asarray(lon1, float))
+    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+@lru_cache(maxsize=64)
+def _aeqd(lat: float, lon: float):  # type: ignore[no-untyped-def]
+    from pyproj import Transformer
+
+    return Transformer.from_crs(
+        "EPSG:4326", f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m", always_xy=True
+    )
+
+
+def distance_to_geometry_km(lat: float, lon: float, geometry_wkts: list[str]) -> float | None:
+    """Geodesic distance (km) from a point to the nearest point of the given polygons.
+
+    The polygons are projected to an azimuthal equidistant projection centred on the point,
+    where distances from the centre are true geodesic distances; 0 when inside.
+    """
+    from shapely import wkt
+    from shapely.geometry import Point
+    from shapely.ops import transform, unary_union
+
+    if not geometry_wkts:
+        return None
+    shapes = unary_union([wkt.loads(g) for g in geometry_wkts])
+    projected = transform(_aeqd(lat, lon).transform, shapes)
+    return float(projected.distance(Point(0.0, 0.0))) / 1000.0

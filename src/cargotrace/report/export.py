@@ -1,0 +1,137 @@
+"""Exports: the findings as JSON, and any table as CSV, JSON, GeoJSON or Parquet.
+
+CSV cells that a spreadsheet would run as a formula (starting with = + - @, tab or carriage
+return) are prefixed with a quote, so hostile text in leaked files cannot execute on open.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cargotrace.case.store import Case, quote_ident
+from cargotrace.errors import CargotraceError, InputError
+
+EXPORT_TABLES = {
+    "positions": "SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type, source_file, source_row FROM positions ORDER BY mmsi, timestamp",
+    "vessels": "SELECT mmsi, imo, name, callsign, ship_type, flag, first_seen, last_seen FROM vessels ORDER BY mmsi",
+    "shipments": "SELECT waybill, wagon, record, departed_on, arrived_on, origin_station, origin_esr, destination_station, destination_esr, cargo, cargo_class, cargo_rule, weight_t, consignor, consignee, flags, file_hash, source_file, sheet, source_row FROM shipments ORDER BY source_file, source_row",
+    "quarantine": "SELECT kind, source_file, sheet, source_row, reason, column_name, raw, file_hash FROM quarantine ORDER BY source_file, source_row",
+    "port_calls": "SELECT port_call_id, mmsi, vessel_name, imo, port_locode, arrived_at, departed_at, source, confidence, fixes, vessel_key FROM port_calls ORDER BY arrived_at, port_call_id",
+    "gaps": "SELECT * FROM gaps ORDER BY mmsi, started_at",
+    "encounters": "SELECT * FROM encounters ORDER BY started_at, mmsi_a, mmsi_b",
+    "arrivals": "SELECT * EXCLUDE (sighting_ids) FROM arrivals ORDER BY arrived_at",
+    "linked_shipments": "SELECT * FROM linked_shipments ORDER BY departed_on, waybill, wagon",
+    "sites": "SELECT * FROM sites ORDER BY tonnes DESC",
+    "label_changes": "SELECT * FROM label_changes ORDER BY waybill, wagon",
+    "ledger": "SELECT * FROM ledger ORDER BY ingested_at",
+    "stations": "SELECT * FROM stations ORDER BY esr",
+    "facilities": "SELECT * FROM facilities ORDER BY name",
+    "ports": "SELECT * FROM ports WHERE origin <> 'gazetteer' ORDER BY locode",
+    "sightings": "SELECT * FROM sightings ORDER BY observed_at",
+    "watchlist": "SELECT * FROM watchlist ORDER BY name",
+}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formula injection in a CSV cell (OWASP recommendation)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def findings(case: Case) -> dict[str, Any]:
+    text = case.meta("findings")
+    if text is None:
+        raise CargotraceError(f"case {case.root} has not been analysed yet; run `cargotrace analyze --case {case.root}`")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def table(case: Case, name: str) -> pa.Table:
+    if name not in EXPORT_TABLES:
+        raise InputError(f"unknown table {name!r}; choose one of: {', '.join(EXPORT_TABLES)}")
+    base = EXPORT_TABLES[name].split(" FROM ")[1].split()[0]
+    if not case.has_table(base):
+        raise CargotraceError(f"table {name!r} does not exist yet; run `cargotrace analyze --case {case.root}` first")
+    return case.con.execute(EXPORT_TABLES[name]).to_arrow_table()
+
+
+def write_csv(data: pa.Table, out: Path) -> None:
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(data.column_names)
+        for batch in data.to_batches(50_000):
+            columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+            for row in zip(*columns, strict=True):
+                writer.writerow([safe_cell(_plain(v)) for v in row])
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
+def write_geojson(data: pa.Table, out: Path) -> None:
+    names = data.column_names
+    lat_col = next((c for c in ("lat", "start_lat") if c in names), None)
+    lon_col = next((c for c in ("lon", "start_lon") if c in names), None)
+    if lat_col is None or lon_col is None:
+        raise InputError(f"this table has no coordinates to write as GeoJSON (columns: {', '.join(names)})")
+    features = []
+    for row in data.to_pylist():
+        lat, lon = row.get(lat_col), row.get(lon_col)
+        geometry = {"type": "Point", "coordinates": [lon, lat]} if _finite(lat) and _finite(lon) else None
+        features.append({"type": "Feature", "geometry": geometry, "properties": {k: _plain(v) for k, v in row.items()}})
+    out.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, default=str), encoding="utf-8")
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def sites_geojson(result: dict[str, Any]) -> dict[str, Any]:
+    """Findings sites as GeoJSON points (the default GeoJSON export)."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [s["lon"], s["lat"]]} if s["lat"] is not None else None,
+             "properties": {k: v for k, v in s.items() if k not in ("lat", "lon")}}
+            for s in result["sites"]
+        ],
+    }  # fmt: skip
+
+
+def export(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
+    """Write one export; returns the number of records written."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if table_name is None:
+        result = findings(case)
+        if fmt == "json":
+            out.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            return len(result["linked_shipments"])
+        if fmt == "geojson":
+            out.write_text(json.dumps(sites_geojson(result), ensure_ascii=False, default=str), encoding="utf-8")
+            return len(result["sites"])
+        table_name = "linked_shipments"
+    data = table(case, table_name)
+    if fmt == "csv":
+        write_csv(data, out)
+    elif fmt == "parquet":
+        pq.write_table(data, out)
+    elif fmt == "geojson":
+        write_geojson(data, out)
+    elif fmt == "json":
+        out.write_text(json.dumps([{k: _plain(v) for k, v in r.items()} for r in data.to_pylist()], ensure_ascii=False, default=str), encoding="utf-8")
+    else:
+        raise InputError(f"unknown format {fmt!r}; choose json, csv, geojson or parquet")
+    return data.num_rows

@@ -1,0 +1,157 @@
+"""The findings (contract §4): assembled from the derived tables after analysis."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cargotrace import __version__
+from cargotrace.case.store import Case
+from cargotrace.logistics import munitions, significance
+from cargotrace.settings import AnalysisSettings
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _evidence(source: str) -> list[str]:
+    return {"ais": ["ais"], "sighting": ["sighting"], "both": ["ais", "sighting"]}.get(source, [source])
+
+
+def arrivals_block(case: Case) -> list[dict[str, Any]]:
+    rows = case.rows(
+        """SELECT a.arrival_id, a.vessel_name, a.imo, a.mmsi, a.vessel_key, a.port_locode, a.arrived_at,
+                  a.departed_at, a.previous_port_locode, a.previous_call_at, a.days_since_previous,
+                  a.source, a.confidence, a.sighting_ids, a.previous_call_id,
+                  p.source AS previous_source, p.sighting_ids AS previous_sighting_ids
+           FROM arrivals a LEFT JOIN port_calls p ON p.port_call_id = a.previous_call_id
+           ORDER BY a.arrived_at, a.arrival_id"""
+    )
+    sightings = {r["sighting_id"]: r for r in case.rows(
+        "SELECT sighting_id, observed_at, source, confidence, source_file, source_row FROM sightings"
+    )}  # fmt: skip
+    out = []
+    for r in rows:
+        out.append({
+            "arrival_id": r["arrival_id"], "vessel_name": r["vessel_name"],
+            "imo": r["imo"], "mmsi": str(r["mmsi"]) if r["mmsi"] is not None else None,
+            "port_locode": r["port_locode"], "arrived_at": _iso(r["arrived_at"]),
+            "departed_at": _iso(r["departed_at"]),
+            "previous_port_locode": r["previous_port_locode"], "previous_call_at": _iso(r["previous_call_at"]),
+            "days_since_previous": r["days_since_previous"],
+            "evidence": _evidence(r["source"]), "confidence": r["confidence"],
+            "previous_call_evidence": _evidence(r["previous_source"] or ""),
+            "sightings": [_sighting(sightings[s]) for s in (r["sighting_ids"] or []) if s in sightings],
+            "previous_call_sightings": [_sighting(sightings[s]) for s in (r["previous_sighting_ids"] or []) if s in sightings],
+        })  # fmt: skip
+    return out
+
+
+def _sighting(s: dict[str, Any]) -> dict[str, Any]:
+    return {"observed_at": _iso(s["observed_at"]), "source": s["source"], "confidence": s["confidence"],
+            "source_file": s["source_file"], "source_row": s["source_row"]}  # fmt: skip
+
+
+def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: dict[str, Any] | None, settings: AnalysisSettings) -> list[str]:
+    """Plain-language steps from the source row to the destination site. Deterministic."""
+    steps = [
+        f"Shipment {link['waybill']}{' wagon ' + link['wagon'] if link.get('wagon') else ''}: "
+        f"{_t(link['tonnes'])} of «{link['cargo']}» (class {link['cargo_class']}, rule {link['cargo_rule']}) "
+        f"left {link['origin_station']} (ESR {link['origin_esr']}) on {_iso(link['departed_on'])} "
+        f"[{link['source_file']}{', sheet ' + link['sheet'] if link.get('sheet') else ''}, row {link['source_row']}]",
+    ]
+    if arrival:
+        how = " and ".join(arrival["evidence"])
+        steps.append(
+            f"Linked to the arrival of {arrival['vessel_name'] or 'vessel ' + str(arrival['mmsi'])} at "
+            f"{arrival['port_locode']} on {str(arrival['arrived_at'])[:10]} ({how}, confidence "
+            f"{arrival['confidence']:.2f}): departure {link['lag_days']} day(s) later, window 0-{settings.window_days}"
+        )
+        for s in arrival["sightings"]:
+            steps.append(f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]")
+        steps.append(
+            f"Previous call: {arrival['previous_port_locode']} on {str(arrival['previous_call_at'])[:10]}, "
+            f"{arrival['days_since_previous']} day(s) before the arrival (lookback {settings.lookback_days}), "
+            f"evidence {' and '.join(arrival['previous_call_evidence']) or 'unknown'}"
+        )
+        for s in arrival["previous_call_sightings"]:
+            steps.append(f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]")
+    if site:
+        near = "yes" if site["near_facility"] else "no"
+        facility = (
+            f"nearest {site['nearest_category']} {site['nearest_facility']} at {site['facility_km']:.1f} km "
+            f"(near: {near}, threshold {settings.near_km:g} km)"
+            if site["nearest_facility"] else "no facility of interest in the case"
+        )
+        border = f"; {site['border_km']:.0f} km from the {settings.border_country} border" if site["border_km"] is not None else ""
+        steps.append(f"Destination site {site['name']} (ESR {site['esr']}): {facility}{border}")
+    return steps
+
+
+def _t(tonnes: float | None) -> str:
+    return "unknown weight" if tonnes is None else f"{tonnes:,.1f} t"
+
+
+def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
+    arrivals = arrivals_block(case)
+    by_arrival = {a["arrival_id"]: a for a in arrivals}
+    site_rows = case.rows("SELECT * FROM sites ORDER BY tonnes DESC, site_id")
+    label_rows = case.rows("SELECT * FROM label_changes ORDER BY waybill, wagon")
+    changes_by_site: dict[str, int] = {}
+    links = case.rows("SELECT * FROM linked_shipments ORDER BY departed_on, waybill, wagon, shipment_id")
+    changed = {(r["waybill"], r["wagon"]) for r in label_rows}
+    sites_by_id = {s["site_id"]: s for s in site_rows}
+    linked = []
+    for link in links:
+        if (link["waybill"], link["wagon"]) in changed and link["site_id"]:
+            changes_by_site[link["site_id"]] = changes_by_site.get(link["site_id"], 0) + 1
+        linked.append({
+            "waybill": link["waybill"], "wagon": link["wagon"], "arrival_id": link["arrival_id"],
+            "lag_days": link["lag_days"], "tonnes": link["tonnes"], "site_id": link["site_id"],
+            "departed_on": _iso(link["departed_on"]), "cargo": link["cargo"], "cargo_class": link["cargo_class"],
+            "origin_station": link["origin_station"], "destination_station": link["destination_station"],
+            "source_file": link["source_file"], "source_row": link["source_row"],
+            "evidence_chain": evidence_chain(link, by_arrival.get(link["arrival_id"]), sites_by_id.get(link["site_id"]), settings),
+        })  # fmt: skip
+    sites_out = [{
+        "site_id": s["site_id"], "name": s["name"], "esr": s["esr"], "lat": s["lat"], "lon": s["lon"],
+        "tonnes": s["tonnes"], "shipments": s["shipments"], "nearest_facility": s["nearest_facility"],
+        "nearest_category": s["nearest_category"], "facility_km": s["facility_km"],
+        "near_facility": bool(s["near_facility"]), "border_km": s["border_km"],
+        "stations": json.loads(s["stations"]), "label_changes": changes_by_site.get(s["site_id"], 0),
+    } for s in site_rows]  # fmt: skip
+    linked_tonnes = round(sum(link["tonnes"] or 0.0 for link in links), 3)
+    stats = significance.compute(case.con, settings)
+    lag_hist = stats.pop("lag_histogram", [])
+    by_reason = case.rows("SELECT kind, reason, count(*) AS rows FROM quarantine GROUP BY ALL ORDER BY rows DESC, kind, reason")
+    return {
+        "cargotrace_version": __version__,
+        "synthetic": case.meta("synthetic") == "true",
+        "parameters": settings.as_parameters(),
+        "arrivals": arrivals,
+        "linked_shipments": linked,
+        "sites": sites_out,
+        "label_changes": [{
+            "waybill": r["waybill"], "wagon": r["wagon"], "declared": r["declared"], "at_destination": r["at_destination"],
+            "declared_text": r["declared_text"], "at_destination_text": r["at_destination_text"],
+            "departure_file": r["departure_file"], "departure_row": r["departure_row"],
+            "arrival_file": r["arrival_file"], "arrival_row": r["arrival_row"],
+        } for r in label_rows],  # fmt: skip
+        "totals": {
+            "linked_tonnes": linked_tonnes,
+            "linked_shipments": len(links),
+            "arrivals": len(arrivals),
+            "sites": len(sites_out),
+            "sites_near_facility": sum(1 for s in sites_out if s["near_facility"]),
+            "munitions_equivalent": munitions.equivalent(linked_tonnes, settings.munitions_profile),
+        },
+        "significance": stats,
+        "lag_histogram": lag_hist,
+        "events": {
+            "port_calls": case.scalar("SELECT count(*) FROM port_calls"),
+            "gaps": case.scalar("SELECT count(*) FROM gaps"),
+            "encounters": case.scalar("SELECT count(*) FROM encounters"),
+        },
+        "quarantine": {"rows": sum(r["rows"] for r in by_reason), "by_reason": by_reason},
+    }

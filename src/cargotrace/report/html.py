@@ -1,0 +1,329 @@
+"""Self-contained offline HTML report.
+
+``render_report(data)`` turns the report dict built by the case layer (findings JSON per
+contract §4 plus a ``map`` and a ``timeline`` block) into ONE HTML document: CSS, JavaScript
+and data are inline, a Content-Security-Policy forbids every network load, and the page
+works from a ``file://`` URL with no connection.
+
+Safety model (the data are leaked records and may contain hostile strings):
+
+* static parts are rendered by Jinja2 with autoescape on; every printed value also passes
+  through :func:`clean_text`, which makes bidi overrides visible and drops control chars;
+* the data travel as JSON inside ``<script type="application/json">`` with ``<``, ``>``,
+  ``&``, U+2028/2029 and bidi controls written as ``\\uXXXX`` so no string can close the
+  element; the page script reads it with ``JSON.parse`` and inserts values only through
+  ``textContent`` and ``setAttribute`` on a whitelist of attribute names;
+* the only executable script is the bundled ``report.js``, allowed by its SHA-256 hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+__all__ = ["BANNER_TEXT", "clean_text", "embed_json", "render_report"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+BANNER_TEXT = "SYNTHETIC SAMPLE DATA — this case shows the method, not evidence"
+
+# Bidi embedding/override/isolate controls and marks: shown as visible "[U+202E]" so a
+# hostile name cannot reorder the text around it.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CTRL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Characters written as \uXXXX inside the embedded JSON.
+_JSON_ESCAPES = re.compile("[<>&\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value: object) -> str:
+    """Printable text for display: visible bidi controls, no C0 control characters."""
+    text = "" if value is None else str(value)
+    text = _BIDI.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+    return _CTRL.sub("\ufffd", text)
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types; NaN/inf become null, dates ISO strings, unknown objects str()."""
+    if value is None or isinstance(value, bool | str | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        try:
+            return _jsonable(item())
+        except (TypeError, ValueError):
+            pass
+    return str(value)
+
+
+def embed_json(data: Any) -> Markup:
+    """JSON that is safe verbatim inside ``<script type="application/json">``."""
+    text = json.dumps(_jsonable(data), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Markup(_JSON_ESCAPES.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+def _csp_hash(text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _num(value: object) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    try:
+        out = float(str(value))
+    except ValueError:
+        return None
+    return out if math.isfinite(out) else None
+
+
+def fmt_int(value: object) -> str:
+    x = _num(value)
+    return "—" if x is None else f"{round(x):,}"
+
+
+def fmt_tonnes(value: object) -> str:
+    x = _num(value)
+    if x is None:
+        return "—"
+    return f"{x:,.1f}" if abs(x) < 100 else f"{x:,.0f}"
+
+
+def fmt_km(value: object) -> str:
+    x = _num(value)
+    if x is None:
+        return "—"
+    return f"{x:,.1f}" if abs(x) < 100 else f"{x:,.0f}"
+
+
+def fmt_rounds(value: object) -> str:
+    x = _num(value)
+    if x is None:
+        return "—"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:,.2f} million"
+    return f"{round(x):,}"
+
+
+def fmt_p(value: object) -> str:
+    p = _num(value)
+    if p is None:
+        return "—"
+    if p < 0.001:
+        return "< 0.001"
+    if p < 0.1:
+        return f"{p:.3f}"
+    return f"{p:.2f}"
+
+
+def fmt_share(value: object) -> str:
+    """A share in [0, 1] as a percentage; other numbers as they are."""
+    x = _num(value)
+    if x is None:
+        return "—"
+    if 0 <= x <= 1:
+        return f"{x * 100:.0f} %"
+    return f"{x:,.3g}"
+
+
+def fmt_time(value: object) -> str:
+    """ISO timestamps shortened for tables: '2023-09-03 10:00 UTC'."""
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]00:?00)?", text)
+    if m:
+        return f"{m.group(1)} {m.group(2)}" + (" UTC" if m.group(3) else "")
+    return text
+
+
+def _as_list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _as_dict(value: object) -> dict[str, Any]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _join(values: Iterable[object], sep: str = ", ") -> str:
+    return sep.join(str(v) for v in values if v not in (None, ""))
+
+
+# --------------------------------------------------------------------------- view model
+
+
+def _label_groups(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Label changes grouped by (declared, at destination, original texts), largest first."""
+    counts: Counter[tuple[str, str, str, str]] = Counter()
+    for c in changes:
+        key = tuple(str(c.get(k) or "") for k in ("declared", "at_destination", "declared_text", "at_destination_text"))
+        counts[key] += 1  # type: ignore[index]
+    return [
+        {"declared": k[0], "at_destination": k[1], "declared_text": k[2], "at_destination_text": k[3], "count": n}
+        for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def _view(data: Mapping[str, Any]) -> dict[str, Any]:
+    findings = _as_dict(data.get("findings"))
+    params = _as_dict(findings.get("parameters"))
+    totals = _as_dict(findings.get("totals"))
+    mun = _as_dict(totals.get("munitions_equivalent"))
+    sig = _as_dict(findings.get("significance"))
+    quarantine = _as_dict(findings.get("quarantine"))
+    arrivals = [_as_dict(a) for a in _as_list(findings.get("arrivals"))]
+    shipments = [_as_dict(s) for s in _as_list(findings.get("linked_shipments"))]
+    sites = [_as_dict(s) for s in _as_list(findings.get("sites"))]
+    label_changes = [_as_dict(c) for c in _as_list(findings.get("label_changes"))]
+
+    by_arrival: dict[str, list[float]] = {}
+    for s in shipments:
+        by_arrival.setdefault(str(s.get("arrival_id")), []).append(_num(s.get("tonnes")) or 0.0)
+
+    interval = _as_list(sig.get("expected_interval"))
+    expected_range = ""
+    if len(interval) == 2:
+        expected_range = f"{fmt_share(interval[0])}–{fmt_share(interval[1])}"
+
+    low, high = mun.get("kg_per_round_low"), mun.get("kg_per_round_high")
+    kg_range = ""
+    if _num(low) is not None and _num(high) is not None:
+        kg_range = f"{_num(low):g}–{_num(high):g} kg"
+
+    return {
+        "title": data.get("title") or "cargotrace report",
+        "synthetic": bool(data.get("synthetic")),
+        "banner": BANNER_TEXT,
+        "generated_at": fmt_time(data.get("generated_at")),
+        "version": data.get("cargotrace_version") or "",
+        "params": params,
+        "param_rows": [(k, v if not isinstance(v, list | dict) else json.dumps(v, ensure_ascii=False)) for k, v in params.items()],
+        "window_days": params.get("window_days", "?"),
+        "lookback_days": params.get("lookback_days", "?"),
+        "near_km": params.get("near_km", "?"),
+        "origin_country": params.get("origin_country", "?"),
+        "headline": {
+            "linked_tonnes": fmt_tonnes(totals.get("linked_tonnes")),
+            "shipments": fmt_int(len(shipments)),
+            "arrivals": fmt_int(len(arrivals)),
+            "sites": fmt_int(totals.get("sites", len(sites))),
+            "sites_near": fmt_int(totals.get("sites_near_facility")),
+            "mun_central": fmt_rounds(mun.get("central")),
+            "mun_low": fmt_rounds(mun.get("low")),
+            "mun_high": fmt_rounds(mun.get("high")),
+            "mun_profile": mun.get("profile") or "",
+            "p_value": fmt_p(sig.get("p_value")),
+            "observed": fmt_share(sig.get("observed_within_window")),
+            "expected": fmt_share(sig.get("expected_within_window")),
+            "expected_range": expected_range,
+            "permutations": fmt_int(sig.get("permutations")) if sig.get("permutations") is not None else "",
+            "test": sig.get("test") or "permutation",
+        },
+        "mun": {"profile": mun.get("profile") or "", "kg_range": kg_range, "source": mun.get("source") or ""},
+        "arrivals": [
+            {
+                "vessel": a.get("vessel_name"),
+                "imo": a.get("imo"),
+                "mmsi": a.get("mmsi"),
+                "port": a.get("port_locode"),
+                "arrived": fmt_time(a.get("arrived_at")),
+                "previous": a.get("previous_port_locode"),
+                "previous_at": fmt_time(a.get("previous_call_at")),
+                "evidence": _join(_as_list(a.get("evidence"))),
+                "shipments": fmt_int(len(by_arrival.get(str(a.get("arrival_id")), []))),
+                "tonnes": fmt_tonnes(sum(by_arrival.get(str(a.get("arrival_id")), []))),
+            }
+            for a in arrivals
+        ],
+        "sites": [
+            {
+                "index": i,
+                "number": i + 1,
+                "name": s.get("name"),
+                "site_id": s.get("site_id"),
+                "esr": s.get("esr"),
+                "tonnes": fmt_tonnes(s.get("tonnes")),
+                "shipments": fmt_int(s.get("shipments")),
+                "facility": s.get("nearest_facility") or "—",
+                "facility_km": fmt_km(s.get("facility_km")),
+                "near": bool(s.get("near_facility")),
+                "border_km": fmt_km(s.get("border_km")),
+                "label_changes": fmt_int(s.get("label_changes")) if s.get("label_changes") is not None else "—",
+            }
+            for i, s in enumerate(sites)
+        ],
+        "label_changes": label_changes,
+        "label_groups": _label_groups(label_changes),
+        "quarantine_rows": fmt_int(quarantine.get("rows", 0)),
+        "quarantine": [_as_dict(r) for r in _as_list(quarantine.get("by_reason"))],
+        "border_country": _as_dict(data.get("map")).get("border_country") or "",
+        "fmt_int": fmt_int,
+    }
+
+
+def _environment() -> Environment:
+    def finalize(value: Any) -> Any:
+        if isinstance(value, Markup):
+            return value
+        if isinstance(value, str):
+            return clean_text(value)
+        return value
+
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        finalize=finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_report(data: Mapping[str, Any]) -> str:
+    """One complete, offline HTML document for the report dict (see module docstring)."""
+    script = (TEMPLATES / "report.js").read_text(encoding="utf-8")
+    style = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    if "</script" in script.lower() or "</style" in style.lower():
+        raise ValueError("bundled script/style must not contain a closing tag")
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            "img-src data:",
+            f"style-src {_csp_hash(style)}",
+            f"script-src {_csp_hash(script)}",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        v=_view(data),
+        csp=csp,
+        style=Markup(style),
+        script=Markup(script),
+        data_json=embed_json(data),
+    )

@@ -1,0 +1,128 @@
+"""The library API behind every command: each CLI command is one call here plus printing,
+so a notebook can do everything the command line does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cargotrace.case.store import Case
+from cargotrace.errors import CargotraceError, InputError
+from cargotrace.ingest.kinds import KINDS, ingest_file
+from cargotrace.ingest.loader import IngestResult, Mapping
+from cargotrace.settings import AnalysisSettings
+
+
+def init_case(case_dir: Path) -> dict[str, Any]:
+    with Case.open(case_dir, create=True) as case:
+        return {"case": str(case.root), "ports": case.scalar("SELECT count(*) FROM ports")}
+
+
+def ingest(
+    case_dir: Path,
+    kind: str,
+    files: list[Path],
+    mapping_file: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[IngestResult]:
+    if kind not in KINDS:
+        raise InputError(f"unknown KIND {kind!r}; expected one of: {', '.join(KINDS)}")
+    mapping = Mapping.load(mapping_file)
+    results = []
+    with Case.open(case_dir, write=True, create=True) as case:
+        for path in files:
+            results.append(ingest_file(case, kind, path, mapping, progress))
+    return results
+
+
+def analyze(case_dir: Path, settings: AnalysisSettings, on_stage: Callable[[str, int, float], None] | None = None) -> dict[str, Any]:
+    from cargotrace.analysis.pipeline import run_analysis
+
+    with Case.open(case_dir, write=True) as case:
+        return run_analysis(case, settings, on_stage=on_stage)
+
+
+def export(case_dir: Path, fmt: str, out: Path, table: str | None = None) -> int:
+    from cargotrace.report import export as exporter
+
+    with Case.open(case_dir) as case:
+        return exporter.export(case, fmt, out, table)
+
+
+def report(case_dir: Path, out: Path, pdf: Path | None = None) -> dict[str, Any]:
+    from cargotrace.report.data import build_report_data
+    from cargotrace.report.html import render_report
+
+    with Case.open(case_dir) as case:
+        data = build_report_data(case)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_report(data), encoding="utf-8")
+    info: dict[str, Any] = {"html": str(out), "bytes": out.stat().st_size}
+    if pdf is not None:
+        from cargotrace.report.pdf import render_pdf
+
+        render_pdf(out, pdf)
+        info["pdf"] = str(pdf)
+    return info
+
+
+def explain(case_dir: Path, waybill: str) -> list[dict[str, Any]]:
+    from cargotrace.report.export import findings
+
+    with Case.open(case_dir) as case:
+        result = findings(case)
+        rows = case.rows(
+            "SELECT waybill, wagon, record, departed_on, arrived_on, cargo, cargo_class, cargo_rule, weight_t, "
+            "origin_station, destination_station, source_file, sheet, source_row, flags FROM shipments "
+            "WHERE waybill = ? ORDER BY source_file, source_row",
+            [waybill],
+        )
+    if not rows:
+        raise InputError(f"waybill {waybill!r} is not in the case")
+    links = [link for link in result["linked_shipments"] if link["waybill"] == waybill]
+    changes = [c for c in result["label_changes"] if c["waybill"] == waybill]
+    return [{"records": rows, "links": links, "label_changes": changes}]
+
+
+def quarantine_summary(case_dir: Path) -> list[dict[str, Any]]:
+    with Case.open(case_dir) as case:
+        return case.rows(
+            """SELECT kind, reason, column_name, count(*) AS rows,
+                      list(source_file || ':' || source_row ORDER BY source_file, source_row)[1:5] AS examples
+               FROM quarantine GROUP BY kind, reason, column_name ORDER BY rows DESC, kind, reason"""
+        )
+
+
+def check_case(case_dir: Path) -> list[str]:
+    """Integrity check: ledger counts agree with the tables; returns the problems found."""
+    problems: list[str] = []
+    tables = {"shipments": "shipments", "ais": "positions", "vessels": "vessel_reports", "sightings": "sightings",
+              "ports": "ports", "stations": "stations", "facilities": "facilities", "watchlist": "watchlist",
+              "borders": "borders"}  # fmt: skip
+    with Case.open(case_dir, write=True) as case:
+        for row in case.rows("SELECT file_hash, kind, file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate FROM ledger"):
+            if row["rows_read"] != row["rows_kept"] + row["rows_quarantined"] + row["rows_duplicate"]:
+                problems.append(f"{row['file_name']}: ledger rows do not add up")
+            kept = case.scalar(f"SELECT count(*) FROM {tables[row['kind']]} WHERE file_hash = ?", [row["file_hash"]])
+            quarantined = case.scalar("SELECT count(*) FROM quarantine WHERE file_hash = ?", [row["file_hash"]])
+            if row["kind"] != "ais" and kept != row["rows_kept"]:
+                problems.append(f"{row['file_name']}: ledger says {row['rows_kept']} rows kept, table holds {kept}")
+            if quarantined != row["rows_quarantined"]:
+                problems.append(f"{row['file_name']}: ledger says {row['rows_quarantined']} quarantined, table holds {quarantined}")
+        orphans = case.scalar("SELECT count(*) FROM shipments WHERE file_hash NOT IN (SELECT file_hash FROM ledger)")
+        if orphans:
+            problems.append(f"{orphans} shipment rows come from no file in the ledger")
+        findings = case.meta("findings")
+        if findings is not None:
+            try:
+                json.loads(findings)
+            except json.JSONDecodeError:
+                problems.append("stored findings are not valid JSON; run `cargotrace analyze` again")
+    return problems
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise CargotraceError(message)
