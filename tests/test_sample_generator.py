@@ -45,17 +45,24 @@ def esr_ok(code: str) -> bool:
 def wagon_ok(number: str) -> bool:
     if not re.fullmatch(r"\d{8}", number) or number[0] not in "2467":
         return False
-    total = sum(sum(divmod(int(d) * w, 10)) for d, w in zip(number[:7], (2, 1, 2, 1, 2, 1, 2), strict=True))
+    total = sum(
+        sum(divmod(int(d) * w, 10)) for d, w in zip(number[:7], (2, 1, 2, 1, 2, 1, 2), strict=True)
+    )
     return (10 - total % 10) % 10 == int(number[7])
 
 
 def imo_ok(imo: str) -> bool:
-    return len(imo) == 7 and sum(int(d) * w for d, w in zip(imo[:6], range(7, 1, -1), strict=True)) % 10 == int(imo[6])
+    return len(imo) == 7 and sum(
+        int(d) * w for d, w in zip(imo[:6], range(7, 1, -1), strict=True)
+    ) % 10 == int(imo[6])
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(math.sqrt(h))
 
 
@@ -111,7 +118,10 @@ def test_encodings_and_headers(case: SampleCase) -> None:
         raw.decode("utf-8")
     assert arrivals.read_bytes().startswith(b"\xef\xbb\xbf")
     first = arrivals.read_text("utf-8-sig").splitlines()[0]
-    assert first == "waybill,wagon,record,departed_on,arrived_on,origin_station,origin_esr,destination_station,destination_esr,cargo,weight_t"
+    assert (
+        first
+        == "waybill,wagon,record,departed_on,arrived_on,origin_station,origin_esr,destination_station,destination_esr,cargo,weight_t"
+    )
 
 
 def test_messy_values_present(case: SampleCase) -> None:
@@ -142,7 +152,11 @@ def test_check_digits(case: SampleCase) -> None:
 
 
 def test_fictitious_vessels_only(case: SampleCase) -> None:
-    text = " ".join(p.read_text("utf-8").upper() for k in ("vessels", "sightings", "watchlist") for p in case.inputs[k])
+    text = " ".join(
+        p.read_text("utf-8").upper()
+        for k in ("vessels", "sightings", "watchlist")
+        for p in case.inputs[k]
+    )
     for real in ("LADY R", "ANGARA", "MARIA", "MAIA", "9161003", "9358010", "9179842", "8517839"):
         assert real not in text
     watch = read_csv(case.inputs["watchlist"][0])
@@ -153,7 +167,9 @@ def test_fictitious_vessels_only(case: SampleCase) -> None:
 def test_sites_and_facilities(case: SampleCase) -> None:
     t = case.truth
     assert t["sites"] == 16 and t["sites_near_facility"] == 12 and len(t["site_names"]) == 16
-    depots = [f for f in read_csv(case.inputs["facilities"][0]) if f["category"] in DEPOT_CATEGORIES]
+    depots = [
+        f for f in read_csv(case.inputs["facilities"][0]) if f["category"] in DEPOT_CATEGORIES
+    ]
     assert len(depots) == 7
     sites = t["site_details"]
     for s in sites:
@@ -171,14 +187,25 @@ def test_tonnage_and_munitions(case: SampleCase) -> None:
     rounds = t["linked_tonnes"] * 1000 / 46.25
     assert abs(rounds - 1_600_000) / 1_600_000 < 0.02
     assert t["munitions_equivalent"]["rounds"] == round(t["linked_tonnes"] * 1000 / 46.25)
-    share = t["background_explosives_tonnes"] / (t["background_explosives_tonnes"] + t["linked_tonnes"])
+    share = t["background_explosives_tonnes"] / (
+        t["background_explosives_tonnes"] + t["linked_tonnes"]
+    )
     assert 0.03 < share < 0.08
     assert t["quarantined_rows"] == 15 and t["duplicate_rows"] == 10
 
 
 def test_ports_and_berths(case: SampleCase) -> None:
     ports = read_csv(case.inputs["ports"][0])
-    assert ports == [{"locode": "RUDUN", "name": "Dunai naval facility", "country": "RU", "lat": "42.88", "lon": "132.34", "radius_km": "3"}]
+    assert ports == [
+        {
+            "locode": "RUDUN",
+            "name": "Dunai naval facility",
+            "country": "RU",
+            "lat": "42.88",
+            "lon": "132.34",
+            "radius_km": "3",
+        }
+    ]
     served = {s["port_locode"] for s in read_csv(case.inputs["stations"][0]) if s["port_locode"]}
     assert served == {"RUVYP", "RUDUN"}
 
@@ -197,13 +224,19 @@ def ais_calls(case: SampleCase) -> list[tuple[str, str, datetime, datetime]]:
     for mmsi, fixes in sorted(tracks.items()):
         fixes.sort(key=lambda r: r["timestamp"])
         times = [ts(r["timestamp"]) for r in fixes]
-        assert all(b - a <= timedelta(minutes=20) or b - a > timedelta(hours=3) for a, b in zip(times, times[1:], strict=False))
+        assert all(
+            b - a <= timedelta(minutes=20) or b - a > timedelta(hours=3)
+            for a, b in zip(times, times[1:], strict=False)
+        )
         run: list[tuple[str, datetime]] = []
         for row, t in [*zip(fixes, times, strict=True), (None, None)]:
             port = None
             if row is not None and float(row["sog"]) < 1:
                 lat, lon = float(row["lat"]), float(row["lon"])
-                port = next((p for p, (a, b, r) in PORT_AREAS.items() if haversine_km(lat, lon, a, b) <= r), None)
+                port = next(
+                    (p for p, (a, b, r) in PORT_AREAS.items() if haversine_km(lat, lon, a, b) <= r),
+                    None,
+                )
                 assert port is not None, f"{mmsi} stopped outside any port at {row['timestamp']}"
             if run and (port != run[0][0] or t is None or t - run[-1][1] > timedelta(hours=1)):
                 if run[-1][1] - run[0][1] >= timedelta(hours=2):
@@ -225,7 +258,14 @@ def all_calls(case: SampleCase) -> dict[str, list[tuple[datetime, str, set[str]]
     for s in read_csv(case.inputs["sightings"][0]):
         mmsi = s["mmsi"] or by_imo.get(s["imo"]) or by_name[s["vessel_name"]]
         t = ts(s["observed_at"])
-        match = [c for c in calls[mmsi] if c[1] == s["port"] and any(m == mmsi and p == s["port"] and a <= t <= d for m, p, a, d in spans if a == c[0])]
+        match = [
+            c
+            for c in calls[mmsi]
+            if c[1] == s["port"]
+            and any(
+                m == mmsi and p == s["port"] and a <= t <= d for m, p, a, d in spans if a == c[0]
+            )
+        ]
         if match:
             match[0][2].add("sighting")
         else:
@@ -256,7 +296,10 @@ def parse_day(text: str) -> date | None:
 
 def test_truth_arrivals_match_files(case: SampleCase) -> None:
     found = arrivals_of_interest(case)
-    planted = [(a["mmsi"], a["port_locode"], date.fromisoformat(a["arrival_date"]), a["evidence"]) for a in case.truth["arrivals_of_interest"]]
+    planted = [
+        (a["mmsi"], a["port_locode"], date.fromisoformat(a["arrival_date"]), a["evidence"])
+        for a in case.truth["arrivals_of_interest"]
+    ]
     assert found == sorted(planted, key=lambda a: (a[2], a[1]))
     assert len(found) == 25
     evidence = [tuple(a[3]) for a in found]
@@ -280,16 +323,28 @@ def test_truth_links_match_files(case: SampleCase) -> None:
             continue
         seen.add(tuple(r))
         weight = r[9].replace(" ", "").replace(",", ".") if len(r) == 13 else ""
-        if len(r) != 13 or not r[0] or parse_day(r[2]) is None or not re.fullmatch(r"\d+(\.\d+)?", weight):
+        if (
+            len(r) != 13
+            or not r[0]
+            or parse_day(r[2]) is None
+            or not re.fullmatch(r"\d+(\.\d+)?", weight)
+        ):
             quarantined += 1
             continue
         kept.append((r, parse_day(r[2]), float(weight) / 1000))
-    assert (quarantined, duplicates) == (case.truth["quarantined_rows"], case.truth["duplicate_rows"])
+    assert (quarantined, duplicates) == (
+        case.truth["quarantined_rows"],
+        case.truth["duplicate_rows"],
+    )
     linked: dict[str, float] = {}
     background = 0.0
     for r, day, tonnes in kept:
         cargo = r[7].lower()
-        if not re.search(r"взрывчат|\bвв\b", cargo) or "промышл" in cargo or (r[4][:5] not in served):
+        if (
+            not re.search(r"взрывчат|\bвв\b", cargo)
+            or "промышл" in cargo
+            or (r[4][:5] not in served)
+        ):
             continue
         port = served[r[4][:5]]
         hits = [a for a in arrivals[port] if a <= day <= a + timedelta(days=7)]

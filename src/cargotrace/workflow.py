@@ -30,6 +30,9 @@ def ingest(
     if kind not in KINDS:
         raise InputError(f"unknown KIND {kind!r}; expected one of: {', '.join(KINDS)}")
     mapping = Mapping.load(mapping_file)
+    for path in files:
+        if not path.is_file():
+            raise InputError("file not found" if not path.exists() else "not a regular file", file=str(path))
     results = []
     with Case.open(case_dir, write=True, create=True) as case:
         for path in files:

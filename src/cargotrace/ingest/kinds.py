@@ -45,6 +45,8 @@ def ingest_file(
     """Ingest one file of a KIND into the case; idempotent by content hash."""
     if kind not in TABULAR:
         raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not path.is_file():
+        raise InputError("file not found" if not path.exists() else "not a regular file", file=str(path))
     mapping = mapping or Mapping()
     spec = TABULAR[kind]
     reader = _choose_reader(kind, path)

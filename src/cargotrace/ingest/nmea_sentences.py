@@ -69,11 +69,24 @@ class Sentences:
         return len(self.line)
 
 
+# One ``bytes.translate`` pass classifies every byte: 0 = valid payload armour character,
+# otherwise a delimiter class or _OTHER.  The positions of all non-zero bytes give both the
+# delimiter indexes and, by counting inside a payload range, its validity.
+_OTHER, _BANG, _STAR, _COMMA, _COLON = 1, 2, 3, 4, 5
+_CLASS_TABLE = bytearray(_OTHER for _ in range(256))
+for _c in range(256):
+    if 48 <= _c <= 87 or 96 <= _c <= 119:
+        _CLASS_TABLE[_c] = 0
+for _c, _k in ((33, _BANG), (42, _STAR), (44, _COMMA), (58, _COLON)):
+    _CLASS_TABLE[_c] = _k
+_CLASS_TABLE = bytes(_CLASS_TABLE)
+
+
 class _Index:
     """Sorted positions of one delimiter byte, with an out-of-range sentinel appended."""
 
-    def __init__(self, buf: np.ndarray, size: int, byte: int) -> None:
-        self.pos = np.append(np.flatnonzero(buf[:size] == byte), _BIG)
+    def __init__(self, positions: np.ndarray) -> None:
+        self.pos = np.append(positions, _BIG)
 
     def first(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Position of the first occurrence in ``[lo, hi)`` and whether there is one."""
@@ -98,23 +111,6 @@ def xor_ranges(buf: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         idx[0::2], idx[1::2] = lo[nz], hi[nz]
         out[nz] = np.bitwise_xor.reduceat(buf, idx)[0::2]
     return out
-
-
-def any_in_ranges(flags: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Whether ``flags[lo:hi]`` has a True per (sorted, non-overlapping) range."""
-    out = np.zeros(len(lo), dtype=bool)
-    nz = np.flatnonzero(hi > lo)
-    if nz.size:
-        idx = np.empty(2 * nz.size, dtype=np.int64)
-        idx[0::2], idx[1::2] = lo[nz], hi[nz]
-        out[nz] = np.logical_or.reduceat(flags, idx)[0::2]
-    return out
-
-
-def invalid_sixbit(buf: np.ndarray) -> np.ndarray:
-    """Bytes outside the AIS payload armour ``0``-``W`` and `` ` ``-``w``."""
-    v = buf - np.uint8(48)
-    return ~((v <= 39) | ((v >= 48) & (v <= 71)))
 
 
 def _flag(status: np.ndarray, cond: np.ndarray, reason: str) -> None:
@@ -154,10 +150,7 @@ def _tag_field(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Value range of the ``letter:`` field of each tag block ``[lo, hi)``."""
     pos = keys.pos[:-1]
-    sel = pos[buf[pos] == letter]
-    idx = _Index.__new__(_Index)
-    idx.pos = np.append(sel, _BIG)
-    key, found = idx.first(lo, hi)
+    key, found = _Index(pos[buf[pos] == letter]).first(lo, hi)
     vstart = key + 2
     nxt, has_next = comma.first(vstart, hi)
     vend = np.where(has_next, nxt, hi)
@@ -165,9 +158,10 @@ def _tag_field(
 
 
 def _parse_tag_blocks(
-    buf: np.ndarray, lo: np.ndarray, hi: np.ndarray, star: _Index, comma: _Index
+    buf: np.ndarray, lo: np.ndarray, hi: np.ndarray, sc: _Scan
 ) -> dict[str, np.ndarray]:
     """Checksum, ``c:`` time and ``s:`` source of tag blocks ``buf[lo:hi]`` (no backslashes)."""
+    star, comma = sc.star, sc.comma
     tstar, has_star = star.first(lo, hi)
     tstar = np.where(has_star, tstar, hi)
     hex_ok = (_HEX[buf[tstar + 1]] < 16) & (_HEX[buf[tstar + 2]] < 16) & (tstar + 3 == hi)
@@ -175,12 +169,9 @@ def _parse_tag_blocks(
     fields_end = np.where(has_star, tstar, hi)
     got = xor_ranges(buf, lo, fields_end)
     bad = has_star & (~hex_ok | (got != want))
-    colon = np.flatnonzero(buf[: int(hi.max()) if hi.size else 0] == 58)
-    colon = colon[colon >= 2]
-    key = colon - 1
-    key = key[np.isin(buf[key - 1], np.frombuffer(b",\\", np.uint8))]
-    keys = _Index.__new__(_Index)
-    keys.pos = np.append(key, _BIG)
+    colon = sc.colon.pos[:-1]
+    key = colon[colon >= 2] - 1
+    keys = _Index(key[np.isin(buf[key - 1], np.frombuffer(b",\\", np.uint8))])
     cs, ce, has_c = _tag_field(buf, keys, comma, 99, lo, fields_end)
     t_us, t_ok = parse_time_tokens(buf, cs, ce, min_digits=1)
     ss, se, has_s = _tag_field(buf, keys, comma, 115, lo, fields_end)
@@ -219,15 +210,22 @@ def _suffix_times(
 
 
 class _Scan:
-    """Working state for scanning one block (keeps the helpers' signatures short)."""
+    """Delimiter indexes of one block (built from a single classification pass)."""
 
     def __init__(self, block: LineBlock) -> None:
         self.block = block
         self.buf = block.buf
-        size = block.size
-        self.bang = _Index(self.buf, size, 33)
-        self.star = _Index(self.buf, size, 42)
-        self.comma = _Index(self.buf, size, 44)
+        cls = np.frombuffer(block.buf[: block.size].tobytes().translate(_CLASS_TABLE), np.uint8)
+        self.special = np.flatnonzero(cls)  # every byte that is not payload armour
+        kind = cls[self.special]
+        self.bang = _Index(self.special[kind == _BANG])
+        self.star = _Index(self.special[kind == _STAR])
+        self.comma = _Index(self.special[kind == _COMMA])
+        self.colon = _Index(self.special[kind == _COLON])
+
+    def payload_invalid(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Whether ``buf[lo:hi]`` contains a byte outside the 6-bit armour alphabet."""
+        return np.searchsorted(self.special, hi) > np.searchsorted(self.special, lo)
 
 
 def scan_sentences(block: LineBlock) -> Sentences:
@@ -276,7 +274,7 @@ def _prefix(
     _flag(status, tb & ~tb_ok, "bad_prefix")
     rows = np.flatnonzero(tb_ok)
     if rows.size:
-        tags = _parse_tag_blocks(buf, st[rows] + 1, s0[rows] - 1, sc.star, sc.comma)
+        tags = _parse_tag_blocks(buf, st[rows] + 1, s0[rows] - 1, sc)
         _flag(status, _scatter(len(st), rows, tags["bad"]), "bad_tag_checksum")
         time_us[rows], has_time[rows] = tags["time_us"], tags["has_time"]
         src_start[rows], src_len[rows] = tags["src_start"], tags["src_len"]
@@ -334,11 +332,7 @@ def _fields(sc: _Scan, s0: np.ndarray, star: np.ndarray, status: np.ndarray) -> 
     pay_start, pay_len = c[4] + 1, c[5] - c[4] - 1
     _flag(status, pay_len <= 0, "empty_payload")
     _flag(status, pay_len > MAX_PAYLOAD_CHARS, "payload_too_long")
-    check = np.flatnonzero(status == 0)
-    if check.size:
-        bad6 = invalid_sixbit(sc.buf[: sc.block.size])
-        bad = any_in_ranges(bad6, pay_start[check], pay_start[check] + pay_len[check])
-        _flag(status, _scatter(len(status), check, bad), "bad_payload_char")
+    _flag(status, sc.payload_invalid(pay_start, pay_start + pay_len), "bad_payload_char")
     fill = buf[c[5] + 1].astype(np.int64) - 48
     _flag(status, (star - c[5] != 2) | (fill < 0) | (fill > 5), "bad_fill_bits")
     talker = buf[s0 + 1].astype(np.int64) | (buf[s0 + 2].astype(np.int64) << 8)

@@ -43,7 +43,9 @@ def _speed(route: Route, s_km: float, rng: np.random.Generator) -> float:
     return float(rng.uniform(3.0, 6.0) if near_end else rng.uniform(9.0, 12.0))
 
 
-def _moving_fix(mmsi: str, t: datetime, route: Route, s_km: float, sog: float, rng: np.random.Generator) -> Fix:
+def _moving_fix(
+    mmsi: str, t: datetime, route: Route, s_km: float, sog: float, rng: np.random.Generator
+) -> Fix:
     lat, lon, course = route.locate(s_km)
     cog = (course + float(rng.normal(0, 1.5))) % 360
     heading = int(round(cog + float(rng.normal(0, 2.0)))) % 360
@@ -93,13 +95,17 @@ def sail_forward(
         remaining = route.length_km - s
         travelled = sog * KM_PER_NM * dt.total_seconds() / 3600
         if travelled >= remaining:
-            return fixes, t + timedelta(seconds=math.ceil(dt.total_seconds() * remaining / travelled))
+            return fixes, t + timedelta(
+                seconds=math.ceil(dt.total_seconds() * remaining / travelled)
+            )
         s += travelled
         t += dt
     return fixes, t
 
 
-def moored(mmsi: str, berth: LatLon, t_from: datetime, t_to: datetime, rng: np.random.Generator) -> list[Fix]:
+def moored(
+    mmsi: str, berth: LatLon, t_from: datetime, t_to: datetime, rng: np.random.Generator
+) -> list[Fix]:
     """Stopped fixes from `t_from` (inclusive, sog 0.0) to before `t_to`."""
     heading = int(rng.integers(0, 360))
     fixes, t, first = [], t_from, True
@@ -108,7 +114,9 @@ def moored(mmsi: str, berth: LatLon, t_from: datetime, t_to: datetime, rng: np.r
         lat, lon = offset_m(berth[0], berth[1], r * math.cos(theta), r * math.sin(theta))
         sog = 0.0 if first else float(rng.choice([0.0, 0.0, 0.1, 0.1, 0.2, 0.3, 0.4]))
         hdg = (heading + int(rng.integers(-1, 2))) % 360
-        fixes.append(Fix(mmsi, t, lat, lon, sog, round(float(rng.uniform(0, 360)), 1), hdg, NAV_MOORED))
+        fixes.append(
+            Fix(mmsi, t, lat, lon, sog, round(float(rng.uniform(0, 360)), 1), hdg, NAV_MOORED)
+        )
         t += _step(rng)
         first = False
     return fixes
@@ -131,7 +139,9 @@ def shuttle_call(arr: Arrival, rng: np.random.Generator) -> list[Fix]:
     mmsi, berth = arr.vessel.mmsi, pick_berth(arr.port, rng)
     inbound = lane(f"KPNJN-{arr.port}", berth)
     resume = arr.arrived_at - timedelta(hours=float(rng.uniform(5, 10)))
-    fixes = sail_backward(mmsi, inbound, arr.arrived_at, rng, since=resume, max_km=inbound.length_km - 70)
+    fixes = sail_backward(
+        mmsi, inbound, arr.arrived_at, rng, since=resume, max_km=inbound.length_km - 70
+    )
     fixes += moored(mmsi, berth, arr.arrived_at, arr.departed_at, rng)
     dark = arr.departed_at + timedelta(hours=float(rng.uniform(2, 6)))
     fixes += sail_forward(mmsi, inbound.reversed(), arr.departed_at, rng, until=dark)[0]
@@ -151,7 +161,9 @@ def stale_call(arr: Arrival, rng: np.random.Generator) -> list[Fix]:
     return fixes
 
 
-def busan_voyage(arr: Arrival, rng: np.random.Generator) -> tuple[list[Fix], list[tuple[str, datetime]]]:
+def busan_voyage(
+    arr: Arrival, rng: np.random.Generator
+) -> tuple[list[Fix], list[tuple[str, datetime]]]:
     """Continuous AIS of the never-to-North-Korea decoy: Shanghai -> Busan -> Vostochny ->
     Busan. Returns the fixes and its (port, arrived_at) calls."""
     assert arr.arrived_at is not None and arr.departed_at is not None
@@ -167,6 +179,8 @@ def busan_voyage(arr: Arrival, rng: np.random.Generator) -> tuple[list[Fix], lis
     fixes += moored(mmsi, pus, pus_arr, leg2[0].t, rng) + leg2
     fixes += moored(mmsi, vyp, arr.arrived_at, arr.departed_at, rng)
     leg3, pus_arr2 = sail_forward(mmsi, to_vyp.reversed(), arr.departed_at, rng)
-    fixes += leg3 + moored(mmsi, pus, pus_arr2, pus_arr2 + timedelta(hours=float(rng.uniform(20, 30))), rng)
+    fixes += leg3 + moored(
+        mmsi, pus, pus_arr2, pus_arr2 + timedelta(hours=float(rng.uniform(20, 30))), rng
+    )
     calls = [("CNSHA", sha_arr), ("KRPUS", pus_arr), ("RUVYP", arr.arrived_at), ("KRPUS", pus_arr2)]
     return fixes, calls

@@ -15,7 +15,17 @@ from cargotrace.ingest.loader import IngestResult
 from cargotrace.settings import AnalysisSettings
 
 # Reference data first, so identities and places exist when events are derived.
-INGEST_ORDER = ("ports", "stations", "facilities", "borders", "vessels", "watchlist", "sightings", "ais", "shipments")
+INGEST_ORDER = (
+    "ports",
+    "stations",
+    "facilities",
+    "borders",
+    "vessels",
+    "watchlist",
+    "sightings",
+    "ais",
+    "shipments",
+)
 
 
 @dataclass
@@ -44,7 +54,9 @@ def run_demo(
     step("generating the synthetic sample case")
     sample = generate_sample_case(out_dir / "inputs", seed=seed)
     inputs = {kind: list(paths) for kind, paths in sample.inputs.items()}
-    borders = natural_earth_countries_geojson(out_dir / "inputs" / "natural_earth_countries.geojson")
+    borders = natural_earth_countries_geojson(
+        out_dir / "inputs" / "natural_earth_countries.geojson"
+    )
     if borders is not None:
         inputs["borders"] = [borders]
     workflow.init_case(case_dir)
@@ -67,4 +79,6 @@ def run_demo(
     step("writing the report")
     report_path = out_dir / "report.html"
     workflow.report(case_dir, report_path)
-    return DemoResult(out_dir, case_dir, findings_path, report_path, findings, sample.truth, results)
+    return DemoResult(
+        out_dir, case_dir, findings_path, report_path, findings, sample.truth, results
+    )

@@ -18,6 +18,7 @@ import csv
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,16 @@ BANNER = "SYNTHETIC DEMO DATA - not real records"
 SHIPMENTS_FILE = "shipments_vostochny_dunai.csv"
 ARRIVALS_FILE = "arrivals_at_destination.csv"
 LINKED_FILE = "truth_linked_shipments.csv"
-LINKED_HEADER = ("waybill", "wagon", "arrival_id", "departed_on", "lag_days", "tonnes", "destination_esr", "destination_station")
+LINKED_HEADER = (
+    "waybill",
+    "wagon",
+    "arrival_id",
+    "departed_on",
+    "lag_days",
+    "tonnes",
+    "destination_esr",
+    "destination_station",
+)
 
 
 @dataclass
@@ -72,10 +82,13 @@ class Planted:
     background: list[rail.Consignment]
     coal_containers: list[rail.Consignment]
     industrial: list[rail.Consignment]
+    broken: list[tuple[str, list[str]]]  # (reason, row) planted for the quarantine
 
 
 # --- planting ---------------------------------------------------------------------------
-def _plant_ais(schedule: Schedule, rng: np.random.Generator) -> tuple[list[Fix], list[tuple[str, str, str]]]:
+def _plant_ais(
+    schedule: Schedule, rng: np.random.Generator
+) -> tuple[list[Fix], list[tuple[str, str, str]]]:
     fixes: list[Fix] = []
     calls: list[tuple[str, str, str]] = []
     for arr in schedule.arrivals:
@@ -84,7 +97,9 @@ def _plant_ais(schedule: Schedule, rng: np.random.Generator) -> tuple[list[Fix],
         if arr.kind == "busan":
             voyage, busan_calls = busan_voyage(arr, rng)
             fixes += voyage
-            calls += [(arr.vessel.mmsi, port, _iso(t)) for port, t in busan_calls if port != arr.port]
+            calls += [
+                (arr.vessel.mmsi, port, _iso(t)) for port, t in busan_calls if port != arr.port
+            ]
         elif arr.kind == "stale":
             fixes += stale_call(arr, rng)
         else:
@@ -107,15 +122,35 @@ def plant(seed: int) -> Planted:
     background = rail.background_consignments(schedule, sum(c.kg10 for c in linked), ids, rail_rng)
     decoys = rail.port_decoys(linked, ids, rail_rng)
     industrial = rail.industrial_decoys(ids, rail_rng)
-    return Planted(schedule, fixes, calls, sighting_rows(schedule, sight_rng), linked, background, decoys, industrial)
+    broken = rail.broken_rows(ids, schedule, rail_rng)  # same identifier pool: no collisions
+    return Planted(
+        schedule,
+        fixes,
+        calls,
+        sighting_rows(schedule, sight_rng),
+        linked,
+        background,
+        decoys,
+        industrial,
+        broken,
+    )
 
 
 # --- writing ----------------------------------------------------------------------------
-def _iso(t: object) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")  # type: ignore[attr-defined]
+def _iso(t: datetime | None) -> str:
+    assert t is not None
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], *, encoding: str = "utf-8", delimiter: str = ",", newline: str = "\n") -> Path:
+def _write_csv(
+    path: Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    newline: str = "\n",
+) -> Path:
     with path.open("w", encoding=encoding, newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter, lineterminator=newline)
         writer.writerow(header)
@@ -123,18 +158,27 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]],
     return path
 
 
-def _shipment_rows(planted: Planted, rng: np.random.Generator) -> tuple[list[list[str]], list[tuple[str, list[str]]], list[list[str]]]:
+def _shipment_rows(
+    planted: Planted, rng: np.random.Generator
+) -> tuple[list[list[str]], list[tuple[str, list[str]]], list[list[str]]]:
     """Departure rows (valid ones sorted by date) with duplicates and broken rows mixed in."""
-    valid = sorted(planted.linked + planted.background + planted.coal_containers + planted.industrial, key=lambda c: (c.day, c.waybill))
+    valid = sorted(
+        planted.linked + planted.background + planted.coal_containers + planted.industrial,
+        key=lambda c: (c.day, c.waybill),
+    )
     rows = [rail.departure_row(c, rng) for c in valid]
     pools = {
         "linked": [i for i, c in enumerate(valid) if c.category == "linked"],
         "coal": [i for i, c in enumerate(valid) if c.category == "coal"],
         "container": [i for i, c in enumerate(valid) if c.category == "container"],
     }
-    picks = [int(i) for kind, n in (("linked", 6), ("coal", 2), ("container", 2)) for i in rng.choice(pools[kind], size=n, replace=False)]
+    picks = [
+        int(i)
+        for kind, n in (("linked", 6), ("coal", 2), ("container", 2))
+        for i in rng.choice(pools[kind], size=n, replace=False)
+    ]
     duplicates = [list(rows[i]) for i in picks]
-    broken = rail.broken_rows(rail.Identifiers(rng), planted.schedule, rng)
+    broken = planted.broken
     out = list(rows)
     for extra in duplicates + [row for _, row in broken]:
         out.insert(int(rng.integers(0, len(out) + 1)), extra)
@@ -143,22 +187,57 @@ def _shipment_rows(planted: Planted, rng: np.random.Generator) -> tuple[list[lis
 
 def _ais_rows(fixes: list[Fix]) -> Iterable[list[str]]:
     for f in fixes:
-        yield [f.mmsi, _iso(f.t), f"{f.lat:.6f}", f"{f.lon:.6f}", f"{f.sog:.1f}", f"{f.cog:.1f}", str(f.heading), str(f.nav_status)]
+        yield [
+            f.mmsi,
+            _iso(f.t),
+            f"{f.lat:.6f}",
+            f"{f.lon:.6f}",
+            f"{f.sog:.1f}",
+            f"{f.cog:.1f}",
+            str(f.heading),
+            str(f.nav_status),
+        ]
 
 
 def _reference_files(out: Path) -> dict[str, list[Path]]:
     vessels = [[v.mmsi, v.imo, v.name, v.callsign, v.ship_type, v.flag] for v in ALL_VESSELS]
-    stations = [[s.esr, s.name, f"{s.lat:.6f}", f"{s.lon:.6f}", s.port_locode] for s in all_stations()]
-    facilities = [[f.name, f.category, f"{f.lat:.3f}", f"{f.lon:.3f}", f.source] for f in DEPOTS + DECOY_FACILITIES]
-    ports = [[code, name, country, f"{lat}", f"{lon}", f"{radius:g}"] for code, name, country, lat, lon, radius in CUSTOM_PORTS]
+    stations = [
+        [s.esr, s.name, f"{s.lat:.6f}", f"{s.lon:.6f}", s.port_locode] for s in all_stations()
+    ]
+    facilities = [
+        [f.name, f.category, f"{f.lat:.3f}", f"{f.lon:.3f}", f.source]
+        for f in DEPOTS + DECOY_FACILITIES
+    ]
+    ports = [
+        [code, name, country, f"{lat}", f"{lon}", f"{radius:g}"]
+        for code, name, country, lat, lon, radius in CUSTOM_PORTS
+    ]
     note = "SYNTHETIC: fictitious vessel of the bundled demo case"
     watch = [[v.name, v.imo, v.mmsi, "DEMO-LIST", note] for v in SHUTTLES]
     return {
-        "vessels": [_write_csv(out / "vessels.csv", ("mmsi", "imo", "name", "callsign", "ship_type", "flag"), vessels)],
-        "ports": [_write_csv(out / "ports.csv", ("locode", "name", "country", "lat", "lon", "radius_km"), ports)],
-        "stations": [_write_csv(out / "stations.csv", ("esr", "name", "lat", "lon", "port_locode"), stations)],
-        "facilities": [_write_csv(out / "facilities.csv", ("name", "category", "lat", "lon", "source"), facilities)],
-        "watchlist": [_write_csv(out / "watchlist.csv", ("name", "imo", "mmsi", "list", "note"), watch)],
+        "vessels": [
+            _write_csv(
+                out / "vessels.csv",
+                ("mmsi", "imo", "name", "callsign", "ship_type", "flag"),
+                vessels,
+            )
+        ],
+        "ports": [
+            _write_csv(
+                out / "ports.csv", ("locode", "name", "country", "lat", "lon", "radius_km"), ports
+            )
+        ],
+        "stations": [
+            _write_csv(out / "stations.csv", ("esr", "name", "lat", "lon", "port_locode"), stations)
+        ],
+        "facilities": [
+            _write_csv(
+                out / "facilities.csv", ("name", "category", "lat", "lon", "source"), facilities
+            )
+        ],
+        "watchlist": [
+            _write_csv(out / "watchlist.csv", ("name", "imo", "mmsi", "list", "note"), watch)
+        ],
     }
 
 
@@ -189,7 +268,10 @@ def _site_truth(linked: list[rail.Consignment]) -> list[dict]:
     sites = []
     for site in SITES:
         mine = [c for c in linked if c.destination == site]
-        depot, km = min(((f, haversine_km(site.lat, site.lon, f.lat, f.lon)) for f in DEPOTS), key=lambda x: x[1])
+        depot, km = min(
+            ((f, haversine_km(site.lat, site.lon, f.lat, f.lon)) for f in DEPOTS),
+            key=lambda x: x[1],
+        )
         sites.append(
             {
                 "name": site.name,
@@ -211,8 +293,23 @@ def _decoy_truth(planted: Planted) -> list[dict]:
     for arr in planted.schedule.arrivals:
         if arr.qualifying:
             continue
-        reason = "previous call KRPUS (South Korea)" if arr.kind == "busan" else f"previous call KPNJN {(arr.day - arr.previous_call_day).days} days earlier, outside the {LOOKBACK_DAYS}-day lookback"  # type: ignore[operator]
-        out.append({"vessel_name": arr.vessel.name, "mmsi": arr.vessel.mmsi, "port_locode": arr.port, "arrival_date": arr.day.isoformat(), "arrived_at": _iso(arr.arrived_at), "reason": reason})
+        if arr.kind == "busan" or arr.previous_call_day is None:
+            reason = f"previous call {arr.previous_port}, not in North Korea"
+        else:
+            days = (arr.day - arr.previous_call_day).days
+            reason = (
+                f"previous call KPNJN {days} days earlier, outside the {LOOKBACK_DAYS}-day lookback"
+            )
+        out.append(
+            {
+                "vessel_name": arr.vessel.name,
+                "mmsi": arr.vessel.mmsi,
+                "port_locode": arr.port,
+                "arrival_date": arr.day.isoformat(),
+                "arrived_at": _iso(arr.arrived_at),
+                "reason": reason,
+            }
+        )
     return out
 
 
@@ -224,13 +321,22 @@ def build_truth(planted: Planted, seed: int, counts: dict[str, int], label_chang
     return {
         "synthetic": True,
         "seed": seed,
-        "parameters": {"window_days": WINDOW_DAYS, "origin_country": "KP", "lookback_days": LOOKBACK_DAYS, "near_km": NEAR_KM},
+        "parameters": {
+            "window_days": WINDOW_DAYS,
+            "origin_country": "KP",
+            "lookback_days": LOOKBACK_DAYS,
+            "near_km": NEAR_KM,
+        },
         "arrivals_of_interest": [_arrival_truth(a, linked) for a in planted.schedule.qualifying],
         "arrivals_not_of_interest": _decoy_truth(planted),
-        "other_port_calls": [{"mmsi": m, "port_locode": p, "arrived_at": t} for m, p, t in planted.extra_calls],
+        "other_port_calls": [
+            {"mmsi": m, "port_locode": p, "arrived_at": t} for m, p, t in planted.extra_calls
+        ],
         "linked_shipments": len(linked),
         "linked_tonnes": _tonnes(linked_kg10),
-        "linked_lag_days_histogram": [sum(1 for c in linked if _lag(planted, c) == lag) for lag in range(WINDOW_DAYS + 1)],
+        "linked_lag_days_histogram": [
+            sum(1 for c in linked if _lag(planted, c) == lag) for lag in range(WINDOW_DAYS + 1)
+        ],
         "sites": len(sites),
         "sites_near_facility": sum(1 for s in sites if s["near_facility"]),
         "site_names": sorted(s["name"] for s in sites),
@@ -242,8 +348,13 @@ def build_truth(planted: Planted, seed: int, counts: dict[str, int], label_chang
         "quarantined_rows": counts["quarantined"],
         "duplicate_rows": counts["duplicates"],
         "shipment_rows": counts,
-        "munitions_equivalent": {"kg_per_round": KG_PER_ROUND, "rounds": round(linked_kg10 / 10 / KG_PER_ROUND)},
-        "port_stations": {p: {"esr": s.esr, "name": s.name} for p, s in sorted(PORT_STATIONS.items())},
+        "munitions_equivalent": {
+            "kg_per_round": KG_PER_ROUND,
+            "rounds": round(linked_kg10 / 10 / KG_PER_ROUND),
+        },
+        "port_stations": {
+            p: {"esr": s.esr, "name": s.name} for p, s in sorted(PORT_STATIONS.items())
+        },
         "linked_file": LINKED_FILE,
     }
 
@@ -255,7 +366,16 @@ def _lag(planted: Planted, c: rail.Consignment) -> int:
 
 def _linked_rows(planted: Planted) -> Iterable[list[str]]:
     for c in sorted(planted.linked, key=lambda c: c.waybill):
-        yield [c.waybill, c.wagon, c.arrival_id, c.day.isoformat(), str(_lag(planted, c)), rail.tonnes_text(c.kg10), c.destination.esr, c.destination.name]
+        yield [
+            c.waybill,
+            c.wagon,
+            c.arrival_id,
+            c.day.isoformat(),
+            str(_lag(planted, c)),
+            rail.tonnes_text(c.kg10),
+            c.destination.esr,
+            c.destination.name,
+        ]
 
 
 README = """{banner}
@@ -291,25 +411,73 @@ def generate_sample_case(out_dir: Path, seed: int = DEFAULT_SEED) -> SampleCase:
     planted = plant(seed)
     fmt_rng = _rngs(seed)[4]
     rows, broken, duplicates = _shipment_rows(planted, fmt_rng)
-    arrival_rows, label_changes = rail.arrival_rows(planted.linked, [c for c in planted.coal_containers if c.category == "coal"], fmt_rng)
+    arrival_rows, label_changes = rail.arrival_rows(
+        planted.linked, [c for c in planted.coal_containers if c.category == "coal"], fmt_rng
+    )
     inputs: dict[str, list[Path]] = {
         "shipments": [
-            _write_csv(out / SHIPMENTS_FILE, rail.DEPARTURE_HEADER, rows, encoding="cp1251", delimiter=";", newline="\r\n"),
-            _write_csv(out / ARRIVALS_FILE, rail.ARRIVAL_HEADER, arrival_rows, encoding="utf-8-sig"),
+            _write_csv(
+                out / SHIPMENTS_FILE,
+                rail.DEPARTURE_HEADER,
+                rows,
+                encoding="cp1251",
+                delimiter=";",
+                newline="\r\n",
+            ),
+            _write_csv(
+                out / ARRIVALS_FILE, rail.ARRIVAL_HEADER, arrival_rows, encoding="utf-8-sig"
+            ),
         ],
-        "ais": [_write_csv(out / "ais_positions.csv", ("mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading", "nav_status"), _ais_rows(planted.fixes))],
+        "ais": [
+            _write_csv(
+                out / "ais_positions.csv",
+                ("mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading", "nav_status"),
+                _ais_rows(planted.fixes),
+            )
+        ],
         "sightings": [_write_csv(out / "sightings.csv", SIGHTING_HEADER, planted.sightings)],
     }
     inputs.update(_reference_files(out))
-    counts = {"file_rows": len(rows), "kept": len(rows) - len(broken) - len(duplicates), "quarantined": len(broken), "duplicates": len(duplicates), "arrival_file_rows": len(arrival_rows)}
+    counts = {
+        "file_rows": len(rows),
+        "kept": len(rows) - len(broken) - len(duplicates),
+        "quarantined": len(broken),
+        "duplicates": len(duplicates),
+        "arrival_file_rows": len(arrival_rows),
+    }
     truth = build_truth(planted, seed, counts, label_changes)
     truth["quarantine_reasons"] = sorted({reason for reason, _ in broken})
     _write_csv(out / LINKED_FILE, LINKED_HEADER, _linked_rows(planted))
     truth_path = out / "truth.json"
-    truth_path.write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    truth_path.write_text(
+        json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     readme = out / "README.txt"
-    readme.write_text(README.format(banner=BANNER, seed=seed, window=WINDOW_DAYS, lookback=LOOKBACK_DAYS, near=NEAR_KM, shipments=SHIPMENTS_FILE, arrivals=ARRIVALS_FILE), encoding="utf-8")
-    ordered = {kind: inputs[kind] for kind in ("shipments", "ais", "vessels", "sightings", "ports", "stations", "facilities", "watchlist")}
+    readme.write_text(
+        README.format(
+            banner=BANNER,
+            seed=seed,
+            window=WINDOW_DAYS,
+            lookback=LOOKBACK_DAYS,
+            near=NEAR_KM,
+            shipments=SHIPMENTS_FILE,
+            arrivals=ARRIVALS_FILE,
+        ),
+        encoding="utf-8",
+    )
+    ordered = {
+        kind: inputs[kind]
+        for kind in (
+            "shipments",
+            "ais",
+            "vessels",
+            "sightings",
+            "ports",
+            "stations",
+            "facilities",
+            "watchlist",
+        )
+    }
     return SampleCase(out, seed, ordered, truth, truth_path, readme)
 
 
@@ -320,7 +488,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     case = generate_sample_case(args.out_dir, args.seed)
     t = case.truth
-    print(f"{BANNER}: wrote {case.out_dir} ({t['linked_shipments']} linked shipments, {t['linked_tonnes']:.1f} t, {t['sites']} sites)")
+    print(
+        f"{BANNER}: wrote {case.out_dir} ({t['linked_shipments']} linked shipments, {t['linked_tonnes']:.1f} t, {t['sites']} sites)"
+    )
 
 
 if __name__ == "__main__":

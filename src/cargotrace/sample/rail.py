@@ -5,8 +5,10 @@ Weights are kept as integer tenths of a kilogram so that the truth totals are ex
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 import numpy as np
 
@@ -22,6 +24,9 @@ from cargotrace.sample.reference import (
 )
 from cargotrace.sample.schedule import PERIOD_DAYS, WINDOW_DAYS, Schedule, day_of
 
+T = TypeVar("T")
+Label = tuple[str, str]  # (cargo text, cargo code)
+
 LINKED_TONNES_TARGET = 74_000.0
 BACKGROUND_SHARE = 0.05  # of all explosives leaving the port stations
 LAG_WEIGHTS = np.array([0.07, 0.14, 0.18, 0.17, 0.15, 0.12, 0.10, 0.07])
@@ -33,8 +38,16 @@ EXPLOSIVES_LABELS = (
     ("взрывчатые материалы", "731014"),
     ("Взрывчатые материалы", "731014"),
 )
-INDUSTRIAL_LABELS = (("ВВ промышленные", "731203"), ("Аммонит 6ЖВ", "731207"), ("аммонит", "731207"))
-COAL_LABELS = (("Уголь каменный", "161005"), ("УГОЛЬ КАМЕННЫЙ", "161005"), ("уголь каменный", "161005"))
+INDUSTRIAL_LABELS = (
+    ("ВВ промышленные", "731203"),
+    ("Аммонит 6ЖВ", "731207"),
+    ("аммонит", "731207"),
+)
+COAL_LABELS = (
+    ("Уголь каменный", "161005"),
+    ("УГОЛЬ КАМЕННЫЙ", "161005"),
+    ("уголь каменный", "161005"),
+)
 CONTAINER_LABELS = (("Контейнеры", "941012"), ("контейнеры", "941012"), ("КОНТЕЙНЕРЫ", "941012"))
 AMMUNITION_LABELS = ("боеприпасы", "БОЕПРИПАСЫ", "Боеприпасы")
 PORT_CONSIGNORS = {"RUVYP": "ООО «ВОСТОК-ТРАНЗИТ» (ДЕМО)", "RUDUN": "в/ч 99001 (ДЕМО)"}
@@ -120,7 +133,7 @@ def _kg10(rng: np.random.Generator, low_kg: int, high_kg: int, fraction_share: f
     return kg * 10 + tenth
 
 
-def _pick(rng: np.random.Generator, options: tuple) -> object:
+def _pick(rng: np.random.Generator, options: Sequence[T]) -> T:
     return options[int(rng.integers(0, len(options)))]
 
 
@@ -128,7 +141,16 @@ def _consignee(site: Station) -> str:
     return f"в/ч {99100 + SITES.index(site):05d} (ДЕМО)"
 
 
-def _explosives(ids: Identifiers, rng: np.random.Generator, day: date, port: str, site: Station, label: tuple[str, str], category: str, arrival_id: str = "") -> Consignment:
+def _explosives(
+    ids: Identifiers,
+    rng: np.random.Generator,
+    day: date,
+    port: str,
+    site: Station,
+    label: Label,
+    category: str,
+    arrival_id: str = "",
+) -> Consignment:
     return Consignment(
         ids.waybill(),
         ids.wagon("explosives"),
@@ -145,7 +167,9 @@ def _explosives(ids: Identifiers, rng: np.random.Generator, day: date, port: str
     )
 
 
-def linked_consignments(schedule: Schedule, ids: Identifiers, rng: np.random.Generator) -> list[Consignment]:
+def linked_consignments(
+    schedule: Schedule, ids: Identifiers, rng: np.random.Generator
+) -> list[Consignment]:
     """Explosives leaving each qualifying arrival's port 0..7 days after the arrival day,
     about 74,000 t in all, spread over the 16 sites (every site gets some)."""
     arrivals = schedule.qualifying
@@ -154,15 +178,18 @@ def linked_consignments(schedule: Schedule, ids: Identifiers, rng: np.random.Gen
     popularity = rng.uniform(0.6, 1.6, size=len(SITES))
     out: list[Consignment] = []
     for i, arr in enumerate(arrivals):
-        chosen = {i % len(SITES), *rng.choice(len(SITES), size=int(rng.integers(3, 7)), replace=False).tolist()}
+        chosen = {
+            i % len(SITES),
+            *rng.choice(len(SITES), size=int(rng.integers(3, 7)), replace=False).tolist(),
+        }
         sites = sorted(chosen)
         weights = popularity[sites] / popularity[sites].sum()
-        labels: dict[tuple[int, int], tuple[str, str]] = {}
+        labels: dict[tuple[int, int], Label] = {}
         total = 0
         while total < targets[i] - 310_000:  # stop within about half a wagon of the target
             lag = int(rng.choice(WINDOW_DAYS + 1, p=LAG_WEIGHTS))
             site = sites[int(rng.choice(len(sites), p=weights))]
-            label = labels.setdefault((lag, site), _pick(rng, EXPLOSIVES_LABELS))  # type: ignore[arg-type]
+            label = labels.setdefault((lag, site), _pick(rng, EXPLOSIVES_LABELS))
             day = arr.day + timedelta(days=lag)
             c = _explosives(ids, rng, day, arr.port, SITES[site], label, "linked", arr.arrival_id)
             out.append(c)
@@ -170,11 +197,18 @@ def linked_consignments(schedule: Schedule, ids: Identifiers, rng: np.random.Gen
     return out
 
 
-def background_consignments(schedule: Schedule, linked_kg10: int, ids: Identifiers, rng: np.random.Generator) -> list[Consignment]:
+def background_consignments(
+    schedule: Schedule, linked_kg10: int, ids: Identifiers, rng: np.random.Generator
+) -> list[Consignment]:
     """Explosives from the port stations on days outside every arrival's 8-day block:
     shipments of interest that must not be linked (about 5% of port explosives)."""
     target = linked_kg10 * BACKGROUND_SHARE / (1 - BACKGROUND_SHARE)
-    free = [(port, d) for port in sorted(schedule.blocked) for d in range(PERIOD_DAYS) if d not in schedule.blocked[port]]
+    free = [
+        (port, d)
+        for port in sorted(schedule.blocked)
+        for d in range(PERIOD_DAYS)
+        if d not in schedule.blocked[port]
+    ]
     out: list[Consignment] = []
     total = 0
     while total < target - 310_000:
@@ -182,17 +216,42 @@ def background_consignments(schedule: Schedule, linked_kg10: int, ids: Identifie
         site = SITES[int(rng.integers(0, len(SITES)))]
         label = _pick(rng, EXPLOSIVES_LABELS)
         for _ in range(int(rng.integers(2, 6))):
-            c = _explosives(ids, rng, day_of(d), port, site, label, "background")  # type: ignore[arg-type]
+            c = _explosives(ids, rng, day_of(d), port, site, label, "background")
             out.append(c)
             total += c.kg10
     return out
 
 
-def _decoy(ids: Identifiers, rng: np.random.Generator, kind: str, day: date, origin: Station, dest: Station, label: tuple[str, str], kg: tuple[int, int], consignor: str, consignee: str) -> Consignment:
-    return Consignment(ids.waybill(), ids.wagon(kind), day, origin, dest, label[0], label[1], _kg10(rng, *kg), consignor, consignee, kind)
+def _decoy(
+    ids: Identifiers,
+    rng: np.random.Generator,
+    kind: str,
+    day: date,
+    origin: Station,
+    dest: Station,
+    label: Label,
+    kg: tuple[int, int],
+    consignor: str,
+    consignee: str,
+) -> Consignment:
+    return Consignment(
+        ids.waybill(),
+        ids.wagon(kind),
+        day,
+        origin,
+        dest,
+        label[0],
+        label[1],
+        _kg10(rng, *kg),
+        consignor,
+        consignee,
+        kind,
+    )
 
 
-def port_decoys(linked: list[Consignment], ids: Identifiers, rng: np.random.Generator) -> list[Consignment]:
+def port_decoys(
+    linked: list[Consignment], ids: Identifiers, rng: np.random.Generator
+) -> list[Consignment]:
     """Coal and containers from the same port stations, half of them on linked days."""
     linked_days = sorted({(c.origin.port_locode, c.day) for c in linked})
     out: list[Consignment] = []
@@ -207,8 +266,21 @@ def port_decoys(linked: list[Consignment], ids: Identifiers, rng: np.random.Gene
                 port = ("RUVYP", "RUDUN")[int(rng.integers(0, 2))]
                 day = day_of(int(rng.integers(0, PERIOD_DAYS)))
             dest = _pick(rng, dests)
-            consignee = f"АО «ПОЛУЧАТЕЛЬ-{dests.index(dest) + 1}» (ДЕМО)"  # type: ignore[arg-type]
-            out.append(_decoy(ids, rng, kind, day, PORT_STATIONS[port], dest, _pick(rng, labels), kg, "АО «ПОРТ-СЕРВИС» (ДЕМО)", consignee))  # type: ignore[arg-type]
+            consignee = f"АО «ПОЛУЧАТЕЛЬ-{dests.index(dest) + 1}» (ДЕМО)"
+            out.append(
+                _decoy(
+                    ids,
+                    rng,
+                    kind,
+                    day,
+                    PORT_STATIONS[port],
+                    dest,
+                    _pick(rng, labels),
+                    kg,
+                    "АО «ПОРТ-СЕРВИС» (ДЕМО)",
+                    consignee,
+                )
+            )
     return out
 
 
@@ -217,10 +289,23 @@ def industrial_decoys(ids: Identifiers, rng: np.random.Generator, n: int = 90) -
     out = []
     for _ in range(n):
         dest = _pick(rng, MINE_STATIONS)
-        consignee = f"АО «РАЗРЕЗ-{MINE_STATIONS.index(dest) + 1}» (ДЕМО)"  # type: ignore[arg-type]
+        consignee = f"АО «РАЗРЕЗ-{MINE_STATIONS.index(dest) + 1}» (ДЕМО)"
         day = day_of(int(rng.integers(0, PERIOD_DAYS)))
         label = _pick(rng, INDUSTRIAL_LABELS)
-        out.append(_decoy(ids, rng, "industrial", day, INDUSTRIAL_ORIGIN, dest, label, (40_000, 64_000), "АО «КУЗБАСС-ВЗРЫВПРОМ» (ДЕМО)", consignee))  # type: ignore[arg-type]
+        out.append(
+            _decoy(
+                ids,
+                rng,
+                "industrial",
+                day,
+                INDUSTRIAL_ORIGIN,
+                dest,
+                label,
+                (40_000, 64_000),
+                "АО «КУЗБАСС-ВЗРЫВПРОМ» (ДЕМО)",
+                consignee,
+            )
+        )
     return out
 
 
@@ -267,7 +352,9 @@ def departure_row(c: Consignment, rng: np.random.Generator) -> list[str]:
     ]
 
 
-def broken_rows(ids: Identifiers, schedule: Schedule, rng: np.random.Generator) -> list[tuple[str, list[str]]]:
+def broken_rows(
+    ids: Identifiers, schedule: Schedule, rng: np.random.Generator
+) -> list[tuple[str, list[str]]]:
     """15 rows that must be quarantined, with the reason planted: impossible dates, empty
     waybills, non-numeric weights, too few fields. Built like linked explosives rows."""
     port_days = [(a.port, a.day) for a in schedule.qualifying]
@@ -276,7 +363,15 @@ def broken_rows(ids: Identifiers, schedule: Schedule, rng: np.random.Generator) 
     for n in range(15):
         port, day = port_days[int(rng.integers(0, len(port_days)))]
         site = SITES[int(rng.integers(0, len(SITES)))]
-        c = _explosives(ids, rng, day + timedelta(days=int(rng.integers(0, 8))), port, site, _pick(rng, EXPLOSIVES_LABELS), "broken")  # type: ignore[arg-type]
+        c = _explosives(
+            ids,
+            rng,
+            day + timedelta(days=int(rng.integers(0, 8))),
+            port,
+            site,
+            _pick(rng, EXPLOSIVES_LABELS),
+            "broken",
+        )
         row = departure_row(c, rng)
         if n < 4:
             row[2], reason = bad_dates[n], "impossible date"
@@ -290,7 +385,9 @@ def broken_rows(ids: Identifiers, schedule: Schedule, rng: np.random.Generator) 
     return out
 
 
-def arrival_rows(linked: list[Consignment], coal: list[Consignment], rng: np.random.Generator) -> tuple[list[list[str]], int]:
+def arrival_rows(
+    linked: list[Consignment], coal: list[Consignment], rng: np.random.Generator
+) -> tuple[list[list[str]], int]:
     """Arrival records at destination for ~35% of linked consignments (mostly relabelled
     «боеприпасы», a few keep the explosives label) and a few coal consignments (same label).
     Returns rows and the number of label changes (explosives -> ammunition)."""
@@ -300,7 +397,7 @@ def arrival_rows(linked: list[Consignment], coal: list[Consignment], rng: np.ran
         transit = int(rng.integers(9, 17)) if c.category == "linked" else int(rng.integers(1, 4))
         cargo = c.cargo
         if c.category == "linked" and rng.uniform() < 0.92:
-            cargo = str(_pick(rng, AMMUNITION_LABELS))
+            cargo = _pick(rng, AMMUNITION_LABELS)
             changes += 1
         rows.append(
             [

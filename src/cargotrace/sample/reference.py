@@ -108,7 +108,9 @@ def all_stations() -> list[Station]:
 BRIEF = "public reporting (case brief)"
 ILLUSTRATIVE = "SYNTHETIC demo: illustrative location, not a verified facility"
 DEPOTS: tuple[Facility, ...] = (
-    Facility("719th artillery ammunition base (Tikhoretsk)", "ammunition_depot", 45.886, 40.041, BRIEF),
+    Facility(
+        "719th artillery ammunition base (Tikhoretsk)", "ammunition_depot", 45.886, 40.041, BRIEF
+    ),
     Facility("Mozdok ammunition depot", "ammunition_depot", 43.739, 44.523, BRIEF),
     Facility("Kotluban arsenal (Samofalovka)", "arsenal", 48.997, 44.216, BRIEF),
     Facility("51st arsenal (Kirzhach)", "arsenal", 56.101, 38.754, BRIEF),
@@ -120,7 +122,9 @@ DECOY_FACILITIES: tuple[Facility, ...] = (
     Facility("Open-pit coal mine near Mezhdurechensk", "mine", 53.672, 88.061, ILLUSTRATIVE),
     Facility("Open-pit coal mine near Erunakovo", "mine", 54.021, 87.236, ILLUSTRATIVE),
     Facility("Open-pit coal mine near Chernogorsk", "mine", 53.832, 91.247, ILLUSTRATIVE),
-    Facility("Industrial explosives plant near Kemerovo", "industrial_plant", 55.37, 86.11, ILLUSTRATIVE),
+    Facility(
+        "Industrial explosives plant near Kemerovo", "industrial_plant", 55.37, 86.11, ILLUSTRATIVE
+    ),
 )
 MUNITIONS_CATEGORIES = ("ammunition_depot", "arsenal")
 
@@ -146,22 +150,51 @@ RAJIN_PIERS: tuple[LatLon, ...] = ((42.2440, 130.3050), (42.2415, 130.3010), (42
 # Sea lanes (lat, lon), ending just before the berth (the berth is appended per call).
 SEA_LANES: dict[str, tuple[LatLon, ...]] = {
     "KPNJN-RUVYP": (
-        (42.2350, 130.3150), (42.2000, 130.3800), (42.1000, 130.5500), (42.1800, 131.3000),
-        (42.4000, 132.4000), (42.6000, 132.9500), (42.6900, 133.0400),
+        (42.2350, 130.3150),
+        (42.2000, 130.3800),
+        (42.1000, 130.5500),
+        (42.1800, 131.3000),
+        (42.4000, 132.4000),
+        (42.6000, 132.9500),
+        (42.6900, 133.0400),
     ),
     "KPNJN-RUDUN": (
-        (42.2350, 130.3150), (42.2000, 130.3800), (42.1000, 130.5500), (42.1800, 131.3000),
-        (42.5000, 132.4300), (42.7700, 132.4300), (42.8500, 132.3750),
+        (42.2350, 130.3150),
+        (42.2000, 130.3800),
+        (42.1000, 130.5500),
+        (42.1800, 131.3000),
+        (42.5000, 132.4300),
+        (42.7700, 132.4300),
+        (42.8500, 132.3750),
     ),
-    "SEA-RUVYP": ((41.4000, 134.6000), (42.2000, 133.6000), (42.6000, 133.0500), (42.6900, 133.0500)),
+    "SEA-RUVYP": (
+        (41.4000, 134.6000),
+        (42.2000, 133.6000),
+        (42.6000, 133.0500),
+        (42.6900, 133.0500),
+    ),
     "CNSHA-KRPUS": (
-        (31.3000, 121.7500), (31.2590, 121.8400), (31.3000, 122.9000), (32.9840, 125.3440),
-        (33.4540, 126.0350), (33.7350, 126.6430), (34.1040, 127.4450), (34.4070, 128.1690),
-        (34.7620, 128.9160), (35.0000, 129.2000), (35.0700, 129.0700),
+        (31.3000, 121.7500),
+        (31.2590, 121.8400),
+        (31.3000, 122.9000),
+        (32.9840, 125.3440),
+        (33.4540, 126.0350),
+        (33.7350, 126.6430),
+        (34.1040, 127.4450),
+        (34.4070, 128.1690),
+        (34.7620, 128.9160),
+        (35.0000, 129.2000),
+        (35.0700, 129.0700),
     ),
     "KRPUS-RUVYP": (
-        (35.0700, 129.0700), (35.0000, 129.2000), (35.4290, 129.5970), (36.1840, 129.7400),
-        (38.3170, 130.5060), (38.9600, 130.7360), (42.4000, 132.8500), (42.6000, 132.9800),
+        (35.0700, 129.0700),
+        (35.0000, 129.2000),
+        (35.4290, 129.5970),
+        (36.1840, 129.7400),
+        (38.3170, 130.5060),
+        (38.9600, 130.7360),
+        (42.4000, 132.8500),
+        (42.6000, 132.9800),
         (42.6900, 133.0400),
     ),
 }

@@ -110,7 +110,9 @@ def _assign_ships(events: list[tuple[str, int, str]]) -> list[Vessel] | None:
     return chosen
 
 
-def _evidence(events: list[tuple[str, int, str]], rng: np.random.Generator) -> list[tuple[str, ...]]:
+def _evidence(
+    events: list[tuple[str, int, str]], rng: np.random.Generator
+) -> list[tuple[str, ...]]:
     """Evidence per qualifying event: Vostochny always AIS (2 also imaged); Dunai half by
     imagery only, one AIS call also imaged."""
     q = [e for e in events if e[2] == "Q"]
@@ -142,7 +144,9 @@ def _timed_arrival(arr: Arrival, rng: np.random.Generator) -> None:
         arr.sighted_at = at(arr.day, rng.uniform(0.5, 5.0))
 
 
-def _shuttle_arrivals(events: list[tuple[str, int, str]], rng: np.random.Generator) -> list[Arrival] | None:
+def _shuttle_arrivals(
+    events: list[tuple[str, int, str]], rng: np.random.Generator
+) -> list[Arrival] | None:
     ships = _assign_ships(events)
     if ships is None:
         return None

@@ -11,11 +11,24 @@ from cargotrace.sample.geo import offset_m
 from cargotrace.sample.reference import BERTHS, RAJIN_PIERS, Vessel
 from cargotrace.sample.schedule import Arrival, Schedule
 
-SIGHTING_HEADER = ("observed_at", "vessel_name", "imo", "mmsi", "port", "lat", "lon", "source", "confidence", "note")
+SIGHTING_HEADER = (
+    "observed_at",
+    "vessel_name",
+    "imo",
+    "mmsi",
+    "port",
+    "lat",
+    "lon",
+    "source",
+    "confidence",
+    "note",
+)
 SOURCE = "satellite imagery (SYNTHETIC)"
 
 
-def _identity(vessel: Vessel, rng: np.random.Generator, *, full: bool = False) -> tuple[str, str, str]:
+def _identity(
+    vessel: Vessel, rng: np.random.Generator, *, full: bool = False
+) -> tuple[str, str, str]:
     """(name, imo, mmsi): all three, IMO only, or name only, as image analysts report them."""
     u = 0.0 if full else float(rng.uniform())
     if u < 0.5:
@@ -25,7 +38,17 @@ def _identity(vessel: Vessel, rng: np.random.Generator, *, full: bool = False) -
     return vessel.name, "", ""
 
 
-def _row(t: datetime, vessel: Vessel, port: str, where: tuple[float, float], conf: float, note: str, rng: np.random.Generator, *, full: bool = False) -> list[str]:
+def _row(
+    t: datetime,
+    vessel: Vessel,
+    port: str,
+    where: tuple[float, float],
+    conf: float,
+    note: str,
+    rng: np.random.Generator,
+    *,
+    full: bool = False,
+) -> list[str]:
     name, imo, mmsi = _identity(vessel, rng, full=full)
     r, theta = 60.0 * math.sqrt(float(rng.uniform())), float(rng.uniform(0, 2 * math.pi))
     lat, lon = offset_m(where[0], where[1], r * math.cos(theta), r * math.sin(theta))
@@ -37,14 +60,27 @@ def _rajin(arr: Arrival, rng: np.random.Generator, *, full: bool = False) -> lis
     assert arr.previous_sighted_at is not None
     pier = RAJIN_PIERS[int(rng.integers(0, len(RAJIN_PIERS)))]
     note = "SYNTHETIC demo: cargo ship alongside pier, Rajin; AIS not transmitting"
-    return _row(arr.previous_sighted_at, arr.vessel, "KPNJN", pier, float(rng.uniform(0.7, 0.9)), note, rng, full=full)
+    return _row(
+        arr.previous_sighted_at,
+        arr.vessel,
+        "KPNJN",
+        pier,
+        float(rng.uniform(0.7, 0.9)),
+        note,
+        rng,
+        full=full,
+    )
 
 
 def _russian_port(arr: Arrival, rng: np.random.Generator) -> list[str]:
     assert arr.sighted_at is not None
     berth = BERTHS[arr.port][0]
-    note = "SYNTHETIC demo: vessel at berth" + ("" if "ais" in arr.evidence else "; no AIS at this call")
-    return _row(arr.sighted_at, arr.vessel, arr.port, berth, float(rng.uniform(0.75, 0.95)), note, rng)
+    note = "SYNTHETIC demo: vessel at berth" + (
+        "" if "ais" in arr.evidence else "; no AIS at this call"
+    )
+    return _row(
+        arr.sighted_at, arr.vessel, arr.port, berth, float(rng.uniform(0.75, 0.95)), note, rng
+    )
 
 
 def sighting_rows(schedule: Schedule, rng: np.random.Generator) -> list[list[str]]:

@@ -162,7 +162,7 @@
     var n = Math.abs(p2 - p1) < 1e-6 ? Math.sin(p1) : (Math.cos(p1) - Math.cos(p2)) / (p2 - p1);
     if (Math.abs(n) < 0.05) {
       var c = Math.cos(phi0);
-      return { f: function (lon, lat) { return [wrap180(lon - lon0) * D2R * c, lat * D2R]; }, lon0: lon0 };
+      return { f: function (lon, lat) { return [wrap180(lon - lon0) * D2R * c, lat * D2R]; }, lon0: lon0, extent: [lonMin, lonMax, latMin, latMax] };
     }
     var G = Math.cos(p1) / n + p1;
     var rho0 = G - phi0;
@@ -197,8 +197,16 @@
     var s = Math.min((W - 2 * pad) / dx, (H - 2 * pad) / dy);
     var cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
     setAttrs(svg, { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'xMidYMid meet' });
+    var e = pr.extent || [-180, 180, -90, 90];
+    var lonSpan = e[1] - e[0], latSpan = e[3] - e[2];
+    var mLon = Math.max(lonSpan, 2 * latSpan) * 0.6 + 6, mLat = Math.max(latSpan, lonSpan / 2) * 0.6 + 4;
     return {
       W: W, H: H, scale: s, pr: pr,
+      // generous lon/lat window around the view, to skip far-away rings before projecting
+      near: function (bb) {
+        var lo = pr.lon0 + wrap180((bb[0] + bb[1]) / 2 - pr.lon0), half = (bb[1] - bb[0]) / 2;
+        return half > 170 || (lo + half >= e[0] - mLon && lo - half <= e[1] + mLon && bb[3] >= e[2] - mLat && bb[2] <= e[3] + mLat);
+      },
       p: function (lon, lat) {
         var q = pr.f(lon, lat);
         return [W / 2 + (q[0] - cx) * s, H / 2 + (-q[1] - cy) * s];
@@ -206,7 +214,24 @@
     };
   }
 
+  var RING_BBOX = new WeakMap();
+  function ringBBox(ring) {
+    var bb = RING_BBOX.get(ring);
+    if (bb) return bb;
+    var x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    ring.forEach(function (pt) {
+      if (!Array.isArray(pt) || !validLL(pt[0], pt[1])) return;
+      var lon = num(pt[0]), lat = num(pt[1]);
+      if (lon < x0) x0 = lon; if (lon > x1) x1 = lon; if (lat < y0) y0 = lat; if (lat > y1) y1 = lat;
+    });
+    bb = [x0, x1, y0, y1];
+    RING_BBOX.set(ring, bb);
+    return bb;
+  }
   function ringPath(m, ring) {
+    if (!Array.isArray(ring) || ring.length < 3) return null;
+    var bb = ringBBox(ring);
+    if (!(bb[1] >= bb[0]) || !m.near(bb)) return null;
     var parts = [], xy = [];
     var bx0 = Infinity, bx1 = -Infinity, by0 = Infinity, by1 = -Infinity;
     arr(ring).forEach(function (pt) {
@@ -1058,6 +1083,15 @@
       var w = document.documentElement.clientWidth;
       if (w !== lastW) { lastW = w; drawVisuals(); }
     }, 150);
+  });
+  // Redraw at paper width when printing so labels keep their size on the page.
+  window.addEventListener('beforeprint', function () {
+    document.documentElement.classList.add('printing');
+    drawVisuals();
+  });
+  window.addEventListener('afterprint', function () {
+    document.documentElement.classList.remove('printing');
+    drawVisuals();
   });
   document.documentElement.setAttribute('data-report-ready', '1');
 })();

@@ -1,0 +1,201 @@
+"""The report in a real headless Chromium: offline, no errors, charts drawn, interactions.
+
+Skipped when /usr/bin/chromium is absent, except under CI=true where that is a failure.
+Screenshots (1440 and 390 px wide, full page) go to a tmp dir and, when the environment
+variable CARGOTRACE_SCREENSHOTS names a directory, there as well.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_data_example import example_report_data
+
+from cargotrace.report.html import render_report
+from cargotrace.report.pdf import render_pdf
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _need_chromium() -> None:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is required under CI")
+        pytest.skip(f"{CHROMIUM} not installed")
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    path.write_text(render_report(example_report_data(hostile=True)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    _need_chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Watch:
+    """Fails the test on any network request, console error, page error or dialog."""
+
+    def __init__(self, page: Any, allowed_url: str) -> None:
+        self.problems: list[str] = []
+        self.allowed = allowed_url
+
+        def route(r: Any) -> None:
+            if r.request.url == self.allowed:
+                r.continue_()
+            else:
+                self.problems.append(f"request {r.request.url}")
+                r.abort()
+
+        def dialog(d: Any) -> None:
+            self.problems.append(f"dialog {d.type}: {d.message}")
+            d.dismiss()
+
+        page.route("**/*", route)
+        page.on("request", lambda req: None if req.url in (self.allowed, "about:blank") or req.url.startswith("data:") else self.problems.append(f"request {req.url}"))
+        page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: self.problems.append(f"pageerror: {e}"))
+        page.on("dialog", dialog)
+
+    def check(self) -> None:
+        assert not self.problems, self.problems
+
+
+def _shot(page: Any, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    out = os.environ.get("CARGOTRACE_SCREENSHOTS")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(out) / name)
+
+
+def _count(page: Any, selector: str) -> int:
+    return int(page.locator(selector).count())
+
+
+def test_report_in_browser_desktop(browser: Any, report_file: Path, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    url = report_file.as_uri()
+    watch = Watch(page, url)
+    page.goto(url)
+    page.wait_for_selector("html[data-report-ready]")
+
+    # every chart has content
+    assert _count(page, "#map-overview path.country") > 10
+    assert _count(page, "#map-overview path.flow") >= 16
+    assert _count(page, "#map-overview circle.site") == 16
+    assert _count(page, "#map-sites circle.site") == 16
+    assert _count(page, "#map-ports rect") >= 3 and _count(page, "#map-ports path.sea-leg") == 2
+    assert _count(page, "#timeline rect.call") > 30 and _count(page, "#timeline rect.gap") > 5
+    assert _count(page, "#timeline rect[fill]") > 100
+    assert _count(page, "#lag-chart rect.bar-observed") == 31 and _count(page, "#lag-chart circle") > 20
+    assert _count(page, "#sankey path.sankey-band") >= 16
+    assert _count(page, "#sensitivity td") == 20
+    assert _count(page, "#shipments-body tr.ship") == 100
+    for svg in ("map-overview", "map-sites", "map-ports", "timeline", "lag-chart", "sankey"):
+        box = page.locator(f"#{svg}").bounding_box()
+        assert box and box["width"] > 200 and box["height"] > 100, svg
+    # hostile names are shown as text, never as markup
+    assert _count(page, "img, iframe, object, embed") == 0
+    assert page.evaluate("document.scripts.length") == 2
+    assert "<script>alert(1)</script>" in page.locator("#sites-table").inner_text()
+
+    # click a site on the detail map -> its table row is highlighted
+    circle = page.locator("#map-sites circle.site").nth(3)
+    index = circle.get_attribute("data-site")
+    circle.click()
+    row = page.locator(f"#site-row-{index}")
+    assert "highlight" in (row.get_attribute("class") or "")
+    assert _count(page, "#sites-table tr.highlight") == 1
+    assert "selected" in (circle.get_attribute("class") or "")
+
+    # search filters the shipments table; a row expands to its evidence chain
+    data = example_report_data(hostile=True)
+    target = data["findings"]["linked_shipments"][5]
+    page.fill("#shipment-search", target["waybill"])
+    assert _count(page, "#shipments-body tr.ship") == 1
+    assert target["waybill"] in page.locator("#shipments-body tr.ship").inner_text()
+    page.locator("#shipments-body button.expand").click()
+    detail = page.locator("#shipments-body tr.detail").inner_text()
+    assert target["evidence_chain"][0].split(" (IMO")[0][:12] in detail
+    assert str(target["source_row"]) in detail
+    page.fill("#shipment-search", "no such waybill at all")
+    assert _count(page, "#shipments-body tr.ship") == 0
+    page.fill("#shipment-search", "")
+    assert _count(page, "#shipments-body tr.ship") == 100
+
+    # click-to-sort: tonnes descending first
+    page.locator('#shipments-head th[data-col="tonnes"]').click()
+    first = float(page.locator("#shipments-body tr.ship").first.locator("td.num").first.inner_text().replace(",", ""))
+    assert first == max(s["tonnes"] for s in data["findings"]["linked_shipments"])
+
+    # the site filter button in the sites table narrows the shipments table
+    page.locator(f"#site-row-{index} button.site-filter").click()
+    expected = data["findings"]["sites"][int(index or 0)]["shipments"]
+    assert _count(page, "#shipments-body tr.ship") == min(100, expected)
+
+    page.evaluate("window.scrollTo(0, 0)")
+    _shot(page, tmp_path, "report-1440.png")
+    watch.check()
+    page.close()
+
+
+def test_report_in_browser_mobile(browser: Any, report_file: Path, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    url = report_file.as_uri()
+    watch = Watch(page, url)
+    page.goto(url)
+    page.wait_for_selector("html[data-report-ready]")
+    # nothing wider than the screen: tables and wide charts scroll inside their boxes
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    box = page.locator("#map-overview").bounding_box()
+    assert box and box["width"] <= 390 and box["height"] > 100
+    assert _count(page, "#map-sites circle.site") == 16
+    _shot(page, tmp_path, "report-390.png")
+    watch.check()
+    page.close()
+
+
+def test_render_pdf(report_file: Path, tmp_path: Path) -> None:
+    _need_chromium()
+    pdf = tmp_path / "out" / "report.pdf"
+    render_pdf(report_file, pdf)
+    head = pdf.read_bytes()[:5]
+    assert head == b"%PDF-"
+    assert pdf.stat().st_size > 50_000
+
+
+def test_render_pdf_without_chromium(report_file: Path, tmp_path: Path) -> None:
+    from cargotrace.report.pdf import ChromiumNotFoundError
+
+    with pytest.raises(ChromiumNotFoundError, match="Chromium"):
+        render_pdf(report_file, tmp_path / "x.pdf", chromium=str(tmp_path / "no-such-chromium"))
