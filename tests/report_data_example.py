@@ -29,7 +29,11 @@ HOSTILE_STRINGS: tuple[str, ...] = (
 )
 
 SHARED_BORDERS = (
-    Path(os.environ.get("CARGOTRACE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    Path(
+        os.environ.get(
+            "CARGOTRACE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+        )
+    )
     / "borders"
     / "ne_110m_admin_0_countries.json"
 )
@@ -110,12 +114,19 @@ def _iso(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _blob(rng: random.Random, lon: float, lat: float, rx: float, ry: float, n: int) -> list[list[float]]:
+def _blob(
+    rng: random.Random, lon: float, lat: float, rx: float, ry: float, n: int
+) -> list[list[float]]:
     pts = []
     phase = [rng.uniform(0, 6.28) for _ in range(3)]
     for k in range(n):
         a = 2 * math.pi * k / n
-        r = 1 + 0.15 * math.sin(3 * a + phase[0]) + 0.08 * math.sin(7 * a + phase[1]) + 0.04 * math.sin(13 * a + phase[2])
+        r = (
+            1
+            + 0.15 * math.sin(3 * a + phase[0])
+            + 0.08 * math.sin(7 * a + phase[1])
+            + 0.04 * math.sin(13 * a + phase[2])
+        )
         pts.append([round(lon + rx * r * math.cos(a), 3), round(lat + ry * r * math.sin(a), 3)])
     pts.append(pts[0])
     return pts
@@ -147,27 +158,64 @@ def _countries(rng: random.Random, real: bool, points: int) -> list[dict[str, An
             lats = [pt[1] for r in rings for pt in r]
             if max(lons) < 15 or min(lons) > 160 or max(lats) < 25 or min(lats) > 80:
                 continue
-            code = props.get("ISO_A2") if props.get("ISO_A2") not in (None, "-99") else props.get("ADM0_A3")
-            out.append({"code": code, "name": props.get("NAME"), "rings": [_densify(r, points) for r in rings]})
+            code = (
+                props.get("ISO_A2")
+                if props.get("ISO_A2") not in (None, "-99")
+                else props.get("ADM0_A3")
+            )
+            out.append(
+                {
+                    "code": code,
+                    "name": props.get("NAME"),
+                    "rings": [_densify(r, points) for r in rings],
+                }
+            )
         return out
     names = [
-        ("RU", "Russia", 95, 60, 60, 12), ("UA", "Ukraine", 31, 49, 8, 3), ("BY", "Belarus", 28, 53.5, 4, 2),
-        ("KZ", "Kazakhstan", 67, 48, 16, 5), ("CN", "China", 105, 35, 20, 10), ("MN", "Mongolia", 103, 47, 11, 4),
-        ("KP", "North Korea", 127.3, 40.2, 2.2, 1.6), ("KR", "South Korea", 127.8, 36.5, 1.5, 1.5),
-        ("JP", "Japan", 138, 37, 5, 4), ("GE", "Georgia", 43.5, 42.2, 2.5, 0.8), ("AZ", "Azerbaijan", 47.7, 40.3, 1.8, 1),
-        ("AM", "Armenia", 45, 40.2, 1, 0.6), ("TR", "Turkey", 35, 39, 8, 3), ("IR", "Iran", 54, 32.5, 9, 6),
-        ("UZ", "Uzbekistan", 64, 41.4, 6, 2.5), ("TM", "Turkmenistan", 59, 39, 5, 2.5), ("KG", "Kyrgyzstan", 74.5, 41.5, 3.5, 1.3),
-        ("TJ", "Tajikistan", 71, 38.8, 2.5, 1.3), ("AF", "Afghanistan", 66, 34, 6, 3.5), ("PL", "Poland", 19.5, 52, 4.5, 2.5),
-        ("LT", "Lithuania", 24, 55.3, 2.3, 1), ("LV", "Latvia", 25, 56.9, 2.5, 1), ("EE", "Estonia", 25.5, 58.7, 2, 0.8),
-        ("FI", "Finland", 26, 64, 4.5, 5), ("MD", "Moldova", 28.5, 47.2, 1.2, 1.2), ("RO", "Romania", 25, 45.9, 4.5, 2),
-        ("SE", "Sweden", 16, 62, 4, 7), ("NO", "Norway", 12, 64, 6, 7), ("IN", "India", 78, 22, 10, 10),
+        ("RU", "Russia", 95, 60, 60, 12),
+        ("UA", "Ukraine", 31, 49, 8, 3),
+        ("BY", "Belarus", 28, 53.5, 4, 2),
+        ("KZ", "Kazakhstan", 67, 48, 16, 5),
+        ("CN", "China", 105, 35, 20, 10),
+        ("MN", "Mongolia", 103, 47, 11, 4),
+        ("KP", "North Korea", 127.3, 40.2, 2.2, 1.6),
+        ("KR", "South Korea", 127.8, 36.5, 1.5, 1.5),
+        ("JP", "Japan", 138, 37, 5, 4),
+        ("GE", "Georgia", 43.5, 42.2, 2.5, 0.8),
+        ("AZ", "Azerbaijan", 47.7, 40.3, 1.8, 1),
+        ("AM", "Armenia", 45, 40.2, 1, 0.6),
+        ("TR", "Turkey", 35, 39, 8, 3),
+        ("IR", "Iran", 54, 32.5, 9, 6),
+        ("UZ", "Uzbekistan", 64, 41.4, 6, 2.5),
+        ("TM", "Turkmenistan", 59, 39, 5, 2.5),
+        ("KG", "Kyrgyzstan", 74.5, 41.5, 3.5, 1.3),
+        ("TJ", "Tajikistan", 71, 38.8, 2.5, 1.3),
+        ("AF", "Afghanistan", 66, 34, 6, 3.5),
+        ("PL", "Poland", 19.5, 52, 4.5, 2.5),
+        ("LT", "Lithuania", 24, 55.3, 2.3, 1),
+        ("LV", "Latvia", 25, 56.9, 2.5, 1),
+        ("EE", "Estonia", 25.5, 58.7, 2, 0.8),
+        ("FI", "Finland", 26, 64, 4.5, 5),
+        ("MD", "Moldova", 28.5, 47.2, 1.2, 1.2),
+        ("RO", "Romania", 25, 45.9, 4.5, 2),
+        ("SE", "Sweden", 16, 62, 4, 7),
+        ("NO", "Norway", 12, 64, 6, 7),
+        ("IN", "India", 78, 22, 10, 10),
         ("VN", "Vietnam", 106, 16, 2.5, 6),
     ]
-    return [{"code": c, "name": n, "rings": [_blob(rng, lon, lat, rx, ry, points)]} for c, n, lon, lat, rx, ry in names]
+    return [
+        {"code": c, "name": n, "rings": [_blob(rng, lon, lat, rx, ry, points)]}
+        for c, n, lon, lat, rx, ry in names
+    ]
 
 
 def example_report_data(
-    *, hostile: bool = False, seed: int = 7, n_shipments: int = 1200, real_borders: bool = True, ring_points: int = 200
+    *,
+    hostile: bool = False,
+    seed: int = 7,
+    n_shipments: int = 1200,
+    real_borders: bool = True,
+    ring_points: int = 200,
 ) -> dict[str, Any]:
     """The report dict the lead's data builder produces, filled with synthetic values."""
     rng = random.Random(seed)
@@ -190,19 +238,49 @@ def example_report_data(
             if decoy:
                 port = rng.choice(["RUVVO", "RUNJK", "RUVYP"])
                 stay = timedelta(hours=rng.uniform(20, 60))
-                calls.append({"port_locode": port, "arrived_at": _iso(t), "departed_at": _iso(t + stay), "source": "ais", "of_interest": False})
+                calls.append(
+                    {
+                        "port_locode": port,
+                        "arrived_at": _iso(t),
+                        "departed_at": _iso(t + stay),
+                        "source": "ais",
+                        "of_interest": False,
+                    }
+                )
                 t += stay + timedelta(days=rng.uniform(8, 16))
                 continue
             stay = timedelta(hours=rng.uniform(30, 70))
             src = rng.choice(["sighting", "sighting", "both"])
-            calls.append({"port_locode": "KPNJN", "arrived_at": _iso(t), "departed_at": _iso(t + stay), "source": src, "of_interest": False})
-            gaps.append({"started_at": _iso(t - timedelta(hours=20)), "ended_at": _iso(t + stay + timedelta(hours=18)), "hours": round((stay.total_seconds() / 3600) + 38)})
+            calls.append(
+                {
+                    "port_locode": "KPNJN",
+                    "arrived_at": _iso(t),
+                    "departed_at": _iso(t + stay),
+                    "source": src,
+                    "of_interest": False,
+                }
+            )
+            gaps.append(
+                {
+                    "started_at": _iso(t - timedelta(hours=20)),
+                    "ended_at": _iso(t + stay + timedelta(hours=18)),
+                    "hours": round((stay.total_seconds() / 3600) + 38),
+                }
+            )
             t += stay + timedelta(days=rng.uniform(1.2, 2.5))
             port = "RUVYP" if rng.random() < 0.6 else "XXDUN"
             stay2 = timedelta(hours=rng.uniform(40, 90))
             prev = calls[-1]
             src2 = rng.choice(["ais", "ais", "both", "sighting"])
-            calls.append({"port_locode": port, "arrived_at": _iso(t), "departed_at": _iso(t + stay2), "source": src2, "of_interest": True})
+            calls.append(
+                {
+                    "port_locode": port,
+                    "arrived_at": _iso(t),
+                    "departed_at": _iso(t + stay2),
+                    "source": src2,
+                    "of_interest": True,
+                }
+            )
             arrivals.append(
                 {
                     "arrival_id": f"A{len(arrivals) + 1:03d}",
@@ -253,7 +331,14 @@ def example_report_data(
             dtext = rng.choice(DEST_TEXTS)
             chain.append(f"relabelled at destination: «{dtext}»")
             label_changes.append(
-                {"waybill": waybill, "wagon": wagon, "declared": "explosives", "at_destination": "ammunition", "declared_text": cargo, "at_destination_text": dtext}
+                {
+                    "waybill": waybill,
+                    "wagon": wagon,
+                    "declared": "explosives",
+                    "at_destination": "ammunition",
+                    "declared_text": cargo,
+                    "at_destination_text": dtext,
+                }
             )
         shipments.append(
             {
@@ -307,7 +392,11 @@ def example_report_data(
     # --- statistics ------------------------------------------------------------------------
     lag_counts = Counter(s["lag_days"] for s in shipments)
     lag_histogram = [
-        {"lag_days": d, "observed": lag_counts.get(d, 0) if d <= 7 else rng.randrange(8, 30), "expected": round(52 + rng.uniform(-4, 4), 1)}
+        {
+            "lag_days": d,
+            "observed": lag_counts.get(d, 0) if d <= 7 else rng.randrange(8, 30),
+            "expected": round(52 + rng.uniform(-4, 4), 1),
+        }
         for d in range(0, 31)
     ]
     sensitivity = []
@@ -346,11 +435,29 @@ def example_report_data(
     ]
     legs = Counter(a["port_locode"] for a in arrivals)
     sea_legs = [
-        {"from_locode": "KPNJN", "to_locode": "RUVYP", "coords": [[130.30, 42.23], [130.9, 42.05], [132.2, 42.35], [133.05, 42.73]], "count": legs["RUVYP"]},
-        {"from_locode": "KPNJN", "to_locode": "XXDUN", "coords": [[130.30, 42.23], [130.9, 42.05], [131.9, 42.45], [132.34, 42.88]], "count": legs["XXDUN"]},
+        {
+            "from_locode": "KPNJN",
+            "to_locode": "RUVYP",
+            "coords": [[130.30, 42.23], [130.9, 42.05], [132.2, 42.35], [133.05, 42.73]],
+            "count": legs["RUVYP"],
+        },
+        {
+            "from_locode": "KPNJN",
+            "to_locode": "XXDUN",
+            "coords": [[130.30, 42.23], [130.9, 42.05], [131.9, 42.45], [132.34, 42.88]],
+            "count": legs["XXDUN"],
+        },
     ]
     ports = [dict(p) for p in PORTS]
-    facilities = [{"name": hx(n, i), "category": "ammunition_depot" if "arsenal" not in n else "arsenal", "lat": la, "lon": lo} for i, (n, la, lo) in enumerate(FACILITIES)]
+    facilities = [
+        {
+            "name": hx(n, i),
+            "category": "ammunition_depot" if "arsenal" not in n else "arsenal",
+            "lat": la,
+            "lon": lo,
+        }
+        for i, (n, la, lo) in enumerate(FACILITIES)
+    ]
     countries = _countries(rng, real_borders, ring_points)
     if hostile:
         ports[3]["name"] = hx(ports[3]["name"], 1)
@@ -366,24 +473,43 @@ def example_report_data(
         rec[1] += 1
     day = date(2023, 8, 20)
     while day < date(2024, 1, 31):
-        for cls, p, lo, hi in (("coal", 0.5, 200, 900), ("containers", 0.35, 80, 400), ("explosives, industrial", 0.05, 40, 120)):
+        for cls, p, lo, hi in (
+            ("coal", 0.5, 200, 900),
+            ("containers", 0.35, 80, 400),
+            ("explosives, industrial", 0.05, 40, 120),
+        ):
             if rng.random() < p:
                 n = rng.randrange(1, 8)
                 dep_t[(day.isoformat(), cls)] = [round(rng.uniform(lo, hi), 1), n]
         day += timedelta(days=1)
     departures = [
-        {"day": d, "cargo_class": hx(c, 2) if hostile and c == "containers" else c, "tonnes": round(v[0], 1), "shipments": int(v[1])}
+        {
+            "day": d,
+            "cargo_class": hx(c, 2) if hostile and c == "containers" else c,
+            "tonnes": round(v[0], 1),
+            "shipments": int(v[1]),
+        }
         for (d, c), v in sorted(dep_t.items())
     ]
 
     near = sum(1 for s in sites if s["near_facility"])
     return {
-        "title": hx("Explosives by rail from Vostochny and Dunai after calls at Rajin — synthetic demo case", 3),
+        "title": hx(
+            "Explosives by rail from Vostochny and Dunai after calls at Rajin — synthetic demo case",
+            3,
+        ),
         "synthetic": True,
         "generated_at": "2026-11-22T10:00:00Z",
         "cargotrace_version": "0.1.0",
         "findings": {
-            "parameters": {"window_days": 7, "origin_country": "KP", "lookback_days": 30, "near_km": 20, "permutations": 999, "seed": seed},
+            "parameters": {
+                "window_days": 7,
+                "origin_country": "KP",
+                "lookback_days": 30,
+                "near_km": 20,
+                "permutations": 999,
+                "seed": seed,
+            },
             "arrivals": arrivals,
             "linked_shipments": shipments,
             "sites": sites,
@@ -399,7 +525,10 @@ def example_report_data(
                     "high": round(linked_tonnes * 1000 / 40.0),
                     "kg_per_round_low": 40.0,
                     "kg_per_round_high": 55.0,
-                    "source": hx("C4ADS / Washington Post, June 2024: 74,000 t ≈ 1.6 million rounds (46.25 kg per round)", 0),
+                    "source": hx(
+                        "C4ADS / Washington Post, June 2024: 74,000 t ≈ 1.6 million rounds (46.25 kg per round)",
+                        0,
+                    ),
                 },
             },
             "significance": {
@@ -415,7 +544,11 @@ def example_report_data(
             "quarantine": {
                 "rows": 17,
                 "by_reason": [
-                    {"kind": "shipments", "reason": hx("unparseable date «31.02.2023»", 1), "rows": 6},
+                    {
+                        "kind": "shipments",
+                        "reason": hx("unparseable date «31.02.2023»", 1),
+                        "rows": 6,
+                    },
                     {"kind": "shipments", "reason": "ESR check digit mismatch", "rows": 5},
                     {"kind": "shipments", "reason": "wagon check digit mismatch", "rows": 3},
                     {"kind": "ais", "reason": "MMSI not 9 digits", "rows": 3},

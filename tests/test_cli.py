@@ -7,9 +7,10 @@ import sys
 
 from typer.testing import CliRunner
 
-from builders import write_csv
 from cargotrace.cli.app import app
 from cargotrace.report.export import safe_cell
+
+from builders import write_csv
 
 runner = CliRunner()
 

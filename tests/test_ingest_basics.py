@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from builders import write_csv
 from cargotrace import workflow
 from cargotrace.case.store import Case
+
+from builders import write_csv
 
 RU_HEADER = ["Номер накладной", "Операция", "Дата отправления", "Станция отправления", "Код станции отправления",
              "Станция назначения", "Код станции назначения", "Наименование груза", "Вес груза, кг", "Номер вагона"]  # fmt: skip

@@ -13,12 +13,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_data_example import HOSTILE_STRINGS, example_report_data
 
 from cargotrace.report.html import BANNER_TEXT, embed_json, render_report
+from cargotrace.report.pdf import ChromiumNotFoundError, render_pdf
+from report_data_example import HOSTILE_STRINGS, example_report_data
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "src" / "cargotrace" / "report" / "templates"
-URL_ATTRS = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "srcset", "background"}
+URL_ATTRS = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "data",
+    "poster",
+    "srcset",
+    "background",
+}
 
 
 class PageParser(HTMLParser):
@@ -111,7 +122,9 @@ def test_only_our_scripts_and_no_event_handlers(hostile_html: str) -> None:
         for name, value in attrs.items():
             assert not name.lower().startswith("on"), (tag, name)
             if name.lower() in URL_ATTRS and value is not None:
-                assert not re.sub(r"\s", "", value).lower().startswith(("javascript:", "vbscript:")), (tag, name, value)
+                assert (
+                    not re.sub(r"\s", "", value).lower().startswith(("javascript:", "vbscript:"))
+                ), (tag, name, value)
                 assert value.startswith(("#", "data:")), (tag, name, value)
             if name.lower() == "style":
                 pytest.fail(f"inline style attribute on <{tag}> would be blocked by the CSP")
@@ -128,14 +141,23 @@ def test_embedded_json_round_trips(hostile: dict[str, Any], hostile_html: str) -
 
 
 def test_embed_json_escapes_and_cleans() -> None:
-    out = str(embed_json({"a": "</script>&\u2028\u2029\u202e", "n": math.nan, "i": math.inf, "t": (1, 2)}))
-    assert out == '{"a":"\\u003c/script\\u003e\\u0026\\u2028\\u2029\\u202e","n":null,"i":null,"t":[1,2]}'
+    out = str(
+        embed_json({"a": "</script>&\u2028\u2029\u202e", "n": math.nan, "i": math.inf, "t": (1, 2)})
+    )
+    assert (
+        out
+        == '{"a":"\\u003c/script\\u003e\\u0026\\u2028\\u2029\\u202e","n":null,"i":null,"t":[1,2]}'
+    )
     assert json.loads(out)["a"] == "</script>&\u2028\u2029\u202e"
 
 
 def test_csp_allows_only_the_bundled_script(hostile_html: str) -> None:
     page = parse(hostile_html)
-    [csp] = [a["content"] for t, a in page.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    [csp] = [
+        a["content"]
+        for t, a in page.tags
+        if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"
+    ]
     assert csp is not None
     assert "default-src 'none'" in csp and "img-src data:" in csp
     js = (TEMPLATES / "report.js").read_text(encoding="utf-8")
@@ -149,8 +171,21 @@ def test_csp_allows_only_the_bundled_script(hostile_html: str) -> None:
 def test_page_structure(hostile_html: str) -> None:
     page = parse(hostile_html)
     ids = {a.get("id") for _, a in page.tags}
-    for needed in ("map-overview", "map-sites", "map-ports", "timeline", "lag-chart", "sankey", "sensitivity",
-                   "sites-table", "shipments-table", "shipment-search", "label-changes", "quality", "method"):
+    for needed in (
+        "map-overview",
+        "map-sites",
+        "map-ports",
+        "timeline",
+        "lag-chart",
+        "sankey",
+        "sensitivity",
+        "sites-table",
+        "shipments-table",
+        "shipment-search",
+        "label-changes",
+        "quality",
+        "method",
+    ):
         assert needed in ids, needed
     assert sum(1 for i in ids if i and i.startswith("site-row-")) == 16
     assert "@media print" in hostile_html and "break-inside: avoid" in hostile_html
@@ -160,11 +195,21 @@ def test_page_structure(hostile_html: str) -> None:
 
 def test_minimal_and_odd_values_render() -> None:
     data: dict[str, Any] = {
-        "title": "empty", "synthetic": False, "generated_at": None, "cargotrace_version": "0.1.0",
+        "title": "empty",
+        "synthetic": False,
+        "generated_at": None,
+        "cargotrace_version": "0.1.0",
         "findings": {
-            "parameters": {}, "arrivals": [], "linked_shipments": [], "sites": [], "label_changes": [],
+            "parameters": {},
+            "arrivals": [],
+            "linked_shipments": [],
+            "sites": [],
+            "label_changes": [],
             "totals": {"linked_tonnes": math.nan, "munitions_equivalent": {}},
-            "significance": {"p_value": None}, "lag_histogram": [], "sensitivity": [], "quarantine": {"rows": 0},
+            "significance": {"p_value": None},
+            "lag_histogram": [],
+            "sensitivity": [],
+            "quarantine": {"rows": 0},
         },
         "map": {"countries": [], "ports": [], "facilities": [], "flows": [], "sea_legs": []},
         "timeline": {"vessels": [], "departures_per_day": []},
@@ -190,3 +235,10 @@ def test_render_does_not_mutate_input(hostile: dict[str, Any]) -> None:
     before = copy.deepcopy(hostile)
     render_report(hostile)
     assert hostile == before
+
+
+def test_render_pdf_reports_missing_chromium(tmp_path: Path) -> None:
+    html = tmp_path / "r.html"
+    html.write_text(render_report(example_report_data(n_shipments=10)), encoding="utf-8")
+    with pytest.raises(ChromiumNotFoundError, match="Chromium"):
+        render_pdf(html, tmp_path / "x.pdf", chromium=str(tmp_path / "no-such-chromium"))

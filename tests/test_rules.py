@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from builders import RAJIN, T0, VOSTOCHNY, CaseBuilder, dwell
+from builders import T0, VOSTOCHNY, CaseBuilder, dwell
 
 
 @pytest.mark.parametrize(("minutes", "is_call"), [(119, False), (121, True)])

@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -36,7 +36,7 @@ CaseOption = Annotated[Path, typer.Option("--case", help="Case folder (one DuckD
 T = TypeVar("T")
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     shipments = "shipments"
     ais = "ais"
     vessels = "vessels"
@@ -48,14 +48,14 @@ class Kind(str, Enum):
     borders = "borders"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     json = "json"
     csv = "csv"
     geojson = "geojson"
     parquet = "parquet"
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     duckdb = "duckdb"
     spark = "spark"
 

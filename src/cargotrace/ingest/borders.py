@@ -16,6 +16,8 @@ BORDER_FIELDS = [
     Field("code3", ("iso_a3", "iso3", "adm0_a3", "alpha3", "iso_3166_1_alpha_3", "sov_a3")),
     Field("name", ("admin", "name_en", "country", "name_long", "sovereignt")),
     Field("iso_a2_eh", ()),
+    Field("lat", ()),
+    Field("lon", ()),
     Field("geometry_wkt", ()),
     Field("_geometry_error", ()),
 ]

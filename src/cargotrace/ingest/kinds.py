@@ -13,7 +13,14 @@ from cargotrace.errors import InputError
 from cargotrace.ingest.borders import BORDERS
 from cargotrace.ingest.geojson import features_to_chunk, is_geojson, load_features
 from cargotrace.ingest.identities import SIGHTINGS, VESSELS, WATCHLIST
-from cargotrace.ingest.loader import IngestResult, Mapping, Progress, TabularKind, ingest_tabular, run_ingest
+from cargotrace.ingest.loader import (
+    IngestResult,
+    Mapping,
+    Progress,
+    TabularKind,
+    ingest_tabular,
+    run_ingest,
+)
 from cargotrace.ingest.places import FACILITIES, PORTS, STATIONS
 from cargotrace.ingest.positions import POSITIONS
 from cargotrace.ingest.shipments import SHIPMENTS

@@ -1,44 +1,39 @@
 """Six-bit payload de-armouring and bit-field extraction over whole message groups.
 
-The payload characters of ``n`` messages are mapped to 6-bit values in an ``(n, k)``
-matrix and packed into 60-bit words (ten characters each) held in ``uint64``.  A field is
-then one or two shift-and-mask operations on a word column, for all messages at once.
+The payloads of ``n`` messages are copied into an ``(n, k)`` character matrix (one
+sliding-window row gather), re-mapped onto the base64 alphabet with ``bytes.translate``
+and decoded by ``binascii.a2b_base64`` into an ``(n, 3k/4)`` big-endian byte matrix: the
+AIS armour *is* base64 with another alphabet, so the 6-to-8 bit repacking runs in C for
+the whole group at once.  A numeric field is then one shift-and-mask of an (unaligned)
+64-bit big-endian view of each row; text fields use the 6-bit value matrix.
 """
 
 from __future__ import annotations
 
+import binascii
+
 import numpy as np
 import pyarrow as pa
+from numpy.lib.stride_tricks import sliding_window_view
 
 from cargotrace.ingest.nmea_arrow import strings_from_chars
 
-_WORD_CHARS = 10
-_WORD_BITS = 60
-_SHIFTS = np.arange(_WORD_BITS - 6, -1, -6, dtype=np.uint64)
+_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+# Armour character -> 6-bit value (bytes outside the alphabet never reach here: the
+# sentence scanner rejects them; bytes past a payload's end only feed null fields).
 SIXBIT = np.zeros(256, dtype=np.uint8)
-for _c in range(48, 120):
-    if _c <= 87 or _c >= 96:
-        SIXBIT[_c] = (_c - 48 - 8) if _c - 48 > 40 else _c - 48
+for _c in range(256):
+    _v = _c - 48
+    SIXBIT[_c] = (_v - 8 if _v > 40 else _v) & 63
+_TO_B64 = bytes(_B64[v] for v in SIXBIT)
 # 6-bit text alphabet: 0-31 -> '@'..'_', 32-63 -> ' '..'?'
 _TEXT = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
 _AT, _SPACE = 64, 32
+_WINDOW_SLACK_CHARS = 12  # 8 spare bytes so a 64-bit window never runs off a row
 
 
-def sixbit_matrix(
-    ext: np.ndarray, pay_start: np.ndarray, pay_len: np.ndarray, nchars: int
-) -> np.ndarray:
-    """First ``nchars`` 6-bit values of each payload (zeros past its end)."""
-    cols = np.arange(nchars)
-    vals = SIXBIT[ext[pay_start[:, None] + cols]]
-    vals[cols >= pay_len[:, None]] = 0
-    return vals
-
-
-def pack_words(vals: np.ndarray) -> np.ndarray:
-    """Pack an ``(n, 10*w)`` 6-bit matrix into ``(n, w)`` big-endian 60-bit words."""
-    n, k = vals.shape
-    v = vals.reshape(n, k // _WORD_CHARS, _WORD_CHARS).astype(np.uint64)
-    return np.bitwise_or.reduce(v << _SHIFTS, axis=2)
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
 
 
 class Bits:
@@ -52,10 +47,10 @@ class Bits:
         fill: np.ndarray,
         nbits_max: int,
     ) -> None:
-        nchars = -(-nbits_max // 6) + 1  # +1: text extraction reads one column ahead
-        nchars = -(-nchars // _WORD_CHARS) * _WORD_CHARS
-        self.vals = sixbit_matrix(ext, pay_start, pay_len, nchars)
-        self.words = pack_words(self.vals)
+        nchars = _round_up(-(-nbits_max // 6) + _WINDOW_SLACK_CHARS, 4)
+        self.chars = sliding_window_view(ext, nchars)[pay_start]
+        decoded = binascii.a2b_base64(self.chars.tobytes().translate(_TO_B64))
+        self.bytes = np.frombuffer(decoded, dtype=np.uint8).reshape(len(pay_start), -1)
         self.nbits = pay_len * 6 - fill
 
     def present(self, off: int, width: int) -> np.ndarray:
@@ -63,15 +58,18 @@ class Bits:
         return self.nbits >= off + width
 
     def uint(self, off: int, width: int) -> np.ndarray:
-        """Unsigned field (``width`` <= 60) as int64."""
-        a, b = divmod(off, _WORD_BITS)
-        w = self.words
-        if b + width <= _WORD_BITS:
-            val = w[:, a] >> np.uint64(_WORD_BITS - b - width)
-        else:
-            lo_bits = width - (_WORD_BITS - b)
-            val = (w[:, a] << np.uint64(lo_bits)) | (w[:, a + 1] >> np.uint64(_WORD_BITS - lo_bits))
-        return (val & np.uint64((1 << width) - 1)).astype(np.int64)
+        """Unsigned field (``off % 8 + width <= 64``) as int64."""
+        first, shift = divmod(off, 8)
+        rows, row_bytes = self.bytes.shape
+        word = np.ndarray(
+            shape=(rows,),
+            dtype=">u8",
+            buffer=self.bytes,
+            offset=first,
+            strides=(row_bytes,),
+        )
+        val = (word >> np.uint64(64 - shift - width)) & np.uint64((1 << width) - 1)
+        return val.astype(np.int64)
 
     def int(self, off: int, width: int) -> np.ndarray:
         """Two's-complement signed field as int64."""
@@ -81,16 +79,18 @@ class Bits:
     def text(self, off: int, nchars: int) -> pa.Array:
         """6-bit text field, stripped exactly like pyais; empty or truncated -> null."""
         c0, r = divmod(off, 6)
-        block = self.vals[:, c0 : c0 + nchars].astype(np.uint16)
+        raw = self.chars[:, c0 : c0 + nchars + 1]
+        vals = raw - np.uint8(48)
+        vals -= np.uint8(8) * (vals > 40)
+        block = vals[:, :nchars].astype(np.uint16)
         if r:
-            nxt = self.vals[:, c0 + 1 : c0 + nchars + 1]
-            block = ((block << 6) | nxt) >> (6 - r)
+            block = ((block << 6) | vals[:, 1:]) >> (6 - r)
         chars = _TEXT[block & 63]
         start, end = _pyais_strip(chars)
-        keep = (np.arange(nchars) >= start[:, None]) & (np.arange(nchars) < end[:, None])
+        cols = np.arange(nchars)
         lengths = end - start
         valid = self.present(off, 6 * nchars) & (lengths > 0)
-        keep &= valid[:, None]
+        keep = (cols >= start[:, None]) & (cols < end[:, None]) & valid[:, None]
         return strings_from_chars(chars[keep], np.where(valid, lengths, 0), valid)
 
 

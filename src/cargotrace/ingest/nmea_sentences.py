@@ -70,7 +70,7 @@ class Sentences:
 
 
 # One ``bytes.translate`` pass classifies every byte: 0 = valid payload armour character,
-# otherwise a delimiter class or _OTHER.  The positions of all non-zero bytes give both the
+# otherwise a delimiter class or _OTHER (':' is both armour and a tag-block delimiter).  The positions of all non-zero bytes give both the
 # delimiter indexes and, by counting inside a payload range, its validity.
 _OTHER, _BANG, _STAR, _COMMA, _COLON = 1, 2, 3, 4, 5
 _CLASS_TABLE = bytearray(_OTHER for _ in range(256))
@@ -216,16 +216,18 @@ class _Scan:
         self.block = block
         self.buf = block.buf
         cls = np.frombuffer(block.buf[: block.size].tobytes().translate(_CLASS_TABLE), np.uint8)
-        self.special = np.flatnonzero(cls)  # every byte that is not payload armour
-        kind = cls[self.special]
-        self.bang = _Index(self.special[kind == _BANG])
-        self.star = _Index(self.special[kind == _STAR])
-        self.comma = _Index(self.special[kind == _COMMA])
-        self.colon = _Index(self.special[kind == _COLON])
+        special = np.flatnonzero(cls)
+        kind = cls[special]
+        self.bang = _Index(special[kind == _BANG])
+        self.star = _Index(special[kind == _STAR])
+        self.comma = _Index(special[kind == _COMMA])
+        is_colon = kind == _COLON  # ':' is also a valid armour character
+        self.colon = _Index(special[is_colon])
+        self.invalid = special[~is_colon]  # every byte that is not payload armour
 
     def payload_invalid(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Whether ``buf[lo:hi]`` contains a byte outside the 6-bit armour alphabet."""
-        return np.searchsorted(self.special, hi) > np.searchsorted(self.special, lo)
+        return np.searchsorted(self.invalid, hi) > np.searchsorted(self.invalid, lo)
 
 
 def scan_sentences(block: LineBlock) -> Sentences:

@@ -21,7 +21,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
     to_port = haversine_km("g.start_lat", "g.start_lon", "p.lat", "p.lon")
     from_port = haversine_km("p.lat", "p.lon", "g.end_lat", "g.end_lon")
     return [
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE service_speed AS
         SELECT mmsi, quantile_cont(sog, 0.95) AS speed_kn FROM positions WHERE sog > 3 AND sog < 40 GROUP BY mmsi
         """,

@@ -34,12 +34,18 @@ def distance_to_geometry_km(lat: float, lon: float, geometry_wkts: list[str]) ->
     The polygons are projected to an azimuthal equidistant projection centred on the point,
     where distances from the centre are true geodesic distances; 0 when inside.
     """
+    import shapely
     from shapely import wkt
     from shapely.geometry import Point
-    from shapely.ops import transform, unary_union
 
     if not geometry_wkts:
         return None
-    shapes = unary_union([wkt.loads(g) for g in geometry_wkts])
-    projected = transform(_aeqd(lat, lon).transform, shapes)
+    shapes = shapely.union_all([wkt.loads(g) for g in geometry_wkts])
+    transformer = _aeqd(lat, lon)
+
+    def project(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    projected = shapely.transform(shapes, project)
     return float(projected.distance(Point(0.0, 0.0))) / 1000.0

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cargotrace.case.store import Case, quote_ident
+from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
 
 EXPORT_TABLES = {

@@ -155,7 +155,9 @@ def fmt_time(value: object) -> str:
     if value is None or value == "":
         return "—"
     text = str(value)
-    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]00:?00)?", text)
+    m = re.fullmatch(
+        r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]00:?00)?", text
+    )
     if m:
         return f"{m.group(1)} {m.group(2)}" + (" UTC" if m.group(3) else "")
     return text
@@ -180,10 +182,19 @@ def _label_groups(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Label changes grouped by (declared, at destination, original texts), largest first."""
     counts: Counter[tuple[str, str, str, str]] = Counter()
     for c in changes:
-        key = tuple(str(c.get(k) or "") for k in ("declared", "at_destination", "declared_text", "at_destination_text"))
+        key = tuple(
+            str(c.get(k) or "")
+            for k in ("declared", "at_destination", "declared_text", "at_destination_text")
+        )
         counts[key] += 1  # type: ignore[index]
     return [
-        {"declared": k[0], "at_destination": k[1], "declared_text": k[2], "at_destination_text": k[3], "count": n}
+        {
+            "declared": k[0],
+            "at_destination": k[1],
+            "declared_text": k[2],
+            "at_destination_text": k[3],
+            "count": n,
+        }
         for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
 
@@ -221,7 +232,10 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
         "generated_at": fmt_time(data.get("generated_at")),
         "version": data.get("cargotrace_version") or "",
         "params": params,
-        "param_rows": [(k, v if not isinstance(v, list | dict) else json.dumps(v, ensure_ascii=False)) for k, v in params.items()],
+        "param_rows": [
+            (k, v if not isinstance(v, list | dict) else json.dumps(v, ensure_ascii=False))
+            for k, v in params.items()
+        ],
         "window_days": params.get("window_days", "?"),
         "lookback_days": params.get("lookback_days", "?"),
         "near_km": params.get("near_km", "?"),
@@ -240,10 +254,16 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
             "observed": fmt_share(sig.get("observed_within_window")),
             "expected": fmt_share(sig.get("expected_within_window")),
             "expected_range": expected_range,
-            "permutations": fmt_int(sig.get("permutations")) if sig.get("permutations") is not None else "",
+            "permutations": fmt_int(sig.get("permutations"))
+            if sig.get("permutations") is not None
+            else "",
             "test": sig.get("test") or "permutation",
         },
-        "mun": {"profile": mun.get("profile") or "", "kg_range": kg_range, "source": mun.get("source") or ""},
+        "mun": {
+            "profile": mun.get("profile") or "",
+            "kg_range": kg_range,
+            "source": mun.get("source") or "",
+        },
         "arrivals": [
             {
                 "vessel": a.get("vessel_name"),
@@ -272,7 +292,9 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
                 "facility_km": fmt_km(s.get("facility_km")),
                 "near": bool(s.get("near_facility")),
                 "border_km": fmt_km(s.get("border_km")),
-                "label_changes": fmt_int(s.get("label_changes")) if s.get("label_changes") is not None else "—",
+                "label_changes": fmt_int(s.get("label_changes"))
+                if s.get("label_changes") is not None
+                else "—",
             }
             for i, s in enumerate(sites)
         ],

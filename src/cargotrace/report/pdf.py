@@ -29,7 +29,9 @@ def find_chromium() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-def render_pdf(html_path: Path, pdf_path: Path, *, chromium: str | None = None, timeout_s: float = 120.0) -> None:
+def render_pdf(
+    html_path: Path, pdf_path: Path, *, chromium: str | None = None, timeout_s: float = 120.0
+) -> None:
     """Print ``html_path`` (a report written by ``render_report``) to ``pdf_path``.
 
     Runs ``chromium --headless --print-to-pdf`` on the file:// URL with a throw-away
@@ -67,11 +69,17 @@ def render_pdf(html_path: Path, pdf_path: Path, *, chromium: str | None = None, 
             source.as_uri(),
         ]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=timeout_s, check=False
+            )
         except subprocess.TimeoutExpired as exc:
-            raise RuntimeError(f"Chromium did not finish printing {source} within {timeout_s:g} s") from exc
+            raise RuntimeError(
+                f"Chromium did not finish printing {source} within {timeout_s:g} s"
+            ) from exc
         except OSError as exc:
             raise ChromiumNotFoundError(f"could not run Chromium at {exe}: {exc}") from exc
     if proc.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
         tail = (proc.stderr or "").strip().splitlines()[-5:]
-        raise RuntimeError(f"Chromium failed to print {source} (exit {proc.returncode}): " + " | ".join(tail))
+        raise RuntimeError(
+            f"Chromium failed to print {source} (exit {proc.returncode}): " + " | ".join(tail)
+        )

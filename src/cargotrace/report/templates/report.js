@@ -948,7 +948,8 @@
     r.search = [r.waybill, r.wagon, r.departed, r.from, r.to, r.site, r.cargo, r.arrival, clean(s.source_file)].join('\u0001').toLocaleLowerCase();
     return r;
   });
-  var tableState = { q: '', site: '', sort: null, dir: 1, limit: 100, expanded: new Set() };
+  var PAGE = 50;
+  var tableState = { q: '', site: '', sort: null, dir: 1, limit: PAGE, expanded: new Set() };
 
   function filteredRows() {
     var q = tableState.q.trim().toLocaleLowerCase();
@@ -1044,16 +1045,16 @@
     var search = document.getElementById('shipment-search');
     var select = document.getElementById('shipment-site');
     SITES.forEach(function (s, i) { add(select, el('option', { value: String(i) }, siteLabel(i))); });
-    search.addEventListener('input', function () { tableState.q = search.value; tableState.limit = 100; renderTable(); });
-    select.addEventListener('change', function () { tableState.site = select.value; tableState.limit = 100; renderTable(); });
-    document.getElementById('shipments-more').addEventListener('click', function () { tableState.limit += 100; renderTable(); });
+    search.addEventListener('input', function () { tableState.q = search.value; tableState.limit = PAGE; renderTable(); });
+    select.addEventListener('change', function () { tableState.site = select.value; tableState.limit = PAGE; renderTable(); });
+    document.getElementById('shipments-more').addEventListener('click', function () { tableState.limit += PAGE; renderTable(); });
     document.getElementById('shipments-all').addEventListener('click', function () { tableState.limit = Infinity; renderTable(); });
     document.querySelectorAll('button.site-filter').forEach(function (b) {
       b.addEventListener('click', function (ev) {
         ev.stopPropagation();
         select.value = b.getAttribute('data-site');
         tableState.site = select.value;
-        tableState.limit = 100;
+        tableState.limit = PAGE;
         renderTable();
         document.getElementById('shipments').scrollIntoView({ block: 'start' });
       });

@@ -1,0 +1,78 @@
+"""The demo: the whole pipeline on the synthetic sample case, checked against the
+generator's planted truth (computed by the generator from its own plan, not by analysis)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cargotrace import workflow
+from cargotrace.report.schema import validate_findings
+from cargotrace.sample.demo import run_demo
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return run_demo(tmp_path_factory.mktemp("demo"))
+
+
+def test_findings_equal_planted_truth(demo):
+    findings, truth = demo.findings, demo.truth
+    assert findings["synthetic"] is True
+    assert findings["totals"]["sites"] == truth["sites"] == 16
+    assert findings["totals"]["sites_near_facility"] == truth["sites_near_facility"] == 12
+    assert findings["totals"]["linked_tonnes"] == pytest.approx(truth["linked_tonnes"], rel=0.01)
+    assert len(findings["linked_shipments"]) == truth["linked_shipments"]
+    assert len(findings["arrivals"]) == len(truth["arrivals_of_interest"])
+    assert len(findings["label_changes"]) == truth["label_changes"]
+    assert findings["quarantine"]["rows"] >= truth["quarantined_rows"]
+    assert sorted(s["name"] for s in findings["sites"]) == sorted(truth["site_names"])
+
+
+def test_arrivals_and_their_evidence_match_truth(demo):
+    got = sorted((a["port_locode"], a["arrived_at"][:10], tuple(sorted(a["evidence"]))) for a in demo.findings["arrivals"])
+    want = sorted((a["port_locode"], a["arrival_date"], tuple(sorted(a["evidence"]))) for a in demo.truth["arrivals_of_interest"])
+    assert got == want
+    assert all(a["previous_port_locode"] == "KPNJN" for a in demo.findings["arrivals"])
+
+
+def test_munitions_and_significance(demo):
+    mun = demo.findings["totals"]["munitions_equivalent"]
+    assert mun["low"] < mun["central"] < mun["high"]
+    assert mun["central"] == pytest.approx(1_600_000, rel=0.01)
+    sig = demo.findings["significance"]
+    assert sig["observed_within_window"] > sig["expected_within_window"]
+    assert sig["p_value"] < 0.01
+
+
+def test_outputs_exist_and_findings_file_is_valid(demo):
+    data = json.loads(Path(demo.findings_path).read_text(encoding="utf-8"))
+    validate_findings(data)
+    assert data["parameters"] == demo.findings["parameters"] | {}
+    assert demo.report_path.stat().st_size < 5_000_000
+    assert "SYNTHETIC SAMPLE DATA" in demo.report_path.read_text(encoding="utf-8")
+    assert all(link["evidence_chain"] for link in data["linked_shipments"])
+
+
+def test_every_ledger_file_adds_up_and_check_passes(demo):
+    assert workflow.check_case(demo.case_dir) == []
+    for result in demo.ingested:
+        result.check_invariant()
+
+
+def test_explain_walks_the_chain(demo):
+    waybill = demo.findings["linked_shipments"][0]["waybill"]
+    [result] = workflow.explain(demo.case_dir, waybill)
+    chain = result["links"][0]["evidence_chain"]
+    assert chain[0].startswith(f"Shipment {waybill}")
+    assert any("Previous call: KPNJN" in step for step in chain)
+    assert any("Destination site" in step for step in chain)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "geojson", "json"])
+def test_table_exports(demo, tmp_path, fmt):
+    out = tmp_path / f"sites.{fmt}"
+    count = workflow.export(demo.case_dir, fmt, out, "sites")
+    assert count == 16 and out.stat().st_size > 0
