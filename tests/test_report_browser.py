@@ -17,6 +17,7 @@ import pytest
 
 from cargotrace.report.html import render_report
 from cargotrace.report.pdf import render_pdf
+
 from report_data_example import example_report_data
 
 pytestmark = pytest.mark.browser

@@ -16,6 +16,7 @@ import pytest
 
 from cargotrace.report.html import BANNER_TEXT, embed_json, render_report
 from cargotrace.report.pdf import ChromiumNotFoundError, render_pdf
+
 from report_data_example import HOSTILE_STRINGS, example_report_data
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "src" / "cargotrace" / "report" / "templates"

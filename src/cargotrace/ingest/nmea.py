@@ -178,10 +178,9 @@ class NmeaDecoder:
 
 def _context(block: LineBlock, s: Sentences, a: Assembled) -> Context:
     has_src = s.src_len >= 0
+    src = None
     if has_src.any():
         src = strings_from_ranges(block.buf, s.src_start, s.src_len, has_src).take(pa.array(a.first))
-    else:
-        src = pa.nulls(len(a), type=pa.string())
     return Context(
         line_no=block.line_no[s.line[a.last]],
         time_us=a.time_us,

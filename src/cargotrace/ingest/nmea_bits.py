@@ -29,7 +29,6 @@ _TO_B64 = bytes(_B64[v] for v in SIXBIT)
 # 6-bit text alphabet: 0-31 -> '@'..'_', 32-63 -> ' '..'?'
 _TEXT = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
 _AT, _SPACE = 64, 32
-_WINDOW_SLACK_CHARS = 12  # 8 spare bytes so a 64-bit window never runs off a row
 
 
 def _round_up(value: int, multiple: int) -> int:
@@ -45,9 +44,10 @@ class Bits:
         pay_start: np.ndarray,
         pay_len: np.ndarray,
         fill: np.ndarray,
-        nbits_max: int,
+        read_bits: int,
     ) -> None:
-        nchars = _round_up(-(-nbits_max // 6) + _WINDOW_SLACK_CHARS, 4)
+        """``read_bits``: how far fields are read (64-bit windows: ``(off // 8 + 8) * 8``)."""
+        nchars = _round_up(-(-read_bits // 6), 4)
         self.chars = sliding_window_view(ext, nchars)[pay_start]
         decoded = binascii.a2b_base64(self.chars.tobytes().translate(_TO_B64))
         self.bytes = np.frombuffer(decoded, dtype=np.uint8).reshape(len(pay_start), -1)
@@ -61,6 +61,8 @@ class Bits:
         """Unsigned field (``off % 8 + width <= 64``) as int64."""
         first, shift = divmod(off, 8)
         rows, row_bytes = self.bytes.shape
+        if first + 8 > row_bytes:
+            raise ValueError(f"field at bit {off} beyond the {row_bytes}-byte rows")
         word = np.ndarray(
             shape=(rows,),
             dtype=">u8",
@@ -79,6 +81,8 @@ class Bits:
     def text(self, off: int, nchars: int) -> pa.Array:
         """6-bit text field, stripped exactly like pyais; empty or truncated -> null."""
         c0, r = divmod(off, 6)
+        if c0 + nchars + 1 > self.chars.shape[1]:
+            raise ValueError(f"text at bit {off} beyond the {self.chars.shape[1]}-char rows")
         raw = self.chars[:, c0 : c0 + nchars + 1]
         vals = raw - np.uint8(48)
         vals -= np.uint8(8) * (vals > 40)

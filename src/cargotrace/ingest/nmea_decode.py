@@ -15,11 +15,11 @@ import pyarrow as pa
 from cargotrace.ingest.nmea_assemble import Assembled
 from cargotrace.ingest.nmea_bits import SIXBIT, Bits
 from cargotrace.ingest.nmea_messages import (
-    _NEEDED_BITS,
     DECODED_TYPES,
     MIN_BITS,
     MIN_BITS_24,
     POSITION_SCHEMA,
+    READ_BITS,
     STATIC_SCHEMA,
     Column,
     base_station_time,
@@ -47,12 +47,12 @@ _STATIC_DECODERS: dict[tuple[int, ...], Callable[[Bits], dict[str, Column]]] = {
 
 @dataclass
 class Context:
-    """What every table row needs besides its own bit fields."""
+    """What every table row needs besides its own bit fields (all per message)."""
 
-    line_no: np.ndarray  # per message
+    line_no: np.ndarray
     time_us: np.ndarray
     has_time: np.ndarray
-    source: pa.Array  # per message
+    source: pa.Array | None  # None: no message has a source
 
 
 @dataclass
@@ -65,89 +65,128 @@ class MessageResult:
     undecoded: int
 
 
-def _arrow(col: Column, typ: pa.DataType) -> pa.Array:
-    if isinstance(col.values, pa.Array | pa.ChunkedArray):
-        return col.values
-    values = col.values
-    if col.valid is not None and not col.valid.any():
-        return pa.nulls(len(values), type=typ)
-    mask = None if col.valid is None else ~col.valid
-    if pa.types.is_timestamp(typ):
-        return pa.array(values.astype(np.int64), type=typ, mask=mask)
-    return pa.array(values.astype(typ.to_pandas_dtype()), type=typ, mask=mask)
-
-
-def _table(cols: dict[str, Column], schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_arrays([_arrow(cols[f.name], f.type) for f in schema], schema=schema)
+Part = tuple[np.ndarray, dict[str, Column]]  # (message indices, columns of those rows)
 
 
 def _bits(a: Assembled, rows: np.ndarray, msg_type: int) -> Bits:
-    return Bits(a.ext, a.pay_start[rows], a.pay_len[rows], a.fill[rows], _NEEDED_BITS[msg_type])
+    return Bits(a.ext, a.pay_start[rows], a.pay_len[rows], a.fill[rows], READ_BITS[msg_type])
 
 
-def _common(ctx: Context, rows: np.ndarray, bits: Bits, types: np.ndarray) -> dict[str, Column]:
-    return {
-        "line_no": Column(ctx.line_no[rows]),
-        "mmsi": Column(bits.uint(8, 30)),
-        "timestamp": Column(ctx.time_us[rows], ctx.has_time[rows]),
-        "msg_type": Column(types),
-        "source": Column(ctx.source.take(pa.array(rows))),
-    }
+def _common(rows: np.ndarray, bits: Bits, msg_type: int) -> dict[str, Column]:
+    return {"mmsi": Column(bits.uint(8, 30)), "msg_type": Column(np.full(len(rows), msg_type))}
 
 
-def _empty_static(n: int) -> dict[str, Column]:
-    cols: dict[str, Column] = {}
-    for f in STATIC_SCHEMA:
-        cols[f.name] = Column(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool))
-    return cols
+def _concat_column(cols: list[Column], n: int) -> Column:
+    """Concatenate one column over groups (NumPy or Arrow; missing -> all null)."""
+    if any(isinstance(c.values, pa.Array) for c in cols):
+        arrays = [_arrow_str(c) for c in cols]
+        return Column(pa.concat_arrays(arrays))
+    values = np.concatenate([c.values for c in cols])
+    if all(c.valid is None for c in cols):
+        return Column(values)
+    valid = np.concatenate(
+        [np.ones(len(c.values), bool) if c.valid is None else c.valid for c in cols]
+    )
+    return Column(values, valid)
+
+
+def _arrow_str(col: Column) -> pa.Array:
+    if isinstance(col.values, pa.Array):
+        return col.values
+    return pa.nulls(len(col.values), type=pa.string())
+
+
+def _arrow(col: Column, typ: pa.DataType, order: np.ndarray) -> pa.Array:
+    """Arrow array of ``col`` permuted by ``order``."""
+    if isinstance(col.values, pa.Array):
+        return col.values.take(pa.array(order))
+    values = col.values[order]
+    if col.valid is None:
+        return pa.array(values.astype(_np_type(typ)), type=typ)
+    valid = col.valid[order]
+    if not valid.any():
+        return pa.nulls(len(values), type=typ)
+    return pa.array(values.astype(_np_type(typ)), type=typ, mask=~valid)
+
+
+def _np_type(typ: pa.DataType) -> type:
+    return np.int64 if pa.types.is_timestamp(typ) else typ.to_pandas_dtype()
+
+
+def _build_table(parts: list[Part], schema: pa.Schema, ctx: Context) -> pa.Table:
+    """One table in message (file) order from the per-type parts."""
+    if not parts:
+        return schema.empty_table()
+    rows = np.concatenate([r for r, _ in parts])
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    arrays = []
+    for f in schema:
+        if f.name == "line_no":
+            arrays.append(pa.array(ctx.line_no[rows], type=pa.int64()))
+        elif f.name == "timestamp":
+            col = _concat_column([c[f.name] for _, c in parts], len(order))
+            arrays.append(_arrow(col, f.type, order))
+        elif f.name == "source":
+            src = ctx.source
+            arrays.append(pa.nulls(len(rows), pa.string()) if src is None else src.take(rows))
+        else:
+            cols = [c.get(f.name, Column(np.zeros(len(r)), np.zeros(len(r), bool))) for r, c in parts]
+            arrays.append(_arrow(_concat_column(cols, len(order)), f.type, order))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 class _Decoder:
-    """Accumulates per-type tables and message-level rejects for one batch."""
+    """Accumulates per-type columns and message-level rejects for one batch."""
 
     def __init__(self, a: Assembled, ctx: Context) -> None:
         self.a, self.ctx = a, ctx
-        self.types = SIXBIT[a.ext[a.pay_start]].astype(np.int64)
+        self.types = SIXBIT[a.ext[a.pay_start]]
         self.nbits = a.pay_len * 6 - a.fill
         self.codes = np.zeros(len(a), dtype=np.uint8)
-        self.pos_parts: list[tuple[np.ndarray, pa.Table]] = []
-        self.static_parts: list[tuple[np.ndarray, pa.Table]] = []
+        self.pos_parts: list[Part] = []
+        self.static_parts: list[Part] = []
 
     def reject_short(self) -> None:
         for t, need in MIN_BITS.items():
             self.codes[(self.types == t) & (self.nbits < need)] = CODE["too_short"]
         self.codes[(self.types == 24) & (self.nbits < 40)] = CODE["too_short"]
 
-    def rows_of(self, types: tuple[int, ...]) -> np.ndarray:
-        return np.flatnonzero(np.isin(self.types, types) & (self.codes == 0))
+    def rows_of(self, msg_type: int) -> np.ndarray:
+        return np.flatnonzero((self.types == msg_type) & (self.codes == 0))
+
+    def timestamps(self, rows: np.ndarray) -> Column:
+        return Column(self.ctx.time_us[rows], self.ctx.has_time[rows])
 
     def positions(self) -> None:
         for types, fn in _POSITION_DECODERS.items():
             for t in types:
-                rows = self.rows_of((t,))
+                rows = self.rows_of(t)
                 if rows.size:
                     self._position_group(rows, t, fn)
 
     def _position_group(self, rows: np.ndarray, t: int, fn: Callable) -> None:
         bits = _bits(self.a, rows, t)
-        cols = _common(self.ctx, rows, bits, np.full(len(rows), t)) | fn(bits)
+        cols = _common(rows, bits, t) | fn(bits)
+        ts = self.timestamps(rows)
         if t == 4:
             us, ok = base_station_time(bits)
-            ts = cols["timestamp"]
-            cols["timestamp"] = Column(np.where(ok, us, ts.values), ok | ts.valid)
-        self.pos_parts.append((rows, _table(cols, POSITION_SCHEMA)))
+            ts = Column(np.where(ok, us, ts.values), ok | ts.valid)
+        cols["timestamp"] = ts
+        self.pos_parts.append((rows, cols))
 
     def statics(self) -> None:
         for (t,), fn in _STATIC_DECODERS.items():
-            rows = self.rows_of((t,))
+            rows = self.rows_of(t)
             if rows.size:
                 bits = _bits(self.a, rows, t)
-                cols = _empty_static(len(rows)) | _common(self.ctx, rows, bits, np.full(len(rows), t))
-                self.static_parts.append((rows, _table(cols | fn(bits), STATIC_SCHEMA)))
+                cols = _common(rows, bits, t) | fn(bits)
+                cols["timestamp"] = self.timestamps(rows)
+                self.static_parts.append((rows, cols))
         self._type24()
 
     def _type24(self) -> None:
-        rows = self.rows_of((24,))
+        rows = self.rows_of(24)
         if not rows.size:
             return
         bits = _bits(self.a, rows, 24)
@@ -161,31 +200,21 @@ class _Decoder:
             return
         rows = rows[keep]
         bits = _bits(self.a, rows, 24)
-        mmsi = bits.uint(8, 30)
-        cols = _empty_static(len(rows)) | _common(self.ctx, rows, bits, np.full(len(rows), 24))
-        cols |= static_report(bits, part[keep], mmsi)
-        self.static_parts.append((rows, _table(cols, STATIC_SCHEMA)))
+        cols = _common(rows, bits, 24) | static_report(bits, part[keep], bits.uint(8, 30))
+        cols["timestamp"] = self.timestamps(rows)
+        self.static_parts.append((rows, cols))
 
     def result(self) -> MessageResult:
         supported = np.isin(self.types, DECODED_TYPES)
         rejected = self.codes != 0
         return MessageResult(
-            positions=_ordered(self.pos_parts, POSITION_SCHEMA),
-            statics=_ordered(self.static_parts, STATIC_SCHEMA),
+            positions=_build_table(self.pos_parts, POSITION_SCHEMA, self.ctx),
+            statics=_build_table(self.static_parts, STATIC_SCHEMA, self.ctx),
             reject_rows=np.flatnonzero(rejected),
             reject_codes=self.codes[rejected],
             decoded=int((supported & ~rejected).sum()),
             undecoded=int((~supported).sum()),
         )
-
-
-def _ordered(parts: list[tuple[np.ndarray, pa.Table]], schema: pa.Schema) -> pa.Table:
-    """Concatenate per-type tables back into message (file) order."""
-    if not parts:
-        return schema.empty_table()
-    rows = np.concatenate([r for r, _ in parts])
-    table = pa.concat_tables([t for _, t in parts])
-    return table.take(pa.array(np.argsort(rows, kind="stable")))
 
 
 def decode_messages(a: Assembled, ctx: Context) -> MessageResult:

@@ -61,7 +61,9 @@ DECODED_TYPES = (1, 2, 3, 4, 5, 18, 19, 24, 27)
 # lat/lon, type 5 its IMO, 24A the full name, 24B the ship type.  Shorter -> "too_short".
 MIN_BITS = {1: 116, 2: 116, 3: 116, 4: 134, 5: 70, 18: 112, 19: 112, 27: 79}
 MIN_BITS_24 = {0: 160, 1: 48}
-_NEEDED_BITS = {1: 168, 2: 168, 3: 168, 4: 168, 5: 426, 18: 168, 19: 312, 24: 168, 27: 96}
+# How far each type's fields are read: numeric fields through 64-bit windows starting at
+# their first byte ((off // 8 + 8) * 8), text one 6-bit character past its end.
+READ_BITS = {1: 192, 2: 192, 3: 192, 4: 168, 5: 426, 18: 184, 19: 352, 24: 216, 27: 144}
 LAT_NA, LON_NA = 91 * 600_000, 181 * 600_000
 
 

@@ -197,15 +197,17 @@ def _suffix_times(
     cidx = i0[tok_row] + k
     tok_start = np.where(k == 0, after[tok_row], comma.at(cidx - 1) + 1)
     tok_end = np.where(k == counts[tok_row] - 1, ends[tok_row], comma.at(cidx))
-    us, ok = parse_time_tokens(buf, tok_start, tok_end)
-    good = np.flatnonzero(ok)
-    rows = tok_row[good]
-    keep = np.ones(len(good), dtype=bool)
-    keep[1:] = rows[1:] != rows[:-1]
+    # Only tokens that can be a time (start with a digit, >= 9 chars) are parsed.
+    first = buf[tok_start]
+    maybe = np.flatnonzero((tok_end - tok_start >= 9) & (first >= 48) & (first <= 57))
+    us, ok = parse_time_tokens(buf, tok_start[maybe], tok_end[maybe])
+    us, rows = us[ok], tok_row[maybe[ok]]
+    first_of_row = np.ones(len(rows), dtype=bool)
+    first_of_row[1:] = rows[1:] != rows[:-1]
     time_us = np.zeros(n, dtype=np.int64)
     has = np.zeros(n, dtype=bool)
-    time_us[rows[keep]] = us[good[keep]]
-    has[rows[keep]] = True
+    time_us[rows[first_of_row]] = us[first_of_row]
+    has[rows[first_of_row]] = True
     return time_us, has
 
 
@@ -216,18 +218,22 @@ class _Scan:
         self.block = block
         self.buf = block.buf
         cls = np.frombuffer(block.buf[: block.size].tobytes().translate(_CLASS_TABLE), np.uint8)
-        special = np.flatnonzero(cls)
+        special = np.flatnonzero(cls != 0)
         kind = cls[special]
         self.bang = _Index(special[kind == _BANG])
         self.star = _Index(special[kind == _STAR])
         self.comma = _Index(special[kind == _COMMA])
         is_colon = kind == _COLON  # ':' is also a valid armour character
         self.colon = _Index(special[is_colon])
-        self.invalid = special[~is_colon]  # every byte that is not payload armour
+        # Rank of each comma among all non-armour bytes: two consecutive commas enclose only
+        # armour characters exactly when their ranks are consecutive.
+        self.comma_rank = np.flatnonzero(kind[~is_colon] == _COMMA)
 
-    def payload_invalid(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Whether ``buf[lo:hi]`` contains a byte outside the 6-bit armour alphabet."""
-        return np.searchsorted(self.invalid, hi) > np.searchsorted(self.invalid, lo)
+    def armour_only_between(self, i: np.ndarray) -> np.ndarray:
+        """Whether only armour characters lie between comma ``i`` and comma ``i + 1``."""
+        rank = self.comma_rank
+        last = len(rank) - 1
+        return rank[np.minimum(i + 1, last)] == rank[np.minimum(i, last)] + 1
 
 
 def scan_sentences(block: LineBlock) -> Sentences:
@@ -316,8 +322,11 @@ def _checksum(
 def _fields(sc: _Scan, s0: np.ndarray, star: np.ndarray, status: np.ndarray) -> dict:
     """Split ``!xxVDM,cnt,num,seq,chan,payload,fill`` and range-check every field."""
     buf = sc.buf
-    i0, ncom = sc.comma.count(s0, star)
-    _flag(status, ncom != 6, "field_count")
+    i0 = np.searchsorted(sc.comma.pos, star) - 6  # the sixth comma before '*' ...
+    six = (i0 >= 0) & (sc.comma.at(np.maximum(i0, 0)) > s0)  # ... lies inside the sentence
+    six &= (i0 == 0) | (sc.comma.at(np.maximum(i0 - 1, 0)) < s0)  # and no seventh does
+    _flag(status, ~six, "field_count")
+    i0 = np.maximum(i0, 0)
     # Clamp so that rows with missing commas still index inside the padded buffer.
     c = [np.minimum(sc.comma.at(i0 + k), star) for k in range(6)]
     _flag(status, c[0] != s0 + 6, "bad_tag")
@@ -334,7 +343,7 @@ def _fields(sc: _Scan, s0: np.ndarray, star: np.ndarray, status: np.ndarray) -> 
     pay_start, pay_len = c[4] + 1, c[5] - c[4] - 1
     _flag(status, pay_len <= 0, "empty_payload")
     _flag(status, pay_len > MAX_PAYLOAD_CHARS, "payload_too_long")
-    _flag(status, sc.payload_invalid(pay_start, pay_start + pay_len), "bad_payload_char")
+    _flag(status, ~sc.armour_only_between(i0 + 4), "bad_payload_char")
     fill = buf[c[5] + 1].astype(np.int64) - 48
     _flag(status, (star - c[5] != 2) | (fill < 0) | (fill > 5), "bad_fill_bits")
     talker = buf[s0 + 1].astype(np.int64) | (buf[s0 + 2].astype(np.int64) << 8)

@@ -180,7 +180,9 @@ def parse_time_tokens(
         return us, ok
     mat = _token_matrix(buf, starts[fits], lengths[fits])
     e_us, e_ok = _parse_epoch(mat, lengths[fits], min_digits)
-    i_us, i_ok = _parse_iso(mat, lengths[fits])
-    us[fits] = np.where(e_ok, e_us, i_us)
-    ok[fits] = e_ok | i_ok
+    us[fits], ok[fits] = e_us, e_ok
+    iso = np.flatnonzero(~e_ok & (lengths[fits] >= 19) & (mat[:, 4] == 45))
+    if iso.size:
+        i_us, i_ok = _parse_iso(mat[iso], lengths[fits][iso])
+        us[fits[iso]], ok[fits[iso]] = i_us, i_ok
     return us, ok

@@ -32,8 +32,11 @@ def normalize_esr(raw: str | None) -> tuple[str | None, str | None]:
         ok = esr_check_digit(text[:5]) == int(text[5])
         return text, None if ok else "esr_check_digit"
     if len(text) == 5:
+        # Either a full code that lost its leading zero, or a code without its check digit.
+        # When "0" + text checks, the lost zero is by far the likelier reading (1 in 11 by
+        # chance otherwise); the flag says which repair was made so it can be reviewed.
         padded = "0" + text
-        if esr_check_digit(padded[:5]) == int(padded[5]) and esr_check_digit(text) != int(text[-1]):
+        if esr_check_digit(padded[:5]) == int(padded[5]):
             return padded, "esr_leading_zero_restored"
         return text + str(esr_check_digit(text)), "esr_check_digit_added"
     if len(text) == 4:

@@ -163,6 +163,13 @@ def fmt_time(value: object) -> str:
     return text
 
 
+def fmt_param(value: object) -> object:
+    """Parameter values for prose: 20.0 -> 20."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return "?" if value is None else value
+
+
 def _as_list(value: object) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
@@ -178,25 +185,29 @@ def _join(values: Iterable[object], sep: str = ", ") -> str:
 # --------------------------------------------------------------------------- view model
 
 
+_LABEL_KEYS = ("declared", "at_destination", "declared_text", "at_destination_text")
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
 def _label_groups(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Label changes grouped by (declared, at destination, original texts), largest first."""
-    counts: Counter[tuple[str, str, str, str]] = Counter()
+    """Label changes grouped by class and original texts (ignoring case and spacing).
+
+    Each group shows its most frequent spelling and how many spellings it merges.
+    """
+    groups: dict[tuple[str, ...], Counter[tuple[str, ...]]] = {}
     for c in changes:
-        key = tuple(
-            str(c.get(k) or "")
-            for k in ("declared", "at_destination", "declared_text", "at_destination_text")
+        exact = tuple(str(c.get(k) or "") for k in _LABEL_KEYS)
+        groups.setdefault(tuple(_fold(t) for t in exact), Counter())[exact] += 1
+    out = []
+    for spellings in groups.values():
+        (top, _), n = spellings.most_common(1)[0], sum(spellings.values())
+        out.append(
+            {**dict(zip(_LABEL_KEYS, top, strict=True)), "count": n, "variants": len(spellings)}
         )
-        counts[key] += 1  # type: ignore[index]
-    return [
-        {
-            "declared": k[0],
-            "at_destination": k[1],
-            "declared_text": k[2],
-            "at_destination_text": k[3],
-            "count": n,
-        }
-        for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    ]
+    return sorted(out, key=lambda g: (-g["count"], g["declared_text"]))
 
 
 def _view(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -236,10 +247,10 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
             (k, v if not isinstance(v, list | dict) else json.dumps(v, ensure_ascii=False))
             for k, v in params.items()
         ],
-        "window_days": params.get("window_days", "?"),
-        "lookback_days": params.get("lookback_days", "?"),
-        "near_km": params.get("near_km", "?"),
-        "origin_country": params.get("origin_country", "?"),
+        "window_days": fmt_param(params.get("window_days")),
+        "lookback_days": fmt_param(params.get("lookback_days")),
+        "near_km": fmt_param(params.get("near_km")),
+        "origin_country": fmt_param(params.get("origin_country")),
         "headline": {
             "linked_tonnes": fmt_tonnes(totals.get("linked_tonnes")),
             "shipments": fmt_int(len(shipments)),

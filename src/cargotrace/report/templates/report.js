@@ -378,8 +378,14 @@
     legs.forEach(function (l) { maxLeg = Math.max(maxLeg, num(l.count) || 1); });
     legs.forEach(function (l) {
       var seg = [];
-      arr(l.coords).forEach(function (pt) {
-        if (Array.isArray(pt) && validLL(pt[0], pt[1])) { var q = m.p(num(pt[0]), num(pt[1])); seg.push(r1(q[0]) + ',' + r1(q[1])); }
+      var coords = arr(l.coords).filter(function (pt) { return Array.isArray(pt) && validLL(pt[0], pt[1]); });
+      // a routed leg may start/end on the sea-lane network: join it to the port markers
+      var a = portByCode.get(String(l.from_locode)), b = portByCode.get(String(l.to_locode));
+      if (a && validLL(a.lon, a.lat)) coords = [[a.lon, a.lat]].concat(coords);
+      if (b && validLL(b.lon, b.lat)) coords = coords.concat([[b.lon, b.lat]]);
+      coords.forEach(function (pt) {
+        var q = m.p(num(pt[0]), num(pt[1]));
+        seg.push(r1(q[0]) + ',' + r1(q[1]));
       });
       if (seg.length < 2) return;
       var cnt = num(l.count) || 1;
@@ -777,7 +783,12 @@
     var box = document.getElementById('sensitivity');
     clear(box);
     var rows = arr(F.sensitivity).map(obj).filter(function (r) { return num(r.window_days) !== null && num(r.near_km) !== null; });
-    if (!rows.length) { add(box, el('p', { class: 'hint' }, 'No sensitivity runs in the findings.')); return; }
+    if (!rows.length) {
+      add(box, el('p', { class: 'hint' }, 'No sensitivity runs in the findings.'));
+      var cap = box.parentNode.querySelector('figcaption');
+      if (cap) cap.hidden = true;
+      return;
+    }
     var lookbacks = Array.from(new Set(rows.map(function (r) { return num(r.lookback_days); })));
     var lb = lookbacks.indexOf(30) >= 0 ? 30 : lookbacks.indexOf(num(PARAMS.lookback_days)) >= 0 ? num(PARAMS.lookback_days) : lookbacks[0];
     rows = rows.filter(function (r) { return num(r.lookback_days) === lb; });
@@ -824,7 +835,7 @@
       agg.set(key, cur);
     });
     var flows = Array.from(agg.values());
-    var W = widthOf(svg, 560);
+    var W = widthOf(svg, 340);
     if (!flows.length) { emptyChart(svg, W, 120, 'No port-to-site flows in the report data'); return; }
     var portT = new Map(), siteT = new Map();
     flows.forEach(function (f) {
@@ -837,7 +848,8 @@
       return ia - ib || siteT.get(b) - siteT.get(a);
     });
     var total = flows.reduce(function (s, f) { return s + f.t; }, 0);
-    var nameLen = W < 700 ? 22 : 32;
+    var narrow = W < 520;
+    var nameLen = narrow ? 15 : W < 700 ? 22 : 32;
     var siteText = new Map();
     sitesOrd.forEach(function (s) {
       var si = siteIndex.get(s);
@@ -846,7 +858,15 @@
     });
     var longest = 0;
     siteText.forEach(function (v) { longest = Math.max(longest, textW(v.text, 11)); });
-    var ml = W < 700 ? 100 : 150, nodeW = 12, mt = 10;
+    var portText = new Map();
+    var longestPort = 0;
+    portsOrd.forEach(function (p) {
+      var pn = portByCode.get(p);
+      var nm = trunc(pn && pn.name ? clean(pn.name) : clean(p), narrow ? 11 : W < 700 ? 14 : 20);
+      portText.set(p, nm);
+      longestPort = Math.max(longestPort, textW(nm, 11), textW(fmtT(portT.get(p)) + ' t', 11));
+    });
+    var ml = Math.min(Math.round(W * 0.3), Math.round(longestPort + 14)), nodeW = 12, mt = 10;
     var mr = Math.min(Math.round(W * 0.45), Math.round(longest + 24));
     var gapR = 5, gapL = 16;
     var H = Math.max(220, sitesOrd.length * 24 + 2 * mt);
@@ -888,8 +908,7 @@
     portsOrd.forEach(function (p) {
       var o = pY.get(p), h = Math.max(1, portT.get(p) * k);
       tip(add(gN, sv('rect', { class: 'sankey-node port', x: xL, y: r1(o.y), width: nodeW, height: r1(h), fill: colour.get(p) })), portName(p) + ': ' + fmtT(portT.get(p)) + ' t');
-      var pn = portByCode.get(p);
-      var nm = trunc(pn && pn.name ? clean(pn.name) : clean(p), W < 700 ? 14 : 20);
+      var nm = portText.get(p);
       add(gN, sv('text', { class: 'sankey-label', x: xL - 5, y: r1(o.y + h / 2 - 2), 'text-anchor': 'end' }, nm));
       add(gN, sv('text', { class: 'sankey-label tick-label', x: xL - 5, y: r1(o.y + h / 2 + 11), 'text-anchor': 'end' }, fmtT(portT.get(p)) + ' t'));
     });
@@ -923,7 +942,7 @@
     { key: 'from', label: 'From station' },
     { key: 'to', label: 'To station' },
     { key: 'site', label: 'Site' },
-    { key: 'cargo', label: 'Cargo (as recorded)', lang: 'ru' },
+    { key: 'cargo', label: 'Cargo (as recorded)', lang: 'ru', wrap: true },
     { key: 'tonnes', label: 'Tonnes', num: true },
     { key: 'arrival', label: 'Linked arrival' },
     { key: 'lag', label: 'Lag (days)', num: true }
@@ -1029,7 +1048,7 @@
       COLS.forEach(function (c) {
         var v = r[c.key];
         var txt = c.num ? (c.key === 'tonnes' ? fmtT(v) : fmtInt(v)) : v;
-        add(tr, el('td', { class: c.num ? 'num' : c.nowrap ? 'nowrap' : null, lang: c.lang || null }, txt));
+        add(tr, el('td', { class: c.num ? 'num' : c.nowrap ? 'nowrap' : c.wrap ? 'wrap' : null, lang: c.lang || null }, txt));
       });
       if (open) renderDetail(body, r);
     });
