@@ -87,6 +87,11 @@ class Case:
                 f"understands ({SCHEMA_VERSION}); upgrade cargotrace (pip install -U cargotrace)"
             )
         while version < SCHEMA_VERSION:
+            if version not in MIGRATIONS:
+                raise CaseError(
+                    f"case {self.root} has schema version {version} and no migration to "
+                    f"{SCHEMA_VERSION} exists; rebuild it by ingesting the files in its ledger again"
+                )
             with self.transaction():
                 for statement in MIGRATIONS[version]:
                     self.con.execute(statement)

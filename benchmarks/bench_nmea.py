@@ -1,0 +1,181 @@
+"""Throughput of the vectorised NMEA AIS decoder against pyais, plus a big-file memory run.
+
+    python benchmarks/bench_nmea.py [--sentences N] [--pyais-sentences M] [--big-gb X]
+
+The input is built by repeating the real logs under ``shared/data/ais`` (tag blocks,
+trailing receiver metadata, comments and proprietary sentences included) until it holds
+at least ``N`` AIS sentences.  Both decoders read a file from the page cache: pyais via
+``FileReaderStream`` + ``decode()`` of every message (on the first ``M`` sentences, since it
+is slow), ours via ``decode_nmea_file`` on all of them.  ``--big-gb`` writes a file of that
+size, decodes it streaming in a fresh subprocess and reports its peak RSS (``ru_maxrss``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SOURCES = [
+    ("aisdb", "test_data_20211101.nm4"),
+    ("aisdb", "test_data_201201.nmea"),
+    ("amsa", "ais.txt.gz"),
+    ("amsa", "exact-earth-augmented-3.txt"),
+    ("gpsd", "sample.aivdm"),
+]
+
+
+def shared_ais_dir() -> Path:
+    root = os.environ.get("CARGOTRACE_SHARED_DATA")
+    base = Path(root) if root else Path(__file__).resolve().parents[2] / "shared" / "data"
+    return base / "ais"
+
+
+def real_lines() -> list[bytes]:
+    """All lines of the real logs (one copy of each file, in order)."""
+    lines: list[bytes] = []
+    for folder, name in SOURCES:
+        path = shared_ais_dir() / folder / name
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as fh:
+            lines.extend(fh.read().splitlines())
+    return lines
+
+
+def is_sentence(line: bytes) -> bool:
+    stripped = line.lstrip()
+    return (b"VDM" in line or b"VDO" in line) and not stripped.startswith((b"#", b"$"))
+
+
+def build_input(lines: list[bytes], sentences: int) -> list[bytes]:
+    """Repeat the real logs until they hold at least ``sentences`` AIS sentences."""
+    per_copy = sum(1 for x in lines if is_sentence(x))
+    copies = -(-sentences // per_copy)
+    return lines * copies
+
+
+def write_lines(path: Path, lines: list[bytes]) -> None:
+    with open(path, "wb") as fh:
+        fh.write(b"\n".join(lines) + b"\n")
+
+
+def prefix_with_sentences(lines: list[bytes], sentences: int) -> list[bytes]:
+    count = 0
+    for i, line in enumerate(lines):
+        count += is_sentence(line)
+        if count >= sentences:
+            return lines[: i + 1]
+    return lines
+
+
+def time_pyais(path: Path) -> tuple[int, float]:
+    from pyais.stream import FileReaderStream
+
+    start = time.perf_counter()
+    messages = 0
+    for msg in FileReaderStream(str(path)):
+        try:
+            msg.decode()
+        except Exception:  # noqa: BLE001, S112 - unsupported types count as not decoded
+            continue
+        messages += 1
+    return messages, time.perf_counter() - start
+
+
+def time_ours(path: Path) -> tuple[int, int, float]:
+    from cargotrace.ingest.nmea import decode_nmea_file
+
+    start = time.perf_counter()
+    messages = decoded = 0
+    for batch in decode_nmea_file(path):
+        messages += batch.stats.messages
+        decoded += batch.stats.decoded
+    return messages, decoded, time.perf_counter() - start
+
+
+def child_decode(path: str) -> None:
+    """Run in a fresh interpreter so that ru_maxrss measures the decode alone."""
+    from cargotrace.ingest.nmea import decode_nmea_file
+
+    start = time.perf_counter()
+    messages = rows = 0
+    for batch in decode_nmea_file(path):
+        messages += batch.stats.messages
+        rows += batch.positions.num_rows + batch.statics.num_rows
+    elapsed = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"{messages} {rows} {elapsed:.3f} {peak_kb}")
+
+
+def big_file_run(lines: list[bytes], gigabytes: float, tmp: Path) -> None:
+    path = tmp / "big.nmea"
+    block = b"\n".join(lines) + b"\n"
+    target = int(gigabytes * (1 << 30))
+    with open(path, "wb") as fh:
+        written = 0
+        while written < target:
+            fh.write(block)
+            written += len(block)
+    size = path.stat().st_size
+    env = dict(os.environ)
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run(
+        [sys.executable, __file__, "--child-decode", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout.split()
+    messages, rows, elapsed, peak_kb = int(out[0]), int(out[1]), float(out[2]), int(out[3])
+    print(f"big file        : {size / (1 << 30):.2f} GiB, {messages:,} messages, {rows:,} rows")
+    print(f"  streaming     : {elapsed:.1f} s = {messages / elapsed:,.0f} msgs/s, "
+          f"{size / elapsed / (1 << 20):.0f} MiB/s")
+    print(f"  peak RSS      : {peak_kb / 1024:.0f} MiB (child process, ru_maxrss)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sentences", type=int, default=1_000_000)
+    parser.add_argument("--pyais-sentences", type=int, default=200_000)
+    parser.add_argument("--big-gb", type=float, default=0.0)
+    parser.add_argument("--child-decode", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_decode:
+        child_decode(args.child_decode)
+        return
+
+    lines = real_lines()
+    data = build_input(lines, args.sentences)
+    n_sent = sum(1 for x in data if is_sentence(x))
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        ours_path, pyais_path = tmp / "all.nmea", tmp / "subset.nmea"
+        write_lines(ours_path, data)
+        subset = prefix_with_sentences(data, args.pyais_sentences)
+        write_lines(pyais_path, subset)
+        n_sub = sum(1 for x in subset if is_sentence(x))
+
+        time_ours(pyais_path)  # warm-up (imports, page cache)
+        messages, decoded, elapsed = time_ours(ours_path)
+        ours_rate = messages / elapsed
+        print(f"input           : {len(data):,} lines, {n_sent:,} AIS sentences")
+        print(f"cargotrace      : {messages:,} messages ({decoded:,} of decoded types) "
+              f"in {elapsed:.2f} s = {ours_rate:,.0f} msgs/s")
+        py_messages, py_elapsed = time_pyais(pyais_path)
+        py_rate = py_messages / py_elapsed
+        print(f"pyais           : {py_messages:,} messages from {n_sub:,} sentences "
+              f"in {py_elapsed:.2f} s = {py_rate:,.0f} msgs/s")
+        print(f"speed-up        : {ours_rate / py_rate:.1f}x")
+        if args.big_gb > 0:
+            big_file_run(lines, args.big_gb, tmp)
+
+
+if __name__ == "__main__":
+    main()
