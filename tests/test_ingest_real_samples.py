@@ -49,3 +49,17 @@ def test_real_station_list_ingests_and_matches_names(tmp_path):
     with Case.open(tmp_path / "case") as case:
         tikh = case.rows("SELECT esr, lat FROM stations WHERE name_norm = 'тихорецкая'")
     assert tikh and all(len(r["esr"]) == 6 for r in tikh)
+
+
+def test_nmea_archives_ingest_with_every_message_accounted_for(tmp_path):
+    from cargotrace.ingest.nmea import decode_nmea_file
+
+    for parts in (("ais", "aisdb", "test_data_20211101.nm4"), ("ais", "amsa", "ais.txt.gz"), ("ais", "gpsd", "sample.aivdm")):
+        path = shared_data(*parts)
+        [result] = workflow.ingest(tmp_path / "case", "ais", [path])
+        decoded = sum(b.stats.decoded for b in decode_nmea_file(path))
+        assert result.rows_kept == decoded > 0
+        assert result.rows_read == result.rows_kept + result.rows_quarantined + result.rows_duplicate
+    with Case.open(tmp_path / "case") as case:
+        assert case.scalar("SELECT count(*) FROM quarantine WHERE reason = 'bad_checksum'") > 0
+        assert case.scalar("SELECT count(*) FROM vessels WHERE name IS NOT NULL") > 10

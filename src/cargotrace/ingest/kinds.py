@@ -84,7 +84,7 @@ def _choose_reader(kind: str, path: Path) -> Reader:
 def _looks_like_nmea(path: Path) -> bool:
     with open_binary(path) as handle:
         sample = handle.read(64 * 1024)
-    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    lines = [ln for ln in sample.splitlines() if ln.strip() and not ln.lstrip().startswith(b"#")][:50]
     hits = sum(1 for ln in lines if b"VDM," in ln or b"VDO," in ln)
     return bool(lines) and hits >= max(1, len(lines) // 4)
 
