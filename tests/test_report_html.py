@@ -164,6 +164,9 @@ def test_csp_allows_only_the_bundled_script(hostile_html: str) -> None:
     js = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(js.encode()).digest()).decode()
     assert f"script-src 'sha256-{digest}'" in csp
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    css_digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    assert f"style-src 'sha256-{css_digest}'" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     # the CSP meta comes before any style or script
     assert hostile_html.index("Content-Security-Policy") < hostile_html.index("<style>")

@@ -41,10 +41,9 @@ from cargotrace.ingest.nmea_assemble import Assembled, assemble
 from cargotrace.ingest.nmea_decode import Context, MessageResult, decode_messages
 from cargotrace.ingest.nmea_lines import (
     LineBlock,
-    block_from_bytes,
     block_from_lines,
     concat_blocks,
-    iter_file_chunks,
+    iter_file_blocks,
 )
 from cargotrace.ingest.nmea_messages import POSITION_SCHEMA, STATIC_SCHEMA
 from cargotrace.ingest.nmea_sentences import CODE, REASONS, Sentences, scan_sentences
@@ -265,8 +264,8 @@ def decode_nmea_file(
     """
     dec = NmeaDecoder()
     prev: DecodedBatch | None = None
-    for data, first_line_no in iter_file_chunks(path, batch_lines, progress):
-        batch = dec.decode_block(block_from_bytes(data, first_line_no))
+    for block in iter_file_blocks(path, batch_lines, progress):
+        batch = dec.decode_block(block)
         if prev is not None:
             yield prev
         prev = batch

@@ -82,10 +82,14 @@ def _make_block(
     return LineBlock(buf, starts, ends, line_no.astype(np.int64), np.zeros(len(starts), bool))
 
 
-def block_from_bytes(data: bytes, first_line_no: int = 1) -> LineBlock:
-    """Split newline-separated bytes; a trailing newline does not start an empty line."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    nl = np.flatnonzero(arr == 10)
+def block_from_bytes(
+    data: bytes, first_line_no: int = 1, newlines: np.ndarray | None = None
+) -> LineBlock:
+    """Split newline-separated bytes; a trailing newline does not start an empty line.
+
+    ``newlines`` (positions of every ``\\n`` in ``data``) may be passed when already known.
+    """
+    nl = newlines if newlines is not None else np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
     starts = np.concatenate(([0], nl + 1))
     ends = np.concatenate((nl, [len(data)]))
     if len(data) == 0 or data.endswith(b"\n"):
@@ -153,63 +157,75 @@ def open_maybe_gzip(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
 
 
 class _ChunkLines:
-    """Accumulate chunks until they hold ``batch_lines`` complete lines."""
+    """Accumulate read chunks until they hold ``batch_lines`` complete lines.
+
+    Newline positions are found once per chunk (NumPy) and handed on with each batch.
+    """
 
     def __init__(self, batch_lines: int) -> None:
         self.batch_lines = max(1, int(batch_lines))
         self.parts: list[bytes] = []
-        self.newlines = 0
+        self.newlines: list[np.ndarray] = []
+        self.count = 0  # newlines held
         self.size = 0
-        self.tail_len = 0  # bytes after the last newline seen so far
+        self.tail_len = 0  # bytes after the last newline
         self.skipping = False  # inside an over-long line: drop bytes until its newline
 
-    def add(self, chunk: bytes) -> Iterator[bytes]:
+    def add(self, chunk: bytes) -> Iterator[tuple[bytes, np.ndarray]]:
         if self.skipping:
             nl = chunk.find(b"\n")
             if nl < 0:
                 return
             self.skipping = False
             chunk = chunk[nl:]  # keep the newline that terminates the truncated line
+        nl = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
         self.parts.append(chunk)
+        self.newlines.append(nl + self.size)
         self.size += len(chunk)
-        self.newlines += chunk.count(b"\n")
-        last_nl = chunk.rfind(b"\n")
-        self.tail_len = len(chunk) - last_nl - 1 if last_nl >= 0 else self.tail_len + len(chunk)
-        if self.newlines >= self.batch_lines:
+        self.count += len(nl)
+        self.tail_len = len(chunk) - int(nl[-1]) - 1 if len(nl) else self.tail_len + len(chunk)
+        if self.count >= self.batch_lines:
             yield from self._cut_batches()
         if self.tail_len > _MAX_LINE_BYTES:
             self._truncate_long_line()
 
-    def _truncate_long_line(self) -> None:
+    def _joined(self) -> tuple[bytes, np.ndarray]:
         data = b"".join(self.parts)
+        nl = np.concatenate(self.newlines) if self.newlines else np.zeros(0, np.int64)
+        return data, nl
+
+    def _keep(self, data: bytes, nl: np.ndarray) -> None:
+        self.parts, self.newlines = [data], [nl]
+        self.size, self.count = len(data), len(nl)
+
+    def _truncate_long_line(self) -> None:
+        data, nl = self._joined()
         keep = len(data) - self.tail_len + _KEEP_OF_LONG_LINE
-        self.parts, self.size = [data[:keep]], keep
+        self._keep(data[:keep], nl)
         self.tail_len, self.skipping = _KEEP_OF_LONG_LINE, True
 
-    def _cut_batches(self) -> Iterator[bytes]:
-        data = b"".join(self.parts)
-        nl = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    def _cut_batches(self) -> Iterator[tuple[bytes, np.ndarray]]:
+        data, nl = self._joined()
         pos, k = 0, 0
         while len(nl) - k >= self.batch_lines:
             cut = int(nl[k + self.batch_lines - 1]) + 1
-            yield data[pos:cut]
+            yield data[pos:cut], nl[k : k + self.batch_lines] - pos
             pos, k = cut, k + self.batch_lines
-        rest = data[pos:]
-        self.parts, self.size, self.newlines = [rest], len(rest), len(nl) - k
+        self._keep(data[pos:], nl[k:] - pos)
 
-    def finish(self) -> Iterator[bytes]:
-        data = b"".join(self.parts)
-        self.parts, self.size, self.newlines = [], 0, 0
+    def finish(self) -> Iterator[tuple[bytes, np.ndarray]]:
+        data, nl = self._joined()
+        self._keep(b"", np.zeros(0, np.int64))
         if data:
-            yield data
+            yield data, nl
 
 
-def iter_file_chunks(
+def iter_file_blocks(
     path: str | os.PathLike[str],
     batch_lines: int,
     progress: Callable[[int], None] | None = None,
-) -> Iterator[tuple[bytes, int]]:
-    """Yield ``(bytes_of_complete_lines, first_line_no)`` with at most ``batch_lines`` lines.
+) -> Iterator[LineBlock]:
+    """Yield blocks of at most ``batch_lines`` lines of a plain or gzipped file.
 
     Memory stays bounded by one batch plus one read chunk whatever the file size.
     """
@@ -220,11 +236,12 @@ def iter_file_chunks(
         while True:
             chunk = reader.read(_CHUNK_BYTES)
             batches = acc.add(chunk) if chunk else acc.finish()
-            for data in batches:
+            for data, newlines in batches:
                 if progress is not None:
                     progress(raw.tell())
-                yield data, line_no
-                line_no += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+                block = block_from_bytes(data, line_no, newlines)
+                line_no += len(block)
+                yield block
             if not chunk:
                 break
     finally:

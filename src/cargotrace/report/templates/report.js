@@ -594,11 +594,6 @@
     setAttrs(svg, { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H });
     function x(t) { return ml + (t - t0) / (t1 - t0) * (W - ml - mr); }
 
-    var defs = add(svg, sv('defs'));
-    var pat = add(defs, sv('pattern', { id: 'tl-hatch', width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' }));
-    add(pat, sv('rect', { width: 6, height: 6, fill: '#e2e5ea' }));
-    add(pat, sv('path', { d: 'M0,0L0,6', stroke: '#8a8f98', 'stroke-width': 2.2 }));
-
     // month grid
     var gGrid = add(svg, sv('g', { class: 'axis' }));
     var d0 = new Date(t0);
@@ -642,7 +637,7 @@
       arr(v.gaps).map(obj).forEach(function (g) {
         var a = parseT(g.started_at), b = parseT(g.ended_at);
         if (a === null || b === null) return;
-        tip(add(gL, sv('rect', { class: 'gap', fill: 'url(#tl-hatch)', x: r1(x(a)), y: y + 3, width: r1(Math.max(2, x(b) - x(a))), height: laneH - 6 })),
+        tip(add(gL, sv('rect', { class: 'gap', x: r1(x(a)), y: y + 3, width: r1(Math.max(2, x(b) - x(a))), height: laneH - 6 })),
           name + ': AIS gap ' + fmtDateTime(a) + ' \u2192 ' + fmtDateTime(b) + ' (' + fmtInt(g.hours) + ' h)');
       });
       var bars = [];
@@ -652,11 +647,16 @@
         var b = parseT(c.departed_at);
         var end = b === null || b < a ? a + DAY / 2 : b;
         var src = c.source === 'sighting' || c.source === 'both' ? c.source : 'ais';
-        var x0 = x(a), w = Math.max(3, x(end) - x0);
+        var port = portByCode.get(String(c.port_locode));
+        var atOrigin = !!port && port.role === 'origin';
+        var x0 = x(a), w = Math.max(4, x(end) - x0);
         bars.push([x0, x0 + w, c]);
-        tip(add(gL, sv('rect', { class: 'call ' + src + (c.of_interest ? ' interest' : ''), x: r1(x0), y: y + 2, width: r1(w), height: laneH - 4, rx: 1.5 })),
+        tip(add(gL, sv('rect', {
+          class: 'call ' + src + (c.of_interest ? ' interest' : '') + (atOrigin ? ' origin' : ''),
+          x: r1(x0), y: y + 2, width: r1(w), height: laneH - 4, rx: 1.5
+        })),
           name + ' at ' + portName(c.port_locode) + '\narrived ' + fmtDateTime(a) + (b !== null ? '\ndeparted ' + fmtDateTime(b) : '') +
-          '\nsource: ' + src + (c.of_interest ? '\narrival of interest' : ''));
+          '\nsource: ' + src + (c.of_interest ? '\narrival of interest' : '') + (atOrigin ? '\nport in the origin country' : ''));
       });
       // port code labels where there is room
       var lastEnd = -Infinity;
@@ -816,7 +816,7 @@
         add(td, el('span', { class: 't' }, fmtT(r.linked_tonnes) + ' t'));
         add(td, el('span', { class: 'p' }, 'p ' + (fmtP(r.p_value).charAt(0) === '<' ? '' : '= ') + fmtP(r.p_value)));
         if (r.sites !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites) + ' sites'));
-        td.setAttribute('title', 'window ' + w + ' d, depot ' + n + ' km, look-back ' + lb + ' d');
+        setAttrs(td, { title: 'window ' + w + ' d, depot ' + n + ' km, look-back ' + lb + ' d' });
       });
     });
   }
