@@ -15,6 +15,7 @@ from cargotrace.reference.checkdigits import (
     normalize_esr,
     wagon_check_ok,
 )
+
 from conftest import shared_data
 
 

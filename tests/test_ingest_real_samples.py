@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
+
 from conftest import shared_data
 
 
