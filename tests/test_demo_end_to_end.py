@@ -76,3 +76,29 @@ def test_table_exports(demo, tmp_path, fmt):
     out = tmp_path / f"sites.{fmt}"
     count = workflow.export(demo.case_dir, fmt, out, "sites")
     assert count == 16 and out.stat().st_size > 0
+
+
+def test_sensitivity_grid_agrees_with_the_main_run_and_is_monotone(demo):
+    grid = demo.findings["sensitivity"]
+    params = demo.findings["parameters"]
+    cell = [r for r in grid if (r["window_days"], r["near_km"], r["lookback_days"]) == (params["window_days"], params["near_km"], params["lookback_days"])]
+    assert len(cell) == 1
+    assert cell[0]["linked_tonnes"] == pytest.approx(demo.findings["totals"]["linked_tonnes"], abs=0.1)
+    assert cell[0]["sites_near_facility"] == demo.findings["totals"]["sites_near_facility"]
+    assert cell[0]["p_value"] == demo.findings["significance"]["p_value"]
+    by = {(r["window_days"], r["near_km"], r["lookback_days"]): r for r in grid}
+    windows = sorted({k[0] for k in by})
+    nears = sorted({k[1] for k in by})
+    lookbacks = sorted({k[2] for k in by})
+    for n in nears:
+        for lb in lookbacks:
+            linked = [by[(w, n, lb)]["linked_shipments"] for w in windows]
+            assert linked == sorted(linked), "widening the window removed a link"
+    for w in windows:
+        for lb in lookbacks:
+            near = [by[(w, n, lb)]["sites_near_facility"] for n in nears]
+            assert near == sorted(near), "raising the near distance removed a near site"
+        for n in nears:
+            linked = [by[(w, n, lb)]["linked_shipments"] for lb in lookbacks]
+            assert linked == sorted(linked), "a longer lookback removed a link"
+    assert {d["parameter"] for d in demo.findings["sensitivity_summary"]} == {"window_days", "near_km", "lookback_days"}

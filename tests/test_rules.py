@@ -133,3 +133,13 @@ def test_label_change_departure_explosives_arrival_ammunition(tmp_path):
     b.shipment("W1", T0 + timedelta(days=6), cargo="Боеприпасы", record="прибытие")
     changes = b.table("SELECT * FROM label_changes")
     assert [(c["waybill"], c["declared"], c["at_destination"]) for c in changes] == [("W1", "explosives", "ammunition")]
+
+
+def test_reverse_flow_call_then_origin_country(tmp_path):
+    b = CaseBuilder(tmp_path)
+    b.positions += dwell(273000001, VOSTOCHNY, T0, 24)
+    b.sighting(T0 + timedelta(days=3), "KPNJN")
+    b.station("515002", "Тихорецкая", 45.0, 40.0)
+    b.shipments.append(["OIL1", "", "departure", (T0 - timedelta(days=2)).date().isoformat(), "", "515002", "", "984700", "дизельное топливо", 60.0])
+    out = b.table("SELECT port_locode, next_port_locode, days_to_next, rail_cargo_to_port FROM outbound")
+    assert out == [{"port_locode": "RUVYP", "next_port_locode": "KPNJN", "days_to_next": 2, "rail_cargo_to_port": "oil_products: 60.0 t"}]

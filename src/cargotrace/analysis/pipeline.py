@@ -18,7 +18,7 @@ import duckdb
 
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
-from cargotrace.logistics import arrivals, label_changes, linking, sites, stations
+from cargotrace.logistics import arrivals, label_changes, linking, reverse_flow, sites, stations
 from cargotrace.maritime import encounters, gaps, port_calls
 from cargotrace.settings import AnalysisSettings
 
@@ -40,6 +40,7 @@ STAGES: list[Stage] = [
     Stage("linking", sql=linking.statements, output="linked_shipments"),
     Stage("sites", python=sites.build, output="sites"),
     Stage("label_changes", sql=label_changes.statements, output="label_changes"),
+    Stage("reverse_flow", sql=reverse_flow.statements, output="outbound"),
 ]
 
 DERIVED_TABLES = [s.output for s in STAGES if s.output] + ["shipments_of_interest", "site_members"]

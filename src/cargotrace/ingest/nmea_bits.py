@@ -1,16 +1,13 @@
 """Six-bit payload de-armouring and bit-field extraction over whole message groups.
 
 The payloads of ``n`` messages are copied into an ``(n, k)`` character matrix (one
-sliding-window row gather), re-mapped onto the base64 alphabet with ``bytes.translate``
-and decoded by ``binascii.a2b_base64`` into an ``(n, 3k/4)`` big-endian byte matrix: the
-AIS armour *is* base64 with another alphabet, so the 6-to-8 bit repacking runs in C for
-the whole group at once.  A numeric field is then one shift-and-mask of an (unaligned)
-64-bit big-endian view of each row; text fields use the 6-bit value matrix.
+sliding-window row gather), de-armoured arithmetically and repacked four 6-bit values at
+a time into three bytes with SWAR shifts on ``uint32`` lanes, giving an ``(n, 3k/4)``
+big-endian byte matrix of the payload bits.  A numeric field is then one shift-and-mask
+of an (unaligned) 64-bit big-endian view of each row; text fields use the 6-bit values.
 """
 
 from __future__ import annotations
-
-import binascii
 
 import numpy as np
 import pyarrow as pa
@@ -18,14 +15,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from cargotrace.ingest.nmea_arrow import strings_from_chars
 
-_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 # Armour character -> 6-bit value (bytes outside the alphabet never reach here: the
 # sentence scanner rejects them; bytes past a payload's end only feed null fields).
 SIXBIT = np.zeros(256, dtype=np.uint8)
 for _c in range(256):
     _v = _c - 48
     SIXBIT[_c] = (_v - 8 if _v > 40 else _v) & 63
-_TO_B64 = bytes(_B64[v] for v in SIXBIT)
 # 6-bit text alphabet: 0-31 -> '@'..'_', 32-63 -> ' '..'?'
 _TEXT = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
 _AT, _SPACE = 64, 32
@@ -33,6 +28,23 @@ _AT, _SPACE = 64, 32
 
 def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
+
+
+def sixbit_values(chars: np.ndarray) -> np.ndarray:
+    """Armour characters -> 6-bit values (non-armour bytes only ever feed null fields)."""
+    vals = chars - np.uint8(48)
+    vals -= np.uint8(8) * (vals > 40)
+    return vals & np.uint8(63)
+
+
+def repack(vals: np.ndarray) -> np.ndarray:
+    """``(n, 4k)`` 6-bit values -> ``(n, 3k)`` bytes holding the same bit string."""
+    n = len(vals)
+    x = vals.view(">u4").astype(np.uint32)  # [v0 v1 v2 v3] per lane
+    x = ((x & np.uint32(0x3F003F00)) >> np.uint32(2)) | (x & np.uint32(0x003F003F))
+    x = ((x & np.uint32(0x0FFF0000)) >> np.uint32(4)) | (x & np.uint32(0x00000FFF))
+    out = x.astype(">u4").view(np.uint8).reshape(n, -1, 4)[:, :, 1:]  # 24 bits per lane
+    return np.ascontiguousarray(out).reshape(n, -1)
 
 
 class Bits:
@@ -48,9 +60,8 @@ class Bits:
     ) -> None:
         """``read_bits``: how far fields are read (64-bit windows: ``(off // 8 + 8) * 8``)."""
         nchars = _round_up(-(-read_bits // 6), 4)
-        self.chars = sliding_window_view(ext, nchars)[pay_start]
-        decoded = binascii.a2b_base64(self.chars.tobytes().translate(_TO_B64))
-        self.bytes = np.frombuffer(decoded, dtype=np.uint8).reshape(len(pay_start), -1)
+        self.vals = sixbit_values(sliding_window_view(ext, nchars)[pay_start])
+        self.bytes = repack(self.vals)
         self.nbits = pay_len * 6 - fill
 
     def present(self, off: int, width: int) -> np.ndarray:
@@ -81,11 +92,9 @@ class Bits:
     def text(self, off: int, nchars: int) -> pa.Array:
         """6-bit text field, stripped exactly like pyais; empty or truncated -> null."""
         c0, r = divmod(off, 6)
-        if c0 + nchars + 1 > self.chars.shape[1]:
-            raise ValueError(f"text at bit {off} beyond the {self.chars.shape[1]}-char rows")
-        raw = self.chars[:, c0 : c0 + nchars + 1]
-        vals = raw - np.uint8(48)
-        vals -= np.uint8(8) * (vals > 40)
+        if c0 + nchars + 1 > self.vals.shape[1]:
+            raise ValueError(f"text at bit {off} beyond the {self.vals.shape[1]}-char rows")
+        vals = self.vals[:, c0 : c0 + nchars + 1]
         block = vals[:, :nchars].astype(np.uint16)
         if r:
             block = ((block << 6) | vals[:, 1:]) >> (6 - r)

@@ -82,12 +82,13 @@ def fast_body(
     c4, chan = _channel(head, np.maximum(c3, 0))
     ok &= c4 >= 0
     pay_start = s0 + c4 + 1
-    c5 = star - 2
-    pay_len = c5 - pay_start
-    fill = buf[np.maximum(star - 1, 0)].astype(np.int64) - 48
-    ok &= (buf[np.maximum(c5, 0)] == _COMMA) & (fill >= 0) & (fill <= 5)
+    # ',f*hh' around the star, in one window gather
+    tail = sliding_window_view(buf, 5)[np.maximum(star - 2, 0)]
+    pay_len = star - 2 - pay_start
+    fill = tail[:, 1].astype(np.int64) - 48
+    ok &= (tail[:, 0] == _COMMA) & (fill >= 0) & (fill <= 5)
     ok &= (pay_len >= 1) & (pay_len <= MAX_PAYLOAD_CHARS) & (star + 3 <= en)
-    ok &= (HEX[buf[star + 1]] < 16) & (HEX[buf[star + 2]] < 16)
+    ok &= (HEX[tail[:, 3]] < 16) & (HEX[tail[:, 4]] < 16)
     rows = np.flatnonzero(ok)
     ok[rows] = payload_valid(buf[:size], pay_start[rows], pay_len[rows])
     return ok, {

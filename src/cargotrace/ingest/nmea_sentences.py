@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from cargotrace.ingest import nmea_generic as generic
 from cargotrace.ingest.nmea_fast import fast_body
@@ -81,8 +82,8 @@ def classify_lines(block: LineBlock, bang: np.ndarray) -> tuple[np.ndarray, np.n
     with ``#`` (comment) or ``$`` (other NMEA); everything else is ``non_ais``.
     """
     buf = block.buf
-    vd = (buf[bang + 3] == 86) & (buf[bang + 4] == 68)
-    vd &= (buf[bang + 5] == 77) | (buf[bang + 5] == 79)
+    win = sliding_window_view(buf, 6)[bang]
+    vd = (win[:, 3] == 86) & (win[:, 4] == 68) & ((win[:, 5] == 77) | (win[:, 5] == 79))
     s0, found = first_at_or_after(bang[vd], block.starts, block.ends)
     first = buf[block.starts]
     is_ais = found & (s0 + 6 <= block.ends) & (first != 35) & (first != 36)

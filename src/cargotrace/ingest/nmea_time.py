@@ -9,6 +9,7 @@ batch however many lines carry a time.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 WIDTH = 40  # longest accepted token ("2021-11-01T00:00:05.123456789+05:30" is 35)
 MS_THRESHOLD = 100_000_000_000  # epochs above 1e11 are milliseconds (year 5138 in seconds)
@@ -50,9 +51,14 @@ def civil_to_us(
 
 
 def _token_matrix(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    cols = np.arange(WIDTH)
-    mat = buf[starts[:, None] + cols]
-    mat[cols >= lengths[:, None]] = 0
+    """``(n, WIDTH)`` bytes of each token, zero past its end.
+
+    Only the columns up to the longest token are gathered (epoch-only batches need 13).
+    """
+    width = int(lengths.max())
+    mat = np.zeros((len(starts), WIDTH), dtype=np.uint8)
+    mat[:, :width] = sliding_window_view(buf, width)[starts]
+    mat[:, :width][np.arange(width) >= lengths[:, None]] = 0
     return mat
 
 

@@ -53,5 +53,7 @@ def equivalent(tonnes: float, profile_name: str) -> dict[str, Any]:
             "the records give tonnes, not rounds: the spread is the spread of plausible packaged "
             "mass per round for the profile, and assumes all linked tonnage is rounds of that profile"
         ),
+        "containers_central": round(kg / p.kg_central / p.rounds_per_container) if p.rounds_per_container else None,
+        "rounds_per_container": p.rounds_per_container,
         "sources": list(p.sources),
     }

@@ -10,6 +10,8 @@ random numbers and is exactly reproducible. p = (1 + #shifts at least as extreme
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -18,35 +20,47 @@ import numpy as np
 from cargotrace.settings import AnalysisSettings
 
 
-def covered_days(arrival_days: np.ndarray, n_days: int, window: int) -> np.ndarray:
-    """Boolean per day of the period: day d is within [a, a + window] of some arrival a."""
+def covered_days(arrival_days: np.ndarray, n_days: int, window: int, *, circular: bool = True) -> np.ndarray:
+    """Boolean per day of the period: day d is within [a, a + window] of some arrival a.
+
+    Circular by default: the test treats the study period as a circle (a window running past
+    the last day continues at the first), so that every shift of the departures meets the same
+    arrival pattern and the null distribution has no edge effects.
+    """
     covered = np.zeros(n_days, dtype=bool)
     for offset in range(window + 1):
         idx = arrival_days + offset
-        covered[idx[idx < n_days]] = True
+        covered[idx % n_days if circular else idx[idx < n_days]] = True
     return covered
 
 
 def shift_test(
-    per_port: list[tuple[np.ndarray, np.ndarray]], n_days: int, window: int
+    per_port: list[tuple[np.ndarray, np.ndarray]], n_days: int, window: int, *, weekly: bool = False
 ) -> dict[str, Any]:
-    """per_port: (arrival day indices, departure day indices) on a common day axis."""
+    """per_port: (arrival day indices, departure day indices) on a common day axis.
+
+    `weekly=True` uses only shifts by whole weeks, which keeps each departure on its weekday
+    (fewer shifts, so a coarser p-value, but immune to weekday rhythms shared by ships and trains).
+    """
     total = sum(len(dep) for _, dep in per_port)
     if total == 0 or n_days < 2:
         return {"test": "circular-shift permutation", "p_value": None, "observed_within_window": None,
                 "expected_within_window": None, "expected_interval": None, "permutations": 0, "shipments": 0}  # fmt: skip
-    shifts = np.arange(n_days)
-    hits = np.zeros(n_days)
+    shifts = np.arange(0, n_days, 7) if weekly else np.arange(n_days)
+    hits = np.zeros(len(shifts))
     for arrivals, departures in per_port:
         covered = covered_days(arrivals, n_days, window)
-        # hits[k] = departures covered after shifting the departure series by k days (mod n)
+        # hits[k] = departures covered after shifting the departure series by k days (mod n).
+        # The observed statistic (k = 0) uses plain, non-wrapping windows: it is the real share,
+        # never larger than its circular version, so the test can only err on the safe side.
         counts = np.bincount(departures, minlength=n_days)
         hits += np.array([np.dot(np.roll(counts, k), covered) for k in shifts])
+        hits[0] += np.dot(counts, covered_days(arrivals, n_days, window, circular=False)) - np.dot(counts, covered)
     observed = hits[0] / total
     null = hits[1:] / total
     p_value = (1 + int(np.sum(null >= observed - 1e-12))) / (1 + len(null))
     return {
-        "test": "circular-shift permutation",
+        "test": "circular-shift permutation" + (" (whole weeks)" if weekly else ""),
         "p_value": round(float(p_value), 6),
         "observed_within_window": round(float(observed), 6),
         "expected_within_window": round(float(null.mean()), 6),
@@ -79,27 +93,55 @@ def lag_histogram(per_port: list[tuple[np.ndarray, np.ndarray]], n_days: int, ma
     return [{"lag_days": i, "observed": int(observed[i]), "expected": round(float(expected[i]), 3)} for i in range(max_lag + 1)]
 
 
-def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[str, Any]:
-    rows = con.execute(
-        """SELECT origin_port_locode AS port, departed_on FROM shipments_of_interest
-           WHERE origin_port_locode IS NOT NULL"""
-    ).fetchall()
-    arrivals = con.execute("SELECT port_locode, arrival_day FROM arrivals").fetchall()
-    if not rows:
-        return shift_test([], 0, settings.window_days) | {"lag_histogram": []}
-    days = [d for _, d in rows] + [d for _, d in arrivals]
+@dataclass
+class DayAxis:
+    """Shipments of interest and arrivals of interest as day indices from a common start."""
+
+    start: date
+    n_days: int
+    ports: list[str]
+    per_port: list[tuple[np.ndarray, np.ndarray]]
+
+
+def day_axis(departures: list[tuple[str, date]], arrivals: list[tuple[str, date]], window: int) -> DayAxis | None:
+    if not departures:
+        return None
+    days = [d for _, d in departures] + [d for _, d in arrivals]
     start, end = min(days), max(days)
-    n_days = (end - start).days + 1 + settings.window_days
-    ports = sorted({p for p, _ in rows})
+    n_days = (end - start).days + 1
+    ports = sorted({p for p, _ in departures})
     per_port = []
     for port in ports:
-        dep = np.array([(d - start).days for p, d in rows if p == port], dtype=np.int64)
+        dep = np.array([(d - start).days for p, d in departures if p == port], dtype=np.int64)
         arr = np.array(sorted({(d - start).days for p, d in arrivals if p == port}), dtype=np.int64)
         per_port.append((arr, dep))
-    result = shift_test(per_port, n_days, settings.window_days)
+    return DayAxis(start, n_days, ports, per_port)
+
+
+def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[str, Any]:
+    departures = con.execute(
+        "SELECT origin_port_locode, departed_on FROM shipments_of_interest WHERE origin_port_locode IS NOT NULL"
+    ).fetchall()
+    arrivals = con.execute("SELECT port_locode, arrival_day, coalesce(vessel_name, vessel_key) FROM arrivals").fetchall()
+    window = settings.window_days
+    axis = day_axis(departures, [(p, d) for p, d, _ in arrivals], window)
+    if axis is None:
+        return shift_test([], 0, window) | {"lag_histogram": [], "per_port": [], "per_vessel": []}
+    result = shift_test(axis.per_port, axis.n_days, window)
+    weekly = shift_test(axis.per_port, axis.n_days, window, weekly=True)
+    result["weekday_preserving"] = {k: weekly[k] for k in ("test", "p_value", "expected_within_window", "permutations")}
     result["per_port"] = [
-        {"port_locode": port} | shift_test([pp], n_days, settings.window_days) for port, pp in zip(ports, per_port, strict=True)
+        {"port_locode": port} | shift_test([pp], axis.n_days, window) for port, pp in zip(axis.ports, axis.per_port, strict=True)
     ]
-    result["period"] = {"start": start.isoformat(), "days": n_days}
-    result["lag_histogram"] = lag_histogram(per_port, n_days, max(settings.window_days * 2, 14))
+    result["per_vessel"] = []
+    for vessel in sorted({v for _, _, v in arrivals if v is not None}):
+        own = [(p, d) for p, d, v in arrivals if v == vessel]
+        vessel_axis = day_axis(departures, own, window)
+        if vessel_axis is not None:
+            # Put the vessel's arrivals on the common axis: same start as the full axis.
+            per_port = [(arr + (vessel_axis.start - axis.start).days, dep + (vessel_axis.start - axis.start).days)
+                        for arr, dep in vessel_axis.per_port]  # fmt: skip
+            result["per_vessel"].append({"vessel_name": vessel, "arrivals": len(own)} | shift_test(per_port, axis.n_days, window))
+    result["period"] = {"start": axis.start.isoformat(), "days": axis.n_days}
+    result["lag_histogram"] = lag_histogram(axis.per_port, axis.n_days, max(window * 2, 14))
     return result

@@ -30,6 +30,7 @@ EXPORT_TABLES = {
     "linked_shipments": "SELECT * FROM linked_shipments ORDER BY departed_on, waybill, wagon",
     "sites": "SELECT * FROM sites ORDER BY tonnes DESC",
     "label_changes": "SELECT * FROM label_changes ORDER BY waybill, wagon",
+    "outbound": "SELECT * FROM outbound ORDER BY arrived_at",
     "ledger": "SELECT * FROM ledger ORDER BY ingested_at",
     "stations": "SELECT * FROM stations ORDER BY esr",
     "facilities": "SELECT * FROM facilities ORDER BY name",

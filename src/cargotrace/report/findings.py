@@ -7,7 +7,7 @@ from typing import Any
 
 from cargotrace import __version__
 from cargotrace.case.store import Case
-from cargotrace.logistics import munitions, significance
+from cargotrace.logistics import munitions, sensitivity, significance
 from cargotrace.settings import AnalysisSettings
 
 
@@ -24,7 +24,8 @@ def arrivals_block(case: Case) -> list[dict[str, Any]]:
         """SELECT a.arrival_id, a.vessel_name, a.imo, a.mmsi, a.vessel_key, a.port_locode, a.arrived_at,
                   a.departed_at, a.previous_port_locode, a.previous_call_at, a.days_since_previous,
                   a.source, a.confidence, a.sighting_ids, a.previous_call_id,
-                  p.source AS previous_source, p.sighting_ids AS previous_sighting_ids
+                  p.source AS previous_source, p.sighting_ids AS previous_sighting_ids,
+                  p.confidence AS previous_confidence
            FROM arrivals a LEFT JOIN port_calls p ON p.port_call_id = a.previous_call_id
            ORDER BY a.arrived_at, a.arrival_id"""
     )
@@ -42,6 +43,7 @@ def arrivals_block(case: Case) -> list[dict[str, Any]]:
             "days_since_previous": r["days_since_previous"],
             "evidence": _evidence(r["source"]), "confidence": r["confidence"],
             "previous_call_evidence": _evidence(r["previous_source"] or ""),
+            "previous_call_confidence": r["previous_confidence"],
             "sightings": [_sighting(sightings[s]) for s in (r["sighting_ids"] or []) if s in sightings],
             "previous_call_sightings": [_sighting(sightings[s]) for s in (r["previous_sighting_ids"] or []) if s in sightings],
         })  # fmt: skip
@@ -89,6 +91,16 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
     return steps
 
 
+def _link_confidence(arrival: dict[str, Any] | None) -> float | None:
+    """How sure each link of the chain is: the arrival's evidence times the previous call's.
+
+    Timing itself is not a probability; its strength is reported by the significance test.
+    """
+    if arrival is None:
+        return None
+    return round(float(arrival["confidence"] or 0) * float(arrival["previous_call_confidence"] or 0), 3)
+
+
 def _t(tonnes: float | None) -> str:
     return "unknown weight" if tonnes is None else f"{tonnes:,.1f} t"
 
@@ -109,6 +121,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         linked.append({
             "waybill": link["waybill"], "wagon": link["wagon"], "arrival_id": link["arrival_id"],
             "lag_days": link["lag_days"], "tonnes": link["tonnes"], "site_id": link["site_id"],
+            "confidence": _link_confidence(by_arrival.get(link["arrival_id"])),
             "departed_on": _iso(link["departed_on"]), "cargo": link["cargo"], "cargo_class": link["cargo_class"],
             "origin_station": link["origin_station"], "destination_station": link["destination_station"],
             "source_file": link["source_file"], "source_row": link["source_row"],
@@ -124,6 +137,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
     linked_tonnes = round(sum(link["tonnes"] or 0.0 for link in links), 3)
     stats = significance.compute(case.con, settings)
     lag_hist = stats.pop("lag_histogram", [])
+    sens = sensitivity.compute(case.con, settings)
     by_reason = case.rows("SELECT kind, reason, count(*) AS rows FROM quarantine GROUP BY ALL ORDER BY rows DESC, kind, reason")
     return {
         "cargotrace_version": __version__,
@@ -147,7 +161,10 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
             "munitions_equivalent": munitions.equivalent(linked_tonnes, settings.munitions_profile),
         },
         "significance": stats,
+        "outbound": [{k: _iso(v) for k, v in r.items()} for r in case.rows("SELECT * FROM outbound ORDER BY arrived_at, outbound_id")],
         "lag_histogram": lag_hist,
+        "sensitivity": sens["grid"],
+        "sensitivity_summary": sens["depends_on"],
         "events": {
             "port_calls": case.scalar("SELECT count(*) FROM port_calls"),
             "gaps": case.scalar("SELECT count(*) FROM gaps"),

@@ -1,0 +1,202 @@
+"""End-to-end throughput of `cargotrace ingest shipments` on a big Windows-1251 CSV.
+
+    python benchmarks/bench_shipments.py [--rows 1000000] [--keep DIR] [--profile]
+
+Writes a semicolon-separated Windows-1251 CSV with the Russian headers of a leaked waybill
+register (realistic values: stations and ESR codes from the real station list when
+``shared/data/rail`` is present, 5- and 6-digit ESR forms, three date formats, weights in kg
+with decimal commas and space thousands, consignors with legal forms and INNs, wagon
+numbers with their check digits, a few broken and duplicated rows), creates a fresh case,
+then runs ``python -m cargotrace ingest shipments FILE --case DIR`` in a subprocess and
+reports rows/s and the peak RSS of that subprocess (``ru_maxrss`` of the child).
+Targets: >= 250,000 rows/s, peak RSS < 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HEADER = [
+    "Номер накладной", "Операция", "Дата отправления", "Станция отправления",
+    "Код станции отправления", "Станция назначения", "Код станции назначения",
+    "Наименование груза", "Код груза", "Вес груза, кг", "Грузоотправитель",
+    "Грузополучатель", "Номер вагона", "Примечание",
+]  # fmt: skip
+CARGO = [
+    ("Уголь каменный", "161005"), ("УГОЛЬ КАМЕННЫЙ", "161005"), ("уголь каменный марки ДР", "161005"),
+    ("Контейнеры", "941012"), ("Пиломатериалы хвойных пород", "081004"), ("Мазут топочный", "221084"),
+    ("Руда железная", "141001"), ("Щебень", "231003"), ("Зерно пшеницы", "011005"),
+    ("Удобрения минеральные", "434002"), ("Цемент", "241004"), ("Металлолом", "321008"),
+    ("Взрывчатые вещества", "731006"), ("ВВ", "731006"), ("взрывчатые материалы", "731014"),
+    ("ВВ промышленные", "731203"), ("Аммонит 6ЖВ", "731207"), ("Боеприпасы", "731101"),
+]  # fmt: skip
+FORMS = ["ООО", "АО", "ПАО", "ЗАО", "ФГУП", "ФКУ"]
+WORDS = ["Восток", "Транзит", "Уголь", "Логистик", "Сибирь", "Порт", "Снаб", "Трейд", "Терминал", "Ресурс"]
+FALLBACK_STATIONS = [
+    ("985906", "Находка-Восточная"), ("983406", "Дунай"), ("520102", "Тихорецкая"), ("539306", "Моздок"),
+    ("614704", "Котлубань"), ("237401", "Киржач"), ("870000", "Кемерово-Сортировочная"),
+    ("864902", "Междуреченск"), ("982403", "Артём-Приморский 1"), ("988306", "Уссурийск"),
+]  # fmt: skip
+
+
+def shared_rail() -> Path:
+    root = os.environ.get("CARGOTRACE_SHARED_DATA")
+    base = Path(root) if root else Path(__file__).resolve().parents[2] / "shared" / "data"
+    return base / "rail" / "RU_stations_new.tsv"
+
+
+def stations() -> list[tuple[str, str]]:
+    """(6-digit ESR, name) of real stations when the shared list is present."""
+    path = shared_rail()
+    if not path.exists():
+        return FALLBACK_STATIONS
+    with open(path, encoding="utf-8") as handle:
+        rows = [(r["esr"].zfill(6), r["name"]) for r in csv.DictReader(handle, delimiter="\t")]
+    return [r for r in rows if len(r[0]) == 6 and r[1]][:3000]
+
+
+def _inn10(rng: np.random.Generator) -> str:
+    digits = [int(d) for d in rng.integers(0, 10, size=9)]
+    weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+    return "".join(map(str, digits)) + str(sum(d * w for d, w in zip(digits, weights, strict=True)) % 11 % 10)
+
+
+def _wagon(rng: np.random.Generator) -> str:
+    seven = f"{int(rng.choice([2, 4, 6, 7]))}{int(rng.integers(0, 1_000_000)):06d}"
+    total = 0
+    for digit, weight in zip(seven, (2, 1, 2, 1, 2, 1, 2), strict=True):
+        p = int(digit) * weight
+        total += p // 10 + p % 10
+    return seven + str((10 - total % 10) % 10)
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    """Write `rows` data rows (plus the header) as Windows-1251, `;`-separated."""
+    rng = np.random.default_rng(seed)
+    st = stations()
+    parties = []
+    for i in range(400):
+        name = f"{FORMS[i % len(FORMS)]} «{WORDS[i % 10]}-{WORDS[(i // 10) % 10]} {i}»"
+        parties.append(f"{name} ИНН {_inn10(rng)}" if i % 3 == 0 else name)
+    wagons = [_wagon(rng) for _ in range(20_000)]
+    days = np.datetime64("2022-01-01") + rng.integers(0, 700, size=rows)
+    origin = rng.integers(0, len(st), size=rows)
+    dest = rng.integers(0, len(st), size=rows)
+    cargo = rng.integers(0, len(CARGO), size=rows)
+    kg10 = rng.integers(100_000, 700_000, size=rows)
+    fmt = rng.uniform(size=rows)
+    kgfmt = rng.uniform(size=rows)
+    short = rng.uniform(size=rows)
+    cons = rng.integers(0, len(parties), size=(rows, 2))
+    wag = rng.integers(0, len(wagons), size=rows)
+    arrival = rng.uniform(size=rows) < 0.05
+    with open(path, "w", encoding="cp1251", newline="") as handle:
+        handle.write(";".join(HEADER) + "\r\n")
+        lines = []
+        for i in range(rows):
+            day = str(days[i])
+            y, m, d = day[:4], day[5:7], day[8:10]
+            date = f"{d}.{m}.{y}" if fmt[i] < 0.6 else (day if fmt[i] < 0.8 else f"{d}.{m}.{y[2:]}")
+            kg, tenth = divmod(int(kg10[i]), 10)
+            body = f"{kg:,}".replace(",", " ") if kgfmt[i] < 0.3 else str(kg)
+            weight = f"{body},{tenth}" if tenth else body
+            o_esr, o_name = st[origin[i]]
+            d_esr, d_name = st[dest[i]]
+            if short[i] < 0.1:
+                o_esr = o_esr[:5] if o_esr[0] != "0" else o_esr[1:]
+            text, code = CARGO[cargo[i]]
+            waybill = f"Э{'АБВГ'[i % 4]}{i:07d}"
+            fields = [waybill, "прибытие" if arrival[i] else "отправление", date, o_name, o_esr, d_name, d_esr,
+                      text, code, weight, parties[cons[i, 0]], parties[cons[i, 1]], wagons[wag[i]],
+                      "срочно" if i % 97 == 0 else ""]  # fmt: skip
+            if i % 5000 == 1:
+                fields[2] = "31.02.2023"  # impossible date: quarantined
+            if i % 7001 == 2:
+                fields[0] = ""  # no waybill: quarantined
+            line = ";".join(f'"{f}"' if ";" in f else f for f in fields)
+            lines.append(line)
+            if i % 10_000 == 3:
+                lines.append(line)  # an exact duplicate
+            if len(lines) >= 50_000:
+                handle.write("\r\n".join(lines) + "\r\n")
+                lines = []
+        if lines:
+            handle.write("\r\n".join(lines) + "\r\n")
+
+
+CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from cargotrace import workflow
+t1 = time.perf_counter()
+[r] = workflow.ingest(Path(sys.argv[1]), "shipments", [Path(sys.argv[2])])
+t2 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "ingest_s": t2 - t1, "rows_read": r.rows_read, "kept": r.rows_kept,
+                  "quarantined": r.rows_quarantined, "duplicates": r.rows_duplicate,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def run(path: Path, work: Path, profile: bool) -> dict[str, float]:
+    case = work / "case"
+    subprocess.run([sys.executable, "-m", "cargotrace", "init", "--case", str(case)], check=True, capture_output=True)
+    args = [sys.executable]
+    if profile:
+        args += ["-m", "cProfile", "-s", "cumtime"]
+        script = work / "child.py"
+        script.write_text(CHILD, encoding="utf-8")
+        args += [str(script)]
+    else:
+        args += ["-c", CHILD]
+    started = time.perf_counter()
+    done = subprocess.run([*args, str(case), str(path)], check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    child_rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    lines = done.stdout.strip().splitlines()
+    info = json.loads(next(line for line in lines if line.startswith("{")))
+    if profile:
+        print("\n".join(lines[:80]))
+    info.update({"wall_s": wall, "children_maxrss_kb": child_rss_kb})
+    return info
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, help="Keep the input and the case in this folder.")
+    parser.add_argument("--profile", action="store_true", help="Run the child under cProfile.")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        path = work / "shipments_cp1251.csv"
+        if not path.exists():
+            started = time.perf_counter()
+            generate(path, args.rows)
+            print(f"generated {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s")
+        if (work / "case").exists():
+            import shutil
+
+            shutil.rmtree(work / "case")
+        info = run(path, work, args.profile)
+    rows = info["rows_read"]
+    print(f"rows read {rows:,} = kept {info['kept']:,} + quarantined {info['quarantined']:,} + duplicates {info['duplicates']:,}")
+    print(f"ingest (in process): {info['ingest_s']:.2f} s = {rows / info['ingest_s']:,.0f} rows/s")
+    print(f"end to end (subprocess incl. interpreter start and imports): {info['wall_s']:.2f} s = {rows / info['wall_s']:,.0f} rows/s")
+    print(f"peak RSS of the ingest process: {info['maxrss_kb'] / 1024:,.0f} MB (target < 2,048 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Sensitivity: linked tonnage, sites and p-value over a grid of the parameters a critic
+would question — window 3-14 days, near distance 5-50 km, lookback 14-60 days.
+
+Linking is re-run in SQL for each (lookback, window) pair; the near distance only moves a
+threshold on the sites' facility distances, so it costs nothing. The result names the
+parameters the conclusion ("timing unlikely by chance at p < 0.05") depends on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from cargotrace.logistics import significance
+from cargotrace.logistics.sites import _clusters
+from cargotrace.reference.geodesy import haversine_km
+from cargotrace.settings import AnalysisSettings
+
+WINDOWS = (3, 5, 7, 10, 14)
+NEAR_KM = (5.0, 10.0, 20.0, 30.0, 50.0)
+LOOKBACKS = (14, 21, 30, 45, 60)
+ALPHA = 0.05
+
+
+def _candidate_arrivals_sql(settings: AnalysisSettings) -> str:
+    return f"""
+        WITH ordered AS (
+            SELECT *, lag(port_country) OVER w AS previous_country,
+                   lag(coalesce(departed_at, arrived_at)) OVER w AS previous_call_at
+            FROM port_calls WINDOW w AS (PARTITION BY vessel_key ORDER BY arrived_at, port_call_id)
+        )
+        SELECT port_call_id AS arrival_id, port_locode, CAST(arrived_at AS DATE) AS arrival_day, arrived_at,
+               date_diff('day', CAST(previous_call_at AS DATE), CAST(arrived_at AS DATE)) AS days_since_previous
+        FROM ordered
+        WHERE port_locode IN (SELECT DISTINCT port_locode FROM stations WHERE port_locode IS NOT NULL)
+          AND previous_country = '{settings.origin_country}'
+    """
+
+
+def _station_facility_km(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[str, tuple[float, float, float]]:
+    """Destination station key -> (lat, lon, km to the nearest facility of interest)."""
+    stations = con.execute(
+        """SELECT destination_station_key, any_value(ss.lat), any_value(ss.lon)
+           FROM shipments_of_interest s JOIN shipment_stations ss ON ss.shipment_id = s.shipment_id AND ss.role = 'destination'
+           GROUP BY destination_station_key"""
+    ).fetchall()
+    cats = list(settings.facility_categories)
+    facilities = con.execute(
+        f"SELECT lat, lon FROM facilities WHERE lat IS NOT NULL AND category IN ({', '.join('?' for _ in cats)})", cats
+    ).fetchall()
+    out = {}
+    for key, lat, lon in stations:
+        if lat is None or lon is None:
+            out[key] = (np.nan, np.nan, np.inf)
+            continue
+        km = float(np.min(haversine_km(lat, lon, [f[0] for f in facilities], [f[1] for f in facilities]))) if facilities else np.inf
+        out[key] = (lat, lon, km)
+    return out
+
+
+def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[str, Any]:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE candidate_arrivals AS {_candidate_arrivals_sql(settings)}")
+    stations = _station_facility_km(con, settings)
+    departures = con.execute(
+        "SELECT origin_port_locode, departed_on FROM shipments_of_interest WHERE origin_port_locode IS NOT NULL"
+    ).fetchall()
+    grid: list[dict[str, Any]] = []
+    for lookback in LOOKBACKS:
+        arrivals = con.execute(
+            "SELECT port_locode, arrival_day FROM candidate_arrivals WHERE days_since_previous <= ?", [lookback]
+        ).fetchall()
+        for window in WINDOWS:
+            links = con.execute(
+                """SELECT s.destination_station_key AS station_key, sum(coalesce(s.weight_t, 0)) AS tonnes, count(*) AS n
+                   FROM (
+                       SELECT s.shipment_id, any_value(s.destination_station_key) AS destination_station_key,
+                              any_value(s.weight_t) AS weight_t
+                       FROM shipments_of_interest s JOIN candidate_arrivals a
+                         ON a.port_locode = s.origin_port_locode AND a.days_since_previous <= ?
+                        AND s.departed_on BETWEEN a.arrival_day AND a.arrival_day + CAST(? AS INTEGER)
+                       GROUP BY s.shipment_id
+                   ) s GROUP BY s.destination_station_key ORDER BY station_key""",
+                [lookback, window],
+            ).fetchall()
+            site_km = _site_distances(links, stations, settings.site_merge_km)
+            axis = significance.day_axis(departures, arrivals, window)
+            p_value = significance.shift_test(axis.per_port, axis.n_days, window)["p_value"] if axis else None
+            for near in NEAR_KM:
+                grid.append({
+                    "window_days": window, "near_km": near, "lookback_days": lookback,
+                    "linked_tonnes": round(sum(t for _, t, _ in links), 1), "linked_shipments": sum(n for _, _, n in links),
+                    "sites": len(site_km), "sites_near_facility": int(sum(1 for km in site_km if km <= near)),
+                    "p_value": p_value,
+                })  # fmt: skip
+    return {"grid": grid, "depends_on": _depends_on(grid, settings), "alpha": ALPHA}
+
+
+def _site_distances(links: list[tuple[str, float, int]], stations: dict[str, tuple[float, float, float]], merge_km: float) -> list[float]:
+    """Facility distance of each site's main station (the one with most tonnes), as in sites.build."""
+    if not links:
+        return []
+    lat = np.array([stations.get(k, (np.nan, np.nan, np.inf))[0] for k, _, _ in links], float)
+    lon = np.array([stations.get(k, (np.nan, np.nan, np.inf))[1] for k, _, _ in links], float)
+    roots = _clusters(lat, lon, merge_km)
+    best: dict[int, tuple[float, str]] = {}
+    for (key, tonnes, _n), root in zip(links, roots, strict=True):
+        if root not in best or (tonnes, key) > best[root]:
+            best[root] = (tonnes, key)
+    return [stations.get(key, (0, 0, np.inf))[2] for _, key in best.values()]
+
+
+def _depends_on(grid: list[dict[str, Any]], settings: AnalysisSettings) -> list[dict[str, Any]]:
+    """For each parameter varied alone (others at the nearest grid value to the settings),
+    whether the conclusion p < alpha changes across its range, and the tonnage range."""
+    def nearest(values: tuple[float, ...], target: float) -> float:
+        return min(values, key=lambda v: (abs(v - target), v))
+
+    base = {"window_days": nearest(WINDOWS, settings.window_days), "near_km": nearest(NEAR_KM, settings.near_km),
+            "lookback_days": nearest(LOOKBACKS, settings.lookback_days)}  # fmt: skip
+    out = []
+    for name in ("window_days", "near_km", "lookback_days"):
+        rows = [r for r in grid if all(r[k] == v for k, v in base.items() if k != name)]
+        verdicts = {r["p_value"] is not None and r["p_value"] < ALPHA for r in rows}
+        tonnes = [r["linked_tonnes"] for r in rows]
+        near = [r["sites_near_facility"] for r in rows]
+        out.append({
+            "parameter": name, "values": [r[name] for r in rows],
+            "conclusion_changes": len(verdicts) > 1,
+            "linked_tonnes_range": [min(tonnes), max(tonnes)] if tonnes else None,
+            "sites_near_facility_range": [min(near), max(near)] if near else None,
+        })  # fmt: skip
+    return out
