@@ -82,3 +82,23 @@ class CaseBuilder:
     def table(self, sql: str, **settings: Any) -> list[dict[str, Any]]:
         with self.run(**settings) as case:
             return case.rows(sql)
+
+
+RU_HEADER_CSV = ["Номер накладной", "Операция", "Дата отправления", "Станция отправления", "Код станции отправления",
+                 "Станция назначения", "Код станции назначения", "Наименование груза", "Вес груза, кг", "Номер вагона"]  # fmt: skip
+
+
+def write_big_shipments(path: Path, rows: int, seed: int = 0) -> Path:
+    """A Windows-1251 CSV of `rows` plausible waybill rows (for crash and load tests)."""
+    import random
+
+    rng = random.Random(seed)
+    cargo = ["Взрывчатые вещества", "уголь каменный", "контейнеры", "ВВ", "лесоматериалы"]
+    with open(path, "w", newline="", encoding="cp1251") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(RU_HEADER_CSV)
+        for i in range(rows):
+            day = 1 + i % 28
+            writer.writerow([f"Э{seed}{i:07d}", "отправление", f"{day:02d}.09.2023", "Находка-Восточная", "984700",
+                             "Тихорецкая", "515002", rng.choice(cargo), f"{rng.randint(20000, 69000)},5", "24567893"])  # fmt: skip
+    return path

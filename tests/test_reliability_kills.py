@@ -1,0 +1,105 @@
+"""Crash safety: SIGKILL `ingest` and `analyze` at random points; the case must always open,
+pass `check`, hold all or none of each file's rows, and finish when the command is rerun."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from builders import write_big_shipments
+from cargotrace import workflow
+from cargotrace.case.store import Case
+
+KILLS = 50
+
+
+def _start(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "cargotrace", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _assert_consistent(case_dir: Path, files: dict[str, Path]) -> None:
+    assert workflow.check_case(case_dir) == []
+    with Case.open(case_dir) as case:
+        ledger = {r["file_hash"]: r for r in case.rows("SELECT * FROM ledger")}
+        for path in files.values():
+            from cargotrace.ingest.sources import file_hash
+
+            digest = file_hash(path)
+            kept = case.scalar("SELECT count(*) FROM shipments WHERE file_hash = ?", [digest])
+            quarantined = case.scalar("SELECT count(*) FROM quarantine WHERE file_hash = ?", [digest])
+            if digest in ledger:
+                assert (kept, quarantined) == (ledger[digest]["rows_kept"], ledger[digest]["rows_quarantined"])
+            else:
+                assert (kept, quarantined) == (0, 0), "a killed ingest left part of a file behind"
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_never_corrupts_a_case(tmp_path):
+    rng = random.Random(20240613)
+    files = {f"part{i}": write_big_shipments(tmp_path / f"part{i}.csv", rows=60_000, seed=i) for i in range(3)}
+    case_dir = tmp_path / "case"
+    workflow.init_case(case_dir)
+    survived = 0
+    for attempt in range(KILLS):
+        target = files[f"part{attempt % 3}"]
+        command = ["ingest", "shipments", str(target), "--case", str(case_dir)] if attempt % 5 else ["analyze", "--case", str(case_dir)]
+        process = _start(command)
+        time.sleep(rng.uniform(0.05, 2.0))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        _assert_consistent(case_dir, files)
+        survived += 1
+        if attempt % 10 == 9:  # rerunning the killed command completes the job
+            for path in files.values():
+                workflow.ingest(case_dir, "shipments", [path])
+            _assert_consistent(case_dir, files)
+    for path in files.values():
+        workflow.ingest(case_dir, "shipments", [path])
+    _assert_consistent(case_dir, files)
+    with Case.open(case_dir) as case:
+        assert case.scalar("SELECT count(*) FROM ledger") == 3
+    print(f"kills survived: {survived} of {KILLS}")
+    assert survived == KILLS
+
+
+def test_second_writer_process_is_told_the_case_is_busy(tmp_path):
+    case_dir = tmp_path / "case"
+    workflow.init_case(case_dir)
+    with Case.open(case_dir, write=True):
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "cargotrace", "analyze", "--case", str(case_dir)],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        elapsed = time.perf_counter() - started
+    assert result.returncode == 2
+    assert "busy" in result.stderr
+    assert elapsed < 20  # at once: no waiting for the lock (interpreter start-up included)
+
+
+def test_readers_work_while_nothing_writes(tmp_path):
+    case_dir = tmp_path / "case"
+    workflow.init_case(case_dir)
+    with Case.open(case_dir) as first, Case.open(case_dir) as second:
+        assert first.scalar("SELECT count(*) FROM ports") == second.scalar("SELECT count(*) FROM ports") > 0
+
+
+def test_truncated_database_gives_a_way_out(tmp_path):
+    case_dir = tmp_path / "case"
+    workflow.init_case(case_dir)
+    db = case_dir / "case.duckdb"
+    data = db.read_bytes()
+    db.write_bytes(data[: len(data) // 3])
+    result = subprocess.run([sys.executable, "-m", "cargotrace", "check", "--case", str(case_dir)],
+                            capture_output=True, text=True, check=False, timeout=60)  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "restore" in result.stderr or "rebuild" in result.stderr
