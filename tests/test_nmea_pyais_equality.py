@@ -27,21 +27,22 @@ differences are applied to pyais's output before comparing (``_expected``):
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime
 from functools import reduce
 from operator import xor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
-from conftest import shared_data
 from pyais.constants import ShipType
 from pyais.messages import NMEAMessage
 from pyais.stream import ByteStream
 
 from cargotrace.ingest.nmea import decode_nmea_file
 from cargotrace.ingest.nmea_messages import DECODED_TYPES, MIN_BITS, MIN_BITS_24
+
+from conftest import shared_data
 
 FILES = [
     ("aisdb", "test_data_20211101.nm4"),

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from builders import write_big_shipments
 from cargotrace import workflow
 from cargotrace.case.store import Case
+
+from builders import write_big_shipments
 
 KILLS = 50
 
