@@ -34,6 +34,8 @@ chromium:
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
+	@echo "--- slow suite (calibration, SIGKILL crash safety) ---"
+	$(BIN)/python -m pytest -q -m slow
 
 test-slow: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest -q -m slow

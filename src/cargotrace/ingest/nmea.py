@@ -259,8 +259,10 @@ def decode_nmea_file(
     """Stream-decode a plain or gzip (detected by magic number) NMEA file in bounded memory.
 
     Yields one ``DecodedBatch`` per ``batch_lines`` lines; multi-part messages spanning a
-    batch boundary are reassembled.  ``progress`` gets the on-disk bytes read so far.
-    An empty file yields nothing.
+    batch boundary are reassembled (rows appear in the batch of their last sentence).  A
+    fragment carried over and later found orphaned is reported in the batch where that is
+    known, so a batch's rejects may include earlier line numbers.  ``progress`` gets the
+    on-disk bytes read so far.  An empty file yields nothing.
     """
     dec = NmeaDecoder()
     prev: DecodedBatch | None = None
