@@ -137,8 +137,10 @@ def big_file_run(lines: list[bytes], gigabytes: float, tmp: Path) -> None:
     ).stdout.split()
     messages, rows, elapsed, peak_kb = int(out[0]), int(out[1]), float(out[2]), int(out[3])
     print(f"big file        : {size / (1 << 30):.2f} GiB, {messages:,} messages, {rows:,} rows")
-    print(f"  streaming     : {elapsed:.1f} s = {messages / elapsed:,.0f} msgs/s, "
-          f"{size / elapsed / (1 << 20):.0f} MiB/s")
+    print(
+        f"  streaming     : {elapsed:.1f} s = {messages / elapsed:,.0f} msgs/s, "
+        f"{size / elapsed / (1 << 20):.0f} MiB/s"
+    )
     print(f"  peak RSS      : {peak_kb / 1024:.0f} MiB (child process, ru_maxrss)")
 
 
@@ -170,13 +172,17 @@ def main() -> None:
         messages, decoded, elapsed = min(runs, key=lambda r: r[2])
         ours_rate = messages / elapsed
         print(f"input           : {len(data):,} lines, {n_sent:,} AIS sentences")
-        print(f"cargotrace      : {messages:,} messages ({decoded:,} of decoded types) "
-              f"in {elapsed:.2f} s = {ours_rate:,.0f} msgs/s")
+        print(
+            f"cargotrace      : {messages:,} messages ({decoded:,} of decoded types) "
+            f"in {elapsed:.2f} s = {ours_rate:,.0f} msgs/s"
+        )
         py_runs = [time_pyais(pyais_path) for _ in range(max(1, args.repeat))]
         py_messages, py_elapsed = min(py_runs, key=lambda r: r[1])
         py_rate = py_messages / py_elapsed
-        print(f"pyais           : {py_messages:,} messages from {n_sub:,} sentences "
-              f"in {py_elapsed:.2f} s = {py_rate:,.0f} msgs/s")
+        print(
+            f"pyais           : {py_messages:,} messages from {n_sub:,} sentences "
+            f"in {py_elapsed:.2f} s = {py_rate:,.0f} msgs/s"
+        )
         print(f"speed-up        : {ours_rate / py_rate:.1f}x (best of {args.repeat} runs each)")
         if args.big_gb > 0:
             big_file_run(lines, args.big_gb, tmp)

@@ -187,8 +187,10 @@ def test_other_types_counted_not_rejected() -> None:
 
 
 def test_any_talker_and_vdo() -> None:
-    lines = [nmea(f"{t}VD{k},1,1,,A,15M67FC000G?ufbE`FepT@3n00Sa,0") for t, k in
-             (("AB", "M"), ("BS", "M"), ("AI", "O"), ("=I", "M"))]
+    lines = [
+        nmea(f"{t}VD{k},1,1,,A,15M67FC000G?ufbE`FepT@3n00Sa,0")
+        for t, k in (("AB", "M"), ("BS", "M"), ("AI", "O"), ("=I", "M"))
+    ]
     assert decode_lines(lines).positions.column("mmsi").to_pylist() == [366053209] * 4
 
 
@@ -227,8 +229,16 @@ def test_malformed_sentences_are_rejects(line: str, reason: str) -> None:
 
 
 def test_non_ais_lines_are_skipped_not_rejected() -> None:
-    lines = ["", "   ", "# !AIVDM,1,1,,A,x,0*00", "$GPGGA,123519,4807.038,N*47", "!PSTT,1*00",
-             "!AIPWR,UNIT=0", "random text", TYPE1]
+    lines = [
+        "",
+        "   ",
+        "# !AIVDM,1,1,,A,x,0*00",
+        "$GPGGA,123519,4807.038,N*47",
+        "!PSTT,1*00",
+        "!AIPWR,UNIT=0",
+        "random text",
+        TYPE1,
+    ]
     batch = decode_lines(lines)
     s = batch.stats
     assert (s.lines, s.non_ais, s.sentences, s.rejected, s.decoded) == (8, 7, 1, 0, 1)
@@ -315,7 +325,12 @@ def test_gz_input(tmp_path: Path) -> None:
     batches = list(decode_nmea_file(path, progress=seen.append))
     assert len(batches) == 1 and seen and seen[-1] == path.stat().st_size
     b = batches[0]
-    assert (b.positions.num_rows, b.statics.num_rows, b.stats.lines, b.stats.non_ais) == (1, 1, 4, 1)
+    assert (b.positions.num_rows, b.statics.num_rows, b.stats.lines, b.stats.non_ais) == (
+        1,
+        1,
+        4,
+        1,
+    )
 
 
 @pytest.mark.parametrize("batch_lines", [1, 2, 3, 1000])
@@ -354,8 +369,22 @@ def test_first_line_no_offsets_line_numbers() -> None:
 
 # --- property: any input is accounted for, never raises -------------------------------
 
-REAL = [TYPE1, TYPE1_NO_HEADING, TYPE4, *TYPE5, TYPE18, TYPE19, TYPE24A, TYPE24B, TYPE27, TYPE8,
-        tag("s:r,c:1635731889") + TYPE1, f"{TYPE18},1635731889123", "$GPGGA,1*00", "# c"]
+REAL = [
+    TYPE1,
+    TYPE1_NO_HEADING,
+    TYPE4,
+    *TYPE5,
+    TYPE18,
+    TYPE19,
+    TYPE24A,
+    TYPE24B,
+    TYPE27,
+    TYPE8,
+    tag("s:r,c:1635731889") + TYPE1,
+    f"{TYPE18},1635731889123",
+    "$GPGGA,1*00",
+    "# c",
+]
 NMEA_CHARS = st.sampled_from(list("!$\\*,:;.-0123456789ABCDEFHKMOVWX@`abcdw~ \t\r\n\x00\xe9"))
 
 
@@ -409,8 +438,9 @@ def test_property_any_bytes_are_accounted_for(lines: list[bytes]) -> None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(st.sampled_from(REAL), mutated_sentence()), max_size=30),
-       st.integers(1, 7))
+@given(
+    st.lists(st.one_of(st.sampled_from(REAL), mutated_sentence()), max_size=30), st.integers(1, 7)
+)
 def test_property_file_batches_match_one_shot(lines: list[str], batch_lines: int) -> None:
     import tempfile
 

@@ -17,15 +17,48 @@ class AnalysisSettings:
     origin_country: str = "KP"
     lookback_days: int = 30
     near_km: float = 20.0
+    # Port calls (maritime/port_calls.py), hysteresis rules in the manner of Global Fishing
+    # Watch's port visits: a call begins inside the port area (its polygon, else a circle of
+    # `radius_km`, default `port_radius_km`) and ends only once the vessel is
+    # `port_exit_buffer_km` beyond it; a stop begins below `stop_begin_kn` and ends above
+    # `stop_end_kn`; an AIS gap of at least `port_gap_hours` inside the area is an in-port
+    # gap; a call needs a stop or an in-port gap spanning at least `min_call_hours`.
     port_radius_km: float = 5.0
+    port_exit_buffer_km: float = 1.0
+    stop_begin_kn: float = 0.2
+    stop_end_kn: float = 0.5
     min_call_hours: float = 2.0
-    stop_speed_kn: float = 1.0
+    port_gap_hours: float = 4.0
     site_merge_km: float = 2.0
     border_country: str = "UA"
     facility_categories: tuple[str, ...] = ("ammunition_depot", "arsenal")
     interest_classes: tuple[str, ...] = INTEREST_CLASSES
     munitions_profile: str = "152mm_artillery"
+    # Dark periods (maritime/gaps.py, dark_calls.py): a gap of at least `gap_hours` between
+    # two fixes; a port of the origin country is a possible dark call when sailing there
+    # (sea-route distance) and on to the gap's end at the vessel's service speed (the
+    # `service_speed_quantile` of its moving speeds, `default_service_speed_kn` when
+    # unknown), with `min_call_hours` at the berth, fits in the gap.
     gap_hours: float = 6.0
+    default_service_speed_kn: float = 12.0
+    service_speed_quantile: float = 0.95
+    # Encounters (maritime/encounters.py): two vessels within `encounter_max_m` for at least
+    # `encounter_min_hours` at a median speed under `encounter_max_sog_kn`, more than
+    # `encounter_min_port_km` from every port.
+    encounter_max_m: float = 500.0
+    encounter_min_hours: float = 2.0
+    encounter_max_sog_kn: float = 2.0
+    encounter_min_port_km: float = 10.0
+    # Identity (maritime/identity.py): a step faster than `max_speed_kn` (and longer than
+    # `jump_min_km`) is impossible; an MMSI whose track jumps back and forth at least
+    # `shared_mmsi_min_jumps` times is split into two transmitters and flagged.
+    max_speed_kn: float = 50.0
+    jump_min_km: float = 10.0
+    shared_mmsi_min_jumps: int = 4
+    # Voyages (maritime/voyages.py): a shuttle is a vessel sailing between the same two
+    # ports at least `shuttle_min_legs` times within `shuttle_period_days`.
+    shuttle_min_legs: int = 3
+    shuttle_period_days: int = 90
     engine: str = "duckdb"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -41,6 +74,16 @@ class AnalysisSettings:
             problems.append("--origin-country must be an ISO 3166 alpha-2 code such as KP")
         if not re.fullmatch(r"[A-Z]{2}", self.border_country):
             problems.append("--border-country must be an ISO 3166 alpha-2 code such as UA")
+        if not 0 <= self.stop_begin_kn <= self.stop_end_kn:
+            problems.append("stop_begin_kn must be at least 0 and not above stop_end_kn")
+        for name in ("port_radius_km", "min_call_hours", "port_gap_hours", "gap_hours", "default_service_speed_kn",
+                     "encounter_max_m", "encounter_min_hours", "max_speed_kn"):  # fmt: skip
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be positive")
+        if self.port_exit_buffer_km < 0 or self.encounter_min_port_km < 0 or self.jump_min_km < 0:
+            problems.append("port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative")
+        if not 0 < self.service_speed_quantile <= 1:
+            problems.append("service_speed_quantile must be in (0, 1]")
         if self.engine not in ("duckdb", "spark"):
             problems.append("--engine must be duckdb or spark")
         if problems:

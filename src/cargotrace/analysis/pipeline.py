@@ -19,7 +19,8 @@ import duckdb
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
 from cargotrace.logistics import arrivals, label_changes, linking, reverse_flow, sites, stations
-from cargotrace.maritime import encounters, gaps, port_calls
+from cargotrace.maritime import dark_calls, encounters, gaps, identity, port_areas, port_calls, track, voyages
+from cargotrace.screening import stage as screening_stage
 from cargotrace.settings import AnalysisSettings
 
 
@@ -32,18 +33,25 @@ class Stage:
 
 
 STAGES: list[Stage] = [
+    Stage("track", sql=track.statements, output="track"),
+    Stage("identity", sql=identity.statements, output="identity_events"),
+    Stage("port_areas", python=port_areas.build, output="port_areas"),
     Stage("port_calls", sql=port_calls.statements, output="port_calls"),
-    Stage("gaps", sql=gaps.statements, output="gaps"),
+    Stage("gaps", sql=gaps.statements, python=dark_calls.build, output="gaps"),
     Stage("encounters", sql=encounters.statements, output="encounters"),
+    Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
     Stage("stations", python=lambda con, _s: stations.resolve(con), output="shipment_stations"),
     Stage("linking", sql=linking.statements, output="linked_shipments"),
     Stage("sites", python=sites.build, output="sites"),
     Stage("label_changes", sql=label_changes.statements, output="label_changes"),
     Stage("reverse_flow", sql=reverse_flow.statements, output="outbound"),
+    Stage("party_clusters", python=screening_stage.build_clusters, output="party_clusters"),
+    Stage("screening", python=screening_stage.build_hits, output="watchlist_hits"),
 ]
 
-DERIVED_TABLES = [s.output for s in STAGES if s.output] + ["shipments_of_interest", "site_members"]
+DERIVED_TABLES = [s.output for s in STAGES if s.output and s.output not in ("track", "port_areas")] + [
+    "shipments_of_interest", "site_members", "dark_calls", "shuttles"]
 
 
 def run_analysis(

@@ -48,6 +48,21 @@ SOURCE_TABLES: dict[str, str] = {
         {PROVENANCE}""",
     "borders": f"""
         code2 VARCHAR, code3 VARCHAR, name VARCHAR, geometry_wkt VARCHAR, {PROVENANCE}""",
+    # Structured watchlists (ingest/watchlists.py): one row per list file, and details of
+    # `watchlist` rows keyed by (file_hash, source_row). Vessel owners from vessels files.
+    "watchlist_lists": """
+        file_hash VARCHAR, list VARCHAR, format VARCHAR, published DATE, date_source VARCHAR,
+        source_file VARCHAR, entries BIGINT, detail VARCHAR""",
+    "watchlist_entries": """
+        file_hash VARCHAR, source_row BIGINT, entry_id VARCHAR, list VARCHAR, schema VARCHAR,
+        name VARCHAR, imo VARCHAR, mmsi BIGINT, flag VARCHAR, past_flags VARCHAR,
+        call_sign VARCHAR, inn VARCHAR, ogrn VARCHAR, programs VARCHAR, listed_on VARCHAR""",
+    "watchlist_names": "file_hash VARCHAR, source_row BIGINT, name VARCHAR, kind VARCHAR",
+    "watchlist_links": """
+        file_hash VARCHAR, source_row BIGINT, relation VARCHAR, other_name VARCHAR,
+        other_entry_id VARCHAR""",
+    "vessel_parties": f"""
+        mmsi BIGINT, imo VARCHAR, vessel_name VARCHAR, role VARCHAR, party VARCHAR, {PROVENANCE}""",
 }
 
 # The contract's `vessels` table: one row per MMSI, from identity reports and positions.

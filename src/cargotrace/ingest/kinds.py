@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-
-import pyarrow as pa
 
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
 from cargotrace.ingest.borders import BORDERS
 from cargotrace.ingest.geojson import features_to_chunk, is_geojson, load_features
-from cargotrace.ingest.identities import SIGHTINGS, VESSELS, WATCHLIST
+from cargotrace.ingest.identities import SIGHTINGS, WATCHLIST
 from cargotrace.ingest.loader import (
     IngestResult,
     Mapping,
@@ -25,12 +22,13 @@ from cargotrace.ingest.places import FACILITIES, PORTS, STATIONS
 from cargotrace.ingest.positions import POSITIONS
 from cargotrace.ingest.shipments import SHIPMENTS
 from cargotrace.ingest.sources import open_binary
-from cargotrace.ingest.tabular import RawChunk, TableSource, read_chunks
+from cargotrace.ingest.tabular import read_chunks
+from cargotrace.ingest.watchlists import VESSELS_WITH_PARTIES, load_watchlist, watchlist_format
 
 TABULAR: dict[str, TabularKind] = {
     "shipments": SHIPMENTS,
     "ais": POSITIONS,
-    "vessels": VESSELS,
+    "vessels": VESSELS_WITH_PARTIES,
     "sightings": SIGHTINGS,
     "ports": PORTS,
     "stations": STATIONS,
@@ -76,8 +74,8 @@ def _choose_reader(kind: str, path: Path) -> Reader:
         return _load_geojson
     if kind == "borders":
         raise InputError("borders must be GeoJSON (a FeatureCollection of country polygons)", file=str(path))
-    if kind == "watchlist" and path.suffix.lower() in (".jsonl", ".ndjson", ".ftm", ".json"):
-        return _load_ftm
+    if kind == "watchlist" and watchlist_format(path) != "csv":
+        return load_watchlist  # OFAC SDN CSV, UN XML or FollowTheMoney JSON lines
     return _load_table
 
 
@@ -101,42 +99,3 @@ def _load_geojson(case: Case, spec: TabularKind, path: Path, mapping: Mapping, r
     source, chunks = features_to_chunk(path, load_features(path))
     result.detail["format"] = "geojson"
     ingest_tabular(case, spec, path, source, chunks, mapping, result, progress)
-
-
-def _load_ftm(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult, progress: Progress | None) -> None:
-    """FollowTheMoney entities, one JSON object per line (as OpenSanctions exports them)."""
-    headers = ["name", "imo", "mmsi", "list", "note", "schema", "id"]
-    columns: list[list[str | None]] = [[] for _ in headers]
-    rows: list[int] = []
-    ragged: list[tuple[int, list[str]]] = []
-    blank = 0
-    with open_binary(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                blank += 1
-                continue
-            try:
-                entity = json.loads(line)
-                props = entity.get("properties", {})
-                values = [
-                    _first(props.get("name")), _first(props.get("imoNumber")), _first(props.get("mmsi")),
-                    ", ".join(entity.get("datasets", []) or []) or None, _first(props.get("notes")),
-                    str(entity.get("schema")), str(entity.get("id")),
-                ]  # fmt: skip
-            except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError):
-                ragged.append((number, [line.decode("utf-8", "replace")[:1000]]))
-                continue
-            for column, value in zip(columns, values, strict=True):
-                column.append(value)
-            rows.append(number)
-    arrays = {f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)}
-    arrays["_row"] = pa.array(rows, pa.int64())
-    chunk = RawChunk(headers, pa.table(arrays), ragged, blank)
-    result.detail["format"] = "ftm-jsonl"
-    ingest_tabular(case, spec, path, TableSource(path, "ftm-jsonl", header_row=0), [chunk], mapping, result, progress)
-
-
-def _first(value: object) -> str | None:
-    if isinstance(value, list):
-        return str(value[0]) if value else None
-    return None if value is None else str(value)

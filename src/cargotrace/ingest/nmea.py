@@ -4,8 +4,18 @@ Why not pyais per line: a Python object per sentence caps throughput at a few te
 thousand messages per second.  Here a batch of lines lives in one ``uint8`` buffer and
 every step - locating sentences, checksums, fragment reassembly, 6-bit de-armouring and
 bit-field extraction - is a NumPy operation over the whole batch (see the ``nmea_*``
-modules).  Output matches pyais field for field (same scaling and rounding), with
-not-available sentinels turned into nulls.
+modules).  Field values match pyais (same offsets, scaling and rounding; checked on real
+logs in ``tests/test_nmea_pyais_equality.py``) with these deliberate differences:
+
+* checksums are verified (``bad_checksum`` rejects; pyais only flags them);
+* not-available values are null: lat 91, lon 181, sog 102.3, cog 360, heading 511, type 27
+  sog 63 / cog 511, IMO 0, empty strings, ETA month/day 0, hour 24, minute 60;
+* a field cut off by a short payload is null (pyais returns the partial bits), and a
+  payload too short for its type's core fields is a ``too_short`` reject
+  (``nmea_messages.MIN_BITS``);
+* ``ship_type`` is the raw ITU code (pyais folds reserved codes of types 5/19 into a
+  category, e.g. 86 -> 85);
+* type 4's ``timestamp`` is the UTC time it reports when valid, else the receive time.
 
 Supported layouts (one sentence per line):
 
@@ -77,7 +87,9 @@ class DecodeStats:
     sentences_in_messages: int = 0
 
     def __add__(self, other: DecodeStats) -> DecodeStats:
-        return DecodeStats(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+        return DecodeStats(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
 
 
 @dataclass
@@ -179,7 +191,9 @@ def _context(block: LineBlock, s: Sentences, a: Assembled) -> Context:
     has_src = s.src_len >= 0
     src = None
     if has_src.any():
-        src = strings_from_ranges(block.buf, s.src_start, s.src_len, has_src).take(pa.array(a.first))
+        src = strings_from_ranges(block.buf, s.src_start, s.src_len, has_src).take(
+            pa.array(a.first)
+        )
     return Context(
         line_no=block.line_no[s.line[a.last]],
         time_us=a.time_us,
@@ -197,7 +211,9 @@ def _rejects(block: LineBlock, s: Sentences, a: Assembled, res: MessageResult) -
     # A rejected multi-part message is reported at its last sentence, raw = all its lines.
     msg_last_lines = s.line[a.last[res.reject_rows]]
     all_lines = np.concatenate((lines, msg_last_lines))
-    raw = raw_lines(block.buf, block.starts[all_lines], block.ends[all_lines] - block.starts[all_lines])
+    raw = raw_lines(
+        block.buf, block.starts[all_lines], block.ends[all_lines] - block.starts[all_lines]
+    )
     raw = _join_multipart_raw(block, s, a, res, raw, len(lines))
     return _reject_table(
         block.line_no[all_lines],
@@ -248,7 +264,10 @@ def decode_lines(lines: Sequence[str] | Sequence[bytes], first_line_no: int = 1)
     """
     line_no = np.arange(first_line_no, first_line_no + len(lines), dtype=np.int64)
     dec = NmeaDecoder()
-    return dec.decode_block(block_from_lines(lines, line_no)).merge(dec.flush())
+    batch = dec.decode_block(block_from_lines(lines, line_no)).merge(dec.flush())
+    if batch.stats.rejected:  # orphans found by the final flush go into line order
+        batch.rejects = batch.rejects.sort_by("line_no")
+    return batch
 
 
 def decode_nmea_file(

@@ -53,16 +53,17 @@ def strings_from_ranges(
     return strings_from_chars(data, lengths, valid)
 
 
-def raw_lines(
-    buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray
-) -> pa.Array:
+def raw_lines(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> pa.Array:
     """Raw text of reject lines: exact for ASCII, UTF-8 decoded with replacement otherwise."""
     lengths = np.maximum(lengths, 0)
     data = gather_ranges(buf, starts, lengths)
     valid = np.ones(len(starts), dtype=bool)
     if not (data >= 128).any():
         return strings_from_chars(data, lengths, valid)
-    rows = [bytes(buf[s : s + n]).decode("utf-8", "replace") for s, n in zip(starts, lengths)]
+    rows = [
+        bytes(buf[s : s + n]).decode("utf-8", "replace")
+        for s, n in zip(starts, lengths, strict=True)
+    ]
     return pa.array(rows, type=pa.string())
 
 

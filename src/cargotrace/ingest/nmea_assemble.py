@@ -90,7 +90,6 @@ def _complete_starts(gid: np.ndarray, nm: np.ndarray, ct: np.ndarray) -> np.ndar
 def _pending_mask(gid: np.ndarray, nm: np.ndarray, ct: np.ndarray, used: np.ndarray) -> np.ndarray:
     """Fragments of an unfinished 1..k run at the very end of their key run."""
     m = len(gid)
-    pos = np.arange(m)
     last = np.ones(m, dtype=bool)
     last[:-1] = gid[1:] != gid[:-1]
     step = np.zeros(m, dtype=bool)
@@ -105,7 +104,7 @@ def _pending_mask(gid: np.ndarray, nm: np.ndarray, ct: np.ndarray, used: np.ndar
     if ends.size:
         lens = ends - r + 1
         mask[np.repeat(r - (np.cumsum(lens) - lens), lens) + np.arange(lens.sum())] = True
-    return mask & (pos >= 0)
+    return mask
 
 
 def _cap_pending(pending: np.ndarray, orphans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,9 +133,7 @@ def _group_fragments(s: Sentences, buf: np.ndarray, multi: np.ndarray) -> dict[s
     used[member] = True
     pend = _pending_mask(gid, nm, ct, used)
     sorted_rows = multi[order]
-    pending, orphans = _cap_pending(
-        np.sort(sorted_rows[pend]), np.sort(sorted_rows[~used & ~pend])
-    )
+    pending, orphans = _cap_pending(np.sort(sorted_rows[pend]), np.sort(sorted_rows[~used & ~pend]))
     return {
         "frag_idx": sorted_rows[member],
         "lens": lens,

@@ -1,10 +1,11 @@
 """Six-bit payload de-armouring and bit-field extraction over whole message groups.
 
 The payloads of ``n`` messages are copied into an ``(n, k)`` character matrix (one
-sliding-window row gather), de-armoured arithmetically and repacked four 6-bit values at
-a time into three bytes with SWAR shifts on ``uint32`` lanes, giving an ``(n, 3k/4)``
-big-endian byte matrix of the payload bits.  A numeric field is then one shift-and-mask
-of an (unaligned) 64-bit big-endian view of each row; text fields use the 6-bit values.
+sliding-window row gather) and de-armoured to 6-bit values with ``bytes.translate``.  A numeric field is
+read from an unaligned big-endian 64-bit view of the eight characters it starts in (no
+copy), whose 6-bit lanes are squeezed into 48 contiguous bits with three SWAR
+shift-and-mask steps; the field is then one more shift and mask - for all rows at once.
+Text fields use the 6-bit value matrix directly.
 """
 
 from __future__ import annotations
@@ -24,27 +25,21 @@ for _c in range(256):
 # 6-bit text alphabet: 0-31 -> '@'..'_', 32-63 -> ' '..'?'
 _TEXT = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
 _AT, _SPACE = 64, 32
+_WINDOW_CHARS = 8  # 8 x 6 = 48 bits: any field of <= 42 bits fits after its first char
+_SWAR = (  # (mask of the high lanes, shift, mask of the low lanes)
+    (np.uint64(0x3F003F003F003F00), np.uint64(2), np.uint64(0x003F003F003F003F)),
+    (np.uint64(0x0FFF00000FFF0000), np.uint64(4), np.uint64(0x00000FFF00000FFF)),
+    (np.uint64(0x00FFFFFF00000000), np.uint64(8), np.uint64(0x0000000000FFFFFF)),
+)
 
 
-def _round_up(value: int, multiple: int) -> int:
-    return -(-value // multiple) * multiple
+_SIXBIT_TABLE = bytes(SIXBIT)
 
 
 def sixbit_values(chars: np.ndarray) -> np.ndarray:
-    """Armour characters -> 6-bit values (non-armour bytes only ever feed null fields)."""
-    vals = chars - np.uint8(48)
-    vals -= np.uint8(8) * (vals > 40)
-    return vals & np.uint8(63)
-
-
-def repack(vals: np.ndarray) -> np.ndarray:
-    """``(n, 4k)`` 6-bit values -> ``(n, 3k)`` bytes holding the same bit string."""
-    n = len(vals)
-    x = vals.view(">u4").astype(np.uint32)  # [v0 v1 v2 v3] per lane
-    x = ((x & np.uint32(0x3F003F00)) >> np.uint32(2)) | (x & np.uint32(0x003F003F))
-    x = ((x & np.uint32(0x0FFF0000)) >> np.uint32(4)) | (x & np.uint32(0x00000FFF))
-    out = x.astype(">u4").view(np.uint8).reshape(n, -1, 4)[:, :, 1:]  # 24 bits per lane
-    return np.ascontiguousarray(out).reshape(n, -1)
+    """Armour characters -> 6-bit values (one ``bytes.translate``; read-only result)."""
+    values = chars.tobytes().translate(_SIXBIT_TABLE)
+    return np.frombuffer(values, dtype=np.uint8).reshape(chars.shape)
 
 
 class Bits:
@@ -56,12 +51,10 @@ class Bits:
         pay_start: np.ndarray,
         pay_len: np.ndarray,
         fill: np.ndarray,
-        read_bits: int,
+        nchars: int,
     ) -> None:
-        """``read_bits``: how far fields are read (64-bit windows: ``(off // 8 + 8) * 8``)."""
-        nchars = _round_up(-(-read_bits // 6), 4)
+        """``nchars``: payload characters to load (fields must end within them)."""
         self.vals = sixbit_values(sliding_window_view(ext, nchars)[pay_start])
-        self.bytes = repack(self.vals)
         self.nbits = pay_len * 6 - fill
 
     def present(self, off: int, width: int) -> np.ndarray:
@@ -69,19 +62,18 @@ class Bits:
         return self.nbits >= off + width
 
     def uint(self, off: int, width: int) -> np.ndarray:
-        """Unsigned field (``off % 8 + width <= 64``) as int64."""
-        first, shift = divmod(off, 8)
-        rows, row_bytes = self.bytes.shape
-        if first + 8 > row_bytes:
-            raise ValueError(f"field at bit {off} beyond the {row_bytes}-byte rows")
-        word = np.ndarray(
-            shape=(rows,),
-            dtype=">u8",
-            buffer=self.bytes,
-            offset=first,
-            strides=(row_bytes,),
+        """Unsigned field (``width <= 42``) as int64."""
+        first, shift = divmod(off, 6)
+        rows, row_len = self.vals.shape
+        if first + _WINDOW_CHARS > row_len:
+            raise ValueError(f"field at bit {off} beyond the {row_len}-char rows")
+        window = np.ndarray(
+            shape=(rows,), dtype=">u8", buffer=self.vals, offset=first, strides=(row_len,)
         )
-        val = (word >> np.uint64(64 - shift - width)) & np.uint64((1 << width) - 1)
+        x = window.astype(np.uint64)
+        for high, step, low in _SWAR:
+            x = ((x & high) >> step) | (x & low)
+        val = (x >> np.uint64(48 - shift - width)) & np.uint64((1 << width) - 1)
         return val.astype(np.int64)
 
     def int(self, off: int, width: int) -> np.ndarray:

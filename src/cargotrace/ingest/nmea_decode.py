@@ -19,7 +19,7 @@ from cargotrace.ingest.nmea_messages import (
     MIN_BITS,
     MIN_BITS_24,
     POSITION_SCHEMA,
-    READ_BITS,
+    READ_CHARS,
     STATIC_SCHEMA,
     Column,
     base_station_time,
@@ -69,14 +69,14 @@ Part = tuple[np.ndarray, dict[str, Column]]  # (message indices, columns of thos
 
 
 def _bits(a: Assembled, rows: np.ndarray, msg_type: int) -> Bits:
-    return Bits(a.ext, a.pay_start[rows], a.pay_len[rows], a.fill[rows], READ_BITS[msg_type])
+    return Bits(a.ext, a.pay_start[rows], a.pay_len[rows], a.fill[rows], READ_CHARS[msg_type])
 
 
 def _common(rows: np.ndarray, bits: Bits, msg_type: int) -> dict[str, Column]:
     return {"mmsi": Column(bits.uint(8, 30)), "msg_type": Column(np.full(len(rows), msg_type))}
 
 
-def _concat_column(cols: list[Column], n: int) -> Column:
+def _concat_column(cols: list[Column]) -> Column:
     """Concatenate one column over groups (NumPy or Arrow; missing -> all null)."""
     if any(isinstance(c.values, pa.Array) for c in cols):
         arrays = [_arrow_str(c) for c in cols]
@@ -102,11 +102,12 @@ def _arrow(col: Column, typ: pa.DataType, order: np.ndarray) -> pa.Array:
         return col.values.take(pa.array(order))
     values = col.values[order]
     if col.valid is None:
-        return pa.array(values.astype(_np_type(typ)), type=typ)
+        return pa.array(values.astype(_np_type(typ), copy=False), type=typ)
     valid = col.valid[order]
     if not valid.any():
         return pa.nulls(len(values), type=typ)
-    return pa.array(values.astype(_np_type(typ)), type=typ, mask=~valid)
+    mask = None if valid.all() else ~valid
+    return pa.array(values.astype(_np_type(typ), copy=False), type=typ, mask=mask)
 
 
 def _np_type(typ: pa.DataType) -> type:
@@ -124,15 +125,15 @@ def _build_table(parts: list[Part], schema: pa.Schema, ctx: Context) -> pa.Table
     for f in schema:
         if f.name == "line_no":
             arrays.append(pa.array(ctx.line_no[rows], type=pa.int64()))
-        elif f.name == "timestamp":
-            col = _concat_column([c[f.name] for _, c in parts], len(order))
-            arrays.append(_arrow(col, f.type, order))
         elif f.name == "source":
             src = ctx.source
             arrays.append(pa.nulls(len(rows), pa.string()) if src is None else src.take(rows))
         else:
-            cols = [c.get(f.name, Column(np.zeros(len(r)), np.zeros(len(r), bool))) for r, c in parts]
-            arrays.append(_arrow(_concat_column(cols, len(order)), f.type, order))
+            # a column a type does not have (e.g. imo for 24) is null for its rows
+            cols = [
+                c.get(f.name, Column(np.zeros(len(r)), np.zeros(len(r), bool))) for r, c in parts
+            ]
+            arrays.append(_arrow(_concat_column(cols), f.type, order))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

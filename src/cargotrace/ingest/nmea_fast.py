@@ -45,33 +45,31 @@ def _channel(head: np.ndarray, c3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return c4, code
 
 
-_INVALID = bytes(0 if (48 <= c <= 87 or 96 <= c <= 119) else 1 for c in range(256))
-
-
-def payload_valid(data: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+def payload_valid(classes: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
     """Every payload character is armour (which also rules out extra commas).
 
-    One ``bytes.translate`` of the batch flags non-armour bytes, an OR-``reduceat`` over the
+    ``classes`` is the batch's byte classification (0 = armour); an OR-``reduceat`` over the
     (sorted, disjoint) payload ranges checks them all at once.
     """
-    out = np.zeros(len(start), dtype=bool)
     if len(start) == 0:
-        return out
-    flags = np.frombuffer(data.tobytes().translate(_INVALID), dtype=np.uint8)
+        return np.zeros(0, dtype=bool)
     idx = np.empty(2 * len(start), dtype=np.int64)
-    idx[0::2], idx[1::2] = start, np.minimum(start + length, len(data) - 1)
-    return np.bitwise_or.reduceat(flags, idx)[0::2] == 0
+    idx[0::2], idx[1::2] = start, np.minimum(start + length, len(classes) - 1)
+    return np.bitwise_or.reduceat(classes, idx)[0::2] == 0
 
 
 def fast_body(
     buf: np.ndarray,
-    size: int,
+    classes: np.ndarray,
     s0: np.ndarray,
     star: np.ndarray,
     en: np.ndarray,
     has_star: np.ndarray,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Parse standard sentence bodies of ``buf[:size]``; returns ``(accepted, fields)``."""
+    """Parse standard sentence bodies; returns ``(accepted, fields)``.
+
+    ``classes``: per data byte of ``buf``, 0 for payload armour characters.
+    """
     head = sliding_window_view(buf, HEADER)[s0]
     ok = has_star & (head[:, 6] == _COMMA) & (head[:, 8] == _COMMA) & (head[:, 10] == _COMMA)
     cnt = head[:, 7].astype(np.int64) - 48
@@ -90,7 +88,7 @@ def fast_body(
     ok &= (pay_len >= 1) & (pay_len <= MAX_PAYLOAD_CHARS) & (star + 3 <= en)
     ok &= (HEX[tail[:, 3]] < 16) & (HEX[tail[:, 4]] < 16)
     rows = np.flatnonzero(ok)
-    ok[rows] = payload_valid(buf[:size], pay_start[rows], pay_len[rows])
+    ok[rows] = payload_valid(classes, pay_start[rows], pay_len[rows])
     return ok, {
         "cnt": cnt,
         "num": num,

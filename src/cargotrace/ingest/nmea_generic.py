@@ -146,5 +146,12 @@ def fields(
     flag(status, ~sc.armour_only_between(i0 + 4), codes["bad_payload_char"])
     fill = buf[c[5] + 1].astype(np.int64) - 48
     flag(status, (star - c[5] != 2) | (fill < 0) | (fill > 5), codes["bad_fill_bits"])
-    return {"cnt": cnt, "num": num, "seq": seq, "chan": chan, "fill": fill,
-            "pay_start": pay_start, "pay_len": pay_len}
+    return {
+        "cnt": cnt,
+        "num": num,
+        "seq": seq,
+        "chan": chan,
+        "fill": fill,
+        "pay_start": pay_start,
+        "pay_len": pay_len,
+    }

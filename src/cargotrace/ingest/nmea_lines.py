@@ -19,8 +19,7 @@ import numpy as np
 # Zero bytes appended to every buffer: look-ahead reads (``buf[p + k]``) and fixed-width
 # gathers (time tokens, payload character matrices) never have to bounds-check.
 PAD = 128
-_WHITESPACE = np.zeros(256, dtype=bool)
-_WHITESPACE[[9, 10, 11, 12, 13, 32, 0]] = True
+_SPACE = np.uint8(32)  # bytes <= 32 (space and control characters) are stripped
 
 _CHUNK_BYTES = 8 << 20
 # A "line" longer than this cannot be an AIS sentence; keep only its head so that a file
@@ -59,15 +58,15 @@ def _padded(data: bytes) -> np.ndarray:
 
 
 def _strip(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
-    """Strip whitespace in place; iterates per stripped *character*, not per line."""
+    """Strip spaces/control bytes in place; iterates per stripped *character*, not per line."""
     active = np.flatnonzero(ends > starts)
     while active.size:
-        active = active[_WHITESPACE[buf[ends[active] - 1]]]
+        active = active[buf[ends[active] - 1] <= _SPACE]
         ends[active] -= 1
         active = active[ends[active] > starts[active]]
     active = np.flatnonzero(ends > starts)
     while active.size:
-        active = active[_WHITESPACE[buf[starts[active]]]]
+        active = active[buf[starts[active]] <= _SPACE]
         starts[active] += 1
         active = active[ends[active] > starts[active]]
 

@@ -9,7 +9,7 @@ whatever bits happen to be present).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -61,10 +61,9 @@ DECODED_TYPES = (1, 2, 3, 4, 5, 18, 19, 24, 27)
 # lat/lon, type 5 its IMO, 24A the full name, 24B the ship type.  Shorter -> "too_short".
 MIN_BITS = {1: 116, 2: 116, 3: 116, 4: 134, 5: 70, 18: 112, 19: 112, 27: 79}
 MIN_BITS_24 = {0: 160, 1: 48}
-# How far each type's fields are read: numeric fields through 64-bit windows starting at
-# their first byte ((off // 8 + 8) * 8), text one 6-bit character past its end.
-READ_BITS = {1: 192, 2: 192, 3: 192, 4: 168, 5: 426, 18: 184, 19: 352, 24: 216, 27: 144}
-LAT_NA, LON_NA = 91 * 600_000, 181 * 600_000
+# Payload characters each type's fields are read from: a numeric field through the 8
+# characters starting at its first (off // 6 + 8), text one character past its end.
+READ_CHARS = {1: 29, 2: 29, 3: 29, 4: 25, 5: 71, 18: 28, 19: 57, 24: 34, 27: 22}
 
 
 @dataclass
@@ -75,15 +74,12 @@ class Column:
     valid: np.ndarray | None = None
 
 
-@dataclass
-class GroupResult:
-    positions: dict[str, Column] = field(default_factory=dict)
-    statics: dict[str, Column] = field(default_factory=dict)
-    rows: np.ndarray | None = None  # message indices (into the batch) of the rows
-
-
 def latlon(raw: np.ndarray) -> np.ndarray:
-    """1/10000 minute -> degrees, identical to pyais ``to_lat_lon`` (round to 6 dp)."""
+    """1/10000 minute -> degrees rounded to 6 dp, bit-identical to pyais ``to_lat_lon``.
+
+    ``round(v / 600000, 6) == floor((10 v + 3) / 6) / 1e6`` exactly (5v/3 is never a tie),
+    in integer arithmetic, so no float rounding can differ.
+    """
     return np.floor_divide(10 * raw + 3, 6) / 1e6
 
 
@@ -104,15 +100,12 @@ def _scaled(col: Column, fn: Callable[[np.ndarray], np.ndarray]) -> Column:
     return Column(fn(col.values), col.valid)
 
 
-def _lat_lon(bits: Bits, lon_off: int, lon_w: int, lat_off: int, scale: str) -> dict:
-    lat_w = lon_w - 1
-    if scale == "600":
-        lon = _num(bits, lon_off, lon_w, 181 * 600, signed=True)
-        lat = _num(bits, lat_off, lat_w, 91 * 600, signed=True)
-        return {"lat": _scaled(lat, latlon_600), "lon": _scaled(lon, latlon_600)}
-    lon = _num(bits, lon_off, lon_w, LON_NA, signed=True)
-    lat = _num(bits, lat_off, lat_w, LAT_NA, signed=True)
-    return {"lat": _scaled(lat, latlon), "lon": _scaled(lon, latlon)}
+def _lat_lon(bits: Bits, lon_off: int, lon_w: int, lat_off: int, per_degree: int) -> dict:
+    """Signed lon/lat (lat one bit narrower); 181/91 degrees mean not available."""
+    scale = latlon if per_degree == 600_000 else latlon_600
+    lon = _num(bits, lon_off, lon_w, 181 * per_degree, signed=True)
+    lat = _num(bits, lat_off, lon_w - 1, 91 * per_degree, signed=True)
+    return {"lat": _scaled(lat, scale), "lon": _scaled(lon, scale)}
 
 
 def _tenth(col: Column) -> Column:
@@ -132,7 +125,7 @@ def position_class_a(bits: Bits) -> dict[str, Column]:
     return {
         "nav_status": _num(bits, 38, 4),
         "sog": _tenth(_num(bits, 50, 10, 1023)),
-        **_lat_lon(bits, 61, 28, 89, "10000"),
+        **_lat_lon(bits, 61, 28, 89, 600_000),
         "cog": _tenth(_num(bits, 116, 12, 3600)),
         "heading": _num(bits, 128, 9, 511),
     }
@@ -143,7 +136,7 @@ def position_class_b(bits: Bits) -> dict[str, Column]:
     return {
         "nav_status": _null(len(bits.nbits)),
         "sog": _tenth(_num(bits, 46, 10, 1023)),
-        **_lat_lon(bits, 57, 28, 85, "10000"),
+        **_lat_lon(bits, 57, 28, 85, 600_000),
         "cog": _tenth(_num(bits, 112, 12, 3600)),
         "heading": _num(bits, 124, 9, 511),
     }
@@ -155,7 +148,7 @@ def position_base_station(bits: Bits) -> dict[str, Column]:
     return {
         "nav_status": _null(n),
         "sog": _null(n),
-        **_lat_lon(bits, 79, 28, 107, "10000"),
+        **_lat_lon(bits, 79, 28, 107, 600_000),
         "cog": _null(n),
         "heading": _null(n),
     }
@@ -166,7 +159,7 @@ def position_long_range(bits: Bits) -> dict[str, Column]:
     return {
         "nav_status": _num(bits, 40, 4),
         "sog": _as_float(_num(bits, 79, 6, 63)),
-        **_lat_lon(bits, 44, 18, 62, "600"),
+        **_lat_lon(bits, 44, 18, 62, 600),
         "cog": _as_float(_num(bits, 85, 9, 511)),
         "heading": _null(len(bits.nbits)),
     }

@@ -1,7 +1,16 @@
-"""Ship-to-ship meetings: two vessels within 500 m for at least 2 hours, at a median speed
-under 2 kn, more than 10 km from any port. Candidates are paired through 10-minute time
-bins and ~1 km spatial cells (each position replicated to the 3x3 neighbouring cells),
-never all pairs."""
+"""Ship-to-ship meetings: two vessels within `encounter_max_m` [500 m] for at least
+`encounter_min_hours` [2 h], at a median speed under `encounter_max_sog_kn` [2 kn], more
+than `encounter_min_port_km` [10 km] from every port.
+
+Positions are averaged per vessel into 10-minute time bins. Candidate pairs come from the
+same bin and neighbouring spatial cells (never all pairs): cells are 0.01 degree of latitude
+(1.1 km) high, and as wide in longitude as 0.01 degree is at the band's pole-ward edge, so a
+cell is never narrower than ~1.1 km and two vessels 500 m apart are always in the same or in
+neighbouring cells (each position of the second vessel is replicated to its 3x3 neighbours).
+A meeting is a run of consecutive bins where the pair is within the distance; it lasts from
+the start of its first bin to the end of its last (so durations are whole bins: 12 bins make
+2 h). The median speed is the median over the run's bins of the pair's mean speed.
+"""
 
 from __future__ import annotations
 
@@ -10,35 +19,37 @@ from cargotrace.settings import AnalysisSettings
 
 BIN_SECONDS = 600
 CELL_DEG = 0.01
-MAX_DISTANCE_M = 500.0
-MIN_HOURS = 2.0
-MAX_MEDIAN_SOG_KN = 2.0
-MIN_PORT_KM = 10.0
+
+
+def _cell_width(band: str) -> str:
+    """Longitude width of the cells of latitude band `band` (an integer SQL expression)."""
+    return f"({CELL_DEG} / greatest(cos(radians(least(abs({band}) * {CELL_DEG} + {CELL_DEG}, 89.0))), 0.01))"
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
     distance_m = haversine_km("a.lat", "a.lon", "b.lat", "b.lon") + " * 1000"
     port_km = haversine_km("e.lat", "e.lon", "p.lat", "p.lon")
+    band = f"CAST(floor(lat / {CELL_DEG}) AS BIGINT)"
     return [
         f"""
         CREATE OR REPLACE TEMP TABLE binned AS
         SELECT mmsi, CAST(floor(epoch(timestamp) / {BIN_SECONDS}) AS BIGINT) AS tbin,
                avg(lat) AS lat, avg(lon) AS lon, avg(sog) AS sog
-        FROM positions WHERE lat IS NOT NULL AND lon IS NOT NULL AND timestamp IS NOT NULL
-        GROUP BY ALL
+        FROM positions WHERE lat IS NOT NULL AND lon IS NOT NULL AND timestamp IS NOT NULL AND mmsi IS NOT NULL
+        GROUP BY mmsi, CAST(floor(epoch(timestamp) / {BIN_SECONDS}) AS BIGINT)
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE close_pairs AS
         WITH a AS (
-            SELECT *, CAST(floor(lat / {CELL_DEG}) AS BIGINT) AS cy, CAST(floor(lon / {CELL_DEG}) AS BIGINT) AS cx FROM binned
+            SELECT *, {band} AS cy, CAST(floor(lon / {_cell_width(band)}) AS BIGINT) AS cx FROM binned
         ), b AS (
-            SELECT binned.*, CAST(floor(lat / {CELL_DEG}) AS BIGINT) + dy AS cy, CAST(floor(lon / {CELL_DEG}) AS BIGINT) + dx AS cx
-            FROM binned, (SELECT unnest([-1, 0, 1]) AS dy), (SELECT unnest([-1, 0, 1]) AS dx)
+            SELECT binned.*, {band} + dy AS cy, CAST(floor(lon / {_cell_width(f"({band} + dy)")}) AS BIGINT) + dx AS cx
+            FROM binned, (SELECT unnest([-1, 0, 1]) AS dy) ys, (SELECT unnest([-1, 0, 1]) AS dx) xs
         )
         SELECT a.mmsi AS mmsi_a, b.mmsi AS mmsi_b, a.tbin, {distance_m} AS distance_m,
                (a.lat + b.lat) / 2 AS lat, (a.lon + b.lon) / 2 AS lon, (coalesce(a.sog, 0) + coalesce(b.sog, 0)) / 2 AS sog
         FROM a JOIN b ON a.tbin = b.tbin AND a.cy = b.cy AND a.cx = b.cx AND a.mmsi < b.mmsi
-        WHERE {distance_m} <= {MAX_DISTANCE_M}
+        WHERE {distance_m} <= {settings.encounter_max_m}
         """,
         f"""
         CREATE OR REPLACE TABLE encounters AS
@@ -48,16 +59,20 @@ def statements(settings: AnalysisSettings) -> list[str]:
             SELECT mmsi_a, mmsi_b, to_timestamp(min(tbin) * {BIN_SECONDS}) AS started_at,
                    to_timestamp((max(tbin) + 1) * {BIN_SECONDS}) AS ended_at,
                    median(distance_m) AS median_distance_m, median(sog) AS median_sog_kn,
-                   avg(lat) AS lat, avg(lon) AS lon
+                   avg(lat) AS lat, avg(lon) AS lon, count(*) AS bins
             FROM runs GROUP BY mmsi_a, mmsi_b, run
-            HAVING (max(tbin) + 1 - min(tbin)) * {BIN_SECONDS} >= {MIN_HOURS} * 3600
+            HAVING (max(tbin) + 1 - min(tbin)) * {BIN_SECONDS} >= {settings.encounter_min_hours} * 3600
         )
-        SELECT e.mmsi_a, e.mmsi_b, e.started_at, e.ended_at, round(e.median_distance_m, 1) AS median_distance_m,
-               round(e.median_sog_kn, 2) AS median_sog_kn, e.lat, e.lon
+        SELECT e.mmsi_a, e.mmsi_b, e.started_at, e.ended_at,
+               round((epoch(e.ended_at) - epoch(e.started_at)) / 3600.0, 3) AS hours,
+               round(e.median_distance_m, 1) AS median_distance_m,
+               round(e.median_sog_kn, 2) AS median_sog_kn, e.lat, e.lon,
+               (SELECT round(min({port_km}), 1) FROM ports p
+                 WHERE p.lat BETWEEN e.lat - 1 AND e.lat + 1 AND p.lat IS NOT NULL) AS nearest_port_km
         FROM grouped e
-        WHERE e.median_sog_kn < {MAX_MEDIAN_SOG_KN}
-          AND NOT EXISTS (SELECT 1 FROM ports p WHERE p.lat BETWEEN e.lat - 0.2 AND e.lat + 0.2
-                          AND {port_km} <= {MIN_PORT_KM})
+        WHERE e.median_sog_kn < {settings.encounter_max_sog_kn}
+          AND NOT EXISTS (SELECT 1 FROM ports p WHERE p.lat BETWEEN e.lat - 1 AND e.lat + 1
+                          AND {port_km} <= {settings.encounter_min_port_km})
         ORDER BY e.started_at, e.mmsi_a, e.mmsi_b
         """,
     ]

@@ -1,63 +1,73 @@
-"""AIS gaps ("going dark") and the origin-country ports a vessel could have visited in one.
+"""AIS gaps ("going dark"): two consecutive fixes of one transmitter at least `gap_hours`
+apart, read straight off the track (no further pass over the positions).
 
-A gap is two consecutive fixes of one vessel at least `gap_hours` apart. A port is a
-*possible dark call* when going there from the gap's start and on to its end, along great
-circles, fits in the gap's duration at the vessel's service speed (95th percentile of its
-moving speeds, 12 kn when unknown). Great circles are shorter than sea routes, so the list
-errs on the side of inclusion; every entry is inferred, never observed.
+Each gap records where it began and ended, its duration, the great-circle distance between
+its ends and the implied speed, and whether it began (and ended) offshore: outside every
+port area grown by `port_exit_buffer_km`; otherwise `start_port_locode`/`end_port_locode`
+name the port. A gap that begins and ends in the same port is also an in-port gap of that
+port call (maritime/port_calls.py) and is kept here too: the vessel may have left and come
+back dark.
+
+Candidate dark calls (bounded here, refined by maritime/dark_calls.py): ports of the origin
+country that the vessel could have reached and left again at its service speed with
+`min_call_hours` at the berth, measured along great circles, which are never longer than
+the sea route, so nothing feasible is dropped. The service speed is the
+`service_speed_quantile` of the vessel's speeds over ground between 3 and 40 kn,
+`default_service_speed_kn` when it has none.
 """
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import haversine_km
+from cargotrace.engine.sql import haversine_km, sql_list
+from cargotrace.maritime.port_areas import cell_sql
+from cargotrace.maritime.track import KM_PER_NM, vessel_key_sql
 from cargotrace.settings import AnalysisSettings
-
-DEFAULT_SERVICE_SPEED_KN = 12.0
-KM_PER_NM = 1.852
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
-    step = haversine_km("lat", "lon", "next_lat", "next_lon")
+    step = haversine_km("t.prev_lat", "t.prev_lon", "t.lat", "t.lon")
     to_port = haversine_km("g.start_lat", "g.start_lon", "p.lat", "p.lon")
     from_port = haversine_km("p.lat", "p.lon", "g.end_lat", "g.end_lon")
+    sy, sx = cell_sql("g.start_lat", "g.start_lon")
+    ey, ex = cell_sql("g.end_lat", "g.end_lon")
     return [
-        """
-        CREATE OR REPLACE TEMP TABLE service_speed AS
-        SELECT mmsi, quantile_cont(sog, 0.95) AS speed_kn FROM positions WHERE sog > 3 AND sog < 40 GROUP BY mmsi
-        """,
         f"""
         CREATE OR REPLACE TEMP TABLE raw_gaps AS
-        WITH fixes AS (
-            SELECT mmsi, timestamp, any_value(lat) AS lat, any_value(lon) AS lon FROM positions
-            WHERE lat IS NOT NULL AND lon IS NOT NULL AND timestamp IS NOT NULL GROUP BY mmsi, timestamp
-        ), steps AS (
-            SELECT mmsi, timestamp, lat, lon,
-                   lead(timestamp) OVER w AS next_ts, lead(lat) OVER w AS next_lat, lead(lon) OVER w AS next_lon
-            FROM fixes WINDOW w AS (PARTITION BY mmsi ORDER BY timestamp)
-        )
-        SELECT mmsi, timestamp AS started_at, next_ts AS ended_at,
-               (epoch(next_ts) - epoch(timestamp)) / 3600.0 AS hours,
-               lat AS start_lat, lon AS start_lon, next_lat AS end_lat, next_lon AS end_lon,
+        SELECT t.vid, t.mmsi, t.tx, {vessel_key_sql("t.mmsi", "t.tx")} AS vessel_key, t.seq,
+               t.prev_ts AS started_at, t.ts AS ended_at,
+               (epoch(t.ts) - epoch(t.prev_ts)) / 3600.0 AS hours,
+               t.prev_lat AS start_lat, t.prev_lon AS start_lon, t.lat AS end_lat, t.lon AS end_lon,
                {step} AS distance_km
-        FROM steps
-        WHERE next_ts IS NOT NULL AND (epoch(next_ts) - epoch(timestamp)) >= {settings.gap_hours} * 3600
+        FROM track t
+        WHERE t.prev_ts IS NOT NULL AND epoch(t.ts) - epoch(t.prev_ts) >= {settings.gap_hours} * 3600
         """,
         f"""
-        CREATE OR REPLACE TABLE gaps AS
-        WITH feasible AS (
-            SELECT g.mmsi, g.started_at, list(p.locode ORDER BY p.locode) AS locodes
-            FROM raw_gaps g
-            LEFT JOIN service_speed s ON s.mmsi = g.mmsi
-            JOIN (SELECT DISTINCT locode, lat, lon FROM ports WHERE country = '{settings.origin_country}'
-                  AND lat IS NOT NULL) p
-              ON ({to_port} + {from_port}) / ({KM_PER_NM} * coalesce(s.speed_kn, {DEFAULT_SERVICE_SPEED_KN})) <= g.hours
-            GROUP BY g.mmsi, g.started_at
+        CREATE OR REPLACE TEMP TABLE service_speed AS
+        SELECT vid, approx_quantile(sog, {settings.service_speed_quantile}) AS speed_kn
+        FROM track WHERE sog > 3 AND sog < 40 AND vid IN (SELECT vid FROM raw_gaps)
+        GROUP BY vid
+        """,
+        f"""
+        CREATE OR REPLACE TEMP TABLE gap_facts AS
+        SELECT g.*, md5(g.vessel_key || '|' || CAST(g.started_at AS VARCHAR)) AS gap_id,
+               round(coalesce(s.speed_kn, {settings.default_service_speed_kn}), 2) AS speed_kn,
+               s.speed_kn IS NULL AS speed_assumed,
+               zs.locode AS start_port_locode, ze.locode AS end_port_locode,
+               {sy} AS start_cell_y, {sx} AS start_cell_x, {ey} AS end_cell_y, {ex} AS end_cell_x
+        FROM raw_gaps g
+        LEFT JOIN service_speed s ON s.vid = g.vid
+        LEFT JOIN zone_fixes zs ON zs.vid = g.vid AND zs.seq = g.seq - 1
+        LEFT JOIN zone_fixes ze ON ze.vid = g.vid AND ze.seq = g.seq
+        """,
+        f"""
+        CREATE OR REPLACE TEMP TABLE dark_call_candidates AS
+        WITH p AS (
+            SELECT locode, min(country) AS country, arg_min(lat, area_id) AS lat, arg_min(lon, area_id) AS lon
+            FROM port_areas WHERE country IN {sql_list([settings.origin_country])} GROUP BY locode
         )
-        SELECT g.mmsi, g.started_at, g.ended_at, round(g.hours, 3) AS hours,
-               g.start_lat, g.start_lon, g.end_lat, g.end_lon, round(g.distance_km, 3) AS distance_km,
-               round(g.distance_km / {KM_PER_NM} / nullif(g.hours, 0), 3) AS implied_speed_kn,
-               array_to_string(coalesce(f.locodes, []), ';') AS possible_dark_calls
-        FROM raw_gaps g LEFT JOIN feasible f USING (mmsi, started_at)
-        ORDER BY g.mmsi, g.started_at
+        SELECT g.gap_id, p.locode AS port_locode, p.country AS port_country, p.lat AS port_lat, p.lon AS port_lon,
+               {to_port} AS gc_to_port_km, {from_port} AS gc_from_port_km
+        FROM gap_facts g, p
+        WHERE ({to_port} + {from_port}) / ({KM_PER_NM} * g.speed_kn) + {settings.min_call_hours} <= g.hours
         """,
     ]

@@ -1,29 +1,220 @@
 """Port calls from AIS positions and from sightings (contract §3 "Port call").
 
-AIS: a vessel inside a port's area (radius_km, default 5 km) and stopped (slower than
-`stop_speed_kn`) for at least `min_call_hours`; it arrives at the first stopped fix inside
-the area and departs at the last one. Sightings: a sighting at a port is a call on that
-day. A sighting that falls within an AIS call of the same vessel and port is merged into
-it, and the call's evidence lists both.
+AIS, with hysteresis rules in the manner of Global Fishing Watch's port visits (every
+number is a setting, defaults in brackets):
+* in port: a visit begins at the first fix inside a port's area (its polygon, else a circle
+  of `radius_km` [5 km]) and lasts while the vessel stays within the area grown by
+  `port_exit_buffer_km` [1 km]; the first fix strictly beyond that ends it. Several `ports`
+  rows with one UN/LOCODE are one port (a declared anchorage is part of its port).
+* stopped: a stop begins at a fix slower than `stop_begin_kn` [0.2 kn] and ends at the
+  first fix faster than `stop_end_kn` [0.5 kn]; fixes in between keep the state; the state
+  starts as "moving" on entering a port zone.
+* in-port gap: two consecutive fixes of a visit at least `port_gap_hours` [4 h] apart.
+* a visit is a port call when it holds a stop or an in-port gap and the time from the start
+  of its first stop (or gap) to the last stopped fix (or the end of the last gap) is at least
+  `min_call_hours` [2 h]. The call arrives at that start (the first stopped fix inside the
+  area: contract §3) and departs at that end; `entered_at`/`exited_at` are the first fix in
+  the area and the first fix beyond the buffer, when those were observed (the fix before
+  entry, or after exit, less than `port_gap_hours` away).
+* confidence: level 4 (0.90) entry, stop and exit; level 3 (0.75) a stop with entry or
+  exit, or a gap with both; level 2 (0.60) a stop alone, or a gap with entry or exit;
+  level 1 (0.40) an in-port gap alone.
+
+Sightings: a sighting at a port is a call on that day. A sighting of the same vessel and port
+dated from the day before an AIS call's arrival to the day after its departure is merged into
+it: the call's source is 'both', its evidence lists both, and its confidence combines the
+two as independent evidence (1 - (1 - ais)(1 - sighting)).
+
+Cost: the per-fix work is one join of the track with the grid cells of the ports and one
+window pass over the fixes near a port; everything after that runs on the few fixes where
+something changes (zone boundaries, stop changes, gaps).
 """
 
 from __future__ import annotations
 
 from cargotrace.engine.sql import haversine_km
+from cargotrace.maritime.port_areas import KM_PER_DEG, cell_sql
+from cargotrace.maritime.track import vessel_key_sql
 from cargotrace.settings import AnalysisSettings
 
-CELL_DEG = 1.0  # spatial bins for the position x port join; ports are replicated to 3x3 bins
+CONFIDENCE_BY_LEVEL = {4: 0.9, 3: 0.75, 2: 0.6, 1: 0.4}
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
     return [
-        _vessel_keys(),
-        _port_cells(settings),
-        _fixes_in_port(),
+        _zone_fixes(settings),
+        _zone_marks(settings),
+        _zone_runs(),
+        _visits(),
+        _port_stops(),
         _ais_calls(settings),
+        _vessel_keys(),
         _sighting_places(),
         _port_calls(),
     ]
+
+
+def _zone_fixes(settings: AnalysisSettings) -> str:
+    """Fixes within `port_exit_buffer_km` of a port area, with the nearest such port and the
+    signed distance to its area (negative inside). An inside fix always picks a port it is in."""
+    cy, cx = cell_sql("t.lat", "t.lon")
+    circle_km = haversine_km("lat", "lon", "a_lat", "a_lon") + " - radius_km"
+    seg = """greatest(0.0, least(1.0, CASE WHEN (e.x2 - e.x1) * (e.x2 - e.x1) + (e.y2 - e.y1) * (e.y2 - e.y1) = 0 THEN 0.0
+             ELSE ((c.px - e.x1) * (e.x2 - e.x1) + (c.py - e.y1) * (e.y2 - e.y1))
+                  / ((e.x2 - e.x1) * (e.x2 - e.x1) + (e.y2 - e.y1) * (e.y2 - e.y1)) END))"""
+    edge_km = f"sqrt(power(c.px - (e.x1 + {seg} * (e.x2 - e.x1)), 2) + power(c.py - (e.y1 + {seg} * (e.y2 - e.y1)), 2))"
+    crossing = """CASE WHEN (e.y1 > c.py) <> (e.y2 > c.py)
+                        AND c.px < (e.x2 - e.x1) * (c.py - e.y1) / (e.y2 - e.y1) + e.x1 THEN 1 ELSE 0 END"""
+    carried = "vid, mmsi, tx, seq, ts, prev_ts, next_ts, sog"
+    return f"""
+    CREATE OR REPLACE TEMP TABLE zone_fixes AS
+    WITH cand AS (
+        SELECT t.vid, t.mmsi, t.tx, t.seq, t.ts, t.prev_ts, t.next_ts, t.sog, t.lat, t.lon,
+               a.area_id, a.locode, a.kind, a.lat AS a_lat, a.lon AS a_lon, a.radius_km, a.ref_lat, a.ref_lon
+        FROM track t
+        JOIN port_cells c ON c.cell_y = {cy} AND c.cell_x = {cx}
+        JOIN port_areas a ON a.area_id = c.area_id
+    ), circles AS (
+        SELECT {carried}, locode, {circle_km} AS d_out FROM cand WHERE kind = 'circle'
+    ), poly_points AS (
+        SELECT {carried}, area_id, locode,
+               (lon - ref_lon) * {KM_PER_DEG} * cos(radians(ref_lat)) AS px, (lat - ref_lat) * {KM_PER_DEG} AS py
+        FROM cand WHERE kind = 'polygon'
+    ), polygons AS (
+        SELECT c.vid, any_value(c.mmsi) AS mmsi, any_value(c.tx) AS tx, c.seq, any_value(c.ts) AS ts,
+               any_value(c.prev_ts) AS prev_ts, any_value(c.next_ts) AS next_ts, any_value(c.sog) AS sog, c.locode,
+               CASE WHEN sum({crossing}) % 2 = 1 THEN -min({edge_km}) ELSE min({edge_km}) END AS d_out
+        FROM poly_points c JOIN port_edges e ON e.area_id = c.area_id
+        GROUP BY c.vid, c.seq, c.area_id, c.locode
+    ), near AS (
+        SELECT * FROM circles WHERE d_out <= {settings.port_exit_buffer_km}
+        UNION ALL
+        SELECT * FROM polygons WHERE d_out <= {settings.port_exit_buffer_km}
+    )
+    SELECT vid, any_value(mmsi) AS mmsi, any_value(tx) AS tx, seq, any_value(ts) AS ts, any_value(prev_ts) AS prev_ts,
+           any_value(next_ts) AS next_ts, any_value(sog) AS sog, arg_min(locode, d_out) AS locode, min(d_out) AS d_out
+    FROM near GROUP BY vid, seq
+    """
+
+
+def _zone_marks(settings: AnalysisSettings) -> str:
+    """The fixes of the port zones where something may change: a zone run's first and last
+    fix (a run is consecutive fixes near the same port), the first fix inside the area, a
+    decisive speed (below the stop or above the move threshold) that differs from the fix
+    before, and the fix after an in-port gap."""
+    v = f"CASE WHEN sog < {settings.stop_begin_kn} THEN 1 WHEN sog > {settings.stop_end_kn} THEN 0 END"
+    gap_s = settings.port_gap_hours * 3600
+    return f"""
+    CREATE OR REPLACE TEMP TABLE zone_marks AS
+    WITH z AS (
+        SELECT vid, mmsi, tx, seq, ts, prev_ts, next_ts, locode, d_out <= 0 AS inside, {v} AS v,
+               lag(seq) OVER w AS p_seq, lag(locode) OVER w AS p_loc, lag(d_out <= 0) OVER w AS p_inside,
+               lag({v}) OVER w AS p_v, lead(seq) OVER w AS n_seq, lead(locode) OVER w AS n_loc
+        FROM zone_fixes WINDOW w AS (PARTITION BY vid ORDER BY seq)
+    ), flagged AS (
+        SELECT *, (p_seq IS NULL OR p_seq <> seq - 1 OR p_loc <> locode) AS run_start,
+                  (n_seq IS NULL OR n_seq <> seq + 1 OR n_loc <> locode) AS run_end
+        FROM z
+    )
+    SELECT vid, mmsi, tx, seq, ts, prev_ts, next_ts, locode, inside, v, run_start, run_end,
+           (NOT run_start AND epoch(ts) - epoch(prev_ts) >= {gap_s}) AS port_gap
+    FROM flagged
+    WHERE run_start OR run_end OR (inside AND NOT p_inside) OR (v IS NOT NULL AND p_v IS DISTINCT FROM v)
+       OR (NOT run_start AND epoch(ts) - epoch(prev_ts) >= {gap_s})
+    """
+
+
+def _zone_runs() -> str:
+    return """
+    CREATE OR REPLACE TEMP TABLE zone_runs AS
+    SELECT *, sum(CASE WHEN run_start THEN 1 ELSE 0 END) OVER (PARTITION BY vid ORDER BY seq ROWS UNBOUNDED PRECEDING) AS run_no
+    FROM zone_marks
+    """
+
+
+def _visits() -> str:
+    """A visit: a zone run from its first fix inside the area to the run's last fix."""
+    return """
+    CREATE OR REPLACE TEMP TABLE visits AS
+    WITH runs AS (
+        SELECT vid, run_no, any_value(mmsi) AS mmsi, any_value(tx) AS tx, any_value(locode) AS locode,
+               min(seq) FILTER (WHERE inside) AS first_seq, max(seq) FILTER (WHERE run_end) AS last_seq
+        FROM zone_runs GROUP BY vid, run_no
+        HAVING count(*) FILTER (WHERE inside) > 0
+    )
+    SELECT r.*, f.ts AS first_ts, f.prev_ts AS before_ts, l.ts AS last_ts, l.next_ts AS after_ts
+    FROM runs r
+    JOIN zone_runs f ON f.vid = r.vid AND f.seq = r.first_seq
+    JOIN zone_runs l ON l.vid = r.vid AND l.seq = r.last_seq
+    """
+
+
+def _port_stops() -> str:
+    """Stops in zone runs: from a fix that turns the state to stopped to the fix before the
+    one that turns it back (or the run's end). Only decisive fixes can change the state, and
+    among them only those that differ from the decisive fix before them."""
+    return """
+    CREATE OR REPLACE TEMP TABLE port_stops AS
+    WITH decisive AS (
+        SELECT vid, run_no, seq, ts, prev_ts, v, lag(v) OVER (PARTITION BY vid, run_no ORDER BY seq) AS pv
+        FROM zone_runs WHERE v IS NOT NULL
+    ), changes AS (
+        SELECT vid, run_no, seq, ts, prev_ts, v FROM decisive
+        WHERE (v = 1 AND coalesce(pv, 0) = 0) OR (v = 0 AND pv = 1)
+    ), paired AS (
+        SELECT *, lead(seq) OVER w AS end_seq, lead(prev_ts) OVER w AS end_prev_ts
+        FROM changes WINDOW w AS (PARTITION BY vid, run_no ORDER BY seq)
+    )
+    SELECT p.vid, p.run_no, p.seq AS begin_seq, p.ts AS begin_ts,
+           coalesce(p.end_seq - 1, v.last_seq) AS last_seq, coalesce(p.end_prev_ts, v.last_ts) AS last_ts
+    FROM paired p JOIN visits v ON v.vid = p.vid AND v.run_no = p.run_no
+    WHERE p.v = 1 AND coalesce(p.end_seq - 1, v.last_seq) >= v.first_seq
+    """
+
+
+def _ais_calls(settings: AnalysisSettings) -> str:
+    gap_s = settings.port_gap_hours * 3600
+    level = """CASE WHEN has_stop AND entry AND exit THEN 4
+                    WHEN (has_stop AND (entry OR exit)) OR (has_gap AND entry AND exit) THEN 3
+                    WHEN has_stop OR (has_gap AND (entry OR exit)) THEN 2 ELSE 1 END"""
+    confidence = "CASE " + " ".join(f"WHEN {level} = {k} THEN {c}" for k, c in CONFIDENCE_BY_LEVEL.items()) + " END"
+    return f"""
+    CREATE OR REPLACE TEMP TABLE ais_calls AS
+    WITH stops AS (
+        SELECT v.vid, v.run_no, count(*) AS stops,
+               min(CASE WHEN s.begin_seq < v.first_seq THEN v.first_ts ELSE s.begin_ts END) AS stop_from,
+               max(s.last_ts) AS stop_to,
+               sum(epoch(s.last_ts) - epoch(CASE WHEN s.begin_seq < v.first_seq THEN v.first_ts ELSE s.begin_ts END)) / 3600.0 AS stop_hours
+        FROM visits v JOIN port_stops s ON s.vid = v.vid AND s.run_no = v.run_no
+        GROUP BY v.vid, v.run_no
+    ), gaps AS (
+        SELECT v.vid, v.run_no, count(*) AS gaps, min(z.prev_ts) AS gap_from, max(z.ts) AS gap_to,
+               sum(epoch(z.ts) - epoch(z.prev_ts)) / 3600.0 AS gap_hours
+        FROM visits v JOIN zone_runs z ON z.vid = v.vid AND z.run_no = v.run_no
+        WHERE z.port_gap AND z.seq > v.first_seq
+        GROUP BY v.vid, v.run_no
+    ), joined AS (
+        SELECT v.*, coalesce(s.stops, 0) AS stops, coalesce(s.stop_hours, 0) AS stop_hours,
+               coalesce(g.gaps, 0) AS gaps, coalesce(g.gap_hours, 0) AS gap_hours,
+               least(s.stop_from, g.gap_from) AS arrived_at, greatest(s.stop_to, g.gap_to) AS departed_at,
+               coalesce(s.stops, 0) > 0 AS has_stop, coalesce(g.gaps, 0) > 0 AS has_gap,
+               (v.before_ts IS NOT NULL AND epoch(v.first_ts) - epoch(v.before_ts) < {gap_s}) AS entry,
+               (v.after_ts IS NOT NULL AND epoch(v.after_ts) - epoch(v.last_ts) < {gap_s}) AS exit
+        FROM visits v
+        LEFT JOIN stops s ON s.vid = v.vid AND s.run_no = v.run_no
+        LEFT JOIN gaps g ON g.vid = v.vid AND g.run_no = v.run_no
+    )
+    SELECT mmsi, tx, {vessel_key_sql("mmsi", "tx")} AS vessel_key, locode AS port_locode, arrived_at, departed_at,
+           CASE WHEN entry THEN first_ts END AS entered_at, CASE WHEN exit THEN after_ts END AS exited_at,
+           last_seq - first_seq + 1 AS fixes, stops, round(stop_hours, 3) AS stop_hours, gaps AS port_gaps,
+           round(gap_hours, 3) AS port_gap_hours,
+           round((epoch(departed_at) - epoch(arrived_at)) / 3600.0, 3) AS dwell_hours,
+           concat_ws(',', CASE WHEN entry THEN 'entry' END, CASE WHEN has_stop THEN 'stop' END,
+                     CASE WHEN has_gap THEN 'gap' END, CASE WHEN exit THEN 'exit' END) AS ais_events,
+           {level} AS confidence_level, {confidence} AS ais_confidence
+    FROM joined
+    WHERE (has_stop OR has_gap) AND epoch(departed_at) - epoch(arrived_at) >= {settings.min_call_hours} * 3600
+    """
 
 
 def _vessel_keys() -> str:
@@ -43,55 +234,6 @@ def _vessel_keys() -> str:
     FROM sightings s
     LEFT JOIN by_imo i ON i.imo = s.imo
     LEFT JOIN by_name n ON n.name = upper(s.vessel_name)
-    """
-
-
-def _port_cells(settings: AnalysisSettings) -> str:
-    return f"""
-    CREATE OR REPLACE TEMP TABLE port_cells AS
-    SELECT p.locode, p.country, p.lat, p.lon, coalesce(p.radius_km, {settings.port_radius_km}) AS radius_km,
-           CAST(floor(p.lat / {CELL_DEG}) AS INTEGER) + dy AS cell_y,
-           CAST(floor(p.lon / {CELL_DEG}) AS INTEGER) + dx AS cell_x
-    FROM ports p, (SELECT unnest([-1, 0, 1]) AS dy), (SELECT unnest([-1, 0, 1]) AS dx)
-    WHERE p.lat IS NOT NULL AND p.lon IS NOT NULL
-    """
-
-
-def _fixes_in_port() -> str:
-    distance = haversine_km("f.lat", "f.lon", "c.lat", "c.lon")
-    return f"""
-    CREATE OR REPLACE TEMP TABLE fixes_in_port AS
-    SELECT f.mmsi, f.timestamp, c.locode, {distance} AS port_km
-    FROM (SELECT DISTINCT mmsi, timestamp, lat, lon FROM positions
-          WHERE lat IS NOT NULL AND lon IS NOT NULL AND timestamp IS NOT NULL) f
-    JOIN port_cells c
-      ON c.cell_y = CAST(floor(f.lat / {CELL_DEG}) AS INTEGER) AND c.cell_x = CAST(floor(f.lon / {CELL_DEG}) AS INTEGER)
-    WHERE {distance} <= c.radius_km
-    QUALIFY row_number() OVER (PARTITION BY f.mmsi, f.timestamp ORDER BY {distance}, c.locode) = 1
-    """
-
-
-def _ais_calls(settings: AnalysisSettings) -> str:
-    return f"""
-    CREATE OR REPLACE TEMP TABLE ais_calls AS
-    WITH track AS (
-        SELECT p.mmsi, p.timestamp, fp.locode,
-               (fp.locode IS NOT NULL AND p.sog IS NOT NULL AND p.sog < {settings.stop_speed_kn}) AS stopped
-        FROM (SELECT mmsi, timestamp, min(sog) AS sog FROM positions
-              WHERE timestamp IS NOT NULL GROUP BY mmsi, timestamp) p
-        LEFT JOIN fixes_in_port fp ON fp.mmsi = p.mmsi AND fp.timestamp = p.timestamp
-    ), marked AS (
-        SELECT *, CASE WHEN stopped AND lag(stopped) OVER w AND lag(locode) OVER w = locode THEN 0 ELSE 1 END AS starts
-        FROM track WINDOW w AS (PARTITION BY mmsi ORDER BY timestamp)
-    ), islands AS (
-        SELECT *, sum(starts) OVER (PARTITION BY mmsi ORDER BY timestamp ROWS UNBOUNDED PRECEDING) AS island
-        FROM marked
-    )
-    SELECT mmsi, locode AS port_locode, min(timestamp) AS arrived_at, max(timestamp) AS departed_at,
-           count(*) AS fixes
-    FROM islands WHERE stopped
-    GROUP BY mmsi, locode, island
-    HAVING (epoch(max(timestamp)) - epoch(min(timestamp))) >= {settings.min_call_hours} * 3600
     """
 
 
@@ -122,39 +264,47 @@ def _port_calls() -> str:
     return """
     CREATE OR REPLACE TABLE port_calls AS
     WITH ais AS (
-        SELECT CAST(mmsi AS VARCHAR) AS vessel_key, mmsi, port_locode, arrived_at, departed_at, fixes
-        FROM ais_calls
+        SELECT * FROM ais_calls
     ), matched AS (
-        SELECT s.sighting_id, a.vessel_key, a.port_locode, a.arrived_at
+        SELECT s.sighting_id, s.confidence, a.vessel_key, a.port_locode, a.arrived_at
         FROM sighting_calls s JOIN ais a
           ON a.vessel_key = s.vessel_key AND a.port_locode = s.port_locode
          AND CAST(s.observed_at AS DATE) BETWEEN CAST(a.arrived_at AS DATE) - 1 AND CAST(a.departed_at AS DATE) + 1
         QUALIFY row_number() OVER (PARTITION BY s.sighting_id ORDER BY a.arrived_at) = 1
     ), ais_with_sightings AS (
-        SELECT a.*, list(m.sighting_id ORDER BY m.sighting_id) FILTER (WHERE m.sighting_id IS NOT NULL) AS sighting_ids
+        SELECT a.vessel_key, a.port_locode, a.arrived_at,
+               list(m.sighting_id ORDER BY m.sighting_id) FILTER (WHERE m.sighting_id IS NOT NULL) AS sighting_ids,
+               max(coalesce(m.confidence, 0.5)) FILTER (WHERE m.sighting_id IS NOT NULL) AS sighting_confidence
         FROM ais a LEFT JOIN matched m USING (vessel_key, port_locode, arrived_at)
-        GROUP BY ALL
+        GROUP BY a.vessel_key, a.port_locode, a.arrived_at
     ), sighting_only AS (
         SELECT vessel_key, min(mmsi) AS mmsi, port_locode,
                CAST(CAST(observed_at AS DATE) AS TIMESTAMPTZ) AS arrived_at,
-               CAST(NULL AS TIMESTAMPTZ) AS departed_at, 0 AS fixes,
                list(sighting_id ORDER BY sighting_id) AS sighting_ids, max(confidence) AS confidence
         FROM sighting_calls WHERE sighting_id NOT IN (SELECT sighting_id FROM matched)
         GROUP BY vessel_key, port_locode, CAST(observed_at AS DATE)
     ), unioned AS (
-        SELECT vessel_key, mmsi, port_locode, arrived_at, departed_at, fixes, sighting_ids,
-               CASE WHEN len(coalesce(sighting_ids, [])) > 0 THEN 'both' ELSE 'ais' END AS source,
-               CASE WHEN len(coalesce(sighting_ids, [])) > 0 THEN 0.95 ELSE 0.9 END AS confidence
-        FROM ais_with_sightings
+        SELECT a.vessel_key, a.mmsi, a.port_locode, a.arrived_at, a.departed_at, a.fixes, s.sighting_ids,
+               CASE WHEN len(coalesce(s.sighting_ids, [])) > 0 THEN 'both' ELSE 'ais' END AS source,
+               round(CASE WHEN len(coalesce(s.sighting_ids, [])) > 0
+                          THEN 1 - (1 - a.ais_confidence) * (1 - least(s.sighting_confidence, 1.0))
+                          ELSE a.ais_confidence END, 3) AS confidence,
+               a.entered_at, a.exited_at, a.dwell_hours, a.stops, a.stop_hours, a.port_gaps, a.port_gap_hours,
+               a.ais_events, a.confidence_level
+        FROM ais a JOIN ais_with_sightings s USING (vessel_key, port_locode, arrived_at)
         UNION ALL
-        SELECT vessel_key, mmsi, port_locode, arrived_at, departed_at, fixes, sighting_ids, 'sighting', confidence
+        SELECT vessel_key, mmsi, port_locode, arrived_at, CAST(NULL AS TIMESTAMPTZ), 0, sighting_ids, 'sighting',
+               confidence, CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS DOUBLE),
+               0, CAST(NULL AS DOUBLE), 0, CAST(NULL AS DOUBLE), CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER)
         FROM sighting_only
     )
     SELECT md5(u.vessel_key || '|' || u.port_locode || '|' || CAST(u.arrived_at AS VARCHAR)) AS port_call_id,
            u.vessel_key, u.mmsi,
            coalesce(v.name, (SELECT min(vessel_name) FROM sighting_calls sc WHERE sc.vessel_key = u.vessel_key)) AS vessel_name,
            v.imo, u.port_locode, p.country AS port_country, u.arrived_at, u.departed_at, u.fixes,
-           u.source, u.confidence, coalesce(u.sighting_ids, []) AS sighting_ids
+           u.source, u.confidence, coalesce(u.sighting_ids, []) AS sighting_ids,
+           u.entered_at, u.exited_at, u.dwell_hours, u.stops, u.stop_hours, u.port_gaps, u.port_gap_hours,
+           u.ais_events, u.confidence_level
     FROM unioned u
     LEFT JOIN vessels v ON v.mmsi = u.mmsi
     LEFT JOIN (SELECT locode, min(country) AS country FROM ports GROUP BY locode) p ON p.locode = u.port_locode

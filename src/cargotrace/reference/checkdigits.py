@@ -96,3 +96,13 @@ def inn_check_ok(inn: str) -> bool:
     return check((7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == digits[10] and check(
         (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
     ) == digits[11]
+
+
+def ogrn_check_ok(ogrn: str) -> bool:
+    """Russian state registration number: OGRN (13 digits, organisations) or OGRNIP (15,
+    individual entrepreneurs). The last digit is the rest of the number mod 11 (mod 13 for
+    OGRNIP), taken mod 10."""
+    if not re.fullmatch(r"\d{13}|\d{15}", ogrn):
+        return False
+    body, check = int(ogrn[:-1]), int(ogrn[-1])
+    return body % (11 if len(ogrn) == 13 else 13) % 10 == check

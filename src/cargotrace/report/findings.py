@@ -8,6 +8,7 @@ from typing import Any
 from cargotrace import __version__
 from cargotrace.case.store import Case
 from cargotrace.logistics import munitions, sensitivity, significance
+from cargotrace.screening.findings import watchlist_block
 from cargotrace.settings import AnalysisSettings
 
 
@@ -55,8 +56,10 @@ def _sighting(s: dict[str, Any]) -> dict[str, Any]:
             "source_file": s["source_file"], "source_row": s["source_row"]}  # fmt: skip
 
 
-def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: dict[str, Any] | None, settings: AnalysisSettings) -> list[str]:
-    """Plain-language steps from the source row to the destination site. Deterministic."""
+def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: dict[str, Any] | None, settings: AnalysisSettings,
+                   watchlist: list[str] | None = None) -> list[str]:  # fmt: skip
+    """Plain-language steps from the source row to the destination site, then the listed
+    vessels and parties the chain touches (`watchlist` lines). Deterministic."""
     steps = [
         f"Shipment {link['waybill']}{' wagon ' + link['wagon'] if link.get('wagon') else ''}: "
         f"{_t(link['tonnes'])} of «{link['cargo']}» (class {link['cargo_class']}, rule {link['cargo_rule']}) "
@@ -88,6 +91,7 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
         )
         border = f"; {site['border_km']:.0f} km from the {settings.border_country} border" if site["border_km"] is not None else ""
         steps.append(f"Destination site {site['name']} (ESR {site['esr']}): {facility}{border}")
+    steps.extend(watchlist or [])
     return steps
 
 
@@ -105,8 +109,42 @@ def _t(tonnes: float | None) -> str:
     return "unknown weight" if tonnes is None else f"{tonnes:,.1f} t"
 
 
+MARITIME_LIST_LIMIT = 1000  # longer lists stay in the table exports; `events` has the counts
+
+
+def maritime_counts(case: Case) -> dict[str, int]:
+    """Counts of every maritime table (port calls, gaps, dark calls, encounters, identity)."""
+    counts = {name: case.scalar(f"SELECT count(*) FROM {name}") for name in
+              ("port_calls", "gaps", "encounters", "dark_calls", "identity_events", "voyages", "shuttles")}  # fmt: skip
+    counts["gaps_with_possible_dark_calls"] = case.scalar("SELECT count(*) FROM gaps WHERE possible_dark_call_count > 0")
+    return counts
+
+
+def _plain_rows(case: Case, sql: str) -> list[dict[str, Any]]:
+    return [{k: _iso(v) for k, v in r.items()} for r in case.rows(sql + f" LIMIT {MARITIME_LIST_LIMIT}")]
+
+
+def maritime_block(case: Case) -> dict[str, Any]:
+    """Identity events, shuttles, gaps with possible dark calls and encounters (each list at
+    most MARITIME_LIST_LIMIT long; whole tables via `cargotrace export --table NAME`)."""
+    return {
+        "identity_events": _plain_rows(case, "SELECT vessel_key, mmsi, imo, event, observed_at, previous_value, new_value, "
+                                             "source_file, source_row, detail FROM identity_events ORDER BY mmsi, observed_at NULLS FIRST, event"),
+        "shuttles": _plain_rows(case, "SELECT * FROM shuttles ORDER BY legs DESC, vessel_key, port_a, port_b"),
+        "possible_dark_calls": _plain_rows(case, """
+            SELECT g.gap_id, g.vessel_key, g.mmsi, g.started_at, g.ended_at, g.hours, g.began_offshore,
+                   g.start_port_locode, g.end_port_locode, g.possible_dark_calls,
+                   'inferred' AS label
+            FROM gaps g WHERE g.possible_dark_call_count > 0 ORDER BY g.started_at, g.vessel_key"""),
+        "encounters": _plain_rows(case, "SELECT * FROM encounters ORDER BY started_at, mmsi_a, mmsi_b"),
+    }
+
+
 def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
     arrivals = arrivals_block(case)
+    watch = watchlist_block(case)
+    for a in arrivals:
+        a["watchlist"] = watch.for_arrival(a)
     by_arrival = {a["arrival_id"]: a for a in arrivals}
     site_rows = case.rows("SELECT * FROM sites ORDER BY tonnes DESC, site_id")
     label_rows = case.rows("SELECT * FROM label_changes ORDER BY waybill, wagon")
@@ -125,7 +163,10 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
             "departed_on": _iso(link["departed_on"]), "cargo": link["cargo"], "cargo_class": link["cargo_class"],
             "origin_station": link["origin_station"], "destination_station": link["destination_station"],
             "source_file": link["source_file"], "source_row": link["source_row"],
-            "evidence_chain": evidence_chain(link, by_arrival.get(link["arrival_id"]), sites_by_id.get(link["site_id"]), settings),
+            "consignor": link["consignor"], "consignee": link["consignee"],
+            "watchlist": watch.for_link(link, by_arrival.get(link["arrival_id"])),
+            "evidence_chain": evidence_chain(link, by_arrival.get(link["arrival_id"]), sites_by_id.get(link["site_id"]), settings,
+                                             watch.chain_lines(link, by_arrival.get(link["arrival_id"]))),
         })  # fmt: skip
     sites_out = [{
         "site_id": s["site_id"], "name": s["name"], "esr": s["esr"], "lat": s["lat"], "lon": s["lon"],
@@ -165,10 +206,8 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         "lag_histogram": lag_hist,
         "sensitivity": sens["grid"],
         "sensitivity_summary": sens["depends_on"],
-        "events": {
-            "port_calls": case.scalar("SELECT count(*) FROM port_calls"),
-            "gaps": case.scalar("SELECT count(*) FROM gaps"),
-            "encounters": case.scalar("SELECT count(*) FROM encounters"),
-        },
+        "events": maritime_counts(case),
+        **maritime_block(case),
         "quarantine": {"rows": sum(r["rows"] for r in by_reason), "by_reason": by_reason},
+        **watch.finish(arrivals, linked),
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _CYRILLIC = {
     "А": "A", "Б": "B", "В": "V", "Г": "G", "Д": "D", "Е": "E", "Ё": "E", "Ж": "ZH", "З": "Z",
@@ -33,6 +34,8 @@ _HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3
 
 def script_of(text: str) -> str:
     """'latin', 'cyrillic', 'hangul', 'mixed' or 'none' (no letters)."""
+    if text.isascii():
+        return "latin" if any(c.isalpha() for c in text) else "none"
     seen = set()
     for ch in text:
         if not ch.isalpha():
@@ -55,28 +58,28 @@ def _hangul_syllable(ch: str) -> str:
     return _INITIALS[code // 588] + _MEDIALS[(code % 588) // 28] + _FINALS[code % 28]
 
 
+_CYRILLIC_TABLE = str.maketrans({**_CYRILLIC, **{k.lower(): v for k, v in _CYRILLIC.items()}})
+_HANGUL = re.compile("[\uac00-\ud7a3]+")
+
+
+def _romanise_hangul(match: re.Match[str]) -> str:
+    return " " + " ".join(_hangul_syllable(ch) for ch in match.group()) + " "
+
+
 def to_latin(text: str) -> str:
     """Upper-case Latin rendering: Cyrillic and Hangul transliterated, diacritics dropped.
 
     Hangul syllables are written apart (천마산 -> "CHON MA SAN"), as the UN list does.
     """
-    out: list[str] = []
-    previous_hangul = False
-    for ch in unicodedata.normalize("NFC", text):
-        upper = ch.upper()
-        if _HANGUL_FIRST <= ord(ch) <= _HANGUL_LAST:
-            if previous_hangul:
-                out.append(" ")
-            out.append(_hangul_syllable(ch))
-            previous_hangul = True
-            continue
-        previous_hangul = False
-        if upper in _CYRILLIC:
-            out.append(_CYRILLIC[upper])
-        else:
-            out.append(upper)
-    decomposed = unicodedata.normalize("NFKD", "".join(out))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
+    if text.isascii():
+        return text.upper()
+    text = unicodedata.normalize("NFC", text)
+    if _HANGUL.search(text):
+        text = _HANGUL.sub(_romanise_hangul, text)
+    text = text.translate(_CYRILLIC_TABLE)
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return text.upper()
 
 
 # Skeleton: fold the choices romanisation schemes make differently. Order matters.
@@ -103,6 +106,7 @@ _SKELETON_STEPS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+@lru_cache(maxsize=262144)
 def skeleton(token: str) -> str:
     """Fold romanisation variants of one upper-case Latin token (YEVGENIY ~ EVGENII)."""
     if token.isdigit():
@@ -133,13 +137,14 @@ def korean_key(tokens: tuple[str, ...] | list[str]) -> str:
     word-initial liquid or nasal before a vowel dropped, vowels reduced to one marker per
     run. Loose by design: used only for entries that are Korean (DPRK programmes, Hangul
     names), never for Russian or other names."""
-    parts = []
-    for token in tokens:
-        if token.isdigit():
-            parts.append(token)
-            continue
-        text = token.replace("TCH", "J").replace("CH", "J").replace("TS", "J")
-        text = re.sub(r"^[RNL](?=[AEIOUWY])", "", text)
-        text = _KOREAN_VOWELS.sub("*", text).translate(_KOREAN_FOLD)
-        parts.append(re.sub(r"([A-Z])\1+", r"\1", text))
-    return "".join(parts)
+    return "".join(_korean_token(t) for t in tokens)
+
+
+@lru_cache(maxsize=262144)
+def _korean_token(token: str) -> str:
+    if token.isdigit():
+        return token
+    text = token.replace("TCH", "J").replace("CH", "J").replace("TS", "J")
+    text = re.sub(r"^[RNL](?=[AEIOUWY])", "", text)
+    text = _KOREAN_VOWELS.sub("*", text).translate(_KOREAN_FOLD)
+    return re.sub(r"([A-Z])\1+", r"\1", text)

@@ -1,0 +1,79 @@
+"""The track: every fix of every vessel in time order, with its neighbours, computed once.
+
+One window pass over the positions (partitioned by MMSI, ordered by time) gives each fix
+its sequence number and the time and place of the fix before it and the time of the fix
+after it. Every later stage (port calls, gaps, stops) works from this table and only ever
+runs further window passes over small subsets of it, so the cost of the whole maritime
+analysis is about one sort of the positions.
+
+An MMSI used by two transmitters at once (a cloned or shared identity) shows as a track
+that jumps back and forth faster than any ship sails. Such an MMSI is split: its fixes are
+labelled alternately at every impossible jump (`tx` 0 and 1) and the track is rebuilt per
+transmitter; `vessel_key` becomes '<mmsi>' and '<mmsi>#2'. The split is flagged in
+`identity_events` (maritime/identity.py).
+
+Columns of `track`: vid (mmsi * 10 + tx, the internal vessel id), mmsi, tx, seq, ts, lat,
+lon, sog, prev_ts, prev_lat, prev_lon, next_ts.
+"""
+
+from __future__ import annotations
+
+from cargotrace.engine.sql import haversine_km
+from cargotrace.settings import AnalysisSettings
+
+KM_PER_NM = 1.852
+
+
+def vessel_key_sql(mmsi: str, tx: str) -> str:
+    """The vessel key of a transmitter: the MMSI, with '#2' for the second one of a split MMSI."""
+    return f"(CAST({mmsi} AS VARCHAR) || CASE WHEN {tx} = 0 THEN '' ELSE '#' || CAST({tx} + 1 AS VARCHAR) END)"
+
+
+def jump_sql(settings: AnalysisSettings, alias: str = "") -> str:
+    """True for a step no ship can sail: longer than `jump_min_km` and faster than `max_speed_kn`."""
+    a = f"{alias}." if alias else ""
+    step = haversine_km(f"{a}prev_lat", f"{a}prev_lon", f"{a}lat", f"{a}lon")
+    seconds = f"(epoch({a}ts) - epoch({a}prev_ts))"
+    return (
+        f"({a}prev_ts IS NOT NULL AND {step} > {settings.jump_min_km} "
+        f"AND {step} * 3600 > {settings.max_speed_kn * KM_PER_NM} * {seconds})"
+    )
+
+
+def _windowed(source: str, partition: str, vid: str, tx: str) -> str:
+    return f"""
+        SELECT {vid} AS vid, mmsi, {tx} AS tx,
+               row_number() OVER w AS seq, ts, lat, lon, sog,
+               lag(ts) OVER w AS prev_ts, lag(lat) OVER w AS prev_lat, lag(lon) OVER w AS prev_lon,
+               lead(ts) OVER w AS next_ts
+        FROM {source}
+        WINDOW w AS (PARTITION BY {partition} ORDER BY ts, lat, lon)
+    """
+
+
+def statements(settings: AnalysisSettings) -> list[str]:
+    positions = """(SELECT mmsi, timestamp AS ts, lat, lon, sog FROM positions
+                    WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL)"""
+    return [
+        "CREATE OR REPLACE TEMP TABLE track AS " + _windowed(positions, "mmsi", "mmsi * 10", "0"),
+        f"""
+        CREATE OR REPLACE TEMP TABLE shared_mmsi AS
+        SELECT mmsi, count(*) AS jumps, min(ts) AS first_jump_at, max(ts) AS last_jump_at
+        FROM track WHERE {jump_sql(settings)}
+        GROUP BY mmsi HAVING count(*) >= {settings.shared_mmsi_min_jumps}
+        """,
+        f"""
+        CREATE OR REPLACE TEMP TABLE split_fixes AS
+        WITH marked AS (
+            SELECT mmsi, seq, ts, lat, lon, sog, CASE WHEN {jump_sql(settings)} THEN 1 ELSE 0 END AS jump
+            FROM track WHERE mmsi IN (SELECT mmsi FROM shared_mmsi)
+        ), labelled AS (
+            SELECT mmsi, ts, lat, lon, sog,
+                   sum(jump) OVER (PARTITION BY mmsi ORDER BY seq ROWS UNBOUNDED PRECEDING) % 2 AS tx
+            FROM marked
+        )
+        {_windowed("labelled", "mmsi, tx", "mmsi * 10 + tx", "tx")}
+        """,
+        "DELETE FROM track WHERE mmsi IN (SELECT mmsi FROM shared_mmsi)",
+        "INSERT INTO track SELECT * FROM split_fixes",
+    ]

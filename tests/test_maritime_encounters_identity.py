@@ -1,0 +1,125 @@
+"""Encounters at the boundary of every threshold (500 m, 2 h, 2 kn, 10 km from a port), and
+identity events: a shared MMSI split into two transmitters, name/flag/IMO/MMSI changes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from test_maritime_support import T0, east, north, port_row, rows, run
+
+SEA = (40.0, 160.0)
+A, B = 273000001, 273000002
+
+
+def meeting(distance_km=0.4, bins=12, sog=1.0, at=SEA, offset=north):
+    """Both vessels report once per 10-minute bin, mid-bin, `distance_km` apart."""
+    other = offset(at, distance_km)
+    fixes = []
+    for i in range(bins):
+        t = T0 + timedelta(minutes=10 * i + 5)
+        fixes += [(A, t, *at, sog), (B, t, *other, sog)]
+    return fixes
+
+
+def encounters(fixes, ports=()):
+    return rows(run(fixes, ports=ports), "SELECT * FROM encounters")
+
+
+@pytest.mark.parametrize(("km", "found"), [(0.499, True), (0.501, False)])
+def test_within_500_m(km, found):
+    got = encounters(meeting(distance_km=km))
+    assert len(got) == (1 if found else 0)
+    if found:
+        e = got[0]
+        assert (e["mmsi_a"], e["mmsi_b"], e["median_distance_m"]) == (A, B, 499.0)
+        assert (e["started_at"], e["ended_at"], e["hours"]) == (T0, T0 + timedelta(hours=2), 2.0)
+
+
+@pytest.mark.parametrize(("bins", "found"), [(11, False), (12, True)])
+def test_for_at_least_2_hours(bins, found):
+    assert len(encounters(meeting(bins=bins))) == (1 if found else 0)
+
+
+@pytest.mark.parametrize(("sog", "found"), [(1.99, True), (2.0, False)])
+def test_median_speed_below_2_kn(sog, found):
+    assert len(encounters(meeting(sog=sog))) == (1 if found else 0)
+
+
+@pytest.mark.parametrize(("km", "found"), [(9.99, False), (10.01, True)])
+def test_more_than_10_km_from_a_port(km, found):
+    middle = north(SEA, 0.2)  # the meeting's position: the mean of the two vessels' positions
+    got = encounters(meeting(), ports=(port_row("XXPRT", north(middle, -km)),))
+    assert len(got) == (1 if found else 0)
+    if found:
+        assert got[0]["nearest_port_km"] == pytest.approx(10.0, abs=0.02)
+
+
+@pytest.mark.parametrize("lat", [0.0, 60.0, 75.0, -80.0])
+def test_neighbouring_cells_hold_pairs_at_any_latitude(lat):
+    # due east, where longitude cells are narrowest; 499 m is found, wherever the cell edges fall
+    for shift in (0.0, 0.0031, 0.0067):
+        got = encounters(meeting(distance_km=0.499, at=(lat, 160.0 + shift), offset=east))
+        assert len(got) == 1, (lat, shift)
+
+
+def test_interrupted_meeting_is_two_runs():
+    fixes = meeting(bins=12) + [(f[0], f[1] + timedelta(hours=2, minutes=10), *f[2:]) for f in meeting(bins=12)]
+    assert [e["hours"] for e in encounters(fixes)] == [2.0, 2.0]
+
+
+# ---------------------------------------------------------------------------- identity
+HOME, CLONE = (40.0, 150.0), (41.0, 151.0)  # ~140 km apart
+
+
+def two_transmitters(n, mmsi=A):
+    """One MMSI reported alternately from two places 140 km apart, every 10 minutes."""
+    return [(mmsi, T0 + timedelta(minutes=10 * i), *(HOME if i % 2 == 0 else CLONE), 0.1) for i in range(n)]
+
+
+def test_shared_mmsi_is_split_and_flagged():
+    con = run(two_transmitters(14), ports=(port_row("XXCLN", CLONE),))
+    tracks = rows(con, "SELECT tx, count(*) AS n, min(lat) AS lat FROM track GROUP BY tx ORDER BY tx")
+    assert [(t["tx"], t["n"], t["lat"]) for t in tracks] == [(0, 7, 40.0), (1, 7, 41.0)]
+    [event] = rows(con, "SELECT * FROM identity_events")
+    assert (event["event"], event["vessel_key"], event["mmsi"]) == ("shared_mmsi", f"{A}#2", A)
+    assert "13 impossible jumps" in event["detail"]
+    # the second transmitter's stop in port is its own call, not a jumble of both
+    [call] = rows(con, "SELECT * FROM port_calls")
+    assert (call["vessel_key"], call["port_locode"], call["mmsi"]) == (f"{A}#2", "XXCLN", A)
+    assert rows(con, "SELECT count(*) AS n FROM gaps")[0]["n"] == 0
+
+
+@pytest.mark.parametrize(
+    "fixes",
+    [
+        # a fast ship: 60 km in an hour (32 kn) is possible
+        [(A, T0 + timedelta(hours=i), *north(HOME, 60.0 * i), 30.0) for i in range(10)],
+        # one wild fix jumps away and back: two jumps, below the four that make a shared MMSI
+        [(A, T0 + timedelta(minutes=10 * i), *(CLONE if i == 5 else HOME), 0.1) for i in range(12)],
+    ],
+    ids=["fast-ship", "one-outlier"],
+)
+def test_no_split_without_repeated_impossible_jumps(fixes):
+    con = run(fixes, ports=())
+    assert rows(con, "SELECT count(DISTINCT tx) AS n FROM track")[0]["n"] == 1
+    assert rows(con, "SELECT count(*) AS n FROM identity_events")[0]["n"] == 0
+
+
+def test_identity_changes_from_vessel_reports():
+    reports = [
+        (A, "1234567", "ALPHA", "UABC", "RU", T0, "v.csv", 1),
+        (A, "1234567", "Alpha ", "UABC", "RU", T0 + timedelta(days=1), "v.csv", 2),  # same name, other spelling
+        (A, "1234567", "BETA", "UABC", "KM", T0 + timedelta(days=2), "v.csv", 3),
+        (A, "7654321", "BETA", "UABC", "KM", T0 + timedelta(days=3), "v.csv", 4),
+        (B, "1234567", "BETA", "UABC", "KM", T0 + timedelta(days=4), "v.csv", 5),
+    ]
+    con = run([], ports=(), reports=reports)
+    got = [(e["event"], e["previous_value"], e["new_value"], e["source_row"]) for e in
+           rows(con, "SELECT * FROM identity_events ORDER BY observed_at, event")]  # fmt: skip
+    assert got == [
+        ("flag_change", "RU", "KM", 3),
+        ("name_change", "ALPHA", "BETA", 3),
+        ("imo_change", "1234567", "7654321", 4),
+        ("mmsi_change", str(A), str(B), 5),
+    ]
