@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cargotrace.ingest import nmea_assemble
 from cargotrace.ingest.nmea import DecodedBatch, decode_lines, decode_nmea_file
 
 TYPE1 = "!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C"
@@ -194,6 +195,18 @@ def test_any_talker_and_vdo() -> None:
     assert decode_lines(lines).positions.column("mmsi").to_pylist() == [366053209] * 4
 
 
+def test_uncommon_field_widths_take_the_general_path() -> None:
+    # a 2-digit sequence id and a 2-character channel: legal, rarely seen
+    part1 = TYPE5[0][1:].split("*")[0].replace(",1,A,", ",12,AB,")
+    part2 = TYPE5[1][1:].split("*")[0].replace(",1,A,", ",12,AB,")
+    row = only_static(decode_lines([nmea(part1), nmea(part2)]))
+    assert (row["mmsi"], row["name"], row["destination"]) == (351759000, "EVER DIADEM", "NEW YORK")
+    # one 71-character payload in a single sentence (beyond the 82-character NMEA limit)
+    single = "55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp888888888880"
+    row = only_static(decode_lines([nmea(f"AIVDM,1,1,,,{single},2")]))
+    assert (row["imo"], row["callsign"], row["draught"]) == (9134270, "3FOF8", 12.2)
+
+
 def test_bad_checksum_rejected() -> None:
     bad = TYPE1[:-2] + "5D"
     batch = decode_lines([TYPE1, bad, TYPE1[:-2] + "5c"])
@@ -351,6 +364,36 @@ def test_unfinished_fragment_at_end_of_file_is_orphan(tmp_path: Path) -> None:
     path.write_text("\n".join([TYPE1, TYPE5[0]]) + "\n")
     got = _decode_file(path, 1)
     assert got.rejects.to_pylist() == [{"line_no": 2, "reason": "orphan_fragment", "raw": TYPE5[0]}]
+
+
+def test_pending_fragments_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nmea_assemble, "MAX_PENDING", 2)
+    first = [
+        nmea(f"AIVDM,2,1,{k},A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0,0")
+        for k in range(4)
+    ]
+    second = [nmea(f"AIVDM,2,2,{k},A,NSQEp6ClRp888888888880,2") for k in range(4)]
+    path = tmp_path / "log.nmea"
+    path.write_text("\n".join(first + second) + "\n")
+    got = _decode_file(path, batch_lines=4)
+    # after the first batch only the newest 2 of 4 unfinished messages are kept
+    assert got.statics.column("line_no").to_pylist() == [7, 8]
+    assert sorted(got.rejects.column("line_no").to_pylist()) == [1, 2, 5, 6]
+    assert set(got.rejects.column("reason").to_pylist()) == {"orphan_fragment"}
+
+
+def test_overlong_line_is_truncated_not_buffered(tmp_path: Path) -> None:
+    path = tmp_path / "log.nmea"
+    path.write_bytes(b"x" * (3 << 20) + b"\n" + TYPE1.encode() + b"\n")
+    got = _decode_file(path, batch_lines=1000)
+    assert (got.stats.lines, got.stats.non_ais, got.positions.num_rows) == (2, 1, 1)
+    assert got.positions.column("line_no").to_pylist() == [2]
+
+
+def test_byte_order_mark_and_empty_source() -> None:
+    batch = decode_lines(["\ufeff" + TYPE1, tag("s:,c:1635731889") + TYPE18])
+    assert batch.rejects.num_rows == 0
+    assert batch.positions.column("source").to_pylist() == [None, None]
 
 
 def test_empty_inputs(tmp_path: Path) -> None:

@@ -86,6 +86,11 @@ class Case:
                 f"case {self.root} has schema version {version}, newer than this cargotrace "
                 f"understands ({SCHEMA_VERSION}); upgrade cargotrace (pip install -U cargotrace)"
             )
+        if version == SCHEMA_VERSION:
+            # Additive tables and views (CREATE ... IF NOT EXISTS / OR REPLACE) need no migration.
+            for statement in create_statements():
+                self.con.execute(statement)
+            return
         while version < SCHEMA_VERSION:
             if version not in MIGRATIONS:
                 raise CaseError(

@@ -155,7 +155,7 @@ class NmeaDecoder:
             carried.carried[:] = True
             block = concat_blocks(carried, block)
         s = scan_sentences(block)
-        a = assemble(s, block.buf, block.size)
+        a = assemble(s, block.buf)
         self._keep_pending(block, s, a)
         ctx = _context(block, s, a)
         res = decode_messages(a, ctx)
@@ -225,13 +225,12 @@ def _rejects(block: LineBlock, s: Sentences, a: Assembled, res: MessageResult) -
 def _join_multipart_raw(
     block: LineBlock, s: Sentences, a: Assembled, res: MessageResult, raw: pa.Array, offset: int
 ) -> pa.Array:
-    multi = np.flatnonzero(np.diff(a.frag_ptr)[res.reject_rows] > 1)
+    multi = np.flatnonzero(a.multi[res.reject_rows] >= 0)
     if not multi.size:
         return raw
     texts = raw.to_pylist()
     for k in multi:  # rejected multi-part messages are rare
-        m = res.reject_rows[k]
-        frags = a.frag_idx[a.frag_ptr[m] : a.frag_ptr[m + 1]]
+        frags = a.fragments(res.reject_rows[k])
         parts = [bytes(block.buf[block.starts[i] : block.ends[i]]) for i in s.line[frags]]
         texts[offset + k] = b"\n".join(parts).decode("utf-8", "replace")
     return pa.array(texts, type=pa.string())
@@ -253,7 +252,7 @@ def _stats(block: LineBlock, s: Sentences, a: Assembled, res: MessageResult) -> 
         rejected=rej_sent + rej_msg,
         rejected_sentences=rej_sent,
         rejected_messages=rej_msg,
-        sentences_in_messages=int(a.frag_ptr[-1]) if len(a.frag_ptr) else 0,
+        sentences_in_messages=a.consumed,
     )
 
 

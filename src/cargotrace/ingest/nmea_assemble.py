@@ -24,23 +24,45 @@ MAX_PENDING = 4096  # fragments carried between batches; older ones beyond this 
 
 @dataclass
 class Assembled:
-    """Messages (in order of their last sentence) plus the fragments left over."""
+    """Messages (in order of their last sentence) plus the fragments left over.
 
-    ext: np.ndarray  # block buffer + concatenated multi-part payloads (+ zero padding)
+    A single-sentence payload is read in place from the block buffer ``buf``; multi-part
+    payloads are concatenated into the small side buffer ``mbuf`` (``in_mbuf`` marks them),
+    so the batch buffer is never copied.
+    """
+
+    buf: np.ndarray
+    mbuf: np.ndarray  # concatenated multi-part payloads (+ zero padding)
+    in_mbuf: np.ndarray
     first: np.ndarray  # sentence index of each message's first fragment
     last: np.ndarray  # sentence index of each message's last fragment
-    pay_start: np.ndarray  # payload range inside ``ext``
+    pay_start: np.ndarray  # payload range inside ``buf`` or ``mbuf``
     pay_len: np.ndarray
     fill: np.ndarray
     time_us: np.ndarray
     has_time: np.ndarray
-    frag_ptr: np.ndarray  # fragments of message i are frag_idx[frag_ptr[i]:frag_ptr[i+1]]
-    frag_idx: np.ndarray
+    multi: np.ndarray  # per message: its index among multi-part messages, or -1
+    m_ptr: np.ndarray  # fragments of multi-part message j: m_idx[m_ptr[j]:m_ptr[j + 1]]
+    m_idx: np.ndarray
+    consumed: int  # sentences that went into messages
     orphans: np.ndarray  # sentence indices
     pending: np.ndarray  # sentence indices to carry into the next batch
 
     def __len__(self) -> int:
         return len(self.first)
+
+    def fragments(self, message: int) -> np.ndarray:
+        """Sentence indices of one message's fragments, in fragment order."""
+        j = self.multi[message]
+        if j < 0:
+            return self.first[message : message + 1]
+        return self.m_idx[self.m_ptr[j] : self.m_ptr[j + 1]]
+
+    def first_chars(self) -> np.ndarray:
+        """First payload character of every message (it encodes the message type)."""
+        out = self.buf[np.where(self.in_mbuf, 0, self.pay_start)]
+        out[self.in_mbuf] = self.mbuf[self.pay_start[self.in_mbuf]]
+        return out
 
 
 def _stream_keys(s: Sentences, buf: np.ndarray, rows: np.ndarray) -> tuple:
@@ -108,6 +130,7 @@ def _pending_mask(gid: np.ndarray, nm: np.ndarray, ct: np.ndarray, used: np.ndar
 
 
 def _cap_pending(pending: np.ndarray, orphans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bound the carry-over: beyond ``MAX_PENDING`` the oldest fragments become orphans."""
     if len(pending) <= MAX_PENDING:
         return pending, orphans
     pending = np.sort(pending)
@@ -157,8 +180,8 @@ def _first_time(s: Sentences, frag_idx: np.ndarray, ptr: np.ndarray) -> tuple:
     return t, has
 
 
-def assemble(s: Sentences, buf: np.ndarray, size: int) -> Assembled:
-    """Turn valid sentences into messages; ``buf[:size]`` is the block's data."""
+def assemble(s: Sentences, buf: np.ndarray) -> Assembled:
+    """Turn valid sentences into messages (``buf`` is the block buffer)."""
     valid = s.status == 0
     singles = np.flatnonzero(valid & (s.cnt == 1))
     multi = np.flatnonzero(valid & (s.cnt > 1))
@@ -167,45 +190,37 @@ def assemble(s: Sentences, buf: np.ndarray, size: int) -> Assembled:
     else:
         empty = np.zeros(0, dtype=np.int64)
         g = {"frag_idx": empty, "lens": empty, "pending": empty, "orphans": empty}
-    m_lens = g["lens"]
-    m_ptr = np.concatenate(([0], np.cumsum(m_lens)))
-    m_idx = g["frag_idx"]
-    m_last = m_idx[m_ptr[1:] - 1] if len(m_lens) else np.zeros(0, dtype=np.int64)
-    m_first = m_idx[m_ptr[:-1]] if len(m_lens) else np.zeros(0, dtype=np.int64)
-    m_chars = gather_ranges(buf, s.pay_start[m_idx], s.pay_len[m_idx])
-    ext = np.concatenate((buf[:size], m_chars, np.zeros(PAD, dtype=np.uint8)))
-    frag_chars = s.pay_len[m_idx]
-    char_ptr = np.concatenate(([0], np.cumsum(frag_chars)))[m_ptr]
+    m_lens, m_idx = g["lens"], g["frag_idx"]
+    m_ptr = np.concatenate(([0], np.cumsum(m_lens))).astype(np.int64)
+    m_last, m_first = m_idx[m_ptr[1:] - 1], m_idx[m_ptr[:-1]]
+    mbuf = np.concatenate(
+        (gather_ranges(buf, s.pay_start[m_idx], s.pay_len[m_idx]), np.zeros(PAD, np.uint8))
+    )
+    char_ptr = np.concatenate(([0], np.cumsum(s.pay_len[m_idx])))[m_ptr]
     m_time, m_has = _first_time(s, m_idx, m_ptr)
+    n_multi = len(m_lens)
 
     last = np.concatenate((singles, m_last))
     order = np.argsort(last, kind="stable")
-    frag_ptr, frag_idx = _merge_fragment_lists(singles, m_idx, m_lens, order)
+
+    def merged(single_values: np.ndarray, multi_values: np.ndarray) -> np.ndarray:
+        return np.concatenate((single_values, multi_values))[order]
+
     return Assembled(
-        ext=ext,
-        first=np.concatenate((singles, m_first))[order],
+        buf=buf,
+        mbuf=mbuf,
+        in_mbuf=merged(np.zeros(len(singles), bool), np.ones(n_multi, bool)),
+        first=merged(singles, m_first),
         last=last[order],
-        pay_start=np.concatenate((s.pay_start[singles], size + char_ptr[:-1]))[order],
-        pay_len=np.concatenate((s.pay_len[singles], np.diff(char_ptr)))[order],
-        fill=np.concatenate((s.fill[singles], s.fill[m_last]))[order],
-        time_us=np.concatenate((s.time_us[singles], m_time))[order],
-        has_time=np.concatenate((s.has_time[singles], m_has))[order],
-        frag_ptr=frag_ptr,
-        frag_idx=frag_idx,
+        pay_start=merged(s.pay_start[singles], char_ptr[:-1]),
+        pay_len=merged(s.pay_len[singles], np.diff(char_ptr)),
+        fill=merged(s.fill[singles], s.fill[m_last]),
+        time_us=merged(s.time_us[singles], m_time),
+        has_time=merged(s.has_time[singles], m_has),
+        multi=merged(np.full(len(singles), -1), np.arange(n_multi)),
+        m_ptr=m_ptr,
+        m_idx=m_idx,
+        consumed=len(singles) + len(m_idx),
         orphans=g["orphans"],
         pending=g["pending"],
     )
-
-
-def _merge_fragment_lists(
-    singles: np.ndarray, m_idx: np.ndarray, m_lens: np.ndarray, order: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fragment lists of all messages (singles first, then multi) permuted by ``order``."""
-    lens = np.concatenate((np.ones(len(singles), dtype=np.int64), m_lens))
-    idx = np.concatenate((singles, m_idx))
-    ptr = np.concatenate(([0], np.cumsum(lens)))
-    new_lens = lens[order]
-    total = int(new_lens.sum())
-    src = np.repeat(ptr[:-1][order] - (np.cumsum(new_lens) - new_lens), new_lens)
-    new_idx = idx[src + np.arange(total)]
-    return np.concatenate(([0], np.cumsum(new_lens))), new_idx

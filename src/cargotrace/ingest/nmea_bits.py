@@ -22,8 +22,6 @@ SIXBIT = np.zeros(256, dtype=np.uint8)
 for _c in range(256):
     _v = _c - 48
     SIXBIT[_c] = (_v - 8 if _v > 40 else _v) & 63
-# 6-bit text alphabet: 0-31 -> '@'..'_', 32-63 -> ' '..'?'
-_TEXT = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
 _AT, _SPACE = 64, 32
 _WINDOW_CHARS = 8  # 8 x 6 = 48 bits: any field of <= 42 bits fits after its first char
 _SWAR = (  # (mask of the high lanes, shift, mask of the low lanes)
@@ -47,14 +45,25 @@ class Bits:
 
     def __init__(
         self,
-        ext: np.ndarray,
+        sources: tuple[np.ndarray, np.ndarray],
+        in_second: np.ndarray,
         pay_start: np.ndarray,
         pay_len: np.ndarray,
         fill: np.ndarray,
         nchars: int,
     ) -> None:
-        """``nchars``: payload characters to load (fields must end within them)."""
-        self.vals = sixbit_values(sliding_window_view(ext, nchars)[pay_start])
+        """Payloads start at ``pay_start`` in ``sources[0]`` (or ``[1]`` where ``in_second``).
+
+        ``nchars``: payload characters to load (fields must end within them).
+        """
+        first, second = (sliding_window_view(src, nchars) for src in sources)
+        if in_second.any():
+            chars = np.empty((len(pay_start), nchars), dtype=np.uint8)
+            chars[~in_second] = first[pay_start[~in_second]]
+            chars[in_second] = second[pay_start[in_second]]
+        else:
+            chars = first[pay_start]
+        self.vals = sixbit_values(chars)
         self.nbits = pay_len * 6 - fill
 
     def present(self, off: int, width: int) -> np.ndarray:
@@ -87,10 +96,11 @@ class Bits:
         if c0 + nchars + 1 > self.vals.shape[1]:
             raise ValueError(f"text at bit {off} beyond the {self.vals.shape[1]}-char rows")
         vals = self.vals[:, c0 : c0 + nchars + 1]
-        block = vals[:, :nchars].astype(np.uint16)
+        six = vals[:, :nchars]
         if r:
-            block = ((block << 6) | vals[:, 1:]) >> (6 - r)
-        chars = _TEXT[block & 63]
+            pair = (six.astype(np.uint16) << 6) | vals[:, 1:]
+            six = ((pair >> (6 - r)) & 63).astype(np.uint8)
+        chars = six | ((six < 32).view(np.uint8) << 6)  # 0-31 -> '@'..'_', 32-63 as is
         start, end = _pyais_strip(chars)
         cols = np.arange(nchars)
         lengths = end - start
@@ -99,17 +109,15 @@ class Bits:
         return strings_from_chars(chars[keep], np.where(valid, lengths, 0), valid)
 
 
-def _last_true(mask: np.ndarray) -> np.ndarray:
-    """1 + index of the last True per row (0 if none)."""
-    k = mask.shape[1]
-    return np.where(mask.any(axis=1), k - np.argmax(mask[:, ::-1], axis=1), 0)
-
-
 def _pyais_strip(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds of ``text.rstrip('@').strip()`` per row (the only whitespace is ' ')."""
-    cols = np.arange(chars.shape[1])
-    end_at = _last_true(chars != _AT)
-    nonspace = (chars != _SPACE) & (cols < end_at[:, None])
-    end = _last_true(nonspace)
-    start = np.where(end > 0, np.argmax(nonspace, axis=1), 0)
-    return start, end
+    """Bounds of ``text.rstrip('@').strip()`` per row (the only whitespace is ' ').
+
+    Row-wise max/min of column numbers instead of ``argmax``: cheaper on short rows.
+    """
+    n = chars.shape[1]
+    after = np.arange(1, n + 1, dtype=np.int16)  # 1 + column
+    end_at = ((chars != _AT) * after).max(axis=1)
+    nonspace = (chars != _SPACE) & (after <= end_at[:, None])
+    end = (nonspace * after).max(axis=1)
+    start = np.where(nonspace, after - 1, n).min(axis=1)
+    return np.minimum(start, end).astype(np.int64), end.astype(np.int64)

@@ -69,7 +69,14 @@ Part = tuple[np.ndarray, dict[str, Column]]  # (message indices, columns of thos
 
 
 def _bits(a: Assembled, rows: np.ndarray, msg_type: int) -> Bits:
-    return Bits(a.ext, a.pay_start[rows], a.pay_len[rows], a.fill[rows], READ_CHARS[msg_type])
+    return Bits(
+        (a.buf, a.mbuf),
+        a.in_mbuf[rows],
+        a.pay_start[rows],
+        a.pay_len[rows],
+        a.fill[rows],
+        READ_CHARS[msg_type],
+    )
 
 
 def _common(rows: np.ndarray, bits: Bits, msg_type: int) -> dict[str, Column]:
@@ -97,17 +104,21 @@ def _arrow_str(col: Column) -> pa.Array:
 
 
 def _arrow(col: Column, typ: pa.DataType, order: np.ndarray) -> pa.Array:
-    """Arrow array of ``col`` permuted by ``order``."""
+    """Arrow array of ``col`` permuted by ``order``.
+
+    Built from (validity bitmap, values) buffers: ``pa.array(mask=...)`` is much slower.
+    """
     if isinstance(col.values, pa.Array):
         return col.values.take(pa.array(order))
-    values = col.values[order]
-    if col.valid is None:
-        return pa.array(values.astype(_np_type(typ), copy=False), type=typ)
-    valid = col.valid[order]
-    if not valid.any():
-        return pa.nulls(len(values), type=typ)
-    mask = None if valid.all() else ~valid
-    return pa.array(values.astype(_np_type(typ), copy=False), type=typ, mask=mask)
+    values = np.ascontiguousarray(col.values[order].astype(_np_type(typ), copy=False))
+    bitmap = None
+    if col.valid is not None:
+        valid = col.valid[order]
+        if not valid.any():
+            return pa.nulls(len(values), type=typ)
+        if not valid.all():
+            bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(typ, len(values), [bitmap, pa.py_buffer(values)], null_count=-1)
 
 
 def _np_type(typ: pa.DataType) -> type:
@@ -142,7 +153,7 @@ class _Decoder:
 
     def __init__(self, a: Assembled, ctx: Context) -> None:
         self.a, self.ctx = a, ctx
-        self.types = SIXBIT[a.ext[a.pay_start]]
+        self.types = SIXBIT[a.first_chars()]
         self.nbits = a.pay_len * 6 - a.fill
         self.codes = np.zeros(len(a), dtype=np.uint8)
         self.pos_parts: list[Part] = []

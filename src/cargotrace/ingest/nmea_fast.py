@@ -1,7 +1,8 @@
-"""Fast path for standard sentence bodies ``!ttVDx,c,n,[seq],[ch],payload,f*hh``.
+"""Fast path for standard sentence bodies ``!ttVDx,c,n,[s],[c],payload,f*hh``.
 
 It reads a small fixed-width header window per sentence (one sliding-window row copy)
-and the bytes around ``*`` instead of indexing every delimiter of the batch.  A row it
+and the bytes around ``*`` instead of indexing every delimiter of the batch.  Only the
+standard shapes are accepted: a 0-1 digit sequence id and a 0-1 character channel.  A row it
 accepts is fully validated except for its checksum; anything else (long payloads, odd
 field widths, garbage) is left to ``nmea_generic``, which also names the reason.
 """
@@ -14,35 +15,28 @@ from numpy.lib.stride_tricks import sliding_window_view
 from cargotrace.ingest.nmea_generic import MAX_PAYLOAD_CHARS
 from cargotrace.ingest.nmea_index import HEX
 
-HEADER = 24  # '!AIVDM,9,9,999,AB,' is 18 bytes
+HEADER = 16  # '!AIVDM,9,9,9,A,' is 15 bytes
 _COMMA = 44
 
 
-def _digit(col: np.ndarray) -> np.ndarray:
-    return (col - np.uint8(48)) <= 9
+def _seq_and_channel(head: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Standard ``seq,chan,`` after column 10: 0-1 digit sequence id, 0-1 char channel.
 
-
-def _sequence_id(head: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Comma column ending the 0-3 digit sequence id at column 11 (-1: none) and its value."""
-    d0, d1, d2 = _digit(head[:, 11]), _digit(head[:, 12]), _digit(head[:, 13])
-    end = np.where(head[:, 11] == _COMMA, 11, -1)
-    end = np.where((end < 0) & d0 & (head[:, 12] == _COMMA), 12, end)
-    end = np.where((end < 0) & d0 & d1 & (head[:, 13] == _COMMA), 13, end)
-    end = np.where((end < 0) & d0 & d1 & d2 & (head[:, 14] == _COMMA), 14, end)
-    v0, v1, v2 = (head[:, 11 + j].astype(np.int64) - 48 for j in range(3))
-    val = np.where(end == 12, v0, np.where(end == 13, v0 * 10 + v1, v0 * 100 + v1 * 10 + v2))
-    return end, np.where(end == 11, -1, val)
-
-
-def _channel(head: np.ndarray, c3: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Comma column ending the 0-2 character channel after column ``c3`` and its code."""
-    rows = np.arange(len(head))
-    h1, h2, h3 = (head[rows, c3 + k].astype(np.int64) for k in (1, 2, 3))
-    c4 = np.where(h1 == _COMMA, c3 + 1, np.where(h2 == _COMMA, c3 + 2, -1))
-    c4 = np.where((c4 < 0) & (h3 == _COMMA), c3 + 3, c4)
-    length = c4 - c3 - 1
-    code = np.where(length >= 1, h1, 0) | np.where(length >= 2, h2 << 8, 0)
-    return c4, code
+    Returns ``(ok, c4, seq, chan)`` with ``c4`` the column of the comma before the payload.
+    Longer sequence ids / channels are legal but rare and left to the generic parser.
+    """
+    c11, c12, c13, c14 = (head[:, k] for k in (11, 12, 13, 14))
+    seq_empty = c11 == _COMMA
+    seq_one = ((c11 - np.uint8(48)) <= 9) & (c12 == _COMMA)
+    ch = np.where(seq_empty, c12, c13)
+    after = np.where(seq_empty, c13, c14)
+    chan_empty = ch == _COMMA
+    chan_one = ~chan_empty & (after == _COMMA)
+    ok = (seq_empty | seq_one) & (chan_empty | chan_one)
+    c4 = np.where(seq_empty, 12, 13) + chan_one
+    seq = np.where(seq_empty, -1, c11.astype(np.int64) - 48)
+    chan = np.where(chan_one, ch, 0).astype(np.int64)
+    return ok, c4, seq, chan
 
 
 def payload_valid(classes: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
@@ -75,10 +69,8 @@ def fast_body(
     cnt = head[:, 7].astype(np.int64) - 48
     num = head[:, 9].astype(np.int64) - 48
     ok &= (cnt >= 1) & (cnt <= 9) & (num >= 1) & (num <= cnt)
-    c3, seq = _sequence_id(head)
-    ok &= c3 >= 0
-    c4, chan = _channel(head, np.maximum(c3, 0))
-    ok &= c4 >= 0
+    sc_ok, c4, seq, chan = _seq_and_channel(head)
+    ok &= sc_ok
     pay_start = s0 + c4 + 1
     # ',f*hh' around the star, in one window gather
     tail = sliding_window_view(buf, 5)[np.maximum(star - 2, 0)]

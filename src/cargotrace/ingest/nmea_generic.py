@@ -59,7 +59,7 @@ def parse_tag_blocks(sc: Scan, lo: np.ndarray, hi: np.ndarray) -> dict[str, np.n
         "time_us": t_us,
         "has_time": has_c & t_ok,
         "src_start": ss,
-        "src_len": np.where(has_s, se - ss, -1),
+        "src_len": np.where(has_s & (se > ss), se - ss, -1),  # empty "s:" -> no source
     }
 
 

@@ -22,12 +22,12 @@ for _i, _c in enumerate(b"abcdef"):
 
 # One ``bytes.translate`` pass classifies every byte: 0 = valid payload armour character,
 # otherwise a delimiter class or _OTHER (':' is both armour and a tag-block delimiter).
-_OTHER, _BANG, _STAR, _COMMA, _COLON = 1, 2, 3, 4, 5
+_OTHER, _STAR, _COMMA, _COLON = 1, 2, 3, 4
 _TABLE = bytearray(_OTHER for _ in range(256))
 for _c in range(256):
     if 48 <= _c <= 87 or 96 <= _c <= 119:
         _TABLE[_c] = 0
-for _c, _k in ((33, _BANG), (42, _STAR), (44, _COMMA), (58, _COLON)):
+for _c, _k in ((42, _STAR), (44, _COMMA), (58, _COLON)):
     _TABLE[_c] = _k
 CLASS_TABLE = bytes(_TABLE)
 
@@ -53,14 +53,13 @@ class Index:
 
 
 class Scan:
-    """All delimiter indexes of ``buf[:size]`` from a single classification pass."""
+    """``*``, ``,`` and ``:`` indexes of ``buf[:size]`` from a single classification pass."""
 
     def __init__(self, buf: np.ndarray, size: int) -> None:
         self.buf = buf
         cls = np.frombuffer(buf[:size].tobytes().translate(CLASS_TABLE), np.uint8)
         special = np.flatnonzero(cls != 0)
         kind = cls[special]
-        self.bang = Index(special[kind == _BANG])
         self.star = Index(special[kind == _STAR])
         self.comma = Index(special[kind == _COMMA])
         is_colon = kind == _COLON

@@ -48,7 +48,6 @@ _CLASSES = bytes(
 )
 
 
-
 @dataclass
 class Sentences:
     """Per-sentence columns; ``line`` indexes the block's lines.  Valid where status == 0."""
@@ -74,6 +73,7 @@ class Sentences:
 
 
 def _rstrip_separators(buf: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """End of ``buf[lo:hi]`` without the separators that join a time prefix to the sentence."""
     hi = hi.copy()
     active = np.flatnonzero(hi > lo)
     while active.size:
@@ -126,9 +126,13 @@ def _prefix(buf: np.ndarray, st: np.ndarray, s0: np.ndarray, out: _Rows) -> None
         out.src_len[rows] = tags["src_len"]
     rows = np.flatnonzero((pre > 0) & ~tb)
     if rows.size:
-        tok_end = _rstrip_separators(buf, st[rows], s0[rows])
-        us, ok = parse_time_tokens(buf, st[rows], tok_end)
-        empty = tok_end == st[rows]  # only separators/whitespace before the sentence
+        lo = st[rows]
+        tok_end = _rstrip_separators(buf, lo, s0[rows])
+        us, ok = parse_time_tokens(buf, lo, tok_end)
+        bom = (
+            (tok_end - lo == 3) & (buf[lo] == 0xEF) & (buf[lo + 1] == 0xBB) & (buf[lo + 2] == 0xBF)
+        )
+        empty = (tok_end == lo) | bom  # only separators / a UTF-8 byte order mark
         generic.flag(out.status, _scatter(len(st), rows, ~ok & ~empty), CODE["bad_prefix"])
         out.time_us[rows], out.has_time[rows] = us, ok
 
@@ -168,10 +172,20 @@ def _body(
 
 
 def _suffix(buf: np.ndarray, star: np.ndarray, en: np.ndarray, out: _Rows) -> None:
-    """Receive time from trailing fields (``...*hh,1635731889``) when none came before."""
+    """Receive time from trailing fields (``...*hh,1635731889``) when none came before.
+
+    The common single-field case is parsed directly; several fields go through a
+    delimiter index of just those regions.
+    """
     after = star + 3
-    sep = np.isin(buf[after], generic.SEPARATORS)
+    c = buf[after]
+    sep = (c == 44) | (c == 32) | (c == 59) | (c == 9)  # , space ; tab
     rows = np.flatnonzero(sep & (after < en) & ~out.has_time & (out.status == 0))
+    if not rows.size:
+        return
+    us, ok = parse_time_tokens(buf, after[rows] + 1, en[rows])
+    out.time_us[rows[ok]], out.has_time[rows[ok]] = us[ok], True
+    rows = rows[~ok]
     if rows.size:
         reg = Regions(buf, after[rows] + 1, en[rows])
         out.time_us[rows], out.has_time[rows] = generic.suffix_times(reg.scan, reg.lo, reg.hi)
