@@ -31,7 +31,7 @@ import numpy as np
 from cargotrace.reference.names import transliterate_to_cyrillic
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.lists import read_sdn_csv
-from cargotrace.screening.normalize import NameCache
+from cargotrace.screening.normalize import NameCache, normalize_name
 
 TARGET_SECONDS = 30.0
 FORMS = ["ООО", "АО", "ПАО", "ЗАО", "ФГУП", "OOO", "LLC", "JSC", "Limited Liability Company"]
@@ -56,7 +56,6 @@ def _typo(rng: np.random.Generator, text: str) -> str:
 
 def variant(rng: np.random.Generator, name: str, vessel: bool) -> str:
     """A realistic way a listed name shows up in leaked records."""
-    words = name.replace(",", " ").split()
     kind = int(rng.integers(0, 5))
     if vessel:
         if kind == 0:
@@ -64,28 +63,40 @@ def variant(rng: np.random.Generator, name: str, vessel: bool) -> str:
         if kind == 1:
             return transliterate_to_cyrillic(name).upper()
         return _typo(rng, name) if kind == 2 else name.replace("-", " ")
-    core = [w for w in words if w.upper() not in ("OOO", "LLC", "AO", "JSC", "PAO", "ZAO", "LIMITED", "LTD", "CO")]
-    core = core or words
+    core = normalize_name(name).tokens  # the name without its legal form
+    form = FORMS[int(rng.integers(0, len(FORMS)))]
     if kind == 0:
-        return f"{FORMS[int(rng.integers(0, len(FORMS)))]} «{transliterate_to_cyrillic(' '.join(core)).upper()}»"
+        return f"{form} «{transliterate_to_cyrillic(' '.join(core)).upper()}»"
     if kind == 1:
         return " ".join(reversed(core))
     if kind == 2:
         return " ".join(core)
     if kind == 3:
-        return _typo(rng, name)
-    return f"{' '.join(core)} {FORMS[int(rng.integers(0, len(FORMS)))]}"
+        return f"{_typo(rng, ' '.join(core))} {form}"
+    return f"{' '.join(core)} {form}"
 
 
 def synthetic(rng: np.random.Generator) -> str:
-    word = "".join(SYLLABLES[int(i)] for i in rng.integers(0, len(SYLLABLES), int(rng.integers(2, 5))))
-    second = "-" + "".join(SYLLABLES[int(i)] for i in rng.integers(0, len(SYLLABLES), 2)) if rng.uniform() < 0.3 else ""
+    word = "".join(
+        SYLLABLES[int(i)] for i in rng.integers(0, len(SYLLABLES), int(rng.integers(2, 5)))
+    )
+    second = (
+        "-" + "".join(SYLLABLES[int(i)] for i in rng.integers(0, len(SYLLABLES), 2))
+        if rng.uniform() < 0.3
+        else ""
+    )
     return f"{FORMS[int(rng.integers(0, 5))]} «{word.capitalize()}{second.title()}»"
 
 
-def make_names(catalog: Catalog, n: int, seed: int) -> tuple[list[str], list[bool], list[int | None]]:
+def make_names(
+    catalog: Catalog, n: int, seed: int
+) -> tuple[list[str], list[bool], list[int | None]]:
     rng = np.random.default_rng(seed)
-    listed = [i for i, e in enumerate(catalog.entries) if e.schema in ("Organization", "Vessel") and e.name]
+    listed = [
+        i
+        for i, e in enumerate(catalog.entries)
+        if e.schema in ("Organization", "Vessel") and e.name
+    ]
     names, vessel, source = [], [], []
     for _ in range(n):
         if rng.uniform() < 0.2:
@@ -129,29 +140,45 @@ def run(n: int, seed: int) -> dict[str, float]:
     recalled = sum(1 for i in planted if source[i] in found.get(i, set()))
     synthetic_hits = sum(1 for i, s in enumerate(source) if s is None and i in found)
     screening = t5 - t3
-    print(f"SDN entries {len(listed.entries):,} ({len(catalog.party_names.index.names):,} party names, "
-          f"{len(catalog.vessel_names.index.names):,} vessel names)")
-    print(f"read list {t1 - t0:.2f} s · build catalog {t2 - t1:.2f} s · normalise {n:,} names {t4 - t3:.2f} s · "
-          f"match {t5 - t4:.2f} s")
-    print(f"candidate pairs compared: {parties.pairs_compared + vessels.pairs_compared:,} "
-          f"(all pairs would be {n * len(catalog.party_names.index.names):,})")
-    print(f"hits: {len(parties) + len(vessels):,} · planted variants found {recalled:,} / {len(planted):,} "
-          f"({recalled / max(1, len(planted)):.1%}) · synthetic names with a hit {synthetic_hits:,}")
-    total = t5 - t0
-    print(f"SCREENING {n:,} names against the full SDN list: {screening:.1f} s "
-          f"({n / screening:,.0f} names/s); {total:.1f} s including reading and indexing the list "
-          f"(target < {TARGET_SECONDS:.0f} s: {'OK' if total < TARGET_SECONDS else 'MISSED'})")
+    print(
+        f"SDN entries {len(listed.entries):,} ({len(catalog.party_names.index.names):,} party names, "
+        f"{len(catalog.vessel_names.index.names):,} vessel names)"
+    )
+    print(
+        f"read list {t1 - t0:.2f} s · build catalog {t2 - t1:.2f} s · normalise {n:,} names {t4 - t3:.2f} s · "
+        f"match {t5 - t4:.2f} s"
+    )
+    print(
+        f"candidate pairs compared: {parties.pairs_compared + vessels.pairs_compared:,} "
+        f"(all pairs would be {n * len(catalog.party_names.index.names):,})"
+    )
+    print(
+        f"hits: {len(parties) + len(vessels):,} · planted variants found {recalled:,} / {len(planted):,} "
+        f"({recalled / max(1, len(planted)):.1%}) · synthetic names with a hit {synthetic_hits:,}"
+    )
+    total = (
+        t2 - t0
+    ) + screening  # reading and indexing the list + screening (not making the names)
+    print(
+        f"SCREENING {n:,} names against the full SDN list: {screening:.1f} s "
+        f"({n / screening:,.0f} names/s); {total:.1f} s including reading and indexing the list "
+        f"(target < {TARGET_SECONDS:.0f} s: {'OK' if total < TARGET_SECONDS else 'MISSED'})"
+    )
     return {"screening_s": screening, "total_s": total, "recall": recalled / max(1, len(planted))}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--names", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     if args.profile:
-        cProfile.runctx("run(args.names, args.seed)", globals(), locals(), "/tmp/bench_screening.prof")
+        cProfile.runctx(
+            "run(args.names, args.seed)", globals(), locals(), "/tmp/bench_screening.prof"
+        )
         pstats.Stats("/tmp/bench_screening.prof").sort_stats("cumtime").print_stats(25)
     else:
         run(args.names, args.seed)

@@ -73,10 +73,10 @@ def oracle_calls(fixes, radius=5.0, buffer=1.0, begin=0.2, end=0.5, min_hours=2.
     return calls
 
 
-SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@SLOW
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fix_lists)
 def test_port_calls_match_the_rules_fix_by_fix(spec):
     fixes = track(spec)
@@ -84,13 +84,13 @@ def test_port_calls_match_the_rules_fix_by_fix(spec):
     assert got == oracle_calls(fixes)
 
 
-@SLOW
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(fix_lists, st.sampled_from([0.5, 1.0, 2.0, 3.0]), st.sampled_from([0.25, 0.5, 1.0]))
 def test_lowering_the_minimum_duration_never_removes_a_call(spec, hours, lower_by):
     fixes = track(spec)
     key = "SELECT vessel_key, port_locode, arrived_at, departed_at FROM port_calls"
     strict = {tuple(r.values()) for r in rows(run(fixes, min_call_hours=hours), key)}
-    lenient = {tuple(r.values()) for r in rows(run(fixes, min_call_hours=hours - lower_by / 2), key)}
+    lenient = {tuple(r.values()) for r in rows(run(fixes, min_call_hours=hours * (1 - lower_by / 2)), key)}
     assert strict <= lenient
 
 

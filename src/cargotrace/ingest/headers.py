@@ -32,6 +32,31 @@ def normalize_header(raw: str) -> tuple[str, str | None]:
     return text, unit
 
 
+def find_header_row(rows: list[list[str]], hint: set[str] | None, *, search: int = 30) -> int | None:
+    """The 1-based row among the first `search` that names the most known columns (at least
+    two), so title rows above a header are skipped; None when no row qualifies."""
+    if not hint:
+        return None
+    best, best_hits = None, 1
+    for index, row in enumerate(rows[:search]):
+        hits = len({normalize_header(v)[0] for v in row if v and v.strip()} & hint)
+        if hits > best_hits:
+            best, best_hits = index + 1, hits
+    return best
+
+
+def unique_headers(raw: list[str], blank: str = "column {n}") -> list[str]:
+    """Header cells stripped, blanks named by position, repeats numbered («Станция (2)»)."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for n, cell in enumerate(raw, start=1):
+        name = " ".join(str(cell or "").replace("\ufeff", "").split()) or blank.format(n=n)
+        count = seen.get(name, 0) + 1
+        seen[name] = count
+        out.append(name if count == 1 else f"{name} ({count})")
+    return out
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -57,28 +82,40 @@ def map_columns(
     *,
     file: str,
     explicit: dict[str, str] | None = None,
+    row: int | None = 1,
 ) -> ColumnMap:
+    """Fields to column indexes: the mapping's names first, then names and aliases."""
     normalized = [normalize_header(h) for h in headers]
     by_key: dict[str, int] = {}
     for index, (key, _unit) in enumerate(normalized):
         by_key.setdefault(key, index)
+    known = {f.name for f in fields}
+    unknown = sorted(set(explicit or {}) - known)
+    if unknown:
+        raise InputError(
+            f"mapping names unknown field(s) {unknown}; the fields are {sorted(known)}", file=file
+        )
     mapping: dict[str, int] = {}
     units: dict[str, str] = {}
     for field in fields:
         if explicit and field.name in explicit:
-            wanted = normalize_header(explicit[field.name])[0]
-            if wanted not in by_key:
+            wanted = explicit[field.name]
+            index = headers.index(wanted) if wanted in headers else by_key.get(normalize_header(wanted)[0])
+            if index is None:
                 raise InputError(
-                    f"mapping names column {explicit[field.name]!r} for {field.name!r}, "
-                    f"but the header has {headers}",
+                    f"mapping names column {wanted!r} for {field.name!r}, but the header has {headers}",
                     file=file,
-                    row=1,
+                    row=row,
                 )
-            mapping[field.name] = by_key[wanted]
+            mapping[field.name] = index
+    taken = set(mapping.values())
+    for field in fields:
+        if field.name in mapping:
             continue
-        for key in field.keys():
-            if key in by_key:
+        for key in sorted(field.keys(), key=lambda k: (k != normalize_header(field.name)[0], k)):
+            if key in by_key and by_key[key] not in taken:
                 mapping[field.name] = by_key[key]
+                taken.add(by_key[key])
                 break
     for name, index in mapping.items():
         unit = normalized[index][1]
@@ -90,7 +127,7 @@ def map_columns(
             f"required column(s) {missing} not found in the header {headers}; "
             f"name them with --mapping MAP.toml ([columns] {missing[0]} = \"<your header>\")",
             file=file,
-            row=1,
+            row=row,
             column=missing[0],
         )
     used = set(mapping.values())

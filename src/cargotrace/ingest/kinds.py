@@ -15,6 +15,7 @@ from cargotrace.ingest.loader import (
     Mapping,
     Progress,
     TabularKind,
+    ingest_parts,
     ingest_tabular,
     run_ingest,
 )
@@ -22,7 +23,7 @@ from cargotrace.ingest.places import FACILITIES, PORTS, STATIONS
 from cargotrace.ingest.positions import POSITIONS
 from cargotrace.ingest.shipments import SHIPMENTS
 from cargotrace.ingest.sources import open_binary
-from cargotrace.ingest.tabular import read_chunks
+from cargotrace.ingest.tabular import read_parts
 from cargotrace.ingest.watchlists import VESSELS_WITH_PARTIES, load_watchlist, watchlist_format
 
 TABULAR: dict[str, TabularKind] = {
@@ -89,10 +90,12 @@ def _looks_like_nmea(path: Path) -> bool:
 
 def _load_table(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult, progress: Progress | None) -> None:
     hint = set().union(*(f.keys() for f in spec.fields))
-    source, chunks = read_chunks(path, sheet=mapping.sheet, header_row=mapping.header_row, header_hint=hint)
+    parts = read_parts(path, sheet=mapping.sheet, header_row=mapping.header_row, header_hint=hint,
+                       encoding=mapping.encoding, delimiter=mapping.delimiter, fast=spec.stream)  # fmt: skip
+    source = parts[0][0]
     result.detail.update({"format": source.format, "encoding": source.encoding, "delimiter": source.delimiter,
                           "sheet": source.sheet, "header_row": source.header_row})  # fmt: skip
-    ingest_tabular(case, spec, path, source, chunks, mapping, result, progress)
+    ingest_parts(case, spec, path, parts, mapping, result, progress)
 
 
 def _load_geojson(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult, progress: Progress | None) -> None:

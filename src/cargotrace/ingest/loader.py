@@ -9,7 +9,7 @@ leaves either all of a file's rows or none of them, and the ledger never disagre
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +57,8 @@ class Mapping:
     date_format: str | None = None
     sheet: str | None = None
     header_row: int | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
 
     @classmethod
     def load(cls, path: Path | None) -> Mapping:
@@ -70,7 +72,7 @@ class Mapping:
             raise InputError(f"cannot read mapping: {exc}", file=str(path)) from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"mapping is not valid TOML: {exc}", file=str(path)) from None
-        known = {"columns", "units", "date_format", "sheet", "header_row"}
+        known = {"columns", "units", "date_format", "sheet", "header_row", "encoding", "delimiter"}
         unknown = set(data) - known
         if unknown:
             raise InputError(f"unknown mapping keys {sorted(unknown)}; expected {sorted(known)}", file=str(path))
@@ -81,9 +83,18 @@ class Mapping:
                 date_format=data.get("date_format"),
                 sheet=data.get("sheet"),
                 header_row=int(data["header_row"]) if "header_row" in data else None,
+                encoding=str(data["encoding"]) if "encoding" in data else None,
+                delimiter=_delimiter(data["delimiter"], path) if "delimiter" in data else None,
             )
         except (TypeError, ValueError) as exc:
             raise InputError(f"mapping has a value of the wrong type: {exc}", file=str(path)) from None
+
+
+def _delimiter(value: object, path: Path) -> str:
+    text = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}.get(str(value).lower(), str(value))
+    if len(text) != 1:
+        raise InputError(f"mapping delimiter {value!r} must be one character (or tab, semicolon, comma, pipe)", file=str(path))
+    return text
 
 
 @dataclass
@@ -119,24 +130,81 @@ class TabularKind:
     prepare: Prepare | None = None  # runs per chunk once `src` exists (lookup tables)
     after: Prepare | None = None  # runs per chunk once `normalized` exists (side tables)
     dedupe_against_table: bool = False
+    # Streaming kinds (big, mostly clean files): `src` and the SELECT are views over the
+    # chunk, nothing is copied before the insert, `_raw` (all cells as JSON) is built for
+    # quarantined rows only (the SELECT must not use it), `_attrs` is NULL when every
+    # unmapped cell is empty, and CSV goes through Arrow's parser when the file is regular.
+    # `after` is not run. See `stream_load.py`.
+    stream: bool = False
 
 
 def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _src_view_sql(ctx: ChunkContext, fields: list[Field]) -> str:
+def hash_sql(ctx: ChunkContext, fields: list[Field]) -> str:
+    """md5 over (name, cell) pairs in a fixed order: mapped fields in field order, then the
+    other columns by header. The same record hashes alike whatever the column order."""
+    order = [(f.name, ctx.columns.fields[f.name]) for f in fields if f.name in ctx.columns.fields]
+    order += sorted(ctx.columns.unmapped.items())
+    parts = ", ".join(f"{sql_str(name)}, coalesce(c{i}, chr(0))" for name, i in order) or "''"
+    return f"md5(concat_ws(chr(31), {parts}))"
+
+
+def raw_json(ctx: ChunkContext, alias: str = "") -> str:
+    pairs = ", ".join(f"{sql_str(h or f'column {i + 1}')}, {alias}c{i}" for i, h in enumerate(ctx.headers))
+    return f"CAST(json_object({pairs}) AS VARCHAR)" if pairs else "'{}'"
+
+
+def attrs_json(ctx: ChunkContext, lazy: bool) -> str:
+    attr_pairs = ", ".join(f"{sql_str(h)}, c{i}" for h, i in ctx.columns.unmapped.items())
+    if not attr_pairs:
+        return "CAST(NULL AS VARCHAR)"
+    if not lazy:
+        return f"CAST(json_object({attr_pairs}) AS VARCHAR)"
+    empty = " AND ".join(f"coalesce(trim(c{i}), '') = ''" for i in ctx.columns.unmapped.values())
+    return f"CASE WHEN {empty} THEN NULL ELSE CAST(json_object({attr_pairs}) AS VARCHAR) END"
+
+
+def field_columns(ctx: ChunkContext, fields: list[Field]) -> list[str]:
+    """One trimmed text column per field (NULL when empty or absent)."""
     parts = []
     for f in fields:
         if f.name in ctx.columns.fields:
             parts.append(f"nullif(trim(c{ctx.columns.fields[f.name]}), '') AS {quote_ident(f.name)}")
         else:
             parts.append(f"CAST(NULL AS VARCHAR) AS {quote_ident(f.name)}")
-    raw_pairs = ", ".join(f"{sql_str(h or f'column {i + 1}')}, c{i}" for i, h in enumerate(ctx.headers))
-    attr_pairs = ", ".join(f"{sql_str(h)}, c{i}" for h, i in ctx.columns.unmapped.items())
-    raw = f"json_object({raw_pairs})" if raw_pairs else "'{}'"
-    attrs = f"json_object({attr_pairs})" if attr_pairs else "NULL"
-    return f"SELECT {', '.join(parts)}, _row, CAST({raw} AS VARCHAR) AS _raw, CAST({attrs} AS VARCHAR) AS _attrs, _hash FROM chunk_dedup"
+    return parts
+
+
+def filled_sql(ctx: ChunkContext) -> str:
+    """How many cells of the row are not empty."""
+    return " + ".join(f"(coalesce(c{i}, '') <> '')::INTEGER" for i in range(len(ctx.headers))) or "0"
+
+
+def _src_sql(ctx: ChunkContext, spec: TabularKind, against: str, first: bool) -> str:
+    """`src`: the chunk's unique rows, one trimmed text column per field, `_row`, `_raw`
+    (all cells as JSON), `_attrs` (unmapped cells as JSON), `_hash` and `_filled`."""
+    seen = "" if first else "AND _hash NOT IN (SELECT h FROM seen_hashes)"
+    return f"""
+        WITH hashed AS (SELECT *, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_raw)
+        SELECT {', '.join(field_columns(ctx, spec.fields))}, _row, {raw_json(ctx)} AS _raw,
+               {attrs_json(ctx, False)} AS _attrs, _hash, {filled_sql(ctx)} AS _filled
+        FROM hashed WHERE true {seen} {against}
+        QUALIFY row_number() OVER (PARTITION BY _hash ORDER BY _row) = 1"""
+
+
+def _lookahead(chunks: Iterable[RawChunk]) -> Iterator[tuple[RawChunk, bool]]:
+    """Each chunk with whether it is the last (the last one need not remember its hashes)."""
+    iterator = iter(chunks)
+    current = next(iterator, None)
+    while current is not None:
+        following = next(iterator, None)
+        yield current, following is None
+        current = following
+
+
+Part = tuple[TableSource, Iterable[RawChunk]]
 
 
 def ingest_tabular(
@@ -150,23 +218,58 @@ def ingest_tabular(
     progress: Progress | None = None,
 ) -> None:
     """Load all chunks of one file. The caller holds the transaction."""
+    ingest_parts(case, spec, path, [(source, chunks)], mapping, result, progress)
+
+
+def ingest_parts(
+    case: Case,
+    spec: TabularKind,
+    path: Path,
+    parts: list[Part],
+    mapping: Mapping,
+    result: IngestResult,
+    progress: Progress | None = None,
+) -> None:
+    """Load every part (sheet) of one file; exact duplicates are dropped across parts too."""
     con = case.con
-    ctx: ChunkContext | None = None
     con.execute("CREATE OR REPLACE TEMP TABLE seen_hashes (h VARCHAR)")
-    for chunk in chunks:
+    sheets = []
+    for number, (source, chunks) in enumerate(parts):
+        ctx: ChunkContext | None = None
+        before = (result.rows_read, result.rows_kept, result.rows_quarantined, result.rows_duplicate)
+        for chunk, last in _lookahead(chunks):
+            if ctx is None:
+                where = path.name if source.sheet is None else f"{path.name}, sheet {source.sheet!r}"
+                columns = map_columns(chunk.headers, spec.fields, file=where, explicit=mapping.columns, row=source.header_row)
+                ctx = ChunkContext(columns, mapping, source, path.name, chunk.headers, case.root, result.file_hash)
+            result.rows_skipped += chunk.blank
+            _quarantine_ragged(con, spec.kind, chunk, result, path.name, source)
+            remember = not (last and number == len(parts) - 1)
+            if spec.stream:
+                from cargotrace.ingest.stream_load import load_chunk_streaming
+
+                load_chunk_streaming(con, spec, ctx, chunk.table, result, remember=remember)
+            else:
+                _load_chunk(con, spec, ctx, chunk.table, result, remember=remember)
+            if progress:
+                progress(chunk.table.num_rows + len(chunk.ragged))
         if ctx is None:
-            columns = map_columns(chunk.headers, spec.fields, file=path.name, explicit=mapping.columns)
-            ctx = ChunkContext(columns, mapping, source, path.name, chunk.headers, case.root, result.file_hash)
-        result.rows_skipped += chunk.blank
-        _quarantine_ragged(con, spec.kind, chunk, result, path.name, source)
-        _load_chunk(con, spec, ctx, chunk.table, result)
-        if progress:
-            progress(chunk.table.num_rows + len(chunk.ragged))
+            continue
+        if not sheets:
+            result.detail["columns"] = {name: ctx.headers[i] for name, i in ctx.columns.fields.items()}
+            result.detail["units"] = ctx.columns.units
+            result.detail["unmapped"] = sorted(ctx.columns.unmapped)
+        after = (result.rows_read, result.rows_kept, result.rows_quarantined, result.rows_duplicate)
+        sheets.append({"sheet": source.sheet, "header_row": source.header_row,
+                       "columns": {name: ctx.headers[i] for name, i in ctx.columns.fields.items()},
+                       **dict(zip(("rows_read", "rows_kept", "rows_quarantined", "rows_duplicate"),
+                                  (a - b for a, b in zip(after, before, strict=True)), strict=True))})  # fmt: skip
     con.execute("DROP TABLE IF EXISTS seen_hashes")
-    if ctx is not None:
-        result.detail["columns"] = {name: ctx.headers[i] for name, i in ctx.columns.fields.items()}
-        result.detail["units"] = ctx.columns.units
-        result.detail["unmapped"] = sorted(ctx.columns.unmapped)
+    if len(sheets) > 1 or (sheets and sheets[0]["sheet"] is not None):
+        result.detail["sheets"] = sheets
+    notes = [source.note for source, _ in parts if source.note]
+    if notes:
+        result.detail["notes"] = notes
 
 
 def _quarantine_ragged(
@@ -186,34 +289,30 @@ def _quarantine_ragged(
 
 
 def _load_chunk(
-    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, table: pa.Table, result: IngestResult
+    con: duckdb.DuckDBPyConnection,
+    spec: TabularKind,
+    ctx: ChunkContext,
+    table: pa.Table,
+    result: IngestResult,
+    remember: bool = True,
 ) -> None:
     con.register("chunk_raw", table)
-    width = len(ctx.headers)
-    concat = " || chr(31) || ".join(f"coalesce(c{i}, chr(0))" for i in range(width)) or "''"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_hashed AS SELECT *, md5({concat}) AS _hash FROM chunk_raw")
     against = ""
     if spec.dedupe_against_table:
         against = f"AND _hash NOT IN (SELECT row_hash FROM {quote_ident(spec.table)} WHERE row_hash IS NOT NULL)"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE chunk_dedup AS
-            SELECT * FROM chunk_hashed
-            WHERE _hash NOT IN (SELECT h FROM seen_hashes) {against}
-            QUALIFY row_number() OVER (PARTITION BY _hash ORDER BY _row) = 1"""
-    )
-    con.execute("INSERT INTO seen_hashes SELECT _hash FROM chunk_dedup")
-    unique = con.execute("SELECT count(*) FROM chunk_dedup").fetchone()[0]  # type: ignore[index]
+    first = con.execute("SELECT count(*) FROM seen_hashes").fetchone()[0] == 0  # type: ignore[index]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE src AS {_src_sql(ctx, spec, against, first)}")
+    unique = con.execute("SELECT count(*) FROM src").fetchone()[0]  # type: ignore[index]
     result.rows_read += table.num_rows
     result.rows_duplicate += table.num_rows - unique
-    con.execute(f"CREATE OR REPLACE TEMP TABLE src AS {_src_view_sql(ctx, spec.fields)}")
+    if remember:
+        con.execute("INSERT INTO seen_hashes SELECT _hash FROM src")
     if spec.prepare:
         spec.prepare(con, ctx)
     con.execute(f"CREATE OR REPLACE TEMP TABLE normalized AS {spec.select(ctx)}")
     if spec.after:
         spec.after(con, ctx)
-    target_cols = [c for c in _table_columns(con, spec.table) if c not in ("file_hash", "source_file", "sheet", "source_row")]
-    select_cols = ", ".join(quote_ident(c) for c in target_cols)
-    provenance = f"{sql_str(result.file_hash)}, {sql_str(ctx.file_name)}, {sql_str(ctx.source.sheet) if ctx.source.sheet else 'NULL'}, _row"
+    select_cols, provenance = target_sql(con, spec, ctx, result)
     kept = con.execute(
         f"INSERT INTO {quote_ident(spec.table)} ({select_cols}, file_hash, source_file, sheet, source_row) "
         f"SELECT {select_cols}, {provenance} FROM normalized WHERE _reason IS NULL"
@@ -225,6 +324,14 @@ def _load_chunk(
     result.rows_kept += int(kept)
     result.rows_quarantined += int(quarantined)
     con.unregister("chunk_raw")
+
+
+def target_sql(con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, result: IngestResult) -> tuple[str, str]:
+    """The target table's own columns (quoted, comma-separated) and the provenance values."""
+    target_cols = [c for c in _table_columns(con, spec.table) if c not in ("file_hash", "source_file", "sheet", "source_row")]
+    sheet = sql_str(ctx.source.sheet) if ctx.source.sheet else "NULL"
+    provenance = f"{sql_str(result.file_hash)}, {sql_str(ctx.file_name)}, {sheet}, _row"
+    return ", ".join(quote_ident(c) for c in target_cols), provenance
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

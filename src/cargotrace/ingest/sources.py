@@ -1,30 +1,52 @@
 """Opening untrusted input files: content hash, size limits, gzip/zip wrappers, encodings.
 
 Leaked files are untrusted. Nothing here executes content; wrappers are unpacked as
-streams with a hard cap on the uncompressed size so a decompression bomb is refused early.
+streams with a hard cap on the uncompressed size so a decompression bomb is refused early,
+and a plain file far beyond the configured size is refused before it is read.
+
+The size limit is `MAX_INPUT_BYTES` unless the environment variable
+`CARGOTRACE_MAX_INPUT_BYTES` says otherwise (bytes, or with a K/M/G suffix).
 """
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import io
+import os
 import zipfile
 from pathlib import Path
 from typing import IO
 
 from cargotrace.errors import InputError
 
-MAX_INPUT_BYTES = 20 * 1024**3  # 20 GiB uncompressed, configurable per call
-MAX_RATIO = 200  # uncompressed/compressed above this on a zip entry is treated as a bomb
+MAX_INPUT_BYTES = 20 * 1024**3  # 20 GiB uncompressed by default
+MAX_RATIO = 200  # uncompressed/compressed above this (past RATIO_FLOOR) is treated as a bomb
+RATIO_FLOOR = 32 * 1024**2  # small archives may expand this far whatever their ratio
 SNIFF_BYTES = 1 << 20
+ENV_LIMIT = "CARGOTRACE_MAX_INPUT_BYTES"
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251",
+                  "koi8_r": "KOI8-R", "utf-16": "UTF-16"}  # fmt: skip
+
+
+def max_input_bytes() -> int:
+    """The configured limit on the (uncompressed) size of one input file."""
+    text = os.environ.get(ENV_LIMIT, "").strip().upper()
+    if not text:
+        return MAX_INPUT_BYTES
+    factor = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(text[-1], 1)
+    try:
+        return int(float(text.rstrip("KMGB") or "0") * factor)
+    except ValueError:
+        raise InputError(f"{ENV_LIMIT}={text!r} is not a size (e.g. 500M, 20G)") from None
 
 
 def file_hash(path: Path) -> str:
     """SHA-256 of the file's bytes: the identity of an ingested file."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+        for block in iter(lambda: handle.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
 
@@ -32,22 +54,26 @@ def file_hash(path: Path) -> str:
 class _CappedReader(io.RawIOBase):
     """Reads from a stream but refuses to yield more than `cap` bytes (bomb guard)."""
 
-    def __init__(self, inner: IO[bytes], cap: int, name: str) -> None:
+    def __init__(self, inner: IO[bytes], cap: int, name: str, why: str) -> None:
         self._inner = inner
         self._cap = cap
         self._seen = 0
         self._name = name
+        self._why = why
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
+        try:
+            data = self._inner.read(len(buffer))
+        except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
+            raise InputError(f"compressed content is damaged: {exc}", file=self._name) from None
         self._seen += len(data)
         if self._seen > self._cap:
             raise InputError(
-                f"uncompressed content exceeds {self._cap:,} bytes; refused as a possible "
-                f"decompression bomb (raise the limit if the file is genuine)",
+                f"uncompressed content exceeds {self._cap:,} bytes ({self._why}); refused as a "
+                f"possible decompression bomb (set {ENV_LIMIT} higher if the file is genuine)",
                 file=self._name,
             )
         buffer[: len(data)] = data
@@ -58,44 +84,98 @@ class _CappedReader(io.RawIOBase):
         super().close()
 
 
-def open_binary(path: Path, *, max_bytes: int = MAX_INPUT_BYTES) -> IO[bytes]:
+def wrapper_of(path: Path) -> str | None:
+    """'gzip', 'zip' or None, from the first bytes (not the name)."""
+    with open(path, "rb") as probe:
+        magic = probe.read(4)
+    if magic[:2] == b"\x1f\x8b":
+        return "gzip"
+    if magic == b"PK\x03\x04" and path.suffix.lower() == ".zip":
+        return "zip"
+    return None
+
+
+def inner_name(path: Path) -> str:
+    """The name of the content: `x.csv` for `x.csv.gz`, the member's name for a `.zip`."""
+    wrapper = wrapper_of(path)
+    if wrapper == "gzip":
+        return path.name[:-3] if path.name.lower().endswith(".gz") else path.stem
+    if wrapper == "zip":
+        return _zip_member(path)[1].filename
+    return path.name
+
+
+def _zip_member(path: Path) -> tuple[zipfile.ZipFile, zipfile.ZipInfo]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"not a readable zip archive: {exc}", file=str(path)) from None
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    if len(members) != 1:
+        archive.close()
+        raise InputError(
+            f"zip archive holds {len(members)} files; unpack it and ingest the files one by one",
+            file=str(path),
+        )
+    if members[0].flag_bits & 0x1:
+        archive.close()
+        raise InputError("zip member is encrypted; decrypt it first", file=str(path))
+    return archive, members[0]
+
+
+def open_binary(path: Path, *, max_bytes: int | None = None) -> IO[bytes]:
     """Open a possibly gzip- or zip-wrapped file as a stream of its content bytes."""
+    limit = max_input_bytes() if max_bytes is None else max_bytes
     if not path.exists():
         raise InputError("file not found", file=str(path))
     if path.is_dir():
         raise InputError("is a folder, expected a file", file=str(path))
-    with open(path, "rb") as probe:
-        magic = probe.read(4)
-    if magic[:2] == b"\x1f\x8b":
+    size = path.stat().st_size
+    wrapper = wrapper_of(path)
+    if wrapper == "gzip":
+        if size > limit:
+            raise InputError(f"file is larger than the limit of {limit:,} bytes ({ENV_LIMIT})", file=str(path))
+        cap = min(limit, max(size * MAX_RATIO, RATIO_FLOOR))
+        why = f"limit {limit:,}" if cap == limit else f"more than {MAX_RATIO}x its compressed size"
         inner: IO[bytes] = gzip.open(path, "rb")
-        cap = min(max_bytes, max(path.stat().st_size, 1) * 1000)
-        return io.BufferedReader(_CappedReader(inner, cap, str(path)), 1 << 20)
-    if magic == b"PK\x03\x04" and path.suffix.lower() == ".zip":
-        archive = zipfile.ZipFile(path)
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) != 1:
-            raise InputError(
-                f"zip archive holds {len(members)} files; unpack it and ingest the files one by one",
-                file=str(path),
-            )
-        member = members[0]
-        if member.file_size > max_bytes or member.file_size > MAX_RATIO * max(member.compress_size, 1) + (1 << 20):
+        return io.BufferedReader(_CappedReader(inner, cap, str(path), why), 1 << 20)
+    if wrapper == "zip":
+        archive, member = _zip_member(path)
+        ratio_cap = max(MAX_RATIO * max(member.compress_size, 1), RATIO_FLOOR)
+        if member.file_size > limit or member.file_size > ratio_cap:
+            archive.close()
             raise InputError(
                 f"zip member {member.filename!r} claims {member.file_size:,} bytes from "
-                f"{member.compress_size:,}; refused as a possible decompression bomb",
+                f"{member.compress_size:,}; refused as a possible decompression bomb "
+                f"(limit {min(limit, ratio_cap):,} bytes)",
                 file=str(path),
             )
-        cap = min(max_bytes, member.file_size)
-        return io.BufferedReader(_CappedReader(archive.open(member), cap, str(path)), 1 << 20)
-    if path.stat().st_size > max_bytes:
-        raise InputError(f"file is larger than the limit of {max_bytes:,} bytes", file=str(path))
+        cap = min(limit, member.file_size)
+        return io.BufferedReader(_CappedReader(archive.open(member), cap, str(path), "its declared size"), 1 << 20)
+    if size > limit:
+        raise InputError(f"file is larger than the limit of {limit:,} bytes ({ENV_LIMIT})", file=str(path))
     return open(path, "rb")
 
 
+def read_sample(path: Path, size: int = SNIFF_BYTES) -> bytes:
+    with open_binary(path) as handle:
+        return handle.read(size)
+
+
+# --------------------------------------------------------------------------- encodings
+# Frequent Russian bigrams: the right decoding of Cyrillic bytes turns up many of them, a
+# wrong one (a permuted alphabet) few. Compared case-insensitively, so ALL-CAPS registers work.
+_BIGRAMS = ("ст", "но", "то", "на", "ен", "ов", "ни", "ра", "во", "ко", "ал", "пр", "ро", "ан",
+            "по", "ел", "ер", "ка", "ть", "ор", "ре", "ес", "ый", "ия", "ой", "ие", "ве", "та",
+            "ва", "не", "на", "ли", "ог", "от", "гр", "уз", "ен", "ци", "ан", "ая")  # fmt: skip
+
+
 def detect_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM), Windows-1251 or KOI8-R, from a sample of the bytes."""
-    if sample.startswith(b"\xef\xbb\xbf"):
+    """UTF-8 (with or without BOM), UTF-16 with BOM, Windows-1251 or KOI8-R."""
+    if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     try:
         sample.decode("utf-8")
         return "utf-8"
@@ -111,13 +191,10 @@ def detect_encoding(sample: bytes) -> str:
 
 
 def _best_cyrillic(sample: bytes) -> str:
-    # In real Russian text lower-case letters dominate; cp1251 puts them at 0xE0-0xFF and
-    # KOI8-R at 0xC0-0xDF, so the decoding whose frequent lower-case vowels win is right.
-    vowels = set("оеаиуыяюэ")
     scores = {}
     for encoding in ("cp1251", "koi8_r"):
-        text = sample.decode(encoding, errors="replace")
-        scores[encoding] = sum(1 for ch in text if ch in vowels)
+        text = sample.decode(encoding, errors="replace").lower()
+        scores[encoding] = sum(text.count(bigram) for bigram in _BIGRAMS)
     return max(scores, key=lambda name: (scores[name], name == "cp1251"))
 
 
@@ -135,3 +212,60 @@ def detect_delimiter(first_lines: list[str]) -> str:
         if score > best_score:
             best, best_score = delim, score
     return best
+
+
+class Utf8Stream(io.RawIOBase):
+    """The bytes of a text stream re-encoded as UTF-8 (for Arrow's CSV reader).
+
+    Decoding is strict: an undecodable byte raises InputError naming the line it is on.
+    UTF-8 input passes through unchanged (Arrow validates it); a leading BOM is dropped.
+    """
+
+    def __init__(self, inner: IO[bytes], encoding: str, name: str) -> None:
+        self._inner = inner
+        self._encoding = encoding
+        self._passthrough = encoding in ("utf-8", "utf-8-sig")
+        self._decoder = codecs.getincrementaldecoder(encoding)("strict")
+        self._pending = memoryview(b"")
+        self._name = name
+        self._lines = 0
+        self._first = True
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_block(self) -> bytes:
+        block = self._inner.read(1 << 22)
+        final = not block
+        if self._passthrough:
+            out = block
+        else:
+            try:
+                out = self._decoder.decode(block, final=final).encode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = self._lines + block[: exc.start].count(b"\n") + 1
+                raise InputError(
+                    f"text is not valid {ENCODING_NAMES.get(self._encoding, self._encoding)} "
+                    f"(byte 0x{block[exc.start]:02x}); re-save the file in one encoding",
+                    file=self._name,
+                    row=line,
+                ) from None
+            self._lines += block.count(b"\n")
+        if self._first and out.startswith(codecs.BOM_UTF8):
+            out = out[3:]
+        self._first = False
+        self._done = final
+        return out
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not len(self._pending) and not self._done:
+            self._pending = memoryview(self._next_block())
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()

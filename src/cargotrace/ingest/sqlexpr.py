@@ -2,38 +2,78 @@
 
 Each returns NULL when the text cannot be read, so the caller decides whether that row is
 quarantined (a value was given but unreadable) or kept with a missing value.
+
+Numbers: decimal comma or point; thousands separated by spaces (plain, non-breaking,
+figure, thin, narrow no-break), apostrophes, or by `.`/`,` when the other one is the
+decimal mark (`1.234,5`, `1,234.5`) or when there are several groups (`1 234 567`,
+`1.234.567`). A single `1,234` is read as 1.234 (decimal comma: the Russian convention).
+Infinity, NaN and exponents beyond two digits are not numbers.
+
+Dates: ISO `YYYY-MM-DD` (a time may follow), `YYYY.MM.DD`, `YYYY/MM/DD`, `DD.MM.YYYY`
+(also followed by «г.» or a time), `DD.MM.YY`, `DD-MM-YYYY`, `DD/MM/YYYY`, and Excel
+serial day numbers (20000..80000, i.e. 1954..2119). Impossible dates (31.02.2023) are NULL.
 """
 
 from __future__ import annotations
 
 from cargotrace.ingest.loader import sql_str
 
-_SPACES = "[\\s\u00a0\u2007\u2009\u202f'']"  # '' is an escaped apostrophe (Swiss thousands)
+_SPACE_CHARS = (" ", "\u00a0", "\u2007", "\u2009", "\u202f", "\t", "'", "\u2019")
+UNIT_SUFFIX = "(кг|kgs?|тн|тонн[аы]?|т|t|tonnes?|tons?)"
+
+
+def compact_number(col: str) -> str:
+    """The text with every kind of space and apostrophe removed (cheap `replace` calls)."""
+    out = col
+    for ch in _SPACE_CHARS:
+        out = f"replace({out}, {sql_str(ch)}, '')"
+    return out
+
+
+def parse_number(c: str) -> str:
+    """A DOUBLE from text already passed through `compact_number` (NULL when unreadable)."""
+    dots = f"(length({c}) - length(replace({c}, '.', '')))"
+    commas = f"(length({c}) - length(replace({c}, ',', '')))"
+    return (
+        f"(CASE WHEN NOT regexp_full_match({c}, '[-+]?([0-9]|[.,][0-9])[0-9.,]*([eE][-+]?[0-9]{{1,2}})?') THEN NULL "
+        f"WHEN {commas} = 0 AND {dots} <= 1 THEN try_cast({c} AS DOUBLE) "
+        f"WHEN {dots} = 0 AND {commas} = 1 THEN try_cast(replace({c}, ',', '.') AS DOUBLE) "
+        f"WHEN regexp_full_match({c}, '[-+]?[0-9]{{1,3}}(\\.[0-9]{{3}})+(,[0-9]+)?') "
+        f"THEN try_cast(replace(replace({c}, '.', ''), ',', '.') AS DOUBLE) "
+        f"WHEN regexp_full_match({c}, '[-+]?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]+)?') "
+        f"THEN try_cast(replace({c}, ',', '') AS DOUBLE) END)"
+    )
 
 
 def number(col: str) -> str:
     """Numbers with decimal comma, and space / non-breaking / thin-space thousands."""
-    compact = f"regexp_replace({col}, '{_SPACES}', '', 'g')"
-    return (
-        f"(CASE WHEN {compact} SIMILAR TO '-?[0-9]{{1,3}}(\\.[0-9]{{3}})+,[0-9]+' "
-        f"THEN try_cast(replace(replace({compact}, '.', ''), ',', '.') AS DOUBLE) "
-        f"WHEN {compact} SIMILAR TO '-?[0-9]{{1,3}}(,[0-9]{{3}})+\\.[0-9]+' "
-        f"THEN try_cast(replace({compact}, ',', '') AS DOUBLE) "
-        f"ELSE try_cast(replace({compact}, ',', '.') AS DOUBLE) END)"
-    )
+    return parse_number(compact_number(col))
+
+
+def strip_unit(col: str) -> str:
+    """The text without a trailing weight unit (`61 250 кг` -> `61 250`)."""
+    return f"regexp_replace({col}, '\\s*{UNIT_SUFFIX}\\.?$', '', 'i')"
+
+
+def unit_of(col: str) -> str:
+    """The trailing weight unit of a value, lower case (`кг`, `t`, ...), or NULL."""
+    return f"nullif(lower(regexp_extract({col}, '[0-9.,\\s]{UNIT_SUFFIX}\\.?$', 1, 'i')), '')"
 
 
 def date(col: str, date_format: str | None = None) -> str:
-    """ISO, DD.MM.YYYY, DD.MM.YY, DD/MM/YYYY or an Excel serial day number."""
-    custom = f"WHEN try_strptime({col}, {sql_str(date_format)}) IS NOT NULL THEN CAST(try_strptime({col}, {sql_str(date_format)}) AS DATE) " if date_format else ""
+    """ISO, DD.MM.YYYY, DD.MM.YY, DD-MM-YYYY, DD/MM/YYYY or an Excel serial day number."""
+    custom = ""
+    if date_format:
+        parsed = f"try_strptime({col}, {sql_str(date_format)})"
+        custom = f"WHEN {parsed} IS NOT NULL THEN CAST({parsed} AS DATE) "
     return (
         f"(CASE {custom}"
-        f"WHEN regexp_full_match({col}, '\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}([ T].*)?') "
-        f"THEN CAST(try_strptime(regexp_extract({col}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}'), '%Y-%m-%d') AS DATE) "
-        f"WHEN regexp_full_match({col}, '\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{4}}( .*)?') "
-        f"THEN CAST(try_strptime(regexp_extract({col}, '^\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{4}}'), '%d.%m.%Y') AS DATE) "
-        f"WHEN regexp_full_match({col}, '\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{2}}') "
-        f"THEN CAST(try_strptime({col}, '%d.%m.%y') AS DATE) "
+        f"WHEN regexp_full_match({col}, '\\d{{4}}[-./]\\d{{1,2}}[-./]\\d{{1,2}}([ T].*)?') "
+        f"THEN CAST(try_strptime(regexp_replace(regexp_extract({col}, '^\\d{{4}}[-./]\\d{{1,2}}[-./]\\d{{1,2}}'), '[./]', '-', 'g'), '%Y-%m-%d') AS DATE) "
+        f"WHEN regexp_full_match({col}, '\\d{{1,2}}[.-]\\d{{1,2}}[.-]\\d{{4}}(\\s.*)?') "
+        f"THEN CAST(try_strptime(replace(regexp_extract({col}, '^\\d{{1,2}}[.-]\\d{{1,2}}[.-]\\d{{4}}'), '-', '.'), '%d.%m.%Y') AS DATE) "
+        f"WHEN regexp_full_match({col}, '\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{2}}(\\s.*)?') "
+        f"THEN CAST(try_strptime(regexp_extract({col}, '^\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{2}}'), '%d.%m.%y') AS DATE) "
         f"WHEN regexp_full_match({col}, '\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}') "
         f"THEN CAST(try_strptime({col}, '%d/%m/%Y') AS DATE) "
         f"WHEN regexp_full_match({col}, '\\d{{5}}(\\.\\d+)?') AND try_cast({col} AS DOUBLE) BETWEEN 20000 AND 80000 "
@@ -47,7 +87,7 @@ def date_is_ambiguous(col: str) -> str:
     return (
         f"(regexp_full_match({col}, '\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}') AND "
         f"try_cast(split_part({col}, '/', 1) AS INTEGER) <= 12 AND try_cast(split_part({col}, '/', 2) AS INTEGER) <= 12 "
-        f"AND split_part({col}, '/', 1) <> split_part({col}, '/', 2))"
+        f"AND try_cast(split_part({col}, '/', 1) AS INTEGER) <> try_cast(split_part({col}, '/', 2) AS INTEGER))"
     )
 
 

@@ -16,22 +16,38 @@ own; those go to `vessel_parties` so the owners can be screened too.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from dataclasses import replace
 from pathlib import Path
+from xml.etree import ElementTree
 
 import duckdb
 import pyarrow as pa
 
 from cargotrace.case.schema import SOURCE_TABLES
 from cargotrace.case.store import Case
+from cargotrace.errors import InputError
 from cargotrace.ingest.identities import VESSELS
-from cargotrace.ingest.loader import ChunkContext, IngestResult, Mapping, Progress, TabularKind, ingest_tabular
+from cargotrace.ingest.loader import (
+    ChunkContext,
+    IngestResult,
+    Mapping,
+    Progress,
+    TabularKind,
+    ingest_tabular,
+)
 from cargotrace.ingest.tabular import RawChunk, TableSource
 from cargotrace.screening.lists import ListFile, read_list, sniff_format
 
-SIDE_TABLES = ("watchlist_lists", "watchlist_entries", "watchlist_names", "watchlist_links", "vessel_parties")
+SIDE_TABLES = (
+    "watchlist_lists",
+    "watchlist_entries",
+    "watchlist_names",
+    "watchlist_links",
+    "vessel_parties",
+)
 _HEADERS = ["name", "imo", "mmsi", "list", "note", "schema", "entry_id"]
 
 
@@ -46,11 +62,21 @@ def watchlist_format(path: Path) -> str:
 
 
 def load_watchlist(
-    case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult, progress: Progress | None
+    case: Case,
+    spec: TabularKind,
+    path: Path,
+    mapping: Mapping,
+    result: IngestResult,
+    progress: Progress | None,
 ) -> None:
     """Read a structured list and load it: one `watchlist` row per entry, side tables for the rest."""
     ensure_tables(case.con)
-    listed = read_list(path)
+    try:
+        listed = read_list(path)
+    except ElementTree.ParseError as exc:
+        raise InputError(f"not well-formed XML ({exc})", file=str(path)) from None
+    except (ValueError, csv.Error, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the watchlist: {exc}", file=str(path)) from None
     columns: list[list[str | None]] = [[] for _ in _HEADERS]
     rows: list[int] = []
     for entry in listed.entries:
@@ -62,8 +88,22 @@ def load_watchlist(
     arrays = {f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)}
     arrays["_row"] = pa.array(rows, pa.int64())
     chunk = RawChunk(list(_HEADERS), pa.table(arrays), listed.rejected, listed.skipped)
-    ingest_tabular(case, spec, path, TableSource(path, listed.format, header_row=0), [chunk], mapping, result, progress)
-    kept = {r[0] for r in case.con.execute("SELECT source_row FROM watchlist WHERE file_hash = ?", [result.file_hash]).fetchall()}
+    ingest_tabular(
+        case,
+        spec,
+        path,
+        TableSource(path, listed.format, header_row=0),
+        [chunk],
+        mapping,
+        result,
+        progress,
+    )
+    kept = {
+        r[0]
+        for r in case.con.execute(
+            "SELECT source_row FROM watchlist WHERE file_hash = ?", [result.file_hash]
+        ).fetchall()
+    }
     _write_side_tables(case.con, listed, kept, result.file_hash, path.name)
     result.detail.update({
         "format": listed.format, "list": listed.name,
@@ -74,7 +114,9 @@ def load_watchlist(
     })  # fmt: skip
 
 
-def _write_side_tables(con: duckdb.DuckDBPyConnection, listed: ListFile, kept: set[int], digest: str, file_name: str) -> None:
+def _write_side_tables(
+    con: duckdb.DuckDBPyConnection, listed: ListFile, kept: set[int], digest: str, file_name: str
+) -> None:
     entries, names, links = [], [], []
     for e in listed.entries:
         if e.row not in kept:
@@ -131,7 +173,14 @@ def _capture_parties(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
                SELECT n.mmsi, n.imo, n.name, ?, trim(json_extract_string(s._attrs, ?)), ?, ?, ?, n._row
                FROM normalized n JOIN src s USING (_row)
                WHERE n._reason IS NULL AND nullif(trim(json_extract_string(s._attrs, ?)), '') IS NOT NULL""",
-            [" ".join(header.lower().split()), path, ctx.file_hash, ctx.file_name, ctx.source.sheet, path],
+            [
+                " ".join(header.lower().split()),
+                path,
+                ctx.file_hash,
+                ctx.file_name,
+                ctx.source.sheet,
+                path,
+            ],
         )
 
 

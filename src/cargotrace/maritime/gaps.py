@@ -25,7 +25,7 @@ from cargotrace.settings import AnalysisSettings
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
-    step = haversine_km("t.prev_lat", "t.prev_lon", "t.lat", "t.lon")
+    step = haversine_km("b.lat", "b.lon", "t.lat", "t.lon")
     to_port = haversine_km("g.start_lat", "g.start_lon", "p.lat", "p.lon")
     from_port = haversine_km("p.lat", "p.lon", "g.end_lat", "g.end_lon")
     sy, sx = cell_sql("g.start_lat", "g.start_lon")
@@ -36,10 +36,10 @@ def statements(settings: AnalysisSettings) -> list[str]:
         SELECT t.vid, t.mmsi, t.tx, {vessel_key_sql("t.mmsi", "t.tx")} AS vessel_key, t.seq,
                t.prev_ts AS started_at, t.ts AS ended_at,
                (epoch(t.ts) - epoch(t.prev_ts)) / 3600.0 AS hours,
-               t.prev_lat AS start_lat, t.prev_lon AS start_lon, t.lat AS end_lat, t.lon AS end_lon,
+               b.lat AS start_lat, b.lon AS start_lon, t.lat AS end_lat, t.lon AS end_lon,
                {step} AS distance_km
-        FROM track t
-        WHERE t.prev_ts IS NOT NULL AND epoch(t.ts) - epoch(t.prev_ts) >= {settings.gap_hours} * 3600
+        FROM (SELECT * FROM track WHERE prev_ts IS NOT NULL AND epoch(ts) - epoch(prev_ts) >= {settings.gap_hours} * 3600) t
+        JOIN track b ON b.vid = t.vid AND b.seq = t.seq - 1
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE service_speed AS
@@ -52,12 +52,14 @@ def statements(settings: AnalysisSettings) -> list[str]:
         SELECT g.*, md5(g.vessel_key || '|' || CAST(g.started_at AS VARCHAR)) AS gap_id,
                round(coalesce(s.speed_kn, {settings.default_service_speed_kn}), 2) AS speed_kn,
                s.speed_kn IS NULL AS speed_assumed,
-               zs.locode AS start_port_locode, ze.locode AS end_port_locode,
+               ps.locode AS start_port_locode, pe.locode AS end_port_locode,
                {sy} AS start_cell_y, {sx} AS start_cell_x, {ey} AS end_cell_y, {ex} AS end_cell_x
         FROM raw_gaps g
         LEFT JOIN service_speed s ON s.vid = g.vid
         LEFT JOIN zone_fixes zs ON zs.vid = g.vid AND zs.seq = g.seq - 1
         LEFT JOIN zone_fixes ze ON ze.vid = g.vid AND ze.seq = g.seq
+        LEFT JOIN (SELECT DISTINCT port_id, locode FROM port_areas) ps ON ps.port_id = zs.port_id
+        LEFT JOIN (SELECT DISTINCT port_id, locode FROM port_areas) pe ON pe.port_id = ze.port_id
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE dark_call_candidates AS

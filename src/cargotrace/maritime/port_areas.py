@@ -7,10 +7,13 @@ area ("Vostochny outer anchorage", locode RUVYP, its own point and radius or pol
 call there is a call at RUVYP.
 
 This small Python step (a few thousand ports) writes three tables that the SQL stages join:
-* `port_areas`: area_id, locode, country, kind ('circle' or 'polygon'), lat, lon, radius_km,
-  ref_lat, ref_lon (origin of the polygon's local plane);
+* `port_areas`: area_id, port_id (one integer per UN/LOCODE), locode, country, kind
+  ('circle' or 'polygon'), lat, lon, radius_km, ref_lat, ref_lon (origin of the polygon's
+  local plane);
 * `port_cells`: the 0.1-degree grid cells that an area, grown by the exit buffer, touches;
-  a fix is only ever compared with the areas of its own cell;
+  a fix is only ever compared with the areas of its own cell. A cell touched by one circle
+  only (most cells) is `direct` and carries the circle, so most fixes need one join and no
+  grouping;
 * `port_edges`: the polygon edges in a local plane (km east and north of ref_lat/ref_lon),
   for the even-odd inside test and the distance to the boundary.
 """
@@ -70,8 +73,9 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     ).fetchall()
     buffer_km = settings.port_exit_buffer_km
     areas: dict[str, list[object]] = {k: [] for k in
-        ("area_id", "locode", "country", "kind", "lat", "lon", "radius_km", "ref_lat", "ref_lon")}  # fmt: skip
-    cells: dict[str, list[int]] = {"cell_y": [], "cell_x": [], "area_id": []}
+        ("area_id", "port_id", "locode", "country", "kind", "lat", "lon", "radius_km", "ref_lat", "ref_lon")}  # fmt: skip
+    port_ids: dict[str, int] = {}
+    cell_areas: dict[tuple[int, int], list[int]] = {}
     edges: dict[str, list[float | int]] = {k: [] for k in ("area_id", "x1", "y1", "x2", "y2")}
     for area_id, (locode, country, lat, lon, radius_km, wkt) in enumerate(rows):
         geom = None
@@ -109,18 +113,29 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
             d_lat = reach / KM_PER_DEG
             d_lon = reach / (KM_PER_DEG * max(math.cos(math.radians(min(abs(lat) + d_lat, 89.9))), 0.01))
             box = (lat - d_lat, lat + d_lat, lon - d_lon, lon + d_lon)
-        for key, value in zip(areas, (area_id, locode, country, kind, lat, lon, radius, ref_lat, ref_lon), strict=True):
+        port_id = port_ids.setdefault(locode, len(port_ids))
+        values = (area_id, port_id, locode, country, kind, lat, lon, radius, ref_lat, ref_lon)
+        for key, value in zip(areas, values, strict=True):
             areas[key].append(value)
-        for y, x in _cells(*box):
-            cells["cell_y"].append(y)
-            cells["cell_x"].append(x)
-            cells["area_id"].append(area_id)
+        for cell in _cells(*box):
+            cell_areas.setdefault(cell, []).append(area_id)
+    index = {a: i for i, a in enumerate(areas["area_id"])}
+    cells: dict[str, list[object]] = {k: [] for k in ("cell_y", "cell_x", "area_id", "direct", "port_id", "lat", "lon", "radius_km")}
+    for (y, x), ids in sorted(cell_areas.items()):
+        direct = len(ids) == 1 and areas["kind"][index[ids[0]]] == "circle"
+        for a in ids:
+            i = index[a]
+            for key, value in (("cell_y", y), ("cell_x", x), ("area_id", a), ("direct", direct), ("port_id", areas["port_id"][i]),
+                               ("lat", areas["lat"][i]), ("lon", areas["lon"][i]), ("radius_km", areas["radius_km"][i])):  # fmt: skip
+                cells[key].append(value)
     tables = {
         "port_areas": pa.table(areas, schema=pa.schema([
-            ("area_id", pa.int32()), ("locode", pa.string()), ("country", pa.string()), ("kind", pa.string()),
+            ("area_id", pa.int32()), ("port_id", pa.int32()), ("locode", pa.string()), ("country", pa.string()), ("kind", pa.string()),
             ("lat", pa.float64()), ("lon", pa.float64()), ("radius_km", pa.float64()),
             ("ref_lat", pa.float64()), ("ref_lon", pa.float64())])),
-        "port_cells": pa.table(cells, schema=pa.schema([("cell_y", pa.int32()), ("cell_x", pa.int32()), ("area_id", pa.int32())])),
+        "port_cells": pa.table(cells, schema=pa.schema([("cell_y", pa.int32()), ("cell_x", pa.int32()), ("area_id", pa.int32()),
+                                                        ("direct", pa.bool_()), ("port_id", pa.int32()), ("lat", pa.float64()),
+                                                        ("lon", pa.float64()), ("radius_km", pa.float64())])),
         "port_edges": pa.table(edges, schema=pa.schema([("area_id", pa.int32()), ("x1", pa.float64()), ("y1", pa.float64()),
                                                         ("x2", pa.float64()), ("y2", pa.float64())])),
     }  # fmt: skip

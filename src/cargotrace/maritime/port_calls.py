@@ -44,7 +44,6 @@ def statements(settings: AnalysisSettings) -> list[str]:
     return [
         _zone_fixes(settings),
         _zone_marks(settings),
-        _zone_runs(),
         _visits(),
         _port_stops(),
         _ais_calls(settings),
@@ -54,10 +53,18 @@ def statements(settings: AnalysisSettings) -> list[str]:
     ]
 
 
+def _candidates(where: str) -> str:
+    cy, cx = cell_sql("t.lat", "t.lon")
+    return f"""SELECT t.vid, t.seq, t.ts, t.prev_ts, t.sog, t.lat, t.lon, c.area_id, c.port_id,
+                      c.lat AS a_lat, c.lon AS a_lon, c.radius_km
+               FROM track t JOIN port_cells c ON c.cell_y = {cy} AND c.cell_x = {cx}
+               WHERE {where}"""
+
+
 def _zone_fixes(settings: AnalysisSettings) -> str:
     """Fixes within `port_exit_buffer_km` of a port area, with the nearest such port and the
-    signed distance to its area (negative inside). An inside fix always picks a port it is in."""
-    cy, cx = cell_sql("t.lat", "t.lon")
+    signed distance to its area (negative inside). An inside fix always picks a port it is in.
+    Fixes in `direct` cells (one circle) need no grouping; the others take the best area."""
     circle_km = haversine_km("lat", "lon", "a_lat", "a_lon") + " - radius_km"
     seg = """greatest(0.0, least(1.0, CASE WHEN (e.x2 - e.x1) * (e.x2 - e.x1) + (e.y2 - e.y1) * (e.y2 - e.y1) = 0 THEN 0.0
              ELSE ((c.px - e.x1) * (e.x2 - e.x1) + (c.py - e.y1) * (e.y2 - e.y1))
@@ -65,70 +72,59 @@ def _zone_fixes(settings: AnalysisSettings) -> str:
     edge_km = f"sqrt(power(c.px - (e.x1 + {seg} * (e.x2 - e.x1)), 2) + power(c.py - (e.y1 + {seg} * (e.y2 - e.y1)), 2))"
     crossing = """CASE WHEN (e.y1 > c.py) <> (e.y2 > c.py)
                         AND c.px < (e.x2 - e.x1) * (c.py - e.y1) / (e.y2 - e.y1) + e.x1 THEN 1 ELSE 0 END"""
-    carried = "vid, mmsi, tx, seq, ts, prev_ts, next_ts, sog"
+    buffer_km = settings.port_exit_buffer_km
     return f"""
     CREATE OR REPLACE TEMP TABLE zone_fixes AS
-    WITH cand AS (
-        SELECT t.vid, t.mmsi, t.tx, t.seq, t.ts, t.prev_ts, t.next_ts, t.sog, t.lat, t.lon,
-               a.area_id, a.locode, a.kind, a.lat AS a_lat, a.lon AS a_lon, a.radius_km, a.ref_lat, a.ref_lon
-        FROM track t
-        JOIN port_cells c ON c.cell_y = {cy} AND c.cell_x = {cx}
-        JOIN port_areas a ON a.area_id = c.area_id
-    ), circles AS (
-        SELECT {carried}, locode, {circle_km} AS d_out FROM cand WHERE kind = 'circle'
-    ), poly_points AS (
-        SELECT {carried}, area_id, locode,
-               (lon - ref_lon) * {KM_PER_DEG} * cos(radians(ref_lat)) AS px, (lat - ref_lat) * {KM_PER_DEG} AS py
-        FROM cand WHERE kind = 'polygon'
-    ), polygons AS (
-        SELECT c.vid, any_value(c.mmsi) AS mmsi, any_value(c.tx) AS tx, c.seq, any_value(c.ts) AS ts,
-               any_value(c.prev_ts) AS prev_ts, any_value(c.next_ts) AS next_ts, any_value(c.sog) AS sog, c.locode,
-               CASE WHEN sum({crossing}) % 2 = 1 THEN -min({edge_km}) ELSE min({edge_km}) END AS d_out
-        FROM poly_points c JOIN port_edges e ON e.area_id = c.area_id
-        GROUP BY c.vid, c.seq, c.area_id, c.locode
-    ), near AS (
-        SELECT * FROM circles WHERE d_out <= {settings.port_exit_buffer_km}
+    WITH shared AS (
+        SELECT * FROM ({_candidates("NOT c.direct")}) x
+    ), polygon_points AS (
+        SELECT s.vid, s.seq, s.ts, s.prev_ts, s.sog, s.area_id, s.port_id,
+               (s.lon - a.ref_lon) * {KM_PER_DEG} * cos(radians(a.ref_lat)) AS px, (s.lat - a.ref_lat) * {KM_PER_DEG} AS py
+        FROM shared s JOIN port_areas a ON a.area_id = s.area_id
+        WHERE a.kind = 'polygon'
+    ), areas AS (
+        SELECT vid, seq, ts, prev_ts, sog, port_id, {circle_km} AS d_out FROM shared WHERE radius_km IS NOT NULL
         UNION ALL
-        SELECT * FROM polygons WHERE d_out <= {settings.port_exit_buffer_km}
+        SELECT c.vid, c.seq, any_value(c.ts), any_value(c.prev_ts), any_value(c.sog), c.port_id,
+               CASE WHEN sum({crossing}) % 2 = 1 THEN -min({edge_km}) ELSE min({edge_km}) END
+        FROM polygon_points c JOIN port_edges e ON e.area_id = c.area_id
+        GROUP BY c.vid, c.seq, c.area_id, c.port_id
     )
-    SELECT vid, any_value(mmsi) AS mmsi, any_value(tx) AS tx, seq, any_value(ts) AS ts, any_value(prev_ts) AS prev_ts,
-           any_value(next_ts) AS next_ts, any_value(sog) AS sog, arg_min(locode, d_out) AS locode, min(d_out) AS d_out
-    FROM near GROUP BY vid, seq
+    SELECT vid, seq, ts, prev_ts, sog, port_id, d_out
+    FROM (SELECT vid, seq, ts, prev_ts, sog, port_id, {circle_km} AS d_out FROM ({_candidates("c.direct")}) x) direct
+    WHERE d_out <= {buffer_km}
+    UNION ALL
+    SELECT vid, seq, any_value(ts), any_value(prev_ts), any_value(sog), arg_min(port_id, d_out), min(d_out)
+    FROM areas WHERE d_out <= {buffer_km}
+    GROUP BY vid, seq
     """
 
 
 def _zone_marks(settings: AnalysisSettings) -> str:
-    """The fixes of the port zones where something may change: a zone run's first and last
-    fix (a run is consecutive fixes near the same port), the first fix inside the area, a
-    decisive speed (below the stop or above the move threshold) that differs from the fix
-    before, and the fix after an in-port gap."""
+    """The fixes of the port zones where something may change. A zone run is consecutive
+    fixes near the same port; `island` (seq minus the fix's rank among the vessel's fixes
+    near that port) is constant along a run. Kept: a run's first and last fix, a fix inside
+    the area after one that was not, a decisive speed (below the stop or above the move
+    threshold) that differs from the fix before, and the fix after an in-port gap."""
     v = f"CASE WHEN sog < {settings.stop_begin_kn} THEN 1 WHEN sog > {settings.stop_end_kn} THEN 0 END"
-    gap_s = settings.port_gap_hours * 3600
+    gap = f"epoch(ts) - epoch(prev_ts) >= {settings.port_gap_hours * 3600}"
     return f"""
     CREATE OR REPLACE TEMP TABLE zone_marks AS
     WITH z AS (
-        SELECT vid, mmsi, tx, seq, ts, prev_ts, next_ts, locode, d_out <= 0 AS inside, {v} AS v,
-               lag(seq) OVER w AS p_seq, lag(locode) OVER w AS p_loc, lag(d_out <= 0) OVER w AS p_inside,
-               lag({v}) OVER w AS p_v, lead(seq) OVER w AS n_seq, lead(locode) OVER w AS n_loc
-        FROM zone_fixes WINDOW w AS (PARTITION BY vid ORDER BY seq)
+        SELECT vid, port_id, seq, ts, prev_ts, d_out <= 0 AS inside, {v} AS v,
+               seq - row_number() OVER w AS island,
+               lag(seq) OVER w AS p_seq, lead(seq) OVER w AS n_seq,
+               lag({v}) OVER w AS p_v, lag(d_out <= 0) OVER w AS p_inside
+        FROM zone_fixes WINDOW w AS (PARTITION BY vid, port_id ORDER BY seq)
     ), flagged AS (
-        SELECT *, (p_seq IS NULL OR p_seq <> seq - 1 OR p_loc <> locode) AS run_start,
-                  (n_seq IS NULL OR n_seq <> seq + 1 OR n_loc <> locode) AS run_end
+        SELECT *, (p_seq IS NULL OR p_seq <> seq - 1) AS run_start, (n_seq IS NULL OR n_seq <> seq + 1) AS run_end
         FROM z
     )
-    SELECT vid, mmsi, tx, seq, ts, prev_ts, next_ts, locode, inside, v, run_start, run_end,
-           (NOT run_start AND epoch(ts) - epoch(prev_ts) >= {gap_s}) AS port_gap
+    SELECT vid, port_id, island, seq, ts, prev_ts, inside, v, run_start, run_end,
+           (NOT run_start AND {gap}) AS port_gap
     FROM flagged
     WHERE run_start OR run_end OR (inside AND NOT p_inside) OR (v IS NOT NULL AND p_v IS DISTINCT FROM v)
-       OR (NOT run_start AND epoch(ts) - epoch(prev_ts) >= {gap_s})
-    """
-
-
-def _zone_runs() -> str:
-    return """
-    CREATE OR REPLACE TEMP TABLE zone_runs AS
-    SELECT *, sum(CASE WHEN run_start THEN 1 ELSE 0 END) OVER (PARTITION BY vid ORDER BY seq ROWS UNBOUNDED PRECEDING) AS run_no
-    FROM zone_marks
+       OR (NOT run_start AND {gap})
     """
 
 
@@ -137,37 +133,38 @@ def _visits() -> str:
     return """
     CREATE OR REPLACE TEMP TABLE visits AS
     WITH runs AS (
-        SELECT vid, run_no, any_value(mmsi) AS mmsi, any_value(tx) AS tx, any_value(locode) AS locode,
-               min(seq) FILTER (WHERE inside) AS first_seq, max(seq) FILTER (WHERE run_end) AS last_seq
-        FROM zone_runs GROUP BY vid, run_no
+        SELECT vid, port_id, island, min(seq) FILTER (WHERE inside) AS first_seq, max(seq) FILTER (WHERE run_end) AS last_seq
+        FROM zone_marks GROUP BY vid, port_id, island
         HAVING count(*) FILTER (WHERE inside) > 0
     )
-    SELECT r.*, f.ts AS first_ts, f.prev_ts AS before_ts, l.ts AS last_ts, l.next_ts AS after_ts
+    SELECT r.*, f.ts AS first_ts, f.prev_ts AS before_ts, l.ts AS last_ts, n.ts AS after_ts
     FROM runs r
-    JOIN zone_runs f ON f.vid = r.vid AND f.seq = r.first_seq
-    JOIN zone_runs l ON l.vid = r.vid AND l.seq = r.last_seq
+    JOIN zone_marks f ON f.vid = r.vid AND f.seq = r.first_seq
+    JOIN zone_marks l ON l.vid = r.vid AND l.seq = r.last_seq
+    LEFT JOIN track n ON n.vid = r.vid AND n.seq = r.last_seq + 1
     """
 
 
 def _port_stops() -> str:
     """Stops in zone runs: from a fix that turns the state to stopped to the fix before the
     one that turns it back (or the run's end). Only decisive fixes can change the state, and
-    among them only those that differ from the decisive fix before them."""
+    among them only those that differ from the fix before them."""
     return """
     CREATE OR REPLACE TEMP TABLE port_stops AS
     WITH decisive AS (
-        SELECT vid, run_no, seq, ts, prev_ts, v, lag(v) OVER (PARTITION BY vid, run_no ORDER BY seq) AS pv
-        FROM zone_runs WHERE v IS NOT NULL
+        SELECT vid, port_id, island, seq, ts, prev_ts, v,
+               lag(v) OVER (PARTITION BY vid, port_id, island ORDER BY seq) AS pv
+        FROM zone_marks WHERE v IS NOT NULL
     ), changes AS (
-        SELECT vid, run_no, seq, ts, prev_ts, v FROM decisive
+        SELECT vid, port_id, island, seq, ts, prev_ts, v FROM decisive
         WHERE (v = 1 AND coalesce(pv, 0) = 0) OR (v = 0 AND pv = 1)
     ), paired AS (
         SELECT *, lead(seq) OVER w AS end_seq, lead(prev_ts) OVER w AS end_prev_ts
-        FROM changes WINDOW w AS (PARTITION BY vid, run_no ORDER BY seq)
+        FROM changes WINDOW w AS (PARTITION BY vid, port_id, island ORDER BY seq)
     )
-    SELECT p.vid, p.run_no, p.seq AS begin_seq, p.ts AS begin_ts,
+    SELECT p.vid, p.port_id, p.island, p.seq AS begin_seq, p.ts AS begin_ts,
            coalesce(p.end_seq - 1, v.last_seq) AS last_seq, coalesce(p.end_prev_ts, v.last_ts) AS last_ts
-    FROM paired p JOIN visits v ON v.vid = p.vid AND v.run_no = p.run_no
+    FROM paired p JOIN visits v ON v.vid = p.vid AND v.port_id = p.port_id AND v.island = p.island
     WHERE p.v = 1 AND coalesce(p.end_seq - 1, v.last_seq) >= v.first_seq
     """
 
@@ -178,42 +175,43 @@ def _ais_calls(settings: AnalysisSettings) -> str:
                     WHEN (has_stop AND (entry OR exit)) OR (has_gap AND entry AND exit) THEN 3
                     WHEN has_stop OR (has_gap AND (entry OR exit)) THEN 2 ELSE 1 END"""
     confidence = "CASE " + " ".join(f"WHEN {level} = {k} THEN {c}" for k, c in CONFIDENCE_BY_LEVEL.items()) + " END"
+    on = "ON {a}.vid = {b}.vid AND {a}.port_id = {b}.port_id AND {a}.island = {b}.island"
+    clipped_begin = "CASE WHEN s.begin_seq < v.first_seq THEN v.first_ts ELSE s.begin_ts END"
     return f"""
     CREATE OR REPLACE TEMP TABLE ais_calls AS
     WITH stops AS (
-        SELECT v.vid, v.run_no, count(*) AS stops,
-               min(CASE WHEN s.begin_seq < v.first_seq THEN v.first_ts ELSE s.begin_ts END) AS stop_from,
-               max(s.last_ts) AS stop_to,
-               sum(epoch(s.last_ts) - epoch(CASE WHEN s.begin_seq < v.first_seq THEN v.first_ts ELSE s.begin_ts END)) / 3600.0 AS stop_hours
-        FROM visits v JOIN port_stops s ON s.vid = v.vid AND s.run_no = v.run_no
-        GROUP BY v.vid, v.run_no
+        SELECT v.vid, v.port_id, v.island, count(*) AS stops, min({clipped_begin}) AS stop_from, max(s.last_ts) AS stop_to,
+               sum(epoch(s.last_ts) - epoch({clipped_begin})) / 3600.0 AS stop_hours
+        FROM visits v JOIN port_stops s {on.format(a="s", b="v")}
+        GROUP BY v.vid, v.port_id, v.island
     ), gaps AS (
-        SELECT v.vid, v.run_no, count(*) AS gaps, min(z.prev_ts) AS gap_from, max(z.ts) AS gap_to,
+        SELECT v.vid, v.port_id, v.island, count(*) AS gaps, min(z.prev_ts) AS gap_from, max(z.ts) AS gap_to,
                sum(epoch(z.ts) - epoch(z.prev_ts)) / 3600.0 AS gap_hours
-        FROM visits v JOIN zone_runs z ON z.vid = v.vid AND z.run_no = v.run_no
+        FROM visits v JOIN zone_marks z {on.format(a="z", b="v")}
         WHERE z.port_gap AND z.seq > v.first_seq
-        GROUP BY v.vid, v.run_no
+        GROUP BY v.vid, v.port_id, v.island
     ), joined AS (
-        SELECT v.*, coalesce(s.stops, 0) AS stops, coalesce(s.stop_hours, 0) AS stop_hours,
+        SELECT v.*, CAST((v.vid - v.vid % 10) / 10 AS BIGINT) AS mmsi, CAST(v.vid % 10 AS INTEGER) AS tx,
+               coalesce(s.stops, 0) AS stops, coalesce(s.stop_hours, 0) AS stop_hours,
                coalesce(g.gaps, 0) AS gaps, coalesce(g.gap_hours, 0) AS gap_hours,
                least(s.stop_from, g.gap_from) AS arrived_at, greatest(s.stop_to, g.gap_to) AS departed_at,
                coalesce(s.stops, 0) > 0 AS has_stop, coalesce(g.gaps, 0) > 0 AS has_gap,
                (v.before_ts IS NOT NULL AND epoch(v.first_ts) - epoch(v.before_ts) < {gap_s}) AS entry,
                (v.after_ts IS NOT NULL AND epoch(v.after_ts) - epoch(v.last_ts) < {gap_s}) AS exit
         FROM visits v
-        LEFT JOIN stops s ON s.vid = v.vid AND s.run_no = v.run_no
-        LEFT JOIN gaps g ON g.vid = v.vid AND g.run_no = v.run_no
+        LEFT JOIN stops s {on.format(a="s", b="v")}
+        LEFT JOIN gaps g {on.format(a="g", b="v")}
     )
-    SELECT mmsi, tx, {vessel_key_sql("mmsi", "tx")} AS vessel_key, locode AS port_locode, arrived_at, departed_at,
-           CASE WHEN entry THEN first_ts END AS entered_at, CASE WHEN exit THEN after_ts END AS exited_at,
-           last_seq - first_seq + 1 AS fixes, stops, round(stop_hours, 3) AS stop_hours, gaps AS port_gaps,
-           round(gap_hours, 3) AS port_gap_hours,
-           round((epoch(departed_at) - epoch(arrived_at)) / 3600.0, 3) AS dwell_hours,
-           concat_ws(',', CASE WHEN entry THEN 'entry' END, CASE WHEN has_stop THEN 'stop' END,
-                     CASE WHEN has_gap THEN 'gap' END, CASE WHEN exit THEN 'exit' END) AS ais_events,
+    SELECT j.mmsi, j.tx, {vessel_key_sql("j.mmsi", "j.tx")} AS vessel_key, p.locode AS port_locode, j.arrived_at, j.departed_at,
+           CASE WHEN j.entry THEN j.first_ts END AS entered_at, CASE WHEN j.exit THEN j.after_ts END AS exited_at,
+           j.last_seq - j.first_seq + 1 AS fixes, j.stops, round(j.stop_hours, 3) AS stop_hours, j.gaps AS port_gaps,
+           round(j.gap_hours, 3) AS port_gap_hours,
+           round((epoch(j.departed_at) - epoch(j.arrived_at)) / 3600.0, 3) AS dwell_hours,
+           concat_ws(',', CASE WHEN j.entry THEN 'entry' END, CASE WHEN j.has_stop THEN 'stop' END,
+                     CASE WHEN j.has_gap THEN 'gap' END, CASE WHEN j.exit THEN 'exit' END) AS ais_events,
            {level} AS confidence_level, {confidence} AS ais_confidence
-    FROM joined
-    WHERE (has_stop OR has_gap) AND epoch(departed_at) - epoch(arrived_at) >= {settings.min_call_hours} * 3600
+    FROM joined j JOIN (SELECT DISTINCT port_id, locode FROM port_areas) p ON p.port_id = j.port_id
+    WHERE (j.has_stop OR j.has_gap) AND epoch(j.departed_at) - epoch(j.arrived_at) >= {settings.min_call_hours} * 3600
     """
 
 

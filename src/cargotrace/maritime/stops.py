@@ -18,7 +18,7 @@ from cargotrace.settings import AnalysisSettings
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
-    step = haversine_km("prev_lat", "prev_lon", "lat", "lon")
+    step = haversine_km("lag(lat) OVER w", "lag(lon) OVER w", "lat", "lon")
     implied = f"CASE WHEN epoch(ts) > epoch(prev_ts) THEN {step} / {KM_PER_NM} * 3600 / (epoch(ts) - epoch(prev_ts)) END"
     speed = f"coalesce(sog, {implied})"
     v = f"CASE WHEN {speed} < {settings.stop_begin_kn} THEN 1 WHEN {speed} > {settings.stop_end_kn} THEN 0 END"
@@ -27,7 +27,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         CREATE OR REPLACE TEMP TABLE stop_changes AS
         WITH decisive AS (
             SELECT vid, mmsi, tx, seq, ts, prev_ts, lat, lon, v, lag(v) OVER (PARTITION BY vid ORDER BY seq) AS pv
-            FROM (SELECT *, {v} AS v FROM track) t WHERE v IS NOT NULL
+            FROM (SELECT *, {v} AS v FROM track WINDOW w AS (PARTITION BY vid ORDER BY seq)) t WHERE v IS NOT NULL
         )
         SELECT * FROM decisive WHERE (v = 1 AND coalesce(pv, 0) = 0) OR (v = 0 AND pv = 1)
         """,

@@ -12,8 +12,11 @@ labelled alternately at every impossible jump (`tx` 0 and 1) and the track is re
 transmitter; `vessel_key` becomes '<mmsi>' and '<mmsi>#2'. The split is flagged in
 `identity_events` (maritime/identity.py).
 
-Columns of `track`: vid (mmsi * 10 + tx, the internal vessel id), mmsi, tx, seq, ts, lat,
-lon, sog, prev_ts, prev_lat, prev_lon, next_ts.
+Columns of `track`: vid (mmsi * 10 + tx, the internal vessel id), mmsi, tx, seq (1, 2, ...
+in time order per vid), ts, lat, lon, sog, prev_ts (time of the fix before) and jump (the
+step from the fix before is impossible). The fix before or after a given one is (vid,
+seq - 1) or (vid, seq + 1). Fixes are ordered by time alone (a second sort key costs a
+third more); fixes of one transmitter with the same timestamp keep an arbitrary order.
 """
 
 from __future__ import annotations
@@ -29,51 +32,45 @@ def vessel_key_sql(mmsi: str, tx: str) -> str:
     return f"(CAST({mmsi} AS VARCHAR) || CASE WHEN {tx} = 0 THEN '' ELSE '#' || CAST({tx} + 1 AS VARCHAR) END)"
 
 
-def jump_sql(settings: AnalysisSettings, alias: str = "") -> str:
+def jump_sql(settings: AnalysisSettings, prev_lat: str, prev_lon: str, prev_ts: str) -> str:
     """True for a step no ship can sail: longer than `jump_min_km` and faster than `max_speed_kn`."""
-    a = f"{alias}." if alias else ""
-    step = haversine_km(f"{a}prev_lat", f"{a}prev_lon", f"{a}lat", f"{a}lon")
-    seconds = f"(epoch({a}ts) - epoch({a}prev_ts))"
+    step = haversine_km(prev_lat, prev_lon, "lat", "lon")
+    seconds = f"(epoch(ts) - epoch({prev_ts}))"
     return (
-        f"({a}prev_ts IS NOT NULL AND {step} > {settings.jump_min_km} "
+        f"({prev_ts} IS NOT NULL AND {step} > {settings.jump_min_km} "
         f"AND {step} * 3600 > {settings.max_speed_kn * KM_PER_NM} * {seconds})"
     )
 
 
-def _windowed(source: str, partition: str, vid: str, tx: str) -> str:
+def _windowed(settings: AnalysisSettings, source: str, partition: str, vid: str, tx: str) -> str:
+    # one lag of a struct instead of three lags: one window function less to evaluate per fix
+    jump = jump_sql(settings, "prev.lat", "prev.lon", "prev.ts")
     return f"""
-        SELECT {vid} AS vid, mmsi, {tx} AS tx,
-               row_number() OVER w AS seq, ts, lat, lon, sog,
-               lag(ts) OVER w AS prev_ts, lag(lat) OVER w AS prev_lat, lag(lon) OVER w AS prev_lon,
-               lead(ts) OVER w AS next_ts
-        FROM {source}
-        WINDOW w AS (PARTITION BY {partition} ORDER BY ts, lat, lon)
+        SELECT vid, mmsi, tx, seq, ts, lat, lon, sog, prev.ts AS prev_ts, {jump} AS jump
+        FROM (SELECT {vid} AS vid, mmsi, {tx} AS tx, row_number() OVER w AS seq, ts, lat, lon, sog,
+                     lag(struct_pack(ts := ts, lat := lat, lon := lon)) OVER w AS prev
+              FROM {source}
+              WINDOW w AS (PARTITION BY {partition} ORDER BY ts)) stepped
     """
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
     positions = """(SELECT mmsi, timestamp AS ts, lat, lon, sog FROM positions
                     WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL)"""
+    relabelled = f"""(SELECT mmsi, ts, lat, lon, sog, CAST(sum(CASE WHEN jump THEN 1 ELSE 0 END)
+                          OVER (PARTITION BY mmsi ORDER BY seq ROWS UNBOUNDED PRECEDING) % 2 AS INTEGER) AS tx
+                      FROM track WHERE mmsi IN (SELECT mmsi FROM shared_mmsi))"""
     return [
-        "CREATE OR REPLACE TEMP TABLE track AS " + _windowed(positions, "mmsi", "mmsi * 10", "0"),
+        "CREATE OR REPLACE TEMP TABLE track AS " + _windowed(settings, positions, "mmsi", "mmsi * 10", "0"),
         f"""
         CREATE OR REPLACE TEMP TABLE shared_mmsi AS
         SELECT mmsi, count(*) AS jumps, min(ts) AS first_jump_at, max(ts) AS last_jump_at
-        FROM track WHERE {jump_sql(settings)}
+        FROM track WHERE jump
         GROUP BY mmsi HAVING count(*) >= {settings.shared_mmsi_min_jumps}
         """,
-        f"""
-        CREATE OR REPLACE TEMP TABLE split_fixes AS
-        WITH marked AS (
-            SELECT mmsi, seq, ts, lat, lon, sog, CASE WHEN {jump_sql(settings)} THEN 1 ELSE 0 END AS jump
-            FROM track WHERE mmsi IN (SELECT mmsi FROM shared_mmsi)
-        ), labelled AS (
-            SELECT mmsi, ts, lat, lon, sog,
-                   sum(jump) OVER (PARTITION BY mmsi ORDER BY seq ROWS UNBOUNDED PRECEDING) % 2 AS tx
-            FROM marked
-        )
-        {_windowed("labelled", "mmsi, tx", "mmsi * 10 + tx", "tx")}
-        """,
+        # each impossible jump switches transmitter: label by the parity of the jumps so far,
+        # then rebuild the track per transmitter
+        "CREATE OR REPLACE TEMP TABLE split_fixes AS " + _windowed(settings, relabelled, "mmsi, tx", "mmsi * 10 + tx", "tx"),
         "DELETE FROM track WHERE mmsi IN (SELECT mmsi FROM shared_mmsi)",
         "INSERT INTO track SELECT * FROM split_fixes",
     ]

@@ -28,15 +28,15 @@ class Vocabulary:
 
     def classify(self, text: str | None, code: str | None = None) -> tuple[str, str]:
         """Return (cargo_class, rule) for one description; `other` when nothing matches."""
-        clean = (text or "").lower().replace("ё", "е")
+        clean = " ".join((text or "").lower().replace("ё", "е").split())
         digits = re.sub(r"\D", "", code or "")
         for cls in self.classes:
             for pattern in cls.patterns:
                 if pattern.search(clean):
                     return cls.name, f"text:{pattern.pattern}"
-            for prefix in cls.codes:
-                if digits and digits.startswith(prefix):
-                    return cls.name, f"code:{prefix}"
+            for rule in cls.codes:
+                if digits and code_matches(rule, digits):
+                    return cls.name, f"code:{rule}"
         words = re.findall(r"\w+", clean)
         for cls in self.classes:
             for target in cls.fuzzy:
@@ -44,6 +44,17 @@ class Vocabulary:
                     if len(word) >= 5 and fuzz.ratio(word, target) >= self.fuzzy_min:
                         return cls.name, f"fuzzy:{target}~{word}"
         return OTHER, "none"
+
+
+CODE_LENGTHS = {"etsng": (5, 6), "gng": (8,)}  # ETSNG: 5 digits + check digit; GNG: HS-based, 8
+
+
+def code_matches(rule: str, digits: str) -> bool:
+    """`rule` is a digit prefix, optionally qualified by its list: `gng:3602`, `etsng:731`."""
+    scheme, _, prefix = rule.rpartition(":")
+    if scheme and len(digits) not in CODE_LENGTHS.get(scheme.lower(), (len(digits),)):
+        return False
+    return digits.startswith(prefix)
 
 
 def _parse(data: dict[str, object]) -> tuple[list[CargoClass], float | None]:

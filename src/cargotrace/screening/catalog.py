@@ -4,7 +4,6 @@ Built from the case tables or straight from `ListFile`s (benchmarks, tests)."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -39,8 +38,11 @@ class Entry:
     @property
     def korean(self) -> bool:
         text = f"{self.programs or ''} {self.list}".upper()
-        return "DPRK" in text or "KOREA" in text or self.flag in ("KP", "KR") or any(
-            "\uac00" <= ch <= "\ud7a3" for n, _ in self.names for ch in n
+        return (
+            "DPRK" in text
+            or "KOREA" in text
+            or self.flag in ("KP", "KR")
+            or any("\uac00" <= ch <= "\ud7a3" for n, _ in self.names for ch in n)
         )
 
 
@@ -72,11 +74,13 @@ class Catalog:
                 self.by_inn[e.inn].append(i)
             if e.ogrn:
                 self.by_ogrn[e.ogrn].append(i)
+        self._exact: dict[tuple[str | None, str], int] | None = None
+        self._party_norm = NameCache(vessel=False)
         self.vessel_names = self._targets(VESSEL_TARGETS, vessel=True)
         self.party_names = self._targets(PARTY_TARGETS, vessel=False)
 
     def _targets(self, schemata: set[str], *, vessel: bool) -> NameTargets:
-        norm = NameCache(vessel=vessel)
+        norm = NameCache(vessel=True) if vessel else self._party_norm
         names: list[NormName] = []
         entry, kind, raw, korean = [], [], [], []
         for i, e in enumerate(self.entries):
@@ -103,22 +107,33 @@ class Catalog:
                 target = self.by_entry_id.get((entry.list_file, str(link["entry_id"])))
             if target is None and link.get("name"):
                 target = self._by_exact_name(entry.list_file, str(link["name"]))
-            item: dict[str, object] = {"relation": link.get("relation"), "name": link.get("name"), "listed": target is not None}
+            item: dict[str, object] = {
+                "relation": link.get("relation"),
+                "name": link.get("name"),
+                "listed": target is not None,
+            }
             if target is not None:
                 other = self.entries[target]
-                item.update({"entry_id": other.entry_id, "entry": other.name, "programs": other.programs, "index": target})
+                item.update(
+                    {
+                        "entry_id": other.entry_id,
+                        "entry": other.name,
+                        "programs": other.programs,
+                        "index": target,
+                    }
+                )
             out.append(item)
         return out
 
     def _by_exact_name(self, list_file: str | None, name: str) -> int | None:
-        if not hasattr(self, "_exact"):
-            exact: dict[tuple[str | None, str], int] = {}
+        """The party entry of the same list whose normalised name (legal form included) is
+        `name`'s: resolves "Linked To: TRANSMORFLOT LLC" to that entry."""
+        if self._exact is None:
+            self._exact = {}
             targets = self.party_names
             for n, i in zip(targets.index.names, targets.entry, strict=True):
-                exact.setdefault((self.entries[i].list_file, n.key), i)
-            self._exact = exact
-        n = NameCache(vessel=False)(name)
-        return self._exact.get((list_file, n.key))
+                self._exact.setdefault((self.entries[i].list_file, n.key), i)
+        return self._exact.get((list_file, self._party_norm(name).key))
 
     # ------------------------------------------------------------------ construction
 
@@ -166,7 +181,3 @@ class Catalog:
                 [p for p in (past or "").split(",") if p], inn, ogrn, programs, links.get((fh, row), []),
             ))  # fmt: skip
         return cls(entries)
-
-
-def dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

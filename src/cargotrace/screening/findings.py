@@ -18,7 +18,9 @@ def _iso(value: Any) -> Any:
 
 
 def _has(case: Case, table: str) -> bool:
-    return bool(case.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]))
+    return bool(
+        case.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])
+    )
 
 
 @dataclass
@@ -39,8 +41,10 @@ class WatchlistBlock:
         for h in self.hits:
             if h["subject_type"] != "vessel":
                 continue
-            if (mmsi and mmsi in (h["mmsi"] or "").split(",")) or (imo and imo in (h["imo"] or "").split(",")) or (
-                name and name == str(h["subject"]).upper()
+            if (
+                (mmsi and mmsi in (h["mmsi"] or "").split(","))
+                or (imo and imo in (h["imo"] or "").split(","))
+                or (name and name == str(h["subject"]).upper())
             ):
                 out.append(_brief(h))
         return _unique(out)
@@ -58,10 +62,20 @@ class WatchlistBlock:
             if h["subject"] == name:
                 out.append({**_brief(h), "role": role, "subject": name})
             elif cluster and h.get("cluster_id") == cluster:
-                out.append({**_brief(h), "role": role, "subject": name, "via_cluster": cluster, "via_spelling": h["subject"]})
+                out.append(
+                    {
+                        **_brief(h),
+                        "role": role,
+                        "subject": name,
+                        "via_cluster": cluster,
+                        "via_spelling": h["subject"],
+                    }
+                )
         return _unique(out)
 
-    def for_link(self, link: dict[str, Any], arrival: dict[str, Any] | None) -> list[dict[str, Any]]:
+    def for_link(
+        self, link: dict[str, Any], arrival: dict[str, Any] | None
+    ) -> list[dict[str, Any]]:
         out = [{**h, "role": "vessel"} for h in (self.for_arrival(arrival) if arrival else [])]
         out += self.for_party("consignor", link.get("consignor"))
         out += self.for_party("consignee", link.get("consignee"))
@@ -75,22 +89,38 @@ class WatchlistBlock:
             rules = f"rule {h['rule']}, score {h['score']:.2f}"
             extra = f"; programme {h['programs']}" if h.get("programs") else ""
             if h["role"] == "vessel":
-                ident = f" (IMO {h['imo']})" if h.get("imo") else f" (MMSI {h['mmsi']})" if h.get("mmsi") else ""
+                ident = (
+                    f" (IMO {h['imo']})"
+                    if h.get("imo")
+                    else f" (MMSI {h['mmsi']})"
+                    if h.get("mmsi")
+                    else ""
+                )
                 owners = [x["name"] for x in h.get("linked") or [] if x.get("listed")]
-                tail = f"; the list links it to {', '.join(sorted(owners))}, listed too" if owners else ""
-                lines.append(f"Watchlist: vessel {h['subject']}{ident} is on {on} as {h['entry']} [{rules}{extra}]{tail}")
+                tail = (
+                    f"; the list links it to {', '.join(sorted(owners))}, listed too"
+                    if owners
+                    else ""
+                )
+                lines.append(
+                    f"Watchlist: vessel {h['subject']}{ident} is on {on} as {h['entry']} [{rules}{extra}]{tail}"
+                )
             elif h.get("via_cluster"):
                 lines.append(
                     f"Watchlist: {h['role']} «{h['subject']}» is the same organisation as «{h['via_spelling']}» "
                     f"(cluster {h['via_cluster']}), which is on {on} as {h['entry']} [{rules}{extra}]"
                 )
             else:
-                lines.append(f"Watchlist: {h['role']} «{h['subject']}» is on {on} as {h['entry']} [{rules}{extra}]")
+                lines.append(
+                    f"Watchlist: {h['role']} «{h['subject']}» is on {on} as {h['entry']} [{rules}{extra}]"
+                )
         return lines
 
     # ------------------------------------------------------------------ findings
 
-    def finish(self, arrivals: list[dict[str, Any]], linked: list[dict[str, Any]]) -> dict[str, Any]:
+    def finish(
+        self, arrivals: list[dict[str, Any]], linked: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         """The findings keys; marks each hit with the arrivals and shipments it touches."""
         chain_arrivals: dict[str, set[str]] = defaultdict(set)
         chain_links: dict[str, int] = defaultdict(int)
@@ -109,11 +139,22 @@ class WatchlistBlock:
             item["shipments"] = chain_links.get(h["hit_id"], 0)
             item["in_chain"] = bool(item["arrivals"] or item["shipments"])
             out.append(item)
-        in_chain_vessels = {(h["mmsi"], h["imo"]) for h in out if h["subject_type"] == "vessel" and h["in_chain"]}
+        in_chain_vessels = {
+            (h["mmsi"], h["imo"]) for h in out if h["subject_type"] == "vessel" and h["in_chain"]
+        }
         for item in out:
             if item["rule"] == "list_link" and (item["mmsi"], item["imo"]) in in_chain_vessels:
                 item["in_chain"] = True
-        out.sort(key=lambda h: (not h["in_chain"], h["subject_type"] != "vessel", -h["score"], h["subject"], h["list"], h["entry_id"]))
+        out.sort(
+            key=lambda h: (
+                not h["in_chain"],
+                h["subject_type"] != "vessel",
+                -h["score"],
+                h["subject"],
+                h["list"],
+                h["entry_id"],
+            )
+        )
         listed_clusters = {h["cluster_id"] for h in out if h.get("cluster_id")}
         clusters = [dict(c, listed=c["cluster_id"] in listed_clusters) for c in self.clusters
                     if len(c["spellings"]) > 1 or c["cluster_id"] in listed_clusters]  # fmt: skip
@@ -124,8 +165,12 @@ class WatchlistBlock:
                 "lists": self.lists,
                 "hits": len(out),
                 "hits_in_chain": sum(1 for h in out if h["in_chain"]),
-                "vessels_listed": len({h["subject_key"] for h in out if h["subject_type"] == "vessel"}),
-                "parties_listed": len({h["subject_key"] for h in out if h["subject_type"] == "party"}),
+                "vessels_listed": len(
+                    {h["subject_key"] for h in out if h["subject_type"] == "vessel"}
+                ),
+                "parties_listed": len(
+                    {h["subject_key"] for h in out if h["subject_type"] == "party"}
+                ),
                 "party_spellings": self.spellings,
                 "party_clusters": len({c["cluster_id"] for c in self.clusters}),
                 "multi_spelling_clusters": sum(1 for c in self.clusters if len(c["spellings"]) > 1),
@@ -135,13 +180,29 @@ class WatchlistBlock:
 
 
 def _brief(h: dict[str, Any]) -> dict[str, Any]:
-    keys = ("hit_id", "subject", "list", "list_date", "entry", "entry_id", "score", "rule", "programs", "mmsi", "imo", "linked")
+    keys = (
+        "hit_id",
+        "subject",
+        "list",
+        "list_date",
+        "entry",
+        "entry_id",
+        "score",
+        "rule",
+        "programs",
+        "mmsi",
+        "imo",
+        "linked",
+    )
     return {k: h.get(k) for k in keys}
 
 
 def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     seen, out = set(), []
-    for item in sorted(items, key=lambda h: (str(h.get("role", "")), -h["score"], h["list"], h["entry_id"], h["subject"])):
+    for item in sorted(
+        items,
+        key=lambda h: (str(h.get("role", "")), -h["score"], h["list"], h["entry_id"], h["subject"]),
+    ):
         key = (item.get("role"), item["hit_id"], item["subject"])
         if key not in seen:
             seen.add(key)
@@ -153,15 +214,21 @@ def watchlist_block(case: Case) -> WatchlistBlock:
     """Read the screening tables of an analysed case (empty when there are none)."""
     block = WatchlistBlock()
     if _has(case, "watchlist_hits"):
-        for r in case.rows("SELECT * FROM watchlist_hits ORDER BY subject_type DESC, score DESC, subject, list, entry_id, role"):
+        for r in case.rows(
+            "SELECT * FROM watchlist_hits ORDER BY subject_type DESC, score DESC, subject, list, entry_id, role"
+        ):
             item = {k: _iso(v) for k, v in r.items()}
             for key in ("flags", "linked", "notes"):
-                item[key] = json.loads(item[key]) if item.get(key) else ([] if key != "flags" else {})
+                item[key] = (
+                    json.loads(item[key]) if item.get(key) else ([] if key != "flags" else {})
+                )
             item["rules"] = [x for x in (item.get("rules") or "").split(", ") if x]
             block.hits.append(item)
     if _has(case, "party_clusters"):
         clusters: dict[str, dict[str, Any]] = {}
-        for r in case.rows("SELECT * FROM party_clusters ORDER BY cluster_records DESC, cluster_id, position"):
+        for r in case.rows(
+            "SELECT * FROM party_clusters ORDER BY cluster_records DESC, cluster_id, position"
+        ):
             c = clusters.setdefault(r["cluster_id"], {
                 "cluster_id": r["cluster_id"], "canonical": r["canonical"], "records": r["cluster_records"],
                 "spellings": [], "roles": set(), "legal_form": r["legal_form"],
@@ -174,7 +241,9 @@ def watchlist_block(case: Case) -> WatchlistBlock:
             block.cluster_of[r["name"]] = r["cluster_id"]
         block.spellings = len(block.cluster_of)
         block.clusters = [dict(c, roles=sorted(c["roles"])) for c in clusters.values()]
-        block.clusters.sort(key=lambda c: (-len(c["spellings"]), -(c["records"] or 0), c["cluster_id"]))
+        block.clusters.sort(
+            key=lambda c: (-len(c["spellings"]), -(c["records"] or 0), c["cluster_id"])
+        )
     if _has(case, "watchlist_lists"):
         block.lists = [{k: _iso(v) for k, v in r.items()} for r in case.rows(
             """SELECT list, format, published, date_source, source_file, entries FROM watchlist_lists

@@ -45,7 +45,15 @@ class Hit:
 
     @property
     def hit_id(self) -> str:
-        text = "\x1f".join((self.subject_type, self.subject_key, self.list_file or "", self.entry_id, self.role or ""))
+        text = "\x1f".join(
+            (
+                self.subject_type,
+                self.subject_key,
+                self.list_file or "",
+                self.entry_id,
+                self.role or "",
+            )
+        )
         return "H" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
     def better_than(self, other: Hit) -> bool:
@@ -55,7 +63,14 @@ class Hit:
         return {"hit_id": self.hit_id, **asdict(self)}
 
     def sort_key(self) -> tuple[Any, ...]:
-        return (self.subject_type != "vessel", -self.score, self.subject, self.list, self.entry_id, self.role or "")
+        return (
+            self.subject_type != "vessel",
+            -self.score,
+            self.subject,
+            self.list,
+            self.entry_id,
+            self.role or "",
+        )
 
 
 def merge(hits: list[Hit]) -> list[Hit]:

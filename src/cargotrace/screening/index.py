@@ -13,7 +13,8 @@ Rules, best first (`how`), with their score:
   reordered 0.95   same skeleton tokens in another order (PUTIN VLADIMIR / VLADIMIR PUTIN)
   compact 0.95     same letters, other spacing or hyphenation (MAIA-1 / MAIA 1 / MAIA1)
   korean 0.92      Korean romanisation variants, only for Korean entries (Chon/Cheon, Rajin/Najin)
-  phonetic 0.90    same consonant frame, only across scripts (ЛЕДИ Р / LADY R)
+  phonetic 0.90    same consonant frame, only across scripts, one plausible vowel change
+                   (ЛЕДИ Р / LADY R)
   fuzzy = ratio    edit similarity of the sorted skeletons >= 0.90, names of 8+ letters
 Numbers must agree (MAIA-1 is not MAIA-2, SPARTA IV is not SPARTA II) for every rule but
 exact; incompatible legal forms (LLC vs JSC) cost 0.05.
@@ -21,6 +22,7 @@ exact; incompatible legal forms (LLC vs JSC) cost 0.05.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -82,7 +84,9 @@ class Columns:
             phonetic=hashes([n.phonetic for n in names]),
             korean=hashes([n.korean for n in names]),
             script=np.array([_SCRIPTS.get(n.script, 3) for n in names], dtype=np.int8),
-            family=np.array([_FAMILIES[FAMILY.get(n.legal_form or "", "generic")] for n in names], dtype=np.int8),
+            family=np.array(
+                [_FAMILIES[FAMILY.get(n.legal_form or "", "generic")] for n in names], dtype=np.int8
+            ),
             letters=np.array([len(c) for c in compact_text], dtype=np.int32),
             sorted_text=sorted_text,
             plain_text=[" ".join(sorted(n.tokens)) for n in names],
@@ -134,28 +138,44 @@ class NameIndex:
             for key in blocking_keys(name, korean=bool(self.korean[i])):
                 postings.setdefault(key, []).append(i)
         self.postings = {
-            k: np.array(v, dtype=np.int64)
+            k: v
             for k, v in postings.items()
             if k[0] in "ck" or len(v) <= (MAX_POSTINGS * 4 if k[0] == "p" else MAX_POSTINGS)
         }
         self.dropped_keys = Counter(k[0] for k in postings if k not in self.postings)
+        # postings as one flat array with offsets (CSR), so candidates expand in bulk
+        self.key_id = {k: i for i, k in enumerate(self.postings)}
+        lengths = np.array([len(v) for v in self.postings.values()], dtype=np.int64)
+        self.offsets = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lengths)])
+        self.flat = np.fromiter(
+            (i for v in self.postings.values() for i in v), dtype=np.int64, count=int(lengths.sum())
+        )
 
     def candidates(self, queries: list[NormName]) -> tuple[np.ndarray, np.ndarray]:
-        """(query index, target index) pairs that share a blocking key, each pair once."""
-        q_parts: list[np.ndarray] = []
-        t_parts: list[np.ndarray] = []
-        get = self.postings.get
+        """(query index, target index) pairs that share a blocking key, each pair once,
+        ordered by query then target."""
+        query_ids: list[int] = []
+        key_ids: list[int] = []
+        get = self.key_id.get
         for qi, name in enumerate(queries):
-            hits = [p for p in (get(k) for k in blocking_keys(name, korean=True)) if p is not None]
-            if not hits:
-                continue
-            targets = np.unique(np.concatenate(hits)) if len(hits) > 1 else hits[0]
-            t_parts.append(targets)
-            q_parts.append(np.full(len(targets), qi, dtype=np.int64))
-        if not q_parts:
+            for key in blocking_keys(name, korean=True):
+                k = get(key)
+                if k is not None:
+                    query_ids.append(qi)
+                    key_ids.append(k)
+        if not key_ids:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
-        return np.concatenate(q_parts), np.concatenate(t_parts)
+        keys = np.array(key_ids, dtype=np.int64)
+        starts = self.offsets[keys]
+        lengths = self.offsets[keys + 1] - starts
+        q = np.repeat(np.array(query_ids, dtype=np.int64), lengths)
+        first = np.cumsum(lengths) - lengths  # where each key's run starts in the output
+        t = self.flat[np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()))]
+        width = max(1, len(self.names))
+        pairs = np.sort(q * width + t, kind="stable")
+        pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+        return pairs // width, pairs % width
 
     def match(self, queries: list[NormName], *, threshold: float = 0.85) -> Matches:
         qi, ti = self.candidates(queries)
@@ -177,11 +197,19 @@ class NameIndex:
             si = np.flatnonzero(sound_only)
             close = self._ratio(q.compact_text, t.compact_text, qi[si], ti[si]) >= SOUND_MIN_RATIO
             rules[4:, si[~close]] = False
+            for k in si[close & rules[5, si] & ~rules[4, si]]:
+                if not vowels_compatible(q.compact_text[qi[k]], t.compact_text[ti[k]]):
+                    rules[5, k] = False
         any_rule = rules.any(axis=0)
         how = np.where(any_rule, rules.argmax(axis=0), len(HOW) - 1)
         score = np.where(any_rule, SCORES[how], 0.0)
         lq, lt = q.letters[qi], t.letters[ti]
-        fuzzy = ~any_rule & numbers_ok & (letters >= FUZZY_MIN_LETTERS) & (np.abs(lq - lt) <= 0.2 * np.maximum(lq, lt))
+        fuzzy = (
+            ~any_rule
+            & numbers_ok
+            & (letters >= FUZZY_MIN_LETTERS)
+            & (np.abs(lq - lt) <= 0.2 * np.maximum(lq, lt))
+        )
         if fuzzy.any():
             fi = np.flatnonzero(fuzzy)
             ratio = np.maximum.reduce([
@@ -198,12 +226,17 @@ class NameIndex:
         conflict = (fq > 0) & (ft > 0) & (fq != ft)
         score = np.where(conflict & (score > 0), score - LEGAL_FORM_PENALTY, score)
         keep = score >= threshold
-        return Matches(qi[keep], ti[keep], np.round(score[keep], 3), how[keep], conflict[keep], len(qi))
+        return Matches(
+            qi[keep], ti[keep], np.round(score[keep], 3), how[keep], conflict[keep], len(qi)
+        )
 
     @staticmethod
     def _ratio(a: list[str], b: list[str], ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
         """Edit similarity (0..1) of a[ai[k]] and b[bi[k]] for every k, on all cores."""
-        return process.cpdist([a[i] for i in ai], [b[i] for i in bi], scorer=fuzz.ratio, workers=-1) / 100.0
+        return (
+            process.cpdist([a[i] for i in ai], [b[i] for i in bi], scorer=fuzz.ratio, workers=-1)
+            / 100.0
+        )
 
 
 def residual_similar(a: NormName, b: NormName) -> bool:
@@ -227,8 +260,24 @@ def _residual_ok(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
         return False
     if min(len(left), len(right)) >= 4 and Levenshtein.distance(left, right) <= 1:
         return True
-    spaced = fuzz.ratio(" ".join(sorted(t for t in a if t in ra)), " ".join(sorted(t for t in b if t in rb)))
+    spaced = fuzz.ratio(
+        " ".join(sorted(t for t in a if t in ra)), " ".join(sorted(t for t in b if t in rb))
+    )
     return max(spaced, fuzz.ratio(left, right)) >= RESIDUAL_MIN * 100
+
+
+_VOWELS = re.compile(r"[AEIOU]+")
+# Vowels a Cyrillic rendering of a foreign name by sound may change (Lady / Леди, Hunter /
+# Хантер): at most one vowel of the name, and only one of these pairs.
+_VOWEL_SWAPS = {
+    frozenset(p) for p in (("A", "E"), ("A", "U"), ("E", "I"), ("EI", "E"), ("AI", "E"))
+}
+
+
+def vowels_compatible(a: str, b: str) -> bool:
+    """Same consonant frame assumed; the vowels differ in at most one place, plausibly."""
+    diffs = [(x, y) for x, y in zip(_VOWELS.findall(a), _VOWELS.findall(b), strict=False) if x != y]
+    return len(diffs) <= 1 and all(frozenset(d) in _VOWEL_SWAPS for d in diffs)
 
 
 def _cross_script(a: np.ndarray, b: np.ndarray) -> np.ndarray:

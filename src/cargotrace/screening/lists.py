@@ -106,7 +106,9 @@ def sniff_format(path: Path) -> str:
     with open_binary(path) as handle:
         head = handle.read(64 * 1024)
     text = _decode(head).lstrip("\ufeff \t\r\n")
-    if text.startswith("<") and ("<CONSOLIDATED_LIST" in text or "<INDIVIDUALS" in text or "<ENTITIES" in text):
+    if text.startswith("<") and (
+        "<CONSOLIDATED_LIST" in text or "<INDIVIDUALS" in text or "<ENTITIES" in text
+    ):
         return "un-xml"
     if text.startswith("{"):
         first = text.split("\n", 1)[0]
@@ -169,13 +171,17 @@ def _dated(path: Path, found: date | None, source: str) -> tuple[date | None, st
 
 _SDN_NULL = "-0-"
 _AKA = re.compile(r"^(?:alt\.\s+)?([afn])\.k\.a\.,?\s+'(.*)'\.?$", re.IGNORECASE | re.DOTALL)
-_IMO_REMARK = re.compile(r"(?:Vessel Registration Identification|Identification Number)\s+IMO\s+(\d{7})")
+_IMO_REMARK = re.compile(
+    r"(?:Vessel Registration Identification|Identification Number)\s+IMO\s+(\d{7})"
+)
 _MMSI_REMARK = re.compile(r"\bMMSI\s+(\d{9})\b")
 _LINKED = re.compile(r"^Linked To:\s*(.+?)\.?$")
 _FORMER_FLAG = re.compile(r"^(?:alt\.\s+)?Former Vessel Flag\s+(.+?)\.?$")
 _FORMER_NAME = re.compile(r"^(?:alt\.\s+)?Former Vessel Name\s+'?(.+?)'?\.?$")
 _TAX_ID = re.compile(r"^(?:alt\.\s+)?(?:Tax ID No\.|INN)\s+(\d{10}|\d{12})\s+\(Russia\)")
-_REG_ID = re.compile(r"^(?:alt\.\s+)?(?:Registration ID|Registration Number|OGRN)\s+(\d{13}|\d{15})\s+\(Russia\)")
+_REG_ID = re.compile(
+    r"^(?:alt\.\s+)?(?:Registration ID|Registration Number|OGRN)\s+(\d{13}|\d{15})\s+\(Russia\)"
+)
 
 
 def _sdn(value: str) -> str | None:
@@ -231,7 +237,9 @@ def read_sdn_csv(path: Path) -> ListFile:
         if len(fields) != 12 or not fields[0].strip().isdigit():
             rejected.append((number, fields))
             continue
-        ent, name, kind, program, title, call_sign, vtype, _tons, _grt, vflag, vowner, remarks = fields
+        ent, name, kind, program, title, call_sign, vtype, _tons, _grt, vflag, vowner, remarks = (
+            fields
+        )
         entry = ListEntry(
             entry_id=f"ofac-sdn:{ent.strip()}", schema=schema_of.get((_sdn(kind) or "").lower(), "Organization"),
             name=(_sdn(name) or ""), row=number, call_sign=_sdn(call_sign), flag=country_code(_sdn(vflag)),
@@ -261,7 +269,9 @@ def _text(node: ElementTree.Element | None) -> str | None:
 
 def _un_entry(node: ElementTree.Element, row: int) -> ListEntry:
     individual = node.tag == "INDIVIDUAL"
-    parts = [_text(node.find(t)) for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")]
+    parts = [
+        _text(node.find(t)) for t in ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
+    ]
     name = " ".join(p for p in parts if p)
     ref = _text(node.find("REFERENCE_NUMBER")) or _text(node.find("DATAID")) or str(row)
     entry = ListEntry(
@@ -273,7 +283,10 @@ def _un_entry(node: ElementTree.Element, row: int) -> ListEntry:
     if original:
         entry.aliases.append(original)
     for alias in node.findall("INDIVIDUAL_ALIAS" if individual else "ENTITY_ALIAS"):
-        value, quality = _text(alias.find("ALIAS_NAME")), (_text(alias.find("QUALITY")) or "").lower()
+        value, quality = (
+            _text(alias.find("ALIAS_NAME")),
+            (_text(alias.find("QUALITY")) or "").lower(),
+        )
         if not value:
             continue
         if quality == "f.k.a.":
@@ -342,11 +355,20 @@ def _ftm_entry(obj: dict[str, Any], row: int) -> ListEntry:
     props = obj.get("properties") or {}
     names = _strs(props, "name")
     caption = str(obj.get("caption") or (names[0] if names else ""))
-    entry = ListEntry(entry_id=str(obj.get("id") or f"row-{row}"), schema=str(obj.get("schema")), name=caption, row=row)
-    entry.aliases = [n for n in names if n != caption] + _strs(props, "alias") + _strs(props, "abbreviation")
+    entry = ListEntry(
+        entry_id=str(obj.get("id") or f"row-{row}"),
+        schema=str(obj.get("schema")),
+        name=caption,
+        row=row,
+    )
+    entry.aliases = (
+        [n for n in names if n != caption] + _strs(props, "alias") + _strs(props, "abbreviation")
+    )
     entry.weak_aliases = _strs(props, "weakAlias")
     entry.former_names = _strs(props, "previousName")
-    first = {key: (_strs(props, key) or [None])[0] for key in ("imoNumber", "mmsi", "callSign", "flag")}
+    first = {
+        key: (_strs(props, key) or [None])[0] for key in ("imoNumber", "mmsi", "callSign", "flag")
+    }
     entry.imo = re.sub(r"^IMO\s*", "", first["imoNumber"].upper()) if first["imoNumber"] else None
     entry.mmsi, entry.call_sign = first["mmsi"], first["callSign"]
     entry.flag = country_code(first["flag"]) if first["flag"] else None
@@ -412,7 +434,9 @@ def read_ftm(path: Path) -> ListFile:
                     folded = False
                     entries.setdefault(entry.entry_id, entry)
                 elif schema in MATCHABLE and obj.get("id"):
-                    nested[str(obj["id"])] = str(obj.get("caption") or (_strs(props, "name") or [""])[0])
+                    nested[str(obj["id"])] = str(
+                        obj.get("caption") or (_strs(props, "name") or [""])[0]
+                    )
                 elif schema in LINK_SCHEMATA:
                     source_key, target_key, relation = LINK_SCHEMATA[schema]
                     for s in _values(props, source_key):
@@ -421,7 +445,9 @@ def read_ftm(path: Path) -> ListFile:
                                 links.append((tid, Link(relation, None, sid)))
                                 links.append((sid, Link(f"{relation}_of", None, tid)))
                 elif schema == "Sanction":
-                    label = " ".join(_strs(props, "authority")[:1] + _strs(props, "program")[:1]).strip()
+                    label = " ".join(
+                        _strs(props, "authority")[:1] + _strs(props, "program")[:1]
+                    ).strip()
                     for e in _values(props, "entity"):
                         if (eid := _ref(e)) and label:
                             programs.setdefault(eid, []).append(label)
@@ -432,15 +458,25 @@ def read_ftm(path: Path) -> ListFile:
             entries[target].links.append(link)
     for eid, labels in programs.items():
         if eid in entries:
-            entries[eid].programs.extend(label for label in labels if label not in entries[eid].programs)
+            entries[eid].programs.extend(
+                label for label in labels if label not in entries[eid].programs
+            )
     for entry in entries.values():
         for link in entry.links:
             if link.entry_id and link.name is None:
-                link.name = entries[link.entry_id].name if link.entry_id in entries else nested.get(link.entry_id)
+                link.name = (
+                    entries[link.entry_id].name
+                    if link.entry_id in entries
+                    else nested.get(link.entry_id)
+                )
     found = date.fromisoformat(latest[:10]) if latest else None
     published, source = _dated(path, found, "latest last_change/last_seen in the file")
     top_sets = [d for d, _ in datasets.most_common(3)]
-    name = top_sets[0] if len(datasets) == 1 else (", ".join(top_sets) + (" …" if len(datasets) > 3 else "")) or path.stem
+    name = (
+        top_sets[0]
+        if len(datasets) == 1
+        else (", ".join(top_sets) + (" …" if len(datasets) > 3 else "")) or path.stem
+    )
     ordered = sorted(entries.values(), key=lambda e: e.row)
     return ListFile("ftm-jsonl", name, published, source, ordered, rejected, skipped,
                     {"schemata": dict(schemata.most_common()), "datasets": dict(datasets.most_common())})  # fmt: skip

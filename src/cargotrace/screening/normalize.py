@@ -17,8 +17,12 @@ _VESSEL_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _MILITARY_UNIT = re.compile(r"\b(?:в\s*/\s*ч|войсковая\s+часть)(?=\W|\d|$)", re.IGNORECASE)
-_IDENTIFIERS = re.compile(r"\b(?:ИНН|INN|ОГРН|OGRN|ОГРНИП|OGRNIP|КПП|KPP)\s*[:№#]?\s*\d{9,15}\b", re.IGNORECASE)
-_APOSTROPHES = re.compile(r"['’`ʹʺ\u02bc]")
+_IDENTIFIERS = re.compile(
+    r"\b(?:ИНН|INN|ОГРН|OGRN|ОГРНИП|OGRNIP|КПП|KPP)\s*[:№#]?\s*\d{9,15}\b", re.IGNORECASE
+)
+_APOSTROPHES = str.maketrans("", "", "'’`ʹʺ\u02bc")
+_DIGIT = re.compile(r"\d")
+_DIGIT_EDGE = re.compile(r"(?<=[A-Z])(?=\d)|(?<=\d)(?=[A-Z])")
 _NON_WORD = re.compile(r"[^0-9A-Z]+")
 _ROMAN = {
     "I": "1", "II": "2", "III": "3", "IV": "4", "V": "5", "VI": "6", "VII": "7", "VIII": "8",
@@ -48,7 +52,14 @@ class NormName:
     korean: str
 
     @classmethod
-    def build(cls, raw: str, tokens: list[str], skel: list[str], legal_form: str | None, prefix_dropped: bool) -> NormName:
+    def build(
+        cls,
+        raw: str,
+        tokens: list[str],
+        skel: list[str],
+        legal_form: str | None,
+        prefix_dropped: bool,
+    ) -> NormName:
         compact = "".join(skel)
         return cls(
             raw, tuple(tokens), tuple(skel), legal_form, script_of(raw), prefix_dropped,
@@ -63,15 +74,19 @@ class NormName:
 
 
 def _clean(raw: str) -> str:
-    text = _IDENTIFIERS.sub(" ", raw)
-    text = _MILITARY_UNIT.sub(" VCH ", text)
-    return _APOSTROPHES.sub("", text)
+    text = raw
+    if _DIGIT.search(text):
+        text = _IDENTIFIERS.sub(" ", text)
+    if not text.isascii():
+        text = _MILITARY_UNIT.sub(" VCH ", text)
+    return text.translate(_APOSTROPHES)
 
 
 def latin_tokens(text: str) -> list[str]:
     """Upper-case Latin word tokens (digits split from letters: MAIA-1 -> MAIA, 1)."""
     latin = to_latin(text)
-    latin = re.sub(r"(?<=[A-Z])(?=\d)|(?<=\d)(?=[A-Z])", " ", latin)
+    if _DIGIT.search(latin):
+        latin = _DIGIT_EDGE.sub(" ", latin)
     return [(t.lstrip("0") or "0") if t.isdigit() else t for t in _NON_WORD.split(latin) if t]
 
 

@@ -19,7 +19,10 @@ from cargotrace.screening.normalize import NameCache
 
 _INN = re.compile(r"(?:ИНН|INN)\s*[:№#]?\s*(\d{10}|\d{12})\b", re.IGNORECASE)
 _OGRN = re.compile(r"(?:ОГРН(?:ИП)?|OGRN(?:IP)?)\s*[:№#]?\s*(\d{13}|\d{15})\b", re.IGNORECASE)
-_ROLE_OF_KEY = (("consignor", r"отправ|consignor|shipper"), ("consignee", r"получ|consignee|receiver"))
+_ROLE_OF_KEY = (
+    ("consignor", r"отправ|consignor|shipper"),
+    ("consignee", r"получ|consignee|receiver"),
+)
 
 
 @dataclass
@@ -90,10 +93,15 @@ def _attribute_ids(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return [(name, number) for name, number in out if number]
 
 
-def screen_parties(catalog: Catalog, subjects: list[PartySubject], *, threshold: float = 0.85) -> list[Hit]:
+def screen_parties(
+    catalog: Catalog, subjects: list[PartySubject], *, threshold: float = 0.85
+) -> list[Hit]:
     hits: list[Hit] = []
     for s in subjects:
-        for ident, values, index in (("inn", s.inn, catalog.by_inn), ("ogrn", s.ogrn, catalog.by_ogrn)):
+        for ident, values, index in (
+            ("inn", s.inn, catalog.by_inn),
+            ("ogrn", s.ogrn, catalog.by_ogrn),
+        ):
             for value in sorted(values):
                 for i in index.get(value, []):
                     hits.append(_hit(catalog, s, i, ID_SCORES[ident], ident, None, None))
@@ -102,7 +110,9 @@ def screen_parties(catalog: Catalog, subjects: list[PartySubject], *, threshold:
     keep = [i for i, q in enumerate(queries) if q.compact]
     targets = catalog.party_names
     found = targets.index.match([queries[i] for i in keep], threshold=threshold)
-    for q, t, score, how, conflict in zip(found.query, found.target, found.score, found.how, found.form_conflict, strict=True):
+    for q, t, score, how, conflict in zip(
+        found.query, found.target, found.score, found.how, found.form_conflict, strict=True
+    ):
         subject = subjects[keep[q]]
         entry = catalog.entries[targets.entry[t]]
         if (entry.inn and subject.inn and entry.inn not in subject.inn) or (
@@ -115,14 +125,24 @@ def screen_parties(catalog: Catalog, subjects: list[PartySubject], *, threshold:
         if conflict:
             hit.notes.append(f"legal forms differ: {q_norm.legal_form} / {t_norm.legal_form}")
         elif q_norm.legal_form != t_norm.legal_form:
-            hit.notes.append(f"legal form {'dropped' if not q_norm.legal_form else q_norm.legal_form} / {t_norm.legal_form or 'none'}")
+            hit.notes.append(
+                f"legal form {'dropped' if not q_norm.legal_form else q_norm.legal_form} / {t_norm.legal_form or 'none'}"
+            )
         if q_norm.script != t_norm.script:
             hit.notes.append(f"transliterated ({q_norm.script} / {t_norm.script})")
         hits.append(hit)
     return hits
 
 
-def _hit(catalog: Catalog, s: PartySubject, i: int, score: float, rule: str, matched: str | None, kind: str | None) -> Hit:
+def _hit(
+    catalog: Catalog,
+    s: PartySubject,
+    i: int,
+    score: float,
+    rule: str,
+    matched: str | None,
+    kind: str | None,
+) -> Hit:
     e = catalog.entries[i]
     return Hit(
         subject_type="party", subject=s.name, subject_key=s.name, list=e.list, list_date=e.list_date,

@@ -119,7 +119,10 @@ def cluster_parties(subjects: list[PartySubject]) -> list[Cluster]:
 def _cluster(members: list[PartySubject], names: list[NormName]) -> Cluster:
     keys = sorted({n.key for n in names})
     cluster_id = "PC-" + hashlib.sha1("\x1e".join(keys).encode("utf-8")).hexdigest()[:10]
-    order = sorted(range(len(members)), key=lambda i: (-members[i].records, names[i].legal_form is None, members[i].name))
+    order = sorted(
+        range(len(members)),
+        key=lambda i: (-members[i].records, names[i].legal_form is None, members[i].name),
+    )
     forms = Counter(n.legal_form for n in names if n.legal_form)
     return Cluster(
         cluster_id, members[order[0]].name, [members[i] for i in order],

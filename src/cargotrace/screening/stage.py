@@ -47,10 +47,16 @@ def build_hits(con: duckdb.DuckDBPyConnection, _settings: AnalysisSettings) -> N
     catalog = Catalog.from_case(con)
     vessel_hits = screen_vessels(catalog, vessel_subjects(con))
     subjects = party_subjects(con)
-    cluster_of = dict(con.execute("SELECT name, cluster_id FROM party_clusters").fetchall()) if _has(con, "party_clusters") else {}
+    cluster_of = (
+        dict(con.execute("SELECT name, cluster_id FROM party_clusters").fetchall())
+        if _has(con, "party_clusters")
+        else {}
+    )
     for s in subjects:
         s.cluster_id = cluster_of.get(s.name)
-    hits = merge(vessel_hits + screen_parties(catalog, subjects) + owner_hits(catalog, merge(vessel_hits)))
+    hits = merge(
+        vessel_hits + screen_parties(catalog, subjects) + owner_hits(catalog, merge(vessel_hits))
+    )
     write_hits(con, hits)
 
 
@@ -65,5 +71,7 @@ def write_hits(con: duckdb.DuckDBPyConnection, hits: list[Hit]) -> None:
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+    ).fetchone()
     return bool(found and found[0])

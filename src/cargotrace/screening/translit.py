@@ -23,7 +23,27 @@ _CYRILLIC = {
 }  # fmt: skip
 
 # Hangul jamo, McCune-Reischauer without breves (ŏ -> O, ŭ -> U), DPRK-list style (ㅈ -> J).
-_INITIALS = ["K", "KK", "N", "T", "TT", "R", "M", "P", "PP", "S", "SS", "", "J", "JJ", "CH", "K", "T", "P", "H"]
+_INITIALS = [
+    "K",
+    "KK",
+    "N",
+    "T",
+    "TT",
+    "R",
+    "M",
+    "P",
+    "PP",
+    "S",
+    "SS",
+    "",
+    "J",
+    "JJ",
+    "CH",
+    "K",
+    "T",
+    "P",
+    "H",
+]
 _MEDIALS = ["A", "AE", "YA", "YAE", "O", "E", "YO", "YE", "O", "WA", "WAE", "OE", "YO", "U", "WO", "WE", "WI",
             "YU", "U", "UI", "I"]  # fmt: skip
 _FINALS = ["", "K", "K", "KS", "N", "NJ", "NH", "T", "L", "LK", "LM", "LB", "LS", "LT", "LP", "LH", "M", "P",
@@ -32,25 +52,25 @@ _FINALS = ["", "K", "K", "KS", "N", "NJ", "NH", "T", "L", "LK", "LM", "LB", "LS"
 _HANGUL_FIRST, _HANGUL_LAST = 0xAC00, 0xD7A3
 
 
+_LATIN_RANGES = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
+_CYRILLIC_RANGES = "\u0400-\u04ff"
+_HANGUL_RANGES = "\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f"
+_SCRIPTS = (
+    ("latin", re.compile(f"[{_LATIN_RANGES}]")),
+    ("cyrillic", re.compile(f"[{_CYRILLIC_RANGES}]")),
+    ("hangul", re.compile(f"[{_HANGUL_RANGES}]")),
+    ("other", re.compile(f"[^\\W\\d_{_LATIN_RANGES}{_CYRILLIC_RANGES}{_HANGUL_RANGES}]")),
+)
+
+
 def script_of(text: str) -> str:
     """'latin', 'cyrillic', 'hangul', 'mixed' or 'none' (no letters)."""
     if text.isascii():
         return "latin" if any(c.isalpha() for c in text) else "none"
-    seen = set()
-    for ch in text:
-        if not ch.isalpha():
-            continue
-        if "\u0400" <= ch <= "\u04ff":
-            seen.add("cyrillic")
-        elif _HANGUL_FIRST <= ord(ch) <= _HANGUL_LAST or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f":
-            seen.add("hangul")
-        elif ord(ch) < 0x0250 or 0x1E00 <= ord(ch) <= 0x1EFF:
-            seen.add("latin")
-        else:
-            seen.add("other")
+    seen = [name for name, pattern in _SCRIPTS if pattern.search(text)]
     if not seen:
         return "none"
-    return seen.pop() if len(seen) == 1 else "mixed"
+    return seen[0] if len(seen) == 1 else "mixed"
 
 
 def _hangul_syllable(ch: str) -> str:
@@ -58,7 +78,20 @@ def _hangul_syllable(ch: str) -> str:
     return _INITIALS[code // 588] + _MEDIALS[(code % 588) // 28] + _FINALS[code % 28]
 
 
-_CYRILLIC_TABLE = str.maketrans({**_CYRILLIC, **{k.lower(): v for k, v in _CYRILLIC.items()}})
+_PUNCTUATION = {
+    "«": '"',
+    "»": '"',
+    "„": '"',
+    "“": '"',
+    "”": '"',
+    "–": "-",
+    "—": "-",
+    "№": "#",
+    "\u00a0": " ",
+}
+_CYRILLIC_TABLE = str.maketrans(
+    {**_CYRILLIC, **{k.lower(): v for k, v in _CYRILLIC.items()}, **_PUNCTUATION}
+)
 _HANGUL = re.compile("[\uac00-\ud7a3]+")
 
 
@@ -75,35 +108,32 @@ def to_latin(text: str) -> str:
         return text.upper()
     text = unicodedata.normalize("NFC", text)
     if _HANGUL.search(text):
-        text = _HANGUL.sub(_romanise_hangul, text)
+        text = " ".join(_HANGUL.sub(_romanise_hangul, text).split())
     text = text.translate(_CYRILLIC_TABLE)
     if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
     return text.upper()
 
 
-# Skeleton: fold the choices romanisation schemes make differently. Order matters.
-_SKELETON_STEPS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(p), r)
-    for p, r in (
-        (r"SHCH|SCH", "SH"),
-        (r"TCH", "CH"),
-        (r"KH", "H"),
-        (r"PH", "F"),
-        (r"CK", "K"),
-        (r"X", "KS"),
-        (r"Q", "K"),
-        (r"W", "V"),
-        (r"C(?=[EIY])", "TS"),
-        (r"C(?!H)", "K"),
-        (r"[YJ]", "I"),
-        (r"EO", "O"),  # Korean RR eo = MR ŏ
-        (r"EU", "U"),  # Korean RR eu = MR ŭ
-        (r"OU", "U"),  # French-style Russian (Oustinov)
-        (r"IE", "E"),  # Е after a vowel: -iev / -iyev / -yev
-        (r"(.)\1+", r"\1"),  # doubled letters: Russkiy / Ruskij, -ii / -iy / -yy
-    )
-]
+# Skeleton: fold the choices romanisation schemes make differently, in three passes:
+# consonant spellings and Y/J -> I; vowel digraphs (Korean eo/eu, French-style ou, -ie-);
+# doubled letters (Russkiy / Ruskij, -ii / -iy / -yy) before and after the digraphs.
+_CONSONANTS = re.compile(r"SHCH|SCH|TCH|KH|PH|CK|X|Q|W|C(?=[EIY])|C(?!H)|[YJ]")
+_CONSONANT_MAP = {"SHCH": "SH", "SCH": "SH", "TCH": "CH", "KH": "H", "PH": "F", "CK": "K", "X": "KS", "Q": "K",
+                  "W": "V", "Y": "I", "J": "I"}  # fmt: skip
+_DIGRAPHS = re.compile(r"EO|EU|OU|IE")
+_DIGRAPH_MAP = {"EO": "O", "EU": "U", "OU": "U", "IE": "E"}
+_DOUBLES = re.compile(r"(.)\1+")
+
+
+def _consonant(match: re.Match[str]) -> str:
+    text = match.group()
+    if text == "C":  # C before E/I/Y sounds TS (Centr / Tsentr), elsewhere K (Company / Kompaniya)
+        nxt = match.string[match.end() : match.end() + 1]
+        return "TS" if nxt in ("E", "I", "Y") and nxt else "K"
+    return _CONSONANT_MAP[text]
 
 
 @lru_cache(maxsize=262144)
@@ -111,10 +141,9 @@ def skeleton(token: str) -> str:
     """Fold romanisation variants of one upper-case Latin token (YEVGENIY ~ EVGENII)."""
     if token.isdigit():
         return token
-    out = token
-    for pattern, repl in _SKELETON_STEPS:
-        out = pattern.sub(repl, out)
-    if len(out) > 1 and out[0] == "I" and out[1] in "AEOU":
+    out = _DOUBLES.sub(r"\1", _CONSONANTS.sub(_consonant, token))
+    out = _DOUBLES.sub(r"\1", _DIGRAPHS.sub(lambda m: _DIGRAPH_MAP[m.group()], out))
+    if len(out) > 3 and out[0] == "I" and out[1] in "AEOU":
         out = out[1:]  # Yakov / Iakov / Jakov, Yevgeny / Evgeny
     return out
 
@@ -128,6 +157,7 @@ def phonetic(compact_skeleton: str) -> str:
 
 
 _KOREAN_VOWELS = re.compile(r"[AEIOUWY]+")
+_KOREAN_INITIAL = re.compile(r"^[RNL](?=[AEIOUWY])")
 _KOREAN_FOLD = str.maketrans({"G": "K", "D": "T", "B": "P", "L": "R"})
 
 
@@ -145,6 +175,6 @@ def _korean_token(token: str) -> str:
     if token.isdigit():
         return token
     text = token.replace("TCH", "J").replace("CH", "J").replace("TS", "J")
-    text = re.sub(r"^[RNL](?=[AEIOUWY])", "", text)
+    text = _KOREAN_INITIAL.sub("", text)
     text = _KOREAN_VOWELS.sub("*", text).translate(_KOREAN_FOLD)
-    return re.sub(r"([A-Z])\1+", r"\1", text)
+    return _DOUBLES.sub(r"\1", text)

@@ -60,7 +60,9 @@ def vessel_subjects(con: duckdb.DuckDBPyConnection) -> list[VesselSubject]:
             name_key.setdefault(name, key)
         if flag:
             subject.flags.add(flag)
-    for (mmsi,) in con.execute("SELECT DISTINCT CAST(mmsi AS VARCHAR) FROM positions WHERE mmsi IS NOT NULL ORDER BY 1").fetchall():
+    for (mmsi,) in con.execute(
+        "SELECT DISTINCT CAST(mmsi AS VARCHAR) FROM positions WHERE mmsi IS NOT NULL ORDER BY 1"
+    ).fetchall():
         by_key.setdefault(mmsi, VesselSubject(mmsi, {mmsi}))
     return sorted(by_key.values(), key=lambda s: s.key)
 
@@ -79,10 +81,15 @@ def _flag_check(subject: VesselSubject, listed: str | None, past: list[str]) -> 
             "check": check}  # fmt: skip
 
 
-def screen_vessels(catalog: Catalog, subjects: list[VesselSubject], *, threshold: float = 0.85) -> list[Hit]:
+def screen_vessels(
+    catalog: Catalog, subjects: list[VesselSubject], *, threshold: float = 0.85
+) -> list[Hit]:
     hits: list[Hit] = []
     for s in subjects:
-        for ident, values, index in (("imo", s.imo, catalog.by_imo), ("mmsi", s.mmsi, catalog.by_mmsi)):
+        for ident, values, index in (
+            ("imo", s.imo, catalog.by_imo),
+            ("mmsi", s.mmsi, catalog.by_mmsi),
+        ):
             for value in sorted(values):
                 for i in index.get(value, []):
                     hits.append(_hit(catalog, s, i, ID_SCORES[ident], ident, None, None))

@@ -945,7 +945,8 @@
     { key: 'cargo', label: 'Cargo (as recorded)', lang: 'ru', wrap: true },
     { key: 'tonnes', label: 'Tonnes', num: true },
     { key: 'arrival', label: 'Linked arrival' },
-    { key: 'lag', label: 'Lag (days)', num: true }
+    { key: 'lag', label: 'Lag (days)', num: true },
+    { key: 'listed', label: 'Watchlist' }
   ];
   var ROWS = SHIPMENTS.map(function (s, idx) {
     var a = arrivalById.get(String(s.arrival_id));
@@ -962,9 +963,10 @@
       cargo: clean(s.cargo) + (s.cargo_class ? ' [' + clean(s.cargo_class) + ']' : ''),
       tonnes: num(s.tonnes),
       arrival: a ? clean(a.vessel_name) + ' \u00b7 ' + clean(a.port_locode) + ' ' + fmtDate(parseT(a.arrived_at)) : clean(s.arrival_id),
-      lag: num(s.lag_days)
+      lag: num(s.lag_days),
+      listed: listedLabel(arr(s.watchlist))
     };
-    r.search = [r.waybill, r.wagon, r.departed, r.from, r.to, r.site, r.cargo, r.arrival, clean(s.source_file)].join('\u0001').toLocaleLowerCase();
+    r.search = [r.waybill, r.wagon, r.departed, r.from, r.to, r.site, r.cargo, r.arrival, r.listed, clean(s.source_file)].join('\u0001').toLocaleLowerCase();
     return r;
   });
   var PAGE = 50;
@@ -1081,6 +1083,101 @@
     renderTable();
   }
 
+  // ------------------------------------------------------------------ watchlist
+  var HITS = arr(F.watchlist_hits).map(obj);
+  var CLUSTERS = arr(F.party_clusters).map(obj);
+  var SCREEN = obj(F.screening);
+  function listedLabel(hits) {
+    var seen = [];
+    hits.map(obj).forEach(function (h) {
+      var label = (h.role ? clean(h.role) + ': ' : '') + clean(h.list);
+      if (seen.indexOf(label) < 0) seen.push(label);
+    });
+    return seen.join('; ');
+  }
+  function flagText(f) {
+    f = obj(f);
+    var listed = clean(f.list) || '?';
+    var seen = arr(f.ais).concat(arr(f.reported)).map(clean).filter(function (x, i, a) { return x && a.indexOf(x) === i; });
+    if (!f.list && !seen.length) return '\u2014';
+    return listed + ' / ' + (seen.join(', ') || '?') + (f.check && f.check !== 'unknown' ? ' (' + clean(f.check).replace('_', ' ') + ')' : '');
+  }
+  function drawWatchlist() {
+    var body = document.getElementById('watchlist-body');
+    var summary = document.getElementById('watchlist-summary');
+    if (!body) return;
+    clear(body);
+    var lists = arr(SCREEN.lists).map(obj);
+    if (summary) {
+      summary.textContent = lists.length
+        ? 'Screened against ' + lists.map(function (l) {
+          return clean(l.list) + ' (' + (l.published ? clean(l.published) : 'date not stated') + ', ' + clean(l.source_file) + ', ' + fmtInt(l.entries) + ' entries)';
+        }).join('; ') + '. ' + fmtInt(HITS.length) + ' hit' + (HITS.length === 1 ? '' : 's') + ', ' + fmtInt(SCREEN.hits_in_chain) + ' in an evidence chain.'
+        : 'No watchlist in the case: add one with `cargotrace ingest watchlist FILE` (OFAC SDN CSV, UN consolidated XML, FollowTheMoney JSON lines or a simple CSV).';
+    }
+    if (!HITS.length) {
+      add(add(body, el('tr')), el('td', { colspan: 11, class: 'empty' }, lists.length ? 'No vessel or party of the case matched a list entry.' : 'No watchlist screened.'));
+      return;
+    }
+    HITS.forEach(function (h) {
+      var tr = add(body, el('tr', { class: h.in_chain ? 'highlight' : null }));
+      add(tr, el('td', null, h.in_chain ? 'yes' + (num(h.shipments) ? ' (' + fmtInt(h.shipments) + ' shipments)' : '') : 'no'));
+      var ids = [];
+      if (h.imo) ids.push('IMO ' + clean(h.imo));
+      if (h.mmsi) ids.push('MMSI ' + clean(h.mmsi));
+      if (h.cluster_id) ids.push(clean(h.cluster_id));
+      add(tr, el('td', { title: ids.join(' \u00b7 ') || null }, clean(h.subject_type) + ': ' + clean(h.subject)));
+      add(tr, el('td', null, h.role));
+      add(tr, el('td', { title: h.list_file ? 'file ' + clean(h.list_file) : null }, clean(h.list) + (h.list_date ? ' (' + clean(h.list_date) + ')' : '')));
+      add(tr, el('td', { title: clean(h.entry_id) }, h.entry));
+      add(tr, el('td', null, h.matched_name ? clean(h.matched_name) + (h.name_kind && h.name_kind !== 'name' ? ' [' + clean(h.name_kind).replace('_', ' ') + ']' : '') : '\u2014'));
+      var rules = arr(h.rules).map(clean).filter(function (r) { return r && r !== clean(h.rule); });
+      add(tr, el('td', { title: arr(h.notes).map(clean).join('; ') || null }, clean(h.rule) + (rules.length ? ' (+ ' + rules.join(', ') + ')' : '')));
+      add(tr, el('td', { class: 'num' }, num(h.score) === null ? '\u2014' : num(h.score).toFixed(2)));
+      add(tr, el('td', { class: 'nowrap' }, h.subject_type === 'vessel' ? flagText(h.flags) : '\u2014'));
+      add(tr, el('td', null, h.programs || '\u2014'));
+      var linked = arr(h.linked).map(obj).map(function (l) {
+        return clean(l.relation).replace('_', ' ') + ' ' + clean(l.name) + (l.listed ? ' (listed)' : '');
+      });
+      add(tr, el('td', null, linked.join('; ') || '\u2014'));
+    });
+  }
+  function drawClusters() {
+    var body = document.getElementById('clusters-body');
+    if (!body) return;
+    clear(body);
+    if (!CLUSTERS.length) {
+      add(add(body, el('tr')), el('td', { colspan: 7, class: 'empty' }, 'No organisation appears under several spellings.'));
+      return;
+    }
+    CLUSTERS.forEach(function (c) {
+      var tr = add(body, el('tr'));
+      add(tr, el('td', { class: 'nowrap' }, c.cluster_id));
+      add(tr, el('td', { lang: 'ru' }, c.canonical));
+      var td = add(tr, el('td', { lang: 'ru' }));
+      var ul = add(td, el('ul'));
+      arr(c.spellings).map(obj).forEach(function (m) {
+        add(ul, el('li', null, '\u00ab' + clean(m.name) + '\u00bb \u00d7 ' + fmtInt(m.records) + (arr(m.roles).length ? ' (' + arr(m.roles).map(clean).join(', ') + ')' : '')));
+      });
+      add(tr, el('td', null, arr(c.roles).map(clean).join(', ')));
+      add(tr, el('td', { class: 'num' }, fmtInt(c.records)));
+      add(tr, el('td', null, arr(c.inn).concat(arr(c.ogrn)).map(clean).join(', ') || '\u2014'));
+      add(tr, el('td', null, c.listed ? 'yes' : 'no'));
+    });
+  }
+  function flagArrivals() {
+    ARRIVALS.forEach(function (a, i) {
+      var hits = arr(a.watchlist).map(obj);
+      var row = document.getElementById('arrival-row-' + i);
+      if (!hits.length || !row || !row.firstElementChild) return;
+      var detail = hits.map(function (h) {
+        return clean(h.list) + ': ' + clean(h.entry) + ' (' + clean(h.rule) + ', ' + (num(h.score) === null ? '?' : num(h.score).toFixed(2)) + ')';
+      }).join('; ');
+      add(row.firstElementChild, el('span', null, ' '));
+      add(row.firstElementChild, el('strong', { title: detail }, '\u2691 listed: ' + listedLabel(hits)));
+    });
+  }
+
   // ------------------------------------------------------------------ boot
   function safely(name, fn) {
     try { fn(); } catch (e) { console.error('cargotrace report: ' + name + ' failed: ' + (e && e.message)); }
@@ -1093,6 +1190,9 @@
     safely('sankey', drawSankey);
   }
   safely('sensitivity', drawSensitivity);
+  safely('watchlist', drawWatchlist);
+  safely('clusters', drawClusters);
+  safely('arrival flags', flagArrivals);
   safely('shipments table', initTable);
   drawVisuals();
   var lastW = document.documentElement.clientWidth;

@@ -1,0 +1,193 @@
+"""Stops from cargotrace's hysteresis SQL against MovingPandas' TrajectoryStopDetector, on
+the real AIS samples under shared/data/ais, and the speed of both.
+
+MovingPandas needs geopandas >= 1, which the project pins below 1 (the pin only serves to
+ship Natural Earth data), so this runs in a separate virtual environment that imports
+cargotrace from the source tree (it needs only duckdb, numpy and pyarrow from it):
+
+    python3 -m venv /tmp/mpvenv
+    /tmp/mpvenv/bin/pip install movingpandas duckdb pyarrow
+    /tmp/mpvenv/bin/python benchmarks/compare_movingpandas.py --json /tmp/mp.json
+    .venv/bin/python benchmarks/bench_events.py --movingpandas /tmp/mp.json   # the ratio
+
+Samples: the NOAA MarineCadastre day (2022-01-03, first 99,999 rows), the Ever Given week
+at Suez (VesselsValue via movingpandas-examples; no speed column, so cargotrace uses the
+speed implied by consecutive fixes) and the Danish AIS clip in UTM 32N (reprojected to
+WGS 84; 14 minutes long, so no stop of 2 h exists in it).
+
+Parameters: both detectors use a minimum duration of 2 h; cargotrace's stop begins below
+0.2 kn and ends above 0.5 kn; MovingPandas' spatial criterion is `--max-diameter` metres
+(default 500; a sweep over other diameters is reported too). Agreement is the share of
+MovingPandas stops (>= 2 h) that overlap in time a cargotrace stop of the same vessel
+(and, the other way round, the share of cargotrace stops that MovingPandas also finds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from cargotrace.maritime import stops, track  # noqa: E402
+from cargotrace.settings import AnalysisSettings  # noqa: E402
+
+MIN_DURATION = timedelta(hours=2)
+
+
+def shared_ais_dir() -> Path:
+    root = os.environ.get("CARGOTRACE_SHARED_DATA")
+    return (Path(root) if root else ROOT.parent / "shared" / "data") / "ais"
+
+
+def load_noaa(base: Path) -> pd.DataFrame:
+    df = pd.read_csv(base / "noaa" / "AISdata_marinecadastre_20220103.csv.gz", usecols=["MMSI", "BaseDateTime", "LAT", "LON", "SOG"])
+    df = df.rename(columns={"MMSI": "mmsi", "BaseDateTime": "timestamp", "LAT": "lat", "LON": "lon", "SOG": "sog"})
+    df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
+    df.loc[df["sog"] >= 102.2, "sog"] = None  # 102.3 = not available
+    return df
+
+
+def load_evergiven(base: Path) -> pd.DataFrame:
+    df = pd.read_csv(base / "movingpandas" / "boat-positions_evergiven.csv", encoding="utf-8-sig")
+    df = df.rename(columns={"ID": "mmsi", "longitude": "lon", "latitude": "lat"})
+    df["timestamp"] = pd.to_datetime(df["ais_pos_timestamp"], format="%d/%m/%Y %H:%M", utc=True)
+    df["sog"] = None
+    return df[["mmsi", "timestamp", "lat", "lon", "sog"]]
+
+
+def load_denmark(base: Path) -> pd.DataFrame:
+    from pyproj import Transformer
+
+    doc = json.loads((base / "movingpandas" / "ais-utm32N_dk.json").read_text())
+    to_wgs84 = Transformer.from_crs("EPSG:32632", "EPSG:4326", always_xy=True)
+    rows = []
+    for f in doc["features"]:
+        x, y = f["geometry"]["coordinates"]
+        lon, lat = to_wgs84.transform(x, y)
+        p = f["properties"]
+        rows.append({"mmsi": p["MMSI"], "timestamp": pd.Timestamp(p["t"], tz="UTC"), "lat": lat, "lon": lon, "sog": p["SOG"]})
+    return pd.DataFrame(rows)
+
+
+def ours(df: pd.DataFrame) -> tuple[pd.DataFrame, float]:
+    con = duckdb.connect()
+    con.register("df", df)
+    con.execute("CREATE TABLE positions AS SELECT CAST(mmsi AS BIGINT) AS mmsi, timestamp, lat, lon, CAST(sog AS DOUBLE) AS sog FROM df")
+    settings = AnalysisSettings()
+    started = time.perf_counter()
+    for statement in track.statements(settings) + stops.statements(settings):
+        con.execute(statement)
+    elapsed = time.perf_counter() - started
+    out = con.execute("SELECT mmsi, started_at, ended_at FROM stops").df()
+    return out, elapsed
+
+
+def movingpandas(df: pd.DataFrame, diameters: list[float]) -> tuple[dict[float, pd.DataFrame], float]:
+    import geopandas as gpd
+    import movingpandas as mpd
+
+    started = time.perf_counter()
+    gdf = gpd.GeoDataFrame(df[["mmsi", "timestamp"]].copy(), geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+    tc = mpd.TrajectoryCollection(gdf, traj_id_col="mmsi", t="timestamp")
+    detector = mpd.TrajectoryStopDetector(tc)
+    out = {}
+    first_elapsed = None
+    for d in diameters:
+        segments = detector.get_stop_segments(min_duration=MIN_DURATION, max_diameter=d)
+        rows = [{"mmsi": seg.df["mmsi"].iloc[0] if "mmsi" in seg.df else seg.obj_id, "started_at": seg.get_start_time(),
+                 "ended_at": seg.get_end_time()} for seg in segments]  # fmt: skip
+        out[d] = pd.DataFrame(rows, columns=["mmsi", "started_at", "ended_at"])
+        if first_elapsed is None:
+            first_elapsed = time.perf_counter() - started
+    return out, float(first_elapsed or 0.0)
+
+
+def _utc(series: pd.Series) -> pd.Series:
+    s = pd.to_datetime(series)
+    return s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
+
+
+def matched_share(reference: pd.DataFrame, other: pd.DataFrame) -> tuple[float | None, list[dict[str, object]]]:
+    """Share of `reference` intervals that overlap an `other` interval of the same vessel."""
+    if reference.empty:
+        return None, []
+    ref = reference.assign(started_at=_utc(reference["started_at"]), ended_at=_utc(reference["ended_at"]))
+    oth = other.assign(started_at=_utc(other["started_at"]), ended_at=_utc(other["ended_at"])) if not other.empty else other
+    by_vessel = {k: g for k, g in oth.groupby("mmsi")} if not oth.empty else {}
+    hits, misses = 0, []
+    for r in ref.itertuples():
+        g = by_vessel.get(r.mmsi)
+        if g is not None and ((g["started_at"] <= r.ended_at) & (g["ended_at"] >= r.started_at)).any():
+            hits += 1
+        else:
+            misses.append({"mmsi": int(r.mmsi), "started_at": str(r.started_at), "ended_at": str(r.ended_at)})
+    return hits / len(ref), misses
+
+
+def explain_misses(df: pd.DataFrame, misses: list[dict[str, object]], limit: int = 8) -> list[dict[str, object]]:
+    """For missed stops: the reported speeds inside the interval (why the hysteresis disagreed)."""
+    out = []
+    for m in misses[:limit]:
+        s = df[(df["mmsi"] == m["mmsi"]) & (df["timestamp"] >= pd.Timestamp(m["started_at"])) & (df["timestamp"] <= pd.Timestamp(m["ended_at"]))]
+        sog = s["sog"].dropna()
+        out.append(m | {"fixes": len(s), "sog_min": None if sog.empty else float(sog.min()),
+                        "sog_max": None if sog.empty else float(sog.max()),
+                        "share_sog_above_0_5": None if sog.empty else round(float((sog > 0.5).mean()), 3)})  # fmt: skip
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--max-diameter", type=float, default=500.0)
+    parser.add_argument("--sweep", type=float, nargs="*", default=[100.0, 250.0, 1000.0])
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    base = shared_ais_dir()
+    diameters = [args.max_diameter, *[d for d in args.sweep if d != args.max_diameter]]
+    report: dict[str, object] = {"min_duration_hours": 2, "max_diameter_m": args.max_diameter, "datasets": {}}
+    total_positions, total_mp_s, total_ours_s = 0, 0.0, 0.0
+    for name, loader in (("noaa_marinecadastre_20220103", load_noaa), ("evergiven_suez", load_evergiven), ("denmark_utm32n", load_denmark)):
+        df = loader(base)
+        our_stops, our_s = ours(df)
+        mp_stops, mp_s = movingpandas(df, diameters)
+        entry: dict[str, object] = {"positions": len(df), "vessels": int(df["mmsi"].nunique()), "cargotrace_stops": len(our_stops),
+                                    "cargotrace_seconds": round(our_s, 3), "movingpandas_seconds": round(mp_s, 3), "by_diameter": {}}  # fmt: skip
+        for d, mp in mp_stops.items():
+            share, misses = matched_share(mp, our_stops)
+            back, extra = matched_share(our_stops, mp)
+            entry["by_diameter"][str(int(d))] = {  # type: ignore[index]
+                "movingpandas_stops": len(mp), "mp_stops_matched_by_cargotrace": share,
+                "cargotrace_stops_matched_by_mp": back,
+                "unmatched_mp_stops": explain_misses(df, misses), "unmatched_cargotrace_stops": extra[:8],
+            }
+        report["datasets"][name] = entry  # type: ignore[index]
+        total_positions += len(df)
+        total_mp_s += mp_s
+        total_ours_s += our_s
+        head = entry["by_diameter"][str(int(args.max_diameter))]  # type: ignore[index]
+        print(f"{name}: {len(df):,} positions; cargotrace {len(our_stops)} stops in {our_s:.2f} s; "
+              f"MovingPandas {head['movingpandas_stops']} stops in {mp_s:.2f} s; "
+              f"MP stops matched {head['mp_stops_matched_by_cargotrace']}", flush=True)  # fmt: skip
+        for d, r in entry["by_diameter"].items():  # type: ignore[union-attr]
+            print(f"   diameter {d:>5s} m: MP stops {r['movingpandas_stops']:4d}, matched {r['mp_stops_matched_by_cargotrace']}, "
+                  f"cargotrace stops found by MP {r['cargotrace_stops_matched_by_mp']}")  # fmt: skip
+    report["movingpandas"] = {"positions": total_positions, "seconds": total_mp_s, "positions_per_s": total_positions / total_mp_s}
+    report["cargotrace_stops"] = {"positions": total_positions, "seconds": total_ours_s, "positions_per_s": total_positions / total_ours_s}
+    print(f"MovingPandas stop detection: {report['movingpandas']['positions_per_s']:,.0f} positions/s; "  # type: ignore[index]
+          f"cargotrace stops (same samples, fixed costs included): {report['cargotrace_stops']['positions_per_s']:,.0f} positions/s")  # type: ignore[index]
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

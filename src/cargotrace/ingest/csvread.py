@@ -1,0 +1,298 @@
+"""CSV as chunks of strings with exact record numbers.
+
+Two readers give the same rows and numbers:
+
+* Arrow's multi-threaded CSV parser (fast path), used when every record has exactly as many
+  fields as the header. Record numbers are exact because Arrow keeps empty lines as rows
+  (`ignore_empty_lines=False`), so the n-th record it returns is the n-th of the file.
+* Python's `csv` module (exact path), used for small files and whenever Arrow meets a
+  record with the wrong number of fields: such records are kept aside (quarantined by the
+  loader as `wrong_field_count`), trailing empty cells are trimmed, blank lines skipped.
+
+Row numbers follow the spreadsheet convention: the header is row 1 (or the row it was found
+on), data rows count on from there, one per CSV record (a quoted field may span lines).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from cargotrace.errors import InputError
+from cargotrace.ingest.headers import find_header_row, unique_headers
+from cargotrace.ingest.sources import (
+    ENCODING_NAMES,
+    Utf8Stream,
+    detect_delimiter,
+    detect_encoding,
+    open_binary,
+    read_sample,
+)
+from cargotrace.ingest.tabular_types import RawChunk, TableSource, strings_table
+
+MAX_FIELD_CHARS = 1_000_000
+csv.field_size_limit(min(sys.maxsize, MAX_FIELD_CHARS))
+FAST_MIN_BYTES = 4 << 20  # smaller files go through the exact reader (fast enough, one code path)
+FAST_BUFFER_BYTES = 768 << 20  # Arrow data held while checking a file in one pass
+EXACT_CHUNK_ROWS = 100_000  # Python lists are big: the exact reader hands out smaller chunks
+DELIMITERS = (",", ";", "\t", "|")
+
+
+@dataclass
+class CsvOptions:
+    encoding: str | None = None
+    delimiter: str | None = None
+    header_row: int | None = None  # 0: no header, columns are named `column 1`, ...
+    header_hint: set[str] | None = None
+    fast: bool = False
+
+
+def read_csv(path: Path, options: CsvOptions, chunk_rows: int) -> tuple[TableSource, Iterator[RawChunk]]:
+    sample = read_sample(path)
+    if b"\x00" in sample[:4096] and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("looks like a binary file, not CSV text", file=str(path))
+    encoding = _encoding(options.encoding, sample, path)
+    text = _whole_records(sample.decode(encoding, errors="replace"))
+    delimiter, header_row = _layout(text, options)
+    source = TableSource(path, "csv", encoding, delimiter, header_row=header_row)
+    fast = options.fast and header_row > 0 and _content_size(path) >= FAST_MIN_BYTES
+    if fast:
+        return source, _fast_or_exact(path, source, chunk_rows)
+    return source, _exact_chunks(path, source, chunk_rows)
+
+
+def _encoding(wanted: str | None, sample: bytes, path: Path) -> str:
+    if not wanted:
+        return detect_encoding(sample)
+    import codecs
+
+    try:
+        return codecs.lookup(wanted).name.replace("-", "_") if wanted.lower() not in ENCODING_NAMES else wanted.lower()
+    except LookupError:
+        raise InputError(f"unknown encoding {wanted!r} in the mapping", file=str(path)) from None
+
+
+def _whole_records(text: str) -> str:
+    """The sample without its last, possibly cut, line."""
+    cut = max(text.rfind("\n"), text.rfind("\r"))
+    return text[: cut + 1] if cut > 0 else text
+
+
+def _layout(text: str, options: CsvOptions) -> tuple[str, int]:
+    """(delimiter, header row): the pair under which some early record names the most
+    known columns; otherwise the most consistent delimiter and row 1."""
+    candidates = [options.delimiter] if options.delimiter else list(DELIMITERS)
+    if options.header_row is not None:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        skip = max(options.header_row - 1, 0)
+        return options.delimiter or detect_delimiter(lines[skip : skip + 20] or [""]), options.header_row
+    best: tuple[int, str, int] | None = None
+    for delimiter in candidates:
+        records = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 40))
+        row = find_header_row([r for r in records], options.header_hint)
+        if row is None:
+            continue
+        hits = _hits(records[row - 1], options.header_hint)
+        if best is None or hits > best[0]:
+            best = (hits, delimiter, row)
+    if best is not None:
+        return best[1], best[2]
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return options.delimiter or detect_delimiter(lines[:20] or [""]), 1
+
+
+def _hits(record: list[str], hint: set[str] | None) -> int:
+    from cargotrace.ingest.headers import normalize_header
+
+    return len({normalize_header(v)[0] for v in record if v.strip()} & (hint or set()))
+
+
+def _content_size(path: Path) -> int:
+    return path.stat().st_size  # compressed size for wrapped files: a lower bound, good enough
+
+
+# --------------------------------------------------------------------------- exact reader
+def _text_reader(path: Path, source: TableSource) -> tuple[io.TextIOWrapper, Iterator[list[str]]]:
+    binary = open_binary(path)
+    text = io.TextIOWrapper(binary, encoding=source.encoding or "utf-8", errors="strict", newline="")
+    return text, csv.reader(text, delimiter=source.delimiter or ",")
+
+
+def _exact_chunks(path: Path, source: TableSource, chunk_rows: int) -> Iterator[RawChunk]:
+    chunk_rows = min(chunk_rows, EXACT_CHUNK_ROWS)
+    text, reader = _text_reader(path, source)
+    name = ENCODING_NAMES.get(source.encoding or "", source.encoding)
+    row_no = 0
+    try:
+        try:
+            for _ in range(max(source.header_row - 1, 0)):
+                next(reader)
+                row_no += 1
+            if source.header_row == 0:
+                first = next(reader)
+                headers = unique_headers([""] * len(first))
+                pending = [first]
+            else:
+                headers = unique_headers(next(reader))
+                row_no += 1
+                pending = []
+        except StopIteration:
+            raise InputError("file is empty (no header row)", file=str(path)) from None
+        width = len(headers)
+        while True:
+            try:
+                block = pending + list(itertools.islice(reader, chunk_rows - len(pending)))
+                pending = []
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    f"text is not valid {name} after row {row_no} ({exc.reason}); re-save the file in one encoding",
+                    file=str(path),
+                    row=row_no + 1,
+                ) from None
+            except csv.Error as exc:
+                raise InputError(f"CSV cannot be parsed: {exc}", file=str(path), row=row_no + 1) from None
+            if not block:
+                break
+            numbers = range(row_no + 1, row_no + 1 + len(block))
+            row_no += len(block)
+            yield split_block(headers, block, numbers, width)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"text is not valid {name} ({exc.reason})", file=str(path), row=row_no + 1) from None
+    finally:
+        text.close()
+
+
+def split_block(headers: list[str], block: list[list[str]], numbers: range, width: int) -> RawChunk:
+    """Rows of the header's width become the table; blank rows are counted; rows with too
+    few or too many (non-empty) fields are set aside with their numbers."""
+    good: list[list[str]] = []
+    good_rows: list[int] = []
+    ragged: list[tuple[int, list[str]]] = []
+    blank = 0
+    for record, number in zip(block, numbers, strict=True):
+        n = len(record)
+        if not any(v.strip() for v in record):
+            blank += 1
+        elif n == width:
+            good.append(record)
+            good_rows.append(number)
+        elif n > width and not any(v.strip() for v in record[width:]):
+            good.append(record[:width])  # trailing empty cells from a spreadsheet export
+            good_rows.append(number)
+        else:
+            ragged.append((number, record))
+    columns: list[list[str | None]] = [list(col) for col in zip(*good, strict=True)] if good else []
+    return RawChunk(headers, strings_table(columns, good_rows, width), ragged, blank)
+
+
+# --------------------------------------------------------------------------- fast reader
+class _Ragged(Exception):
+    """Arrow met a record of the wrong width: the file needs the exact reader."""
+
+
+def _arrow_reader(path: Path, source: TableSource, width: int) -> pacsv.CSVStreamingReader:
+    def refuse(row: pacsv.InvalidRow) -> str:  # type: ignore[name-defined]
+        raise _Ragged
+
+    stream = Utf8Stream(open_binary(path), source.encoding or "utf-8", str(path))
+    names = [f"c{i}" for i in range(width)]
+    return pacsv.open_csv(
+        io.BufferedReader(stream, 1 << 22),
+        read_options=pacsv.ReadOptions(skip_rows=source.header_row, column_names=names, block_size=16 << 20),
+        parse_options=pacsv.ParseOptions(
+            delimiter=source.delimiter or ",", newlines_in_values=True, ignore_empty_lines=False,
+            invalid_row_handler=refuse,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+            quoted_strings_can_be_null=False, check_utf8=True,
+        ),
+    )  # fmt: skip
+
+
+def _header(path: Path, source: TableSource) -> list[str]:
+    text, reader = _text_reader(path, source)
+    try:
+        record: list[str] = []
+        for _ in range(source.header_row):
+            record = next(reader)
+        return unique_headers(record)
+    except (StopIteration, UnicodeDecodeError, csv.Error):
+        raise InputError("cannot read the header row", file=str(path), row=source.header_row) from None
+    finally:
+        text.close()
+
+
+def _fast_or_exact(path: Path, source: TableSource, chunk_rows: int) -> Iterator[RawChunk]:
+    """Arrow when the file is regular, else the exact reader; decided before any row is
+    handed out, so the loader never sees a mix. Files bigger than the buffer are checked
+    in a first pass and read in a second."""
+    headers = _header(path, source)
+    width = len(headers)
+    batches: list[pa.RecordBatch] = []
+    buffered, regular, complete = 0, True, True
+    try:
+        reader = _arrow_reader(path, source, width)
+        for batch in reader:
+            if complete:
+                batches.append(batch)
+                buffered += batch.nbytes
+                if buffered > FAST_BUFFER_BYTES:
+                    complete, batches = False, []
+    except (_Ragged, pa.ArrowInvalid, InputError):
+        regular = False
+    if not regular:
+        yield from _exact_chunks(path, source, chunk_rows)
+        return
+    if not complete:
+        batches_iter: Iterator[pa.RecordBatch] = iter(_arrow_reader(path, source, width))
+    else:
+        batches_iter = iter(batches)
+    yield from _rechunk(headers, batches_iter, source.header_row, chunk_rows)
+
+
+def _rechunk(headers: list[str], batches: Iterator[pa.RecordBatch], header_row: int, chunk_rows: int) -> Iterator[RawChunk]:
+    next_row = header_row + 1
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    for batch in batches:
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        if pending_rows >= chunk_rows:
+            table = pa.Table.from_batches(pending)
+            pending, pending_rows = [], 0
+            chunk, next_row = _arrow_chunk(headers, table, next_row)
+            yield chunk
+    if pending:
+        chunk, next_row = _arrow_chunk(headers, pa.Table.from_batches(pending), next_row)
+        yield chunk
+
+
+def _arrow_chunk(headers: list[str], table: pa.Table, first_row: int) -> tuple[RawChunk, int]:
+    """Number the rows, then drop blank ones (every cell empty or spaces) and count them."""
+    count = table.num_rows
+    table = table.append_column("_row", pa.array(range(first_row, first_row + count), pa.int64()))
+    blank = 0
+    if table.num_columns > 1:
+        candidates = _blank(table.column(0))
+        if pc.any(candidates).as_py():
+            mask = candidates
+            for column in table.columns[1:-1]:
+                mask = pc.and_(mask, _blank(column))
+            blank = int(pc.sum(mask).as_py() or 0)
+            if blank:
+                table = table.filter(pc.invert(mask))
+    return RawChunk(headers, table.combine_chunks(), [], blank), first_row + count
+
+
+def _blank(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0)

@@ -1,0 +1,123 @@
+"""Excel workbooks through python-calamine: every sheet or a chosen one.
+
+Each sheet is read from A1, so row numbers are the ones Excel shows. Merged cells are
+filled with their value (a waybill merged over the rows of its wagons belongs to each of
+them); the header row is found below title rows; date cells become ISO dates and plain
+numbers keep the digits Excel displays (15 significant), so Excel serial dates stored as
+numbers still reach the date parser.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from cargotrace.errors import InputError
+from cargotrace.ingest.headers import find_header_row, unique_headers
+from cargotrace.ingest.sources import open_binary, wrapper_of
+from cargotrace.ingest.tabular_types import RawChunk, TableSource, strings_table
+
+Part = tuple[TableSource, Iterator[RawChunk]]
+
+
+def cell_text(value: Any) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return format(value, ".15g")
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ") if (value.hour, value.minute, value.second) != (0, 0, 0) else value.date().isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+def _open_book(path: Path) -> Any:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        if wrapper_of(path):
+            with open_binary(path) as handle:
+                return CalamineWorkbook.from_filelike(io.BytesIO(handle.read()))
+        return CalamineWorkbook.from_path(str(path))
+    except InputError:
+        raise
+    except Exception as exc:  # calamine raises its own error types for broken workbooks
+        raise InputError(f"cannot read workbook: {exc}", file=str(path)) from None
+
+
+def _sheet_rows(book: Any, name: str) -> list[list[str]]:
+    sheet = book.get_sheet_by_name(name)
+    rows = [[cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+    for (r0, c0), (r1, c1) in getattr(sheet, "merged_cell_ranges", None) or []:
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            for c in range(c0, min(c1, len(rows[r]) - 1) + 1):
+                rows[r][c] = value
+    return rows
+
+
+def read_excel(
+    path: Path, sheet: str | None, header_row: int | None, hint: set[str] | None, chunk_rows: int
+) -> list[Part]:
+    """One part per sheet that holds a table (or the chosen sheet)."""
+    book = _open_book(path)
+    names = [m.name for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")] or list(book.sheet_names)
+    if sheet is not None and sheet not in names:
+        raise InputError(f"sheet {sheet!r} not found; the workbook has {names}", file=str(path))
+    parts: list[Part] = []
+    skipped: list[str] = []
+    for name in [sheet] if sheet is not None else names:
+        rows = _sheet_rows(book, name)
+        if not any(any(v.strip() for v in r) for r in rows):
+            skipped.append(f"{name} (empty)")
+            continue
+        found = header_row if header_row is not None else find_header_row(rows, hint)
+        if found is None:
+            if sheet is None:
+                skipped.append(f"{name} (no header row with known columns)")
+                continue
+            found = 1
+        parts.append((TableSource(path, "xlsx", sheet=name, header_row=found), _chunks(rows, found, chunk_rows)))
+    if not parts:
+        raise InputError(
+            f"no sheet holds a table with known column names ({', '.join(skipped) or 'no sheets'}); "
+            f"choose one with --sheet and name its columns with --mapping",
+            file=str(path),
+        )
+    if skipped:
+        parts[0][0].note = "sheets skipped: " + "; ".join(skipped)
+    return parts
+
+
+def _chunks(rows: list[list[str]], header_row: int, chunk_rows: int) -> Iterator[RawChunk]:
+    body = rows[header_row:] if header_row > 0 else rows
+    raw_header = rows[header_row - 1] if header_row > 0 else []
+    width = max([len(raw_header), *(len(r) for r in body)]) if body or raw_header else 0
+    used = [any(i < len(r) and r[i].strip() for r in body) or (i < len(raw_header) and raw_header[i].strip()) for i in range(width)]
+    while width and not used[width - 1]:
+        width -= 1
+    headers = unique_headers([*raw_header[:width], *[""] * (width - len(raw_header))])
+    first = header_row + 1
+    for start in range(0, max(len(body), 1), chunk_rows):
+        block = body[start : start + chunk_rows]
+        kept: list[list[str]] = []
+        numbers: list[int] = []
+        for offset, row in enumerate(block):
+            cells = (row + [""] * width)[:width]
+            if any(v.strip() for v in cells):
+                kept.append(cells)
+                numbers.append(first + start + offset)
+        columns: list[list[str | None]] = [list(c) for c in zip(*kept, strict=True)] if kept else []
+        yield RawChunk(headers, strings_table(columns, numbers, width), [], len(block) - len(kept))
