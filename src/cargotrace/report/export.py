@@ -21,6 +21,7 @@ from cargotrace.errors import CargotraceError, InputError
 EXPORT_TABLES = {
     "positions": "SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type, source_file, source_row FROM positions ORDER BY mmsi, timestamp",
     "vessels": "SELECT mmsi, imo, name, callsign, ship_type, flag, first_seen, last_seen FROM vessels ORDER BY mmsi",
+    "vessel_identities": "SELECT * FROM vessel_identities ORDER BY mmsi, first_seen NULLS FIRST, last_seen, name",
     "shipments": "SELECT waybill, wagon, record, departed_on, arrived_on, origin_station, origin_esr, destination_station, destination_esr, cargo, cargo_class, cargo_rule, weight_t, consignor, consignee, flags, file_hash, source_file, sheet, source_row FROM shipments ORDER BY source_file, source_row",
     "quarantine": "SELECT kind, source_file, sheet, source_row, reason, column_name, raw, file_hash FROM quarantine ORDER BY source_file, source_row",
     "port_calls": "SELECT port_call_id, mmsi, vessel_name, imo, port_locode, arrived_at, departed_at, source, confidence, fixes, vessel_key, port_country, entered_at, exited_at, dwell_hours, stops, stop_hours, port_gaps, port_gap_hours, ais_events, confidence_level, sighting_ids FROM port_calls ORDER BY arrived_at, port_call_id",
@@ -35,6 +36,8 @@ EXPORT_TABLES = {
     "sites": "SELECT * FROM sites ORDER BY tonnes DESC",
     "label_changes": "SELECT * FROM label_changes ORDER BY waybill, wagon",
     "outbound": "SELECT * FROM outbound ORDER BY arrived_at",
+    "watchlist_hits": "SELECT * FROM watchlist_hits",
+    "party_clusters": "SELECT * FROM party_clusters",
     "ledger": "SELECT * FROM ledger ORDER BY ingested_at",
     "stations": "SELECT * FROM stations ORDER BY esr",
     "facilities": "SELECT * FROM facilities ORDER BY name",
