@@ -61,7 +61,10 @@ def _ports(rng: np.random.Generator, n: int = 300) -> np.ndarray:
 
 def _gc_km(a: np.ndarray, b: np.ndarray) -> float:
     p1, p2 = np.radians(a[0]), np.radians(b[0])
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(b[1] - a[1]) / 2) ** 2
+    h = (
+        np.sin((p2 - p1) / 2) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(b[1] - a[1]) / 2) ** 2
+    )
     return float(2 * R_KM * np.arcsin(np.sqrt(h)))
 
 
@@ -93,7 +96,9 @@ def generate(n_positions: int, n_vessels: int, seed: int, out: Path) -> dict[str
             made += n
             t = int(times[-1])
             # sea leg to one of the 30 nearest other ports
-            d = np.hypot(ports[:, 0] - here[0], (ports[:, 1] - here[1]) * math.cos(math.radians(here[0])))
+            d = np.hypot(
+                ports[:, 0] - here[0], (ports[:, 1] - here[1]) * math.cos(math.radians(here[0]))
+            )
             there = ports[int(rng.choice(np.argsort(d)[1:31]))]
             speed = rng.uniform(10, 14)
             leg_s = max(_gc_km(berth, there) / (speed * KM_PER_NM) * 3600, STEP_S)
@@ -154,10 +159,17 @@ def worker(parquet: Path, case_dir: Path) -> dict[str, object]:
                     con.execute(statement)
                 if stage.python:
                     stage.python(con, settings)
-                stages[stage.name] = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+                stages[stage.name] = {
+                    "wall_s": time.perf_counter() - wall,
+                    "cpu_s": time.process_time() - cpu,
+                }
             counts = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]
                       for t in ("port_calls", "gaps", "dark_calls", "identity_events")}  # fmt: skip
-            levels = dict(con.execute("SELECT confidence_level, count(*) FROM port_calls GROUP BY 1 ORDER BY 1").fetchall())
+            levels = dict(
+                con.execute(
+                    "SELECT confidence_level, count(*) FROM port_calls GROUP BY 1 ORDER BY 1"
+                ).fetchall()
+            )
     return {"positions": n, "load_s": load_s, "stages": stages, "counts": counts, "confidence_levels": levels,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "threads": os.cpu_count()}  # fmt: skip
 
@@ -177,17 +189,25 @@ def summarise(result: dict[str, object], mp: dict[str, object] | None) -> dict[s
     }
     if mp:
         out["movingpandas_positions_per_s"] = mp["movingpandas"]["positions_per_s"]  # type: ignore[index]
-        out["ratio_vs_movingpandas"] = out["together_positions_per_s"] / out["movingpandas_positions_per_s"]  # type: ignore[operator]
+        out["ratio_vs_movingpandas"] = (
+            out["together_positions_per_s"] / out["movingpandas_positions_per_s"]
+        )  # type: ignore[operator]
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--positions", type=int, default=10_000_000)
     parser.add_argument("--vessels", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
-    parser.add_argument("--movingpandas", type=Path, help="JSON written by benchmarks/compare_movingpandas.py")
+    parser.add_argument(
+        "--keep", type=Path, help="work directory to keep (default: a temporary one)"
+    )
+    parser.add_argument(
+        "--movingpandas", type=Path, help="JSON written by benchmarks/compare_movingpandas.py"
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--worker", nargs=2, metavar=("PARQUET", "CASE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -214,7 +234,9 @@ def main() -> None:
     report = {"planted": planted, **result, **summary, "load_average_end": os.getloadavg()}
     for name, t in result["stages"].items():
         print(f"  {name:12s} wall {t['wall_s']:7.2f} s   cpu {t['cpu_s']:7.2f} s")
-    print(f"positions {result['positions']:,}  load {result['load_s']:.1f} s  peak RSS {result['peak_rss_mb']:,.0f} MB")
+    print(
+        f"positions {result['positions']:,}  load {result['load_s']:.1f} s  peak RSS {result['peak_rss_mb']:,.0f} MB"
+    )
     print(f"counts {result['counts']}  confidence levels {result['confidence_levels']}")
     for key, value in summary.items():
         print(f"  {key:34s} {value:,.1f}")

@@ -50,8 +50,19 @@ def shared_ais_dir() -> Path:
 
 
 def load_noaa(base: Path) -> pd.DataFrame:
-    df = pd.read_csv(base / "noaa" / "AISdata_marinecadastre_20220103.csv.gz", usecols=["MMSI", "BaseDateTime", "LAT", "LON", "SOG"])
-    df = df.rename(columns={"MMSI": "mmsi", "BaseDateTime": "timestamp", "LAT": "lat", "LON": "lon", "SOG": "sog"})
+    df = pd.read_csv(
+        base / "noaa" / "AISdata_marinecadastre_20220103.csv.gz",
+        usecols=["MMSI", "BaseDateTime", "LAT", "LON", "SOG"],
+    )
+    df = df.rename(
+        columns={
+            "MMSI": "mmsi",
+            "BaseDateTime": "timestamp",
+            "LAT": "lat",
+            "LON": "lon",
+            "SOG": "sog",
+        }
+    )
     df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
     df.loc[df["sog"] >= 102.2, "sog"] = None  # 102.3 = not available
     return df
@@ -75,14 +86,24 @@ def load_denmark(base: Path) -> pd.DataFrame:
         x, y = f["geometry"]["coordinates"]
         lon, lat = to_wgs84.transform(x, y)
         p = f["properties"]
-        rows.append({"mmsi": p["MMSI"], "timestamp": pd.Timestamp(p["t"], tz="UTC"), "lat": lat, "lon": lon, "sog": p["SOG"]})
+        rows.append(
+            {
+                "mmsi": p["MMSI"],
+                "timestamp": pd.Timestamp(p["t"], tz="UTC"),
+                "lat": lat,
+                "lon": lon,
+                "sog": p["SOG"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def ours(df: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     con = duckdb.connect()
     con.register("df", df)
-    con.execute("CREATE TABLE positions AS SELECT CAST(mmsi AS BIGINT) AS mmsi, timestamp, lat, lon, CAST(sog AS DOUBLE) AS sog FROM df")
+    con.execute(
+        "CREATE TABLE positions AS SELECT CAST(mmsi AS BIGINT) AS mmsi, timestamp, lat, lon, CAST(sog AS DOUBLE) AS sog FROM df"
+    )
     settings = AnalysisSettings()
     started = time.perf_counter()
     for statement in track.statements(settings) + stops.statements(settings):
@@ -92,19 +113,26 @@ def ours(df: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     return out, elapsed
 
 
-def movingpandas(df: pd.DataFrame, diameters: list[float]) -> tuple[dict[float, pd.DataFrame], float]:
+def movingpandas(
+    df: pd.DataFrame, diameters: list[float]
+) -> tuple[dict[float, pd.DataFrame], float]:
     import geopandas as gpd
     import movingpandas as mpd
 
     started = time.perf_counter()
-    gdf = gpd.GeoDataFrame(df[["mmsi", "timestamp"]].copy(), geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        df[["mmsi", "timestamp"]].copy(),
+        geometry=gpd.points_from_xy(df["lon"], df["lat"]),
+        crs="EPSG:4326",
+    )
     tc = mpd.TrajectoryCollection(gdf, traj_id_col="mmsi", t="timestamp")
     detector = mpd.TrajectoryStopDetector(tc)
     out = {}
     first_elapsed = None
     for d in diameters:
         segments = detector.get_stop_segments(min_duration=MIN_DURATION, max_diameter=d)
-        rows = [{"mmsi": seg.df["mmsi"].iloc[0] if "mmsi" in seg.df else seg.obj_id, "started_at": seg.get_start_time(),
+        # a stop segment's parent is the vessel's trajectory, whose id is the MMSI
+        rows = [{"mmsi": int(seg.parent.id), "started_at": seg.get_start_time(),
                  "ended_at": seg.get_end_time()} for seg in segments]  # fmt: skip
         out[d] = pd.DataFrame(rows, columns=["mmsi", "started_at", "ended_at"])
         if first_elapsed is None:
@@ -117,28 +145,47 @@ def _utc(series: pd.Series) -> pd.Series:
     return s.dt.tz_localize("UTC") if s.dt.tz is None else s.dt.tz_convert("UTC")
 
 
-def matched_share(reference: pd.DataFrame, other: pd.DataFrame) -> tuple[float | None, list[dict[str, object]]]:
+def matched_share(
+    reference: pd.DataFrame, other: pd.DataFrame
+) -> tuple[float | None, list[dict[str, object]]]:
     """Share of `reference` intervals that overlap an `other` interval of the same vessel."""
     if reference.empty:
         return None, []
-    ref = reference.assign(started_at=_utc(reference["started_at"]), ended_at=_utc(reference["ended_at"]))
-    oth = other.assign(started_at=_utc(other["started_at"]), ended_at=_utc(other["ended_at"])) if not other.empty else other
+    ref = reference.assign(
+        started_at=_utc(reference["started_at"]), ended_at=_utc(reference["ended_at"])
+    )
+    oth = (
+        other.assign(started_at=_utc(other["started_at"]), ended_at=_utc(other["ended_at"]))
+        if not other.empty
+        else other
+    )
     by_vessel = {k: g for k, g in oth.groupby("mmsi")} if not oth.empty else {}
     hits, misses = 0, []
     for r in ref.itertuples():
         g = by_vessel.get(r.mmsi)
-        if g is not None and ((g["started_at"] <= r.ended_at) & (g["ended_at"] >= r.started_at)).any():
+        if (
+            g is not None
+            and ((g["started_at"] <= r.ended_at) & (g["ended_at"] >= r.started_at)).any()
+        ):
             hits += 1
         else:
-            misses.append({"mmsi": int(r.mmsi), "started_at": str(r.started_at), "ended_at": str(r.ended_at)})
+            misses.append(
+                {"mmsi": int(r.mmsi), "started_at": str(r.started_at), "ended_at": str(r.ended_at)}
+            )
     return hits / len(ref), misses
 
 
-def explain_misses(df: pd.DataFrame, misses: list[dict[str, object]], limit: int = 8) -> list[dict[str, object]]:
+def explain_misses(
+    df: pd.DataFrame, misses: list[dict[str, object]], limit: int = 8
+) -> list[dict[str, object]]:
     """For missed stops: the reported speeds inside the interval (why the hysteresis disagreed)."""
     out = []
     for m in misses[:limit]:
-        s = df[(df["mmsi"] == m["mmsi"]) & (df["timestamp"] >= pd.Timestamp(m["started_at"])) & (df["timestamp"] <= pd.Timestamp(m["ended_at"]))]
+        s = df[
+            (df["mmsi"] == m["mmsi"])
+            & (df["timestamp"] >= pd.Timestamp(m["started_at"]))
+            & (df["timestamp"] <= pd.Timestamp(m["ended_at"]))
+        ]
         sog = s["sog"].dropna()
         out.append(m | {"fixes": len(s), "sog_min": None if sog.empty else float(sog.min()),
                         "sog_max": None if sog.empty else float(sog.max()),
@@ -147,16 +194,26 @@ def explain_misses(df: pd.DataFrame, misses: list[dict[str, object]], limit: int
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--max-diameter", type=float, default=500.0)
     parser.add_argument("--sweep", type=float, nargs="*", default=[100.0, 250.0, 1000.0])
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     base = shared_ais_dir()
     diameters = [args.max_diameter, *[d for d in args.sweep if d != args.max_diameter]]
-    report: dict[str, object] = {"min_duration_hours": 2, "max_diameter_m": args.max_diameter, "datasets": {}}
+    report: dict[str, object] = {
+        "min_duration_hours": 2,
+        "max_diameter_m": args.max_diameter,
+        "datasets": {},
+    }
     total_positions, total_mp_s, total_ours_s = 0, 0.0, 0.0
-    for name, loader in (("noaa_marinecadastre_20220103", load_noaa), ("evergiven_suez", load_evergiven), ("denmark_utm32n", load_denmark)):
+    for name, loader in (
+        ("noaa_marinecadastre_20220103", load_noaa),
+        ("evergiven_suez", load_evergiven),
+        ("denmark_utm32n", load_denmark),
+    ):
         df = loader(base)
         our_stops, our_s = ours(df)
         mp_stops, mp_s = movingpandas(df, diameters)
@@ -166,9 +223,11 @@ def main() -> None:
             share, misses = matched_share(mp, our_stops)
             back, extra = matched_share(our_stops, mp)
             entry["by_diameter"][str(int(d))] = {  # type: ignore[index]
-                "movingpandas_stops": len(mp), "mp_stops_matched_by_cargotrace": share,
+                "movingpandas_stops": len(mp),
+                "mp_stops_matched_by_cargotrace": share,
                 "cargotrace_stops_matched_by_mp": back,
-                "unmatched_mp_stops": explain_misses(df, misses), "unmatched_cargotrace_stops": extra[:8],
+                "unmatched_mp_stops": explain_misses(df, misses),
+                "unmatched_cargotrace_stops": extra[:8],
             }
         report["datasets"][name] = entry  # type: ignore[index]
         total_positions += len(df)
@@ -181,10 +240,20 @@ def main() -> None:
         for d, r in entry["by_diameter"].items():  # type: ignore[union-attr]
             print(f"   diameter {d:>5s} m: MP stops {r['movingpandas_stops']:4d}, matched {r['mp_stops_matched_by_cargotrace']}, "
                   f"cargotrace stops found by MP {r['cargotrace_stops_matched_by_mp']}")  # fmt: skip
-    report["movingpandas"] = {"positions": total_positions, "seconds": total_mp_s, "positions_per_s": total_positions / total_mp_s}
-    report["cargotrace_stops"] = {"positions": total_positions, "seconds": total_ours_s, "positions_per_s": total_positions / total_ours_s}
-    print(f"MovingPandas stop detection: {report['movingpandas']['positions_per_s']:,.0f} positions/s; "  # type: ignore[index]
-          f"cargotrace stops (same samples, fixed costs included): {report['cargotrace_stops']['positions_per_s']:,.0f} positions/s")  # type: ignore[index]
+    report["movingpandas"] = {
+        "positions": total_positions,
+        "seconds": total_mp_s,
+        "positions_per_s": total_positions / total_mp_s,
+    }
+    report["cargotrace_stops"] = {
+        "positions": total_positions,
+        "seconds": total_ours_s,
+        "positions_per_s": total_positions / total_ours_s,
+    }
+    print(
+        f"MovingPandas stop detection: {report['movingpandas']['positions_per_s']:,.0f} positions/s; "  # type: ignore[index]
+        f"cargotrace stops (same samples, fixed costs included): {report['cargotrace_stops']['positions_per_s']:,.0f} positions/s"
+    )  # type: ignore[index]
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str))
 

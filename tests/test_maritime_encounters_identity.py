@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from test_maritime_support import T0, east, north, port_row, rows, run
 
 SEA = (40.0, 160.0)
@@ -64,7 +65,9 @@ def test_neighbouring_cells_hold_pairs_at_any_latitude(lat):
 
 
 def test_interrupted_meeting_is_two_runs():
-    fixes = meeting(bins=12) + [(f[0], f[1] + timedelta(hours=2, minutes=10), *f[2:]) for f in meeting(bins=12)]
+    fixes = meeting(bins=12) + [
+        (f[0], f[1] + timedelta(hours=2, minutes=10), *f[2:]) for f in meeting(bins=12)
+    ]
     assert [e["hours"] for e in encounters(fixes)] == [2.0, 2.0]
 
 
@@ -74,12 +77,17 @@ HOME, CLONE = (40.0, 150.0), (41.0, 151.0)  # ~140 km apart
 
 def two_transmitters(n, mmsi=A):
     """One MMSI reported alternately from two places 140 km apart, every 10 minutes."""
-    return [(mmsi, T0 + timedelta(minutes=10 * i), *(HOME if i % 2 == 0 else CLONE), 0.1) for i in range(n)]
+    return [
+        (mmsi, T0 + timedelta(minutes=10 * i), *(HOME if i % 2 == 0 else CLONE), 0.1)
+        for i in range(n)
+    ]
 
 
 def test_shared_mmsi_is_split_and_flagged():
     con = run(two_transmitters(14), ports=(port_row("XXCLN", CLONE),))
-    tracks = rows(con, "SELECT tx, count(*) AS n, min(lat) AS lat FROM track GROUP BY tx ORDER BY tx")
+    tracks = rows(
+        con, "SELECT tx, count(*) AS n, min(lat) AS lat FROM track GROUP BY tx ORDER BY tx"
+    )
     assert [(t["tx"], t["n"], t["lat"]) for t in tracks] == [(0, 7, 40.0), (1, 7, 41.0)]
     [event] = rows(con, "SELECT * FROM identity_events")
     assert (event["event"], event["vessel_key"], event["mmsi"]) == ("shared_mmsi", f"{A}#2", A)
@@ -109,7 +117,16 @@ def test_no_split_without_repeated_impossible_jumps(fixes):
 def test_identity_changes_from_vessel_reports():
     reports = [
         (A, "1234567", "ALPHA", "UABC", "RU", T0, "v.csv", 1),
-        (A, "1234567", "Alpha ", "UABC", "RU", T0 + timedelta(days=1), "v.csv", 2),  # same name, other spelling
+        (
+            A,
+            "1234567",
+            "Alpha ",
+            "UABC",
+            "RU",
+            T0 + timedelta(days=1),
+            "v.csv",
+            2,
+        ),  # same name, other spelling
         (A, "1234567", "BETA", "UABC", "KM", T0 + timedelta(days=2), "v.csv", 3),
         (A, "7654321", "BETA", "UABC", "KM", T0 + timedelta(days=3), "v.csv", 4),
         (B, "1234567", "BETA", "UABC", "KM", T0 + timedelta(days=4), "v.csv", 5),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from test_maritime_support import PORT, T0, north, port_row, rows, run, series
 
 MMSI = 273000001
@@ -25,19 +26,31 @@ def test_gap_threshold_6_hours_inclusive(minutes, is_gap):
     assert len(gaps) == (1 if is_gap else 0)
     if is_gap:
         g = gaps[0]
-        assert (g["started_at"], g["ended_at"], g["hours"]) == (T0 + timedelta(minutes=50), T0 + timedelta(minutes=410), 6.0)
+        assert (g["started_at"], g["ended_at"], g["hours"]) == (
+            T0 + timedelta(minutes=50),
+            T0 + timedelta(minutes=410),
+            6.0,
+        )
         assert (g["start_lat"], g["start_lon"], g["end_lat"], g["end_lon"]) == (*start_at, *end_at)
         assert g["distance_km"] == pytest.approx(100.0, abs=1e-3)
         assert g["implied_speed_kn"] == pytest.approx(100.0 / 1.852 / 6, abs=1e-3)
         assert g["began_offshore"] and g["ended_offshore"]
-        assert g["vessel_key"] == str(MMSI) and g["service_speed_kn"] == 12.0 and not g["speed_assumed"]
+        assert (
+            g["vessel_key"] == str(MMSI)
+            and g["service_speed_kn"] == 12.0
+            and not g["speed_assumed"]
+        )
         assert g["possible_dark_calls"] == ""
 
 
 def test_gap_that_begins_in_port_is_not_offshore_and_ends_after_it_starts():
     fixes = series(MMSI, T0, PORT, [0.1] * 3) + sailing(T0 + timedelta(hours=10), north(PORT, 50.0))
     [g] = rows(run(fixes), "SELECT * FROM gaps")
-    assert (g["began_offshore"], g["start_port_locode"], g["ended_offshore"]) == (False, "XXTST", True)
+    assert (g["began_offshore"], g["start_port_locode"], g["ended_offshore"]) == (
+        False,
+        "XXTST",
+        True,
+    )
     assert g["ended_at"] > g["started_at"]
     assert g["speed_assumed"] is False
 
@@ -49,7 +62,9 @@ def test_service_speed_defaults_when_never_seen_moving():
 
 
 def _dark_case(hours):
-    fixes = sailing(T0, OFF_VOSTOCHNY) + sailing(T0 + timedelta(minutes=50, hours=hours), OFF_VOSTOCHNY)
+    fixes = sailing(T0, OFF_VOSTOCHNY) + sailing(
+        T0 + timedelta(minutes=50, hours=hours), OFF_VOSTOCHNY
+    )
     return run(fixes, ports=(), gazetteer=True)
 
 
@@ -65,7 +80,10 @@ def test_five_day_gap_off_vostochny_makes_a_call_at_rajin_feasible():
     assert d["slack_hours"] == pytest.approx(120.0 - sail - 2.0, abs=0.02)
     assert d["earliest_arrival"] > g["started_at"] and d["latest_departure"] < g["ended_at"]
     # the distances are cached per (cell, port) in the case
-    assert con.execute("SELECT count(*) FROM sea_distances WHERE port_locode = 'KPNJN'").fetchone()[0] >= 1
+    assert (
+        con.execute("SELECT count(*) FROM sea_distances WHERE port_locode = 'KPNJN'").fetchone()[0]
+        >= 1
+    )
 
 
 def test_short_gap_off_vostochny_makes_no_dark_call():
@@ -78,11 +96,15 @@ def test_short_gap_off_vostochny_makes_no_dark_call():
 
 def test_only_origin_country_ports_are_offered():
     con = _dark_case(5 * 24)
-    countries = {r["port_country"] for r in rows(con, "SELECT DISTINCT port_country FROM dark_calls")}
+    countries = {
+        r["port_country"] for r in rows(con, "SELECT DISTINCT port_country FROM dark_calls")
+    }
     assert countries == {"KP"}
     con = run(sailing(T0, OFF_VOSTOCHNY) + sailing(T0 + timedelta(days=5), OFF_VOSTOCHNY), ports=(), gazetteer=True,
               origin_country="CN")  # fmt: skip
-    assert {r["port_country"] for r in rows(con, "SELECT DISTINCT port_country FROM dark_calls")} <= {"CN"}
+    assert {
+        r["port_country"] for r in rows(con, "SELECT DISTINCT port_country FROM dark_calls")
+    } <= {"CN"}
 
 
 def _shuttle(n_round_trips, days_between=10):
@@ -108,7 +130,9 @@ def test_voyage_chain_has_previous_and_next_port():
     assert all(c["observed"] for c in chain)
 
 
-@pytest.mark.parametrize(("round_trips", "days_between", "legs"), [(2, 10, 3), (1, 10, None), (2, 90, 3), (2, 92, None)])
+@pytest.mark.parametrize(
+    ("round_trips", "days_between", "legs"), [(2, 10, 3), (1, 10, None), (2, 90, 3), (2, 92, None)]
+)
 def test_shuttle_needs_3_legs_within_90_days(round_trips, days_between, legs):
     # 2 round trips = 3 legs between the two ports (A B A B), `days_between / 2` days apart:
     # the first and third leg are exactly 90 days apart (a shuttle) or 92 (not)
@@ -119,7 +143,10 @@ def test_shuttle_needs_3_legs_within_90_days(round_trips, days_between, legs):
 
 
 def test_dark_call_enters_the_voyage_chain_as_inferred():
-    vostochny_call = [(MMSI, T0 - timedelta(minutes=30), *OFF_VOSTOCHNY, 10.0), *series(MMSI, T0, VOSTOCHNY, [0.1] * 19)]
+    vostochny_call = [
+        (MMSI, T0 - timedelta(minutes=30), *OFF_VOSTOCHNY, 10.0),
+        *series(MMSI, T0, VOSTOCHNY, [0.1] * 19),
+    ]
     out = sailing(T0 + timedelta(hours=3, minutes=30), OFF_VOSTOCHNY)
     back = sailing(T0 + timedelta(days=6), OFF_VOSTOCHNY)
     back += series(MMSI, T0 + timedelta(days=6, hours=2), VOSTOCHNY, [0.1] * 19)

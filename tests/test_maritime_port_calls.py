@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from test_maritime_support import PORT, T0, north, port_row, rows, run, series
 
 MMSI = 273000001
@@ -74,14 +75,20 @@ def test_call_ends_only_1_km_beyond_the_area(km, n_calls):
 @pytest.mark.parametrize(("gap_min", "is_call"), [(239, False), (240, True)])
 def test_in_port_gap_of_4_hours_makes_a_call_without_a_stop(gap_min, is_call):
     fixes = visit([1.0, 1.0], after=False)
-    fixes += [(MMSI, T0 + timedelta(minutes=10 + gap_min), *PORT, 1.0), (MMSI, T0 + timedelta(minutes=20 + gap_min), *PORT, 1.0)]
+    fixes += [
+        (MMSI, T0 + timedelta(minutes=10 + gap_min), *PORT, 1.0),
+        (MMSI, T0 + timedelta(minutes=20 + gap_min), *PORT, 1.0),
+    ]
     fixes.append((MMSI, T0 + timedelta(minutes=50 + gap_min), *FAR, 10.0))
     got = calls(fixes)
     assert len(got) == (1 if is_call else 0)
     if is_call:
         c = got[0]
         assert (c["port_gaps"], c["stops"], c["ais_events"]) == (1, 0, "entry,gap,exit")
-        assert (c["arrived_at"], c["departed_at"]) == (T0 + timedelta(minutes=10), T0 + timedelta(minutes=10 + gap_min))
+        assert (c["arrived_at"], c["departed_at"]) == (
+            T0 + timedelta(minutes=10),
+            T0 + timedelta(minutes=10 + gap_min),
+        )
         assert c["confidence_level"] == 3
 
 
@@ -107,7 +114,9 @@ def test_confidence_from_entry_stop_and_exit(before, after, before_gap_min, leve
 
 def test_gap_alone_is_the_lowest_confidence():
     # the track starts and ends inside the port, moving, with a 5 h gap: no entry, stop or exit
-    fixes = series(MMSI, T0, PORT, [1.0, 1.0]) + series(MMSI, T0 + timedelta(hours=5, minutes=10), PORT, [1.0, 1.0])
+    fixes = series(MMSI, T0, PORT, [1.0, 1.0]) + series(
+        MMSI, T0 + timedelta(hours=5, minutes=10), PORT, [1.0, 1.0]
+    )
     [c] = calls(fixes)
     assert (c["confidence_level"], c["confidence"], c["ais_events"]) == (1, 0.4, "gap")
 
@@ -116,7 +125,12 @@ def test_call_fields_and_the_vessel_key():
     [c] = calls(visit([0.0] * 19))
     assert c["port_locode"] == "XXTST" and c["port_country"] == "XX"
     assert (c["vessel_key"], c["mmsi"]) == (str(MMSI), MMSI)
-    assert (c["arrived_at"], c["departed_at"], c["dwell_hours"], c["stop_hours"]) == (T0, T0 + timedelta(hours=3), 3.0, 3.0)
+    assert (c["arrived_at"], c["departed_at"], c["dwell_hours"], c["stop_hours"]) == (
+        T0,
+        T0 + timedelta(hours=3),
+        3.0,
+        3.0,
+    )
     assert c["fixes"] == 19 and c["sighting_ids"] == []
 
 
@@ -167,10 +181,15 @@ def test_nearest_port_wins_and_calls_do_not_merge_across_ports():
     fixes = visit([0.1] * 19, after=False)
     fixes += series(MMSI, T0 + timedelta(hours=3, minutes=10), other, [0.1] * 19)
     got = calls(fixes, ports=ports)
-    assert [(c["port_locode"], c["ais_events"]) for c in got] == [("XXTST", "entry,stop,exit"), ("XXOTH", "entry,stop")]
+    assert [(c["port_locode"], c["ais_events"]) for c in got] == [
+        ("XXTST", "entry,stop,exit"),
+        ("XXOTH", "entry,stop"),
+    ]
 
 
 def test_hysteresis_state_resets_on_entering_a_port_zone():
     # stopped at sea just before the buffer, then drifting in at 0.3 kn: no stop inside
-    fixes = series(MMSI, T0, north(PORT, 7.0), [0.1] * 6) + series(MMSI, T0 + timedelta(hours=1), PORT, [0.3] * 18)
+    fixes = series(MMSI, T0, north(PORT, 7.0), [0.1] * 6) + series(
+        MMSI, T0 + timedelta(hours=1), PORT, [0.3] * 18
+    )
     assert calls(fixes) == []

@@ -7,17 +7,26 @@ from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_maritime_support import PORT, T0, north, rows, run
 
 from cargotrace.reference.geodesy import haversine_km
+from test_maritime_support import PORT, T0, north, rows, run
 
 MMSI = 273000001
-PLACES = [PORT, north(PORT, 3.0), north(PORT, 4.99), north(PORT, 5.5), north(PORT, 6.01), north(PORT, 20.0)]
+PLACES = [
+    PORT,
+    north(PORT, 3.0),
+    north(PORT, 4.99),
+    north(PORT, 5.5),
+    north(PORT, 6.01),
+    north(PORT, 20.0),
+]
 SPEEDS = [0.0, 0.1, 0.19, 0.2, 0.3, 0.5, 0.51, 1.0, 10.0, None]
 STEPS_MIN = [1, 10, 30, 60, 239, 240, 361]
 
 fix_lists = st.lists(
-    st.tuples(st.sampled_from(STEPS_MIN), st.sampled_from(range(len(PLACES))), st.sampled_from(SPEEDS)),
+    st.tuples(
+        st.sampled_from(STEPS_MIN), st.sampled_from(range(len(PLACES))), st.sampled_from(SPEEDS)
+    ),
     min_size=1,
     max_size=60,
 )
@@ -80,7 +89,10 @@ SLOW = settings(max_examples=20, deadline=None, suppress_health_check=[HealthChe
 @given(fix_lists)
 def test_port_calls_match_the_rules_fix_by_fix(spec):
     fixes = track(spec)
-    got = [(c["arrived_at"], c["departed_at"]) for c in rows(run(fixes), "SELECT * FROM port_calls ORDER BY arrived_at")]
+    got = [
+        (c["arrived_at"], c["departed_at"])
+        for c in rows(run(fixes), "SELECT * FROM port_calls ORDER BY arrived_at")
+    ]
     assert got == oracle_calls(fixes)
 
 
@@ -90,7 +102,9 @@ def test_lowering_the_minimum_duration_never_removes_a_call(spec, hours, lower_b
     fixes = track(spec)
     key = "SELECT vessel_key, port_locode, arrived_at, departed_at FROM port_calls"
     strict = {tuple(r.values()) for r in rows(run(fixes, min_call_hours=hours), key)}
-    lenient = {tuple(r.values()) for r in rows(run(fixes, min_call_hours=hours * (1 - lower_by / 2)), key)}
+    lenient = {
+        tuple(r.values()) for r in rows(run(fixes, min_call_hours=hours * (1 - lower_by / 2)), key)
+    }
     assert strict <= lenient
 
 
@@ -108,7 +122,11 @@ def test_call_and_gap_invariants(spec):
     for before, after in zip(calls, calls[1:], strict=False):
         assert before["departed_at"] < after["arrived_at"]  # calls of one vessel never overlap
     gaps = rows(con, "SELECT * FROM gaps ORDER BY started_at")
-    expected = [(a[1], b[1]) for a, b in zip(fixes, fixes[1:], strict=False) if (b[1] - a[1]) >= timedelta(hours=6)]
+    expected = [
+        (a[1], b[1])
+        for a, b in zip(fixes, fixes[1:], strict=False)
+        if (b[1] - a[1]) >= timedelta(hours=6)
+    ]
     assert [(g["started_at"], g["ended_at"]) for g in gaps] == expected
     for g in gaps:
         assert g["ended_at"] > g["started_at"] and g["hours"] >= 6.0

@@ -37,12 +37,26 @@ def east(at: tuple[float, float], km: float) -> tuple[float, float]:
 Fix = tuple[int, datetime, float, float, float | None]
 
 
-def series(mmsi: int, start: datetime, at: tuple[float, float], sogs: Sequence[float | None], step_min: float = 10) -> list[Fix]:
+def series(
+    mmsi: int,
+    start: datetime,
+    at: tuple[float, float],
+    sogs: Sequence[float | None],
+    step_min: float = 10,
+) -> list[Fix]:
     """One fix every `step_min` minutes at one place, with the given speeds."""
-    return [(mmsi, start + timedelta(minutes=step_min * i), at[0], at[1], s) for i, s in enumerate(sogs)]
+    return [
+        (mmsi, start + timedelta(minutes=step_min * i), at[0], at[1], s) for i, s in enumerate(sogs)
+    ]
 
 
-def port_row(locode: str, at: tuple[float, float], radius_km: float | None = 5.0, wkt: str | None = None, country: str | None = None) -> tuple[Any, ...]:
+def port_row(
+    locode: str,
+    at: tuple[float, float],
+    radius_km: float | None = 5.0,
+    wkt: str | None = None,
+    country: str | None = None,
+) -> tuple[Any, ...]:
     return (locode, locode, country or locode[:2], at[0], at[1], radius_km, wkt)
 
 
@@ -59,9 +73,14 @@ def run(
         con.execute(statement)
     rows = list(fixes)
     if rows:
-        con.executemany("INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", rows)
+        con.executemany(
+            "INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", rows
+        )
     for p in ports:
-        con.execute("INSERT INTO ports (locode, name, country, lat, lon, radius_km, geometry_wkt, origin) VALUES (?, ?, ?, ?, ?, ?, ?, 'user')", list(p))
+        con.execute(
+            "INSERT INTO ports (locode, name, country, lat, lon, radius_km, geometry_wkt, origin) VALUES (?, ?, ?, ?, ?, ?, ?, 'user')",
+            list(p),
+        )
     if gazetteer:
         from cargotrace.ingest.ports import gazetteer_table
 
@@ -71,7 +90,10 @@ def run(
                        WHERE locode NOT IN (SELECT locode FROM ports)
                        QUALIFY row_number() OVER (PARTITION BY locode ORDER BY name) = 1""")
     for r in reports:
-        con.execute("INSERT INTO vessel_reports (mmsi, imo, name, callsign, flag, observed_at, source_file, source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(r))
+        con.execute(
+            "INSERT INTO vessel_reports (mmsi, imo, name, callsign, flag, observed_at, source_file, source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            list(r),
+        )
     config = AnalysisSettings(**settings)
     for stage in STAGES:
         if stage.name not in MARITIME_STAGES:
@@ -98,5 +120,13 @@ def test_offsets_are_exact_great_circle_distances():
 
 def test_empty_case_runs_every_maritime_stage():
     con = run([])
-    for table in ("port_calls", "gaps", "dark_calls", "encounters", "identity_events", "voyages", "shuttles"):
+    for table in (
+        "port_calls",
+        "gaps",
+        "dark_calls",
+        "encounters",
+        "identity_events",
+        "voyages",
+        "shuttles",
+    ):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)

@@ -26,13 +26,25 @@ def ingest(
     files: list[Path],
     mapping_file: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    dry_run: bool = False,
+    sheet: str | None = None,
 ) -> list[IngestResult]:
+    """Load files into the case. `dry_run`: read the first rows of each file through the
+    same pipeline in memory and report (`detail["preview"]`); the case is not touched.
+    `sheet`: the one workbook sheet to read (overrides the mapping's)."""
     if kind not in KINDS:
         raise InputError(f"unknown KIND {kind!r}; expected one of: {', '.join(KINDS)}")
     mapping = Mapping.load(mapping_file)
+    if sheet is not None:
+        mapping.sheet = sheet
     for path in files:
         if not path.is_file():
             raise InputError("file not found" if not path.exists() else "not a regular file", file=str(path))
+    if dry_run:
+        from cargotrace.ingest.kinds import preview_file
+
+        return [preview_file(kind, path, mapping, case_dir) for path in files]
     results = []
     with Case.open(case_dir, write=True, create=True) as case:
         for path in files:

@@ -102,6 +102,10 @@ class Case:
                     self.con.execute(statement)
                 version += 1
                 self.con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)])
+        # Tables and views added since the case's version (additive, idempotent).
+        with self.transaction():
+            for statement in create_statements():
+                self.con.execute(statement)
 
     def _check_version(self) -> None:
         version = self._stored_version()

@@ -13,8 +13,18 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from cargotrace import __version__, workflow
 from cargotrace.errors import CargotraceError, InputError
@@ -75,12 +85,39 @@ def _guard(action: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
 
 
+class _Remaining(TimeRemainingColumn):
+    """Time left, shown only when the total is known (bytes of an NMEA file)."""
+
+    def render(self, task: Task) -> Text:
+        return Text("") if task.total is None else super().render(task)
+
+
+class _Advance:
+    """The progress callback: `advance(n)` counts rows; NMEA ingest also reports bytes read
+    of the file (`ingest.nmea_load.ByteProgress`), which turns the bar into a real one."""
+
+    def __init__(self, bar: Progress, task: TaskID) -> None:
+        self.bar, self.task, self.count, self.unit, self.total = bar, task, 0, "rows", 0
+
+    def __call__(self, n: int) -> None:
+        self.count += n
+        self.bar.update(self.task, count=f"{self.count:,} {self.unit}", advance=0 if self.total else n)
+
+    def start_bytes(self, total: int) -> None:
+        self.unit, self.total = "messages", total
+        self.bar.update(self.task, total=max(total, 1), completed=0, size=f"0/{total / 1e6:,.1f} MB")
+
+    def bytes_read(self, done: int) -> None:
+        self.bar.update(self.task, completed=done, size=f"{done / 1e6:,.1f}/{self.total / 1e6:,.1f} MB")
+
+
 @contextmanager
 def _progress(description: str) -> Iterator[Callable[[int], None]]:
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
-                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:  # fmt: skip
-        task = bar.add_task(description, total=None)
-        yield lambda n: bar.advance(task, n)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
+                  TextColumn("{task.fields[size]}"), TimeElapsedColumn(), _Remaining(), console=err, transient=True,
+                  disable=not err.is_terminal) as bar:  # fmt: skip
+        task = bar.add_task(description, total=None, count="", size="")
+        yield _Advance(bar, task)
 
 
 def _print_ingest(result: IngestResult) -> None:
@@ -108,14 +145,24 @@ def ingest(
     files: Annotated[list[Path], typer.Argument(help="One or more files (CSV, XLSX, Parquet, GeoJSON, NMEA; .gz/.zip ok).")],
     case: CaseOption = Path("."),
     mapping: Annotated[Path | None, typer.Option("--mapping", help="TOML column mapping for unfamiliar layouts.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show how the files would be read (encoding, delimiter, "
+                                          "mapping, first rows as parsed); write nothing.")] = False,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Read only this sheet of a workbook (default: every sheet with a table).")] = None,
 ) -> None:
     """Load files into the case. Every row is kept or quarantined with a reason."""
 
     def body() -> list[IngestResult]:
         results = []
         for path in files:
+            if dry_run:
+                from cargotrace.ingest.preview import describe
+
+                [preview] = workflow.ingest(case, kind.value, [path], mapping, dry_run=True, sheet=sheet)
+                out.print("\n".join(describe(preview)), highlight=False, markup=False, soft_wrap=True)
+                results.append(preview)
+                continue
             with _progress(f"ingesting {path.name}") as advance:
-                results.extend(workflow.ingest(case, kind.value, [path], mapping, advance))
+                results.extend(workflow.ingest(case, kind.value, [path], mapping, advance, sheet=sheet))
             _print_ingest(results[-1])
         return results
 

@@ -15,6 +15,7 @@ on), data rows count on from there, one per CSV record (a quoted field may span 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -73,10 +74,9 @@ def read_csv(path: Path, options: CsvOptions, chunk_rows: int) -> tuple[TableSou
 def _encoding(wanted: str | None, sample: bytes, path: Path) -> str:
     if not wanted:
         return detect_encoding(sample)
-    import codecs
-
     try:
-        return codecs.lookup(wanted).name.replace("-", "_") if wanted.lower() not in ENCODING_NAMES else wanted.lower()
+        name = codecs.lookup(wanted).name
+        return {"koi8-r": "koi8_r"}.get(name, name)
     except LookupError:
         raise InputError(f"unknown encoding {wanted!r} in the mapping", file=str(path)) from None
 
@@ -130,48 +130,75 @@ def _text_reader(path: Path, source: TableSource) -> tuple[io.TextIOWrapper, Ite
 def _exact_chunks(path: Path, source: TableSource, chunk_rows: int) -> Iterator[RawChunk]:
     chunk_rows = min(chunk_rows, EXACT_CHUNK_ROWS)
     text, reader = _text_reader(path, source)
-    name = ENCODING_NAMES.get(source.encoding or "", source.encoding)
     row_no = 0
     try:
-        try:
-            for _ in range(max(source.header_row - 1, 0)):
-                next(reader)
-                row_no += 1
-            if source.header_row == 0:
-                first = next(reader)
-                headers = unique_headers([""] * len(first))
-                pending = [first]
-            else:
-                headers = unique_headers(next(reader))
-                row_no += 1
-                pending = []
-        except StopIteration:
-            raise InputError("file is empty (no header row)", file=str(path)) from None
+        for _ in range(max(source.header_row - 1, 0)):
+            next(reader, None)
+            row_no += 1
+        first = next(reader, None)
+        if first is None:
+            raise InputError("file is empty (no header row)", file=str(path))
+        if source.header_row == 0:
+            headers, pending = unique_headers([""] * len(first)), [first]
+        else:
+            headers, pending = unique_headers(first), []
+            row_no += 1
         width = len(headers)
         while True:
             try:
                 block = pending + list(itertools.islice(reader, chunk_rows - len(pending)))
-                pending = []
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"text is not valid {name} after row {row_no} ({exc.reason}); re-save the file in one encoding",
-                    file=str(path),
-                    row=row_no + 1,
-                ) from None
             except csv.Error as exc:
                 raise InputError(f"CSV cannot be parsed: {exc}", file=str(path), row=row_no + 1) from None
+            pending = []
             if not block:
                 break
             numbers = range(row_no + 1, row_no + 1 + len(block))
             row_no += len(block)
-            yield split_block(headers, block, numbers, width)
+            yield split_block(headers, block, numbers, width, delimiter=source.delimiter or ",", file=str(path))
     except UnicodeDecodeError as exc:
-        raise InputError(f"text is not valid {name} ({exc.reason})", file=str(path), row=row_no + 1) from None
+        name = ENCODING_NAMES.get(source.encoding or "", source.encoding)
+        raise InputError(
+            f"text is not valid {name} ({exc.reason}); re-save the file in one encoding or name it with "
+            f'encoding = "..." in a mapping',
+            file=str(path),
+            row=_bad_line(path, source.encoding or "utf-8"),
+        ) from None
     finally:
         text.close()
 
 
-def split_block(headers: list[str], block: list[list[str]], numbers: range, width: int) -> RawChunk:
+def _bad_line(path: Path, encoding: str) -> int | None:
+    """The line holding the first byte that does not decode."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    lines = 0
+    with open_binary(path) as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                return lines + block[: max(exc.start, 0)].count(b"\n") + 1
+            lines += block.count(b"\n")
+    return None
+
+
+def check_runaway_quote(record: list[str], number: int, headers: list[str], delimiter: str, file: str) -> None:
+    """A field that swallowed whole lines of fields (an opening quote never closed) would
+    make the rows after it vanish into one cell: refuse the file instead."""
+    width = len(headers)
+    for index, value in enumerate(record):
+        if "\n" in value and value.count(delimiter) >= max(width - 1, 2):
+            raise InputError(
+                f"a quote opened in this field is never closed: it runs over {value.count(chr(10))} more line(s) "
+                f"that look like whole rows; fix the quote and ingest the file again",
+                file=file,
+                row=number,
+                column=headers[index] if index < width else None,
+            )
+
+
+def split_block(
+    headers: list[str], block: list[list[str]], numbers: range, width: int, *, delimiter: str = ",", file: str = ""
+) -> RawChunk:
     """Rows of the header's width become the table; blank rows are counted; rows with too
     few or too many (non-empty) fields are set aside with their numbers."""
     good: list[list[str]] = []
@@ -180,6 +207,8 @@ def split_block(headers: list[str], block: list[list[str]], numbers: range, widt
     blank = 0
     for record, number in zip(block, numbers, strict=True):
         n = len(record)
+        if any("\n" in v for v in record):
+            check_runaway_quote(record, number, headers, delimiter, file)
         if not any(v.strip() for v in record):
             blank += 1
         elif n == width:
@@ -257,7 +286,21 @@ def _fast_or_exact(path: Path, source: TableSource, chunk_rows: int) -> Iterator
         batches_iter: Iterator[pa.RecordBatch] = iter(_arrow_reader(path, source, width))
     else:
         batches_iter = iter(batches)
-    yield from _rechunk(headers, batches_iter, source.header_row, chunk_rows)
+    for chunk in _rechunk(headers, batches_iter, source.header_row, chunk_rows):
+        _check_multiline(chunk, source.delimiter or ",", str(path))
+        yield chunk
+
+
+def _check_multiline(chunk: RawChunk, delimiter: str, file: str) -> None:
+    """The runaway-quote check of the exact reader, on the few cells holding a line break."""
+    table = chunk.table
+    for name in table.column_names[:-1]:
+        multiline = pc.match_substring(table.column(name), "\n")
+        if pc.any(multiline).as_py():
+            hits = table.filter(multiline)
+            for record in hits.to_pylist():
+                check_runaway_quote([record[f"c{i}"] or "" for i in range(len(chunk.headers))], record["_row"],
+                                    chunk.headers, delimiter, file)  # fmt: skip
 
 
 def _rechunk(headers: list[str], batches: Iterator[pa.RecordBatch], header_row: int, chunk_rows: int) -> Iterator[RawChunk]:
@@ -291,7 +334,7 @@ def _arrow_chunk(headers: list[str], table: pa.Table, first_row: int) -> tuple[R
             blank = int(pc.sum(mask).as_py() or 0)
             if blank:
                 table = table.filter(pc.invert(mask))
-    return RawChunk(headers, table.combine_chunks(), [], blank), first_row + count
+    return RawChunk(headers, table, [], blank), first_row + count
 
 
 def _blank(column: pa.ChunkedArray) -> pa.ChunkedArray:

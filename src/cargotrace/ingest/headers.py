@@ -125,7 +125,7 @@ def map_columns(
     if missing:
         raise InputError(
             f"required column(s) {missing} not found in the header {headers}; "
-            f"name them with --mapping MAP.toml ([columns] {missing[0]} = \"<your header>\")",
+            f"name them with --mapping MAP.toml (columns.{missing[0]} = \"<your header>\")",
             file=file,
             row=row,
             column=missing[0],

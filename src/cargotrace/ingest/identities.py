@@ -29,6 +29,7 @@ def _vessels_select(ctx: ChunkContext) -> str:
     return f"""
         SELECT {_MMSI} AS mmsi, {_IMO} AS imo, upper(name) AS name, upper(callsign) AS callsign,
                ship_type, upper(flag) AS flag, {sqlexpr.timestamp('observed_at')} AS observed_at,
+               CAST(NULL AS VARCHAR) AS flag_source, CAST(NULL AS VARCHAR) AS flags,  -- set by ais_clean
                _row, _raw, {reason} AS _reason, {column} AS _column
         FROM src
     """

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
+from cargotrace.ingest.ais_clean import finish_file
 from cargotrace.ingest.borders import BORDERS
 from cargotrace.ingest.geojson import features_to_chunk, is_geojson, load_features
 from cargotrace.ingest.identities import SIGHTINGS, WATCHLIST
@@ -59,8 +60,20 @@ def ingest_file(
 
     def body(result: IngestResult) -> None:
         reader(case, spec, path, mapping, result, progress)
+        finish_file(case.con, kind, result)  # AIS duplicates, implied speeds, identity checks
 
     return run_ingest(case, kind, path, body)
+
+
+def preview_file(kind: str, path: Path, mapping: Mapping | None = None, case_dir: Path | None = None) -> IngestResult:
+    """`--dry-run`: how the first rows of a tabular file would be ingested; writes nothing."""
+    from cargotrace.ingest.preview import dry_run
+
+    if kind not in TABULAR:
+        raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if _choose_reader(kind, path) is not _load_table:
+        raise InputError("--dry-run previews tabular files (CSV, XLSX, Parquet) only", file=str(path))
+    return dry_run(TABULAR[kind], path, mapping or Mapping(), case_dir)
 
 
 Reader = Callable[[Case, TabularKind, Path, Mapping, IngestResult, Progress | None], None]

@@ -112,6 +112,8 @@ class ChunkContext:
 
 SelectBuilder = Callable[[ChunkContext], str]
 Prepare = Callable[[duckdb.DuckDBPyConnection, ChunkContext], None]
+# Streaming kinds: derived columns computed in Arrow from the chunk's trimmed field columns.
+Transform = Callable[[duckdb.DuckDBPyConnection, ChunkContext, pa.Table], dict[str, pa.Array]]
 
 
 @dataclass
@@ -134,8 +136,12 @@ class TabularKind:
     # chunk, nothing is copied before the insert, `_raw` (all cells as JSON) is built for
     # quarantined rows only (the SELECT must not use it), `_attrs` is NULL when every
     # unmapped cell is empty, and CSV goes through Arrow's parser when the file is regular.
-    # `after` is not run. See `stream_load.py`.
+    # `transform` adds derived columns to `src`; `reasons` is a cheap SELECT of `_row,
+    # _reason, _column` for the refused rows (else `select` is used); `after` is not run.
+    # See `stream_load.py`.
     stream: bool = False
+    transform: Transform | None = None
+    reasons: SelectBuilder | None = None
 
 
 def sql_str(value: str) -> str:

@@ -1,51 +1,162 @@
 """Raw NMEA AIS archives into the case: positions, identity reports and quarantined
 sentences, streamed batch by batch through the vectorised decoder.
 
-Rows, for the ledger's invariant, are AIS messages: read = decoded + rejected. Lines that
-are not AIS (other NMEA sentences, comments) and messages of types we do not decode are
-counted as skipped.
+Rows, for the ledger's invariant, are AIS messages: read = decoded + rejected, and decoded =
+kept + duplicates. Lines that are not AIS (other NMEA sentences, comments) and messages of
+types we do not decode are counted as skipped.
+
+Not-available values the decoder keeps (to stay equal to pyais) become NULL here: navigation
+status 15 and ship type 0. An identity report (types 5, 19, 24) equal in (mmsi, time, imo,
+name, call sign, ship type) to an earlier one of the file or to one already in the case
+(the same message heard by another receiver) is not stored again; for types 5 and 24 that
+message counts as a duplicate (a type 19 message counts through its position). Positions are deduplicated, and speeds and
+identities checked, when the whole file is in: `ais_clean.finish_file`.
+
+The ledger's `detail` gets the decoder's counters (`decoder`) and the rejects by reason
+(`rejected_by_reason`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cargotrace.case.store import Case
 from cargotrace.ingest.loader import IngestResult, Mapping, Progress, TabularKind, sql_str
-from cargotrace.ingest.nmea import decode_nmea_file
+from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
 
 
-def load_nmea(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult, progress: Progress | None) -> None:
+@runtime_checkable
+class ByteProgress(Protocol):
+    """A progress callback that can also show bytes: `progress(n)` advances the message
+    count by n; `start_bytes(total)` and `bytes_read(done)` drive a bar over the file size
+    on disk (compressed size for .gz input)."""
+
+    def __call__(self, n: int) -> None: ...
+
+    def start_bytes(self, total: int) -> None: ...
+
+    def bytes_read(self, done: int) -> None: ...
+
+
+_STATIC_KEY = ("mmsi", "observed_at", "imo", "name", "callsign", "ship_type")
+
+
+def load_nmea(
+    case: Case,
+    spec: TabularKind,
+    path: Path,
+    mapping: Mapping,
+    result: IngestResult,
+    progress: Progress | None,
+) -> None:
     con = case.con
-    provenance = f"{sql_str(result.file_hash)}, {sql_str(path.name)}, NULL"
     result.detail["format"] = "nmea"
-    for batch in decode_nmea_file(path, progress=None):
-        con.register("nmea_positions", batch.positions)
-        con.execute(
-            f"""INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
-                                       file_hash, source_file, sheet, source_row)
-                SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type, {provenance}, line_no
-                FROM nmea_positions"""
-        )
-        con.unregister("nmea_positions")
-        con.register("nmea_statics", batch.statics)
-        con.execute(
-            f"""INSERT INTO vessel_reports
-                SELECT mmsi, CAST(imo AS VARCHAR), name, callsign, CAST(ship_type AS VARCHAR), NULL, timestamp,
-                       {provenance}, line_no
-                FROM nmea_statics"""
-        )
-        con.unregister("nmea_statics")
-        con.register("nmea_rejects", batch.rejects)
-        con.execute(
-            f"""INSERT INTO quarantine SELECT 'ais', reason, NULL, raw, {provenance}, line_no FROM nmea_rejects"""
-        )
-        con.unregister("nmea_rejects")
+    on_bytes = None
+    if isinstance(progress, ByteProgress):
+        progress.start_bytes(path.stat().st_size)
+        on_bytes = progress.bytes_read
+    totals, reasons = DecodeStats(), Counter[str]()
+    for batch in decode_nmea_file(path, progress=on_bytes):
+        _insert_positions(con, batch.positions, result, path.name)
+        duplicates = _insert_statics(con, batch.statics, result, path.name)
+        _insert_rejects(con, batch.rejects, result, path.name)
         stats = batch.stats
+        totals += stats
+        reasons.update(_reason_counts(batch.rejects))
         result.rows_read += stats.decoded + stats.rejected
-        result.rows_kept += stats.decoded
+        result.rows_kept += stats.decoded - duplicates
+        result.rows_duplicate += duplicates
         result.rows_quarantined += stats.rejected
         result.rows_skipped += stats.non_ais + stats.undecoded_type
         if progress:
-            progress(stats.lines)
-    result.detail["note"] = "rows are AIS messages; non-AIS lines and undecoded message types are skipped"
+            progress(stats.decoded + stats.rejected)
+    result.detail["decoder"] = asdict(totals)
+    result.detail["rejected_by_reason"] = dict(sorted(reasons.items()))
+    result.detail["note"] = (
+        "rows are AIS messages; non-AIS lines and undecoded message types are skipped; "
+        "duplicates are the same message heard again (by another receiver or in another file)"
+    )
+
+
+def _provenance(result: IngestResult, name: str) -> str:
+    return f"{sql_str(result.file_hash)}, {sql_str(name)}, NULL"
+
+
+def _insert_positions(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, result: IngestResult, name: str
+) -> None:
+    if not table.num_rows:
+        return
+    con.register("nmea_positions", table)
+    con.execute(
+        f"""INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
+                                   file_hash, source_file, sheet, source_row)
+            SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type,
+                   {_provenance(result, name)}, line_no
+            FROM nmea_positions"""
+    )
+    con.unregister("nmea_positions")
+
+
+def _insert_statics(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, result: IngestResult, name: str
+) -> int:
+    """Insert the batch's identity reports without repeats; returns the type 5/24 repeats."""
+    if not table.num_rows:
+        return 0
+    con.register("nmea_statics", table)
+    key = ", ".join(_STATIC_KEY)
+    same = " AND ".join(f"v.{c} IS NOT DISTINCT FROM s.{c}" for c in _STATIC_KEY)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE nmea_statics_kept AS
+            WITH s AS (
+                SELECT mmsi, timestamp AS observed_at, CAST(imo AS VARCHAR) AS imo, name, callsign,
+                       CAST(nullif(ship_type, 0) AS VARCHAR) AS ship_type, msg_type, line_no
+                FROM nmea_statics
+            ), bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM s),
+            stored AS (
+                SELECT DISTINCT {key} FROM vessel_reports, bounds
+                WHERE observed_at BETWEEN bounds.lo AND bounds.hi
+            )
+            SELECT * FROM s
+            WHERE observed_at IS NULL OR NOT EXISTS (SELECT 1 FROM stored v WHERE {same})
+            QUALIFY observed_at IS NULL
+                 OR row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1"""
+    )
+    con.unregister("nmea_statics")
+    con.execute(
+        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, observed_at,
+                                        file_hash, source_file, sheet, source_row)
+            SELECT mmsi, imo, name, callsign, ship_type, observed_at, {_provenance(result, name)}, line_no
+            FROM nmea_statics_kept"""
+    )
+    kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
+    con.execute("DROP TABLE nmea_statics_kept")
+    messages = table.num_rows - pc.sum(pc.equal(table.column("msg_type"), 19)).as_py()
+    return int(messages or 0) - int(kept[0] if kept else 0)
+
+
+def _insert_rejects(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, result: IngestResult, name: str
+) -> None:
+    if not table.num_rows:
+        return
+    con.register("nmea_rejects", table)
+    con.execute(
+        f"INSERT INTO quarantine SELECT 'ais', reason, NULL, raw, {_provenance(result, name)}, line_no FROM nmea_rejects"
+    )
+    con.unregister("nmea_rejects")
+
+
+def _reason_counts(rejects: pa.Table) -> dict[str, int]:
+    if not rejects.num_rows:
+        return {}
+    counts = pc.value_counts(rejects.column("reason").combine_chunks())
+    return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}

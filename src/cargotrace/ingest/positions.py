@@ -1,5 +1,13 @@
 """AIS position CSVs: the canonical layout, NOAA MarineCadastre and the Danish Maritime
-Authority layout, recognised by their headers (contract §2 "ais")."""
+Authority layout, recognised by their headers (contract §2 "ais").
+
+Not-available values become NULL and the row is kept: lat beyond ±90 (91 = not available;
+beyond ±91 is quarantined), lon beyond ±180, sog outside 0-102.2 (102.3), cog outside
+0-359.9 (360), heading outside 0-359 (511), navigation status 15 or unknown text; in the
+identity columns, IMO 0, ship type 0 or "undefined", empty names (AIS '@' padding removed).
+Duplicates, implied speeds and identity checks run once the whole file is in
+(`ais_clean.finish_file`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,11 @@ from cargotrace.ingest.loader import ChunkContext, TabularKind
 
 FIELDS = [
     Field("mmsi", ("mmsi", "userid", "user id"), required=True),
-    Field("timestamp", ("basedatetime", "timestamp", "time", "datetime", "# timestamp", "t", "time utc"), required=True),
+    Field(
+        "timestamp",
+        ("basedatetime", "timestamp", "time", "datetime", "# timestamp", "t", "time utc"),
+        required=True,
+    ),
     Field("lat", ("latitude", "lat", "y"), required=True),
     Field("lon", ("longitude", "lon", "long", "lng", "x"), required=True),
     Field("sog", ("sog", "speed", "speed over ground")),
@@ -57,27 +69,60 @@ def _select(ctx: ChunkContext) -> str:
         SELECT {mmsi} AS mmsi, {ts} AS timestamp,
                CASE WHEN abs({lat}) <= 90 THEN {lat} END AS lat,
                CASE WHEN abs({lon}) <= 180 THEN {lon} END AS lon,
-               CASE WHEN {num('sog')} BETWEEN 0 AND 102.2 THEN {num('sog')} END AS sog,
-               CASE WHEN {num('cog')} >= 0 AND {num('cog')} < 360 THEN {num('cog')} END AS cog,
-               CASE WHEN {num('heading')} BETWEEN 0 AND 359 THEN CAST({num('heading')} AS SMALLINT) END AS heading,
+               CASE WHEN {num("sog")} BETWEEN 0 AND 102.2 THEN {num("sog")} END AS sog,
+               CASE WHEN {num("cog")} >= 0 AND {num("cog")} < 360 THEN {num("cog")} END AS cog,
+               CASE WHEN {num("heading")} BETWEEN 0 AND 359 THEN CAST({num("heading")} AS SMALLINT) END AS heading,
                CASE WHEN {_status_sql()} BETWEEN 0 AND 14 THEN {_status_sql()} END AS nav_status,
                coalesce(try_cast(msg_type AS SMALLINT), CAST(NULL AS SMALLINT)) AS msg_type,
+               CAST(NULL AS DOUBLE) AS implied_speed_kn, CAST(NULL AS VARCHAR) AS flags,  -- ais_clean
                name, imo, callsign, ship_type,
                _row, _raw, {reason} AS _reason, {column} AS _column
         FROM src
     """
 
 
+_NOT_AVAILABLE_TYPES = ("", "0", "undefined", "unknown", "not available", "n/a", "none")
+
+
+def _text_sql(col: str) -> str:
+    """Upper case, trimmed, AIS '@' padding removed; empty -> NULL."""
+    return f"nullif(trim(rtrim(upper({col}), '@ ')), '')"
+
+
+def _imo_sql(col: str) -> str:
+    """'IMO 8207721', '8207721.0' -> '8207721'; empty or all zeros (not available) -> NULL."""
+    bare = f"regexp_replace(regexp_replace(upper(trim({col})), '^IMO\\s*', ''), '\\.0$', '')"
+    return f"(CASE WHEN regexp_full_match({bare}, '0*') THEN NULL ELSE {bare} END)"
+
+
+def _ship_type_sql(col: str) -> str:
+    absent = ", ".join(f"'{v}'" for v in _NOT_AVAILABLE_TYPES)
+    return f"(CASE WHEN lower(trim({col})) IN ({absent}) THEN NULL ELSE regexp_replace(trim({col}), '\\.0$', '') END)"
+
+
 def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
-    """Provider CSVs carry names, IMO and call signs: they feed the identity table too."""
+    """Provider CSVs repeat the name, IMO and call sign on every row: each distinct identity
+    of an MMSI in the chunk becomes an identity report at the first and at the last row that
+    shows it (one report if they are the same), so `vessel_identities` knows its time span."""
     if not {"name", "imo", "callsign", "ship_type"} & set(ctx.columns.fields):
         return
     con.execute(
-        """INSERT INTO vessel_reports
-           SELECT mmsi, nullif(regexp_replace(upper(imo), '^IMO', ''), ''), name, callsign, ship_type, NULL,
-                  min(timestamp), ?, ?, NULL, min(_row)
-           FROM normalized WHERE _reason IS NULL AND coalesce(name, imo, callsign, ship_type) IS NOT NULL
-           GROUP BY mmsi, imo, name, callsign, ship_type""",
+        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, observed_at,
+                                        file_hash, source_file, source_row)
+            WITH ids AS (
+                SELECT mmsi, timestamp, _row, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
+                       {_text_sql("callsign")} AS callsign, {_ship_type_sql("ship_type")} AS ship_type
+                FROM normalized WHERE _reason IS NULL
+            ), spans AS (
+                SELECT mmsi, imo, name, callsign, ship_type,
+                       min(timestamp) AS t0, arg_min(_row, (timestamp, _row)) AS r0,
+                       max(timestamp) AS t1, arg_max(_row, (timestamp, _row)) AS r1
+                FROM ids WHERE coalesce(imo, name, callsign, ship_type) IS NOT NULL
+                GROUP BY mmsi, imo, name, callsign, ship_type
+            )
+            SELECT mmsi, imo, name, callsign, ship_type, t0, $1, $2, r0 FROM spans
+            UNION ALL
+            SELECT mmsi, imo, name, callsign, ship_type, t1, $1, $2, r1 FROM spans WHERE t1 > t0""",
         [ctx.file_hash, ctx.file_name],
     )
 

@@ -1,16 +1,20 @@
-"""Lookup tables for shipment chunks, built from *distinct* values (a few thousand per
-million rows): ESR codes, wagon and container numbers, dates, cargo classes, parties.
+"""Derived columns of shipment chunks, computed on *distinct* values in Arrow.
 
-Python does the check digits and name rules once per distinct value; SQL joins the
-results back to every row. Each table is `raw -> normalised value, flag`.
+A million waybill rows hold a few thousand distinct ESR codes, wagons, dates, cargo texts
+and parties. Each column is dictionary-encoded (Arrow, C++), the rules run once per
+distinct value (check digits and names in Python, dates in DuckDB SQL), and `take` spreads
+the results back over the rows. The SELECT then needs no joins.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cargotrace.ingest import sqlexpr
 from cargotrace.ingest.loader import ChunkContext
@@ -18,18 +22,31 @@ from cargotrace.reference.cargo import load_vocabulary
 from cargotrace.reference.checkdigits import container_check_ok, esr_check_digit, inn_check_ok, normalize_esr, wagon_check_ok
 from cargotrace.reference.names import normalize_party_name
 
-
-def _distinct(con: duckdb.DuckDBPyConnection, *columns: str) -> list[str]:
-    union = " UNION ".join(f"SELECT {c} AS v FROM src" for c in columns)
-    return [r[0] for r in con.execute(f"SELECT DISTINCT v FROM ({union}) WHERE v IS NOT NULL").fetchall()]
+Columns = dict[str, pa.Array]
+SEP = "\x1f"
 
 
-def _register(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, pa.Array]) -> None:
-    con.register(f"{name}_arrow", pa.table(columns))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-    con.unregister(f"{name}_arrow")
+def _encode(column: pa.ChunkedArray | pa.Array) -> tuple[list[Any], pa.Array]:
+    """(distinct values, index of each row's value; NULL rows keep a NULL index)."""
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    encoded = pc.dictionary_encode(array)
+    return encoded.dictionary.to_pylist(), encoded.indices
 
 
+def spread(column: pa.ChunkedArray | pa.Array, rule: Callable[[Any], Sequence[Any]], types: Sequence[pa.DataType]) -> list[pa.Array]:
+    """Apply `rule` (value -> tuple of outputs) to each distinct value, one array per output."""
+    values, indices = _encode(column)
+    results = [rule(v) for v in values]
+    return [pc.take(pa.array([r[k] for r in results], t), indices) for k, t in enumerate(types)]
+
+
+def joined(a: pa.ChunkedArray | pa.Array, b: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Two text columns as one key (NULL as empty), for pairs such as (cargo, code)."""
+    empty = pa.scalar("", pa.string())
+    return pc.binary_join_element_wise(pc.fill_null(a, empty), pc.fill_null(b, empty), SEP)
+
+
+# --------------------------------------------------------------------------- rules
 def _esr_ok(code: str) -> bool:
     return len(code) == 6 and code.isdigit() and esr_check_digit(code[:5]) == int(code[5])
 
@@ -41,99 +58,108 @@ def resolve_esr(raw: str, known: set[str]) -> tuple[str | None, str | None]:
     code, flag = normalize_esr(raw)
     digits = re.sub(r"\D", "", raw)
     if len(digits) == 5 and known:
-        zero = "0" + digits
-        added = digits + str(esr_check_digit(digits))
-        readings = [(c, f) for c, f in ((zero, "esr_leading_zero_restored"), (added, "esr_check_digit_added"))
-                    if (_esr_ok(c) and c in known)]  # fmt: skip
+        readings = [
+            (c, f) for c, f in (("0" + digits, "esr_leading_zero_restored"),
+                                (digits + str(esr_check_digit(digits)), "esr_check_digit_added"))
+            if _esr_ok(c) and c in known
+        ]  # fmt: skip
         if len(readings) == 1:
             return readings[0]
     return code, flag
 
 
-def esr_lookup(con: duckdb.DuckDBPyConnection) -> None:
-    values = _distinct(con, "origin_esr", "destination_esr")
-    known = {r[0] for r in con.execute("SELECT DISTINCT esr FROM stations WHERE esr IS NOT NULL").fetchall()} if values else set()
-    resolved = [resolve_esr(v, known) for v in values]
-    _register(con, "esr_lookup", {
-        "raw": pa.array(values, pa.string()),
-        "esr": pa.array([e for e, _ in resolved], pa.string()),
-        "flag": pa.array([f for _, f in resolved], pa.string()),
-    })  # fmt: skip
+def wagon_rule(raw: str) -> tuple[str, str | None]:
+    digits = re.sub(r"[\s-]", "", raw)
+    if wagon_check_ok(digits):
+        return digits, None
+    return digits, "wagon_check_digit" if re.fullmatch(r"\d{8}", digits) else "wagon_format"
 
 
-def wagon_lookup(con: duckdb.DuckDBPyConnection) -> None:
-    values = _distinct(con, "wagon")
-    digits = [re.sub(r"[\s-]", "", w) for w in values]
-    flags = [None if wagon_check_ok(d) else ("wagon_check_digit" if re.fullmatch(r"\d{8}", d) else "wagon_format") for d in digits]
-    _register(con, "wagon_lookup", {
-        "raw": pa.array(values, pa.string()),
-        "wagon": pa.array(digits, pa.string()),
-        "flag": pa.array(flags, pa.string()),
-    })  # fmt: skip
+def container_rule(raw: str) -> tuple[str, str | None]:
+    clean = re.sub(r"[\s-]", "", raw.upper())
+    if container_check_ok(clean):
+        return clean, None
+    return clean, "container_check_digit" if re.fullmatch(r"[A-Z]{3}[UJZ]\d{7}", clean) else "container_format"
 
 
-def container_lookup(con: duckdb.DuckDBPyConnection) -> None:
-    values = _distinct(con, "container")
-    clean = [re.sub(r"[\s-]", "", c.upper()) for c in values]
-    flags = [None if container_check_ok(c) else
-             ("container_check_digit" if re.fullmatch(r"[A-Z]{3}[UJZ]\d{7}", c) else "container_format") for c in clean]  # fmt: skip
-    _register(con, "container_lookup", {
-        "raw": pa.array(values, pa.string()),
-        "container": pa.array(clean, pa.string()),
-        "flag": pa.array(flags, pa.string()),
-    })  # fmt: skip
+def party_rule(key: str) -> tuple[str | None, str | None, str | None]:
+    """(canonical name, INN, flag) of `name SEP inn-column`: the column's INN first, else one
+    written inside the name; flagged when it fails its check digit, is not 10 or 12 digits,
+    or disagrees with the one in the name."""
+    name, _, inn_text = key.partition(SEP)
+    party = normalize_party_name(name or None)
+    column_inn = re.sub(r"[\s-]", "", inn_text) or None
+    inn = column_inn or party.inn
+    flag = None
+    if column_inn and not re.fullmatch(r"\d{10}|\d{12}", column_inn):
+        flag = "inn_format"
+    elif inn and not inn_check_ok(inn):
+        flag = "inn_check_digit"
+    elif column_inn and party.inn and column_inn != party.inn:
+        flag = "inn_mismatch"
+    return party.name or (name or None), inn, flag
 
 
-def date_lookup(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
-    """Dates parsed once per distinct text, in SQL (the expressions of `sqlexpr`)."""
+# --------------------------------------------------------------------------- columns
+def esr_columns(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Columns:
+    known = {r[0] for r in con.execute("SELECT DISTINCT esr FROM stations WHERE esr IS NOT NULL").fetchall()}
+    out: Columns = {}
+    for end in ("origin", "destination"):
+        esr, flag = spread(table.column(f"{end}_esr"), lambda v: resolve_esr(v, known), (pa.string(), pa.string()))
+        out[f"_{end}_esr"], out[f"_{end}_esr_flag"] = esr, flag
+    return out
+
+
+def date_columns(con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Table) -> Columns:
+    """Dates parsed once per distinct text by the SQL of `sqlexpr`."""
     fmt = ctx.mapping.date_format
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE date_lookup AS
-            SELECT v AS raw, {sqlexpr.date('v', fmt)} AS d,
-                   {'false' if fmt else sqlexpr.date_is_ambiguous('v')} AS ambiguous
-            FROM (SELECT departed_on AS v FROM src UNION SELECT arrived_on FROM src) WHERE v IS NOT NULL"""
-    )
+    out: Columns = {}
+    for field, short in (("departed_on", "dep"), ("arrived_on", "arr")):
+        values, indices = _encode(table.column(field))
+        con.register("date_values", pa.table({"i": pa.array(range(len(values)), pa.int64()), "v": pa.array(values, pa.string())}))
+        try:
+            parsed = con.execute(
+                f"SELECT {sqlexpr.date('v', fmt)} AS d, {'false' if fmt else sqlexpr.date_is_ambiguous('v')} AS a "
+                f"FROM date_values ORDER BY i"
+            ).to_arrow_table()
+        finally:
+            con.unregister("date_values")
+        out[f"_{short}"] = pc.take(parsed.column("d").combine_chunks(), indices)
+        out[f"_{short}_ambiguous"] = pc.take(parsed.column("a").combine_chunks(), indices)
+    return out
 
 
-def cargo_lookup(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
-    cargos = con.execute("SELECT DISTINCT coalesce(cargo, '') AS cargo, coalesce(cargo_code, '') AS code FROM src").fetchall()
+def record_column(table: pa.Table, departure: Sequence[str], arrival: Sequence[str]) -> Columns:
+    """departure / arrival / NULL (unknown word); an empty cell means departure."""
+
+    def rule(value: str) -> tuple[str | None]:
+        word = value.strip().lower().rstrip(".")
+        return ("departure" if word in departure else "arrival" if word in arrival else None,)
+
+    [record] = spread(table.column("record"), rule, (pa.string(),))
+    given = pc.is_valid(table.column("record"))
+    return {"_record": pc.if_else(given, record, pa.scalar("departure"))}
+
+
+def cargo_columns(ctx: ChunkContext, table: pa.Table) -> Columns:
     vocabulary = load_vocabulary(ctx.case_dir)
-    classes = [vocabulary.classify(text, code) for text, code in cargos]
-    _register(con, "cargo_lookup", {
-        "cargo": pa.array([c for c, _ in cargos], pa.string()),
-        "code": pa.array([k for _, k in cargos], pa.string()),
-        "cargo_class": pa.array([c for c, _ in classes], pa.string()),
-        "cargo_rule": pa.array([r for _, r in classes], pa.string()),
-    })  # fmt: skip
+
+    def rule(key: str) -> tuple[str, str]:
+        text, _, code = key.partition(SEP)
+        return vocabulary.classify(text, code)
+
+    cargo_class, rule_text = spread(joined(table.column("cargo"), table.column("cargo_code")), rule, (pa.string(), pa.string()))
+    return {"_cargo_class": cargo_class, "_cargo_rule": rule_text}
 
 
-def party_lookup(con: duckdb.DuckDBPyConnection) -> None:
-    """Consignor/consignee: canonical name, the INN (column first, else inside the name),
-    and a flag when the INN fails its check digit or disagrees with the one in the name."""
-    pairs = con.execute(
-        """SELECT DISTINCT coalesce(n, '') AS n, coalesce(i, '') AS i FROM (
-               SELECT consignor AS n, consignor_inn AS i FROM src UNION ALL SELECT consignee, consignee_inn FROM src)
-           WHERE n IS NOT NULL OR i IS NOT NULL"""
-    ).fetchall()
-    names, inns, flags = [], [], []
-    for name, inn_text in pairs:
-        party = normalize_party_name(name or None)
-        column_inn = re.sub(r"[\s-]", "", inn_text) or None
-        inn = column_inn or party.inn
-        flag = None
-        if column_inn and not re.fullmatch(r"\d{10}|\d{12}", column_inn):
-            flag = "inn_format"
-        elif inn and not inn_check_ok(inn):
-            flag = "inn_check_digit"
-        elif column_inn and party.inn and column_inn != party.inn:
-            flag = "inn_mismatch"
-        names.append(party.name)
-        inns.append(inn)
-        flags.append(flag)
-    _register(con, "party_lookup", {
-        "raw": pa.array([n for n, _ in pairs], pa.string()),
-        "inn_raw": pa.array([i for _, i in pairs], pa.string()),
-        "name": pa.array(names, pa.string()),
-        "inn": pa.array(inns, pa.string()),
-        "flag": pa.array(flags, pa.string()),
-    })  # fmt: skip
+def identity_columns(table: pa.Table) -> Columns:
+    wagon, wagon_flag = spread(table.column("wagon"), wagon_rule, (pa.string(), pa.string()))
+    container, container_flag = spread(table.column("container"), container_rule, (pa.string(), pa.string()))
+    out: Columns = {"_wagon": wagon, "_wagon_flag": wagon_flag, "_container": container, "_container_flag": container_flag}
+    for role in ("consignor", "consignee"):
+        key = joined(table.column(role), table.column(f"{role}_inn"))
+        present = pc.or_(pc.is_valid(table.column(role)), pc.is_valid(table.column(f"{role}_inn")))
+        name, inn, flag = spread(pc.if_else(present, key, pa.scalar(None, pa.string())), party_rule,
+                                 (pa.string(), pa.string(), pa.string()))  # fmt: skip
+        out[f"_{role}"], out[f"_{role}_inn"], out[f"_{role}_flag"] = name, inn, flag
+    return out

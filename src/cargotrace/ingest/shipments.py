@@ -16,6 +16,8 @@ ambiguous_date, arrival_before_departure, weight_missing, weight_implausible,
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cargotrace.errors import InputError
 from cargotrace.ingest import shipment_lookups as lookups
@@ -89,106 +91,105 @@ def _weight_factor(ctx: ChunkContext) -> str:
     )
 
 
-def _check_weight_unit(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
+def _check_weight_unit(ctx: ChunkContext, table: pa.Table) -> None:
     """A weight column with no unit anywhere (header, mapping, unit column, values) makes
     the file unusable as it stands: refuse it, saying how to name the unit."""
     if "weight" not in ctx.columns.fields or "weight_unit" in ctx.columns.fields or _column_unit(ctx):
         return
-    with_unit = con.execute(f"SELECT count(*) FROM src WHERE {sqlexpr.unit_of('weight')} IS NOT NULL").fetchone()
-    if with_unit and with_unit[0] == 0 and con.execute("SELECT count(weight) FROM src").fetchone()[0]:  # type: ignore[index]
+    weights = table.column("weight")
+    if weights.null_count == len(weights):
+        return
+    if not pc.any(pc.match_substring_regex(weights, f"[0-9.,\\s]{sqlexpr.UNIT_SUFFIX}\\.?$", ignore_case=True)).as_py():
         header = ctx.headers[ctx.columns.fields["weight"]]
         raise InputError(
             f"the weight column {header!r} says neither kg nor t (no unit in the header, no unit column, "
-            f'none in the values); add [units] weight = "kg" (or "t") to a mapping file and pass --mapping',
+            f'none in the values); add units.weight = "kg" (or "t") to a mapping file and pass --mapping',
             file=ctx.file_name,
             row=ctx.source.header_row or None,
             column=header,
         )
 
 
-def _prepare(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
-    _check_weight_unit(con, ctx)
-    lookups.esr_lookup(con)
-    lookups.wagon_lookup(con)
-    lookups.container_lookup(con)
-    lookups.date_lookup(con, ctx)
-    lookups.cargo_lookup(con, ctx)
-    lookups.party_lookup(con)
+def _transform(con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Table) -> dict[str, pa.Array]:
+    _check_weight_unit(ctx, table)
+    return {
+        **lookups.record_column(table, DEPARTURE_WORDS, ARRIVAL_WORDS),
+        **lookups.date_columns(con, ctx, table),
+        **lookups.esr_columns(con, table),
+        **lookups.cargo_columns(ctx, table),
+        **lookups.identity_columns(table),
+    }
 
 
-def _reasons() -> tuple[str, str]:
+def _reason_checks() -> tuple[str, str]:
     totals_text = "lower(concat_ws(' ', waybill, record, origin_station, destination_station, cargo, consignor, _attrs))"
     return sqlexpr.first_reason(
-        (f"(waybill IS NULL OR regexp_matches(lower(waybill), '^(итого|всего|total)')) "
-         f"AND regexp_matches({totals_text}, '(^|[\\s\"{{:])(итого|всего|total|subtotal)\\b')", "totals_row", None),
-        ("_filled = 1 AND (waybill IS NULL OR regexp_matches(waybill, '\\s\\S+\\s'))", "note_row", None),
+        ("(waybill IS NULL OR starts_with(lower(waybill), 'итого') OR starts_with(lower(waybill), 'всего') "
+         "OR starts_with(lower(waybill), 'total')) "
+         f"AND regexp_matches({totals_text}, '(^|[\\s\"{{:])(итого|всего|total|subtotal)([^а-яёa-z]|$)')", "totals_row", None),
+        ("(waybill IS NULL OR (strpos(waybill, ' ') > 0 AND regexp_matches(waybill, '\\s\\S+\\s'))) AND _filled = 1",
+         "note_row", None),
         ("waybill IS NULL", "missing_waybill", "waybill"),
-        ("rec IS NULL", "unknown_record_type", "record"),
-        ("departed_on IS NOT NULL AND dep IS NULL", "bad_date", "departed_on"),
-        ("arrived_on IS NOT NULL AND arr IS NULL", "bad_date", "arrived_on"),
-        ("dep NOT BETWEEN DATE '1950-01-01' AND current_date + 366", "implausible_date", "departed_on"),
-        ("arr NOT BETWEEN DATE '1950-01-01' AND current_date + 366", "implausible_date", "arrived_on"),
-        ("rec = 'departure' AND dep IS NULL", "missing_date", "departed_on"),
-        ("rec = 'arrival' AND dep IS NULL AND arr IS NULL", "missing_date", "arrived_on"),
+        ("_record IS NULL", "unknown_record_type", "record"),
+        ("departed_on IS NOT NULL AND _dep IS NULL", "bad_date", "departed_on"),
+        ("arrived_on IS NOT NULL AND _arr IS NULL", "bad_date", "arrived_on"),
+        ("_dep NOT BETWEEN DATE '1950-01-01' AND current_date + 366", "implausible_date", "departed_on"),
+        ("_arr NOT BETWEEN DATE '1950-01-01' AND current_date + 366", "implausible_date", "arrived_on"),
+        ("_record = 'departure' AND _dep IS NULL", "missing_date", "departed_on"),
+        ("_record = 'arrival' AND _dep IS NULL AND _arr IS NULL", "missing_date", "arrived_on"),
         ("weight IS NOT NULL AND (w_num IS NULL OR w_num <= 0)", "bad_weight", "weight"),
         ("weight IS NOT NULL AND w_factor IS NULL", "unknown_weight_unit", "weight_unit"),
     )  # fmt: skip
 
 
+def _weighed(ctx: ChunkContext) -> str:
+    """`src` with the weight read: plain numbers (`61250`, `61250,5`, `61 250,5`) by one
+    cast; anything else (units, other separators) by the full rules of `sqlexpr`."""
+    fast = "try_cast(replace(replace(weight, ' ', ''), ',', '.') AS DOUBLE)"
+    slow = sqlexpr.parse_number(sqlexpr.compact_number(sqlexpr.strip_unit("weight")))
+    return f"""
+        WITH quick AS (SELECT *, {fast} AS w_fast FROM src),
+        weighed AS (
+            SELECT *, CASE WHEN isfinite(w_fast) THEN NULL ELSE {sqlexpr.unit_of('weight')} END AS w_unit,
+                   CASE WHEN isfinite(w_fast) THEN w_fast ELSE {slow} END AS w_num
+            FROM quick)
+        SELECT *, {_weight_factor(ctx)} AS w_factor FROM weighed"""
+
+
+def _reasons(ctx: ChunkContext) -> str:
+    reason, column = _reason_checks()
+    return f"SELECT _row, {reason} AS _reason, {column} AS _column FROM ({_weighed(ctx)})"
+
+
 def _select(ctx: ChunkContext) -> str:
-    record = (
-        "CASE WHEN record IS NULL THEN 'departure' "
-        f"WHEN lower(rtrim(record, '.')) IN {_in(DEPARTURE_WORDS)} THEN 'departure' "
-        f"WHEN lower(rtrim(record, '.')) IN {_in(ARRIVAL_WORDS)} THEN 'arrival' END"
-    )
-    reason, column = _reasons()
+    reason, column = _reason_checks()
     flags = (
-        "nullif(concat_ws(',', 'origin_' || o.flag, 'destination_' || d.flag, w.flag, k.flag, "
-        "CASE WHEN dep_ambiguous OR arr_ambiguous THEN 'ambiguous_date' END, "
-        "CASE WHEN arr < dep THEN 'arrival_before_departure' END, "
+        "nullif(concat_ws(',', 'origin_' || _origin_esr_flag, 'destination_' || _destination_esr_flag, "
+        "_wagon_flag, _container_flag, CASE WHEN _dep_ambiguous OR _arr_ambiguous THEN 'ambiguous_date' END, "
+        "CASE WHEN _arr < _dep THEN 'arrival_before_departure' END, "
         "CASE WHEN weight IS NULL THEN 'weight_missing' END, "
-        f"CASE WHEN weight_t > {MAX_PLAUSIBLE_T} THEN 'weight_implausible' END, "
-        "'consignor_' || po.flag, 'consignee_' || pe.flag), '')"
+        f"CASE WHEN w_num * w_factor > {MAX_PLAUSIBLE_T} THEN 'weight_implausible' END, "
+        "'consignor_' || _consignor_flag, 'consignee_' || _consignee_flag), '')"
     )
     attributes = (
-        "CASE WHEN po.inn IS NULL AND pe.inn IS NULL THEN _attrs ELSE CAST(json_merge_patch(coalesce(_attrs, '{}'), "
-        "CASE WHEN pe.inn IS NULL THEN json_object('consignor_inn', po.inn) "
-        "WHEN po.inn IS NULL THEN json_object('consignee_inn', pe.inn) "
-        "ELSE json_object('consignor_inn', po.inn, 'consignee_inn', pe.inn) END) AS VARCHAR) END"
+        "CASE WHEN _consignor_inn IS NULL AND _consignee_inn IS NULL THEN _attrs "
+        "ELSE CAST(json_merge_patch(coalesce(_attrs, '{}'), "
+        "CASE WHEN _consignee_inn IS NULL THEN json_object('consignor_inn', _consignor_inn) "
+        "WHEN _consignor_inn IS NULL THEN json_object('consignee_inn', _consignee_inn) "
+        "ELSE json_object('consignor_inn', _consignor_inn, 'consignee_inn', _consignee_inn) END) AS VARCHAR) END"
     )
     return f"""
-        WITH typed AS (
-            SELECT s.*, dd.d AS dep, coalesce(dd.ambiguous, false) AS dep_ambiguous,
-                   da.d AS arr, coalesce(da.ambiguous, false) AS arr_ambiguous, {record} AS rec,
-                   {sqlexpr.compact_number(sqlexpr.strip_unit('s.weight'))} AS w_text,
-                   {sqlexpr.unit_of('s.weight')} AS w_unit
-            FROM src s
-            LEFT JOIN date_lookup dd ON dd.raw = s.departed_on
-            LEFT JOIN date_lookup da ON da.raw = s.arrived_on
-        ), weighed AS (
-            SELECT *, {sqlexpr.parse_number('w_text')} AS w_num, {_weight_factor(ctx)} AS w_factor FROM typed
-        ), checked AS (
-            SELECT *, round(w_num * w_factor, 6) AS weight_t, {reason} AS _reason, {column} AS _column FROM weighed
-        )
-        SELECT t._hash AS row_hash, t.waybill, coalesce(w.wagon, t.wagon) AS wagon,
-               coalesce(k.container, t.container) AS container, t.rec AS record,
-               t.dep AS departed_on, t.arr AS arrived_on,
-               t.origin_station, o.esr AS origin_esr, t.destination_station, d.esr AS destination_esr,
-               t.cargo, t.cargo_code, c.cargo_class, c.cargo_rule, t.weight_t,
-               coalesce(po.name, t.consignor) AS consignor, coalesce(pe.name, t.consignee) AS consignee,
-               {flags} AS flags, {attributes} AS attributes,
-               t._row, t._reason, t._column
-        FROM checked t
-        LEFT JOIN esr_lookup o ON o.raw = t.origin_esr
-        LEFT JOIN esr_lookup d ON d.raw = t.destination_esr
-        LEFT JOIN wagon_lookup w ON w.raw = t.wagon
-        LEFT JOIN container_lookup k ON k.raw = t.container
-        LEFT JOIN cargo_lookup c ON c.cargo = coalesce(t.cargo, '') AND c.code = coalesce(t.cargo_code, '')
-        LEFT JOIN party_lookup po ON po.raw = coalesce(t.consignor, '') AND po.inn_raw = coalesce(t.consignor_inn, '')
-        LEFT JOIN party_lookup pe ON pe.raw = coalesce(t.consignee, '') AND pe.inn_raw = coalesce(t.consignee_inn, '')
+        SELECT _hash AS row_hash, waybill, _wagon AS wagon, _container AS container, _record AS record,
+               _dep AS departed_on, _arr AS arrived_on, origin_station, _origin_esr AS origin_esr,
+               destination_station, _destination_esr AS destination_esr, cargo, cargo_code,
+               _cargo_class AS cargo_class, _cargo_rule AS cargo_rule, round(w_num * w_factor, 6) AS weight_t,
+               _consignor AS consignor, _consignee AS consignee, {flags} AS flags, {attributes} AS attributes,
+               _row, {reason} AS _reason, {column} AS _column
+        FROM ({_weighed(ctx)})
     """
 
 
 SHIPMENTS = TabularKind(
-    "shipments", "shipments", FIELDS, _select, prepare=_prepare, dedupe_against_table=True, stream=True
-)
+    "shipments", "shipments", FIELDS, _select, dedupe_against_table=True, stream=True,
+    transform=_transform, reasons=_reasons,
+)  # fmt: skip

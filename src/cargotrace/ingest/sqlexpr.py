@@ -61,25 +61,32 @@ def unit_of(col: str) -> str:
 
 
 def date(col: str, date_format: str | None = None) -> str:
-    """ISO, DD.MM.YYYY, DD.MM.YY, DD-MM-YYYY, DD/MM/YYYY or an Excel serial day number."""
+    """ISO, DD.MM.YYYY, DD.MM.YY, DD-MM-YYYY, DD/MM/YYYY or an Excel serial day number.
+
+    With `date_format` (a mapping's strptime format) that format is tried first and only the
+    unambiguous ISO form and Excel serials besides it: a value the format does not fit is
+    not silently read the other way round."""
     custom = ""
     if date_format:
         parsed = f"try_strptime({col}, {sql_str(date_format)})"
         custom = f"WHEN {parsed} IS NOT NULL THEN CAST({parsed} AS DATE) "
-    return (
-        f"(CASE {custom}"
+    iso = (
         f"WHEN regexp_full_match({col}, '\\d{{4}}[-./]\\d{{1,2}}[-./]\\d{{1,2}}([ T].*)?') "
         f"THEN CAST(try_strptime(regexp_replace(regexp_extract({col}, '^\\d{{4}}[-./]\\d{{1,2}}[-./]\\d{{1,2}}'), '[./]', '-', 'g'), '%Y-%m-%d') AS DATE) "
+    )
+    day_first = (
         f"WHEN regexp_full_match({col}, '\\d{{1,2}}[.-]\\d{{1,2}}[.-]\\d{{4}}(\\s.*)?') "
         f"THEN CAST(try_strptime(replace(regexp_extract({col}, '^\\d{{1,2}}[.-]\\d{{1,2}}[.-]\\d{{4}}'), '-', '.'), '%d.%m.%Y') AS DATE) "
         f"WHEN regexp_full_match({col}, '\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{2}}(\\s.*)?') "
         f"THEN CAST(try_strptime(regexp_extract({col}, '^\\d{{1,2}}\\.\\d{{1,2}}\\.\\d{{2}}'), '%d.%m.%y') AS DATE) "
         f"WHEN regexp_full_match({col}, '\\d{{1,2}}/\\d{{1,2}}/\\d{{4}}') "
         f"THEN CAST(try_strptime({col}, '%d/%m/%Y') AS DATE) "
+    )
+    serial = (
         f"WHEN regexp_full_match({col}, '\\d{{5}}(\\.\\d+)?') AND try_cast({col} AS DOUBLE) BETWEEN 20000 AND 80000 "
         f"THEN DATE '1899-12-30' + CAST(floor(CAST({col} AS DOUBLE)) AS INTEGER) "
-        f"END)"
     )
+    return f"(CASE {custom}{iso}{'' if date_format else day_first}{serial}END)"
 
 
 def date_is_ambiguous(col: str) -> str:

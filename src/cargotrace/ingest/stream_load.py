@@ -1,21 +1,25 @@
-"""The chunk pipeline of streaming kinds (shipments): views instead of copies.
+"""The chunk pipeline of streaming kinds (shipments): Arrow columns and views, no copies.
 
 Copying a million rows of strings inside DuckDB costs more than typing them, so nothing is
 materialised before the final insert except small tables:
 
-1. the row hash of every row is computed once and appended to the Arrow chunk;
-2. `chunk_drop`: the rows that are exact duplicates (of an earlier row of the chunk, of an
-   earlier chunk or part of the file, or of a row already in the table);
-3. `src` is a view over the chunk without those rows (trimmed field columns, `_row`,
-   `_hash`, `_attrs`, `_filled`); the kind's lookups read distinct values from it;
-4. `chunk_bad`: row number, reason and column of every row the kind's SELECT refuses;
-5. the kept rows are inserted straight from the SELECT; the refused ones go to the
-   quarantine with their raw cells as JSON, read back from the chunk.
+1. the row hash of every row is computed once (DuckDB md5) and kept with the chunk;
+2. cells are trimmed in Arrow (empty -> NULL), and the kind's `transform` derives columns
+   in Arrow (lookups over dictionary-encoded values: a few thousand distinct values per
+   million rows, then `take`), so the SQL needs no joins;
+3. rows that are exact duplicates (of an earlier row of the chunk, of an earlier chunk or
+   sheet of the file, or of a row already in the table) are found with Arrow hash sets;
+4. `src` is a view over the chunk without those rows: field columns, derived columns,
+   `_row`, `_hash`, `_attrs` (unmapped cells as JSON), `_filled` (non-empty cells);
+5. `chunk_bad`: row number, reason and column of each refused row (the kind's `reasons`);
+6. the kept rows are inserted straight from the kind's SELECT; the refused ones go to the
+   quarantine with their raw cells as JSON, read back from the untouched chunk.
 """
 
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -24,9 +28,6 @@ from cargotrace.ingest.loader import (
     ChunkContext,
     IngestResult,
     TabularKind,
-    attrs_json,
-    field_columns,
-    filled_sql,
     hash_sql,
     raw_json,
     sql_str,
@@ -34,33 +35,92 @@ from cargotrace.ingest.loader import (
 )
 
 
-def _with_hashes(con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table) -> pa.Table:
+BATCH_ROWS = 65_536  # DuckDB scans an Arrow table in parallel batch by batch
+
+
+def batched(table: pa.Table) -> pa.Table:
+    """The same table in record batches of at most 2 x BATCH_ROWS rows (slices where the
+    columns are single arrays; one copy where long chunks are misaligned)."""
+    longest = max((len(chunk) for column in table.columns for chunk in column.chunks), default=0)
+    if longest <= 2 * BATCH_ROWS:
+        return table
+    if any(column.num_chunks > 1 for column in table.columns):
+        table = table.combine_chunks()
+    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), table.schema)
+
+
+def _hashes(con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table) -> pa.ChunkedArray:
     con.register("chunk_plain", table)
-    hashed = con.execute(f"SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain").to_arrow_table()
-    con.unregister("chunk_plain")
+    try:
+        hashed = con.execute(f"SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain").to_arrow_table()
+    finally:
+        con.unregister("chunk_plain")
     rows, hashes = hashed.column("_row"), hashed.column("_hash")
     if not pc.all(pc.equal(rows, table.column("_row"))).as_py():
-        order = pc.sort_indices(rows)
-        hashes = pc.take(hashes, order)  # the query gave them back in another order
-    return table.append_column("_hash", hashes)
+        hashes = pc.take(hashes, pc.sort_indices(rows))  # given back in another order
+    return hashes
 
 
-def _drops(con: duckdb.DuckDBPyConnection, spec: TabularKind, first: bool) -> int:
-    """Rows to drop as exact duplicates; returns how many."""
-    parts = [
-        """SELECT _row FROM (SELECT _row, _hash FROM chunk_raw
-                             WHERE _hash IN (SELECT _hash FROM chunk_raw GROUP BY _hash HAVING count(*) > 1))
-           QUALIFY row_number() OVER (PARTITION BY _hash ORDER BY _row) > 1"""
-    ]
-    if not first:
-        parts.append("SELECT _row FROM chunk_raw WHERE _hash IN (SELECT h FROM seen_hashes)")
+def trimmed(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Surrounding white space removed; empty cells become NULL."""
+    column = pc.utf8_trim_whitespace(column)
+    return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+
+
+def _source_table(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, table: pa.Table, hashes: pa.ChunkedArray
+) -> pa.Table:
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {}
+    for f in spec.fields:
+        index = ctx.columns.fields.get(f.name)
+        columns[f.name] = trimmed(table.column(f"c{index}")) if index is not None else pa.nulls(table.num_rows, pa.string())
+    fields = pa.table({**columns, "_row": table.column("_row")})
+    derived = spec.transform(con, ctx, fields) if spec.transform else {}
+    unmapped = {f"c{i}": table.column(f"c{i}") for i in ctx.columns.unmapped.values()}
+    return batched(pa.table({**columns, **derived, **unmapped, "_row": table.column("_row"), "_hash": hashes}))
+
+
+def _filled(spec: TabularKind, ctx: ChunkContext) -> str:
+    """Non-empty cells of the row (mapped fields are trimmed already, the others are not)."""
+    parts = [f"({quote_ident(f.name)} IS NOT NULL)::INTEGER" for f in spec.fields if f.name in ctx.columns.fields]
+    parts += [f"(coalesce(trim(c{i}), '') <> '')::INTEGER" for i in ctx.columns.unmapped.values()]
+    return " + ".join(parts) or "0"
+
+
+def _attrs(ctx: ChunkContext) -> str:
+    """Unmapped cells as JSON, NULL when all of them are empty."""
+    if not ctx.columns.unmapped:
+        return "CAST(NULL AS VARCHAR)"
+    pairs = ", ".join(f"{sql_str(h)}, c{i}" for h, i in ctx.columns.unmapped.items())
+    empty = " AND ".join(f"coalesce(trim(c{i}), '') = ''" for i in ctx.columns.unmapped.values())
+    return f"CASE WHEN {empty} THEN NULL ELSE CAST(json_object({pairs}) AS VARCHAR) END"
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: pa.Array) -> pa.Array:
+    """Boolean mask of the rows to drop as exact duplicates: a later copy of a row of this
+    chunk, a copy of a row of an earlier chunk or sheet (temp table `seen_hashes`), or of a
+    row already kept in the table from another file."""
+    encoded = pc.dictionary_encode(hashes)
+    drop = np.ones(len(hashes), dtype=bool)
+    if len(encoded.dictionary) < len(hashes):
+        _, first = np.unique(encoded.indices.to_numpy(), return_index=True)
+        drop[first] = False
+    else:
+        drop[:] = False
+    mask = pa.array(drop)
+    earlier = ["SELECT h FROM seen_hashes"]
     if spec.dedupe_against_table:
-        parts.append(
-            f"SELECT _row FROM chunk_raw WHERE _hash IN (SELECT row_hash FROM {quote_ident(spec.table)} "
-            f"WHERE row_hash IN (SELECT _hash FROM chunk_raw))"
-        )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_drop AS {' UNION '.join(parts)}")
-    return int(con.execute("SELECT count(*) FROM chunk_drop").fetchone()[0])  # type: ignore[index]
+        earlier.append(f"SELECT row_hash FROM {quote_ident(spec.table)}")
+    con.register("chunk_hashes", pa.table({"h": encoded.dictionary}))
+    try:
+        known = con.execute(
+            f"SELECT DISTINCT h FROM ({' UNION ALL '.join(earlier)}) AS e(h) WHERE h IN (SELECT h FROM chunk_hashes)"
+        ).to_arrow_table().column(0)
+    finally:
+        con.unregister("chunk_hashes")
+    if len(known):
+        mask = pc.or_(mask, pc.is_in(hashes, value_set=known.combine_chunks()))
+    return mask
 
 
 def load_chunk_streaming(
@@ -71,28 +131,38 @@ def load_chunk_streaming(
     result: IngestResult,
     remember: bool = True,
 ) -> None:
-    con.register("chunk_raw", _with_hashes(con, ctx, spec, table))
-    first = con.execute("SELECT count(*) FROM seen_hashes").fetchone()[0] == 0  # type: ignore[index]
-    dropped = _drops(con, spec, first)
+    table = batched(table)
+    hashes = _hashes(con, ctx, spec, table).combine_chunks()
+    drop = _duplicates(con, spec, hashes)
+    dropped = int(pc.sum(drop).as_py() or 0)
+    source = _source_table(con, spec, ctx, table, hashes)
+    if dropped:
+        source = batched(source.filter(pc.invert(drop)))
+    con.register("chunk_raw", table)
+    con.register("chunk_src", source)
     result.rows_read += table.num_rows
     result.rows_duplicate += dropped
+    plain = [quote_ident(n) for n in source.column_names if not (n.startswith("c") and n[1:].isdigit())]
     con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW src AS
-            SELECT {', '.join(field_columns(ctx, spec.fields))}, _row, _hash,
-                   {attrs_json(ctx, True)} AS _attrs, {filled_sql(ctx)} AS _filled
-            FROM chunk_raw WHERE _row NOT IN (SELECT _row FROM chunk_drop)"""
+        f"""CREATE OR REPLACE TEMP VIEW src AS SELECT {', '.join(plain)}, {_attrs(ctx)} AS _attrs,
+                   {_filled(spec, ctx)} AS _filled
+            FROM chunk_src"""
     )
-    if remember:
-        con.execute("INSERT INTO seen_hashes SELECT _hash FROM src")
     if spec.prepare:
         spec.prepare(con, ctx)
     con.execute(f"CREATE OR REPLACE TEMP VIEW normalized AS {spec.select(ctx)}")
-    con.execute("CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM normalized WHERE _reason IS NOT NULL")
+    reasons = spec.reasons(ctx) if spec.reasons else "SELECT _row, _reason, _column FROM normalized"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL")
     select_cols, provenance = target_sql(con, spec, ctx, result)
-    kept = con.execute(
-        f"INSERT INTO {quote_ident(spec.table)} ({select_cols}, file_hash, source_file, sheet, source_row) "
-        f"SELECT {select_cols}, {provenance} FROM normalized WHERE _row NOT IN (SELECT _row FROM chunk_bad)"
-    ).fetchone()[0]  # type: ignore[index]
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
+    con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
+    try:
+        kept = con.execute(
+            f"INSERT INTO {quote_ident(spec.table)} ({select_cols}, file_hash, source_file, sheet, source_row) "
+            f"SELECT {select_cols}, {provenance} FROM normalized WHERE _row NOT IN (SELECT _row FROM chunk_bad)"
+        ).fetchone()[0]  # type: ignore[index]
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
     quarantined = con.execute(
         f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
         f"{provenance.replace('_row', 'b._row')} FROM chunk_bad b JOIN chunk_raw r ON r._row = b._row"
@@ -101,4 +171,9 @@ def load_chunk_streaming(
     result.rows_quarantined += int(quarantined)
     con.execute("DROP VIEW IF EXISTS normalized")
     con.execute("DROP VIEW IF EXISTS src")
+    con.unregister("chunk_src")
     con.unregister("chunk_raw")
+    if remember:
+        con.register("chunk_hashes", pa.table({"h": hashes}))
+        con.execute("INSERT INTO seen_hashes SELECT DISTINCT h FROM chunk_hashes")
+        con.unregister("chunk_hashes")

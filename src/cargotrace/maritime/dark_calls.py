@@ -27,11 +27,11 @@ from functools import lru_cache
 import duckdb
 import pyarrow as pa
 
-from cargotrace.maritime.port_areas import CELL_DEG
 from cargotrace.maritime.track import KM_PER_NM
 from cargotrace.reference.geodesy import haversine_km as _haversine
 from cargotrace.settings import AnalysisSettings
 
+SEA_CELL_DEG = 0.1  # gap ends are snapped to this grid for the sea-route cache
 CACHE_DDL = """CREATE TABLE IF NOT EXISTS sea_distances (
     cell_y INTEGER, cell_x INTEGER, port_locode VARCHAR, port_lat DOUBLE, port_lon DOUBLE, km DOUBLE, method VARCHAR)"""
 
@@ -41,7 +41,7 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def cell_centre(cell_y: int, cell_x: int) -> tuple[float, float]:
-    return (cell_y + 0.5) * CELL_DEG, (cell_x + 0.5) * CELL_DEG
+    return (cell_y + 0.5) * SEA_CELL_DEG, (cell_x + 0.5) * SEA_CELL_DEG
 
 
 @lru_cache(maxsize=100_000)
@@ -53,18 +53,24 @@ def sea_route_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float | 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            feature = searoute.searoute([lon1, lat1], [lon2, lat2], units="km", append_orig_dest=True)
+            feature = searoute.searoute(
+                [lon1, lat1], [lon2, lat2], units="km", append_orig_dest=True
+            )
         except Exception:  # noqa: BLE001 - the network has odd corners; fall back to the great circle
             return None
     length = float(feature["properties"]["length"])
     return length if math.isfinite(length) else None
 
 
-def _cached_distances(con: duckdb.DuckDBPyConnection, wanted: set[tuple[int, int, str, float, float]]) -> dict[tuple[int, int, str], tuple[float, str]]:
+def _cached_distances(
+    con: duckdb.DuckDBPyConnection, wanted: set[tuple[int, int, str, float, float]]
+) -> dict[tuple[int, int, str], tuple[float, str]]:
     con.execute(CACHE_DDL)
     known = {
         (r[0], r[1], r[2], r[3], r[4]): (r[5], r[6])
-        for r in con.execute("SELECT cell_y, cell_x, port_locode, port_lat, port_lon, km, method FROM sea_distances").fetchall()
+        for r in con.execute(
+            "SELECT cell_y, cell_x, port_locode, port_lat, port_lon, km, method FROM sea_distances"
+        ).fetchall()
     }
     out: dict[tuple[int, int, str], tuple[float, str]] = {}
     fresh = []
@@ -74,7 +80,11 @@ def _cached_distances(con: duckdb.DuckDBPyConnection, wanted: set[tuple[int, int
             continue
         lat, lon = cell_centre(key[0], key[1])
         km = sea_route_km(lat, lon, key[3], key[4])
-        value = (km, "searoute") if km is not None else (haversine_km(lat, lon, key[3], key[4]), "great_circle")
+        value = (
+            (km, "searoute")
+            if km is not None
+            else (haversine_km(lat, lon, key[3], key[4]), "great_circle")
+        )
         out[key[:3]] = value
         fresh.append((*key, *value))
     if fresh:

@@ -19,27 +19,34 @@ the sea route, so nothing feasible is dropped. The service speed is the
 from __future__ import annotations
 
 from cargotrace.engine.sql import haversine_km, sql_list
+from cargotrace.maritime.dark_calls import SEA_CELL_DEG
 from cargotrace.maritime.port_areas import cell_sql
 from cargotrace.maritime.track import KM_PER_NM, vessel_key_sql
 from cargotrace.settings import AnalysisSettings
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
-    step = haversine_km("b.lat", "b.lon", "t.lat", "t.lon")
+    step = haversine_km("t.gap_start_lat", "t.gap_start_lon", "t.lat", "t.lon")
     to_port = haversine_km("g.start_lat", "g.start_lon", "p.lat", "p.lon")
     from_port = haversine_km("p.lat", "p.lon", "g.end_lat", "g.end_lon")
-    sy, sx = cell_sql("g.start_lat", "g.start_lon")
-    ey, ex = cell_sql("g.end_lat", "g.end_lon")
+    sy, sx = cell_sql("g.start_lat", "g.start_lon", SEA_CELL_DEG)
+    ey, ex = cell_sql("g.end_lat", "g.end_lon", SEA_CELL_DEG)
     return [
         f"""
         CREATE OR REPLACE TEMP TABLE raw_gaps AS
         SELECT t.vid, t.mmsi, t.tx, {vessel_key_sql("t.mmsi", "t.tx")} AS vessel_key, t.seq,
                t.prev_ts AS started_at, t.ts AS ended_at,
                (epoch(t.ts) - epoch(t.prev_ts)) / 3600.0 AS hours,
-               b.lat AS start_lat, b.lon AS start_lon, t.lat AS end_lat, t.lon AS end_lon,
+               t.gap_start_lat AS start_lat, t.gap_start_lon AS start_lon, t.lat AS end_lat, t.lon AS end_lon,
                {step} AS distance_km
-        FROM (SELECT * FROM track WHERE prev_ts IS NOT NULL AND epoch(ts) - epoch(prev_ts) >= {settings.gap_hours} * 3600) t
-        JOIN track b ON b.vid = t.vid AND b.seq = t.seq - 1
+        FROM track t WHERE t.gap_start_lat IS NOT NULL
+        """,
+        # the ports (if any) whose zone holds each end: two plain two-table joins
+        """
+        CREATE OR REPLACE TEMP TABLE gap_end_ports AS
+        SELECT g.vid, g.seq, 'start' AS side, z.port_id FROM raw_gaps g JOIN zone_fixes z ON z.vid = g.vid AND z.seq = g.seq - 1
+        UNION ALL
+        SELECT g.vid, g.seq, 'end' AS side, z.port_id FROM raw_gaps g JOIN zone_fixes z ON z.vid = g.vid AND z.seq = g.seq
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE service_speed AS
@@ -52,14 +59,13 @@ def statements(settings: AnalysisSettings) -> list[str]:
         SELECT g.*, md5(g.vessel_key || '|' || CAST(g.started_at AS VARCHAR)) AS gap_id,
                round(coalesce(s.speed_kn, {settings.default_service_speed_kn}), 2) AS speed_kn,
                s.speed_kn IS NULL AS speed_assumed,
-               ps.locode AS start_port_locode, pe.locode AS end_port_locode,
+               (SELECT min(a.locode) FROM gap_end_ports e JOIN port_areas a ON a.port_id = e.port_id
+                 WHERE e.vid = g.vid AND e.seq = g.seq AND e.side = 'start') AS start_port_locode,
+               (SELECT min(a.locode) FROM gap_end_ports e JOIN port_areas a ON a.port_id = e.port_id
+                 WHERE e.vid = g.vid AND e.seq = g.seq AND e.side = 'end') AS end_port_locode,
                {sy} AS start_cell_y, {sx} AS start_cell_x, {ey} AS end_cell_y, {ex} AS end_cell_x
         FROM raw_gaps g
         LEFT JOIN service_speed s ON s.vid = g.vid
-        LEFT JOIN zone_fixes zs ON zs.vid = g.vid AND zs.seq = g.seq - 1
-        LEFT JOIN zone_fixes ze ON ze.vid = g.vid AND ze.seq = g.seq
-        LEFT JOIN (SELECT DISTINCT port_id, locode FROM port_areas) ps ON ps.port_id = zs.port_id
-        LEFT JOIN (SELECT DISTINCT port_id, locode FROM port_areas) pe ON pe.port_id = ze.port_id
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE dark_call_candidates AS

@@ -21,8 +21,12 @@ def statements(settings: AnalysisSettings) -> list[str]:
         f"SELECT mmsi, imo, '{name}_change' AS event, 'mmsi' AS key_kind, CAST(mmsi AS VARCHAR) AS key, "
         f"{column} AS value, observed_at, source_file, source_row FROM vessel_reports "
         f"WHERE mmsi IS NOT NULL AND {column} IS NOT NULL AND trim({column}) <> ''"
-        for name, column in (("name", "upper(trim(name))"), ("flag", "upper(flag)"), ("imo", "imo"),
-                             ("callsign", "upper(callsign)"))  # fmt: skip
+        for name, column in (
+            ("name", "upper(trim(name))"),
+            ("flag", "upper(flag)"),
+            ("imo", "imo"),
+            ("callsign", "upper(callsign)"),
+        )  # fmt: skip
     )
     by_imo = (
         "SELECT mmsi, imo, 'mmsi_change' AS event, 'imo' AS key_kind, imo AS key, CAST(mmsi AS VARCHAR) AS value, "

@@ -55,7 +55,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
 
 def _candidates(where: str) -> str:
     cy, cx = cell_sql("t.lat", "t.lon")
-    return f"""SELECT t.vid, t.seq, t.ts, t.prev_ts, t.sog, t.lat, t.lon, c.area_id, c.port_id,
+    return f"""SELECT t.vid, t.seq, t.ts, t.prev_ts, t.next_ts, t.sog, t.lat, t.lon, c.area_id, c.port_id,
                       c.lat AS a_lat, c.lon AS a_lon, c.radius_km
                FROM track t JOIN port_cells c ON c.cell_y = {cy} AND c.cell_x = {cx}
                WHERE {where}"""
@@ -78,23 +78,23 @@ def _zone_fixes(settings: AnalysisSettings) -> str:
     WITH shared AS (
         SELECT * FROM ({_candidates("NOT c.direct")}) x
     ), polygon_points AS (
-        SELECT s.vid, s.seq, s.ts, s.prev_ts, s.sog, s.area_id, s.port_id,
+        SELECT s.vid, s.seq, s.ts, s.prev_ts, s.next_ts, s.sog, s.area_id, s.port_id,
                (s.lon - a.ref_lon) * {KM_PER_DEG} * cos(radians(a.ref_lat)) AS px, (s.lat - a.ref_lat) * {KM_PER_DEG} AS py
         FROM shared s JOIN port_areas a ON a.area_id = s.area_id
         WHERE a.kind = 'polygon'
     ), areas AS (
-        SELECT vid, seq, ts, prev_ts, sog, port_id, {circle_km} AS d_out FROM shared WHERE radius_km IS NOT NULL
+        SELECT vid, seq, ts, prev_ts, next_ts, sog, port_id, {circle_km} AS d_out FROM shared WHERE radius_km IS NOT NULL
         UNION ALL
-        SELECT c.vid, c.seq, any_value(c.ts), any_value(c.prev_ts), any_value(c.sog), c.port_id,
+        SELECT c.vid, c.seq, any_value(c.ts), any_value(c.prev_ts), any_value(c.next_ts), any_value(c.sog), c.port_id,
                CASE WHEN sum({crossing}) % 2 = 1 THEN -min({edge_km}) ELSE min({edge_km}) END
         FROM polygon_points c JOIN port_edges e ON e.area_id = c.area_id
         GROUP BY c.vid, c.seq, c.area_id, c.port_id
     )
-    SELECT vid, seq, ts, prev_ts, sog, port_id, d_out
-    FROM (SELECT vid, seq, ts, prev_ts, sog, port_id, {circle_km} AS d_out FROM ({_candidates("c.direct")}) x) direct
+    SELECT vid, seq, ts, prev_ts, next_ts, sog, port_id, d_out
+    FROM (SELECT vid, seq, ts, prev_ts, next_ts, sog, port_id, {circle_km} AS d_out FROM ({_candidates("c.direct")}) x) direct
     WHERE d_out <= {buffer_km}
     UNION ALL
-    SELECT vid, seq, any_value(ts), any_value(prev_ts), any_value(sog), arg_min(port_id, d_out), min(d_out)
+    SELECT vid, seq, any_value(ts), any_value(prev_ts), any_value(next_ts), any_value(sog), arg_min(port_id, d_out), min(d_out)
     FROM areas WHERE d_out <= {buffer_km}
     GROUP BY vid, seq
     """
@@ -111,7 +111,7 @@ def _zone_marks(settings: AnalysisSettings) -> str:
     return f"""
     CREATE OR REPLACE TEMP TABLE zone_marks AS
     WITH z AS (
-        SELECT vid, port_id, seq, ts, prev_ts, d_out <= 0 AS inside, {v} AS v,
+        SELECT vid, port_id, seq, ts, prev_ts, next_ts, d_out <= 0 AS inside, {v} AS v,
                seq - row_number() OVER w AS island,
                lag(seq) OVER w AS p_seq, lead(seq) OVER w AS n_seq,
                lag({v}) OVER w AS p_v, lag(d_out <= 0) OVER w AS p_inside
@@ -120,7 +120,7 @@ def _zone_marks(settings: AnalysisSettings) -> str:
         SELECT *, (p_seq IS NULL OR p_seq <> seq - 1) AS run_start, (n_seq IS NULL OR n_seq <> seq + 1) AS run_end
         FROM z
     )
-    SELECT vid, port_id, island, seq, ts, prev_ts, inside, v, run_start, run_end,
+    SELECT vid, port_id, island, seq, ts, prev_ts, next_ts, inside, v, run_start, run_end,
            (NOT run_start AND {gap}) AS port_gap
     FROM flagged
     WHERE run_start OR run_end OR (inside AND NOT p_inside) OR (v IS NOT NULL AND p_v IS DISTINCT FROM v)
@@ -129,19 +129,20 @@ def _zone_marks(settings: AnalysisSettings) -> str:
 
 
 def _visits() -> str:
-    """A visit: a zone run from its first fix inside the area to the run's last fix."""
+    """A visit: a zone run from its first fix inside the area to the run's last fix. Times
+    only grow with seq, so the times at the first inside fix are the least over inside fixes
+    (the fix before it is unknown only for a track's first fix, seq 1). Aggregates rather
+    than self-joins: temporary tables have no statistics inside the analysis transaction,
+    and a join order chosen blind can explode."""
     return """
     CREATE OR REPLACE TEMP TABLE visits AS
-    WITH runs AS (
-        SELECT vid, port_id, island, min(seq) FILTER (WHERE inside) AS first_seq, max(seq) FILTER (WHERE run_end) AS last_seq
-        FROM zone_marks GROUP BY vid, port_id, island
-        HAVING count(*) FILTER (WHERE inside) > 0
-    )
-    SELECT r.*, f.ts AS first_ts, f.prev_ts AS before_ts, l.ts AS last_ts, n.ts AS after_ts
-    FROM runs r
-    JOIN zone_marks f ON f.vid = r.vid AND f.seq = r.first_seq
-    JOIN zone_marks l ON l.vid = r.vid AND l.seq = r.last_seq
-    LEFT JOIN track n ON n.vid = r.vid AND n.seq = r.last_seq + 1
+    SELECT vid, port_id, island,
+           min(seq) FILTER (WHERE inside) AS first_seq, max(seq) FILTER (WHERE run_end) AS last_seq,
+           min(ts) FILTER (WHERE inside) AS first_ts,
+           CASE WHEN min(seq) FILTER (WHERE inside) > 1 THEN min(prev_ts) FILTER (WHERE inside) END AS before_ts,
+           max(ts) FILTER (WHERE run_end) AS last_ts, max(next_ts) FILTER (WHERE run_end) AS after_ts
+    FROM zone_marks GROUP BY vid, port_id, island
+    HAVING count(*) FILTER (WHERE inside) > 0
     """
 
 
@@ -174,7 +175,11 @@ def _ais_calls(settings: AnalysisSettings) -> str:
     level = """CASE WHEN has_stop AND entry AND exit THEN 4
                     WHEN (has_stop AND (entry OR exit)) OR (has_gap AND entry AND exit) THEN 3
                     WHEN has_stop OR (has_gap AND (entry OR exit)) THEN 2 ELSE 1 END"""
-    confidence = "CASE " + " ".join(f"WHEN {level} = {k} THEN {c}" for k, c in CONFIDENCE_BY_LEVEL.items()) + " END"
+    confidence = (
+        "CASE "
+        + " ".join(f"WHEN {level} = {k} THEN {c}" for k, c in CONFIDENCE_BY_LEVEL.items())
+        + " END"
+    )
     on = "ON {a}.vid = {b}.vid AND {a}.port_id = {b}.port_id AND {a}.island = {b}.island"
     clipped_begin = "CASE WHEN s.begin_seq < v.first_seq THEN v.first_ts ELSE s.begin_ts END"
     return f"""

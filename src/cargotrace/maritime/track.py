@@ -13,8 +13,9 @@ transmitter; `vessel_key` becomes '<mmsi>' and '<mmsi>#2'. The split is flagged 
 `identity_events` (maritime/identity.py).
 
 Columns of `track`: vid (mmsi * 10 + tx, the internal vessel id), mmsi, tx, seq (1, 2, ...
-in time order per vid), ts, lat, lon, sog, prev_ts (time of the fix before) and jump (the
-step from the fix before is impossible). The fix before or after a given one is (vid,
+in time order per vid), ts, lat, lon, sog, prev_ts and next_ts (times of the fixes before and after), jump (the step from
+the fix before is impossible), gap_start_lat/lon (where the fix before was, only after an
+AIS gap of at least `gap_hours`, so that gaps need no self-join). The fix before or after a given one is (vid,
 seq - 1) or (vid, seq + 1). Fixes are ordered by time alone (a second sort key costs a
 third more); fixes of one transmitter with the same timestamp keep an arbitrary order.
 """
@@ -25,6 +26,7 @@ from cargotrace.engine.sql import haversine_km
 from cargotrace.settings import AnalysisSettings
 
 KM_PER_NM = 1.852
+KM_PER_DEG = 6371.0088 * 3.141592653589793 / 180
 
 
 def vessel_key_sql(mmsi: str, tx: str) -> str:
@@ -36,8 +38,12 @@ def jump_sql(settings: AnalysisSettings, prev_lat: str, prev_lon: str, prev_ts: 
     """True for a step no ship can sail: longer than `jump_min_km` and faster than `max_speed_kn`."""
     step = haversine_km(prev_lat, prev_lon, "lat", "lon")
     seconds = f"(epoch(ts) - epoch({prev_ts}))"
+    # cheap test first: a step spanning less than jump_min_km / 111.19 degrees of latitude
+    # plus longitude is shorter than jump_min_km, so the haversine is only computed for the rest
+    degrees = settings.jump_min_km / KM_PER_DEG
     return (
-        f"({prev_ts} IS NOT NULL AND {step} > {settings.jump_min_km} "
+        f"({prev_ts} IS NOT NULL AND abs(lat - {prev_lat}) + abs(lon - {prev_lon}) > {degrees} "
+        f"AND {step} > {settings.jump_min_km} "
         f"AND {step} * 3600 > {settings.max_speed_kn * KM_PER_NM} * {seconds})"
     )
 
@@ -45,10 +51,12 @@ def jump_sql(settings: AnalysisSettings, prev_lat: str, prev_lon: str, prev_ts: 
 def _windowed(settings: AnalysisSettings, source: str, partition: str, vid: str, tx: str) -> str:
     # one lag of a struct instead of three lags: one window function less to evaluate per fix
     jump = jump_sql(settings, "prev.lat", "prev.lon", "prev.ts")
+    gap = f"epoch(ts) - epoch(prev.ts) >= {settings.gap_hours * 3600}"
     return f"""
-        SELECT vid, mmsi, tx, seq, ts, lat, lon, sog, prev.ts AS prev_ts, {jump} AS jump
+        SELECT vid, mmsi, tx, seq, ts, lat, lon, sog, prev.ts AS prev_ts, next_ts, {jump} AS jump,
+               CASE WHEN {gap} THEN prev.lat END AS gap_start_lat, CASE WHEN {gap} THEN prev.lon END AS gap_start_lon
         FROM (SELECT {vid} AS vid, mmsi, {tx} AS tx, row_number() OVER w AS seq, ts, lat, lon, sog,
-                     lag(struct_pack(ts := ts, lat := lat, lon := lon)) OVER w AS prev
+                     lag(struct_pack(ts := ts, lat := lat, lon := lon)) OVER w AS prev, lead(ts) OVER w AS next_ts
               FROM {source}
               WINDOW w AS (PARTITION BY {partition} ORDER BY ts)) stepped
     """
@@ -57,11 +65,12 @@ def _windowed(settings: AnalysisSettings, source: str, partition: str, vid: str,
 def statements(settings: AnalysisSettings) -> list[str]:
     positions = """(SELECT mmsi, timestamp AS ts, lat, lon, sog FROM positions
                     WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL)"""
-    relabelled = f"""(SELECT mmsi, ts, lat, lon, sog, CAST(sum(CASE WHEN jump THEN 1 ELSE 0 END)
+    relabelled = """(SELECT mmsi, ts, lat, lon, sog, CAST(sum(CASE WHEN jump THEN 1 ELSE 0 END)
                           OVER (PARTITION BY mmsi ORDER BY seq ROWS UNBOUNDED PRECEDING) % 2 AS INTEGER) AS tx
                       FROM track WHERE mmsi IN (SELECT mmsi FROM shared_mmsi))"""
     return [
-        "CREATE OR REPLACE TEMP TABLE track AS " + _windowed(settings, positions, "mmsi", "mmsi * 10", "0"),
+        "CREATE OR REPLACE TEMP TABLE track AS "
+        + _windowed(settings, positions, "mmsi", "mmsi * 10", "0"),
         f"""
         CREATE OR REPLACE TEMP TABLE shared_mmsi AS
         SELECT mmsi, count(*) AS jumps, min(ts) AS first_jump_at, max(ts) AS last_jump_at
@@ -70,7 +79,8 @@ def statements(settings: AnalysisSettings) -> list[str]:
         """,
         # each impossible jump switches transmitter: label by the parity of the jumps so far,
         # then rebuild the track per transmitter
-        "CREATE OR REPLACE TEMP TABLE split_fixes AS " + _windowed(settings, relabelled, "mmsi, tx", "mmsi * 10 + tx", "tx"),
+        "CREATE OR REPLACE TEMP TABLE split_fixes AS "
+        + _windowed(settings, relabelled, "mmsi, tx", "mmsi * 10 + tx", "tx"),
         "DELETE FROM track WHERE mmsi IN (SELECT mmsi FROM shared_mmsi)",
         "INSERT INTO track SELECT * FROM split_fixes",
     ]

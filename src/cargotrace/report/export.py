@@ -19,7 +19,7 @@ from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
 
 EXPORT_TABLES = {
-    "positions": "SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type, source_file, source_row FROM positions ORDER BY mmsi, timestamp",
+    "positions": "SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type, implied_speed_kn, flags, source_file, source_row FROM positions ORDER BY mmsi, timestamp",
     "vessels": "SELECT mmsi, imo, name, callsign, ship_type, flag, first_seen, last_seen FROM vessels ORDER BY mmsi",
     "vessel_identities": "SELECT * FROM vessel_identities ORDER BY mmsi, first_seen NULLS FIRST, last_seen, name",
     "shipments": "SELECT waybill, wagon, record, departed_on, arrived_on, origin_station, origin_esr, destination_station, destination_esr, cargo, cargo_class, cargo_rule, weight_t, consignor, consignee, flags, file_hash, source_file, sheet, source_row FROM shipments ORDER BY source_file, source_row",

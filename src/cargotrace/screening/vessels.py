@@ -11,7 +11,7 @@ import duckdb
 
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.hits import ID_SCORES, Hit, name_rule
-from cargotrace.screening.mid import mmsi_flag
+from cargotrace.reference.mid import mmsi_flag
 from cargotrace.screening.normalize import NameCache
 
 

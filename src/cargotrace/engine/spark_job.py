@@ -1,0 +1,290 @@
+"""The maritime stages as one Spark job, and how its outputs come back into a case.
+
+Which stages run on Spark: the SQL of `SPARK_STAGES` (track, identity, port calls, gaps,
+encounters), taken from the one stage registry (analysis/pipeline.py) and transpiled
+statement by statement. Python-only stages that come before them in the registry (port
+areas: a few thousand ports) run on DuckDB first, and their tables travel with the inputs.
+Everything after (dark-call routing, voyages, arrivals, linking, sites, ...) stays on DuckDB.
+
+What comes back (the *handoff*): every table the Spark statements create as a persistent
+table (the stage outputs: port_calls, encounters, identity_events), plus the temp tables
+that a later DuckDB step reads (found by parsing the later SQL, and by looking for the
+table names in the source of the later Python steps): today gap_facts,
+dark_call_candidates and shared_mmsi. The per-fix tables (track, zone fixes, bins) never
+leave the cluster. Each handoff table is one Parquet directory under the output path, with
+`_manifest/` (JSON: tables, the parameters, a fingerprint of the stage SQL) next to them.
+
+`attach_outputs` loads such a directory into a case (persistent tables replace the case's,
+temp tables become DuckDB temp tables for the rest of the analysis) after checking that the
+fingerprint matches the analysis settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import re
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cargotrace.case.store import quote_ident
+from cargotrace.engine.spark_runner import Checkpoint, SparkRunner, local_path
+from cargotrace.engine.transpile import created_tables, portability_issues, referenced_columns, referenced_tables
+from cargotrace.errors import InputError
+from cargotrace.settings import AnalysisSettings
+
+if TYPE_CHECKING:
+    import duckdb
+    from pyspark.sql import DataFrame, SparkSession
+
+    from cargotrace.analysis.pipeline import Stage
+    from cargotrace.case.store import Case
+
+SPARK_STAGES = ("track", "identity", "port_calls", "gaps", "encounters")
+MANIFEST_DIR = "_manifest"
+OnStage = Callable[[str, int, float], None]
+
+
+@dataclass
+class Plan:
+    """Which parts of the registry run where, and which tables cross over."""
+
+    spark: list[Stage]  # their SQL runs on Spark
+    before: list[Stage]  # python-only stages run on DuckDB before the Spark job
+    inputs: set[str]  # tables the Spark SQL reads but does not create
+    columns: set[str]  # column names the Spark SQL mentions (to trim the exported inputs)
+    created: dict[str, bool]  # table -> persistent
+    handoff: dict[str, bool]  # table -> persistent, written back
+    fingerprint: str
+    issues: list[str] = field(default_factory=list)
+
+    @property
+    def sql_done(self) -> set[str]:
+        return {s.name for s in self.spark}
+
+    @property
+    def python_done(self) -> set[str]:
+        return {s.name for s in self.before}
+
+
+def registry() -> list[Stage]:
+    from cargotrace.analysis.pipeline import STAGES
+
+    return list(STAGES)
+
+
+def make_plan(settings: AnalysisSettings, stages: Sequence[Stage] | None = None, names: Sequence[str] = SPARK_STAGES) -> Plan:
+    stages = list(stages if stages is not None else registry())
+    spark = [s for s in stages if s.name in names and s.sql]
+    if not spark:
+        raise InputError("none of the stages to run on Spark is in the registry")
+    last = max(stages.index(s) for s in spark)
+    before = [s for s in stages[:last] if s.python and not s.sql]
+    created: dict[str, bool] = {}
+    reads: set[str] = set()
+    columns: set[str] = set()
+    texts: list[str] = []
+    issues: list[str] = []
+    for stage in spark:
+        for sql in stage.sql(settings):  # type: ignore[misc]
+            texts.append(sql)
+            reads |= referenced_tables(sql) - set(created)
+            columns |= referenced_columns(sql)
+            issues += [f"{stage.name}: {i}" for i in portability_issues(sql)]
+            for name, persistent in created_tables(sql):
+                created[name] = created.get(name, False) or persistent
+    later_reads = _later_reads(stages, spark, settings, set(created))
+    handoff = {name: persistent for name, persistent in created.items() if persistent or name in later_reads}
+    fingerprint = hashlib.sha256("\n;\n".join(texts).encode("utf-8")).hexdigest()
+    return Plan(spark, before, reads, columns, created, handoff, fingerprint, issues)
+
+
+def _later_reads(stages: Sequence[Stage], spark: Sequence[Stage], settings: AnalysisSettings, created: set[str]) -> set[str]:
+    """Tables created on Spark that a DuckDB step reads: later SQL is parsed; the source of
+    Python steps (and of the functions a lambda step calls) is searched for the names."""
+    reads: set[str] = set()
+    on_spark = {s.name for s in spark}
+    for stage in stages:
+        if stage.sql and stage.name not in on_spark:
+            for sql in stage.sql(settings):
+                reads |= referenced_tables(sql)
+        if stage.python:
+            source = _python_source(stage.python)
+            reads |= {name for name in created if re.search(rf"\b{re.escape(name)}\b", source)}
+    return reads & created
+
+
+def _python_source(fn: Callable[..., Any]) -> str:
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
+    if getattr(fn, "__name__", "") == "<lambda>":  # follow module.function calls one level
+        names = fn.__code__.co_names
+        scope = getattr(fn, "__globals__", {})
+        for first, second in zip(names, names[1:], strict=False):
+            target = getattr(scope.get(first), second, None)
+            if callable(target):
+                try:
+                    source += inspect.getsource(target)
+                except (OSError, TypeError):
+                    pass
+    return source
+
+
+# ----------------------------------------------------------------------------- the job
+def run_job(
+    spark: SparkSession,
+    settings: AnalysisSettings,
+    inputs: Mapping[str, DataFrame],
+    out: str,
+    *,
+    workdir: str,
+    checkpoint: Checkpoint = "parquet",
+    plan: Plan | None = None,
+    on_stage: OnStage | None = None,
+) -> dict[str, Any]:
+    """Run the Spark stages on registered inputs and write the handoff tables to `out`."""
+    plan = plan or make_plan(settings)
+    missing = sorted(plan.inputs - {n.lower() for n in inputs})
+    if missing:
+        raise InputError(f"the Spark job needs these input tables: {', '.join(missing)}")
+    runner = SparkRunner(spark, workdir, checkpoint)
+    for name, df in inputs.items():
+        runner.register(name, df)
+    counts: dict[str, int] = {}
+    try:
+        for stage in plan.spark:
+            started = time.perf_counter()
+            runner.execute_all(stage.sql(settings))  # type: ignore[misc]
+            rows = runner.table(stage.output).count() if stage.output and stage.output in runner.tables else 0
+            counts[stage.name] = rows
+            if on_stage and not stage.python:
+                on_stage(stage.name, rows, time.perf_counter() - started)
+        base = out.rstrip("/")
+        for name in sorted(plan.handoff):
+            df = runner.table(name)
+            if not plan.handoff[name]:
+                df = df.coalesce(max(1, min(df.rdd.getNumPartitions(), 8)))
+            df.write.mode("overwrite").parquet(f"{base}/{name}")
+        manifest = {
+            "format": "cargotrace-spark-output/1",
+            "tables": plan.handoff,
+            "stages": [s.name for s in plan.spark],
+            "fingerprint": plan.fingerprint,
+            "parameters": settings.as_parameters(),
+            "stage_rows": counts,
+            "portability_issues": plan.issues,
+            "spark_version": spark.version,
+        }
+        write_manifest(spark, base, manifest)
+    finally:
+        runner.cleanup()
+    return manifest
+
+
+def write_manifest(spark: SparkSession, out: str, manifest: Mapping[str, Any]) -> None:
+    text = json.dumps(manifest, sort_keys=True, default=str)
+    local = local_path(out)
+    if local is not None:
+        target = local / MANIFEST_DIR
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        (target / "manifest.json").write_text(text + "\n", encoding="utf-8")
+        return
+    spark.createDataFrame([(text,)], "value string").coalesce(1).write.mode("overwrite").text(f"{out}/{MANIFEST_DIR}")
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    folder = out_dir / MANIFEST_DIR
+    files = sorted(folder.glob("*.json")) + sorted(folder.glob("part-*"))
+    if not files:
+        raise InputError(f"{out_dir} is not the output of a cargotrace Spark run (no {MANIFEST_DIR}/)")
+    return json.loads(files[0].read_text(encoding="utf-8").strip())
+
+
+# ----------------------------------------------------------------------------- case side
+def attach_outputs(con: duckdb.DuckDBPyConnection, out_dir: Path, settings: AnalysisSettings, plan: Plan | None = None) -> dict[str, Any]:
+    """Load a Spark run's handoff tables into a DuckDB connection (a case, in its transaction)."""
+    manifest = read_manifest(out_dir)
+    plan = plan or make_plan(settings)
+    if manifest.get("fingerprint") != plan.fingerprint:
+        ours = settings.as_parameters()
+        theirs = manifest.get("parameters", {})
+        diff = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k) and k != "engine")
+        raise InputError(
+            f"the Spark output in {out_dir} was computed with other maritime settings or another "
+            f"version of the stages (differences: {', '.join(diff) or 'stage SQL'}); rerun the Spark job "
+            "with the same settings"
+        )
+    for name, persistent in manifest["tables"].items():
+        files = out_dir / name / "*.parquet"
+        kind = "TABLE" if persistent else "TEMP TABLE"
+        con.execute(f"CREATE OR REPLACE {kind} {quote_ident(name)} AS SELECT * FROM read_parquet('{_sql_path(files)}')")
+    return manifest
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def export_inputs(con: duckdb.DuckDBPyConnection, spark: SparkSession, plan: Plan, folder: Path) -> dict[str, DataFrame]:
+    """The Spark job's inputs from a DuckDB connection, through Parquet files in `folder`
+    (only the columns the stage SQL mentions)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name in sorted(plan.inputs):
+        columns = [r[0] for r in con.execute(f"SELECT * FROM {quote_ident(name)} LIMIT 0").description]
+        keep = [c for c in columns if c.lower() in plan.columns] or columns
+        path = folder / f"{name}.parquet"
+        select = ", ".join(quote_ident(c) for c in keep)
+        con.execute(f"COPY (SELECT {select} FROM {quote_ident(name)}) TO '{_sql_path(path)}' (FORMAT parquet)")
+        out[name] = spark.read.parquet(str(path))
+    return out
+
+
+def run_case_on_spark(
+    case: Case,
+    settings: AnalysisSettings,
+    stages: Sequence[Stage] | None = None,
+    *,
+    on_stage: OnStage | None = None,
+    spark: SparkSession | None = None,
+) -> tuple[set[str], set[str]]:
+    """`analyze --engine spark` on a case: python prerequisites on DuckDB, the maritime SQL on
+    Spark (local session unless one is active), the handoff back into the case.
+
+    With `settings.extra["spark_output"]` (a folder written earlier by
+    `python -m cargotrace.engine.spark` on a cluster) nothing runs on Spark: that output is
+    attached instead. Returns the stage names whose SQL and whose Python step are done.
+    """
+    from cargotrace.engine.spark_runner import spark_session
+
+    plan = make_plan(settings, stages)
+    con = case.con
+    for stage in plan.before:
+        started = time.perf_counter()
+        stage.python(con, settings)  # type: ignore[misc]
+        if on_stage:
+            rows = con.execute(f"SELECT count(*) FROM {quote_ident(stage.output)}").fetchone()[0] if stage.output else 0  # type: ignore[index]
+            on_stage(stage.name, int(rows), time.perf_counter() - started)
+    given = settings.extra.get("spark_output")
+    if given:
+        attach_outputs(con, Path(given), settings, plan)
+        return plan.sql_done, plan.python_done
+    work = case.root / "spark"
+    shutil.rmtree(work, ignore_errors=True)
+    session = spark or spark_session()
+    try:
+        inputs = export_inputs(con, session, plan, work / "input")
+        run_job(session, settings, inputs, str(work / "output"), workdir=str(work / "work"), plan=plan, on_stage=on_stage)
+        attach_outputs(con, work / "output", settings, plan)
+    finally:
+        shutil.rmtree(work / "input", ignore_errors=True)
+        shutil.rmtree(work / "work", ignore_errors=True)
+    return plan.sql_done, plan.python_done

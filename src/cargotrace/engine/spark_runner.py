@@ -1,0 +1,190 @@
+"""Run DuckDB-dialect stage SQL on Spark: the session settings the two engines need to agree,
+and a runner that executes statements one by one, keeping every table as a checkpointed
+DataFrame registered as a temp view (the Spark counterpart of DuckDB's temp tables).
+
+Checkpoints: `parquet` writes every table to `workdir/tables/<name>/<version>` and reads it
+back (lineage cut, survives executor loss; the default on clusters); `memory` uses
+`localCheckpoint` (executor memory and disk; quicker on one machine). A statement that
+changes a table (DELETE, INSERT) produces a new version; the old one stays readable until
+the run ends, so `t := SELECT ... FROM t` is well defined.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from cargotrace.engine.transpile import SparkStatement, TypeHints, to_spark
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
+
+Checkpoint = Literal["parquet", "memory", "lazy"]
+
+# Settings without which the engines disagree (see engine/transpile.py).
+REQUIRED_CONF: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+LOCAL_CONF: dict[str, str] = {
+    "spark.driver.memory": "2g",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+}
+
+
+def spark_session(
+    master: str | None = "local[2]",
+    app_name: str = "cargotrace",
+    conf: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """The active session if there is one (spark-submit, notebooks, tests), else a new one.
+
+    Local defaults (2 GB driver, no UI) apply only when this call starts the JVM; the
+    settings in `REQUIRED_CONF` are always applied (they are SQL settings, per session).
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        session = active
+    else:
+        builder = SparkSession.builder.appName(app_name)
+        if master:
+            builder = builder.master(master)
+        for key, value in {**LOCAL_CONF, **REQUIRED_CONF, **(conf or {})}.items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("FATAL")
+    for key, value in REQUIRED_CONF.items():
+        session.conf.set(key, value)
+    return session
+
+
+def to_arrow(df: DataFrame) -> pa.Table:
+    """A (small) DataFrame on the driver as Arrow; pyspark >= 4 has toArrow, 3.5 goes via pandas."""
+    import pyarrow as pa
+
+    if hasattr(df, "toArrow"):
+        return df.toArrow()
+    return pa.Table.from_pandas(df.toPandas(), preserve_index=False)
+
+
+def from_arrow(spark: SparkSession, table: pa.Table) -> DataFrame:
+    """A small Arrow table as a DataFrame (shipped inside the plan: no shared file system needed)."""
+    try:
+        return spark.createDataFrame(table)
+    except (TypeError, ValueError):  # pyspark 3.5: no Arrow tables, but pandas with Arrow on
+        return spark.createDataFrame(table.to_pandas())
+
+
+@dataclass
+class Table:
+    df: DataFrame
+    persistent: bool
+    version: int = 0
+
+
+@dataclass
+class SparkRunner:
+    """Executes DuckDB-dialect statements on a Spark session, one checkpoint per table."""
+
+    spark: SparkSession
+    workdir: str
+    checkpoint: Checkpoint = "parquet"
+    tables: dict[str, Table] = field(default_factory=dict)
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    on_statement: Callable[[SparkStatement], None] | None = None
+
+    def register(self, name: str, df: DataFrame, *, persistent: bool = False) -> None:
+        """Make `df` visible to the SQL as `name` (an input, or a table computed elsewhere)."""
+        key = name.lower()
+        version = self.tables[key].version + 1 if key in self.tables else 0
+        self.tables[key] = Table(df, persistent, version)
+        df.createOrReplaceTempView(key)
+
+    def hints(self) -> TypeHints:
+        return TypeHints.from_schemas(
+            {name: {f.name: f.dataType.simpleString() for f in t.df.schema.fields} for name, t in self.tables.items()}
+        )
+
+    def execute(self, sql: str) -> list[str]:
+        """Run DuckDB-dialect statement(s); returns the tables created or changed."""
+        changed = []
+        for stmt in to_spark(sql, self.hints()):
+            started = time.perf_counter()
+            if self.on_statement:
+                self.on_statement(stmt)
+            if stmt.kind == "drop":
+                if stmt.table in self.tables:
+                    del self.tables[stmt.table]
+                    self.spark.catalog.dropTempView(stmt.table)
+                continue
+            df = self.spark.sql(stmt.sql)
+            if stmt.kind == "query":
+                df.collect()
+                continue
+            assert stmt.table is not None
+            persistent = stmt.persistent or (stmt.kind != "create" and self.tables.get(stmt.table, Table(df, False)).persistent)
+            self.register(stmt.table, self._materialise(stmt.table, df), persistent=persistent)
+            changed.append(stmt.table)
+            self.timings.append((stmt.table, time.perf_counter() - started))
+        return changed
+
+    def execute_all(self, statements: Iterable[str]) -> list[str]:
+        changed: list[str] = []
+        for sql in statements:
+            changed.extend(self.execute(sql))
+        return changed
+
+    def table(self, name: str) -> DataFrame:
+        return self.tables[name.lower()].df
+
+    def _materialise(self, name: str, df: DataFrame) -> DataFrame:
+        if self.checkpoint == "memory":
+            return df.localCheckpoint(eager=True)
+        if self.checkpoint == "lazy":
+            from pyspark import StorageLevel
+
+            return df.persist(StorageLevel.MEMORY_AND_DISK)
+        version = self.tables[name].version + 1 if name in self.tables else 0
+        path = f"{self.workdir.rstrip('/')}/tables/{name}/v{version}"
+        df.write.mode("overwrite").parquet(path)
+        return self.spark.read.parquet(path)
+
+    def cleanup(self) -> None:
+        """Drop the checkpoints of a local work directory (remote ones are left to the caller)."""
+        for table in self.tables.values():
+            table.df.unpersist()
+        local = _local_path(self.workdir)
+        if local is not None:
+            shutil.rmtree(local / "tables", ignore_errors=True)
+
+
+def _local_path(path: str) -> Path | None:
+    if path.startswith("file://"):
+        return Path(path[len("file://") :])
+    if "://" in path:
+        return None
+    return Path(path)
+
+
+def local_path(path: str) -> Path | None:
+    """The local file-system path of `path`, None for remote (s3a://, hdfs://, ...) paths."""
+    return _local_path(path)
+
+
+def schema_of(df: DataFrame) -> dict[str, Any]:
+    return {f.name: f.dataType.simpleString() for f in df.schema.fields}

@@ -1,0 +1,113 @@
+"""`cargotrace ingest KIND FILE --dry-run`: how a file would be read, and nothing written.
+
+The first rows of each sheet go through the real pipeline (the same readers, mapping, SQL
+and quarantine rules) in a throw-away in-memory database, so what the preview shows is
+what `ingest` would do with those rows. Rows that duplicate ones already in the case are
+not detected here (the case is not opened for writing).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from cargotrace.case.schema import create_statements
+from cargotrace.case.store import Case
+from cargotrace.ingest.loader import IngestResult, Mapping, TabularKind, ingest_parts
+from cargotrace.ingest.sources import ENCODING_NAMES, file_hash
+from cargotrace.ingest.tabular import read_parts
+
+PREVIEW_ROWS = 1000  # rows of each sheet run through the pipeline
+SHOWN_ROWS = 10  # rows printed
+_SHOWN = {
+    "shipments": ["waybill", "record", "departed_on", "arrived_on", "origin_station", "origin_esr", "destination_station",
+                  "destination_esr", "cargo", "cargo_class", "weight_t", "consignor", "consignee", "wagon", "flags", "attributes"],
+}  # fmt: skip
+
+
+def dry_run(spec: TabularKind, path: Path, mapping: Mapping, case_dir: Path | None = None) -> IngestResult:
+    """Read the first rows of `path` as `ingest` would; `detail["preview"]` says what happened."""
+    hint = set().union(*(f.keys() for f in spec.fields))
+    parts = read_parts(path, sheet=mapping.sheet, header_row=mapping.header_row, header_hint=hint,
+                       chunk_rows=PREVIEW_ROWS, encoding=mapping.encoding, delimiter=mapping.delimiter)  # fmt: skip
+    limited = [(source, itertools.islice(chunks, 1)) for source, chunks in parts]
+    result = IngestResult(path, spec.kind, file_hash(path))
+    con = duckdb.connect()
+    try:
+        for statement in create_statements():
+            con.execute(statement)
+        case = Case(case_dir if case_dir is not None else Path("<no case>"), con, None)  # its vocabulary, if any
+        con.execute("BEGIN TRANSACTION")
+        ingest_parts(case, spec, path, limited, mapping, result, None)
+        shown = _SHOWN.get(spec.kind)
+        columns = ", ".join(shown) if shown else "*"
+        kept = _rows(con, f"SELECT source_row AS row, sheet, {columns} FROM {spec.table} ORDER BY sheet, source_row LIMIT {SHOWN_ROWS}")
+        refused = _rows(con, f"SELECT source_row AS row, sheet, reason, column_name, raw FROM quarantine ORDER BY sheet, source_row LIMIT {SHOWN_ROWS}")
+        reasons = _rows(con, "SELECT reason, count(*) AS rows FROM quarantine GROUP BY reason ORDER BY rows DESC, reason")
+    finally:
+        con.close()
+    source = parts[0][0]
+    result.detail.update({
+        "format": source.format, "encoding": source.encoding, "delimiter": source.delimiter,
+        "sheet": source.sheet, "header_row": source.header_row,
+        "preview": {"kept": kept, "quarantined": refused, "reasons": reasons, "rows_previewed": result.rows_read},
+    })  # fmt: skip
+    return result
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def describe(result: IngestResult) -> list[str]:
+    """The dry-run report of one file, as lines of plain text."""
+    d = result.detail
+    delimiter = {"\t": "tab", ";": "';'", ",": "','", "|": "'|'"}.get(d.get("delimiter") or "", repr(d.get("delimiter")))
+    lines = [f"{result.path.name} ({result.kind}) — dry run, nothing written"]
+    lines.append(f"  format: {d.get('format')}" + (f", encoding: {ENCODING_NAMES.get(d.get('encoding') or '', d.get('encoding'))}" if d.get("encoding") else "")
+                 + (f", delimiter: {delimiter}" if d.get("delimiter") else ""))  # fmt: skip
+    for sheet in d.get("sheets") or [{"sheet": d.get("sheet"), "header_row": d.get("header_row"), "columns": d.get("columns", {})}]:
+        where = f"sheet {sheet['sheet']!r}, " if sheet.get("sheet") else ""
+        lines.append(f"  {where}header on row {sheet.get('header_row')}")
+        for field, header in (sheet.get("columns") or {}).items():
+            unit = (d.get("units") or {}).get(field)
+            lines.append(f"    {field:<20} <- {header!r}" + (f" (unit {unit})" if unit else ""))
+    if d.get("unmapped"):
+        lines.append(f"  kept as attributes: {', '.join(repr(h) for h in d['unmapped'])}")
+    for note in d.get("notes") or []:
+        lines.append(f"  note: {note}")
+    preview = d.get("preview", {})
+    lines.append(
+        f"  first {preview.get('rows_previewed', 0):,} rows: {result.rows_kept:,} would be kept, "
+        f"{result.rows_quarantined:,} quarantined, {result.rows_duplicate:,} exact duplicates"
+        + (f"; {result.rows_skipped:,} blank lines" if result.rows_skipped else "")
+    )
+    for reason in preview.get("reasons", []):
+        lines.append(f"    {reason['reason']}: {reason['rows']:,}")
+    if preview.get("kept"):
+        lines.append("  rows as parsed:")
+        for row in preview["kept"]:
+            values = {k: _text(v) for k, v in row.items() if k not in ("row", "sheet") and v is not None}
+            lines.append(f"    row {row['row']}: " + "; ".join(f"{k}={v}" for k, v in values.items()))
+    if preview.get("quarantined"):
+        lines.append("  rows refused:")
+        for row in preview["quarantined"]:
+            column = f", column {row['column_name']}" if row.get("column_name") else ""
+            lines.append(f"    row {row['row']}: {row['reason']}{column}: {row['raw']}")
+    return lines
+
+
+def _text(value: Any) -> str:
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)

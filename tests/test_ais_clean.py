@@ -1,0 +1,426 @@
+"""AIS cleaning at ingest (ingest/ais_clean.py): duplicates, implied speeds, identity checks,
+vessel identities, not-available values. Hand-built inputs with exact answers."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from datetime import UTC, datetime, timedelta
+from functools import reduce
+from operator import xor
+from pathlib import Path
+
+import pytest
+
+from cargotrace import workflow
+from cargotrace.case import schema
+from cargotrace.case.store import Case
+from cargotrace.ingest.ais_clean import imo_ok_sql
+from cargotrace.reference.checkdigits import imo_check_ok
+from cargotrace.reference.geodesy import EARTH_RADIUS_KM
+
+from builders import write_csv
+
+T0 = datetime(2023, 9, 1, tzinfo=UTC)
+RU_SHIP = 273123456
+
+
+def north(lat: float, nm: float) -> float:
+    """The latitude `nm` nautical miles north of `lat` along a meridian (great circle)."""
+    return lat + math.degrees(nm * 1.852 / EARTH_RADIUS_KM)
+
+
+def at(seconds: float) -> str:
+    return (T0 + timedelta(seconds=seconds)).isoformat()
+
+
+def ingest(case: Path, kind: str, *paths: Path):
+    results = workflow.ingest(case, kind, list(paths))
+    for r in results:
+        assert r.rows_read == r.rows_kept + r.rows_quarantined + r.rows_duplicate
+    return results
+
+
+def rows(case: Path, sql: str) -> list[dict]:
+    with Case.open(case) as c:
+        return c.rows(sql)
+
+
+# ------------------------------------------------------------------ implied speed
+LAT = [10.0]
+for nm in (49, 60, 10):  # one hour apart: 49 kn (fine), 60 kn (impossible), 10 kn
+    LAT.append(north(LAT[-1], nm))
+TRACK = [[RU_SHIP, at(3600 * i), lat, 20.0] for i, lat in enumerate(LAT)]
+HEADER = ["mmsi", "timestamp", "lat", "lon"]
+
+
+def _speeds(case: Path) -> list[tuple]:
+    return [(r["speed"], r["flags"]) for r in rows(
+        case, f"SELECT round(implied_speed_kn, 6) AS speed, flags FROM positions WHERE mmsi = {RU_SHIP} ORDER BY timestamp")]  # fmt: skip
+
+
+def test_60_knots_is_flagged_49_is_not(tmp_path):
+    [result] = ingest(tmp_path / "case", "ais", write_csv(tmp_path / "t.csv", HEADER, TRACK))
+    assert _speeds(tmp_path / "case") == [
+        (None, None),
+        (49.0, None),
+        (60.0, "impossible_speed"),
+        (10.0, None),
+    ]
+    assert result.detail["cleaning"]["impossible_speed"] == 1
+    assert result.rows_kept == 4
+
+
+@pytest.mark.parametrize(
+    "split", [[[0, 2], [1, 3]], [[1, 3], [0, 2]], [[3], [0], [2, 1]], [[2, 3], [0, 1]]]
+)
+def test_speeds_do_not_depend_on_files_or_their_order(tmp_path, split):
+    """A file's fixes may fall between fixes already stored: the stored ones are recomputed."""
+    paths = [
+        write_csv(tmp_path / f"part{i}.csv", HEADER, [TRACK[k] for k in part])
+        for i, part in enumerate(split)
+    ]
+    for path in paths:
+        ingest(tmp_path / "case", "ais", path)
+    assert _speeds(tmp_path / "case") == [
+        (None, None),
+        (49.0, None),
+        (60.0, "impossible_speed"),
+        (10.0, None),
+    ]
+
+
+def test_other_files_fixes_reflagged_when_a_file_fills_a_gap(tmp_path):
+    # alone, 0 -> 2 is 109 nm in 2 h (54.5 kn, flagged); with fix 1 between them, 2 is 60 kn
+    # from 1, and 1 itself is 49 kn: the flag on fix 2 stays, no other file's fix changes
+    first = write_csv(tmp_path / "a.csv", HEADER, [TRACK[0], TRACK[2]])
+    second = write_csv(tmp_path / "b.csv", HEADER, [TRACK[1]])
+    [a] = ingest(tmp_path / "case", "ais", first)
+    assert a.detail["cleaning"]["impossible_speed"] == 1
+    assert _speeds(tmp_path / "case")[1] == (54.5, "impossible_speed")
+    [b] = ingest(tmp_path / "case", "ais", second)
+    assert (
+        b.detail["cleaning"]["impossible_speed"],
+        b.detail["cleaning"]["impossible_speed_elsewhere"],
+    ) == (0, 0)
+    # a third file puts a fix 1 minute after fix 0 at fix 2's place: it is impossible (109 nm
+    # in a minute), and so becomes fix 1, stored before (60 nm back in 59 minutes)
+    third = write_csv(tmp_path / "c.csv", HEADER, [[RU_SHIP, at(60), LAT[2], 20.0]])
+    [c] = ingest(tmp_path / "case", "ais", third)
+    assert c.detail["cleaning"]["impossible_speed"] == 1
+    assert c.detail["cleaning"]["impossible_speed_elsewhere"] == 1
+    got = rows(
+        tmp_path / "case",
+        "SELECT source_file AS f, round(implied_speed_kn, 3) AS v, flags FROM positions ORDER BY timestamp",
+    )
+    assert got == [{"f": "a.csv", "v": None, "flags": None},
+                   {"f": "c.csv", "v": 6540.0, "flags": "impossible_speed"},
+                   {"f": "b.csv", "v": round(60 * 60 / 59, 3), "flags": "impossible_speed"},
+                   {"f": "a.csv", "v": 60.0, "flags": "impossible_speed"}]  # fmt: skip
+
+
+def test_gps_scatter_is_not_an_impossible_speed_but_a_jump_in_the_same_second_is(tmp_path):
+    lat_b = north(10.0, 0.3 / 1.852)  # 300 m in one second: ~583 kn, but within scatter
+    lat_c = north(lat_b, 2.0 / 1.852)  # 2 km more in the same second
+    track = [
+        [RU_SHIP, at(0), 10.0, 20.0],
+        [RU_SHIP, at(1), lat_b, 20.0],
+        [RU_SHIP, at(1), lat_c, 20.0],
+    ]
+    ingest(tmp_path / "case", "ais", write_csv(tmp_path / "t.csv", HEADER, track))
+    got = rows(
+        tmp_path / "case", "SELECT implied_speed_kn AS v, flags FROM positions ORDER BY source_row"
+    )
+    assert got[0] == {"v": None, "flags": None}
+    assert got[1]["v"] == pytest.approx(0.3 / 1.852 * 3600) and got[1]["flags"] is None
+    assert (
+        got[2]["v"] == pytest.approx(2.0 / 1.852 * 3600) and got[2]["flags"] == "impossible_speed"
+    )
+
+
+# ------------------------------------------------------------------ duplicates
+def test_duplicate_positions_kept_once_in_a_file_and_across_files(tmp_path):
+    header = ["mmsi", "timestamp", "lat", "lon", "sog", "receiver"]
+    r1, r2, r3 = ([RU_SHIP, at(60 * i), 10.0 + i / 100, 20.0, 5.0] for i in range(3))
+    first = write_csv(tmp_path / "a.csv", header, [[*r1, "north"], [*r1, "south"], [*r2, "north"]])
+    second = write_csv(tmp_path / "b.csv", header, [[*r2, "east"], [*r3, "east"]])
+    [a, b] = ingest(tmp_path / "case", "ais", first, second)
+    assert (a.rows_read, a.rows_kept, a.rows_duplicate) == (3, 2, 1)
+    assert (b.rows_read, b.rows_kept, b.rows_duplicate) == (2, 1, 1)
+    assert (
+        a.detail["cleaning"]["duplicates_in_file"],
+        b.detail["cleaning"]["duplicates_of_case"],
+    ) == (1, 1)
+    kept = rows(
+        tmp_path / "case", "SELECT source_file, source_row FROM positions ORDER BY timestamp"
+    )
+    assert kept == [{"source_file": "a.csv", "source_row": 2}, {"source_file": "a.csv", "source_row": 4},
+                    {"source_file": "b.csv", "source_row": 3}]  # fmt: skip
+    ledger = rows(
+        tmp_path / "case",
+        "SELECT rows_read, rows_kept, rows_duplicate FROM ledger ORDER BY file_name",
+    )
+    assert ledger == [
+        {"rows_read": 3, "rows_kept": 2, "rows_duplicate": 1},
+        {"rows_read": 2, "rows_kept": 1, "rows_duplicate": 1},
+    ]
+    assert workflow.check_case(tmp_path / "case") == []
+
+
+def nmea(body: str) -> str:
+    return f"!{body}*{reduce(xor, body.encode(), 0):02X}"
+
+
+def tagged(receiver: str, seconds: int, sentence: str) -> str:
+    fields = f"s:{receiver},c:{int(T0.timestamp()) + seconds}"
+    return f"\\{fields}*{reduce(xor, fields.encode(), 0):02X}\\{sentence}"
+
+
+def encode(**fields) -> list[str]:
+    from pyais.encode import encode_dict
+
+    return encode_dict(fields, talker_id="AI")
+
+
+def position(mmsi: int = RU_SHIP, lat: float = 43.1, lon: float = 131.9, **extra) -> str:
+    [sentence] = encode(
+        type=1, mmsi=mmsi, lat=lat, lon=lon, speed=0.1, course=90.0, heading=90, status=5, **extra
+    )
+    return sentence
+
+
+def static(name: str, mmsi: int = RU_SHIP, imo: int = 9074729) -> list[str]:
+    return encode(type=5, mmsi=mmsi, imo=imo, shipname=name, callsign="UBCD7", ship_type=70)
+
+
+def test_same_sentence_from_two_receivers_kept_once(tmp_path):
+    pytest.importorskip("pyais")
+    pos, five = position(), static("SPARTA IV")
+    lines = [tagged("rcv-a", 0, pos), tagged("rcv-b", 0, pos),  # one message, two receivers
+             tagged("rcv-a", 30, pos),  # the same payload 30 s later: a new report
+             *(tagged("rcv-a", 5, s) for s in five), *(tagged("rcv-b", 5, s) for s in five)]  # fmt: skip
+    path = tmp_path / "log.nmea"
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    [result] = ingest(tmp_path / "case", "ais", path)
+    assert (result.rows_read, result.rows_kept, result.rows_duplicate, result.rows_quarantined) == (
+        5,
+        3,
+        2,
+        0,
+    )
+    assert rows(tmp_path / "case", "SELECT source_row FROM positions ORDER BY source_row") == [
+        {"source_row": 1},
+        {"source_row": 3},
+    ]
+    assert rows(tmp_path / "case", "SELECT count(*) AS n FROM vessel_reports") == [{"n": 1}]
+    # the same log from a third receiver, in another file: every message is already in
+    again = tmp_path / "again.nmea"
+    again.write_text("\n".join(lines[:3]) + "\n# other receiver\n", encoding="ascii")
+    [second] = ingest(tmp_path / "case", "ais", again)
+    assert (second.rows_read, second.rows_kept, second.rows_duplicate) == (3, 0, 3)
+
+
+def test_nmea_ledger_detail_has_decoder_counters_and_reject_reasons(tmp_path):
+    pytest.importorskip("pyais")
+    good = position()
+    bad = good[:-2] + ("00" if good[-2:] != "00" else "11")
+    path = tmp_path / "log.nmea"
+    path.write_text(
+        "\n".join(
+            [
+                tagged("a", 0, good),
+                tagged("a", 1, bad),
+                "$GPGGA,1,2,3*00",
+                nmea("AIVDM,2,1,7,A,55,0"),
+            ]
+        )
+        + "\n"
+    )
+    [result] = ingest(tmp_path / "case", "ais", path)
+    detail = json.loads(rows(tmp_path / "case", "SELECT detail FROM ledger")[0]["detail"])
+    assert (
+        detail["decoder"]["lines"] == 4
+        and detail["decoder"]["non_ais"] == 1
+        and detail["decoder"]["decoded"] == 1
+    )
+    assert sum(detail["rejected_by_reason"].values()) == result.rows_quarantined == 2
+    assert detail["rejected_by_reason"] == {"bad_checksum": 1, "orphan_fragment": 1}
+
+
+def test_not_available_values_are_null(tmp_path):
+    pytest.importorskip("pyais")
+    path = tmp_path / "log.nmea"
+    [undefined] = encode(
+        type=1, mmsi=RU_SHIP, lat=91, lon=181, speed=102.3, course=360, heading=511, status=15
+    )
+    five = encode(type=5, mmsi=RU_SHIP, imo=0, shipname="", callsign="", ship_type=0)
+    path.write_text(
+        "\n".join([tagged("a", 0, undefined), *(tagged("a", 1, s) for s in five)]) + "\n"
+    )
+    ingest(tmp_path / "case", "ais", path)
+    assert rows(tmp_path / "case", "SELECT lat, lon, sog, cog, heading, nav_status FROM positions") == [
+        {"lat": None, "lon": None, "sog": None, "cog": None, "heading": None, "nav_status": None}]  # fmt: skip
+    assert rows(tmp_path / "case", "SELECT imo, name, callsign, ship_type, flag FROM vessel_reports") == [
+        {"imo": None, "name": None, "callsign": None, "ship_type": None, "flag": "RU"}]  # fmt: skip
+    csv = write_csv(tmp_path / "p.csv", ["mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading", "nav_status"],
+                    [[RU_SHIP, at(9), 91, 181, 102.3, 360, 511, 15]])  # fmt: skip
+    [result] = ingest(tmp_path / "case", "ais", csv)
+    assert result.rows_kept == 1
+    assert rows(tmp_path / "case", "SELECT lat, lon, sog, cog, heading, nav_status FROM positions WHERE source_file = 'p.csv'") == [
+        {"lat": None, "lon": None, "sog": None, "cog": None, "heading": None, "nav_status": None}]  # fmt: skip
+
+
+# ------------------------------------------------------------------ identities
+def test_renamed_vessel_shows_two_identities_and_partial_reports_combine(tmp_path):
+    pytest.importorskip("pyais")
+    small = 273999001
+    [part_a] = encode(type=24, mmsi=small, partno=0, shipname="KATYA")
+    [part_b] = encode(type=24, mmsi=small, partno=1, callsign="UB1234", ship_type=37)
+    lines = [*(tagged("a", 0, s) for s in static("OLD NAME")), *(tagged("a", 600, s) for s in static("OLD NAME")),
+             *(tagged("a", 3600, s) for s in static("NEW NAME")), tagged("a", 10, part_a), tagged("a", 11, part_b),
+             tagged("a", 20, position(mmsi=445000001))]  # fmt: skip
+    path = tmp_path / "log.nmea"
+    path.write_text("\n".join(lines) + "\n")
+    [result] = ingest(tmp_path / "case", "ais", path)
+    got = rows(tmp_path / "case", "SELECT * FROM vessel_identities ORDER BY mmsi, first_seen")
+    assert got == [
+        {"mmsi": RU_SHIP, "imo": "9074729", "name": "OLD NAME", "callsign": "UBCD7", "ship_type": "70", "flag": "RU",
+         "first_seen": T0, "last_seen": T0 + timedelta(seconds=600), "reports": 2, "sources": "log.nmea"},
+        {"mmsi": RU_SHIP, "imo": "9074729", "name": "NEW NAME", "callsign": "UBCD7", "ship_type": "70", "flag": "RU",
+         "first_seen": T0 + timedelta(hours=1), "last_seen": T0 + timedelta(hours=1), "reports": 1, "sources": "log.nmea"},
+        {"mmsi": small, "imo": None, "name": "KATYA", "callsign": "UB1234", "ship_type": "37", "flag": "RU",
+         "first_seen": T0 + timedelta(seconds=10), "last_seen": T0 + timedelta(seconds=11), "reports": 2, "sources": "log.nmea"},
+    ]  # fmt: skip
+    assert result.detail["cleaning"]["flags_from_mid"] == 5
+    vessels = rows(
+        tmp_path / "case",
+        "SELECT mmsi, name, flag, flag_source, mmsi_kind, mmsi_valid FROM vessels ORDER BY mmsi",
+    )
+    assert vessels == [
+        {"mmsi": RU_SHIP, "name": "NEW NAME", "flag": "RU", "flag_source": "mid", "mmsi_kind": "ship", "mmsi_valid": True},
+        {"mmsi": small, "name": "KATYA", "flag": "RU", "flag_source": "mid", "mmsi_kind": "ship", "mmsi_valid": True},
+        {"mmsi": 445000001, "name": None, "flag": "KP", "flag_source": "mid", "mmsi_kind": "ship", "mmsi_valid": True},
+    ]  # fmt: skip
+
+
+def test_vessels_file_flags_invalid_imo_and_derives_flags_from_the_mid(tmp_path):
+    vessels = write_csv(tmp_path / "v.csv", ["mmsi", "imo", "name", "callsign", "flag"], [
+        [273123456, "9074729", "GOOD IMO", "UBCD7", ""],
+        [445012345, "9074728", "BAD IMO", "HMXX", ""],
+        [366999999, "IMO 1234568", "US SHIP", "", ""],  # 1234567 would be right
+        [636019876, "", "LIBERIAN", "", ""],
+        [273000777, "", "REFLAGGED", "", "PA"],  # the flag given wins over the MID's
+        [123456789, "", "NOT AN MMSI", "", ""],
+    ])  # fmt: skip
+    [result] = ingest(tmp_path / "case", "vessels", vessels)
+    assert result.rows_kept == 6
+    got = rows(
+        tmp_path / "case",
+        "SELECT mmsi, flag, flag_source, flags FROM vessel_reports ORDER BY source_row",
+    )
+    assert got == [
+        {"mmsi": 273123456, "flag": "RU", "flag_source": "mid", "flags": None},
+        {"mmsi": 445012345, "flag": "KP", "flag_source": "mid", "flags": "imo_check_digit"},
+        {"mmsi": 366999999, "flag": "US", "flag_source": "mid", "flags": "imo_check_digit"},
+        {"mmsi": 636019876, "flag": "LR", "flag_source": "mid", "flags": None},
+        {"mmsi": 273000777, "flag": "PA", "flag_source": "reported", "flags": None},
+        {"mmsi": 123456789, "flag": None, "flag_source": None, "flags": "mmsi_invalid"},
+    ]  # fmt: skip
+    assert result.detail["cleaning"] == {"flags_from_mid": 4, "imo_invalid": 2, "mmsi_invalid": 1}
+    # a reported flag beats a derived one in `vessels`, whatever their dates
+    pytest.importorskip("pyais")
+    path = tmp_path / "log.nmea"
+    path.write_text(
+        "\n".join(tagged("a", 0, s) for s in static("REFLAGGED", mmsi=273000777)) + "\n"
+    )
+    ingest(tmp_path / "case", "ais", path)
+    assert rows(tmp_path / "case", "SELECT flag, flag_source FROM vessels WHERE mmsi = 273000777") == [
+        {"flag": "PA", "flag_source": "reported"}]  # fmt: skip
+
+
+def test_position_csv_identities_span_first_to_last_row(tmp_path):
+    header = ["MMSI", "BaseDateTime", "LAT", "LON", "VesselName", "IMO", "CallSign", "VesselType"]
+    track = [
+        [RU_SHIP, at(60 * i), 10 + i / 1000, 20, "OLD@@", "IMO9074729", "UBCD7", "70"]
+        for i in range(3)
+    ]
+    track += [[RU_SHIP, at(600), 10.01, 20, "NEW", "IMO9074729", "UBCD7", "70"],
+              [RU_SHIP, at(660), 10.011, 20, "NEW", "IMO0000000", "", "0"]]  # fmt: skip
+    ingest(tmp_path / "case", "ais", write_csv(tmp_path / "noaa.csv", header, track))
+    got = rows(
+        tmp_path / "case",
+        "SELECT name, imo, callsign, ship_type, first_seen, last_seen, reports FROM vessel_identities ORDER BY first_seen",
+    )
+    assert got == [
+        {"name": "OLD", "imo": "9074729", "callsign": "UBCD7", "ship_type": "70", "first_seen": T0,
+         "last_seen": T0 + timedelta(seconds=120), "reports": 2},
+        {"name": "NEW", "imo": "9074729", "callsign": "UBCD7", "ship_type": "70", "first_seen": T0 + timedelta(seconds=600),
+         "last_seen": T0 + timedelta(seconds=660), "reports": 2},
+    ]  # fmt: skip
+
+
+def test_imo_sql_matches_the_python_check():
+    import duckdb
+
+    rng = random.Random(3)
+    values = [f"{rng.randrange(10_000_000):07d}" for _ in range(3000)] + [
+        "9074729",
+        "0000000",
+        "907472",
+        "90747290",
+        "9O74729",
+    ]
+    con = duckdb.connect()
+    got = con.execute(
+        f"SELECT v, {imo_ok_sql('v')} FROM unnest(?::VARCHAR[]) AS t(v)", [values]
+    ).fetchall()
+    assert {v: ok for v, ok in got} == {v: imo_check_ok(v) and v != "0000000" for v in values}
+
+
+# ------------------------------------------------------------------ schema and progress
+def test_version_1_case_is_migrated(tmp_path):
+    with Case.open(tmp_path, create=True) as case:
+        for table, column in (("positions", "implied_speed_kn"), ("positions", "flags"),
+                              ("vessel_reports", "flag_source"), ("vessel_reports", "flags")):  # fmt: skip
+            case.con.execute("DROP VIEW IF EXISTS vessels; DROP VIEW IF EXISTS vessel_identities")
+            case.con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        case.con.execute("INSERT INTO vessel_reports (mmsi, flag) VALUES (273123456, 'PA')")
+        case.set_meta("schema_version", "1")
+    with Case.open(tmp_path, write=True) as case:
+        assert case.meta("schema_version") == str(schema.SCHEMA_VERSION) == "2"
+        assert case.rows("SELECT flag, flag_source FROM vessel_reports") == [
+            {"flag": "PA", "flag_source": "reported"}
+        ]
+        assert case.rows("SELECT mmsi, flag, flag_source FROM vessels") == [
+            {"mmsi": 273123456, "flag": "PA", "flag_source": "reported"}
+        ]
+        assert case.scalar("SELECT count(*) FROM vessel_identities") == 1
+
+
+class Recorder:
+    """A progress callback with bytes (ingest.nmea_load.ByteProgress)."""
+
+    def __init__(self) -> None:
+        self.rows, self.total, self.done = 0, None, []
+
+    def __call__(self, n: int) -> None:
+        self.rows += n
+
+    def start_bytes(self, total: int) -> None:
+        self.total = total
+
+    def bytes_read(self, done: int) -> None:
+        self.done.append(done)
+
+
+def test_nmea_ingest_reports_bytes_and_messages(tmp_path):
+    pytest.importorskip("pyais")
+    path = tmp_path / "log.nmea"
+    path.write_text(
+        "\n".join(tagged("a", i, position(lat=43 + i / 1000)) for i in range(50)) + "\n"
+    )
+    progress = Recorder()
+    [result] = workflow.ingest(tmp_path / "case", "ais", [path], None, progress)
+    assert progress.total == path.stat().st_size == progress.done[-1]
+    assert progress.rows == result.rows_read == 50

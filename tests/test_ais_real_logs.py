@@ -1,0 +1,62 @@
+"""The real AIS samples in ../shared/data/ais through the whole cleaning path."""
+
+from __future__ import annotations
+
+import json
+
+from cargotrace import workflow
+from cargotrace.case.store import Case
+from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
+
+from conftest import shared_data
+
+LOGS = (("aisdb", "test_data_20211101.nm4"), ("amsa", "ais.txt.gz"), ("gpsd", "sample.aivdm"))
+
+
+def test_real_logs_and_a_provider_csv_keep_every_message_accounted_for(tmp_path):
+    paths = [shared_data("ais", *parts) for parts in LOGS]
+    paths.append(shared_data("ais", "noaa", "AISdata_marinecadastre_20220103.csv.gz"))
+    results = workflow.ingest(tmp_path / "case", "ais", paths)
+    for path, result in zip(paths[:3], results, strict=False):
+        totals = sum((b.stats for b in decode_nmea_file(path)), start=DecodeStats())
+        assert (
+            result.rows_read == result.rows_kept + result.rows_quarantined + result.rows_duplicate
+        )
+        assert result.rows_kept + result.rows_duplicate == totals.decoded
+        assert result.rows_quarantined == totals.rejected
+        assert result.detail["decoder"]["decoded"] == totals.decoded
+        assert sum(result.detail["rejected_by_reason"].values()) == totals.rejected
+    noaa = results[3]
+    assert noaa.rows_read == 99_999 == noaa.rows_kept + noaa.rows_quarantined + noaa.rows_duplicate
+    assert workflow.check_case(tmp_path / "case") == []
+    with Case.open(tmp_path / "case") as case:
+        ledger = case.rows(
+            "SELECT file_name, rows_duplicate, detail FROM ledger ORDER BY file_name"
+        )
+        identities = case.scalar("SELECT count(*) FROM vessel_identities")
+        per_source = case.rows(
+            "SELECT source_file, count(*) AS n FROM vessel_reports GROUP BY source_file ORDER BY source_file"
+        )
+        eagle = case.rows(
+            "SELECT imo, name, callsign, flag, flag_source FROM vessels WHERE mmsi = 367379190"
+        )
+        renamed = case.scalar(
+            "SELECT count(*) FROM (SELECT mmsi FROM vessel_identities GROUP BY mmsi HAVING count(*) > 1)"
+        )
+        derived = case.scalar("SELECT count(*) FROM vessel_reports WHERE flag_source = 'mid'")
+        flagged = case.scalar("SELECT count(*) FROM positions WHERE flags = 'impossible_speed'")
+        speeds = case.scalar("SELECT count(*) FROM positions WHERE implied_speed_kn IS NOT NULL")
+    assert identities > 100 and renamed > 0  # an MMSI seen under two names, call signs or types
+    assert {r["source_file"] for r in per_source} == {p.name for p in paths}
+    assert eagle == [
+        {
+            "imo": "8207721",
+            "name": "EAGLE",
+            "callsign": "WTD4583",
+            "flag": "US",
+            "flag_source": "mid",
+        }
+    ]
+    assert derived > 1000 and speeds > 50_000 and 0 < flagged < speeds / 100
+    by_name = {r["file_name"]: json.loads(r["detail"]) for r in ledger}
+    assert by_name["ais.txt.gz"]["cleaning"]["duplicates_in_file"] > 0  # base stations heard twice
