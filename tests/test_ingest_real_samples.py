@@ -48,7 +48,9 @@ def test_real_station_list_ingests_and_matches_names(tmp_path):
     assert result.rows_read == 17_684
     assert result.rows_read == result.rows_kept + result.rows_quarantined + result.rows_duplicate
     with Case.open(tmp_path / "case") as case:
-        tikh = case.rows("SELECT esr, lat FROM stations WHERE name_norm = 'тихорецкая'")
+        from cargotrace.reference.names import normalize_station_name
+
+        tikh = case.rows("SELECT esr, lat FROM stations WHERE name_norm = ?", [normalize_station_name("Tikhoretskaya")])
     assert tikh and all(len(r["esr"]) == 6 for r in tikh)
 
 

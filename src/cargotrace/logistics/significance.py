@@ -47,6 +47,9 @@ def shift_test(
         return {"test": "circular-shift permutation", "p_value": None, "observed_within_window": None,
                 "expected_within_window": None, "expected_interval": None, "permutations": 0, "shipments": 0}  # fmt: skip
     shifts = np.arange(0, n_days, 7) if weekly else np.arange(n_days)
+    if len(shifts) < 2:  # a period too short to shift against: no test possible
+        return {"test": "circular-shift permutation", "p_value": None, "observed_within_window": None,
+                "expected_within_window": None, "expected_interval": None, "permutations": 0, "shipments": int(total)}  # fmt: skip
     hits = np.zeros(len(shifts))
     for arrivals, departures in per_port:
         covered = covered_days(arrivals, n_days, window)
