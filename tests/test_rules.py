@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from cargotrace.case.store import Case
+
 from builders import T0, VOSTOCHNY, CaseBuilder, dwell
 
 
@@ -143,3 +145,21 @@ def test_reverse_flow_call_then_origin_country(tmp_path):
     b.shipments.append(["OIL1", "", "departure", (T0 - timedelta(days=2)).date().isoformat(), "", "515002", "", "984700", "дизельное топливо", 60.0])
     out = b.table("SELECT port_locode, next_port_locode, days_to_next, rail_cargo_to_port FROM outbound")
     assert out == [{"port_locode": "RUVYP", "next_port_locode": "KPNJN", "days_to_next": 2, "rail_cargo_to_port": "oil_products: 60.0 t"}]
+
+
+def test_place_only_sighting_near_a_site_is_evidence_there(tmp_path):
+    b = _arrival_case(tmp_path, 3)
+    b.station("515002", "Тихорецкая", 45.0, 40.0)
+    b.shipment("W1", T0 + timedelta(days=1))
+    b.sightings.append([(T0 + timedelta(days=20)).isoformat(), "", "", "", "", 45.0 + 4.9 / KM_PER_DEG_LAT, 40.0, "imagery", 0.7, "new storage"])
+    b.sightings.append([(T0 + timedelta(days=20)).isoformat(), "", "", "", "", 45.0 + 5.1 / KM_PER_DEG_LAT, 40.0, "imagery", 0.7, "too far"])
+    b.run()
+    from cargotrace import workflow
+
+    [result] = workflow.explain(b.case_dir, "W1")
+    chain = result["links"][0]["evidence_chain"]
+    assert [step for step in chain if "Observed at the site" in step] == [
+        f"  Observed at the site {(T0 + timedelta(days=20)).date().isoformat()} by imagery: new storage (4.9 km away) [sightings.csv, row 3]"
+    ]
+    with Case.open(b.case_dir) as case:
+        assert case.scalar("SELECT count(*) FROM port_calls WHERE vessel_key IS NULL") == 0

@@ -30,6 +30,7 @@ class AnalysisSettings:
     min_call_hours: float = 2.0
     port_gap_hours: float = 4.0
     site_merge_km: float = 2.0
+    site_sighting_km: float = 5.0  # a place-only sighting this close to a site is evidence there
     border_country: str = "UA"
     facility_categories: tuple[str, ...] = ("ammunition_depot", "arsenal")
     interest_classes: tuple[str, ...] = INTEREST_CLASSES

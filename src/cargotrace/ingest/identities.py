@@ -80,7 +80,9 @@ def _sightings_select(ctx: ChunkContext) -> str:
     conf = sqlexpr.number("confidence")
     reason, column = sqlexpr.first_reason(
         (f"{sqlexpr.timestamp('observed_at')} IS NULL", "bad_timestamp", "observed_at"),
-        ("vessel_name IS NULL AND imo IS NULL AND mmsi IS NULL", "no_vessel", "vessel_name"),
+        # A sighting without a vessel is an observation of a place (e.g. new storage on imagery
+        # at a destination site): kept when it has coordinates, refused otherwise.
+        ("vessel_name IS NULL AND imo IS NULL AND mmsi IS NULL AND (lat IS NULL OR lon IS NULL)", "no_vessel", "vessel_name"),
         ("port IS NULL AND (lat IS NULL OR lon IS NULL)", "no_place", "port"),
         (f"lat IS NOT NULL AND ({sqlexpr.number('lat')} IS NULL OR abs({sqlexpr.number('lat')}) > 90)", "bad_latitude", "lat"),
         (f"lon IS NOT NULL AND ({sqlexpr.number('lon')} IS NULL OR abs({sqlexpr.number('lon')}) > 180)", "bad_longitude", "lon"),

@@ -91,8 +91,37 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
         )
         border = f"; {site['border_km']:.0f} km from the {settings.border_country} border" if site["border_km"] is not None else ""
         steps.append(f"Destination site {site['name']} (ESR {site['esr']}): {facility}{border}")
+        for seen in site.get("sightings", []):
+            steps.append(
+                f"  Observed at the site {str(seen['observed_at'])[:10]} by {seen['source']}: {seen['note'] or 'no note'} "
+                f"({seen['km']:.1f} km away) [{seen['source_file']}, row {seen['source_row']}]"
+            )
     steps.extend(watchlist or [])
     return steps
+
+
+def _site_sightings(case: Case, sites: list[dict[str, Any]], settings: AnalysisSettings) -> dict[str, list[dict[str, Any]]]:
+    """Place-only sightings (no vessel; e.g. new storage seen on imagery) near each site."""
+    from cargotrace.reference.geodesy import haversine_km
+
+    rows = case.rows(
+        """SELECT observed_at, lat, lon, source, confidence, note, source_file, source_row FROM sightings
+           WHERE vessel_name IS NULL AND imo IS NULL AND mmsi IS NULL AND lat IS NOT NULL AND lon IS NOT NULL
+           ORDER BY observed_at, source_file, source_row"""
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for site in sites:
+        if site["lat"] is None or not rows:
+            continue
+        distances = haversine_km(site["lat"], site["lon"], [r["lat"] for r in rows], [r["lon"] for r in rows])
+        for row, km in zip(rows, distances, strict=True):
+            if km <= settings.site_sighting_km:
+                out.setdefault(site["site_id"], []).append(
+                    {"observed_at": _iso(row["observed_at"]), "km": round(float(km), 3), "source": row["source"],
+                     "confidence": row["confidence"], "note": row["note"], "source_file": row["source_file"],
+                     "source_row": row["source_row"]}  # fmt: skip
+                )
+    return out
 
 
 def _link_confidence(arrival: dict[str, Any] | None) -> float | None:
@@ -152,6 +181,9 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
     links = case.rows("SELECT * FROM linked_shipments ORDER BY departed_on, waybill, wagon, shipment_id")
     changed = {(r["waybill"], r["wagon"]) for r in label_rows}
     sites_by_id = {s["site_id"]: s for s in site_rows}
+    site_sightings = _site_sightings(case, site_rows, settings)
+    for site_id, observed in site_sightings.items():
+        sites_by_id[site_id] = dict(sites_by_id[site_id], sightings=observed)
     linked = []
     for link in links:
         if (link["waybill"], link["wagon"]) in changed and link["site_id"]:
@@ -174,6 +206,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         "nearest_category": s["nearest_category"], "facility_km": s["facility_km"],
         "near_facility": bool(s["near_facility"]), "border_km": s["border_km"],
         "stations": json.loads(s["stations"]), "label_changes": changes_by_site.get(s["site_id"], 0),
+        "sightings": site_sightings.get(s["site_id"], []),
     } for s in site_rows]  # fmt: skip
     linked_tonnes = round(sum(link["tonnes"] or 0.0 for link in links), 3)
     stats = significance.compute(case.con, settings)
