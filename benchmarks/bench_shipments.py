@@ -42,7 +42,18 @@ CARGO = [
     ("ВВ промышленные", "731203"), ("Аммонит 6ЖВ", "731207"), ("Боеприпасы", "731101"),
 ]  # fmt: skip
 FORMS = ["ООО", "АО", "ПАО", "ЗАО", "ФГУП", "ФКУ"]
-WORDS = ["Восток", "Транзит", "Уголь", "Логистик", "Сибирь", "Порт", "Снаб", "Трейд", "Терминал", "Ресурс"]
+WORDS = [
+    "Восток",
+    "Транзит",
+    "Уголь",
+    "Логистик",
+    "Сибирь",
+    "Порт",
+    "Снаб",
+    "Трейд",
+    "Терминал",
+    "Ресурс",
+]
 FALLBACK_STATIONS = [
     ("985906", "Находка-Восточная"), ("983406", "Дунай"), ("520102", "Тихорецкая"), ("539306", "Моздок"),
     ("614704", "Котлубань"), ("237401", "Киржач"), ("870000", "Кемерово-Сортировочная"),
@@ -69,7 +80,9 @@ def stations() -> list[tuple[str, str]]:
 def _inn10(rng: np.random.Generator) -> str:
     digits = [int(d) for d in rng.integers(0, 10, size=9)]
     weights = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-    return "".join(map(str, digits)) + str(sum(d * w for d, w in zip(digits, weights, strict=True)) % 11 % 10)
+    return "".join(map(str, digits)) + str(
+        sum(d * w for d, w in zip(digits, weights, strict=True)) % 11 % 10
+    )
 
 
 def _wagon(rng: np.random.Generator) -> str:
@@ -136,22 +149,27 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
 
 
 CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
 from cargotrace import workflow
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 [r] = workflow.ingest(Path(sys.argv[1]), "shipments", [Path(sys.argv[2])])
-t2 = time.perf_counter()
-print(json.dumps({"import_s": t1 - t0, "ingest_s": t2 - t1, "rows_read": r.rows_read, "kept": r.rows_kept,
-                  "quarantined": r.rows_quarantined, "duplicates": r.rows_duplicate,
+t2, c2 = time.perf_counter(), time.process_time()
+print(json.dumps({"import_s": t1 - t0, "ingest_s": t2 - t1, "ingest_cpu_s": c2 - c1, "rows_read": r.rows_read,
+                  "kept": r.rows_kept, "quarantined": r.rows_quarantined, "duplicates": r.rows_duplicate,
+                  "reader": r.detail.get("reader"), "load": os.getloadavg()[0],
                   "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 
 
 def run(path: Path, work: Path, profile: bool) -> dict[str, float]:
     case = work / "case"
-    subprocess.run([sys.executable, "-m", "cargotrace", "init", "--case", str(case)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "cargotrace", "init", "--case", str(case)],
+        check=True,
+        capture_output=True,
+    )
     args = [sys.executable]
     if profile:
         args += ["-m", "cProfile", "-s", "cumtime"]
@@ -173,7 +191,9 @@ def run(path: Path, work: Path, profile: bool) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="Keep the input and the case in this folder.")
     parser.add_argument("--profile", action="store_true", help="Run the child under cProfile.")
@@ -185,16 +205,28 @@ def main() -> None:
         if not path.exists():
             started = time.perf_counter()
             generate(path, args.rows)
-            print(f"generated {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s")
+            print(
+                f"generated {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s"
+            )
         if (work / "case").exists():
             import shutil
 
             shutil.rmtree(work / "case")
         info = run(path, work, args.profile)
     rows = info["rows_read"]
-    print(f"rows read {rows:,} = kept {info['kept']:,} + quarantined {info['quarantined']:,} + duplicates {info['duplicates']:,}")
-    print(f"ingest (in process): {info['ingest_s']:.2f} s = {rows / info['ingest_s']:,.0f} rows/s")
-    print(f"end to end (subprocess incl. interpreter start and imports): {info['wall_s']:.2f} s = {rows / info['wall_s']:,.0f} rows/s")
+    print(
+        f"rows read {rows:,} = kept {info['kept']:,} + quarantined {info['quarantined']:,} + duplicates {info['duplicates']:,}"
+    )
+    print(
+        f"ingest (in process, {info['reader']} CSV reader): {info['ingest_s']:.2f} s = {rows / info['ingest_s']:,.0f} rows/s"
+    )
+    print(
+        f"CPU time of the ingest (all threads): {info['ingest_cpu_s']:.2f} s = {rows / info['ingest_cpu_s']:,.0f} rows per CPU-second"
+    )
+    print(f"machine load average (1 min) at the end, {os.cpu_count()} CPUs: {info['load']:.2f}")
+    print(
+        f"end to end (subprocess incl. interpreter start and imports): {info['wall_s']:.2f} s = {rows / info['wall_s']:,.0f} rows/s"
+    )
     print(f"peak RSS of the ingest process: {info['maxrss_kb'] / 1024:,.0f} MB (target < 2,048 MB)")
 
 

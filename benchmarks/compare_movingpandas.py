@@ -33,6 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,22 +176,66 @@ def matched_share(
     return hits / len(ref), misses
 
 
-def explain_misses(
-    df: pd.DataFrame, misses: list[dict[str, object]], limit: int = 8
-) -> list[dict[str, object]]:
-    """For missed stops: the reported speeds inside the interval (why the hysteresis disagreed)."""
-    out = []
-    for m in misses[:limit]:
-        s = df[
-            (df["mmsi"] == m["mmsi"])
-            & (df["timestamp"] >= pd.Timestamp(m["started_at"]))
-            & (df["timestamp"] <= pd.Timestamp(m["ended_at"]))
-        ]
-        sog = s["sog"].dropna()
-        out.append(m | {"fixes": len(s), "sog_min": None if sog.empty else float(sog.min()),
-                        "sog_max": None if sog.empty else float(sog.max()),
-                        "share_sog_above_0_5": None if sog.empty else round(float((sog > 0.5).mean()), 3)})  # fmt: skip
-    return out
+def _aware(value: object) -> pd.Timestamp:
+    ts = pd.Timestamp(value)  # MovingPandas drops the time zone: its times are UTC
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts
+
+
+def _fixes_in(df: pd.DataFrame, mmsi: object, start: object, end: object) -> pd.DataFrame:
+    start, end = _aware(start), _aware(end)
+    return df[
+        (df["mmsi"] == mmsi)
+        & (df["timestamp"] >= pd.Timestamp(start))
+        & (df["timestamp"] <= pd.Timestamp(end))
+    ]
+
+
+def reason(fixes: pd.DataFrame) -> str:
+    """Why cargotrace's hysteresis finds no stop where MovingPandas' geometry does."""
+    sog = fixes["sog"].dropna()
+    if sog.empty and len(fixes) >= 2:  # no speed column: the speeds implied by the fixes
+        f = fixes.sort_values("timestamp")
+        lat, lon = np.radians(f["lat"].to_numpy(float)), np.radians(f["lon"].to_numpy(float))
+        h = (
+            np.sin(np.diff(lat) / 2) ** 2
+            + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(np.diff(lon) / 2) ** 2
+        )
+        km = 2 * 6371.0088 * np.arcsin(np.sqrt(h))
+        hours = f["timestamp"].diff().dt.total_seconds().to_numpy()[1:] / 3600
+        sog = pd.Series(km / 1.852 / np.where(hours > 0, hours, np.nan)).dropna()
+    if sog.empty:
+        return "no speed"
+    if (sog > 0.5).all():
+        return "reported speed above 0.5 kn at every fix"
+    if (sog >= 0.2).all():
+        return "reported speed never below 0.2 kn (stop never begins)"
+    return "stopped for less than 2 h between speeds above 0.5 kn"
+
+
+def explain_misses(df: pd.DataFrame, misses: list[dict[str, object]]) -> dict[str, object]:
+    """Reasons for every missed stop, counted, and the first few with their speeds."""
+    counts: dict[str, int] = {}
+    sparse = 0
+    examples = []
+    for m in misses:
+        s = _fixes_in(df, m["mmsi"], m["started_at"], m["ended_at"])
+        why = reason(s)
+        counts[why] = counts.get(why, 0) + 1
+        sparse += int(len(s) < 3)
+        if len(examples) < 8:
+            sog = s["sog"].dropna()
+            examples.append(m | {"fixes": len(s), "reason": why, "sog_min": None if sog.empty else float(sog.min()),
+                                 "sog_max": None if sog.empty else float(sog.max())})  # fmt: skip
+    return {"by_reason": counts, "with_fewer_than_3_fixes": sparse, "examples": examples}
+
+
+def well_sampled(df: pd.DataFrame, stops_df: pd.DataFrame) -> pd.DataFrame:
+    """Stops with at least 3 fixes and no interval between fixes longer than 1 h."""
+    keep = []
+    for r in stops_df.itertuples():
+        t = _fixes_in(df, r.mmsi, r.started_at, r.ended_at)["timestamp"].sort_values()
+        keep.append(len(t) >= 3 and bool((t.diff().dropna() <= pd.Timedelta(hours=1)).all()))
+    return stops_df[keep] if len(stops_df) else stops_df
 
 
 def main() -> None:
@@ -222,10 +267,14 @@ def main() -> None:
         for d, mp in mp_stops.items():
             share, misses = matched_share(mp, our_stops)
             back, extra = matched_share(our_stops, mp)
+            dense = well_sampled(df, mp)
+            dense_share, _ = matched_share(dense, our_stops)
             entry["by_diameter"][str(int(d))] = {  # type: ignore[index]
                 "movingpandas_stops": len(mp),
                 "mp_stops_matched_by_cargotrace": share,
                 "cargotrace_stops_matched_by_mp": back,
+                "well_sampled_mp_stops": len(dense),
+                "well_sampled_matched_by_cargotrace": dense_share,
                 "unmatched_mp_stops": explain_misses(df, misses),
                 "unmatched_cargotrace_stops": extra[:8],
             }
@@ -239,7 +288,9 @@ def main() -> None:
               f"MP stops matched {head['mp_stops_matched_by_cargotrace']}", flush=True)  # fmt: skip
         for d, r in entry["by_diameter"].items():  # type: ignore[union-attr]
             print(f"   diameter {d:>5s} m: MP stops {r['movingpandas_stops']:4d}, matched {r['mp_stops_matched_by_cargotrace']}, "
-                  f"cargotrace stops found by MP {r['cargotrace_stops_matched_by_mp']}")  # fmt: skip
+                  f"well-sampled {r['well_sampled_mp_stops']} matched {r['well_sampled_matched_by_cargotrace']}, "
+                  f"cargotrace stops found by MP {r['cargotrace_stops_matched_by_mp']}; "
+                  f"misses {r['unmatched_mp_stops']['by_reason']}")  # fmt: skip
     report["movingpandas"] = {
         "positions": total_positions,
         "seconds": total_mp_s,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import io
 import shutil
 import tomllib
 import zipfile
@@ -27,7 +26,9 @@ from cargotrace.cli.app import app
 from cargotrace.ingest.sources import file_hash
 
 HERE = Path(__file__).parent / "shipments_catalogue"
-CASES: list[dict[str, Any]] = tomllib.loads((HERE / "manifest.toml").read_text(encoding="utf-8"))["case"]
+CASES: list[dict[str, Any]] = tomllib.loads((HERE / "manifest.toml").read_text(encoding="utf-8"))[
+    "case"
+]
 W1, W2, W3 = "21234562", "66543216", "41111113"
 
 
@@ -43,16 +44,71 @@ def workbook_multi_sheet(path: Path) -> None:
     sheet.append([])
     sheet.append(["Номер накладной", "Дата отправления", "Станция отправления", "Код станции отправления",
                   "Станция назначения", "Наименование груза", "Вес груза, кг", "Номер вагона"])  # fmt: skip
-    sheet.append(["XL-1", dt.date(2023, 9, 3), "Находка-Восточная", 69608, "Тихорецкая", "Взрывчатые вещества", 61250.5, int(W1)])
+    sheet.append(
+        [
+            "XL-1",
+            dt.date(2023, 9, 3),
+            "Находка-Восточная",
+            69608,
+            "Тихорецкая",
+            "Взрывчатые вещества",
+            61250.5,
+            int(W1),
+        ]
+    )
     sheet.append(["XL-2", 45173, "Находка-Восточная", 985906, "Моздок", "ВВ", 60000, int(W3)])
-    sheet.append(["XL-3", dt.datetime(2023, 9, 5, 10, 30), "Находка-Восточная", 985906, "Моздок", "ВВ", 59000, int(W2)])
+    sheet.append(
+        [
+            "XL-3",
+            dt.datetime(2023, 9, 5, 10, 30),  # noqa: DTZ001 - Excel times have no zone
+            "Находка-Восточная",
+            985906,
+            "Моздок",
+            "ВВ",
+            59000,
+            int(W2),
+        ]
+    )
     sheet.append([None, "05.09.2023", "Находка-Восточная", 985906, "Моздок", "ВВ", 58000, int(W1)])
     sheet.merge_cells("A6:A7")  # one waybill over the rows of its two wagons
     sheet.append(["Итого", None, None, None, None, None, 238250.5, None])
     arrivals = book.create_sheet("Arrivals")
-    arrivals.append(["waybill", "record", "departed_on", "arrived_on", "origin_station", "destination_station", "cargo", "weight_t"])
-    arrivals.append(["XL-4", "arrival", "2023-09-03", "2023-09-14", "Находка-Восточная", "Тихорецкая", "Боеприпасы", 61.25])
-    arrivals.append(["XL-5", "arrival", "31.02.2023", "2023-09-14", "Находка-Восточная", "Тихорецкая", "Боеприпасы", 61.25])
+    arrivals.append(
+        [
+            "waybill",
+            "record",
+            "departed_on",
+            "arrived_on",
+            "origin_station",
+            "destination_station",
+            "cargo",
+            "weight_t",
+        ]
+    )
+    arrivals.append(
+        [
+            "XL-4",
+            "arrival",
+            "2023-09-03",
+            "2023-09-14",
+            "Находка-Восточная",
+            "Тихорецкая",
+            "Боеприпасы",
+            61.25,
+        ]
+    )
+    arrivals.append(
+        [
+            "XL-5",
+            "arrival",
+            "31.02.2023",
+            "2023-09-14",
+            "Находка-Восточная",
+            "Тихорецкая",
+            "Боеприпасы",
+            61.25,
+        ]
+    )
     notes = book.create_sheet("Справка")
     notes["A1"] = "Данные предоставлены по запросу"
     notes["A2"] = "Контакт: отдел перевозок"
@@ -105,6 +161,12 @@ def truncated_gzip(path: Path) -> None:
     path.write_bytes(data[: len(data) // 2])
 
 
+def gzip_of_workbook(path: Path) -> None:
+    plain = path.with_name("plain.xlsx")
+    workbook_multi_sheet(plain)
+    path.write_bytes(gzip.compress(plain.read_bytes()))
+
+
 def copy_of_cp1251(path: Path) -> None:
     shutil.copy(HERE / "ru_cp1251_semicolon.csv", path)
 
@@ -125,7 +187,7 @@ def parquet(path: Path) -> None:
 
 BUILDERS: dict[str, Callable[[Path], None]] = {f.__name__: f for f in (
     workbook_multi_sheet, workbook_without_table, corrupt_workbook, gzip_of_cp1251, zip_of_cp1251, zip_of_two,
-    zip_bomb, gzip_bomb, truncated_gzip, copy_of_cp1251, parquet,
+    zip_bomb, gzip_bomb, truncated_gzip, copy_of_cp1251, parquet, gzip_of_workbook,
 )}  # fmt: skip
 
 
@@ -152,7 +214,9 @@ def test_catalogue_is_big_enough() -> None:
     assert len(CASES) >= 30
     files = {c["file"] for c in CASES if "generate" not in c}
     on_disk = {p.name for p in HERE.glob("*.csv")}
-    assert on_disk <= files, f"catalogue files without an expected outcome: {sorted(on_disk - files)}"
+    assert on_disk <= files, (
+        f"catalogue files without an expected outcome: {sorted(on_disk - files)}"
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
@@ -173,12 +237,16 @@ def test_catalogue_file(case: dict[str, Any], tmp_path: Path) -> None:
     if case["exit"] != 0:
         if (case_dir / "case.duckdb").exists():
             with Case.open(case_dir) as store:
-                assert store.scalar("SELECT count(*) FROM ledger") == 0, "unusable input must write nothing"
+                assert store.scalar("SELECT count(*) FROM ledger") == 0, (
+                    "unusable input must write nothing"
+                )
                 assert store.scalar("SELECT count(*) FROM shipments") == 0
         return
     with Case.open(case_dir) as store:
         [ledger] = store.rows("SELECT * FROM ledger WHERE file_hash = ?", [file_hash(path)])
-        quarantine = store.rows("SELECT source_row, reason, column_name FROM quarantine ORDER BY source_row")
+        quarantine = store.rows(
+            "SELECT source_row, reason, column_name FROM quarantine ORDER BY source_row"
+        )
         kept = store.rows("SELECT * FROM shipments ORDER BY sheet, source_row")
     counts = {k: ledger[f"rows_{k}"] for k in ("read", "kept", "quarantined", "duplicate")}
     assert counts["read"] == counts["kept"] + counts["quarantined"] + counts["duplicate"]
@@ -190,7 +258,9 @@ def test_catalogue_file(case: dict[str, Any], tmp_path: Path) -> None:
     if "reasons" in case:
         assert Counter(r["reason"] for r in quarantine) == Counter(case["reasons"])
     for row, reason, column in case.get("rows", []):
-        assert {"source_row": row, "reason": reason, "column_name": column or None} in quarantine, quarantine
+        assert {"source_row": row, "reason": reason, "column_name": column or None} in quarantine, (
+            quarantine
+        )
     flags = {flag for r in kept for flag in (r["flags"] or "").split(",") if flag}
     assert set(case.get("flags", [])) <= flags
     for waybill, column, value in case.get("values", []):

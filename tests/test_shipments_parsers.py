@@ -13,16 +13,25 @@ from hypothesis import strategies as st
 
 from cargotrace.ingest import sqlexpr
 from cargotrace.ingest.shipment_lookups import container_rule, party_rule, resolve_esr, wagon_rule
-from cargotrace.reference.checkdigits import container_check_ok, esr_check_digit, inn_check_ok, wagon_check_ok
+from cargotrace.reference.checkdigits import (
+    container_check_ok,
+    esr_check_digit,
+    inn_check_ok,
+    wagon_check_ok,
+)
 from cargotrace.reference.names import normalize_party_name, normalize_station_name
 
 CON = duckdb.connect()
 SPACES = [" ", "\u00a0", "\u2009", "\u202f", "\u2007"]
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FAST = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def sql(expression: str, value: str | None) -> object:
-    return CON.execute(f"SELECT {expression} FROM (SELECT CAST(? AS VARCHAR) AS v)", [value]).fetchone()[0]  # type: ignore[index]
+    return CON.execute(
+        f"SELECT {expression} FROM (SELECT CAST(? AS VARCHAR) AS v)", [value]
+    ).fetchone()[0]  # type: ignore[index]
 
 
 def number(value: str | None) -> float | None:
@@ -40,12 +49,16 @@ def group(integer: int, sep: str) -> str:
 
 
 @FAST
-@given(st.integers(0, 10**9), st.integers(0, 999), st.sampled_from(SPACES + ["'", "."]), st.booleans())
+@given(
+    st.integers(0, 10**9), st.integers(0, 999), st.sampled_from(SPACES + ["'", "."]), st.booleans()
+)
 def test_numbers_with_thousands_separators_and_decimal_comma(integer, fraction, sep, with_fraction):
     text = group(integer, sep) + (f",{fraction:03d}" if with_fraction else "")
     expected = integer + (fraction / 1000 if with_fraction else 0)
     if sep == "." and integer >= 1000 and not with_fraction and text.count(".") == 1:
-        expected = integer / 1000 if len(text.split(".")[1]) == 3 else expected  # «1.234» is one point two three four
+        expected = (
+            integer / 1000 if len(text.split(".")[1]) == 3 else expected
+        )  # «1.234» is one point two three four
     assert number(text) == pytest.approx(expected)
 
 
@@ -56,7 +69,11 @@ def test_numbers_in_english_notation(integer, fraction):
 
 
 @FAST
-@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False).filter(lambda x: x == 0 or abs(x) > 1e-90))
+@given(
+    st.floats(min_value=-1e12, max_value=1e12, allow_nan=False).filter(
+        lambda x: x == 0 or abs(x) > 1e-90
+    )
+)
 def test_plain_repr_of_a_float_reads_back(value):  # exponents of one or two digits
     assert number(repr(value)) == pytest.approx(value)
 
@@ -68,7 +85,9 @@ def test_words_are_not_numbers(text):
         assert number(text) is None
 
 
-@pytest.mark.parametrize("text", ["inf", "nan", "-Infinity", "1e999", "1,2,3", "1.2.3", "12,5,", "--5", "1 2,3.4,5"])
+@pytest.mark.parametrize(
+    "text", ["inf", "nan", "-Infinity", "1e999", "1,2,3", "1.2.3", "12,5,", "--5", "1 2,3.4,5"]
+)
 def test_not_numbers(text):
     assert number(text) is None
 
@@ -132,9 +151,17 @@ def test_esr_codes_lose_their_zero_or_check_digit_and_come_back(five):
     code = five + str(esr_check_digit(five))
     assert resolve_esr(code, set()) == (code, None)
     if code.startswith("0"):
-        assert resolve_esr(code[1:], {code})[0] == code  # lost leading zero, settled by the station list
-    assert resolve_esr(five, {code}) in ((code, "esr_check_digit_added"), ("0" + five, "esr_leading_zero_restored"))
-    assert resolve_esr(five, {code})[0] == code or "0" + five[:4] + str(esr_check_digit("0" + five[:4])) == "0" + five
+        assert (
+            resolve_esr(code[1:], {code})[0] == code
+        )  # lost leading zero, settled by the station list
+    assert resolve_esr(five, {code}) in (
+        (code, "esr_check_digit_added"),
+        ("0" + five, "esr_leading_zero_restored"),
+    )
+    assert (
+        resolve_esr(five, {code})[0] == code
+        or "0" + five[:4] + str(esr_check_digit("0" + five[:4])) == "0" + five
+    )
 
 
 @FAST
@@ -153,6 +180,14 @@ def test_wagon_numbers(seven, sep):
     bad = good[:7] + str((int(good[7]) + 1) % 10)
     assert wagon_rule(bad) == (bad, "wagon_check_digit")
     assert wagon_rule(good[:7])[1] == "wagon_format"
+
+
+@FAST
+@given(st.text(alphabet="0123456789 -", max_size=12))
+def test_wagon_rule_agrees_with_the_reference_check_digit(text):
+    digits, flag = wagon_rule(text)
+    assert digits == re.sub(r"[\s-]", "", text)
+    assert (flag is None) == wagon_check_ok(digits)
 
 
 @FAST
@@ -203,6 +238,9 @@ def test_transliterations(a, b):
     assert normalize_station_name(a) == normalize_station_name(b)
 
 
-@pytest.mark.parametrize(("a", "b"), [("Северная", "Северный"), ("Хабаровск I", "Хабаровск II"), ("Мурманск", "Мурманск (эксп.)")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Северная", "Северный"), ("Хабаровск I", "Хабаровск II"), ("Мурманск", "Мурманск (эксп.)")],
+)
 def test_different_stations_stay_different(a, b):
     assert normalize_station_name(a) != normalize_station_name(b)

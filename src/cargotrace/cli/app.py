@@ -179,13 +179,19 @@ def analyze(
     border_country: Annotated[str, typer.Option(help="Country whose border distance is reported.")] = "UA",
     profile: Annotated[str, typer.Option(help="Round profile for the munitions equivalent.")] = "152mm_artillery",
     engine: Annotated[Engine, typer.Option(help="duckdb (default, embedded) or spark.")] = Engine.duckdb,
+    spark_output: Annotated[Path | None, typer.Option(
+        "--spark-output", help="With --engine spark: attach this output of `python -m cargotrace.engine.spark` "
+        "(run on a cluster) instead of running Spark here. See docs/scaling.md.")] = None,
 ) -> None:
     """Derive port calls, gaps and encounters; link shipments to arrivals; profile sites."""
 
     def body() -> dict[str, Any]:
+        if spark_output is not None and engine != Engine.spark:
+            raise InputError("--spark-output needs --engine spark")
+        extra = {"spark_output": str(spark_output)} if spark_output is not None else {}
         settings = AnalysisSettings(window_days=window_days, origin_country=origin_country.upper(),
                                     lookback_days=lookback_days, near_km=near_km, border_country=border_country.upper(),
-                                    munitions_profile=profile, engine=engine.value)  # fmt: skip
+                                    munitions_profile=profile, engine=engine.value, extra=extra)  # fmt: skip
         started = time.perf_counter()
         with _progress("analysing") as advance:
             result = workflow.analyze(case, settings, on_stage=lambda name, rows, secs: advance(rows))

@@ -34,7 +34,12 @@ from typing import TYPE_CHECKING, Any
 
 from cargotrace.case.store import quote_ident
 from cargotrace.engine.spark_runner import Checkpoint, SparkRunner, local_path
-from cargotrace.engine.transpile import created_tables, portability_issues, referenced_columns, referenced_tables
+from cargotrace.engine.transpile import (
+    created_tables,
+    portability_issues,
+    referenced_columns,
+    referenced_tables,
+)
 from cargotrace.errors import InputError
 from cargotrace.settings import AnalysisSettings
 

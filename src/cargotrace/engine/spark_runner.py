@@ -11,7 +11,9 @@ the run ends, so `t := SELECT ... FROM t` is well defined.
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +34,9 @@ REQUIRED_CONF: dict[str, str] = {
     "spark.sql.ansi.enabled": "false",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # constraint propagation over a union of localCheckpoint-ed plans fails in Spark 4.x
+    # ("key not found" in UnionBase.rewriteConstraints); it only infers extra filters
+    "spark.sql.constraintPropagation.enabled": "false",
 }
 LOCAL_CONF: dict[str, str] = {
     "spark.driver.memory": "2g",
@@ -62,15 +67,30 @@ def spark_session(
         session = active
     else:
         builder = SparkSession.builder.appName(app_name)
+        local: dict[str, str] = {}
         if master:
             builder = builder.master(master)
-        for key, value in {**LOCAL_CONF, **REQUIRED_CONF, **(conf or {})}.items():
+            if master.startswith("local"):  # Python workers: this interpreter, cargotrace importable
+                local = {**LOCAL_CONF, "spark.pyspark.python": sys.executable,
+                         "spark.executorEnv.PYTHONPATH": _python_path()}  # fmt: skip
+        for key, value in {**local, **REQUIRED_CONF, **(conf or {})}.items():
             builder = builder.config(key, value)
         session = builder.getOrCreate()
         session.sparkContext.setLogLevel("FATAL")
     for key, value in REQUIRED_CONF.items():
         session.conf.set(key, value)
     return session
+
+
+def _python_path() -> str:
+    """Where this interpreter finds cargotrace and its dependencies (an editable install is a
+    .pth file, which Spark's workers do not read)."""
+    import site
+
+    import cargotrace
+
+    entries = [str(Path(cargotrace.__file__).resolve().parents[1]), *site.getsitepackages()]
+    return os.pathsep.join(dict.fromkeys(entries))
 
 
 def to_arrow(df: DataFrame) -> pa.Table:

@@ -26,9 +26,9 @@ prints Spark SQL (write="spark"). What changes, and why:
   gap_id) must agree. -> `+00` is appended when the operand is a timestamp (decided from the
   type hints, else at run time with `typeof`).
 * `CAST(double AS INTEGER)` rounds half to even in DuckDB and truncates in Spark ->
-  `CAST(bround(x) AS INT)`.
-* `round(x, n)` on a DOUBLE: DuckDB rounds the decimal text of the double, half away from
-  zero; so does Spark's `round` -> unchanged (checked in tests/test_spark_transpile.py).
+  `CAST(bround(x) AS INT)` (`round`, half away from zero, for a DECIMAL operand).
+* `round(x, n)` on a DOUBLE is `std::round(x * 10^n) / 10^n` in DuckDB (round(1.005, 2) =
+  1.0) but rounds the double's decimal text in Spark (1.01) -> `round(x * 1eN, 0) / 1eN`.
 * `arg_min(x, k)` skips rows where `x` is NULL in DuckDB; Spark's `min_by` does not ->
   `min_by(x, CASE WHEN x IS NOT NULL THEN k END)` (same for `arg_max`).
 * QUALIFY -> a derived table filtered on the window column (sqlglot's `eliminate_qualify`,
@@ -270,6 +270,8 @@ def _rewrite(tree: exp.Expression, hints: TypeHints) -> exp.Expression:
         if scale is not None and scale.name not in ("0", "seconds"):
             raise TranspileError(f"to_timestamp with a scale is not supported: {node.sql(READ)}")
         _replace(node, exp.Anonymous(this="timestamp_seconds", expressions=[node.this]))
+    for node in _each(tree, exp.Round):
+        _rewrite_round(node, hints)  # type: ignore[arg-type]
     for node in _each(tree, exp.Median):
         _replace(node, exp.Anonymous(this="percentile", expressions=[node.this, exp.Literal.number("0.5")]))
     for node in _each(tree, (exp.PercentileCont, exp.ApproxQuantile)):
@@ -295,12 +297,37 @@ def _rewrite(tree: exp.Expression, hints: TypeHints) -> exp.Expression:
     for node in _each(tree, (exp.ArrayAgg, exp.GroupConcat)):
         if node.parent is not None:
             _replace(node, _list_aggregate(node, None))
-    for node in _each(tree, (exp.Length, exp.ArraySize)):
-        if isinstance(node, exp.ArraySize) or _is_array(node.this, arrays, hints):
-            _replace(node, exp.Anonymous(this="size", expressions=[node.this]))
     for node in _each(tree, (exp.Cast, exp.TryCast)):
         _rewrite_cast(node, hints)  # type: ignore[arg-type]
+    for node in _each(tree, (exp.Length, exp.ArraySize)):
+        if isinstance(node, exp.ArraySize) or _is_array(node.this, arrays, hints):
+            _replace(node, _bigint(exp.Anonymous(this="size", expressions=[node.this])))
+        else:
+            _replace(node, _bigint(node.copy()))
+    for node in _each(tree, exp.Window):  # INT in Spark, BIGINT in DuckDB
+        if isinstance(node.this, (exp.RowNumber, exp.Rank, exp.DenseRank, exp.Ntile)):
+            _replace(node, _bigint(node.copy()))
     return tree
+
+
+def _rewrite_round(node: exp.Round, hints: TypeHints) -> None:
+    """DuckDB rounds a DOUBLE as `std::round(x * 10^n) / 10^n` (so round(1.005, 2) = 1.0,
+    round(2.675, 2) = 2.68); Spark rounds the double's shortest decimal text half up
+    (1.01). Spark's `round(y, 0)` is half away from zero, like std::round, hence
+    `round(x * 1eN, 0) / 1eN`. A DECIMAL operand rounds exactly on both engines: unchanged."""
+    places = node.args.get("decimals")
+    if not isinstance(places, exp.Literal) or places.is_string or not places.name.isdigit() or int(places.name) == 0:
+        return
+    if (_type_hint(node.this, hints) or "").startswith("decimal"):
+        return
+    scale = exp.Literal.number(f"1e{int(places.name)}")
+    scaled = exp.Round(this=exp.Mul(this=exp.paren(node.this.copy()), expression=scale.copy()),
+                       decimals=exp.Literal.number(0))  # fmt: skip
+    _replace(node, exp.paren(exp.Div(this=scaled, expression=scale)))
+
+
+def _bigint(node: exp.Expression) -> exp.Expression:
+    return exp.Cast(this=node, to=exp.DataType.build("BIGINT"))
 
 
 def _rewrite_cast(node: exp.Cast, hints: TypeHints) -> None:
@@ -324,7 +351,9 @@ def _rewrite_cast(node: exp.Cast, hints: TypeHints) -> None:
         exact = ("boolean", "string", "date", "timestamp", "timestamp_ntz", "bigint", "int", "smallint", "tinyint")
         if isinstance(inner, (exp.Floor, exp.Ceil, exp.Round, *_BOOLEAN_NODES)) or kind in exact:
             return
-        inner.replace(exp.Anonymous(this="bround", expressions=[inner.copy()]))
+        # DuckDB rounds DOUBLE half to even, DECIMAL half away from zero (Spark's `round`)
+        how = "round" if kind.startswith("decimal") else "bround"
+        inner.replace(exp.Anonymous(this=how, expressions=[inner.copy()]))
 
 
 def _type_hint(node: exp.Expression, hints: TypeHints) -> str | None:

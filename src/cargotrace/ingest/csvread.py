@@ -16,6 +16,7 @@ on), data rows count on from there, one per CSV record (a quoted field may span 
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import io
 import itertools
@@ -44,6 +45,7 @@ MAX_FIELD_CHARS = 1_000_000
 csv.field_size_limit(min(sys.maxsize, MAX_FIELD_CHARS))
 FAST_MIN_BYTES = 4 << 20  # smaller files go through the exact reader (fast enough, one code path)
 FAST_BUFFER_BYTES = 768 << 20  # Arrow data held while checking a file in one pass
+TAIL_SHARE = 0.2  # the last chunk of the Arrow reader may be this much longer
 EXACT_CHUNK_ROWS = 100_000  # Python lists are big: the exact reader hands out smaller chunks
 DELIMITERS = (",", ";", "\t", "|")
 
@@ -57,7 +59,9 @@ class CsvOptions:
     fast: bool = False
 
 
-def read_csv(path: Path, options: CsvOptions, chunk_rows: int) -> tuple[TableSource, Iterator[RawChunk]]:
+def read_csv(
+    path: Path, options: CsvOptions, chunk_rows: int
+) -> tuple[TableSource, Iterator[RawChunk]]:
     sample = read_sample(path)
     if b"\x00" in sample[:4096] and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("looks like a binary file, not CSV text", file=str(path))
@@ -94,10 +98,14 @@ def _layout(text: str, options: CsvOptions) -> tuple[str, int]:
     if options.header_row is not None:
         lines = [ln for ln in text.splitlines() if ln.strip()]
         skip = max(options.header_row - 1, 0)
-        return options.delimiter or detect_delimiter(lines[skip : skip + 20] or [""]), options.header_row
+        return options.delimiter or detect_delimiter(
+            lines[skip : skip + 20] or [""]
+        ), options.header_row
     best: tuple[int, str, int] | None = None
     for delimiter in candidates:
-        records = list(itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 40))
+        records = list(
+            itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 40)
+        )
         row = find_header_row([r for r in records], options.header_hint)
         if row is None:
             continue
@@ -123,12 +131,15 @@ def _content_size(path: Path) -> int:
 # --------------------------------------------------------------------------- exact reader
 def _text_reader(path: Path, source: TableSource) -> tuple[io.TextIOWrapper, Iterator[list[str]]]:
     binary = open_binary(path)
-    text = io.TextIOWrapper(binary, encoding=source.encoding or "utf-8", errors="strict", newline="")
+    text = io.TextIOWrapper(
+        binary, encoding=source.encoding or "utf-8", errors="strict", newline=""
+    )
     return text, csv.reader(text, delimiter=source.delimiter or ",")
 
 
 def _exact_chunks(path: Path, source: TableSource, chunk_rows: int) -> Iterator[RawChunk]:
     chunk_rows = min(chunk_rows, EXACT_CHUNK_ROWS)
+    source.reader = "python"
     text, reader = _text_reader(path, source)
     row_no = 0
     try:
@@ -148,23 +159,31 @@ def _exact_chunks(path: Path, source: TableSource, chunk_rows: int) -> Iterator[
             try:
                 block = pending + list(itertools.islice(reader, chunk_rows - len(pending)))
             except csv.Error as exc:
-                raise InputError(f"CSV cannot be parsed: {exc}", file=str(path), row=row_no + 1) from None
+                raise InputError(
+                    f"CSV cannot be parsed: {exc}", file=str(path), row=row_no + 1
+                ) from None
             pending = []
             if not block:
                 break
             numbers = range(row_no + 1, row_no + 1 + len(block))
             row_no += len(block)
-            yield split_block(headers, block, numbers, width, delimiter=source.delimiter or ",", file=str(path))
+            yield split_block(
+                headers, block, numbers, width, delimiter=source.delimiter or ",", file=str(path)
+            )
     except UnicodeDecodeError as exc:
-        name = ENCODING_NAMES.get(source.encoding or "", source.encoding)
-        raise InputError(
-            f"text is not valid {name} ({exc.reason}); re-save the file in one encoding or name it with "
-            f'encoding = "..." in a mapping',
-            file=str(path),
-            row=_bad_line(path, source.encoding or "utf-8"),
-        ) from None
+        raise _decode_error(path, source, exc) from None
     finally:
         text.close()
+
+
+def _decode_error(path: Path, source: TableSource, exc: UnicodeDecodeError) -> InputError:
+    name = ENCODING_NAMES.get(source.encoding or "", source.encoding)
+    return InputError(
+        f"text is not valid {name} ({exc.reason}); re-save the file in one encoding or name it with "
+        f'encoding = "..." in a mapping',
+        file=str(path),
+        row=_bad_line(path, source.encoding or "utf-8"),
+    )
 
 
 def _bad_line(path: Path, encoding: str) -> int | None:
@@ -181,12 +200,17 @@ def _bad_line(path: Path, encoding: str) -> int | None:
     return None
 
 
-def check_runaway_quote(record: list[str], number: int, headers: list[str], delimiter: str, file: str) -> None:
+def check_runaway_quote(
+    record: list[str], number: int, headers: list[str], delimiter: str, file: str
+) -> None:
     """A field that swallowed whole lines of fields (an opening quote never closed) would
-    make the rows after it vanish into one cell: refuse the file instead."""
+    make the rows after it vanish into one cell: refuse the file instead. A line inside the
+    cell with a row's worth of delimiters is the sign."""
     width = len(headers)
     for index, value in enumerate(record):
-        if "\n" in value and value.count(delimiter) >= max(width - 1, 2):
+        if "\n" in value and any(
+            line.count(delimiter) >= max(width - 1, 2) for line in value.split("\n")[1:]
+        ):
             raise InputError(
                 f"a quote opened in this field is never closed: it runs over {value.count(chr(10))} more line(s) "
                 f"that look like whole rows; fix the quote and ingest the file again",
@@ -197,7 +221,13 @@ def check_runaway_quote(record: list[str], number: int, headers: list[str], deli
 
 
 def split_block(
-    headers: list[str], block: list[list[str]], numbers: range, width: int, *, delimiter: str = ",", file: str = ""
+    headers: list[str],
+    block: list[list[str]],
+    numbers: range,
+    width: int,
+    *,
+    delimiter: str = ",",
+    file: str = "",
 ) -> RawChunk:
     """Rows of the header's width become the table; blank rows are counted; rows with too
     few or too many (non-empty) fields are set aside with their numbers."""
@@ -224,13 +254,9 @@ def split_block(
 
 
 # --------------------------------------------------------------------------- fast reader
-class _Ragged(Exception):
-    """Arrow met a record of the wrong width: the file needs the exact reader."""
-
-
 def _arrow_reader(path: Path, source: TableSource, width: int) -> pacsv.CSVStreamingReader:
     def refuse(row: pacsv.InvalidRow) -> str:  # type: ignore[name-defined]
-        raise _Ragged
+        return "error"  # a record of the wrong width: the file needs the exact reader
 
     stream = Utf8Stream(open_binary(path), source.encoding or "utf-8", str(path))
     names = [f"c{i}" for i in range(width)]
@@ -255,8 +281,12 @@ def _header(path: Path, source: TableSource) -> list[str]:
         for _ in range(source.header_row):
             record = next(reader)
         return unique_headers(record)
-    except (StopIteration, UnicodeDecodeError, csv.Error):
-        raise InputError("cannot read the header row", file=str(path), row=source.header_row) from None
+    except UnicodeDecodeError as exc:
+        raise _decode_error(path, source, exc) from None
+    except (StopIteration, csv.Error):
+        raise InputError(
+            "cannot read the header row", file=str(path), row=source.header_row
+        ) from None
     finally:
         text.close()
 
@@ -277,18 +307,22 @@ def _fast_or_exact(path: Path, source: TableSource, chunk_rows: int) -> Iterator
                 buffered += batch.nbytes
                 if buffered > FAST_BUFFER_BYTES:
                     complete, batches = False, []
-    except (_Ragged, pa.ArrowInvalid, InputError):
+    except (pa.ArrowInvalid, InputError):
         regular = False
     if not regular:
         yield from _exact_chunks(path, source, chunk_rows)
         return
+    source.reader = "arrow"
     if not complete:
         batches_iter: Iterator[pa.RecordBatch] = iter(_arrow_reader(path, source, width))
     else:
-        batches_iter = iter(batches)
+        batches_iter = _drain(batches)
+        del batches
     for chunk in _rechunk(headers, batches_iter, source.header_row, chunk_rows):
         _check_multiline(chunk, source.delimiter or ",", str(path))
-        yield chunk
+        out = [chunk]
+        del chunk
+        yield out.pop()
 
 
 def _check_multiline(chunk: RawChunk, delimiter: str, file: str) -> None:
@@ -303,21 +337,36 @@ def _check_multiline(chunk: RawChunk, delimiter: str, file: str) -> None:
                                     chunk.headers, delimiter, file)  # fmt: skip
 
 
-def _rechunk(headers: list[str], batches: Iterator[pa.RecordBatch], header_row: int, chunk_rows: int) -> Iterator[RawChunk]:
+def _drain(batches: list[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Hand out the buffered batches, letting go of each (its memory) once handed out."""
+    queue = collections.deque(batches)
+    batches.clear()
+    while queue:
+        yield queue.popleft()
+
+
+def _rechunk(
+    headers: list[str], batches: Iterator[pa.RecordBatch], header_row: int, chunk_rows: int
+) -> Iterator[RawChunk]:
+    """Arrow's batches regrouped into chunks of exactly `chunk_rows` rows, numbered on from
+    the header row; the last chunk takes the rest, up to TAIL_SHARE more rows, so a file
+    does not end in a small extra chunk (another insert costs more than its rows)."""
     next_row = header_row + 1
     pending: list[pa.RecordBatch] = []
     pending_rows = 0
-    for batch in batches:
-        pending.append(batch)
-        pending_rows += batch.num_rows
-        if pending_rows >= chunk_rows:
+    for batch in itertools.chain(batches, [None]):
+        if batch is not None:
+            pending.append(batch)
+            pending_rows += batch.num_rows
+        while pending_rows > chunk_rows * (1 + TAIL_SHARE) or (batch is None and pending_rows):
             table = pa.Table.from_batches(pending)
-            pending, pending_rows = [], 0
-            chunk, next_row = _arrow_chunk(headers, table, next_row)
-            yield chunk
-    if pending:
-        chunk, next_row = _arrow_chunk(headers, pa.Table.from_batches(pending), next_row)
-        yield chunk
+            take = pending_rows if batch is None else chunk_rows
+            rest = table.slice(take)
+            pending, pending_rows = rest.to_batches(), rest.num_rows
+            out = [_arrow_chunk(headers, table.slice(0, take), next_row)]
+            del table, rest
+            next_row = out[0][1]
+            yield out.pop()[0]  # the frame keeps no reference: the chunk dies with its consumer's
 
 
 def _arrow_chunk(headers: list[str], table: pa.Table, first_row: int) -> tuple[RawChunk, int]:

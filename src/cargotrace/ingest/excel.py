@@ -33,7 +33,11 @@ def cell_text(value: Any) -> str:
             return str(int(value))
         return format(value, ".15g")
     if isinstance(value, datetime):
-        return value.isoformat(sep=" ") if (value.hour, value.minute, value.second) != (0, 0, 0) else value.date().isoformat()
+        return (
+            value.isoformat(sep=" ")
+            if (value.hour, value.minute, value.second) != (0, 0, 0)
+            else value.date().isoformat()
+        )
     if isinstance(value, (date, time)):
         return value.isoformat()
     if isinstance(value, timedelta):
@@ -73,7 +77,9 @@ def read_excel(
 ) -> list[Part]:
     """One part per sheet that holds a table (or the chosen sheet)."""
     book = _open_book(path)
-    names = [m.name for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")] or list(book.sheet_names)
+    names = [m.name for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")] or list(
+        book.sheet_names
+    )
     if sheet is not None and sheet not in names:
         raise InputError(f"sheet {sheet!r} not found; the workbook has {names}", file=str(path))
     parts: list[Part] = []
@@ -89,7 +95,12 @@ def read_excel(
                 skipped.append(f"{name} (no header row with known columns)")
                 continue
             found = 1
-        parts.append((TableSource(path, "xlsx", sheet=name, header_row=found), _chunks(rows, found, chunk_rows)))
+        parts.append(
+            (
+                TableSource(path, "xlsx", sheet=name, header_row=found),
+                _chunks(rows, found, chunk_rows),
+            )
+        )
     if not parts:
         raise InputError(
             f"no sheet holds a table with known column names ({', '.join(skipped) or 'no sheets'}); "
@@ -105,7 +116,11 @@ def _chunks(rows: list[list[str]], header_row: int, chunk_rows: int) -> Iterator
     body = rows[header_row:] if header_row > 0 else rows
     raw_header = rows[header_row - 1] if header_row > 0 else []
     width = max([len(raw_header), *(len(r) for r in body)]) if body or raw_header else 0
-    used = [any(i < len(r) and r[i].strip() for r in body) or (i < len(raw_header) and raw_header[i].strip()) for i in range(width)]
+    used = [
+        any(i < len(r) and r[i].strip() for r in body)
+        or (i < len(raw_header) and raw_header[i].strip())
+        for i in range(width)
+    ]
     while width and not used[width - 1]:
         width -= 1
     headers = unique_headers([*raw_header[:width], *[""] * (width - len(raw_header))])

@@ -15,7 +15,9 @@ UNIT_WORDS = {
     "кг": "kg", "kg": "kg", "килограмм": "kg", "kgs": "kg",
     "т": "t", "тн": "t", "тонн": "t", "t": "t", "tonnes": "t", "tons": "t", "tonne": "t",
 }  # fmt: skip
-_UNIT_SUFFIX = re.compile(r"^(?P<base>.*?)[\s,(\[/_]+(?P<unit>кг|kgs?|тн|тонн|т|t|tonnes|tons|tonne)[)\].]*$")
+_UNIT_SUFFIX = re.compile(
+    r"^(?P<base>.*?)[\s,(\[/_]+(?P<unit>кг|kgs?|тн|тонн|т|t|tonnes|tons|tonne)[)\].]*$"
+)
 _PUNCT = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"[\s_]+")
 
@@ -32,7 +34,9 @@ def normalize_header(raw: str) -> tuple[str, str | None]:
     return text, unit
 
 
-def find_header_row(rows: list[list[str]], hint: set[str] | None, *, search: int = 30) -> int | None:
+def find_header_row(
+    rows: list[list[str]], hint: set[str] | None, *, search: int = 30
+) -> int | None:
     """The 1-based row among the first `search` that names the most known columns (at least
     two), so title rows above a header are skipped; None when no row qualifies."""
     if not hint:
@@ -100,7 +104,11 @@ def map_columns(
     for field in fields:
         if explicit and field.name in explicit:
             wanted = explicit[field.name]
-            index = headers.index(wanted) if wanted in headers else by_key.get(normalize_header(wanted)[0])
+            index = (
+                headers.index(wanted)
+                if wanted in headers
+                else by_key.get(normalize_header(wanted)[0])
+            )
             if index is None:
                 raise InputError(
                     f"mapping names column {wanted!r} for {field.name!r}, but the header has {headers}",
@@ -125,7 +133,7 @@ def map_columns(
     if missing:
         raise InputError(
             f"required column(s) {missing} not found in the header {headers}; "
-            f"name them with --mapping MAP.toml (columns.{missing[0]} = \"<your header>\")",
+            f'name them with --mapping MAP.toml (columns.{missing[0]} = "<your header>")',
             file=file,
             row=row,
             column=missing[0],

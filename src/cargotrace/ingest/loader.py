@@ -200,6 +200,12 @@ def _src_sql(ctx: ChunkContext, spec: TabularKind, against: str, first: bool) ->
         QUALIFY row_number() OVER (PARTITION BY _hash ORDER BY _row) = 1"""
 
 
+def _pop_table(chunk: RawChunk) -> pa.Table:
+    """The chunk's table, which the chunk lets go of (so its memory can go with its user)."""
+    table, chunk.table = chunk.table, None  # type: ignore[assignment]
+    return table
+
+
 def _lookahead(chunks: Iterable[RawChunk]) -> Iterator[tuple[RawChunk, bool]]:
     """Each chunk with whether it is the last (the last one need not remember its hashes)."""
     iterator = iter(chunks)
@@ -239,11 +245,12 @@ def ingest_parts(
     """Load every part (sheet) of one file; exact duplicates are dropped across parts too."""
     con = case.con
     con.execute("CREATE OR REPLACE TEMP TABLE seen_hashes (h VARCHAR)")
+    pending_hashes = None  # streaming kinds: hashes of the last chunk, remembered lazily
     sheets = []
     for number, (source, chunks) in enumerate(parts):
         ctx: ChunkContext | None = None
         before = (result.rows_read, result.rows_kept, result.rows_quarantined, result.rows_duplicate)
-        for chunk, last in _lookahead(chunks):
+        for chunk, last in (_lookahead(chunks) if not spec.stream else ((c, False) for c in chunks)):
             if ctx is None:
                 where = path.name if source.sheet is None else f"{path.name}, sheet {source.sheet!r}"
                 columns = map_columns(chunk.headers, spec.fields, file=where, explicit=mapping.columns, row=source.header_row)
@@ -252,9 +259,14 @@ def ingest_parts(
             _quarantine_ragged(con, spec.kind, chunk, result, path.name, source)
             remember = not (last and number == len(parts) - 1)
             if spec.stream:
-                from cargotrace.ingest.stream_load import load_chunk_streaming
+                from cargotrace.ingest.stream_load import load_chunk_streaming, remember_hashes
 
-                load_chunk_streaming(con, spec, ctx, chunk.table, result, remember=remember)
+                remember_hashes(con, pending_hashes)  # the previous chunk's, now that another came
+                count = chunk.table.num_rows + len(chunk.ragged)
+                pending_hashes = load_chunk_streaming(con, spec, ctx, _pop_table(chunk), result)
+                if progress:
+                    progress(count)
+                continue
             else:
                 _load_chunk(con, spec, ctx, chunk.table, result, remember=remember)
             if progress:
@@ -276,6 +288,8 @@ def ingest_parts(
     notes = [source.note for source, _ in parts if source.note]
     if notes:
         result.detail["notes"] = notes
+    if parts and parts[0][0].reader:
+        result.detail["reader"] = parts[0][0].reader
 
 
 def _quarantine_ragged(

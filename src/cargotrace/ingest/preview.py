@@ -29,7 +29,9 @@ _SHOWN = {
 }  # fmt: skip
 
 
-def dry_run(spec: TabularKind, path: Path, mapping: Mapping, case_dir: Path | None = None) -> IngestResult:
+def dry_run(
+    spec: TabularKind, path: Path, mapping: Mapping, case_dir: Path | None = None
+) -> IngestResult:
     """Read the first rows of `path` as `ingest` would; `detail["preview"]` says what happened."""
     hint = set().union(*(f.keys() for f in spec.fields))
     parts = read_parts(path, sheet=mapping.sheet, header_row=mapping.header_row, header_hint=hint,
@@ -40,14 +42,25 @@ def dry_run(spec: TabularKind, path: Path, mapping: Mapping, case_dir: Path | No
     try:
         for statement in create_statements():
             con.execute(statement)
-        case = Case(case_dir if case_dir is not None else Path("<no case>"), con, None)  # its vocabulary, if any
+        case = Case(
+            case_dir if case_dir is not None else Path("<no case>"), con, None
+        )  # its vocabulary, if any
         con.execute("BEGIN TRANSACTION")
         ingest_parts(case, spec, path, limited, mapping, result, None)
         shown = _SHOWN.get(spec.kind)
         columns = ", ".join(shown) if shown else "*"
-        kept = _rows(con, f"SELECT source_row AS row, sheet, {columns} FROM {spec.table} ORDER BY sheet, source_row LIMIT {SHOWN_ROWS}")
-        refused = _rows(con, f"SELECT source_row AS row, sheet, reason, column_name, raw FROM quarantine ORDER BY sheet, source_row LIMIT {SHOWN_ROWS}")
-        reasons = _rows(con, "SELECT reason, count(*) AS rows FROM quarantine GROUP BY reason ORDER BY rows DESC, reason")
+        kept = _rows(
+            con,
+            f"SELECT source_row AS row, sheet, {columns} FROM {spec.table} ORDER BY sheet, source_row LIMIT {SHOWN_ROWS}",
+        )
+        refused = _rows(
+            con,
+            f"SELECT source_row AS row, sheet, reason, column_name, raw FROM quarantine ORDER BY sheet, source_row LIMIT {SHOWN_ROWS}",
+        )
+        reasons = _rows(
+            con,
+            "SELECT reason, count(*) AS rows FROM quarantine GROUP BY reason ORDER BY rows DESC, reason",
+        )
     finally:
         con.close()
     source = parts[0][0]
@@ -68,11 +81,19 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 def describe(result: IngestResult) -> list[str]:
     """The dry-run report of one file, as lines of plain text."""
     d = result.detail
-    delimiter = {"\t": "tab", ";": "';'", ",": "','", "|": "'|'"}.get(d.get("delimiter") or "", repr(d.get("delimiter")))
+    delimiter = {"\t": "tab", ";": "';'", ",": "','", "|": "'|'"}.get(
+        d.get("delimiter") or "", repr(d.get("delimiter"))
+    )
     lines = [f"{result.path.name} ({result.kind}) — dry run, nothing written"]
     lines.append(f"  format: {d.get('format')}" + (f", encoding: {ENCODING_NAMES.get(d.get('encoding') or '', d.get('encoding'))}" if d.get("encoding") else "")
                  + (f", delimiter: {delimiter}" if d.get("delimiter") else ""))  # fmt: skip
-    for sheet in d.get("sheets") or [{"sheet": d.get("sheet"), "header_row": d.get("header_row"), "columns": d.get("columns", {})}]:
+    for sheet in d.get("sheets") or [
+        {
+            "sheet": d.get("sheet"),
+            "header_row": d.get("header_row"),
+            "columns": d.get("columns", {}),
+        }
+    ]:
         where = f"sheet {sheet['sheet']!r}, " if sheet.get("sheet") else ""
         lines.append(f"  {where}header on row {sheet.get('header_row')}")
         for field, header in (sheet.get("columns") or {}).items():
@@ -93,8 +114,12 @@ def describe(result: IngestResult) -> list[str]:
     if preview.get("kept"):
         lines.append("  rows as parsed:")
         for row in preview["kept"]:
-            values = {k: _text(v) for k, v in row.items() if k not in ("row", "sheet") and v is not None}
-            lines.append(f"    row {row['row']}: " + "; ".join(f"{k}={v}" for k, v in values.items()))
+            values = {
+                k: _text(v) for k, v in row.items() if k not in ("row", "sheet") and v is not None
+            }
+            lines.append(
+                f"    row {row['row']}: " + "; ".join(f"{k}={v}" for k, v in values.items())
+            )
     if preview.get("quarantined"):
         lines.append("  rows refused:")
         for row in preview["quarantined"]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -19,7 +20,12 @@ import pyarrow.compute as pc
 from cargotrace.ingest import sqlexpr
 from cargotrace.ingest.loader import ChunkContext
 from cargotrace.reference.cargo import load_vocabulary
-from cargotrace.reference.checkdigits import container_check_ok, esr_check_digit, inn_check_ok, normalize_esr, wagon_check_ok
+from cargotrace.reference.checkdigits import (
+    container_check_ok,
+    esr_check_digit,
+    inn_check_ok,
+    normalize_esr,
+)
 from cargotrace.reference.names import normalize_party_name
 
 Columns = dict[str, pa.Array]
@@ -33,11 +39,24 @@ def _encode(column: pa.ChunkedArray | pa.Array) -> tuple[list[Any], pa.Array]:
     return encoded.dictionary.to_pylist(), encoded.indices
 
 
-def spread(column: pa.ChunkedArray | pa.Array, rule: Callable[[Any], Sequence[Any]], types: Sequence[pa.DataType]) -> list[pa.Array]:
-    """Apply `rule` (value -> tuple of outputs) to each distinct value, one array per output."""
+def spread(
+    column: pa.ChunkedArray | pa.Array,
+    rule: Callable[[Any], Sequence[Any]],
+    types: Sequence[pa.DataType],
+) -> list[pa.Array]:
+    """Apply `rule` (value -> tuple of outputs) to each distinct value, one array per output.
+    Text outputs stay dictionary-encoded (row indices + the distinct results): no copy per row."""
     values, indices = _encode(column)
     results = [rule(v) for v in values]
-    return [pc.take(pa.array([r[k] for r in results], t), indices) for k, t in enumerate(types)]
+    out = []
+    for k, kind in enumerate(types):
+        distinct = pa.array([r[k] for r in results], kind)
+        out.append(
+            pa.DictionaryArray.from_arrays(indices, distinct)
+            if kind == pa.string()
+            else pc.take(distinct, indices)
+        )
+    return out
 
 
 def joined(a: pa.ChunkedArray | pa.Array, b: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -51,35 +70,49 @@ def _esr_ok(code: str) -> bool:
     return len(code) == 6 and code.isdigit() and esr_check_digit(code[:5]) == int(code[5])
 
 
+_normalize_esr = lru_cache(maxsize=1 << 18)(normalize_esr)
+
+
 def resolve_esr(raw: str, known: set[str]) -> tuple[str | None, str | None]:
     """`normalize_esr`, except that a 5-digit code which reads both as a code that lost its
     leading zero and as a code without its check digit is settled by the case's station
     list when exactly one reading is a known station."""
-    code, flag = normalize_esr(raw)
-    digits = re.sub(r"\D", "", raw)
-    if len(digits) == 5 and known:
-        readings = [
-            (c, f) for c, f in (("0" + digits, "esr_leading_zero_restored"),
-                                (digits + str(esr_check_digit(digits)), "esr_check_digit_added"))
-            if _esr_ok(c) and c in known
-        ]  # fmt: skip
-        if len(readings) == 1:
-            return readings[0]
+    code, flag = _normalize_esr(raw)
+    if known and flag in ("esr_leading_zero_restored", "esr_check_digit_added"):
+        digits = re.sub(r"\D", "", raw)
+        if len(digits) == 5:
+            readings = [
+                (c, f) for c, f in (("0" + digits, "esr_leading_zero_restored"),
+                                    (digits + str(esr_check_digit(digits)), "esr_check_digit_added"))
+                if _esr_ok(c) and c in known
+            ]  # fmt: skip
+            if len(readings) == 1:
+                return readings[0]
     return code, flag
 
 
+_TWICE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # digit sum of 2 x d
+
+
+@lru_cache(maxsize=1 << 20)
 def wagon_rule(raw: str) -> tuple[str, str | None]:
-    digits = re.sub(r"[\s-]", "", raw)
-    if wagon_check_ok(digits):
-        return digits, None
-    return digits, "wagon_check_digit" if re.fullmatch(r"\d{8}", digits) else "wagon_format"
+    """(digits, flag): 8 digits whose last is the check digit (weights 2,1,2,1,2,1,2 on the
+    first seven, digits of each product summed, up to a multiple of ten)."""
+    digits = raw if raw.isdigit() else re.sub(r"[\s-]", "", raw)
+    if len(digits) != 8 or not (digits.isascii() and digits.isdigit()):
+        return digits, "wagon_format"
+    d = [ord(c) - 48 for c in digits]
+    total = _TWICE[d[0]] + d[1] + _TWICE[d[2]] + d[3] + _TWICE[d[4]] + d[5] + _TWICE[d[6]]
+    return digits, None if (10 - total % 10) % 10 == d[7] else "wagon_check_digit"
 
 
 def container_rule(raw: str) -> tuple[str, str | None]:
     clean = re.sub(r"[\s-]", "", raw.upper())
     if container_check_ok(clean):
         return clean, None
-    return clean, "container_check_digit" if re.fullmatch(r"[A-Z]{3}[UJZ]\d{7}", clean) else "container_format"
+    return clean, "container_check_digit" if re.fullmatch(
+        r"[A-Z]{3}[UJZ]\d{7}", clean
+    ) else "container_format"
 
 
 def party_rule(key: str) -> tuple[str | None, str | None, str | None]:
@@ -102,10 +135,15 @@ def party_rule(key: str) -> tuple[str | None, str | None, str | None]:
 
 # --------------------------------------------------------------------------- columns
 def esr_columns(con: duckdb.DuckDBPyConnection, table: pa.Table) -> Columns:
-    known = {r[0] for r in con.execute("SELECT DISTINCT esr FROM stations WHERE esr IS NOT NULL").fetchall()}
+    known = {
+        r[0]
+        for r in con.execute("SELECT DISTINCT esr FROM stations WHERE esr IS NOT NULL").fetchall()
+    }
     out: Columns = {}
     for end in ("origin", "destination"):
-        esr, flag = spread(table.column(f"{end}_esr"), lambda v: resolve_esr(v, known), (pa.string(), pa.string()))
+        esr, flag = spread(
+            table.column(f"{end}_esr"), lambda v: resolve_esr(v, known), (pa.string(), pa.string())
+        )
         out[f"_{end}_esr"], out[f"_{end}_esr_flag"] = esr, flag
     return out
 
@@ -116,14 +154,13 @@ def date_columns(con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Ta
     out: Columns = {}
     for field, short in (("departed_on", "dep"), ("arrived_on", "arr")):
         values, indices = _encode(table.column(field))
-        con.register("date_values", pa.table({"i": pa.array(range(len(values)), pa.int64()), "v": pa.array(values, pa.string())}))
-        try:
-            parsed = con.execute(
-                f"SELECT {sqlexpr.date('v', fmt)} AS d, {'false' if fmt else sqlexpr.date_is_ambiguous('v')} AS a "
-                f"FROM date_values ORDER BY i"
-            ).to_arrow_table()
-        finally:
-            con.unregister("date_values")
+        date_values = pa.table(  # noqa: F841 - read by DuckDB's replacement scan
+            {"i": pa.array(range(len(values)), pa.int64()), "v": pa.array(values, pa.string())}
+        )
+        parsed = con.execute(  # `date_values` reaches DuckDB by its replacement scan (no register)
+            f"SELECT {sqlexpr.date('v', fmt)} AS d, {'false' if fmt else sqlexpr.date_is_ambiguous('v')} AS a "
+            f"FROM date_values ORDER BY i"
+        ).to_arrow_table()
         out[f"_{short}"] = pc.take(parsed.column("d").combine_chunks(), indices)
         out[f"_{short}_ambiguous"] = pc.take(parsed.column("a").combine_chunks(), indices)
     return out
@@ -148,14 +185,23 @@ def cargo_columns(ctx: ChunkContext, table: pa.Table) -> Columns:
         text, _, code = key.partition(SEP)
         return vocabulary.classify(text, code)
 
-    cargo_class, rule_text = spread(joined(table.column("cargo"), table.column("cargo_code")), rule, (pa.string(), pa.string()))
+    cargo_class, rule_text = spread(
+        joined(table.column("cargo"), table.column("cargo_code")), rule, (pa.string(), pa.string())
+    )
     return {"_cargo_class": cargo_class, "_cargo_rule": rule_text}
 
 
 def identity_columns(table: pa.Table) -> Columns:
     wagon, wagon_flag = spread(table.column("wagon"), wagon_rule, (pa.string(), pa.string()))
-    container, container_flag = spread(table.column("container"), container_rule, (pa.string(), pa.string()))
-    out: Columns = {"_wagon": wagon, "_wagon_flag": wagon_flag, "_container": container, "_container_flag": container_flag}
+    container, container_flag = spread(
+        table.column("container"), container_rule, (pa.string(), pa.string())
+    )
+    out: Columns = {
+        "_wagon": wagon,
+        "_wagon_flag": wagon_flag,
+        "_container": container,
+        "_container_flag": container_flag,
+    }
     for role in ("consignor", "consignee"):
         key = joined(table.column(role), table.column(f"{role}_inn"))
         present = pc.or_(pc.is_valid(table.column(role)), pc.is_valid(table.column(f"{role}_inn")))

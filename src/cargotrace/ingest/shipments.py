@@ -58,7 +58,16 @@ FIELDS = [
 ]  # fmt: skip
 
 ARRIVAL_WORDS = ("arrival", "arr", "a", "прибытие", "приб", "выгрузка", "раскредитование")
-DEPARTURE_WORDS = ("departure", "dep", "d", "dispatch", "отправление", "отпр", "отправка", "погрузка")
+DEPARTURE_WORDS = (
+    "departure",
+    "dep",
+    "d",
+    "dispatch",
+    "отправление",
+    "отпр",
+    "отправка",
+    "погрузка",
+)
 KG = ("kg", "kgs", "кг", "килограмм", "килограммы", "килограммов")
 TONNES = ("t", "т", "тн", "тонн", "тонна", "тонны", "tonne", "tonnes", "tons", "ton")
 MAX_PLAUSIBLE_T = 1000.0  # one record above this is flagged (a kg column read as tonnes?)
@@ -77,7 +86,11 @@ def _column_unit(ctx: ChunkContext) -> str | None:
         return "0.001"
     if unit in TONNES:
         return "1.0"
-    raise InputError(f"unknown weight unit {unit!r} in the mapping; use kg or t", file=ctx.file_name, column="weight")
+    raise InputError(
+        f"unknown weight unit {unit!r} in the mapping; use kg or t",
+        file=ctx.file_name,
+        column="weight",
+    )
 
 
 def _weight_factor(ctx: ChunkContext) -> str:
@@ -94,12 +107,18 @@ def _weight_factor(ctx: ChunkContext) -> str:
 def _check_weight_unit(ctx: ChunkContext, table: pa.Table) -> None:
     """A weight column with no unit anywhere (header, mapping, unit column, values) makes
     the file unusable as it stands: refuse it, saying how to name the unit."""
-    if "weight" not in ctx.columns.fields or "weight_unit" in ctx.columns.fields or _column_unit(ctx):
+    if (
+        "weight" not in ctx.columns.fields
+        or "weight_unit" in ctx.columns.fields
+        or _column_unit(ctx)
+    ):
         return
     weights = table.column("weight")
     if weights.null_count == len(weights):
         return
-    if not pc.any(pc.match_substring_regex(weights, f"[0-9.,\\s]{sqlexpr.UNIT_SUFFIX}\\.?$", ignore_case=True)).as_py():
+    if not pc.any(
+        pc.match_substring_regex(weights, f"[0-9.,\\s]{sqlexpr.UNIT_SUFFIX}\\.?$", ignore_case=True)
+    ).as_py():
         header = ctx.headers[ctx.columns.fields["weight"]]
         raise InputError(
             f"the weight column {header!r} says neither kg nor t (no unit in the header, no unit column, "
@@ -110,7 +129,9 @@ def _check_weight_unit(ctx: ChunkContext, table: pa.Table) -> None:
         )
 
 
-def _transform(con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Table) -> dict[str, pa.Array]:
+def _transform(
+    con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Table
+) -> dict[str, pa.Array]:
     _check_weight_unit(ctx, table)
     return {
         **lookups.record_column(table, DEPARTURE_WORDS, ARRIVAL_WORDS),
@@ -121,8 +142,11 @@ def _transform(con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Tabl
     }
 
 
-def _reason_checks() -> tuple[str, str]:
-    totals_text = "lower(concat_ws(' ', waybill, record, origin_station, destination_station, cargo, consignor, _attrs))"
+def _reason_checks(ctx: ChunkContext) -> tuple[str, str]:
+    # Written out here, not taken from `_attrs`: inside CASE it is computed for the few rows
+    # that get that far, not for every row.
+    rest = "".join(f", c{i}" for i in ctx.columns.unmapped.values())
+    totals_text = f"lower(concat_ws(' ', waybill, record, origin_station, destination_station, cargo, consignor{rest}))"
     return sqlexpr.first_reason(
         ("(waybill IS NULL OR starts_with(lower(waybill), 'итого') OR starts_with(lower(waybill), 'всего') "
          "OR starts_with(lower(waybill), 'total')) "
@@ -150,19 +174,19 @@ def _weighed(ctx: ChunkContext) -> str:
     return f"""
         WITH quick AS (SELECT *, {fast} AS w_fast FROM src),
         weighed AS (
-            SELECT *, CASE WHEN isfinite(w_fast) THEN NULL ELSE {sqlexpr.unit_of('weight')} END AS w_unit,
+            SELECT *, CASE WHEN isfinite(w_fast) THEN NULL ELSE {sqlexpr.unit_of("weight")} END AS w_unit,
                    CASE WHEN isfinite(w_fast) THEN w_fast ELSE {slow} END AS w_num
             FROM quick)
         SELECT *, {_weight_factor(ctx)} AS w_factor FROM weighed"""
 
 
 def _reasons(ctx: ChunkContext) -> str:
-    reason, column = _reason_checks()
+    reason, column = _reason_checks(ctx)
     return f"SELECT _row, {reason} AS _reason, {column} AS _column FROM ({_weighed(ctx)})"
 
 
 def _select(ctx: ChunkContext) -> str:
-    reason, column = _reason_checks()
+    reason, column = _reason_checks(ctx)
     flags = (
         "nullif(concat_ws(',', 'origin_' || _origin_esr_flag, 'destination_' || _destination_esr_flag, "
         "_wagon_flag, _container_flag, CASE WHEN _dep_ambiguous OR _arr_ambiguous THEN 'ambiguous_date' END, "

@@ -134,7 +134,9 @@ def open_binary(path: Path, *, max_bytes: int | None = None) -> IO[bytes]:
     wrapper = wrapper_of(path)
     if wrapper == "gzip":
         if size > limit:
-            raise InputError(f"file is larger than the limit of {limit:,} bytes ({ENV_LIMIT})", file=str(path))
+            raise InputError(
+                f"file is larger than the limit of {limit:,} bytes ({ENV_LIMIT})", file=str(path)
+            )
         cap = min(limit, max(size * MAX_RATIO, RATIO_FLOOR))
         why = f"limit {limit:,}" if cap == limit else f"more than {MAX_RATIO}x its compressed size"
         inner: IO[bytes] = gzip.open(path, "rb")
@@ -151,9 +153,13 @@ def open_binary(path: Path, *, max_bytes: int | None = None) -> IO[bytes]:
                 file=str(path),
             )
         cap = min(limit, member.file_size)
-        return io.BufferedReader(_CappedReader(archive.open(member), cap, str(path), "its declared size"), 1 << 20)
+        return io.BufferedReader(
+            _CappedReader(archive.open(member), cap, str(path), "its declared size"), 1 << 20
+        )
     if size > limit:
-        raise InputError(f"file is larger than the limit of {limit:,} bytes ({ENV_LIMIT})", file=str(path))
+        raise InputError(
+            f"file is larger than the limit of {limit:,} bytes ({ENV_LIMIT})", file=str(path)
+        )
     return open(path, "rb")
 
 

@@ -112,7 +112,9 @@ def timestamp(col: str) -> str:
 def first_reason(*checks: tuple[str, str, str | None]) -> tuple[str, str]:
     """Build `_reason` and `_column` from (condition, reason, column) in priority order."""
     reason = "CASE " + " ".join(f"WHEN {cond} THEN {sql_str(r)}" for cond, r, _ in checks) + " END"
-    column = "CASE " + " ".join(
-        f"WHEN {cond} THEN {sql_str(c) if c else 'NULL'}" for cond, _, c in checks
-    ) + " END"
+    column = (
+        "CASE "
+        + " ".join(f"WHEN {cond} THEN {sql_str(c) if c else 'NULL'}" for cond, _, c in checks)
+        + " END"
+    )
     return reason, column

@@ -14,9 +14,19 @@ materialised before the final insert except small tables:
 5. `chunk_bad`: row number, reason and column of each refused row (the kind's `reasons`);
 6. the kept rows are inserted straight from the kind's SELECT; the refused ones go to the
    quarantine with their raw cells as JSON, read back from the untouched chunk.
+
+Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
+...), not `con.register`: a registered object stays alive until the transaction commits,
+and a file is one transaction, so registering each chunk would hold the whole file in
+memory. `python_scan_all_frames` is on while a chunk loads, so the names resolve from any
+frame below (a kind's `prepare`, a wrapped connection).
 """
 
 from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import duckdb
 import numpy as np
@@ -34,55 +44,95 @@ from cargotrace.ingest.loader import (
     target_sql,
 )
 
-
 BATCH_ROWS = 65_536  # DuckDB scans an Arrow table in parallel batch by batch
 
 
 def batched(table: pa.Table) -> pa.Table:
-    """The same table in record batches of at most 2 x BATCH_ROWS rows (slices where the
-    columns are single arrays; one copy where long chunks are misaligned)."""
-    longest = max((len(chunk) for column in table.columns for chunk in column.chunks), default=0)
-    if longest <= 2 * BATCH_ROWS:
+    """The same table in record batches of at most 2 x BATCH_ROWS rows, without copying:
+    every column is sliced at the same boundaries (those of its first column when they are
+    short enough, else every BATCH_ROWS rows)."""
+    if not table.num_columns or not table.num_rows:
         return table
-    if any(column.num_chunks > 1 for column in table.columns):
-        table = table.combine_chunks()
-    return pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), table.schema)
+    lengths = [len(chunk) for chunk in table.column(0).chunks]
+    if max(lengths) > 2 * BATCH_ROWS:
+        lengths = [
+            min(BATCH_ROWS, table.num_rows - start)
+            for start in range(0, table.num_rows, BATCH_ROWS)
+        ]
+    if all([len(c) for c in column.chunks] == lengths for column in table.columns):
+        return table
+    starts = list(itertools.accumulate([0, *lengths[:-1]]))
+    columns = [pa.chunked_array([_piece(column, s, n) for s, n in zip(starts, lengths, strict=True)], column.type)
+               for column in table.columns]  # fmt: skip
+    return pa.table(columns, schema=table.schema)
 
 
-def _hashes(con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table) -> pa.ChunkedArray:
-    con.register("chunk_plain", table)
-    try:
-        hashed = con.execute(f"SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain").to_arrow_table()
-    finally:
-        con.unregister("chunk_plain")
+def _piece(column: pa.ChunkedArray, start: int, length: int) -> pa.Array:
+    part = column.slice(start, length)
+    return part.chunk(0) if part.num_chunks == 1 else part.combine_chunks()
+
+
+def _hashes(
+    con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table
+) -> pa.ChunkedArray:
+    chunk_plain = table  # noqa: F841 - read by DuckDB's replacement scan (see `_scan_locals`)
+    hashed = con.execute(
+        f"SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain"
+    ).to_arrow_table()
     rows, hashes = hashed.column("_row"), hashed.column("_hash")
     if not pc.all(pc.equal(rows, table.column("_row"))).as_py():
         hashes = pc.take(hashes, pc.sort_indices(rows))  # given back in another order
     return hashes
 
 
+_EDGE_SPACES = (" ", "\t", "\u00a0", "\r", "\n")
+
+
 def trimmed(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """Surrounding white space removed; empty cells become NULL."""
-    column = pc.utf8_trim_whitespace(column)
-    return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+    """Surrounding white space removed; empty cells become NULL. A column copied only when
+    some cell needs it (cheap prefix and suffix tests first)."""
+    if any(
+        pc.any(test(column, pattern=ch)).as_py()
+        for ch in _EDGE_SPACES
+        for test in (pc.starts_with, pc.ends_with)
+    ):
+        column = pc.utf8_trim_whitespace(column)
+    empty = pc.equal(column, "")
+    if pc.any(empty).as_py():
+        column = pc.if_else(empty, pa.scalar(None, pa.string()), column)
+    return column
 
 
 def _source_table(
-    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, table: pa.Table, hashes: pa.ChunkedArray
+    con: duckdb.DuckDBPyConnection,
+    spec: TabularKind,
+    ctx: ChunkContext,
+    table: pa.Table,
+    hashes: pa.ChunkedArray,
 ) -> pa.Table:
     columns: dict[str, pa.ChunkedArray | pa.Array] = {}
     for f in spec.fields:
         index = ctx.columns.fields.get(f.name)
-        columns[f.name] = trimmed(table.column(f"c{index}")) if index is not None else pa.nulls(table.num_rows, pa.string())
+        columns[f.name] = (
+            trimmed(table.column(f"c{index}"))
+            if index is not None
+            else pa.nulls(table.num_rows, pa.string())
+        )
     fields = pa.table({**columns, "_row": table.column("_row")})
     derived = spec.transform(con, ctx, fields) if spec.transform else {}
     unmapped = {f"c{i}": table.column(f"c{i}") for i in ctx.columns.unmapped.values()}
-    return batched(pa.table({**columns, **derived, **unmapped, "_row": table.column("_row"), "_hash": hashes}))
+    return batched(
+        pa.table({**columns, **derived, **unmapped, "_row": table.column("_row"), "_hash": hashes})
+    )
 
 
 def _filled(spec: TabularKind, ctx: ChunkContext) -> str:
     """Non-empty cells of the row (mapped fields are trimmed already, the others are not)."""
-    parts = [f"({quote_ident(f.name)} IS NOT NULL)::INTEGER" for f in spec.fields if f.name in ctx.columns.fields]
+    parts = [
+        f"({quote_ident(f.name)} IS NOT NULL)::INTEGER"
+        for f in spec.fields
+        if f.name in ctx.columns.fields
+    ]
     parts += [f"(coalesce(trim(c{i}), '') <> '')::INTEGER" for i in ctx.columns.unmapped.values()]
     return " + ".join(parts) or "0"
 
@@ -111,16 +161,31 @@ def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: pa.Ar
     earlier = ["SELECT h FROM seen_hashes"]
     if spec.dedupe_against_table:
         earlier.append(f"SELECT row_hash FROM {quote_ident(spec.table)}")
-    con.register("chunk_hashes", pa.table({"h": encoded.dictionary}))
-    try:
-        known = con.execute(
-            f"SELECT DISTINCT h FROM ({' UNION ALL '.join(earlier)}) AS e(h) WHERE h IN (SELECT h FROM chunk_hashes)"
-        ).to_arrow_table().column(0)
-    finally:
-        con.unregister("chunk_hashes")
+    chunk_hashes = pa.table({"h": encoded.dictionary})  # noqa: F841 - replacement scan
+    query = f"SELECT DISTINCT h FROM ({' UNION ALL '.join(earlier)}) AS e(h) WHERE h IN (SELECT h FROM chunk_hashes)"
+    known = con.execute(query).to_arrow_table().column(0)
     if len(known):
         mask = pc.or_(mask, pc.is_in(hashes, value_set=known.combine_chunks()))
     return mask
+
+
+@contextmanager
+def _local_scans(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let DuckDB find Arrow tables held in local variables of any calling frame."""
+    con.execute("SET python_scan_all_frames = true")
+    try:
+        yield
+    finally:
+        con.execute("RESET python_scan_all_frames")
+
+
+def remember_hashes(con: duckdb.DuckDBPyConnection, hashes: pa.Array | None) -> None:
+    """Add a chunk's row hashes to `seen_hashes`, so later chunks drop copies of its rows."""
+    if hashes is None or not len(hashes):
+        return
+    chunk_hashes = pa.table({"h": hashes})  # noqa: F841 - replacement scan
+    with _local_scans(con):
+        con.execute("INSERT INTO seen_hashes SELECT DISTINCT h FROM chunk_hashes")
 
 
 def load_chunk_streaming(
@@ -129,22 +194,31 @@ def load_chunk_streaming(
     ctx: ChunkContext,
     table: pa.Table,
     result: IngestResult,
-    remember: bool = True,
-) -> None:
-    table = batched(table)
+) -> pa.Array:
+    """Load one chunk (the caller passes its only reference to `table`, which is let go of
+    before the insert); returns the chunk's row hashes for `remember_hashes`."""
+    with _local_scans(con):
+        return _load(con, spec, ctx, table, result)
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    spec: TabularKind,
+    ctx: ChunkContext,
+    table: pa.Table,
+    result: IngestResult,
+) -> pa.Array:
     hashes = _hashes(con, ctx, spec, table).combine_chunks()
     drop = _duplicates(con, spec, hashes)
     dropped = int(pc.sum(drop).as_py() or 0)
     source = _source_table(con, spec, ctx, table, hashes)
     if dropped:
         source = batched(source.filter(pc.invert(drop)))
-    con.register("chunk_raw", table)
-    con.register("chunk_src", source)
     result.rows_read += table.num_rows
     result.rows_duplicate += dropped
-    plain = [quote_ident(n) for n in source.column_names if not (n.startswith("c") and n[1:].isdigit())]
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW src AS SELECT {', '.join(plain)}, {_attrs(ctx)} AS _attrs,
+    chunk_src = source  # noqa: F841 - read through the views by DuckDB's replacement scan
+    con.execute(  # the unmapped raw cells stay as c<i>, for reasons that look at the whole row
+        f"""CREATE OR REPLACE TEMP VIEW src AS SELECT {", ".join(map(quote_ident, source.column_names))}, {_attrs(ctx)} AS _attrs,
                    {_filled(spec, ctx)} AS _filled
             FROM chunk_src"""
     )
@@ -152,8 +226,17 @@ def load_chunk_streaming(
         spec.prepare(con, ctx)
     con.execute(f"CREATE OR REPLACE TEMP VIEW normalized AS {spec.select(ctx)}")
     reasons = spec.reasons(ctx) if spec.reasons else "SELECT _row, _reason, _column FROM normalized"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
+    )
     select_cols, provenance = target_sql(con, spec, ctx, result)
+    bad_rows = con.execute("SELECT _row FROM chunk_bad").to_arrow_table().column(0)
+    chunk_raw = table.filter(pc.is_in(table.column("_row"), value_set=bad_rows.combine_chunks()))  # noqa: F841
+    del table  # the raw cells of the kept rows are not needed any more
+    quarantined = con.execute(
+        f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
+        f"{provenance.replace('_row', 'b._row')} FROM chunk_bad b JOIN chunk_raw r ON r._row = b._row"
+    ).fetchone()[0]  # type: ignore[index]
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
     try:
@@ -163,17 +246,8 @@ def load_chunk_streaming(
         ).fetchone()[0]  # type: ignore[index]
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
-    quarantined = con.execute(
-        f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
-        f"{provenance.replace('_row', 'b._row')} FROM chunk_bad b JOIN chunk_raw r ON r._row = b._row"
-    ).fetchone()[0]  # type: ignore[index]
     result.rows_kept += int(kept)
     result.rows_quarantined += int(quarantined)
     con.execute("DROP VIEW IF EXISTS normalized")
     con.execute("DROP VIEW IF EXISTS src")
-    con.unregister("chunk_src")
-    con.unregister("chunk_raw")
-    if remember:
-        con.register("chunk_hashes", pa.table({"h": hashes}))
-        con.execute("INSERT INTO seen_hashes SELECT DISTINCT h FROM chunk_hashes")
-        con.unregister("chunk_hashes")
+    return hashes

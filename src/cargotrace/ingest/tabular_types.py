@@ -29,6 +29,7 @@ class TableSource:
     sheet: str | None = None
     header_row: int = 1
     note: str | None = None
+    reader: str | None = None  # CSV: "arrow" (fast path) or "python" (exact path), once read
 
 
 def strings_table(columns: list[list[str | None]], rows: list[int], width: int) -> pa.Table:

@@ -41,12 +41,17 @@ def statements(settings: AnalysisSettings) -> list[str]:
                {step} AS distance_km
         FROM track t WHERE t.gap_start_lat IS NOT NULL
         """,
-        # the ports (if any) whose zone holds each end: two plain two-table joins
+        # the ports (if any) whose zone holds each end, from the zone marks: a fix at the end of
+        # a gap is a zone run's first fix or, within one run, an in-port gap's end; the fix
+        # before it is then a run's last fix or in the same run (two-table joins only)
         """
         CREATE OR REPLACE TEMP TABLE gap_end_ports AS
-        SELECT g.vid, g.seq, 'start' AS side, z.port_id FROM raw_gaps g JOIN zone_fixes z ON z.vid = g.vid AND z.seq = g.seq - 1
+        SELECT g.vid, g.seq, 'start' AS side, z.port_id FROM raw_gaps g JOIN zone_marks z ON z.vid = g.vid AND z.seq = g.seq - 1
         UNION ALL
-        SELECT g.vid, g.seq, 'end' AS side, z.port_id FROM raw_gaps g JOIN zone_fixes z ON z.vid = g.vid AND z.seq = g.seq
+        SELECT g.vid, g.seq, 'start' AS side, z.port_id FROM raw_gaps g JOIN zone_marks z ON z.vid = g.vid AND z.seq = g.seq
+        WHERE NOT z.run_start
+        UNION ALL
+        SELECT g.vid, g.seq, 'end' AS side, z.port_id FROM raw_gaps g JOIN zone_marks z ON z.vid = g.vid AND z.seq = g.seq
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE service_speed AS

@@ -55,7 +55,12 @@ def _rings(geom: BaseGeometry) -> list[np.ndarray]:
 
 
 def _cells(
-    lat_min: float, lat_max: float, lon_min: float, lon_max: float, centre: tuple[float, float] | None = None, reach_km: float = 0.0
+    lat_min: float,
+    lat_max: float,
+    lon_min: float,
+    lon_max: float,
+    centre: tuple[float, float] | None = None,
+    reach_km: float = 0.0,
 ) -> list[tuple[int, int]]:
     """Grid cells of a bounding box; with `centre`, only the cells that may hold a point
     within `reach_km` of it (a lower bound of the distance, 1% to spare, decides)."""
@@ -75,7 +80,11 @@ def _cells(
             y0, y1, x0, x1 = yy * CELL_DEG, (yy + 1) * CELL_DEG, xx * CELL_DEG, (xx + 1) * CELL_DEG
             dy = np.maximum(np.maximum(y0 - lat, lat - y1), 0) * KM_PER_DEG
             far_lat = np.maximum(np.abs(y0), np.abs(y1)).clip(max=89.9)
-            dx = np.maximum(np.maximum(x0 - lon, lon - x1), 0) * KM_PER_DEG * np.cos(np.radians(far_lat))
+            dx = (
+                np.maximum(np.maximum(x0 - lon, lon - x1), 0)
+                * KM_PER_DEG
+                * np.cos(np.radians(far_lat))
+            )
             keep = np.hypot(dx, dy) * 0.99 <= reach_km
             yy, xx = yy[keep], xx[keep]
         cells.extend(zip(yy.tolist(), xx.tolist(), strict=True))
@@ -86,8 +95,14 @@ def _circle_cells(circles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The cells of many circles at once (rows: area_id, lat_min, lat_max, lon_min, lon_max,
     lat, lon, reach_km), pruned as in `_cells`."""
     area, lat_min, lat_max, lon_min, lon_max, lat, lon, reach = circles.T
-    y0, y1 = np.floor(lat_min / CELL_DEG).astype(np.int64), np.floor(lat_max / CELL_DEG).astype(np.int64)
-    x0, x1 = np.floor(lon_min / CELL_DEG).astype(np.int64), np.floor(lon_max / CELL_DEG).astype(np.int64)
+    y0, y1 = (
+        np.floor(lat_min / CELL_DEG).astype(np.int64),
+        np.floor(lat_max / CELL_DEG).astype(np.int64),
+    )
+    x0, x1 = (
+        np.floor(lon_min / CELL_DEG).astype(np.int64),
+        np.floor(lon_max / CELL_DEG).astype(np.int64),
+    )
     ny, nx = y1 - y0 + 1, x1 - x0 + 1
     n = ny * nx
     idx = np.repeat(np.arange(len(circles)), n)
@@ -96,7 +111,11 @@ def _circle_cells(circles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     c0, c1, d0, d1 = yy * CELL_DEG, (yy + 1) * CELL_DEG, xx * CELL_DEG, (xx + 1) * CELL_DEG
     dy = np.maximum(np.maximum(c0 - lat[idx], lat[idx] - c1), 0) * KM_PER_DEG
     far_lat = np.maximum(np.abs(c0), np.abs(c1)).clip(max=89.9)
-    dx = np.maximum(np.maximum(d0 - lon[idx], lon[idx] - d1), 0) * KM_PER_DEG * np.cos(np.radians(far_lat))
+    dx = (
+        np.maximum(np.maximum(d0 - lon[idx], lon[idx] - d1), 0)
+        * KM_PER_DEG
+        * np.cos(np.radians(far_lat))
+    )
     keep = np.hypot(dx, dy) * 0.99 <= reach[idx]
     return np.column_stack([yy[keep], xx[keep]]).astype(np.int32), area[idx][keep].astype(np.int32)
 

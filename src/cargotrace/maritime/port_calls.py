@@ -42,7 +42,6 @@ CONFIDENCE_BY_LEVEL = {4: 0.9, 3: 0.75, 2: 0.6, 1: 0.4}
 
 def statements(settings: AnalysisSettings) -> list[str]:
     return [
-        _zone_fixes(settings),
         _zone_marks(settings),
         _visits(),
         _port_stops(),
@@ -62,8 +61,9 @@ def _candidates(where: str) -> str:
 
 
 def _zone_fixes(settings: AnalysisSettings) -> str:
-    """Fixes within `port_exit_buffer_km` of a port area, with the nearest such port and the
-    signed distance to its area (negative inside). An inside fix always picks a port it is in.
+    """A SELECT of the fixes within `port_exit_buffer_km` of a port area, with the nearest
+    such port and the signed distance to its area (negative inside); streamed into the one
+    window pass of `_zone_marks`, never stored. An inside fix always picks a port it is in.
     Fixes in `direct` cells (one circle) need no grouping; the others take the best area."""
     circle_km = haversine_km("lat", "lon", "a_lat", "a_lon") + " - radius_km"
     seg = """greatest(0.0, least(1.0, CASE WHEN (e.x2 - e.x1) * (e.x2 - e.x1) + (e.y2 - e.y1) * (e.y2 - e.y1) = 0 THEN 0.0
@@ -74,7 +74,6 @@ def _zone_fixes(settings: AnalysisSettings) -> str:
                         AND c.px < (e.x2 - e.x1) * (c.py - e.y1) / (e.y2 - e.y1) + e.x1 THEN 1 ELSE 0 END"""
     buffer_km = settings.port_exit_buffer_km
     return f"""
-    CREATE OR REPLACE TEMP TABLE zone_fixes AS
     WITH shared AS (
         SELECT * FROM ({_candidates("NOT c.direct")}) x
     ), polygon_points AS (
@@ -105,12 +104,14 @@ def _zone_marks(settings: AnalysisSettings) -> str:
     fixes near the same port; `island` (seq minus the fix's rank among the vessel's fixes
     near that port) is constant along a run. Kept: a run's first and last fix, a fix inside
     the area after one that was not, a decisive speed (below the stop or above the move
-    threshold) that differs from the fix before, and the fix after an in-port gap."""
+    threshold) that differs from the fix before, and the fix after an in-port gap or after any
+    AIS gap (so that gaps find the port of their ends here)."""
     v = f"CASE WHEN sog < {settings.stop_begin_kn} THEN 1 WHEN sog > {settings.stop_end_kn} THEN 0 END"
     gap = f"epoch(ts) - epoch(prev_ts) >= {settings.port_gap_hours * 3600}"
     return f"""
     CREATE OR REPLACE TEMP TABLE zone_marks AS
-    WITH z AS (
+    WITH zone_fixes AS ({_zone_fixes(settings)}
+    ), z AS (
         SELECT vid, port_id, seq, ts, prev_ts, next_ts, d_out <= 0 AS inside, {v} AS v,
                seq - row_number() OVER w AS island,
                lag(seq) OVER w AS p_seq, lead(seq) OVER w AS n_seq,
@@ -124,7 +125,7 @@ def _zone_marks(settings: AnalysisSettings) -> str:
            (NOT run_start AND {gap}) AS port_gap
     FROM flagged
     WHERE run_start OR run_end OR (inside AND NOT p_inside) OR (v IS NOT NULL AND p_v IS DISTINCT FROM v)
-       OR (NOT run_start AND {gap})
+       OR (NOT run_start AND {gap}) OR epoch(ts) - epoch(prev_ts) >= {settings.gap_hours * 3600}
     """
 
 
@@ -259,7 +260,7 @@ def _sighting_places() -> str:
     SELECT s.sighting_id, v.mmsi, v.vessel_key, n.port_locode, s.observed_at, s.confidence,
            s.source, s.vessel_name, s.imo, s.source_file, s.source_row
     FROM sightings s JOIN named n USING (sighting_id) JOIN sighting_vessels v USING (sighting_id)
-    WHERE n.port_locode IS NOT NULL
+    WHERE n.port_locode IS NOT NULL AND v.vessel_key IS NOT NULL  -- place-only sightings are site evidence
     """
 
 

@@ -77,7 +77,9 @@ def load_vocabulary(case_dir: Path | None = None) -> Vocabulary:
     text = resources.files("cargotrace.reference").joinpath("cargo_classes.toml").read_text("utf-8")
     classes, fuzzy_min = _parse(tomllib.loads(text))
     if case_dir is not None and (case_dir / "cargo_classes.toml").exists():
-        user_classes, user_min = _parse(tomllib.loads((case_dir / "cargo_classes.toml").read_text("utf-8")))
+        user_classes, user_min = _parse(
+            tomllib.loads((case_dir / "cargo_classes.toml").read_text("utf-8"))
+        )
         classes = user_classes + classes
         fuzzy_min = user_min or fuzzy_min
     return Vocabulary(classes, fuzzy_min or 88.0)

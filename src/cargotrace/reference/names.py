@@ -88,8 +88,14 @@ def skeleton(text: str) -> str:
 
 
 _STEMS = {skeleton(k): skeleton(v) for k, v in _QUALIFIERS.items()}
-_TYPE_WORDS = {skeleton(w) for w in ("ст", "станция", "рзд", "разъезд", "пост")} | {"stn", "station", "razyezd"}
-_STEM_WORD = re.compile(r"^(" + "|".join(sorted(set(_STEMS.values()), key=len, reverse=True)) + r")[a-z]*$")
+_TYPE_WORDS = {skeleton(w) for w in ("ст", "станция", "рзд", "разъезд", "пост")} | {
+    "stn",
+    "station",
+    "razyezd",
+}
+_STEM_WORD = re.compile(
+    r"^(" + "|".join(sorted(set(_STEMS.values()), key=len, reverse=True)) + r")[a-z]*$"
+)
 
 
 @lru_cache(maxsize=65536)

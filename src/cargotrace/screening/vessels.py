@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from cargotrace.reference.mid import mmsi_flag
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.hits import ID_SCORES, Hit, name_rule
-from cargotrace.reference.mid import mmsi_flag
 from cargotrace.screening.normalize import NameCache
 
 
