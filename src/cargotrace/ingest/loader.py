@@ -243,6 +243,9 @@ def ingest_parts(
     progress: Progress | None = None,
 ) -> None:
     """Load every part (sheet) of one file; exact duplicates are dropped across parts too."""
+    # stream_load imports this module, hence the late import
+    from cargotrace.ingest.stream_load import load_chunk_streaming, remember_hashes
+
     con = case.con
     con.execute("CREATE OR REPLACE TEMP TABLE seen_hashes (h VARCHAR)")
     pending_hashes = None  # streaming kinds: hashes of the last chunk, remembered lazily
@@ -257,20 +260,14 @@ def ingest_parts(
                 ctx = ChunkContext(columns, mapping, source, path.name, chunk.headers, case.root, result.file_hash)
             result.rows_skipped += chunk.blank
             _quarantine_ragged(con, spec.kind, chunk, result, path.name, source)
-            remember = not (last and number == len(parts) - 1)
+            count = chunk.table.num_rows + len(chunk.ragged)
             if spec.stream:
-                from cargotrace.ingest.stream_load import load_chunk_streaming, remember_hashes
-
                 remember_hashes(con, pending_hashes)  # the previous chunk's, now that another came
-                count = chunk.table.num_rows + len(chunk.ragged)
                 pending_hashes = load_chunk_streaming(con, spec, ctx, _pop_table(chunk), result)
-                if progress:
-                    progress(count)
-                continue
             else:
-                _load_chunk(con, spec, ctx, chunk.table, result, remember=remember)
+                _load_chunk(con, spec, ctx, chunk.table, result, remember=not (last and number == len(parts) - 1))
             if progress:
-                progress(chunk.table.num_rows + len(chunk.ragged))
+                progress(count)
         if ctx is None:
             continue
         if not sheets:
