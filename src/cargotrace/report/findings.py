@@ -207,6 +207,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         "near_facility": bool(s["near_facility"]), "border_km": s["border_km"],
         "stations": json.loads(s["stations"]), "label_changes": changes_by_site.get(s["site_id"], 0),
         "sightings": site_sightings.get(s["site_id"], []),
+        "nearest_by_category": json.loads(s["nearest_by_category"] or "{}"),
     } for s in site_rows]  # fmt: skip
     linked_tonnes = round(sum(link["tonnes"] or 0.0 for link in links), 3)
     stats = significance.compute(case.con, settings)
