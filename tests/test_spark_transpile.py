@@ -32,7 +32,9 @@ def sql(text: str, **types: str) -> str:
 
 def test_epoch_keeps_the_fraction_and_to_timestamp_keeps_micros():
     assert sql("SELECT epoch(ts) FROM t") == "SELECT UNIX_MICROS(`ts`) / 1e6 FROM `t`"
-    assert sql("SELECT to_timestamp(x * 600) FROM t") == "SELECT TIMESTAMP_SECONDS(`x` * 600) FROM `t`"
+    assert (
+        sql("SELECT to_timestamp(x * 600) FROM t") == "SELECT TIMESTAMP_SECONDS(`x` * 600) FROM `t`"
+    )
 
 
 def test_exact_quantiles_never_approximate():
@@ -48,27 +50,47 @@ def test_ordered_list_keeps_order_nulls_and_filter_semantics():
     out = sql("SELECT list(x ORDER BY k DESC) FILTER (WHERE x IS NOT NULL) FROM t GROUP BY g")
     assert "COLLECT_LIST(STRUCT(`x` AS `v`, `k` AS `k0`)) FILTER(WHERE NOT `x` IS NULL)" in out
     assert "ARRAY_SORT(" in out and "`s` -> `s`.`v`" in out
-    assert "WHEN COUNT(*) FILTER(WHERE NOT `x` IS NULL) = 0 THEN NULL" in out  # DuckDB: NULL, not []
+    assert (
+        "WHEN COUNT(*) FILTER(WHERE NOT `x` IS NULL) = 0 THEN NULL" in out
+    )  # DuckDB: NULL, not []
     assert "string_agg" not in sql("SELECT string_agg(x, ';' ORDER BY x) FROM t").lower()
 
 
 def test_len_of_a_list_is_size_and_of_text_is_length():
     out = sql("SELECT len(coalesce(ids, [])), len(name), len(tags) FROM t", tags="array<string>")
-    assert "SIZE(COALESCE(`ids`, ARRAY()))" in out and "LENGTH(`name`)" in out and "SIZE(`tags`)" in out
+    assert (
+        "SIZE(COALESCE(`ids`, ARRAY()))" in out
+        and "LENGTH(`name`)" in out
+        and "SIZE(`tags`)" in out
+    )
     aliased = sql("WITH a AS (SELECT list(x) AS ids FROM t) SELECT len(ids) FROM a")
     assert "SIZE(`ids`)" in aliased
 
 
 def test_timestamp_text_matches_duckdb_and_integer_casts_round_half_even():
-    assert sql("SELECT CAST(ts AS VARCHAR) FROM t", ts="timestamp") == "SELECT CONCAT(CAST(`ts` AS STRING), '+00') FROM `t`"
+    assert (
+        sql("SELECT CAST(ts AS VARCHAR) FROM t", ts="timestamp")
+        == "SELECT CONCAT(CAST(`ts` AS STRING), '+00') FROM `t`"
+    )
     assert "TYPEOF(`x`) = 'timestamp'" in sql("SELECT CAST(x AS VARCHAR) FROM t")
-    assert sql("SELECT CAST(n AS VARCHAR) FROM t", n="bigint") == "SELECT CAST(`n` AS STRING) FROM `t`"
-    assert sql("SELECT CAST(x / 2 AS INTEGER) FROM t") == "SELECT CAST(BROUND(`x` / 2) AS INT) FROM `t`"
-    assert sql("SELECT CAST(floor(x) AS BIGINT) FROM t") == "SELECT CAST(FLOOR(`x`) AS BIGINT) FROM `t`"
+    assert (
+        sql("SELECT CAST(n AS VARCHAR) FROM t", n="bigint") == "SELECT CAST(`n` AS STRING) FROM `t`"
+    )
+    assert (
+        sql("SELECT CAST(x / 2 AS INTEGER) FROM t")
+        == "SELECT CAST(BROUND(`x` / 2) AS INT) FROM `t`"
+    )
+    assert (
+        sql("SELECT CAST(floor(x) AS BIGINT) FROM t")
+        == "SELECT CAST(FLOOR(`x`) AS BIGINT) FROM `t`"
+    )
 
 
 def test_arg_min_skips_null_values_like_duckdb():
-    assert sql("SELECT arg_min(a, b) FROM t") == "SELECT MIN_BY(`a`, CASE WHEN NOT `a` IS NULL THEN `b` END) FROM `t`"
+    assert (
+        sql("SELECT arg_min(a, b) FROM t")
+        == "SELECT MIN_BY(`a`, CASE WHEN NOT `a` IS NULL THEN `b` END) FROM `t`"
+    )
 
 
 def test_window_ranks_are_bigint_and_qualify_is_eliminated():
@@ -77,23 +99,45 @@ def test_window_ranks_are_bigint_and_qualify_is_eliminated():
 
 
 def test_correlated_aggregate_moves_into_a_derived_table():
-    out = sql("SELECT (SELECT arg_min(p.id, abs(p.lat - s.lat)) FROM ports p WHERE abs(p.lat - s.lat) < 1) FROM s")
-    assert "FROM (SELECT `p`.`id` AS `__c0`, ABS(`p`.`lat` - `s`.`lat`) AS `__c1` FROM `ports` AS `p` WHERE" in out
+    out = sql(
+        "SELECT (SELECT arg_min(p.id, abs(p.lat - s.lat)) FROM ports p WHERE abs(p.lat - s.lat) < 1) FROM s"
+    )
+    assert (
+        "FROM (SELECT `p`.`id` AS `__c0`, ABS(`p`.`lat` - `s`.`lat`) AS `__c1` FROM `ports` AS `p` WHERE"
+        in out
+    )
 
 
 def test_ddl_becomes_statements_over_dataframes():
     [create] = to_spark("CREATE OR REPLACE TEMP TABLE a AS SELECT x FROM b ORDER BY x")
-    assert (create.kind, create.table, create.persistent, create.sql) == ("create", "a", False, "SELECT `x` FROM `b`")
+    assert (create.kind, create.table, create.persistent, create.sql) == (
+        "create",
+        "a",
+        False,
+        "SELECT `x` FROM `b`",
+    )
     [table] = to_spark("CREATE OR REPLACE TABLE out AS SELECT x FROM b ORDER BY x")
     assert table.persistent and table.sql.endswith("ORDER BY `x` NULLS LAST")
     [delete] = to_spark("DELETE FROM track WHERE mmsi IN (SELECT mmsi FROM s)")
-    assert delete.sql == "SELECT * FROM `track` WHERE NOT COALESCE((`mmsi` IN (SELECT `mmsi` FROM `s`)), FALSE)"
+    assert (
+        delete.sql
+        == "SELECT * FROM `track` WHERE NOT COALESCE((`mmsi` IN (SELECT `mmsi` FROM `s`)), FALSE)"
+    )
     [insert] = to_spark("INSERT INTO track SELECT * FROM split")
-    assert insert.sql == "SELECT * FROM `track` UNION ALL SELECT * FROM (SELECT * FROM `split`) AS `ins`"
+    assert (
+        insert.sql
+        == "SELECT * FROM `track` UNION ALL SELECT * FROM (SELECT * FROM `split`) AS `ins`"
+    )
     with pytest.raises(TranspileError):
         to_spark("INSERT INTO track (a) SELECT 1")
-    assert referenced_tables("WITH c AS (SELECT * FROM a) SELECT * FROM c JOIN b USING (k)") == {"a", "b"}
-    assert created_tables("CREATE TEMP TABLE x AS SELECT 1; CREATE TABLE y AS SELECT 2") == [("x", False), ("y", True)]
+    assert referenced_tables("WITH c AS (SELECT * FROM a) SELECT * FROM c JOIN b USING (k)") == {
+        "a",
+        "b",
+    }
+    assert created_tables("CREATE TEMP TABLE x AS SELECT 1; CREATE TABLE y AS SELECT 2") == [
+        ("x", False),
+        ("y", True),
+    ]
 
 
 def test_every_maritime_statement_transpiles_and_the_plan_hands_back_what_duckdb_reads():

@@ -14,7 +14,7 @@ or, without it, from the default port gazetteer plus `--ports FILE`; it is small
 inside the job. Positions: Parquet with the contract's columns (cleaned with the ingest's
 rules) or NMEA 0183 archives (decoded on the executors); exact repeats are dropped unless
 `--keep-duplicates`. The run writes one Parquet directory per handoff table (port_calls,
-encounters, identity_events, gap_facts, dark_call_candidates, shared_mmsi), the contract's
+encounters, identity_events, gap_facts, dark_call_candidates), the contract's
 `gaps` and `dark_calls` (routed on the driver, as the case would), and `_manifest/`.
 See docs/scaling.md.
 """
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cargotrace.case.store import Case, quote_ident
-from cargotrace.engine.spark_inputs import read_positions
+from cargotrace.engine.spark_inputs import positions_format, read_positions
 from cargotrace.engine.spark_job import Plan, make_plan, run_job, write_manifest
 from cargotrace.engine.spark_runner import from_arrow, spark_session, to_arrow
 from cargotrace.errors import CargotraceError, InputError
@@ -53,7 +53,9 @@ def _settings(pairs: Sequence[str]) -> AnalysisSettings:
         name, sep, text = pair.partition("=")
         name = name.strip().replace("-", "_")
         if not sep or name not in fields or name in ("engine", "extra"):
-            raise InputError(f"--set {pair!r}: expected NAME=VALUE with NAME one of the analysis settings")
+            raise InputError(
+                f"--set {pair!r}: expected NAME=VALUE with NAME one of the analysis settings"
+            )
         default = getattr(AnalysisSettings(), name)
         try:
             if isinstance(default, bool):
@@ -63,11 +65,15 @@ def _settings(pairs: Sequence[str]) -> AnalysisSettings:
             else:
                 values[name] = type(default)(text)
         except ValueError:
-            raise InputError(f"--set {pair!r}: {text!r} is not a valid {type(default).__name__}") from None
+            raise InputError(
+                f"--set {pair!r}: {text!r} is not a valid {type(default).__name__}"
+            ) from None
     return AnalysisSettings(**values, engine="spark")
 
 
-def _reference(root: Path, case: Path | None, ports: Sequence[Path], plan: Plan, settings: AnalysisSettings) -> None:
+def _reference(
+    root: Path, case: Path | None, ports: Sequence[Path], plan: Plan, settings: AnalysisSettings
+) -> None:
     """A scratch case holding the reference tables: the default gazetteer, `ports` files, and
     the source tables of an existing case, then the python stages the Spark SQL needs."""
     from cargotrace import workflow
@@ -78,21 +84,32 @@ def _reference(root: Path, case: Path | None, ports: Sequence[Path], plan: Plan,
     with Case.open(root, write=True) as scratch:
         con = scratch.con
         if case is not None:
-            con.execute(f"ATTACH '{str(case / 'case.duckdb').replace(chr(39), chr(39) * 2)}' AS ref (READ_ONLY)")
+            con.execute(
+                f"ATTACH '{str(case / 'case.duckdb').replace(chr(39), chr(39) * 2)}' AS ref (READ_ONLY)"
+            )
             tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
                                                 "WHERE table_catalog = 'ref' AND table_type = 'BASE TABLE'").fetchall()}  # fmt: skip
             for name in sorted((plan.inputs - {"positions"}) & tables):
                 con.execute(f"DELETE FROM {quote_ident(name)}")
-                con.execute(f"INSERT INTO {quote_ident(name)} SELECT * FROM ref.{quote_ident(name)}")
+                con.execute(
+                    f"INSERT INTO {quote_ident(name)} SELECT * FROM ref.{quote_ident(name)}"
+                )
             con.execute("DETACH ref")
         for stage in plan.before:
             stage.python(con, settings)  # type: ignore[misc]
             for table in _temp_tables(con):  # keep them past this connection
-                con.execute(f"CREATE OR REPLACE TABLE main.{quote_ident(table)} AS SELECT * FROM temp.{quote_ident(table)}")
+                con.execute(
+                    f"CREATE OR REPLACE TABLE main.{quote_ident(table)} AS SELECT * FROM temp.{quote_ident(table)}"
+                )
 
 
 def _temp_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'temp'").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'temp'"
+        ).fetchall()
+    ]
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
@@ -111,8 +128,10 @@ def run_cluster_job(
     workdir: str | None = None,
     checkpoint: str = "parquet",
     log: Any = None,
+    decode_once: bool = False,
 ) -> dict[str, Any]:
-    """Library form of the command line: positions DataFrame in, handoff Parquet out."""
+    """Library form of the command line: positions DataFrame in, handoff Parquet out.
+    `decode_once`: checkpoint the positions first (for NMEA input, decoded by Python UDFs)."""
     plan = make_plan(settings)
     out = out.rstrip("/")
     say = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -124,13 +143,16 @@ def run_cluster_job(
             inputs: dict[str, DataFrame] = {"positions": positions}
             for name in sorted(plan.inputs - {"positions"}):
                 inputs[name] = from_arrow(spark, _arrow(con, f"SELECT * FROM {quote_ident(name)}"))
-            say(f"reference tables: {', '.join(f'{n} ({_count(con, n)})' for n in sorted(inputs) if n != 'positions')}")
+            say(
+                f"reference tables: {', '.join(f'{n} ({_count(con, n)})' for n in sorted(inputs) if n != 'positions')}"
+            )
 
             def on_stage(name: str, rows: int, secs: float) -> None:
                 say(f"{name}: {rows:,} rows in {secs:.1f} s")
 
             manifest = run_job(spark, settings, inputs, out, workdir=workdir or f"{out}/_work",
-                               checkpoint=checkpoint, plan=plan, on_stage=on_stage)  # type: ignore[arg-type]  # fmt: skip
+                               checkpoint=checkpoint, plan=plan, on_stage=on_stage,  # type: ignore[arg-type]
+                               materialise=("positions",) if decode_once else ())  # fmt: skip
             manifest["driver_tables"] = _driver_steps(spark, con, plan, settings, out, say)
             write_manifest(spark, out, manifest)
     return manifest
@@ -150,17 +172,27 @@ def _driver_steps(spark: SparkSession, con: duckdb.DuckDBPyConnection, plan: Pla
     for name in plan.handoff:
         table = to_arrow(spark.read.parquet(f"{out}/{name}"))
         con.register(f"{name}_arrow", table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS SELECT * FROM {quote_ident(name + '_arrow')}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS SELECT * FROM {quote_ident(name + '_arrow')}"
+        )
         con.unregister(f"{name}_arrow")
-    before = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    before = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     for stage in steps:
         started = time.perf_counter()
         stage.python(con, settings)  # type: ignore[misc]
-        say(f"{stage.name} (driver): {_count(con, stage.output) if stage.output else 0:,} rows in {time.perf_counter() - started:.1f} s")
-    after = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        say(
+            f"{stage.name} (driver): {_count(con, stage.output) if stage.output else 0:,} rows in {time.perf_counter() - started:.1f} s"
+        )
+    after = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     written = sorted((after - before - {"sea_distances"}) | {s.output for s in steps if s.output})
     for name in written:
-        from_arrow(spark, _arrow(con, f"SELECT * FROM {quote_ident(name)}")).coalesce(1).write.mode("overwrite").parquet(f"{out}/{name}")
+        from_arrow(spark, _arrow(con, f"SELECT * FROM {quote_ident(name)}")).coalesce(1).write.mode(
+            "overwrite"
+        ).parquet(f"{out}/{name}")
     return written
 
 
@@ -174,16 +206,34 @@ def build_parser() -> argparse.ArgumentParser:
                         help="positions: Parquet files/directories or NMEA archives (plain or .gz); globs allowed")  # fmt: skip
     parser.add_argument("--format", choices=("auto", "parquet", "nmea"), default="auto",
                         help="positions format (auto: parquet when every path ends in .parquet or /)")  # fmt: skip
-    parser.add_argument("--out", required=True, help="output directory (any Hadoop-compatible path)")
-    parser.add_argument("--case", type=Path, help="a cargotrace case whose ports, sightings and identity reports to use")
-    parser.add_argument("--ports", type=Path, nargs="*", default=[], help="extra ports files (CSV/GeoJSON, contract columns)")
+    parser.add_argument(
+        "--out", required=True, help="output directory (any Hadoop-compatible path)"
+    )
+    parser.add_argument(
+        "--case",
+        type=Path,
+        help="a cargotrace case whose ports, sightings and identity reports to use",
+    )
+    parser.add_argument(
+        "--ports",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="extra ports files (CSV/GeoJSON, contract columns)",
+    )
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                         help="an analysis setting, e.g. --set gap_hours=12 (repeatable)")  # fmt: skip
-    parser.add_argument("--keep-duplicates", action="store_true", help="do not drop exact repeats of a position")
-    parser.add_argument("--workdir", help="checkpoint directory (default OUT/_work, removed at the end)")
+    parser.add_argument(
+        "--keep-duplicates", action="store_true", help="do not drop exact repeats of a position"
+    )
+    parser.add_argument(
+        "--workdir", help="checkpoint directory (default OUT/_work, removed at the end)"
+    )
     parser.add_argument("--checkpoint", choices=("parquet", "memory"), default="parquet",
                         help="parquet (default: fault tolerant) or memory (executor memory and disk)")  # fmt: skip
-    parser.add_argument("--master", help="Spark master when not started by spark-submit (default local[2])")
+    parser.add_argument(
+        "--master", help="Spark master when not started by spark-submit (default local[2])"
+    )
     return parser
 
 
@@ -199,11 +249,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pyspark.sql import SparkSession
 
         started = time.perf_counter()
-        under_submit = SparkSession.getActiveSession() is not None or "PYSPARK_GATEWAY_PORT" in os.environ
+        under_submit = (
+            SparkSession.getActiveSession() is not None or "PYSPARK_GATEWAY_PORT" in os.environ
+        )
         spark = spark_session(master=args.master or (None if under_submit else "local[2]"))
-        positions = read_positions(spark, args.positions, args.format, deduplicate=not args.keep_duplicates)
+        fmt = positions_format(args.positions, args.format)
+        positions = read_positions(spark, args.positions, fmt, deduplicate=not args.keep_duplicates)
         manifest = run_cluster_job(spark, positions, args.out, settings, case=args.case, ports=args.ports,
-                                   workdir=args.workdir, checkpoint=args.checkpoint)  # fmt: skip
+                                   workdir=args.workdir, checkpoint=args.checkpoint, decode_once=fmt == "nmea")  # fmt: skip
     except CargotraceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

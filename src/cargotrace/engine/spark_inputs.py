@@ -11,15 +11,15 @@ counts lines from the start of the split. Rows carry `source_file` (the file nam
 `source_row` (line number), like the case's positions table.
 
 Cleaning mirrors ingest, so both engines see the same positions:
-* NMEA: the decoder already nulls not-available values (lat 91, sog 102.3, ...); nothing
-  else is dropped (ingest/nmea_load.py keeps every decoded position).
+* NMEA: the decoder already nulls not-available values (lat 91, sog 102.3, ...); status 15
+  (not defined) becomes NULL, as in ingest/nmea_load.py; nothing is dropped.
 * Parquet: the rules of the positions ingest (ingest/positions.py): MMSI in 1..999999999, a
   timestamp, a latitude and longitude (|lat| <= 91, |lon| <= 181, values beyond 90 / 180 kept
   as NULL), SOG 0..102.2, COG 0..<360, heading 0..359, status 0..14, else NULL.
-* De-duplication (optional, on by default in the cluster entry point): positions equal in
-  every field (mmsi, time, position, speed, course, heading, status, message type) are one
-  position, the first by file and line kept. Archives from several receivers repeat the same
-  message; a case built by ingest keeps such repeats, so leave it off to compare with a case.
+* De-duplication (on by default, as at ingest: ingest/ais_clean.py): positions equal in
+  (mmsi, timestamp, msg_type, lat, lon, sog, cog, heading), NULLs equal, are one position,
+  the first by file name and line kept (ingest keeps the first in ingest order); positions
+  without a time are never dropped. Archives from several receivers repeat each message.
 """
 
 from __future__ import annotations
@@ -32,11 +32,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.engine.transpile import expression_to_spark
+from cargotrace.ingest.ais_clean import KEY
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-POSITION_FIELDS = ("mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading", "nav_status", "msg_type")
+POSITION_FIELDS = (
+    "mmsi",
+    "timestamp",
+    "lat",
+    "lon",
+    "sog",
+    "cog",
+    "heading",
+    "nav_status",
+    "msg_type",
+)
 POSITIONS_DDL = (
     "mmsi BIGINT, timestamp TIMESTAMP, lat DOUBLE, lon DOUBLE, sog DOUBLE, cog DOUBLE, heading SMALLINT, "
     "nav_status SMALLINT, msg_type SMALLINT, source_file STRING, source_row BIGINT"
@@ -62,10 +73,14 @@ WHERE mmsi BETWEEN 1 AND 999999999 AND "timestamp" IS NOT NULL AND lat IS NOT NU
   AND abs(lat) <= 91 AND abs(lon) <= 181
 """
 
+# The ingest's duplicate rule (ingest/ais_clean.py: equal in KEY, NULLs equal, the first copy
+# kept, positions without a time never dropped), over all files at once.
 DEDUPE_SQL = f"""
-SELECT {", ".join(POSITION_FIELDS)}, min(source_file) AS source_file, min(source_row) AS source_row
-FROM clean_positions
-GROUP BY {", ".join(POSITION_FIELDS)}
+SELECT {", ".join(POSITION_FIELDS)}, source_file, source_row
+FROM (SELECT *, row_number() OVER (PARTITION BY {", ".join(f'"{c}"' for c in KEY)}
+                                   ORDER BY source_file, source_row) AS copy
+      FROM clean_positions) c
+WHERE copy = 1 OR "timestamp" IS NULL
 """
 
 
@@ -75,7 +90,9 @@ def read_nmea(spark: SparkSession, paths: Sequence[str]) -> DataFrame:
     from pyspark.sql import functions as F
 
     lines = spark.read.text(list(paths)).select(
-        F.col("value"), F.col("_metadata.file_path").alias("file_path"), F.col("_metadata.file_name").alias("file_name")
+        F.col("value"),
+        F.col("_metadata.file_path").alias("file_path"),
+        F.col("_metadata.file_name").alias("file_name"),
     )
     return lines.mapInArrow(decode_batches, POSITIONS_DDL)
 
@@ -103,7 +120,9 @@ def decode_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch
             line_no += len(lines)
             decoded = decoder.decode_block(block_from_lines(lines, numbers))
             if decoded.positions.num_rows:
-                yield _positions_batch(decoded.positions, batch.column("file_name")[int(start)].as_py())
+                yield _positions_batch(
+                    decoded.positions, batch.column("file_name")[int(start)].as_py()
+                )
 
 
 def _positions_batch(positions: pa.Table, file_name: str) -> pa.RecordBatch:
@@ -116,7 +135,9 @@ def _positions_batch(positions: pa.Table, file_name: str) -> pa.RecordBatch:
         positions.column("sog").cast(pa.float64()),
         positions.column("cog").cast(pa.float64()),
         positions.column("heading").cast(pa.int16()),
-        positions.column("nav_status").cast(pa.int16()),
+        pc.if_else(
+            pc.equal(positions.column("nav_status"), 15), None, positions.column("nav_status")
+        ).cast(pa.int16()),
         positions.column("msg_type").cast(pa.int16()),
         pa.array([file_name] * n, pa.string()),
         positions.column("line_no").cast(pa.int64()),
@@ -138,7 +159,9 @@ def read_positions_parquet(spark: SparkSession, paths: Sequence[str]) -> DataFra
         from cargotrace.errors import InputError
 
         raise InputError(f"positions Parquet lacks column(s) {missing}; it has {df.columns}")
-    cols = [F.col(names[c]).alias(c) if c in names else F.lit(None).alias(c) for c in POSITION_FIELDS]
+    cols = [
+        F.col(names[c]).alias(c) if c in names else F.lit(None).alias(c) for c in POSITION_FIELDS
+    ]
     source = F.col(names["source_file"]) if "source_file" in names else F.col("_metadata.file_name")
     row = F.col(names["source_row"]) if "source_row" in names else F.lit(None).cast("bigint")
     raw = df.select(*cols, source.alias("source_file"), row.alias("source_row"))
@@ -155,11 +178,22 @@ def dedupe(spark: SparkSession, positions: DataFrame) -> DataFrame:
     return spark.sql(expression_to_spark(DEDUPE_SQL))
 
 
-def read_positions(spark: SparkSession, paths: Sequence[str], fmt: str = "auto", *, deduplicate: bool = True) -> DataFrame:
-    """Positions from Parquet or NMEA files ("auto": NMEA unless every path ends in .parquet
-    or names a directory of Parquet files)."""
-    if fmt == "auto":
-        fmt = "parquet" if all(p.rstrip("/").endswith(".parquet") or p.endswith("/") for p in paths) else "nmea"
+def positions_format(paths: Sequence[str], fmt: str = "auto") -> str:
+    """ "auto": parquet when every path ends in .parquet or / (a directory of Parquet files), else nmea."""
+    if fmt != "auto":
+        return fmt
+    return (
+        "parquet"
+        if all(p.rstrip("/").endswith(".parquet") or p.endswith("/") for p in paths)
+        else "nmea"
+    )
+
+
+def read_positions(
+    spark: SparkSession, paths: Sequence[str], fmt: str = "auto", *, deduplicate: bool = True
+) -> DataFrame:
+    """Positions from Parquet or NMEA files (see `positions_format`), cleaned as at ingest."""
+    fmt = positions_format(paths, fmt)
     if fmt == "parquet":
         df = read_positions_parquet(spark, paths)
     elif fmt == "nmea":

@@ -9,9 +9,9 @@ Everything after (dark-call routing, voyages, arrivals, linking, sites, ...) sta
 What comes back (the *handoff*): every table the Spark statements create as a persistent
 table (the stage outputs: port_calls, encounters, identity_events), plus the temp tables
 that a later DuckDB step reads (found by parsing the later SQL, and by looking for the
-table names in the source of the later Python steps): today gap_facts,
-dark_call_candidates and shared_mmsi. The per-fix tables (track, zone fixes, bins) never
-leave the cluster. Each handoff table is one Parquet directory under the output path, with
+table names in the source of the later Python steps): today gap_facts and
+dark_call_candidates, read by the dark-call routing. The per-fix tables (track, zone marks,
+bins) never leave the cluster. Each handoff table is one Parquet directory under the output path, with
 `_manifest/` (JSON: tables, the parameters, a fingerprint of the stage SQL) next to them.
 
 `attach_outputs` loads such a directory into a case (persistent tables replace the case's,
@@ -39,6 +39,7 @@ from cargotrace.engine.transpile import (
     portability_issues,
     referenced_columns,
     referenced_tables,
+    star_tables,
 )
 from cargotrace.errors import InputError
 from cargotrace.settings import AnalysisSettings
@@ -63,6 +64,7 @@ class Plan:
     before: list[Stage]  # python-only stages run on DuckDB before the Spark job
     inputs: set[str]  # tables the Spark SQL reads but does not create
     columns: set[str]  # column names the Spark SQL mentions (to trim the exported inputs)
+    whole: set[str]  # inputs read with SELECT * (exported with every column)
     created: dict[str, bool]  # table -> persistent
     handoff: dict[str, bool]  # table -> persistent, written back
     fingerprint: str
@@ -83,7 +85,11 @@ def registry() -> list[Stage]:
     return list(STAGES)
 
 
-def make_plan(settings: AnalysisSettings, stages: Sequence[Stage] | None = None, names: Sequence[str] = SPARK_STAGES) -> Plan:
+def make_plan(
+    settings: AnalysisSettings,
+    stages: Sequence[Stage] | None = None,
+    names: Sequence[str] = SPARK_STAGES,
+) -> Plan:
     stages = list(stages if stages is not None else registry())
     spark = [s for s in stages if s.name in names and s.sql]
     if not spark:
@@ -93,6 +99,7 @@ def make_plan(settings: AnalysisSettings, stages: Sequence[Stage] | None = None,
     created: dict[str, bool] = {}
     reads: set[str] = set()
     columns: set[str] = set()
+    whole: set[str] = set()
     texts: list[str] = []
     issues: list[str] = []
     for stage in spark:
@@ -100,16 +107,23 @@ def make_plan(settings: AnalysisSettings, stages: Sequence[Stage] | None = None,
             texts.append(sql)
             reads |= referenced_tables(sql) - set(created)
             columns |= referenced_columns(sql)
+            whole |= star_tables(sql)
             issues += [f"{stage.name}: {i}" for i in portability_issues(sql)]
             for name, persistent in created_tables(sql):
                 created[name] = created.get(name, False) or persistent
     later_reads = _later_reads(stages, spark, settings, set(created))
-    handoff = {name: persistent for name, persistent in created.items() if persistent or name in later_reads}
+    handoff = {
+        name: persistent
+        for name, persistent in created.items()
+        if persistent or name in later_reads
+    }
     fingerprint = hashlib.sha256("\n;\n".join(texts).encode("utf-8")).hexdigest()
-    return Plan(spark, before, reads, columns, created, handoff, fingerprint, issues)
+    return Plan(spark, before, reads, columns, whole & reads, created, handoff, fingerprint, issues)
 
 
-def _later_reads(stages: Sequence[Stage], spark: Sequence[Stage], settings: AnalysisSettings, created: set[str]) -> set[str]:
+def _later_reads(
+    stages: Sequence[Stage], spark: Sequence[Stage], settings: AnalysisSettings, created: set[str]
+) -> set[str]:
     """Tables created on Spark that a DuckDB step reads: later SQL is parsed; the source of
     Python steps (and of the functions a lambda step calls) is searched for the names."""
     reads: set[str] = set()
@@ -153,21 +167,28 @@ def run_job(
     checkpoint: Checkpoint = "parquet",
     plan: Plan | None = None,
     on_stage: OnStage | None = None,
+    materialise: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Run the Spark stages on registered inputs and write the handoff tables to `out`."""
+    """Run the Spark stages on registered inputs and write the handoff tables to `out`.
+    Inputs named in `materialise` are checkpointed first (positions decoded from NMEA are
+    read by more than one stage: decode once)."""
     plan = plan or make_plan(settings)
     missing = sorted(plan.inputs - {n.lower() for n in inputs})
     if missing:
         raise InputError(f"the Spark job needs these input tables: {', '.join(missing)}")
     runner = SparkRunner(spark, workdir, checkpoint)
     for name, df in inputs.items():
-        runner.register(name, df)
+        runner.register(name, runner.checkpoint_df(name, df) if name in materialise else df)
     counts: dict[str, int] = {}
     try:
         for stage in plan.spark:
             started = time.perf_counter()
             runner.execute_all(stage.sql(settings))  # type: ignore[misc]
-            rows = runner.table(stage.output).count() if stage.output and stage.output in runner.tables else 0
+            rows = (
+                runner.table(stage.output).count()
+                if stage.output and stage.output in runner.tables
+                else 0
+            )
             counts[stage.name] = rows
             if on_stage and not stage.python:
                 on_stage(stage.name, rows, time.perf_counter() - started)
@@ -202,26 +223,37 @@ def write_manifest(spark: SparkSession, out: str, manifest: Mapping[str, Any]) -
         target.mkdir(parents=True)
         (target / "manifest.json").write_text(text + "\n", encoding="utf-8")
         return
-    spark.createDataFrame([(text,)], "value string").coalesce(1).write.mode("overwrite").text(f"{out}/{MANIFEST_DIR}")
+    spark.createDataFrame([(text,)], "value string").coalesce(1).write.mode("overwrite").text(
+        f"{out}/{MANIFEST_DIR}"
+    )
 
 
 def read_manifest(out_dir: Path) -> dict[str, Any]:
     folder = out_dir / MANIFEST_DIR
     files = sorted(folder.glob("*.json")) + sorted(folder.glob("part-*"))
     if not files:
-        raise InputError(f"{out_dir} is not the output of a cargotrace Spark run (no {MANIFEST_DIR}/)")
+        raise InputError(
+            f"{out_dir} is not the output of a cargotrace Spark run (no {MANIFEST_DIR}/)"
+        )
     return json.loads(files[0].read_text(encoding="utf-8").strip())
 
 
 # ----------------------------------------------------------------------------- case side
-def attach_outputs(con: duckdb.DuckDBPyConnection, out_dir: Path, settings: AnalysisSettings, plan: Plan | None = None) -> dict[str, Any]:
+def attach_outputs(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    settings: AnalysisSettings,
+    plan: Plan | None = None,
+) -> dict[str, Any]:
     """Load a Spark run's handoff tables into a DuckDB connection (a case, in its transaction)."""
     manifest = read_manifest(out_dir)
     plan = plan or make_plan(settings)
     if manifest.get("fingerprint") != plan.fingerprint:
         ours = settings.as_parameters()
         theirs = manifest.get("parameters", {})
-        diff = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k) and k != "engine")
+        diff = sorted(
+            k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k) and k != "engine"
+        )
         raise InputError(
             f"the Spark output in {out_dir} was computed with other maritime settings or another "
             f"version of the stages (differences: {', '.join(diff) or 'stage SQL'}); rerun the Spark job "
@@ -230,7 +262,9 @@ def attach_outputs(con: duckdb.DuckDBPyConnection, out_dir: Path, settings: Anal
     for name, persistent in manifest["tables"].items():
         files = out_dir / name / "*.parquet"
         kind = "TABLE" if persistent else "TEMP TABLE"
-        con.execute(f"CREATE OR REPLACE {kind} {quote_ident(name)} AS SELECT * FROM read_parquet('{_sql_path(files)}')")
+        con.execute(
+            f"CREATE OR REPLACE {kind} {quote_ident(name)} AS SELECT * FROM read_parquet('{_sql_path(files)}')"
+        )
     return manifest
 
 
@@ -238,17 +272,23 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def export_inputs(con: duckdb.DuckDBPyConnection, spark: SparkSession, plan: Plan, folder: Path) -> dict[str, DataFrame]:
+def export_inputs(
+    con: duckdb.DuckDBPyConnection, spark: SparkSession, plan: Plan, folder: Path
+) -> dict[str, DataFrame]:
     """The Spark job's inputs from a DuckDB connection, through Parquet files in `folder`
     (only the columns the stage SQL mentions)."""
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
     for name in sorted(plan.inputs):
-        columns = [r[0] for r in con.execute(f"SELECT * FROM {quote_ident(name)} LIMIT 0").description]
-        keep = [c for c in columns if c.lower() in plan.columns] or columns
+        columns = [
+            r[0] for r in con.execute(f"SELECT * FROM {quote_ident(name)} LIMIT 0").description
+        ]
+        keep = columns if name in plan.whole else [c for c in columns if c.lower() in plan.columns] or columns
         path = folder / f"{name}.parquet"
         select = ", ".join(quote_ident(c) for c in keep)
-        con.execute(f"COPY (SELECT {select} FROM {quote_ident(name)}) TO '{_sql_path(path)}' (FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT {select} FROM {quote_ident(name)}) TO '{_sql_path(path)}' (FORMAT parquet)"
+        )
         out[name] = spark.read.parquet(str(path))
     return out
 
@@ -260,6 +300,7 @@ def run_case_on_spark(
     *,
     on_stage: OnStage | None = None,
     spark: SparkSession | None = None,
+    checkpoint: Checkpoint = "memory",
 ) -> tuple[set[str], set[str]]:
     """`analyze --engine spark` on a case: python prerequisites on DuckDB, the maritime SQL on
     Spark (local session unless one is active), the handoff back into the case.
@@ -276,7 +317,11 @@ def run_case_on_spark(
         started = time.perf_counter()
         stage.python(con, settings)  # type: ignore[misc]
         if on_stage:
-            rows = con.execute(f"SELECT count(*) FROM {quote_ident(stage.output)}").fetchone()[0] if stage.output else 0  # type: ignore[index]
+            rows = (
+                con.execute(f"SELECT count(*) FROM {quote_ident(stage.output)}").fetchone()[0]
+                if stage.output
+                else 0
+            )  # type: ignore[index]
             on_stage(stage.name, int(rows), time.perf_counter() - started)
     given = settings.extra.get("spark_output")
     if given:
@@ -287,7 +332,8 @@ def run_case_on_spark(
     session = spark or spark_session()
     try:
         inputs = export_inputs(con, session, plan, work / "input")
-        run_job(session, settings, inputs, str(work / "output"), workdir=str(work / "work"), plan=plan, on_stage=on_stage)
+        run_job(session, settings, inputs, str(work / "output"), workdir=str(work / "work"), checkpoint=checkpoint,
+                plan=plan, on_stage=on_stage)  # fmt: skip
         attach_outputs(con, work / "output", settings, plan)
     finally:
         shutil.rmtree(work / "input", ignore_errors=True)

@@ -70,7 +70,9 @@ def spark_session(
         local: dict[str, str] = {}
         if master:
             builder = builder.master(master)
-            if master.startswith("local"):  # Python workers: this interpreter, cargotrace importable
+            if master.startswith(
+                "local"
+            ):  # Python workers: this interpreter, cargotrace importable
                 local = {**LOCAL_CONF, "spark.pyspark.python": sys.executable,
                          "spark.executorEnv.PYTHONPATH": _python_path()}  # fmt: skip
         for key, value in {**local, **REQUIRED_CONF, **(conf or {})}.items():
@@ -137,7 +139,10 @@ class SparkRunner:
 
     def hints(self) -> TypeHints:
         return TypeHints.from_schemas(
-            {name: {f.name: f.dataType.simpleString() for f in t.df.schema.fields} for name, t in self.tables.items()}
+            {
+                name: {f.name: f.dataType.simpleString() for f in t.df.schema.fields}
+                for name, t in self.tables.items()
+            }
         )
 
     def execute(self, sql: str) -> list[str]:
@@ -157,7 +162,9 @@ class SparkRunner:
                 df.collect()
                 continue
             assert stmt.table is not None
-            persistent = stmt.persistent or (stmt.kind != "create" and self.tables.get(stmt.table, Table(df, False)).persistent)
+            persistent = stmt.persistent or (
+                stmt.kind != "create" and self.tables.get(stmt.table, Table(df, False)).persistent
+            )
             self.register(stmt.table, self._materialise(stmt.table, df), persistent=persistent)
             changed.append(stmt.table)
             self.timings.append((stmt.table, time.perf_counter() - started))
@@ -171,6 +178,10 @@ class SparkRunner:
 
     def table(self, name: str) -> DataFrame:
         return self.tables[name.lower()].df
+
+    def checkpoint_df(self, name: str, df: DataFrame) -> DataFrame:
+        """`df` computed once and kept (as a table of this run would be)."""
+        return self._materialise(name.lower(), df)
 
     def _materialise(self, name: str, df: DataFrame) -> DataFrame:
         if self.checkpoint == "memory":

@@ -172,6 +172,21 @@ def referenced_columns(sql: str) -> set[str]:
     return {c.name.lower() for tree in parse(sql) for c in tree.find_all(exp.Column) if c.name}
 
 
+def star_tables(sql: str) -> set[str]:
+    """Tables whose every column a statement selects (`SELECT *`, `t.*` straight from them)."""
+    names: set[str] = set()
+    for tree in parse(sql):
+        for select in tree.find_all(exp.Select):
+            sources = {s.alias_or_name.lower(): s.name.lower() for s in _sources(select) if isinstance(s, exp.Table)}
+            for projection in select.expressions:
+                if isinstance(projection, exp.Star):
+                    names |= set(sources.values())
+                elif isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
+                    if projection.table.lower() in sources:
+                        names.add(sources[projection.table.lower()])
+    return names
+
+
 def portability_issues(sql: str) -> list[str]:
     """Constructs whose result cannot be the same on DuckDB and Spark."""
     issues = []
@@ -217,17 +232,29 @@ def _statement(tree: exp.Expression, hints: TypeHints, source: str) -> SparkStat
         if target is None:
             raise TranspileError(f"unsupported DELETE: {text[:200]}")
         cond = where.this if where is not None else exp.true()
-        keep = exp.select("*").from_(target.copy()).where(
-            exp.not_(exp.func("coalesce", exp.paren(cond.copy()), exp.false()))
+        keep = (
+            exp.select("*")
+            .from_(target.copy())
+            .where(exp.not_(exp.func("coalesce", exp.paren(cond.copy()), exp.false())))
         )
-        return SparkStatement("delete", target.name.lower(), _generate(_rewrite(keep, hints)), source=text)
+        return SparkStatement(
+            "delete", target.name.lower(), _generate(_rewrite(keep, hints)), source=text
+        )
     if isinstance(tree, exp.Insert):
         target = _target(tree)
-        if target is None or isinstance(tree.this, exp.Schema) or not isinstance(tree.expression, exp.Query):
-            raise TranspileError(f"only INSERT INTO t SELECT ... (no column list) is supported: {text[:200]}")
+        if (
+            target is None
+            or isinstance(tree.this, exp.Schema)
+            or not isinstance(tree.expression, exp.Query)
+        ):
+            raise TranspileError(
+                f"only INSERT INTO t SELECT ... (no column list) is supported: {text[:200]}"
+            )
         query = exp.Union(this=exp.select("*").from_(target.copy()),
                           expression=exp.select("*").from_(tree.expression.copy().subquery("ins")), distinct=False)  # fmt: skip
-        return SparkStatement("insert", target.name.lower(), _generate(_rewrite(query, hints)), source=text)
+        return SparkStatement(
+            "insert", target.name.lower(), _generate(_rewrite(query, hints)), source=text
+        )
     if isinstance(tree, exp.Drop):
         target = _target(tree)
         return SparkStatement("drop", target.name.lower() if target else None, "", source=text)
@@ -249,7 +276,9 @@ def _generate(tree: exp.Expression) -> str:
 
 
 # ----------------------------------------------------------------------------- rewrites
-def _each(tree: exp.Expression, cls: type[exp.Expression] | tuple[type[exp.Expression], ...]) -> list[exp.Expression]:
+def _each(
+    tree: exp.Expression, cls: type[exp.Expression] | tuple[type[exp.Expression], ...]
+) -> list[exp.Expression]:
     """Nodes of a class, innermost first, so a rewrite sees already rewritten children."""
     return list(reversed(list(tree.find_all(cls))))
 
@@ -273,7 +302,10 @@ def _rewrite(tree: exp.Expression, hints: TypeHints) -> exp.Expression:
     for node in _each(tree, exp.Round):
         _rewrite_round(node, hints)  # type: ignore[arg-type]
     for node in _each(tree, exp.Median):
-        _replace(node, exp.Anonymous(this="percentile", expressions=[node.this, exp.Literal.number("0.5")]))
+        _replace(
+            node,
+            exp.Anonymous(this="percentile", expressions=[node.this, exp.Literal.number("0.5")]),
+        )
     for node in _each(tree, (exp.PercentileCont, exp.ApproxQuantile)):
         q = node.args.get("expression") or node.args.get("quantile")
         if node.args.get("within_group") or q is None:
@@ -316,7 +348,12 @@ def _rewrite_round(node: exp.Round, hints: TypeHints) -> None:
     (1.01). Spark's `round(y, 0)` is half away from zero, like std::round, hence
     `round(x * 1eN, 0) / 1eN`. A DECIMAL operand rounds exactly on both engines: unchanged."""
     places = node.args.get("decimals")
-    if not isinstance(places, exp.Literal) or places.is_string or not places.name.isdigit() or int(places.name) == 0:
+    if (
+        not isinstance(places, exp.Literal)
+        or places.is_string
+        or not places.name.isdigit()
+        or int(places.name) == 0
+    ):
         return
     if (_type_hint(node.this, hints) or "").startswith("decimal"):
         return
@@ -344,11 +381,24 @@ def _rewrite_cast(node: exp.Cast, hints: TypeHints) -> None:
         if kind == "timestamp":
             _replace(node, utc)
             return
-        is_ts = exp.EQ(this=exp.Anonymous(this="typeof", expressions=[inner.copy()]), expression=exp.Literal.string("timestamp"))
+        is_ts = exp.EQ(
+            this=exp.Anonymous(this="typeof", expressions=[inner.copy()]),
+            expression=exp.Literal.string("timestamp"),
+        )
         _replace(node, exp.Case(ifs=[exp.If(this=is_ts, true=utc)], default=text))
     elif to in _INT_TYPES:
         kind = _type_hint(inner, hints) or ""
-        exact = ("boolean", "string", "date", "timestamp", "timestamp_ntz", "bigint", "int", "smallint", "tinyint")
+        exact = (
+            "boolean",
+            "string",
+            "date",
+            "timestamp",
+            "timestamp_ntz",
+            "bigint",
+            "int",
+            "smallint",
+            "tinyint",
+        )
         if isinstance(inner, (exp.Floor, exp.Ceil, exp.Round, *_BOOLEAN_NODES)) or kind in exact:
             return
         # DuckDB rounds DOUBLE half to even, DECIMAL half away from zero (Spark's `round`)
@@ -368,7 +418,11 @@ def _type_hint(node: exp.Expression, hints: TypeHints) -> str | None:
             return "bigint"
         if t in (exp.DataType.Type.DATE,):
             return "date"
-        if t in (exp.DataType.Type.TIMESTAMPTZ, exp.DataType.Type.TIMESTAMP, exp.DataType.Type.TIMESTAMPLTZ):
+        if t in (
+            exp.DataType.Type.TIMESTAMPTZ,
+            exp.DataType.Type.TIMESTAMP,
+            exp.DataType.Type.TIMESTAMPLTZ,
+        ):
             return "timestamp"
         return None
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod)) and not _mentions_time(node):
@@ -396,12 +450,25 @@ def _decorrelate_aggregates(tree: exp.Expression) -> None:
     into a derived table: `SELECT agg(__c0) FROM (SELECT <arg> AS __c0 FROM ... WHERE ...)`."""
     for sub in _each(tree, exp.Subquery):
         select = sub.this
-        if not isinstance(select, exp.Select) or select.args.get("group") or not select.args.get("from_"):
+        if (
+            not isinstance(select, exp.Select)
+            or select.args.get("group")
+            or not select.args.get("from_")
+        ):
             continue
         local = {s.alias_or_name.lower() for s in _sources(select)}
         aggs = [a for proj in select.expressions for a in proj.find_all(exp.AggFunc)]
-        args = [arg for agg in aggs for arg in agg.iter_expressions() if not isinstance(arg, (exp.Star, exp.Literal))]
-        outer = any(c.table and c.table.lower() not in local for arg in args for c in arg.find_all(exp.Column))
+        args = [
+            arg
+            for agg in aggs
+            for arg in agg.iter_expressions()
+            if not isinstance(arg, (exp.Star, exp.Literal))
+        ]
+        outer = any(
+            c.table and c.table.lower() not in local
+            for arg in args
+            for c in arg.find_all(exp.Column)
+        )
         if not outer:
             continue
         inner: list[exp.Expression] = []
@@ -444,15 +511,24 @@ def _is_array(node: exp.Expression, arrays: set[str], hints: TypeHints) -> bool:
         return True
     if isinstance(node, exp.Filter):
         return isinstance(node.this, exp.ArrayAgg)
-    if isinstance(node, exp.Anonymous) and node.name.lower() in ("size", "transform", "collect_list"):
+    if isinstance(node, exp.Anonymous) and node.name.lower() in (
+        "size",
+        "transform",
+        "collect_list",
+    ):
         return node.name.lower() != "size"
     if isinstance(node, (exp.Coalesce, exp.Paren)):
         return any(_is_array(c, arrays, hints) for c in node.iter_expressions())
     if isinstance(node, exp.Case):
-        branches = [i.args.get("true") for i in node.args.get("ifs") or []] + [node.args.get("default")]
+        branches = [i.args.get("true") for i in node.args.get("ifs") or []] + [
+            node.args.get("default")
+        ]
         return any(b is not None and _is_array(b, arrays, hints) for b in branches)
     if isinstance(node, exp.If):
-        return any(b is not None and _is_array(b, arrays, hints) for b in (node.args.get("true"), node.args.get("false")))
+        return any(
+            b is not None and _is_array(b, arrays, hints)
+            for b in (node.args.get("true"), node.args.get("false"))
+        )
     if isinstance(node, exp.Column):
         hint = hints.of(node.name)
         return node.name.lower() in arrays or bool(hint and hint.startswith("array"))
@@ -467,8 +543,12 @@ def _list_aggregate(node: exp.Expression, where: exp.Expression | None) -> exp.E
         keys = [k for k in inner.expressions if isinstance(k, exp.Ordered)]
         inner = inner.this
     value = inner
-    fields = [exp.alias_(value.copy(), "v")] + [exp.alias_(k.this.copy(), f"k{i}") for i, k in enumerate(keys)]
-    collected: exp.Expression = exp.Anonymous(this="collect_list", expressions=[exp.Struct(expressions=fields)])
+    fields = [exp.alias_(value.copy(), "v")] + [
+        exp.alias_(k.this.copy(), f"k{i}") for i, k in enumerate(keys)
+    ]
+    collected: exp.Expression = exp.Anonymous(
+        this="collect_list", expressions=[exp.Struct(expressions=fields)]
+    )
     if where is not None:
         collected = exp.Filter(this=collected, expression=where.copy())
     if keys:

@@ -1,0 +1,308 @@
+"""How the maritime stages scale: DuckDB (the default engine) and Spark local, same stage SQL.
+
+    python benchmarks/bench_scaling.py [--duckdb-sizes 1e6 1e7 1e8] [--spark-sizes 1e6 1e7]
+                                       [--workdir DIR] [--json OUT.json] [--duckdb-memory 8GB]
+
+Input: generated positions written once per size as Parquet (zstd), the same files for both
+engines. Vessels shuttle between two ports of their own (4 vessels per port pair, 3-minute
+fixes, 5,000 fixes per vessel, so the number of vessels grows with the size and the work per
+vessel stays the same): three hours moored, an hour's passage, two and a half hours stopped
+at sea next to the vessel that shares its schedule (an encounter; elsewhere the two keep
+3-4 km apart), an hour's passage, three hours moored at the other port, 4.5 hours back; one vessel in fifty goes dark for eight
+hours once. So every stage has work: port calls, gaps, encounters, and shared-MMSI checks.
+
+Measured per (engine, size), each in a fresh subprocess: wall time of the stages (track,
+identity, port calls, gaps' SQL, encounters: the Spark engine's share of `analyze`), after
+loading the Parquet (DuckDB: into a table, as a case holds positions; Spark: read lazily);
+throughput in positions per second; peak resident memory (DuckDB: the process's
+ru_maxrss; Spark: the driver JVM's VmHWM plus the Python driver's ru_maxrss); and, between
+consecutive sizes, the growth exponent log(t2/t1)/log(n2/n1) (1.0 = linear). Spark runs
+local[2] with a 2 GB driver and memory checkpoints. The machine may be shared: the numbers
+are what was measured, on this machine, once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+FIXES_PER_VESSEL = 5000
+VESSELS_PER_PORT = 4
+STEP_S = 180
+
+GENERATE = """
+COPY (
+  WITH v AS (
+    SELECT i AS vid, 200000000 + i AS mmsi, i // {per_port} AS port, (i % 2) * 37 AS phase0,
+           -50 + ((i // {per_port}) % 200) * 0.5 AS a_lat, -170 + ((i // {per_port}) // 200) * 0.5 AS a_lon
+    FROM range({vessels}) t(i)
+  ), f AS (
+    SELECT v.*, j, (j + phase0) % 300 AS phase FROM v, range({fixes}) r(j)
+  ), shaped AS (
+    SELECT *,
+      CASE WHEN phase < 60 THEN 0.0                                   -- moored at A (3 h)
+           WHEN phase < 80 THEN (phase - 60) / 20.0 * 0.5             -- to sea (1 h)
+           WHEN phase < 130 THEN 0.5                                  -- stopped at sea (2.5 h)
+           WHEN phase < 150 THEN 0.5 + (phase - 130) / 20.0 * 0.5     -- on to B (1 h)
+           WHEN phase < 210 THEN 1.0                                  -- moored at B (3 h)
+           ELSE 1.0 - (phase - 210) / 90.0 END AS frac,               -- back to A (4.5 h)
+      ((hash(vid, j) % 1000) / 1000.0 - 0.5) * 0.0004 AS jitter
+    FROM f
+  )
+  SELECT mmsi, TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds(j * {step} + (vid % 60)) AS "timestamp",
+         a_lat + frac * 0.4 + jitter AS lat,
+         a_lon + 0.12 * frac + jitter + CASE WHEN phase >= 80 AND phase < 130 THEN 0.0 ELSE ((vid // 2) % 2) * 0.05 END AS lon,
+         CASE WHEN phase < 60 OR (phase >= 80 AND phase < 130) OR (phase >= 150 AND phase < 210) THEN 0.1 ELSE 12.0 END AS sog,
+         CAST(0.0 AS DOUBLE) AS cog, CAST(NULL AS SMALLINT) AS heading, CAST(NULL AS SMALLINT) AS nav_status,
+         CAST(1 AS SMALLINT) AS msg_type, 'bench' AS source_file, j AS source_row
+  FROM shaped
+  WHERE NOT (vid % 50 = 0 AND j BETWEEN 2000 AND 2160)                  -- 8 hours dark
+) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)
+"""
+
+PORTS = """
+SELECT 'ZZ' || lpad(CAST(p AS VARCHAR), 6, '0') || side AS locode, 'bench port ' || p || side AS name,
+       CASE WHEN p % 7 = 0 THEN 'KP' ELSE 'ZZ' END AS country,
+       -50 + (p % 200) * 0.5 + (CASE side WHEN 'A' THEN 0.0 ELSE 0.4 END) AS lat,
+       -170 + (p // 200) * 0.5 + (CASE side WHEN 'A' THEN 0.0 ELSE 0.12 END) AS lon,
+       6.0 AS radius_km
+FROM range({ports}) t(p), (VALUES ('A'), ('B')) s(side)
+"""
+
+
+def generate(path: Path, size: int) -> dict[str, int]:
+    import duckdb
+
+    vessels = max(VESSELS_PER_PORT, size // FIXES_PER_VESSEL)
+    if not path.exists():
+        con = duckdb.connect()
+        con.execute(GENERATE.format(per_port=VESSELS_PER_PORT, vessels=vessels, fixes=FIXES_PER_VESSEL, step=STEP_S,
+                                    path=str(path)))  # fmt: skip
+        con.close()
+    return {"vessels": vessels, "ports": 2 * math.ceil(vessels / VESSELS_PER_PORT)}
+
+
+def reference_case(root: Path, ports: int) -> Path:
+    """A scratch case whose gazetteer is the generated ports (plus the python stage tables)."""
+    from cargotrace import workflow
+    from cargotrace.case.store import Case
+
+    workflow.init_case(root)
+    with Case.open(root, write=True) as case:
+        case.con.execute("DELETE FROM ports")
+        case.con.execute(f"""INSERT INTO ports (locode, name, country, lat, lon, radius_km, origin)
+                             SELECT *, 'bench' FROM ({PORTS.format(ports=ports // 2)})""")
+    return root
+
+
+def _plan() -> Any:
+    from cargotrace.engine.spark_job import make_plan
+    from cargotrace.settings import AnalysisSettings
+
+    return make_plan(AnalysisSettings())
+
+
+def run_duckdb(parquet: Path, ports: int, work: Path, memory: str) -> dict[str, Any]:
+    from cargotrace.case.store import Case
+    from cargotrace.settings import AnalysisSettings
+
+    settings = AnalysisSettings()
+    plan = _plan()
+    case_dir = reference_case(work / "case", ports)
+    with Case.open(case_dir, write=True) as case:
+        con = case.con
+        con.execute(f"SET memory_limit = '{memory}'")
+        con.execute(f"SET temp_directory = '{work / 'duckdb_tmp'}'")
+        started = time.perf_counter()
+        con.execute(f"INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type, source_file, source_row) "
+                    f"SELECT * FROM read_parquet('{parquet}')")  # fmt: skip
+        load_s = time.perf_counter() - started
+        for stage in plan.before:
+            stage.python(con, settings)
+        started = time.perf_counter()
+        stages = {}
+        for stage in plan.spark:
+            t0 = time.perf_counter()
+            for sql in stage.sql(settings):
+                con.execute(sql)
+            stages[stage.name] = round(time.perf_counter() - t0, 2)
+        seconds = time.perf_counter() - started
+        rows = {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("port_calls", "gap_facts", "encounters")
+        }
+    return {"load_s": round(load_s, 2), "seconds": round(seconds, 2), "stages": stages, "rows": rows,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}  # fmt: skip
+
+
+def _jvm_peak_mb() -> int:
+    """VmHWM of the java processes started by this one (the Spark driver)."""
+    peak = 0
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid != me or "java" not in stat.split("(", 1)[1].split(")", 1)[0]:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) // 1024)
+        except (OSError, ValueError, IndexError):
+            continue
+    return peak
+
+
+def run_spark(parquet: Path, ports: int, work: Path) -> dict[str, Any]:
+    from cargotrace.case.store import Case, quote_ident
+    from cargotrace.engine.spark_inputs import read_positions
+    from cargotrace.engine.spark_runner import SparkRunner, from_arrow, spark_session
+    from cargotrace.settings import AnalysisSettings
+
+    settings = AnalysisSettings(engine="spark")
+    plan = _plan()
+    spark = spark_session(conf={"spark.sql.shuffle.partitions": "8"})
+    case_dir = reference_case(work / "case", ports)
+    runner = SparkRunner(spark, str(work / "spark_work"), "memory")
+    with Case.open(case_dir, write=True) as case:
+        for stage in plan.before:
+            stage.python(case.con, settings)
+        for name in sorted(plan.inputs - {"positions"}):
+            reader = case.con.execute(f"SELECT * FROM {quote_ident(name)}").arrow()
+            runner.register(
+                name,
+                from_arrow(spark, reader.read_all() if hasattr(reader, "read_all") else reader),
+            )
+    runner.register(
+        "positions", read_positions(spark, [str(parquet)], "parquet", deduplicate=False)
+    )
+    started = time.perf_counter()
+    stages = {}
+    for stage in plan.spark:
+        t0 = time.perf_counter()
+        runner.execute_all(stage.sql(settings))
+        stages[stage.name] = round(time.perf_counter() - t0, 2)
+    seconds = time.perf_counter() - started
+    rows = {t: runner.table(t).count() for t in ("port_calls", "gap_facts", "encounters")}
+    jvm = _jvm_peak_mb()
+    runner.cleanup()
+    spark.stop()
+    py = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return {"seconds": round(seconds, 2), "stages": stages, "rows": rows, "peak_rss_mb": jvm + py,
+            "jvm_peak_mb": jvm, "python_peak_mb": py}  # fmt: skip
+
+
+def one(args: argparse.Namespace) -> None:
+    size = int(float(args.size))
+    data = Path(args.workdir) / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    parquet = data / f"positions_{size}.parquet"
+    started = time.perf_counter()
+    shape = generate(parquet, size)
+    gen_s = time.perf_counter() - started
+    import duckdb
+
+    actual = (
+        duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{parquet}')").fetchone()[0]
+    )  # type: ignore[index]
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        if args.engine == "duckdb":
+            result = run_duckdb(parquet, shape["ports"], Path(tmp), args.duckdb_memory)
+        else:
+            result = run_spark(parquet, shape["ports"], Path(tmp))
+    result.update(engine=args.engine, size=size, positions=actual, generate_s=round(gen_s, 1), **shape,
+                  parquet_mb=round(parquet.stat().st_size / 2**20), cpus=os.cpu_count(),
+                  rows_per_s=round(actual / result["seconds"]))  # fmt: skip
+    print(json.dumps(result))
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = ["| engine | positions | vessels | stages (s) | positions/s | peak RSS (MB) | growth exponent |",
+             "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    previous: dict[str, dict[str, Any]] = {}
+    for r in results:
+        prev = previous.get(r["engine"])
+        growth = ""
+        if prev and "seconds" in r:
+            growth = f"{math.log(r['seconds'] / prev['seconds']) / math.log(r['positions'] / prev['positions']):.2f}"
+        if "seconds" in r:
+            lines.append(f"| {r['engine']} | {r['positions']:,} | {r['vessels']:,} | {r['seconds']:,.1f} | "
+                         f"{r['rows_per_s']:,} | {r['peak_rss_mb']:,} | {growth} |")  # fmt: skip
+            previous[r["engine"]] = r
+        else:
+            lines.append(
+                f"| {r['engine']} | {r['size']:,} | | failed: {r.get('error', '')[:60]} | | | |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duckdb-sizes", nargs="*", default=["1e6", "1e7", "1e8"])
+    parser.add_argument("--spark-sizes", nargs="*", default=["1e6", "1e7"])
+    parser.add_argument(
+        "--workdir", default=None, help="where the Parquet inputs and temp files go"
+    )
+    parser.add_argument(
+        "--duckdb-memory", default="8GB", help="DuckDB memory_limit (it spills beyond)"
+    )
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--keep-data", action="store_true", help="keep the generated Parquet files")
+    parser.add_argument("--one", nargs=2, metavar=("ENGINE", "SIZE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        args.engine, args.size = args.one
+        one(args)
+        return
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="cargotrace-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    jobs = [("duckdb", s) for s in args.duckdb_sizes] + [("spark", s) for s in args.spark_sizes]
+    jobs.sort(key=lambda j: (float(j[1]), j[0]))
+    results: list[dict[str, Any]] = []
+    for engine, size in jobs:
+        cmd = [
+            sys.executable,
+            __file__,
+            "--one",
+            engine,
+            size,
+            "--workdir",
+            str(workdir),
+            "--duckdb-memory",
+            args.duckdb_memory,
+        ]
+        print(f"running {engine} at {float(size):,.0f} positions ...", file=sys.stderr, flush=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        if proc.returncode or not lines:
+            results.append(
+                {"engine": engine, "size": int(float(size)), "error": (proc.stderr or "")[-400:]}
+            )
+            print(proc.stderr[-2000:], file=sys.stderr)
+            continue
+        results.append(json.loads(lines[-1]))
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    results.sort(key=lambda r: (r["engine"], r["size"]))
+    print(table(results))
+    if not args.keep_data:
+        shutil.rmtree(workdir / "data", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
