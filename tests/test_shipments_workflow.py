@@ -271,3 +271,33 @@ def test_a_big_regular_file_takes_the_arrow_path(tmp_path, monkeypatch):
     assert _snapshot(tmp_path / "fast") == _snapshot(tmp_path / "slow")
     detail = json.loads(table(tmp_path / "fast", "SELECT detail FROM ledger")[0]["detail"])
     assert detail["encoding"] == "cp1251" and detail["delimiter"] == ";"
+
+
+def test_a_corrected_copy_supersedes_the_refused_rows_of_the_first(tmp_path):
+    rows = [row("W1"), row("W2", date="31.02.2023"), row("W3"), row("W4", weight="н/д")]
+    first = write_csv(tmp_path / "реестр.csv", RU, rows, encoding="cp1251", delimiter=";")
+    other = write_csv(tmp_path / "другой.csv", RU, [row("X1", date="32.01.2023"), row("X2")], encoding="cp1251", delimiter=";")
+    workflow.ingest(tmp_path / "case", "shipments", [first, other])
+    before = {(r["reason"], r["rows"]) for r in workflow.quarantine_summary(tmp_path / "case")}
+    assert before == {("bad_date", 2), ("bad_weight", 1)}
+
+    fixed = write_csv(tmp_path / "реестр_исправленный.csv", RU,
+                      [row("W1"), row("W2", date="28.02.2023"), row("W3"), row("W4", weight="60 100")],
+                      encoding="cp1251", delimiter=";")  # fmt: skip
+    [again] = workflow.ingest(tmp_path / "case", "shipments", [fixed])
+    assert again.detail["supersedes"] == [workflow_hash(tmp_path / "case", "реестр.csv")]
+    after = workflow.quarantine_summary(tmp_path / "case")
+    assert {(r["reason"], r["rows"], r["superseded"]) for r in after} == {("bad_date", 1, 1), ("bad_weight", 0, 1)}
+    assert [r["examples"] for r in after if r["reason"] == "bad_date"] == [["другой.csv:2"]]
+    everything = workflow.quarantine_summary(tmp_path / "case", include_superseded=True)
+    assert {(r["reason"], r["rows"]) for r in everything} == {("bad_date", 2), ("bad_weight", 1)}
+
+    shown = CliRunner().invoke(app, ["quarantine", "--case", str(tmp_path / "case")])
+    assert shown.exit_code == 0, shown.output
+    assert "другой.csv:2" in shown.output and "реестр.csv" not in shown.output
+    assert "2 more rows of files superseded by corrected copies" in " ".join(shown.output.split())
+
+
+def workflow_hash(case_dir: Path, name: str) -> str:
+    [found] = table(case_dir, f"SELECT file_hash FROM ledger WHERE file_name = '{name}'")
+    return found["file_hash"]

@@ -101,12 +101,26 @@ def explain(case_dir: Path, waybill: str) -> list[dict[str, Any]]:
     return [{"records": rows, "links": links, "label_changes": changes}]
 
 
-def quarantine_summary(case_dir: Path) -> list[dict[str, Any]]:
+def quarantine_summary(case_dir: Path, include_superseded: bool = False) -> list[dict[str, Any]]:
+    """Quarantined rows grouped by kind, reason and column, with example locations.
+
+    A corrected copy of a file (a later file of the same kind holding again every row kept
+    from the earlier one; the ledger's `detail.supersedes`) supersedes the earlier copy: the
+    earlier copy's refused rows are left out unless `include_superseded`, and `superseded`
+    counts them (a group may then show 0 rows). The rows stay in the case."""
+    superseded = """
+        SELECT unnest(CAST(json_extract(detail, '$.supersedes') AS VARCHAR[])) FROM ledger
+        WHERE json_extract(detail, '$.supersedes') IS NOT NULL"""
     with Case.open(case_dir) as case:
         return case.rows(
-            """SELECT kind, reason, column_name, count(*) AS rows,
-                      list(source_file || ':' || source_row ORDER BY source_file, source_row)[1:5] AS examples
-               FROM quarantine GROUP BY kind, reason, column_name ORDER BY rows DESC, kind, reason"""
+            f"""WITH q AS (SELECT *, file_hash IN ({superseded}) AS old FROM quarantine)
+                SELECT kind, reason, column_name, count(*) FILTER (WHERE ? OR NOT old) AS rows,
+                       count(*) FILTER (WHERE old) AS superseded,
+                       list(source_file || ':' || source_row ORDER BY source_file, source_row)
+                           FILTER (WHERE ? OR NOT old)[1:5] AS examples
+                FROM q GROUP BY kind, reason, column_name
+                ORDER BY rows DESC, kind, reason""",
+            [include_superseded] * 2,
         )
 
 

@@ -268,16 +268,25 @@ def explain(
 
 
 @app.command()
-def quarantine(case: CaseOption = Path(".")) -> None:
+def quarantine(
+    case: CaseOption = Path("."),
+    show_all: Annotated[bool, typer.Option("--all", help="Also list the refused rows of files that a corrected copy "
+                                           "(same name, ingested later) has superseded.")] = False,
+) -> None:
     """Refused rows, grouped by reason, with example locations."""
-    rows = _guard(lambda: workflow.quarantine_summary(case))
-    if not rows:
+    groups = _guard(lambda: workflow.quarantine_summary(case, include_superseded=show_all))
+    rows = [r for r in groups if r["rows"]]
+    hidden = 0 if show_all else sum(r["superseded"] for r in groups)
+    if rows:
+        table = Table("kind", "reason", "column", "rows", "examples (file:row)")
+        for r in rows:  # Text: file names come from the user's files, never read as markup
+            cells = (r["kind"], r["reason"], r["column_name"] or "", f"{r['rows']:,}", ", ".join(r["examples"]))
+            table.add_row(*(Text(c) for c in cells))
+        out.print(table)
+    elif not hidden:
         out.print("no quarantined rows")
-        return
-    table = Table("kind", "reason", "column", "rows", "examples (file:row)")
-    for r in rows:
-        table.add_row(r["kind"], r["reason"], r["column_name"] or "", f"{r['rows']:,}", ", ".join(r["examples"]))
-    out.print(table)
+    if hidden:
+        out.print(f"{hidden:,} more rows of files superseded by corrected copies (--all lists them)")
 
 
 @app.command()

@@ -72,6 +72,8 @@ class Mapping:
             raise InputError(f"cannot read mapping: {exc}", file=str(path)) from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"mapping is not valid TOML: {exc}", file=str(path)) from None
+        except RecursionError:
+            raise InputError("mapping is not valid TOML: nested too deeply", file=str(path)) from None
         known = {"columns", "units", "date_format", "sheet", "header_row", "encoding", "delimiter"}
         unknown = set(data) - known
         if unknown:
@@ -279,6 +281,11 @@ def ingest_parts(
                        "columns": {name: ctx.headers[i] for name, i in ctx.columns.fields.items()},
                        **dict(zip(("rows_read", "rows_kept", "rows_quarantined", "rows_duplicate"),
                                   (a - b for a, b in zip(after, before, strict=True)), strict=True))})  # fmt: skip
+    if spec.stream and spec.dedupe_against_table:
+        remember_hashes(con, pending_hashes)
+        superseded = _superseded_files(con, spec, result.file_hash)
+        if superseded:
+            result.detail["supersedes"] = superseded
     con.execute("DROP TABLE IF EXISTS seen_hashes")
     if len(sheets) > 1 or (sheets and sheets[0]["sheet"] is not None):
         result.detail["sheets"] = sheets
@@ -287,6 +294,22 @@ def ingest_parts(
         result.detail["notes"] = notes
     if parts and parts[0][0].reader:
         result.detail["reader"] = parts[0][0].reader
+
+
+def _superseded_files(con: duckdb.DuckDBPyConnection, spec: TabularKind, file_hash: str) -> list[str]:
+    """Earlier files with refused rows whose every kept row this file holds again: this
+    file is their corrected copy, and `cargotrace quarantine` stops listing their refused
+    rows (they stay in the case). Needs the file's row hashes in `seen_hashes`."""
+    rows = con.execute(
+        f"""SELECT l.file_hash FROM ledger l
+            JOIN (SELECT file_hash, count(*) AS again FROM {quote_ident(spec.table)}
+                  WHERE file_hash <> ? AND row_hash IN (SELECT h FROM seen_hashes)
+                    AND file_hash IN (SELECT file_hash FROM ledger WHERE kind = ? AND rows_quarantined > 0)
+                  GROUP BY file_hash) t ON t.file_hash = l.file_hash
+            WHERE t.again = l.rows_kept ORDER BY l.ingested_at""",
+        [file_hash, spec.kind],
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def _quarantine_ragged(
