@@ -301,3 +301,21 @@ def test_a_corrected_copy_supersedes_the_refused_rows_of_the_first(tmp_path):
 def workflow_hash(case_dir: Path, name: str) -> str:
     [found] = table(case_dir, f"SELECT file_hash FROM ledger WHERE file_name = '{name}'")
     return found["file_hash"]
+
+
+def test_dry_run_counts_the_rows_the_case_holds_already(tmp_path):
+    first = write_csv(tmp_path / "a.csv", RU, [row("W1"), row("W2"), row("W3", date="31.02.2023")],
+                      encoding="cp1251", delimiter=";")  # fmt: skip
+    workflow.ingest(tmp_path / "case", "shipments", [first])
+    overlapping = write_csv(tmp_path / "b.csv", RU, [row("W1"), row("W2"), row("W4"), row("W3", date="01.02.2023")],
+                            encoding="cp1251", delimiter=";")  # fmt: skip
+    [preview] = workflow.ingest(tmp_path / "case", "shipments", [overlapping], dry_run=True)
+    assert preview.detail["preview"]["rows_in_case"] == 2
+    assert preview.detail["preview"]["already_ingested_as"] is None
+    [same] = workflow.ingest(tmp_path / "case", "shipments", [first], dry_run=True)
+    assert same.detail["preview"]["already_ingested_as"] == "shipments"
+
+    shown = CliRunner().invoke(app, ["ingest", "shipments", str(overlapping), "--case", str(tmp_path / "case"), "--dry-run"])
+    assert shown.exit_code == 0, shown.output
+    assert "2 of the rows that would be kept are in the case already" in " ".join(shown.output.split())
+    assert len(table(tmp_path / "case", "SELECT * FROM shipments")) == 2  # nothing written

@@ -2,8 +2,9 @@
 
 The first rows of each sheet go through the real pipeline (the same readers, mapping, SQL
 and quarantine rules) in a throw-away in-memory database, so what the preview shows is
-what `ingest` would do with those rows. Rows that duplicate ones already in the case are
-not detected here (the case is not opened for writing).
+what `ingest` would do with those rows. When a case is named, it is attached read-only to
+say whether the file was ingested before and how many of the previewed rows the case holds
+already (they would be dropped as exact duplicates).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import duckdb
 
 from cargotrace.case.schema import create_statements
-from cargotrace.case.store import Case
+from cargotrace.case.store import DB_NAME, Case
 from cargotrace.ingest.loader import IngestResult, Mapping, TabularKind, ingest_parts
 from cargotrace.ingest.sources import ENCODING_NAMES, file_hash
 from cargotrace.ingest.tabular import read_parts
@@ -61,15 +62,49 @@ def dry_run(
             con,
             "SELECT reason, count(*) AS rows FROM quarantine GROUP BY reason ORDER BY rows DESC, reason",
         )
+        in_case = _against_case(con, spec, case_dir, result.file_hash)
     finally:
         con.close()
     source = parts[0][0]
     result.detail.update({
         "format": source.format, "encoding": source.encoding, "delimiter": source.delimiter,
         "sheet": source.sheet, "header_row": source.header_row,
-        "preview": {"kept": kept, "quarantined": refused, "reasons": reasons, "rows_previewed": result.rows_read},
+        "preview": {"kept": kept, "quarantined": refused, "reasons": reasons, "rows_previewed": result.rows_read,
+                    **in_case},
     })  # fmt: skip
     return result
+
+
+def _against_case(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, case_dir: Path | None, digest: str
+) -> dict[str, Any]:
+    """Whether the case knows the file, and how many previewed rows it holds already."""
+    if case_dir is None or not (case_dir / DB_NAME).exists():
+        return {}
+    try:
+        con.execute(f"ATTACH {_literal(str(case_dir / DB_NAME))} AS existing (READ_ONLY)")
+    except duckdb.Error:  # being written by another process, or damaged: say so, go on
+        return {"case_note": "the case could not be read now (busy or damaged); duplicates not checked"}
+    # left attached: the preview's connection is thrown away with its transaction
+    known = con.execute("SELECT kind FROM existing.ledger WHERE file_hash = ?", [digest]).fetchone()
+    found: dict[str, Any] = {"already_ingested_as": known[0] if known else None}
+    if "row_hash" in _columns(con, "existing", spec.table):
+        found["rows_in_case"] = con.execute(
+            f"SELECT count(*) FROM {spec.table} WHERE row_hash IN (SELECT row_hash FROM existing.{spec.table})"
+        ).fetchone()[0]  # type: ignore[index]
+    return found
+
+
+def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_name = ?",
+        [database, table],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
@@ -111,6 +146,13 @@ def describe(result: IngestResult) -> list[str]:
     )
     for reason in preview.get("reasons", []):
         lines.append(f"    {reason['reason']}: {reason['rows']:,}")
+    if preview.get("already_ingested_as"):
+        lines.append(f"  this file is in the case already (as {preview['already_ingested_as']}): ingest would skip it")
+    elif preview.get("rows_in_case"):
+        lines.append(f"  {preview['rows_in_case']:,} of the rows that would be kept are in the case already "
+                     "(exact duplicates): ingest would drop them")  # fmt: skip
+    if preview.get("case_note"):
+        lines.append(f"  note: {preview['case_note']}")
     if preview.get("kept"):
         lines.append("  rows as parsed:")
         for row in preview["kept"]:
