@@ -173,9 +173,13 @@ def _take_lock(root: Path) -> IO[str]:
     return handle
 
 
+MEMORY_LIMIT_ENV = "CARGOTRACE_MEMORY_LIMIT"  # e.g. "2GB": DuckDB's share (default: 80% of RAM)
+
+
 def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    config = {"memory_limit": os.environ[MEMORY_LIMIT_ENV]} if os.environ.get(MEMORY_LIMIT_ENV) else {}
     try:
-        return duckdb.connect(str(db_path), read_only=read_only)
+        return duckdb.connect(str(db_path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():

@@ -33,9 +33,12 @@ from cargotrace.errors import InputError
 from cargotrace.ingest.headers import find_header_row, unique_headers
 from cargotrace.ingest.sources import (
     ENCODING_NAMES,
+    SNIFF_BYTES,
     Utf8Stream,
     detect_delimiter,
     detect_encoding,
+    line_too_long,
+    max_line_bytes,
     open_binary,
     read_sample,
 )
@@ -47,6 +50,7 @@ FAST_MIN_BYTES = 4 << 20  # smaller files go through the exact reader (fast enou
 FAST_BUFFER_BYTES = 768 << 20  # Arrow data held while checking a file in one pass
 TAIL_SHARE = 0.2  # the last chunk of the Arrow reader may be this much longer
 EXACT_CHUNK_ROWS = 100_000  # Python lists are big: the exact reader hands out smaller chunks
+CHUNK_BYTES = 192 << 20  # and no chunk holds more text than this, however wide the rows
 DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -65,6 +69,9 @@ def read_csv(
     sample = read_sample(path)
     if b"\x00" in sample[:4096] and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("looks like a binary file, not CSV text", file=str(path))
+    limit = max_line_bytes()
+    if len(sample) >= min(limit, SNIFF_BYTES) and not any(b in sample[:limit] for b in (b"\n", b"\r")):
+        raise line_too_long(1, limit, str(path))  # no line break where one must be: refused before parsing
     encoding = _encoding(options.encoding, sample, path)
     text = _whole_records(sample.decode(encoding, errors="replace"))
     delimiter, header_row = _layout(text, options)
@@ -80,6 +87,7 @@ def _encoding(wanted: str | None, sample: bytes, path: Path) -> str:
         return detect_encoding(sample)
     try:
         name = codecs.lookup(wanted).name
+        b"".decode(name)  # LookupError for codecs that are not text encodings (rot13, base64)
         return {"koi8-r": "koi8_r"}.get(name, name)
     except LookupError:
         raise InputError(f"unknown encoding {wanted!r} in the mapping", file=str(path)) from None
@@ -103,9 +111,12 @@ def _layout(text: str, options: CsvOptions) -> tuple[str, int]:
         ), options.header_row
     best: tuple[int, str, int] | None = None
     for delimiter in candidates:
-        records = list(
-            itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 40)
-        )
+        try:
+            records = list(
+                itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 40)
+            )
+        except csv.Error:  # a field beyond the limit in the sample: the reader refuses it later
+            continue
         row = find_header_row([r for r in records], options.header_hint)
         if row is None:
             continue
@@ -134,7 +145,19 @@ def _text_reader(path: Path, source: TableSource) -> tuple[io.TextIOWrapper, Ite
     text = io.TextIOWrapper(
         binary, encoding=source.encoding or "utf-8", errors="strict", newline=""
     )
-    return text, csv.reader(text, delimiter=source.delimiter or ",")
+    lines = _bounded_lines(text, max_line_bytes(), str(path))
+    return text, csv.reader(lines, delimiter=source.delimiter or ",")
+
+
+def _bounded_lines(text: io.TextIOWrapper, limit: int, file: str) -> Iterator[str]:
+    """The lines of `text`, refusing one longer than `limit` before it is read whole."""
+    readline = text.readline
+    number = 0
+    while line := readline(limit + 1):
+        number += 1
+        if len(line) > limit and len(line.rstrip("\r\n")) > limit:
+            raise line_too_long(number, limit, file)
+        yield line
 
 
 def _exact_chunks(path: Path, source: TableSource, chunk_rows: int) -> Iterator[RawChunk]:
@@ -144,10 +167,13 @@ def _exact_chunks(path: Path, source: TableSource, chunk_rows: int) -> Iterator[
     row_no = 0
     try:
         for _ in range(max(source.header_row - 1, 0)):
-            next(reader, None)
+            if next(reader, None) is None:
+                break  # a header row beyond the end: "file is empty" below
             row_no += 1
         first = next(reader, None)
         if first is None:
+            if source.header_row > 1:
+                raise InputError(f"the file ends before header row {source.header_row}", file=str(path))
             raise InputError("file is empty (no header row)", file=str(path))
         if source.header_row == 0:
             headers, pending = unique_headers([""] * len(first)), [first]
@@ -157,7 +183,7 @@ def _exact_chunks(path: Path, source: TableSource, chunk_rows: int) -> Iterator[
         width = len(headers)
         while True:
             try:
-                block = pending + list(itertools.islice(reader, chunk_rows - len(pending)))
+                block = pending + _take_records(reader, chunk_rows - len(pending))
             except csv.Error as exc:
                 raise InputError(
                     f"CSV cannot be parsed: {exc}", file=str(path), row=row_no + 1
@@ -174,6 +200,18 @@ def _exact_chunks(path: Path, source: TableSource, chunk_rows: int) -> Iterator[
         raise _decode_error(path, source, exc) from None
     finally:
         text.close()
+
+
+def _take_records(reader: Iterator[list[str]], rows: int) -> list[list[str]]:
+    """Up to `rows` records, fewer once they hold CHUNK_BYTES of text (wide rows)."""
+    block: list[list[str]] = []
+    size = 0
+    for record in itertools.islice(reader, rows):
+        block.append(record)
+        size += sum(map(len, record)) + len(record)
+        if size >= CHUNK_BYTES:
+            break
+    return block
 
 
 def _decode_error(path: Path, source: TableSource, exc: UnicodeDecodeError) -> InputError:
@@ -353,16 +391,22 @@ def _rechunk(
     does not end in a small extra chunk (another insert costs more than its rows)."""
     next_row = header_row + 1
     pending: list[pa.RecordBatch] = []
-    pending_rows = 0
+    pending_rows = pending_bytes = 0
+
+    def limit() -> int:  # rows per chunk: `chunk_rows`, fewer when rows are wide
+        return min(chunk_rows, max(1024, CHUNK_BYTES * pending_rows // max(pending_bytes, 1)))
+
     for batch in itertools.chain(batches, [None]):
         if batch is not None:
             pending.append(batch)
             pending_rows += batch.num_rows
-        while pending_rows > chunk_rows * (1 + TAIL_SHARE) or (batch is None and pending_rows):
+            pending_bytes += batch.nbytes
+        while pending_rows > limit() * (1 + TAIL_SHARE) or (batch is None and pending_rows):
             table = pa.Table.from_batches(pending)
-            take = pending_rows if batch is None else chunk_rows
+            take = pending_rows if batch is None else limit()
             rest = table.slice(take)
             pending, pending_rows = rest.to_batches(), rest.num_rows
+            pending_bytes = sum(b.nbytes for b in pending)
             out = [_arrow_chunk(headers, table.slice(0, take), next_row)]
             del table, rest
             next_row = out[0][1]

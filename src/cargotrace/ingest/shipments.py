@@ -148,10 +148,13 @@ def _reason_checks(ctx: ChunkContext) -> tuple[str, str]:
     rest = "".join(f", c{i}" for i in ctx.columns.unmapped.values())
     totals_text = f"lower(concat_ws(' ', waybill, record, origin_station, destination_station, cargo, consignor{rest}))"
     return sqlexpr.first_reason(
-        ("(waybill IS NULL OR starts_with(lower(waybill), 'итого') OR starts_with(lower(waybill), 'всего') "
-         "OR starts_with(lower(waybill), 'total')) "
-         f"AND regexp_matches({totals_text}, '(^|[\\s\"{{:])(итого|всего|total|subtotal)([^а-яёa-z]|$)')", "totals_row", None),
-        ("(waybill IS NULL OR (strpos(waybill, ' ') > 0 AND regexp_matches(waybill, '\\s\\S+\\s'))) AND _filled = 1",
+        # CASE, not AND: the whole-row text is built only for the rows the cheap test lets through
+        ("CASE WHEN waybill IS NULL OR starts_with(lower(waybill), 'итого') OR starts_with(lower(waybill), 'всего') "
+         "OR starts_with(lower(waybill), 'total') "
+         f"THEN regexp_matches({totals_text}, '(^|[\\s\"{{:])(итого|всего|total|subtotal)([^а-яёa-z]|$)') ELSE false END",
+         "totals_row", None),
+        ("CASE WHEN waybill IS NULL OR strpos(waybill, ' ') > 0 "
+         "THEN (waybill IS NULL OR regexp_matches(waybill, '\\s\\S+\\s')) AND _filled = 1 ELSE false END",
          "note_row", None),
         ("waybill IS NULL", "missing_waybill", "waybill"),
         ("_record IS NULL", "unknown_record_type", "record"),

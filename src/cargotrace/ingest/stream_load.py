@@ -133,7 +133,8 @@ def _filled(spec: TabularKind, ctx: ChunkContext) -> str:
         for f in spec.fields
         if f.name in ctx.columns.fields
     ]
-    parts += [f"(coalesce(trim(c{i}), '') <> '')::INTEGER" for i in ctx.columns.unmapped.values()]
+    # "has a character other than a space" (= trim(c) <> '', spaces being Unicode Zs), found without copying the cell
+    parts += [f"coalesce(regexp_matches(c{i}, '[^\\p{{Zs}}]'), false)::INTEGER" for i in ctx.columns.unmapped.values()]
     return " + ".join(parts) or "0"
 
 
@@ -142,7 +143,7 @@ def _attrs(ctx: ChunkContext) -> str:
     if not ctx.columns.unmapped:
         return "CAST(NULL AS VARCHAR)"
     pairs = ", ".join(f"{sql_str(h)}, c{i}" for h, i in ctx.columns.unmapped.items())
-    empty = " AND ".join(f"coalesce(trim(c{i}), '') = ''" for i in ctx.columns.unmapped.values())
+    empty = " AND ".join(f"NOT coalesce(regexp_matches(c{i}, '[^\\p{{Zs}}]'), false)" for i in ctx.columns.unmapped.values())
     return f"CASE WHEN {empty} THEN NULL ELSE CAST(json_object({pairs}) AS VARCHAR) END"
 
 
