@@ -33,7 +33,7 @@ chromium:
 
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15
 	@echo "--- slow suite (calibration, SIGKILL crash safety) ---"
 	$(BIN)/python -m pytest -q -m slow
 
