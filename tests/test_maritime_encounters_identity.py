@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from cargotrace.maritime import identity
+from cargotrace.settings import AnalysisSettings
 from test_maritime_support import T0, east, north, port_row, rows, run
 
 SEA = (40.0, 160.0)
@@ -140,3 +142,18 @@ def test_identity_changes_from_vessel_reports():
         ("imo_change", "1234567", "7654321", 4),
         ("mmsi_change", str(A), str(B), 5),
     ]
+
+
+def test_a_flag_inferred_from_the_mmsi_is_not_a_flag_change():
+    reports = [
+        (A, None, "ALPHA", None, "RU", T0, "ais.nmea", 1),  # static AIS: flag from the MID
+        (A, "1234567", "ALPHA", "UABC", "KM", T0 + timedelta(days=1), "registry.csv", 2),
+        (A, None, "ALPHA", None, "RU", T0 + timedelta(days=2), "ais.nmea", 3),
+        (A, "1234567", "ALPHA", "UABC", "MN", T0 + timedelta(days=3), "registry.csv", 4),
+    ]
+    con = run([], ports=(), reports=reports)
+    con.execute("UPDATE vessel_reports SET flag_source = CASE WHEN source_file = 'ais.nmea' THEN 'mid' ELSE 'reported' END")
+    con.execute(" ".join(identity.statements(AnalysisSettings())))
+    got = [(e["event"], e["previous_value"], e["new_value"], e["source_row"]) for e in
+           rows(con, "SELECT * FROM identity_events ORDER BY observed_at, event")]  # fmt: skip
+    assert got == [("flag_change", "KM", "MN", 4)]

@@ -4,7 +4,8 @@ transmitters at once.
 * `name_change`, `flag_change`, `imo_change`, `callsign_change`: consecutive identity
   reports of one MMSI (`vessel_reports`, from vessels files and static AIS messages, in
   time order; undated reports first, in file order) that give a different value. Repeats
-  of the same value are not events.
+  of the same value are not events. Flags derived from the MMSI (`flag_source = 'mid'`)
+  are not reports and take no part.
 * `mmsi_change`: consecutive reports of one IMO number under different MMSIs.
 * `shared_mmsi`: an MMSI whose track jumps back and forth faster than `max_speed_kn`
   (maritime/track.py); its fixes were split into two transmitters, '<mmsi>' and
@@ -20,12 +21,14 @@ def statements(settings: AnalysisSettings) -> list[str]:
     attributes = " UNION ALL ".join(
         f"SELECT mmsi, imo, '{name}_change' AS event, 'mmsi' AS key_kind, CAST(mmsi AS VARCHAR) AS key, "
         f"{column} AS value, observed_at, source_file, source_row FROM vessel_reports "
-        f"WHERE mmsi IS NOT NULL AND {column} IS NOT NULL AND trim({column}) <> ''"
-        for name, column in (
-            ("name", "upper(trim(name))"),
-            ("flag", "upper(flag)"),
-            ("imo", "imo"),
-            ("callsign", "upper(callsign)"),
+        f"WHERE mmsi IS NOT NULL AND {column} IS NOT NULL AND trim({column}) <> ''{extra}"
+        for name, column, extra in (
+            ("name", "upper(trim(name))", ""),
+            # a flag inferred from the MMSI's MID (flag_source 'mid') is not a report: a
+            # registry flag that differs from it is not a change of flag
+            ("flag", "upper(flag)", " AND coalesce(flag_source, 'reported') <> 'mid'"),
+            ("imo", "imo", ""),
+            ("callsign", "upper(callsign)", ""),
         )  # fmt: skip
     )
     by_imo = (
