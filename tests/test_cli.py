@@ -66,3 +66,24 @@ def test_csv_formula_injection_is_neutralised():
         assert safe_cell(hostile).startswith("'")
     assert safe_cell("Тихорецкая") == "Тихорецкая"
     assert safe_cell(61.2) == 61.2
+
+
+def test_analyze_set_reaches_every_setting_and_refuses_unknown_names(tmp_path):
+    import json
+
+    from cargotrace.settings import AnalysisSettings, with_pairs
+
+    assert with_pairs(AnalysisSettings(), ["min_call_hours=3", "gap-hours=12", "facility_categories=arsenal"]) == \
+        AnalysisSettings(min_call_hours=3.0, gap_hours=12.0, facility_categories=("arsenal",))  # fmt: skip
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--case", str(tmp_path / "c")]).exit_code == 0
+    done = runner.invoke(app, ["analyze", "--case", str(tmp_path / "c"), "--set", "min_call_hours=3", "--set", "port_radius_km=8"])
+    assert done.exit_code == 0, done.output
+    out = tmp_path / "f.json"
+    assert runner.invoke(app, ["export", "--case", str(tmp_path / "c"), "--format", "json", "--out", str(out)]).exit_code == 0
+    parameters = json.loads(out.read_text(encoding="utf-8"))["parameters"]
+    assert (parameters["min_call_hours"], parameters["port_radius_km"]) == (3.0, 8.0)
+    for bad, says in (("nonsense=1", "one of the analysis settings"), ("gap_hours=soon", "is not a valid float"),
+                      ("gap_hours=-1", "gap_hours must be positive")):  # fmt: skip
+        refused = runner.invoke(app, ["analyze", "--case", str(tmp_path / "c"), "--set", bad])
+        assert refused.exit_code == 2 and says in " ".join(refused.output.split()), refused.output

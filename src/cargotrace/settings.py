@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -97,3 +99,29 @@ class AnalysisSettings:
         params["facility_categories"] = list(self.facility_categories)
         params["interest_classes"] = list(self.interest_classes)
         return params
+
+
+def with_pairs(base: AnalysisSettings, pairs: Sequence[str]) -> AnalysisSettings:
+    """`base` with `NAME=VALUE` pairs (the `--set` option) applied, every value typed like
+    the setting's default; tuples are comma-separated. Unknown names are refused."""
+    fields = {f.name for f in dataclasses.fields(AnalysisSettings)} - {"engine", "extra"}
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in fields:
+            raise InputError(
+                f"--set {pair!r}: expected NAME=VALUE with NAME one of the analysis settings: {', '.join(sorted(fields))}"
+            )
+        default = getattr(AnalysisSettings(), name)
+        text = text.strip()
+        try:
+            if isinstance(default, bool):
+                values[name] = text.lower() in ("1", "true", "yes")
+            elif isinstance(default, tuple):
+                values[name] = tuple(v.strip() for v in text.split(",") if v.strip())
+            else:
+                values[name] = type(default)(text)
+        except ValueError:
+            raise InputError(f"--set {pair!r}: {text!r} is not a valid {type(default).__name__}") from None
+    return dataclasses.replace(base, **values)

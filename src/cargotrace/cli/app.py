@@ -31,7 +31,7 @@ from cargotrace import __version__, workflow
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.kinds import KINDS
 from cargotrace.ingest.loader import IngestResult
-from cargotrace.settings import AnalysisSettings
+from cargotrace.settings import AnalysisSettings, with_pairs
 
 app = typer.Typer(
     name="cargotrace",
@@ -183,6 +183,9 @@ def analyze(
     spark_output: Annotated[Path | None, typer.Option(
         "--spark-output", help="With --engine spark: attach this output of `python -m cargotrace.engine.spark` "
         "(run on a cluster) instead of running Spark here. See docs/scaling.md.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="NAME=VALUE", help="Any other analysis setting, repeatable: e.g. --set min_call_hours=3 "
+        "--set gap_hours=12 --set port_radius_km=8 (the names are those of `parameters` in the findings).")] = None,
 ) -> None:
     """Derive port calls, gaps and encounters; link shipments to arrivals; profile sites."""
 
@@ -193,6 +196,7 @@ def analyze(
         settings = AnalysisSettings(window_days=window_days, origin_country=origin_country.upper(),
                                     lookback_days=lookback_days, near_km=near_km, border_country=border_country.upper(),
                                     munitions_profile=profile, engine=engine.value, extra=extra)  # fmt: skip
+        settings = with_pairs(settings, set_ or [])
         started = time.perf_counter()
         with _progress("analysing") as advance:
             result = workflow.analyze(case, settings, on_stage=lambda name, rows, secs: advance(rows))

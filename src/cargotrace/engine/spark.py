@@ -22,7 +22,6 @@ See docs/scaling.md.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -37,7 +36,7 @@ from cargotrace.engine.spark_inputs import positions_format, read_positions
 from cargotrace.engine.spark_job import Plan, make_plan, run_job, write_manifest
 from cargotrace.engine.spark_runner import from_arrow, spark_session, to_arrow
 from cargotrace.errors import CargotraceError, InputError
-from cargotrace.settings import AnalysisSettings
+from cargotrace.settings import AnalysisSettings, with_pairs
 
 if TYPE_CHECKING:
     import duckdb
@@ -47,28 +46,7 @@ __all__ = ["main", "run_cluster_job"]
 
 
 def _settings(pairs: Sequence[str]) -> AnalysisSettings:
-    fields = {f.name: f for f in dataclasses.fields(AnalysisSettings)}
-    values: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        name = name.strip().replace("-", "_")
-        if not sep or name not in fields or name in ("engine", "extra"):
-            raise InputError(
-                f"--set {pair!r}: expected NAME=VALUE with NAME one of the analysis settings"
-            )
-        default = getattr(AnalysisSettings(), name)
-        try:
-            if isinstance(default, bool):
-                values[name] = text.lower() in ("1", "true", "yes")
-            elif isinstance(default, tuple):
-                values[name] = tuple(v.strip() for v in text.split(",") if v.strip())
-            else:
-                values[name] = type(default)(text)
-        except ValueError:
-            raise InputError(
-                f"--set {pair!r}: {text!r} is not a valid {type(default).__name__}"
-            ) from None
-    return AnalysisSettings(**values, engine="spark")
+    return with_pairs(AnalysisSettings(engine="spark"), pairs)
 
 
 def _reference(
