@@ -16,23 +16,14 @@ from typing import Any
 import pytest
 
 from cargotrace.report.html import render_report
-from cargotrace.report.pdf import render_pdf
+from cargotrace.report.pdf import QUIET_HEADLESS_ARGS, render_pdf
 
 from report_data_example import example_report_data
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = list(QUIET_HEADLESS_ARGS)
 
 
 def _need_chromium() -> None:

@@ -45,15 +45,19 @@ def normalize_esr(raw: str | None) -> tuple[str | None, str | None]:
     return text, "esr_length"
 
 
-def wagon_check_ok(number: str) -> bool:
-    """8-digit wagon number: weights 2,1,2,1,2,1,2 on the first seven, digits of products summed."""
-    if not re.fullmatch(r"\d{8}", number):
-        return False
+def wagon_check_digit(first_seven: str) -> int:
+    """Wagon number check digit: weights 2,1,2,1,2,1,2 on the first seven digits, the digits
+    of the products summed, then up to the next multiple of ten."""
     total = 0
-    for digit, weight in zip(number[:7], (2, 1, 2, 1, 2, 1, 2), strict=True):
+    for digit, weight in zip(first_seven, (2, 1, 2, 1, 2, 1, 2), strict=True):
         product = int(digit) * weight
         total += product // 10 + product % 10
-    return (10 - total % 10) % 10 == int(number[7])
+    return (10 - total % 10) % 10
+
+
+def wagon_check_ok(number: str) -> bool:
+    """8-digit wagon number whose last digit is its check digit."""
+    return bool(re.fullmatch(r"\d{8}", number)) and wagon_check_digit(number[:7]) == int(number[7])
 
 
 _ISO6346_VALUES = {**{str(d): d for d in range(10)}}
@@ -74,12 +78,15 @@ def container_check_ok(number: str) -> bool:
     return total % 11 % 10 == int(text[10])
 
 
+def imo_check_digit(first_six: str) -> int:
+    """IMO ship number check digit: sum(d_i * (7 - i)) mod 10."""
+    return sum(int(d) * w for d, w in zip(first_six, range(7, 1, -1), strict=True)) % 10
+
+
 def imo_check_ok(number: str) -> bool:
-    """IMO ship number: 7 digits, the last is sum(d_i * (7 - i)) mod 10."""
+    """IMO ship number: 7 digits, the last its check digit."""
     text = re.sub(r"^IMO\s*", "", str(number).strip().upper())
-    if not re.fullmatch(r"\d{7}", text):
-        return False
-    return sum(int(d) * w for d, w in zip(text[:6], range(7, 1, -1), strict=True)) % 10 == int(text[6])
+    return bool(re.fullmatch(r"\d{7}", text)) and imo_check_digit(text[:6]) == int(text[6])
 
 
 def inn_check_ok(inn: str) -> bool:

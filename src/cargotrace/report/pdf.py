@@ -12,6 +12,19 @@ __all__ = ["ChromiumNotFoundError", "find_chromium", "render_pdf"]
 
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
+# Headless Chromium that never reaches the network (no QUIC, sync, updates or background
+# fetches); shared with the browser test of the report.
+QUIET_HEADLESS_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
 
 class ChromiumNotFoundError(RuntimeError):
     """No Chromium/Chrome executable was found."""
@@ -54,14 +67,7 @@ def render_pdf(
     with tempfile.TemporaryDirectory(prefix="cargotrace-chromium-") as profile:
         cmd = [
             exe,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *QUIET_HEADLESS_ARGS,
             "--disable-extensions",
             "--no-pdf-header-footer",
             f"--user-data-dir={profile}",
