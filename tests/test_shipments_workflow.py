@@ -319,3 +319,29 @@ def test_dry_run_counts_the_rows_the_case_holds_already(tmp_path):
     assert shown.exit_code == 0, shown.output
     assert "2 of the rows that would be kept are in the case already" in " ".join(shown.output.split())
     assert len(table(tmp_path / "case", "SELECT * FROM shipments")) == 2  # nothing written
+
+
+def test_a_big_file_streamed_past_the_buffer_is_read_in_one_pass_or_again_exactly(tmp_path, monkeypatch):
+    """Beyond FAST_BUFFER_BYTES the Arrow reader streams; a ragged record found late rolls
+    the file back and reads it again with the exact reader: the same rows either way."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_shipments import generate
+
+    regular = tmp_path / "regular.csv"
+    generate(regular, 30_000)
+    lines = regular.read_bytes().split(b"\r\n")
+    lines[-3] = lines[-3] + b";extra;cells"  # a ragged record near the end
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_bytes(b"\r\n".join(lines))
+    [exact] = workflow.ingest(tmp_path / "reference", "shipments", [ragged])  # small buffer not involved
+    assert exact.detail["reader"] == "python"
+
+    monkeypatch.setattr(csvread, "FAST_BUFFER_BYTES", 1 << 20)  # the files are ~4 MB
+    monkeypatch.setattr(csvread, "ARROW_BLOCK_BYTES", 256 << 10)
+    monkeypatch.setattr(tabular, "FAST_CHUNK_ROWS", 5_000)
+    [streamed] = workflow.ingest(tmp_path / "streamed", "shipments", [regular])
+    assert streamed.detail["reader"] == "arrow" and streamed.rows_read == 30_000 + 3
+    [again] = workflow.ingest(tmp_path / "again", "shipments", [ragged])
+    assert again.detail["reader"] == "python" and "read again" in again.detail["note"]
+    assert _snapshot(tmp_path / "again") == _snapshot(tmp_path / "reference")
+    assert workflow.check_case(tmp_path / "again") == []

@@ -41,6 +41,7 @@ from cargotrace.ingest.sources import (
     max_line_bytes,
     open_binary,
     read_sample,
+    wrapper_of,
 )
 from cargotrace.ingest.tabular_types import RawChunk, TableSource, strings_table
 
@@ -48,6 +49,7 @@ MAX_FIELD_CHARS = 1_000_000
 csv.field_size_limit(min(sys.maxsize, MAX_FIELD_CHARS))
 FAST_MIN_BYTES = 4 << 20  # smaller files go through the exact reader (fast enough, one code path)
 FAST_BUFFER_BYTES = 768 << 20  # Arrow data held while checking a file in one pass
+ARROW_BLOCK_BYTES = 16 << 20  # text Arrow parses at once (one record batch)
 TAIL_SHARE = 0.2  # the last chunk of the Arrow reader may be this much longer
 EXACT_CHUNK_ROWS = 100_000  # Python lists are big: the exact reader hands out smaller chunks
 CHUNK_BYTES = 192 << 20  # and no chunk holds more text than this, however wide the rows
@@ -71,7 +73,7 @@ def read_csv(
         raise InputError("looks like a binary file, not CSV text", file=str(path))
     limit = max_line_bytes()
     if len(sample) >= min(limit, SNIFF_BYTES) and not any(b in sample[:limit] for b in (b"\n", b"\r")):
-        raise line_too_long(1, limit, str(path))  # no line break where one must be: refused before parsing
+        _refuse_long_line(path, 1, limit)  # no line break where one must be: refused before parsing
     encoding = _encoding(options.encoding, sample, path)
     text = _whole_records(sample.decode(encoding, errors="replace"))
     delimiter, header_row = _layout(text, options)
@@ -87,7 +89,7 @@ def _encoding(wanted: str | None, sample: bytes, path: Path) -> str:
         return detect_encoding(sample)
     try:
         name = codecs.lookup(wanted).name
-        b"".decode(name)  # LookupError for codecs that are not text encodings (rot13, base64)
+        bytes(4).decode(name, "replace")  # LookupError for codecs that are not text encodings (rot13)
         return {"koi8-r": "koi8_r"}.get(name, name)
     except LookupError:
         raise InputError(f"unknown encoding {wanted!r} in the mapping", file=str(path)) from None
@@ -145,19 +147,33 @@ def _text_reader(path: Path, source: TableSource) -> tuple[io.TextIOWrapper, Ite
     text = io.TextIOWrapper(
         binary, encoding=source.encoding or "utf-8", errors="strict", newline=""
     )
-    lines = _bounded_lines(text, max_line_bytes(), str(path))
+    lines = _bounded_lines(text, max_line_bytes(), path)
     return text, csv.reader(lines, delimiter=source.delimiter or ",")
 
 
-def _bounded_lines(text: io.TextIOWrapper, limit: int, file: str) -> Iterator[str]:
+def _bounded_lines(text: io.TextIOWrapper, limit: int, path: Path) -> Iterator[str]:
     """The lines of `text`, refusing one longer than `limit` before it is read whole."""
     readline = text.readline
     number = 0
     while line := readline(limit + 1):
         number += 1
         if len(line) > limit and len(line.rstrip("\r\n")) > limit:
-            raise line_too_long(number, limit, file)
+            _refuse_long_line(path, number, limit)
         yield line
+
+
+BOMB_PROBE_BYTES = 64 << 20
+
+
+def _refuse_long_line(path: Path, number: int, limit: int) -> None:
+    """Refuse a line beyond the limit. In a .gz or .zip a decompression bomb is the likelier
+    story (a huge run of one byte): reading on lets the size cap say so first."""
+    if wrapper_of(path):
+        with open_binary(path) as handle:
+            for _ in range(BOMB_PROBE_BYTES >> 20):
+                if not handle.read(1 << 20):
+                    break
+    raise line_too_long(number, limit, str(path))
 
 
 def _exact_chunks(path: Path, source: TableSource, chunk_rows: int) -> Iterator[RawChunk]:
@@ -300,7 +316,7 @@ def _arrow_reader(path: Path, source: TableSource, width: int) -> pacsv.CSVStrea
     names = [f"c{i}" for i in range(width)]
     return pacsv.open_csv(
         io.BufferedReader(stream, 1 << 22),
-        read_options=pacsv.ReadOptions(skip_rows=source.header_row, column_names=names, block_size=16 << 20),
+        read_options=pacsv.ReadOptions(skip_rows=source.header_row, column_names=names, block_size=ARROW_BLOCK_BYTES),
         parse_options=pacsv.ParseOptions(
             delimiter=source.delimiter or ",", newlines_in_values=True, ignore_empty_lines=False,
             invalid_row_handler=refuse,
@@ -329,33 +345,34 @@ def _header(path: Path, source: TableSource) -> list[str]:
         text.close()
 
 
+class IrregularCsv(Exception):
+    """Arrow met a record of the wrong width after rows of a big file were handed out: the
+    file's transaction is rolled back and the file read again with the exact reader."""
+
+
 def _fast_or_exact(path: Path, source: TableSource, chunk_rows: int) -> Iterator[RawChunk]:
-    """Arrow when the file is regular, else the exact reader; decided before any row is
-    handed out, so the loader never sees a mix. Files bigger than the buffer are checked
-    in a first pass and read in a second."""
+    """Arrow when the file is regular, else the exact reader. Up to FAST_BUFFER_BYTES of
+    Arrow data the choice is made before any row is handed out, so the loader never sees a
+    mix; a bigger file is streamed in one pass, and a wrong-width record found after the
+    buffer raises IrregularCsv (the caller starts the file again with the exact reader)."""
     headers = _header(path, source)
     width = len(headers)
     batches: list[pa.RecordBatch] = []
-    buffered, regular, complete = 0, True, True
+    buffered, complete = 0, True
     try:
-        reader = _arrow_reader(path, source, width)
+        reader = iter(_arrow_reader(path, source, width))
         for batch in reader:
-            if complete:
-                batches.append(batch)
-                buffered += batch.nbytes
-                if buffered > FAST_BUFFER_BYTES:
-                    complete, batches = False, []
+            batches.append(batch)
+            buffered += batch.nbytes
+            if buffered > FAST_BUFFER_BYTES:
+                complete = False
+                break
     except (pa.ArrowInvalid, InputError):
-        regular = False
-    if not regular:
         yield from _exact_chunks(path, source, chunk_rows)
         return
     source.reader = "arrow"
-    if not complete:
-        batches_iter: Iterator[pa.RecordBatch] = iter(_arrow_reader(path, source, width))
-    else:
-        batches_iter = _drain(batches)
-        del batches
+    batches_iter = _drain(batches) if complete else itertools.chain(_drain(batches), _irregular_raises(reader))
+    del batches
     for chunk in _rechunk(headers, batches_iter, source.header_row, chunk_rows):
         _check_multiline(chunk, source.delimiter or ",", str(path))
         out = [chunk]
@@ -373,6 +390,13 @@ def _check_multiline(chunk: RawChunk, delimiter: str, file: str) -> None:
             for record in hits.to_pylist():
                 check_runaway_quote([record[f"c{i}"] or "" for i in range(len(chunk.headers))], record["_row"],
                                     chunk.headers, delimiter, file)  # fmt: skip
+
+
+def _irregular_raises(reader: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from reader
+    except (pa.ArrowInvalid, InputError) as exc:
+        raise IrregularCsv(str(exc)) from None
 
 
 def _drain(batches: list[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:

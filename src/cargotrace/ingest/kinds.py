@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from cargotrace.case.store import Case
 from cargotrace.errors import InputError
 from cargotrace.ingest.ais_clean import finish_file
 from cargotrace.ingest.borders import BORDERS
+from cargotrace.ingest.csvread import IrregularCsv
 from cargotrace.ingest.geojson import features_to_chunk, is_geojson, load_features
 from cargotrace.ingest.identities import SIGHTINGS, WATCHLIST
 from cargotrace.ingest.loader import (
@@ -58,11 +60,20 @@ def ingest_file(
     spec = TABULAR[kind]
     reader = _choose_reader(kind, path)
 
+    exact = False
+
     def body(result: IngestResult) -> None:
-        reader(case, spec, path, mapping, result, progress)
+        if exact:
+            result.detail["note"] = "read again with the exact CSV reader: a record of the wrong width came late"
+        read = functools.partial(_load_table, exact=True) if exact and reader is _load_table else reader
+        read(case, spec, path, mapping, result, progress)
         finish_file(case.con, kind, result)  # AIS duplicates, implied speeds, identity checks
 
-    return run_ingest(case, kind, path, body)
+    try:
+        return run_ingest(case, kind, path, body)
+    except IrregularCsv:  # a big CSV, irregular after its first part: rolled back, read again
+        exact = True
+        return run_ingest(case, kind, path, body)
 
 
 def preview_file(kind: str, path: Path, mapping: Mapping | None = None, case_dir: Path | None = None) -> IngestResult:
@@ -101,10 +112,11 @@ def _looks_like_nmea(path: Path) -> bool:
     return bool(lines) and hits >= max(1, len(lines) // 4)
 
 
-def _load_table(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult, progress: Progress | None) -> None:
+def _load_table(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult,
+                progress: Progress | None, exact: bool = False) -> None:  # fmt: skip
     hint = set().union(*(f.keys() for f in spec.fields))
     parts = read_parts(path, sheet=mapping.sheet, header_row=mapping.header_row, header_hint=hint,
-                       encoding=mapping.encoding, delimiter=mapping.delimiter, fast=spec.stream)  # fmt: skip
+                       encoding=mapping.encoding, delimiter=mapping.delimiter, fast=spec.stream and not exact)  # fmt: skip
     source = parts[0][0]
     result.detail.update({"format": source.format, "encoding": source.encoding, "delimiter": source.delimiter,
                           "sheet": source.sheet, "header_row": source.header_row})  # fmt: skip

@@ -1,0 +1,146 @@
+"""Huge inputs are ingested in bounded memory (issue 10, slow suite).
+
+The files are generated on the fly in the test's temporary folder and deleted afterwards.
+Each ingest runs in its own process with DuckDB's share capped (CARGOTRACE_MEMORY_LIMIT), and
+that process's peak resident memory (ru_maxrss of the child) must stay under a bound that
+does not depend on the file's size. The figures are printed (run with -s to see them).
+
+Sizes: CARGOTRACE_BIG_CSV_GB (default 5) and CARGOTRACE_BIG_NMEA_GB (default 2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+GB = 1 << 30
+DUCKDB_SHARE = "1GB"
+PEAK_RSS_BOUND_MB = 3072  # DuckDB's 1 GB, the reader's chunks (CHUNK_BYTES) and Python itself
+
+CHILD = """
+import json, resource, sys
+from pathlib import Path
+from cargotrace import workflow
+[r] = workflow.ingest(Path(sys.argv[1]), sys.argv[2], [Path(sys.argv[3])])
+print(json.dumps({"read": r.rows_read, "kept": r.rows_kept, "quarantined": r.rows_quarantined,
+                  "duplicates": r.rows_duplicate, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+RU_HEADER = ["Номер накладной", "Операция", "Дата отправления", "Станция отправления", "Код станции отправления",
+             "Станция назначения", "Код станции назначения", "Наименование груза", "Вес груза, кг", "Номер вагона",
+             "Примечание"]  # fmt: skip
+
+
+def _ingest_in_child(case: Path, kind: str, path: Path) -> dict[str, int]:
+    env = {**os.environ, "CARGOTRACE_MEMORY_LIMIT": DUCKDB_SHARE}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CHILD, str(case), kind, str(path)],
+                          capture_output=True, text=True, env=env, timeout=3600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    info["seconds"] = round(time.perf_counter() - started, 1)
+    info["file_gb"] = round(path.stat().st_size / GB, 2)
+    print(f"\n{kind}: {json.dumps(info)}")
+    return info
+
+
+def _big_csv(path: Path, size_bytes: int) -> int:
+    """Windows-1251 waybill rows, each with a ~2 KB note (a register with free-text remarks):
+    wide rows, so the reader's byte bound on chunks is what keeps memory flat. Returns rows."""
+    words = "груз следует под охраной сопровождение ведомственной охраны пломбы целы акт составлен".split()
+    notes = [" ".join(words[(n + k) % len(words)] for k in range(250)) for n in range(len(words))]  # ~2 KB each
+    rows = 0
+    block_rows = 20_000
+    with open(path, "wb") as handle:
+        handle.write((";".join(RU_HEADER) + "\r\n").encode("cp1251"))
+        while handle.tell() < size_bytes:
+            lines = [f"Э{n:09d};отправление;{1 + n % 28:02d}.09.2023;Находка-Восточная;984700;Тихорецкая;"
+                     f"515002;Взрывчатые вещества;{20000 + n % 49000},5;24567893;{notes[n % len(notes)]}"
+                     for n in range(rows, rows + block_rows)]  # fmt: skip
+            handle.write(("\r\n".join(lines) + "\r\n").encode("cp1251"))
+            rows += block_rows
+    return rows
+
+
+def test_a_5_gb_csv_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
+    size = int(float(os.environ.get("CARGOTRACE_BIG_CSV_GB", "5")) * GB)
+    path = tmp_path / "реестр_большой.csv"
+    try:
+        rows = _big_csv(path, size)
+        info = _ingest_in_child(tmp_path / "case", "shipments", path)
+    finally:
+        path.unlink(missing_ok=True)
+    assert info["read"] == rows == info["kept"] + info["quarantined"] + info["duplicates"]
+    assert info["kept"] == rows
+    assert info["maxrss_kb"] / 1024 < PEAK_RSS_BOUND_MB
+
+
+def _big_nmea(path: Path, size_bytes: int) -> int:
+    """A receiver log with tag blocks: position reports of 2,000 ships every ~10 s, each
+    received by two stations (the second copy is a duplicate the cleaning drops), and a
+    static report per ship now and then. Returns the number of sentences."""
+    from pyais.encode import encode_dict
+
+    templates = []
+    for ship in range(2000):
+        msg = {"type": 1, "mmsi": 273000000 + ship, "lat": 42.7 + ship / 10_000, "lon": 133.0 + ship / 10_000,
+               "speed": 0.1 + (ship % 50) / 10, "course": 90.0, "heading": 90, "status": 0}  # fmt: skip
+        [sentence] = encode_dict(msg, talker_id="AI", sentence_type="VDM", radio_channel="A")
+        templates.append(sentence)
+    sentences = 0
+    start = 1_700_000_000
+    with open(path, "wb") as handle:
+        second = 0
+        while handle.tell() < size_bytes:
+            lines = []
+            for _ in range(10):
+                second += 1
+                blocks = [_tag_block(f"c:{start + second},s:{station}") for station in ("rORBCOMM000", "rORBCOMM001")]
+                for ship in range(second % 10, 2000, 10):  # every ship every 10 s, heard by both stations
+                    lines.extend(block + templates[ship] for block in blocks)
+            handle.write(("\n".join(lines) + "\n").encode("ascii"))
+            sentences += len(lines)
+    return sentences
+
+
+def _tag_block(tag: str) -> str:
+    checksum = 0
+    for ch in tag:
+        checksum ^= ord(ch)
+    return f"\\{tag}*{checksum:02X}\\"
+
+
+def test_a_2_gb_nmea_log_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
+    pytest.importorskip("pyais")
+    size = int(float(os.environ.get("CARGOTRACE_BIG_NMEA_GB", "2")) * GB)
+    path = tmp_path / "receiver.nmea"
+    try:
+        sentences = _big_nmea(path, size)
+        info = _ingest_in_child(tmp_path / "case", "ais", path)
+    finally:
+        path.unlink(missing_ok=True)
+    assert info["read"] == info["kept"] + info["quarantined"] + info["duplicates"]
+    assert info["read"] == sentences
+    assert info["duplicates"] >= sentences // 2  # the second station's copies
+    assert info["maxrss_kb"] / 1024 < PEAK_RSS_BOUND_MB
+
+
+def test_peak_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    """The same CSV layout at 0.25 GB and 1 GB: the peak differs by far less than 4x."""
+    peaks = []
+    for size in (GB // 4, GB):
+        path = tmp_path / f"реестр_{size}.csv"
+        try:
+            _big_csv(path, size)
+            peaks.append(_ingest_in_child(tmp_path / f"case{size}", "shipments", path)["maxrss_kb"])
+        finally:
+            path.unlink(missing_ok=True)
+    assert peaks[1] < 1.6 * peaks[0], peaks
