@@ -34,11 +34,11 @@ chromium:
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15
-	@echo "--- slow suite (calibration, SIGKILL crash safety) ---"
-	$(BIN)/python -m pytest -q -m slow
+	@echo "--- slow suite (calibration, SIGKILL crash safety, 5 GB CSV and 2 GB NMEA in bounded memory) ---"
+	$(BIN)/python -m pytest -q -rP -m slow -n 2 --dist load
 
 test-slow: $(VENV)/.installed-test chromium
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -rP -m slow -n 2 --dist load
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks

@@ -48,7 +48,7 @@ from cargotrace.ingest.tabular_types import RawChunk, TableSource, strings_table
 MAX_FIELD_CHARS = 1_000_000
 csv.field_size_limit(min(sys.maxsize, MAX_FIELD_CHARS))
 FAST_MIN_BYTES = 4 << 20  # smaller files go through the exact reader (fast enough, one code path)
-FAST_BUFFER_BYTES = 768 << 20  # Arrow data held while checking a file in one pass
+FAST_BUFFER_BYTES = 256 << 20  # Arrow data held before the reader is chosen; bigger files stream
 ARROW_BLOCK_BYTES = 16 << 20  # text Arrow parses at once (one record batch)
 TAIL_SHARE = 0.2  # the last chunk of the Arrow reader may be this much longer
 EXACT_CHUNK_ROWS = 100_000  # Python lists are big: the exact reader hands out smaller chunks
