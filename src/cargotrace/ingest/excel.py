@@ -59,9 +59,19 @@ def _open_book(path: Path) -> Any:
         raise InputError(f"cannot read workbook: {exc}", file=str(path)) from None
 
 
-def _sheet_rows(book: Any, name: str) -> list[list[str]]:
-    sheet = book.get_sheet_by_name(name)
-    rows = [[cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+def _sheet_rows(book: Any, name: str, path: Path) -> list[list[str]]:
+    from python_calamine import CalamineError
+
+    try:  # a sheet's XML is only parsed here: a damaged member surfaces now, not at opening
+        sheet = book.get_sheet_by_name(name)
+        values = sheet.to_python(skip_empty_area=False)
+    except (CalamineError, ValueError, OverflowError) as exc:
+        raise InputError(
+            f"cannot read sheet {name!r}: the workbook is damaged ({type(exc).__name__}: {exc}); "
+            "open and save it again in a spreadsheet program, or export the sheet as CSV",
+            file=str(path),
+        ) from None
+    rows = [[cell_text(v) for v in row] for row in values]
     for (r0, c0), (r1, c1) in getattr(sheet, "merged_cell_ranges", None) or []:
         if r0 >= len(rows) or c0 >= len(rows[r0]):
             continue
@@ -85,11 +95,13 @@ def read_excel(
     parts: list[Part] = []
     skipped: list[str] = []
     for name in [sheet] if sheet is not None else names:
-        rows = _sheet_rows(book, name)
+        rows = _sheet_rows(book, name, path)
         if not any(any(v.strip() for v in r) for r in rows):
             skipped.append(f"{name} (empty)")
             continue
         found = header_row if header_row is not None else find_header_row(rows, hint)
+        if found is not None and found > len(rows):
+            raise InputError(f"header row {found} is below the last row ({len(rows)}) of sheet {name!r}", file=str(path))
         if found is None:
             if sheet is None:
                 skipped.append(f"{name} (no header row with known columns)")

@@ -28,6 +28,8 @@ def load_features(path: Path) -> list[dict[str, Any]]:
         document = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not valid JSON: {exc}", file=str(path)) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply to be GeoJSON", file=str(path)) from None
     if isinstance(document, dict) and document.get("type") == "FeatureCollection":
         features = document.get("features")
     elif isinstance(document, dict) and document.get("type") == "Feature":
@@ -43,10 +45,12 @@ def features_to_chunk(path: Path, features: list[dict[str, Any]]) -> tuple[Table
     """Rows of strings; a feature whose geometry cannot be read keeps empty lat/lon and the
     reason in `_geometry_error`, so the kind's SQL can quarantine it with file and row."""
     keys: list[str] = []
+    seen = {"lat", "lon", "geometry_wkt", "_geometry_error"}  # a set: many keys stay linear
     for feature in features:
         props = feature.get("properties") if isinstance(feature, dict) else None
         for key in props or {}:
-            if key not in keys and key not in ("lat", "lon", "geometry_wkt", "_geometry_error"):
+            if key not in seen:
+                seen.add(key)
                 keys.append(str(key))
     headers = [*keys, "lat", "lon", "geometry_wkt", "_geometry_error"]
     columns: list[list[str | None]] = [[] for _ in headers]

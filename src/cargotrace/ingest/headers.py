@@ -15,8 +15,10 @@ UNIT_WORDS = {
     "кг": "kg", "kg": "kg", "килограмм": "kg", "kgs": "kg",
     "т": "t", "тн": "t", "тонн": "t", "t": "t", "tonnes": "t", "tons": "t", "tonne": "t",
 }  # fmt: skip
+# The separator run must start where the base ends (the look-behind) and is taken whole
+# (possessive): without both, a long run of spaces or commas costs quadratic time.
 _UNIT_SUFFIX = re.compile(
-    r"^(?P<base>.*?)[\s,(\[/_]+(?P<unit>кг|kgs?|тн|тонн|т|t|tonnes|tons|tonne)[)\].]*$"
+    r"^(?P<base>.*?)(?<![\s,(\[/_])[\s,(\[/_]++(?P<unit>кг|kgs?|тн|тонн|т|t|tonnes|tons|tonne)[)\].]*+$"
 )
 _PUNCT = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"[\s_]+")

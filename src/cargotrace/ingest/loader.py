@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from cargotrace.case.store import Case, quote_ident
 from cargotrace.errors import InputError
+from cargotrace.ingest.arrow_scan import local_scans
 from cargotrace.ingest.headers import ColumnMap, Field, map_columns
 from cargotrace.ingest.sources import file_hash
 from cargotrace.ingest.tabular import RawChunk, TableSource
@@ -79,17 +80,32 @@ class Mapping:
         if unknown:
             raise InputError(f"unknown mapping keys {sorted(unknown)}; expected {sorted(known)}", file=str(path))
         try:
-            return cls(
+            mapping = cls(
                 columns={str(k): str(v) for k, v in dict(data.get("columns", {})).items()},
                 units={str(k): str(v) for k, v in dict(data.get("units", {})).items()},
-                date_format=data.get("date_format"),
-                sheet=data.get("sheet"),
+                date_format=_date_format(data["date_format"], path) if "date_format" in data else None,
+                sheet=str(data["sheet"]) if "sheet" in data else None,
                 header_row=int(data["header_row"]) if "header_row" in data else None,
                 encoding=str(data["encoding"]) if "encoding" in data else None,
                 delimiter=_delimiter(data["delimiter"], path) if "delimiter" in data else None,
             )
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InputError(f"mapping has a value of the wrong type: {exc}", file=str(path)) from None
+        if mapping.header_row is not None and mapping.header_row < 0:
+            raise InputError(f"mapping header_row must be 0 (no header) or a row number, not {mapping.header_row}", file=str(path))
+        return mapping
+
+
+def _date_format(value: object, path: Path) -> str:
+    """A strptime format DuckDB accepts (it refuses a bad one at query time, not per row)."""
+    if not isinstance(value, str):
+        raise InputError(f'mapping date_format must be text such as "%d.%m.%Y", not {value!r}', file=str(path))
+    try:
+        with duckdb.connect() as con:
+            con.execute("SELECT try_strptime('2000-01-01', ?)", [value])
+    except duckdb.Error as exc:
+        raise InputError(f"mapping date_format {value!r} is not a strptime format: {exc}", file=str(path)) from None
+    return value
 
 
 def _delimiter(value: object, path: Path) -> str:
@@ -147,7 +163,9 @@ class TabularKind:
 
 
 def sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+    """A string literal; a NUL (which ends DuckDB's SQL text) becomes `chr(0)` concatenated."""
+    literal = "'" + value.replace("'", "''") + "'"
+    return literal.replace("\x00", "' || chr(0) || '") if "\x00" in value else literal
 
 
 def hash_sql(ctx: ChunkContext, fields: list[Field]) -> str:
@@ -287,6 +305,9 @@ def ingest_parts(
         if superseded:
             result.detail["supersedes"] = superseded
     con.execute("DROP TABLE IF EXISTS seen_hashes")
+    if not spec.stream:  # the streaming kinds make `src` and `normalized` views: leave no tables behind
+        con.execute("DROP TABLE IF EXISTS src")
+        con.execute("DROP TABLE IF EXISTS normalized")
     if len(sheets) > 1 or (sheets and sheets[0]["sheet"] is not None):
         result.detail["sheets"] = sheets
     notes = [source.note for source, _ in parts if source.note]
@@ -336,7 +357,19 @@ def _load_chunk(
     result: IngestResult,
     remember: bool = True,
 ) -> None:
-    con.register("chunk_raw", table)
+    with local_scans(con):
+        _load_chunk_scanned(con, spec, ctx, table, result, remember)
+
+
+def _load_chunk_scanned(
+    con: duckdb.DuckDBPyConnection,
+    spec: TabularKind,
+    ctx: ChunkContext,
+    table: pa.Table,
+    result: IngestResult,
+    remember: bool,
+) -> None:
+    chunk_raw = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     against = ""
     if spec.dedupe_against_table:
         against = f"AND _hash NOT IN (SELECT row_hash FROM {quote_ident(spec.table)} WHERE row_hash IS NOT NULL)"
@@ -363,7 +396,6 @@ def _load_chunk(
     ).fetchone()[0]  # type: ignore[index]
     result.rows_kept += int(kept)
     result.rows_quarantined += int(quarantined)
-    con.unregister("chunk_raw")
 
 
 def target_sql(con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, result: IngestResult) -> tuple[str, str]:

@@ -155,6 +155,8 @@ class NmeaDecoder:
             carried.carried[:] = True
             block = concat_blocks(carried, block)
         s = scan_sentences(block)
+        if block.too_long is not None:  # cut lines: whatever their head parsed as
+            s.status[block.too_long[s.line]] = CODE["line_too_long"]
         a = assemble(s, block.buf)
         self._keep_pending(block, s, a)
         ctx = _context(block, s, a)

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
+
+from cargotrace.errors import InputError
+from cargotrace.ingest.sources import MAX_LINE_BYTES, max_line_bytes
 
 # Zero bytes appended to every buffer: look-ahead reads (``buf[p + k]``) and fixed-width
 # gathers (time tokens, payload character matrices) never have to bounds-check.
@@ -22,9 +26,10 @@ PAD = 128
 _SPACE = np.uint8(32)  # bytes <= 32 (space and control characters) are stripped
 
 _CHUNK_BYTES = 8 << 20
-# A "line" longer than this cannot be an AIS sentence; keep only its head so that a file
-# without newlines cannot make the reader buffer it whole.
-_MAX_LINE_BYTES = 1 << 20
+# A "line" longer than this (default; `sources.max_line_bytes()` reads the setting) cannot
+# be an AIS sentence; keep only its head so that a file without newlines cannot make the
+# reader buffer it whole. Its sentence is rejected as `line_too_long`.
+_MAX_LINE_BYTES = MAX_LINE_BYTES
 _KEEP_OF_LONG_LINE = 4096
 
 
@@ -33,7 +38,8 @@ class LineBlock:
     """A batch of lines in one padded buffer.
 
     ``starts``/``ends`` delimit each line with surrounding whitespace already stripped;
-    ``carried`` marks fragments re-fed from the previous batch (they were counted there).
+    ``carried`` marks fragments re-fed from the previous batch (they were counted there);
+    ``too_long`` (None: none) marks lines that were longer than the line limit.
     """
 
     buf: np.ndarray
@@ -41,6 +47,7 @@ class LineBlock:
     ends: np.ndarray
     line_no: np.ndarray
     carried: np.ndarray
+    too_long: np.ndarray | None = None  # lines cut to their head (longer than the limit)
 
     @property
     def size(self) -> int:
@@ -138,7 +145,14 @@ def concat_blocks(first: LineBlock, second: LineBlock) -> LineBlock:
         np.concatenate((first.ends, second.ends + shift)),
         np.concatenate((first.line_no, second.line_no)),
         np.concatenate((first.carried, second.carried)),
+        None
+        if first.too_long is None and second.too_long is None
+        else np.concatenate((_too_long(first), _too_long(second))),
     )
+
+
+def _too_long(block: LineBlock) -> np.ndarray:
+    return np.zeros(len(block), bool) if block.too_long is None else block.too_long
 
 
 def open_maybe_gzip(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
@@ -158,19 +172,25 @@ def open_maybe_gzip(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
 class _ChunkLines:
     """Accumulate read chunks until they hold ``batch_lines`` complete lines.
 
-    Newline positions are found once per chunk (NumPy) and handed on with each batch.
+    Newline positions are found once per chunk (NumPy) and handed on with each batch. A
+    line longer than ``max_line`` is cut to its head as soon as it is seen (so memory stays
+    bounded whatever the lines) and handed on with the batch's other cut lines, whose
+    sentences the decoder rejects as ``line_too_long``.
     """
 
-    def __init__(self, batch_lines: int) -> None:
+    def __init__(self, batch_lines: int, max_line: int = _MAX_LINE_BYTES) -> None:
         self.batch_lines = max(1, int(batch_lines))
+        self.max_line = max(int(max_line), 1)
+        self.keep = min(_KEEP_OF_LONG_LINE, self.max_line)  # the head kept of a long line
         self.parts: list[bytes] = []
         self.newlines: list[np.ndarray] = []
         self.count = 0  # newlines held
         self.size = 0
         self.tail_len = 0  # bytes after the last newline
         self.skipping = False  # inside an over-long line: drop bytes until its newline
+        self.cut_lines: list[int] = []  # offsets (in the held bytes) of lines cut to their head
 
-    def add(self, chunk: bytes) -> Iterator[tuple[bytes, np.ndarray]]:
+    def add(self, chunk: bytes) -> Iterator[tuple[bytes, np.ndarray, list[int]]]:
         if self.skipping:
             nl = chunk.find(b"\n")
             if nl < 0:
@@ -178,6 +198,12 @@ class _ChunkLines:
             self.skipping = False
             chunk = chunk[nl:]  # keep the newline that terminates the truncated line
         nl = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+        if len(nl):
+            lengths = np.diff(nl, prepend=-1) - 1
+            lengths[0] += self.tail_len  # the first line began in the bytes held
+            if (lengths > self.max_line).any():  # rare: cut the long lines of this chunk
+                chunk = self._shorten(chunk, nl, lengths)
+                nl = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
         self.parts.append(chunk)
         self.newlines.append(nl + self.size)
         self.size += len(chunk)
@@ -185,8 +211,25 @@ class _ChunkLines:
         self.tail_len = len(chunk) - int(nl[-1]) - 1 if len(nl) else self.tail_len + len(chunk)
         if self.count >= self.batch_lines:
             yield from self._cut_batches()
-        if self.tail_len > _MAX_LINE_BYTES:
-            self._truncate_long_line()
+        if self.tail_len > self.max_line:
+            self._cut_tail()
+            self.skipping = True
+
+    def _shorten(self, chunk: bytes, nl: np.ndarray, lengths: np.ndarray) -> bytes:
+        """The chunk with each complete line longer than the limit cut to its head."""
+        pieces: list[bytes] = []
+        written = pos = 0
+        for i in np.flatnonzero(lengths > self.max_line):
+            begin, end = (int(nl[i - 1]) + 1 if i else 0), int(nl[i])
+            if i == 0 and self.tail_len:  # began in the held bytes: cut those, drop the rest
+                self._cut_tail()
+            else:
+                self.cut_lines.append(self.size + written + begin - pos)
+                pieces.append(chunk[pos : begin + self.keep])
+                written += len(pieces[-1])
+            pos = end
+        pieces.append(chunk[pos:])
+        return b"".join(pieces)
 
     def _joined(self) -> tuple[bytes, np.ndarray]:
         data = b"".join(self.parts)
@@ -197,26 +240,31 @@ class _ChunkLines:
         self.parts, self.newlines = [data], [nl]
         self.size, self.count = len(data), len(nl)
 
-    def _truncate_long_line(self) -> None:
+    def _cut_tail(self) -> None:
+        """Cut the line being held (after the last newline) to its head."""
         data, nl = self._joined()
-        keep = len(data) - self.tail_len + _KEEP_OF_LONG_LINE
-        self._keep(data[:keep], nl)
-        self.tail_len, self.skipping = _KEEP_OF_LONG_LINE, True
+        start = len(data) - self.tail_len
+        self._keep(data[: start + self.keep], nl)
+        self.cut_lines.append(start)
+        self.tail_len = min(self.tail_len, self.keep)
 
-    def _cut_batches(self) -> Iterator[tuple[bytes, np.ndarray]]:
+    def _cut_batches(self) -> Iterator[tuple[bytes, np.ndarray, list[int]]]:
         data, nl = self._joined()
         pos, k = 0, 0
         while len(nl) - k >= self.batch_lines:
             cut = int(nl[k + self.batch_lines - 1]) + 1
-            yield data[pos:cut], nl[k : k + self.batch_lines] - pos
+            cut_lines = [c - pos for c in self.cut_lines if pos <= c < cut]
+            yield data[pos:cut], nl[k : k + self.batch_lines] - pos, cut_lines
             pos, k = cut, k + self.batch_lines
+        self.cut_lines = [c - pos for c in self.cut_lines if c >= pos]
         self._keep(data[pos:], nl[k:] - pos)
 
-    def finish(self) -> Iterator[tuple[bytes, np.ndarray]]:
+    def finish(self) -> Iterator[tuple[bytes, np.ndarray, list[int]]]:
         data, nl = self._joined()
+        cut_lines, self.cut_lines = self.cut_lines, []
         self._keep(b"", np.zeros(0, np.int64))
         if data:
-            yield data, nl
+            yield data, nl, cut_lines
 
 
 def iter_file_blocks(
@@ -229,16 +277,25 @@ def iter_file_blocks(
     Memory stays bounded by one batch plus one read chunk whatever the file size.
     """
     reader, raw = open_maybe_gzip(path)
-    acc = _ChunkLines(batch_lines)
+    acc = _ChunkLines(batch_lines, max_line_bytes())
     line_no = 1
     try:
         while True:
-            chunk = reader.read(_CHUNK_BYTES)
+            try:
+                chunk = reader.read(_CHUNK_BYTES)
+            except (OSError, EOFError, zlib.error) as exc:  # a damaged or cut .gz
+                raise InputError(
+                    f"cannot read past line {line_no - 1 + acc.count}: compressed content is damaged ({exc})",
+                    file=str(path),
+                ) from None
             batches = acc.add(chunk) if chunk else acc.finish()
-            for data, newlines in batches:
+            for data, newlines, cut_lines in batches:
                 if progress is not None:
                     progress(raw.tell())
                 block = block_from_bytes(data, line_no, newlines)
+                if cut_lines:  # line index = newlines before the line's first byte
+                    block.too_long = np.zeros(len(block), bool)
+                    block.too_long[np.searchsorted(newlines, cut_lines)] = True
                 line_no += len(block)
                 yield block
             if not chunk:

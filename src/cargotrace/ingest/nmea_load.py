@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.case.store import Case
+from cargotrace.ingest.arrow_scan import local_scans
 from cargotrace.ingest.loader import IngestResult, Mapping, Progress, TabularKind, sql_str
 from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
 
@@ -94,15 +95,15 @@ def _insert_positions(
 ) -> None:
     if not table.num_rows:
         return
-    con.register("nmea_positions", table)
-    con.execute(
-        f"""INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
+    nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
+    with local_scans(con):
+        con.execute(
+            f"""INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
                                    file_hash, source_file, sheet, source_row)
             SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type,
                    {_provenance(result, name)}, line_no
             FROM nmea_positions"""
-    )
-    con.unregister("nmea_positions")
+        )
 
 
 def _insert_statics(
@@ -111,11 +112,12 @@ def _insert_statics(
     """Insert the batch's identity reports without repeats; returns the type 5/24 repeats."""
     if not table.num_rows:
         return 0
-    con.register("nmea_statics", table)
+    nmea_statics = table  # noqa: F841 - replacement scan
     key = ", ".join(_STATIC_KEY)
     same = " AND ".join(f"v.{c} IS NOT DISTINCT FROM s.{c}" for c in _STATIC_KEY)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE nmea_statics_kept AS
+    with local_scans(con):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE nmea_statics_kept AS
             WITH s AS (
                 SELECT mmsi, timestamp AS observed_at, CAST(imo AS VARCHAR) AS imo, name, callsign,
                        CAST(nullif(ship_type, 0) AS VARCHAR) AS ship_type, msg_type, line_no
@@ -129,8 +131,7 @@ def _insert_statics(
             WHERE observed_at IS NULL OR NOT EXISTS (SELECT 1 FROM stored v WHERE {same})
             QUALIFY observed_at IS NULL
                  OR row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1"""
-    )
-    con.unregister("nmea_statics")
+        )
     con.execute(
         f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, observed_at,
                                         file_hash, source_file, sheet, source_row)
@@ -148,11 +149,11 @@ def _insert_rejects(
 ) -> None:
     if not table.num_rows:
         return
-    con.register("nmea_rejects", table)
-    con.execute(
-        f"INSERT INTO quarantine SELECT 'ais', reason, NULL, raw, {_provenance(result, name)}, line_no FROM nmea_rejects"
-    )
-    con.unregister("nmea_rejects")
+    nmea_rejects = table  # noqa: F841 - replacement scan
+    with local_scans(con):
+        con.execute(
+            f"INSERT INTO quarantine SELECT 'ais', reason, NULL, raw, {_provenance(result, name)}, line_no FROM nmea_rejects"
+        )
 
 
 def _reason_counts(rejects: pa.Table) -> dict[str, int]:

@@ -38,6 +38,7 @@ REASONS: tuple[str, ...] = (
     "orphan_fragment",
     "too_short",
     "bad_part_number",
+    "line_too_long",  # the line was longer than the line limit; its head is kept as evidence
 )
 CODE = {name: i for i, name in enumerate(REASONS)}
 # Byte classes of one ``bytes.translate`` pass: 0 payload armour, 1 other, 2 '!', 3 '*'.

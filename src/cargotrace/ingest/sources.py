@@ -5,7 +5,9 @@ streams with a hard cap on the uncompressed size so a decompression bomb is refu
 and a plain file far beyond the configured size is refused before it is read.
 
 The size limit is `MAX_INPUT_BYTES` unless the environment variable
-`CARGOTRACE_MAX_INPUT_BYTES` says otherwise (bytes, or with a K/M/G suffix).
+`CARGOTRACE_MAX_INPUT_BYTES` says otherwise (bytes, or with a K/M/G suffix); the limit on
+one line of text (CSV, NMEA) is `MAX_LINE_BYTES` unless `CARGOTRACE_MAX_LINE_BYTES` says
+otherwise.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO
 
@@ -26,20 +29,40 @@ MAX_RATIO = 200  # uncompressed/compressed above this (past RATIO_FLOOR) is trea
 RATIO_FLOOR = 32 * 1024**2  # small archives may expand this far whatever their ratio
 SNIFF_BYTES = 1 << 20
 ENV_LIMIT = "CARGOTRACE_MAX_INPUT_BYTES"
+MAX_LINE_BYTES = 1 << 20  # one line of CSV or NMEA text; real records are far shorter
+ENV_LINE_LIMIT = "CARGOTRACE_MAX_LINE_BYTES"
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251",
                   "koi8_r": "KOI8-R", "utf-16": "UTF-16"}  # fmt: skip
 
 
 def max_input_bytes() -> int:
     """The configured limit on the (uncompressed) size of one input file."""
-    text = os.environ.get(ENV_LIMIT, "").strip().upper()
+    return _size_setting(ENV_LIMIT, MAX_INPUT_BYTES)
+
+
+def max_line_bytes() -> int:
+    """The configured limit on one line of a text input (CSV, NMEA)."""
+    return _size_setting(ENV_LINE_LIMIT, MAX_LINE_BYTES)
+
+
+def _size_setting(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip().upper()
     if not text:
-        return MAX_INPUT_BYTES
+        return default
     factor = {"K": 1024, "M": 1024**2, "G": 1024**3}.get(text[-1], 1)
     try:
         return int(float(text.rstrip("KMGB") or "0") * factor)
-    except ValueError:
-        raise InputError(f"{ENV_LIMIT}={text!r} is not a size (e.g. 500M, 20G)") from None
+    except (ValueError, OverflowError):
+        raise InputError(f"{name}={text!r} is not a size (e.g. 500M, 20G)") from None
+
+
+def line_too_long(line: int, limit: int, file: str) -> InputError:
+    """The refusal of a text file with a line beyond `max_line_bytes()`."""
+    return InputError(
+        f"line {line:,} is longer than {limit:,} characters, far beyond any record: a file without "
+        f"line breaks or not text at all? Refused (set {ENV_LINE_LIMIT} higher if the file is genuine)",
+        file=file,
+    )
 
 
 def file_hash(path: Path) -> str:
@@ -67,7 +90,7 @@ class _CappedReader(io.RawIOBase):
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         try:
             data = self._inner.read(len(buffer))
-        except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile, zlib.error) as exc:
             raise InputError(f"compressed content is damaged: {exc}", file=self._name) from None
         self._seen += len(data)
         if self._seen > self._cap:

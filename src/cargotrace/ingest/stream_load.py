@@ -25,8 +25,6 @@ frame below (a kind's `prepare`, a wrapped connection).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import duckdb
 import numpy as np
@@ -34,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.case.store import quote_ident
+from cargotrace.ingest.arrow_scan import local_scans
 from cargotrace.ingest.loader import (
     ChunkContext,
     IngestResult,
@@ -75,7 +74,7 @@ def _piece(column: pa.ChunkedArray, start: int, length: int) -> pa.Array:
 def _hashes(
     con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table
 ) -> pa.ChunkedArray:
-    chunk_plain = table  # noqa: F841 - read by DuckDB's replacement scan (see `_scan_locals`)
+    chunk_plain = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     hashed = con.execute(
         f"SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain"
     ).to_arrow_table()
@@ -170,22 +169,12 @@ def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: pa.Ar
     return mask
 
 
-@contextmanager
-def _local_scans(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Let DuckDB find Arrow tables held in local variables of any calling frame."""
-    con.execute("SET python_scan_all_frames = true")
-    try:
-        yield
-    finally:
-        con.execute("RESET python_scan_all_frames")
-
-
 def remember_hashes(con: duckdb.DuckDBPyConnection, hashes: pa.Array | None) -> None:
     """Add a chunk's row hashes to `seen_hashes`, so later chunks drop copies of its rows."""
     if hashes is None or not len(hashes):
         return
     chunk_hashes = pa.table({"h": hashes})  # noqa: F841 - replacement scan
-    with _local_scans(con):
+    with local_scans(con):
         con.execute("INSERT INTO seen_hashes SELECT DISTINCT h FROM chunk_hashes")
 
 
@@ -198,7 +187,7 @@ def load_chunk_streaming(
 ) -> pa.Array:
     """Load one chunk (the caller passes its only reference to `table`, which is let go of
     before the insert); returns the chunk's row hashes for `remember_hashes`."""
-    with _local_scans(con):
+    with local_scans(con):
         return _load(con, spec, ctx, table, result)
 
 

@@ -114,13 +114,16 @@ def sniff_format(path: Path) -> str:
         first = text.split("\n", 1)[0]
         try:
             obj = json.loads(first)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             obj = None
         if isinstance(obj, dict) and "schema" in obj:
             return "ftm-jsonl"
         if path.suffix.lower() in (".jsonl", ".ndjson", ".ftm", ".json"):
             return "ftm-jsonl"
-    rows = list(csv.reader(io.StringIO(text.split("\n", 3)[0] if text else "")))
+    try:
+        rows = list(csv.reader(io.StringIO(text.split("\n", 3)[0] if text else "")))
+    except csv.Error:  # e.g. a bare CR inside the first line: not the OFAC layout
+        return "csv"
     if rows and len(rows[0]) == 12 and rows[0][0].strip().isdigit() and rows[0][2].strip().lower() in (
         "individual", "vessel", "aircraft", "-0-",
     ):  # fmt: skip
@@ -351,8 +354,14 @@ def _ref(value: Any) -> str | None:
     return str(value) if value else None
 
 
+def _props(obj: dict[str, Any]) -> dict[str, Any]:
+    """An entity's properties; anything but an object (damaged line) counts as none."""
+    props = obj.get("properties")
+    return props if isinstance(props, dict) else {}
+
+
 def _ftm_entry(obj: dict[str, Any], row: int) -> ListEntry:
-    props = obj.get("properties") or {}
+    props = _props(obj)
     names = _strs(props, "name")
     caption = str(obj.get("caption") or (names[0] if names else ""))
     entry = ListEntry(
@@ -376,7 +385,8 @@ def _ftm_entry(obj: dict[str, Any], row: int) -> ListEntry:
     entry.inn = next((v for v in _strs(props, "innCode") if inn_check_ok(v)), None)
     entry.ogrn = next((v for v in _strs(props, "ogrnCode") if ogrn_check_ok(v)), None)
     entry.programs = _strs(props, "programId")
-    entry.datasets = [str(d) for d in obj.get("datasets") or []]
+    datasets = obj.get("datasets") or []
+    entry.datasets = [str(d) for d in (datasets if isinstance(datasets, list) else [datasets])]
     entry.listed_on = (_strs(props, "createdAt") or [None])[0]
     entry.note = "; ".join(_strs(props, "notes")) or None
     for relation in ("owner", "operator", "parent"):
@@ -389,7 +399,7 @@ def _ftm_entry(obj: dict[str, Any], row: int) -> ListEntry:
 def _ftm_objects(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The entity and, in nested exports, the entities inside its properties."""
     yield obj
-    for values in (obj.get("properties") or {}).values():
+    for values in _props(obj).values():
         for value in values if isinstance(values, list) else [values]:
             if isinstance(value, dict) and value.get("schema"):
                 yield from _ftm_objects(value)
@@ -417,17 +427,18 @@ def read_ftm(path: Path) -> ListFile:
                 top = json.loads(line)
                 if not isinstance(top, dict) or "schema" not in top:
                     raise ValueError("not an entity")
-            except (ValueError, UnicodeDecodeError):
+                objects = list(_ftm_objects(top))
+            except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
                 rejected.append((number, [line.decode("utf-8", "replace")[:1000]]))
                 continue
             folded = True
-            for obj in _ftm_objects(top):
+            for obj in objects:
                 schema = str(obj.get("schema"))
                 schemata[schema] += 1
                 stamp = obj.get("last_change") or obj.get("last_seen")
                 if isinstance(stamp, str) and (latest is None or stamp > latest):
                     latest = stamp
-                props = obj.get("properties") or {}
+                props = _props(obj)
                 if schema in MATCHABLE and obj is top:
                     entry = _ftm_entry(obj, number)
                     datasets.update(entry.datasets)
