@@ -104,3 +104,38 @@ def test_encoding_of_real_russian_words_is_recognised(text, encoding):
                                                 ("Груз".encode(), "utf-8"), (("Груз" * 1000).encode()[:-1], "utf-8")])  # fmt: skip
 def test_unicode_encodings(data, encoding):
     assert detect_encoding(data) == encoding
+
+
+def test_a_workbook_spanning_billions_of_cells_is_refused_quickly(tmp_path):
+    """One cell at XFD1048576 would make the sheet reader allocate 17 billion cells and
+    abort the process; the span is counted from the sheet's XML first and refused."""
+    import re
+    import time
+    import zipfile
+
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from cargotrace.cli.app import app
+
+    book = openpyxl.Workbook()
+    book.active.append(["Номер накладной", "Дата отправления", "Вес груза, кг"])
+    book.active.append(["W1", "03.09.2023", "100"])
+    small = tmp_path / "small.xlsx"
+    book.save(small)
+    hostile = tmp_path / "claim.xlsx"
+    with zipfile.ZipFile(small) as src, zipfile.ZipFile(hostile, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', data)
+                far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+                data = data.replace(b"</sheetData>", far + b"</sheetData>")
+            out.writestr(item, data)
+    started = time.perf_counter()
+    result = CliRunner().invoke(app, ["ingest", "shipments", str(hostile), "--case", str(tmp_path / "case")])
+    assert result.exit_code == 2, result.output
+    assert "17,179,869,184 cells" in " ".join(result.output.split())
+    assert time.perf_counter() - started < 10
+    ok = CliRunner().invoke(app, ["ingest", "shipments", str(small), "--case", str(tmp_path / "case")])
+    assert ok.exit_code == 0, ok.output

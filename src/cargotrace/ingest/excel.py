@@ -10,6 +10,9 @@ numbers still reach the date parser.
 from __future__ import annotations
 
 import io
+import os
+import re
+import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -21,6 +24,62 @@ from cargotrace.ingest.sources import open_binary, wrapper_of
 from cargotrace.ingest.tabular_types import RawChunk, TableSource, strings_table
 
 Part = tuple[TableSource, Iterator[RawChunk]]
+
+# calamine gives a sheet as a dense grid from A1 to its farthest cell: one cell at XFD1048576
+# makes it allocate 17 billion cells and abort the process (not an exception). The cells a
+# sheet spans are therefore counted from its XML, streamed, before calamine sees it.
+MAX_SHEET_CELLS = 20_000_000  # 1,048,576 rows (Excel's most) x 19 columns
+ENV_MAX_SHEET_CELLS = "CARGOTRACE_MAX_SHEET_CELLS"
+_SHEET_MEMBER = re.compile(r"xl/worksheets/[^/]+\.xml")
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"([0-9]{1,7})\"")
+
+
+def _max_sheet_cells() -> int:
+    text = os.environ.get(ENV_MAX_SHEET_CELLS, "").strip()
+    return int(text) if text.isdigit() else MAX_SHEET_CELLS
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+def check_sheet_spans(workbook: Path | io.BytesIO, name: str) -> None:
+    """Refuse a workbook whose sheet spans more cells than MAX_SHEET_CELLS (from A1 to its
+    farthest row and column); workbooks that are not OOXML zips pass unchecked."""
+    try:
+        archive = zipfile.ZipFile(workbook)
+    except (zipfile.BadZipFile, OSError):
+        return
+    limit = _max_sheet_cells()
+    with archive:
+        for info in archive.infolist():
+            if not _SHEET_MEMBER.fullmatch(info.filename):
+                continue
+            rows = columns = 0
+            try:
+                with archive.open(info) as member:
+                    tail = b""
+                    while block := member.read(1 << 22):
+                        text = tail + block
+                        for match in _CELL_REF.finditer(text):
+                            columns = max(columns, _column_number(match.group(1)))
+                            rows = max(rows, int(match.group(2)))
+                        for match in _ROW_REF.finditer(text):
+                            rows = max(rows, int(match.group(1)))
+                        tail = text[-256:]
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+                return  # damaged: calamine says so in its own words
+            if rows * columns > limit:
+                raise InputError(
+                    f"sheet {info.filename.rsplit('/', 1)[-1]} spans {rows:,} rows x {columns:,} columns "
+                    f"= {rows * columns:,} cells from A1 to its farthest cell, beyond the {limit:,} this "
+                    f"reader holds (set {ENV_MAX_SHEET_CELLS} higher if the sheet is genuine, or export it as CSV)",
+                    file=name,
+                )
 
 
 def cell_text(value: Any) -> str:
@@ -51,7 +110,10 @@ def _open_book(path: Path) -> Any:
     try:
         if wrapper_of(path):
             with open_binary(path) as handle:
-                return CalamineWorkbook.from_filelike(io.BytesIO(handle.read()))
+                content = io.BytesIO(handle.read())
+            check_sheet_spans(content, str(path))
+            return CalamineWorkbook.from_filelike(content)
+        check_sheet_spans(path, str(path))
         return CalamineWorkbook.from_path(str(path))
     except InputError:
         raise
