@@ -60,3 +60,16 @@ def test_real_logs_and_a_provider_csv_keep_every_message_accounted_for(tmp_path)
     assert derived > 1000 and speeds > 50_000 and 0 < flagged < speeds / 100
     by_name = {r["file_name"]: json.loads(r["detail"]) for r in ledger}
     assert by_name["ais.txt.gz"]["cleaning"]["duplicates_in_file"] > 0  # base stations heard twice
+
+
+def test_an_nmea_log_in_a_zip_reads_like_the_plain_log(tmp_path):
+    import zipfile
+
+    plain = shared_data("ais", "amsa", "exact-earth-augmented-3.txt")
+    zipped = tmp_path / "log.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(plain, "exact-earth-augmented-3.txt")
+    [a] = workflow.ingest(tmp_path / "plain", "ais", [plain])
+    [b] = workflow.ingest(tmp_path / "zipped", "ais", [zipped])
+    assert (b.rows_read, b.rows_kept, b.rows_quarantined) == (a.rows_read, a.rows_kept, a.rows_quarantined)
+    assert a.rows_kept > 4000

@@ -13,12 +13,13 @@ import os
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 
 from cargotrace.errors import InputError
-from cargotrace.ingest.sources import MAX_LINE_BYTES, max_line_bytes
+from cargotrace.ingest.sources import MAX_LINE_BYTES, max_line_bytes, open_binary
 
 # Zero bytes appended to every buffer: look-ahead reads (``buf[p + k]``) and fixed-width
 # gathers (time tokens, payload character matrices) never have to bounds-check.
@@ -162,10 +163,12 @@ def open_maybe_gzip(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
     what a progress bar over the file size needs even for compressed input.
     """
     raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
-    magic = raw.read(2)
+    magic = raw.read(4)
     raw.seek(0)
-    if magic == b"\x1f\x8b":
+    if magic[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+    if magic == b"PK\x03\x04":  # a zip: its one member, with the bomb checks of `open_binary`
+        return open_binary(Path(path)), raw  # type: ignore[return-value]
     return raw, raw
 
 
