@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ PEAK_RSS_BOUND_MB = 3072  # DuckDB's 1 GB, the reader's chunks (CHUNK_BYTES) and
 
 CHILD = """
 import json, resource, sys
+from collections.abc import Callable
 from pathlib import Path
 from cargotrace import workflow
 [r] = workflow.ingest(Path(sys.argv[1]), sys.argv[2], [Path(sys.argv[3])])
@@ -70,23 +72,28 @@ def _big_csv(path: Path, size_bytes: int) -> int:
     return rows
 
 
-def test_a_5_gb_csv_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
-    size = int(float(os.environ.get("CARGOTRACE_BIG_CSV_GB", "5")) * GB)
-    path = tmp_path / "реестр_большой.csv"
+def _ingest_generated(tmp_path: Path, name: str, kind: str, write: Callable[[Path], int]) -> tuple[int, dict[str, int]]:
+    """Write the file, ingest it in a child process, delete it; (rows written, figures)."""
+    path = tmp_path / name
     try:
-        rows = _big_csv(path, size)
-        info = _ingest_in_child(tmp_path / "case", "shipments", path)
+        written = write(path)
+        return written, _ingest_in_child(tmp_path / "case", kind, path)
     finally:
         path.unlink(missing_ok=True)
+
+
+def test_a_5_gb_csv_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
+    size = int(float(os.environ.get("CARGOTRACE_BIG_CSV_GB", "5")) * GB)
+    rows, info = _ingest_generated(tmp_path, "реестр_большой.csv", "shipments", lambda p: _big_csv(p, size))
     assert info["read"] == rows == info["kept"] + info["quarantined"] + info["duplicates"]
     assert info["kept"] == rows
     assert info["maxrss_kb"] / 1024 < PEAK_RSS_BOUND_MB
 
 
 def _big_nmea(path: Path, size_bytes: int) -> int:
-    """A receiver log with tag blocks: position reports of 2,000 ships every ~10 s, each
-    received by two stations (the second copy is a duplicate the cleaning drops), and a
-    static report per ship now and then. Returns the number of sentences."""
+    """A receiver log with tag blocks: position reports of 2,000 ships every 10 s, each
+    received by two stations (the second copy is a duplicate the cleaning drops). Returns
+    the number of sentences."""
     from pyais.encode import encode_dict
 
     templates = []
@@ -121,13 +128,7 @@ def _tag_block(tag: str) -> str:
 def test_a_2_gb_nmea_log_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
     pytest.importorskip("pyais")
     size = int(float(os.environ.get("CARGOTRACE_BIG_NMEA_GB", "2")) * GB)
-    path = tmp_path / "receiver.nmea"
-    try:
-        sentences = _big_nmea(path, size)
-        info = _ingest_in_child(tmp_path / "case", "ais", path)
-    finally:
-        path.unlink(missing_ok=True)
-    assert info["read"] == info["kept"] + info["quarantined"] + info["duplicates"]
-    assert info["read"] == sentences
-    assert info["duplicates"] >= sentences // 2  # the second station's copies
+    sentences, info = _ingest_generated(tmp_path, "receiver.nmea", "ais", lambda p: _big_nmea(p, size))
+    assert info["read"] == sentences == info["kept"] + info["quarantined"] + info["duplicates"]
+    assert info["duplicates"] == sentences // 2  # the second station's copies
     assert info["maxrss_kb"] / 1024 < PEAK_RSS_BOUND_MB
