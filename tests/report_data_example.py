@@ -514,6 +514,23 @@ def example_report_data(
             "linked_shipments": shipments,
             "sites": sites,
             "label_changes": label_changes,
+            "outbound": [
+                {"outbound_id": f"ob{i}", "vessel_key": str(273990010 + i), "mmsi": 273990010 + i,
+                 "vessel_name": hx(f"NORD FALCON {i}", i), "port_locode": "RUVYP",
+                 "departed_at": f"2023-08-0{i + 1}T14:10:31+00:00", "next_port_locode": "KPNJN",
+                 "next_call_at": f"2023-08-2{i}T00:00:00+00:00", "next_source": "sighting",
+                 "days_to_next": 20 + i, "rail_cargo_to_port": hx("explosives", i + 1)}
+                for i in range(3)
+            ],
+            "identity_events": [
+                {"vessel_key": "273990011", "mmsi": 273990011, "imo": "9900112", "event": "name_change",
+                 "observed_at": "2023-07-01T00:00:00+00:00", "previous_value": hx("NORD FALCON", 2),
+                 "new_value": hx("FALCON", 3), "source_file": hx("vessels.csv", 5), "source_row": 7,
+                 "detail": "name_change of mmsi 273990011"},
+                {"vessel_key": "273990012#2", "mmsi": 273990012, "imo": None, "event": "shared_mmsi",
+                 "observed_at": "2023-07-02T00:00:00+00:00", "previous_value": None, "new_value": None,
+                 "source_file": None, "source_row": None, "detail": hx("MMSI 273990012: 5 impossible jumps", 6)},
+            ],
             "totals": {
                 "linked_tonnes": linked_tonnes,
                 "sites": len(sites),

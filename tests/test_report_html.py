@@ -246,3 +246,18 @@ def test_render_pdf_reports_missing_chromium(tmp_path: Path) -> None:
     html.write_text(render_report(example_report_data(n_shipments=10)), encoding="utf-8")
     with pytest.raises(ChromiumNotFoundError, match="Chromium"):
         render_pdf(html, tmp_path / "x.pdf", chromium=str(tmp_path / "no-such-chromium"))
+
+
+def test_return_voyages_and_identity_problems_are_drawn(hostile_html: str) -> None:
+    plain = render_report(example_report_data(n_shipments=50))
+    assert 'href="#outbound"' in plain and "3 found" in plain
+    assert "NORD FALCON 1" in plain and "KPNJN" in plain
+    assert "2 identity events" in plain
+    assert "NORD FALCON → FALCON" in plain and "vessels.csv:7" in plain
+    assert "MMSI 273990012: 5 impossible jumps" in plain and "shared mmsi" in plain
+    assert "No return voyages found." not in plain
+    data = example_report_data(n_shipments=50)
+    data["findings"]["outbound"] = []
+    data["findings"]["identity_events"] = []
+    empty = render_report(data)
+    assert "No return voyages found." in empty and "No identity problems found." in empty

@@ -210,6 +210,8 @@ def _label_groups(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda g: (-g["count"], g["declared_text"]))
 
 
+TABLE_ROWS = 200  # rows of a secondary table drawn in the report; the rest stay in the JSON
+
 def _view(data: Mapping[str, Any]) -> dict[str, Any]:
     findings = _as_dict(data.get("findings"))
     params = _as_dict(findings.get("parameters"))
@@ -221,6 +223,8 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
     shipments = [_as_dict(s) for s in _as_list(findings.get("linked_shipments"))]
     sites = [_as_dict(s) for s in _as_list(findings.get("sites"))]
     label_changes = [_as_dict(c) for c in _as_list(findings.get("label_changes"))]
+    outbound = [_as_dict(o) for o in _as_list(findings.get("outbound"))]
+    identity = [_as_dict(e) for e in _as_list(findings.get("identity_events"))]
 
     by_arrival: dict[str, list[float]] = {}
     for s in shipments:
@@ -311,6 +315,36 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "label_changes": label_changes,
         "label_groups": _label_groups(label_changes),
+        "outbound": [
+            {
+                "vessel": o.get("vessel_name") or o.get("vessel_key"),
+                "port": o.get("port_locode"),
+                "departed": fmt_time(o.get("departed_at")) if o.get("departed_at")
+                else f"seen {fmt_time(o.get('arrived_at'))}",  # a sighting: the day only
+                "next_port": o.get("next_port_locode"),
+                "next_source": o.get("next_source") or "",
+                "next_at": fmt_time(o.get("next_call_at")),
+                "days": fmt_int(o.get("days_to_next")),
+                "rail_cargo": o.get("rail_cargo_to_port") or "—",
+            }
+            for o in outbound[:TABLE_ROWS]
+        ],
+        "outbound_count": fmt_int(len(outbound)),
+        "outbound_more": fmt_int(len(outbound) - TABLE_ROWS) if len(outbound) > TABLE_ROWS else "",
+        "identity": [
+            {
+                "vessel": e.get("vessel_key") or e.get("mmsi"),
+                "event": str(e.get("event") or "").replace("_", " "),
+                "change": f"{e.get('previous_value')} → {e.get('new_value')}"
+                if e.get("previous_value") is not None
+                else (e.get("detail") or ""),
+                "at": fmt_time(e.get("observed_at")),
+                "source": f"{e.get('source_file')}:{e.get('source_row')}" if e.get("source_file") else "track",
+            }
+            for e in identity[:TABLE_ROWS]
+        ],
+        "identity_count": fmt_int(len(identity)),
+        "identity_more": fmt_int(len(identity) - TABLE_ROWS) if len(identity) > TABLE_ROWS else "",
         "quarantine_rows": fmt_int(quarantine.get("rows", 0)),
         "quarantine": [_as_dict(r) for r in _as_list(quarantine.get("by_reason"))],
         "border_country": _as_dict(data.get("map")).get("border_country") or "",
