@@ -112,6 +112,7 @@ def _open_book(path: Path) -> Any:
             with open_binary(path) as handle:
                 content = io.BytesIO(handle.read())
             check_sheet_spans(content, str(path))
+            content.seek(0)  # the check read it
             return CalamineWorkbook.from_filelike(content)
         check_sheet_spans(path, str(path))
         return CalamineWorkbook.from_path(str(path))
