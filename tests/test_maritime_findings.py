@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 from cargotrace import workflow
+from cargotrace.report.findings import MARITIME_TABLES
 
 from builders import T0, VOSTOCHNY, CaseBuilder, dwell
 
@@ -34,15 +35,7 @@ def test_findings_and_exports_carry_the_maritime_events(tmp_path):
     assert dark["began_offshore"] is True
     for key in ("identity_events", "shuttles", "encounters"):
         assert isinstance(findings[key], list)
-    for table in (
-        "port_calls",
-        "gaps",
-        "dark_calls",
-        "encounters",
-        "identity_events",
-        "voyages",
-        "shuttles",
-    ):
+    for table in MARITIME_TABLES:
         out = tmp_path / f"{table}.csv"
         workflow.export(b.case_dir, "csv", out, table)
         assert out.read_text(encoding="utf-8").splitlines()[0]

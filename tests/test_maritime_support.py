@@ -13,6 +13,7 @@ import pytest
 
 from cargotrace.analysis.pipeline import STAGES
 from cargotrace.case.schema import create_statements
+from cargotrace.report.findings import MARITIME_TABLES
 from cargotrace.settings import AnalysisSettings
 
 T0 = datetime(2024, 2, 1, 0, 0, tzinfo=UTC)
@@ -120,13 +121,5 @@ def test_offsets_are_exact_great_circle_distances():
 
 def test_empty_case_runs_every_maritime_stage():
     con = run([])
-    for table in (
-        "port_calls",
-        "gaps",
-        "dark_calls",
-        "encounters",
-        "identity_events",
-        "voyages",
-        "shuttles",
-    ):
+    for table in MARITIME_TABLES:
         assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)

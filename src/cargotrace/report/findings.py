@@ -139,12 +139,12 @@ def _t(tonnes: float | None) -> str:
 
 
 MARITIME_LIST_LIMIT = 1000  # longer lists stay in the table exports; `events` has the counts
+MARITIME_TABLES = ("port_calls", "gaps", "encounters", "dark_calls", "identity_events", "voyages", "shuttles")
 
 
 def maritime_counts(case: Case) -> dict[str, int]:
     """Counts of every maritime table (port calls, gaps, dark calls, encounters, identity)."""
-    counts = {name: case.scalar(f"SELECT count(*) FROM {name}") for name in
-              ("port_calls", "gaps", "encounters", "dark_calls", "identity_events", "voyages", "shuttles")}  # fmt: skip
+    counts = {name: case.scalar(f"SELECT count(*) FROM {name}") for name in MARITIME_TABLES}
     counts["gaps_with_possible_dark_calls"] = case.scalar("SELECT count(*) FROM gaps WHERE possible_dark_call_count > 0")
     return counts
 
