@@ -44,7 +44,7 @@ REGION = (20.0, 50.0, 115.0, 145.0)  # lat_min, lat_max, lon_min, lon_max
 STEP_S, JITTER_S = 300, 60
 KM_PER_NM = 1.852
 R_KM = 6371.0088
-MARITIME = ("track", "identity", "port_areas", "port_calls", "gaps")
+MARITIME = ("track", "identity", "port_areas", "port_zones", "port_calls", "gaps")
 
 
 def _ports(rng: np.random.Generator, n: int = 300) -> np.ndarray:
@@ -134,7 +134,7 @@ def generate(n_positions: int, n_vessels: int, seed: int, out: Path) -> dict[str
 def worker(parquet: Path, case_dir: Path) -> dict[str, object]:
     """Load the positions into a fresh case and time the maritime stages (runs in a subprocess)."""
     from cargotrace import workflow
-    from cargotrace.analysis.pipeline import STAGES
+    from cargotrace.analysis.pipeline import STAGES, run_stage
     from cargotrace.case.store import Case
     from cargotrace.settings import AnalysisSettings
 
@@ -155,10 +155,7 @@ def worker(parquet: Path, case_dir: Path) -> dict[str, object]:
                 if stage.name not in MARITIME:
                     continue
                 wall, cpu = time.perf_counter(), time.process_time()
-                for statement in stage.sql(settings) if stage.sql else []:
-                    con.execute(statement)
-                if stage.python:
-                    stage.python(con, settings)
+                run_stage(con, stage, settings)
                 stages[stage.name] = {
                     "wall_s": time.perf_counter() - wall,
                     "cpu_s": time.process_time() - cpu,
@@ -182,7 +179,7 @@ def summarise(result: dict[str, object], mp: dict[str, object] | None) -> dict[s
         return n / sum(s[x][key] for x in names)  # type: ignore[index,operator]
 
     out = {
-        "port_calls_positions_per_s": rate(("track", "port_areas", "port_calls"), "wall_s"),
+        "port_calls_positions_per_s": rate(("track", "port_areas", "port_zones", "port_calls"), "wall_s"),
         "gaps_positions_per_s": rate(("track", "gaps"), "wall_s"),
         "together_positions_per_s": rate(MARITIME, "wall_s"),
         "together_positions_per_cpu_s": rate(MARITIME, "cpu_s"),

@@ -113,6 +113,7 @@ def _plan() -> Any:
 
 
 def run_duckdb(parquet: Path, ports: int, work: Path, memory: str) -> dict[str, Any]:
+    from cargotrace.analysis.pipeline import run_stage
     from cargotrace.case.store import Case
     from cargotrace.settings import AnalysisSettings
 
@@ -133,8 +134,7 @@ def run_duckdb(parquet: Path, ports: int, work: Path, memory: str) -> dict[str, 
         stages = {}
         for stage in plan.spark:
             t0 = time.perf_counter()
-            for sql in stage.sql(settings):
-                con.execute(sql)
+            run_stage(con, stage, settings)
             stages[stage.name] = round(time.perf_counter() - t0, 2)
         seconds = time.perf_counter() - started
         rows = {

@@ -9,7 +9,7 @@ import json
 import duckdb
 import pytest
 
-from cargotrace.analysis.pipeline import STAGES
+from cargotrace.analysis.pipeline import run_stages
 from cargotrace.case.schema import create_statements
 from cargotrace.ingest.ports import gazetteer_table
 from cargotrace.maritime import stops, track
@@ -29,12 +29,7 @@ def _case(select_positions: str) -> duckdb.DuckDBPyConnection:
                    SELECT locode, name, country, lat, lon, 5.0, 'gazetteer' FROM gazetteer_arrow
                    QUALIFY row_number() OVER (PARTITION BY locode ORDER BY name) = 1""")
     settings = AnalysisSettings()
-    for stage in STAGES:
-        if stage.name in ("track", "identity", "port_areas", "port_calls", "gaps"):
-            for statement in stage.sql(settings) if stage.sql else []:
-                con.execute(statement)
-            if stage.python:
-                stage.python(con, settings)
+    run_stages(con, settings, ("track", "identity", "port_areas", "port_zones", "port_calls", "gaps"))
     for statement in stops.statements(settings):
         con.execute(statement)
     return con

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from cargotrace.analysis.pipeline import STAGES
+from cargotrace.analysis.pipeline import run_stages
 from cargotrace.case.schema import create_statements
 from cargotrace.report.findings import MARITIME_TABLES
 from cargotrace.settings import AnalysisSettings
@@ -19,7 +19,7 @@ from cargotrace.settings import AnalysisSettings
 T0 = datetime(2024, 2, 1, 0, 0, tzinfo=UTC)
 R_KM = 6371.0088
 KM_PER_DEG_LAT = R_KM * math.pi / 180
-MARITIME_STAGES = ("track", "identity", "port_areas", "port_calls", "gaps", "encounters", "voyages")
+MARITIME_STAGES = ("track", "identity", "port_areas", "port_zones", "port_calls", "gaps", "encounters", "voyages")
 PORT = (40.0, 150.0)  # a test port in open water, far from every real port
 
 
@@ -96,13 +96,7 @@ def run(
             list(r),
         )
     config = AnalysisSettings(**settings)
-    for stage in STAGES:
-        if stage.name not in MARITIME_STAGES:
-            continue
-        for statement in stage.sql(config) if stage.sql else []:
-            con.execute(statement)
-        if stage.python:
-            stage.python(con, config)
+    run_stages(con, config, MARITIME_STAGES)
     return con
 
 

@@ -63,6 +63,10 @@ class AnalysisSettings:
     shuttle_min_legs: int = 3
     shuttle_period_days: int = 90
     engine: str = "duckdb"
+    # How the DuckDB engine computes the per-fix stages (track, port zones): "numpy" (the
+    # kernels in maritime/kernels/) or "sql" (the stage SQL, as Spark runs it). Same tables
+    # either way, so it is not echoed into the findings' parameters.
+    maritime_kernel: str = "numpy"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -89,6 +93,8 @@ class AnalysisSettings:
             problems.append("service_speed_quantile must be in (0, 1]")
         if self.engine not in ("duckdb", "spark"):
             problems.append("--engine must be duckdb or spark")
+        if self.maritime_kernel not in ("numpy", "sql"):
+            problems.append("maritime_kernel must be numpy or sql")
         if problems:
             raise InputError("; ".join(problems))
 
@@ -96,6 +102,7 @@ class AnalysisSettings:
         """The parameters block of the findings: every knob that shaped the result."""
         params = asdict(self)
         params.pop("extra")
+        params.pop("maritime_kernel")
         params["facility_categories"] = list(self.facility_categories)
         params["interest_classes"] = list(self.interest_classes)
         return params

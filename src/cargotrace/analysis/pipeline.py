@@ -1,15 +1,18 @@
 """The analysis: an ordered registry of stages, run in one transaction on the case.
 
 Each stage is either SQL (a function from settings to statements, the same text for every
-engine) or a small Python step over a few hundred rows (site clustering, geodesy). A
-`--debug` run keeps the intermediate tables and logs row counts and timings.
+engine) or a small Python step over a few hundred rows (site clustering, geodesy). The two
+per-fix stages (track, port zones) also have a NumPy kernel that the DuckDB engine runs
+instead of their SQL (maritime/kernels/: same table, faster on one machine); the SQL stays
+their definition, run by Spark and by `--set maritime_kernel=sql`. A `--debug` run keeps the
+intermediate tables and logs row counts and timings.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +32,9 @@ from cargotrace.maritime import (
     track,
     voyages,
 )
+from cargotrace.maritime.kernels import port_zones as port_zones_kernel
+from cargotrace.maritime.kernels import track as track_kernel
+from cargotrace.maritime.kernels import views
 from cargotrace.screening import stage as screening_stage
 from cargotrace.settings import AnalysisSettings
 
@@ -39,12 +45,35 @@ class Stage:
     sql: Callable[[AnalysisSettings], list[str]] | None = None
     python: Callable[[duckdb.DuckDBPyConnection, AnalysisSettings], None] | None = None
     output: str | None = None
+    # replaces `sql` on the DuckDB engine when settings.maritime_kernel is "numpy"
+    kernel: Callable[[duckdb.DuckDBPyConnection, AnalysisSettings], None] | None = None
+
+
+def run_stages(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings, names: Sequence[str]) -> None:
+    """Run the named stages, in registry order, on DuckDB (no transaction, no findings)."""
+    for stage in STAGES:
+        if stage.name in names:
+            run_stage(con, stage, settings)
+
+
+def run_stage(
+    con: duckdb.DuckDBPyConnection, stage: Stage, settings: AnalysisSettings, *, sql: bool = True, python: bool = True
+) -> None:
+    """Run one stage on DuckDB: its kernel or its SQL, then its Python step."""
+    if sql and stage.kernel and settings.maritime_kernel == "numpy":
+        stage.kernel(con, settings)
+    elif sql:
+        for statement in stage.sql(settings) if stage.sql else []:
+            con.execute(statement)
+    if python and stage.python:
+        stage.python(con, settings)
 
 
 STAGES: list[Stage] = [
-    Stage("track", sql=track.statements, output="track"),
+    Stage("track", sql=track.statements, kernel=track_kernel.build, output="track"),
     Stage("identity", sql=identity.statements, output="identity_events"),
     Stage("port_areas", python=port_areas.build, output="port_areas"),
+    Stage("port_zones", sql=port_calls.zone_statements, kernel=port_zones_kernel.build, output="zone_marks"),
     Stage("port_calls", sql=port_calls.statements, output="port_calls"),
     Stage("gaps", sql=gaps.statements, python=dark_calls.build, output="gaps"),
     Stage("encounters", sql=encounters.statements, output="encounters"),
@@ -59,7 +88,7 @@ STAGES: list[Stage] = [
     Stage("screening", python=screening_stage.build_hits, output="watchlist_hits"),
 ]
 
-DERIVED_TABLES = [s.output for s in STAGES if s.output and s.output not in ("track", "port_areas")] + [
+DERIVED_TABLES = [s.output for s in STAGES if s.output and s.output not in ("track", "port_areas", "zone_marks")] + [
     "shipments_of_interest", "site_members", "dark_calls", "shuttles"]
 
 
@@ -70,6 +99,17 @@ def run_analysis(
     on_stage: Callable[[str, int, float], None] | None = None,
 ) -> dict[str, Any]:
     """Run every stage, then assemble and store the findings. Returns the findings."""
+    con = case.con
+    views.release(con)
+    try:
+        return _run_stages(case, settings, on_stage)
+    finally:
+        views.release(con)  # the kernels' Arrow tables: free their memory
+
+
+def _run_stages(
+    case: Case, settings: AnalysisSettings, on_stage: Callable[[str, int, float], None] | None
+) -> dict[str, Any]:
     from cargotrace.report.findings import build_findings
 
     con = case.con
@@ -80,16 +120,12 @@ def run_analysis(
             # the maritime stages' SQL on Spark, their outputs back into the case (docs/scaling.md)
             sql_done, python_done = _run_on_spark(case, settings, on_stage)
         for stage in STAGES:
-            run_sql = bool(stage.sql) and stage.name not in sql_done
+            run_sql = bool(stage.sql or stage.kernel) and stage.name not in sql_done
             run_python = bool(stage.python) and stage.name not in python_done
             if not (run_sql or run_python):
                 continue  # done (and reported) by the Spark engine
             started = time.perf_counter()
-            if run_sql:
-                for statement in stage.sql(settings):  # type: ignore[misc]
-                    con.execute(statement)
-            if run_python:
-                stage.python(con, settings)  # type: ignore[misc]
+            run_stage(con, stage, settings, sql=run_sql, python=run_python)
             rows = int(con.execute(f'SELECT count(*) FROM "{stage.output}"').fetchone()[0]) if stage.output else 0  # type: ignore[index]
             if on_stage:
                 on_stage(stage.name, rows, time.perf_counter() - started)

@@ -40,9 +40,15 @@ from cargotrace.settings import AnalysisSettings
 CONFIDENCE_BY_LEVEL = {4: 0.9, 3: 0.75, 2: 0.6, 1: 0.4}
 
 
+def zone_statements(settings: AnalysisSettings) -> list[str]:
+    """The port zones stage: `zone_marks`, the fixes near ports where something may change
+    (its NumPy kernel for the DuckDB engine: maritime/kernels/port_zones.py)."""
+    return [_zone_marks(settings)]
+
+
 def statements(settings: AnalysisSettings) -> list[str]:
+    """The port calls stage, from `zone_marks` (the port zones stage) and the sightings."""
     return [
-        _zone_marks(settings),
         _visits(),
         _port_stops(),
         _ais_calls(settings),
@@ -63,7 +69,8 @@ def _candidates(where: str) -> str:
 def _zone_fixes(settings: AnalysisSettings) -> str:
     """A SELECT of the fixes within `port_exit_buffer_km` of a port area, with the nearest
     such port and the signed distance to its area (negative inside); streamed into the one
-    window pass of `_zone_marks`, never stored. An inside fix always picks a port it is in.
+    window pass of `_zone_marks`, never stored. An inside fix always picks a port it is in;
+    of two ports equally near (gazetteers hold ports at one point) the lower port_id.
     Fixes in `direct` cells (one circle) need no grouping; the others take the best area."""
     circle_km = haversine_km("lat", "lon", "a_lat", "a_lon") + " - radius_km"
     seg = """greatest(0.0, least(1.0, CASE WHEN (e.x2 - e.x1) * (e.x2 - e.x1) + (e.y2 - e.y1) * (e.y2 - e.y1) = 0 THEN 0.0
@@ -93,7 +100,8 @@ def _zone_fixes(settings: AnalysisSettings) -> str:
     FROM (SELECT vid, seq, ts, prev_ts, next_ts, sog, port_id, {circle_km} AS d_out FROM ({_candidates("c.direct")}) x) direct
     WHERE d_out <= {buffer_km}
     UNION ALL
-    SELECT vid, seq, any_value(ts), any_value(prev_ts), any_value(next_ts), any_value(sog), arg_min(port_id, d_out), min(d_out)
+    SELECT vid, seq, any_value(ts), any_value(prev_ts), any_value(next_ts), any_value(sog),
+           arg_min(port_id, struct_pack(d := d_out, p := port_id)), min(d_out)
     FROM areas WHERE d_out <= {buffer_km}
     GROUP BY vid, seq
     """

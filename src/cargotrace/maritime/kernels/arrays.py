@@ -1,0 +1,48 @@
+"""Array idioms the kernels share: runs, shifts and ranks over sorted NumPy arrays (the
+NumPy forms of SQL's PARTITION BY, lag/lead and row_number)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+Ints = NDArray[np.int64]
+Floats = NDArray[np.float64]
+Flags = NDArray[np.bool_]
+
+
+def group_starts(key: NDArray) -> Flags:
+    """True where `key` differs from the element before (and at 0)."""
+    first = np.ones(len(key), bool)
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    return first
+
+
+def shift_back(values: NDArray, fill: float | int | bool = 0) -> NDArray:
+    """values[i - 1] at i (lag), `fill` at 0."""
+    out = np.empty_like(values)
+    if len(values):
+        out[0] = fill
+        out[1:] = values[:-1]
+    return out
+
+
+def shift_forward(values: NDArray, fill: float | int | bool = 0) -> NDArray:
+    """values[i + 1] at i (lead), `fill` at the end."""
+    out = np.empty_like(values)
+    if len(values):
+        out[-1] = fill
+        out[:-1] = values[1:]
+    return out
+
+
+def rank_in_group(first: Flags) -> Ints:
+    """1, 2, ... within each run that starts where `first` is True (row_number)."""
+    index = np.arange(len(first), dtype=np.int64)
+    return index - np.maximum.accumulate(np.where(first, index, 0)) + 1
+
+
+def expand(starts: Ints, counts: Ints) -> Ints:
+    """The indices starts[i], starts[i] + 1, ... (counts[i] of them) for every i, concatenated."""
+    offsets = np.cumsum(counts) - counts
+    return np.repeat(starts - offsets, counts) + np.arange(int(counts.sum()))

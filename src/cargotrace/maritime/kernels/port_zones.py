@@ -1,0 +1,316 @@
+"""The `zone_marks` table (maritime/port_calls.py `_zone_marks`) with NumPy.
+
+Same rules as the SQL: each fix is looked up in the port grid (`port_cells`, by its
+0.02-degree cell); in a cell that holds one circle only (`direct`) the fix is in that port's
+zone when it is within the circle grown by `port_exit_buffer_km`; in other cells every area
+of the cell is measured (circles by great-circle distance, polygons by the even-odd rule and
+the distance to their nearest edge in the area's local plane) and the nearest area within
+the buffer wins. Zone fixes are then ordered by (vessel, port, seq), and a fix is kept as a
+mark when a zone run starts or ends there, the vessel enters the area, its speed decides a
+new state, or an AIS gap (in-port, or of `gap_hours`) ends there.
+
+Memory: the per-fix arrays (a few bytes per fix) and, for polygons, (fix, edge) pairs in
+blocks of at most `EDGE_BLOCK` pairs.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from cargotrace.maritime.kernels import chunks, views
+from cargotrace.maritime.kernels.arrays import (
+    Flags,
+    Floats,
+    Ints,
+    expand,
+    group_starts,
+    rank_in_group,
+    shift_back,
+    shift_forward,
+)
+from cargotrace.maritime.kernels.track import US_PER_S, timestamps
+from cargotrace.maritime.port_areas import CELL_DEG, KM_PER_DEG
+from cargotrace.reference.geodesy import EARTH_RADIUS_KM, haversine_km
+from cargotrace.settings import AnalysisSettings
+
+EDGE_BLOCK = 1_000_000
+NO_PORT = -1
+EXACT_ABOVE_LAT = 70.0  # nearer the poles every distance is a full haversine
+
+
+def _cell_keys(lat: Floats, lon: Floats) -> Ints:
+    """One integer per 0.02-degree cell (y in the high 32 bits, x in the low)."""
+    y = np.floor(lat / CELL_DEG).astype(np.int64)
+    x = np.floor(lon / CELL_DEG).astype(np.int64)
+    return (y << 32) | (x & 0xFFFFFFFF)
+
+
+def _polygon_distances(
+    pair_fix: Ints,
+    pair_area: Ints,
+    lat: Floats,
+    lon: Floats,
+    areas: dict[str, NDArray],
+    edges: dict[str, NDArray],
+) -> Floats:
+    """Signed distance (km, negative inside) from each (fix, polygon area) pair to the area:
+    even-odd crossings over all the area's rings, and the nearest edge, in the area's local
+    plane — the SQL's formulas, evaluated on (pair, edge) blocks of bounded size."""
+    counts = edges["count"][pair_area]
+    out = np.empty(len(pair_fix))
+    ref_lat, ref_lon = areas["ref_lat"][pair_area], areas["ref_lon"][pair_area]
+    px_all = (lon[pair_fix] - ref_lon) * KM_PER_DEG * np.cos(np.radians(ref_lat))
+    py_all = (lat[pair_fix] - ref_lat) * KM_PER_DEG
+    ends = np.cumsum(counts)
+    begin = 0
+    while begin < len(pair_fix):
+        stop = int(np.searchsorted(ends, ends[begin] - counts[begin] + EDGE_BLOCK, side="right"))
+        stop = max(stop, begin + 1)
+        c = counts[begin:stop]
+        pair = np.repeat(np.arange(stop - begin), c)
+        offsets = np.cumsum(c) - c
+        edge = expand(edges["start"][pair_area[begin:stop]], c)
+        px, py = px_all[begin:stop][pair], py_all[begin:stop][pair]
+        x1, y1, x2, y2 = (edges[k][edge] for k in ("x1", "y1", "x2", "y2"))
+        dx, dy = x2 - x1, y2 - y1
+        length2 = dx * dx + dy * dy
+        with np.errstate(divide="ignore", invalid="ignore"):
+            seg = np.where(length2 == 0, 0.0, ((px - x1) * dx + (py - y1) * dy) / length2)
+            seg = np.maximum(0.0, np.minimum(1.0, seg))
+            distance = np.sqrt((px - (x1 + seg * dx)) ** 2 + (py - (y1 + seg * dy)) ** 2)
+            straddles = (y1 > py) != (y2 > py)
+            crossing = straddles & (px < dx * (py - y1) / dy + x1)
+        nearest = np.minimum.reduceat(distance, offsets)
+        odd = np.add.reduceat(crossing.astype(np.int64), offsets) % 2 == 1
+        out[begin:stop] = np.where(odd, -nearest, nearest)
+        begin = stop
+    return out
+
+
+class PortGrid:
+    """The port grid (`port_cells`, `port_areas`, `port_edges`) as sorted arrays, for lookups
+    from many threads at once."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, buffer_km: float) -> None:
+        cells = con.execute(
+            """SELECT c.cell_y, c.cell_x, c.area_id, c.direct, c.port_id, c.lat, c.lon,
+                      coalesce(c.radius_km, 0) AS radius_km, a.kind = 'polygon' AS polygon
+               FROM port_cells c JOIN port_areas a ON a.area_id = c.area_id"""
+        ).fetchnumpy()
+        key = (np.asarray(cells["cell_y"], np.int64) << 32) | (np.asarray(cells["cell_x"], np.int64) & 0xFFFFFFFF)
+        order = np.argsort(key, kind="stable")
+        self.row = {name: np.asarray(values)[order] for name, values in cells.items()}
+        self.keys, self.first_row, self.rows_per_key = np.unique(key[order], return_index=True, return_counts=True)
+        self.buffer_km = buffer_km
+        row = self.row
+        row["cos_lat"] = np.cos(np.radians(row["lat"]))
+        # Between a fix and the circle's centre the flat-earth distance (longitudes scaled by
+        # the cosine at the centre) differs from the haversine by less than this share: the
+        # cosine changes by at most tan(lat) * dlat across the cell's reach, and the
+        # curvature adds (reach / R)^2. Fixes that close to a threshold get the haversine.
+        reach = row["radius_km"] + buffer_km + 2 * CELL_DEG * KM_PER_DEG
+        dlat = reach / EARTH_RADIUS_KM
+        steep = np.tan(np.radians(np.minimum(np.abs(row["lat"]) + np.degrees(dlat), 89.0)))
+        row["band_km"] = 4 * (steep * dlat + dlat * dlat) * reach + 1e-6
+        row["exact"] = np.abs(row["lat"]) > EXACT_ABOVE_LAT
+        self.areas, self.edges = _polygons(con) if row["polygon"].any() else ({}, {})
+        self.single = self._single_rows()
+
+    def _single_rows(self) -> Ints:
+        """Per cell: the row that alone decides for every point of the cell, or -1.
+
+        A `direct` cell has one circle. A cell of several circles is decided by one of them
+        when that circle's distance (minus its radius) is, everywhere in the cell, less
+        than every other circle's: the nearest area within the buffer is then always that
+        one, or none. Bounds from the cell's nearest and farthest points, widened by the
+        flat-earth error; cells with a polygon, or across the antimeridian, stay shared."""
+        r = self.row
+        key_of_row = np.repeat(np.arange(len(self.keys)), self.rows_per_key)
+        y0, x0 = r["cell_y"] * CELL_DEG, r["cell_x"] * CELL_DEG
+        y1, x1 = y0 + CELL_DEG, x0 + CELL_DEG
+        dy_near = np.maximum(0, np.maximum(y0 - r["lat"], r["lat"] - y1))
+        dx_near = np.maximum(0, np.maximum(x0 - r["lon"], r["lon"] - x1)) * r["cos_lat"]
+        dy_far = np.maximum(np.abs(y0 - r["lat"]), np.abs(y1 - r["lat"]))
+        dx_far = np.maximum(np.abs(x0 - r["lon"]), np.abs(x1 - r["lon"])) * r["cos_lat"]
+        low = np.hypot(dx_near, dy_near) * KM_PER_DEG - r["radius_km"] - r["band_km"]
+        high = np.hypot(dx_far, dy_far) * KM_PER_DEG - r["radius_km"] + r["band_km"]
+        unsure = r["polygon"] | r["exact"] | (np.abs(r["lon"] - (x0 + x1) / 2) > 90)
+        cell_unsure = np.maximum.reduceat(unsure, self.first_row) if len(unsure) else unsure
+        by_low = np.lexsort((low, key_of_row))  # rows of each cell, nearest lower bound first
+        nearest = by_low[self.first_row]
+        runner_up = by_low[np.minimum(self.first_row + 1, len(by_low) - 1)]
+        single = np.where(
+            (self.rows_per_key > 1) & ~cell_unsure & (high[nearest] < low[runner_up]), nearest, -1
+        )
+        return np.where(r["direct"][self.first_row], self.first_row, single)
+
+    def locate(self, lat: Floats, lon: Floats) -> tuple[NDArray[np.int32], Flags]:
+        """Per fix: the port whose zone holds it (NO_PORT for none), and whether it is inside
+        the area itself (distance <= 0)."""
+        port = np.full(len(lat), NO_PORT, np.int32)
+        inside = np.zeros(len(lat), bool)
+        if len(self.keys) == 0 or len(lat) == 0:
+            return port, inside
+        # consecutive fixes of a vessel are mostly in one cell: search once per run of a cell
+        fix_key = _cell_keys(lat, lon)
+        change = group_starts(fix_key)
+        run_key = fix_key[change]
+        run_at = np.minimum(np.searchsorted(self.keys, run_key), len(self.keys) - 1)
+        run_at[self.keys[run_at] != run_key] = -1
+        at = run_at[np.cumsum(change) - 1]
+        hit_fix = np.flatnonzero(at >= 0)
+        at = at[hit_fix]
+        single = self.single[at]
+        one = single >= 0
+        self._direct(lat, lon, hit_fix[one], single[one], port, inside)
+        shared = ~one
+        if shared.any():
+            self._shared(lat, lon, hit_fix[shared], self.first_row[at[shared]], self.rows_per_key[at[shared]], port, inside)
+        return port, inside
+
+    def _direct(self, lat: Floats, lon: Floats, fix: Ints, row: Ints, port: NDArray[np.int32], inside: Flags) -> None:
+        """Cells with one circle: flat-earth distance, the haversine near the thresholds."""
+        r = self.row
+        radius, band = r["radius_km"][row], r["band_km"][row]
+        distance = self._flat_km(lat[fix], lon[fix], row)
+        outer = radius + self.buffer_km
+        exact = (np.abs(distance - radius) <= band) | (np.abs(distance - outer) <= band) | r["exact"][row]
+        sure = np.flatnonzero(exact)
+        d_out = distance - radius
+        d_out[sure] = (
+            haversine_km(lat[fix[sure]], lon[fix[sure]], r["lat"][row[sure]], r["lon"][row[sure]]) - radius[sure]
+        )
+        near = d_out <= self.buffer_km
+        port[fix[near]] = r["port_id"][row[near]]
+        inside[fix[near]] = d_out[near] <= 0
+
+    def _flat_km(self, lat: Floats, lon: Floats, row: Ints) -> Floats:
+        """Flat-earth distance (km) to the centres of the rows' circles; off by < band_km."""
+        r = self.row
+        dy = lat - r["lat"][row]
+        dx = (lon - r["lon"][row]) * r["cos_lat"][row]
+        return np.sqrt(dx * dx + dy * dy) * KM_PER_DEG
+
+    def _shared(
+        self, lat: Floats, lon: Floats, fix: Ints, first: Ints, many: Ints, port: NDArray[np.int32], inside: Flags
+    ) -> None:
+        """Cells with several areas or a polygon: every area measured, the nearest within the
+        buffer wins."""
+        r = self.row
+        pair_fix = np.repeat(fix, many)
+        pair_row = expand(first, many)
+        polygon = r["polygon"][pair_row]
+        d_out = np.full(len(pair_fix), np.inf)
+        # circles: the haversine only where the flat distance may be within the buffer
+        circle = np.flatnonzero(~polygon)
+        c = pair_row[circle]
+        flat_out = self._flat_km(lat[pair_fix[circle]], lon[pair_fix[circle]], c) - r["radius_km"][c]
+        circle = circle[(flat_out <= self.buffer_km + r["band_km"][c]) | r["exact"][c]]
+        c, f = pair_row[circle], pair_fix[circle]
+        d_out[circle] = haversine_km(lat[f], lon[f], r["lat"][c], r["lon"][c]) - r["radius_km"][c]
+        shaped = np.flatnonzero(polygon)
+        if len(shaped):
+            area = r["area_id"][pair_row[shaped]].astype(np.int64)
+            has_edges = self.edges["count"][area] > 0  # no edges: holds nothing (the SQL's inner join)
+            keep = shaped[has_edges]
+            d_out[keep] = _polygon_distances(pair_fix[keep], area[has_edges], lat, lon, self.areas, self.edges)
+        near = np.flatnonzero(d_out <= self.buffer_km)
+        best = near[np.lexsort((r["port_id"][pair_row[near]], d_out[near], pair_fix[near]))]  # ties: lower port_id
+        best = best[group_starts(pair_fix[best])]
+        port[pair_fix[best]] = r["port_id"][pair_row[best]]
+        inside[pair_fix[best]] = d_out[best] <= 0
+
+
+def _polygons(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, NDArray], dict[str, NDArray]]:
+    """Per area id: ref_lat/ref_lon; per area id: its edges' start and count in the edge arrays."""
+    a = con.execute("SELECT area_id, ref_lat, ref_lon FROM port_areas").fetchnumpy()
+    size = int(np.max(a["area_id"])) + 1 if len(a["area_id"]) else 0
+    areas = {k: np.zeros(size) for k in ("ref_lat", "ref_lon")}
+    for k in areas:
+        areas[k][np.asarray(a["area_id"])] = np.asarray(a[k], np.float64)
+    e = con.execute("SELECT area_id, x1, y1, x2, y2 FROM port_edges ORDER BY area_id").fetchnumpy()
+    edges: dict[str, NDArray] = {k: np.asarray(e[k], np.float64) for k in ("x1", "y1", "x2", "y2")}
+    edges["count"] = np.bincount(np.asarray(e["area_id"], np.int64), minlength=size)[:size]
+    edges["start"] = np.cumsum(edges["count"]) - edges["count"]
+    return areas, edges
+
+
+def _vessel_chunks(con: duckdb.DuckDBPyConnection) -> list[pa.Table | pa.RecordBatch]:
+    """The track in chunks of whole vessels sorted by (vid, seq): the track kernel's own
+    chunks, or the SQL-built track read back in that order."""
+    table = views.published(con, "track")
+    if table is not None:
+        return table.to_batches()
+    table = con.execute("SELECT vid, seq, ts, lat, lon, sog FROM track ORDER BY vid, seq").to_arrow_table()
+    vid = table.column("vid").to_numpy()
+    return [table.slice(s.start, s.stop - s.start) for s in chunks.aligned_slices(vid)]
+
+
+def _marks(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSettings) -> pa.RecordBatch:
+    vid = np.asarray(part.column("vid").to_numpy(zero_copy_only=False), np.int64)
+    lat = part.column("lat").to_numpy(zero_copy_only=False)
+    lon = part.column("lon").to_numpy(zero_copy_only=False)
+    port, inside = grid.locate(lat, lon)
+
+    zone = np.flatnonzero(port != NO_PORT)  # in (vid, seq) order
+    # window: PARTITION BY vid, port_id ORDER BY seq (a stable sort keeps seq order)
+    partition = (np.cumsum(group_starts(vid)) - 1)[zone] * (int(port.max(initial=0)) + 1) + port[zone]
+    by_partition = np.argsort(partition, kind="stable")
+    zone, partition = zone[by_partition], partition[by_partition]
+    seq = np.asarray(part.column("seq").to_numpy(zero_copy_only=False), np.int64)
+    part_first = group_starts(partition)
+    part_last = shift_forward(part_first, True)
+    zone_seq = seq[zone]
+    run_start = part_first | (shift_back(zone_seq) != zone_seq - 1)
+    run_end = part_last | (shift_forward(zone_seq) != zone_seq + 1)
+
+    sog = part.column("sog").to_numpy(zero_copy_only=False)[zone]  # null as NaN: no decision
+    v = np.where(sog < settings.stop_begin_kn, 1, np.where(sog > settings.stop_end_kn, 0, -1)).astype(np.int8)
+    zone_inside = inside[zone]
+    ts_all = part.column("ts").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    ts = ts_all[zone]
+    has_prev = seq[zone] > 1
+    prev_ts = ts_all[np.maximum(zone - 1, 0)]
+    has_next = shift_forward(vid, -1)[zone] == vid[zone]
+    next_ts = ts_all[np.minimum(zone + 1, len(ts_all) - 1)]
+    elapsed = np.where(has_prev, ts - prev_ts, 0)
+    port_gap = ~run_start & (elapsed >= settings.port_gap_hours * 3600 * US_PER_S)
+    keep = (
+        run_start
+        | run_end
+        | (zone_inside & ~shift_back(zone_inside) & ~part_first)
+        | ((v >= 0) & (part_first | (shift_back(v) != v)))
+        | port_gap
+        | (has_prev & (elapsed >= settings.gap_hours * 3600 * US_PER_S))
+    )
+    marks = zone[keep]
+    return pa.record_batch(
+        {
+            "vid": vid[marks],
+            "port_id": port[marks],
+            "island": (zone_seq - rank_in_group(part_first))[keep],
+            "seq": zone_seq[keep],
+            "ts": timestamps(ts[keep]),
+            "prev_ts": timestamps(prev_ts[keep], ~has_prev[keep]),
+            "next_ts": timestamps(next_ts[keep], ~has_next[keep]),
+            "inside": zone_inside[keep],
+            "v": pa.array(v[keep].astype(np.int32), mask=v[keep] < 0),
+            "run_start": run_start[keep],
+            "run_end": run_end[keep],
+            "port_gap": port_gap[keep],
+        }
+    )
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    grid = PortGrid(con, settings.port_exit_buffer_km)
+    parts = _vessel_chunks(con)
+    done = chunks.map_parts(lambda part: _marks(part, grid, settings), parts)
+    if not done:
+        empty = pa.table({"vid": pa.array([], pa.int64()), "seq": pa.array([], pa.int64()), "ts": timestamps(np.zeros(0, np.int64)),
+                          "lat": pa.array([], pa.float64()), "lon": pa.array([], pa.float64()), "sog": pa.array([], pa.float64())})  # fmt: skip
+        done = [_marks(empty, grid, settings)]
+    views.publish(con, "zone_marks", pa.Table.from_batches(done))

@@ -1,0 +1,153 @@
+"""The `track` table (maritime/track.py) with NumPy, vessel chunk by vessel chunk.
+
+Same rules and columns as the SQL: every fix of every transmitter in time order with its
+sequence number, the times of the fixes before and after it, whether the step from the fix
+before is impossible (`jump`), and where the fix before was when an AIS gap of at least
+`gap_hours` ends at this fix. An MMSI with at least `shared_mmsi_min_jumps` impossible jumps
+is split into two transmitters by the parity of the jumps so far, its fixes renumbered per
+transmitter, and listed in `shared_mmsi` (mmsi, jumps, first_jump_at, last_jump_at).
+
+Each chunk of the published table holds whole vessels sorted by (vid, seq): the port zones
+kernel works on the same chunks. Times are compared as integer microseconds (the SQL
+compares epoch seconds as doubles: the two can differ only within a microsecond of a
+threshold).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from cargotrace.maritime.kernels import chunks, views
+from cargotrace.maritime.kernels.arrays import (
+    Flags,
+    Floats,
+    Ints,
+    group_starts,
+    rank_in_group,
+    shift_back,
+    shift_forward,
+)
+from cargotrace.maritime.track import KM_PER_DEG, KM_PER_NM
+from cargotrace.reference.geodesy import haversine_km
+from cargotrace.settings import AnalysisSettings
+
+POSITIONS = """
+    SELECT mmsi, epoch_us(timestamp) AS ts, lat, lon, CAST(sog AS DOUBLE) AS sog FROM positions
+    WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL AND {rows}
+"""
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+US_PER_S = 1_000_000
+
+
+@dataclass
+class Steps:
+    """The per-fix columns of fixes sorted by (vid, time)."""
+
+    seq: Ints
+    first: Flags  # the transmitter's first fix (no fix before)
+    last: Flags  # its last fix (no fix after)
+    jump: Flags
+    gap: Flags  # an AIS gap of at least gap_hours ends at this fix
+
+
+def steps(vid: Ints, ts: Ints, lat: Floats, lon: Floats, settings: AnalysisSettings) -> Steps:
+    first = group_starts(vid)
+    last = shift_forward(first, True)
+    seconds = np.empty(len(ts))
+    seconds[1:] = (ts[1:] - ts[:-1]) / US_PER_S
+    seconds[:1] = 0
+    # the SQL's cheap test first, then the haversine on the few steps that pass it
+    jump = np.zeros(len(ts), bool)
+    moved = np.abs(lat[1:] - lat[:-1]) + np.abs(lon[1:] - lon[:-1])
+    at = np.flatnonzero(moved > settings.jump_min_km / KM_PER_DEG) + 1
+    at = at[~first[at]]
+    step_km = haversine_km(lat[at - 1], lon[at - 1], lat[at], lon[at])
+    jump[at] = (step_km > settings.jump_min_km) & (
+        step_km * 3600 > settings.max_speed_kn * KM_PER_NM * seconds[at]
+    )
+    gap = (seconds >= settings.gap_hours * 3600) & ~first
+    return Steps(seq=rank_in_group(first), first=first, last=last, jump=jump, gap=gap)
+
+
+def timestamps(values: Ints, null: Flags | None = None) -> pa.Array:
+    return pa.array(values, type=pa.int64(), mask=null).cast(TIMESTAMP)
+
+
+def _doubles(values: Floats, null: Flags) -> pa.Array:
+    return pa.array(values, type=pa.float64(), mask=null)
+
+
+@dataclass
+class Chunk:
+    track: pa.RecordBatch
+    shared: pa.RecordBatch
+
+
+def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
+    local = chunks.join_pieces(pieces)  # this part's rows, contiguous: sorted in the caches
+    order = np.lexsort((local["ts"], local["mmsi"]))
+    mmsi, ts, lat, lon, sog = (local[name][order] for name in ("mmsi", "ts", "lat", "lon", "sog"))
+    vid = mmsi * 10
+    tx = np.zeros(len(mmsi), np.int32)
+    s = steps(vid, ts, lat, lon, settings)
+
+    # an MMSI whose track jumps back and forth is split by the parity of its jumps so far
+    owner = np.cumsum(s.first) - 1
+    jumps_at = np.flatnonzero(s.jump)
+    jumps = np.bincount(owner[jumps_at], minlength=int(owner[-1]) + 1 if len(owner) else 0)
+    shared_owner = (jumps >= settings.shared_mmsi_min_jumps) & (jumps > 0)
+    shared = _shared(mmsi, ts, owner, jumps_at, jumps, shared_owner)
+    rows_split = np.flatnonzero(shared_owner[owner])  # whole MMSIs, each a contiguous run
+    if len(rows_split):
+        jumped = s.jump[rows_split]
+        so_far = np.cumsum(jumped)
+        starts = np.flatnonzero(s.first[rows_split])
+        before = np.repeat(so_far[starts] - jumped[starts], np.diff(np.append(starts, len(rows_split))))
+        tx_rows = ((so_far - before) % 2).astype(np.int32)
+        # transmitter 0's fixes, then transmitter 1's, per MMSI; time order kept within each
+        local = np.argsort(mmsi[rows_split] * 10 + tx_rows, kind="stable")
+        moved = rows_split[local]
+        for column in (mmsi, ts, lat, lon, sog):
+            column[rows_split] = column[moved]
+        tx[rows_split] = tx_rows[local]
+        vid = mmsi * 10 + tx
+        split = steps(vid[rows_split], ts[rows_split], lat[rows_split], lon[rows_split], settings)
+        for name in ("seq", "first", "last", "jump", "gap"):
+            getattr(s, name)[rows_split] = getattr(split, name)
+
+    track = pa.record_batch(
+        {
+            "vid": vid, "mmsi": mmsi, "tx": tx, "seq": s.seq,
+            "ts": timestamps(ts), "lat": lat, "lon": lon, "sog": pa.array(sog, mask=np.isnan(sog)),
+            "prev_ts": timestamps(shift_back(ts), s.first), "next_ts": timestamps(shift_forward(ts), s.last),
+            "jump": s.jump,
+            "gap_start_lat": _doubles(shift_back(lat), ~s.gap), "gap_start_lon": _doubles(shift_back(lon), ~s.gap),
+        }
+    )  # fmt: skip
+    return Chunk(track=track, shared=shared)
+
+
+def _shared(mmsi: Ints, ts: Ints, owner: Ints, jumps_at: Ints, jumps: Ints, shared_owner: Flags) -> pa.RecordBatch:
+    """Per split MMSI: its jump count and the times of its first and last jump."""
+    at = jumps_at[shared_owner[owner[jumps_at]]]  # the jumps of split MMSIs, in track order
+    firsts = group_starts(owner[at])
+    lasts = shift_forward(firsts, True)
+    return pa.record_batch(
+        {
+            "mmsi": mmsi[at[firsts]],
+            "jumps": jumps[np.flatnonzero(shared_owner)].astype(np.int64),
+            "first_jump_at": timestamps(ts[at[firsts]]),
+            "last_jump_at": timestamps(ts[at[lasts]]),
+        }
+    )
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    parts = chunks.fetch_parts(con, POSITIONS, "positions", key="mmsi")
+    done = chunks.map_parts(lambda pieces: _chunk(pieces, settings), parts)
+    views.publish(con, "track", pa.Table.from_batches([c.track for c in done]))
+    views.publish(con, "shared_mmsi", pa.Table.from_batches([c.shared for c in done]))

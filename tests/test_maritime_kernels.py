@@ -1,0 +1,209 @@
+"""The NumPy kernels (maritime/kernels/) against the stage SQL they replace on the DuckDB
+engine: the same tables, row for row, on generated fleets (Hypothesis), hand-made corner
+cases, and the real NOAA day. Small chunk sizes force the multi-part, multi-block and
+threaded paths on small inputs."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cargotrace.analysis.pipeline import STAGES, run_stage
+from cargotrace.case.schema import create_statements
+from cargotrace.ingest.ports import gazetteer_table
+from cargotrace.maritime.kernels import chunks, views
+from cargotrace.settings import AnalysisSettings
+from test_maritime_support import PORT, T0, east, north, port_row
+
+from conftest import shared_data
+
+MARITIME = ("track", "identity", "port_areas", "port_zones", "port_calls", "gaps")
+# every table the per-fix stages and the stages reading them write, with its key columns
+COMPARED = {
+    "track": "vid, seq",
+    "shared_mmsi": "mmsi",
+    "zone_marks": "vid, port_id, seq",
+    "port_calls": "vessel_key, arrived_at",
+    "gaps": "vessel_key, started_at",
+    "identity_events": "vessel_key, event, observed_at",
+}
+NEIGHBOUR = east(PORT, 7.0)  # its circle overlaps the test port's: cells with two areas
+SQUARE = "POLYGON((150.30 40.00, 150.40 40.00, 150.40 40.08, 150.30 40.08, 150.30 40.00))"
+PORTS = (
+    port_row("XXTST", PORT),
+    port_row("XXNBR", NEIGHBOUR, radius_km=3.0),
+    port_row("XXTST", north(PORT, 9.0), radius_km=2.0),  # a declared anchorage of XXTST
+    port_row("XXPOL", (40.04, 150.35), radius_km=None, wkt=SQUARE),
+)
+PLACES = [
+    PORT, north(PORT, 4.999), north(PORT, 5.5), north(PORT, 6.2), north(PORT, 9.5), NEIGHBOUR,
+    east(PORT, 3.6), east(PORT, 4.0), (40.04, 150.35), (40.0805, 150.35), (40.04, 150.2995),
+    north(PORT, 40.0), (41.5, 152.0),
+]  # fmt: skip
+
+
+def _table(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[Any, ...]]:
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? UNION ALL "
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = ?",
+        [table, table],
+    ).fetchall()
+    assert sum(n for (n,) in exists), f"{table} missing"
+    columns = [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    keep = [c for c in columns if c != "speed_kn"]  # gaps: an approximate quantile
+    got = con.execute(f"SELECT {', '.join(keep)} FROM {table} ORDER BY {COMPARED[table]}").fetchall()
+    return sorted(got, key=repr)  # ties on the key columns in one order
+
+
+def _case(positions: list[tuple[Any, ...]] | str, ports=PORTS, gazetteer: bool = False) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for statement in create_statements():
+        con.execute(statement)
+    if isinstance(positions, str):
+        con.execute(f"INSERT INTO positions (mmsi, timestamp, lat, lon, sog) {positions}")
+    elif positions:
+        con.executemany("INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", positions)
+    for p in ports:
+        con.execute("INSERT INTO ports (locode, name, country, lat, lon, radius_km, geometry_wkt, origin) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'user')", list(p))  # fmt: skip
+    if gazetteer:
+        con.register("gazetteer_arrow", gazetteer_table())
+        con.execute("""INSERT INTO ports (locode, name, country, lat, lon, radius_km, origin)
+                       SELECT locode, name, country, lat, lon, 5.0, 'gazetteer' FROM gazetteer_arrow
+                       QUALIFY row_number() OVER (PARTITION BY locode ORDER BY name) = 1""")
+    return con
+
+
+def _both(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, tuple[list, list]]:
+    """Run the maritime stages with the SQL, then with the kernels; each table both ways."""
+    out: dict[str, tuple[list, list]] = {}
+    results = []
+    for kernel in ("sql", "numpy"):
+        config = AnalysisSettings(maritime_kernel=kernel, **overrides)
+        views.release(con)
+        for stage in STAGES:
+            if stage.name in MARITIME:
+                run_stage(con, stage, config)
+        results.append({t: _table(con, t) for t in COMPARED})
+    views.release(con)
+    for table in COMPARED:
+        out[table] = (results[0][table], results[1][table])
+    return out
+
+
+def assert_same(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, int]:
+    counts = {}
+    for table, (by_sql, by_kernel) in _both(con, **overrides).items():
+        assert by_kernel == by_sql, f"{table}: {len(by_sql)} rows by SQL, {len(by_kernel)} by the kernel"
+        counts[table] = len(by_sql)
+    return counts
+
+
+@pytest.fixture(params=[None, 5], ids=["one part", "parts of 5 fixes"])
+def chunk_rows(request, monkeypatch):
+    if request.param:
+        monkeypatch.setattr(chunks, "CHUNK_ROWS", request.param)
+    return request.param
+
+
+vessels = st.lists(
+    st.tuples(
+        st.sampled_from([273000001, 273000002, 273000010, 636012345, 412000000]),
+        st.sampled_from([1, 7, 30, 60, 239, 240, 361, 600]),  # minutes to the next fix
+        st.sampled_from(range(len(PLACES))),
+        st.sampled_from([0.0, 0.1, 0.19, 0.2, 0.3, 0.5, 0.51, 2.0, 12.0, None]),
+    ),
+    min_size=0,
+    max_size=80,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(spec=vessels)
+def test_kernels_equal_the_sql_on_generated_fleets(spec, chunk_rows):
+    clock: dict[int, Any] = {}
+    fixes = []
+    for mmsi, step, place, sog in spec:
+        clock[mmsi] = clock.get(mmsi, T0 + timedelta(seconds=mmsi % 97)) + timedelta(minutes=step)
+        fixes.append((mmsi, clock[mmsi], *PLACES[place], sog))
+    assert_same(_case(fixes))
+
+
+def test_split_transmitters_and_thresholds(chunk_rows):
+    """A cloned MMSI (two ships 300 km apart reporting in turn), a ship stopping in the
+    overlap of two ports, at the anchorage, in the polygon, and gaps either side of 6 h."""
+    fixes = []
+    for i in range(40):
+        t = T0 + timedelta(minutes=10 * i)
+        fixes.append((273000001, t, *(PORT if i % 2 else (43.0, 151.0)), 0.1))
+        fixes.append((273000002, t + timedelta(seconds=7), *east(PORT, 3.6 + i * 0.001), 0.05 * (i % 12)))
+        fixes.append((273000003, t + timedelta(hours=(6 if i == 20 else 0)), *north(PORT, 9.0), 0.0))
+        fixes.append((273000004, t + timedelta(seconds=11), 40.04, 150.3 + 0.002 * i, 0.1 if i < 30 else 9.0))
+    counts = assert_same(_case(fixes))
+    assert counts["shared_mmsi"] == 1 and counts["port_calls"] >= 3 and counts["zone_marks"] > 10
+
+
+def test_no_positions_and_no_ports(chunk_rows):
+    assert assert_same(_case([]))["track"] == 0
+    one = [(273000001, T0 + timedelta(minutes=i), *PORT, 0.0) for i in range(200)]
+    assert assert_same(_case(one, ports=()))["zone_marks"] == 0
+
+
+def test_sql_track_read_by_the_zones_kernel(monkeypatch):
+    """The zones kernel on a track the SQL built (read back in vessel chunks)."""
+    monkeypatch.setattr(chunks, "CHUNK_ROWS", 3)
+    fixes = [(273000000 + v, T0 + timedelta(minutes=7 * i + v), *east(PORT, 0.3 * i), 0.1 * (i % 7))
+             for v in range(4) for i in range(30)]  # fmt: skip
+    con = _case(fixes)
+    marks = []
+    for zones in ("sql", "numpy"):
+        views.release(con)
+        for stage in STAGES:
+            if stage.name in MARITIME:
+                kernel = zones if stage.name == "port_zones" else "sql"
+                run_stage(con, stage, AnalysisSettings(maritime_kernel=kernel))
+        marks.append(_table(con, "zone_marks"))
+    assert marks[0] == marks[1] and len(marks[0]) > 10
+
+
+def test_flat_distance_band_covers_the_haversine():
+    """The zones kernel decides most fixes by a flat-earth distance; its error bound must
+    hold wherever a fix can be, up to 80 degrees of latitude and for big circles."""
+    import numpy as np
+
+    from cargotrace.maritime.kernels.port_zones import PortGrid
+    from cargotrace.reference.geodesy import haversine_km
+
+    rng = np.random.default_rng(3)
+    for lat0, radius in ((0.0, 5.0), (45.0, 5.0), (69.9, 5.0), (60.0, 50.0), (-33.0, 0.2)):
+        con = _case([], ports=(port_row("XXBIG", (lat0, 20.0), radius_km=radius),))
+        run_stage(con, next(s for s in STAGES if s.name == "port_areas"), AnalysisSettings())
+        grid = PortGrid(con, 1.0)
+        reach_deg = (radius + 1.0) / 111.0 + 0.04
+        lat = lat0 + rng.uniform(-reach_deg, reach_deg, 20000)
+        lon = 20.0 + rng.uniform(-reach_deg, reach_deg, 20000) / math.cos(math.radians(lat0))
+        row = np.zeros(len(lat), np.int64)
+        flat = grid._flat_km(lat, lon, row)
+        exact = haversine_km(lat, lon, lat0, 20.0)
+        assert np.all(np.abs(flat - exact) < grid.row["band_km"][0]), (lat0, radius)
+
+
+def test_kernels_equal_the_sql_on_the_noaa_day(monkeypatch):
+    path = shared_data("ais", "noaa", "AISdata_marinecadastre_20220103.csv.gz")
+    monkeypatch.setattr(chunks, "CHUNK_ROWS", 20_000)  # several parts and blocks
+    con = _case(
+        f"""SELECT MMSI, CAST(BaseDateTime AS TIMESTAMP) AT TIME ZONE 'UTC', LAT, LON,
+                   CASE WHEN SOG < 102.2 THEN SOG END
+            FROM read_csv('{path}', header = true)
+            QUALIFY row_number() OVER (PARTITION BY MMSI, BaseDateTime ORDER BY LAT, LON) = 1""",
+        ports=(),
+        gazetteer=True,
+    )
+    counts = assert_same(con)
+    assert counts["track"] > 90_000 and counts["port_calls"] > 50 and counts["gaps"] > 100
