@@ -43,15 +43,11 @@ def statements(settings: AnalysisSettings) -> list[str]:
         """,
         # the ports (if any) whose zone holds each end, from the zone marks: a fix at the end of
         # a gap is a zone run's first fix or, within one run, an in-port gap's end; the fix
-        # before it is then a run's last fix or in the same run (two-table joins only)
+        # before it is then a run's last fix or in the same run (one pass over the marks)
         """
         CREATE OR REPLACE TEMP TABLE gap_end_ports AS
-        SELECT g.vid, g.seq, 'start' AS side, z.port_id FROM raw_gaps g JOIN zone_marks z ON z.vid = g.vid AND z.seq = g.seq - 1
-        UNION ALL
-        SELECT g.vid, g.seq, 'start' AS side, z.port_id FROM raw_gaps g JOIN zone_marks z ON z.vid = g.vid AND z.seq = g.seq
-        WHERE NOT z.run_start
-        UNION ALL
-        SELECT g.vid, g.seq, 'end' AS side, z.port_id FROM raw_gaps g JOIN zone_marks z ON z.vid = g.vid AND z.seq = g.seq
+        SELECT g.vid, g.seq, z.port_id, z.seq = g.seq - 1 OR NOT z.run_start AS at_start, z.seq = g.seq AS at_end
+        FROM raw_gaps g JOIN zone_marks z ON z.vid = g.vid AND z.seq BETWEEN g.seq - 1 AND g.seq
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE service_speed AS
@@ -65,9 +61,9 @@ def statements(settings: AnalysisSettings) -> list[str]:
                round(coalesce(s.speed_kn, {settings.default_service_speed_kn}), 2) AS speed_kn,
                s.speed_kn IS NULL AS speed_assumed,
                (SELECT min(a.locode) FROM gap_end_ports e JOIN port_areas a ON a.port_id = e.port_id
-                 WHERE e.vid = g.vid AND e.seq = g.seq AND e.side = 'start') AS start_port_locode,
+                 WHERE e.vid = g.vid AND e.seq = g.seq AND e.at_start) AS start_port_locode,
                (SELECT min(a.locode) FROM gap_end_ports e JOIN port_areas a ON a.port_id = e.port_id
-                 WHERE e.vid = g.vid AND e.seq = g.seq AND e.side = 'end') AS end_port_locode,
+                 WHERE e.vid = g.vid AND e.seq = g.seq AND e.at_end) AS end_port_locode,
                {sy} AS start_cell_y, {sx} AS start_cell_x, {ey} AS end_cell_y, {ex} AS end_cell_x
         FROM raw_gaps g
         LEFT JOIN service_speed s ON s.vid = g.vid

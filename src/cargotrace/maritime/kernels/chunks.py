@@ -19,8 +19,9 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
-CHUNK_ROWS = 1 << 19  # about half a million fixes: a part's columns fit in the caches
+CHUNK_ROWS = 1 << 17  # about 130,000 fixes: a part's columns fit in the caches
 MAX_BITS = 15  # at most 32,768 parts
+BLOCK_ROWS = 1 << 18  # rows fetched and cut into parts at a time: a block stays in the caches
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: MMSIs often end in zeros
 T = TypeVar("T")
 R = TypeVar("R")
@@ -66,7 +67,7 @@ def fetch_parts(con: duckdb.DuckDBPyConnection, select: str, table: str, key: st
     connection instead."""
     count, low, high = con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {table}").fetchone()  # type: ignore[misc]
     parts = part_count(int(count))
-    blocks = 1 if parts == 1 else workers() * 2
+    blocks = 1 if parts == 1 else max(workers() * 2, -(-int(count) // BLOCK_ROWS))
     step = -(-(int(high or 0) - int(low or 0) + 1) // blocks)
 
     def block(i: int, via: duckdb.DuckDBPyConnection | None = None) -> list[Columns]:

@@ -217,11 +217,17 @@ class PortGrid:
             has_edges = self.edges["count"][area] > 0  # no edges: holds nothing (the SQL's inner join)
             keep = shaped[has_edges]
             d_out[keep] = _polygon_distances(pair_fix[keep], area[has_edges], lat, lon, self.areas, self.edges)
-        near = np.flatnonzero(d_out <= self.buffer_km)
-        best = near[np.lexsort((r["port_id"][pair_row[near]], d_out[near], pair_fix[near]))]  # ties: lower port_id
-        best = best[group_starts(pair_fix[best])]
-        port[pair_fix[best]] = r["port_id"][pair_row[best]]
-        inside[pair_fix[best]] = d_out[best] <= 0
+        # per fix (its pairs are contiguous): the least distance within the buffer, and of the
+        # areas at that distance the lower port_id
+        d_out[d_out > self.buffer_km] = np.inf
+        offsets = np.cumsum(many) - many
+        least = np.minimum.reduceat(d_out, offsets)
+        tied = d_out == np.repeat(least, many)
+        pair_port = np.where(tied, r["port_id"][pair_row], np.iinfo(np.int32).max)
+        best_port = np.minimum.reduceat(pair_port, offsets)
+        found = np.isfinite(least)
+        port[fix[found]] = best_port[found]
+        inside[fix[found]] = least[found] <= 0
 
 
 def _polygons(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, NDArray], dict[str, NDArray]]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from cargotrace.maritime.kernels import chunks, views
@@ -81,6 +82,22 @@ def _doubles(values: Floats, null: Flags) -> pa.Array:
     return pa.array(values, type=pa.float64(), mask=null)
 
 
+def vessel_time_order(mmsi: Ints, ts: Ints) -> Ints:
+    """An order of the rows by vessel, then time (vessels in order of first appearance).
+
+    Feeds write fixes in time order, so a stable grouping by vessel is usually enough: the
+    MMSIs are numbered by a hash table and grouped by a radix sort (both linear), and the
+    time order is checked. Otherwise, or with 65,536 vessels or more in the part, a full
+    sort by (vessel, time)."""
+    codes, vessels = pd.factorize(mmsi, sort=False)
+    if len(vessels) < 1 << 16:
+        order = np.argsort(codes.astype(np.uint16), kind="stable")
+        grouped_ts, grouped = ts[order], codes[order]
+        if not np.any((grouped_ts[1:] < grouped_ts[:-1]) & (grouped[1:] == grouped[:-1])):
+            return order
+    return np.lexsort((ts, codes))
+
+
 @dataclass
 class Chunk:
     track: pa.RecordBatch
@@ -88,9 +105,9 @@ class Chunk:
 
 
 def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
-    local = chunks.join_pieces(pieces)  # this part's rows, contiguous: sorted in the caches
-    order = np.lexsort((local["ts"], local["mmsi"]))
-    mmsi, ts, lat, lon, sog = (local[name][order] for name in ("mmsi", "ts", "lat", "lon", "sog"))
+    rows = chunks.join_pieces(pieces)  # this part's rows, contiguous: sorted in the caches
+    order = vessel_time_order(rows["mmsi"], rows["ts"])
+    mmsi, ts, lat, lon, sog = (rows[name][order] for name in ("mmsi", "ts", "lat", "lon", "sog"))
     vid = mmsi * 10
     tx = np.zeros(len(mmsi), np.int32)
     s = steps(vid, ts, lat, lon, settings)
@@ -109,11 +126,11 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
         before = np.repeat(so_far[starts] - jumped[starts], np.diff(np.append(starts, len(rows_split))))
         tx_rows = ((so_far - before) % 2).astype(np.int32)
         # transmitter 0's fixes, then transmitter 1's, per MMSI; time order kept within each
-        local = np.argsort(mmsi[rows_split] * 10 + tx_rows, kind="stable")
-        moved = rows_split[local]
+        by_tx = np.argsort(owner[rows_split] * 2 + tx_rows, kind="stable")
+        moved = rows_split[by_tx]
         for column in (mmsi, ts, lat, lon, sog):
             column[rows_split] = column[moved]
-        tx[rows_split] = tx_rows[local]
+        tx[rows_split] = tx_rows[by_tx]
         vid = mmsi * 10 + tx
         split = steps(vid[rows_split], ts[rows_split], lat[rows_split], lon[rows_split], settings)
         for name in ("seq", "first", "last", "jump", "gap"):
