@@ -29,6 +29,8 @@ COMPARED = {
     "track": "vid, seq",
     "shared_mmsi": "mmsi",
     "zone_marks": "vid, port_id, seq",
+    "visits": "vid, port_id, island",
+    "port_stops": "vid, port_id, island, begin_seq",
     "port_calls": "vessel_key, arrived_at",
     "gaps": "vessel_key, started_at",
     "identity_events": "vessel_key, event, observed_at",
@@ -124,7 +126,7 @@ vessels = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(spec=vessels)
 def test_kernels_equal_the_sql_on_generated_fleets(spec, chunk_rows):
     clock: dict[int, Any] = {}
@@ -207,3 +209,26 @@ def test_kernels_equal_the_sql_on_the_noaa_day(monkeypatch):
     )
     counts = assert_same(con)
     assert counts["track"] > 90_000 and counts["port_calls"] > 50 and counts["gaps"] > 100
+
+
+def test_beyond_the_memory_limit_the_sql_runs(monkeypatch):
+    monkeypatch.setenv(chunks.MAX_FIXES_ENV, "10")
+    fixes = [(273000001, T0 + timedelta(minutes=10 * i), *PORT, 0.0) for i in range(30)]
+    con = _case(fixes)
+    for stage in STAGES:
+        if stage.name in MARITIME:
+            run_stage(con, stage, AnalysisSettings())
+    assert views.published(con, "track") is None and views.published(con, "zone_marks") is None
+    assert con.execute("SELECT count(*) FROM port_calls").fetchone() == (1,)
+
+
+def test_rows_not_yet_committed_are_read_through_the_callers_connection(monkeypatch):
+    """The blocks are fetched on other cursors, which see committed rows only."""
+    monkeypatch.setattr(chunks, "CHUNK_ROWS", 4)
+    con = _case([])
+    con.execute("BEGIN")
+    fixes = [(273000000 + i % 3, T0 + timedelta(minutes=i), *PORT, 0.0) for i in range(60)]
+    con.executemany("INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", fixes)
+    run_stage(con, next(s for s in STAGES if s.name == "track"), AnalysisSettings())
+    assert con.execute("SELECT count(*), count(DISTINCT vid), max(seq) FROM track").fetchone() == (60, 3, 20)
+    con.execute("COMMIT")

@@ -32,9 +32,9 @@ from cargotrace.maritime import (
     track,
     voyages,
 )
+from cargotrace.maritime.kernels import chunks, views
 from cargotrace.maritime.kernels import port_zones as port_zones_kernel
 from cargotrace.maritime.kernels import track as track_kernel
-from cargotrace.maritime.kernels import views
 from cargotrace.screening import stage as screening_stage
 from cargotrace.settings import AnalysisSettings
 
@@ -60,7 +60,7 @@ def run_stage(
     con: duckdb.DuckDBPyConnection, stage: Stage, settings: AnalysisSettings, *, sql: bool = True, python: bool = True
 ) -> None:
     """Run one stage on DuckDB: its kernel or its SQL, then its Python step."""
-    if sql and stage.kernel and settings.maritime_kernel == "numpy":
+    if sql and stage.kernel and settings.maritime_kernel == "numpy" and chunks.fits_in_memory(con):
         stage.kernel(con, settings)
     elif sql:
         for statement in stage.sql(settings) if stage.sql else []:

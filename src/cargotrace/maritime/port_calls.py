@@ -41,16 +41,15 @@ CONFIDENCE_BY_LEVEL = {4: 0.9, 3: 0.75, 2: 0.6, 1: 0.4}
 
 
 def zone_statements(settings: AnalysisSettings) -> list[str]:
-    """The port zones stage: `zone_marks`, the fixes near ports where something may change
-    (its NumPy kernel for the DuckDB engine: maritime/kernels/port_zones.py)."""
-    return [_zone_marks(settings)]
+    """The port zones stage: `zone_marks` (the fixes near ports where something may change),
+    `visits` and `port_stops` (its NumPy kernel for the DuckDB engine:
+    maritime/kernels/port_zones.py)."""
+    return [_zone_marks(settings), _visits(), _port_stops()]
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
-    """The port calls stage, from `zone_marks` (the port zones stage) and the sightings."""
+    """The port calls stage, from the port zones stage's tables and the sightings."""
     return [
-        _visits(),
-        _port_stops(),
         _ais_calls(settings),
         _vessel_keys(),
         _sighting_places(),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -25,6 +26,17 @@ BLOCK_ROWS = 1 << 18  # rows fetched and cut into parts at a time: a block stays
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: MMSIs often end in zeros
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+MAX_FIXES_ENV = "CARGOTRACE_KERNEL_MAX_FIXES"
+MAX_FIXES = 80_000_000  # the kernels hold the track in memory: ~130 bytes a fix at the peak
+
+
+def fits_in_memory(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the kernels may hold this case's track in memory (about 10 GB at the default
+    limit); beyond it the stage SQL runs instead, which DuckDB spills to disk."""
+    limit = int(os.environ.get(MAX_FIXES_ENV) or MAX_FIXES)
+    return int(con.execute("SELECT count(*) FROM positions").fetchone()[0]) <= limit  # type: ignore[index]
 
 
 def part_count(rows: int) -> int:
@@ -68,22 +80,34 @@ def fetch_parts(con: duckdb.DuckDBPyConnection, select: str, table: str, key: st
     count, low, high = con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {table}").fetchone()  # type: ignore[misc]
     parts = part_count(int(count))
     blocks = 1 if parts == 1 else max(workers() * 2, -(-int(count) // BLOCK_ROWS))
-    step = -(-(int(high or 0) - int(low or 0) + 1) // blocks)
+    first = int(low or 0)
+    step = -(-(int(high or 0) - first + 1) // blocks)
+    # one cursor per thread, made here: a connection object is not shared between threads
+    idle: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
+    for _ in range(min(workers(), blocks)):
+        idle.put(con.cursor())
 
-    def block(i: int, via: duckdb.DuckDBPyConnection | None = None) -> list[Columns]:
-        rows = "TRUE" if via is not None else f"rowid >= {int(low or 0) + i * step} AND rowid < {int(low or 0) + (i + 1) * step}"
-        result = (via or con.cursor()).execute(select.format(rows=rows)).to_arrow_table()
+    def cut(rows: str, via: duckdb.DuckDBPyConnection) -> list[Columns]:
+        result = via.execute(select.format(rows=rows)).to_arrow_table()
         columns = {name: result.column(name).to_numpy(zero_copy_only=False) for name in result.column_names}
         return split_block(columns, key, parts)
 
+    def block(i: int) -> list[Columns]:
+        cursor = idle.get()
+        try:
+            return cut(f"rowid >= {first + i * step} AND rowid < {first + (i + 1) * step}", cursor)
+        finally:
+            idle.put(cursor)
+
     if blocks == 1:
-        return [[piece] for piece in block(0, via=con)]
-    cut = map_parts(block, range(blocks))
-    if sum(len(piece[key]) for pieces in cut for piece in pieces) != sum(
-        n for (n,) in con.execute(f"SELECT count(*) FROM ({select.format(rows='TRUE')})").fetchall()
-    ):
-        cut = [block(0, via=con)]  # rows not yet committed: the caller's connection sees more
-    return [[pieces[i] for pieces in cut] for i in range(parts)]
+        return [[piece] for piece in cut("TRUE", con)]
+    done = map_parts(block, range(blocks))
+    while not idle.empty():
+        idle.get().close()
+    (expected,) = con.execute(f"SELECT count(*) FROM ({select.format(rows='TRUE')})").fetchone()  # type: ignore[misc]
+    if sum(len(piece[key]) for pieces in done for piece in pieces) != expected:
+        done = [cut("TRUE", con)]  # rows not yet committed: the caller's connection sees more
+    return [[pieces[i] for pieces in done] for i in range(parts)]
 
 
 def aligned_slices(vid: NDArray[np.int64]) -> list[slice]:

@@ -15,6 +15,8 @@ blocks of at most `EDGE_BLOCK` pairs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -255,7 +257,16 @@ def _vessel_chunks(con: duckdb.DuckDBPyConnection) -> list[pa.Table | pa.RecordB
     return [table.slice(s.start, s.stop - s.start) for s in chunks.aligned_slices(vid)]
 
 
-def _marks(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSettings) -> pa.RecordBatch:
+@dataclass
+class Zones:
+    """A part's zone marks, visits and stops in port (the tables of the port zones stage)."""
+
+    marks: pa.RecordBatch
+    visits: pa.RecordBatch
+    stops: pa.RecordBatch
+
+
+def _zones(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSettings) -> Zones:
     vid = np.asarray(part.column("vid").to_numpy(zero_copy_only=False), np.int64)
     lat = part.column("lat").to_numpy(zero_copy_only=False)
     lon = part.column("lon").to_numpy(zero_copy_only=False)
@@ -270,6 +281,7 @@ def _marks(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSe
     part_first = group_starts(partition)
     part_last = shift_forward(part_first, True)
     zone_seq = seq[zone]
+    island = zone_seq - rank_in_group(part_first)
     run_start = part_first | (shift_back(zone_seq) != zone_seq - 1)
     run_end = part_last | (shift_forward(zone_seq) != zone_seq + 1)
 
@@ -278,9 +290,10 @@ def _marks(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSe
     zone_inside = inside[zone]
     ts_all = part.column("ts").cast(pa.int64()).to_numpy(zero_copy_only=False)
     ts = ts_all[zone]
-    has_prev = seq[zone] > 1
+    has_prev = zone_seq > 1
     prev_ts = ts_all[np.maximum(zone - 1, 0)]
-    has_next = shift_forward(vid, -1)[zone] == vid[zone]
+    has_next = vid[np.minimum(zone + 1, len(vid) - 1)] == vid[zone]
+    has_next[zone == len(vid) - 1] = False
     next_ts = ts_all[np.minimum(zone + 1, len(ts_all) - 1)]
     elapsed = np.where(has_prev, ts - prev_ts, 0)
     port_gap = ~run_start & (elapsed >= settings.port_gap_hours * 3600 * US_PER_S)
@@ -293,11 +306,11 @@ def _marks(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSe
         | (has_prev & (elapsed >= settings.gap_hours * 3600 * US_PER_S))
     )
     marks = zone[keep]
-    return pa.record_batch(
+    zone_marks = pa.record_batch(
         {
             "vid": vid[marks],
             "port_id": port[marks],
-            "island": (zone_seq - rank_in_group(part_first))[keep],
+            "island": island[keep],
             "seq": zone_seq[keep],
             "ts": timestamps(ts[keep]),
             "prev_ts": timestamps(prev_ts[keep], ~has_prev[keep]),
@@ -310,13 +323,70 @@ def _marks(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSe
         }
     )
 
+    # visits (port_calls._visits): a zone run with a fix inside the area, from that fix on
+    run = np.cumsum(run_start) - 1
+    starts, ends = np.flatnonzero(run_start), np.flatnonzero(run_end)
+    at_inside = np.flatnonzero(zone_inside)
+    first_inside = at_inside[group_starts(run[at_inside])]  # each run's first fix inside
+    visited = run[first_inside]  # the runs that are visits, ascending
+    last = ends[visited]
+    visits = pa.record_batch(
+        {
+            "vid": vid[zone[first_inside]],
+            "port_id": port[zone[first_inside]],
+            "island": island[first_inside],
+            "first_seq": zone_seq[first_inside],
+            "last_seq": zone_seq[last],
+            "first_ts": timestamps(ts[first_inside]),
+            "before_ts": timestamps(prev_ts[first_inside], ~has_prev[first_inside]),
+            "last_ts": timestamps(ts[last]),
+            "after_ts": timestamps(next_ts[last], ~has_next[last]),
+        }
+    )
+
+    # stops in port (port_calls._port_stops): where the decisive speeds of a run turn to
+    # stopped, to the fix before they turn back to moving (or the run's last fix)
+    decisive = np.flatnonzero(v >= 0)
+    same_run = ~group_starts(run[decisive])
+    before = np.where(same_run, shift_back(v[decisive], -1), -1)
+    turns = ((v[decisive] == 1) & (before != 1)) | ((v[decisive] == 0) & (before == 1))
+    change = decisive[turns]
+    has_end = shift_forward(run[change], -1) == run[change]
+    end = np.minimum(np.arange(1, len(change) + 1), max(len(change) - 1, 0))
+    begins = np.flatnonzero(v[change] == 1)
+    stop_run = run[change[begins]]
+    visit_of_run = np.full(len(starts), -1)
+    visit_of_run[visited] = np.arange(len(visited))
+    visit = visit_of_run[stop_run]
+    ended = has_end[begins]
+    end_at = change[end[begins]]
+    last_seq = np.where(ended, zone_seq[end_at] - 1, zone_seq[ends[stop_run]])
+    last_ts = np.where(ended, prev_ts[end_at], ts[ends[stop_run]])
+    visit_first_seq = np.append(zone_seq[first_inside], 0)  # index -1: no visit
+    valid = (visit >= 0) & (last_seq >= visit_first_seq[visit])
+    begin_at = change[begins][valid]
+    stops = pa.record_batch(
+        {
+            "vid": vid[zone[begin_at]],
+            "port_id": port[zone[begin_at]],
+            "island": island[begin_at],
+            "begin_seq": zone_seq[begin_at],
+            "begin_ts": timestamps(ts[begin_at]),
+            "last_seq": last_seq[valid],
+            "last_ts": timestamps(last_ts[valid]),
+        }
+    )
+    return Zones(marks=zone_marks, visits=visits, stops=stops)
+
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     grid = PortGrid(con, settings.port_exit_buffer_km)
     parts = _vessel_chunks(con)
-    done = chunks.map_parts(lambda part: _marks(part, grid, settings), parts)
-    if not done:
+    if not parts:
         empty = pa.table({"vid": pa.array([], pa.int64()), "seq": pa.array([], pa.int64()), "ts": timestamps(np.zeros(0, np.int64)),
                           "lat": pa.array([], pa.float64()), "lon": pa.array([], pa.float64()), "sog": pa.array([], pa.float64())})  # fmt: skip
-        done = [_marks(empty, grid, settings)]
-    views.publish(con, "zone_marks", pa.Table.from_batches(done))
+        parts = [empty]
+    done = chunks.map_parts(lambda part: _zones(part, grid, settings), parts)
+    views.publish(con, "zone_marks", pa.Table.from_batches([z.marks for z in done]))
+    views.publish(con, "visits", pa.Table.from_batches([z.visits for z in done]))
+    views.publish(con, "port_stops", pa.Table.from_batches([z.stops for z in done]))
