@@ -58,9 +58,8 @@ class Steps:
 def steps(vid: Ints, ts: Ints, lat: Floats, lon: Floats, settings: AnalysisSettings) -> Steps:
     first = group_starts(vid)
     last = shift_forward(first, True)
-    seconds = np.empty(len(ts))
-    seconds[1:] = (ts[1:] - ts[:-1]) / US_PER_S
-    seconds[:1] = 0
+    elapsed_us = np.zeros(len(ts), np.int64)
+    np.subtract(ts[1:], ts[:-1], out=elapsed_us[1:])
     # the SQL's cheap test first, then the haversine on the few steps that pass it
     jump = np.zeros(len(ts), bool)
     moved = np.abs(lat[1:] - lat[:-1]) + np.abs(lon[1:] - lon[:-1])
@@ -68,9 +67,9 @@ def steps(vid: Ints, ts: Ints, lat: Floats, lon: Floats, settings: AnalysisSetti
     at = at[~first[at]]
     step_km = haversine_km(lat[at - 1], lon[at - 1], lat[at], lon[at])
     jump[at] = (step_km > settings.jump_min_km) & (
-        step_km * 3600 > settings.max_speed_kn * KM_PER_NM * seconds[at]
+        step_km * 3600 > settings.max_speed_kn * KM_PER_NM * elapsed_us[at] / US_PER_S
     )
-    gap = (seconds >= settings.gap_hours * 3600) & ~first
+    gap = (elapsed_us >= settings.gap_hours * 3600 * US_PER_S) & ~first
     return Steps(seq=rank_in_group(first), first=first, last=last, jump=jump, gap=gap)
 
 
@@ -78,8 +77,10 @@ def timestamps(values: Ints, null: Flags | None = None) -> pa.Array:
     return pa.array(values, type=pa.int64(), mask=null).cast(TIMESTAMP)
 
 
-def _doubles(values: Floats, null: Flags) -> pa.Array:
-    return pa.array(values, type=pa.float64(), mask=null)
+def _doubles(values: Floats, valid: Flags) -> pa.Array:
+    """`values` where `valid`, else NULL; the data buffer is shared, not copied."""
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.float64(), len(values), [bitmap, pa.py_buffer(values)])
 
 
 def vessel_time_order(mmsi: Ints, ts: Ints) -> Ints:
@@ -142,7 +143,7 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
             "ts": timestamps(ts), "lat": lat, "lon": lon, "sog": pa.array(sog, mask=np.isnan(sog)),
             "prev_ts": timestamps(shift_back(ts), s.first), "next_ts": timestamps(shift_forward(ts), s.last),
             "jump": s.jump,
-            "gap_start_lat": _doubles(shift_back(lat), ~s.gap), "gap_start_lon": _doubles(shift_back(lon), ~s.gap),
+            "gap_start_lat": _doubles(shift_back(lat), s.gap), "gap_start_lon": _doubles(shift_back(lon), s.gap),
         }
     )  # fmt: skip
     return Chunk(track=track, shared=shared)
