@@ -31,11 +31,12 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
+# --max-worker-restart=0: a worker that crashes fails the run (xdist hung waiting for it)
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --max-worker-restart=0 --durations=15
 	@echo "--- slow suite (calibration, SIGKILL crash safety, 5 GB CSV and 2 GB NMEA in bounded memory) ---"
-	$(BIN)/python -m pytest -q -rP -m slow -n 2 --dist load
+	$(BIN)/python -m pytest -q -rP -m slow -n 2 --dist load --max-worker-restart=0
 
 test-slow: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest -q -rP -m slow -n 2 --dist load

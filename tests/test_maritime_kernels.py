@@ -232,3 +232,20 @@ def test_rows_not_yet_committed_are_read_through_the_callers_connection(monkeypa
     run_stage(con, next(s for s in STAGES if s.name == "track"), AnalysisSettings())
     assert con.execute("SELECT count(*), count(DISTINCT vid), max(seq) FROM track").fetchone() == (60, 3, 20)
     con.execute("COMMIT")
+
+
+def test_random_fixes_around_overlapping_ports(chunk_rows):
+    """Fixes scattered over two overlapping circles, an anchorage and a polygon: the flat
+    distance, the dominance of one circle over a cell and the haversine where in doubt must
+    pick the same port, inside or not, as the SQL's haversine for every fix."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    lat = rng.uniform(39.9, 40.12, n)
+    lon = rng.uniform(149.88, 150.45, n)
+    sog = rng.choice([0.0, 0.1, 0.3, 0.6, 5.0], n)
+    fixes = [(273000100 + i % 7, T0 + timedelta(minutes=10 * i), float(lat[i]), float(lon[i]), float(sog[i]))
+             for i in range(n)]  # fmt: skip
+    counts = assert_same(_case(fixes))
+    assert counts["zone_marks"] > 500

@@ -64,7 +64,7 @@ def dry_run(
         )
         in_case = _against_case(con, spec, case_dir, result.file_hash)
     finally:
-        con.close()
+        _discard(con)
     source = parts[0][0]
     result.detail.update({
         "format": source.format, "encoding": source.encoding, "delimiter": source.delimiter,
@@ -85,7 +85,7 @@ def _against_case(
         con.execute(f"ATTACH {_literal(str(case_dir / DB_NAME))} AS existing (READ_ONLY)")
     except duckdb.Error:  # being written by another process, or damaged: say so, go on
         return {"case_note": "the case could not be read now (busy or damaged); duplicates not checked"}
-    # left attached: the preview's connection is thrown away with its transaction
+    # left attached until the preview's connection is discarded (_discard)
     known = con.execute("SELECT kind FROM existing.ledger WHERE file_hash = ?", [digest]).fetchone()
     found: dict[str, Any] = {"already_ingested_as": known[0] if known else None}
     if "row_hash" in _columns(con, "existing", spec.table):
@@ -93,6 +93,18 @@ def _against_case(
             f"SELECT count(*) FROM {spec.table} WHERE row_hash IN (SELECT row_hash FROM existing.{spec.table})"
         ).fetchone()[0]  # type: ignore[index]
     return found
+
+
+def _discard(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll the preview back, let go of the case, then close: closing a connection with an
+    open transaction over an attached database crashed DuckDB 1.5 now and then (SIGSEGV in
+    close, seen under load)."""
+    for statement in ("ROLLBACK", "DETACH DATABASE IF EXISTS existing"):
+        try:
+            con.execute(statement)
+        except duckdb.Error:
+            pass  # no transaction open, or nothing attached
+    con.close()
 
 
 def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[str]:

@@ -118,6 +118,7 @@ class PortGrid:
         steep = np.tan(np.radians(np.minimum(np.abs(row["lat"]) + np.degrees(dlat), 89.0)))
         row["band_km"] = 4 * (steep * dlat + dlat * dlat) * reach + 1e-6
         row["exact"] = np.abs(row["lat"]) > EXACT_ABOVE_LAT
+        row["band_km"][row["exact"]] = np.inf  # near the poles: always the haversine
         self.areas, self.edges = _polygons(con) if row["polygon"].any() else ({}, {})
         self.single = self._single_rows()
 
@@ -179,7 +180,7 @@ class PortGrid:
         radius, band = r["radius_km"][row], r["band_km"][row]
         distance = self._flat_km(lat[fix], lon[fix], row)
         outer = radius + self.buffer_km
-        exact = (np.abs(distance - radius) <= band) | (np.abs(distance - outer) <= band) | r["exact"][row]
+        exact = (np.abs(distance - radius) <= band) | (np.abs(distance - outer) <= band)
         sure = np.flatnonzero(exact)
         d_out = distance - radius
         d_out[sure] = (
@@ -204,25 +205,34 @@ class PortGrid:
         r = self.row
         pair_fix = np.repeat(fix, many)
         pair_row = expand(first, many)
+        offsets = np.cumsum(many) - many
         polygon = r["polygon"][pair_row]
+        # circles by the flat distance first (within `band` of the haversine), polygons exactly
+        band = np.where(polygon, 0.0, r["band_km"][pair_row])
         d_out = np.full(len(pair_fix), np.inf)
-        # circles: the haversine only where the flat distance may be within the buffer
         circle = np.flatnonzero(~polygon)
         c = pair_row[circle]
-        flat_out = self._flat_km(lat[pair_fix[circle]], lon[pair_fix[circle]], c) - r["radius_km"][c]
-        circle = circle[(flat_out <= self.buffer_km + r["band_km"][c]) | r["exact"][c]]
-        c, f = pair_row[circle], pair_fix[circle]
-        d_out[circle] = haversine_km(lat[f], lon[f], r["lat"][c], r["lon"][c]) - r["radius_km"][c]
+        d_out[circle] = self._flat_km(lat[pair_fix[circle]], lon[pair_fix[circle]], c) - r["radius_km"][c]
         shaped = np.flatnonzero(polygon)
         if len(shaped):
             area = r["area_id"][pair_row[shaped]].astype(np.int64)
             has_edges = self.edges["count"][area] > 0  # no edges: holds nothing (the SQL's inner join)
             keep = shaped[has_edges]
             d_out[keep] = _polygon_distances(pair_fix[keep], area[has_edges], lat, lon, self.areas, self.edges)
+        # a circle can only win if it may lie within the buffer and may be the nearest; the
+        # haversine decides where several may, or where one may but its side of 0 or of the
+        # buffer is in doubt; an area that cannot win is out
+        low = d_out - band
+        upper = np.where(low <= self.buffer_km, d_out + band, np.inf)
+        contender = (low <= self.buffer_km) & (low <= np.repeat(np.minimum.reduceat(upper, offsets), many))
+        rivals = np.repeat(np.add.reduceat(contender.astype(np.int32), offsets), many) > 1
+        doubt = (np.abs(d_out) <= band) | (np.abs(d_out - self.buffer_km) <= band) | rivals
+        exact = np.flatnonzero(contender & ~polygon & doubt)
+        c, f = pair_row[exact], pair_fix[exact]
+        d_out[exact] = haversine_km(lat[f], lon[f], r["lat"][c], r["lon"][c]) - r["radius_km"][c]
         # per fix (its pairs are contiguous): the least distance within the buffer, and of the
         # areas at that distance the lower port_id
-        d_out[d_out > self.buffer_km] = np.inf
-        offsets = np.cumsum(many) - many
+        d_out[~contender | (d_out > self.buffer_km)] = np.inf
         least = np.minimum.reduceat(d_out, offsets)
         tied = d_out == np.repeat(least, many)
         pair_port = np.where(tied, r["port_id"][pair_row], np.iinfo(np.int32).max)
