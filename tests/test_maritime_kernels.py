@@ -126,7 +126,7 @@ vessels = st.lists(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(spec=vessels)
 def test_kernels_equal_the_sql_on_generated_fleets(spec, chunk_rows):
     clock: dict[int, Any] = {}

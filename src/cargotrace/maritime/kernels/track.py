@@ -74,7 +74,10 @@ def steps(vid: Ints, ts: Ints, lat: Floats, lon: Floats, settings: AnalysisSetti
 
 
 def timestamps(values: Ints, null: Flags | None = None) -> pa.Array:
-    return pa.array(values, type=pa.int64(), mask=null).cast(TIMESTAMP)
+    """Microseconds since the epoch as an Arrow timestamp column (UTC), NULL where `null`."""
+    data = pa.py_buffer(np.ascontiguousarray(values, dtype=np.int64))
+    valid = None if null is None else pa.py_buffer(np.packbits(~null, bitorder="little"))
+    return pa.Array.from_buffers(TIMESTAMP, len(values), [valid, data])
 
 
 def _doubles(values: Floats, valid: Flags) -> pa.Array:
