@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from cargotrace.analysis.pipeline import STAGES, run_stage
 from cargotrace.case.schema import create_statements
+from cargotrace.errors import InputError
 from cargotrace.ingest.ports import gazetteer_table
 from cargotrace.maritime.kernels import chunks, views
 from cargotrace.settings import AnalysisSettings
@@ -220,6 +221,9 @@ def test_beyond_the_memory_limit_the_sql_runs(monkeypatch):
             run_stage(con, stage, AnalysisSettings())
     assert views.published(con, "track") is None and views.published(con, "zone_marks") is None
     assert con.execute("SELECT count(*) FROM port_calls").fetchone() == (1,)
+    monkeypatch.setenv(chunks.MAX_FIXES_ENV, "lots")
+    with pytest.raises(InputError, match="CARGOTRACE_KERNEL_MAX_FIXES must be a whole number"):
+        chunks.fits_in_memory(con)
 
 
 def test_rows_not_yet_committed_are_read_through_the_callers_connection(monkeypatch):

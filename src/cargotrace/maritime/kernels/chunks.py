@@ -20,6 +20,8 @@ import duckdb
 import numpy as np
 from numpy.typing import NDArray
 
+from cargotrace.errors import InputError
+
 CHUNK_ROWS = 1 << 17  # about 130,000 fixes: a part's columns fit in the caches
 MAX_BITS = 15  # at most 32,768 parts
 BLOCK_ROWS = 1 << 18  # rows fetched and cut into parts at a time: a block stays in the caches
@@ -35,7 +37,10 @@ MAX_FIXES = 80_000_000  # the kernels hold the track in memory: ~130 bytes a fix
 def fits_in_memory(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the kernels may hold this case's track in memory (about 10 GB at the default
     limit); beyond it the stage SQL runs instead, which DuckDB spills to disk."""
-    limit = int(os.environ.get(MAX_FIXES_ENV) or MAX_FIXES)
+    text = os.environ.get(MAX_FIXES_ENV) or str(MAX_FIXES)
+    if not text.isdigit():
+        raise InputError(f"{MAX_FIXES_ENV} must be a whole number of positions, not {text!r}")
+    limit = int(text)
     return int(con.execute("SELECT count(*) FROM positions").fetchone()[0]) <= limit  # type: ignore[index]
 
 
