@@ -261,10 +261,12 @@ def _vessel_chunks(con: duckdb.DuckDBPyConnection) -> list[pa.Table | pa.RecordB
     chunks, or the SQL-built track read back in that order."""
     table = views.published(con, "track")
     if table is not None:
-        return table.to_batches()
-    table = con.execute("SELECT vid, seq, ts, lat, lon, sog FROM track ORDER BY vid, seq").to_arrow_table()
-    vid = table.column("vid").to_numpy()
-    return [table.slice(s.start, s.stop - s.start) for s in chunks.aligned_slices(vid)]
+        parts: list[pa.Table | pa.RecordBatch] = table.to_batches()
+    else:
+        table = con.execute("SELECT vid, seq, ts, lat, lon, sog FROM track ORDER BY vid, seq").to_arrow_table()
+        vid = table.column("vid").to_numpy()
+        parts = [table.slice(s.start, s.stop - s.start) for s in chunks.aligned_slices(vid)]
+    return parts or [table.slice(0, 0)]  # no fixes: one empty part, for the tables' columns
 
 
 @dataclass
@@ -391,12 +393,7 @@ def _zones(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSe
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     grid = PortGrid(con, settings.port_exit_buffer_km)
-    parts = _vessel_chunks(con)
-    if not parts:
-        empty = pa.table({"vid": pa.array([], pa.int64()), "seq": pa.array([], pa.int64()), "ts": timestamps(np.zeros(0, np.int64)),
-                          "lat": pa.array([], pa.float64()), "lon": pa.array([], pa.float64()), "sog": pa.array([], pa.float64())})  # fmt: skip
-        parts = [empty]
-    done = chunks.map_parts(lambda part: _zones(part, grid, settings), parts)
+    done = chunks.map_parts(lambda part: _zones(part, grid, settings), _vessel_chunks(con))
     views.publish(con, "zone_marks", pa.Table.from_batches([z.marks for z in done]))
     views.publish(con, "visits", pa.Table.from_batches([z.visits for z in done]))
     views.publish(con, "port_stops", pa.Table.from_batches([z.stops for z in done]))

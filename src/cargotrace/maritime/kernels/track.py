@@ -73,17 +73,15 @@ def steps(vid: Ints, ts: Ints, lat: Floats, lon: Floats, settings: AnalysisSetti
     return Steps(seq=rank_in_group(first), first=first, last=last, jump=jump, gap=gap)
 
 
+def arrow_column(kind: pa.DataType, values: Ints | Floats, valid: Flags | None = None) -> pa.Array:
+    """An Arrow column over the NumPy buffer (shared, not copied), NULL where not `valid`."""
+    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(kind, len(values), [bitmap, pa.py_buffer(np.ascontiguousarray(values))])
+
+
 def timestamps(values: Ints, null: Flags | None = None) -> pa.Array:
     """Microseconds since the epoch as an Arrow timestamp column (UTC), NULL where `null`."""
-    data = pa.py_buffer(np.ascontiguousarray(values, dtype=np.int64))
-    valid = None if null is None else pa.py_buffer(np.packbits(~null, bitorder="little"))
-    return pa.Array.from_buffers(TIMESTAMP, len(values), [valid, data])
-
-
-def _doubles(values: Floats, valid: Flags) -> pa.Array:
-    """`values` where `valid`, else NULL; the data buffer is shared, not copied."""
-    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(pa.float64(), len(values), [bitmap, pa.py_buffer(values)])
+    return arrow_column(TIMESTAMP, np.asarray(values, np.int64), None if null is None else ~null)
 
 
 def vessel_time_order(mmsi: Ints, ts: Ints) -> Ints:
@@ -146,7 +144,8 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
             "ts": timestamps(ts), "lat": lat, "lon": lon, "sog": pa.array(sog, mask=np.isnan(sog)),
             "prev_ts": timestamps(shift_back(ts), s.first), "next_ts": timestamps(shift_forward(ts), s.last),
             "jump": s.jump,
-            "gap_start_lat": _doubles(shift_back(lat), s.gap), "gap_start_lon": _doubles(shift_back(lon), s.gap),
+            "gap_start_lat": arrow_column(pa.float64(), shift_back(lat), s.gap),
+            "gap_start_lon": arrow_column(pa.float64(), shift_back(lon), s.gap),
         }
     )  # fmt: skip
     return Chunk(track=track, shared=shared)
