@@ -98,9 +98,9 @@ def _rows_of(table: pa.Table, names: list[str]) -> list[tuple]:
 
 
 def unportable_columns(settings: AnalysisSettings) -> dict[str, set[str]]:
-    """Columns no engine can reproduce while a stage asks for an approximate quantile (see
-    engine/transpile.portability_issues): today gaps.service_speed_kn, until gaps.py uses the
-    exact quantile_cont. Everything else is compared."""
+    """Columns no engine can reproduce if a stage asks for an approximate quantile (see
+    engine/transpile.portability_issues): none today (gaps.py uses the exact quantile_cont),
+    gaps.service_speed_kn if it ever did. Everything else is compared."""
     issues = make_plan(settings).issues
     return {"gaps": {"service_speed_kn"}} if any(i.startswith("gaps:") for i in issues) else {}
 

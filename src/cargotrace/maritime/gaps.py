@@ -51,7 +51,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE service_speed AS
-        SELECT vid, approx_quantile(sog, {settings.service_speed_quantile}) AS speed_kn
+        SELECT vid, quantile_cont(sog, {settings.service_speed_quantile}) AS speed_kn
         FROM track WHERE sog > 3 AND sog < 40 AND vid IN (SELECT vid FROM raw_gaps)
         GROUP BY vid
         """,
