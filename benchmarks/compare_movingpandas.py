@@ -53,7 +53,7 @@ def shared_ais_dir() -> Path:
 def load_noaa(base: Path) -> pd.DataFrame:
     df = pd.read_csv(
         base / "noaa" / "AISdata_marinecadastre_20220103.csv.gz",
-        usecols=["MMSI", "BaseDateTime", "LAT", "LON", "SOG"],
+        usecols=["MMSI", "BaseDateTime", "LAT", "LON", "SOG", "Status", "VesselType"],
     )
     df = df.rename(
         columns={
@@ -62,6 +62,8 @@ def load_noaa(base: Path) -> pd.DataFrame:
             "LAT": "lat",
             "LON": "lon",
             "SOG": "sog",
+            "Status": "nav_status",
+            "VesselType": "vessel_type",
         }
     )
     df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True)
@@ -101,7 +103,7 @@ def load_denmark(base: Path) -> pd.DataFrame:
 
 def ours(df: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     con = duckdb.connect()
-    con.register("df", df)
+    con.register("df", df[["mmsi", "timestamp", "lat", "lon", "sog"]])
     con.execute(
         "CREATE TABLE positions AS SELECT CAST(mmsi AS BIGINT) AS mmsi, timestamp, lat, lon, CAST(sog AS DOUBLE) AS sog FROM df"
     )
@@ -212,21 +214,52 @@ def reason(fixes: pd.DataFrame) -> str:
     return "stopped for less than 2 h between speeds above 0.5 kn"
 
 
+# AIS navigational status (ITU-R M.1371 message 1-3) and ship type (first digit, 3x by
+# second digit) as MarineCadastre writes them
+NAV_STATUS = {0: "under way using engine", 1: "at anchor", 3: "restricted manoeuvrability",
+              5: "moored", 7: "engaged in fishing", 8: "under way sailing", 15: "not defined"}  # fmt: skip
+SHIP_TYPE = {30: "fishing", 31: "towing", 32: "towing", 33: "dredging", 35: "military", 36: "sailing",
+             37: "pleasure craft", 52: "tug", 6: "passenger", 7: "cargo", 8: "tanker"}  # fmt: skip
+
+
+def _label(fixes: pd.DataFrame, column: str) -> str:
+    if column not in fixes or fixes[column].dropna().empty:
+        return "not reported"
+    code = int(fixes[column].dropna().mode().iloc[0])
+    names = NAV_STATUS if column == "nav_status" else SHIP_TYPE
+    return names.get(code) or names.get(code // 10) or f"other ({code})"
+
+
 def explain_misses(df: pd.DataFrame, misses: list[dict[str, object]]) -> dict[str, object]:
-    """Reasons for every missed stop, counted, and the first few with their speeds."""
+    """Reasons for every missed stop, counted, and the first few with their speeds; with the
+    navigational status and ship type the vessel reported (most frequent, where the sample
+    has them) and how the stop was sampled."""
     counts: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    by_type: dict[str, int] = {}
+    longest_interval_h: list[float] = []
     sparse = 0
     examples = []
     for m in misses:
         s = _fixes_in(df, m["mmsi"], m["started_at"], m["ended_at"])
         why = reason(s)
         counts[why] = counts.get(why, 0) + 1
+        status, kind = _label(s, "nav_status"), _label(s, "vessel_type")
+        by_status[status] = by_status.get(status, 0) + 1
+        by_type[kind] = by_type.get(kind, 0) + 1
+        t = s["timestamp"].sort_values()
+        longest_interval_h.append(float(t.diff().max().total_seconds() / 3600) if len(t) > 1 else 0.0)
         sparse += int(len(s) < 3)
         if len(examples) < 8:
             sog = s["sog"].dropna()
             examples.append(m | {"fixes": len(s), "reason": why, "sog_min": None if sog.empty else float(sog.min()),
                                  "sog_max": None if sog.empty else float(sog.max())})  # fmt: skip
-    return {"by_reason": counts, "with_fewer_than_3_fixes": sparse, "examples": examples}
+    intervals = np.asarray(longest_interval_h)
+    return {"by_reason": counts, "by_nav_status": by_status, "by_ship_type": by_type,
+            "with_fewer_than_3_fixes": sparse,
+            "longest_interval_between_fixes_over_1h": int((intervals > 1).sum()),
+            "longest_interval_between_fixes_median_h": float(np.median(intervals)) if len(intervals) else None,
+            "examples": examples}  # fmt: skip
 
 
 def well_sampled(df: pd.DataFrame, stops_df: pd.DataFrame) -> pd.DataFrame:
@@ -291,6 +324,11 @@ def main() -> None:
                   f"well-sampled {r['well_sampled_mp_stops']} matched {r['well_sampled_matched_by_cargotrace']}, "
                   f"cargotrace stops found by MP {r['cargotrace_stops_matched_by_mp']}; "
                   f"misses {r['unmatched_mp_stops']['by_reason']}")  # fmt: skip
+            miss = r["unmatched_mp_stops"]
+            print(f"      misses by status {miss['by_nav_status']}; by ship type {miss['by_ship_type']}; "
+                  f"fewer than 3 fixes {miss['with_fewer_than_3_fixes']}; a fix interval over 1 h "
+                  f"{miss['longest_interval_between_fixes_over_1h']} (median longest "
+                  f"{miss['longest_interval_between_fixes_median_h']} h)")  # fmt: skip
     report["movingpandas"] = {
         "positions": total_positions,
         "seconds": total_mp_s,

@@ -99,7 +99,7 @@ def _rows_of(table: pa.Table, names: list[str]) -> list[tuple]:
 
 def unportable_columns(settings: AnalysisSettings) -> dict[str, set[str]]:
     """Columns no engine can reproduce if a stage asks for an approximate quantile (see
-    engine/transpile.portability_issues): none today (gaps.py uses the exact quantile_cont),
+    engine/transpile.portability_issues): none today (gaps.py uses the exact quantile_disc),
     gaps.service_speed_kn if it ever did. Everything else is compared."""
     issues = make_plan(settings).issues
     return {"gaps": {"service_speed_kn"}} if any(i.startswith("gaps:") for i in issues) else {}
@@ -146,7 +146,7 @@ def _drop_derived(case_dir: Path) -> None:
 # ----------------------------------------------------------------------------- semantics
 SEMANTICS = [
     "SELECT g, epoch(ts) AS e FROM t",
-    "SELECT g, median(x) AS m, quantile_cont(x, 0.3) AS q FROM t GROUP BY g",
+    "SELECT g, median(x) AS m, quantile_cont(x, 0.3) AS q, quantile_disc(x, 0.95) AS d FROM t GROUP BY g",
     "SELECT g, list(s ORDER BY k DESC) AS l FROM t GROUP BY g",
     "SELECT g, list(s ORDER BY k) FILTER (WHERE x > 100) AS l, len(list(s)) AS n FROM t GROUP BY g",
     "SELECT g, string_agg(s, ';' ORDER BY s) AS j FROM t GROUP BY g",

@@ -194,7 +194,7 @@ def portability_issues(sql: str) -> list[str]:
         for node in tree.find_all(exp.ApproxQuantile):
             issues.append(
                 f"{node.sql(READ)}: approximate quantiles differ between engines "
-                "(DuckDB T-digest, Spark Greenwald-Khanna); use quantile_cont (exact) instead"
+                "(DuckDB T-digest, Spark Greenwald-Khanna); use quantile_disc (exact, a value of the column) instead"
             )
     return issues
 

@@ -13,7 +13,9 @@ country that the vessel could have reached and left again at its service speed w
 `min_call_hours` at the berth, measured along great circles, which are never longer than
 the sea route, so nothing feasible is dropped. The service speed is the
 `service_speed_quantile` of the vessel's speeds over ground between 3 and 40 kn,
-`default_service_speed_kn` when it has none.
+`default_service_speed_kn` when it has none: the discrete quantile (a speed the vessel
+reported; `quantile_disc`, Spark `percentile_disc`), which both engines compute alike to the
+last bit, where an interpolated one can differ in its last digit.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE service_speed AS
-        SELECT vid, quantile_cont(sog, {settings.service_speed_quantile}) AS speed_kn
+        SELECT vid, quantile_disc(sog, {settings.service_speed_quantile}) AS speed_kn
         FROM track WHERE sog > 3 AND sog < 40 AND vid IN (SELECT vid FROM raw_gaps)
         GROUP BY vid
         """,
