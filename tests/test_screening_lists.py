@@ -144,6 +144,27 @@ def test_ftm_jsonl(tmp_path: Path) -> None:
     assert listed.name == "us_ofac_sdn, demo"
 
 
+def test_ftm_fragments_of_one_entity_are_merged_and_counted(tmp_path: Path) -> None:
+    """A repeated entity id is a fragment: merged into the first line's entry, counted as
+    skipped (folded), never dropped silently; a stamp that is not a date is ignored."""
+    lines = [
+        {"id": "v1", "schema": "Vessel", "properties": {"name": ["SUN"], "imoNumber": ["IMO9161003"]},
+         "datasets": ["a"], "last_change": "2024-05-03T10:00:00"},
+        {"id": "v1", "schema": "Vessel", "properties": {"name": ["SUN STAR"], "mmsi": ["273215020"],
+         "previousName": ["LADY"], "imoNumber": ["9999999"]}, "datasets": ["b"], "last_change": "yesterday"},
+        {"id": "v2", "schema": "Vessel", "properties": {"name": ["MOON"]}, "last_seen": "not a date"},
+    ]  # fmt: skip
+    path = tmp_path / "fragments.json"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    listed = read_ftm(path)
+    assert [(e.entry_id, e.row) for e in listed.entries] == [("v1", 1), ("v2", 3)]
+    sun = listed.entries[0]
+    assert (sun.name, sun.aliases, sun.former_names) == ("SUN", ["SUN STAR"], ["LADY"])
+    assert (sun.imo, sun.mmsi, sun.datasets) == ("9161003", "273215020", ["a", "b"])  # first IMO kept
+    assert listed.skipped == 1 and listed.detail["fragments_merged"] == 1
+    assert listed.published == date(2024, 5, 3)
+
+
 def test_unknown_layout_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")

@@ -109,8 +109,9 @@ def load_watchlist(
         "format": listed.format, "list": listed.name,
         "published": listed.published.isoformat() if listed.published else None,
         "date_source": listed.date_source, **listed.detail,
-        "note": "rows are list entries; link and sanction records are folded into the entries they name "
-                "and counted as skipped" if listed.format == "ftm-jsonl" else "rows are list entries",
+        "note": "rows are list entries; link and sanction records, and later lines of an entity id already "
+                "read (fragments, merged into it), are folded into the entries they name and counted as skipped"
+                if listed.format == "ftm-jsonl" else "rows are list entries",
     })  # fmt: skip
 
 

@@ -396,6 +396,36 @@ def _ftm_entry(obj: dict[str, Any], row: int) -> ListEntry:
     return entry
 
 
+def _merge_fragment(entry: ListEntry, fragment: ListEntry) -> None:
+    """A later line with the same entity id is a fragment of the same entity (FtM exports
+    may split one entity over several lines, as `ftm aggregate` would merge them): its names,
+    flags, programmes, datasets and links are added, and empty fields filled."""
+    def extend(values: list[Any], more: list[Any]) -> None:
+        values.extend(v for v in more if v not in values)
+
+    names = [fragment.name] if fragment.name and fragment.name != entry.name else []
+    extend(entry.aliases, names + fragment.aliases)
+    extend(entry.weak_aliases, fragment.weak_aliases)
+    extend(entry.former_names, fragment.former_names)
+    extend(entry.past_flags, fragment.past_flags)
+    extend(entry.programs, fragment.programs)
+    extend(entry.datasets, fragment.datasets)
+    extend(entry.links, fragment.links)
+    for key in ("imo", "mmsi", "flag", "call_sign", "inn", "ogrn", "listed_on", "note"):
+        if getattr(entry, key) is None:
+            setattr(entry, key, getattr(fragment, key))
+    if not entry.name:
+        entry.name = fragment.name
+
+
+def _stamp_date(value: object) -> date | None:
+    """The day of a `last_change`/`last_seen` stamp; None when it is not an ISO date."""
+    try:
+        return date.fromisoformat(value[:10]) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def _ftm_objects(obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """The entity and, in nested exports, the entities inside its properties."""
     yield obj
@@ -414,8 +444,8 @@ def read_ftm(path: Path) -> ListFile:
     links: list[tuple[str, Link]] = []
     programs: dict[str, list[str]] = {}
     rejected: list[tuple[int, list[str]]] = []
-    skipped = 0
-    latest: str | None = None
+    skipped = merged = 0
+    latest: date | None = None
     datasets: Counter[str] = Counter()
     schemata: Counter[str] = Counter()
     with open_binary(path) as handle:
@@ -435,15 +465,19 @@ def read_ftm(path: Path) -> ListFile:
             for obj in objects:
                 schema = str(obj.get("schema"))
                 schemata[schema] += 1
-                stamp = obj.get("last_change") or obj.get("last_seen")
-                if isinstance(stamp, str) and (latest is None or stamp > latest):
+                stamp = _stamp_date(obj.get("last_change") or obj.get("last_seen"))
+                if stamp and (latest is None or stamp > latest):
                     latest = stamp
                 props = _props(obj)
                 if schema in MATCHABLE and obj is top:
                     entry = _ftm_entry(obj, number)
-                    datasets.update(entry.datasets)
-                    folded = False
-                    entries.setdefault(entry.entry_id, entry)
+                    if entry.entry_id in entries:  # a fragment: folded into the entity
+                        _merge_fragment(entries[entry.entry_id], entry)
+                        merged += 1
+                    else:
+                        datasets.update(entry.datasets)
+                        folded = False
+                        entries[entry.entry_id] = entry
                 elif schema in MATCHABLE and obj.get("id"):
                     nested[str(obj["id"])] = str(
                         obj.get("caption") or (_strs(props, "name") or [""])[0]
@@ -480,8 +514,7 @@ def read_ftm(path: Path) -> ListFile:
                     if link.entry_id in entries
                     else nested.get(link.entry_id)
                 )
-    found = date.fromisoformat(latest[:10]) if latest else None
-    published, source = _dated(path, found, "latest last_change/last_seen in the file")
+    published, source = _dated(path, latest, "latest last_change/last_seen in the file")
     top_sets = [d for d, _ in datasets.most_common(3)]
     name = (
         top_sets[0]
@@ -490,4 +523,5 @@ def read_ftm(path: Path) -> ListFile:
     )
     ordered = sorted(entries.values(), key=lambda e: e.row)
     return ListFile("ftm-jsonl", name, published, source, ordered, rejected, skipped,
-                    {"schemata": dict(schemata.most_common()), "datasets": dict(datasets.most_common())})  # fmt: skip
+                    {"schemata": dict(schemata.most_common()), "datasets": dict(datasets.most_common()),
+                     "fragments_merged": merged})  # fmt: skip
