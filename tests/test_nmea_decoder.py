@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cargotrace.ingest import nmea_assemble
+from cargotrace.errors import InputError
+from cargotrace.ingest import nmea_assemble, sources
 from cargotrace.ingest.nmea import DecodedBatch, decode_lines, decode_nmea_file
 
 TYPE1 = "!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C"
@@ -344,6 +345,23 @@ def test_gz_input(tmp_path: Path) -> None:
         4,
         1,
     )
+
+
+def test_gz_bomb_is_refused_with_the_line_reached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A .gz that expands past 200x its size (above a floor, 32 MiB; 1 MiB here) is refused
+    as a decompression bomb, as for CSV; a genuine log (~5x) reads on."""
+    monkeypatch.setattr(sources, "RATIO_FLOOR", 1 << 20)
+    bomb = tmp_path / "bomb.nmea.gz"
+    with gzip.open(bomb, "wt") as fh:
+        fh.write((TYPE1 + "\n") * 100_000)  # 5 MB of one sentence: >1,000x
+    with pytest.raises(InputError, match=r"cannot read past line \d+: .*200x its compressed size.*decompression bomb"):
+        list(decode_nmea_file(bomb))
+    genuine = tmp_path / "fine.nmea.gz"
+    with gzip.open(genuine, "wt") as fh:
+        fh.write("\n".join([TYPE1, *TYPE5]) + "\n")
+    assert sum(b.positions.num_rows for b in decode_nmea_file(genuine)) == 1
 
 
 @pytest.mark.parametrize("batch_lines", [1, 2, 3, 1000])

@@ -8,7 +8,6 @@ or from a (possibly gzipped) file read in bounded chunks.
 
 from __future__ import annotations
 
-import gzip
 import os
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -19,7 +18,13 @@ from typing import BinaryIO
 import numpy as np
 
 from cargotrace.errors import InputError
-from cargotrace.ingest.sources import MAX_LINE_BYTES, max_line_bytes, open_binary
+from cargotrace.ingest.sources import (
+    MAX_LINE_BYTES,
+    capped_gzip,
+    max_input_bytes,
+    max_line_bytes,
+    open_binary,
+)
 
 # Zero bytes appended to every buffer: look-ahead reads (``buf[p + k]``) and fixed-width
 # gathers (time tokens, payload character matrices) never have to bounds-check.
@@ -165,8 +170,8 @@ def open_maybe_gzip(path: str | os.PathLike[str]) -> tuple[BinaryIO, BinaryIO]:
     raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
     magic = raw.read(4)
     raw.seek(0)
-    if magic[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+    if magic[:2] == b"\x1f\x8b":  # the ratio cap of `open_binary`; raw keeps the on-disk offset
+        return capped_gzip(raw, str(path), max_input_bytes()), raw  # type: ignore[return-value]
     if magic == b"PK\x03\x04":  # a zip: its one member, with the bomb checks of `open_binary`
         return open_binary(Path(path)), raw  # type: ignore[return-value]
     return raw, raw
@@ -290,6 +295,10 @@ def iter_file_blocks(
                 raise InputError(
                     f"cannot read past line {line_no - 1 + acc.count}: compressed content is damaged ({exc})",
                     file=str(path),
+                ) from None
+            except InputError as exc:  # damaged, or a decompression bomb (the gzip cap)
+                raise InputError(
+                    f"cannot read past line {line_no - 1 + acc.count}: {exc.detail}", file=str(path)
                 ) from None
             batches = acc.add(chunk) if chunk else acc.finish()
             for data, newlines, cut_lines in batches:

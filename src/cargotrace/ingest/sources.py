@@ -96,7 +96,7 @@ class _CappedReader(io.RawIOBase):
         if self._seen > self._cap:
             raise InputError(
                 f"uncompressed content exceeds {self._cap:,} bytes ({self._why}); refused as a "
-                f"possible decompression bomb (set {ENV_LIMIT} higher if the file is genuine)",
+                "possible decompression bomb",
                 file=self._name,
             )
         buffer[: len(data)] = data
@@ -146,6 +146,22 @@ def _zip_member(path: Path) -> tuple[zipfile.ZipFile, zipfile.ZipInfo]:
     return archive, members[0]
 
 
+def gzip_cap(compressed_bytes: int, limit: int) -> tuple[int, str]:
+    """How far a gzip member may expand before it is refused, and why, with the way out."""
+    cap = min(limit, max(compressed_bytes * MAX_RATIO, RATIO_FLOOR))
+    if cap == limit:
+        return cap, f"the limit of {limit:,} bytes; set {ENV_LIMIT} higher if the file is genuine"
+    return cap, (f"more than {MAX_RATIO}x its compressed size; if the file is genuine, "
+                 "unpack it and ingest the plain file")  # fmt: skip
+
+
+def capped_gzip(raw: IO[bytes], name: str, limit: int) -> IO[bytes]:
+    """The gzip content of an open file, refused past `gzip_cap` (decompression bomb)."""
+    cap, why = gzip_cap(os.fstat(raw.fileno()).st_size, limit)
+    inner: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+    return io.BufferedReader(_CappedReader(inner, cap, name, why), 1 << 20)
+
+
 def open_binary(path: Path, *, max_bytes: int | None = None) -> IO[bytes]:
     """Open a possibly gzip- or zip-wrapped file as a stream of its content bytes."""
     limit = max_input_bytes() if max_bytes is None else max_bytes
@@ -160,8 +176,7 @@ def open_binary(path: Path, *, max_bytes: int | None = None) -> IO[bytes]:
             raise InputError(
                 f"file is larger than the limit of {limit:,} bytes ({ENV_LIMIT})", file=str(path)
             )
-        cap = min(limit, max(size * MAX_RATIO, RATIO_FLOOR))
-        why = f"limit {limit:,}" if cap == limit else f"more than {MAX_RATIO}x its compressed size"
+        cap, why = gzip_cap(size, limit)
         inner: IO[bytes] = gzip.open(path, "rb")
         return io.BufferedReader(_CappedReader(inner, cap, str(path), why), 1 << 20)
     if wrapper == "zip":
