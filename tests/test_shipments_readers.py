@@ -139,3 +139,91 @@ def test_a_workbook_spanning_billions_of_cells_is_refused_quickly(tmp_path):
     assert time.perf_counter() - started < 10
     ok = CliRunner().invoke(app, ["ingest", "shipments", str(small), "--case", str(tmp_path / "case")])
     assert ok.exit_code == 0, ok.output
+
+
+def _ods(path, rows_xml: str) -> None:
+    """A minimal OpenDocument spreadsheet with one sheet holding `rows_xml`."""
+    import zipfile
+
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="S1">{rows_xml}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        book.writestr("META-INF/manifest.xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+            'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+            '<manifest:file-entry manifest:full-path="/" '
+            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+            '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+            "</manifest:manifest>"))  # fmt: skip
+        book.writestr("content.xml", content)
+
+
+def _text_cell(text: str, extra: str = "") -> str:
+    return f'<table:table-cell{extra} office:value-type="string"><text:p>{text}</text:p></table:table-cell>'
+
+
+HEADER_ROW = f"<table:table-row>{_text_cell('Номер накладной')}{_text_cell('Вес груза, кг')}</table:table-row>"
+
+
+def test_an_ods_whose_repeats_span_too_many_cells_is_refused_quickly(tmp_path):
+    """A 2 KB .ods asking for one cell repeated 1,000 times in a row repeated 90,000 times
+    made calamine abort the process on a 4 GB allocation; the repeats are counted first.
+    LibreOffice's trailing empty repeated rows and cells do not count."""
+    import time
+
+    from typer.testing import CliRunner
+
+    from cargotrace.cli.app import app
+    from cargotrace.ingest.excel import check_sheet_spans
+
+    hostile = tmp_path / "repeats.ods"
+    _ods(hostile, HEADER_ROW + '<table:table-row table:number-rows-repeated="90000">'
+         + _text_cell("x", ' table:number-columns-repeated="1000"') + "</table:table-row>")  # fmt: skip
+    started = time.perf_counter()
+    result = CliRunner().invoke(app, ["ingest", "shipments", str(hostile), "--case", str(tmp_path / "case")])
+    assert result.exit_code == 2, result.output
+    assert "90,001 rows x 1,000 columns" in " ".join(result.output.split())
+    assert time.perf_counter() - started < 10
+
+    genuine = tmp_path / "libreoffice.ods"
+    _ods(genuine, HEADER_ROW + f"<table:table-row>{_text_cell('W1')}{_text_cell('100')}"
+         '<table:table-cell table:number-columns-repeated="1022"/></table:table-row>'
+         '<table:table-row table:number-rows-repeated="1048574">'
+         '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>')  # fmt: skip
+    check_sheet_spans(genuine, "libreoffice.ods")  # 2 x 2: passes
+    ok = CliRunner().invoke(app, ["ingest", "shipments", str(genuine), "--case", str(tmp_path / "case")])
+    assert ok.exit_code == 0, ok.output
+    assert "1 rows read =" in " ".join(ok.output.split())  # read, not refused (no date: quarantined)
+
+
+def test_ods_span_counts_repeats_up_to_the_last_cell_with_content(tmp_path, monkeypatch):
+    """Exact spans: empty cells and rows before content count, repeated ones by their
+    repeat, covered cells too; a tag cut by the 4 MiB read block is read whole."""
+    from cargotrace.errors import InputError
+    from cargotrace.ingest.excel import ENV_MAX_SHEET_CELLS, check_sheet_spans
+
+    rows = (HEADER_ROW + '<table:table-row table:number-rows-repeated="4"><table:table-cell/></table:table-row>'
+            '<table:table-row table:number-rows-repeated="3"><table:table-cell table:number-columns-repeated="5"/>'
+            '<table:covered-table-cell table:number-columns-repeated="2" office:value-type="float"/>'
+            '<table:table-cell table:number-columns-repeated="9"/></table:table-row>')  # fmt: skip
+    path = tmp_path / "exact.ods"
+    _ods(path, rows)  # 1 + 4 + 3 = 8 rows; 5 + 2 = 7 columns: 56 cells
+    monkeypatch.setenv(ENV_MAX_SHEET_CELLS, "56")
+    check_sheet_spans(path, "exact.ods")
+    monkeypatch.setenv(ENV_MAX_SHEET_CELLS, "55")
+    with pytest.raises(InputError, match="8 rows x 7 columns = 56 cells"):
+        check_sheet_spans(path, "exact.ods")
+
+    padding = f"<table:table-row>{_text_cell('p' * ((1 << 22) - 700))}</table:table-row>"
+    cut = tmp_path / "cut.ods"  # the repeated cell's tag straddles the first 4 MiB block
+    _ods(cut, HEADER_ROW + padding + '<table:table-row table:number-rows-repeated="30">'
+         + _text_cell("x", ' table:style-name="' + "s" * 800 + '" table:number-columns-repeated="2"') + "</table:table-row>")  # fmt: skip
+    with pytest.raises(InputError, match="32 rows x 2 columns"):
+        check_sheet_spans(cut, "cut.ods")

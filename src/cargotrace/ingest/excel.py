@@ -47,15 +47,121 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def _refuse_span(sheet: str, rows: int, columns: int, limit: int, name: str) -> None:
+    if rows * columns > limit:
+        raise InputError(
+            f"sheet {sheet} spans {rows:,} rows x {columns:,} columns "
+            f"= {rows * columns:,} cells from A1 to its farthest cell, beyond the {limit:,} this "
+            f"reader holds (set {ENV_MAX_SHEET_CELLS} higher if the sheet is genuine, or export it as CSV)",
+            file=name,
+        )
+
+
+# OpenDocument: a row or cell stands for `number-rows-repeated` / `number-columns-repeated`
+# copies of itself, which calamine expands into the grid (a 1.5 KB file asking for a cell
+# repeated 1,000 times in a row repeated 90,000 times made it abort on a 4 GB allocation).
+# Matched with the literal `table:` prefix, as calamine's reader matches them.
+_ODS_TOKEN = re.compile(
+    rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>"
+    rb"|<text:p(?=[\s/>])"
+)
+_ODS_ROWS = re.compile(rb'table:number-rows-repeated="([0-9]{1,10})"')
+_ODS_COLUMNS = re.compile(rb'table:number-columns-repeated="([0-9]{1,10})"')
+_ODS_VALUE = re.compile(rb"office:value-type=")
+_ODS_TAG_MAX = 16 << 20  # a longer tag is refused (no genuine sheet has one)
+
+
+class _OdsSpan:
+    """Rows and columns a sheet of an .ods spans up to its last cell with content, repeats
+    counted (trailing empty repeated rows and cells, which LibreOffice writes, do not count)."""
+
+    def __init__(self, limit: int, name: str) -> None:
+        self.limit, self.name = limit, name
+        self.sheet = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.row = self.rows = self.columns = 0
+        self.row_repeat = self.column = 0
+        self.row_has_content = False
+        self.cell_open = False
+        self.cell_start = self.cell_repeat = 0
+
+    def _end_sheet(self) -> None:
+        _refuse_span(f"#{self.sheet}", self.rows, self.columns, self.limit, self.name)
+        self._reset()
+
+    def _content(self) -> None:
+        self.columns = max(self.columns, self.cell_start + self.cell_repeat)
+        self.row_has_content = True
+
+    def feed(self, text: bytes) -> None:
+        for match in _ODS_TOKEN.finditer(text):
+            closing, tag, attrs, empty = match.groups()
+            if tag is None:  # <text:p>: the open cell has content
+                if self.cell_open:
+                    self._content()
+            elif tag == b"table":
+                if closing:
+                    self._end_sheet()
+                else:
+                    self.sheet += 1
+            elif tag == b"table-row":
+                if closing:
+                    if self.row_has_content:
+                        self.rows = max(self.rows, self.row + self.row_repeat)
+                    self.row += self.row_repeat
+                    continue
+                repeat = _ODS_ROWS.search(attrs)
+                self.row_repeat = int(repeat.group(1)) if repeat else 1
+                self.column, self.row_has_content = 0, False
+                if empty:
+                    self.row += self.row_repeat
+            elif closing:  # </table:table-cell>
+                self.cell_open = False
+            else:
+                repeat = _ODS_COLUMNS.search(attrs)
+                self.cell_start, self.cell_repeat = self.column, int(repeat.group(1)) if repeat else 1
+                self.column += self.cell_repeat
+                self.cell_open = not empty
+                if _ODS_VALUE.search(attrs):
+                    self._content()
+
+
+def _check_ods_spans(archive: zipfile.ZipFile, limit: int, name: str) -> None:
+    span = _OdsSpan(limit, name)
+    try:
+        with archive.open("content.xml") as member:
+            carry = b""
+            while block := member.read(1 << 22):
+                text = carry + block
+                cut = max(text.rfind(b"<"), 0)  # "<" never occurs inside a tag: a safe cut
+                span.feed(text[:cut])
+                carry = text[cut:]
+                if len(carry) > _ODS_TAG_MAX:
+                    raise InputError(f"content.xml holds a tag longer than {_ODS_TAG_MAX:,} bytes", file=name)
+            span.feed(carry)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        return  # damaged: calamine says so in its own words
+    if span.rows or span.columns:  # a sheet left open by a cut file
+        span._end_sheet()
+
+
 def check_sheet_spans(workbook: Path | io.BytesIO, name: str) -> None:
     """Refuse a workbook whose sheet spans more cells than MAX_SHEET_CELLS (from A1 to its
-    farthest row and column); workbooks that are not OOXML zips pass unchecked."""
+    farthest row and column): OOXML (.xlsx) and OpenDocument (.ods) zips. Other workbooks
+    pass unchecked: a BIFF .xls sheet holds at most 65,536 x 256 cells (16.8 M)."""
     try:
         archive = zipfile.ZipFile(workbook)
     except (zipfile.BadZipFile, OSError):
         return
     limit = _max_sheet_cells()
     with archive:
+        if "content.xml" in archive.namelist() and not any(
+            _SHEET_MEMBER.fullmatch(n) for n in archive.namelist()
+        ):
+            _check_ods_spans(archive, limit, name)
+            return
         for info in archive.infolist():
             if not _SHEET_MEMBER.fullmatch(info.filename):
                 continue
@@ -73,13 +179,7 @@ def check_sheet_spans(workbook: Path | io.BytesIO, name: str) -> None:
                         tail = text[-256:]
             except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
                 return  # damaged: calamine says so in its own words
-            if rows * columns > limit:
-                raise InputError(
-                    f"sheet {info.filename.rsplit('/', 1)[-1]} spans {rows:,} rows x {columns:,} columns "
-                    f"= {rows * columns:,} cells from A1 to its farthest cell, beyond the {limit:,} this "
-                    f"reader holds (set {ENV_MAX_SHEET_CELLS} higher if the sheet is genuine, or export it as CSV)",
-                    file=name,
-                )
+            _refuse_span(info.filename.rsplit("/", 1)[-1], rows, columns, limit, name)
 
 
 def cell_text(value: Any) -> str:
