@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cargotrace.errors import InputError
+from cargotrace.ingest.arrow_text import any_contains_byte, any_may_be_blank
 from cargotrace.ingest.headers import find_header_row, unique_headers
 from cargotrace.ingest.sources import (
     ENCODING_NAMES,
@@ -384,6 +385,8 @@ def _check_multiline(chunk: RawChunk, delimiter: str, file: str) -> None:
     """The runaway-quote check of the exact reader, on the few cells holding a line break."""
     table = chunk.table
     for name in table.column_names[:-1]:
+        if not any_contains_byte(table.column(name), 0x0A):  # most columns: no look at each cell
+            continue
         multiline = pc.match_substring(table.column(name), "\n")
         if pc.any(multiline).as_py():
             hits = table.filter(multiline)
@@ -442,7 +445,7 @@ def _arrow_chunk(headers: list[str], table: pa.Table, first_row: int) -> tuple[R
     count = table.num_rows
     table = table.append_column("_row", pa.array(range(first_row, first_row + count), pa.int64()))
     blank = 0
-    if table.num_columns > 1:
+    if table.num_columns > 1 and any_may_be_blank(table.column(0)):
         candidates = _blank(table.column(0))
         if pc.any(candidates).as_py():
             mask = candidates

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 
 from cargotrace.case.store import quote_ident
 from cargotrace.ingest.arrow_scan import local_scans
+from cargotrace.ingest.arrow_text import any_edge_space, any_empty
 from cargotrace.ingest.loader import (
     ChunkContext,
     IngestResult,
@@ -84,21 +85,13 @@ def _hashes(
     return hashes
 
 
-_EDGE_SPACES = (" ", "\t", "\u00a0", "\r", "\n")
-
-
 def trimmed(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """Surrounding white space removed; empty cells become NULL. A column copied only when
-    some cell needs it (cheap prefix and suffix tests first)."""
-    if any(
-        pc.any(test(column, pattern=ch)).as_py()
-        for ch in _EDGE_SPACES
-        for test in (pc.starts_with, pc.ends_with)
-    ):
+    some cell needs it (cheap byte tests on its buffers first: `arrow_text`)."""
+    if any_edge_space(column):
         column = pc.utf8_trim_whitespace(column)
-    empty = pc.equal(column, "")
-    if pc.any(empty).as_py():
-        column = pc.if_else(empty, pa.scalar(None, pa.string()), column)
+    if any_empty(column):
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
     return column
 
 
