@@ -86,12 +86,25 @@ def any_edge_space(column: pa.ChunkedArray | pa.Array) -> bool:
     return False
 
 
-def any_may_be_blank(column: pa.ChunkedArray | pa.Array) -> bool:
-    """False when no valid cell can be blank (empty or white space only): every cell starts
-    with a byte no white-space character starts with. True asks for the exact test."""
-    for starts, ends, data in _pieces(column):
-        if not len(starts):
-            continue
-        if bool((ends == starts).any()) or bool(_SPACE_LEAD[data[starts]].any()):
-            return True
-    return False
+
+def may_be_blank_rows(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Row numbers (from 0) of the valid cells that may be blank (empty or white space only):
+    the empty ones and those whose first byte starts a white-space character. Every blank
+    cell is among them; the exact test need only look at these."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    found, base = [], 0
+    for chunk in chunks:
+        if len(chunk) and chunk.null_count < len(chunk):
+            _, offsets_buffer, data_buffer = chunk.buffers()
+            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+            offsets = np.frombuffer(offsets_buffer, width)[chunk.offset : chunk.offset + len(chunk) + 1]
+            data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+            starts, ends = offsets[:-1], offsets[1:]
+            candidate = ends == starts
+            filled = ~candidate
+            candidate[filled] = _SPACE_LEAD[data[starts[filled]]]
+            if chunk.null_count:
+                candidate &= np.asarray(chunk.is_valid())
+            found.append(np.flatnonzero(candidate) + base)
+        base += len(chunk)
+    return np.concatenate(found) if found else np.zeros(0, np.int64)

@@ -25,12 +25,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cargotrace.errors import InputError
-from cargotrace.ingest.arrow_text import any_contains_byte, any_may_be_blank
+from cargotrace.ingest.arrow_text import any_contains_byte, may_be_blank_rows
 from cargotrace.ingest.headers import find_header_row, unique_headers
 from cargotrace.ingest.sources import (
     ENCODING_NAMES,
@@ -445,15 +446,18 @@ def _arrow_chunk(headers: list[str], table: pa.Table, first_row: int) -> tuple[R
     count = table.num_rows
     table = table.append_column("_row", pa.array(range(first_row, first_row + count), pa.int64()))
     blank = 0
-    if table.num_columns > 1 and any_may_be_blank(table.column(0)):
-        candidates = _blank(table.column(0))
-        if pc.any(candidates).as_py():
-            mask = candidates
-            for column in table.columns[1:-1]:
-                mask = pc.and_(mask, _blank(column))
-            blank = int(pc.sum(mask).as_py() or 0)
-            if blank:
-                table = table.filter(pc.invert(mask))
+    rows = may_be_blank_rows(table.column(0)) if table.num_columns > 1 else []
+    if len(rows):  # the exact test on the few rows whose first cell may be blank
+        some = table.take(rows)
+        mask = _blank(some.column(0))
+        for column in some.columns[1:-1]:
+            mask = pc.and_(mask, _blank(column))
+        hits = rows[np.asarray(mask.to_numpy(zero_copy_only=False), bool)]
+        blank = len(hits)
+        if blank:
+            keep = np.ones(count, bool)
+            keep[hits] = False
+            table = table.filter(pa.array(keep))
     return RawChunk(headers, table, [], blank), first_row + count
 
 
