@@ -49,7 +49,9 @@ def jump_sql(settings: AnalysisSettings, prev_lat: str, prev_lon: str, prev_ts: 
 
 
 def _windowed(settings: AnalysisSettings, source: str, partition: str, vid: str, tx: str) -> str:
-    # one lag of a struct instead of three lags: one window function less to evaluate per fix
+    # one lag of a struct instead of three lags: one window function less to evaluate per fix.
+    # Fixes of one second are ordered by position and speed, so every engine (and the NumPy
+    # kernel) orders them alike, whatever order they were ingested in.
     jump = jump_sql(settings, "prev.lat", "prev.lon", "prev.ts")
     gap = f"epoch(ts) - epoch(prev.ts) >= {settings.gap_hours * 3600}"
     return f"""
@@ -58,7 +60,7 @@ def _windowed(settings: AnalysisSettings, source: str, partition: str, vid: str,
         FROM (SELECT {vid} AS vid, mmsi, {tx} AS tx, row_number() OVER w AS seq, ts, lat, lon, sog,
                      lag(struct_pack(ts := ts, lat := lat, lon := lon)) OVER w AS prev, lead(ts) OVER w AS next_ts
               FROM {source}
-              WINDOW w AS (PARTITION BY {partition} ORDER BY ts)) stepped
+              WINDOW w AS (PARTITION BY {partition} ORDER BY ts, lat, lon, sog NULLS LAST)) stepped
     """
 
 

@@ -84,20 +84,39 @@ def timestamps(values: Ints, null: Flags | None = None) -> pa.Array:
     return arrow_column(TIMESTAMP, np.asarray(values, np.int64), None if null is None else ~null)
 
 
-def vessel_time_order(mmsi: Ints, ts: Ints) -> Ints:
-    """An order of the rows by vessel, then time (vessels in order of first appearance).
+def vessel_time_order(mmsi: Ints, ts: Ints, lat: Floats, lon: Floats, sog: Floats) -> Ints:
+    """An order of the rows by vessel, then time, then latitude, longitude and speed (missing
+    speed last): the order of the track's window in the SQL, so fixes of one second are
+    ordered alike on every engine and whatever order the feed wrote them in. Vessels come in
+    order of first appearance.
 
     Feeds write fixes in time order, so a stable grouping by vessel is usually enough: the
-    MMSIs are numbered by a hash table and grouped by a radix sort (both linear), and the
-    time order is checked. Otherwise, or with 65,536 vessels or more in the part, a full
-    sort by (vessel, time)."""
+    MMSIs are numbered by a hash table and grouped by a radix sort (both linear), the time
+    order is checked, and only runs of fixes with the same vessel and second are sorted
+    further. Otherwise, or with 65,536 vessels or more in the part, a full sort."""
     codes, vessels = pd.factorize(mmsi, sort=False)
     if len(vessels) < 1 << 16:
         order = np.argsort(codes.astype(np.uint16), kind="stable")
         grouped_ts, grouped = ts[order], codes[order]
-        if not np.any((grouped_ts[1:] < grouped_ts[:-1]) & (grouped[1:] == grouped[:-1])):
+        same_vessel = grouped[1:] == grouped[:-1]
+        if not np.any((grouped_ts[1:] < grouped_ts[:-1]) & same_vessel):
+            tied = same_vessel & (grouped_ts[1:] == grouped_ts[:-1])
+            if tied.any():
+                _order_ties(order, tied, lat, lon, sog)
             return order
-    return np.lexsort((ts, codes))
+    return np.lexsort((sog, lon, lat, ts, codes))
+
+
+def _order_ties(order: Ints, tied: np.ndarray, lat: Floats, lon: Floats, sog: Floats) -> None:
+    """Sort, in place, each run of `order` whose rows share vessel and second (`tied[i]`:
+    row i + 1 ties with row i) by latitude, longitude, then speed."""
+    in_run = np.zeros(len(order), bool)
+    in_run[1:] |= tied
+    in_run[:-1] |= tied
+    where = np.flatnonzero(in_run)
+    run = np.cumsum(~np.concatenate(([False], tied))[where])  # a new run where a row does not tie
+    rows = order[where]
+    order[where] = rows[np.lexsort((sog[rows], lon[rows], lat[rows], run))]
 
 
 @dataclass
@@ -108,7 +127,7 @@ class Chunk:
 
 def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
     rows = chunks.join_pieces(pieces)  # this part's rows, contiguous: sorted in the caches
-    order = vessel_time_order(rows["mmsi"], rows["ts"])
+    order = vessel_time_order(rows["mmsi"], rows["ts"], rows["lat"], rows["lon"], rows["sog"])
     mmsi, ts, lat, lon, sog = (rows[name][order] for name in ("mmsi", "ts", "lat", "lon", "sog"))
     vid = mmsi * 10
     tx = np.zeros(len(mmsi), np.int32)
