@@ -24,19 +24,28 @@ _SPACE_LEAD = np.zeros(256, bool)
 _SPACE_LEAD[[*range(0x21), 0x7F, 0xC2, 0xE1, 0xE2, 0xE3, 0xEF]] = True
 
 
+def _chunks(column: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
+    return column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+
+
+def _buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, data) of a text array: cell i is data[offsets[i]:offsets[i + 1]]."""
+    if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+        raise TypeError(f"a text column was expected, not {chunk.type}")
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(offsets_buffer, width)[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    return offsets.astype(np.int64), data
+
+
 def _pieces(column: pa.ChunkedArray | pa.Array) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(starts, ends, data) of the valid cells of each chunk, as byte offsets into data."""
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    for chunk in chunks:
+    for chunk in _chunks(column):
         if not len(chunk) or chunk.null_count == len(chunk):
             continue
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-            raise TypeError(f"a text column was expected, not {chunk.type}")
-        validity, offsets_buffer, data_buffer = chunk.buffers()
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(offsets_buffer, width)[chunk.offset : chunk.offset + len(chunk) + 1]
-        data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-        starts, ends = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
+        offsets, data = _buffers(chunk)
+        starts, ends = offsets[:-1], offsets[1:]
         if chunk.null_count:
             valid = np.asarray(chunk.is_valid())
             starts, ends = starts[valid], ends[valid]
@@ -86,19 +95,14 @@ def any_edge_space(column: pa.ChunkedArray | pa.Array) -> bool:
     return False
 
 
-
 def may_be_blank_rows(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Row numbers (from 0) of the valid cells that may be blank (empty or white space only):
     the empty ones and those whose first byte starts a white-space character. Every blank
     cell is among them; the exact test need only look at these."""
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     found, base = [], 0
-    for chunk in chunks:
+    for chunk in _chunks(column):
         if len(chunk) and chunk.null_count < len(chunk):
-            _, offsets_buffer, data_buffer = chunk.buffers()
-            width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-            offsets = np.frombuffer(offsets_buffer, width)[chunk.offset : chunk.offset + len(chunk) + 1]
-            data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+            offsets, data = _buffers(chunk)
             starts, ends = offsets[:-1], offsets[1:]
             candidate = ends == starts
             filled = ~candidate

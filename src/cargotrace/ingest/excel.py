@@ -129,6 +129,7 @@ class _OdsSpan:
 
 
 def _check_ods_spans(archive: zipfile.ZipFile, limit: int, name: str) -> None:
+    """The spans of every sheet of an .ods, from its content.xml read in 4 MiB blocks."""
     span = _OdsSpan(limit, name)
     try:
         with archive.open("content.xml") as member:
