@@ -472,6 +472,7 @@ def read_ftm(path: Path) -> ListFile:
                 if schema in MATCHABLE and obj is top:
                     entry = _ftm_entry(obj, number)
                     if entry.entry_id in entries:  # a fragment: folded into the entity
+                        datasets.update(set(entry.datasets) - set(entries[entry.entry_id].datasets))
                         _merge_fragment(entries[entry.entry_id], entry)
                         merged += 1
                     else:
