@@ -151,7 +151,8 @@ def _check_ods_spans(archive: zipfile.ZipFile, limit: int, name: str) -> None:
 def check_sheet_spans(workbook: Path | io.BytesIO, name: str) -> None:
     """Refuse a workbook whose sheet spans more cells than MAX_SHEET_CELLS (from A1 to its
     farthest row and column): OOXML (.xlsx) and OpenDocument (.ods) zips. Other workbooks
-    pass unchecked: a BIFF .xls sheet holds at most 65,536 x 256 cells (16.8 M)."""
+    pass unchecked: a BIFF .xls sheet holds at most 65,536 x 256 cells (16.8 M); a binary
+    .xlsb sheet is not checked (its cells are binary records: not yet read here)."""
     try:
         archive = zipfile.ZipFile(workbook)
     except (zipfile.BadZipFile, OSError):
