@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cargotrace.ingest import arrow_text
 from cargotrace.ingest.arrow_text import (
     any_contains_byte,
     any_edge_space,
@@ -39,9 +40,13 @@ def _columns(cells: list[str | None], cut: int, skip: int) -> list[pa.ChunkedArr
     ]
 
 
+BLOCKS = st.sampled_from([1, 3, 1 << 20])  # bytes scanned at once: many blocks, and one
+
+
 @settings(max_examples=300, deadline=None)
-@given(CELLS, st.integers(0, 12), st.integers(0, 12))
-def test_byte_tests_answer_as_the_string_kernels(cells: list[str | None], cut: int, skip: int) -> None:
+@given(CELLS, st.integers(0, 12), st.integers(0, 12), BLOCKS)
+def test_byte_tests_answer_as_the_string_kernels(cells: list[str | None], cut: int, skip: int, block: int) -> None:
+    arrow_text._BLOCK = block
     for column in _columns(cells, cut, skip):
         assert any_edge_space(column) == _reference_edge(column)
         assert any_contains_byte(column, 0x0A) == bool(pc.any(pc.match_substring(column, "\n")).as_py())
@@ -52,9 +57,10 @@ def test_byte_tests_answer_as_the_string_kernels(cells: list[str | None], cut: i
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(ALPHABET, max_size=4), min_size=1, max_size=8), st.data())
-def test_null_slots_that_own_bytes_are_not_read(values: list[str], data: st.DataObject) -> None:
+@given(st.lists(st.text(ALPHABET, max_size=4), min_size=1, max_size=8), st.data(), BLOCKS)
+def test_null_slots_that_own_bytes_are_not_read(values: list[str], data: st.DataObject, block: int) -> None:
     """Arrow lets a null slot span bytes of the data buffer; the tests look at valid cells only."""
+    arrow_text._BLOCK = block
     nulls = data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values)))
     encoded = [v.encode() for v in values]
     offsets = np.cumsum([0, *map(len, encoded)]).astype(np.int32)
@@ -77,3 +83,7 @@ def test_exact_answers_on_hand_built_columns() -> None:
     assert may_be_blank_rows(pa.array(["ЭА1", "W2"])).tolist() == []
     assert may_be_blank_rows(pa.chunked_array([["x", ""], [None, " y", "\u3000"]])).tolist() == [1, 3, 4]
     assert not any_edge_space(pa.array([], pa.string())) and not any_empty(pa.nulls(3, pa.string()))
+
+
+def teardown_function() -> None:
+    arrow_text._BLOCK = 1 << 20

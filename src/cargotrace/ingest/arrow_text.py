@@ -22,6 +22,7 @@ _ASCII_SPACES = np.array([0x20, 0x09, 0x0D, 0x0A], np.uint8)
 # E3 (U+3000), EF (U+FEFF)
 _SPACE_LEAD = np.zeros(256, bool)
 _SPACE_LEAD[[*range(0x21), 0x7F, 0xC2, 0xE1, 0xE2, 0xE3, 0xEF]] = True
+_BLOCK = 1 << 20  # bytes compared at once
 
 
 def _chunks(column: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
@@ -59,20 +60,23 @@ def any_empty(column: pa.ChunkedArray | pa.Array) -> bool:
 
 def any_contains_byte(column: pa.ChunkedArray | pa.Array, byte: int) -> bool:
     """Whether some valid cell holds `byte` (an ASCII byte: it is never part of another
-    character in UTF-8)."""
+    character in UTF-8). The data buffer is scanned in blocks of _BLOCK bytes, so no
+    temporary grows with the column (a chunk may hold 192 MB of text)."""
     for starts, ends, data in _pieces(column):
         if not len(starts):
             continue
-        lo, hi = int(starts.min()), int(ends.max())
-        span = data[lo:hi]
-        if not (span == byte).any():
-            continue
-        if len(starts) == 1 or bool((starts[1:] == ends[:-1]).all()):
-            return True  # the cells tile the span: a byte in it is in a cell
-        hits = np.flatnonzero(span == byte) + lo  # null slots may own bytes: locate each hit
-        cell = np.searchsorted(starts, hits, side="right") - 1
-        if bool(((cell >= 0) & (hits < ends[np.clip(cell, 0, None)])).any()):
-            return True
+        tiled = len(starts) == 1 or bool((starts[1:] == ends[:-1]).all())
+        for lo in range(int(starts.min()), int(ends.max()), _BLOCK):
+            block = data[lo : min(lo + _BLOCK, int(ends.max()))]
+            found = block == byte
+            if not found.any():
+                continue
+            if tiled:
+                return True  # the cells tile the buffer: a byte in it is in a cell
+            hits = np.flatnonzero(found) + lo  # null slots may own bytes: locate each hit
+            cell = np.searchsorted(starts, hits, side="right") - 1
+            if bool(((cell >= 0) & (hits < ends[np.clip(cell, 0, None)])).any()):
+                return True
     return False
 
 
