@@ -3,10 +3,13 @@
 than `encounter_min_port_km` [10 km] from every port.
 
 Positions are averaged per vessel into 10-minute time bins. Candidate pairs come from the
-same bin and neighbouring spatial cells (never all pairs): cells are 0.01 degree of latitude
-(1.1 km) high, and as wide in longitude as 0.01 degree is at the band's pole-ward edge, so a
-cell is never narrower than ~1.1 km and two vessels 500 m apart are always in the same or in
-neighbouring cells (each position of the second vessel is replicated to its 3x3 neighbours).
+same bin and neighbouring spatial cells (never all pairs). Cells are `cell_deg` of latitude
+high (0.01 degree, 1.1 km, for 500 m; larger in proportion for a larger `encounter_max_m`) and
+as wide in longitude as that is at the band's pole-ward edge, so a cell is at least 2.2 times
+`encounter_max_m` across: a partner within the distance lies in the same cell or in the
+neighbouring one on the nearer side, in latitude and then in longitude (in the partner's
+band). So each bin of the second vessel is copied to four cells — its own, the nearer band's,
+and the nearer cell beside each — not to all nine neighbours.
 A meeting is a run of consecutive bins where the pair is within the distance; it lasts from
 the start of its first bin to the end of its last (so durations are whole bins: 12 bins make
 2 h). The median speed is the median over the run's bins of the pair's mean speed.
@@ -18,18 +21,25 @@ from cargotrace.engine.sql import haversine_km
 from cargotrace.settings import AnalysisSettings
 
 BIN_SECONDS = 600
-CELL_DEG = 0.01
+CELL_DEG = 0.01  # cell height for encounter_max_m up to 500 m
 
 
-def _cell_width(band: str) -> str:
+def cell_deg(settings: AnalysisSettings) -> float:
+    """Cell height in degrees: at least 2.2 x `encounter_max_m`, so neighbours suffice."""
+    return CELL_DEG * max(1.0, settings.encounter_max_m / 500.0)
+
+
+def _cell_width(band: str, cell: float) -> str:
     """Longitude width of the cells of latitude band `band` (an integer SQL expression)."""
-    return f"({CELL_DEG} / greatest(cos(radians(least(abs({band}) * {CELL_DEG} + {CELL_DEG}, 89.0))), 0.01))"
+    return f"({cell} / greatest(cos(radians(least(abs({band}) * {cell} + {cell}, 89.0))), 0.01))"
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
     distance_m = haversine_km("a.lat", "a.lon", "b.lat", "b.lon") + " * 1000"
     port_km = haversine_km("e.lat", "e.lon", "p.lat", "p.lon")
-    band = f"CAST(floor(lat / {CELL_DEG}) AS BIGINT)"
+    cell = cell_deg(settings)
+    band = f"CAST(floor(lat / {cell}) AS BIGINT)"
+    width = _cell_width("cy", cell)
     return [
         f"""
         CREATE OR REPLACE TEMP TABLE binned AS
@@ -41,10 +51,15 @@ def statements(settings: AnalysisSettings) -> list[str]:
         f"""
         CREATE OR REPLACE TEMP TABLE close_pairs AS
         WITH a AS (
-            SELECT *, {band} AS cy, CAST(floor(lon / {_cell_width(band)}) AS BIGINT) AS cx FROM binned
+            SELECT *, {band} AS cy, CAST(floor(lon / {_cell_width(band, cell)}) AS BIGINT) AS cx FROM binned
         ), b AS (
-            SELECT binned.*, {band} + dy AS cy, CAST(floor(lon / {_cell_width(f"({band} + dy)")}) AS BIGINT) + dx AS cx
-            FROM binned, (SELECT unnest([-1, 0, 1]) AS dy) ys, (SELECT unnest([-1, 0, 1]) AS dx) xs
+            -- the band it is in and the nearer neighbouring band, and in each the cell of its
+            -- longitude and the nearer neighbouring cell: every cell a partner can be in
+            SELECT mmsi, tbin, lat, lon, sog, cy, CAST(floor(lon / {width}) AS BIGINT)
+                   + dx * CASE WHEN lon / {width} - floor(lon / {width}) >= 0.5 THEN 1 ELSE -1 END AS cx
+            FROM (SELECT binned.*, {band} + dy * CASE WHEN lat / {cell} - floor(lat / {cell}) >= 0.5
+                                                      THEN 1 ELSE -1 END AS cy
+                  FROM binned, (SELECT unnest([0, 1]) AS dy) ys) banded, (SELECT unnest([0, 1]) AS dx) xs
         )
         SELECT a.mmsi AS mmsi_a, b.mmsi AS mmsi_b, a.tbin, {distance_m} AS distance_m,
                (a.lat + b.lat) / 2 AS lat, (a.lon + b.lon) / 2 AS lon, (coalesce(a.sog, 0) + coalesce(b.sog, 0)) / 2 AS sog
