@@ -66,9 +66,9 @@ def any_contains_byte(column: pa.ChunkedArray | pa.Array, byte: int) -> bool:
         if not len(starts):
             continue
         tiled = len(starts) == 1 or bool((starts[1:] == ends[:-1]).all())
-        for lo in range(int(starts.min()), int(ends.max()), _BLOCK):
-            block = data[lo : min(lo + _BLOCK, int(ends.max()))]
-            found = block == byte
+        end = int(ends.max())
+        for lo in range(int(starts.min()), end, _BLOCK):
+            found = data[lo : min(lo + _BLOCK, end)] == byte
             if not found.any():
                 continue
             if tiled:
