@@ -179,7 +179,9 @@ def summarise(result: dict[str, object], mp: dict[str, object] | None) -> dict[s
         return n / sum(s[x][key] for x in names)  # type: ignore[index,operator]
 
     out = {
-        "port_calls_positions_per_s": rate(("track", "port_areas", "port_zones", "port_calls"), "wall_s"),
+        "port_calls_positions_per_s": rate(
+            ("track", "port_areas", "port_zones", "port_calls"), "wall_s"
+        ),
         "gaps_positions_per_s": rate(("track", "gaps"), "wall_s"),
         "together_positions_per_s": rate(MARITIME, "wall_s"),
         "together_positions_per_cpu_s": rate(MARITIME, "cpu_s"),

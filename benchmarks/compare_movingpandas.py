@@ -253,7 +253,9 @@ def explain_misses(df: pd.DataFrame, misses: list[dict[str, object]]) -> dict[st
         by_status[status] = by_status.get(status, 0) + 1
         by_type[kind] = by_type.get(kind, 0) + 1
         t = s["timestamp"].sort_values()
-        longest_interval_h.append(float(t.diff().max().total_seconds() / 3600) if len(t) > 1 else 0.0)
+        longest_interval_h.append(
+            float(t.diff().max().total_seconds() / 3600) if len(t) > 1 else 0.0
+        )
         sparse += int(len(s) < 3)
         if len(examples) < 8:
             sog = s["sog"].dropna()

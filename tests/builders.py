@@ -14,10 +14,22 @@ from cargotrace.settings import AnalysisSettings
 T0 = datetime(2023, 9, 1, 0, 0, tzinfo=UTC)
 VOSTOCHNY = (42.733333, 133.05)
 RAJIN = (42.2333, 130.3)
-PORT_STATION = {"esr": "984700", "name": "Находка-Восточная", "lat": 42.78, "lon": 133.03, "port_locode": "RUVYP"}
+PORT_STATION = {
+    "esr": "984700",
+    "name": "Находка-Восточная",
+    "lat": 42.78,
+    "lon": 133.03,
+    "port_locode": "RUVYP",
+}
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[Any]], encoding: str = "utf-8", delimiter: str = ",") -> Path:
+def write_csv(
+    path: Path,
+    header: list[str],
+    rows: list[list[Any]],
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+) -> Path:
     with open(path, "w", newline="", encoding=encoding) as handle:
         writer = csv.writer(handle, delimiter=delimiter)
         writer.writerow(header)
@@ -25,18 +37,44 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]], encoding: st
     return path
 
 
-def dwell(mmsi: int, at: tuple[float, float], start: datetime, hours: float, step_min: int = 10) -> list[list[Any]]:
+def dwell(
+    mmsi: int, at: tuple[float, float], start: datetime, hours: float, step_min: int = 10
+) -> list[list[Any]]:
     """Fixes stopped at a berth from `start` for exactly `hours`, plus a moving fix before/after."""
     rows = [[mmsi, (start - timedelta(hours=1)).isoformat(), at[0] - 0.2, at[1], 10.0, 0, 0, 0]]
     n = int(round(hours * 60 / step_min))
-    times = [start + timedelta(minutes=step_min * i) for i in range(n)] + [start + timedelta(hours=hours)]
+    times = [start + timedelta(minutes=step_min * i) for i in range(n)] + [
+        start + timedelta(hours=hours)
+    ]
     rows += [[mmsi, t.isoformat(), at[0], at[1], 0.1, 0, 0, 5] for t in times]
-    rows.append([mmsi, (start + timedelta(hours=hours, minutes=30)).isoformat(), at[0] - 0.2, at[1], 10.0, 0, 0, 0])
+    rows.append(
+        [
+            mmsi,
+            (start + timedelta(hours=hours, minutes=30)).isoformat(),
+            at[0] - 0.2,
+            at[1],
+            10.0,
+            0,
+            0,
+            0,
+        ]
+    )
     return rows
 
 
 POSITION_HEADER = ["mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading", "nav_status"]
-SIGHTING_HEADER = ["observed_at", "vessel_name", "imo", "mmsi", "port", "lat", "lon", "source", "confidence", "note"]
+SIGHTING_HEADER = [
+    "observed_at",
+    "vessel_name",
+    "imo",
+    "mmsi",
+    "port",
+    "lat",
+    "lon",
+    "source",
+    "confidence",
+    "note",
+]
 SHIPMENT_HEADER = ["waybill", "wagon", "record", "departed_on", "origin_station", "origin_esr",
                    "destination_station", "destination_esr", "cargo", "weight_t"]  # fmt: skip
 STATION_HEADER = ["esr", "name", "lat", "lon", "port_locode"]
@@ -53,17 +91,34 @@ class CaseBuilder:
         self.stations: list[list[Any]] = [[PORT_STATION[k] for k in STATION_HEADER]]
         self.facilities: list[list[Any]] = []
 
-    def sighting(self, day: datetime, port: str, mmsi: int = 273000001, name: str = "TEST SHIP") -> None:
+    def sighting(
+        self, day: datetime, port: str, mmsi: int = 273000001, name: str = "TEST SHIP"
+    ) -> None:
         self.sightings.append([day.isoformat(), name, "", mmsi, port, "", "", "imagery", 0.8, ""])
 
     def shipment(self, waybill: str, day: datetime, dest_esr: str = "515002", cargo: str = "взрывчатые вещества",
                  weight_t: float = 60.0, origin_esr: str = "984700", record: str = "departure") -> None:  # fmt: skip
-        self.shipments.append([waybill, "", record, day.date().isoformat(), "", origin_esr, "", dest_esr, cargo, weight_t])
+        self.shipments.append(
+            [
+                waybill,
+                "",
+                record,
+                day.date().isoformat(),
+                "",
+                origin_esr,
+                "",
+                dest_esr,
+                cargo,
+                weight_t,
+            ]
+        )
 
     def station(self, esr: str, name: str, lat: float, lon: float, port: str = "") -> None:
         self.stations.append([esr, name, lat, lon, port])
 
-    def facility(self, name: str, lat: float, lon: float, category: str = "ammunition_depot") -> None:
+    def facility(
+        self, name: str, lat: float, lon: float, category: str = "ammunition_depot"
+    ) -> None:
         self.facilities.append([name, category, lat, lon, "test"])
 
     def run(self, **settings: Any) -> Case:

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(os.environ.get("CARGOTRACE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED_DATA = Path(
+    os.environ.get(
+        "CARGOTRACE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
+)
 
 
 def shared_data(*parts: str) -> Path:

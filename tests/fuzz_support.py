@@ -72,9 +72,31 @@ DMA_ROWS = [
     ["01/09/2023 00:00:10", "Base Station", "2190000", "91.000000", "181.000000", "Unknown value", "", "", "", "", "Unknown", "", "", "Undefined"],
 ]  # fmt: skip
 SIGHTING_ROWS = [
-    ["observed_at", "vessel_name", "imo", "mmsi", "port", "lat", "lon", "source", "confidence", "note"],
+    [
+        "observed_at",
+        "vessel_name",
+        "imo",
+        "mmsi",
+        "port",
+        "lat",
+        "lon",
+        "source",
+        "confidence",
+        "note",
+    ],
     ["2023-09-03", "ANGARA", "IMO 9179842", "", "KPRJN", "", "", "imagery", "0.9", "at berth"],
-    ["2023-09-04T10:00:00Z", "", "", "273000001", "", "42.2", "130.3", "press", "1.5", "\"quoted\", note"],
+    [
+        "2023-09-04T10:00:00Z",
+        "",
+        "",
+        "273000001",
+        "",
+        "42.2",
+        "130.3",
+        "press",
+        "1.5",
+        '"quoted", note',
+    ],
     ["04.09.2023", "LADY R", "9179842.0", "abc", "Rajin", "", "", "", "", ""],
 ]
 VESSEL_ROWS = [
@@ -118,18 +140,32 @@ def _csv_bytes(rows: Sequence[Sequence[str]], encoding: str = "utf-8", delimiter
 
 def shipments_csv_seeds() -> list[bytes]:
     seeds = []
-    layouts = [("cp1251", ";"), ("utf-8-sig", ","), ("utf-8", "\t"), ("koi8_r", ";"), ("utf-8", "|")]
-    for (encoding, delimiter), quoting in zip(layouts, itertools.cycle([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]), strict=False):
+    layouts = [
+        ("cp1251", ";"),
+        ("utf-8-sig", ","),
+        ("utf-8", "\t"),
+        ("koi8_r", ";"),
+        ("utf-8", "|"),
+    ]
+    for (encoding, delimiter), quoting in zip(
+        layouts, itertools.cycle([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]), strict=False
+    ):
         seeds.append(_csv_bytes([RU_HEADER, *RU_ROWS], encoding, delimiter, quoting))
     seeds.append(_csv_bytes([["Реестр отправок", "", ""], [], RU_HEADER, *RU_ROWS, ["Итого", "", "", "", "", "", "", "", "122 500"]], "cp1251", ";"))  # fmt: skip
     seeds.append(_csv_bytes([EN_HEADER, *EN_ROWS], newline="\n"))
     seeds.append(_csv_bytes([EN_HEADER, *EN_ROWS], "utf-16", "\t"))
-    seeds.append(_csv_bytes([EN_HEADER[:5], EN_ROWS[0][:5], EN_ROWS[1][:3], EN_ROWS[2]], newline="\r"))
+    seeds.append(
+        _csv_bytes([EN_HEADER[:5], EN_ROWS[0][:5], EN_ROWS[1][:3], EN_ROWS[2]], newline="\r")
+    )
     return seeds
 
 
 def simple_csv_seeds(rows: list[list[str]]) -> list[bytes]:
-    return [_csv_bytes(rows), _csv_bytes(rows, "cp1251", ";", csv.QUOTE_ALL, "\n"), _csv_bytes(rows, "utf-8-sig", "\t")]
+    return [
+        _csv_bytes(rows),
+        _csv_bytes(rows, "cp1251", ";", csv.QUOTE_ALL, "\n"),
+        _csv_bytes(rows, "utf-8-sig", "\t"),
+    ]
 
 
 def ais_csv_seeds() -> list[bytes]:
@@ -138,12 +174,21 @@ def ais_csv_seeds() -> list[bytes]:
 
 def nmea_seeds() -> list[bytes]:
     plain = "\n".join(NMEA_SAMPLES) + "\n"
-    tagged = "".join(f"{tag_block(f's:rcv{i},c:{1635731889 + i}')}{line}\r\n" for i, line in enumerate(NMEA_SAMPLES))
-    group = "".join(f"{tag_block(f'g:{n}-2-77,s:r1,c:1635731889')}{line}\n" for n, line in enumerate(NMEA_SAMPLES[2:4], 1))
+    tagged = "".join(
+        f"{tag_block(f's:rcv{i},c:{1635731889 + i}')}{line}\r\n"
+        for i, line in enumerate(NMEA_SAMPLES)
+    )
+    group = "".join(
+        f"{tag_block(f'g:{n}-2-77,s:r1,c:1635731889')}{line}\n"
+        for n, line in enumerate(NMEA_SAMPLES[2:4], 1)
+    )
     epoch = "".join(f"{1635731889 + i} {line}\n" for i, line in enumerate(NMEA_SAMPLES))
     iso = "".join(f"2021-11-01T00:00:{i:02d}Z,{line}\n" for i, line in enumerate(NMEA_SAMPLES))
     meta = "".join(f"{line},1328182324603\n" for line in NMEA_SAMPLES)
-    uscg = "".join(f"{line},d-109,S2105,t000056.00,T56.06,D07MN-NE-ROBBS1,1325394060,1325394001\n" for line in NMEA_SAMPLES)
+    uscg = "".join(
+        f"{line},d-109,S2105,t000056.00,T56.06,D07MN-NE-ROBBS1,1325394060,1325394001\n"
+        for line in NMEA_SAMPLES
+    )
     mixed = "# comment\n$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\n" + plain
     seeds = [plain, tagged, group, epoch, iso, meta, uscg, mixed]
     out = [s.encode() for s in seeds]
@@ -152,7 +197,9 @@ def nmea_seeds() -> list[bytes]:
 
 
 def _geojson(features: list[dict[str, object]]) -> bytes:
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode()
+    return json.dumps(
+        {"type": "FeatureCollection", "features": features}, ensure_ascii=False
+    ).encode()
 
 
 def _polygon(lon: float, lat: float) -> dict[str, object]:
@@ -162,15 +209,37 @@ def _polygon(lon: float, lat: float) -> dict[str, object]:
 
 def ports_geojson_seeds() -> list[bytes]:
     return [
-        _geojson([
-            {"type": "Feature", "properties": {"locode": "KPRJN", "name": "Rajin", "country": "KP", "radius_km": 5},
-             "geometry": {"type": "Point", "coordinates": [130.3, 42.2333]}},
-            {"type": "Feature", "properties": {"locode": "RU VYP", "name": "Восточный", "radius_km": "2,5"},
-             "geometry": _polygon(133.0, 42.7)},
-            {"type": "Feature", "properties": {"locode": None, "name": ["x"], "extra": {"a": 1}}, "geometry": None},
-        ]),
-        json.dumps({"type": "Feature", "properties": {"locode": "RUVVO"},
-                    "geometry": {"type": "Point", "coordinates": [131.9, 43.1, 5]}}).encode(),  # fmt: skip
+        _geojson(
+            [
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "locode": "KPRJN",
+                        "name": "Rajin",
+                        "country": "KP",
+                        "radius_km": 5,
+                    },
+                    "geometry": {"type": "Point", "coordinates": [130.3, 42.2333]},
+                },
+                {
+                    "type": "Feature",
+                    "properties": {"locode": "RU VYP", "name": "Восточный", "radius_km": "2,5"},
+                    "geometry": _polygon(133.0, 42.7),
+                },
+                {
+                    "type": "Feature",
+                    "properties": {"locode": None, "name": ["x"], "extra": {"a": 1}},
+                    "geometry": None,
+                },
+            ]
+        ),
+        json.dumps(
+            {
+                "type": "Feature",
+                "properties": {"locode": "RUVVO"},
+                "geometry": {"type": "Point", "coordinates": [131.9, 43.1, 5]},
+            }
+        ).encode(),  # fmt: skip
     ]
 
 
@@ -213,7 +282,11 @@ MAPPING_CSV_HEADER = ["Doc", "Shipped", "What", "Mass, kg"]
 
 
 def _mapping_rows(unique: str) -> list[list[str]]:
-    return [MAPPING_CSV_HEADER, [f"M-{unique}", "09/03/2023", "уголь", "61250"], [f"N-{unique}", "2023-09-04", "ВВ", "12,5"]]
+    return [
+        MAPPING_CSV_HEADER,
+        [f"M-{unique}", "09/03/2023", "уголь", "61250"],
+        [f"N-{unique}", "2023-09-04", "ВВ", "12,5"],
+    ]
 
 
 def mapping_csv(unique: str) -> bytes:
@@ -243,11 +316,18 @@ def ftm_seeds() -> list[bytes]:
                "properties": {"name": ["ООО Ромашка"], "innCode": ["7707083893"], "ogrnCode": ["1027700132195"],
                               "alias": ["Romashka LLC"], "weakAlias": ["R"]}}  # fmt: skip
     link = {"id": "o1", "schema": "Ownership", "properties": {"owner": ["c1"], "asset": ["v1"]}}
-    sanction = {"id": "s1", "schema": "Sanction", "properties": {"entity": ["v1"], "authority": ["OFAC"], "program": ["RUSSIA-EO14024"]}}
+    sanction = {
+        "id": "s1",
+        "schema": "Sanction",
+        "properties": {"entity": ["v1"], "authority": ["OFAC"], "program": ["RUSSIA-EO14024"]},
+    }
     nested = {"id": "c2", "schema": "Company", "properties": {"name": ["Nested Ltd"], "ownershipAsset": [
         {"id": "o2", "schema": "Ownership", "properties": {"owner": ["c2"], "asset": [{"id": "v2", "schema": "Vessel", "caption": "SHIP2"}]}}]}}  # fmt: skip
     lines = [json.dumps(x, ensure_ascii=False) for x in (vessel, company, link, sanction, nested)]
-    return ["\n".join(lines).encode() + b"\n", ("\n".join(lines[:2]) + "\n\nnot json\n[1]\n").encode()]
+    return [
+        "\n".join(lines).encode() + b"\n",
+        ("\n".join(lines[:2]) + "\n\nnot json\n[1]\n").encode(),
+    ]
 
 
 def ofac_seeds() -> list[bytes]:
@@ -298,15 +378,41 @@ def xlsx_seeds() -> list[bytes]:
         sheet.merge_cells("A1:D1")
         sheet.append([])
         sheet.append(RU_HEADER[:9])
-        sheet.append(["XL-1", "отправление", dt.date(2023, 9, 3), "Находка", 69608, "Тихорецкая", 515002, "ВВ", 61250.5])
+        sheet.append(
+            [
+                "XL-1",
+                "отправление",
+                dt.date(2023, 9, 3),
+                "Находка",
+                69608,
+                "Тихорецкая",
+                515002,
+                "ВВ",
+                61250.5,
+            ]
+        )
         sheet.append(["XL-2", None, 45173, "Находка", "985906", "Моздок", None, "уголь", "60 000"])
-        sheet.append(["XL-3", True, dt.datetime(2023, 9, 4, 13, 5), None, 1e300, -0.0, 123456789012345678, "=1/0", dt.time(1, 2)])  # noqa: DTZ001 - Excel has no zones
+        sheet.append(
+            [
+                "XL-3",
+                True,
+                dt.datetime(2023, 9, 4, 13, 5),  # noqa: DTZ001 - an Excel cell holds a naive time
+                None,
+                1e300,
+                -0.0,
+                123456789012345678,
+                "=1/0",
+                dt.time(1, 2),
+            ]
+        )  # noqa: DTZ001 - Excel has no zones
         sheet.merge_cells("A6:A7")
 
     def odd(book: object) -> None:
         sheet = book.active  # type: ignore[attr-defined]
         sheet.append(EN_HEADER[:6])
-        sheet.append(["W-1", "departure", dt.timedelta(days=3, hours=2), None, "x" * 300, 3.14159265358979])
+        sheet.append(
+            ["W-1", "departure", dt.timedelta(days=3, hours=2), None, "x" * 300, 3.14159265358979]
+        )
         sheet.append([12345, False, dt.datetime(1900, 1, 1), "2023-09-09", "", "#N/A"])  # noqa: DTZ001
         other = book.create_sheet("notes")  # type: ignore[attr-defined]
         other.append(["just", "notes"])
@@ -318,15 +424,71 @@ def xlsx_seeds() -> list[bytes]:
 # --------------------------------------------------------------------------- mutations
 _CYRILLIC = "Вес груза, кг; ВВ ё"
 TOKENS: tuple[bytes, ...] = (
-    b'"', b'""', b'"\n', b'\x00', b'\r', b'\n', b'\r\n', b',', b';', b'\t', b'|', b'\\', b'*', b'!',
-    b'\xef\xbb\xbf', b'\xff\xfe', b'\x1a', b'\xd0', b'\xc3\x28', b'\xe2\x80\xa8', b'\x85', b'\xa0',
-    b'9' * 40, b'-1e309', b'1e400', b'NaN', b'-inf', b'-0', b'99999999999999999999999', b'0x1F', b'4.2e-320',
-    b'x' * 5000, b' ' * 3000, b',' * 300, b'"' * 101,
-    _CYRILLIC.encode("cp1251"), _CYRILLIC.encode("koi8_r"), _CYRILLIC.encode("utf-8"), "«»".encode("cp1251"),
-    b'=1/0', b'{', b'}', b'[', b']', b'<', b'>', b'&amp;', b'&#0;', b'%s%n', b'\\u0000', b'null', b'true',
-    b'{"a":' * 60, b'[' * 3000, b'2023-02-30', b'31.12.99', b'45123', b'1e10',
-    b'\\s:x,c:1635731889*00\\', b'\\g:1-2-3*00\\', b'!AIVDM,2,1,9,A,', b'!AIVDM,1,1,,A,', b',0*00',
-    b'PK\x03\x04', b'\x1f\x8b',
+    b'"',
+    b'""',
+    b'"\n',
+    b"\x00",
+    b"\r",
+    b"\n",
+    b"\r\n",
+    b",",
+    b";",
+    b"\t",
+    b"|",
+    b"\\",
+    b"*",
+    b"!",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\x1a",
+    b"\xd0",
+    b"\xc3\x28",
+    b"\xe2\x80\xa8",
+    b"\x85",
+    b"\xa0",
+    b"9" * 40,
+    b"-1e309",
+    b"1e400",
+    b"NaN",
+    b"-inf",
+    b"-0",
+    b"99999999999999999999999",
+    b"0x1F",
+    b"4.2e-320",
+    b"x" * 5000,
+    b" " * 3000,
+    b"," * 300,
+    b'"' * 101,
+    _CYRILLIC.encode("cp1251"),
+    _CYRILLIC.encode("koi8_r"),
+    _CYRILLIC.encode("utf-8"),
+    "«»".encode("cp1251"),
+    b"=1/0",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b"<",
+    b">",
+    b"&amp;",
+    b"&#0;",
+    b"%s%n",
+    b"\\u0000",
+    b"null",
+    b"true",
+    b'{"a":' * 60,
+    b"[" * 3000,
+    b"2023-02-30",
+    b"31.12.99",
+    b"45123",
+    b"1e10",
+    b"\\s:x,c:1635731889*00\\",
+    b"\\g:1-2-3*00\\",
+    b"!AIVDM,2,1,9,A,",
+    b"!AIVDM,1,1,,A,",
+    b",0*00",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
 )
 OPS = ("flip", "truncate", "insert", "delete", "duplicate", "random", "swap")
 
@@ -362,7 +524,9 @@ def random_ops(rng: random.Random, count: int) -> list[tuple[int, int, int, byte
              rng.randbytes(rng.randrange(8))) for _ in range(count)]  # fmt: skip
 
 
-def mutate_xlsx_member(data: bytes, member_index: int, ops: Sequence[tuple[int, int, int, bytes]]) -> bytes:
+def mutate_xlsx_member(
+    data: bytes, member_index: int, ops: Sequence[tuple[int, int, int, bytes]]
+) -> bytes:
     """Mutate one member of a workbook (a zip) and zip it again: reaches the XML parsers
     behind the zip layer, which byte flips of the whole file mostly do not."""
     try:
@@ -439,7 +603,9 @@ def check_clean_error(exc: CargotraceError) -> None:
         assert exc.file, f"input error names no file: {exc}"
 
 
-def ingest_bytes(case: Case, target: Target, data: bytes, work: Workdir) -> IngestResult | CargotraceError:
+def ingest_bytes(
+    case: Case, target: Target, data: bytes, work: Workdir
+) -> IngestResult | CargotraceError:
     """Feed `data` to the reader through `ingest_file` (as `cargotrace ingest` does); returns the
     result or the clean error. Any other exception propagates: that is a crash."""
     try:
@@ -448,8 +614,19 @@ def ingest_bytes(case: Case, target: Target, data: bytes, work: Workdir) -> Inge
     except CargotraceError as exc:
         check_clean_error(exc)
         return exc
-    assert result.rows_read == result.rows_kept + result.rows_quarantined + result.rows_duplicate, result
-    assert min(result.rows_read, result.rows_kept, result.rows_quarantined, result.rows_duplicate, result.rows_skipped) >= 0
+    assert result.rows_read == result.rows_kept + result.rows_quarantined + result.rows_duplicate, (
+        result
+    )
+    assert (
+        min(
+            result.rows_read,
+            result.rows_kept,
+            result.rows_quarantined,
+            result.rows_duplicate,
+            result.rows_skipped,
+        )
+        >= 0
+    )
     return result
 
 
@@ -473,7 +650,13 @@ def _parse_table(spec: TabularKind, path: Path, mapping: Mapping, fast: bool) ->
         mapped = False
         for chunk in chunks:
             if not mapped:
-                map_columns(chunk.headers, spec.fields, file=path.name, explicit=mapping.columns, row=source.header_row)
+                map_columns(
+                    chunk.headers,
+                    spec.fields,
+                    file=path.name,
+                    explicit=mapping.columns,
+                    row=source.header_row,
+                )
                 mapped = True
             assert chunk.table.num_columns == len(chunk.headers) + 1
             rows += chunk.table.num_rows + len(chunk.ragged) + chunk.blank
@@ -499,7 +682,9 @@ def _parse(kind: str, path: Path, mapping: Mapping) -> int:
         for batch in decode_nmea_file(path):
             s = batch.stats
             assert s.lines == s.non_ais + s.sentences, s
-            assert s.rejected == s.rejected_sentences + s.rejected_messages == batch.rejects.num_rows, s
+            assert (
+                s.rejected == s.rejected_sentences + s.rejected_messages == batch.rejects.num_rows
+            ), s
             rows += s.decoded + s.rejected
         return rows
     raise NotImplementedError(f"no parse-only path for {reader}")  # watchlists: use ingest_bytes

@@ -71,5 +71,9 @@ def test_an_nmea_log_in_a_zip_reads_like_the_plain_log(tmp_path):
         archive.write(plain, "exact-earth-augmented-3.txt")
     [a] = workflow.ingest(tmp_path / "plain", "ais", [plain])
     [b] = workflow.ingest(tmp_path / "zipped", "ais", [zipped])
-    assert (b.rows_read, b.rows_kept, b.rows_quarantined) == (a.rows_read, a.rows_kept, a.rows_quarantined)
+    assert (b.rows_read, b.rows_kept, b.rows_quarantined) == (
+        a.rows_read,
+        a.rows_kept,
+        a.rows_quarantined,
+    )
     assert a.rows_kept > 4000

@@ -25,7 +25,11 @@ CELLS = st.lists(st.one_of(st.none(), st.text(ALPHABET, max_size=4)), max_size=1
 
 
 def _reference_edge(column: pa.ChunkedArray) -> bool:
-    return any(pc.any(test(column, pattern=ch)).as_py() for ch in EDGE for test in (pc.starts_with, pc.ends_with))
+    return any(
+        pc.any(test(column, pattern=ch)).as_py()
+        for ch in EDGE
+        for test in (pc.starts_with, pc.ends_with)
+    )
 
 
 def _columns(cells: list[str | None], cut: int, skip: int) -> list[pa.ChunkedArray]:
@@ -45,20 +49,28 @@ BLOCKS = st.sampled_from([1, 3, 1 << 20])  # bytes scanned at once: many blocks,
 
 @settings(max_examples=300, deadline=None)
 @given(CELLS, st.integers(0, 12), st.integers(0, 12), BLOCKS)
-def test_byte_tests_answer_as_the_string_kernels(cells: list[str | None], cut: int, skip: int, block: int) -> None:
+def test_byte_tests_answer_as_the_string_kernels(
+    cells: list[str | None], cut: int, skip: int, block: int
+) -> None:
     arrow_text._BLOCK = block
     for column in _columns(cells, cut, skip):
         assert any_edge_space(column) == _reference_edge(column)
-        assert any_contains_byte(column, 0x0A) == bool(pc.any(pc.match_substring(column, "\n")).as_py())
+        assert any_contains_byte(column, 0x0A) == bool(
+            pc.any(pc.match_substring(column, "\n")).as_py()
+        )
         assert any_empty(column) == bool(pc.any(pc.equal(column, "")).as_py())
         blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(column)), 0)
-        blank_rows = set(np.flatnonzero(np.asarray(blank.to_numpy(zero_copy_only=False), bool)))  # nulls: False
+        blank_rows = set(
+            np.flatnonzero(np.asarray(blank.to_numpy(zero_copy_only=False), bool))
+        )  # nulls: False
         assert blank_rows <= set(may_be_blank_rows(column).tolist())  # never misses a blank cell
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(ALPHABET, max_size=4), min_size=1, max_size=8), st.data(), BLOCKS)
-def test_null_slots_that_own_bytes_are_not_read(values: list[str], data: st.DataObject, block: int) -> None:
+def test_null_slots_that_own_bytes_are_not_read(
+    values: list[str], data: st.DataObject, block: int
+) -> None:
     """Arrow lets a null slot span bytes of the data buffer; the tests look at valid cells only."""
     arrow_text._BLOCK = block
     nulls = data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values)))
@@ -76,12 +88,20 @@ def test_null_slots_that_own_bytes_are_not_read(values: list[str], data: st.Data
 
 
 def test_exact_answers_on_hand_built_columns() -> None:
-    assert any_edge_space(pa.array(["a", "b\u00a0"])) and not any_edge_space(pa.array(["Р", "аР", None]))
+    assert any_edge_space(pa.array(["a", "b\u00a0"])) and not any_edge_space(
+        pa.array(["Р", "аР", None])
+    )
     assert not any_edge_space(pa.array(["\u3000x"]))  # not one of the five: left as it was before
-    assert any_contains_byte(pa.array([None, "a\nb"]), 0x0A) and not any_contains_byte(pa.array(["ab", None]), 0x0A)
+    assert any_contains_byte(pa.array([None, "a\nb"]), 0x0A) and not any_contains_byte(
+        pa.array(["ab", None]), 0x0A
+    )
     assert any_empty(pa.array(["x", ""])) and not any_empty(pa.array(["x", None]))
     assert may_be_blank_rows(pa.array(["ЭА1", "W2"])).tolist() == []
-    assert may_be_blank_rows(pa.chunked_array([["x", ""], [None, " y", "\u3000"]])).tolist() == [1, 3, 4]
+    assert may_be_blank_rows(pa.chunked_array([["x", ""], [None, " y", "\u3000"]])).tolist() == [
+        1,
+        3,
+        4,
+    ]
     assert not any_edge_space(pa.array([], pa.string())) and not any_empty(pa.nulls(3, pa.string()))
 
 

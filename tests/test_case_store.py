@@ -29,7 +29,11 @@ def test_newer_schema_is_refused_with_advice(tmp_path):
 def test_older_schema_is_migrated(tmp_path, monkeypatch):
     with Case.open(tmp_path, create=True) as case:
         case.set_meta("schema_version", "0")
-    monkeypatch.setitem(schema.MIGRATIONS, 0, ["ALTER TABLE shipments ADD COLUMN IF NOT EXISTS migrated_marker INTEGER"])
+    monkeypatch.setitem(
+        schema.MIGRATIONS,
+        0,
+        ["ALTER TABLE shipments ADD COLUMN IF NOT EXISTS migrated_marker INTEGER"],
+    )
     with Case.open(tmp_path, write=True) as case:
         assert case.meta("schema_version") == str(schema.SCHEMA_VERSION)
         names = [r[0] for r in case.con.execute("DESCRIBE shipments").fetchall()]

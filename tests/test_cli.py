@@ -16,7 +16,17 @@ runner = CliRunner()
 
 
 def test_every_command_has_help():
-    for command in ("init", "ingest", "analyze", "export", "report", "explain", "quarantine", "check", "demo"):
+    for command in (
+        "init",
+        "ingest",
+        "analyze",
+        "export",
+        "report",
+        "explain",
+        "quarantine",
+        "check",
+        "demo",
+    ):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0, command
         assert "--case" in result.output or command == "demo"
@@ -42,15 +52,30 @@ def test_bad_input_exits_2_naming_file_row_and_column(tmp_path):
 
 
 def test_missing_file_and_unknown_kind(tmp_path):
-    result = runner.invoke(app, ["ingest", "shipments", str(tmp_path / "nope.csv"), "--case", str(tmp_path / "c")])
+    result = runner.invoke(
+        app, ["ingest", "shipments", str(tmp_path / "nope.csv"), "--case", str(tmp_path / "c")]
+    )
     assert result.exit_code == 2
-    result = runner.invoke(app, ["ingest", "cargo", str(tmp_path / "nope.csv"), "--case", str(tmp_path / "c")])
+    result = runner.invoke(
+        app, ["ingest", "cargo", str(tmp_path / "nope.csv"), "--case", str(tmp_path / "c")]
+    )
     assert result.exit_code == 2
 
 
 def test_export_before_analysis_is_a_clear_error(tmp_path):
     runner.invoke(app, ["init", "--case", str(tmp_path / "c")])
-    result = runner.invoke(app, ["export", "--case", str(tmp_path / "c"), "--format", "json", "--out", str(tmp_path / "f.json")])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--case",
+            str(tmp_path / "c"),
+            "--format",
+            "json",
+            "--out",
+            str(tmp_path / "f.json"),
+        ],
+    )
     assert result.exit_code == 2
     assert "not been analysed" in result.output
 
@@ -62,7 +87,7 @@ def test_open_a_folder_that_is_not_a_case(tmp_path):
 
 
 def test_csv_formula_injection_is_neutralised():
-    for hostile in ("=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+    for hostile in ('=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
         assert safe_cell(hostile).startswith("'")
     assert safe_cell("Тихорецкая") == "Тихорецкая"
     assert safe_cell(61.2) == 61.2
@@ -77,10 +102,26 @@ def test_analyze_set_reaches_every_setting_and_refuses_unknown_names(tmp_path):
         AnalysisSettings(min_call_hours=3.0, gap_hours=12.0, facility_categories=("arsenal",))  # fmt: skip
     runner = CliRunner()
     assert runner.invoke(app, ["init", "--case", str(tmp_path / "c")]).exit_code == 0
-    done = runner.invoke(app, ["analyze", "--case", str(tmp_path / "c"), "--set", "min_call_hours=3", "--set", "port_radius_km=8"])
+    done = runner.invoke(
+        app,
+        [
+            "analyze",
+            "--case",
+            str(tmp_path / "c"),
+            "--set",
+            "min_call_hours=3",
+            "--set",
+            "port_radius_km=8",
+        ],
+    )
     assert done.exit_code == 0, done.output
     out = tmp_path / "f.json"
-    assert runner.invoke(app, ["export", "--case", str(tmp_path / "c"), "--format", "json", "--out", str(out)]).exit_code == 0
+    assert (
+        runner.invoke(
+            app, ["export", "--case", str(tmp_path / "c"), "--format", "json", "--out", str(out)]
+        ).exit_code
+        == 0
+    )
     parameters = json.loads(out.read_text(encoding="utf-8"))["parameters"]
     assert (parameters["min_call_hours"], parameters["port_radius_km"]) == (3.0, 8.0)
     for bad, says in (("nonsense=1", "one of the analysis settings"), ("gap_hours=soon", "is not a valid float"),

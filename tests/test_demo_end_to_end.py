@@ -32,8 +32,14 @@ def test_findings_equal_planted_truth(demo):
 
 
 def test_arrivals_and_their_evidence_match_truth(demo):
-    got = sorted((a["port_locode"], a["arrived_at"][:10], tuple(sorted(a["evidence"]))) for a in demo.findings["arrivals"])
-    want = sorted((a["port_locode"], a["arrival_date"], tuple(sorted(a["evidence"]))) for a in demo.truth["arrivals_of_interest"])
+    got = sorted(
+        (a["port_locode"], a["arrived_at"][:10], tuple(sorted(a["evidence"])))
+        for a in demo.findings["arrivals"]
+    )
+    want = sorted(
+        (a["port_locode"], a["arrival_date"], tuple(sorted(a["evidence"])))
+        for a in demo.truth["arrivals_of_interest"]
+    )
     assert got == want
     assert all(a["previous_port_locode"] == "KPNJN" for a in demo.findings["arrivals"])
 
@@ -81,9 +87,16 @@ def test_table_exports(demo, tmp_path, fmt):
 def test_sensitivity_grid_agrees_with_the_main_run_and_is_monotone(demo):
     grid = demo.findings["sensitivity"]
     params = demo.findings["parameters"]
-    cell = [r for r in grid if (r["window_days"], r["near_km"], r["lookback_days"]) == (params["window_days"], params["near_km"], params["lookback_days"])]
+    cell = [
+        r
+        for r in grid
+        if (r["window_days"], r["near_km"], r["lookback_days"])
+        == (params["window_days"], params["near_km"], params["lookback_days"])
+    ]
     assert len(cell) == 1
-    assert cell[0]["linked_tonnes"] == pytest.approx(demo.findings["totals"]["linked_tonnes"], abs=0.1)
+    assert cell[0]["linked_tonnes"] == pytest.approx(
+        demo.findings["totals"]["linked_tonnes"], abs=0.1
+    )
     assert cell[0]["sites_near_facility"] == demo.findings["totals"]["sites_near_facility"]
     assert cell[0]["p_value"] == demo.findings["significance"]["p_value"]
     by = {(r["window_days"], r["near_km"], r["lookback_days"]): r for r in grid}
@@ -101,4 +114,8 @@ def test_sensitivity_grid_agrees_with_the_main_run_and_is_monotone(demo):
         for n in nears:
             linked = [by[(w, n, lb)]["linked_shipments"] for lb in lookbacks]
             assert linked == sorted(linked), "a longer lookback removed a link"
-    assert {d["parameter"] for d in demo.findings["sensitivity_summary"]} == {"window_days", "near_km", "lookback_days"}
+    assert {d["parameter"] for d in demo.findings["sensitivity_summary"]} == {
+        "window_days",
+        "near_km",
+        "lookback_days",
+    }

@@ -65,7 +65,12 @@ def seeds(name: str) -> tuple[bytes, ...]:
 
 # --------------------------------------------------------------------------- strategies
 OPS = st.lists(
-    st.tuples(st.integers(0, len(fs.OPS) - 1), st.integers(0, 1 << 20), st.integers(0, 255), st.binary(max_size=12)),
+    st.tuples(
+        st.integers(0, len(fs.OPS) - 1),
+        st.integers(0, 1 << 20),
+        st.integers(0, 255),
+        st.binary(max_size=12),
+    ),
     max_size=5,
 )
 
@@ -78,7 +83,12 @@ def mutated(name: str) -> st.SearchStrategy[bytes]:
 def mutated_xlsx() -> st.SearchStrategy[bytes]:
     """Byte mutations of the whole workbook (the zip) or of one member (the sheet XML...)."""
     whole = st.builds(fs.mutate, st.sampled_from(seeds("shipments_xlsx")), OPS)
-    member = st.builds(fs.mutate_xlsx_member, st.sampled_from(seeds("shipments_xlsx")), st.integers(0, 30), OPS.filter(bool))
+    member = st.builds(
+        fs.mutate_xlsx_member,
+        st.sampled_from(seeds("shipments_xlsx")),
+        st.integers(0, 30),
+        OPS.filter(bool),
+    )
     return st.one_of(whole, member)
 
 
@@ -98,14 +108,18 @@ def csv_documents(draw: st.DrawFn, header_pool: list[str]) -> bytes:
     """A CSV with headers from the target's aliases, odd cells, any layout and encoding."""
     header = draw(st.lists(st.sampled_from(header_pool) | TEXT, min_size=1, max_size=8))
     width = len(header)
-    rows = draw(st.lists(st.lists(CELLS, min_size=max(0, width - 2), max_size=width + 2), max_size=6))
+    rows = draw(
+        st.lists(st.lists(CELLS, min_size=max(0, width - 2), max_size=width + 2), max_size=6)
+    )
     title = draw(st.lists(st.lists(CELLS, max_size=3), max_size=2))
     encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1251", "koi8_r", "utf-16"]))
     delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
     quoting = draw(st.sampled_from([0, 1, 2, 3]))  # csv.QUOTE_MINIMAL, ALL, NONNUMERIC, NONE
     newline = draw(st.sampled_from(["\r\n", "\n", "\r"]))
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, quoting=quoting, lineterminator=newline, escapechar="\\")
+    writer = csv.writer(
+        out, delimiter=delimiter, quoting=quoting, lineterminator=newline, escapechar="\\"
+    )
     for row in [*title, header, *rows]:
         try:
             writer.writerow(row)
@@ -129,13 +143,28 @@ JSON_SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-(10**30), 10**30), st.floats(allow_nan=False), TEXT,
     st.sampled_from(["", "KPRJN", "ru", "IMO9179842", "273000001", "²", "1e400", "2024-02-30", "Vessel", "Company"]),
 )  # fmt: skip
-JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4), max_leaves=20)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=20,
+)
 COORDS = st.recursive(
-    st.lists(st.one_of(st.floats(allow_nan=False), st.integers(-(10**20), 10**20), st.just("a")), max_size=4),
+    st.lists(
+        st.one_of(st.floats(allow_nan=False), st.integers(-(10**20), 10**20), st.just("a")),
+        max_size=4,
+    ),
     lambda inner: st.lists(inner, max_size=5),
     max_leaves=40,
 )
-GEOMETRY_TYPES = ["Point", "MultiPoint", "LineString", "Polygon", "MultiPolygon", "GeometryCollection", "Nonsense"]
+GEOMETRY_TYPES = [
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "Polygon",
+    "MultiPolygon",
+    "GeometryCollection",
+    "Nonsense",
+]
 
 
 @st.composite
@@ -149,11 +178,22 @@ def geojson_documents(draw: st.DrawFn, properties: list[str]) -> bytes:
             st.fixed_dictionaries({"type": st.just("Polygon"),
                                    "coordinates": st.lists(st.lists(st.tuples(st.floats(-200, 200), st.floats(-100, 100)), max_size=6), max_size=2)}),
         ))  # fmt: skip
-        feature = {"type": draw(st.sampled_from(["Feature", "feature", "X"])), "properties": props, "geometry": geometry}
+        feature = {
+            "type": draw(st.sampled_from(["Feature", "feature", "X"])),
+            "properties": props,
+            "geometry": geometry,
+        }
         features.append(feature if draw(st.booleans()) else draw(JSON_VALUES))
     document: object = {"type": "FeatureCollection", "features": features}
     if draw(st.booleans()):
-        document = draw(st.sampled_from([features[0] if features else {}, {"type": "FeatureCollection", "features": draw(JSON_VALUES)}]))
+        document = draw(
+            st.sampled_from(
+                [
+                    features[0] if features else {},
+                    {"type": "FeatureCollection", "features": draw(JSON_VALUES)},
+                ]
+            )
+        )
     return json.dumps(document, ensure_ascii=draw(st.booleans()), allow_nan=True).encode()
 
 
@@ -169,13 +209,28 @@ def ftm_documents(draw: st.DrawFn) -> bytes:
     lines = []
     ids = ["v1", "c1", "x"]
     for _ in range(draw(st.integers(1, 6))):
-        props = draw(st.dictionaries(st.sampled_from(FTM_PROPS), st.one_of(JSON_VALUES, st.lists(st.sampled_from(ids) | JSON_SCALARS, max_size=3)), max_size=6))
+        props = draw(
+            st.dictionaries(
+                st.sampled_from(FTM_PROPS),
+                st.one_of(JSON_VALUES, st.lists(st.sampled_from(ids) | JSON_SCALARS, max_size=3)),
+                max_size=6,
+            )
+        )
         entity = {"id": draw(st.sampled_from(ids) | JSON_SCALARS), "schema": draw(st.sampled_from(FTM_SCHEMATA) | JSON_SCALARS),
                   "properties": props if draw(st.integers(0, 5)) else draw(JSON_VALUES)}  # fmt: skip
-        for key in draw(st.lists(st.sampled_from(["caption", "datasets", "last_change", "last_seen", "referents"]), max_size=3)):
+        for key in draw(
+            st.lists(
+                st.sampled_from(["caption", "datasets", "last_change", "last_seen", "referents"]),
+                max_size=3,
+            )
+        ):
             entity[key] = draw(JSON_VALUES)
         if draw(st.integers(0, 4)) == 0:  # an entity nested in another's properties
-            entity = {"id": "outer", "schema": "Company", "properties": {"ownershipAsset": [entity]}}
+            entity = {
+                "id": "outer",
+                "schema": "Company",
+                "properties": {"ownershipAsset": [entity]},
+            }
         lines.append(json.dumps(entity, ensure_ascii=False, allow_nan=True))
     return ("\n".join(lines) + "\n").encode()
 
@@ -184,13 +239,23 @@ def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf") if math.isinf(value) else repr(value)
+        return (
+            "nan"
+            if math.isnan(value)
+            else ("inf" if value > 0 else "-inf")
+            if math.isinf(value)
+            else repr(value)
+        )
     if isinstance(value, int):
         return str(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items())
+            + "}"
+        )
     return json.dumps(str(value), ensure_ascii=False)
 
 
@@ -199,16 +264,31 @@ TOML_SCALARS = st.one_of(
     st.sampled_from(["%d.%m.%Y", "%Q", "%", "", "%m/%d/%Y %H:%M", "cp1251", "koi8-r", "rot13", "base64", "utf-32", "utf-16",
                      "tab", "semicolon", ";", '"', "\n", "\r", "\\t", "Doc", "Shipped", "What", "Mass", "kg", "t", "lb"]),
 )  # fmt: skip
-TOML_VALUES = st.recursive(TOML_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3), max_leaves=8)
+TOML_VALUES = st.recursive(
+    TOML_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=8,
+)
 
 
 @st.composite
 def mapping_documents(draw: st.DrawFn) -> bytes:
     """A mapping TOML with the known keys (and some unknown ones) set to odd values."""
     lines = []
-    for key in draw(st.lists(st.sampled_from(["date_format", "sheet", "header_row", "encoding", "delimiter", "other"]), unique=True, max_size=4)):
+    for key in draw(
+        st.lists(
+            st.sampled_from(
+                ["date_format", "sheet", "header_row", "encoding", "delimiter", "other"]
+            ),
+            unique=True,
+            max_size=4,
+        )
+    ):
         lines.append(f"{key} = {_toml_value(draw(TOML_VALUES))}")
-    for table, keys in (("columns", ["waybill", "departed_on", "cargo", "weight", "wagon", "nonsense"]), ("units", ["weight", "x"])):
+    for table, keys in (
+        ("columns", ["waybill", "departed_on", "cargo", "weight", "wagon", "nonsense"]),
+        ("units", ["weight", "x"]),
+    ):
         if draw(st.booleans()):
             lines.append(f"[{table}]")
             for key in draw(st.lists(st.sampled_from(keys), unique=True, max_size=4)):
@@ -230,10 +310,17 @@ def nmea_documents(draw: st.DrawFn) -> bytes:
         number = draw(st.integers(0, 10))
         seq = draw(st.sampled_from(["", "1", "9", "10", "x"]))
         channel = draw(st.sampled_from(["A", "B", "", "1", "2", "AB"]))
-        payload = draw(st.text(ARMOUR, max_size=90) | st.sampled_from([s.split(",")[5] for s in fs.NMEA_SAMPLES]))
+        payload = draw(
+            st.text(ARMOUR, max_size=90)
+            | st.sampled_from([s.split(",")[5] for s in fs.NMEA_SAMPLES])
+        )
         fill = draw(st.sampled_from(["0", "2", "5", "6", "", "x"]))
         body = f"{talker}{kind},{count},{number},{seq},{channel},{payload},{fill}"
-        checksum = fs.nmea_checksum(body) if draw(st.integers(0, 4)) else draw(st.sampled_from(["00", "ZZ", "", "5C5C"]))
+        checksum = (
+            fs.nmea_checksum(body)
+            if draw(st.integers(0, 4))
+            else draw(st.sampled_from(["00", "ZZ", "", "5C5C"]))
+        )
         sentence = f"!{body}*{checksum}"
         prefix = ""
         for _ in range(draw(st.integers(0, 2))):
@@ -242,8 +329,25 @@ def nmea_documents(draw: st.DrawFn) -> bytes:
                                             max_size=4)))  # fmt: skip
             prefix += fs.tag_block(fields) if draw(st.booleans()) else f"\\{fields}*00\\"
         if draw(st.integers(0, 3)) == 0:
-            prefix = draw(st.sampled_from(["1635731889 ", "2021-11-01T00:00:05Z,", "9999999999999;", "-1 ", "2021-02-30 "])) + prefix
-        suffix = draw(st.sampled_from(["", ",1328182324603", ",d-109,S2105,r003669946,1325394060,1325394001", ",", " ,x"]))
+            prefix = (
+                draw(
+                    st.sampled_from(
+                        [
+                            "1635731889 ",
+                            "2021-11-01T00:00:05Z,",
+                            "9999999999999;",
+                            "-1 ",
+                            "2021-02-30 ",
+                        ]
+                    )
+                )
+                + prefix
+            )
+        suffix = draw(
+            st.sampled_from(
+                ["", ",1328182324603", ",d-109,S2105,r003669946,1325394060,1325394001", ",", " ,x"]
+            )
+        )
         lines.append(prefix + sentence + suffix)
     lines += [draw(st.sampled_from(fs.NMEA_SAMPLES)) for _ in range(draw(st.integers(0, 2)))]
     order = draw(st.permutations(range(len(lines))))
@@ -267,7 +371,12 @@ def odd_workbooks(draw: st.DrawFn) -> bytes:
     rows = draw(st.lists(st.lists(CELL_VALUES, max_size=len(header) + 2), max_size=5))
     titles = draw(st.lists(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=31)
                            .filter(lambda t: not set(t) & set("[]:*?/\\'")), max_size=2, unique=True))  # fmt: skip
-    merge = draw(st.one_of(st.none(), st.tuples(st.integers(1, 6), st.integers(1, 4), st.integers(0, 3), st.integers(0, 3))))
+    merge = draw(
+        st.one_of(
+            st.none(),
+            st.tuples(st.integers(1, 6), st.integers(1, 4), st.integers(0, 3), st.integers(0, 3)),
+        )
+    )
     blank_rows = draw(st.integers(0, 3))
 
     def build(book: object) -> None:
@@ -341,11 +450,19 @@ def test_odd_workbooks_parse_or_fail_cleanly(data: bytes, work: fs.Workdir) -> N
     fs.parse_bytes(fs.TARGETS["shipments_xlsx"], data, work)
 
 
-STRUCTURED_CSV = [("shipments_csv", "shipments", 80), ("ais_csv", "ais", 40), ("sightings", "sightings", 30)]
+STRUCTURED_CSV = [
+    ("shipments_csv", "shipments", 80),
+    ("ais_csv", "ais", 40),
+    ("sightings", "sightings", 30),
+]
 
 
-@pytest.mark.parametrize(("name", "kind", "examples"), STRUCTURED_CSV, ids=[s[0] for s in STRUCTURED_CSV])
-def test_generated_csv_parses_or_fails_cleanly(name: str, kind: str, examples: int, work: fs.Workdir) -> None:
+@pytest.mark.parametrize(
+    ("name", "kind", "examples"), STRUCTURED_CSV, ids=[s[0] for s in STRUCTURED_CSV]
+)
+def test_generated_csv_parses_or_fails_cleanly(
+    name: str, kind: str, examples: int, work: fs.Workdir
+) -> None:
     @fuzz(examples)
     @given(data=csv_documents(_header_pool(kind)), ops=OPS)
     def run(data: bytes, ops: list[tuple[int, int, int, bytes]]) -> None:
@@ -366,7 +483,9 @@ GEOJSON = [("ports_geojson", ["locode", "name", "country", "radius_km", "lat", "
 
 
 @pytest.mark.parametrize(("name", "properties"), GEOJSON, ids=[g[0] for g in GEOJSON])
-def test_generated_geojson_parses_or_fails_cleanly(name: str, properties: list[str], work: fs.Workdir) -> None:
+def test_generated_geojson_parses_or_fails_cleanly(
+    name: str, properties: list[str], work: fs.Workdir
+) -> None:
     @fuzz(25)
     @given(data=geojson_documents(properties))
     def run(data: bytes) -> None:
@@ -376,7 +495,9 @@ def test_generated_geojson_parses_or_fails_cleanly(name: str, properties: list[s
 
 
 @pytest.mark.parametrize(("name", "examples"), [("mapping", 80), ("mapping_xlsx", 25)])
-def test_generated_mappings_load_or_fail_cleanly(name: str, examples: int, work: fs.Workdir) -> None:
+def test_generated_mappings_load_or_fail_cleanly(
+    name: str, examples: int, work: fs.Workdir
+) -> None:
     @fuzz(examples)
     @given(data=mapping_documents())
     def run(data: bytes) -> None:
@@ -395,7 +516,9 @@ INGEST = [
 
 
 @pytest.mark.parametrize(("name", "examples"), INGEST, ids=[i[0] for i in INGEST])
-def test_mutated_inputs_ingest_or_fail_cleanly(name: str, examples: int, case: Case, work: fs.Workdir) -> None:
+def test_mutated_inputs_ingest_or_fail_cleanly(
+    name: str, examples: int, case: Case, work: fs.Workdir
+) -> None:
     strategy = mutated_xlsx() if name == "shipments_xlsx" else mutated(name)
 
     @fuzz(examples)
@@ -408,21 +531,29 @@ def test_mutated_inputs_ingest_or_fail_cleanly(name: str, examples: int, case: C
 
 @fuzz(20)
 @given(data=ftm_documents())
-def test_generated_ftm_entities_ingest_or_fail_cleanly(data: bytes, case: Case, work: fs.Workdir) -> None:
+def test_generated_ftm_entities_ingest_or_fail_cleanly(
+    data: bytes, case: Case, work: fs.Workdir
+) -> None:
     fs.ingest_bytes(case, fs.TARGETS["ftm"], data, work)
 
 
 @fuzz(10)
 @given(data=mapping_documents())
-def test_generated_mappings_ingest_or_fail_cleanly(data: bytes, case: Case, work: fs.Workdir) -> None:
+def test_generated_mappings_ingest_or_fail_cleanly(
+    data: bytes, case: Case, work: fs.Workdir
+) -> None:
     fs.ingest_bytes(case, fs.TARGETS["mapping"], data, work)
 
 
 GENERATED_INGEST = [("geojson", 10), ("nmea", 10), ("shipments_csv", 8)]
 
 
-@pytest.mark.parametrize(("what", "examples"), GENERATED_INGEST, ids=[g[0] for g in GENERATED_INGEST])
-def test_generated_inputs_ingest_or_fail_cleanly(what: str, examples: int, case: Case, work: fs.Workdir) -> None:
+@pytest.mark.parametrize(
+    ("what", "examples"), GENERATED_INGEST, ids=[g[0] for g in GENERATED_INGEST]
+)
+def test_generated_inputs_ingest_or_fail_cleanly(
+    what: str, examples: int, case: Case, work: fs.Workdir
+) -> None:
     strategy, target = {
         "geojson": (geojson_documents(GEOJSON[0][1]), "ports_geojson"),
         "nmea": (nmea_documents(), "nmea"),
@@ -478,7 +609,9 @@ def assert_linear(build: Callable[[int], bytes], run: Callable[[bytes], object],
     big = build(n * factor)
     elapsed = min(elapsed, _seconds(run, small))
     big_elapsed = _seconds(run, big)
-    assert big_elapsed < 30 * elapsed, f"n={n}: {elapsed:.3f} s, 8n: {big_elapsed:.3f} s (quadratic?)"
+    assert big_elapsed < 30 * elapsed, (
+        f"n={n}: {elapsed:.3f} s, 8n: {big_elapsed:.3f} s (quadratic?)"
+    )
 
 
 def _parse(name: str, work: fs.Workdir) -> Callable[[bytes], object]:
@@ -512,35 +645,67 @@ def test_pathological_workbook_takes_linear_time(work: fs.Workdir) -> None:
     def build(n: int) -> bytes:  # a header as wide as n columns, one with a long run of separators
         def fill(book: object) -> None:
             sheet = book.active  # type: ignore[attr-defined]
-            sheet.append(["Номер накладной", "Вес" + " ," * n + "т", *(f"Груз {i}" + " " * 20 + "т" for i in range(n))])
+            sheet.append(
+                [
+                    "Номер накладной",
+                    "Вес" + " ," * n + "т",
+                    *(f"Груз {i}" + " " * 20 + "т" for i in range(n)),
+                ]
+            )
             for i in range(20):
                 sheet.append([f"W{i}", "1,5", "x" * 10])
 
         return fs._workbook(fill)
 
-    assert_linear(build, _parse("shipments_xlsx", work), 1000, max_n=16_384)  # Excel's last column, XFD
+    assert_linear(
+        build, _parse("shipments_xlsx", work), 1000, max_n=16_384
+    )  # Excel's last column, XFD
 
 
 @pytest.mark.parametrize("name", ["ftm", "ofac", "un"])
 def test_pathological_watchlists_take_linear_time(name: str, case: Case, work: fs.Workdir) -> None:
     def build(n: int) -> bytes:
         if name == "ftm":  # one entity with many names, deep-ish nesting and a long line
-            entity = {"id": "v", "schema": "Vessel", "properties": {"name": [f"N{i}" for i in range(n)], "notes": ["x" * n]}}
-            return (json.dumps(entity) + "\n" + '{"schema":"Vessel","properties":' + "[" * 5000 + "]" * 5000 + "}\n").encode()
+            entity = {
+                "id": "v",
+                "schema": "Vessel",
+                "properties": {"name": [f"N{i}" for i in range(n)], "notes": ["x" * n]},
+            }
+            return (
+                json.dumps(entity)
+                + "\n"
+                + '{"schema":"Vessel","properties":'
+                + "[" * 5000
+                + "]" * 5000
+                + "}\n"
+            ).encode()
         if name == "ofac":  # remarks with many statements
-            remarks = "; ".join(f"a.k.a. 'NAME {i}'" for i in range(n)) + "; Linked To: " + "X" * n + "."
+            remarks = (
+                "; ".join(f"a.k.a. 'NAME {i}'" for i in range(n)) + "; Linked To: " + "X" * n + "."
+            )
             return f'1,"ANGARA",vessel,RUSSIA,-0-,-0-,-0-,-0-,-0-,-0-,-0-,"{remarks}"\n'.encode()
-        aliases = "".join(f"<ENTITY_ALIAS><QUALITY>Good</QUALITY><ALIAS_NAME>A{i}</ALIAS_NAME></ENTITY_ALIAS>" for i in range(n))
+        aliases = "".join(
+            f"<ENTITY_ALIAS><QUALITY>Good</QUALITY><ALIAS_NAME>A{i}</ALIAS_NAME></ENTITY_ALIAS>"
+            for i in range(n)
+        )
         return (f"<CONSOLIDATED_LIST><ENTITIES><ENTITY><FIRST_NAME>X</FIRST_NAME>{aliases}"
                 f"<COMMENTS1>{'IMO ' * n}</COMMENTS1></ENTITY></ENTITIES></CONSOLIDATED_LIST>").encode()  # fmt: skip
 
-    runs = itertools.count()  # a case skips a file it holds: trailing blank lines make each input new
-    assert_linear(build, lambda data: fs.ingest_bytes(case, fs.TARGETS[name], data + b"\n" * next(runs), work), 2000)
+    runs = (
+        itertools.count()
+    )  # a case skips a file it holds: trailing blank lines make each input new
+    assert_linear(
+        build,
+        lambda data: fs.ingest_bytes(case, fs.TARGETS[name], data + b"\n" * next(runs), work),
+        2000,
+    )
 
 
 def test_unit_suffix_of_a_long_header_is_linear() -> None:
     """The regression behind the shipments case above, at the function that had it."""
-    assert_linear(lambda n: ("a" + " " * n + "b").encode(), lambda data: normalize_header(data.decode()), 2000)
+    assert_linear(
+        lambda n: ("a" + " " * n + "b").encode(), lambda data: normalize_header(data.decode()), 2000
+    )
     assert normalize_header("Вес груза" + " ," * 50 + " кг") == ("вес груза", "kg")
 
 
@@ -548,9 +713,13 @@ def test_deeply_nested_json_is_refused_not_a_crash(work: fs.Workdir, case: Case)
     deep = b'{"type": "FeatureCollection", "features": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     outcome = fs.parse_bytes(fs.TARGETS["ports_geojson"], deep, work)
     assert isinstance(outcome, InputError) and "nested too deeply" in str(outcome)
-    entity = b'{"schema": "Vessel", "properties": {"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}\n"
+    entity = (
+        b'{"schema": "Vessel", "properties": {"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}\n"
+    )
     result = fs.ingest_bytes(case, fs.TARGETS["ftm"], entity, work)
-    assert not isinstance(result, CargotraceError) and result.rows_quarantined == 1  # the line, with its number
+    assert (
+        not isinstance(result, CargotraceError) and result.rows_quarantined == 1
+    )  # the line, with its number
 
 
 # --------------------------------------------------------------------------- over-long lines
@@ -559,8 +728,16 @@ TEN_MB = 10 * 1024 * 1024
 
 @pytest.mark.parametrize("layout", ["one_field", "many_fields", "open_quote", "no_header"])
 def test_a_10_mb_line_in_csv_is_refused_quickly(layout: str, work: fs.Workdir, case: Case) -> None:
-    body = {"one_field": b"A" * TEN_MB, "many_fields": b"a;" * (TEN_MB // 2), "open_quote": b'"' + b"a\r" * (TEN_MB // 2)}
-    data = b"waybill;departed_on;cargo\n" + body.get(layout, b"") if layout != "no_header" else b"a," * (TEN_MB // 2)
+    body = {
+        "one_field": b"A" * TEN_MB,
+        "many_fields": b"a;" * (TEN_MB // 2),
+        "open_quote": b'"' + b"a\r" * (TEN_MB // 2),
+    }
+    data = (
+        b"waybill;departed_on;cargo\n" + body.get(layout, b"")
+        if layout != "no_header"
+        else b"a," * (TEN_MB // 2)
+    )
     started = time.perf_counter()
     outcome = fs.ingest_bytes(case, fs.TARGETS["shipments_csv"], data, work)
     assert isinstance(outcome, InputError), outcome
@@ -575,36 +752,75 @@ def test_a_10_mb_line_in_nmea_is_refused_quickly(work: fs.Workdir, case: Case) -
     result = fs.ingest_bytes(case, fs.TARGETS["nmea"], data, work)
     assert time.perf_counter() - started < 10
     assert not isinstance(result, CargotraceError), result
-    assert (result.rows_read, result.rows_quarantined) == (3, 1)  # the long line is refused, the others read
-    reasons = case.rows("SELECT reason, source_row, length(raw) AS size FROM quarantine WHERE file_hash = ?", [result.file_hash])
-    assert reasons[0]["reason"] == "line_too_long" and reasons[0]["source_row"] == 2 and reasons[0]["size"] < 10_000
+    assert (result.rows_read, result.rows_quarantined) == (
+        3,
+        1,
+    )  # the long line is refused, the others read
+    reasons = case.rows(
+        "SELECT reason, source_row, length(raw) AS size FROM quarantine WHERE file_hash = ?",
+        [result.file_hash],
+    )
+    assert (
+        reasons[0]["reason"] == "line_too_long"
+        and reasons[0]["source_row"] == 2
+        and reasons[0]["size"] < 10_000
+    )
 
 
-def test_the_line_limit_is_configurable(work: fs.Workdir, case: Case, monkeypatch: pytest.MonkeyPatch) -> None:
-    data = ("waybill,departed_on,cargo\n" + "W-1,2023-09-03," + "уголь " * 100 + "\n" + "W-2,2023-09-04,ВВ\n" * 3).encode()
+def test_the_line_limit_is_configurable(
+    work: fs.Workdir, case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = (
+        "waybill,departed_on,cargo\n"
+        + "W-1,2023-09-03,"
+        + "уголь " * 100
+        + "\n"
+        + "W-2,2023-09-04,ВВ\n" * 3
+    ).encode()
     monkeypatch.setenv("CARGOTRACE_MAX_LINE_BYTES", "300")
     refused = fs.ingest_bytes(case, fs.TARGETS["shipments_csv"], data, work)
-    assert isinstance(refused, InputError) and "line 2 is longer than 300 characters" in str(refused)
-    nmea = fs.ingest_bytes(case, fs.TARGETS["nmea"], (fs.NMEA_SAMPLES[0] + ",x" * 200 + "\n" + fs.NMEA_SAMPLES[1] + "\n").encode(), work)
-    assert not isinstance(nmea, CargotraceError) and nmea.detail["rejected_by_reason"] == {"line_too_long": 1}
+    assert isinstance(refused, InputError) and "line 2 is longer than 300 characters" in str(
+        refused
+    )
+    nmea = fs.ingest_bytes(
+        case,
+        fs.TARGETS["nmea"],
+        (fs.NMEA_SAMPLES[0] + ",x" * 200 + "\n" + fs.NMEA_SAMPLES[1] + "\n").encode(),
+        work,
+    )
+    assert not isinstance(nmea, CargotraceError) and nmea.detail["rejected_by_reason"] == {
+        "line_too_long": 1
+    }
     monkeypatch.setenv("CARGOTRACE_MAX_LINE_BYTES", "1K")
     accepted = fs.ingest_bytes(case, fs.TARGETS["shipments_csv"], data, work)
     assert not isinstance(accepted, CargotraceError) and accepted.rows_read == 4
 
 
-def test_kinds_of_both_loaders_share_one_open_case(tmp_path: Path, case: Case, work: fs.Workdir) -> None:
+def test_kinds_of_both_loaders_share_one_open_case(
+    tmp_path: Path, case: Case, work: fs.Workdir
+) -> None:
     """A table kind (facilities: `src` is a table) then a streaming one (shipments: `src` is
     a view) in one connection, as a notebook calling `ingest_file` would do."""
     facilities = work.write(".csv", b"name,category,lat,lon\nDepot,arsenal,45.0,40.0\n")
     shipments = work.write(".csv", fs.shipments_csv_seeds()[0])
     from cargotrace.ingest.kinds import ingest_file
 
-    for kind, path in [("facilities", facilities), ("shipments", shipments), ("facilities", work.write(".csv", b"name,lat,lon\nB,1,2\n"))]:
+    for kind, path in [
+        ("facilities", facilities),
+        ("shipments", shipments),
+        ("facilities", work.write(".csv", b"name,lat,lon\nB,1,2\n")),
+    ]:
         result = ingest_file(case, kind, path)
-        assert result.rows_read == result.rows_kept + result.rows_quarantined + result.rows_duplicate > 0
+        assert (
+            result.rows_read
+            == result.rows_kept + result.rows_quarantined + result.rows_duplicate
+            > 0
+        )
 
 
-NO_SPACE = bytes(c if c > 32 else 97 for c in range(256))  # the buffer strips spaces and controls: none here
+NO_SPACE = bytes(
+    c if c > 32 else 97 for c in range(256)
+)  # the buffer strips spaces and controls: none here
 
 
 @fuzz(150)
@@ -616,7 +832,13 @@ NO_SPACE = bytes(c if c > 32 else 97 for c in range(256))  # the buffer strips s
     batch=st.integers(1, 7),
 )
 def test_nmea_line_buffer_cuts_exactly_the_long_lines(
-    lines: list[bytes], end: bool, chunk: int, limit: int, batch: int, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    lines: list[bytes],
+    end: bool,
+    chunk: int,
+    limit: int,
+    batch: int,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The buffer behind the NMEA reader, at any chunking: every line comes out once, in order,
     as it was, except those longer than the limit: flagged and cut to a prefix."""
@@ -631,9 +853,17 @@ def test_nmea_line_buffer_cuts_exactly_the_long_lines(
     for block in nmea_lines.iter_file_blocks(path, batch):
         for i in range(len(block)):
             text = bytes(block.buf[block.starts[i] : block.ends[i]])
-            got.append((int(block.line_no[i]), text, bool(block.too_long is not None and block.too_long[i])))
+            got.append(
+                (
+                    int(block.line_no[i]),
+                    text,
+                    bool(block.too_long is not None and block.too_long[i]),
+                )
+            )
     expected = (data[:-1] if data.endswith(b"\n") else data).split(b"\n") if data else []
     assert [g[0] for g in got] == list(range(1, len(expected) + 1))
     for (_, text, cut), line in zip(got, expected, strict=True):
         assert cut == (len(line) > limit), (line, text)
-        assert (text == line) if not cut else (line.startswith(text) and len(text) <= min(limit, 4096))
+        assert (
+            (text == line) if not cut else (line.startswith(text) and len(text) <= min(limit, 4096))
+        )

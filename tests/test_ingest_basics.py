@@ -14,10 +14,24 @@ from builders import write_csv
 
 RU_HEADER = ["Номер накладной", "Операция", "Дата отправления", "Станция отправления", "Код станции отправления",
              "Станция назначения", "Код станции назначения", "Наименование груза", "Вес груза, кг", "Номер вагона"]  # fmt: skip
-GOOD = ["ЭА1", "отправление", "03.09.2023", "Находка-Восточная", "98470", "Тихорецкая", "515002", "Взрывчатые вещества", "61 250,5", "24567899"]
+GOOD = [
+    "ЭА1",
+    "отправление",
+    "03.09.2023",
+    "Находка-Восточная",
+    "98470",
+    "Тихорецкая",
+    "515002",
+    "Взрывчатые вещества",
+    "61 250,5",
+    "24567899",
+]
 
 
-@pytest.mark.parametrize(("encoding", "delimiter"), [("cp1251", ";"), ("utf-8-sig", ","), ("utf-8", "\t"), ("koi8_r", ";")])
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [("cp1251", ";"), ("utf-8-sig", ","), ("utf-8", "\t"), ("koi8_r", ";")],
+)
 def test_russian_headers_any_encoding_and_delimiter(tmp_path, encoding, delimiter):
     path = write_csv(tmp_path / "s.csv", RU_HEADER, [GOOD], encoding=encoding, delimiter=delimiter)
     [result] = workflow.ingest(tmp_path / "case", "shipments", [path])
@@ -44,9 +58,16 @@ def test_every_row_kept_quarantined_or_duplicate(tmp_path):
     ]
     path = write_csv(tmp_path / "s.csv", RU_HEADER, rows, encoding="cp1251", delimiter=";")
     [result] = workflow.ingest(tmp_path / "case", "shipments", [path])
-    assert (result.rows_read, result.rows_kept, result.rows_quarantined, result.rows_duplicate) == (7, 2, 4, 1)
+    assert (result.rows_read, result.rows_kept, result.rows_quarantined, result.rows_duplicate) == (
+        7,
+        2,
+        4,
+        1,
+    )
     with Case.open(tmp_path / "case") as case:
-        reasons = case.rows("SELECT reason, column_name, source_row FROM quarantine ORDER BY source_row")
+        reasons = case.rows(
+            "SELECT reason, column_name, source_row FROM quarantine ORDER BY source_row"
+        )
         serial = case.scalar("SELECT departed_on FROM shipments WHERE waybill = 'ЭА5'")
     assert [(r["reason"], r["column_name"], r["source_row"]) for r in reasons] == [
         ("bad_date", "departed_on", 4), ("missing_waybill", "waybill", 5), ("bad_weight", "weight", 6),
@@ -79,7 +100,13 @@ def test_gzip_input_and_ledger_counts(tmp_path):
 
 
 def test_unmapped_columns_are_kept_as_attributes(tmp_path):
-    path = write_csv(tmp_path / "s.csv", [*RU_HEADER, "Примечание"], [[*GOOD, "срочно"]], encoding="cp1251", delimiter=";")
+    path = write_csv(
+        tmp_path / "s.csv",
+        [*RU_HEADER, "Примечание"],
+        [[*GOOD, "срочно"]],
+        encoding="cp1251",
+        delimiter=";",
+    )
     workflow.ingest(tmp_path / "case", "shipments", [path])
     with Case.open(tmp_path / "case") as case:
         attributes = json.loads(case.scalar("SELECT attributes FROM shipments"))
@@ -92,7 +119,9 @@ def test_missing_required_column_names_the_file_and_column(tmp_path):
     path = write_csv(tmp_path / "s.csv", ["foo", "bar"], [["1", "2"]])
     with pytest.raises(InputError) as info:
         workflow.ingest(tmp_path / "case", "shipments", [path])
-    assert "s.csv" in str(info.value) and "waybill" in str(info.value) and "row 1" in str(info.value)
+    assert (
+        "s.csv" in str(info.value) and "waybill" in str(info.value) and "row 1" in str(info.value)
+    )
 
 
 def test_positions_layouts_canonical_noaa_dma(tmp_path):
@@ -106,13 +135,23 @@ def test_positions_layouts_canonical_noaa_dma(tmp_path):
     for path in (canonical, noaa, dma):
         workflow.ingest(tmp_path / "case", "ais", [path])
     with Case.open(tmp_path / "case") as case:
-        rows = case.rows("SELECT mmsi, timestamp, lat, lon, sog, heading, nav_status FROM positions ORDER BY mmsi, timestamp")
+        rows = case.rows(
+            "SELECT mmsi, timestamp, lat, lon, sog, heading, nav_status FROM positions ORDER BY mmsi, timestamp"
+        )
         vessels = case.rows("SELECT mmsi, imo, name FROM vessels WHERE imo IS NOT NULL")
     assert len(rows) == 4
     sentinel = [r for r in rows if r["mmsi"] == 273000001][1]  # the 01:00 fix, all sentinels
-    assert sentinel["lat"] is None and sentinel["lon"] is None and sentinel["sog"] is None and sentinel["heading"] is None
+    assert (
+        sentinel["lat"] is None
+        and sentinel["lon"] is None
+        and sentinel["sog"] is None
+        and sentinel["heading"] is None
+    )
     dma_row = [r for r in rows if r["mmsi"] == 219000001][0]
-    assert dma_row["nav_status"] == 5 and dma_row["timestamp"].isoformat() == "2021-11-01T00:00:01+00:00"
+    assert (
+        dma_row["nav_status"] == 5
+        and dma_row["timestamp"].isoformat() == "2021-11-01T00:00:01+00:00"
+    )
     assert vessels == [{"mmsi": 367000001, "imo": "9161003", "name": "TEST"}]
 
 

@@ -152,7 +152,9 @@ def test_a_flag_inferred_from_the_mmsi_is_not_a_flag_change():
         (A, "1234567", "ALPHA", "UABC", "MN", T0 + timedelta(days=3), "registry.csv", 4),
     ]
     con = run([], ports=(), reports=reports)
-    con.execute("UPDATE vessel_reports SET flag_source = CASE WHEN source_file = 'ais.nmea' THEN 'mid' ELSE 'reported' END")
+    con.execute(
+        "UPDATE vessel_reports SET flag_source = CASE WHEN source_file = 'ais.nmea' THEN 'mid' ELSE 'reported' END"
+    )
     con.execute(" ".join(identity.statements(AnalysisSettings())))
     got = [(e["event"], e["previous_value"], e["new_value"], e["source_row"]) for e in
            rows(con, "SELECT * FROM identity_events ORDER BY observed_at, event")]  # fmt: skip
@@ -160,27 +162,39 @@ def test_a_flag_inferred_from_the_mmsi_is_not_a_flag_change():
 
 
 # ----------------------------------------------------------------------------- candidate pairs
-def _close_pairs_by_sql(points: list[tuple[int, float, float]], settings: AnalysisSettings) -> set[tuple[int, int]]:
+def _close_pairs_by_sql(
+    points: list[tuple[int, float, float]], settings: AnalysisSettings
+) -> set[tuple[int, int]]:
     import duckdb
 
     from cargotrace.maritime import encounters as stage
 
     con = duckdb.connect()
-    con.execute("CREATE TABLE positions (mmsi BIGINT, timestamp TIMESTAMPTZ, lat DOUBLE, lon DOUBLE, sog DOUBLE)")
-    con.executemany("INSERT INTO positions VALUES (?, ?, ?, ?, 0.0)", [(m, T0, lat, lon) for m, lat, lon in points])
+    con.execute(
+        "CREATE TABLE positions (mmsi BIGINT, timestamp TIMESTAMPTZ, lat DOUBLE, lon DOUBLE, sog DOUBLE)"
+    )
+    con.executemany(
+        "INSERT INTO positions VALUES (?, ?, ?, ?, 0.0)",
+        [(m, T0, lat, lon) for m, lat, lon in points],
+    )
     for statement in stage.statements(settings)[:2]:
         con.execute(statement)
     return set(con.execute("SELECT mmsi_a, mmsi_b FROM close_pairs").fetchall())
 
 
-def _close_pairs_by_brute_force(points: list[tuple[int, float, float]], max_m: float) -> set[tuple[int, int]]:
+def _close_pairs_by_brute_force(
+    points: list[tuple[int, float, float]], max_m: float
+) -> set[tuple[int, int]]:
     import math
 
     found = set()
     for i, (ma, lat1, lon1) in enumerate(points):
         for mb, lat2, lon2 in points[i + 1 :]:
             p1, p2 = math.radians(lat1), math.radians(lat2)
-            h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+            h = (
+                math.sin((p2 - p1) / 2) ** 2
+                + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+            )
             if 2 * 6371.0088 * math.asin(math.sqrt(h)) * 1000 <= max_m:
                 found.add((min(ma, mb), max(ma, mb)))
     return found
@@ -199,7 +213,10 @@ def test_candidate_cells_find_every_pair_within_the_distance(lat, max_m):
     spread = max_m / 111_000 * 3
     points = [(273000000 + i, lat + rng.uniform(-spread, spread), 150.0 + rng.uniform(-spread, spread) * 3)
               for i in range(160)]  # fmt: skip
-    points += [(273100000, 40.0095, 150.0), (273100001, 40.0095 + 0.0135, 150.0)]  # 1.5 km, two bands apart
+    points += [
+        (273100000, 40.0095, 150.0),
+        (273100001, 40.0095 + 0.0135, 150.0),
+    ]  # 1.5 km, two bands apart
     settings = AnalysisSettings(encounter_max_m=max_m)
     expected = _close_pairs_by_brute_force(points, max_m)
     assert _close_pairs_by_sql(points, settings) == expected

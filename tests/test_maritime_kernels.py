@@ -62,14 +62,19 @@ def _table(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[Any, ...]]:
     return sorted(got, key=repr)  # ties on the key columns in one order
 
 
-def _case(positions: list[tuple[Any, ...]] | str, ports=PORTS, gazetteer: bool = False) -> duckdb.DuckDBPyConnection:
+def _case(
+    positions: list[tuple[Any, ...]] | str, ports=PORTS, gazetteer: bool = False
+) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for statement in create_statements():
         con.execute(statement)
     if isinstance(positions, str):
         con.execute(f"INSERT INTO positions (mmsi, timestamp, lat, lon, sog) {positions}")
     elif positions:
-        con.executemany("INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", positions)
+        con.executemany(
+            "INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)",
+            positions,
+        )
     for p in ports:
         con.execute("INSERT INTO ports (locode, name, country, lat, lon, radius_km, geometry_wkt, origin) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, 'user')", list(p))  # fmt: skip
@@ -101,7 +106,9 @@ def _both(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, tuple[l
 def assert_same(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, int]:
     counts = {}
     for table, (by_sql, by_kernel) in _both(con, **overrides).items():
-        assert by_kernel == by_sql, f"{table}: {len(by_sql)} rows by SQL, {len(by_kernel)} by the kernel"
+        assert by_kernel == by_sql, (
+            f"{table}: {len(by_sql)} rows by SQL, {len(by_kernel)} by the kernel"
+        )
         counts[table] = len(by_sql)
     return counts
 
@@ -116,7 +123,9 @@ def chunk_rows(request, monkeypatch):
 vessels = st.lists(
     st.tuples(
         st.sampled_from([273000001, 273000002, 273000010, 636012345, 412000000]),
-        st.sampled_from([0, 1, 7, 30, 60, 239, 240, 361, 600]),  # minutes to the next fix (0: same second)
+        st.sampled_from(
+            [0, 1, 7, 30, 60, 239, 240, 361, 600]
+        ),  # minutes to the next fix (0: same second)
         st.sampled_from(range(len(PLACES))),
         st.sampled_from([0.0, 0.1, 0.19, 0.2, 0.3, 0.5, 0.51, 2.0, 12.0, None]),
     ),
@@ -125,7 +134,11 @@ vessels = st.lists(
 )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(spec=vessels)
 def test_kernels_equal_the_sql_on_generated_fleets(spec, chunk_rows):
     clock: dict[int, Any] = {}
@@ -143,9 +156,15 @@ def test_split_transmitters_and_thresholds(chunk_rows):
     for i in range(40):
         t = T0 + timedelta(minutes=10 * i)
         fixes.append((273000001, t, *(PORT if i % 2 else (43.0, 151.0)), 0.1))
-        fixes.append((273000002, t + timedelta(seconds=7), *east(PORT, 3.6 + i * 0.001), 0.05 * (i % 12)))
-        fixes.append((273000003, t + timedelta(hours=(6 if i == 20 else 0)), *north(PORT, 9.0), 0.0))
-        fixes.append((273000004, t + timedelta(seconds=11), 40.04, 150.3 + 0.002 * i, 0.1 if i < 30 else 9.0))
+        fixes.append(
+            (273000002, t + timedelta(seconds=7), *east(PORT, 3.6 + i * 0.001), 0.05 * (i % 12))
+        )
+        fixes.append(
+            (273000003, t + timedelta(hours=(6 if i == 20 else 0)), *north(PORT, 9.0), 0.0)
+        )
+        fixes.append(
+            (273000004, t + timedelta(seconds=11), 40.04, 150.3 + 0.002 * i, 0.1 if i < 30 else 9.0)
+        )
     counts = assert_same(_case(fixes))
     assert counts["shared_mmsi"] == 1 and counts["port_calls"] >= 3 and counts["zone_marks"] > 10
 
@@ -217,16 +236,22 @@ def test_fixes_of_one_second_are_ordered_alike_whatever_the_ingest_order(chunk_r
         t = T0 + timedelta(minutes=40 * (i // 3))  # three fixes a second, every 40 minutes
         place = (PORT, east(PORT, 3.6), north(PORT, 40.0))[(i * 7) % 3]
         fixes.append((273000001, t, *place, (0.1, None, 12.0)[i % 3]))
-        fixes.append((273000002, t, *PORT, (0.3, None, 0.1)[(i * 5) % 3]))  # one place, speeds differ
+        fixes.append(
+            (273000002, t, *PORT, (0.3, None, 0.1)[(i * 5) % 3])
+        )  # one place, speeds differ
     tracks = []
     for rows in (fixes, fixes[::-1], fixes[1::2] + fixes[::2]):
         con = _case(rows)
         assert_same(con)
         tracks.append(_table(con, "track"))
-        ordered = con.execute("SELECT mmsi, ts, lat, lon, sog FROM track ORDER BY vid, seq").fetchall()
+        ordered = con.execute(
+            "SELECT mmsi, ts, lat, lon, sog FROM track ORDER BY vid, seq"
+        ).fetchall()
         for a, b in zip(ordered, ordered[1:], strict=False):
             if a[:2] == b[:2]:  # one vessel, one second: by position, then speed, missing last
-                assert (a[2], a[3]) < (b[2], b[3]) or ((a[2], a[3]) == (b[2], b[3]) and (b[4] is None or a[4] < b[4]))
+                assert (a[2], a[3]) < (b[2], b[3]) or (
+                    (a[2], a[3]) == (b[2], b[3]) and (b[4] is None or a[4] < b[4])
+                )
         speeds = con.execute("SELECT sog FROM track WHERE mmsi = 273000002 ORDER BY seq").fetchall()
         assert [v for (v,) in speeds] == [0.1, 0.3, None] * 10
     assert tracks[0] == tracks[1] == tracks[2]
@@ -252,9 +277,15 @@ def test_rows_not_yet_committed_are_read_through_the_callers_connection(monkeypa
     con = _case([])
     con.execute("BEGIN")
     fixes = [(273000000 + i % 3, T0 + timedelta(minutes=i), *PORT, 0.0) for i in range(60)]
-    con.executemany("INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", fixes)
+    con.executemany(
+        "INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", fixes
+    )
     run_stage(con, next(s for s in STAGES if s.name == "track"), AnalysisSettings())
-    assert con.execute("SELECT count(*), count(DISTINCT vid), max(seq) FROM track").fetchone() == (60, 3, 20)
+    assert con.execute("SELECT count(*), count(DISTINCT vid), max(seq) FROM track").fetchone() == (
+        60,
+        3,
+        20,
+    )
     con.execute("COMMIT")
 
 

@@ -92,7 +92,9 @@ def test_port_calls_match_the_rules_fix_by_fix(spec):
     got = [
         (c["arrived_at"], c["departed_at"])
         # the oracle knows one transmitter: no shared-MMSI split of teleporting tracks
-        for c in rows(run(fixes, shared_mmsi_min_jumps=10**6), "SELECT * FROM port_calls ORDER BY arrived_at")
+        for c in rows(
+            run(fixes, shared_mmsi_min_jumps=10**6), "SELECT * FROM port_calls ORDER BY arrived_at"
+        )
     ]
     assert got == oracle_calls(fixes)
 

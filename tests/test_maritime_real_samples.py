@@ -29,7 +29,9 @@ def _case(select_positions: str) -> duckdb.DuckDBPyConnection:
                    SELECT locode, name, country, lat, lon, 5.0, 'gazetteer' FROM gazetteer_arrow
                    QUALIFY row_number() OVER (PARTITION BY locode ORDER BY name) = 1""")
     settings = AnalysisSettings()
-    run_stages(con, settings, ("track", "identity", "port_areas", "port_zones", "port_calls", "gaps"))
+    run_stages(
+        con, settings, ("track", "identity", "port_areas", "port_zones", "port_calls", "gaps")
+    )
     for statement in stops.statements(settings):
         con.execute(statement)
     return con

@@ -19,7 +19,16 @@ from cargotrace.settings import AnalysisSettings
 T0 = datetime(2024, 2, 1, 0, 0, tzinfo=UTC)
 R_KM = 6371.0088
 KM_PER_DEG_LAT = R_KM * math.pi / 180
-MARITIME_STAGES = ("track", "identity", "port_areas", "port_zones", "port_calls", "gaps", "encounters", "voyages")
+MARITIME_STAGES = (
+    "track",
+    "identity",
+    "port_areas",
+    "port_zones",
+    "port_calls",
+    "gaps",
+    "encounters",
+    "voyages",
+)
 PORT = (40.0, 150.0)  # a test port in open water, far from every real port
 
 

@@ -356,7 +356,10 @@ def test_gz_bomb_is_refused_with_the_line_reached(
     bomb = tmp_path / "bomb.nmea.gz"
     with gzip.open(bomb, "wt") as fh:
         fh.write((TYPE1 + "\n") * 100_000)  # 5 MB of one sentence: >1,000x
-    with pytest.raises(InputError, match=r"cannot read past line \d+: .*200x its compressed size.*decompression bomb"):
+    with pytest.raises(
+        InputError,
+        match=r"cannot read past line \d+: .*200x its compressed size.*decompression bomb",
+    ):
         list(decode_nmea_file(bomb))
     genuine = tmp_path / "fine.nmea.gz"
     with gzip.open(genuine, "wt") as fh:

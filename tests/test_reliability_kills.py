@@ -22,7 +22,11 @@ KILLS = 50
 
 
 def _start(args: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "cargotrace", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "cargotrace", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _assert_consistent(case_dir: Path, files: dict[str, Path]) -> None:
@@ -34,9 +38,14 @@ def _assert_consistent(case_dir: Path, files: dict[str, Path]) -> None:
 
             digest = file_hash(path)
             kept = case.scalar("SELECT count(*) FROM shipments WHERE file_hash = ?", [digest])
-            quarantined = case.scalar("SELECT count(*) FROM quarantine WHERE file_hash = ?", [digest])
+            quarantined = case.scalar(
+                "SELECT count(*) FROM quarantine WHERE file_hash = ?", [digest]
+            )
             if digest in ledger:
-                assert (kept, quarantined) == (ledger[digest]["rows_kept"], ledger[digest]["rows_quarantined"])
+                assert (kept, quarantined) == (
+                    ledger[digest]["rows_kept"],
+                    ledger[digest]["rows_quarantined"],
+                )
             else:
                 assert (kept, quarantined) == (0, 0), "a killed ingest left part of a file behind"
 
@@ -44,13 +53,20 @@ def _assert_consistent(case_dir: Path, files: dict[str, Path]) -> None:
 @pytest.mark.slow
 def test_sigkill_at_random_points_never_corrupts_a_case(tmp_path):
     rng = random.Random(20240613)
-    files = {f"part{i}": write_big_shipments(tmp_path / f"part{i}.csv", rows=60_000, seed=i) for i in range(3)}
+    files = {
+        f"part{i}": write_big_shipments(tmp_path / f"part{i}.csv", rows=60_000, seed=i)
+        for i in range(3)
+    }
     case_dir = tmp_path / "case"
     workflow.init_case(case_dir)
     survived = 0
     for attempt in range(KILLS):
         target = files[f"part{attempt % 3}"]
-        command = ["ingest", "shipments", str(target), "--case", str(case_dir)] if attempt % 5 else ["analyze", "--case", str(case_dir)]
+        command = (
+            ["ingest", "shipments", str(target), "--case", str(case_dir)]
+            if attempt % 5
+            else ["analyze", "--case", str(case_dir)]
+        )
         process = _start(command)
         time.sleep(rng.uniform(0.05, 2.0))
         if process.poll() is None:
@@ -90,7 +106,11 @@ def test_readers_work_while_nothing_writes(tmp_path):
     case_dir = tmp_path / "case"
     workflow.init_case(case_dir)
     with Case.open(case_dir) as first, Case.open(case_dir) as second:
-        assert first.scalar("SELECT count(*) FROM ports") == second.scalar("SELECT count(*) FROM ports") > 0
+        assert (
+            first.scalar("SELECT count(*) FROM ports")
+            == second.scalar("SELECT count(*) FROM ports")
+            > 0
+        )
 
 
 def test_truncated_database_gives_a_way_out(tmp_path):

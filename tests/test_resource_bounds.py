@@ -58,7 +58,9 @@ def _big_csv(path: Path, size_bytes: int) -> int:
     """Windows-1251 waybill rows, each with a ~2 KB note (a register with free-text remarks):
     wide rows, so the reader's byte bound on chunks is what keeps memory flat. Returns rows."""
     words = "груз следует под охраной сопровождение ведомственной охраны пломбы целы акт составлен".split()
-    notes = [" ".join(words[(n + k) % len(words)] for k in range(250)) for n in range(len(words))]  # ~2 KB each
+    notes = [
+        " ".join(words[(n + k) % len(words)] for k in range(250)) for n in range(len(words))
+    ]  # ~2 KB each
     rows = 0
     block_rows = 20_000
     with open(path, "wb") as handle:
@@ -72,7 +74,9 @@ def _big_csv(path: Path, size_bytes: int) -> int:
     return rows
 
 
-def _ingest_generated(tmp_path: Path, name: str, kind: str, write: Callable[[Path], int]) -> tuple[int, dict[str, int]]:
+def _ingest_generated(
+    tmp_path: Path, name: str, kind: str, write: Callable[[Path], int]
+) -> tuple[int, dict[str, int]]:
     """Write the file, ingest it in a child process, delete it; (rows written, figures)."""
     path = tmp_path / name
     try:
@@ -84,7 +88,9 @@ def _ingest_generated(tmp_path: Path, name: str, kind: str, write: Callable[[Pat
 
 def test_a_5_gb_csv_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
     size = int(float(os.environ.get("CARGOTRACE_BIG_CSV_GB", "5")) * GB)
-    rows, info = _ingest_generated(tmp_path, "реестр_большой.csv", "shipments", lambda p: _big_csv(p, size))
+    rows, info = _ingest_generated(
+        tmp_path, "реестр_большой.csv", "shipments", lambda p: _big_csv(p, size)
+    )
     assert info["read"] == rows == info["kept"] + info["quarantined"] + info["duplicates"]
     assert info["kept"] == rows
     assert info["maxrss_kb"] / 1024 < PEAK_RSS_BOUND_MB
@@ -110,8 +116,13 @@ def _big_nmea(path: Path, size_bytes: int) -> int:
             lines = []
             for _ in range(10):
                 second += 1
-                blocks = [_tag_block(f"c:{start + second},s:{station}") for station in ("rORBCOMM000", "rORBCOMM001")]
-                for ship in range(second % 10, 2000, 10):  # every ship every 10 s, heard by both stations
+                blocks = [
+                    _tag_block(f"c:{start + second},s:{station}")
+                    for station in ("rORBCOMM000", "rORBCOMM001")
+                ]
+                for ship in range(
+                    second % 10, 2000, 10
+                ):  # every ship every 10 s, heard by both stations
                     lines.extend(block + templates[ship] for block in blocks)
             handle.write(("\n".join(lines) + "\n").encode("ascii"))
             sentences += len(lines)
@@ -128,7 +139,9 @@ def _tag_block(tag: str) -> str:
 def test_a_2_gb_nmea_log_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
     pytest.importorskip("pyais")
     size = int(float(os.environ.get("CARGOTRACE_BIG_NMEA_GB", "2")) * GB)
-    sentences, info = _ingest_generated(tmp_path, "receiver.nmea", "ais", lambda p: _big_nmea(p, size))
+    sentences, info = _ingest_generated(
+        tmp_path, "receiver.nmea", "ais", lambda p: _big_nmea(p, size)
+    )
     assert info["read"] == sentences == info["kept"] + info["quarantined"] + info["duplicates"]
     assert info["duplicates"] == sentences // 2  # the second station's copies
     assert info["maxrss_kb"] / 1024 < PEAK_RSS_BOUND_MB

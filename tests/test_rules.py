@@ -29,7 +29,10 @@ def test_sighting_is_a_call_on_that_day_and_merges_with_ais(tmp_path):
     b.sighting(T0 + timedelta(hours=3), "RUVYP")
     b.sighting(T0 - timedelta(days=4), "KPNJN")
     calls = b.table("SELECT port_locode, source, arrived_at FROM port_calls ORDER BY arrived_at")
-    assert [(c["port_locode"], c["source"]) for c in calls] == [("KPNJN", "sighting"), ("RUVYP", "both")]
+    assert [(c["port_locode"], c["source"]) for c in calls] == [
+        ("KPNJN", "sighting"),
+        ("RUVYP", "both"),
+    ]
     assert calls[0]["arrived_at"] == (T0 - timedelta(days=4))
 
 
@@ -85,7 +88,9 @@ def test_latest_qualifying_arrival_wins(tmp_path):
     b.station("515002", "Тихорецкая", 45.85, 40.10)
     b.shipment("W1", T0 + timedelta(days=5))
     b.shipment("W2", T0 + timedelta(days=2))
-    links = b.table("SELECT waybill, lag_days, vessel_name, arrival_id FROM linked_shipments ORDER BY waybill")
+    links = b.table(
+        "SELECT waybill, lag_days, vessel_name, arrival_id FROM linked_shipments ORDER BY waybill"
+    )
     assert [(r["waybill"], r["lag_days"]) for r in links] == [("W1", 1), ("W2", 2)]
     assert links[0]["arrival_id"] != links[1]["arrival_id"]
 
@@ -134,7 +139,9 @@ def test_label_change_departure_explosives_arrival_ammunition(tmp_path):
     b.shipment("W1", T0 + timedelta(days=1), cargo="Взрывчатые вещества")
     b.shipment("W1", T0 + timedelta(days=6), cargo="Боеприпасы", record="прибытие")
     changes = b.table("SELECT * FROM label_changes")
-    assert [(c["waybill"], c["declared"], c["at_destination"]) for c in changes] == [("W1", "explosives", "ammunition")]
+    assert [(c["waybill"], c["declared"], c["at_destination"]) for c in changes] == [
+        ("W1", "explosives", "ammunition")
+    ]
 
 
 def test_reverse_flow_call_then_origin_country(tmp_path):
@@ -142,17 +149,65 @@ def test_reverse_flow_call_then_origin_country(tmp_path):
     b.positions += dwell(273000001, VOSTOCHNY, T0, 24)
     b.sighting(T0 + timedelta(days=3), "KPNJN")
     b.station("515002", "Тихорецкая", 45.0, 40.0)
-    b.shipments.append(["OIL1", "", "departure", (T0 - timedelta(days=2)).date().isoformat(), "", "515002", "", "984700", "дизельное топливо", 60.0])
-    out = b.table("SELECT port_locode, next_port_locode, days_to_next, rail_cargo_to_port FROM outbound")
-    assert out == [{"port_locode": "RUVYP", "next_port_locode": "KPNJN", "days_to_next": 2, "rail_cargo_to_port": "oil_products: 60.0 t"}]
+    b.shipments.append(
+        [
+            "OIL1",
+            "",
+            "departure",
+            (T0 - timedelta(days=2)).date().isoformat(),
+            "",
+            "515002",
+            "",
+            "984700",
+            "дизельное топливо",
+            60.0,
+        ]
+    )
+    out = b.table(
+        "SELECT port_locode, next_port_locode, days_to_next, rail_cargo_to_port FROM outbound"
+    )
+    assert out == [
+        {
+            "port_locode": "RUVYP",
+            "next_port_locode": "KPNJN",
+            "days_to_next": 2,
+            "rail_cargo_to_port": "oil_products: 60.0 t",
+        }
+    ]
 
 
 def test_place_only_sighting_near_a_site_is_evidence_there(tmp_path):
     b = _arrival_case(tmp_path, 3)
     b.station("515002", "Тихорецкая", 45.0, 40.0)
     b.shipment("W1", T0 + timedelta(days=1))
-    b.sightings.append([(T0 + timedelta(days=20)).isoformat(), "", "", "", "", 45.0 + 4.9 / KM_PER_DEG_LAT, 40.0, "imagery", 0.7, "new storage"])
-    b.sightings.append([(T0 + timedelta(days=20)).isoformat(), "", "", "", "", 45.0 + 5.1 / KM_PER_DEG_LAT, 40.0, "imagery", 0.7, "too far"])
+    b.sightings.append(
+        [
+            (T0 + timedelta(days=20)).isoformat(),
+            "",
+            "",
+            "",
+            "",
+            45.0 + 4.9 / KM_PER_DEG_LAT,
+            40.0,
+            "imagery",
+            0.7,
+            "new storage",
+        ]
+    )
+    b.sightings.append(
+        [
+            (T0 + timedelta(days=20)).isoformat(),
+            "",
+            "",
+            "",
+            "",
+            45.0 + 5.1 / KM_PER_DEG_LAT,
+            40.0,
+            "imagery",
+            0.7,
+            "too far",
+        ]
+    )
     b.run()
     from cargotrace import workflow
 

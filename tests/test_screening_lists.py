@@ -160,7 +160,11 @@ def test_ftm_fragments_of_one_entity_are_merged_and_counted(tmp_path: Path) -> N
     assert [(e.entry_id, e.row) for e in listed.entries] == [("v1", 1), ("v2", 3)]
     sun = listed.entries[0]
     assert (sun.name, sun.aliases, sun.former_names) == ("SUN", ["SUN STAR"], ["LADY"])
-    assert (sun.imo, sun.mmsi, sun.datasets) == ("9161003", "273215020", ["a", "b"])  # first IMO kept
+    assert (sun.imo, sun.mmsi, sun.datasets) == (
+        "9161003",
+        "273215020",
+        ["a", "b"],
+    )  # first IMO kept
     assert listed.skipped == 1 and listed.detail["fragments_merged"] == 1
     assert listed.published == date(2024, 5, 3) and listed.name == "a, b"
 

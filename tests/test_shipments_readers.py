@@ -128,16 +128,24 @@ def test_a_workbook_spanning_billions_of_cells_is_refused_quickly(tmp_path):
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename.startswith("xl/worksheets/sheet"):
-                data = re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', data)
-                far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+                data = re.sub(
+                    rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', data
+                )
+                far = (
+                    b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+                )
                 data = data.replace(b"</sheetData>", far + b"</sheetData>")
             out.writestr(item, data)
     started = time.perf_counter()
-    result = CliRunner().invoke(app, ["ingest", "shipments", str(hostile), "--case", str(tmp_path / "case")])
+    result = CliRunner().invoke(
+        app, ["ingest", "shipments", str(hostile), "--case", str(tmp_path / "case")]
+    )
     assert result.exit_code == 2, result.output
     assert "17,179,869,184 cells" in " ".join(result.output.split())
     assert time.perf_counter() - started < 10
-    ok = CliRunner().invoke(app, ["ingest", "shipments", str(small), "--case", str(tmp_path / "case")])
+    ok = CliRunner().invoke(
+        app, ["ingest", "shipments", str(small), "--case", str(tmp_path / "case")]
+    )
     assert ok.exit_code == 0, ok.output
 
 
@@ -187,7 +195,9 @@ def test_an_ods_whose_repeats_span_too_many_cells_is_refused_quickly(tmp_path):
     _ods(hostile, HEADER_ROW + '<table:table-row table:number-rows-repeated="90000">'
          + _text_cell("x", ' table:number-columns-repeated="1000"') + "</table:table-row>")  # fmt: skip
     started = time.perf_counter()
-    result = CliRunner().invoke(app, ["ingest", "shipments", str(hostile), "--case", str(tmp_path / "case")])
+    result = CliRunner().invoke(
+        app, ["ingest", "shipments", str(hostile), "--case", str(tmp_path / "case")]
+    )
     assert result.exit_code == 2, result.output
     assert "90,001 rows x 1,000 columns" in " ".join(result.output.split())
     assert time.perf_counter() - started < 10
@@ -198,9 +208,13 @@ def test_an_ods_whose_repeats_span_too_many_cells_is_refused_quickly(tmp_path):
          '<table:table-row table:number-rows-repeated="1048574">'
          '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>')  # fmt: skip
     check_sheet_spans(genuine, "libreoffice.ods")  # 2 x 2: passes
-    ok = CliRunner().invoke(app, ["ingest", "shipments", str(genuine), "--case", str(tmp_path / "case")])
+    ok = CliRunner().invoke(
+        app, ["ingest", "shipments", str(genuine), "--case", str(tmp_path / "case")]
+    )
     assert ok.exit_code == 0, ok.output
-    assert "1 rows read =" in " ".join(ok.output.split())  # read, not refused (no date: quarantined)
+    assert "1 rows read =" in " ".join(
+        ok.output.split()
+    )  # read, not refused (no date: quarantined)
 
 
 def test_ods_span_counts_repeats_up_to_the_last_cell_with_content(tmp_path, monkeypatch):

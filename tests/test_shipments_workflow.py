@@ -276,7 +276,13 @@ def test_a_big_regular_file_takes_the_arrow_path(tmp_path, monkeypatch):
 def test_a_corrected_copy_supersedes_the_refused_rows_of_the_first(tmp_path):
     rows = [row("W1"), row("W2", date="31.02.2023"), row("W3"), row("W4", weight="н/д")]
     first = write_csv(tmp_path / "реестр.csv", RU, rows, encoding="cp1251", delimiter=";")
-    other = write_csv(tmp_path / "другой.csv", RU, [row("X1", date="32.01.2023"), row("X2")], encoding="cp1251", delimiter=";")
+    other = write_csv(
+        tmp_path / "другой.csv",
+        RU,
+        [row("X1", date="32.01.2023"), row("X2")],
+        encoding="cp1251",
+        delimiter=";",
+    )
     workflow.ingest(tmp_path / "case", "shipments", [first, other])
     before = {(r["reason"], r["rows"]) for r in workflow.quarantine_summary(tmp_path / "case")}
     assert before == {("bad_date", 2), ("bad_weight", 1)}
@@ -287,7 +293,10 @@ def test_a_corrected_copy_supersedes_the_refused_rows_of_the_first(tmp_path):
     [again] = workflow.ingest(tmp_path / "case", "shipments", [fixed])
     assert again.detail["supersedes"] == [workflow_hash(tmp_path / "case", "реестр.csv")]
     after = workflow.quarantine_summary(tmp_path / "case")
-    assert {(r["reason"], r["rows"], r["superseded"]) for r in after} == {("bad_date", 1, 1), ("bad_weight", 0, 1)}
+    assert {(r["reason"], r["rows"], r["superseded"]) for r in after} == {
+        ("bad_date", 1, 1),
+        ("bad_weight", 0, 1),
+    }
     assert [r["examples"] for r in after if r["reason"] == "bad_date"] == [["другой.csv:2"]]
     everything = workflow.quarantine_summary(tmp_path / "case", include_superseded=True)
     assert {(r["reason"], r["rows"]) for r in everything} == {("bad_date", 2), ("bad_weight", 1)}
@@ -315,13 +324,20 @@ def test_dry_run_counts_the_rows_the_case_holds_already(tmp_path):
     [same] = workflow.ingest(tmp_path / "case", "shipments", [first], dry_run=True)
     assert same.detail["preview"]["already_ingested_as"] == "shipments"
 
-    shown = CliRunner().invoke(app, ["ingest", "shipments", str(overlapping), "--case", str(tmp_path / "case"), "--dry-run"])
+    shown = CliRunner().invoke(
+        app,
+        ["ingest", "shipments", str(overlapping), "--case", str(tmp_path / "case"), "--dry-run"],
+    )
     assert shown.exit_code == 0, shown.output
-    assert "2 of the rows that would be kept are in the case already" in " ".join(shown.output.split())
+    assert "2 of the rows that would be kept are in the case already" in " ".join(
+        shown.output.split()
+    )
     assert len(table(tmp_path / "case", "SELECT * FROM shipments")) == 2  # nothing written
 
 
-def test_a_big_file_streamed_past_the_buffer_is_read_in_one_pass_or_again_exactly(tmp_path, monkeypatch):
+def test_a_big_file_streamed_past_the_buffer_is_read_in_one_pass_or_again_exactly(
+    tmp_path, monkeypatch
+):
     """Beyond FAST_BUFFER_BYTES the Arrow reader streams; a ragged record found late rolls
     the file back and reads it again with the exact reader: the same rows either way."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -333,7 +349,9 @@ def test_a_big_file_streamed_past_the_buffer_is_read_in_one_pass_or_again_exactl
     lines[-3] = lines[-3] + b";extra;cells"  # a ragged record near the end
     ragged = tmp_path / "ragged.csv"
     ragged.write_bytes(b"\r\n".join(lines))
-    [exact] = workflow.ingest(tmp_path / "reference", "shipments", [ragged])  # small buffer not involved
+    [exact] = workflow.ingest(
+        tmp_path / "reference", "shipments", [ragged]
+    )  # small buffer not involved
     assert exact.detail["reader"] == "python"
 
     monkeypatch.setattr(csvread, "FAST_BUFFER_BYTES", 1 << 20)  # the files are ~4 MB

@@ -40,7 +40,9 @@ def test_lag_histogram_counts_days_after_latest_arrival():
     assert observed == {1: 3, 2: 1}
 
 
-def _timeline(rng: np.random.Generator, planted: bool, n_days: int = 180, window: int = 7) -> list[tuple[np.ndarray, np.ndarray]]:
+def _timeline(
+    rng: np.random.Generator, planted: bool, n_days: int = 180, window: int = 7
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Two ports; ~12 arrivals each; departures in bursts of 3-8 wagons (trains).
 
     Null: bursts at random days. Planted: 80% of bursts start 0-window days after an arrival.
@@ -67,6 +69,8 @@ def test_calibration_false_positive_rate_and_power():
     planted_p = [shift_test(_timeline(rng, planted=True), 180, 7)["p_value"] for _ in range(cases)]
     false_positive_rate = float(np.mean(np.array(null_p) < 0.05))
     power = float(np.mean(np.array(planted_p) < 0.05))
-    print(f"calibration: false positives {false_positive_rate:.3f}, power {power:.3f} over {cases} seeded cases")
+    print(
+        f"calibration: false positives {false_positive_rate:.3f}, power {power:.3f} over {cases} seeded cases"
+    )
     assert false_positive_rate <= 0.07
     assert power >= 0.95

@@ -126,8 +126,10 @@ def _fixes_sharing_a_second(case_dir: Path) -> int:
     """Fixes of a transmitter that share its second with another fix: the track orders them
     by position and speed (maritime/track.py), so both engines must agree on them too."""
     with Case.open(case_dir) as case:
-        return int(case.scalar("""SELECT count(*) FROM (SELECT count(*) AS n FROM positions
-                                   GROUP BY mmsi, "timestamp" HAVING n > 1)"""))
+        return int(
+            case.scalar("""SELECT count(*) FROM (SELECT count(*) AS n FROM positions
+                                   GROUP BY mmsi, "timestamp" HAVING n > 1)""")
+        )
 
 
 def _drop_derived(case_dir: Path) -> None:

@@ -88,7 +88,9 @@ class AnalysisSettings:
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive")
         if self.port_exit_buffer_km < 0 or self.encounter_min_port_km < 0 or self.jump_min_km < 0:
-            problems.append("port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative")
+            problems.append(
+                "port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative"
+            )
         if not 0 < self.service_speed_quantile <= 1:
             problems.append("service_speed_quantile must be in (0, 1]")
         if self.engine not in ("duckdb", "spark"):
@@ -130,5 +132,7 @@ def with_pairs(base: AnalysisSettings, pairs: Sequence[str]) -> AnalysisSettings
             else:
                 values[name] = type(default)(text)
         except ValueError:
-            raise InputError(f"--set {pair!r}: {text!r} is not a valid {type(default).__name__}") from None
+            raise InputError(
+                f"--set {pair!r}: {text!r} is not a valid {type(default).__name__}"
+            ) from None
     return dataclasses.replace(base, **values)

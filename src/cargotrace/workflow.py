@@ -40,7 +40,9 @@ def ingest(
         mapping.sheet = sheet
     for path in files:
         if not path.is_file():
-            raise InputError("file not found" if not path.exists() else "not a regular file", file=str(path))
+            raise InputError(
+                "file not found" if not path.exists() else "not a regular file", file=str(path)
+            )
     if dry_run:
         from cargotrace.ingest.kinds import preview_file
 
@@ -52,7 +54,11 @@ def ingest(
     return results
 
 
-def analyze(case_dir: Path, settings: AnalysisSettings, on_stage: Callable[[str, int, float], None] | None = None) -> dict[str, Any]:
+def analyze(
+    case_dir: Path,
+    settings: AnalysisSettings,
+    on_stage: Callable[[str, int, float], None] | None = None,
+) -> dict[str, Any]:
     from cargotrace.analysis.pipeline import run_analysis
 
     with Case.open(case_dir, write=True) as case:
@@ -131,16 +137,32 @@ def check_case(case_dir: Path) -> list[str]:
               "ports": "ports", "stations": "stations", "facilities": "facilities", "watchlist": "watchlist",
               "borders": "borders"}  # fmt: skip
     with Case.open(case_dir, write=True) as case:
-        for row in case.rows("SELECT file_hash, kind, file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate FROM ledger"):
-            if row["rows_read"] != row["rows_kept"] + row["rows_quarantined"] + row["rows_duplicate"]:
+        for row in case.rows(
+            "SELECT file_hash, kind, file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate FROM ledger"
+        ):
+            if (
+                row["rows_read"]
+                != row["rows_kept"] + row["rows_quarantined"] + row["rows_duplicate"]
+            ):
                 problems.append(f"{row['file_name']}: ledger rows do not add up")
-            kept = case.scalar(f"SELECT count(*) FROM {tables[row['kind']]} WHERE file_hash = ?", [row["file_hash"]])
-            quarantined = case.scalar("SELECT count(*) FROM quarantine WHERE file_hash = ?", [row["file_hash"]])
+            kept = case.scalar(
+                f"SELECT count(*) FROM {tables[row['kind']]} WHERE file_hash = ?",
+                [row["file_hash"]],
+            )
+            quarantined = case.scalar(
+                "SELECT count(*) FROM quarantine WHERE file_hash = ?", [row["file_hash"]]
+            )
             if row["kind"] != "ais" and kept != row["rows_kept"]:
-                problems.append(f"{row['file_name']}: ledger says {row['rows_kept']} rows kept, table holds {kept}")
+                problems.append(
+                    f"{row['file_name']}: ledger says {row['rows_kept']} rows kept, table holds {kept}"
+                )
             if quarantined != row["rows_quarantined"]:
-                problems.append(f"{row['file_name']}: ledger says {row['rows_quarantined']} quarantined, table holds {quarantined}")
-        orphans = case.scalar("SELECT count(*) FROM shipments WHERE file_hash NOT IN (SELECT file_hash FROM ledger)")
+                problems.append(
+                    f"{row['file_name']}: ledger says {row['rows_quarantined']} quarantined, table holds {quarantined}"
+                )
+        orphans = case.scalar(
+            "SELECT count(*) FROM shipments WHERE file_hash NOT IN (SELECT file_hash FROM ledger)"
+        )
         if orphans:
             problems.append(f"{orphans} shipment rows come from no file in the ledger")
         findings = case.meta("findings")
@@ -148,7 +170,9 @@ def check_case(case_dir: Path) -> list[str]:
             try:
                 json.loads(findings)
             except json.JSONDecodeError:
-                problems.append("stored findings are not valid JSON; run `cargotrace analyze` again")
+                problems.append(
+                    "stored findings are not valid JSON; run `cargotrace analyze` again"
+                )
     return problems
 
 

@@ -49,7 +49,9 @@ class Stage:
     kernel: Callable[[duckdb.DuckDBPyConnection, AnalysisSettings], None] | None = None
 
 
-def run_stages(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings, names: Sequence[str]) -> None:
+def run_stages(
+    con: duckdb.DuckDBPyConnection, settings: AnalysisSettings, names: Sequence[str]
+) -> None:
     """Run the named stages, in registry order, on DuckDB (no transaction, no findings)."""
     for stage in STAGES:
         if stage.name in names:
@@ -57,7 +59,12 @@ def run_stages(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings, names
 
 
 def run_stage(
-    con: duckdb.DuckDBPyConnection, stage: Stage, settings: AnalysisSettings, *, sql: bool = True, python: bool = True
+    con: duckdb.DuckDBPyConnection,
+    stage: Stage,
+    settings: AnalysisSettings,
+    *,
+    sql: bool = True,
+    python: bool = True,
 ) -> None:
     """Run one stage on DuckDB: its kernel or its SQL, then its Python step."""
     if sql and stage.kernel and settings.maritime_kernel == "numpy" and chunks.fits_in_memory(con):
@@ -73,7 +80,12 @@ STAGES: list[Stage] = [
     Stage("track", sql=track.statements, kernel=track_kernel.build, output="track"),
     Stage("identity", sql=identity.statements, output="identity_events"),
     Stage("port_areas", python=port_areas.build, output="port_areas"),
-    Stage("port_zones", sql=port_calls.zone_statements, kernel=port_zones_kernel.build, output="zone_marks"),
+    Stage(
+        "port_zones",
+        sql=port_calls.zone_statements,
+        kernel=port_zones_kernel.build,
+        output="zone_marks",
+    ),
     Stage("port_calls", sql=port_calls.statements, output="port_calls"),
     Stage("gaps", sql=gaps.statements, python=dark_calls.build, output="gaps"),
     Stage("encounters", sql=encounters.statements, output="encounters"),
@@ -88,8 +100,9 @@ STAGES: list[Stage] = [
     Stage("screening", python=screening_stage.build_hits, output="watchlist_hits"),
 ]
 
-DERIVED_TABLES = [s.output for s in STAGES if s.output and s.output not in ("track", "port_areas", "zone_marks")] + [
-    "shipments_of_interest", "site_members", "dark_calls", "shuttles"]
+DERIVED_TABLES = [
+    s.output for s in STAGES if s.output and s.output not in ("track", "port_areas", "zone_marks")
+] + ["shipments_of_interest", "site_members", "dark_calls", "shuttles"]
 
 
 def run_analysis(
@@ -126,7 +139,11 @@ def _run_stages(
                 continue  # done (and reported) by the Spark engine
             started = time.perf_counter()
             run_stage(con, stage, settings, sql=run_sql, python=run_python)
-            rows = int(con.execute(f'SELECT count(*) FROM "{stage.output}"').fetchone()[0]) if stage.output else 0  # type: ignore[index]
+            rows = (
+                int(con.execute(f'SELECT count(*) FROM "{stage.output}"').fetchone()[0])
+                if stage.output
+                else 0
+            )  # type: ignore[index]
             if on_stage:
                 on_stage(stage.name, rows, time.perf_counter() - started)
         findings = build_findings(case, settings)

@@ -39,7 +39,9 @@ class Case:
     # ------------------------------------------------------------------ opening
     @classmethod
     @contextmanager
-    def open(cls, root: str | os.PathLike[str], *, write: bool = False, create: bool = False) -> Iterator[Case]:
+    def open(
+        cls, root: str | os.PathLike[str], *, write: bool = False, create: bool = False
+    ) -> Iterator[Case]:
         root_path = Path(root)
         db_path = root_path / DB_NAME
         if not db_path.exists():
@@ -75,7 +77,8 @@ class Case:
                 for statement in create_statements():
                     self.con.execute(statement)
                 self.con.execute(
-                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                    [str(SCHEMA_VERSION)],
                 )
             from cargotrace.ingest.ports import load_default_gazetteer
 
@@ -101,7 +104,9 @@ class Case:
                 for statement in MIGRATIONS[version]:
                     self.con.execute(statement)
                 version += 1
-                self.con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)])
+                self.con.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)]
+                )
         # Tables and views added since the case's version (additive, idempotent).
         with self.transaction():
             for statement in create_statements():
@@ -177,7 +182,9 @@ MEMORY_LIMIT_ENV = "CARGOTRACE_MEMORY_LIMIT"  # e.g. "2GB": DuckDB's share (defa
 
 
 def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    config = {"memory_limit": os.environ[MEMORY_LIMIT_ENV]} if os.environ.get(MEMORY_LIMIT_ENV) else {}
+    config = (
+        {"memory_limit": os.environ[MEMORY_LIMIT_ENV]} if os.environ.get(MEMORY_LIMIT_ENV) else {}
+    )
     try:
         return duckdb.connect(str(db_path), read_only=read_only, config=config)
     except duckdb.IOException as exc:

@@ -43,7 +43,9 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-CaseOption = Annotated[Path, typer.Option("--case", help="Case folder (one DuckDB file plus derived files).")]
+CaseOption = Annotated[
+    Path, typer.Option("--case", help="Case folder (one DuckDB file plus derived files).")
+]
 T = TypeVar("T")
 
 
@@ -79,7 +81,9 @@ def _guard(action: Callable[[], T]) -> T:
     try:
         return action()
     except CargotraceError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
+        err.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True
+        )
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("interrupted; the case is unchanged by the unfinished step")
@@ -102,14 +106,20 @@ class _Advance:
 
     def __call__(self, n: int) -> None:
         self.count += n
-        self.bar.update(self.task, count=f"{self.count:,} {self.unit}", advance=0 if self.total else n)
+        self.bar.update(
+            self.task, count=f"{self.count:,} {self.unit}", advance=0 if self.total else n
+        )
 
     def start_bytes(self, total: int) -> None:
         self.unit, self.total = "messages", total
-        self.bar.update(self.task, total=max(total, 1), completed=0, size=f"0/{total / 1e6:,.1f} MB")
+        self.bar.update(
+            self.task, total=max(total, 1), completed=0, size=f"0/{total / 1e6:,.1f} MB"
+        )
 
     def bytes_read(self, done: int) -> None:
-        self.bar.update(self.task, completed=done, size=f"{done / 1e6:,.1f}/{self.total / 1e6:,.1f} MB")
+        self.bar.update(
+            self.task, completed=done, size=f"{done / 1e6:,.1f}/{self.total / 1e6:,.1f} MB"
+        )
 
 
 @contextmanager
@@ -123,12 +133,16 @@ def _progress(description: str) -> Iterator[Callable[[int], None]]:
 
 def _print_ingest(result: IngestResult) -> None:
     if result.already_ingested:
-        out.print(f"{result.path.name}: already in the case (same content, ingested as {result.detail.get('ingested_as')}); nothing changed")
+        out.print(
+            f"{result.path.name}: already in the case (same content, ingested as {result.detail.get('ingested_as')}); nothing changed"
+        )
         return
     out.print(
         f"{result.path.name} ({result.kind}): {result.rows_read:,} rows read = {result.rows_kept:,} kept + "
         f"{result.rows_quarantined:,} quarantined + {result.rows_duplicate:,} exact duplicates dropped"
-        + (f"; {result.rows_skipped:,} blank/non-data lines skipped" if result.rows_skipped else ""),
+        + (
+            f"; {result.rows_skipped:,} blank/non-data lines skipped" if result.rows_skipped else ""
+        ),
         highlight=False,
     )
 
@@ -143,12 +157,29 @@ def init(case: CaseOption = Path(".")) -> None:
 @app.command()
 def ingest(
     kind: Annotated[Kind, typer.Argument(help="What the files hold.")],
-    files: Annotated[list[Path], typer.Argument(help="One or more files (CSV, XLSX, Parquet, GeoJSON, NMEA; .gz/.zip ok).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="One or more files (CSV, XLSX, Parquet, GeoJSON, NMEA; .gz/.zip ok)."),
+    ],
     case: CaseOption = Path("."),
-    mapping: Annotated[Path | None, typer.Option("--mapping", help="TOML column mapping for unfamiliar layouts.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show how the files would be read (encoding, delimiter, "
-                                          "mapping, first rows as parsed); write nothing.")] = False,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="Read only this sheet of a workbook (default: every sheet with a table).")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="TOML column mapping for unfamiliar layouts.")
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Show how the files would be read (encoding, delimiter, "
+            "mapping, first rows as parsed); write nothing.",
+        ),
+    ] = False,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            "--sheet",
+            help="Read only this sheet of a workbook (default: every sheet with a table).",
+        ),
+    ] = None,
 ) -> None:
     """Load files into the case. Every row is kept or quarantined with a reason."""
 
@@ -158,12 +189,18 @@ def ingest(
             if dry_run:
                 from cargotrace.ingest.preview import describe
 
-                [preview] = workflow.ingest(case, kind.value, [path], mapping, dry_run=True, sheet=sheet)
-                out.print("\n".join(describe(preview)), highlight=False, markup=False, soft_wrap=True)
+                [preview] = workflow.ingest(
+                    case, kind.value, [path], mapping, dry_run=True, sheet=sheet
+                )
+                out.print(
+                    "\n".join(describe(preview)), highlight=False, markup=False, soft_wrap=True
+                )
                 results.append(preview)
                 continue
             with _progress(f"ingesting {path.name}") as advance:
-                results.extend(workflow.ingest(case, kind.value, [path], mapping, advance, sheet=sheet))
+                results.extend(
+                    workflow.ingest(case, kind.value, [path], mapping, advance, sheet=sheet)
+                )
             _print_ingest(results[-1])
         return results
 
@@ -173,19 +210,42 @@ def ingest(
 @app.command()
 def analyze(
     case: CaseOption = Path("."),
-    window_days: Annotated[int, typer.Option(help="Days after an arrival in which a departure links to it.")] = 7,
-    origin_country: Annotated[str, typer.Option(help="ISO alpha-2 country of the previous port call.")] = "KP",
+    window_days: Annotated[
+        int, typer.Option(help="Days after an arrival in which a departure links to it.")
+    ] = 7,
+    origin_country: Annotated[
+        str, typer.Option(help="ISO alpha-2 country of the previous port call.")
+    ] = "KP",
     lookback_days: Annotated[int, typer.Option(help="How far back the previous call may be.")] = 30,
-    near_km: Annotated[float, typer.Option(help="A site is near a facility within this distance.")] = 20.0,
-    border_country: Annotated[str, typer.Option(help="Country whose border distance is reported.")] = "UA",
-    profile: Annotated[str, typer.Option(help="Round profile for the munitions equivalent.")] = "152mm_artillery",
-    engine: Annotated[Engine, typer.Option(help="duckdb (default, embedded) or spark.")] = Engine.duckdb,
-    spark_output: Annotated[Path | None, typer.Option(
-        "--spark-output", help="With --engine spark: attach this output of `python -m cargotrace.engine.spark` "
-        "(run on a cluster) instead of running Spark here. See docs/scaling.md.")] = None,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", metavar="NAME=VALUE", help="Any other analysis setting, repeatable: e.g. --set min_call_hours=3 "
-        "--set gap_hours=12 --set port_radius_km=8 (the names are those of `parameters` in the findings).")] = None,
+    near_km: Annotated[
+        float, typer.Option(help="A site is near a facility within this distance.")
+    ] = 20.0,
+    border_country: Annotated[
+        str, typer.Option(help="Country whose border distance is reported.")
+    ] = "UA",
+    profile: Annotated[
+        str, typer.Option(help="Round profile for the munitions equivalent.")
+    ] = "152mm_artillery",
+    engine: Annotated[
+        Engine, typer.Option(help="duckdb (default, embedded) or spark.")
+    ] = Engine.duckdb,
+    spark_output: Annotated[
+        Path | None,
+        typer.Option(
+            "--spark-output",
+            help="With --engine spark: attach this output of `python -m cargotrace.engine.spark` "
+            "(run on a cluster) instead of running Spark here. See docs/scaling.md.",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="NAME=VALUE",
+            help="Any other analysis setting, repeatable: e.g. --set min_call_hours=3 "
+            "--set gap_hours=12 --set port_radius_km=8 (the names are those of `parameters` in the findings).",
+        ),
+    ] = None,
 ) -> None:
     """Derive port calls, gaps and encounters; link shipments to arrivals; profile sites."""
 
@@ -199,7 +259,9 @@ def analyze(
         settings = with_pairs(settings, set_ or [])
         started = time.perf_counter()
         with _progress("analysing") as advance:
-            result = workflow.analyze(case, settings, on_stage=lambda name, rows, secs: advance(rows))
+            result = workflow.analyze(
+                case, settings, on_stage=lambda name, rows, secs: advance(rows)
+            )
         out.print(f"analysis done in {time.perf_counter() - started:.1f} s")
         return result
 
@@ -214,9 +276,15 @@ def _print_headline(result: dict[str, Any]) -> None:
     table.add_row("linked shipments", f"{len(result['linked_shipments']):,}")
     table.add_row("linked tonnes", f"{totals['linked_tonnes']:,.1f}")
     table.add_row("sites / near a facility", f"{totals['sites']} / {totals['sites_near_facility']}")
-    table.add_row("munitions equivalent", f"{mun['central']:,} ({mun['low']:,}-{mun['high']:,}) x {mun['profile']}")
+    table.add_row(
+        "munitions equivalent",
+        f"{mun['central']:,} ({mun['low']:,}-{mun['high']:,}) x {mun['profile']}",
+    )
     if sig.get("p_value") is not None:
-        table.add_row("within window: observed vs chance", f"{sig['observed_within_window']:.1%} vs {sig['expected_within_window']:.1%} (p = {sig['p_value']:.4f})")
+        table.add_row(
+            "within window: observed vs chance",
+            f"{sig['observed_within_window']:.1%} vs {sig['expected_within_window']:.1%} (p = {sig['p_value']:.4f})",
+        )
     table.add_row("label changes", f"{len(result['label_changes']):,}")
     table.add_row("quarantined rows", f"{result['quarantine']['rows']:,}")
     out.print(table)
@@ -225,9 +293,13 @@ def _print_headline(result: dict[str, Any]) -> None:
 @app.command()
 def export(
     case: CaseOption = Path("."),
-    format: Annotated[Format, typer.Option("--format", help="json, csv, geojson or parquet.")] = Format.json,
+    format: Annotated[
+        Format, typer.Option("--format", help="json, csv, geojson or parquet.")
+    ] = Format.json,
     out_path: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("findings.json"),
-    table: Annotated[str | None, typer.Option("--table", help="One table instead of the findings.")] = None,
+    table: Annotated[
+        str | None, typer.Option("--table", help="One table instead of the findings.")
+    ] = None,
 ) -> None:
     """Write the findings (default) or one table."""
     count = _guard(lambda: workflow.export(case, format.value, out_path, table))
@@ -237,12 +309,19 @@ def export(
 @app.command()
 def report(
     case: CaseOption = Path("."),
-    out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
-    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also print a PDF (needs Chromium).")] = None,
+    out_path: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path(
+        "report.html"
+    ),
+    pdf: Annotated[
+        Path | None, typer.Option("--pdf", help="Also print a PDF (needs Chromium).")
+    ] = None,
 ) -> None:
     """Write the self-contained, offline HTML report (and optionally a PDF)."""
     info = _guard(lambda: workflow.report(case, out_path, pdf))
-    out.print(f"wrote {info['html']} ({info['bytes'] / 1e6:.1f} MB)" + (f" and {info['pdf']}" if "pdf" in info else ""))
+    out.print(
+        f"wrote {info['html']} ({info['bytes'] / 1e6:.1f} MB)"
+        + (f" and {info['pdf']}" if "pdf" in info else "")
+    )
 
 
 @app.command()
@@ -274,8 +353,14 @@ def explain(
 @app.command()
 def quarantine(
     case: CaseOption = Path("."),
-    show_all: Annotated[bool, typer.Option("--all", help="Also list the refused rows of files that a corrected copy "
-                                           "(same name, ingested later) has superseded.")] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also list the refused rows of files that a corrected copy "
+            "(same name, ingested later) has superseded.",
+        ),
+    ] = False,
 ) -> None:
     """Refused rows, grouped by reason, with example locations."""
     groups = _guard(lambda: workflow.quarantine_summary(case, include_superseded=show_all))
@@ -284,13 +369,21 @@ def quarantine(
     if rows:
         table = Table("kind", "reason", "column", "rows", "examples (file:row)")
         for r in rows:  # Text: file names come from the user's files, never read as markup
-            cells = (r["kind"], r["reason"], r["column_name"] or "", f"{r['rows']:,}", ", ".join(r["examples"]))
+            cells = (
+                r["kind"],
+                r["reason"],
+                r["column_name"] or "",
+                f"{r['rows']:,}",
+                ", ".join(r["examples"]),
+            )
             table.add_row(*(Text(c) for c in cells))
         out.print(table)
     elif not hidden:
         out.print("no quarantined rows")
     if hidden:
-        out.print(f"{hidden:,} more rows of files superseded by corrected copies (--all lists them)")
+        out.print(
+            f"{hidden:,} more rows of files superseded by corrected copies (--all lists them)"
+        )
 
 
 @app.command()
@@ -306,17 +399,25 @@ def check(case: CaseOption = Path(".")) -> None:
 
 @app.command()
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the sample inputs, the case and the outputs.")] = Path("cargotrace-demo"),
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the sample inputs, the case and the outputs.")
+    ] = Path("cargotrace-demo"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic sample generator.")] = 20240613,
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample case."""
     from cargotrace.sample.demo import run_demo
 
     started = time.perf_counter()
-    result = _guard(lambda: run_demo(out_dir, seed, on_step=lambda msg: err.print(f"- {msg}"), on_ingest=_print_ingest))
+    result = _guard(
+        lambda: run_demo(
+            out_dir, seed, on_step=lambda msg: err.print(f"- {msg}"), on_ingest=_print_ingest
+        )
+    )
     out.print("[bold yellow]SYNTHETIC SAMPLE DATA[/] — the demo shows the method, not evidence.")
     _print_headline(result.findings)
-    out.print(f"findings: {result.findings_path}\nreport:   {result.report_path}\ncase:     {result.case_dir}")
+    out.print(
+        f"findings: {result.findings_path}\nreport:   {result.report_path}\ncase:     {result.case_dir}"
+    )
     out.print(f"done in {time.perf_counter() - started:.1f} s")
 
 
@@ -328,7 +429,12 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
 ) -> None:
     """cargotrace: link leaked rail records to vessel arrivals, with the evidence chain."""
 

@@ -283,7 +283,11 @@ def export_inputs(
         columns = [
             r[0] for r in con.execute(f"SELECT * FROM {quote_ident(name)} LIMIT 0").description
         ]
-        keep = columns if name in plan.whole else [c for c in columns if c.lower() in plan.columns] or columns
+        keep = (
+            columns
+            if name in plan.whole
+            else [c for c in columns if c.lower() in plan.columns] or columns
+        )
         path = folder / f"{name}.parquet"
         select = ", ".join(quote_ident(c) for c in keep)
         con.execute(

@@ -177,7 +177,11 @@ def star_tables(sql: str) -> set[str]:
     names: set[str] = set()
     for tree in parse(sql):
         for select in tree.find_all(exp.Select):
-            sources = {s.alias_or_name.lower(): s.name.lower() for s in _sources(select) if isinstance(s, exp.Table)}
+            sources = {
+                s.alias_or_name.lower(): s.name.lower()
+                for s in _sources(select)
+                if isinstance(s, exp.Table)
+            }
             for projection in select.expressions:
                 if isinstance(projection, exp.Star):
                     names |= set(sources.values())

@@ -36,11 +36,15 @@ def _buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     _, offsets_buffer, data_buffer = chunk.buffers()
     width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
     offsets = np.frombuffer(offsets_buffer, width)[chunk.offset : chunk.offset + len(chunk) + 1]
-    data = np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    data = (
+        np.frombuffer(data_buffer, np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    )
     return offsets.astype(np.int64), data
 
 
-def _pieces(column: pa.ChunkedArray | pa.Array) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _pieces(
+    column: pa.ChunkedArray | pa.Array,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(starts, ends, data) of the valid cells of each chunk, as byte offsets into data."""
     for chunk in _chunks(column):
         if not len(chunk) or chunk.null_count == len(chunk):

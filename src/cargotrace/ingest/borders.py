@@ -79,6 +79,10 @@ def natural_earth_countries_geojson(out: Path) -> Path | None:
     features = []
     for record in reader.iterShapeRecords():
         props = dict(zip(fields, record.record, strict=True))
-        features.append({"type": "Feature", "properties": props, "geometry": record.shape.__geo_interface__})
-    out.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+        features.append(
+            {"type": "Feature", "properties": props, "geometry": record.shape.__geo_interface__}
+        )
+    out.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8"
+    )
     return out

@@ -74,7 +74,9 @@ def read_csv(
     if b"\x00" in sample[:4096] and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError("looks like a binary file, not CSV text", file=str(path))
     limit = max_line_bytes()
-    if len(sample) >= min(limit, SNIFF_BYTES) and not any(b in sample[:limit] for b in (b"\n", b"\r")):
+    if len(sample) >= min(limit, SNIFF_BYTES) and not any(
+        b in sample[:limit] for b in (b"\n", b"\r")
+    ):
         _refuse_long_line(path, 1, limit)  # no line break where one must be: refused before parsing
     encoding = _encoding(options.encoding, sample, path)
     text = _whole_records(sample.decode(encoding, errors="replace"))
@@ -91,7 +93,9 @@ def _encoding(wanted: str | None, sample: bytes, path: Path) -> str:
         return detect_encoding(sample)
     try:
         name = codecs.lookup(wanted).name
-        bytes(4).decode(name, "replace")  # LookupError for codecs that are not text encodings (rot13)
+        bytes(4).decode(
+            name, "replace"
+        )  # LookupError for codecs that are not text encodings (rot13)
         return {"koi8-r": "koi8_r"}.get(name, name)
     except LookupError:
         raise InputError(f"unknown encoding {wanted!r} in the mapping", file=str(path)) from None
@@ -191,7 +195,9 @@ def _exact_chunks(path: Path, source: TableSource, chunk_rows: int) -> Iterator[
         first = next(reader, None)
         if first is None:
             if source.header_row > 1:
-                raise InputError(f"the file ends before header row {source.header_row}", file=str(path))
+                raise InputError(
+                    f"the file ends before header row {source.header_row}", file=str(path)
+                )
             raise InputError("file is empty (no header row)", file=str(path))
         if source.header_row == 0:
             headers, pending = unique_headers([""] * len(first)), [first]
@@ -373,7 +379,9 @@ def _fast_or_exact(path: Path, source: TableSource, chunk_rows: int) -> Iterator
         yield from _exact_chunks(path, source, chunk_rows)
         return
     source.reader = "arrow"
-    batches_iter = _drain(batches) if complete else itertools.chain(_drain(batches), _irregular_raises(reader))
+    batches_iter = (
+        _drain(batches) if complete else itertools.chain(_drain(batches), _irregular_raises(reader))
+    )
     del batches
     for chunk in _rechunk(headers, batches_iter, source.header_row, chunk_rows):
         _check_multiline(chunk, source.delimiter or ",", str(path))

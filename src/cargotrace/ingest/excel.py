@@ -121,7 +121,10 @@ class _OdsSpan:
                 self.cell_open = False
             else:
                 repeat = _ODS_COLUMNS.search(attrs)
-                self.cell_start, self.cell_repeat = self.column, int(repeat.group(1)) if repeat else 1
+                self.cell_start, self.cell_repeat = (
+                    self.column,
+                    int(repeat.group(1)) if repeat else 1,
+                )
                 self.column += self.cell_repeat
                 self.cell_open = not empty
                 if _ODS_VALUE.search(attrs):
@@ -140,7 +143,9 @@ def _check_ods_spans(archive: zipfile.ZipFile, limit: int, name: str) -> None:
                 span.feed(text[:cut])
                 carry = text[cut:]
                 if len(carry) > _ODS_TAG_MAX:
-                    raise InputError(f"content.xml holds a tag longer than {_ODS_TAG_MAX:,} bytes", file=name)
+                    raise InputError(
+                        f"content.xml holds a tag longer than {_ODS_TAG_MAX:,} bytes", file=name
+                    )
             span.feed(carry)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
         return  # damaged: calamine says so in its own words
@@ -266,7 +271,10 @@ def read_excel(
             continue
         found = header_row if header_row is not None else find_header_row(rows, hint)
         if found is not None and found > len(rows):
-            raise InputError(f"header row {found} is below the last row ({len(rows)}) of sheet {name!r}", file=str(path))
+            raise InputError(
+                f"header row {found} is below the last row ({len(rows)}) of sheet {name!r}",
+                file=str(path),
+            )
         if found is None:
             if sheet is None:
                 skipped.append(f"{name} (no header row with known columns)")

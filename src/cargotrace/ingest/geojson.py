@@ -18,7 +18,9 @@ MAX_GEOJSON_BYTES = 512 * 1024**2
 
 
 def is_geojson(path: Path) -> bool:
-    return path.suffix.lower() in (".geojson", ".json") or path.name.lower().endswith((".geojson.gz", ".json.gz"))
+    return path.suffix.lower() in (".geojson", ".json") or path.name.lower().endswith(
+        (".geojson.gz", ".json.gz")
+    )
 
 
 def load_features(path: Path) -> list[dict[str, Any]]:
@@ -41,7 +43,9 @@ def load_features(path: Path) -> list[dict[str, Any]]:
     return features
 
 
-def features_to_chunk(path: Path, features: list[dict[str, Any]]) -> tuple[TableSource, list[RawChunk]]:
+def features_to_chunk(
+    path: Path, features: list[dict[str, Any]]
+) -> tuple[TableSource, list[RawChunk]]:
     """Rows of strings; a feature whose geometry cannot be read keeps empty lat/lon and the
     reason in `_geometry_error`, so the kind's SQL can quarantine it with file and row."""
     keys: list[str] = []
@@ -57,7 +61,9 @@ def features_to_chunk(path: Path, features: list[dict[str, Any]]) -> tuple[Table
     for feature in features:
         props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
         values = [_text(props.get(k)) for k in keys]
-        values.extend(_geometry_values(feature.get("geometry") if isinstance(feature, dict) else None))
+        values.extend(
+            _geometry_values(feature.get("geometry") if isinstance(feature, dict) else None)
+        )
         for column, value in zip(columns, values, strict=True):
             column.append(value)
     arrays = {f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)}

@@ -23,12 +23,20 @@ VESSEL_FIELDS = [
 def _vessels_select(ctx: ChunkContext) -> str:
     reason, column = sqlexpr.first_reason(
         ("mmsi IS NULL AND imo IS NULL AND name IS NULL", "no_identifier", "mmsi"),
-        (f"mmsi IS NOT NULL AND ({_MMSI} IS NULL OR {_MMSI} NOT BETWEEN 1 AND 999999999)", "bad_mmsi", "mmsi"),
-        ("flag IS NOT NULL AND NOT regexp_full_match(trim(flag), '[A-Za-z]{2}')", "bad_flag", "flag"),
+        (
+            f"mmsi IS NOT NULL AND ({_MMSI} IS NULL OR {_MMSI} NOT BETWEEN 1 AND 999999999)",
+            "bad_mmsi",
+            "mmsi",
+        ),
+        (
+            "flag IS NOT NULL AND NOT regexp_full_match(trim(flag), '[A-Za-z]{2}')",
+            "bad_flag",
+            "flag",
+        ),
     )
     return f"""
         SELECT {_MMSI} AS mmsi, {_IMO} AS imo, upper(name) AS name, upper(callsign) AS callsign,
-               ship_type, upper(flag) AS flag, {sqlexpr.timestamp('observed_at')} AS observed_at,
+               ship_type, upper(flag) AS flag, {sqlexpr.timestamp("observed_at")} AS observed_at,
                CAST(NULL AS VARCHAR) AS flag_source, CAST(NULL AS VARCHAR) AS flags,  -- set by ais_clean
                _row, _raw, {reason} AS _reason, {column} AS _column
         FROM src
@@ -82,17 +90,33 @@ def _sightings_select(ctx: ChunkContext) -> str:
         (f"{sqlexpr.timestamp('observed_at')} IS NULL", "bad_timestamp", "observed_at"),
         # A sighting without a vessel is an observation of a place (e.g. new storage on imagery
         # at a destination site): kept when it has coordinates, refused otherwise.
-        ("vessel_name IS NULL AND imo IS NULL AND mmsi IS NULL AND (lat IS NULL OR lon IS NULL)", "no_vessel", "vessel_name"),
+        (
+            "vessel_name IS NULL AND imo IS NULL AND mmsi IS NULL AND (lat IS NULL OR lon IS NULL)",
+            "no_vessel",
+            "vessel_name",
+        ),
         ("port IS NULL AND (lat IS NULL OR lon IS NULL)", "no_place", "port"),
-        (f"lat IS NOT NULL AND ({sqlexpr.number('lat')} IS NULL OR abs({sqlexpr.number('lat')}) > 90)", "bad_latitude", "lat"),
-        (f"lon IS NOT NULL AND ({sqlexpr.number('lon')} IS NULL OR abs({sqlexpr.number('lon')}) > 180)", "bad_longitude", "lon"),
-        (f"confidence IS NOT NULL AND ({conf} IS NULL OR {conf} NOT BETWEEN 0 AND 1)", "bad_confidence", "confidence"),
+        (
+            f"lat IS NOT NULL AND ({sqlexpr.number('lat')} IS NULL OR abs({sqlexpr.number('lat')}) > 90)",
+            "bad_latitude",
+            "lat",
+        ),
+        (
+            f"lon IS NOT NULL AND ({sqlexpr.number('lon')} IS NULL OR abs({sqlexpr.number('lon')}) > 180)",
+            "bad_longitude",
+            "lon",
+        ),
+        (
+            f"confidence IS NOT NULL AND ({conf} IS NULL OR {conf} NOT BETWEEN 0 AND 1)",
+            "bad_confidence",
+            "confidence",
+        ),
         (f"mmsi IS NOT NULL AND {_MMSI} IS NULL", "bad_mmsi", "mmsi"),
     )
     return f"""
-        SELECT md5(_raw) AS sighting_id, {sqlexpr.timestamp('observed_at')} AS observed_at,
+        SELECT md5(_raw) AS sighting_id, {sqlexpr.timestamp("observed_at")} AS observed_at,
                upper(vessel_name) AS vessel_name, {_IMO} AS imo, {_MMSI} AS mmsi, port,
-               {sqlexpr.number('lat')} AS lat, {sqlexpr.number('lon')} AS lon, source,
+               {sqlexpr.number("lat")} AS lat, {sqlexpr.number("lon")} AS lon, source,
                coalesce({conf}, 0.5) AS confidence, note,
                _row, _raw, {reason} AS _reason, {column} AS _column
         FROM src

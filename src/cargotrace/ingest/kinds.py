@@ -55,7 +55,9 @@ def ingest_file(
     if kind not in TABULAR:
         raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     if not path.is_file():
-        raise InputError("file not found" if not path.exists() else "not a regular file", file=str(path))
+        raise InputError(
+            "file not found" if not path.exists() else "not a regular file", file=str(path)
+        )
     mapping = mapping or Mapping()
     spec = TABULAR[kind]
     reader = _choose_reader(kind, path)
@@ -64,8 +66,14 @@ def ingest_file(
 
     def body(result: IngestResult) -> None:
         if exact:
-            result.detail["note"] = "read again with the exact CSV reader: a record of the wrong width came late"
-        read = functools.partial(_load_table, exact=True) if exact and reader is _load_table else reader
+            result.detail["note"] = (
+                "read again with the exact CSV reader: a record of the wrong width came late"
+            )
+        read = (
+            functools.partial(_load_table, exact=True)
+            if exact and reader is _load_table
+            else reader
+        )
         read(case, spec, path, mapping, result, progress)
         finish_file(case.con, kind, result)  # AIS duplicates, implied speeds, identity checks
 
@@ -76,14 +84,18 @@ def ingest_file(
         return run_ingest(case, kind, path, body)
 
 
-def preview_file(kind: str, path: Path, mapping: Mapping | None = None, case_dir: Path | None = None) -> IngestResult:
+def preview_file(
+    kind: str, path: Path, mapping: Mapping | None = None, case_dir: Path | None = None
+) -> IngestResult:
     """`--dry-run`: how the first rows of a tabular file would be ingested; writes nothing."""
     from cargotrace.ingest.preview import dry_run
 
     if kind not in TABULAR:
         raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     if _choose_reader(kind, path) is not _load_table:
-        raise InputError("--dry-run previews tabular files (CSV, XLSX, Parquet) only", file=str(path))
+        raise InputError(
+            "--dry-run previews tabular files (CSV, XLSX, Parquet) only", file=str(path)
+        )
     return dry_run(TABULAR[kind], path, mapping or Mapping(), case_dir)
 
 
@@ -98,7 +110,9 @@ def _choose_reader(kind: str, path: Path) -> Reader:
     if kind in GEOJSON_KINDS and is_geojson(path):
         return _load_geojson
     if kind == "borders":
-        raise InputError("borders must be GeoJSON (a FeatureCollection of country polygons)", file=str(path))
+        raise InputError(
+            "borders must be GeoJSON (a FeatureCollection of country polygons)", file=str(path)
+        )
     if kind == "watchlist" and watchlist_format(path) != "csv":
         return load_watchlist  # OFAC SDN CSV, UN XML or FollowTheMoney JSON lines
     return _load_table
@@ -107,7 +121,9 @@ def _choose_reader(kind: str, path: Path) -> Reader:
 def _looks_like_nmea(path: Path) -> bool:
     with open_binary(path) as handle:
         sample = handle.read(64 * 1024)
-    lines = [ln for ln in sample.splitlines() if ln.strip() and not ln.lstrip().startswith(b"#")][:50]
+    lines = [ln for ln in sample.splitlines() if ln.strip() and not ln.lstrip().startswith(b"#")][
+        :50
+    ]
     hits = sum(1 for ln in lines if b"VDM," in ln or b"VDO," in ln)
     return bool(lines) and hits >= max(1, len(lines) // 4)
 
@@ -123,7 +139,14 @@ def _load_table(case: Case, spec: TabularKind, path: Path, mapping: Mapping, res
     ingest_parts(case, spec, path, parts, mapping, result, progress)
 
 
-def _load_geojson(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult, progress: Progress | None) -> None:
+def _load_geojson(
+    case: Case,
+    spec: TabularKind,
+    path: Path,
+    mapping: Mapping,
+    result: IngestResult,
+    progress: Progress | None,
+) -> None:
     source, chunks = features_to_chunk(path, load_features(path))
     result.detail["format"] = "geojson"
     ingest_tabular(case, spec, path, source, chunks, mapping, result, progress)

@@ -74,44 +74,64 @@ class Mapping:
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"mapping is not valid TOML: {exc}", file=str(path)) from None
         except RecursionError:
-            raise InputError("mapping is not valid TOML: nested too deeply", file=str(path)) from None
+            raise InputError(
+                "mapping is not valid TOML: nested too deeply", file=str(path)
+            ) from None
         known = {"columns", "units", "date_format", "sheet", "header_row", "encoding", "delimiter"}
         unknown = set(data) - known
         if unknown:
-            raise InputError(f"unknown mapping keys {sorted(unknown)}; expected {sorted(known)}", file=str(path))
+            raise InputError(
+                f"unknown mapping keys {sorted(unknown)}; expected {sorted(known)}", file=str(path)
+            )
         try:
             mapping = cls(
                 columns={str(k): str(v) for k, v in dict(data.get("columns", {})).items()},
                 units={str(k): str(v) for k, v in dict(data.get("units", {})).items()},
-                date_format=_date_format(data["date_format"], path) if "date_format" in data else None,
+                date_format=_date_format(data["date_format"], path)
+                if "date_format" in data
+                else None,
                 sheet=str(data["sheet"]) if "sheet" in data else None,
                 header_row=int(data["header_row"]) if "header_row" in data else None,
                 encoding=str(data["encoding"]) if "encoding" in data else None,
                 delimiter=_delimiter(data["delimiter"], path) if "delimiter" in data else None,
             )
         except (TypeError, ValueError, OverflowError) as exc:
-            raise InputError(f"mapping has a value of the wrong type: {exc}", file=str(path)) from None
+            raise InputError(
+                f"mapping has a value of the wrong type: {exc}", file=str(path)
+            ) from None
         if mapping.header_row is not None and mapping.header_row < 0:
-            raise InputError(f"mapping header_row must be 0 (no header) or a row number, not {mapping.header_row}", file=str(path))
+            raise InputError(
+                f"mapping header_row must be 0 (no header) or a row number, not {mapping.header_row}",
+                file=str(path),
+            )
         return mapping
 
 
 def _date_format(value: object, path: Path) -> str:
     """A strptime format DuckDB accepts (it refuses a bad one at query time, not per row)."""
     if not isinstance(value, str):
-        raise InputError(f'mapping date_format must be text such as "%d.%m.%Y", not {value!r}', file=str(path))
+        raise InputError(
+            f'mapping date_format must be text such as "%d.%m.%Y", not {value!r}', file=str(path)
+        )
     try:
         with duckdb.connect() as con:
             con.execute("SELECT try_strptime('2000-01-01', ?)", [value])
     except duckdb.Error as exc:
-        raise InputError(f"mapping date_format {value!r} is not a strptime format: {exc}", file=str(path)) from None
+        raise InputError(
+            f"mapping date_format {value!r} is not a strptime format: {exc}", file=str(path)
+        ) from None
     return value
 
 
 def _delimiter(value: object, path: Path) -> str:
-    text = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}.get(str(value).lower(), str(value))
+    text = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}.get(
+        str(value).lower(), str(value)
+    )
     if len(text) != 1:
-        raise InputError(f"mapping delimiter {value!r} must be one character (or tab, semicolon, comma, pipe)", file=str(path))
+        raise InputError(
+            f"mapping delimiter {value!r} must be one character (or tab, semicolon, comma, pipe)",
+            file=str(path),
+        )
     return text
 
 
@@ -178,7 +198,9 @@ def hash_sql(ctx: ChunkContext, fields: list[Field]) -> str:
 
 
 def raw_json(ctx: ChunkContext, alias: str = "") -> str:
-    pairs = ", ".join(f"{sql_str(h or f'column {i + 1}')}, {alias}c{i}" for i, h in enumerate(ctx.headers))
+    pairs = ", ".join(
+        f"{sql_str(h or f'column {i + 1}')}, {alias}c{i}" for i, h in enumerate(ctx.headers)
+    )
     return f"CAST(json_object({pairs}) AS VARCHAR)" if pairs else "'{}'"
 
 
@@ -197,7 +219,9 @@ def field_columns(ctx: ChunkContext, fields: list[Field]) -> list[str]:
     parts = []
     for f in fields:
         if f.name in ctx.columns.fields:
-            parts.append(f"nullif(trim(c{ctx.columns.fields[f.name]}), '') AS {quote_ident(f.name)}")
+            parts.append(
+                f"nullif(trim(c{ctx.columns.fields[f.name]}), '') AS {quote_ident(f.name)}"
+            )
         else:
             parts.append(f"CAST(NULL AS VARCHAR) AS {quote_ident(f.name)}")
     return parts
@@ -205,7 +229,9 @@ def field_columns(ctx: ChunkContext, fields: list[Field]) -> list[str]:
 
 def filled_sql(ctx: ChunkContext) -> str:
     """How many cells of the row are not empty."""
-    return " + ".join(f"(coalesce(c{i}, '') <> '')::INTEGER" for i in range(len(ctx.headers))) or "0"
+    return (
+        " + ".join(f"(coalesce(c{i}, '') <> '')::INTEGER" for i in range(len(ctx.headers))) or "0"
+    )
 
 
 def _src_sql(ctx: ChunkContext, spec: TabularKind, against: str, first: bool) -> str:
@@ -214,7 +240,7 @@ def _src_sql(ctx: ChunkContext, spec: TabularKind, against: str, first: bool) ->
     seen = "" if first else "AND _hash NOT IN (SELECT h FROM seen_hashes)"
     return f"""
         WITH hashed AS (SELECT *, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_raw)
-        SELECT {', '.join(field_columns(ctx, spec.fields))}, _row, {raw_json(ctx)} AS _raw,
+        SELECT {", ".join(field_columns(ctx, spec.fields))}, _row, {raw_json(ctx)} AS _raw,
                {attrs_json(ctx, False)} AS _attrs, _hash, {filled_sql(ctx)} AS _filled
         FROM hashed WHERE true {seen} {against}
         QUALIFY row_number() OVER (PARTITION BY _hash ORDER BY _row) = 1"""
@@ -272,12 +298,27 @@ def ingest_parts(
     sheets = []
     for number, (source, chunks) in enumerate(parts):
         ctx: ChunkContext | None = None
-        before = (result.rows_read, result.rows_kept, result.rows_quarantined, result.rows_duplicate)
-        for chunk, last in (_lookahead(chunks) if not spec.stream else ((c, False) for c in chunks)):
+        before = (
+            result.rows_read,
+            result.rows_kept,
+            result.rows_quarantined,
+            result.rows_duplicate,
+        )
+        for chunk, last in _lookahead(chunks) if not spec.stream else ((c, False) for c in chunks):
             if ctx is None:
-                where = path.name if source.sheet is None else f"{path.name}, sheet {source.sheet!r}"
-                columns = map_columns(chunk.headers, spec.fields, file=where, explicit=mapping.columns, row=source.header_row)
-                ctx = ChunkContext(columns, mapping, source, path.name, chunk.headers, case.root, result.file_hash)
+                where = (
+                    path.name if source.sheet is None else f"{path.name}, sheet {source.sheet!r}"
+                )
+                columns = map_columns(
+                    chunk.headers,
+                    spec.fields,
+                    file=where,
+                    explicit=mapping.columns,
+                    row=source.header_row,
+                )
+                ctx = ChunkContext(
+                    columns, mapping, source, path.name, chunk.headers, case.root, result.file_hash
+                )
             result.rows_skipped += chunk.blank
             _quarantine_ragged(con, spec.kind, chunk, result, path.name, source)
             count = chunk.table.num_rows + len(chunk.ragged)
@@ -285,13 +326,22 @@ def ingest_parts(
                 remember_hashes(con, pending_hashes)  # the previous chunk's, now that another came
                 pending_hashes = load_chunk_streaming(con, spec, ctx, _pop_table(chunk), result)
             else:
-                _load_chunk(con, spec, ctx, chunk.table, result, remember=not (last and number == len(parts) - 1))
+                _load_chunk(
+                    con,
+                    spec,
+                    ctx,
+                    chunk.table,
+                    result,
+                    remember=not (last and number == len(parts) - 1),
+                )
             if progress:
                 progress(count)
         if ctx is None:
             continue
         if not sheets:
-            result.detail["columns"] = {name: ctx.headers[i] for name, i in ctx.columns.fields.items()}
+            result.detail["columns"] = {
+                name: ctx.headers[i] for name, i in ctx.columns.fields.items()
+            }
             result.detail["units"] = ctx.columns.units
             result.detail["unmapped"] = sorted(ctx.columns.unmapped)
         after = (result.rows_read, result.rows_kept, result.rows_quarantined, result.rows_duplicate)
@@ -305,7 +355,9 @@ def ingest_parts(
         if superseded:
             result.detail["supersedes"] = superseded
     con.execute("DROP TABLE IF EXISTS seen_hashes")
-    if not spec.stream:  # the streaming kinds make `src` and `normalized` views: leave no tables behind
+    if (
+        not spec.stream
+    ):  # the streaming kinds make `src` and `normalized` views: leave no tables behind
         con.execute("DROP TABLE IF EXISTS src")
         con.execute("DROP TABLE IF EXISTS normalized")
     if len(sheets) > 1 or (sheets and sheets[0]["sheet"] is not None):
@@ -317,7 +369,9 @@ def ingest_parts(
         result.detail["reader"] = parts[0][0].reader
 
 
-def _superseded_files(con: duckdb.DuckDBPyConnection, spec: TabularKind, file_hash: str) -> list[str]:
+def _superseded_files(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, file_hash: str
+) -> list[str]:
     """Earlier files with refused rows whose every kept row this file holds again: this
     file is their corrected copy, and `cargotrace quarantine` stops listing their refused
     rows (they stay in the case). Needs the file's row hashes in `seen_hashes`."""
@@ -334,7 +388,12 @@ def _superseded_files(con: duckdb.DuckDBPyConnection, spec: TabularKind, file_ha
 
 
 def _quarantine_ragged(
-    con: duckdb.DuckDBPyConnection, kind: str, chunk: RawChunk, result: IngestResult, name: str, source: TableSource
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    chunk: RawChunk,
+    result: IngestResult,
+    name: str,
+    source: TableSource,
 ) -> None:
     if not chunk.ragged:
         return
@@ -398,9 +457,15 @@ def _load_chunk_scanned(
     result.rows_quarantined += int(quarantined)
 
 
-def target_sql(con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, result: IngestResult) -> tuple[str, str]:
+def target_sql(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, result: IngestResult
+) -> tuple[str, str]:
     """The target table's own columns (quoted, comma-separated) and the provenance values."""
-    target_cols = [c for c in _table_columns(con, spec.table) if c not in ("file_hash", "source_file", "sheet", "source_row")]
+    target_cols = [
+        c
+        for c in _table_columns(con, spec.table)
+        if c not in ("file_hash", "source_file", "sheet", "source_row")
+    ]
     sheet = sql_str(ctx.source.sheet) if ctx.source.sheet else "NULL"
     provenance = f"{sql_str(result.file_hash)}, {sql_str(ctx.file_name)}, {sheet}, _row"
     return ", ".join(quote_ident(c) for c in target_cols), provenance

@@ -42,13 +42,17 @@ def _ports_select(ctx: ChunkContext) -> str:
     reason, column = sqlexpr.first_reason(
         ("locode IS NULL", "missing_locode", "locode"),
         *_coordinate_checks(),
-        (f"radius_km IS NOT NULL AND ({sqlexpr.number('radius_km')} IS NULL OR {sqlexpr.number('radius_km')} <= 0)", "bad_radius", "radius_km"),
+        (
+            f"radius_km IS NOT NULL AND ({sqlexpr.number('radius_km')} IS NULL OR {sqlexpr.number('radius_km')} <= 0)",
+            "bad_radius",
+            "radius_km",
+        ),
     )
     return f"""
         SELECT upper(replace(locode, ' ', '')) AS locode, name,
                upper(coalesce(country, left(replace(locode, ' ', ''), 2))) AS country,
-               {sqlexpr.number('lat')} AS lat, {sqlexpr.number('lon')} AS lon,
-               {sqlexpr.number('radius_km')} AS radius_km, geometry_wkt, 'user' AS origin,
+               {sqlexpr.number("lat")} AS lat, {sqlexpr.number("lon")} AS lon,
+               {sqlexpr.number("radius_km")} AS radius_km, geometry_wkt, 'user' AS origin,
                _row, _raw, {reason} AS _reason, {column} AS _column
         FROM src
     """
@@ -67,7 +71,11 @@ PORTS = TabularKind("ports", "ports", PORT_FIELDS, _ports_select, after=_ports_a
 # -------------------------------------------------------------------------- stations
 STATION_FIELDS = [
     Field("esr", ("код еср", "еср", "esr code", "code", "код станции"), required=True),
-    Field("name", ("станция", "наименование станции", "station", "station name", "название"), required=True),
+    Field(
+        "name",
+        ("станция", "наименование станции", "station", "station name", "название"),
+        required=True,
+    ),
     Field("lat", ("latitude", "широта")),
     Field("lon", ("longitude", "долгота")),
     Field("port_locode", ("port", "locode", "порт")),
@@ -91,17 +99,22 @@ def _stations_select(ctx: ChunkContext) -> str:
         ("s.esr IS NULL", "missing_esr", "esr"),
         ("l.esr IS NULL OR length(l.esr) <> 6", "bad_esr", "esr"),
         ("s.name IS NULL", "missing_name", "name"),
-        *[(c.replace("lat", "s.lat").replace("lon", "s.lon"), r, col) for c, r, col in _coordinate_checks(required=False)],
+        *[
+            (c.replace("lat", "s.lat").replace("lon", "s.lon"), r, col)
+            for c, r, col in _coordinate_checks(required=False)
+        ],
     )
     return f"""
-        SELECT l.esr, s.name, l.name_norm, {sqlexpr.number('s.lat')} AS lat, {sqlexpr.number('s.lon')} AS lon,
+        SELECT l.esr, s.name, l.name_norm, {sqlexpr.number("s.lat")} AS lat, {sqlexpr.number("s.lon")} AS lon,
                upper(s.port_locode) AS port_locode, s._row, s._raw, {reason} AS _reason, {column} AS _column
         FROM src s LEFT JOIN station_lookup l
           ON l.raw_esr IS NOT DISTINCT FROM s.esr AND l.raw_name IS NOT DISTINCT FROM s.name
     """
 
 
-STATIONS = TabularKind("stations", "stations", STATION_FIELDS, _stations_select, prepare=_stations_prepare)
+STATIONS = TabularKind(
+    "stations", "stations", STATION_FIELDS, _stations_select, prepare=_stations_prepare
+)
 
 # ------------------------------------------------------------------------ facilities
 FACILITY_FIELDS = [
@@ -115,10 +128,12 @@ FACILITY_FIELDS = [
 
 
 def _facilities_select(ctx: ChunkContext) -> str:
-    reason, column = sqlexpr.first_reason(("name IS NULL", "missing_name", "name"), *_coordinate_checks())
+    reason, column = sqlexpr.first_reason(
+        ("name IS NULL", "missing_name", "name"), *_coordinate_checks()
+    )
     return f"""
         SELECT name, lower(coalesce(category, 'unknown')) AS category,
-               {sqlexpr.number('lat')} AS lat, {sqlexpr.number('lon')} AS lon, source, geometry_wkt,
+               {sqlexpr.number("lat")} AS lat, {sqlexpr.number("lon")} AS lon, source, geometry_wkt,
                _row, _raw, {reason} AS _reason, {column} AS _column
         FROM src
     """

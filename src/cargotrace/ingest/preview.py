@@ -84,7 +84,9 @@ def _against_case(
     try:
         con.execute(f"ATTACH {_literal(str(case_dir / DB_NAME))} AS existing (READ_ONLY)")
     except duckdb.Error:  # being written by another process, or damaged: say so, go on
-        return {"case_note": "the case could not be read now (busy or damaged); duplicates not checked"}
+        return {
+            "case_note": "the case could not be read now (busy or damaged); duplicates not checked"
+        }
     # left attached until the preview's connection is discarded (_discard)
     known = con.execute("SELECT kind FROM existing.ledger WHERE file_hash = ?", [digest]).fetchone()
     found: dict[str, Any] = {"already_ingested_as": known[0] if known else None}
@@ -159,7 +161,9 @@ def describe(result: IngestResult) -> list[str]:
     for reason in preview.get("reasons", []):
         lines.append(f"    {reason['reason']}: {reason['rows']:,}")
     if preview.get("already_ingested_as"):
-        lines.append(f"  this file is in the case already (as {preview['already_ingested_as']}): ingest would skip it")
+        lines.append(
+            f"  this file is in the case already (as {preview['already_ingested_as']}): ingest would skip it"
+        )
     elif preview.get("rows_in_case"):
         lines.append(f"  {preview['rows_in_case']:,} of the rows that would be kept are in the case already "
                      "(exact duplicates): ingest would drop them")  # fmt: skip

@@ -126,7 +126,10 @@ def _filled(spec: TabularKind, ctx: ChunkContext) -> str:
         if f.name in ctx.columns.fields
     ]
     # "has a character other than a space" (= trim(c) <> '', spaces being Unicode Zs), found without copying the cell
-    parts += [f"coalesce(regexp_matches(c{i}, '[^\\p{{Zs}}]'), false)::INTEGER" for i in ctx.columns.unmapped.values()]
+    parts += [
+        f"coalesce(regexp_matches(c{i}, '[^\\p{{Zs}}]'), false)::INTEGER"
+        for i in ctx.columns.unmapped.values()
+    ]
     return " + ".join(parts) or "0"
 
 
@@ -135,7 +138,10 @@ def _attrs(ctx: ChunkContext) -> str:
     if not ctx.columns.unmapped:
         return "CAST(NULL AS VARCHAR)"
     pairs = ", ".join(f"{sql_str(h)}, c{i}" for h, i in ctx.columns.unmapped.items())
-    empty = " AND ".join(f"NOT coalesce(regexp_matches(c{i}, '[^\\p{{Zs}}]'), false)" for i in ctx.columns.unmapped.values())
+    empty = " AND ".join(
+        f"NOT coalesce(regexp_matches(c{i}, '[^\\p{{Zs}}]'), false)"
+        for i in ctx.columns.unmapped.values()
+    )
     return f"CASE WHEN {empty} THEN NULL ELSE CAST(json_object({pairs}) AS VARCHAR) END"
 
 

@@ -75,7 +75,12 @@ def load_watchlist(
         listed = read_list(path)
     except ElementTree.ParseError as exc:
         raise InputError(f"not well-formed XML ({exc})", file=str(path)) from None
-    except (ValueError, csv.Error, UnicodeDecodeError, LookupError) as exc:  # LookupError: unknown XML encoding
+    except (
+        ValueError,
+        csv.Error,
+        UnicodeDecodeError,
+        LookupError,
+    ) as exc:  # LookupError: unknown XML encoding
         raise InputError(f"cannot read the watchlist: {exc}", file=str(path)) from None
     columns: list[list[str | None]] = [[] for _ in _HEADERS]
     rows: list[int] = []

@@ -22,12 +22,19 @@ class RoundProfile:
 
 
 def load_profiles() -> dict[str, RoundProfile]:
-    text = resources.files("cargotrace.reference").joinpath("round_profiles.toml").read_text("utf-8")
+    text = (
+        resources.files("cargotrace.reference").joinpath("round_profiles.toml").read_text("utf-8")
+    )
     data = tomllib.loads(text)["profiles"]
     return {
         name: RoundProfile(
-            name, p["label"], float(p["kg_low"]), float(p["kg_central"]), float(p["kg_high"]),
-            tuple(p.get("sources", [])), p.get("rounds_per_container"),
+            name,
+            p["label"],
+            float(p["kg_low"]),
+            float(p["kg_central"]),
+            float(p["kg_high"]),
+            tuple(p.get("sources", [])),
+            p.get("rounds_per_container"),
         )  # fmt: skip
         for name, p in data.items()
     }
@@ -36,7 +43,9 @@ def load_profiles() -> dict[str, RoundProfile]:
 def equivalent(tonnes: float, profile_name: str) -> dict[str, Any]:
     profiles = load_profiles()
     if profile_name not in profiles:
-        raise InputError(f"unknown round profile {profile_name!r}; known: {', '.join(sorted(profiles))}")
+        raise InputError(
+            f"unknown round profile {profile_name!r}; known: {', '.join(sorted(profiles))}"
+        )
     p = profiles[profile_name]
     kg = tonnes * 1000.0
     return {
@@ -53,7 +62,9 @@ def equivalent(tonnes: float, profile_name: str) -> dict[str, Any]:
             "the records give tonnes, not rounds: the spread is the spread of plausible packaged "
             "mass per round for the profile, and assumes all linked tonnage is rounds of that profile"
         ),
-        "containers_central": round(kg / p.kg_central / p.rounds_per_container) if p.rounds_per_container else None,
+        "containers_central": round(kg / p.kg_central / p.rounds_per_container)
+        if p.rounds_per_container
+        else None,
         "rounds_per_container": p.rounds_per_container,
         "sources": list(p.sources),
     }

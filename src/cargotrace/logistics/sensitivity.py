@@ -39,7 +39,9 @@ def _candidate_arrivals_sql(settings: AnalysisSettings) -> str:
     """
 
 
-def _station_facility_km(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[str, tuple[float, float, float]]:
+def _station_facility_km(
+    con: duckdb.DuckDBPyConnection, settings: AnalysisSettings
+) -> dict[str, tuple[float, float, float]]:
     """Destination station key -> (lat, lon, km to the nearest facility of interest)."""
     stations = con.execute(
         """SELECT destination_station_key, any_value(ss.lat), any_value(ss.lon)
@@ -48,20 +50,31 @@ def _station_facility_km(con: duckdb.DuckDBPyConnection, settings: AnalysisSetti
     ).fetchall()
     cats = list(settings.facility_categories)
     facilities = con.execute(
-        f"SELECT lat, lon FROM facilities WHERE lat IS NOT NULL AND category IN ({', '.join('?' for _ in cats)})", cats
+        f"SELECT lat, lon FROM facilities WHERE lat IS NOT NULL AND category IN ({', '.join('?' for _ in cats)})",
+        cats,
     ).fetchall()
     out = {}
     for key, lat, lon in stations:
         if lat is None or lon is None:
             out[key] = (np.nan, np.nan, np.inf)
             continue
-        km = float(np.min(haversine_km(lat, lon, [f[0] for f in facilities], [f[1] for f in facilities]))) if facilities else np.inf
+        km = (
+            float(
+                np.min(
+                    haversine_km(lat, lon, [f[0] for f in facilities], [f[1] for f in facilities])
+                )
+            )
+            if facilities
+            else np.inf
+        )
         out[key] = (lat, lon, km)
     return out
 
 
 def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[str, Any]:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE candidate_arrivals AS {_candidate_arrivals_sql(settings)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE candidate_arrivals AS {_candidate_arrivals_sql(settings)}"
+    )
     stations = _station_facility_km(con, settings)
     departures = con.execute(
         "SELECT origin_port_locode, departed_on FROM shipments_of_interest WHERE origin_port_locode IS NOT NULL"
@@ -69,7 +82,8 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
     grid: list[dict[str, Any]] = []
     for lookback in LOOKBACKS:
         arrivals = con.execute(
-            "SELECT port_locode, arrival_day FROM candidate_arrivals WHERE days_since_previous <= ?", [lookback]
+            "SELECT port_locode, arrival_day FROM candidate_arrivals WHERE days_since_previous <= ?",
+            [lookback],
         ).fetchall()
         for window in WINDOWS:
             links = con.execute(
@@ -86,7 +100,11 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
             ).fetchall()
             site_km = _site_distances(links, stations, settings.site_merge_km)
             axis = significance.day_axis(departures, arrivals, window)
-            p_value = significance.shift_test(axis.per_port, axis.n_days, window)["p_value"] if axis else None
+            p_value = (
+                significance.shift_test(axis.per_port, axis.n_days, window)["p_value"]
+                if axis
+                else None
+            )
             for near in NEAR_KM:
                 grid.append({
                     "window_days": window, "near_km": near, "lookback_days": lookback,
@@ -97,7 +115,11 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
     return {"grid": grid, "depends_on": _depends_on(grid, settings), "alpha": ALPHA}
 
 
-def _site_distances(links: list[tuple[str, float, int]], stations: dict[str, tuple[float, float, float]], merge_km: float) -> list[float]:
+def _site_distances(
+    links: list[tuple[str, float, int]],
+    stations: dict[str, tuple[float, float, float]],
+    merge_km: float,
+) -> list[float]:
     """Facility distance of each site's main station (the one with most tonnes), as in sites.build."""
     if not links:
         return []
@@ -114,6 +136,7 @@ def _site_distances(links: list[tuple[str, float, int]], stations: dict[str, tup
 def _depends_on(grid: list[dict[str, Any]], settings: AnalysisSettings) -> list[dict[str, Any]]:
     """For each parameter varied alone (others at the nearest grid value to the settings),
     whether the conclusion p < alpha changes across its range, and the tonnage range."""
+
     def nearest(values: tuple[float, ...], target: float) -> float:
         return min(values, key=lambda v: (abs(v - target), v))
 

@@ -20,7 +20,9 @@ import numpy as np
 from cargotrace.settings import AnalysisSettings
 
 
-def covered_days(arrival_days: np.ndarray, n_days: int, window: int, *, circular: bool = True) -> np.ndarray:
+def covered_days(
+    arrival_days: np.ndarray, n_days: int, window: int, *, circular: bool = True
+) -> np.ndarray:
     """Boolean per day of the period: day d is within [a, a + window] of some arrival a.
 
     Circular by default: the test treats the study period as a circle (a window running past
@@ -58,7 +60,9 @@ def shift_test(
         # never larger than its circular version, so the test can only err on the safe side.
         counts = np.bincount(departures, minlength=n_days)
         hits += np.array([np.dot(np.roll(counts, k), covered) for k in shifts])
-        hits[0] += np.dot(counts, covered_days(arrivals, n_days, window, circular=False)) - np.dot(counts, covered)
+        hits[0] += np.dot(counts, covered_days(arrivals, n_days, window, circular=False)) - np.dot(
+            counts, covered
+        )
     observed = hits[0] / total
     null = hits[1:] / total
     p_value = (1 + int(np.sum(null >= observed - 1e-12))) / (1 + len(null))
@@ -67,13 +71,18 @@ def shift_test(
         "p_value": round(float(p_value), 6),
         "observed_within_window": round(float(observed), 6),
         "expected_within_window": round(float(null.mean()), 6),
-        "expected_interval": [round(float(np.quantile(null, 0.025)), 6), round(float(np.quantile(null, 0.975)), 6)],
+        "expected_interval": [
+            round(float(np.quantile(null, 0.025)), 6),
+            round(float(np.quantile(null, 0.975)), 6),
+        ],
         "permutations": int(len(null)),
         "shipments": int(total),
     }
 
 
-def lag_histogram(per_port: list[tuple[np.ndarray, np.ndarray]], n_days: int, max_lag: int) -> list[dict[str, Any]]:
+def lag_histogram(
+    per_port: list[tuple[np.ndarray, np.ndarray]], n_days: int, max_lag: int
+) -> list[dict[str, Any]]:
     """Departures by days after the latest arrival, observed vs the mean over all shifts."""
     observed = np.zeros(max_lag + 1)
     expected = np.zeros(max_lag + 1)
@@ -93,7 +102,10 @@ def lag_histogram(per_port: list[tuple[np.ndarray, np.ndarray]], n_days: int, ma
                 observed += add
             else:
                 expected += add / (n_days - 1)
-    return [{"lag_days": i, "observed": int(observed[i]), "expected": round(float(expected[i]), 3)} for i in range(max_lag + 1)]
+    return [
+        {"lag_days": i, "observed": int(observed[i]), "expected": round(float(expected[i]), 3)}
+        for i in range(max_lag + 1)
+    ]
 
 
 @dataclass
@@ -106,7 +118,9 @@ class DayAxis:
     per_port: list[tuple[np.ndarray, np.ndarray]]
 
 
-def day_axis(departures: list[tuple[str, date]], arrivals: list[tuple[str, date]], window: int) -> DayAxis | None:
+def day_axis(
+    departures: list[tuple[str, date]], arrivals: list[tuple[str, date]], window: int
+) -> DayAxis | None:
     if not departures:
         return None
     days = [d for _, d in departures] + [d for _, d in arrivals]
@@ -125,16 +139,21 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
     departures = con.execute(
         "SELECT origin_port_locode, departed_on FROM shipments_of_interest WHERE origin_port_locode IS NOT NULL"
     ).fetchall()
-    arrivals = con.execute("SELECT port_locode, arrival_day, coalesce(vessel_name, vessel_key) FROM arrivals").fetchall()
+    arrivals = con.execute(
+        "SELECT port_locode, arrival_day, coalesce(vessel_name, vessel_key) FROM arrivals"
+    ).fetchall()
     window = settings.window_days
     axis = day_axis(departures, [(p, d) for p, d, _ in arrivals], window)
     if axis is None:
         return shift_test([], 0, window) | {"lag_histogram": [], "per_port": [], "per_vessel": []}
     result = shift_test(axis.per_port, axis.n_days, window)
     weekly = shift_test(axis.per_port, axis.n_days, window, weekly=True)
-    result["weekday_preserving"] = {k: weekly[k] for k in ("test", "p_value", "expected_within_window", "permutations")}
+    result["weekday_preserving"] = {
+        k: weekly[k] for k in ("test", "p_value", "expected_within_window", "permutations")
+    }
     result["per_port"] = [
-        {"port_locode": port} | shift_test([pp], axis.n_days, window) for port, pp in zip(axis.ports, axis.per_port, strict=True)
+        {"port_locode": port} | shift_test([pp], axis.n_days, window)
+        for port, pp in zip(axis.ports, axis.per_port, strict=True)
     ]
     result["per_vessel"] = []
     for vessel in sorted({v for _, _, v in arrivals if v is not None}):
@@ -144,7 +163,10 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
             # Put the vessel's arrivals on the common axis: same start as the full axis.
             per_port = [(arr + (vessel_axis.start - axis.start).days, dep + (vessel_axis.start - axis.start).days)
                         for arr, dep in vessel_axis.per_port]  # fmt: skip
-            result["per_vessel"].append({"vessel_name": vessel, "arrivals": len(own)} | shift_test(per_port, axis.n_days, window))
+            result["per_vessel"].append(
+                {"vessel_name": vessel, "arrivals": len(own)}
+                | shift_test(per_port, axis.n_days, window)
+            )
     result["period"] = {"start": axis.start.isoformat(), "days": axis.n_days}
     result["lag_histogram"] = lag_histogram(axis.per_port, axis.n_days, max(window * 2, 14))
     return result

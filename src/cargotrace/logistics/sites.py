@@ -33,14 +33,18 @@ def _clusters(lat: np.ndarray, lon: np.ndarray, merge_km: float) -> list[int]:
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
-    stations = con.execute(
-        """SELECT l.destination_station_key AS station_key, any_value(ss.station_name) AS name,
+    stations = (
+        con.execute(
+            """SELECT l.destination_station_key AS station_key, any_value(ss.station_name) AS name,
                   any_value(ss.esr) AS esr, any_value(ss.lat) AS lat, any_value(ss.lon) AS lon,
                   sum(coalesce(l.tonnes, 0)) AS tonnes, count(*) AS shipments
            FROM linked_shipments l
            JOIN shipment_stations ss ON ss.shipment_id = l.shipment_id AND ss.role = 'destination'
            GROUP BY l.destination_station_key ORDER BY l.destination_station_key"""
-    ).to_arrow_table().to_pylist()
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
     lat = np.array([s["lat"] if s["lat"] is not None else np.nan for s in stations], float)
     lon = np.array([s["lon"] if s["lon"] is not None else np.nan for s in stations], float)
     roots = _clusters(lat, lon, settings.site_merge_km)
@@ -48,9 +52,13 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     for index, root in enumerate(roots):
         groups.setdefault(root, []).append(index)
 
-    facilities = con.execute(
-        "SELECT name, category, lat, lon FROM facilities WHERE lat IS NOT NULL ORDER BY name"
-    ).to_arrow_table().to_pylist()
+    facilities = (
+        con.execute(
+            "SELECT name, category, lat, lon FROM facilities WHERE lat IS NOT NULL ORDER BY name"
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
     of_interest = [f for f in facilities if f["category"] in settings.facility_categories]
     border = [r[0] for r in con.execute(
         "SELECT geometry_wkt FROM borders WHERE code2 = ? AND geometry_wkt IS NOT NULL", [settings.border_country]
@@ -75,13 +83,27 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
             else None
         )
         sites.append(site)
-        members.extend({"station_key": stations[i]["station_key"], "site_id": site_id} for i in indices)
+        members.extend(
+            {"station_key": stations[i]["station_key"], "site_id": site_id} for i in indices
+        )
     sites.sort(key=lambda s: (-s["tonnes"], s["site_id"]))
     _write(con, sites, members)
 
 
-def _nearest(lat: float | None, lon: float | None, of_interest: list[dict], everything: list[dict], settings: AnalysisSettings) -> dict:
-    empty = {"nearest_facility": None, "nearest_category": None, "facility_km": None, "near_facility": False, "nearest_by_category": "{}"}
+def _nearest(
+    lat: float | None,
+    lon: float | None,
+    of_interest: list[dict],
+    everything: list[dict],
+    settings: AnalysisSettings,
+) -> dict:
+    empty = {
+        "nearest_facility": None,
+        "nearest_category": None,
+        "facility_km": None,
+        "near_facility": False,
+        "nearest_by_category": "{}",
+    }
     if lat is None or lon is None:
         return empty
     by_category: dict[str, dict] = {}

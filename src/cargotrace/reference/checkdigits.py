@@ -100,9 +100,10 @@ def inn_check_ok(inn: str) -> bool:
 
     if len(digits) == 10:
         return check((2, 4, 10, 3, 5, 9, 4, 6, 8)) == digits[9]
-    return check((7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == digits[10] and check(
-        (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-    ) == digits[11]
+    return (
+        check((7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == digits[10]
+        and check((3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == digits[11]
+    )
 
 
 def ogrn_check_ok(ogrn: str) -> bool:

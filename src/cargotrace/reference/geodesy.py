@@ -11,7 +11,9 @@ from numpy.typing import ArrayLike, NDArray
 EARTH_RADIUS_KM = 6371.0088
 
 
-def haversine_km(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> NDArray[np.float64]:
+def haversine_km(
+    lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike
+) -> NDArray[np.float64]:
     p1, p2 = np.radians(np.asarray(lat1, float)), np.radians(np.asarray(lat2, float))
     dlat = p2 - p1
     dlon = np.radians(np.asarray(lon2, float) - np.asarray(lon1, float))

@@ -29,7 +29,11 @@ def _countries(case: Case, bbox: tuple[float, float, float, float] | None) -> li
             continue
         shape = shape.simplify(SIMPLIFY_DEG, preserve_topology=True)
         polygons = getattr(shape, "geoms", [shape])
-        rings = [[[round(x, 3), round(y, 3)] for x, y in p.exterior.coords] for p in polygons if p.geom_type == "Polygon"]
+        rings = [
+            [[round(x, 3), round(y, 3)] for x, y in p.exterior.coords]
+            for p in polygons
+            if p.geom_type == "Polygon"
+        ]
         out.append({"code": code2, "name": name, "rings": rings})
     return out
 
@@ -47,7 +51,12 @@ def _sea_leg(a: tuple[float, float], b: tuple[float, float]) -> list[list[float]
 
 def build_report_data(case: Case, title: str | None = None) -> dict[str, Any]:
     result = load_findings(case)
-    ports = {r["locode"]: r for r in case.rows("SELECT locode, any_value(name) AS name, any_value(lat) AS lat, any_value(lon) AS lon FROM ports GROUP BY locode")}
+    ports = {
+        r["locode"]: r
+        for r in case.rows(
+            "SELECT locode, any_value(name) AS name, any_value(lat) AS lat, any_value(lon) AS lon FROM ports GROUP BY locode"
+        )
+    }
     entry = {a["port_locode"] for a in result["arrivals"]}
     origin = {a["previous_port_locode"] for a in result["arrivals"]}
     map_ports = [
@@ -57,7 +66,9 @@ def build_report_data(case: Case, title: str | None = None) -> dict[str, Any]:
     ]  # fmt: skip
     legs: dict[tuple[str, str], int] = {}
     for a in result["arrivals"]:
-        legs[(a["previous_port_locode"], a["port_locode"])] = legs.get((a["previous_port_locode"], a["port_locode"]), 0) + 1
+        legs[(a["previous_port_locode"], a["port_locode"])] = (
+            legs.get((a["previous_port_locode"], a["port_locode"]), 0) + 1
+        )
     sea_legs = [
         {"from_locode": f, "to_locode": t, "count": n,
          "coords": _sea_leg((ports[f]["lat"], ports[f]["lon"]), (ports[t]["lat"], ports[t]["lon"]))}
@@ -70,37 +81,67 @@ def build_report_data(case: Case, title: str | None = None) -> dict[str, Any]:
            JOIN (SELECT locode, any_value(lat) AS lat, any_value(lon) AS lon FROM ports GROUP BY locode) p ON p.locode = l.port_locode
            WHERE s.lat IS NOT NULL GROUP BY l.port_locode, l.site_id ORDER BY tonnes DESC"""
     )
-    facilities = case.rows("SELECT name, category, lat, lon FROM facilities WHERE lat IS NOT NULL ORDER BY name")
-    points = [(p["lat"], p["lon"]) for p in map_ports] + [(s["lat"], s["lon"]) for s in result["sites"] if s["lat"] is not None]
+    facilities = case.rows(
+        "SELECT name, category, lat, lon FROM facilities WHERE lat IS NOT NULL ORDER BY name"
+    )
+    points = [(p["lat"], p["lon"]) for p in map_ports] + [
+        (s["lat"], s["lon"]) for s in result["sites"] if s["lat"] is not None
+    ]
     points += [(f["lat"], f["lon"]) for f in facilities]
     bbox = None
     if points:
         lats, lons = [p[0] for p in points], [p[1] for p in points]
-        bbox = (min(lons) - MAP_MARGIN_DEG, min(lats) - MAP_MARGIN_DEG, max(lons) + MAP_MARGIN_DEG, max(lats) + MAP_MARGIN_DEG)
+        bbox = (
+            min(lons) - MAP_MARGIN_DEG,
+            min(lats) - MAP_MARGIN_DEG,
+            max(lons) + MAP_MARGIN_DEG,
+            max(lats) + MAP_MARGIN_DEG,
+        )
     return {
         "title": title or f"cargotrace findings — {case.root.name}",
         "synthetic": bool(result.get("synthetic")),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "cargotrace_version": __version__,
         "findings": result,
-        "map": {"countries": _countries(case, bbox), "ports": map_ports, "facilities": facilities,
-                "flows": flows, "sea_legs": sea_legs, "border_country": result["parameters"]["border_country"]},  # fmt: skip
-        "timeline": {"vessels": _vessel_lanes(case, result), "departures_per_day": _departures(case)},
+        "map": {
+            "countries": _countries(case, bbox),
+            "ports": map_ports,
+            "facilities": facilities,
+            "flows": flows,
+            "sea_legs": sea_legs,
+            "border_country": result["parameters"]["border_country"],
+        },  # fmt: skip
+        "timeline": {
+            "vessels": _vessel_lanes(case, result),
+            "departures_per_day": _departures(case),
+        },
     }
 
 
 def _vessel_lanes(case: Case, result: dict[str, Any]) -> list[dict[str, Any]]:
     of_interest = {a["arrival_id"] for a in result["arrivals"]}
-    interesting = {a["vessel_name"] for a in result["arrivals"]} | {a.get("mmsi") for a in result["arrivals"]}
+    interesting = {a["vessel_name"] for a in result["arrivals"]} | {
+        a.get("mmsi") for a in result["arrivals"]
+    }
     lanes: dict[str, dict[str, Any]] = {}
     for c in case.rows("SELECT * FROM port_calls ORDER BY vessel_key, arrived_at"):
         if c["vessel_name"] not in interesting and str(c["mmsi"]) not in interesting:
             continue
-        lane = lanes.setdefault(c["vessel_key"], {"vessel_name": c["vessel_name"], "mmsi": str(c["mmsi"]) if c["mmsi"] else None, "port_calls": [], "gaps": []})
+        lane = lanes.setdefault(
+            c["vessel_key"],
+            {
+                "vessel_name": c["vessel_name"],
+                "mmsi": str(c["mmsi"]) if c["mmsi"] else None,
+                "port_calls": [],
+                "gaps": [],
+            },
+        )
         lane["port_calls"].append({"port_locode": c["port_locode"], "arrived_at": c["arrived_at"].isoformat(),
                                    "departed_at": c["departed_at"].isoformat() if c["departed_at"] else None,
                                    "source": c["source"], "of_interest": c["port_call_id"] in of_interest})  # fmt: skip
-    for g in case.rows("SELECT mmsi, started_at, ended_at, hours, possible_dark_calls FROM gaps ORDER BY mmsi, started_at"):
+    for g in case.rows(
+        "SELECT mmsi, started_at, ended_at, hours, possible_dark_calls FROM gaps ORDER BY mmsi, started_at"
+    ):
         lane = lanes.get(str(g["mmsi"]))
         if lane is not None:
             lane["gaps"].append({"started_at": g["started_at"].isoformat(), "ended_at": g["ended_at"].isoformat(),

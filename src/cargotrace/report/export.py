@@ -58,7 +58,9 @@ def safe_cell(value: Any) -> Any:
 def findings(case: Case) -> dict[str, Any]:
     text = case.meta("findings")
     if text is None:
-        raise CargotraceError(f"case {case.root} has not been analysed yet; run `cargotrace analyze --case {case.root}`")
+        raise CargotraceError(
+            f"case {case.root} has not been analysed yet; run `cargotrace analyze --case {case.root}`"
+        )
     return json.loads(text)  # type: ignore[no-any-return]
 
 
@@ -67,7 +69,9 @@ def table(case: Case, name: str) -> pa.Table:
         raise InputError(f"unknown table {name!r}; choose one of: {', '.join(EXPORT_TABLES)}")
     base = EXPORT_TABLES[name].split(" FROM ")[1].split()[0]
     if not case.has_table(base):
-        raise CargotraceError(f"table {name!r} does not exist yet; run `cargotrace analyze --case {case.root}` first")
+        raise CargotraceError(
+            f"table {name!r} does not exist yet; run `cargotrace analyze --case {case.root}` first"
+        )
     return case.con.execute(EXPORT_TABLES[name]).to_arrow_table()
 
 
@@ -94,13 +98,28 @@ def write_geojson(data: pa.Table, out: Path) -> None:
     lat_col = next((c for c in ("lat", "start_lat") if c in names), None)
     lon_col = next((c for c in ("lon", "start_lon") if c in names), None)
     if lat_col is None or lon_col is None:
-        raise InputError(f"this table has no coordinates to write as GeoJSON (columns: {', '.join(names)})")
+        raise InputError(
+            f"this table has no coordinates to write as GeoJSON (columns: {', '.join(names)})"
+        )
     features = []
     for row in data.to_pylist():
         lat, lon = row.get(lat_col), row.get(lon_col)
-        geometry = {"type": "Point", "coordinates": [lon, lat]} if _finite(lat) and _finite(lon) else None
-        features.append({"type": "Feature", "geometry": geometry, "properties": {k: _plain(v) for k, v in row.items()}})
-    out.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, default=str), encoding="utf-8")
+        geometry = (
+            {"type": "Point", "coordinates": [lon, lat]} if _finite(lat) and _finite(lon) else None
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {k: _plain(v) for k, v in row.items()},
+            }
+        )
+    out.write_text(
+        json.dumps(
+            {"type": "FeatureCollection", "features": features}, ensure_ascii=False, default=str
+        ),
+        encoding="utf-8",
+    )
 
 
 def _finite(value: Any) -> bool:
@@ -125,10 +144,14 @@ def export(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
     if table_name is None:
         result = findings(case)
         if fmt == "json":
-            out.write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            out.write_text(
+                json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+            )
             return len(result["linked_shipments"])
         if fmt == "geojson":
-            out.write_text(json.dumps(sites_geojson(result), ensure_ascii=False, default=str), encoding="utf-8")
+            out.write_text(
+                json.dumps(sites_geojson(result), ensure_ascii=False, default=str), encoding="utf-8"
+            )
             return len(result["sites"])
         table_name = "linked_shipments"
     data = table(case, table_name)
@@ -139,7 +162,14 @@ def export(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
     elif fmt == "geojson":
         write_geojson(data, out)
     elif fmt == "json":
-        out.write_text(json.dumps([{k: _plain(v) for k, v in r.items()} for r in data.to_pylist()], ensure_ascii=False, default=str), encoding="utf-8")
+        out.write_text(
+            json.dumps(
+                [{k: _plain(v) for k, v in r.items()} for r in data.to_pylist()],
+                ensure_ascii=False,
+                default=str,
+            ),
+            encoding="utf-8",
+        )
     else:
         raise InputError(f"unknown format {fmt!r}; choose json, csv, geojson or parquet")
     return data.num_rows

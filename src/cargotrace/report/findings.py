@@ -17,7 +17,9 @@ def _iso(value: Any) -> Any:
 
 
 def _evidence(source: str) -> list[str]:
-    return {"ais": ["ais"], "sighting": ["sighting"], "both": ["ais", "sighting"]}.get(source, [source])
+    return {"ais": ["ais"], "sighting": ["sighting"], "both": ["ais", "sighting"]}.get(
+        source, [source]
+    )
 
 
 def arrivals_block(case: Case) -> list[dict[str, Any]]:
@@ -74,22 +76,31 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
             f"{arrival['confidence']:.2f}): departure {link['lag_days']} day(s) later, window 0-{settings.window_days}"
         )
         for s in arrival["sightings"]:
-            steps.append(f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]")
+            steps.append(
+                f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]"
+            )
         steps.append(
             f"Previous call: {arrival['previous_port_locode']} on {str(arrival['previous_call_at'])[:10]}, "
             f"{arrival['days_since_previous']} day(s) before the arrival (lookback {settings.lookback_days}), "
             f"evidence {' and '.join(arrival['previous_call_evidence']) or 'unknown'}"
         )
         for s in arrival["previous_call_sightings"]:
-            steps.append(f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]")
+            steps.append(
+                f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]"
+            )
     if site:
         near = "yes" if site["near_facility"] else "no"
         facility = (
             f"nearest {site['nearest_category']} {site['nearest_facility']} at {site['facility_km']:.1f} km "
             f"(near: {near}, threshold {settings.near_km:g} km)"
-            if site["nearest_facility"] else "no facility of interest in the case"
+            if site["nearest_facility"]
+            else "no facility of interest in the case"
         )
-        border = f"; {site['border_km']:.0f} km from the {settings.border_country} border" if site["border_km"] is not None else ""
+        border = (
+            f"; {site['border_km']:.0f} km from the {settings.border_country} border"
+            if site["border_km"] is not None
+            else ""
+        )
         steps.append(f"Destination site {site['name']} (ESR {site['esr']}): {facility}{border}")
         for seen in site.get("sightings", []):
             steps.append(
@@ -100,7 +111,9 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
     return steps
 
 
-def _site_sightings(case: Case, sites: list[dict[str, Any]], settings: AnalysisSettings) -> dict[str, list[dict[str, Any]]]:
+def _site_sightings(
+    case: Case, sites: list[dict[str, Any]], settings: AnalysisSettings
+) -> dict[str, list[dict[str, Any]]]:
     """Place-only sightings (no vessel; e.g. new storage seen on imagery) near each site."""
     from cargotrace.reference.geodesy import haversine_km
 
@@ -113,13 +126,21 @@ def _site_sightings(case: Case, sites: list[dict[str, Any]], settings: AnalysisS
     for site in sites:
         if site["lat"] is None or not rows:
             continue
-        distances = haversine_km(site["lat"], site["lon"], [r["lat"] for r in rows], [r["lon"] for r in rows])
+        distances = haversine_km(
+            site["lat"], site["lon"], [r["lat"] for r in rows], [r["lon"] for r in rows]
+        )
         for row, km in zip(rows, distances, strict=True):
             if km <= settings.site_sighting_km:
                 out.setdefault(site["site_id"], []).append(
-                    {"observed_at": _iso(row["observed_at"]), "km": round(float(km), 3), "source": row["source"],
-                     "confidence": row["confidence"], "note": row["note"], "source_file": row["source_file"],
-                     "source_row": row["source_row"]}  # fmt: skip
+                    {
+                        "observed_at": _iso(row["observed_at"]),
+                        "km": round(float(km), 3),
+                        "source": row["source"],
+                        "confidence": row["confidence"],
+                        "note": row["note"],
+                        "source_file": row["source_file"],
+                        "source_row": row["source_row"],
+                    }  # fmt: skip
                 )
     return out
 
@@ -131,7 +152,9 @@ def _link_confidence(arrival: dict[str, Any] | None) -> float | None:
     """
     if arrival is None:
         return None
-    return round(float(arrival["confidence"] or 0) * float(arrival["previous_call_confidence"] or 0), 3)
+    return round(
+        float(arrival["confidence"] or 0) * float(arrival["previous_call_confidence"] or 0), 3
+    )
 
 
 def _t(tonnes: float | None) -> str:
@@ -139,33 +162,55 @@ def _t(tonnes: float | None) -> str:
 
 
 MARITIME_LIST_LIMIT = 1000  # longer lists stay in the table exports; `events` has the counts
-MARITIME_TABLES = ("port_calls", "gaps", "encounters", "dark_calls", "identity_events", "voyages", "shuttles")
+MARITIME_TABLES = (
+    "port_calls",
+    "gaps",
+    "encounters",
+    "dark_calls",
+    "identity_events",
+    "voyages",
+    "shuttles",
+)
 
 
 def maritime_counts(case: Case) -> dict[str, int]:
     """Counts of every maritime table (port calls, gaps, dark calls, encounters, identity)."""
     counts = {name: case.scalar(f"SELECT count(*) FROM {name}") for name in MARITIME_TABLES}
-    counts["gaps_with_possible_dark_calls"] = case.scalar("SELECT count(*) FROM gaps WHERE possible_dark_call_count > 0")
+    counts["gaps_with_possible_dark_calls"] = case.scalar(
+        "SELECT count(*) FROM gaps WHERE possible_dark_call_count > 0"
+    )
     return counts
 
 
 def _plain_rows(case: Case, sql: str) -> list[dict[str, Any]]:
-    return [{k: _iso(v) for k, v in r.items()} for r in case.rows(sql + f" LIMIT {MARITIME_LIST_LIMIT}")]
+    return [
+        {k: _iso(v) for k, v in r.items()} for r in case.rows(sql + f" LIMIT {MARITIME_LIST_LIMIT}")
+    ]
 
 
 def maritime_block(case: Case) -> dict[str, Any]:
     """Identity events, shuttles, gaps with possible dark calls and encounters (each list at
     most MARITIME_LIST_LIMIT long; whole tables via `cargotrace export --table NAME`)."""
     return {
-        "identity_events": _plain_rows(case, "SELECT vessel_key, mmsi, imo, event, observed_at, previous_value, new_value, "
-                                             "source_file, source_row, detail FROM identity_events ORDER BY mmsi, observed_at NULLS FIRST, event"),
-        "shuttles": _plain_rows(case, "SELECT * FROM shuttles ORDER BY legs DESC, vessel_key, port_a, port_b"),
-        "possible_dark_calls": _plain_rows(case, """
+        "identity_events": _plain_rows(
+            case,
+            "SELECT vessel_key, mmsi, imo, event, observed_at, previous_value, new_value, "
+            "source_file, source_row, detail FROM identity_events ORDER BY mmsi, observed_at NULLS FIRST, event",
+        ),
+        "shuttles": _plain_rows(
+            case, "SELECT * FROM shuttles ORDER BY legs DESC, vessel_key, port_a, port_b"
+        ),
+        "possible_dark_calls": _plain_rows(
+            case,
+            """
             SELECT g.gap_id, g.vessel_key, g.mmsi, g.started_at, g.ended_at, g.hours, g.began_offshore,
                    g.start_port_locode, g.end_port_locode, g.possible_dark_calls,
                    'inferred' AS label
-            FROM gaps g WHERE g.possible_dark_call_count > 0 ORDER BY g.started_at, g.vessel_key"""),
-        "encounters": _plain_rows(case, "SELECT * FROM encounters ORDER BY started_at, mmsi_a, mmsi_b"),
+            FROM gaps g WHERE g.possible_dark_call_count > 0 ORDER BY g.started_at, g.vessel_key""",
+        ),
+        "encounters": _plain_rows(
+            case, "SELECT * FROM encounters ORDER BY started_at, mmsi_a, mmsi_b"
+        ),
     }
 
 
@@ -178,7 +223,9 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
     site_rows = case.rows("SELECT * FROM sites ORDER BY tonnes DESC, site_id")
     label_rows = case.rows("SELECT * FROM label_changes ORDER BY waybill, wagon")
     changes_by_site: dict[str, int] = {}
-    links = case.rows("SELECT * FROM linked_shipments ORDER BY departed_on, waybill, wagon, shipment_id")
+    links = case.rows(
+        "SELECT * FROM linked_shipments ORDER BY departed_on, waybill, wagon, shipment_id"
+    )
     changed = {(r["waybill"], r["wagon"]) for r in label_rows}
     sites_by_id = {s["site_id"]: s for s in site_rows}
     site_sightings = _site_sightings(case, site_rows, settings)
@@ -213,7 +260,9 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
     stats = significance.compute(case.con, settings)
     lag_hist = stats.pop("lag_histogram", [])
     sens = sensitivity.compute(case.con, settings)
-    by_reason = case.rows("SELECT kind, reason, count(*) AS rows FROM quarantine GROUP BY ALL ORDER BY rows DESC, kind, reason")
+    by_reason = case.rows(
+        "SELECT kind, reason, count(*) AS rows FROM quarantine GROUP BY ALL ORDER BY rows DESC, kind, reason"
+    )
     return {
         "cargotrace_version": __version__,
         "synthetic": case.meta("synthetic") == "true",
@@ -221,12 +270,21 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         "arrivals": arrivals,
         "linked_shipments": linked,
         "sites": sites_out,
-        "label_changes": [{
-            "waybill": r["waybill"], "wagon": r["wagon"], "declared": r["declared"], "at_destination": r["at_destination"],
-            "declared_text": r["declared_text"], "at_destination_text": r["at_destination_text"],
-            "departure_file": r["departure_file"], "departure_row": r["departure_row"],
-            "arrival_file": r["arrival_file"], "arrival_row": r["arrival_row"],
-        } for r in label_rows],  # fmt: skip
+        "label_changes": [
+            {
+                "waybill": r["waybill"],
+                "wagon": r["wagon"],
+                "declared": r["declared"],
+                "at_destination": r["at_destination"],
+                "declared_text": r["declared_text"],
+                "at_destination_text": r["at_destination_text"],
+                "departure_file": r["departure_file"],
+                "departure_row": r["departure_row"],
+                "arrival_file": r["arrival_file"],
+                "arrival_row": r["arrival_row"],
+            }
+            for r in label_rows
+        ],  # fmt: skip
         "totals": {
             "linked_tonnes": linked_tonnes,
             "linked_shipments": len(links),
@@ -236,7 +294,10 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
             "munitions_equivalent": munitions.equivalent(linked_tonnes, settings.munitions_profile),
         },
         "significance": stats,
-        "outbound": [{k: _iso(v) for k, v in r.items()} for r in case.rows("SELECT * FROM outbound ORDER BY arrived_at, outbound_id")],
+        "outbound": [
+            {k: _iso(v) for k, v in r.items()}
+            for r in case.rows("SELECT * FROM outbound ORDER BY arrived_at, outbound_id")
+        ],
         "lag_histogram": lag_hist,
         "sensitivity": sens["grid"],
         "sensitivity_summary": sens["depends_on"],

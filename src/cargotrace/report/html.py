@@ -212,6 +212,7 @@ def _label_groups(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 TABLE_ROWS = 200  # rows of a secondary table drawn in the report; the rest stay in the JSON
 
+
 def _view(data: Mapping[str, Any]) -> dict[str, Any]:
     findings = _as_dict(data.get("findings"))
     params = _as_dict(findings.get("parameters"))
@@ -319,7 +320,8 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
             {
                 "vessel": o.get("vessel_name") or o.get("vessel_key"),
                 "port": o.get("port_locode"),
-                "departed": fmt_time(o.get("departed_at")) if o.get("departed_at")
+                "departed": fmt_time(o.get("departed_at"))
+                if o.get("departed_at")
                 else f"seen {fmt_time(o.get('arrived_at'))}",  # a sighting: the day only
                 "next_port": o.get("next_port_locode"),
                 "next_source": o.get("next_source") or "",
@@ -339,7 +341,9 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
                 if e.get("previous_value") is not None
                 else (e.get("detail") or ""),
                 "at": fmt_time(e.get("observed_at")),
-                "source": f"{e.get('source_file')}:{e.get('source_row')}" if e.get("source_file") else "track",
+                "source": f"{e.get('source_file')}:{e.get('source_row')}"
+                if e.get("source_file")
+                else "track",
             }
             for e in identity[:TABLE_ROWS]
         ],

@@ -400,6 +400,7 @@ def _merge_fragment(entry: ListEntry, fragment: ListEntry) -> None:
     """A later line with the same entity id is a fragment of the same entity (FtM exports
     may split one entity over several lines, as `ftm aggregate` would merge them): its names,
     flags, programmes, datasets and links are added, and empty fields filled."""
+
     def extend(values: list[Any], more: list[Any]) -> None:
         values.extend(v for v in more if v not in values)
 
@@ -458,7 +459,11 @@ def read_ftm(path: Path) -> ListFile:
                 if not isinstance(top, dict) or "schema" not in top:
                     raise ValueError("not an entity")
                 objects = list(_ftm_objects(top))
-            except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
+            except (
+                ValueError,
+                UnicodeDecodeError,
+                RecursionError,
+            ):  # RecursionError: nested too deeply
                 rejected.append((number, [line.decode("utf-8", "replace")[:1000]]))
                 continue
             folded = True

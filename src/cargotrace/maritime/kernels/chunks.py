@@ -54,7 +54,9 @@ def part_of(mmsi: NDArray[np.int64], parts: int) -> NDArray[np.uint16]:
     if parts == 1:
         return np.zeros(len(mmsi), np.uint16)
     bits = parts.bit_length() - 1
-    return ((mmsi.astype(np.int64).view(np.uint64) * GOLDEN) >> np.uint64(64 - bits)).astype(np.uint16)
+    return ((mmsi.astype(np.int64).view(np.uint64) * GOLDEN) >> np.uint64(64 - bits)).astype(
+        np.uint16
+    )
 
 
 Columns = dict[str, NDArray]
@@ -74,7 +76,9 @@ def join_pieces(pieces: Sequence[Columns]) -> Columns:
     return {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]}
 
 
-def fetch_parts(con: duckdb.DuckDBPyConnection, select: str, table: str, key: str) -> list[list[Columns]]:
+def fetch_parts(
+    con: duckdb.DuckDBPyConnection, select: str, table: str, key: str
+) -> list[list[Columns]]:
     """The rows of `select` (a query over `table` with `{rows}` where a rowid range goes),
     cut into parts of whole `key` values; each part as a list of pieces (see join_pieces).
 
@@ -82,7 +86,9 @@ def fetch_parts(con: duckdb.DuckDBPyConnection, select: str, table: str, key: st
     one thread) and cut into parts as they arrive. The cursors see committed rows only: when
     they do not find every row the caller's connection sees, the rows are read through that
     connection instead."""
-    count, low, high = con.execute(f"SELECT count(*), min(rowid), max(rowid) FROM {table}").fetchone()  # type: ignore[misc]
+    count, low, high = con.execute(
+        f"SELECT count(*), min(rowid), max(rowid) FROM {table}"
+    ).fetchone()  # type: ignore[misc]
     parts = part_count(int(count))
     blocks = 1 if parts == 1 else max(workers() * 2, -(-int(count) // BLOCK_ROWS))
     first = int(low or 0)
@@ -94,7 +100,9 @@ def fetch_parts(con: duckdb.DuckDBPyConnection, select: str, table: str, key: st
 
     def cut(rows: str, via: duckdb.DuckDBPyConnection) -> list[Columns]:
         result = via.execute(select.format(rows=rows)).to_arrow_table()
-        columns = {name: result.column(name).to_numpy(zero_copy_only=False) for name in result.column_names}
+        columns = {
+            name: result.column(name).to_numpy(zero_copy_only=False) for name in result.column_names
+        }
         return split_block(columns, key, parts)
 
     def block(i: int) -> list[Columns]:

@@ -102,10 +102,14 @@ class PortGrid:
                       coalesce(c.radius_km, 0) AS radius_km, a.kind = 'polygon' AS polygon
                FROM port_cells c JOIN port_areas a ON a.area_id = c.area_id"""
         ).fetchnumpy()
-        key = (np.asarray(cells["cell_y"], np.int64) << 32) | (np.asarray(cells["cell_x"], np.int64) & 0xFFFFFFFF)
+        key = (np.asarray(cells["cell_y"], np.int64) << 32) | (
+            np.asarray(cells["cell_x"], np.int64) & 0xFFFFFFFF
+        )
         order = np.argsort(key, kind="stable")
         self.row = {name: np.asarray(values)[order] for name, values in cells.items()}
-        self.keys, self.first_row, self.rows_per_key = np.unique(key[order], return_index=True, return_counts=True)
+        self.keys, self.first_row, self.rows_per_key = np.unique(
+            key[order], return_index=True, return_counts=True
+        )
         self.buffer_km = buffer_km
         row = self.row
         row["cos_lat"] = np.cos(np.radians(row["lat"]))
@@ -171,10 +175,20 @@ class PortGrid:
         self._direct(lat, lon, hit_fix[one], single[one], port, inside)
         shared = ~one
         if shared.any():
-            self._shared(lat, lon, hit_fix[shared], self.first_row[at[shared]], self.rows_per_key[at[shared]], port, inside)
+            self._shared(
+                lat,
+                lon,
+                hit_fix[shared],
+                self.first_row[at[shared]],
+                self.rows_per_key[at[shared]],
+                port,
+                inside,
+            )
         return port, inside
 
-    def _direct(self, lat: Floats, lon: Floats, fix: Ints, row: Ints, port: NDArray[np.int32], inside: Flags) -> None:
+    def _direct(
+        self, lat: Floats, lon: Floats, fix: Ints, row: Ints, port: NDArray[np.int32], inside: Flags
+    ) -> None:
         """Cells with one circle: flat-earth distance, the haversine near the thresholds."""
         r = self.row
         radius, band = r["radius_km"][row], r["band_km"][row]
@@ -184,7 +198,8 @@ class PortGrid:
         sure = np.flatnonzero(exact)
         d_out = distance - radius
         d_out[sure] = (
-            haversine_km(lat[fix[sure]], lon[fix[sure]], r["lat"][row[sure]], r["lon"][row[sure]]) - radius[sure]
+            haversine_km(lat[fix[sure]], lon[fix[sure]], r["lat"][row[sure]], r["lon"][row[sure]])
+            - radius[sure]
         )
         near = d_out <= self.buffer_km
         port[fix[near]] = r["port_id"][row[near]]
@@ -198,7 +213,14 @@ class PortGrid:
         return np.sqrt(dx * dx + dy * dy) * KM_PER_DEG
 
     def _shared(
-        self, lat: Floats, lon: Floats, fix: Ints, first: Ints, many: Ints, port: NDArray[np.int32], inside: Flags
+        self,
+        lat: Floats,
+        lon: Floats,
+        fix: Ints,
+        first: Ints,
+        many: Ints,
+        port: NDArray[np.int32],
+        inside: Flags,
     ) -> None:
         """Cells with several areas or a polygon: every area measured, the nearest within the
         buffer wins."""
@@ -212,19 +234,27 @@ class PortGrid:
         d_out = np.full(len(pair_fix), np.inf)
         circle = np.flatnonzero(~polygon)
         c = pair_row[circle]
-        d_out[circle] = self._flat_km(lat[pair_fix[circle]], lon[pair_fix[circle]], c) - r["radius_km"][c]
+        d_out[circle] = (
+            self._flat_km(lat[pair_fix[circle]], lon[pair_fix[circle]], c) - r["radius_km"][c]
+        )
         shaped = np.flatnonzero(polygon)
         if len(shaped):
             area = r["area_id"][pair_row[shaped]].astype(np.int64)
-            has_edges = self.edges["count"][area] > 0  # no edges: holds nothing (the SQL's inner join)
+            has_edges = (
+                self.edges["count"][area] > 0
+            )  # no edges: holds nothing (the SQL's inner join)
             keep = shaped[has_edges]
-            d_out[keep] = _polygon_distances(pair_fix[keep], area[has_edges], lat, lon, self.areas, self.edges)
+            d_out[keep] = _polygon_distances(
+                pair_fix[keep], area[has_edges], lat, lon, self.areas, self.edges
+            )
         # a circle can only win if it may lie within the buffer and may be the nearest; the
         # haversine decides where several may, or where one may but its side of 0 or of the
         # buffer is in doubt; an area that cannot win is out
         low = d_out - band
         upper = np.where(low <= self.buffer_km, d_out + band, np.inf)
-        contender = (low <= self.buffer_km) & (low <= np.repeat(np.minimum.reduceat(upper, offsets), many))
+        contender = (low <= self.buffer_km) & (
+            low <= np.repeat(np.minimum.reduceat(upper, offsets), many)
+        )
         rivals = np.repeat(np.add.reduceat(contender.astype(np.int32), offsets), many) > 1
         doubt = (np.abs(d_out) <= band) | (np.abs(d_out - self.buffer_km) <= band) | rivals
         exact = np.flatnonzero(contender & ~polygon & doubt)
@@ -263,7 +293,9 @@ def _vessel_chunks(con: duckdb.DuckDBPyConnection) -> list[pa.Table | pa.RecordB
     if table is not None:
         parts: list[pa.Table | pa.RecordBatch] = table.to_batches()
     else:
-        table = con.execute("SELECT vid, seq, ts, lat, lon, sog FROM track ORDER BY vid, seq").to_arrow_table()
+        table = con.execute(
+            "SELECT vid, seq, ts, lat, lon, sog FROM track ORDER BY vid, seq"
+        ).to_arrow_table()
         vid = table.column("vid").to_numpy()
         parts = [table.slice(s.start, s.stop - s.start) for s in chunks.aligned_slices(vid)]
     return parts or [table.slice(0, 0)]  # no fixes: one empty part, for the tables' columns
@@ -286,7 +318,9 @@ def _zones(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSe
 
     zone = np.flatnonzero(port != NO_PORT)  # in (vid, seq) order
     # window: PARTITION BY vid, port_id ORDER BY seq (a stable sort keeps seq order)
-    partition = (np.cumsum(group_starts(vid)) - 1)[zone] * (int(port.max(initial=0)) + 1) + port[zone]
+    partition = (np.cumsum(group_starts(vid)) - 1)[zone] * (int(port.max(initial=0)) + 1) + port[
+        zone
+    ]
     by_partition = np.argsort(partition, kind="stable")
     zone, partition = zone[by_partition], partition[by_partition]
     seq = np.asarray(part.column("seq").to_numpy(zero_copy_only=False), np.int64)
@@ -298,7 +332,9 @@ def _zones(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSe
     run_end = part_last | (shift_forward(zone_seq) != zone_seq + 1)
 
     sog = part.column("sog").to_numpy(zero_copy_only=False)[zone]  # null as NaN: no decision
-    v = np.where(sog < settings.stop_begin_kn, 1, np.where(sog > settings.stop_end_kn, 0, -1)).astype(np.int8)
+    v = np.where(
+        sog < settings.stop_begin_kn, 1, np.where(sog > settings.stop_end_kn, 0, -1)
+    ).astype(np.int8)
     zone_inside = inside[zone]
     ts_all = part.column("ts").cast(pa.int64()).to_numpy(zero_copy_only=False)
     ts = ts_all[zone]

@@ -76,7 +76,9 @@ def steps(vid: Ints, ts: Ints, lat: Floats, lon: Floats, settings: AnalysisSetti
 def arrow_column(kind: pa.DataType, values: Ints | Floats, valid: Flags | None = None) -> pa.Array:
     """An Arrow column over the NumPy buffer (shared, not copied), NULL where not `valid`."""
     bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.Array.from_buffers(kind, len(values), [bitmap, pa.py_buffer(np.ascontiguousarray(values))])
+    return pa.Array.from_buffers(
+        kind, len(values), [bitmap, pa.py_buffer(np.ascontiguousarray(values))]
+    )
 
 
 def timestamps(values: Ints, null: Flags | None = None) -> pa.Array:
@@ -144,7 +146,9 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
         jumped = s.jump[rows_split]
         so_far = np.cumsum(jumped)
         starts = np.flatnonzero(s.first[rows_split])
-        before = np.repeat(so_far[starts] - jumped[starts], np.diff(np.append(starts, len(rows_split))))
+        before = np.repeat(
+            so_far[starts] - jumped[starts], np.diff(np.append(starts, len(rows_split)))
+        )
         tx_rows = ((so_far - before) % 2).astype(np.int32)
         # transmitter 0's fixes, then transmitter 1's, per MMSI; time order kept within each
         by_tx = np.argsort(owner[rows_split] * 2 + tx_rows, kind="stable")
@@ -170,7 +174,9 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
     return Chunk(track=track, shared=shared)
 
 
-def _shared(mmsi: Ints, ts: Ints, owner: Ints, jumps_at: Ints, jumps: Ints, shared_owner: Flags) -> pa.RecordBatch:
+def _shared(
+    mmsi: Ints, ts: Ints, owner: Ints, jumps_at: Ints, jumps: Ints, shared_owner: Flags
+) -> pa.RecordBatch:
     """Per split MMSI: its jump count and the times of its first and last jump."""
     at = jumps_at[shared_owner[owner[jumps_at]]]  # the jumps of split MMSIs, in track order
     firsts = group_starts(owner[at])
