@@ -38,8 +38,9 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
+from cargotrace.case.store import quote_ident
 from cargotrace.engine.sql import haversine_km
-from cargotrace.ingest.loader import IngestResult
+from cargotrace.ingest.loader import IngestResult, sql_str
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
 
 MAX_SPEED_KN = 50.0
@@ -77,95 +78,126 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def drop_duplicate_positions(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]:
-    """Delete the file's duplicate positions; returns (within the file, of the case)."""
+STAGE = "ais_stage"  # the file's positions until `finish_positions_file` moves them in
+_STAGE_PROVENANCE = ("file_hash", "source_file")  # constant per file: NULL in the stage
+
+
+def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty stage for one file's positions (a temp table shaped like `positions`)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM positions LIMIT 0")
+
+
+def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """`ais_dupes`: stage rows that are copies (of a stored position, or of an earlier row
+    of the file); returns (within the file, of the case)."""
     key = ", ".join(KEY)
     same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM m.{c}" for c in KEY)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ais_mine AS
-            SELECT rowid AS rid, source_row, {key} FROM positions WHERE file_hash = ? AND timestamp IS NOT NULL""",
-        [file_hash],
-    )
     # copies of another file's position (the whole case, within the file's time span), then
     # copies within the file: only keys seen twice are sorted
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_dupes AS
-            WITH span AS (SELECT min(timestamp) AS lo, max(timestamp) AS hi FROM ais_mine),
+            WITH mine AS (SELECT rowid AS rid, {key} FROM {STAGE} WHERE timestamp IS NOT NULL),
+            span AS (SELECT min(timestamp) AS lo, max(timestamp) AS hi FROM mine),
             theirs AS (
                 SELECT DISTINCT {key} FROM positions, span
-                WHERE file_hash <> ? AND timestamp BETWEEN span.lo AND span.hi
+                WHERE timestamp BETWEEN span.lo AND span.hi
             )
-            SELECT m.rid, true AS in_case FROM ais_mine m SEMI JOIN theirs t ON {same}""",
-        [file_hash],
+            SELECT m.rid, true AS in_case FROM mine m SEMI JOIN theirs t ON {same}"""
     )
     con.execute(
         f"""INSERT INTO ais_dupes
             SELECT rid, false FROM (
-                SELECT m.rid, row_number() OVER (PARTITION BY {", ".join(f"m.{c}" for c in KEY)}
-                                                  ORDER BY m.source_row, m.rid) AS copy
-                FROM ais_mine m SEMI JOIN (SELECT {key} FROM ais_mine GROUP BY ALL HAVING count(*) > 1) t
+                SELECT m.rowid AS rid, row_number() OVER (PARTITION BY {", ".join(f"m.{c}" for c in KEY)}
+                                                          ORDER BY m.source_row, m.rowid) AS copy
+                FROM {STAGE} m SEMI JOIN (SELECT {key} FROM {STAGE} WHERE timestamp IS NOT NULL
+                                           GROUP BY ALL HAVING count(*) > 1) t
                      ON {same}
             ) WHERE copy > 1 AND rid NOT IN (SELECT rid FROM ais_dupes)"""
     )
-    of_case = _count(con, "SELECT count(*) FROM ais_dupes WHERE in_case")
-    in_file = _count(con, "SELECT count(*) FROM ais_dupes WHERE NOT in_case")
-    if of_case or in_file:
-        con.execute("DELETE FROM positions WHERE rowid IN (SELECT rid FROM ais_dupes)")
-    con.execute("DROP TABLE ais_dupes")
-    con.execute("DROP TABLE ais_mine")
-    return in_file, of_case
+    counts = con.execute(
+        "SELECT count(*) FILTER (WHERE NOT in_case), count(*) FILTER (WHERE in_case) FROM ais_dupes"
+    ).fetchone()
+    assert counts is not None
+    return int(counts[0]), int(counts[1])
 
 
-def flag_implied_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]:
-    """Set implied_speed_kn and the impossible_speed flag over the span the file touches.
-
-    Returns (fixes of the file flagged, fixes of other files whose flag changed)."""
+def _stage_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]:
+    """`ais_speed`: implied speed and flag of the file's fixes (stage rowid `rid`, `mine`)
+    and of the stored fixes whose value changes now that the file's fixes are among them
+    (`positions` rowid). Returns (fixes of the file flagged, other fixes whose flag changed)."""
     fix, fix_p = _FIX.format(p=""), _FIX.format(p="p.")
+    mine = f"SELECT rowid AS rid, mmsi, timestamp, lat, lon, source_row FROM {STAGE} WHERE {fix} AND rowid NOT IN (SELECT rid FROM ais_dupes)"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_span AS
+            WITH f AS (SELECT mmsi, min(timestamp) AS t0, max(timestamp) AS t1 FROM ({mine}) GROUP BY mmsi)
             SELECT f.mmsi, f.t0, f.t1,
                    max(p.timestamp) FILTER (WHERE p.timestamp < f.t0) AS lo,
                    min(p.timestamp) FILTER (WHERE p.timestamp > f.t1) AS hi
-            FROM (SELECT mmsi, min(timestamp) AS t0, max(timestamp) AS t1 FROM positions
-                  WHERE file_hash = ? AND {fix} GROUP BY mmsi) f
-            JOIN positions p ON p.mmsi = f.mmsi AND {fix_p}
-            GROUP BY f.mmsi, f.t0, f.t1""",
-        [file_hash],
+            FROM f LEFT JOIN positions p ON p.mmsi = f.mmsi AND {fix_p}
+            GROUP BY f.mmsi, f.t0, f.t1"""
     )
     step = haversine_km("prev.lat", "prev.lon", "lat", "lon")
     hours = f"greatest(epoch(timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_speed AS
-            WITH stepped AS (
-                SELECT p.rowid AS rid, p.file_hash, p.flags AS old_flags, p.timestamp, p.lat, p.lon, s.lo,
-                       lag(struct_pack(ts := p.timestamp, lat := p.lat, lon := p.lon)) OVER w AS prev
+            WITH fixes AS (
+                SELECT p.rowid AS rid, false AS mine, p.mmsi, p.file_hash, p.source_row, p.flags AS old_flags,
+                       p.implied_speed_kn AS old_speed, p.timestamp, p.lat, p.lon
                 FROM positions p JOIN ais_span s ON p.mmsi = s.mmsi
                      AND p.timestamp BETWEEN coalesce(s.lo, s.t0) AND coalesce(s.hi, s.t1)
                 WHERE {fix_p}
-                WINDOW w AS (PARTITION BY p.mmsi ORDER BY p.timestamp, p.file_hash, p.source_row)
+                UNION ALL
+                SELECT rid, true, mmsi, {sql_str(file_hash)}, source_row, NULL, NULL, timestamp, lat, lon
+                FROM ({mine})
+            ), stepped AS (
+                SELECT f.*, s.lo,
+                       lag(struct_pack(ts := f.timestamp, lat := f.lat, lon := f.lon))
+                           OVER (PARTITION BY f.mmsi ORDER BY f.timestamp, f.file_hash, f.source_row) AS prev
+                FROM fixes f JOIN ais_span s ON f.mmsi = s.mmsi
             ), measured AS (
-                SELECT rid, file_hash, old_flags, timestamp, prev, {step} AS step_km
-                FROM stepped WHERE lo IS NULL OR timestamp > lo
+                SELECT rid, mine, old_flags, old_speed, step_km / {KM_PER_NM} / ({hours}) AS speed, step_km
+                FROM (SELECT *, {step} AS step_km FROM stepped) WHERE lo IS NULL OR timestamp > lo
             )
-            SELECT rid, file_hash, old_flags, step_km / {KM_PER_NM} / ({hours}) AS speed,
-                   CASE WHEN step_km / {KM_PER_NM} / ({hours}) > {MAX_SPEED_KN} AND step_km > {MIN_STEP_KM}
+            SELECT rid, mine, old_flags, speed,
+                   CASE WHEN speed > {MAX_SPEED_KN} AND step_km > {MIN_STEP_KM}
                         THEN 'impossible_speed' END AS flags
-            FROM measured"""
+            FROM measured
+            WHERE mine OR speed IS DISTINCT FROM old_speed OR flags IS DISTINCT FROM old_flags"""
     )
+    counts = con.execute(
+        """SELECT count(*) FILTER (WHERE mine AND flags IS NOT NULL),
+                  count(*) FILTER (WHERE NOT mine AND flags IS DISTINCT FROM old_flags)
+           FROM ais_speed"""
+    ).fetchone()
+    assert counts is not None
+    return int(counts[0]), int(counts[1])
+
+
+def _move_stage(con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str) -> int:
+    """The file's positions, without the duplicates, with their speeds and flags, into
+    `positions` in one append; the stored fixes whose speed changed are updated. Returns
+    the rows appended."""
+    columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
+    values = {"file_hash": sql_str(file_hash), "source_file": sql_str(file_name),
+              "implied_speed_kn": "a.speed", "flags": "a.flags"}  # fmt: skip
+    select = ", ".join(values.get(c, f"s.{quote_ident(c)}") for c in columns)
     con.execute(
-        "UPDATE positions SET implied_speed_kn = a.speed, flags = a.flags FROM ais_speed a WHERE positions.rowid = a.rid"
+        """UPDATE positions SET implied_speed_kn = a.speed, flags = a.flags
+           FROM (SELECT * FROM ais_speed WHERE NOT mine) a WHERE positions.rowid = a.rid"""
     )
-    mine = _count(
-        con, "SELECT count(*) FROM ais_speed WHERE file_hash = ? AND flags IS NOT NULL", [file_hash]
-    )
-    others = _count(
-        con,
-        "SELECT count(*) FROM ais_speed WHERE file_hash <> ? AND flags IS DISTINCT FROM old_flags",
-        [file_hash],
-    )
-    con.execute("DROP TABLE ais_speed")
-    con.execute("DROP TABLE ais_span")
-    return mine, others
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
+    con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
+    try:
+        appended = con.execute(
+            f"""INSERT INTO positions ({", ".join(map(quote_ident, columns))})
+                SELECT {select} FROM {STAGE} s LEFT JOIN (SELECT * FROM ais_speed WHERE mine) a ON a.rid = s.rowid
+                WHERE s.rowid NOT IN (SELECT rid FROM ais_dupes)"""
+        ).fetchone()[0]  # type: ignore[index]
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
+    for table in (STAGE, "ais_dupes", "ais_speed", "ais_span"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return int(appended)
 
 
 def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
@@ -207,21 +239,27 @@ def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> di
 
 
 def finish_positions_file(con: duckdb.DuckDBPyConnection, result: IngestResult) -> CleanStats:
-    """All three passes for one AIS file; moves dropped duplicates from kept to duplicate."""
+    """All three passes for one AIS file, whose positions wait in the stage; moves dropped
+    duplicates from kept to duplicate."""
     stats = CleanStats()
-    stats.duplicates_in_file, stats.duplicates_of_case = drop_duplicate_positions(
-        con, result.file_hash
-    )
+    stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
     dropped = stats.duplicates_in_file + stats.duplicates_of_case
     result.rows_kept -= dropped
     result.rows_duplicate += dropped
-    stats.impossible_speed, stats.impossible_speed_elsewhere = flag_implied_speeds(
+    stats.impossible_speed, stats.impossible_speed_elsewhere = _stage_speeds(
         con, result.file_hash
     )
+    _move_stage(con, result.file_hash, result.path.name)
     for name, value in check_identity_reports(con, result.file_hash).items():
         setattr(stats, name, value)
     result.detail["cleaning"] = asdict(stats)
     return stats
+
+
+def begin_file(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Start of one file's ingest (in its transaction): AIS positions wait in a stage."""
+    if kind == "ais":
+        begin_positions_file(con)
 
 
 def finish_file(con: duckdb.DuckDBPyConnection, kind: str, result: IngestResult) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
-from cargotrace.ingest.ais_clean import finish_file
+from cargotrace.ingest.ais_clean import begin_file, finish_file
 from cargotrace.ingest.borders import BORDERS
 from cargotrace.ingest.csvread import IrregularCsv
 from cargotrace.ingest.geojson import features_to_chunk, is_geojson, load_features
@@ -74,6 +74,7 @@ def ingest_file(
             if exact and reader is _load_table
             else reader
         )
+        begin_file(case.con, kind)
         read(case, spec, path, mapping, result, progress)
         finish_file(case.con, kind, result)  # AIS duplicates, implied speeds, identity checks
 

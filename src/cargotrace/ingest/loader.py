@@ -175,11 +175,15 @@ class TabularKind:
     # quarantined rows only (the SELECT must not use it), `_attrs` is NULL when every
     # unmapped cell is empty, and CSV goes through Arrow's parser when the file is regular.
     # `transform` adds derived columns to `src`; `reasons` is a cheap SELECT of `_row,
-    # _reason, _column` for the refused rows (else `select` is used); `after` is not run.
+    # _reason, _column` for the refused rows (else `select` is used); `after` runs over the
+    # `normalized` view (so it computes the SELECT again: keep it to an aggregate).
     # See `stream_load.py`.
     stream: bool = False
     transform: Transform | None = None
     reasons: SelectBuilder | None = None
+    # Kept rows go to this temp table (shaped like `table`, file_hash and source_file left
+    # NULL) and the kind's finish moves them into `table` at the end of the file.
+    stage: str | None = None
 
 
 def sql_str(value: str) -> str:
@@ -445,9 +449,10 @@ def _load_chunk_scanned(
     if spec.after:
         spec.after(con, ctx)
     select_cols, provenance = target_sql(con, spec, ctx, result)
+    into, kept_provenance = kept_target(spec, ctx, provenance)
     kept = con.execute(
-        f"INSERT INTO {quote_ident(spec.table)} ({select_cols}, file_hash, source_file, sheet, source_row) "
-        f"SELECT {select_cols}, {provenance} FROM normalized WHERE _reason IS NULL"
+        f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
+        f"SELECT {select_cols}, {kept_provenance} FROM normalized WHERE _reason IS NULL"
     ).fetchone()[0]  # type: ignore[index]
     quarantined = con.execute(
         f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, _reason, _column, _raw, {provenance} "
@@ -469,6 +474,14 @@ def target_sql(
     sheet = sql_str(ctx.source.sheet) if ctx.source.sheet else "NULL"
     provenance = f"{sql_str(result.file_hash)}, {sql_str(ctx.file_name)}, {sheet}, _row"
     return ", ".join(quote_ident(c) for c in target_cols), provenance
+
+
+def kept_target(spec: TabularKind, ctx: ChunkContext, provenance: str) -> tuple[str, str]:
+    """Where kept rows go (the table, or the kind's stage) and their provenance values."""
+    if spec.stage is None:
+        return quote_ident(spec.table), provenance
+    sheet = sql_str(ctx.source.sheet) if ctx.source.sheet else "NULL"
+    return quote_ident(spec.stage), f"NULL, NULL, {sheet}, _row"
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.case.store import Case
+from cargotrace.ingest.ais_clean import STAGE
 from cargotrace.ingest.arrow_scan import local_scans
 from cargotrace.ingest.loader import IngestResult, Mapping, Progress, TabularKind, sql_str
 from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
@@ -98,10 +99,9 @@ def _insert_positions(
     nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     with local_scans(con):
         con.execute(
-            f"""INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
-                                   file_hash, source_file, sheet, source_row)
-            SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type,
-                   {_provenance(result, name)}, line_no
+            f"""INSERT INTO {STAGE} (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
+                                   source_row)
+            SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type, line_no
             FROM nmea_positions"""
         )
 

@@ -11,9 +11,14 @@ Duplicates, implied speeds and identity checks run once the whole file is in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cargotrace.ingest import sqlexpr
+from cargotrace.ingest.ais_clean import STAGE
 from cargotrace.ingest.headers import Field
 from cargotrace.ingest.loader import ChunkContext, TabularKind
 
@@ -46,15 +51,66 @@ NAV_STATUS_TEXT = {
 }  # fmt: skip
 
 
-def _status_sql() -> str:
+def _status_sql(col: str) -> str:
     cases = " ".join(f"WHEN '{text}' THEN {code}" for text, code in NAV_STATUS_TEXT.items())
-    return f"coalesce(try_cast(try_cast(nav_status AS DOUBLE) AS SMALLINT), CASE lower(nav_status) {cases} END)"
+    return f"coalesce(try_cast(try_cast({col} AS DOUBLE) AS SMALLINT), CASE lower({col}) {cases} END)"
+
+
+def _timestamp_sql(col: str) -> str:
+    return sqlexpr.timestamp(col)
+
+
+def _mmsi_sql(col: str) -> str:
+    return f"try_cast(try_cast({col} AS DOUBLE) AS BIGINT)"
+
+
+# Each typed column: (field, the SQL that types it, a pattern every value of a column must
+# match for Arrow's cast to give what that SQL gives, the Arrow type). A column whose values
+# all fit is cast in Arrow; any other goes through the SQL (one definition of the rule).
+_PLAIN_NUMBER = "^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)$"
+_TYPED: tuple[tuple[str, Callable[[str], str], str, pa.DataType], ...] = (
+    ("mmsi", _mmsi_sql, "^[0-9]{1,15}$", pa.int64()),
+    ("timestamp", _timestamp_sql, "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?$",
+     pa.timestamp("us", "UTC")),
+    ("lat", sqlexpr.number, _PLAIN_NUMBER, pa.float64()),
+    ("lon", sqlexpr.number, _PLAIN_NUMBER, pa.float64()),
+    ("sog", sqlexpr.number, _PLAIN_NUMBER, pa.float64()),
+    ("cog", sqlexpr.number, _PLAIN_NUMBER, pa.float64()),
+    ("heading", sqlexpr.number, _PLAIN_NUMBER, pa.float64()),
+    ("nav_status", lambda col: _status_sql(col), "^[0-9]{1,3}$", pa.int16()),
+)  # fmt: skip
+
+
+def _typed(
+    con: duckdb.DuckDBPyConnection, values: pa.ChunkedArray, sql: Callable[[str], str], plain: str,
+    arrow_type: pa.DataType,
+) -> pa.ChunkedArray:  # fmt: skip
+    if values.null_count == len(values):
+        return pa.chunked_array([pa.nulls(len(values), arrow_type)])
+    if pc.all(pc.match_substring_regex(values, plain)).as_py():
+        naive = pa.timestamp("us") if pa.types.is_timestamp(arrow_type) else arrow_type
+        try:
+            return values.cast(naive).cast(arrow_type)  # a naive time is UTC
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 2023-02-30, 99999 as int16
+            pass
+    column_values = pa.table({"v": values})  # noqa: F841 - replacement scan
+    typed = con.execute(f"SELECT {sql('v')} AS v FROM column_values").to_arrow_table().column(0)
+    return typed.cast(arrow_type)
+
+
+def _transform(
+    con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Table
+) -> dict[str, pa.ChunkedArray]:
+    """The typed columns `_mmsi`, `_timestamp`, `_lat`, ... of the chunk, in one vectorised
+    pass: the SELECT then only checks ranges."""
+    return {
+        f"_{name}": _typed(con, table.column(name), sql, plain, arrow_type)
+        for name, sql, plain, arrow_type in _TYPED
+    }
 
 
 def _select(ctx: ChunkContext) -> str:
-    ts = sqlexpr.timestamp("timestamp")
-    lat, lon = sqlexpr.number("lat"), sqlexpr.number("lon")
-    mmsi = "try_cast(try_cast(mmsi AS DOUBLE) AS BIGINT)"
+    ts, lat, lon, mmsi = "_timestamp", "_lat", "_lon", "_mmsi"
     reason, column = sqlexpr.first_reason(
         (f"{mmsi} IS NULL", "bad_mmsi", "mmsi"),
         (f"{mmsi} NOT BETWEEN 1 AND 999999999", "bad_mmsi", "mmsi"),
@@ -64,19 +120,18 @@ def _select(ctx: ChunkContext) -> str:
         (f"abs({lat}) > 91", "bad_latitude", "lat"),
         (f"abs({lon}) > 181", "bad_longitude", "lon"),
     )
-    num = sqlexpr.number
     return f"""
         SELECT {mmsi} AS mmsi, {ts} AS timestamp,
                CASE WHEN abs({lat}) <= 90 THEN {lat} END AS lat,
                CASE WHEN abs({lon}) <= 180 THEN {lon} END AS lon,
-               CASE WHEN {num("sog")} BETWEEN 0 AND 102.2 THEN {num("sog")} END AS sog,
-               CASE WHEN {num("cog")} >= 0 AND {num("cog")} < 360 THEN {num("cog")} END AS cog,
-               CASE WHEN {num("heading")} BETWEEN 0 AND 359 THEN CAST({num("heading")} AS SMALLINT) END AS heading,
-               CASE WHEN {_status_sql()} BETWEEN 0 AND 14 THEN {_status_sql()} END AS nav_status,
+               CASE WHEN _sog BETWEEN 0 AND 102.2 THEN _sog END AS sog,
+               CASE WHEN _cog >= 0 AND _cog < 360 THEN _cog END AS cog,
+               CASE WHEN _heading BETWEEN 0 AND 359 THEN CAST(_heading AS SMALLINT) END AS heading,
+               CASE WHEN _nav_status BETWEEN 0 AND 14 THEN _nav_status END AS nav_status,
                coalesce(try_cast(msg_type AS SMALLINT), CAST(NULL AS SMALLINT)) AS msg_type,
                CAST(NULL AS DOUBLE) AS implied_speed_kn, CAST(NULL AS VARCHAR) AS flags,  -- ais_clean
                name, imo, callsign, ship_type,
-               _row, _raw, {reason} AS _reason, {column} AS _column
+               _row, {reason} AS _reason, {column} AS _column
         FROM src
     """
 
@@ -109,14 +164,20 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     con.execute(
         f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, observed_at,
                                         file_hash, source_file, source_row)
-            WITH ids AS (
-                SELECT mmsi, timestamp, _row, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
-                       {_text_sql("callsign")} AS callsign, {_ship_type_sql("ship_type")} AS ship_type
-                FROM normalized WHERE _reason IS NULL
-            ), spans AS (
+            WITH raw AS (  -- each identity as written first (few per chunk), then normalised
                 SELECT mmsi, imo, name, callsign, ship_type,
                        min(timestamp) AS t0, arg_min(_row, (timestamp, _row)) AS r0,
                        max(timestamp) AS t1, arg_max(_row, (timestamp, _row)) AS r1
+                FROM normalized
+                WHERE _reason IS NULL AND coalesce(imo, name, callsign, ship_type) IS NOT NULL
+                GROUP BY ALL
+            ), ids AS (
+                SELECT mmsi, t0, r0, t1, r1, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
+                       {_text_sql("callsign")} AS callsign, {_ship_type_sql("ship_type")} AS ship_type
+                FROM raw
+            ), spans AS (
+                SELECT mmsi, imo, name, callsign, ship_type,
+                       min(t0) AS t0, arg_min(r0, (t0, r0)) AS r0, max(t1) AS t1, arg_max(r1, (t1, r1)) AS r1
                 FROM ids WHERE coalesce(imo, name, callsign, ship_type) IS NOT NULL
                 GROUP BY mmsi, imo, name, callsign, ship_type
             )
@@ -127,4 +188,7 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     )
 
 
-POSITIONS = TabularKind("ais", "positions", FIELDS, _select, after=_identities)
+POSITIONS = TabularKind(
+    "ais", "positions", FIELDS, _select, after=_identities, stream=True, stage=STAGE,
+    transform=_transform,
+)

@@ -41,6 +41,7 @@ from cargotrace.ingest.loader import (
     hash_sql,
     raw_json,
     sql_str,
+    kept_target,
     target_sql,
 )
 
@@ -214,6 +215,8 @@ def _load(
     if spec.prepare:
         spec.prepare(con, ctx)
     con.execute(f"CREATE OR REPLACE TEMP VIEW normalized AS {spec.select(ctx)}")
+    if spec.after:
+        spec.after(con, ctx)
     reasons = spec.reasons(ctx) if spec.reasons else "SELECT _row, _reason, _column FROM normalized"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
@@ -229,9 +232,10 @@ def _load(
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
     try:
+        into, kept_provenance = kept_target(spec, ctx, provenance)
         kept = con.execute(
-            f"INSERT INTO {quote_ident(spec.table)} ({select_cols}, file_hash, source_file, sheet, source_row) "
-            f"SELECT {select_cols}, {provenance} FROM normalized WHERE _row NOT IN (SELECT _row FROM chunk_bad)"
+            f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
+            f"SELECT {select_cols}, {kept_provenance} FROM normalized WHERE _row NOT IN (SELECT _row FROM chunk_bad)"
         ).fetchone()[0]  # type: ignore[index]
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
