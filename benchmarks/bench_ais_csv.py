@@ -94,7 +94,9 @@ def child(code: str, *args: str, profile: Path | None = None) -> tuple[dict[str,
         script.write_text(code, encoding="utf-8")
         command = [sys.executable, "-m", "cProfile", "-o", str(profile), str(script), *args]
     started = time.perf_counter()
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{command[2]} failed:\n{done.stderr[-3000:]}")
     wall = time.perf_counter() - started
     line = next(x for x in done.stdout.splitlines() if x.startswith("{"))
     return json.loads(line), wall

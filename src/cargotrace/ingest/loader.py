@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import duckdb
 import pyarrow as pa
@@ -26,6 +26,19 @@ from cargotrace.ingest.sources import file_hash
 from cargotrace.ingest.tabular import RawChunk, TableSource
 
 Progress = Callable[[int], None]
+
+
+@runtime_checkable
+class ByteProgress(Protocol):
+    """A progress callback that can also show bytes: `progress(n)` advances the row count
+    by n; `start_bytes(total)` and `bytes_read(done)` drive a bar over the file size on
+    disk (compressed size for .gz input), which gives the time left."""
+
+    def __call__(self, n: int) -> None: ...
+
+    def start_bytes(self, total: int) -> None: ...
+
+    def bytes_read(self, done: int) -> None: ...
 
 
 @dataclass

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import duckdb
 import pyarrow as pa
@@ -30,21 +29,15 @@ import pyarrow.compute as pc
 from cargotrace.case.store import Case
 from cargotrace.ingest.ais_clean import STAGE
 from cargotrace.ingest.arrow_scan import local_scans
-from cargotrace.ingest.loader import IngestResult, Mapping, Progress, TabularKind, sql_str
+from cargotrace.ingest.loader import (
+    ByteProgress,
+    IngestResult,
+    Mapping,
+    Progress,
+    TabularKind,
+    sql_str,
+)
 from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
-
-
-@runtime_checkable
-class ByteProgress(Protocol):
-    """A progress callback that can also show bytes: `progress(n)` advances the message
-    count by n; `start_bytes(total)` and `bytes_read(done)` drive a bar over the file size
-    on disk (compressed size for .gz input)."""
-
-    def __call__(self, n: int) -> None: ...
-
-    def start_bytes(self, total: int) -> None: ...
-
-    def bytes_read(self, done: int) -> None: ...
 
 
 _STATIC_KEY = ("mmsi", "observed_at", "imo", "name", "callsign", "ship_type")
