@@ -117,7 +117,9 @@ def main() -> None:
         if not path.exists():
             started = time.perf_counter()
             generate(path, args.days)
-            print(f"generated {path.stat().st_size / 1e6:,.0f} MB in {time.perf_counter() - started:.1f} s")
+            print(
+                f"generated {path.stat().st_size / 1e6:,.0f} MB in {time.perf_counter() - started:.1f} s"
+            )
         for stale in ("reference.duckdb", "reference.duckdb.wal"):
             (work / stale).unlink(missing_ok=True)
         case = work / "case"
@@ -145,8 +147,12 @@ def main() -> None:
         f"cargotrace ingest ais (in process):         {ours['s']:.2f} s = {rows / ours['s']:,.0f} rows/s, "
         f"peak RSS {ours['maxrss_kb'] / 1024:,.0f} MB; end to end {wall:.2f} s"
     )
-    print(f"speed ratio (DuckDB time / ours): {ref['s'] / ours['s']:.2f}x (target >= 0.5x, goal 1x)")
-    print(f"machine load average (1 min) at the end, {os.cpu_count()} CPUs: {os.getloadavg()[0]:.2f}")
+    print(
+        f"speed ratio (DuckDB time / ours): {ref['s'] / ours['s']:.2f}x (target >= 0.5x, goal 1x)"
+    )
+    print(
+        f"machine load average (1 min) at the end, {os.cpu_count()} CPUs: {os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

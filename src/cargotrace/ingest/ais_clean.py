@@ -246,9 +246,7 @@ def finish_positions_file(con: duckdb.DuckDBPyConnection, result: IngestResult) 
     dropped = stats.duplicates_in_file + stats.duplicates_of_case
     result.rows_kept -= dropped
     result.rows_duplicate += dropped
-    stats.impossible_speed, stats.impossible_speed_elsewhere = _stage_speeds(
-        con, result.file_hash
-    )
+    stats.impossible_speed, stats.impossible_speed_elsewhere = _stage_speeds(con, result.file_hash)
     _move_stage(con, result.file_hash, result.path.name)
     for name, value in check_identity_reports(con, result.file_hash).items():
         setattr(stats, name, value)

@@ -197,6 +197,9 @@ class TabularKind:
     # Kept rows go to this temp table (shaped like `table`, file_hash and source_file left
     # NULL) and the kind's finish moves them into `table` at the end of the file.
     stage: str | None = None
+    # Streaming kinds whose finish drops repeated rows by their own key may skip the hash of
+    # every row (the dearest step of a chunk): refused rows are then deduplicated at the end.
+    row_hashes: bool = True
 
 
 def sql_str(value: str) -> str:
@@ -307,7 +310,11 @@ def ingest_parts(
 ) -> None:
     """Load every part (sheet) of one file; exact duplicates are dropped across parts too."""
     # stream_load imports this module, hence the late import
-    from cargotrace.ingest.stream_load import load_chunk_streaming, remember_hashes
+    from cargotrace.ingest.stream_load import (
+        drop_repeated_refusals,
+        load_chunk_streaming,
+        remember_hashes,
+    )
 
     con = case.con
     con.execute("CREATE OR REPLACE TEMP TABLE seen_hashes (h VARCHAR)")
@@ -366,6 +373,8 @@ def ingest_parts(
                        "columns": {name: ctx.headers[i] for name, i in ctx.columns.fields.items()},
                        **dict(zip(("rows_read", "rows_kept", "rows_quarantined", "rows_duplicate"),
                                   (a - b for a, b in zip(after, before, strict=True)), strict=True))})  # fmt: skip
+    if spec.stream and not spec.row_hashes:
+        drop_repeated_refusals(con, spec, result)
     if spec.stream and spec.dedupe_against_table:
         remember_hashes(con, pending_hashes)
         superseded = _superseded_files(con, spec, result.file_hash)

@@ -39,7 +39,6 @@ from cargotrace.ingest.loader import (
 )
 from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
 
-
 _STATIC_KEY = ("mmsi", "observed_at", "imo", "name", "callsign", "ship_type")
 
 

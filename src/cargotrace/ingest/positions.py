@@ -53,7 +53,9 @@ NAV_STATUS_TEXT = {
 
 def _status_sql(col: str) -> str:
     cases = " ".join(f"WHEN '{text}' THEN {code}" for text, code in NAV_STATUS_TEXT.items())
-    return f"coalesce(try_cast(try_cast({col} AS DOUBLE) AS SMALLINT), CASE lower({col}) {cases} END)"
+    return (
+        f"coalesce(try_cast(try_cast({col} AS DOUBLE) AS SMALLINT), CASE lower({col}) {cases} END)"
+    )
 
 
 def _timestamp_sql(col: str) -> str:
@@ -189,6 +191,13 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
 
 
 POSITIONS = TabularKind(
-    "ais", "positions", FIELDS, _select, after=_identities, stream=True, stage=STAGE,
+    "ais",
+    "positions",
+    FIELDS,
+    _select,
+    after=_identities,
+    stream=True,
+    stage=STAGE,
     transform=_transform,
+    row_hashes=False,  # repeats are dropped by key: `ais_clean`
 )
