@@ -104,14 +104,15 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
             )
             SELECT m.rid, true AS in_case FROM mine m SEMI JOIN theirs t ON {same}"""
     )
+    # candidates first by a hash of the key (one 64-bit column to group), then exactly
     con.execute(
         f"""INSERT INTO ais_dupes
             SELECT rid, false FROM (
-                SELECT m.rowid AS rid, row_number() OVER (PARTITION BY {", ".join(f"m.{c}" for c in KEY)}
-                                                          ORDER BY m.source_row, m.rowid) AS copy
-                FROM {STAGE} m SEMI JOIN (SELECT {key} FROM {STAGE} WHERE timestamp IS NOT NULL
-                                           GROUP BY ALL HAVING count(*) > 1) t
-                     ON {same}
+                SELECT rowid AS rid, row_number() OVER (PARTITION BY {key} ORDER BY source_row, rowid) AS copy
+                FROM {STAGE}
+                WHERE timestamp IS NOT NULL AND hash({key}) IN (
+                    SELECT h FROM (SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL)
+                    GROUP BY h HAVING count(*) > 1)
             ) WHERE copy > 1 AND rid NOT IN (SELECT rid FROM ais_dupes)"""
     )
     counts = con.execute(
@@ -121,83 +122,120 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return int(counts[0]), int(counts[1])
 
 
-def _stage_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]:
-    """`ais_speed`: implied speed and flag of the file's fixes (stage rowid `rid`, `mine`)
-    and of the stored fixes whose value changes now that the file's fixes are among them
-    (`positions` rowid). Returns (fixes of the file flagged, other fixes whose flag changed)."""
+def _span(con: duckdb.DuckDBPyConnection) -> int:
+    """`ais_span`: per MMSI of the file's fixes, their first and last time (t0, t1), the last
+    stored fix before (lo) and the first after (hi); returns how many stored fixes fall at
+    or after a t0 (their speeds may change)."""
     fix, fix_p = _FIX.format(p=""), _FIX.format(p="p.")
-    mine = f"SELECT rowid AS rid, mmsi, timestamp, lat, lon, source_row FROM {STAGE} WHERE {fix} AND rowid NOT IN (SELECT rid FROM ais_dupes)"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_span AS
-            WITH f AS (SELECT mmsi, min(timestamp) AS t0, max(timestamp) AS t1 FROM ({mine}) GROUP BY mmsi)
+            WITH f AS (SELECT mmsi, min(timestamp) AS t0, max(timestamp) AS t1 FROM {STAGE}
+                       WHERE {fix} AND rowid NOT IN (SELECT rid FROM ais_dupes) GROUP BY mmsi)
             SELECT f.mmsi, f.t0, f.t1,
                    max(p.timestamp) FILTER (WHERE p.timestamp < f.t0) AS lo,
-                   min(p.timestamp) FILTER (WHERE p.timestamp > f.t1) AS hi
+                   min(p.timestamp) FILTER (WHERE p.timestamp > f.t1) AS hi,
+                   count(p.timestamp) FILTER (WHERE p.timestamp >= f.t0) AS later
             FROM f LEFT JOIN positions p ON p.mmsi = f.mmsi AND {fix_p}
             GROUP BY f.mmsi, f.t0, f.t1"""
     )
-    step = haversine_km("prev.lat", "prev.lon", "lat", "lon")
-    hours = f"greatest(epoch(timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ais_speed AS
-            WITH fixes AS (
-                SELECT p.rowid AS rid, false AS mine, p.mmsi, p.file_hash, p.source_row, p.flags AS old_flags,
-                       p.implied_speed_kn AS old_speed, p.timestamp, p.lat, p.lon
-                FROM positions p JOIN ais_span s ON p.mmsi = s.mmsi
-                     AND p.timestamp BETWEEN coalesce(s.lo, s.t0) AND coalesce(s.hi, s.t1)
-                WHERE {fix_p}
-                UNION ALL
-                SELECT rid, true, mmsi, {sql_str(file_hash)}, source_row, NULL, NULL, timestamp, lat, lon
-                FROM ({mine})
-            ), stepped AS (
-                SELECT f.*, s.lo,
-                       lag(struct_pack(ts := f.timestamp, lat := f.lat, lon := f.lon))
-                           OVER (PARTITION BY f.mmsi ORDER BY f.timestamp, f.file_hash, f.source_row) AS prev
-                FROM fixes f JOIN ais_span s ON f.mmsi = s.mmsi
-            ), measured AS (
-                SELECT rid, mine, old_flags, old_speed, step_km / {KM_PER_NM} / ({hours}) AS speed, step_km
-                FROM (SELECT *, {step} AS step_km FROM stepped) WHERE lo IS NULL OR timestamp > lo
-            )
-            SELECT rid, mine, old_flags, speed,
-                   CASE WHEN speed > {MAX_SPEED_KN} AND step_km > {MIN_STEP_KM}
-                        THEN 'impossible_speed' END AS flags
-            FROM measured
-            WHERE mine OR speed IS DISTINCT FROM old_speed OR flags IS DISTINCT FROM old_flags"""
+    return _count(con, "SELECT sum(later) FROM ais_span")
+
+
+def _speed_sql(alias: str = "") -> tuple[str, str]:
+    """(implied speed in knots, its flag) of a row with `prev` (struct ts, lat, lon)."""
+    step = haversine_km("prev.lat", "prev.lon", f"{alias}lat", f"{alias}lon")
+    hours = f"(greatest(epoch({alias}timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0)"
+    speed = f"({step} / {KM_PER_NM} / {hours})"
+    flag = (
+        f"CASE WHEN {speed} > {MAX_SPEED_KN} AND {step} > {MIN_STEP_KM} THEN 'impossible_speed' END"
     )
-    counts = con.execute(
-        """SELECT count(*) FILTER (WHERE mine AND flags IS NOT NULL),
-                  count(*) FILTER (WHERE NOT mine AND flags IS DISTINCT FROM old_flags)
-           FROM ais_speed"""
-    ).fetchone()
-    assert counts is not None
-    return int(counts[0]), int(counts[1])
+    return speed, flag
 
 
-def _move_stage(con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str) -> int:
-    """The file's positions, without the duplicates, with their speeds and flags, into
-    `positions` in one append; the stored fixes whose speed changed are updated. Returns
-    the rows appended."""
+def _stored_fixes(fix_p: str, columns: str = "p.*") -> str:
+    """The stored fixes of the file's MMSIs from the last one before the file's first fix
+    to the first one after its last."""
+    return f"""SELECT {columns} FROM positions p JOIN ais_span s ON p.mmsi = s.mmsi
+                   AND p.timestamp BETWEEN coalesce(s.lo, s.t0) AND coalesce(s.hi, s.t1)
+               WHERE {fix_p}"""
+
+
+_PREV = "lag(struct_pack(ts := timestamp, lat := lat, lon := lon)) OVER (PARTITION BY mmsi, _fix ORDER BY timestamp, file_hash, source_row)"
+
+
+def _move_stage(
+    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str
+) -> tuple[int, int, int]:
+    """The file's positions, without the duplicates, with their implied speeds and flags
+    (against each other and the stored fixes around them: `MIN_DT_S` ...), into `positions`
+    in one append. Stored fixes whose speed changes now that the file's fixes are among
+    them are updated (only when the file's fixes fall among stored ones of their vessel).
+    Returns (rows appended, fixes of the file flagged, other fixes whose flag changed)."""
+    fix_p = _FIX.format(p="p.")
+    later = _span(con)
     columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
+    names = ", ".join(map(quote_ident, columns))
+    speed, flag = _speed_sql()
     values = {"file_hash": sql_str(file_hash), "source_file": sql_str(file_name),
-              "implied_speed_kn": "a.speed", "flags": "a.flags"}  # fmt: skip
-    select = ", ".join(values.get(c, f"s.{quote_ident(c)}") for c in columns)
-    con.execute(
-        """UPDATE positions SET implied_speed_kn = a.speed, flags = a.flags
-           FROM (SELECT * FROM ais_speed WHERE NOT mine) a WHERE positions.rowid = a.rid"""
+              "implied_speed_kn": f"CASE WHEN _fix THEN {speed} END",
+              "flags": f"CASE WHEN _fix THEN {flag} END"}  # fmt: skip
+    select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
+    stage_cols = ", ".join(
+        sql_str(file_hash) if c == "file_hash" else f"s.{quote_ident(c)}" for c in columns
     )
+    first = _count(con, "SELECT count(*) FROM positions")  # appended rows get row ids from here on
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
     try:
-        appended = con.execute(
-            f"""INSERT INTO positions ({", ".join(map(quote_ident, columns))})
-                SELECT {select} FROM {STAGE} s LEFT JOIN (SELECT * FROM ais_speed WHERE mine) a ON a.rid = s.rowid
-                WHERE s.rowid NOT IN (SELECT rid FROM ais_dupes)"""
-        ).fetchone()[0]  # type: ignore[index]
+        appended = _count(
+            con,
+            f"""INSERT INTO positions ({names})
+                SELECT {select} FROM (
+                    SELECT *, {_PREV} AS prev FROM (
+                        SELECT {stage_cols}, coalesce({_FIX.format(p="s.")}, false) AS _fix, true AS _mine
+                        FROM {STAGE} s WHERE s.rowid NOT IN (SELECT rid FROM ais_dupes)
+                        UNION ALL BY NAME
+                        SELECT {names}, true AS _fix, false AS _mine FROM ({_stored_fixes(fix_p)})
+                    )
+                ) WHERE _mine""",
+        )
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
-    for table in (STAGE, "ais_dupes", "ais_speed", "ais_span"):
+    mine = _count(
+        con,
+        "SELECT count(*) FROM positions WHERE rowid >= ? AND file_hash = ? AND flags LIKE '%impossible_speed%'",
+        [first, file_hash],
+    )
+    elsewhere = _update_stored_speeds(con, file_hash) if later else 0
+    for table in (STAGE, "ais_dupes", "ais_span"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    return int(appended)
+    return appended, mine, elsewhere
+
+
+def _update_stored_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> int:
+    """Speeds of the stored fixes (of other files) the file's fixes fall among, now that the
+    file is in; returns how many of their flags changed."""
+    fix_p = _FIX.format(p="p.")
+    speed, flag = _speed_sql()
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ais_speed AS
+            SELECT rid, old_speed, old_flags, speed, flags FROM (
+                SELECT rid, file_hash, timestamp, lo, implied_speed_kn AS old_speed, flags AS old_flags,
+                       {speed} AS speed, {flag} AS flags
+                FROM (SELECT f.*, s.lo, lag(struct_pack(ts := f.timestamp, lat := f.lat, lon := f.lon))
+                                OVER (PARTITION BY f.mmsi ORDER BY f.timestamp, f.file_hash, f.source_row) AS prev
+                      FROM ({_stored_fixes(fix_p, "p.rowid AS rid, p.*")}) f JOIN ais_span s ON f.mmsi = s.mmsi)
+            )
+            WHERE file_hash <> {sql_str(file_hash)} AND (lo IS NULL OR timestamp > lo)
+              AND (speed IS DISTINCT FROM old_speed OR flags IS DISTINCT FROM old_flags)"""
+    )
+    con.execute(
+        """UPDATE positions SET implied_speed_kn = a.speed, flags = a.flags
+           FROM ais_speed a WHERE positions.rowid = a.rid"""
+    )
+    changed = _count(con, "SELECT count(*) FROM ais_speed WHERE flags IS DISTINCT FROM old_flags")
+    con.execute("DROP TABLE ais_speed")
+    return changed
 
 
 def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
@@ -246,8 +284,9 @@ def finish_positions_file(con: duckdb.DuckDBPyConnection, result: IngestResult) 
     dropped = stats.duplicates_in_file + stats.duplicates_of_case
     result.rows_kept -= dropped
     result.rows_duplicate += dropped
-    stats.impossible_speed, stats.impossible_speed_elsewhere = _stage_speeds(con, result.file_hash)
-    _move_stage(con, result.file_hash, result.path.name)
+    _, stats.impossible_speed, stats.impossible_speed_elsewhere = _move_stage(
+        con, result.file_hash, result.path.name
+    )
     for name, value in check_identity_reports(con, result.file_hash).items():
         setattr(stats, name, value)
     result.detail["cleaning"] = asdict(stats)

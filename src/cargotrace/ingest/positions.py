@@ -167,9 +167,9 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
         f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, observed_at,
                                         file_hash, source_file, source_row)
             WITH raw AS (  -- each identity as written first (few per chunk), then normalised
-                SELECT mmsi, imo, name, callsign, ship_type,
-                       min(timestamp) AS t0, arg_min(_row, (timestamp, _row)) AS r0,
-                       max(timestamp) AS t1, arg_max(_row, (timestamp, _row)) AS r1
+                SELECT mmsi, imo, name, callsign, ship_type,  -- (time, row) as one number: 2^40 > rows
+                       min(timestamp) AS t0, CAST(min(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r0,
+                       max(timestamp) AS t1, CAST(max(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r1
                 FROM normalized
                 WHERE _reason IS NULL AND coalesce(imo, name, callsign, ship_type) IS NOT NULL
                 GROUP BY ALL
