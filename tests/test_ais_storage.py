@@ -68,3 +68,18 @@ def test_a_failed_file_leaves_no_stage_and_no_rows(tmp_path, monkeypatch):
     assert _rows(tmp_path / "case", "SELECT count(*) FROM ledger WHERE kind = 'ais'") == [(0,)]
     [r] = workflow.ingest(tmp_path / "case", "ais", [path])
     assert r.rows_kept == 1 and not r.already_ingested
+
+
+def test_values_arrow_reads_but_the_sql_does_not_are_refused_alike(tmp_path):
+    # nan and a three-digit exponent are not numbers (sqlexpr.number); an MMSI in exponent
+    # form is (the SQL reads it through a DOUBLE)
+    rows = [["2.73e8", "2023-09-01T00:00:00", "42.5", "133", "", ""],
+            [273000001, "2023-09-01T00:01:00", "nan", "133", "", ""],
+            [273000001, "2023-09-01T00:02:00", "1e-100", "133", "", ""]]  # fmt: skip
+    [r] = workflow.ingest(tmp_path / "case", "ais", [write_csv(tmp_path / "d.csv", HEADER, rows)])
+    assert (r.rows_kept, r.rows_quarantined) == (1, 2)
+    assert _rows(tmp_path / "case", "SELECT mmsi FROM positions") == [(273000000,)]
+    assert _rows(tmp_path / "case", "SELECT source_row, reason FROM quarantine ORDER BY 1") == [
+        (3, "bad_latitude"),
+        (4, "bad_latitude"),
+    ]

@@ -66,35 +66,52 @@ def _mmsi_sql(col: str) -> str:
     return f"try_cast(try_cast({col} AS DOUBLE) AS BIGINT)"
 
 
-# Each typed column: (field, the SQL that types it, a pattern every value of a column must
-# match for Arrow's cast to give what that SQL gives, the Arrow type). A column whose values
-# all fit is cast in Arrow; any other goes through the SQL (one definition of the rule).
-_PLAIN_NUMBER = "^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)$"
-_TYPED: tuple[tuple[str, Callable[[str], str], str, pa.DataType], ...] = (
-    ("mmsi", _mmsi_sql, "^[0-9]{1,15}$", pa.int64()),
-    ("timestamp", _timestamp_sql, "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?$",
-     pa.timestamp("us", "UTC")),
-    ("lat", sqlexpr.number, _PLAIN_NUMBER, pa.float64()),
-    ("lon", sqlexpr.number, _PLAIN_NUMBER, pa.float64()),
-    ("sog", sqlexpr.number, _PLAIN_NUMBER, pa.float64()),
-    ("cog", sqlexpr.number, _PLAIN_NUMBER, pa.float64()),
-    ("heading", sqlexpr.number, _PLAIN_NUMBER, pa.float64()),
-    ("nav_status", lambda col: _status_sql(col), "^[0-9]{1,3}$", pa.int16()),
+# Each typed column: (field, the SQL that types it, the Arrow type, whether Arrow's cast
+# needs the values checked against a pattern first). A column that Arrow's cast reads the way
+# that SQL does is cast in Arrow; any other goes through the SQL (one definition of the rule).
+# Numbers: Arrow also reads exponents, nan and inf, which `sqlexpr.number` reads otherwise or
+# not at all: such columns take the SQL.
+_ISO_TIME = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?$"
+_TYPED: tuple[tuple[str, Callable[[str], str], pa.DataType, str | None], ...] = (
+    ("mmsi", _mmsi_sql, pa.int64(), None),
+    ("timestamp", _timestamp_sql, pa.timestamp("us", "UTC"), _ISO_TIME),
+    ("lat", sqlexpr.number, pa.float64(), None),
+    ("lon", sqlexpr.number, pa.float64(), None),
+    ("sog", sqlexpr.number, pa.float64(), None),
+    ("cog", sqlexpr.number, pa.float64(), None),
+    ("heading", sqlexpr.number, pa.float64(), None),
+    ("nav_status", lambda col: _status_sql(col), pa.int16(), None),
 )  # fmt: skip
 
 
+def _arrow_cast(
+    values: pa.ChunkedArray, arrow_type: pa.DataType, plain: str | None
+) -> pa.ChunkedArray | None:
+    """The column cast by Arrow, or None when Arrow cannot read it as the SQL would."""
+    if plain is not None and not pc.all(pc.match_substring_regex(values, plain)).as_py():
+        return None
+    naive = pa.timestamp("us") if pa.types.is_timestamp(arrow_type) else arrow_type
+    try:
+        cast = values.cast(naive)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 2023-02-30, 4,5, 99999 as int16
+        return None
+    if pa.types.is_floating(arrow_type) and (
+        not pc.all(pc.is_finite(cast)).as_py()
+        or pc.any(pc.match_substring(values, "e", ignore_case=True)).as_py()
+    ):
+        return None
+    return cast.cast(arrow_type)  # a naive time is UTC
+
+
 def _typed(
-    con: duckdb.DuckDBPyConnection, values: pa.ChunkedArray, sql: Callable[[str], str], plain: str,
-    arrow_type: pa.DataType,
+    con: duckdb.DuckDBPyConnection, values: pa.ChunkedArray, sql: Callable[[str], str],
+    arrow_type: pa.DataType, plain: str | None,
 ) -> pa.ChunkedArray:  # fmt: skip
     if values.null_count == len(values):
         return pa.chunked_array([pa.nulls(len(values), arrow_type)])
-    if pc.all(pc.match_substring_regex(values, plain)).as_py():
-        naive = pa.timestamp("us") if pa.types.is_timestamp(arrow_type) else arrow_type
-        try:
-            return values.cast(naive).cast(arrow_type)  # a naive time is UTC
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 2023-02-30, 99999 as int16
-            pass
+    cast = _arrow_cast(values, arrow_type, plain)
+    if cast is not None:
+        return cast
     column_values = pa.table({"v": values})  # noqa: F841 - replacement scan
     typed = con.execute(f"SELECT {sql('v')} AS v FROM column_values").to_arrow_table().column(0)
     return typed.cast(arrow_type)
@@ -106,8 +123,8 @@ def _transform(
     """The typed columns `_mmsi`, `_timestamp`, `_lat`, ... of the chunk, in one vectorised
     pass: the SELECT then only checks ranges."""
     return {
-        f"_{name}": _typed(con, table.column(name), sql, plain, arrow_type)
-        for name, sql, plain, arrow_type in _TYPED
+        f"_{name}": _typed(con, table.column(name), sql, arrow_type, plain)
+        for name, sql, arrow_type, plain in _TYPED
     }
 
 
