@@ -58,6 +58,11 @@ class AnalysisSettings:
     max_speed_kn: float = 50.0
     jump_min_km: float = 10.0
     shared_mmsi_min_jumps: int = 4
+    # Ships (maritime/ships.py): "imo" chains port calls, gaps and encounters by ship (the
+    # IMO number, across changes of MMSI, name and flag); "mmsi" by transmitter. Two MMSIs of
+    # one IMO transmitting far apart in at least `clone_min_bins` ten-minute bins: a clone.
+    vessel_identity: str = "imo"
+    clone_min_bins: int = 3
     # Voyages (maritime/voyages.py): a shuttle is a vessel sailing between the same two
     # ports at least `shuttle_min_legs` times within `shuttle_period_days`.
     shuttle_min_legs: int = 3
@@ -95,6 +100,10 @@ class AnalysisSettings:
             problems.append("service_speed_quantile must be in (0, 1]")
         if self.engine not in ("duckdb", "spark"):
             problems.append("--engine must be duckdb or spark")
+        if self.vessel_identity not in ("imo", "mmsi"):
+            problems.append("vessel_identity must be imo or mmsi")
+        if self.clone_min_bins < 1:
+            problems.append("clone_min_bins must be at least 1")
         if self.maritime_kernel not in ("numpy", "sql"):
             problems.append("maritime_kernel must be numpy or sql")
         if problems:

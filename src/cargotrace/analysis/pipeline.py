@@ -29,6 +29,7 @@ from cargotrace.maritime import (
     identity,
     port_areas,
     port_calls,
+    ships,
     track,
     voyages,
 )
@@ -79,6 +80,7 @@ def run_stage(
 STAGES: list[Stage] = [
     Stage("track", sql=track.statements, kernel=track_kernel.build, output="track"),
     Stage("identity", sql=identity.statements, output="identity_events"),
+    Stage("ships", sql=ships.statements, python=ships.build_timeline, output="ship_links"),
     Stage("port_areas", python=port_areas.build, output="port_areas"),
     Stage(
         "port_zones",
@@ -102,7 +104,7 @@ STAGES: list[Stage] = [
 
 DERIVED_TABLES = [
     s.output for s in STAGES if s.output and s.output not in ("track", "port_areas", "zone_marks")
-] + ["shipments_of_interest", "site_members", "dark_calls", "shuttles"]
+] + ["shipments_of_interest", "site_members", "dark_calls", "shuttles", "ship_timeline"]
 
 
 def run_analysis(
