@@ -141,7 +141,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         WHERE {distance} > {clone_km(settings)}
         GROUP BY a.imo, a.mmsi, b.mmsi HAVING count(*) >= {settings.clone_min_bins}
         """,
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE kept_links AS
         SELECT c.* FROM candidate_links c
         WHERE NOT EXISTS (SELECT 1 FROM clone_pairs p WHERE p.imo = c.imo AND (p.mmsi_a = c.mmsi OR p.mmsi_b = c.mmsi))
