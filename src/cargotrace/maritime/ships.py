@@ -236,22 +236,33 @@ def build_timeline(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -
     """`ship_timeline`: for every ship linked to more than one transmitter, or whose
     transmitter reported more than one name, call sign or flag, its identities in time order:
     one row per transmitter span and reported identity (vessel_identities), from the first
-    fix or report to the last, with the files that reported it."""
+    fix, report or sighting to the last, with the files that reported it."""
     con.execute(
         """
         CREATE OR REPLACE TABLE ship_timeline AS
         WITH links AS (
             SELECT * FROM ship_links WHERE ship_key LIKE 'IMO:%'
+        ), sighted AS (  -- sightings naming the transmitter's MMSI, or one of its names without an MMSI
+            SELECT l.vessel_key, l.valid_from, min(s.observed_at) AS first_sighted, max(s.observed_at) AS last_sighted,
+                   string_agg(DISTINCT s.source_file, ', ' ORDER BY s.source_file) AS files
+            FROM links l JOIN sightings s
+              ON (s.mmsi = l.mmsi OR (s.mmsi IS NULL AND upper(trim(s.vessel_name)) IN
+                  (SELECT upper(trim(r.name)) FROM vessel_reports r WHERE r.mmsi = l.mmsi)))
+             AND (l.valid_from IS NULL OR s.observed_at >= l.valid_from) AND (l.valid_to IS NULL OR s.observed_at < l.valid_to)
+            GROUP BY l.vessel_key, l.valid_from
         ), identities AS (
             SELECT l.ship_key, l.imo, l.vessel_key, l.mmsi, i.name, i.callsign, i.flag,
-                   least(i.first_seen, l.first_fix_at) AS first_fix_or_report,
-                   greatest(i.last_seen, l.last_fix_at) AS last_fix_or_report,
+                   least(i.first_seen, l.first_fix_at, s.first_sighted) AS first_fix_or_report,
+                   greatest(i.last_seen, l.last_fix_at, s.last_sighted) AS last_fix_or_report,
                    i.first_seen AS first_reported, i.last_seen AS last_reported,
-                   l.first_fix_at, l.last_fix_at, i.sources, l.rule, l.evidence
+                   l.first_fix_at, l.last_fix_at, s.first_sighted, s.last_sighted,
+                   concat_ws(', ', i.sources, CASE WHEN l.first_fix_at IS NOT NULL THEN 'AIS positions' END, s.files) AS sources,
+                   l.rule, l.evidence
             FROM links l JOIN vessel_identities i ON i.mmsi = l.mmsi
              AND (i.imo IS NULL OR i.imo = l.imo)
              AND (l.valid_from IS NULL OR i.last_seen IS NULL OR i.last_seen >= l.valid_from)
              AND (l.valid_to IS NULL OR i.first_seen IS NULL OR i.first_seen < l.valid_to)
+            LEFT JOIN sighted s ON s.vessel_key = l.vessel_key AND s.valid_from IS NOT DISTINCT FROM l.valid_from
         ), changed AS (
             SELECT ship_key FROM identities GROUP BY ship_key
             HAVING count(DISTINCT vessel_key) > 1 OR count(DISTINCT coalesce(name, '')) > 1
@@ -264,7 +275,8 @@ def build_timeline(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -
                    AS identity_no,
                vessel_key, mmsi, name, callsign, flag,
                first_fix_or_report AS valid_from, last_fix_or_report AS valid_to,
-               first_fix_at, last_fix_at, first_reported, last_reported, sources, rule, evidence
+               first_fix_at, last_fix_at, first_sighted, last_sighted, first_reported, last_reported, sources,
+               rule, evidence
         FROM ordered ORDER BY ship_key, identity_no
         """
     )
