@@ -31,6 +31,7 @@ from cargotrace import __version__, workflow
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.kinds import KINDS
 from cargotrace.ingest.loader import IngestResult
+from cargotrace.ingest.summary import ingest_notes
 from cargotrace.settings import AnalysisSettings, with_pairs
 
 app = typer.Typer(
@@ -145,6 +146,8 @@ def _print_ingest(result: IngestResult) -> None:
         ),
         highlight=False,
     )
+    for line in ingest_notes(result):
+        out.print(f"  {line}", highlight=False, markup=False)
 
 
 @app.command()
