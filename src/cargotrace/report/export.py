@@ -61,7 +61,8 @@ def findings(case: Case) -> dict[str, Any]:
         raise CargotraceError(
             f"case {case.root} has not been analysed yet; run `cargotrace analyze --case {case.root}`"
         )
-    return json.loads(text)  # type: ignore[no-any-return]
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
 
 
 def table(case: Case, name: str) -> pa.Table:
@@ -172,4 +173,4 @@ def export(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
         )
     else:
         raise InputError(f"unknown format {fmt!r}; choose json, csv, geojson or parquet")
-    return data.num_rows
+    return int(data.num_rows)
