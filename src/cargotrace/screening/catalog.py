@@ -4,6 +4,7 @@ Built from the case tables or straight from `ListFile`s (benchmarks, tests)."""
 
 from __future__ import annotations
 
+import builtins
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -25,15 +26,15 @@ class Entry:
     list_file: str | None
     schema: str
     name: str
-    names: list[tuple[str, str]]
+    names: builtins.list[tuple[str, str]]
     imo: str | None = None
     mmsi: str | None = None
     flag: str | None = None
-    past_flags: list[str] = field(default_factory=list)
+    past_flags: builtins.list[str] = field(default_factory=builtins.list)
     inn: str | None = None
     ogrn: str | None = None
     programs: str | None = None
-    links: list[dict[str, str | None]] = field(default_factory=list)
+    links: builtins.list[dict[str, str | None]] = field(default_factory=builtins.list)
 
     @property
     def korean(self) -> bool:

@@ -376,7 +376,8 @@ def _ftm_entry(obj: dict[str, Any], row: int) -> ListEntry:
     entry.weak_aliases = _strs(props, "weakAlias")
     entry.former_names = _strs(props, "previousName")
     first = {
-        key: (_strs(props, key) or [None])[0] for key in ("imoNumber", "mmsi", "callSign", "flag")
+        key: next(iter(_strs(props, key)), None)
+        for key in ("imoNumber", "mmsi", "callSign", "flag")
     }
     entry.imo = re.sub(r"^IMO\s*", "", first["imoNumber"].upper()) if first["imoNumber"] else None
     entry.mmsi, entry.call_sign = first["mmsi"], first["callSign"]
@@ -387,7 +388,7 @@ def _ftm_entry(obj: dict[str, Any], row: int) -> ListEntry:
     entry.programs = _strs(props, "programId")
     datasets = obj.get("datasets") or []
     entry.datasets = [str(d) for d in (datasets if isinstance(datasets, list) else [datasets])]
-    entry.listed_on = (_strs(props, "createdAt") or [None])[0]
+    entry.listed_on = next(iter(_strs(props, "createdAt")), None)
     entry.note = "; ".join(_strs(props, "notes")) or None
     for relation in ("owner", "operator", "parent"):
         for value in _values(props, relation):

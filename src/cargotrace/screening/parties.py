@@ -168,7 +168,7 @@ def owner_hits(catalog: Catalog, vessel_hits: list[Hit]) -> list[Hit]:
         for link in catalog.linked_entries(catalog.entries[i]):
             if not link.get("listed"):
                 continue
-            other = catalog.entries[int(link["index"])]  # type: ignore[arg-type]
+            other = catalog.entries[int(link["index"])]  # type: ignore[call-overload]
             out.append(Hit(
                 subject_type="party", subject=other.name, subject_key=f"LIST:{other.entry_id}", list=other.list,
                 list_date=other.list_date, list_file=other.list_file, entry=other.name, entry_id=other.entry_id,
