@@ -157,7 +157,9 @@ def screen_parties(
             main.append(name_feature(similarity, kind, name_rule(kind, how), matched))
             q_norm, t_norm = queries[si], targets.index.names[t]
             qualifiers += legal_form_qualifier(q_norm.legal_form, t_norm.legal_form, conflict)
-            if not conflict and q_norm.legal_form != t_norm.legal_form:
+            if conflict:
+                notes.append(f"legal forms differ: {q_norm.legal_form} / {t_norm.legal_form}")
+            elif q_norm.legal_form != t_norm.legal_form:
                 notes.append(
                     f"legal form {'dropped' if not q_norm.legal_form else q_norm.legal_form} / {t_norm.legal_form or 'none'}"
                 )

@@ -189,7 +189,10 @@ def screen_vessels(
         s, e = subjects[si], catalog.entries[i]
         main = list(pair.ids)
         subject_name = None
-        qualifiers = vessel_qualifiers(s.facts(), e.facts())
+        facts = s.facts()
+        if {f["feature"] for f in pair.ids} == {"mmsi"}:
+            facts.flags = set(s.flags)  # the MID flag comes from the MMSI itself: no corroboration
+        qualifiers = vessel_qualifiers(facts, e.facts())
         if pair.name is not None:
             similarity, kind, rule, listed, subject_name, t = pair.name
             main.append(name_feature(similarity, kind, rule, listed))
