@@ -65,7 +65,7 @@ def analyze(
         return run_analysis(case, settings, on_stage=on_stage)
 
 
-def export(case_dir: Path, fmt: str, out: Path, table: str | None = None) -> int:
+def export(case_dir: Path, fmt: str | None, out: Path, table: str | None = None) -> int:
     from cargotrace.report import export as exporter
 
     with Case.open(case_dir) as case:

@@ -290,19 +290,31 @@ def _print_headline(result: dict[str, Any]) -> None:
     out.print(table)
 
 
+def _export_tables() -> str:
+    from cargotrace.report.export import table_help
+
+    return table_help()
+
+
 @app.command()
 def export(
     case: CaseOption = Path("."),
     format: Annotated[
-        Format, typer.Option("--format", help="json, csv, geojson or parquet.")
-    ] = Format.json,
+        Format | None,
+        typer.Option(
+            "--format",
+            help="json, csv, geojson or parquet (GeoParquet for tables with geometry). "
+            "Default: from the extension of --out; a contradicting extension is refused.",
+        ),
+    ] = None,
     out_path: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("findings.json"),
     table: Annotated[
-        str | None, typer.Option("--table", help="One table instead of the findings.")
+        str | None,
+        typer.Option("--table", help="One table instead of the findings. " + _export_tables()),
     ] = None,
 ) -> None:
     """Write the findings (default) or one table."""
-    count = _guard(lambda: workflow.export(case, format.value, out_path, table))
+    count = _guard(lambda: workflow.export(case, format.value if format else None, out_path, table))
     out.print(f"wrote {out_path} ({count:,} records)")
 
 
