@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree
@@ -126,7 +127,9 @@ def load_watchlist(
 def _write_side_tables(
     con: duckdb.DuckDBPyConnection, listed: ListFile, kept: set[int], digest: str, file_name: str
 ) -> None:
-    entries, names, links = [], [], []
+    entries: list[tuple[object, ...]] = []
+    names: list[tuple[object, ...]] = []
+    links: list[tuple[object, ...]] = []
     for e in listed.entries:
         if e.row not in kept:
             continue
@@ -147,7 +150,9 @@ def _write_side_tables(
     )  # fmt: skip
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, ...]]) -> None:
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[tuple[object, ...]]
+) -> None:
     """Bulk insert through Arrow (executemany is row by row in DuckDB)."""
     if not rows:
         return

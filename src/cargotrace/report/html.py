@@ -213,6 +213,35 @@ def _label_groups(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 TABLE_ROWS = 200  # rows of a secondary table drawn in the report; the rest stay in the JSON
 
 
+def _sections(data: Mapping[str, Any], findings: Mapping[str, Any]) -> dict[str, bool]:
+    """Which story the case tells: rail sections with shipments (or, for report data without
+    the `vessels` block, always), vessel sections with positions or sightings; both when both."""
+    vessels = _as_dict(data.get("vessels"))
+    held = _as_dict(vessels.get("holds"))
+    if not held:
+        return {"rail": True, "maritime": False}
+    rail = bool(held.get("shipments")) or bool(_as_list(findings.get("linked_shipments")))
+    return {"rail": rail, "maritime": bool(held.get("positions") or held.get("sightings"))}
+
+
+def _vessel_view(data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    vessels = _as_dict(data.get("vessels"))
+    counts = _as_dict(vessels.get("counts"))
+    lanes = _as_list(vessels.get("lanes"))
+    out: dict[str, Any] = {k: fmt_int(counts.get(k, 0)) for k in (
+        "vessels", "vessels_with_calls", "port_calls", "ports", "origin_calls", "gaps", "gaps_beyond_bound",
+        "gaps_with_dark_calls", "dark_calls", "encounters", "identity_events", "watchlist_hits")}  # fmt: skip
+    out["gap_hours"] = fmt_param(params.get("gap_hours"))
+    out["max_gap_days"] = fmt_param(params.get("dark_call_max_gap_days"))
+    out["lanes_note"] = (
+        f"The {fmt_int(len(lanes))} vessels with the most calls and meetings; "
+        "all vessels are in the exports (port_calls, gaps, encounters)."
+        if lanes
+        else "No vessel has a port call, gap or meeting."
+    )
+    return out
+
+
 def _view(data: Mapping[str, Any]) -> dict[str, Any]:
     findings = _as_dict(data.get("findings"))
     params = _as_dict(findings.get("parameters"))
@@ -242,6 +271,8 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
         kg_range = f"{_num(low):g}–{_num(high):g} kg"
 
     return {
+        **_sections(data, findings),
+        "vs": _vessel_view(data, params),
         "title": data.get("title") or "cargotrace report",
         "synthetic": bool(data.get("synthetic")),
         "banner": BANNER_TEXT,

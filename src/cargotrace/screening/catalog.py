@@ -4,6 +4,7 @@ Built from the case tables or straight from `ListFile`s (benchmarks, tests)."""
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -28,15 +29,15 @@ class Entry:
     list_file: str | None
     schema: str
     name: str
-    names: list[tuple[str, str]]
+    names: builtins.list[tuple[str, str]]
     imo: str | None = None
     mmsi: str | None = None
     flag: str | None = None
-    past_flags: list[str] = field(default_factory=list)
+    past_flags: builtins.list[str] = field(default_factory=builtins.list)
     inn: str | None = None
     ogrn: str | None = None
     programs: str | None = None
-    links: list[dict[str, str | None]] = field(default_factory=list)
+    links: builtins.list[dict[str, str | None]] = field(default_factory=builtins.list)
     call_sign: str | None = None
     details: dict[str, Any] = field(default_factory=dict)  # type, tonnage_gt, build_year, length_m
 

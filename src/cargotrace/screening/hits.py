@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -32,18 +33,18 @@ class Hit:
     rule: str
     matched_name: str | None = None
     name_kind: str | None = None
-    rules: list[str] = field(default_factory=list)
+    rules: builtins.list[str] = field(default_factory=builtins.list)
     role: str | None = None
     mmsi: str | None = None
     imo: str | None = None
     cluster_id: str | None = None
     programs: str | None = None
     flags: dict[str, Any] = field(default_factory=dict)
-    linked: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    linked: builtins.list[dict[str, Any]] = field(default_factory=builtins.list)
+    notes: builtins.list[str] = field(default_factory=builtins.list)
     status: str = "lead"  # hit (score >= scoring.HIT_MIN) or lead
-    features: list[dict[str, Any]] = field(default_factory=list)
-    penalties: list[dict[str, Any]] = field(default_factory=list)
+    features: builtins.list[dict[str, Any]] = field(default_factory=builtins.list)
+    penalties: builtins.list[dict[str, Any]] = field(default_factory=builtins.list)
 
     def scored(self, result: Score) -> Hit:
         """Take the score, status, features and penalties of the scoring model."""

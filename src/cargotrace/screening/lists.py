@@ -402,13 +402,14 @@ def _ftm_entry(obj: dict[str, Any], row: int) -> ListEntry:
     entry.weak_aliases = _strs(props, "weakAlias")
     entry.former_names = _strs(props, "previousName")
     first = {
-        key: (_strs(props, key) or [None])[0] for key in ("imoNumber", "mmsi", "callSign", "flag")
+        key: next(iter(_strs(props, key)), None)
+        for key in ("imoNumber", "mmsi", "callSign", "flag")
     }
     entry.imo = re.sub(r"^IMO\s*", "", first["imoNumber"].upper()) if first["imoNumber"] else None
     entry.mmsi, entry.call_sign = first["mmsi"], first["callSign"]
     entry.flag = country_code(first["flag"]) if first["flag"] else None
     entry.past_flags = [c for c in (country_code(v) for v in _strs(props, "pastFlags")) if c]
-    entry.vessel_type = (_strs(props, "type") or [None])[0]
+    entry.vessel_type = next(iter(_strs(props, "type")), None)
     entry.tonnage_gt = next(
         (
             n
@@ -426,7 +427,7 @@ def _ftm_entry(obj: dict[str, Any], row: int) -> ListEntry:
     entry.programs = _strs(props, "programId")
     datasets = obj.get("datasets") or []
     entry.datasets = [str(d) for d in (datasets if isinstance(datasets, list) else [datasets])]
-    entry.listed_on = (_strs(props, "createdAt") or [None])[0]
+    entry.listed_on = next(iter(_strs(props, "createdAt")), None)
     entry.note = "; ".join(_strs(props, "notes")) or None
     for relation in ("owner", "operator", "parent"):
         for value in _values(props, relation):

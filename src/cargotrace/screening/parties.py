@@ -195,7 +195,7 @@ def _listed_owners(
         for link in catalog.linked_entries(catalog.entries[i]):
             if link.get("listed"):
                 for key in keys:
-                    out[key][int(link["index"])].append((vh.entry, str(link["relation"])))  # type: ignore[arg-type]
+                    out[key][int(link["index"])].append((vh.entry, str(link["relation"])))  # type: ignore[call-overload]
     return out
 
 
@@ -229,7 +229,7 @@ def owner_hits(catalog: Catalog, vessel_hits: list[Hit]) -> list[Hit]:
         for link in catalog.linked_entries(catalog.entries[i]):
             if not link.get("listed"):
                 continue
-            other = catalog.entries[int(link["index"])]  # type: ignore[arg-type]
+            other = catalog.entries[int(link["index"])]  # type: ignore[call-overload]
             hit = Hit(
                 subject_type="party", subject=other.name, subject_key=f"LIST:{other.entry_id}", list=other.list,
                 list_date=other.list_date, list_file=other.list_file, entry=other.name, entry_id=other.entry_id,

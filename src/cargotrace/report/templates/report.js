@@ -131,7 +131,7 @@
   var WIDTHS = new Map(); // container widths read in one pass before drawing (avoids forced layouts)
   function measure() {
     WIDTHS.clear();
-    ['map-overview', 'map-sites', 'map-ports', 'timeline', 'lag-chart', 'sankey'].forEach(function (id) {
+    ['map-overview', 'map-sites', 'map-ports', 'timeline', 'lag-chart', 'sankey', 'vessel-map', 'vessel-timeline'].forEach(function (id) {
       var node = document.getElementById(id);
       if (node && node.parentNode) WIDTHS.set(node, node.parentNode.clientWidth);
     });
@@ -1271,22 +1271,218 @@
     });
   }
 
+  // ------------------------------------------------------------------ vessels (map, timeline)
+  // The vessel story (report/vessel_data.py): ports sized by calls, dark periods as dashed
+  // lines from the last to the first fix, meetings as points; a timeline per vessel whose time
+  // axis is broken where no vessel has an event (samples years apart stay readable).
+  var VS = obj(DATA.vessels);
+  arr(VS.ports).map(obj).forEach(function (p) {  // names for portName() of ports off the rail map
+    if (!portByCode.has(String(p.locode))) portByCode.set(String(p.locode), { locode: p.locode, name: p.name, lat: p.lat, lon: p.lon, role: 'other' });
+  });
+  function vesselName(name, mmsi) {
+    return clean(name || '') ? clean(name) + (mmsi ? ' (MMSI ' + clean(mmsi) + ')' : '') : 'MMSI ' + clean(mmsi || '?');
+  }
+  function darkCallsText(codes) {
+    var list = String(codes || '').split(';').filter(function (c) { return c; });
+    return list.length ? '\npossible dark calls (inferred): ' + list.map(portName).join(', ') : '';
+  }
+  function drawVesselMap() {
+    var svg = document.getElementById('vessel-map');
+    if (!svg) return;
+    clear(svg);
+    var origin = clean(PARAMS.origin_country);
+    var ports = arr(VS.ports).map(obj).filter(function (p) { return validLL(p.lon, p.lat); });
+    var dark = arr(VS.dark).map(obj).filter(function (g) {
+      return !g.beyond_dark_call_bound && validLL(g.start_lon, g.start_lat) && validLL(g.end_lon, g.end_lat);
+    });
+    var meets = arr(VS.encounters).map(obj).filter(function (e) { return validLL(e.lon, e.lat); });
+    var pts = ports.map(function (p) { return [num(p.lon), num(p.lat)]; });
+    dark.forEach(function (g) { pts.push([num(g.start_lon), num(g.start_lat)], [num(g.end_lon), num(g.end_lat)]); });
+    meets.forEach(function (e) { pts.push([num(e.lon), num(e.lat)]); });
+    if (!pts.length) { emptyChart(svg, widthOf(svg, 280), 200, 'No located port calls, dark periods or meetings'); return; }
+    var m = fitMap(svg, pts, { minH: 260, maxRatio: 0.62, minDeg: 4, pad: 34 });
+    var lab = Labeler(m.W, m.H);
+    var root = add(svg, sv('g'));
+    var gGrat = add(root, sv('g')), gCountries = add(root, sv('g')), gDark = add(root, sv('g'));
+    var gPorts = add(root, sv('g')), gMeet = add(root, sv('g')), gLabels = add(root, sv('g'));
+    drawGraticule(gGrat, m, m.pr.extent || [0, 0, 0, 0]);
+    var lon0 = m.pr.lon0 || 0;
+    // a ring that crosses the map's seam (lon0 +- 180) would smear across the whole map
+    function crossesSeam(ring) {
+      for (var i = 1; i < ring.length; i++) {
+        if (!Array.isArray(ring[i]) || !Array.isArray(ring[i - 1])) continue;
+        if (Math.abs(wrap180(num(ring[i][0]) - lon0) - wrap180(num(ring[i - 1][0]) - lon0)) > 180) return true;
+      }
+      return false;
+    }
+    arr(MAP.countries).map(obj).forEach(function (c) {
+      var code = clean(c.code);
+      var ds = [];
+      arr(c.rings).forEach(function (ring) { var rp = crossesSeam(arr(ring)) ? null : ringPath(m, ring); if (rp) ds.push(rp.d); });
+      if (ds.length) tip(add(gCountries, sv('path', { class: 'country' + (code && code === origin ? ' origin' : ''), d: ds.join('') })), clean(c.name));
+    });
+    dark.slice().reverse().forEach(function (g) {
+      var a = m.p(num(g.start_lon), num(g.start_lat)), b = m.p(num(g.end_lon), num(g.end_lat));
+      var calls = String(g.possible_dark_calls || '') !== '';
+      var ta = parseT(g.started_at), tb = parseT(g.ended_at);
+      tip(add(gDark, sv('path', { class: 'dark' + (calls ? ' calls' : ''), d: 'M' + r1(a[0]) + ',' + r1(a[1]) + 'L' + r1(b[0]) + ',' + r1(b[1]) })),
+        vesselName(g.vessel_name, g.mmsi) + ': dark ' + fmtDateTime(ta) + ' \u2192 ' + fmtDateTime(tb) + ' (' + fmtT(num(g.hours) / 24) + ' days)' + darkCallsText(g.possible_dark_calls));
+      // the ends, so that a short dark stretch still shows where it was
+      add(gDark, sv('circle', { class: 'dark-end' + (calls ? ' calls' : ''), cx: r1(a[0]), cy: r1(a[1]), r: calls ? 2.5 : 1.6 }));
+      add(gDark, sv('circle', { class: 'dark-end' + (calls ? ' calls' : ''), cx: r1(b[0]), cy: r1(b[1]), r: calls ? 2.5 : 1.6 }));
+    });
+    var maxCalls = 1;
+    ports.forEach(function (p) { maxCalls = Math.max(maxCalls, num(p.calls) || 0); });
+    var geo = ports.map(function (p) {
+      var q = m.p(num(p.lon), num(p.lat));
+      return { p: p, q: q, r: 3 + 9 * Math.sqrt((num(p.calls) || 0) / maxCalls) };
+    });
+    geo.forEach(function (o) { lab.block([o.q[0] - o.r, o.q[1] - o.r, o.q[0] + o.r, o.q[1] + o.r]); });
+    geo.slice().sort(function (a, b) { return b.r - a.r; }).forEach(function (o) {
+      var atOrigin = clean(o.p.country) === origin;
+      tip(add(gPorts, sv('circle', { class: 'vport' + (atOrigin ? ' origin' : ''), cx: r1(o.q[0]), cy: r1(o.q[1]), r: r1(o.r) })),
+        portName(o.p.locode) + '\n' + fmtInt(o.p.calls) + ' call(s) by ' + fmtInt(o.p.vessels) + ' vessel(s)' + (atOrigin ? '\nport in ' + origin : ''));
+    });
+    meets.forEach(function (e) {
+      var q = m.p(num(e.lon), num(e.lat));
+      tip(add(gMeet, sv('circle', { class: 'meeting', cx: r1(q[0]), cy: r1(q[1]), r: 4.5 })),
+        'Meeting: ' + vesselName(e.name_a, e.mmsi_a) + ' and ' + vesselName(e.name_b, e.mmsi_b) + '\n' +
+        fmtDateTime(parseT(e.started_at)) + ' \u2192 ' + fmtDateTime(parseT(e.ended_at)) + ', median ' + fmtInt(e.median_distance_m) + ' m apart');
+    });
+    geo.slice().sort(function (a, b) { return b.r - a.r; }).slice(0, 25).forEach(function (o) {
+      var text = trunc(clean(o.p.name || o.p.locode), 20);
+      var pos = lab.place(o.q[0], o.q[1], o.r, text, 11);
+      if (pos) add(gLabels, sv('text', { class: 'map-label port', x: r1(pos[0]), y: r1(pos[1]), 'text-anchor': pos[2] }, text));
+    });
+  }
+
+  // A time axis of active stretches joined by fixed-width breaks.
+  function brokenAxis(intervals, x0, x1) {
+    var pad = DAY / 4, join = 3 * DAY, BREAK = 14;
+    var iv = intervals.map(function (p) { return [p[0] - pad, p[1] + pad]; }).sort(function (a, b) { return a[0] - b[0]; });
+    var segs = [];
+    iv.forEach(function (p) {
+      var last = segs[segs.length - 1];
+      if (last && p[0] - last[1] <= join) last[1] = Math.max(last[1], p[1]);
+      else segs.push([p[0], p[1]]);
+    });
+    var room = x1 - x0 - BREAK * Math.max(0, segs.length - 1);
+    var minW = Math.min(40, room / Math.max(1, segs.length) / 2);
+    var total = 0;
+    segs.forEach(function (s) { total += s[1] - s[0]; });
+    var at = x0;
+    var out = segs.map(function (s) {
+      var w = minW + (room - minW * segs.length) * (s[1] - s[0]) / (total || 1);
+      var seg = { a: s[0], b: s[1], x0: at, x1: at + w };
+      at += w + BREAK;
+      return seg;
+    });
+    function x(t) {
+      if (!out.length) return x0;
+      if (t <= out[0].a) return out[0].x0;
+      for (var i = 0; i < out.length; i++) {
+        var s = out[i];
+        if (t <= s.b) return s.x0 + (s.x1 - s.x0) * (t - s.a) / ((s.b - s.a) || 1);
+        var n = out[i + 1];
+        if (n && t < n.a) return s.x1 + (n.x0 - s.x1) * (t - s.b) / ((n.a - s.b) || 1);
+      }
+      return out[out.length - 1].x1;
+    }
+    return { segs: out, x: x };
+  }
+
+  function eventSpan(ev) {
+    var a = parseT(ev.started_at), b = parseT(ev.ended_at);
+    if (a === null) return null;
+    if (ev.kind === 'call' && ev.source === 'sighting') { a = Math.floor(a / DAY) * DAY; b = a + DAY; }
+    if (b === null || b < a) b = a + DAY / 2;
+    return [a, b];
+  }
+
+  function drawVesselTimeline() {
+    var svg = document.getElementById('vessel-timeline');
+    if (!svg) return;
+    clear(svg);
+    var lanes = arr(VS.lanes).map(obj);
+    var W = widthOf(svg, 360);
+    var intervals = [];
+    // a stretch longer than dark_call_max_gap_days (a gap, or a call across unrelated samples)
+    // keeps only its ends on the axis: it runs through the breaks between them
+    var longMs = (num(PARAMS.dark_call_max_gap_days) || 30) * DAY;
+    lanes.forEach(function (l) {
+      arr(l.events).map(obj).forEach(function (ev) {
+        var s = eventSpan(ev);
+        if (!s) return;
+        if (s[1] - s[0] > longMs) intervals.push([s[0], s[0]], [s[1], s[1]]);
+        else intervals.push(s);
+      });
+    });
+    if (!intervals.length) { emptyChart(svg, W, 120, 'No port calls, gaps or meetings to show'); return; }
+    var ml = W < 700 ? 96 : 160, mr = 12, laneH = 16, laneGap = 5, top = 32;
+    var ax = brokenAxis(intervals, ml, W - mr);
+    var H = top + lanes.length * (laneH + laneGap) + 24;
+    setAttrs(svg, { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H });
+    var gAx = add(svg, sv('g', { class: 'axis' }));
+    var lastLabel = -Infinity;
+    ax.segs.forEach(function (s, i) {
+      add(gAx, sv('line', { class: 'grid-line', x1: r1(s.x0), x2: r1(s.x0), y1: top - 6, y2: H - 20 }));
+      var text = fmtDate(s.a + DAY / 4);
+      if (s.x0 >= lastLabel && s.x0 + textW(text, 11) < W) {
+        add(gAx, sv('text', { class: 'tick-label', x: r1(s.x0 + 2), y: top - 10 }, text));
+        lastLabel = s.x0 + textW(text, 11) + 6;
+      }
+      if (i + 1 < ax.segs.length) {
+        var bx = s.x1 + 3;
+        add(gAx, sv('path', { class: 'axis-break', d: 'M' + r1(bx) + ',' + (top - 4) + 'L' + r1(bx + 4) + ',' + (top + 6) + 'M' + r1(bx + 4) + ',' + (top - 4) + 'L' + r1(bx + 8) + ',' + (top + 6) }));
+      }
+    });
+    var gL = add(svg, sv('g'));
+    lanes.forEach(function (l, k) {
+      var y = top + k * (laneH + laneGap);
+      var name = vesselName(l.vessel_name, l.mmsi);
+      add(gL, sv('rect', { class: 'lane-bg', x: ml, y: y, width: W - ml - mr, height: laneH }));
+      tip(add(gL, sv('text', { class: 'lane-label', x: 4, y: y + laneH / 2 + 4 }, trunc(clean(l.vessel_name || l.mmsi || '?'), W < 700 ? 12 : 22))), name);
+      arr(l.events).map(obj).forEach(function (ev) {
+        var s = eventSpan(ev);
+        if (!s) return;
+        var xa = ax.x(s[0]), xb = Math.max(ax.x(s[1]), xa + 3);
+        if (ev.kind === 'gap') {
+          tip(add(gL, sv('rect', { class: 'gap' + (ev.beyond ? ' beyond' : ''), x: r1(xa), y: y + 2, width: r1(xb - xa), height: laneH - 4 })),
+            name + ': AIS gap ' + fmtDateTime(s[0]) + ' \u2192 ' + fmtDateTime(s[1]) + ' (' + fmtT(num(ev.hours) / 24) + ' days)' +
+            (ev.beyond ? '\nlonger than dark_call_max_gap_days: no dark calls offered' : '') + darkCallsText(ev.what));
+        } else if (ev.kind === 'meeting') {
+          tip(add(gL, sv('circle', { class: 'meeting', cx: r1((xa + xb) / 2), cy: y + laneH / 2, r: 4 })),
+            name + ' met MMSI ' + clean(ev.what) + ', ' + fmtDateTime(s[0]) + ' \u2192 ' + fmtDateTime(parseT(ev.ended_at)));
+        } else {
+          var src = ev.source === 'sighting' || ev.source === 'both' ? ev.source : 'ais';
+          var when = src === 'sighting' ? 'seen on ' + fmtDate(s[0]) : 'arrived ' + fmtDateTime(s[0]) + (parseT(ev.ended_at) !== null ? '\ndeparted ' + fmtDateTime(parseT(ev.ended_at)) : '');
+          tip(add(gL, sv('rect', { class: 'call ' + src + ' interest', x: r1(xa), y: y + 1, width: r1(xb - xa), height: laneH - 2, rx: 1.5 })),
+            name + ' at ' + portName(ev.what) + '\n' + when + '\nsource: ' + src);
+        }
+      });
+    });
+  }
+
   // ------------------------------------------------------------------ boot
-  function safely(name, fn) {
+  // a part whose element the report left out (no shipments, no vessels) is skipped
+  function safely(name, fn, id) {
+    if (id && !document.getElementById(id)) return;
     try { fn(); } catch (e) { console.error('cargotrace report: ' + name + ' failed: ' + (e && e.message)); }
   }
   function drawVisuals() {
     measure();
-    safely('map', drawMaps);
-    safely('timeline', drawTimeline);
-    safely('lag histogram', drawLag);
-    safely('sankey', drawSankey);
+    safely('map', drawMaps, 'map-overview');
+    safely('timeline', drawTimeline, 'timeline');
+    safely('lag histogram', drawLag, 'lag-chart');
+    safely('sankey', drawSankey, 'sankey');
+    safely('vessel map', drawVesselMap, 'vessel-map');
+    safely('vessel timeline', drawVesselTimeline, 'vessel-timeline');
   }
-  safely('sensitivity', drawSensitivity);
+  safely('sensitivity', drawSensitivity, 'sensitivity');
   safely('watchlist', drawWatchlist);
   safely('clusters', drawClusters);
   safely('arrival flags', flagArrivals);
-  safely('shipments table', initTable);
+  safely('shipments table', initTable, 'shipments-table');
   drawVisuals();
   var lastW = document.documentElement.clientWidth;
   var timer = null;
