@@ -61,7 +61,8 @@ SOURCE_TABLES: dict[str, str] = {
     "watchlist_entries": """
         file_hash VARCHAR, source_row BIGINT, entry_id VARCHAR, list VARCHAR, schema VARCHAR,
         name VARCHAR, imo VARCHAR, mmsi BIGINT, flag VARCHAR, past_flags VARCHAR,
-        call_sign VARCHAR, inn VARCHAR, ogrn VARCHAR, programs VARCHAR, listed_on VARCHAR""",
+        call_sign VARCHAR, inn VARCHAR, ogrn VARCHAR, programs VARCHAR, listed_on VARCHAR,
+        vessel_details VARCHAR""",
     "watchlist_names": "file_hash VARCHAR, source_row BIGINT, name VARCHAR, kind VARCHAR",
     "watchlist_links": """
         file_hash VARCHAR, source_row BIGINT, relation VARCHAR, other_name VARCHAR,

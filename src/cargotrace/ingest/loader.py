@@ -9,7 +9,7 @@ leaves either all of a file's rows or none of them, and the ledger never disagre
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -248,7 +248,7 @@ def _src_sql(ctx: ChunkContext, spec: TabularKind, against: str, first: bool) ->
 
 def _pop_table(chunk: RawChunk) -> pa.Table:
     """The chunk's table, which the chunk lets go of (so its memory can go with its user)."""
-    table, chunk.table = chunk.table, None  # type: ignore[assignment]
+    table, chunk.table = chunk.table, None
     return table
 
 
@@ -283,7 +283,7 @@ def ingest_parts(
     case: Case,
     spec: TabularKind,
     path: Path,
-    parts: list[Part],
+    parts: Sequence[Part],
     mapping: Mapping,
     result: IngestResult,
     progress: Progress | None = None,
@@ -295,7 +295,7 @@ def ingest_parts(
     con = case.con
     con.execute("CREATE OR REPLACE TEMP TABLE seen_hashes (h VARCHAR)")
     pending_hashes = None  # streaming kinds: hashes of the last chunk, remembered lazily
-    sheets = []
+    sheets: list[dict[str, Any]] = []
     for number, (source, chunks) in enumerate(parts):
         ctx: ChunkContext | None = None
         before = (

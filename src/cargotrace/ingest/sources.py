@@ -20,7 +20,7 @@ import os
 import zipfile
 import zlib
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from cargotrace.errors import InputError
 
@@ -177,7 +177,7 @@ def open_binary(path: Path, *, max_bytes: int | None = None) -> IO[bytes]:
                 f"file is larger than the limit of {limit:,} bytes ({ENV_LIMIT})", file=str(path)
             )
         cap, why = gzip_cap(size, limit)
-        inner: IO[bytes] = gzip.open(path, "rb")
+        inner = cast(IO[bytes], gzip.open(path, "rb"))
         return io.BufferedReader(_CappedReader(inner, cap, str(path), why), 1 << 20)
     if wrapper == "zip":
         archive, member = _zip_member(path)

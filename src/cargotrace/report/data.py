@@ -152,9 +152,9 @@ def _vessel_lanes(case: Case, result: dict[str, Any]) -> list[dict[str, Any]]:
     for g in case.rows(
         "SELECT mmsi, started_at, ended_at, hours, possible_dark_calls FROM gaps ORDER BY mmsi, started_at"
     ):
-        lane = lanes.get(str(g["mmsi"]))
-        if lane is not None:
-            lane["gaps"].append({"started_at": g["started_at"].isoformat(), "ended_at": g["ended_at"].isoformat(),
+        gap_lane = lanes.get(str(g["mmsi"]))
+        if gap_lane is not None:
+            gap_lane["gaps"].append({"started_at": g["started_at"].isoformat(), "ended_at": g["ended_at"].isoformat(),
                                  "hours": g["hours"], "possible_dark_calls": g["possible_dark_calls"]})  # fmt: skip
     return list(lanes.values())
 

@@ -55,7 +55,8 @@ def findings(case: Case) -> dict[str, Any]:
         raise CargotraceError(
             f"case {case.root} has not been analysed yet; run `cargotrace analyze --case {case.root}`"
         )
-    return json.loads(text)  # type: ignore[no-any-return]
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
 
 
 def resolve_format(fmt: str | None, out: Path) -> str:
@@ -216,4 +217,4 @@ def export(case: Case, fmt: str | None, out: Path, table_name: str | None) -> in
         )
     else:
         raise InputError(f"unknown format {fmt!r}; choose json, csv, geojson or parquet")
-    return data.num_rows
+    return int(data.num_rows)
