@@ -291,6 +291,11 @@ def _print_headline(result: dict[str, Any]) -> None:
     table.add_row("label changes", f"{len(result['label_changes']):,}")
     table.add_row("quarantined rows", f"{result['quarantine']['rows']:,}")
     out.print(table)
+    missing = result.get("missing_inputs") or []
+    if missing:
+        out.print("[bold]The case has no input of these kinds, so some findings cannot exist:[/]")
+        for m in missing:
+            out.print(f"  {m['kind']}: {escape(m['effect'])} (cargotrace ingest {m['kind']} FILE)")
 
 
 def _export_tables() -> str:

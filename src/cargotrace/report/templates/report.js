@@ -72,11 +72,15 @@
       ? n.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })
       : Math.round(n).toLocaleString('en-US');
   }
-  function fmtP(x) {
-    var p = num(x);
+  // two significant digits rounded up, never below 1/(permutations + 1) (as html.fmt_p)
+  function fmtP(x, perms) {
+    var p = num(x), n = num(perms);
     if (p === null) return '\u2014';
-    if (p < 0.001) return '< 0.001';
-    return p < 0.1 ? p.toFixed(3) : p.toFixed(2);
+    if (n !== null && n > 0) p = Math.max(p, 1 / (n + 1));
+    if (p <= 0) return '0';
+    var e = Math.floor(Math.log10(p)) - 1, step = Math.pow(10, e);
+    var up = Math.min(1, Math.ceil(Math.round(p / step * 1e9) / 1e9) * step);
+    return up.toFixed(Math.max(0, -e));
   }
   function parseT(s) {
     if (s === null || s === undefined || s === '') return null;
@@ -753,6 +757,9 @@
     add(gA, sv('line', { x1: ml, x2: W - mr, y1: y(0), y2: y(0) }));
     var every = Math.max(1, Math.ceil(22 / band));
     var pts = [];
+    // the window: lags that link a shipment to its arrival
+    var win = num(PARAMS.window_days), inWin = rows.filter(function (r) { return win !== null && num(r.lag_days) <= win; }).length;
+    if (inWin) tip(add(svg, sv('rect', { class: 'window', x: ml, y: mt, width: r1(band * inWin), height: r1(y(0) - mt) })), 'Window: ' + win + ' days after an arrival (linked)');
     var g = add(svg, sv('g'));
     rows.forEach(function (r, i) {
       var cx = ml + band * (i + 0.5);
@@ -814,8 +821,10 @@
         if (a > 0.55) td.classList.add('dark');
         if (w === num(PARAMS.window_days) && n === num(PARAMS.near_km) && lb === num(PARAMS.lookback_days)) td.classList.add('current');
         add(td, el('span', { class: 't' }, fmtT(r.linked_tonnes) + ' t'));
-        add(td, el('span', { class: 'p' }, 'p ' + (fmtP(r.p_value).charAt(0) === '<' ? '' : '= ') + fmtP(r.p_value)));
-        if (r.sites !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites) + ' sites'));
+        add(td, el('span', { class: 'p' }, 'p = ' + fmtP(r.p_value, r.permutations)));
+        // the depot distance moves only which sites count as near a depot: show those
+        if (r.sites_near_facility !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites_near_facility) + '/' + fmtInt(r.sites) + ' near'));
+        else if (r.sites !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites) + ' sites'));
         setAttrs(td, { title: 'window ' + w + ' d, depot ' + n + ' km, look-back ' + lb + ' d' });
       });
     });
@@ -962,7 +971,7 @@
       site: si !== undefined ? siteLabel(si) : clean(s.site_id),
       cargo: clean(s.cargo) + (s.cargo_class ? ' [' + clean(s.cargo_class) + ']' : ''),
       tonnes: num(s.tonnes),
-      arrival: a ? clean(a.vessel_name) + ' \u00b7 ' + clean(a.port_locode) + ' ' + fmtDate(parseT(a.arrived_at)) : clean(s.arrival_id),
+      arrival: a ? clean(a.vessel_name) + ' \u00b7 ' + portName(a.port_locode) + ' ' + fmtDate(parseT(a.arrived_at)) : clean(s.arrival_id),
       lag: num(s.lag_days),
       listed: listedLabel(arr(s.watchlist))
     };
