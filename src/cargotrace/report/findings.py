@@ -166,6 +166,8 @@ MARITIME_TABLES = (
     "port_calls",
     "gaps",
     "encounters",
+    "loitering",
+    "ais_disabling",
     "dark_calls",
     "identity_events",
     "voyages",
@@ -178,6 +180,9 @@ def maritime_counts(case: Case) -> dict[str, int]:
     counts = {name: case.scalar(f"SELECT count(*) FROM {name}") for name in MARITIME_TABLES}
     counts["gaps_with_possible_dark_calls"] = case.scalar(
         "SELECT count(*) FROM gaps WHERE possible_dark_call_count > 0"
+    )
+    counts["likely_intentional_disabling"] = case.scalar(
+        "SELECT count(*) FROM ais_disabling WHERE likely_intentional"
     )
     return counts
 
