@@ -8,6 +8,7 @@ from typing import Any
 from cargotrace import __version__
 from cargotrace.case.store import Case
 from cargotrace.logistics import munitions, sensitivity, significance
+from cargotrace.sample.markers import is_synthetic
 from cargotrace.screening.findings import watchlist_block
 from cargotrace.settings import AnalysisSettings
 
@@ -290,7 +291,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
     )
     return {
         "cargotrace_version": __version__,
-        "synthetic": case.meta("synthetic") == "true",
+        "synthetic": is_synthetic(case),
         "parameters": settings.as_parameters(),
         "missing_inputs": missing_inputs(case),
         "arrivals": arrivals,
