@@ -24,9 +24,11 @@ from cargotrace.errors import InputError
 from cargotrace.logistics import arrivals, label_changes, linking, reverse_flow, sites, stations
 from cargotrace.maritime import (
     dark_calls,
+    disabling,
     encounters,
     gaps,
     identity,
+    loitering,
     port_areas,
     port_calls,
     ships,
@@ -91,6 +93,8 @@ STAGES: list[Stage] = [
     Stage("port_calls", sql=port_calls.statements, output="port_calls"),
     Stage("gaps", sql=gaps.statements, python=dark_calls.build, output="gaps"),
     Stage("encounters", sql=encounters.statements, output="encounters"),
+    Stage("loitering", sql=loitering.statements, python=loitering.build, output="loitering"),
+    Stage("ais_disabling", python=disabling.build, output="ais_disabling"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
     Stage("stations", python=lambda con, _s: stations.resolve(con), output="shipment_stations"),

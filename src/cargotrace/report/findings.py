@@ -8,6 +8,7 @@ from typing import Any
 from cargotrace import __version__
 from cargotrace.case.store import Case
 from cargotrace.logistics import munitions, sensitivity, significance
+from cargotrace.sample.markers import is_synthetic
 from cargotrace.screening.findings import watchlist_block
 from cargotrace.settings import AnalysisSettings
 
@@ -218,6 +219,8 @@ MARITIME_TABLES = (
     "port_calls",
     "gaps",
     "encounters",
+    "loitering",
+    "ais_disabling",
     "dark_calls",
     "identity_events",
     "ship_timeline",
@@ -231,6 +234,9 @@ def maritime_counts(case: Case) -> dict[str, int]:
     counts = {name: case.scalar(f"SELECT count(*) FROM {name}") for name in MARITIME_TABLES}
     counts["gaps_with_possible_dark_calls"] = case.scalar(
         "SELECT count(*) FROM gaps WHERE possible_dark_call_count > 0"
+    )
+    counts["likely_intentional_disabling"] = case.scalar(
+        "SELECT count(*) FROM ais_disabling WHERE likely_intentional"
     )
     return counts
 
@@ -339,7 +345,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
     )
     return {
         "cargotrace_version": __version__,
-        "synthetic": case.meta("synthetic") == "true",
+        "synthetic": is_synthetic(case),
         "parameters": settings.as_parameters(),
         "missing_inputs": missing_inputs(case),
         "arrivals": arrivals,
