@@ -199,7 +199,7 @@ def memory_limit() -> str:
 
 
 def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    config = {"memory_limit": memory_limit()}
+    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit()}
     try:
         return duckdb.connect(str(db_path), read_only=read_only, config=config)
     except duckdb.IOException as exc:

@@ -28,6 +28,11 @@ Three passes, in this order:
    number that fails its check digit, or is not 7 digits, or is all zeros) and
    `mmsi_invalid` (reference/mid.py). Flagged rows are kept.
 
+Between 1 and 2, stations that are not vessels (base stations, aids to navigation, SAR
+aircraft) move to `ais_stations`, and the implied-speed pass also sets the `mmsi_invalid`
+flag (`ais_rules`). Rows without a time or a possible position never got here: the
+rules of `ais_rules` quarantined them before they were stored.
+
 Not-available values (lat 91, lon 181, sog 102.3, cog 360, heading 511, IMO 0, empty
 text) are already NULL here: the NMEA decoder and the position CSV SELECT null them.
 """
@@ -40,6 +45,12 @@ import duckdb
 
 from cargotrace.case.store import quote_ident
 from cargotrace.engine.sql import haversine_km
+from cargotrace.ingest.ais_rules import (
+    STATIONS_COLUMNS,
+    mmsi_invalid_sql,
+    refused_by_reason,
+    station_kind_sql,
+)
 from cargotrace.ingest.loader import IngestResult, sql_str
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
 
@@ -61,7 +72,8 @@ class CleanStats:
     impossible_speed_elsewhere: int = 0  # fixes of other files whose flag changed
     flags_from_mid: int = 0
     imo_invalid: int = 0
-    mmsi_invalid: int = 0
+    mmsi_invalid: int = 0  # identity reports
+    positions_mmsi_invalid: int = 0  # positions of the file whose MMSI cannot be a ship's
 
 
 def imo_ok_sql(col: str) -> str:
@@ -122,6 +134,28 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return int(counts[0]), int(counts[1])
 
 
+def _stage_stations(
+    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str
+) -> dict[str, int]:
+    """Move the stage's rows of stations that are not vessels (ais_rules) to `ais_stations`;
+    returns the rows moved by station kind."""
+    kind = station_kind_sql("mmsi", "msg_type")
+    where = f"{kind} IS NOT NULL AND rowid NOT IN (SELECT rid FROM ais_dupes)"
+    counts = dict(
+        con.execute(
+            f"SELECT {kind}, count(*) FROM {STAGE} WHERE {where} GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
+    if counts:
+        con.execute(
+            f"""INSERT INTO ais_stations (station_kind, {STATIONS_COLUMNS}, file_hash, source_file, sheet, source_row)
+                SELECT {kind}, {STATIONS_COLUMNS}, {sql_str(file_hash)}, {sql_str(file_name)}, sheet, source_row
+                FROM {STAGE} WHERE {where}"""
+        )
+        con.execute(f"DELETE FROM {STAGE} WHERE {kind} IS NOT NULL")
+    return {str(k): int(v) for k, v in counts.items()}
+
+
 def _span(con: duckdb.DuckDBPyConnection) -> int:
     """`ais_span`: per MMSI of the file's fixes, their first and last time (t0, t1), the last
     stored fix before (lo) and the first after (hi); returns how many stored fixes fall at
@@ -165,12 +199,14 @@ _PREV = "lag(struct_pack(ts := timestamp, lat := lat, lon := lon)) OVER (PARTITI
 
 def _move_stage(
     con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, int]:
     """The file's positions, without the duplicates, with their implied speeds and flags
     (against each other and the stored fixes around them: `MIN_DT_S` ...), into `positions`
     in one append. Stored fixes whose speed changes now that the file's fixes are among
     them are updated (only when the file's fixes fall among stored ones of their vessel).
-    Returns (rows appended, fixes of the file flagged, other fixes whose flag changed)."""
+    The file's positions whose MMSI cannot be a ship's get `mmsi_invalid` (ais_rules).
+    Returns (rows appended, fixes of the file flagged impossible_speed, other fixes whose
+    flag changed, positions of the file flagged mmsi_invalid)."""
     fix_p = _FIX.format(p="p.")
     later = _span(con)
     columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
@@ -178,7 +214,8 @@ def _move_stage(
     speed, flag = _speed_sql()
     values = {"file_hash": sql_str(file_hash), "source_file": sql_str(file_name),
               "implied_speed_kn": f"CASE WHEN _fix THEN {speed} END",
-              "flags": f"CASE WHEN _fix THEN {flag} END"}  # fmt: skip
+              "flags": f"""nullif(concat_ws(',', CASE WHEN {mmsi_invalid_sql("mmsi")} THEN 'mmsi_invalid' END,
+                                            CASE WHEN _fix THEN {flag} END), '')"""}  # fmt: skip
     select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
     stage_cols = ", ".join(
         sql_str(file_hash) if c == "file_hash" else f"s.{quote_ident(c)}" for c in columns
@@ -201,15 +238,17 @@ def _move_stage(
         )
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
-    mine = _count(
-        con,
-        "SELECT count(*) FROM positions WHERE rowid >= ? AND file_hash = ? AND flags LIKE '%impossible_speed%'",
+    flagged = con.execute(
+        """SELECT count(*) FILTER (WHERE flags LIKE '%impossible_speed%'),
+                  count(*) FILTER (WHERE flags LIKE '%mmsi_invalid%')
+           FROM positions WHERE rowid >= ? AND file_hash = ? AND flags IS NOT NULL""",
         [first, file_hash],
-    )
+    ).fetchone()
+    assert flagged is not None
     elsewhere = _update_stored_speeds(con, file_hash) if later else 0
     for table in (STAGE, "ais_dupes", "ais_span"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    return appended, mine, elsewhere
+    return appended, int(flagged[0]), elsewhere, int(flagged[1])
 
 
 def _update_stored_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> int:
@@ -220,7 +259,8 @@ def _update_stored_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> int
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_speed AS
             SELECT rid, old_speed, old_flags, speed, flags FROM (
-                SELECT rid, file_hash, timestamp, lo, implied_speed_kn AS old_speed, flags AS old_flags,
+                SELECT rid, file_hash, timestamp, lo, implied_speed_kn AS old_speed,
+                       CASE WHEN flags LIKE '%impossible_speed%' THEN 'impossible_speed' END AS old_flags,
                        {speed} AS speed, {flag} AS flags
                 FROM (SELECT f.*, s.lo, lag(struct_pack(ts := f.timestamp, lat := f.lat, lon := f.lon))
                                 OVER (PARTITION BY f.mmsi ORDER BY f.timestamp, f.file_hash, f.source_row) AS prev
@@ -229,8 +269,10 @@ def _update_stored_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> int
             WHERE file_hash <> {sql_str(file_hash)} AND (lo IS NULL OR timestamp > lo)
               AND (speed IS DISTINCT FROM old_speed OR flags IS DISTINCT FROM old_flags)"""
     )
-    con.execute(
-        """UPDATE positions SET implied_speed_kn = a.speed, flags = a.flags
+    con.execute(  # the MMSI's flag is recomputed with the speed's (ais_rules)
+        f"""UPDATE positions SET implied_speed_kn = a.speed,
+                  flags = nullif(concat_ws(',', CASE WHEN {mmsi_invalid_sql("positions.mmsi")} THEN 'mmsi_invalid' END,
+                                           a.flags), '')
            FROM ais_speed a WHERE positions.rowid = a.rid"""
     )
     changed = _count(con, "SELECT count(*) FROM ais_speed WHERE flags IS DISTINCT FROM old_flags")
@@ -284,9 +326,13 @@ def finish_positions_file(con: duckdb.DuckDBPyConnection, result: IngestResult) 
     dropped = stats.duplicates_in_file + stats.duplicates_of_case
     result.rows_kept -= dropped
     result.rows_duplicate += dropped
-    _, stats.impossible_speed, stats.impossible_speed_elsewhere = _move_stage(
-        con, result.file_hash, result.path.name
+    stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
+    if stations:
+        result.detail["not_vessels"] = stations
+    _, stats.impossible_speed, stats.impossible_speed_elsewhere, stats.positions_mmsi_invalid = (
+        _move_stage(con, result.file_hash, result.path.name)
     )
+    result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
     for name, value in check_identity_reports(con, result.file_hash).items():
         setattr(stats, name, value)
     result.detail["cleaning"] = asdict(stats)

@@ -1,8 +1,9 @@
 """AIS position CSVs: the canonical layout, NOAA MarineCadastre and the Danish Maritime
 Authority layout, recognised by their headers (contract §2 "ais").
 
-Not-available values become NULL and the row is kept: lat beyond ±90 (91 = not available;
-beyond ±91 is quarantined), lon beyond ±180, sog outside 0-102.2 (102.3), cog outside
+Rows without a time or a possible position (lat 91 / lon 181 "not available", lat -101.5,
+lon 205, years 1960 or 9999) are quarantined by the rules of `ais_rules`, shared with the
+NMEA path. Other not-available values become NULL and the row is kept: sog outside 0-102.2 (102.3), cog outside
 0-359.9 (360), heading outside 0-359 (511), navigation status 15 or unknown text; in the
 identity columns, IMO 0, ship type 0 or "undefined", empty names (AIS '@' padding removed).
 Duplicates, implied speeds and identity checks run once the whole file is in
@@ -17,7 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cargotrace.ingest import sqlexpr
+from cargotrace.ingest import ais_rules, sqlexpr
 from cargotrace.ingest.ais_clean import STAGE
 from cargotrace.ingest.headers import Field
 from cargotrace.ingest.loader import ChunkContext, TabularKind
@@ -35,7 +36,7 @@ FIELDS = [
     Field("cog", ("cog", "course", "course over ground")),
     Field("heading", ("heading", "true heading", "hdg")),
     Field("nav_status", ("status", "navigational status", "nav status", "navstatus")),
-    Field("msg_type", ("message type", "msgtype", "type")),
+    Field("msg_type", ("message type", "msgtype", "type", "message id", "msg type")),
     Field("name", ("vesselname", "vessel name", "name", "shipname")),
     Field("imo", ("imo",)),
     Field("callsign", ("callsign", "call sign")),
@@ -105,11 +106,11 @@ def _arrow_cast(
 
 def _typed(
     con: duckdb.DuckDBPyConnection, values: pa.ChunkedArray, sql: Callable[[str], str],
-    arrow_type: pa.DataType, plain: str | None,
+    arrow_type: pa.DataType, plain: str | None, arrow: bool = True,
 ) -> pa.ChunkedArray:  # fmt: skip
     if values.null_count == len(values):
         return pa.chunked_array([pa.nulls(len(values), arrow_type)])
-    cast = _arrow_cast(values, arrow_type, plain)
+    cast = _arrow_cast(values, arrow_type, plain) if arrow else None
     if cast is not None:
         return cast
     column_values = pa.table({"v": values})  # noqa: F841 - replacement scan
@@ -122,27 +123,31 @@ def _transform(
 ) -> dict[str, pa.ChunkedArray]:
     """The typed columns `_mmsi`, `_timestamp`, `_lat`, ... of the chunk, in one vectorised
     pass: the SELECT then only checks ranges."""
-    return {
-        f"_{name}": _typed(con, table.column(name), sql, arrow_type, plain)
-        for name, sql, arrow_type, plain in _TYPED
-    }
+    fmt = ctx.mapping.date_format  # a mapping's time format: the SQL, which tries it first
+    typed = {}
+    for name, sql, arrow_type, plain in _TYPED:
+        if name == "timestamp" and fmt:
+            sql = lambda col: sqlexpr.timestamp(col, fmt)  # noqa: E731, PLW2901
+        typed[f"_{name}"] = _typed(
+            con, table.column(name), sql, arrow_type, plain, not (name == "timestamp" and fmt)
+        )
+    return typed
 
 
 def _select(ctx: ChunkContext) -> str:
-    ts, lat, lon, mmsi = "_timestamp", "_lat", "_lon", "_mmsi"
-    reason, column = sqlexpr.first_reason(
-        (f"{mmsi} IS NULL", "bad_mmsi", "mmsi"),
-        (f"{mmsi} NOT BETWEEN 1 AND 999999999", "bad_mmsi", "mmsi"),
-        (f"{ts} IS NULL", "bad_timestamp", "timestamp"),
-        (f"{lat} IS NULL", "bad_latitude", "lat"),
-        (f"{lon} IS NULL", "bad_longitude", "lon"),
-        (f"abs({lat}) > 91", "bad_latitude", "lat"),
-        (f"abs({lon}) > 181", "bad_longitude", "lon"),
+    ts, lat, lon, mmsi = "_timestamp", "_lat", "_lon", "_mmsi"  # typed by `_transform`
+    reason, column = ais_rules.reason_sql(
+        [
+            (f"{mmsi} IS NULL", "bad_mmsi", "mmsi"),
+            (f"{mmsi} NOT BETWEEN 1 AND 999999999", "bad_mmsi", "mmsi"),
+            (f"timestamp IS NOT NULL AND {ts} IS NULL", "bad_timestamp", "timestamp"),
+            (f"lat IS NOT NULL AND {lat} IS NULL", "bad_latitude", "lat"),
+            (f"lon IS NOT NULL AND {lon} IS NULL", "bad_longitude", "lon"),
+            *ais_rules.position_checks(ts, lat, lon),
+        ]
     )
     return f"""
-        SELECT {mmsi} AS mmsi, {ts} AS timestamp,
-               CASE WHEN abs({lat}) <= 90 THEN {lat} END AS lat,
-               CASE WHEN abs({lon}) <= 180 THEN {lon} END AS lon,
+        SELECT {mmsi} AS mmsi, {ts} AS timestamp, {lat} AS lat, {lon} AS lon,
                CASE WHEN _sog BETWEEN 0 AND 102.2 THEN _sog END AS sog,
                CASE WHEN _cog >= 0 AND _cog < 360 THEN _cog END AS cog,
                CASE WHEN _heading BETWEEN 0 AND 359 THEN CAST(_heading AS SMALLINT) END AS heading,
@@ -177,7 +182,9 @@ def _ship_type_sql(col: str) -> str:
 def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     """Provider CSVs repeat the name, IMO and call sign on every row: each distinct identity
     of an MMSI in the chunk becomes an identity report at the first and at the last row that
-    shows it (one report if they are the same), so `vessel_identities` knows its time span."""
+    shows it (one report if they are the same), so `vessel_identities` knows its time span.
+    Rows without a position (static messages in a provider CSV) are quarantined as positions
+    but their identity counts."""
     if not {"name", "imo", "callsign", "ship_type"} & set(ctx.columns.fields):
         return
     con.execute(
@@ -188,7 +195,8 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
                        min(timestamp) AS t0, CAST(min(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r0,
                        max(timestamp) AS t1, CAST(max(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r1
                 FROM normalized
-                WHERE _reason IS NULL AND coalesce(imo, name, callsign, ship_type) IS NOT NULL
+                WHERE (_reason IS NULL OR _reason = 'no_position')  -- static reports: identity, no place
+                  AND coalesce(imo, name, callsign, ship_type) IS NOT NULL
                 GROUP BY ALL
             ), ids AS (
                 SELECT mmsi, t0, r0, t1, r1, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
