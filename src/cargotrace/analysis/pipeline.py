@@ -21,7 +21,15 @@ import duckdb
 
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
-from cargotrace.logistics import arrivals, label_changes, linking, reverse_flow, sites, stations
+from cargotrace.logistics import (
+    arrivals,
+    consignments,
+    label_changes,
+    linking,
+    reverse_flow,
+    sites,
+    stations,
+)
 from cargotrace.maritime import (
     dark_calls,
     encounters,
@@ -91,6 +99,7 @@ STAGES: list[Stage] = [
     Stage("encounters", sql=encounters.statements, output="encounters"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
+    Stage("consignments", sql=consignments.statements, output="consignments"),
     Stage("stations", python=lambda con, _s: stations.resolve(con), output="shipment_stations"),
     Stage("linking", sql=linking.statements, output="linked_shipments"),
     Stage("sites", python=sites.build, output="sites"),
@@ -102,7 +111,14 @@ STAGES: list[Stage] = [
 
 DERIVED_TABLES = [
     s.output for s in STAGES if s.output and s.output not in ("track", "port_areas", "zone_marks")
-] + ["shipments_of_interest", "site_members", "dark_calls", "shuttles"]
+] + [
+    "shipments_of_interest",
+    "site_members",
+    "dark_calls",
+    "shuttles",
+    "consignment_records",
+    "evidence_period",
+]
 
 
 def run_analysis(
