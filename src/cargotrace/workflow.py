@@ -72,6 +72,14 @@ def export(case_dir: Path, fmt: str, out: Path, table: str | None = None) -> int
         return exporter.export(case, fmt, out, table)
 
 
+def analysis_status(case_dir: Path) -> dict[str, Any]:
+    """Whether the stored analysis is stale (files ingested since): `stale`, `message`."""
+    from cargotrace.case import freshness
+
+    with Case.open(case_dir) as case:
+        return freshness.analysis_status(case)
+
+
 def report(case_dir: Path, out: Path, pdf: Path | None = None) -> dict[str, Any]:
     from cargotrace.report.data import build_report_data
     from cargotrace.report.html import render_report

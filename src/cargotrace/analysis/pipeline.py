@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from cargotrace.case import freshness
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
 from cargotrace.logistics import (
@@ -165,6 +166,7 @@ def _run_stages(
         findings = build_findings(case, settings)
         case.set_meta("findings", json.dumps(findings, ensure_ascii=False, default=str))
         case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        freshness.record_analysis(case)
         case.set_meta("parameters", json.dumps(settings.as_parameters()))
     return findings
 

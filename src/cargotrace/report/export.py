@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cargotrace.case import freshness
 from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
 
@@ -61,7 +62,9 @@ def findings(case: Case) -> dict[str, Any]:
         raise CargotraceError(
             f"case {case.root} has not been analysed yet; run `cargotrace analyze --case {case.root}`"
         )
-    return json.loads(text)  # type: ignore[no-any-return]
+    result: dict[str, Any] = json.loads(text)
+    result["analysis_status"] = freshness.analysis_status(case)
+    return result
 
 
 def table(case: Case, name: str) -> pa.Table:
