@@ -41,8 +41,11 @@ class AnalysisSettings:
     # two fixes; a port of the origin country is a possible dark call when sailing there
     # (sea-route distance) and on to the gap's end at the vessel's service speed (the
     # `service_speed_quantile` of its moving speeds, `default_service_speed_kn` when
-    # unknown), with `min_call_hours` at the berth, fits in the gap.
+    # unknown), with `min_call_hours` at the berth, fits in the gap. A gap longer than
+    # `dark_call_max_gap_days` offers no dark calls (it says more about coverage, or about two
+    # unrelated samples in one case, than about a trip); it stays a gap, marked as beyond it.
     gap_hours: float = 6.0
+    dark_call_max_gap_days: float = 30.0
     default_service_speed_kn: float = 12.0
     service_speed_quantile: float = 0.95
     # Encounters (maritime/encounters.py): two vessels within `encounter_max_m` for at least
@@ -89,7 +92,7 @@ class AnalysisSettings:
         if not 0 <= self.stop_begin_kn <= self.stop_end_kn:
             problems.append("stop_begin_kn must be at least 0 and not above stop_end_kn")
         for name in ("port_radius_km", "min_call_hours", "port_gap_hours", "gap_hours", "default_service_speed_kn",
-                     "encounter_max_m", "encounter_min_hours", "max_speed_kn"):  # fmt: skip
+                     "encounter_max_m", "encounter_min_hours", "max_speed_kn", "dark_call_max_gap_days"):  # fmt: skip
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive")
         if self.port_exit_buffer_km < 0 or self.encounter_min_port_km < 0 or self.jump_min_km < 0:

@@ -157,10 +157,10 @@ def _run_stages(
             started = time.perf_counter()
             run_stage(con, stage, settings, sql=run_sql, python=run_python)
             rows = (
-                int(con.execute(f'SELECT count(*) FROM "{stage.output}"').fetchone()[0])
+                int(con.execute(f'SELECT count(*) FROM "{stage.output}"').fetchone()[0])  # type: ignore[index]
                 if stage.output
                 else 0
-            )  # type: ignore[index]
+            )
             if on_stage:
                 on_stage(stage.name, rows, time.perf_counter() - started)
         findings = build_findings(case, settings)

@@ -50,8 +50,10 @@ def ingest_file(
     path: Path,
     mapping: Mapping | None = None,
     progress: Progress | None = None,
+    replace: bool = False,
 ) -> IngestResult:
-    """Ingest one file of a KIND into the case; idempotent by content hash."""
+    """Ingest one file of a KIND into the case; idempotent by content hash (`replace`:
+    a file the case holds is read again, its earlier rows removed)."""
     if kind not in TABULAR:
         raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     if not path.is_file():
@@ -78,10 +80,10 @@ def ingest_file(
         finish_file(case.con, kind, result)  # AIS duplicates, implied speeds, identity checks
 
     try:
-        return run_ingest(case, kind, path, body)
+        return run_ingest(case, kind, path, body, replace)
     except IrregularCsv:  # a big CSV, irregular after its first part: rolled back, read again
         exact = True
-        return run_ingest(case, kind, path, body)
+        return run_ingest(case, kind, path, body, replace)
 
 
 def preview_file(

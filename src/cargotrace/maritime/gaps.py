@@ -15,7 +15,8 @@ the sea route, so nothing feasible is dropped. The service speed is the
 `service_speed_quantile` of the vessel's speeds over ground between 3 and 40 kn,
 `default_service_speed_kn` when it has none: the discrete quantile (a speed the vessel
 reported; `quantile_disc`, Spark `percentile_disc`), which both engines compute alike to the
-last bit, where an interpolated one can differ in its last digit.
+last bit, where an interpolated one can differ in its last digit. A gap longer than
+`dark_call_max_gap_days` offers none (`gaps.beyond_dark_call_bound`).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         SELECT g.gap_id, p.locode AS port_locode, p.country AS port_country, p.lat AS port_lat, p.lon AS port_lon,
                {to_port} AS gc_to_port_km, {from_port} AS gc_from_port_km
         FROM gap_facts g, p
-        WHERE ({to_port} + {from_port}) / ({KM_PER_NM} * g.speed_kn) + {settings.min_call_hours} <= g.hours
+        WHERE g.hours <= {settings.dark_call_max_gap_days * 24}
+          AND ({to_port} + {from_port}) / ({KM_PER_NM} * g.speed_kn) + {settings.min_call_hours} <= g.hours
         """,
     ]

@@ -45,7 +45,7 @@ def left_out_block(case: Case) -> dict[str, Any]:
            FROM consignments WHERE date_out_of_period"""
     )[0]
     mixed = case.scalar("SELECT count(*) FROM consignment_records WHERE mixed_script")
-    block = {
+    block: dict[str, Any] = {
         "duplicate_records": {
             "rows": int(dup["rows"] or 0),
             "consignments": int(dup["consignments"] or 0),
