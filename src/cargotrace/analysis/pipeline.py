@@ -33,11 +33,14 @@ from cargotrace.logistics import (
 )
 from cargotrace.maritime import (
     dark_calls,
+    disabling,
     encounters,
     gaps,
     identity,
+    loitering,
     port_areas,
     port_calls,
+    ships,
     track,
     voyages,
 )
@@ -88,6 +91,7 @@ def run_stage(
 STAGES: list[Stage] = [
     Stage("track", sql=track.statements, kernel=track_kernel.build, output="track"),
     Stage("identity", sql=identity.statements, output="identity_events"),
+    Stage("ships", sql=ships.statements, python=ships.build_timeline, output="ship_links"),
     Stage("port_areas", python=port_areas.build, output="port_areas"),
     Stage(
         "port_zones",
@@ -98,6 +102,8 @@ STAGES: list[Stage] = [
     Stage("port_calls", sql=port_calls.statements, output="port_calls"),
     Stage("gaps", sql=gaps.statements, python=dark_calls.build, output="gaps"),
     Stage("encounters", sql=encounters.statements, output="encounters"),
+    Stage("loitering", sql=loitering.statements, python=loitering.build, output="loitering"),
+    Stage("ais_disabling", python=disabling.build, output="ais_disabling"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
     Stage("consignments", sql=consignments.statements, output="consignments"),
@@ -117,6 +123,7 @@ DERIVED_TABLES = [
     "site_members",
     "dark_calls",
     "shuttles",
+    "ship_timeline",
     "consignment_records",
     "evidence_period",
 ]
