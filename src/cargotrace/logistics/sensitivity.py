@@ -29,7 +29,7 @@ def _candidate_arrivals_sql(settings: AnalysisSettings) -> str:
         WITH ordered AS (
             SELECT *, lag(port_country) OVER w AS previous_country,
                    lag(coalesce(departed_at, arrived_at)) OVER w AS previous_call_at
-            FROM port_calls WINDOW w AS (PARTITION BY vessel_key ORDER BY arrived_at, port_call_id)
+            FROM port_calls WINDOW w AS (PARTITION BY ship_key ORDER BY arrived_at, port_call_id)
         )
         SELECT port_call_id AS arrival_id, port_locode, CAST(arrived_at AS DATE) AS arrival_day, arrived_at,
                date_diff('day', CAST(previous_call_at AS DATE), CAST(arrived_at AS DATE)) AS days_since_previous
