@@ -31,6 +31,12 @@ SOURCE_TABLES: dict[str, str] = {
         mmsi BIGINT, timestamp TIMESTAMPTZ, lat DOUBLE, lon DOUBLE, sog DOUBLE, cog DOUBLE,
         heading SMALLINT, nav_status SMALLINT, msg_type SMALLINT, {PROVENANCE},
         implied_speed_kn DOUBLE, flags VARCHAR""",
+    # AIS stations that are not vessels (base stations, aids to navigation, SAR aircraft,
+    # SART/MOB/EPIRB): kept apart from vessel positions (ingest/ais_rules.py)
+    "ais_stations": f"""
+        station_kind VARCHAR, mmsi BIGINT, timestamp TIMESTAMPTZ, lat DOUBLE, lon DOUBLE,
+        sog DOUBLE, cog DOUBLE, heading SMALLINT, nav_status SMALLINT, msg_type SMALLINT,
+        {PROVENANCE}""",
     # flag_source: 'reported', or 'mid' when the flag was derived from the MMSI (version 2)
     "vessel_reports": f"""
         mmsi BIGINT, imo VARCHAR, name VARCHAR, callsign VARCHAR, ship_type VARCHAR,

@@ -72,11 +72,15 @@
       ? n.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })
       : Math.round(n).toLocaleString('en-US');
   }
-  function fmtP(x) {
-    var p = num(x);
+  // two significant digits rounded up, never below 1/(permutations + 1) (as html.fmt_p)
+  function fmtP(x, perms) {
+    var p = num(x), n = num(perms);
     if (p === null) return '\u2014';
-    if (p < 0.001) return '< 0.001';
-    return p < 0.1 ? p.toFixed(3) : p.toFixed(2);
+    if (n !== null && n > 0) p = Math.max(p, 1 / (n + 1));
+    if (p <= 0) return '0';
+    var e = Math.floor(Math.log10(p)) - 1, step = Math.pow(10, e);
+    var up = Math.min(1, Math.ceil(Math.round(p / step * 1e9) / 1e9) * step);
+    return up.toFixed(Math.max(0, -e));
   }
   function parseT(s) {
     if (s === null || s === undefined || s === '') return null;
@@ -753,6 +757,9 @@
     add(gA, sv('line', { x1: ml, x2: W - mr, y1: y(0), y2: y(0) }));
     var every = Math.max(1, Math.ceil(22 / band));
     var pts = [];
+    // the window: lags that link a shipment to its arrival
+    var win = num(PARAMS.window_days), inWin = rows.filter(function (r) { return win !== null && num(r.lag_days) <= win; }).length;
+    if (inWin) tip(add(svg, sv('rect', { class: 'window', x: ml, y: mt, width: r1(band * inWin), height: r1(y(0) - mt) })), 'Window: ' + win + ' days after an arrival (linked)');
     var g = add(svg, sv('g'));
     rows.forEach(function (r, i) {
       var cx = ml + band * (i + 0.5);
@@ -814,8 +821,10 @@
         if (a > 0.55) td.classList.add('dark');
         if (w === num(PARAMS.window_days) && n === num(PARAMS.near_km) && lb === num(PARAMS.lookback_days)) td.classList.add('current');
         add(td, el('span', { class: 't' }, fmtT(r.linked_tonnes) + ' t'));
-        add(td, el('span', { class: 'p' }, 'p ' + (fmtP(r.p_value).charAt(0) === '<' ? '' : '= ') + fmtP(r.p_value)));
-        if (r.sites !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites) + ' sites'));
+        add(td, el('span', { class: 'p' }, 'p = ' + fmtP(r.p_value, r.permutations)));
+        // the depot distance moves only which sites count as near a depot: show those
+        if (r.sites_near_facility !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites_near_facility) + '/' + fmtInt(r.sites) + ' near'));
+        else if (r.sites !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites) + ' sites'));
         setAttrs(td, { title: 'window ' + w + ' d, depot ' + n + ' km, look-back ' + lb + ' d' });
       });
     });
@@ -962,7 +971,7 @@
       site: si !== undefined ? siteLabel(si) : clean(s.site_id),
       cargo: clean(s.cargo) + (s.cargo_class ? ' [' + clean(s.cargo_class) + ']' : ''),
       tonnes: num(s.tonnes),
-      arrival: a ? clean(a.vessel_name) + ' \u00b7 ' + clean(a.port_locode) + ' ' + fmtDate(parseT(a.arrived_at)) : clean(s.arrival_id),
+      arrival: a ? clean(a.vessel_name) + ' \u00b7 ' + portName(a.port_locode) + ' ' + fmtDate(parseT(a.arrived_at)) : clean(s.arrival_id),
       lag: num(s.lag_days),
       listed: listedLabel(arr(s.watchlist))
     };
@@ -1299,6 +1308,7 @@
     var pts = ports.map(function (p) { return [num(p.lon), num(p.lat)]; });
     dark.forEach(function (g) { pts.push([num(g.start_lon), num(g.start_lat)], [num(g.end_lon), num(g.end_lat)]); });
     meets.forEach(function (e) { pts.push([num(e.lon), num(e.lat)]); });
+    arr(VS.loitering).map(obj).forEach(function (l) { if (validLL(l.lon, l.lat)) pts.push([num(l.lon), num(l.lat)]); });
     if (!pts.length) { emptyChart(svg, widthOf(svg, 280), 200, 'No located port calls, dark periods or meetings'); return; }
     var m = fitMap(svg, pts, { minH: 260, maxRatio: 0.62, minDeg: 4, pad: 34 });
     var lab = Labeler(m.W, m.H);
@@ -1324,9 +1334,10 @@
     dark.slice().reverse().forEach(function (g) {
       var a = m.p(num(g.start_lon), num(g.start_lat)), b = m.p(num(g.end_lon), num(g.end_lat));
       var calls = String(g.possible_dark_calls || '') !== '';
+      var cls = 'dark' + (calls ? ' calls' : '') + (g.likely_intentional ? ' intentional' : '');
       var ta = parseT(g.started_at), tb = parseT(g.ended_at);
-      tip(add(gDark, sv('path', { class: 'dark' + (calls ? ' calls' : ''), d: 'M' + r1(a[0]) + ',' + r1(a[1]) + 'L' + r1(b[0]) + ',' + r1(b[1]) })),
-        vesselName(g.vessel_name, g.mmsi) + ': dark ' + fmtDateTime(ta) + ' \u2192 ' + fmtDateTime(tb) + ' (' + fmtT(num(g.hours) / 24) + ' days)' + darkCallsText(g.possible_dark_calls));
+      tip(add(gDark, sv('path', { class: cls, d: 'M' + r1(a[0]) + ',' + r1(a[1]) + 'L' + r1(b[0]) + ',' + r1(b[1]) })),
+        vesselName(g.vessel_name, g.mmsi) + ': dark ' + fmtDateTime(ta) + ' \u2192 ' + fmtDateTime(tb) + ' (' + fmtT(num(g.hours) / 24) + ' days)' + (g.likely_intentional ? '\nlooks intentional (GFW rule)' : '') + darkCallsText(g.possible_dark_calls));
       // the ends, so that a short dark stretch still shows where it was
       add(gDark, sv('circle', { class: 'dark-end' + (calls ? ' calls' : ''), cx: r1(a[0]), cy: r1(a[1]), r: calls ? 2.5 : 1.6 }));
       add(gDark, sv('circle', { class: 'dark-end' + (calls ? ' calls' : ''), cx: r1(b[0]), cy: r1(b[1]), r: calls ? 2.5 : 1.6 }));
@@ -1342,6 +1353,12 @@
       var atOrigin = clean(o.p.country) === origin;
       tip(add(gPorts, sv('circle', { class: 'vport' + (atOrigin ? ' origin' : ''), cx: r1(o.q[0]), cy: r1(o.q[1]), r: r1(o.r) })),
         portName(o.p.locode) + '\n' + fmtInt(o.p.calls) + ' call(s) by ' + fmtInt(o.p.vessels) + ' vessel(s)' + (atOrigin ? '\nport in ' + origin : ''));
+    });
+    arr(VS.loitering).map(obj).filter(function (l) { return validLL(l.lon, l.lat); }).forEach(function (l) {
+      var q = m.p(num(l.lon), num(l.lat));
+      tip(add(gMeet, sv('rect', { class: 'loiter', x: r1(q[0] - 4), y: r1(q[1] - 4), width: 8, height: 8 })),
+        'Loitering: ' + vesselName(l.vessel_name, l.mmsi) + '\n' + fmtDateTime(parseT(l.started_at)) + ' \u2192 ' + fmtDateTime(parseT(l.ended_at)) +
+        ' (' + fmtT(l.hours) + ' h, median ' + fmtT(l.median_sog_kn) + ' kn)' + (l.shore_km !== null && l.shore_km !== undefined ? ', ' + fmtT(l.shore_km) + ' km from shore' : ''));
     });
     meets.forEach(function (e) {
       var q = m.p(num(e.lon), num(e.lat));
