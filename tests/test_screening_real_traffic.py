@@ -82,7 +82,9 @@ def test_every_identifier_match_is_kept_as_a_hit(screened: Path) -> None:
              ON (w.imo IS NOT NULL AND w.imo = s.imo) OR CAST(w.mmsi AS VARCHAR) = s.mmsi
            WHERE w.schema = 'Vessel' ORDER BY 1""",
     )
-    assert len(expected) >= 10
+    # 8 IMO matches; the two MMSI-only matches of the AMSA log (248000368, 375311000) came from
+    # sentences without a time, which ingest now quarantines (no_timestamp)
+    assert len(expected) >= 8
     by_entry = {h["entry_id"]: h for h in hits(screened) if h["subject_type"] == "vessel" and rests_on_identifier(h)}  # fmt: skip
     assert sorted(by_entry) == [r["entry_id"] for r in expected]
     assert all(h["status"] == "hit" and h["score"] >= HIT_MIN for h in by_entry.values())
