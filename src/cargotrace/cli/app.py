@@ -318,12 +318,26 @@ def _print_headline(result: dict[str, Any]) -> None:
         out.print("[bold]The case has no input of these kinds, so some findings cannot exist:[/]")
         for m in missing:
             out.print(f"  {m['kind']}: {escape(m['effect'])} (cargotrace ingest {m['kind']} FILE)")
+    for line in result.get("left_out", {}).get("summary", []):
+        out.print(f"left out of the totals: {line}", markup=False, highlight=False)
 
 
 def _export_tables() -> str:
     from cargotrace.report.export import table_help
 
     return table_help()
+
+
+# Tables exported as ingested: a later `ingest` cannot make them stale.
+SOURCE_EXPORTS = {"positions", "vessels", "vessel_identities", "shipments", "quarantine", "ledger",
+                  "stations", "facilities", "ports", "sightings", "watchlist"}  # fmt: skip
+
+
+def _warn_stale(case: Path) -> None:
+    """One line on stderr when files were ingested after the stored analysis."""
+    status = _guard(lambda: workflow.analysis_status(case))
+    if status["stale"]:
+        err.print(f"warning: {status['message']}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -344,6 +358,8 @@ def export(
     ] = None,
 ) -> None:
     """Write the findings (default) or one table."""
+    if table is None or table not in SOURCE_EXPORTS:
+        _warn_stale(case)
     count = _guard(lambda: workflow.export(case, format.value if format else None, out_path, table))
     out.print(f"wrote {out_path} ({count:,} records)")
 
@@ -359,6 +375,7 @@ def report(
     ] = None,
 ) -> None:
     """Write the self-contained, offline HTML report (and optionally a PDF)."""
+    _warn_stale(case)
     info = _guard(lambda: workflow.report(case, out_path, pdf))
     out.print(
         f"wrote {info['html']} ({info['bytes'] / 1e6:.1f} MB)"
@@ -373,6 +390,7 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """The evidence chain of one shipment, from source rows to destination site."""
+    _warn_stale(case)
     result = _guard(lambda: workflow.explain(case, waybill))[0]
     if as_json:
         out.print_json(json.dumps(result, ensure_ascii=False, default=str))
