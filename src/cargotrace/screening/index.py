@@ -46,10 +46,6 @@ _SCRIPTS = {"latin": 0, "cyrillic": 1, "hangul": 2}
 _FAMILIES = {"generic": 0, "limited": 1, "stock": 2, "state": 3, "nonprofit": 4, "individual": 5}
 
 
-def _h(text: str) -> int:
-    return hash(text)
-
-
 @dataclass
 class Columns:
     """The arrays one side of a comparison is scored from."""
@@ -71,7 +67,7 @@ class Columns:
     @classmethod
     def of(cls, names: list[NormName]) -> Columns:
         def hashes(values: list[str]) -> np.ndarray:
-            return np.fromiter((_h(v) for v in values), dtype=np.int64, count=len(values))
+            return np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
 
         sorted_text = [n.sorted_skel for n in names]
         compact_text = [n.compact for n in names]
@@ -245,10 +241,11 @@ class NameIndex:
     ) -> np.ndarray:
         """Edit similarity (0..1) of a[ai[k]] and b[bi[k]] for every k, on all cores; 0 below
         `cutoff` (which lets rapidfuzz give up early on hopeless pairs)."""
+        left = np.asarray(a, dtype=object)[ai].tolist()  # a gather in C, not a Python loop
+        right = np.asarray(b, dtype=object)[bi].tolist()
         found = process.cpdist(
-            [a[i] for i in ai], [b[i] for i in bi], scorer=fuzz.ratio, workers=-1,
-            score_cutoff=cutoff * 100,
-        )  # fmt: skip
+            left, right, scorer=fuzz.ratio, workers=-1, score_cutoff=cutoff * 100
+        )
         return np.asarray(found, dtype=np.float64) / 100.0
 
 
