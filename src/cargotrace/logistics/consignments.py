@@ -3,9 +3,9 @@
 The `shipments` table keeps every ingested row with its provenance (it is evidence). Leaks
 arrive as overlapping exports, and a colleague's re-saved copy of a file (other encoding,
 ISO dates, no digit grouping) holds the same records in other text: counted twice, they
-would double the tonnage. Here every record gets a *consignment key* — waybill and wagon
-compared after folding look-alike letters (`reference/identifiers.py`), the record type
-(departure/arrival) and its day (departure day; for an arrival its arrival day, else its
+would double the tonnage. Here every record gets a *consignment key* — waybill, wagon and
+container compared after folding look-alike letters (`reference/identifiers.py`), the record
+type (departure/arrival) and its day (departure day; for an arrival its arrival day, else its
 departure day) — and each key is counted once:
 
 * `consignment_records`: every shipment row with its key, `version_rank` (1 = the row that
@@ -49,6 +49,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         WITH keyed AS (
             SELECT s.*, coalesce({id_key_sql("s.waybill")}, s.waybill) AS waybill_key,
                    coalesce({id_key_sql("s.wagon")}, '') AS wagon_key,
+                   coalesce({id_key_sql("s.container")}, '') AS container_key,
                    CASE WHEN s.record = 'arrival' THEN coalesce(s.arrived_on, s.departed_on)
                         ELSE s.departed_on END AS record_day,
                    {_weight_left_out_sql("s.flags")} AS weight_left_out,
@@ -56,7 +57,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
                    l.ingested_at
             FROM shipments s LEFT JOIN ledger l ON l.file_hash = s.file_hash
         ), signed AS (
-            SELECT *, concat_ws('|', waybill_key, wagon_key, record, coalesce(CAST(record_day AS VARCHAR), '')) AS consignment_key,
+            SELECT *, concat_ws('|', waybill_key, wagon_key, container_key, record, coalesce(CAST(record_day AS VARCHAR), '')) AS consignment_key,
                    concat_ws('|', coalesce(CAST(round(weight_t, 3) AS VARCHAR), ''), coalesce(cargo_class, ''),
                              lower(regexp_replace(trim(coalesce(cargo, '')), '\\s+', ' ', 'g')),
                              coalesce(origin_esr, ''), coalesce(destination_esr, '')) AS signature
