@@ -80,7 +80,7 @@ def _conflicts(case: Case) -> list[dict[str, Any]]:
     rows = case.rows(
         """SELECT consignment_key, waybill, wagon, record, record_day, weight_t, cargo, cargo_class,
                   origin_esr, destination_esr, source_file, sheet, source_row, version_rank
-           FROM consignment_records WHERE versions > 1
+           FROM consignment_records WHERE conflicting
            ORDER BY consignment_key, version_rank"""
     )
     out: dict[str, dict[str, Any]] = {}
