@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import duckdb
 import pyarrow as pa
@@ -31,23 +30,17 @@ import pyarrow.compute as pc
 
 from cargotrace.case.store import Case
 from cargotrace.ingest import ais_rules
+from cargotrace.ingest.ais_clean import STAGE
 from cargotrace.ingest.arrow_scan import local_scans
-from cargotrace.ingest.loader import IngestResult, Mapping, Progress, TabularKind, sql_str
+from cargotrace.ingest.loader import (
+    ByteProgress,
+    IngestResult,
+    Mapping,
+    Progress,
+    TabularKind,
+    sql_str,
+)
 from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
-
-
-@runtime_checkable
-class ByteProgress(Protocol):
-    """A progress callback that can also show bytes: `progress(n)` advances the message
-    count by n; `start_bytes(total)` and `bytes_read(done)` drive a bar over the file size
-    on disk (compressed size for .gz input)."""
-
-    def __call__(self, n: int) -> None: ...
-
-    def start_bytes(self, total: int) -> None: ...
-
-    def bytes_read(self, done: int) -> None: ...
-
 
 _STATIC_KEY = ("mmsi", "observed_at", "imo", "name", "callsign", "ship_type")
 
@@ -111,10 +104,9 @@ def _insert_positions(
                 FROM nmea_positions WHERE {reason} IS NOT NULL"""
         ).fetchone()
         con.execute(
-            f"""INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
-                                   file_hash, source_file, sheet, source_row)
-            SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type,
-                   {_provenance(result, name)}, line_no
+            f"""INSERT INTO {STAGE} (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
+                                   source_row)
+            SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type, line_no
             FROM nmea_positions WHERE {reason} IS NULL"""
         )
     return int(refused[0]) if refused else 0
