@@ -28,6 +28,7 @@ from cargotrace.maritime import (
     encounters,
     gaps,
     identity,
+    interference,
     loitering,
     port_areas,
     port_calls,
@@ -93,6 +94,7 @@ STAGES: list[Stage] = [
     Stage("encounters", sql=encounters.statements, output="encounters"),
     Stage("loitering", sql=loitering.statements, python=loitering.build, output="loitering"),
     Stage("ais_disabling", python=disabling.build, output="ais_disabling"),
+    Stage("interference", sql=interference.statements, output="interference"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
     Stage("stations", python=lambda con, _s: stations.resolve(con), output="shipment_stations"),
@@ -106,7 +108,7 @@ STAGES: list[Stage] = [
 
 DERIVED_TABLES = [
     s.output for s in STAGES if s.output and s.output not in ("track", "port_areas", "zone_marks")
-] + ["shipments_of_interest", "site_members", "dark_calls", "shuttles"]
+] + ["shipments_of_interest", "site_members", "dark_calls", "shuttles", "interference_flags"]
 
 
 def run_analysis(

@@ -169,6 +169,7 @@ MARITIME_TABLES = (
     "encounters",
     "loitering",
     "ais_disabling",
+    "interference",
     "dark_calls",
     "identity_events",
     "voyages",

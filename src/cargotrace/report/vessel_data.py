@@ -94,6 +94,14 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         if case.has_table("ais_disabling")
         else set()
     )
+    interference = (
+        _rows(
+            case,
+            "SELECT hour_start, lat, lon, vessels, jump_ends FROM interference ORDER BY hour_start",
+        )
+        if case.has_table("interference")
+        else []
+    )
     shore_known = bool(
         case.has_table("borders") and case.scalar("SELECT count(*) > 0 FROM borders")
     )
@@ -111,6 +119,8 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         "dark_calls": _count(case, "dark_calls"),
         "encounters": len(encounters),
         "loitering": len(loitering),
+        "interference": len(interference),
+        "interference_flags": _count(case, "interference_flags"),
         "likely_intentional": len(intentional),
         "identity_events": _count(case, "identity_events"),
         "watchlist_hits": _count(case, "watchlist_hits"),
@@ -124,6 +134,7 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         "encounters": encounters,
         "lanes": _lanes(case, names),
         "loitering": loitering,
+        "interference": interference,
         "counts": counts,
         "shore_known": shore_known,
     }
