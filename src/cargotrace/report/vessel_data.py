@@ -141,7 +141,12 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _lanes(case: Case, names: str) -> list[dict[str, Any]]:
-    """The vessels with the most events, each with its calls, gaps and meetings."""
+    """The vessels with the most events, each with its calls, gaps, meetings and loitering."""
+    loiter = (
+        "UNION ALL SELECT CAST(mmsi AS VARCHAR), mmsi, 'loitering', started_at, ended_at, NULL, NULL, hours, NULL FROM loitering"
+        if case.has_table("loitering")
+        else ""
+    )
     events = f"""
         WITH ev AS (
             SELECT vessel_key, mmsi, 'call' AS kind, arrived_at AS started_at, departed_at AS ended_at,
@@ -153,6 +158,7 @@ def _lanes(case: Case, names: str) -> list[dict[str, Any]]:
             SELECT CAST(mmsi_a AS VARCHAR), mmsi_a, 'meeting', started_at, ended_at, CAST(mmsi_b AS VARCHAR), NULL, hours, NULL FROM encounters
             UNION ALL
             SELECT CAST(mmsi_b AS VARCHAR), mmsi_b, 'meeting', started_at, ended_at, CAST(mmsi_a AS VARCHAR), NULL, hours, NULL FROM encounters
+            {loiter}
         ), top AS (
             SELECT vessel_key, count(*) FILTER (WHERE kind <> 'gap') AS seen, count(*) AS n
             FROM ev GROUP BY vessel_key ORDER BY seen DESC, n DESC, vessel_key LIMIT {TIMELINE_VESSELS}

@@ -1474,6 +1474,9 @@
           tip(add(gL, sv('rect', { class: 'gap' + (ev.beyond ? ' beyond' : ''), x: r1(xa), y: y + 2, width: r1(xb - xa), height: laneH - 4 })),
             name + ': AIS gap ' + fmtDateTime(s[0]) + ' \u2192 ' + fmtDateTime(s[1]) + ' (' + fmtT(num(ev.hours) / 24) + ' days)' +
             (ev.beyond ? '\nlonger than dark_call_max_gap_days: no dark calls offered' : '') + darkCallsText(ev.what));
+        } else if (ev.kind === 'loitering') {
+          tip(add(gL, sv('rect', { class: 'loiter', x: r1(xa), y: y + 4, width: r1(xb - xa), height: laneH - 8 })),
+            name + ' loitering ' + fmtDateTime(s[0]) + ' \u2192 ' + fmtDateTime(s[1]) + ' (' + fmtT(ev.hours) + ' h)');
         } else if (ev.kind === 'meeting') {
           tip(add(gL, sv('circle', { class: 'meeting', cx: r1((xa + xb) / 2), cy: y + laneH / 2, r: 4 })),
             name + ' met MMSI ' + clean(ev.what) + ', ' + fmtDateTime(s[0]) + ' \u2192 ' + fmtDateTime(parseT(ev.ended_at)));
