@@ -22,6 +22,7 @@ KM_PER_DEG_LAT = R_KM * math.pi / 180
 MARITIME_STAGES = (
     "track",
     "identity",
+    "ships",
     "port_areas",
     "port_zones",
     "port_calls",

@@ -79,10 +79,20 @@ class AnalysisSettings:
     max_speed_kn: float = 50.0
     jump_min_km: float = 10.0
     shared_mmsi_min_jumps: int = 4
+    # Ships (maritime/ships.py): "imo" chains port calls, gaps and encounters by ship (the
+    # IMO number, across changes of MMSI, name and flag); "mmsi" by transmitter. Two MMSIs of
+    # one IMO transmitting far apart in at least `clone_min_bins` ten-minute bins: a clone.
+    vessel_identity: str = "imo"
+    clone_min_bins: int = 3
     # Voyages (maritime/voyages.py): a shuttle is a vessel sailing between the same two
     # ports at least `shuttle_min_legs` times within `shuttle_period_days`.
     shuttle_min_legs: int = 3
     shuttle_period_days: int = 90
+    # Evidence period (logistics/consignments.py): record and port-call days split where
+    # `period_gap_days` pass without any; a group with fewer than `period_min_share` of the
+    # records of the largest group lies outside the period (kept, flagged, off the test's axis).
+    period_gap_days: int = 90
+    period_min_share: float = 0.1
     engine: str = "duckdb"
     # How the DuckDB engine computes the per-fix stages (track, port zones): "numpy" (the
     # kernels in maritime/kernels/) or "sql" (the stage SQL, as Spark runs it). Same tables
@@ -117,10 +127,18 @@ class AnalysisSettings:
             problems.append(
                 "port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative"
             )
+        if not 1 <= self.period_gap_days <= 36500:
+            problems.append("period_gap_days must be between 1 and 36500")
+        if not 0 <= self.period_min_share <= 1:
+            problems.append("period_min_share must be between 0 and 1")
         if not 0 < self.service_speed_quantile <= 1:
             problems.append("service_speed_quantile must be in (0, 1]")
         if self.engine not in ("duckdb", "spark"):
             problems.append("--engine must be duckdb or spark")
+        if self.vessel_identity not in ("imo", "mmsi"):
+            problems.append("vessel_identity must be imo or mmsi")
+        if self.clone_min_bins < 1:
+            problems.append("clone_min_bins must be at least 1")
         if self.maritime_kernel not in ("numpy", "sql"):
             problems.append("maritime_kernel must be numpy or sql")
         if problems:

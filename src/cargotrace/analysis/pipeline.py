@@ -19,9 +19,18 @@ from typing import Any
 
 import duckdb
 
+from cargotrace.case import freshness
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
-from cargotrace.logistics import arrivals, label_changes, linking, reverse_flow, sites, stations
+from cargotrace.logistics import (
+    arrivals,
+    consignments,
+    label_changes,
+    linking,
+    reverse_flow,
+    sites,
+    stations,
+)
 from cargotrace.maritime import (
     dark_calls,
     disabling,
@@ -32,6 +41,7 @@ from cargotrace.maritime import (
     loitering,
     port_areas,
     port_calls,
+    ships,
     track,
     voyages,
 )
@@ -82,6 +92,7 @@ def run_stage(
 STAGES: list[Stage] = [
     Stage("track", sql=track.statements, kernel=track_kernel.build, output="track"),
     Stage("identity", sql=identity.statements, output="identity_events"),
+    Stage("ships", sql=ships.statements, python=ships.build_timeline, output="ship_links"),
     Stage("port_areas", python=port_areas.build, output="port_areas"),
     Stage(
         "port_zones",
@@ -97,6 +108,7 @@ STAGES: list[Stage] = [
     Stage("interference", sql=interference.statements, output="interference"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
+    Stage("consignments", sql=consignments.statements, output="consignments"),
     Stage("stations", python=lambda con, _s: stations.resolve(con), output="shipment_stations"),
     Stage("linking", sql=linking.statements, output="linked_shipments"),
     Stage("sites", python=sites.build, output="sites"),
@@ -108,7 +120,16 @@ STAGES: list[Stage] = [
 
 DERIVED_TABLES = [
     s.output for s in STAGES if s.output and s.output not in ("track", "port_areas", "zone_marks")
-] + ["shipments_of_interest", "site_members", "dark_calls", "shuttles", "interference_flags"]
+] + [
+    "shipments_of_interest",
+    "site_members",
+    "dark_calls",
+    "shuttles",
+    "ship_timeline",
+    "consignment_records",
+    "evidence_period",
+    "interference_flags",
+]
 
 
 def run_analysis(
@@ -155,6 +176,7 @@ def _run_stages(
         findings = build_findings(case, settings)
         case.set_meta("findings", json.dumps(findings, ensure_ascii=False, default=str))
         case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        freshness.record_analysis(case)
         case.set_meta("parameters", json.dumps(settings.as_parameters()))
     return findings
 

@@ -8,6 +8,7 @@ from typing import Any
 from cargotrace import __version__
 from cargotrace.case.store import Case
 from cargotrace.logistics import munitions, sensitivity, significance
+from cargotrace.report.left_out import left_out_block
 from cargotrace.sample.markers import is_synthetic
 from cargotrace.screening.findings import watchlist_block
 from cargotrace.settings import AnalysisSettings
@@ -29,16 +30,23 @@ def arrivals_block(case: Case) -> list[dict[str, Any]]:
                   a.departed_at, a.previous_port_locode, a.previous_call_at, a.days_since_previous,
                   a.source, a.confidence, a.sighting_ids, a.previous_call_id,
                   p.source AS previous_source, p.sighting_ids AS previous_sighting_ids,
-                  p.confidence AS previous_confidence
+                  p.confidence AS previous_confidence, a.ship_key, a.identity_changed,
+                  a.previous_mmsi, a.previous_vessel_name
            FROM arrivals a LEFT JOIN port_calls p ON p.port_call_id = a.previous_call_id
            ORDER BY a.arrived_at, a.arrival_id"""
     )
     sightings = {r["sighting_id"]: r for r in case.rows(
         "SELECT sighting_id, observed_at, source, confidence, source_file, source_row FROM sightings"
     )}  # fmt: skip
+    timelines = ship_timelines(case)
     out = []
     for r in rows:
+        changed = bool(r["identity_changed"]) and r["ship_key"] in timelines
         out.append({
+            "ship_key": r["ship_key"], "identity_changed": changed,
+            "previous_mmsi": str(r["previous_mmsi"]) if r["previous_mmsi"] is not None else None,
+            "previous_vessel_name": r["previous_vessel_name"],
+            "identity_timeline": timelines[r["ship_key"]]["identities"] if changed else [],
             "arrival_id": r["arrival_id"], "vessel_name": r["vessel_name"],
             "imo": r["imo"], "mmsi": str(r["mmsi"]) if r["mmsi"] is not None else None,
             "port_locode": r["port_locode"], "arrived_at": _iso(r["arrived_at"]),
@@ -54,6 +62,50 @@ def arrivals_block(case: Case) -> list[dict[str, Any]]:
     return out
 
 
+def ship_timelines(case: Case) -> dict[str, dict[str, Any]]:
+    """Ships that changed identity (maritime/ships.py): their identities in time order, and
+    each change of transmitter with the dark period it sits in, when it does."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in case.rows("SELECT * FROM ship_timeline ORDER BY ship_key, identity_no"):
+        ship = out.setdefault(
+            r["ship_key"],
+            {"ship_key": r["ship_key"], "imo": r["imo"], "identities": [], "changes": []},
+        )
+        ship["identities"].append({
+            "mmsi": str(r["mmsi"]), "vessel_key": r["vessel_key"], "name": r["name"], "callsign": r["callsign"],
+            "flag": r["flag"], "from": _iso(r["valid_from"]), "to": _iso(r["valid_to"]), "sources": r["sources"],
+            "rule": r["rule"], "evidence": r["evidence"],
+        })  # fmt: skip
+    for g in case.rows(
+        """SELECT ship_key, previous_vessel_key, vessel_key, started_at, ended_at, hours, possible_dark_calls
+           FROM gaps WHERE identity_change ORDER BY ship_key, started_at"""
+    ):
+        if g["ship_key"] in out:
+            out[g["ship_key"]]["changes"].append({
+                "from_vessel_key": g["previous_vessel_key"], "to_vessel_key": g["vessel_key"],
+                "dark_from": _iso(g["started_at"]), "dark_to": _iso(g["ended_at"]), "dark_hours": g["hours"],
+                "possible_dark_calls": g["possible_dark_calls"],
+                "note": f"the change sits in a dark period of {g['hours']:.0f} h (no AIS from either transmitter)",
+            })  # fmt: skip
+    return out
+
+
+def identity_lines(arrival: dict[str, Any]) -> list[str]:
+    """The ship's identities, for an arrival whose chain crosses a change of identity."""
+    if not arrival.get("identity_changed"):
+        return []
+    lines = [
+        f"Ship {arrival['ship_key']}: the previous call was made as {arrival.get('previous_vessel_name') or 'MMSI ' + str(arrival.get('previous_mmsi'))} "
+        f"(MMSI {arrival.get('previous_mmsi')}), this arrival as {arrival['vessel_name']} (MMSI {arrival['mmsi']}): same IMO, one hull"
+    ]
+    for i in arrival["identity_timeline"]:
+        lines.append(
+            f"  transmitting as {i['name'] or 'unnamed'} (MMSI {i['mmsi']}, call sign {i['callsign'] or '?'}, flag {i['flag'] or '?'}) "
+            f"from {str(i['from'] or '?')[:10]} to {str(i['to'] or '?')[:10]} [{i['sources'] or 'AIS'}]"
+        )
+    return lines
+
+
 def _sighting(s: dict[str, Any]) -> dict[str, Any]:
     return {"observed_at": _iso(s["observed_at"]), "source": s["source"], "confidence": s["confidence"],
             "source_file": s["source_file"], "source_row": s["source_row"]}  # fmt: skip
@@ -65,7 +117,7 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
     vessels and parties the chain touches (`watchlist` lines). Deterministic."""
     steps = [
         f"Shipment {link['waybill']}{' wagon ' + link['wagon'] if link.get('wagon') else ''}: "
-        f"{_t(link['tonnes'])} of «{link['cargo']}» (class {link['cargo_class']}, rule {link['cargo_rule']}) "
+        f"{_weight_text(link)} of «{link['cargo']}» (class {link['cargo_class']}, rule {link['cargo_rule']}) "
         f"left {link['origin_station']} (ESR {link['origin_esr']}) on {_iso(link['departed_on'])} "
         f"[{link['source_file']}{', sheet ' + link['sheet'] if link.get('sheet') else ''}, row {link['source_row']}]",
     ]
@@ -89,6 +141,7 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
             steps.append(
                 f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]"
             )
+        steps.extend(identity_lines(arrival))
     if site:
         near = "yes" if site["near_facility"] else "no"
         facility = (
@@ -158,6 +211,14 @@ def _link_confidence(arrival: dict[str, Any] | None) -> float | None:
     )
 
 
+def _weight_text(link: dict[str, Any]) -> str:
+    if link.get("weight_left_out"):
+        recorded = link.get("recorded_t")
+        as_recorded = "a weight" if recorded is None else f"{recorded:,.1f} t as recorded"
+        return f"{as_recorded} (left out of totals: {link['weight_left_out']})"
+    return _t(link["tonnes"])
+
+
 def _t(tonnes: float | None) -> str:
     return "unknown weight" if tonnes is None else f"{tonnes:,.1f} t"
 
@@ -172,6 +233,7 @@ MARITIME_TABLES = (
     "interference",
     "dark_calls",
     "identity_events",
+    "ship_timeline",
     "voyages",
     "shuttles",
 )
@@ -224,6 +286,7 @@ def maritime_block(case: Case) -> dict[str, Any]:
             "SELECT vessel_key, mmsi, imo, event, observed_at, previous_value, new_value, "
             "source_file, source_row, detail FROM identity_events ORDER BY mmsi, observed_at NULLS FIRST, event",
         ),
+        "ship_identities": list(ship_timelines(case).values()),
         "shuttles": _plain_rows(
             case, "SELECT * FROM shuttles ORDER BY legs DESC, vessel_key, port_a, port_b"
         ),
@@ -285,6 +348,8 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
     } for s in site_rows]  # fmt: skip
     linked_tonnes = round(sum(link["tonnes"] or 0.0 for link in links), 3)
     stats = significance.compute(case.con, settings)
+    left_out = left_out_block(case)
+    stats["out_of_period_departures"] = left_out["out_of_period_dates"]["departures_kept_off_test"]
     lag_hist = stats.pop("lag_histogram", [])
     sens = sensitivity.compute(case.con, settings)
     by_reason = case.rows(
@@ -316,6 +381,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         "totals": {
             "linked_tonnes": linked_tonnes,
             "linked_shipments": len(links),
+            "linked_weights_left_out": sum(1 for link in links if link["weight_left_out"]),
             "arrivals": len(arrivals),
             "sites": len(sites_out),
             "sites_near_facility": sum(1 for s in sites_out if s["near_facility"]),
@@ -332,5 +398,6 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         "events": maritime_counts(case),
         **maritime_block(case),
         "quarantine": {"rows": sum(r["rows"] for r in by_reason), "by_reason": by_reason},
+        "left_out": left_out,
         **watch.finish(arrivals, linked),
     }

@@ -316,6 +316,10 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
         "title": data.get("title") or "cargotrace report",
         "synthetic": bool(data.get("synthetic")),
         "banner": BANNER_TEXT,
+        "stale": _as_dict(findings.get("analysis_status")).get("message") or "",
+        "left_out": [
+            str(line) for line in _as_list(_as_dict(findings.get("left_out")).get("summary"))
+        ],
         "generated_at": fmt_time(data.get("generated_at")),
         "version": data.get("cargotrace_version") or "",
         "params": params,
@@ -361,6 +365,10 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
         "arrivals": [
             {
                 "vessel": a.get("vessel_name"),
+                "identity_change": f"identity changed since the previous call: was {a.get('previous_vessel_name') or ''} "
+                f"(MMSI {a.get('previous_mmsi')})"
+                if a.get("identity_changed")
+                else "",
                 "imo": a.get("imo"),
                 "mmsi": a.get("mmsi"),
                 "port": port_label(a.get("port_locode"), port_names),
@@ -428,6 +436,29 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
                 else "track",
             }
             for e in identity[:TABLE_ROWS]
+        ],
+        "ships_changed": [
+            {
+                "ship": s.get("imo") or s.get("ship_key"),
+                "identities": [
+                    {
+                        "name": i.get("name") or "",
+                        "mmsi": i.get("mmsi") or "",
+                        "callsign": i.get("callsign") or "",
+                        "flag": i.get("flag") or "",
+                        "from": fmt_time(i.get("from")),
+                        "to": fmt_time(i.get("to")),
+                        "sources": i.get("sources") or "",
+                    }
+                    for i in (_as_dict(x) for x in _as_list(s.get("identities")))
+                ],
+                "changes": [
+                    f"{c.get('from_vessel_key')} → {c.get('to_vessel_key')}: {c.get('note')}, "
+                    f"{fmt_time(c.get('dark_from'))} to {fmt_time(c.get('dark_to'))}"
+                    for c in (_as_dict(x) for x in _as_list(s.get("changes")))
+                ],
+            }
+            for s in (_as_dict(x) for x in _as_list(findings.get("ship_identities")))
         ],
         "identity_count": fmt_int(len(identity)),
         "identity_more": fmt_int(len(identity) - TABLE_ROWS) if len(identity) > TABLE_ROWS else "",
