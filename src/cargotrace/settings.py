@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -70,7 +71,13 @@ class AnalysisSettings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
+        problems: list[str] = [
+            f"{f.name} must be a finite number, not {getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), float) and not math.isfinite(getattr(self, f.name))
+        ]
+        if problems:  # NaN and infinity would reach the SQL and the findings JSON as text
+            raise InputError("; ".join(problems))
         if not 0 <= self.window_days <= 365:
             problems.append("--window-days must be between 0 and 365")
         if not 0 < self.lookback_days <= 3650:

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
+from cargotrace.outputs import atomic_output, check_output_path, json_text
 
 EXPORT_TABLES = {
     "positions": "SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type, implied_speed_kn, flags, source_file, source_row FROM positions ORDER BY mmsi, timestamp",
@@ -114,12 +115,7 @@ def write_geojson(data: pa.Table, out: Path) -> None:
                 "properties": {k: _plain(v) for k, v in row.items()},
             }
         )
-    out.write_text(
-        json.dumps(
-            {"type": "FeatureCollection", "features": features}, ensure_ascii=False, default=str
-        ),
-        encoding="utf-8",
-    )
+    out.write_text(json_text({"type": "FeatureCollection", "features": features}), encoding="utf-8")
 
 
 def _finite(value: Any) -> bool:
@@ -139,19 +135,24 @@ def sites_geojson(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def export(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
-    """Write one export; returns the number of records written."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Write one export; returns the number of records written. The file is written beside
+    `out` and renamed into place once complete (`outputs.atomic_output`): a failure leaves
+    what was at `out`."""
+    if fmt not in ("json", "csv", "geojson", "parquet"):
+        raise InputError(f"unknown format {fmt!r}; choose json, csv, geojson or parquet")
+    check_output_path(out)
+    with atomic_output(out) as temp:
+        return _write(case, fmt, temp, table_name)
+
+
+def _write(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
     if table_name is None:
         result = findings(case)
         if fmt == "json":
-            out.write_text(
-                json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-            )
+            out.write_text(json_text(result, indent=2), encoding="utf-8")
             return len(result["linked_shipments"])
         if fmt == "geojson":
-            out.write_text(
-                json.dumps(sites_geojson(result), ensure_ascii=False, default=str), encoding="utf-8"
-            )
+            out.write_text(json_text(sites_geojson(result)), encoding="utf-8")
             return len(result["sites"])
         table_name = "linked_shipments"
     data = table(case, table_name)
@@ -163,11 +164,7 @@ def export(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
         write_geojson(data, out)
     elif fmt == "json":
         out.write_text(
-            json.dumps(
-                [{k: _plain(v) for k, v in r.items()} for r in data.to_pylist()],
-                ensure_ascii=False,
-                default=str,
-            ),
+            json_text([{k: _plain(v) for k, v in r.items()} for r in data.to_pylist()]),
             encoding="utf-8",
         )
     else:
