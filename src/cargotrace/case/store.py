@@ -239,6 +239,14 @@ def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(db_path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         text = str(exc)
+        if not read_only and any(
+            w in text.lower() for w in ("permission denied", "read-only", "read only")
+        ):
+            raise CaseError(
+                f"case {db_path.parent} cannot be written ({text.splitlines()[0]}); this command "
+                "changes the case and needs write access. The read-only commands (check, "
+                "report, export, explain, quarantine) work on it as it is"
+            ) from None
         if "lock" in text.lower():
             raise CaseBusyError(
                 f"case {db_path.parent} is busy: another cargotrace process has it open for writing"
