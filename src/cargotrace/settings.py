@@ -53,6 +53,9 @@ class AnalysisSettings:
     encounter_min_hours: float = 2.0
     encounter_max_sog_kn: float = 2.0
     encounter_min_port_km: float = 10.0
+    # more vessels than this able to meet in one cell and bin are a crowd (a convoy, a fleet
+    # leaving port, spoofing): listed in `encounter_crowds`, not searched pair by pair
+    encounter_max_vessels_per_cell: int = 64
     # Identity (maritime/identity.py): a step faster than `max_speed_kn` (and longer than
     # `jump_min_km`) is impossible; an MMSI whose track jumps back and forth at least
     # `shared_mmsi_min_jumps` times is split into two transmitters and flagged.
@@ -98,6 +101,8 @@ class AnalysisSettings:
             problems.append(
                 "port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative"
             )
+        if self.encounter_max_vessels_per_cell < 2:
+            problems.append("encounter_max_vessels_per_cell must be at least 2")
         if not 0 < self.service_speed_quantile <= 1:
             problems.append("service_speed_quantile must be in (0, 1]")
         if self.engine not in ("duckdb", "spark"):

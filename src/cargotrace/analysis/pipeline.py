@@ -103,7 +103,7 @@ STAGES: list[Stage] = [
 
 DERIVED_TABLES = [
     s.output for s in STAGES if s.output and s.output not in ("track", "port_areas", "zone_marks")
-] + ["shipments_of_interest", "site_members", "dark_calls", "shuttles"]
+] + ["shipments_of_interest", "site_members", "dark_calls", "shuttles", "encounter_crowds"]
 
 
 def run_analysis(

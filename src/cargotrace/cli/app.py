@@ -316,6 +316,17 @@ def _print_headline(result: dict[str, Any]) -> None:
     table.add_row("label changes", f"{len(result['label_changes']):,}")
     table.add_row("quarantined rows", f"{result['quarantine']['rows']:,}")
     out.print(table)
+    crowds = result.get("events", {}).get("encounter_crowds", 0)
+    if crowds:
+        err.print(
+            f"[bold yellow]warning:[/] {crowds:,} ten-minute bins hold crowds of vessels close together "
+            f"(more than {result['parameters'].get('encounter_max_vessels_per_cell')} in one cell: a "
+            "convoy, a fleet in port, or spoofed positions); they were not searched for "
+            "encounters pair by pair. See `cargotrace export --table encounter_crowds`; raise "
+            "the limit with --set encounter_max_vessels_per_cell=N.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

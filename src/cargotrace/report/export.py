@@ -29,6 +29,7 @@ EXPORT_TABLES = {
     "gaps": "SELECT * FROM gaps ORDER BY mmsi, started_at",
     "dark_calls": "SELECT * FROM dark_calls ORDER BY vessel_key, earliest_arrival, port_locode",
     "encounters": "SELECT * FROM encounters ORDER BY started_at, mmsi_a, mmsi_b",
+    "encounter_crowds": "SELECT * FROM encounter_crowds ORDER BY started_at",
     "identity_events": "SELECT * FROM identity_events ORDER BY mmsi, observed_at NULLS FIRST, event",
     "voyages": "SELECT * FROM voyages ORDER BY vessel_key, call_no",
     "shuttles": "SELECT * FROM shuttles ORDER BY legs DESC, vessel_key, port_a, port_b",

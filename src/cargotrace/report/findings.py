@@ -179,6 +179,12 @@ def maritime_counts(case: Case) -> dict[str, int]:
     counts["gaps_with_possible_dark_calls"] = case.scalar(
         "SELECT count(*) FROM gaps WHERE possible_dark_call_count > 0"
     )
+    # bins of crowds not searched for encounters pair by pair (maritime/encounters.py)
+    counts["encounter_crowds"] = (
+        case.scalar("SELECT count(*) FROM encounter_crowds")
+        if case.has_table("encounter_crowds")
+        else 0
+    )
     return counts
 
 
