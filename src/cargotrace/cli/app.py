@@ -204,15 +204,22 @@ def ingest(
     """Load files into the case. Every row is kept or quarantined with a reason."""
 
     def body() -> list[IngestResult]:
-        results = []
-        if not dry_run and not workflow.is_case(case):
-            err.print(
-                f"[bold yellow]note:[/] {literal(case)} is not a cargotrace case yet: creating a new "
-                "case there. If you meant an existing case, check the --case path (nothing else "
-                "was changed; delete the new folder to undo).",
-                highlight=False,
-                soft_wrap=True,
-            )
+        results: list[IngestResult] = []
+        new_case = not dry_run and not workflow.is_case(case)
+        try:
+            _ingest_files(results)
+        finally:
+            if new_case and workflow.is_case(case):
+                err.print(
+                    f"[bold yellow]note:[/] {literal(case)} was not a cargotrace case: a new case "
+                    "was created there. If you meant an existing case, check the --case path "
+                    "(delete the new folder to undo).",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+        return results
+
+    def _ingest_files(results: list[IngestResult]) -> None:
         for path in files:
             if dry_run:
                 from cargotrace.ingest.preview import describe
@@ -230,7 +237,6 @@ def ingest(
                     workflow.ingest(case, kind.value, [path], mapping, advance, sheet=sheet)
                 )
             _print_ingest(results[-1])
-        return results
 
     _guard(body)
 

@@ -13,6 +13,7 @@ from cargotrace.case.store import DB_NAME, Case
 from cargotrace.errors import InputError
 from cargotrace.ingest.borders import natural_earth_countries_geojson
 from cargotrace.ingest.loader import IngestResult
+from cargotrace.outputs import check_output_path
 from cargotrace.settings import AnalysisSettings
 
 # Reference data first, so identities and places exist when events are derived.
@@ -71,6 +72,7 @@ def run_demo(
     from cargotrace.sample.generate import generate_sample_case
 
     step = on_step or (lambda _msg: None)
+    check_output_path(out_dir / "findings.json", "--out")  # a folder (or none yet), not a file
     case_dir = out_dir / "case"
     if case_dir.exists() or case_dir.is_symlink():
         _refuse_foreign_case(case_dir)
