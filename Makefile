@@ -34,6 +34,8 @@ chromium:
 # --max-worker-restart=0: a worker that crashes fails the run (xdist hung waiting for it)
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile --max-worker-restart=0 --durations=15
 	@echo "--- slow suite (calibration, SIGKILL crash safety, 5 GB CSV and 2 GB NMEA in bounded memory) ---"
 	$(BIN)/python -m pytest -q -rP -m slow -n 2 --dist load --max-worker-restart=0
@@ -44,6 +46,7 @@ test-slow: $(VENV)/.installed-test chromium
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_nmea.py

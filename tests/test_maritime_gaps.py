@@ -61,11 +61,26 @@ def test_service_speed_defaults_when_never_seen_moving():
     assert (g["service_speed_kn"], g["speed_assumed"]) == (12.0, True)
 
 
-def _dark_case(hours):
+def _dark_case(hours, **settings):
     fixes = sailing(T0, OFF_VOSTOCHNY) + sailing(
         T0 + timedelta(minutes=50, hours=hours), OFF_VOSTOCHNY
     )
-    return run(fixes, ports=(), gazetteer=True)
+    return run(fixes, ports=(), gazetteer=True, **settings)
+
+
+@pytest.mark.parametrize(
+    ("gap_days", "settings", "offers_calls"),
+    [(5, {"dark_call_max_gap_days": 5.0}, True), (5, {"dark_call_max_gap_days": 4.99}, False),
+     (30, {}, True), (30.01, {}, False), (400, {}, False)],
+)  # fmt: skip
+def test_a_gap_longer_than_the_bound_offers_no_dark_calls(gap_days, settings, offers_calls):
+    con = _dark_case(gap_days * 24, **settings)
+    [g] = rows(con, "SELECT * FROM gaps")
+    assert g["hours"] == pytest.approx(gap_days * 24)
+    assert g["beyond_dark_call_bound"] is (not offers_calls)
+    assert ("KPNJN" in g["possible_dark_calls"].split(";")) is offers_calls
+    dark = con.execute("SELECT count(*) FROM dark_calls").fetchone()[0]
+    assert (dark > 0) is offers_calls
 
 
 def test_five_day_gap_off_vostochny_makes_a_call_at_rajin_feasible():

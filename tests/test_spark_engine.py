@@ -202,7 +202,7 @@ def test_demo_case_spark_equals_duckdb(
     shutil.copytree(demo.case_dir, spark_case)
     _drop_derived(spark_case)
     findings = workflow.analyze(spark_case, AnalysisSettings(engine="spark"))
-    counts = assert_same_tables(demo.case_dir, spark_case, (*MARITIME, "identity_events", "dark_calls", "voyages"),
+    counts = assert_same_tables(demo.case_dir, spark_case, (*MARITIME, "identity_events", "ship_links", "dark_calls", "voyages"),
                                 AnalysisSettings())  # fmt: skip
     assert counts["port_calls"] > 40 and counts["gaps"] > 0
     for key in ("arrivals", "linked_shipments", "sites", "label_changes", "totals", "significance"):
@@ -230,7 +230,7 @@ def test_nmea_decoded_on_executors_then_cluster_job_equals_duckdb(
     spark: Any, tmp_path: Path
 ) -> None:
     path = shared_data("ais", "amsa", "exact-earth-augmented-3.txt")
-    positions = read_positions(spark, [str(path)], "nmea", deduplicate=False)
+    positions = read_positions(spark, [str(path)], "nmea", deduplicate=False, checked=False)
     decoded = to_arrow(positions)
     local = pa.concat_tables([b.positions for b in decode_nmea_file(path)])
     fields = ("mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading", "msg_type")

@@ -42,8 +42,11 @@ class AnalysisSettings:
     # two fixes; a port of the origin country is a possible dark call when sailing there
     # (sea-route distance) and on to the gap's end at the vessel's service speed (the
     # `service_speed_quantile` of its moving speeds, `default_service_speed_kn` when
-    # unknown), with `min_call_hours` at the berth, fits in the gap.
+    # unknown), with `min_call_hours` at the berth, fits in the gap. A gap longer than
+    # `dark_call_max_gap_days` offers no dark calls (it says more about coverage, or about two
+    # unrelated samples in one case, than about a trip); it stays a gap, marked as beyond it.
     gap_hours: float = 6.0
+    dark_call_max_gap_days: float = 30.0
     default_service_speed_kn: float = 12.0
     service_speed_quantile: float = 0.95
     # Encounters (maritime/encounters.py): two vessels within `encounter_max_m` for at least
@@ -53,6 +56,19 @@ class AnalysisSettings:
     encounter_min_hours: float = 2.0
     encounter_max_sog_kn: float = 2.0
     encounter_min_port_km: float = 10.0
+    # Loitering (maritime/loitering.py), after Global Fishing Watch: slower than
+    # `loitering_max_sog_kn` for at least `loitering_min_hours`, more than
+    # `loitering_min_port_km` from every port and `loitering_min_shore_km` (20 nm) from shore.
+    loitering_max_sog_kn: float = 2.0
+    loitering_min_hours: float = 4.0
+    loitering_min_port_km: float = 10.0
+    loitering_min_shore_km: float = 37.04
+    # Likely intentional AIS disabling (maritime/disabling.py), after GFW: a gap of at least
+    # `disabling_min_gap_hours`, both ends `disabling_min_shore_km` (50 nm) from shore, and
+    # at least `disabling_min_prior_fixes` fixes in the `disabling_min_gap_hours` before it.
+    disabling_min_gap_hours: float = 12.0
+    disabling_min_shore_km: float = 92.6
+    disabling_min_prior_fixes: int = 14
     # more vessels than this able to meet in one cell and bin are a crowd (a convoy, a fleet
     # leaving port, spoofing): listed in `encounter_crowds`, not searched pair by pair
     encounter_max_vessels_per_cell: int = 64
@@ -62,6 +78,11 @@ class AnalysisSettings:
     max_speed_kn: float = 50.0
     jump_min_km: float = 10.0
     shared_mmsi_min_jumps: int = 4
+    # Ships (maritime/ships.py): "imo" chains port calls, gaps and encounters by ship (the
+    # IMO number, across changes of MMSI, name and flag); "mmsi" by transmitter. Two MMSIs of
+    # one IMO transmitting far apart in at least `clone_min_bins` ten-minute bins: a clone.
+    vessel_identity: str = "imo"
+    clone_min_bins: int = 3
     # Voyages (maritime/voyages.py): a shuttle is a vessel sailing between the same two
     # ports at least `shuttle_min_legs` times within `shuttle_period_days`.
     shuttle_min_legs: int = 3
@@ -94,9 +115,13 @@ class AnalysisSettings:
         if not 0 <= self.stop_begin_kn <= self.stop_end_kn:
             problems.append("stop_begin_kn must be at least 0 and not above stop_end_kn")
         for name in ("port_radius_km", "min_call_hours", "port_gap_hours", "gap_hours", "default_service_speed_kn",
-                     "encounter_max_m", "encounter_min_hours", "max_speed_kn"):  # fmt: skip
+                     "encounter_max_m", "encounter_min_hours", "max_speed_kn", "dark_call_max_gap_days",
+                     "loitering_max_sog_kn", "loitering_min_hours", "disabling_min_gap_hours"):  # fmt: skip
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive")
+        if min(self.loitering_min_port_km, self.loitering_min_shore_km, self.disabling_min_shore_km,
+               self.disabling_min_prior_fixes) < 0:  # fmt: skip
+            problems.append("loitering and disabling distances and fix counts must not be negative")
         if self.port_exit_buffer_km < 0 or self.encounter_min_port_km < 0 or self.jump_min_km < 0:
             problems.append(
                 "port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative"
@@ -107,6 +132,10 @@ class AnalysisSettings:
             problems.append("service_speed_quantile must be in (0, 1]")
         if self.engine not in ("duckdb", "spark"):
             problems.append("--engine must be duckdb or spark")
+        if self.vessel_identity not in ("imo", "mmsi"):
+            problems.append("vessel_identity must be imo or mmsi")
+        if self.clone_min_bins < 1:
+            problems.append("clone_min_bins must be at least 1")
         if self.maritime_kernel not in ("numpy", "sql"):
             problems.append("maritime_kernel must be numpy or sql")
         if problems:

@@ -24,11 +24,14 @@ from cargotrace.errors import InputError
 from cargotrace.logistics import arrivals, label_changes, linking, reverse_flow, sites, stations
 from cargotrace.maritime import (
     dark_calls,
+    disabling,
     encounters,
     gaps,
     identity,
+    loitering,
     port_areas,
     port_calls,
+    ships,
     track,
     voyages,
 )
@@ -80,6 +83,7 @@ def run_stage(
 STAGES: list[Stage] = [
     Stage("track", sql=track.statements, kernel=track_kernel.build, output="track"),
     Stage("identity", sql=identity.statements, output="identity_events"),
+    Stage("ships", sql=ships.statements, python=ships.build_timeline, output="ship_links"),
     Stage("port_areas", python=port_areas.build, output="port_areas"),
     Stage(
         "port_zones",
@@ -90,6 +94,8 @@ STAGES: list[Stage] = [
     Stage("port_calls", sql=port_calls.statements, output="port_calls"),
     Stage("gaps", sql=gaps.statements, python=dark_calls.build, output="gaps"),
     Stage("encounters", sql=encounters.statements, output="encounters"),
+    Stage("loitering", sql=loitering.statements, python=loitering.build, output="loitering"),
+    Stage("ais_disabling", python=disabling.build, output="ais_disabling"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
     Stage("stations", python=lambda con, _s: stations.resolve(con), output="shipment_stations"),
@@ -103,7 +109,14 @@ STAGES: list[Stage] = [
 
 DERIVED_TABLES = [
     s.output for s in STAGES if s.output and s.output not in ("track", "port_areas", "zone_marks")
-] + ["shipments_of_interest", "site_members", "dark_calls", "shuttles", "encounter_crowds"]
+] + [
+    "shipments_of_interest",
+    "site_members",
+    "dark_calls",
+    "shuttles",
+    "ship_timeline",
+    "encounter_crowds",
+]
 
 
 def run_analysis(
@@ -141,10 +154,10 @@ def _run_stages(
             started = time.perf_counter()
             run_stage(con, stage, settings, sql=run_sql, python=run_python)
             rows = (
-                int(con.execute(f'SELECT count(*) FROM "{stage.output}"').fetchone()[0])
+                int(con.execute(f'SELECT count(*) FROM "{stage.output}"').fetchone()[0])  # type: ignore[index]
                 if stage.output
                 else 0
-            )  # type: ignore[index]
+            )
             if on_stage:
                 on_stage(stage.name, rows, time.perf_counter() - started)
         findings = build_findings(case, settings)

@@ -232,7 +232,7 @@ MEMORY_LIMIT_ENV = "CARGOTRACE_MEMORY_LIMIT"  # e.g. "2GB": DuckDB's share (defa
 
 
 def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    config = (
+    config: dict[str, str | bool | int | float | list[str]] = (
         {"memory_limit": os.environ[MEMORY_LIMIT_ENV]} if os.environ.get(MEMORY_LIMIT_ENV) else {}
     )
     try:

@@ -33,6 +33,7 @@ from cargotrace.cli.safe_text import SafeConsole, cell, json_clean, literal
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.kinds import KINDS
 from cargotrace.ingest.loader import IngestResult
+from cargotrace.ingest.summary import ingest_notes
 from cargotrace.outputs import os_reason
 from cargotrace.settings import AnalysisSettings, with_pairs
 
@@ -153,10 +154,21 @@ def _progress(description: str) -> Iterator[Callable[[int], None]]:
 def _print_ingest(result: IngestResult) -> None:
     if result.already_ingested:
         out.print(
-            f"{literal(result.path.name)}: already in the case (same content, ingested as "
-            f"{literal(result.detail.get('ingested_as'))}); nothing changed"
+            f"{result.path.name}: already in the case (same content, ingested as {result.detail.get('ingested_as')}); nothing changed. "
+            "To read it again (e.g. with a corrected --mapping), add --replace: its earlier rows are removed.",
+            highlight=False,
+            markup=False,
         )
         return
+    replaced = result.detail.get("replaced")
+    if replaced:
+        removed = sum(n for table, n in replaced.items() if table not in ("ingested_as", "ledger"))
+        out.print(
+            f"{result.path.name}: replaced its earlier {removed:,} rows (ingested as {replaced['ingested_as']}); "
+            "run `cargotrace analyze` again",
+            highlight=False,
+            markup=False,
+        )
     out.print(
         f"{literal(result.path.name)} ({result.kind}): {result.rows_read:,} rows read = {result.rows_kept:,} kept + "
         f"{result.rows_quarantined:,} quarantined + {result.rows_duplicate:,} exact duplicates dropped"
@@ -165,6 +177,8 @@ def _print_ingest(result: IngestResult) -> None:
         ),
         highlight=False,
     )
+    for line in ingest_notes(result):
+        out.print(f"  {line}", highlight=False, markup=False)
 
 
 @app.command()
@@ -200,6 +214,14 @@ def ingest(
             help="Read only this sheet of a workbook (default: every sheet with a table).",
         ),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Read a file the case already holds again (e.g. with a corrected --mapping); "
+            "its earlier rows, quarantined ones included, are removed in the same transaction.",
+        ),
+    ] = False,
 ) -> None:
     """Load files into the case. Every row is kept or quarantined with a reason."""
 
@@ -234,7 +256,9 @@ def ingest(
                 continue
             with _progress(f"ingesting {literal(path.name)}") as advance:
                 results.extend(
-                    workflow.ingest(case, kind.value, [path], mapping, advance, sheet=sheet)
+                    workflow.ingest(
+                        case, kind.value, [path], mapping, advance, sheet=sheet, replace=replace
+                    )
                 )
             _print_ingest(results[-1])
 
@@ -322,6 +346,11 @@ def _print_headline(result: dict[str, Any]) -> None:
     table.add_row("label changes", f"{len(result['label_changes']):,}")
     table.add_row("quarantined rows", f"{result['quarantine']['rows']:,}")
     out.print(table)
+    missing = result.get("missing_inputs") or []
+    if missing:
+        out.print("[bold]The case has no input of these kinds, so some findings cannot exist:[/]")
+        for m in missing:
+            out.print(f"  {m['kind']}: {literal(m['effect'])} (cargotrace ingest {m['kind']} FILE)")
     crowds = result.get("events", {}).get("encounter_crowds", 0)
     if crowds:
         err.print(
@@ -335,19 +364,31 @@ def _print_headline(result: dict[str, Any]) -> None:
         )
 
 
+def _export_tables() -> str:
+    from cargotrace.report.export import table_help
+
+    return table_help()
+
+
 @app.command()
 def export(
     case: CaseOption = Path("."),
     format: Annotated[
-        Format, typer.Option("--format", help="json, csv, geojson or parquet.")
-    ] = Format.json,
+        Format | None,
+        typer.Option(
+            "--format",
+            help="json, csv, geojson or parquet (GeoParquet for tables with geometry). "
+            "Default: from the extension of --out; a contradicting extension is refused.",
+        ),
+    ] = None,
     out_path: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("findings.json"),
     table: Annotated[
-        str | None, typer.Option("--table", help="One table instead of the findings.")
+        str | None,
+        typer.Option("--table", help="One table instead of the findings. " + _export_tables()),
     ] = None,
 ) -> None:
     """Write the findings (default) or one table."""
-    count = _guard(lambda: workflow.export(case, format.value, out_path, table))
+    count = _guard(lambda: workflow.export(case, format.value if format else None, out_path, table))
     out.print(f"wrote {literal(out_path)} ({count:,} records)")
 
 

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from cargotrace.analysis.pipeline import Stage
     from cargotrace.case.store import Case
 
-SPARK_STAGES = ("track", "identity", "port_zones", "port_calls", "gaps", "encounters")
+SPARK_STAGES = ("track", "identity", "ships", "port_zones", "port_calls", "gaps", "encounters")
 MANIFEST_DIR = "_manifest"
 OnStage = Callable[[str, int, float], None]
 
@@ -235,7 +235,8 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
         raise InputError(
             f"{out_dir} is not the output of a cargotrace Spark run (no {MANIFEST_DIR}/)"
         )
-    return json.loads(files[0].read_text(encoding="utf-8").strip())
+    manifest: dict[str, Any] = json.loads(files[0].read_text(encoding="utf-8").strip())
+    return manifest
 
 
 # ----------------------------------------------------------------------------- case side
@@ -322,10 +323,10 @@ def run_case_on_spark(
         stage.python(con, settings)  # type: ignore[misc]
         if on_stage:
             rows = (
-                con.execute(f"SELECT count(*) FROM {quote_ident(stage.output)}").fetchone()[0]
+                con.execute(f"SELECT count(*) FROM {quote_ident(stage.output)}").fetchone()[0]  # type: ignore[index]
                 if stage.output
                 else 0
-            )  # type: ignore[index]
+            )
             on_stage(stage.name, int(rows), time.perf_counter() - started)
     given = settings.extra.get("spark_output")
     if given:

@@ -63,14 +63,14 @@ _INT_TYPES = {
     exp.DataType.Type.BIGINT,
 }
 _TEXT_TYPES = {exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR}
-_ARRAY_FUNCS: tuple[type[exp.Expression], ...] = (
+_ARRAY_FUNCS: tuple[type[exp.Expr], ...] = (
     exp.Array,
     exp.ArrayAgg,
     exp.ArrayConcat,
     exp.ArraySort,
     exp.Split,
 )
-_BOOLEAN_NODES: tuple[type[exp.Expression], ...] = (
+_BOOLEAN_NODES: tuple[type[exp.Expr], ...] = (
     exp.Predicate,
     exp.Connector,
     exp.Not,
@@ -123,7 +123,7 @@ class TypeHints:
 
 
 # ----------------------------------------------------------------------------- public API
-def parse(sql: str) -> list[exp.Expression]:
+def parse(sql: str) -> list[exp.Expr]:
     return [e for e in sqlglot.parse(sql, read=READ) if e is not None]
 
 
@@ -204,7 +204,7 @@ def portability_issues(sql: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- statements
-def _target(tree: exp.Expression) -> exp.Table | None:
+def _target(tree: exp.Expr) -> exp.Table | None:
     if isinstance(tree, (exp.Create, exp.Insert, exp.Delete, exp.Drop)):
         node = tree.this
         if isinstance(node, exp.Schema):
@@ -218,7 +218,7 @@ def _is_temporary(tree: exp.Create) -> bool:
     return bool(props and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions))
 
 
-def _statement(tree: exp.Expression, hints: TypeHints, source: str) -> SparkStatement:
+def _statement(tree: exp.Expr, hints: TypeHints, source: str) -> SparkStatement:
     text = tree.sql(READ)
     if isinstance(tree, exp.Create):
         target = _target(tree)
@@ -275,23 +275,22 @@ def _drop_top_order(query: exp.Query) -> exp.Query:
     return query
 
 
-def _generate(tree: exp.Expression) -> str:
+def _generate(tree: exp.Expr) -> str:
     return tree.sql(dialect=WRITE, identify=True)
 
 
 # ----------------------------------------------------------------------------- rewrites
-def _each(
-    tree: exp.Expression, cls: type[exp.Expression] | tuple[type[exp.Expression], ...]
-) -> list[exp.Expression]:
+def _each(tree: exp.Expr, cls: type[exp.Expr] | tuple[type[exp.Expr], ...]) -> list[exp.Expr]:
     """Nodes of a class, innermost first, so a rewrite sees already rewritten children."""
-    return list(reversed(list(tree.find_all(cls))))
+    classes = cls if isinstance(cls, tuple) else (cls,)
+    return list(reversed(list(tree.find_all(*classes))))
 
 
-def _replace(node: exp.Expression, new: exp.Expression) -> None:
+def _replace(node: exp.Expr, new: exp.Expr) -> None:
     node.replace(new)
 
 
-def _rewrite(tree: exp.Expression, hints: TypeHints) -> exp.Expression:
+def _rewrite(tree: exp.Expr, hints: TypeHints) -> exp.Expr:
     tree = tree.copy()
     _decorrelate_aggregates(tree)
     arrays = _array_aliases(tree, hints)
@@ -367,7 +366,7 @@ def _rewrite_round(node: exp.Round, hints: TypeHints) -> None:
     _replace(node, exp.paren(exp.Div(this=scaled, expression=scale)))
 
 
-def _bigint(node: exp.Expression) -> exp.Expression:
+def _bigint(node: exp.Expr) -> exp.Expr:
     return exp.Cast(this=node, to=exp.DataType.build("BIGINT"))
 
 
@@ -410,7 +409,7 @@ def _rewrite_cast(node: exp.Cast, hints: TypeHints) -> None:
         inner.replace(exp.Anonymous(this=how, expressions=[inner.copy()]))
 
 
-def _type_hint(node: exp.Expression, hints: TypeHints) -> str | None:
+def _type_hint(node: exp.Expr, hints: TypeHints) -> str | None:
     """A type from the expression's form, else from the type hints by column name."""
     if isinstance(node, exp.Paren):
         return _type_hint(node.this, hints)
@@ -442,12 +441,12 @@ def _type_hint(node: exp.Expression, hints: TypeHints) -> str | None:
     return None
 
 
-def _mentions_time(node: exp.Expression) -> bool:
+def _mentions_time(node: exp.Expr) -> bool:
     return any(isinstance(n, (exp.Interval, exp.Cast)) for n in node.walk())
 
 
 # ----------------------------------------------------------------------------- subqueries
-def _decorrelate_aggregates(tree: exp.Expression) -> None:
+def _decorrelate_aggregates(tree: exp.Expr) -> None:
     """Spark rejects an aggregate whose argument mixes the subquery's columns with the outer
     query's (`(SELECT arg_min(p.locode, dist(p, s)) FROM ports p WHERE ...)`), but accepts
     the same correlation in a derived table's projection. So the aggregate arguments move
@@ -475,7 +474,7 @@ def _decorrelate_aggregates(tree: exp.Expression) -> None:
         )
         if not outer:
             continue
-        inner: list[exp.Expression] = []
+        inner: list[exp.Expr] = []
         for i, arg in enumerate(args):
             inner.append(exp.alias_(arg.copy(), f"__c{i}"))
             arg.replace(exp.column(f"__c{i}", table="__sq"))
@@ -486,7 +485,7 @@ def _decorrelate_aggregates(tree: exp.Expression) -> None:
         select.set("where", None)
 
 
-def _sources(select: exp.Select) -> list[exp.Expression]:
+def _sources(select: exp.Select) -> list[exp.Expr]:
     sources = []
     from_ = select.args.get("from_")
     if from_ is not None:
@@ -496,7 +495,7 @@ def _sources(select: exp.Select) -> list[exp.Expression]:
 
 
 # ----------------------------------------------------------------------------- lists
-def _array_aliases(tree: exp.Expression, hints: TypeHints) -> set[str]:
+def _array_aliases(tree: exp.Expr, hints: TypeHints) -> set[str]:
     """Names of aliases (anywhere in the statement) bound to list-valued expressions."""
     names: set[str] = set()
     while True:
@@ -510,7 +509,7 @@ def _array_aliases(tree: exp.Expression, hints: TypeHints) -> set[str]:
         names |= found
 
 
-def _is_array(node: exp.Expression, arrays: set[str], hints: TypeHints) -> bool:
+def _is_array(node: exp.Expr, arrays: set[str], hints: TypeHints) -> bool:
     if isinstance(node, _ARRAY_FUNCS):
         return True
     if isinstance(node, exp.Filter):
@@ -539,7 +538,7 @@ def _is_array(node: exp.Expression, arrays: set[str], hints: TypeHints) -> bool:
     return False
 
 
-def _list_aggregate(node: exp.Expression, where: exp.Expression | None) -> exp.Expression:
+def _list_aggregate(node: exp.Expr, where: exp.Expr | None) -> exp.Expr:
     """DuckDB list/array_agg/string_agg with their ORDER BY, NULL elements and FILTER kept."""
     inner = node.this
     keys: list[exp.Ordered] = []
@@ -550,7 +549,7 @@ def _list_aggregate(node: exp.Expression, where: exp.Expression | None) -> exp.E
     fields = [exp.alias_(value.copy(), "v")] + [
         exp.alias_(k.this.copy(), f"k{i}") for i, k in enumerate(keys)
     ]
-    collected: exp.Expression = exp.Anonymous(
+    collected: exp.Expr = exp.Anonymous(
         this="collect_list", expressions=[exp.Struct(expressions=fields)]
     )
     if where is not None:
@@ -560,7 +559,7 @@ def _list_aggregate(node: exp.Expression, where: exp.Expression | None) -> exp.E
     values = exp.Anonymous(this="transform", expressions=[
         collected, exp.Lambda(this=exp.Dot(this=exp.column("s"), expression=exp.to_identifier("v")),
                               expressions=[exp.to_identifier("s")])])  # fmt: skip
-    result: exp.Expression = values
+    result: exp.Expr = values
     if isinstance(node, exp.GroupConcat):
         sep = node.args.get("separator") or exp.Literal.string(",")
         result = exp.Anonymous(this="array_join", expressions=[values, sep])

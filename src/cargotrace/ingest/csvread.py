@@ -317,7 +317,7 @@ def split_block(
 
 # --------------------------------------------------------------------------- fast reader
 def _arrow_reader(path: Path, source: TableSource, width: int) -> pacsv.CSVStreamingReader:
-    def refuse(row: pacsv.InvalidRow) -> str:  # type: ignore[name-defined]
+    def refuse(row: pacsv.InvalidRow) -> str:
         return "error"  # a record of the wrong width: the file needs the exact reader
 
     stream = Utf8Stream(open_binary(path), source.encoding or "utf-8", str(path))
@@ -454,7 +454,7 @@ def _arrow_chunk(headers: list[str], table: pa.Table, first_row: int) -> tuple[R
     count = table.num_rows
     table = table.append_column("_row", pa.array(range(first_row, first_row + count), pa.int64()))
     blank = 0
-    rows = may_be_blank_rows(table.column(0)) if table.num_columns > 1 else []
+    rows = may_be_blank_rows(table.column(0)) if table.num_columns > 1 else np.empty(0, np.int64)
     if len(rows):  # the exact test on the few rows whose first cell may be blank
         some = table.take(rows)
         mask = _blank(some.column(0))

@@ -106,18 +106,18 @@ def map_columns(
     for field in fields:
         if explicit and field.name in explicit:
             wanted = explicit[field.name]
-            index = (
+            found = (
                 headers.index(wanted)
                 if wanted in headers
                 else by_key.get(normalize_header(wanted)[0])
             )
-            if index is None:
+            if found is None:
                 raise InputError(
                     f"mapping names column {wanted!r} for {field.name!r}, but the header has {headers}",
                     file=file,
                     row=row,
                 )
-            mapping[field.name] = index
+            mapping[field.name] = found
     taken = set(mapping.values())
     for field in fields:
         if field.name in mapping:

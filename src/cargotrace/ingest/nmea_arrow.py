@@ -36,7 +36,7 @@ def strings_from_chars(data: np.ndarray, lengths: np.ndarray, valid: np.ndarray)
     if offsets[-1] < 2**31 - 1:
         arr_type, off = pa.string(), offsets.astype(np.int32)
     else:
-        arr_type, off = pa.large_string(), offsets
+        arr_type, off = pa.large_string(), offsets  # type: ignore[assignment]
     arr = pa.Array.from_buffers(
         arr_type, n, [_bitmap(valid), pa.py_buffer(off), pa.py_buffer(data)], null_count=-1
     )

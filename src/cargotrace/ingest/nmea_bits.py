@@ -85,7 +85,7 @@ class Bits:
         val = (x >> np.uint64(48 - shift - width)) & np.uint64((1 << width) - 1)
         return val.astype(np.int64)
 
-    def int(self, off: int, width: int) -> np.ndarray:
+    def sint(self, off: int, width: int) -> np.ndarray:
         """Two's-complement signed field as int64."""
         val = self.uint(off, width)
         return np.where(val >= 1 << (width - 1), val - (1 << width), val)

@@ -200,11 +200,11 @@ class _ChunkLines:
 
     def add(self, chunk: bytes) -> Iterator[tuple[bytes, np.ndarray, list[int]]]:
         if self.skipping:
-            nl = chunk.find(b"\n")
-            if nl < 0:
+            cut = chunk.find(b"\n")
+            if cut < 0:
                 return
             self.skipping = False
-            chunk = chunk[nl:]  # keep the newline that terminates the truncated line
+            chunk = chunk[cut:]  # keep the newline that terminates the truncated line
         nl = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
         if len(nl):
             lengths = np.diff(nl, prepend=-1) - 1

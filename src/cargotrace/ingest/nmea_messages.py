@@ -89,7 +89,7 @@ def latlon_600(raw: np.ndarray) -> np.ndarray:
 
 
 def _num(bits: Bits, off: int, width: int, na: int | None = None, signed: bool = False) -> Column:
-    raw = bits.int(off, width) if signed else bits.uint(off, width)
+    raw = bits.sint(off, width) if signed else bits.uint(off, width)
     valid = bits.present(off, width)
     if na is not None:
         valid = valid & (raw != na)

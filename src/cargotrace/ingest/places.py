@@ -16,7 +16,9 @@ _GEOMETRY_FIELDS = [Field("geometry_wkt", ("wkt", "geometry")), Field("_geometry
 
 def _coordinate_checks(required: bool = True) -> list[tuple[str, str, str | None]]:
     lat, lon = sqlexpr.number("lat"), sqlexpr.number("lon")
-    checks = [("_geometry_error IS NOT NULL", "bad_geometry", "geometry")] if required else []
+    checks: list[tuple[str, str, str | None]] = (
+        [("_geometry_error IS NOT NULL", "bad_geometry", "geometry")] if required else []
+    )
     checks += [
         (f"lat IS NOT NULL AND ({lat} IS NULL OR abs({lat}) > 90)", "bad_latitude", "lat"),
         (f"lon IS NOT NULL AND ({lon} IS NULL OR abs({lon}) > 180)", "bad_longitude", "lon"),

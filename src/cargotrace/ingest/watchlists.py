@@ -6,7 +6,8 @@ the simple CSV `name, imo, mmsi, list, note` (read by the ordinary tabular path)
 structured list writes one `watchlist` row per entry, as the simple CSV does, plus:
 
 * `watchlist_lists`: the list's name, date (and how it was found), format, source file;
-* `watchlist_entries`: entry id, schema, flag, INN/OGRN, programmes, keyed by file and row;
+* `watchlist_entries`: entry id, schema, flag, call sign, INN/OGRN, programmes, vessel
+  details (type, tonnage, build year, length), keyed by file and row;
 * `watchlist_names`: every alias, weak alias and former name;
 * `watchlist_links`: "Linked To", owner, operator and other relations to other entries.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree
@@ -55,6 +57,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the screening source tables in a case made before they existed."""
     for name in SIDE_TABLES:
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({SOURCE_TABLES[name]})")
+    # vessel type, tonnage, build year, length (JSON), added after the first cases were made
+    con.execute("ALTER TABLE watchlist_entries ADD COLUMN IF NOT EXISTS vessel_details VARCHAR")
 
 
 def watchlist_format(path: Path) -> str:
@@ -123,14 +127,17 @@ def load_watchlist(
 def _write_side_tables(
     con: duckdb.DuckDBPyConnection, listed: ListFile, kept: set[int], digest: str, file_name: str
 ) -> None:
-    entries, names, links = [], [], []
+    entries: list[tuple[object, ...]] = []
+    names: list[tuple[object, ...]] = []
+    links: list[tuple[object, ...]] = []
     for e in listed.entries:
         if e.row not in kept:
             continue
         entries.append((digest, e.row, e.entry_id, ", ".join(e.datasets) or listed.name, e.schema, e.name, e.imo,
                         int(e.mmsi) if e.mmsi and e.mmsi.isdigit() else None, e.flag,
                         ",".join(e.past_flags) or None, e.call_sign, e.inn, e.ogrn,
-                        "; ".join(e.programs) or None, e.listed_on))  # fmt: skip
+                        "; ".join(e.programs) or None, e.listed_on,
+                        json.dumps(e.vessel_details(), sort_keys=True) if e.vessel_details() else None))  # fmt: skip
         names.extend((digest, e.row, name, kind) for name, kind in e.names())
         links.extend((digest, e.row, link.relation, link.name, link.entry_id) for link in e.links)
     insert_rows(con, "watchlist_entries", entries)
@@ -143,7 +150,9 @@ def _write_side_tables(
     )  # fmt: skip
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, ...]]) -> None:
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[tuple[object, ...]]
+) -> None:
     """Bulk insert through Arrow (executemany is row by row in DuckDB)."""
     if not rows:
         return

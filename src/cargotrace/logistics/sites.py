@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -64,12 +65,13 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
         "SELECT geometry_wkt FROM borders WHERE code2 = ? AND geometry_wkt IS NOT NULL", [settings.border_country]
     ).fetchall()]  # fmt: skip
 
-    sites, members = [], []
+    sites: list[dict[str, Any]] = []
+    members: list[dict[str, str]] = []
     for indices in groups.values():
         keys = sorted(stations[i]["station_key"] for i in indices)
         main = max(indices, key=lambda i: (stations[i]["tonnes"], stations[i]["station_key"]))
         site_id = "site-" + hashlib.sha1("|".join(keys).encode()).hexdigest()[:10]
-        site = {
+        site: dict[str, Any] = {
             "site_id": site_id, "name": stations[main]["name"], "esr": stations[main]["esr"],
             "lat": stations[main]["lat"], "lon": stations[main]["lon"],
             "stations": json.dumps(keys, ensure_ascii=False),
@@ -77,11 +79,12 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
             "shipments": sum(stations[i]["shipments"] for i in indices),
         }  # fmt: skip
         site.update(_nearest(site["lat"], site["lon"], of_interest, facilities, settings))
-        site["border_km"] = (
-            round(distance_to_geometry_km(site["lat"], site["lon"], border), 3)
+        border_km = (
+            distance_to_geometry_km(site["lat"], site["lon"], border)
             if border and site["lat"] is not None
             else None
         )
+        site["border_km"] = round(border_km, 3) if border_km is not None else None
         sites.append(site)
         members.extend(
             {"station_key": stations[i]["station_key"], "site_id": site_id} for i in indices
@@ -93,11 +96,11 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
 def _nearest(
     lat: float | None,
     lon: float | None,
-    of_interest: list[dict],
-    everything: list[dict],
+    of_interest: list[dict[str, Any]],
+    everything: list[dict[str, Any]],
     settings: AnalysisSettings,
-) -> dict:
-    empty = {
+) -> dict[str, Any]:
+    empty: dict[str, Any] = {
         "nearest_facility": None,
         "nearest_category": None,
         "facility_km": None,
@@ -106,7 +109,7 @@ def _nearest(
     }
     if lat is None or lon is None:
         return empty
-    by_category: dict[str, dict] = {}
+    by_category: dict[str, dict[str, Any]] = {}
     if everything:
         d = haversine_km(lat, lon, [f["lat"] for f in everything], [f["lon"] for f in everything])
         for f, km in sorted(zip(everything, d, strict=True), key=lambda x: x[1]):
@@ -129,7 +132,9 @@ SITE_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def _write(con: duckdb.DuckDBPyConnection, sites: list[dict], members: list[dict]) -> None:
+def _write(
+    con: duckdb.DuckDBPyConnection, sites: list[dict[str, Any]], members: list[dict[str, Any]]
+) -> None:
     con.register("sites_arrow", pa.Table.from_pylist(sites, schema=SITE_SCHEMA))
     con.execute("CREATE OR REPLACE TABLE sites AS SELECT * FROM sites_arrow")
     con.unregister("sites_arrow")

@@ -15,7 +15,8 @@ list errs on the side of inclusion). Where searoute finds no route, the great ci
 and `distance_method` says so. Every row is labelled `inferred`: nothing was observed.
 
 Tables: `dark_calls` (one row per feasible gap x port) and `gaps` (contract columns plus
-`possible_dark_calls`, the feasible UN/LOCODEs joined by ';').
+`possible_dark_calls`, the feasible UN/LOCODEs joined by ';', and `beyond_dark_call_bound`:
+the gap is longer than `dark_call_max_gap_days` and offers none).
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     )
     con.unregister("dark_calls_arrow")
     con.execute(
-        """CREATE OR REPLACE TABLE gaps AS
+        f"""CREATE OR REPLACE TABLE gaps AS
            WITH calls AS (
                SELECT gap_id, list(port_locode ORDER BY port_locode) AS locodes FROM dark_calls GROUP BY gap_id
            )
@@ -157,7 +158,11 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
                   g.start_port_locode IS NULL AS began_offshore, g.end_port_locode IS NULL AS ended_offshore,
                   g.start_port_locode, g.end_port_locode, g.speed_kn AS service_speed_kn, g.speed_assumed,
                   array_to_string(coalesce(c.locodes, []), ';') AS possible_dark_calls,
-                  len(coalesce(c.locodes, [])) AS possible_dark_call_count
+                  len(coalesce(c.locodes, [])) AS possible_dark_call_count,
+                  g.hours > {settings.dark_call_max_gap_days * 24} AS beyond_dark_call_bound,
+                  g.ship_key, g.identity_change, g.previous_vessel_key,
+                  CASE WHEN g.identity_change THEN 'the ship changed transmitter in this dark period: '
+                       || g.previous_vessel_key || ' -> ' || g.vessel_key END AS note
            FROM gap_facts g LEFT JOIN calls c USING (gap_id)
            ORDER BY g.mmsi, g.started_at, g.vessel_key"""
     )

@@ -21,6 +21,7 @@ This small Python step (a few thousand ports) writes three tables that the SQL s
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -162,7 +163,12 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
             grow_lon = buffer_km / (
                 KM_PER_DEG * max(math.cos(math.radians(max(abs(min_lat), abs(max_lat)))), 0.01)
             )
-            box = (min_lat - grow_lat, max_lat + grow_lat, min_lon - grow_lon, max_lon + grow_lon)
+            box: tuple[Any, ...] | None = (
+                min_lat - grow_lat,
+                max_lat + grow_lat,
+                min_lon - grow_lon,
+                max_lon + grow_lon,
+            )
         else:
             if lat is None or lon is None:
                 continue

@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -57,9 +58,9 @@ def code_matches(rule: str, digits: str) -> bool:
     return digits.startswith(prefix)
 
 
-def _parse(data: dict[str, object]) -> tuple[list[CargoClass], float | None]:
+def _parse(data: dict[str, Any]) -> tuple[list[CargoClass], float | None]:
     classes = []
-    for entry in data.get("classes", []):  # type: ignore[union-attr]
+    for entry in data.get("classes", []):
         classes.append(
             CargoClass(
                 name=str(entry["name"]),
@@ -69,7 +70,7 @@ def _parse(data: dict[str, object]) -> tuple[list[CargoClass], float | None]:
             )
         )
     fuzzy_min = data.get("fuzzy_min")
-    return classes, float(fuzzy_min) if fuzzy_min is not None else None  # type: ignore[arg-type]
+    return classes, float(fuzzy_min) if fuzzy_min is not None else None
 
 
 def load_vocabulary(case_dir: Path | None = None) -> Vocabulary:

@@ -75,7 +75,7 @@ def container_check_ok(number: str) -> bool:
     if not re.fullmatch(r"[A-Z]{3}[UJZ]\d{7}", text):
         return False
     total = sum(_ISO6346_VALUES[c] * (2**i) for i, c in enumerate(text[:10]))
-    return total % 11 % 10 == int(text[10])
+    return bool(total % 11 % 10 == int(text[10]))
 
 
 def imo_check_digit(first_six: str) -> int:

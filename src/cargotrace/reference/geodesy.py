@@ -18,7 +18,8 @@ def haversine_km(
     dlat = p2 - p1
     dlon = np.radians(np.asarray(lon2, float) - np.asarray(lon1, float))
     a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    km: NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    return km
 
 
 @lru_cache(maxsize=64)

@@ -7,6 +7,7 @@ from typing import Any
 
 from cargotrace import __version__
 from cargotrace.case.store import Case
+from cargotrace.report import vessel_data
 from cargotrace.report.export import findings as load_findings
 
 MAP_MARGIN_DEG = 6.0
@@ -27,7 +28,9 @@ def _countries(case: Case, bbox: tuple[float, float, float, float] | None) -> li
         shape = wkt.loads(geometry)
         if not shape.intersects(area):
             continue
-        shape = shape.simplify(SIMPLIFY_DEG, preserve_topology=True)
+        # a world-wide view needs less detail: about 1/600 of the view's width
+        tolerance = max(SIMPLIFY_DEG, (bbox[2] - bbox[0]) / 600)
+        shape = shape.simplify(tolerance, preserve_topology=True)
         polygons = getattr(shape, "geoms", [shape])
         rings = [
             [[round(x, 3), round(y, 3)] for x, y in p.exterior.coords]
@@ -88,14 +91,22 @@ def build_report_data(case: Case, title: str | None = None) -> dict[str, Any]:
         (s["lat"], s["lon"]) for s in result["sites"] if s["lat"] is not None
     ]
     points += [(f["lat"], f["lon"]) for f in facilities]
+    vessels = vessel_data.build(case, result)
+    points += [(p["lat"], p["lon"]) for p in vessels["ports"] if p["lat"] is not None]
+    points += [
+        (e["lat"], e["lon"]) for e in [*vessels["encounters"], *vessels.get("loitering", [])]
+    ]
+    for g in vessels["dark"]:
+        points += [(g["start_lat"], g["start_lon"]), (g["end_lat"], g["end_lon"])]
+    points = [p for p in points if p[0] is not None and p[1] is not None]
     bbox = None
     if points:
         lats, lons = [p[0] for p in points], [p[1] for p in points]
         bbox = (
-            min(lons) - MAP_MARGIN_DEG,
-            min(lats) - MAP_MARGIN_DEG,
-            max(lons) + MAP_MARGIN_DEG,
-            max(lats) + MAP_MARGIN_DEG,
+            max(-180.0, min(lons) - MAP_MARGIN_DEG),
+            max(-90.0, min(lats) - MAP_MARGIN_DEG),
+            min(180.0, max(lons) + MAP_MARGIN_DEG),
+            min(90.0, max(lats) + MAP_MARGIN_DEG),
         )
     return {
         "title": title or f"cargotrace findings — {case.root.name}",
@@ -111,6 +122,7 @@ def build_report_data(case: Case, title: str | None = None) -> dict[str, Any]:
             "sea_legs": sea_legs,
             "border_country": result["parameters"]["border_country"],
         },  # fmt: skip
+        "vessels": vessels,
         "timeline": {
             "vessels": _vessel_lanes(case, result),
             "departures_per_day": _departures(case),
@@ -142,9 +154,9 @@ def _vessel_lanes(case: Case, result: dict[str, Any]) -> list[dict[str, Any]]:
     for g in case.rows(
         "SELECT mmsi, started_at, ended_at, hours, possible_dark_calls FROM gaps ORDER BY mmsi, started_at"
     ):
-        lane = lanes.get(str(g["mmsi"]))
-        if lane is not None:
-            lane["gaps"].append({"started_at": g["started_at"].isoformat(), "ended_at": g["ended_at"].isoformat(),
+        gap_lane = lanes.get(str(g["mmsi"]))
+        if gap_lane is not None:
+            gap_lane["gaps"].append({"started_at": g["started_at"].isoformat(), "ended_at": g["ended_at"].isoformat(),
                                  "hours": g["hours"], "possible_dark_calls": g["possible_dark_calls"]})  # fmt: skip
     return list(lanes.values())
 

@@ -18,35 +18,31 @@ import pyarrow.parquet as pq
 from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.outputs import atomic_output, check_output_path, json_text
+from cargotrace.report import spatial
 
 EXPORT_TABLES = {
-    "positions": "SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type, implied_speed_kn, flags, source_file, source_row FROM positions ORDER BY mmsi, timestamp",
     "vessels": "SELECT mmsi, imo, name, callsign, ship_type, flag, first_seen, last_seen FROM vessels ORDER BY mmsi",
     "vessel_identities": "SELECT * FROM vessel_identities ORDER BY mmsi, first_seen NULLS FIRST, last_seen, name",
     "shipments": "SELECT waybill, wagon, record, departed_on, arrived_on, origin_station, origin_esr, destination_station, destination_esr, cargo, cargo_class, cargo_rule, weight_t, consignor, consignee, flags, file_hash, source_file, sheet, source_row FROM shipments ORDER BY source_file, source_row",
     "quarantine": "SELECT kind, source_file, sheet, source_row, reason, column_name, raw, file_hash FROM quarantine ORDER BY source_file, source_row",
-    "port_calls": "SELECT port_call_id, mmsi, vessel_name, imo, port_locode, arrived_at, departed_at, source, confidence, fixes, vessel_key, port_country, entered_at, exited_at, dwell_hours, stops, stop_hours, port_gaps, port_gap_hours, ais_events, confidence_level, sighting_ids FROM port_calls ORDER BY arrived_at, port_call_id",
-    "gaps": "SELECT * FROM gaps ORDER BY mmsi, started_at",
-    "dark_calls": "SELECT * FROM dark_calls ORDER BY vessel_key, earliest_arrival, port_locode",
-    "encounters": "SELECT * FROM encounters ORDER BY started_at, mmsi_a, mmsi_b",
-    "encounter_crowds": "SELECT * FROM encounter_crowds ORDER BY started_at",
     "identity_events": "SELECT * FROM identity_events ORDER BY mmsi, observed_at NULLS FIRST, event",
+    "ship_links": "SELECT * FROM ship_links ORDER BY ship_key, valid_from NULLS FIRST, vessel_key",
+    "ship_timeline": "SELECT * FROM ship_timeline ORDER BY ship_key, identity_no",
     "voyages": "SELECT * FROM voyages ORDER BY vessel_key, call_no",
+    "encounter_crowds": "SELECT * FROM encounter_crowds ORDER BY started_at",
     "shuttles": "SELECT * FROM shuttles ORDER BY legs DESC, vessel_key, port_a, port_b",
-    "arrivals": "SELECT * EXCLUDE (sighting_ids) FROM arrivals ORDER BY arrived_at",
     "linked_shipments": "SELECT * FROM linked_shipments ORDER BY departed_on, waybill, wagon",
-    "sites": "SELECT * FROM sites ORDER BY tonnes DESC",
     "label_changes": "SELECT * FROM label_changes ORDER BY waybill, wagon",
     "outbound": "SELECT * FROM outbound ORDER BY arrived_at",
     "watchlist_hits": "SELECT * FROM watchlist_hits",
     "party_clusters": "SELECT * FROM party_clusters",
     "ledger": "SELECT * FROM ledger ORDER BY ingested_at",
-    "stations": "SELECT * FROM stations ORDER BY esr",
-    "facilities": "SELECT * FROM facilities ORDER BY name",
-    "ports": "SELECT * FROM ports WHERE origin <> 'gazetteer' ORDER BY locode",
-    "sightings": "SELECT * FROM sightings ORDER BY observed_at",
     "watchlist": "SELECT * FROM watchlist ORDER BY name",
 }
+# spatial tables: their query also yields the geometry's coordinates (report/spatial.py)
+EXPORT_TABLES |= {name: t.sql for name, t in spatial.SPATIAL_TABLES.items()}
+EXTENSIONS = {".json": "json", ".geojson": "geojson", ".csv": "csv", ".parquet": "parquet",
+              ".geoparquet": "parquet", ".pq": "parquet"}  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -63,13 +59,43 @@ def findings(case: Case) -> dict[str, Any]:
         raise CargotraceError(
             f"case {case.root} has not been analysed yet; run `cargotrace analyze --case {case.root}`"
         )
-    return json.loads(text)  # type: ignore[no-any-return]
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
+
+
+def resolve_format(fmt: str | None, out: Path) -> str:
+    """The export format: as given, else from the file's extension (json when it has none we
+    know). A format that contradicts a known extension is refused, never written silently."""
+    by_extension = EXTENSIONS.get(out.suffix.lower())
+    if fmt is None:
+        return by_extension or "json"
+    if (
+        by_extension is not None
+        and by_extension != fmt
+        and not (fmt == "geojson" and by_extension == "json")
+    ):
+        raise InputError(
+            f"--format {fmt} does not match the extension of {out} ({by_extension}); "
+            f"change --out or --format, or leave --format out to follow the extension"
+        )
+    return fmt
+
+
+def table_help() -> str:
+    """The tables `export --table` knows, for the command's help."""
+    shaped = ", ".join(
+        f"{n} ({t.geometry_type.lower()}s)" for n, t in spatial.SPATIAL_TABLES.items()
+    )
+    plain = ", ".join(n for n in EXPORT_TABLES if n not in spatial.SPATIAL_TABLES)
+    return f"With geometry: {shaped}. Without: {plain}."
 
 
 def table(case: Case, name: str) -> pa.Table:
+    """One table; a spatial table keeps its hidden `_x`/`_y` coordinate lists."""
     if name not in EXPORT_TABLES:
         raise InputError(f"unknown table {name!r}; choose one of: {', '.join(EXPORT_TABLES)}")
-    base = EXPORT_TABLES[name].split(" FROM ")[1].split()[0]
+    shape = spatial.SPATIAL_TABLES.get(name)
+    base = shape.needs if shape else EXPORT_TABLES[name].split(" FROM ")[1].split()[0]
     if not case.has_table(base):
         raise CargotraceError(
             f"table {name!r} does not exist yet; run `cargotrace analyze --case {case.root}` first"
@@ -135,13 +161,15 @@ def sites_geojson(result: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def export(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
-    """Write one export; returns the number of records written. The file is written beside
-    `out` and renamed into place once complete (`outputs.atomic_output`): a failure leaves
-    what was at `out`."""
+def export(case: Case, fmt: str | None, out: Path, table_name: str | None) -> int:
+    """Write one export; returns the number of records written. `fmt` None: from `out`'s
+    extension. Spatial tables carry their geometry: GeoJSON features, a GeoParquet `geometry`
+    column (WKB, `geo` metadata), a `wkt` column in CSV."""
+    fmt = resolve_format(fmt, out)
     if fmt not in ("json", "csv", "geojson", "parquet"):
         raise InputError(f"unknown format {fmt!r}; choose json, csv, geojson or parquet")
     check_output_path(out)
+    # written beside `out` and renamed into place once complete: a failure leaves what was there
     with atomic_output(out) as temp:
         return _write(case, fmt, temp, table_name)
 
@@ -157,6 +185,21 @@ def _write(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
             return len(result["sites"])
         table_name = "linked_shipments"
     data = table(case, table_name)
+    shape = spatial.SPATIAL_TABLES.get(table_name)
+    if shape is not None and fmt == "geojson":
+        features = spatial.geojson_features(data, shape.geometry_type)
+        for f in features:
+            f["properties"] = {k: _plain(v) for k, v in f["properties"].items()}
+        out.write_text(
+            json_text({"type": "FeatureCollection", "features": features}), encoding="utf-8"
+        )
+        return int(data.num_rows)
+    if shape is not None:
+        data = (spatial.with_wkb if fmt == "parquet" else spatial.with_wkt)(
+            data, shape.geometry_type
+        )
+        if fmt == "json":
+            data = data.drop_columns(["wkt"])
     if fmt == "csv":
         write_csv(data, out)
     elif fmt == "parquet":
@@ -170,4 +213,4 @@ def _write(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
         )
     else:
         raise InputError(f"unknown format {fmt!r}; choose json, csv, geojson or parquet")
-    return data.num_rows
+    return int(data.num_rows)

@@ -282,4 +282,5 @@ def vowels_compatible(a: str, b: str) -> bool:
 
 def _cross_script(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairs written in different scripts, one of them Cyrillic or Hangul."""
-    return (a != b) & (((a == 1) | (a == 2)) | ((b == 1) | (b == 2)))
+    crossed: np.ndarray = (a != b) & (((a == 1) | (a == 2)) | ((b == 1) | (b == 2)))
+    return crossed

@@ -89,10 +89,10 @@ def cluster_parties(subjects: list[PartySubject]) -> list[Cluster]:
     for i, s in enumerate(subjects):
         for number in sorted(s.inn | s.ogrn):
             by_id[number].append(i)
-    for number, members in sorted(by_id.items()):
-        for other in members[1:]:
-            if groups.union(members[0], other):
-                rules[(members[0], other)] = "inn" if len(number) in (10, 12) else "ogrn"
+    for number, holders in sorted(by_id.items()):
+        for other in holders[1:]:
+            if groups.union(holders[0], other):
+                rules[(holders[0], other)] = "inn" if len(number) in (10, 12) else "ogrn"
     usable = [i for i, n in enumerate(names) if n.compact]
     index = NameIndex([names[i] for i in usable])
     found = index.match([names[i] for i in usable], threshold=MIN_SCORE)

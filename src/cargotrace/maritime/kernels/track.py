@@ -146,7 +146,7 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
         jumped = s.jump[rows_split]
         so_far = np.cumsum(jumped)
         starts = np.flatnonzero(s.first[rows_split])
-        before = np.repeat(
+        before: np.ndarray = np.repeat(
             so_far[starts] - jumped[starts], np.diff(np.append(starts, len(rows_split)))
         )
         tx_rows = ((so_far - before) % 2).astype(np.int32)

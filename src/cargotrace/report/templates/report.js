@@ -72,11 +72,15 @@
       ? n.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })
       : Math.round(n).toLocaleString('en-US');
   }
-  function fmtP(x) {
-    var p = num(x);
+  // two significant digits rounded up, never below 1/(permutations + 1) (as html.fmt_p)
+  function fmtP(x, perms) {
+    var p = num(x), n = num(perms);
     if (p === null) return '\u2014';
-    if (p < 0.001) return '< 0.001';
-    return p < 0.1 ? p.toFixed(3) : p.toFixed(2);
+    if (n !== null && n > 0) p = Math.max(p, 1 / (n + 1));
+    if (p <= 0) return '0';
+    var e = Math.floor(Math.log10(p)) - 1, step = Math.pow(10, e);
+    var up = Math.min(1, Math.ceil(Math.round(p / step * 1e9) / 1e9) * step);
+    return up.toFixed(Math.max(0, -e));
   }
   function parseT(s) {
     if (s === null || s === undefined || s === '') return null;
@@ -131,7 +135,7 @@
   var WIDTHS = new Map(); // container widths read in one pass before drawing (avoids forced layouts)
   function measure() {
     WIDTHS.clear();
-    ['map-overview', 'map-sites', 'map-ports', 'timeline', 'lag-chart', 'sankey'].forEach(function (id) {
+    ['map-overview', 'map-sites', 'map-ports', 'timeline', 'lag-chart', 'sankey', 'vessel-map', 'vessel-timeline'].forEach(function (id) {
       var node = document.getElementById(id);
       if (node && node.parentNode) WIDTHS.set(node, node.parentNode.clientWidth);
     });
@@ -753,6 +757,9 @@
     add(gA, sv('line', { x1: ml, x2: W - mr, y1: y(0), y2: y(0) }));
     var every = Math.max(1, Math.ceil(22 / band));
     var pts = [];
+    // the window: lags that link a shipment to its arrival
+    var win = num(PARAMS.window_days), inWin = rows.filter(function (r) { return win !== null && num(r.lag_days) <= win; }).length;
+    if (inWin) tip(add(svg, sv('rect', { class: 'window', x: ml, y: mt, width: r1(band * inWin), height: r1(y(0) - mt) })), 'Window: ' + win + ' days after an arrival (linked)');
     var g = add(svg, sv('g'));
     rows.forEach(function (r, i) {
       var cx = ml + band * (i + 0.5);
@@ -814,8 +821,10 @@
         if (a > 0.55) td.classList.add('dark');
         if (w === num(PARAMS.window_days) && n === num(PARAMS.near_km) && lb === num(PARAMS.lookback_days)) td.classList.add('current');
         add(td, el('span', { class: 't' }, fmtT(r.linked_tonnes) + ' t'));
-        add(td, el('span', { class: 'p' }, 'p ' + (fmtP(r.p_value).charAt(0) === '<' ? '' : '= ') + fmtP(r.p_value)));
-        if (r.sites !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites) + ' sites'));
+        add(td, el('span', { class: 'p' }, 'p = ' + fmtP(r.p_value, r.permutations)));
+        // the depot distance moves only which sites count as near a depot: show those
+        if (r.sites_near_facility !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites_near_facility) + '/' + fmtInt(r.sites) + ' near'));
+        else if (r.sites !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites) + ' sites'));
         setAttrs(td, { title: 'window ' + w + ' d, depot ' + n + ' km, look-back ' + lb + ' d' });
       });
     });
@@ -962,7 +971,7 @@
       site: si !== undefined ? siteLabel(si) : clean(s.site_id),
       cargo: clean(s.cargo) + (s.cargo_class ? ' [' + clean(s.cargo_class) + ']' : ''),
       tonnes: num(s.tonnes),
-      arrival: a ? clean(a.vessel_name) + ' \u00b7 ' + clean(a.port_locode) + ' ' + fmtDate(parseT(a.arrived_at)) : clean(s.arrival_id),
+      arrival: a ? clean(a.vessel_name) + ' \u00b7 ' + portName(a.port_locode) + ' ' + fmtDate(parseT(a.arrived_at)) : clean(s.arrival_id),
       lag: num(s.lag_days),
       listed: listedLabel(arr(s.watchlist))
     };
@@ -1102,24 +1111,35 @@
     if (!f.list && !seen.length) return '\u2014';
     return listed + ' / ' + (seen.join(', ') || '?') + (f.check && f.check !== 'unknown' ? ' (' + clean(f.check).replace('_', ' ') + ')' : '');
   }
+  function isHit(h) {
+    return h.status ? h.status === 'hit' : num(h.score) !== null && num(h.score) >= (num(SCREEN.hit_min) || 0.85);
+  }
+  function whyText(h) {
+    if (h.explanation) return clean(h.explanation);
+    return '\u2014';
+  }
   function drawWatchlist() {
     var body = document.getElementById('watchlist-body');
     var summary = document.getElementById('watchlist-summary');
     if (!body) return;
     clear(body);
     var lists = arr(SCREEN.lists).map(obj);
+    var hits = HITS.filter(isHit);
+    var leads = HITS.filter(function (h) { return !isHit(h); });
     if (summary) {
       summary.textContent = lists.length
         ? 'Screened against ' + lists.map(function (l) {
           return clean(l.list) + ' (' + (l.published ? clean(l.published) : 'date not stated') + ', ' + clean(l.source_file) + ', ' + fmtInt(l.entries) + ' entries)';
-        }).join('; ') + '. ' + fmtInt(HITS.length) + ' hit' + (HITS.length === 1 ? '' : 's') + ', ' + fmtInt(SCREEN.hits_in_chain) + ' in an evidence chain.'
+        }).join('; ') + '. ' + fmtInt(hits.length) + ' hit' + (hits.length === 1 ? '' : 's') + ', ' + fmtInt(SCREEN.hits_in_chain) + ' in an evidence chain; ' +
+          fmtInt(leads.length) + ' lead' + (leads.length === 1 ? '' : 's') + ' (below).'
         : 'No watchlist in the case: add one with `cargotrace ingest watchlist FILE` (OFAC SDN CSV, UN consolidated XML, FollowTheMoney JSON lines or a simple CSV).';
     }
-    if (!HITS.length) {
-      add(add(body, el('tr')), el('td', { colspan: 11, class: 'empty' }, lists.length ? 'No vessel or party of the case matched a list entry.' : 'No watchlist screened.'));
+    drawLeads(leads);
+    if (!hits.length) {
+      add(add(body, el('tr')), el('td', { colspan: 12, class: 'empty' }, lists.length ? 'No vessel or party of the case is a hit on a list entry.' : 'No watchlist screened.'));
       return;
     }
-    HITS.forEach(function (h) {
+    hits.forEach(function (h) {
       var tr = add(body, el('tr', { class: h.in_chain ? 'highlight' : null }));
       add(tr, el('td', null, h.in_chain ? 'yes' + (num(h.shipments) ? ' (' + fmtInt(h.shipments) + ' shipments)' : '') : 'no'));
       var ids = [];
@@ -1134,6 +1154,7 @@
       var rules = arr(h.rules).map(clean).filter(function (r) { return r && r !== clean(h.rule); });
       add(tr, el('td', { title: arr(h.notes).map(clean).join('; ') || null }, clean(h.rule) + (rules.length ? ' (+ ' + rules.join(', ') + ')' : '')));
       add(tr, el('td', { class: 'num' }, num(h.score) === null ? '\u2014' : num(h.score).toFixed(2)));
+      add(tr, el('td', { class: 'wrap' }, whyText(h)));
       add(tr, el('td', { class: 'nowrap' }, h.subject_type === 'vessel' ? flagText(h.flags) : '\u2014'));
       add(tr, el('td', null, h.programs || '\u2014'));
       var linked = arr(h.linked).map(obj).map(function (l) {
@@ -1141,6 +1162,81 @@
       });
       add(tr, el('td', null, linked.join('; ') || '\u2014'));
     });
+  }
+  var LEAD_COLS = [
+    { key: 'subject', label: 'Subject in the case' },
+    { key: 'entry', label: 'Entry as listed' },
+    { key: 'list', label: 'List (date)' },
+    { key: 'rule', label: 'Rule' },
+    { key: 'score', label: 'Score', num: true },
+    { key: 'why', label: 'Why: features, penalties' },
+    { key: 'flag', label: 'Flag: list / AIS' }
+  ];
+  var leadState = { sort: 'score', dir: -1, q: '' };
+  function drawLeads(leads) {
+    var head = document.getElementById('leads-head');
+    var body = document.getElementById('leads-body');
+    var summ = document.getElementById('leads-summary');
+    var search = document.getElementById('leads-search');
+    if (!head || !body) return;
+    if (summ) summ.textContent = fmtInt(leads.length) + ' lead' + (leads.length === 1 ? '' : 's') + ': name matches without enough corroboration (collapsed)';
+    var rows = leads.map(function (h) {
+      var ids = [];
+      if (h.imo) ids.push('IMO ' + clean(h.imo));
+      if (h.mmsi) ids.push('MMSI ' + clean(h.mmsi));
+      var r = {
+        subject: clean(h.subject_type) + ': ' + clean(h.subject) + (ids.length ? ' (' + ids.join(', ') + ')' : ''),
+        entry: clean(h.entry) + (h.matched_name && clean(h.matched_name) !== clean(h.entry) ? ' [' + clean(h.matched_name) + ']' : ''),
+        list: clean(h.list) + (h.list_date ? ' (' + clean(h.list_date) + ')' : ''),
+        rule: clean(h.rule), score: num(h.score), why: whyText(h),
+        flag: h.subject_type === 'vessel' ? flagText(h.flags) : '\u2014'
+      };
+      r.search = [r.subject, r.entry, r.list, r.rule, r.why, r.flag, clean(h.role), clean(h.programs)].join('\u0001').toLocaleLowerCase();
+      return r;
+    });
+    function render() {
+      clear(head);
+      clear(body);
+      LEAD_COLS.forEach(function (c) {
+        var sorted = leadState.sort === c.key;
+        var th = add(head, el('th', {
+          scope: 'col', class: 'sortable' + (c.num ? ' num' : ''), tabindex: 0, 'data-col': c.key,
+          'aria-sort': sorted ? (leadState.dir > 0 ? 'ascending' : 'descending') : 'none'
+        }, c.label));
+        add(th, el('span', { class: 'arrow', 'aria-hidden': 'true' }, sorted ? (leadState.dir > 0 ? '\u25b2' : '\u25bc') : '\u21c5'));
+        function go() {
+          if (leadState.sort === c.key) leadState.dir = -leadState.dir;
+          else { leadState.sort = c.key; leadState.dir = c.num ? -1 : 1; }
+          render();
+        }
+        th.addEventListener('click', go);
+        th.addEventListener('keydown', function (ev) { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); go(); } });
+      });
+      var terms = leadState.q.toLocaleLowerCase().split(/\s+/).filter(Boolean);
+      var shown = rows.filter(function (r) { return terms.every(function (t) { return r.search.indexOf(t) >= 0; }); });
+      var key = leadState.sort, dir = leadState.dir;
+      shown.sort(function (a, b) {
+        var x = a[key], y = b[key];
+        if (x === y) return 0;
+        if (x === null || x === undefined) return 1;
+        if (y === null || y === undefined) return -1;
+        return (x < y ? -1 : 1) * dir;
+      });
+      shown.forEach(function (r) {
+        var tr = add(body, el('tr'));
+        LEAD_COLS.forEach(function (c) {
+          add(tr, el('td', { class: c.num ? 'num' : c.key === 'why' ? 'wrap' : null }, c.num ? (r[c.key] === null ? '\u2014' : r[c.key].toFixed(2)) : r[c.key]));
+        });
+      });
+      if (!shown.length) add(add(body, el('tr')), el('td', { colspan: LEAD_COLS.length, class: 'empty' }, rows.length ? 'No lead matches the search.' : 'No leads.'));
+      var count = document.getElementById('leads-count');
+      if (count) count.textContent = 'Showing ' + fmtInt(shown.length) + ' of ' + fmtInt(rows.length);
+    }
+    if (search && !search.dataset.bound) {
+      search.dataset.bound = '1';
+      search.addEventListener('input', function () { leadState.q = search.value; render(); });
+    }
+    render();
   }
   function drawClusters() {
     var body = document.getElementById('clusters-body');
@@ -1167,9 +1263,15 @@
   }
   function flagArrivals() {
     ARRIVALS.forEach(function (a, i) {
-      var hits = arr(a.watchlist).map(obj);
+      var all = arr(a.watchlist).map(obj);
+      var hits = all.filter(isHit);
       var row = document.getElementById('arrival-row-' + i);
-      if (!hits.length || !row || !row.firstElementChild) return;
+      if (!all.length || !row || !row.firstElementChild) return;
+      if (!hits.length) {
+        add(row.firstElementChild, el('span', null, ' '));
+        add(row.firstElementChild, el('span', { title: all.map(function (h) { return clean(h.list) + ': ' + clean(h.entry) + ' (' + clean(h.rule) + ')'; }).join('; ') }, 'lead: ' + listedLabel(all)));
+        return;
+      }
       var detail = hits.map(function (h) {
         return clean(h.list) + ': ' + clean(h.entry) + ' (' + clean(h.rule) + ', ' + (num(h.score) === null ? '?' : num(h.score).toFixed(2)) + ')';
       }).join('; ');
@@ -1178,22 +1280,226 @@
     });
   }
 
+  // ------------------------------------------------------------------ vessels (map, timeline)
+  // The vessel story (report/vessel_data.py): ports sized by calls, dark periods as dashed
+  // lines from the last to the first fix, meetings as points; a timeline per vessel whose time
+  // axis is broken where no vessel has an event (samples years apart stay readable).
+  var VS = obj(DATA.vessels);
+  arr(VS.ports).map(obj).forEach(function (p) {  // names for portName() of ports off the rail map
+    if (!portByCode.has(String(p.locode))) portByCode.set(String(p.locode), { locode: p.locode, name: p.name, lat: p.lat, lon: p.lon, role: 'other' });
+  });
+  function vesselName(name, mmsi) {
+    return clean(name || '') ? clean(name) + (mmsi ? ' (MMSI ' + clean(mmsi) + ')' : '') : 'MMSI ' + clean(mmsi || '?');
+  }
+  function darkCallsText(codes) {
+    var list = String(codes || '').split(';').filter(function (c) { return c; });
+    return list.length ? '\npossible dark calls (inferred): ' + list.map(portName).join(', ') : '';
+  }
+  function drawVesselMap() {
+    var svg = document.getElementById('vessel-map');
+    if (!svg) return;
+    clear(svg);
+    var origin = clean(PARAMS.origin_country);
+    var ports = arr(VS.ports).map(obj).filter(function (p) { return validLL(p.lon, p.lat); });
+    var dark = arr(VS.dark).map(obj).filter(function (g) {
+      return !g.beyond_dark_call_bound && validLL(g.start_lon, g.start_lat) && validLL(g.end_lon, g.end_lat);
+    });
+    var meets = arr(VS.encounters).map(obj).filter(function (e) { return validLL(e.lon, e.lat); });
+    var pts = ports.map(function (p) { return [num(p.lon), num(p.lat)]; });
+    dark.forEach(function (g) { pts.push([num(g.start_lon), num(g.start_lat)], [num(g.end_lon), num(g.end_lat)]); });
+    meets.forEach(function (e) { pts.push([num(e.lon), num(e.lat)]); });
+    arr(VS.loitering).map(obj).forEach(function (l) { if (validLL(l.lon, l.lat)) pts.push([num(l.lon), num(l.lat)]); });
+    if (!pts.length) { emptyChart(svg, widthOf(svg, 280), 200, 'No located port calls, dark periods or meetings'); return; }
+    var m = fitMap(svg, pts, { minH: 260, maxRatio: 0.62, minDeg: 4, pad: 34 });
+    var lab = Labeler(m.W, m.H);
+    var root = add(svg, sv('g'));
+    var gGrat = add(root, sv('g')), gCountries = add(root, sv('g')), gDark = add(root, sv('g'));
+    var gPorts = add(root, sv('g')), gMeet = add(root, sv('g')), gLabels = add(root, sv('g'));
+    drawGraticule(gGrat, m, m.pr.extent || [0, 0, 0, 0]);
+    var lon0 = m.pr.lon0 || 0;
+    // a ring that crosses the map's seam (lon0 +- 180) would smear across the whole map
+    function crossesSeam(ring) {
+      for (var i = 1; i < ring.length; i++) {
+        if (!Array.isArray(ring[i]) || !Array.isArray(ring[i - 1])) continue;
+        if (Math.abs(wrap180(num(ring[i][0]) - lon0) - wrap180(num(ring[i - 1][0]) - lon0)) > 180) return true;
+      }
+      return false;
+    }
+    arr(MAP.countries).map(obj).forEach(function (c) {
+      var code = clean(c.code);
+      var ds = [];
+      arr(c.rings).forEach(function (ring) { var rp = crossesSeam(arr(ring)) ? null : ringPath(m, ring); if (rp) ds.push(rp.d); });
+      if (ds.length) tip(add(gCountries, sv('path', { class: 'country' + (code && code === origin ? ' origin' : ''), d: ds.join('') })), clean(c.name));
+    });
+    dark.slice().reverse().forEach(function (g) {
+      var a = m.p(num(g.start_lon), num(g.start_lat)), b = m.p(num(g.end_lon), num(g.end_lat));
+      var calls = String(g.possible_dark_calls || '') !== '';
+      var cls = 'dark' + (calls ? ' calls' : '') + (g.likely_intentional ? ' intentional' : '');
+      var ta = parseT(g.started_at), tb = parseT(g.ended_at);
+      tip(add(gDark, sv('path', { class: cls, d: 'M' + r1(a[0]) + ',' + r1(a[1]) + 'L' + r1(b[0]) + ',' + r1(b[1]) })),
+        vesselName(g.vessel_name, g.mmsi) + ': dark ' + fmtDateTime(ta) + ' \u2192 ' + fmtDateTime(tb) + ' (' + fmtT(num(g.hours) / 24) + ' days)' + (g.likely_intentional ? '\nlooks intentional (GFW rule)' : '') + darkCallsText(g.possible_dark_calls));
+      // the ends, so that a short dark stretch still shows where it was
+      add(gDark, sv('circle', { class: 'dark-end' + (calls ? ' calls' : ''), cx: r1(a[0]), cy: r1(a[1]), r: calls ? 2.5 : 1.6 }));
+      add(gDark, sv('circle', { class: 'dark-end' + (calls ? ' calls' : ''), cx: r1(b[0]), cy: r1(b[1]), r: calls ? 2.5 : 1.6 }));
+    });
+    var maxCalls = 1;
+    ports.forEach(function (p) { maxCalls = Math.max(maxCalls, num(p.calls) || 0); });
+    var geo = ports.map(function (p) {
+      var q = m.p(num(p.lon), num(p.lat));
+      return { p: p, q: q, r: 3 + 9 * Math.sqrt((num(p.calls) || 0) / maxCalls) };
+    });
+    geo.forEach(function (o) { lab.block([o.q[0] - o.r, o.q[1] - o.r, o.q[0] + o.r, o.q[1] + o.r]); });
+    geo.slice().sort(function (a, b) { return b.r - a.r; }).forEach(function (o) {
+      var atOrigin = clean(o.p.country) === origin;
+      tip(add(gPorts, sv('circle', { class: 'vport' + (atOrigin ? ' origin' : ''), cx: r1(o.q[0]), cy: r1(o.q[1]), r: r1(o.r) })),
+        portName(o.p.locode) + '\n' + fmtInt(o.p.calls) + ' call(s) by ' + fmtInt(o.p.vessels) + ' vessel(s)' + (atOrigin ? '\nport in ' + origin : ''));
+    });
+    arr(VS.loitering).map(obj).filter(function (l) { return validLL(l.lon, l.lat); }).forEach(function (l) {
+      var q = m.p(num(l.lon), num(l.lat));
+      tip(add(gMeet, sv('rect', { class: 'loiter', x: r1(q[0] - 4), y: r1(q[1] - 4), width: 8, height: 8 })),
+        'Loitering: ' + vesselName(l.vessel_name, l.mmsi) + '\n' + fmtDateTime(parseT(l.started_at)) + ' \u2192 ' + fmtDateTime(parseT(l.ended_at)) +
+        ' (' + fmtT(l.hours) + ' h, median ' + fmtT(l.median_sog_kn) + ' kn)' + (l.shore_km !== null && l.shore_km !== undefined ? ', ' + fmtT(l.shore_km) + ' km from shore' : ''));
+    });
+    meets.forEach(function (e) {
+      var q = m.p(num(e.lon), num(e.lat));
+      tip(add(gMeet, sv('circle', { class: 'meeting', cx: r1(q[0]), cy: r1(q[1]), r: 4.5 })),
+        'Meeting: ' + vesselName(e.name_a, e.mmsi_a) + ' and ' + vesselName(e.name_b, e.mmsi_b) + '\n' +
+        fmtDateTime(parseT(e.started_at)) + ' \u2192 ' + fmtDateTime(parseT(e.ended_at)) + ', median ' + fmtInt(e.median_distance_m) + ' m apart');
+    });
+    geo.slice().sort(function (a, b) { return b.r - a.r; }).slice(0, 25).forEach(function (o) {
+      var text = trunc(clean(o.p.name || o.p.locode), 20);
+      var pos = lab.place(o.q[0], o.q[1], o.r, text, 11);
+      if (pos) add(gLabels, sv('text', { class: 'map-label port', x: r1(pos[0]), y: r1(pos[1]), 'text-anchor': pos[2] }, text));
+    });
+  }
+
+  // A time axis of active stretches joined by fixed-width breaks.
+  function brokenAxis(intervals, x0, x1) {
+    var pad = DAY / 4, join = 3 * DAY, BREAK = 14;
+    var iv = intervals.map(function (p) { return [p[0] - pad, p[1] + pad]; }).sort(function (a, b) { return a[0] - b[0]; });
+    var segs = [];
+    iv.forEach(function (p) {
+      var last = segs[segs.length - 1];
+      if (last && p[0] - last[1] <= join) last[1] = Math.max(last[1], p[1]);
+      else segs.push([p[0], p[1]]);
+    });
+    var room = x1 - x0 - BREAK * Math.max(0, segs.length - 1);
+    var minW = Math.min(40, room / Math.max(1, segs.length) / 2);
+    var total = 0;
+    segs.forEach(function (s) { total += s[1] - s[0]; });
+    var at = x0;
+    var out = segs.map(function (s) {
+      var w = minW + (room - minW * segs.length) * (s[1] - s[0]) / (total || 1);
+      var seg = { a: s[0], b: s[1], x0: at, x1: at + w };
+      at += w + BREAK;
+      return seg;
+    });
+    function x(t) {
+      if (!out.length) return x0;
+      if (t <= out[0].a) return out[0].x0;
+      for (var i = 0; i < out.length; i++) {
+        var s = out[i];
+        if (t <= s.b) return s.x0 + (s.x1 - s.x0) * (t - s.a) / ((s.b - s.a) || 1);
+        var n = out[i + 1];
+        if (n && t < n.a) return s.x1 + (n.x0 - s.x1) * (t - s.b) / ((n.a - s.b) || 1);
+      }
+      return out[out.length - 1].x1;
+    }
+    return { segs: out, x: x };
+  }
+
+  function eventSpan(ev) {
+    var a = parseT(ev.started_at), b = parseT(ev.ended_at);
+    if (a === null) return null;
+    if (ev.kind === 'call' && ev.source === 'sighting') { a = Math.floor(a / DAY) * DAY; b = a + DAY; }
+    if (b === null || b < a) b = a + DAY / 2;
+    return [a, b];
+  }
+
+  function drawVesselTimeline() {
+    var svg = document.getElementById('vessel-timeline');
+    if (!svg) return;
+    clear(svg);
+    var lanes = arr(VS.lanes).map(obj);
+    var W = widthOf(svg, 360);
+    var intervals = [];
+    // a stretch longer than dark_call_max_gap_days (a gap, or a call across unrelated samples)
+    // keeps only its ends on the axis: it runs through the breaks between them
+    var longMs = (num(PARAMS.dark_call_max_gap_days) || 30) * DAY;
+    lanes.forEach(function (l) {
+      arr(l.events).map(obj).forEach(function (ev) {
+        var s = eventSpan(ev);
+        if (!s) return;
+        if (s[1] - s[0] > longMs) intervals.push([s[0], s[0]], [s[1], s[1]]);
+        else intervals.push(s);
+      });
+    });
+    if (!intervals.length) { emptyChart(svg, W, 120, 'No port calls, gaps or meetings to show'); return; }
+    var ml = W < 700 ? 96 : 160, mr = 12, laneH = 16, laneGap = 5, top = 32;
+    var ax = brokenAxis(intervals, ml, W - mr);
+    var H = top + lanes.length * (laneH + laneGap) + 24;
+    setAttrs(svg, { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H });
+    var gAx = add(svg, sv('g', { class: 'axis' }));
+    var lastLabel = -Infinity;
+    ax.segs.forEach(function (s, i) {
+      add(gAx, sv('line', { class: 'grid-line', x1: r1(s.x0), x2: r1(s.x0), y1: top - 6, y2: H - 20 }));
+      var text = fmtDate(s.a + DAY / 4);
+      if (s.x0 >= lastLabel && s.x0 + textW(text, 11) < W) {
+        add(gAx, sv('text', { class: 'tick-label', x: r1(s.x0 + 2), y: top - 10 }, text));
+        lastLabel = s.x0 + textW(text, 11) + 6;
+      }
+      if (i + 1 < ax.segs.length) {
+        var bx = s.x1 + 3;
+        add(gAx, sv('path', { class: 'axis-break', d: 'M' + r1(bx) + ',' + (top - 4) + 'L' + r1(bx + 4) + ',' + (top + 6) + 'M' + r1(bx + 4) + ',' + (top - 4) + 'L' + r1(bx + 8) + ',' + (top + 6) }));
+      }
+    });
+    var gL = add(svg, sv('g'));
+    lanes.forEach(function (l, k) {
+      var y = top + k * (laneH + laneGap);
+      var name = vesselName(l.vessel_name, l.mmsi);
+      add(gL, sv('rect', { class: 'lane-bg', x: ml, y: y, width: W - ml - mr, height: laneH }));
+      tip(add(gL, sv('text', { class: 'lane-label', x: 4, y: y + laneH / 2 + 4 }, trunc(clean(l.vessel_name || l.mmsi || '?'), W < 700 ? 12 : 22))), name);
+      arr(l.events).map(obj).forEach(function (ev) {
+        var s = eventSpan(ev);
+        if (!s) return;
+        var xa = ax.x(s[0]), xb = Math.max(ax.x(s[1]), xa + 3);
+        if (ev.kind === 'gap') {
+          tip(add(gL, sv('rect', { class: 'gap' + (ev.beyond ? ' beyond' : ''), x: r1(xa), y: y + 2, width: r1(xb - xa), height: laneH - 4 })),
+            name + ': AIS gap ' + fmtDateTime(s[0]) + ' \u2192 ' + fmtDateTime(s[1]) + ' (' + fmtT(num(ev.hours) / 24) + ' days)' +
+            (ev.beyond ? '\nlonger than dark_call_max_gap_days: no dark calls offered' : '') + darkCallsText(ev.what));
+        } else if (ev.kind === 'meeting') {
+          tip(add(gL, sv('circle', { class: 'meeting', cx: r1((xa + xb) / 2), cy: y + laneH / 2, r: 4 })),
+            name + ' met MMSI ' + clean(ev.what) + ', ' + fmtDateTime(s[0]) + ' \u2192 ' + fmtDateTime(parseT(ev.ended_at)));
+        } else {
+          var src = ev.source === 'sighting' || ev.source === 'both' ? ev.source : 'ais';
+          var when = src === 'sighting' ? 'seen on ' + fmtDate(s[0]) : 'arrived ' + fmtDateTime(s[0]) + (parseT(ev.ended_at) !== null ? '\ndeparted ' + fmtDateTime(parseT(ev.ended_at)) : '');
+          tip(add(gL, sv('rect', { class: 'call ' + src + ' interest', x: r1(xa), y: y + 1, width: r1(xb - xa), height: laneH - 2, rx: 1.5 })),
+            name + ' at ' + portName(ev.what) + '\n' + when + '\nsource: ' + src);
+        }
+      });
+    });
+  }
+
   // ------------------------------------------------------------------ boot
-  function safely(name, fn) {
+  // a part whose element the report left out (no shipments, no vessels) is skipped
+  function safely(name, fn, id) {
+    if (id && !document.getElementById(id)) return;
     try { fn(); } catch (e) { console.error('cargotrace report: ' + name + ' failed: ' + (e && e.message)); }
   }
   function drawVisuals() {
     measure();
-    safely('map', drawMaps);
-    safely('timeline', drawTimeline);
-    safely('lag histogram', drawLag);
-    safely('sankey', drawSankey);
+    safely('map', drawMaps, 'map-overview');
+    safely('timeline', drawTimeline, 'timeline');
+    safely('lag histogram', drawLag, 'lag-chart');
+    safely('sankey', drawSankey, 'sankey');
+    safely('vessel map', drawVesselMap, 'vessel-map');
+    safely('vessel timeline', drawVesselTimeline, 'vessel-timeline');
   }
-  safely('sensitivity', drawSensitivity);
+  safely('sensitivity', drawSensitivity, 'sensitivity');
   safely('watchlist', drawWatchlist);
   safely('clusters', drawClusters);
   safely('arrival flags', flagArrivals);
-  safely('shipments table', initTable);
+  safely('shipments table', initTable, 'shipments-table');
   drawVisuals();
   var lastW = document.documentElement.clientWidth;
   var timer = null;
