@@ -43,7 +43,7 @@ def cell(text: object) -> Text:
 class SafeConsole(Console):
     """A rich console that never passes a raw control character of a string to the terminal."""
 
-    def print(self, *objects: Any, **options: Any) -> None:  # type: ignore[override]
+    def print(self, *objects: Any, **options: Any) -> None:
         super().print(*(clean(o) if isinstance(o, str) else o for o in objects), **options)
 
 

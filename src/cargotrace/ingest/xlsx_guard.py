@@ -39,7 +39,7 @@ ENV_MAX_MEMBER_BYTES = "CARGOTRACE_MAX_XLSX_MEMBER_BYTES"
 MAX_TAG_BYTES = 16 << 20
 BLOCK_BYTES = 1 << 20
 _DIGITS = "0123456789"
-_REF = re.compile(r"\s*([A-Za-z]{1,3})?([0-9]{1,10})?\s*")
+_REF = re.compile(r"\s*([A-Za-z]{1,3})?([0-9]{1,10})?\s*", re.ASCII)
 _SHEET_ROOTS = {"worksheet", "dialogsheet", "chartsheet", "macrosheet"}
 _READ_BY_CALAMINE = {"workbook", "styleSheet", "Relationships", "Types", "table"}
 
@@ -211,11 +211,13 @@ class _Member:
         text first (same length: text order is number order); numbers only when bigger."""
         letters = ref.rstrip(_DIGITS)
         row = ref[len(letters) :]
-        if not (0 < len(letters) <= 3 and letters.isupper() and letters.isalpha()):
+        if not (
+            0 < len(letters) <= 3 and letters.isascii() and letters.isalpha() and letters.isupper()
+        ):
             match = _REF.fullmatch(ref)  # unusual: spaces, lower case, no letters
-            letters = match.group(1).upper() if match and match.group(1) else None
+            found = match.group(1).upper() if match and match.group(1) else None
             row = match.group(2) if match and match.group(2) else ""
-            self.column = _column_number(letters) if letters else self._column() + 1
+            self.column = _column_number(found) if found else self._column() + 1
             self.column_letters = None
             if self.column > self.columns:
                 self.columns, self.columns_text = self.column, _letters(self.column)
