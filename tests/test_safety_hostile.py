@@ -432,6 +432,10 @@ def _convoy_positions(vessels: int, hours: int) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("CREATE TABLE ports (locode VARCHAR, lat DOUBLE, lon DOUBLE)")
     con.execute(
+        "CREATE TABLE ship_links (ship_key VARCHAR, mmsi BIGINT, vessel_key VARCHAR, "
+        "valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ)"
+    )
+    con.execute(
         "CREATE TABLE positions AS SELECT 273000000 + v AS mmsi, "
         "TIMESTAMPTZ '2023-09-01 00:00:00+00' + to_minutes(m) AS timestamp, "
         "40.0 + v * 0.00001 AS lat, 150.0 AS lon, 0.5 AS sog "

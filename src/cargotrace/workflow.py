@@ -105,11 +105,10 @@ def report(case_dir: Path, out: Path, pdf: Path | None = None) -> dict[str, Any]
     if pdf is not None:
         from cargotrace.report.pdf import render_pdf
 
-        with atomic_output(pdf, "--pdf") as temp:
-            try:
-                render_pdf(out, temp, chromium=chromium)
-            except RuntimeError as exc:  # ChromiumNotFoundError too
-                raise CargotraceError(f"--pdf {pdf}: {exc}; {pdf} was left as it was") from None
+        try:
+            render_pdf(out, pdf, chromium=chromium)  # beside `pdf`, renamed into place
+        except RuntimeError as exc:  # ChromiumNotFoundError too
+            raise CargotraceError(f"--pdf {pdf}: {exc}; {pdf} was left as it was") from None
         info["pdf"] = str(pdf)
     return info
 
