@@ -322,3 +322,22 @@ def test_ais_stations_export_as_points(tmp_path):
         2734567,
         "base_station",
     )
+
+
+def test_nmea_identity_reports_with_an_impossible_time_are_quarantined(tmp_path):
+    """A type 5 stamped c:0 would make the vessel first seen in 1970."""
+    pytest.importorskip("pyais")
+    from pyais.encode import encode_dict
+
+    five = encode_dict({"type": 5, "mmsi": SHIP, "imo": 9074729, "shipname": "KATYA", "callsign": "UBCD7",
+                        "ship_type": 70}, talker_id="AI")  # fmt: skip
+    lines = [*(tagged(0, s) for s in five), *(tagged(T, s) for s in five)]
+    path = tmp_path / "log.nmea"
+    path.write_text("\n".join(lines) + "\n")
+    result = ingest_one(tmp_path / "case", path)
+    assert (result.rows_read, result.rows_kept, result.rows_quarantined) == (2, 1, 1)
+    got = rows(
+        tmp_path / "case", "SELECT observed_at FROM vessel_reports ORDER BY observed_at NULLS LAST"
+    )
+    assert got == [{"observed_at": datetime.fromtimestamp(T, UTC)}]
+    assert result.detail["quarantined_by_reason"] == {"implausible_timestamp": 1}

@@ -87,6 +87,11 @@ class AnalysisSettings:
     # ports at least `shuttle_min_legs` times within `shuttle_period_days`.
     shuttle_min_legs: int = 3
     shuttle_period_days: int = 90
+    # Evidence period (logistics/consignments.py): record and port-call days split where
+    # `period_gap_days` pass without any; a group with fewer than `period_min_share` of the
+    # records of the largest group lies outside the period (kept, flagged, off the test's axis).
+    period_gap_days: int = 90
+    period_min_share: float = 0.1
     engine: str = "duckdb"
     # How the DuckDB engine computes the per-fix stages (track, port zones): "numpy" (the
     # kernels in maritime/kernels/) or "sql" (the stage SQL, as Spark runs it). Same tables
@@ -128,6 +133,10 @@ class AnalysisSettings:
             )
         if self.encounter_max_vessels_per_cell < 2:
             problems.append("encounter_max_vessels_per_cell must be at least 2")
+        if not 1 <= self.period_gap_days <= 36500:
+            problems.append("period_gap_days must be between 1 and 36500")
+        if not 0 <= self.period_min_share <= 1:
+            problems.append("period_min_share must be between 0 and 1")
         if not 0 < self.service_speed_quantile <= 1:
             problems.append("service_speed_quantile must be in (0, 1]")
         if self.engine not in ("duckdb", "spark"):

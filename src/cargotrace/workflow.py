@@ -13,6 +13,7 @@ from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.kinds import KINDS, ingest_file
 from cargotrace.ingest.loader import IngestResult, Mapping
 from cargotrace.outputs import atomic_output, check_output_path
+from cargotrace.reference.identifiers import id_key, id_key_sql
 from cargotrace.settings import AnalysisSettings
 
 
@@ -80,6 +81,14 @@ def export(case_dir: Path, fmt: str | None, out: Path, table: str | None = None)
         return exporter.export(case, fmt, out, table)
 
 
+def analysis_status(case_dir: Path) -> dict[str, Any]:
+    """Whether the stored analysis is stale (files ingested since): `stale`, `message`."""
+    from cargotrace.case import freshness
+
+    with Case.open(case_dir) as case:
+        return freshness.analysis_status(case)
+
+
 def report(case_dir: Path, out: Path, pdf: Path | None = None) -> dict[str, Any]:
     from cargotrace.report.data import build_report_data
     from cargotrace.report.html import render_report
@@ -121,13 +130,16 @@ def explain(case_dir: Path, waybill: str) -> list[dict[str, Any]]:
         rows = case.rows(
             "SELECT waybill, wagon, record, departed_on, arrived_on, cargo, cargo_class, cargo_rule, weight_t, "
             "origin_station, destination_station, source_file, sheet, source_row, flags FROM shipments "
-            "WHERE waybill = ? ORDER BY source_file, source_row",
-            [waybill],
+            f"WHERE {id_key_sql('waybill')} = ? ORDER BY source_file, source_row",
+            [id_key(waybill)],
         )
     if not rows:
         raise InputError(f"waybill {waybill!r} is not in the case")
-    links = [link for link in result["linked_shipments"] if link["waybill"] == waybill]
-    changes = [c for c in result["label_changes"] if c["waybill"] == waybill]
+    # look-alike Latin/Cyrillic letters, case and punctuation compared as one (reference/identifiers.py)
+    links = [
+        link for link in result["linked_shipments"] if id_key(link["waybill"]) == id_key(waybill)
+    ]
+    changes = [c for c in result["label_changes"] if id_key(c["waybill"]) == id_key(waybill)]
     return [{"records": rows, "links": links, "label_changes": changes}]
 
 

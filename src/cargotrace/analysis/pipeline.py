@@ -19,9 +19,18 @@ from typing import Any
 
 import duckdb
 
+from cargotrace.case import freshness
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
-from cargotrace.logistics import arrivals, label_changes, linking, reverse_flow, sites, stations
+from cargotrace.logistics import (
+    arrivals,
+    consignments,
+    label_changes,
+    linking,
+    reverse_flow,
+    sites,
+    stations,
+)
 from cargotrace.maritime import (
     dark_calls,
     disabling,
@@ -98,6 +107,7 @@ STAGES: list[Stage] = [
     Stage("ais_disabling", python=disabling.build, output="ais_disabling"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
+    Stage("consignments", sql=consignments.statements, output="consignments"),
     Stage("stations", python=lambda con, _s: stations.resolve(con), output="shipment_stations"),
     Stage("linking", sql=linking.statements, output="linked_shipments"),
     Stage("sites", python=sites.build, output="sites"),
@@ -116,6 +126,8 @@ DERIVED_TABLES = [
     "shuttles",
     "ship_timeline",
     "encounter_crowds",
+    "consignment_records",
+    "evidence_period",
 ]
 
 
@@ -163,6 +175,7 @@ def _run_stages(
         findings = build_findings(case, settings)
         case.set_meta("findings", json_text(findings))
         case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        freshness.record_analysis(case)
         case.set_meta("parameters", json.dumps(settings.as_parameters()))
     return findings
 

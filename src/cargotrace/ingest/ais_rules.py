@@ -64,6 +64,11 @@ def time_checks(ts: str) -> list[Check]:
     ]
 
 
+def implausible_time_sql(ts: str) -> str:
+    """True for a time that is given but cannot be an AIS time (NULL-safe: false if none)."""
+    return f"coalesce({time_checks(ts)[1][0]}, false)"
+
+
 def coordinate_checks(lat: str, lon: str) -> list[Check]:
     """The position rules over DOUBLE latitude and longitude expressions (degrees)."""
     return [

@@ -76,9 +76,7 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
         f"CREATE OR REPLACE TEMP TABLE candidate_arrivals AS {_candidate_arrivals_sql(settings)}"
     )
     stations = _station_facility_km(con, settings)
-    departures = con.execute(
-        "SELECT origin_port_locode, departed_on FROM shipments_of_interest WHERE origin_port_locode IS NOT NULL"
-    ).fetchall()
+    departures = significance.tested_departures(con)
     grid: list[dict[str, Any]] = []
     for lookback in LOOKBACKS:
         arrivals = con.execute(
@@ -87,10 +85,10 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
         ).fetchall()
         for window in WINDOWS:
             links = con.execute(
-                """SELECT s.destination_station_key AS station_key, sum(coalesce(s.weight_t, 0)) AS tonnes, count(*) AS n
+                """SELECT s.destination_station_key AS station_key, sum(coalesce(s.counted_t, 0)) AS tonnes, count(*) AS n
                    FROM (
                        SELECT s.shipment_id, any_value(s.destination_station_key) AS destination_station_key,
-                              any_value(s.weight_t) AS weight_t
+                              any_value(s.counted_t) AS counted_t
                        FROM shipments_of_interest s JOIN candidate_arrivals a
                          ON a.port_locode = s.origin_port_locode AND a.days_since_previous <= ?
                         AND s.departed_on BETWEEN a.arrival_day AND a.arrival_day + CAST(? AS INTEGER)
