@@ -60,6 +60,7 @@ class Kind(StrEnum):
     facilities = "facilities"
     watchlist = "watchlist"
     borders = "borders"
+    detections = "detections"
 
 
 class Format(StrEnum):
