@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from tests.builders import write_csv
+
 from cargotrace import workflow
 from cargotrace.case.store import Case
-from tests.builders import write_csv
 
 GFW_HEADER = ["scene_id", "detect_id", "detect_timestamp", "detect_lat", "detect_lon", "length_m",
               "score", "footprint_wkt"]  # fmt: skip
