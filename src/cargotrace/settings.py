@@ -32,6 +32,7 @@ class AnalysisSettings:
     stop_end_kn: float = 0.5
     min_call_hours: float = 2.0
     port_gap_hours: float = 4.0
+    port_gap_max_days: float = 30.0  # a longer silence in port ends the visit (two stays)
     site_merge_km: float = 2.0
     site_sighting_km: float = 5.0  # a place-only sighting this close to a site is evidence there
     border_country: str = "UA"
@@ -72,6 +73,10 @@ class AnalysisSettings:
     # more vessels than this able to meet in one cell and bin are a crowd (a convoy, a fleet
     # leaving port, spoofing): listed in `encounter_crowds`, not searched pair by pair
     encounter_max_vessels_per_cell: int = 64
+    # GNSS interference (maritime/interference.py): a cell of `interference_cell_deg` and a
+    # UTC hour where at least `interference_min_vessels` MMSIs make impossible jumps.
+    interference_cell_deg: float = 0.5
+    interference_min_vessels: int = 3
     # Identity (maritime/identity.py): a step faster than `max_speed_kn` (and longer than
     # `jump_min_km`) is impossible; an MMSI whose track jumps back and forth at least
     # `shared_mmsi_min_jumps` times is split into two transmitters and flagged.
@@ -121,7 +126,8 @@ class AnalysisSettings:
             problems.append("stop_begin_kn must be at least 0 and not above stop_end_kn")
         for name in ("port_radius_km", "min_call_hours", "port_gap_hours", "gap_hours", "default_service_speed_kn",
                      "encounter_max_m", "encounter_min_hours", "max_speed_kn", "dark_call_max_gap_days",
-                     "loitering_max_sog_kn", "loitering_min_hours", "disabling_min_gap_hours"):  # fmt: skip
+                     "loitering_max_sog_kn", "loitering_min_hours", "disabling_min_gap_hours",
+                     "interference_cell_deg", "interference_min_vessels", "port_gap_max_days"):  # fmt: skip
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive")
         if min(self.loitering_min_port_km, self.loitering_min_shore_km, self.disabling_min_shore_km,

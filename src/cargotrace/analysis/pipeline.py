@@ -37,6 +37,7 @@ from cargotrace.maritime import (
     encounters,
     gaps,
     identity,
+    interference,
     loitering,
     port_areas,
     port_calls,
@@ -105,6 +106,7 @@ STAGES: list[Stage] = [
     Stage("encounters", sql=encounters.statements, output="encounters"),
     Stage("loitering", sql=loitering.statements, python=loitering.build, output="loitering"),
     Stage("ais_disabling", python=disabling.build, output="ais_disabling"),
+    Stage("interference", sql=interference.statements, output="interference"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
     Stage("consignments", sql=consignments.statements, output="consignments"),
@@ -128,6 +130,7 @@ DERIVED_TABLES = [
     "encounter_crowds",
     "consignment_records",
     "evidence_period",
+    "interference_flags",
 ]
 
 

@@ -63,6 +63,7 @@ class Kind(StrEnum):
     facilities = "facilities"
     watchlist = "watchlist"
     borders = "borders"
+    detections = "detections"
 
 
 class Format(StrEnum):

@@ -39,6 +39,7 @@ EXPORT_TABLES = {
     "party_clusters": "SELECT * FROM party_clusters",
     "ledger": "SELECT * FROM ledger ORDER BY ingested_at",
     "watchlist": "SELECT * FROM watchlist ORDER BY name",
+    "interference_flags": "SELECT * FROM interference_flags ORDER BY hour_start, kind, event_id",
 }
 # spatial tables: their query also yields the geometry's coordinates (report/spatial.py)
 EXPORT_TABLES |= {name: t.sql for name, t in spatial.SPATIAL_TABLES.items()}

@@ -230,6 +230,7 @@ MARITIME_TABLES = (
     "encounters",
     "loitering",
     "ais_disabling",
+    "interference",
     "dark_calls",
     "identity_events",
     "ship_timeline",
