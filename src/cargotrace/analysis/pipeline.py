@@ -37,6 +37,7 @@ from cargotrace.maritime import (
     encounters,
     gaps,
     identity,
+    interference,
     loitering,
     port_areas,
     port_calls,
@@ -47,6 +48,7 @@ from cargotrace.maritime import (
 from cargotrace.maritime.kernels import chunks, views
 from cargotrace.maritime.kernels import port_zones as port_zones_kernel
 from cargotrace.maritime.kernels import track as track_kernel
+from cargotrace.outputs import json_text
 from cargotrace.screening import stage as screening_stage
 from cargotrace.settings import AnalysisSettings
 
@@ -104,6 +106,7 @@ STAGES: list[Stage] = [
     Stage("encounters", sql=encounters.statements, output="encounters"),
     Stage("loitering", sql=loitering.statements, python=loitering.build, output="loitering"),
     Stage("ais_disabling", python=disabling.build, output="ais_disabling"),
+    Stage("interference", sql=interference.statements, output="interference"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
     Stage("consignments", sql=consignments.statements, output="consignments"),
@@ -124,8 +127,10 @@ DERIVED_TABLES = [
     "dark_calls",
     "shuttles",
     "ship_timeline",
+    "encounter_crowds",
     "consignment_records",
     "evidence_period",
+    "interference_flags",
 ]
 
 
@@ -171,7 +176,7 @@ def _run_stages(
             if on_stage:
                 on_stage(stage.name, rows, time.perf_counter() - started)
         findings = build_findings(case, settings)
-        case.set_meta("findings", json.dumps(findings, ensure_ascii=False, default=str))
+        case.set_meta("findings", json_text(findings))
         case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
         freshness.record_analysis(case)
         case.set_meta("parameters", json.dumps(settings.as_parameters()))
