@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from tests.builders import write_csv
+import math
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.builders import POSITION_HEADER, T0, write_csv
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
+from cargotrace.engine.sql import EARTH_RADIUS_KM
+from cargotrace.settings import AnalysisSettings
 
 GFW_HEADER = ["scene_id", "detect_id", "detect_timestamp", "detect_lat", "detect_lon", "length_m",
               "score", "footprint_wkt"]  # fmt: skip
@@ -60,3 +67,88 @@ def test_own_layout_keeps_source_and_hashes_an_id(tmp_path):
         [row] = case.rows("SELECT detection_id, source, scene_id, footprint_wkt FROM detections")
     assert row["source"] == "planet" and row["scene_id"] == "img-7"
     assert row["detection_id"].startswith("det-") and row["footprint_wkt"] is None
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    (la1, lo1), (la2, lo2) = (tuple(map(math.radians, p)) for p in (a, b))
+    h = (
+        math.sin((la2 - la1) / 2) ** 2
+        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def _case(
+    tmp_path: Path,
+    fixes: list[list[Any]],
+    detections: list[list[Any]],
+    lengths: dict[int, float],
+    **settings: Any,
+) -> Case:
+    case_dir = tmp_path / "case"
+    det = write_csv(tmp_path / "det.csv", OUR_HEADER, detections)
+    ais = write_csv(tmp_path / "ais.csv", POSITION_HEADER, fixes)
+    ves = write_csv(tmp_path / "vessels.csv", ["mmsi", "name", "length_m"],
+                    [[m, f"SHIP {m}", n] for m, n in lengths.items()])  # fmt: skip
+    for kind, path in (("ais", ais), ("vessels", ves), ("detections", det)):
+        workflow.ingest(case_dir, kind, [path])
+    workflow.analyze(case_dir, AnalysisSettings(**settings))
+    return Case.open(case_dir)  # type: ignore[return-value]
+
+
+def _steaming_east(mmsi: int, lat: float, minutes: list[int]) -> list[list[Any]]:
+    """Fixes every 20 min at 10 kn due east from 131.0 E (0.075 deg of longitude per 20 min)."""
+    return [[mmsi, (T0 + timedelta(minutes=m)).isoformat(), lat, 131.0 + 0.075 * m / 20, 10.0, 90.0, 90, 0]
+            for m in minutes]  # fmt: skip
+
+
+A, B = 273000001, 273000002
+AT_10_MIN = T0 + timedelta(minutes=10)
+
+
+def _detection(lat: float, length: float | str, scene: str = "S1") -> list[Any]:
+    return [AT_10_MIN.isoformat(), lat, 131.0375, length, 0.9, scene, "sar"]
+
+
+def test_lit_detection_matched_to_the_ship_of_its_length_not_the_nearest(tmp_path):
+    # A (150 m) on 42.000 N, B (60 m) on 42.010 N, both interpolated to 131.0375 E at +10 min;
+    # the 150 m detection at 42.006 N is nearer B (444 m) than A (667 m): B's length rules it out
+    fixes = _steaming_east(A, 42.0, [0, 20]) + _steaming_east(B, 42.01, [0, 20])
+    with _case(tmp_path, fixes, [_detection(42.006, 150)], {A: 150, B: 60}) as case:
+        [match] = case.rows(
+            "SELECT mmsi, method, minutes_to_fix, distance_m, tolerance_m, reason FROM detection_matches"
+        )
+    assert (
+        match["mmsi"] == A and match["method"] == "interpolated" and match["minutes_to_fix"] == 10.0
+    )
+    assert match["distance_m"] == round(1000 * _km((42.0, 131.0375), (42.006, 131.0375)), 1)
+    assert match["tolerance_m"] == round(1000 + 4 * 1852 / 3600 * 600, 1)
+    assert match["reason"] == ("AIS track interpolated between fixes 10.0 min away: 667 m off "
+                               "(tolerance 2235 m); length 150 m detected, 150 m known")  # fmt: skip
+
+
+def test_one_vessel_per_detection_per_scene_an_assignment_not_nearest_each(tmp_path):
+    # both detections are nearest to B; greedy by distance gives B the closer one (278 m) and
+    # A the other (667 m); lengths unknown
+    fixes = _steaming_east(A, 42.0, [0, 20]) + _steaming_east(B, 42.01, [0, 20])
+    dets = [_detection(42.006, ""), _detection(42.0125, "")]
+    with _case(tmp_path, fixes, dets, {}) as case:
+        rows = case.rows("SELECT mmsi, distance_m FROM detection_matches ORDER BY mmsi")
+    assert rows == [
+        {"mmsi": A, "distance_m": round(1000 * _km((42.0, 131.0375), (42.006, 131.0375)), 1)},
+        {"mmsi": B, "distance_m": round(1000 * _km((42.01, 131.0375), (42.0125, 131.0375)), 1)},
+    ]
+
+
+def test_tolerance_grows_with_time_to_the_fix_and_dead_reckoning_on_one_side(tmp_path):
+    # only a fix 10 min before: A dead-reckoned 10 kn east for 10 min lands on 131.0375 E;
+    # a detection 3 km north is beyond the 2235 m tolerance, one 2 km north within it
+    fixes = _steaming_east(A, 42.0, [0])
+    near, far = 42.0 + 2.0 / 111.2, 42.0 + 3.0 / 111.2
+    with _case(
+        tmp_path, fixes, [_detection(near, "", "S1"), _detection(far, "", "S2")], {}
+    ) as case:
+        rows = case.rows("SELECT scene_key, method, distance_m FROM detection_matches")
+    [row] = rows
+    assert row["scene_key"] == "S1" and row["method"] == "after_last_fix"
+    assert abs(row["distance_m"] - 2000) < 20  # flat-Earth dead reckoning vs great circle

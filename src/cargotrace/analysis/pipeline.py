@@ -33,6 +33,7 @@ from cargotrace.logistics import (
 )
 from cargotrace.maritime import (
     dark_calls,
+    detections,
     disabling,
     encounters,
     gaps,
@@ -102,6 +103,7 @@ STAGES: list[Stage] = [
     ),
     Stage("port_calls", sql=port_calls.statements, output="port_calls"),
     Stage("gaps", sql=gaps.statements, python=dark_calls.build, output="gaps"),
+    Stage("detection_matches", python=detections.build, output="detection_matches"),
     Stage("encounters", sql=encounters.statements, output="encounters"),
     Stage("loitering", sql=loitering.statements, python=loitering.build, output="loitering"),
     Stage("ais_disabling", python=disabling.build, output="ais_disabling"),
