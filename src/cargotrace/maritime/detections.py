@@ -18,7 +18,9 @@ tolerance and the reason in words. Detections without a match are *dark*
 (maritime/detection_attribution.py).
 
 Read from `positions` (fixes flagged impossible at ingest left out), so the stage runs
-wherever the case is: on the Spark engine it runs in DuckDB after the Spark stages.
+wherever the case is: on the Spark engine it runs in DuckDB after the Spark stages (not on
+Spark yet: registered after the last Spark stage, as a Python step). Without detections its
+tables are empty.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     con.execute(
         """UPDATE detection_matches SET reason =
              CASE method
-                 WHEN 'interpolated' THEN 'AIS track interpolated between fixes '
+                 WHEN 'interpolated' THEN 'AIS positions interpolated between fixes '
                  WHEN 'after_last_fix' THEN 'AIS dead-reckoned from its fix '
                  ELSE 'AIS dead-reckoned back from its fix ' END
              || CAST(minutes_to_fix AS VARCHAR) || ' min away: ' || CAST(round(distance_m) AS BIGINT)
