@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -69,6 +70,9 @@ class AnalysisSettings:
     disabling_min_gap_hours: float = 12.0
     disabling_min_shore_km: float = 92.6
     disabling_min_prior_fixes: int = 14
+    # more vessels than this able to meet in one cell and bin are a crowd (a convoy, a fleet
+    # leaving port, spoofing): listed in `encounter_crowds`, not searched pair by pair
+    encounter_max_vessels_per_cell: int = 64
     # GNSS interference (maritime/interference.py): a cell of `interference_cell_deg` and a
     # UTC hour where at least `interference_min_vessels` MMSIs make impossible jumps.
     interference_cell_deg: float = 0.5
@@ -111,7 +115,13 @@ class AnalysisSettings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
+        problems: list[str] = [
+            f"{f.name} must be a finite number, not {getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), float) and not math.isfinite(getattr(self, f.name))
+        ]
+        if problems:  # NaN and infinity would reach the SQL and the findings JSON as text
+            raise InputError("; ".join(problems))
         if not 0 <= self.window_days <= 365:
             problems.append("--window-days must be between 0 and 365")
         if not 0 < self.lookback_days <= 3650:
@@ -140,6 +150,8 @@ class AnalysisSettings:
             )
         if self.detection_match_drift_kn < 0:
             problems.append("detection_match_drift_kn must not be negative")
+        if self.encounter_max_vessels_per_cell < 2:
+            problems.append("encounter_max_vessels_per_cell must be at least 2")
         if not 1 <= self.period_gap_days <= 36500:
             problems.append("period_gap_days must be between 1 and 36500")
         if not 0 <= self.period_min_share <= 1:

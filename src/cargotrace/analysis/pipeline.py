@@ -50,6 +50,7 @@ from cargotrace.maritime import (
 from cargotrace.maritime.kernels import chunks, views
 from cargotrace.maritime.kernels import port_zones as port_zones_kernel
 from cargotrace.maritime.kernels import track as track_kernel
+from cargotrace.outputs import json_text
 from cargotrace.screening import stage as screening_stage
 from cargotrace.settings import AnalysisSettings
 
@@ -131,6 +132,7 @@ DERIVED_TABLES = [
     "dark_detections",
     "shuttles",
     "ship_timeline",
+    "encounter_crowds",
     "consignment_records",
     "evidence_period",
     "interference_flags",
@@ -179,7 +181,7 @@ def _run_stages(
             if on_stage:
                 on_stage(stage.name, rows, time.perf_counter() - started)
         findings = build_findings(case, settings)
-        case.set_meta("findings", json.dumps(findings, ensure_ascii=False, default=str))
+        case.set_meta("findings", json_text(findings))
         case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
         freshness.record_analysis(case)
         case.set_meta("parameters", json.dumps(settings.as_parameters()))
