@@ -33,6 +33,8 @@ from cargotrace.logistics import (
 )
 from cargotrace.maritime import (
     dark_calls,
+    detection_attribution,
+    detections,
     disabling,
     encounters,
     gaps,
@@ -106,6 +108,8 @@ STAGES: list[Stage] = [
     Stage("encounters", sql=encounters.statements, output="encounters"),
     Stage("loitering", sql=loitering.statements, python=loitering.build, output="loitering"),
     Stage("ais_disabling", python=disabling.build, output="ais_disabling"),
+    Stage("detection_matches", python=detections.build, output="detection_matches"),
+    Stage("dark_detections", python=detection_attribution.build, output="detection_candidates"),
     Stage("interference", sql=interference.statements, output="interference"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
@@ -125,6 +129,7 @@ DERIVED_TABLES = [
     "shipments_of_interest",
     "site_members",
     "dark_calls",
+    "dark_detections",
     "shuttles",
     "ship_timeline",
     "encounter_crowds",
