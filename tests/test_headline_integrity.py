@@ -222,6 +222,28 @@ def test_conflicting_versions_of_a_consignment_are_reported_not_summed(bare, bas
     assert [v["source_file"] for v in item["versions"]] == ["leak.csv", "leak_v2.csv"]
 
 
+def test_rows_of_one_waybill_in_different_containers_stay_apart(bare, tmp_path):
+    header = [
+        "waybill",
+        "record",
+        "departed_on",
+        "origin_esr",
+        "destination_esr",
+        "cargo",
+        "weight_t",
+        "container",
+    ]
+    row = ["ЭА1", "departure", "2023-09-02", "984700", "515002", "взрывчатые вещества"]
+    original = write_csv(tmp_path / "containers.csv", header,
+                         [row + ["20.5", "CSQU3054383"], row + ["20.5", "CSQU 305438 3"], row + ["21.5", "MSKU3054384"]])  # fmt: skip
+    resaved = write_csv(
+        tmp_path / "containers_resaved.csv", header, [row + ["20,50", "CSQU3054383"]], delimiter=";"
+    )
+    got = measure(bare, [original, resaved])
+    assert got["shipment_rows"] == 4  # every row kept as evidence
+    assert got["linked"] == 2 and got["tonnes"] == pytest.approx(42.0)
+
+
 @PROPERTY
 @given(
     picks=st.sets(st.integers(0, 53), min_size=1, max_size=54),
@@ -267,6 +289,8 @@ def test_an_implausible_weight_never_enters_a_total(bare, base, tmp_path):
                        "waybills": [linked["waybill"]]}  # fmt: skip
     chain = next(x for x in findings["linked_shipments"] if x["waybill"] == linked["waybill"])
     assert "left out of totals: weight_implausible" in chain["evidence_chain"][0]
+    assert chain["tonnes"] is None and chain["weight_left_out"] == "weight_implausible"
+    assert chain["recorded_t"] == pytest.approx(1e18)
     assert any(linked["waybill"] in line for line in findings["left_out"]["summary"])
 
 

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cargotrace.case.store import Case
+from cargotrace.case.store import DB_NAME, Case
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.kinds import KINDS, ingest_file
 from cargotrace.ingest.loader import IngestResult, Mapping
+from cargotrace.outputs import atomic_output, check_output_path
 from cargotrace.reference.identifiers import id_key, id_key_sql
 from cargotrace.settings import AnalysisSettings
 
@@ -19,6 +20,11 @@ from cargotrace.settings import AnalysisSettings
 def init_case(case_dir: Path) -> dict[str, Any]:
     with Case.open(case_dir, create=True) as case:
         return {"case": str(case.root), "ports": case.scalar("SELECT count(*) FROM ports")}
+
+
+def is_case(case_dir: Path) -> bool:
+    """Whether `case_dir` already holds a case (its database file)."""
+    return (Path(case_dir) / DB_NAME).is_file()
 
 
 def ingest(
@@ -87,15 +93,31 @@ def report(case_dir: Path, out: Path, pdf: Path | None = None) -> dict[str, Any]
     from cargotrace.report.data import build_report_data
     from cargotrace.report.html import render_report
 
+    check_output_path(out)
+    chromium = None
+    if pdf is not None:
+        from cargotrace.report.pdf import find_chromium
+
+        check_output_path(pdf, "--pdf")
+        chromium = find_chromium()
+        if chromium is None:
+            raise CargotraceError(
+                "--pdf: Chromium is needed to print the report to PDF but was not found; install "
+                "it (e.g. `apt-get install chromium`) or set CARGOTRACE_CHROMIUM to its path. "
+                "The HTML report itself prints from any browser. Nothing was written."
+            )
     with Case.open(case_dir) as case:
         data = build_report_data(case)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(data), encoding="utf-8")
+    with atomic_output(out) as temp:
+        temp.write_text(render_report(data), encoding="utf-8")
     info: dict[str, Any] = {"html": str(out), "bytes": out.stat().st_size}
     if pdf is not None:
         from cargotrace.report.pdf import render_pdf
 
-        render_pdf(out, pdf)
+        try:
+            render_pdf(out, pdf, chromium=chromium)  # beside `pdf`, renamed into place
+        except RuntimeError as exc:  # ChromiumNotFoundError too
+            raise CargotraceError(f"--pdf {pdf}: {exc}; {pdf} was left as it was") from None
         info["pdf"] = str(pdf)
     return info
 
@@ -149,8 +171,8 @@ def check_case(case_dir: Path) -> list[str]:
     problems: list[str] = []
     tables = {"shipments": "shipments", "ais": "positions", "vessels": "vessel_reports", "sightings": "sightings",
               "ports": "ports", "stations": "stations", "facilities": "facilities", "watchlist": "watchlist",
-              "borders": "borders"}  # fmt: skip
-    with Case.open(case_dir, write=True) as case:
+              "borders": "borders", "detections": "detections"}  # fmt: skip
+    with Case.open(case_dir) as case:  # read-only: a received case is checked as it came
         for row in case.rows(
             "SELECT file_hash, kind, file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate FROM ledger"
         ):

@@ -33,10 +33,13 @@ from cargotrace.logistics import (
 )
 from cargotrace.maritime import (
     dark_calls,
+    detection_attribution,
+    detections,
     disabling,
     encounters,
     gaps,
     identity,
+    interference,
     loitering,
     port_areas,
     port_calls,
@@ -47,6 +50,7 @@ from cargotrace.maritime import (
 from cargotrace.maritime.kernels import chunks, views
 from cargotrace.maritime.kernels import port_zones as port_zones_kernel
 from cargotrace.maritime.kernels import track as track_kernel
+from cargotrace.outputs import json_text
 from cargotrace.screening import stage as screening_stage
 from cargotrace.settings import AnalysisSettings
 
@@ -104,6 +108,9 @@ STAGES: list[Stage] = [
     Stage("encounters", sql=encounters.statements, output="encounters"),
     Stage("loitering", sql=loitering.statements, python=loitering.build, output="loitering"),
     Stage("ais_disabling", python=disabling.build, output="ais_disabling"),
+    Stage("detection_matches", python=detections.build, output="detection_matches"),
+    Stage("dark_detections", python=detection_attribution.build, output="detection_candidates"),
+    Stage("interference", sql=interference.statements, output="interference"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
     Stage("consignments", sql=consignments.statements, output="consignments"),
@@ -122,10 +129,13 @@ DERIVED_TABLES = [
     "shipments_of_interest",
     "site_members",
     "dark_calls",
+    "dark_detections",
     "shuttles",
     "ship_timeline",
+    "encounter_crowds",
     "consignment_records",
     "evidence_period",
+    "interference_flags",
 ]
 
 
@@ -171,7 +181,7 @@ def _run_stages(
             if on_stage:
                 on_stage(stage.name, rows, time.perf_counter() - started)
         findings = build_findings(case, settings)
-        case.set_meta("findings", json.dumps(findings, ensure_ascii=False, default=str))
+        case.set_meta("findings", json_text(findings))
         case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
         freshness.record_analysis(case)
         case.set_meta("parameters", json.dumps(settings.as_parameters()))

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from cargotrace.case.store import Case, quote_ident
+from cargotrace.engine.sql import balanced
 from cargotrace.errors import InputError
 from cargotrace.ingest.arrow_scan import local_scans
 from cargotrace.ingest.headers import ColumnMap, Field, map_columns
@@ -267,7 +268,9 @@ def attrs_json(ctx: ChunkContext, lazy: bool) -> str:
         return "CAST(NULL AS VARCHAR)"
     if not lazy:
         return f"CAST(json_object({attr_pairs}) AS VARCHAR)"
-    empty = " AND ".join(f"coalesce(trim(c{i}), '') = ''" for i in ctx.columns.unmapped.values())
+    empty = balanced(
+        "AND", [f"coalesce(trim(c{i}), '') = ''" for i in ctx.columns.unmapped.values()], "true"
+    )
     return f"CASE WHEN {empty} THEN NULL ELSE CAST(json_object({attr_pairs}) AS VARCHAR) END"
 
 

@@ -3,17 +3,17 @@
 The `shipments` table keeps every ingested row with its provenance (it is evidence). Leaks
 arrive as overlapping exports, and a colleague's re-saved copy of a file (other encoding,
 ISO dates, no digit grouping) holds the same records in other text: counted twice, they
-would double the tonnage. Here every record gets a *consignment key* — waybill and wagon
-compared after folding look-alike letters (`reference/identifiers.py`), the record type
-(departure/arrival) and its day (departure day; for an arrival its arrival day, else its
+would double the tonnage. Here every record gets a *consignment key* — waybill, wagon and
+container compared after folding look-alike letters (`reference/identifiers.py`), the record
+type (departure/arrival) and its day (departure day; for an arrival its arrival day, else its
 departure day) — and each key is counted once:
 
 * `consignment_records`: every shipment row with its key, `version_rank` (1 = the row that
-  counts: a row with a plausible weight first, then the first ingested, then file and row)
-  and `signature` (weight, cargo, class, stations: two rows of one key with different
-  signatures are *conflicting versions*, reported by the findings, never summed);
-* `consignments`: the rank-1 rows, with `copies` (rows of the key), `versions` (distinct
-  signatures), `counted_t` (the weight that enters totals: NULL when `weight_left_out`
+  counts: a row with a plausible weight first, then the first ingested, then file and row),
+  `copies` (rows of the key) and `signature` (weight, cargo, class, stations): the rows of a
+  key whose signatures differ are `conflicting` versions, reported by the findings, never
+  summed;
+* `consignments`: the rank-1 rows, with `copies`, `conflicting`, `counted_t` (the weight that enters totals: NULL when `weight_left_out`
   names why not — a weight flagged `weight_implausible` at ingest), `mixed_script` (a
   waybill or wagon mixing Latin and Cyrillic letters) and `date_out_of_period`;
 * `evidence_period`: the period the evidence covers. Every record's day and every port
@@ -47,28 +47,35 @@ def statements(settings: AnalysisSettings) -> list[str]:
         f"""
         CREATE OR REPLACE TABLE consignment_records AS
         WITH keyed AS (
-            SELECT s.*, coalesce({id_key_sql("s.waybill")}, s.waybill) AS waybill_key,
+            SELECT s.rowid AS _rid, s.row_hash, s.record, s.source_file, s.sheet, s.source_row,
+                   coalesce({id_key_sql("s.waybill")}, s.waybill) AS waybill_key,
                    coalesce({id_key_sql("s.wagon")}, '') AS wagon_key,
+                   coalesce({id_key_sql("s.container")}, '') AS container_key,
                    CASE WHEN s.record = 'arrival' THEN coalesce(s.arrived_on, s.departed_on)
                         ELSE s.departed_on END AS record_day,
                    {_weight_left_out_sql("s.flags")} AS weight_left_out,
                    {mixed_script_sql("s.waybill")} OR {mixed_script_sql("s.wagon")} AS mixed_script,
+                   concat_ws('|', coalesce(CAST(round(s.weight_t, 3) AS VARCHAR), ''), coalesce(s.cargo_class, ''),
+                             lower(trim(coalesce(s.cargo, ''))), coalesce(s.origin_esr, ''),
+                             coalesce(s.destination_esr, '')) AS signature,
                    l.ingested_at
             FROM shipments s LEFT JOIN ledger l ON l.file_hash = s.file_hash
         ), signed AS (
-            SELECT *, concat_ws('|', waybill_key, wagon_key, record, coalesce(CAST(record_day AS VARCHAR), '')) AS consignment_key,
-                   concat_ws('|', coalesce(CAST(round(weight_t, 3) AS VARCHAR), ''), coalesce(cargo_class, ''),
-                             lower(regexp_replace(trim(coalesce(cargo, '')), '\\s+', ' ', 'g')),
-                             coalesce(origin_esr, ''), coalesce(destination_esr, '')) AS signature
+            SELECT *, concat_ws('|', waybill_key, wagon_key, container_key, record,
+                                coalesce(CAST(record_day AS VARCHAR), '')) AS consignment_key
             FROM keyed
+        ), ranked AS (
+            -- the window sorts these few columns only; the records' other columns join back after
+            SELECT _rid, waybill_key, wagon_key, container_key, record_day, weight_left_out, mixed_script,
+                   signature, ingested_at, consignment_key,
+                   row_number() OVER w AS version_rank, count(*) OVER whole AS copies,
+                   min(signature) OVER whole IS DISTINCT FROM max(signature) OVER whole AS conflicting
+            FROM signed
+            WINDOW w AS (PARTITION BY consignment_key
+                         ORDER BY weight_left_out IS NOT NULL, ingested_at NULLS LAST, source_file, sheet NULLS FIRST, source_row, row_hash),
+                   whole AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
         )
-        SELECT *, row_number() OVER (
-                   PARTITION BY consignment_key
-                   ORDER BY weight_left_out IS NOT NULL, ingested_at NULLS LAST, source_file, sheet NULLS FIRST, source_row, row_hash
-               ) AS version_rank,
-               count(*) OVER (PARTITION BY consignment_key) AS copies,
-               count(DISTINCT signature) OVER (PARTITION BY consignment_key) AS versions
-        FROM signed
+        SELECT s.*, r.* EXCLUDE (_rid) FROM shipments s JOIN ranked r ON r._rid = s.rowid
         """,
         f"""
         CREATE OR REPLACE TABLE evidence_period AS
@@ -102,6 +109,5 @@ def statements(settings: AnalysisSettings) -> list[str]:
                coalesce(r.record_day NOT BETWEEN p.first_day AND p.last_day, false) AS date_out_of_period
         FROM consignment_records r CROSS JOIN evidence_period p
         WHERE r.version_rank = 1
-        ORDER BY r.source_file, r.sheet NULLS FIRST, r.source_row
         """,
     ]

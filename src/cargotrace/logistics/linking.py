@@ -29,7 +29,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         SELECT s.shipment_id, s.waybill, s.wagon, a.arrival_id, a.vessel_name, a.port_locode,
                date_diff('day', a.arrival_day, s.departed_on) AS lag_days,
                s.counted_t AS tonnes, s.weight_t AS recorded_t, s.weight_left_out,
-               s.date_out_of_period, s.copies, s.versions, s.departed_on, s.cargo, s.cargo_class, s.cargo_rule,
+               s.date_out_of_period, s.copies, s.conflicting, s.departed_on, s.cargo, s.cargo_class, s.cargo_rule,
                s.origin_station, s.origin_esr, s.destination_station, s.destination_esr,
                s.destination_station_key, s.consignor, s.consignee,
                s.file_hash, s.source_file, s.sheet, s.source_row

@@ -148,7 +148,9 @@ def tested_departures(con: duckdb.DuckDBPyConnection) -> list[tuple[str, date]]:
 def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[str, Any]:
     departures = tested_departures(con)
     arrivals = con.execute(
-        "SELECT port_locode, arrival_day, coalesce(vessel_name, vessel_key) FROM arrivals"
+        # per ship (maritime/ships.py), under its latest name
+        "SELECT port_locode, arrival_day, coalesce(arg_max(vessel_name, arrived_at) OVER (PARTITION BY ship_key), "
+        "vessel_name, vessel_key) FROM arrivals"
     ).fetchall()
     window = settings.window_days
     axis = day_axis(departures, [(p, d) for p, d, _ in arrivals], window)

@@ -38,10 +38,12 @@ def id_key(text: str | None) -> str | None:
 
 
 def id_key_sql(expr: str) -> str:
-    """`id_key` as a DuckDB SQL expression over `expr`."""
+    """`id_key` as a DuckDB SQL expression over `expr` (an identifier already in its key
+    form — digits and Cyrillic capitals other than Ё — is taken as it is, the common case)."""
     return (
-        f"nullif(regexp_replace(translate(upper({expr}), '{_FROM}', '{_TO}'), "
-        f"'[^0-9A-ZА-ЯЁ]', '', 'g'), '')"
+        f"CASE WHEN regexp_full_match({expr}, '[0-9А-ЕЖ-Я]+') THEN {expr} "
+        f"ELSE nullif(regexp_replace(translate(upper({expr}), '{_FROM}', '{_TO}'), "
+        f"'[^0-9A-ZА-ЯЁ]', '', 'g'), '') END"
     )
 
 

@@ -230,6 +230,7 @@ MARITIME_TABLES = (
     "encounters",
     "loitering",
     "ais_disabling",
+    "interference",
     "dark_calls",
     "identity_events",
     "ship_timeline",
@@ -246,6 +247,12 @@ def maritime_counts(case: Case) -> dict[str, int]:
     )
     counts["likely_intentional_disabling"] = case.scalar(
         "SELECT count(*) FROM ais_disabling WHERE likely_intentional"
+    )
+    # bins of crowds not searched for encounters pair by pair (maritime/encounters.py)
+    counts["encounter_crowds"] = (
+        case.scalar("SELECT count(*) FROM encounter_crowds")
+        if case.has_table("encounter_crowds")
+        else 0
     )
     return counts
 
@@ -327,6 +334,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         linked.append({
             "waybill": link["waybill"], "wagon": link["wagon"], "arrival_id": link["arrival_id"],
             "lag_days": link["lag_days"], "tonnes": link["tonnes"], "site_id": link["site_id"],
+            "weight_left_out": link["weight_left_out"], "recorded_t": link["recorded_t"],
             "confidence": _link_confidence(by_arrival.get(link["arrival_id"])),
             "departed_on": _iso(link["departed_on"]), "cargo": link["cargo"], "cargo_class": link["cargo_class"],
             "origin_station": link["origin_station"], "destination_station": link["destination_station"],

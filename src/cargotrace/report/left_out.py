@@ -49,7 +49,7 @@ def left_out_block(case: Case) -> dict[str, Any]:
         "duplicate_records": {
             "rows": int(dup["rows"] or 0),
             "consignments": int(dup["consignments"] or 0),
-            "rule": "one consignment (waybill and wagon with look-alike letters folded, record type, day) counts once",
+            "rule": "one consignment (waybill, wagon and container with look-alike letters folded, record type, day) counts once",
         },
         "conflicting_versions": {"consignments": len(conflicts), "items": conflicts[:LIST_LIMIT]},
         "weights": {
@@ -80,7 +80,7 @@ def _conflicts(case: Case) -> list[dict[str, Any]]:
     rows = case.rows(
         """SELECT consignment_key, waybill, wagon, record, record_day, weight_t, cargo, cargo_class,
                   origin_esr, destination_esr, source_file, sheet, source_row, version_rank
-           FROM consignment_records WHERE versions > 1
+           FROM consignment_records WHERE conflicting
            ORDER BY consignment_key, version_rank"""
     )
     out: dict[str, dict[str, Any]] = {}
@@ -109,7 +109,7 @@ def summary_lines(block: dict[str, Any]) -> list[str]:
     if dup["rows"]:
         lines.append(
             f"{dup['rows']:,} repeated record(s) of {dup['consignments']:,} consignment(s) (the same waybill, wagon, "
-            "record and day in overlapping or re-saved files) are kept in the case but counted once."
+            "container, record and day in overlapping or re-saved files) are kept in the case but counted once."
         )
     conflicts = block["conflicting_versions"]
     if conflicts["consignments"]:
