@@ -224,3 +224,7 @@ def test_dark_detection_with_one_candidate_and_one_with_none(tmp_path):
     assert only["reason"].endswith("length not compared")
     assert dark == [{"scene_id": "S1", "candidates": 1, "best_mmsi": C},
                     {"scene_id": "S2", "candidates": 0, "best_mmsi": None}]  # fmt: skip
+    out = tmp_path / "candidates.csv"
+    workflow.export(tmp_path / "case", "csv", out, "detection_candidates")
+    exported = out.read_text(encoding="utf-8").splitlines()
+    assert len(exported) == 2 and exported[0].startswith("detection_id,scene_key,detected_at,mmsi")
