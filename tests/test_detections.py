@@ -181,6 +181,7 @@ def test_dark_detection_candidates_ranked_and_ruled_out_by_speed_and_length(tmp_
         + _silent(D, south, north)  # 130 m: within 35 %, second
         + _silent(E, (39.8, 131.5), north)  # 300 km away 6 h before: 27 kn needed
         + _silent(F, south, north)  # 60 m: ruled out by length
+        + _silent(273000015, (36.5, 131.5), north)  # 667 km away: 60 kn, beyond 50, not listed
     )
     lengths = {C: 150, D: 130, E: 150, F: 60}
     with _case(tmp_path, fixes, [_dark(DARK_AT[0], 150, "S9")], lengths) as case:
@@ -224,3 +225,7 @@ def test_dark_detection_with_one_candidate_and_one_with_none(tmp_path):
     assert only["reason"].endswith("length not compared")
     assert dark == [{"scene_id": "S1", "candidates": 1, "best_mmsi": C},
                     {"scene_id": "S2", "candidates": 0, "best_mmsi": None}]  # fmt: skip
+    out = tmp_path / "candidates.csv"
+    workflow.export(tmp_path / "case", "csv", out, "detection_candidates")
+    exported = out.read_text(encoding="utf-8").splitlines()
+    assert len(exported) == 2 and exported[0].startswith("detection_id,scene_key,detected_at,mmsi")

@@ -10,6 +10,8 @@ the first rule that rules it out, in this order:
 * `speed_to_next_fix` — likewise from the detection to the gap's other end (the next fix);
 * `length` — the lengths disagree (maritime/detections.py's rule), when both are known.
 
+Vessels that could not have been there even at `max_speed_kn` [50 kn, the identity stage's
+impossible speed] are not listed at all (on a whole coast's AIS they would be hundreds).
 A candidate no rule rules out is feasible, with a score in 0..1: half the speed margin
 (1 - the higher of the two needed speeds / the limit) and half the length fit (1 - the length
 difference / the tolerance, 0.5 when a length is unknown). Feasible candidates are ranked by
@@ -57,6 +59,8 @@ def statements(settings: AnalysisSettings) -> list[str]:
             SELECT *, from_last_km / 1.852 / from_last_hours AS speed_from_last_kn,
                    to_next_km / 1.852 / to_next_hours AS speed_to_next_kn
             FROM pairs
+            WHERE from_last_km / 1.852 / from_last_hours <= {settings.max_speed_kn}
+              AND to_next_km / 1.852 / to_next_hours <= {settings.max_speed_kn}
         ), ruled AS (
             SELECT *,
                    CASE WHEN lit_as IS NOT NULL THEN 'lit_in_scene'
