@@ -34,6 +34,7 @@ from cargotrace.logistics import (
 from cargotrace.maritime import (
     dark_calls,
     detection_attribution,
+    detection_calls,
     detections,
     disabling,
     encounters,
@@ -110,6 +111,7 @@ STAGES: list[Stage] = [
     Stage("ais_disabling", python=disabling.build, output="ais_disabling"),
     Stage("detection_matches", python=detections.build, output="detection_matches"),
     Stage("dark_detections", python=detection_attribution.build, output="detection_candidates"),
+    Stage("detection_calls", python=detection_calls.build, output="detection_calls"),
     Stage("interference", sql=interference.statements, output="interference"),
     Stage("voyages", sql=voyages.statements, output="voyages"),
     Stage("arrivals", sql=arrivals.statements, output="arrivals"),
