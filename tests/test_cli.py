@@ -157,3 +157,12 @@ def test_analyze_of_an_ais_only_case_prints_the_vessel_story(tmp_path):
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "port calls │ 2 " in text and "AIS gaps (dark periods) │ 1 " in text
+
+
+def test_report_out_must_be_html(tmp_path):
+    case = str(tmp_path / "case")
+    assert runner.invoke(app, ["init", "--case", case]).exit_code == 0
+    result = runner.invoke(app, ["report", "--case", case, "--out", str(tmp_path / "r.pdf")])
+    assert result.exit_code == 2
+    assert "--pdf" in " ".join(result.output.split())
+    assert not (tmp_path / "r.pdf").exists()

@@ -94,6 +94,11 @@ def report(case_dir: Path, out: Path, pdf: Path | None = None) -> dict[str, Any]
     from cargotrace.report.html import render_report
 
     check_output_path(out)
+    if out.suffix.lower() not in (".html", ".htm", ""):
+        raise InputError(
+            f"--out {out}: the report is an HTML file; give an --out ending in .html"
+            + (" and --pdf for the PDF" if out.suffix.lower() == ".pdf" else "")
+        )
     chromium = None
     if pdf is not None:
         from cargotrace.report.pdf import find_chromium
