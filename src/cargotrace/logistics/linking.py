@@ -4,8 +4,8 @@ arrivals, the latest one before the departure wins."""
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import sql_list
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import sql_list
 
 
 def statements(settings: AnalysisSettings) -> list[str]:

@@ -17,8 +17,8 @@ the start of its first bin to the end of its last (so durations are whole bins: 
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import haversine_km
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
 
 BIN_SECONDS = 600
 CELL_DEG = 0.01  # cell height for encounter_max_m up to 500 m

@@ -32,10 +32,10 @@ something changes (zone boundaries, stop changes, gaps).
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import haversine_km
 from cargotrace.maritime.port_areas import KM_PER_DEG, cell_sql
 from cargotrace.maritime.track import vessel_key_sql
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
 
 CONFIDENCE_BY_LEVEL = {4: 0.9, 3: 0.75, 2: 0.6, 1: 0.4}
 

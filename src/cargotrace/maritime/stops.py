@@ -12,9 +12,10 @@ available to library users as `statements(settings)`; reads `track`, writes `sto
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import haversine_km
-from cargotrace.maritime.track import KM_PER_NM, vessel_key_sql
+from cargotrace.maritime.track import vessel_key_sql
+from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
 
 
 def statements(settings: AnalysisSettings) -> list[str]:

@@ -22,11 +22,9 @@ third more); fixes of one transmitter with the same timestamp keep an arbitrary 
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import haversine_km
+from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM
 from cargotrace.settings import AnalysisSettings
-
-KM_PER_NM = 1.852
-KM_PER_DEG = 6371.0088 * 3.141592653589793 / 180
+from cargotrace.sql import haversine_km
 
 
 def vessel_key_sql(mmsi: str, tx: str) -> str:

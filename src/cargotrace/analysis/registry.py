@@ -1,0 +1,185 @@
+"""The stages of the analysis, in the order they run, each with the tables it reads and writes.
+
+A stage is SQL (a function from settings to statements, the same text for every engine) or a
+small Python step over a few hundred rows (site clustering, geodesy), or both. The two
+per-fix stages (track, port zones) also have a NumPy kernel that the DuckDB engine runs
+instead of their SQL (maritime/kernels/); the SQL stays their definition.
+tests/test_stage_declarations.py checks `reads` and `writes` against what the steps run.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from cargotrace.logistics import arrivals, label_changes, linking, reverse_flow, sites, stations
+from cargotrace.maritime import (
+    dark_calls,
+    encounters,
+    gaps,
+    identity,
+    port_areas,
+    port_calls,
+    track,
+    voyages,
+)
+from cargotrace.maritime.kernels import port_zones as port_zones_kernel
+from cargotrace.maritime.kernels import track as track_kernel
+from cargotrace.screening import stage as screening_stage
+from cargotrace.settings import AnalysisSettings
+from cargotrace.stage import Stage
+
+
+def _stations(con: duckdb.DuckDBPyConnection, _settings: AnalysisSettings) -> None:
+    stations.resolve(con)
+
+
+STAGES: list[Stage] = [
+    Stage(
+        "track",
+        reads=("positions",),
+        writes=("track", "shared_mmsi", "split_fixes"),
+        sql=track.statements,
+        kernel=track_kernel.build,
+        output="track",
+    ),
+    Stage(
+        "identity",
+        reads=("shared_mmsi", "vessel_reports", "vessels"),
+        writes=("identity_events",),
+        sql=identity.statements,
+        output="identity_events",
+    ),
+    Stage(
+        "port_areas",
+        reads=("ports",),
+        writes=("port_areas", "port_cells", "port_edges"),
+        python=port_areas.build,
+        output="port_areas",
+    ),
+    Stage(
+        "port_zones",
+        reads=("port_areas", "port_cells", "port_edges", "track"),
+        writes=("zone_marks", "port_stops", "visits"),
+        sql=port_calls.zone_statements,
+        kernel=port_zones_kernel.build,
+        output="zone_marks",
+    ),
+    Stage(
+        "port_calls",
+        reads=(
+            "port_areas",
+            "port_stops",
+            "ports",
+            "sightings",
+            "vessel_reports",
+            "vessels",
+            "visits",
+            "zone_marks",
+        ),
+        writes=("port_calls", "ais_calls", "sighting_calls", "sighting_vessels"),
+        sql=port_calls.statements,
+        output="port_calls",
+    ),
+    Stage(
+        "gaps",
+        reads=("port_areas", "track", "zone_marks"),
+        writes=(
+            "raw_gaps",
+            "gap_end_ports",
+            "gap_facts",
+            "service_speed",
+            "dark_call_candidates",
+        ),
+        sql=gaps.statements,
+        output="gap_facts",
+    ),
+    Stage(
+        "dark_calls",
+        reads=("gap_facts", "dark_call_candidates"),
+        writes=("gaps", "dark_calls", "sea_distances"),
+        python=dark_calls.build,
+        output="gaps",  # the gaps with their possible dark calls
+    ),
+    Stage(
+        "encounters",
+        reads=("ports", "positions"),
+        writes=("encounters", "binned", "close_pairs"),
+        sql=encounters.statements,
+        output="encounters",
+    ),
+    Stage(
+        "voyages",
+        reads=("dark_calls", "gaps", "port_calls", "vessels"),
+        writes=("voyages", "shuttles"),
+        sql=voyages.statements,
+        output="voyages",
+    ),
+    Stage(
+        "arrivals",
+        reads=("port_calls", "stations"),
+        writes=("arrivals",),
+        sql=arrivals.statements,
+        output="arrivals",
+    ),
+    Stage(
+        "stations",
+        reads=("shipments", "stations"),
+        writes=("shipment_stations", "station_name_norm"),
+        python=_stations,
+        output="shipment_stations",
+    ),
+    Stage(
+        "linking",
+        reads=("arrivals", "shipment_stations", "shipments"),
+        writes=("linked_shipments", "shipments_of_interest"),
+        sql=linking.statements,
+        output="linked_shipments",
+    ),
+    Stage(
+        "sites",
+        reads=("borders", "facilities", "linked_shipments", "shipment_stations"),
+        writes=("sites", "site_members", "linked_shipments"),
+        python=sites.build,
+        output="sites",
+    ),
+    Stage(
+        "label_changes",
+        reads=("shipments",),
+        writes=("label_changes",),
+        sql=label_changes.statements,
+        output="label_changes",
+    ),
+    Stage(
+        "reverse_flow",
+        reads=("port_calls", "shipment_stations", "shipments", "stations"),
+        writes=("outbound",),
+        sql=reverse_flow.statements,
+        output="outbound",
+    ),
+    Stage(
+        "party_clusters",
+        reads=("shipments", "vessel_parties"),
+        writes=("party_clusters",),
+        python=screening_stage.build_clusters,
+        output="party_clusters",
+    ),
+    Stage(
+        "screening",
+        reads=(
+            "party_clusters",
+            "positions",
+            "shipments",
+            "sightings",
+            "vessel_parties",
+            "vessel_reports",
+            "watchlist",
+            "watchlist_entries",
+            "watchlist_links",
+            "watchlist_lists",
+            "watchlist_names",
+        ),
+        writes=("watchlist_hits",),
+        python=screening_stage.build_hits,
+        output="watchlist_hits",
+    ),
+]
