@@ -7,8 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from cargotrace import workflow
 from cargotrace.case.store import Case
+from cargotrace.ingest.ais_rules import EARLIEST_AIS
 from cargotrace.settings import AnalysisSettings
 
 T0 = datetime(2023, 9, 1, 0, 0, tzinfo=UTC)
@@ -157,3 +162,20 @@ def write_big_shipments(path: Path, rows: int, seed: int = 0) -> Path:
             writer.writerow([f"Э{seed}{i:07d}", "отправление", f"{day:02d}.09.2023", "Находка-Восточная", "984700",
                              "Тихорецкая", "515002", rng.choice(cargo), f"{rng.randint(20000, 69000)},5", "24567893"])  # fmt: skip
     return path
+
+
+def unusable_positions(positions: pa.Table) -> int:
+    """Decoded NMEA positions the rules refuse, counted here with NumPy (not the module's
+    SQL): no time, a time before 1998 or after tomorrow, no or an impossible position."""
+    if not positions.num_rows:
+        return 0
+    us = pc.cast(positions.column("timestamp"), pa.int64()).to_numpy(zero_copy_only=False)
+    no_time = np.asarray(positions.column("timestamp").is_null())
+    earliest = datetime.fromisoformat(EARLIEST_AIS).replace(tzinfo=UTC).timestamp() * 1e6
+    latest = (datetime.now(UTC).timestamp() + 86_400) * 1e6
+    with np.errstate(invalid="ignore"):
+        odd_time = ~no_time & ((us < earliest) | (us > latest))
+        lat = positions.column("lat").to_numpy(zero_copy_only=False).astype(float)
+        lon = positions.column("lon").to_numpy(zero_copy_only=False).astype(float)
+        bad_place = np.isnan(lat) | np.isnan(lon) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    return int((no_time | odd_time | bad_place).sum())

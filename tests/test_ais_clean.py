@@ -249,26 +249,37 @@ def test_nmea_ledger_detail_has_decoder_counters_and_reject_reasons(tmp_path):
 
 
 def test_not_available_values_are_null(tmp_path):
+    """sog 102.3, cog 360, heading 511, status 15 are NULL in a kept row; a position "not
+    available" (lat 91, lon 181) is no position: that row is quarantined (ais_rules)."""
     pytest.importorskip("pyais")
     path = tmp_path / "log.nmea"
     [undefined] = encode(
-        type=1, mmsi=RU_SHIP, lat=91, lon=181, speed=102.3, course=360, heading=511, status=15
+        type=1, mmsi=RU_SHIP, lat=10, lon=20, speed=102.3, course=360, heading=511, status=15
     )
+    [nowhere] = encode(type=1, mmsi=RU_SHIP, lat=91, lon=181)
     five = encode(type=5, mmsi=RU_SHIP, imo=0, shipname="", callsign="", ship_type=0)
     path.write_text(
-        "\n".join([tagged("a", 0, undefined), *(tagged("a", 1, s) for s in five)]) + "\n"
+        "\n".join(
+            [tagged("a", 0, undefined), tagged("a", 2, nowhere), *(tagged("a", 1, s) for s in five)]
+        )
+        + "\n"
     )
-    ingest(tmp_path / "case", "ais", path)
+    [nmea] = ingest(tmp_path / "case", "ais", path)
     assert rows(tmp_path / "case", "SELECT lat, lon, sog, cog, heading, nav_status FROM positions") == [
-        {"lat": None, "lon": None, "sog": None, "cog": None, "heading": None, "nav_status": None}]  # fmt: skip
+        {"lat": 10.0, "lon": 20.0, "sog": None, "cog": None, "heading": None, "nav_status": None}]  # fmt: skip
     assert rows(tmp_path / "case", "SELECT imo, name, callsign, ship_type, flag FROM vessel_reports") == [
         {"imo": None, "name": None, "callsign": None, "ship_type": None, "flag": "RU"}]  # fmt: skip
+    assert (nmea.rows_kept, nmea.rows_quarantined) == (2, 1)
+    assert nmea.detail["quarantined_by_reason"] == {"no_position": 1}
     csv = write_csv(tmp_path / "p.csv", ["mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading", "nav_status"],
-                    [[RU_SHIP, at(9), 91, 181, 102.3, 360, 511, 15]])  # fmt: skip
+                    [[RU_SHIP, at(9), 10, 20, 102.3, 360, 511, 15], [RU_SHIP, at(10), 91, 181, 1, 2, 3, 0]])  # fmt: skip
     [result] = ingest(tmp_path / "case", "ais", csv)
-    assert result.rows_kept == 1
+    assert (result.rows_kept, result.rows_quarantined) == (1, 1)
     assert rows(tmp_path / "case", "SELECT lat, lon, sog, cog, heading, nav_status FROM positions WHERE source_file = 'p.csv'") == [
-        {"lat": None, "lon": None, "sog": None, "cog": None, "heading": None, "nav_status": None}]  # fmt: skip
+        {"lat": 10.0, "lon": 20.0, "sog": None, "cog": None, "heading": None, "nav_status": None}]  # fmt: skip
+    assert rows(tmp_path / "case", "SELECT source_file, source_row, reason, column_name FROM quarantine ORDER BY 1") == [
+        {"source_file": "log.nmea", "source_row": 2, "reason": "no_position", "column_name": "lat"},
+        {"source_file": "p.csv", "source_row": 3, "reason": "no_position", "column_name": "lat"}]  # fmt: skip
 
 
 # ------------------------------------------------------------------ identities

@@ -128,3 +128,14 @@ def test_analyze_set_reaches_every_setting_and_refuses_unknown_names(tmp_path):
                       ("gap_hours=-1", "gap_hours must be positive")):  # fmt: skip
         refused = runner.invoke(app, ["analyze", "--case", str(tmp_path / "c"), "--set", bad])
         assert refused.exit_code == 2 and says in " ".join(refused.output.split()), refused.output
+
+
+def test_analyze_on_an_empty_case_says_what_is_missing(tmp_path):
+    case = str(tmp_path / "empty")
+    assert runner.invoke(app, ["init", "--case", case]).exit_code == 0
+    result = runner.invoke(app, ["analyze", "--case", case])
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())  # the console wraps at its width
+    for kind in ("ais", "sightings", "shipments", "stations", "facilities"):
+        assert f"cargotrace ingest {kind} FILE" in text
+    assert "no rail shipments: nothing to link to arrivals" in text

@@ -261,3 +261,29 @@ def test_return_voyages_and_identity_problems_are_drawn(hostile_html: str) -> No
     data["findings"]["identity_events"] = []
     empty = render_report(data)
     assert "No return voyages found." in empty and "No identity problems found." in empty
+
+
+@pytest.mark.parametrize(
+    ("p", "permutations", "shown"),
+    [(0.0055, 181, "0.0055"), (0.00549, None, "0.0055"), (0.0004, 99, "0.010"), (0.27, 500, "0.27"),
+     (0.0501, 1000, "0.051"), (1.0, 10, "1.0"), (None, 10, "—")],
+)  # fmt: skip
+def test_p_value_rounds_up_and_never_below_the_resolution(p, permutations, shown) -> None:
+    from cargotrace.report.html import fmt_p
+
+    assert fmt_p(p, permutations) == shown
+    if p is not None and permutations:
+        assert float(shown) >= max(p, 1 / (permutations + 1))
+
+
+def test_tables_name_ports_and_date_sighting_calls_to_the_day() -> None:
+    data = example_report_data()
+    [arrival] = data["findings"]["arrivals"][:1]
+    arrival["evidence"], arrival["arrived_at"] = ["sighting"], "2023-10-05T00:00:00Z"
+    port = next(p for p in data["map"]["ports"] if p["locode"] == arrival["port_locode"])
+    html = render_report(data)
+    row = re.search(r'<tr id="arrival-row-0">(.*?)</tr>', html, re.S)
+    assert row is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    assert f"{port['name']} ({port['locode']})" in cells
+    assert "2023-10-05" in cells and not any("2023-10-05 00:00" in c for c in cells)

@@ -112,3 +112,25 @@ def test_ais_only_report_prints_every_table_within_the_page(browser, ais_report)
     assert widths and all(right <= A4_CONTENT_PX for _, right in widths), json.dumps(widths)
     watch.check()
     page.close()
+
+
+def test_printed_rail_report_keeps_every_column_and_no_sort_arrows(browser, tmp_path):
+    from report_data_example import example_report_data
+
+    html = tmp_path / "rail.html"
+    html.write_text(render_report(example_report_data(hostile=True)), encoding="utf-8")
+    page, watch = _open(browser, html, A4_CONTENT_PX, media="print")
+    page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    page.locator("#shipments-all").evaluate("b => b.click()")
+    widths = page.evaluate(
+        """() => Array.from(document.querySelectorAll('table')).map(t =>
+               [t.closest('section') ? t.closest('section').id : '', Math.ceil(t.getBoundingClientRect().right)])"""
+    )
+    assert {"arrivals", "shipments", "watchlist"} <= {s for s, _ in widths}
+    assert all(right <= A4_CONTENT_PX for _, right in widths), json.dumps(widths)
+    arrows = page.evaluate(
+        "() => Array.from(document.querySelectorAll('th .arrow')).filter(e => getComputedStyle(e).display !== 'none').length"
+    )
+    assert arrows == 0
+    watch.check()
+    page.close()

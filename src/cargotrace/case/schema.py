@@ -31,6 +31,12 @@ SOURCE_TABLES: dict[str, str] = {
         mmsi BIGINT, timestamp TIMESTAMPTZ, lat DOUBLE, lon DOUBLE, sog DOUBLE, cog DOUBLE,
         heading SMALLINT, nav_status SMALLINT, msg_type SMALLINT, {PROVENANCE},
         implied_speed_kn DOUBLE, flags VARCHAR""",
+    # AIS stations that are not vessels (base stations, aids to navigation, SAR aircraft,
+    # SART/MOB/EPIRB): kept apart from vessel positions (ingest/ais_rules.py)
+    "ais_stations": f"""
+        station_kind VARCHAR, mmsi BIGINT, timestamp TIMESTAMPTZ, lat DOUBLE, lon DOUBLE,
+        sog DOUBLE, cog DOUBLE, heading SMALLINT, nav_status SMALLINT, msg_type SMALLINT,
+        {PROVENANCE}""",
     # flag_source: 'reported', or 'mid' when the flag was derived from the MMSI (version 2)
     "vessel_reports": f"""
         mmsi BIGINT, imo VARCHAR, name VARCHAR, callsign VARCHAR, ship_type VARCHAR,
@@ -61,7 +67,8 @@ SOURCE_TABLES: dict[str, str] = {
     "watchlist_entries": """
         file_hash VARCHAR, source_row BIGINT, entry_id VARCHAR, list VARCHAR, schema VARCHAR,
         name VARCHAR, imo VARCHAR, mmsi BIGINT, flag VARCHAR, past_flags VARCHAR,
-        call_sign VARCHAR, inn VARCHAR, ogrn VARCHAR, programs VARCHAR, listed_on VARCHAR""",
+        call_sign VARCHAR, inn VARCHAR, ogrn VARCHAR, programs VARCHAR, listed_on VARCHAR,
+        vessel_details VARCHAR""",
     "watchlist_names": "file_hash VARCHAR, source_row BIGINT, name VARCHAR, kind VARCHAR",
     "watchlist_links": """
         file_hash VARCHAR, source_row BIGINT, relation VARCHAR, other_name VARCHAR,

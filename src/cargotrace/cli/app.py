@@ -31,6 +31,7 @@ from cargotrace import __version__, workflow
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.kinds import KINDS
 from cargotrace.ingest.loader import IngestResult
+from cargotrace.ingest.summary import ingest_notes
 from cargotrace.settings import AnalysisSettings, with_pairs
 
 app = typer.Typer(
@@ -145,6 +146,8 @@ def _print_ingest(result: IngestResult) -> None:
         ),
         highlight=False,
     )
+    for line in ingest_notes(result):
+        out.print(f"  {line}", highlight=False, markup=False)
 
 
 @app.command()
@@ -288,6 +291,11 @@ def _print_headline(result: dict[str, Any]) -> None:
     table.add_row("label changes", f"{len(result['label_changes']):,}")
     table.add_row("quarantined rows", f"{result['quarantine']['rows']:,}")
     out.print(table)
+    missing = result.get("missing_inputs") or []
+    if missing:
+        out.print("[bold]The case has no input of these kinds, so some findings cannot exist:[/]")
+        for m in missing:
+            out.print(f"  {m['kind']}: {escape(m['effect'])} (cargotrace ingest {m['kind']} FILE)")
 
 
 def _export_tables() -> str:

@@ -28,6 +28,11 @@ Three passes, in this order:
    number that fails its check digit, or is not 7 digits, or is all zeros) and
    `mmsi_invalid` (reference/mid.py). Flagged rows are kept.
 
+Between 1 and 2, stations that are not vessels (base stations, aids to navigation, SAR
+aircraft) move to `ais_stations`, and the implied-speed pass also sets the `mmsi_invalid`
+flag (`ais_rules`). Rows without a time or a possible position never got here: the
+rules of `ais_rules` quarantined them before they were stored.
+
 Not-available values (lat 91, lon 181, sog 102.3, cog 360, heading 511, IMO 0, empty
 text) are already NULL here: the NMEA decoder and the position CSV SELECT null them.
 """
@@ -38,6 +43,7 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
+from cargotrace.ingest.ais_rules import mmsi_invalid_sql, refused_by_reason, separate_stations
 from cargotrace.ingest.loader import IngestResult
 from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
@@ -60,7 +66,8 @@ class CleanStats:
     impossible_speed_elsewhere: int = 0  # fixes of other files whose flag changed
     flags_from_mid: int = 0
     imo_invalid: int = 0
-    mmsi_invalid: int = 0
+    mmsi_invalid: int = 0  # identity reports
+    positions_mmsi_invalid: int = 0  # positions of the file whose MMSI cannot be a ship's
 
 
 def imo_ok_sql(col: str) -> str:
@@ -137,7 +144,7 @@ def flag_implied_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_speed AS
             WITH stepped AS (
-                SELECT p.rowid AS rid, p.file_hash, p.flags AS old_flags, p.timestamp, p.lat, p.lon, s.lo,
+                SELECT p.rowid AS rid, p.file_hash, CASE WHEN p.flags LIKE '%impossible_speed%' THEN 'impossible_speed' END AS old_flags, p.timestamp, p.lat, p.lon, s.lo,
                        lag(struct_pack(ts := p.timestamp, lat := p.lat, lon := p.lon)) OVER w AS prev
                 FROM positions p JOIN ais_span s ON p.mmsi = s.mmsi
                      AND p.timestamp BETWEEN coalesce(s.lo, s.t0) AND coalesce(s.hi, s.t1)
@@ -152,8 +159,11 @@ def flag_implied_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple
                         THEN 'impossible_speed' END AS flags
             FROM measured"""
     )
-    con.execute(
-        "UPDATE positions SET implied_speed_kn = a.speed, flags = a.flags FROM ais_speed a WHERE positions.rowid = a.rid"
+    con.execute(  # the MMSI's flag is recomputed with the speed's (ais_rules)
+        f"""UPDATE positions SET implied_speed_kn = a.speed,
+                  flags = nullif(concat_ws(',', CASE WHEN {mmsi_invalid_sql("positions.mmsi")} THEN 'mmsi_invalid' END,
+                                           a.flags), '')
+           FROM ais_speed a WHERE positions.rowid = a.rid"""
     )
     mine = _count(
         con, "SELECT count(*) FROM ais_speed WHERE file_hash = ? AND flags IS NOT NULL", [file_hash]
@@ -215,9 +225,18 @@ def finish_positions_file(con: duckdb.DuckDBPyConnection, result: IngestResult) 
     dropped = stats.duplicates_in_file + stats.duplicates_of_case
     result.rows_kept -= dropped
     result.rows_duplicate += dropped
+    stations = separate_stations(con, result.file_hash)  # not vessels: out of the tracks
+    if stations:
+        result.detail["not_vessels"] = stations
     stats.impossible_speed, stats.impossible_speed_elsewhere = flag_implied_speeds(
         con, result.file_hash
     )
+    stats.positions_mmsi_invalid = _count(
+        con,
+        "SELECT count(*) FROM positions WHERE file_hash = ? AND flags LIKE '%mmsi_invalid%'",
+        [result.file_hash],
+    )
+    result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
     for name, value in check_identity_reports(con, result.file_hash).items():
         setattr(stats, name, value)
     result.detail["cleaning"] = asdict(stats)

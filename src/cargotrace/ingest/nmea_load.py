@@ -12,7 +12,9 @@ name, call sign, ship type) to an earlier one of the file or to one already in t
 message counts as a duplicate (a type 19 message counts through its position). Positions are deduplicated, and speeds and
 identities checked, when the whole file is in: `ais_clean.finish_file`.
 
-The ledger's `detail` gets the decoder's counters (`decoder`) and the rejects by reason
+Decoded positions without a time or a possible position are quarantined (`ais_rules`;
+their raw value is the decoded fields as JSON, `source_row` the line). The ledger's `detail`
+gets the decoder's counters (`decoder`) and the decoder's rejects by reason
 (`rejected_by_reason`).
 """
 
@@ -28,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.case.store import Case
+from cargotrace.ingest import ais_rules
 from cargotrace.ingest.arrow_scan import local_scans
 from cargotrace.ingest.loader import IngestResult, Mapping, Progress, TabularKind, sql_str
 from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
@@ -65,16 +68,16 @@ def load_nmea(
         on_bytes = progress.bytes_read
     totals, reasons = DecodeStats(), Counter[str]()
     for batch in decode_nmea_file(path, progress=on_bytes):
-        _insert_positions(con, batch.positions, result, path.name)
+        refused = _insert_positions(con, batch.positions, result, path.name)
         duplicates = _insert_statics(con, batch.statics, result, path.name)
         _insert_rejects(con, batch.rejects, result, path.name)
         stats = batch.stats
         totals += stats
         reasons.update(_reason_counts(batch.rejects))
         result.rows_read += stats.decoded + stats.rejected
-        result.rows_kept += stats.decoded - duplicates
+        result.rows_kept += stats.decoded - duplicates - refused
         result.rows_duplicate += duplicates
-        result.rows_quarantined += stats.rejected
+        result.rows_quarantined += stats.rejected + refused
         result.rows_skipped += stats.non_ais + stats.undecoded_type
         if progress:
             progress(stats.decoded + stats.rejected)
@@ -92,18 +95,28 @@ def _provenance(result: IngestResult, name: str) -> str:
 
 def _insert_positions(
     con: duckdb.DuckDBPyConnection, table: pa.Table, result: IngestResult, name: str
-) -> None:
+) -> int:
+    """Store the batch's positions; those `ais_rules` refuses go to the quarantine with
+    their decoded fields as the raw value. Returns how many were refused."""
     if not table.num_rows:
-        return
+        return 0
     nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
+    reason, column = ais_rules.reason_sql(ais_rules.position_checks("timestamp", "lat", "lon"))
+    decoded = "json_object('mmsi', mmsi, 'msg_type', msg_type, 'timestamp', timestamp, 'lat', lat, 'lon', lon)"
     with local_scans(con):
+        refused = con.execute(
+            f"""INSERT INTO quarantine SELECT 'ais', {reason}, {column}, CAST({decoded} AS VARCHAR),
+                       {_provenance(result, name)}, line_no
+                FROM nmea_positions WHERE {reason} IS NOT NULL"""
+        ).fetchone()
         con.execute(
             f"""INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
                                    file_hash, source_file, sheet, source_row)
             SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type,
                    {_provenance(result, name)}, line_no
-            FROM nmea_positions"""
+            FROM nmea_positions WHERE {reason} IS NULL"""
         )
+    return int(refused[0]) if refused else 0
 
 
 def _insert_statics(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cargotrace.ingest.sqlexpr import MAX_UTC_OFFSET_MINUTES
+
 WIDTH = 40  # longest accepted token ("2021-11-01T00:00:05.123456789+05:30" is 35)
 MS_THRESHOLD = 100_000_000_000  # epochs above 1e11 are milliseconds (year 5138 in seconds)
 _MAX_EPOCH_DIGITS = 13
@@ -163,7 +165,7 @@ def _parse_offset(
     with_min = signed & hh_ok & mm_ok & (rest == m_first + 2)
     hours_only = signed & hh_ok & (rest == 3)
     ok = (rest == 0) | (((c0 == 90) | (c0 == 122)) & (rest == 1)) | with_min | hours_only
-    ok &= (hh <= 23) & (mm <= 59)
+    ok &= (hh * 60 + mm <= MAX_UTC_OFFSET_MINUTES) & (mm <= 59)  # no place is beyond ±14:00
     offset = np.where(with_min, hh * 60 + mm, np.where(hours_only, hh * 60, 0))
     return sign * offset * 60 * _US, ok
 

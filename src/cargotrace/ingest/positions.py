@@ -1,8 +1,9 @@
 """AIS position CSVs: the canonical layout, NOAA MarineCadastre and the Danish Maritime
 Authority layout, recognised by their headers (contract §2 "ais").
 
-Not-available values become NULL and the row is kept: lat beyond ±90 (91 = not available;
-beyond ±91 is quarantined), lon beyond ±180, sog outside 0-102.2 (102.3), cog outside
+Rows without a time or a possible position (lat 91 / lon 181 "not available", lat -101.5,
+lon 205, years 1960 or 9999) are quarantined by the rules of `ais_rules`, shared with the
+NMEA path. Other not-available values become NULL and the row is kept: sog outside 0-102.2 (102.3), cog outside
 0-359.9 (360), heading outside 0-359 (511), navigation status 15 or unknown text; in the
 identity columns, IMO 0, ship type 0 or "undefined", empty names (AIS '@' padding removed).
 Duplicates, implied speeds and identity checks run once the whole file is in
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cargotrace.ingest import sqlexpr
+from cargotrace.ingest import ais_rules, sqlexpr
 from cargotrace.ingest.headers import Field
 from cargotrace.ingest.loader import ChunkContext, TabularKind
 
@@ -30,7 +31,7 @@ FIELDS = [
     Field("cog", ("cog", "course", "course over ground")),
     Field("heading", ("heading", "true heading", "hdg")),
     Field("nav_status", ("status", "navigational status", "nav status", "navstatus")),
-    Field("msg_type", ("message type", "msgtype", "type")),
+    Field("msg_type", ("message type", "msgtype", "type", "message id", "msg type")),
     Field("name", ("vesselname", "vessel name", "name", "shipname")),
     Field("imo", ("imo",)),
     Field("callsign", ("callsign", "call sign")),
@@ -52,23 +53,22 @@ def _status_sql() -> str:
 
 
 def _select(ctx: ChunkContext) -> str:
-    ts = sqlexpr.timestamp("timestamp")
+    ts = sqlexpr.timestamp("timestamp", ctx.mapping.date_format)
     lat, lon = sqlexpr.number("lat"), sqlexpr.number("lon")
     mmsi = "try_cast(try_cast(mmsi AS DOUBLE) AS BIGINT)"
-    reason, column = sqlexpr.first_reason(
-        (f"{mmsi} IS NULL", "bad_mmsi", "mmsi"),
-        (f"{mmsi} NOT BETWEEN 1 AND 999999999", "bad_mmsi", "mmsi"),
-        (f"{ts} IS NULL", "bad_timestamp", "timestamp"),
-        (f"{lat} IS NULL", "bad_latitude", "lat"),
-        (f"{lon} IS NULL", "bad_longitude", "lon"),
-        (f"abs({lat}) > 91", "bad_latitude", "lat"),
-        (f"abs({lon}) > 181", "bad_longitude", "lon"),
+    reason, column = ais_rules.reason_sql(
+        [
+            (f"{mmsi} IS NULL", "bad_mmsi", "mmsi"),
+            (f"{mmsi} NOT BETWEEN 1 AND 999999999", "bad_mmsi", "mmsi"),
+            (f"timestamp IS NOT NULL AND {ts} IS NULL", "bad_timestamp", "timestamp"),
+            (f"lat IS NOT NULL AND {lat} IS NULL", "bad_latitude", "lat"),
+            (f"lon IS NOT NULL AND {lon} IS NULL", "bad_longitude", "lon"),
+            *ais_rules.position_checks(ts, lat, lon),
+        ]
     )
     num = sqlexpr.number
     return f"""
-        SELECT {mmsi} AS mmsi, {ts} AS timestamp,
-               CASE WHEN abs({lat}) <= 90 THEN {lat} END AS lat,
-               CASE WHEN abs({lon}) <= 180 THEN {lon} END AS lon,
+        SELECT {mmsi} AS mmsi, {ts} AS timestamp, {lat} AS lat, {lon} AS lon,
                CASE WHEN {num("sog")} BETWEEN 0 AND 102.2 THEN {num("sog")} END AS sog,
                CASE WHEN {num("cog")} >= 0 AND {num("cog")} < 360 THEN {num("cog")} END AS cog,
                CASE WHEN {num("heading")} BETWEEN 0 AND 359 THEN CAST({num("heading")} AS SMALLINT) END AS heading,
@@ -103,7 +103,9 @@ def _ship_type_sql(col: str) -> str:
 def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     """Provider CSVs repeat the name, IMO and call sign on every row: each distinct identity
     of an MMSI in the chunk becomes an identity report at the first and at the last row that
-    shows it (one report if they are the same), so `vessel_identities` knows its time span."""
+    shows it (one report if they are the same), so `vessel_identities` knows its time span.
+    Rows without a position (static messages in a provider CSV) are quarantined as positions
+    but their identity counts."""
     if not {"name", "imo", "callsign", "ship_type"} & set(ctx.columns.fields):
         return
     con.execute(
@@ -112,7 +114,7 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
             WITH ids AS (
                 SELECT mmsi, timestamp, _row, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
                        {_text_sql("callsign")} AS callsign, {_ship_type_sql("ship_type")} AS ship_type
-                FROM normalized WHERE _reason IS NULL
+                FROM normalized WHERE _reason IS NULL OR _reason = 'no_position'  -- static reports: identity, no place
             ), spans AS (
                 SELECT mmsi, imo, name, callsign, ship_type,
                        min(timestamp) AS t0, arg_min(_row, (timestamp, _row)) AS r0,

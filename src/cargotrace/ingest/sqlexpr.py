@@ -98,13 +98,48 @@ def date_is_ambiguous(col: str) -> str:
     )
 
 
-def timestamp(col: str) -> str:
-    """ISO 8601 (naive = UTC), epoch seconds, or DD/MM/YYYY HH:MM:SS (Danish Maritime Authority)."""
+MAX_UTC_OFFSET_MINUTES = 14 * 60  # the widest offset in use (Kiribati, UTC+14)
+
+
+def utc_offset_ok(col: str) -> str:
+    """False for a time whose UTC offset no place has (`+25:00`, `+05:99`, beyond ±14:00)."""
+    parts = f"regexp_extract({col}, '\\d:\\d{{2}}(?::\\d{{2}}(?:\\.\\d+)?)?\\s*[+-](\\d{{2}}):?(\\d{{2}})?$', ['h', 'm'])"
+    hours, minutes = (
+        f"try_cast(nullif({parts}.h, '') AS INTEGER)",
+        f"coalesce(try_cast(nullif({parts}.m, '') AS INTEGER), 0)",
+    )
     return (
-        f"(CASE WHEN regexp_full_match({col}, '\\d{{9,10}}(\\.\\d+)?') THEN to_timestamp(CAST({col} AS DOUBLE)) "
+        f"(coalesce({hours} * 60 + {minutes} <= {MAX_UTC_OFFSET_MINUTES} AND {minutes} < 60, true))"
+    )
+
+
+def timestamp(col: str, date_format: str | None = None) -> str:
+    """ISO 8601 (naive = UTC; offsets up to ±14:00), epoch seconds or milliseconds,
+    `YYYYMMDD_HHMMSS` (aisdb's provider CSV), or DD/MM/YYYY HH:MM[:SS] (Danish Maritime
+    Authority). With `date_format` (a mapping's strptime format; naive = UTC) that format is
+    tried first, and besides it only the unambiguous forms (ISO, epoch), not day-first."""
+    custom = ""
+    if date_format:
+        parsed = f"try_strptime({col}, {sql_str(date_format)})"
+        zoned = "%z" in date_format or "%Z" in date_format
+        value = (
+            f"CAST({parsed} AS TIMESTAMPTZ)"
+            if zoned
+            else f"CAST({parsed} AS TIMESTAMP) AT TIME ZONE 'UTC'"
+        )
+        custom = f"WHEN {parsed} IS NOT NULL THEN {value} "
+    day_first = (
         f"WHEN regexp_full_match({col}, '\\d{{1,2}}/\\d{{1,2}}/\\d{{4}} \\d{{1,2}}:\\d{{2}}(:\\d{{2}})?') "
         f"THEN CAST(coalesce(try_strptime({col}, '%d/%m/%Y %H:%M:%S'), try_strptime({col}, '%d/%m/%Y %H:%M')) AS TIMESTAMP) AT TIME ZONE 'UTC' "
+    )
+    return (
+        f"(CASE {custom}WHEN regexp_full_match({col}, '\\d{{9,10}}(\\.\\d+)?') THEN to_timestamp(CAST({col} AS DOUBLE)) "
+        f"WHEN regexp_full_match({col}, '\\d{{12,13}}') THEN to_timestamp(CAST({col} AS DOUBLE) / 1000) "
+        f"WHEN regexp_full_match({col}, '\\d{{8}}[_T]?\\d{{6}}Z?') "
+        f"THEN CAST(try_strptime(regexp_replace({col}, '[_TZ]', '', 'g'), '%Y%m%d%H%M%S') AS TIMESTAMP) AT TIME ZONE 'UTC' "
+        f"{'' if date_format else day_first}"
         f"WHEN regexp_full_match({col}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') THEN CAST(try_cast({col} AS DATE) AS TIMESTAMP) AT TIME ZONE 'UTC' "
+        f"WHEN NOT {utc_offset_ok(col)} THEN NULL "
         f"ELSE try_cast({col} AS TIMESTAMPTZ) END)"
     )
 

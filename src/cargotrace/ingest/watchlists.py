@@ -6,7 +6,8 @@ the simple CSV `name, imo, mmsi, list, note` (read by the ordinary tabular path)
 structured list writes one `watchlist` row per entry, as the simple CSV does, plus:
 
 * `watchlist_lists`: the list's name, date (and how it was found), format, source file;
-* `watchlist_entries`: entry id, schema, flag, INN/OGRN, programmes, keyed by file and row;
+* `watchlist_entries`: entry id, schema, flag, call sign, INN/OGRN, programmes, vessel
+  details (type, tonnage, build year, length), keyed by file and row;
 * `watchlist_names`: every alias, weak alias and former name;
 * `watchlist_links`: "Linked To", owner, operator and other relations to other entries.
 
@@ -56,6 +57,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the screening source tables in a case made before they existed."""
     for name in SIDE_TABLES:
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({SOURCE_TABLES[name]})")
+    # vessel type, tonnage, build year, length (JSON), added after the first cases were made
+    con.execute("ALTER TABLE watchlist_entries ADD COLUMN IF NOT EXISTS vessel_details VARCHAR")
 
 
 def watchlist_format(path: Path) -> str:
@@ -133,7 +136,8 @@ def _write_side_tables(
         entries.append((digest, e.row, e.entry_id, ", ".join(e.datasets) or listed.name, e.schema, e.name, e.imo,
                         int(e.mmsi) if e.mmsi and e.mmsi.isdigit() else None, e.flag,
                         ",".join(e.past_flags) or None, e.call_sign, e.inn, e.ogrn,
-                        "; ".join(e.programs) or None, e.listed_on))  # fmt: skip
+                        "; ".join(e.programs) or None, e.listed_on,
+                        json.dumps(e.vessel_details(), sort_keys=True) if e.vessel_details() else None))  # fmt: skip
         names.extend((digest, e.row, name, kind) for name, kind in e.names())
         links.extend((digest, e.row, link.relation, link.name, link.entry_id) for link in e.links)
     insert_rows(con, "watchlist_entries", entries)

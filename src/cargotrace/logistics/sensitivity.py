@@ -100,17 +100,14 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
             ).fetchall()
             site_km = _site_distances(links, stations, settings.site_merge_km)
             axis = significance.day_axis(departures, arrivals, window)
-            p_value = (
-                significance.shift_test(axis.per_port, axis.n_days, window)["p_value"]
-                if axis
-                else None
-            )
+            test = significance.shift_test(axis.per_port, axis.n_days, window) if axis else {}
+            p_value, permutations = test.get("p_value"), test.get("permutations")
             for near in NEAR_KM:
                 grid.append({
                     "window_days": window, "near_km": near, "lookback_days": lookback,
                     "linked_tonnes": round(sum(t for _, t, _ in links), 1), "linked_shipments": sum(n for _, _, n in links),
                     "sites": len(site_km), "sites_near_facility": int(sum(1 for km in site_km if km <= near)),
-                    "p_value": p_value,
+                    "p_value": p_value, "permutations": permutations,
                 })  # fmt: skip
     return {"grid": grid, "depends_on": _depends_on(grid, settings), "alpha": ALPHA}
 

@@ -182,6 +182,26 @@ def maritime_counts(case: Case) -> dict[str, int]:
     return counts
 
 
+# What each finding needs (input kind, its table, what is missing without it), in the order
+# a new user meets them: said by `analyze` and listed in the findings (`missing_inputs`).
+NEEDED_INPUTS = (
+    ("ais", "positions", "no AIS positions: no port calls from AIS, gaps, encounters or tracks"),
+    ("sightings", "sightings", "no sightings: port calls come from AIS alone"),
+    ("shipments", "shipments", "no rail shipments: nothing to link to arrivals, no sites"),
+    ("stations", "stations", "no stations: no port is known to be served by rail, so no arrivals of interest"),
+    ("facilities", "facilities", "no facilities: no site can be near a depot"),
+)  # fmt: skip
+
+
+def missing_inputs(case: Case) -> list[dict[str, str]]:
+    """The inputs the case lacks, each with what the analysis cannot find without it."""
+    out = []
+    for kind, table, effect in NEEDED_INPUTS:
+        if not case.has_table(table) or not case.scalar(f"SELECT count(*) > 0 FROM {table}"):
+            out.append({"kind": kind, "effect": effect})
+    return out
+
+
 def _plain_rows(case: Case, sql: str) -> list[dict[str, Any]]:
     return [
         {k: _iso(v) for k, v in r.items()} for r in case.rows(sql + f" LIMIT {MARITIME_LIST_LIMIT}")
@@ -267,6 +287,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         "cargotrace_version": __version__,
         "synthetic": case.meta("synthetic") == "true",
         "parameters": settings.as_parameters(),
+        "missing_inputs": missing_inputs(case),
         "arrivals": arrivals,
         "linked_shipments": linked,
         "sites": sites_out,

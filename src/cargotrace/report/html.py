@@ -129,15 +129,21 @@ def fmt_rounds(value: object) -> str:
     return f"{round(x):,}"
 
 
-def fmt_p(value: object) -> str:
+def fmt_p(value: object, permutations: object = None) -> str:
+    """A p-value to two significant digits, rounded up: never shown below its true value, so
+    never below the test's resolution 1/(permutations + 1) (p = 0.0055 stays 0.0055)."""
     p = _num(value)
     if p is None:
         return "—"
-    if p < 0.001:
-        return "< 0.001"
-    if p < 0.1:
-        return f"{p:.3f}"
-    return f"{p:.2f}"
+    n = _num(permutations)
+    if n is not None and n > 0:
+        p = max(p, 1 / (n + 1))
+    if p <= 0:
+        return "0"
+    exponent = math.floor(math.log10(p)) - 1
+    step = 10.0**exponent
+    up = math.ceil(round(p / step, 9)) * step
+    return f"{min(up, 1.0):.{max(0, -exponent)}f}"
 
 
 def fmt_share(value: object) -> str:
@@ -161,6 +167,25 @@ def fmt_time(value: object) -> str:
     if m:
         return f"{m.group(1)} {m.group(2)}" + (" UTC" if m.group(3) else "")
     return text
+
+
+def fmt_day(value: object) -> str:
+    """The day of a timestamp ('2023-09-03'): a sighting dates a call to the day, not the minute."""
+    text = fmt_time(value)
+    return text[:10] if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", text) else text
+
+
+def fmt_call_time(value: object, evidence: object) -> str:
+    """A call's time: to the minute from AIS, the day only when a sighting alone dates it."""
+    return fmt_day(value) if _as_list(evidence) == ["sighting"] else fmt_time(value)
+
+
+def port_label(code: object, names: Mapping[str, str]) -> str:
+    """'Vostochny (RUVYP)' where the port's name is known, else the UN/LOCODE."""
+    if code in (None, ""):
+        return "—"
+    name = names.get(str(code))
+    return f"{name} ({code})" if name and name != code else str(code)
 
 
 def fmt_param(value: object) -> object:
@@ -256,6 +281,14 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
     outbound = [_as_dict(o) for o in _as_list(findings.get("outbound"))]
     identity = [_as_dict(e) for e in _as_list(findings.get("identity_events"))]
 
+    port_names = {
+        str(p.get("locode")): str(p.get("name"))
+        for p in [
+            *_as_list(_as_dict(data.get("map")).get("ports")),
+            *_as_list(_as_dict(data.get("vessels")).get("ports")),
+        ]
+        if isinstance(p, Mapping) and p.get("name")
+    }
     by_arrival: dict[str, list[float]] = {}
     for s in shipments:
         by_arrival.setdefault(str(s.get("arrival_id")), []).append(_num(s.get("tonnes")) or 0.0)
@@ -280,7 +313,14 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
         "version": data.get("cargotrace_version") or "",
         "params": params,
         "param_rows": [
-            (k, v if not isinstance(v, list | dict) else json.dumps(v, ensure_ascii=False))
+            (
+                k,
+                ", ".join(map(str, v))
+                if isinstance(v, list)
+                else json.dumps(v, ensure_ascii=False)
+                if isinstance(v, dict)
+                else v,
+            )
             for k, v in params.items()
         ],
         "window_days": fmt_param(params.get("window_days")),
@@ -297,7 +337,7 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
             "mun_low": fmt_rounds(mun.get("low")),
             "mun_high": fmt_rounds(mun.get("high")),
             "mun_profile": mun.get("profile") or "",
-            "p_value": fmt_p(sig.get("p_value")),
+            "p_value": fmt_p(sig.get("p_value"), sig.get("permutations")),
             "observed": fmt_share(sig.get("observed_within_window")),
             "expected": fmt_share(sig.get("expected_within_window")),
             "expected_range": expected_range,
@@ -316,10 +356,12 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
                 "vessel": a.get("vessel_name"),
                 "imo": a.get("imo"),
                 "mmsi": a.get("mmsi"),
-                "port": a.get("port_locode"),
-                "arrived": fmt_time(a.get("arrived_at")),
-                "previous": a.get("previous_port_locode"),
-                "previous_at": fmt_time(a.get("previous_call_at")),
+                "port": port_label(a.get("port_locode"), port_names),
+                "arrived": fmt_call_time(a.get("arrived_at"), a.get("evidence")),
+                "previous": port_label(a.get("previous_port_locode"), port_names),
+                "previous_at": fmt_call_time(
+                    a.get("previous_call_at"), a.get("previous_call_evidence")
+                ),
                 "evidence": _join(_as_list(a.get("evidence"))),
                 "shipments": fmt_int(len(by_arrival.get(str(a.get("arrival_id")), []))),
                 "tonnes": fmt_tonnes(sum(by_arrival.get(str(a.get("arrival_id")), []))),
@@ -350,13 +392,15 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
         "outbound": [
             {
                 "vessel": o.get("vessel_name") or o.get("vessel_key"),
-                "port": o.get("port_locode"),
+                "port": port_label(o.get("port_locode"), port_names),
                 "departed": fmt_time(o.get("departed_at"))
                 if o.get("departed_at")
-                else f"seen {fmt_time(o.get('arrived_at'))}",  # a sighting: the day only
-                "next_port": o.get("next_port_locode"),
+                else f"seen {fmt_day(o.get('arrived_at'))}",  # a sighting: the day only
+                "next_port": port_label(o.get("next_port_locode"), port_names),
                 "next_source": o.get("next_source") or "",
-                "next_at": fmt_time(o.get("next_call_at")),
+                "next_at": fmt_day(o.get("next_call_at"))
+                if o.get("next_source") == "sighting"
+                else fmt_time(o.get("next_call_at")),
                 "days": fmt_int(o.get("days_to_next")),
                 "rail_cargo": o.get("rail_cargo_to_port") or "—",
             }

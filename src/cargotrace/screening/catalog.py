@@ -5,14 +5,17 @@ Built from the case tables or straight from `ListFile`s (benchmarks, tests)."""
 from __future__ import annotations
 
 import builtins
-from collections import defaultdict
+import json
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
 from cargotrace.screening.index import NameIndex
 from cargotrace.screening.lists import ListFile
 from cargotrace.screening.normalize import NameCache, NormName
+from cargotrace.screening.scoring import VesselFacts, ship_type_category
 
 VESSEL_TARGETS = {"Vessel", "LegalEntity"}  # LegalEntity: a name-only row of a simple CSV
 PARTY_TARGETS = {"Company", "Organization", "LegalEntity", "PublicBody", "Person"}
@@ -35,6 +38,19 @@ class Entry:
     ogrn: str | None = None
     programs: str | None = None
     links: builtins.list[dict[str, str | None]] = field(default_factory=builtins.list)
+    call_sign: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)  # type, tonnage_gt, build_year, length_m
+
+    def facts(self) -> VesselFacts:
+        """What the list says of the vessel beyond its name, for the scoring model."""
+        category = ship_type_category(self.details.get("type"))
+        return VesselFacts(
+            flags={self.flag} if self.flag else set(), past_flags=set(self.past_flags),
+            call_signs={self.call_sign.upper().replace(" ", "")} if self.call_sign else set(),
+            ship_types={category} if category else set(), build_year=self.details.get("build_year"),
+            tonnage_gt=self.details.get("tonnage_gt"), length_m=self.details.get("length_m"),
+            mmsi={str(self.mmsi)} if self.mmsi else set(),
+        )  # fmt: skip
 
     @property
     def korean(self) -> bool:
@@ -55,6 +71,10 @@ class NameTargets:
     entry: list[int]
     kind: list[str]
     raw: list[str]
+    bearers: Counter[str] = field(default_factory=Counter)  # name key -> entries bearing it
+
+    def bearers_of(self, target: int) -> int:
+        return self.bearers[self.index.names[target].sorted_skel]
 
 
 class Catalog:
@@ -97,7 +117,10 @@ class Catalog:
                 kind.append(name_kind)
                 raw.append(name)
                 korean.append(is_korean)
-        return NameTargets(NameIndex(names, korean), entry, kind, raw)
+        bearers: Counter[str] = Counter()
+        for key, _ in {(n.sorted_skel, i) for n, i in zip(names, entry, strict=True)}:
+            bearers[key] += 1
+        return NameTargets(NameIndex(names, korean), entry, kind, raw, bearers)
 
     def linked_entries(self, entry: Entry) -> list[dict[str, object]]:
         """The entry's links, each marked with the list entry it names when that is listed too."""
@@ -149,6 +172,7 @@ class Catalog:
                     e.entry_id, ", ".join(e.datasets) or listed.name, date, file_name, e.schema, e.name,
                     list(e.names()), e.imo, e.mmsi, e.flag, e.past_flags, e.inn, e.ogrn, "; ".join(e.programs) or None,
                     [{"relation": lk.relation, "name": lk.name, "entry_id": lk.entry_id} for lk in e.links],
+                    e.call_sign, e.vessel_details(),
                 ))  # fmt: skip
         return cls(entries)
 
@@ -157,7 +181,7 @@ class Catalog:
         rows = con.execute(
             """SELECT w.file_hash, w.source_row, w.name, w.imo, CAST(w.mmsi AS VARCHAR), w.list, w.schema,
                       w.source_file, e.entry_id, e.flag, e.past_flags, e.inn, e.ogrn, e.programs,
-                      l.list, CAST(l.published AS VARCHAR)
+                      l.list, CAST(l.published AS VARCHAR), e.call_sign, e.vessel_details
                FROM watchlist w
                LEFT JOIN watchlist_entries e USING (file_hash, source_row)
                LEFT JOIN watchlist_lists l USING (file_hash)
@@ -175,10 +199,11 @@ class Catalog:
             links[(fh, row)].append({"relation": relation, "name": other, "entry_id": other_id})
         entries = []
         for (fh, row, name, imo, mmsi, lst, schema, source_file, entry_id, flag, past, inn, ogrn, programs,
-             list_name, published) in rows:  # fmt: skip
+             list_name, published, call_sign, details) in rows:  # fmt: skip
             entries.append(Entry(
                 entry_id or f"{source_file}:{row}", lst or list_name or source_file, published, source_file,
                 schema or "LegalEntity", name, names.get((fh, row)) or [(name, "name")], imo, mmsi, flag,
                 [p for p in (past or "").split(",") if p], inn, ogrn, programs, links.get((fh, row), []),
+                call_sign, json.loads(details) if details else {},
             ))  # fmt: skip
         return cls(entries)

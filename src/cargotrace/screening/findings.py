@@ -11,10 +11,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cargotrace.case.store import Case
+from cargotrace.screening.scoring import HIT_MIN
 
 
 def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def status_of(hit: dict[str, Any]) -> str:
+    """'hit' or 'lead' (hits written before the scoring model: by their score)."""
+    return str(hit.get("status") or ("hit" if float(hit.get("score") or 0) >= HIT_MIN else "lead"))
 
 
 def _has(case: Case, table: str) -> bool:
@@ -86,7 +92,10 @@ class WatchlistBlock:
         lines = []
         for h in self.for_link(link, arrival):
             on = f"{h['list']}{' of ' + h['list_date'] if h.get('list_date') else ''}"
-            rules = f"rule {h['rule']}, score {h['score']:.2f}"
+            lead = status_of(h) == "lead"
+            rules = f"{'lead: ' if lead else ''}rule {h['rule']}, score {h['score']:.2f}"
+            if h.get("explanation"):
+                rules += f"; {h['explanation']}"
             extra = f"; programme {h['programs']}" if h.get("programs") else ""
             if h["role"] == "vessel":
                 ident = (
@@ -102,17 +111,20 @@ class WatchlistBlock:
                     if owners
                     else ""
                 )
+                verb = "may be (name only, a lead)" if lead else "is"
                 lines.append(
-                    f"Watchlist: vessel {h['subject']}{ident} is on {on} as {h['entry']} [{rules}{extra}]{tail}"
+                    f"Watchlist: vessel {h['subject']}{ident} {verb} on {on} as {h['entry']} [{rules}{extra}]{tail}"
                 )
             elif h.get("via_cluster"):
                 lines.append(
                     f"Watchlist: {h['role']} «{h['subject']}» is the same organisation as «{h['via_spelling']}» "
-                    f"(cluster {h['via_cluster']}), which is on {on} as {h['entry']} [{rules}{extra}]"
+                    f"(cluster {h['via_cluster']}), which {'may be (a lead)' if lead else 'is'} on {on} as {h['entry']} "
+                    f"[{rules}{extra}]"
                 )
             else:
                 lines.append(
-                    f"Watchlist: {h['role']} «{h['subject']}» is on {on} as {h['entry']} [{rules}{extra}]"
+                    f"Watchlist: {h['role']} «{h['subject']}» {'may be (a lead)' if lead else 'is'} on {on} as "
+                    f"{h['entry']} [{rules}{extra}]"
                 )
         return lines
 
@@ -138,6 +150,7 @@ class WatchlistBlock:
             item["arrivals"] = sorted(chain_arrivals.get(h["hit_id"], set()))
             item["shipments"] = chain_links.get(h["hit_id"], 0)
             item["in_chain"] = bool(item["arrivals"] or item["shipments"])
+            item["status"] = status_of(item)
             out.append(item)
         in_chain_vessels = {
             (h["mmsi"], h["imo"]) for h in out if h["subject_type"] == "vessel" and h["in_chain"]
@@ -147,6 +160,7 @@ class WatchlistBlock:
                 item["in_chain"] = True
         out.sort(
             key=lambda h: (
+                h["status"] != "hit",
                 not h["in_chain"],
                 h["subject_type"] != "vessel",
                 -h["score"],
@@ -163,13 +177,25 @@ class WatchlistBlock:
             "party_clusters": clusters,
             "screening": {
                 "lists": self.lists,
-                "hits": len(out),
-                "hits_in_chain": sum(1 for h in out if h["in_chain"]),
+                "hits": sum(1 for h in out if h["status"] == "hit"),
+                "leads": sum(1 for h in out if h["status"] == "lead"),
+                "matches": len(out),
+                "hit_min": HIT_MIN,
+                "hits_in_chain": sum(1 for h in out if h["in_chain"] and h["status"] == "hit"),
+                "leads_in_chain": sum(1 for h in out if h["in_chain"] and h["status"] == "lead"),
                 "vessels_listed": len(
-                    {h["subject_key"] for h in out if h["subject_type"] == "vessel"}
+                    {
+                        h["subject_key"]
+                        for h in out
+                        if h["subject_type"] == "vessel" and h["status"] == "hit"
+                    }
                 ),
                 "parties_listed": len(
-                    {h["subject_key"] for h in out if h["subject_type"] == "party"}
+                    {
+                        h["subject_key"]
+                        for h in out
+                        if h["subject_type"] == "party" and h["status"] == "hit"
+                    }
                 ),
                 "party_spellings": self.spellings,
                 "party_clusters": len({c["cluster_id"] for c in self.clusters}),
@@ -193,8 +219,10 @@ def _brief(h: dict[str, Any]) -> dict[str, Any]:
         "mmsi",
         "imo",
         "linked",
+        "status",
+        "explanation",
     )
-    return {k: h.get(k) for k in keys}
+    return {**{k: h.get(k) for k in keys}, "status": status_of(h)}
 
 
 def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -218,10 +246,11 @@ def watchlist_block(case: Case) -> WatchlistBlock:
             "SELECT * FROM watchlist_hits ORDER BY subject_type DESC, score DESC, subject, list, entry_id, role"
         ):
             item = {k: _iso(v) for k, v in r.items()}
-            for key in ("flags", "linked", "notes"):
+            for key in ("flags", "linked", "notes", "features", "penalties"):
                 item[key] = (
                     json.loads(item[key]) if item.get(key) else ([] if key != "flags" else {})
                 )
+            item["status"] = status_of(item)
             item["rules"] = [x for x in (item.get("rules") or "").split(", ") if x]
             block.hits.append(item)
     if _has(case, "party_clusters"):

@@ -1,4 +1,5 @@
-"""A watchlist hit: which subject of the case matched which list entry, how and how well."""
+"""A watchlist match: which subject of the case matched which list entry, how and how well
+(the features and penalties of `scoring`), and whether that makes it a hit or a lead."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cargotrace.screening.index import HOW
-
-# Scores of identifier rules; name rules take theirs from `index.SCORES` or the fuzzy ratio.
-ID_SCORES = {"imo": 1.0, "inn": 1.0, "ogrn": 1.0, "mmsi": 0.95}
+from cargotrace.screening.scoring import Score, explain
 
 
 def name_rule(name_kind: str, how: int) -> str:
@@ -43,6 +42,22 @@ class Hit:
     flags: dict[str, Any] = field(default_factory=dict)
     linked: builtins.list[dict[str, Any]] = field(default_factory=builtins.list)
     notes: builtins.list[str] = field(default_factory=builtins.list)
+    status: str = "lead"  # hit (score >= scoring.HIT_MIN) or lead
+    features: builtins.list[dict[str, Any]] = field(default_factory=builtins.list)
+    penalties: builtins.list[dict[str, Any]] = field(default_factory=builtins.list)
+
+    def scored(self, result: Score) -> Hit:
+        """Take the score, status, features and penalties of the scoring model."""
+        self.score, self.status = result.score, result.status
+        self.features, self.penalties = result.features, result.penalties
+        mains = [f["feature"] for f in result.features if f.get("main")]
+        if mains:
+            self.rule, self.rules = mains[0], sorted(set(mains))
+        return self
+
+    @property
+    def explanation(self) -> str:
+        return explain(self.features, self.penalties, self.score)
 
     @property
     def hit_id(self) -> str:
@@ -52,7 +67,6 @@ class Hit:
                 self.subject_key,
                 self.list_file or "",
                 self.entry_id,
-                self.role or "",
             )
         )
         return "H" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
@@ -61,7 +75,7 @@ class Hit:
         return (self.score, -len(self.rule)) > (other.score, -len(other.rule))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"hit_id": self.hit_id, **asdict(self)}
+        return {"hit_id": self.hit_id, **asdict(self), "explanation": self.explanation}
 
     def sort_key(self) -> tuple[Any, ...]:
         return (
@@ -75,21 +89,19 @@ class Hit:
 
 
 def merge(hits: list[Hit]) -> list[Hit]:
-    """One hit per (subject, list file, entry, role): the best, with every rule that fired."""
-    best: dict[tuple[str, str, str | None, str, str | None], Hit] = {}
+    """One row per subject and list entry: the best-scored, with the roles of the others
+    (a party linked to several listed vessels is one row)."""
+    best: dict[tuple[str, str, str | None, str], Hit] = {}
+    roles: dict[tuple[str, str, str | None, str], set[str]] = {}
     for hit in hits:
-        key = (hit.subject_type, hit.subject_key, hit.list_file, hit.entry_id, hit.role)
+        key = (hit.subject_type, hit.subject_key, hit.list_file, hit.entry_id)
         kept = best.get(key)
-        if kept is None:
+        roles.setdefault(key, set()).update([hit.role] if hit.role else [])
+        if kept is None or hit.better_than(kept):
             best[key] = hit
-            hit.rules = sorted(set(hit.rules) | {hit.rule})
-            continue
-        rules = sorted(set(kept.rules) | set(hit.rules) | {hit.rule})
-        if hit.better_than(kept):
-            best[key] = hit
-        best[key].rules = rules
-        if "imo" in rules and best[key].score < 1.0:
-            best[key].score = 1.0
+    for key, hit in best.items():
+        if len(roles[key]) > 1:
+            hit.role = "; ".join(sorted(roles[key]))
     return sorted(best.values(), key=Hit.sort_key)
 
 

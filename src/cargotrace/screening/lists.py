@@ -66,6 +66,10 @@ class ListEntry:
     flag: str | None = None
     past_flags: list[str] = field(default_factory=list)
     call_sign: str | None = None
+    vessel_type: str | None = None
+    tonnage_gt: float | None = None
+    build_year: int | None = None
+    length_m: float | None = None
     inn: str | None = None
     ogrn: str | None = None
     programs: list[str] = field(default_factory=list)
@@ -73,6 +77,12 @@ class ListEntry:
     links: list[Link] = field(default_factory=list)
     listed_on: str | None = None
     note: str | None = None
+
+    def vessel_details(self) -> dict[str, Any]:
+        """Type, tonnage, build year and length as the list gives them (those it gives)."""
+        found = {"type": self.vessel_type, "tonnage_gt": self.tonnage_gt, "build_year": self.build_year,
+                 "length_m": self.length_m}  # fmt: skip
+        return {k: v for k, v in found.items() if v is not None}
 
     def names(self) -> Iterator[tuple[str, str]]:
         """(name, kind) for every name of the entry, kind: name, alias, weak_alias, former_name."""
@@ -181,6 +191,7 @@ _MMSI_REMARK = re.compile(r"\bMMSI\s+(\d{9})\b")
 _LINKED = re.compile(r"^Linked To:\s*(.+?)\.?$")
 _FORMER_FLAG = re.compile(r"^(?:alt\.\s+)?Former Vessel Flag\s+(.+?)\.?$")
 _FORMER_NAME = re.compile(r"^(?:alt\.\s+)?Former Vessel Name\s+'?(.+?)'?\.?$")
+_BUILD_YEAR = re.compile(r"^(?:alt\.\s+)?Vessel Year of Build\s+(\d{4})\.?$")
 _TAX_ID = re.compile(r"^(?:alt\.\s+)?(?:Tax ID No\.|INN)\s+(\d{10}|\d{12})\s+\(Russia\)")
 _REG_ID = re.compile(
     r"^(?:alt\.\s+)?(?:Registration ID|Registration Number|OGRN)\s+(\d{13}|\d{15})\s+\(Russia\)"
@@ -190,6 +201,17 @@ _REG_ID = re.compile(
 def _sdn(value: str) -> str | None:
     text = value.strip()
     return None if not text or text == _SDN_NULL else text
+
+
+def _number(value: str | None) -> float | None:
+    """A positive number as lists write it ('12,345'), else None."""
+    if not value:
+        return None
+    try:
+        number = float(value.replace(",", "").strip())
+    except ValueError:
+        return None
+    return number if number > 0 else None
 
 
 def _remark_segments(remarks: str) -> list[str]:
@@ -211,6 +233,8 @@ def _apply_sdn_remarks(entry: ListEntry, remarks: str) -> None:
                 entry.past_flags.append(code)
         elif vessel and (m := _FORMER_NAME.match(segment)):
             entry.former_names.append(m[1].strip())
+        elif vessel and (m := _BUILD_YEAR.match(segment)):
+            entry.build_year = int(m[1])
         elif m := _TAX_ID.match(segment):
             if inn_check_ok(m[1]) and entry.inn is None:
                 entry.inn = m[1]
@@ -240,7 +264,7 @@ def read_sdn_csv(path: Path) -> ListFile:
         if len(fields) != 12 or not fields[0].strip().isdigit():
             rejected.append((number, fields))
             continue
-        ent, name, kind, program, title, call_sign, vtype, _tons, _grt, vflag, vowner, remarks = (
+        ent, name, kind, program, title, call_sign, vtype, tons, grt, vflag, vowner, remarks = (
             fields
         )
         entry = ListEntry(
@@ -250,6 +274,8 @@ def read_sdn_csv(path: Path) -> ListFile:
             datasets=["OFAC SDN"],
             note="; ".join(x for x in (_sdn(title), _sdn(vtype), _sdn(remarks)) if x) or None,
         )  # fmt: skip
+        entry.vessel_type = _sdn(vtype)
+        entry.tonnage_gt = _number(_sdn(grt)) or _number(_sdn(tons))
         if owner := _sdn(vowner):
             entry.links.append(Link("owner", owner))
         _apply_sdn_remarks(entry, _sdn(remarks) or "")
@@ -383,6 +409,19 @@ def _ftm_entry(obj: dict[str, Any], row: int) -> ListEntry:
     entry.mmsi, entry.call_sign = first["mmsi"], first["callSign"]
     entry.flag = country_code(first["flag"]) if first["flag"] else None
     entry.past_flags = [c for c in (country_code(v) for v in _strs(props, "pastFlags")) if c]
+    entry.vessel_type = next(iter(_strs(props, "type")), None)
+    entry.tonnage_gt = next(
+        (
+            n
+            for n in map(_number, _strs(props, "grossRegisteredTonnage") + _strs(props, "tonnage"))
+            if n
+        ),
+        None,
+    )
+    entry.build_year = next(
+        (int(v[:4]) for v in _strs(props, "buildDate") if v[:4].isdigit()), None
+    )
+    entry.length_m = next((n for n in map(_number, _strs(props, "length")) if n), None)
     entry.inn = next((v for v in _strs(props, "innCode") if inn_check_ok(v)), None)
     entry.ogrn = next((v for v in _strs(props, "ogrnCode") if ogrn_check_ok(v)), None)
     entry.programs = _strs(props, "programId")
@@ -413,7 +452,8 @@ def _merge_fragment(entry: ListEntry, fragment: ListEntry) -> None:
     extend(entry.programs, fragment.programs)
     extend(entry.datasets, fragment.datasets)
     extend(entry.links, fragment.links)
-    for key in ("imo", "mmsi", "flag", "call_sign", "inn", "ogrn", "listed_on", "note"):
+    for key in ("imo", "mmsi", "flag", "call_sign", "vessel_type", "tonnage_gt", "build_year", "length_m", "inn",
+                "ogrn", "listed_on", "note"):  # fmt: skip
         if getattr(entry, key) is None:
             setattr(entry, key, getattr(fragment, key))
     if not entry.name:

@@ -2,20 +2,34 @@
 and managers, against the companies, organisations and persons on the lists. Names are
 normalised (legal forms split off and compared as forms, both scripts brought to one
 Latin skeleton); INN and OGRN, where the records carry them and their check digits hold,
-match exactly and veto a name match with a different, valid number."""
+match exactly and veto a name match with a different, valid number. Each (party, entry)
+pair is scored once by `scoring`: identifier or name, legal forms, how many entries bear the
+name, and whether the party owns a vessel of the case that is a hit on an entry the list
+links to this one."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
 from cargotrace.reference.checkdigits import inn_check_ok, ogrn_check_ok
 from cargotrace.screening.catalog import Catalog
-from cargotrace.screening.hits import ID_SCORES, Hit, name_rule
+from cargotrace.screening.hits import Hit, name_rule
+from cargotrace.screening.index import LEGAL_FORM_PENALTY
 from cargotrace.screening.normalize import NameCache
+from cargotrace.screening.scoring import (
+    combine,
+    common_name_penalty,
+    identifier_feature,
+    inherited,
+    legal_form_qualifier,
+    name_feature,
+    owner_listed_qualifier,
+)
 
 _INN = re.compile(r"(?:ИНН|INN)\s*[:№#]?\s*(\d{10}|\d{12})\b", re.IGNORECASE)
 _OGRN = re.compile(r"(?:ОГРН(?:ИП)?|OGRN(?:IP)?)\s*[:№#]?\s*(\d{13}|\d{15})\b", re.IGNORECASE)
@@ -94,17 +108,25 @@ def _attribute_ids(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 
 def screen_parties(
-    catalog: Catalog, subjects: list[PartySubject], *, threshold: float = 0.85
+    catalog: Catalog,
+    subjects: list[PartySubject],
+    *,
+    threshold: float = 0.85,
+    vessel_hits: list[Hit] | None = None,
 ) -> list[Hit]:
-    hits: list[Hit] = []
-    for s in subjects:
+    """One scored hit or lead per (party, entry) pair sharing an INN, an OGRN or a name."""
+    owned = _listed_owners(catalog, vessel_hits or [])
+    pairs: dict[tuple[int, int], dict[str, Any]] = {}
+    for si, s in enumerate(subjects):
         for ident, values, index in (
             ("inn", s.inn, catalog.by_inn),
             ("ogrn", s.ogrn, catalog.by_ogrn),
         ):
             for value in sorted(values):
                 for i in index.get(value, []):
-                    hits.append(_hit(catalog, s, i, ID_SCORES[ident], ident, None, None))
+                    pairs.setdefault((si, i), {"ids": [], "name": None})["ids"].append(
+                        identifier_feature(ident, value)
+                    )
     norm = NameCache(vessel=False)
     queries = [norm(s.name) for s in subjects]
     keep = [i for i, q in enumerate(queries) if q.compact]
@@ -113,41 +135,82 @@ def screen_parties(
     for q, t, score, how, conflict in zip(
         found.query, found.target, found.score, found.how, found.form_conflict, strict=True
     ):
-        subject = subjects[keep[q]]
-        entry = catalog.entries[targets.entry[t]]
+        si, i = keep[q], targets.entry[t]
+        subject, entry = subjects[si], catalog.entries[i]
         if (entry.inn and subject.inn and entry.inn not in subject.inn) or (
             entry.ogrn and subject.ogrn and entry.ogrn not in subject.ogrn
         ):
             continue  # same name, another registered company
-        hit = _hit(catalog, subject, targets.entry[t], float(score), name_rule(targets.kind[t], int(how)),
-                   targets.raw[t], targets.kind[t])  # fmt: skip
-        q_norm, t_norm = queries[keep[q]], targets.index.names[t]
-        if conflict:
-            hit.notes.append(f"legal forms differ: {q_norm.legal_form} / {t_norm.legal_form}")
-        elif q_norm.legal_form != t_norm.legal_form:
-            hit.notes.append(
-                f"legal form {'dropped' if not q_norm.legal_form else q_norm.legal_form} / {t_norm.legal_form or 'none'}"
-            )
-        if q_norm.script != t_norm.script:
-            hit.notes.append(f"transliterated ({q_norm.script} / {t_norm.script})")
-        hits.append(hit)
+        # the name index takes the legal-form conflict off the similarity; the model shows it as a penalty
+        similarity = float(score) + (LEGAL_FORM_PENALTY if conflict else 0.0)
+        pair = pairs.setdefault((si, i), {"ids": [], "name": None})
+        if pair["name"] is None or similarity > pair["name"][0]:
+            pair["name"] = (similarity, int(t), int(how), bool(conflict))
+    hits = []
+    for (si, i), pair in sorted(pairs.items()):
+        subject = subjects[si]
+        main, qualifiers, notes = list(pair["ids"]), [], []
+        matched = kind = None
+        if pair["name"] is not None:
+            similarity, t, how, conflict = pair["name"]
+            matched, kind = targets.raw[t], targets.kind[t]
+            main.append(name_feature(similarity, kind, name_rule(kind, how), matched))
+            q_norm, t_norm = queries[si], targets.index.names[t]
+            qualifiers += legal_form_qualifier(q_norm.legal_form, t_norm.legal_form, conflict)
+            if conflict:
+                notes.append(f"legal forms differ: {q_norm.legal_form} / {t_norm.legal_form}")
+            elif q_norm.legal_form != t_norm.legal_form:
+                notes.append(
+                    f"legal form {'dropped' if not q_norm.legal_form else q_norm.legal_form} / {t_norm.legal_form or 'none'}"
+                )
+            if q_norm.script != t_norm.script:
+                notes.append(f"transliterated ({q_norm.script} / {t_norm.script})")
+            if not pair["ids"] and (
+                penalty := common_name_penalty(targets.bearers_of(t), "entries on the lists")
+            ):
+                qualifiers.append(penalty)
+        for vessel in sorted(subject.vessels):
+            for listed_vessel, owner in owned.get(vessel.upper(), {}).get(i, []):
+                qualifiers.append(owner_listed_qualifier(f"{vessel} (= {listed_vessel})", owner))
+                break
+        hit = _hit(catalog, subject, i, matched, kind)
+        hit.notes.extend(notes)
+        hits.append(hit.scored(combine(main, qualifiers)))
     return hits
+
+
+def _listed_owners(
+    catalog: Catalog, vessel_hits: list[Hit]
+) -> dict[str, dict[int, list[tuple[str, str]]]]:
+    """Vessel (by name, IMO or MMSI as the case writes it) -> listed entry the list links to
+    a vessel hit -> (listed vessel, relation): the owners a listed vessel is linked to."""
+    out: dict[str, dict[int, list[tuple[str, str]]]] = defaultdict(lambda: defaultdict(list))
+    for vh in vessel_hits:
+        if vh.status != "hit":
+            continue
+        i = catalog.by_entry_id.get((vh.list_file, vh.entry_id))
+        if i is None:
+            continue
+        keys = {vh.subject.upper(), *(vh.imo or "").split(","), *(vh.mmsi or "").split(",")} - {""}
+        for link in catalog.linked_entries(catalog.entries[i]):
+            if link.get("listed"):
+                for key in keys:
+                    out[key][int(link["index"])].append((vh.entry, str(link["relation"])))  # type: ignore[call-overload]
+    return out
 
 
 def _hit(
     catalog: Catalog,
     s: PartySubject,
     i: int,
-    score: float,
-    rule: str,
     matched: str | None,
     kind: str | None,
 ) -> Hit:
     e = catalog.entries[i]
     return Hit(
         subject_type="party", subject=s.name, subject_key=s.name, list=e.list, list_date=e.list_date,
-        list_file=e.list_file, entry=e.name, entry_id=e.entry_id, entry_schema=e.schema, score=score, rule=rule,
-        matched_name=matched, name_kind=kind, rules=[rule], role=", ".join(sorted(s.roles)),
+        list_file=e.list_file, entry=e.name, entry_id=e.entry_id, entry_schema=e.schema, score=0.0, rule="",
+        matched_name=matched, name_kind=kind, role=", ".join(sorted(s.roles)),
         cluster_id=s.cluster_id, programs=e.programs,
         linked=[{k: v for k, v in item.items() if k != "index"} for item in catalog.linked_entries(e)],
         notes=[f"invalid identifier in the records: {', '.join(sorted(s.invalid_ids))}"] if s.invalid_ids else [],
@@ -156,25 +219,24 @@ def _hit(
 
 def owner_hits(catalog: Catalog, vessel_hits: list[Hit]) -> list[Hit]:
     """Owners, operators and linked companies that the lists themselves name for a listed
-    vessel, when those are listed entries too (LADY R -> TRANSMORFLOT LLC)."""
+    vessel, when those are listed entries too (LADY R -> TRANSMORFLOT LLC). Such a party
+    inherits the vessel's score, at most, and is a hit only when the vessel is."""
     out: list[Hit] = []
-    seen: dict[tuple[str, str | None, str], list[str]] = defaultdict(list)
     for vh in vessel_hits:
-        key = (vh.subject_key, vh.list_file, vh.entry_id)
         i = catalog.by_entry_id.get((vh.list_file, vh.entry_id))
-        if i is None or key in seen:
+        if i is None:
             continue
-        seen[key].append(vh.entry_id)
         for link in catalog.linked_entries(catalog.entries[i]):
             if not link.get("listed"):
                 continue
             other = catalog.entries[int(link["index"])]  # type: ignore[call-overload]
-            out.append(Hit(
+            hit = Hit(
                 subject_type="party", subject=other.name, subject_key=f"LIST:{other.entry_id}", list=other.list,
                 list_date=other.list_date, list_file=other.list_file, entry=other.name, entry_id=other.entry_id,
-                entry_schema=other.schema, score=vh.score, rule="list_link", rules=["list_link"],
-                role=f"{link['relation']} of vessel {vh.subject}", programs=other.programs,
-                notes=[f"named on {vh.list} as {link['relation']} of {vh.entry}"],
+                entry_schema=other.schema, score=0.0, rule="", role=f"{link['relation']} of vessel {vh.subject}",
+                programs=other.programs, notes=[f"named on {vh.list} as {link['relation']} of {vh.entry}"],
                 mmsi=vh.mmsi, imo=vh.imo,
-            ))  # fmt: skip
+            )  # fmt: skip
+            result = inherited(vh.score, vh.status, vh.subject, str(link["relation"]), vh.rules)
+            out.append(hit.scored(result))
     return out

@@ -19,7 +19,8 @@ HITS_COLUMNS = """
     list VARCHAR, list_date DATE, list_file VARCHAR, entry VARCHAR, entry_id VARCHAR,
     entry_schema VARCHAR, score DOUBLE, rule VARCHAR, rules VARCHAR, matched_name VARCHAR,
     name_kind VARCHAR, mmsi VARCHAR, imo VARCHAR, cluster_id VARCHAR, programs VARCHAR,
-    flags VARCHAR, linked VARCHAR, notes VARCHAR"""
+    flags VARCHAR, linked VARCHAR, notes VARCHAR, status VARCHAR, features VARCHAR, penalties VARCHAR,
+    explanation VARCHAR"""
 CLUSTER_COLUMNS = """
     cluster_id VARCHAR, canonical VARCHAR, name VARCHAR, roles VARCHAR, records BIGINT,
     cluster_records BIGINT, spellings BIGINT, legal_form VARCHAR, inn VARCHAR, ogrn VARCHAR,
@@ -54,9 +55,8 @@ def build_hits(con: duckdb.DuckDBPyConnection, _settings: AnalysisSettings) -> N
     )
     for s in subjects:
         s.cluster_id = cluster_of.get(s.name)
-    hits = merge(
-        vessel_hits + screen_parties(catalog, subjects) + owner_hits(catalog, merge(vessel_hits))
-    )
+    party_hits = screen_parties(catalog, subjects, vessel_hits=vessel_hits)
+    hits = merge(vessel_hits + party_hits + owner_hits(catalog, vessel_hits))
     write_hits(con, hits)
 
 
@@ -64,7 +64,8 @@ def write_hits(con: duckdb.DuckDBPyConnection, hits: list[Hit]) -> None:
     rows = [
         (h.hit_id, h.subject_type, h.subject, h.subject_key, h.role, h.list, h.list_date, h.list_file, h.entry,
          h.entry_id, h.entry_schema, h.score, h.rule, ", ".join(h.rules), h.matched_name, h.name_kind, h.mmsi,
-         h.imo, h.cluster_id, h.programs, dumps(h.flags), dumps(h.linked), dumps(h.notes))
+         h.imo, h.cluster_id, h.programs, dumps(h.flags), dumps(h.linked), dumps(h.notes), h.status,
+         dumps(h.features), dumps(h.penalties), h.explanation)
         for h in hits
     ]  # fmt: skip
     insert_rows(con, "watchlist_hits", rows)

@@ -1,18 +1,31 @@
 """Vessel screening: every vessel the case knows (identity reports, sightings, AIS) against
 the list entries: exact IMO and MMSI, then names after normalisation (prefixes, Roman
-numerals, transliteration, former names). The flag a list gives is compared with the flag
-the MMSI claims (its MID) and the flag reported for the vessel."""
+numerals, transliteration, former names). Each (vessel, entry) pair is scored once by
+`scoring`: the identifier or the name, then what both sides say of flag (the MMSI's MID and
+the reported flag), call sign, ship type, build year, tonnage and length, and how many
+vessels of the case or entries of the lists bear the name."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
 from cargotrace.reference.mid import mmsi_flag
 from cargotrace.screening.catalog import Catalog
-from cargotrace.screening.hits import ID_SCORES, Hit, name_rule
+from cargotrace.screening.hits import Hit, name_rule
 from cargotrace.screening.normalize import NameCache
+from cargotrace.screening.scoring import (
+    VesselFacts,
+    combine,
+    common_name_penalty,
+    identifier_feature,
+    name_feature,
+    ship_type_category,
+    vessel_qualifiers,
+)
 
 
 @dataclass
@@ -22,6 +35,17 @@ class VesselSubject:
     imo: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
     flags: set[str] = field(default_factory=set)
+    call_signs: set[str] = field(default_factory=set)
+    ship_types: set[str] = field(default_factory=set)  # categories (tanker, fishing ...)
+    build_year: int | None = None
+    tonnage_gt: float | None = None
+    length_m: float | None = None
+
+    def facts(self) -> VesselFacts:
+        return VesselFacts(
+            flags=self.ais_flags | self.flags, call_signs=set(self.call_signs), ship_types=set(self.ship_types),
+            build_year=self.build_year, tonnage_gt=self.tonnage_gt, length_m=self.length_m, mmsi=set(self.mmsi),
+        )  # fmt: skip
 
     @property
     def display(self) -> str:
@@ -37,14 +61,15 @@ class VesselSubject:
 def vessel_subjects(con: duckdb.DuckDBPyConnection) -> list[VesselSubject]:
     """One subject per vessel: grouped by MMSI, else IMO, else name (as port calls do)."""
     reports = con.execute(
-        """SELECT CAST(mmsi AS VARCHAR), imo, upper(trim(name)), upper(flag) FROM vessel_reports
-           UNION SELECT CAST(mmsi AS VARCHAR), imo, upper(trim(vessel_name)), NULL FROM sightings
-           ORDER BY 1 NULLS LAST, 2 NULLS LAST, 3 NULLS LAST"""
+        """SELECT CAST(mmsi AS VARCHAR), imo, upper(trim(name)), upper(flag),
+                  upper(replace(trim(callsign), ' ', '')), ship_type FROM vessel_reports
+           UNION SELECT CAST(mmsi AS VARCHAR), imo, upper(trim(vessel_name)), NULL, NULL, NULL FROM sightings
+           ORDER BY 1 NULLS LAST, 2 NULLS LAST, 3 NULLS LAST, 4 NULLS LAST, 5 NULLS LAST, 6 NULLS LAST"""
     ).fetchall()
     by_key: dict[str, VesselSubject] = {}
     imo_key: dict[str, str] = {}
     name_key: dict[str, str] = {}
-    for mmsi, imo, name, flag in reports:
+    for mmsi, imo, name, flag, call_sign, ship_type in reports:
         key = mmsi or (imo_key.get(imo) if imo else None) or (name_key.get(name) if name else None)
         key = key or (f"IMO:{imo}" if imo else f"NAME:{name}" if name else None)
         if key is None:
@@ -60,11 +85,38 @@ def vessel_subjects(con: duckdb.DuckDBPyConnection) -> list[VesselSubject]:
             name_key.setdefault(name, key)
         if flag:
             subject.flags.add(flag)
+        if call_sign and call_sign != "0":
+            subject.call_signs.add(call_sign)
+        if category := ship_type_category(ship_type):
+            subject.ship_types.add(category)
     for (mmsi,) in con.execute(
         "SELECT DISTINCT CAST(mmsi AS VARCHAR) FROM positions WHERE mmsi IS NOT NULL ORDER BY 1"
     ).fetchall():
         by_key.setdefault(mmsi, VesselSubject(mmsi, {mmsi}))
+    _add_details(con, by_key)
     return sorted(by_key.values(), key=lambda s: s.key)
+
+
+def _add_details(con: duckdb.DuckDBPyConnection, by_key: dict[str, VesselSubject]) -> None:
+    """Length, build year and tonnage, where the case holds them (`vessel_details`, from the
+    columns of a vessels file); the first value of each per MMSI."""
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'vessel_details'"
+    ).fetchone()
+    if not found or not found[0]:
+        return
+    for mmsi, length_m, build_year, tonnage_gt in con.execute(
+        """SELECT CAST(mmsi AS VARCHAR), first(length_m ORDER BY source_row), first(build_year ORDER BY source_row),
+                  first(tonnage_gt ORDER BY source_row)
+           FROM vessel_details WHERE mmsi IS NOT NULL GROUP BY mmsi ORDER BY 1"""
+    ).fetchall():
+        subject = by_key.get(mmsi)
+        if subject is not None:
+            subject.length_m, subject.build_year, subject.tonnage_gt = (
+                length_m,
+                build_year,
+                tonnage_gt,
+            )
 
 
 def _flag_check(subject: VesselSubject, listed: str | None, past: list[str]) -> dict[str, object]:
@@ -81,47 +133,95 @@ def _flag_check(subject: VesselSubject, listed: str | None, past: list[str]) -> 
             "check": check}  # fmt: skip
 
 
+@dataclass
+class _Pair:
+    """What matched between one subject and one entry, before scoring."""
+
+    ids: list[dict[str, Any]] = field(default_factory=list)
+    name: tuple[float, str, str, str, str, int] | None = (
+        None  # similarity, kind, rule, listed, own, target
+    )
+
+    def offer(self, candidate: tuple[float, str, str, str, str, int]) -> None:
+        if self.name is None or candidate[0] > self.name[0]:
+            self.name = candidate
+
+
 def screen_vessels(
     catalog: Catalog, subjects: list[VesselSubject], *, threshold: float = 0.85
 ) -> list[Hit]:
-    hits: list[Hit] = []
-    for s in subjects:
+    """One scored hit or lead per (vessel, entry) pair that shares an identifier or a name."""
+    pairs: dict[tuple[int, int], _Pair] = {}
+    for si, s in enumerate(subjects):
         for ident, values, index in (
             ("imo", s.imo, catalog.by_imo),
             ("mmsi", s.mmsi, catalog.by_mmsi),
         ):
             for value in sorted(values):
                 for i in index.get(value, []):
-                    hits.append(_hit(catalog, s, i, ID_SCORES[ident], ident, None, None))
+                    pairs.setdefault((si, i), _Pair()).ids.append(identifier_feature(ident, value))
     norm = NameCache(vessel=True)
     queries, owners = [], []
+    bearers: Counter[str] = Counter()
     for si, s in enumerate(subjects):
+        keys = set()
         for name in sorted(s.names):
             n = norm(name)
             if n.compact:
                 queries.append(n)
                 owners.append((si, name))
+                keys.add(n.sorted_skel)
+        bearers.update(keys)
     targets = catalog.vessel_names
     found = targets.index.match(queries, threshold=threshold)
     for q, t, score, how in zip(found.query, found.target, found.score, found.how, strict=True):
         si, name = owners[q]
-        entry = catalog.entries[targets.entry[t]]
-        subject = subjects[si]
+        i = targets.entry[t]
+        entry, subject = catalog.entries[i], subjects[si]
         if entry.imo and subject.imo and entry.schema == "Vessel" and entry.imo not in subject.imo:
             continue  # same name, another IMO: another ship
-        hits.append(_hit(catalog, subject, targets.entry[t], float(score), name_rule(targets.kind[t], int(how)),
-                         targets.raw[t], targets.kind[t], name))  # fmt: skip
+        rule = name_rule(targets.kind[t], int(how))
+        pairs.setdefault((si, i), _Pair()).offer(
+            (float(score), targets.kind[t], rule, targets.raw[t], name, int(t))
+        )
+    hits = []
+    for (si, i), pair in sorted(pairs.items()):
+        s, e = subjects[si], catalog.entries[i]
+        main = list(pair.ids)
+        subject_name = None
+        facts = s.facts()
+        if {f["feature"] for f in pair.ids} == {"mmsi"}:
+            facts.flags = set(s.flags)  # the MID flag comes from the MMSI itself: no corroboration
+        qualifiers = vessel_qualifiers(facts, e.facts())
+        if pair.name is not None:
+            similarity, kind, rule, listed, subject_name, t = pair.name
+            main.append(name_feature(similarity, kind, rule, listed))
+        if not pair.ids:
+            common = max(
+                bearers[norm(subject_name or "").sorted_skel],
+                targets.bearers_of(pair.name[5]) if pair.name else 0,
+            )
+            where = "vessels in the case or entries on the lists"
+            if penalty := common_name_penalty(common, where):
+                qualifiers.append(penalty)
+        else:
+            qualifiers = [
+                f for f in qualifiers if f["feature"] != "mmsi_differs"
+            ]  # MMSIs change with the flag
+        hit = _hit(catalog, s, i, pair.name[3] if pair.name else None, pair.name[1] if pair.name else None,
+                   subject_name)  # fmt: skip
+        hits.append(hit.scored(combine(main, qualifiers)))
     return hits
 
 
-def _hit(catalog: Catalog, s: VesselSubject, i: int, score: float, rule: str, matched: str | None,
-         kind: str | None, subject_name: str | None = None) -> Hit:  # fmt: skip
+def _hit(catalog: Catalog, s: VesselSubject, i: int, matched: str | None, kind: str | None,
+         subject_name: str | None = None) -> Hit:  # fmt: skip
     e = catalog.entries[i]
     linked = catalog.linked_entries(e)
     return Hit(
         subject_type="vessel", subject=subject_name or s.display, subject_key=s.key, list=e.list,
         list_date=e.list_date, list_file=e.list_file, entry=e.name, entry_id=e.entry_id, entry_schema=e.schema,
-        score=score, rule=rule, matched_name=matched, name_kind=kind, rules=[rule],
+        score=0.0, rule="", matched_name=matched, name_kind=kind,
         mmsi=",".join(sorted(s.mmsi)) or None, imo=",".join(sorted(s.imo)) or None, programs=e.programs,
         flags=_flag_check(s, e.flag, e.past_flags),
         linked=[{k: v for k, v in item.items() if k != "index"} for item in linked],

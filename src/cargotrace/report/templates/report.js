@@ -72,11 +72,15 @@
       ? n.toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 })
       : Math.round(n).toLocaleString('en-US');
   }
-  function fmtP(x) {
-    var p = num(x);
+  // two significant digits rounded up, never below 1/(permutations + 1) (as html.fmt_p)
+  function fmtP(x, perms) {
+    var p = num(x), n = num(perms);
     if (p === null) return '\u2014';
-    if (p < 0.001) return '< 0.001';
-    return p < 0.1 ? p.toFixed(3) : p.toFixed(2);
+    if (n !== null && n > 0) p = Math.max(p, 1 / (n + 1));
+    if (p <= 0) return '0';
+    var e = Math.floor(Math.log10(p)) - 1, step = Math.pow(10, e);
+    var up = Math.min(1, Math.ceil(Math.round(p / step * 1e9) / 1e9) * step);
+    return up.toFixed(Math.max(0, -e));
   }
   function parseT(s) {
     if (s === null || s === undefined || s === '') return null;
@@ -753,6 +757,9 @@
     add(gA, sv('line', { x1: ml, x2: W - mr, y1: y(0), y2: y(0) }));
     var every = Math.max(1, Math.ceil(22 / band));
     var pts = [];
+    // the window: lags that link a shipment to its arrival
+    var win = num(PARAMS.window_days), inWin = rows.filter(function (r) { return win !== null && num(r.lag_days) <= win; }).length;
+    if (inWin) tip(add(svg, sv('rect', { class: 'window', x: ml, y: mt, width: r1(band * inWin), height: r1(y(0) - mt) })), 'Window: ' + win + ' days after an arrival (linked)');
     var g = add(svg, sv('g'));
     rows.forEach(function (r, i) {
       var cx = ml + band * (i + 0.5);
@@ -814,8 +821,10 @@
         if (a > 0.55) td.classList.add('dark');
         if (w === num(PARAMS.window_days) && n === num(PARAMS.near_km) && lb === num(PARAMS.lookback_days)) td.classList.add('current');
         add(td, el('span', { class: 't' }, fmtT(r.linked_tonnes) + ' t'));
-        add(td, el('span', { class: 'p' }, 'p ' + (fmtP(r.p_value).charAt(0) === '<' ? '' : '= ') + fmtP(r.p_value)));
-        if (r.sites !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites) + ' sites'));
+        add(td, el('span', { class: 'p' }, 'p = ' + fmtP(r.p_value, r.permutations)));
+        // the depot distance moves only which sites count as near a depot: show those
+        if (r.sites_near_facility !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites_near_facility) + '/' + fmtInt(r.sites) + ' near'));
+        else if (r.sites !== undefined) add(td, el('span', { class: 's' }, fmtInt(r.sites) + ' sites'));
         setAttrs(td, { title: 'window ' + w + ' d, depot ' + n + ' km, look-back ' + lb + ' d' });
       });
     });
@@ -962,7 +971,7 @@
       site: si !== undefined ? siteLabel(si) : clean(s.site_id),
       cargo: clean(s.cargo) + (s.cargo_class ? ' [' + clean(s.cargo_class) + ']' : ''),
       tonnes: num(s.tonnes),
-      arrival: a ? clean(a.vessel_name) + ' \u00b7 ' + clean(a.port_locode) + ' ' + fmtDate(parseT(a.arrived_at)) : clean(s.arrival_id),
+      arrival: a ? clean(a.vessel_name) + ' \u00b7 ' + portName(a.port_locode) + ' ' + fmtDate(parseT(a.arrived_at)) : clean(s.arrival_id),
       lag: num(s.lag_days),
       listed: listedLabel(arr(s.watchlist))
     };
@@ -1102,24 +1111,35 @@
     if (!f.list && !seen.length) return '\u2014';
     return listed + ' / ' + (seen.join(', ') || '?') + (f.check && f.check !== 'unknown' ? ' (' + clean(f.check).replace('_', ' ') + ')' : '');
   }
+  function isHit(h) {
+    return h.status ? h.status === 'hit' : num(h.score) !== null && num(h.score) >= (num(SCREEN.hit_min) || 0.85);
+  }
+  function whyText(h) {
+    if (h.explanation) return clean(h.explanation);
+    return '\u2014';
+  }
   function drawWatchlist() {
     var body = document.getElementById('watchlist-body');
     var summary = document.getElementById('watchlist-summary');
     if (!body) return;
     clear(body);
     var lists = arr(SCREEN.lists).map(obj);
+    var hits = HITS.filter(isHit);
+    var leads = HITS.filter(function (h) { return !isHit(h); });
     if (summary) {
       summary.textContent = lists.length
         ? 'Screened against ' + lists.map(function (l) {
           return clean(l.list) + ' (' + (l.published ? clean(l.published) : 'date not stated') + ', ' + clean(l.source_file) + ', ' + fmtInt(l.entries) + ' entries)';
-        }).join('; ') + '. ' + fmtInt(HITS.length) + ' hit' + (HITS.length === 1 ? '' : 's') + ', ' + fmtInt(SCREEN.hits_in_chain) + ' in an evidence chain.'
+        }).join('; ') + '. ' + fmtInt(hits.length) + ' hit' + (hits.length === 1 ? '' : 's') + ', ' + fmtInt(SCREEN.hits_in_chain) + ' in an evidence chain; ' +
+          fmtInt(leads.length) + ' lead' + (leads.length === 1 ? '' : 's') + ' (below).'
         : 'No watchlist in the case: add one with `cargotrace ingest watchlist FILE` (OFAC SDN CSV, UN consolidated XML, FollowTheMoney JSON lines or a simple CSV).';
     }
-    if (!HITS.length) {
-      add(add(body, el('tr')), el('td', { colspan: 11, class: 'empty' }, lists.length ? 'No vessel or party of the case matched a list entry.' : 'No watchlist screened.'));
+    drawLeads(leads);
+    if (!hits.length) {
+      add(add(body, el('tr')), el('td', { colspan: 12, class: 'empty' }, lists.length ? 'No vessel or party of the case is a hit on a list entry.' : 'No watchlist screened.'));
       return;
     }
-    HITS.forEach(function (h) {
+    hits.forEach(function (h) {
       var tr = add(body, el('tr', { class: h.in_chain ? 'highlight' : null }));
       add(tr, el('td', null, h.in_chain ? 'yes' + (num(h.shipments) ? ' (' + fmtInt(h.shipments) + ' shipments)' : '') : 'no'));
       var ids = [];
@@ -1134,6 +1154,7 @@
       var rules = arr(h.rules).map(clean).filter(function (r) { return r && r !== clean(h.rule); });
       add(tr, el('td', { title: arr(h.notes).map(clean).join('; ') || null }, clean(h.rule) + (rules.length ? ' (+ ' + rules.join(', ') + ')' : '')));
       add(tr, el('td', { class: 'num' }, num(h.score) === null ? '\u2014' : num(h.score).toFixed(2)));
+      add(tr, el('td', { class: 'wrap' }, whyText(h)));
       add(tr, el('td', { class: 'nowrap' }, h.subject_type === 'vessel' ? flagText(h.flags) : '\u2014'));
       add(tr, el('td', null, h.programs || '\u2014'));
       var linked = arr(h.linked).map(obj).map(function (l) {
@@ -1141,6 +1162,81 @@
       });
       add(tr, el('td', null, linked.join('; ') || '\u2014'));
     });
+  }
+  var LEAD_COLS = [
+    { key: 'subject', label: 'Subject in the case' },
+    { key: 'entry', label: 'Entry as listed' },
+    { key: 'list', label: 'List (date)' },
+    { key: 'rule', label: 'Rule' },
+    { key: 'score', label: 'Score', num: true },
+    { key: 'why', label: 'Why: features, penalties' },
+    { key: 'flag', label: 'Flag: list / AIS' }
+  ];
+  var leadState = { sort: 'score', dir: -1, q: '' };
+  function drawLeads(leads) {
+    var head = document.getElementById('leads-head');
+    var body = document.getElementById('leads-body');
+    var summ = document.getElementById('leads-summary');
+    var search = document.getElementById('leads-search');
+    if (!head || !body) return;
+    if (summ) summ.textContent = fmtInt(leads.length) + ' lead' + (leads.length === 1 ? '' : 's') + ': name matches without enough corroboration (collapsed)';
+    var rows = leads.map(function (h) {
+      var ids = [];
+      if (h.imo) ids.push('IMO ' + clean(h.imo));
+      if (h.mmsi) ids.push('MMSI ' + clean(h.mmsi));
+      var r = {
+        subject: clean(h.subject_type) + ': ' + clean(h.subject) + (ids.length ? ' (' + ids.join(', ') + ')' : ''),
+        entry: clean(h.entry) + (h.matched_name && clean(h.matched_name) !== clean(h.entry) ? ' [' + clean(h.matched_name) + ']' : ''),
+        list: clean(h.list) + (h.list_date ? ' (' + clean(h.list_date) + ')' : ''),
+        rule: clean(h.rule), score: num(h.score), why: whyText(h),
+        flag: h.subject_type === 'vessel' ? flagText(h.flags) : '\u2014'
+      };
+      r.search = [r.subject, r.entry, r.list, r.rule, r.why, r.flag, clean(h.role), clean(h.programs)].join('\u0001').toLocaleLowerCase();
+      return r;
+    });
+    function render() {
+      clear(head);
+      clear(body);
+      LEAD_COLS.forEach(function (c) {
+        var sorted = leadState.sort === c.key;
+        var th = add(head, el('th', {
+          scope: 'col', class: 'sortable' + (c.num ? ' num' : ''), tabindex: 0, 'data-col': c.key,
+          'aria-sort': sorted ? (leadState.dir > 0 ? 'ascending' : 'descending') : 'none'
+        }, c.label));
+        add(th, el('span', { class: 'arrow', 'aria-hidden': 'true' }, sorted ? (leadState.dir > 0 ? '\u25b2' : '\u25bc') : '\u21c5'));
+        function go() {
+          if (leadState.sort === c.key) leadState.dir = -leadState.dir;
+          else { leadState.sort = c.key; leadState.dir = c.num ? -1 : 1; }
+          render();
+        }
+        th.addEventListener('click', go);
+        th.addEventListener('keydown', function (ev) { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); go(); } });
+      });
+      var terms = leadState.q.toLocaleLowerCase().split(/\s+/).filter(Boolean);
+      var shown = rows.filter(function (r) { return terms.every(function (t) { return r.search.indexOf(t) >= 0; }); });
+      var key = leadState.sort, dir = leadState.dir;
+      shown.sort(function (a, b) {
+        var x = a[key], y = b[key];
+        if (x === y) return 0;
+        if (x === null || x === undefined) return 1;
+        if (y === null || y === undefined) return -1;
+        return (x < y ? -1 : 1) * dir;
+      });
+      shown.forEach(function (r) {
+        var tr = add(body, el('tr'));
+        LEAD_COLS.forEach(function (c) {
+          add(tr, el('td', { class: c.num ? 'num' : c.key === 'why' ? 'wrap' : null }, c.num ? (r[c.key] === null ? '\u2014' : r[c.key].toFixed(2)) : r[c.key]));
+        });
+      });
+      if (!shown.length) add(add(body, el('tr')), el('td', { colspan: LEAD_COLS.length, class: 'empty' }, rows.length ? 'No lead matches the search.' : 'No leads.'));
+      var count = document.getElementById('leads-count');
+      if (count) count.textContent = 'Showing ' + fmtInt(shown.length) + ' of ' + fmtInt(rows.length);
+    }
+    if (search && !search.dataset.bound) {
+      search.dataset.bound = '1';
+      search.addEventListener('input', function () { leadState.q = search.value; render(); });
+    }
+    render();
   }
   function drawClusters() {
     var body = document.getElementById('clusters-body');
@@ -1167,9 +1263,15 @@
   }
   function flagArrivals() {
     ARRIVALS.forEach(function (a, i) {
-      var hits = arr(a.watchlist).map(obj);
+      var all = arr(a.watchlist).map(obj);
+      var hits = all.filter(isHit);
       var row = document.getElementById('arrival-row-' + i);
-      if (!hits.length || !row || !row.firstElementChild) return;
+      if (!all.length || !row || !row.firstElementChild) return;
+      if (!hits.length) {
+        add(row.firstElementChild, el('span', null, ' '));
+        add(row.firstElementChild, el('span', { title: all.map(function (h) { return clean(h.list) + ': ' + clean(h.entry) + ' (' + clean(h.rule) + ')'; }).join('; ') }, 'lead: ' + listedLabel(all)));
+        return;
+      }
       var detail = hits.map(function (h) {
         return clean(h.list) + ': ' + clean(h.entry) + ' (' + clean(h.rule) + ', ' + (num(h.score) === null ? '?' : num(h.score).toFixed(2)) + ')';
       }).join('; ');
