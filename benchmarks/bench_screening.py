@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from cargotrace.ingest.list_formats import read_sdn_csv
 from cargotrace.reference.names import transliterate_to_cyrillic
 from cargotrace.screening.catalog import Catalog
-from cargotrace.screening.lists import read_sdn_csv
 from cargotrace.screening.normalize import NameCache, normalize_name
 
 TARGET_SECONDS = 30.0

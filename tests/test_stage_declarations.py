@@ -96,9 +96,13 @@ def observed(
     with Case.open(copy, write=True) as case:
         settings = AnalysisSettings(maritime_kernel="sql")
         for stage in STAGES:
-            recorder = Recorder(case.con)
-            run_stage(recorder, stage, settings)  # type: ignore[arg-type]
-            out[stage.name] = reads_writes(recorder.statements, recorder.registered)
+            sql, python = Recorder(case.con), Recorder(case.con)
+            run_stage(sql, stage, settings, python=False)  # type: ignore[arg-type]
+            run_stage(python, stage, settings, sql=False)  # type: ignore[arg-type]
+            sql_reads, sql_writes = reads_writes(sql.statements, sql.registered)
+            py_reads, py_writes = reads_writes(python.statements, python.registered)
+            out[stage.name] = (sql_reads | (py_reads - sql_writes), sql_writes | py_writes)
+            out[stage.name + "/python_reads"] = (py_reads & sql_writes, set())
     return out
 
 
@@ -109,6 +113,7 @@ def test_declared_reads_and_writes_are_what_the_stage_runs(
     reads, writes = observed[stage.name]
     assert set(stage.writes) == writes
     assert set(stage.reads) == reads
+    assert set(stage.python_reads) == observed[stage.name + "/python_reads"][0]
 
 
 @pytest.mark.parametrize("stage", [s for s in STAGES if s.sql], ids=lambda s: s.name)
@@ -175,12 +180,13 @@ def test_run_stages_runs_the_prerequisites(
         assert case.scalar("SELECT count(*) FROM arrivals") > 0
 
 
-def test_spark_hands_back_what_duckdb_stages_declare_they_read() -> None:
+def test_spark_hands_back_what_duckdb_steps_declare_they_read() -> None:
     plan = make_plan(AnalysisSettings())
     on_spark = set(SPARK_STAGES)
     read_on_duckdb = {t for s in STAGES if s.name not in on_spark for t in s.reads}
+    read_on_duckdb |= {t for s in STAGES if s.name in on_spark and s.python for t in s.python_reads}
     temporary = {name for name, persistent in plan.handoff.items() if not persistent}
-    assert temporary == set(plan.created) & read_on_duckdb - {
-        n for n, p in plan.created.items() if p
-    }
+    made_temporary = {name for name, persistent in plan.created.items() if not persistent}
+    assert temporary == made_temporary & read_on_duckdb
     assert {"gap_facts", "dark_call_candidates"} <= temporary
+    assert "track" not in plan.handoff

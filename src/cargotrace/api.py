@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cargotrace import workflow
-from cargotrace.case.store import Case, quote_ident
+from cargotrace.case.store import DB_NAME, Case, quote_ident
 from cargotrace.errors import InputError
 from cargotrace.ingest.loader import IngestResult
 from cargotrace.settings import AnalysisSettings
@@ -42,9 +42,9 @@ def open_case(path: str | os.PathLike[str], *, create: bool = True) -> CaseSessi
     root = Path(path)
     if create:
         workflow.init_case(root)
-    else:
-        with Case.open(root):
-            pass  # a clear error now, not at the first call
+    elif not (root / DB_NAME).is_file():
+        with Case.open(root):  # the store's message: not a case, run `cargotrace init`
+            pass
     return CaseSession(root)
 
 
@@ -71,6 +71,11 @@ class CaseSession:
 
     def __repr__(self) -> str:
         return f"<cargotrace case {str(self.root)!r}>"
+
+    def summary(self) -> dict[str, Any]:
+        """The case folder and how many ports it knows (`cargotrace init` prints these)."""
+        with Case.open(self.root) as case:
+            return {"case": str(case.root), "ports": case.scalar("SELECT count(*) FROM ports")}
 
     # ------------------------------------------------------------------ input
     def ingest(

@@ -33,6 +33,9 @@ class Stage:
     writes: tuple[str, ...] = ()
     sql: SqlStep | None = None
     python: PythonStep | None = None
+    # the tables of `writes` made by the SQL that the Python step reads (they come back to
+    # DuckDB when the SQL runs on Spark)
+    python_reads: tuple[str, ...] = ()
     # replaces `sql` on the DuckDB engine when settings.maritime_kernel is "numpy"; writes at
     # least the tables of `writes` that later stages read
     kernel: PythonStep | None = None
@@ -43,6 +46,8 @@ class Stage:
     def __post_init__(self) -> None:
         if self.output is not None and self.output not in self.writes:
             raise ValueError(f"stage {self.name}: output {self.output} is not among its writes")
+        if not set(self.python_reads) <= set(self.writes):
+            raise ValueError(f"stage {self.name}: python_reads must be among its writes")
 
 
 def writers(stages: Sequence[Stage]) -> dict[str, list[Stage]]:

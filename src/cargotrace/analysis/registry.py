@@ -84,21 +84,19 @@ STAGES: list[Stage] = [
         "gaps",
         reads=("port_areas", "track", "zone_marks"),
         writes=(
+            "gaps",
             "raw_gaps",
             "gap_end_ports",
             "gap_facts",
             "service_speed",
             "dark_call_candidates",
+            "dark_calls",
+            "sea_distances",
         ),
         sql=gaps.statements,
-        output="gap_facts",
-    ),
-    Stage(
-        "dark_calls",
-        reads=("gap_facts", "dark_call_candidates"),
-        writes=("gaps", "dark_calls", "sea_distances"),
-        python=dark_calls.build,
-        output="gaps",  # the gaps with their possible dark calls
+        python=dark_calls.build,  # the possible dark calls, along sea routes
+        python_reads=("gap_facts", "dark_call_candidates"),
+        output="gaps",
     ),
     Stage(
         "encounters",
@@ -158,7 +156,7 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "party_clusters",
-        reads=("shipments", "vessel_parties"),
+        reads=("shipments", "vessel_parties", "watchlist_entries"),
         writes=("party_clusters",),
         python=screening_stage.build_clusters,
         output="party_clusters",

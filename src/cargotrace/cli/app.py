@@ -1,4 +1,4 @@
-"""The `cargotrace` command line (contract §1): a thin layer over `cargotrace.workflow`."""
+"""The `cargotrace` command line (contract §1): a thin layer over the library, `cargotrace.api`."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from cargotrace import __version__, workflow
+from cargotrace import __version__
+from cargotrace.api import CaseSession, open_case
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.kinds import KINDS
 from cargotrace.ingest.loader import IngestResult
@@ -153,7 +154,7 @@ def _print_ingest(result: IngestResult) -> None:
 @app.command()
 def init(case: CaseOption = Path(".")) -> None:
     """Create an empty case (loads the default UN/LOCODE port gazetteer)."""
-    info = _guard(lambda: workflow.init_case(case))
+    info = _guard(lambda: open_case(case).summary())
     out.print(f"case ready at {info['case']} ({info['ports']:,} ports in the gazetteer)")
 
 
@@ -192,8 +193,8 @@ def ingest(
             if dry_run:
                 from cargotrace.ingest.preview import describe
 
-                [preview] = workflow.ingest(
-                    case, kind.value, [path], mapping, dry_run=True, sheet=sheet
+                [preview] = CaseSession(case).ingest(
+                    kind.value, path, mapping=mapping, dry_run=True, sheet=sheet
                 )
                 out.print(
                     "\n".join(describe(preview)), highlight=False, markup=False, soft_wrap=True
@@ -202,7 +203,9 @@ def ingest(
                 continue
             with _progress(f"ingesting {path.name}") as advance:
                 results.extend(
-                    workflow.ingest(case, kind.value, [path], mapping, advance, sheet=sheet)
+                    CaseSession(case).ingest(
+                        kind.value, path, mapping=mapping, progress=advance, sheet=sheet
+                    )
                 )
             _print_ingest(results[-1])
         return results
@@ -262,8 +265,8 @@ def analyze(
         settings = with_pairs(settings, set_ or [])
         started = time.perf_counter()
         with _progress("analysing") as advance:
-            result = workflow.analyze(
-                case, settings, on_stage=lambda name, rows, secs: advance(rows)
+            result = CaseSession(case).analyze(
+                settings, on_stage=lambda name, rows, secs: advance(rows)
             )
         out.print(f"analysis done in {time.perf_counter() - started:.1f} s")
         return result
@@ -322,7 +325,9 @@ def export(
     ] = None,
 ) -> None:
     """Write the findings (default) or one table."""
-    count = _guard(lambda: workflow.export(case, format.value if format else None, out_path, table))
+    count = _guard(
+        lambda: CaseSession(case).export(out_path, format.value if format else None, table)
+    )
     out.print(f"wrote {out_path} ({count:,} records)")
 
 
@@ -337,7 +342,7 @@ def report(
     ] = None,
 ) -> None:
     """Write the self-contained, offline HTML report (and optionally a PDF)."""
-    info = _guard(lambda: workflow.report(case, out_path, pdf))
+    info = _guard(lambda: CaseSession(case).report(out_path, pdf))
     out.print(
         f"wrote {info['html']} ({info['bytes'] / 1e6:.1f} MB)"
         + (f" and {info['pdf']}" if "pdf" in info else "")
@@ -351,7 +356,7 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """The evidence chain of one shipment, from source rows to destination site."""
-    result = _guard(lambda: workflow.explain(case, waybill))[0]
+    result = _guard(lambda: CaseSession(case).explain(waybill))[0]
     if as_json:
         out.print_json(json.dumps(result, ensure_ascii=False, default=str))
         return
@@ -383,7 +388,7 @@ def quarantine(
     ] = False,
 ) -> None:
     """Refused rows, grouped by reason, with example locations."""
-    groups = _guard(lambda: workflow.quarantine_summary(case, include_superseded=show_all))
+    groups = _guard(lambda: CaseSession(case).quarantine(include_superseded=show_all))
     rows = [r for r in groups if r["rows"]]
     hidden = 0 if show_all else sum(r["superseded"] for r in groups)
     if rows:
@@ -409,7 +414,7 @@ def quarantine(
 @app.command()
 def check(case: CaseOption = Path(".")) -> None:
     """Integrity check: the ledger and the tables agree."""
-    problems = _guard(lambda: workflow.check_case(case))
+    problems = _guard(lambda: CaseSession(case).check())
     if problems:
         for p in problems:
             err.print(f"problem: {p}")

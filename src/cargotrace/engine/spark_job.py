@@ -117,9 +117,11 @@ def make_plan(
 
 
 def _left_to_duckdb_reads(stages: Sequence[Stage], spark: Sequence[Stage]) -> set[str]:
-    """What the stages left to DuckDB read, by their declarations."""
+    """What the steps left to DuckDB read, by their declarations: the stages not run on
+    Spark, and the Python steps of those whose SQL is (the dark-call routing of gaps)."""
     on_spark = {s.name for s in spark}
-    return {table for stage in stages if stage.name not in on_spark for table in stage.reads}
+    later = {table for stage in stages if stage.name not in on_spark for table in stage.reads}
+    return later | {table for stage in spark if stage.python for table in stage.python_reads}
 
 
 # ----------------------------------------------------------------------------- the job

@@ -33,6 +33,7 @@ something changes (zone boundaries, stop changes, gaps).
 from __future__ import annotations
 
 from cargotrace.maritime.port_areas import KM_PER_DEG, cell_sql
+from cargotrace.maritime.stops import stop_state_sql
 from cargotrace.maritime.track import vessel_key_sql
 from cargotrace.settings import AnalysisSettings
 from cargotrace.sql import haversine_km
@@ -113,7 +114,7 @@ def _zone_marks(settings: AnalysisSettings) -> str:
     the area after one that was not, a decisive speed (below the stop or above the move
     threshold) that differs from the fix before, and the fix after an in-port gap or after any
     AIS gap (so that gaps find the port of their ends here)."""
-    v = f"CASE WHEN sog < {settings.stop_begin_kn} THEN 1 WHEN sog > {settings.stop_end_kn} THEN 0 END"
+    v = stop_state_sql("sog", settings)
     gap = f"epoch(ts) - epoch(prev_ts) >= {settings.port_gap_hours * 3600}"
     return f"""
     CREATE OR REPLACE TEMP TABLE zone_marks AS
