@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cargotrace.case.store import Case
-from cargotrace.errors import CargotraceError, InputError
+from cargotrace.errors import InputError
 from cargotrace.ingest.kinds import KINDS, ingest_file
 from cargotrace.ingest.loader import IngestResult, Mapping
 from cargotrace.ingest.ports import load_default_gazetteer
@@ -231,8 +231,3 @@ def check_case(case_dir: Path) -> list[str]:
                     "stored findings are not valid JSON; run `cargotrace analyze` again"
                 )
     return problems
-
-
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise CargotraceError(message)

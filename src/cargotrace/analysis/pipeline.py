@@ -3,8 +3,9 @@
 `run_stages` runs the named stages and, first, the stages that write what they read (their
 prerequisites, from the declarations). `run_analysis` runs every stage of `analyze` in one
 transaction on the case; another engine (Spark: engine/spark_job.py) can take over some
-stages first through `delegate`, so this module imports no engine. A `--debug` run keeps
-the intermediate tables and logs row counts and timings.
+stages first through `delegate`, so this module imports no engine (nor the report: the
+findings are assembled by the caller, workflow.analyze_case). `on_stage` hears each stage's
+name, output rows and seconds.
 """
 
 from __future__ import annotations

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import duckdb
 
-from cargotrace.logistics import arrivals, label_changes, linking, reverse_flow, sites, stations
+from cargotrace.logistics import (
+    arrivals,
+    label_changes,
+    linking,
+    reverse_flow,
+    sensitivity,
+    significance,
+    sites,
+    stations,
+)
 from cargotrace.maritime import (
     dark_calls,
     encounters,
@@ -139,6 +148,26 @@ STAGES: list[Stage] = [
         writes=("sites", "site_members", "linked_shipments"),
         python=sites.build,
         output="sites",
+    ),
+    Stage(
+        "significance",
+        reads=("arrivals", "shipments_of_interest"),
+        writes=("significance",),
+        python=significance.build,
+        output="significance",
+    ),
+    Stage(
+        "sensitivity",
+        reads=(
+            "facilities",
+            "port_calls",
+            "shipment_stations",
+            "shipments_of_interest",
+            "stations",
+        ),
+        writes=("sensitivity", "grid_arrivals"),
+        python=sensitivity.build,
+        output="sensitivity",
     ),
     Stage(
         "label_changes",

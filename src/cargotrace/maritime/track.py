@@ -16,8 +16,9 @@ Columns of `track`: vid (mmsi * 10 + tx, the internal vessel id), mmsi, tx, seq 
 in time order per vid), ts, lat, lon, sog, prev_ts and next_ts (times of the fixes before and after), jump (the step from
 the fix before is impossible), gap_start_lat/lon (where the fix before was, only after an
 AIS gap of at least `gap_hours`, so that gaps need no self-join). The fix before or after a given one is (vid,
-seq - 1) or (vid, seq + 1). Fixes are ordered by time alone (a second sort key costs a
-third more); fixes of one transmitter with the same timestamp keep an arbitrary order.
+seq - 1) or (vid, seq + 1). Fixes are ordered by time, then (fixes of one transmitter in
+the same second) by latitude, longitude and speed, so that every engine and the NumPy
+kernel number them alike.
 """
 
 from __future__ import annotations
