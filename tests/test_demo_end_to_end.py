@@ -119,3 +119,25 @@ def test_sensitivity_grid_agrees_with_the_main_run_and_is_monotone(demo):
         "near_km",
         "lookback_days",
     }
+
+
+def test_the_ship_that_changed_identity_keeps_its_arrival_and_is_shown(demo):
+    [change] = demo.truth["identity_changes"]
+    truth = next(
+        a for a in demo.truth["arrivals_of_interest"] if a["arrival_id"] == change["arrival_id"]
+    )
+    [crossing] = [a for a in demo.findings["arrivals"] if a["identity_changed"]]
+    assert (crossing["mmsi"], crossing["vessel_name"], crossing["arrived_at"][:10]) == (
+        change["to"]["mmsi"], change["to"]["name"], truth["arrival_date"])  # fmt: skip
+    assert (crossing["previous_mmsi"], crossing["previous_port_locode"]) == (
+        change["from"]["mmsi"],
+        "KPNJN",
+    )
+    assert [(i["mmsi"], i["name"], i["flag"]) for i in crossing["identity_timeline"]] == [
+        (change[k]["mmsi"], change[k]["name"], change[k]["flag"]) for k in ("from", "to")
+    ]
+    [ship] = demo.findings["ship_identities"]
+    assert ship["imo"] == change["imo"] and len(ship["changes"]) == 1
+    html = demo.report_path.read_text(encoding="utf-8")
+    assert "Ships that changed identity" in html and change["to"]["name"] in html
+    assert f"identity changed since the previous call: was {change['from']['name']}" in html

@@ -30,7 +30,7 @@ GOOD = [
 
 @pytest.mark.parametrize(
     ("encoding", "delimiter"),
-    [("cp1251", ";"), ("utf-8-sig", ","), ("utf-8", "\t"), ("koi8_r", ";")],
+    [("cp1251", ";"), ("utf-8-sig", ","), ("utf-8", "\t"), ("koi8_r", ";"), ("cp866", ";")],
 )
 def test_russian_headers_any_encoding_and_delimiter(tmp_path, encoding, delimiter):
     path = write_csv(tmp_path / "s.csv", RU_HEADER, [GOOD], encoding=encoding, delimiter=delimiter)
@@ -127,7 +127,8 @@ def test_missing_required_column_names_the_file_and_column(tmp_path):
 def test_positions_layouts_canonical_noaa_dma(tmp_path):
     canonical = write_csv(tmp_path / "a.csv", ["mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading", "nav_status"],
                           [[273000001, "2023-09-01T00:00:00Z", 42.7, 133.0, 0.1, 10, 511, 5],
-                           [273000001, "1693530000", 91, 181, 102.3, 360, 511, 15]])  # fmt: skip
+                           [273000001, "1693530000", 42.8, 133.1, 102.3, 360, 511, 15],
+                           [273000001, "1693531000", 91, 181, 1.0, 10, 10, 0]])  # fmt: skip
     noaa = write_csv(tmp_path / "n.csv", ["MMSI", "BaseDateTime", "LAT", "LON", "SOG", "COG", "Heading", "VesselName", "IMO", "CallSign", "VesselType", "Status"],
                      [[367000001, "2022-01-03T00:00:05", 29.9, -90.1, 0.0, 0, 511, "TEST", "IMO9161003", "WXYZ", 70, 5]])  # fmt: skip
     dma = write_csv(tmp_path / "d.csv", ["# Timestamp", "Type of mobile", "MMSI", "Latitude", "Longitude", "Navigational status", "ROT", "SOG", "COG", "Heading"],
@@ -140,13 +141,13 @@ def test_positions_layouts_canonical_noaa_dma(tmp_path):
         )
         vessels = case.rows("SELECT mmsi, imo, name FROM vessels WHERE imo IS NOT NULL")
     assert len(rows) == 4
-    sentinel = [r for r in rows if r["mmsi"] == 273000001][1]  # the 01:00 fix, all sentinels
-    assert (
-        sentinel["lat"] is None
-        and sentinel["lon"] is None
-        and sentinel["sog"] is None
-        and sentinel["heading"] is None
-    )
+    sentinel = [r for r in rows if r["mmsi"] == 273000001][1]  # the 01:00 fix, sentinels
+    assert (sentinel["lat"], sentinel["lon"], sentinel["sog"], sentinel["heading"]) == (
+        42.8,
+        133.1,
+        None,
+        None,
+    )  # lat 91 / lon 181: no position, that row is quarantined (ais_rules)
     dma_row = [r for r in rows if r["mmsi"] == 219000001][0]
     assert (
         dma_row["nav_status"] == 5
@@ -162,3 +163,13 @@ def test_second_writer_gets_case_busy(tmp_path):
         with pytest.raises(CaseBusyError, match="busy"):
             with Case.open(tmp_path / "case", write=True):
                 pass
+
+
+def test_dos_cyrillic_is_told_apart_from_windows_1251_and_koi8_r_on_a_header_line():
+    """A CP866 export (DOS, 1C) used to be read as another encoding, and the error then
+    blamed the column mapping."""
+    from cargotrace.ingest.sources import detect_encoding
+
+    for line in (";".join(RU_HEADER), ";".join(RU_HEADER).upper(), ";".join(GOOD)):
+        for encoding in ("cp1251", "koi8_r", "cp866"):
+            assert detect_encoding(line.encode(encoding)) == encoding, (line, encoding)

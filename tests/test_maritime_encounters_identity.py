@@ -130,7 +130,7 @@ def test_identity_changes_from_vessel_reports():
             2,
         ),  # same name, other spelling
         (A, "1234567", "BETA", "UABC", "KM", T0 + timedelta(days=2), "v.csv", 3),
-        (A, "7654321", "BETA", "UABC", "KM", T0 + timedelta(days=3), "v.csv", 4),
+        (A, "7654329", "BETA", "UABC", "KM", T0 + timedelta(days=3), "v.csv", 4),
         (B, "1234567", "BETA", "UABC", "KM", T0 + timedelta(days=4), "v.csv", 5),
     ]
     con = run([], ports=(), reports=reports)
@@ -139,7 +139,7 @@ def test_identity_changes_from_vessel_reports():
     assert got == [
         ("flag_change", "RU", "KM", 3),
         ("name_change", "ALPHA", "BETA", 3),
-        ("imo_change", "1234567", "7654321", 4),
+        ("imo_change", "1234567", "7654329", 4),
         ("mmsi_change", str(A), str(B), 5),
     ]
 

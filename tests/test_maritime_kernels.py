@@ -24,7 +24,7 @@ from test_maritime_support import PORT, T0, east, north, port_row
 
 from conftest import shared_data
 
-MARITIME = ("track", "identity", "port_areas", "port_zones", "port_calls", "gaps")
+MARITIME = ("track", "identity", "ships", "port_areas", "port_zones", "port_calls", "gaps")
 # every table the per-fix stages and the stages reading them write, with its key columns
 COMPARED = {
     "track": "vid, seq",

@@ -22,11 +22,14 @@ KM_PER_DEG_LAT = R_KM * math.pi / 180
 MARITIME_STAGES = (
     "track",
     "identity",
+    "ships",
     "port_areas",
     "port_zones",
     "port_calls",
     "gaps",
     "encounters",
+    "loitering",
+    "ais_disabling",
     "voyages",
 )
 PORT = (40.0, 150.0)  # a test port in open water, far from every real port
@@ -75,6 +78,7 @@ def run(
     ports: Iterable[tuple[Any, ...]] = (port_row("XXTST", PORT),),
     reports: Iterable[tuple[Any, ...]] = (),
     gazetteer: bool = False,
+    land: Iterable[str] = (),
     **settings: Any,
 ) -> duckdb.DuckDBPyConnection:
     """The maritime stages on these fixes and ports; returns the connection to query."""
@@ -103,6 +107,11 @@ def run(
         con.execute(
             "INSERT INTO vessel_reports (mmsi, imo, name, callsign, flag, observed_at, source_file, source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             list(r),
+        )
+    for i, polygon in enumerate(land):  # WKT polygons of land, as the borders table holds them
+        con.execute(
+            "INSERT INTO borders (code2, name, geometry_wkt) VALUES (?, ?, ?)",
+            [f"L{i}", f"land {i}", polygon],
         )
     config = AnalysisSettings(**settings)
     run_stages(con, config, MARITIME_STAGES)

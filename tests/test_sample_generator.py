@@ -148,7 +148,8 @@ def test_check_digits(case: SampleCase) -> None:
     for r in read_csv(case.inputs["shipments"][1], "utf-8-sig"):
         assert wagon_ok(r["wagon"]) and r["origin_esr"] in codes and r["destination_esr"] in codes
     for v in read_csv(case.inputs["vessels"][0]):
-        assert imo_ok(v["imo"]) and v["imo"].startswith("99") and v["mmsi"].startswith("2739900")
+        assert imo_ok(v["imo"]) and v["imo"].startswith("99")
+        assert v["mmsi"].startswith(("2739900", "6209900"))
 
 
 def test_fictitious_vessels_only(case: SampleCase) -> None:
@@ -247,41 +248,51 @@ def ais_calls(case: SampleCase) -> list[tuple[str, str, datetime, datetime]]:
     return calls
 
 
-def all_calls(case: SampleCase) -> dict[str, list[tuple[datetime, str, set[str]]]]:
+def all_calls(case: SampleCase) -> dict[str, list[tuple[datetime, str, set[str], str]]]:
+    """Calls per hull (IMO: a ship that changed MMSI keeps its chain), each with its MMSI."""
     vessels = read_csv(case.inputs["vessels"][0])
-    by_imo = {v["imo"]: v["mmsi"] for v in vessels}
+    hull = {v["mmsi"]: v["imo"] for v in vessels}
     by_name = {v["name"]: v["mmsi"] for v in vessels}
-    calls: dict[str, list[tuple[datetime, str, set[str]]]] = defaultdict(list)
+    by_imo = {
+        v["imo"]: v["mmsi"]
+        for v in vessels
+        if v["mmsi"] == min(m for m, i in hull.items() if i == v["imo"])
+    }
+    changes = {c["imo"]: c for c in case.truth["identity_changes"]}
+    calls: dict[str, list[tuple[datetime, str, set[str], str]]] = defaultdict(list)
     spans = ais_calls(case)
     for mmsi, port, arr, _ in spans:
-        calls[mmsi].append((arr, port, {"ais"}))
+        calls[hull[mmsi]].append((arr, port, {"ais"}, mmsi))
     for s in read_csv(case.inputs["sightings"][0]):
-        mmsi = s["mmsi"] or by_imo.get(s["imo"]) or by_name[s["vessel_name"]]
         t = ts(s["observed_at"])
+        mmsi = s["mmsi"] or by_imo.get(s["imo"]) or by_name[s["vessel_name"]]
+        change = changes.get(hull[mmsi])
+        if change and not s["mmsi"] and not s["vessel_name"]:  # IMO only: the MMSI in use then
+            mmsi = change["to" if t >= ts(change["changed_at"]) else "from"]["mmsi"]
         match = [
             c
-            for c in calls[mmsi]
+            for c in calls[hull[mmsi]]
             if c[1] == s["port"]
             and any(
-                m == mmsi and p == s["port"] and a <= t <= d for m, p, a, d in spans if a == c[0]
+                m == c[3] and p == s["port"] and a <= t <= d for m, p, a, d in spans if a == c[0]
             )
         ]
         if match:
             match[0][2].add("sighting")
         else:
-            calls[mmsi].append((t, s["port"], {"sighting"}))
-    for mmsi in calls:
-        calls[mmsi].sort(key=lambda c: c[0])
+            calls[hull[mmsi]].append((t, s["port"], {"sighting"}, mmsi))
+    for imo in calls:
+        calls[imo].sort(key=lambda c: c[0])
     return calls
 
 
 def arrivals_of_interest(case: SampleCase) -> list[tuple[str, str, date, list[str]]]:
     out = []
-    for mmsi, calls in all_calls(case).items():
+    for calls in all_calls(case).values():
         for prev, cur in zip(calls, calls[1:], strict=False):
             recent = cur[0] - prev[0] <= timedelta(days=30)
             if cur[1] in {"RUVYP", "RUDUN"} and prev[1].startswith("KP") and recent:
-                out.append((mmsi, cur[1], cur[0].date(), sorted(cur[2])))
+                out.append((cur[3], cur[1], cur[0].date(), sorted(cur[2])))
     return sorted(out, key=lambda a: (a[2], a[1]))
 
 
@@ -306,6 +317,25 @@ def test_truth_arrivals_match_files(case: SampleCase) -> None:
     assert ("sighting",) in evidence and ("ais", "sighting") in evidence and ("ais",) in evidence
     dunai_sight_only = sum(1 for a in found if a[1] == "RUDUN" and a[3] == ["sighting"])
     assert dunai_sight_only == sum(1 for a in found if a[1] == "RUDUN") // 2
+
+
+def test_one_shuttle_changes_identity_at_sea(case: SampleCase) -> None:
+    [change] = case.truth["identity_changes"]
+    vessels = [v for v in read_csv(case.inputs["vessels"][0]) if v["imo"] == change["imo"]]
+    assert {v["mmsi"] for v in vessels} == {change["from"]["mmsi"], change["to"]["mmsi"]}
+    at = ts(change["changed_at"])
+    fixes = [(ts(r["timestamp"]), r["mmsi"]) for r in read_csv(case.inputs["ais"][0])
+             if r["mmsi"] in (change["from"]["mmsi"], change["to"]["mmsi"])]  # fmt: skip
+    assert all((t >= at) == (m == change["to"]["mmsi"]) for t, m in fixes)
+    crossing = next(
+        a for a in case.truth["arrivals_of_interest"] if a["arrival_id"] == change["arrival_id"]
+    )
+    assert crossing["mmsi"] == change["to"]["mmsi"] and crossing["previous_port_locode"] == "KPNJN"
+    assert (
+        date.fromisoformat(crossing["previous_call_date"])
+        <= at.date()
+        <= date.fromisoformat(crossing["arrival_date"])
+    )
 
 
 def test_truth_links_match_files(case: SampleCase) -> None:

@@ -202,7 +202,7 @@ def test_demo_case_spark_equals_duckdb(
     shutil.copytree(demo.case_dir, spark_case)
     _drop_derived(spark_case)
     findings = workflow.analyze(spark_case, AnalysisSettings(engine="spark"))
-    counts = assert_same_tables(demo.case_dir, spark_case, (*MARITIME, "identity_events", "dark_calls", "voyages"),
+    counts = assert_same_tables(demo.case_dir, spark_case, (*MARITIME, "identity_events", "ship_links", "dark_calls", "voyages"),
                                 AnalysisSettings())  # fmt: skip
     assert counts["port_calls"] > 40 and counts["gaps"] > 0
     for key in ("arrivals", "linked_shipments", "sites", "label_changes", "totals", "significance"):

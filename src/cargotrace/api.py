@@ -88,24 +88,40 @@ class CaseSession:
         dry_run: bool = False,
         sheet: str | None = None,
         name: str | None = None,
+        replace: bool = False,
     ) -> list[IngestResult]:
         """Load files of a KIND (`cargotrace ingest KIND FILE...`). `source` is a path, a
         list of paths, or a pandas/Arrow table (written to a CSV file named `name`, default
         `<kind>.csv`, in a temporary folder: its rows keep that file name and their row
-        numbers as provenance)."""
+        numbers as provenance). `replace`: a file the case holds already is read again and
+        replaces its earlier rows."""
         mapping_path = Path(mapping) if mapping is not None else None
         if _is_table(source):
             with tempfile.TemporaryDirectory(prefix="cargotrace-") as tmp:
                 path = Path(tmp) / (name or f"{kind}.csv")
                 _write_csv(source, path)
                 return workflow.ingest(
-                    self.root, kind, [path], mapping_path, progress, dry_run=dry_run, sheet=sheet
+                    self.root,
+                    kind,
+                    [path],
+                    mapping_path,
+                    progress,
+                    dry_run=dry_run,
+                    sheet=sheet,
+                    replace=replace,
                 )
         paths = (
             [Path(source)] if isinstance(source, str | os.PathLike) else [Path(p) for p in source]
         )
         return workflow.ingest(
-            self.root, kind, paths, mapping_path, progress, dry_run=dry_run, sheet=sheet
+            self.root,
+            kind,
+            paths,
+            mapping_path,
+            progress,
+            dry_run=dry_run,
+            sheet=sheet,
+            replace=replace,
         )
 
     # ------------------------------------------------------------------ analysis

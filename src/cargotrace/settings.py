@@ -55,12 +55,30 @@ class AnalysisSettings:
     encounter_min_hours: float = 2.0
     encounter_max_sog_kn: float = 2.0
     encounter_min_port_km: float = 10.0
+    # Loitering (maritime/loitering.py), after Global Fishing Watch: slower than
+    # `loitering_max_sog_kn` for at least `loitering_min_hours`, more than
+    # `loitering_min_port_km` from every port and `loitering_min_shore_km` (20 nm) from shore.
+    loitering_max_sog_kn: float = 2.0
+    loitering_min_hours: float = 4.0
+    loitering_min_port_km: float = 10.0
+    loitering_min_shore_km: float = 37.04
+    # Likely intentional AIS disabling (maritime/disabling.py), after GFW: a gap of at least
+    # `disabling_min_gap_hours`, both ends `disabling_min_shore_km` (50 nm) from shore, and
+    # at least `disabling_min_prior_fixes` fixes in the `disabling_min_gap_hours` before it.
+    disabling_min_gap_hours: float = 12.0
+    disabling_min_shore_km: float = 92.6
+    disabling_min_prior_fixes: int = 14
     # Identity (maritime/identity.py): a step faster than `max_speed_kn` (and longer than
     # `jump_min_km`) is impossible; an MMSI whose track jumps back and forth at least
     # `shared_mmsi_min_jumps` times is split into two transmitters and flagged.
     max_speed_kn: float = 50.0
     jump_min_km: float = 10.0
     shared_mmsi_min_jumps: int = 4
+    # Ships (maritime/ships.py): "imo" chains port calls, gaps and encounters by ship (the
+    # IMO number, across changes of MMSI, name and flag); "mmsi" by transmitter. Two MMSIs of
+    # one IMO transmitting far apart in at least `clone_min_bins` ten-minute bins: a clone.
+    vessel_identity: str = "imo"
+    clone_min_bins: int = 3
     # Voyages (maritime/voyages.py): a shuttle is a vessel sailing between the same two
     # ports at least `shuttle_min_legs` times within `shuttle_period_days`.
     shuttle_min_legs: int = 3
@@ -87,9 +105,13 @@ class AnalysisSettings:
         if not 0 <= self.stop_begin_kn <= self.stop_end_kn:
             problems.append("stop_begin_kn must be at least 0 and not above stop_end_kn")
         for name in ("port_radius_km", "min_call_hours", "port_gap_hours", "gap_hours", "default_service_speed_kn",
-                     "encounter_max_m", "encounter_min_hours", "max_speed_kn", "dark_call_max_gap_days"):  # fmt: skip
+                     "encounter_max_m", "encounter_min_hours", "max_speed_kn", "dark_call_max_gap_days",
+                     "loitering_max_sog_kn", "loitering_min_hours", "disabling_min_gap_hours"):  # fmt: skip
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive")
+        if min(self.loitering_min_port_km, self.loitering_min_shore_km, self.disabling_min_shore_km,
+               self.disabling_min_prior_fixes) < 0:  # fmt: skip
+            problems.append("loitering and disabling distances and fix counts must not be negative")
         if self.port_exit_buffer_km < 0 or self.encounter_min_port_km < 0 or self.jump_min_km < 0:
             problems.append(
                 "port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative"
@@ -98,6 +120,10 @@ class AnalysisSettings:
             problems.append("service_speed_quantile must be in (0, 1]")
         if self.engine not in ("duckdb", "spark"):
             problems.append("--engine must be duckdb or spark")
+        if self.vessel_identity not in ("imo", "mmsi"):
+            problems.append("vessel_identity must be imo or mmsi")
+        if self.clone_min_bins < 1:
+            problems.append("clone_min_bins must be at least 1")
         if self.maritime_kernel not in ("numpy", "sql"):
             problems.append("maritime_kernel must be numpy or sql")
         if problems:

@@ -42,10 +42,12 @@ def ingest(
     *,
     dry_run: bool = False,
     sheet: str | None = None,
+    replace: bool = False,
 ) -> list[IngestResult]:
     """Load files into the case. `dry_run`: read the first rows of each file through the
     same pipeline in memory and report (`detail["preview"]`); the case is not touched.
-    `sheet`: the one workbook sheet to read (overrides the mapping's)."""
+    `sheet`: the one workbook sheet to read (overrides the mapping's). `replace`: a file
+    the case already holds is read again and replaces its earlier rows."""
     if kind not in KINDS:
         raise InputError(f"unknown KIND {kind!r}; expected one of: {', '.join(KINDS)}")
     mapping = Mapping.load(mapping_file)
@@ -64,7 +66,7 @@ def ingest(
     with Case.open(case_dir, write=True, create=True) as case:
         seed_reference_data(case)
         for path in files:
-            results.append(ingest_file(case, kind, path, mapping, progress))
+            results.append(ingest_file(case, kind, path, mapping, progress, replace=replace))
     return results
 
 

@@ -23,11 +23,14 @@ from cargotrace.logistics import (
 )
 from cargotrace.maritime import (
     dark_calls,
+    disabling,
     encounters,
     gaps,
     identity,
+    loitering,
     port_areas,
     port_calls,
+    ships,
     track,
     voyages,
 )
@@ -57,6 +60,14 @@ STAGES: list[Stage] = [
         writes=("identity_events",),
         sql=identity.statements,
         output="identity_events",
+    ),
+    Stage(
+        "ships",
+        reads=(),
+        writes=("ship_links",),
+        sql=ships.statements,
+        python=ships.build_timeline,
+        output="ship_links",
     ),
     Stage(
         "port_areas",
@@ -113,6 +124,21 @@ STAGES: list[Stage] = [
         writes=("encounters", "binned", "close_pairs"),
         sql=encounters.statements,
         output="encounters",
+    ),
+    Stage(
+        "loitering",
+        reads=(),
+        writes=("loitering",),
+        sql=loitering.statements,
+        python=loitering.build,
+        output="loitering",
+    ),
+    Stage(
+        "ais_disabling",
+        reads=(),
+        writes=("ais_disabling",),
+        python=disabling.build,
+        output="ais_disabling",
     ),
     Stage(
         "voyages",

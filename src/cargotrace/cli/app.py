@@ -136,9 +136,21 @@ def _progress(description: str) -> Iterator[Callable[[int], None]]:
 def _print_ingest(result: IngestResult) -> None:
     if result.already_ingested:
         out.print(
-            f"{result.path.name}: already in the case (same content, ingested as {result.detail.get('ingested_as')}); nothing changed"
+            f"{result.path.name}: already in the case (same content, ingested as {result.detail.get('ingested_as')}); nothing changed. "
+            "To read it again (e.g. with a corrected --mapping), add --replace: its earlier rows are removed.",
+            highlight=False,
+            markup=False,
         )
         return
+    replaced = result.detail.get("replaced")
+    if replaced:
+        removed = sum(n for table, n in replaced.items() if table not in ("ingested_as", "ledger"))
+        out.print(
+            f"{result.path.name}: replaced its earlier {removed:,} rows (ingested as {replaced['ingested_as']}); "
+            "run `cargotrace analyze` again",
+            highlight=False,
+            markup=False,
+        )
     out.print(
         f"{result.path.name} ({result.kind}): {result.rows_read:,} rows read = {result.rows_kept:,} kept + "
         f"{result.rows_quarantined:,} quarantined + {result.rows_duplicate:,} exact duplicates dropped"
@@ -184,6 +196,14 @@ def ingest(
             help="Read only this sheet of a workbook (default: every sheet with a table).",
         ),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Read a file the case already holds again (e.g. with a corrected --mapping); "
+            "its earlier rows, quarantined ones included, are removed in the same transaction.",
+        ),
+    ] = False,
 ) -> None:
     """Load files into the case. Every row is kept or quarantined with a reason."""
 
@@ -204,7 +224,12 @@ def ingest(
             with _progress(f"ingesting {path.name}") as advance:
                 results.extend(
                     CaseSession(case).ingest(
-                        kind.value, path, mapping=mapping, progress=advance, sheet=sheet
+                        kind.value,
+                        path,
+                        mapping=mapping,
+                        progress=advance,
+                        sheet=sheet,
+                        replace=replace,
                     )
                 )
             _print_ingest(results[-1])

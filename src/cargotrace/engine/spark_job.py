@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from cargotrace.case.store import Case
 
-SPARK_STAGES = ("track", "identity", "port_zones", "port_calls", "gaps", "encounters")
+SPARK_STAGES = ("track", "identity", "ships", "port_zones", "port_calls", "gaps", "encounters")
 MANIFEST_DIR = "_manifest"
 OnStage = Callable[[str, int, float], None]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,8 +51,10 @@ def ingest_file(
     path: Path,
     mapping: Mapping | None = None,
     progress: Progress | None = None,
+    replace: bool = False,
 ) -> IngestResult:
-    """Ingest one file of a KIND into the case; idempotent by content hash."""
+    """Ingest one file of a KIND into the case; idempotent by content hash (`replace`:
+    a file the case holds is read again, its earlier rows removed)."""
     if kind not in TABULAR:
         raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     if not path.is_file():
@@ -78,10 +81,10 @@ def ingest_file(
         finish_file(case.con, kind, result)  # AIS duplicates, implied speeds, identity checks
 
     try:
-        return run_ingest(case, kind, path, body)
+        return run_ingest(case, kind, path, body, replace)
     except IrregularCsv:  # a big CSV, irregular after its first part: rolled back, read again
         exact = True
-        return run_ingest(case, kind, path, body)
+        return run_ingest(case, kind, path, body, replace)
 
 
 def preview_file(
@@ -118,13 +121,18 @@ def _choose_reader(kind: str, path: Path) -> Reader:
     return _load_table
 
 
+_TAG_BLOCK = re.compile(rb"\s*\\[a-zA-Z]:")
+
+
 def _looks_like_nmea(path: Path) -> bool:
     with open_binary(path) as handle:
         sample = handle.read(64 * 1024)
     lines = [ln for ln in sample.splitlines() if ln.strip() and not ln.lstrip().startswith(b"#")][
         :50
     ]
-    hits = sum(1 for ln in lines if b"VDM," in ln or b"VDO," in ln)
+    # a line opening with a tag block (\\s:…,c:…*hh\\) counts too: a file whose first line is a
+    # a line opening with a tag block (\s:…,c:…*hh\) counts too: a file whose first line is a
+    hits = sum(1 for ln in lines if b"VDM," in ln or b"VDO," in ln or _TAG_BLOCK.match(ln))
     return bool(lines) and hits >= max(1, len(lines) // 4)
 
 

@@ -77,12 +77,7 @@ class Mapping:
             raise InputError(
                 "mapping is not valid TOML: nested too deeply", file=str(path)
             ) from None
-        known = {"columns", "units", "date_format", "sheet", "header_row", "encoding", "delimiter"}
-        unknown = set(data) - known
-        if unknown:
-            raise InputError(
-                f"unknown mapping keys {sorted(unknown)}; expected {sorted(known)}", file=str(path)
-            )
+        data = mapping_keys(data, path)
         try:
             mapping = cls(
                 columns={str(k): str(v) for k, v in dict(data.get("columns", {})).items()},
@@ -105,6 +100,48 @@ class Mapping:
                 file=str(path),
             )
         return mapping
+
+
+MAPPING_SETTINGS = ("date_format", "sheet", "header_row", "encoding", "delimiter")
+UNIT_FIELDS = ("weight",)
+
+
+def mapping_keys(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Check every key of a parsed mapping; none is ignored. A setting written after a
+    `[units]` or `[columns]` header (TOML then puts it inside that table, as in an older
+    README example) is read as the setting; any other key that means nothing is refused."""
+    data = dict(data)
+    for table in ("columns", "units"):
+        section = data.get(table, {})
+        if not isinstance(section, dict):
+            raise InputError(
+                f"mapping {table} must be a table ([{table}] with name = value lines), not {section!r}",
+                file=str(path),
+            )
+        section = dict(section)
+        for key in MAPPING_SETTINGS:
+            if key in section:
+                if key in data:
+                    raise InputError(
+                        f"mapping gives {key} twice: at the top and under [{table}]", file=str(path)
+                    )
+                data[key] = section.pop(key)
+        data[table] = section
+    known = {"columns", "units", *MAPPING_SETTINGS}
+    unknown = set(data) - known
+    if unknown:
+        raise InputError(
+            f"unknown mapping keys {sorted(unknown)}; expected {sorted(known)}", file=str(path)
+        )
+    odd_units = sorted(set(data["units"]) - set(UNIT_FIELDS))
+    if odd_units:
+        raise InputError(
+            f"unknown key(s) {odd_units} under [units]; a unit can be given for "
+            f"{', '.join(UNIT_FIELDS)} (kg or t). Settings ({', '.join(MAPPING_SETTINGS)}) go "
+            "at the top of the file or under [units]",
+            file=str(path),
+        )
+    return data
 
 
 def _date_format(value: object, path: Path) -> str:
@@ -484,16 +521,22 @@ def run_ingest(
     kind: str,
     path: Path,
     body: Callable[[IngestResult], None],
+    replace: bool = False,
 ) -> IngestResult:
-    """Hash the file, skip it if the ledger knows it, else run `body` in one transaction."""
+    """Hash the file, skip it if the ledger knows it (unless `replace`: then its rows are
+    removed first, `ingest.replace`), else run `body` in one transaction."""
     digest = file_hash(path)
     result = IngestResult(path, kind, digest)
     known = case.scalar("SELECT kind FROM ledger WHERE file_hash = ?", [digest])
-    if known is not None:
+    if known is not None and not replace:
         result.already_ingested = True
         result.detail["ingested_as"] = known
         return result
     with case.transaction():
+        if known is not None:
+            from cargotrace.ingest.replace import forget_file
+
+            result.detail["replaced"] = {"ingested_as": known, **forget_file(case.con, digest)}
         body(result)
         result.check_invariant()
         case.con.execute(

@@ -32,7 +32,7 @@ ENV_LIMIT = "CARGOTRACE_MAX_INPUT_BYTES"
 MAX_LINE_BYTES = 1 << 20  # one line of CSV or NMEA text; real records are far shorter
 ENV_LINE_LIMIT = "CARGOTRACE_MAX_LINE_BYTES"
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251",
-                  "koi8_r": "KOI8-R", "utf-16": "UTF-16"}  # fmt: skip
+                  "koi8_r": "KOI8-R", "cp866": "DOS Cyrillic (CP866)", "utf-16": "UTF-16"}  # fmt: skip
 
 
 def max_input_bytes() -> int:
@@ -215,7 +215,8 @@ _BIGRAMS = ("ст", "но", "то", "на", "ен", "ов", "ни", "ра", "в�
 
 
 def detect_encoding(sample: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, Windows-1251 or KOI8-R."""
+    """UTF-8 (with or without BOM), UTF-16 with BOM, Windows-1251, KOI8-R or DOS Cyrillic
+    (CP866, what Russian DOS-era and some 1C exports write)."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -236,7 +237,7 @@ def detect_encoding(sample: bytes) -> str:
 
 def _best_cyrillic(sample: bytes) -> str:
     scores = {}
-    for encoding in ("cp1251", "koi8_r"):
+    for encoding in ("cp1251", "koi8_r", "cp866"):
         text = sample.decode(encoding, errors="replace").lower()
         scores[encoding] = sum(text.count(bigram) for bigram in _BIGRAMS)
     return max(scores, key=lambda name: (scores[name], name == "cp1251"))

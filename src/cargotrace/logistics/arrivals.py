@@ -1,6 +1,8 @@
 """Arrivals of interest (contract §3): a port call at a port served by at least one station,
 by a vessel whose previous port call, at most `lookback_days` earlier, was in the origin
-country. Days are counted between calendar dates (UTC): the previous call's departure day
+country. The chain follows the ship (`ship_key`, maritime/ships.py): a ship that changed
+its MMSI, name or flag since its previous call keeps that call, and the arrival is marked
+`identity_changed` (the previous call was made under another transmitter). Days are counted between calendar dates (UTC): the previous call's departure day
 (its arrival day when the departure is unknown) and this call's arrival day."""
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ def select_sql(settings: AnalysisSettings) -> str:
                    lag(port_call_id) OVER w AS previous_call_id,
                    lag(port_locode) OVER w AS previous_port_locode,
                    lag(port_country) OVER w AS previous_country,
-                   lag(coalesce(departed_at, arrived_at)) OVER w AS previous_call_at
+                   lag(coalesce(departed_at, arrived_at)) OVER w AS previous_call_at,
+                   lag(vessel_key) OVER w AS previous_vessel_key, lag(mmsi) OVER w AS previous_mmsi,
+                   lag(vessel_name) OVER w AS previous_vessel_name
             FROM port_calls
-            WINDOW w AS (PARTITION BY vessel_key ORDER BY arrived_at, port_call_id)
+            WINDOW w AS (PARTITION BY ship_key ORDER BY arrived_at, port_call_id)
         )
-        SELECT port_call_id AS arrival_id, vessel_key, mmsi, vessel_name, imo, port_locode,
+        SELECT port_call_id AS arrival_id, vessel_key, ship_key, mmsi, vessel_name, imo, port_locode,
                arrived_at, CAST(arrived_at AS DATE) AS arrival_day, departed_at, source, confidence,
                sighting_ids, previous_call_id, previous_port_locode, previous_call_at,
-               date_diff('day', CAST(previous_call_at AS DATE), CAST(arrived_at AS DATE)) AS days_since_previous
+               date_diff('day', CAST(previous_call_at AS DATE), CAST(arrived_at AS DATE)) AS days_since_previous,
+               previous_vessel_key, previous_mmsi, previous_vessel_name,
+               coalesce(previous_vessel_key <> vessel_key, FALSE) AS identity_changed
         FROM ordered
         WHERE port_locode IN (SELECT DISTINCT port_locode FROM stations WHERE port_locode IS NOT NULL)
           AND previous_country = '{settings.origin_country}'

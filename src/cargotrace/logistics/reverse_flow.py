@@ -15,9 +15,9 @@ def statements(settings: AnalysisSettings) -> list[str]:
         WITH ordered AS (
             SELECT *, lead(port_locode) OVER w AS next_port_locode, lead(port_country) OVER w AS next_country,
                    lead(arrived_at) OVER w AS next_call_at, lead(source) OVER w AS next_source
-            FROM port_calls WINDOW w AS (PARTITION BY vessel_key ORDER BY arrived_at, port_call_id)
+            FROM port_calls WINDOW w AS (PARTITION BY ship_key ORDER BY arrived_at, port_call_id)
         ), calls AS (
-            SELECT port_call_id AS outbound_id, vessel_key, mmsi, vessel_name, imo, port_locode, arrived_at, departed_at,
+            SELECT port_call_id AS outbound_id, vessel_key, ship_key, mmsi, vessel_name, imo, port_locode, arrived_at, departed_at,
                    source, confidence, next_port_locode, next_call_at, next_source,
                    date_diff('day', CAST(coalesce(departed_at, arrived_at) AS DATE), CAST(next_call_at AS DATE)) AS days_to_next
             FROM ordered

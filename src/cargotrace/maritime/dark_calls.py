@@ -159,7 +159,10 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
                   g.start_port_locode, g.end_port_locode, g.speed_kn AS service_speed_kn, g.speed_assumed,
                   array_to_string(coalesce(c.locodes, []), ';') AS possible_dark_calls,
                   len(coalesce(c.locodes, [])) AS possible_dark_call_count,
-                  g.hours > {settings.dark_call_max_gap_days * 24} AS beyond_dark_call_bound
+                  g.hours > {settings.dark_call_max_gap_days * 24} AS beyond_dark_call_bound,
+                  g.ship_key, g.identity_change, g.previous_vessel_key,
+                  CASE WHEN g.identity_change THEN 'the ship changed transmitter in this dark period: '
+                       || g.previous_vessel_key || ' -> ' || g.vessel_key END AS note
            FROM gap_facts g LEFT JOIN calls c USING (gap_id)
            ORDER BY g.mmsi, g.started_at, g.vessel_key"""
     )

@@ -13,6 +13,9 @@ and the nearer cell beside each — not to all nine neighbours.
 A meeting is a run of consecutive bins where the pair is within the distance; it lasts from
 the start of its first bin to the end of its last (so durations are whole bins: 12 bins make
 2 h). The median speed is the median over the run's bins of the pair's mean speed.
+A ship cannot meet itself: two MMSIs linked to one ship at the time of the meeting
+(maritime/ships.py, e.g. the old and the new transmitter both on during a change) are not
+an encounter.
 """
 
 from __future__ import annotations
@@ -78,6 +81,12 @@ def statements(settings: AnalysisSettings) -> list[str]:
             FROM runs GROUP BY mmsi_a, mmsi_b, run
             HAVING (max(tbin) + 1 - min(tbin)) * {BIN_SECONDS} >= {settings.encounter_min_hours} * 3600
         )
+        , same_ship AS (
+            SELECT a.mmsi AS mmsi_a, b.mmsi AS mmsi_b, a.valid_from AS a_from, a.valid_to AS a_to,
+                   b.valid_from AS b_from, b.valid_to AS b_to
+            FROM ship_links a JOIN ship_links b ON a.ship_key = b.ship_key AND a.mmsi < b.mmsi
+            WHERE a.vessel_key = CAST(a.mmsi AS VARCHAR) AND b.vessel_key = CAST(b.mmsi AS VARCHAR)
+        )
         SELECT e.mmsi_a, e.mmsi_b, e.started_at, e.ended_at,
                round((epoch(e.ended_at) - epoch(e.started_at)) / 3600.0, 3) AS hours,
                round(e.median_distance_m, 1) AS median_distance_m,
@@ -86,6 +95,9 @@ def statements(settings: AnalysisSettings) -> list[str]:
                  WHERE p.lat BETWEEN e.lat - 1 AND e.lat + 1 AND p.lat IS NOT NULL) AS nearest_port_km
         FROM grouped e
         WHERE e.median_sog_kn < {settings.encounter_max_sog_kn}
+          AND NOT EXISTS (SELECT 1 FROM same_ship s WHERE s.mmsi_a = e.mmsi_a AND s.mmsi_b = e.mmsi_b
+                          AND (s.a_from IS NULL OR e.started_at >= s.a_from) AND (s.a_to IS NULL OR e.started_at < s.a_to)
+                          AND (s.b_from IS NULL OR e.started_at >= s.b_from) AND (s.b_to IS NULL OR e.started_at < s.b_to))
           AND NOT EXISTS (SELECT 1 FROM ports p WHERE p.lat BETWEEN e.lat - 1 AND e.lat + 1
                           AND {port_km} <= {settings.encounter_min_port_km})
         ORDER BY e.started_at, e.mmsi_a, e.mmsi_b

@@ -33,6 +33,7 @@ something changes (zone boundaries, stop changes, gaps).
 from __future__ import annotations
 
 from cargotrace.maritime.port_areas import KM_PER_DEG, cell_sql
+from cargotrace.maritime.ships import span_join
 from cargotrace.maritime.stops import stop_state_sql
 from cargotrace.maritime.track import vessel_key_sql
 from cargotrace.settings import AnalysisSettings
@@ -216,7 +217,8 @@ def _ais_calls(settings: AnalysisSettings) -> str:
         LEFT JOIN stops s {on.format(a="s", b="v")}
         LEFT JOIN gaps g {on.format(a="g", b="v")}
     )
-    SELECT j.mmsi, j.tx, {vessel_key_sql("j.mmsi", "j.tx")} AS vessel_key, p.locode AS port_locode, j.arrived_at, j.departed_at,
+    SELECT j.mmsi, j.tx, j.vessel_key, coalesce(l.ship_key, j.vessel_key) AS ship_key, p.locode AS port_locode,
+           j.arrived_at, j.departed_at,
            CASE WHEN j.entry THEN j.first_ts END AS entered_at, CASE WHEN j.exit THEN j.after_ts END AS exited_at,
            j.last_seq - j.first_seq + 1 AS fixes, j.stops, round(j.stop_hours, 3) AS stop_hours, j.gaps AS port_gaps,
            round(j.gap_hours, 3) AS port_gap_hours,
@@ -224,7 +226,9 @@ def _ais_calls(settings: AnalysisSettings) -> str:
            concat_ws(',', CASE WHEN j.entry THEN 'entry' END, CASE WHEN j.has_stop THEN 'stop' END,
                      CASE WHEN j.has_gap THEN 'gap' END, CASE WHEN j.exit THEN 'exit' END) AS ais_events,
            {level} AS confidence_level, {confidence} AS ais_confidence
-    FROM joined j JOIN (SELECT DISTINCT port_id, locode FROM port_areas) p ON p.port_id = j.port_id
+    FROM (SELECT *, {vessel_key_sql("mmsi", "tx")} AS vessel_key FROM joined) j
+    JOIN (SELECT DISTINCT port_id, locode FROM port_areas) p ON p.port_id = j.port_id
+    {span_join("l", "j.vessel_key", "j.arrived_at")}
     WHERE (j.has_stop OR j.has_gap) AND epoch(j.departed_at) - epoch(j.arrived_at) >= {settings.min_call_hours} * 3600
     """
 
@@ -265,9 +269,15 @@ def _sighting_places() -> str:
                ) AS port_locode
         FROM sightings s
     )
-    SELECT s.sighting_id, v.mmsi, v.vessel_key, n.port_locode, s.observed_at, s.confidence,
+    SELECT s.sighting_id, v.mmsi, v.vessel_key,
+           -- the ship: of the MMSI the sighting gives, else of its IMO, else of the vessel found
+           coalesce(CASE WHEN s.mmsi IS NOT NULL THEN l.ship_key END,
+                    (SELECT min(k.ship_key) FROM ship_links k WHERE k.ship_key = 'IMO:' || s.imo),
+                    l.ship_key, v.vessel_key) AS ship_key,
+           n.port_locode, s.observed_at, s.confidence,
            s.source, s.vessel_name, s.imo, s.source_file, s.source_row
     FROM sightings s JOIN named n USING (sighting_id) JOIN sighting_vessels v USING (sighting_id)
+    {span_join("l", "v.vessel_key", "s.observed_at")}
     WHERE n.port_locode IS NOT NULL AND v.vessel_key IS NOT NULL  -- place-only sightings are site evidence
     """
 
@@ -280,7 +290,7 @@ def _port_calls() -> str:
     ), matched AS (
         SELECT s.sighting_id, s.confidence, a.vessel_key, a.port_locode, a.arrived_at
         FROM sighting_calls s JOIN ais a
-          ON a.vessel_key = s.vessel_key AND a.port_locode = s.port_locode
+          ON a.ship_key = s.ship_key AND a.port_locode = s.port_locode
          AND CAST(s.observed_at AS DATE) BETWEEN CAST(a.arrived_at AS DATE) - 1 AND CAST(a.departed_at AS DATE) + 1
         QUALIFY row_number() OVER (PARTITION BY s.sighting_id ORDER BY a.arrived_at) = 1
     ), ais_with_sightings AS (
@@ -290,13 +300,13 @@ def _port_calls() -> str:
         FROM ais a LEFT JOIN matched m USING (vessel_key, port_locode, arrived_at)
         GROUP BY a.vessel_key, a.port_locode, a.arrived_at
     ), sighting_only AS (
-        SELECT vessel_key, min(mmsi) AS mmsi, port_locode,
+        SELECT min(vessel_key) AS vessel_key, ship_key, min(mmsi) AS mmsi, port_locode,
                CAST(CAST(observed_at AS DATE) AS TIMESTAMPTZ) AS arrived_at,
                list(sighting_id ORDER BY sighting_id) AS sighting_ids, max(confidence) AS confidence
         FROM sighting_calls WHERE sighting_id NOT IN (SELECT sighting_id FROM matched)
-        GROUP BY vessel_key, port_locode, CAST(observed_at AS DATE)
+        GROUP BY ship_key, port_locode, CAST(observed_at AS DATE)
     ), unioned AS (
-        SELECT a.vessel_key, a.mmsi, a.port_locode, a.arrived_at, a.departed_at, a.fixes, s.sighting_ids,
+        SELECT a.vessel_key, a.ship_key, a.mmsi, a.port_locode, a.arrived_at, a.departed_at, a.fixes, s.sighting_ids,
                CASE WHEN len(coalesce(s.sighting_ids, [])) > 0 THEN 'both' ELSE 'ais' END AS source,
                round(CASE WHEN len(coalesce(s.sighting_ids, [])) > 0
                           THEN 1 - (1 - a.ais_confidence) * (1 - least(s.sighting_confidence, 1.0))
@@ -305,13 +315,13 @@ def _port_calls() -> str:
                a.ais_events, a.confidence_level
         FROM ais a JOIN ais_with_sightings s USING (vessel_key, port_locode, arrived_at)
         UNION ALL
-        SELECT vessel_key, mmsi, port_locode, arrived_at, CAST(NULL AS TIMESTAMPTZ), 0, sighting_ids, 'sighting',
+        SELECT vessel_key, ship_key, mmsi, port_locode, arrived_at, CAST(NULL AS TIMESTAMPTZ), 0, sighting_ids, 'sighting',
                confidence, CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS DOUBLE),
                0, CAST(NULL AS DOUBLE), 0, CAST(NULL AS DOUBLE), CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER)
         FROM sighting_only
     )
     SELECT md5(u.vessel_key || '|' || u.port_locode || '|' || CAST(u.arrived_at AS VARCHAR)) AS port_call_id,
-           u.vessel_key, u.mmsi,
+           u.vessel_key, u.ship_key, u.mmsi,
            coalesce(v.name, (SELECT min(vessel_name) FROM sighting_calls sc WHERE sc.vessel_key = u.vessel_key)) AS vessel_name,
            v.imo, u.port_locode, p.country AS port_country, u.arrived_at, u.departed_at, u.fixes,
            u.source, u.confidence, coalesce(u.sighting_ids, []) AS sighting_ids,

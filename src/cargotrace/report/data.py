@@ -93,7 +93,9 @@ def build_report_data(case: Case, title: str | None = None) -> dict[str, Any]:
     points += [(f["lat"], f["lon"]) for f in facilities]
     vessels = vessel_data.build(case, result)
     points += [(p["lat"], p["lon"]) for p in vessels["ports"] if p["lat"] is not None]
-    points += [(e["lat"], e["lon"]) for e in vessels["encounters"] if e["lat"] is not None]
+    points += [
+        (e["lat"], e["lon"]) for e in [*vessels["encounters"], *vessels.get("loitering", [])]
+    ]
     for g in vessels["dark"]:
         points += [(g["start_lat"], g["start_lon"]), (g["end_lat"], g["end_lon"])]
     points = [p for p in points if p[0] is not None and p[1] is not None]

@@ -25,6 +25,8 @@ EXPORT_TABLES = {
     "shipments": "SELECT waybill, wagon, record, departed_on, arrived_on, origin_station, origin_esr, destination_station, destination_esr, cargo, cargo_class, cargo_rule, weight_t, consignor, consignee, flags, file_hash, source_file, sheet, source_row FROM shipments ORDER BY source_file, source_row",
     "quarantine": "SELECT kind, source_file, sheet, source_row, reason, column_name, raw, file_hash FROM quarantine ORDER BY source_file, source_row",
     "identity_events": "SELECT * FROM identity_events ORDER BY mmsi, observed_at NULLS FIRST, event",
+    "ship_links": "SELECT * FROM ship_links ORDER BY ship_key, valid_from NULLS FIRST, vessel_key",
+    "ship_timeline": "SELECT * FROM ship_timeline ORDER BY ship_key, identity_no",
     "voyages": "SELECT * FROM voyages ORDER BY vessel_key, call_no",
     "shuttles": "SELECT * FROM shuttles ORDER BY legs DESC, vessel_key, port_a, port_b",
     "linked_shipments": "SELECT * FROM linked_shipments ORDER BY departed_on, waybill, wagon",

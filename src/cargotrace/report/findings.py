@@ -9,6 +9,7 @@ from cargotrace import __version__
 from cargotrace.case.store import Case
 from cargotrace.logistics import munitions
 from cargotrace.logistics.significance import stored_result
+from cargotrace.sample.markers import is_synthetic
 from cargotrace.screening.findings import watchlist_block
 from cargotrace.settings import AnalysisSettings
 
@@ -29,16 +30,23 @@ def arrivals_block(case: Case) -> list[dict[str, Any]]:
                   a.departed_at, a.previous_port_locode, a.previous_call_at, a.days_since_previous,
                   a.source, a.confidence, a.sighting_ids, a.previous_call_id,
                   p.source AS previous_source, p.sighting_ids AS previous_sighting_ids,
-                  p.confidence AS previous_confidence
+                  p.confidence AS previous_confidence, a.ship_key, a.identity_changed,
+                  a.previous_mmsi, a.previous_vessel_name
            FROM arrivals a LEFT JOIN port_calls p ON p.port_call_id = a.previous_call_id
            ORDER BY a.arrived_at, a.arrival_id"""
     )
     sightings = {r["sighting_id"]: r for r in case.rows(
         "SELECT sighting_id, observed_at, source, confidence, source_file, source_row FROM sightings"
     )}  # fmt: skip
+    timelines = ship_timelines(case)
     out = []
     for r in rows:
+        changed = bool(r["identity_changed"]) and r["ship_key"] in timelines
         out.append({
+            "ship_key": r["ship_key"], "identity_changed": changed,
+            "previous_mmsi": str(r["previous_mmsi"]) if r["previous_mmsi"] is not None else None,
+            "previous_vessel_name": r["previous_vessel_name"],
+            "identity_timeline": timelines[r["ship_key"]]["identities"] if changed else [],
             "arrival_id": r["arrival_id"], "vessel_name": r["vessel_name"],
             "imo": r["imo"], "mmsi": str(r["mmsi"]) if r["mmsi"] is not None else None,
             "port_locode": r["port_locode"], "arrived_at": _iso(r["arrived_at"]),
@@ -52,6 +60,50 @@ def arrivals_block(case: Case) -> list[dict[str, Any]]:
             "previous_call_sightings": [_sighting(sightings[s]) for s in (r["previous_sighting_ids"] or []) if s in sightings],
         })  # fmt: skip
     return out
+
+
+def ship_timelines(case: Case) -> dict[str, dict[str, Any]]:
+    """Ships that changed identity (maritime/ships.py): their identities in time order, and
+    each change of transmitter with the dark period it sits in, when it does."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in case.rows("SELECT * FROM ship_timeline ORDER BY ship_key, identity_no"):
+        ship = out.setdefault(
+            r["ship_key"],
+            {"ship_key": r["ship_key"], "imo": r["imo"], "identities": [], "changes": []},
+        )
+        ship["identities"].append({
+            "mmsi": str(r["mmsi"]), "vessel_key": r["vessel_key"], "name": r["name"], "callsign": r["callsign"],
+            "flag": r["flag"], "from": _iso(r["valid_from"]), "to": _iso(r["valid_to"]), "sources": r["sources"],
+            "rule": r["rule"], "evidence": r["evidence"],
+        })  # fmt: skip
+    for g in case.rows(
+        """SELECT ship_key, previous_vessel_key, vessel_key, started_at, ended_at, hours, possible_dark_calls
+           FROM gaps WHERE identity_change ORDER BY ship_key, started_at"""
+    ):
+        if g["ship_key"] in out:
+            out[g["ship_key"]]["changes"].append({
+                "from_vessel_key": g["previous_vessel_key"], "to_vessel_key": g["vessel_key"],
+                "dark_from": _iso(g["started_at"]), "dark_to": _iso(g["ended_at"]), "dark_hours": g["hours"],
+                "possible_dark_calls": g["possible_dark_calls"],
+                "note": f"the change sits in a dark period of {g['hours']:.0f} h (no AIS from either transmitter)",
+            })  # fmt: skip
+    return out
+
+
+def identity_lines(arrival: dict[str, Any]) -> list[str]:
+    """The ship's identities, for an arrival whose chain crosses a change of identity."""
+    if not arrival.get("identity_changed"):
+        return []
+    lines = [
+        f"Ship {arrival['ship_key']}: the previous call was made as {arrival.get('previous_vessel_name') or 'MMSI ' + str(arrival.get('previous_mmsi'))} "
+        f"(MMSI {arrival.get('previous_mmsi')}), this arrival as {arrival['vessel_name']} (MMSI {arrival['mmsi']}): same IMO, one hull"
+    ]
+    for i in arrival["identity_timeline"]:
+        lines.append(
+            f"  transmitting as {i['name'] or 'unnamed'} (MMSI {i['mmsi']}, call sign {i['callsign'] or '?'}, flag {i['flag'] or '?'}) "
+            f"from {str(i['from'] or '?')[:10]} to {str(i['to'] or '?')[:10]} [{i['sources'] or 'AIS'}]"
+        )
+    return lines
 
 
 def _sighting(s: dict[str, Any]) -> dict[str, Any]:
@@ -89,6 +141,7 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
             steps.append(
                 f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]"
             )
+        steps.extend(identity_lines(arrival))
     if site:
         near = "yes" if site["near_facility"] else "no"
         facility = (
@@ -167,8 +220,11 @@ MARITIME_TABLES = (
     "port_calls",
     "gaps",
     "encounters",
+    "loitering",
+    "ais_disabling",
     "dark_calls",
     "identity_events",
+    "ship_timeline",
     "voyages",
     "shuttles",
 )
@@ -179,6 +235,9 @@ def maritime_counts(case: Case) -> dict[str, int]:
     counts = {name: case.scalar(f"SELECT count(*) FROM {name}") for name in MARITIME_TABLES}
     counts["gaps_with_possible_dark_calls"] = case.scalar(
         "SELECT count(*) FROM gaps WHERE possible_dark_call_count > 0"
+    )
+    counts["likely_intentional_disabling"] = case.scalar(
+        "SELECT count(*) FROM ais_disabling WHERE likely_intentional"
     )
     return counts
 
@@ -218,6 +277,7 @@ def maritime_block(case: Case) -> dict[str, Any]:
             "SELECT vessel_key, mmsi, imo, event, observed_at, previous_value, new_value, "
             "source_file, source_row, detail FROM identity_events ORDER BY mmsi, observed_at NULLS FIRST, event",
         ),
+        "ship_identities": list(ship_timelines(case).values()),
         "shuttles": _plain_rows(
             case, "SELECT * FROM shuttles ORDER BY legs DESC, vessel_key, port_a, port_b"
         ),
@@ -286,7 +346,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
     )
     return {
         "cargotrace_version": __version__,
-        "synthetic": case.meta("synthetic") == "true",
+        "synthetic": is_synthetic(case),
         "parameters": settings.as_parameters(),
         "missing_inputs": missing_inputs(case),
         "arrivals": arrivals,

@@ -255,9 +255,15 @@ def _vessel_view(data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str
     lanes = _as_list(vessels.get("lanes"))
     out: dict[str, Any] = {k: fmt_int(counts.get(k, 0)) for k in (
         "vessels", "vessels_with_calls", "port_calls", "ports", "origin_calls", "gaps", "gaps_beyond_bound",
-        "gaps_with_dark_calls", "dark_calls", "encounters", "identity_events", "watchlist_hits")}  # fmt: skip
+        "gaps_with_dark_calls", "dark_calls", "encounters", "identity_events", "watchlist_hits",
+        "loitering", "likely_intentional")}  # fmt: skip
     out["gap_hours"] = fmt_param(params.get("gap_hours"))
     out["max_gap_days"] = fmt_param(params.get("dark_call_max_gap_days"))
+    out["shore_known"] = bool(vessels.get("shore_known"))
+    for key, name in (("disabling_hours", "disabling_min_gap_hours"), ("disabling_shore_km", "disabling_min_shore_km"),
+                      ("loiter_kn", "loitering_max_sog_kn"), ("loiter_hours", "loitering_min_hours"),
+                      ("loiter_shore_km", "loitering_min_shore_km")):  # fmt: skip
+        out[key] = fmt_param(params.get(name))
     out["lanes_note"] = (
         f"The {fmt_int(len(lanes))} vessels with the most calls and meetings; "
         "all vessels are in the exports (port_calls, gaps, encounters)."
@@ -354,6 +360,10 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
         "arrivals": [
             {
                 "vessel": a.get("vessel_name"),
+                "identity_change": f"identity changed since the previous call: was {a.get('previous_vessel_name') or ''} "
+                f"(MMSI {a.get('previous_mmsi')})"
+                if a.get("identity_changed")
+                else "",
                 "imo": a.get("imo"),
                 "mmsi": a.get("mmsi"),
                 "port": port_label(a.get("port_locode"), port_names),
@@ -421,6 +431,29 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
                 else "track",
             }
             for e in identity[:TABLE_ROWS]
+        ],
+        "ships_changed": [
+            {
+                "ship": s.get("imo") or s.get("ship_key"),
+                "identities": [
+                    {
+                        "name": i.get("name") or "",
+                        "mmsi": i.get("mmsi") or "",
+                        "callsign": i.get("callsign") or "",
+                        "flag": i.get("flag") or "",
+                        "from": fmt_time(i.get("from")),
+                        "to": fmt_time(i.get("to")),
+                        "sources": i.get("sources") or "",
+                    }
+                    for i in (_as_dict(x) for x in _as_list(s.get("identities")))
+                ],
+                "changes": [
+                    f"{c.get('from_vessel_key')} → {c.get('to_vessel_key')}: {c.get('note')}, "
+                    f"{fmt_time(c.get('dark_from'))} to {fmt_time(c.get('dark_to'))}"
+                    for c in (_as_dict(x) for x in _as_list(s.get("changes")))
+                ],
+            }
+            for s in (_as_dict(x) for x in _as_list(findings.get("ship_identities")))
         ],
         "identity_count": fmt_int(len(identity)),
         "identity_more": fmt_int(len(identity) - TABLE_ROWS) if len(identity) > TABLE_ROWS else "",

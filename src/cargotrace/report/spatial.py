@@ -10,7 +10,7 @@ geometry, never a made-up one.
   gazetteer's), since a call is a stay at a port, not a fix;
 * gaps: a LineString from the last fix before the gap to the first fix after it (the dark
   stretch as the crow flies, not the route sailed), a Point when both ends coincide;
-* encounters, sightings, sites, facilities, ports, stations, positions: Points;
+* ais_disabling: like gaps; encounters, loitering, sightings, sites, facilities, ports, stations, positions: Points;
 * tracks: one LineString per vessel (MMSI) and UTC day from its positions in time order,
   leaving out fixes flagged at ingest (impossible speed, see ingest/ais_clean.py); a day with
   fewer than two such fixes is left out, a day spent at one position is a Point (`fixes`
@@ -78,6 +78,12 @@ SPATIAL_TABLES: dict[str, SpatialTable] = {
         "gaps",
     ),
     "encounters": SpatialTable("Point", _points("encounters", "t.started_at, t.mmsi_a, t.mmsi_b"), "encounters"),
+    "loitering": SpatialTable("Point", _points("loitering", "t.started_at, t.mmsi"), "loitering"),
+    "ais_disabling": SpatialTable(
+        "LineString",
+        "SELECT t.*, [t.start_lon, t.end_lon] AS _x, [t.start_lat, t.end_lat] AS _y FROM ais_disabling t ORDER BY t.started_at, t.vessel_key",
+        "ais_disabling",
+    ),
     "sites": SpatialTable("Point", _points("sites", "t.tonnes DESC"), "sites"),
     "facilities": SpatialTable("Point", _points("facilities", "t.name"), "facilities"),
     "sightings": SpatialTable(

@@ -8,7 +8,8 @@ the per-vessel timeline and the cards (report.js draws them; html.py words the c
 * `dark`: AIS gaps as lines from the last fix before to the first fix after, with their
   possible dark calls (the longest `MAP_GAPS` first), and whether a gap is beyond
   `dark_call_max_gap_days` (it offers no dark calls);
-* `encounters`: ship-to-ship meetings as points;
+* `encounters`, `loitering`: ship-to-ship meetings and loitering as points; dark periods
+  carry `likely_intentional` (maritime/disabling.py);
 * `lanes`: the vessels with the most events (calls, gaps, meetings), `TIMELINE_VESSELS` at most,
   each with its calls, gaps and meetings in time order;
 * `counts`: what the cards count.
@@ -62,7 +63,7 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
     )
     dark = _rows(
         case,
-        f"""SELECT g.vessel_key, g.mmsi, n.name AS vessel_name, g.started_at, g.ended_at, g.hours,
+        f"""SELECT g.gap_id, g.vessel_key, g.mmsi, n.name AS vessel_name, g.started_at, g.ended_at, g.hours,
                    g.start_lat, g.start_lon, g.end_lat, g.end_lon, g.possible_dark_calls,
                    g.beyond_dark_call_bound, g.began_offshore, g.ended_offshore
             FROM gaps g LEFT JOIN {names} n ON n.mmsi = g.mmsi
@@ -74,6 +75,27 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
                    e.hours, e.median_distance_m, e.lat, e.lon
             FROM encounters e LEFT JOIN {names} na ON na.mmsi = e.mmsi_a LEFT JOIN {names} nb ON nb.mmsi = e.mmsi_b
             ORDER BY e.started_at, e.mmsi_a, e.mmsi_b""",
+    )
+    loitering = (
+        _rows(
+            case,
+            f"""SELECT l.mmsi, n.name AS vessel_name, l.started_at, l.ended_at, l.hours, l.lat, l.lon,
+                       l.median_sog_kn, l.shore_km, l.shore_known
+                FROM loitering l LEFT JOIN {names} n ON n.mmsi = l.mmsi ORDER BY l.started_at, l.mmsi""",
+        )
+        if case.has_table("loitering")
+        else []
+    )
+    intentional = (
+        {
+            r["gap_id"]
+            for r in case.rows("SELECT gap_id FROM ais_disabling WHERE likely_intentional")
+        }
+        if case.has_table("ais_disabling")
+        else set()
+    )
+    shore_known = bool(
+        case.has_table("borders") and case.scalar("SELECT count(*) > 0 FROM borders")
     )
     counts = {
         "vessels": _count(case, "vessels"),
@@ -88,16 +110,22 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         "gaps_with_dark_calls": _count(case, "gaps", "possible_dark_call_count > 0"),
         "dark_calls": _count(case, "dark_calls"),
         "encounters": len(encounters),
+        "loitering": len(loitering),
+        "likely_intentional": len(intentional),
         "identity_events": _count(case, "identity_events"),
         "watchlist_hits": _count(case, "watchlist_hits"),
     }
+    for g in dark:
+        g["likely_intentional"] = g["gap_id"] in intentional
     return {
         "holds": held,
         "ports": ports,
         "dark": dark,
         "encounters": encounters,
         "lanes": _lanes(case, names),
+        "loitering": loitering,
         "counts": counts,
+        "shore_known": shore_known,
     }
 
 

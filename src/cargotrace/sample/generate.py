@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,8 +33,11 @@ from cargotrace.sample.reference import (
     DECOY_FACILITIES,
     DEPOTS,
     PORT_STATIONS,
+    RENAMED_FROM,
+    RENAMED_TO,
     SHUTTLES,
     SITES,
+    Vessel,
     all_stations,
 )
 from cargotrace.sample.schedule import LOOKBACK_DAYS, WINDOW_DAYS, Arrival, Schedule, plan_schedule
@@ -82,6 +86,17 @@ class Planted:
     coal_containers: list[rail.Consignment]
     industrial: list[rail.Consignment]
     broken: list[tuple[str, list[str]]]  # (reason, row) planted for the quarantine
+    identity_change: IdentityChange | None = None
+
+
+@dataclass(frozen=True)
+class IdentityChange:
+    """A ship that takes a new MMSI, name, call sign and flag at sea (same IMO)."""
+
+    old: Vessel
+    new: Vessel
+    at: datetime
+    arrival_id: str  # the first arrival under the new identity (its previous call: the old one)
 
 
 # --- planting ---------------------------------------------------------------------------
@@ -112,7 +127,7 @@ def _rngs(seed: int) -> list[np.random.Generator]:
     return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
 
 
-def plant(seed: int) -> Planted:
+def plant(seed: int, identity_change: bool = True) -> Planted:
     sched_rng, ais_rng, sight_rng, rail_rng, _ = _rngs(seed)
     schedule = plan_schedule(sched_rng)
     fixes, calls = _plant_ais(schedule, ais_rng)
@@ -122,7 +137,7 @@ def plant(seed: int) -> Planted:
     decoys = rail.port_decoys(linked, ids, rail_rng)
     industrial = rail.industrial_decoys(ids, rail_rng)
     broken = rail.broken_rows(ids, schedule, rail_rng)  # same identifier pool: no collisions
-    return Planted(
+    planted = Planted(
         schedule,
         fixes,
         calls,
@@ -133,6 +148,35 @@ def plant(seed: int) -> Planted:
         industrial,
         broken,
     )
+    return _change_identity(planted, RENAMED_FROM, RENAMED_TO) if identity_change else planted
+
+
+def _change_identity(planted: Planted, old: Vessel, new: Vessel) -> Planted:
+    """`old` becomes `new` half-way between the Rajin call and the Vostochny arrival (AIS
+    seen) in the middle of its qualifying arrivals: every later fix, sighting and arrival
+    carries the new identity. Draws nothing from the random streams: the rest of the case
+    is the same bytes as without the change."""
+    mine = [a for a in planted.schedule.qualifying
+            if a.vessel == old and a.port == "RUVYP" and "ais" in a.evidence and a.previous_sighted_at]  # fmt: skip
+    if not mine:
+        return planted
+    arr = mine[(len(mine) - 1) // 2]
+    assert arr.arrived_at is not None and arr.previous_sighted_at is not None
+    at = arr.previous_sighted_at + (arr.arrived_at - arr.previous_sighted_at) / 2
+    at = at.replace(microsecond=0)
+    planted.fixes = [dataclasses.replace(f, mmsi=new.mmsi) if f.mmsi == old.mmsi and f.t >= at else f
+                     for f in planted.fixes]  # fmt: skip
+    stamp = _iso(at)
+    for row in planted.sightings:  # observed_at, vessel_name, imo, mmsi, ...
+        if row[0] >= stamp and (row[1] == old.name or row[2] == old.imo or row[3] == old.mmsi):
+            row[1] = new.name if row[1] else ""
+            row[3] = new.mmsi if row[3] else ""
+    for a in planted.schedule.arrivals:
+        when = a.arrived_at or a.sighted_at
+        if a.vessel == old and when is not None and when >= at:
+            a.vessel = new
+    planted.identity_change = IdentityChange(old, new, at, arr.arrival_id)
+    return planted
 
 
 # --- writing ----------------------------------------------------------------------------
@@ -198,8 +242,9 @@ def _ais_rows(fixes: list[Fix]) -> Iterable[list[str]]:
         ]
 
 
-def _reference_files(out: Path) -> dict[str, list[Path]]:
-    vessels = [[v.mmsi, v.imo, v.name, v.callsign, v.ship_type, v.flag] for v in ALL_VESSELS]
+def _reference_files(out: Path, renamed: bool = True) -> dict[str, list[Path]]:
+    vessels = [[v.mmsi, v.imo, v.name, v.callsign, v.ship_type, v.flag] for v in ALL_VESSELS
+               if renamed or v != RENAMED_TO]  # fmt: skip
     stations = [
         [s.esr, s.name, f"{s.lat:.6f}", f"{s.lon:.6f}", s.port_locode] for s in all_stations()
     ]
@@ -355,7 +400,22 @@ def build_truth(planted: Planted, seed: int, counts: dict[str, int], label_chang
             p: {"esr": s.esr, "name": s.name} for p, s in sorted(PORT_STATIONS.items())
         },
         "linked_file": LINKED_FILE,
+        "identity_changes": [_change_truth(planted.identity_change)]
+        if planted.identity_change
+        else [],
     }
+
+
+def _change_truth(change: IdentityChange) -> dict:
+    return {
+        "imo": change.old.imo,
+        "changed_at": _iso(change.at),
+        "arrival_id": change.arrival_id,
+        "from": {"mmsi": change.old.mmsi, "name": change.old.name, "callsign": change.old.callsign,
+                 "flag": change.old.flag},
+        "to": {"mmsi": change.new.mmsi, "name": change.new.name, "callsign": change.new.callsign,
+               "flag": change.new.flag},
+    }  # fmt: skip
 
 
 def _lag(planted: Planted, c: rail.Consignment) -> int:
@@ -384,7 +444,9 @@ EVERYTHING IN THIS FOLDER IS SYNTHETIC. The real leaked records analysed by C4AD
 Washington Post (June 2024) are not public; these files imitate their shape only.
 
 * Vessels, MMSI/IMO numbers, waybills, wagons, consignors and consignees are FICTITIOUS
-  (vessel names end in "(DEMO)"; IMO numbers start with 99; MMSI 2739900xx).
+  (vessel names end in "(DEMO)"; IMO numbers start with 99; MMSI 2739900xx, 6209900xx).
+* One shuttle, {renamed_from}, becomes {renamed_to} at sea (new MMSI, name, call sign
+  and flag; same IMO): vessels.csv lists both identities.
 * Stations (ESR codes, OpenStreetMap coordinates), depots (public reporting), ports
   (UN/LOCODE) are real places; the movements between them are invented.
 * truth.json states what the contract's analysis rules with default parameters
@@ -403,11 +465,14 @@ Files (ingest KIND: file):
 """
 
 
-def generate_sample_case(out_dir: Path, seed: int = DEFAULT_SEED) -> SampleCase:
-    """Write the synthetic sample case into `out_dir` and return its paths and truth."""
+def generate_sample_case(
+    out_dir: Path, seed: int = DEFAULT_SEED, *, identity_change: bool = True
+) -> SampleCase:
+    """Write the synthetic sample case into `out_dir` and return its paths and truth.
+    `identity_change=False`: the same case without the shuttle's change of identity."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    planted = plant(seed)
+    planted = plant(seed, identity_change)
     fmt_rng = _rngs(seed)[4]
     rows, broken, duplicates = _shipment_rows(planted, fmt_rng)
     arrival_rows, label_changes = rail.arrival_rows(
@@ -436,7 +501,7 @@ def generate_sample_case(out_dir: Path, seed: int = DEFAULT_SEED) -> SampleCase:
         ],
         "sightings": [_write_csv(out / "sightings.csv", SIGHTING_HEADER, planted.sightings)],
     }
-    inputs.update(_reference_files(out))
+    inputs.update(_reference_files(out, planted.identity_change is not None))
     counts = {
         "file_rows": len(rows),
         "kept": len(rows) - len(broken) - len(duplicates),
@@ -461,6 +526,8 @@ def generate_sample_case(out_dir: Path, seed: int = DEFAULT_SEED) -> SampleCase:
             near=NEAR_KM,
             shipments=SHIPMENTS_FILE,
             arrivals=ARRIVALS_FILE,
+            renamed_from=RENAMED_FROM.name,
+            renamed_to=RENAMED_TO.name,
         ),
         encoding="utf-8",
     )

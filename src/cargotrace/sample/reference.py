@@ -205,6 +205,10 @@ SHUTTLES: tuple[Vessel, ...] = (
     Vessel("TAIGA STAR (DEMO)", "273990013", make_imo("990013"), "UDMA3"),
     Vessel("PRIMORYE WIND (DEMO)", "273990014", make_imo("990014"), "UDMA4"),
 )
+# One shuttle changes identity at sea (new MMSI, name, call sign and flag; same IMO, the
+# hull) half-way between a Rajin call and its next Vostochny arrival (sample/generate.py).
+RENAMED_FROM = SHUTTLES[2]
+RENAMED_TO = Vessel("VOSTOK PEARL (DEMO)", "620990013", RENAMED_FROM.imo, "D6DM3", flag="KM")
 BUSAN_DECOY = Vessel("OCEAN MERIDIAN (DEMO)", "273990021", make_imo("990021"), "UDMB1")
 STALE_DECOY = Vessel("BELUGA DAWN (DEMO)", "273990022", make_imo("990022"), "UDMB2")
-ALL_VESSELS: tuple[Vessel, ...] = (*SHUTTLES, BUSAN_DECOY, STALE_DECOY)
+ALL_VESSELS: tuple[Vessel, ...] = (*SHUTTLES, RENAMED_TO, BUSAN_DECOY, STALE_DECOY)

@@ -58,8 +58,22 @@ class VesselSubject:
         return {f for f in (mmsi_flag(m) for m in self.mmsi) if f}
 
 
+def _ships(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """MMSI -> ship key, for MMSIs linked to one ship (maritime/ships.py) when analysed."""
+    if not con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ship_links'"
+    ).fetchone()[0]:  # type: ignore[index]
+        return {}
+    return dict(con.execute(
+        """SELECT CAST(mmsi AS VARCHAR), min(ship_key) FROM ship_links WHERE ship_key LIKE 'IMO:%'
+           GROUP BY mmsi HAVING count(DISTINCT ship_key) = 1"""
+    ).fetchall())  # fmt: skip
+
+
 def vessel_subjects(con: duckdb.DuckDBPyConnection) -> list[VesselSubject]:
-    """One subject per vessel: grouped by MMSI, else IMO, else name (as port calls do)."""
+    """One subject per vessel: grouped by ship (an IMO with all its MMSIs and names, when
+    the ships stage linked them), else MMSI, else IMO, else name (as port calls do)."""
+    ships = _ships(con)
     reports = con.execute(
         """SELECT CAST(mmsi AS VARCHAR), imo, upper(trim(name)), upper(flag),
                   upper(replace(trim(callsign), ' ', '')), ship_type FROM vessel_reports
@@ -70,7 +84,8 @@ def vessel_subjects(con: duckdb.DuckDBPyConnection) -> list[VesselSubject]:
     imo_key: dict[str, str] = {}
     name_key: dict[str, str] = {}
     for mmsi, imo, name, flag, call_sign, ship_type in reports:
-        key = mmsi or (imo_key.get(imo) if imo else None) or (name_key.get(name) if name else None)
+        key = ships.get(mmsi or "") or mmsi or (imo_key.get(imo) if imo else None)
+        key = key or (name_key.get(name) if name else None)
         key = key or (f"IMO:{imo}" if imo else f"NAME:{name}" if name else None)
         if key is None:
             continue
@@ -92,12 +107,15 @@ def vessel_subjects(con: duckdb.DuckDBPyConnection) -> list[VesselSubject]:
     for (mmsi,) in con.execute(
         "SELECT DISTINCT CAST(mmsi AS VARCHAR) FROM positions WHERE mmsi IS NOT NULL ORDER BY 1"
     ).fetchall():
-        by_key.setdefault(mmsi, VesselSubject(mmsi, {mmsi}))
-    _add_details(con, by_key)
+        key = ships.get(mmsi, mmsi)
+        by_key.setdefault(key, VesselSubject(key, {mmsi})).mmsi.add(mmsi)
+    _add_details(con, by_key, ships)
     return sorted(by_key.values(), key=lambda s: s.key)
 
 
-def _add_details(con: duckdb.DuckDBPyConnection, by_key: dict[str, VesselSubject]) -> None:
+def _add_details(
+    con: duckdb.DuckDBPyConnection, by_key: dict[str, VesselSubject], ships: dict[str, str]
+) -> None:
     """Length, build year and tonnage, where the case holds them (`vessel_details`, from the
     columns of a vessels file); the first value of each per MMSI."""
     found = con.execute(
@@ -110,8 +128,8 @@ def _add_details(con: duckdb.DuckDBPyConnection, by_key: dict[str, VesselSubject
                   first(tonnage_gt ORDER BY source_row)
            FROM vessel_details WHERE mmsi IS NOT NULL GROUP BY mmsi ORDER BY 1"""
     ).fetchall():
-        subject = by_key.get(mmsi)
-        if subject is not None:
+        subject = by_key.get(ships.get(mmsi, mmsi))
+        if subject is not None and subject.length_m is None:
             subject.length_m, subject.build_year, subject.tonnage_gt = (
                 length_m,
                 build_year,

@@ -1308,6 +1308,7 @@
     var pts = ports.map(function (p) { return [num(p.lon), num(p.lat)]; });
     dark.forEach(function (g) { pts.push([num(g.start_lon), num(g.start_lat)], [num(g.end_lon), num(g.end_lat)]); });
     meets.forEach(function (e) { pts.push([num(e.lon), num(e.lat)]); });
+    arr(VS.loitering).map(obj).forEach(function (l) { if (validLL(l.lon, l.lat)) pts.push([num(l.lon), num(l.lat)]); });
     if (!pts.length) { emptyChart(svg, widthOf(svg, 280), 200, 'No located port calls, dark periods or meetings'); return; }
     var m = fitMap(svg, pts, { minH: 260, maxRatio: 0.62, minDeg: 4, pad: 34 });
     var lab = Labeler(m.W, m.H);
@@ -1333,9 +1334,10 @@
     dark.slice().reverse().forEach(function (g) {
       var a = m.p(num(g.start_lon), num(g.start_lat)), b = m.p(num(g.end_lon), num(g.end_lat));
       var calls = String(g.possible_dark_calls || '') !== '';
+      var cls = 'dark' + (calls ? ' calls' : '') + (g.likely_intentional ? ' intentional' : '');
       var ta = parseT(g.started_at), tb = parseT(g.ended_at);
-      tip(add(gDark, sv('path', { class: 'dark' + (calls ? ' calls' : ''), d: 'M' + r1(a[0]) + ',' + r1(a[1]) + 'L' + r1(b[0]) + ',' + r1(b[1]) })),
-        vesselName(g.vessel_name, g.mmsi) + ': dark ' + fmtDateTime(ta) + ' \u2192 ' + fmtDateTime(tb) + ' (' + fmtT(num(g.hours) / 24) + ' days)' + darkCallsText(g.possible_dark_calls));
+      tip(add(gDark, sv('path', { class: cls, d: 'M' + r1(a[0]) + ',' + r1(a[1]) + 'L' + r1(b[0]) + ',' + r1(b[1]) })),
+        vesselName(g.vessel_name, g.mmsi) + ': dark ' + fmtDateTime(ta) + ' \u2192 ' + fmtDateTime(tb) + ' (' + fmtT(num(g.hours) / 24) + ' days)' + (g.likely_intentional ? '\nlooks intentional (GFW rule)' : '') + darkCallsText(g.possible_dark_calls));
       // the ends, so that a short dark stretch still shows where it was
       add(gDark, sv('circle', { class: 'dark-end' + (calls ? ' calls' : ''), cx: r1(a[0]), cy: r1(a[1]), r: calls ? 2.5 : 1.6 }));
       add(gDark, sv('circle', { class: 'dark-end' + (calls ? ' calls' : ''), cx: r1(b[0]), cy: r1(b[1]), r: calls ? 2.5 : 1.6 }));
@@ -1351,6 +1353,12 @@
       var atOrigin = clean(o.p.country) === origin;
       tip(add(gPorts, sv('circle', { class: 'vport' + (atOrigin ? ' origin' : ''), cx: r1(o.q[0]), cy: r1(o.q[1]), r: r1(o.r) })),
         portName(o.p.locode) + '\n' + fmtInt(o.p.calls) + ' call(s) by ' + fmtInt(o.p.vessels) + ' vessel(s)' + (atOrigin ? '\nport in ' + origin : ''));
+    });
+    arr(VS.loitering).map(obj).filter(function (l) { return validLL(l.lon, l.lat); }).forEach(function (l) {
+      var q = m.p(num(l.lon), num(l.lat));
+      tip(add(gMeet, sv('rect', { class: 'loiter', x: r1(q[0] - 4), y: r1(q[1] - 4), width: 8, height: 8 })),
+        'Loitering: ' + vesselName(l.vessel_name, l.mmsi) + '\n' + fmtDateTime(parseT(l.started_at)) + ' \u2192 ' + fmtDateTime(parseT(l.ended_at)) +
+        ' (' + fmtT(l.hours) + ' h, median ' + fmtT(l.median_sog_kn) + ' kn)' + (l.shore_km !== null && l.shore_km !== undefined ? ', ' + fmtT(l.shore_km) + ' km from shore' : ''));
     });
     meets.forEach(function (e) {
       var q = m.p(num(e.lon), num(e.lat));

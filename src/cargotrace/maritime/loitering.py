@@ -1,0 +1,85 @@
+"""Loitering: a vessel slow for a long time away from port and shore, in the manner of Global
+Fishing Watch's loitering events (every number a setting, defaults in brackets).
+
+A loitering event is a run of consecutive fixes of one MMSI slower than
+`loitering_max_sog_kn` [2 kn], with no AIS gap of `gap_hours` [6 h] inside, lasting at least
+`loitering_min_hours` [4 h], whose mean position is more than `loitering_min_port_km` [10 km]
+from every port and at least `loitering_min_shore_km` [37.04 km, GFW's 20 nm] from shore.
+Fixes flagged at ingest as impossible (ingest/ais_clean.py) are left out. Distance from
+shore comes from the case's borders (maritime/shore.py); without them `shore_km` is null and
+only the port rule applies (`shore_known` false), which the report says.
+
+Read from `positions` (not the track), so the stage runs wherever the case is: on the Spark
+engine it runs in DuckDB after the Spark stages (DuckDB-only for now; its SQL is plain
+window functions that Spark also has).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+
+from cargotrace.maritime.shore import shore_km
+from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
+
+
+def statements(settings: AnalysisSettings) -> list[str]:
+    port_km = haversine_km("e.lat", "e.lon", "p.lat", "p.lon")
+    slow = f"sog < {settings.loitering_max_sog_kn}"
+    return [
+        f"""
+        CREATE OR REPLACE TEMP TABLE loitering_candidates AS
+        WITH p AS (
+            SELECT mmsi, timestamp AS ts, lat, lon, sog,
+                   lag(timestamp) OVER (PARTITION BY mmsi ORDER BY timestamp, lat, lon, sog) AS prev_ts
+            FROM positions
+            WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
+              AND coalesce(flags, '') NOT LIKE '%impossible%'
+        ), r AS (
+            -- a run of slow fixes starts after any fix that is not slow, or after a gap
+            SELECT *, sum(CASE WHEN sog IS NULL OR NOT ({slow}) OR prev_ts IS NULL
+                                    OR epoch(ts) - epoch(prev_ts) >= {settings.gap_hours * 3600} THEN 1 ELSE 0 END)
+                          OVER (PARTITION BY mmsi ORDER BY ts, lat, lon, sog ROWS UNBOUNDED PRECEDING) AS run
+            FROM p
+        ), e AS (
+            SELECT mmsi, run, min(ts) AS started_at, max(ts) AS ended_at, count(*) AS fixes,
+                   avg(lat) AS lat, avg(lon) AS lon, median(sog) AS median_sog_kn
+            FROM r WHERE {slow} GROUP BY mmsi, run
+            HAVING epoch(max(ts)) - epoch(min(ts)) >= {settings.loitering_min_hours * 3600}
+        )
+        SELECT e.mmsi, e.started_at, e.ended_at, round((epoch(e.ended_at) - epoch(e.started_at)) / 3600.0, 3) AS hours,
+               e.fixes, e.lat, e.lon, round(e.median_sog_kn, 2) AS median_sog_kn,
+               (SELECT round(min({port_km}), 1) FROM ports p
+                 WHERE p.lat BETWEEN e.lat - 1 AND e.lat + 1 AND p.lat IS NOT NULL) AS nearest_port_km
+        FROM e
+        WHERE NOT EXISTS (SELECT 1 FROM ports p WHERE p.lat BETWEEN e.lat - 1 AND e.lat + 1
+                          AND {port_km} <= {settings.loitering_min_port_km})
+        """
+    ]
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    """`loitering`: the candidates at least `loitering_min_shore_km` from shore (when known)."""
+    where = con.execute(
+        "SELECT lat, lon FROM loitering_candidates ORDER BY mmsi, started_at"
+    ).fetchnumpy()
+    lat, lon = np.asarray(where["lat"], float), np.asarray(where["lon"], float)
+    km = shore_km(con, lat, lon)
+    con.execute("CREATE OR REPLACE TEMP TABLE loitering_shore (k BIGINT, shore_km DOUBLE)")
+    if km is not None and len(km):
+        con.executemany(
+            "INSERT INTO loitering_shore VALUES (?, ?)",
+            [(i + 1, None if np.isnan(v) else round(float(v), 1)) for i, v in enumerate(km)],
+        )
+    known = "TRUE" if km is not None else "FALSE"
+    con.execute(
+        f"""CREATE OR REPLACE TABLE loitering AS
+            WITH c AS (SELECT *, row_number() OVER (ORDER BY mmsi, started_at) AS k FROM loitering_candidates)
+            SELECT md5(CAST(c.mmsi AS VARCHAR) || '|' || CAST(c.started_at AS VARCHAR)) AS loitering_id,
+                   c.mmsi, c.started_at, c.ended_at, c.hours, c.fixes, c.lat, c.lon, c.median_sog_kn,
+                   c.nearest_port_km, s.shore_km, {known} AS shore_known
+            FROM c LEFT JOIN loitering_shore s USING (k)
+            WHERE s.shore_km IS NULL OR s.shore_km >= {settings.loitering_min_shore_km}
+            ORDER BY c.started_at, c.mmsi"""
+    )
