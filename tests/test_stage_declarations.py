@@ -151,20 +151,27 @@ def test_kernels_write_what_later_stages_read(
             assert set(stage.writes) & read_later <= present, stage.name
 
 
+def _step(_con: object, _settings: object) -> None:
+    return None
+
+
+TOY = [
+    Stage("a", reads=("positions",), writes=("t_a", "tmp_a"), python=_step, output="t_a"),
+    Stage("b", reads=("t_a",), writes=("t_b",), python=_step, output="t_b"),
+    Stage("c", reads=("shipments",), writes=("t_c",), python=_step, output="t_c"),
+    Stage("d", reads=("t_b", "t_c", "tmp_a"), writes=("t_d", "t_b"), python=_step, output="t_d"),
+    Stage("e", reads=("t_b",), writes=("t_e",), python=_step, output="t_e"),
+]
+
+
 def test_prerequisites_come_from_the_declarations() -> None:
-    names = [s.name for s in with_prerequisites(STAGES, ["linking"])]
-    assert names == [
-        "track",
-        "port_areas",
-        "port_zones",
-        "port_calls",
-        "arrivals",
-        "stations",
-        "linking",
-    ]
-    assert [s.name for s in with_prerequisites(STAGES, ["label_changes"])] == ["label_changes"]
+    names = lambda wanted: [s.name for s in with_prerequisites(TOY, wanted)]  # noqa: E731
+    assert names(["b"]) == ["a", "b"]
+    assert names(["c"]) == ["c"]
+    assert names(["d"]) == ["a", "b", "c", "d"]
+    assert names(["e"]) == ["a", "b", "c", "d", "e"]  # t_b as d last wrote it
     with pytest.raises(KeyError, match="no_such_stage"):
-        with_prerequisites(STAGES, ["no_such_stage"])
+        with_prerequisites(TOY, ["no_such_stage"])
 
 
 def test_run_stages_runs_the_prerequisites(
@@ -173,10 +180,12 @@ def test_run_stages_runs_the_prerequisites(
     copy = tmp_path_factory.mktemp("prereq") / "case"
     shutil.copytree(sample_case, copy)
     with Case.open(copy, write=True) as case:
-        for table in ("track", "zone_marks", "port_calls", "arrivals"):
+        for table in ("port_calls", "arrivals"):
             case.con.execute(f"DROP TABLE IF EXISTS {table}")
         ran = run_stages(case.con, AnalysisSettings(), ["arrivals"])
-        assert ran == ["track", "port_areas", "port_zones", "port_calls", "arrivals"]
+        assert ran[-1] == "arrivals"
+        assert {"track", "port_areas", "port_zones", "port_calls"} <= set(ran)
+        assert "linking" not in ran and "sites" not in ran
         assert case.scalar("SELECT count(*) FROM arrivals") > 0
 
 
