@@ -19,9 +19,9 @@ import pytest
 from cargotrace.analysis.pipeline import STAGES, run_stage, run_stages
 from cargotrace.case.schema import create_statements
 from cargotrace.case.store import Case
+from cargotrace.demo import run_demo
 from cargotrace.engine.spark_job import SPARK_STAGES, make_plan
 from cargotrace.engine.transpile import created_tables, parse, referenced_tables
-from cargotrace.sample.demo import run_demo
 from cargotrace.settings import AnalysisSettings
 from cargotrace.stage import Stage, with_prerequisites
 

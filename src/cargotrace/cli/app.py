@@ -455,7 +455,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic sample generator.")] = 20240613,
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample case."""
-    from cargotrace.sample.demo import run_demo
+    from cargotrace.demo import run_demo
 
     started = time.perf_counter()
     result = _guard(
