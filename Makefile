@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= demo-out
 
-.PHONY: demo test test-slow lint bench venv clean chromium
+.PHONY: demo test test-slow lint bench venv clean chromium java
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,14 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
+# A Java runtime (Debian package) is needed by the Spark engine and its equality tests.
+java:
+	@command -v java >/dev/null 2>&1 || [ -n "$${JAVA_HOME:-}" ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	  else echo "java missing: sudo apt-get install default-jre-headless (Spark tests will be skipped)"; fi; }
+
 # --max-worker-restart=0: a worker that crashes fails the run (xdist hung waiting for it)
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium java
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
@@ -40,7 +46,7 @@ test: $(VENV)/.installed-test chromium
 	@echo "--- slow suite (calibration, SIGKILL crash safety, 5 GB CSV and 2 GB NMEA in bounded memory) ---"
 	$(BIN)/python -m pytest -q -rP -m slow -n 2 --dist load --max-worker-restart=0
 
-test-slow: $(VENV)/.installed-test chromium
+test-slow: $(VENV)/.installed-test chromium java
 	$(BIN)/python -m pytest -q -rP -m slow -n 2 --dist load
 
 lint: $(VENV)/.installed-test

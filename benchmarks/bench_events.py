@@ -44,7 +44,7 @@ REGION = (20.0, 50.0, 115.0, 145.0)  # lat_min, lat_max, lon_min, lon_max
 STEP_S, JITTER_S = 300, 60
 KM_PER_NM = 1.852
 R_KM = 6371.0088
-MARITIME = ("track", "identity", "port_areas", "port_zones", "port_calls", "gaps")
+MARITIME = ("track", "identity", "ships", "port_areas", "port_zones", "port_calls", "gaps")
 
 
 def _ports(rng: np.random.Generator, n: int = 300) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Throughput of the vectorised NMEA AIS decoder against pyais, plus a big-file memory run.
 
     python benchmarks/bench_nmea.py [--sentences N] [--pyais-sentences M] [--repeat R]
-                                    [--big-gb X]
+                                    [--big-gb X] [--ingest] [--profile FILE]
 
 The input is built by repeating the real logs under ``shared/data/ais`` (tag blocks,
 trailing receiver metadata, comments and proprietary sentences included) until it holds
@@ -10,12 +10,17 @@ at least ``N`` AIS sentences.  Both decoders read a file from the page cache: py
 is slow), ours via ``decode_nmea_file`` on all of them; each is timed ``R`` times and the
 best run counts (the machine may be shared).  ``--big-gb`` writes a file of that size,
 decodes it streaming in a fresh subprocess and reports its peak RSS (``ru_maxrss``).
+``--ingest`` also times ``cargotrace ingest ais`` of the whole input end to end (a fresh case,
+in a subprocess: storage, duplicates, speeds and the commit included, imports not) and
+reports it against pyais's decoding speed of the same run (target >= 10x), with the peak RSS
+of that subprocess (``--profile FILE`` runs it under cProfile).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import resource
 import subprocess
@@ -115,6 +120,32 @@ def child_decode(path: str) -> None:
     print(f"{messages} {rows} {elapsed:.3f} {peak_kb}")
 
 
+INGEST = """
+import json, resource, sys, time
+from pathlib import Path
+from cargotrace import workflow
+workflow.init_case(Path(sys.argv[1]))
+t0 = time.perf_counter()
+[r] = workflow.ingest(Path(sys.argv[1]), "ais", [Path(sys.argv[2])])
+print(json.dumps({"s": time.perf_counter() - t0, "rows_read": r.rows_read, "kept": r.rows_kept,
+                  "quarantined": r.rows_quarantined, "duplicates": r.rows_duplicate,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def ingest_run(path: Path, tmp: Path, profile: Path | None) -> dict[str, float]:
+    """`workflow.ingest` of the file into a fresh case, in a subprocess."""
+    command = [sys.executable, "-c", INGEST]
+    if profile:
+        script = tmp / "bench_nmea_ingest_child.py"
+        script.write_text(INGEST, encoding="utf-8")
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile), str(script)]
+    done = subprocess.run(
+        [*command, str(tmp / "case"), str(path)], check=True, capture_output=True, text=True
+    )
+    return json.loads(next(x for x in done.stdout.splitlines() if x.startswith("{")))
+
+
 def big_file_run(lines: list[bytes], gigabytes: float, tmp: Path) -> None:
     path = tmp / "big.nmea"
     block = b"\n".join(lines) + b"\n"
@@ -150,6 +181,8 @@ def main() -> None:
     parser.add_argument("--pyais-sentences", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--big-gb", type=float, default=0.0)
+    parser.add_argument("--ingest", action="store_true", help="time `ingest ais` end to end")
+    parser.add_argument("--profile", type=Path, help="cProfile output of the ingest here")
     parser.add_argument("--child-decode", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_decode:
@@ -184,6 +217,15 @@ def main() -> None:
             f"in {py_elapsed:.2f} s = {py_rate:,.0f} msgs/s"
         )
         print(f"speed-up        : {ours_rate / py_rate:.1f}x (best of {args.repeat} runs each)")
+        if args.ingest:
+            info = ingest_run(ours_path, tmp, args.profile)
+            rate = info["rows_read"] / info["s"]
+            print(
+                f"ingest ais      : {info['rows_read']:,} messages read = {info['kept']:,} kept + "
+                f"{info['quarantined']:,} quarantined + {info['duplicates']:,} duplicates "
+                f"in {info['s']:.2f} s = {rate:,.0f} msgs/s = {rate / py_rate:.1f}x pyais "
+                f"(target >= 10x), peak RSS {info['maxrss_kb'] / 1024:,.0f} MB"
+            )
         if args.big_gb > 0:
             big_file_run(lines, args.big_gb, tmp)
 

@@ -12,8 +12,14 @@ screens a seeded mix of names as parties and as vessels:
 * 80 % synthetic Russian company names (legal form + invented words), most of which match
   nothing.
 
+Screening is the path a case takes (`screen_parties`, `screen_vessels`): normalisation,
+blocked matching and the scoring model (features, penalties, hit or lead) of every pair.
 Prints the time of each phase, names per second, candidate pairs compared (the blocking
-at work), hits, and the recall on the planted variants. Target: under 30 s in all.
+at work), hits and leads, the recall on the planted variants (their entry among the
+matches), and the precision: how many matched names are planted variants of the entry
+they matched, and how many planted negatives (the synthetic names) match anything, and
+how many of those are hits (a name alone never is). Targets: screening under 10 s,
+recall >= 98 %, and no planted negative a hit.
 """
 
 from __future__ import annotations
@@ -31,9 +37,13 @@ import numpy as np
 from cargotrace.ingest.list_formats import read_sdn_csv
 from cargotrace.reference.names import transliterate_to_cyrillic
 from cargotrace.screening.catalog import Catalog
-from cargotrace.screening.normalize import NameCache, normalize_name
+from cargotrace.screening.hits import Hit
+from cargotrace.screening.normalize import normalize_name
+from cargotrace.screening.parties import PartySubject, screen_parties
+from cargotrace.screening.vessels import VesselSubject, screen_vessels
 
-TARGET_SECONDS = 30.0
+TARGET_SECONDS = 10.0  # screening 100,000 names (issue 18)
+TARGET_RECALL = 0.98
 FORMS = ["ООО", "АО", "ПАО", "ЗАО", "ФГУП", "OOO", "LLC", "JSC", "Limited Liability Company"]
 SYLLABLES = ["ВО", "СТОК", "ТРАНС", "СИБ", "ПРОМ", "ЛОГ", "ИСТ", "ИКА", "ТЕХ", "НО", "СНАБ", "УГОЛЬ", "РЕС",
              "УРС", "ПОРТ", "МОР", "ФЛОТ", "ГАЗ", "НЕФТЬ", "СТРОЙ", "ЭНЕРГО", "ХИМ", "АГРО", "ТОРГ", "ИНВЕСТ",
@@ -122,49 +132,75 @@ def run(n: int, seed: int) -> dict[str, float]:
     catalog = Catalog.from_lists([(listed, path.name)])
     t2 = time.perf_counter()
     names, vessel, source = make_names(catalog, n, seed)
-    t3 = time.perf_counter()
-    party_norm, vessel_norm = NameCache(vessel=False), NameCache(vessel=True)
-    party_q = [party_norm(x) for x in names]
     vessel_idx = [i for i, v in enumerate(vessel) if v]
-    vessel_q = [vessel_norm(names[i]) for i in vessel_idx]
+    party_subjects = [PartySubject(x) for x in names]  # as `party_subjects` reads them from a case
+    vessel_subjects = [VesselSubject(str(i), set(), set(), {names[i]}) for i in vessel_idx]
+    t3, cpu3 = time.perf_counter(), time.process_time()
+    parties = screen_parties(catalog, party_subjects)
     t4 = time.perf_counter()
-    parties = catalog.party_names.index.match(party_q)
-    vessels = catalog.vessel_names.index.match(vessel_q)
-    t5 = time.perf_counter()
-    found: dict[int, set[int]] = {}
-    for q, t in zip(parties.query, parties.target, strict=True):
-        found.setdefault(int(q), set()).add(catalog.party_names.entry[int(t)])
-    for q, t in zip(vessels.query, vessels.target, strict=True):
-        found.setdefault(vessel_idx[int(q)], set()).add(catalog.vessel_names.entry[int(t)])
+    vessels = screen_vessels(catalog, vessel_subjects)
+    t5, cpu5 = time.perf_counter(), time.process_time()
+    by_name: dict[str, int] = {}
+    for i, x in enumerate(names):
+        by_name.setdefault(x, i)  # a name drawn twice: its first occurrence
+    found: dict[int, list[Hit]] = {}
+    for h in parties:
+        found.setdefault(by_name[h.subject], []).append(h)
+    for h in vessels:
+        found.setdefault(int(h.subject_key), []).append(h)
+    entry_index = {(e.list_file, e.entry_id): i for i, e in enumerate(catalog.entries)}
+
+    def sources(i: int) -> set[int]:
+        return {entry_index[(h.list_file, h.entry_id)] for h in found.get(i, [])}
+
+    # every occurrence counts (a name drawn twice is screened once, as a case would)
     planted = [i for i, s in enumerate(source) if s is not None]
-    recalled = sum(1 for i in planted if source[i] in found.get(i, set()))
-    synthetic_hits = sum(1 for i, s in enumerate(source) if s is None and i in found)
+    negatives = [i for i, s in enumerate(source) if s is None]
+    recalled = sum(1 for i in planted if source[i] in sources(by_name[names[i]]))
+    matched = [i for i in range(n) if by_name[names[i]] in found]
+    correct = sum(
+        1 for i in matched if source[i] is not None and source[i] in sources(by_name[names[i]])
+    )
+    negative_matches = [i for i in negatives if by_name[names[i]] in found]
+    negative_hits = [
+        i for i in negatives if any(h.status == "hit" for h in found.get(by_name[names[i]], []))
+    ]
+    all_hits = parties + vessels
     screening = t5 - t3
+    recall = recalled / max(1, len(planted))
+    precision = correct / max(1, len(matched))
     print(
         f"SDN entries {len(listed.entries):,} ({len(catalog.party_names.index.names):,} party names, "
         f"{len(catalog.vessel_names.index.names):,} vessel names)"
     )
     print(
-        f"read list {t1 - t0:.2f} s · build catalog {t2 - t1:.2f} s · normalise {n:,} names {t4 - t3:.2f} s · "
-        f"match {t5 - t4:.2f} s"
+        f"read list {t1 - t0:.2f} s · build catalog {t2 - t1:.2f} s · screen {n:,} names as parties "
+        f"{t4 - t3:.2f} s · {len(vessel_idx):,} as vessels {t5 - t4:.2f} s (normalise, match, score)"
     )
     print(
-        f"candidate pairs compared: {parties.pairs_compared + vessels.pairs_compared:,} "
-        f"(all pairs would be {n * len(catalog.party_names.index.names):,})"
+        f"matches: {len(all_hits):,} ({sum(1 for h in all_hits if h.status == 'hit'):,} hits, "
+        f"{sum(1 for h in all_hits if h.status == 'lead'):,} leads)"
     )
     print(
-        f"hits: {len(parties) + len(vessels):,} · planted variants found {recalled:,} / {len(planted):,} "
-        f"({recalled / max(1, len(planted)):.1%}) · synthetic names with a hit {synthetic_hits:,}"
+        f"recall: planted variants found {recalled:,} / {len(planted):,} ({recall:.1%}; target "
+        f">= {TARGET_RECALL:.0%}: {'OK' if recall >= TARGET_RECALL else 'MISSED'})"
+    )
+    print(
+        f"precision: {correct:,} of {len(matched):,} matched names are planted variants of an entry they "
+        f"matched ({precision:.1%}); planted negatives matched {len(negative_matches):,} / {len(negatives):,} "
+        f"({len(negative_matches) / max(1, len(negatives)):.2%}), of which hits: {len(negative_hits):,}"
     )
     total = (
         t2 - t0
     ) + screening  # reading and indexing the list + screening (not making the names)
     print(
         f"SCREENING {n:,} names against the full SDN list: {screening:.1f} s "
-        f"({n / screening:,.0f} names/s); {total:.1f} s including reading and indexing the list "
-        f"(target < {TARGET_SECONDS:.0f} s: {'OK' if total < TARGET_SECONDS else 'MISSED'})"
+        f"(CPU {cpu5 - cpu3:.1f} s, all threads; {n / screening:,.0f} names/s; target < {TARGET_SECONDS:.0f} s: "
+        f"{'OK' if screening < TARGET_SECONDS else 'MISSED'}); {total:.1f} s including reading and indexing "
+        "the list"
     )
-    return {"screening_s": screening, "total_s": total, "recall": recalled / max(1, len(planted))}
+    return {"screening_s": screening, "screening_cpu_s": cpu5 - cpu3, "total_s": total, "recall": recall, "precision": precision,
+            "negatives_matched": len(negative_matches), "negative_hits": len(negative_hits)}  # fmt: skip
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from cargotrace import workflow
 from cargotrace.case.store import Case
 from cargotrace.ingest.ais_rules import REASONS
 from cargotrace.ingest.nmea import decode_nmea_file
+from cargotrace.settings import AnalysisSettings
 
 from builders import unusable_positions, write_csv
 from conftest import shared_data
@@ -135,6 +136,8 @@ def test_year_typos_make_no_decades_long_gap(tmp_path):
     )
     assert span == [{"first_seen": datetime(2023, 9, 1, tzinfo=UTC),
                      "last_seen": datetime(2023, 9, 1, 0, 10, tzinfo=UTC)}]  # fmt: skip
+    workflow.analyze(tmp_path / "case", AnalysisSettings())
+    assert rows(tmp_path / "case", "SELECT count(*) AS n FROM gaps") == [{"n": 0}]
 
 
 @pytest.mark.parametrize(
@@ -305,3 +308,36 @@ def test_aisdb_provider_csv_is_read_without_a_mapping(tmp_path):
         {"any": True}
     ]
     assert result.detail["not_vessels"]["base_station"] > 0
+
+
+def test_ais_stations_export_as_points(tmp_path):
+    path = write_csv(tmp_path / "p.csv", [*HEADER, "message_id"], [
+        [SHIP, "2023-09-01T00:00:00Z", 43.1, 131.9, 1], [2734567, "2023-09-01T00:00:00Z", 43.0, 131.8, 4]])  # fmt: skip
+    ingest_one(tmp_path / "case", path)
+    out = tmp_path / "stations.geojson"
+    workflow.export(tmp_path / "case", "geojson", out, table="ais_stations")
+    [feature] = json.loads(out.read_text())["features"]
+    assert feature["geometry"] == {"type": "Point", "coordinates": [131.8, 43.0]}
+    assert (feature["properties"]["mmsi"], feature["properties"]["station_kind"]) == (
+        2734567,
+        "base_station",
+    )
+
+
+def test_nmea_identity_reports_with_an_impossible_time_are_quarantined(tmp_path):
+    """A type 5 stamped c:0 would make the vessel first seen in 1970."""
+    pytest.importorskip("pyais")
+    from pyais.encode import encode_dict
+
+    five = encode_dict({"type": 5, "mmsi": SHIP, "imo": 9074729, "shipname": "KATYA", "callsign": "UBCD7",
+                        "ship_type": 70}, talker_id="AI")  # fmt: skip
+    lines = [*(tagged(0, s) for s in five), *(tagged(T, s) for s in five)]
+    path = tmp_path / "log.nmea"
+    path.write_text("\n".join(lines) + "\n")
+    result = ingest_one(tmp_path / "case", path)
+    assert (result.rows_read, result.rows_kept, result.rows_quarantined) == (2, 1, 1)
+    got = rows(
+        tmp_path / "case", "SELECT observed_at FROM vessel_reports ORDER BY observed_at NULLS LAST"
+    )
+    assert got == [{"observed_at": datetime.fromtimestamp(T, UTC)}]
+    assert result.detail["quarantined_by_reason"] == {"implausible_timestamp": 1}

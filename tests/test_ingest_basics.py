@@ -9,6 +9,7 @@ import pytest
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
+from cargotrace.errors import InputError
 
 from builders import write_csv
 
@@ -173,3 +174,16 @@ def test_dos_cyrillic_is_told_apart_from_windows_1251_and_koi8_r_on_a_header_lin
     for line in (";".join(RU_HEADER), ";".join(RU_HEADER).upper(), ";".join(GOOD)):
         for encoding in ("cp1251", "koi8_r", "cp866"):
             assert detect_encoding(line.encode(encoding)) == encoding, (line, encoding)
+
+
+def test_a_header_read_in_the_wrong_encoding_is_named_as_such_not_as_a_mapping_problem(tmp_path):
+    for written, read_as in (("cp866", "cp1251"), ("cp866", "koi8-r"), ("cp1251", "koi8-r")):
+        path = tmp_path / f"{written}-{read_as}.csv"
+        lines = [";".join(RU_HEADER), ";".join(GOOD)]
+        path.write_bytes("\n".join(lines).encode(written) + b"\n")
+        mapping = tmp_path / "m.toml"
+        mapping.write_text(f'encoding = "{read_as}"\n')  # a wrong guess
+        with pytest.raises(InputError, match="mis-decoded.*encoding"):
+            workflow.ingest(tmp_path / "wrong", "shipments", [path], mapping)
+        [result] = workflow.ingest(tmp_path / path.stem, "shipments", [path])  # detected
+        assert result.rows_kept == 1, (written, read_as)

@@ -30,7 +30,9 @@ def _case(select_positions: str) -> duckdb.DuckDBPyConnection:
                    QUALIFY row_number() OVER (PARTITION BY locode ORDER BY name) = 1""")
     settings = AnalysisSettings()
     run_stages(
-        con, settings, ("track", "identity", "port_areas", "port_zones", "port_calls", "gaps")
+        con,
+        settings,
+        ("track", "identity", "ships", "port_areas", "port_zones", "port_calls", "gaps"),
     )
     for statement in stops.statements(settings):
         con.execute(statement)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shlex
 import tomllib
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -107,6 +107,27 @@ def test_readme_mapping_example_reads_the_file_it_describes(tmp_path, example):
     with Case.open(tmp_path / "case") as case:
         got = case.rows("SELECT departed_on, weight_t FROM shipments")
     assert got == [{"departed_on": date(2023, 9, 13), "weight_t": 61.25}]
+
+
+@pytest.mark.parametrize("example", TOML_EXAMPLES)
+def test_readme_ais_mapping_example_reads_the_positions_it_describes(tmp_path, example):
+    """An AIS CSV with the example's headers and a time only its date_format reads (month 13)."""
+    data = Mapping.load(_write(tmp_path / "map.toml", example))
+    if data.columns.get("mmsi") is None:
+        pytest.skip("not an AIS mapping")
+    at = datetime(2023, 9, 13, 10, 30, 5, tzinfo=UTC)
+    headers = [data.columns[f] for f in ("mmsi", "timestamp", "lat", "lon")]
+    csv = write_csv(
+        tmp_path / "p.csv",
+        headers,
+        [[273123456, at.strftime(data.date_format or "%Y-%m-%dT%H:%M:%S"), 43.1, 131.9]],
+    )
+    [result] = workflow.ingest(tmp_path / "case", "ais", [csv], tmp_path / "map.toml")
+    assert result.rows_kept == 1
+    with Case.open(tmp_path / "case") as case:
+        assert case.rows("SELECT mmsi, timestamp, lat, lon FROM positions") == [
+            {"mmsi": 273123456, "timestamp": at, "lat": 43.1, "lon": 131.9}
+        ]
 
 
 def _write(path: Path, text: str) -> Path:

@@ -4,8 +4,12 @@ inherits the vessel's score; one row per subject and entry."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from cargotrace import workflow
+from cargotrace.case.store import Case
 from cargotrace.screening.catalog import Catalog, Entry
 from cargotrace.screening.hits import Hit, merge
 from cargotrace.screening.parties import PartySubject, owner_hits, screen_parties
@@ -19,7 +23,9 @@ from cargotrace.screening.scoring import (
     ship_type_category,
     vessel_qualifiers,
 )
-from cargotrace.screening.vessels import VesselSubject, screen_vessels
+from cargotrace.screening.vessels import VesselSubject, screen_vessels, vessel_subjects
+
+from builders import write_csv
 
 
 def listed(**kw: object) -> Entry:
@@ -263,3 +269,36 @@ def test_combine_and_explain() -> None:
         "weak_alias_fuzzy 0.50 (weak alias «PEARL», similarity 0.90) = 0.50"
     )
     assert HIT_MIN == 0.85
+
+
+# ------------------------------------------------------------------ attributes from a case
+
+
+def test_vessels_file_details_reach_the_scoring(tmp_path: Path) -> None:
+    """Length, build year and gross tonnage columns of a vessels file feed the model."""
+    case_dir = tmp_path / "case"
+    workflow.init_case(case_dir)
+    path = write_csv(tmp_path / "vessels.csv", ["mmsi", "imo", "name", "flag", "callsign", "Length, m", "Year built",
+                                                "Gross tonnage"],
+                     [["273000001", "", "NORDIC PEARL", "RU", "UBCD7", "181", "2005", "28,000"],
+                      ["366000002", "", "NORDIC PEARL", "US", "WXYZ", "20", "1990", "900"]])  # fmt: skip
+    workflow.ingest(case_dir, "vessels", [path])
+    with Case.open(case_dir) as case:
+        subjects = {s.key: s for s in vessel_subjects(case.con)}
+    near = subjects["273000001"]
+    assert (near.length_m, near.build_year, near.tonnage_gt, near.call_signs) == (
+        181.0,
+        2005,
+        28000.0,
+        {"UBCD7"},
+    )
+    entry = listed(imo=None, mmsi=None)
+    [same] = screen_vessels(Catalog([entry]), [near])
+    # 0.70 + flag 0.08 + call sign 0.12 + build year 0.05 + tonnage 0.05 + length 0.05 -> capped 0.94
+    assert (same.score, same.status) == (NAME_CAP, "hit")
+    [other] = screen_vessels(Catalog([entry]), [subjects["366000002"]])
+    # 0.70 - flag 0.10 - call sign 0.05 - build year 0.10 - tonnage 0.10 - length 0.15 -> 0.20
+    assert (other.score, other.status) == (0.20, "lead")
+    assert [p["feature"] for p in other.penalties] == [
+        "flag_differs", "call_sign_differs", "build_year_differs", "tonnage_off", "length_off",
+    ]  # fmt: skip

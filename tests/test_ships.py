@@ -251,3 +251,14 @@ def test_explain_says_what_the_ship_transmitted_as(tmp_path: Path) -> None:
     )
     with Case.open(b.case_dir) as case:
         assert case.scalar("SELECT count(*) FROM ship_timeline") == 2
+
+
+def test_short_or_odd_imo_numbers_are_invalid_not_an_error() -> None:
+    reports = [(OLD, "0", None, None, None, None, "ais", 1), (NEW, "12", None, None, None, None, "ais", 2),
+               (OTHER, "1001301448", None, None, None, None, "ais", 3)]  # fmt: skip
+    con = run(_at_sea(OLD, HOME, 2) + _at_sea(NEW, FAR, 2), ports=(), reports=reports)
+    assert [e["new_value"] for e in rows(con, "SELECT * FROM identity_events WHERE event = 'invalid_imo' ORDER BY mmsi")] == [
+        "0", "1001301448", "12"]  # fmt: skip
+    assert (
+        rows(con, "SELECT count(*) AS n FROM ship_links WHERE ship_key LIKE 'IMO:%'")[0]["n"] == 0
+    )

@@ -191,6 +191,10 @@ class CaseSession:
     def check(self) -> list[str]:
         return workflow.check_case(self.root)
 
+    def status(self) -> dict[str, Any]:
+        """Whether the stored analysis is stale (files ingested since): `stale`, `message`."""
+        return workflow.analysis_status(self.root)
+
 
 def _is_table(source: object) -> bool:
     return hasattr(source, "to_csv") or (hasattr(source, "schema") and hasattr(source, "num_rows"))

@@ -83,6 +83,11 @@ class AnalysisSettings:
     # ports at least `shuttle_min_legs` times within `shuttle_period_days`.
     shuttle_min_legs: int = 3
     shuttle_period_days: int = 90
+    # Evidence period (logistics/consignments.py): record and port-call days split where
+    # `period_gap_days` pass without any; a group with fewer than `period_min_share` of the
+    # records of the largest group lies outside the period (kept, flagged, off the test's axis).
+    period_gap_days: int = 90
+    period_min_share: float = 0.1
     engine: str = "duckdb"
     # How the DuckDB engine computes the per-fix stages (track, port zones): "numpy" (the
     # kernels in maritime/kernels/) or "sql" (the stage SQL, as Spark runs it). Same tables
@@ -116,6 +121,10 @@ class AnalysisSettings:
             problems.append(
                 "port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative"
             )
+        if not 1 <= self.period_gap_days <= 36500:
+            problems.append("period_gap_days must be between 1 and 36500")
+        if not 0 <= self.period_min_share <= 1:
+            problems.append("period_min_share must be between 0 and 1")
         if not 0 < self.service_speed_quantile <= 1:
             problems.append("service_speed_quantile must be in (0, 1]")
         if self.engine not in ("duckdb", "spark"):

@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cargotrace.case import freshness
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
 from cargotrace.ingest.kinds import KINDS, ingest_file
 from cargotrace.ingest.loader import IngestResult, Mapping
 from cargotrace.ingest.ports import load_default_gazetteer
+from cargotrace.reference.identifiers import id_key, id_key_sql
 from cargotrace.settings import AnalysisSettings
 from cargotrace.stage import Stage
 
@@ -98,6 +100,7 @@ def analyze_case(
         validate_findings(json.loads(json.dumps(findings, default=str)))
         case.set_meta("findings", json.dumps(findings, ensure_ascii=False, default=str))
         case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        freshness.record_analysis(case)
         case.set_meta("parameters", json.dumps(settings.as_parameters()))
     return findings
 
@@ -131,6 +134,14 @@ def export(case_dir: Path, fmt: str | None, out: Path, table: str | None = None)
         return exporter.export(case, fmt, out, table)
 
 
+def analysis_status(case_dir: Path) -> dict[str, Any]:
+    """Whether the stored analysis is stale (files ingested since): `stale`, `message`."""
+    from cargotrace.case import freshness
+
+    with Case.open(case_dir) as case:
+        return freshness.analysis_status(case)
+
+
 def report(case_dir: Path, out: Path, pdf: Path | None = None) -> dict[str, Any]:
     from cargotrace.report.data import build_report_data
     from cargotrace.report.html import render_report
@@ -156,13 +167,16 @@ def explain(case_dir: Path, waybill: str) -> list[dict[str, Any]]:
         rows = case.rows(
             "SELECT waybill, wagon, record, departed_on, arrived_on, cargo, cargo_class, cargo_rule, weight_t, "
             "origin_station, destination_station, source_file, sheet, source_row, flags FROM shipments "
-            "WHERE waybill = ? ORDER BY source_file, source_row",
-            [waybill],
+            f"WHERE {id_key_sql('waybill')} = ? ORDER BY source_file, source_row",
+            [id_key(waybill)],
         )
     if not rows:
         raise InputError(f"waybill {waybill!r} is not in the case")
-    links = [link for link in result["linked_shipments"] if link["waybill"] == waybill]
-    changes = [c for c in result["label_changes"] if c["waybill"] == waybill]
+    # look-alike Latin/Cyrillic letters, case and punctuation compared as one (reference/identifiers.py)
+    links = [
+        link for link in result["linked_shipments"] if id_key(link["waybill"]) == id_key(waybill)
+    ]
+    changes = [c for c in result["label_changes"] if id_key(c["waybill"]) == id_key(waybill)]
     return [{"records": rows, "links": links, "label_changes": changes}]
 
 

@@ -33,7 +33,15 @@ Delegate = Callable[
 # persistent tables the analysis derives (dropped to compare engines)
 DERIVED_TABLES = [
     s.output for s in STAGES if s.output and s.output not in ("track", "port_areas", "zone_marks")
-] + ["shipments_of_interest", "site_members", "dark_calls", "shuttles", "ship_timeline"]
+] + [
+    "shipments_of_interest",
+    "site_members",
+    "dark_calls",
+    "shuttles",
+    "ship_timeline",
+    "consignment_records",
+    "evidence_period",
+]
 
 
 def run_stages(

@@ -13,6 +13,7 @@ import duckdb
 
 from cargotrace.logistics import (
     arrivals,
+    consignments,
     label_changes,
     linking,
     reverse_flow,
@@ -171,21 +172,28 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "arrivals",
-        reads=("port_calls", "stations"),
+        reads=("port_calls", "ship_links", "stations"),
         writes=("arrivals",),
         sql=arrivals.statements,
         output="arrivals",
     ),
     Stage(
+        "consignments",
+        reads=("ledger", "port_calls", "shipments"),
+        writes=("consignments", "consignment_records", "evidence_period"),
+        sql=consignments.statements,
+        output="consignments",
+    ),
+    Stage(
         "stations",
-        reads=("shipments", "stations"),
+        reads=("consignments", "stations"),
         writes=("shipment_stations", "station_name_norm"),
         python=_stations,
         output="shipment_stations",
     ),
     Stage(
         "linking",
-        reads=("arrivals", "shipment_stations", "shipments"),
+        reads=("arrivals", "consignments", "shipment_stations"),
         writes=("linked_shipments", "shipments_of_interest"),
         sql=linking.statements,
         output="linked_shipments",
@@ -209,6 +217,7 @@ STAGES: list[Stage] = [
         reads=(
             "facilities",
             "port_calls",
+            "ship_links",
             "shipment_stations",
             "shipments_of_interest",
             "stations",
@@ -219,14 +228,14 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "label_changes",
-        reads=("shipments",),
+        reads=("consignments",),
         writes=("label_changes",),
         sql=label_changes.statements,
         output="label_changes",
     ),
     Stage(
         "reverse_flow",
-        reads=("port_calls", "shipment_stations", "shipments", "stations"),
+        reads=("consignments", "port_calls", "shipment_stations", "stations"),
         writes=("outbound",),
         sql=reverse_flow.statements,
         output="outbound",
@@ -246,6 +255,7 @@ STAGES: list[Stage] = [
             "ship_links",
             "shipments",
             "sightings",
+            "vessel_details",
             "vessel_parties",
             "vessel_reports",
             "watchlist",

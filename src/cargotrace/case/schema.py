@@ -75,6 +75,10 @@ SOURCE_TABLES: dict[str, str] = {
         other_entry_id VARCHAR""",
     "vessel_parties": f"""
         mmsi BIGINT, imo VARCHAR, vessel_name VARCHAR, role VARCHAR, party VARCHAR, {PROVENANCE}""",
+    # Length, build year, gross tonnage from columns of a vessels file (screening compares them).
+    "vessel_details": f"""
+        mmsi BIGINT, imo VARCHAR, vessel_name VARCHAR, length_m DOUBLE, build_year INTEGER,
+        tonnage_gt DOUBLE, {PROVENANCE}""",
 }
 
 # The ITU MID table (reference/mid.csv) as a view: mid, flag, administration.

@@ -179,13 +179,28 @@ def _take_lock(root: Path) -> IO[str]:
     return handle
 
 
-MEMORY_LIMIT_ENV = "CARGOTRACE_MEMORY_LIMIT"  # e.g. "2GB": DuckDB's share (default: 80% of RAM)
+MEMORY_LIMIT_ENV = "CARGOTRACE_MEMORY_LIMIT"  # e.g. "4GB": DuckDB's share of the memory
+# DuckDB's own default is 80% of RAM; ours keeps a whole process (Python, Arrow chunks and
+# DuckDB, which spills to `case.duckdb.tmp/` beyond its share) under about 1.5 GB.
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit: CARGOTRACE_MEMORY_LIMIT, else DEFAULT_MEMORY_LIMIT."""
+    wanted = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if not wanted:
+        return DEFAULT_MEMORY_LIMIT
+    try:
+        duckdb.connect(config={"memory_limit": wanted}).close()
+    except duckdb.Error:
+        raise CaseError(
+            f"{MEMORY_LIMIT_ENV}={wanted!r} is not a memory size; use e.g. 1GB, 4GB or 800MB"
+        ) from None
+    return wanted
 
 
 def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    config: dict[str, str | bool | int | float | list[str]] = (
-        {"memory_limit": os.environ[MEMORY_LIMIT_ENV]} if os.environ.get(MEMORY_LIMIT_ENV) else {}
-    )
+    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit()}
     try:
         return duckdb.connect(str(db_path), read_only=read_only, config=config)
     except duckdb.IOException as exc:

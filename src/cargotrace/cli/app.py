@@ -93,27 +93,26 @@ def _guard(action: Callable[[], T]) -> T:
 
 
 class _Remaining(TimeRemainingColumn):
-    """Time left, shown only when the total is known (bytes of an NMEA file)."""
+    """Time left, shown only when the total is known (bytes of the file being ingested)."""
 
     def render(self, task: Task) -> Text:
         return Text("") if task.total is None else super().render(task)
 
 
 class _Advance:
-    """The progress callback: `advance(n)` counts rows; NMEA ingest also reports bytes read
-    of the file (`ingest.nmea_load.ByteProgress`), which turns the bar into a real one."""
+    """The progress callback of a terminal: `advance(n)` counts rows; ingest also reports
+    bytes read of the file (`ingest.loader.ByteProgress`), which turns the bar into a real
+    one with the time left."""
 
     def __init__(self, bar: Progress, task: TaskID) -> None:
-        self.bar, self.task, self.count, self.unit, self.total = bar, task, 0, "rows", 0
+        self.bar, self.task, self.count, self.total = bar, task, 0, 0
 
     def __call__(self, n: int) -> None:
         self.count += n
-        self.bar.update(
-            self.task, count=f"{self.count:,} {self.unit}", advance=0 if self.total else n
-        )
+        self.bar.update(self.task, count=f"{self.count:,} rows", advance=0 if self.total else n)
 
     def start_bytes(self, total: int) -> None:
-        self.unit, self.total = "messages", total
+        self.total = total
         self.bar.update(
             self.task, total=max(total, 1), completed=0, size=f"0/{total / 1e6:,.1f} MB"
         )
@@ -124,11 +123,64 @@ class _Advance:
         )
 
 
+PLAIN_PROGRESS_EVERY_S = 10.0
+
+
+class _PlainProgress:
+    """The same callback when the output is not a terminal (a log, a pipe): one plain line
+    every PLAIN_PROGRESS_EVERY_S seconds with the bytes read, the rows and the time left."""
+
+    def __init__(
+        self, description: str, write: Callable[[str], None], every_s: float | None = None
+    ) -> None:
+        self.description, self.write = description, write
+        self.every_s = PLAIN_PROGRESS_EVERY_S if every_s is None else every_s
+        self.count, self.total, self.done = 0, 0, 0
+        self.started = self.last = time.monotonic()
+
+    def __call__(self, n: int) -> None:
+        self.count += n
+        self._maybe_print()
+
+    def start_bytes(self, total: int) -> None:
+        self.total, self.done = total, 0
+
+    def bytes_read(self, done: int) -> None:
+        self.done = done
+        self._maybe_print()
+
+    def line(self, now: float) -> str:
+        elapsed = now - self.started
+        parts = [f"{self.description}:"]
+        if self.total:
+            share = min(self.done / self.total, 1.0)
+            parts.append(f"{share:.0%} ({self.done / 1e6:,.1f} of {self.total / 1e6:,.1f} MB),")
+        parts.append(f"{self.count:,} rows, {_clock(elapsed)} elapsed")
+        if self.total and self.done:
+            left = elapsed * (self.total - self.done) / self.done
+            parts[-1] += f", about {_clock(left)} left"
+        return " ".join(parts)
+
+    def _maybe_print(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every_s:
+            self.last = now
+            self.write(self.line(now))
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
 @contextmanager
 def _progress(description: str) -> Iterator[Callable[[int], None]]:
+    if not err.is_terminal:
+        yield _PlainProgress(description, lambda text: print(text, file=sys.stderr, flush=True))
+        return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
-                  TextColumn("{task.fields[size]}"), TimeElapsedColumn(), _Remaining(), console=err, transient=True,
-                  disable=not err.is_terminal) as bar:  # fmt: skip
+                  TextColumn("{task.fields[size]}"), TimeElapsedColumn(), _Remaining(), console=err,
+                  transient=True) as bar:  # fmt: skip
         task = bar.add_task(description, total=None, count="", size="")
         yield _Advance(bar, task)
 
@@ -324,12 +376,26 @@ def _print_headline(result: dict[str, Any]) -> None:
         out.print("[bold]The case has no input of these kinds, so some findings cannot exist:[/]")
         for m in missing:
             out.print(f"  {m['kind']}: {escape(m['effect'])} (cargotrace ingest {m['kind']} FILE)")
+    for line in result.get("left_out", {}).get("summary", []):
+        out.print(f"left out of the totals: {line}", markup=False, highlight=False)
 
 
 def _export_tables() -> str:
     from cargotrace.report.export import table_help
 
     return table_help()
+
+
+# Tables exported as ingested: a later `ingest` cannot make them stale.
+SOURCE_EXPORTS = {"positions", "vessels", "vessel_identities", "shipments", "quarantine", "ledger",
+                  "stations", "facilities", "ports", "sightings", "watchlist"}  # fmt: skip
+
+
+def _warn_stale(case: Path) -> None:
+    """One line on stderr when files were ingested after the stored analysis."""
+    status = _guard(lambda: CaseSession(case).status())
+    if status["stale"]:
+        err.print(f"warning: {status['message']}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -350,6 +416,8 @@ def export(
     ] = None,
 ) -> None:
     """Write the findings (default) or one table."""
+    if table is None or table not in SOURCE_EXPORTS:
+        _warn_stale(case)
     count = _guard(
         lambda: CaseSession(case).export(out_path, format.value if format else None, table)
     )
@@ -367,6 +435,7 @@ def report(
     ] = None,
 ) -> None:
     """Write the self-contained, offline HTML report (and optionally a PDF)."""
+    _warn_stale(case)
     info = _guard(lambda: CaseSession(case).report(out_path, pdf))
     out.print(
         f"wrote {info['html']} ({info['bytes'] / 1e6:.1f} MB)"
@@ -381,6 +450,7 @@ def explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """The evidence chain of one shipment, from source rows to destination site."""
+    _warn_stale(case)
     result = _guard(lambda: CaseSession(case).explain(waybill))[0]
     if as_json:
         out.print_json(json.dumps(result, ensure_ascii=False, default=str))

@@ -10,7 +10,9 @@ fragments straddle a split boundary is lost (one in millions of messages), and `
 counts lines from the start of the split. Rows carry `source_file` (the file name) and
 `source_row` (line number), like the case's positions table.
 
-Cleaning mirrors ingest, so both engines see the same positions:
+Cleaning mirrors ingest, so both engines see the same positions (`vessel_positions`: the
+rules of ingest/ais_rules.py, no row without a plausible time or a possible position, no
+base station or aid to navigation); besides:
 * NMEA: the decoder already nulls not-available values (lat 91, sog 102.3, ...); status 15
   (not defined) becomes NULL, as in ingest/nmea_load.py; nothing is dropped.
 * Parquet: the rules of the positions ingest (ingest/positions.py): MMSI in 1..999999999, a
@@ -33,6 +35,7 @@ import pyarrow.compute as pc
 
 from cargotrace.engine.transpile import expression_to_spark
 from cargotrace.ingest.ais_clean import KEY
+from cargotrace.ingest.ais_rules import vessel_position_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -189,10 +192,24 @@ def positions_format(paths: Sequence[str], fmt: str = "auto") -> str:
     )
 
 
+def vessel_positions(spark: SparkSession, positions: DataFrame) -> DataFrame:
+    """The rows the ingest keeps in `positions` (ingest/ais_rules.py): with a plausible
+    time and a possible position, of a vessel (not a base station, aid to navigation, ...)."""
+    positions.createOrReplaceTempView("decoded_positions")
+    keep = vessel_position_sql("mmsi", '"timestamp"', "lat", "lon", "msg_type")
+    return spark.sql(expression_to_spark(f"SELECT * FROM decoded_positions WHERE {keep}"))
+
+
 def read_positions(
-    spark: SparkSession, paths: Sequence[str], fmt: str = "auto", *, deduplicate: bool = True
+    spark: SparkSession,
+    paths: Sequence[str],
+    fmt: str = "auto",
+    *,
+    deduplicate: bool = True,
+    checked: bool = True,
 ) -> DataFrame:
-    """Positions from Parquet or NMEA files (see `positions_format`), cleaned as at ingest."""
+    """Positions from Parquet or NMEA files (see `positions_format`), cleaned as at ingest
+    (`checked=False`: the decoded rows as they are, for comparing decoders)."""
     fmt = positions_format(paths, fmt)
     if fmt == "parquet":
         df = read_positions_parquet(spark, paths)
@@ -202,4 +219,6 @@ def read_positions(
         from cargotrace.errors import InputError
 
         raise InputError(f"unknown positions format {fmt!r}; expected parquet or nmea")
+    if checked:
+        df = vessel_positions(spark, df)
     return dedupe(spark, df) if deduplicate else df

@@ -43,8 +43,14 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
-from cargotrace.ingest.ais_rules import mmsi_invalid_sql, refused_by_reason, separate_stations
-from cargotrace.ingest.loader import IngestResult
+from cargotrace.case.store import quote_ident
+from cargotrace.ingest.ais_rules import (
+    STATIONS_COLUMNS,
+    mmsi_invalid_sql,
+    refused_by_reason,
+    station_kind_sql,
+)
+from cargotrace.ingest.loader import IngestResult, sql_str
 from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
 from cargotrace.sql import haversine_km
@@ -84,80 +90,184 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def drop_duplicate_positions(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]:
-    """Delete the file's duplicate positions; returns (within the file, of the case)."""
+STAGE = "ais_stage"  # the file's positions until `finish_positions_file` moves them in
+_STAGE_PROVENANCE = ("file_hash", "source_file")  # constant per file: NULL in the stage
+
+
+def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty stage for one file's positions (a temp table shaped like `positions`)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM positions LIMIT 0")
+
+
+def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """`ais_dupes`: stage rows that are copies (of a stored position, or of an earlier row
+    of the file); returns (within the file, of the case)."""
     key = ", ".join(KEY)
     same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM m.{c}" for c in KEY)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ais_mine AS
-            SELECT rowid AS rid, source_row, {key} FROM positions WHERE file_hash = ? AND timestamp IS NOT NULL""",
-        [file_hash],
-    )
     # copies of another file's position (the whole case, within the file's time span), then
     # copies within the file: only keys seen twice are sorted
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_dupes AS
-            WITH span AS (SELECT min(timestamp) AS lo, max(timestamp) AS hi FROM ais_mine),
+            WITH mine AS (SELECT rowid AS rid, {key} FROM {STAGE} WHERE timestamp IS NOT NULL),
+            span AS (SELECT min(timestamp) AS lo, max(timestamp) AS hi FROM mine),
             theirs AS (
                 SELECT DISTINCT {key} FROM positions, span
-                WHERE file_hash <> ? AND timestamp BETWEEN span.lo AND span.hi
+                WHERE timestamp BETWEEN span.lo AND span.hi
             )
-            SELECT m.rid, true AS in_case FROM ais_mine m SEMI JOIN theirs t ON {same}""",
-        [file_hash],
+            SELECT m.rid, true AS in_case FROM mine m SEMI JOIN theirs t ON {same}"""
     )
+    # candidates first by a hash of the key (one 64-bit column to group), then exactly
     con.execute(
         f"""INSERT INTO ais_dupes
             SELECT rid, false FROM (
-                SELECT m.rid, row_number() OVER (PARTITION BY {", ".join(f"m.{c}" for c in KEY)}
-                                                  ORDER BY m.source_row, m.rid) AS copy
-                FROM ais_mine m SEMI JOIN (SELECT {key} FROM ais_mine GROUP BY ALL HAVING count(*) > 1) t
-                     ON {same}
+                SELECT rowid AS rid, row_number() OVER (PARTITION BY {key} ORDER BY source_row, rowid) AS copy
+                FROM {STAGE}
+                WHERE timestamp IS NOT NULL AND hash({key}) IN (
+                    SELECT h FROM (SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL)
+                    GROUP BY h HAVING count(*) > 1)
             ) WHERE copy > 1 AND rid NOT IN (SELECT rid FROM ais_dupes)"""
     )
-    of_case = _count(con, "SELECT count(*) FROM ais_dupes WHERE in_case")
-    in_file = _count(con, "SELECT count(*) FROM ais_dupes WHERE NOT in_case")
-    if of_case or in_file:
-        con.execute("DELETE FROM positions WHERE rowid IN (SELECT rid FROM ais_dupes)")
-    con.execute("DROP TABLE ais_dupes")
-    con.execute("DROP TABLE ais_mine")
-    return in_file, of_case
+    counts = con.execute(
+        "SELECT count(*) FILTER (WHERE NOT in_case), count(*) FILTER (WHERE in_case) FROM ais_dupes"
+    ).fetchone()
+    assert counts is not None
+    return int(counts[0]), int(counts[1])
 
 
-def flag_implied_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]:
-    """Set implied_speed_kn and the impossible_speed flag over the span the file touches.
+def _stage_stations(
+    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str
+) -> dict[str, int]:
+    """Move the stage's rows of stations that are not vessels (ais_rules) to `ais_stations`;
+    returns the rows moved by station kind."""
+    kind = station_kind_sql("mmsi", "msg_type")
+    where = f"{kind} IS NOT NULL AND rowid NOT IN (SELECT rid FROM ais_dupes)"
+    counts = dict(
+        con.execute(
+            f"SELECT {kind}, count(*) FROM {STAGE} WHERE {where} GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
+    if counts:
+        con.execute(
+            f"""INSERT INTO ais_stations (station_kind, {STATIONS_COLUMNS}, file_hash, source_file, sheet, source_row)
+                SELECT {kind}, {STATIONS_COLUMNS}, {sql_str(file_hash)}, {sql_str(file_name)}, sheet, source_row
+                FROM {STAGE} WHERE {where}"""
+        )
+        con.execute(f"DELETE FROM {STAGE} WHERE {kind} IS NOT NULL")
+    return {str(k): int(v) for k, v in counts.items()}
 
-    Returns (fixes of the file flagged, fixes of other files whose flag changed)."""
+
+def _span(con: duckdb.DuckDBPyConnection) -> int:
+    """`ais_span`: per MMSI of the file's fixes, their first and last time (t0, t1), the last
+    stored fix before (lo) and the first after (hi); returns how many stored fixes fall at
+    or after a t0 (their speeds may change)."""
     fix, fix_p = _FIX.format(p=""), _FIX.format(p="p.")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_span AS
+            WITH f AS (SELECT mmsi, min(timestamp) AS t0, max(timestamp) AS t1 FROM {STAGE}
+                       WHERE {fix} AND rowid NOT IN (SELECT rid FROM ais_dupes) GROUP BY mmsi)
             SELECT f.mmsi, f.t0, f.t1,
                    max(p.timestamp) FILTER (WHERE p.timestamp < f.t0) AS lo,
-                   min(p.timestamp) FILTER (WHERE p.timestamp > f.t1) AS hi
-            FROM (SELECT mmsi, min(timestamp) AS t0, max(timestamp) AS t1 FROM positions
-                  WHERE file_hash = ? AND {fix} GROUP BY mmsi) f
-            JOIN positions p ON p.mmsi = f.mmsi AND {fix_p}
-            GROUP BY f.mmsi, f.t0, f.t1""",
-        [file_hash],
+                   min(p.timestamp) FILTER (WHERE p.timestamp > f.t1) AS hi,
+                   count(p.timestamp) FILTER (WHERE p.timestamp >= f.t0) AS later
+            FROM f LEFT JOIN positions p ON p.mmsi = f.mmsi AND {fix_p}
+            GROUP BY f.mmsi, f.t0, f.t1"""
     )
-    step = haversine_km("prev.lat", "prev.lon", "lat", "lon")
-    hours = f"greatest(epoch(timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0"
+    return _count(con, "SELECT sum(later) FROM ais_span")
+
+
+def _speed_sql(alias: str = "") -> tuple[str, str]:
+    """(implied speed in knots, its flag) of a row with `prev` (struct ts, lat, lon)."""
+    step = haversine_km("prev.lat", "prev.lon", f"{alias}lat", f"{alias}lon")
+    hours = f"(greatest(epoch({alias}timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0)"
+    speed = f"({step} / {KM_PER_NM} / {hours})"
+    flag = (
+        f"CASE WHEN {speed} > {MAX_SPEED_KN} AND {step} > {MIN_STEP_KM} THEN 'impossible_speed' END"
+    )
+    return speed, flag
+
+
+def _stored_fixes(fix_p: str, columns: str = "p.*") -> str:
+    """The stored fixes of the file's MMSIs from the last one before the file's first fix
+    to the first one after its last."""
+    return f"""SELECT {columns} FROM positions p JOIN ais_span s ON p.mmsi = s.mmsi
+                   AND p.timestamp BETWEEN coalesce(s.lo, s.t0) AND coalesce(s.hi, s.t1)
+               WHERE {fix_p}"""
+
+
+_PREV = "lag(struct_pack(ts := timestamp, lat := lat, lon := lon)) OVER (PARTITION BY mmsi, _fix ORDER BY timestamp, file_hash, source_row)"
+
+
+def _move_stage(
+    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str
+) -> tuple[int, int, int, int]:
+    """The file's positions, without the duplicates, with their implied speeds and flags
+    (against each other and the stored fixes around them: `MIN_DT_S` ...), into `positions`
+    in one append. Stored fixes whose speed changes now that the file's fixes are among
+    them are updated (only when the file's fixes fall among stored ones of their vessel).
+    The file's positions whose MMSI cannot be a ship's get `mmsi_invalid` (ais_rules).
+    Returns (rows appended, fixes of the file flagged impossible_speed, other fixes whose
+    flag changed, positions of the file flagged mmsi_invalid)."""
+    fix_p = _FIX.format(p="p.")
+    later = _span(con)
+    columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
+    names = ", ".join(map(quote_ident, columns))
+    speed, flag = _speed_sql()
+    values = {"file_hash": sql_str(file_hash), "source_file": sql_str(file_name),
+              "implied_speed_kn": f"CASE WHEN _fix THEN {speed} END",
+              "flags": f"""nullif(concat_ws(',', CASE WHEN {mmsi_invalid_sql("mmsi")} THEN 'mmsi_invalid' END,
+                                            CASE WHEN _fix THEN {flag} END), '')"""}  # fmt: skip
+    select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
+    stage_cols = ", ".join(
+        sql_str(file_hash) if c == "file_hash" else f"s.{quote_ident(c)}" for c in columns
+    )
+    first = _count(con, "SELECT count(*) FROM positions")  # appended rows get row ids from here on
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
+    con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
+    try:
+        appended = _count(
+            con,
+            f"""INSERT INTO positions ({names})
+                SELECT {select} FROM (
+                    SELECT *, {_PREV} AS prev FROM (
+                        SELECT {stage_cols}, coalesce({_FIX.format(p="s.")}, false) AS _fix, true AS _mine
+                        FROM {STAGE} s WHERE s.rowid NOT IN (SELECT rid FROM ais_dupes)
+                        UNION ALL BY NAME
+                        SELECT {names}, true AS _fix, false AS _mine FROM ({_stored_fixes(fix_p)})
+                    )
+                ) WHERE _mine""",
+        )
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
+    flagged = con.execute(
+        """SELECT count(*) FILTER (WHERE flags LIKE '%impossible_speed%'),
+                  count(*) FILTER (WHERE flags LIKE '%mmsi_invalid%')
+           FROM positions WHERE rowid >= ? AND file_hash = ? AND flags IS NOT NULL""",
+        [first, file_hash],
+    ).fetchone()
+    assert flagged is not None
+    elsewhere = _update_stored_speeds(con, file_hash) if later else 0
+    for table in (STAGE, "ais_dupes", "ais_span"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return appended, int(flagged[0]), elsewhere, int(flagged[1])
+
+
+def _update_stored_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> int:
+    """Speeds of the stored fixes (of other files) the file's fixes fall among, now that the
+    file is in; returns how many of their flags changed."""
+    fix_p = _FIX.format(p="p.")
+    speed, flag = _speed_sql()
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_speed AS
-            WITH stepped AS (
-                SELECT p.rowid AS rid, p.file_hash, CASE WHEN p.flags LIKE '%impossible_speed%' THEN 'impossible_speed' END AS old_flags, p.timestamp, p.lat, p.lon, s.lo,
-                       lag(struct_pack(ts := p.timestamp, lat := p.lat, lon := p.lon)) OVER w AS prev
-                FROM positions p JOIN ais_span s ON p.mmsi = s.mmsi
-                     AND p.timestamp BETWEEN coalesce(s.lo, s.t0) AND coalesce(s.hi, s.t1)
-                WHERE {fix_p}
-                WINDOW w AS (PARTITION BY p.mmsi ORDER BY p.timestamp, p.file_hash, p.source_row)
-            ), measured AS (
-                SELECT rid, file_hash, old_flags, timestamp, prev, {step} AS step_km
-                FROM stepped WHERE lo IS NULL OR timestamp > lo
+            SELECT rid, old_speed, old_flags, speed, flags FROM (
+                SELECT rid, file_hash, timestamp, lo, implied_speed_kn AS old_speed,
+                       CASE WHEN flags LIKE '%impossible_speed%' THEN 'impossible_speed' END AS old_flags,
+                       {speed} AS speed, {flag} AS flags
+                FROM (SELECT f.*, s.lo, lag(struct_pack(ts := f.timestamp, lat := f.lat, lon := f.lon))
+                                OVER (PARTITION BY f.mmsi ORDER BY f.timestamp, f.file_hash, f.source_row) AS prev
+                      FROM ({_stored_fixes(fix_p, "p.rowid AS rid, p.*")}) f JOIN ais_span s ON f.mmsi = s.mmsi)
             )
-            SELECT rid, file_hash, old_flags, step_km / {KM_PER_NM} / ({hours}) AS speed,
-                   CASE WHEN step_km / {KM_PER_NM} / ({hours}) > {MAX_SPEED_KN} AND step_km > {MIN_STEP_KM}
-                        THEN 'impossible_speed' END AS flags
-            FROM measured"""
+            WHERE file_hash <> {sql_str(file_hash)} AND (lo IS NULL OR timestamp > lo)
+              AND (speed IS DISTINCT FROM old_speed OR flags IS DISTINCT FROM old_flags)"""
     )
     con.execute(  # the MMSI's flag is recomputed with the speed's (ais_rules)
         f"""UPDATE positions SET implied_speed_kn = a.speed,
@@ -165,17 +275,9 @@ def flag_implied_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple
                                            a.flags), '')
            FROM ais_speed a WHERE positions.rowid = a.rid"""
     )
-    mine = _count(
-        con, "SELECT count(*) FROM ais_speed WHERE file_hash = ? AND flags IS NOT NULL", [file_hash]
-    )
-    others = _count(
-        con,
-        "SELECT count(*) FROM ais_speed WHERE file_hash <> ? AND flags IS DISTINCT FROM old_flags",
-        [file_hash],
-    )
+    changed = _count(con, "SELECT count(*) FROM ais_speed WHERE flags IS DISTINCT FROM old_flags")
     con.execute("DROP TABLE ais_speed")
-    con.execute("DROP TABLE ais_span")
-    return mine, others
+    return changed
 
 
 def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
@@ -217,30 +319,30 @@ def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> di
 
 
 def finish_positions_file(con: duckdb.DuckDBPyConnection, result: IngestResult) -> CleanStats:
-    """All three passes for one AIS file; moves dropped duplicates from kept to duplicate."""
+    """All three passes for one AIS file, whose positions wait in the stage; moves dropped
+    duplicates from kept to duplicate."""
     stats = CleanStats()
-    stats.duplicates_in_file, stats.duplicates_of_case = drop_duplicate_positions(
-        con, result.file_hash
-    )
+    stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
     dropped = stats.duplicates_in_file + stats.duplicates_of_case
     result.rows_kept -= dropped
     result.rows_duplicate += dropped
-    stations = separate_stations(con, result.file_hash)  # not vessels: out of the tracks
+    stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
     if stations:
         result.detail["not_vessels"] = stations
-    stats.impossible_speed, stats.impossible_speed_elsewhere = flag_implied_speeds(
-        con, result.file_hash
-    )
-    stats.positions_mmsi_invalid = _count(
-        con,
-        "SELECT count(*) FROM positions WHERE file_hash = ? AND flags LIKE '%mmsi_invalid%'",
-        [result.file_hash],
+    _, stats.impossible_speed, stats.impossible_speed_elsewhere, stats.positions_mmsi_invalid = (
+        _move_stage(con, result.file_hash, result.path.name)
     )
     result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
     for name, value in check_identity_reports(con, result.file_hash).items():
         setattr(stats, name, value)
     result.detail["cleaning"] = asdict(stats)
     return stats
+
+
+def begin_file(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Start of one file's ingest (in its transaction): AIS positions wait in a stage."""
+    if kind == "ais":
+        begin_positions_file(con)
 
 
 def finish_file(con: duckdb.DuckDBPyConnection, kind: str, result: IngestResult) -> None:

@@ -57,11 +57,16 @@ def time_checks(ts: str) -> list[Check]:
     return [
         (f"{ts} IS NULL", "no_timestamp", "timestamp"),
         (
-            f"({ts} < TIMESTAMPTZ '{EARLIEST_AIS} 00:00:00+00' OR {ts} > now() + {FUTURE_MARGIN})",
+            f"({ts} < TIMESTAMPTZ '{EARLIEST_AIS} 00:00:00+00:00' OR {ts} > now() + {FUTURE_MARGIN})",
             "implausible_timestamp",
             "timestamp",
         ),
     ]
+
+
+def implausible_time_sql(ts: str) -> str:
+    """True for a time that is given but cannot be an AIS time (NULL-safe: false if none)."""
+    return f"coalesce({time_checks(ts)[1][0]}, false)"
 
 
 def coordinate_checks(lat: str, lon: str) -> list[Check]:
@@ -82,6 +87,13 @@ def position_checks(ts: str, lat: str, lon: str) -> list[Check]:
 def reason_sql(checks: list[Check]) -> tuple[str, str]:
     """`_reason` and `_column` expressions (NULL when the row passes)."""
     return first_reason(*checks)
+
+
+def vessel_position_sql(mmsi: str, ts: str, lat: str, lon: str, msg_type: str) -> str:
+    """True for a row that every rule lets into `positions`: not refused, not a station. For
+    engines that read positions without ingesting them (the Spark inputs)."""
+    refused = " OR ".join(f"({cond})" for cond, _, _ in position_checks(ts, lat, lon))
+    return f"(NOT coalesce({refused}, false) AND {station_kind_sql(mmsi, msg_type)} IS NULL)"
 
 
 def station_kind_sql(mmsi: str, msg_type: str) -> str:

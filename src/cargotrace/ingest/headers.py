@@ -135,7 +135,12 @@ def map_columns(
     if missing:
         raise InputError(
             f"required column(s) {missing} not found in the header {headers}; "
-            f'name them with --mapping MAP.toml (columns.{missing[0]} = "<your header>")',
+            + (
+                "the header looks mis-decoded: name the file's encoding in a mapping "
+                '(encoding = "cp866", "cp1251", "koi8-r", ...), then the columns if still needed'
+                if _mis_decoded(headers)
+                else f'name them with --mapping MAP.toml (columns.{missing[0]} = "<your header>")'
+            ),
             file=file,
             row=row,
             column=missing[0],
@@ -143,3 +148,20 @@ def map_columns(
     used = set(mapping.values())
     unmapped = {headers[i]: i for i in range(len(headers)) if i not in used and headers[i]}
     return ColumnMap(mapping, units, unmapped)
+
+
+_ODD_SYMBOLS = frozenset("\u00a4\u00a6\u00a9\u00ad\u00ae\u00b6\ufffd")  # ¤ ¦ © soft-hyphen ® ¶ �
+_SWAPPED_CASE = re.compile(r"(?<![А-яЁё])[а-яё][А-ЯЁ]{2,}")  # "мНЛЕП": Windows-1251 read as KOI8-R
+
+
+def _mis_decoded(headers: list[str]) -> bool:
+    """Text read in the wrong encoding: replacement characters, C1 controls, box-drawing and
+    block characters (DOS Cyrillic read as KOI8-R), symbols no header has (DOS Cyrillic read
+    as Windows-1251: `Ќ®¬Ґа`), or words in swapped case (KOI8-R and Windows-1251 confused)."""
+    for header in headers:
+        if _SWAPPED_CASE.search(header):
+            return True
+        for ch in header:
+            if ch in _ODD_SYMBOLS or "\x80" <= ch <= "\x9f" or "\u2500" <= ch <= "\u259f":
+                return True
+    return False

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
-from cargotrace.ingest.ais_clean import finish_file
+from cargotrace.ingest.ais_clean import begin_file, finish_file
 from cargotrace.ingest.borders import BORDERS
 from cargotrace.ingest.csvread import IrregularCsv
 from cargotrace.ingest.geojson import features_to_chunk, is_geojson, load_features
 from cargotrace.ingest.identities import SIGHTINGS, WATCHLIST
 from cargotrace.ingest.loader import (
+    ByteProgress,
     IngestResult,
     Mapping,
     Progress,
@@ -26,7 +27,7 @@ from cargotrace.ingest.loader import (
 from cargotrace.ingest.places import FACILITIES, PORTS, STATIONS
 from cargotrace.ingest.positions import POSITIONS
 from cargotrace.ingest.shipments import SHIPMENTS
-from cargotrace.ingest.sources import open_binary
+from cargotrace.ingest.sources import byte_meter, open_binary
 from cargotrace.ingest.tabular import read_parts
 from cargotrace.ingest.watchlists import VESSELS_WITH_PARTIES, load_watchlist, watchlist_format
 
@@ -77,7 +78,13 @@ def ingest_file(
             if exact and reader is _load_table
             else reader
         )
-        read(case, spec, path, mapping, result, progress)
+        begin_file(case.con, kind)
+        if isinstance(progress, ByteProgress):  # bytes read of the file: a bar with time left
+            progress.start_bytes(path.stat().st_size)
+            with byte_meter(path, progress.bytes_read):
+                read(case, spec, path, mapping, result, progress)
+        else:
+            read(case, spec, path, mapping, result, progress)
         finish_file(case.con, kind, result)  # AIS duplicates, implied speeds, identity checks
 
     try:

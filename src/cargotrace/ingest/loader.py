@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import duckdb
 import pyarrow as pa
@@ -26,6 +26,19 @@ from cargotrace.ingest.sources import file_hash
 from cargotrace.ingest.tabular import RawChunk, TableSource
 
 Progress = Callable[[int], None]
+
+
+@runtime_checkable
+class ByteProgress(Protocol):
+    """A progress callback that can also show bytes: `progress(n)` advances the row count
+    by n; `start_bytes(total)` and `bytes_read(done)` drive a bar over the file size on
+    disk (compressed size for .gz input), which gives the time left."""
+
+    def __call__(self, n: int) -> None: ...
+
+    def start_bytes(self, total: int) -> None: ...
+
+    def bytes_read(self, done: int) -> None: ...
 
 
 @dataclass
@@ -212,11 +225,18 @@ class TabularKind:
     # quarantined rows only (the SELECT must not use it), `_attrs` is NULL when every
     # unmapped cell is empty, and CSV goes through Arrow's parser when the file is regular.
     # `transform` adds derived columns to `src`; `reasons` is a cheap SELECT of `_row,
-    # _reason, _column` for the refused rows (else `select` is used); `after` is not run.
+    # _reason, _column` for the refused rows (else `select` is used); `after` runs over the
+    # `normalized` view (so it computes the SELECT again: keep it to an aggregate).
     # See `stream_load.py`.
     stream: bool = False
     transform: Transform | None = None
     reasons: SelectBuilder | None = None
+    # Kept rows go to this temp table (shaped like `table`, file_hash and source_file left
+    # NULL) and the kind's finish moves them into `table` at the end of the file.
+    stage: str | None = None
+    # Streaming kinds whose finish drops repeated rows by their own key may skip the hash of
+    # every row (the dearest step of a chunk): refused rows are then deduplicated at the end.
+    row_hashes: bool = True
 
 
 def sql_str(value: str) -> str:
@@ -327,7 +347,11 @@ def ingest_parts(
 ) -> None:
     """Load every part (sheet) of one file; exact duplicates are dropped across parts too."""
     # stream_load imports this module, hence the late import
-    from cargotrace.ingest.stream_load import load_chunk_streaming, remember_hashes
+    from cargotrace.ingest.stream_load import (
+        drop_repeated_refusals,
+        load_chunk_streaming,
+        remember_hashes,
+    )
 
     con = case.con
     con.execute("CREATE OR REPLACE TEMP TABLE seen_hashes (h VARCHAR)")
@@ -386,6 +410,8 @@ def ingest_parts(
                        "columns": {name: ctx.headers[i] for name, i in ctx.columns.fields.items()},
                        **dict(zip(("rows_read", "rows_kept", "rows_quarantined", "rows_duplicate"),
                                   (a - b for a, b in zip(after, before, strict=True)), strict=True))})  # fmt: skip
+    if spec.stream and not spec.row_hashes:
+        drop_repeated_refusals(con, spec, result)
     if spec.stream and spec.dedupe_against_table:
         remember_hashes(con, pending_hashes)
         superseded = _superseded_files(con, spec, result.file_hash)
@@ -482,9 +508,10 @@ def _load_chunk_scanned(
     if spec.after:
         spec.after(con, ctx)
     select_cols, provenance = target_sql(con, spec, ctx, result)
+    into, kept_provenance = kept_target(spec, ctx, provenance)
     kept = con.execute(
-        f"INSERT INTO {quote_ident(spec.table)} ({select_cols}, file_hash, source_file, sheet, source_row) "
-        f"SELECT {select_cols}, {provenance} FROM normalized WHERE _reason IS NULL"
+        f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
+        f"SELECT {select_cols}, {kept_provenance} FROM normalized WHERE _reason IS NULL"
     ).fetchone()[0]  # type: ignore[index]
     quarantined = con.execute(
         f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, _reason, _column, _raw, {provenance} "
@@ -506,6 +533,14 @@ def target_sql(
     sheet = sql_str(ctx.source.sheet) if ctx.source.sheet else "NULL"
     provenance = f"{sql_str(result.file_hash)}, {sql_str(ctx.file_name)}, {sheet}, _row"
     return ", ".join(quote_ident(c) for c in target_cols), provenance
+
+
+def kept_target(spec: TabularKind, ctx: ChunkContext, provenance: str) -> tuple[str, str]:
+    """Where kept rows go (the table, or the kind's stage) and their provenance values."""
+    if spec.stage is None:
+        return quote_ident(spec.table), provenance
+    sheet = sql_str(ctx.source.sheet) if ctx.source.sheet else "NULL"
+    return quote_ident(spec.stage), f"NULL, NULL, {sheet}, _row"
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import duckdb
 import pyarrow as pa
@@ -31,23 +30,17 @@ import pyarrow.compute as pc
 
 from cargotrace.case.store import Case
 from cargotrace.ingest import ais_rules
+from cargotrace.ingest.ais_clean import STAGE
 from cargotrace.ingest.arrow_scan import local_scans
-from cargotrace.ingest.loader import IngestResult, Mapping, Progress, TabularKind, sql_str
+from cargotrace.ingest.loader import (
+    ByteProgress,
+    IngestResult,
+    Mapping,
+    Progress,
+    TabularKind,
+    sql_str,
+)
 from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
-
-
-@runtime_checkable
-class ByteProgress(Protocol):
-    """A progress callback that can also show bytes: `progress(n)` advances the message
-    count by n; `start_bytes(total)` and `bytes_read(done)` drive a bar over the file size
-    on disk (compressed size for .gz input)."""
-
-    def __call__(self, n: int) -> None: ...
-
-    def start_bytes(self, total: int) -> None: ...
-
-    def bytes_read(self, done: int) -> None: ...
-
 
 _STATIC_KEY = ("mmsi", "observed_at", "imo", "name", "callsign", "ship_type")
 
@@ -69,7 +62,8 @@ def load_nmea(
     totals, reasons = DecodeStats(), Counter[str]()
     for batch in decode_nmea_file(path, progress=on_bytes):
         refused = _insert_positions(con, batch.positions, result, path.name)
-        duplicates = _insert_statics(con, batch.statics, result, path.name)
+        duplicates, odd_statics = _insert_statics(con, batch.statics, result, path.name)
+        refused += odd_statics
         _insert_rejects(con, batch.rejects, result, path.name)
         stats = batch.stats
         totals += stats
@@ -110,10 +104,9 @@ def _insert_positions(
                 FROM nmea_positions WHERE {reason} IS NOT NULL"""
         ).fetchone()
         con.execute(
-            f"""INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
-                                   file_hash, source_file, sheet, source_row)
-            SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type,
-                   {_provenance(result, name)}, line_no
+            f"""INSERT INTO {STAGE} (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
+                                   source_row)
+            SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type, line_no
             FROM nmea_positions WHERE {reason} IS NULL"""
         )
     return int(refused[0]) if refused else 0
@@ -121,20 +114,29 @@ def _insert_positions(
 
 def _insert_statics(
     con: duckdb.DuckDBPyConnection, table: pa.Table, result: IngestResult, name: str
-) -> int:
-    """Insert the batch's identity reports without repeats; returns the type 5/24 repeats."""
+) -> tuple[int, int]:
+    """Insert the batch's identity reports without repeats; returns the type 5/24 repeats
+    and the type 5/24 messages quarantined for an implausible time (`ais_rules`; an undated
+    report is kept, a type 19's time is judged with its position)."""
     if not table.num_rows:
-        return 0
+        return 0, 0
     nmea_statics = table  # noqa: F841 - replacement scan
     key = ", ".join(_STATIC_KEY)
     same = " AND ".join(f"v.{c} IS NOT DISTINCT FROM s.{c}" for c in _STATIC_KEY)
+    implausible = ais_rules.implausible_time_sql("timestamp")
+    decoded = "json_object('mmsi', mmsi, 'msg_type', msg_type, 'timestamp', timestamp, 'imo', imo, 'name', name)"
     with local_scans(con):
+        refused = con.execute(
+            f"""INSERT INTO quarantine SELECT 'ais', 'implausible_timestamp', 'timestamp',
+                       CAST({decoded} AS VARCHAR), {_provenance(result, name)}, line_no
+                FROM nmea_statics WHERE {implausible} AND msg_type <> 19"""
+        ).fetchone()
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE nmea_statics_kept AS
             WITH s AS (
                 SELECT mmsi, timestamp AS observed_at, CAST(imo AS VARCHAR) AS imo, name, callsign,
                        CAST(nullif(ship_type, 0) AS VARCHAR) AS ship_type, msg_type, line_no
-                FROM nmea_statics
+                FROM nmea_statics WHERE NOT {implausible}
             ), bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM s),
             stored AS (
                 SELECT DISTINCT {key} FROM vessel_reports, bounds
@@ -154,7 +156,8 @@ def _insert_statics(
     kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
     con.execute("DROP TABLE nmea_statics_kept")
     messages = table.num_rows - pc.sum(pc.equal(table.column("msg_type"), 19)).as_py()
-    return int(messages or 0) - int(kept[0] if kept else 0)
+    dropped = int(refused[0]) if refused else 0
+    return int(messages or 0) - int(kept[0] if kept else 0) - dropped, dropped
 
 
 def _insert_rejects(

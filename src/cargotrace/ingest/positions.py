@@ -12,9 +12,14 @@ Duplicates, implied speeds and identity checks run once the whole file is in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cargotrace.ingest import ais_rules, sqlexpr
+from cargotrace.ingest.ais_clean import STAGE
 from cargotrace.ingest.headers import Field
 from cargotrace.ingest.loader import ChunkContext, TabularKind
 
@@ -47,15 +52,90 @@ NAV_STATUS_TEXT = {
 }  # fmt: skip
 
 
-def _status_sql() -> str:
+def _status_sql(col: str) -> str:
     cases = " ".join(f"WHEN '{text}' THEN {code}" for text, code in NAV_STATUS_TEXT.items())
-    return f"coalesce(try_cast(try_cast(nav_status AS DOUBLE) AS SMALLINT), CASE lower(nav_status) {cases} END)"
+    return (
+        f"coalesce(try_cast(try_cast({col} AS DOUBLE) AS SMALLINT), CASE lower({col}) {cases} END)"
+    )
+
+
+def _timestamp_sql(col: str) -> str:
+    return sqlexpr.timestamp(col)
+
+
+def _mmsi_sql(col: str) -> str:
+    return f"try_cast(try_cast({col} AS DOUBLE) AS BIGINT)"
+
+
+# Each typed column: (field, the SQL that types it, the Arrow type, whether Arrow's cast
+# needs the values checked against a pattern first). A column that Arrow's cast reads the way
+# that SQL does is cast in Arrow; any other goes through the SQL (one definition of the rule).
+# Numbers: Arrow also reads exponents, nan and inf, which `sqlexpr.number` reads otherwise or
+# not at all: such columns take the SQL.
+_ISO_TIME = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?$"
+_TYPED: tuple[tuple[str, Callable[[str], str], pa.DataType, str | None], ...] = (
+    ("mmsi", _mmsi_sql, pa.int64(), None),
+    ("timestamp", _timestamp_sql, pa.timestamp("us", "UTC"), _ISO_TIME),
+    ("lat", sqlexpr.number, pa.float64(), None),
+    ("lon", sqlexpr.number, pa.float64(), None),
+    ("sog", sqlexpr.number, pa.float64(), None),
+    ("cog", sqlexpr.number, pa.float64(), None),
+    ("heading", sqlexpr.number, pa.float64(), None),
+    ("nav_status", lambda col: _status_sql(col), pa.int16(), None),
+)  # fmt: skip
+
+
+def _arrow_cast(
+    values: pa.ChunkedArray, arrow_type: pa.DataType, plain: str | None
+) -> pa.ChunkedArray | None:
+    """The column cast by Arrow, or None when Arrow cannot read it as the SQL would."""
+    if plain is not None and not pc.all(pc.match_substring_regex(values, plain)).as_py():
+        return None
+    naive = pa.timestamp("us") if pa.types.is_timestamp(arrow_type) else arrow_type
+    try:
+        cast = values.cast(naive)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 2023-02-30, 4,5, 99999 as int16
+        return None
+    if pa.types.is_floating(arrow_type) and (
+        not pc.all(pc.is_finite(cast)).as_py()
+        or pc.any(pc.match_substring(values, "e", ignore_case=True)).as_py()
+    ):
+        return None
+    return cast.cast(arrow_type)  # a naive time is UTC
+
+
+def _typed(
+    con: duckdb.DuckDBPyConnection, values: pa.ChunkedArray, sql: Callable[[str], str],
+    arrow_type: pa.DataType, plain: str | None, arrow: bool = True,
+) -> pa.ChunkedArray:  # fmt: skip
+    if values.null_count == len(values):
+        return pa.chunked_array([pa.nulls(len(values), arrow_type)])
+    cast = _arrow_cast(values, arrow_type, plain) if arrow else None
+    if cast is not None:
+        return cast
+    column_values = pa.table({"v": values})  # noqa: F841 - replacement scan
+    typed = con.execute(f"SELECT {sql('v')} AS v FROM column_values").to_arrow_table().column(0)
+    return typed.cast(arrow_type)
+
+
+def _transform(
+    con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Table
+) -> dict[str, pa.ChunkedArray]:
+    """The typed columns `_mmsi`, `_timestamp`, `_lat`, ... of the chunk, in one vectorised
+    pass: the SELECT then only checks ranges."""
+    fmt = ctx.mapping.date_format  # a mapping's time format: the SQL, which tries it first
+    typed = {}
+    for name, sql, arrow_type, plain in _TYPED:
+        if name == "timestamp" and fmt:
+            sql = lambda col: sqlexpr.timestamp(col, fmt)  # noqa: E731, PLW2901
+        typed[f"_{name}"] = _typed(
+            con, table.column(name), sql, arrow_type, plain, not (name == "timestamp" and fmt)
+        )
+    return typed
 
 
 def _select(ctx: ChunkContext) -> str:
-    ts = sqlexpr.timestamp("timestamp", ctx.mapping.date_format)
-    lat, lon = sqlexpr.number("lat"), sqlexpr.number("lon")
-    mmsi = "try_cast(try_cast(mmsi AS DOUBLE) AS BIGINT)"
+    ts, lat, lon, mmsi = "_timestamp", "_lat", "_lon", "_mmsi"  # typed by `_transform`
     reason, column = ais_rules.reason_sql(
         [
             (f"{mmsi} IS NULL", "bad_mmsi", "mmsi"),
@@ -66,17 +146,16 @@ def _select(ctx: ChunkContext) -> str:
             *ais_rules.position_checks(ts, lat, lon),
         ]
     )
-    num = sqlexpr.number
     return f"""
         SELECT {mmsi} AS mmsi, {ts} AS timestamp, {lat} AS lat, {lon} AS lon,
-               CASE WHEN {num("sog")} BETWEEN 0 AND 102.2 THEN {num("sog")} END AS sog,
-               CASE WHEN {num("cog")} >= 0 AND {num("cog")} < 360 THEN {num("cog")} END AS cog,
-               CASE WHEN {num("heading")} BETWEEN 0 AND 359 THEN CAST({num("heading")} AS SMALLINT) END AS heading,
-               CASE WHEN {_status_sql()} BETWEEN 0 AND 14 THEN {_status_sql()} END AS nav_status,
+               CASE WHEN _sog BETWEEN 0 AND 102.2 THEN _sog END AS sog,
+               CASE WHEN _cog >= 0 AND _cog < 360 THEN _cog END AS cog,
+               CASE WHEN _heading BETWEEN 0 AND 359 THEN CAST(_heading AS SMALLINT) END AS heading,
+               CASE WHEN _nav_status BETWEEN 0 AND 14 THEN _nav_status END AS nav_status,
                coalesce(try_cast(msg_type AS SMALLINT), CAST(NULL AS SMALLINT)) AS msg_type,
                CAST(NULL AS DOUBLE) AS implied_speed_kn, CAST(NULL AS VARCHAR) AS flags,  -- ais_clean
                name, imo, callsign, ship_type,
-               _row, _raw, {reason} AS _reason, {column} AS _column
+               _row, {reason} AS _reason, {column} AS _column
         FROM src
     """
 
@@ -111,14 +190,21 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     con.execute(
         f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, observed_at,
                                         file_hash, source_file, source_row)
-            WITH ids AS (
-                SELECT mmsi, timestamp, _row, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
+            WITH raw AS (  -- each identity as written first (few per chunk), then normalised
+                SELECT mmsi, imo, name, callsign, ship_type,  -- (time, row) as one number: 2^40 > rows
+                       min(timestamp) AS t0, CAST(min(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r0,
+                       max(timestamp) AS t1, CAST(max(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r1
+                FROM normalized
+                WHERE (_reason IS NULL OR _reason = 'no_position')  -- static reports: identity, no place
+                  AND coalesce(imo, name, callsign, ship_type) IS NOT NULL
+                GROUP BY ALL
+            ), ids AS (
+                SELECT mmsi, t0, r0, t1, r1, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
                        {_text_sql("callsign")} AS callsign, {_ship_type_sql("ship_type")} AS ship_type
-                FROM normalized WHERE _reason IS NULL OR _reason = 'no_position'  -- static reports: identity, no place
+                FROM raw
             ), spans AS (
                 SELECT mmsi, imo, name, callsign, ship_type,
-                       min(timestamp) AS t0, arg_min(_row, (timestamp, _row)) AS r0,
-                       max(timestamp) AS t1, arg_max(_row, (timestamp, _row)) AS r1
+                       min(t0) AS t0, arg_min(r0, (t0, r0)) AS r0, max(t1) AS t1, arg_max(r1, (t1, r1)) AS r1
                 FROM ids WHERE coalesce(imo, name, callsign, ship_type) IS NOT NULL
                 GROUP BY mmsi, imo, name, callsign, ship_type
             )
@@ -129,4 +215,14 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     )
 
 
-POSITIONS = TabularKind("ais", "positions", FIELDS, _select, after=_identities)
+POSITIONS = TabularKind(
+    "ais",
+    "positions",
+    FIELDS,
+    _select,
+    after=_identities,
+    stream=True,
+    stage=STAGE,
+    transform=_transform,
+    row_hashes=False,  # repeats are dropped by key: `ais_clean`
+)

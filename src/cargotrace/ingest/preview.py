@@ -18,6 +18,7 @@ import duckdb
 
 from cargotrace.case.schema import create_statements
 from cargotrace.case.store import DB_NAME, Case
+from cargotrace.ingest.ais_clean import begin_file
 from cargotrace.ingest.loader import IngestResult, Mapping, TabularKind, ingest_parts
 from cargotrace.ingest.sources import ENCODING_NAMES, file_hash
 from cargotrace.ingest.tabular import read_parts
@@ -47,12 +48,13 @@ def dry_run(
             case_dir if case_dir is not None else Path("<no case>"), con, None
         )  # its vocabulary, if any
         con.execute("BEGIN TRANSACTION")
+        begin_file(con, spec.kind)  # AIS positions wait in a stage: shown from there
         ingest_parts(case, spec, path, limited, mapping, result, None)
         shown = _SHOWN.get(spec.kind)
         columns = ", ".join(shown) if shown else "*"
         kept = _rows(
             con,
-            f"SELECT source_row AS row, sheet, {columns} FROM {spec.table} ORDER BY sheet, source_row LIMIT {SHOWN_ROWS}",
+            f"SELECT source_row AS row, sheet, {columns} FROM {spec.stage or spec.table} ORDER BY sheet, source_row LIMIT {SHOWN_ROWS}",
         )
         refused = _rows(
             con,

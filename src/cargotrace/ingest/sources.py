@@ -19,6 +19,9 @@ import io
 import os
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, cast
 
@@ -77,8 +80,11 @@ def file_hash(path: Path) -> str:
 class _CappedReader(io.RawIOBase):
     """Reads from a stream but refuses to yield more than `cap` bytes (bomb guard)."""
 
-    def __init__(self, inner: IO[bytes], cap: int, name: str, why: str) -> None:
+    def __init__(
+        self, inner: IO[bytes], cap: int, name: str, why: str, disk: IO[bytes] | None = None
+    ) -> None:
         self._inner = inner
+        self._disk = disk  # the file under `inner`, closed with it
         self._cap = cap
         self._seen = 0
         self._name = name
@@ -104,6 +110,8 @@ class _CappedReader(io.RawIOBase):
 
     def close(self) -> None:
         self._inner.close()
+        if self._disk is not None:
+            self._disk.close()
         super().close()
 
 
@@ -162,6 +170,49 @@ def capped_gzip(raw: IO[bytes], name: str, limit: int) -> IO[bytes]:
     return io.BufferedReader(_CappedReader(inner, cap, name, why), 1 << 20)
 
 
+# Bytes of a file on disk read so far, for a progress bar over its size: while a meter is
+# set for a file (`byte_meter`), the readers `open_binary` opens on it report their offset.
+_METER: ContextVar[tuple[Path, Callable[[int], None]] | None] = ContextVar("meter", default=None)
+
+
+@contextmanager
+def byte_meter(path: Path, report: Callable[[int], None]) -> Iterator[None]:
+    """Have `report(offset)` called as the file at `path` is read (on-disk bytes)."""
+    token = _METER.set((path.resolve(), report))
+    try:
+        yield
+    finally:
+        _METER.reset(token)
+
+
+class _MeteredReader(io.RawIOBase):
+    """A file on disk whose read offset goes to a meter."""
+
+    def __init__(self, raw: IO[bytes], report: Callable[[int], None]) -> None:
+        self._raw = raw
+        self._report = report
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        count = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        self._report(self._raw.tell())
+        return count
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _open_disk(path: Path) -> IO[bytes]:
+    """The file itself, metered when a meter is set for it."""
+    meter = _METER.get()
+    if meter is None or meter[0] != path.resolve():
+        return open(path, "rb")
+    return io.BufferedReader(_MeteredReader(open(path, "rb", buffering=0), meter[1]), 1 << 20)
+
+
 def open_binary(path: Path, *, max_bytes: int | None = None) -> IO[bytes]:
     """Open a possibly gzip- or zip-wrapped file as a stream of its content bytes."""
     limit = max_input_bytes() if max_bytes is None else max_bytes
@@ -177,8 +228,9 @@ def open_binary(path: Path, *, max_bytes: int | None = None) -> IO[bytes]:
                 f"file is larger than the limit of {limit:,} bytes ({ENV_LIMIT})", file=str(path)
             )
         cap, why = gzip_cap(size, limit)
-        inner = cast(IO[bytes], gzip.open(path, "rb"))
-        return io.BufferedReader(_CappedReader(inner, cap, str(path), why), 1 << 20)
+        disk = _open_disk(path)
+        inner = cast(IO[bytes], gzip.GzipFile(fileobj=disk, mode="rb"))
+        return io.BufferedReader(_CappedReader(inner, cap, str(path), why, disk), 1 << 20)
     if wrapper == "zip":
         archive, member = _zip_member(path)
         ratio_cap = max(MAX_RATIO * max(member.compress_size, 1), RATIO_FLOOR)
@@ -198,7 +250,7 @@ def open_binary(path: Path, *, max_bytes: int | None = None) -> IO[bytes]:
         raise InputError(
             f"file is larger than the limit of {limit:,} bytes ({ENV_LIMIT})", file=str(path)
         )
-    return open(path, "rb")
+    return _open_disk(path)
 
 
 def read_sample(path: Path, size: int = SNIFF_BYTES) -> bytes:

@@ -39,6 +39,7 @@ from cargotrace.ingest.loader import (
     IngestResult,
     TabularKind,
     hash_sql,
+    kept_target,
     raw_json,
     sql_str,
     target_sql,
@@ -100,7 +101,7 @@ def _source_table(
     spec: TabularKind,
     ctx: ChunkContext,
     table: pa.Table,
-    hashes: pa.ChunkedArray,
+    hashes: pa.Array | None,
 ) -> pa.Table:
     columns: dict[str, pa.ChunkedArray | pa.Array] = {}
     for f in spec.fields:
@@ -113,8 +114,9 @@ def _source_table(
     fields = pa.table({**columns, "_row": table.column("_row")})
     derived = spec.transform(con, ctx, fields) if spec.transform else {}
     unmapped = {f"c{i}": table.column(f"c{i}") for i in ctx.columns.unmapped.values()}
+    hashed = {} if hashes is None else {"_hash": hashes}
     return batched(
-        pa.table({**columns, **derived, **unmapped, "_row": table.column("_row"), "_hash": hashes})
+        pa.table({**columns, **derived, **unmapped, "_row": table.column("_row"), **hashed})
     )
 
 
@@ -168,6 +170,24 @@ def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: pa.Ar
     return mask
 
 
+def drop_repeated_refusals(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, result: IngestResult
+) -> None:
+    """For kinds without row hashes, whose kept rows are deduplicated by their finish: of
+    the file's refused rows with the same cells, the first stays in the quarantine and the
+    others count as exact duplicates (as row hashes would have had them)."""
+    repeated = con.execute(
+        """DELETE FROM quarantine WHERE rowid IN (
+               SELECT rid FROM (
+                   SELECT rowid AS rid, row_number() OVER (PARTITION BY raw ORDER BY sheet, source_row) AS copy
+                   FROM quarantine WHERE file_hash = ? AND kind = ? AND reason <> 'wrong_field_count')
+               WHERE copy > 1)""",
+        [result.file_hash, spec.kind],
+    ).fetchone()[0]  # type: ignore[index]
+    result.rows_quarantined -= int(repeated)
+    result.rows_duplicate += int(repeated)
+
+
 def remember_hashes(con: duckdb.DuckDBPyConnection, hashes: pa.Array | None) -> None:
     """Add a chunk's row hashes to `seen_hashes`, so later chunks drop copies of its rows."""
     if hashes is None or not len(hashes):
@@ -183,9 +203,10 @@ def load_chunk_streaming(
     ctx: ChunkContext,
     table: pa.Table,
     result: IngestResult,
-) -> pa.Array:
+) -> pa.Array | None:
     """Load one chunk (the caller passes its only reference to `table`, which is let go of
-    before the insert); returns the chunk's row hashes for `remember_hashes`."""
+    before the insert); returns the chunk's row hashes for `remember_hashes` (None when the
+    kind has no row hashes: `drop_repeated_refusals` then does their job)."""
     with local_scans(con):
         return _load(con, spec, ctx, table, result)
 
@@ -196,10 +217,12 @@ def _load(
     ctx: ChunkContext,
     table: pa.Table,
     result: IngestResult,
-) -> pa.Array:
-    hashes = _hashes(con, ctx, spec, table).combine_chunks()
-    drop = _duplicates(con, spec, hashes)
-    dropped = int(pc.sum(drop).as_py() or 0)
+) -> pa.Array | None:
+    hashes, dropped = None, 0
+    if spec.row_hashes:
+        hashes = _hashes(con, ctx, spec, table).combine_chunks()
+        drop = _duplicates(con, spec, hashes)
+        dropped = int(pc.sum(drop).as_py() or 0)
     source = _source_table(con, spec, ctx, table, hashes)
     if dropped:
         source = batched(source.filter(pc.invert(drop)))
@@ -214,6 +237,8 @@ def _load(
     if spec.prepare:
         spec.prepare(con, ctx)
     con.execute(f"CREATE OR REPLACE TEMP VIEW normalized AS {spec.select(ctx)}")
+    if spec.after:
+        spec.after(con, ctx)
     reasons = spec.reasons(ctx) if spec.reasons else "SELECT _row, _reason, _column FROM normalized"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
@@ -229,9 +254,10 @@ def _load(
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
     try:
+        into, kept_provenance = kept_target(spec, ctx, provenance)
         kept = con.execute(
-            f"INSERT INTO {quote_ident(spec.table)} ({select_cols}, file_hash, source_file, sheet, source_row) "
-            f"SELECT {select_cols}, {provenance} FROM normalized WHERE _row NOT IN (SELECT _row FROM chunk_bad)"
+            f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
+            f"SELECT {select_cols}, {kept_provenance} FROM normalized WHERE _row NOT IN (SELECT _row FROM chunk_bad)"
         ).fetchone()[0]  # type: ignore[index]
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")

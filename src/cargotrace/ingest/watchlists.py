@@ -49,6 +49,7 @@ SIDE_TABLES = (
     "watchlist_names",
     "watchlist_links",
     "vessel_parties",
+    "vessel_details",
 )
 _HEADERS = ["name", "imo", "mmsi", "list", "note", "schema", "entry_id"]
 
@@ -199,4 +200,49 @@ def _capture_parties(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
         )
 
 
-VESSELS_WITH_PARTIES = replace(VESSELS, after=_capture_parties)
+# header pattern -> vessel_details column; the number is the first one in the cell
+_DETAIL_HEADERS = (
+    ("length_m", r"^(length|loa|length overall|длина)\b"),
+    ("build_year", r"(build|built|year of build|год постройки)"),
+    ("tonnage_gt", r"(gross tonnage|^gt$|^grt$|gross registered|валовая)"),
+)
+
+
+def _capture_details(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
+    """Length, build year and gross tonnage columns of a vessels file (unmapped, in `_attrs`)."""
+    found: dict[str, str] = {}
+    for column, pattern in _DETAIL_HEADERS:
+        for h in ctx.columns.unmapped:
+            if h and column not in found and re.search(pattern, h.strip().lower()):
+                found[column] = h
+    if not found:
+        return
+    con.execute(f"CREATE TABLE IF NOT EXISTS vessel_details ({SOURCE_TABLES['vessel_details']})")
+
+    params: list[object] = []
+
+    def value(column: str, cast: str) -> str:
+        if column not in found:
+            return "NULL"
+        params.append('$."' + found[column].replace("\\", "\\\\").replace('"', '\\"') + '"')
+        text = r"regexp_replace(json_extract_string(s._attrs, ?), '(\d)[, ](\d{3})\b', '\1\2', 'g')"
+        number = rf"regexp_extract(replace({text}, ',', '.'), '\d+(\.\d+)?')"
+        return f"TRY_CAST(nullif({number}, '') AS {cast})"
+
+    selected = ", ".join(
+        (value("length_m", "DOUBLE"), value("build_year", "INTEGER"), value("tonnage_gt", "DOUBLE"))
+    )
+    con.execute(
+        f"""INSERT INTO vessel_details
+            SELECT n.mmsi, n.imo, n.name, {selected}, ?, ?, ?, n._row
+            FROM normalized n JOIN src s USING (_row) WHERE n._reason IS NULL""",
+        [*params, ctx.file_hash, ctx.file_name, ctx.source.sheet],
+    )
+
+
+def _capture_vessel_side(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
+    _capture_parties(con, ctx)
+    _capture_details(con, ctx)
+
+
+VESSELS_WITH_PARTIES = replace(VESSELS, after=_capture_vessel_side)

@@ -25,8 +25,8 @@ def statements(settings: AnalysisSettings) -> list[str]:
               AND next_country = '{settings.origin_country}'
               AND date_diff('day', CAST(coalesce(departed_at, arrived_at) AS DATE), CAST(next_call_at AS DATE)) <= {settings.lookback_days}
         ), inbound_rail AS (
-            SELECT ss.port_locode, coalesce(s.arrived_on, s.departed_on) AS rail_day, s.cargo_class, s.weight_t
-            FROM shipments s JOIN shipment_stations ss ON ss.shipment_id = s.row_hash AND ss.role = 'destination'
+            SELECT ss.port_locode, coalesce(s.arrived_on, s.departed_on) AS rail_day, s.cargo_class, s.counted_t AS weight_t
+            FROM consignments s JOIN shipment_stations ss ON ss.shipment_id = s.row_hash AND ss.role = 'destination'
             WHERE ss.port_locode IS NOT NULL
         )
         SELECT c.*,

@@ -64,9 +64,7 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
     window, the links (logistics/linking.py) and their sites (logistics/sites.py) - the
     stages' own rules with other settings; the timing test on each cell."""
     stations = _station_facility_km(con, settings)
-    departures = con.execute(
-        "SELECT origin_port_locode, departed_on FROM shipments_of_interest WHERE origin_port_locode IS NOT NULL"
-    ).fetchall()
+    departures = significance.tested_departures(con)
     grid: list[dict[str, Any]] = []
     for lookback in LOOKBACKS:
         cell = replace(settings, lookback_days=lookback)

@@ -136,12 +136,22 @@ def day_axis(
     return DayAxis(start, n_days, ports, per_port)
 
 
-def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[str, Any]:
-    departures = con.execute(
-        "SELECT origin_port_locode, departed_on FROM shipments_of_interest WHERE origin_port_locode IS NOT NULL"
+def tested_departures(con: duckdb.DuckDBPyConnection) -> list[tuple[str, date]]:
+    """The departures the test puts on its day axis: shipments of interest leaving a
+    port-serving station, except those dated outside the evidence period (a year typo would
+    stretch the axis and dilute the statistic; logistics/consignments.py)."""
+    return con.execute(
+        "SELECT origin_port_locode, departed_on FROM shipments_of_interest "
+        "WHERE origin_port_locode IS NOT NULL AND NOT date_out_of_period"
     ).fetchall()
+
+
+def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[str, Any]:
+    departures = tested_departures(con)
     arrivals = con.execute(
-        "SELECT port_locode, arrival_day, coalesce(vessel_name, vessel_key) FROM arrivals"
+        # per ship (maritime/ships.py), under its latest name
+        "SELECT port_locode, arrival_day, coalesce(arg_max(vessel_name, arrived_at) OVER (PARTITION BY ship_key), "
+        "vessel_name, vessel_key) FROM arrivals"
     ).fetchall()
     window = settings.window_days
     axis = day_axis(departures, [(p, d) for p, d, _ in arrivals], window)

@@ -14,7 +14,7 @@ from cargotrace.reference.names import normalize_station_name
 
 def resolve(con: duckdb.DuckDBPyConnection) -> None:
     names = [r[0] for r in con.execute(
-        "SELECT DISTINCT n FROM (SELECT origin_station AS n FROM shipments UNION SELECT destination_station FROM shipments) WHERE n IS NOT NULL"
+        "SELECT DISTINCT n FROM (SELECT origin_station AS n FROM consignments UNION SELECT destination_station FROM consignments) WHERE n IS NOT NULL"
     ).fetchall()]  # fmt: skip
     con.register("name_norm_arrow", pa.table({
         "name": pa.array(names, pa.string()),
@@ -32,9 +32,9 @@ def resolve(con: duckdb.DuckDBPyConnection) -> None:
         ), by_name AS (
             SELECT name_norm, min(esr) AS esr FROM st GROUP BY name_norm HAVING count(*) = 1
         ), ends AS (
-            SELECT row_hash AS shipment_id, 'origin' AS role, origin_esr AS esr, origin_station AS name FROM shipments
+            SELECT row_hash AS shipment_id, 'origin' AS role, origin_esr AS esr, origin_station AS name FROM consignments
             UNION ALL
-            SELECT row_hash, 'destination', destination_esr, destination_station FROM shipments
+            SELECT row_hash, 'destination', destination_esr, destination_station FROM consignments
         )
         SELECT e.shipment_id, e.role,
                coalesce(c.esr, bn.esr) AS esr,

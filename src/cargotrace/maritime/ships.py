@@ -48,12 +48,13 @@ IMO_WEIGHTS = (7, 6, 5, 4, 3, 2)
 
 def imo_valid_sql(imo: str) -> str:
     """True for a 7-digit IMO number whose last digit is its check digit (reference/checkdigits.py)."""
+    # digits by their code point, not CAST: no engine promises to test the pattern first
     total = " + ".join(
-        f"CAST(substr({imo}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(IMO_WEIGHTS)
+        f"(ascii(substr({imo}, {i + 1}, 1)) - 48) * {w}" for i, w in enumerate(IMO_WEIGHTS)
     )
     return (
         f"(regexp_matches({imo}, '^[0-9]{{7}}$') AND {imo} <> '0000000' "
-        f"AND ({total}) % 10 = CAST(substr({imo}, 7, 1) AS INTEGER))"
+        f"AND ({total}) % 10 = ascii(substr({imo}, 7, 1)) - 48)"
     )
 
 

@@ -163,8 +163,8 @@ def _vessel_lanes(case: Case, result: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _departures(case: Case) -> list[dict[str, Any]]:
     rows = case.rows(
-        """SELECT CAST(departed_on AS VARCHAR) AS day, cargo_class, round(sum(coalesce(weight_t, 0)), 1) AS tonnes, count(*) AS shipments
-           FROM shipments WHERE record = 'departure' AND departed_on IS NOT NULL
+        """SELECT CAST(departed_on AS VARCHAR) AS day, cargo_class, round(sum(coalesce(counted_t, 0)), 1) AS tonnes, count(*) AS shipments
+           FROM consignments WHERE record = 'departure' AND departed_on IS NOT NULL
              AND row_hash IN (SELECT shipment_id FROM shipment_stations WHERE role = 'origin' AND port_locode IS NOT NULL)
            GROUP BY ALL ORDER BY day, cargo_class"""
     )

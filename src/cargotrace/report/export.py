@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cargotrace.case import freshness
 from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.report import spatial
@@ -58,6 +59,7 @@ def findings(case: Case) -> dict[str, Any]:
             f"case {case.root} has not been analysed yet; run `cargotrace analyze --case {case.root}`"
         )
     parsed: dict[str, Any] = json.loads(text)
+    parsed["analysis_status"] = freshness.analysis_status(case)
     return parsed
 
 

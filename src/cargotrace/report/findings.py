@@ -9,6 +9,7 @@ from cargotrace import __version__
 from cargotrace.case.store import Case
 from cargotrace.logistics import munitions
 from cargotrace.logistics.significance import stored_result
+from cargotrace.report.left_out import left_out_block
 from cargotrace.sample.markers import is_synthetic
 from cargotrace.screening.findings import watchlist_block
 from cargotrace.settings import AnalysisSettings
@@ -117,7 +118,7 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
     vessels and parties the chain touches (`watchlist` lines). Deterministic."""
     steps = [
         f"Shipment {link['waybill']}{' wagon ' + link['wagon'] if link.get('wagon') else ''}: "
-        f"{_t(link['tonnes'])} of «{link['cargo']}» (class {link['cargo_class']}, rule {link['cargo_rule']}) "
+        f"{_weight_text(link)} of «{link['cargo']}» (class {link['cargo_class']}, rule {link['cargo_rule']}) "
         f"left {link['origin_station']} (ESR {link['origin_esr']}) on {_iso(link['departed_on'])} "
         f"[{link['source_file']}{', sheet ' + link['sheet'] if link.get('sheet') else ''}, row {link['source_row']}]",
     ]
@@ -209,6 +210,14 @@ def _link_confidence(arrival: dict[str, Any] | None) -> float | None:
     return round(
         float(arrival["confidence"] or 0) * float(arrival["previous_call_confidence"] or 0), 3
     )
+
+
+def _weight_text(link: dict[str, Any]) -> str:
+    if link.get("weight_left_out"):
+        recorded = link.get("recorded_t")
+        as_recorded = "a weight" if recorded is None else f"{recorded:,.1f} t as recorded"
+        return f"{as_recorded} (left out of totals: {link['weight_left_out']})"
+    return _t(link["tonnes"])
 
 
 def _t(tonnes: float | None) -> str:
@@ -339,6 +348,8 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
     } for s in site_rows]  # fmt: skip
     linked_tonnes = round(sum(link["tonnes"] or 0.0 for link in links), 3)
     stats = stored_result(case.con, "significance")  # the significance stage
+    left_out = left_out_block(case)
+    stats["out_of_period_departures"] = left_out["out_of_period_dates"]["departures_kept_off_test"]
     lag_hist = stats.pop("lag_histogram", [])
     sens = stored_result(case.con, "sensitivity")  # the sensitivity stage
     by_reason = case.rows(
@@ -370,6 +381,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         "totals": {
             "linked_tonnes": linked_tonnes,
             "linked_shipments": len(links),
+            "linked_weights_left_out": sum(1 for link in links if link["weight_left_out"]),
             "arrivals": len(arrivals),
             "sites": len(sites_out),
             "sites_near_facility": sum(1 for s in sites_out if s["near_facility"]),
@@ -386,5 +398,6 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         "events": maritime_counts(case),
         **maritime_block(case),
         "quarantine": {"rows": sum(r["rows"] for r in by_reason), "by_reason": by_reason},
+        "left_out": left_out,
         **watch.finish(arrivals, linked),
     }

@@ -315,6 +315,10 @@ def _view(data: Mapping[str, Any]) -> dict[str, Any]:
         "title": data.get("title") or "cargotrace report",
         "synthetic": bool(data.get("synthetic")),
         "banner": BANNER_TEXT,
+        "stale": _as_dict(findings.get("analysis_status")).get("message") or "",
+        "left_out": [
+            str(line) for line in _as_list(_as_dict(findings.get("left_out")).get("summary"))
+        ],
         "generated_at": fmt_time(data.get("generated_at")),
         "version": data.get("cargotrace_version") or "",
         "params": params,

@@ -10,7 +10,8 @@ geometry, never a made-up one.
   gazetteer's), since a call is a stay at a port, not a fix;
 * gaps: a LineString from the last fix before the gap to the first fix after it (the dark
   stretch as the crow flies, not the route sailed), a Point when both ends coincide;
-* ais_disabling: like gaps; encounters, loitering, sightings, sites, facilities, ports, stations, positions: Points;
+* ais_disabling: like gaps; encounters, loitering, sightings, sites, facilities, ports, stations,
+  positions, ais_stations: Points;
 * tracks: one LineString per vessel (MMSI) and UTC day from its positions in time order,
   leaving out fixes flagged at ingest (impossible speed, see ingest/ais_clean.py); a day with
   fewer than two such fixes is left out, a day spent at one position is a Point (`fixes`
@@ -100,6 +101,8 @@ SPATIAL_TABLES: dict[str, SpatialTable] = {
         "positions",
     ),
     "tracks": SpatialTable("LineString", TRACKS_SQL, "positions"),
+    # base stations, aids to navigation, SAR aircraft: AIS reports that are not vessels (ingest/ais_rules.py)
+    "ais_stations": SpatialTable("Point", _points("ais_stations", "t.station_kind, t.mmsi, t.timestamp"), "ais_stations"),
 }  # fmt: skip
 
 

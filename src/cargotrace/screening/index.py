@@ -180,6 +180,12 @@ class NameIndex:
     def match(self, queries: list[NormName], *, threshold: float = 0.85) -> Matches:
         qi, ti = self.candidates(queries)
         q, t = Columns.of(queries), self.cols
+        compared = len(qi)
+        # No rule holds for names of very different lengths (the sound rules need a ratio of
+        # 0.70, so the shorter at least 0.54 of the longer; fuzzy 0.90): drop those pairs first.
+        lq, lt = q.letters[qi], t.letters[ti]
+        near = 2 * np.minimum(lq, lt) >= np.maximum(lq, lt)
+        qi, ti = qi[near], ti[near]
         numbers_ok = q.numbers[qi] == t.numbers[ti]
         letters = np.minimum(q.letters[qi], t.letters[ti])
         rules = np.stack([
@@ -195,7 +201,10 @@ class NameIndex:
         sound_only = rules[4:].any(axis=0) & ~rules[:4].any(axis=0)
         if sound_only.any():
             si = np.flatnonzero(sound_only)
-            close = self._ratio(q.compact_text, t.compact_text, qi[si], ti[si]) >= SOUND_MIN_RATIO
+            close = (
+                self._ratio(q.compact_text, t.compact_text, qi[si], ti[si], SOUND_MIN_RATIO)
+                >= SOUND_MIN_RATIO
+            )
             rules[4:, si[~close]] = False
             for k in si[close & rules[5, si] & ~rules[4, si]]:
                 if not vowels_compatible(q.compact_text[qi[k]], t.compact_text[ti[k]]):
@@ -213,9 +222,9 @@ class NameIndex:
         if fuzzy.any():
             fi = np.flatnonzero(fuzzy)
             ratio = np.maximum.reduce([
-                self._ratio(q.sorted_text, t.sorted_text, qi[fi], ti[fi]),
-                self._ratio(q.plain_text, t.plain_text, qi[fi], ti[fi]),
-                self._ratio(q.compact_text, t.compact_text, qi[fi], ti[fi]),
+                self._ratio(q.sorted_text, t.sorted_text, qi[fi], ti[fi], FUZZY_MIN),
+                self._ratio(q.plain_text, t.plain_text, qi[fi], ti[fi], FUZZY_MIN),
+                self._ratio(q.compact_text, t.compact_text, qi[fi], ti[fi], FUZZY_MIN),
             ])  # fmt: skip
             ratio = np.where(ratio >= FUZZY_MIN, np.minimum(np.round(ratio, 3), 0.94), 0.0)
             for j in np.flatnonzero(ratio):
@@ -227,16 +236,20 @@ class NameIndex:
         score = np.where(conflict & (score > 0), score - LEGAL_FORM_PENALTY, score)
         keep = score >= threshold
         return Matches(
-            qi[keep], ti[keep], np.round(score[keep], 3), how[keep], conflict[keep], len(qi)
+            qi[keep], ti[keep], np.round(score[keep], 3), how[keep], conflict[keep], compared
         )
 
     @staticmethod
-    def _ratio(a: list[str], b: list[str], ai: np.ndarray, bi: np.ndarray) -> np.ndarray:
-        """Edit similarity (0..1) of a[ai[k]] and b[bi[k]] for every k, on all cores."""
-        return (
-            process.cpdist([a[i] for i in ai], [b[i] for i in bi], scorer=fuzz.ratio, workers=-1)
-            / 100.0
-        )
+    def _ratio(
+        a: list[str], b: list[str], ai: np.ndarray, bi: np.ndarray, cutoff: float
+    ) -> np.ndarray:
+        """Edit similarity (0..1) of a[ai[k]] and b[bi[k]] for every k, on all cores; 0 below
+        `cutoff` (which lets rapidfuzz give up early on hopeless pairs)."""
+        found = process.cpdist(
+            [a[i] for i in ai], [b[i] for i in bi], scorer=fuzz.ratio, workers=-1,
+            score_cutoff=cutoff * 100,
+        )  # fmt: skip
+        return np.asarray(found, dtype=np.float64) / 100.0
 
 
 def residual_similar(a: NormName, b: NormName) -> bool:

@@ -1,0 +1,159 @@
+"""`cargotrace ingest ais` of a big NOAA MarineCadastre CSV against DuckDB's own CSV load.
+
+    python benchmarks/bench_ais_csv.py [--days 30] [--keep DIR] [--profile]
+
+Builds the input at run time (never committed) from the real NOAA day in
+``shared/data/ais/noaa`` (99,999 rows, 2022-01-03), copied ``--days`` times with every
+BaseDateTime shifted by one more day (30 days = 3.0 M rows, ~270 MB). Then, in the same run:
+
+* reference: a fresh DuckDB database file, ``CREATE TABLE t AS SELECT * FROM
+  read_csv(FILE)`` (DuckDB's defaults, its own parallel CSV reader), in a subprocess;
+* cargotrace: ``init`` then ``ingest ais FILE`` in a subprocess (defaults, no
+  CARGOTRACE_MEMORY_LIMIT unless set in the environment).
+
+Prints both times, their ratio (reference time / ours: 1.0 = as fast as DuckDB's own load;
+the target is >= 0.5) and the peak RSS (``ru_maxrss``) of each subprocess (target <= 1.5 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def shared_noaa() -> Path:
+    root = os.environ.get("CARGOTRACE_SHARED_DATA")
+    base = Path(root) if root else Path(__file__).resolve().parents[2] / "shared" / "data"
+    return base / "ais" / "noaa" / "AISdata_marinecadastre_20220103.csv.gz"
+
+
+def generate(path: Path, days: int) -> int:
+    """The real day repeated over `days` days, written as NOAA writes it; returns the rows."""
+    import duckdb
+
+    source = shared_noaa()
+    if not source.exists():
+        raise SystemExit(f"the NOAA sample is missing: {source}")
+    with duckdb.connect() as con:
+        con.execute(
+            f"""CREATE TABLE day AS SELECT * FROM read_csv('{source}', all_varchar = true,
+                                                           header = true)"""
+        )
+        columns = [r[0] for r in con.execute("DESCRIBE day").fetchall()]
+        shifted = ", ".join(
+            "strftime(CAST(BaseDateTime AS TIMESTAMP) + d * INTERVAL 1 DAY, '%Y-%m-%dT%H:%M:%S') "
+            "AS BaseDateTime"
+            if c == "BaseDateTime"
+            else f'"{c}"'
+            for c in columns
+        )
+        con.execute(
+            f"""COPY (SELECT {shifted} FROM range({days}) r(d), day ORDER BY d)
+                TO '{path}' (FORMAT csv, HEADER true)"""
+        )
+        return int(con.execute("SELECT count(*) * ? FROM day", [days]).fetchone()[0])  # type: ignore[index]
+
+
+REFERENCE = """
+import json, resource, sys, time
+import duckdb
+con = duckdb.connect(sys.argv[1])
+t0 = time.perf_counter()
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [sys.argv[2]])
+con.execute("CHECKPOINT")
+rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+con.close()
+print(json.dumps({"s": time.perf_counter() - t0, "rows": rows,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+OURS = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from cargotrace import workflow
+from pathlib import Path
+t1 = time.perf_counter()
+[r] = workflow.ingest(Path(sys.argv[1]), "ais", [Path(sys.argv[2])])
+t2 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "s": t2 - t1, "rows_read": r.rows_read, "kept": r.rows_kept,
+                  "quarantined": r.rows_quarantined, "duplicates": r.rows_duplicate,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def child(code: str, *args: str, profile: Path | None = None) -> tuple[dict[str, float], float]:
+    command = [sys.executable, "-c", code, *args]
+    if profile:
+        script = profile.with_name("bench_ais_csv_child.py")
+        script.write_text(code, encoding="utf-8")
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile), str(script), *args]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{command[2]} failed:\n{done.stderr[-3000:]}")
+    wall = time.perf_counter() - started
+    line = next(x for x in done.stdout.splitlines() if x.startswith("{"))
+    return json.loads(line), wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--keep", type=Path, help="Keep the input and the cases in this folder.")
+    parser.add_argument("--profile", type=Path, help="cProfile output of our ingest here.")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        path = work / f"noaa_{args.days}d.csv"
+        if not path.exists():
+            started = time.perf_counter()
+            generate(path, args.days)
+            print(
+                f"generated {path.stat().st_size / 1e6:,.0f} MB in {time.perf_counter() - started:.1f} s"
+            )
+        for stale in ("reference.duckdb", "reference.duckdb.wal"):
+            (work / stale).unlink(missing_ok=True)
+        case = work / "case"
+        if case.exists():
+            import shutil
+
+            shutil.rmtree(case)
+        subprocess.run(
+            [sys.executable, "-m", "cargotrace", "init", "--case", str(case)],
+            check=True,
+            capture_output=True,
+        )
+        ref, _ = child(REFERENCE, str(work / "reference.duckdb"), str(path))
+        ours, wall = child(OURS, str(case), str(path), profile=args.profile)
+    rows = ours["rows_read"]
+    print(
+        f"rows read {rows:,} = kept {ours['kept']:,} + quarantined {ours['quarantined']:,} "
+        f"+ duplicates {ours['duplicates']:,}"
+    )
+    print(
+        f"DuckDB CREATE TABLE AS read_csv (same run): {ref['s']:.2f} s = "
+        f"{ref['rows'] / ref['s']:,.0f} rows/s, peak RSS {ref['maxrss_kb'] / 1024:,.0f} MB"
+    )
+    print(
+        f"cargotrace ingest ais (in process):         {ours['s']:.2f} s = {rows / ours['s']:,.0f} rows/s, "
+        f"peak RSS {ours['maxrss_kb'] / 1024:,.0f} MB; end to end {wall:.2f} s"
+    )
+    print(
+        f"speed ratio (DuckDB time / ours): {ref['s'] / ours['s']:.2f}x (target >= 0.5x, goal 1x)"
+    )
+    print(
+        f"machine load average (1 min) at the end, {os.cpu_count()} CPUs: {os.getloadavg()[0]:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Progress of an ingest: bytes read of the file's size (so a time left), for every reader
+that streams the file, and plain lines when the output is not a terminal."""
+
+from __future__ import annotations
+
+import gzip
+
+from cargotrace import workflow
+from cargotrace.cli.app import _PlainProgress
+
+from builders import write_csv
+
+
+class Recorder:
+    """A progress callback with bytes (ingest.loader.ByteProgress)."""
+
+    def __init__(self) -> None:
+        self.rows, self.total, self.done = 0, None, []
+
+    def __call__(self, n: int) -> None:
+        self.rows += n
+
+    def start_bytes(self, total: int) -> None:
+        self.total = total
+
+    def bytes_read(self, done: int) -> None:
+        self.done.append(done)
+
+
+ROWS = [[273123456, f"2023-09-01T00:{i // 60:02d}:{i % 60:02d}", 43.0 + i / 1000, 132.0] for i in range(300)]  # fmt: skip
+
+
+def test_csv_ingest_reports_bytes_of_the_file_and_rows(tmp_path):
+    path = write_csv(tmp_path / "fixes.csv", ["mmsi", "timestamp", "lat", "lon"], ROWS)
+    progress = Recorder()
+    [result] = workflow.ingest(tmp_path / "case", "ais", [path], None, progress)
+    assert progress.total == path.stat().st_size == progress.done[-1]
+    assert progress.rows == result.rows_read == 300
+
+
+def test_gzip_csv_reports_bytes_on_disk(tmp_path):
+    plain = write_csv(tmp_path / "fixes.csv", ["mmsi", "timestamp", "lat", "lon"], ROWS)
+    path = tmp_path / "fixes.csv.gz"
+    path.write_bytes(gzip.compress(plain.read_bytes()))
+    progress = Recorder()
+    workflow.ingest(tmp_path / "case", "ais", [path], None, progress)
+    assert progress.total == path.stat().st_size == progress.done[-1]
+
+
+def test_plain_progress_line_has_share_rows_and_time_left():
+    lines: list[str] = []
+    progress = _PlainProgress("ingesting fixes.csv", lines.append, every_s=0.0)
+    progress.start_bytes(200_000_000)
+    progress(1_000)
+    progress.bytes_read(50_000_000)
+    assert lines[-1].startswith("ingesting fixes.csv: 25% (50.0 of 200.0 MB), 1,000 rows, 0:00:0")
+    assert "left" in lines[-1]
+    progress.started -= 30  # 30 s for a quarter: 90 s left
+    assert progress.line(progress.started + 30).endswith("0:00:30 elapsed, about 0:01:30 left")
+
+
+def test_plain_progress_prints_at_most_every_interval():
+    lines: list[str] = []
+    progress = _PlainProgress("ingesting x", lines.append, every_s=3600.0)
+    for _ in range(1000):
+        progress(10)
+    assert lines == []
+
+
+def test_cli_ingest_without_a_terminal_prints_plain_progress_lines(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cargotrace.cli import app as cli
+
+    monkeypatch.setattr(cli, "PLAIN_PROGRESS_EVERY_S", 0.0)
+    path = write_csv(tmp_path / "fixes.csv", ["mmsi", "timestamp", "lat", "lon"], ROWS)
+    done = CliRunner().invoke(cli.app, ["ingest", "ais", str(path), "--case", str(tmp_path / "c")])
+    assert done.exit_code == 0, done.output
+    assert "ingesting fixes.csv: 100% (" in done.output
+    assert "300 rows read = 300 kept" in done.output
