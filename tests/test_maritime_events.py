@@ -106,3 +106,40 @@ def test_disabling_without_land_is_never_marked_likely():
         False,
         None,
     )
+
+
+def _spoofed(mmsi, at, jump_at, false_at, start=T0, hours=7.0, sog=0.1):
+    """A vessel at `at` every 10 min for `hours`, whose fix at `jump_at` reads `false_at`."""
+    fixes = series(mmsi, start, at, [sog] * int(hours * 6 + 1))
+    return [
+        (m, t, *false_at, s) if t == jump_at else (m, t, la, lo, s) for m, t, la, lo, s in fixes
+    ]
+
+
+def test_interference_is_many_vessels_jumping_in_one_cell_and_hour():
+    from test_maritime_support import PORT, north
+
+    false_at = north(PORT, 100.0)  # every receiver is shown at the same false spot
+    jump = T0 + timedelta(hours=4)
+    fixes = _spoofed(1, PORT, jump, false_at)  # moored at the port
+    fixes += _spoofed(2, north(PORT, 3.0), jump, false_at, sog=8.0)
+    fixes += _spoofed(3, north(PORT, 4.0), jump, false_at, sog=8.0)
+    fixes += _spoofed(4, OPEN_SEA, jump, north(OPEN_SEA, 100.0), sog=8.0)  # alone: no interference
+    con = run(fixes)
+    cells = rows(
+        con,
+        "SELECT hour_start, cell_y, cell_x, vessels, jump_ends FROM interference ORDER BY cell_y",
+    )
+    assert cells == [
+        {"hour_start": jump, "cell_y": 80, "cell_x": 300, "vessels": 3, "jump_ends": 6},
+        {"hour_start": jump, "cell_y": 81, "cell_x": 300, "vessels": 3, "jump_ends": 6},
+    ]
+    calls = rows(
+        con, "SELECT port_call_id, arrived_at FROM port_calls WHERE mmsi = 1 ORDER BY arrived_at"
+    )
+    flagged = rows(con, "SELECT kind, event_id FROM interference_flags WHERE mmsi = 1")
+    # the spoofed fix splits the stay: the call after it overlaps the hour and is flagged
+    assert [c["arrived_at"] for c in calls] == [T0, jump + timedelta(minutes=10)]
+    assert flagged == [{"kind": "port_call", "event_id": calls[1]["port_call_id"]}]
+    con = run(fixes, interference_min_vessels=4)
+    assert rows(con, "SELECT * FROM interference") == []

@@ -193,3 +193,24 @@ def test_hysteresis_state_resets_on_entering_a_port_zone():
         MMSI, T0 + timedelta(hours=1), PORT, [0.3] * 18
     )
     assert calls(fixes) == []
+
+
+@pytest.mark.parametrize("kernel", ["numpy", "sql"])
+@pytest.mark.parametrize(
+    ("silent_days", "settings", "calls"),
+    [(60, {}, 2), (29, {}, 1), (60, {"port_gap_max_days": 90.0}, 1)],
+)  # fmt: skip
+def test_a_long_silence_in_port_ends_the_visit(kernel, silent_days, settings, calls):
+    # stopped 3 h at the port, silent for weeks, stopped 3 h again (two samples, one MMSI)
+    later = T0 + timedelta(hours=3, days=silent_days)
+    fixes = series(1, T0, PORT, [0.1] * 19) + series(1, later, PORT, [0.1] * 19)
+    con = run(fixes, maritime_kernel=kernel, **settings)
+    found = rows(con, "SELECT arrived_at, departed_at FROM port_calls ORDER BY arrived_at")
+    assert len(found) == calls
+    if calls == 2:
+        assert found == [
+            {"arrived_at": T0, "departed_at": T0 + timedelta(hours=3)},
+            {"arrived_at": later, "departed_at": later + timedelta(hours=3)},
+        ]
+    else:
+        assert (found[0]["arrived_at"], found[0]["departed_at"]) == (T0, later + timedelta(hours=3))

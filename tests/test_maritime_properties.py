@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cargotrace.reference.geodesy import haversine_km
@@ -113,9 +113,12 @@ def test_lowering_the_minimum_duration_never_removes_a_call(spec, hours, lower_b
 
 @SLOW
 @given(fix_lists)
+@example([(1, 0, 0.0), (1, 5, 0.0), (1, 0, 0.0), (361, 5, 0.0), (1, 0, 0.0), (1, 5, 0.0)])
 def test_call_and_gap_invariants(spec):
     fixes = track(spec)
-    con = run(fixes)
+    # the gap oracle knows one transmitter: a track that teleports back and forth 20 km a
+    # minute is split as a shared MMSI otherwise (found by Hypothesis: two '#2' gaps)
+    con = run(fixes, shared_mmsi_min_jumps=10**6)
     calls = rows(con, "SELECT * FROM port_calls ORDER BY arrived_at")
     for c in calls:
         assert c["arrived_at"] <= c["departed_at"] and c["dwell_hours"] >= 2.0

@@ -30,6 +30,7 @@ MARITIME_STAGES = (
     "encounters",
     "loitering",
     "ais_disabling",
+    "interference",
     "voyages",
 )
 PORT = (40.0, 150.0)  # a test port in open water, far from every real port

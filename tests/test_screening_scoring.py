@@ -242,10 +242,16 @@ def test_party_through_a_vessel_inherits_its_score(
 def test_a_party_linked_to_two_vessels_is_one_row() -> None:
     catalog = party_catalog()
     vessel_hits = screen_vessels(catalog, [VesselSubject("A", set(), {"9000007"}, set()),
-                                           VesselSubject("B", set(), set(), {"NORDIC PEARL"})])  # fmt: skip
+                                           VesselSubject("B", set(), set(), {"NORDIC PEARL"}),
+                                           VesselSubject("C", {"273000007"}, set(), set())])  # fmt: skip
     [hit] = merge(owner_hits(catalog, vessel_hits))
-    assert (hit.score, hit.status) == (1.0, "hit")
-    assert hit.role == "owner of vessel IMO 9000007; owner of vessel NORDIC PEARL"
+    assert (hit.score, hit.status, hit.role) == (1.0, "hit", "owner of vessel IMO 9000007")
+    assert hit.notes[-1] == (
+        "also, with a lower score: owner of vessel MMSI 273000007; owner of vessel NORDIC PEARL"
+    )
+    both = merge(owner_hits(catalog, screen_vessels(catalog, [VesselSubject("A", set(), {"9000007"}, set()),
+                                                             VesselSubject("D", set(), {"9000007"}, {"X"})])))  # fmt: skip
+    assert [h.role for h in both] == ["owner of vessel IMO 9000007; owner of vessel X"]
 
 
 # ------------------------------------------------------------------ the pieces

@@ -72,6 +72,10 @@ class CaseSession:
     def __repr__(self) -> str:
         return f"<cargotrace case {str(self.root)!r}>"
 
+    def exists(self) -> bool:
+        """Whether the folder holds a case already."""
+        return workflow.is_case(self.root)
+
     def summary(self) -> dict[str, Any]:
         """The case folder and how many ports it knows (`cargotrace init` prints these)."""
         with Case.open(self.root) as case:

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from cargotrace import workflow
-from cargotrace.case.store import Case
+from cargotrace.case.store import DB_NAME, Case
+from cargotrace.errors import InputError
 from cargotrace.ingest.borders import natural_earth_countries_geojson
 from cargotrace.ingest.loader import IngestResult
+from cargotrace.outputs import check_output_path
 from cargotrace.settings import AnalysisSettings
 
 # Reference data first, so identities and places exist when events are derived.
@@ -39,6 +41,28 @@ class DemoResult:
     ingested: list[IngestResult] = field(default_factory=list)
 
 
+def _refuse_foreign_case(case_dir: Path) -> None:
+    """The demo replaces only a case it made itself (marked synthetic), never an
+    investigator's case or another folder that happens to be called `case`."""
+    if case_dir.is_symlink() or not case_dir.is_dir():
+        raise InputError(
+            f"{case_dir} exists and is not a demo case folder; choose another --out for the demo"
+        )
+    if not (case_dir / DB_NAME).is_file():
+        if any(case_dir.iterdir()):
+            raise InputError(
+                f"{case_dir} holds files and is not a demo case; choose another --out for the demo"
+            )
+        return
+    with Case.open(case_dir) as case:
+        synthetic = case.meta("synthetic") == "true"
+    if not synthetic:
+        raise InputError(
+            f"{case_dir} is a real (not synthetic) case: the demo would replace it; "
+            "choose another --out for the demo"
+        )
+
+
 def run_demo(
     out_dir: Path,
     seed: int = 20240613,
@@ -48,8 +72,10 @@ def run_demo(
     from cargotrace.sample.generate import generate_sample_case
 
     step = on_step or (lambda _msg: None)
+    check_output_path(out_dir / "findings.json", "--out")  # a folder (or none yet), not a file
     case_dir = out_dir / "case"
-    if case_dir.exists():
+    if case_dir.exists() or case_dir.is_symlink():
+        _refuse_foreign_case(case_dir)
         shutil.rmtree(case_dir)  # the demo always starts from a fresh case
     step("generating the synthetic sample case")
     sample = generate_sample_case(out_dir / "inputs", seed=seed)

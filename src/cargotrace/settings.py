@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -31,6 +32,7 @@ class AnalysisSettings:
     stop_end_kn: float = 0.5
     min_call_hours: float = 2.0
     port_gap_hours: float = 4.0
+    port_gap_max_days: float = 30.0  # a longer silence in port ends the visit (two stays)
     site_merge_km: float = 2.0
     site_sighting_km: float = 5.0  # a place-only sighting this close to a site is evidence there
     border_country: str = "UA"
@@ -68,6 +70,13 @@ class AnalysisSettings:
     disabling_min_gap_hours: float = 12.0
     disabling_min_shore_km: float = 92.6
     disabling_min_prior_fixes: int = 14
+    # more vessels than this able to meet in one cell and bin are a crowd (a convoy, a fleet
+    # leaving port, spoofing): listed in `encounter_crowds`, not searched pair by pair
+    encounter_max_vessels_per_cell: int = 64
+    # GNSS interference (maritime/interference.py): a cell of `interference_cell_deg` and a
+    # UTC hour where at least `interference_min_vessels` MMSIs make impossible jumps.
+    interference_cell_deg: float = 0.5
+    interference_min_vessels: int = 3
     # Identity (maritime/identity.py): a step faster than `max_speed_kn` (and longer than
     # `jump_min_km`) is impossible; an MMSI whose track jumps back and forth at least
     # `shared_mmsi_min_jumps` times is split into two transmitters and flagged.
@@ -96,7 +105,13 @@ class AnalysisSettings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
+        problems: list[str] = [
+            f"{f.name} must be a finite number, not {getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), float) and not math.isfinite(getattr(self, f.name))
+        ]
+        if problems:  # NaN and infinity would reach the SQL and the findings JSON as text
+            raise InputError("; ".join(problems))
         if not 0 <= self.window_days <= 365:
             problems.append("--window-days must be between 0 and 365")
         if not 0 < self.lookback_days <= 3650:
@@ -111,7 +126,8 @@ class AnalysisSettings:
             problems.append("stop_begin_kn must be at least 0 and not above stop_end_kn")
         for name in ("port_radius_km", "min_call_hours", "port_gap_hours", "gap_hours", "default_service_speed_kn",
                      "encounter_max_m", "encounter_min_hours", "max_speed_kn", "dark_call_max_gap_days",
-                     "loitering_max_sog_kn", "loitering_min_hours", "disabling_min_gap_hours"):  # fmt: skip
+                     "loitering_max_sog_kn", "loitering_min_hours", "disabling_min_gap_hours",
+                     "interference_cell_deg", "interference_min_vessels", "port_gap_max_days"):  # fmt: skip
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive")
         if min(self.loitering_min_port_km, self.loitering_min_shore_km, self.disabling_min_shore_km,
@@ -121,6 +137,8 @@ class AnalysisSettings:
             problems.append(
                 "port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative"
             )
+        if self.encounter_max_vessels_per_cell < 2:
+            problems.append("encounter_max_vessels_per_cell must be at least 2")
         if not 1 <= self.period_gap_days <= 36500:
             problems.append("period_gap_days must be between 1 and 36500")
         if not 0 <= self.period_min_share <= 1:

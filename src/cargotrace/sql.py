@@ -22,3 +22,17 @@ def haversine_km(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
 
 def sql_list(values: list[str] | tuple[str, ...]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def balanced(operator: str, terms: list[str], empty: str) -> str:
+    """`terms` joined by an associative `operator` (`+`, `AND`, `OR`) as a balanced tree:
+    a file of 1,000 columns makes an expression 10 levels deep, not 1,000 (DuckDB refuses
+    expressions deeper than 1,000)."""
+    if not terms:
+        return empty
+    while len(terms) > 1:
+        terms = [
+            f"({' '.join((terms[i], operator, terms[i + 1]))})" if i + 1 < len(terms) else terms[i]
+            for i in range(0, len(terms), 2)
+        ]
+    return terms[0]

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cargotrace.case import freshness
-from cargotrace.case.store import Case
-from cargotrace.errors import InputError
+from cargotrace.case.store import DB_NAME, Case
+from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.kinds import KINDS, ingest_file
 from cargotrace.ingest.loader import IngestResult, Mapping
 from cargotrace.ingest.ports import load_default_gazetteer
+from cargotrace.outputs import atomic_output, check_output_path, json_text
 from cargotrace.reference.identifiers import id_key, id_key_sql
 from cargotrace.settings import AnalysisSettings
 from cargotrace.stage import Stage
@@ -33,6 +34,11 @@ def seed_reference_data(case: Case) -> None:
     """A case made by this open gets the default port gazetteer (UN/LOCODE, from searoute)."""
     if case.created:
         load_default_gazetteer(case)
+
+
+def is_case(case_dir: Path) -> bool:
+    """Whether `case_dir` already holds a case (its database file)."""
+    return (Path(case_dir) / DB_NAME).is_file()
 
 
 def ingest(
@@ -98,7 +104,7 @@ def analyze_case(
         run_analysis(case, settings, on_stage=on_stage, delegate=delegate)
         findings = build_findings(case, settings)
         validate_findings(json.loads(json.dumps(findings, default=str)))
-        case.set_meta("findings", json.dumps(findings, ensure_ascii=False, default=str))
+        case.set_meta("findings", json_text(findings))
         case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
         freshness.record_analysis(case)
         case.set_meta("parameters", json.dumps(settings.as_parameters()))
@@ -146,15 +152,31 @@ def report(case_dir: Path, out: Path, pdf: Path | None = None) -> dict[str, Any]
     from cargotrace.report.data import build_report_data
     from cargotrace.report.html import render_report
 
+    check_output_path(out)
+    chromium = None
+    if pdf is not None:
+        from cargotrace.report.pdf import find_chromium
+
+        check_output_path(pdf, "--pdf")
+        chromium = find_chromium()
+        if chromium is None:
+            raise CargotraceError(
+                "--pdf: Chromium is needed to print the report to PDF but was not found; install "
+                "it (e.g. `apt-get install chromium`) or set CARGOTRACE_CHROMIUM to its path. "
+                "The HTML report itself prints from any browser. Nothing was written."
+            )
     with Case.open(case_dir) as case:
         data = build_report_data(case)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_report(data), encoding="utf-8")
+    with atomic_output(out) as temp:
+        temp.write_text(render_report(data), encoding="utf-8")
     info: dict[str, Any] = {"html": str(out), "bytes": out.stat().st_size}
     if pdf is not None:
         from cargotrace.report.pdf import render_pdf
 
-        render_pdf(out, pdf)
+        try:
+            render_pdf(out, pdf, chromium=chromium)  # beside `pdf`, renamed into place
+        except RuntimeError as exc:  # ChromiumNotFoundError too
+            raise CargotraceError(f"--pdf {pdf}: {exc}; {pdf} was left as it was") from None
         info["pdf"] = str(pdf)
     return info
 
@@ -208,8 +230,8 @@ def check_case(case_dir: Path) -> list[str]:
     problems: list[str] = []
     tables = {"shipments": "shipments", "ais": "positions", "vessels": "vessel_reports", "sightings": "sightings",
               "ports": "ports", "stations": "stations", "facilities": "facilities", "watchlist": "watchlist",
-              "borders": "borders"}  # fmt: skip
-    with Case.open(case_dir, write=True) as case:
+              "borders": "borders", "detections": "detections"}  # fmt: skip
+    with Case.open(case_dir) as case:  # read-only: a received case is checked as it came
         for row in case.rows(
             "SELECT file_hash, kind, file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate FROM ledger"
         ):

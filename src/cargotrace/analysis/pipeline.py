@@ -39,8 +39,10 @@ DERIVED_TABLES = [
     "dark_calls",
     "shuttles",
     "ship_timeline",
+    "encounter_crowds",
     "consignment_records",
     "evidence_period",
+    "interference_flags",
 ]
 
 

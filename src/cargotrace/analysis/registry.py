@@ -28,6 +28,7 @@ from cargotrace.maritime import (
     encounters,
     gaps,
     identity,
+    interference,
     loitering,
     port_areas,
     port_calls,
@@ -143,7 +144,7 @@ STAGES: list[Stage] = [
     Stage(
         "encounters",
         reads=("ports", "positions", "ship_links"),
-        writes=("encounters", "binned", "close_pairs"),
+        writes=("encounters", "binned", "close_pairs", "encounter_crowds"),
         sql=encounters.statements,
         output="encounters",
     ),
@@ -162,6 +163,13 @@ STAGES: list[Stage] = [
         writes=("ais_disabling", "disabling_candidates", "disabling_shore"),
         python=disabling.build,
         output="ais_disabling",
+    ),
+    Stage(
+        "interference",
+        reads=("gaps", "port_calls", "positions"),
+        writes=("interference", "interference_flags", "position_jumps"),
+        sql=interference.statements,
+        output="interference",
     ),
     Stage(
         "voyages",

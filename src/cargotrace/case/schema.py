@@ -45,6 +45,10 @@ SOURCE_TABLES: dict[str, str] = {
         sighting_id VARCHAR, observed_at TIMESTAMPTZ, vessel_name VARCHAR, imo VARCHAR,
         mmsi BIGINT, port VARCHAR, lat DOUBLE, lon DOUBLE, source VARCHAR, confidence DOUBLE,
         note VARCHAR, {PROVENANCE}""",
+    # Vessel detections in satellite imagery (ingest/detections.py): unnamed ships
+    "detections": f"""
+        detection_id VARCHAR, detected_at TIMESTAMPTZ, lat DOUBLE, lon DOUBLE, length_m DOUBLE,
+        score DOUBLE, scene_id VARCHAR, source VARCHAR, footprint_wkt VARCHAR, {PROVENANCE}""",
     "ports": f"""
         locode VARCHAR, name VARCHAR, country VARCHAR, lat DOUBLE, lon DOUBLE,
         radius_km DOUBLE, geometry_wkt VARCHAR, origin VARCHAR, {PROVENANCE}""",

@@ -18,6 +18,7 @@ import duckdb
 
 from cargotrace.case.schema import MIGRATIONS, SCHEMA_VERSION, create_statements
 from cargotrace.errors import CaseBusyError, CaseError
+from cargotrace.outputs import os_reason
 
 DB_NAME = "case.duckdb"
 LOCK_NAME = "case.lock"
@@ -47,13 +48,20 @@ class Case:
     ) -> Iterator[Case]:
         root_path = Path(root)
         db_path = root_path / DB_NAME
-        if not db_path.exists():
+        _check_root(root_path)
+        if not (db_path.exists() or db_path.is_symlink()):
             if not create:
                 raise CaseError(
                     f"{root_path} is not a cargotrace case (no {DB_NAME}); "
                     f"run `cargotrace init --case {root_path}` first"
                 )
-            root_path.mkdir(parents=True, exist_ok=True)
+            try:
+                root_path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise CaseError(
+                    f"cannot create the case folder {root_path}: {os_reason(exc)}"
+                ) from None
+        refuse_links(root_path)
         lock = _take_lock(root_path) if (write or create) else None
         try:
             con = _connect(db_path, read_only=not (write or create))
@@ -120,7 +128,8 @@ class Case:
         if version != SCHEMA_VERSION:
             raise CaseError(
                 f"case {self.root} has schema version {version}, this cargotrace uses "
-                f"{SCHEMA_VERSION}; open it once for writing (e.g. `cargotrace check`) to migrate"
+                f"{SCHEMA_VERSION}; run `cargotrace init --case {self.root}` once to migrate it "
+                "(nothing in it is lost)"
             )
 
     def _stored_version(self) -> int | None:
@@ -167,8 +176,49 @@ class Case:
         return row[0] if row else None
 
 
+def _check_root(root: Path) -> None:
+    """The case folder is a folder (a link to one is fine: the investigator made it)."""
+    if root.is_symlink() and not root.exists():
+        raise CaseError(f"--case {root} is a symbolic link to nothing; give the case folder")
+    if root.exists() and not root.is_dir():
+        raise CaseError(f"--case {root} is a file, not a case folder; give the case folder")
+    for parent in root.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise CaseError(f"--case {root}: {parent} is a file, not a folder")
+            break
+
+
+def refuse_links(root: Path) -> None:
+    """Refuse a case folder holding a symbolic link or a special file (device, pipe,
+    socket): a received case must not make cargotrace read or write outside it (a
+    `case.duckdb.wal` linked to another file would be overwritten on the next checkpoint)."""
+    try:
+        entries = list(os.scandir(root))
+    except OSError as exc:
+        raise CaseError(f"cannot read the case folder {root}: {os_reason(exc)}") from None
+    for entry in entries:
+        if entry.is_symlink():
+            raise CaseError(
+                f"case {root} holds a symbolic link, {entry.name}; a case folder must hold only "
+                "its own files. Remove the link (or copy the case with links resolved) and retry"
+            )
+        if not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
+            raise CaseError(
+                f"case {root} holds {entry.name}, which is not a regular file (a device, pipe "
+                "or socket); a case folder must hold only its own files. Remove it and retry"
+            )
+
+
 def _take_lock(root: Path) -> IO[str]:
-    handle = open(root / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 - held for the case's life
+    try:
+        handle = open(root / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 - held for the case's life
+    except OSError as exc:
+        raise CaseError(
+            f"case {root} cannot be written ({LOCK_NAME}: {os_reason(exc)}); this command "
+            "changes the case and needs write access to its folder. The read-only commands "
+            "(check, report, export, explain, quarantine) work on it as it is"
+        ) from None
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -205,6 +255,14 @@ def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(db_path), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         text = str(exc)
+        if not read_only and any(
+            w in text.lower() for w in ("permission denied", "read-only", "read only")
+        ):
+            raise CaseError(
+                f"case {db_path.parent} cannot be written ({text.splitlines()[0]}); this command "
+                "changes the case and needs write access. The read-only commands (check, "
+                "report, export, explain, quarantine) work on it as it is"
+            ) from None
         if "lock" in text.lower():
             raise CaseBusyError(
                 f"case {db_path.parent} is busy: another cargotrace process has it open for writing"
@@ -223,3 +281,25 @@ def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             f"cannot open {db_path}: {exc}. If the file is damaged, restore a copy or rebuild "
             f"the case by ingesting the source files again"
         ) from None
+
+
+def database_reason(exc: Exception) -> str:
+    """A plain message for an error DuckDB raised while reading or writing a case."""
+    text = str(exc)
+    lower = text.lower()
+    if "no space left" in lower or "disk full" in lower:
+        return (
+            "the disk is full (the database could not write); free space and run the "
+            "command again: the unfinished step changed nothing in the case"
+        )
+    if "read-only" in lower or "read only" in lower or "permission denied" in lower:
+        return (
+            f"the case cannot be written ({text.splitlines()[0]}); the read-only commands "
+            "(check, report, export, explain, quarantine) work on it as it is"
+        )
+    if "out of memory" in lower:
+        return (
+            f"out of memory in the database ({text.splitlines()[0]}); set {MEMORY_LIMIT_ENV} "
+            "(e.g. 2GB) so DuckDB spills to disk, or free memory, and run again"
+        )
+    return f"the database refused the operation: {text.splitlines()[0] if text else type(exc).__name__}"

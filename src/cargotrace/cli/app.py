@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -11,9 +12,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import duckdb
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -29,10 +29,13 @@ from rich.text import Text
 
 from cargotrace import __version__
 from cargotrace.api import CaseSession, open_case
+from cargotrace.case.store import MEMORY_LIMIT_ENV, database_reason
+from cargotrace.cli.safe_text import SafeConsole, cell, json_clean, literal
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.kinds import KINDS
 from cargotrace.ingest.loader import IngestResult
 from cargotrace.ingest.summary import ingest_notes
+from cargotrace.outputs import os_reason
 from cargotrace.settings import AnalysisSettings, with_pairs
 
 app = typer.Typer(
@@ -42,8 +45,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = SafeConsole()
+err = SafeConsole(stderr=True)
 
 CaseOption = Annotated[
     Path, typer.Option("--case", help="Case folder (one DuckDB file plus derived files).")
@@ -61,6 +64,7 @@ class Kind(StrEnum):
     facilities = "facilities"
     watchlist = "watchlist"
     borders = "borders"
+    detections = "detections"
 
 
 class Format(StrEnum):
@@ -78,15 +82,31 @@ class Engine(StrEnum):
 assert {k.value for k in Kind} == set(KINDS)
 
 
+def _fail(message: str) -> typer.Exit:
+    err.print(
+        f"[bold red]error:[/] {literal(message)}", highlight=False, markup=True, soft_wrap=True
+    )
+    return typer.Exit(2)
+
+
 def _guard(action: Callable[[], T]) -> T:
-    """Run a command body: user-fixable errors become one line on stderr and exit status 2."""
+    """Run a command body: user-fixable errors become one line on stderr and exit status 2,
+    and so do the environment's (a full disk, a read-only or missing path, a database error)."""
     try:
         return action()
     except CargotraceError as exc:
-        err.print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True
-        )
-        raise typer.Exit(2) from None
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise _fail(
+            f"{where}{os_reason(exc)}; the case is unchanged by the unfinished step"
+        ) from None
+    except duckdb.Error as exc:
+        raise _fail(database_reason(exc)) from None
+    except MemoryError:
+        raise _fail(
+            f"out of memory; set {MEMORY_LIMIT_ENV} (e.g. 2GB) or free memory, and run again"
+        ) from None
     except KeyboardInterrupt:
         err.print("interrupted; the case is unchanged by the unfinished step")
         raise typer.Exit(130) from None
@@ -204,7 +224,7 @@ def _print_ingest(result: IngestResult) -> None:
             markup=False,
         )
     out.print(
-        f"{result.path.name} ({result.kind}): {result.rows_read:,} rows read = {result.rows_kept:,} kept + "
+        f"{literal(result.path.name)} ({result.kind}): {result.rows_read:,} rows read = {result.rows_kept:,} kept + "
         f"{result.rows_quarantined:,} quarantined + {result.rows_duplicate:,} exact duplicates dropped"
         + (
             f"; {result.rows_skipped:,} blank/non-data lines skipped" if result.rows_skipped else ""
@@ -219,7 +239,7 @@ def _print_ingest(result: IngestResult) -> None:
 def init(case: CaseOption = Path(".")) -> None:
     """Create an empty case (loads the default UN/LOCODE port gazetteer)."""
     info = _guard(lambda: open_case(case).summary())
-    out.print(f"case ready at {info['case']} ({info['ports']:,} ports in the gazetteer)")
+    out.print(f"case ready at {literal(info['case'])} ({info['ports']:,} ports in the gazetteer)")
 
 
 @app.command()
@@ -260,7 +280,22 @@ def ingest(
     """Load files into the case. Every row is kept or quarantined with a reason."""
 
     def body() -> list[IngestResult]:
-        results = []
+        results: list[IngestResult] = []
+        new_case = not dry_run and not CaseSession(case).exists()
+        try:
+            _ingest_files(results)
+        finally:
+            if new_case and CaseSession(case).exists():
+                err.print(
+                    f"[bold yellow]note:[/] {literal(case)} was not a cargotrace case: a new case "
+                    "was created there. If you meant an existing case, check the --case path "
+                    "(delete the new folder to undo).",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+        return results
+
+    def _ingest_files(results: list[IngestResult]) -> None:
         for path in files:
             if dry_run:
                 from cargotrace.ingest.preview import describe
@@ -273,7 +308,7 @@ def ingest(
                 )
                 results.append(preview)
                 continue
-            with _progress(f"ingesting {path.name}") as advance:
+            with _progress(f"ingesting {literal(path.name)}") as advance:
                 results.extend(
                     CaseSession(case).ingest(
                         kind.value,
@@ -285,7 +320,6 @@ def ingest(
                     )
                 )
             _print_ingest(results[-1])
-        return results
 
     _guard(body)
 
@@ -375,9 +409,20 @@ def _print_headline(result: dict[str, Any]) -> None:
     if missing:
         out.print("[bold]The case has no input of these kinds, so some findings cannot exist:[/]")
         for m in missing:
-            out.print(f"  {m['kind']}: {escape(m['effect'])} (cargotrace ingest {m['kind']} FILE)")
+            out.print(f"  {m['kind']}: {literal(m['effect'])} (cargotrace ingest {m['kind']} FILE)")
     for line in result.get("left_out", {}).get("summary", []):
         out.print(f"left out of the totals: {line}", markup=False, highlight=False)
+    crowds = result.get("events", {}).get("encounter_crowds", 0)
+    if crowds:
+        err.print(
+            f"[bold yellow]warning:[/] {crowds:,} ten-minute bins hold crowds of vessels close together "
+            f"(more than {result['parameters'].get('encounter_max_vessels_per_cell')} in one cell: a "
+            "convoy, a fleet in port, or spoofed positions); they were not searched for "
+            "encounters pair by pair. See `cargotrace export --table encounter_crowds`; raise "
+            "the limit with --set encounter_max_vessels_per_cell=N.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _export_tables() -> str:
@@ -421,7 +466,7 @@ def export(
     count = _guard(
         lambda: CaseSession(case).export(out_path, format.value if format else None, table)
     )
-    out.print(f"wrote {out_path} ({count:,} records)")
+    out.print(f"wrote {literal(out_path)} ({count:,} records)")
 
 
 @app.command()
@@ -438,8 +483,8 @@ def report(
     _warn_stale(case)
     info = _guard(lambda: CaseSession(case).report(out_path, pdf))
     out.print(
-        f"wrote {info['html']} ({info['bytes'] / 1e6:.1f} MB)"
-        + (f" and {info['pdf']}" if "pdf" in info else "")
+        f"wrote {literal(info['html'])} ({info['bytes'] / 1e6:.1f} MB)"
+        + (f" and {literal(info['pdf'])}" if "pdf" in info else "")
     )
 
 
@@ -453,9 +498,9 @@ def explain(
     _warn_stale(case)
     result = _guard(lambda: CaseSession(case).explain(waybill))[0]
     if as_json:
-        out.print_json(json.dumps(result, ensure_ascii=False, default=str))
+        out.print_json(json_clean(json.dumps(result, ensure_ascii=False, default=str)))
         return
-    out.print(f"[bold]Waybill {waybill}[/]", highlight=False)
+    out.print(f"[bold]Waybill {literal(waybill)}[/]", highlight=False)
     for r in result["records"]:
         out.print(f"  record: {r['record']} {r['departed_on'] or ''} «{r['cargo']}» ({r['cargo_class']}) "
                   f"{r['weight_t']} t {r['origin_station']} -> {r['destination_station']} "
@@ -496,7 +541,7 @@ def quarantine(
                 f"{r['rows']:,}",
                 ", ".join(r["examples"]),
             )
-            table.add_row(*(Text(c) for c in cells))
+            table.add_row(*(cell(c) for c in cells))
         out.print(table)
     elif not hidden:
         out.print("no quarantined rows")
@@ -512,9 +557,9 @@ def check(case: CaseOption = Path(".")) -> None:
     problems = _guard(lambda: CaseSession(case).check())
     if problems:
         for p in problems:
-            err.print(f"problem: {p}")
+            err.print(f"problem: {literal(p)}")
         raise typer.Exit(1)
-    out.print(f"case {case} is consistent")
+    out.print(f"case {literal(case)} is consistent")
 
 
 @app.command()
@@ -530,13 +575,17 @@ def demo(
     started = time.perf_counter()
     result = _guard(
         lambda: run_demo(
-            out_dir, seed, on_step=lambda msg: err.print(f"- {msg}"), on_ingest=_print_ingest
+            out_dir,
+            seed,
+            on_step=lambda msg: err.print(f"- {literal(msg)}"),
+            on_ingest=_print_ingest,
         )
     )
     out.print("[bold yellow]SYNTHETIC SAMPLE DATA[/] — the demo shows the method, not evidence.")
     _print_headline(result.findings)
     out.print(
-        f"findings: {result.findings_path}\nreport:   {result.report_path}\ncase:     {result.case_dir}"
+        f"findings: {literal(result.findings_path)}\nreport:   {literal(result.report_path)}\n"
+        f"case:     {literal(result.case_dir)}"
     )
     out.print(f"done in {time.perf_counter() - started:.1f} s")
 
@@ -562,6 +611,15 @@ def main_options(
 def main() -> None:
     try:
         app()
-    except InputError as exc:  # a last guard: bad input never ends in a traceback
-        err.print(f"error: {exc}")
+    except CargotraceError as exc:  # a last guard: bad input never ends in a traceback
+        err.print(f"error: {literal(exc)}")
         sys.exit(2)
+    except Exception as exc:  # a bug: say so in one line (the traceback on request)
+        if os.environ.get("CARGOTRACE_DEBUG"):
+            raise
+        err.print(
+            f"error: internal error ({type(exc).__name__}: {literal(exc)}); this is a bug in "
+            "cargotrace: please report it with the command you ran (CARGOTRACE_DEBUG=1 shows "
+            "the traceback)"
+        )
+        sys.exit(1)

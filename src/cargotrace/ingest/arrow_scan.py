@@ -21,5 +21,10 @@ def local_scans(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("SET python_scan_all_frames = true")
     try:
         yield
-    finally:
-        con.execute("RESET python_scan_all_frames")
+    except BaseException:
+        try:  # the error in flight is the one to report, not the aborted transaction's
+            con.execute("RESET python_scan_all_frames")
+        except duckdb.Error:
+            pass
+        raise
+    con.execute("RESET python_scan_all_frames")

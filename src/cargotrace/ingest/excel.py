@@ -10,7 +10,6 @@ numbers still reach the date parser.
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 from collections.abc import Iterator
@@ -22,39 +21,22 @@ from cargotrace.errors import InputError
 from cargotrace.ingest.headers import find_header_row, unique_headers
 from cargotrace.ingest.sources import open_binary, wrapper_of
 from cargotrace.ingest.tabular_types import RawChunk, TableSource, strings_table
+from cargotrace.ingest.xlsx_guard import (
+    ENV_MAX_SHEET_CELLS,
+    MAX_SHEET_CELLS,
+    check_ooxml,
+    max_sheet_cells,
+    refuse_span,
+)
+
+__all__ = ["ENV_MAX_SHEET_CELLS", "MAX_SHEET_CELLS", "Part", "check_sheet_spans", "read_excel"]
 
 Part = tuple[TableSource, Iterator[RawChunk]]
-
-# calamine gives a sheet as a dense grid from A1 to its farthest cell: one cell at XFD1048576
-# makes it allocate 17 billion cells and abort the process (not an exception). The cells a
-# sheet spans are therefore counted from its XML, streamed, before calamine sees it.
-MAX_SHEET_CELLS = 20_000_000  # 1,048,576 rows (Excel's most) x 19 columns
-ENV_MAX_SHEET_CELLS = "CARGOTRACE_MAX_SHEET_CELLS"
 _SHEET_MEMBER = re.compile(r"xl/worksheets/[^/]+\.xml")
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})([0-9]{1,7})\"")
-_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"([0-9]{1,7})\"")
 
-
-def _max_sheet_cells() -> int:
-    text = os.environ.get(ENV_MAX_SHEET_CELLS, "").strip()
-    return int(text) if text.isdigit() else MAX_SHEET_CELLS
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for ch in letters:
-        number = number * 26 + ch - 64
-    return number
-
-
-def _refuse_span(sheet: str, rows: int, columns: int, limit: int, name: str) -> None:
-    if rows * columns > limit:
-        raise InputError(
-            f"sheet {sheet} spans {rows:,} rows x {columns:,} columns "
-            f"= {rows * columns:,} cells from A1 to its farthest cell, beyond the {limit:,} this "
-            f"reader holds (set {ENV_MAX_SHEET_CELLS} higher if the sheet is genuine, or export it as CSV)",
-            file=name,
-        )
+# The cells a sheet spans, its text and its members' sizes are bounded before calamine sees
+# the workbook (`xlsx_guard`): calamine aborts the process on a grid too large to allocate.
+_refuse_span = refuse_span
 
 
 # OpenDocument: a row or cell stands for `number-rows-repeated` / `number-columns-repeated`
@@ -162,31 +144,14 @@ def check_sheet_spans(workbook: Path | io.BytesIO, name: str) -> None:
         archive = zipfile.ZipFile(workbook)
     except (zipfile.BadZipFile, OSError):
         return
-    limit = _max_sheet_cells()
+    limit = max_sheet_cells()
     with archive:
         if "content.xml" in archive.namelist() and not any(
             _SHEET_MEMBER.fullmatch(n) for n in archive.namelist()
         ):
             _check_ods_spans(archive, limit, name)
             return
-        for info in archive.infolist():
-            if not _SHEET_MEMBER.fullmatch(info.filename):
-                continue
-            rows = columns = 0
-            try:
-                with archive.open(info) as member:
-                    tail = b""
-                    while block := member.read(1 << 22):
-                        text = tail + block
-                        for match in _CELL_REF.finditer(text):
-                            columns = max(columns, _column_number(match.group(1)))
-                            rows = max(rows, int(match.group(2)))
-                        for match in _ROW_REF.finditer(text):
-                            rows = max(rows, int(match.group(1)))
-                        tail = text[-256:]
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
-                return  # damaged: calamine says so in its own words
-            _refuse_span(info.filename.rsplit("/", 1)[-1], rows, columns, limit, name)
+        check_ooxml(archive, name)
 
 
 def cell_text(value: Any) -> str:

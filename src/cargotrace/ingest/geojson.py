@@ -50,16 +50,16 @@ def features_to_chunk(
     reason in `_geometry_error`, so the kind's SQL can quarantine it with file and row."""
     keys: list[str] = []
     seen = {"lat", "lon", "geometry_wkt", "_geometry_error"}  # a set: many keys stay linear
-    for feature in features:
-        props = feature.get("properties") if isinstance(feature, dict) else None
-        for key in props or {}:
+    for number, feature in enumerate(features, start=1):
+        props = _properties(path, number, feature)
+        for key in props:
             if key not in seen:
                 seen.add(key)
                 keys.append(str(key))
     headers = [*keys, "lat", "lon", "geometry_wkt", "_geometry_error"]
     columns: list[list[str | None]] = [[] for _ in headers]
     for feature in features:
-        props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
+        props = feature.get("properties") or {} if isinstance(feature, dict) else {}
         values = [_text(props.get(k)) for k in keys]
         values.extend(
             _geometry_values(feature.get("geometry") if isinstance(feature, dict) else None)
@@ -69,6 +69,21 @@ def features_to_chunk(
     arrays = {f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(columns)}
     arrays["_row"] = pa.array(range(1, len(features) + 1), pa.int64())
     return TableSource(path, "geojson", header_row=0), [RawChunk(headers, pa.table(arrays))]
+
+
+def _properties(path: Path, number: int, feature: Any) -> dict[str, Any]:
+    """The properties of feature `number`: an object, or none (GeoJSON allows null)."""
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    if props is None:
+        return {}
+    if not isinstance(props, dict):
+        raise InputError(
+            f"feature {number}: 'properties' is a {type(props).__name__}, not an object "
+            "(GeoJSON properties are name: value pairs)",
+            file=str(path),
+            row=number,
+        )
+    return props
 
 
 def _text(value: Any) -> str | None:

@@ -12,6 +12,7 @@ from cargotrace.errors import InputError
 from cargotrace.ingest.ais_clean import begin_file, finish_file
 from cargotrace.ingest.borders import BORDERS
 from cargotrace.ingest.csvread import IrregularCsv
+from cargotrace.ingest.detections import DETECTIONS
 from cargotrace.ingest.geojson import features_to_chunk, is_geojson, load_features
 from cargotrace.ingest.identities import SIGHTINGS, WATCHLIST
 from cargotrace.ingest.loader import (
@@ -41,6 +42,7 @@ TABULAR: dict[str, TabularKind] = {
     "facilities": FACILITIES,
     "watchlist": WATCHLIST,
     "borders": BORDERS,
+    "detections": DETECTIONS,
 }
 KINDS = tuple(TABULAR)
 GEOJSON_KINDS = {"ports", "facilities", "borders"}

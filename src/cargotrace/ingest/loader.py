@@ -24,6 +24,7 @@ from cargotrace.ingest.arrow_scan import local_scans
 from cargotrace.ingest.headers import ColumnMap, Field, map_columns
 from cargotrace.ingest.sources import file_hash
 from cargotrace.ingest.tabular import RawChunk, TableSource
+from cargotrace.sql import balanced
 
 Progress = Callable[[int], None]
 
@@ -267,7 +268,9 @@ def attrs_json(ctx: ChunkContext, lazy: bool) -> str:
         return "CAST(NULL AS VARCHAR)"
     if not lazy:
         return f"CAST(json_object({attr_pairs}) AS VARCHAR)"
-    empty = " AND ".join(f"coalesce(trim(c{i}), '') = ''" for i in ctx.columns.unmapped.values())
+    empty = balanced(
+        "AND", [f"coalesce(trim(c{i}), '') = ''" for i in ctx.columns.unmapped.values()], "true"
+    )
     return f"CASE WHEN {empty} THEN NULL ELSE CAST(json_object({attr_pairs}) AS VARCHAR) END"
 
 

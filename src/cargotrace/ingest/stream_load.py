@@ -44,6 +44,7 @@ from cargotrace.ingest.loader import (
     sql_str,
     target_sql,
 )
+from cargotrace.sql import balanced
 
 BATCH_ROWS = 65_536  # DuckDB scans an Arrow table in parallel batch by batch
 
@@ -132,7 +133,7 @@ def _filled(spec: TabularKind, ctx: ChunkContext) -> str:
         f"coalesce(regexp_matches(c{i}, '[^\\p{{Zs}}]'), false)::INTEGER"
         for i in ctx.columns.unmapped.values()
     ]
-    return " + ".join(parts) or "0"
+    return balanced("+", parts, "0")
 
 
 def _attrs(ctx: ChunkContext) -> str:
@@ -140,9 +141,13 @@ def _attrs(ctx: ChunkContext) -> str:
     if not ctx.columns.unmapped:
         return "CAST(NULL AS VARCHAR)"
     pairs = ", ".join(f"{sql_str(h)}, c{i}" for h, i in ctx.columns.unmapped.items())
-    empty = " AND ".join(
-        f"NOT coalesce(regexp_matches(c{i}, '[^\\p{{Zs}}]'), false)"
-        for i in ctx.columns.unmapped.values()
+    empty = balanced(
+        "AND",
+        [
+            f"NOT coalesce(regexp_matches(c{i}, '[^\\p{{Zs}}]'), false)"
+            for i in ctx.columns.unmapped.values()
+        ],
+        "true",
     )
     return f"CASE WHEN {empty} THEN NULL ELSE CAST(json_object({pairs}) AS VARCHAR) END"
 

@@ -10,6 +10,13 @@ as wide in longitude as that is at the band's pole-ward edge, so a cell is at le
 neighbouring one on the nearer side, in latitude and then in longitude (in the partner's
 band). So each bin of the second vessel is copied to four cells — its own, the nearer band's,
 and the nearer cell beside each — not to all nine neighbours.
+Bounded work: a cell holding more than `encounter_max_vessels_per_cell` [64] vessels in one
+bin (about 1.1 km square; a convoy, a fleet leaving port together, spoofed positions) is a
+crowd: its vessels are not paired in that bin, since the pairs would grow with the square
+of the vessels (150 copies of the demo's tracks took 14 GB). Each cell then pairs at most
+64 of its own vessels with the at most 4 x 64 copied into it, so the work grows with the
+data. Crowded bins are listed in `encounter_crowds` (time, place, vessels), counted in the
+findings and announced by `analyze`: what was left out is said.
 A meeting is a run of consecutive bins where the pair is within the distance; it lasts from
 the start of its first bin to the end of its last (so durations are whole bins: 12 bins make
 2 h). The median speed is the median over the run's bins of the pair's mean speed.
@@ -43,6 +50,9 @@ def statements(settings: AnalysisSettings) -> list[str]:
     cell = cell_deg(settings)
     band = f"CAST(floor(lat / {cell}) AS BIGINT)"
     width = _cell_width("cy", cell)
+    own_cell = f"{band} AS cy, CAST(floor(lon / {_cell_width(band, cell)}) AS BIGINT) AS cx"
+    crowd = settings.encounter_max_vessels_per_cell
+    min_seconds = f"{settings.encounter_min_hours} * 3600"
     return [
         f"""
         CREATE OR REPLACE TEMP TABLE binned AS
@@ -53,21 +63,40 @@ def statements(settings: AnalysisSettings) -> list[str]:
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE close_pairs AS
-        WITH a AS (
-            SELECT *, {band} AS cy, CAST(floor(lon / {_cell_width(band, cell)}) AS BIGINT) AS cx FROM binned
+        WITH own AS (
+            SELECT *, {own_cell} FROM binned
+        ), crowded AS (  -- more than `crowd` vessels in one cell and bin: not searched by pairs
+            SELECT tbin, cy, cx FROM own GROUP BY tbin, cy, cx HAVING count(*) > {crowd}
+        ), a AS (
+            SELECT own.* FROM own LEFT JOIN crowded k ON own.tbin = k.tbin AND own.cy = k.cy AND own.cx = k.cx
+            WHERE k.tbin IS NULL
         ), b AS (
             -- the band it is in and the nearer neighbouring band, and in each the cell of its
             -- longitude and the nearer neighbouring cell: every cell a partner can be in
             SELECT mmsi, tbin, lat, lon, sog, cy, CAST(floor(lon / {width}) AS BIGINT)
                    + dx * CASE WHEN lon / {width} - floor(lon / {width}) >= 0.5 THEN 1 ELSE -1 END AS cx
-            FROM (SELECT binned.*, {band} + dy * CASE WHEN lat / {cell} - floor(lat / {cell}) >= 0.5
+            FROM (SELECT mmsi, tbin, lat, lon, sog, {band} + dy * CASE WHEN lat / {cell} - floor(lat / {cell}) >= 0.5
                                                       THEN 1 ELSE -1 END AS cy
-                  FROM binned, (SELECT unnest([0, 1]) AS dy) ys) banded, (SELECT unnest([0, 1]) AS dx) xs
+                  FROM a, (SELECT unnest([0, 1]) AS dy) ys) banded, (SELECT unnest([0, 1]) AS dx) xs
         )
         SELECT a.mmsi AS mmsi_a, b.mmsi AS mmsi_b, a.tbin, {distance_m} AS distance_m,
                (a.lat + b.lat) / 2 AS lat, (a.lon + b.lon) / 2 AS lon, (coalesce(a.sog, 0) + coalesce(b.sog, 0)) / 2 AS sog
         FROM a JOIN b ON a.tbin = b.tbin AND a.cy = b.cy AND a.cx = b.cx AND a.mmsi < b.mmsi
         WHERE {distance_m} <= {settings.encounter_max_m}
+        """,
+        f"""
+        CREATE OR REPLACE TABLE encounter_crowds AS
+        WITH own AS (
+            SELECT tbin, lat, lon, {own_cell} FROM binned
+        ), crowded AS (
+            SELECT tbin, count(*) AS vessels, avg(lat) AS lat, avg(lon) AS lon
+            FROM own GROUP BY tbin, cy, cx HAVING count(*) > {crowd}
+        )
+        SELECT to_timestamp(tbin * {BIN_SECONDS}) AS started_at,
+               to_timestamp((tbin + 1) * {BIN_SECONDS}) AS ended_at,
+               round(avg(lat), 5) AS lat, round(avg(lon), 5) AS lon,
+               max(vessels) AS vessels, count(*) AS cells
+        FROM crowded GROUP BY tbin ORDER BY started_at
         """,
         f"""
         CREATE OR REPLACE TABLE encounters AS
@@ -79,7 +108,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
                    median(distance_m) AS median_distance_m, median(sog) AS median_sog_kn,
                    avg(lat) AS lat, avg(lon) AS lon, count(*) AS bins
             FROM runs GROUP BY mmsi_a, mmsi_b, run
-            HAVING (max(tbin) + 1 - min(tbin)) * {BIN_SECONDS} >= {settings.encounter_min_hours} * 3600
+            HAVING (max(tbin) + 1 - min(tbin)) * {BIN_SECONDS} >= {min_seconds}
         )
         , same_ship AS (
             SELECT a.mmsi AS mmsi_a, b.mmsi AS mmsi_b, a.valid_from AS a_from, a.valid_to AS a_to,

@@ -9,7 +9,9 @@ number is a setting, defaults in brackets):
 * stopped: a stop begins at a fix slower than `stop_begin_kn` [0.2 kn] and ends at the
   first fix faster than `stop_end_kn` [0.5 kn]; fixes in between keep the state; the state
   starts as "moving" on entering a port zone.
-* in-port gap: two consecutive fixes of a visit at least `port_gap_hours` [4 h] apart.
+* in-port gap: two consecutive fixes of a visit at least `port_gap_hours` [4 h] apart; a
+  silence longer than `port_gap_max_days` [30] ends the visit instead (the stays before and
+  after are separate visits: two samples years apart make no call spanning the years).
 * a visit is a port call when it holds a stop or an in-port gap and the time from the start
   of its first stop (or gap) to the last stopped fix (or the end of the last gap) is at least
   `min_call_hours` [2 h]. The call arrives at that start (the first stopped fix inside the
@@ -40,6 +42,9 @@ from cargotrace.settings import AnalysisSettings
 from cargotrace.sql import haversine_km
 
 CONFIDENCE_BY_LEVEL = {4: 0.9, 3: 0.75, 2: 0.6, 1: 0.4}
+# island keys of the zone runs after a silence longer than port_gap_max_days are offset by
+# this much per such silence, so the runs on either side have different keys (kernel alike)
+ISLAND_BREAK = 1 << 40
 
 
 def zone_statements(settings: AnalysisSettings) -> list[str]:
@@ -117,17 +122,26 @@ def _zone_marks(settings: AnalysisSettings) -> str:
     AIS gap (so that gaps find the port of their ends here)."""
     v = stop_state_sql("sog", settings)
     gap = f"epoch(ts) - epoch(prev_ts) >= {settings.port_gap_hours * 3600}"
+    long_s = settings.port_gap_max_days * 86400
+    long_before = f"(prev_ts IS NOT NULL AND epoch(ts) - epoch(prev_ts) > {long_s})"
     return f"""
     CREATE OR REPLACE TEMP TABLE zone_marks AS
     WITH zone_fixes AS ({_zone_fixes(settings)}
     ), z AS (
         SELECT vid, port_id, seq, ts, prev_ts, next_ts, d_out <= 0 AS inside, {v} AS v,
-               seq - row_number() OVER w AS island,
+               seq - row_number() OVER w
+                 + {ISLAND_BREAK} * sum(CASE WHEN {long_before} THEN 1 ELSE 0 END)
+                     OVER (PARTITION BY vid, port_id ORDER BY seq ROWS UNBOUNDED PRECEDING) AS island,
+               {long_before} AS long_before,
+               (next_ts IS NOT NULL AND epoch(next_ts) - epoch(ts) > {long_s}) AS long_after,
                lag(seq) OVER w AS p_seq, lead(seq) OVER w AS n_seq,
                lag({v}) OVER w AS p_v, lag(d_out <= 0) OVER w AS p_inside
         FROM zone_fixes WINDOW w AS (PARTITION BY vid, port_id ORDER BY seq)
     ), flagged AS (
-        SELECT *, (p_seq IS NULL OR p_seq <> seq - 1) AS run_start, (n_seq IS NULL OR n_seq <> seq + 1) AS run_end
+        -- a silence longer than port_gap_max_days ends a zone run: the stays on either side
+        -- are separate visits (two samples years apart make no call spanning the years)
+        SELECT *, (p_seq IS NULL OR p_seq <> seq - 1 OR long_before) AS run_start,
+               (n_seq IS NULL OR n_seq <> seq + 1 OR long_after) AS run_end
         FROM z
     )
     SELECT vid, port_id, island, seq, ts, prev_ts, next_ts, inside, v, run_start, run_end,

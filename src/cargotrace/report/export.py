@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from cargotrace.case import freshness
 from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
+from cargotrace.outputs import atomic_output, check_output_path, json_text
 from cargotrace.report import spatial
 
 EXPORT_TABLES = {
@@ -29,6 +30,7 @@ EXPORT_TABLES = {
     "ship_links": "SELECT * FROM ship_links ORDER BY ship_key, valid_from NULLS FIRST, vessel_key",
     "ship_timeline": "SELECT * FROM ship_timeline ORDER BY ship_key, identity_no",
     "voyages": "SELECT * FROM voyages ORDER BY vessel_key, call_no",
+    "encounter_crowds": "SELECT * FROM encounter_crowds ORDER BY started_at",
     "shuttles": "SELECT * FROM shuttles ORDER BY legs DESC, vessel_key, port_a, port_b",
     "linked_shipments": "SELECT * FROM linked_shipments ORDER BY departed_on, waybill, wagon",
     "label_changes": "SELECT * FROM label_changes ORDER BY waybill, wagon",
@@ -37,6 +39,7 @@ EXPORT_TABLES = {
     "party_clusters": "SELECT * FROM party_clusters",
     "ledger": "SELECT * FROM ledger ORDER BY ingested_at",
     "watchlist": "SELECT * FROM watchlist ORDER BY name",
+    "interference_flags": "SELECT * FROM interference_flags ORDER BY hour_start, kind, event_id",
 }
 # spatial tables: their query also yields the geometry's coordinates (report/spatial.py)
 EXPORT_TABLES |= {name: t.sql for name, t in spatial.SPATIAL_TABLES.items()}
@@ -142,12 +145,7 @@ def write_geojson(data: pa.Table, out: Path) -> None:
                 "properties": {k: _plain(v) for k, v in row.items()},
             }
         )
-    out.write_text(
-        json.dumps(
-            {"type": "FeatureCollection", "features": features}, ensure_ascii=False, default=str
-        ),
-        encoding="utf-8",
-    )
+    out.write_text(json_text({"type": "FeatureCollection", "features": features}), encoding="utf-8")
 
 
 def _finite(value: Any) -> bool:
@@ -171,18 +169,22 @@ def export(case: Case, fmt: str | None, out: Path, table_name: str | None) -> in
     extension. Spatial tables carry their geometry: GeoJSON features, a GeoParquet `geometry`
     column (WKB, `geo` metadata), a `wkt` column in CSV."""
     fmt = resolve_format(fmt, out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt not in ("json", "csv", "geojson", "parquet"):
+        raise InputError(f"unknown format {fmt!r}; choose json, csv, geojson or parquet")
+    check_output_path(out)
+    # written beside `out` and renamed into place once complete: a failure leaves what was there
+    with atomic_output(out) as temp:
+        return _write(case, fmt, temp, table_name)
+
+
+def _write(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
     if table_name is None:
         result = findings(case)
         if fmt == "json":
-            out.write_text(
-                json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-            )
+            out.write_text(json_text(result, indent=2), encoding="utf-8")
             return len(result["linked_shipments"])
         if fmt == "geojson":
-            out.write_text(
-                json.dumps(sites_geojson(result), ensure_ascii=False, default=str), encoding="utf-8"
-            )
+            out.write_text(json_text(sites_geojson(result)), encoding="utf-8")
             return len(result["sites"])
         table_name = "linked_shipments"
     data = table(case, table_name)
@@ -192,12 +194,9 @@ def export(case: Case, fmt: str | None, out: Path, table_name: str | None) -> in
         for f in features:
             f["properties"] = {k: _plain(v) for k, v in f["properties"].items()}
         out.write_text(
-            json.dumps(
-                {"type": "FeatureCollection", "features": features}, ensure_ascii=False, default=str
-            ),
-            encoding="utf-8",
+            json_text({"type": "FeatureCollection", "features": features}), encoding="utf-8"
         )
-        return data.num_rows
+        return int(data.num_rows)
     if shape is not None:
         data = (spatial.with_wkb if fmt == "parquet" else spatial.with_wkt)(
             data, shape.geometry_type
@@ -212,11 +211,7 @@ def export(case: Case, fmt: str | None, out: Path, table_name: str | None) -> in
         write_geojson(data, out)
     elif fmt == "json":
         out.write_text(
-            json.dumps(
-                [{k: _plain(v) for k, v in r.items()} for r in data.to_pylist()],
-                ensure_ascii=False,
-                default=str,
-            ),
+            json_text([{k: _plain(v) for k, v in r.items()} for r in data.to_pylist()]),
             encoding="utf-8",
         )
     else:

@@ -231,6 +231,7 @@ MARITIME_TABLES = (
     "encounters",
     "loitering",
     "ais_disabling",
+    "interference",
     "dark_calls",
     "identity_events",
     "ship_timeline",
@@ -247,6 +248,12 @@ def maritime_counts(case: Case) -> dict[str, int]:
     )
     counts["likely_intentional_disabling"] = case.scalar(
         "SELECT count(*) FROM ais_disabling WHERE likely_intentional"
+    )
+    # bins of crowds not searched for encounters pair by pair (maritime/encounters.py)
+    counts["encounter_crowds"] = (
+        case.scalar("SELECT count(*) FROM encounter_crowds")
+        if case.has_table("encounter_crowds")
+        else 0
     )
     return counts
 

@@ -256,13 +256,14 @@ def _vessel_view(data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str
     out: dict[str, Any] = {k: fmt_int(counts.get(k, 0)) for k in (
         "vessels", "vessels_with_calls", "port_calls", "ports", "origin_calls", "gaps", "gaps_beyond_bound",
         "gaps_with_dark_calls", "dark_calls", "encounters", "identity_events", "watchlist_hits",
-        "loitering", "likely_intentional")}  # fmt: skip
+        "loitering", "likely_intentional", "interference", "interference_flags")}  # fmt: skip
     out["gap_hours"] = fmt_param(params.get("gap_hours"))
     out["max_gap_days"] = fmt_param(params.get("dark_call_max_gap_days"))
     out["shore_known"] = bool(vessels.get("shore_known"))
     for key, name in (("disabling_hours", "disabling_min_gap_hours"), ("disabling_shore_km", "disabling_min_shore_km"),
                       ("loiter_kn", "loitering_max_sog_kn"), ("loiter_hours", "loitering_min_hours"),
-                      ("loiter_shore_km", "loitering_min_shore_km")):  # fmt: skip
+                      ("loiter_shore_km", "loitering_min_shore_km"), ("jam_vessels", "interference_min_vessels"),
+                      ("jam_cell", "interference_cell_deg")):  # fmt: skip
         out[key] = fmt_param(params.get(name))
     out["lanes_note"] = (
         f"The {fmt_int(len(lanes))} vessels with the most calls and meetings; "

@@ -8,6 +8,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from cargotrace.outputs import atomic_output
+
 __all__ = ["ChromiumNotFoundError", "find_chromium", "render_pdf"]
 
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -61,9 +63,13 @@ def render_pdf(
     source = Path(html_path).resolve()
     if not source.is_file():
         raise FileNotFoundError(source)
-    target = Path(pdf_path).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.unlink(missing_ok=True)
+    # printed beside the target and renamed into place: a failure leaves the previous PDF
+    with atomic_output(Path(pdf_path).resolve(), "--pdf") as target:
+        _print(exe, source, target, timeout_s)
+
+
+def _print(exe: str, source: Path, target: Path, timeout_s: float) -> None:
+    target.unlink(missing_ok=True)  # the empty temporary file: Chromium writes it anew
     with tempfile.TemporaryDirectory(prefix="cargotrace-chromium-") as profile:
         cmd = [
             exe,

@@ -80,6 +80,7 @@ SPATIAL_TABLES: dict[str, SpatialTable] = {
     ),
     "encounters": SpatialTable("Point", _points("encounters", "t.started_at, t.mmsi_a, t.mmsi_b"), "encounters"),
     "loitering": SpatialTable("Point", _points("loitering", "t.started_at, t.mmsi"), "loitering"),
+    "interference": SpatialTable("Point", _points("interference", "t.hour_start, t.cell_y, t.cell_x"), "interference"),
     "ais_disabling": SpatialTable(
         "LineString",
         "SELECT t.*, [t.start_lon, t.end_lon] AS _x, [t.start_lat, t.end_lat] AS _y FROM ais_disabling t ORDER BY t.started_at, t.vessel_key",

@@ -94,6 +94,14 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         if case.has_table("ais_disabling")
         else set()
     )
+    interference = (
+        _rows(
+            case,
+            "SELECT hour_start, lat, lon, vessels, jump_ends FROM interference ORDER BY hour_start",
+        )
+        if case.has_table("interference")
+        else []
+    )
     shore_known = bool(
         case.has_table("borders") and case.scalar("SELECT count(*) > 0 FROM borders")
     )
@@ -111,6 +119,8 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         "dark_calls": _count(case, "dark_calls"),
         "encounters": len(encounters),
         "loitering": len(loitering),
+        "interference": len(interference),
+        "interference_flags": _count(case, "interference_flags"),
         "likely_intentional": len(intentional),
         "identity_events": _count(case, "identity_events"),
         "watchlist_hits": _count(case, "watchlist_hits"),
@@ -124,13 +134,19 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         "encounters": encounters,
         "lanes": _lanes(case, names),
         "loitering": loitering,
+        "interference": interference,
         "counts": counts,
         "shore_known": shore_known,
     }
 
 
 def _lanes(case: Case, names: str) -> list[dict[str, Any]]:
-    """The vessels with the most events, each with its calls, gaps and meetings."""
+    """The vessels with the most events, each with its calls, gaps, meetings and loitering."""
+    loiter = (
+        "UNION ALL SELECT CAST(mmsi AS VARCHAR), mmsi, 'loitering', started_at, ended_at, NULL, NULL, hours, NULL FROM loitering"
+        if case.has_table("loitering")
+        else ""
+    )
     events = f"""
         WITH ev AS (
             SELECT vessel_key, mmsi, 'call' AS kind, arrived_at AS started_at, departed_at AS ended_at,
@@ -142,6 +158,7 @@ def _lanes(case: Case, names: str) -> list[dict[str, Any]]:
             SELECT CAST(mmsi_a AS VARCHAR), mmsi_a, 'meeting', started_at, ended_at, CAST(mmsi_b AS VARCHAR), NULL, hours, NULL FROM encounters
             UNION ALL
             SELECT CAST(mmsi_b AS VARCHAR), mmsi_b, 'meeting', started_at, ended_at, CAST(mmsi_a AS VARCHAR), NULL, hours, NULL FROM encounters
+            {loiter}
         ), top AS (
             SELECT vessel_key, count(*) FILTER (WHERE kind <> 'gap') AS seen, count(*) AS n
             FROM ev GROUP BY vessel_key ORDER BY seen DESC, n DESC, vessel_key LIMIT {TIMELINE_VESSELS}

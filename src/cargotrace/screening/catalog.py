@@ -96,6 +96,7 @@ class Catalog:
             if e.ogrn:
                 self.by_ogrn[e.ogrn].append(i)
         self._exact: dict[tuple[str | None, str], int] | None = None
+        self._links: dict[int, builtins.list[dict[str, object]]] = {}
         self._party_norm = NameCache(vessel=False)
         self.vessel_names = self._targets(VESSEL_TARGETS, vessel=True)
         self.party_names = self._targets(PARTY_TARGETS, vessel=False)
@@ -123,8 +124,12 @@ class Catalog:
         return NameTargets(NameIndex(names, korean), entry, kind, raw, bearers)
 
     def linked_entries(self, entry: Entry) -> list[dict[str, object]]:
-        """The entry's links, each marked with the list entry it names when that is listed too."""
-        out = []
+        """The entry's links, each marked with the list entry it names when that is listed too
+        (computed once per entry; callers copy what they keep)."""
+        cached = self._links.get(id(entry))
+        if cached is not None:
+            return cached
+        out: builtins.list[dict[str, object]] = []
         for link in entry.links:
             target = None
             if link.get("entry_id"):
@@ -147,6 +152,7 @@ class Catalog:
                     }
                 )
             out.append(item)
+        self._links[id(entry)] = out
         return out
 
     def _by_exact_name(self, list_file: str | None, name: str) -> int | None:

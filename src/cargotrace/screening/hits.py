@@ -89,20 +89,27 @@ class Hit:
 
 
 def merge(hits: list[Hit]) -> list[Hit]:
-    """One row per subject and list entry: the best-scored, with the roles of the others
-    (a party linked to several listed vessels is one row)."""
-    best: dict[tuple[str, str, str | None, str], Hit] = {}
-    roles: dict[tuple[str, str, str | None, str], set[str]] = {}
+    """One row per subject and list entry: the best-scored, with the roles of the others that
+    score as well (a party linked to two listed vessels is one row); weaker ones are noted."""
+    rows: dict[tuple[str, str, str | None, str], list[Hit]] = {}
     for hit in hits:
-        key = (hit.subject_type, hit.subject_key, hit.list_file, hit.entry_id)
-        kept = best.get(key)
-        roles.setdefault(key, set()).update([hit.role] if hit.role else [])
-        if kept is None or hit.better_than(kept):
-            best[key] = hit
-    for key, hit in best.items():
-        if len(roles[key]) > 1:
-            hit.role = "; ".join(sorted(roles[key]))
-    return sorted(best.values(), key=Hit.sort_key)
+        rows.setdefault(
+            (hit.subject_type, hit.subject_key, hit.list_file, hit.entry_id), []
+        ).append(hit)
+    out = []
+    for group in rows.values():
+        best = group[0]
+        for hit in group[1:]:
+            if hit.better_than(best):
+                best = hit
+        roles = sorted({h.role for h in group if h.role and h.score == best.score})
+        if len(roles) > 1:
+            best.role = "; ".join(roles)
+        weaker = sorted({h.role for h in group if h.role and h.score < best.score})
+        if weaker:
+            best.notes.append(f"also, with a lower score: {'; '.join(weaker)}")
+        out.append(best)
+    return sorted(out, key=Hit.sort_key)
 
 
 def dumps(value: Any) -> str:

@@ -19,7 +19,7 @@ import duckdb
 from cargotrace.reference.checkdigits import inn_check_ok, ogrn_check_ok
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.hits import Hit, name_rule
-from cargotrace.screening.index import LEGAL_FORM_PENALTY
+from cargotrace.screening.index import LEGAL_FORM_PENALTY, paused_gc
 from cargotrace.screening.normalize import NameCache
 from cargotrace.screening.scoring import (
     combine,
@@ -115,6 +115,13 @@ def screen_parties(
     vessel_hits: list[Hit] | None = None,
 ) -> list[Hit]:
     """One scored hit or lead per (party, entry) pair sharing an INN, an OGRN or a name."""
+    with paused_gc():
+        return _screen_parties(catalog, subjects, threshold, vessel_hits)
+
+
+def _screen_parties(
+    catalog: Catalog, subjects: list[PartySubject], threshold: float, vessel_hits: list[Hit] | None
+) -> list[Hit]:
     owned = _listed_owners(catalog, vessel_hits or [])
     pairs: dict[tuple[int, int], dict[str, Any]] = {}
     for si, s in enumerate(subjects):

@@ -16,6 +16,7 @@ import duckdb
 from cargotrace.reference.mid import mmsi_flag
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.hits import Hit, name_rule
+from cargotrace.screening.index import paused_gc
 from cargotrace.screening.normalize import NameCache
 from cargotrace.screening.scoring import (
     VesselFacts,
@@ -169,6 +170,11 @@ def screen_vessels(
     catalog: Catalog, subjects: list[VesselSubject], *, threshold: float = 0.85
 ) -> list[Hit]:
     """One scored hit or lead per (vessel, entry) pair that shares an identifier or a name."""
+    with paused_gc():
+        return _screen_vessels(catalog, subjects, threshold)
+
+
+def _screen_vessels(catalog: Catalog, subjects: list[VesselSubject], threshold: float) -> list[Hit]:
     pairs: dict[tuple[int, int], _Pair] = {}
     for si, s in enumerate(subjects):
         for ident, values, index in (

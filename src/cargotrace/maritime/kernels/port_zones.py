@@ -35,6 +35,7 @@ from cargotrace.maritime.kernels.arrays import (
 )
 from cargotrace.maritime.kernels.track import US_PER_S, timestamps
 from cargotrace.maritime.port_areas import CELL_DEG
+from cargotrace.maritime.port_calls import ISLAND_BREAK
 from cargotrace.reference.geodesy import EARTH_RADIUS_KM, KM_PER_DEG, haversine_km
 from cargotrace.settings import AnalysisSettings
 
@@ -327,23 +328,29 @@ def _zones(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSe
     part_first = group_starts(partition)
     part_last = shift_forward(part_first, True)
     zone_seq = seq[zone]
-    island = zone_seq - rank_in_group(part_first)
-    run_start = part_first | (shift_back(zone_seq) != zone_seq - 1)
-    run_end = part_last | (shift_forward(zone_seq) != zone_seq + 1)
+    ts_all = part.column("ts").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    ts = ts_all[zone]
+    has_prev = zone_seq > 1
+    prev_ts = ts_all[np.maximum(zone - 1, 0)]
+    elapsed = np.where(has_prev, ts - prev_ts, 0)
+    # a silence longer than port_gap_max_days ends a zone run (port_calls._zone_marks)
+    long_before = has_prev & (elapsed > settings.port_gap_max_days * 86400 * US_PER_S)
+    breaks = np.cumsum(long_before)
+    breaks = breaks - (breaks - long_before)[np.flatnonzero(part_first)][np.cumsum(part_first) - 1]
+    island = zone_seq - rank_in_group(part_first) + ISLAND_BREAK * breaks
+    run_start = part_first | (shift_back(zone_seq) != zone_seq - 1) | long_before
+    run_end = (
+        part_last | (shift_forward(zone_seq) != zone_seq + 1) | shift_forward(long_before, False)
+    )
 
     sog = part.column("sog").to_numpy(zero_copy_only=False)[zone]  # null as NaN: no decision
     v = np.where(
         sog < settings.stop_begin_kn, 1, np.where(sog > settings.stop_end_kn, 0, -1)
     ).astype(np.int8)
     zone_inside = inside[zone]
-    ts_all = part.column("ts").cast(pa.int64()).to_numpy(zero_copy_only=False)
-    ts = ts_all[zone]
-    has_prev = zone_seq > 1
-    prev_ts = ts_all[np.maximum(zone - 1, 0)]
     has_next = vid[np.minimum(zone + 1, len(vid) - 1)] == vid[zone]
     has_next[zone == len(vid) - 1] = False
     next_ts = ts_all[np.minimum(zone + 1, len(ts_all) - 1)]
-    elapsed = np.where(has_prev, ts - prev_ts, 0)
     port_gap = ~run_start & (elapsed >= settings.port_gap_hours * 3600 * US_PER_S)
     keep = (
         run_start

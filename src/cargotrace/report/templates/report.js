@@ -1308,7 +1308,7 @@
     var pts = ports.map(function (p) { return [num(p.lon), num(p.lat)]; });
     dark.forEach(function (g) { pts.push([num(g.start_lon), num(g.start_lat)], [num(g.end_lon), num(g.end_lat)]); });
     meets.forEach(function (e) { pts.push([num(e.lon), num(e.lat)]); });
-    arr(VS.loitering).map(obj).forEach(function (l) { if (validLL(l.lon, l.lat)) pts.push([num(l.lon), num(l.lat)]); });
+    arr(VS.loitering).concat(arr(VS.interference)).map(obj).forEach(function (l) { if (validLL(l.lon, l.lat)) pts.push([num(l.lon), num(l.lat)]); });
     if (!pts.length) { emptyChart(svg, widthOf(svg, 280), 200, 'No located port calls, dark periods or meetings'); return; }
     var m = fitMap(svg, pts, { minH: 260, maxRatio: 0.62, minDeg: 4, pad: 34 });
     var lab = Labeler(m.W, m.H);
@@ -1353,6 +1353,13 @@
       var atOrigin = clean(o.p.country) === origin;
       tip(add(gPorts, sv('circle', { class: 'vport' + (atOrigin ? ' origin' : ''), cx: r1(o.q[0]), cy: r1(o.q[1]), r: r1(o.r) })),
         portName(o.p.locode) + '\n' + fmtInt(o.p.calls) + ' call(s) by ' + fmtInt(o.p.vessels) + ' vessel(s)' + (atOrigin ? '\nport in ' + origin : ''));
+    });
+    var half = (num(PARAMS.interference_cell_deg) || 0.5) / 2;
+    arr(VS.interference).map(obj).filter(function (c) { return validLL(c.lon, c.lat); }).forEach(function (c) {
+      var a = m.p(num(c.lon) - half, num(c.lat) + half), b = m.p(num(c.lon) + half, num(c.lat) - half);
+      tip(add(gMeet, sv('rect', { class: 'jam', x: r1(Math.min(a[0], b[0])), y: r1(Math.min(a[1], b[1])),
+        width: r1(Math.max(4, Math.abs(b[0] - a[0]))), height: r1(Math.max(4, Math.abs(b[1] - a[1]))) })),
+        'Likely GNSS interference: ' + fmtInt(c.vessels) + ' vessels jumped impossibly here, ' + fmtDateTime(parseT(c.hour_start)) + ' (hour)');
     });
     arr(VS.loitering).map(obj).filter(function (l) { return validLL(l.lon, l.lat); }).forEach(function (l) {
       var q = m.p(num(l.lon), num(l.lat));
@@ -1467,6 +1474,9 @@
           tip(add(gL, sv('rect', { class: 'gap' + (ev.beyond ? ' beyond' : ''), x: r1(xa), y: y + 2, width: r1(xb - xa), height: laneH - 4 })),
             name + ': AIS gap ' + fmtDateTime(s[0]) + ' \u2192 ' + fmtDateTime(s[1]) + ' (' + fmtT(num(ev.hours) / 24) + ' days)' +
             (ev.beyond ? '\nlonger than dark_call_max_gap_days: no dark calls offered' : '') + darkCallsText(ev.what));
+        } else if (ev.kind === 'loitering') {
+          tip(add(gL, sv('rect', { class: 'loiter', x: r1(xa), y: y + 4, width: r1(xb - xa), height: laneH - 8 })),
+            name + ' loitering ' + fmtDateTime(s[0]) + ' \u2192 ' + fmtDateTime(s[1]) + ' (' + fmtT(ev.hours) + ' h)');
         } else if (ev.kind === 'meeting') {
           tip(add(gL, sv('circle', { class: 'meeting', cx: r1((xa + xb) / 2), cy: y + laneH / 2, r: 4 })),
             name + ' met MMSI ' + clean(ev.what) + ', ' + fmtDateTime(s[0]) + ' \u2192 ' + fmtDateTime(parseT(ev.ended_at)));
