@@ -141,3 +141,18 @@ def test_the_ship_that_changed_identity_keeps_its_arrival_and_is_shown(demo):
     html = demo.report_path.read_text(encoding="utf-8")
     assert "Ships that changed identity" in html and change["to"]["name"] in html
     assert f"identity changed since the previous call: was {change['from']['name']}" in html
+
+
+def test_the_listed_imo_is_screened_under_both_identities(demo):
+    [change] = demo.truth["identity_changes"]
+    [crossing] = [a for a in demo.findings["arrivals"] if a["identity_changed"]]
+    hits = [
+        h
+        for h in demo.findings["watchlist_hits"]
+        if h["subject_type"] == "vessel" and h["imo"] == change["imo"]
+    ]
+    assert len(hits) == 1  # one ship, not one subject per transmitter
+    assert hits[0]["mmsi"].split(",") == sorted([change["from"]["mmsi"], change["to"]["mmsi"]])
+    assert crossing[
+        "watchlist"
+    ]  # the listed name was the old one; the arrival is under the new one

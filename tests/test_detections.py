@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from tests.builders import write_csv
+import math
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.builders import POSITION_HEADER, T0, write_csv
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
+from cargotrace.reference.geodesy import EARTH_RADIUS_KM
+from cargotrace.settings import AnalysisSettings
 
 GFW_HEADER = ["scene_id", "detect_id", "detect_timestamp", "detect_lat", "detect_lon", "length_m",
               "score", "footprint_wkt"]  # fmt: skip
@@ -60,3 +67,165 @@ def test_own_layout_keeps_source_and_hashes_an_id(tmp_path):
         [row] = case.rows("SELECT detection_id, source, scene_id, footprint_wkt FROM detections")
     assert row["source"] == "planet" and row["scene_id"] == "img-7"
     assert row["detection_id"].startswith("det-") and row["footprint_wkt"] is None
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    (la1, lo1), (la2, lo2) = (tuple(map(math.radians, p)) for p in (a, b))
+    h = (
+        math.sin((la2 - la1) / 2) ** 2
+        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def _case(
+    tmp_path: Path,
+    fixes: list[list[Any]],
+    detections: list[list[Any]],
+    lengths: dict[int, float],
+    **settings: Any,
+) -> Case:
+    case_dir = tmp_path / "case"
+    det = write_csv(tmp_path / "det.csv", OUR_HEADER, detections)
+    ais = write_csv(tmp_path / "ais.csv", POSITION_HEADER, fixes)
+    ves = write_csv(tmp_path / "vessels.csv", ["mmsi", "name", "length_m"],
+                    [[m, f"SHIP {m}", n] for m, n in lengths.items()])  # fmt: skip
+    for kind, path in (("ais", ais), ("vessels", ves), ("detections", det)):
+        workflow.ingest(case_dir, kind, [path])
+    workflow.analyze(case_dir, AnalysisSettings(**settings))
+    return Case.open(case_dir)  # type: ignore[return-value]
+
+
+def _steaming_east(mmsi: int, lat: float, minutes: list[int]) -> list[list[Any]]:
+    """Fixes every 20 min at 10 kn due east from 131.0 E (0.075 deg of longitude per 20 min)."""
+    return [[mmsi, (T0 + timedelta(minutes=m)).isoformat(), lat, 131.0 + 0.075 * m / 20, 10.0, 90.0, 90, 0]
+            for m in minutes]  # fmt: skip
+
+
+A, B = 273000001, 273000002
+AT_10_MIN = T0 + timedelta(minutes=10)
+
+
+def _detection(lat: float, length: float | str, scene: str = "S1") -> list[Any]:
+    return [AT_10_MIN.isoformat(), lat, 131.0375, length, 0.9, scene, "sar"]
+
+
+def test_lit_detection_matched_to_the_ship_of_its_length_not_the_nearest(tmp_path):
+    # A (150 m) on 42.000 N, B (60 m) on 42.010 N, both interpolated to 131.0375 E at +10 min;
+    # the 150 m detection at 42.006 N is nearer B (444 m) than A (667 m): B's length rules it out
+    fixes = _steaming_east(A, 42.0, [0, 20]) + _steaming_east(B, 42.01, [0, 20])
+    with _case(tmp_path, fixes, [_detection(42.006, 150)], {A: 150, B: 60}) as case:
+        [match] = case.rows(
+            "SELECT mmsi, method, minutes_to_fix, distance_m, tolerance_m, reason FROM detection_matches"
+        )
+    assert (
+        match["mmsi"] == A and match["method"] == "interpolated" and match["minutes_to_fix"] == 10.0
+    )
+    assert match["distance_m"] == round(1000 * _km((42.0, 131.0375), (42.006, 131.0375)), 1)
+    assert match["tolerance_m"] == round(1000 + 4 * 1852 / 3600 * 600, 1)
+    assert match["reason"] == ("AIS positions interpolated between fixes 10.0 min away: 667 m off "
+                               "(tolerance 2235 m); length 150 m detected, 150 m known")  # fmt: skip
+
+
+def test_one_vessel_per_detection_per_scene_an_assignment_not_nearest_each(tmp_path):
+    # both detections are nearest to B; greedy by distance gives B the closer one (278 m) and
+    # A the other (667 m); lengths unknown
+    fixes = _steaming_east(A, 42.0, [0, 20]) + _steaming_east(B, 42.01, [0, 20])
+    dets = [_detection(42.006, ""), _detection(42.0125, "")]
+    with _case(tmp_path, fixes, dets, {}) as case:
+        rows = case.rows("SELECT mmsi, distance_m FROM detection_matches ORDER BY mmsi")
+    assert rows == [
+        {"mmsi": A, "distance_m": round(1000 * _km((42.0, 131.0375), (42.006, 131.0375)), 1)},
+        {"mmsi": B, "distance_m": round(1000 * _km((42.01, 131.0375), (42.0125, 131.0375)), 1)},
+    ]
+
+
+def test_tolerance_grows_with_time_to_the_fix_and_dead_reckoning_on_one_side(tmp_path):
+    # only a fix 10 min before: A dead-reckoned 10 kn east for 10 min lands on 131.0375 E;
+    # a detection 3 km north is beyond the 2235 m tolerance, one 2 km north within it
+    fixes = _steaming_east(A, 42.0, [0])
+    near, far = 42.0 + 2.0 / 111.2, 42.0 + 3.0 / 111.2
+    with _case(
+        tmp_path, fixes, [_detection(near, "", "S1"), _detection(far, "", "S2")], {}
+    ) as case:
+        rows = case.rows("SELECT scene_key, method, distance_m FROM detection_matches")
+    [row] = rows
+    assert row["scene_key"] == "S1" and row["method"] == "after_last_fix"
+    assert abs(row["distance_m"] - 2000) < 20  # flat-Earth dead reckoning vs great circle
+
+
+# ----------------------------------------------------------------------------- dark detections
+SIX_H = T0 + timedelta(hours=6)
+DARK_AT = (42.5, 131.5)
+
+
+def _silent(mmsi: int, start: tuple[float, float], end: tuple[float, float]) -> list[list[Any]]:
+    """A fix at T0 and the next 12 h later: an AIS gap across the detections at T0 + 6 h."""
+    return [[mmsi, T0.isoformat(), *start, 8.0, 0.0, 0, 0],
+            [mmsi, (T0 + timedelta(hours=12)).isoformat(), *end, 8.0, 0.0, 0, 0]]  # fmt: skip
+
+
+def _dark(detection_lat: float, length: float | str, scene: str) -> list[Any]:
+    return [SIX_H.isoformat(), detection_lat, DARK_AT[1], length, 0.8, scene, "sar"]
+
+
+def _speed_kn(a: tuple[float, float], b: tuple[float, float], hours: float) -> float:
+    return _km(a, b) / 1.852 / hours
+
+
+def test_dark_detection_candidates_ranked_and_ruled_out_by_speed_and_length(tmp_path):
+    south, north = (42.0, 131.5), (43.0, 131.5)  # 55.6 km either side: 5.0 kn for 6 h
+    C, D, E, F = 273000011, 273000012, 273000013, 273000014
+    fixes = (
+        _silent(C, south, north)  # 150 m, the detection's length: first
+        + _silent(D, south, north)  # 130 m: within 35 %, second
+        + _silent(E, (39.8, 131.5), north)  # 300 km away 6 h before: 27 kn needed
+        + _silent(F, south, north)  # 60 m: ruled out by length
+        + _silent(273000015, (36.5, 131.5), north)  # 667 km away: 60 kn, beyond 50, not listed
+    )
+    lengths = {C: 150, D: 130, E: 150, F: 60}
+    with _case(tmp_path, fixes, [_dark(DARK_AT[0], 150, "S9")], lengths) as case:
+        rows = case.rows("SELECT mmsi, ruled_out_by, rank, score, share, speed_from_last_kn, reason "
+                         "FROM detection_candidates ORDER BY mmsi")  # fmt: skip
+        [dark] = case.rows(
+            "SELECT candidates, ruled_out, best_mmsi, best_share FROM dark_detections"
+        )
+    speed = _speed_kn(south, DARK_AT, 6)
+    score_c = round(0.5 * (1 - speed / 16) + 0.5, 3)
+    score_d = round(0.5 * (1 - speed / 16) + 0.5 * (1 - 20 / (0.35 * 130)), 3)
+    assert [(r["mmsi"], r["ruled_out_by"], r["rank"], r["score"]) for r in rows] == [
+        (C, None, 1, score_c),
+        (D, None, 2, score_d),
+        (E, "speed_from_last_fix", None, None),
+        (F, "length", None, None),
+    ]
+    assert rows[0]["share"] == round(score_c / (score_c + score_d), 3)
+    assert rows[2]["speed_from_last_kn"] == round(_speed_kn((39.8, 131.5), DARK_AT, 6), 2)
+    assert rows[2]["reason"].startswith("would need 27.") and "limit 16 kn" in rows[2]["reason"]
+    assert rows[3]["reason"] == "length 60 m known, 150 m detected"
+    assert dark == {"candidates": 2, "ruled_out": 2, "best_mmsi": C,
+                    "best_share": round(score_c / (score_c + score_d), 3)}  # fmt: skip
+
+
+def test_dark_detection_with_one_candidate_and_one_with_none(tmp_path):
+    # C is silent across S1's detection; nothing is silent across S2's (a day later)
+    C = 273000011
+    fixes = _silent(C, (42.0, 131.5), (43.0, 131.5))
+    late = [(SIX_H + timedelta(days=1)).isoformat(), *DARK_AT, 150, 0.8, "S2", "sar"]
+    with _case(tmp_path, fixes, [_dark(DARK_AT[0], "", "S1"), late], {}) as case:
+        rows = case.rows("SELECT scene_key, mmsi, rank, share, reason FROM detection_candidates")
+        dark = case.rows(
+            "SELECT scene_id, candidates, best_mmsi FROM dark_detections ORDER BY scene_id"
+        )
+        lit = case.scalar("SELECT count(*) FROM detection_matches")
+    assert lit == 0
+    [only] = rows
+    assert (only["scene_key"], only["mmsi"], only["rank"], only["share"]) == ("S1", C, 1, 1.0)
+    assert only["reason"].startswith("AIS silent 2023-09-01 00:00 to 2023-09-01 12:00 UTC; 55.")
+    assert only["reason"].endswith("length not compared")
+    assert dark == [{"scene_id": "S1", "candidates": 1, "best_mmsi": C},
+                    {"scene_id": "S2", "candidates": 0, "best_mmsi": None}]  # fmt: skip
+    out = tmp_path / "candidates.csv"
+    workflow.export(tmp_path / "case", "csv", out, "detection_candidates")
+    exported = out.read_text(encoding="utf-8").splitlines()
+    assert len(exported) == 2 and exported[0].startswith("detection_id,scene_key,detected_at,mmsi")

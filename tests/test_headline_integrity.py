@@ -289,6 +289,8 @@ def test_an_implausible_weight_never_enters_a_total(bare, base, tmp_path):
                        "waybills": [linked["waybill"]]}  # fmt: skip
     chain = next(x for x in findings["linked_shipments"] if x["waybill"] == linked["waybill"])
     assert "left out of totals: weight_implausible" in chain["evidence_chain"][0]
+    assert chain["tonnes"] is None and chain["weight_left_out"] == "weight_implausible"
+    assert chain["recorded_t"] == pytest.approx(1e18)
     assert any(linked["waybill"] in line for line in findings["left_out"]["summary"])
 
 

@@ -218,3 +218,15 @@ def test_place_only_sighting_near_a_site_is_evidence_there(tmp_path):
     ]
     with Case.open(b.case_dir) as case:
         assert case.scalar("SELECT count(*) FROM port_calls WHERE vessel_key IS NULL") == 0
+
+
+def test_linked_shipment_to_an_unknown_station_is_a_site_without_a_place(tmp_path):
+    """A destination code that no station file lists (found by the identity work: a TypeError)."""
+    b = _arrival_case(tmp_path, 3)
+    b.station("515002", "Тихорецкая", 45.0, 40.0)
+    b.shipment("W1", T0 + timedelta(days=1), dest_esr="515002")
+    b.shipment("W2", T0 + timedelta(days=1), dest_esr="999999")
+    b.shipment("W3", T0 + timedelta(days=1), dest_esr="")
+    sites = b.table("SELECT * FROM sites ORDER BY shipments DESC, site_id")
+    assert sum(s["shipments"] for s in sites) >= 2
+    assert any(s["lat"] is None for s in sites)

@@ -77,6 +77,16 @@ class AnalysisSettings:
     # UTC hour where at least `interference_min_vessels` MMSIs make impossible jumps.
     interference_cell_deg: float = 0.5
     interference_min_vessels: int = 3
+    # Satellite detections (maritime/detections.py, detection_attribution.py): a vessel placed
+    # at a detection's time from its fixes within `detection_match_hours` matches it within
+    # `detection_match_base_m` plus `detection_match_drift_kn` times the time to that fix, with
+    # lengths within `detection_length_tolerance` (relative) when both known; a dark detection's
+    # candidates reach it from their last fix and their next fix at `dark_detection_max_speed_kn`.
+    detection_match_hours: float = 2.0
+    detection_match_base_m: float = 1000.0
+    detection_match_drift_kn: float = 4.0
+    detection_length_tolerance: float = 0.35
+    dark_detection_max_speed_kn: float = 16.0
     # Identity (maritime/identity.py): a step faster than `max_speed_kn` (and longer than
     # `jump_min_km`) is impossible; an MMSI whose track jumps back and forth at least
     # `shared_mmsi_min_jumps` times is split into two transmitters and flagged.
@@ -127,7 +137,8 @@ class AnalysisSettings:
         for name in ("port_radius_km", "min_call_hours", "port_gap_hours", "gap_hours", "default_service_speed_kn",
                      "encounter_max_m", "encounter_min_hours", "max_speed_kn", "dark_call_max_gap_days",
                      "loitering_max_sog_kn", "loitering_min_hours", "disabling_min_gap_hours",
-                     "interference_cell_deg", "interference_min_vessels", "port_gap_max_days"):  # fmt: skip
+                     "interference_cell_deg", "interference_min_vessels", "port_gap_max_days", "detection_match_hours",
+                     "detection_match_base_m", "detection_length_tolerance", "dark_detection_max_speed_kn"):  # fmt: skip
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive")
         if min(self.loitering_min_port_km, self.loitering_min_shore_km, self.disabling_min_shore_km,
@@ -137,6 +148,8 @@ class AnalysisSettings:
             problems.append(
                 "port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative"
             )
+        if self.detection_match_drift_kn < 0:
+            problems.append("detection_match_drift_kn must not be negative")
         if self.encounter_max_vessels_per_cell < 2:
             problems.append("encounter_max_vessels_per_cell must be at least 2")
         if not 1 <= self.period_gap_days <= 36500:

@@ -37,6 +37,7 @@ DERIVED_TABLES = [
     "shipments_of_interest",
     "site_members",
     "dark_calls",
+    "dark_detections",
     "shuttles",
     "ship_timeline",
     "encounter_crowds",

@@ -24,6 +24,8 @@ from cargotrace.logistics import (
 )
 from cargotrace.maritime import (
     dark_calls,
+    detection_attribution,
+    detections,
     disabling,
     encounters,
     gaps,
@@ -163,6 +165,20 @@ STAGES: list[Stage] = [
         writes=("ais_disabling", "disabling_candidates", "disabling_shore"),
         python=disabling.build,
         output="ais_disabling",
+    ),
+    Stage(
+        "detection_matches",
+        reads=("detections", "positions", "vessel_details"),
+        writes=("detection_matches", "detection_fixes", "detection_placed", "detection_pool"),
+        python=detections.build,
+        output="detection_matches",
+    ),
+    Stage(
+        "dark_detections",
+        reads=("detection_matches", "detections", "gaps", "vessel_details"),
+        writes=("detection_candidates", "dark_detections"),
+        python=detection_attribution.build,
+        output="detection_candidates",
     ),
     Stage(
         "interference",

@@ -232,7 +232,7 @@ def _take_lock(root: Path) -> IO[str]:
 MEMORY_LIMIT_ENV = "CARGOTRACE_MEMORY_LIMIT"  # e.g. "4GB": DuckDB's share of the memory
 # DuckDB's own default is 80% of RAM; ours keeps a whole process (Python, Arrow chunks and
 # DuckDB, which spills to `case.duckdb.tmp/` beyond its share) under about 1.5 GB.
-DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_MEMORY_LIMIT = "800MB"
 
 
 def memory_limit() -> str:

@@ -1,6 +1,6 @@
 """The maritime stages as one Spark job, and how its outputs come back into a case.
 
-Which stages run on Spark: the SQL of `SPARK_STAGES` (track, identity, port calls, gaps,
+Which stages run on Spark: the SQL of `SPARK_STAGES` (track, identity, ships, port calls, gaps,
 encounters), taken from the one stage registry (analysis/registry.py) and transpiled
 statement by statement. Python-only stages that come before them in the registry (port
 areas: a few thousand ports) run on DuckDB first, and their tables travel with the inputs.

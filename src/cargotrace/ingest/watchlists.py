@@ -202,7 +202,7 @@ def _capture_parties(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
 
 # header pattern -> vessel_details column; the number is the first one in the cell
 _DETAIL_HEADERS = (
-    ("length_m", r"^(length|loa|length overall|длина)\b"),
+    ("length_m", r"^(length|loa|длина)([\W_]|$)"),  # length, length_m, LOA (m), длина, м
     ("build_year", r"(build|built|year of build|год постройки)"),
     ("tonnage_gt", r"(gross tonnage|^gt$|^grt$|gross registered|валовая)"),
 )

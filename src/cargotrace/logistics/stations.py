@@ -39,7 +39,7 @@ def resolve(con: duckdb.DuckDBPyConnection) -> None:
         SELECT e.shipment_id, e.role,
                coalesce(c.esr, bn.esr) AS esr,
                CASE WHEN c.esr IS NOT NULL THEN 'esr' WHEN bn.esr IS NOT NULL THEN 'name' END AS matched_by,
-               coalesce(c.esr, bn.esr, 'NAME:' || n.name_norm) AS station_key,
+               coalesce(c.esr, bn.esr, 'NAME:' || n.name_norm, 'ESR:' || e.esr, '(unknown)') AS station_key,
                coalesce(c.name, s2.name, e.name) AS station_name,
                coalesce(c.lat, s2.lat) AS lat, coalesce(c.lon, s2.lon) AS lon,
                coalesce(c.port_locode, s2.port_locode) AS port_locode

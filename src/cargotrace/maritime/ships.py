@@ -151,8 +151,9 @@ def statements(settings: AnalysisSettings) -> list[str]:
         f"""
         CREATE OR REPLACE TEMP TABLE linked_fixes AS
         SELECT c.mmsi, c.run, count(*) AS fixes,
-               min(t.ts) AS first_fix_at, arg_min(t.lat, t.ts) AS first_lat, arg_min(t.lon, t.ts) AS first_lon,
-               max(t.ts) AS last_fix_at, arg_max(t.lat, t.ts) AS last_lat, arg_max(t.lon, t.ts) AS last_lon
+               -- by the track's order (seq): fixes of one second are ordered alike on every engine
+               min(t.ts) AS first_fix_at, arg_min(t.lat, t.seq) AS first_lat, arg_min(t.lon, t.seq) AS first_lon,
+               max(t.ts) AS last_fix_at, arg_max(t.lat, t.seq) AS last_lat, arg_max(t.lon, t.seq) AS last_lon
         FROM track t JOIN kept_links c ON c.mmsi = t.mmsi AND {in_span}
         GROUP BY c.mmsi, c.run
         """,

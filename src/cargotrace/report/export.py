@@ -40,6 +40,10 @@ EXPORT_TABLES = {
     "ledger": "SELECT * FROM ledger ORDER BY ingested_at",
     "watchlist": "SELECT * FROM watchlist ORDER BY name",
     "interference_flags": "SELECT * FROM interference_flags ORDER BY hour_start, kind, event_id",
+    "detections": "SELECT * FROM detections ORDER BY detected_at, detection_id",
+    "detection_matches": "SELECT * FROM detection_matches ORDER BY detected_at, detection_id",
+    "dark_detections": "SELECT * FROM dark_detections ORDER BY detected_at, detection_id",
+    "detection_candidates": "SELECT * FROM detection_candidates ORDER BY detected_at, detection_id, ruled_out_by NULLS FIRST, rank, mmsi",
 }
 # spatial tables: their query also yields the geometry's coordinates (report/spatial.py)
 EXPORT_TABLES |= {name: t.sql for name, t in spatial.SPATIAL_TABLES.items()}

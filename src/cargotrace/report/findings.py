@@ -335,6 +335,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         linked.append({
             "waybill": link["waybill"], "wagon": link["wagon"], "arrival_id": link["arrival_id"],
             "lag_days": link["lag_days"], "tonnes": link["tonnes"], "site_id": link["site_id"],
+            "weight_left_out": link["weight_left_out"], "recorded_t": link["recorded_t"],
             "confidence": _link_confidence(by_arrival.get(link["arrival_id"])),
             "departed_on": _iso(link["departed_on"]), "cargo": link["cargo"], "cargo_class": link["cargo_class"],
             "origin_station": link["origin_station"], "destination_station": link["destination_station"],

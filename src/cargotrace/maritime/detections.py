@@ -1,0 +1,168 @@
+"""Satellite detections matched to AIS: which detected ships AIS already shows (*lit*).
+
+A vessel is placed at a detection's time from its fixes within `detection_match_hours` [2 h]
+of it: interpolated along the straight line between the fix before and the fix after, or,
+with a fix on one side only, dead-reckoned from it at its reported speed and course (held
+where it has none). The placement is trusted to `detection_match_base_m` [1000 m] at a fix,
+and the tolerance grows by `detection_match_drift_kn` [4 kn] times the time to the nearest fix
+used. A vessel is a candidate for a detection when the detection lies within that tolerance
+and their lengths agree: |detected - known| <= `detection_length_tolerance` [0.35] x known,
+when both are known (a vessel's length comes from the `vessels` files' `length_m`).
+
+One vessel per detection and one detection per vessel per scene (`scene_id`; the detection
+time when there is none): an assignment, greedy by distance — the closest candidate pair is
+taken first, then the closest pair left whose detection and vessel are both still free, and
+so on (done in SQL rounds: each round takes the pairs that are the closest for both their
+detection and their vessel). `detection_matches` holds the pairs with the distance, the
+tolerance and the reason in words. Detections without a match are *dark*
+(maritime/detection_attribution.py).
+
+Read from `positions` (fixes flagged impossible at ingest left out), so the stage runs
+wherever the case is: on the Spark engine it runs in DuckDB after the Spark stages (not on
+Spark yet: registered after the last Spark stage, as a Python step). Without detections its
+tables are empty.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
+
+KM_PER_DEG_LAT = 111.2
+M_PER_S_PER_KN = 1852 / 3600
+
+
+def vessel_lengths_sql() -> str:
+    """One length per MMSI (the longest given in the `vessels` files)."""
+    return """SELECT mmsi, max(length_m) AS length_m FROM vessel_details
+              WHERE mmsi IS NOT NULL AND length_m > 0 GROUP BY mmsi"""
+
+
+def length_agrees_sql(detected: str, known: str, settings: AnalysisSettings) -> str:
+    """True when the lengths agree or either is unknown (the one length rule)."""
+    return (
+        f"({detected} IS NULL OR {known} IS NULL OR "
+        f"abs({detected} - {known}) <= {settings.detection_length_tolerance} * {known})"
+    )
+
+
+def scene_key_sql(alias: str = "d") -> str:
+    return f"coalesce({alias}.scene_id, CAST({alias}.detected_at AS VARCHAR))"
+
+
+def statements(settings: AnalysisSettings) -> list[str]:
+    window_s = int(round(settings.detection_match_hours * 3600))
+    reach_deg = (
+        settings.detection_match_base_m / 1000
+        + settings.detection_match_hours * settings.max_speed_kn * 1.852
+    ) / KM_PER_DEG_LAT
+    # dead reckoning on one side: sog (kn) x hours along cog, on a local flat Earth
+    # (no dead reckoning where speed or course is "not available": 102.3 kn, 360 deg)
+    ahead_km = "(CASE WHEN cog0 < 360 AND sog0 < 102.2 THEN sog0 ELSE 0 END) * 1.852 * (epoch(detected_at) - epoch(t0)) / 3600.0"
+    back_km = "(CASE WHEN cog1 < 360 AND sog1 < 102.2 THEN sog1 ELSE 0 END) * 1.852 * (epoch(t1) - epoch(detected_at)) / 3600.0"
+    return [
+        f"""
+        CREATE OR REPLACE TEMP TABLE detection_fixes AS
+        SELECT d.detection_id, p.mmsi,
+               max(p.timestamp) FILTER (WHERE p.timestamp <= d.detected_at) AS t0,
+               arg_max(p.lat, p.timestamp) FILTER (WHERE p.timestamp <= d.detected_at) AS lat0,
+               arg_max(p.lon, p.timestamp) FILTER (WHERE p.timestamp <= d.detected_at) AS lon0,
+               arg_max(p.sog, p.timestamp) FILTER (WHERE p.timestamp <= d.detected_at) AS sog0,
+               arg_max(p.cog, p.timestamp) FILTER (WHERE p.timestamp <= d.detected_at) AS cog0,
+               min(p.timestamp) FILTER (WHERE p.timestamp > d.detected_at) AS t1,
+               arg_min(p.lat, p.timestamp) FILTER (WHERE p.timestamp > d.detected_at) AS lat1,
+               arg_min(p.lon, p.timestamp) FILTER (WHERE p.timestamp > d.detected_at) AS lon1,
+               arg_min(p.sog, p.timestamp) FILTER (WHERE p.timestamp > d.detected_at) AS sog1,
+               arg_min(p.cog, p.timestamp) FILTER (WHERE p.timestamp > d.detected_at) AS cog1
+        FROM detections d JOIN positions p
+          ON p.timestamp BETWEEN d.detected_at - to_seconds({window_s}) AND d.detected_at + to_seconds({window_s})
+         AND p.lat BETWEEN d.lat - {reach_deg} AND d.lat + {reach_deg}
+        WHERE p.mmsi IS NOT NULL AND p.lat IS NOT NULL AND p.lon IS NOT NULL
+          AND coalesce(p.flags, '') NOT LIKE '%impossible%'
+        GROUP BY d.detection_id, p.mmsi
+        """,
+        f"""
+        CREATE OR REPLACE TEMP TABLE detection_placed AS
+        WITH f AS (
+            SELECT x.*, d.detected_at, d.lat, d.lon, d.length_m, {scene_key_sql()} AS scene_key,
+                   CASE WHEN x.t0 IS NOT NULL AND x.t1 IS NOT NULL THEN 'interpolated'
+                        WHEN x.t0 IS NOT NULL THEN 'after_last_fix' ELSE 'before_next_fix' END AS method
+            FROM detection_fixes x JOIN detections d USING (detection_id)
+        ), placed AS (
+            SELECT f.*,
+                   CASE method
+                       WHEN 'interpolated' THEN lat0 + (lat1 - lat0) * (epoch(detected_at) - epoch(t0)) / greatest(epoch(t1) - epoch(t0), 1e-9)
+                       WHEN 'after_last_fix' THEN lat0 + {ahead_km} * cos(radians(coalesce(cog0, 0))) / {KM_PER_DEG_LAT}
+                       ELSE lat1 - {back_km} * cos(radians(coalesce(cog1, 0))) / {KM_PER_DEG_LAT}
+                   END AS est_lat,
+                   CASE method
+                       WHEN 'interpolated' THEN lon0 + (lon1 - lon0) * (epoch(detected_at) - epoch(t0)) / greatest(epoch(t1) - epoch(t0), 1e-9)
+                       WHEN 'after_last_fix' THEN lon0 + {ahead_km} * sin(radians(coalesce(cog0, 0))) / ({KM_PER_DEG_LAT} * cos(radians(lat0)))
+                       ELSE lon1 - {back_km} * sin(radians(coalesce(cog1, 0))) / ({KM_PER_DEG_LAT} * cos(radians(lat1)))
+                   END AS est_lon,
+                   least(coalesce(epoch(detected_at) - epoch(t0), 1e18), coalesce(epoch(t1) - epoch(detected_at), 1e18)) AS seconds_to_fix
+            FROM f
+        )
+        SELECT p.detection_id, p.scene_key, p.detected_at, p.mmsi, p.method, p.t0, p.t1,
+               round(p.seconds_to_fix / 60.0, 1) AS minutes_to_fix,
+               round(1000 * {haversine_km("p.est_lat", "p.est_lon", "p.lat", "p.lon")}, 1) AS distance_m,
+               round({settings.detection_match_base_m} + {settings.detection_match_drift_kn * M_PER_S_PER_KN} * p.seconds_to_fix, 1) AS tolerance_m,
+               p.length_m AS detection_length_m, v.length_m AS vessel_length_m,
+               {length_agrees_sql("p.length_m", "v.length_m", settings)} AS length_agrees
+        FROM placed p LEFT JOIN ({vessel_lengths_sql()}) v USING (mmsi)
+        """,
+        # candidate pairs; the assignment (build) takes them in rounds
+        """
+        CREATE OR REPLACE TEMP TABLE detection_pool AS
+        SELECT * FROM detection_placed WHERE distance_m <= tolerance_m AND length_agrees
+        """,
+        """
+        CREATE OR REPLACE TABLE detection_matches AS
+        SELECT detection_id, scene_key, detected_at, mmsi, method, minutes_to_fix, distance_m,
+               tolerance_m, detection_length_m, vessel_length_m, CAST(NULL AS VARCHAR) AS reason
+        FROM detection_pool WHERE false
+        """,
+    ]
+
+
+_ROUND = """
+INSERT INTO detection_matches
+SELECT detection_id, scene_key, detected_at, mmsi, method, minutes_to_fix, distance_m, tolerance_m,
+       detection_length_m, vessel_length_m, NULL
+FROM (
+    SELECT *,
+           row_number() OVER (PARTITION BY detection_id ORDER BY distance_m, mmsi) AS by_detection,
+           row_number() OVER (PARTITION BY mmsi, scene_key ORDER BY distance_m, detection_id) AS by_vessel
+    FROM detection_pool
+) WHERE by_detection = 1 AND by_vessel = 1
+"""
+
+_PRUNE = """
+DELETE FROM detection_pool p WHERE EXISTS (
+    SELECT 1 FROM detection_matches m
+    WHERE m.detection_id = p.detection_id OR (m.mmsi = p.mmsi AND m.scene_key = p.scene_key))
+"""
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    """`detection_matches`: the assignment of detections to vessels, then its reasons."""
+    for statement in statements(settings):
+        con.execute(statement)
+    while con.execute("SELECT count(*) FROM detection_pool").fetchone()[0]:  # type: ignore[index]
+        con.execute(_ROUND)
+        con.execute(_PRUNE)
+    con.execute(
+        """UPDATE detection_matches SET reason =
+             CASE method
+                 WHEN 'interpolated' THEN 'AIS positions interpolated between fixes '
+                 WHEN 'after_last_fix' THEN 'AIS dead-reckoned from its fix '
+                 ELSE 'AIS dead-reckoned back from its fix ' END
+             || CAST(minutes_to_fix AS VARCHAR) || ' min away: ' || CAST(round(distance_m) AS BIGINT)
+             || ' m off (tolerance ' || CAST(round(tolerance_m) AS BIGINT) || ' m)'
+             || CASE WHEN detection_length_m IS NOT NULL AND vessel_length_m IS NOT NULL
+                     THEN '; length ' || CAST(round(detection_length_m) AS BIGINT) || ' m detected, '
+                          || CAST(round(vessel_length_m) AS BIGINT) || ' m known'
+                     ELSE '; length not compared' END"""
+    )

@@ -1,0 +1,29 @@
+"""DuckDB's share of memory: 800 MB unless CARGOTRACE_MEMORY_LIMIT says otherwise (issue 16)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cargotrace import workflow
+from cargotrace.case.store import MEMORY_LIMIT_ENV, Case
+from cargotrace.errors import CaseError
+
+
+def _limit(case_dir) -> str:
+    with Case.open(case_dir) as case:
+        return str(case.scalar("SELECT current_setting('memory_limit')"))
+
+
+def test_default_limit_and_the_variable(tmp_path, monkeypatch):
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    workflow.init_case(tmp_path / "case")
+    assert _limit(tmp_path / "case") == "762.9 MiB"  # 800 MB
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "2GB")
+    assert _limit(tmp_path / "case") == "1.8 GiB"
+
+
+def test_a_limit_that_is_not_a_size_is_refused_with_a_message(tmp_path, monkeypatch):
+    workflow.init_case(tmp_path / "case")
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "lots")
+    with pytest.raises(CaseError, match="CARGOTRACE_MEMORY_LIMIT='lots' is not a memory size"):
+        _limit(tmp_path / "case")
