@@ -25,6 +25,7 @@ from cargotrace.logistics import (
 from cargotrace.maritime import (
     dark_calls,
     detection_attribution,
+    detection_calls,
     detections,
     disabling,
     encounters,
@@ -179,6 +180,13 @@ STAGES: list[Stage] = [
         writes=("detection_candidates", "dark_detections"),
         python=detection_attribution.build,
         output="detection_candidates",
+    ),
+    Stage(
+        "detection_calls",
+        reads=("dark_detections", "detection_candidates", "gaps", "port_calls", "ports", "vessels"),
+        writes=("detection_calls", "port_calls"),
+        python=detection_calls.build,
+        output="detection_calls",
     ),
     Stage(
         "interference",

@@ -389,6 +389,20 @@ def _print_headline(result: dict[str, Any]) -> None:
     totals, sig = result["totals"], result["significance"]
     mun = totals["munitions_equivalent"]
     table = Table(title="Findings", show_header=False)
+    events, screening = result.get("events", {}), result.get("screening", {})
+    vessel_rows = (  # the vessel story, shown whenever the case has one (AIS-only cases too)
+        ("port calls", "port_calls"),
+        ("AIS gaps (dark periods)", "gaps"),
+        ("  with possible dark calls", "gaps_with_possible_dark_calls"),
+        ("  likely intentional AIS disabling", "likely_intentional_disabling"),
+        ("encounters (ship-to-ship)", "encounters"),
+        ("identity events", "identity_events"),
+    )
+    for label, key in vessel_rows:
+        if events.get(key):
+            table.add_row(label, f"{events[key]:,}")
+    if screening.get("matches"):
+        table.add_row("watchlist hits / leads", f"{screening['hits']:,} / {screening['leads']:,}")
     table.add_row("arrivals of interest", f"{len(result['arrivals']):,}")
     table.add_row("linked shipments", f"{len(result['linked_shipments']):,}")
     table.add_row("linked tonnes", f"{totals['linked_tonnes']:,.1f}")

@@ -267,9 +267,17 @@ def _vessel_keys() -> str:
     """
 
 
+def port_at_point_sql(alias: str) -> str:
+    """The port whose circle holds the point `alias`.lat/lon (the nearest; radius 5 km when it
+    has none): how a sighting or a detection with coordinates but no port finds its port."""
+    distance = haversine_km(f"{alias}.lat", f"{alias}.lon", "p.lat", "p.lon")
+    return f"""(SELECT arg_min(p.locode, {distance}) FROM ports p
+                     WHERE {alias}.lat IS NOT NULL AND p.lat IS NOT NULL AND abs(p.lat - {alias}.lat) < 1
+                       AND {distance} <= coalesce(p.radius_km, 5.0))"""
+
+
 def _sighting_places() -> str:
     """A sighting's port: its UN/LOCODE, else a port name, else the port whose area holds it."""
-    distance = haversine_km("s.lat", "s.lon", "p.lat", "p.lon")
     return f"""
     CREATE OR REPLACE TEMP TABLE sighting_calls AS
     WITH named AS (
@@ -277,9 +285,7 @@ def _sighting_places() -> str:
                coalesce(
                    (SELECT min(p.locode) FROM ports p WHERE p.locode = upper(replace(s.port, ' ', ''))),
                    (SELECT min(p.locode) FROM ports p WHERE lower(p.name) = lower(s.port)),
-                   (SELECT arg_min(p.locode, {distance}) FROM ports p
-                     WHERE s.lat IS NOT NULL AND p.lat IS NOT NULL AND abs(p.lat - s.lat) < 1
-                       AND {distance} <= coalesce(p.radius_km, 5.0))
+                   {port_at_point_sql("s")}
                ) AS port_locode
         FROM sightings s
     )
