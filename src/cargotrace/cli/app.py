@@ -480,7 +480,16 @@ def export(
     count = _guard(
         lambda: CaseSession(case).export(out_path, format.value if format else None, table)
     )
-    out.print(f"wrote {literal(out_path)} ({count:,} records)")
+    from cargotrace.report.export import EXTENSIONS
+
+    fmt = format.value if format else EXTENSIONS.get(out_path.suffix.lower(), "json")
+    if table is not None:
+        what = f"{count:,} rows of {table}"
+    elif fmt in ("json", "geojson"):
+        what = "the findings" if fmt == "json" else f"{count:,} sites"
+    else:  # a table format without --table: the linked shipments, said so
+        what = f"{count:,} rows of linked_shipments; --table chooses another table"
+    out.print(f"wrote {literal(out_path)} ({what})")
 
 
 @app.command()
