@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.builders import POSITION_HEADER, T0, write_csv
-
 from cargotrace import workflow
 from cargotrace.case.store import Case
-from cargotrace.engine.sql import EARTH_RADIUS_KM
+from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 from cargotrace.settings import AnalysisSettings
+
+from builders import POSITION_HEADER, RAJIN, T0, VOSTOCHNY, CaseBuilder, dwell, write_csv
 
 GFW_HEADER = ["scene_id", "detect_id", "detect_timestamp", "detect_lat", "detect_lon", "length_m",
               "score", "footprint_wkt"]  # fmt: skip
@@ -229,3 +230,51 @@ def test_dark_detection_with_one_candidate_and_one_with_none(tmp_path):
     workflow.export(tmp_path / "case", "csv", out, "detection_candidates")
     exported = out.read_text(encoding="utf-8").splitlines()
     assert len(exported) == 2 and exported[0].startswith("detection_id,scene_key,detected_at,mmsi")
+
+
+# ----------------------------------------------------------------------------- calls from detections
+def test_dark_detection_in_port_attributed_to_one_ship_is_a_call_feeding_a_link(tmp_path):
+    # X calls at Rajin (KPNJN) by AIS, goes dark, is detected at Vostochny 3 days later (its only
+    # candidate) and a shipment of explosives leaves the port's station the day after
+    X = 273000021
+    b = CaseBuilder(tmp_path)
+    b.positions += dwell(X, RAJIN, T0, 12)
+    b.positions += [[X, (T0 + timedelta(days=6)).isoformat(), 42.4, 132.8, 10.0, 0.0, 0, 0]]
+    b.shipment("W-1", T0 + timedelta(days=4))
+    seen = T0 + timedelta(days=3)
+    det = write_csv(
+        tmp_path / "det.csv", OUR_HEADER, [[seen.isoformat(), *VOSTOCHNY, "", 0.9, "S1", "sar"]]
+    )
+    workflow.ingest(b.case_dir, "detections", [det])
+    with b.run() as case:
+        [call] = case.rows("SELECT mmsi, port_locode, arrived_at, source, confidence FROM port_calls "
+                           "WHERE source = 'detection'")  # fmt: skip
+        [arrival] = case.rows("SELECT arrival_id, previous_port_locode, source FROM arrivals")
+        links = case.rows("SELECT waybill, arrival_id FROM linked_shipments")
+        findings = json.loads(case.meta("findings"))
+    assert (call["mmsi"], call["port_locode"], call["source"], call["confidence"]) == (
+        X,
+        "RUVYP",
+        "detection",
+        0.9,
+    )
+    assert call["arrived_at"] == seen
+    assert arrival["previous_port_locode"] == "KPNJN" and arrival["source"] == "detection"
+    assert links == [{"waybill": "W-1", "arrival_id": arrival["arrival_id"]}]
+    assert findings["arrivals"][0]["evidence"] == ["detection"]
+
+
+def test_dark_detection_in_port_with_two_even_candidates_makes_no_call(tmp_path):
+    b = CaseBuilder(tmp_path)
+    for ship in (273000021, 273000022):
+        b.positions += dwell(ship, RAJIN, T0, 12)
+        b.positions += [[ship, (T0 + timedelta(days=6)).isoformat(), 42.4, 132.8, 10.0, 0.0, 0, 0]]
+    seen = T0 + timedelta(days=3)
+    det = write_csv(
+        tmp_path / "det.csv", OUR_HEADER, [[seen.isoformat(), *VOSTOCHNY, "", 0.9, "S1", "sar"]]
+    )
+    workflow.ingest(b.case_dir, "detections", [det])
+    with b.run() as case:
+        calls = case.scalar("SELECT count(*) FROM port_calls WHERE source = 'detection'")
+        [dark] = case.rows("SELECT candidates, best_share FROM dark_detections")
+    assert calls == 0 and dark == {"candidates": 2, "best_share": 0.5}

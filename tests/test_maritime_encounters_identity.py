@@ -144,6 +144,20 @@ def test_identity_changes_from_vessel_reports():
     ]
 
 
+def test_a_placeholder_imo_makes_no_mmsi_change():
+    """1073741823 (all 30 bits set) and 0000001 are what unrelated yachts send in the IMO
+    field (the shared real logs): they are no evidence that two MMSIs are one ship."""
+    reports = [
+        (A, "1073741823", "GLORIA MARIS", None, None, T0, "ais.nmea", 1),
+        (B, "1073741823", "BLUE STAR", None, None, T0 + timedelta(days=1), "ais.nmea", 2),
+        (A, "0000001", "GLORIA MARIS", None, None, T0 + timedelta(days=2), "ais.nmea", 3),
+        (B, "0000001", "BLUE STAR", None, None, T0 + timedelta(days=3), "ais.nmea", 4),
+    ]
+    con = run([], ports=(), reports=reports)
+    events = rows(con, "SELECT event FROM identity_events WHERE event = 'mmsi_change'")
+    assert events == []
+
+
 def test_a_flag_inferred_from_the_mmsi_is_not_a_flag_change():
     reports = [
         (A, None, "ALPHA", None, "RU", T0, "ais.nmea", 1),  # static AIS: flag from the MID

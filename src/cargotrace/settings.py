@@ -87,6 +87,8 @@ class AnalysisSettings:
     detection_match_drift_kn: float = 4.0
     detection_length_tolerance: float = 0.35
     dark_detection_max_speed_kn: float = 16.0
+    # a dark detection in port whose best candidate holds this share of the scores is its call
+    detection_call_min_share: float = 0.8
     # Identity (maritime/identity.py): a step faster than `max_speed_kn` (and longer than
     # `jump_min_km`) is impossible; an MMSI whose track jumps back and forth at least
     # `shared_mmsi_min_jumps` times is split into two transmitters and flagged.
@@ -148,6 +150,8 @@ class AnalysisSettings:
             problems.append(
                 "port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative"
             )
+        if not 0 < self.detection_call_min_share <= 1:
+            problems.append("detection_call_min_share must be in (0, 1]")
         if self.detection_match_drift_kn < 0:
             problems.append("detection_match_drift_kn must not be negative")
         if self.encounter_max_vessels_per_cell < 2:

@@ -6,7 +6,7 @@ transmitters at once.
   time order; undated reports first, in file order) that give a different value. Repeats
   of the same value are not events. Flags derived from the MMSI (`flag_source = 'mid'`)
   are not reports and take no part.
-* `mmsi_change`: consecutive reports of one IMO number under different MMSIs.
+* `mmsi_change`: consecutive reports of one IMO number (valid check digit) under different MMSIs.
 * `shared_mmsi`: an MMSI whose track jumps back and forth faster than `max_speed_kn`
   (maritime/track.py); its fixes were split into two transmitters, '<mmsi>' and
   '<mmsi>#2', and every later stage treats them as two vessels.
@@ -14,6 +14,7 @@ transmitters at once.
 
 from __future__ import annotations
 
+from cargotrace.maritime.ships import imo_valid_sql
 from cargotrace.settings import AnalysisSettings
 
 
@@ -33,7 +34,10 @@ def statements(settings: AnalysisSettings) -> list[str]:
     )
     by_imo = (
         "SELECT mmsi, imo, 'mmsi_change' AS event, 'imo' AS key_kind, imo AS key, CAST(mmsi AS VARCHAR) AS value, "
-        "observed_at, source_file, source_row FROM vessel_reports WHERE imo IS NOT NULL AND mmsi IS NOT NULL"
+        "observed_at, source_file, source_row FROM vessel_reports WHERE imo IS NOT NULL AND mmsi IS NOT NULL "
+        # a placeholder IMO (1073741823 = all 30 bits set, 0000001, …) ties unrelated vessels
+        # together: only a number with a valid check digit makes an mmsi_change
+        f"AND {imo_valid_sql('imo')}"
     )
     return [
         f"""

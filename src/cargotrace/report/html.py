@@ -257,6 +257,8 @@ def _vessel_view(data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str
         "vessels", "vessels_with_calls", "port_calls", "ports", "origin_calls", "gaps", "gaps_beyond_bound",
         "gaps_with_dark_calls", "dark_calls", "encounters", "identity_events", "watchlist_hits",
         "loitering", "likely_intentional", "interference", "interference_flags")}  # fmt: skip
+    for key in ("identity_conflicts", "watchlist_leads"):  # shown only when there are some
+        out[key] = fmt_int(counts[key]) if counts.get(key) else ""
     out["gap_hours"] = fmt_param(params.get("gap_hours"))
     out["max_gap_days"] = fmt_param(params.get("dark_call_max_gap_days"))
     out["shore_known"] = bool(vessels.get("shore_known"))

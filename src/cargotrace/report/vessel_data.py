@@ -34,6 +34,11 @@ def _rows(case: Case, sql: str) -> list[dict[str, Any]]:
     return [{k: _iso(v) for k, v in r.items()} for r in case.rows(sql)]
 
 
+IDENTITY_CHANGES = (
+    "('name_change', 'flag_change', 'imo_change', 'callsign_change', 'mmsi_change', 'shared_mmsi')"
+)
+
+
 def _count(case: Case, table: str, where: str = "TRUE") -> int:
     return (
         int(case.scalar(f"SELECT count(*) FROM {table} WHERE {where}"))
@@ -122,8 +127,12 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         "interference": len(interference),
         "interference_flags": _count(case, "interference_flags"),
         "likely_intentional": len(intentional),
-        "identity_events": _count(case, "identity_events"),
-        "watchlist_hits": _count(case, "watchlist_hits"),
+        # changes only: conflicts (invalid_imo, imo_conflict, cloned_identity) are findings of
+        # their own, counted apart, not changes of identity
+        "identity_events": _count(case, "identity_events", f"event IN {IDENTITY_CHANGES}"),
+        "identity_conflicts": _count(case, "identity_events", f"event NOT IN {IDENTITY_CHANGES}"),
+        "watchlist_hits": _count(case, "watchlist_hits", "status = 'hit'"),
+        "watchlist_leads": _count(case, "watchlist_hits", "status = 'lead'"),
     }
     for g in dark:
         g["likely_intentional"] = g["gap_id"] in intentional
