@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cargotrace import workflow
-from cargotrace.analysis.pipeline import run_analysis, run_stages
+from cargotrace.analysis.pipeline import run_stages
 from cargotrace.case.store import Case
 from cargotrace.cli.app import app
 from cargotrace.ingest.kinds import ingest_file
@@ -159,7 +159,7 @@ def measure(bare: Path, files: list[Path], full: bool = False) -> dict[str, Any]
         for path in files:
             ingest_file(case, "shipments", path, Mapping())
         if full:
-            findings = run_analysis(case, AnalysisSettings())
+            findings = workflow.analyze_case(case, AnalysisSettings())
             return figures(case, analysed=True) | {"findings": findings, "case": case_dir}
         got = figures(case)
     shutil.rmtree(case_dir)
