@@ -34,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
+from cargotrace.ingest.list_formats import read_sdn_csv
 from cargotrace.reference.names import transliterate_to_cyrillic
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.hits import Hit
-from cargotrace.screening.lists import read_sdn_csv
 from cargotrace.screening.normalize import normalize_name
 from cargotrace.screening.parties import PartySubject, screen_parties
 from cargotrace.screening.vessels import VesselSubject, screen_vessels

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from cargotrace import workflow
 from cargotrace.case import schema
 from cargotrace.case.store import Case
 from cargotrace.errors import CaseBusyError, CaseError
 
 
 def test_new_case_has_schema_version_and_gazetteer(tmp_path):
-    with Case.open(tmp_path, create=True) as case:
+    workflow.init_case(tmp_path)  # the store makes the case, the workflow seeds it
+    with Case.open(tmp_path) as case:
         assert case.meta("schema_version") == str(schema.SCHEMA_VERSION)
         assert case.scalar("SELECT count(*) FROM ports WHERE locode = 'KPNJN'") == 1
 

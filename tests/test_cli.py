@@ -139,3 +139,30 @@ def test_analyze_on_an_empty_case_says_what_is_missing(tmp_path):
     for kind in ("ais", "sightings", "shipments", "stations", "facilities"):
         assert f"cargotrace ingest {kind} FILE" in text
     assert "no rail shipments: nothing to link to arrivals" in text
+
+
+def test_analyze_of_an_ais_only_case_prints_the_vessel_story(tmp_path):
+    from datetime import timedelta
+
+    from builders import POSITION_HEADER, T0, VOSTOCHNY, dwell
+
+    fixes = dwell(273000001, VOSTOCHNY, T0, 6) + dwell(
+        273000001, VOSTOCHNY, T0 + timedelta(days=2), 6
+    )
+    path = write_csv(tmp_path / "positions.csv", POSITION_HEADER, fixes)
+    case = str(tmp_path / "case")
+    assert runner.invoke(app, ["init", "--case", case]).exit_code == 0
+    assert runner.invoke(app, ["ingest", "ais", str(path), "--case", case]).exit_code == 0
+    result = runner.invoke(app, ["analyze", "--case", case])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "port calls │ 2 " in text and "AIS gaps (dark periods) │ 1 " in text
+
+
+def test_report_out_must_be_html(tmp_path):
+    case = str(tmp_path / "case")
+    assert runner.invoke(app, ["init", "--case", case]).exit_code == 0
+    result = runner.invoke(app, ["report", "--case", case, "--out", str(tmp_path / "r.pdf")])
+    assert result.exit_code == 2
+    assert "--pdf" in " ".join(result.output.split())
+    assert not (tmp_path / "r.pdf").exists()

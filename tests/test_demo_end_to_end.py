@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cargotrace import workflow
+from cargotrace.demo import run_demo
 from cargotrace.report.schema import validate_findings
-from cargotrace.sample.demo import run_demo
 
 
 @pytest.fixture(scope="module")

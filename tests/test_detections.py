@@ -10,7 +10,7 @@ from typing import Any
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
-from cargotrace.engine.sql import EARTH_RADIUS_KM
+from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 from cargotrace.settings import AnalysisSettings
 
 from builders import POSITION_HEADER, RAJIN, T0, VOSTOCHNY, CaseBuilder, dwell, write_csv

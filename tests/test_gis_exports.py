@@ -146,3 +146,13 @@ def test_export_help_lists_the_tables():
     text = " ".join(result.output.split())
     for name in ("port_calls", "gaps", "encounters", "tracks", "vessels", "identity_events"):
         assert name in text
+
+
+def test_an_out_extension_that_names_no_format_is_refused(tmp_path):
+    from cargotrace.errors import InputError
+    from cargotrace.report.export import resolve_format
+
+    with pytest.raises(InputError, match="cannot tell an export format"):
+        resolve_format(None, tmp_path / "findings.xlsx")
+    assert resolve_format(None, tmp_path / "findings") == "json"
+    assert resolve_format(None, tmp_path / "calls.GeoJSON") == "geojson"

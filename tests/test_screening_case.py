@@ -13,9 +13,9 @@ import pytest
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
+from cargotrace.demo import run_demo
 from cargotrace.errors import InputError
 from cargotrace.report.schema import validate_findings
-from cargotrace.sample.demo import run_demo
 from cargotrace.sample.reference import SHUTTLES
 from cargotrace.screening import stage
 from cargotrace.screening.findings import watchlist_block

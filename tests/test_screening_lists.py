@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from cargotrace.screening.lists import read_ftm, read_list, read_sdn_csv, read_un_xml, sniff_format
+from cargotrace.ingest.list_formats import (
+    read_ftm,
+    read_list,
+    read_sdn_csv,
+    read_un_xml,
+    sniff_format,
+)
 
 from conftest import shared_data
 

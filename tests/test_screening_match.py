@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from rapidfuzz.distance import Levenshtein
 
+from cargotrace.ingest.list_formats import read_sdn_csv, read_un_xml
 from cargotrace.sample.reference import ALL_VESSELS
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.hits import Hit, merge
-from cargotrace.screening.lists import read_sdn_csv, read_un_xml
 from cargotrace.screening.parties import PartySubject, owner_hits, screen_parties
 from cargotrace.screening.resolve import cluster_parties
 from cargotrace.screening.scoring import HIT_MIN, NAME_WEIGHT, QUALIFIERS

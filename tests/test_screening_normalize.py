@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from cargotrace.reference.checkdigits import inn_check_ok, ogrn_check_ok
+from cargotrace.reference.country_names import country_code
 from cargotrace.reference.mid import mmsi_flag
-from cargotrace.screening.flags import country_code
 from cargotrace.screening.legalforms import compatible
 from cargotrace.screening.normalize import normalize_name
 from cargotrace.screening.translit import korean_key, script_of, skeleton, to_latin

@@ -37,6 +37,7 @@ import pyarrow as pa
 from cargotrace import workflow
 from cargotrace.analysis.pipeline import DERIVED_TABLES
 from cargotrace.case.store import Case
+from cargotrace.demo import run_demo
 from cargotrace.engine.spark import run_cluster_job
 from cargotrace.engine.spark_inputs import read_positions
 from cargotrace.engine.spark_job import make_plan
@@ -44,7 +45,6 @@ from cargotrace.engine.spark_runner import from_arrow, spark_session, to_arrow
 from cargotrace.engine.transpile import TypeHints, expression_to_spark
 from cargotrace.errors import InputError
 from cargotrace.ingest.nmea import decode_nmea_file
-from cargotrace.sample.demo import run_demo
 from cargotrace.settings import AnalysisSettings
 
 from conftest import shared_data

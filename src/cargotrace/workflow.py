@@ -4,22 +4,36 @@ so a notebook can do everything the command line does."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cargotrace.case import freshness
 from cargotrace.case.store import DB_NAME, Case
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.kinds import KINDS, ingest_file
 from cargotrace.ingest.loader import IngestResult, Mapping
-from cargotrace.outputs import atomic_output, check_output_path
+from cargotrace.ingest.ports import load_default_gazetteer
+from cargotrace.outputs import atomic_output, check_output_path, json_text
 from cargotrace.reference.identifiers import id_key, id_key_sql
 from cargotrace.settings import AnalysisSettings
+from cargotrace.stage import Stage
+
+if TYPE_CHECKING:
+    from cargotrace.analysis.pipeline import Delegate
 
 
 def init_case(case_dir: Path) -> dict[str, Any]:
     with Case.open(case_dir, create=True) as case:
+        seed_reference_data(case)
         return {"case": str(case.root), "ports": case.scalar("SELECT count(*) FROM ports")}
+
+
+def seed_reference_data(case: Case) -> None:
+    """A case made by this open gets the default port gazetteer (UN/LOCODE, from searoute)."""
+    if case.created:
+        load_default_gazetteer(case)
 
 
 def is_case(case_dir: Path) -> bool:
@@ -58,6 +72,7 @@ def ingest(
         return [preview_file(kind, path, mapping, case_dir) for path in files]
     results = []
     with Case.open(case_dir, write=True, create=True) as case:
+        seed_reference_data(case)
         for path in files:
             results.append(ingest_file(case, kind, path, mapping, progress, replace=replace))
     return results
@@ -68,10 +83,54 @@ def analyze(
     settings: AnalysisSettings,
     on_stage: Callable[[str, int, float], None] | None = None,
 ) -> dict[str, Any]:
-    from cargotrace.analysis.pipeline import run_analysis
-
     with Case.open(case_dir, write=True) as case:
-        return run_analysis(case, settings, on_stage=on_stage)
+        return analyze_case(case, settings, on_stage=on_stage)
+
+
+def analyze_case(
+    case: Case,
+    settings: AnalysisSettings,
+    *,
+    on_stage: Callable[[str, int, float], None] | None = None,
+) -> dict[str, Any]:
+    """Run every stage of the analysis, then assemble, check and store the findings, in one
+    transaction. `--engine spark` hands the maritime stages to the Spark engine first."""
+    from cargotrace.analysis.pipeline import run_analysis
+    from cargotrace.report.findings import build_findings
+    from cargotrace.report.schema import validate_findings
+
+    delegate = _spark_delegate() if settings.engine == "spark" else None
+    with case.transaction():
+        run_analysis(case, settings, on_stage=on_stage, delegate=delegate)
+        findings = build_findings(case, settings)
+        validate_findings(json.loads(json.dumps(findings, default=str)))
+        case.set_meta("findings", json_text(findings))
+        case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        freshness.record_analysis(case)
+        case.set_meta("parameters", json.dumps(settings.as_parameters()))
+    return findings
+
+
+def _spark_delegate() -> Delegate:
+    try:
+        import pyspark  # noqa: F401
+        import sqlglot  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise InputError(
+            f"--engine spark needs the optional Spark dependencies ({exc.name} is missing): "
+            "pip install 'cargotrace[spark]' (and a Java 17+ runtime)"
+        ) from None
+    from cargotrace.engine.spark_job import run_case_on_spark
+
+    def delegate(
+        case: Case,
+        settings: AnalysisSettings,
+        stages: Sequence[Stage],
+        on_stage: Callable[[str, int, float], None] | None,
+    ) -> tuple[set[str], set[str]]:
+        return run_case_on_spark(case, settings, stages, on_stage=on_stage)
+
+    return delegate
 
 
 def export(case_dir: Path, fmt: str | None, out: Path, table: str | None = None) -> int:
@@ -94,6 +153,11 @@ def report(case_dir: Path, out: Path, pdf: Path | None = None) -> dict[str, Any]
     from cargotrace.report.html import render_report
 
     check_output_path(out)
+    if out.suffix.lower() not in (".html", ".htm", ""):
+        raise InputError(
+            f"--out {out}: the report is an HTML file; give an --out ending in .html"
+            + (" and --pdf for the PDF" if out.suffix.lower() == ".pdf" else "")
+        )
     chromium = None
     if pdf is not None:
         from cargotrace.report.pdf import find_chromium
@@ -210,8 +274,3 @@ def check_case(case_dir: Path) -> list[str]:
                     "stored findings are not valid JSON; run `cargotrace analyze` again"
                 )
     return problems
-
-
-def require(condition: bool, message: str) -> None:
-    if not condition:
-        raise CargotraceError(message)

@@ -36,6 +36,9 @@ class Case:
         self.root = root
         self.con = con
         self._lock = lock
+        # True when this open made the case: the caller seeds its reference data
+        # (workflow.init_case: the default port gazetteer, ingest/ports.py)
+        self.created = False
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -88,9 +91,7 @@ class Case:
                     "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                     [str(SCHEMA_VERSION)],
                 )
-            from cargotrace.ingest.ports import load_default_gazetteer
-
-            load_default_gazetteer(self)
+            self.created = True
             return
         if version > SCHEMA_VERSION:
             raise CaseError(
@@ -271,6 +272,11 @@ def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             f"the case by ingesting the files listed in its ledger again"
         ) from None
     except duckdb.Error as exc:
+        if "different configuration" in str(exc):
+            raise CaseBusyError(
+                f"case {db_path.parent} is already open in this process "
+                f"({'for writing' if read_only else 'for reading'}); close it first"
+            ) from None
         raise CaseError(
             f"cannot open {db_path}: {exc}. If the file is damaged, restore a copy or rebuild "
             f"the case by ingesting the source files again"

@@ -1,4 +1,4 @@
-"""The `cargotrace` command line (contract §1): a thin layer over `cargotrace.workflow`."""
+"""The `cargotrace` command line (contract §1): a thin layer over the library, `cargotrace.api`."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from cargotrace import __version__, workflow
+from cargotrace import __version__
+from cargotrace.api import CaseSession, open_case
 from cargotrace.case.store import MEMORY_LIMIT_ENV, database_reason
 from cargotrace.cli.safe_text import SafeConsole, cell, json_clean, literal
 from cargotrace.errors import CargotraceError, InputError
@@ -237,7 +238,7 @@ def _print_ingest(result: IngestResult) -> None:
 @app.command()
 def init(case: CaseOption = Path(".")) -> None:
     """Create an empty case (loads the default UN/LOCODE port gazetteer)."""
-    info = _guard(lambda: workflow.init_case(case))
+    info = _guard(lambda: open_case(case).summary())
     out.print(f"case ready at {literal(info['case'])} ({info['ports']:,} ports in the gazetteer)")
 
 
@@ -280,11 +281,11 @@ def ingest(
 
     def body() -> list[IngestResult]:
         results: list[IngestResult] = []
-        new_case = not dry_run and not workflow.is_case(case)
+        new_case = not dry_run and not CaseSession(case).exists()
         try:
             _ingest_files(results)
         finally:
-            if new_case and workflow.is_case(case):
+            if new_case and CaseSession(case).exists():
                 err.print(
                     f"[bold yellow]note:[/] {literal(case)} was not a cargotrace case: a new case "
                     "was created there. If you meant an existing case, check the --case path "
@@ -299,8 +300,8 @@ def ingest(
             if dry_run:
                 from cargotrace.ingest.preview import describe
 
-                [preview] = workflow.ingest(
-                    case, kind.value, [path], mapping, dry_run=True, sheet=sheet
+                [preview] = CaseSession(case).ingest(
+                    kind.value, path, mapping=mapping, dry_run=True, sheet=sheet
                 )
                 out.print(
                     "\n".join(describe(preview)), highlight=False, markup=False, soft_wrap=True
@@ -309,8 +310,13 @@ def ingest(
                 continue
             with _progress(f"ingesting {literal(path.name)}") as advance:
                 results.extend(
-                    workflow.ingest(
-                        case, kind.value, [path], mapping, advance, sheet=sheet, replace=replace
+                    CaseSession(case).ingest(
+                        kind.value,
+                        path,
+                        mapping=mapping,
+                        progress=advance,
+                        sheet=sheet,
+                        replace=replace,
                     )
                 )
             _print_ingest(results[-1])
@@ -370,8 +376,8 @@ def analyze(
         settings = with_pairs(settings, set_ or [])
         started = time.perf_counter()
         with _progress("analysing") as advance:
-            result = workflow.analyze(
-                case, settings, on_stage=lambda name, rows, secs: advance(rows)
+            result = CaseSession(case).analyze(
+                settings, on_stage=lambda name, rows, secs: advance(rows)
             )
         out.print(f"analysis done in {time.perf_counter() - started:.1f} s")
         return result
@@ -383,6 +389,20 @@ def _print_headline(result: dict[str, Any]) -> None:
     totals, sig = result["totals"], result["significance"]
     mun = totals["munitions_equivalent"]
     table = Table(title="Findings", show_header=False)
+    events, screening = result.get("events", {}), result.get("screening", {})
+    vessel_rows = (  # the vessel story, shown whenever the case has one (AIS-only cases too)
+        ("port calls", "port_calls"),
+        ("AIS gaps (dark periods)", "gaps"),
+        ("  with possible dark calls", "gaps_with_possible_dark_calls"),
+        ("  likely intentional AIS disabling", "likely_intentional_disabling"),
+        ("encounters (ship-to-ship)", "encounters"),
+        ("identity events", "identity_events"),
+    )
+    for label, key in vessel_rows:
+        if events.get(key):
+            table.add_row(label, f"{events[key]:,}")
+    if screening.get("matches"):
+        table.add_row("watchlist hits / leads", f"{screening['hits']:,} / {screening['leads']:,}")
     table.add_row("arrivals of interest", f"{len(result['arrivals']):,}")
     table.add_row("linked shipments", f"{len(result['linked_shipments']):,}")
     table.add_row("linked tonnes", f"{totals['linked_tonnes']:,.1f}")
@@ -432,7 +452,7 @@ SOURCE_EXPORTS = {"positions", "vessels", "vessel_identities", "shipments", "qua
 
 def _warn_stale(case: Path) -> None:
     """One line on stderr when files were ingested after the stored analysis."""
-    status = _guard(lambda: workflow.analysis_status(case))
+    status = _guard(lambda: CaseSession(case).status())
     if status["stale"]:
         err.print(f"warning: {status['message']}", markup=False, highlight=False, soft_wrap=True)
 
@@ -457,8 +477,19 @@ def export(
     """Write the findings (default) or one table."""
     if table is None or table not in SOURCE_EXPORTS:
         _warn_stale(case)
-    count = _guard(lambda: workflow.export(case, format.value if format else None, out_path, table))
-    out.print(f"wrote {literal(out_path)} ({count:,} records)")
+    count = _guard(
+        lambda: CaseSession(case).export(out_path, format.value if format else None, table)
+    )
+    from cargotrace.report.export import EXTENSIONS
+
+    fmt = format.value if format else EXTENSIONS.get(out_path.suffix.lower(), "json")
+    if table is not None:
+        what = f"{count:,} rows of {table}"
+    elif fmt in ("json", "geojson"):
+        what = "the findings" if fmt == "json" else f"{count:,} sites"
+    else:  # a table format without --table: the linked shipments, said so
+        what = f"{count:,} rows of linked_shipments; --table chooses another table"
+    out.print(f"wrote {literal(out_path)} ({what})")
 
 
 @app.command()
@@ -473,7 +504,7 @@ def report(
 ) -> None:
     """Write the self-contained, offline HTML report (and optionally a PDF)."""
     _warn_stale(case)
-    info = _guard(lambda: workflow.report(case, out_path, pdf))
+    info = _guard(lambda: CaseSession(case).report(out_path, pdf))
     out.print(
         f"wrote {literal(info['html'])} ({info['bytes'] / 1e6:.1f} MB)"
         + (f" and {literal(info['pdf'])}" if "pdf" in info else "")
@@ -488,7 +519,7 @@ def explain(
 ) -> None:
     """The evidence chain of one shipment, from source rows to destination site."""
     _warn_stale(case)
-    result = _guard(lambda: workflow.explain(case, waybill))[0]
+    result = _guard(lambda: CaseSession(case).explain(waybill))[0]
     if as_json:
         out.print_json(json_clean(json.dumps(result, ensure_ascii=False, default=str)))
         return
@@ -520,7 +551,7 @@ def quarantine(
     ] = False,
 ) -> None:
     """Refused rows, grouped by reason, with example locations."""
-    groups = _guard(lambda: workflow.quarantine_summary(case, include_superseded=show_all))
+    groups = _guard(lambda: CaseSession(case).quarantine(include_superseded=show_all))
     rows = [r for r in groups if r["rows"]]
     hidden = 0 if show_all else sum(r["superseded"] for r in groups)
     if rows:
@@ -546,7 +577,7 @@ def quarantine(
 @app.command()
 def check(case: CaseOption = Path(".")) -> None:
     """Integrity check: the ledger and the tables agree."""
-    problems = _guard(lambda: workflow.check_case(case))
+    problems = _guard(lambda: CaseSession(case).check())
     if problems:
         for p in problems:
             err.print(f"problem: {literal(p)}")
@@ -562,7 +593,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic sample generator.")] = 20240613,
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample case."""
-    from cargotrace.sample.demo import run_demo
+    from cargotrace.demo import run_demo
 
     started = time.perf_counter()
     result = _guard(

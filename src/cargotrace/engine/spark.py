@@ -54,11 +54,14 @@ def _reference(
 ) -> None:
     """A scratch case holding the reference tables: the default gazetteer, `ports` files, and
     the source tables of an existing case, then the python stages the Spark SQL needs."""
-    from cargotrace import workflow
+    from cargotrace.ingest.kinds import ingest_file
+    from cargotrace.ingest.ports import load_default_gazetteer
 
-    workflow.init_case(root)
-    if ports:
-        workflow.ingest(root, "ports", list(ports))
+    with Case.open(root, write=True, create=True) as scratch:
+        if scratch.created:
+            load_default_gazetteer(scratch)
+        for path in ports:
+            ingest_file(scratch, "ports", Path(path))
     with Case.open(root, write=True) as scratch:
         con = scratch.con
         if case is not None:

@@ -1,16 +1,15 @@
 """The maritime stages as one Spark job, and how its outputs come back into a case.
 
 Which stages run on Spark: the SQL of `SPARK_STAGES` (track, identity, ships, port calls, gaps,
-encounters), taken from the one stage registry (analysis/pipeline.py) and transpiled
+encounters), taken from the one stage registry (analysis/registry.py) and transpiled
 statement by statement. Python-only stages that come before them in the registry (port
 areas: a few thousand ports) run on DuckDB first, and their tables travel with the inputs.
 Everything after (dark-call routing, voyages, arrivals, linking, sites, ...) stays on DuckDB.
 
 What comes back (the *handoff*): every table the Spark statements create as a persistent
 table (the stage outputs: port_calls, encounters, identity_events), plus the temp tables
-that a later DuckDB step reads (found by parsing the later SQL, and by looking for the
-table names in the source of the later Python steps): today gap_facts and
-dark_call_candidates, read by the dark-call routing. The per-fix tables (track, zone marks,
+that a step left to DuckDB reads (from the stages' `reads` declarations, cargotrace/stage.py):
+today gap_facts and dark_call_candidates, read by the dark-call routing of the gaps stage. The per-fix tables (track, zone marks,
 bins) never leave the cluster. Each handoff table is one Parquet directory under the output path, with
 `_manifest/` (JSON: tables, the parameters, a fingerprint of the stage SQL) next to them.
 
@@ -22,9 +21,7 @@ fingerprint matches the analysis settings.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
-import re
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cargotrace.analysis.registry import STAGES
 from cargotrace.case.store import quote_ident
 from cargotrace.engine.spark_runner import Checkpoint, SparkRunner, local_path
 from cargotrace.engine.transpile import (
@@ -43,12 +41,12 @@ from cargotrace.engine.transpile import (
 )
 from cargotrace.errors import InputError
 from cargotrace.settings import AnalysisSettings
+from cargotrace.stage import Stage, with_prerequisites
 
 if TYPE_CHECKING:
     import duckdb
     from pyspark.sql import DataFrame, SparkSession
 
-    from cargotrace.analysis.pipeline import Stage
     from cargotrace.case.store import Case
 
 SPARK_STAGES = ("track", "identity", "ships", "port_zones", "port_calls", "gaps", "encounters")
@@ -79,23 +77,20 @@ class Plan:
         return {s.name for s in self.before}
 
 
-def registry() -> list[Stage]:
-    from cargotrace.analysis.pipeline import STAGES
-
-    return list(STAGES)
-
-
 def make_plan(
     settings: AnalysisSettings,
     stages: Sequence[Stage] | None = None,
     names: Sequence[str] = SPARK_STAGES,
 ) -> Plan:
-    stages = list(stages if stages is not None else registry())
+    stages = list(stages if stages is not None else STAGES)
     spark = [s for s in stages if s.name in names and s.sql]
     if not spark:
         raise InputError("none of the stages to run on Spark is in the registry")
-    last = max(stages.index(s) for s in spark)
-    before = [s for s in stages[:last] if s.python and not s.sql]
+    # their prerequisites that are not Spark stages: Python steps, run on DuckDB first
+    before = [s for s in with_prerequisites(stages, [s.name for s in spark]) if s not in spark]
+    if any(s.sql for s in before):
+        names = ", ".join(s.name for s in before if s.sql)
+        raise InputError(f"the Spark stages need SQL stages that do not run on Spark: {names}")
     created: dict[str, bool] = {}
     reads: set[str] = set()
     columns: set[str] = set()
@@ -111,7 +106,7 @@ def make_plan(
             issues += [f"{stage.name}: {i}" for i in portability_issues(sql)]
             for name, persistent in created_tables(sql):
                 created[name] = created.get(name, False) or persistent
-    later_reads = _later_reads(stages, spark, settings, set(created))
+    later_reads = _left_to_duckdb_reads(stages, spark)
     handoff = {
         name: persistent
         for name, persistent in created.items()
@@ -121,39 +116,12 @@ def make_plan(
     return Plan(spark, before, reads, columns, whole & reads, created, handoff, fingerprint, issues)
 
 
-def _later_reads(
-    stages: Sequence[Stage], spark: Sequence[Stage], settings: AnalysisSettings, created: set[str]
-) -> set[str]:
-    """Tables created on Spark that a DuckDB step reads: later SQL is parsed; the source of
-    Python steps (and of the functions a lambda step calls) is searched for the names."""
-    reads: set[str] = set()
+def _left_to_duckdb_reads(stages: Sequence[Stage], spark: Sequence[Stage]) -> set[str]:
+    """What the steps left to DuckDB read, by their declarations: the stages not run on
+    Spark, and the Python steps of those whose SQL is (the dark-call routing of gaps)."""
     on_spark = {s.name for s in spark}
-    for stage in stages:
-        if stage.sql and stage.name not in on_spark:
-            for sql in stage.sql(settings):
-                reads |= referenced_tables(sql)
-        if stage.python:
-            source = _python_source(stage.python)
-            reads |= {name for name in created if re.search(rf"\b{re.escape(name)}\b", source)}
-    return reads & created
-
-
-def _python_source(fn: Callable[..., Any]) -> str:
-    try:
-        source = inspect.getsource(fn)
-    except (OSError, TypeError):
-        return ""
-    if getattr(fn, "__name__", "") == "<lambda>":  # follow module.function calls one level
-        names = fn.__code__.co_names
-        scope = getattr(fn, "__globals__", {})
-        for first, second in zip(names, names[1:], strict=False):
-            target = getattr(scope.get(first), second, None)
-            if callable(target):
-                try:
-                    source += inspect.getsource(target)
-                except (OSError, TypeError):
-                    pass
-    return source
+    later = {table for stage in stages if stage.name not in on_spark for table in stage.reads}
+    return later | {table for stage in spark if stage.python for table in stage.python_reads}
 
 
 # ----------------------------------------------------------------------------- the job

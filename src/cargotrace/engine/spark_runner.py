@@ -199,22 +199,18 @@ class SparkRunner:
         """Drop the checkpoints of a local work directory (remote ones are left to the caller)."""
         for table in self.tables.values():
             table.df.unpersist()
-        local = _local_path(self.workdir)
+        local = local_path(self.workdir)
         if local is not None:
             shutil.rmtree(local / "tables", ignore_errors=True)
 
 
-def _local_path(path: str) -> Path | None:
+def local_path(path: str) -> Path | None:
+    """The local file-system path of `path`, None for remote (s3a://, hdfs://, ...) paths."""
     if path.startswith("file://"):
         return Path(path[len("file://") :])
     if "://" in path:
         return None
     return Path(path)
-
-
-def local_path(path: str) -> Path | None:
-    """The local file-system path of `path`, None for remote (s3a://, hdfs://, ...) paths."""
-    return _local_path(path)
 
 
 def schema_of(df: DataFrame) -> dict[str, Any]:

@@ -44,7 +44,6 @@ from dataclasses import asdict, dataclass
 import duckdb
 
 from cargotrace.case.store import quote_ident
-from cargotrace.engine.sql import haversine_km
 from cargotrace.ingest.ais_rules import (
     STATIONS_COLUMNS,
     mmsi_invalid_sql,
@@ -52,12 +51,13 @@ from cargotrace.ingest.ais_rules import (
     station_kind_sql,
 )
 from cargotrace.ingest.loader import IngestResult, sql_str
+from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
+from cargotrace.sql import haversine_km
 
 MAX_SPEED_KN = 50.0
 MIN_STEP_KM = 0.5
 MIN_DT_S = 1.0
-KM_PER_NM = 1.852
 KEY = ("mmsi", "timestamp", "msg_type", "lat", "lon", "sog", "cog", "heading")
 _FIX = (
     "{p}timestamp IS NOT NULL AND {p}lat IS NOT NULL AND {p}lon IS NOT NULL AND {p}mmsi IS NOT NULL"

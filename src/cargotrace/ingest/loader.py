@@ -19,12 +19,12 @@ import duckdb
 import pyarrow as pa
 
 from cargotrace.case.store import Case, quote_ident
-from cargotrace.engine.sql import balanced
 from cargotrace.errors import InputError
 from cargotrace.ingest.arrow_scan import local_scans
 from cargotrace.ingest.headers import ColumnMap, Field, map_columns
 from cargotrace.ingest.sources import file_hash
 from cargotrace.ingest.tabular import RawChunk, TableSource
+from cargotrace.sql import balanced
 
 Progress = Callable[[int], None]
 

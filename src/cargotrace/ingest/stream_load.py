@@ -32,7 +32,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.case.store import quote_ident
-from cargotrace.engine.sql import balanced
 from cargotrace.ingest.arrow_scan import local_scans
 from cargotrace.ingest.arrow_text import any_edge_space, any_empty
 from cargotrace.ingest.loader import (
@@ -45,6 +44,7 @@ from cargotrace.ingest.loader import (
     sql_str,
     target_sql,
 )
+from cargotrace.sql import balanced
 
 BATCH_ROWS = 65_536  # DuckDB scans an Arrow table in parallel batch by batch
 

@@ -32,6 +32,7 @@ from cargotrace.case.schema import SOURCE_TABLES
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
 from cargotrace.ingest.identities import VESSELS
+from cargotrace.ingest.list_formats import ListFile, read_list, sniff_format
 from cargotrace.ingest.loader import (
     ChunkContext,
     IngestResult,
@@ -41,7 +42,6 @@ from cargotrace.ingest.loader import (
     ingest_tabular,
 )
 from cargotrace.ingest.tabular import RawChunk, TableSource
-from cargotrace.screening.lists import ListFile, read_list, sniff_format
 
 SIDE_TABLES = (
     "watchlist_lists",

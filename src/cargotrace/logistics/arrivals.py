@@ -13,9 +13,13 @@ from cargotrace.settings import AnalysisSettings
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
-    return [
-        f"""
-        CREATE OR REPLACE TABLE arrivals AS
+    return [f"CREATE OR REPLACE TABLE arrivals AS {select_sql(settings)}"]
+
+
+def select_sql(settings: AnalysisSettings) -> str:
+    """The arrivals of interest as a query over `port_calls` and `stations` (the sensitivity
+    grid runs it with other lookbacks)."""
+    return f"""
         WITH ordered AS (
             SELECT *,
                    lag(port_call_id) OVER w AS previous_call_id,
@@ -42,4 +46,3 @@ def statements(settings: AnalysisSettings) -> list[str]:
           AND date_diff('day', CAST(previous_call_at AS DATE), CAST(arrived_at AS DATE)) <= {settings.lookback_days}
         ORDER BY arrived_at, arrival_id
         """
-    ]

@@ -8,8 +8,8 @@ and `tonnes` is its counted weight (NULL when `weight_left_out` says why it is n
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import sql_list
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import sql_list
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
@@ -24,8 +24,14 @@ def statements(settings: AnalysisSettings) -> list[str]:
         WHERE s.record = 'departure' AND s.departed_on IS NOT NULL
           AND s.cargo_class IN {sql_list(settings.interest_classes)}
         """,
-        f"""
-        CREATE OR REPLACE TABLE linked_shipments AS
+        f"CREATE OR REPLACE TABLE linked_shipments AS {linked_sql(settings)}",
+    ]
+
+
+def linked_sql(settings: AnalysisSettings, arrivals: str = "arrivals") -> str:
+    """Shipments of interest linked to the arrivals in table `arrivals`, one row per shipment
+    (the latest qualifying arrival wins); the sensitivity grid runs it with other windows."""
+    return f"""
         SELECT s.shipment_id, s.waybill, s.wagon, a.arrival_id, a.vessel_name, a.port_locode,
                date_diff('day', a.arrival_day, s.departed_on) AS lag_days,
                s.counted_t AS tonnes, s.weight_t AS recorded_t, s.weight_left_out,
@@ -34,10 +40,9 @@ def statements(settings: AnalysisSettings) -> list[str]:
                s.destination_station_key, s.consignor, s.consignee,
                s.file_hash, s.source_file, s.sheet, s.source_row
         FROM shipments_of_interest s
-        JOIN arrivals a ON a.port_locode = s.origin_port_locode
+        JOIN {arrivals} a ON a.port_locode = s.origin_port_locode
          AND s.departed_on >= a.arrival_day
          AND s.departed_on <= a.arrival_day + {int(settings.window_days)}
         QUALIFY row_number() OVER (PARTITION BY s.shipment_id ORDER BY a.arrival_day DESC, a.arrived_at DESC, a.arrival_id) = 1
         ORDER BY s.departed_on, s.waybill, s.wagon
-        """,
-    ]
+        """

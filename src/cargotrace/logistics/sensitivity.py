@@ -1,20 +1,23 @@
 """Sensitivity: linked tonnage, sites and p-value over a grid of the parameters a critic
 would question — window 3-14 days, near distance 5-50 km, lookback 14-60 days.
 
-Linking is re-run in SQL for each (lookback, window) pair; the near distance only moves a
-threshold on the sites' facility distances, so it costs nothing. The result names the
+The arrivals and linking stages' SQL is re-run for each (lookback, window) pair, and their
+sites grouped by the sites stage's rule; the near distance only moves a threshold on the
+sites' facility distances, so it costs nothing. The result names the
 parameters the conclusion ("timing unlikely by chance at p < 0.05") depends on.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import duckdb
 import numpy as np
 
-from cargotrace.logistics import significance
-from cargotrace.logistics.sites import _clusters
+from cargotrace.logistics import arrivals, linking, significance
+from cargotrace.logistics.significance import store_result
+from cargotrace.logistics.sites import site_groups
 from cargotrace.reference.geodesy import haversine_km
 from cargotrace.settings import AnalysisSettings
 
@@ -22,21 +25,6 @@ WINDOWS = (3, 5, 7, 10, 14)
 NEAR_KM = (5.0, 10.0, 20.0, 30.0, 50.0)
 LOOKBACKS = (14, 21, 30, 45, 60)
 ALPHA = 0.05
-
-
-def _candidate_arrivals_sql(settings: AnalysisSettings) -> str:
-    return f"""
-        WITH ordered AS (
-            SELECT *, lag(port_country) OVER w AS previous_country,
-                   lag(coalesce(departed_at, arrived_at)) OVER w AS previous_call_at
-            FROM port_calls WINDOW w AS (PARTITION BY ship_key ORDER BY arrived_at, port_call_id)
-        )
-        SELECT port_call_id AS arrival_id, port_locode, CAST(arrived_at AS DATE) AS arrival_day, arrived_at,
-               date_diff('day', CAST(previous_call_at AS DATE), CAST(arrived_at AS DATE)) AS days_since_previous
-        FROM ordered
-        WHERE port_locode IN (SELECT DISTINCT port_locode FROM stations WHERE port_locode IS NOT NULL)
-          AND previous_country = '{settings.origin_country}'
-    """
 
 
 def _station_facility_km(
@@ -72,32 +60,24 @@ def _station_facility_km(
 
 
 def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[str, Any]:
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE candidate_arrivals AS {_candidate_arrivals_sql(settings)}"
-    )
+    """The grid: for each lookback, the arrivals of interest (logistics/arrivals.py); for each
+    window, the links (logistics/linking.py) and their sites (logistics/sites.py) - the
+    stages' own rules with other settings; the timing test on each cell."""
     stations = _station_facility_km(con, settings)
     departures = significance.tested_departures(con)
     grid: list[dict[str, Any]] = []
     for lookback in LOOKBACKS:
-        arrivals = con.execute(
-            "SELECT port_locode, arrival_day FROM candidate_arrivals WHERE days_since_previous <= ?",
-            [lookback],
-        ).fetchall()
+        cell = replace(settings, lookback_days=lookback)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE grid_arrivals AS {arrivals.select_sql(cell)}")
+        arrival_days = con.execute("SELECT port_locode, arrival_day FROM grid_arrivals").fetchall()
         for window in WINDOWS:
+            linked = linking.linked_sql(replace(cell, window_days=window), arrivals="grid_arrivals")
             links = con.execute(
-                """SELECT s.destination_station_key AS station_key, sum(coalesce(s.counted_t, 0)) AS tonnes, count(*) AS n
-                   FROM (
-                       SELECT s.shipment_id, any_value(s.destination_station_key) AS destination_station_key,
-                              any_value(s.counted_t) AS counted_t
-                       FROM shipments_of_interest s JOIN candidate_arrivals a
-                         ON a.port_locode = s.origin_port_locode AND a.days_since_previous <= ?
-                        AND s.departed_on BETWEEN a.arrival_day AND a.arrival_day + CAST(? AS INTEGER)
-                       GROUP BY s.shipment_id
-                   ) s GROUP BY s.destination_station_key ORDER BY station_key""",
-                [lookback, window],
+                f"""SELECT destination_station_key AS station_key, sum(coalesce(tonnes, 0)) AS tonnes, count(*) AS n
+                    FROM ({linked}) GROUP BY destination_station_key ORDER BY station_key"""
             ).fetchall()
             site_km = _site_distances(links, stations, settings.site_merge_km)
-            axis = significance.day_axis(departures, arrivals, window)
+            axis = significance.day_axis(departures, arrival_days, window)
             test = significance.shift_test(axis.per_port, axis.n_days, window) if axis else {}
             p_value, permutations = test.get("p_value"), test.get("permutations")
             for near in NEAR_KM:
@@ -110,22 +90,23 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
     return {"grid": grid, "depends_on": _depends_on(grid, settings), "alpha": ALPHA}
 
 
+def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    """The `sensitivity` stage: the grid and what the conclusion depends on, as one JSON row."""
+    store_result(con, "sensitivity", compute(con, settings))
+
+
 def _site_distances(
     links: list[tuple[str, float, int]],
     stations: dict[str, tuple[float, float, float]],
     merge_km: float,
 ) -> list[float]:
-    """Facility distance of each site's main station (the one with most tonnes), as in sites.build."""
+    """Facility distance of each site's main station."""
     if not links:
         return []
     lat = np.array([stations.get(k, (np.nan, np.nan, np.inf))[0] for k, _, _ in links], float)
     lon = np.array([stations.get(k, (np.nan, np.nan, np.inf))[1] for k, _, _ in links], float)
-    roots = _clusters(lat, lon, merge_km)
-    best: dict[int, tuple[float, str]] = {}
-    for (key, tonnes, _n), root in zip(links, roots, strict=True):
-        if root not in best or (tonnes, key) > best[root]:
-            best[root] = (tonnes, key)
-    return [stations.get(key, (0, 0, np.inf))[2] for _, key in best.values()]
+    groups = site_groups(lat, lon, [t for _, t, _ in links], [k for k, _, _ in links], merge_km)
+    return [stations.get(links[main][0], (0, 0, np.inf))[2] for main, _ in groups]
 
 
 def _depends_on(grid: list[dict[str, Any]], settings: AnalysisSettings) -> list[dict[str, Any]]:

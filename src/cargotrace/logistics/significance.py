@@ -10,6 +10,7 @@ random numbers and is exactly reproducible. p = (1 + #shifts at least as extreme
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -180,3 +181,32 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
     result["period"] = {"start": axis.start.isoformat(), "days": axis.n_days}
     result["lag_histogram"] = lag_histogram(axis.per_port, axis.n_days, max(window * 2, 14))
     return result
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    """The `significance` stage: the timing test of the analysis, as one JSON row."""
+    store_result(con, "significance", compute(con, settings))
+
+
+def store_result(con: duckdb.DuckDBPyConnection, table: str, result: dict[str, Any]) -> None:
+    """A stage's result as the one row of `table` (column `result`, JSON text)."""
+    text = json.dumps(result, default=_plain)
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT CAST(? AS VARCHAR) AS result", [text])
+
+
+def stored_result(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
+    row = con.execute(f"SELECT result FROM {table}").fetchone()
+    if row is None:
+        raise ValueError(f"{table} holds no result")
+    result: dict[str, Any] = json.loads(row[0])
+    return result
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")

@@ -33,6 +33,21 @@ def _clusters(lat: np.ndarray, lon: np.ndarray, merge_km: float) -> list[int]:
     return [find(i) for i in range(len(lat))]
 
 
+def site_groups(
+    lat: np.ndarray, lon: np.ndarray, tonnes: list[float], keys: list[str], merge_km: float
+) -> list[tuple[int, list[int]]]:
+    """The sites of destination stations: stations within `merge_km` of each other are one
+    site; its main station (name, place) is the one with the most tonnes, then the greatest
+    key. (main station, member stations) by index, in the order of their first member. The one
+    definition, used by the sites stage and the sensitivity grid."""
+    groups: dict[int, list[int]] = {}
+    for index, root in enumerate(_clusters(lat, lon, merge_km)):
+        groups.setdefault(root, []).append(index)
+    return [
+        (max(members, key=lambda i: (tonnes[i], keys[i])), members) for members in groups.values()
+    ]
+
+
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     stations = (
         con.execute(
@@ -48,10 +63,13 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     )
     lat = np.array([s["lat"] if s["lat"] is not None else np.nan for s in stations], float)
     lon = np.array([s["lon"] if s["lon"] is not None else np.nan for s in stations], float)
-    roots = _clusters(lat, lon, settings.site_merge_km)
-    groups: dict[int, list[int]] = {}
-    for index, root in enumerate(roots):
-        groups.setdefault(root, []).append(index)
+    groups = site_groups(
+        lat,
+        lon,
+        [s["tonnes"] for s in stations],
+        [s["station_key"] for s in stations],
+        settings.site_merge_km,
+    )
 
     facilities = (
         con.execute(
@@ -67,9 +85,8 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
 
     sites: list[dict[str, Any]] = []
     members: list[dict[str, str]] = []
-    for indices in groups.values():
+    for main, indices in groups:
         keys = sorted(stations[i]["station_key"] for i in indices)
-        main = max(indices, key=lambda i: (stations[i]["tonnes"], stations[i]["station_key"]))
         site_id = "site-" + hashlib.sha1("|".join(keys).encode()).hexdigest()[:10]
         site: dict[str, Any] = {
             "site_id": site_id, "name": stations[main]["name"], "esr": stations[main]["esr"],

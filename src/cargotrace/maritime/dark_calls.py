@@ -28,7 +28,7 @@ from functools import lru_cache
 import duckdb
 import pyarrow as pa
 
-from cargotrace.maritime.track import KM_PER_NM
+from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.reference.geodesy import haversine_km as _haversine
 from cargotrace.settings import AnalysisSettings
 
@@ -154,7 +154,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
            )
            SELECT g.gap_id, g.vessel_key, g.mmsi, g.started_at, g.ended_at, round(g.hours, 3) AS hours,
                   g.start_lat, g.start_lon, g.end_lat, g.end_lon, round(g.distance_km, 3) AS distance_km,
-                  round(g.distance_km / 1.852 / nullif(g.hours, 0), 3) AS implied_speed_kn,
+                  round(g.distance_km / {KM_PER_NM} / nullif(g.hours, 0), 3) AS implied_speed_kn,
                   g.start_port_locode IS NULL AS began_offshore, g.end_port_locode IS NULL AS ended_offshore,
                   g.start_port_locode, g.end_port_locode, g.speed_kn AS service_speed_kn, g.speed_assumed,
                   array_to_string(coalesce(c.locodes, []), ';') AS possible_dark_calls,

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import duckdb
 
-from cargotrace.engine.sql import haversine_km
 from cargotrace.maritime.detections import length_agrees_sql, scene_key_sql, vessel_lengths_sql
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
 
 
 def statements(settings: AnalysisSettings) -> list[str]:

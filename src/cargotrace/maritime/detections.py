@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import duckdb
 
-from cargotrace.engine.sql import haversine_km
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
 
 KM_PER_DEG_LAT = 111.2
 M_PER_S_PER_KN = 1852 / 3600

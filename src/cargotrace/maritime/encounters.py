@@ -27,8 +27,8 @@ an encounter.
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import haversine_km
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
 
 BIN_SECONDS = 600
 CELL_DEG = 0.01  # cell height for encounter_max_m up to 500 m

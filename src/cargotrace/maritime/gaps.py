@@ -28,12 +28,13 @@ last bit, where an interpolated one can differ in its last digit. A gap longer t
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import haversine_km, sql_list
 from cargotrace.maritime.dark_calls import SEA_CELL_DEG
 from cargotrace.maritime.port_areas import cell_sql
 from cargotrace.maritime.ships import span_join
-from cargotrace.maritime.track import KM_PER_NM, vessel_key_sql
+from cargotrace.maritime.track import vessel_key_sql
+from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km, sql_list
 
 
 def statements(settings: AnalysisSettings) -> list[str]:

@@ -19,9 +19,9 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
-from cargotrace.engine.sql import haversine_km
 from cargotrace.maritime.shore import shore_km
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
 
 
 def statements(settings: AnalysisSettings) -> list[str]:

@@ -29,11 +29,10 @@ import pyarrow as pa
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from cargotrace.engine.sql import EARTH_RADIUS_KM
+from cargotrace.reference.geodesy import KM_PER_DEG
 from cargotrace.settings import AnalysisSettings
 
 CELL_DEG = 0.02  # ~2.2 km: most cells near a port touch one area only
-KM_PER_DEG = EARTH_RADIUS_KM * math.pi / 180
 
 
 def cell_sql(lat: str, lon: str, cell_deg: float = CELL_DEG) -> tuple[str, str]:

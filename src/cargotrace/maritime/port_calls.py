@@ -34,11 +34,12 @@ something changes (zone boundaries, stop changes, gaps).
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import haversine_km
 from cargotrace.maritime.port_areas import KM_PER_DEG, cell_sql
 from cargotrace.maritime.ships import span_join
+from cargotrace.maritime.stops import stop_state_sql
 from cargotrace.maritime.track import vessel_key_sql
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
 
 CONFIDENCE_BY_LEVEL = {4: 0.9, 3: 0.75, 2: 0.6, 1: 0.4}
 # island keys of the zone runs after a silence longer than port_gap_max_days are offset by
@@ -119,7 +120,7 @@ def _zone_marks(settings: AnalysisSettings) -> str:
     the area after one that was not, a decisive speed (below the stop or above the move
     threshold) that differs from the fix before, and the fix after an in-port gap or after any
     AIS gap (so that gaps find the port of their ends here)."""
-    v = f"CASE WHEN sog < {settings.stop_begin_kn} THEN 1 WHEN sog > {settings.stop_end_kn} THEN 0 END"
+    v = stop_state_sql("sog", settings)
     gap = f"epoch(ts) - epoch(prev_ts) >= {settings.port_gap_hours * 3600}"
     long_s = settings.port_gap_max_days * 86400
     long_before = f"(prev_ts IS NOT NULL AND epoch(ts) - epoch(prev_ts) > {long_s})"

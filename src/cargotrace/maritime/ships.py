@@ -37,10 +37,11 @@ from __future__ import annotations
 
 import duckdb
 
-from cargotrace.engine.sql import haversine_km
 from cargotrace.maritime.encounters import BIN_SECONDS
-from cargotrace.maritime.track import KM_PER_NM, vessel_key_sql
+from cargotrace.maritime.track import vessel_key_sql
+from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
 
 IMO_WEIGHTS = (7, 6, 5, 4, 3, 2)
 

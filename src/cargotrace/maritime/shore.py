@@ -15,8 +15,6 @@ from numpy.typing import NDArray
 
 from cargotrace.reference.geodesy import haversine_km
 
-KM_PER_NM = 1.852
-
 
 def shore_km(
     con: duckdb.DuckDBPyConnection, lat: NDArray[np.float64], lon: NDArray[np.float64]

@@ -12,16 +12,23 @@ available to library users as `statements(settings)`; reads `track`, writes `sto
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import haversine_km
-from cargotrace.maritime.track import KM_PER_NM, vessel_key_sql
+from cargotrace.maritime.track import vessel_key_sql
+from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
+
+
+def stop_state_sql(speed: str, settings: AnalysisSettings) -> str:
+    """The hysteresis of a stop, for one fix: 1 (stopped) below `stop_begin_kn`, 0 (moving)
+    above `stop_end_kn`, NULL in between (the fix keeps the state before it). The one
+    definition, used here and by port calls (maritime/port_calls.py)."""
+    return f"CASE WHEN {speed} < {settings.stop_begin_kn} THEN 1 WHEN {speed} > {settings.stop_end_kn} THEN 0 END"
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
     step = haversine_km("lag(lat) OVER w", "lag(lon) OVER w", "lat", "lon")
     implied = f"CASE WHEN epoch(ts) > epoch(prev_ts) THEN {step} / {KM_PER_NM} * 3600 / (epoch(ts) - epoch(prev_ts)) END"
-    speed = f"coalesce(sog, {implied})"
-    v = f"CASE WHEN {speed} < {settings.stop_begin_kn} THEN 1 WHEN {speed} > {settings.stop_end_kn} THEN 0 END"
+    v = stop_state_sql(f"coalesce(sog, {implied})", settings)
     return [
         f"""
         CREATE OR REPLACE TEMP TABLE stop_changes AS

@@ -16,17 +16,16 @@ Columns of `track`: vid (mmsi * 10 + tx, the internal vessel id), mmsi, tx, seq 
 in time order per vid), ts, lat, lon, sog, prev_ts and next_ts (times of the fixes before and after), jump (the step from
 the fix before is impossible), gap_start_lat/lon (where the fix before was, only after an
 AIS gap of at least `gap_hours`, so that gaps need no self-join). The fix before or after a given one is (vid,
-seq - 1) or (vid, seq + 1). Fixes are ordered by time alone (a second sort key costs a
-third more); fixes of one transmitter with the same timestamp keep an arbitrary order.
+seq - 1) or (vid, seq + 1). Fixes are ordered by time, then (fixes of one transmitter in
+the same second) by latitude, longitude and speed, so that every engine and the NumPy
+kernel number them alike.
 """
 
 from __future__ import annotations
 
-from cargotrace.engine.sql import haversine_km
+from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM
 from cargotrace.settings import AnalysisSettings
-
-KM_PER_NM = 1.852
-KM_PER_DEG = 6371.0088 * 3.141592653589793 / 180
+from cargotrace.sql import haversine_km
 
 
 def vessel_key_sql(mmsi: str, tx: str) -> str:

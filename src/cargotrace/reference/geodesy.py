@@ -3,12 +3,15 @@ country's territory (for "distance to border")."""
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-EARTH_RADIUS_KM = 6371.0088
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), for great-circle distances
+KM_PER_NM = 1.852  # one international nautical mile
+KM_PER_DEG = EARTH_RADIUS_KM * math.pi / 180  # one degree of latitude (of a great circle)
 
 
 def haversine_km(

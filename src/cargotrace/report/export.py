@@ -75,6 +75,12 @@ def resolve_format(fmt: str | None, out: Path) -> str:
     know). A format that contradicts a known extension is refused, never written silently."""
     by_extension = EXTENSIONS.get(out.suffix.lower())
     if fmt is None:
+        if by_extension is None and out.suffix:
+            raise InputError(
+                f"cannot tell an export format from the extension of {out} ({out.suffix}); "
+                "give --format json, csv, geojson or parquet, or an --out ending in one of "
+                + ", ".join(sorted(EXTENSIONS))
+            )
         return by_extension or "json"
     if (
         by_extension is not None

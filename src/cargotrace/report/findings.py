@@ -7,7 +7,8 @@ from typing import Any
 
 from cargotrace import __version__
 from cargotrace.case.store import Case
-from cargotrace.logistics import munitions, sensitivity, significance
+from cargotrace.logistics import munitions
+from cargotrace.logistics.significance import stored_result
 from cargotrace.report.left_out import left_out_block
 from cargotrace.sample.markers import is_synthetic
 from cargotrace.screening.findings import watchlist_block
@@ -354,11 +355,11 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
         "nearest_by_category": json.loads(s["nearest_by_category"] or "{}"),
     } for s in site_rows]  # fmt: skip
     linked_tonnes = round(sum(link["tonnes"] or 0.0 for link in links), 3)
-    stats = significance.compute(case.con, settings)
+    stats = stored_result(case.con, "significance")  # the significance stage
     left_out = left_out_block(case)
     stats["out_of_period_departures"] = left_out["out_of_period_dates"]["departures_kept_off_test"]
     lag_hist = stats.pop("lag_histogram", [])
-    sens = sensitivity.compute(case.con, settings)
+    sens = stored_result(case.con, "sensitivity")  # the sensitivity stage
     by_reason = case.rows(
         "SELECT kind, reason, count(*) AS rows FROM quarantine GROUP BY ALL ORDER BY rows DESC, kind, reason"
     )

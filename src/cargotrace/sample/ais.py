@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from cargotrace.sample.geo import KM_PER_NM, LatLon, Route, offset_m
+from cargotrace.reference.geodesy import KM_PER_NM
+from cargotrace.sample.geo import LatLon, Route, offset_m
 from cargotrace.sample.reference import BERTHS, SEA_LANES
 from cargotrace.sample.schedule import Arrival
 

@@ -46,7 +46,6 @@ from cargotrace.sample.sightings import SIGHTING_HEADER, sighting_rows
 DEFAULT_SEED = 20240613
 NEAR_KM = 20.0
 KG_PER_ROUND = 46.25
-N_DUPLICATES = 10
 BANNER = "SYNTHETIC DEMO DATA - not real records"
 
 SHIPMENTS_FILE = "shipments_vostochny_dunai.csv"

@@ -6,8 +6,7 @@ import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_NM = 1.852
+from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 
 LatLon = tuple[float, float]
 

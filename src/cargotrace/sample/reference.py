@@ -126,7 +126,6 @@ DECOY_FACILITIES: tuple[Facility, ...] = (
         "Industrial explosives plant near Kemerovo", "industrial_plant", 55.37, 86.11, ILLUSTRATIVE
     ),
 )
-MUNITIONS_CATEGORIES = ("ammunition_depot", "arsenal")
 
 # --- ports ------------------------------------------------------------------------------
 # Default gazetteer points (searoute ports.geojson) and the custom Dunai port.

@@ -34,9 +34,9 @@ from cargotrace.maritime.kernels.arrays import (
     shift_forward,
 )
 from cargotrace.maritime.kernels.track import US_PER_S, timestamps
-from cargotrace.maritime.port_areas import CELL_DEG, KM_PER_DEG
+from cargotrace.maritime.port_areas import CELL_DEG
 from cargotrace.maritime.port_calls import ISLAND_BREAK
-from cargotrace.reference.geodesy import EARTH_RADIUS_KM, haversine_km
+from cargotrace.reference.geodesy import EARTH_RADIUS_KM, KM_PER_DEG, haversine_km
 from cargotrace.settings import AnalysisSettings
 
 EDGE_BLOCK = 1_000_000

@@ -32,8 +32,7 @@ from cargotrace.maritime.kernels.arrays import (
     shift_back,
     shift_forward,
 )
-from cargotrace.maritime.track import KM_PER_DEG, KM_PER_NM
-from cargotrace.reference.geodesy import haversine_km
+from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM, haversine_km
 from cargotrace.settings import AnalysisSettings
 
 POSITIONS = """

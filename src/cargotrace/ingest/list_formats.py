@@ -26,7 +26,7 @@ from xml.etree import ElementTree
 
 from cargotrace.ingest.sources import open_binary
 from cargotrace.reference.checkdigits import inn_check_ok, ogrn_check_ok
-from cargotrace.screening.flags import country_code
+from cargotrace.reference.country_names import country_code
 
 # FtM schemata screened as list entries; the others are folded into them (links, sanctions).
 MATCHABLE = {"Vessel", "Company", "Organization", "Person", "LegalEntity", "PublicBody", "Airplane"}

@@ -1,4 +1,4 @@
-"""SQL building blocks shared by the stages, written once for every engine.
+"""SQL text building blocks shared by the stages, written once for every engine.
 
 The stages generate SQL text through these helpers; DuckDB runs it as is, and the Spark
 engine transpiles it (sqlglot, DuckDB -> Spark dialect), so there is one definition of each
@@ -7,7 +7,7 @@ stage rather than two hand-kept copies. Keep to functions both dialects have.
 
 from __future__ import annotations
 
-EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG), for great-circle distances
+from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 
 
 def haversine_km(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
@@ -18,10 +18,6 @@ def haversine_km(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
         f"cos(radians({lat1})) * cos(radians({lat2})) * "
         f"power(sin(radians(({lon2}) - ({lon1})) / 2), 2))))"
     )
-
-
-def hours_between(start: str, end: str) -> str:
-    return f"(epoch({end}) - epoch({start})) / 3600.0"
 
 
 def sql_list(values: list[str] | tuple[str, ...]) -> str:
