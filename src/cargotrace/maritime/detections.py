@@ -79,6 +79,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         FROM detections d JOIN positions p
           ON p.timestamp BETWEEN d.detected_at - to_seconds({window_s}) AND d.detected_at + to_seconds({window_s})
          AND p.lat BETWEEN d.lat - {reach_deg} AND d.lat + {reach_deg}
+         AND abs(p.lon - d.lon) <= {reach_deg} / greatest(cos(radians(abs(d.lat) + {reach_deg})), 0.01)
         WHERE p.mmsi IS NOT NULL AND p.lat IS NOT NULL AND p.lon IS NOT NULL
           AND coalesce(p.flags, '') NOT LIKE '%impossible%'
         GROUP BY d.detection_id, p.mmsi
