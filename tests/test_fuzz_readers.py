@@ -40,6 +40,7 @@ from cargotrace import workflow
 from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.headers import normalize_header
+from cargotrace.ingest.sources import SNIFF_BYTES
 
 import fuzz_support as fs
 
@@ -638,7 +639,11 @@ PATHOLOGICAL: dict[str, tuple[Callable[[int], bytes], int]] = {
 @pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
 def test_pathological_inputs_take_linear_time(name: str, work: fs.Workdir) -> None:
     build, n = PATHOLOGICAL[name]
-    assert_linear(build, _parse(name, work), n)
+    # the header line stays within the 1 MiB sniffing sample (2 bytes per n): a longer one is
+    # not seen whole, so the reader takes another path — a step, not growth (the faster
+    # reader let n reach 64,000 and 8n cross it)
+    max_n = SNIFF_BYTES // 4 if name == "shipments_csv" else None
+    assert_linear(build, _parse(name, work), n, max_n=max_n)
 
 
 def test_pathological_workbook_takes_linear_time(work: fs.Workdir) -> None:
