@@ -152,3 +152,27 @@ def test_readme_command_line_parses(line):
     name, rest = args[0], args[1:]
     sub = command.commands[name]  # type: ignore[attr-defined]
     sub.make_context(name, rest)  # raises on an unknown option or a missing argument
+
+
+def _worked_example() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    block = text[text.index("## Worked example") :]
+    block = block[block.index("```bash\n") + 8 :]
+    block = block[: block.index("```")]
+    return [ln.split(" #")[0].strip() for ln in block.splitlines() if ln.startswith("cargotrace ")]
+
+
+def test_the_worked_example_runs_as_written(tmp_path, monkeypatch):
+    """Every command of the README's worked example, in an empty folder, exits 0."""
+    from typer.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    lines = _worked_example()
+    assert lines[0].startswith("cargotrace demo") and len(lines) >= 15
+    for line in lines:
+        result = runner.invoke(app, shlex.split(line)[1:])
+        assert result.exit_code == 0, f"{line}\n{result.output}"
+    for name in ("findings.json", "linked.csv", "gaps.parquet", "report.html"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert "ЭА100429" in runner.invoke(app, ["explain", "ЭА100429", "--case", "mycase"]).output
