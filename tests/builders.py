@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from cargotrace import workflow
 from cargotrace.case.store import Case
 from cargotrace.ingest.ais_rules import EARLIEST_AIS
+from cargotrace.sample.sightings import SIGHTING_HEADER as SIGHTINGS_COLUMNS
 from cargotrace.settings import AnalysisSettings
 
 T0 = datetime(2023, 9, 1, 0, 0, tzinfo=UTC)
@@ -68,18 +69,7 @@ def dwell(
 
 
 POSITION_HEADER = ["mmsi", "timestamp", "lat", "lon", "sog", "cog", "heading", "nav_status"]
-SIGHTING_HEADER = [
-    "observed_at",
-    "vessel_name",
-    "imo",
-    "mmsi",
-    "port",
-    "lat",
-    "lon",
-    "source",
-    "confidence",
-    "note",
-]
+SIGHTING_HEADER = list(SIGHTINGS_COLUMNS)  # the contract's columns, one definition
 SHIPMENT_HEADER = ["waybill", "wagon", "record", "departed_on", "origin_station", "origin_esr",
                    "destination_station", "destination_esr", "cargo", "weight_t"]  # fmt: skip
 STATION_HEADER = ["esr", "name", "lat", "lon", "port_locode"]

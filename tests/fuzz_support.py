@@ -38,6 +38,7 @@ from cargotrace.ingest.headers import map_columns
 from cargotrace.ingest.loader import IngestResult, Mapping, TabularKind
 from cargotrace.ingest.nmea import decode_nmea_file
 from cargotrace.ingest.tabular import read_parts
+from cargotrace.sample.sightings import SIGHTING_HEADER as SIGHTINGS_COLUMNS
 
 # --------------------------------------------------------------------------- seeds
 RU_HEADER = ["Номер накладной", "Операция", "Дата отправления", "Станция отправления", "Код станции отправления",
@@ -72,18 +73,7 @@ DMA_ROWS = [
     ["01/09/2023 00:00:10", "Base Station", "2190000", "91.000000", "181.000000", "Unknown value", "", "", "", "", "Unknown", "", "", "Undefined"],
 ]  # fmt: skip
 SIGHTING_ROWS = [
-    [
-        "observed_at",
-        "vessel_name",
-        "imo",
-        "mmsi",
-        "port",
-        "lat",
-        "lon",
-        "source",
-        "confidence",
-        "note",
-    ],
+    list(SIGHTINGS_COLUMNS),
     ["2023-09-03", "ANGARA", "IMO 9179842", "", "KPRJN", "", "", "imagery", "0.9", "at berth"],
     [
         "2023-09-04T10:00:00Z",
