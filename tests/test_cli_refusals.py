@@ -1,0 +1,47 @@
+"""Refusals a new user met: a country code that names no country, a hard-linked case file."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from cargotrace.cli.app import app
+from cargotrace.errors import InputError
+from cargotrace.settings import AnalysisSettings
+
+runner = CliRunner()
+
+
+def _text(output: str) -> str:
+    return " ".join(output.split())  # the console wraps at its width
+
+
+def test_origin_country_that_names_no_country_is_refused(tmp_path):
+    case = str(tmp_path / "case")
+    assert runner.invoke(app, ["init", "--case", case]).exit_code == 0
+    refused = runner.invoke(app, ["analyze", "--case", case, "--origin-country", "XX"])
+    assert refused.exit_code == 2
+    text = _text(refused.output)
+    assert "--origin-country: 'XX' is not an ISO 3166-1 alpha-2 country code;" in text
+    assert "KP North Korea" in text and "https://www.iso.org/obp/ui/#search/code/" in text
+    assert "Traceback" not in text
+    # a country's name gets the code it meant; the border country is checked alike
+    named = runner.invoke(app, ["analyze", "--case", case, "--origin-country", "north korea"])
+    assert named.exit_code == 2
+    assert "(did you mean KP, Korea, Democratic People's Republic of?)" in _text(named.output)
+    border = runner.invoke(app, ["analyze", "--case", case, "--border-country", "QQ"])
+    assert border.exit_code == 2
+    assert "--border-country: 'QQ' is not an ISO 3166-1 alpha-2 country code" in _text(
+        border.output
+    )
+    assert runner.invoke(app, ["analyze", "--case", case, "--origin-country", "ir"]).exit_code == 0
+
+
+def test_settings_accept_every_iso_code_and_kosovo():
+    assert AnalysisSettings(origin_country="CN", border_country="XK").border_country == "XK"
+    for bad in ("XX", "ZZ", "kp", "K", "KPX"):
+        try:
+            AnalysisSettings(origin_country=bad)
+        except InputError as exc:
+            assert f"--origin-country: {bad!r} is not an ISO 3166-1 alpha-2" in str(exc)
+        else:
+            raise AssertionError(f"{bad} was accepted")
