@@ -45,3 +45,24 @@ def test_settings_accept_every_iso_code_and_kosovo():
             assert f"--origin-country: {bad!r} is not an ISO 3166-1 alpha-2" in str(exc)
         else:
             raise AssertionError(f"{bad} was accepted")
+
+
+def test_a_hard_linked_case_file_is_refused_and_the_other_name_untouched(tmp_path):
+    import os
+
+    from cargotrace import workflow
+
+    case = tmp_path / "received"
+    workflow.init_case(case)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not yours")
+    os.link(victim, case / "case.duckdb.wal")
+    for command in (["check"], ["quarantine"], ["analyze"], ["explain", "W1"]):
+        refused = runner.invoke(app, [*command, "--case", str(case)])
+        assert refused.exit_code == 2, command
+        text = _text(refused.output)
+        assert f"case {case} holds a hard link, case.duckdb.wal" in text, text
+        assert "2 names in all" in text and "Replace it by a real copy" in text
+    assert victim.read_text() == "not yours"
+    os.unlink(case / "case.duckdb.wal")  # the link gone, the case opens again
+    assert runner.invoke(app, ["check", "--case", str(case)]).exit_code == 0
