@@ -174,9 +174,12 @@ class Case:
         else:
             self.con.execute("COMMIT")
 
-    def has_table(self, name: str) -> bool:
+    def has_table(self, name: str, schema: str = "main") -> bool:
+        """A table or view `name` in `schema` (the case's or the connection's temporary one;
+        `debug` holds the intermediate tables of `analyze --debug`)."""
         row = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = ?",
+            [name, schema],
         ).fetchone()
         return bool(row and row[0])
 

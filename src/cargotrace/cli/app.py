@@ -363,6 +363,15 @@ def analyze(
             "--set gap_hours=12 --set port_radius_km=8 (the names are those of `parameters` in the findings).",
         ),
     ] = None,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Keep every intermediate table of the stages (gap_facts, visits, ...) in the "
+            "case's `debug` schema, e.g. debug.visits, to inspect with DuckDB or "
+            "cargotrace.open_case(DIR).table('debug.visits'). The next analyze replaces them.",
+        ),
+    ] = False,
 ) -> None:
     """Derive port calls, gaps and encounters; link shipments to arrivals; profile sites."""
 
@@ -377,7 +386,7 @@ def analyze(
         started = time.perf_counter()
         with _progress("analysing") as advance:
             result = CaseSession(case).analyze(
-                settings, on_stage=lambda name, rows, secs: advance(rows)
+                settings, on_stage=lambda name, rows, secs: advance(rows), debug=debug
             )
         out.print(f"analysis done in {time.perf_counter() - started:.1f} s")
         return result
