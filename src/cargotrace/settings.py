@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cargotrace.errors import InputError
+from cargotrace.reference.country_names import code_hint, country_name
 
 INTEREST_CLASSES = ("explosives", "ammunition")
 
@@ -132,10 +132,12 @@ class AnalysisSettings:
             problems.append("--lookback-days must be between 1 and 3650")
         if not 0 <= self.near_km <= 20000:
             problems.append("--near-km must be between 0 and 20000")
-        if not re.fullmatch(r"[A-Z]{2}", self.origin_country):
-            problems.append("--origin-country must be an ISO 3166 alpha-2 code such as KP")
-        if not re.fullmatch(r"[A-Z]{2}", self.border_country):
-            problems.append("--border-country must be an ISO 3166 alpha-2 code such as UA")
+        for option, code in (
+            ("--origin-country", self.origin_country),
+            ("--border-country", self.border_country),
+        ):
+            if not country_name(code):  # fmt: skip
+                problems.append(f"{option}: {code_hint(code)}")
         if not 0 <= self.stop_begin_kn <= self.stop_end_kn:
             problems.append("stop_begin_kn must be at least 0 and not above stop_end_kn")
         for name in ("port_radius_km", "min_call_hours", "port_gap_hours", "gap_hours", "default_service_speed_kn",

@@ -190,9 +190,10 @@ def _check_root(root: Path) -> None:
 
 
 def refuse_links(root: Path) -> None:
-    """Refuse a case folder holding a symbolic link or a special file (device, pipe,
-    socket): a received case must not make cargotrace read or write outside it (a
-    `case.duckdb.wal` linked to another file would be overwritten on the next checkpoint)."""
+    """Refuse a case folder holding a symbolic link, a hard link (a file with more than one
+    name) or a special file (device, pipe, socket): a received case must not make cargotrace
+    read or write outside it (a `case.duckdb.wal` linked to another file would be overwritten
+    on the next checkpoint)."""
     try:
         entries = list(os.scandir(root))
     except OSError as exc:
@@ -202,6 +203,13 @@ def refuse_links(root: Path) -> None:
             raise CaseError(
                 f"case {root} holds a symbolic link, {entry.name}; a case folder must hold only "
                 "its own files. Remove the link (or copy the case with links resolved) and retry"
+            )
+        if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_nlink > 1:
+            raise CaseError(
+                f"case {root} holds a hard link, {entry.name} (the same file also lives elsewhere, "
+                f"{entry.stat(follow_symlinks=False).st_nlink} names in all); a case folder must "
+                "hold only its own files: writing the case would change the other copy too. "
+                "Replace it by a real copy (cp, without -l) and retry"
             )
         if not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
             raise CaseError(

@@ -576,13 +576,29 @@ def quarantine(
 
 @app.command()
 def check(case: CaseOption = Path(".")) -> None:
-    """Integrity check: the ledger and the tables agree."""
+    """Integrity check: the ledger and the tables agree; and whether the stored analysis is
+    up to date with the files ingested."""
     problems = _guard(lambda: CaseSession(case).check())
+    status = _guard(lambda: CaseSession(case).status())
     if problems:
         for p in problems:
             err.print(f"problem: {literal(p)}")
+    else:
+        out.print(f"case {literal(case)} is consistent")
+    if status["stale"]:
+        err.print(f"warning: {status['message']}", markup=False, highlight=False, soft_wrap=True)
+    elif status["analyzed_at"] is None:
+        out.print(
+            f"no analysis stored yet: run `cargotrace analyze --case {literal(case)}`",
+            highlight=False,
+        )
+    else:
+        out.print(
+            f"analysis of {status['analyzed_at']}: up to date with the files ingested",
+            highlight=False,
+        )
+    if problems:
         raise typer.Exit(1)
-    out.print(f"case {literal(case)} is consistent")
 
 
 @app.command()
