@@ -127,14 +127,17 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "gaps",
-        reads=("port_areas", "ship_links", "track", "zone_marks"),
+        reads=("port_areas", "positions", "ship_links", "track", "zone_marks"),
         writes=(
             "gaps",
+            "ais_coverage",
             "change_gaps",
+            "coverage_gaps",
             "dark_call_candidates",
             "dark_calls",
             "gap_end_ports",
             "gap_facts",
+            "gap_stretches",
             "raw_gaps",
             "sea_distances",
             "service_speed",

@@ -31,6 +31,8 @@ EXPORT_TABLES = {
     "ship_timeline": "SELECT * FROM ship_timeline ORDER BY ship_key, identity_no",
     "voyages": "SELECT * FROM voyages ORDER BY vessel_key, call_no",
     "encounter_crowds": "SELECT * FROM encounter_crowds ORDER BY started_at",
+    "ais_coverage": "SELECT * FROM ais_coverage ORDER BY stretch",
+    "coverage_gaps": "SELECT * FROM coverage_gaps ORDER BY mmsi, started_at, vessel_key",
     "shuttles": "SELECT * FROM shuttles ORDER BY legs DESC, vessel_key, port_a, port_b",
     "linked_shipments": "SELECT * FROM linked_shipments ORDER BY departed_on, waybill, wagon",
     "label_changes": "SELECT * FROM label_changes ORDER BY waybill, wagon",
