@@ -179,14 +179,14 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "dark_detections",
-        reads=("detection_matches", "detections", "gaps", "vessel_details"),
-        writes=("detection_candidates", "dark_detections"),
+        reads=("detection_matches", "detections", "gaps", "ship_links", "vessel_details"),
+        writes=("detection_candidates", "dark_detections", "detection_silences"),
         python=detection_attribution.build,
         output="detection_candidates",
     ),
     Stage(
         "detection_calls",
-        reads=("dark_detections", "detection_candidates", "gaps", "port_calls", "ports", "vessels"),
+        reads=("dark_detections", "detection_candidates", "port_calls", "ports", "vessels"),
         writes=("detection_calls", "port_calls"),
         python=detection_calls.build,
         output="detection_calls",

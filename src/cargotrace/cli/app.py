@@ -617,6 +617,14 @@ def demo(
         Path, typer.Option("--out", help="Folder for the sample inputs, the case and the outputs.")
     ] = Path("cargotrace-demo"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic sample generator.")] = 20240613,
+    detections: Annotated[
+        bool,
+        typer.Option(
+            "--detections",
+            help="Replace the sightings of dark calls by the anonymous satellite detections "
+            "they stand for (plus lit and noise detections).",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample case."""
     from cargotrace.demo import run_demo
@@ -628,6 +636,7 @@ def demo(
             seed,
             on_step=lambda msg: err.print(f"- {literal(msg)}"),
             on_ingest=_print_ingest,
+            detections=detections,
         )
     )
     out.print("[bold yellow]SYNTHETIC SAMPLE DATA[/] — the demo shows the method, not evidence.")
