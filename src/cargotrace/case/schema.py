@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cargotrace.reference.mid import mid_flags_view_sql, mmsi_kind_sql, mmsi_mid_sql
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 PROVENANCE = "file_hash VARCHAR, source_file VARCHAR, sheet VARCHAR, source_row BIGINT"
 
@@ -37,10 +37,13 @@ SOURCE_TABLES: dict[str, str] = {
         station_kind VARCHAR, mmsi BIGINT, timestamp TIMESTAMPTZ, lat DOUBLE, lon DOUBLE,
         sog DOUBLE, cog DOUBLE, heading SMALLINT, nav_status SMALLINT, msg_type SMALLINT,
         {PROVENANCE}""",
-    # flag_source: 'reported', or 'mid' when the flag was derived from the MMSI (version 2)
+    # flag_source: 'reported', or 'mid' when the flag was derived from the MMSI (version 2);
+    # draught_m: the static draught an AIS type 5 message or a CSV `Draft` column reported
+    # (version 3; voyage data, not identity: vessel_identities leaves it out)
     "vessel_reports": f"""
         mmsi BIGINT, imo VARCHAR, name VARCHAR, callsign VARCHAR, ship_type VARCHAR,
-        flag VARCHAR, observed_at TIMESTAMPTZ, {PROVENANCE}, flag_source VARCHAR, flags VARCHAR""",
+        flag VARCHAR, observed_at TIMESTAMPTZ, {PROVENANCE}, flag_source VARCHAR, flags VARCHAR,
+        draught_m DOUBLE""",
     "sightings": f"""
         sighting_id VARCHAR, observed_at TIMESTAMPTZ, vessel_name VARCHAR, imo VARCHAR,
         mmsi BIGINT, port VARCHAR, lat DOUBLE, lon DOUBLE, source VARCHAR, confidence DOUBLE,
@@ -170,6 +173,7 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE vessel_reports ADD COLUMN IF NOT EXISTS flags VARCHAR",
         "UPDATE vessel_reports SET flag_source = 'reported' WHERE flag IS NOT NULL",
     ],
+    2: ["ALTER TABLE vessel_reports ADD COLUMN IF NOT EXISTS draught_m DOUBLE"],
 }
 
 
