@@ -393,16 +393,15 @@ def test_imo_sql_matches_the_python_check():
 def test_version_1_case_is_migrated(tmp_path):
     with Case.open(tmp_path, create=True) as case:
         for table, column in (("positions", "implied_speed_kn"), ("positions", "flags"),
-                              ("vessel_reports", "flag_source"), ("vessel_reports", "flags"),
-                              ("vessel_reports", "draught_m")):  # fmt: skip
+                              ("vessel_reports", "flag_source"), ("vessel_reports", "flags")):  # fmt: skip
             case.con.execute("DROP VIEW IF EXISTS vessels; DROP VIEW IF EXISTS vessel_identities")
             case.con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         case.con.execute("INSERT INTO vessel_reports (mmsi, flag) VALUES (273123456, 'PA')")
         case.set_meta("schema_version", "1")
     with Case.open(tmp_path, write=True) as case:
-        assert case.meta("schema_version") == str(schema.SCHEMA_VERSION) == "3"
-        assert case.rows("SELECT flag, flag_source, draught_m FROM vessel_reports") == [
-            {"flag": "PA", "flag_source": "reported", "draught_m": None}
+        assert case.meta("schema_version") == str(schema.SCHEMA_VERSION) == "2"
+        assert case.rows("SELECT flag, flag_source FROM vessel_reports") == [
+            {"flag": "PA", "flag_source": "reported"}
         ]
         assert case.rows("SELECT mmsi, flag, flag_source FROM vessels") == [
             {"mmsi": 273123456, "flag": "PA", "flag_source": "reported"}

@@ -17,7 +17,7 @@ import duckdb
 
 from cargotrace.analysis.registry import STAGES
 from cargotrace.case.store import Case, quote_ident
-from cargotrace.maritime.kernels import chunks, views
+from cargotrace.maritime.kernels import views
 from cargotrace.settings import AnalysisSettings
 from cargotrace.stage import Stage, with_prerequisites
 
@@ -70,7 +70,7 @@ def run_stage(
     python: bool = True,
 ) -> None:
     """Run one stage on DuckDB: its kernel or its SQL, then its Python step."""
-    if sql and stage.kernel and settings.maritime_kernel == "numpy" and chunks.fits_in_memory(con):
+    if sql and stage.kernel and settings.maritime_kernel == "numpy":
         stage.kernel(con, settings)
     elif sql:
         for statement in stage.sql(settings) if stage.sql else []:

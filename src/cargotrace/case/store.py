@@ -16,7 +16,12 @@ from typing import IO, Any
 
 import duckdb
 
-from cargotrace.case.schema import MIGRATIONS, SCHEMA_VERSION, create_statements
+from cargotrace.case.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    create_statements,
+    missing_column_statements,
+)
 from cargotrace.errors import CaseBusyError, CaseError
 from cargotrace.outputs import os_reason
 
@@ -102,6 +107,7 @@ class Case:
             # Additive tables and views (CREATE ... IF NOT EXISTS / OR REPLACE) need no migration.
             for statement in create_statements():
                 self.con.execute(statement)
+            self._add_declared_columns()
             return
         while version < SCHEMA_VERSION:
             if version not in MIGRATIONS:
@@ -120,6 +126,21 @@ class Case:
         with self.transaction():
             for statement in create_statements():
                 self.con.execute(statement)
+        self._add_declared_columns()
+
+    def _add_declared_columns(self) -> None:
+        """Columns declared since the case was made (case/schema.py) join its tables."""
+        present: dict[str, set[str]] = {}
+        for table, column in self.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_schema = 'main'"
+        ).fetchall():
+            present.setdefault(table, set()).add(column)
+        statements = missing_column_statements(present)
+        if statements:
+            with self.transaction():
+                for statement in statements:
+                    self.con.execute(statement)
 
     def _check_version(self) -> None:
         version = self._stored_version()
@@ -190,9 +211,10 @@ def _check_root(root: Path) -> None:
 
 
 def refuse_links(root: Path) -> None:
-    """Refuse a case folder holding a symbolic link or a special file (device, pipe,
-    socket): a received case must not make cargotrace read or write outside it (a
-    `case.duckdb.wal` linked to another file would be overwritten on the next checkpoint)."""
+    """Refuse a case folder holding a symbolic link, a hard link (a file with more than one
+    name) or a special file (device, pipe, socket): a received case must not make cargotrace
+    read or write outside it (a `case.duckdb.wal` linked to another file would be overwritten
+    on the next checkpoint)."""
     try:
         entries = list(os.scandir(root))
     except OSError as exc:
@@ -202,6 +224,13 @@ def refuse_links(root: Path) -> None:
             raise CaseError(
                 f"case {root} holds a symbolic link, {entry.name}; a case folder must hold only "
                 "its own files. Remove the link (or copy the case with links resolved) and retry"
+            )
+        if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_nlink > 1:
+            raise CaseError(
+                f"case {root} holds a hard link, {entry.name} (the same file also lives elsewhere, "
+                f"{entry.stat(follow_symlinks=False).st_nlink} names in all); a case folder must "
+                "hold only its own files: writing the case would change the other copy too. "
+                "Replace it by a real copy (cp, without -l) and retry"
             )
         if not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
             raise CaseError(

@@ -396,6 +396,7 @@ def _print_headline(result: dict[str, Any]) -> None:
         ("  with possible dark calls", "gaps_with_possible_dark_calls"),
         ("  likely intentional AIS disabling", "likely_intentional_disabling"),
         ("  draught changed across the gap", "draught_changes"),
+        ("silences with no AIS data (not gaps)", "coverage_gaps"),
         ("encounters (ship-to-ship)", "encounters"),
         ("identity events", "identity_events"),
     )
@@ -577,13 +578,29 @@ def quarantine(
 
 @app.command()
 def check(case: CaseOption = Path(".")) -> None:
-    """Integrity check: the ledger and the tables agree."""
+    """Integrity check: the ledger and the tables agree; and whether the stored analysis is
+    up to date with the files ingested."""
     problems = _guard(lambda: CaseSession(case).check())
+    status = _guard(lambda: CaseSession(case).status())
     if problems:
         for p in problems:
             err.print(f"problem: {literal(p)}")
+    else:
+        out.print(f"case {literal(case)} is consistent")
+    if status["stale"]:
+        err.print(f"warning: {status['message']}", markup=False, highlight=False, soft_wrap=True)
+    elif status["analyzed_at"] is None:
+        out.print(
+            f"no analysis stored yet: run `cargotrace analyze --case {literal(case)}`",
+            highlight=False,
+        )
+    else:
+        out.print(
+            f"analysis of {status['analyzed_at']}: up to date with the files ingested",
+            highlight=False,
+        )
+    if problems:
         raise typer.Exit(1)
-    out.print(f"case {literal(case)} is consistent")
 
 
 @app.command()
@@ -592,6 +609,14 @@ def demo(
         Path, typer.Option("--out", help="Folder for the sample inputs, the case and the outputs.")
     ] = Path("cargotrace-demo"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic sample generator.")] = 20240613,
+    detections: Annotated[
+        bool,
+        typer.Option(
+            "--detections",
+            help="Replace the sightings of dark calls by the anonymous satellite detections "
+            "they stand for (plus lit and noise detections).",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample case."""
     from cargotrace.demo import run_demo
@@ -603,6 +628,7 @@ def demo(
             seed,
             on_step=lambda msg: err.print(f"- {literal(msg)}"),
             on_ingest=_print_ingest,
+            detections=detections,
         )
     )
     out.print("[bold yellow]SYNTHETIC SAMPLE DATA[/] — the demo shows the method, not evidence.")

@@ -292,6 +292,10 @@ def maritime_counts(case: Case) -> dict[str, int]:
     counts["likely_intentional_disabling"] = case.scalar(
         "SELECT count(*) FROM ais_disabling WHERE likely_intentional"
     )
+    # silences across time no AIS file covers: no data, not gaps (maritime/coverage.py)
+    counts["coverage_gaps"] = (
+        case.scalar("SELECT count(*) FROM coverage_gaps") if case.has_table("coverage_gaps") else 0
+    )
     # bins of crowds not searched for encounters pair by pair (maritime/encounters.py)
     counts["encounter_crowds"] = (
         case.scalar("SELECT count(*) FROM encounter_crowds")
