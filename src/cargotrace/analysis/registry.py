@@ -28,6 +28,7 @@ from cargotrace.maritime import (
     detection_calls,
     detections,
     disabling,
+    draught,
     encounters,
     gaps,
     identity,
@@ -169,6 +170,13 @@ STAGES: list[Stage] = [
         writes=("ais_disabling", "disabling_candidates", "disabling_shore"),
         python=disabling.build,
         output="ais_disabling",
+    ),
+    Stage(
+        "draught_changes",
+        reads=("gaps", "vessel_reports"),
+        writes=("draught_changes",),
+        sql=draught.statements,
+        output="draught_changes",
     ),
     Stage(
         "detection_matches",

@@ -404,6 +404,7 @@ def _print_headline(result: dict[str, Any]) -> None:
         ("AIS gaps (dark periods)", "gaps"),
         ("  with possible dark calls", "gaps_with_possible_dark_calls"),
         ("  likely intentional AIS disabling", "likely_intentional_disabling"),
+        ("  draught changed across the gap", "draught_changes"),
         ("silences with no AIS data (not gaps)", "coverage_gaps"),
         ("encounters (ship-to-ship)", "encounters"),
         ("identity events", "identity_events"),
