@@ -82,9 +82,11 @@ def analyze(
     case_dir: Path,
     settings: AnalysisSettings,
     on_stage: Callable[[str, int, float], None] | None = None,
+    *,
+    debug: bool = False,
 ) -> dict[str, Any]:
     with Case.open(case_dir, write=True) as case:
-        return analyze_case(case, settings, on_stage=on_stage)
+        return analyze_case(case, settings, on_stage=on_stage, debug=debug)
 
 
 def analyze_case(
@@ -92,16 +94,18 @@ def analyze_case(
     settings: AnalysisSettings,
     *,
     on_stage: Callable[[str, int, float], None] | None = None,
+    debug: bool = False,
 ) -> dict[str, Any]:
     """Run every stage of the analysis, then assemble, check and store the findings, in one
-    transaction. `--engine spark` hands the maritime stages to the Spark engine first."""
+    transaction. `--engine spark` hands the maritime stages to the Spark engine first.
+    `debug`: keep the intermediate tables in the case's `debug` schema."""
     from cargotrace.analysis.pipeline import run_analysis
     from cargotrace.report.findings import build_findings
     from cargotrace.report.schema import validate_findings
 
     delegate = _spark_delegate() if settings.engine == "spark" else None
     with case.transaction():
-        run_analysis(case, settings, on_stage=on_stage, delegate=delegate)
+        run_analysis(case, settings, on_stage=on_stage, delegate=delegate, debug=debug)
         findings = build_findings(case, settings)
         validate_findings(json.loads(json.dumps(findings, default=str)))
         case.set_meta("findings", json_text(findings))

@@ -363,6 +363,15 @@ def analyze(
             "--set gap_hours=12 --set port_radius_km=8 (the names are those of `parameters` in the findings).",
         ),
     ] = None,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Keep every intermediate table of the stages (gap_facts, visits, ...) in the "
+            "case's `debug` schema, e.g. debug.visits, to inspect with DuckDB or "
+            "cargotrace.open_case(DIR).table('debug.visits'). The next analyze replaces them.",
+        ),
+    ] = False,
 ) -> None:
     """Derive port calls, gaps and encounters; link shipments to arrivals; profile sites."""
 
@@ -377,7 +386,7 @@ def analyze(
         started = time.perf_counter()
         with _progress("analysing") as advance:
             result = CaseSession(case).analyze(
-                settings, on_stage=lambda name, rows, secs: advance(rows)
+                settings, on_stage=lambda name, rows, secs: advance(rows), debug=debug
             )
         out.print(f"analysis done in {time.perf_counter() - started:.1f} s")
         return result
@@ -395,6 +404,7 @@ def _print_headline(result: dict[str, Any]) -> None:
         ("AIS gaps (dark periods)", "gaps"),
         ("  with possible dark calls", "gaps_with_possible_dark_calls"),
         ("  likely intentional AIS disabling", "likely_intentional_disabling"),
+        ("  draught changed across the gap", "draught_changes"),
         ("silences with no AIS data (not gaps)", "coverage_gaps"),
         ("encounters (ship-to-ship)", "encounters"),
         ("identity events", "identity_events"),
@@ -632,6 +642,14 @@ def demo(
         Path, typer.Option("--out", help="Folder for the sample inputs, the case and the outputs.")
     ] = Path("cargotrace-demo"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic sample generator.")] = 20240613,
+    detections: Annotated[
+        bool,
+        typer.Option(
+            "--detections",
+            help="Replace the sightings of dark calls by the anonymous satellite detections "
+            "they stand for (plus lit and noise detections).",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample case."""
     from cargotrace.demo import run_demo
@@ -643,6 +661,7 @@ def demo(
             seed,
             on_step=lambda msg: err.print(f"- {literal(msg)}"),
             on_ingest=_print_ingest,
+            detections=detections,
         )
     )
     out.print("[bold yellow]SYNTHETIC SAMPLE DATA[/] — the demo shows the method, not evidence.")

@@ -40,6 +40,7 @@ def arrivals_block(case: Case) -> list[dict[str, Any]]:
         "SELECT sighting_id, observed_at, source, confidence, source_file, source_row FROM sightings"
     )}  # fmt: skip
     timelines = ship_timelines(case)
+    draughts = _draught_changes_by_mmsi(case)
     out = []
     for r in rows:
         changed = bool(r["identity_changed"]) and r["ship_key"] in timelines
@@ -59,8 +60,48 @@ def arrivals_block(case: Case) -> list[dict[str, Any]]:
             "previous_call_confidence": r["previous_confidence"],
             "sightings": [_sighting(sightings[s]) for s in (r["sighting_ids"] or []) if s in sightings],
             "previous_call_sightings": [_sighting(sightings[s]) for s in (r["previous_sighting_ids"] or []) if s in sightings],
+            "draught_changes": _between(draughts.get(r["mmsi"], []), r["previous_call_at"], r["arrived_at"]),
         })  # fmt: skip
     return out
+
+
+def _draught_changes_by_mmsi(case: Case) -> dict[int, list[dict[str, Any]]]:
+    """The draught changes across gaps (maritime/draught.py) of each MMSI, in time order."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not case.has_table("draught_changes"):
+        return out
+    for r in case.rows(
+        """SELECT mmsi, vessel_key, started_at, ended_at, hours, draught_before_m, draught_before_at,
+                  draught_after_m, draught_after_at, change_m, direction, possible_dark_calls
+           FROM draught_changes ORDER BY mmsi, started_at"""
+    ):
+        out.setdefault(r["mmsi"], []).append(r)
+    return out
+
+
+def _between(changes: list[dict[str, Any]], since: Any, until: Any) -> list[dict[str, Any]]:
+    """The changes whose gap lies between the previous call and the arrival (from the
+    arrival's start back to the previous call, or all before it when there is none)."""
+    return [
+        {k: _iso(v) for k, v in c.items()}
+        for c in changes
+        if c["ended_at"] <= until and (since is None or c["started_at"] >= since)
+    ]
+
+
+def draught_lines(arrival: dict[str, Any]) -> list[str]:
+    """The gaps between the previous call and the arrival across which the draught changed."""
+    return [
+        f"Dark from {str(c['started_at'])[:16]} to {str(c['ended_at'])[:16]} UTC ({c['hours']:g} h) and came back "
+        f"{'deeper (loaded?)' if c['direction'] == 'deeper' else 'shallower (unloaded?)'}: draught {c['draught_before_m']:g} m "
+        f"(reported {str(c['draught_before_at'])[:16]}) -> {c['draught_after_m']:g} m (reported {str(c['draught_after_at'])[:16]})"
+        + (
+            f"; possible dark calls {c['possible_dark_calls']}"
+            if c.get("possible_dark_calls")
+            else ""
+        )
+        for c in arrival.get("draught_changes", [])
+    ]
 
 
 def ship_timelines(case: Case) -> dict[str, dict[str, Any]]:
@@ -143,6 +184,7 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
                 f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]"
             )
         steps.extend(identity_lines(arrival))
+        steps.extend(draught_lines(arrival))
     if site:
         near = "yes" if site["near_facility"] else "no"
         facility = (
@@ -231,6 +273,7 @@ MARITIME_TABLES = (
     "encounters",
     "loitering",
     "ais_disabling",
+    "draught_changes",
     "interference",
     "dark_calls",
     "identity_events",
@@ -311,6 +354,9 @@ def maritime_block(case: Case) -> dict[str, Any]:
         ),
         "encounters": _plain_rows(
             case, "SELECT * FROM encounters ORDER BY started_at, mmsi_a, mmsi_b"
+        ),
+        "draught_changes": _plain_rows(
+            case, "SELECT * FROM draught_changes ORDER BY started_at, vessel_key"
         ),
     }
 

@@ -9,7 +9,8 @@ the per-vessel timeline and the cards (report.js draws them; html.py words the c
   possible dark calls (the longest `MAP_GAPS` first), and whether a gap is beyond
   `dark_call_max_gap_days` (it offers no dark calls);
 * `encounters`, `loitering`: ship-to-ship meetings and loitering as points; dark periods
-  carry `likely_intentional` (maritime/disabling.py);
+  carry `likely_intentional` (maritime/disabling.py) and, when the draught changed across
+  them, `draught_before_m`/`draught_after_m` (maritime/draught.py);
 * `lanes`: the vessels with the most events (calls, gaps, meetings), `TIMELINE_VESSELS` at most,
   each with its calls, gaps and meetings in time order;
 * `counts`: what the cards count.
@@ -66,13 +67,20 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
             LEFT JOIN (SELECT locode, any_value(name) AS name FROM ports GROUP BY locode) g ON g.locode = c.port_locode
             WHERE c.port_locode IS NOT NULL GROUP BY c.port_locode ORDER BY calls DESC, locode""",
     )
+    draught = (
+        "LEFT JOIN draught_changes d ON d.gap_id = g.gap_id"
+        if case.has_table("draught_changes")
+        else "LEFT JOIN (SELECT NULL AS gap_id, NULL::DOUBLE AS draught_before_m, NULL::DOUBLE AS draught_after_m) d ON FALSE"
+    )
     dark = _rows(
         case,
         f"""SELECT g.gap_id, g.vessel_key, g.mmsi, n.name AS vessel_name, g.started_at, g.ended_at, g.hours,
                    g.start_lat, g.start_lon, g.end_lat, g.end_lon, g.possible_dark_calls,
-                   g.beyond_dark_call_bound, g.began_offshore, g.ended_offshore
-            FROM gaps g LEFT JOIN {names} n ON n.mmsi = g.mmsi
-            ORDER BY g.possible_dark_call_count > 0 DESC, g.hours DESC, g.vessel_key LIMIT {MAP_GAPS}""",
+                   g.beyond_dark_call_bound, g.began_offshore, g.ended_offshore,
+                   d.draught_before_m, d.draught_after_m
+            FROM gaps g LEFT JOIN {names} n ON n.mmsi = g.mmsi {draught}
+            ORDER BY g.possible_dark_call_count > 0 DESC, d.gap_id IS NOT NULL DESC, g.hours DESC, g.vessel_key
+            LIMIT {MAP_GAPS}""",
     )
     encounters = _rows(
         case,
@@ -127,6 +135,8 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         "interference": len(interference),
         "interference_flags": _count(case, "interference_flags"),
         "likely_intentional": len(intentional),
+        "draught_changes": _count(case, "draught_changes"),
+        "draught_deeper": _count(case, "draught_changes", "direction = 'deeper'"),
         # changes only: conflicts (invalid_imo, imo_conflict, cloned_identity) are findings of
         # their own, counted apart, not changes of identity
         "identity_events": _count(case, "identity_events", f"event IN {IDENTITY_CHANGES}"),
