@@ -195,6 +195,8 @@ class CaseSession:
         return workflow.report(self.root, Path(out), Path(pdf) if pdf is not None else None)
 
     def explain(self, waybill: str) -> list[dict[str, Any]]:
+        """`cargotrace explain ID`: one explanation (`kind`: waybill, vessel, port_call,
+        arrival, gap, coverage_gap, watchlist_hit) per match of the id (report/explain.py)."""
         return workflow.explain(self.root, waybill)
 
     def quarantine(self, include_superseded: bool = False) -> list[dict[str, Any]]:

@@ -192,6 +192,10 @@ def report(case_dir: Path, out: Path, pdf: Path | None = None) -> dict[str, Any]
 
 
 def explain(case_dir: Path, waybill: str) -> list[dict[str, Any]]:
+    """The evidence behind an id (report/explain.py): a waybill's chain (`records`, `links`,
+    `label_changes`, kind "waybill"), then every vessel, port call, arrival, gap or watchlist
+    hit of that id; an id that is none of these is an error saying what explain takes."""
+    from cargotrace.report.explain import explain_other, not_found
     from cargotrace.report.export import findings
 
     with Case.open(case_dir) as case:
@@ -202,14 +206,24 @@ def explain(case_dir: Path, waybill: str) -> list[dict[str, Any]]:
             f"WHERE {id_key_sql('waybill')} = ? ORDER BY source_file, source_row",
             [id_key(waybill)],
         )
+        others = explain_other(case, waybill)
+    if not rows and not others:
+        raise not_found(waybill)
     if not rows:
-        raise InputError(f"waybill {waybill!r} is not in the case")
+        return others
     # look-alike Latin/Cyrillic letters, case and punctuation compared as one (reference/identifiers.py)
     links = [
         link for link in result["linked_shipments"] if id_key(link["waybill"]) == id_key(waybill)
     ]
     changes = [c for c in result["label_changes"] if id_key(c["waybill"]) == id_key(waybill)]
-    return [{"records": rows, "links": links, "label_changes": changes}]
+    chain = {
+        "kind": "waybill",
+        "id": waybill,
+        "records": rows,
+        "links": links,
+        "label_changes": changes,
+    }
+    return [chain, *others]
 
 
 def quarantine_summary(case_dir: Path, include_superseded: bool = False) -> list[dict[str, Any]]:
