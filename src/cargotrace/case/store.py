@@ -16,7 +16,12 @@ from typing import IO, Any
 
 import duckdb
 
-from cargotrace.case.schema import MIGRATIONS, SCHEMA_VERSION, create_statements
+from cargotrace.case.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    create_statements,
+    missing_column_statements,
+)
 from cargotrace.errors import CaseBusyError, CaseError
 from cargotrace.outputs import os_reason
 
@@ -102,6 +107,7 @@ class Case:
             # Additive tables and views (CREATE ... IF NOT EXISTS / OR REPLACE) need no migration.
             for statement in create_statements():
                 self.con.execute(statement)
+            self._add_declared_columns()
             return
         while version < SCHEMA_VERSION:
             if version not in MIGRATIONS:
@@ -120,6 +126,21 @@ class Case:
         with self.transaction():
             for statement in create_statements():
                 self.con.execute(statement)
+        self._add_declared_columns()
+
+    def _add_declared_columns(self) -> None:
+        """Columns declared since the case was made (case/schema.py) join its tables."""
+        present: dict[str, set[str]] = {}
+        for table, column in self.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_schema = 'main'"
+        ).fetchall():
+            present.setdefault(table, set()).add(column)
+        statements = missing_column_statements(present)
+        if statements:
+            with self.transaction():
+                for statement in statements:
+                    self.con.execute(statement)
 
     def _check_version(self) -> None:
         version = self._stored_version()
@@ -153,9 +174,12 @@ class Case:
         else:
             self.con.execute("COMMIT")
 
-    def has_table(self, name: str) -> bool:
+    def has_table(self, name: str, schema: str = "main") -> bool:
+        """A table or view `name` in `schema` (the case's or the connection's temporary one;
+        `debug` holds the intermediate tables of `analyze --debug`)."""
         row = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = ?",
+            [name, schema],
         ).fetchone()
         return bool(row and row[0])
 

@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from cargotrace.case.schema import TABLES
 from cargotrace.reference.geodesy import distance_to_geometry_km, haversine_km
 from cargotrace.settings import AnalysisSettings
 
@@ -171,12 +172,7 @@ def is_near(facility_km: float, near_km: float) -> bool:
     return bool(facility_km <= near_km)
 
 
-SITE_SCHEMA = pa.schema([
-    ("site_id", pa.string()), ("name", pa.string()), ("esr", pa.string()), ("lat", pa.float64()),
-    ("lon", pa.float64()), ("stations", pa.string()), ("tonnes", pa.float64()), ("shipments", pa.int64()),
-    ("nearest_facility", pa.string()), ("nearest_category", pa.string()), ("facility_km", pa.float64()),
-    ("near_facility", pa.bool_()), ("nearest_by_category", pa.string()), ("border_km", pa.float64()),
-])  # fmt: skip
+SITE_SCHEMA = TABLES["sites"].arrow_schema()  # declared in case/schema.py
 
 
 def _write(
