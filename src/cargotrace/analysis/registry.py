@@ -109,7 +109,7 @@ STAGES: list[Stage] = [
         output="zone_marks",
     ),
     Stage(
-        "port_calls",
+        "observed_calls",
         reads=(
             "port_areas",
             "port_stops",
@@ -121,9 +121,9 @@ STAGES: list[Stage] = [
             "visits",
             "zone_marks",
         ),
-        writes=("port_calls", "ais_calls", "sighting_calls", "sighting_vessels"),
+        writes=("observed_calls", "ais_calls", "sighting_calls", "sighting_vessels"),
         sql=port_calls.statements,
-        output="port_calls",
+        output="observed_calls",
     ),
     Stage(
         "gaps",
@@ -186,10 +186,17 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "detection_calls",
-        reads=("dark_detections", "detection_candidates", "port_calls", "ports", "vessels"),
-        writes=("detection_calls", "port_calls"),
+        reads=("dark_detections", "detection_candidates", "observed_calls", "ports"),
+        writes=("detection_calls",),
         python=detection_calls.build,
         output="detection_calls",
+    ),
+    Stage(
+        "port_calls",
+        reads=("detection_calls", "observed_calls", "ports", "vessels"),
+        writes=("port_calls",),
+        sql=port_calls.union_statements,
+        output="port_calls",
     ),
     Stage(
         "interference",
