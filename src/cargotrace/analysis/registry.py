@@ -173,7 +173,14 @@ STAGES: list[Stage] = [
     Stage(
         "detection_matches",
         reads=("detections", "positions", "vessel_details"),
-        writes=("detection_matches", "detection_fixes", "detection_placed", "detection_pool"),
+        writes=(
+            "detection_matches",
+            "detection_fixes",
+            "detection_placed",
+            "detection_pool",
+            "detection_presence",
+            "detection_vessels",
+        ),
         python=detections.build,
         output="detection_matches",
     ),
