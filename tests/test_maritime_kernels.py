@@ -171,7 +171,9 @@ def test_split_transmitters_and_thresholds(chunk_rows):
             (273000004, t + timedelta(seconds=11), 40.04, 150.3 + 0.002 * i, 0.1 if i < 30 else 9.0)
         )
     counts = assert_same(_case(fixes))
-    assert counts["shared_mmsi"] == 1 and counts["observed_calls"] >= 3 and counts["zone_marks"] > 10
+    assert (
+        counts["shared_mmsi"] == 1 and counts["observed_calls"] >= 3 and counts["zone_marks"] > 10
+    )
 
 
 def test_no_positions_and_no_ports(chunk_rows):

@@ -356,9 +356,10 @@ def _port_calls() -> str:
 
 
 def union_statements(_settings: AnalysisSettings) -> list[str]:
-    """The port calls stage, the one writer of `port_calls`: the observed calls and the calls
-    from attributed dark detections (maritime/detection_calls.py; those an observed call of
-    the ship at that port already spans are left out there)."""
+    """The port calls stage, the one writer of `port_calls`: the observed calls, the calls
+    from attributed dark detections (maritime/detection_calls.py) and from Global Fishing
+    Watch's port visits (maritime/gfw_calls.py); those an observed call of the ship at that
+    port already spans are left out there."""
     return [
         """
         CREATE OR REPLACE TABLE port_calls AS
@@ -372,6 +373,11 @@ def union_statements(_settings: AnalysisSettings) -> list[str]:
         LEFT JOIN vessels v ON v.mmsi = d.mmsi
         LEFT JOIN (SELECT locode, min(country) AS country FROM ports GROUP BY locode) p
           ON p.locode = d.port_locode
+        UNION ALL BY NAME
+        SELECT g.port_call_id, g.vessel_key, g.ship_key, g.mmsi, coalesce(v.name, g.vessel_name) AS vessel_name,
+               v.imo, g.port_locode, g.port_country, g.arrived_at, g.departed_at, 0 AS fixes, 'gfw' AS source,
+               g.confidence, CAST([] AS VARCHAR[]) AS sighting_ids, 0 AS stops, 0 AS port_gaps
+        FROM gfw_calls g LEFT JOIN vessels v ON v.mmsi = g.mmsi
         ORDER BY vessel_key, arrived_at
         """
     ]
