@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cargotrace.case import freshness
 from cargotrace.case.store import DB_NAME, Case
@@ -112,7 +112,8 @@ def analyze_case(
         case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
         freshness.record_analysis(case)
         case.set_meta("parameters", json.dumps(settings.as_parameters()))
-    return findings
+    # typed while built (report/findings_types.py); callers read it as JSON
+    return cast(dict[str, Any], findings)
 
 
 def _spark_delegate() -> Delegate:
