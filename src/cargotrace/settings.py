@@ -70,6 +70,9 @@ class AnalysisSettings:
     disabling_min_gap_hours: float = 12.0
     disabling_min_shore_km: float = 92.6
     disabling_min_prior_fixes: int = 14
+    # Draught change across a gap (maritime/draught.py): the draught reported after a gap
+    # differs from the one before by at least `draught_change_min_m` (loaded or unloaded dark).
+    draught_change_min_m: float = 1.0
     # more vessels than this able to meet in one cell and bin are a crowd (a convoy, a fleet
     # leaving port, spoofing): listed in `encounter_crowds`, not searched pair by pair
     encounter_max_vessels_per_cell: int = 64
@@ -144,6 +147,7 @@ class AnalysisSettings:
                      "encounter_max_m", "encounter_min_hours", "max_speed_kn", "dark_call_max_gap_days",
                      "loitering_max_sog_kn", "loitering_min_hours", "disabling_min_gap_hours",
                      "interference_cell_deg", "interference_min_vessels", "port_gap_max_days", "detection_match_hours",
+                     "draught_change_min_m",
                      "detection_match_base_m", "detection_length_tolerance", "dark_detection_max_speed_kn",
                      "dark_detection_silence_days"):  # fmt: skip
             if not getattr(self, name) > 0:

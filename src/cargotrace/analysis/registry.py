@@ -28,6 +28,7 @@ from cargotrace.maritime import (
     detection_calls,
     detections,
     disabling,
+    draught,
     encounters,
     gaps,
     gfw_calls,
@@ -170,6 +171,13 @@ STAGES: list[Stage] = [
         writes=("ais_disabling", "disabling_candidates", "disabling_shore"),
         python=disabling.build,
         output="ais_disabling",
+    ),
+    Stage(
+        "draught_changes",
+        reads=("gaps", "vessel_reports"),
+        writes=("draught_changes",),
+        sql=draught.statements,
+        output="draught_changes",
     ),
     Stage(
         "detection_matches",

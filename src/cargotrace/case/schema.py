@@ -115,6 +115,8 @@ SOURCE = (
         *PROVENANCE,
         C("flag_source", "VARCHAR", "reported, or mid when derived from the MMSI"),
         C("flags", "VARCHAR", "comma-separated doubts (mmsi_invalid, ...)"),
+        C("draught_m", "DOUBLE", "draught reported (AIS type 5, a CSV Draft column); voyage "
+          "data, not part of the identity", "m"),
     )),
     Table("sightings", "Observations that are not AIS: imagery, port records, press.", (
         C("sighting_id", "VARCHAR", "identifier of the sighting"),
