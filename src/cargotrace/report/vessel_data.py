@@ -184,11 +184,11 @@ def _lanes(case: Case, names: str) -> list[dict[str, Any]]:
             {loiter}
         ), top AS (
             SELECT vessel_key, count(*) FILTER (WHERE kind <> 'gap') AS seen, count(*) AS n
-            FROM ev GROUP BY vessel_key ORDER BY seen DESC, n DESC, vessel_key LIMIT {TIMELINE_VESSELS}
+            FROM ev GROUP BY vessel_key ORDER BY n DESC, seen DESC, vessel_key LIMIT {TIMELINE_VESSELS}
         )
         SELECT ev.*, n.name AS vessel_name, top.seen, top.n FROM ev JOIN top USING (vessel_key)
         LEFT JOIN {names} n ON n.mmsi = ev.mmsi
-        ORDER BY top.seen DESC, top.n DESC, ev.vessel_key, ev.started_at, ev.kind
+        ORDER BY top.n DESC, top.seen DESC, ev.vessel_key, ev.started_at, ev.kind
     """
     lanes: dict[str, dict[str, Any]] = {}
     for r in _rows(case, events):
