@@ -34,10 +34,11 @@ something changes (zone boundaries, stop changes, gaps).
 
 from __future__ import annotations
 
-from cargotrace.maritime.port_areas import KM_PER_DEG, cell_sql
+from cargotrace.maritime.port_areas import cell_sql
 from cargotrace.maritime.ships import span_join
 from cargotrace.maritime.stops import stop_state_sql
 from cargotrace.maritime.track import vessel_key_sql
+from cargotrace.reference.geodesy import KM_PER_DEG
 from cargotrace.settings import AnalysisSettings
 from cargotrace.sql import haversine_km
 
