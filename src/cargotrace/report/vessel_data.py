@@ -23,6 +23,10 @@ from typing import Any
 from cargotrace.case.store import Case
 from cargotrace.report.spatial import PORT_POINTS
 
+# a gap that lies within one of the vessel's port calls is an in-port gap (counted in the
+# call's `port_gaps`): the timelines draw the call, not a dark band over it
+GAP_OUTSIDE_CALLS = """NOT EXISTS (SELECT 1 FROM port_calls c WHERE c.vessel_key = g.vessel_key
+                       AND c.arrived_at <= g.started_at AND g.ended_at <= c.departed_at)"""
 MAP_GAPS = 1500  # gaps drawn on the map (longest first); all of them are in the exports
 TIMELINE_VESSELS = 40
 
@@ -174,7 +178,7 @@ def _lanes(case: Case, names: str) -> list[dict[str, Any]]:
                    port_locode AS what, source, NULL::DOUBLE AS hours, NULL::BOOLEAN AS beyond FROM port_calls
             UNION ALL
             SELECT vessel_key, mmsi, 'gap', started_at, ended_at, possible_dark_calls, NULL, hours,
-                   beyond_dark_call_bound FROM gaps
+                   beyond_dark_call_bound FROM gaps g WHERE {GAP_OUTSIDE_CALLS}
             UNION ALL
             SELECT CAST(mmsi_a AS VARCHAR), mmsi_a, 'meeting', started_at, ended_at, CAST(mmsi_b AS VARCHAR), NULL, hours, NULL FROM encounters
             UNION ALL
@@ -182,11 +186,11 @@ def _lanes(case: Case, names: str) -> list[dict[str, Any]]:
             {loiter}
         ), top AS (
             SELECT vessel_key, count(*) FILTER (WHERE kind <> 'gap') AS seen, count(*) AS n
-            FROM ev GROUP BY vessel_key ORDER BY seen DESC, n DESC, vessel_key LIMIT {TIMELINE_VESSELS}
+            FROM ev GROUP BY vessel_key ORDER BY n DESC, seen DESC, vessel_key LIMIT {TIMELINE_VESSELS}
         )
         SELECT ev.*, n.name AS vessel_name, top.seen, top.n FROM ev JOIN top USING (vessel_key)
         LEFT JOIN {names} n ON n.mmsi = ev.mmsi
-        ORDER BY top.seen DESC, top.n DESC, ev.vessel_key, ev.started_at, ev.kind
+        ORDER BY top.n DESC, top.seen DESC, ev.vessel_key, ev.started_at, ev.kind
     """
     lanes: dict[str, dict[str, Any]] = {}
     for r in _rows(case, events):

@@ -24,8 +24,8 @@ from cargotrace.errors import InputError
 from cargotrace.maritime.kernels import chunks, views
 
 PARTITION_FIXES_ENV = "CARGOTRACE_PARTITION_FIXES"
-# ~130 bytes a fix at the kernels' peak: about 0.5 GB of arrays per partition
-PARTITION_FIXES = 4_000_000
+# ~130 bytes a fix at the kernels' peak: about 1 GB of arrays per partition
+PARTITION_FIXES = 8_000_000
 
 
 def partition_fixes() -> int:
@@ -59,7 +59,7 @@ def vessel_partitions(
         con.execute(
             f"""COPY (SELECT *, CAST(hash({key}) % {partitions} AS INTEGER) AS vessel_part
                       FROM ({select.format(rows="TRUE")}))
-                TO '{target}' (FORMAT parquet, PARTITION_BY (vessel_part), COMPRESSION lz4)"""
+                TO '{target}' (FORMAT parquet, PARTITION_BY (vessel_part), COMPRESSION uncompressed)"""
         )
         for part in range(partitions):
             found = folder / f"vessel_part={part}"

@@ -300,7 +300,7 @@ def _vessel_chunks(con: duckdb.DuckDBPyConnection) -> Iterator[list[pa.Table | p
         yield table.to_batches() or [table.slice(0, 0)]
     elif files is not None:
         for file in files:
-            yield _aligned(pq.read_table(file))
+            yield _aligned(pq.read_table(file, columns=["vid", "seq", "ts", "lat", "lon", "sog"]))
     else:
         yield _aligned(
             con.execute(

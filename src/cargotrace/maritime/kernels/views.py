@@ -118,7 +118,10 @@ class Sink:
         folder = workdir(self.con) / self.name
         folder.mkdir(exist_ok=True)
         path = folder / f"part-{len(self.files):05d}.parquet"
-        pq.write_table(table, path, compression="lz4", row_group_size=BATCH_ROWS * 4)
+        # plain pages (no compression, no dictionary): cheapest to write and to read back
+        pq.write_table(
+            table, path, compression="none", use_dictionary=False, row_group_size=BATCH_ROWS * 4
+        )
         self.files.append(path)
 
     def publish(self) -> None:

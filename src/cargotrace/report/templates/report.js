@@ -660,7 +660,8 @@
           x: r1(x0), y: y + 2, width: r1(w), height: laneH - 4, rx: 1.5
         })),
           name + ' at ' + portName(c.port_locode) + '\narrived ' + fmtDateTime(a) + (b !== null ? '\ndeparted ' + fmtDateTime(b) : '') +
-          '\nsource: ' + src + (c.of_interest ? '\narrival of interest' : '') + (atOrigin ? '\nport in the origin country' : ''));
+          '\nsource: ' + src + (num(c.port_gaps) ? '\nAIS silent in port ' + fmtInt(c.port_gaps) + ' time(s) (in-port gaps)' : '') +
+          (c.of_interest ? '\narrival of interest' : '') + (atOrigin ? '\nport in the origin country' : ''));
       });
       // port code labels where there is room
       var lastEnd = -Infinity;
