@@ -29,6 +29,7 @@ MARITIME = ("track", "identity", "ships", "port_areas", "port_zones", "observed_
 COMPARED = {
     "track": "vid, seq",
     "shared_mmsi": "mmsi",
+    "spoofed_fixes": "vid, seq",
     "zone_marks": "vid, port_id, seq",
     "visits": "vid, port_id, island",
     "port_stops": "vid, port_id, island, begin_seq",

@@ -52,11 +52,16 @@ def _stations(con: duckdb.DuckDBPyConnection, _settings: AnalysisSettings) -> No
     stations.resolve(con)
 
 
+def _interference_flags(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    for sql in interference.flag_statements(settings):
+        con.execute(sql)
+
+
 STAGES: list[Stage] = [
     Stage(
         "track",
         reads=("positions",),
-        writes=("track", "shared_mmsi", "split_fixes"),
+        writes=("track", "shared_mmsi", "split_fixes", "spoofed_fixes", "unspoofed_fixes"),
         sql=track.statements,
         kernel=track_kernel.build,
         output="track",
@@ -223,9 +228,18 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "interference",
-        reads=("gaps", "port_calls", "positions"),
-        writes=("interference", "interference_flags", "position_jumps"),
+        reads=("gaps", "port_calls", "positions", "spoofed_fixes"),
+        writes=(
+            "interference",
+            "circling",
+            "interference_flags",
+            "interference_marks",
+            "position_jumps",
+            "spoofed_positions",
+        ),
         sql=interference.statements,
+        python=_interference_flags,  # reads the gaps, which DuckDB routes
+        python_reads=("interference", "interference_marks"),
         output="interference",
     ),
     Stage(
