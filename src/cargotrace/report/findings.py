@@ -284,6 +284,8 @@ MARITIME_TABLES = (
     "ais_disabling",
     "draught_changes",
     "interference",
+    "circling",
+    "spoofed_positions",
     "dark_calls",
     "identity_events",
     "ship_timeline",

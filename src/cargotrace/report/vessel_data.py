@@ -135,6 +135,8 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         "loitering": len(loitering),
         "interference": len(interference),
         "interference_flags": _count(case, "interference_flags"),
+        "spoofed_positions": _count(case, "spoofed_positions"),
+        "circling": _count(case, "circling"),
         "likely_intentional": len(intentional),
         "draught_changes": _count(case, "draught_changes"),
         "draught_deeper": _count(case, "draught_changes", "direction = 'deeper'"),
