@@ -10,6 +10,7 @@ from cargotrace import __version__
 from cargotrace.case.store import Case
 from cargotrace.logistics import munitions
 from cargotrace.logistics.significance import stored_result
+from cargotrace.outputs import iso as _iso
 from cargotrace.report.findings_types import (
     Arrival,
     Findings,
@@ -25,10 +26,6 @@ from cargotrace.report.left_out import left_out_block
 from cargotrace.sample.markers import is_synthetic
 from cargotrace.screening.findings import watchlist_block
 from cargotrace.settings import AnalysisSettings
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _evidence(source: str) -> list[str]:
