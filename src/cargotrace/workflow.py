@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def init_case(case_dir: Path) -> dict[str, Any]:
-    with Case.open(case_dir, create=True) as case:
+    with Case.open(case_dir, create=True, purpose="init") as case:
         seed_reference_data(case)
         return {"case": str(case.root), "ports": case.scalar("SELECT count(*) FROM ports")}
 
@@ -71,7 +71,7 @@ def ingest(
 
         return [preview_file(kind, path, mapping, case_dir) for path in files]
     results = []
-    with Case.open(case_dir, write=True, create=True) as case:
+    with Case.open(case_dir, write=True, create=True, purpose="ingest") as case:
         seed_reference_data(case)
         for path in files:
             results.append(ingest_file(case, kind, path, mapping, progress, replace=replace))
@@ -85,7 +85,7 @@ def analyze(
     *,
     debug: bool = False,
 ) -> dict[str, Any]:
-    with Case.open(case_dir, write=True) as case:
+    with Case.open(case_dir, write=True, purpose="analyze", snapshot=True) as case:
         return analyze_case(case, settings, on_stage=on_stage, debug=debug)
 
 
@@ -254,7 +254,7 @@ def check_case(case_dir: Path) -> list[str]:
     problems: list[str] = []
     tables = {"shipments": "shipments", "ais": "positions", "vessels": "vessel_reports", "sightings": "sightings",
               "ports": "ports", "stations": "stations", "facilities": "facilities", "watchlist": "watchlist",
-              "borders": "borders", "detections": "detections"}  # fmt: skip
+              "borders": "borders", "detections": "detections", "gfw-events": "gfw_events"}  # fmt: skip
     with Case.open(case_dir) as case:  # read-only: a received case is checked as it came
         for row in case.rows(
             "SELECT file_hash, kind, file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate FROM ledger"
