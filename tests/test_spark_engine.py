@@ -316,7 +316,7 @@ def test_track_kernel_on_spark_equals_the_track_sql(
     """The track kernel on Spark (mapInArrow over MMSI partitions, several of them) writes
     the rows of the track SQL on DuckDB: every column of `track` and `shared_mmsi`, for a
     cloned MMSI (two ships 300 km apart reporting in turn), fixes sharing a second, a
-    missing speed and a 7-hour gap."""
+    missing speed, a 7-hour gap and a spoofed fix."""
     from cargotrace.analysis.pipeline import STAGES, run_stage
     from cargotrace.case.schema import create_statements
     from cargotrace.engine.spark_kernels import run_track
@@ -329,7 +329,10 @@ def test_track_kernel_on_spark_equals_the_track_sql(
         fixes.append((273000001, t, *((40.0, 150.0) if i % 2 else (43.0, 151.0)), 0.1))
         fixes.append((273000002, t, 40.0 + 0.01 * i, 150.0, None if i % 4 == 0 else 5.0))
         fixes.append((273000002, t, 40.0 + 0.01 * i - 0.001, 150.0, 5.0))  # same second
-        fixes.append((636012345, t + dt.timedelta(seconds=i), -33.9, 18.4 + 0.001 * i, 0.0))
+        far = i == 12  # one fix 300 km away and straight back: spoofed
+        fixes.append(
+            (636012345, t + dt.timedelta(seconds=i), -33.9 + 3 * far, 18.4 + 0.001 * i, 0.0)
+        )
     con = duckdb.connect()
     for statement in create_statements():
         con.execute(statement)
@@ -338,7 +341,7 @@ def test_track_kernel_on_spark_equals_the_track_sql(
     )
     track_stage = next(s for s in STAGES if s.name == "track")
     run_stage(con, track_stage, AnalysisSettings(maritime_kernel="sql"))
-    expected = {t: _rows(con, t) for t in ("track", "shared_mmsi")}
+    expected = {t: _rows(con, t) for t in ("track", "shared_mmsi", "spoofed_fixes")}
 
     monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, "25")  # 120 positions: 5 partitions
     runner = SparkRunner(spark, str(tmp_path), "memory")
@@ -351,5 +354,6 @@ def test_track_kernel_on_spark_equals_the_track_sql(
         got = to_arrow(runner.table(table))
         assert got.column_names == names, table
         assert _rows_of(got, names) == rows, table
-    assert len(expected["shared_mmsi"][1]) == 1 and len(expected["track"][1]) == 120
+    assert len(expected["shared_mmsi"][1]) == 1 and len(expected["spoofed_fixes"][1]) == 1
+    assert len(expected["track"][1]) == 119
     runner.cleanup()

@@ -7,9 +7,10 @@ kernel on each, with no JVM sort and no window functions. The stage SQL stays th
 definition: `--set maritime_kernel=sql` runs it on Spark, and tests/test_spark_engine.py
 holds Spark's kernel tables equal to DuckDB's SQL tables.
 
-One `mapInArrow` has one output schema, so the track's rows and the `shared_mmsi` rows
-(per split MMSI) travel together: a shared row has a NULL `vid` and its own three columns.
-The combined table is checkpointed once; `track` and `shared_mmsi` are views of it.
+One `mapInArrow` has one output schema, so the track's rows, the `shared_mmsi` rows (per
+split MMSI) and the `spoofed_fixes` rows travel together, told apart by `row_kind`, each
+using the columns of its table (same names, same types) and NULL in the others. The
+combined table is checkpointed once; the three tables are views of it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 
 from cargotrace.maritime.kernels import chunks
@@ -31,14 +33,20 @@ TRACK_COLUMNS = (
     "vid long, mmsi long, tx int, seq long, ts timestamp, lat double, lon double, sog double, "
     "prev_ts timestamp, next_ts timestamp, jump boolean, gap_start_lat double, gap_start_lon double"
 )
-SHARED_COLUMNS = ("jumps", "first_jump_at", "last_jump_at")
-COMBINED = TRACK_COLUMNS + ", jumps long, first_jump_at timestamp, last_jump_at timestamp"
+SHARED_COLUMNS = ("mmsi", "jumps", "first_jump_at", "last_jump_at")
+SPOOFED_COLUMNS = ("vid", "mmsi", "seq", "ts", "lat", "lon")
+COMBINED = (
+    "row_kind int, "
+    + TRACK_COLUMNS
+    + ", jumps long, first_jump_at timestamp, last_jump_at timestamp"
+)
+TRACK, SHARED, SPOOFED = 0, 1, 2  # row_kind
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
 def _combined_schema() -> pa.Schema:
     track = [
-        ("vid", pa.int64()), ("mmsi", pa.int64()), ("tx", pa.int32()), ("seq", pa.int64()),
+        ("row_kind", pa.int32()), ("vid", pa.int64()), ("mmsi", pa.int64()), ("tx", pa.int32()), ("seq", pa.int64()),
         ("ts", TIMESTAMP), ("lat", pa.float64()), ("lon", pa.float64()), ("sog", pa.float64()),
         ("prev_ts", TIMESTAMP), ("next_ts", TIMESTAMP), ("jump", pa.bool_()),
         ("gap_start_lat", pa.float64()), ("gap_start_lon", pa.float64()),
@@ -47,10 +55,12 @@ def _combined_schema() -> pa.Schema:
     return pa.schema(track)
 
 
-def _as_combined(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """`batch` (track or shared rows) with every column of `schema`, NULL where it has none."""
+def _as_combined(batch: pa.RecordBatch, kind: int, schema: pa.Schema) -> pa.RecordBatch:
+    """`batch` (rows of one table) with every column of `schema`, NULL where it has none."""
     columns = [
-        batch.column(f.name).cast(f.type)
+        pa.array(np.full(batch.num_rows, kind, np.int32))
+        if f.name == "row_kind"
+        else batch.column(f.name).cast(f.type)
         if f.name in batch.schema.names
         else pa.nulls(batch.num_rows, f.type)
         for f in schema
@@ -82,15 +92,18 @@ def track_partitions(
             if len(piece["mmsi"]) == 0:
                 continue
             done = _chunk([piece], settings)
-            yield _as_combined(done.track, schema)
+            yield _as_combined(done.track, TRACK, schema)
             if done.shared.num_rows:
-                yield _as_combined(done.shared, schema)
+                yield _as_combined(done.shared, SHARED, schema)
+            if done.spoofed.num_rows:
+                yield _as_combined(done.spoofed, SPOOFED, schema)
 
     return run
 
 
 def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
-    """The track stage on Spark with the NumPy kernel: writes `track` and `shared_mmsi`."""
+    """The track stage on Spark with the NumPy kernel: writes `track`, `shared_mmsi` and
+    `spoofed_fixes`."""
     from pyspark.sql import functions as F
 
     positions = runner.table("positions")
@@ -109,8 +122,11 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
         rows.repartition(partitions, "mmsi").mapInArrow(track_partitions(settings), COMBINED),
     )
     track_names = [c.split()[0] for c in TRACK_COLUMNS.split(", ")]
-    runner.register("track", combined.where("vid IS NOT NULL").select(*track_names))
-    runner.register("shared_mmsi", combined.where("vid IS NULL").select("mmsi", *SHARED_COLUMNS))
+    runner.register("track", combined.where(f"row_kind = {TRACK}").select(*track_names))
+    runner.register("shared_mmsi", combined.where(f"row_kind = {SHARED}").select(*SHARED_COLUMNS))
+    runner.register(
+        "spoofed_fixes", combined.where(f"row_kind = {SPOOFED}").select(*SPOOFED_COLUMNS)
+    )
 
 
 # stage name -> its kernel on Spark (the stages not named here run their SQL)
