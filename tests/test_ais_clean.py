@@ -1,4 +1,4 @@
-"""AIS cleaning at ingest (ingest/ais_clean.py): duplicates, implied speeds, identity checks,
+"""AIS cleaning at ingest (ingest/kinds/ais_clean.py): duplicates, implied speeds, identity checks,
 vessel identities, not-available values. Hand-built inputs with exact answers."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from cargotrace import workflow
 from cargotrace.case import schema
 from cargotrace.case.store import Case
-from cargotrace.ingest.ais_clean import imo_ok_sql
+from cargotrace.ingest.kinds.ais_clean import imo_ok_sql
 from cargotrace.reference.checkdigits import imo_check_ok
 from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 

@@ -26,13 +26,13 @@ SOURCE_TABLES: dict[str, str] = {
         destination_station VARCHAR, destination_esr VARCHAR, cargo VARCHAR, cargo_code VARCHAR,
         cargo_class VARCHAR, cargo_rule VARCHAR, weight_t DOUBLE, consignor VARCHAR,
         consignee VARCHAR, flags VARCHAR, attributes VARCHAR, {PROVENANCE}""",
-    # implied_speed_kn, flags: set at ingest by ingest/ais_clean.py (schema version 2)
+    # implied_speed_kn, flags: set at ingest by ingest/kinds/ais_clean.py (schema version 2)
     "positions": f"""
         mmsi BIGINT, timestamp TIMESTAMPTZ, lat DOUBLE, lon DOUBLE, sog DOUBLE, cog DOUBLE,
         heading SMALLINT, nav_status SMALLINT, msg_type SMALLINT, {PROVENANCE},
         implied_speed_kn DOUBLE, flags VARCHAR""",
     # AIS stations that are not vessels (base stations, aids to navigation, SAR aircraft,
-    # SART/MOB/EPIRB): kept apart from vessel positions (ingest/ais_rules.py)
+    # SART/MOB/EPIRB): kept apart from vessel positions (ingest/kinds/ais_rules.py)
     "ais_stations": f"""
         station_kind VARCHAR, mmsi BIGINT, timestamp TIMESTAMPTZ, lat DOUBLE, lon DOUBLE,
         sog DOUBLE, cog DOUBLE, heading SMALLINT, nav_status SMALLINT, msg_type SMALLINT,
@@ -45,7 +45,7 @@ SOURCE_TABLES: dict[str, str] = {
         sighting_id VARCHAR, observed_at TIMESTAMPTZ, vessel_name VARCHAR, imo VARCHAR,
         mmsi BIGINT, port VARCHAR, lat DOUBLE, lon DOUBLE, source VARCHAR, confidence DOUBLE,
         note VARCHAR, {PROVENANCE}""",
-    # Vessel detections in satellite imagery (ingest/detections.py): unnamed ships
+    # Vessel detections in satellite imagery (ingest/kinds/detections.py): unnamed ships
     "detections": f"""
         detection_id VARCHAR, detected_at TIMESTAMPTZ, lat DOUBLE, lon DOUBLE, length_m DOUBLE,
         score DOUBLE, scene_id VARCHAR, source VARCHAR, footprint_wkt VARCHAR, {PROVENANCE}""",
@@ -63,7 +63,7 @@ SOURCE_TABLES: dict[str, str] = {
         {PROVENANCE}""",
     "borders": f"""
         code2 VARCHAR, code3 VARCHAR, name VARCHAR, geometry_wkt VARCHAR, {PROVENANCE}""",
-    # Structured watchlists (ingest/watchlists.py): one row per list file, and details of
+    # Structured watchlists (ingest/kinds/watchlists.py): one row per list file, and details of
     # `watchlist` rows keyed by (file_hash, source_row). Vessel owners from vessels files.
     "watchlist_lists": """
         file_hash VARCHAR, list VARCHAR, format VARCHAR, published DATE, date_source VARCHAR,
@@ -135,7 +135,7 @@ FROM classified c LEFT JOIN mid_flags m ON m.mid = c.mid
 # into one identity while a rename or a reflagging starts a new one. first_seen/last_seen
 # span the reports of that identity (a name used, dropped and used again is one row);
 # reports counts them (a static AIS message, a vessels file row, or for position CSVs the
-# first and last row of each identity per chunk: see ingest/positions.py); sources lists
+# first and last row of each identity per chunk: see ingest/kinds/positions.py); sources lists
 # their files.
 VESSEL_IDENTITIES_VIEW = """
 CREATE OR REPLACE VIEW vessel_identities AS

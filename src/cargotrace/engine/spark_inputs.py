@@ -2,7 +2,7 @@
 decoder inside `mapInArrow`), typed Parquet, cleaning and de-duplication.
 
 NMEA: `spark.read.text` gives each task the lines of a file split in order; the task runs
-`NmeaDecoder` (ingest/nmea.py) over Arrow batches of those lines, one decoder per file, so
+`NmeaDecoder` (ingest/nmea/decoder.py) over Arrow batches of those lines, one decoder per file, so
 multi-part messages are reassembled exactly as the local decoder does. Gzip files are not
 splittable, so each is decoded whole by one task. A plain-text file larger than a split
 (`spark.sql.files.maxPartitionBytes`, 128 MB) is cut into splits; a multi-part message whose
@@ -11,14 +11,14 @@ counts lines from the start of the split. Rows carry `source_file` (the file nam
 `source_row` (line number), like the case's positions table.
 
 Cleaning mirrors ingest, so both engines see the same positions (`vessel_positions`: the
-rules of ingest/ais_rules.py, no row without a plausible time or a possible position, no
+rules of ingest/kinds/ais_rules.py, no row without a plausible time or a possible position, no
 base station or aid to navigation); besides:
 * NMEA: the decoder already nulls not-available values (lat 91, sog 102.3, ...); status 15
-  (not defined) becomes NULL, as in ingest/nmea_load.py; nothing is dropped.
-* Parquet: the rules of the positions ingest (ingest/positions.py): MMSI in 1..999999999, a
+  (not defined) becomes NULL, as in ingest/nmea/load.py; nothing is dropped.
+* Parquet: the rules of the positions ingest (ingest/kinds/positions.py): MMSI in 1..999999999, a
   timestamp, a latitude and longitude (|lat| <= 91, |lon| <= 181, values beyond 90 / 180 kept
   as NULL), SOG 0..102.2, COG 0..<360, heading 0..359, status 0..14, else NULL.
-* De-duplication (on by default, as at ingest: ingest/ais_clean.py): positions equal in
+* De-duplication (on by default, as at ingest: ingest/kinds/ais_clean.py): positions equal in
   (mmsi, timestamp, msg_type, lat, lon, sog, cog, heading), NULLs equal, are one position,
   the first by file name and line kept (ingest keeps the first in ingest order); positions
   without a time are never dropped. Archives from several receivers repeat each message.
@@ -34,8 +34,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.engine.transpile import expression_to_spark
-from cargotrace.ingest.ais_clean import KEY
-from cargotrace.ingest.ais_rules import vessel_position_sql
+from cargotrace.ingest.kinds.ais_clean import KEY
+from cargotrace.ingest.kinds.ais_rules import vessel_position_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -76,7 +76,7 @@ WHERE mmsi BETWEEN 1 AND 999999999 AND "timestamp" IS NOT NULL AND lat IS NOT NU
   AND abs(lat) <= 91 AND abs(lon) <= 181
 """
 
-# The ingest's duplicate rule (ingest/ais_clean.py: equal in KEY, NULLs equal, the first copy
+# The ingest's duplicate rule (ingest/kinds/ais_clean.py: equal in KEY, NULLs equal, the first copy
 # kept, positions without a time never dropped), over all files at once.
 DEDUPE_SQL = f"""
 SELECT {", ".join(POSITION_FIELDS)}, source_file, source_row
@@ -102,8 +102,8 @@ def read_nmea(spark: SparkSession, paths: Sequence[str]) -> DataFrame:
 
 def decode_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """mapInArrow body: lines (value, file_path, file_name) in file order -> positions."""
-    from cargotrace.ingest.nmea import NmeaDecoder
-    from cargotrace.ingest.nmea_lines import block_from_lines
+    from cargotrace.ingest.nmea.decoder import NmeaDecoder
+    from cargotrace.ingest.nmea.lines import block_from_lines
 
     decoder: NmeaDecoder | None = None
     current: str | None = None
@@ -193,7 +193,7 @@ def positions_format(paths: Sequence[str], fmt: str = "auto") -> str:
 
 
 def vessel_positions(spark: SparkSession, positions: DataFrame) -> DataFrame:
-    """The rows the ingest keeps in `positions` (ingest/ais_rules.py): with a plausible
+    """The rows the ingest keeps in `positions` (ingest/kinds/ais_rules.py): with a plausible
     time and a possible position, of a vessel (not a base station, aid to navigation, ...)."""
     positions.createOrReplaceTempView("decoded_positions")
     keep = vessel_position_sql("mmsi", '"timestamp"', "lat", "lon", "msg_type")
