@@ -2,7 +2,7 @@
 decoder inside `mapInArrow`), typed Parquet, cleaning and de-duplication.
 
 NMEA: `spark.read.text` gives each task the lines of a file split in order; the task runs
-`NmeaDecoder` (ingest/nmea/decoder.py) over Arrow batches of those lines, one decoder per file, so
+`NmeaDecoder` (ingest/nmea.py) over Arrow batches of those lines, one decoder per file, so
 multi-part messages are reassembled exactly as the local decoder does. Gzip files are not
 splittable, so each is decoded whole by one task. A plain-text file larger than a split
 (`spark.sql.files.maxPartitionBytes`, 128 MB) is cut into splits; a multi-part message whose
@@ -11,14 +11,14 @@ counts lines from the start of the split. Rows carry `source_file` (the file nam
 `source_row` (line number), like the case's positions table.
 
 Cleaning mirrors ingest, so both engines see the same positions (`vessel_positions`: the
-rules of ingest/kinds/ais_rules.py, no row without a plausible time or a possible position, no
+rules of ingest/ais_rules.py, no row without a plausible time or a possible position, no
 base station or aid to navigation); besides:
 * NMEA: the decoder already nulls not-available values (lat 91, sog 102.3, ...); status 15
-  (not defined) becomes NULL, as in ingest/nmea/load.py; nothing is dropped.
-* Parquet: the rules of the positions ingest (ingest/kinds/positions.py): MMSI in 1..999999999, a
+  (not defined) becomes NULL, as in ingest/nmea_load.py; nothing is dropped.
+* Parquet: the rules of the positions ingest (ingest/positions.py): MMSI in 1..999999999, a
   timestamp, a latitude and longitude (|lat| <= 91, |lon| <= 181, values beyond 90 / 180 kept
   as NULL), SOG 0..102.2, COG 0..<360, heading 0..359, status 0..14, else NULL.
-* De-duplication (on by default, as at ingest: ingest/kinds/ais_clean.py): positions equal in
+* De-duplication (on by default, as at ingest: ingest/ais_clean.py): positions equal in
   (mmsi, timestamp, msg_type, lat, lon, sog, cog, heading), NULLs equal, are one position,
   the first by file name and line kept (ingest keeps the first in ingest order); positions
   without a time are never dropped. Archives from several receivers repeat each message.
@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 from cargotrace.engine.transpile import expression_to_spark
 from cargotrace.ingest.kinds.ais_clean import KEY
 from cargotrace.ingest.kinds.ais_rules import vessel_position_sql
+from cargotrace.reference.ais_values import kinematics_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -62,21 +63,18 @@ _ARROW_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 # The positions ingest's rules for typed input (DuckDB dialect, transpiled for Spark).
-CLEAN_TYPED_SQL = """
+CLEAN_TYPED_SQL = f"""
 SELECT CAST(mmsi AS BIGINT) AS mmsi, CAST("timestamp" AS TIMESTAMPTZ) AS "timestamp",
        CASE WHEN abs(lat) <= 90 THEN CAST(lat AS DOUBLE) END AS lat,
        CASE WHEN abs(lon) <= 180 THEN CAST(lon AS DOUBLE) END AS lon,
-       CASE WHEN sog BETWEEN 0 AND 102.2 THEN CAST(sog AS DOUBLE) END AS sog,
-       CASE WHEN cog >= 0 AND cog < 360 THEN CAST(cog AS DOUBLE) END AS cog,
-       CASE WHEN heading BETWEEN 0 AND 359 THEN CAST(heading AS SMALLINT) END AS heading,
-       CASE WHEN nav_status BETWEEN 0 AND 14 THEN CAST(nav_status AS SMALLINT) END AS nav_status,
+       {kinematics_sql("sog", "cog", "heading", "nav_status")},
        CAST(msg_type AS SMALLINT) AS msg_type, source_file, CAST(source_row AS BIGINT) AS source_row
 FROM raw_positions
 WHERE mmsi BETWEEN 1 AND 999999999 AND "timestamp" IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
   AND abs(lat) <= 91 AND abs(lon) <= 181
 """
 
-# The ingest's duplicate rule (ingest/kinds/ais_clean.py: equal in KEY, NULLs equal, the first copy
+# The ingest's duplicate rule (ingest/ais_clean.py: equal in KEY, NULLs equal, the first copy
 # kept, positions without a time never dropped), over all files at once.
 DEDUPE_SQL = f"""
 SELECT {", ".join(POSITION_FIELDS)}, source_file, source_row
@@ -193,7 +191,7 @@ def positions_format(paths: Sequence[str], fmt: str = "auto") -> str:
 
 
 def vessel_positions(spark: SparkSession, positions: DataFrame) -> DataFrame:
-    """The rows the ingest keeps in `positions` (ingest/kinds/ais_rules.py): with a plausible
+    """The rows the ingest keeps in `positions` (ingest/ais_rules.py): with a plausible
     time and a possible position, of a vessel (not a base station, aid to navigation, ...)."""
     positions.createOrReplaceTempView("decoded_positions")
     keep = vessel_position_sql("mmsi", '"timestamp"', "lat", "lon", "msg_type")

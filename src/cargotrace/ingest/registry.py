@@ -12,6 +12,7 @@ from cargotrace.errors import InputError
 from cargotrace.ingest.kinds.ais_clean import begin_file, finish_file
 from cargotrace.ingest.kinds.borders import BORDERS
 from cargotrace.ingest.kinds.detections import DETECTIONS
+from cargotrace.ingest.kinds.gfw_events import GFW_EVENTS, is_json, load_gfw_json
 from cargotrace.ingest.kinds.identities import SIGHTINGS, WATCHLIST
 from cargotrace.ingest.kinds.places import FACILITIES, PORTS, STATIONS
 from cargotrace.ingest.kinds.positions import POSITIONS
@@ -39,6 +40,7 @@ TABULAR: dict[str, TabularKind] = {
     "watchlist": WATCHLIST,
     "borders": BORDERS,
     "detections": DETECTIONS,
+    "gfw-events": GFW_EVENTS,
 }
 KINDS = tuple(TABULAR)
 GEOJSON_KINDS = {"ports", "facilities", "borders"}
@@ -121,6 +123,8 @@ def _choose_reader(kind: str, path: Path) -> Reader:
         raise InputError(
             "borders must be GeoJSON (a FeatureCollection of country polygons)", file=str(path)
         )
+    if kind == "gfw-events" and is_json(path):
+        return load_gfw_json  # the events API's JSON (CSV exports are tabular)
     if kind == "watchlist" and watchlist_format(path) != "csv":
         return load_watchlist  # OFAC SDN CSV, UN XML or FollowTheMoney JSON lines
     return _load_table

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from cargotrace.case.store import Case
+from cargotrace.outputs import iso as _iso
 from cargotrace.screening.scoring import HIT_MIN
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def status_of(hit: dict[str, Any]) -> str:
@@ -23,10 +21,12 @@ def status_of(hit: dict[str, Any]) -> str:
     return str(hit.get("status") or ("hit" if float(hit.get("score") or 0) >= HIT_MIN else "lead"))
 
 
-def _has(case: Case, table: str) -> bool:
-    return bool(
-        case.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])
-    )
+class ScreeningKeys(TypedDict):
+    """The findings' keys from screening (`WatchlistBlock.finish`)."""
+
+    watchlist_hits: list[dict[str, Any]]
+    party_clusters: list[dict[str, Any]]
+    screening: dict[str, Any]
 
 
 @dataclass
@@ -39,7 +39,7 @@ class WatchlistBlock:
 
     # ------------------------------------------------------------------ lookups
 
-    def for_arrival(self, arrival: dict[str, Any]) -> list[dict[str, Any]]:
+    def for_arrival(self, arrival: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Hits on the arrival's vessel (by MMSI, IMO or name), best first."""
         mmsi, imo = str(arrival.get("mmsi") or ""), str(arrival.get("imo") or "")
         name = str(arrival.get("vessel_name") or "").strip().upper()
@@ -80,14 +80,14 @@ class WatchlistBlock:
         return _unique(out)
 
     def for_link(
-        self, link: dict[str, Any], arrival: dict[str, Any] | None
+        self, link: Mapping[str, Any], arrival: Mapping[str, Any] | None
     ) -> list[dict[str, Any]]:
         out = [{**h, "role": "vessel"} for h in (self.for_arrival(arrival) if arrival else [])]
         out += self.for_party("consignor", link.get("consignor"))
         out += self.for_party("consignee", link.get("consignee"))
         return out
 
-    def chain_lines(self, link: dict[str, Any], arrival: dict[str, Any] | None) -> list[str]:
+    def chain_lines(self, link: Mapping[str, Any], arrival: Mapping[str, Any] | None) -> list[str]:
         """One line per listed vessel or party the shipment's chain touches."""
         lines = []
         for h in self.for_link(link, arrival):
@@ -131,8 +131,8 @@ class WatchlistBlock:
     # ------------------------------------------------------------------ findings
 
     def finish(
-        self, arrivals: list[dict[str, Any]], linked: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+        self, arrivals: Sequence[Mapping[str, Any]], linked: Sequence[Mapping[str, Any]]
+    ) -> ScreeningKeys:
         """The findings keys; marks each hit with the arrivals and shipments it touches."""
         chain_arrivals: dict[str, set[str]] = defaultdict(set)
         chain_links: dict[str, int] = defaultdict(int)
@@ -241,7 +241,7 @@ def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def watchlist_block(case: Case) -> WatchlistBlock:
     """Read the screening tables of an analysed case (empty when there are none)."""
     block = WatchlistBlock()
-    if _has(case, "watchlist_hits"):
+    if case.has_table("watchlist_hits"):
         for r in case.rows(
             "SELECT * FROM watchlist_hits ORDER BY subject_type DESC, score DESC, subject, list, entry_id, role"
         ):
@@ -253,7 +253,7 @@ def watchlist_block(case: Case) -> WatchlistBlock:
             item["status"] = status_of(item)
             item["rules"] = [x for x in (item.get("rules") or "").split(", ") if x]
             block.hits.append(item)
-    if _has(case, "party_clusters"):
+    if case.has_table("party_clusters"):
         clusters: dict[str, dict[str, Any]] = {}
         for r in case.rows(
             "SELECT * FROM party_clusters ORDER BY cluster_records DESC, cluster_id, position"
@@ -273,7 +273,7 @@ def watchlist_block(case: Case) -> WatchlistBlock:
         block.clusters.sort(
             key=lambda c: (-len(c["spellings"]), -(c["records"] or 0), c["cluster_id"])
         )
-    if _has(case, "watchlist_lists"):
+    if case.has_table("watchlist_lists"):
         block.lists = [{k: _iso(v) for k, v in r.items()} for r in case.rows(
             """SELECT list, format, published, date_source, source_file, entries FROM watchlist_lists
                UNION ALL
