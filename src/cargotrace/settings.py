@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cargotrace.errors import InputError
+from cargotrace.reference.country_names import code_hint, country_name
 
 INTEREST_CLASSES = ("explosives", "ammunition")
 
@@ -70,6 +70,9 @@ class AnalysisSettings:
     disabling_min_gap_hours: float = 12.0
     disabling_min_shore_km: float = 92.6
     disabling_min_prior_fixes: int = 14
+    # Draught change across a gap (maritime/draught.py): the draught reported after a gap
+    # differs from the one before by at least `draught_change_min_m` (loaded or unloaded dark).
+    draught_change_min_m: float = 1.0
     # more vessels than this able to meet in one cell and bin are a crowd (a convoy, a fleet
     # leaving port, spoofing): listed in `encounter_crowds`, not searched pair by pair
     encounter_max_vessels_per_cell: int = 64
@@ -87,6 +90,8 @@ class AnalysisSettings:
     detection_match_drift_kn: float = 4.0
     detection_length_tolerance: float = 0.35
     dark_detection_max_speed_kn: float = 16.0
+    # a ship is also silent up to this many days before its first fix and after its last
+    dark_detection_silence_days: float = 45.0
     # a dark detection in port whose best candidate holds this share of the scores is its call
     detection_call_min_share: float = 0.8
     # Identity (maritime/identity.py): a step faster than `max_speed_kn` (and longer than
@@ -130,17 +135,21 @@ class AnalysisSettings:
             problems.append("--lookback-days must be between 1 and 3650")
         if not 0 <= self.near_km <= 20000:
             problems.append("--near-km must be between 0 and 20000")
-        if not re.fullmatch(r"[A-Z]{2}", self.origin_country):
-            problems.append("--origin-country must be an ISO 3166 alpha-2 code such as KP")
-        if not re.fullmatch(r"[A-Z]{2}", self.border_country):
-            problems.append("--border-country must be an ISO 3166 alpha-2 code such as UA")
+        for option, code in (
+            ("--origin-country", self.origin_country),
+            ("--border-country", self.border_country),
+        ):
+            if not country_name(code):  # fmt: skip
+                problems.append(f"{option}: {code_hint(code)}")
         if not 0 <= self.stop_begin_kn <= self.stop_end_kn:
             problems.append("stop_begin_kn must be at least 0 and not above stop_end_kn")
         for name in ("port_radius_km", "min_call_hours", "port_gap_hours", "gap_hours", "default_service_speed_kn",
                      "encounter_max_m", "encounter_min_hours", "max_speed_kn", "dark_call_max_gap_days",
                      "loitering_max_sog_kn", "loitering_min_hours", "disabling_min_gap_hours",
                      "interference_cell_deg", "interference_min_vessels", "port_gap_max_days", "detection_match_hours",
-                     "detection_match_base_m", "detection_length_tolerance", "dark_detection_max_speed_kn"):  # fmt: skip
+                     "draught_change_min_m",
+                     "detection_match_base_m", "detection_length_tolerance", "dark_detection_max_speed_kn",
+                     "dark_detection_silence_days"):  # fmt: skip
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive")
         if min(self.loitering_min_port_km, self.loitering_min_shore_km, self.disabling_min_shore_km,

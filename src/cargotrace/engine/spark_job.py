@@ -151,7 +151,7 @@ def run_job(
     try:
         for stage in plan.spark:
             started = time.perf_counter()
-            runner.execute_all(stage.sql(settings))  # type: ignore[misc]
+            run_on_spark(runner, stage, settings)
             rows = (
                 runner.table(stage.output).count()
                 if stage.output and stage.output in runner.tables
@@ -180,6 +180,17 @@ def run_job(
     finally:
         runner.cleanup()
     return manifest
+
+
+def run_on_spark(runner: SparkRunner, stage: Stage, settings: AnalysisSettings) -> None:
+    """One stage on Spark: its NumPy kernel (engine/spark_kernels.py) when it has one and
+    settings.maritime_kernel is numpy, else its SQL (the definition)."""
+    from cargotrace.engine.spark_kernels import SPARK_KERNELS
+
+    if settings.maritime_kernel == "numpy" and stage.name in SPARK_KERNELS:
+        SPARK_KERNELS[stage.name](runner, settings)
+    else:
+        runner.execute_all(stage.sql(settings))  # type: ignore[misc]
 
 
 def write_manifest(spark: SparkSession, out: str, manifest: Mapping[str, Any]) -> None:

@@ -27,7 +27,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         CREATE OR REPLACE TABLE detection_calls AS
         WITH attributed AS (
             SELECT k.detection_id, k.detected_at, k.lat, k.lon, k.score AS detection_score,
-                   c.mmsi, c.vessel_key, c.gap_id, c.share
+                   c.mmsi, c.vessel_key, c.ship_key, c.share
             FROM dark_detections k
             JOIN detection_candidates c ON c.detection_id = k.detection_id AND c.rank = 1
             WHERE c.share >= {settings.detection_call_min_share}
@@ -35,13 +35,13 @@ def statements(settings: AnalysisSettings) -> list[str]:
             SELECT a.*, {port_at_point_sql("a")} AS port_locode FROM attributed a
         )
         SELECT md5(p.vessel_key || '|' || p.port_locode || '|' || CAST(p.detected_at AS VARCHAR)) AS port_call_id,
-               p.detection_id, p.vessel_key, g.ship_key, p.mmsi, p.port_locode, p.detected_at AS arrived_at,
+               p.detection_id, p.vessel_key, p.ship_key, p.mmsi, p.port_locode, p.detected_at AS arrived_at,
                p.share, round(p.share * least(coalesce(p.detection_score, 1), 1), 3) AS confidence
-        FROM placed p JOIN gaps g USING (gap_id)
+        FROM placed p
         WHERE p.port_locode IS NOT NULL
           AND NOT EXISTS (
               SELECT 1 FROM port_calls c
-              WHERE c.ship_key = g.ship_key AND c.port_locode = p.port_locode
+              WHERE c.ship_key = p.ship_key AND c.port_locode = p.port_locode
                 AND p.detected_at BETWEEN c.arrived_at AND coalesce(c.departed_at, c.arrived_at + INTERVAL 1 DAY))
         ORDER BY arrived_at, detection_id
         """,

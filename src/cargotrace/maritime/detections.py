@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import duckdb
 
+from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM
 from cargotrace.settings import AnalysisSettings
 from cargotrace.sql import haversine_km
 
-KM_PER_DEG_LAT = 111.2
-M_PER_S_PER_KN = 1852 / 3600
+KM_PER_DEG_LAT = KM_PER_DEG
+M_PER_S_PER_KN = KM_PER_NM * 1000 / 3600
 
 
 def vessel_lengths_sql() -> str:
@@ -56,12 +57,12 @@ def statements(settings: AnalysisSettings) -> list[str]:
     window_s = int(round(settings.detection_match_hours * 3600))
     reach_deg = (
         settings.detection_match_base_m / 1000
-        + settings.detection_match_hours * settings.max_speed_kn * 1.852
+        + settings.detection_match_hours * settings.max_speed_kn * KM_PER_NM
     ) / KM_PER_DEG_LAT
     # dead reckoning on one side: sog (kn) x hours along cog, on a local flat Earth
     # (no dead reckoning where speed or course is "not available": 102.3 kn, 360 deg)
-    ahead_km = "(CASE WHEN cog0 < 360 AND sog0 < 102.2 THEN sog0 ELSE 0 END) * 1.852 * (epoch(detected_at) - epoch(t0)) / 3600.0"
-    back_km = "(CASE WHEN cog1 < 360 AND sog1 < 102.2 THEN sog1 ELSE 0 END) * 1.852 * (epoch(t1) - epoch(detected_at)) / 3600.0"
+    ahead_km = f"(CASE WHEN cog0 < 360 AND sog0 < 102.2 THEN sog0 ELSE 0 END) * {KM_PER_NM} * (epoch(detected_at) - epoch(t0)) / 3600.0"
+    back_km = f"(CASE WHEN cog1 < 360 AND sog1 < 102.2 THEN sog1 ELSE 0 END) * {KM_PER_NM} * (epoch(t1) - epoch(detected_at)) / 3600.0"
     return [
         f"""
         CREATE OR REPLACE TEMP TABLE detection_fixes AS

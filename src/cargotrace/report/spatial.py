@@ -10,7 +10,7 @@ geometry, never a made-up one.
   gazetteer's), since a call is a stay at a port, not a fix;
 * gaps: a LineString from the last fix before the gap to the first fix after it (the dark
   stretch as the crow flies, not the route sailed), a Point when both ends coincide;
-* ais_disabling: like gaps; encounters, loitering, sightings, sites, facilities, ports, stations,
+* ais_disabling, draught_changes: like gaps; encounters, loitering, sightings, sites, facilities, ports, stations,
   positions, ais_stations: Points;
 * tracks: one LineString per vessel (MMSI) and UTC day from its positions in time order,
   leaving out fixes flagged at ingest (impossible speed, see ingest/ais_clean.py); a day with
@@ -85,6 +85,11 @@ SPATIAL_TABLES: dict[str, SpatialTable] = {
         "LineString",
         "SELECT t.*, [t.start_lon, t.end_lon] AS _x, [t.start_lat, t.end_lat] AS _y FROM ais_disabling t ORDER BY t.started_at, t.vessel_key",
         "ais_disabling",
+    ),
+    "draught_changes": SpatialTable(
+        "LineString",
+        "SELECT t.*, [t.start_lon, t.end_lon] AS _x, [t.start_lat, t.end_lat] AS _y FROM draught_changes t ORDER BY t.started_at, t.vessel_key",
+        "draught_changes",
     ),
     "sites": SpatialTable("Point", _points("sites", "t.tonnes DESC"), "sites"),
     "facilities": SpatialTable("Point", _points("facilities", "t.name"), "facilities"),

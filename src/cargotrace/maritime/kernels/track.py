@@ -8,7 +8,9 @@ is split into two transmitters by the parity of the jumps so far, its fixes renu
 transmitter, and listed in `shared_mmsi` (mmsi, jumps, first_jump_at, last_jump_at).
 
 Each chunk of the published table holds whole vessels sorted by (vid, seq): the port zones
-kernel works on the same chunks. Times are compared as integer microseconds (the SQL
+kernel works on the same chunks. A case bigger than one vessel partition
+(kernels/partitions.py) is worked a partition at a time, its track written to one Parquet
+file per partition. Times are compared as integer microseconds (the SQL
 compares epoch seconds as doubles: the two can differ only within a microsecond of a
 threshold).
 """
@@ -32,6 +34,8 @@ from cargotrace.maritime.kernels.arrays import (
     shift_back,
     shift_forward,
 )
+from cargotrace.maritime.kernels.partitions import partition_count as partitions_of
+from cargotrace.maritime.kernels.partitions import vessel_partitions
 from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM, haversine_km
 from cargotrace.settings import AnalysisSettings
 
@@ -191,7 +195,12 @@ def _shared(
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
-    parts = chunks.fetch_parts(con, POSITIONS, "positions", key="mmsi")
-    done = chunks.map_parts(lambda pieces: _chunk(pieces, settings), parts)
-    views.publish(con, "track", pa.Table.from_batches([c.track for c in done]))
-    views.publish(con, "shared_mmsi", pa.Table.from_batches([c.shared for c in done]))
+    partitions = partitions_of(con)
+    track = views.Sink(con, "track", to_disk=partitions > 1)
+    shared = views.Sink(con, "shared_mmsi", to_disk=False)  # a row per split MMSI: small
+    for parts in vessel_partitions(con, POSITIONS, "positions", "mmsi", partitions):
+        done = chunks.map_parts(lambda pieces: _chunk(pieces, settings), parts)
+        track.add([c.track for c in done])
+        shared.add([c.shared for c in done])
+    track.publish()
+    shared.publish()
