@@ -24,15 +24,16 @@ from test_maritime_support import PORT, T0, east, north, port_row
 
 from conftest import shared_data
 
-MARITIME = ("track", "identity", "ships", "port_areas", "port_zones", "port_calls", "gaps")
+MARITIME = ("track", "identity", "ships", "port_areas", "port_zones", "observed_calls", "gaps")
 # every table the per-fix stages and the stages reading them write, with its key columns
 COMPARED = {
     "track": "vid, seq",
     "shared_mmsi": "mmsi",
+    "spoofed_fixes": "vid, seq",
     "zone_marks": "vid, port_id, seq",
     "visits": "vid, port_id, island",
     "port_stops": "vid, port_id, island, begin_seq",
-    "port_calls": "vessel_key, arrived_at",
+    "observed_calls": "vessel_key, arrived_at",
     "gaps": "vessel_key, started_at",
     "identity_events": "vessel_key, event, observed_at",
 }
@@ -171,7 +172,9 @@ def test_split_transmitters_and_thresholds(chunk_rows):
             (273000004, t + timedelta(seconds=11), 40.04, 150.3 + 0.002 * i, 0.1 if i < 30 else 9.0)
         )
     counts = assert_same(_case(fixes))
-    assert counts["shared_mmsi"] == 1 and counts["port_calls"] >= 3 and counts["zone_marks"] > 10
+    assert (
+        counts["shared_mmsi"] == 1 and counts["observed_calls"] >= 3 and counts["zone_marks"] > 10
+    )
 
 
 def test_no_positions_and_no_ports(chunk_rows):
@@ -230,7 +233,7 @@ def test_kernels_equal_the_sql_on_the_noaa_day(monkeypatch):
         gazetteer=True,
     )
     counts = assert_same(con)
-    assert counts["track"] > 90_000 and counts["port_calls"] > 50 and counts["gaps"] > 100
+    assert counts["track"] > 90_000 and counts["observed_calls"] > 50 and counts["gaps"] > 100
 
 
 def test_fixes_of_one_second_are_ordered_alike_whatever_the_ingest_order(chunk_rows):

@@ -80,6 +80,11 @@ class AnalysisSettings:
     # UTC hour where at least `interference_min_vessels` MMSIs make impossible jumps.
     interference_cell_deg: float = 0.5
     interference_min_vessels: int = 3
+    # Circling (maritime/interference.py): at least `circling_min_fixes` fixes of one MMSI in
+    # one hour on a circle of radius `circling_min_radius_km` to `circling_max_radius_km`.
+    circling_min_fixes: int = 6
+    circling_min_radius_km: float = 0.5
+    circling_max_radius_km: float = 30.0
     # Satellite detections (maritime/detections.py, detection_attribution.py): a vessel placed
     # at a detection's time from its fixes within `detection_match_hours` matches it within
     # `detection_match_base_m` plus `detection_match_drift_kn` times the time to that fix, with
@@ -147,7 +152,7 @@ class AnalysisSettings:
                      "encounter_max_m", "encounter_min_hours", "max_speed_kn", "dark_call_max_gap_days",
                      "loitering_max_sog_kn", "loitering_min_hours", "disabling_min_gap_hours",
                      "interference_cell_deg", "interference_min_vessels", "port_gap_max_days", "detection_match_hours",
-                     "draught_change_min_m",
+                     "draught_change_min_m", "circling_min_fixes", "circling_min_radius_km",
                      "detection_match_base_m", "detection_length_tolerance", "dark_detection_max_speed_kn",
                      "dark_detection_silence_days"):  # fmt: skip
             if not getattr(self, name) > 0:
@@ -155,6 +160,8 @@ class AnalysisSettings:
         if min(self.loitering_min_port_km, self.loitering_min_shore_km, self.disabling_min_shore_km,
                self.disabling_min_prior_fixes) < 0:  # fmt: skip
             problems.append("loitering and disabling distances and fix counts must not be negative")
+        if self.circling_max_radius_km < self.circling_min_radius_km:
+            problems.append("circling_max_radius_km must not be below circling_min_radius_km")
         if self.port_exit_buffer_km < 0 or self.encounter_min_port_km < 0 or self.jump_min_km < 0:
             problems.append(
                 "port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative"

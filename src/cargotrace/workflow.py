@@ -254,7 +254,7 @@ def check_case(case_dir: Path) -> list[str]:
     problems: list[str] = []
     tables = {"shipments": "shipments", "ais": "positions", "vessels": "vessel_reports", "sightings": "sightings",
               "ports": "ports", "stations": "stations", "facilities": "facilities", "watchlist": "watchlist",
-              "borders": "borders", "detections": "detections"}  # fmt: skip
+              "borders": "borders", "detections": "detections", "gfw-events": "gfw_events"}  # fmt: skip
     with Case.open(case_dir) as case:  # read-only: a received case is checked as it came
         for row in case.rows(
             "SELECT file_hash, kind, file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate FROM ledger"

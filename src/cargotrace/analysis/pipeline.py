@@ -56,6 +56,8 @@ DERIVED_TABLES = [
     "consignment_records",
     "evidence_period",
     "interference_flags",
+    "circling",
+    "spoofed_positions",
 ]
 
 

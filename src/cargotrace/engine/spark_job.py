@@ -1,13 +1,13 @@
 """The maritime stages as one Spark job, and how its outputs come back into a case.
 
-Which stages run on Spark: the SQL of `SPARK_STAGES` (track, identity, ships, port calls, gaps,
-encounters), taken from the one stage registry (analysis/registry.py) and transpiled
+Which stages run on Spark: the SQL of `SPARK_STAGES` (track, identity, ships, observed port
+calls, gaps, encounters), taken from the one stage registry (analysis/registry.py) and transpiled
 statement by statement. Python-only stages that come before them in the registry (port
 areas: a few thousand ports) run on DuckDB first, and their tables travel with the inputs.
 Everything after (dark-call routing, voyages, arrivals, linking, sites, ...) stays on DuckDB.
 
 What comes back (the *handoff*): every table the Spark statements create as a persistent
-table (the stage outputs: port_calls, encounters, identity_events), plus the temp tables
+table (the stage outputs: observed_calls, encounters, identity_events), plus the temp tables
 that a step left to DuckDB reads (from the stages' `reads` declarations, cargotrace/stage.py):
 today gap_facts and dark_call_candidates, read by the dark-call routing of the gaps stage. The per-fix tables (track, zone marks,
 bins) never leave the cluster. Each handoff table is one Parquet directory under the output path, with
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from cargotrace.case.store import Case
 
-SPARK_STAGES = ("track", "identity", "ships", "port_zones", "port_calls", "gaps", "encounters")
+SPARK_STAGES = ("track", "identity", "ships", "port_zones", "observed_calls", "gaps", "encounters")
 MANIFEST_DIR = "_manifest"
 OnStage = Callable[[str, int, float], None]
 

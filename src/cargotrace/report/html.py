@@ -256,7 +256,7 @@ def _vessel_view(data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str
     out: dict[str, Any] = {k: fmt_int(counts.get(k, 0)) for k in (
         "vessels", "vessels_with_calls", "port_calls", "ports", "origin_calls", "gaps", "gaps_beyond_bound",
         "gaps_with_dark_calls", "dark_calls", "encounters", "identity_events", "watchlist_hits",
-        "loitering", "likely_intentional", "interference", "interference_flags", "draught_changes",
+        "loitering", "likely_intentional", "interference", "interference_flags", "draught_changes", "spoofed_positions", "circling",
         "draught_deeper")}  # fmt: skip
     for key in ("identity_conflicts", "watchlist_leads"):  # shown only when there are some
         out[key] = fmt_int(counts[key]) if counts.get(key) else ""

@@ -53,7 +53,7 @@ def build_findings_schema() -> dict[str, Any]:
         "evidence": {
             "type": "array",
             "minItems": 1,
-            "items": {"enum": ["ais", "sighting", "detection"]},
+            "items": {"enum": ["ais", "sighting", "detection", "gfw"]},
         },
     }
     linked = {

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class SampleCase:
     out_dir: Path
     seed: int
     inputs: dict[str, list[Path]]
-    truth: dict
+    truth: dict[str, Any]
     truth_path: Path
     readme_path: Path
 
@@ -295,7 +296,7 @@ def _tonnes(kg10: int) -> float:
     return round(kg10 / 10_000, 4)
 
 
-def _arrival_truth(arr: Arrival, linked: list[rail.Consignment]) -> dict:
+def _arrival_truth(arr: Arrival, linked: list[rail.Consignment]) -> dict[str, Any]:
     mine = [c for c in linked if c.arrival_id == arr.arrival_id]
     return {
         "arrival_id": arr.arrival_id,
@@ -313,7 +314,7 @@ def _arrival_truth(arr: Arrival, linked: list[rail.Consignment]) -> dict:
     }
 
 
-def _site_truth(linked: list[rail.Consignment]) -> list[dict]:
+def _site_truth(linked: list[rail.Consignment]) -> list[dict[str, Any]]:
     sites = []
     for site in SITES:
         mine = [c for c in linked if c.destination == site]
@@ -337,7 +338,7 @@ def _site_truth(linked: list[rail.Consignment]) -> list[dict]:
     return sites
 
 
-def _decoy_truth(planted: Planted) -> list[dict]:
+def _decoy_truth(planted: Planted) -> list[dict[str, Any]]:
     out = []
     for arr in planted.schedule.arrivals:
         if arr.qualifying:
@@ -362,7 +363,9 @@ def _decoy_truth(planted: Planted) -> list[dict]:
     return out
 
 
-def build_truth(planted: Planted, seed: int, counts: dict[str, int], label_changes: int) -> dict:
+def build_truth(
+    planted: Planted, seed: int, counts: dict[str, int], label_changes: int
+) -> dict[str, Any]:
     linked = planted.linked
     linked_kg10 = sum(c.kg10 for c in linked)
     sites = _site_truth(linked)
@@ -411,7 +414,7 @@ def build_truth(planted: Planted, seed: int, counts: dict[str, int], label_chang
     }
 
 
-def _change_truth(change: IdentityChange) -> dict:
+def _change_truth(change: IdentityChange) -> dict[str, Any]:
     return {
         "imo": change.old.imo,
         "changed_at": _iso(change.at),

@@ -14,7 +14,7 @@ import os
 import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -43,7 +43,7 @@ def part_of(mmsi: NDArray[np.int64], parts: int) -> NDArray[np.uint16]:
     )
 
 
-Columns = dict[str, NDArray]
+Columns = dict[str, NDArray[Any]]
 
 
 def split_block(block: Columns, key: str, parts: int) -> list[Columns]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -59,8 +60,8 @@ def _polygon_distances(
     pair_area: Ints,
     lat: Floats,
     lon: Floats,
-    areas: dict[str, NDArray],
-    edges: dict[str, NDArray],
+    areas: dict[str, NDArray[Any]],
+    edges: dict[str, NDArray[Any]],
 ) -> Floats:
     """Signed distance (km, negative inside) from each (fix, polygon area) pair to the area:
     even-odd crossings over all the area's rings, and the nearest edge, in the area's local
@@ -214,7 +215,8 @@ class PortGrid:
         r = self.row
         dy = lat - r["lat"][row]
         dx = (lon - r["lon"][row]) * r["cos_lat"][row]
-        return np.sqrt(dx * dx + dy * dy) * KM_PER_DEG
+        km: Floats = np.sqrt(dx * dx + dy * dy) * KM_PER_DEG
+        return km
 
     def _shared(
         self,
@@ -276,7 +278,9 @@ class PortGrid:
         inside[fix[found]] = least[found] <= 0
 
 
-def _polygons(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, NDArray], dict[str, NDArray]]:
+def _polygons(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, NDArray[Any]], dict[str, NDArray[Any]]]:
     """Per area id: ref_lat/ref_lon; per area id: its edges' start and count in the edge arrays."""
     a = con.execute("SELECT area_id, ref_lat, ref_lon FROM port_areas").fetchnumpy()
     size = int(np.max(a["area_id"])) + 1 if len(a["area_id"]) else 0
@@ -284,7 +288,9 @@ def _polygons(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, NDArray], dict[
     for k in areas:
         areas[k][np.asarray(a["area_id"])] = np.asarray(a[k], np.float64)
     e = con.execute("SELECT area_id, x1, y1, x2, y2 FROM port_edges ORDER BY area_id").fetchnumpy()
-    edges: dict[str, NDArray] = {k: np.asarray(e[k], np.float64) for k in ("x1", "y1", "x2", "y2")}
+    edges: dict[str, NDArray[Any]] = {
+        k: np.asarray(e[k], np.float64) for k in ("x1", "y1", "x2", "y2")
+    }
     edges["count"] = np.bincount(np.asarray(e["area_id"], np.int64), minlength=size)[:size]
     edges["start"] = np.cumsum(edges["count"]) - edges["count"]
     return areas, edges
