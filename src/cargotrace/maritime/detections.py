@@ -7,7 +7,8 @@ where it has none). The placement is trusted to `detection_match_base_m` [1000 m
 and the tolerance grows by `detection_match_drift_kn` [4 kn] times the time to the nearest fix
 used. A vessel is a candidate for a detection when the detection lies within that tolerance
 and their lengths agree: |detected - known| <= `detection_length_tolerance` [0.35] x known,
-when both are known (a vessel's length comes from the `vessels` files' `length_m`).
+when both are known (a vessel's length comes from the `vessels` files' `length_m`, else
+from its static AIS reports: dimensions A + B of types 5 and 19, or a CSV Length column).
 
 One vessel per detection and one detection per vessel per scene (`scene_id`; the detection
 time when there is none): an assignment, greedy by distance — the closest candidate pair is
@@ -43,8 +44,11 @@ M_PER_S_PER_KN = KM_PER_NM * 1000 / 3600
 
 
 def vessel_lengths_sql() -> str:
-    """One length per MMSI (the longest given in the `vessels` files)."""
-    return """SELECT mmsi, max(length_m) AS length_m FROM vessel_details
+    """One length per MMSI: the longest given in the `vessels` files, else the longest its
+    static AIS reports give (types 5 and 19: dimensions A + B; a CSV Length column)."""
+    return """SELECT mmsi, coalesce(max(length_m) FILTER (WHERE given), max(length_m)) AS length_m
+              FROM (SELECT mmsi, length_m, TRUE AS given FROM vessel_details
+                    UNION ALL SELECT mmsi, length_m, FALSE FROM vessel_reports)
               WHERE mmsi IS NOT NULL AND length_m > 0 GROUP BY mmsi"""
 
 
