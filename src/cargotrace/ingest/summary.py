@@ -3,7 +3,7 @@ kept rows: quarantined by reason, stations kept apart from vessels, suspicious M
 
 from __future__ import annotations
 
-from cargotrace.ingest.loader import IngestResult
+from cargotrace.ingest.types import IngestResult
 
 _STATION_WORDS = {
     "base_station": "base station",
