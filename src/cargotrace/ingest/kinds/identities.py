@@ -39,6 +39,7 @@ def _vessels_select(ctx: ChunkContext) -> str:
                ship_type, upper(flag) AS flag, {sqlexpr.timestamp("observed_at")} AS observed_at,
                CAST(NULL AS VARCHAR) AS flag_source, CAST(NULL AS VARCHAR) AS flags,  -- set by ais_clean
                CAST(NULL AS DOUBLE) AS draught_m,  -- voyage data: AIS only
+               CAST(NULL AS DOUBLE) AS length_m,  -- a length column goes to vessel_details
                _row, _raw, {reason} AS _reason, {column} AS _column
         FROM src
     """
