@@ -154,8 +154,10 @@ def _attrs(ctx: ChunkContext) -> str:
 
 def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: pa.Array) -> pa.Array:
     """Boolean mask of the rows to drop as exact duplicates: a later copy of a row of this
-    chunk, a copy of a row of an earlier chunk or sheet (temp table `seen_hashes`), or of a
-    row already kept in the table from another file."""
+    chunk, or a copy of a row kept earlier: in the table (kinds deduplicated against it: it
+    holds the earlier chunks' kept rows too; copies of refused rows are dropped at the end
+    of the file, `drop_repeated_refusals`), else in the temp table `seen_hashes` (the earlier
+    chunks and sheets of the file)."""
     encoded = pc.dictionary_encode(hashes)
     drop = np.ones(len(hashes), dtype=bool)
     if len(encoded.dictionary) < len(hashes):
@@ -164,23 +166,29 @@ def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: pa.Ar
     else:
         drop[:] = False
     mask = pa.array(drop)
-    earlier = ["SELECT h FROM seen_hashes"]
-    if spec.dedupe_against_table:
-        earlier.append(f"SELECT row_hash FROM {quote_ident(spec.table)}")
+    earlier = (
+        f"SELECT row_hash FROM {quote_ident(spec.table)}"
+        if spec.dedupe_against_table
+        else "SELECT h FROM seen_hashes"
+    )
     chunk_hashes = pa.table({"h": encoded.dictionary})  # noqa: F841 - replacement scan
-    query = f"SELECT DISTINCT h FROM ({' UNION ALL '.join(earlier)}) AS e(h) WHERE h IN (SELECT h FROM chunk_hashes)"
+    query = f"SELECT DISTINCT h FROM ({earlier}) AS e(h) WHERE h IN (SELECT h FROM chunk_hashes)"
     known = con.execute(query).to_arrow_table().column(0)
     if len(known):
         mask = pc.or_(mask, pc.is_in(hashes, value_set=known.combine_chunks()))
+        if spec.dedupe_against_table:  # the rows this file repeats: `loader._superseded_files`
+            repeated = pa.table({"h": known})  # noqa: F841 - replacement scan
+            con.execute("INSERT INTO seen_hashes SELECT h FROM repeated")
     return mask
 
 
 def drop_repeated_refusals(
     con: duckdb.DuckDBPyConnection, spec: TabularKind, result: IngestResult
 ) -> None:
-    """For kinds without row hashes, whose kept rows are deduplicated by their finish: of
-    the file's refused rows with the same cells, the first stays in the quarantine and the
-    others count as exact duplicates (as row hashes would have had them)."""
+    """For kinds without row hashes (whose kept rows are deduplicated by their finish) and
+    kinds deduplicated against their table (which remembers kept rows only): of the file's
+    refused rows with the same cells, the first stays in the quarantine and the others
+    count as exact duplicates (as row hashes would have had them)."""
     repeated = con.execute(
         """DELETE FROM quarantine WHERE rowid IN (
                SELECT rid FROM (
