@@ -25,6 +25,7 @@ from cargotrace.ingest.loader import (
     ingest_tabular,
     run_ingest,
 )
+from cargotrace.ingest.outcome import kept_as
 from cargotrace.ingest.places import FACILITIES, PORTS, STATIONS
 from cargotrace.ingest.positions import POSITIONS
 from cargotrace.ingest.shipments import SHIPMENTS
@@ -88,6 +89,8 @@ def ingest_file(
         else:
             read(case, spec, path, mapping, result, progress)
         finish_file(case.con, kind, result)  # AIS duplicates, implied speeds, identity checks
+        if kind == "ais":  # what the kept rows are, for the summary (ingest/outcome.py)
+            result.detail["kept_as"] = kept_as(case.con, result.file_hash, result.rows_kept)
 
     try:
         return run_ingest(case, kind, path, body, replace)

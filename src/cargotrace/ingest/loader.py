@@ -578,6 +578,12 @@ def run_ingest(
             result.detail["replaced"] = {"ingested_as": known, **forget_file(case.con, digest)}
         body(result)
         result.check_invariant()
+        if result.rows_quarantined:  # for the summary: reasons, columns, an example of each
+            from cargotrace.ingest.outcome import refusals
+
+            found = refusals(case.con, digest, result.detail.get("columns"))
+            result.detail["quarantined_by_reason"] = found["by_reason"]
+            result.detail["quarantine_top"] = found["top"]
         case.con.execute(
             "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [digest, kind, path.name, str(path.resolve()), path.stat().st_size, result.rows_read,
