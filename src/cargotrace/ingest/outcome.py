@@ -18,7 +18,7 @@ _DATE = 'check date_format in the mapping (a strptime format such as "%d.%m.%Y")
 HINTS = {
     "bad_date": _DATE,
     "implausible_date": _DATE,
-    "no_timestamp": "check which column holds the time ([columns] in the mapping)",
+    "no_timestamp": "check which column holds the time and its format ([columns] and date_format in the mapping)",
     "implausible_timestamp": _DATE,
     "missing_date": "check which column holds the date ([columns] in the mapping)",
     "bad_weight": "check the weight column and its unit (units.weight in the mapping)",
