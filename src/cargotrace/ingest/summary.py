@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from cargotrace.ingest.loader import IngestResult
-from cargotrace.ingest.outcome import hint
+from cargotrace.ingest.outcome import hint as refusal_hint
 
 _STATION_WORDS = {
     "base_station": "base station",
@@ -26,15 +26,15 @@ def ingest_notes(result: IngestResult) -> list[str]:
     detail, notes = result.detail, []
     kept = detail.get("kept_as") or {}
     if kept.get("identity_reports") or kept.get("stations"):
-        parts = [f"{kept.get('positions', 0):,} positions"]
+        kept_parts = [f"{kept.get('positions', 0):,} positions"]
         if kept.get("identity_reports"):
-            parts.append(
+            kept_parts.append(
                 f"{kept['identity_reports']:,} identity reports (static messages: name, IMO, "
                 "call sign; no position - table vessel_reports)"
             )
         if kept.get("stations"):
-            parts.append(f"{kept['stations']:,} station reports (table ais_stations)")
-        notes.append(f"kept: {', '.join(parts)}")
+            kept_parts.append(f"{kept['stations']:,} station reports (table ais_stations)")
+        notes.append(f"kept: {', '.join(kept_parts)}")
     if nothing_kept(result):
         notes.append(_nothing_kept_note(result))
     refused = detail.get("quarantined_by_reason") or {}
@@ -72,7 +72,7 @@ def _nothing_kept_note(result: IngestResult) -> str:
     reasons = ", ".join(refused) if len(refused) <= 3 else f"{', '.join(list(refused)[:3])}, ..."
     return (
         f"NOTHING KEPT: {every} {result.rows_quarantined:,} rows quarantined ({reasons}); "
-        f"{hint(top) if top else hint('')}; then read the file again with --replace"
+        f"{refusal_hint(top or '')}; then read the file again with --replace"
     )
 
 
