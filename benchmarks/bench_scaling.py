@@ -1,7 +1,7 @@
 """How the maritime stages scale: DuckDB (the default engine) and Spark local, same stage SQL.
 
     python benchmarks/bench_scaling.py [--duckdb-sizes 1e6 1e7 1e8] [--spark-sizes 1e6 1e7]
-                                       [--workdir DIR] [--json OUT.json] [--duckdb-memory 8GB]
+                                       [--workdir DIR] [--json OUT.json] [--duckdb-memory 2GB]
 
 Input: generated positions written once per size as Parquet (zstd), the same files for both
 engines. Vessels shuttle between two ports of their own (4 vessels per port pair, 3-minute
@@ -112,12 +112,12 @@ def _plan() -> Any:
     return make_plan(AnalysisSettings())
 
 
-def run_duckdb(parquet: Path, ports: int, work: Path, memory: str) -> dict[str, Any]:
+def run_duckdb(parquet: Path, ports: int, work: Path, memory: str, kernel: str) -> dict[str, Any]:
     from cargotrace.analysis.pipeline import run_stage
     from cargotrace.case.store import Case
     from cargotrace.settings import AnalysisSettings
 
-    settings = AnalysisSettings()
+    settings = AnalysisSettings(maritime_kernel=kernel)
     plan = _plan()
     case_dir = reference_case(work / "case", ports)
     with Case.open(case_dir, write=True) as case:
@@ -130,19 +130,39 @@ def run_duckdb(parquet: Path, ports: int, work: Path, memory: str) -> dict[str, 
         load_s = time.perf_counter() - started
         for stage in plan.before:
             stage.python(con, settings)
-        started = time.perf_counter()
-        stages = {}
+        started, cpu_started = time.perf_counter(), time.process_time()
+        stages, stages_cpu = {}, {}
         for stage in plan.spark:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             run_stage(con, stage, settings)
             stages[stage.name] = round(time.perf_counter() - t0, 2)
+            stages_cpu[stage.name] = round(time.process_time() - c0, 2)
         seconds = time.perf_counter() - started
+        cpu_s = time.process_time() - cpu_started
         rows = {
             t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in ("port_calls", "gap_facts", "encounters")
         }
-    return {"load_s": round(load_s, 2), "seconds": round(seconds, 2), "stages": stages, "rows": rows,
+    return {"load_s": round(load_s, 2), "seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2),
+            "stages": stages, "stages_cpu": stages_cpu, "rows": rows,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}  # fmt: skip
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds (user + system) used so far by the java processes this one started."""
+    total = 0.0
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == me and "java" in stat.split("(", 1)[1].split(")", 1)[0]:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def _jvm_peak_mb() -> int:
@@ -165,13 +185,14 @@ def _jvm_peak_mb() -> int:
     return peak
 
 
-def run_spark(parquet: Path, ports: int, work: Path) -> dict[str, Any]:
+def run_spark(parquet: Path, ports: int, work: Path, kernel: str) -> dict[str, Any]:
     from cargotrace.case.store import Case, quote_ident
     from cargotrace.engine.spark_inputs import read_positions
+    from cargotrace.engine.spark_job import run_on_spark
     from cargotrace.engine.spark_runner import SparkRunner, from_arrow, spark_session
     from cargotrace.settings import AnalysisSettings
 
-    settings = AnalysisSettings(engine="spark")
+    settings = AnalysisSettings(engine="spark", maritime_kernel=kernel)
     plan = _plan()
     spark = spark_session(conf={"spark.sql.shuffle.partitions": "8"})
     case_dir = reference_case(work / "case", ports)
@@ -188,19 +209,20 @@ def run_spark(parquet: Path, ports: int, work: Path) -> dict[str, Any]:
     runner.register(
         "positions", read_positions(spark, [str(parquet)], "parquet", deduplicate=False)
     )
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time() + _children_cpu_s()
     stages = {}
     for stage in plan.spark:
         t0 = time.perf_counter()
-        runner.execute_all(stage.sql(settings))
+        run_on_spark(runner, stage, settings)
         stages[stage.name] = round(time.perf_counter() - t0, 2)
     seconds = time.perf_counter() - started
+    cpu_s = time.process_time() + _children_cpu_s() - cpu_started
     rows = {t: runner.table(t).count() for t in ("port_calls", "gap_facts", "encounters")}
     jvm = _jvm_peak_mb()
     runner.cleanup()
     spark.stop()
     py = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return {"seconds": round(seconds, 2), "stages": stages, "rows": rows, "peak_rss_mb": jvm + py,
+    return {"seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2), "stages": stages, "rows": rows, "peak_rss_mb": jvm + py,
             "jvm_peak_mb": jvm, "python_peak_mb": py}  # fmt: skip
 
 
@@ -218,32 +240,41 @@ def one(args: argparse.Namespace) -> None:
         duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{parquet}')").fetchone()[0]
     )  # type: ignore[index]
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        if args.engine == "duckdb":
-            result = run_duckdb(parquet, shape["ports"], Path(tmp), args.duckdb_memory)
+        engine, _, kernel = args.engine.partition("-")
+        if engine == "duckdb":
+            result = run_duckdb(
+                parquet, shape["ports"], Path(tmp), args.duckdb_memory, kernel or "numpy"
+            )
         else:
-            result = run_spark(parquet, shape["ports"], Path(tmp))
+            result = run_spark(parquet, shape["ports"], Path(tmp), kernel or "numpy")
     result.update(engine=args.engine, size=size, positions=actual, generate_s=round(gen_s, 1), **shape,
+                  load_average=[round(x, 1) for x in os.getloadavg()],
+                  vcpu_hours_per_billion=round(result["seconds"] * (os.cpu_count() or 1) / 3600 * 1e9 / actual, 2),
+                  cpu_hours_per_billion=round(result["cpu_s"] / 3600 * 1e9 / actual, 2),
                   parquet_mb=round(parquet.stat().st_size / 2**20), cpus=os.cpu_count(),
                   rows_per_s=round(actual / result["seconds"]))  # fmt: skip
     print(json.dumps(result))
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    lines = ["| engine | positions | vessels | stages (s) | positions/s | peak RSS (MB) | growth exponent |",
-             "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    lines = ["| engine | positions | vessels | stages (s) | positions/s | peak RSS (MB) | growth exponent | CPU (s) | CPU growth exponent | vCPU-h per 10⁹ positions (wall × vCPUs) | CPU-h per 10⁹ positions | load average (1, 5, 15 min) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
     previous: dict[str, dict[str, Any]] = {}
     for r in results:
         prev = previous.get(r["engine"])
-        growth = ""
+        growth = cpu_growth = ""
         if prev and "seconds" in r:
             growth = f"{math.log(r['seconds'] / prev['seconds']) / math.log(r['positions'] / prev['positions']):.2f}"
+            cpu_growth = f"{math.log(r['cpu_s'] / prev['cpu_s']) / math.log(r['positions'] / prev['positions']):.2f}"
         if "seconds" in r:
+            load = ", ".join(f"{x:.1f}" for x in r.get("load_average", []))
             lines.append(f"| {r['engine']} | {r['positions']:,} | {r['vessels']:,} | {r['seconds']:,.1f} | "
-                         f"{r['rows_per_s']:,} | {r['peak_rss_mb']:,} | {growth} |")  # fmt: skip
+                         f"{r['rows_per_s']:,} | {r['peak_rss_mb']:,} | {growth} | {r['cpu_s']:,.1f} | {cpu_growth} | "
+                         f"{r['vcpu_hours_per_billion']} | {r['cpu_hours_per_billion']} | {load} |")  # fmt: skip
             previous[r["engine"]] = r
         else:
             lines.append(
-                f"| {r['engine']} | {r['size']:,} | | failed: {r.get('error', '')[:60]} | | | |"
+                f"| {r['engine']} | {r['size']:,} | | failed: {r.get('error', '')[:60]} | | | | | | | | |"
             )
     return "\n".join(lines)
 
@@ -255,10 +286,16 @@ def main() -> None:
     parser.add_argument("--duckdb-sizes", nargs="*", default=["1e6", "1e7", "1e8"])
     parser.add_argument("--spark-sizes", nargs="*", default=["1e6", "1e7"])
     parser.add_argument(
+        "--duckdb-sql-sizes", nargs="*", default=[], help="sizes run with maritime_kernel=sql"
+    )
+    parser.add_argument(
+        "--spark-sql-sizes", nargs="*", default=[], help="sizes run with maritime_kernel=sql"
+    )
+    parser.add_argument(
         "--workdir", default=None, help="where the Parquet inputs and temp files go"
     )
     parser.add_argument(
-        "--duckdb-memory", default="8GB", help="DuckDB memory_limit (it spills beyond)"
+        "--duckdb-memory", default="2GB", help="DuckDB memory_limit (it spills beyond)"
     )
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--keep-data", action="store_true", help="keep the generated Parquet files")
@@ -271,6 +308,8 @@ def main() -> None:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="cargotrace-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     jobs = [("duckdb", s) for s in args.duckdb_sizes] + [("spark", s) for s in args.spark_sizes]
+    jobs += [("duckdb-sql", s) for s in args.duckdb_sql_sizes]
+    jobs += [("spark-sql", s) for s in args.spark_sql_sizes]
     jobs.sort(key=lambda j: (float(j[1]), j[0]))
     results: list[dict[str, Any]] = []
     for engine, size in jobs:

@@ -138,8 +138,11 @@ def test_interference_is_many_vessels_jumping_in_one_cell_and_hour():
         con, "SELECT port_call_id, arrived_at FROM port_calls WHERE mmsi = 1 ORDER BY arrived_at"
     )
     flagged = rows(con, "SELECT kind, event_id FROM interference_flags WHERE mmsi = 1")
-    # the spoofed fix splits the stay: the call after it overlaps the hour and is flagged
-    assert [c["arrived_at"] for c in calls] == [T0, jump + timedelta(minutes=10)]
-    assert flagged == [{"kind": "port_call", "event_id": calls[1]["port_call_id"]}]
+    # the spoofed fix is kept out of the track: one call, which overlaps the hour and is flagged
+    assert [c["arrived_at"] for c in calls] == [T0]
+    assert flagged == [{"kind": "port_call", "event_id": calls[0]["port_call_id"]}]
+    assert rows(con, "SELECT mmsi, timestamp FROM spoofed_positions ORDER BY mmsi") == [
+        {"mmsi": m, "timestamp": jump} for m in (1, 2, 3, 4)
+    ]
     con = run(fixes, interference_min_vessels=4)
     assert rows(con, "SELECT * FROM interference") == []

@@ -18,21 +18,22 @@ from cargotrace.analysis.pipeline import STAGES, run_stage
 from cargotrace.case.schema import create_statements
 from cargotrace.errors import InputError
 from cargotrace.ingest.ports import gazetteer_table
-from cargotrace.maritime.kernels import chunks, views
+from cargotrace.maritime.kernels import chunks, partitions, views
 from cargotrace.settings import AnalysisSettings
 from test_maritime_support import PORT, T0, east, north, port_row
 
 from conftest import shared_data
 
-MARITIME = ("track", "identity", "ships", "port_areas", "port_zones", "port_calls", "gaps")
+MARITIME = ("track", "identity", "ships", "port_areas", "port_zones", "observed_calls", "gaps")
 # every table the per-fix stages and the stages reading them write, with its key columns
 COMPARED = {
     "track": "vid, seq",
     "shared_mmsi": "mmsi",
+    "spoofed_fixes": "vid, seq",
     "zone_marks": "vid, port_id, seq",
     "visits": "vid, port_id, island",
     "port_stops": "vid, port_id, island, begin_seq",
-    "port_calls": "vessel_key, arrived_at",
+    "observed_calls": "vessel_key, arrived_at",
     "gaps": "vessel_key, started_at",
     "identity_events": "vessel_key, event, observed_at",
 }
@@ -97,7 +98,6 @@ def _both(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, tuple[l
             if stage.name in MARITIME:
                 run_stage(con, stage, config)
         results.append({t: _table(con, t) for t in COMPARED})
-    views.release(con)
     for table in COMPARED:
         out[table] = (results[0][table], results[1][table])
     return out
@@ -113,11 +113,17 @@ def assert_same(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, i
     return counts
 
 
-@pytest.fixture(params=[None, 5], ids=["one part", "parts of 5 fixes"])
+@pytest.fixture(
+    params=[(None, None), (5, None), (5, "7")],
+    ids=["one part", "parts of 5 fixes", "vessel partitions of 7 fixes on disk"],
+)
 def chunk_rows(request, monkeypatch):
-    if request.param:
-        monkeypatch.setattr(chunks, "CHUNK_ROWS", request.param)
-    return request.param
+    rows, partition = request.param
+    if rows:
+        monkeypatch.setattr(chunks, "CHUNK_ROWS", rows)
+    if partition:
+        monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, partition)
+    return rows
 
 
 vessels = st.lists(
@@ -166,7 +172,9 @@ def test_split_transmitters_and_thresholds(chunk_rows):
             (273000004, t + timedelta(seconds=11), 40.04, 150.3 + 0.002 * i, 0.1 if i < 30 else 9.0)
         )
     counts = assert_same(_case(fixes))
-    assert counts["shared_mmsi"] == 1 and counts["port_calls"] >= 3 and counts["zone_marks"] > 10
+    assert (
+        counts["shared_mmsi"] == 1 and counts["observed_calls"] >= 3 and counts["zone_marks"] > 10
+    )
 
 
 def test_no_positions_and_no_ports(chunk_rows):
@@ -225,7 +233,7 @@ def test_kernels_equal_the_sql_on_the_noaa_day(monkeypatch):
         gazetteer=True,
     )
     counts = assert_same(con)
-    assert counts["track"] > 90_000 and counts["port_calls"] > 50 and counts["gaps"] > 100
+    assert counts["track"] > 90_000 and counts["observed_calls"] > 50 and counts["gaps"] > 100
 
 
 def test_fixes_of_one_second_are_ordered_alike_whatever_the_ingest_order(chunk_rows):
@@ -257,18 +265,45 @@ def test_fixes_of_one_second_are_ordered_alike_whatever_the_ingest_order(chunk_r
     assert tracks[0] == tracks[1] == tracks[2]
 
 
-def test_beyond_the_memory_limit_the_sql_runs(monkeypatch):
-    monkeypatch.setenv(chunks.MAX_FIXES_ENV, "10")
-    fixes = [(273000001, T0 + timedelta(minutes=10 * i), *PORT, 0.0) for i in range(30)]
-    con = _case(fixes)
+def test_vessel_partitions_go_to_disk_and_memory_stays_per_partition(monkeypatch, tmp_path):
+    """Above CARGOTRACE_PARTITION_FIXES positions the kernels cut the case into vessel
+    partitions on disk, next to the case: the track is published as a view over one Parquet
+    file per partition, each holding whole vessels; the tables equal the SQL's, and
+    releasing the tables deletes the files."""
+    monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, "25")
+    fixes = [(273000000 + v, T0 + timedelta(minutes=10 * i), *east(PORT, 0.5 * i), 0.1 * (i % 5))
+             for v in range(6) for i in range(30)]  # fmt: skip
+    con = duckdb.connect(str(tmp_path / "case.duckdb"))
+    for statement in create_statements():
+        con.execute(statement)
+    con.executemany(
+        "INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", fixes
+    )
+    for p in PORTS:
+        con.execute("INSERT INTO ports (locode, name, country, lat, lon, radius_km, geometry_wkt, origin) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'user')", list(p))  # fmt: skip
+    assert partitions.partition_count(con) == 8  # 180 positions / 25
+    counts = assert_same(con)
+    assert counts["track"] == 180 and counts["zone_marks"] > 6
     for stage in STAGES:
         if stage.name in MARITIME:
             run_stage(con, stage, AnalysisSettings())
-    assert views.published(con, "track") is None and views.published(con, "zone_marks") is None
-    assert con.execute("SELECT count(*) FROM port_calls").fetchone() == (1,)
-    monkeypatch.setenv(chunks.MAX_FIXES_ENV, "lots")
-    with pytest.raises(InputError, match="CARGOTRACE_KERNEL_MAX_FIXES must be a whole number"):
-        chunks.fits_in_memory(con)
+    files = views.published_files(con, "track")
+    assert files and views.published(con, "track") is None
+    assert all(f.parent.parent.parent == tmp_path for f in files)  # next to the case
+    per_file = [
+        con.execute(f"SELECT list(DISTINCT mmsi) FROM read_parquet('{f}')").fetchone()[0]
+        for f in files
+    ]
+    seen = [m for mmsis in per_file for m in mmsis]
+    assert sorted(seen) == [273000000 + v for v in range(6)]  # every vessel in one file only
+    assert views.published_files(con, "zone_marks") is not None
+    views.release(con)
+    assert not any(f.exists() for f in files)
+    assert not list(tmp_path.glob(".cargotrace-kernels-*"))
+    monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, "lots")
+    with pytest.raises(InputError, match="CARGOTRACE_PARTITION_FIXES must be a positive whole"):
+        partitions.partition_count(con)
 
 
 def test_rows_not_yet_committed_are_read_through_the_callers_connection(monkeypatch):

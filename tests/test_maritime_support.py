@@ -30,6 +30,7 @@ MARITIME_STAGES = (
     "encounters",
     "loitering",
     "ais_disabling",
+    "draught_changes",
     "interference",
     "voyages",
 )
@@ -80,6 +81,7 @@ def run(
     reports: Iterable[tuple[Any, ...]] = (),
     gazetteer: bool = False,
     land: Iterable[str] = (),
+    draughts: Iterable[tuple[int, datetime, float]] = (),
     **settings: Any,
 ) -> duckdb.DuckDBPyConnection:
     """The maritime stages on these fixes and ports; returns the connection to query."""
@@ -108,6 +110,11 @@ def run(
         con.execute(
             "INSERT INTO vessel_reports (mmsi, imo, name, callsign, flag, observed_at, source_file, source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             list(r),
+        )
+    for d in draughts:  # (mmsi, observed_at, draught_m): static reports giving a draught
+        con.execute(
+            "INSERT INTO vessel_reports (mmsi, observed_at, draught_m, source_file) VALUES (?, ?, ?, 'static.nmea')",
+            list(d),
         )
     for i, polygon in enumerate(land):  # WKT polygons of land, as the borders table holds them
         con.execute(

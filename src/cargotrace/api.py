@@ -134,11 +134,15 @@ class CaseSession:
         settings: AnalysisSettings | None = None,
         *,
         on_stage: OnStage | None = None,
+        debug: bool = False,
         **overrides: Any,
     ) -> dict[str, Any]:
         """Run the analysis (`cargotrace analyze`); settings by keyword, e.g. window_days=10.
-        Returns the findings (also stored in the case)."""
-        return workflow.analyze(self.root, settings_of(settings, **overrides), on_stage)
+        Returns the findings (also stored in the case). `debug=True` (`analyze --debug`)
+        keeps every intermediate table in the case's `debug` schema: `.table("debug.visits")`."""
+        return workflow.analyze(
+            self.root, settings_of(settings, **overrides), on_stage, debug=debug
+        )
 
     def run_stages(self, *names: str, **overrides: Any) -> list[str]:
         """Run some stages (and the stages they need) without assembling findings; returns the
@@ -159,13 +163,17 @@ class CaseSession:
     # ------------------------------------------------------------------ output
     def table(self, name: str, *, pandas: bool = False) -> pa.Table | pd.DataFrame:
         """A table or view of the case, whole, as an Arrow table (or a pandas DataFrame)."""
+        schema, _, bare = name.rpartition(".")
+        schema = schema or "main"
         with Case.open(self.root) as case:
-            if not case.has_table(name):
+            if not case.has_table(bare, schema=schema):
                 known = [r["table_name"] for r in case.rows(
                     "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
                 )]  # fmt: skip
                 raise InputError(f"the case has no table {name!r}; it has: {', '.join(known)}")
-            data = case.con.execute(f"SELECT * FROM {quote_ident(name)}").to_arrow_table()
+            data = case.con.execute(
+                f"SELECT * FROM {quote_ident(schema)}.{quote_ident(bare)}"
+            ).to_arrow_table()
         return data.to_pandas() if pandas else data
 
     def tables(self) -> list[str]:
@@ -187,6 +195,8 @@ class CaseSession:
         return workflow.report(self.root, Path(out), Path(pdf) if pdf is not None else None)
 
     def explain(self, waybill: str) -> list[dict[str, Any]]:
+        """`cargotrace explain ID`: one explanation (`kind`: waybill, vessel, port_call,
+        arrival, gap, coverage_gap, watchlist_hit) per match of the id (report/explain.py)."""
         return workflow.explain(self.root, waybill)
 
     def quarantine(self, include_superseded: bool = False) -> list[dict[str, Any]]:

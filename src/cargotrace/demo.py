@@ -26,6 +26,7 @@ INGEST_ORDER = (
     "watchlist",
     "sightings",
     "ais",
+    "detections",
     "shipments",
 )
 
@@ -68,7 +69,11 @@ def run_demo(
     seed: int = 20240613,
     on_step: Callable[[str], None] | None = None,
     on_ingest: Callable[[IngestResult], None] | None = None,
+    *,
+    detections: bool = False,
 ) -> DemoResult:
+    """The demo; `detections=True` runs it with the dark calls' sightings replaced by the
+    satellite detections they stand for (sample/detections.py)."""
     from cargotrace.sample.generate import generate_sample_case
 
     step = on_step or (lambda _msg: None)
@@ -78,7 +83,7 @@ def run_demo(
         _refuse_foreign_case(case_dir)
         shutil.rmtree(case_dir)  # the demo always starts from a fresh case
     step("generating the synthetic sample case")
-    sample = generate_sample_case(out_dir / "inputs", seed=seed)
+    sample = generate_sample_case(out_dir / "inputs", seed=seed, detections=detections)
     inputs = {kind: list(paths) for kind, paths in sample.inputs.items()}
     borders = natural_earth_countries_geojson(
         out_dir / "inputs" / "natural_earth_countries.geojson"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cargotrace.errors import InputError
+from cargotrace.reference.country_names import code_hint, country_name
 
 INTEREST_CLASSES = ("explosives", "ammunition")
 
@@ -70,6 +70,9 @@ class AnalysisSettings:
     disabling_min_gap_hours: float = 12.0
     disabling_min_shore_km: float = 92.6
     disabling_min_prior_fixes: int = 14
+    # Draught change across a gap (maritime/draught.py): the draught reported after a gap
+    # differs from the one before by at least `draught_change_min_m` (loaded or unloaded dark).
+    draught_change_min_m: float = 1.0
     # more vessels than this able to meet in one cell and bin are a crowd (a convoy, a fleet
     # leaving port, spoofing): listed in `encounter_crowds`, not searched pair by pair
     encounter_max_vessels_per_cell: int = 64
@@ -77,6 +80,11 @@ class AnalysisSettings:
     # UTC hour where at least `interference_min_vessels` MMSIs make impossible jumps.
     interference_cell_deg: float = 0.5
     interference_min_vessels: int = 3
+    # Circling (maritime/interference.py): at least `circling_min_fixes` fixes of one MMSI in
+    # one hour on a circle of radius `circling_min_radius_km` to `circling_max_radius_km`.
+    circling_min_fixes: int = 6
+    circling_min_radius_km: float = 0.5
+    circling_max_radius_km: float = 30.0
     # Satellite detections (maritime/detections.py, detection_attribution.py): a vessel placed
     # at a detection's time from its fixes within `detection_match_hours` matches it within
     # `detection_match_base_m` plus `detection_match_drift_kn` times the time to that fix, with
@@ -87,6 +95,8 @@ class AnalysisSettings:
     detection_match_drift_kn: float = 4.0
     detection_length_tolerance: float = 0.35
     dark_detection_max_speed_kn: float = 16.0
+    # a ship is also silent up to this many days before its first fix and after its last
+    dark_detection_silence_days: float = 45.0
     # a dark detection in port whose best candidate holds this share of the scores is its call
     detection_call_min_share: float = 0.8
     # Identity (maritime/identity.py): a step faster than `max_speed_kn` (and longer than
@@ -130,22 +140,28 @@ class AnalysisSettings:
             problems.append("--lookback-days must be between 1 and 3650")
         if not 0 <= self.near_km <= 20000:
             problems.append("--near-km must be between 0 and 20000")
-        if not re.fullmatch(r"[A-Z]{2}", self.origin_country):
-            problems.append("--origin-country must be an ISO 3166 alpha-2 code such as KP")
-        if not re.fullmatch(r"[A-Z]{2}", self.border_country):
-            problems.append("--border-country must be an ISO 3166 alpha-2 code such as UA")
+        for option, code in (
+            ("--origin-country", self.origin_country),
+            ("--border-country", self.border_country),
+        ):
+            if not country_name(code):  # fmt: skip
+                problems.append(f"{option}: {code_hint(code)}")
         if not 0 <= self.stop_begin_kn <= self.stop_end_kn:
             problems.append("stop_begin_kn must be at least 0 and not above stop_end_kn")
         for name in ("port_radius_km", "min_call_hours", "port_gap_hours", "gap_hours", "default_service_speed_kn",
                      "encounter_max_m", "encounter_min_hours", "max_speed_kn", "dark_call_max_gap_days",
                      "loitering_max_sog_kn", "loitering_min_hours", "disabling_min_gap_hours",
                      "interference_cell_deg", "interference_min_vessels", "port_gap_max_days", "detection_match_hours",
-                     "detection_match_base_m", "detection_length_tolerance", "dark_detection_max_speed_kn"):  # fmt: skip
+                     "draught_change_min_m", "circling_min_fixes", "circling_min_radius_km",
+                     "detection_match_base_m", "detection_length_tolerance", "dark_detection_max_speed_kn",
+                     "dark_detection_silence_days"):  # fmt: skip
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive")
         if min(self.loitering_min_port_km, self.loitering_min_shore_km, self.disabling_min_shore_km,
                self.disabling_min_prior_fixes) < 0:  # fmt: skip
             problems.append("loitering and disabling distances and fix counts must not be negative")
+        if self.circling_max_radius_km < self.circling_min_radius_km:
+            problems.append("circling_max_radius_km must not be below circling_min_radius_km")
         if self.port_exit_buffer_km < 0 or self.encounter_min_port_km < 0 or self.jump_min_km < 0:
             problems.append(
                 "port_exit_buffer_km, encounter_min_port_km and jump_min_km must not be negative"

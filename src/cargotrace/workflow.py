@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cargotrace.case import freshness
 from cargotrace.case.store import DB_NAME, Case
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def init_case(case_dir: Path) -> dict[str, Any]:
-    with Case.open(case_dir, create=True) as case:
+    with Case.open(case_dir, create=True, purpose="init") as case:
         seed_reference_data(case)
         return {"case": str(case.root), "ports": case.scalar("SELECT count(*) FROM ports")}
 
@@ -71,7 +71,7 @@ def ingest(
 
         return [preview_file(kind, path, mapping, case_dir) for path in files]
     results = []
-    with Case.open(case_dir, write=True, create=True) as case:
+    with Case.open(case_dir, write=True, create=True, purpose="ingest") as case:
         seed_reference_data(case)
         for path in files:
             results.append(ingest_file(case, kind, path, mapping, progress, replace=replace))
@@ -82,9 +82,11 @@ def analyze(
     case_dir: Path,
     settings: AnalysisSettings,
     on_stage: Callable[[str, int, float], None] | None = None,
+    *,
+    debug: bool = False,
 ) -> dict[str, Any]:
-    with Case.open(case_dir, write=True) as case:
-        return analyze_case(case, settings, on_stage=on_stage)
+    with Case.open(case_dir, write=True, purpose="analyze", snapshot=True) as case:
+        return analyze_case(case, settings, on_stage=on_stage, debug=debug)
 
 
 def analyze_case(
@@ -92,23 +94,26 @@ def analyze_case(
     settings: AnalysisSettings,
     *,
     on_stage: Callable[[str, int, float], None] | None = None,
+    debug: bool = False,
 ) -> dict[str, Any]:
     """Run every stage of the analysis, then assemble, check and store the findings, in one
-    transaction. `--engine spark` hands the maritime stages to the Spark engine first."""
+    transaction. `--engine spark` hands the maritime stages to the Spark engine first.
+    `debug`: keep the intermediate tables in the case's `debug` schema."""
     from cargotrace.analysis.pipeline import run_analysis
     from cargotrace.report.findings import build_findings
     from cargotrace.report.schema import validate_findings
 
     delegate = _spark_delegate() if settings.engine == "spark" else None
     with case.transaction():
-        run_analysis(case, settings, on_stage=on_stage, delegate=delegate)
+        run_analysis(case, settings, on_stage=on_stage, delegate=delegate, debug=debug)
         findings = build_findings(case, settings)
         validate_findings(json.loads(json.dumps(findings, default=str)))
         case.set_meta("findings", json_text(findings))
         case.set_meta("analyzed_at", datetime.now(UTC).isoformat(timespec="seconds"))
         freshness.record_analysis(case)
         case.set_meta("parameters", json.dumps(settings.as_parameters()))
-    return findings
+    # typed while built (report/findings_types.py); callers read it as JSON
+    return cast(dict[str, Any], findings)
 
 
 def _spark_delegate() -> Delegate:
@@ -187,6 +192,10 @@ def report(case_dir: Path, out: Path, pdf: Path | None = None) -> dict[str, Any]
 
 
 def explain(case_dir: Path, waybill: str) -> list[dict[str, Any]]:
+    """The evidence behind an id (report/explain.py): a waybill's chain (`records`, `links`,
+    `label_changes`, kind "waybill"), then every vessel, port call, arrival, gap or watchlist
+    hit of that id; an id that is none of these is an error saying what explain takes."""
+    from cargotrace.report.explain import explain_other, not_found
     from cargotrace.report.export import findings
 
     with Case.open(case_dir) as case:
@@ -197,14 +206,24 @@ def explain(case_dir: Path, waybill: str) -> list[dict[str, Any]]:
             f"WHERE {id_key_sql('waybill')} = ? ORDER BY source_file, source_row",
             [id_key(waybill)],
         )
+        others = explain_other(case, waybill)
+    if not rows and not others:
+        raise not_found(waybill)
     if not rows:
-        raise InputError(f"waybill {waybill!r} is not in the case")
+        return others
     # look-alike Latin/Cyrillic letters, case and punctuation compared as one (reference/identifiers.py)
     links = [
         link for link in result["linked_shipments"] if id_key(link["waybill"]) == id_key(waybill)
     ]
     changes = [c for c in result["label_changes"] if id_key(c["waybill"]) == id_key(waybill)]
-    return [{"records": rows, "links": links, "label_changes": changes}]
+    chain = {
+        "kind": "waybill",
+        "id": waybill,
+        "records": rows,
+        "links": links,
+        "label_changes": changes,
+    }
+    return [chain, *others]
 
 
 def quarantine_summary(case_dir: Path, include_superseded: bool = False) -> list[dict[str, Any]]:
@@ -235,7 +254,7 @@ def check_case(case_dir: Path) -> list[str]:
     problems: list[str] = []
     tables = {"shipments": "shipments", "ais": "positions", "vessels": "vessel_reports", "sightings": "sightings",
               "ports": "ports", "stations": "stations", "facilities": "facilities", "watchlist": "watchlist",
-              "borders": "borders", "detections": "detections"}  # fmt: skip
+              "borders": "borders", "detections": "detections", "gfw-events": "gfw_events"}  # fmt: skip
     with Case.open(case_dir) as case:  # read-only: a received case is checked as it came
         for row in case.rows(
             "SELECT file_hash, kind, file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate FROM ledger"

@@ -17,11 +17,23 @@ import duckdb
 
 from cargotrace.analysis.registry import STAGES
 from cargotrace.case.store import Case, quote_ident
-from cargotrace.maritime.kernels import chunks, views
+from cargotrace.maritime.kernels import views
 from cargotrace.settings import AnalysisSettings
 from cargotrace.stage import Stage, with_prerequisites
 
-__all__ = ["DERIVED_TABLES", "STAGES", "Stage", "run_analysis", "run_stage", "run_stages"]
+__all__ = [
+    "DEBUG_SCHEMA",
+    "DERIVED_TABLES",
+    "STAGES",
+    "Stage",
+    "keep_intermediates",
+    "run_analysis",
+    "run_stage",
+    "run_stages",
+]
+
+# `analyze --debug` keeps here every temporary table a stage declares it writes
+DEBUG_SCHEMA = "debug"
 
 OnStage = Callable[[str, int, float], None]
 # Runs some stages elsewhere; returns the names of the stages whose SQL, and whose Python
@@ -44,6 +56,8 @@ DERIVED_TABLES = [
     "consignment_records",
     "evidence_period",
     "interference_flags",
+    "circling",
+    "spoofed_positions",
 ]
 
 
@@ -70,7 +84,7 @@ def run_stage(
     python: bool = True,
 ) -> None:
     """Run one stage on DuckDB: its kernel or its SQL, then its Python step."""
-    if sql and stage.kernel and settings.maritime_kernel == "numpy" and chunks.fits_in_memory(con):
+    if sql and stage.kernel and settings.maritime_kernel == "numpy":
         stage.kernel(con, settings)
     elif sql:
         for statement in stage.sql(settings) if stage.sql else []:
@@ -91,17 +105,25 @@ def run_analysis(
     on_stage: OnStage | None = None,
     delegate: Delegate | None = None,
     stages: Sequence[Stage] = STAGES,
+    debug: bool = False,
 ) -> list[str]:
     """Run the stages of `analyze` on the case (inside the caller's transaction). Returns the
-    names of the stages run."""
+    names of the stages run. `debug`: keep every temporary table the stages declare they
+    write in the case's `debug` schema (`keep_intermediates`); without it, the `debug`
+    schema of an earlier run is dropped (it would describe another analysis)."""
     con = case.con
     plan = analysis_stages(stages)
     views.release(con)
+    con.execute(f"DROP SCHEMA IF EXISTS {DEBUG_SCHEMA} CASCADE")
     try:
         sql_done: set[str] = set()
         python_done: set[str] = set()
         if delegate is not None:
             sql_done, python_done = delegate(case, settings, plan, on_stage)
+            if debug:  # what the other engine handed back of its stages' tables
+                for stage in plan:
+                    if stage.name in sql_done | python_done:
+                        keep_intermediates(con, stage)
         for stage in plan:
             run_sql = bool(stage.sql or stage.kernel) and stage.name not in sql_done
             run_python = bool(stage.python) and stage.name not in python_done
@@ -111,9 +133,33 @@ def run_analysis(
             run_stage(con, stage, settings, sql=run_sql, python=run_python)
             if on_stage:
                 on_stage(stage.name, _rows(con, stage.output), time.perf_counter() - started)
+            if debug:
+                keep_intermediates(con, stage)
     finally:
         views.release(con)  # the kernels' Arrow tables: free their memory
     return [s.name for s in plan]
+
+
+def keep_intermediates(con: duckdb.DuckDBPyConnection, stage: Stage) -> list[str]:
+    """Copy the temporary tables (and views, kernels' Arrow tables) among the stage's declared
+    writes into the case's `debug` schema under their declared names (`debug.gap_facts`):
+    they outlive the connection, for inspection. A table several stages write is kept as
+    the last of them left it. Returns the names kept."""
+    temporary = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'temp'"
+        ).fetchall()
+    }
+    kept = [name for name in stage.writes if name in temporary]
+    if kept:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {DEBUG_SCHEMA}")
+    for name in kept:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {DEBUG_SCHEMA}.{quote_ident(name)} AS "
+            f"SELECT * FROM temp.main.{quote_ident(name)}"
+        )
+    return kept
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str | None) -> int:

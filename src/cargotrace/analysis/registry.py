@@ -28,8 +28,10 @@ from cargotrace.maritime import (
     detection_calls,
     detections,
     disabling,
+    draught,
     encounters,
     gaps,
+    gfw_calls,
     identity,
     interference,
     loitering,
@@ -50,11 +52,16 @@ def _stations(con: duckdb.DuckDBPyConnection, _settings: AnalysisSettings) -> No
     stations.resolve(con)
 
 
+def _interference_flags(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    for sql in interference.flag_statements(settings):
+        con.execute(sql)
+
+
 STAGES: list[Stage] = [
     Stage(
         "track",
         reads=("positions",),
-        writes=("track", "shared_mmsi", "split_fixes"),
+        writes=("track", "shared_mmsi", "split_fixes", "spoofed_fixes", "unspoofed_fixes"),
         sql=track.statements,
         kernel=track_kernel.build,
         output="track",
@@ -109,7 +116,7 @@ STAGES: list[Stage] = [
         output="zone_marks",
     ),
     Stage(
-        "port_calls",
+        "observed_calls",
         reads=(
             "port_areas",
             "port_stops",
@@ -121,20 +128,23 @@ STAGES: list[Stage] = [
             "visits",
             "zone_marks",
         ),
-        writes=("port_calls", "ais_calls", "sighting_calls", "sighting_vessels"),
+        writes=("observed_calls", "ais_calls", "sighting_calls", "sighting_vessels"),
         sql=port_calls.statements,
-        output="port_calls",
+        output="observed_calls",
     ),
     Stage(
         "gaps",
-        reads=("port_areas", "ship_links", "track", "zone_marks"),
+        reads=("port_areas", "positions", "ship_links", "track", "zone_marks"),
         writes=(
             "gaps",
+            "ais_coverage",
             "change_gaps",
+            "coverage_gaps",
             "dark_call_candidates",
             "dark_calls",
             "gap_end_ports",
             "gap_facts",
+            "gap_stretches",
             "raw_gaps",
             "sea_distances",
             "service_speed",
@@ -168,31 +178,68 @@ STAGES: list[Stage] = [
         output="ais_disabling",
     ),
     Stage(
+        "draught_changes",
+        reads=("gaps", "vessel_reports"),
+        writes=("draught_changes",),
+        sql=draught.statements,
+        output="draught_changes",
+    ),
+    Stage(
         "detection_matches",
         reads=("detections", "positions", "vessel_details"),
-        writes=("detection_matches", "detection_fixes", "detection_placed", "detection_pool"),
+        writes=(
+            "detection_matches",
+            "detection_fixes",
+            "detection_placed",
+            "detection_pool",
+            "detection_presence",
+            "detection_vessels",
+        ),
         python=detections.build,
         output="detection_matches",
     ),
     Stage(
         "dark_detections",
-        reads=("detection_matches", "detections", "gaps", "vessel_details"),
-        writes=("detection_candidates", "dark_detections"),
+        reads=("detection_matches", "detections", "gaps", "ship_links", "vessel_details"),
+        writes=("detection_candidates", "dark_detections", "detection_silences"),
         python=detection_attribution.build,
         output="detection_candidates",
     ),
     Stage(
         "detection_calls",
-        reads=("dark_detections", "detection_candidates", "gaps", "port_calls", "ports", "vessels"),
-        writes=("detection_calls", "port_calls"),
+        reads=("dark_detections", "detection_candidates", "observed_calls", "ports"),
+        writes=("detection_calls",),
         python=detection_calls.build,
         output="detection_calls",
     ),
     Stage(
+        "gfw_calls",
+        reads=("gfw_events", "observed_calls", "ports", "ship_links"),
+        writes=("gfw_calls",),
+        sql=gfw_calls.statements,
+        output="gfw_calls",
+    ),
+    Stage(
+        "port_calls",
+        reads=("detection_calls", "gfw_calls", "observed_calls", "ports", "vessels"),
+        writes=("port_calls",),
+        sql=port_calls.union_statements,
+        output="port_calls",
+    ),
+    Stage(
         "interference",
-        reads=("gaps", "port_calls", "positions"),
-        writes=("interference", "interference_flags", "position_jumps"),
+        reads=("gaps", "port_calls", "positions", "spoofed_fixes"),
+        writes=(
+            "interference",
+            "circling",
+            "interference_flags",
+            "interference_marks",
+            "position_jumps",
+            "spoofed_positions",
+        ),
         sql=interference.statements,
+        python=_interference_flags,  # reads the gaps, which DuckDB routes
+        python_reads=("interference", "interference_marks"),
         output="interference",
     ),
     Stage(

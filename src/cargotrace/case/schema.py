@@ -6,84 +6,338 @@ sheet, row number). Derived tables are rebuilt by `analyze` in one transaction.
 
 from __future__ import annotations
 
+from cargotrace.case.columns import Column as C
+from cargotrace.case.columns import Table, markdown
 from cargotrace.reference.mid import mid_flags_view_sql, mmsi_kind_sql, mmsi_mid_sql
 
 SCHEMA_VERSION = 2
 
-PROVENANCE = "file_hash VARCHAR, source_file VARCHAR, sheet VARCHAR, source_row BIGINT"
+# Every ingested row says where it came from: the file's content hash, its name, the sheet
+# of a workbook and the row (1-based, header excluded).
+PROVENANCE = (
+    C("file_hash", "VARCHAR", "SHA-256 of the source file's bytes (its ledger row)"),
+    C("source_file", "VARCHAR", "name of the source file"),
+    C("sheet", "VARCHAR", "sheet of a workbook, else empty"),
+    C("source_row", "BIGINT", "row of the source file (1 = first data row)"),
+)
+_MMSI = C("mmsi", "BIGINT", "Maritime Mobile Service Identity (9 digits)")
+_IMO = C("imo", "VARCHAR", "IMO ship number (7 digits, check digit verified)")
+_LAT = C("lat", "DOUBLE", "latitude (WGS 84)", "deg", minimum=-90, maximum=90)
+_LON = C("lon", "DOUBLE", "longitude (WGS 84)", "deg", minimum=-180, maximum=180)
+_GEOMETRY = C("geometry_wkt", "VARCHAR", "polygon outline as WKT (WGS 84), when given")
+_KINEMATICS = (
+    C("sog", "DOUBLE", "speed over ground; NULL when not available (102.3)", "kn"),
+    C("cog", "DOUBLE", "course over ground, 0-359.9; NULL when not available (360)", "deg"),
+    C("heading", "SMALLINT", "true heading, 0-359; NULL when not available (511)", "deg"),
+    C("nav_status", "SMALLINT", "AIS navigational status 0-14; NULL when not defined (15)"),
+    C("msg_type", "SMALLINT", "AIS message type (1-27), when known"),
+)
 
-SOURCE_TABLES: dict[str, str] = {
-    "meta": "key VARCHAR PRIMARY KEY, value VARCHAR",
-    "ledger": """
-        file_hash VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, file_name VARCHAR, path VARCHAR,
-        size_bytes BIGINT, rows_read BIGINT, rows_kept BIGINT, rows_quarantined BIGINT,
-        rows_duplicate BIGINT, rows_skipped BIGINT, ingested_at TIMESTAMPTZ, detail VARCHAR""",
-    "quarantine": f"""
-        kind VARCHAR, reason VARCHAR, column_name VARCHAR, raw VARCHAR, {PROVENANCE}""",
-    "shipments": f"""
-        row_hash VARCHAR, waybill VARCHAR, wagon VARCHAR, container VARCHAR, record VARCHAR,
-        departed_on DATE, arrived_on DATE, origin_station VARCHAR, origin_esr VARCHAR,
-        destination_station VARCHAR, destination_esr VARCHAR, cargo VARCHAR, cargo_code VARCHAR,
-        cargo_class VARCHAR, cargo_rule VARCHAR, weight_t DOUBLE, consignor VARCHAR,
-        consignee VARCHAR, flags VARCHAR, attributes VARCHAR, {PROVENANCE}""",
-    # implied_speed_kn, flags: set at ingest by ingest/ais_clean.py (schema version 2)
-    "positions": f"""
-        mmsi BIGINT, timestamp TIMESTAMPTZ, lat DOUBLE, lon DOUBLE, sog DOUBLE, cog DOUBLE,
-        heading SMALLINT, nav_status SMALLINT, msg_type SMALLINT, {PROVENANCE},
-        implied_speed_kn DOUBLE, flags VARCHAR""",
-    # AIS stations that are not vessels (base stations, aids to navigation, SAR aircraft,
-    # SART/MOB/EPIRB): kept apart from vessel positions (ingest/ais_rules.py)
-    "ais_stations": f"""
-        station_kind VARCHAR, mmsi BIGINT, timestamp TIMESTAMPTZ, lat DOUBLE, lon DOUBLE,
-        sog DOUBLE, cog DOUBLE, heading SMALLINT, nav_status SMALLINT, msg_type SMALLINT,
-        {PROVENANCE}""",
-    # flag_source: 'reported', or 'mid' when the flag was derived from the MMSI (version 2)
-    "vessel_reports": f"""
-        mmsi BIGINT, imo VARCHAR, name VARCHAR, callsign VARCHAR, ship_type VARCHAR,
-        flag VARCHAR, observed_at TIMESTAMPTZ, {PROVENANCE}, flag_source VARCHAR, flags VARCHAR""",
-    "sightings": f"""
-        sighting_id VARCHAR, observed_at TIMESTAMPTZ, vessel_name VARCHAR, imo VARCHAR,
-        mmsi BIGINT, port VARCHAR, lat DOUBLE, lon DOUBLE, source VARCHAR, confidence DOUBLE,
-        note VARCHAR, {PROVENANCE}""",
-    # Vessel detections in satellite imagery (ingest/detections.py): unnamed ships
-    "detections": f"""
-        detection_id VARCHAR, detected_at TIMESTAMPTZ, lat DOUBLE, lon DOUBLE, length_m DOUBLE,
-        score DOUBLE, scene_id VARCHAR, source VARCHAR, footprint_wkt VARCHAR, {PROVENANCE}""",
-    "ports": f"""
-        locode VARCHAR, name VARCHAR, country VARCHAR, lat DOUBLE, lon DOUBLE,
-        radius_km DOUBLE, geometry_wkt VARCHAR, origin VARCHAR, {PROVENANCE}""",
-    "stations": f"""
-        esr VARCHAR, name VARCHAR, name_norm VARCHAR, lat DOUBLE, lon DOUBLE,
-        port_locode VARCHAR, {PROVENANCE}""",
-    "facilities": f"""
-        name VARCHAR, category VARCHAR, lat DOUBLE, lon DOUBLE, source VARCHAR,
-        geometry_wkt VARCHAR, {PROVENANCE}""",
-    "watchlist": f"""
-        name VARCHAR, imo VARCHAR, mmsi BIGINT, list VARCHAR, note VARCHAR, schema VARCHAR,
-        {PROVENANCE}""",
-    "borders": f"""
-        code2 VARCHAR, code3 VARCHAR, name VARCHAR, geometry_wkt VARCHAR, {PROVENANCE}""",
-    # Structured watchlists (ingest/watchlists.py): one row per list file, and details of
-    # `watchlist` rows keyed by (file_hash, source_row). Vessel owners from vessels files.
-    "watchlist_lists": """
-        file_hash VARCHAR, list VARCHAR, format VARCHAR, published DATE, date_source VARCHAR,
-        source_file VARCHAR, entries BIGINT, detail VARCHAR""",
-    "watchlist_entries": """
-        file_hash VARCHAR, source_row BIGINT, entry_id VARCHAR, list VARCHAR, schema VARCHAR,
-        name VARCHAR, imo VARCHAR, mmsi BIGINT, flag VARCHAR, past_flags VARCHAR,
-        call_sign VARCHAR, inn VARCHAR, ogrn VARCHAR, programs VARCHAR, listed_on VARCHAR,
-        vessel_details VARCHAR""",
-    "watchlist_names": "file_hash VARCHAR, source_row BIGINT, name VARCHAR, kind VARCHAR",
-    "watchlist_links": """
-        file_hash VARCHAR, source_row BIGINT, relation VARCHAR, other_name VARCHAR,
-        other_entry_id VARCHAR""",
-    "vessel_parties": f"""
-        mmsi BIGINT, imo VARCHAR, vessel_name VARCHAR, role VARCHAR, party VARCHAR, {PROVENANCE}""",
-    # Length, build year, gross tonnage from columns of a vessels file (screening compares them).
-    "vessel_details": f"""
-        mmsi BIGINT, imo VARCHAR, vessel_name VARCHAR, length_m DOUBLE, build_year INTEGER,
-        tonnage_gt DOUBLE, {PROVENANCE}""",
-}
+SOURCE = (
+    Table("meta", "Settings of the case: schema version, findings, stored results.", (
+        C("key", "VARCHAR", "name of the setting", primary_key=True),
+        C("value", "VARCHAR", "its value (text or JSON)"),
+    )),
+    Table("ledger", "One row per ingested file, identified by the hash of its content.", (
+        C("file_hash", "VARCHAR", "SHA-256 of the file's bytes", primary_key=True),
+        C("kind", "VARCHAR", "input kind (shipments, ais, vessels, ...)", not_null=True),
+        C("file_name", "VARCHAR", "name of the file"),
+        C("path", "VARCHAR", "path it was ingested from"),
+        C("size_bytes", "BIGINT", "size of the file", "bytes"),
+        C("rows_read", "BIGINT", "rows read (kept + quarantined + duplicate)", "rows"),
+        C("rows_kept", "BIGINT", "rows stored in the kind's table", "rows"),
+        C("rows_quarantined", "BIGINT", "rows refused, with a reason (quarantine)", "rows"),
+        C("rows_duplicate", "BIGINT", "exact duplicates dropped", "rows"),
+        C("rows_skipped", "BIGINT", "lines that hold no record (comments, other messages)", "rows"),
+        C("ingested_at", "TIMESTAMPTZ", "when it was ingested", "UTC"),
+        C("detail", "VARCHAR", "JSON: column mapping, units, unmapped columns, ..."),
+    ), order_by="ingested_at"),
+    Table("quarantine", "Rows refused at ingest, each with the reason and the raw text.", (
+        C("kind", "VARCHAR", "input kind of the file"),
+        C("reason", "VARCHAR", "why the row was refused (bad_mmsi, bad_date, ...)"),
+        C("column_name", "VARCHAR", "the column at fault, when one is"),
+        C("raw", "VARCHAR", "the row as read"),
+        *PROVENANCE,
+    ), order_by="source_file, source_row",
+       export_order=("kind", "source_file", "sheet", "source_row", "reason", "column_name",
+                     "raw", "file_hash")),
+    Table("shipments", "Rail waybill records (departures and arrivals), one row per record.", (
+        C("row_hash", "VARCHAR", "hash of the row's values (duplicates across files)", exported=False),
+        C("waybill", "VARCHAR", "waybill (consignment) number"),
+        C("wagon", "VARCHAR", "wagon number (8 digits, check digit)"),
+        C("container", "VARCHAR", "container number (ISO 6346)", exported=False),
+        C("record", "VARCHAR", "departure or arrival"),
+        C("departed_on", "DATE", "date of departure"),
+        C("arrived_on", "DATE", "date of arrival"),
+        C("origin_station", "VARCHAR", "station of departure, as written"),
+        C("origin_esr", "VARCHAR", "ESR code of the station of departure"),
+        C("destination_station", "VARCHAR", "station of destination, as written"),
+        C("destination_esr", "VARCHAR", "ESR code of the station of destination"),
+        C("cargo", "VARCHAR", "cargo as written in the record"),
+        C("cargo_code", "VARCHAR", "ETSNG cargo code, when given", exported=False),
+        C("cargo_class", "VARCHAR", "class of the cargo (reference/cargo_classes.toml)"),
+        C("cargo_rule", "VARCHAR", "the rule that gave the class"),
+        C("weight_t", "DOUBLE", "weight of the cargo", "t", minimum=0),
+        C("consignor", "VARCHAR", "consignor (sender), as written"),
+        C("consignee", "VARCHAR", "consignee (receiver), as written"),
+        C("flags", "VARCHAR", "comma-separated doubts about the row (bad check digit, ...)"),
+        C("attributes", "VARCHAR", "JSON: the file's columns that have no place here", exported=False),
+        *PROVENANCE,
+    ), order_by="source_file, source_row"),
+    Table("positions", "AIS position reports of vessels.", (
+        _MMSI,
+        C("timestamp", "TIMESTAMPTZ", "time of the report", "UTC"),
+        _LAT,
+        _LON,
+        *_KINEMATICS,
+        *PROVENANCE,
+        C("implied_speed_kn", "DOUBLE", "speed implied by the step from the previous fix", "kn"),
+        C("flags", "VARCHAR", "comma-separated: impossible_speed, mmsi_invalid"),
+    )),
+    Table("ais_stations", "AIS stations that are not vessels (base stations, aids to "
+          "navigation, SAR aircraft, SART/MOB/EPIRB), kept apart from vessel positions.", (
+        C("station_kind", "VARCHAR", "base_station, aid_to_navigation, sar_aircraft, ..."),
+        _MMSI,
+        C("timestamp", "TIMESTAMPTZ", "time of the report", "UTC"),
+        _LAT,
+        _LON,
+        *_KINEMATICS,
+        *PROVENANCE,
+    )),
+    Table("vessel_reports", "Identity reports of vessels: static AIS messages and vessels files.", (
+        _MMSI,
+        _IMO,
+        C("name", "VARCHAR", "vessel name"),
+        C("callsign", "VARCHAR", "radio call sign"),
+        C("ship_type", "VARCHAR", "type of ship"),
+        C("flag", "VARCHAR", "flag state, ISO 3166 alpha-2"),
+        C("observed_at", "TIMESTAMPTZ", "time of the report, when known", "UTC"),
+        *PROVENANCE,
+        C("flag_source", "VARCHAR", "reported, or mid when derived from the MMSI"),
+        C("flags", "VARCHAR", "comma-separated doubts (mmsi_invalid, ...)"),
+        C("draught_m", "DOUBLE", "draught reported (AIS type 5, a CSV Draft column); voyage "
+          "data, not part of the identity", "m"),
+    )),
+    Table("sightings", "Observations that are not AIS: imagery, port records, press.", (
+        C("sighting_id", "VARCHAR", "identifier of the sighting"),
+        C("observed_at", "TIMESTAMPTZ", "time of the observation", "UTC"),
+        C("vessel_name", "VARCHAR", "vessel name, as written"),
+        _IMO,
+        _MMSI,
+        C("port", "VARCHAR", "UN/LOCODE of the port (resolved from a name when needed)"),
+        _LAT,
+        _LON,
+        C("source", "VARCHAR", "who observed it"),
+        C("confidence", "DOUBLE", "how sure the source is", "0-1", minimum=0, maximum=1),
+        C("note", "VARCHAR", "free text"),
+        *PROVENANCE,
+    )),
+    Table("detections", "Vessels detected in satellite imagery (SAR or optical), unnamed.", (
+        C("detection_id", "VARCHAR", "identifier of the detection"),
+        C("detected_at", "TIMESTAMPTZ", "time of the image", "UTC"),
+        _LAT,
+        _LON,
+        C("length_m", "DOUBLE", "estimated length of the vessel", "m"),
+        C("score", "DOUBLE", "detector's score", "0-1"),
+        C("scene_id", "VARCHAR", "the image (scene) it was found in"),
+        C("source", "VARCHAR", "sensor or provider"),
+        C("footprint_wkt", "VARCHAR", "outline of the scene as WKT, when given"),
+        *PROVENANCE,
+    ), order_by="detected_at, detection_id"),
+    Table("gfw_events", "Events computed by Global Fishing Watch: port visits, encounters, loitering, gaps.", (
+        C("event_id", "VARCHAR", "GFW's event id"),
+        C("event_type", "VARCHAR", "port_visit, encounter, loitering, gap (or fishing)"),
+        C("started_at", "TIMESTAMPTZ", "start of the event", "UTC"),
+        C("ended_at", "TIMESTAMPTZ", "end of the event", "UTC"),
+        _LAT,
+        _LON,
+        _MMSI,
+        C("vessel_name", "VARCHAR", "the vessel's name as GFW gives it"),
+        C("flag", "VARCHAR", "the vessel's flag, ISO 3166 alpha-2"),
+        C("gfw_vessel_id", "VARCHAR", "GFW's vessel id"),
+        C("visit_id", "VARCHAR", "port visit: GFW's visit id"),
+        C("gfw_confidence", "INTEGER", "port visit: GFW's confidence level (2-4)"),
+        C("anchorage_id", "VARCHAR", "port visit: GFW's anchorage where it began"),
+        C("anchorage_name", "VARCHAR", "port visit: the anchorage's (port's) name"),
+        C("anchorage_country", "VARCHAR", "port visit: the anchorage's country, ISO 3166 alpha-2"),
+        C("anchorage_lat", "DOUBLE", "port visit: the anchorage's latitude", "deg", minimum=-90, maximum=90),
+        C("anchorage_lon", "DOUBLE", "port visit: the anchorage's longitude", "deg", minimum=-180, maximum=180),
+        C("other_mmsi", "BIGINT", "encounter: the other vessel's MMSI"),
+        C("other_name", "VARCHAR", "encounter: the other vessel's name"),
+        C("other_flag", "VARCHAR", "encounter: the other vessel's flag, ISO 3166 alpha-2"),
+        C("hours", "DOUBLE", "duration (gap, loitering: GFW's; else end - start)", "h"),
+        C("distance_km", "DOUBLE", "encounter: median distance; gap, loitering: distance covered", "km"),
+        C("intentional_disabling", "BOOLEAN", "gap: GFW judges the transponder switched off"),
+        C("off_lat", "DOUBLE", "gap: where AIS went off", "deg"),
+        C("off_lon", "DOUBLE", "gap: where AIS went off", "deg"),
+        C("on_lat", "DOUBLE", "gap: where AIS came back", "deg"),
+        C("on_lon", "DOUBLE", "gap: where AIS came back", "deg"),
+        *PROVENANCE,
+    ), order_by="started_at, event_id"),
+    Table("ports", "Ports: the UN/LOCODE gazetteer and ports files.", (
+        C("locode", "VARCHAR", "UN/LOCODE"),
+        C("name", "VARCHAR", "name of the port"),
+        C("country", "VARCHAR", "country, ISO 3166 alpha-2"),
+        _LAT,
+        _LON,
+        C("radius_km", "DOUBLE", "radius of the port area around its point", "km"),
+        _GEOMETRY,
+        C("origin", "VARCHAR", "gazetteer or file"),
+        *PROVENANCE,
+    )),
+    Table("stations", "Rail stations; port_locode marks one that serves a port.", (
+        C("esr", "VARCHAR", "ESR code of the station"),
+        C("name", "VARCHAR", "name, as written"),
+        C("name_norm", "VARCHAR", "name normalised for matching"),
+        _LAT,
+        _LON,
+        C("port_locode", "VARCHAR", "UN/LOCODE of the port it serves"),
+        *PROVENANCE,
+    )),
+    Table("facilities", "Places of interest on land (ammunition depots, arsenals, ...).", (
+        C("name", "VARCHAR", "name of the facility"),
+        C("category", "VARCHAR", "ammunition_depot, arsenal, ..."),
+        _LAT,
+        _LON,
+        C("source", "VARCHAR", "where it is known from"),
+        _GEOMETRY,
+        *PROVENANCE,
+    )),
+    Table("watchlist", "Vessels and entities of interest, one row per listed name.", (
+        C("name", "VARCHAR", "listed name"),
+        _IMO,
+        _MMSI,
+        C("list", "VARCHAR", "name of the list"),
+        C("note", "VARCHAR", "free text"),
+        C("schema", "VARCHAR", "FollowTheMoney schema (Vessel, Company, Person, ...)"),
+        *PROVENANCE,
+    ), order_by="name"),
+    Table("borders", "Country polygons (distance to the border).", (
+        C("code2", "VARCHAR", "ISO 3166 alpha-2"),
+        C("code3", "VARCHAR", "ISO 3166 alpha-3"),
+        C("name", "VARCHAR", "name of the country"),
+        _GEOMETRY,
+        *PROVENANCE,
+    )),
+    Table("watchlist_lists", "Structured watchlists: one row per list file.", (
+        C("file_hash", "VARCHAR", "SHA-256 of the list file"),
+        C("list", "VARCHAR", "name of the list"),
+        C("format", "VARCHAR", "file format (FollowTheMoney, OFAC, ...)"),
+        C("published", "DATE", "publication date of the list"),
+        C("date_source", "VARCHAR", "where the date was read"),
+        C("source_file", "VARCHAR", "name of the list file"),
+        C("entries", "BIGINT", "entries in the list", "rows"),
+        C("detail", "VARCHAR", "JSON: more about the list"),
+    )),
+    Table("watchlist_entries", "Details of structured watchlist rows, keyed by "
+          "(file_hash, source_row) of `watchlist`.", (
+        C("file_hash", "VARCHAR", "SHA-256 of the list file"),
+        C("source_row", "BIGINT", "row of the `watchlist` entry"),
+        C("entry_id", "VARCHAR", "the list's identifier of the entry"),
+        C("list", "VARCHAR", "name of the list"),
+        C("schema", "VARCHAR", "FollowTheMoney schema"),
+        C("name", "VARCHAR", "main name"),
+        _IMO,
+        _MMSI,
+        C("flag", "VARCHAR", "flag state, ISO 3166 alpha-2"),
+        C("past_flags", "VARCHAR", "earlier flags, comma-separated"),
+        C("call_sign", "VARCHAR", "radio call sign"),
+        C("inn", "VARCHAR", "Russian taxpayer number (INN)"),
+        C("ogrn", "VARCHAR", "Russian registration number (OGRN)"),
+        C("programs", "VARCHAR", "sanctions programmes"),
+        C("listed_on", "VARCHAR", "date of listing, as given"),
+        C("vessel_details", "VARCHAR", "JSON: tonnage, build year, ... of a listed vessel"),
+    )),
+    Table("watchlist_names", "Every name of a structured watchlist entry (aliases, spellings).", (
+        C("file_hash", "VARCHAR", "SHA-256 of the list file"),
+        C("source_row", "BIGINT", "row of the `watchlist` entry"),
+        C("name", "VARCHAR", "the name"),
+        C("kind", "VARCHAR", "main, alias, previous, ..."),
+    )),
+    Table("watchlist_links", "Relations of structured watchlist entries (owner, operator, ...).", (
+        C("file_hash", "VARCHAR", "SHA-256 of the list file"),
+        C("source_row", "BIGINT", "row of the `watchlist` entry"),
+        C("relation", "VARCHAR", "kind of relation"),
+        C("other_name", "VARCHAR", "name of the other party"),
+        C("other_entry_id", "VARCHAR", "the list's identifier of the other party"),
+    )),
+    Table("vessel_parties", "Owners, managers and operators of vessels, from vessels files.", (
+        _MMSI,
+        _IMO,
+        C("vessel_name", "VARCHAR", "vessel name"),
+        C("role", "VARCHAR", "owner, manager, operator, ..."),
+        C("party", "VARCHAR", "name of the party"),
+        *PROVENANCE,
+    )),
+    Table("vessel_details", "Length, build year and gross tonnage from vessels files "
+          "(screening compares them).", (
+        _MMSI,
+        _IMO,
+        C("vessel_name", "VARCHAR", "vessel name"),
+        C("length_m", "DOUBLE", "length overall", "m"),
+        C("build_year", "INTEGER", "year of build"),
+        C("tonnage_gt", "DOUBLE", "gross tonnage", "GT"),
+        *PROVENANCE,
+    )),
+)  # fmt: skip
+
+# The views the case defines over its source tables (their SQL below).
+VIEWS = (
+    Table("vessels", "One row per MMSI: the latest value of each identity attribute.", (
+        _MMSI,
+        _IMO,
+        C("name", "VARCHAR", "vessel name"),
+        C("callsign", "VARCHAR", "radio call sign"),
+        C("ship_type", "VARCHAR", "type of ship"),
+        C("flag", "VARCHAR", "flag state, ISO 3166 alpha-2 (reported, else from the MID)"),
+        C("first_seen", "TIMESTAMPTZ", "first report or position", "UTC"),
+        C("last_seen", "TIMESTAMPTZ", "last report or position", "UTC"),
+        C("flag_source", "VARCHAR", "reported, or mid", exported=False),
+        C("mmsi_kind", "VARCHAR", "ship, or another kind of station", exported=False),
+        C("mmsi_valid", "BOOLEAN", "the MMSI is well formed with a known MID", exported=False),
+    ), role="view", order_by="mmsi"),
+)  # fmt: skip
+
+# Derived tables the findings are built from (written by `analyze`; tests hold their
+# columns to these declarations).
+DERIVED = (
+    Table("sites", "Destination sites of linked shipments: stations within site_merge_km "
+          "merged, with the nearest facility of interest and the border distance.", (
+        C("site_id", "VARCHAR", "site-<hash of its stations>", nullable=False),
+        C("name", "VARCHAR", "name of its main station (most tonnes)"),
+        C("esr", "VARCHAR", "ESR code of its main station"),
+        _LAT,
+        _LON,
+        C("stations", "VARCHAR", "JSON list of its stations' keys"),
+        C("tonnes", "DOUBLE", "linked tonnage delivered to it", "t", nullable=False, minimum=0),
+        C("shipments", "BIGINT", "linked shipments delivered to it", nullable=False, minimum=0),
+        C("nearest_facility", "VARCHAR", "nearest facility of interest"),
+        C("nearest_category", "VARCHAR", "its category"),
+        C("facility_km", "DOUBLE", "distance to it", "km", minimum=0),
+        C("near_facility", "BOOLEAN", "facility_km <= near_km", nullable=False),
+        C("nearest_by_category", "VARCHAR", "JSON: nearest facility of every category and km"),
+        C("border_km", "DOUBLE", "distance to the border country", "km", minimum=0),
+    ), role="derived", order_by="tonnes DESC, site_id"),
+    Table("label_changes", "Consignments whose cargo is described differently at departure "
+          "and at arrival.", (
+        C("waybill", "VARCHAR", "waybill number", nullable=False),
+        C("wagon", "VARCHAR", "wagon number"),
+        C("declared", "VARCHAR", "cargo class declared at departure"),
+        C("at_destination", "VARCHAR", "cargo class recorded at arrival"),
+        C("declared_text", "VARCHAR", "cargo as written at departure"),
+        C("at_destination_text", "VARCHAR", "cargo as written at arrival"),
+        C("departed_on", "DATE", "date of departure"),
+        C("arrived_on", "DATE", "date of arrival (else of departure) of the arrival record"),
+        C("departure_file", "VARCHAR", "file of the departure record"),
+        C("departure_row", "BIGINT", "its row"),
+        C("arrival_file", "VARCHAR", "file of the arrival record"),
+        C("arrival_row", "BIGINT", "its row"),
+        C("arrival_waybill", "VARCHAR", "waybill as written in the arrival record"),
+    ), role="derived", order_by="waybill, wagon"),
+)  # fmt: skip
+
+TABLES: dict[str, Table] = {t.name: t for t in SOURCE + VIEWS + DERIVED}
+
 
 # The ITU MID table (reference/mid.csv) as a view: mid, flag, administration.
 MID_FLAGS_VIEW = mid_flags_view_sql("mid_flags")
@@ -174,8 +428,23 @@ MIGRATIONS: dict[int, list[str]] = {
 
 
 def create_statements() -> list[str]:
-    statements = [
-        f"CREATE TABLE IF NOT EXISTS {name} ({columns})" for name, columns in SOURCE_TABLES.items()
-    ]
+    statements = [table.ddl() for table in SOURCE]
     statements += [MID_FLAGS_VIEW, VESSELS_VIEW, VESSEL_IDENTITIES_VIEW]
     return statements
+
+
+def missing_column_statements(present: dict[str, set[str]]) -> list[str]:
+    """ALTER statements adding the declared columns a case's tables lack (`present`: table ->
+    its columns): a column declared at the end of a source table reaches existing cases when
+    they are next opened for writing, without a migration."""
+    return [
+        f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {column.name} {column.type}"
+        for table in SOURCE
+        if table.name in present
+        for column in table.columns
+        if column.name not in present[table.name]
+    ]
+
+
+if __name__ == "__main__":  # python -m cargotrace.case.schema > docs/schema.md
+    print(markdown(SOURCE + VIEWS + DERIVED), end="")

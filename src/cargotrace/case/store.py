@@ -1,27 +1,46 @@
 """A case: a folder holding one DuckDB file, a lock, and what was derived from it.
 
 Writers take an exclusive, non-blocking lock on `case.lock`, so a second writer is told at
-once that the case is busy instead of waiting or corrupting anything. Every ingest and
-every analysis runs in one DuckDB transaction: a killed process leaves the case as it was.
+once that the case is busy instead of waiting or corrupting anything; the lock file names
+the command holding it (`analyze`, pid, since when). Every ingest and every analysis runs in
+one DuckDB transaction: a killed process leaves the case as it was.
+
+DuckDB lets one process write a database file or several read it, not both. So that the
+read-only commands (check, report, export, explain, quarantine) work while `analyze` runs,
+`analyze` first copies the case's last committed state to `case.snapshot/` (after a
+checkpoint, under its lock) and removes it when it ends; a reader that finds the case
+locked by that analysis reads the copy and says so. Other writers (ingest, init) are short
+or make no copy: a reader is told who holds the case and to run again when it ends.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import duckdb
 
-from cargotrace.case.schema import MIGRATIONS, SCHEMA_VERSION, create_statements
+from cargotrace.case.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    create_statements,
+    missing_column_statements,
+)
 from cargotrace.errors import CaseBusyError, CaseError
 from cargotrace.outputs import os_reason
 
 DB_NAME = "case.duckdb"
 LOCK_NAME = "case.lock"
+SNAPSHOT_DIR = "case.snapshot"  # the last committed state, while `analyze` writes the case
+OWNER_NAME = "owner"  # in SNAPSHOT_DIR: the lock holder it was made for, written last
 
 
 def quote_ident(name: str) -> str:
@@ -44,8 +63,16 @@ class Case:
     @classmethod
     @contextmanager
     def open(
-        cls, root: str | os.PathLike[str], *, write: bool = False, create: bool = False
+        cls,
+        root: str | os.PathLike[str],
+        *,
+        write: bool = False,
+        create: bool = False,
+        purpose: str | None = None,
+        snapshot: bool = False,
     ) -> Iterator[Case]:
+        """`purpose`: the command writing (named to anyone who finds the case busy);
+        `snapshot`: copy the committed state for readers while this writer holds the case."""
         root_path = Path(root)
         db_path = root_path / DB_NAME
         _check_root(root_path)
@@ -62,23 +89,32 @@ class Case:
                     f"cannot create the case folder {root_path}: {os_reason(exc)}"
                 ) from None
         refuse_links(root_path)
-        lock = _take_lock(root_path) if (write or create) else None
+        lock = _take_lock(root_path, purpose) if (write or create) else None
         try:
-            con = _connect(db_path, read_only=not (write or create))
+            con = _connect(db_path, read_only=False) if lock else _connect_reader(root_path)
         except BaseException:
             if lock:
                 lock.close()
             raise
         case = cls(root_path, con, lock)
+        snapshot_made = False
+        if lock is not None:  # a copy left by a killed analysis is out of date: gone
+            shutil.rmtree(root_path / SNAPSHOT_DIR, ignore_errors=True)
         try:
             if write or create:
                 case._ensure_schema()
+                if snapshot and lock is not None:
+                    snapshot_made = _make_snapshot(case, _lock_text(lock))
             else:
                 case._check_version()
             yield case
         finally:
             con.close()
+            if snapshot_made:
+                shutil.rmtree(root_path / SNAPSHOT_DIR, ignore_errors=True)
             if lock:
+                lock.seek(0)
+                lock.truncate()
                 lock.close()
 
     def _ensure_schema(self) -> None:
@@ -102,6 +138,7 @@ class Case:
             # Additive tables and views (CREATE ... IF NOT EXISTS / OR REPLACE) need no migration.
             for statement in create_statements():
                 self.con.execute(statement)
+            self._add_declared_columns()
             return
         while version < SCHEMA_VERSION:
             if version not in MIGRATIONS:
@@ -120,6 +157,21 @@ class Case:
         with self.transaction():
             for statement in create_statements():
                 self.con.execute(statement)
+        self._add_declared_columns()
+
+    def _add_declared_columns(self) -> None:
+        """Columns declared since the case was made (case/schema.py) join its tables."""
+        present: dict[str, set[str]] = {}
+        for table, column in self.con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_schema = 'main'"
+        ).fetchall():
+            present.setdefault(table, set()).add(column)
+        statements = missing_column_statements(present)
+        if statements:
+            with self.transaction():
+                for statement in statements:
+                    self.con.execute(statement)
 
     def _check_version(self) -> None:
         version = self._stored_version()
@@ -153,9 +205,12 @@ class Case:
         else:
             self.con.execute("COMMIT")
 
-    def has_table(self, name: str) -> bool:
+    def has_table(self, name: str, schema: str = "main") -> bool:
+        """A table or view `name` in `schema` (the case's or the connection's temporary one;
+        `debug` holds the intermediate tables of `analyze --debug`)."""
         row = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = ?",
+            [name, schema],
         ).fetchone()
         return bool(row and row[0])
 
@@ -190,9 +245,10 @@ def _check_root(root: Path) -> None:
 
 
 def refuse_links(root: Path) -> None:
-    """Refuse a case folder holding a symbolic link or a special file (device, pipe,
-    socket): a received case must not make cargotrace read or write outside it (a
-    `case.duckdb.wal` linked to another file would be overwritten on the next checkpoint)."""
+    """Refuse a case folder holding a symbolic link, a hard link (a file with more than one
+    name) or a special file (device, pipe, socket): a received case must not make cargotrace
+    read or write outside it (a `case.duckdb.wal` linked to another file would be overwritten
+    on the next checkpoint)."""
     try:
         entries = list(os.scandir(root))
     except OSError as exc:
@@ -203,6 +259,13 @@ def refuse_links(root: Path) -> None:
                 f"case {root} holds a symbolic link, {entry.name}; a case folder must hold only "
                 "its own files. Remove the link (or copy the case with links resolved) and retry"
             )
+        if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_nlink > 1:
+            raise CaseError(
+                f"case {root} holds a hard link, {entry.name} (the same file also lives elsewhere, "
+                f"{entry.stat(follow_symlinks=False).st_nlink} names in all); a case folder must "
+                "hold only its own files: writing the case would change the other copy too. "
+                "Replace it by a real copy (cp, without -l) and retry"
+            )
         if not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)):
             raise CaseError(
                 f"case {root} holds {entry.name}, which is not a regular file (a device, pipe "
@@ -210,7 +273,82 @@ def refuse_links(root: Path) -> None:
             )
 
 
-def _take_lock(root: Path) -> IO[str]:
+def _holder(root: Path) -> str:
+    """Who holds the case's lock, as its lock file says (empty when it says nothing)."""
+    try:
+        return (root / LOCK_NAME).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def _lock_text(lock: IO[str]) -> str:
+    lock.seek(0)
+    return lock.read().strip()
+
+
+def _busy_words(holder: str) -> str:
+    """'`cargotrace analyze` (pid 12, since ...)' from the lock file's text."""
+    purpose, _, rest = holder.partition(" ")
+    if not purpose or purpose == "process":
+        return f"another cargotrace process {rest}".strip()
+    return f"`cargotrace {purpose}` {rest}".strip()
+
+
+def _make_snapshot(case: Case, holder: str) -> bool:
+    """Copy the committed case to SNAPSHOT_DIR for readers; False when there is no room."""
+    folder = case.root / SNAPSHOT_DIR
+    shutil.rmtree(folder, ignore_errors=True)
+    case.con.execute("CHECKPOINT")  # everything committed is in the file, the WAL empty
+    size = (case.root / DB_NAME).stat().st_size
+    if shutil.disk_usage(case.root).free < 2 * size + 100_000_000:
+        return False  # readers are told to wait instead
+    folder.mkdir()
+    # copied by another process: opening and closing the file here would drop DuckDB's own
+    # lock on it (POSIX record locks belong to the process and go with any close)
+    part = folder / (DB_NAME + ".part")
+    for command in (["cp", "--reflink=auto"], ["cp"]):
+        done = subprocess.run(
+            [*command, str(case.root / DB_NAME), str(part)], capture_output=True, check=False
+        )
+        if done.returncode == 0:
+            break
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+        return False
+    os.replace(part, folder / DB_NAME)
+    (folder / OWNER_NAME).write_text(holder, encoding="utf-8")
+    return True
+
+
+def _connect_reader(root: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the case, or, while `analyze` writes it, to the copy of
+    its last committed state that the analysis made; else the case is busy."""
+    try:
+        return _connect(root / DB_NAME, read_only=True)
+    except CaseBusyError as busy:
+        holder = _holder(root)
+        folder = root / SNAPSHOT_DIR
+        try:
+            owner = (folder / OWNER_NAME).read_text(encoding="utf-8").strip()
+        except OSError:
+            owner = ""
+        if not holder or owner != holder:
+            raise CaseBusyError(
+                f"case {root} is busy: {_busy_words(holder)} is writing it. A case can be "
+                "written by one process or read by several, not both at once: run this "
+                "command again when that one ends (nothing is wrong with the case)"
+            ) from busy
+        con = _connect(folder / DB_NAME, read_only=True)
+        print(
+            f"note: {_busy_words(holder)} is writing case {root}; this command reads the case "
+            "as it was before that began (its last committed state)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return con
+
+
+def _take_lock(root: Path, purpose: str | None = None) -> IO[str]:
     try:
         handle = open(root / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 - held for the case's life
     except OSError as exc:
@@ -224,8 +362,14 @@ def _take_lock(root: Path) -> IO[str]:
     except BlockingIOError:
         handle.close()
         raise CaseBusyError(
-            f"case {root} is busy: another cargotrace process is writing it; try again when it ends"
+            f"case {root} is busy: {_busy_words(_holder(root))} is writing it; try again when it ends"
         ) from None
+    # say who holds it (read by whoever finds the case busy; emptied by the next writer)
+    handle.seek(0)
+    handle.truncate()
+    since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    handle.write(f"{purpose or 'process'} (pid {os.getpid()}, since {since})")
+    handle.flush()
     return handle
 
 

@@ -373,6 +373,15 @@ def analyze(
             "--set gap_hours=12 --set port_radius_km=8 (the names are those of `parameters` in the findings).",
         ),
     ] = None,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Keep every intermediate table of the stages (gap_facts, visits, ...) in the "
+            "case's `debug` schema, e.g. debug.visits, to inspect with DuckDB or "
+            "cargotrace.open_case(DIR).table('debug.visits'). The next analyze replaces them.",
+        ),
+    ] = False,
 ) -> None:
     """Derive port calls, gaps and encounters; link shipments to arrivals; profile sites."""
 
@@ -387,7 +396,7 @@ def analyze(
         started = time.perf_counter()
         with _progress("analysing") as advance:
             result = CaseSession(case).analyze(
-                settings, on_stage=lambda name, rows, secs: advance(rows)
+                settings, on_stage=lambda name, rows, secs: advance(rows), debug=debug
             )
         out.print(f"analysis done in {time.perf_counter() - started:.1f} s")
         return result
@@ -405,6 +414,8 @@ def _print_headline(result: dict[str, Any]) -> None:
         ("AIS gaps (dark periods)", "gaps"),
         ("  with possible dark calls", "gaps_with_possible_dark_calls"),
         ("  likely intentional AIS disabling", "likely_intentional_disabling"),
+        ("  draught changed across the gap", "draught_changes"),
+        ("silences with no AIS data (not gaps)", "coverage_gaps"),
         ("encounters (ship-to-ship)", "encounters"),
         ("identity events", "identity_events"),
     )
@@ -523,16 +534,40 @@ def report(
 
 @app.command()
 def explain(
-    waybill: Annotated[str, typer.Argument(help="The waybill (consignment) number.")],
+    waybill: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID",
+            help="What to explain: a waybill (consignment number); a vessel (MMSI, IMO number, "
+            "name, or a vessel_key / ship_key such as IMO:9900112); a port_call_id or arrival_id; "
+            "a gap_id (gaps or coverage_gaps); a watchlist hit_id. The ids are those the "
+            "findings and `export --table` show.",
+        ),
+    ],
     case: CaseOption = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """The evidence chain of one shipment, from source rows to destination site."""
+    """The evidence behind an id: a shipment's chain from source rows to destination site, or a
+    vessel's calls, gaps and encounters, a port call, an arrival, a gap, a watchlist hit."""
     _warn_stale(case)
-    result = _guard(lambda: CaseSession(case).explain(waybill))[0]
+    results = _guard(lambda: CaseSession(case).explain(waybill))
     if as_json:
-        out.print_json(json_clean(json.dumps(result, ensure_ascii=False, default=str)))
+        shown: Any = (
+            results[0] if len(results) == 1 and results[0]["kind"] == "waybill" else results
+        )
+        out.print_json(json_clean(json.dumps(shown, ensure_ascii=False, default=str)))
         return
+    for n, result in enumerate(results):
+        if n:
+            out.print()
+        if result["kind"] != "waybill":
+            for line in result["lines"]:
+                out.print(line, highlight=False, markup=False, soft_wrap=True)
+            continue
+        _print_waybill(waybill, result)
+
+
+def _print_waybill(waybill: str, result: dict[str, Any]) -> None:
     out.print(f"[bold]Waybill {literal(waybill)}[/]", highlight=False)
     for r in result["records"]:
         out.print(f"  record: {r['record']} {r['departed_on'] or ''} «{r['cargo']}» ({r['cargo_class']}) "
@@ -586,13 +621,29 @@ def quarantine(
 
 @app.command()
 def check(case: CaseOption = Path(".")) -> None:
-    """Integrity check: the ledger and the tables agree."""
+    """Integrity check: the ledger and the tables agree; and whether the stored analysis is
+    up to date with the files ingested."""
     problems = _guard(lambda: CaseSession(case).check())
+    status = _guard(lambda: CaseSession(case).status())
     if problems:
         for p in problems:
             err.print(f"problem: {literal(p)}")
+    else:
+        out.print(f"case {literal(case)} is consistent")
+    if status["stale"]:
+        err.print(f"warning: {status['message']}", markup=False, highlight=False, soft_wrap=True)
+    elif status["analyzed_at"] is None:
+        out.print(
+            f"no analysis stored yet: run `cargotrace analyze --case {literal(case)}`",
+            highlight=False,
+        )
+    else:
+        out.print(
+            f"analysis of {status['analyzed_at']}: up to date with the files ingested",
+            highlight=False,
+        )
+    if problems:
         raise typer.Exit(1)
-    out.print(f"case {literal(case)} is consistent")
 
 
 @app.command()
@@ -601,6 +652,14 @@ def demo(
         Path, typer.Option("--out", help="Folder for the sample inputs, the case and the outputs.")
     ] = Path("cargotrace-demo"),
     seed: Annotated[int, typer.Option(help="Seed of the synthetic sample generator.")] = 20240613,
+    detections: Annotated[
+        bool,
+        typer.Option(
+            "--detections",
+            help="Replace the sightings of dark calls by the anonymous satellite detections "
+            "they stand for (plus lit and noise detections).",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole pipeline on the bundled SYNTHETIC sample case."""
     from cargotrace.demo import run_demo
@@ -612,6 +671,7 @@ def demo(
             seed,
             on_step=lambda msg: err.print(f"- {literal(msg)}"),
             on_ingest=_print_ingest,
+            detections=detections,
         )
     )
     out.print("[bold yellow]SYNTHETIC SAMPLE DATA[/] — the demo shows the method, not evidence.")

@@ -13,7 +13,7 @@ Reference data (ports, sightings, identity reports) comes from `--case` (opened 
 or, without it, from the default port gazetteer plus `--ports FILE`; it is small and travels
 inside the job. Positions: Parquet with the contract's columns (cleaned with the ingest's
 rules) or NMEA 0183 archives (decoded on the executors); exact repeats are dropped unless
-`--keep-duplicates`. The run writes one Parquet directory per handoff table (port_calls,
+`--keep-duplicates`. The run writes one Parquet directory per handoff table (observed_calls,
 encounters, identity_events, gap_facts, dark_call_candidates), the contract's
 `gaps` and `dark_calls` (routed on the driver, as the case would), and `_manifest/`.
 See docs/scaling.md.

@@ -1,13 +1,13 @@
 """The maritime stages as one Spark job, and how its outputs come back into a case.
 
-Which stages run on Spark: the SQL of `SPARK_STAGES` (track, identity, ships, port calls, gaps,
-encounters), taken from the one stage registry (analysis/registry.py) and transpiled
+Which stages run on Spark: the SQL of `SPARK_STAGES` (track, identity, ships, observed port
+calls, gaps, encounters), taken from the one stage registry (analysis/registry.py) and transpiled
 statement by statement. Python-only stages that come before them in the registry (port
 areas: a few thousand ports) run on DuckDB first, and their tables travel with the inputs.
 Everything after (dark-call routing, voyages, arrivals, linking, sites, ...) stays on DuckDB.
 
 What comes back (the *handoff*): every table the Spark statements create as a persistent
-table (the stage outputs: port_calls, encounters, identity_events), plus the temp tables
+table (the stage outputs: observed_calls, encounters, identity_events), plus the temp tables
 that a step left to DuckDB reads (from the stages' `reads` declarations, cargotrace/stage.py):
 today gap_facts and dark_call_candidates, read by the dark-call routing of the gaps stage. The per-fix tables (track, zone marks,
 bins) never leave the cluster. Each handoff table is one Parquet directory under the output path, with
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from cargotrace.case.store import Case
 
-SPARK_STAGES = ("track", "identity", "ships", "port_zones", "port_calls", "gaps", "encounters")
+SPARK_STAGES = ("track", "identity", "ships", "port_zones", "observed_calls", "gaps", "encounters")
 MANIFEST_DIR = "_manifest"
 OnStage = Callable[[str, int, float], None]
 
@@ -151,7 +151,7 @@ def run_job(
     try:
         for stage in plan.spark:
             started = time.perf_counter()
-            runner.execute_all(stage.sql(settings))  # type: ignore[misc]
+            run_on_spark(runner, stage, settings)
             rows = (
                 runner.table(stage.output).count()
                 if stage.output and stage.output in runner.tables
@@ -180,6 +180,17 @@ def run_job(
     finally:
         runner.cleanup()
     return manifest
+
+
+def run_on_spark(runner: SparkRunner, stage: Stage, settings: AnalysisSettings) -> None:
+    """One stage on Spark: its NumPy kernel (engine/spark_kernels.py) when it has one and
+    settings.maritime_kernel is numpy, else its SQL (the definition)."""
+    from cargotrace.engine.spark_kernels import SPARK_KERNELS
+
+    if settings.maritime_kernel == "numpy" and stage.name in SPARK_KERNELS:
+        SPARK_KERNELS[stage.name](runner, settings)
+    else:
+        runner.execute_all(stage.sql(settings))  # type: ignore[misc]
 
 
 def write_manifest(spark: SparkSession, out: str, manifest: Mapping[str, Any]) -> None:

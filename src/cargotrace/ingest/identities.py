@@ -38,6 +38,7 @@ def _vessels_select(ctx: ChunkContext) -> str:
         SELECT {_MMSI} AS mmsi, {_IMO} AS imo, upper(name) AS name, upper(callsign) AS callsign,
                ship_type, upper(flag) AS flag, {sqlexpr.timestamp("observed_at")} AS observed_at,
                CAST(NULL AS VARCHAR) AS flag_source, CAST(NULL AS VARCHAR) AS flags,  -- set by ais_clean
+               CAST(NULL AS DOUBLE) AS draught_m,  -- voyage data: AIS only
                _row, _raw, {reason} AS _reason, {column} AS _column
         FROM src
     """

@@ -14,6 +14,7 @@ from cargotrace.ingest.borders import BORDERS
 from cargotrace.ingest.csvread import IrregularCsv
 from cargotrace.ingest.detections import DETECTIONS
 from cargotrace.ingest.geojson import features_to_chunk, is_geojson, load_features
+from cargotrace.ingest.gfw_events import GFW_EVENTS, is_json, load_gfw_json
 from cargotrace.ingest.identities import SIGHTINGS, WATCHLIST
 from cargotrace.ingest.loader import (
     ByteProgress,
@@ -44,6 +45,7 @@ TABULAR: dict[str, TabularKind] = {
     "watchlist": WATCHLIST,
     "borders": BORDERS,
     "detections": DETECTIONS,
+    "gfw-events": GFW_EVENTS,
 }
 KINDS = tuple(TABULAR)
 GEOJSON_KINDS = {"ports", "facilities", "borders"}
@@ -128,6 +130,8 @@ def _choose_reader(kind: str, path: Path) -> Reader:
         raise InputError(
             "borders must be GeoJSON (a FeatureCollection of country polygons)", file=str(path)
         )
+    if kind == "gfw-events" and is_json(path):
+        return load_gfw_json  # the events API's JSON (CSV exports are tabular)
     if kind == "watchlist" and watchlist_format(path) != "csv":
         return load_watchlist  # OFAC SDN CSV, UN XML or FollowTheMoney JSON lines
     return _load_table

@@ -6,8 +6,8 @@ kept + duplicates. Lines that are not AIS (other NMEA sentences, comments) and m
 types we do not decode are counted as skipped.
 
 Not-available values the decoder keeps (to stay equal to pyais) become NULL here: navigation
-status 15 and ship type 0. An identity report (types 5, 19, 24) equal in (mmsi, time, imo,
-name, call sign, ship type) to an earlier one of the file or to one already in the case
+status 15, ship type 0 and draught 0 (type 5's draught is stored as `draught_m`). An identity report (types 5, 19, 24) equal in (mmsi, time, imo,
+name, call sign, ship type, draught) to an earlier one of the file or to one already in the case
 (the same message heard by another receiver) is not stored again; for types 5 and 24 that
 message counts as a duplicate (a type 19 message counts through its position). Positions are deduplicated, and speeds and
 identities checked, when the whole file is in: `ais_clean.finish_file`.
@@ -42,7 +42,7 @@ from cargotrace.ingest.loader import (
 )
 from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
 
-_STATIC_KEY = ("mmsi", "observed_at", "imo", "name", "callsign", "ship_type")
+_STATIC_KEY = ("mmsi", "observed_at", "imo", "name", "callsign", "ship_type", "draught_m")
 
 
 def load_nmea(
@@ -135,7 +135,8 @@ def _insert_statics(
             f"""CREATE OR REPLACE TEMP TABLE nmea_statics_kept AS
             WITH s AS (
                 SELECT mmsi, timestamp AS observed_at, CAST(imo AS VARCHAR) AS imo, name, callsign,
-                       CAST(nullif(ship_type, 0) AS VARCHAR) AS ship_type, msg_type, line_no
+                       CAST(nullif(ship_type, 0) AS VARCHAR) AS ship_type,
+                       CAST(nullif(draught, 0) AS DOUBLE) AS draught_m, msg_type, line_no
                 FROM nmea_statics WHERE NOT {implausible}
             ), bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM s),
             stored AS (
@@ -148,9 +149,9 @@ def _insert_statics(
                  OR row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1"""
         )
     con.execute(
-        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, observed_at,
+        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, observed_at,
                                         file_hash, source_file, sheet, source_row)
-            SELECT mmsi, imo, name, callsign, ship_type, observed_at, {_provenance(result, name)}, line_no
+            SELECT mmsi, imo, name, callsign, ship_type, draught_m, observed_at, {_provenance(result, name)}, line_no
             FROM nmea_statics_kept"""
     )
     kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()

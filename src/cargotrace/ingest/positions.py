@@ -41,6 +41,7 @@ FIELDS = [
     Field("imo", ("imo",)),
     Field("callsign", ("callsign", "call sign")),
     Field("ship_type", ("vesseltype", "ship type", "shiptype")),
+    Field("draught", ("draft", "draught")),
 ]
 
 # Text statuses as the Danish Maritime Authority writes them, to ITU-R M.1371 codes.
@@ -154,7 +155,7 @@ def _select(ctx: ChunkContext) -> str:
                CASE WHEN _nav_status BETWEEN 0 AND 14 THEN _nav_status END AS nav_status,
                coalesce(try_cast(msg_type AS SMALLINT), CAST(NULL AS SMALLINT)) AS msg_type,
                CAST(NULL AS DOUBLE) AS implied_speed_kn, CAST(NULL AS VARCHAR) AS flags,  -- ais_clean
-               name, imo, callsign, ship_type,
+               name, imo, callsign, ship_type, draught,
                _row, {reason} AS _reason, {column} AS _column
         FROM src
     """
@@ -179,38 +180,47 @@ def _ship_type_sql(col: str) -> str:
     return f"(CASE WHEN lower(trim({col})) IN ({absent}) THEN NULL ELSE regexp_replace(trim({col}), '\\.0$', '') END)"
 
 
+def _draught_sql(col: str) -> str:
+    """Metres; 0 (not available) and anything beyond AIS's 25.5 m (plus a margin) -> NULL."""
+    return f"(CASE WHEN {sqlexpr.number(col)} > 0 AND {sqlexpr.number(col)} <= 30 THEN {sqlexpr.number(col)} END)"
+
+
 def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     """Provider CSVs repeat the name, IMO and call sign on every row: each distinct identity
     of an MMSI in the chunk becomes an identity report at the first and at the last row that
     shows it (one report if they are the same), so `vessel_identities` knows its time span.
+    The draught (`Draft`) counts as part of what is reported, so each draught an identity
+    shows gets its first and last row too (a draught that returns later in the same chunk
+    is known at its first and last rows only).
     Rows without a position (static messages in a provider CSV) are quarantined as positions
     but their identity counts."""
-    if not {"name", "imo", "callsign", "ship_type"} & set(ctx.columns.fields):
+    if not {"name", "imo", "callsign", "ship_type", "draught"} & set(ctx.columns.fields):
         return
     con.execute(
-        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, observed_at,
+        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, observed_at,
                                         file_hash, source_file, source_row)
             WITH raw AS (  -- each identity as written first (few per chunk), then normalised
-                SELECT mmsi, imo, name, callsign, ship_type,  -- (time, row) as one number: 2^40 > rows
+                SELECT mmsi, imo, name, callsign, ship_type, draught,  -- (time, row) as one number: 2^40 > rows
                        min(timestamp) AS t0, CAST(min(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r0,
                        max(timestamp) AS t1, CAST(max(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r1
                 FROM normalized
                 WHERE (_reason IS NULL OR _reason = 'no_position')  -- static reports: identity, no place
-                  AND coalesce(imo, name, callsign, ship_type) IS NOT NULL
+                  AND coalesce(imo, name, callsign, ship_type, draught) IS NOT NULL
                 GROUP BY ALL
             ), ids AS (
                 SELECT mmsi, t0, r0, t1, r1, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
-                       {_text_sql("callsign")} AS callsign, {_ship_type_sql("ship_type")} AS ship_type
+                       {_text_sql("callsign")} AS callsign, {_ship_type_sql("ship_type")} AS ship_type,
+                       {_draught_sql("draught")} AS draught_m
                 FROM raw
             ), spans AS (
-                SELECT mmsi, imo, name, callsign, ship_type,
+                SELECT mmsi, imo, name, callsign, ship_type, draught_m,
                        min(t0) AS t0, arg_min(r0, (t0, r0)) AS r0, max(t1) AS t1, arg_max(r1, (t1, r1)) AS r1
-                FROM ids WHERE coalesce(imo, name, callsign, ship_type) IS NOT NULL
-                GROUP BY mmsi, imo, name, callsign, ship_type
+                FROM ids WHERE coalesce(imo, name, callsign, ship_type, CAST(draught_m AS VARCHAR)) IS NOT NULL
+                GROUP BY mmsi, imo, name, callsign, ship_type, draught_m
             )
-            SELECT mmsi, imo, name, callsign, ship_type, t0, $1, $2, r0 FROM spans
+            SELECT mmsi, imo, name, callsign, ship_type, draught_m, t0, $1, $2, r0 FROM spans
             UNION ALL
-            SELECT mmsi, imo, name, callsign, ship_type, t1, $1, $2, r1 FROM spans WHERE t1 > t0""",
+            SELECT mmsi, imo, name, callsign, ship_type, draught_m, t1, $1, $2, r1 FROM spans WHERE t1 > t0""",
         [ctx.file_hash, ctx.file_name],
     )
 

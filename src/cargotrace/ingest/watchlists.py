@@ -28,7 +28,7 @@ from xml.etree import ElementTree
 import duckdb
 import pyarrow as pa
 
-from cargotrace.case.schema import SOURCE_TABLES
+from cargotrace.case.schema import TABLES
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
 from cargotrace.ingest.identities import VESSELS
@@ -57,7 +57,7 @@ _HEADERS = ["name", "imo", "mmsi", "list", "note", "schema", "entry_id"]
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the screening source tables in a case made before they existed."""
     for name in SIDE_TABLES:
-        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({SOURCE_TABLES[name]})")
+        con.execute(TABLES[name].ddl())
     # vessel type, tonnage, build year, length (JSON), added after the first cases were made
     con.execute("ALTER TABLE watchlist_entries ADD COLUMN IF NOT EXISTS vessel_details VARCHAR")
 
@@ -181,7 +181,7 @@ def _capture_parties(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     headers = [h for h in ctx.columns.unmapped if h and _PARTY_HEADER.search(h)]
     if not headers:
         return
-    con.execute(f"CREATE TABLE IF NOT EXISTS vessel_parties ({SOURCE_TABLES['vessel_parties']})")
+    con.execute(TABLES["vessel_parties"].ddl())
     for header in headers:
         path = '$."' + header.replace("\\", "\\\\").replace('"', '\\"') + '"'
         con.execute(
@@ -217,7 +217,7 @@ def _capture_details(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
                 found[column] = h
     if not found:
         return
-    con.execute(f"CREATE TABLE IF NOT EXISTS vessel_details ({SOURCE_TABLES['vessel_details']})")
+    con.execute(TABLES["vessel_details"].ddl())
 
     params: list[object] = []
 

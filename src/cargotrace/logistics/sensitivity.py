@@ -17,8 +17,13 @@ import numpy as np
 
 from cargotrace.logistics import arrivals, linking, significance
 from cargotrace.logistics.significance import store_result
-from cargotrace.logistics.sites import site_groups
-from cargotrace.reference.geodesy import haversine_km
+from cargotrace.logistics.sites import (
+    facilities_of_interest,
+    is_near,
+    located_facilities,
+    nearest_facility,
+    site_groups,
+)
 from cargotrace.settings import AnalysisSettings
 
 WINDOWS = (3, 5, 7, 10, 14)
@@ -30,32 +35,21 @@ ALPHA = 0.05
 def _station_facility_km(
     con: duckdb.DuckDBPyConnection, settings: AnalysisSettings
 ) -> dict[str, tuple[float, float, float]]:
-    """Destination station key -> (lat, lon, km to the nearest facility of interest)."""
+    """Destination station key -> (lat, lon, km to the nearest facility of interest), by the
+    sites stage's rule (logistics/sites.py)."""
     stations = con.execute(
         """SELECT destination_station_key, any_value(ss.lat), any_value(ss.lon)
            FROM shipments_of_interest s JOIN shipment_stations ss ON ss.shipment_id = s.shipment_id AND ss.role = 'destination'
            GROUP BY destination_station_key"""
     ).fetchall()
-    cats = list(settings.facility_categories)
-    facilities = con.execute(
-        f"SELECT lat, lon FROM facilities WHERE lat IS NOT NULL AND category IN ({', '.join('?' for _ in cats)})",
-        cats,
-    ).fetchall()
+    of_interest = facilities_of_interest(located_facilities(con), settings)
     out = {}
     for key, lat, lon in stations:
+        nearest = nearest_facility(lat, lon, of_interest)
         if lat is None or lon is None:
             out[key] = (np.nan, np.nan, np.inf)
-            continue
-        km = (
-            float(
-                np.min(
-                    haversine_km(lat, lon, [f[0] for f in facilities], [f[1] for f in facilities])
-                )
-            )
-            if facilities
-            else np.inf
-        )
-        out[key] = (lat, lon, km)
+        else:
+            out[key] = (lat, lon, np.inf if nearest is None else nearest[1])
     return out
 
 
@@ -84,7 +78,7 @@ def compute(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> dict[
                 grid.append({
                     "window_days": window, "near_km": near, "lookback_days": lookback,
                     "linked_tonnes": round(sum(t for _, t, _ in links), 1), "linked_shipments": sum(n for _, _, n in links),
-                    "sites": len(site_km), "sites_near_facility": int(sum(1 for km in site_km if km <= near)),
+                    "sites": len(site_km), "sites_near_facility": sum(is_near(km, near) for km in site_km),
                     "p_value": p_value, "permutations": permutations,
                 })  # fmt: skip
     return {"grid": grid, "depends_on": _depends_on(grid, settings), "alpha": ALPHA}

@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from cargotrace.case.schema import TABLES
 from cargotrace.reference.geodesy import distance_to_geometry_km, haversine_km
 from cargotrace.settings import AnalysisSettings
 
@@ -71,14 +72,8 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
         settings.site_merge_km,
     )
 
-    facilities = (
-        con.execute(
-            "SELECT name, category, lat, lon FROM facilities WHERE lat IS NOT NULL ORDER BY name"
-        )
-        .to_arrow_table()
-        .to_pylist()
-    )
-    of_interest = [f for f in facilities if f["category"] in settings.facility_categories]
+    facilities = located_facilities(con)
+    of_interest = facilities_of_interest(facilities, settings)
     border = [r[0] for r in con.execute(
         "SELECT geometry_wkt FROM borders WHERE code2 = ? AND geometry_wkt IS NOT NULL", [settings.border_country]
     ).fetchall()]  # fmt: skip
@@ -132,21 +127,52 @@ def _nearest(
         for f, km in sorted(zip(everything, d, strict=True), key=lambda x: x[1]):
             by_category.setdefault(f["category"], {"name": f["name"], "km": round(float(km), 3)})
     result = dict(empty, nearest_by_category=json.dumps(by_category, ensure_ascii=False))
-    if of_interest:
-        d = haversine_km(lat, lon, [f["lat"] for f in of_interest], [f["lon"] for f in of_interest])
-        best = int(np.argmin(d))
-        km = float(d[best])
+    nearest = nearest_facility(lat, lon, of_interest)
+    if nearest is not None:
+        best, km = nearest
         result.update(nearest_facility=of_interest[best]["name"], nearest_category=of_interest[best]["category"],
-                      facility_km=round(km, 3), near_facility=bool(km <= settings.near_km))  # fmt: skip
+                      facility_km=round(km, 3), near_facility=is_near(km, settings.near_km))  # fmt: skip
     return result
 
 
-SITE_SCHEMA = pa.schema([
-    ("site_id", pa.string()), ("name", pa.string()), ("esr", pa.string()), ("lat", pa.float64()),
-    ("lon", pa.float64()), ("stations", pa.string()), ("tonnes", pa.float64()), ("shipments", pa.int64()),
-    ("nearest_facility", pa.string()), ("nearest_category", pa.string()), ("facility_km", pa.float64()),
-    ("near_facility", pa.bool_()), ("nearest_by_category", pa.string()), ("border_km", pa.float64()),
-])  # fmt: skip
+def located_facilities(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The case's facilities that have a place (name, category, lat, lon), by name."""
+    rows: list[dict[str, Any]] = (
+        con.execute(
+            "SELECT name, category, lat, lon FROM facilities WHERE lat IS NOT NULL ORDER BY name"
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+    return rows
+
+
+def facilities_of_interest(
+    facilities: list[dict[str, Any]], settings: AnalysisSettings
+) -> list[dict[str, Any]]:
+    """The facilities whose category the settings name (`facility_categories`)."""
+    return [f for f in facilities if f["category"] in settings.facility_categories]
+
+
+def nearest_facility(
+    lat: float | None, lon: float | None, facilities: list[dict[str, Any]]
+) -> tuple[int, float] | None:
+    """(index, km) of the facility nearest a site's place (great circle); None when the site
+    has no place or there is no facility. The one definition, used by the sites stage and the
+    sensitivity grid."""
+    if lat is None or lon is None or not facilities:
+        return None
+    d = haversine_km(lat, lon, [f["lat"] for f in facilities], [f["lon"] for f in facilities])
+    best = int(np.argmin(d))
+    return best, float(d[best])
+
+
+def is_near(facility_km: float, near_km: float) -> bool:
+    """A site is near a facility of interest when at most `near_km` from it."""
+    return bool(facility_km <= near_km)
+
+
+SITE_SCHEMA = TABLES["sites"].arrow_schema()  # declared in case/schema.py
 
 
 def _write(

@@ -16,7 +16,8 @@ and `distance_method` says so. Every row is labelled `inferred`: nothing was obs
 
 Tables: `dark_calls` (one row per feasible gap x port) and `gaps` (contract columns plus
 `possible_dark_calls`, the feasible UN/LOCODEs joined by ';', and `beyond_dark_call_bound`:
-the gap is longer than `dark_call_max_gap_days` and offers none).
+the gap is longer than `dark_call_max_gap_days` and offers none). A silence across time no
+AIS file of the case covers is no gap: it goes to `coverage_gaps` (maritime/coverage.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from functools import lru_cache
 import duckdb
 import pyarrow as pa
 
+from cargotrace.maritime import coverage
 from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.reference.geodesy import haversine_km as _haversine
 from cargotrace.settings import AnalysisSettings
@@ -94,11 +96,19 @@ def _cached_distances(
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    # silences across time no AIS file covers are no data, not gaps (maritime/coverage.py)
+    for statement in (
+        coverage.coverage_sql(settings),
+        coverage.no_data_sql(),
+        coverage.coverage_gaps_sql(),
+    ):
+        con.execute(statement)  # fmt: skip
     candidates = con.execute(
         """SELECT c.gap_id, c.port_locode, c.port_country, c.port_lat, c.port_lon, c.gc_to_port_km, c.gc_from_port_km,
                   g.start_lat, g.start_lon, g.end_lat, g.end_lon, g.start_cell_y, g.start_cell_x, g.end_cell_y, g.end_cell_x,
                   g.speed_kn, g.hours, g.started_at, g.ended_at, g.vessel_key, g.mmsi
            FROM dark_call_candidates c JOIN gap_facts g USING (gap_id)
+           WHERE g.gap_id NOT IN (SELECT gap_id FROM coverage_gaps)
            ORDER BY g.vessel_key, g.started_at, c.port_locode"""
     ).fetchall()
     wanted = set()
@@ -164,5 +174,6 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
                   CASE WHEN g.identity_change THEN 'the ship changed transmitter in this dark period: '
                        || g.previous_vessel_key || ' -> ' || g.vessel_key END AS note
            FROM gap_facts g LEFT JOIN calls c USING (gap_id)
+           WHERE g.gap_id NOT IN (SELECT gap_id FROM coverage_gaps)
            ORDER BY g.mmsi, g.started_at, g.vessel_key"""
     )

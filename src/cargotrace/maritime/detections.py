@@ -17,6 +17,13 @@ detection and their vessel). `detection_matches` holds the pairs with the distan
 tolerance and the reason in words. Detections without a match are *dark*
 (maritime/detection_attribution.py).
 
+At scale (100,000 detections against 10 million positions: benchmarks/bench_detections.py)
+the vessels near a detection come from a small index, the (window of `detection_match_hours`,
+cell of the reach at `max_speed_kn` in that time) where each vessel transmits, joined on the
+detection's own and neighbouring windows and cells; then one as-of join per side finds each
+such vessel's fix before and after the detection. No pair of a detection and a far-away
+position is ever formed.
+
 Read from `positions` (fixes flagged impossible at ingest left out), so the stage runs
 wherever the case is: on the Spark engine it runs in DuckDB after the Spark stages (not on
 Spark yet: registered after the last Spark stage, as a Python step). Without detections its
@@ -27,11 +34,12 @@ from __future__ import annotations
 
 import duckdb
 
+from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM
 from cargotrace.settings import AnalysisSettings
 from cargotrace.sql import haversine_km
 
-KM_PER_DEG_LAT = 111.2
-M_PER_S_PER_KN = 1852 / 3600
+KM_PER_DEG_LAT = KM_PER_DEG
+M_PER_S_PER_KN = KM_PER_NM * 1000 / 3600
 
 
 def vessel_lengths_sql() -> str:
@@ -56,33 +64,54 @@ def statements(settings: AnalysisSettings) -> list[str]:
     window_s = int(round(settings.detection_match_hours * 3600))
     reach_deg = (
         settings.detection_match_base_m / 1000
-        + settings.detection_match_hours * settings.max_speed_kn * 1.852
+        + settings.detection_match_hours * settings.max_speed_kn * KM_PER_NM
     ) / KM_PER_DEG_LAT
     # dead reckoning on one side: sog (kn) x hours along cog, on a local flat Earth
     # (no dead reckoning where speed or course is "not available": 102.3 kn, 360 deg)
-    ahead_km = "(CASE WHEN cog0 < 360 AND sog0 < 102.2 THEN sog0 ELSE 0 END) * 1.852 * (epoch(detected_at) - epoch(t0)) / 3600.0"
-    back_km = "(CASE WHEN cog1 < 360 AND sog1 < 102.2 THEN sog1 ELSE 0 END) * 1.852 * (epoch(t1) - epoch(detected_at)) / 3600.0"
+    ahead_km = f"(CASE WHEN cog0 < 360 AND sog0 < 102.2 THEN sog0 ELSE 0 END) * {KM_PER_NM} * (epoch(detected_at) - epoch(t0)) / 3600.0"
+    back_km = f"(CASE WHEN cog1 < 360 AND sog1 < 102.2 THEN sog1 ELSE 0 END) * {KM_PER_NM} * (epoch(t1) - epoch(detected_at)) / 3600.0"
+    valid = """SELECT mmsi, timestamp, lat, lon, sog, cog FROM positions
+               WHERE mmsi IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
+                 AND coalesce(flags, '') NOT LIKE '%impossible%'"""
+    cells = f"floor(epoch({{t}}) / {window_s}) AS tb, floor({{lat}} / {reach_deg}) AS cy, floor({{lon}} / {reach_deg}) AS cx"
     return [
+        # which vessels transmit in which (window, cell): a small index of the positions
+        f"""
+        CREATE OR REPLACE TEMP TABLE detection_presence AS
+        SELECT DISTINCT mmsi, {cells.format(t="timestamp", lat="lat", lon="lon")} FROM ({valid})
+        """,
+        # each detection's own and neighbouring windows and cells (more cells of longitude
+        # towards the poles, where a degree of longitude is shorter): the vessels seen there
+        # are the only ones that can reach it within the window at `max_speed_kn`
+        f"""
+        CREATE OR REPLACE TEMP TABLE detection_vessels AS
+        WITH d AS (
+            SELECT detection_id, detected_at, {cells.format(t="detected_at", lat="lat", lon="lon")},
+                   CAST(ceil(1 / greatest(cos(radians(least(abs(lat) + {reach_deg}, 90))), 0.01)) AS BIGINT) AS k
+            FROM detections
+        ), keys AS (
+            SELECT d.detection_id, d.detected_at, d.tb + a.i AS tb, d.cy + b.i AS cy, d.cx + c.i AS cx
+            FROM d, range(-1, 2) a(i), range(-1, 2) b(i), range(-100, 101) c(i)
+            WHERE c.i BETWEEN -d.k AND d.k
+        )
+        SELECT DISTINCT k.detection_id, k.detected_at, p.mmsi
+        FROM keys k JOIN detection_presence p USING (tb, cy, cx)
+        """,
+        # the fix before and the fix after each detection of each such vessel (as-of joins),
+        # kept when within the window
         f"""
         CREATE OR REPLACE TEMP TABLE detection_fixes AS
-        SELECT d.detection_id, p.mmsi,
-               max(p.timestamp) FILTER (WHERE p.timestamp <= d.detected_at) AS t0,
-               arg_max(p.lat, p.timestamp) FILTER (WHERE p.timestamp <= d.detected_at) AS lat0,
-               arg_max(p.lon, p.timestamp) FILTER (WHERE p.timestamp <= d.detected_at) AS lon0,
-               arg_max(p.sog, p.timestamp) FILTER (WHERE p.timestamp <= d.detected_at) AS sog0,
-               arg_max(p.cog, p.timestamp) FILTER (WHERE p.timestamp <= d.detected_at) AS cog0,
-               min(p.timestamp) FILTER (WHERE p.timestamp > d.detected_at) AS t1,
-               arg_min(p.lat, p.timestamp) FILTER (WHERE p.timestamp > d.detected_at) AS lat1,
-               arg_min(p.lon, p.timestamp) FILTER (WHERE p.timestamp > d.detected_at) AS lon1,
-               arg_min(p.sog, p.timestamp) FILTER (WHERE p.timestamp > d.detected_at) AS sog1,
-               arg_min(p.cog, p.timestamp) FILTER (WHERE p.timestamp > d.detected_at) AS cog1
-        FROM detections d JOIN positions p
-          ON p.timestamp BETWEEN d.detected_at - to_seconds({window_s}) AND d.detected_at + to_seconds({window_s})
-         AND p.lat BETWEEN d.lat - {reach_deg} AND d.lat + {reach_deg}
-         AND abs(p.lon - d.lon) <= {reach_deg} / greatest(cos(radians(abs(d.lat) + {reach_deg})), 0.01)
-        WHERE p.mmsi IS NOT NULL AND p.lat IS NOT NULL AND p.lon IS NOT NULL
-          AND coalesce(p.flags, '') NOT LIKE '%impossible%'
-        GROUP BY d.detection_id, p.mmsi
+        WITH before AS (
+            SELECT v.detection_id, v.mmsi, f.timestamp AS t0, f.lat AS lat0, f.lon AS lon0, f.sog AS sog0, f.cog AS cog0
+            FROM detection_vessels v ASOF JOIN ({valid}) f ON v.mmsi = f.mmsi AND v.detected_at >= f.timestamp
+            WHERE f.timestamp >= v.detected_at - to_seconds({window_s})
+        ), after AS (
+            SELECT v.detection_id, v.mmsi, f.timestamp AS t1, f.lat AS lat1, f.lon AS lon1, f.sog AS sog1, f.cog AS cog1
+            FROM detection_vessels v ASOF JOIN ({valid}) f ON v.mmsi = f.mmsi AND v.detected_at < f.timestamp
+            WHERE f.timestamp <= v.detected_at + to_seconds({window_s})
+        )
+        SELECT detection_id, mmsi, b.t0, b.lat0, b.lon0, b.sog0, b.cog0, a.t1, a.lat1, a.lon1, a.sog1, a.cog1
+        FROM before b FULL JOIN after a USING (detection_id, mmsi)
         """,
         f"""
         CREATE OR REPLACE TEMP TABLE detection_placed AS

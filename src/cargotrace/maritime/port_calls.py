@@ -34,10 +34,11 @@ something changes (zone boundaries, stop changes, gaps).
 
 from __future__ import annotations
 
-from cargotrace.maritime.port_areas import KM_PER_DEG, cell_sql
+from cargotrace.maritime.port_areas import cell_sql
 from cargotrace.maritime.ships import span_join
 from cargotrace.maritime.stops import stop_state_sql
 from cargotrace.maritime.track import vessel_key_sql
+from cargotrace.reference.geodesy import KM_PER_DEG
 from cargotrace.settings import AnalysisSettings
 from cargotrace.sql import haversine_km
 
@@ -55,7 +56,8 @@ def zone_statements(settings: AnalysisSettings) -> list[str]:
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
-    """The port calls stage, from the port zones stage's tables and the sightings."""
+    """The observed calls stage (`observed_calls`: by AIS, by a named sighting, or both), from
+    the port zones stage's tables and the sightings."""
     return [
         _ais_calls(settings),
         _vessel_keys(),
@@ -304,7 +306,7 @@ def _sighting_places() -> str:
 
 def _port_calls() -> str:
     return """
-    CREATE OR REPLACE TABLE port_calls AS
+    CREATE OR REPLACE TABLE observed_calls AS
     WITH ais AS (
         SELECT * FROM ais_calls
     ), matched AS (
@@ -352,3 +354,31 @@ def _port_calls() -> str:
     LEFT JOIN (SELECT locode, min(country) AS country FROM ports GROUP BY locode) p ON p.locode = u.port_locode
     ORDER BY u.vessel_key, u.arrived_at
     """
+
+
+def union_statements(_settings: AnalysisSettings) -> list[str]:
+    """The port calls stage, the one writer of `port_calls`: the observed calls, the calls
+    from attributed dark detections (maritime/detection_calls.py) and from Global Fishing
+    Watch's port visits (maritime/gfw_calls.py); those an observed call of the ship at that
+    port already spans are left out there."""
+    return [
+        """
+        CREATE OR REPLACE TABLE port_calls AS
+        SELECT * FROM observed_calls
+        UNION ALL BY NAME
+        SELECT d.port_call_id, d.vessel_key, d.ship_key, d.mmsi, v.name AS vessel_name, v.imo,
+               d.port_locode, p.country AS port_country, d.arrived_at,
+               CAST(NULL AS TIMESTAMPTZ) AS departed_at, 0 AS fixes, 'detection' AS source,
+               d.confidence, CAST([] AS VARCHAR[]) AS sighting_ids, 0 AS stops, 0 AS port_gaps
+        FROM detection_calls d
+        LEFT JOIN vessels v ON v.mmsi = d.mmsi
+        LEFT JOIN (SELECT locode, min(country) AS country FROM ports GROUP BY locode) p
+          ON p.locode = d.port_locode
+        UNION ALL BY NAME
+        SELECT g.port_call_id, g.vessel_key, g.ship_key, g.mmsi, coalesce(v.name, g.vessel_name) AS vessel_name,
+               v.imo, g.port_locode, g.port_country, g.arrived_at, g.departed_at, 0 AS fixes, 'gfw' AS source,
+               g.confidence, CAST([] AS VARCHAR[]) AS sighting_ids, 0 AS stops, 0 AS port_gaps
+        FROM gfw_calls g LEFT JOIN vessels v ON v.mmsi = g.mmsi
+        ORDER BY vessel_key, arrived_at
+        """
+    ]

@@ -41,3 +41,33 @@ def country_code(value: str | None) -> str | None:
     except LookupError:
         return None
     return str(found[0].alpha_2) if found else None
+
+
+# Codes in use beyond ISO 3166-1 proper: Kosovo's user-assigned XK (flag states, lists).
+_EXTRA_CODES = {"XK": "Kosovo"}
+
+
+@lru_cache(maxsize=256)
+def country_name(code: str) -> str | None:
+    """The country an ISO 3166-1 alpha-2 code names (pycountry's list, plus XK); None when
+    the code names no country."""
+    if code in _EXTRA_CODES:
+        return _EXTRA_CODES[code]
+    if len(code) != 2 or not code.isalpha() or not code.isupper():
+        return None
+    import pycountry
+
+    found = pycountry.countries.get(alpha_2=code)
+    return str(found.name) if found is not None else None
+
+
+def code_hint(code: str) -> str:
+    """Why `code` is not a country code, and where to find the right one."""
+    near = country_code(code)
+    meant = near is not None and near != code and country_name(near) is not None
+    return (
+        f"{code!r} is not an ISO 3166-1 alpha-2 country code"
+        + (f" (did you mean {near}, {country_name(near or '')}?)" if meant else "")
+        + "; use a two-letter ISO 3166-1 alpha-2 code, e.g. KP North Korea, RU Russia, "
+        "IR Iran, SY Syria, CN China (the full list: https://www.iso.org/obp/ui/#search/code/)"
+    )

@@ -150,9 +150,11 @@ def _vessel_lanes(case: Case, result: dict[str, Any]) -> list[dict[str, Any]]:
         )
         lane["port_calls"].append({"port_locode": c["port_locode"], "arrived_at": c["arrived_at"].isoformat(),
                                    "departed_at": c["departed_at"].isoformat() if c["departed_at"] else None,
-                                   "source": c["source"], "of_interest": c["port_call_id"] in of_interest})  # fmt: skip
+                                   "source": c["source"], "of_interest": c["port_call_id"] in of_interest,
+                                   "port_gaps": c["port_gaps"]})  # fmt: skip
     for g in case.rows(
-        "SELECT mmsi, started_at, ended_at, hours, possible_dark_calls FROM gaps ORDER BY mmsi, started_at"
+        "SELECT mmsi, started_at, ended_at, hours, possible_dark_calls FROM gaps g "
+        f"WHERE {vessel_data.GAP_OUTSIDE_CALLS} ORDER BY mmsi, started_at"
     ):
         gap_lane = lanes.get(str(g["mmsi"]))
         if gap_lane is not None:

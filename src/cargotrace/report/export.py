@@ -16,31 +16,35 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cargotrace.case import freshness
+from cargotrace.case.schema import TABLES
 from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.outputs import atomic_output, check_output_path, json_text
 from cargotrace.report import spatial
 
+# declared tables (case/schema.py) export their declared columns, in their export order
 EXPORT_TABLES = {
-    "vessels": "SELECT mmsi, imo, name, callsign, ship_type, flag, first_seen, last_seen FROM vessels ORDER BY mmsi",
+    "vessels": TABLES["vessels"].export_sql(),
     "vessel_identities": "SELECT * FROM vessel_identities ORDER BY mmsi, first_seen NULLS FIRST, last_seen, name",
-    "shipments": "SELECT waybill, wagon, record, departed_on, arrived_on, origin_station, origin_esr, destination_station, destination_esr, cargo, cargo_class, cargo_rule, weight_t, consignor, consignee, flags, file_hash, source_file, sheet, source_row FROM shipments ORDER BY source_file, source_row",
-    "quarantine": "SELECT kind, source_file, sheet, source_row, reason, column_name, raw, file_hash FROM quarantine ORDER BY source_file, source_row",
+    "shipments": TABLES["shipments"].export_sql(),
+    "quarantine": TABLES["quarantine"].export_sql(),
     "identity_events": "SELECT * FROM identity_events ORDER BY mmsi, observed_at NULLS FIRST, event",
     "ship_links": "SELECT * FROM ship_links ORDER BY ship_key, valid_from NULLS FIRST, vessel_key",
     "ship_timeline": "SELECT * FROM ship_timeline ORDER BY ship_key, identity_no",
     "voyages": "SELECT * FROM voyages ORDER BY vessel_key, call_no",
     "encounter_crowds": "SELECT * FROM encounter_crowds ORDER BY started_at",
+    "ais_coverage": "SELECT * FROM ais_coverage ORDER BY stretch",
+    "coverage_gaps": "SELECT * FROM coverage_gaps ORDER BY mmsi, started_at, vessel_key",
     "shuttles": "SELECT * FROM shuttles ORDER BY legs DESC, vessel_key, port_a, port_b",
     "linked_shipments": "SELECT * FROM linked_shipments ORDER BY departed_on, waybill, wagon",
     "label_changes": "SELECT * FROM label_changes ORDER BY waybill, wagon",
     "outbound": "SELECT * FROM outbound ORDER BY arrived_at",
     "watchlist_hits": "SELECT * FROM watchlist_hits",
     "party_clusters": "SELECT * FROM party_clusters",
-    "ledger": "SELECT * FROM ledger ORDER BY ingested_at",
-    "watchlist": "SELECT * FROM watchlist ORDER BY name",
+    "ledger": TABLES["ledger"].export_sql(),
+    "watchlist": TABLES["watchlist"].export_sql(),
     "interference_flags": "SELECT * FROM interference_flags ORDER BY hour_start, kind, event_id",
-    "detections": "SELECT * FROM detections ORDER BY detected_at, detection_id",
+    "detections": TABLES["detections"].export_sql(),
     "detection_matches": "SELECT * FROM detection_matches ORDER BY detected_at, detection_id",
     "dark_detections": "SELECT * FROM dark_detections ORDER BY detected_at, detection_id",
     "detection_candidates": "SELECT * FROM detection_candidates ORDER BY detected_at, detection_id, ruled_out_by NULLS FIRST, rank, mmsi",

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from cargotrace import __version__
 from cargotrace.case.store import Case
 from cargotrace.logistics import munitions
 from cargotrace.logistics.significance import stored_result
+from cargotrace.report.findings_types import (
+    Arrival,
+    Findings,
+    LinkedShipment,
+    MaritimeLists,
+    MissingInput,
+    ShipTimeline,
+    Sighting,
+    Site,
+    SiteSighting,
+)
 from cargotrace.report.left_out import left_out_block
 from cargotrace.sample.markers import is_synthetic
 from cargotrace.screening.findings import watchlist_block
@@ -25,7 +37,7 @@ def _evidence(source: str) -> list[str]:
     )
 
 
-def arrivals_block(case: Case) -> list[dict[str, Any]]:
+def arrivals_block(case: Case) -> list[Arrival]:
     rows = case.rows(
         """SELECT a.arrival_id, a.vessel_name, a.imo, a.mmsi, a.vessel_key, a.port_locode, a.arrived_at,
                   a.departed_at, a.previous_port_locode, a.previous_call_at, a.days_since_previous,
@@ -40,7 +52,8 @@ def arrivals_block(case: Case) -> list[dict[str, Any]]:
         "SELECT sighting_id, observed_at, source, confidence, source_file, source_row FROM sightings"
     )}  # fmt: skip
     timelines = ship_timelines(case)
-    out = []
+    draughts = _draught_changes_by_mmsi(case)
+    out: list[Arrival] = []
     for r in rows:
         changed = bool(r["identity_changed"]) and r["ship_key"] in timelines
         out.append({
@@ -59,14 +72,54 @@ def arrivals_block(case: Case) -> list[dict[str, Any]]:
             "previous_call_confidence": r["previous_confidence"],
             "sightings": [_sighting(sightings[s]) for s in (r["sighting_ids"] or []) if s in sightings],
             "previous_call_sightings": [_sighting(sightings[s]) for s in (r["previous_sighting_ids"] or []) if s in sightings],
+            "draught_changes": _between(draughts.get(r["mmsi"], []), r["previous_call_at"], r["arrived_at"]),
         })  # fmt: skip
     return out
 
 
-def ship_timelines(case: Case) -> dict[str, dict[str, Any]]:
+def _draught_changes_by_mmsi(case: Case) -> dict[int, list[dict[str, Any]]]:
+    """The draught changes across gaps (maritime/draught.py) of each MMSI, in time order."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    if not case.has_table("draught_changes"):
+        return out
+    for r in case.rows(
+        """SELECT mmsi, vessel_key, started_at, ended_at, hours, draught_before_m, draught_before_at,
+                  draught_after_m, draught_after_at, change_m, direction, possible_dark_calls
+           FROM draught_changes ORDER BY mmsi, started_at"""
+    ):
+        out.setdefault(r["mmsi"], []).append(r)
+    return out
+
+
+def _between(changes: list[dict[str, Any]], since: Any, until: Any) -> list[dict[str, Any]]:
+    """The changes whose gap lies between the previous call and the arrival (from the
+    arrival's start back to the previous call, or all before it when there is none)."""
+    return [
+        {k: _iso(v) for k, v in c.items()}
+        for c in changes
+        if c["ended_at"] <= until and (since is None or c["started_at"] >= since)
+    ]
+
+
+def draught_lines(arrival: Mapping[str, Any]) -> list[str]:
+    """The gaps between the previous call and the arrival across which the draught changed."""
+    return [
+        f"Dark from {str(c['started_at'])[:16]} to {str(c['ended_at'])[:16]} UTC ({c['hours']:g} h) and came back "
+        f"{'deeper (loaded?)' if c['direction'] == 'deeper' else 'shallower (unloaded?)'}: draught {c['draught_before_m']:g} m "
+        f"(reported {str(c['draught_before_at'])[:16]}) -> {c['draught_after_m']:g} m (reported {str(c['draught_after_at'])[:16]})"
+        + (
+            f"; possible dark calls {c['possible_dark_calls']}"
+            if c.get("possible_dark_calls")
+            else ""
+        )
+        for c in arrival.get("draught_changes", [])
+    ]
+
+
+def ship_timelines(case: Case) -> dict[str, ShipTimeline]:
     """Ships that changed identity (maritime/ships.py): their identities in time order, and
     each change of transmitter with the dark period it sits in, when it does."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, ShipTimeline] = {}
     for r in case.rows("SELECT * FROM ship_timeline ORDER BY ship_key, identity_no"):
         ship = out.setdefault(
             r["ship_key"],
@@ -91,7 +144,7 @@ def ship_timelines(case: Case) -> dict[str, dict[str, Any]]:
     return out
 
 
-def identity_lines(arrival: dict[str, Any]) -> list[str]:
+def identity_lines(arrival: Mapping[str, Any]) -> list[str]:
     """The ship's identities, for an arrival whose chain crosses a change of identity."""
     if not arrival.get("identity_changed"):
         return []
@@ -107,12 +160,12 @@ def identity_lines(arrival: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _sighting(s: dict[str, Any]) -> dict[str, Any]:
+def _sighting(s: Mapping[str, Any]) -> Sighting:
     return {"observed_at": _iso(s["observed_at"]), "source": s["source"], "confidence": s["confidence"],
             "source_file": s["source_file"], "source_row": s["source_row"]}  # fmt: skip
 
 
-def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: dict[str, Any] | None, settings: AnalysisSettings,
+def evidence_chain(link: Mapping[str, Any], arrival: Mapping[str, Any] | None, site: Mapping[str, Any] | None, settings: AnalysisSettings,
                    watchlist: list[str] | None = None) -> list[str]:  # fmt: skip
     """Plain-language steps from the source row to the destination site, then the listed
     vessels and parties the chain touches (`watchlist` lines). Deterministic."""
@@ -143,6 +196,7 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
                 f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]"
             )
         steps.extend(identity_lines(arrival))
+        steps.extend(draught_lines(arrival))
     if site:
         near = "yes" if site["near_facility"] else "no"
         facility = (
@@ -168,7 +222,7 @@ def evidence_chain(link: dict[str, Any], arrival: dict[str, Any] | None, site: d
 
 def _site_sightings(
     case: Case, sites: list[dict[str, Any]], settings: AnalysisSettings
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[SiteSighting]]:
     """Place-only sightings (no vessel; e.g. new storage seen on imagery) near each site."""
     from cargotrace.reference.geodesy import haversine_km
 
@@ -177,7 +231,7 @@ def _site_sightings(
            WHERE vessel_name IS NULL AND imo IS NULL AND mmsi IS NULL AND lat IS NOT NULL AND lon IS NOT NULL
            ORDER BY observed_at, source_file, source_row"""
     )
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[SiteSighting]] = {}
     for site in sites:
         if site["lat"] is None or not rows:
             continue
@@ -200,7 +254,7 @@ def _site_sightings(
     return out
 
 
-def _link_confidence(arrival: dict[str, Any] | None) -> float | None:
+def _link_confidence(arrival: Mapping[str, Any] | None) -> float | None:
     """How sure each link of the chain is: the arrival's evidence times the previous call's.
 
     Timing itself is not a probability; its strength is reported by the significance test.
@@ -212,7 +266,7 @@ def _link_confidence(arrival: dict[str, Any] | None) -> float | None:
     )
 
 
-def _weight_text(link: dict[str, Any]) -> str:
+def _weight_text(link: Mapping[str, Any]) -> str:
     if link.get("weight_left_out"):
         recorded = link.get("recorded_t")
         as_recorded = "a weight" if recorded is None else f"{recorded:,.1f} t as recorded"
@@ -231,7 +285,10 @@ MARITIME_TABLES = (
     "encounters",
     "loitering",
     "ais_disabling",
+    "draught_changes",
     "interference",
+    "circling",
+    "spoofed_positions",
     "dark_calls",
     "identity_events",
     "ship_timeline",
@@ -248,6 +305,10 @@ def maritime_counts(case: Case) -> dict[str, int]:
     )
     counts["likely_intentional_disabling"] = case.scalar(
         "SELECT count(*) FROM ais_disabling WHERE likely_intentional"
+    )
+    # silences across time no AIS file covers: no data, not gaps (maritime/coverage.py)
+    counts["coverage_gaps"] = (
+        case.scalar("SELECT count(*) FROM coverage_gaps") if case.has_table("coverage_gaps") else 0
     )
     # bins of crowds not searched for encounters pair by pair (maritime/encounters.py)
     counts["encounter_crowds"] = (
@@ -269,9 +330,9 @@ NEEDED_INPUTS = (
 )  # fmt: skip
 
 
-def missing_inputs(case: Case) -> list[dict[str, str]]:
+def missing_inputs(case: Case) -> list[MissingInput]:
     """The inputs the case lacks, each with what the analysis cannot find without it."""
-    out = []
+    out: list[MissingInput] = []
     for kind, table, effect in NEEDED_INPUTS:
         if not case.has_table(table) or not case.scalar(f"SELECT count(*) > 0 FROM {table}"):
             out.append({"kind": kind, "effect": effect})
@@ -284,7 +345,7 @@ def _plain_rows(case: Case, sql: str) -> list[dict[str, Any]]:
     ]
 
 
-def maritime_block(case: Case) -> dict[str, Any]:
+def maritime_block(case: Case) -> MaritimeLists:
     """Identity events, shuttles, gaps with possible dark calls and encounters (each list at
     most MARITIME_LIST_LIMIT long; whole tables via `cargotrace export --table NAME`)."""
     return {
@@ -308,10 +369,13 @@ def maritime_block(case: Case) -> dict[str, Any]:
         "encounters": _plain_rows(
             case, "SELECT * FROM encounters ORDER BY started_at, mmsi_a, mmsi_b"
         ),
+        "draught_changes": _plain_rows(
+            case, "SELECT * FROM draught_changes ORDER BY started_at, vessel_key"
+        ),
     }
 
 
-def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
+def build_findings(case: Case, settings: AnalysisSettings) -> Findings:
     arrivals = arrivals_block(case)
     watch = watchlist_block(case)
     for a in arrivals:
@@ -328,7 +392,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
     site_sightings = _site_sightings(case, site_rows, settings)
     for site_id, observed in site_sightings.items():
         sites_by_id[site_id] = dict(sites_by_id[site_id], sightings=observed)
-    linked = []
+    linked: list[LinkedShipment] = []
     for link in links:
         if (link["waybill"], link["wagon"]) in changed and link["site_id"]:
             changes_by_site[link["site_id"]] = changes_by_site.get(link["site_id"], 0) + 1
@@ -345,7 +409,7 @@ def build_findings(case: Case, settings: AnalysisSettings) -> dict[str, Any]:
             "evidence_chain": evidence_chain(link, by_arrival.get(link["arrival_id"]), sites_by_id.get(link["site_id"]), settings,
                                              watch.chain_lines(link, by_arrival.get(link["arrival_id"]))),
         })  # fmt: skip
-    sites_out = [{
+    sites_out: list[Site] = [{
         "site_id": s["site_id"], "name": s["name"], "esr": s["esr"], "lat": s["lat"], "lon": s["lon"],
         "tonnes": s["tonnes"], "shipments": s["shipments"], "nearest_facility": s["nearest_facility"],
         "nearest_category": s["nearest_category"], "facility_km": s["facility_km"],

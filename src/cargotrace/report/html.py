@@ -256,7 +256,8 @@ def _vessel_view(data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str
     out: dict[str, Any] = {k: fmt_int(counts.get(k, 0)) for k in (
         "vessels", "vessels_with_calls", "port_calls", "ports", "origin_calls", "gaps", "gaps_beyond_bound",
         "gaps_with_dark_calls", "dark_calls", "encounters", "identity_events", "watchlist_hits",
-        "loitering", "likely_intentional", "interference", "interference_flags")}  # fmt: skip
+        "loitering", "likely_intentional", "interference", "interference_flags", "draught_changes", "spoofed_positions", "circling",
+        "draught_deeper")}  # fmt: skip
     for key in ("identity_conflicts", "watchlist_leads"):  # shown only when there are some
         out[key] = fmt_int(counts[key]) if counts.get(key) else ""
     out["gap_hours"] = fmt_param(params.get("gap_hours"))
@@ -265,7 +266,7 @@ def _vessel_view(data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str
     for key, name in (("disabling_hours", "disabling_min_gap_hours"), ("disabling_shore_km", "disabling_min_shore_km"),
                       ("loiter_kn", "loitering_max_sog_kn"), ("loiter_hours", "loitering_min_hours"),
                       ("loiter_shore_km", "loitering_min_shore_km"), ("jam_vessels", "interference_min_vessels"),
-                      ("jam_cell", "interference_cell_deg")):  # fmt: skip
+                      ("jam_cell", "interference_cell_deg"), ("draught_min_m", "draught_change_min_m")):  # fmt: skip
         out[key] = fmt_param(params.get(name))
     out["lanes_note"] = (
         f"The {fmt_int(len(lanes))} vessels with the most calls and meetings; "

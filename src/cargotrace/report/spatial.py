@@ -10,8 +10,9 @@ geometry, never a made-up one.
   gazetteer's), since a call is a stay at a port, not a fix;
 * gaps: a LineString from the last fix before the gap to the first fix after it (the dark
   stretch as the crow flies, not the route sailed), a Point when both ends coincide;
-* ais_disabling: like gaps; encounters, loitering, sightings, sites, facilities, ports, stations,
-  positions, ais_stations: Points;
+* ais_disabling, draught_changes: like gaps; encounters, loitering, interference, circling
+  (its centre), spoofed_positions, sightings, sites, facilities, ports, stations, positions,
+  ais_stations: Points;
 * tracks: one LineString per vessel (MMSI) and UTC day from its positions in time order,
   leaving out fixes flagged at ingest (impossible speed, see ingest/ais_clean.py); a day with
   fewer than two such fixes is left out, a day spent at one position is a Point (`fixes`
@@ -81,10 +82,17 @@ SPATIAL_TABLES: dict[str, SpatialTable] = {
     "encounters": SpatialTable("Point", _points("encounters", "t.started_at, t.mmsi_a, t.mmsi_b"), "encounters"),
     "loitering": SpatialTable("Point", _points("loitering", "t.started_at, t.mmsi"), "loitering"),
     "interference": SpatialTable("Point", _points("interference", "t.hour_start, t.cell_y, t.cell_x"), "interference"),
+    "circling": SpatialTable("Point", _points("circling", "t.hour_start, t.mmsi"), "circling"),
+    "spoofed_positions": SpatialTable("Point", _points("spoofed_positions", "t.mmsi, t.timestamp"), "spoofed_positions"),
     "ais_disabling": SpatialTable(
         "LineString",
         "SELECT t.*, [t.start_lon, t.end_lon] AS _x, [t.start_lat, t.end_lat] AS _y FROM ais_disabling t ORDER BY t.started_at, t.vessel_key",
         "ais_disabling",
+    ),
+    "draught_changes": SpatialTable(
+        "LineString",
+        "SELECT t.*, [t.start_lon, t.end_lon] AS _x, [t.start_lat, t.end_lat] AS _y FROM draught_changes t ORDER BY t.started_at, t.vessel_key",
+        "draught_changes",
     ),
     "sites": SpatialTable("Point", _points("sites", "t.tonnes DESC"), "sites"),
     "facilities": SpatialTable("Point", _points("facilities", "t.name"), "facilities"),

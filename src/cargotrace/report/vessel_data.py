@@ -9,7 +9,8 @@ the per-vessel timeline and the cards (report.js draws them; html.py words the c
   possible dark calls (the longest `MAP_GAPS` first), and whether a gap is beyond
   `dark_call_max_gap_days` (it offers no dark calls);
 * `encounters`, `loitering`: ship-to-ship meetings and loitering as points; dark periods
-  carry `likely_intentional` (maritime/disabling.py);
+  carry `likely_intentional` (maritime/disabling.py) and, when the draught changed across
+  them, `draught_before_m`/`draught_after_m` (maritime/draught.py);
 * `lanes`: the vessels with the most events (calls, gaps, meetings), `TIMELINE_VESSELS` at most,
   each with its calls, gaps and meetings in time order;
 * `counts`: what the cards count.
@@ -22,6 +23,10 @@ from typing import Any
 from cargotrace.case.store import Case
 from cargotrace.report.spatial import PORT_POINTS
 
+# a gap that lies within one of the vessel's port calls is an in-port gap (counted in the
+# call's `port_gaps`): the timelines draw the call, not a dark band over it
+GAP_OUTSIDE_CALLS = """NOT EXISTS (SELECT 1 FROM port_calls c WHERE c.vessel_key = g.vessel_key
+                       AND c.arrived_at <= g.started_at AND g.ended_at <= c.departed_at)"""
 MAP_GAPS = 1500  # gaps drawn on the map (longest first); all of them are in the exports
 TIMELINE_VESSELS = 40
 
@@ -66,13 +71,20 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
             LEFT JOIN (SELECT locode, any_value(name) AS name FROM ports GROUP BY locode) g ON g.locode = c.port_locode
             WHERE c.port_locode IS NOT NULL GROUP BY c.port_locode ORDER BY calls DESC, locode""",
     )
+    draught = (
+        "LEFT JOIN draught_changes d ON d.gap_id = g.gap_id"
+        if case.has_table("draught_changes")
+        else "LEFT JOIN (SELECT NULL AS gap_id, NULL::DOUBLE AS draught_before_m, NULL::DOUBLE AS draught_after_m) d ON FALSE"
+    )
     dark = _rows(
         case,
         f"""SELECT g.gap_id, g.vessel_key, g.mmsi, n.name AS vessel_name, g.started_at, g.ended_at, g.hours,
                    g.start_lat, g.start_lon, g.end_lat, g.end_lon, g.possible_dark_calls,
-                   g.beyond_dark_call_bound, g.began_offshore, g.ended_offshore
-            FROM gaps g LEFT JOIN {names} n ON n.mmsi = g.mmsi
-            ORDER BY g.possible_dark_call_count > 0 DESC, g.hours DESC, g.vessel_key LIMIT {MAP_GAPS}""",
+                   g.beyond_dark_call_bound, g.began_offshore, g.ended_offshore,
+                   d.draught_before_m, d.draught_after_m
+            FROM gaps g LEFT JOIN {names} n ON n.mmsi = g.mmsi {draught}
+            ORDER BY g.possible_dark_call_count > 0 DESC, d.gap_id IS NOT NULL DESC, g.hours DESC, g.vessel_key
+            LIMIT {MAP_GAPS}""",
     )
     encounters = _rows(
         case,
@@ -126,7 +138,11 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         "loitering": len(loitering),
         "interference": len(interference),
         "interference_flags": _count(case, "interference_flags"),
+        "spoofed_positions": _count(case, "spoofed_positions"),
+        "circling": _count(case, "circling"),
         "likely_intentional": len(intentional),
+        "draught_changes": _count(case, "draught_changes"),
+        "draught_deeper": _count(case, "draught_changes", "direction = 'deeper'"),
         # changes only: conflicts (invalid_imo, imo_conflict, cloned_identity) are findings of
         # their own, counted apart, not changes of identity
         "identity_events": _count(case, "identity_events", f"event IN {IDENTITY_CHANGES}"),
@@ -162,7 +178,7 @@ def _lanes(case: Case, names: str) -> list[dict[str, Any]]:
                    port_locode AS what, source, NULL::DOUBLE AS hours, NULL::BOOLEAN AS beyond FROM port_calls
             UNION ALL
             SELECT vessel_key, mmsi, 'gap', started_at, ended_at, possible_dark_calls, NULL, hours,
-                   beyond_dark_call_bound FROM gaps
+                   beyond_dark_call_bound FROM gaps g WHERE {GAP_OUTSIDE_CALLS}
             UNION ALL
             SELECT CAST(mmsi_a AS VARCHAR), mmsi_a, 'meeting', started_at, ended_at, CAST(mmsi_b AS VARCHAR), NULL, hours, NULL FROM encounters
             UNION ALL
@@ -170,11 +186,11 @@ def _lanes(case: Case, names: str) -> list[dict[str, Any]]:
             {loiter}
         ), top AS (
             SELECT vessel_key, count(*) FILTER (WHERE kind <> 'gap') AS seen, count(*) AS n
-            FROM ev GROUP BY vessel_key ORDER BY seen DESC, n DESC, vessel_key LIMIT {TIMELINE_VESSELS}
+            FROM ev GROUP BY vessel_key ORDER BY n DESC, seen DESC, vessel_key LIMIT {TIMELINE_VESSELS}
         )
         SELECT ev.*, n.name AS vessel_name, top.seen, top.n FROM ev JOIN top USING (vessel_key)
         LEFT JOIN {names} n ON n.mmsi = ev.mmsi
-        ORDER BY top.seen DESC, top.n DESC, ev.vessel_key, ev.started_at, ev.kind
+        ORDER BY top.n DESC, top.seen DESC, ev.vessel_key, ev.started_at, ev.kind
     """
     lanes: dict[str, dict[str, Any]] = {}
     for r in _rows(case, events):

@@ -21,11 +21,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from cargotrace.sample import rail
 from cargotrace.sample.ais import Fix, busan_voyage, shuttle_call, stale_call
+from cargotrace.sample.detections import DETECTION_HEADER, detection_rows, vessel_lengths
 from cargotrace.sample.geo import haversine_km
 from cargotrace.sample.reference import (
     ALL_VESSELS,
@@ -41,7 +43,7 @@ from cargotrace.sample.reference import (
     all_stations,
 )
 from cargotrace.sample.schedule import LOOKBACK_DAYS, WINDOW_DAYS, Arrival, Schedule, plan_schedule
-from cargotrace.sample.sightings import SIGHTING_HEADER, sighting_rows
+from cargotrace.sample.sightings import SIGHTING_HEADER, tagged_sighting_rows
 
 DEFAULT_SEED = 20240613
 NEAR_KM = 20.0
@@ -68,7 +70,7 @@ class SampleCase:
     out_dir: Path
     seed: int
     inputs: dict[str, list[Path]]
-    truth: dict
+    truth: dict[str, Any]
     truth_path: Path
     readme_path: Path
 
@@ -87,6 +89,8 @@ class Planted:
     industrial: list[rail.Consignment]
     broken: list[tuple[str, list[str]]]  # (reason, row) planted for the quarantine
     identity_change: IdentityChange | None = None
+    # per sighting row: its vessel (the hull) and whether it shows a dark call
+    sighting_tags: list[tuple[Vessel, bool]] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -122,9 +126,10 @@ def _plant_ais(
     return fixes, calls
 
 
-def _rngs(seed: int) -> list[np.random.Generator]:
-    """Independent streams: schedule, AIS, sightings, rail planting, row formatting."""
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
+def _rngs(seed: int, n: int = 5) -> list[np.random.Generator]:
+    """Independent streams: schedule, AIS, sightings, rail planting, row formatting (and, of a
+    sixth, detections: the first five are the same whatever `n`)."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
 def plant(seed: int, identity_change: bool = True) -> Planted:
@@ -137,16 +142,18 @@ def plant(seed: int, identity_change: bool = True) -> Planted:
     decoys = rail.port_decoys(linked, ids, rail_rng)
     industrial = rail.industrial_decoys(ids, rail_rng)
     broken = rail.broken_rows(ids, schedule, rail_rng)  # same identifier pool: no collisions
+    tagged = tagged_sighting_rows(schedule, sight_rng)
     planted = Planted(
         schedule,
         fixes,
         calls,
-        sighting_rows(schedule, sight_rng),
+        [row for row, _, _ in tagged],
         linked,
         background,
         decoys,
         industrial,
         broken,
+        sighting_tags=[(vessel, dark) for _, vessel, dark in tagged],
     )
     return _change_identity(planted, RENAMED_FROM, RENAMED_TO) if identity_change else planted
 
@@ -242,9 +249,14 @@ def _ais_rows(fixes: list[Fix]) -> Iterable[list[str]]:
         ]
 
 
-def _reference_files(out: Path, renamed: bool = True) -> dict[str, list[Path]]:
+def _reference_files(
+    out: Path, renamed: bool = True, lengths: bool = False
+) -> dict[str, list[Path]]:
     vessels = [[v.mmsi, v.imo, v.name, v.callsign, v.ship_type, v.flag] for v in ALL_VESSELS
                if renamed or v != RENAMED_TO]  # fmt: skip
+    header: tuple[str, ...] = ("mmsi", "imo", "name", "callsign", "ship_type", "flag")
+    if lengths:
+        vessels, header = vessel_lengths(vessels), (*header, "length_m")
     stations = [
         [s.esr, s.name, f"{s.lat:.6f}", f"{s.lon:.6f}", s.port_locode] for s in all_stations()
     ]
@@ -259,13 +271,7 @@ def _reference_files(out: Path, renamed: bool = True) -> dict[str, list[Path]]:
     note = "SYNTHETIC: fictitious vessel of the bundled demo case"
     watch = [[v.name, v.imo, v.mmsi, "DEMO-LIST", note] for v in SHUTTLES]
     return {
-        "vessels": [
-            _write_csv(
-                out / "vessels.csv",
-                ("mmsi", "imo", "name", "callsign", "ship_type", "flag"),
-                vessels,
-            )
-        ],
+        "vessels": [_write_csv(out / "vessels.csv", header, vessels)],
         "ports": [
             _write_csv(
                 out / "ports.csv", ("locode", "name", "country", "lat", "lon", "radius_km"), ports
@@ -290,7 +296,7 @@ def _tonnes(kg10: int) -> float:
     return round(kg10 / 10_000, 4)
 
 
-def _arrival_truth(arr: Arrival, linked: list[rail.Consignment]) -> dict:
+def _arrival_truth(arr: Arrival, linked: list[rail.Consignment]) -> dict[str, Any]:
     mine = [c for c in linked if c.arrival_id == arr.arrival_id]
     return {
         "arrival_id": arr.arrival_id,
@@ -308,7 +314,7 @@ def _arrival_truth(arr: Arrival, linked: list[rail.Consignment]) -> dict:
     }
 
 
-def _site_truth(linked: list[rail.Consignment]) -> list[dict]:
+def _site_truth(linked: list[rail.Consignment]) -> list[dict[str, Any]]:
     sites = []
     for site in SITES:
         mine = [c for c in linked if c.destination == site]
@@ -332,7 +338,7 @@ def _site_truth(linked: list[rail.Consignment]) -> list[dict]:
     return sites
 
 
-def _decoy_truth(planted: Planted) -> list[dict]:
+def _decoy_truth(planted: Planted) -> list[dict[str, Any]]:
     out = []
     for arr in planted.schedule.arrivals:
         if arr.qualifying:
@@ -357,7 +363,9 @@ def _decoy_truth(planted: Planted) -> list[dict]:
     return out
 
 
-def build_truth(planted: Planted, seed: int, counts: dict[str, int], label_changes: int) -> dict:
+def build_truth(
+    planted: Planted, seed: int, counts: dict[str, int], label_changes: int
+) -> dict[str, Any]:
     linked = planted.linked
     linked_kg10 = sum(c.kg10 for c in linked)
     sites = _site_truth(linked)
@@ -406,7 +414,7 @@ def build_truth(planted: Planted, seed: int, counts: dict[str, int], label_chang
     }
 
 
-def _change_truth(change: IdentityChange) -> dict:
+def _change_truth(change: IdentityChange) -> dict[str, Any]:
     return {
         "imo": change.old.imo,
         "changed_at": _iso(change.at),
@@ -466,10 +474,17 @@ Files (ingest KIND: file):
 
 
 def generate_sample_case(
-    out_dir: Path, seed: int = DEFAULT_SEED, *, identity_change: bool = True
+    out_dir: Path,
+    seed: int = DEFAULT_SEED,
+    *,
+    identity_change: bool = True,
+    detections: bool = False,
 ) -> SampleCase:
     """Write the synthetic sample case into `out_dir` and return its paths and truth.
-    `identity_change=False`: the same case without the shuttle's change of identity."""
+    `identity_change=False`: the same case without the shuttle's change of identity.
+    `detections=True`: the sightings of dark calls replaced by the anonymous satellite
+    detections they stand for, plus lit and noise detections, and hull lengths in
+    vessels.csv (sample/detections.py); the truth is the same."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     planted = plant(seed, identity_change)
@@ -499,9 +514,17 @@ def generate_sample_case(
                 _ais_rows(planted.fixes),
             )
         ],
-        "sightings": [_write_csv(out / "sightings.csv", SIGHTING_HEADER, planted.sightings)],
     }
-    inputs.update(_reference_files(out, planted.identity_change is not None))
+    sightings = planted.sightings
+    if detections:
+        dark = [(row, vessel) for row, (vessel, is_dark) in zip(sightings, planted.sighting_tags, strict=True)
+                if is_dark]  # fmt: skip
+        sightings = [row for row, (_, is_dark) in zip(sightings, planted.sighting_tags, strict=True)
+                     if not is_dark]  # fmt: skip
+        inputs["detections"] = [_write_csv(out / "detections.csv", DETECTION_HEADER,
+                                           detection_rows(dark, planted.fixes, _rngs(seed, 6)[5]))]  # fmt: skip
+    inputs["sightings"] = [_write_csv(out / "sightings.csv", SIGHTING_HEADER, sightings)]
+    inputs.update(_reference_files(out, planted.identity_change is not None, detections))
     counts = {
         "file_rows": len(rows),
         "kept": len(rows) - len(broken) - len(duplicates),
@@ -531,18 +554,20 @@ def generate_sample_case(
         ),
         encoding="utf-8",
     )
-    ordered = {
+    ordered: dict[str, list[Path]] = {
         kind: inputs[kind]
         for kind in (
             "shipments",
             "ais",
             "vessels",
             "sightings",
+            "detections",
             "ports",
             "stations",
             "facilities",
             "watchlist",
         )
+        if kind in inputs
     }
     return SampleCase(out, seed, ordered, truth, truth_path, readme)
 

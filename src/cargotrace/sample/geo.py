@@ -6,17 +6,14 @@ import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from cargotrace.reference.geodesy import EARTH_RADIUS_KM
+from cargotrace.reference import geodesy
 
 LatLon = tuple[float, float]
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+    """Great-circle distance in kilometres (reference/geodesy.py's, for one pair)."""
+    return float(geodesy.haversine_km(lat1, lon1, lat2, lon2))
 
 
 def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

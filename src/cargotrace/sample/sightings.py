@@ -83,13 +83,21 @@ def _russian_port(arr: Arrival, rng: np.random.Generator) -> list[str]:
     )
 
 
+def tagged_sighting_rows(
+    schedule: Schedule, rng: np.random.Generator
+) -> list[tuple[list[str], Vessel, bool]]:
+    """`sighting_rows` with each row's vessel and whether it shows a dark call (a Rajin call,
+    or a Russian call without AIS): the calls imagery alone stands for."""
+    rows: list[tuple[list[str], Vessel, bool]] = []
+    for arr in schedule.arrivals:
+        if arr.previous_sighted_at is not None:
+            rows.append((_rajin(arr, rng, full=arr.kind == "stale"), arr.vessel, True))
+        if "sighting" in arr.evidence:
+            rows.append((_russian_port(arr, rng), arr.vessel, "ais" not in arr.evidence))
+    return sorted(rows, key=lambda r: (r[0][0], r[0][4]))
+
+
 def sighting_rows(schedule: Schedule, rng: np.random.Generator) -> list[list[str]]:
     """Every Rajin call of a shuttle (and of the stale decoy), plus imagery at the Russian
     port where the planted evidence includes a sighting. Sorted by time."""
-    rows = []
-    for arr in schedule.arrivals:
-        if arr.previous_sighted_at is not None:
-            rows.append(_rajin(arr, rng, full=arr.kind == "stale"))
-        if "sighting" in arr.evidence:
-            rows.append(_russian_port(arr, rng))
-    return sorted(rows, key=lambda r: (r[0], r[4]))
+    return [row for row, _, _ in tagged_sighting_rows(schedule, rng)]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from cargotrace.case.store import Case
 from cargotrace.screening.scoring import HIT_MIN
@@ -29,6 +30,14 @@ def _has(case: Case, table: str) -> bool:
     )
 
 
+class ScreeningKeys(TypedDict):
+    """The findings' keys from screening (`WatchlistBlock.finish`)."""
+
+    watchlist_hits: list[dict[str, Any]]
+    party_clusters: list[dict[str, Any]]
+    screening: dict[str, Any]
+
+
 @dataclass
 class WatchlistBlock:
     hits: list[dict[str, Any]] = field(default_factory=list)
@@ -39,7 +48,7 @@ class WatchlistBlock:
 
     # ------------------------------------------------------------------ lookups
 
-    def for_arrival(self, arrival: dict[str, Any]) -> list[dict[str, Any]]:
+    def for_arrival(self, arrival: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Hits on the arrival's vessel (by MMSI, IMO or name), best first."""
         mmsi, imo = str(arrival.get("mmsi") or ""), str(arrival.get("imo") or "")
         name = str(arrival.get("vessel_name") or "").strip().upper()
@@ -80,14 +89,14 @@ class WatchlistBlock:
         return _unique(out)
 
     def for_link(
-        self, link: dict[str, Any], arrival: dict[str, Any] | None
+        self, link: Mapping[str, Any], arrival: Mapping[str, Any] | None
     ) -> list[dict[str, Any]]:
         out = [{**h, "role": "vessel"} for h in (self.for_arrival(arrival) if arrival else [])]
         out += self.for_party("consignor", link.get("consignor"))
         out += self.for_party("consignee", link.get("consignee"))
         return out
 
-    def chain_lines(self, link: dict[str, Any], arrival: dict[str, Any] | None) -> list[str]:
+    def chain_lines(self, link: Mapping[str, Any], arrival: Mapping[str, Any] | None) -> list[str]:
         """One line per listed vessel or party the shipment's chain touches."""
         lines = []
         for h in self.for_link(link, arrival):
@@ -131,8 +140,8 @@ class WatchlistBlock:
     # ------------------------------------------------------------------ findings
 
     def finish(
-        self, arrivals: list[dict[str, Any]], linked: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+        self, arrivals: Sequence[Mapping[str, Any]], linked: Sequence[Mapping[str, Any]]
+    ) -> ScreeningKeys:
         """The findings keys; marks each hit with the arrivals and shipments it touches."""
         chain_arrivals: dict[str, set[str]] = defaultdict(set)
         chain_links: dict[str, int] = defaultdict(int)

@@ -3,6 +3,8 @@ NumPy forms of SQL's PARTITION BY, lag/lead and row_number)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -11,14 +13,14 @@ Floats = NDArray[np.float64]
 Flags = NDArray[np.bool_]
 
 
-def group_starts(key: NDArray) -> Flags:
+def group_starts(key: NDArray[Any]) -> Flags:
     """True where `key` differs from the element before (and at 0)."""
     first = np.ones(len(key), bool)
     np.not_equal(key[1:], key[:-1], out=first[1:])
     return first
 
 
-def shift_back(values: NDArray, fill: float | int | bool = 0) -> NDArray:
+def shift_back(values: NDArray[Any], fill: float | int | bool = 0) -> NDArray[Any]:
     """values[i - 1] at i (lag), `fill` at 0."""
     out = np.empty_like(values)
     if len(values):
@@ -27,7 +29,7 @@ def shift_back(values: NDArray, fill: float | int | bool = 0) -> NDArray:
     return out
 
 
-def shift_forward(values: NDArray, fill: float | int | bool = 0) -> NDArray:
+def shift_forward(values: NDArray[Any], fill: float | int | bool = 0) -> NDArray[Any]:
     """values[i + 1] at i (lead), `fill` at the end."""
     out = np.empty_like(values)
     if len(values):

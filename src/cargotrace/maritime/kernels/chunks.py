@@ -14,13 +14,11 @@ import os
 import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
 from numpy.typing import NDArray
-
-from cargotrace.errors import InputError
 
 CHUNK_ROWS = 1 << 17  # about 130,000 fixes: a part's columns fit in the caches
 MAX_BITS = 15  # at most 32,768 parts
@@ -28,20 +26,6 @@ BLOCK_ROWS = 1 << 18  # rows fetched and cut into parts at a time: a block stays
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: MMSIs often end in zeros
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-MAX_FIXES_ENV = "CARGOTRACE_KERNEL_MAX_FIXES"
-MAX_FIXES = 80_000_000  # the kernels hold the track in memory: ~130 bytes a fix at the peak
-
-
-def fits_in_memory(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the kernels may hold this case's track in memory (about 10 GB at the default
-    limit); beyond it the stage SQL runs instead, which DuckDB spills to disk."""
-    text = os.environ.get(MAX_FIXES_ENV) or str(MAX_FIXES)
-    if not text.isdigit():
-        raise InputError(f"{MAX_FIXES_ENV} must be a whole number of positions, not {text!r}")
-    limit = int(text)
-    return int(con.execute("SELECT count(*) FROM positions").fetchone()[0]) <= limit  # type: ignore[index]
 
 
 def part_count(rows: int) -> int:
@@ -59,7 +43,7 @@ def part_of(mmsi: NDArray[np.int64], parts: int) -> NDArray[np.uint16]:
     )
 
 
-Columns = dict[str, NDArray]
+Columns = dict[str, NDArray[Any]]
 
 
 def split_block(block: Columns, key: str, parts: int) -> list[Columns]:
@@ -86,11 +70,14 @@ def fetch_parts(
     one thread) and cut into parts as they arrive. The cursors see committed rows only: when
     they do not find every row the caller's connection sees, the rows are read through that
     connection instead."""
-    count, low, high = con.execute(
-        f"SELECT count(*), min(rowid), max(rowid) FROM {table}"
-    ).fetchone()  # type: ignore[misc]
+    try:
+        count, low, high = con.execute(
+            f"SELECT count(*), min(rowid), max(rowid) FROM {table}"
+        ).fetchone()  # type: ignore[misc]
+    except duckdb.BinderException:  # a view (Parquet files): no rowid to cut blocks by
+        (count,), low, high = con.execute(f"SELECT count(*) FROM {table}").fetchone(), 0, 0  # type: ignore[misc]
     parts = part_count(int(count))
-    blocks = 1 if parts == 1 else max(workers() * 2, -(-int(count) // BLOCK_ROWS))
+    blocks = 1 if parts == 1 or not high else max(workers() * 2, -(-int(count) // BLOCK_ROWS))
     first = int(low or 0)
     step = -(-(int(high or 0) - first + 1) // blocks)
     # one cursor per thread, made here: a connection object is not shared between threads

@@ -9,17 +9,21 @@ the buffer wins. Zone fixes are then ordered by (vessel, port, seq), and a fix i
 mark when a zone run starts or ends there, the vessel enters the area, its speed decides a
 new state, or an AIS gap (in-port, or of `gap_hours`) ends there.
 
-Memory: the per-fix arrays (a few bytes per fix) and, for polygons, (fix, edge) pairs in
-blocks of at most `EDGE_BLOCK` pairs.
+Memory: the per-fix arrays (a few bytes per fix) of one vessel partition (the track's
+partition files, when the track kernel wrote it to disk) and, for polygons, (fix, edge)
+pairs in blocks of at most `EDGE_BLOCK` pairs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
 from cargotrace.maritime.kernels import chunks, views
@@ -56,8 +60,8 @@ def _polygon_distances(
     pair_area: Ints,
     lat: Floats,
     lon: Floats,
-    areas: dict[str, NDArray],
-    edges: dict[str, NDArray],
+    areas: dict[str, NDArray[Any]],
+    edges: dict[str, NDArray[Any]],
 ) -> Floats:
     """Signed distance (km, negative inside) from each (fix, polygon area) pair to the area:
     even-odd crossings over all the area's rings, and the nearest edge, in the area's local
@@ -211,7 +215,8 @@ class PortGrid:
         r = self.row
         dy = lat - r["lat"][row]
         dx = (lon - r["lon"][row]) * r["cos_lat"][row]
-        return np.sqrt(dx * dx + dy * dy) * KM_PER_DEG
+        km: Floats = np.sqrt(dx * dx + dy * dy) * KM_PER_DEG
+        return km
 
     def _shared(
         self,
@@ -273,7 +278,9 @@ class PortGrid:
         inside[fix[found]] = least[found] <= 0
 
 
-def _polygons(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, NDArray], dict[str, NDArray]]:
+def _polygons(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dict[str, NDArray[Any]], dict[str, NDArray[Any]]]:
     """Per area id: ref_lat/ref_lon; per area id: its edges' start and count in the edge arrays."""
     a = con.execute("SELECT area_id, ref_lat, ref_lon FROM port_areas").fetchnumpy()
     size = int(np.max(a["area_id"])) + 1 if len(a["area_id"]) else 0
@@ -281,24 +288,39 @@ def _polygons(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, NDArray], dict[
     for k in areas:
         areas[k][np.asarray(a["area_id"])] = np.asarray(a[k], np.float64)
     e = con.execute("SELECT area_id, x1, y1, x2, y2 FROM port_edges ORDER BY area_id").fetchnumpy()
-    edges: dict[str, NDArray] = {k: np.asarray(e[k], np.float64) for k in ("x1", "y1", "x2", "y2")}
+    edges: dict[str, NDArray[Any]] = {
+        k: np.asarray(e[k], np.float64) for k in ("x1", "y1", "x2", "y2")
+    }
     edges["count"] = np.bincount(np.asarray(e["area_id"], np.int64), minlength=size)[:size]
     edges["start"] = np.cumsum(edges["count"]) - edges["count"]
     return areas, edges
 
 
-def _vessel_chunks(con: duckdb.DuckDBPyConnection) -> list[pa.Table | pa.RecordBatch]:
-    """The track in chunks of whole vessels sorted by (vid, seq): the track kernel's own
-    chunks, or the SQL-built track read back in that order."""
+def _vessel_chunks(con: duckdb.DuckDBPyConnection) -> Iterator[list[pa.Table | pa.RecordBatch]]:
+    """The track in chunks of whole vessels sorted by (vid, seq), a vessel partition at a
+    time: the track kernel's own chunks, its partition files, or the SQL-built track read
+    back in that order."""
     table = views.published(con, "track")
+    files = views.published_files(con, "track")
     if table is not None:
-        parts: list[pa.Table | pa.RecordBatch] = table.to_batches()
+        yield table.to_batches() or [table.slice(0, 0)]
+    elif files is not None:
+        for file in files:
+            yield _aligned(pq.read_table(file, columns=["vid", "seq", "ts", "lat", "lon", "sog"]))
     else:
-        table = con.execute(
-            "SELECT vid, seq, ts, lat, lon, sog FROM track ORDER BY vid, seq"
-        ).to_arrow_table()
-        vid = table.column("vid").to_numpy()
-        parts = [table.slice(s.start, s.stop - s.start) for s in chunks.aligned_slices(vid)]
+        yield _aligned(
+            con.execute(
+                "SELECT vid, seq, ts, lat, lon, sog FROM track ORDER BY vid, seq"
+            ).to_arrow_table()
+        )
+
+
+def _aligned(table: pa.Table) -> list[pa.Table | pa.RecordBatch]:
+    """A table sorted by vessel, cut between vessels into parts of about CHUNK_ROWS fixes."""
+    vid = table.column("vid").to_numpy()
+    parts: list[pa.Table | pa.RecordBatch] = [
+        table.slice(s.start, s.stop - s.start) for s in chunks.aligned_slices(vid)
+    ]
     return parts or [table.slice(0, 0)]  # no fixes: one empty part, for the tables' columns
 
 
@@ -436,7 +458,15 @@ def _zones(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSe
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     grid = PortGrid(con, settings.port_exit_buffer_km)
-    done = chunks.map_parts(lambda part: _zones(part, grid, settings), _vessel_chunks(con))
-    views.publish(con, "zone_marks", pa.Table.from_batches([z.marks for z in done]))
-    views.publish(con, "visits", pa.Table.from_batches([z.visits for z in done]))
-    views.publish(con, "port_stops", pa.Table.from_batches([z.stops for z in done]))
+    to_disk = views.published_files(con, "track") is not None
+    sinks = {
+        name: views.Sink(con, name, to_disk=to_disk)
+        for name in ("zone_marks", "visits", "port_stops")
+    }
+    for parts in _vessel_chunks(con):
+        done = chunks.map_parts(lambda part: _zones(part, grid, settings), parts)
+        sinks["zone_marks"].add([z.marks for z in done])
+        sinks["visits"].add([z.visits for z in done])
+        sinks["port_stops"].add([z.stops for z in done])
+    for sink in sinks.values():
+        sink.publish()

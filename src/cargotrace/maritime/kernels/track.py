@@ -5,10 +5,14 @@ sequence number, the times of the fixes before and after it, whether the step fr
 before is impossible (`jump`), and where the fix before was when an AIS gap of at least
 `gap_hours` ends at this fix. An MMSI with at least `shared_mmsi_min_jumps` impossible jumps
 is split into two transmitters by the parity of the jumps so far, its fixes renumbered per
-transmitter, and listed in `shared_mmsi` (mmsi, jumps, first_jump_at, last_jump_at).
+transmitter, and listed in `shared_mmsi` (mmsi, jumps, first_jump_at, last_jump_at). Before
+that, fixes that jump out and straight back leave the track (`spoofed_fixes`, the rule of
+`track.spoofed_sql`).
 
 Each chunk of the published table holds whole vessels sorted by (vid, seq): the port zones
-kernel works on the same chunks. Times are compared as integer microseconds (the SQL
+kernel works on the same chunks. A case bigger than one vessel partition
+(kernels/partitions.py) is worked a partition at a time, its track written to one Parquet
+file per partition. Times are compared as integer microseconds (the SQL
 compares epoch seconds as doubles: the two can differ only within a microsecond of a
 threshold).
 """
@@ -32,6 +36,8 @@ from cargotrace.maritime.kernels.arrays import (
     shift_back,
     shift_forward,
 )
+from cargotrace.maritime.kernels.partitions import partition_count as partitions_of
+from cargotrace.maritime.kernels.partitions import vessel_partitions
 from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM, haversine_km
 from cargotrace.settings import AnalysisSettings
 
@@ -70,6 +76,36 @@ def steps(vid: Ints, ts: Ints, lat: Floats, lon: Floats, settings: AnalysisSetti
     )
     gap = (elapsed_us >= settings.gap_hours * 3600 * US_PER_S) & ~first
     return Steps(seq=rank_in_group(first), first=first, last=last, jump=jump, gap=gap)
+
+
+def is_jump(
+    lat0: Floats, lon0: Floats, ts0: Ints, lat1: Floats, lon1: Floats, ts1: Ints,
+    settings: AnalysisSettings,
+) -> Flags:  # fmt: skip
+    """`track.jump_sql` for the steps from (lat0, lon0, ts0) to (lat1, lon1, ts1)."""
+    out = np.zeros(len(lat0), bool)
+    at = np.flatnonzero(
+        np.abs(lat1 - lat0) + np.abs(lon1 - lon0) > settings.jump_min_km / KM_PER_DEG
+    )
+    step_km = haversine_km(lat0[at], lon0[at], lat1[at], lon1[at])
+    out[at] = (step_km > settings.jump_min_km) & (
+        step_km * 3600 > settings.max_speed_kn * KM_PER_NM * (ts1[at] - ts0[at]) / US_PER_S
+    )
+    return out
+
+
+def spoofed(ts: Ints, lat: Floats, lon: Floats, s: Steps, settings: AnalysisSettings) -> Ints:
+    """The rows of fixes that jump out and straight back (`track.spoofed_sql`, the rule)."""
+    x = np.flatnonzero(s.jump[:-1] & s.jump[1:])  # jumped into, and jumped out of into the next
+    p, n = x - 1, x + 1
+    ok = ~is_jump(lat[p], lon[p], ts[p], lat[n], lon[n], ts[n], settings)
+    has_pp = ~s.first[p]
+    pp = np.where(has_pp, p - 1, p)
+    ok &= ~has_pp | is_jump(lat[pp], lon[pp], ts[pp], lat[x], lon[x], ts[x], settings)
+    has_nn = ~s.last[n]
+    nn = np.where(has_nn, n + 1, n)
+    ok &= ~has_nn | is_jump(lat[x], lon[x], ts[x], lat[nn], lon[nn], ts[nn], settings)
+    return x[ok]
 
 
 def arrow_column(kind: pa.DataType, values: Ints | Floats, valid: Flags | None = None) -> pa.Array:
@@ -124,6 +160,7 @@ def _order_ties(order: Ints, tied: np.ndarray, lat: Floats, lon: Floats, sog: Fl
 class Chunk:
     track: pa.RecordBatch
     shared: pa.RecordBatch
+    spoofed: pa.RecordBatch
 
 
 def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
@@ -131,8 +168,22 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
     order = vessel_time_order(rows["mmsi"], rows["ts"], rows["lat"], rows["lon"], rows["sog"])
     mmsi, ts, lat, lon, sog = (rows[name][order] for name in ("mmsi", "ts", "lat", "lon", "sog"))
     vid = mmsi * 10
-    tx = np.zeros(len(mmsi), np.int32)
     s = steps(vid, ts, lat, lon, settings)
+    # spoofed fixes leave the track, which is worked out again without them
+    out = spoofed(ts, lat, lon, s, settings)
+    spoofed_rows = pa.record_batch(
+        {
+            "vid": vid[out], "mmsi": mmsi[out], "seq": s.seq[out], "ts": timestamps(ts[out]),
+            "lat": lat[out], "lon": lon[out],
+        }
+    )  # fmt: skip
+    if len(out):
+        keep = np.ones(len(mmsi), bool)
+        keep[out] = False
+        mmsi, ts, lat, lon, sog = (a[keep] for a in (mmsi, ts, lat, lon, sog))
+        vid = mmsi * 10
+        s = steps(vid, ts, lat, lon, settings)
+    tx = np.zeros(len(mmsi), np.int32)
 
     # an MMSI whose track jumps back and forth is split by the parity of its jumps so far
     owner = np.cumsum(s.first) - 1
@@ -170,7 +221,7 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
             "gap_start_lon": arrow_column(pa.float64(), shift_back(lon), s.gap),
         }
     )  # fmt: skip
-    return Chunk(track=track, shared=shared)
+    return Chunk(track=track, shared=shared, spoofed=spoofed_rows)
 
 
 def _shared(
@@ -191,7 +242,15 @@ def _shared(
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
-    parts = chunks.fetch_parts(con, POSITIONS, "positions", key="mmsi")
-    done = chunks.map_parts(lambda pieces: _chunk(pieces, settings), parts)
-    views.publish(con, "track", pa.Table.from_batches([c.track for c in done]))
-    views.publish(con, "shared_mmsi", pa.Table.from_batches([c.shared for c in done]))
+    partitions = partitions_of(con)
+    track = views.Sink(con, "track", to_disk=partitions > 1)
+    shared = views.Sink(con, "shared_mmsi", to_disk=False)  # a row per split MMSI: small
+    spoofed_fixes = views.Sink(con, "spoofed_fixes", to_disk=False)  # few
+    for parts in vessel_partitions(con, POSITIONS, "positions", "mmsi", partitions):
+        done = chunks.map_parts(lambda pieces: _chunk(pieces, settings), parts)
+        track.add([c.track for c in done])
+        shared.add([c.shared for c in done])
+        spoofed_fixes.add([c.spoofed for c in done])
+    track.publish()
+    shared.publish()
+    spoofed_fixes.publish()

@@ -1,25 +1,51 @@
-"""Arrow tables published to a DuckDB connection under a table's name, and released after.
+"""Kernel tables published to a DuckDB connection under a table's name, and released after.
 
-A published table is a DuckDB view over Arrow memory (zero copy). The kernels also keep the
-table itself, so that a later kernel reads the arrays without a round trip through DuckDB.
+A table that fits in memory is published as a DuckDB view over Arrow memory (zero copy);
+the kernels also keep the table itself, so that a later kernel reads the arrays without a
+round trip through DuckDB. A table written vessel partition by vessel partition (a case
+larger than one partition, kernels/partitions.py) goes to Parquet files, one per partition,
+in a work folder next to the case, and is published as a view over those files: its size
+on disk grows with the case, the memory it takes does not. `release` drops the views and
+deletes the files.
 """
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cargotrace.case.store import quote_ident
 
 BATCH_ROWS = 1 << 17  # DuckDB scans an Arrow table one batch per thread: keep batches small
 
 COPY_CELLS = 2_000_000
 _published: dict[int, dict[str, pa.Table]] = {}
+_files: dict[int, dict[str, list[Path]]] = {}
+_workdirs: dict[int, Path] = {}
+
+
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Remove a temp table, temp view or registered Arrow view called `name`."""
+    con.unregister(name)
+    kinds = con.execute(
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = $1 UNION ALL "
+        "SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = $1",
+        [name],
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} IF EXISTS temp.main.{quote_ident(name)}")
 
 
 def publish(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
     """Make `table` readable as `name` on `con`, replacing a temp table or view of that name.
     A small table becomes a DuckDB temp table (scans of Arrow cost more than copying it)."""
-    con.unregister(name)
-    con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+    _drop(con, name)
     batches = pa.Table.from_batches(table.to_batches(max_chunksize=BATCH_ROWS), table.schema)
     if table.num_rows * table.num_columns <= COPY_CELLS:
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM batches")
@@ -28,12 +54,92 @@ def publish(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
     _published.setdefault(id(con), {})[name] = table
 
 
+def publish_files(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
+    """Make the Parquet `files` (one table's partitions, same schema) readable as `name`."""
+    _drop(con, name)
+    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    con.execute(f"CREATE TEMP VIEW {quote_ident(name)} AS SELECT * FROM read_parquet([{listed}])")
+    _files.setdefault(id(con), {})[name] = files
+
+
 def published(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table | None:
-    """The table published as `name` on `con`, if a kernel published it."""
+    """The table published as `name` on `con`, if a kernel published it in memory."""
     return _published.get(id(con), {}).get(name)
 
 
+def published_files(con: duckdb.DuckDBPyConnection, name: str) -> list[Path] | None:
+    """The Parquet files, one per vessel partition, of the table published as `name`."""
+    return _files.get(id(con), {}).get(name)
+
+
+def workdir(con: duckdb.DuckDBPyConnection) -> Path:
+    """A scratch folder for `con`'s kernel files: next to the case's database file (where
+    there is room for a copy of the positions), else in the system's temp folder."""
+    if id(con) not in _workdirs:
+        found = con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+        ).fetchone()
+        parent = Path(found[0]).parent if found and found[0] else None
+        _workdirs[id(con)] = Path(tempfile.mkdtemp(prefix=".cargotrace-kernels-", dir=parent))
+    return _workdirs[id(con)]
+
+
 def release(con: duckdb.DuckDBPyConnection) -> None:
-    """Forget every table published on `con` (frees their memory)."""
+    """Forget every table published on `con` (frees their memory, deletes their files)."""
     for name in _published.pop(id(con), {}):
         con.unregister(name)
+    for name in _files.pop(id(con), {}):
+        _drop(con, name)
+    folder = _workdirs.pop(id(con), None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class Sink:
+    """Collects one table's record batches, partition by partition, and publishes them:
+    in memory, or (`to_disk`) as one Parquet file per partition."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, name: str, *, to_disk: bool) -> None:
+        self.con, self.name, self.to_disk = con, name, to_disk
+        self.batches: list[pa.RecordBatch] = []
+        self.files: list[Path] = []
+        self.schema: pa.Schema | None = None
+
+    def add(self, batches: list[pa.RecordBatch]) -> None:
+        if not batches:
+            return
+        self.schema = self.schema or batches[0].schema
+        if not self.to_disk:
+            self.batches.extend(batches)
+            return
+        table = pa.Table.from_batches(batches, self.schema)
+        if table.num_rows == 0:
+            return
+        folder = workdir(self.con) / self.name
+        folder.mkdir(exist_ok=True)
+        path = folder / f"part-{len(self.files):05d}.parquet"
+        # plain pages (no compression, no dictionary): cheapest to write and to read back
+        pq.write_table(
+            table, path, compression="none", use_dictionary=False, row_group_size=BATCH_ROWS * 4
+        )
+        self.files.append(path)
+
+    def publish(self) -> None:
+        if self.schema is None:
+            raise ValueError(f"{self.name}: no batch was added (not even an empty one)")
+        if not self.to_disk:
+            publish(self.con, self.name, pa.Table.from_batches(self.batches, self.schema))
+            return
+        if not self.files:  # every partition empty: one empty file gives the view its columns
+            path = workdir(self.con) / f"{self.name}-empty.parquet"
+            pq.write_table(self.schema.empty_table(), path)
+            self.files.append(path)
+        publish_files(self.con, self.name, self.files)
+
+
+def _forget_all() -> None:
+    for folder in list(_workdirs.values()):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+atexit.register(_forget_all)

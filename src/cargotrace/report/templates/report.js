@@ -660,7 +660,8 @@
           x: r1(x0), y: y + 2, width: r1(w), height: laneH - 4, rx: 1.5
         })),
           name + ' at ' + portName(c.port_locode) + '\narrived ' + fmtDateTime(a) + (b !== null ? '\ndeparted ' + fmtDateTime(b) : '') +
-          '\nsource: ' + src + (c.of_interest ? '\narrival of interest' : '') + (atOrigin ? '\nport in the origin country' : ''));
+          '\nsource: ' + src + (num(c.port_gaps) ? '\nAIS silent in port ' + fmtInt(c.port_gaps) + ' time(s) (in-port gaps)' : '') +
+          (c.of_interest ? '\narrival of interest' : '') + (atOrigin ? '\nport in the origin country' : ''));
       });
       // port code labels where there is room
       var lastEnd = -Infinity;
@@ -1291,6 +1292,12 @@
   function vesselName(name, mmsi) {
     return clean(name || '') ? clean(name) + (mmsi ? ' (MMSI ' + clean(mmsi) + ')' : '') : 'MMSI ' + clean(mmsi || '?');
   }
+  // the draught reported before and after a dark period, when it changed (maritime/draught.py)
+  function draughtText(g) {
+    var a = num(g.draught_before_m), b = num(g.draught_after_m);
+    if (a === null || b === null) return '';
+    return '\ndraught ' + a + ' m \u2192 ' + b + ' m (' + (b > a ? 'came back deeper: loaded?' : 'came back lighter: unloaded?') + ')';
+  }
   function darkCallsText(codes) {
     var list = String(codes || '').split(';').filter(function (c) { return c; });
     return list.length ? '\npossible dark calls (inferred): ' + list.map(portName).join(', ') : '';
@@ -1337,7 +1344,7 @@
       var cls = 'dark' + (calls ? ' calls' : '') + (g.likely_intentional ? ' intentional' : '');
       var ta = parseT(g.started_at), tb = parseT(g.ended_at);
       tip(add(gDark, sv('path', { class: cls, d: 'M' + r1(a[0]) + ',' + r1(a[1]) + 'L' + r1(b[0]) + ',' + r1(b[1]) })),
-        vesselName(g.vessel_name, g.mmsi) + ': dark ' + fmtDateTime(ta) + ' \u2192 ' + fmtDateTime(tb) + ' (' + fmtT(num(g.hours) / 24) + ' days)' + (g.likely_intentional ? '\nlooks intentional (GFW rule)' : '') + darkCallsText(g.possible_dark_calls));
+        vesselName(g.vessel_name, g.mmsi) + ': dark ' + fmtDateTime(ta) + ' \u2192 ' + fmtDateTime(tb) + ' (' + fmtT(num(g.hours) / 24) + ' days)' + (g.likely_intentional ? '\nlooks intentional (GFW rule)' : '') + draughtText(g) + darkCallsText(g.possible_dark_calls));
       // the ends, so that a short dark stretch still shows where it was
       add(gDark, sv('circle', { class: 'dark-end' + (calls ? ' calls' : ''), cx: r1(a[0]), cy: r1(a[1]), r: calls ? 2.5 : 1.6 }));
       add(gDark, sv('circle', { class: 'dark-end' + (calls ? ' calls' : ''), cx: r1(b[0]), cy: r1(b[1]), r: calls ? 2.5 : 1.6 }));
