@@ -25,6 +25,7 @@ frame below (a kind's `prepare`, a wrapped connection).
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
 import numpy as np
@@ -47,6 +48,7 @@ from cargotrace.ingest.loader import (
 from cargotrace.sql import balanced
 
 BATCH_ROWS = 65_536  # DuckDB scans an Arrow table in parallel batch by batch
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cargotrace-row-hashes")
 
 
 def batched(table: pa.Table) -> pa.Table:
@@ -81,6 +83,27 @@ def _hashes(
     hashed = con.execute(
         f"SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain"
     ).to_arrow_table()
+    return _in_row_order(hashed, table)
+
+
+def _hashes_aside(
+    con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table
+) -> Future[pa.ChunkedArray]:
+    """The row hashes, computed on a thread of their own while the chunk is typed in Arrow
+    (DuckDB and Arrow let go of the GIL): a cursor of the case's database, outside the
+    file's transaction, reads nothing but the chunk (an md5 of its cells)."""
+
+    def work() -> pa.ChunkedArray:
+        cursor = con.cursor()
+        try:
+            return _hashes(cursor, ctx, spec, table)
+        finally:
+            cursor.close()
+
+    return _HASHER.submit(work)
+
+
+def _in_row_order(hashed: pa.Table, table: pa.Table) -> pa.ChunkedArray:
     rows, hashes = hashed.column("_row"), hashed.column("_hash")
     if not pc.all(pc.equal(rows, table.column("_row"))).as_py():
         hashes = pc.take(hashes, pc.sort_indices(rows))  # given back in another order
@@ -232,13 +255,15 @@ def _load(
     result: IngestResult,
 ) -> pa.Array | None:
     hashes, dropped = None, 0
-    if spec.row_hashes:
-        hashes = _hashes(con, ctx, spec, table).combine_chunks()
+    pending = _hashes_aside(con, ctx, spec, table) if spec.row_hashes else None
+    source = _source_table(con, spec, ctx, table, None)  # meanwhile the hashes are computed
+    if pending is not None:
+        hashes = pending.result().combine_chunks()
         drop = _duplicates(con, spec, hashes)
         dropped = int(pc.sum(drop).as_py() or 0)
-    source = _source_table(con, spec, ctx, table, hashes)
-    if dropped:
-        source = batched(source.filter(pc.invert(drop)))
+        source = source.append_column("_hash", hashes)
+        source = source.filter(pc.invert(drop)) if dropped else source
+        source = batched(source)
     result.rows_read += table.num_rows
     result.rows_duplicate += dropped
     chunk_src = source  # noqa: F841 - read through the views by DuckDB's replacement scan
