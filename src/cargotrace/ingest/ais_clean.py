@@ -179,7 +179,11 @@ def _speed_sql(alias: str = "") -> tuple[str, str]:
     """(implied speed in knots, its flag) of a row with `prev` (struct ts, lat, lon)."""
     step = haversine_km("prev.lat", "prev.lon", f"{alias}lat", f"{alias}lon")
     hours = f"(greatest(epoch({alias}timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0)"
-    speed = f"({step} / {KM_PER_NM} / {hours})"
+    return _speed_of(f"({step} / {KM_PER_NM} / {hours})", step)
+
+
+def _speed_of(speed: str, step: str) -> tuple[str, str]:
+    """(speed, its flag) given the speed in knots and the step in km (columns or SQL)."""
     flag = (
         f"CASE WHEN {speed} > {MAX_SPEED_KN} AND {step} > {MIN_STEP_KM} THEN 'impossible_speed' END"
     )
@@ -194,7 +198,10 @@ def _stored_fixes(fix_p: str, columns: str = "p.*") -> str:
                WHERE {fix_p}"""
 
 
-_PREV = "lag(struct_pack(ts := timestamp, lat := lat, lon := lon)) OVER (PARTITION BY mmsi, _fix ORDER BY timestamp, file_hash, source_row)"
+# Fixes in the order (timestamp, file_hash, source_row), the file as a number (its rank
+# among the file hashes involved, `ais_files`): sorting every row on a 64-character text
+# key cost more than the rest of the append
+_PREV_NUMBERED = "lag(struct_pack(ts := timestamp, lat := lat, lon := lon)) OVER (PARTITION BY mmsi, _fix ORDER BY timestamp, _file_no, source_row)"
 
 
 def _move_stage(
@@ -209,9 +216,19 @@ def _move_stage(
     flag changed, positions of the file flagged mmsi_invalid)."""
     fix_p = _FIX.format(p="p.")
     later = _span(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE ais_near AS {_stored_fixes(fix_p)}")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE ais_files AS
+           SELECT file_hash, row_number() OVER (ORDER BY file_hash) AS _file_no
+           FROM (SELECT DISTINCT file_hash FROM ais_near UNION SELECT ?)""",
+        [file_hash],
+    )
+    file_no = _count(con, "SELECT _file_no FROM ais_files WHERE file_hash = ?", [file_hash])
     columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
     names = ", ".join(map(quote_ident, columns))
-    speed, flag = _speed_sql()
+    step = haversine_km("prev.lat", "prev.lon", "lat", "lon")
+    hours = f"(greatest(epoch(timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0)"
+    speed, flag = _speed_of("_speed_kn", "_step_km")  # each computed once per row
     values = {"file_hash": sql_str(file_hash), "source_file": sql_str(file_name),
               "implied_speed_kn": f"CASE WHEN _fix THEN {speed} END",
               "flags": f"""nullif(concat_ws(',', CASE WHEN {mmsi_invalid_sql("mmsi")} THEN 'mmsi_invalid' END,
@@ -228,13 +245,20 @@ def _move_stage(
             con,
             f"""INSERT INTO positions ({names})
                 SELECT {select} FROM (
-                    SELECT *, {_PREV} AS prev FROM (
-                        SELECT {stage_cols}, coalesce({_FIX.format(p="s.")}, false) AS _fix, true AS _mine
-                        FROM {STAGE} s WHERE s.rowid NOT IN (SELECT rid FROM ais_dupes)
-                        UNION ALL BY NAME
-                        SELECT {names}, true AS _fix, false AS _mine FROM ({_stored_fixes(fix_p)})
+                    SELECT *, _step_km / {KM_PER_NM} / _hours AS _speed_kn FROM (
+                        SELECT *, {step} AS _step_km, {hours} AS _hours FROM (
+                            SELECT *, {_PREV_NUMBERED} AS prev FROM (
+                                SELECT {stage_cols}, coalesce({_FIX.format(p="s.")}, false) AS _fix,
+                                       true AS _mine, {file_no} AS _file_no
+                                FROM {STAGE} s WHERE s.rowid NOT IN (SELECT rid FROM ais_dupes)
+                                UNION ALL BY NAME
+                                SELECT {", ".join(f"n.{quote_ident(c)}" for c in columns)}, true AS _fix,
+                                       false AS _mine, f._file_no
+                                FROM ais_near n JOIN ais_files f ON f.file_hash = n.file_hash
+                            )
+                        ) WHERE _mine
                     )
-                ) WHERE _mine""",
+                )""",
         )
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
@@ -246,7 +270,7 @@ def _move_stage(
     ).fetchone()
     assert flagged is not None
     elsewhere = _update_stored_speeds(con, file_hash) if later else 0
-    for table in (STAGE, "ais_dupes", "ais_span"):
+    for table in (STAGE, "ais_dupes", "ais_span", "ais_near", "ais_files"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return appended, int(flagged[0]), elsewhere, int(flagged[1])
 

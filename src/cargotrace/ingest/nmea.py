@@ -105,6 +105,7 @@ class DecodedBatch:
     statics: pa.Table
     rejects: pa.Table
     stats: DecodeStats
+    raw: RawText | None = None  # the text of rows of positions/statics (None: no rows)
 
     @staticmethod
     def empty() -> DecodedBatch:
@@ -122,7 +123,51 @@ class DecodedBatch:
             pa.concat_tables([self.statics, other.statics]),
             pa.concat_tables([self.rejects, other.rejects]),
             self.stats + other.stats,
+            RawText.joined(self.raw, other.raw),
         )
+
+    def raw_text(self, table: str, rows: np.ndarray) -> pa.Array:
+        """The text of the given rows of ``positions`` or ``statics`` (``table``): the line
+        of a one-sentence message, the lines of a multi-part one joined by newlines. Built
+        for the rows asked only (those refused, for the quarantine)."""
+        if self.raw is None:
+            if len(rows):
+                raise IndexError("this batch has no rows")
+            return pa.array([], pa.string())
+        return self.raw.text(table, rows)
+
+
+@dataclass
+class RawText:
+    """What it takes to give back the text of decoded rows: the block's buffer and, per
+    table, the message index of each row (see `DecodedBatch.raw_text`)."""
+
+    block: LineBlock
+    s: Sentences
+    a: Assembled
+    messages: dict[str, np.ndarray]
+    follows: RawText | None = None  # the rows after these, in a merged batch
+
+    def text(self, table: str, rows: np.ndarray) -> pa.Array:
+        mine = self.messages[table]
+        own = rows[rows < len(mine)]
+        parts = [_message_raw(self.block, self.s, self.a, mine[own])] if len(own) else []
+        later = rows[rows >= len(mine)]
+        if len(later):
+            if self.follows is None:
+                raise IndexError(f"row {int(later[0])} is past the batch's {table}")
+            parts.append(self.follows.text(table, later - len(mine)))
+        return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+
+    @staticmethod
+    def joined(first: RawText | None, second: RawText | None) -> RawText | None:
+        if first is None or second is None:
+            return first or second
+        tail = first
+        while tail.follows is not None:
+            tail = tail.follows
+        tail.follows = second
+        return first
 
 
 def _reject_table(line_no: np.ndarray, codes: np.ndarray, raw: pa.Array) -> pa.Table:
@@ -161,8 +206,11 @@ class NmeaDecoder:
         self._keep_pending(block, s, a)
         ctx = _context(block, s, a)
         res = decode_messages(a, ctx)
+        raw = RawText(
+            block, s, a, {"positions": res.position_messages, "statics": res.static_messages}
+        )
         return DecodedBatch(
-            res.positions, res.statics, _rejects(block, s, a, res), _stats(block, s, a, res)
+            res.positions, res.statics, _rejects(block, s, a, res), _stats(block, s, a, res), raw
         )
 
     def _keep_pending(self, block: LineBlock, s: Sentences, a: Assembled) -> None:
@@ -227,15 +275,30 @@ def _rejects(block: LineBlock, s: Sentences, a: Assembled, res: MessageResult) -
 def _join_multipart_raw(
     block: LineBlock, s: Sentences, a: Assembled, res: MessageResult, raw: pa.Array, offset: int
 ) -> pa.Array:
-    multi = np.flatnonzero(a.multi[res.reject_rows] >= 0)
+    return _join_fragments(block, s, a, res.reject_rows, raw, offset)
+
+
+def _join_fragments(
+    block: LineBlock, s: Sentences, a: Assembled, messages: np.ndarray, raw: pa.Array, offset: int
+) -> pa.Array:
+    """`raw` (texts of the messages' last lines from `offset` on) with the text of each
+    multi-part message replaced by all its lines joined by newlines."""
+    multi = np.flatnonzero(a.multi[messages] >= 0)
     if not multi.size:
         return raw
     texts = raw.to_pylist()
-    for k in multi:  # rejected multi-part messages are rare
-        frags = a.fragments(res.reject_rows[k])
+    for k in multi:  # multi-part messages are few among those asked for
+        frags = a.fragments(messages[k])
         parts = [bytes(block.buf[block.starts[i] : block.ends[i]]) for i in s.line[frags]]
         texts[offset + k] = b"\n".join(parts).decode("utf-8", "replace")
     return pa.array(texts, type=pa.string())
+
+
+def _message_raw(block: LineBlock, s: Sentences, a: Assembled, messages: np.ndarray) -> pa.Array:
+    """The text of each message: its line (its lines for a multi-part one)."""
+    lines = s.line[a.last[messages]]
+    raw = raw_lines(block.buf, block.starts[lines], block.ends[lines] - block.starts[lines])
+    return _join_fragments(block, s, a, messages, raw, 0)
 
 
 def _stats(block: LineBlock, s: Sentences, a: Assembled, res: MessageResult) -> DecodeStats:

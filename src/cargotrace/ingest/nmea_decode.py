@@ -61,6 +61,8 @@ class MessageResult:
     statics: pa.Table
     reject_rows: np.ndarray  # message indices
     reject_codes: np.ndarray
+    position_messages: np.ndarray  # message index of each row of `positions`
+    static_messages: np.ndarray  # ... and of `statics`
     decoded: int
     undecoded: int
 
@@ -125,10 +127,11 @@ def _np_type(typ: pa.DataType) -> type:
     return np.int64 if pa.types.is_timestamp(typ) else typ.to_pandas_dtype()
 
 
-def _build_table(parts: list[Part], schema: pa.Schema, ctx: Context) -> pa.Table:
-    """One table in message (file) order from the per-type parts."""
+def _build_table(parts: list[Part], schema: pa.Schema, ctx: Context) -> tuple[pa.Table, np.ndarray]:
+    """One table in message (file) order from the per-type parts, and the message index
+    of each of its rows."""
     if not parts:
-        return schema.empty_table()
+        return schema.empty_table(), np.zeros(0, dtype=np.int64)
     rows = np.concatenate([r for r, _ in parts])
     order = np.argsort(rows, kind="stable")
     rows = rows[order]
@@ -145,7 +148,7 @@ def _build_table(parts: list[Part], schema: pa.Schema, ctx: Context) -> pa.Table
                 c.get(f.name, Column(np.zeros(len(r)), np.zeros(len(r), bool))) for r, c in parts
             ]
             arrays.append(_arrow(_concat_column(cols), f.type, order))
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return pa.Table.from_arrays(arrays, schema=schema), rows
 
 
 class _Decoder:
@@ -219,11 +222,15 @@ class _Decoder:
     def result(self) -> MessageResult:
         supported = np.isin(self.types, DECODED_TYPES)
         rejected = self.codes != 0
+        positions, position_messages = _build_table(self.pos_parts, POSITION_SCHEMA, self.ctx)
+        statics, static_messages = _build_table(self.static_parts, STATIC_SCHEMA, self.ctx)
         return MessageResult(
-            positions=_build_table(self.pos_parts, POSITION_SCHEMA, self.ctx),
-            statics=_build_table(self.static_parts, STATIC_SCHEMA, self.ctx),
+            positions=positions,
+            statics=statics,
             reject_rows=np.flatnonzero(rejected),
             reject_codes=self.codes[rejected],
+            position_messages=position_messages,
+            static_messages=static_messages,
             decoded=int((supported & ~rejected).sum()),
             undecoded=int((~supported).sum()),
         )

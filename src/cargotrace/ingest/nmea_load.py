@@ -13,7 +13,8 @@ message counts as a duplicate (a type 19 message counts through its position). P
 identities checked, when the whole file is in: `ais_clean.finish_file`.
 
 Decoded positions without a time or a possible position are quarantined (`ais_rules`;
-their raw value is the decoded fields as JSON, `source_row` the line). The ledger's `detail`
+their raw value is the message's sentence, its sentences joined by newlines for a
+multi-part one, `source_row` its last line). The ledger's `detail`
 gets the decoder's counters (`decoder`) and the decoder's rejects by reason
 (`rejected_by_reason`).
 """
@@ -25,6 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -40,7 +42,7 @@ from cargotrace.ingest.loader import (
     TabularKind,
     sql_str,
 )
-from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
+from cargotrace.ingest.nmea import DecodedBatch, DecodeStats, decode_nmea_file
 
 _STATIC_KEY = ("mmsi", "observed_at", "imo", "name", "callsign", "ship_type", "draught_m")
 
@@ -61,8 +63,8 @@ def load_nmea(
         on_bytes = progress.bytes_read
     totals, reasons = DecodeStats(), Counter[str]()
     for batch in decode_nmea_file(path, progress=on_bytes):
-        refused = _insert_positions(con, batch.positions, result, path.name)
-        duplicates, odd_statics = _insert_statics(con, batch.statics, result, path.name)
+        refused = _insert_positions(con, batch, result, path.name)
+        duplicates, odd_statics = _insert_statics(con, batch, result, path.name)
         refused += odd_statics
         _insert_rejects(con, batch.rejects, result, path.name)
         stats = batch.stats
@@ -88,49 +90,91 @@ def _provenance(result: IngestResult, name: str) -> str:
 
 
 def _insert_positions(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, result: IngestResult, name: str
+    con: duckdb.DuckDBPyConnection, batch: DecodedBatch, result: IngestResult, name: str
 ) -> int:
     """Store the batch's positions; those `ais_rules` refuses go to the quarantine with
-    their decoded fields as the raw value. Returns how many were refused."""
+    their sentence as the raw value. Returns how many were refused."""
+    table = batch.positions
     if not table.num_rows:
         return 0
-    nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     reason, column = ais_rules.reason_sql(ais_rules.position_checks("timestamp", "lat", "lon"))
-    decoded = "json_object('mmsi', mmsi, 'msg_type', msg_type, 'timestamp', timestamp, 'lat', lat, 'lon', lon)"
+    refused = _refusals(con, table, reason, column)
+    bad = refused.column("reason").is_valid()
+    count = int(pc.sum(bad).as_py() or 0)
+    if count:
+        _quarantine(con, batch, "positions", refused.filter(bad), result, name)
+        table = table.filter(pc.invert(bad))
+    nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     with local_scans(con):
-        refused = con.execute(
-            f"""INSERT INTO quarantine SELECT 'ais', {reason}, {column}, CAST({decoded} AS VARCHAR),
-                       {_provenance(result, name)}, line_no
-                FROM nmea_positions WHERE {reason} IS NOT NULL"""
-        ).fetchone()
         con.execute(
             f"""INSERT INTO {STAGE} (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
                                    source_row)
             SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type, line_no
-            FROM nmea_positions WHERE {reason} IS NULL"""
+            FROM nmea_positions"""
         )
-    return int(refused[0]) if refused else 0
+    return count
+
+
+def _refusals(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, reason: str, column: str
+) -> pa.Table:
+    """`row` (index in `table`), `line_no`, `reason` and `column_name` of every row of
+    `table` (reason NULL when the row passes), in the table's order: the rules are SQL
+    (`ais_rules`), the rows stay in Arrow."""
+    row = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    wanted = ("line_no", "mmsi", "timestamp", "lat", "lon", "msg_type")  # what the rules read
+    columns = table.select([c for c in wanted if c in table.column_names])
+    nmea_rows = columns.append_column("row", row)  # noqa: F841 - replacement scan
+    with local_scans(con):
+        out = con.execute(
+            f"SELECT row, line_no, {reason} AS reason, {column} AS column_name FROM nmea_rows"
+        ).to_arrow_table()
+    if not out.column("row").equals(pa.chunked_array([row])):  # given back in another order
+        out = out.take(pc.sort_indices(out.column("row")))
+    return out
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection,
+    batch: DecodedBatch,
+    table: str,
+    refused: pa.Table,
+    result: IngestResult,
+    name: str,
+) -> None:
+    """Refused rows of `batch.<table>` into the quarantine, their sentence as raw value."""
+    rows = refused.column("row").to_numpy()
+    nmea_refused = refused.append_column("raw", batch.raw_text(table, rows))  # noqa: F841
+    with local_scans(con):
+        con.execute(
+            f"""INSERT INTO quarantine SELECT 'ais', reason, column_name, raw,
+                       {_provenance(result, name)}, line_no
+                FROM nmea_refused"""
+        )
 
 
 def _insert_statics(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, result: IngestResult, name: str
+    con: duckdb.DuckDBPyConnection, batch: DecodedBatch, result: IngestResult, name: str
 ) -> tuple[int, int]:
     """Insert the batch's identity reports without repeats; returns the type 5/24 repeats
     and the type 5/24 messages quarantined for an implausible time (`ais_rules`; an undated
-    report is kept, a type 19's time is judged with its position)."""
+    report is kept, a type 19's time is judged with its position; raw value: the sentences)."""
+    table = batch.statics
     if not table.num_rows:
         return 0, 0
     nmea_statics = table  # noqa: F841 - replacement scan
     key = ", ".join(_STATIC_KEY)
     same = " AND ".join(f"v.{c} IS NOT DISTINCT FROM s.{c}" for c in _STATIC_KEY)
     implausible = ais_rules.implausible_time_sql("timestamp")
-    decoded = "json_object('mmsi', mmsi, 'msg_type', msg_type, 'timestamp', timestamp, 'imo', imo, 'name', name)"
+    checks = f"CASE WHEN {implausible} AND msg_type <> 19 THEN"
+    refused = _refusals(
+        con, table, f"{checks} 'implausible_timestamp' END", f"{checks} 'timestamp' END"
+    )
+    bad = refused.column("reason").is_valid()
+    dropped = int(pc.sum(bad).as_py() or 0)
+    if dropped:
+        _quarantine(con, batch, "statics", refused.filter(bad), result, name)
     with local_scans(con):
-        refused = con.execute(
-            f"""INSERT INTO quarantine SELECT 'ais', 'implausible_timestamp', 'timestamp',
-                       CAST({decoded} AS VARCHAR), {_provenance(result, name)}, line_no
-                FROM nmea_statics WHERE {implausible} AND msg_type <> 19"""
-        ).fetchone()
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE nmea_statics_kept AS
             WITH s AS (
@@ -157,7 +201,6 @@ def _insert_statics(
     kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
     con.execute("DROP TABLE nmea_statics_kept")
     messages = table.num_rows - pc.sum(pc.equal(table.column("msg_type"), 19)).as_py()
-    dropped = int(refused[0]) if refused else 0
     return int(messages or 0) - int(kept[0] if kept else 0) - dropped, dropped
 
 

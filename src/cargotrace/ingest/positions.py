@@ -196,18 +196,22 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     but their identity counts."""
     if not {"name", "imo", "callsign", "ship_type", "draught"} & set(ctx.columns.fields):
         return
+    # each identity as written first (few per chunk), in a table of its own: as a CTE of the
+    # statement below, DuckDB ran this pass over the chunk more than once
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE ais_chunk_ids AS
+           SELECT mmsi, imo, name, callsign, ship_type, draught,  -- (time, row) as one number: 2^40 > rows
+                  min(timestamp) AS t0, CAST(min(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r0,
+                  max(timestamp) AS t1, CAST(max(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r1
+           FROM normalized
+           WHERE (_reason IS NULL OR _reason = 'no_position')  -- static reports: identity, no place
+             AND coalesce(imo, name, callsign, ship_type, draught) IS NOT NULL
+           GROUP BY ALL"""
+    )
     con.execute(
         f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, observed_at,
                                         file_hash, source_file, source_row)
-            WITH raw AS (  -- each identity as written first (few per chunk), then normalised
-                SELECT mmsi, imo, name, callsign, ship_type, draught,  -- (time, row) as one number: 2^40 > rows
-                       min(timestamp) AS t0, CAST(min(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r0,
-                       max(timestamp) AS t1, CAST(max(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r1
-                FROM normalized
-                WHERE (_reason IS NULL OR _reason = 'no_position')  -- static reports: identity, no place
-                  AND coalesce(imo, name, callsign, ship_type, draught) IS NOT NULL
-                GROUP BY ALL
-            ), ids AS (
+            WITH raw AS (SELECT * FROM ais_chunk_ids), ids AS (  -- normalised
                 SELECT mmsi, t0, r0, t1, r1, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
                        {_text_sql("callsign")} AS callsign, {_ship_type_sql("ship_type")} AS ship_type,
                        {_draught_sql("draught")} AS draught_m
@@ -223,6 +227,7 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
             SELECT mmsi, imo, name, callsign, ship_type, draught_m, t1, $1, $2, r1 FROM spans WHERE t1 > t0""",
         [ctx.file_hash, ctx.file_name],
     )
+    con.execute("DROP TABLE ais_chunk_ids")
 
 
 POSITIONS = TabularKind(
