@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
-from cargotrace.ingest.ais_rules import EARLIEST_AIS
+from cargotrace.ingest.kinds.ais_rules import EARLIEST_AIS
 from cargotrace.sample.sightings import SIGHTING_HEADER as SIGHTINGS_COLUMNS
 from cargotrace.settings import AnalysisSettings
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from cargotrace.analysis.pipeline import STAGES, run_stage
 from cargotrace.case.schema import create_statements
 from cargotrace.errors import InputError
-from cargotrace.ingest.ports import gazetteer_table
+from cargotrace.ingest.kinds.ports import gazetteer_table
 from cargotrace.maritime.kernels import chunks, partitions, views
 from cargotrace.settings import AnalysisSettings
 from test_maritime_support import PORT, T0, east, north, port_row

@@ -44,7 +44,7 @@ from cargotrace.engine.spark_job import make_plan
 from cargotrace.engine.spark_runner import from_arrow, spark_session, to_arrow
 from cargotrace.engine.transpile import TypeHints, expression_to_spark
 from cargotrace.errors import InputError
-from cargotrace.ingest.nmea import decode_nmea_file
+from cargotrace.ingest.nmea.decoder import decode_nmea_file
 from cargotrace.maritime.kernels import partitions
 from cargotrace.settings import AnalysisSettings
 

@@ -32,9 +32,9 @@ from cargotrace.api import CaseSession, open_case
 from cargotrace.case.store import MEMORY_LIMIT_ENV, database_reason
 from cargotrace.cli.safe_text import SafeConsole, cell, json_clean, literal
 from cargotrace.errors import CargotraceError, InputError
-from cargotrace.ingest.kinds import KINDS
-from cargotrace.ingest.loader import IngestResult
+from cargotrace.ingest.registry import KINDS
 from cargotrace.ingest.summary import ingest_notes, nothing_kept
+from cargotrace.ingest.types import IngestResult
 from cargotrace.outputs import os_reason
 from cargotrace.settings import AnalysisSettings, with_pairs
 

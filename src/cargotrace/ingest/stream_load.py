@@ -33,18 +33,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.case.store import quote_ident
-from cargotrace.ingest.arrow_scan import local_scans
-from cargotrace.ingest.arrow_text import any_edge_space, any_empty
-from cargotrace.ingest.loader import (
-    ChunkContext,
-    IngestResult,
-    TabularKind,
-    hash_sql,
-    kept_target,
-    raw_json,
-    sql_str,
-    target_sql,
-)
+from cargotrace.ingest.chunk_sql import hash_sql, kept_target, raw_json, target_sql
+from cargotrace.ingest.readers.arrow_scan import local_scans
+from cargotrace.ingest.readers.arrow_text import any_edge_space, any_empty
+from cargotrace.ingest.types import ChunkContext, IngestResult, TabularKind, sql_str
 from cargotrace.sql import balanced
 
 BATCH_ROWS = 65_536  # DuckDB scans an Arrow table in parallel batch by batch

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cargotrace.ingest.loader import IngestResult
 from cargotrace.ingest.outcome import hint as refusal_hint
+from cargotrace.ingest.types import IngestResult
 
 _STATION_WORDS = {
     "base_station": "base station",

@@ -5,7 +5,7 @@ A loitering event is a run of consecutive fixes of one MMSI slower than
 `loitering_max_sog_kn` [2 kn], with no AIS gap of `gap_hours` [6 h] inside, lasting at least
 `loitering_min_hours` [4 h], whose mean position is more than `loitering_min_port_km` [10 km]
 from every port and at least `loitering_min_shore_km` [37.04 km, GFW's 20 nm] from shore.
-Fixes flagged at ingest as impossible (ingest/ais_clean.py) are left out. Distance from
+Fixes flagged at ingest as impossible (ingest/kinds/ais_clean.py) are left out. Distance from
 shore comes from the case's borders (maritime/shore.py); without them `shore_km` is null and
 only the port rule applies (`shore_known` false), which the report says.
 

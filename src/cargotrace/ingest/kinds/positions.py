@@ -18,10 +18,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cargotrace.ingest import ais_rules, sqlexpr
-from cargotrace.ingest.ais_clean import STAGE
-from cargotrace.ingest.headers import Field
-from cargotrace.ingest.loader import ChunkContext, TabularKind
+from cargotrace.ingest import sqlexpr
+from cargotrace.ingest.kinds import ais_rules
+from cargotrace.ingest.kinds.ais_clean import STAGE
+from cargotrace.ingest.readers.headers import Field
+from cargotrace.ingest.types import ChunkContext, TabularKind
 
 FIELDS = [
     Field("mmsi", ("mmsi", "userid", "user id"), required=True),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cargotrace.ingest import sqlexpr
-from cargotrace.ingest.headers import Field
-from cargotrace.ingest.loader import ChunkContext, TabularKind
+from cargotrace.ingest.readers.headers import Field
+from cargotrace.ingest.types import ChunkContext, TabularKind
 
 _IMO = "nullif(regexp_replace(upper(imo), '^IMO\\s*|\\.0$', '', 'g'), '')"
 _MMSI = "try_cast(try_cast(mmsi AS DOUBLE) AS BIGINT)"

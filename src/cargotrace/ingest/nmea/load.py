@@ -31,10 +31,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.case.store import Case
-from cargotrace.ingest import ais_rules
-from cargotrace.ingest.ais_clean import STAGE
-from cargotrace.ingest.arrow_scan import local_scans
-from cargotrace.ingest.loader import (
+from cargotrace.ingest.kinds import ais_rules
+from cargotrace.ingest.kinds.ais_clean import STAGE
+from cargotrace.ingest.nmea.decoder import DecodedBatch, DecodeStats, decode_nmea_file
+from cargotrace.ingest.readers.arrow_scan import local_scans
+from cargotrace.ingest.types import (
     ByteProgress,
     IngestResult,
     Mapping,
@@ -42,7 +43,6 @@ from cargotrace.ingest.loader import (
     TabularKind,
     sql_str,
 )
-from cargotrace.ingest.nmea import DecodedBatch, DecodeStats, decode_nmea_file
 
 _STATIC_KEY = ("mmsi", "observed_at", "imo", "name", "callsign", "ship_type", "draught_m")
 

@@ -20,10 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.errors import InputError
-from cargotrace.ingest import shipment_lookups as lookups
 from cargotrace.ingest import sqlexpr
-from cargotrace.ingest.headers import Field
-from cargotrace.ingest.loader import ChunkContext, TabularKind, sql_str
+from cargotrace.ingest.kinds import shipment_lookups as lookups
+from cargotrace.ingest.readers.headers import Field
+from cargotrace.ingest.types import ChunkContext, TabularKind, sql_str
 
 FIELDS = [
     Field("waybill", ("номер накладной", "накладная", "№ накладной", "номер отправки", "№ отправки",

@@ -11,8 +11,8 @@ import pyarrow as pa
 from shapely.geometry import shape
 
 from cargotrace.errors import InputError
-from cargotrace.ingest.sources import open_binary
-from cargotrace.ingest.tabular import RawChunk, TableSource
+from cargotrace.ingest.readers.sources import open_binary
+from cargotrace.ingest.readers.tabular import RawChunk, TableSource
 
 MAX_GEOJSON_BYTES = 512 * 1024**2
 

@@ -46,17 +46,17 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pyarrow as pa
 
-from cargotrace.ingest.nmea_arrow import raw_lines, strings_from_ranges
-from cargotrace.ingest.nmea_assemble import Assembled, assemble
-from cargotrace.ingest.nmea_decode import Context, MessageResult, decode_messages
-from cargotrace.ingest.nmea_lines import (
+from cargotrace.ingest.nmea.arrow import raw_lines, strings_from_ranges
+from cargotrace.ingest.nmea.assemble import Assembled, assemble
+from cargotrace.ingest.nmea.decode import Context, MessageResult, decode_messages
+from cargotrace.ingest.nmea.lines import (
     LineBlock,
     block_from_lines,
     concat_blocks,
     iter_file_blocks,
 )
-from cargotrace.ingest.nmea_messages import POSITION_SCHEMA, STATIC_SCHEMA
-from cargotrace.ingest.nmea_sentences import CODE, REASONS, Sentences, scan_sentences
+from cargotrace.ingest.nmea.messages import POSITION_SCHEMA, STATIC_SCHEMA
+from cargotrace.ingest.nmea.sentences import CODE, REASONS, Sentences, scan_sentences
 
 __all__ = [
     "REJECT_SCHEMA",

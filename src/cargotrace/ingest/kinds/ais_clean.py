@@ -44,13 +44,13 @@ from dataclasses import asdict, dataclass
 import duckdb
 
 from cargotrace.case.store import quote_ident
-from cargotrace.ingest.ais_rules import (
+from cargotrace.ingest.kinds.ais_rules import (
     STATIONS_COLUMNS,
     mmsi_invalid_sql,
     refused_by_reason,
     station_kind_sql,
 )
-from cargotrace.ingest.loader import IngestResult, sql_str
+from cargotrace.ingest.types import IngestResult, sql_str
 from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
 from cargotrace.sql import haversine_km

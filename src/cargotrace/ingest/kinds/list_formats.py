@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from cargotrace.ingest.sources import open_binary
+from cargotrace.ingest.readers.sources import open_binary
 from cargotrace.reference.checkdigits import inn_check_ok, ogrn_check_ok
 from cargotrace.reference.country_names import country_code
 

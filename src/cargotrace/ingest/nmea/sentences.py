@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cargotrace.ingest import nmea_generic as generic
-from cargotrace.ingest.nmea_fast import fast_body
-from cargotrace.ingest.nmea_index import HEX, Regions, first_at_or_after, xor_ranges
-from cargotrace.ingest.nmea_lines import LineBlock
-from cargotrace.ingest.nmea_time import parse_time_tokens
+from cargotrace.ingest.nmea import generic as generic
+from cargotrace.ingest.nmea.fast import fast_body
+from cargotrace.ingest.nmea.index import HEX, Regions, first_at_or_after, xor_ranges
+from cargotrace.ingest.nmea.lines import LineBlock
+from cargotrace.ingest.nmea.timestamps import parse_time_tokens
 
 REASONS: tuple[str, ...] = (
     "",

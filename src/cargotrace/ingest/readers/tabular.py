@@ -14,10 +14,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from cargotrace.errors import InputError
-from cargotrace.ingest.csvread import CsvOptions, read_csv, split_block
-from cargotrace.ingest.excel import Part, read_excel
-from cargotrace.ingest.sources import inner_name, wrapper_of
-from cargotrace.ingest.tabular_types import RawChunk, TableSource, strings_table
+from cargotrace.ingest.readers.csvread import CsvOptions, read_csv, split_block
+from cargotrace.ingest.readers.excel import Part, read_excel
+from cargotrace.ingest.readers.sources import inner_name, wrapper_of
+from cargotrace.ingest.readers.tabular_types import RawChunk, TableSource, strings_table
 
 __all__ = [
     "CHUNK_ROWS",

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cargotrace.ingest.nmea_generic import MAX_PAYLOAD_CHARS
-from cargotrace.ingest.nmea_index import HEX
+from cargotrace.ingest.nmea.generic import MAX_PAYLOAD_CHARS
+from cargotrace.ingest.nmea.index import HEX
 
 HEADER = 16  # '!AIVDM,9,9,9,A,' is 15 bytes
 _COMMA = 44

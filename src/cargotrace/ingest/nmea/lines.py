@@ -18,7 +18,7 @@ from typing import BinaryIO
 import numpy as np
 
 from cargotrace.errors import InputError
-from cargotrace.ingest.sources import (
+from cargotrace.ingest.readers.sources import (
     MAX_LINE_BYTES,
     capped_gzip,
     max_input_bytes,

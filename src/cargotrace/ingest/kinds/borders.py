@@ -8,8 +8,8 @@ import duckdb
 import pyarrow as pa
 
 from cargotrace.ingest import sqlexpr
-from cargotrace.ingest.headers import Field
-from cargotrace.ingest.loader import ChunkContext, TabularKind
+from cargotrace.ingest.readers.headers import Field
+from cargotrace.ingest.types import ChunkContext, TabularKind
 
 BORDER_FIELDS = [
     Field("code2", ("iso_a2", "iso2", "iso_a2_eh", "alpha2", "iso_3166_1_alpha_2", "cc")),

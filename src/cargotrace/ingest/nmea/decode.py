@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from cargotrace.ingest.nmea_assemble import Assembled
-from cargotrace.ingest.nmea_bits import SIXBIT, Bits
-from cargotrace.ingest.nmea_messages import (
+from cargotrace.ingest.nmea.assemble import Assembled
+from cargotrace.ingest.nmea.bits import SIXBIT, Bits
+from cargotrace.ingest.nmea.messages import (
     DECODED_TYPES,
     MIN_BITS,
     MIN_BITS_24,
@@ -31,7 +31,7 @@ from cargotrace.ingest.nmea_messages import (
     static_report,
     static_voyage,
 )
-from cargotrace.ingest.nmea_sentences import CODE
+from cargotrace.ingest.nmea.sentences import CODE
 
 _POSITION_DECODERS: dict[tuple[int, ...], Callable[[Bits], dict[str, Column]]] = {
     (1, 2, 3): position_class_a,

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cargotrace.ingest.nmea_arrow import dictionary_ids, gather_ranges
-from cargotrace.ingest.nmea_lines import PAD
-from cargotrace.ingest.nmea_sentences import Sentences
+from cargotrace.ingest.nmea.arrow import dictionary_ids, gather_ranges
+from cargotrace.ingest.nmea.lines import PAD
+from cargotrace.ingest.nmea.sentences import Sentences
 
 MAX_FRAGMENTS = 9
 MAX_PENDING = 4096  # fragments carried between batches; older ones beyond this are orphans

@@ -34,17 +34,11 @@ import pyarrow as pa
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
 from cargotrace.ingest import sqlexpr
-from cargotrace.ingest.borders import _prepare as prepare_iso_codes
-from cargotrace.ingest.headers import Field
-from cargotrace.ingest.loader import (
-    ChunkContext,
-    IngestResult,
-    Mapping,
-    Progress,
-    TabularKind,
-    ingest_tabular,
-)
-from cargotrace.ingest.tabular_types import RawChunk, TableSource
+from cargotrace.ingest.kinds.borders import _prepare as prepare_iso_codes
+from cargotrace.ingest.loader import ingest_tabular
+from cargotrace.ingest.readers.headers import Field
+from cargotrace.ingest.readers.tabular_types import RawChunk, TableSource
+from cargotrace.ingest.types import ChunkContext, IngestResult, Mapping, Progress, TabularKind
 
 
 def _both(*paths: str) -> tuple[str, ...]:
@@ -153,7 +147,7 @@ GFW_EVENTS = TabularKind(
 
 
 def is_json(path: Path) -> bool:
-    from cargotrace.ingest.sources import open_binary
+    from cargotrace.ingest.readers.sources import open_binary
 
     with open_binary(path) as handle:
         head = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -198,7 +192,7 @@ def load_gfw_json(
     result: IngestResult,
     progress: Progress | None,
 ) -> None:
-    from cargotrace.ingest.sources import open_binary
+    from cargotrace.ingest.readers.sources import open_binary
 
     with open_binary(path) as handle:
         text = handle.read().decode("utf-8-sig", errors="replace")

@@ -6,8 +6,8 @@ import duckdb
 import pyarrow as pa
 
 from cargotrace.ingest import sqlexpr
-from cargotrace.ingest.headers import Field
-from cargotrace.ingest.loader import ChunkContext, TabularKind
+from cargotrace.ingest.readers.headers import Field
+from cargotrace.ingest.types import ChunkContext, TabularKind
 from cargotrace.reference.checkdigits import normalize_esr
 from cargotrace.reference.names import normalize_station_name
 

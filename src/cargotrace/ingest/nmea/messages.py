@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cargotrace.ingest.nmea_bits import Bits
-from cargotrace.ingest.nmea_time import civil_to_us, valid_civil
+from cargotrace.ingest.nmea.bits import Bits
+from cargotrace.ingest.nmea.timestamps import civil_to_us, valid_civil
 
 POSITION_SCHEMA = pa.schema(
     [

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cargotrace.ingest.nmea_arrow import gather_ranges
-from cargotrace.ingest.nmea_lines import PAD
+from cargotrace.ingest.nmea.arrow import gather_ranges
+from cargotrace.ingest.nmea.lines import PAD
 
 BIG = np.iinfo(np.int64).max // 4
 HEX = np.full(256, 255, dtype=np.uint8)

@@ -9,30 +9,26 @@ from pathlib import Path
 
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
-from cargotrace.ingest.ais_clean import begin_file, finish_file
-from cargotrace.ingest.borders import BORDERS
-from cargotrace.ingest.csvread import IrregularCsv
-from cargotrace.ingest.detections import DETECTIONS
-from cargotrace.ingest.geojson import features_to_chunk, is_geojson, load_features
-from cargotrace.ingest.gfw_events import GFW_EVENTS, is_json, load_gfw_json
-from cargotrace.ingest.identities import SIGHTINGS, WATCHLIST
-from cargotrace.ingest.loader import (
-    ByteProgress,
-    IngestResult,
-    Mapping,
-    Progress,
-    TabularKind,
-    ingest_parts,
-    ingest_tabular,
-    run_ingest,
+from cargotrace.ingest.kinds.ais_clean import begin_file, finish_file
+from cargotrace.ingest.kinds.borders import BORDERS
+from cargotrace.ingest.kinds.detections import DETECTIONS
+from cargotrace.ingest.kinds.gfw_events import GFW_EVENTS, is_json, load_gfw_json
+from cargotrace.ingest.kinds.identities import SIGHTINGS, WATCHLIST
+from cargotrace.ingest.kinds.places import FACILITIES, PORTS, STATIONS
+from cargotrace.ingest.kinds.positions import POSITIONS
+from cargotrace.ingest.kinds.shipments import SHIPMENTS
+from cargotrace.ingest.kinds.watchlists import (
+    VESSELS_WITH_PARTIES,
+    load_watchlist,
+    watchlist_format,
 )
+from cargotrace.ingest.loader import ingest_parts, ingest_tabular, run_ingest
 from cargotrace.ingest.outcome import kept_as
-from cargotrace.ingest.places import FACILITIES, PORTS, STATIONS
-from cargotrace.ingest.positions import POSITIONS
-from cargotrace.ingest.shipments import SHIPMENTS
-from cargotrace.ingest.sources import byte_meter, open_binary
-from cargotrace.ingest.tabular import read_parts
-from cargotrace.ingest.watchlists import VESSELS_WITH_PARTIES, load_watchlist, watchlist_format
+from cargotrace.ingest.readers.csvread import IrregularCsv
+from cargotrace.ingest.readers.geojson import features_to_chunk, is_geojson, load_features
+from cargotrace.ingest.readers.sources import byte_meter, open_binary
+from cargotrace.ingest.readers.tabular import read_parts
+from cargotrace.ingest.types import ByteProgress, IngestResult, Mapping, Progress, TabularKind
 
 TABULAR: dict[str, TabularKind] = {
     "shipments": SHIPMENTS,
@@ -121,7 +117,7 @@ Reader = Callable[[Case, TabularKind, Path, Mapping, IngestResult, Progress | No
 
 def _choose_reader(kind: str, path: Path) -> Reader:
     if kind == "ais" and _looks_like_nmea(path):
-        from cargotrace.ingest.nmea_load import load_nmea
+        from cargotrace.ingest.nmea.load import load_nmea
 
         return load_nmea
     if kind in GEOJSON_KINDS and is_geojson(path):

@@ -31,17 +31,11 @@ import pyarrow as pa
 from cargotrace.case.schema import TABLES
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
-from cargotrace.ingest.identities import VESSELS
-from cargotrace.ingest.list_formats import ListFile, read_list, sniff_format
-from cargotrace.ingest.loader import (
-    ChunkContext,
-    IngestResult,
-    Mapping,
-    Progress,
-    TabularKind,
-    ingest_tabular,
-)
-from cargotrace.ingest.tabular import RawChunk, TableSource
+from cargotrace.ingest.kinds.identities import VESSELS
+from cargotrace.ingest.kinds.list_formats import ListFile, read_list, sniff_format
+from cargotrace.ingest.loader import ingest_tabular
+from cargotrace.ingest.readers.tabular import RawChunk, TableSource
+from cargotrace.ingest.types import ChunkContext, IngestResult, Mapping, Progress, TabularKind
 
 SIDE_TABLES = (
     "watchlist_lists",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cargotrace.ingest.nmea_index import HEX, Index, Scan, xor_ranges
-from cargotrace.ingest.nmea_time import parse_time_tokens
+from cargotrace.ingest.nmea.index import HEX, Index, Scan, xor_ranges
+from cargotrace.ingest.nmea.timestamps import parse_time_tokens
 
 MAX_PAYLOAD_CHARS = 200  # as pyais: longer sentence payloads are corrupt concatenations
 SEPARATORS = np.frombuffer(b" ,;\t", dtype=np.uint8)

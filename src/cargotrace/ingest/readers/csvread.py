@@ -31,9 +31,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cargotrace.errors import InputError
-from cargotrace.ingest.arrow_text import any_contains_byte, may_be_blank_rows
-from cargotrace.ingest.headers import find_header_row, unique_headers
-from cargotrace.ingest.sources import (
+from cargotrace.ingest.readers.arrow_text import any_contains_byte, may_be_blank_rows
+from cargotrace.ingest.readers.headers import find_header_row, unique_headers
+from cargotrace.ingest.readers.sources import (
     ENCODING_NAMES,
     SNIFF_BYTES,
     Utf8Stream,
@@ -45,7 +45,7 @@ from cargotrace.ingest.sources import (
     read_sample,
     wrapper_of,
 )
-from cargotrace.ingest.tabular_types import RawChunk, TableSource, strings_table
+from cargotrace.ingest.readers.tabular_types import RawChunk, TableSource, strings_table
 
 MAX_FIELD_CHARS = 1_000_000
 csv.field_size_limit(min(sys.maxsize, MAX_FIELD_CHARS))
@@ -138,7 +138,7 @@ def _layout(text: str, options: CsvOptions) -> tuple[str, int]:
 
 
 def _hits(record: list[str], hint: set[str] | None) -> int:
-    from cargotrace.ingest.headers import normalize_header
+    from cargotrace.ingest.readers.headers import normalize_header
 
     return len({normalize_header(v)[0] for v in record if v.strip()} & (hint or set()))
 

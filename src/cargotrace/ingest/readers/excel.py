@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from cargotrace.errors import InputError
-from cargotrace.ingest.headers import find_header_row, unique_headers
-from cargotrace.ingest.sources import open_binary, wrapper_of
-from cargotrace.ingest.tabular_types import RawChunk, TableSource, strings_table
-from cargotrace.ingest.xlsx_guard import (
+from cargotrace.ingest.readers.headers import find_header_row, unique_headers
+from cargotrace.ingest.readers.sources import open_binary, wrapper_of
+from cargotrace.ingest.readers.tabular_types import RawChunk, TableSource, strings_table
+from cargotrace.ingest.readers.xlsx_guard import (
     ENV_MAX_SHEET_CELLS,
     MAX_SHEET_CELLS,
     check_ooxml,

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cargotrace.ingest.nmea_arrow import strings_from_chars
+from cargotrace.ingest.nmea.arrow import strings_from_chars
 
 # Armour character -> 6-bit value (bytes outside the alphabet never reach here: the
 # sentence scanner rejects them; bytes past a payload's end only feed null fields).

@@ -10,8 +10,8 @@ when none is given. `detection_id` is GFW's `detect_id` when given, else a hash 
 from __future__ import annotations
 
 from cargotrace.ingest import sqlexpr
-from cargotrace.ingest.headers import Field
-from cargotrace.ingest.loader import ChunkContext, TabularKind
+from cargotrace.ingest.readers.headers import Field
+from cargotrace.ingest.types import ChunkContext, TabularKind
 
 DETECTION_FIELDS = [
     Field(

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.ingest import sqlexpr
-from cargotrace.ingest.loader import ChunkContext
+from cargotrace.ingest.types import ChunkContext
 from cargotrace.reference.cargo import load_vocabulary
 from cargotrace.reference.checkdigits import (
     container_check_ok,
