@@ -306,9 +306,13 @@ def test_vessel_partitions_go_to_disk_and_memory_stays_per_partition(monkeypatch
         partitions.partition_count(con)
 
 
-def test_rows_not_yet_committed_are_read_through_the_callers_connection(monkeypatch):
-    """The blocks are fetched on other cursors, which see committed rows only."""
+@pytest.mark.parametrize("partition", [None, "25"], ids=["in memory", "vessel partitions"])
+def test_rows_not_yet_committed_are_read_through_the_callers_connection(monkeypatch, partition):
+    """The blocks are fetched on other cursors, which see committed rows only (and the
+    vessel partitions are spilled through the caller's connection)."""
     monkeypatch.setattr(chunks, "CHUNK_ROWS", 4)
+    if partition:
+        monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, partition)
     con = _case([])
     con.execute("BEGIN")
     fixes = [(273000000 + i % 3, T0 + timedelta(minutes=i), *PORT, 0.0) for i in range(60)]

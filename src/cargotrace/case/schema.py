@@ -117,6 +117,8 @@ SOURCE = (
         C("flags", "VARCHAR", "comma-separated doubts (mmsi_invalid, ...)"),
         C("draught_m", "DOUBLE", "draught reported (AIS type 5, a CSV Draft column); voyage "
           "data, not part of the identity", "m"),
+        C("length_m", "DOUBLE", "length: AIS types 5 and 19 dimensions A + B (to bow + to stern), "
+          "a CSV Length column", "m"),
     )),
     Table("sightings", "Observations that are not AIS: imagery, port records, press.", (
         C("sighting_id", "VARCHAR", "identifier of the sighting"),

@@ -6,7 +6,8 @@ kept + duplicates. Lines that are not AIS (other NMEA sentences, comments) and m
 types we do not decode are counted as skipped.
 
 Not-available values the decoder keeps (to stay equal to pyais) become NULL here: navigation
-status 15, ship type 0 and draught 0 (type 5's draught is stored as `draught_m`). An identity report (types 5, 19, 24) equal in (mmsi, time, imo,
+status 15, ship type 0 and draught 0 (type 5's draught is stored as `draught_m`; types 5
+and 19 give the length as A + B, `to_bow + to_stern`, as `length_m` when both are given). An identity report (types 5, 19, 24) equal in (mmsi, time, imo,
 name, call sign, ship type, draught) to an earlier one of the file or to one already in the case
 (the same message heard by another receiver) is not stored again; for types 5 and 24 that
 message counts as a duplicate (a type 19 message counts through its position). Positions are deduplicated, and speeds and
@@ -180,7 +181,9 @@ def _insert_statics(
             WITH s AS (
                 SELECT mmsi, timestamp AS observed_at, CAST(imo AS VARCHAR) AS imo, name, callsign,
                        CAST(nullif(ship_type, 0) AS VARCHAR) AS ship_type,
-                       CAST(nullif(draught, 0) AS DOUBLE) AS draught_m, msg_type, line_no
+                       CAST(nullif(draught, 0) AS DOUBLE) AS draught_m,
+                       CASE WHEN to_bow > 0 AND to_stern > 0 THEN CAST(to_bow + to_stern AS DOUBLE) END AS length_m,
+                       msg_type, line_no
                 FROM nmea_statics WHERE NOT {implausible}
             ), bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM s),
             stored AS (
@@ -193,9 +196,9 @@ def _insert_statics(
                  OR row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1"""
         )
     con.execute(
-        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, observed_at,
+        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
                                         file_hash, source_file, sheet, source_row)
-            SELECT mmsi, imo, name, callsign, ship_type, draught_m, observed_at, {_provenance(result, name)}, line_no
+            SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at, {_provenance(result, name)}, line_no
             FROM nmea_statics_kept"""
     )
     kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
