@@ -16,8 +16,8 @@ import pytest
 from cargotrace import workflow
 from cargotrace.case import schema
 from cargotrace.case.store import Case
-from cargotrace.ingest.ais_clean import imo_ok_sql
-from cargotrace.ingest.sources import file_hash
+from cargotrace.ingest.kinds.ais_clean import imo_ok_sql
+from cargotrace.ingest.readers.sources import file_hash
 from cargotrace.reference.checkdigits import imo_check_ok
 from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 

@@ -1,4 +1,4 @@
-"""ingest/ais_rules.py: positions without a time or a possible place are quarantined on every
+"""ingest/kinds/ais_rules.py: positions without a time or a possible place are quarantined on every
 AIS path (NMEA and CSV); stations that are not vessels are kept apart; MMSIs that cannot be
 a ship's are flagged. Hand-built inputs with exact answers, and the shared real logs."""
 
@@ -14,8 +14,8 @@ import pytest
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
-from cargotrace.ingest.ais_rules import REASONS
-from cargotrace.ingest.nmea import decode_nmea_file
+from cargotrace.ingest.kinds.ais_rules import REASONS
+from cargotrace.ingest.nmea.decoder import decode_nmea_file
 from cargotrace.settings import AnalysisSettings
 
 from builders import unusable_positions, write_csv

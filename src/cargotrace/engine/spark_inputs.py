@@ -34,8 +34,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.engine.transpile import expression_to_spark
-from cargotrace.ingest.ais_clean import KEY
-from cargotrace.ingest.ais_rules import vessel_position_sql
+from cargotrace.ingest.kinds.ais_clean import KEY
+from cargotrace.ingest.kinds.ais_rules import vessel_position_sql
 from cargotrace.reference.ais_values import kinematics_sql
 
 if TYPE_CHECKING:
@@ -100,8 +100,8 @@ def read_nmea(spark: SparkSession, paths: Sequence[str]) -> DataFrame:
 
 def decode_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """mapInArrow body: lines (value, file_path, file_name) in file order -> positions."""
-    from cargotrace.ingest.nmea import NmeaDecoder
-    from cargotrace.ingest.nmea_lines import block_from_lines
+    from cargotrace.ingest.nmea.decoder import NmeaDecoder
+    from cargotrace.ingest.nmea.lines import block_from_lines
 
     decoder: NmeaDecoder | None = None
     current: str | None = None
