@@ -23,6 +23,7 @@ from cargotrace.ingest.kinds import ais_rules
 from cargotrace.ingest.kinds.ais_clean import STAGE
 from cargotrace.ingest.readers.headers import Field
 from cargotrace.ingest.types import ChunkContext, TabularKind
+from cargotrace.reference.ais_values import kinematics_sql
 
 FIELDS = [
     Field("mmsi", ("mmsi", "userid", "user id"), required=True),
@@ -151,10 +152,7 @@ def _select(ctx: ChunkContext) -> str:
     )
     return f"""
         SELECT {mmsi} AS mmsi, {ts} AS timestamp, {lat} AS lat, {lon} AS lon,
-               CASE WHEN _sog BETWEEN 0 AND 102.2 THEN _sog END AS sog,
-               CASE WHEN _cog >= 0 AND _cog < 360 THEN _cog END AS cog,
-               CASE WHEN _heading BETWEEN 0 AND 359 THEN CAST(_heading AS SMALLINT) END AS heading,
-               CASE WHEN _nav_status BETWEEN 0 AND 14 THEN _nav_status END AS nav_status,
+               {kinematics_sql("_sog", "_cog", "_heading", "_nav_status")},
                coalesce(try_cast(msg_type AS SMALLINT), CAST(NULL AS SMALLINT)) AS msg_type,
                CAST(NULL AS DOUBLE) AS implied_speed_kn, CAST(NULL AS VARCHAR) AS flags,  -- ais_clean
                name, imo, callsign, ship_type, draught, length,
