@@ -12,6 +12,7 @@ import pytest
 from cargotrace import workflow
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
+from cargotrace.settings import AnalysisSettings
 
 from builders import T0, CaseBuilder, write_csv
 
@@ -142,3 +143,39 @@ def test_port_visits_alone_link_a_shipment_through_an_arrival(tmp_path):
     assert arrival["port_locode"] == "RUVYP" and arrival["previous_port_locode"] == "KPNJN"
     assert arrival["source"] == "gfw" and arrival["days_since_previous"] == 3
     assert links == [{"waybill": "W-1", "arrival_id": arrival["arrival_id"]}]
+
+
+def test_gfw_events_and_calls_export(tmp_path):
+    workflow.ingest(
+        tmp_path / "case", "gfw-events", [FIXTURES / "port_visits.json", FIXTURES / "gap.json"]
+    )
+    workflow.analyze(tmp_path / "case", AnalysisSettings())
+    events, calls = tmp_path / "events.csv", tmp_path / "calls.csv"
+    workflow.export(tmp_path / "case", "csv", events, "gfw_events")
+    workflow.export(tmp_path / "case", "csv", calls, "gfw_calls")
+    event_lines = events.read_text(encoding="utf-8").splitlines()
+    assert len(event_lines) == 4 and event_lines[0].startswith("event_id,event_type,started_at")
+    call_lines = calls.read_text(encoding="utf-8").splitlines()
+    assert len(call_lines) == 3 and [line.split(",")[7] for line in call_lines[1:]] == [
+        "KPNJN",
+        "RUVYP",
+    ]
+
+
+def test_a_visit_to_an_anchorage_no_port_holds_is_a_call_in_its_country(tmp_path):
+    page = json.loads((FIXTURES / "port_visits.json").read_text(encoding="utf-8"))
+    rajin = page["entries"][0]
+    anchorage = {"anchorageId": "kp-coast-77", "name": "UNNAMED ANCHORAGE", "flag": "PRK",
+                 "lat": 39.5, "lon": 128.9}  # fmt: skip
+    rajin["port_visit"]["startAnchorage"] = anchorage
+    rajin["position"] = {"lat": 39.5, "lon": 128.9}
+    path = tmp_path / "visits.json"
+    path.write_text(json.dumps(page), encoding="utf-8")
+    b = CaseBuilder(tmp_path)
+    b.shipment("W-1", T0 + timedelta(days=7))
+    workflow.ingest(b.case_dir, "gfw-events", [path])
+    with b.run() as case:
+        [arrival] = case.rows("SELECT port_locode, previous_port_locode FROM arrivals")
+        links = case.scalar("SELECT count(*) FROM linked_shipments")
+    assert arrival == {"port_locode": "RUVYP", "previous_port_locode": "GFW:kp-coast-77"}
+    assert links == 1

@@ -211,10 +211,11 @@ def test_an_ods_whose_repeats_span_too_many_cells_is_refused_quickly(tmp_path):
     ok = CliRunner().invoke(
         app, ["ingest", "shipments", str(genuine), "--case", str(tmp_path / "case")]
     )
-    assert ok.exit_code == 0, ok.output
-    assert "1 rows read =" in " ".join(
-        ok.output.split()
-    )  # read, not refused (no date: quarantined)
+    # read, not refused as hostile: its one row has no date (quarantined), and a file of which
+    # nothing was kept exits 2 (issue 16)
+    output = " ".join(ok.output.split())
+    assert ok.exit_code == 2 and "1 rows read = 0 kept + 1 quarantined" in output, ok.output
+    assert "NOTHING KEPT" in output and "rows x" not in output
 
 
 def test_ods_span_counts_repeats_up_to_the_last_cell_with_content(tmp_path, monkeypatch):

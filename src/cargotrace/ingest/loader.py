@@ -132,7 +132,8 @@ def ingest_parts(
             _quarantine_ragged(con, spec.kind, chunk, result, path.name, source)
             count = chunk.table.num_rows + len(chunk.ragged)
             if spec.stream:
-                remember_hashes(con, pending_hashes)  # the previous chunk's, now that another came
+                if not spec.dedupe_against_table:  # else the table holds the earlier chunks' rows
+                    remember_hashes(con, pending_hashes)  # the previous chunk's, now another came
                 pending_hashes = load_chunk_streaming(con, spec, ctx, _pop_table(chunk), result)
             else:
                 _load_chunk(
@@ -158,10 +159,9 @@ def ingest_parts(
                        "columns": {name: ctx.headers[i] for name, i in ctx.columns.fields.items()},
                        **dict(zip(("rows_read", "rows_kept", "rows_quarantined", "rows_duplicate"),
                                   (a - b for a, b in zip(after, before, strict=True)), strict=True))})  # fmt: skip
-    if spec.stream and not spec.row_hashes:
+    if spec.stream and (not spec.row_hashes or spec.dedupe_against_table):
         drop_repeated_refusals(con, spec, result)
     if spec.stream and spec.dedupe_against_table:
-        remember_hashes(con, pending_hashes)
         superseded = _superseded_files(con, spec, result.file_hash)
         if superseded:
             result.detail["supersedes"] = superseded
@@ -185,7 +185,8 @@ def _superseded_files(
 ) -> list[str]:
     """Earlier files with refused rows whose every kept row this file holds again: this
     file is their corrected copy, and `cargotrace quarantine` stops listing their refused
-    rows (they stay in the case). Needs the file's row hashes in `seen_hashes`."""
+    rows (they stay in the case). Needs, in `seen_hashes`, the hashes of the file's rows that
+    were dropped as copies of rows in the table (`stream_load._duplicates`)."""
     rows = con.execute(
         f"""SELECT l.file_hash FROM ledger l
             JOIN (SELECT file_hash, count(*) AS again FROM {quote_ident(spec.table)}
@@ -292,6 +293,12 @@ def run_ingest(
             result.detail["replaced"] = {"ingested_as": known, **forget_file(case.con, digest)}
         body(result)
         result.check_invariant()
+        if result.rows_quarantined:  # for the summary: reasons, columns, an example of each
+            from cargotrace.ingest.outcome import refusals
+
+            found = refusals(case.con, digest, result.detail.get("columns"))
+            result.detail["quarantined_by_reason"] = found["by_reason"]
+            result.detail["quarantine_top"] = found["top"]
         case.con.execute(
             "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [digest, kind, path.name, str(path.resolve()), path.stat().st_size, result.rows_read,

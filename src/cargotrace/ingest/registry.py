@@ -23,6 +23,7 @@ from cargotrace.ingest.kinds.watchlists import (
     watchlist_format,
 )
 from cargotrace.ingest.loader import ingest_parts, ingest_tabular, run_ingest
+from cargotrace.ingest.outcome import kept_as
 from cargotrace.ingest.readers.csvread import IrregularCsv
 from cargotrace.ingest.readers.geojson import features_to_chunk, is_geojson, load_features
 from cargotrace.ingest.readers.sources import byte_meter, open_binary
@@ -86,6 +87,8 @@ def ingest_file(
         else:
             read(case, spec, path, mapping, result, progress)
         finish_file(case.con, kind, result)  # AIS duplicates, implied speeds, identity checks
+        if kind == "ais":  # what the kept rows are, for the summary (ingest/outcome.py)
+            result.detail["kept_as"] = kept_as(case.con, result.file_hash, result.rows_kept)
 
     try:
         return run_ingest(case, kind, path, body, replace)

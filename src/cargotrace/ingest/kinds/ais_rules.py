@@ -10,6 +10,7 @@ the typed columns of any relation.
 | `implausible_timestamp` | before `EARLIEST_AIS` (AIS, ITU-R M.1371, dates from 1998: a tag block `c:0` is 1970) or more than `FUTURE_MARGIN` after the ingest (years 2999, 9999) |
 | `no_position`           | lat or lon missing or "not available" (lat 91, lon 181) |
 | `impossible_position`   | lat beyond ±90 or lon beyond ±180 otherwise (lat -101.5, lon 205) |
+| `null_island`           | lat 0 and lon 0 exactly: the default of a receiver or converter without a fix, not a place a ship was |
 
 A row refused here never reaches a track, a gap, an export of positions or the vessels
 table; `cargotrace quarantine` lists it with its reason.
@@ -49,7 +50,13 @@ _KIND_STATIONS = {
     "amrd": "autonomous_device",
 }
 _TYPE_STATIONS = {4: "base_station", 9: "sar_aircraft", 21: "aid_to_navigation"}
-REASONS = ("no_timestamp", "implausible_timestamp", "no_position", "impossible_position")
+REASONS = (
+    "no_timestamp",
+    "implausible_timestamp",
+    "no_position",
+    "impossible_position",
+    "null_island",
+)
 
 
 def time_checks(ts: str) -> list[Check]:
@@ -76,6 +83,7 @@ def coordinate_checks(lat: str, lon: str) -> list[Check]:
         (f"({lon} IS NULL OR {lon} = 181)", "no_position", "lon"),
         (f"abs({lat}) > 90", "impossible_position", "lat"),
         (f"abs({lon}) > 180", "impossible_position", "lon"),
+        (f"({lat} = 0 AND {lon} = 0)", "null_island", "lat"),
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cargotrace.ingest import sqlexpr
 from cargotrace.ingest.readers.headers import Field
-from cargotrace.ingest.types import ChunkContext, TabularKind
+from cargotrace.ingest.types import ChunkContext, TabularKind, sql_str
 
 _IMO = "nullif(regexp_replace(upper(imo), '^IMO\\s*|\\.0$', '', 'g'), '')"
 _MMSI = "try_cast(try_cast(mmsi AS DOUBLE) AS BIGINT)"
@@ -39,6 +39,7 @@ def _vessels_select(ctx: ChunkContext) -> str:
                ship_type, upper(flag) AS flag, {sqlexpr.timestamp("observed_at")} AS observed_at,
                CAST(NULL AS VARCHAR) AS flag_source, CAST(NULL AS VARCHAR) AS flags,  -- set by ais_clean
                CAST(NULL AS DOUBLE) AS draught_m,  -- voyage data: AIS only
+               CAST(NULL AS DOUBLE) AS length_m,  -- a length column goes to vessel_details
                _row, _raw, {reason} AS _reason, {column} AS _column
         FROM src
     """
@@ -62,7 +63,7 @@ def _watchlist_select(ctx: ChunkContext) -> str:
         (f"mmsi IS NOT NULL AND {_MMSI} IS NULL", "bad_mmsi", "mmsi"),
     )
     return f"""
-        SELECT name, {_IMO} AS imo, {_MMSI} AS mmsi, coalesce(list, {sqlexpr.sql_str(ctx.file_name)}) AS list, note,
+        SELECT name, {_IMO} AS imo, {_MMSI} AS mmsi, coalesce(list, {sql_str(ctx.file_name)}) AS list, note,
                coalesce(schema, CASE WHEN imo IS NOT NULL OR mmsi IS NOT NULL THEN 'Vessel' ELSE 'LegalEntity' END) AS schema,
                _row, _raw, {reason} AS _reason, {column} AS _column
         FROM src

@@ -45,4 +45,4 @@ def load_default_gazetteer(case: Case) -> int:
                 QUALIFY row_number() OVER (PARTITION BY locode ORDER BY name) = 1"""
         )
     case.con.unregister("gazetteer_arrow")
-    return table.num_rows
+    return int(table.num_rows)

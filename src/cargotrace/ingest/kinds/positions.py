@@ -23,6 +23,7 @@ from cargotrace.ingest.kinds import ais_rules
 from cargotrace.ingest.kinds.ais_clean import STAGE
 from cargotrace.ingest.readers.headers import Field
 from cargotrace.ingest.types import ChunkContext, TabularKind
+from cargotrace.reference.ais_values import kinematics_sql
 
 FIELDS = [
     Field("mmsi", ("mmsi", "userid", "user id"), required=True),
@@ -43,6 +44,7 @@ FIELDS = [
     Field("callsign", ("callsign", "call sign")),
     Field("ship_type", ("vesseltype", "ship type", "shiptype")),
     Field("draught", ("draft", "draught")),
+    Field("length", ("length", "length m", "loa")),
 ]
 
 # Text statuses as the Danish Maritime Authority writes them, to ITU-R M.1371 codes.
@@ -150,13 +152,10 @@ def _select(ctx: ChunkContext) -> str:
     )
     return f"""
         SELECT {mmsi} AS mmsi, {ts} AS timestamp, {lat} AS lat, {lon} AS lon,
-               CASE WHEN _sog BETWEEN 0 AND 102.2 THEN _sog END AS sog,
-               CASE WHEN _cog >= 0 AND _cog < 360 THEN _cog END AS cog,
-               CASE WHEN _heading BETWEEN 0 AND 359 THEN CAST(_heading AS SMALLINT) END AS heading,
-               CASE WHEN _nav_status BETWEEN 0 AND 14 THEN _nav_status END AS nav_status,
+               {kinematics_sql("_sog", "_cog", "_heading", "_nav_status")},
                coalesce(try_cast(msg_type AS SMALLINT), CAST(NULL AS SMALLINT)) AS msg_type,
                CAST(NULL AS DOUBLE) AS implied_speed_kn, CAST(NULL AS VARCHAR) AS flags,  -- ais_clean
-               name, imo, callsign, ship_type, draught,
+               name, imo, callsign, ship_type, draught, length,
                _row, {reason} AS _reason, {column} AS _column
         FROM src
     """
@@ -186,46 +185,52 @@ def _draught_sql(col: str) -> str:
     return f"(CASE WHEN {sqlexpr.number(col)} > 0 AND {sqlexpr.number(col)} <= 30 THEN {sqlexpr.number(col)} END)"
 
 
+def _length_sql(col: str) -> str:
+    """Metres (a `Length` column: NOAA, DMA); 0 (not available) and beyond 600 m -> NULL."""
+    return f"(CASE WHEN {sqlexpr.number(col)} > 0 AND {sqlexpr.number(col)} <= 600 THEN {sqlexpr.number(col)} END)"
+
+
 def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     """Provider CSVs repeat the name, IMO and call sign on every row: each distinct identity
     of an MMSI in the chunk becomes an identity report at the first and at the last row that
     shows it (one report if they are the same), so `vessel_identities` knows its time span.
     The draught (`Draft`) counts as part of what is reported, so each draught an identity
     shows gets its first and last row too (a draught that returns later in the same chunk
-    is known at its first and last rows only).
+    is known at its first and last rows only). A `Length` column gives the reports' length
+    (the longest the identity shows: length is not part of what is compared).
     Rows without a position (static messages in a provider CSV) are quarantined as positions
     but their identity counts."""
-    if not {"name", "imo", "callsign", "ship_type", "draught"} & set(ctx.columns.fields):
+    if not {"name", "imo", "callsign", "ship_type", "draught", "length"} & set(ctx.columns.fields):
         return
     # each identity as written first (few per chunk), in a table of its own: as a CTE of the
     # statement below, DuckDB ran this pass over the chunk more than once
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE ais_chunk_ids AS
-           SELECT mmsi, imo, name, callsign, ship_type, draught,  -- (time, row) as one number: 2^40 > rows
+        f"""CREATE OR REPLACE TEMP TABLE ais_chunk_ids AS
+           SELECT mmsi, imo, name, callsign, ship_type, draught, max({_length_sql("length")}) AS length_m,  -- (time, row) as one number: 2^40 > rows
                   min(timestamp) AS t0, CAST(min(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r0,
                   max(timestamp) AS t1, CAST(max(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r1
            FROM normalized
            WHERE (_reason IS NULL OR _reason = 'no_position')  -- static reports: identity, no place
-             AND coalesce(imo, name, callsign, ship_type, draught) IS NOT NULL
+             AND coalesce(imo, name, callsign, ship_type, draught, length) IS NOT NULL
            GROUP BY ALL"""
     )
     con.execute(
-        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, observed_at,
+        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
                                         file_hash, source_file, source_row)
             WITH raw AS (SELECT * FROM ais_chunk_ids), ids AS (  -- normalised
                 SELECT mmsi, t0, r0, t1, r1, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
                        {_text_sql("callsign")} AS callsign, {_ship_type_sql("ship_type")} AS ship_type,
-                       {_draught_sql("draught")} AS draught_m
+                       {_draught_sql("draught")} AS draught_m, length_m
                 FROM raw
             ), spans AS (
-                SELECT mmsi, imo, name, callsign, ship_type, draught_m,
+                SELECT mmsi, imo, name, callsign, ship_type, draught_m, max(length_m) AS length_m,
                        min(t0) AS t0, arg_min(r0, (t0, r0)) AS r0, max(t1) AS t1, arg_max(r1, (t1, r1)) AS r1
-                FROM ids WHERE coalesce(imo, name, callsign, ship_type, CAST(draught_m AS VARCHAR)) IS NOT NULL
+                FROM ids WHERE coalesce(imo, name, callsign, ship_type, CAST(draught_m AS VARCHAR), CAST(length_m AS VARCHAR)) IS NOT NULL
                 GROUP BY mmsi, imo, name, callsign, ship_type, draught_m
             )
-            SELECT mmsi, imo, name, callsign, ship_type, draught_m, t0, $1, $2, r0 FROM spans
+            SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, t0, $1, $2, r0 FROM spans
             UNION ALL
-            SELECT mmsi, imo, name, callsign, ship_type, draught_m, t1, $1, $2, r1 FROM spans WHERE t1 > t0""",
+            SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, t1, $1, $2, r1 FROM spans WHERE t1 > t0""",
         [ctx.file_hash, ctx.file_name],
     )
     con.execute("DROP TABLE ais_chunk_ids")

@@ -65,7 +65,7 @@ class Assembled:
         return out
 
 
-def _stream_keys(s: Sentences, buf: np.ndarray, rows: np.ndarray) -> tuple:
+def _stream_keys(s: Sentences, buf: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(base key, source id) per fragment; ``seq`` is -1..999, channels are 2 bytes."""
     base = s.talker[rows] | (s.vdo[rows].astype(np.int64) << 16)
     base |= s.chan[rows] << 17
@@ -165,7 +165,9 @@ def _group_fragments(s: Sentences, buf: np.ndarray, multi: np.ndarray) -> dict[s
     }
 
 
-def _first_time(s: Sentences, frag_idx: np.ndarray, ptr: np.ndarray) -> tuple:
+def _first_time(
+    s: Sentences, frag_idx: np.ndarray, ptr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Receive time of a message: that of its first fragment carrying one."""
     lens = np.diff(ptr)
     n = len(lens)

@@ -68,7 +68,8 @@ class Bits:
 
     def present(self, off: int, width: int) -> np.ndarray:
         """Whether the field lies wholly inside the payload (truncated fields are null)."""
-        return self.nbits >= off + width
+        inside: np.ndarray = self.nbits >= off + width
+        return inside
 
     def uint(self, off: int, width: int) -> np.ndarray:
         """Unsigned field (``width <= 42``) as int64."""

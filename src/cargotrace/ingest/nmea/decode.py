@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -180,7 +181,7 @@ class _Decoder:
                 if rows.size:
                     self._position_group(rows, t, fn)
 
-    def _position_group(self, rows: np.ndarray, t: int, fn: Callable) -> None:
+    def _position_group(self, rows: np.ndarray, t: int, fn: Callable[..., Any]) -> None:
         bits = _bits(self.a, rows, t)
         cols = _common(rows, bits, t) | fn(bits)
         ts = self.timestamps(rows)

@@ -49,7 +49,8 @@ def payload_valid(classes: np.ndarray, start: np.ndarray, length: np.ndarray) ->
         return np.zeros(0, dtype=bool)
     idx = np.empty(2 * len(start), dtype=np.int64)
     idx[0::2], idx[1::2] = start, np.minimum(start + length, len(classes) - 1)
-    return np.bitwise_or.reduceat(classes, idx)[0::2] == 0
+    clean: np.ndarray = np.bitwise_or.reduceat(classes, idx)[0::2] == 0
+    return clean
 
 
 def fast_body(

@@ -45,11 +45,12 @@ class Index:
 
     def count(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Index of the first occurrence at/after ``lo`` and the count within ``[lo, hi)``."""
-        i0 = np.searchsorted(self.pos, lo)
+        i0: np.ndarray = np.searchsorted(self.pos, lo)
         return i0, np.searchsorted(self.pos, hi) - i0
 
     def at(self, i: np.ndarray) -> np.ndarray:
-        return self.pos[np.clip(i, 0, len(self.pos) - 1)]
+        found: np.ndarray = self.pos[np.clip(i, 0, len(self.pos) - 1)]
+        return found
 
 
 class Scan:
@@ -74,7 +75,8 @@ class Scan:
         if len(rank) == 0:
             return np.zeros(len(i), dtype=bool)
         last = len(rank) - 1
-        return rank[np.clip(i + 1, 0, last)] == rank[np.clip(i, 0, last)] + 1
+        only: np.ndarray = rank[np.clip(i + 1, 0, last)] == rank[np.clip(i, 0, last)] + 1
+        return only
 
 
 class Regions:
@@ -108,7 +110,9 @@ def xor_ranges(buf: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return out
 
 
-def first_at_or_after(positions: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple:
+def first_at_or_after(
+    positions: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """First of the sorted ``positions`` in ``[lo, hi)`` (value clamped to ``hi``), found."""
     pos = np.append(positions, BIG)
     p = pos[np.searchsorted(pos, lo)]

@@ -6,7 +6,8 @@ kept + duplicates. Lines that are not AIS (other NMEA sentences, comments) and m
 types we do not decode are counted as skipped.
 
 Not-available values the decoder keeps (to stay equal to pyais) become NULL here: navigation
-status 15, ship type 0 and draught 0 (type 5's draught is stored as `draught_m`). An identity report (types 5, 19, 24) equal in (mmsi, time, imo,
+status 15, ship type 0 and draught 0 (type 5's draught is stored as `draught_m`; types 5
+and 19 give the length as A + B, `to_bow + to_stern`, as `length_m` when both are given). An identity report (types 5, 19, 24) equal in (mmsi, time, imo,
 name, call sign, ship type, draught) to an earlier one of the file or to one already in the case
 (the same message heard by another receiver) is not stored again; for types 5 and 24 that
 message counts as a duplicate (a type 19 message counts through its position). Positions are deduplicated, and speeds and
@@ -62,11 +63,12 @@ def load_nmea(
         progress.start_bytes(path.stat().st_size)
         on_bytes = progress.bytes_read
     totals, reasons = DecodeStats(), Counter[str]()
-    for batch in decode_nmea_file(path, progress=on_bytes):
-        refused = _insert_positions(con, batch, result, path.name)
-        duplicates, odd_statics = _insert_statics(con, batch, result, path.name)
+    quarantine = Refused(con, result, path.name)
+    for batch in decode_nmea_file(path, BATCH_LINES, progress=on_bytes):
+        refused = _insert_positions(con, batch, quarantine)
+        duplicates, odd_statics = _insert_statics(con, batch, result, path.name, quarantine)
         refused += odd_statics
-        _insert_rejects(con, batch.rejects, result, path.name)
+        quarantine.add(batch.rejects)
         stats = batch.stats
         totals += stats
         reasons.update(_reason_counts(batch.rejects))
@@ -77,6 +79,7 @@ def load_nmea(
         result.rows_skipped += stats.non_ais + stats.undecoded_type
         if progress:
             progress(stats.decoded + stats.rejected)
+    quarantine.flush()
     result.detail["decoder"] = asdict(totals)
     result.detail["rejected_by_reason"] = dict(sorted(reasons.items()))
     result.detail["note"] = (
@@ -89,8 +92,56 @@ def _provenance(result: IngestResult, name: str) -> str:
     return f"{sql_str(result.file_hash)}, {sql_str(name)}, NULL"
 
 
+# Lines decoded at once: the decoder's NumPy work arrays take several bytes per byte of the
+# batch (a 200,000-line batch of tag-blocked sentences peaked at 645 MB, 100,000 at 412 MB),
+# and DuckDB's share comes on top of that (issue 16: 1.5 GB in all)
+BATCH_LINES = 100_000
+QUARANTINE_ROWS = 500_000  # refused rows gathered (in Arrow, ~100 bytes each) per insert
+_REFUSED = pa.schema(
+    [
+        ("reason", pa.string()),
+        ("column_name", pa.string()),
+        ("raw", pa.string()),
+        ("line_no", pa.int64()),
+    ]
+)
+
+
+class Refused:
+    """The file's refused messages on their way to the quarantine: gathered in Arrow and
+    written in few big inserts (a logger without times refuses most of its messages, and
+    DuckDB appends one big table for much less than many small ones)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, result: IngestResult, name: str) -> None:
+        self.con, self.provenance = con, _provenance(result, name)
+        self.tables: list[pa.Table] = []
+        self.rows = 0
+
+    def add(self, table: pa.Table) -> None:
+        """Rows with `reason`, `raw`, `line_no` and (if known) `column_name`."""
+        if not table.num_rows:
+            return
+        if "column_name" not in table.column_names:
+            table = table.append_column("column_name", pa.nulls(table.num_rows, pa.string()))
+        self.tables.append(table.select(_REFUSED.names).cast(_REFUSED))
+        self.rows += table.num_rows
+        if self.rows >= QUARANTINE_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.tables:
+            return
+        nmea_refused = pa.concat_tables(self.tables)  # noqa: F841 - replacement scan
+        self.tables, self.rows = [], 0
+        with local_scans(self.con):
+            self.con.execute(
+                f"""INSERT INTO quarantine SELECT 'ais', reason, column_name, raw, {self.provenance}, line_no
+                    FROM nmea_refused"""
+            )
+
+
 def _insert_positions(
-    con: duckdb.DuckDBPyConnection, batch: DecodedBatch, result: IngestResult, name: str
+    con: duckdb.DuckDBPyConnection, batch: DecodedBatch, quarantine: Refused
 ) -> int:
     """Store the batch's positions; those `ais_rules` refuses go to the quarantine with
     their sentence as the raw value. Returns how many were refused."""
@@ -102,7 +153,7 @@ def _insert_positions(
     bad = refused.column("reason").is_valid()
     count = int(pc.sum(bad).as_py() or 0)
     if count:
-        _quarantine(con, batch, "positions", refused.filter(bad), result, name)
+        quarantine.add(_with_raw(batch, "positions", refused.filter(bad)))
         table = table.filter(pc.invert(bad))
     nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     with local_scans(con):
@@ -134,27 +185,17 @@ def _refusals(
     return out
 
 
-def _quarantine(
-    con: duckdb.DuckDBPyConnection,
-    batch: DecodedBatch,
-    table: str,
-    refused: pa.Table,
-    result: IngestResult,
-    name: str,
-) -> None:
-    """Refused rows of `batch.<table>` into the quarantine, their sentence as raw value."""
-    rows = refused.column("row").to_numpy()
-    nmea_refused = refused.append_column("raw", batch.raw_text(table, rows))  # noqa: F841
-    with local_scans(con):
-        con.execute(
-            f"""INSERT INTO quarantine SELECT 'ais', reason, column_name, raw,
-                       {_provenance(result, name)}, line_no
-                FROM nmea_refused"""
-        )
+def _with_raw(batch: DecodedBatch, table: str, refused: pa.Table) -> pa.Table:
+    """Refused rows of `batch.<table>` with their sentences as `raw`."""
+    return refused.append_column("raw", batch.raw_text(table, refused.column("row").to_numpy()))
 
 
 def _insert_statics(
-    con: duckdb.DuckDBPyConnection, batch: DecodedBatch, result: IngestResult, name: str
+    con: duckdb.DuckDBPyConnection,
+    batch: DecodedBatch,
+    result: IngestResult,
+    name: str,
+    quarantine: Refused,
 ) -> tuple[int, int]:
     """Insert the batch's identity reports without repeats; returns the type 5/24 repeats
     and the type 5/24 messages quarantined for an implausible time (`ais_rules`; an undated
@@ -173,14 +214,16 @@ def _insert_statics(
     bad = refused.column("reason").is_valid()
     dropped = int(pc.sum(bad).as_py() or 0)
     if dropped:
-        _quarantine(con, batch, "statics", refused.filter(bad), result, name)
+        quarantine.add(_with_raw(batch, "statics", refused.filter(bad)))
     with local_scans(con):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE nmea_statics_kept AS
             WITH s AS (
                 SELECT mmsi, timestamp AS observed_at, CAST(imo AS VARCHAR) AS imo, name, callsign,
                        CAST(nullif(ship_type, 0) AS VARCHAR) AS ship_type,
-                       CAST(nullif(draught, 0) AS DOUBLE) AS draught_m, msg_type, line_no
+                       CAST(nullif(draught, 0) AS DOUBLE) AS draught_m,
+                       CASE WHEN to_bow > 0 AND to_stern > 0 THEN CAST(to_bow + to_stern AS DOUBLE) END AS length_m,
+                       msg_type, line_no
                 FROM nmea_statics WHERE NOT {implausible}
             ), bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM s),
             stored AS (
@@ -193,27 +236,15 @@ def _insert_statics(
                  OR row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1"""
         )
     con.execute(
-        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, observed_at,
+        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
                                         file_hash, source_file, sheet, source_row)
-            SELECT mmsi, imo, name, callsign, ship_type, draught_m, observed_at, {_provenance(result, name)}, line_no
+            SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at, {_provenance(result, name)}, line_no
             FROM nmea_statics_kept"""
     )
     kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
     con.execute("DROP TABLE nmea_statics_kept")
     messages = table.num_rows - pc.sum(pc.equal(table.column("msg_type"), 19)).as_py()
     return int(messages or 0) - int(kept[0] if kept else 0) - dropped, dropped
-
-
-def _insert_rejects(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, result: IngestResult, name: str
-) -> None:
-    if not table.num_rows:
-        return
-    nmea_rejects = table  # noqa: F841 - replacement scan
-    with local_scans(con):
-        con.execute(
-            f"INSERT INTO quarantine SELECT 'ais', reason, NULL, raw, {_provenance(result, name)}, line_no FROM nmea_rejects"
-        )
 
 
 def _reason_counts(rejects: pa.Table) -> dict[str, int]:

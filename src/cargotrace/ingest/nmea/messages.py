@@ -80,12 +80,14 @@ def latlon(raw: np.ndarray) -> np.ndarray:
     ``round(v / 600000, 6) == floor((10 v + 3) / 6) / 1e6`` exactly (5v/3 is never a tie),
     in integer arithmetic, so no float rounding can differ.
     """
-    return np.floor_divide(10 * raw + 3, 6) / 1e6
+    degrees: np.ndarray = np.floor_divide(10 * raw + 3, 6) / 1e6
+    return degrees
 
 
 def latlon_600(raw: np.ndarray) -> np.ndarray:
     """1/10 minute -> degrees, identical to pyais ``to_lat_lon_600``."""
-    return np.floor_divide(10000 * raw + 3, 6) / 1e6
+    degrees: np.ndarray = np.floor_divide(10000 * raw + 3, 6) / 1e6
+    return degrees
 
 
 def _num(bits: Bits, off: int, width: int, na: int | None = None, signed: bool = False) -> Column:
@@ -100,7 +102,9 @@ def _scaled(col: Column, fn: Callable[[np.ndarray], np.ndarray]) -> Column:
     return Column(fn(col.values), col.valid)
 
 
-def _lat_lon(bits: Bits, lon_off: int, lon_w: int, lat_off: int, per_degree: int) -> dict:
+def _lat_lon(
+    bits: Bits, lon_off: int, lon_w: int, lat_off: int, per_degree: int
+) -> dict[str, Column]:
     """Signed lon/lat (lat one bit narrower); 181/91 degrees mean not available."""
     scale = latlon if per_degree == 600_000 else latlon_600
     lon = _num(bits, lon_off, lon_w, 181 * per_degree, signed=True)

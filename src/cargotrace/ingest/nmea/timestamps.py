@@ -31,7 +31,8 @@ def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     mp = (m + 9) % 12
     doy = (153 * mp + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+    days: np.ndarray = era * 146097 + doe - 719468
+    return days
 
 
 def valid_civil(
@@ -41,7 +42,8 @@ def valid_civil(
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
     dim = _DAYS_IN_MONTH[np.clip(mo, 0, 12)] + ((mo == 2) & leap)
     ok = (y >= 1) & (y <= 9999) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= dim)
-    return ok & (h >= 0) & (h <= 23) & (mi >= 0) & (mi <= 59) & (s >= 0) & (s <= 60)
+    valid: np.ndarray = ok & (h >= 0) & (h <= 23) & (mi >= 0) & (mi <= 59) & (s >= 0) & (s <= 60)
+    return valid
 
 
 def civil_to_us(
@@ -49,7 +51,8 @@ def civil_to_us(
 ) -> np.ndarray:
     """Microseconds since the Unix epoch of a broken-down UTC time."""
     days = days_from_civil(y, mo, d)
-    return (((days * 24 + h) * 60 + mi) * 60 + s) * _US
+    us: np.ndarray = (((days * 24 + h) * 60 + mi) * 60 + s) * _US
+    return us
 
 
 def _token_matrix(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -88,10 +91,13 @@ def _leading_run(mask: np.ndarray, first: np.ndarray) -> np.ndarray:
     cols = np.arange(mask.shape[1])
     after = mask | (cols < first[:, None])
     stop = np.where(after.all(axis=1), mask.shape[1], np.argmin(after, axis=1))
-    return np.maximum(stop - first, 0)
+    run: np.ndarray = np.maximum(stop - first, 0)
+    return run
 
 
-def _parse_epoch(mat: np.ndarray, lengths: np.ndarray, min_digits: int) -> tuple:
+def _parse_epoch(
+    mat: np.ndarray, lengths: np.ndarray, min_digits: int
+) -> tuple[np.ndarray, np.ndarray]:
     """``[digits][.digits]`` -> (microseconds, ok)."""
     cols = np.arange(WIDTH)
     inside = cols < lengths[:, None]
@@ -111,7 +117,7 @@ def _parse_epoch(mat: np.ndarray, lengths: np.ndarray, min_digits: int) -> tuple
     return us, ok
 
 
-def _parse_iso(mat: np.ndarray, lengths: np.ndarray) -> tuple:
+def _parse_iso(mat: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``YYYY-MM-DD[T ]HH:MM:SS[.f][Z|+HH:MM|+HHMM|+HH]`` -> (microseconds, ok)."""
     n = len(mat)
     rows = np.arange(n)
@@ -144,11 +150,12 @@ def _parse_offset(
     rows: np.ndarray,
     p: np.ndarray,
     lengths: np.ndarray,
-) -> tuple:
+) -> tuple[np.ndarray, np.ndarray]:
     """UTC offset at column ``p``: nothing, ``Z``, ``+HH``, ``+HHMM`` or ``+HH:MM``."""
 
     def at(k: int) -> np.ndarray:
-        return np.minimum(p + k, WIDTH - 1)
+        column: np.ndarray = np.minimum(p + k, WIDTH - 1)
+        return column
 
     c0 = mat[rows, at(0)]
     rest = lengths - p

@@ -196,7 +196,7 @@ class _MeteredReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        count = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        count: int = self._raw.readinto(buffer)  # type: ignore[attr-defined]
         self._report(self._raw.tell())
         return count
 
