@@ -7,9 +7,10 @@ kernel on each, with no JVM sort and no window functions. The stage SQL stays th
 definition: `--set maritime_kernel=sql` runs it on Spark, and tests/test_spark_engine.py
 holds Spark's kernel tables equal to DuckDB's SQL tables.
 
-One `mapInArrow` has one output schema, so the track's rows and the `shared_mmsi` rows
-(per split MMSI) travel together: a shared row has a NULL `vid` and its own three columns.
-The combined table is checkpointed once; `track` and `shared_mmsi` are views of it.
+One `mapInArrow` has one output schema, so the track's rows, the `shared_mmsi` rows (per
+split MMSI) and the `spoofed_fixes` rows travel together: a shared row has a NULL `vid` and
+its own three columns, a spoofed fix has `spoofed` true. The combined table is checkpointed
+once; `track`, `shared_mmsi` and `spoofed_fixes` are views of it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ TRACK_COLUMNS = (
     "prev_ts timestamp, next_ts timestamp, jump boolean, gap_start_lat double, gap_start_lon double"
 )
 SHARED_COLUMNS = ("jumps", "first_jump_at", "last_jump_at")
-COMBINED = TRACK_COLUMNS + ", jumps long, first_jump_at timestamp, last_jump_at timestamp"
+COMBINED = (
+    TRACK_COLUMNS + ", jumps long, first_jump_at timestamp, last_jump_at timestamp, spoofed boolean"
+)
+SPOOFED_COLUMNS = ("vid", "mmsi", "seq", "ts", "lat", "lon")
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
@@ -43,6 +47,7 @@ def _combined_schema() -> pa.Schema:
         ("prev_ts", TIMESTAMP), ("next_ts", TIMESTAMP), ("jump", pa.bool_()),
         ("gap_start_lat", pa.float64()), ("gap_start_lon", pa.float64()),
         ("jumps", pa.int64()), ("first_jump_at", TIMESTAMP), ("last_jump_at", TIMESTAMP),
+        ("spoofed", pa.bool_()),
     ]  # fmt: skip
     return pa.schema(track)
 
@@ -85,12 +90,18 @@ def track_partitions(
             yield _as_combined(done.track, schema)
             if done.shared.num_rows:
                 yield _as_combined(done.shared, schema)
+            if done.spoofed.num_rows:
+                marked = done.spoofed.append_column(
+                    "spoofed", pa.repeat(True, done.spoofed.num_rows)
+                )
+                yield _as_combined(marked, schema)
 
     return run
 
 
 def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
-    """The track stage on Spark with the NumPy kernel: writes `track` and `shared_mmsi`."""
+    """The track stage on Spark with the NumPy kernel: writes `track`, `shared_mmsi` and
+    `spoofed_fixes`."""
     from pyspark.sql import functions as F
 
     positions = runner.table("positions")
@@ -109,8 +120,11 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
         rows.repartition(partitions, "mmsi").mapInArrow(track_partitions(settings), COMBINED),
     )
     track_names = [c.split()[0] for c in TRACK_COLUMNS.split(", ")]
-    runner.register("track", combined.where("vid IS NOT NULL").select(*track_names))
+    runner.register(
+        "track", combined.where("vid IS NOT NULL AND spoofed IS NULL").select(*track_names)
+    )
     runner.register("shared_mmsi", combined.where("vid IS NULL").select("mmsi", *SHARED_COLUMNS))
+    runner.register("spoofed_fixes", combined.where("spoofed").select(*SPOOFED_COLUMNS))
 
 
 # stage name -> its kernel on Spark (the stages not named here run their SQL)
