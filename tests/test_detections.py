@@ -278,3 +278,47 @@ def test_dark_detection_in_port_with_two_even_candidates_makes_no_call(tmp_path)
         calls = case.scalar("SELECT count(*) FROM port_calls WHERE source = 'detection'")
         [dark] = case.rows("SELECT candidates, best_share FROM dark_detections")
     assert calls == 0 and dark == {"candidates": 2, "best_share": 0.5}
+
+
+def test_explain_and_the_evidence_chain_show_detection_candidates_call_arrival_shipment(tmp_path):
+    X = 273000021
+    b = CaseBuilder(tmp_path)
+    b.positions += dwell(X, RAJIN, T0, 12)
+    b.positions += [[X, (T0 + timedelta(days=6)).isoformat(), 42.4, 132.8, 10.0, 0.0, 0, 0]]
+    b.shipment("W-1", T0 + timedelta(days=4))
+    seen = T0 + timedelta(days=3)
+    det = write_csv(tmp_path / "det.csv", OUR_HEADER,
+                    [[seen.isoformat(), *VOSTOCHNY, "", 0.9, "S1", "sar"]])  # fmt: skip
+    workflow.ingest(b.case_dir, "detections", [det])
+    with b.run() as case:
+        [(detection_id, call_id)] = case.con.execute(
+            "SELECT detection_id, port_call_id FROM detection_calls"
+        ).fetchall()
+        arrival_id = case.scalar("SELECT arrival_id FROM arrivals")
+    [explained] = workflow.explain(b.case_dir, detection_id)
+    lines = explained["lines"]
+    assert explained["kind"] == "detection" and lines[0].startswith(
+        f"Detection {detection_id}: 2023-09-04 00:00 UTC"
+    )
+    assert lines[1] == "  dark: no AIS matches it; candidates (1):"
+    assert (
+        lines[2].startswith(f"    #1 MMSI {X} score ")
+        and "share 1.0: AIS silent 2023-09-01 " in lines[2]
+    )
+    assert lines[3:] == [
+        f"  call: MMSI {X} at RUVYP 2023-09-04 00:00 UTC (share 1.0, confidence 0.9) [port_call_id {call_id}]",
+        f"  arrival of interest at RUVYP 2023-09-04 00:00 UTC (this call): 1 linked shipments, 60.0 t [arrival_id {arrival_id}]",
+        "    waybill W-1 2023-09-05 60.0 t",
+    ]  # fmt: skip
+    call = next(e for e in workflow.explain(b.case_dir, call_id) if e["kind"] == "port_call")
+    assert f"  from satellite detection {detection_id}:" in call["lines"]
+    [waybill] = workflow.explain(b.case_dir, "W-1")
+    chain = waybill["links"][0]["evidence_chain"]
+    assert (
+        chain[1].startswith("Linked to the arrival of")
+        and "(detection, confidence 0.90)" in chain[1]
+    )
+    assert chain[2] == (
+        f"  Detection {detection_id} 2023-09-04 00:00 UTC by sar (score 0.9, scene S1): no AIS matches it; "
+        f"1 candidate(s), 0 ruled out; attributed to MMSI {X} (share 1.0) [det.csv, row 2; cargotrace explain {detection_id}]"
+    )

@@ -101,6 +101,11 @@ def atomic_output(target: Path, option: str = "--out") -> Iterator[Path]:
         raise
 
 
+def iso(value: Any) -> Any:
+    """A date or time as ISO 8601 text; any other value as it is (for JSON)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def finite(value: Any) -> Any:
     """`value` with every non-finite float (NaN, ±inf) replaced by None, recursively: JSON
     has no NaN, and a bare `NaN` makes a file other tools refuse."""

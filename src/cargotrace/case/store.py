@@ -48,6 +48,16 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, name: str, schema: str = "main") -> bool:
+    """A table or view `name` in `schema` (the case's or the connection's temporary one;
+    `debug` holds the intermediate tables of `analyze --debug`)."""
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = ?",
+        [name, schema],
+    ).fetchone()
+    return bool(row and row[0])
+
+
 class Case:
     """An open case. Use `Case.open(path, write=True)` as a context manager."""
 
@@ -206,13 +216,7 @@ class Case:
             self.con.execute("COMMIT")
 
     def has_table(self, name: str, schema: str = "main") -> bool:
-        """A table or view `name` in `schema` (the case's or the connection's temporary one;
-        `debug` holds the intermediate tables of `analyze --debug`)."""
-        row = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_schema = ?",
-            [name, schema],
-        ).fetchone()
-        return bool(row and row[0])
+        return table_exists(self.con, name, schema)
 
     def meta(self, key: str) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()

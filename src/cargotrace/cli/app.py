@@ -65,6 +65,7 @@ class Kind(StrEnum):
     watchlist = "watchlist"
     borders = "borders"
     detections = "detections"
+    gfw_events = "gfw-events"
 
 
 class Format(StrEnum):

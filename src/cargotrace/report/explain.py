@@ -3,7 +3,9 @@
 An id is looked up, in this order, as a waybill (the evidence chain of the shipment,
 workflow.explain), a vessel (MMSI, IMO number, name, or the `vessel_key` / `ship_key` of the
 tables), a port call (`port_call_id`), an arrival of interest (`arrival_id`), a gap or a
-silence with no AIS data (`gap_id`), and a watchlist hit (`hit_id`). Every match is
+silence with no AIS data (`gap_id`), a watchlist hit (`hit_id`), and a satellite detection
+(`detection_id`: its AIS match, or its candidates, the call it made, the arrivals and
+shipments resting on that call). Every match is
 explained (an id can be both a waybill and a vessel's name); none is an error that says what
 explain takes. Each explanation holds the rows it rests on and `lines`, the text printed.
 """
@@ -18,7 +20,7 @@ from cargotrace.errors import InputError
 ACCEPTS = (
     "a waybill; a vessel (MMSI, IMO number, name, or a vessel_key / ship_key such as "
     "273990011 or IMO:9900112); a port_call_id or arrival_id; a gap_id (of gaps or "
-    "coverage_gaps); a watchlist hit_id"
+    "coverage_gaps); a watchlist hit_id; a detection_id"
 )
 LIST_LIMIT = 30  # rows listed per kind; the counts are complete
 
@@ -141,6 +143,11 @@ def _port_calls(case: Case, ident: str) -> list[dict[str, Any]]:
             f"  source: {c['source']} (confidence {c['confidence']})"
             + (f"; sightings {', '.join(c['sighting_ids'])}" if c.get("sighting_ids") else ""),
         ]
+        for d in _rows(case, "detection_calls", "port_call_id = ?", [ident], "detection_id"):
+            lines.append(f"  from satellite detection {d['detection_id']}:")
+            lines += [
+                "  " + line for line in detection_chain(case, d["detection_id"], downstream=False)
+            ]
         lines += _listed("arrivals of interest resting on it", arrivals,
                          lambda a: f"{_t(a['arrived_at'])} at {a['port_locode']} "
                                    f"({'this call' if a['previous_call_id'] != ident else 'previous call ' + str(a['previous_port_locode'])})"
@@ -180,6 +187,72 @@ def _arrivals(case: Case, ident: str) -> list[dict[str, Any]]:
                 "lines": lines,
             }
         )
+    return out
+
+
+# ------------------------------------------------------------------ satellite detections
+def _candidate_line(c: dict[str, Any]) -> str:
+    head = (
+        f"#{c['rank']} MMSI {c['mmsi']} score {c['score']} share {c['share']}"
+        if c["rank"]
+        else (f"MMSI {c['mmsi']} ruled out by {c['ruled_out_by']}")
+    )
+    return f"{head}: {c['reason']}"
+
+
+def detection_chain(case: Case, detection_id: str, downstream: bool = True) -> list[str]:
+    """detection -> (AIS match | candidates) -> call -> arrivals -> shipments, as lines (without
+    `downstream`: up to the candidates)."""
+    lines: list[str] = []
+    for m in _rows(case, "detection_matches", "detection_id = ?", [detection_id], "mmsi"):
+        lines.append(
+            f"  lit: AIS of MMSI {m['mmsi']} is there ({m['reason']}); a lit detection makes no call"
+        )
+    candidates = _rows(case, "detection_candidates", "detection_id = ?", [detection_id],
+                       "ruled_out_by NULLS FIRST, rank, mmsi")  # fmt: skip
+    if not lines:
+        listed = _listed(
+            "dark: no AIS matches it; candidates",
+            candidates,
+            _candidate_line,
+            "detection_candidates",
+        )
+        lines += ["  " + line for line in listed] or [
+            "  dark: no AIS matches it, and no vessel was silent then"
+        ]
+    if not downstream:
+        return lines
+    calls = _rows(case, "detection_calls", "detection_id = ?", [detection_id], "arrived_at")
+    for c in calls:
+        lines.append(f"  call: MMSI {c['mmsi']} at {c['port_locode']} {_t(c['arrived_at'])} UTC (share {c['share']}, "
+                     f"confidence {c['confidence']}) [port_call_id {c['port_call_id']}]")  # fmt: skip
+        arrivals = _rows(case, "arrivals", "arrival_id = ? OR previous_call_id = ?",
+                         [c["port_call_id"], c["port_call_id"]], "arrived_at")  # fmt: skip
+        for a in arrivals:
+            links = _rows(case, "linked_shipments", "arrival_id = ?", [a["arrival_id"]], "waybill")
+            tonnes = sum(float(x["tonnes"] or 0) for x in links)
+            role = "this call" if a["arrival_id"] == c["port_call_id"] else "its previous call"
+            lines.append(f"  arrival of interest at {a['port_locode']} {_t(a['arrived_at'])} UTC ({role}): "
+                         f"{len(links):,} linked shipments, {tonnes:,.1f} t [arrival_id {a['arrival_id']}]")  # fmt: skip
+            lines += [
+                f"    waybill {x['waybill']} {x['departed_on']} {x['tonnes']} t"
+                for x in links[:LIST_LIMIT]
+            ]
+    if not calls and not lines[0].startswith("  lit"):
+        lines.append("  no call: not in a port, or no candidate holds the share a call needs")
+    return lines
+
+
+def _detections(case: Case, ident: str) -> list[dict[str, Any]]:
+    out = []
+    for d in _rows(case, "detections", "detection_id = ?", [ident], "detected_at"):
+        lines = [
+            f"Detection {ident}: {_t(d['detected_at'])} UTC at {d['lat']:.5f}, {d['lon']:.5f} by {d['source'] or '?'} "
+            f"(length {d['length_m'] if d['length_m'] is not None else '?'} m, score {d['score']}, "
+            f"scene {d['scene_id'] or '?'}) [{d['source_file']}, row {d['source_row']}]",
+            *detection_chain(case, ident),
+        ]  # fmt: skip
+        out.append({"kind": "detection", "id": ident, "detection": d, "lines": lines})
     return out
 
 
@@ -261,6 +334,6 @@ def explain_other(case: Case, ident: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if case.has_table("vessels"):
         out += _vessels(case, ident)
-    for look in (_port_calls, _arrivals, _gaps, _hits):
+    for look in (_port_calls, _arrivals, _gaps, _hits, _detections):
         out += look(case, ident)
     return out

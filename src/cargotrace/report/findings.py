@@ -10,6 +10,7 @@ from cargotrace import __version__
 from cargotrace.case.store import Case
 from cargotrace.logistics import munitions
 from cargotrace.logistics.significance import stored_result
+from cargotrace.outputs import iso as _iso
 from cargotrace.report.findings_types import (
     Arrival,
     Findings,
@@ -25,10 +26,6 @@ from cargotrace.report.left_out import left_out_block
 from cargotrace.sample.markers import is_synthetic
 from cargotrace.screening.findings import watchlist_block
 from cargotrace.settings import AnalysisSettings
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _evidence(source: str) -> list[str]:
@@ -53,6 +50,7 @@ def arrivals_block(case: Case) -> list[Arrival]:
     )}  # fmt: skip
     timelines = ship_timelines(case)
     draughts = _draught_changes_by_mmsi(case)
+    imagery = detections_by_call(case)
     out: list[Arrival] = []
     for r in rows:
         changed = bool(r["identity_changed"]) and r["ship_key"] in timelines
@@ -72,9 +70,40 @@ def arrivals_block(case: Case) -> list[Arrival]:
             "previous_call_confidence": r["previous_confidence"],
             "sightings": [_sighting(sightings[s]) for s in (r["sighting_ids"] or []) if s in sightings],
             "previous_call_sightings": [_sighting(sightings[s]) for s in (r["previous_sighting_ids"] or []) if s in sightings],
+            "detections": imagery.get(r["arrival_id"], []),
+            "previous_call_detections": imagery.get(r["previous_call_id"], []),
             "draught_changes": _between(draughts.get(r["mmsi"], []), r["previous_call_at"], r["arrived_at"]),
         })  # fmt: skip
     return out
+
+
+def detections_by_call(case: Case) -> dict[str, list[dict[str, Any]]]:
+    """Port call id -> the dark satellite detection it was made from: the detection, how many
+    candidates it had and how many were ruled out, and the share of the ship it was given."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    if not case.has_table("detection_calls"):
+        return out
+    for r in case.rows(
+        """SELECT c.port_call_id, c.detection_id, d.detected_at, d.source, d.length_m, d.score, d.scene_id,
+                  c.mmsi, c.share, k.candidates, k.ruled_out, d.source_file, d.source_row
+           FROM detection_calls c JOIN detections d USING (detection_id)
+           LEFT JOIN dark_detections k USING (detection_id)
+           ORDER BY c.port_call_id, d.detected_at"""
+    ):
+        out.setdefault(r.pop("port_call_id"), []).append({k: _iso(v) for k, v in r.items()})
+    return out
+
+
+def detection_lines(detections: list[Mapping[str, Any]]) -> list[str]:
+    """detection -> candidates -> call, one line per detection."""
+    return [
+        f"  Detection {d['detection_id']} {str(d['detected_at'])[:16].replace('T', ' ')} UTC by {d['source'] or '?'}"
+        f" ({'length ' + format(d['length_m'], '.0f') + ' m, ' if d['length_m'] is not None else ''}"
+        f"score {d['score'] if d['score'] is not None else '?'}, scene {d['scene_id'] or '?'}): no AIS matches it; "
+        f"{d['candidates']} candidate(s), {d['ruled_out']} ruled out; attributed to MMSI {d['mmsi']} "
+        f"(share {d['share']}) [{d['source_file']}, row {d['source_row']}; cargotrace explain {d['detection_id']}]"
+        for d in detections
+    ]
 
 
 def _draught_changes_by_mmsi(case: Case) -> dict[int, list[dict[str, Any]]]:
@@ -186,6 +215,7 @@ def evidence_chain(link: Mapping[str, Any], arrival: Mapping[str, Any] | None, s
             steps.append(
                 f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]"
             )
+        steps.extend(detection_lines(arrival.get("detections", [])))
         steps.append(
             f"Previous call: {arrival['previous_port_locode']} on {str(arrival['previous_call_at'])[:10]}, "
             f"{arrival['days_since_previous']} day(s) before the arrival (lookback {settings.lookback_days}), "
@@ -195,6 +225,7 @@ def evidence_chain(link: Mapping[str, Any], arrival: Mapping[str, Any] | None, s
             steps.append(
                 f"  Sighting {str(s['observed_at'])[:10]} by {s['source']} [{s['source_file']}, row {s['source_row']}]"
             )
+        steps.extend(detection_lines(arrival.get("previous_call_detections", [])))
         steps.extend(identity_lines(arrival))
         steps.extend(draught_lines(arrival))
     if site:

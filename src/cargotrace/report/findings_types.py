@@ -86,6 +86,10 @@ class Arrival(TypedDict):
     previous_call_confidence: float | None
     sightings: list[Sighting]
     previous_call_sightings: list[Sighting]
+    detections: list[
+        Json
+    ]  # the dark satellite detection this call rests on (maritime/detection_calls.py)
+    previous_call_detections: list[Json]
     draught_changes: list[Json]  # maritime/draught.py, between the previous call and this one
     watchlist: NotRequired[list[Json]]  # set once the screening block is known
 

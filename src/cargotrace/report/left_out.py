@@ -8,12 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from cargotrace.case.store import Case
+from cargotrace.outputs import iso as _iso
 
 LIST_LIMIT = 200  # waybills / versions listed; the counts are always complete
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _waybills(case: Case, where: str, table: str = "consignments") -> list[str]:

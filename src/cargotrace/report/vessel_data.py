@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from cargotrace.case.store import Case
+from cargotrace.outputs import iso as _iso
 from cargotrace.report.spatial import PORT_POINTS
 
 # a gap that lies within one of the vessel's port calls is an in-port gap (counted in the
@@ -29,10 +30,6 @@ GAP_OUTSIDE_CALLS = """NOT EXISTS (SELECT 1 FROM port_calls c WHERE c.vessel_key
                        AND c.arrived_at <= g.started_at AND g.ended_at <= c.departed_at)"""
 MAP_GAPS = 1500  # gaps drawn on the map (longest first); all of them are in the exports
 TIMELINE_VESSELS = 40
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _rows(case: Case, sql: str) -> list[dict[str, Any]]:

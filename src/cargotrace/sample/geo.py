@@ -27,8 +27,9 @@ def bearing_deg(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def offset_m(lat: float, lon: float, north_m: float, east_m: float) -> LatLon:
     """Shift a point by metres north and east (flat-earth approximation, fine below ~1 km)."""
-    dlat = north_m / 111_195.0
-    dlon = east_m / (111_195.0 * math.cos(math.radians(lat)))
+    m_per_deg = geodesy.KM_PER_DEG * 1000
+    dlat = north_m / m_per_deg
+    dlon = east_m / (m_per_deg * math.cos(math.radians(lat)))
     return lat + dlat, lon + dlon
 
 

@@ -12,22 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from cargotrace.case.store import Case
+from cargotrace.outputs import iso as _iso
 from cargotrace.screening.scoring import HIT_MIN
-
-
-def _iso(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def status_of(hit: dict[str, Any]) -> str:
     """'hit' or 'lead' (hits written before the scoring model: by their score)."""
     return str(hit.get("status") or ("hit" if float(hit.get("score") or 0) >= HIT_MIN else "lead"))
-
-
-def _has(case: Case, table: str) -> bool:
-    return bool(
-        case.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])
-    )
 
 
 class ScreeningKeys(TypedDict):
@@ -250,7 +241,7 @@ def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def watchlist_block(case: Case) -> WatchlistBlock:
     """Read the screening tables of an analysed case (empty when there are none)."""
     block = WatchlistBlock()
-    if _has(case, "watchlist_hits"):
+    if case.has_table("watchlist_hits"):
         for r in case.rows(
             "SELECT * FROM watchlist_hits ORDER BY subject_type DESC, score DESC, subject, list, entry_id, role"
         ):
@@ -262,7 +253,7 @@ def watchlist_block(case: Case) -> WatchlistBlock:
             item["status"] = status_of(item)
             item["rules"] = [x for x in (item.get("rules") or "").split(", ") if x]
             block.hits.append(item)
-    if _has(case, "party_clusters"):
+    if case.has_table("party_clusters"):
         clusters: dict[str, dict[str, Any]] = {}
         for r in case.rows(
             "SELECT * FROM party_clusters ORDER BY cluster_records DESC, cluster_id, position"
@@ -282,7 +273,7 @@ def watchlist_block(case: Case) -> WatchlistBlock:
         block.clusters.sort(
             key=lambda c: (-len(c["spellings"]), -(c["records"] or 0), c["cluster_id"])
         )
-    if _has(case, "watchlist_lists"):
+    if case.has_table("watchlist_lists"):
         block.lists = [{k: _iso(v) for k, v in r.items()} for r in case.rows(
             """SELECT list, format, published, date_source, source_file, entries FROM watchlist_lists
                UNION ALL

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import duckdb
 
+from cargotrace.case.store import table_exists
 from cargotrace.ingest.watchlists import ensure_tables, insert_rows
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.hits import Hit, dumps, merge
@@ -50,7 +51,7 @@ def build_hits(con: duckdb.DuckDBPyConnection, _settings: AnalysisSettings) -> N
     subjects = party_subjects(con)
     cluster_of = (
         dict(con.execute("SELECT name, cluster_id FROM party_clusters").fetchall())
-        if _has(con, "party_clusters")
+        if table_exists(con, "party_clusters")
         else {}
     )
     for s in subjects:
@@ -69,10 +70,3 @@ def write_hits(con: duckdb.DuckDBPyConnection, hits: list[Hit]) -> None:
         for h in hits
     ]  # fmt: skip
     insert_rows(con, "watchlist_hits", rows)
-
-
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-    ).fetchone()
-    return bool(found and found[0])

@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from cargotrace.case.store import table_exists
 from cargotrace.reference.mid import mmsi_flag
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.hits import Hit, name_rule
@@ -119,10 +120,7 @@ def _add_details(
 ) -> None:
     """Length, build year and tonnage, where the case holds them (`vessel_details`, from the
     columns of a vessels file); the first value of each per MMSI."""
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'vessel_details'"
-    ).fetchone()
-    if not found or not found[0]:
+    if not table_exists(con, "vessel_details"):
         return
     for mmsi, length_m, build_year, tonnage_gt in con.execute(
         """SELECT CAST(mmsi AS VARCHAR), first(length_m ORDER BY source_row), first(build_year ORDER BY source_row),
