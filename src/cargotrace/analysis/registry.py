@@ -158,7 +158,7 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "loitering",
-        reads=("borders", "ports", "positions"),
+        reads=("borders", "ports", "positions", "spoofed_fixes"),
         writes=("loitering", "loitering_candidates", "loitering_shore"),
         sql=loitering.statements,
         python=loitering.build,
