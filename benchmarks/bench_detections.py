@@ -144,6 +144,10 @@ def measure(case_dir: Path) -> dict[str, Any]:
             "SELECT count(*) FROM dark_detections WHERE best_share >= 0.8"
         ).fetchone()[0]  # type: ignore[index]
     out["seconds"] = round(sum(out["stages_s"].values()), 1)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["cpu_s"] = round(
+        usage.ru_utime + usage.ru_stime, 1
+    )  # all threads; wall time on a shared machine
     out["peak_rss_mb"] = _rss_mb()
     return out
 
@@ -164,6 +168,8 @@ def main() -> None:
     parser.add_argument("--detections", default="1e5")
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--keep", type=Path, help="prepare the case in this folder and keep it")
+    parser.add_argument("--case", type=Path, help="measure again on a case --keep prepared")
     parser.add_argument("--prepare", help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -177,19 +183,24 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(Path(args.measure))))
         return
-    with tempfile.TemporaryDirectory(dir=args.workdir, prefix="cargotrace-bench-det-") as tmp:
-        case_dir = Path(tmp) / "case"
-        print("preparing the case ...", file=sys.stderr, flush=True)
-        prepared = _child("--prepare", str(case_dir), "--positions", args.positions,
-                          "--detections", args.detections)  # fmt: skip
-        print(json.dumps(prepared), file=sys.stderr, flush=True)
+    if args.case:
+        prepared = json.loads((args.case / "bench_prepared.json").read_text(encoding="utf-8"))
         print("matching and attributing ...", file=sys.stderr, flush=True)
-        measured = _child("--measure", str(case_dir))
-    result = {**prepared, **measured}
+        result = {**prepared, **_child("--measure", str(args.case))}
+    else:
+        with tempfile.TemporaryDirectory(dir=args.workdir, prefix="cargotrace-bench-det-") as tmp:
+            case_dir = args.keep or Path(tmp) / "case"
+            print("preparing the case ...", file=sys.stderr, flush=True)
+            prepared = _child("--prepare", str(case_dir), "--positions", args.positions,
+                              "--detections", args.detections)  # fmt: skip
+            (case_dir / "bench_prepared.json").write_text(json.dumps(prepared), encoding="utf-8")
+            print(json.dumps(prepared), file=sys.stderr, flush=True)
+            print("matching and attributing ...", file=sys.stderr, flush=True)
+            result = {**prepared, **_child("--measure", str(case_dir))}
     print(json.dumps(result, indent=1))
     print(
         f"{result['detections']:,} detections vs {result['positions']:,} positions: "
-        f"{result['seconds']} s ({result['stages_s']}), peak RSS {result['peak_rss_mb']:,} MB "
+        f"{result['seconds']} s wall, {result['cpu_s']} s CPU ({result['stages_s']}), peak RSS {result['peak_rss_mb']:,} MB "
         f"(memory_limit {result['memory_limit']})"
     )
     if args.json:

@@ -48,7 +48,7 @@ MARITIME = ("track", "identity", "ships", "port_areas", "port_zones", "port_call
 
 
 def _ports(rng: np.random.Generator, n: int = 300) -> np.ndarray:
-    from cargotrace.ingest.ports import gazetteer_table
+    from cargotrace.ingest.kinds.ports import gazetteer_table
 
     gazetteer = gazetteer_table()
     lat, lon = np.asarray(gazetteer.column("lat")), np.asarray(gazetteer.column("lon"))

@@ -96,7 +96,7 @@ def time_pyais(path: Path) -> tuple[int, float]:
 
 
 def time_ours(path: Path) -> tuple[int, int, float]:
-    from cargotrace.ingest.nmea import decode_nmea_file
+    from cargotrace.ingest.nmea.decoder import decode_nmea_file
 
     start = time.perf_counter()
     messages = decoded = 0
@@ -108,7 +108,7 @@ def time_ours(path: Path) -> tuple[int, int, float]:
 
 def child_decode(path: str) -> None:
     """Run in a fresh interpreter so that ru_maxrss measures the decode alone."""
-    from cargotrace.ingest.nmea import decode_nmea_file
+    from cargotrace.ingest.nmea.decoder import decode_nmea_file
 
     start = time.perf_counter()
     messages = rows = 0

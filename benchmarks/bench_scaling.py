@@ -1,6 +1,7 @@
-"""How the maritime stages scale: DuckDB (the default engine) and Spark local, same stage SQL.
+"""How the maritime stages scale: DuckDB (the default engine) and Spark local, same stages.
 
     python benchmarks/bench_scaling.py [--duckdb-sizes 1e6 1e7 1e8] [--spark-sizes 1e6 1e7]
+                                       [--duckdb-sql-sizes 1e7] [--spark-sql-sizes 1e7]
                                        [--workdir DIR] [--json OUT.json] [--duckdb-memory 2GB]
 
 Input: generated positions written once per size as Parquet (zstd), the same files for both
@@ -11,14 +12,22 @@ at sea next to the vessel that shares its schedule (an encounter; elsewhere the 
 3-4 km apart), an hour's passage, three hours moored at the other port, 4.5 hours back; one vessel in fifty goes dark for eight
 hours once. So every stage has work: port calls, gaps, encounters, and shared-MMSI checks.
 
-Measured per (engine, size), each in a fresh subprocess: wall time of the stages (track,
-identity, port calls, gaps' SQL, encounters: the Spark engine's share of `analyze`), after
-loading the Parquet (DuckDB: into a table, as a case holds positions; Spark: read lazily);
-throughput in positions per second; peak resident memory (DuckDB: the process's
-ru_maxrss; Spark: the driver JVM's VmHWM plus the Python driver's ru_maxrss); and, between
-consecutive sizes, the growth exponent log(t2/t1)/log(n2/n1) (1.0 = linear). Spark runs
-local[2] with a 2 GB driver and memory checkpoints. The machine may be shared: the numbers
-are what was measured, on this machine, once.
+Engines: `duckdb` and `spark` run the default (the NumPy kernels of track and port zones,
+in vessel partitions; on Spark through mapInArrow), `duckdb-sql` and `spark-sql` the stage
+SQL (`maritime_kernel=sql`) for the same stages.
+
+Measured per (engine, size), each in a fresh subprocess: wall time of the stages (the Spark
+engine's share of `analyze`: track, identity, ships, port zones, observed calls, gaps' SQL,
+encounters), after loading the Parquet (DuckDB: into a table, as a case holds positions;
+Spark: read lazily); CPU seconds over the same span (this process's threads, plus on Spark
+the JVM's: a shared machine stretches wall time, CPU time much less); throughput in
+positions per second; peak resident memory (DuckDB: the process's ru_maxrss; Spark: the
+VmHWM of the driver JVM and of the Python workers it forked, plus the Python driver's
+ru_maxrss); between consecutive sizes, the growth exponent log(t2/t1)/log(n2/n1) (1.0 =
+linear) of wall and of CPU time; vCPU-hours per billion positions (wall x vCPUs) and CPU-hours
+per billion positions; the load average when the run ended. Spark runs local[2] with a 2 GB
+driver and memory checkpoints. The machine may be shared: the numbers are what was
+measured, on this machine, once.
 """
 
 from __future__ import annotations
@@ -165,6 +174,31 @@ def _children_cpu_s() -> float:
     return total
 
 
+def _descendants_peak_mb() -> int:
+    """Sum of VmHWM of every process descending from this one (the Spark driver JVM and the
+    Python workers it forks, which run the kernels)."""
+    parent: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except (OSError, ValueError, IndexError):
+                continue
+    mine, total = {os.getpid()}, 0
+    for _ in range(6):  # a few generations deep
+        mine |= {pid for pid, ppid in parent.items() if ppid in mine}
+    for pid in mine - {os.getpid()}:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) // 1024
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def _jvm_peak_mb() -> int:
     """VmHWM of the java processes started by this one (the Spark driver)."""
     peak = 0
@@ -219,11 +253,12 @@ def run_spark(parquet: Path, ports: int, work: Path, kernel: str) -> dict[str, A
     cpu_s = time.process_time() + _children_cpu_s() - cpu_started
     rows = {t: runner.table(t).count() for t in ("port_calls", "gap_facts", "encounters")}
     jvm = _jvm_peak_mb()
+    children = _descendants_peak_mb()
     runner.cleanup()
     spark.stop()
     py = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return {"seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2), "stages": stages, "rows": rows, "peak_rss_mb": jvm + py,
-            "jvm_peak_mb": jvm, "python_peak_mb": py}  # fmt: skip
+    return {"seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2), "stages": stages, "rows": rows, "peak_rss_mb": children + py,
+            "jvm_peak_mb": jvm, "python_peak_mb": py, "workers_peak_mb": children - jvm}  # fmt: skip
 
 
 def one(args: argparse.Namespace) -> None:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cargotrace.ingest.list_formats import read_sdn_csv
+from cargotrace.ingest.kinds.list_formats import read_sdn_csv
 from cargotrace.reference.names import transliterate_to_cyrillic
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.hits import Hit

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
-from cargotrace.ingest.ais_rules import EARLIEST_AIS
+from cargotrace.ingest.kinds.ais_rules import EARLIEST_AIS
 from cargotrace.sample.sightings import SIGHTING_HEADER as SIGHTINGS_COLUMNS
 from cargotrace.settings import AnalysisSettings
 
@@ -156,7 +156,8 @@ def write_big_shipments(path: Path, rows: int, seed: int = 0) -> Path:
 
 def unusable_positions(positions: pa.Table) -> int:
     """Decoded NMEA positions the rules refuse, counted here with NumPy (not the module's
-    SQL): no time, a time before 1998 or after tomorrow, no or an impossible position."""
+    SQL): no time, a time before 1998 or after tomorrow, no or an impossible position, or
+    lat 0 and lon 0 (null island)."""
     if not positions.num_rows:
         return 0
     us = pc.cast(positions.column("timestamp"), pa.int64()).to_numpy(zero_copy_only=False)
@@ -168,4 +169,5 @@ def unusable_positions(positions: pa.Table) -> int:
         lat = positions.column("lat").to_numpy(zero_copy_only=False).astype(float)
         lon = positions.column("lon").to_numpy(zero_copy_only=False).astype(float)
         bad_place = np.isnan(lat) | np.isnan(lon) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
+        bad_place |= (lat == 0) & (lon == 0)
     return int((no_time | odd_time | bad_place).sum())

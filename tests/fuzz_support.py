@@ -31,13 +31,13 @@ from pathlib import Path
 
 from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
-from cargotrace.ingest import kinds
-from cargotrace.ingest.csvread import IrregularCsv
-from cargotrace.ingest.geojson import features_to_chunk, load_features
-from cargotrace.ingest.headers import map_columns
-from cargotrace.ingest.loader import IngestResult, Mapping, TabularKind
-from cargotrace.ingest.nmea import decode_nmea_file
-from cargotrace.ingest.tabular import read_parts
+from cargotrace.ingest import registry as kinds
+from cargotrace.ingest.nmea.decoder import decode_nmea_file
+from cargotrace.ingest.readers.csvread import IrregularCsv
+from cargotrace.ingest.readers.geojson import features_to_chunk, load_features
+from cargotrace.ingest.readers.headers import map_columns
+from cargotrace.ingest.readers.tabular import read_parts
+from cargotrace.ingest.types import IngestResult, Mapping, TabularKind
 from cargotrace.sample.sightings import SIGHTING_HEADER as SIGHTINGS_COLUMNS
 
 # --------------------------------------------------------------------------- seeds

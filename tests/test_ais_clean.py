@@ -16,7 +16,8 @@ import pytest
 from cargotrace import workflow
 from cargotrace.case import schema
 from cargotrace.case.store import Case
-from cargotrace.ingest.ais_clean import imo_ok_sql
+from cargotrace.ingest.kinds.ais_clean import imo_ok_sql
+from cargotrace.ingest.readers.sources import file_hash
 from cargotrace.reference.checkdigits import imo_check_ok
 from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 
@@ -89,6 +90,32 @@ def test_speeds_do_not_depend_on_files_or_their_order(tmp_path, split):
         (60.0, "impossible_speed"),
         (10.0, None),
     ]
+
+
+def test_fixes_at_the_same_time_in_two_files_are_ordered_by_file_hash(tmp_path):
+    """Two files report the ship at the same second, 10 nm apart, and an hour later 20 nm
+    on: whichever file is ingested first, the fix of the file with the smaller hash comes
+    first (the order is (time, file hash, row)), so the speeds are the same both ways."""
+    a = write_csv(tmp_path / "a.csv", HEADER, [[RU_SHIP, at(0), LAT[0], 20.0],
+                                               [RU_SHIP, at(3600), north(LAT[0], 30), 20.0]])  # fmt: skip
+    b = write_csv(tmp_path / "b.csv", HEADER, [[RU_SHIP, at(0), north(LAT[0], 10), 20.0]])
+    got = []
+    for order in ((a, b), (b, a)):
+        case = tmp_path / f"case_{order[0].stem}"
+        for path in order:
+            ingest(case, "ais", path)
+        got.append(rows(case, """SELECT source_file AS f, source_row AS r, round(implied_speed_kn, 6) AS v, flags
+                                 FROM positions ORDER BY source_file, source_row"""))  # fmt: skip
+    hashes = {p.name: file_hash(p) for p in (a, b)}
+    first, second = sorted(["a.csv", "b.csv"], key=hashes.get)
+    tied = {"a.csv": 2, "b.csv": 2}  # the row of each file at time 0 (after the header)
+    # the tied fix that comes second is 10 nm (in the minimum 1 s: 36,000 kn) from the first
+    speeds = {(first, tied[first]): None, (second, tied[second]): 36000.0,
+              ("a.csv", 3): 30.0 if second == "a.csv" else 20.0}  # fmt: skip
+    expected = [{"f": f, "r": r, "v": v,
+                 "flags": "impossible_speed" if v is not None and v > 50 else None}
+                for (f, r), v in sorted(speeds.items())]  # fmt: skip
+    assert got[0] == got[1] == expected
 
 
 def test_other_files_fixes_reflagged_when_a_file_fills_a_gap(tmp_path):

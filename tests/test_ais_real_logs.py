@@ -6,7 +6,7 @@ import json
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
-from cargotrace.ingest.nmea import DecodeStats, decode_nmea_file
+from cargotrace.ingest.nmea.decoder import DecodeStats, decode_nmea_file
 
 from builders import unusable_positions
 from conftest import shared_data

@@ -49,7 +49,7 @@ def test_numbers_in_other_forms_than_plain_take_the_sql_path(tmp_path):
 
 
 def test_a_failed_file_leaves_no_stage_and_no_rows(tmp_path, monkeypatch):
-    from cargotrace.ingest import ais_clean
+    from cargotrace.ingest.kinds import ais_clean
 
     path = write_csv(
         tmp_path / "c.csv", HEADER, [[273000001, "2023-09-01T00:00:00", 42.5, 133.0, 5.0, ""]]

@@ -1,4 +1,4 @@
-"""The byte-level column tests (ingest/arrow_text.py) answer exactly as Arrow's string
+"""The byte-level column tests (ingest/readers/arrow_text.py) answer exactly as Arrow's string
 kernels do, on any text: nulls, sliced arrays, chunked columns, and null slots that own bytes."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cargotrace.ingest import arrow_text
-from cargotrace.ingest.arrow_text import (
+from cargotrace.ingest.readers import arrow_text
+from cargotrace.ingest.readers.arrow_text import (
     any_contains_byte,
     any_edge_space,
     any_empty,

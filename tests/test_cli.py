@@ -38,9 +38,11 @@ def test_bad_input_exits_2_naming_file_row_and_column(tmp_path):
         [sys.executable, "-m", "cargotrace", "ingest", "facilities", str(bad), "--case", str(tmp_path / "case")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    # Facilities without coordinates are quarantined, not fatal: the file itself is usable.
-    assert result.returncode == 0, result.stderr
-    assert "1 quarantined" in result.stdout
+    # Facilities without coordinates are quarantined (they are in the case, for `cargotrace
+    # quarantine`); a file of which nothing was kept says so and exits 2 (issue 16).
+    assert result.returncode == 2, result.stderr
+    assert "1 quarantined" in result.stdout and "NOTHING KEPT" in result.stdout
+    assert "nothing was kept from bad.csv" in " ".join(result.stderr.split())
     worse = write_csv(tmp_path / "worse.csv", ["foo"], [["x"]])
     result = subprocess.run(
         [sys.executable, "-m", "cargotrace", "ingest", "shipments", str(worse), "--case", str(tmp_path / "case")],

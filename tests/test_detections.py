@@ -322,3 +322,32 @@ def test_explain_and_the_evidence_chain_show_detection_candidates_call_arrival_s
         f"  Detection {detection_id} 2023-09-04 00:00 UTC by sar (score 0.9, scene S1): no AIS matches it; "
         f"1 candidate(s), 0 ruled out; attributed to MMSI {X} (share 1.0) [det.csv, row 2; cargotrace explain {detection_id}]"
     )
+
+
+def test_lengths_from_static_ais_a_plus_b_and_a_csv_length_column(tmp_path):
+    # as the first test, with no vessels file: A's length is A + B of its type 5 report
+    # (100 + 40 m), B's the Length column of its positions CSV (60 m); the 150 m detection
+    # nearer B goes to A
+    from pyais.encode import encode_dict
+
+    static = encode_dict({"type": 5, "mmsi": A, "imo": 9074729, "shipname": "STATIC A", "callsign": "UBCD7",
+                          "ship_type": 70, "to_bow": 100, "to_stern": 40, "to_port": 5, "to_starboard": 10},
+                         talker_id="AI")  # fmt: skip
+    nmea = tmp_path / "static.nmea"
+    nmea.write_text("\n".join(static) + "\n", encoding="ascii")
+    csv_a = write_csv(tmp_path / "a.csv", POSITION_HEADER, _steaming_east(A, 42.0, [0, 20]))
+    csv_b = write_csv(tmp_path / "b.csv", [*POSITION_HEADER, "Length"],
+                      [[*row, "60"] for row in _steaming_east(B, 42.01, [0, 20])])  # fmt: skip
+    det = write_csv(tmp_path / "det.csv", OUR_HEADER, [_detection(42.006, 150)])
+    case_dir = tmp_path / "case"
+    workflow.ingest(case_dir, "ais", [nmea, csv_a, csv_b])
+    workflow.ingest(case_dir, "detections", [det])
+    workflow.analyze(case_dir, AnalysisSettings())
+    with Case.open(case_dir) as case:
+        lengths = case.rows(
+            "SELECT mmsi, max(length_m) AS length_m FROM vessel_reports GROUP BY mmsi ORDER BY mmsi"
+        )
+        [match] = case.rows("SELECT mmsi, vessel_length_m, reason FROM detection_matches")
+    assert lengths == [{"mmsi": A, "length_m": 140.0}, {"mmsi": B, "length_m": 60.0}]
+    assert (match["mmsi"], match["vessel_length_m"]) == (A, 140.0)
+    assert match["reason"].endswith("length 150 m detected, 140 m known")

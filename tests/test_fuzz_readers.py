@@ -39,8 +39,8 @@ from hypothesis import strategies as st
 from cargotrace import workflow
 from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
-from cargotrace.ingest.headers import normalize_header
-from cargotrace.ingest.sources import SNIFF_BYTES
+from cargotrace.ingest.readers.headers import normalize_header
+from cargotrace.ingest.readers.sources import SNIFF_BYTES
 
 import fuzz_support as fs
 
@@ -130,7 +130,7 @@ def csv_documents(draw: st.DrawFn, header_pool: list[str]) -> bytes:
 
 
 def _header_pool(kind: str) -> list[str]:
-    from cargotrace.ingest.kinds import TABULAR
+    from cargotrace.ingest.registry import TABULAR
 
     pool = []
     for field in TABULAR[kind].fields:
@@ -808,7 +808,7 @@ def test_kinds_of_both_loaders_share_one_open_case(
     a view) in one connection, as a notebook calling `ingest_file` would do."""
     facilities = work.write(".csv", b"name,category,lat,lon\nDepot,arsenal,45.0,40.0\n")
     shipments = work.write(".csv", fs.shipments_csv_seeds()[0])
-    from cargotrace.ingest.kinds import ingest_file
+    from cargotrace.ingest.registry import ingest_file
 
     for kind, path in [
         ("facilities", facilities),
@@ -847,7 +847,7 @@ def test_nmea_line_buffer_cuts_exactly_the_long_lines(
 ) -> None:
     """The buffer behind the NMEA reader, at any chunking: every line comes out once, in order,
     as it was, except those longer than the limit: flagged and cut to a prefix."""
-    from cargotrace.ingest import nmea_lines
+    from cargotrace.ingest.nmea import lines as nmea_lines
 
     data = b"\n".join(lines) + (b"\n" if end and lines else b"")
     path = tmp_path_factory.mktemp("lines") / "x.nmea"

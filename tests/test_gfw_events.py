@@ -12,6 +12,7 @@ import pytest
 from cargotrace import workflow
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
+from cargotrace.settings import AnalysisSettings
 
 from builders import T0, CaseBuilder, write_csv
 
@@ -142,3 +143,20 @@ def test_port_visits_alone_link_a_shipment_through_an_arrival(tmp_path):
     assert arrival["port_locode"] == "RUVYP" and arrival["previous_port_locode"] == "KPNJN"
     assert arrival["source"] == "gfw" and arrival["days_since_previous"] == 3
     assert links == [{"waybill": "W-1", "arrival_id": arrival["arrival_id"]}]
+
+
+def test_gfw_events_and_calls_export(tmp_path):
+    workflow.ingest(
+        tmp_path / "case", "gfw-events", [FIXTURES / "port_visits.json", FIXTURES / "gap.json"]
+    )
+    workflow.analyze(tmp_path / "case", AnalysisSettings())
+    events, calls = tmp_path / "events.csv", tmp_path / "calls.csv"
+    workflow.export(tmp_path / "case", "csv", events, "gfw_events")
+    workflow.export(tmp_path / "case", "csv", calls, "gfw_calls")
+    event_lines = events.read_text(encoding="utf-8").splitlines()
+    assert len(event_lines) == 4 and event_lines[0].startswith("event_id,event_type,started_at")
+    call_lines = calls.read_text(encoding="utf-8").splitlines()
+    assert len(call_lines) == 3 and [line.split(",")[7] for line in call_lines[1:]] == [
+        "KPNJN",
+        "RUVYP",
+    ]

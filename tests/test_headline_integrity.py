@@ -27,8 +27,8 @@ from cargotrace import workflow
 from cargotrace.analysis.pipeline import run_stages
 from cargotrace.case.store import Case
 from cargotrace.cli.app import app
-from cargotrace.ingest.kinds import ingest_file
-from cargotrace.ingest.loader import Mapping
+from cargotrace.ingest.registry import ingest_file
+from cargotrace.ingest.types import Mapping
 from cargotrace.logistics import significance
 from cargotrace.reference.checkdigits import wagon_check_digit
 from cargotrace.reference.identifiers import CONFUSABLES, id_key, id_key_sql, is_mixed_script

@@ -102,3 +102,34 @@ def test_the_pipeline_and_the_spark_job_do_not_import_each_other() -> None:
     assert not any(name.startswith("cargotrace.engine") for name in pipeline)
     assert "cargotrace.analysis.pipeline" not in spark_job
     assert not any(name.startswith("cargotrace.report") for name in pipeline)
+
+
+def _ingest_module_graph() -> dict[str, set[str]]:
+    """Modules of `cargotrace.ingest` and the ingest modules each imports (`a.b.name` imports
+    count as the module `a.b`)."""
+    raw = {_module(p): _imports(p) for p in (ROOT / "ingest").rglob("*.py")}
+
+    def owner(name: str) -> str:
+        while name and name not in raw:
+            name = name.rpartition(".")[0]
+        return name
+
+    return {
+        module: {owner(n) for n in names if owner(n) not in ("", module, "cargotrace.ingest")}
+        for module, names in raw.items()
+    }
+
+
+def test_no_import_cycles_between_ingest_modules() -> None:
+    graph = _ingest_module_graph()
+    assert "cargotrace.ingest.types" in graph
+    assert cycles(graph) == []
+
+
+def test_readers_and_shared_types_import_no_kind_and_no_loader() -> None:
+    """Layers of ingest: readers (files -> raw text) < types < loader < kinds < registry."""
+    graph = _ingest_module_graph()
+    for module, targets in graph.items():
+        if module.startswith("cargotrace.ingest.readers."):
+            assert all(t.startswith("cargotrace.ingest.readers.") for t in targets), module
+    assert all(t.startswith("cargotrace.ingest.readers.") for t in graph["cargotrace.ingest.types"])

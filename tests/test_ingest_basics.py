@@ -169,7 +169,7 @@ def test_second_writer_gets_case_busy(tmp_path):
 def test_dos_cyrillic_is_told_apart_from_windows_1251_and_koi8_r_on_a_header_line():
     """A CP866 export (DOS, 1C) used to be read as another encoding, and the error then
     blamed the column mapping."""
-    from cargotrace.ingest.sources import detect_encoding
+    from cargotrace.ingest.readers.sources import detect_encoding
 
     for line in (";".join(RU_HEADER), ";".join(RU_HEADER).upper(), ";".join(GOOD)):
         for encoding in ("cp1251", "koi8_r", "cp866"):

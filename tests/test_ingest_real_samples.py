@@ -67,7 +67,7 @@ def test_real_station_list_ingests_and_matches_names(tmp_path):
 
 
 def test_nmea_archives_ingest_with_every_message_accounted_for(tmp_path):
-    from cargotrace.ingest.nmea import decode_nmea_file
+    from cargotrace.ingest.nmea.decoder import decode_nmea_file
 
     from builders import unusable_positions
 

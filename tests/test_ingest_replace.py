@@ -51,7 +51,8 @@ def test_a_file_read_with_a_wrong_mapping_is_replaced_with_the_corrected_one(tmp
 
 def test_the_message_for_a_known_file_names_the_way_to_redo_it(tmp_path):
     case, path = str(tmp_path / "case"), str(_file(tmp_path))
-    assert runner.invoke(app, ["ingest", "ais", path, "--case", case]).exit_code == 0
+    first = runner.invoke(app, ["ingest", "ais", path, "--case", case])
+    assert first.exit_code == 2 and "NOTHING KEPT" in first.stdout  # every row refused (issue 16)
     again = runner.invoke(app, ["ingest", "ais", path, "--case", case])
     assert (
         again.exit_code == 0 and "nothing changed" in again.stdout and "--replace" in again.stdout

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from cargotrace.analysis.pipeline import STAGES, run_stage
 from cargotrace.case.schema import create_statements
 from cargotrace.errors import InputError
-from cargotrace.ingest.ports import gazetteer_table
+from cargotrace.ingest.kinds.ports import gazetteer_table
 from cargotrace.maritime.kernels import chunks, partitions, views
 from cargotrace.settings import AnalysisSettings
 from test_maritime_support import PORT, T0, east, north, port_row
@@ -306,9 +306,13 @@ def test_vessel_partitions_go_to_disk_and_memory_stays_per_partition(monkeypatch
         partitions.partition_count(con)
 
 
-def test_rows_not_yet_committed_are_read_through_the_callers_connection(monkeypatch):
-    """The blocks are fetched on other cursors, which see committed rows only."""
+@pytest.mark.parametrize("partition", [None, "25"], ids=["in memory", "vessel partitions"])
+def test_rows_not_yet_committed_are_read_through_the_callers_connection(monkeypatch, partition):
+    """The blocks are fetched on other cursors, which see committed rows only (and the
+    vessel partitions are spilled through the caller's connection)."""
     monkeypatch.setattr(chunks, "CHUNK_ROWS", 4)
+    if partition:
+        monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, partition)
     con = _case([])
     con.execute("BEGIN")
     fixes = [(273000000 + i % 3, T0 + timedelta(minutes=i), *PORT, 0.0) for i in range(60)]

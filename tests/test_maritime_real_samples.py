@@ -11,7 +11,7 @@ import pytest
 
 from cargotrace.analysis.pipeline import run_stages
 from cargotrace.case.schema import create_statements
-from cargotrace.ingest.ports import gazetteer_table
+from cargotrace.ingest.kinds.ports import gazetteer_table
 from cargotrace.maritime import stops, track
 from cargotrace.settings import AnalysisSettings
 from test_maritime_support import rows

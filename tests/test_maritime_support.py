@@ -100,7 +100,7 @@ def run(
             list(p),
         )
     if gazetteer:
-        from cargotrace.ingest.ports import gazetteer_table
+        from cargotrace.ingest.kinds.ports import gazetteer_table
 
         con.register("gazetteer_arrow", gazetteer_table())
         con.execute("""INSERT INTO ports (locode, name, country, lat, lon, radius_km, origin)

@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cargotrace.errors import InputError
-from cargotrace.ingest import nmea_assemble, sources
-from cargotrace.ingest.nmea import DecodedBatch, decode_lines, decode_nmea_file
+from cargotrace.ingest.nmea import assemble as nmea_assemble
+from cargotrace.ingest.nmea.decoder import DecodedBatch, decode_lines, decode_nmea_file
+from cargotrace.ingest.readers import sources
 
 TYPE1 = "!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C"
 TYPE1_NO_HEADING = "!AIVDM,1,1,,B,15NG6V0P01G?cFhE`R2IU?wn28R>,0*05"
@@ -475,7 +476,7 @@ LINES = st.lists(
 
 
 def check_accounting(batch: DecodedBatch, n_lines: int) -> None:
-    """The invariants documented in ``cargotrace.ingest.nmea``."""
+    """The invariants documented in ``cargotrace.ingest.nmea.decoder``."""
     s = batch.stats
     assert s.lines == n_lines
     assert s.lines == s.non_ais + s.sentences

@@ -39,8 +39,8 @@ from pyais.constants import ShipType
 from pyais.messages import NMEAMessage
 from pyais.stream import ByteStream
 
-from cargotrace.ingest.nmea import decode_nmea_file
-from cargotrace.ingest.nmea_messages import DECODED_TYPES, MIN_BITS, MIN_BITS_24
+from cargotrace.ingest.nmea.decoder import decode_nmea_file
+from cargotrace.ingest.nmea.messages import DECODED_TYPES, MIN_BITS, MIN_BITS_24
 
 from conftest import shared_data
 

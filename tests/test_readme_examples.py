@@ -16,7 +16,7 @@ from cargotrace import workflow
 from cargotrace.case.store import Case
 from cargotrace.cli.app import app
 from cargotrace.errors import InputError
-from cargotrace.ingest.loader import MAPPING_SETTINGS, Mapping
+from cargotrace.ingest.types import MAPPING_SETTINGS, Mapping
 
 from builders import write_csv
 

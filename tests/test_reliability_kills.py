@@ -34,7 +34,7 @@ def _assert_consistent(case_dir: Path, files: dict[str, Path]) -> None:
     with Case.open(case_dir) as case:
         ledger = {r["file_hash"]: r for r in case.rows("SELECT * FROM ledger")}
         for path in files.values():
-            from cargotrace.ingest.sources import file_hash
+            from cargotrace.ingest.readers.sources import file_hash
 
             digest = file_hash(path)
             kept = case.scalar("SELECT count(*) FROM shipments WHERE file_hash = ?", [digest])

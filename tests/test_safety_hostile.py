@@ -339,7 +339,7 @@ def test_xlsx_cells_without_r_count_toward_the_cell_limit(tmp_path, monkeypatch)
     code, output = _ingest_workbook(path, tmp_path)
     assert code == 2 and "2,001 rows x 30 columns = 60,030 cells" in output
     monkeypatch.setenv("CARGOTRACE_MAX_SHEET_CELLS", "60060")
-    from cargotrace.ingest.excel import check_sheet_spans
+    from cargotrace.ingest.readers.excel import check_sheet_spans
 
     check_sheet_spans(path, "no_r.xlsx")
 
@@ -392,7 +392,7 @@ def test_xlsx_text_of_shared_strings_is_bounded_at_every_use(tmp_path, monkeypat
     code, output = _ingest_workbook(path, tmp_path)
     assert code == 2 and "more than 1,000,000 characters of text" in output
     monkeypatch.setenv("CARGOTRACE_MAX_SHEET_TEXT", "3000000")
-    from cargotrace.ingest.excel import check_sheet_spans
+    from cargotrace.ingest.readers.excel import check_sheet_spans
 
     check_sheet_spans(path, "uses.xlsx")
 

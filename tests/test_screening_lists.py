@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cargotrace.ingest.list_formats import (
+from cargotrace.ingest.kinds.list_formats import (
     read_ftm,
     read_list,
     read_sdn_csv,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from rapidfuzz.distance import Levenshtein
 
-from cargotrace.ingest.list_formats import read_sdn_csv, read_un_xml
+from cargotrace.ingest.kinds.list_formats import read_sdn_csv, read_un_xml
 from cargotrace.sample.reference import ALL_VESSELS
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.hits import Hit, merge

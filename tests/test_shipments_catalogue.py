@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from cargotrace.case.store import Case
 from cargotrace.cli.app import app
-from cargotrace.ingest.sources import file_hash
+from cargotrace.ingest.readers.sources import file_hash
 
 HERE = Path(__file__).parent / "shipments_catalogue"
 CASES: list[dict[str, Any]] = tomllib.loads((HERE / "manifest.toml").read_text(encoding="utf-8"))[

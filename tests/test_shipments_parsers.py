@@ -12,7 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cargotrace.ingest import sqlexpr
-from cargotrace.ingest.shipment_lookups import container_rule, party_rule, resolve_esr, wagon_rule
+from cargotrace.ingest.kinds.shipment_lookups import (
+    container_rule,
+    party_rule,
+    resolve_esr,
+    wagon_rule,
+)
 from cargotrace.reference.checkdigits import (
     container_check_ok,
     esr_check_digit,

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cargotrace.ingest import csvread
-from cargotrace.ingest.csvread import CsvOptions, read_csv
-from cargotrace.ingest.sources import detect_encoding
+from cargotrace.ingest.readers import csvread
+from cargotrace.ingest.readers.csvread import CsvOptions, read_csv
+from cargotrace.ingest.readers.sources import detect_encoding
 
 HEADER = ["waybill", "cargo", "origin_station", "weight_kg"]
 HINT = {"waybill", "cargo", "origin station", "weight"}
@@ -189,7 +189,7 @@ def test_an_ods_whose_repeats_span_too_many_cells_is_refused_quickly(tmp_path):
     from typer.testing import CliRunner
 
     from cargotrace.cli.app import app
-    from cargotrace.ingest.excel import check_sheet_spans
+    from cargotrace.ingest.readers.excel import check_sheet_spans
 
     hostile = tmp_path / "repeats.ods"
     _ods(hostile, HEADER_ROW + '<table:table-row table:number-rows-repeated="90000">'
@@ -211,17 +211,18 @@ def test_an_ods_whose_repeats_span_too_many_cells_is_refused_quickly(tmp_path):
     ok = CliRunner().invoke(
         app, ["ingest", "shipments", str(genuine), "--case", str(tmp_path / "case")]
     )
-    assert ok.exit_code == 0, ok.output
-    assert "1 rows read =" in " ".join(
-        ok.output.split()
-    )  # read, not refused (no date: quarantined)
+    # read, not refused as hostile: its one row has no date (quarantined), and a file of which
+    # nothing was kept exits 2 (issue 16)
+    output = " ".join(ok.output.split())
+    assert ok.exit_code == 2 and "1 rows read = 0 kept + 1 quarantined" in output, ok.output
+    assert "NOTHING KEPT" in output and "rows x" not in output
 
 
 def test_ods_span_counts_repeats_up_to_the_last_cell_with_content(tmp_path, monkeypatch):
     """Exact spans: empty cells and rows before content count, repeated ones by their
     repeat, covered cells too; a tag cut by the 4 MiB read block is read whole."""
     from cargotrace.errors import InputError
-    from cargotrace.ingest.excel import ENV_MAX_SHEET_CELLS, check_sheet_spans
+    from cargotrace.ingest.readers.excel import ENV_MAX_SHEET_CELLS, check_sheet_spans
 
     rows = (HEADER_ROW + '<table:table-row table:number-rows-repeated="4"><table:table-cell/></table:table-row>'
             '<table:table-row table:number-rows-repeated="3"><table:table-cell table:number-columns-repeated="5"/>'

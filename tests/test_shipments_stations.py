@@ -13,7 +13,7 @@ import pytest
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
-from cargotrace.ingest.shipment_lookups import resolve_esr
+from cargotrace.ingest.kinds.shipment_lookups import resolve_esr
 from cargotrace.reference.checkdigits import esr_check_digit, normalize_esr
 from cargotrace.reference.names import normalize_station_name
 

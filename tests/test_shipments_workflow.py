@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from cargotrace import workflow
 from cargotrace.case.store import Case
 from cargotrace.cli.app import app
-from cargotrace.ingest import csvread, tabular
+from cargotrace.ingest.readers import csvread, tabular
 
 from builders import write_csv
 

@@ -44,7 +44,7 @@ from cargotrace.engine.spark_job import make_plan
 from cargotrace.engine.spark_runner import from_arrow, spark_session, to_arrow
 from cargotrace.engine.transpile import TypeHints, expression_to_spark
 from cargotrace.errors import InputError
-from cargotrace.ingest.nmea import decode_nmea_file
+from cargotrace.ingest.nmea.decoder import decode_nmea_file
 from cargotrace.maritime.kernels import partitions
 from cargotrace.settings import AnalysisSettings
 
@@ -318,16 +318,18 @@ def test_nmea_decoded_on_executors_then_cluster_job_equals_duckdb(
 
 
 # ----------------------------------------------------------------------------- kernels
-def test_track_kernel_on_spark_equals_the_track_sql(
+def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
     spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The track kernel on Spark (mapInArrow over MMSI partitions, several of them) writes
-    the rows of the track SQL on DuckDB: every column of `track` and `shared_mmsi`, for a
-    cloned MMSI (two ships 300 km apart reporting in turn), fixes sharing a second, a
-    missing speed and a 7-hour gap."""
+    """The track and port zones kernels on Spark (mapInArrow over vessel partitions, several
+    of them) write the rows of the stage SQL on DuckDB: every column of `track`,
+    `shared_mmsi`, `spoofed_fixes`, `zone_marks`, `visits` and `port_stops`, for a cloned
+    MMSI (two ships 300 km apart reporting in turn, one of them in port), fixes sharing a
+    second, a missing speed, a 7-hour gap, a spoofed fix, two overlapping port circles and a
+    polygon port with a ship stopped in it."""
     from cargotrace.analysis.pipeline import STAGES, run_stage
     from cargotrace.case.schema import create_statements
-    from cargotrace.engine.spark_kernels import run_track
+    from cargotrace.engine.spark_kernels import run_port_zones, run_track
     from cargotrace.engine.spark_runner import SparkRunner
 
     t0 = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
@@ -335,29 +337,43 @@ def test_track_kernel_on_spark_equals_the_track_sql(
     for i in range(30):
         t = t0 + dt.timedelta(minutes=10 * i + (420 if i >= 20 else 0))
         fixes.append((273000001, t, *((40.0, 150.0) if i % 2 else (43.0, 151.0)), 0.1))
-        fixes.append((273000002, t, 40.0 + 0.01 * i, 150.0, None if i % 4 == 0 else 5.0))
-        fixes.append((273000002, t, 40.0 + 0.01 * i - 0.001, 150.0, 5.0))  # same second
-        fixes.append((636012345, t + dt.timedelta(seconds=i), -33.9, 18.4 + 0.001 * i, 0.0))
+        fixes.append((273000002, t, 40.0 + 0.004 * i, 150.0, None if i % 4 == 0 else 0.1 * (i % 9)))
+        fixes.append((273000002, t, 40.0 + 0.004 * i - 0.001, 150.0, 5.0))  # same second
+        far = i == 12  # one fix 300 km away and straight back: spoofed
+        fixes.append(
+            (636012345, t + dt.timedelta(seconds=i), -33.9 + 3 * far, 18.4 + 0.001 * i, 0.0)
+        )
     con = duckdb.connect()
     for statement in create_statements():
         con.execute(statement)
     con.executemany(
         "INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", fixes
     )
-    track_stage = next(s for s in STAGES if s.name == "track")
-    run_stage(con, track_stage, AnalysisSettings(maritime_kernel="sql"))
-    expected = {t: _rows(con, t) for t in ("track", "shared_mmsi")}
+    square = "POLYGON((18.39 -33.92, 18.44 -33.92, 18.44 -33.88, 18.39 -33.88, 18.39 -33.92))"
+    con.execute(f"""INSERT INTO ports (locode, name, country, lat, lon, radius_km, geometry_wkt, origin)
+                    VALUES ('XXAAA', 'a', 'XX', 40.0, 150.0, 5.0, NULL, 'user'),
+                           ('XXBBB', 'b', 'XX', 40.07, 150.0, 3.0, NULL, 'user'),
+                           ('ZACPT', 'c', 'ZA', -33.9, 18.41, NULL, '{square}', 'user')""")
+    sql = AnalysisSettings(maritime_kernel="sql")
+    for name in ("track", "port_areas", "port_zones"):
+        run_stage(con, next(s for s in STAGES if s.name == name), sql)
+    compared = ("track", "shared_mmsi", "spoofed_fixes", "zone_marks", "visits", "port_stops")
+    expected = {t: _rows(con, t) for t in compared}
 
     monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, "25")  # 120 positions: 5 partitions
     runner = SparkRunner(spark, str(tmp_path), "memory")
-    runner.register(
-        "positions", from_arrow(spark, con.execute("SELECT * FROM positions").arrow().read_all())
-    )
+    for name in ("positions", "port_cells", "port_areas", "port_edges"):
+        runner.register(
+            name, from_arrow(spark, con.execute(f"SELECT * FROM {name}").arrow().read_all())
+        )
     run_track(runner, AnalysisSettings())
+    run_port_zones(runner, AnalysisSettings())
     assert runner.table("track").rdd.getNumPartitions() == 5
     for table, (names, rows) in expected.items():
         got = to_arrow(runner.table(table))
         assert got.column_names == names, table
         assert _rows_of(got, names) == rows, table
-    assert len(expected["shared_mmsi"][1]) == 1 and len(expected["track"][1]) == 120
+    assert len(expected["shared_mmsi"][1]) == 1 and len(expected["spoofed_fixes"][1]) == 1
+    assert len(expected["track"][1]) == 119
+    assert len(expected["visits"][1]) >= 3 and len(expected["port_stops"][1]) >= 2
     runner.cleanup()

@@ -149,7 +149,9 @@ def test_every_maritime_statement_transpiles_and_the_plan_hands_back_what_duckdb
     plan = make_plan(AnalysisSettings())
     assert [s.name for s in plan.spark] == [s for s in SPARK_STAGES]
     assert {"positions", "ports", "port_areas", "port_cells"} <= plan.inputs
-    assert {"observed_calls", "encounters", "gap_facts", "dark_call_candidates"} <= set(plan.handoff)
+    assert {"observed_calls", "encounters", "gap_facts", "dark_call_candidates"} <= set(
+        plan.handoff
+    )
     assert "track" not in plan.handoff  # per-fix tables stay on the cluster
     for stage in plan.spark:
         for statement in stage.sql(AnalysisSettings()):  # type: ignore[misc]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from cargotrace import workflow
 from cargotrace.case.store import DB_NAME, Case, quote_ident
 from cargotrace.errors import InputError
-from cargotrace.ingest.loader import IngestResult
+from cargotrace.ingest.types import IngestResult
 from cargotrace.settings import AnalysisSettings
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from typing import Any
 from cargotrace import workflow
 from cargotrace.case.store import DB_NAME, Case
 from cargotrace.errors import InputError
-from cargotrace.ingest.borders import natural_earth_countries_geojson
-from cargotrace.ingest.loader import IngestResult
+from cargotrace.ingest.kinds.borders import natural_earth_countries_geojson
+from cargotrace.ingest.types import IngestResult
 from cargotrace.outputs import check_output_path
 from cargotrace.settings import AnalysisSettings
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, cast
 from cargotrace.case import freshness
 from cargotrace.case.store import DB_NAME, Case
 from cargotrace.errors import CargotraceError, InputError
-from cargotrace.ingest.kinds import KINDS, ingest_file
-from cargotrace.ingest.loader import IngestResult, Mapping
-from cargotrace.ingest.ports import load_default_gazetteer
+from cargotrace.ingest.kinds.ports import load_default_gazetteer
+from cargotrace.ingest.registry import KINDS, ingest_file
+from cargotrace.ingest.types import IngestResult, Mapping
 from cargotrace.outputs import atomic_output, check_output_path, json_text
 from cargotrace.reference.identifiers import id_key, id_key_sql
 from cargotrace.settings import AnalysisSettings
@@ -67,7 +67,7 @@ def ingest(
                 "file not found" if not path.exists() else "not a regular file", file=str(path)
             )
     if dry_run:
-        from cargotrace.ingest.kinds import preview_file
+        from cargotrace.ingest.registry import preview_file
 
         return [preview_file(kind, path, mapping, case_dir) for path in files]
     results = []

@@ -181,7 +181,7 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "detection_matches",
-        reads=("detections", "positions", "vessel_details"),
+        reads=("detections", "positions", "vessel_details", "vessel_reports"),
         writes=(
             "detection_matches",
             "detection_fixes",
@@ -195,7 +195,14 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "dark_detections",
-        reads=("detection_matches", "detections", "gaps", "ship_links", "vessel_details"),
+        reads=(
+            "detection_matches",
+            "detections",
+            "gaps",
+            "ship_links",
+            "vessel_details",
+            "vessel_reports",
+        ),
         writes=("detection_candidates", "dark_detections", "detection_silences"),
         python=detection_attribution.build,
         output="detection_candidates",

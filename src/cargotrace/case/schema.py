@@ -117,6 +117,8 @@ SOURCE = (
         C("flags", "VARCHAR", "comma-separated doubts (mmsi_invalid, ...)"),
         C("draught_m", "DOUBLE", "draught reported (AIS type 5, a CSV Draft column); voyage "
           "data, not part of the identity", "m"),
+        C("length_m", "DOUBLE", "length: AIS types 5 and 19 dimensions A + B (to bow + to stern), "
+          "a CSV Length column", "m"),
     )),
     Table("sightings", "Observations that are not AIS: imagery, port records, press.", (
         C("sighting_id", "VARCHAR", "identifier of the sighting"),
@@ -318,6 +320,36 @@ DERIVED = (
         C("nearest_by_category", "VARCHAR", "JSON: nearest facility of every category and km"),
         C("border_km", "DOUBLE", "distance to the border country", "km", minimum=0),
     ), role="derived", order_by="tonnes DESC, site_id"),
+    Table("linked_shipments", "Shipments of interest linked to an arrival of interest: "
+          "departed from a station serving the arrival port within window_days of it.", (
+        C("shipment_id", "VARCHAR", "the shipment's row hash", nullable=False),
+        C("waybill", "VARCHAR", "waybill number", nullable=False),
+        C("wagon", "VARCHAR", "wagon number"),
+        C("arrival_id", "VARCHAR", "the arrival it is linked to", nullable=False),
+        C("vessel_name", "VARCHAR", "vessel of that arrival"),
+        C("port_locode", "VARCHAR", "port of that arrival (UN/LOCODE)"),
+        C("lag_days", "BIGINT", "days from the arrival to the departure", "days",
+          nullable=False, minimum=0),
+        C("tonnes", "DOUBLE", "weight counted in totals (NULL when left out)", "t"),
+        C("recorded_t", "DOUBLE", "weight as recorded", "t"),
+        C("weight_left_out", "VARCHAR", "why the weight is not counted, when it is not"),
+        C("date_out_of_period", "BOOLEAN", "departure outside the period the data covers"),
+        C("copies", "BIGINT", "records of the consignment across files"),
+        C("conflicting", "BOOLEAN", "its records disagree (weight, cargo, stations)"),
+        C("departed_on", "DATE", "date of departure"),
+        C("cargo", "VARCHAR", "cargo as written"),
+        C("cargo_class", "VARCHAR", "class of the cargo"),
+        C("cargo_rule", "VARCHAR", "the rule that gave the class"),
+        C("origin_station", "VARCHAR", "station of departure"),
+        C("origin_esr", "VARCHAR", "its ESR code"),
+        C("destination_station", "VARCHAR", "station of destination"),
+        C("destination_esr", "VARCHAR", "its ESR code"),
+        C("destination_station_key", "VARCHAR", "the destination station as matched"),
+        C("consignor", "VARCHAR", "consignor, as written"),
+        C("consignee", "VARCHAR", "consignee, as written"),
+        *PROVENANCE,
+        C("site_id", "VARCHAR", "the destination site (sites)"),
+    ), role="derived", order_by="departed_on, waybill, wagon"),
     Table("label_changes", "Consignments whose cargo is described differently at departure "
           "and at arrival.", (
         C("waybill", "VARCHAR", "waybill number", nullable=False),

@@ -66,7 +66,7 @@ class Case:
         self.con = con
         self._lock = lock
         # True when this open made the case: the caller seeds its reference data
-        # (workflow.init_case: the default port gazetteer, ingest/ports.py)
+        # (workflow.init_case: the default port gazetteer, ingest/kinds/ports.py)
         self.created = False
 
     # ------------------------------------------------------------------ opening

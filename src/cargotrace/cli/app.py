@@ -32,9 +32,9 @@ from cargotrace.api import CaseSession, open_case
 from cargotrace.case.store import MEMORY_LIMIT_ENV, database_reason
 from cargotrace.cli.safe_text import SafeConsole, cell, json_clean, literal
 from cargotrace.errors import CargotraceError, InputError
-from cargotrace.ingest.kinds import KINDS
-from cargotrace.ingest.loader import IngestResult
-from cargotrace.ingest.summary import ingest_notes
+from cargotrace.ingest.registry import KINDS
+from cargotrace.ingest.summary import ingest_notes, nothing_kept
+from cargotrace.ingest.types import IngestResult
 from cargotrace.outputs import os_reason
 from cargotrace.settings import AnalysisSettings, with_pairs
 
@@ -321,6 +321,16 @@ def ingest(
                     )
                 )
             _print_ingest(results[-1])
+        empty = [r.path.name for r in results if not dry_run and nothing_kept(r)]
+        if empty:  # the case holds their refused rows: `cargotrace quarantine` shows them
+            err.print(
+                f"error: nothing was kept from {', '.join(map(literal, empty))}: every row was "
+                "quarantined (reasons and what to check above); fix the mapping and ingest again "
+                "with --replace",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(2)
 
     _guard(body)
 

@@ -57,8 +57,8 @@ def _reference(
 ) -> None:
     """A scratch case holding the reference tables: the default gazetteer, `ports` files, and
     the source tables of an existing case, then the python stages the Spark SQL needs."""
-    from cargotrace.ingest.kinds import ingest_file
-    from cargotrace.ingest.ports import load_default_gazetteer
+    from cargotrace.ingest.kinds.ports import load_default_gazetteer
+    from cargotrace.ingest.registry import ingest_file
 
     with Case.open(root, write=True, create=True) as scratch:
         if scratch.created:

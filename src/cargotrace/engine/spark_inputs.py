@@ -34,8 +34,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.engine.transpile import expression_to_spark
-from cargotrace.ingest.ais_clean import KEY
-from cargotrace.ingest.ais_rules import vessel_position_sql
+from cargotrace.ingest.kinds.ais_clean import KEY
+from cargotrace.ingest.kinds.ais_rules import vessel_position_sql
+from cargotrace.reference.ais_values import kinematics_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -62,14 +63,11 @@ _ARROW_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 # The positions ingest's rules for typed input (DuckDB dialect, transpiled for Spark).
-CLEAN_TYPED_SQL = """
+CLEAN_TYPED_SQL = f"""
 SELECT CAST(mmsi AS BIGINT) AS mmsi, CAST("timestamp" AS TIMESTAMPTZ) AS "timestamp",
        CASE WHEN abs(lat) <= 90 THEN CAST(lat AS DOUBLE) END AS lat,
        CASE WHEN abs(lon) <= 180 THEN CAST(lon AS DOUBLE) END AS lon,
-       CASE WHEN sog BETWEEN 0 AND 102.2 THEN CAST(sog AS DOUBLE) END AS sog,
-       CASE WHEN cog >= 0 AND cog < 360 THEN CAST(cog AS DOUBLE) END AS cog,
-       CASE WHEN heading BETWEEN 0 AND 359 THEN CAST(heading AS SMALLINT) END AS heading,
-       CASE WHEN nav_status BETWEEN 0 AND 14 THEN CAST(nav_status AS SMALLINT) END AS nav_status,
+       {kinematics_sql("sog", "cog", "heading", "nav_status")},
        CAST(msg_type AS SMALLINT) AS msg_type, source_file, CAST(source_row AS BIGINT) AS source_row
 FROM raw_positions
 WHERE mmsi BETWEEN 1 AND 999999999 AND "timestamp" IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
@@ -102,8 +100,8 @@ def read_nmea(spark: SparkSession, paths: Sequence[str]) -> DataFrame:
 
 def decode_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """mapInArrow body: lines (value, file_path, file_name) in file order -> positions."""
-    from cargotrace.ingest.nmea import NmeaDecoder
-    from cargotrace.ingest.nmea_lines import block_from_lines
+    from cargotrace.ingest.nmea.decoder import NmeaDecoder
+    from cargotrace.ingest.nmea.lines import block_from_lines
 
     decoder: NmeaDecoder | None = None
     current: str | None = None

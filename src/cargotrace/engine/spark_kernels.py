@@ -1,4 +1,5 @@
-"""The NumPy kernels on Spark: the track stage as vessel partitions through `mapInArrow`.
+"""The NumPy kernels on Spark: the track and port zones stages as vessel partitions through
+`mapInArrow`.
 
 The same kernel as on DuckDB (maritime/kernels/track.py) runs on the executors: positions
 are hash-partitioned by MMSI (`repartition`, one shuffle, as the SQL's window needs too),
@@ -8,9 +9,9 @@ definition: `--set maritime_kernel=sql` runs it on Spark, and tests/test_spark_e
 holds Spark's kernel tables equal to DuckDB's SQL tables.
 
 One `mapInArrow` has one output schema, so the track's rows, the `shared_mmsi` rows (per
-split MMSI) and the `spoofed_fixes` rows travel together: a shared row has a NULL `vid` and
-its own three columns, a spoofed fix has `spoofed` true. The combined table is checkpointed
-once; `track`, `shared_mmsi` and `spoofed_fixes` are views of it.
+split MMSI) and the `spoofed_fixes` rows travel together, told apart by `row_kind`, each
+using the columns of its table (same names, same types) and NULL in the others. The
+combined table is checkpointed once; the three tables are views of it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import math
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 
 from cargotrace.maritime.kernels import chunks
@@ -27,35 +29,40 @@ from cargotrace.settings import AnalysisSettings
 
 if TYPE_CHECKING:
     from cargotrace.engine.spark_runner import SparkRunner
+    from cargotrace.maritime.kernels.port_zones import PortGrid
 
 TRACK_COLUMNS = (
     "vid long, mmsi long, tx int, seq long, ts timestamp, lat double, lon double, sog double, "
     "prev_ts timestamp, next_ts timestamp, jump boolean, gap_start_lat double, gap_start_lon double"
 )
-SHARED_COLUMNS = ("jumps", "first_jump_at", "last_jump_at")
-COMBINED = (
-    TRACK_COLUMNS + ", jumps long, first_jump_at timestamp, last_jump_at timestamp, spoofed boolean"
-)
+SHARED_COLUMNS = ("mmsi", "jumps", "first_jump_at", "last_jump_at")
 SPOOFED_COLUMNS = ("vid", "mmsi", "seq", "ts", "lat", "lon")
+COMBINED = (
+    "row_kind int, "
+    + TRACK_COLUMNS
+    + ", jumps long, first_jump_at timestamp, last_jump_at timestamp"
+)
+TRACK, SHARED, SPOOFED = 0, 1, 2  # row_kind
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
 def _combined_schema() -> pa.Schema:
     track = [
-        ("vid", pa.int64()), ("mmsi", pa.int64()), ("tx", pa.int32()), ("seq", pa.int64()),
+        ("row_kind", pa.int32()), ("vid", pa.int64()), ("mmsi", pa.int64()), ("tx", pa.int32()), ("seq", pa.int64()),
         ("ts", TIMESTAMP), ("lat", pa.float64()), ("lon", pa.float64()), ("sog", pa.float64()),
         ("prev_ts", TIMESTAMP), ("next_ts", TIMESTAMP), ("jump", pa.bool_()),
         ("gap_start_lat", pa.float64()), ("gap_start_lon", pa.float64()),
         ("jumps", pa.int64()), ("first_jump_at", TIMESTAMP), ("last_jump_at", TIMESTAMP),
-        ("spoofed", pa.bool_()),
     ]  # fmt: skip
     return pa.schema(track)
 
 
-def _as_combined(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """`batch` (track or shared rows) with every column of `schema`, NULL where it has none."""
+def _as_combined(batch: pa.RecordBatch, kind: int, schema: pa.Schema) -> pa.RecordBatch:
+    """`batch` (rows of one table) with every column of `schema`, NULL where it has none."""
     columns = [
-        batch.column(f.name).cast(f.type)
+        pa.array(np.full(batch.num_rows, kind, np.int32))
+        if f.name == "row_kind"
+        else batch.column(f.name).cast(f.type)
         if f.name in batch.schema.names
         else pa.nulls(batch.num_rows, f.type)
         for f in schema
@@ -87,14 +94,11 @@ def track_partitions(
             if len(piece["mmsi"]) == 0:
                 continue
             done = _chunk([piece], settings)
-            yield _as_combined(done.track, schema)
+            yield _as_combined(done.track, TRACK, schema)
             if done.shared.num_rows:
-                yield _as_combined(done.shared, schema)
+                yield _as_combined(done.shared, SHARED, schema)
             if done.spoofed.num_rows:
-                marked = done.spoofed.append_column(
-                    "spoofed", pa.repeat(True, done.spoofed.num_rows)
-                )
-                yield _as_combined(marked, schema)
+                yield _as_combined(done.spoofed, SPOOFED, schema)
 
     return run
 
@@ -120,12 +124,106 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
         rows.repartition(partitions, "mmsi").mapInArrow(track_partitions(settings), COMBINED),
     )
     track_names = [c.split()[0] for c in TRACK_COLUMNS.split(", ")]
+    runner.register("track", combined.where(f"row_kind = {TRACK}").select(*track_names))
+    runner.register("shared_mmsi", combined.where(f"row_kind = {SHARED}").select(*SHARED_COLUMNS))
     runner.register(
-        "track", combined.where("vid IS NOT NULL AND spoofed IS NULL").select(*track_names)
+        "spoofed_fixes", combined.where(f"row_kind = {SPOOFED}").select(*SPOOFED_COLUMNS)
     )
-    runner.register("shared_mmsi", combined.where("vid IS NULL").select("mmsi", *SHARED_COLUMNS))
-    runner.register("spoofed_fixes", combined.where("spoofed").select(*SPOOFED_COLUMNS))
+
+
+ZONE_TABLES = ("zone_marks", "visits", "port_stops")
+SPARK_TYPES = {
+    pa.int64(): "long", pa.int32(): "int", pa.float64(): "double", pa.bool_(): "boolean",
+    TIMESTAMP: "timestamp",
+}  # fmt: skip
+
+
+def _zone_schemas(
+    grid: PortGrid, settings: AnalysisSettings
+) -> tuple[pa.Schema, dict[str, list[str]]]:
+    """The combined schema of the port zones kernel's three tables (row_kind first, then every
+    column name once: a name two tables share has one type), and each table's columns."""
+    from cargotrace.maritime.kernels.port_zones import _zones
+
+    empty = pa.table(
+        {"vid": pa.array([], pa.int64()), "seq": pa.array([], pa.int64()), "ts": pa.array([], TIMESTAMP),
+         "lat": pa.array([], pa.float64()), "lon": pa.array([], pa.float64()), "sog": pa.array([], pa.float64())}
+    )  # fmt: skip
+    zones = _zones(empty, grid, settings)
+    fields: dict[str, pa.DataType] = {"row_kind": pa.int32()}
+    names: dict[str, list[str]] = {}
+    for table, batch in zip(ZONE_TABLES, (zones.marks, zones.visits, zones.stops), strict=True):
+        names[table] = batch.schema.names
+        for f in batch.schema:
+            if fields.setdefault(f.name, f.type) != f.type:
+                raise TypeError(f"port zones kernel: {f.name} has two types")
+    return pa.schema(list(fields.items())), names
+
+
+def _grid(runner: SparkRunner, settings: AnalysisSettings) -> PortGrid:
+    """The port grid, built on the driver from the (small) port tables of the job."""
+    import duckdb
+
+    from cargotrace.engine.spark_runner import to_arrow
+    from cargotrace.maritime.kernels.port_zones import PortGrid
+
+    con = duckdb.connect()
+    try:
+        for name in ("port_cells", "port_areas", "port_edges"):
+            con.register(name, to_arrow(runner.table(name)))
+        return PortGrid(con, settings.port_exit_buffer_km)
+    finally:
+        con.close()
+
+
+def zones_partitions(
+    grid: PortGrid, settings: AnalysisSettings, schema: pa.Schema
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The function `mapInArrow` runs on each partition of track rows (whole vessels): sort
+    by (vid, seq), cut between vessels, the port zones kernel on each part."""
+    from cargotrace.maritime.kernels.port_zones import _aligned, _zones
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        received = list(batches)
+        if not received:
+            return
+        table = pa.Table.from_batches(received)
+        if table.num_rows == 0:
+            return
+        vid = np.asarray(table.column("vid").to_numpy(), np.int64)
+        seq = np.asarray(table.column("seq").to_numpy(), np.int64)
+        table = table.take(pa.array(np.lexsort((seq, vid))))
+        for part in _aligned(table):
+            zones = _zones(part, grid, settings)
+            for kind, batch in enumerate((zones.marks, zones.visits, zones.stops)):
+                if batch.num_rows:
+                    yield _as_combined(batch, kind, schema)
+
+    return run
+
+
+def run_port_zones(runner: SparkRunner, settings: AnalysisSettings) -> None:
+    """The port zones stage on Spark with the NumPy kernel: the track hash-partitioned by
+    vessel, the port grid shipped to the tasks with the function; writes `zone_marks`,
+    `visits` and `port_stops`."""
+    grid = _grid(runner, settings)
+    schema, names = _zone_schemas(grid, settings)
+    track = runner.table("track").select("vid", "seq", "ts", "lat", "lon", "sog")
+    wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
+    partitions = max(wanted, math.ceil(track.count() / partition_fixes()))
+    ddl = ", ".join(f"{f.name} {SPARK_TYPES[f.type]}" for f in schema)
+    combined = runner.checkpoint_df(
+        "port_zones_kernel",
+        track.repartition(partitions, "vid").mapInArrow(
+            zones_partitions(grid, settings, schema), ddl
+        ),
+    )
+    for kind, table in enumerate(ZONE_TABLES):
+        runner.register(table, combined.where(f"row_kind = {kind}").select(*names[table]))
 
 
 # stage name -> its kernel on Spark (the stages not named here run their SQL)
-SPARK_KERNELS: dict[str, Callable[[SparkRunner, AnalysisSettings], None]] = {"track": run_track}
+SPARK_KERNELS: dict[str, Callable[[SparkRunner, AnalysisSettings], None]] = {
+    "track": run_track,
+    "port_zones": run_port_zones,
+}

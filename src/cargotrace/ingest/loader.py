@@ -10,288 +10,40 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from cargotrace.case.store import Case, quote_ident
-from cargotrace.errors import InputError
-from cargotrace.ingest.arrow_scan import local_scans
-from cargotrace.ingest.headers import ColumnMap, Field, map_columns
-from cargotrace.ingest.sources import file_hash
-from cargotrace.ingest.tabular import RawChunk, TableSource
-from cargotrace.sql import balanced
-
-Progress = Callable[[int], None]
-
-
-@runtime_checkable
-class ByteProgress(Protocol):
-    """A progress callback that can also show bytes: `progress(n)` advances the row count
-    by n; `start_bytes(total)` and `bytes_read(done)` drive a bar over the file size on
-    disk (compressed size for .gz input), which gives the time left."""
-
-    def __call__(self, n: int) -> None: ...
-
-    def start_bytes(self, total: int) -> None: ...
-
-    def bytes_read(self, done: int) -> None: ...
-
-
-@dataclass
-class IngestResult:
-    path: Path
-    kind: str
-    file_hash: str
-    rows_read: int = 0
-    rows_kept: int = 0
-    rows_quarantined: int = 0
-    rows_duplicate: int = 0
-    rows_skipped: int = 0
-    already_ingested: bool = False
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    def check_invariant(self) -> None:
-        if self.rows_read != self.rows_kept + self.rows_quarantined + self.rows_duplicate:
-            raise AssertionError(
-                f"{self.path}: rows read {self.rows_read} != kept {self.rows_kept} + "
-                f"quarantined {self.rows_quarantined} + duplicates {self.rows_duplicate}"
-            )
-
-
-@dataclass
-class Mapping:
-    """A user's `--mapping MAP.toml`: column names, units, date format, sheet, header row."""
-
-    columns: dict[str, str] = field(default_factory=dict)
-    units: dict[str, str] = field(default_factory=dict)
-    date_format: str | None = None
-    sheet: str | None = None
-    header_row: int | None = None
-    encoding: str | None = None
-    delimiter: str | None = None
-
-    @classmethod
-    def load(cls, path: Path | None) -> Mapping:
-        if path is None:
-            return cls()
-        import tomllib
-
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read mapping: {exc}", file=str(path)) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"mapping is not valid TOML: {exc}", file=str(path)) from None
-        except RecursionError:
-            raise InputError(
-                "mapping is not valid TOML: nested too deeply", file=str(path)
-            ) from None
-        data = mapping_keys(data, path)
-        try:
-            mapping = cls(
-                columns={str(k): str(v) for k, v in dict(data.get("columns", {})).items()},
-                units={str(k): str(v) for k, v in dict(data.get("units", {})).items()},
-                date_format=_date_format(data["date_format"], path)
-                if "date_format" in data
-                else None,
-                sheet=str(data["sheet"]) if "sheet" in data else None,
-                header_row=int(data["header_row"]) if "header_row" in data else None,
-                encoding=str(data["encoding"]) if "encoding" in data else None,
-                delimiter=_delimiter(data["delimiter"], path) if "delimiter" in data else None,
-            )
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise InputError(
-                f"mapping has a value of the wrong type: {exc}", file=str(path)
-            ) from None
-        if mapping.header_row is not None and mapping.header_row < 0:
-            raise InputError(
-                f"mapping header_row must be 0 (no header) or a row number, not {mapping.header_row}",
-                file=str(path),
-            )
-        return mapping
-
-
-MAPPING_SETTINGS = ("date_format", "sheet", "header_row", "encoding", "delimiter")
-UNIT_FIELDS = ("weight",)
-
-
-def mapping_keys(data: dict[str, Any], path: Path) -> dict[str, Any]:
-    """Check every key of a parsed mapping; none is ignored. A setting written after a
-    `[units]` or `[columns]` header (TOML then puts it inside that table, as in an older
-    README example) is read as the setting; any other key that means nothing is refused."""
-    data = dict(data)
-    for table in ("columns", "units"):
-        section = data.get(table, {})
-        if not isinstance(section, dict):
-            raise InputError(
-                f"mapping {table} must be a table ([{table}] with name = value lines), not {section!r}",
-                file=str(path),
-            )
-        section = dict(section)
-        for key in MAPPING_SETTINGS:
-            if key in section:
-                if key in data:
-                    raise InputError(
-                        f"mapping gives {key} twice: at the top and under [{table}]", file=str(path)
-                    )
-                data[key] = section.pop(key)
-        data[table] = section
-    known = {"columns", "units", *MAPPING_SETTINGS}
-    unknown = set(data) - known
-    if unknown:
-        raise InputError(
-            f"unknown mapping keys {sorted(unknown)}; expected {sorted(known)}", file=str(path)
-        )
-    odd_units = sorted(set(data["units"]) - set(UNIT_FIELDS))
-    if odd_units:
-        raise InputError(
-            f"unknown key(s) {odd_units} under [units]; a unit can be given for "
-            f"{', '.join(UNIT_FIELDS)} (kg or t). Settings ({', '.join(MAPPING_SETTINGS)}) go "
-            "at the top of the file or under [units]",
-            file=str(path),
-        )
-    return data
-
-
-def _date_format(value: object, path: Path) -> str:
-    """A strptime format DuckDB accepts (it refuses a bad one at query time, not per row)."""
-    if not isinstance(value, str):
-        raise InputError(
-            f'mapping date_format must be text such as "%d.%m.%Y", not {value!r}', file=str(path)
-        )
-    try:
-        with duckdb.connect() as con:
-            con.execute("SELECT try_strptime('2000-01-01', ?)", [value])
-    except duckdb.Error as exc:
-        raise InputError(
-            f"mapping date_format {value!r} is not a strptime format: {exc}", file=str(path)
-        ) from None
-    return value
-
-
-def _delimiter(value: object, path: Path) -> str:
-    text = {"tab": "\t", "\\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}.get(
-        str(value).lower(), str(value)
-    )
-    if len(text) != 1:
-        raise InputError(
-            f"mapping delimiter {value!r} must be one character (or tab, semicolon, comma, pipe)",
-            file=str(path),
-        )
-    return text
-
-
-@dataclass
-class ChunkContext:
-    """What a kind's SQL may depend on: the column map, units, the mapping, the file."""
-
-    columns: ColumnMap
-    mapping: Mapping
-    source: TableSource
-    file_name: str
-    headers: list[str]
-    case_dir: Path | None = None
-    file_hash: str = ""
-
-
-SelectBuilder = Callable[[ChunkContext], str]
-Prepare = Callable[[duckdb.DuckDBPyConnection, ChunkContext], None]
-# Streaming kinds: derived columns computed in Arrow from the chunk's trimmed field columns.
-Transform = Callable[[duckdb.DuckDBPyConnection, ChunkContext, pa.Table], dict[str, pa.Array]]
-
-
-@dataclass
-class TabularKind:
-    """A kind of tabular input: its fields and the SQL that types and validates them.
-
-    `select` returns a SELECT over the relation `src` (one VARCHAR column per field, plus
-    `_row` and `_raw`, `_attrs`) yielding the target table's columns (without provenance)
-    and `_reason`, `_column` (NULL when the row is kept).
-    """
-
-    kind: str
-    table: str
-    fields: list[Field]
-    select: SelectBuilder
-    prepare: Prepare | None = None  # runs per chunk once `src` exists (lookup tables)
-    after: Prepare | None = None  # runs per chunk once `normalized` exists (side tables)
-    dedupe_against_table: bool = False
-    # Streaming kinds (big, mostly clean files): `src` and the SELECT are views over the
-    # chunk, nothing is copied before the insert, `_raw` (all cells as JSON) is built for
-    # quarantined rows only (the SELECT must not use it), `_attrs` is NULL when every
-    # unmapped cell is empty, and CSV goes through Arrow's parser when the file is regular.
-    # `transform` adds derived columns to `src`; `reasons` is a cheap SELECT of `_row,
-    # _reason, _column` for the refused rows (else `select` is used); `after` runs over the
-    # `normalized` view (so it computes the SELECT again: keep it to an aggregate).
-    # See `stream_load.py`.
-    stream: bool = False
-    transform: Transform | None = None
-    reasons: SelectBuilder | None = None
-    # Kept rows go to this temp table (shaped like `table`, file_hash and source_file left
-    # NULL) and the kind's finish moves them into `table` at the end of the file.
-    stage: str | None = None
-    # Streaming kinds whose finish drops repeated rows by their own key may skip the hash of
-    # every row (the dearest step of a chunk): refused rows are then deduplicated at the end.
-    row_hashes: bool = True
-
-
-def sql_str(value: str) -> str:
-    """A string literal; a NUL (which ends DuckDB's SQL text) becomes `chr(0)` concatenated."""
-    literal = "'" + value.replace("'", "''") + "'"
-    return literal.replace("\x00", "' || chr(0) || '") if "\x00" in value else literal
-
-
-def hash_sql(ctx: ChunkContext, fields: list[Field]) -> str:
-    """md5 over (name, cell) pairs in a fixed order: mapped fields in field order, then the
-    other columns by header. The same record hashes alike whatever the column order."""
-    order = [(f.name, ctx.columns.fields[f.name]) for f in fields if f.name in ctx.columns.fields]
-    order += sorted(ctx.columns.unmapped.items())
-    parts = ", ".join(f"{sql_str(name)}, coalesce(c{i}, chr(0))" for name, i in order) or "''"
-    return f"md5(concat_ws(chr(31), {parts}))"
-
-
-def raw_json(ctx: ChunkContext, alias: str = "") -> str:
-    pairs = ", ".join(
-        f"{sql_str(h or f'column {i + 1}')}, {alias}c{i}" for i, h in enumerate(ctx.headers)
-    )
-    return f"CAST(json_object({pairs}) AS VARCHAR)" if pairs else "'{}'"
-
-
-def attrs_json(ctx: ChunkContext, lazy: bool) -> str:
-    attr_pairs = ", ".join(f"{sql_str(h)}, c{i}" for h, i in ctx.columns.unmapped.items())
-    if not attr_pairs:
-        return "CAST(NULL AS VARCHAR)"
-    if not lazy:
-        return f"CAST(json_object({attr_pairs}) AS VARCHAR)"
-    empty = balanced(
-        "AND", [f"coalesce(trim(c{i}), '') = ''" for i in ctx.columns.unmapped.values()], "true"
-    )
-    return f"CASE WHEN {empty} THEN NULL ELSE CAST(json_object({attr_pairs}) AS VARCHAR) END"
-
-
-def field_columns(ctx: ChunkContext, fields: list[Field]) -> list[str]:
-    """One trimmed text column per field (NULL when empty or absent)."""
-    parts = []
-    for f in fields:
-        if f.name in ctx.columns.fields:
-            parts.append(
-                f"nullif(trim(c{ctx.columns.fields[f.name]}), '') AS {quote_ident(f.name)}"
-            )
-        else:
-            parts.append(f"CAST(NULL AS VARCHAR) AS {quote_ident(f.name)}")
-    return parts
-
-
-def filled_sql(ctx: ChunkContext) -> str:
-    """How many cells of the row are not empty."""
-    return (
-        " + ".join(f"(coalesce(c{i}, '') <> '')::INTEGER" for i in range(len(ctx.headers))) or "0"
-    )
+from cargotrace.ingest.chunk_sql import (
+    attrs_json,
+    field_columns,
+    filled_sql,
+    hash_sql,
+    kept_target,
+    raw_json,
+    target_sql,
+)
+from cargotrace.ingest.readers.arrow_scan import local_scans
+from cargotrace.ingest.readers.headers import map_columns
+from cargotrace.ingest.readers.sources import file_hash
+from cargotrace.ingest.readers.tabular import RawChunk, TableSource
+from cargotrace.ingest.stream_load import (
+    drop_repeated_refusals,
+    load_chunk_streaming,
+    remember_hashes,
+)
+from cargotrace.ingest.types import (
+    ChunkContext,
+    IngestResult,
+    Mapping,
+    Progress,
+    TabularKind,
+    sql_str,
+)
 
 
 def _src_sql(ctx: ChunkContext, spec: TabularKind, against: str, first: bool) -> str:
@@ -349,13 +101,6 @@ def ingest_parts(
     progress: Progress | None = None,
 ) -> None:
     """Load every part (sheet) of one file; exact duplicates are dropped across parts too."""
-    # stream_load imports this module, hence the late import
-    from cargotrace.ingest.stream_load import (
-        drop_repeated_refusals,
-        load_chunk_streaming,
-        remember_hashes,
-    )
-
     con = case.con
     con.execute("CREATE OR REPLACE TEMP TABLE seen_hashes (h VARCHAR)")
     pending_hashes = None  # streaming kinds: hashes of the last chunk, remembered lazily
@@ -387,7 +132,8 @@ def ingest_parts(
             _quarantine_ragged(con, spec.kind, chunk, result, path.name, source)
             count = chunk.table.num_rows + len(chunk.ragged)
             if spec.stream:
-                remember_hashes(con, pending_hashes)  # the previous chunk's, now that another came
+                if not spec.dedupe_against_table:  # else the table holds the earlier chunks' rows
+                    remember_hashes(con, pending_hashes)  # the previous chunk's, now another came
                 pending_hashes = load_chunk_streaming(con, spec, ctx, _pop_table(chunk), result)
             else:
                 _load_chunk(
@@ -413,10 +159,9 @@ def ingest_parts(
                        "columns": {name: ctx.headers[i] for name, i in ctx.columns.fields.items()},
                        **dict(zip(("rows_read", "rows_kept", "rows_quarantined", "rows_duplicate"),
                                   (a - b for a, b in zip(after, before, strict=True)), strict=True))})  # fmt: skip
-    if spec.stream and not spec.row_hashes:
+    if spec.stream and (not spec.row_hashes or spec.dedupe_against_table):
         drop_repeated_refusals(con, spec, result)
     if spec.stream and spec.dedupe_against_table:
-        remember_hashes(con, pending_hashes)
         superseded = _superseded_files(con, spec, result.file_hash)
         if superseded:
             result.detail["supersedes"] = superseded
@@ -440,7 +185,8 @@ def _superseded_files(
 ) -> list[str]:
     """Earlier files with refused rows whose every kept row this file holds again: this
     file is their corrected copy, and `cargotrace quarantine` stops listing their refused
-    rows (they stay in the case). Needs the file's row hashes in `seen_hashes`."""
+    rows (they stay in the case). Needs, in `seen_hashes`, the hashes of the file's rows that
+    were dropped as copies of rows in the table (`stream_load._duplicates`)."""
     rows = con.execute(
         f"""SELECT l.file_hash FROM ledger l
             JOIN (SELECT file_hash, count(*) AS again FROM {quote_ident(spec.table)}
@@ -524,36 +270,6 @@ def _load_chunk_scanned(
     result.rows_quarantined += int(quarantined)
 
 
-def target_sql(
-    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, result: IngestResult
-) -> tuple[str, str]:
-    """The target table's own columns (quoted, comma-separated) and the provenance values."""
-    target_cols = [
-        c
-        for c in _table_columns(con, spec.table)
-        if c not in ("file_hash", "source_file", "sheet", "source_row")
-    ]
-    sheet = sql_str(ctx.source.sheet) if ctx.source.sheet else "NULL"
-    provenance = f"{sql_str(result.file_hash)}, {sql_str(ctx.file_name)}, {sheet}, _row"
-    return ", ".join(quote_ident(c) for c in target_cols), provenance
-
-
-def kept_target(spec: TabularKind, ctx: ChunkContext, provenance: str) -> tuple[str, str]:
-    """Where kept rows go (the table, or the kind's stage) and their provenance values."""
-    if spec.stage is None:
-        return quote_ident(spec.table), provenance
-    sheet = sql_str(ctx.source.sheet) if ctx.source.sheet else "NULL"
-    return quote_ident(spec.stage), f"NULL, NULL, {sheet}, _row"
-
-
-def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
 def run_ingest(
     case: Case,
     kind: str,
@@ -577,6 +293,12 @@ def run_ingest(
             result.detail["replaced"] = {"ingested_as": known, **forget_file(case.con, digest)}
         body(result)
         result.check_invariant()
+        if result.rows_quarantined:  # for the summary: reasons, columns, an example of each
+            from cargotrace.ingest.outcome import refusals
+
+            found = refusals(case.con, digest, result.detail.get("columns"))
+            result.detail["quarantined_by_reason"] = found["by_reason"]
+            result.detail["quarantine_top"] = found["top"]
         case.con.execute(
             "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [digest, kind, path.name, str(path.resolve()), path.stat().st_size, result.rows_read,

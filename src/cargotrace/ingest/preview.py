@@ -18,10 +18,11 @@ import duckdb
 
 from cargotrace.case.schema import create_statements
 from cargotrace.case.store import DB_NAME, Case
-from cargotrace.ingest.ais_clean import begin_file
-from cargotrace.ingest.loader import IngestResult, Mapping, TabularKind, ingest_parts
-from cargotrace.ingest.sources import ENCODING_NAMES, file_hash
-from cargotrace.ingest.tabular import read_parts
+from cargotrace.ingest.kinds.ais_clean import begin_file
+from cargotrace.ingest.loader import ingest_parts
+from cargotrace.ingest.readers.sources import ENCODING_NAMES, file_hash
+from cargotrace.ingest.readers.tabular import read_parts
+from cargotrace.ingest.types import IngestResult, Mapping, TabularKind
 
 PREVIEW_ROWS = 1000  # rows of each sheet run through the pipeline
 SHOWN_ROWS = 10  # rows printed

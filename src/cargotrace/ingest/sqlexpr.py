@@ -16,7 +16,7 @@ serial day numbers (20000..80000, i.e. 1954..2119). Impossible dates (31.02.2023
 
 from __future__ import annotations
 
-from cargotrace.ingest.loader import sql_str
+from cargotrace.ingest.types import sql_str
 
 _SPACE_CHARS = (" ", "\u00a0", "\u2007", "\u2009", "\u202f", "\t", "'", "\u2019")
 UNIT_SUFFIX = "(кг|kgs?|тн|тонн[аы]?|т|t|tonnes?|tons?)"

@@ -25,6 +25,7 @@ frame below (a kind's `prepare`, a wrapped connection).
 from __future__ import annotations
 
 import itertools
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
 import numpy as np
@@ -32,21 +33,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.case.store import quote_ident
-from cargotrace.ingest.arrow_scan import local_scans
-from cargotrace.ingest.arrow_text import any_edge_space, any_empty
-from cargotrace.ingest.loader import (
-    ChunkContext,
-    IngestResult,
-    TabularKind,
-    hash_sql,
-    kept_target,
-    raw_json,
-    sql_str,
-    target_sql,
-)
+from cargotrace.ingest.chunk_sql import hash_sql, kept_target, raw_json, target_sql
+from cargotrace.ingest.readers.arrow_scan import local_scans
+from cargotrace.ingest.readers.arrow_text import any_edge_space, any_empty
+from cargotrace.ingest.types import ChunkContext, IngestResult, TabularKind, sql_str
 from cargotrace.sql import balanced
 
 BATCH_ROWS = 65_536  # DuckDB scans an Arrow table in parallel batch by batch
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cargotrace-row-hashes")
 
 
 def batched(table: pa.Table) -> pa.Table:
@@ -81,6 +75,27 @@ def _hashes(
     hashed = con.execute(
         f"SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain"
     ).to_arrow_table()
+    return _in_row_order(hashed, table)
+
+
+def _hashes_aside(
+    con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table
+) -> Future[pa.ChunkedArray]:
+    """The row hashes, computed on a thread of their own while the chunk is typed in Arrow
+    (DuckDB and Arrow let go of the GIL): a cursor of the case's database, outside the
+    file's transaction, reads nothing but the chunk (an md5 of its cells)."""
+
+    def work() -> pa.ChunkedArray:
+        cursor = con.cursor()
+        try:
+            return _hashes(cursor, ctx, spec, table)
+        finally:
+            cursor.close()
+
+    return _HASHER.submit(work)
+
+
+def _in_row_order(hashed: pa.Table, table: pa.Table) -> pa.ChunkedArray:
     rows, hashes = hashed.column("_row"), hashed.column("_hash")
     if not pc.all(pc.equal(rows, table.column("_row"))).as_py():
         hashes = pc.take(hashes, pc.sort_indices(rows))  # given back in another order
@@ -154,8 +169,10 @@ def _attrs(ctx: ChunkContext) -> str:
 
 def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: pa.Array) -> pa.Array:
     """Boolean mask of the rows to drop as exact duplicates: a later copy of a row of this
-    chunk, a copy of a row of an earlier chunk or sheet (temp table `seen_hashes`), or of a
-    row already kept in the table from another file."""
+    chunk, or a copy of a row kept earlier: in the table (kinds deduplicated against it: it
+    holds the earlier chunks' kept rows too; copies of refused rows are dropped at the end
+    of the file, `drop_repeated_refusals`), else in the temp table `seen_hashes` (the earlier
+    chunks and sheets of the file)."""
     encoded = pc.dictionary_encode(hashes)
     drop = np.ones(len(hashes), dtype=bool)
     if len(encoded.dictionary) < len(hashes):
@@ -164,23 +181,29 @@ def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: pa.Ar
     else:
         drop[:] = False
     mask = pa.array(drop)
-    earlier = ["SELECT h FROM seen_hashes"]
-    if spec.dedupe_against_table:
-        earlier.append(f"SELECT row_hash FROM {quote_ident(spec.table)}")
+    earlier = (
+        f"SELECT row_hash FROM {quote_ident(spec.table)}"
+        if spec.dedupe_against_table
+        else "SELECT h FROM seen_hashes"
+    )
     chunk_hashes = pa.table({"h": encoded.dictionary})  # noqa: F841 - replacement scan
-    query = f"SELECT DISTINCT h FROM ({' UNION ALL '.join(earlier)}) AS e(h) WHERE h IN (SELECT h FROM chunk_hashes)"
+    query = f"SELECT DISTINCT h FROM ({earlier}) AS e(h) WHERE h IN (SELECT h FROM chunk_hashes)"
     known = con.execute(query).to_arrow_table().column(0)
     if len(known):
         mask = pc.or_(mask, pc.is_in(hashes, value_set=known.combine_chunks()))
+        if spec.dedupe_against_table:  # the rows this file repeats: `loader._superseded_files`
+            repeated = pa.table({"h": known})  # noqa: F841 - replacement scan
+            con.execute("INSERT INTO seen_hashes SELECT h FROM repeated")
     return mask
 
 
 def drop_repeated_refusals(
     con: duckdb.DuckDBPyConnection, spec: TabularKind, result: IngestResult
 ) -> None:
-    """For kinds without row hashes, whose kept rows are deduplicated by their finish: of
-    the file's refused rows with the same cells, the first stays in the quarantine and the
-    others count as exact duplicates (as row hashes would have had them)."""
+    """For kinds without row hashes (whose kept rows are deduplicated by their finish) and
+    kinds deduplicated against their table (which remembers kept rows only): of the file's
+    refused rows with the same cells, the first stays in the quarantine and the others
+    count as exact duplicates (as row hashes would have had them)."""
     repeated = con.execute(
         """DELETE FROM quarantine WHERE rowid IN (
                SELECT rid FROM (
@@ -224,13 +247,15 @@ def _load(
     result: IngestResult,
 ) -> pa.Array | None:
     hashes, dropped = None, 0
-    if spec.row_hashes:
-        hashes = _hashes(con, ctx, spec, table).combine_chunks()
+    pending = _hashes_aside(con, ctx, spec, table) if spec.row_hashes else None
+    source = _source_table(con, spec, ctx, table, None)  # meanwhile the hashes are computed
+    if pending is not None:
+        hashes = pending.result().combine_chunks()
         drop = _duplicates(con, spec, hashes)
         dropped = int(pc.sum(drop).as_py() or 0)
-    source = _source_table(con, spec, ctx, table, hashes)
-    if dropped:
-        source = batched(source.filter(pc.invert(drop)))
+        source = source.append_column("_hash", hashes)
+        source = source.filter(pc.invert(drop)) if dropped else source
+        source = batched(source)
     result.rows_read += table.num_rows
     result.rows_duplicate += dropped
     chunk_src = source  # noqa: F841 - read through the views by DuckDB's replacement scan

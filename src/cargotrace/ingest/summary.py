@@ -1,9 +1,14 @@
 """The lines under an ingest's counts that say what happened to the rows that are not plain
-kept rows: quarantined by reason, stations kept apart from vessels, suspicious MMSIs."""
+kept rows: what an AIS file's kept rows are, quarantined rows by reason (every kind), a file
+of which nothing was kept (with what to check), stations kept apart from vessels,
+suspicious MMSIs."""
 
 from __future__ import annotations
 
-from cargotrace.ingest.loader import IngestResult
+from typing import Any
+
+from cargotrace.ingest.outcome import hint as refusal_hint
+from cargotrace.ingest.types import IngestResult
 
 _STATION_WORDS = {
     "base_station": "base station",
@@ -19,10 +24,22 @@ _STATION_WORDS = {
 def ingest_notes(result: IngestResult) -> list[str]:
     """Plain-text notes for one ingested file (empty when there is nothing to add)."""
     detail, notes = result.detail, []
+    kept = detail.get("kept_as") or {}
+    if kept.get("identity_reports") or kept.get("stations"):
+        kept_parts = [f"{kept.get('positions', 0):,} positions"]
+        if kept.get("identity_reports"):
+            kept_parts.append(
+                f"{kept['identity_reports']:,} identity reports (static messages: name, IMO, "
+                "call sign; no position - table vessel_reports)"
+            )
+        if kept.get("stations"):
+            kept_parts.append(f"{kept['stations']:,} station reports (table ais_stations)")
+        notes.append(f"kept: {', '.join(kept_parts)}")
+    if nothing_kept(result):
+        notes.append(_nothing_kept_note(result))
     refused = detail.get("quarantined_by_reason") or {}
     if refused:
-        parts = ", ".join(f"{n:,} {reason}" for reason, n in refused.items())
-        notes.append(f"quarantined: {parts} (see `cargotrace quarantine`)")
+        notes.append(f"quarantined: {_refused_parts(detail)} (see `cargotrace quarantine`)")
     stations = detail.get("not_vessels") or {}
     if stations:
         parts = ", ".join(f"{n:,} {_STATION_WORDS.get(k, k)}" for k, n in stations.items())
@@ -35,3 +52,48 @@ def ingest_notes(result: IngestResult) -> list[str]:
             f"{invalid:,} kept positions have an MMSI that cannot be a ship's (flag mmsi_invalid){hint}"
         )
     return notes
+
+
+def nothing_kept(result: IngestResult) -> bool:
+    """True when the file had rows, none was kept and some were refused: the file as read
+    gives the case nothing (a wrong date format, column or delimiter, most likely)."""
+    return (
+        not result.already_ingested
+        and result.rows_kept == 0
+        and result.rows_quarantined > 0
+        and result.rows_quarantined + result.rows_duplicate == result.rows_read
+    )
+
+
+def _nothing_kept_note(result: IngestResult) -> str:
+    refused = result.detail.get("quarantined_by_reason") or {}
+    top = next(iter(refused), None)
+    every = "the" if result.rows_duplicate else "all"
+    reasons = ", ".join(refused) if len(refused) <= 3 else f"{', '.join(list(refused)[:3])}, ..."
+    return (
+        f"NOTHING KEPT: {every} {result.rows_quarantined:,} rows quarantined ({reasons}); "
+        f"{refusal_hint(top or '')}; then read the file again with --replace"
+    )
+
+
+def _refused_parts(detail: dict[str, Any]) -> str:
+    """`1,000 bad_date in 'Дата отправления' (e.g. row 2: '2023-31-01'), 3 bad_weight ...`:
+    the top (reason, column) groups, then how many more rows under other reasons."""
+    refused: dict[str, int] = detail.get("quarantined_by_reason") or {}
+    top: list[dict[str, Any]] = detail.get("quarantine_top") or []
+    if not top:  # results from before the groups were recorded
+        return ", ".join(f"{n:,} {reason}" for reason, n in refused.items())
+    parts = []
+    for group in top:
+        text = f"{group['rows']:,} {group['reason']}"
+        if group.get("column"):
+            text += f" in {group['column']!r}"
+        if group.get("example_row") is not None:
+            value = group.get("example_value")
+            shown = f": {value[:40]!r}" if value else ", empty" if value == "" else ""
+            text += f" (e.g. row {group['example_row']}{shown})"
+        parts.append(text)
+    rest = sum(refused.values()) - sum(g["rows"] for g in top)
+    if rest > 0:
+        parts.append(f"{rest:,} more under other reasons or columns")
+    return ", ".join(parts)

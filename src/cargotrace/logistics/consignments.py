@@ -28,7 +28,7 @@ from __future__ import annotations
 from cargotrace.reference.identifiers import id_key_sql, mixed_script_sql
 from cargotrace.settings import AnalysisSettings
 
-# Flags set at ingest (ingest/shipments.py) whose weight never enters a total.
+# Flags set at ingest (ingest/kinds/shipments.py) whose weight never enters a total.
 WEIGHT_EXCLUDING_FLAGS = ("weight_implausible",)
 
 

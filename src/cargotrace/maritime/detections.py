@@ -7,7 +7,8 @@ where it has none). The placement is trusted to `detection_match_base_m` [1000 m
 and the tolerance grows by `detection_match_drift_kn` [4 kn] times the time to the nearest fix
 used. A vessel is a candidate for a detection when the detection lies within that tolerance
 and their lengths agree: |detected - known| <= `detection_length_tolerance` [0.35] x known,
-when both are known (a vessel's length comes from the `vessels` files' `length_m`).
+when both are known (a vessel's length comes from the `vessels` files' `length_m`, else
+from its static AIS reports: dimensions A + B of types 5 and 19, or a CSV Length column).
 
 One vessel per detection and one detection per vessel per scene (`scene_id`; the detection
 time when there is none): an assignment, greedy by distance — the closest candidate pair is
@@ -18,11 +19,13 @@ tolerance and the reason in words. Detections without a match are *dark*
 (maritime/detection_attribution.py).
 
 At scale (100,000 detections against 10 million positions: benchmarks/bench_detections.py)
-the vessels near a detection come from a small index, the (window of `detection_match_hours`,
-cell of the reach at `max_speed_kn` in that time) where each vessel transmits, joined on the
-detection's own and neighbouring windows and cells; then one as-of join per side finds each
-such vessel's fix before and after the detection. No pair of a detection and a far-away
-position is ever formed.
+the vessels near a detection come from a small index of where each vessel transmits, in two
+tiers (statements() says why together they miss no vessel that can match): (10 minutes, cell
+of the reach in 10 minutes at `max_speed_kn` plus the drift) for every fix, and (window of
+`detection_match_hours`, cell of the reach in that time) for the fixes next to a silence of
+more than 10 minutes; joined on the detection's own and neighbouring buckets and cells. Then
+one as-of join per side finds each such vessel's fix before and after the detection. No pair
+of a detection and a far-away position is ever formed.
 
 Read from `positions` (fixes flagged impossible at ingest left out), so the stage runs
 wherever the case is: on the Spark engine it runs in DuckDB after the Spark stages (not on
@@ -40,11 +43,15 @@ from cargotrace.sql import haversine_km
 
 KM_PER_DEG_LAT = KM_PER_DEG
 M_PER_S_PER_KN = KM_PER_NM * 1000 / 3600
+FINE_BUCKET_S = 600  # the fine tier of the index of where vessels transmit (statements)
 
 
 def vessel_lengths_sql() -> str:
-    """One length per MMSI (the longest given in the `vessels` files)."""
-    return """SELECT mmsi, max(length_m) AS length_m FROM vessel_details
+    """One length per MMSI: the longest given in the `vessels` files, else the longest its
+    static AIS reports give (types 5 and 19: dimensions A + B; a CSV Length column)."""
+    return """SELECT mmsi, coalesce(max(length_m) FILTER (WHERE given), max(length_m)) AS length_m
+              FROM (SELECT mmsi, length_m, TRUE AS given FROM vessel_details
+                    UNION ALL SELECT mmsi, length_m, FALSE FROM vessel_reports)
               WHERE mmsi IS NOT NULL AND length_m > 0 GROUP BY mmsi"""
 
 
@@ -62,10 +69,15 @@ def scene_key_sql(alias: str = "d") -> str:
 
 def statements(settings: AnalysisSettings) -> list[str]:
     window_s = int(round(settings.detection_match_hours * 3600))
-    reach_deg = (
-        settings.detection_match_base_m / 1000
-        + settings.detection_match_hours * settings.max_speed_kn * KM_PER_NM
-    ) / KM_PER_DEG_LAT
+    # a fix t away from the detection is at most max_speed x t from where the vessel is
+    # placed, and the placement matches within base + drift x t: a reach per second
+    kmps = (settings.max_speed_kn + settings.detection_match_drift_kn) * KM_PER_NM / 3600
+    base_km = settings.detection_match_base_m / 1000
+    fine_s = min(FINE_BUCKET_S, window_s)
+    tiers = {  # tier -> (time bucket s, cell deg)
+        "fine": (fine_s, (base_km + kmps * fine_s) / KM_PER_DEG_LAT),
+        "coarse": (window_s, (base_km + kmps * window_s) / KM_PER_DEG_LAT),
+    }
     # dead reckoning on one side: sog (kn) x hours along cog, on a local flat Earth
     # (no dead reckoning where speed or course is "not available": 102.3 kn, 360 deg)
     ahead_km = f"(CASE WHEN cog0 < 360 AND sog0 < 102.2 THEN sog0 ELSE 0 END) * {KM_PER_NM} * (epoch(detected_at) - epoch(t0)) / 3600.0"
@@ -73,29 +85,49 @@ def statements(settings: AnalysisSettings) -> list[str]:
     valid = """SELECT mmsi, timestamp, lat, lon, sog, cog FROM positions
                WHERE mmsi IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
                  AND coalesce(flags, '') NOT LIKE '%impossible%'"""
-    cells = f"floor(epoch({{t}}) / {window_s}) AS tb, floor({{lat}} / {reach_deg}) AS cy, floor({{lon}} / {reach_deg}) AS cx"
+
+    def cells(tier: str, t: str) -> str:
+        bucket_s, deg = tiers[tier]
+        return f"floor(epoch({t}) / {bucket_s}) AS tb, floor(lat / {deg}) AS cy, floor(lon / {deg}) AS cx"
+
+    def keys(tier: str) -> str:
+        deg = tiers[tier][1]
+        return f"""
+            SELECT d.detection_id, d.detected_at, '{tier}' AS tier, d.tb + a.i AS tb, d.cy + b.i AS cy, d.cx + c.i AS cx
+            FROM (SELECT detection_id, detected_at, {cells(tier, "detected_at")},
+                         CAST(ceil(1 / greatest(cos(radians(least(abs(lat) + {deg}, 90))), 0.01)) AS BIGINT) AS k
+                  FROM detections WHERE lat IS NOT NULL AND lon IS NOT NULL) d,
+                 range(-1, 2) a(i), range(-1, 2) b(i), range(-100, 101) c(i)
+            WHERE c.i BETWEEN -d.k AND d.k"""
+
     return [
-        # which vessels transmit in which (window, cell): a small index of the positions
+        # which vessels transmit in which (time bucket, cell): a small index of the positions,
+        # in two tiers. A vessel with a fix within FINE_BUCKET_S of a detection is found in the
+        # fine tier (10 minutes; a cell of the reach in that time); one without has its fix
+        # before and its fix after more than that apart, so both are fixes next to a silence
+        # longer than FINE_BUCKET_S, and only those fixes make the coarse tier (the window; a
+        # cell of the reach in that time). In dense AIS the coarse tier is small.
         f"""
         CREATE OR REPLACE TEMP TABLE detection_presence AS
-        SELECT DISTINCT mmsi, {cells.format(t="timestamp", lat="lat", lon="lon")} FROM ({valid})
+        WITH f AS (
+            SELECT mmsi, timestamp, lat, lon,
+                   epoch(timestamp) - epoch(lag(timestamp) OVER w) > {fine_s}
+                   OR epoch(lead(timestamp) OVER w) - epoch(timestamp) > {fine_s}
+                   OR lag(timestamp) OVER w IS NULL OR lead(timestamp) OVER w IS NULL AS by_silence
+            FROM ({valid}) WINDOW w AS (PARTITION BY mmsi ORDER BY timestamp)
+        )
+        SELECT DISTINCT 'fine' AS tier, mmsi, {cells("fine", "timestamp")} FROM f
+        UNION ALL
+        SELECT DISTINCT 'coarse' AS tier, mmsi, {cells("coarse", "timestamp")} FROM f WHERE by_silence
         """,
-        # each detection's own and neighbouring windows and cells (more cells of longitude
-        # towards the poles, where a degree of longitude is shorter): the vessels seen there
-        # are the only ones that can reach it within the window at `max_speed_kn`
+        # each detection's own and neighbouring buckets and cells (more cells of longitude
+        # towards the poles, where a degree of longitude is shorter), in both tiers: the
+        # vessels there are the only ones whose fixes can place them at the detection
         f"""
         CREATE OR REPLACE TEMP TABLE detection_vessels AS
-        WITH d AS (
-            SELECT detection_id, detected_at, {cells.format(t="detected_at", lat="lat", lon="lon")},
-                   CAST(ceil(1 / greatest(cos(radians(least(abs(lat) + {reach_deg}, 90))), 0.01)) AS BIGINT) AS k
-            FROM detections
-        ), keys AS (
-            SELECT d.detection_id, d.detected_at, d.tb + a.i AS tb, d.cy + b.i AS cy, d.cx + c.i AS cx
-            FROM d, range(-1, 2) a(i), range(-1, 2) b(i), range(-100, 101) c(i)
-            WHERE c.i BETWEEN -d.k AND d.k
-        )
+        WITH keys AS ({keys("fine")} UNION ALL {keys("coarse")})
         SELECT DISTINCT k.detection_id, k.detected_at, p.mmsi
-        FROM keys k JOIN detection_presence p USING (tb, cy, cx)
+        FROM keys k JOIN detection_presence p USING (tier, tb, cy, cx)
         """,
         # the fix before and the fix after each detection of each such vessel (as-of joins),
         # kept when within the window

@@ -27,6 +27,7 @@ an encounter.
 
 from __future__ import annotations
 
+from cargotrace.maritime.offshore import far_from_ports_sql, nearest_port_km_sql
 from cargotrace.settings import AnalysisSettings
 from cargotrace.sql import haversine_km
 
@@ -46,7 +47,6 @@ def _cell_width(band: str, cell: float) -> str:
 
 def statements(settings: AnalysisSettings) -> list[str]:
     distance_m = haversine_km("a.lat", "a.lon", "b.lat", "b.lon") + " * 1000"
-    port_km = haversine_km("e.lat", "e.lon", "p.lat", "p.lon")
     cell = cell_deg(settings)
     band = f"CAST(floor(lat / {cell}) AS BIGINT)"
     width = _cell_width("cy", cell)
@@ -120,15 +120,13 @@ def statements(settings: AnalysisSettings) -> list[str]:
                round((epoch(e.ended_at) - epoch(e.started_at)) / 3600.0, 3) AS hours,
                round(e.median_distance_m, 1) AS median_distance_m,
                round(e.median_sog_kn, 2) AS median_sog_kn, e.lat, e.lon,
-               (SELECT round(min({port_km}), 1) FROM ports p
-                 WHERE p.lat BETWEEN e.lat - 1 AND e.lat + 1 AND p.lat IS NOT NULL) AS nearest_port_km
+               {nearest_port_km_sql("e")} AS nearest_port_km
         FROM grouped e
         WHERE e.median_sog_kn < {settings.encounter_max_sog_kn}
           AND NOT EXISTS (SELECT 1 FROM same_ship s WHERE s.mmsi_a = e.mmsi_a AND s.mmsi_b = e.mmsi_b
                           AND (s.a_from IS NULL OR e.started_at >= s.a_from) AND (s.a_to IS NULL OR e.started_at < s.a_to)
                           AND (s.b_from IS NULL OR e.started_at >= s.b_from) AND (s.b_to IS NULL OR e.started_at < s.b_to))
-          AND NOT EXISTS (SELECT 1 FROM ports p WHERE p.lat BETWEEN e.lat - 1 AND e.lat + 1
-                          AND {port_km} <= {settings.encounter_min_port_km})
+          AND {far_from_ports_sql(settings.encounter_min_port_km, "e")}
         ORDER BY e.started_at, e.mmsi_a, e.mmsi_b
         """,
     ]

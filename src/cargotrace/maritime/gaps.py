@@ -71,8 +71,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         f"""
         CREATE OR REPLACE TEMP TABLE gap_facts AS
         SELECT g.*, md5(g.vessel_key || '|' || CAST(g.started_at AS VARCHAR)) AS gap_id,
-               round(coalesce(s.speed_kn, {settings.default_service_speed_kn}), 2) AS speed_kn,
-               s.speed_kn IS NULL AS speed_assumed,
+               {service_speed_sql("s", settings)},
                (SELECT min(a.locode) FROM gap_end_ports e JOIN port_areas a ON a.port_id = e.port_id
                  WHERE e.vid = g.vid AND e.seq = g.seq AND e.at_start) AS start_port_locode,
                (SELECT min(a.locode) FROM gap_end_ports e JOIN port_areas a ON a.port_id = e.port_id
@@ -98,6 +97,15 @@ def statements(settings: AnalysisSettings) -> list[str]:
           AND ({to_port} + {from_port}) / ({KM_PER_NM} * g.speed_kn) + {settings.min_call_hours} <= g.hours
         """,
     ]
+
+
+def service_speed_sql(alias: str, settings: AnalysisSettings) -> str:
+    """The speed a gap is sailed at: the vessel's service speed (`alias`.speed_kn from
+    `service_speed`), else the default; and whether it was assumed."""
+    return (
+        f"round(coalesce({alias}.speed_kn, {settings.default_service_speed_kn}), 2) AS speed_kn, "
+        f"{alias}.speed_kn IS NULL AS speed_assumed"
+    )
 
 
 def _change_gaps(settings: AnalysisSettings) -> list[str]:
@@ -137,8 +145,7 @@ def _change_gaps(settings: AnalysisSettings) -> list[str]:
                c.prev_lat AS start_lat, c.prev_lon AS start_lon, c.first_lat AS end_lat, c.first_lon AS end_lon,
                {step} AS distance_km,
                md5(c.ship_key || '|' || c.prev_key || '|' || CAST(c.prev_at AS VARCHAR)) AS gap_id,
-               round(coalesce(s.speed_kn, {settings.default_service_speed_kn}), 2) AS speed_kn,
-               s.speed_kn IS NULL AS speed_assumed, c.start_port_locode, c.end_port_locode,
+               {service_speed_sql("s", settings)}, c.start_port_locode, c.end_port_locode,
                {sy} AS start_cell_y, {sx} AS start_cell_x, {ey} AS end_cell_y, {ex} AS end_cell_x,
                c.ship_key, TRUE AS identity_change, c.prev_key AS previous_vessel_key
         FROM change_gaps c LEFT JOIN service_speed s ON s.vid = c.mmsi * 10

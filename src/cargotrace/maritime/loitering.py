@@ -18,13 +18,12 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
+from cargotrace.maritime.offshore import far_from_ports_sql, nearest_port_km_sql
 from cargotrace.maritime.shore import shore_km
 from cargotrace.settings import AnalysisSettings
-from cargotrace.sql import haversine_km
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
-    port_km = haversine_km("e.lat", "e.lon", "p.lat", "p.lon")
     slow = f"sog < {settings.loitering_max_sog_kn}"
     return [
         f"""
@@ -50,11 +49,9 @@ def statements(settings: AnalysisSettings) -> list[str]:
         )
         SELECT e.mmsi, e.started_at, e.ended_at, round((epoch(e.ended_at) - epoch(e.started_at)) / 3600.0, 3) AS hours,
                e.fixes, e.lat, e.lon, round(e.median_sog_kn, 2) AS median_sog_kn,
-               (SELECT round(min({port_km}), 1) FROM ports p
-                 WHERE p.lat BETWEEN e.lat - 1 AND e.lat + 1 AND p.lat IS NOT NULL) AS nearest_port_km
+               {nearest_port_km_sql("e")} AS nearest_port_km
         FROM e
-        WHERE NOT EXISTS (SELECT 1 FROM ports p WHERE p.lat BETWEEN e.lat - 1 AND e.lat + 1
-                          AND {port_km} <= {settings.loitering_min_port_km})
+        WHERE {far_from_ports_sql(settings.loitering_min_port_km, "e")}
         """
     ]
 

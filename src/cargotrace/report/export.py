@@ -48,6 +48,9 @@ EXPORT_TABLES = {
     "detection_matches": "SELECT * FROM detection_matches ORDER BY detected_at, detection_id",
     "dark_detections": "SELECT * FROM dark_detections ORDER BY detected_at, detection_id",
     "detection_candidates": "SELECT * FROM detection_candidates ORDER BY detected_at, detection_id, ruled_out_by NULLS FIRST, rank, mmsi",
+    "detection_calls": "SELECT * FROM detection_calls ORDER BY arrived_at, detection_id",
+    "gfw_events": TABLES["gfw_events"].export_sql(),
+    "gfw_calls": "SELECT * FROM gfw_calls ORDER BY arrived_at, event_id",
 }
 # spatial tables: their query also yields the geometry's coordinates (report/spatial.py)
 EXPORT_TABLES |= {name: t.sql for name, t in spatial.SPATIAL_TABLES.items()}

@@ -1,7 +1,7 @@
 """The findings' JSON Schema (report/findings.schema.json) and validation against it.
 
 The schema is written from `build_findings_schema`: the fields of a findings block that are
-columns of a declared table (case/schema.py: `sites`, `label_changes`) take their type,
+columns of a declared table (case/schema.py: `linked_shipments`, `sites`, `label_changes`) take their type,
 nullability and range from the declaration. `python -m cargotrace.report.schema` rewrites the
 file; tests/test_schema_declared_once.py checks it is up to date.
 """
@@ -21,6 +21,7 @@ SCHEMA_FILE = Path(__file__).with_name("findings.schema.json")
 SITE_FIELDS: tuple[str, ...] = ("site_id", "name", "esr", "lat", "lon", "tonnes", "shipments")
 SITE_FIELDS += ("nearest_facility", "facility_km", "near_facility", "border_km")
 LABEL_CHANGE_FIELDS = ("waybill", "declared", "at_destination")
+LINKED_FIELDS = ("waybill", "arrival_id", "lag_days", "tonnes", "site_id")
 
 
 def _items(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
@@ -57,11 +58,7 @@ def build_findings_schema() -> dict[str, Any]:
         },
     }
     linked = {
-        "waybill": {"type": "string"},
-        "arrival_id": {"type": "string"},
-        "lag_days": {"type": "integer", "minimum": 0},
-        "tonnes": _nullable("number"),
-        "site_id": _nullable("string"),
+        **TABLES["linked_shipments"].json_properties(LINKED_FIELDS),
         "evidence_chain": {"type": "array", "items": {"type": "string"}},
     }
     munitions = {

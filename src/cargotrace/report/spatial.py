@@ -14,7 +14,7 @@ geometry, never a made-up one.
   (its centre), spoofed_positions, sightings, sites, facilities, ports, stations, positions,
   ais_stations: Points;
 * tracks: one LineString per vessel (MMSI) and UTC day from its positions in time order,
-  leaving out fixes flagged at ingest (impossible speed, see ingest/ais_clean.py); a day with
+  leaving out fixes flagged at ingest (impossible speed, see ingest/kinds/ais_clean.py); a day with
   fewer than two such fixes is left out, a day spent at one position is a Point (`fixes`
   counts the fixes).
 """
@@ -110,7 +110,7 @@ SPATIAL_TABLES: dict[str, SpatialTable] = {
         "positions",
     ),
     "tracks": SpatialTable("LineString", TRACKS_SQL, "positions"),
-    # base stations, aids to navigation, SAR aircraft: AIS reports that are not vessels (ingest/ais_rules.py)
+    # base stations, aids to navigation, SAR aircraft: AIS reports that are not vessels (ingest/kinds/ais_rules.py)
     "ais_stations": SpatialTable("Point", _points("ais_stations", "t.station_kind, t.mmsi, t.timestamp"), "ais_stations"),
 }  # fmt: skip
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from cargotrace.ingest.list_formats import ListFile
+from cargotrace.ingest.kinds.list_formats import ListFile
 from cargotrace.screening.index import NameIndex
 from cargotrace.screening.normalize import NameCache, NormName
 from cargotrace.screening.scoring import VesselFacts, ship_type_category

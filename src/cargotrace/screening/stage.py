@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 
 from cargotrace.case.store import table_exists
-from cargotrace.ingest.watchlists import ensure_tables, insert_rows
+from cargotrace.ingest.kinds.watchlists import ensure_tables, insert_rows
 from cargotrace.screening.catalog import Catalog
 from cargotrace.screening.hits import Hit, dumps, merge
 from cargotrace.screening.parties import owner_hits, party_subjects, screen_parties

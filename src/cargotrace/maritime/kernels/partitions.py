@@ -2,11 +2,11 @@
 at a time, so that the kernels' memory depends on the largest partition, not on the case.
 
 A case of at most `partition_fixes()` positions is one partition, fetched straight into
-memory (chunks.fetch_parts). A bigger case is cut, in one parallel pass of DuckDB over the
-`positions` table (or view), into `ceil(rows / partition_fixes())` Parquet partitions by a
-hash of the MMSI, in a scratch folder next to the case; each partition (whole vessels) is
-then read back, cut into cache-sized parts and worked on as a small case would be. Every
-step is linear in the number of positions: one scan, one write, one read of each partition.
+memory (chunks.fetch_parts). A bigger case is cut, in one pass over the `positions` table
+(or view), into `ceil(rows / partition_fixes())` partitions by a hash of the MMSI, each an
+Arrow IPC file in a scratch folder next to the case; each partition (whole vessels) is then
+mapped back, cut into cache-sized parts and worked on as a small case would be. Every step
+is linear in the number of positions: one scan, one write, one mapped read per partition.
 The kernels write their tables partition by partition too (views.Sink).
 """
 
@@ -16,9 +16,12 @@ import math
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
 
 from cargotrace.errors import InputError
 from cargotrace.maritime.kernels import chunks, views
@@ -26,6 +29,7 @@ from cargotrace.maritime.kernels import chunks, views
 PARTITION_FIXES_ENV = "CARGOTRACE_PARTITION_FIXES"
 # ~130 bytes a fix at the kernels' peak: about 1 GB of arrays per partition
 PARTITION_FIXES = 8_000_000
+MIX = np.uint64(0xD6E8FEB86659FD93)
 
 
 def partition_fixes() -> int:
@@ -44,35 +48,72 @@ def partition_count(con: duckdb.DuckDBPyConnection, table: str = "positions") ->
     return max(1, math.ceil(int(rows) / partition_fixes()))
 
 
+def partition_of(key: NDArray[np.int64], partitions: int) -> NDArray[np.int64]:
+    """The vessel partition of each key: a multiplicative hash whose bits are independent of
+    the ones chunks.part_of takes (its top bits), so a partition still spreads over parts."""
+    mixed = key.astype(np.int64).view(np.uint64) * MIX
+    return ((mixed >> np.uint64(16)) % np.uint64(partitions)).astype(np.int64)
+
+
 def vessel_partitions(
     con: duckdb.DuckDBPyConnection, select: str, table: str, key: str, partitions: int
 ) -> Iterator[list[list[chunks.Columns]]]:
     """The rows of `select` (see chunks.fetch_parts), partition by partition: each as its
-    parts of whole `key` values, each part as a list of pieces."""
+    parts of whole `key` values, each part as a list of pieces.
+
+    One partition: fetched straight into memory. Several: the rows stream once from DuckDB
+    (through the caller's connection, so uncommitted rows are seen) in blocks, each block
+    is cut by partition and appended to that partition's Arrow IPC file; each file is then
+    mapped back (no copy, no decoding) and cut into cache-sized parts block by block."""
     if partitions == 1:
         yield chunks.fetch_parts(con, select, table, key)
         return
     folder = views.workdir(con) / f"{table}-partitions"
     shutil.rmtree(folder, ignore_errors=True)
-    target = str(folder).replace("'", "''")
+    folder.mkdir(parents=True)
+    paths = [folder / f"part-{p:05d}.arrow" for p in range(partitions)]
     try:
-        con.execute(
-            f"""COPY (SELECT *, CAST(hash({key}) % {partitions} AS INTEGER) AS vessel_part
-                      FROM ({select.format(rows="TRUE")}))
-                TO '{target}' (FORMAT parquet, PARTITION_BY (vessel_part), COMPRESSION uncompressed)"""
-        )
-        for part in range(partitions):
-            found = folder / f"vessel_part={part}"
-            if not found.exists():
+        _spill(con, select.format(rows="TRUE"), key, paths)
+        for path in paths:
+            if not path.exists():
                 continue  # no vessel hashed here
-            rows = pq.read_table(found, partitioning=None)
-            columns = {
-                name: rows.column(name).to_numpy()
-                for name in rows.column_names
-                if name != "vessel_part"
-            }
+            rows = pa.ipc.open_file(pa.memory_map(str(path))).read_all()  # no copy
+            parts = chunks.part_count(rows.num_rows)
+            cut = [
+                chunks.split_block(
+                    {
+                        name: batch.column(name).to_numpy(zero_copy_only=False)
+                        for name in rows.column_names
+                    },
+                    key,
+                    parts,
+                )
+                for batch in rows.to_batches()
+                if batch.num_rows
+            ]
             del rows
-            pieces = chunks.split_block(columns, key, chunks.part_count(len(columns[key])))
-            yield [[piece] for piece in pieces]
+            yield [[pieces[i] for pieces in cut] for i in range(parts)]
+            path.unlink()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _spill(con: duckdb.DuckDBPyConnection, query: str, key: str, paths: list[Path]) -> None:
+    """Append the rows of `query` to the Arrow IPC file of their partition."""
+    writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+    try:
+        reader = con.execute(query).to_arrow_reader(chunks.BLOCK_ROWS)
+        for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            part = partition_of(batch.column(key).to_numpy(zero_copy_only=False), len(paths))
+            order = np.argsort(part, kind="stable")
+            bounds = np.concatenate([[0], np.cumsum(np.bincount(part, minlength=len(paths)))])
+            moved = batch.take(pa.array(order))
+            for p in np.flatnonzero(np.diff(bounds)).tolist():
+                if p not in writers:
+                    writers[p] = pa.ipc.new_file(str(paths[p]), batch.schema)
+                writers[p].write_batch(moved.slice(bounds[p], bounds[p + 1] - bounds[p]))
+    finally:
+        for writer in writers.values():
+            writer.close()

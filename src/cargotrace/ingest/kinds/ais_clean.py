@@ -1,0 +1,377 @@
+"""Cleaning of AIS positions and vessel identity reports, run once per file at the end of
+its ingest, inside the file's transaction, as set-based SQL over the file's rows.
+
+Three passes, in this order:
+
+1. **Duplicates** (`drop_duplicate_positions`). The same message heard by several
+   receivers, or a file that repeats part of another, gives positions equal in
+   (mmsi, timestamp, msg_type, lat, lon, sog, cog, heading); NULLs compare equal. Of the
+   file's positions, those equal to a position of another file already in the case are
+   dropped, and so is every copy after the first (in file order) within the file. Positions
+   without a timestamp are never dropped (without a time, a repeat cannot be told from a
+   new report). Dropped rows count as `rows_duplicate` in the ledger, so rows read = kept +
+   quarantined + duplicates still holds.
+2. **Implied speed** (`flag_implied_speeds`). Each fix (a position with time, lat and lon)
+   gets `implied_speed_kn`: the great-circle distance from the fix before it of the same
+   MMSI divided by the time between them (at least `MIN_DT_S`, the resolution of AIS
+   times). Fixes are ordered by (timestamp, file_hash, source_row) over the whole case, so
+   the answer does not depend on how the fixes were split into batches or files, nor on
+   the order the files were ingested in: a file's fixes may fall between fixes already
+   stored, so for every MMSI of the file the pass recomputes the span from the last stored
+   fix before the file's first fix to the first stored fix after its last one, updating
+   the stored fixes inside it too. A fix more than `MAX_SPEED_KN` from its predecessor, and
+   more than `MIN_STEP_KM` away (GPS scatter between reports a second apart reaches such
+   speeds over a few metres), gets `flags = 'impossible_speed'`. Nothing is dropped.
+3. **Identity reports** (`check_identity_reports`). Rows of `vessel_reports` from the file
+   without a flag get the flag their MMSI's MID implies (ship MMSIs only; `flag_source =
+   'mid'`; a given flag is `'reported'`), and `flags` lists `imo_check_digit` (an IMO
+   number that fails its check digit, or is not 7 digits, or is all zeros) and
+   `mmsi_invalid` (reference/mid.py). Flagged rows are kept.
+
+Between 1 and 2, stations that are not vessels (base stations, aids to navigation, SAR
+aircraft) move to `ais_stations`, and the implied-speed pass also sets the `mmsi_invalid`
+flag (`ais_rules`). Rows without a time or a possible position never got here: the
+rules of `ais_rules` quarantined them before they were stored.
+
+Not-available values (lat 91, lon 181, sog 102.3, cog 360, heading 511, IMO 0, empty
+text) are already NULL here: the NMEA decoder and the position CSV SELECT null them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import duckdb
+
+from cargotrace.case.store import quote_ident
+from cargotrace.ingest.kinds.ais_rules import (
+    STATIONS_COLUMNS,
+    mmsi_invalid_sql,
+    refused_by_reason,
+    station_kind_sql,
+)
+from cargotrace.ingest.types import IngestResult, sql_str
+from cargotrace.reference.geodesy import KM_PER_NM
+from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
+from cargotrace.sql import haversine_km
+
+MAX_SPEED_KN = 50.0
+MIN_STEP_KM = 0.5
+MIN_DT_S = 1.0
+KEY = ("mmsi", "timestamp", "msg_type", "lat", "lon", "sog", "cog", "heading")
+_FIX = (
+    "{p}timestamp IS NOT NULL AND {p}lat IS NOT NULL AND {p}lon IS NOT NULL AND {p}mmsi IS NOT NULL"
+)
+
+
+@dataclass
+class CleanStats:
+    duplicates_in_file: int = 0
+    duplicates_of_case: int = 0
+    impossible_speed: int = 0  # fixes of this file flagged
+    impossible_speed_elsewhere: int = 0  # fixes of other files whose flag changed
+    flags_from_mid: int = 0
+    imo_invalid: int = 0
+    mmsi_invalid: int = 0  # identity reports
+    positions_mmsi_invalid: int = 0  # positions of the file whose MMSI cannot be a ship's
+
+
+def imo_ok_sql(col: str) -> str:
+    """SQL twin of `reference.checkdigits.imo_check_ok` (which accepts 0000000; this does not)."""
+    weighted = " + ".join(f"CAST(substr({col}, {i + 1}, 1) AS INTEGER) * {7 - i}" for i in range(6))
+    return (
+        f"(CASE WHEN regexp_full_match({col}, '[0-9]{{7}}') AND {col} <> '0000000' "
+        f"THEN ({weighted}) % 10 = CAST(substr({col}, 7, 1) AS INTEGER) ELSE false END)"
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
+    row = con.execute(sql, params or []).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+STAGE = "ais_stage"  # the file's positions until `finish_positions_file` moves them in
+_STAGE_PROVENANCE = ("file_hash", "source_file")  # constant per file: NULL in the stage
+
+
+def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty stage for one file's positions (a temp table shaped like `positions`)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM positions LIMIT 0")
+
+
+def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """`ais_dupes`: stage rows that are copies (of a stored position, or of an earlier row
+    of the file); returns (within the file, of the case)."""
+    key = ", ".join(KEY)
+    same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM m.{c}" for c in KEY)
+    # copies of another file's position (the whole case, within the file's time span), then
+    # copies within the file: only keys seen twice are sorted
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ais_dupes AS
+            WITH mine AS (SELECT rowid AS rid, {key} FROM {STAGE} WHERE timestamp IS NOT NULL),
+            span AS (SELECT min(timestamp) AS lo, max(timestamp) AS hi FROM mine),
+            theirs AS (
+                SELECT DISTINCT {key} FROM positions, span
+                WHERE timestamp BETWEEN span.lo AND span.hi
+            )
+            SELECT m.rid, true AS in_case FROM mine m SEMI JOIN theirs t ON {same}"""
+    )
+    # candidates first by a hash of the key (one 64-bit column to group), then exactly
+    con.execute(
+        f"""INSERT INTO ais_dupes
+            SELECT rid, false FROM (
+                SELECT rowid AS rid, row_number() OVER (PARTITION BY {key} ORDER BY source_row, rowid) AS copy
+                FROM {STAGE}
+                WHERE timestamp IS NOT NULL AND hash({key}) IN (
+                    SELECT h FROM (SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL)
+                    GROUP BY h HAVING count(*) > 1)
+            ) WHERE copy > 1 AND rid NOT IN (SELECT rid FROM ais_dupes)"""
+    )
+    counts = con.execute(
+        "SELECT count(*) FILTER (WHERE NOT in_case), count(*) FILTER (WHERE in_case) FROM ais_dupes"
+    ).fetchone()
+    assert counts is not None
+    return int(counts[0]), int(counts[1])
+
+
+def _stage_stations(
+    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str
+) -> dict[str, int]:
+    """Move the stage's rows of stations that are not vessels (ais_rules) to `ais_stations`;
+    returns the rows moved by station kind."""
+    kind = station_kind_sql("mmsi", "msg_type")
+    where = f"{kind} IS NOT NULL AND rowid NOT IN (SELECT rid FROM ais_dupes)"
+    counts = dict(
+        con.execute(
+            f"SELECT {kind}, count(*) FROM {STAGE} WHERE {where} GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
+    if counts:
+        con.execute(
+            f"""INSERT INTO ais_stations (station_kind, {STATIONS_COLUMNS}, file_hash, source_file, sheet, source_row)
+                SELECT {kind}, {STATIONS_COLUMNS}, {sql_str(file_hash)}, {sql_str(file_name)}, sheet, source_row
+                FROM {STAGE} WHERE {where}"""
+        )
+        con.execute(f"DELETE FROM {STAGE} WHERE {kind} IS NOT NULL")
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def _span(con: duckdb.DuckDBPyConnection) -> int:
+    """`ais_span`: per MMSI of the file's fixes, their first and last time (t0, t1), the last
+    stored fix before (lo) and the first after (hi); returns how many stored fixes fall at
+    or after a t0 (their speeds may change)."""
+    fix, fix_p = _FIX.format(p=""), _FIX.format(p="p.")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ais_span AS
+            WITH f AS (SELECT mmsi, min(timestamp) AS t0, max(timestamp) AS t1 FROM {STAGE}
+                       WHERE {fix} AND rowid NOT IN (SELECT rid FROM ais_dupes) GROUP BY mmsi)
+            SELECT f.mmsi, f.t0, f.t1,
+                   max(p.timestamp) FILTER (WHERE p.timestamp < f.t0) AS lo,
+                   min(p.timestamp) FILTER (WHERE p.timestamp > f.t1) AS hi,
+                   count(p.timestamp) FILTER (WHERE p.timestamp >= f.t0) AS later
+            FROM f LEFT JOIN positions p ON p.mmsi = f.mmsi AND {fix_p}
+            GROUP BY f.mmsi, f.t0, f.t1"""
+    )
+    return _count(con, "SELECT sum(later) FROM ais_span")
+
+
+def _speed_sql(alias: str = "") -> tuple[str, str]:
+    """(implied speed in knots, its flag) of a row with `prev` (struct ts, lat, lon)."""
+    step = haversine_km("prev.lat", "prev.lon", f"{alias}lat", f"{alias}lon")
+    hours = f"(greatest(epoch({alias}timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0)"
+    return _speed_of(f"({step} / {KM_PER_NM} / {hours})", step)
+
+
+def _speed_of(speed: str, step: str) -> tuple[str, str]:
+    """(speed, its flag) given the speed in knots and the step in km (columns or SQL)."""
+    flag = (
+        f"CASE WHEN {speed} > {MAX_SPEED_KN} AND {step} > {MIN_STEP_KM} THEN 'impossible_speed' END"
+    )
+    return speed, flag
+
+
+def _stored_fixes(fix_p: str, columns: str = "p.*") -> str:
+    """The stored fixes of the file's MMSIs from the last one before the file's first fix
+    to the first one after its last."""
+    return f"""SELECT {columns} FROM positions p JOIN ais_span s ON p.mmsi = s.mmsi
+                   AND p.timestamp BETWEEN coalesce(s.lo, s.t0) AND coalesce(s.hi, s.t1)
+               WHERE {fix_p}"""
+
+
+# Fixes in the order (timestamp, file_hash, source_row), the file as a number (its rank
+# among the file hashes involved, `ais_files`): sorting every row on a 64-character text
+# key cost more than the rest of the append
+_PREV_NUMBERED = "lag(struct_pack(ts := timestamp, lat := lat, lon := lon)) OVER (PARTITION BY mmsi, _fix ORDER BY timestamp, _file_no, source_row)"
+
+
+def _move_stage(
+    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str
+) -> tuple[int, int, int, int]:
+    """The file's positions, without the duplicates, with their implied speeds and flags
+    (against each other and the stored fixes around them: `MIN_DT_S` ...), into `positions`
+    in one append. Stored fixes whose speed changes now that the file's fixes are among
+    them are updated (only when the file's fixes fall among stored ones of their vessel).
+    The file's positions whose MMSI cannot be a ship's get `mmsi_invalid` (ais_rules).
+    Returns (rows appended, fixes of the file flagged impossible_speed, other fixes whose
+    flag changed, positions of the file flagged mmsi_invalid)."""
+    fix_p = _FIX.format(p="p.")
+    later = _span(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE ais_near AS {_stored_fixes(fix_p)}")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE ais_files AS
+           SELECT file_hash, row_number() OVER (ORDER BY file_hash) AS _file_no
+           FROM (SELECT DISTINCT file_hash FROM ais_near UNION SELECT ?)""",
+        [file_hash],
+    )
+    file_no = _count(con, "SELECT _file_no FROM ais_files WHERE file_hash = ?", [file_hash])
+    columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
+    names = ", ".join(map(quote_ident, columns))
+    step = haversine_km("prev.lat", "prev.lon", "lat", "lon")
+    hours = f"(greatest(epoch(timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0)"
+    speed, flag = _speed_of("_speed_kn", "_step_km")  # each computed once per row
+    values = {"file_hash": sql_str(file_hash), "source_file": sql_str(file_name),
+              "implied_speed_kn": f"CASE WHEN _fix THEN {speed} END",
+              "flags": f"""nullif(concat_ws(',', CASE WHEN {mmsi_invalid_sql("mmsi")} THEN 'mmsi_invalid' END,
+                                            CASE WHEN _fix THEN {flag} END), '')"""}  # fmt: skip
+    select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
+    stage_cols = ", ".join(
+        sql_str(file_hash) if c == "file_hash" else f"s.{quote_ident(c)}" for c in columns
+    )
+    first = _count(con, "SELECT count(*) FROM positions")  # appended rows get row ids from here on
+    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
+    con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
+    try:
+        appended = _count(
+            con,
+            f"""INSERT INTO positions ({names})
+                SELECT {select} FROM (
+                    SELECT *, _step_km / {KM_PER_NM} / _hours AS _speed_kn FROM (
+                        SELECT *, {step} AS _step_km, {hours} AS _hours FROM (
+                            SELECT *, {_PREV_NUMBERED} AS prev FROM (
+                                SELECT {stage_cols}, coalesce({_FIX.format(p="s.")}, false) AS _fix,
+                                       true AS _mine, {file_no} AS _file_no
+                                FROM {STAGE} s WHERE s.rowid NOT IN (SELECT rid FROM ais_dupes)
+                                UNION ALL BY NAME
+                                SELECT {", ".join(f"n.{quote_ident(c)}" for c in columns)}, true AS _fix,
+                                       false AS _mine, f._file_no
+                                FROM ais_near n JOIN ais_files f ON f.file_hash = n.file_hash
+                            )
+                        ) WHERE _mine
+                    )
+                )""",
+        )
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
+    flagged = con.execute(
+        """SELECT count(*) FILTER (WHERE flags LIKE '%impossible_speed%'),
+                  count(*) FILTER (WHERE flags LIKE '%mmsi_invalid%')
+           FROM positions WHERE rowid >= ? AND file_hash = ? AND flags IS NOT NULL""",
+        [first, file_hash],
+    ).fetchone()
+    assert flagged is not None
+    elsewhere = _update_stored_speeds(con, file_hash) if later else 0
+    for table in (STAGE, "ais_dupes", "ais_span", "ais_near", "ais_files"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return appended, int(flagged[0]), elsewhere, int(flagged[1])
+
+
+def _update_stored_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> int:
+    """Speeds of the stored fixes (of other files) the file's fixes fall among, now that the
+    file is in; returns how many of their flags changed."""
+    fix_p = _FIX.format(p="p.")
+    speed, flag = _speed_sql()
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ais_speed AS
+            SELECT rid, old_speed, old_flags, speed, flags FROM (
+                SELECT rid, file_hash, timestamp, lo, implied_speed_kn AS old_speed,
+                       CASE WHEN flags LIKE '%impossible_speed%' THEN 'impossible_speed' END AS old_flags,
+                       {speed} AS speed, {flag} AS flags
+                FROM (SELECT f.*, s.lo, lag(struct_pack(ts := f.timestamp, lat := f.lat, lon := f.lon))
+                                OVER (PARTITION BY f.mmsi ORDER BY f.timestamp, f.file_hash, f.source_row) AS prev
+                      FROM ({_stored_fixes(fix_p, "p.rowid AS rid, p.*")}) f JOIN ais_span s ON f.mmsi = s.mmsi)
+            )
+            WHERE file_hash <> {sql_str(file_hash)} AND (lo IS NULL OR timestamp > lo)
+              AND (speed IS DISTINCT FROM old_speed OR flags IS DISTINCT FROM old_flags)"""
+    )
+    con.execute(  # the MMSI's flag is recomputed with the speed's (ais_rules)
+        f"""UPDATE positions SET implied_speed_kn = a.speed,
+                  flags = nullif(concat_ws(',', CASE WHEN {mmsi_invalid_sql("positions.mmsi")} THEN 'mmsi_invalid' END,
+                                           a.flags), '')
+           FROM ais_speed a WHERE positions.rowid = a.rid"""
+    )
+    changed = _count(con, "SELECT count(*) FROM ais_speed WHERE flags IS DISTINCT FROM old_flags")
+    con.execute("DROP TABLE ais_speed")
+    return changed
+
+
+def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
+    """Derive missing flags from the MID and flag bad IMO numbers and MMSIs (see module doc)."""
+    kind, mid = mmsi_kind_sql("r.mmsi"), mmsi_mid_sql("r.mmsi")
+    no_mid = ", ".join(f"'{k}'" for k in sorted(WITHOUT_MID))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ais_reports AS
+            SELECT rid, given_flag,
+                   CASE WHEN given_flag IS NULL AND kind = 'ship' THEN mid_flag END AS derived_flag,
+                   nullif(concat_ws(',',
+                       CASE WHEN imo IS NOT NULL AND NOT {imo_ok_sql("imo")} THEN 'imo_check_digit' END,
+                       CASE WHEN mmsi IS NOT NULL AND (kind = 'invalid' OR (kind NOT IN ({no_mid}) AND mid_flag IS NULL))
+                            THEN 'mmsi_invalid' END), '') AS flags
+            FROM (
+                SELECT r.rowid AS rid, r.mmsi, r.imo, nullif(upper(trim(r.flag)), '') AS given_flag,
+                       {kind} AS kind, m.flag AS mid_flag
+                FROM vessel_reports r LEFT JOIN mid_flags m ON m.mid = {mid}
+                WHERE r.file_hash = ?
+            ) classified""",
+        [file_hash],
+    )
+    con.execute(
+        """UPDATE vessel_reports SET flag = coalesce(a.given_flag, a.derived_flag),
+                  flag_source = CASE WHEN a.given_flag IS NOT NULL THEN 'reported'
+                                     WHEN a.derived_flag IS NOT NULL THEN 'mid' END,
+                  flags = a.flags
+           FROM ais_reports a WHERE vessel_reports.rowid = a.rid"""
+    )
+    counts = con.execute(
+        """SELECT count(*) FILTER (WHERE derived_flag IS NOT NULL),
+                  count(*) FILTER (WHERE flags LIKE '%imo_check_digit%'),
+                  count(*) FILTER (WHERE flags LIKE '%mmsi_invalid%')
+           FROM ais_reports"""
+    ).fetchone()
+    con.execute("DROP TABLE ais_reports")
+    assert counts is not None
+    return {"flags_from_mid": counts[0], "imo_invalid": counts[1], "mmsi_invalid": counts[2]}
+
+
+def finish_positions_file(con: duckdb.DuckDBPyConnection, result: IngestResult) -> CleanStats:
+    """All three passes for one AIS file, whose positions wait in the stage; moves dropped
+    duplicates from kept to duplicate."""
+    stats = CleanStats()
+    stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
+    dropped = stats.duplicates_in_file + stats.duplicates_of_case
+    result.rows_kept -= dropped
+    result.rows_duplicate += dropped
+    stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
+    if stations:
+        result.detail["not_vessels"] = stations
+    _, stats.impossible_speed, stats.impossible_speed_elsewhere, stats.positions_mmsi_invalid = (
+        _move_stage(con, result.file_hash, result.path.name)
+    )
+    result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
+    for name, value in check_identity_reports(con, result.file_hash).items():
+        setattr(stats, name, value)
+    result.detail["cleaning"] = asdict(stats)
+    return stats
+
+
+def begin_file(con: duckdb.DuckDBPyConnection, kind: str) -> None:
+    """Start of one file's ingest (in its transaction): AIS positions wait in a stage."""
+    if kind == "ais":
+        begin_positions_file(con)
+
+
+def finish_file(con: duckdb.DuckDBPyConnection, kind: str, result: IngestResult) -> None:
+    """End of one file's ingest (in its transaction): the passes its kind needs, if any."""
+    if kind == "ais":
+        finish_positions_file(con, result)
+    elif kind == "vessels":
+        result.detail["cleaning"] = check_identity_reports(con, result.file_hash)

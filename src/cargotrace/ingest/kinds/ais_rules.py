@@ -1,0 +1,158 @@
+"""What an AIS row must be to count as a vessel's position: one definition for every AIS
+path (NMEA logs and position CSVs, whatever stores them), as DuckDB SQL expressions over
+the typed columns of any relation.
+
+**Refused** (quarantined with the reason, before the row is stored; `position_checks`):
+
+| reason                  | when |
+|-------------------------|------|
+| `no_timestamp`          | the row has no time (an NMEA line without tag block or time column) |
+| `implausible_timestamp` | before `EARLIEST_AIS` (AIS, ITU-R M.1371, dates from 1998: a tag block `c:0` is 1970) or more than `FUTURE_MARGIN` after the ingest (years 2999, 9999) |
+| `no_position`           | lat or lon missing or "not available" (lat 91, lon 181) |
+| `impossible_position`   | lat beyond ±90 or lon beyond ±180 otherwise (lat -101.5, lon 205) |
+| `null_island`           | lat 0 and lon 0 exactly: the default of a receiver or converter without a fix, not a place a ship was |
+
+A row refused here never reaches a track, a gap, an export of positions or the vessels
+table; `cargotrace quarantine` lists it with its reason.
+
+**Kept apart** (`station_kind_sql`): base stations (message type 4, MMSI 00MIDxxxx), aids to
+navigation (type 21, 99MIDxxxx), SAR aircraft (type 9, 111MIDxxx) and AIS-SART / MOB /
+EPIRB / AMRD devices (970, 972, 974, 979) are not vessels. Their rows are kept, in the table
+`ais_stations`, not in `positions` (`separate_stations`), so no track, port call, gap or
+encounter is built from them.
+
+**Flagged** (`mmsi_invalid_sql`): an MMSI that names no station (`1` from a file's row-id
+column, `123456789`, ten digits) or whose MID is not allocated. Such positions are kept
+(a vessel may transmit a made-up MMSI, which is itself worth seeing) with the flag
+`mmsi_invalid` in `positions.flags`; the vessels table has `mmsi_valid` = false.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from cargotrace.ingest.sqlexpr import first_reason
+from cargotrace.reference.mid import mmsi_kind_sql, mmsi_mid_sql
+
+EARLIEST_AIS = "1998-01-01"
+FUTURE_MARGIN = "INTERVAL 1 DAY"
+
+Check = tuple[str, str, str | None]  # (condition, reason, column), as `sqlexpr.first_reason` takes
+
+# MMSI kinds (reference/mid.py) and message types that are not vessels -> station kind
+_KIND_STATIONS = {
+    "coast_station": "base_station",
+    "aton": "aid_to_navigation",
+    "sar_aircraft": "sar_aircraft",
+    "sart": "sart",
+    "mob": "man_overboard",
+    "epirb": "epirb",
+    "amrd": "autonomous_device",
+}
+_TYPE_STATIONS = {4: "base_station", 9: "sar_aircraft", 21: "aid_to_navigation"}
+REASONS = (
+    "no_timestamp",
+    "implausible_timestamp",
+    "no_position",
+    "impossible_position",
+    "null_island",
+)
+
+
+def time_checks(ts: str) -> list[Check]:
+    """The timestamp rules over a TIMESTAMPTZ expression."""
+    return [
+        (f"{ts} IS NULL", "no_timestamp", "timestamp"),
+        (
+            f"({ts} < TIMESTAMPTZ '{EARLIEST_AIS} 00:00:00+00:00' OR {ts} > now() + {FUTURE_MARGIN})",
+            "implausible_timestamp",
+            "timestamp",
+        ),
+    ]
+
+
+def implausible_time_sql(ts: str) -> str:
+    """True for a time that is given but cannot be an AIS time (NULL-safe: false if none)."""
+    return f"coalesce({time_checks(ts)[1][0]}, false)"
+
+
+def coordinate_checks(lat: str, lon: str) -> list[Check]:
+    """The position rules over DOUBLE latitude and longitude expressions (degrees)."""
+    return [
+        (f"({lat} IS NULL OR {lat} = 91)", "no_position", "lat"),
+        (f"({lon} IS NULL OR {lon} = 181)", "no_position", "lon"),
+        (f"abs({lat}) > 90", "impossible_position", "lat"),
+        (f"abs({lon}) > 180", "impossible_position", "lon"),
+        (f"({lat} = 0 AND {lon} = 0)", "null_island", "lat"),
+    ]
+
+
+def position_checks(ts: str, lat: str, lon: str) -> list[Check]:
+    """Every rule, in priority order (the first that holds names the row's reason)."""
+    return time_checks(ts) + coordinate_checks(lat, lon)
+
+
+def reason_sql(checks: list[Check]) -> tuple[str, str]:
+    """`_reason` and `_column` expressions (NULL when the row passes)."""
+    return first_reason(*checks)
+
+
+def vessel_position_sql(mmsi: str, ts: str, lat: str, lon: str, msg_type: str) -> str:
+    """True for a row that every rule lets into `positions`: not refused, not a station. For
+    engines that read positions without ingesting them (the Spark inputs)."""
+    refused = " OR ".join(f"({cond})" for cond, _, _ in position_checks(ts, lat, lon))
+    return f"(NOT coalesce({refused}, false) AND {station_kind_sql(mmsi, msg_type)} IS NULL)"
+
+
+def station_kind_sql(mmsi: str, msg_type: str) -> str:
+    """The kind of a station that is not a vessel ('base_station', ...), NULL for a vessel."""
+    by_type = " ".join(f"WHEN {msg_type} = {t} THEN '{k}'" for t, k in _TYPE_STATIONS.items())
+    by_kind = " ".join(f"WHEN '{kind}' THEN '{k}'" for kind, k in _KIND_STATIONS.items())
+    return f"(CASE {by_type} ELSE (CASE {mmsi_kind_sql(mmsi)} {by_kind} END) END)"
+
+
+def mmsi_invalid_sql(mmsi: str) -> str:
+    """True for an MMSI that names no station or whose MID is not allocated (needs the
+    case's `mid_flags` view)."""
+    mid = mmsi_mid_sql(mmsi)
+    return (
+        f"({mmsi_kind_sql(mmsi)} = 'invalid' OR "
+        f"({mid} IS NOT NULL AND {mid} NOT IN (SELECT mid FROM mid_flags)))"
+    )
+
+
+STATIONS_COLUMNS = "mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type"
+
+
+def separate_stations(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
+    """Move the file's rows of stations that are not vessels from `positions` to
+    `ais_stations`; returns the rows moved by station kind."""
+    kind = station_kind_sql("mmsi", "msg_type")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ais_moved AS
+            SELECT {kind} AS station_kind, {STATIONS_COLUMNS}, file_hash, source_file, sheet, source_row
+            FROM positions WHERE file_hash = ? AND {kind} IS NOT NULL""",
+        [file_hash],
+    )
+    counts = dict(
+        con.execute("SELECT station_kind, count(*) FROM ais_moved GROUP BY 1 ORDER BY 1").fetchall()
+    )
+    if counts:
+        con.execute(
+            f"""INSERT INTO ais_stations (station_kind, {STATIONS_COLUMNS}, file_hash, source_file, sheet, source_row)
+                SELECT * FROM ais_moved"""
+        )
+        con.execute(
+            f"DELETE FROM positions WHERE file_hash = ? AND {kind} IS NOT NULL", [file_hash]
+        )
+    con.execute("DROP TABLE ais_moved")
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def refused_by_reason(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
+    """The file's quarantined rows by reason (for the ingest summary)."""
+    rows = con.execute(
+        "SELECT reason, count(*) FROM quarantine WHERE file_hash = ? GROUP BY 1 ORDER BY 2 DESC, 1",
+        [file_hash],
+    ).fetchall()
+    return {str(r): int(n) for r, n in rows}

@@ -1,0 +1,249 @@
+"""AIS position CSVs: the canonical layout, NOAA MarineCadastre and the Danish Maritime
+Authority layout, recognised by their headers (contract §2 "ais").
+
+Rows without a time or a possible position (lat 91 / lon 181 "not available", lat -101.5,
+lon 205, years 1960 or 9999) are quarantined by the rules of `ais_rules`, shared with the
+NMEA path. Other not-available values become NULL and the row is kept: sog outside 0-102.2 (102.3), cog outside
+0-359.9 (360), heading outside 0-359 (511), navigation status 15 or unknown text; in the
+identity columns, IMO 0, ship type 0 or "undefined", empty names (AIS '@' padding removed).
+Duplicates, implied speeds and identity checks run once the whole file is in
+(`ais_clean.finish_file`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cargotrace.ingest import sqlexpr
+from cargotrace.ingest.kinds import ais_rules
+from cargotrace.ingest.kinds.ais_clean import STAGE
+from cargotrace.ingest.readers.headers import Field
+from cargotrace.ingest.types import ChunkContext, TabularKind
+from cargotrace.reference.ais_values import kinematics_sql
+
+FIELDS = [
+    Field("mmsi", ("mmsi", "userid", "user id"), required=True),
+    Field(
+        "timestamp",
+        ("basedatetime", "timestamp", "time", "datetime", "# timestamp", "t", "time utc"),
+        required=True,
+    ),
+    Field("lat", ("latitude", "lat", "y"), required=True),
+    Field("lon", ("longitude", "lon", "long", "lng", "x"), required=True),
+    Field("sog", ("sog", "speed", "speed over ground")),
+    Field("cog", ("cog", "course", "course over ground")),
+    Field("heading", ("heading", "true heading", "hdg")),
+    Field("nav_status", ("status", "navigational status", "nav status", "navstatus")),
+    Field("msg_type", ("message type", "msgtype", "type", "message id", "msg type")),
+    Field("name", ("vesselname", "vessel name", "name", "shipname")),
+    Field("imo", ("imo",)),
+    Field("callsign", ("callsign", "call sign")),
+    Field("ship_type", ("vesseltype", "ship type", "shiptype")),
+    Field("draught", ("draft", "draught")),
+    Field("length", ("length", "length m", "loa")),
+]
+
+# Text statuses as the Danish Maritime Authority writes them, to ITU-R M.1371 codes.
+NAV_STATUS_TEXT = {
+    "under way using engine": 0, "at anchor": 1, "not under command": 2,
+    "restricted maneuverability": 3, "constrained by her draught": 4, "moored": 5,
+    "aground": 6, "engaged in fishing": 7, "under way sailing": 8, "ais-sart": 14,
+    "unknown value": 15, "undefined": 15,
+}  # fmt: skip
+
+
+def _status_sql(col: str) -> str:
+    cases = " ".join(f"WHEN '{text}' THEN {code}" for text, code in NAV_STATUS_TEXT.items())
+    return (
+        f"coalesce(try_cast(try_cast({col} AS DOUBLE) AS SMALLINT), CASE lower({col}) {cases} END)"
+    )
+
+
+def _timestamp_sql(col: str) -> str:
+    return sqlexpr.timestamp(col)
+
+
+def _mmsi_sql(col: str) -> str:
+    return f"try_cast(try_cast({col} AS DOUBLE) AS BIGINT)"
+
+
+# Each typed column: (field, the SQL that types it, the Arrow type, whether Arrow's cast
+# needs the values checked against a pattern first). A column that Arrow's cast reads the way
+# that SQL does is cast in Arrow; any other goes through the SQL (one definition of the rule).
+# Numbers: Arrow also reads exponents, nan and inf, which `sqlexpr.number` reads otherwise or
+# not at all: such columns take the SQL.
+_ISO_TIME = "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?$"
+_TYPED: tuple[tuple[str, Callable[[str], str], pa.DataType, str | None], ...] = (
+    ("mmsi", _mmsi_sql, pa.int64(), None),
+    ("timestamp", _timestamp_sql, pa.timestamp("us", "UTC"), _ISO_TIME),
+    ("lat", sqlexpr.number, pa.float64(), None),
+    ("lon", sqlexpr.number, pa.float64(), None),
+    ("sog", sqlexpr.number, pa.float64(), None),
+    ("cog", sqlexpr.number, pa.float64(), None),
+    ("heading", sqlexpr.number, pa.float64(), None),
+    ("nav_status", lambda col: _status_sql(col), pa.int16(), None),
+)  # fmt: skip
+
+
+def _arrow_cast(
+    values: pa.ChunkedArray, arrow_type: pa.DataType, plain: str | None
+) -> pa.ChunkedArray | None:
+    """The column cast by Arrow, or None when Arrow cannot read it as the SQL would."""
+    if plain is not None and not pc.all(pc.match_substring_regex(values, plain)).as_py():
+        return None
+    naive = pa.timestamp("us") if pa.types.is_timestamp(arrow_type) else arrow_type
+    try:
+        cast = values.cast(naive)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 2023-02-30, 4,5, 99999 as int16
+        return None
+    if pa.types.is_floating(arrow_type) and (
+        not pc.all(pc.is_finite(cast)).as_py()
+        or pc.any(pc.match_substring(values, "e", ignore_case=True)).as_py()
+    ):
+        return None
+    return cast.cast(arrow_type)  # a naive time is UTC
+
+
+def _typed(
+    con: duckdb.DuckDBPyConnection, values: pa.ChunkedArray, sql: Callable[[str], str],
+    arrow_type: pa.DataType, plain: str | None, arrow: bool = True,
+) -> pa.ChunkedArray:  # fmt: skip
+    if values.null_count == len(values):
+        return pa.chunked_array([pa.nulls(len(values), arrow_type)])
+    cast = _arrow_cast(values, arrow_type, plain) if arrow else None
+    if cast is not None:
+        return cast
+    column_values = pa.table({"v": values})  # noqa: F841 - replacement scan
+    typed = con.execute(f"SELECT {sql('v')} AS v FROM column_values").to_arrow_table().column(0)
+    return typed.cast(arrow_type)
+
+
+def _transform(
+    con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Table
+) -> dict[str, pa.ChunkedArray]:
+    """The typed columns `_mmsi`, `_timestamp`, `_lat`, ... of the chunk, in one vectorised
+    pass: the SELECT then only checks ranges."""
+    fmt = ctx.mapping.date_format  # a mapping's time format: the SQL, which tries it first
+    typed = {}
+    for name, sql, arrow_type, plain in _TYPED:
+        if name == "timestamp" and fmt:
+            sql = lambda col: sqlexpr.timestamp(col, fmt)  # noqa: E731, PLW2901
+        typed[f"_{name}"] = _typed(
+            con, table.column(name), sql, arrow_type, plain, not (name == "timestamp" and fmt)
+        )
+    return typed
+
+
+def _select(ctx: ChunkContext) -> str:
+    ts, lat, lon, mmsi = "_timestamp", "_lat", "_lon", "_mmsi"  # typed by `_transform`
+    reason, column = ais_rules.reason_sql(
+        [
+            (f"{mmsi} IS NULL", "bad_mmsi", "mmsi"),
+            (f"{mmsi} NOT BETWEEN 1 AND 999999999", "bad_mmsi", "mmsi"),
+            (f"timestamp IS NOT NULL AND {ts} IS NULL", "bad_timestamp", "timestamp"),
+            (f"lat IS NOT NULL AND {lat} IS NULL", "bad_latitude", "lat"),
+            (f"lon IS NOT NULL AND {lon} IS NULL", "bad_longitude", "lon"),
+            *ais_rules.position_checks(ts, lat, lon),
+        ]
+    )
+    return f"""
+        SELECT {mmsi} AS mmsi, {ts} AS timestamp, {lat} AS lat, {lon} AS lon,
+               {kinematics_sql("_sog", "_cog", "_heading", "_nav_status")},
+               coalesce(try_cast(msg_type AS SMALLINT), CAST(NULL AS SMALLINT)) AS msg_type,
+               CAST(NULL AS DOUBLE) AS implied_speed_kn, CAST(NULL AS VARCHAR) AS flags,  -- ais_clean
+               name, imo, callsign, ship_type, draught, length,
+               _row, {reason} AS _reason, {column} AS _column
+        FROM src
+    """
+
+
+_NOT_AVAILABLE_TYPES = ("", "0", "undefined", "unknown", "not available", "n/a", "none")
+
+
+def _text_sql(col: str) -> str:
+    """Upper case, trimmed, AIS '@' padding removed; empty -> NULL."""
+    return f"nullif(trim(rtrim(upper({col}), '@ ')), '')"
+
+
+def _imo_sql(col: str) -> str:
+    """'IMO 8207721', '8207721.0' -> '8207721'; empty or all zeros (not available) -> NULL."""
+    bare = f"regexp_replace(regexp_replace(upper(trim({col})), '^IMO\\s*', ''), '\\.0$', '')"
+    return f"(CASE WHEN regexp_full_match({bare}, '0*') THEN NULL ELSE {bare} END)"
+
+
+def _ship_type_sql(col: str) -> str:
+    absent = ", ".join(f"'{v}'" for v in _NOT_AVAILABLE_TYPES)
+    return f"(CASE WHEN lower(trim({col})) IN ({absent}) THEN NULL ELSE regexp_replace(trim({col}), '\\.0$', '') END)"
+
+
+def _draught_sql(col: str) -> str:
+    """Metres; 0 (not available) and anything beyond AIS's 25.5 m (plus a margin) -> NULL."""
+    return f"(CASE WHEN {sqlexpr.number(col)} > 0 AND {sqlexpr.number(col)} <= 30 THEN {sqlexpr.number(col)} END)"
+
+
+def _length_sql(col: str) -> str:
+    """Metres (a `Length` column: NOAA, DMA); 0 (not available) and beyond 600 m -> NULL."""
+    return f"(CASE WHEN {sqlexpr.number(col)} > 0 AND {sqlexpr.number(col)} <= 600 THEN {sqlexpr.number(col)} END)"
+
+
+def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
+    """Provider CSVs repeat the name, IMO and call sign on every row: each distinct identity
+    of an MMSI in the chunk becomes an identity report at the first and at the last row that
+    shows it (one report if they are the same), so `vessel_identities` knows its time span.
+    The draught (`Draft`) counts as part of what is reported, so each draught an identity
+    shows gets its first and last row too (a draught that returns later in the same chunk
+    is known at its first and last rows only). A `Length` column gives the reports' length
+    (the longest the identity shows: length is not part of what is compared).
+    Rows without a position (static messages in a provider CSV) are quarantined as positions
+    but their identity counts."""
+    if not {"name", "imo", "callsign", "ship_type", "draught", "length"} & set(ctx.columns.fields):
+        return
+    # each identity as written first (few per chunk), in a table of its own: as a CTE of the
+    # statement below, DuckDB ran this pass over the chunk more than once
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ais_chunk_ids AS
+           SELECT mmsi, imo, name, callsign, ship_type, draught, max({_length_sql("length")}) AS length_m,  -- (time, row) as one number: 2^40 > rows
+                  min(timestamp) AS t0, CAST(min(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r0,
+                  max(timestamp) AS t1, CAST(max(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r1
+           FROM normalized
+           WHERE (_reason IS NULL OR _reason = 'no_position')  -- static reports: identity, no place
+             AND coalesce(imo, name, callsign, ship_type, draught, length) IS NOT NULL
+           GROUP BY ALL"""
+    )
+    con.execute(
+        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
+                                        file_hash, source_file, source_row)
+            WITH raw AS (SELECT * FROM ais_chunk_ids), ids AS (  -- normalised
+                SELECT mmsi, t0, r0, t1, r1, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
+                       {_text_sql("callsign")} AS callsign, {_ship_type_sql("ship_type")} AS ship_type,
+                       {_draught_sql("draught")} AS draught_m, length_m
+                FROM raw
+            ), spans AS (
+                SELECT mmsi, imo, name, callsign, ship_type, draught_m, max(length_m) AS length_m,
+                       min(t0) AS t0, arg_min(r0, (t0, r0)) AS r0, max(t1) AS t1, arg_max(r1, (t1, r1)) AS r1
+                FROM ids WHERE coalesce(imo, name, callsign, ship_type, CAST(draught_m AS VARCHAR), CAST(length_m AS VARCHAR)) IS NOT NULL
+                GROUP BY mmsi, imo, name, callsign, ship_type, draught_m
+            )
+            SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, t0, $1, $2, r0 FROM spans
+            UNION ALL
+            SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, t1, $1, $2, r1 FROM spans WHERE t1 > t0""",
+        [ctx.file_hash, ctx.file_name],
+    )
+    con.execute("DROP TABLE ais_chunk_ids")
+
+
+POSITIONS = TabularKind(
+    "ais",
+    "positions",
+    FIELDS,
+    _select,
+    after=_identities,
+    stream=True,
+    stage=STAGE,
+    transform=_transform,
+    row_hashes=False,  # repeats are dropped by key: `ais_clean`
+)

@@ -1,0 +1,226 @@
+"""Raw NMEA AIS archives into the case: positions, identity reports and quarantined
+sentences, streamed batch by batch through the vectorised decoder.
+
+Rows, for the ledger's invariant, are AIS messages: read = decoded + rejected, and decoded =
+kept + duplicates. Lines that are not AIS (other NMEA sentences, comments) and messages of
+types we do not decode are counted as skipped.
+
+Not-available values the decoder keeps (to stay equal to pyais) become NULL here: navigation
+status 15, ship type 0 and draught 0 (type 5's draught is stored as `draught_m`; types 5
+and 19 give the length as A + B, `to_bow + to_stern`, as `length_m` when both are given). An identity report (types 5, 19, 24) equal in (mmsi, time, imo,
+name, call sign, ship type, draught) to an earlier one of the file or to one already in the case
+(the same message heard by another receiver) is not stored again; for types 5 and 24 that
+message counts as a duplicate (a type 19 message counts through its position). Positions are deduplicated, and speeds and
+identities checked, when the whole file is in: `ais_clean.finish_file`.
+
+Decoded positions without a time or a possible position are quarantined (`ais_rules`;
+their raw value is the message's sentence, its sentences joined by newlines for a
+multi-part one, `source_row` its last line). The ledger's `detail`
+gets the decoder's counters (`decoder`) and the decoder's rejects by reason
+(`rejected_by_reason`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cargotrace.case.store import Case
+from cargotrace.ingest.kinds import ais_rules
+from cargotrace.ingest.kinds.ais_clean import STAGE
+from cargotrace.ingest.nmea.decoder import DecodedBatch, DecodeStats, decode_nmea_file
+from cargotrace.ingest.readers.arrow_scan import local_scans
+from cargotrace.ingest.types import (
+    ByteProgress,
+    IngestResult,
+    Mapping,
+    Progress,
+    TabularKind,
+    sql_str,
+)
+
+_STATIC_KEY = ("mmsi", "observed_at", "imo", "name", "callsign", "ship_type", "draught_m")
+
+
+def load_nmea(
+    case: Case,
+    spec: TabularKind,
+    path: Path,
+    mapping: Mapping,
+    result: IngestResult,
+    progress: Progress | None,
+) -> None:
+    con = case.con
+    result.detail["format"] = "nmea"
+    on_bytes = None
+    if isinstance(progress, ByteProgress):
+        progress.start_bytes(path.stat().st_size)
+        on_bytes = progress.bytes_read
+    totals, reasons = DecodeStats(), Counter[str]()
+    for batch in decode_nmea_file(path, progress=on_bytes):
+        refused = _insert_positions(con, batch, result, path.name)
+        duplicates, odd_statics = _insert_statics(con, batch, result, path.name)
+        refused += odd_statics
+        _insert_rejects(con, batch.rejects, result, path.name)
+        stats = batch.stats
+        totals += stats
+        reasons.update(_reason_counts(batch.rejects))
+        result.rows_read += stats.decoded + stats.rejected
+        result.rows_kept += stats.decoded - duplicates - refused
+        result.rows_duplicate += duplicates
+        result.rows_quarantined += stats.rejected + refused
+        result.rows_skipped += stats.non_ais + stats.undecoded_type
+        if progress:
+            progress(stats.decoded + stats.rejected)
+    result.detail["decoder"] = asdict(totals)
+    result.detail["rejected_by_reason"] = dict(sorted(reasons.items()))
+    result.detail["note"] = (
+        "rows are AIS messages; non-AIS lines and undecoded message types are skipped; "
+        "duplicates are the same message heard again (by another receiver or in another file)"
+    )
+
+
+def _provenance(result: IngestResult, name: str) -> str:
+    return f"{sql_str(result.file_hash)}, {sql_str(name)}, NULL"
+
+
+def _insert_positions(
+    con: duckdb.DuckDBPyConnection, batch: DecodedBatch, result: IngestResult, name: str
+) -> int:
+    """Store the batch's positions; those `ais_rules` refuses go to the quarantine with
+    their sentence as the raw value. Returns how many were refused."""
+    table = batch.positions
+    if not table.num_rows:
+        return 0
+    reason, column = ais_rules.reason_sql(ais_rules.position_checks("timestamp", "lat", "lon"))
+    refused = _refusals(con, table, reason, column)
+    bad = refused.column("reason").is_valid()
+    count = int(pc.sum(bad).as_py() or 0)
+    if count:
+        _quarantine(con, batch, "positions", refused.filter(bad), result, name)
+        table = table.filter(pc.invert(bad))
+    nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
+    with local_scans(con):
+        con.execute(
+            f"""INSERT INTO {STAGE} (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
+                                   source_row)
+            SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type, line_no
+            FROM nmea_positions"""
+        )
+    return count
+
+
+def _refusals(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, reason: str, column: str
+) -> pa.Table:
+    """`row` (index in `table`), `line_no`, `reason` and `column_name` of every row of
+    `table` (reason NULL when the row passes), in the table's order: the rules are SQL
+    (`ais_rules`), the rows stay in Arrow."""
+    row = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    wanted = ("line_no", "mmsi", "timestamp", "lat", "lon", "msg_type")  # what the rules read
+    columns = table.select([c for c in wanted if c in table.column_names])
+    nmea_rows = columns.append_column("row", row)  # noqa: F841 - replacement scan
+    with local_scans(con):
+        out = con.execute(
+            f"SELECT row, line_no, {reason} AS reason, {column} AS column_name FROM nmea_rows"
+        ).to_arrow_table()
+    if not out.column("row").equals(pa.chunked_array([row])):  # given back in another order
+        out = out.take(pc.sort_indices(out.column("row")))
+    return out
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection,
+    batch: DecodedBatch,
+    table: str,
+    refused: pa.Table,
+    result: IngestResult,
+    name: str,
+) -> None:
+    """Refused rows of `batch.<table>` into the quarantine, their sentence as raw value."""
+    rows = refused.column("row").to_numpy()
+    nmea_refused = refused.append_column("raw", batch.raw_text(table, rows))  # noqa: F841
+    with local_scans(con):
+        con.execute(
+            f"""INSERT INTO quarantine SELECT 'ais', reason, column_name, raw,
+                       {_provenance(result, name)}, line_no
+                FROM nmea_refused"""
+        )
+
+
+def _insert_statics(
+    con: duckdb.DuckDBPyConnection, batch: DecodedBatch, result: IngestResult, name: str
+) -> tuple[int, int]:
+    """Insert the batch's identity reports without repeats; returns the type 5/24 repeats
+    and the type 5/24 messages quarantined for an implausible time (`ais_rules`; an undated
+    report is kept, a type 19's time is judged with its position; raw value: the sentences)."""
+    table = batch.statics
+    if not table.num_rows:
+        return 0, 0
+    nmea_statics = table  # noqa: F841 - replacement scan
+    key = ", ".join(_STATIC_KEY)
+    same = " AND ".join(f"v.{c} IS NOT DISTINCT FROM s.{c}" for c in _STATIC_KEY)
+    implausible = ais_rules.implausible_time_sql("timestamp")
+    checks = f"CASE WHEN {implausible} AND msg_type <> 19 THEN"
+    refused = _refusals(
+        con, table, f"{checks} 'implausible_timestamp' END", f"{checks} 'timestamp' END"
+    )
+    bad = refused.column("reason").is_valid()
+    dropped = int(pc.sum(bad).as_py() or 0)
+    if dropped:
+        _quarantine(con, batch, "statics", refused.filter(bad), result, name)
+    with local_scans(con):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE nmea_statics_kept AS
+            WITH s AS (
+                SELECT mmsi, timestamp AS observed_at, CAST(imo AS VARCHAR) AS imo, name, callsign,
+                       CAST(nullif(ship_type, 0) AS VARCHAR) AS ship_type,
+                       CAST(nullif(draught, 0) AS DOUBLE) AS draught_m,
+                       CASE WHEN to_bow > 0 AND to_stern > 0 THEN CAST(to_bow + to_stern AS DOUBLE) END AS length_m,
+                       msg_type, line_no
+                FROM nmea_statics WHERE NOT {implausible}
+            ), bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM s),
+            stored AS (
+                SELECT DISTINCT {key} FROM vessel_reports, bounds
+                WHERE observed_at BETWEEN bounds.lo AND bounds.hi
+            )
+            SELECT * FROM s
+            WHERE observed_at IS NULL OR NOT EXISTS (SELECT 1 FROM stored v WHERE {same})
+            QUALIFY observed_at IS NULL
+                 OR row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1"""
+        )
+    con.execute(
+        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
+                                        file_hash, source_file, sheet, source_row)
+            SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at, {_provenance(result, name)}, line_no
+            FROM nmea_statics_kept"""
+    )
+    kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
+    con.execute("DROP TABLE nmea_statics_kept")
+    messages = table.num_rows - pc.sum(pc.equal(table.column("msg_type"), 19)).as_py()
+    return int(messages or 0) - int(kept[0] if kept else 0) - dropped, dropped
+
+
+def _insert_rejects(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, result: IngestResult, name: str
+) -> None:
+    if not table.num_rows:
+        return
+    nmea_rejects = table  # noqa: F841 - replacement scan
+    with local_scans(con):
+        con.execute(
+            f"INSERT INTO quarantine SELECT 'ais', reason, NULL, raw, {_provenance(result, name)}, line_no FROM nmea_rejects"
+        )
+
+
+def _reason_counts(rejects: pa.Table) -> dict[str, int]:
+    if not rejects.num_rows:
+        return {}
+    counts = pc.value_counts(rejects.column("reason").combine_chunks())
+    return {str(v["values"]): int(v["counts"]) for v in counts.to_pylist()}

@@ -1,0 +1,90 @@
+"""What became of a file's rows, for the summary under an ingest's counts: the quarantined
+rows by reason, the top (reason, column) groups with the first row of each as an example,
+the hint an investigator needs when a whole file was refused (a wrong date format, a wrong
+column, a wrong delimiter), and what the kept rows of an AIS file are (positions, identity
+reports, stations that are not vessels)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+
+TOP_GROUPS = 5
+
+# The likely cause of a refusal that covers a whole file, and what to check.
+_DATE = 'check date_format in the mapping (a strptime format such as "%d.%m.%Y")'
+HINTS = {
+    "bad_date": _DATE,
+    "implausible_date": _DATE,
+    "no_timestamp": "check which column holds the time and its format ([columns] and date_format in the mapping)",
+    "implausible_timestamp": _DATE,
+    "missing_date": "check which column holds the date ([columns] in the mapping)",
+    "bad_weight": "check the weight column and its unit (units.weight in the mapping)",
+    "unknown_weight_unit": 'give the unit in the mapping (units.weight = "kg" or "t")',
+    "missing_waybill": "check which column holds the waybill ([columns] waybill = ... in the mapping)",
+    "no_position": "check which columns hold lat and lon ([columns] in the mapping)",
+    "impossible_position": "check which columns hold lat and lon (swapped? [columns] in the mapping)",
+    "null_island": "the file's positions are all 0,0: a receiver without a fix, or the wrong columns",
+    "wrong_field_count": "check the delimiter (delimiter = ... in the mapping)",
+}
+DEFAULT_HINT = "check the column mapping (`cargotrace ingest --dry-run` shows how the file is read)"
+
+
+def refusals(
+    con: duckdb.DuckDBPyConnection, file_hash: str, columns: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """`by_reason` ({reason: rows}, most first) and `top`: the largest (reason, column)
+    groups with their rows and the first row of each (row number and the cell as written).
+    `columns` maps field names to the file's headers (the raw cells are keyed by header)."""
+    by_reason = con.execute(
+        "SELECT reason, count(*) FROM quarantine WHERE file_hash = ? GROUP BY 1 ORDER BY 2 DESC, 1",
+        [file_hash],
+    ).fetchall()
+    groups = con.execute(
+        """SELECT reason, column_name, count(*), min(source_row), arg_min(raw, source_row)
+           FROM quarantine WHERE file_hash = ? GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ?""",
+        [file_hash, TOP_GROUPS],
+    ).fetchall()
+    top = []
+    for reason, column, rows, row, raw in groups:
+        header = (columns or {}).get(column, column) if column else None
+        top.append(
+            {"reason": reason, "column": header, "rows": int(rows), "example_row": row,
+             "example_value": _cell(raw, header, column)}
+        )  # fmt: skip
+    return {"by_reason": {str(r): int(n) for r, n in by_reason}, "top": top}
+
+
+def _cell(raw: str | None, header: str | None, field: str | None) -> str | None:
+    """The refused cell as written (the raw row is JSON keyed by header), if it can be found."""
+    if not raw or not (header or field):
+        return None
+    try:
+        cells = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(cells, dict):
+        return None
+    for key in (header, field):
+        if key in cells and cells[key] is not None:
+            return str(cells[key])
+    return None
+
+
+def hint(reason: str) -> str:
+    return HINTS.get(reason, DEFAULT_HINT)
+
+
+def kept_as(con: duckdb.DuckDBPyConnection, file_hash: str, rows_kept: int) -> dict[str, int]:
+    """An AIS file's kept rows by what they became: `positions` (vessel tracks), `stations`
+    (table `ais_stations`) and `identity_reports`, the rest: static messages (types 5, 19,
+    24) of an NMEA log, which hold a vessel's identity and no position (`vessel_reports`)."""
+    positions, stations = con.execute(
+        """SELECT (SELECT count(*) FROM positions WHERE file_hash = $1),
+                  (SELECT count(*) FROM ais_stations WHERE file_hash = $1)""",
+        [file_hash],
+    ).fetchone() or (0, 0)
+    identity = max(rows_kept - int(positions) - int(stations), 0)
+    return {"positions": int(positions), "identity_reports": identity, "stations": int(stations)}

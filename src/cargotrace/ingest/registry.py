@@ -1,0 +1,172 @@
+"""KIND -> how a file of that kind is read and loaded. The single entry point for ingest."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from cargotrace.case.store import Case
+from cargotrace.errors import InputError
+from cargotrace.ingest.kinds.ais_clean import begin_file, finish_file
+from cargotrace.ingest.kinds.borders import BORDERS
+from cargotrace.ingest.kinds.detections import DETECTIONS
+from cargotrace.ingest.kinds.gfw_events import GFW_EVENTS, is_json, load_gfw_json
+from cargotrace.ingest.kinds.identities import SIGHTINGS, WATCHLIST
+from cargotrace.ingest.kinds.places import FACILITIES, PORTS, STATIONS
+from cargotrace.ingest.kinds.positions import POSITIONS
+from cargotrace.ingest.kinds.shipments import SHIPMENTS
+from cargotrace.ingest.kinds.watchlists import (
+    VESSELS_WITH_PARTIES,
+    load_watchlist,
+    watchlist_format,
+)
+from cargotrace.ingest.loader import ingest_parts, ingest_tabular, run_ingest
+from cargotrace.ingest.outcome import kept_as
+from cargotrace.ingest.readers.csvread import IrregularCsv
+from cargotrace.ingest.readers.geojson import features_to_chunk, is_geojson, load_features
+from cargotrace.ingest.readers.sources import byte_meter, open_binary
+from cargotrace.ingest.readers.tabular import read_parts
+from cargotrace.ingest.types import ByteProgress, IngestResult, Mapping, Progress, TabularKind
+
+TABULAR: dict[str, TabularKind] = {
+    "shipments": SHIPMENTS,
+    "ais": POSITIONS,
+    "vessels": VESSELS_WITH_PARTIES,
+    "sightings": SIGHTINGS,
+    "ports": PORTS,
+    "stations": STATIONS,
+    "facilities": FACILITIES,
+    "watchlist": WATCHLIST,
+    "borders": BORDERS,
+    "detections": DETECTIONS,
+    "gfw-events": GFW_EVENTS,
+}
+KINDS = tuple(TABULAR)
+GEOJSON_KINDS = {"ports", "facilities", "borders"}
+
+
+def ingest_file(
+    case: Case,
+    kind: str,
+    path: Path,
+    mapping: Mapping | None = None,
+    progress: Progress | None = None,
+    replace: bool = False,
+) -> IngestResult:
+    """Ingest one file of a KIND into the case; idempotent by content hash (`replace`:
+    a file the case holds is read again, its earlier rows removed)."""
+    if kind not in TABULAR:
+        raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if not path.is_file():
+        raise InputError(
+            "file not found" if not path.exists() else "not a regular file", file=str(path)
+        )
+    mapping = mapping or Mapping()
+    spec = TABULAR[kind]
+    reader = _choose_reader(kind, path)
+
+    exact = False
+
+    def body(result: IngestResult) -> None:
+        if exact:
+            result.detail["note"] = (
+                "read again with the exact CSV reader: a record of the wrong width came late"
+            )
+        read = (
+            functools.partial(_load_table, exact=True)
+            if exact and reader is _load_table
+            else reader
+        )
+        begin_file(case.con, kind)
+        if isinstance(progress, ByteProgress):  # bytes read of the file: a bar with time left
+            progress.start_bytes(path.stat().st_size)
+            with byte_meter(path, progress.bytes_read):
+                read(case, spec, path, mapping, result, progress)
+        else:
+            read(case, spec, path, mapping, result, progress)
+        finish_file(case.con, kind, result)  # AIS duplicates, implied speeds, identity checks
+        if kind == "ais":  # what the kept rows are, for the summary (ingest/outcome.py)
+            result.detail["kept_as"] = kept_as(case.con, result.file_hash, result.rows_kept)
+
+    try:
+        return run_ingest(case, kind, path, body, replace)
+    except IrregularCsv:  # a big CSV, irregular after its first part: rolled back, read again
+        exact = True
+        return run_ingest(case, kind, path, body, replace)
+
+
+def preview_file(
+    kind: str, path: Path, mapping: Mapping | None = None, case_dir: Path | None = None
+) -> IngestResult:
+    """`--dry-run`: how the first rows of a tabular file would be ingested; writes nothing."""
+    from cargotrace.ingest.preview import dry_run
+
+    if kind not in TABULAR:
+        raise InputError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if _choose_reader(kind, path) is not _load_table:
+        raise InputError(
+            "--dry-run previews tabular files (CSV, XLSX, Parquet) only", file=str(path)
+        )
+    return dry_run(TABULAR[kind], path, mapping or Mapping(), case_dir)
+
+
+Reader = Callable[[Case, TabularKind, Path, Mapping, IngestResult, Progress | None], None]
+
+
+def _choose_reader(kind: str, path: Path) -> Reader:
+    if kind == "ais" and _looks_like_nmea(path):
+        from cargotrace.ingest.nmea.load import load_nmea
+
+        return load_nmea
+    if kind in GEOJSON_KINDS and is_geojson(path):
+        return _load_geojson
+    if kind == "borders":
+        raise InputError(
+            "borders must be GeoJSON (a FeatureCollection of country polygons)", file=str(path)
+        )
+    if kind == "gfw-events" and is_json(path):
+        return load_gfw_json  # the events API's JSON (CSV exports are tabular)
+    if kind == "watchlist" and watchlist_format(path) != "csv":
+        return load_watchlist  # OFAC SDN CSV, UN XML or FollowTheMoney JSON lines
+    return _load_table
+
+
+_TAG_BLOCK = re.compile(rb"\s*\\[a-zA-Z]:")
+
+
+def _looks_like_nmea(path: Path) -> bool:
+    with open_binary(path) as handle:
+        sample = handle.read(64 * 1024)
+    lines = [ln for ln in sample.splitlines() if ln.strip() and not ln.lstrip().startswith(b"#")][
+        :50
+    ]
+    # a line opening with a tag block (\\s:…,c:…*hh\\) counts too: a file whose first line is a
+    # a line opening with a tag block (\s:…,c:…*hh\) counts too: a file whose first line is a
+    hits = sum(1 for ln in lines if b"VDM," in ln or b"VDO," in ln or _TAG_BLOCK.match(ln))
+    return bool(lines) and hits >= max(1, len(lines) // 4)
+
+
+def _load_table(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult,
+                progress: Progress | None, exact: bool = False) -> None:  # fmt: skip
+    hint = set().union(*(f.keys() for f in spec.fields))
+    parts = read_parts(path, sheet=mapping.sheet, header_row=mapping.header_row, header_hint=hint,
+                       encoding=mapping.encoding, delimiter=mapping.delimiter, fast=spec.stream and not exact)  # fmt: skip
+    source = parts[0][0]
+    result.detail.update({"format": source.format, "encoding": source.encoding, "delimiter": source.delimiter,
+                          "sheet": source.sheet, "header_row": source.header_row})  # fmt: skip
+    ingest_parts(case, spec, path, parts, mapping, result, progress)
+
+
+def _load_geojson(
+    case: Case,
+    spec: TabularKind,
+    path: Path,
+    mapping: Mapping,
+    result: IngestResult,
+    progress: Progress | None,
+) -> None:
+    source, chunks = features_to_chunk(path, load_features(path))
+    result.detail["format"] = "geojson"
+    ingest_tabular(case, spec, path, source, chunks, mapping, result, progress)
