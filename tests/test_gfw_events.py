@@ -160,3 +160,22 @@ def test_gfw_events_and_calls_export(tmp_path):
         "KPNJN",
         "RUVYP",
     ]
+
+
+def test_a_visit_to_an_anchorage_no_port_holds_is_a_call_in_its_country(tmp_path):
+    page = json.loads((FIXTURES / "port_visits.json").read_text(encoding="utf-8"))
+    rajin = page["entries"][0]
+    anchorage = {"anchorageId": "kp-coast-77", "name": "UNNAMED ANCHORAGE", "flag": "PRK",
+                 "lat": 39.5, "lon": 128.9}  # fmt: skip
+    rajin["port_visit"]["startAnchorage"] = anchorage
+    rajin["position"] = {"lat": 39.5, "lon": 128.9}
+    path = tmp_path / "visits.json"
+    path.write_text(json.dumps(page), encoding="utf-8")
+    b = CaseBuilder(tmp_path)
+    b.shipment("W-1", T0 + timedelta(days=7))
+    workflow.ingest(b.case_dir, "gfw-events", [path])
+    with b.run() as case:
+        [arrival] = case.rows("SELECT port_locode, previous_port_locode FROM arrivals")
+        links = case.scalar("SELECT count(*) FROM linked_shipments")
+    assert arrival == {"port_locode": "RUVYP", "previous_port_locode": "GFW:kp-coast-77"}
+    assert links == 1
