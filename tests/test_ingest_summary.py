@@ -209,3 +209,24 @@ def test_identity_reports_are_not_counted_as_positions(tmp_path):
         "- table vessel_reports), 1 station reports (table ais_stations)"
     ) in result.stdout
     assert rows(tmp_path / "case", "SELECT count(*) AS n FROM positions") == [{"n": 1}]
+
+
+def test_a_log_without_times_says_no_position_was_kept(tmp_path):
+    """gpsd's sample.aivdm in small: no tag blocks, so every position lacks a time, while the
+    static messages (identity reports) are kept: not an error, but said plainly."""
+    pytest.importorskip("pyais")
+    log = tmp_path / "log.aivdm"
+    lines = encode(type=1, mmsi=SHIP, lat=43.1, lon=131.9) + encode(
+        type=1, mmsi=SHIP, lat=43.2, lon=131.9
+    )
+    lines += encode(
+        type=5, mmsi=SHIP, imo=9161003, shipname="NOT LADY R", callsign="UBCD7", shiptype=70
+    )
+    log.write_text("\n".join(lines) + "\n")
+    result = ingest("ais", str(log), "--case", str(tmp_path / "case"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "3 rows read = 1 kept + 2 quarantined" in result.stdout
+    assert (
+        "NO POSITIONS KEPT: every position was quarantined (no_timestamp); the log gives no time "
+        "(no tag block with a c: field, no leading epoch or ISO time column); positions need one"
+    ) in result.stdout

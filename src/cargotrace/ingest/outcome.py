@@ -73,7 +73,18 @@ def _cell(raw: str | None, header: str | None, field: str | None) -> str | None:
     return None
 
 
-def hint(reason: str) -> str:
+# An NMEA log has no columns to map: its times come from tag blocks or a time column.
+NMEA_HINTS = {
+    "no_timestamp": "the log gives no time (no tag block with a c: field, no leading epoch or "
+    "ISO time column); positions need one",
+    "implausible_timestamp": "the log's times cannot be AIS times (a tag block c:0 is 1970)",
+}
+
+
+def hint(reason: str, file_format: str | None = None) -> str:
+    """What to check when `reason` refused a whole file (`file_format` "nmea": a raw log)."""
+    if file_format == "nmea" and reason in NMEA_HINTS:
+        return NMEA_HINTS[reason]
     return HINTS.get(reason, DEFAULT_HINT)
 
 

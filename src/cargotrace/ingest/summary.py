@@ -37,6 +37,8 @@ def ingest_notes(result: IngestResult) -> list[str]:
         notes.append(f"kept: {', '.join(kept_parts)}")
     if nothing_kept(result):
         notes.append(_nothing_kept_note(result))
+    elif kept and not kept.get("positions") and result.rows_quarantined:
+        notes.append(_no_positions_note(result))
     refused = detail.get("quarantined_by_reason") or {}
     if refused:
         notes.append(f"quarantined: {_refused_parts(detail)} (see `cargotrace quarantine`)")
@@ -72,7 +74,18 @@ def _nothing_kept_note(result: IngestResult) -> str:
     reasons = ", ".join(refused) if len(refused) <= 3 else f"{', '.join(list(refused)[:3])}, ..."
     return (
         f"NOTHING KEPT: {every} {result.rows_quarantined:,} rows quarantined ({reasons}); "
-        f"{refusal_hint(top or '')}; then read the file again with --replace"
+        f"{refusal_hint(top or '', result.detail.get('format'))}; then read the file again "
+        "with --replace"
+    )
+
+
+def _no_positions_note(result: IngestResult) -> str:
+    """An AIS file that gave identity or station reports but not one vessel position."""
+    refused = result.detail.get("quarantined_by_reason") or {}
+    top = next(iter(refused), "")
+    return (
+        f"NO POSITIONS KEPT: every position was quarantined ({', '.join(list(refused)[:3])}); "
+        f"{refusal_hint(top, result.detail.get('format'))}"
     )
 
 

@@ -63,11 +63,12 @@ def load_nmea(
         progress.start_bytes(path.stat().st_size)
         on_bytes = progress.bytes_read
     totals, reasons = DecodeStats(), Counter[str]()
-    for batch in decode_nmea_file(path, progress=on_bytes):
-        refused = _insert_positions(con, batch, result, path.name)
-        duplicates, odd_statics = _insert_statics(con, batch, result, path.name)
+    quarantine = Refused(con, result, path.name)
+    for batch in decode_nmea_file(path, BATCH_LINES, progress=on_bytes):
+        refused = _insert_positions(con, batch, quarantine)
+        duplicates, odd_statics = _insert_statics(con, batch, result, path.name, quarantine)
         refused += odd_statics
-        _insert_rejects(con, batch.rejects, result, path.name)
+        quarantine.add(batch.rejects)
         stats = batch.stats
         totals += stats
         reasons.update(_reason_counts(batch.rejects))
@@ -78,6 +79,7 @@ def load_nmea(
         result.rows_skipped += stats.non_ais + stats.undecoded_type
         if progress:
             progress(stats.decoded + stats.rejected)
+    quarantine.flush()
     result.detail["decoder"] = asdict(totals)
     result.detail["rejected_by_reason"] = dict(sorted(reasons.items()))
     result.detail["note"] = (
@@ -90,8 +92,56 @@ def _provenance(result: IngestResult, name: str) -> str:
     return f"{sql_str(result.file_hash)}, {sql_str(name)}, NULL"
 
 
+# Lines decoded at once: the decoder's NumPy work arrays take several bytes per byte of the
+# batch (a 200,000-line batch of tag-blocked sentences peaked at 645 MB, 100,000 at 412 MB),
+# and DuckDB's share comes on top of that (issue 16: 1.5 GB in all)
+BATCH_LINES = 100_000
+QUARANTINE_ROWS = 500_000  # refused rows gathered (in Arrow, ~100 bytes each) per insert
+_REFUSED = pa.schema(
+    [
+        ("reason", pa.string()),
+        ("column_name", pa.string()),
+        ("raw", pa.string()),
+        ("line_no", pa.int64()),
+    ]
+)
+
+
+class Refused:
+    """The file's refused messages on their way to the quarantine: gathered in Arrow and
+    written in few big inserts (a logger without times refuses most of its messages, and
+    DuckDB appends one big table for much less than many small ones)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, result: IngestResult, name: str) -> None:
+        self.con, self.provenance = con, _provenance(result, name)
+        self.tables: list[pa.Table] = []
+        self.rows = 0
+
+    def add(self, table: pa.Table) -> None:
+        """Rows with `reason`, `raw`, `line_no` and (if known) `column_name`."""
+        if not table.num_rows:
+            return
+        if "column_name" not in table.column_names:
+            table = table.append_column("column_name", pa.nulls(table.num_rows, pa.string()))
+        self.tables.append(table.select(_REFUSED.names).cast(_REFUSED))
+        self.rows += table.num_rows
+        if self.rows >= QUARANTINE_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.tables:
+            return
+        nmea_refused = pa.concat_tables(self.tables)  # noqa: F841 - replacement scan
+        self.tables, self.rows = [], 0
+        with local_scans(self.con):
+            self.con.execute(
+                f"""INSERT INTO quarantine SELECT 'ais', reason, column_name, raw, {self.provenance}, line_no
+                    FROM nmea_refused"""
+            )
+
+
 def _insert_positions(
-    con: duckdb.DuckDBPyConnection, batch: DecodedBatch, result: IngestResult, name: str
+    con: duckdb.DuckDBPyConnection, batch: DecodedBatch, quarantine: Refused
 ) -> int:
     """Store the batch's positions; those `ais_rules` refuses go to the quarantine with
     their sentence as the raw value. Returns how many were refused."""
@@ -103,7 +153,7 @@ def _insert_positions(
     bad = refused.column("reason").is_valid()
     count = int(pc.sum(bad).as_py() or 0)
     if count:
-        _quarantine(con, batch, "positions", refused.filter(bad), result, name)
+        quarantine.add(_with_raw(batch, "positions", refused.filter(bad)))
         table = table.filter(pc.invert(bad))
     nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     with local_scans(con):
@@ -135,27 +185,17 @@ def _refusals(
     return out
 
 
-def _quarantine(
-    con: duckdb.DuckDBPyConnection,
-    batch: DecodedBatch,
-    table: str,
-    refused: pa.Table,
-    result: IngestResult,
-    name: str,
-) -> None:
-    """Refused rows of `batch.<table>` into the quarantine, their sentence as raw value."""
-    rows = refused.column("row").to_numpy()
-    nmea_refused = refused.append_column("raw", batch.raw_text(table, rows))  # noqa: F841
-    with local_scans(con):
-        con.execute(
-            f"""INSERT INTO quarantine SELECT 'ais', reason, column_name, raw,
-                       {_provenance(result, name)}, line_no
-                FROM nmea_refused"""
-        )
+def _with_raw(batch: DecodedBatch, table: str, refused: pa.Table) -> pa.Table:
+    """Refused rows of `batch.<table>` with their sentences as `raw`."""
+    return refused.append_column("raw", batch.raw_text(table, refused.column("row").to_numpy()))
 
 
 def _insert_statics(
-    con: duckdb.DuckDBPyConnection, batch: DecodedBatch, result: IngestResult, name: str
+    con: duckdb.DuckDBPyConnection,
+    batch: DecodedBatch,
+    result: IngestResult,
+    name: str,
+    quarantine: Refused,
 ) -> tuple[int, int]:
     """Insert the batch's identity reports without repeats; returns the type 5/24 repeats
     and the type 5/24 messages quarantined for an implausible time (`ais_rules`; an undated
@@ -174,7 +214,7 @@ def _insert_statics(
     bad = refused.column("reason").is_valid()
     dropped = int(pc.sum(bad).as_py() or 0)
     if dropped:
-        _quarantine(con, batch, "statics", refused.filter(bad), result, name)
+        quarantine.add(_with_raw(batch, "statics", refused.filter(bad)))
     with local_scans(con):
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE nmea_statics_kept AS
@@ -205,18 +245,6 @@ def _insert_statics(
     con.execute("DROP TABLE nmea_statics_kept")
     messages = table.num_rows - pc.sum(pc.equal(table.column("msg_type"), 19)).as_py()
     return int(messages or 0) - int(kept[0] if kept else 0) - dropped, dropped
-
-
-def _insert_rejects(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, result: IngestResult, name: str
-) -> None:
-    if not table.num_rows:
-        return
-    nmea_rejects = table  # noqa: F841 - replacement scan
-    with local_scans(con):
-        con.execute(
-            f"INSERT INTO quarantine SELECT 'ais', reason, NULL, raw, {_provenance(result, name)}, line_no FROM nmea_rejects"
-        )
 
 
 def _reason_counts(rejects: pa.Table) -> dict[str, int]:
