@@ -255,6 +255,26 @@ def test_chunk_boundaries_change_nothing(tmp_path, monkeypatch):
     )
 
 
+def test_a_refused_row_repeated_in_a_later_chunk_is_a_duplicate(tmp_path, monkeypatch):
+    """Kept rows are deduplicated against the table (which holds the earlier chunks' rows);
+    a refused row's later copies are dropped at the end of the file, whatever the chunks."""
+    rows = [row(f"W{i}") for i in range(10)]
+    rows[1] = rows[8] = row("W-bad", date="31.02.2023")  # chunks 1 and 3 with 3 rows a chunk
+    rows[9] = rows[0]  # a kept row again, in the last chunk
+    path = write_csv(tmp_path / "s.csv", RU, rows, encoding="cp1251", delimiter=";")
+    monkeypatch.setattr(csvread, "EXACT_CHUNK_ROWS", 3)
+    [result] = workflow.ingest(tmp_path / "case", "shipments", [path])
+    assert (result.rows_read, result.rows_kept, result.rows_quarantined, result.rows_duplicate) == (
+        10,
+        7,
+        1,
+        2,
+    )
+    assert table(tmp_path / "case", "SELECT source_row FROM quarantine") == [{"source_row": 3}]
+    assert [r["source_row"] for r in table(tmp_path / "case", "SELECT source_row FROM shipments ORDER BY 1")] == [
+        2, 4, 5, 6, 7, 8, 9]  # fmt: skip
+
+
 def test_a_big_regular_file_takes_the_arrow_path(tmp_path, monkeypatch):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from bench_shipments import generate
