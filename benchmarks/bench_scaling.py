@@ -148,9 +148,13 @@ def run_duckdb(parquet: Path, ports: int, work: Path, memory: str, kernel: str) 
             stages_cpu[stage.name] = round(time.process_time() - c0, 2)
         seconds = time.perf_counter() - started
         cpu_s = time.process_time() - cpu_started
+        names = {
+            name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+        calls = "observed_calls" if "observed_calls" in names else "port_calls"
         rows = {
             t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("port_calls", "gap_facts", "encounters")
+            for t in (calls, "gap_facts", "encounters")
         }
     return {"load_s": round(load_s, 2), "seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2),
             "stages": stages, "stages_cpu": stages_cpu, "rows": rows,
@@ -251,7 +255,8 @@ def run_spark(parquet: Path, ports: int, work: Path, kernel: str) -> dict[str, A
         stages[stage.name] = round(time.perf_counter() - t0, 2)
     seconds = time.perf_counter() - started
     cpu_s = time.process_time() + _children_cpu_s() - cpu_started
-    rows = {t: runner.table(t).count() for t in ("port_calls", "gap_facts", "encounters")}
+    calls = "observed_calls" if "observed_calls" in runner.tables else "port_calls"
+    rows = {t: runner.table(t).count() for t in (calls, "gap_facts", "encounters")}
     jvm = _jvm_peak_mb()
     children = _descendants_peak_mb()
     runner.cleanup()

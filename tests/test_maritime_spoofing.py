@@ -116,3 +116,13 @@ def test_circling_together_is_interference():
     assert rows(con, "SELECT * FROM interference") == []
     con = run(fixes, circling_max_radius_km=4.0)  # 13 no longer circles: two vessels, no cell
     assert rows(con, "SELECT * FROM interference") == []
+
+
+def test_a_spoofed_fix_does_not_break_loitering():
+    from test_maritime_support import east
+
+    sea = east(north(PORT, 100.0), 300.0)  # far from the port; no land in the case
+    fixes = _with(series(21, T0, sea, [1.0] * 31), 21, timedelta(hours=2, minutes=5), FAR)
+    con = run(fixes)
+    [event] = rows(con, "SELECT mmsi, started_at, ended_at, fixes FROM loitering")
+    assert event == {"mmsi": 21, "started_at": T0, "ended_at": T0 + timedelta(hours=5), "fixes": 31}

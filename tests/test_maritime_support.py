@@ -32,6 +32,7 @@ MARITIME_STAGES = (
     "ais_disabling",
     "draught_changes",
     "interference",
+    "interference_flags",
     "voyages",
 )
 PORT = (40.0, 150.0)  # a test port in open water, far from every real port

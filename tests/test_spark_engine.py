@@ -58,6 +58,10 @@ TEST_CONF = {
     "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -XX:TieredStopAtLevel=1",
 }  # quick JIT: short jobs
 MARITIME = ("port_calls", "gaps", "encounters")
+# the maritime events: loitering and interference on Spark (their Python steps and the flags
+# on DuckDB), ais_disabling and draught_changes on DuckDB after the Spark stages
+EVENTS = ("loitering", "interference", "circling", "spoofed_positions", "interference_flags",
+          "ais_disabling", "draught_changes")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -219,8 +223,8 @@ def test_demo_case_spark_equals_duckdb(
     _drop_derived(spark_case)
     # the stage SQL on Spark against the NumPy kernels on DuckDB (the NOAA test crosses the other way)
     findings = workflow.analyze(spark_case, AnalysisSettings(engine="spark", maritime_kernel="sql"))
-    counts = assert_same_tables(demo.case_dir, spark_case, (*MARITIME, "identity_events", "ship_links", "dark_calls", "voyages"),
-                                AnalysisSettings())  # fmt: skip
+    counts = assert_same_tables(demo.case_dir, spark_case, (*MARITIME, "identity_events", "ship_links", "dark_calls", "voyages",
+                                *EVENTS), AnalysisSettings())  # fmt: skip
     assert counts["port_calls"] > 40 and counts["gaps"] > 0
     for key in ("arrivals", "linked_shipments", "sites", "label_changes", "totals", "significance"):
         assert findings[key] == demo.findings[key], key
@@ -244,9 +248,10 @@ def test_noaa_sample_spark_equals_duckdb(
     workflow.analyze(duck, dataclasses.replace(settings, maritime_kernel="sql"))
     workflow.analyze(on_spark, dataclasses.replace(settings, engine="spark"))
     counts = assert_same_tables(
-        duck, on_spark, (*MARITIME, "ship_links", "identity_events"), settings
+        duck, on_spark, (*MARITIME, "ship_links", "identity_events", *EVENTS), settings
     )
     assert counts["port_calls"] > 50 and counts["gaps"] > 100 and counts["encounters"] > 0
+    assert counts["spoofed_positions"] > 0  # the sample's out-and-back fixes, on both engines
 
 
 # ----------------------------------------------------------------------------- NMEA
@@ -293,20 +298,23 @@ def test_nmea_decoded_on_executors_then_cluster_job_equals_duckdb(
     ) and "gaps" in manifest["driver_tables"]
     skip = unportable_columns(settings)
     with Case.open(case_dir) as case:
-        for table in ("observed_calls", *MARITIME[1:]):
+        for table in ("observed_calls", *MARITIME[1:], "loitering", "interference", "circling",
+                      "spoofed_positions"):  # fmt: skip
             expected = _rows(case.con, table, skip.get(table, set()))
             got = _rows(
                 case.con, f"read_parquet('{out / table}/*.parquet')", skip.get(table, set())
             )
             assert got == expected, table
-            assert expected[1] or table == "observed_calls", f"no {table} to compare"
+            assert expected[1] or table in ("observed_calls", *EVENTS), f"no {table} to compare"
 
     with pytest.raises(InputError, match="other maritime settings"):
         workflow.analyze(
             attached, AnalysisSettings(engine="spark", extra={"spark_output": str(out)})
         )
     workflow.analyze(attached, dataclasses.replace(on_spark, extra={"spark_output": str(out)}))
-    assert_same_tables(case_dir, attached, (*MARITIME, "identity_events", "voyages"), settings)
+    assert_same_tables(
+        case_dir, attached, (*MARITIME, "identity_events", "voyages", *EVENTS), settings
+    )
 
 
 # ----------------------------------------------------------------------------- kernels

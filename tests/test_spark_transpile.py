@@ -156,3 +156,26 @@ def test_every_maritime_statement_transpiles_and_the_plan_hands_back_what_duckdb
     for stage in plan.spark:
         for statement in stage.sql(AnalysisSettings()):  # type: ignore[misc]
             assert to_spark(statement)
+
+
+def test_maritime_events_run_on_spark_or_are_declared_duckdb_only():
+    from cargotrace.analysis.registry import STAGES
+    from cargotrace.engine.spark_job import DUCKDB_ONLY, placement_note
+
+    plan = make_plan(AnalysisSettings())
+    on_spark = {s.name for s in plan.spark}
+    assert {"loitering", "interference"} <= on_spark
+    # the handoff brings back what DuckDB's steps after the job read
+    assert {"loitering_candidates", "interference", "interference_marks", "circling",
+            "spoofed_positions"} <= set(plan.handoff)  # fmt: skip
+    events = {"loitering", "ais_disabling", "draught_changes", "interference", "interference_flags"}
+    by_name = {s.name: s for s in STAGES}
+    for name in events - on_spark:  # on DuckDB: declared, or a step over Spark's tables
+        assert name in DUCKDB_ONLY or set(by_name[name].reads) <= set(plan.handoff) | {
+            "gaps",
+            "port_calls",
+        }, name
+    assert set(DUCKDB_ONLY) == {"ais_disabling", "draught_changes"}
+    note = placement_note()
+    assert "loitering" in note and "ais_disabling (" in note and "draught_changes (" in note
+    assert "--spark-output" in placement_note(cluster=True)

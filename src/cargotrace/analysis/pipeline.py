@@ -55,7 +55,6 @@ DERIVED_TABLES = [
     "encounter_crowds",
     "consignment_records",
     "evidence_period",
-    "interference_flags",
     "circling",
     "spoofed_positions",
 ]

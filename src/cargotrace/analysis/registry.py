@@ -52,11 +52,6 @@ def _stations(con: duckdb.DuckDBPyConnection, _settings: AnalysisSettings) -> No
     stations.resolve(con)
 
 
-def _interference_flags(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
-    for sql in interference.flag_statements(settings):
-        con.execute(sql)
-
-
 STAGES: list[Stage] = [
     Stage(
         "track",
@@ -163,7 +158,7 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "loitering",
-        reads=("borders", "ports", "positions"),
+        reads=("borders", "ports", "positions", "spoofed_fixes"),
         writes=("loitering", "loitering_candidates", "loitering_shore"),
         sql=loitering.statements,
         python=loitering.build,
@@ -235,19 +230,23 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "interference",
-        reads=("gaps", "port_calls", "positions", "spoofed_fixes"),
+        reads=("positions", "spoofed_fixes"),
         writes=(
             "interference",
             "circling",
-            "interference_flags",
             "interference_marks",
             "position_jumps",
             "spoofed_positions",
         ),
         sql=interference.statements,
-        python=_interference_flags,  # reads the gaps, which DuckDB routes
-        python_reads=("interference", "interference_marks"),
         output="interference",
+    ),
+    Stage(
+        "interference_flags",
+        reads=("gaps", "interference", "interference_marks", "port_calls"),
+        writes=("interference_flags",),
+        sql=interference.flag_statements,
+        output="interference_flags",
     ),
     Stage(
         "voyages",

@@ -400,6 +400,10 @@ def analyze(
                 settings, on_stage=lambda name, rows, secs: advance(rows), debug=debug
             )
         out.print(f"analysis done in {time.perf_counter() - started:.1f} s")
+        if settings.engine == "spark":
+            from cargotrace.engine.spark_job import placement_note
+
+            out.print(placement_note(), markup=False)
         return result
 
     _print_headline(_guard(body))

@@ -31,9 +31,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cargotrace.case.schema import SOURCE
 from cargotrace.case.store import Case, quote_ident
 from cargotrace.engine.spark_inputs import positions_format, read_positions
-from cargotrace.engine.spark_job import Plan, make_plan, run_job, write_manifest
+from cargotrace.engine.spark_job import Plan, make_plan, placement_note, run_job, write_manifest
 from cargotrace.engine.spark_runner import from_arrow, spark_session, to_arrow
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.settings import AnalysisSettings, with_pairs
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 __all__ = ["main", "run_cluster_job"]
+
+SOURCE_TABLES = {t.name for t in SOURCE}  # what a case holds as ingested
 
 
 def _settings(pairs: Sequence[str]) -> AnalysisSettings:
@@ -70,7 +73,8 @@ def _reference(
             )
             tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
                                                 "WHERE table_catalog = 'ref' AND table_type = 'BASE TABLE'").fetchall()}  # fmt: skip
-            for name in sorted((plan.inputs - {"positions"}) & tables):
+            python_reads = {t for s in plan.spark if s.python for t in s.reads} & SOURCE_TABLES
+            for name in sorted(((plan.inputs | python_reads) - {"positions"}) & tables):
                 con.execute(f"DELETE FROM {quote_ident(name)}")
                 con.execute(
                     f"INSERT INTO {quote_ident(name)} SELECT * FROM ref.{quote_ident(name)}"
@@ -135,6 +139,7 @@ def run_cluster_job(
                                checkpoint=checkpoint, plan=plan, on_stage=on_stage,  # type: ignore[arg-type]
                                materialise=("positions",) if decode_once else ())  # fmt: skip
             manifest["driver_tables"] = _driver_steps(spark, con, plan, settings, out, say)
+            say(placement_note(cluster=True))
             write_manifest(spark, out, manifest)
     return manifest
 

@@ -1,10 +1,12 @@
 """The maritime stages as one Spark job, and how its outputs come back into a case.
 
 Which stages run on Spark: the SQL of `SPARK_STAGES` (track, identity, ships, observed port
-calls, gaps, encounters), taken from the one stage registry (analysis/registry.py) and transpiled
+calls, gaps, encounters, loitering, interference), taken from the one stage registry (analysis/registry.py) and transpiled
 statement by statement. Python-only stages that come before them in the registry (port
 areas: a few thousand ports) run on DuckDB first, and their tables travel with the inputs.
-Everything after (dark-call routing, voyages, arrivals, linking, sites, ...) stays on DuckDB.
+Everything after (dark-call routing, voyages, arrivals, linking, sites, ...) stays on DuckDB,
+and so do the Python steps of Spark stages (loitering's distance from shore, interference's
+flags of calls and gaps); `DUCKDB_ONLY` names the maritime events that are DuckDB's alone.
 
 What comes back (the *handoff*): every table the Spark statements create as a persistent
 table (the stage outputs: observed_calls, encounters, identity_events), plus the temp tables
@@ -49,9 +51,41 @@ if TYPE_CHECKING:
 
     from cargotrace.case.store import Case
 
-SPARK_STAGES = ("track", "identity", "ships", "port_zones", "observed_calls", "gaps", "encounters")
+SPARK_STAGES = (
+    "track",
+    "identity",
+    "ships",
+    "port_zones",
+    "observed_calls",
+    "gaps",
+    "encounters",
+    "loitering",
+    "interference",
+)
+# Maritime event stages that stay on DuckDB, and why (said by `analyze --engine spark` and by
+# the cluster job, which does not compute them: attach its output to a case holding the
+# positions with `analyze --engine spark --spark-output DIR` and DuckDB runs them there).
+DUCKDB_ONLY = {
+    "ais_disabling": "counts each long gap's prior fixes in the case's positions, after DuckDB routes the gaps",
+    "draught_changes": "compares the draughts of the case's identity reports across the gaps DuckDB routes",
+}
 MANIFEST_DIR = "_manifest"
 OnStage = Callable[[str, int, float], None]
+
+
+def placement_note(cluster: bool = False) -> str:
+    """Where the maritime stages ran: on Spark, and which maritime events stay on DuckDB."""
+    stays = "; ".join(f"{name} ({why})" for name, why in DUCKDB_ONLY.items())
+    if cluster:
+        return (
+            f"on Spark: {', '.join(SPARK_STAGES)}. Not computed by this job (DuckDB only): {stays}; "
+            "attach the output to a case holding the positions with "
+            "`cargotrace analyze --engine spark --spark-output DIR` and DuckDB runs them there"
+        )
+    return (
+        f"on Spark: {', '.join(SPARK_STAGES)}; "
+        f"on DuckDB after them (DuckDB only): {stays}, and the stages that follow"
+    )
 
 
 @dataclass

@@ -25,8 +25,9 @@ that jumped out and straight back, which the track left out: maritime/track.spoo
 they neither make nor break port calls and gaps) and `interference_flags`: the port calls and
 gaps of the vessels that jumped or circled in an interference cell, whose time span overlaps
 that hour (one row per event and hour; `cells` the interference cells it was in), so an
-analyst weighs them knowing the positions were unreliable. The flags are a step of their own
-(`flag_statements`): they read the gaps, which DuckDB routes.
+analyst weighs them knowing the positions were unreliable. The flags are a stage of their own
+(`flag_statements`, stage interference_flags): they read the gaps, which DuckDB routes, and
+the port calls of every source, so `interference` runs on Spark and the flags on DuckDB.
 """
 
 from __future__ import annotations

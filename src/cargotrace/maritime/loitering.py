@@ -5,13 +5,12 @@ A loitering event is a run of consecutive fixes of one MMSI slower than
 `loitering_max_sog_kn` [2 kn], with no AIS gap of `gap_hours` [6 h] inside, lasting at least
 `loitering_min_hours` [4 h], whose mean position is more than `loitering_min_port_km` [10 km]
 from every port and at least `loitering_min_shore_km` [37.04 km, GFW's 20 nm] from shore.
-Fixes flagged at ingest as impossible (ingest/kinds/ais_clean.py) are left out. Distance from
+Spoofed fixes (a jump out and straight back, maritime/track.spoofed_sql) are left out. Distance from
 shore comes from the case's borders (maritime/shore.py); without them `shore_km` is null and
 only the port rule applies (`shore_known` false), which the report says.
 
-Read from `positions` (not the track), so the stage runs wherever the case is: on the Spark
-engine it runs in DuckDB after the Spark stages (DuckDB-only for now; its SQL is plain
-window functions that Spark also has).
+Read from `positions` (not the track: its own order and runs). The SQL runs on Spark with
+the other maritime stages; the distance from shore (`build`) on DuckDB.
 """
 
 from __future__ import annotations
@@ -32,9 +31,10 @@ def statements(settings: AnalysisSettings) -> list[str]:
         WITH p AS (
             SELECT mmsi, timestamp AS ts, lat, lon, sog,
                    lag(timestamp) OVER (PARTITION BY mmsi ORDER BY timestamp, lat, lon, sog) AS prev_ts
-            FROM positions
+            FROM positions pos
             WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
-              AND coalesce(flags, '') NOT LIKE '%impossible%'
+              AND NOT EXISTS (SELECT 1 FROM spoofed_fixes s WHERE s.mmsi = pos.mmsi AND s.ts = pos.timestamp
+                                                              AND s.lat = pos.lat AND s.lon = pos.lon)
         ), r AS (
             -- a run of slow fixes starts after any fix that is not slow, or after a gap
             SELECT *, sum(CASE WHEN sog IS NULL OR NOT ({slow}) OR prev_ts IS NULL

@@ -291,6 +291,14 @@ def _gaps(case: Case, ident: str) -> list[dict[str, Any]]:
                 f"  likely intentional AIS disabling: {'yes' if d['likely_intentional'] else 'no'} "
                 f"({shore}, {d['prior_fixes']} fixes before)"
             )
+        for d in _rows(
+            case, "draught_changes", "gap_id = ?", [ident], "started_at"
+        ):  # maritime/draught.py
+            lines.append(
+                f"  draught {d['draught_before_m']:g} m (reported {_t(d['draught_before_at'])}) -> "
+                f"{d['draught_after_m']:g} m (reported {_t(d['draught_after_at'])}): came back "
+                f"{'deeper (loaded?)' if d['direction'] == 'deeper' else 'shallower (unloaded?)'}"
+            )
         out.append({"kind": "gap", "id": ident, "gap": g, "dark_calls": calls, "ais_disabling": disabling,
                     "lines": lines})  # fmt: skip
     for s in _rows(case, "coverage_gaps", "gap_id = ?", [ident], "started_at"):
