@@ -76,3 +76,13 @@ def test_reads_during_another_write_are_told_who_holds_the_case(tmp_path):
         "once: run this command again when that one ends (nothing is wrong with the case)"
     )
     assert "Traceback" not in refused.stderr
+
+
+def test_a_case_bigger_than_the_snapshot_bound_is_not_copied(tmp_path, monkeypatch):
+    case = _analysed(tmp_path)
+    monkeypatch.setenv("CARGOTRACE_SNAPSHOT_MAX_GB", "0")
+    with Case.open(case, write=True, purpose="analyze", snapshot=True):
+        assert not (case / SNAPSHOT_DIR).exists()
+        refused = _cli("check", "--case", case)
+    assert refused.returncode == 2
+    assert "is busy: `cargotrace analyze`" in " ".join(refused.stderr.split())

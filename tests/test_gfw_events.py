@@ -179,3 +179,14 @@ def test_a_visit_to_an_anchorage_no_port_holds_is_a_call_in_its_country(tmp_path
         links = case.scalar("SELECT count(*) FROM linked_shipments")
     assert arrival == {"port_locode": "RUVYP", "previous_port_locode": "GFW:kp-coast-77"}
     assert links == 1
+
+
+def test_findings_count_gfw_events_by_type(tmp_path):
+    files = [FIXTURES / f"{name}.json" for name in ("port_visits", "encounter", "loitering", "gap")]
+    workflow.ingest(tmp_path / "case", "gfw-events", files)
+    events = workflow.analyze(tmp_path / "case", AnalysisSettings())["events"]
+    assert {k: events[k] for k in ("gfw_port_visits", "gfw_encounters", "gfw_loitering", "gfw_gaps",
+                                   "port_calls", "detections")} == {
+        "gfw_port_visits": 2, "gfw_encounters": 1, "gfw_loitering": 1, "gfw_gaps": 1,
+        "port_calls": 2, "detections": 0,
+    }  # fmt: skip

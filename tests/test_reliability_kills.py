@@ -3,6 +3,7 @@ pass `check`, hold all or none of each file's rows, and finish when the command 
 
 from __future__ import annotations
 
+import gzip
 import os
 import random
 import signal
@@ -17,6 +18,7 @@ from cargotrace import workflow
 from cargotrace.case.store import Case
 
 from builders import write_big_shipments
+from conftest import shared_data
 
 KILLS = 50
 
@@ -85,6 +87,63 @@ def test_sigkill_at_random_points_never_corrupts_a_case(tmp_path):
         assert case.scalar("SELECT count(*) FROM ledger") == 3
     print(f"kills survived: {survived} of {KILLS}")
     assert survived == KILLS
+
+
+def _assert_ais_consistent(case_dir: Path, paths: list[Path]) -> None:
+    """Each NMEA file is in the case whole (its ledger counts = its rows in positions,
+    stations and quarantine) or not at all."""
+    from cargotrace.ingest.readers.sources import file_hash
+
+    assert workflow.check_case(case_dir) == []
+    with Case.open(case_dir) as case:
+        for path in paths:
+            digest = file_hash(path)
+            stored = [
+                case.scalar(f"SELECT count(*) FROM {table} WHERE file_hash = ?", [digest])
+                for table in ("positions", "ais_stations", "quarantine", "vessel_reports")
+            ]
+            row = case.rows(
+                "SELECT rows_kept, rows_quarantined FROM ledger WHERE file_hash = ?", [digest]
+            )
+            if row:
+                assert (
+                    stored[0] + stored[1] <= row[0]["rows_kept"]
+                )  # identity-only messages count as kept
+                assert stored[2] == row[0]["rows_quarantined"]
+            else:
+                assert stored == [0, 0, 0, 0], "a killed ingest left part of an NMEA file behind"
+
+
+@pytest.mark.slow
+def test_sigkill_during_nmea_ingest_leaves_each_file_whole_or_absent(tmp_path):
+    """The NMEA path (decoder batches, the stage, refused messages gathered for the
+    quarantine, the file's finish) is one transaction too: killed anywhere, nothing of the
+    file stays; run again, the file is in whole."""
+    lines = []
+    for folder, name in (("aisdb", "test_data_20211101.nm4"), ("amsa", "ais.txt.gz")):
+        path = shared_data("ais", folder, name)
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as handle:
+            lines.extend(handle.read().splitlines())
+    paths = []
+    for i in range(2):  # two different files, each the logs repeated (duplicates, refusals)
+        path = tmp_path / f"log{i}.nmea"
+        path.write_bytes(b"\n".join(lines * (4 + i)) + b"\n")
+        paths.append(path)
+    case_dir = tmp_path / "case"
+    workflow.init_case(case_dir)
+    rng = random.Random(16)
+    for attempt in range(8):
+        process = _start(["ingest", "ais", str(paths[attempt % 2]), "--case", str(case_dir)])
+        time.sleep(rng.uniform(0.5, 10.0))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        _assert_ais_consistent(case_dir, paths)
+    workflow.ingest(case_dir, "ais", paths)
+    _assert_ais_consistent(case_dir, paths)
+    with Case.open(case_dir) as case:
+        assert case.scalar("SELECT count(*) FROM ledger WHERE kind = 'ais'") == 2
 
 
 def test_second_writer_process_is_told_the_case_is_busy(tmp_path):

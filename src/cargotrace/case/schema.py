@@ -298,6 +298,19 @@ VIEWS = (
         C("mmsi_kind", "VARCHAR", "ship, or another kind of station", exported=False),
         C("mmsi_valid", "BOOLEAN", "the MMSI is well formed with a known MID", exported=False),
     ), role="view", order_by="mmsi"),
+    Table("vessel_identities", "Every identity an MMSI has shown: one row per distinct (imo, "
+          "name, callsign, ship_type, flag) in its reports, partial reports combined.", (
+        _MMSI,
+        _IMO,
+        C("name", "VARCHAR", "vessel name"),
+        C("callsign", "VARCHAR", "radio call sign"),
+        C("ship_type", "VARCHAR", "type of ship"),
+        C("flag", "VARCHAR", "flag state, ISO 3166 alpha-2"),
+        C("first_seen", "TIMESTAMPTZ", "first report of this identity", "UTC"),
+        C("last_seen", "TIMESTAMPTZ", "last report of this identity", "UTC"),
+        C("reports", "BIGINT", "reports of this identity", "rows"),
+        C("sources", "VARCHAR", "their files, comma-separated"),
+    ), role="view", order_by="mmsi, first_seen NULLS FIRST, last_seen, name"),
 )  # fmt: skip
 
 # Derived tables the findings are built from (written by `analyze`; tests hold their

@@ -8,7 +8,8 @@ one DuckDB transaction: a killed process leaves the case as it was.
 DuckDB lets one process write a database file or several read it, not both. So that the
 read-only commands (check, report, export, explain, quarantine) work while `analyze` runs,
 `analyze` first copies the case's last committed state to `case.snapshot/` (after a
-checkpoint, under its lock) and removes it when it ends; a reader that finds the case
+checkpoint, under its lock; only a case of at most `CARGOTRACE_SNAPSHOT_MAX_GB`, 2 GB by
+default) and removes it when it ends; a reader that finds the case
 locked by that analysis reads the copy and says so. Other writers (ingest, init) are short
 or make no copy: a reader is told who holds the case and to run again when it ends.
 """
@@ -41,6 +42,9 @@ DB_NAME = "case.duckdb"
 LOCK_NAME = "case.lock"
 SNAPSHOT_DIR = "case.snapshot"  # the last committed state, while `analyze` writes the case
 OWNER_NAME = "owner"  # in SNAPSHOT_DIR: the lock holder it was made for, written last
+# A bigger case is not copied at every analysis (the copy would cost minutes and twice the
+# disk): readers are told to wait instead. CARGOTRACE_SNAPSHOT_MAX_GB changes the bound.
+SNAPSHOT_MAX_GB_DEFAULT = 2.0
 
 
 def quote_ident(name: str) -> str:
@@ -298,14 +302,26 @@ def _busy_words(holder: str) -> str:
     return f"`cargotrace {purpose}` {rest}".strip()
 
 
+def snapshot_max_bytes() -> float:
+    """The largest case `analyze` copies for readers (CARGOTRACE_SNAPSHOT_MAX_GB, in GB)."""
+    text = os.environ.get("CARGOTRACE_SNAPSHOT_MAX_GB", "").strip()
+    try:
+        gb = float(text) if text else SNAPSHOT_MAX_GB_DEFAULT
+    except ValueError:
+        gb = SNAPSHOT_MAX_GB_DEFAULT
+    return max(gb, 0.0) * 1e9 if gb == gb else SNAPSHOT_MAX_GB_DEFAULT * 1e9  # NaN -> default
+
+
 def _make_snapshot(case: Case, holder: str) -> bool:
     """Copy the committed case to SNAPSHOT_DIR for readers; False when there is no room."""
     folder = case.root / SNAPSHOT_DIR
     shutil.rmtree(folder, ignore_errors=True)
     case.con.execute("CHECKPOINT")  # everything committed is in the file, the WAL empty
     size = (case.root / DB_NAME).stat().st_size
-    if shutil.disk_usage(case.root).free < 2 * size + 100_000_000:
+    if size > snapshot_max_bytes():
         return False  # readers are told to wait instead
+    if shutil.disk_usage(case.root).free < 2 * size + 100_000_000:
+        return False
     folder.mkdir()
     # copied by another process: opening and closing the file here would drop DuckDB's own
     # lock on it (POSIX record locks belong to the process and go with any close)

@@ -25,7 +25,7 @@ from cargotrace.report import spatial
 # declared tables (case/schema.py) export their declared columns, in their export order
 EXPORT_TABLES = {
     "vessels": TABLES["vessels"].export_sql(),
-    "vessel_identities": "SELECT * FROM vessel_identities ORDER BY mmsi, first_seen NULLS FIRST, last_seen, name",
+    "vessel_identities": TABLES["vessel_identities"].export_sql(),
     "shipments": TABLES["shipments"].export_sql(),
     "quarantine": TABLES["quarantine"].export_sql(),
     "identity_events": "SELECT * FROM identity_events ORDER BY mmsi, observed_at NULLS FIRST, event",

@@ -341,6 +341,21 @@ def maritime_counts(case: Case) -> dict[str, int]:
     counts["coverage_gaps"] = (
         case.scalar("SELECT count(*) FROM coverage_gaps") if case.has_table("coverage_gaps") else 0
     )
+    # satellite detections: lit, dark, and the calls the dark ones made (maritime/detection*.py);
+    # Global Fishing Watch's events by type, as GFW computed them (kind gfw-events)
+    for key, table in (("detections", "detections"), ("lit_detections", "detection_matches"),
+                       ("dark_detections", "dark_detections"), ("detection_calls", "detection_calls")):  # fmt: skip
+        counts[key] = case.scalar(f"SELECT count(*) FROM {table}") if case.has_table(table) else 0
+    gfw = (
+        dict(
+            case.con.execute("SELECT event_type, count(*) FROM gfw_events GROUP BY ALL").fetchall()
+        )
+        if case.has_table("gfw_events")
+        else {}
+    )
+    for kind, key in (("port_visit", "gfw_port_visits"), ("encounter", "gfw_encounters"),
+                      ("loitering", "gfw_loitering"), ("gap", "gfw_gaps")):  # fmt: skip
+        counts[key] = int(gfw.get(kind, 0))
     # bins of crowds not searched for encounters pair by pair (maritime/encounters.py)
     counts["encounter_crowds"] = (
         case.scalar("SELECT count(*) FROM encounter_crowds")
