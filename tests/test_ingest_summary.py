@@ -206,8 +206,10 @@ def test_identity_reports_are_not_counted_as_positions(tmp_path):
     assert "3 rows read = 3 kept + 0 quarantined" in result.stdout
     assert (
         "kept: 1 positions, 1 identity reports (static messages: name, IMO, call sign; no position "
-        "- table vessel_reports), 1 station reports (table ais_stations)"
+        "- table vessel_reports), 1 station reports (kept apart from vessel tracks, table "
+        "ais_stations: 1 base station)"
     ) in result.stdout
+    assert "kept apart from vessel tracks (table ais_stations)" not in result.stdout  # said once
     assert rows(tmp_path / "case", "SELECT count(*) AS n FROM positions") == [{"n": 1}]
 
 

@@ -33,7 +33,12 @@ def ingest_notes(result: IngestResult) -> list[str]:
                 "call sign; no position - table vessel_reports)"
             )
         if kept.get("stations"):
-            kept_parts.append(f"{kept['stations']:,} station reports (table ais_stations)")
+            kinds = _station_parts(detail)
+            kinds = f": {kinds}" if kinds else ""
+            kept_parts.append(
+                f"{kept['stations']:,} station reports (kept apart from vessel tracks, table "
+                f"ais_stations{kinds})"
+            )
         notes.append(f"kept: {', '.join(kept_parts)}")
     if nothing_kept(result):
         notes.append(_nothing_kept_note(result))
@@ -42,10 +47,10 @@ def ingest_notes(result: IngestResult) -> list[str]:
     refused = detail.get("quarantined_by_reason") or {}
     if refused:
         notes.append(f"quarantined: {_refused_parts(detail)} (see `cargotrace quarantine`)")
-    stations = detail.get("not_vessels") or {}
-    if stations:
-        parts = ", ".join(f"{n:,} {_STATION_WORDS.get(k, k)}" for k, n in stations.items())
-        notes.append(f"kept apart from vessel tracks (table ais_stations): {parts} rows")
+    if _station_parts(detail) and not kept.get("stations"):
+        notes.append(
+            f"kept apart from vessel tracks (table ais_stations): {_station_parts(detail)} rows"
+        )
     invalid = (detail.get("cleaning") or {}).get("positions_mmsi_invalid", 0)
     if invalid:
         share = invalid / max(result.rows_kept, 1)
@@ -54,6 +59,12 @@ def ingest_notes(result: IngestResult) -> list[str]:
             f"{invalid:,} kept positions have an MMSI that cannot be a ship's (flag mmsi_invalid){hint}"
         )
     return notes
+
+
+def _station_parts(detail: dict[str, Any]) -> str:
+    """'3,019 base station, 1 SAR aircraft': the non-vessel rows by kind of station."""
+    stations = detail.get("not_vessels") or {}
+    return ", ".join(f"{n:,} {_STATION_WORDS.get(k, k)}" for k, n in stations.items())
 
 
 def nothing_kept(result: IngestResult) -> bool:
