@@ -138,6 +138,18 @@ RU_HEADER_CSV = ["Номер накладной", "Операция", "Дата 
                  "Станция назначения", "Код станции назначения", "Наименование груза", "Вес груза, кг", "Номер вагона"]  # fmt: skip
 
 
+def linked_case(tmp_path: Path) -> CaseBuilder:
+    """The smallest case with every kind of finding: a dark call at Rajin (a sighting), a
+    call at Vostochny, a station near a facility and one departure to link (not yet run)."""
+    b = CaseBuilder(tmp_path)
+    b.sighting(T0 - timedelta(days=3), "KPNJN")
+    b.positions += dwell(273000001, VOSTOCHNY, T0, 24)
+    b.station("515002", "Тихорецкая", 45.0, 40.0)
+    b.facility("Depot", 45.1, 40.0)
+    b.shipment("W1", T0 + timedelta(days=1))
+    return b
+
+
 def write_big_shipments(path: Path, rows: int, seed: int = 0) -> Path:
     """A Windows-1251 CSV of `rows` plausible waybill rows (for crash and load tests)."""
     import random

@@ -3,8 +3,6 @@ writes, under its declared name in the case's `debug` schema, readable after the
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from typer.testing import CliRunner
 
 import cargotrace
@@ -13,16 +11,11 @@ from cargotrace.case.store import Case
 from cargotrace.cli.app import app
 from cargotrace.settings import AnalysisSettings
 
-from builders import T0, VOSTOCHNY, CaseBuilder, dwell
+from builders import linked_case
 
 
 def _case(tmp_path):
-    b = CaseBuilder(tmp_path)
-    b.sighting(T0 - timedelta(days=3), "KPNJN")
-    b.positions += dwell(273000001, VOSTOCHNY, T0, 24)
-    b.station("515002", "Тихорецкая", 45.0, 40.0)
-    b.facility("Depot", 45.1, 40.0)
-    b.shipment("W1", T0 + timedelta(days=1))
+    b = linked_case(tmp_path)
     b.run()  # ingest and a first analysis
     return b.case_dir
 

@@ -19,7 +19,7 @@ from cargotrace.report.findings_types import (
 from cargotrace.report.schema import build_findings_schema
 from cargotrace.settings import AnalysisSettings
 
-from builders import T0, VOSTOCHNY, CaseBuilder, dwell
+from builders import T0, linked_case
 
 
 def _keys(typed: type) -> set[str]:
@@ -27,12 +27,7 @@ def _keys(typed: type) -> set[str]:
 
 
 def test_findings_of_a_case_have_the_declared_keys(tmp_path):
-    b = CaseBuilder(tmp_path)
-    b.sighting(T0 - timedelta(days=3), "KPNJN")
-    b.positions += dwell(273000001, VOSTOCHNY, T0, 24)
-    b.station("515002", "Тихорецкая", 45.0, 40.0)
-    b.facility("Depot", 45.1, 40.0)
-    b.shipment("W1", T0 + timedelta(days=1))
+    b = linked_case(tmp_path)
     b.shipment("W1", T0 + timedelta(days=3), cargo="боеприпасы", record="arrival")
     b.run()
     findings = workflow.analyze(b.case_dir, AnalysisSettings())

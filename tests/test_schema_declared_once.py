@@ -17,7 +17,7 @@ from cargotrace.case.store import Case
 from cargotrace.report import export
 from cargotrace.report import schema as findings_schema
 
-from builders import T0, VOSTOCHNY, CaseBuilder, dwell
+from builders import T0, linked_case
 
 ROOT = Path(__file__).resolve().parents[1]
 # DuckDB spells some declared types otherwise in information_schema
@@ -43,12 +43,7 @@ def test_a_new_case_has_exactly_the_declared_tables_views_and_columns(tmp_path):
 
 
 def test_derived_tables_of_the_findings_have_the_declared_columns(tmp_path):
-    b = CaseBuilder(tmp_path)
-    b.sighting(T0 - timedelta(days=3), "KPNJN")
-    b.positions += dwell(273000001, VOSTOCHNY, T0, 24)
-    b.station("515002", "Тихорецкая", 45.0, 40.0)
-    b.facility("Depot", 45.1, 40.0)
-    b.shipment("W1", T0 + timedelta(days=1))
+    b = linked_case(tmp_path)
     b.shipment("W1", T0 + timedelta(days=3), cargo="боеприпасы", record="arrival")
     with b.run() as case:
         for table in schema.DERIVED:
