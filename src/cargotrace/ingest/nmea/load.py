@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cargotrace.case import quarantine
 from cargotrace.case.store import Case
 from cargotrace.ingest.kinds import ais_rules
 from cargotrace.ingest.kinds.ais_clean import STAGE
@@ -109,8 +110,9 @@ _REFUSED = pa.schema(
 
 class Refused:
     """The file's refused messages on their way to the quarantine: gathered in Arrow and
-    written in few big inserts (a logger without times refuses most of its messages, and
-    DuckDB appends one big table for much less than many small ones)."""
+    stored as runs (`case/quarantine.py`: up to `RUN_ROWS` messages of one reason and
+    column per row of `quarantine_runs`, with each message's line and text). A logger
+    without times refuses most of its messages: one row each cost more than decoding them."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, result: IngestResult, name: str) -> None:
         self.con, self.provenance = con, _provenance(result, name)
@@ -131,13 +133,49 @@ class Refused:
     def flush(self) -> None:
         if not self.tables:
             return
-        nmea_refused = pa.concat_tables(self.tables)  # noqa: F841 - replacement scan
+        nmea_runs = as_runs(pa.concat_tables(self.tables))  # noqa: F841 - replacement scan
         self.tables, self.rows = [], 0
         with local_scans(self.con):
             self.con.execute(
-                f"""INSERT INTO quarantine SELECT 'ais', reason, column_name, raw, {self.provenance}, line_no
-                    FROM nmea_refused"""
+                f"""INSERT INTO {quarantine.RUNS} (kind, reason, column_name, rows, last_row, source_rows, raw,
+                                                  file_hash, source_file, sheet, source_row)
+                    SELECT 'ais', reason, column_name, rows, last_row, source_rows, raw, {self.provenance},
+                           source_rows[1]
+                    FROM nmea_runs"""
             )
+
+
+def as_runs(refused: pa.Table, run_rows: int = quarantine.RUN_ROWS) -> pa.Table:
+    """Refused rows (`reason`, `column_name`, `raw`, `line_no`) as runs: per (reason,
+    column), in line order, `run_rows` at most per run; columns reason, column_name, rows,
+    last_row, source_rows (lines) and raw (texts), both lists in line order."""
+    key = pc.binary_join_element_wise(
+        pc.fill_null(refused.column("reason"), ""),
+        pc.fill_null(refused.column("column_name"), ""),
+        "\x00",
+    )
+    codes = pc.dictionary_encode(key).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    lines = refused.column("line_no").to_numpy()
+    order = np.lexsort((lines, codes))
+    codes, lines = codes[order], lines[order]
+    group_starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    group_ends = np.r_[group_starts[1:], len(codes)]
+    starts = np.concatenate(
+        [np.arange(a, b, run_rows) for a, b in zip(group_starts, group_ends, strict=True)]
+    )
+    offsets = pa.array(np.r_[starts, len(codes)].astype(np.int32))
+    taken = refused.take(pa.array(order))
+    firsts = pa.array(starts)
+    return pa.table(
+        {
+            "reason": taken.column("reason").take(firsts),
+            "column_name": taken.column("column_name").take(firsts),
+            "rows": pa.array(np.diff(np.r_[starts, len(codes)]).astype(np.int64)),
+            "last_row": pa.array(lines[np.r_[starts[1:], len(codes)] - 1]),
+            "source_rows": pa.ListArray.from_arrays(offsets, pa.array(lines)),
+            "raw": pa.ListArray.from_arrays(offsets, taken.column("raw").combine_chunks()),
+        }
+    )
 
 
 def _insert_positions(
