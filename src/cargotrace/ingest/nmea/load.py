@@ -15,7 +15,8 @@ identities checked, when the whole file is in: `ais_clean.finish_file`.
 
 Decoded positions without a time or a possible position are quarantined (`ais_rules`;
 their raw value is the message's sentence, its sentences joined by newlines for a
-multi-part one, `source_row` its last line). The ledger's `detail`
+multi-part one, `source_row` its last line), stored as runs in `quarantine_runs`
+(`Refused`; `cargotrace quarantine` lists them one row each). The ledger's `detail`
 gets the decoder's counters (`decoder`) and the decoder's rejects by reason
 (`rejected_by_reason`).
 """
@@ -145,10 +146,11 @@ class Refused:
             )
 
 
-def as_runs(refused: pa.Table, run_rows: int = quarantine.RUN_ROWS) -> pa.Table:
+def as_runs(refused: pa.Table, run_rows: int | None = None) -> pa.Table:
     """Refused rows (`reason`, `column_name`, `raw`, `line_no`) as runs: per (reason,
     column), in line order, `run_rows` at most per run; columns reason, column_name, rows,
     last_row, source_rows (lines) and raw (texts), both lists in line order."""
+    run_rows = run_rows or quarantine.RUN_ROWS
     key = pc.binary_join_element_wise(
         pc.fill_null(refused.column("reason"), ""),
         pc.fill_null(refused.column("column_name"), ""),
