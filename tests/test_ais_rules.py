@@ -74,7 +74,7 @@ def test_csv_rows_without_time_or_possible_place_are_quarantined_with_their_reas
     assert (result.rows_kept, result.rows_quarantined) == (1, 10)
     got = rows(
         tmp_path / "case",
-        "SELECT source_row, reason, column_name FROM quarantine ORDER BY source_row",
+        "SELECT source_row, reason, column_name FROM quarantine_rows ORDER BY source_row",
     )
     assert [(r["source_row"], r["reason"], r["column_name"]) for r in got] == [
         (3, "no_timestamp", "timestamp"),
@@ -110,7 +110,7 @@ def test_nmea_positions_without_time_or_possible_place_are_quarantined(tmp_path)
     assert (result.rows_kept, result.rows_quarantined) == (1, 5)
     got = rows(
         tmp_path / "case",
-        "SELECT source_row, reason, column_name, raw FROM quarantine ORDER BY source_row",
+        "SELECT source_row, reason, column_name, raw FROM quarantine_rows ORDER BY source_row",
     )
     assert [(r["source_row"], r["reason"], r["column_name"]) for r in got] == [
         (2, "no_timestamp", "timestamp"),

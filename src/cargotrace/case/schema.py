@@ -6,6 +6,7 @@ sheet, row number). Derived tables are rebuilt by `analyze` in one transaction.
 
 from __future__ import annotations
 
+from cargotrace.case import quarantine
 from cargotrace.case.columns import Column as C
 from cargotrace.case.columns import Table, markdown
 from cargotrace.reference.mid import mid_flags_view_sql, mmsi_kind_sql, mmsi_mid_sql
@@ -61,6 +62,18 @@ SOURCE = (
     ), order_by="source_file, source_row",
        export_order=("kind", "source_file", "sheet", "source_row", "reason", "column_name",
                      "raw", "file_hash")),
+    Table("quarantine_runs", "Refused messages of NMEA logs, stored compactly: up to 10,000 "
+          "refused messages of one file with the same reason in one row (`cargotrace quarantine` "
+          "and `export --table quarantine` list them one row each, case/quarantine.py).", (
+        C("kind", "VARCHAR", "input kind of the file"),
+        C("reason", "VARCHAR", "why the messages were refused (no_timestamp, bad_checksum, ...)"),
+        C("column_name", "VARCHAR", "the field at fault, when one is"),
+        C("rows", "BIGINT", "refused messages in the run", "rows"),
+        C("last_row", "BIGINT", "line of the run's last message"),
+        C("source_rows", "BIGINT[]", "line of each message (its last line), in file order"),
+        C("raw", "VARCHAR[]", "each message as read (its sentences joined by newlines)"),
+        *PROVENANCE,
+    ), order_by="source_file, source_row"),
     Table("shipments", "Rail waybill records (departures and arrivals), one row per record.", (
         C("row_hash", "VARCHAR", "hash of the row's values (duplicates across files)", exported=False),
         C("waybill", "VARCHAR", "waybill (consignment) number"),
@@ -311,6 +324,15 @@ VIEWS = (
         C("reports", "BIGINT", "reports of this identity", "rows"),
         C("sources", "VARCHAR", "their files, comma-separated"),
     ), role="view", order_by="mmsi, first_seen NULLS FIRST, last_seen, name"),
+    Table("quarantine_rows", "Every refused row, one row each: `quarantine` and the runs of "
+          "`quarantine_runs` expanded (what `cargotrace quarantine` and `export --table "
+          "quarantine` list).", (
+        C("kind", "VARCHAR", "input kind of the file"),
+        C("reason", "VARCHAR", "why the row was refused (bad_mmsi, bad_date, ...)"),
+        C("column_name", "VARCHAR", "the column at fault, when one is"),
+        C("raw", "VARCHAR", "the row as read"),
+        *PROVENANCE,
+    ), role="view", order_by="source_file, source_row"),
 )  # fmt: skip
 
 # Derived tables the findings are built from (written by `analyze`; tests hold their
@@ -474,7 +496,7 @@ MIGRATIONS: dict[int, list[str]] = {
 
 def create_statements() -> list[str]:
     statements = [table.ddl() for table in SOURCE]
-    statements += [MID_FLAGS_VIEW, VESSELS_VIEW, VESSEL_IDENTITIES_VIEW]
+    statements += [MID_FLAGS_VIEW, VESSELS_VIEW, VESSEL_IDENTITIES_VIEW, quarantine.VIEW_SQL]
     return statements
 
 

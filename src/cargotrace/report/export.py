@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cargotrace.case import freshness
+from cargotrace.case import freshness, quarantine
 from cargotrace.case.schema import TABLES
 from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
@@ -120,7 +120,10 @@ def table(case: Case, name: str) -> pa.Table:
         raise CargotraceError(
             f"table {name!r} does not exist yet; run `cargotrace analyze --case {case.root}` first"
         )
-    return case.con.execute(EXPORT_TABLES[name]).to_arrow_table()
+    sql = EXPORT_TABLES[name]
+    if name == "quarantine":  # NMEA logs' refused messages are stored as runs: one row each
+        sql = sql.replace(" FROM quarantine", f" FROM {quarantine.rows_sql(case.con)} AS q", 1)
+    return case.con.execute(sql).to_arrow_table()
 
 
 def write_csv(data: pa.Table, out: Path) -> None:

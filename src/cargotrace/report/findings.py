@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cargotrace import __version__
+from cargotrace.case.quarantine import counted_sql
 from cargotrace.case.store import Case
 from cargotrace.logistics import munitions
 from cargotrace.logistics.significance import stored_result
@@ -471,7 +472,8 @@ def build_findings(case: Case, settings: AnalysisSettings) -> Findings:
     lag_hist = stats.pop("lag_histogram", [])
     sens = stored_result(case.con, "sensitivity")  # the sensitivity stage
     by_reason = case.rows(
-        "SELECT kind, reason, count(*) AS rows FROM quarantine GROUP BY ALL ORDER BY rows DESC, kind, reason"
+        f"SELECT kind, reason, sum(rows) AS rows FROM {counted_sql(case.con)} GROUP BY ALL "
+        "ORDER BY rows DESC, kind, reason"
     )
     return {
         "cargotrace_version": __version__,

@@ -51,7 +51,7 @@ from cargotrace.ingest.kinds.ais_rules import (
     refused_by_reason,
     station_kind_sql,
 )
-from cargotrace.ingest.types import IngestResult, sql_str
+from cargotrace.ingest.types import IngestResult, Stage, sql_str
 from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
 from cargotrace.sql import haversine_km
@@ -364,21 +364,32 @@ def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> di
     return {"flags_from_mid": counts[0], "imo_invalid": counts[1], "mmsi_invalid": counts[2]}
 
 
-def finish_positions_file(con: duckdb.DuckDBPyConnection, result: IngestResult) -> CleanStats:
+FINISH_STEPS = 5  # the passes of `finish_positions_file` and the commit after them
+
+
+def finish_positions_file(
+    con: duckdb.DuckDBPyConnection, result: IngestResult, on_stage: Stage | None = None
+) -> CleanStats:
     """All three passes for one AIS file, whose positions wait in the stage; moves dropped
-    duplicates from kept to duplicate."""
+    duplicates from kept to duplicate. `on_stage(what, step, FINISH_STEPS)` says which
+    pass runs (progress: the commit is the last step)."""
+    step = on_stage or (lambda what, number, steps: None)
     stats = CleanStats()
+    step("removing duplicates", 1, FINISH_STEPS)
     stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
     dropped = stats.duplicates_in_file + stats.duplicates_of_case
     result.rows_kept -= dropped
     result.rows_duplicate += dropped
+    step("setting stations apart", 2, FINISH_STEPS)
     stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
     if stations:
         result.detail["not_vessels"] = stations
+    step("implied speeds and the append", 3, FINISH_STEPS)
     _, stats.impossible_speed, stats.impossible_speed_elsewhere, stats.positions_mmsi_invalid = (
         _move_stage(con, result.file_hash, result.path.name)
     )
     result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
+    step("checking identity reports", 4, FINISH_STEPS)
     for name, value in check_identity_reports(con, result.file_hash).items():
         setattr(stats, name, value)
     result.detail["cleaning"] = asdict(stats)
@@ -391,9 +402,12 @@ def begin_file(con: duckdb.DuckDBPyConnection, kind: str) -> None:
         begin_positions_file(con)
 
 
-def finish_file(con: duckdb.DuckDBPyConnection, kind: str, result: IngestResult) -> None:
-    """End of one file's ingest (in its transaction): the passes its kind needs, if any."""
+def finish_file(
+    con: duckdb.DuckDBPyConnection, kind: str, result: IngestResult, on_stage: Stage | None = None
+) -> None:
+    """End of one file's ingest (in its transaction): the passes its kind needs, if any
+    (`on_stage`: which one runs, for the progress)."""
     if kind == "ais":
-        finish_positions_file(con, result)
+        finish_positions_file(con, result, on_stage)
     elif kind == "vessels":
         result.detail["cleaning"] = check_identity_reports(con, result.file_hash)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import duckdb
 
+from cargotrace.case.quarantine import counted_sql
 from cargotrace.ingest.sqlexpr import first_reason
 from cargotrace.reference.mid import MMSI_RANGES, mmsi_kind_sql, mmsi_mid_sql
 
@@ -161,7 +162,7 @@ def separate_stations(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[st
 def refused_by_reason(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
     """The file's quarantined rows by reason (for the ingest summary)."""
     rows = con.execute(
-        "SELECT reason, count(*) FROM quarantine WHERE file_hash = ? GROUP BY 1 ORDER BY 2 DESC, 1",
+        f"SELECT reason, sum(rows) FROM {counted_sql(con)} WHERE file_hash = ? GROUP BY 1 ORDER BY 2 DESC, 1",
         [file_hash],
     ).fetchall()
     return {str(r): int(n) for r, n in rows}
