@@ -32,6 +32,7 @@ from cargotrace.maritime import (
     encounters,
     gaps,
     gfw_calls,
+    gfw_events,
     identity,
     interference,
     loitering,
@@ -166,6 +167,34 @@ STAGES: list[Stage] = [
         output="loitering",
     ),
     Stage(
+        "gfw_gaps",
+        reads=("gaps", "gfw_events", "ship_links"),
+        writes=("gfw_gaps",),
+        sql=gfw_events.gap_statements,
+        output="gfw_gaps",
+    ),
+    Stage(
+        "all_gaps",
+        reads=("gaps", "gfw_gaps"),
+        writes=("all_gaps",),
+        sql=gfw_events.gap_union_statements,
+        output="all_gaps",
+    ),
+    Stage(
+        "gfw_events",
+        reads=("encounters", "gfw_events", "loitering", "ports"),
+        writes=("gfw_encounters", "gfw_loitering"),
+        sql=gfw_events.statements,
+        output="gfw_encounters",
+    ),
+    Stage(
+        "all_events",
+        reads=("encounters", "gfw_encounters", "gfw_loitering", "loitering"),
+        writes=("all_encounters", "all_loitering"),
+        sql=gfw_events.union_statements,
+        output="all_encounters",
+    ),
+    Stage(
         "ais_disabling",
         reads=("borders", "gaps", "positions"),
         writes=("ais_disabling", "disabling_candidates", "disabling_shore"),
@@ -196,9 +225,9 @@ STAGES: list[Stage] = [
     Stage(
         "dark_detections",
         reads=(
+            "all_gaps",
             "detection_matches",
             "detections",
-            "gaps",
             "ship_links",
             "vessel_details",
             "vessel_reports",

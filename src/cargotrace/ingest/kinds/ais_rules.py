@@ -33,7 +33,7 @@ import duckdb
 
 from cargotrace.case.quarantine import counted_sql
 from cargotrace.ingest.sqlexpr import first_reason
-from cargotrace.reference.mid import mmsi_kind_sql, mmsi_mid_sql
+from cargotrace.reference.mid import MMSI_RANGES, mmsi_kind_sql, mmsi_mid_sql
 
 EARLIEST_AIS = "1998-01-01"
 FUTURE_MARGIN = "INTERVAL 1 DAY"
@@ -110,6 +110,15 @@ def station_kind_sql(mmsi: str, msg_type: str) -> str:
     by_type = " ".join(f"WHEN {msg_type} = {t} THEN '{k}'" for t, k in _TYPE_STATIONS.items())
     by_kind = " ".join(f"WHEN '{kind}' THEN '{k}'" for kind, k in _KIND_STATIONS.items())
     return f"(CASE {by_type} ELSE (CASE {mmsi_kind_sql(mmsi)} {by_kind} END) END)"
+
+
+def is_station_sql(mmsi: str, msg_type: str) -> str:
+    """True where `station_kind_sql` is not NULL (a row that is not a vessel's), as a cheap
+    test: the message types and the MMSI ranges of the station kinds, no text compared."""
+    ranges = [f"{mmsi} BETWEEN {low} AND {high}" for kind, low, high, _ in MMSI_RANGES
+              if kind in _KIND_STATIONS]  # fmt: skip
+    types = ", ".join(str(t) for t in _TYPE_STATIONS)
+    return f"({msg_type} IN ({types}) OR {' OR '.join(ranges)})"
 
 
 def mmsi_invalid_sql(mmsi: str) -> str:
