@@ -128,3 +128,13 @@ def test_plain_progress_keeps_printing_during_a_long_step():
     assert all("step 3 of 5" in line for line in lines)
     time.sleep(0.2)
     assert len(lines) == during  # closed: the timer is gone
+
+
+def test_duckdb_prints_no_progress_bar_of_its_own(tmp_path):
+    """DuckDB's bar went to stdout during long statements, through the command's output."""
+    from cargotrace.case.store import Case
+
+    with Case.open(tmp_path / "case", create=True) as case:
+        assert case.scalar("SELECT current_setting('enable_progress_bar')") is False
+    with Case.open(tmp_path / "case") as case:  # read-only
+        assert case.scalar("SELECT current_setting('enable_progress_bar')") is False

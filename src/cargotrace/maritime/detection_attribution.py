@@ -1,7 +1,9 @@
 """Dark detections: detected ships that no AIS track explains, and which vessels they could be.
 
 A detection without a match in `detection_matches` is *dark*. Its candidates are the vessels
-whose AIS is silent across its time: a gap of the `gaps` stage covers it, or the detection
+whose AIS is silent across its time: a gap covers it (the `gaps` stage's, or one Global
+Fishing Watch reported that no AIS gap of the ship overlaps: `all_gaps`, silence `gfw_gap`,
+maritime/gfw_events.py), or the detection
 falls within `dark_detection_silence_days` [45 d] before the ship's first fix or after its
 last (of any of its transmitters, `ship_links`; `silence` says which, and only that one end
 is checked for speed). A gap across a change of transmitter (`gaps.identity_change`) is the
@@ -46,9 +48,9 @@ import pyarrow as pa
 import shapely
 
 from cargotrace.maritime.detections import (
-    M_PER_S_PER_KN,
     length_agrees_sql,
     scene_key_sql,
+    tolerance_m_sql,
     vessel_lengths_sql,
 )
 from cargotrace.settings import AnalysisSettings
@@ -63,10 +65,10 @@ def statements(settings: AnalysisSettings) -> list[str]:
         # where each ship is silent: its gaps, and before its first fix and after its last
         """
         CREATE OR REPLACE TEMP TABLE detection_silences AS
-        SELECT 'gap' AS silence, coalesce(l.mmsi, g.mmsi) AS mmsi,
+        SELECT CASE g.source WHEN 'ais' THEN 'gap' ELSE 'gfw_gap' END AS silence, coalesce(l.mmsi, g.mmsi) AS mmsi,
                coalesce(l.vessel_key, g.vessel_key) AS vessel_key, g.ship_key, g.gap_id,
                g.started_at, g.ended_at, g.start_lat, g.start_lon, g.end_lat, g.end_lon
-        FROM gaps g LEFT JOIN ship_links l ON l.vessel_key = g.previous_vessel_key
+        FROM all_gaps g LEFT JOIN ship_links l ON l.vessel_key = g.previous_vessel_key
         UNION ALL
         SELECT 'before_first_fix', arg_min(mmsi, first_fix_at), arg_min(vessel_key, first_fix_at), ship_key,
                NULL, NULL, min(first_fix_at), NULL, NULL,
@@ -87,7 +89,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
             SELECT k.*, g.silence, g.mmsi, g.vessel_key, g.ship_key, g.gap_id, g.started_at, g.ended_at,
                    g.start_lat, g.start_lon, g.end_lat, g.end_lon
             FROM dark k JOIN detection_silences g
-              ON g.silence = 'gap' AND g.started_at < k.detected_at AND g.ended_at > k.detected_at
+              ON g.silence IN ('gap', 'gfw_gap') AND g.started_at < k.detected_at AND g.ended_at > k.detected_at
             UNION ALL
             SELECT k.*, g.silence, g.mmsi, g.vessel_key, g.ship_key, g.gap_id, g.started_at, g.ended_at,
                    g.start_lat, g.start_lon, g.end_lat, g.end_lon
@@ -177,6 +179,8 @@ def candidate_statements(settings: AnalysisSettings) -> list[str]:
                                  || strftime(silent_to, '%Y-%m-%d %H:%M') || ' UTC; '
                             WHEN 'after_last_fix' THEN 'AIS silent after its last fix '
                                  || strftime(silent_from, '%Y-%m-%d %H:%M') || ' UTC; '
+                            WHEN 'gfw_gap' THEN 'AIS silent ' || strftime(silent_from, '%Y-%m-%d %H:%M') || ' to '
+                                 || strftime(silent_to, '%Y-%m-%d %H:%M') || ' UTC (a gap Global Fishing Watch reported); '
                             ELSE 'AIS silent ' || strftime(silent_from, '%Y-%m-%d %H:%M') || ' to '
                                  || strftime(silent_to, '%Y-%m-%d %H:%M') || ' UTC; ' END
                         || CASE WHEN from_last_km IS NULL THEN ''
@@ -216,10 +220,6 @@ def footprint_statements(settings: AnalysisSettings) -> list[str]:
     """Where each candidate would have been when another scene with a footprint was taken
     during its silence, and whether that scene shows a detection near there (the footprint
     itself is tested in `build`, with shapely)."""
-    base_m, drift_mps = (
-        settings.detection_match_base_m,
-        settings.detection_match_drift_kn * M_PER_S_PER_KN,
-    )
     legs = []
     for leg, a, b, when in (
         ("from its last fix to the detection", ("p.start_lat", "p.start_lon", "p.silent_from"),
@@ -255,7 +255,7 @@ def footprint_statements(settings: AnalysisSettings) -> list[str]:
         )
         SELECT row_number() OVER (ORDER BY pair_id, scene_at, scene_key) AS leg_id, pair_id, scene_key,
                scene_no, scene_at, leg, lat0 + (lat1 - lat0) * f AS exp_lat, lon0 + (lon1 - lon0) * f AS exp_lon,
-               round({base_m} + {drift_mps} * seconds_to_end, 1) AS tolerance_m
+               round({tolerance_m_sql("seconds_to_end", settings)}, 1) AS tolerance_m
         FROM placed
         """,
         # ... kept where the scene shows no detection within that tolerance

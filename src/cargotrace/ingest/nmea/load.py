@@ -97,9 +97,10 @@ def _provenance(result: IngestResult, name: str) -> str:
 
 
 # Lines decoded at once: the decoder's NumPy work arrays take several bytes per byte of the
-# batch (a 200,000-line batch of tag-blocked sentences peaked at 645 MB, 100,000 at 412 MB),
-# and DuckDB's share comes on top of that (issue 16: 1.5 GB in all)
-BATCH_LINES = 100_000
+# batch (tag-blocked sentences, decoding alone: 200,000 lines peaked at 645 MB, 100,000 at
+# 398 MB, 50,000 at 281 MB, in less CPU time too: the work arrays stay in the caches), and
+# DuckDB's share comes on top of that (issue 16: 1.5 GB in all)
+BATCH_LINES = 50_000
 QUARANTINE_ROWS = 500_000  # refused rows gathered (in Arrow, ~100 bytes each) per insert
 _REFUSED = pa.schema(
     [
