@@ -32,6 +32,20 @@ class ByteProgress(Protocol):
     def bytes_read(self, done: int) -> None: ...
 
 
+Stage = Callable[[str, int, int], None]  # (what, step, steps) of the pass after the reading
+
+
+@runtime_checkable
+class StageProgress(Protocol):
+    """A progress callback that also shows the pass after a file is read (duplicates,
+    stations, implied speeds, the append, the commit: minutes for a big AIS file):
+    `stage(what, step, steps)` starts step `step` of `steps`."""
+
+    def __call__(self, n: int) -> None: ...
+
+    def stage(self, what: str, step: int, steps: int) -> None: ...
+
+
 @dataclass
 class IngestResult:
     path: Path
