@@ -38,6 +38,7 @@ from cargotrace.maritime import (
     loitering,
     port_areas,
     port_calls,
+    scene_misses,
     ships,
     track,
     voyages,
@@ -223,6 +224,13 @@ STAGES: list[Stage] = [
         ),
         python=detections.build,
         output="detection_matches",
+    ),
+    Stage(
+        "scene_misses",
+        reads=("detection_matches", "detections", "positions"),
+        writes=("scene_misses", "scene_fixes", "scene_frames", "scene_placed", "scene_vessels"),
+        python=scene_misses.build,
+        output="scene_misses",
     ),
     Stage(
         "dark_detections",
