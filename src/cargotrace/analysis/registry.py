@@ -43,6 +43,7 @@ from cargotrace.maritime import (
     track,
     voyages,
 )
+from cargotrace.maritime.kernels import encounters as encounters_kernel
 from cargotrace.maritime.kernels import port_zones as port_zones_kernel
 from cargotrace.maritime.kernels import track as track_kernel
 from cargotrace.screening import stage as screening_stage
@@ -156,6 +157,7 @@ STAGES: list[Stage] = [
         reads=("ports", "positions", "ship_links"),
         writes=("encounters", "binned", "close_pairs", "encounter_crowds"),
         sql=encounters.statements,
+        kernel=encounters_kernel.build,
         output="encounters",
     ),
     Stage(
