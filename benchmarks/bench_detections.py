@@ -116,7 +116,7 @@ def prepare(case_dir: Path, positions: int, detections: int) -> dict[str, Any]:
         con.execute(DETECTIONS.format(**shape))
         load_s = time.perf_counter() - started
         started = time.perf_counter()
-        ran = run_stages(con, AnalysisSettings(), ["gaps"])
+        ran = run_stages(con, AnalysisSettings(), ["all_gaps"])
         ais_s = time.perf_counter() - started
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
                   for t in ("positions", "detections", "gaps")}  # fmt: skip

@@ -304,7 +304,7 @@ def test_not_available_values_are_null(tmp_path):
     assert (result.rows_kept, result.rows_quarantined) == (1, 1)
     assert rows(tmp_path / "case", "SELECT lat, lon, sog, cog, heading, nav_status FROM positions WHERE source_file = 'p.csv'") == [
         {"lat": 10.0, "lon": 20.0, "sog": None, "cog": None, "heading": None, "nav_status": None}]  # fmt: skip
-    assert rows(tmp_path / "case", "SELECT source_file, source_row, reason, column_name FROM quarantine ORDER BY 1") == [
+    assert rows(tmp_path / "case", "SELECT source_file, source_row, reason, column_name FROM quarantine_rows ORDER BY 1") == [
         {"source_file": "log.nmea", "source_row": 2, "reason": "no_position", "column_name": "lat"},
         {"source_file": "p.csv", "source_row": 3, "reason": "no_position", "column_name": "lat"}]  # fmt: skip
 

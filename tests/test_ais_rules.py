@@ -74,7 +74,7 @@ def test_csv_rows_without_time_or_possible_place_are_quarantined_with_their_reas
     assert (result.rows_kept, result.rows_quarantined) == (1, 10)
     got = rows(
         tmp_path / "case",
-        "SELECT source_row, reason, column_name FROM quarantine ORDER BY source_row",
+        "SELECT source_row, reason, column_name FROM quarantine_rows ORDER BY source_row",
     )
     assert [(r["source_row"], r["reason"], r["column_name"]) for r in got] == [
         (3, "no_timestamp", "timestamp"),
@@ -110,7 +110,7 @@ def test_nmea_positions_without_time_or_possible_place_are_quarantined(tmp_path)
     assert (result.rows_kept, result.rows_quarantined) == (1, 5)
     got = rows(
         tmp_path / "case",
-        "SELECT source_row, reason, column_name, raw FROM quarantine ORDER BY source_row",
+        "SELECT source_row, reason, column_name, raw FROM quarantine_rows ORDER BY source_row",
     )
     assert [(r["source_row"], r["reason"], r["column_name"]) for r in got] == [
         (2, "no_timestamp", "timestamp"),
@@ -201,6 +201,51 @@ def test_base_stations_aids_and_sar_aircraft_are_kept_apart_from_vessel_tracks(t
     assert [(r["mmsi"], r["station_kind"]) for r in stations] == [
         (2734567, "base_station"), (992731234, "aid_to_navigation"), (111273456, "sar_aircraft"),
         (273999999, "base_station"), (970123456, "sart")]  # fmt: skip
+    assert workflow.check_case(tmp_path / "case") == []
+
+
+def test_the_cheap_station_test_is_the_station_kind_rule():
+    """`is_station_sql` (the fast test ingest runs on every row) holds exactly where
+    `station_kind_sql` names a station: at every edge of every MMSI range, for every type."""
+    import duckdb
+
+    from cargotrace.ingest.kinds.ais_rules import is_station_sql, station_kind_sql
+    from cargotrace.reference.mid import MMSI_RANGES
+
+    edges = sorted(
+        {m + d for _, low, high, _ in MMSI_RANGES for m in (low, high) for d in (-1, 0, 1)}
+    )
+    mmsis = ", ".join(f"({m})" for m in [*edges, 1, 123456789, 1_000_000_000])
+    con = duckdb.connect()
+    disagree = con.execute(
+        f"""SELECT mmsi, msg_type FROM (VALUES {mmsis}) m(mmsi),
+                   (VALUES (NULL), (1), (4), (5), (9), (18), (21), (27)) t(msg_type)
+            WHERE coalesce({is_station_sql("mmsi", "msg_type")}, false)
+                  <> ({station_kind_sql("mmsi", "msg_type")} IS NOT NULL)"""
+    ).fetchall()
+    assert disagree == []
+    assert (
+        con.execute(
+            f"SELECT count(*) FROM (VALUES {mmsis}) m(mmsi) WHERE {is_station_sql('mmsi', '1')}"
+        ).fetchone()[0]
+        > 0
+    )
+
+
+def test_a_repeated_station_row_is_a_duplicate_not_a_second_station_row(tmp_path):
+    rows_in = [
+        [SHIP, "2023-09-01T00:00:00Z", 43.1, 131.9, 1],
+        [2734567, "2023-09-01T00:00:00Z", 43.0, 131.8, 4],
+        [2734567, "2023-09-01T00:00:00Z", 43.0, 131.8, 4],  # heard twice
+        [2734567, "2023-09-01T00:10:00Z", 43.0, 131.8, 4],
+    ]
+    path = write_csv(tmp_path / "p.csv", [*HEADER, "message_id"], rows_in)
+    result = ingest_one(tmp_path / "case", path)
+    assert (result.rows_read, result.rows_kept, result.rows_duplicate) == (4, 3, 1)
+    assert result.detail["not_vessels"] == {"base_station": 2}
+    stations = rows(tmp_path / "case", "SELECT source_row FROM ais_stations ORDER BY source_row")
+    assert [r["source_row"] for r in stations] == [3, 5]
+    assert rows(tmp_path / "case", "SELECT mmsi FROM positions") == [{"mmsi": SHIP}]
     assert workflow.check_case(tmp_path / "case") == []
 
 

@@ -24,7 +24,7 @@ def test_exact_copies_of_kept_and_refused_rows_are_duplicates(tmp_path):
     path = write_csv(tmp_path / "a.csv", HEADER, [good, bad, good, bad, bad])
     [r] = workflow.ingest(tmp_path / "case", "ais", [path])
     assert (r.rows_read, r.rows_kept, r.rows_quarantined, r.rows_duplicate) == (5, 1, 1, 3)
-    assert _rows(tmp_path / "case", "SELECT source_row, reason FROM quarantine") == [
+    assert _rows(tmp_path / "case", "SELECT source_row, reason FROM quarantine_rows") == [
         (3, "bad_timestamp")
     ]
     assert _rows(tmp_path / "case", "SELECT source_row, source_file FROM positions") == [
@@ -79,7 +79,9 @@ def test_values_arrow_reads_but_the_sql_does_not_are_refused_alike(tmp_path):
     [r] = workflow.ingest(tmp_path / "case", "ais", [write_csv(tmp_path / "d.csv", HEADER, rows)])
     assert (r.rows_kept, r.rows_quarantined) == (1, 2)
     assert _rows(tmp_path / "case", "SELECT mmsi FROM positions") == [(273000000,)]
-    assert _rows(tmp_path / "case", "SELECT source_row, reason FROM quarantine ORDER BY 1") == [
+    assert _rows(
+        tmp_path / "case", "SELECT source_row, reason FROM quarantine_rows ORDER BY 1"
+    ) == [
         (3, "bad_latitude"),
         (4, "bad_latitude"),
     ]

@@ -351,3 +351,113 @@ def test_lengths_from_static_ais_a_plus_b_and_a_csv_length_column(tmp_path):
     assert lengths == [{"mmsi": A, "length_m": 140.0}, {"mmsi": B, "length_m": 60.0}]
     assert (match["mmsi"], match["vessel_length_m"]) == (A, 140.0)
     assert match["reason"].endswith("length 150 m detected, 140 m known")
+
+
+# ----------------------------------------------------------------------------- footprints
+# C is silent from T0 (42.0 N) to T0 + 12 h (43.0 N) and the dark detection is at T0 + 6 h on
+# 42.5 N: on the straight line, C was at 42.25 N at T0 + 3 h and at 42.75 N at T0 + 9 h. The
+# tolerance 3 h from either end of the leg is lit matching's: 1000 m + 4 kn x 3 h.
+WIDE_SCENE = "POLYGON((131 41.5, 132.5 41.5, 132.5 43.5, 131 43.5, 131 41.5))"
+THREE_H_TOLERANCE_M = round(1000 + 4 * 1852 / 3600 * 3 * 3600)
+
+
+def _scene_detection(hours: float, lat: float, lon: float, scene: str) -> list[Any]:
+    at = (T0 + timedelta(hours=hours)).isoformat()
+    return [at, lat, lon, 150, 0.8, scene, "sar", WIDE_SCENE]
+
+
+def _footprint_case(tmp_path: Path, others: list[list[Any]]) -> list[dict[str, Any]]:
+    C = 273000011
+    case_dir = tmp_path / "case"
+    dark = [*_dark(DARK_AT[0], 150, "S9"), ""]  # the dark detection's own scene has no footprint
+    det = write_csv(tmp_path / "det.csv", [*OUR_HEADER, "footprint"], [dark, *others])
+    ais = write_csv(tmp_path / "ais.csv", POSITION_HEADER, _silent(C, (42.0, 131.5), (43.0, 131.5)))
+    workflow.ingest(case_dir, "ais", [ais])
+    workflow.ingest(case_dir, "detections", [det])
+    workflow.analyze(case_dir, AnalysisSettings())
+    with Case.open(case_dir) as case:
+        return case.rows(
+            "SELECT mmsi, ruled_out_by, rank, reason FROM detection_candidates "
+            "WHERE scene_key = 'S9' ORDER BY mmsi"
+        )
+
+
+def test_candidate_ruled_out_by_a_footprint_that_shows_no_detection_where_it_would_have_been(
+    tmp_path,
+):
+    # scene S2 at T0 + 3 h covers 42.25 N 131.5 E; its one detection is 47 km away
+    [row] = _footprint_case(tmp_path, [_scene_detection(3, 42.55, 131.9, "S2")])
+    assert (row["ruled_out_by"], row["rank"]) == ("footprint_no_detection", None)
+    assert row["reason"] == (
+        "scene S2 of 2023-09-01 03:00 UTC covers where it would have been on its way from its "
+        f"last fix to the detection (42.25, 131.5) and shows no detection within {THREE_H_TOLERANCE_M} m"
+    )
+
+
+def test_footprint_after_the_detection_rules_out_on_the_way_to_the_next_fix(tmp_path):
+    [row] = _footprint_case(tmp_path, [_scene_detection(9, 42.2, 132.2, "S3")])
+    assert row["ruled_out_by"] == "footprint_no_detection"
+    assert "on its way from the detection to its next fix (42.75, 131.5)" in row["reason"]
+
+
+def test_candidate_kept_when_the_footprint_shows_a_detection_near_where_it_would_have_been(
+    tmp_path,
+):
+    # S2's detection is 5.6 km from 42.25 N 131.5 E: within the 23 km tolerance
+    [row] = _footprint_case(tmp_path, [_scene_detection(3, 42.3, 131.5, "S2")])
+    assert (row["ruled_out_by"], row["rank"]) == (None, 1)
+
+
+def test_candidate_kept_when_the_scene_was_taken_outside_its_silence(tmp_path):
+    # S4 (T0 + 13 h) and S5 (T0 - 1 h) cover the whole area with a detection far from C's
+    # track, but C's AIS was on then: the scenes say nothing of where C was in the dark
+    scenes = [_scene_detection(13, 42.55, 132.4, "S4"), _scene_detection(-1, 42.55, 132.4, "S5")]
+    [row] = _footprint_case(tmp_path, scenes)
+    assert (row["ruled_out_by"], row["rank"]) == (None, 1)
+
+
+# ----------------------------------------------------------------------------- AIS unseen in a scene
+EAST_SCENE = "POLYGON((131 41.5, 131.5 41.5, 131.5 42.5, 131 42.5, 131 41.5))"
+
+
+def _scene_case(tmp_path: Path, detections: list[list[Any]]) -> Path:
+    # A steams east on 42.0 N (placed at 131.0375 E at +10 min, inside EAST_SCENE); B on
+    # 41.0 N, outside it
+    case_dir = tmp_path / "case"
+    fixes = _steaming_east(A, 42.0, [0, 20]) + _steaming_east(B, 41.0, [0, 20])
+    det = write_csv(tmp_path / "det.csv", [*OUR_HEADER, "footprint"], detections)
+    workflow.ingest(case_dir, "ais", [write_csv(tmp_path / "ais.csv", POSITION_HEADER, fixes)])
+    workflow.ingest(case_dir, "detections", [det])
+    workflow.analyze(case_dir, AnalysisSettings())
+    return case_dir
+
+
+def test_a_vessel_whose_ais_puts_it_inside_a_scene_with_no_detection_near_it_is_unseen(tmp_path):
+    far = (42.4, 131.4)
+    case_dir = _scene_case(
+        tmp_path, [[AT_10_MIN.isoformat(), *far, "", 0.9, "S1", "sar", EAST_SCENE]]
+    )
+    with Case.open(case_dir) as case:
+        rows = case.rows("SELECT scene_key, mmsi, method, tolerance_m, reason FROM scene_misses")
+        events = json.loads(case.meta("findings"))["events"]
+    nearest_m = round(1000 * _km((42.0, 131.0375), far))
+    assert rows == [{
+        "scene_key": "S1", "mmsi": A, "method": "interpolated", "tolerance_m": round(1000 + 4 * 1852 / 3600 * 600, 1),
+        "reason": "AIS places it at 42.0, 131.0375 inside scene S1 of 2023-09-01 00:10 UTC, and the scene "
+                  f"shows no detection within 2235 m (nearest {nearest_m} m)",
+    }]  # fmt: skip
+    assert events["ais_unseen_in_scenes"] == 1
+    [vessel] = [e for e in workflow.explain(case_dir, str(A)) if e["kind"] == "vessel"]
+    assert f"  {rows[0]['reason']}" in vessel["lines"]
+
+
+def test_a_vessel_seen_in_the_scene_or_a_scene_without_footprint_is_not_unseen(tmp_path):
+    # S1's detection 667 m from A's placement: A is lit there; S2 (no footprint) sees nothing
+    # near A or B, but without a footprint it says nothing of where it did not look
+    near = [AT_10_MIN.isoformat(), 42.006, 131.0375, "", 0.9, "S1", "sar", EAST_SCENE]
+    blind = [AT_10_MIN.isoformat(), 44.0, 135.0, "", 0.9, "S2", "sar", ""]
+    case_dir = _scene_case(tmp_path, [near, blind])
+    with Case.open(case_dir) as case:
+        lit = case.rows("SELECT scene_key, mmsi FROM detection_matches")
+        unseen = case.scalar("SELECT count(*) FROM scene_misses")
+    assert lit == [{"scene_key": "S1", "mmsi": A}] and unseen == 0

@@ -762,7 +762,7 @@ def test_a_10_mb_line_in_nmea_is_refused_quickly(work: fs.Workdir, case: Case) -
         2,
     )  # the long line is refused, the others read (the first, with no time, is then refused)
     reasons = case.rows(
-        "SELECT reason, source_row, length(raw) AS size FROM quarantine WHERE file_hash = ? AND reason <> 'no_timestamp'",
+        "SELECT reason, source_row, length(raw) AS size FROM quarantine_rows WHERE file_hash = ? AND reason <> 'no_timestamp'",
         [result.file_hash],
     )
     assert (

@@ -14,7 +14,7 @@ from cargotrace.case.store import Case
 from cargotrace.errors import InputError
 from cargotrace.settings import AnalysisSettings
 
-from builders import T0, CaseBuilder, write_csv
+from builders import POSITION_HEADER, T0, CaseBuilder, write_csv
 
 FIXTURES = Path(__file__).parent / "gfw_events"
 COLUMNS = ("event_id, event_type, CAST(started_at AS VARCHAR) AS started_at, "
@@ -190,3 +190,149 @@ def test_findings_count_gfw_events_by_type(tmp_path):
         "gfw_port_visits": 2, "gfw_encounters": 1, "gfw_loitering": 1, "gfw_gaps": 1,
         "port_calls": 2, "detections": 0,
     }  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- merged events
+GFW_GAP_ID = "9a8b7c6d5e4f30211203f4e5d6c7b8a9"
+
+
+def _gfw_case(tmp_path: Path, *extra: tuple[str, list[Path]]) -> tuple[Path, dict]:
+    files = [FIXTURES / f"{name}.json" for name in ("encounter", "loitering", "gap")]
+    case_dir = tmp_path / "case"
+    for kind, paths in extra:
+        workflow.ingest(case_dir, kind, paths)
+    workflow.ingest(case_dir, "gfw-events", files)
+    return case_dir, workflow.analyze(case_dir, AnalysisSettings())
+
+
+def test_gfw_encounters_loitering_gaps_in_the_findings_with_source_and_confidence(tmp_path):
+    from cargotrace.report.schema import validate_findings
+
+    case_dir, findings = _gfw_case(tmp_path)
+    gfw = {"source": "gfw", "confidence": 0.75, "vessel_name": "GFW SHIP"}
+    [encounter] = findings["encounters"]
+    assert encounter == {
+        **gfw, "mmsi_a": 273000021, "mmsi_b": 445123456, "started_at": "2023-09-03T06:00:00+00:00",
+        "ended_at": "2023-09-03T09:20:00+00:00", "hours": 3.333, "median_distance_m": 45.0,
+        "median_sog_kn": None, "lat": 41.9012, "lon": 131.2204, "nearest_port_km": encounter["nearest_port_km"],
+        "event_id": "c0ffee00c0ffee00c0ffee00c0ffee00", "other_name": "MORNING CALM",
+    }  # fmt: skip
+    [loitering] = findings["loitering"]
+    assert {k: loitering[k] for k in ("mmsi", "started_at", "ended_at", "hours", "lat", "lon",
+                                       "source", "confidence", "event_id", "distance_km", "fixes")} == {
+        "mmsi": 273000021, "started_at": "2023-09-03T10:00:00+00:00", "ended_at": "2023-09-04T01:30:00+00:00",
+        "hours": 15.5, "lat": 41.885, "lon": 131.251, "source": "gfw", "confidence": 0.75,
+        "event_id": "10a1e2b3c4d5e6f708192a3b4c5d6e7f", "distance_km": 9.8, "fixes": None,
+    }  # fmt: skip
+    [gap] = findings["gaps"]
+    assert {k: gap[k] for k in ("vessel_key", "ship_key", "mmsi", "started_at", "ended_at", "hours",
+                                "start_lat", "start_lon", "end_lat", "end_lon", "distance_km",
+                                "implied_speed_kn", "source", "confidence", "event_id",
+                                "intentional_disabling", "possible_dark_call_count")} == {
+        "vessel_key": "273000021", "ship_key": "273000021", "mmsi": 273000021,
+        "started_at": "2023-08-30T20:00:00+00:00", "ended_at": "2023-09-04T22:00:00+00:00", "hours": 122.0,
+        "start_lat": 42.1, "start_lon": 130.55, "end_lat": 42.6, "end_lon": 132.95, "distance_km": 296.4,
+        "implied_speed_kn": round(296.4 / 1.852 / 122.0, 3), "source": "gfw", "confidence": 0.75,
+        "event_id": GFW_GAP_ID, "intentional_disabling": True, "possible_dark_call_count": 0,
+    }  # fmt: skip
+    assert {k: findings["events"][k] for k in ("gaps", "encounters", "loitering", "gfw_gaps")} == {
+        "gaps": 1, "encounters": 1, "loitering": 1, "gfw_gaps": 1,
+    }  # fmt: skip
+    validate_findings(findings)
+    # explain: the gap by its id, with what GFW says of it
+    [explained] = workflow.explain(case_dir, gap["gap_id"])
+    assert explained["lines"] == [
+        f"AIS gap {gap['gap_id']}: MMSI 273000021 (vessel 273000021, ship 273000021) silent 122.0 h "
+        f"(Global Fishing Watch event {GFW_GAP_ID}, confidence 0.75)",
+        "  AIS off 2023-08-30 20:00 UTC at 42.10000, 130.55000",
+        "  AIS on 2023-09-04 22:00 UTC at 42.60000, 132.95000",
+        "  intentional disabling by GFW's judgement: yes",
+    ]
+    # the GIS exports of gaps, encounters and loitering carry them, with their source
+    for table, geometry, coordinates in (
+        ("gaps", "LineString", [[130.55, 42.1], [132.95, 42.6]]),
+        ("encounters", "Point", [131.2204, 41.9012]),
+        ("loitering", "Point", [131.251, 41.885]),
+    ):
+        out = tmp_path / f"{table}.geojson"
+        workflow.export(case_dir, "geojson", out, table)
+        [feature] = json.loads(out.read_text(encoding="utf-8"))["features"]
+        assert feature["geometry"] == {"type": geometry, "coordinates": coordinates}
+        assert (feature["properties"]["source"], feature["properties"]["confidence"]) == (
+            "gfw",
+            0.75,
+        )
+    # with GFW's events and no AIS, the report still has its vessel sections, and counts them
+    from cargotrace.report.vessel_data import build as vessel_data
+
+    with Case.open(case_dir) as case:
+        data = vessel_data(case, findings)
+    counts = data["counts"]
+    assert (counts["gaps"], counts["encounters"], counts["loitering"]) == (1, 1, 1)
+    workflow.report(case_dir, tmp_path / "report.html")
+    assert 'id="vessels-section"' in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_gfw_gap_that_an_ais_gap_of_the_ship_overlaps_is_listed_once_as_ais(tmp_path):
+    # AIS of the same MMSI goes silent from 19:00 on 30 August to 23:00 on 4 September: its
+    # own gap spans GFW's, which stays in gfw_gaps naming it, out of the merged list
+    fixes = [[273000021, "2023-08-30T18:50:00Z", 42.1, 130.56, 9.0, 90.0, 90, 0],
+             [273000021, "2023-08-30T19:00:00Z", 42.1, 130.58, 9.0, 90.0, 90, 0],
+             [273000021, "2023-09-04T23:00:00Z", 42.6, 132.95, 9.0, 90.0, 90, 0],
+             [273000021, "2023-09-04T23:10:00Z", 42.6, 132.97, 9.0, 90.0, 90, 0]]  # fmt: skip
+    ais = write_csv(tmp_path / "ais.csv", POSITION_HEADER, fixes)
+    case_dir, findings = _gfw_case(tmp_path, ("ais", [ais]))
+    with Case.open(case_dir) as case:
+        ais_gap = case.scalar("SELECT gap_id FROM gaps")
+        [gfw] = case.rows("SELECT event_id, ais_event_id FROM gfw_gaps")
+    assert gfw == {"event_id": GFW_GAP_ID, "ais_event_id": ais_gap}
+    assert [
+        (g["gap_id"], g["source"], g["confidence"], g["event_id"]) for g in findings["gaps"]
+    ] == [(ais_gap, "ais", 1.0, None)]
+    # the encounter and the loitering event have no AIS counterpart: still GFW's
+    assert [e["source"] for e in findings["encounters"] + findings["loitering"]] == ["gfw", "gfw"]
+    # explain of the vessel lists them next to its AIS gap, marked
+    [vessel] = [e for e in workflow.explain(case_dir, "273000021") if e["kind"] == "vessel"]
+    mark = "(Global Fishing Watch event {}, confidence 0.75)"
+    assert (
+        "  2023-09-03 06:00 -> 2023-09-03 09:20 with MMSI 445123456 at 41.9012, 131.2204 "
+        + mark.format("c0ffee00c0ffee00c0ffee00c0ffee00")
+    ) in vessel["lines"]
+    assert (
+        "  2023-09-03 10:00 -> 2023-09-04 01:30, 15.5 h at 41.8850, 131.2510 "
+        + mark.format("10a1e2b3c4d5e6f708192a3b4c5d6e7f")
+    ) in vessel["lines"]
+    assert [g["source"] for g in vessel["gaps"]] == ["ais"]
+    # the report's vessel data carries them with their source
+    from cargotrace.report.vessel_data import build as vessel_data
+
+    with Case.open(case_dir) as case:
+        data = vessel_data(case, findings)
+    assert [(e["mmsi_b"], e["source"]) for e in data["encounters"]] == [(445123456, "gfw")]
+    assert [(e["mmsi"], e["source"]) for e in data["loitering"]] == [(273000021, "gfw")]
+    assert [(g["gap_id"], g["source"]) for g in data["dark"]] == [(ais_gap, "ais")]
+    assert data["counts"]["gaps"] == 1 and data["counts"]["encounters"] == 1
+    workflow.report(case_dir, tmp_path / "report.html")
+    assert "GFW SHIP" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_dark_detection_in_a_gfw_gap_is_attributed_to_its_vessel_without_ais(tmp_path):
+    # no AIS: GFW's gap (42.1 N 130.55 E on 30 August 20:00 to 42.6 N 132.95 E on 4 September
+    # 22:00) is the vessel's silence; a detection on 2 September at 42.3 N 131.5 E is reachable
+    det = write_csv(tmp_path / "det.csv", ["detected_at", "lat", "lon", "length_m", "score", "scene_id", "source"],
+                    [["2023-09-02T00:00:00Z", 42.3, 131.5, "", 0.9, "S1", "sar"]])  # fmt: skip
+    case_dir, _ = _gfw_case(tmp_path, ("detections", [det]))
+    with Case.open(case_dir) as case:
+        [candidate] = case.rows(
+            "SELECT mmsi, silence, rank, share, ruled_out_by, reason FROM detection_candidates"
+        )
+    assert (candidate["mmsi"], candidate["silence"], candidate["rank"], candidate["share"]) == (
+        273000021,
+        "gfw_gap",
+        1,
+        1.0,
+    )
+    assert candidate["ruled_out_by"] is None
+    assert candidate["reason"].startswith(
+        "AIS silent 2023-08-30 20:00 to 2023-09-04 22:00 UTC (a gap Global Fishing Watch reported); "
+    )

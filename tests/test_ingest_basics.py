@@ -67,7 +67,7 @@ def test_every_row_kept_quarantined_or_duplicate(tmp_path):
     )
     with Case.open(tmp_path / "case") as case:
         reasons = case.rows(
-            "SELECT reason, column_name, source_row FROM quarantine ORDER BY source_row"
+            "SELECT reason, column_name, source_row FROM quarantine_rows ORDER BY source_row"
         )
         serial = case.scalar("SELECT departed_on FROM shipments WHERE waybill = 'ЭА5'")
     assert [(r["reason"], r["column_name"], r["source_row"]) for r in reasons] == [

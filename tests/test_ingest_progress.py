@@ -78,3 +78,63 @@ def test_cli_ingest_without_a_terminal_prints_plain_progress_lines(tmp_path, mon
     assert done.exit_code == 0, done.output
     assert "ingesting fixes.csv: 100% (" in done.output
     assert "300 rows read = 300 kept" in done.output
+
+
+class StageRecorder(Recorder):
+    """A progress callback that also shows the pass after the reading (StageProgress)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stages: list[tuple[str, int, int]] = []
+
+    def stage(self, what: str, step: int, steps: int) -> None:
+        self.stages.append((what, step, steps))
+
+
+def test_the_pass_after_the_reading_reports_its_steps_with_a_total(tmp_path):
+    path = write_csv(tmp_path / "fixes.csv", ["mmsi", "timestamp", "lat", "lon"], ROWS)
+    progress = StageRecorder()
+    workflow.ingest(tmp_path / "case", "ais", [path], None, progress)
+    assert [(step, steps) for _, step, steps in progress.stages] == [(n, 5) for n in range(1, 6)]
+    assert progress.stages[0][0] == "removing duplicates"
+    assert progress.stages[-1][0] == "writing to the case"
+    assert progress.rows == 300  # the rows were all counted before
+
+
+def test_plain_progress_line_names_the_step_after_reading_without_a_time_left():
+    lines: list[str] = []
+    progress = _PlainProgress("ingesting log.nmea", lines.append, every_s=0.0)
+    progress.start_bytes(1_000)
+    progress(500)
+    progress.bytes_read(1_000)
+    progress.stage("removing duplicates", 1, 5)
+    progress.close()
+    assert lines[-1].startswith(
+        "ingesting log.nmea: removing duplicates (step 1 of 5 after reading), 500 rows, 0:00:0"
+    )
+    assert "left" not in lines[-1]
+
+
+def test_plain_progress_keeps_printing_during_a_long_step():
+    import time
+
+    lines: list[str] = []
+    progress = _PlainProgress("ingesting log.nmea", lines.append, every_s=0.05)
+    progress.stage("implied speeds and the append", 3, 5)
+    time.sleep(0.5)  # one long SQL statement: no callback comes
+    progress.close()
+    during = len(lines)
+    assert during >= 3
+    assert all("step 3 of 5" in line for line in lines)
+    time.sleep(0.2)
+    assert len(lines) == during  # closed: the timer is gone
+
+
+def test_duckdb_prints_no_progress_bar_of_its_own(tmp_path):
+    """DuckDB's bar went to stdout during long statements, through the command's output."""
+    from cargotrace.case.store import Case
+
+    with Case.open(tmp_path / "case", create=True) as case:
+        assert case.scalar("SELECT current_setting('enable_progress_bar')") is False
+    with Case.open(tmp_path / "case") as case:  # read-only
+        assert case.scalar("SELECT current_setting('enable_progress_bar')") is False

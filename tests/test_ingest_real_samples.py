@@ -88,5 +88,5 @@ def test_nmea_archives_ingest_with_every_message_accounted_for(tmp_path):
             result.rows_read == result.rows_kept + result.rows_quarantined + result.rows_duplicate
         )
     with Case.open(tmp_path / "case") as case:
-        assert case.scalar("SELECT count(*) FROM quarantine WHERE reason = 'bad_checksum'") > 0
+        assert case.scalar("SELECT count(*) FROM quarantine_rows WHERE reason = 'bad_checksum'") > 0
         assert case.scalar("SELECT count(*) FROM vessels WHERE name IS NOT NULL") > 10

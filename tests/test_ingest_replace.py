@@ -35,7 +35,7 @@ def test_a_file_read_with_a_wrong_mapping_is_replaced_with_the_corrected_one(tmp
     assert (replaced.rows_kept, replaced.rows_quarantined) == (2, 0)
     assert replaced.detail["replaced"] == {"ingested_as": "ais", "ledger": 1, "quarantine": 2}
     with Case.open(case) as c:
-        assert c.scalar("SELECT count(*) FROM quarantine") == 0
+        assert c.scalar("SELECT count(*) FROM quarantine_rows") == 0
         assert c.scalar("SELECT count(*) FROM ledger") == 1
         assert c.rows("SELECT timestamp FROM positions ORDER BY timestamp") == [
             {"timestamp": datetime(2023, 9, 13, 10, tzinfo=UTC)},

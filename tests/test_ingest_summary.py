@@ -71,7 +71,7 @@ def test_a_date_format_that_fits_no_row_exits_2_and_says_what_to_check(tmp_path)
     assert "nothing was kept from реестр.csv" in result.stderr and "--replace" in result.stderr
     assert "Traceback" not in result.stderr
     # the refused rows are in the case, for `cargotrace quarantine`; the corrected mapping redoes the file
-    assert rows(tmp_path / "case", "SELECT count(*) AS n FROM quarantine") == [{"n": 3}]
+    assert rows(tmp_path / "case", "SELECT count(*) AS n FROM quarantine_rows") == [{"n": 3}]
     right = tmp_path / "right.toml"
     right.write_text('date_format = "%m/%d/%Y"\n', encoding="utf-8")
     again = ingest("shipments", str(path), "--case", case, "--mapping", str(right), "--replace")
@@ -108,7 +108,7 @@ def test_quarantine_reasons_are_printed_for_other_kinds(tmp_path):
                      [["985906", "Находка-Восточная", "42.76", "133.05"], ["520102", "Тихорецкая", "север", "40.04"]])  # fmt: skip
     result = ingest("stations", str(path), "--case", str(tmp_path / "case"))
     assert result.exit_code == 0
-    [refused] = rows(tmp_path / "case", "SELECT reason, column_name FROM quarantine")
+    [refused] = rows(tmp_path / "case", "SELECT reason, column_name FROM quarantine_rows")
     assert (
         f"quarantined: 1 {refused['reason']} in 'lat' (e.g. row 3: 'север') (see `cargotrace quarantine`)"
         in result.stdout
@@ -170,7 +170,7 @@ def test_null_island_is_quarantined_on_both_ais_paths(tmp_path):
         3,
         {"null_island": 1},
     )
-    assert rows(tmp_path / "csv", "SELECT source_row, column_name FROM quarantine") == [
+    assert rows(tmp_path / "csv", "SELECT source_row, column_name FROM quarantine_rows") == [
         {"source_row": 3, "column_name": "lat"}
     ]
     pytest.importorskip("pyais")

@@ -41,7 +41,7 @@ def _assert_consistent(case_dir: Path, files: dict[str, Path]) -> None:
             digest = file_hash(path)
             kept = case.scalar("SELECT count(*) FROM shipments WHERE file_hash = ?", [digest])
             quarantined = case.scalar(
-                "SELECT count(*) FROM quarantine WHERE file_hash = ?", [digest]
+                "SELECT count(*) FROM quarantine_rows WHERE file_hash = ?", [digest]
             )
             if digest in ledger:
                 assert (kept, quarantined) == (

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from cargotrace.case import freshness
+from cargotrace.case import freshness, quarantine
 from cargotrace.case.store import DB_NAME, Case
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.kinds.ports import load_default_gazetteer
@@ -238,7 +238,7 @@ def quarantine_summary(case_dir: Path, include_superseded: bool = False) -> list
         WHERE json_extract(detail, '$.supersedes') IS NOT NULL"""
     with Case.open(case_dir) as case:
         return case.rows(
-            f"""WITH q AS (SELECT *, file_hash IN ({superseded}) AS old FROM quarantine)
+            f"""WITH q AS (SELECT *, file_hash IN ({superseded}) AS old FROM {quarantine.rows_sql(case.con)})
                 SELECT kind, reason, column_name, count(*) FILTER (WHERE ? OR NOT old) AS rows,
                        count(*) FILTER (WHERE old) AS superseded,
                        list(source_file || ':' || source_row ORDER BY source_file, source_row)
@@ -269,7 +269,8 @@ def check_case(case_dir: Path) -> list[str]:
                 [row["file_hash"]],
             )
             quarantined = case.scalar(
-                "SELECT count(*) FROM quarantine WHERE file_hash = ?", [row["file_hash"]]
+                f"SELECT coalesce(sum(rows), 0) FROM {quarantine.counted_sql(case.con)} WHERE file_hash = ?",
+                [row["file_hash"]],
             )
             if row["kind"] != "ais" and kept != row["rows_kept"]:
                 problems.append(
@@ -279,6 +280,7 @@ def check_case(case_dir: Path) -> list[str]:
                 problems.append(
                     f"{row['file_name']}: ledger says {row['rows_quarantined']} quarantined, table holds {quarantined}"
                 )
+        problems += quarantine.run_problems(case.con)
         orphans = case.scalar(
             "SELECT count(*) FROM shipments WHERE file_hash NOT IN (SELECT file_hash FROM ledger)"
         )

@@ -32,15 +32,18 @@ from cargotrace.maritime import (
     encounters,
     gaps,
     gfw_calls,
+    gfw_events,
     identity,
     interference,
     loitering,
     port_areas,
     port_calls,
+    scene_misses,
     ships,
     track,
     voyages,
 )
+from cargotrace.maritime.kernels import encounters as encounters_kernel
 from cargotrace.maritime.kernels import port_zones as port_zones_kernel
 from cargotrace.maritime.kernels import track as track_kernel
 from cargotrace.screening import stage as screening_stage
@@ -154,6 +157,7 @@ STAGES: list[Stage] = [
         reads=("ports", "positions", "ship_links"),
         writes=("encounters", "binned", "close_pairs", "encounter_crowds"),
         sql=encounters.statements,
+        kernel=encounters_kernel.build,
         output="encounters",
     ),
     Stage(
@@ -164,6 +168,34 @@ STAGES: list[Stage] = [
         python=loitering.build,
         python_reads=("loitering_candidates",),
         output="loitering",
+    ),
+    Stage(
+        "gfw_gaps",
+        reads=("gaps", "gfw_events", "ship_links"),
+        writes=("gfw_gaps",),
+        sql=gfw_events.gap_statements,
+        output="gfw_gaps",
+    ),
+    Stage(
+        "all_gaps",
+        reads=("gaps", "gfw_gaps"),
+        writes=("all_gaps",),
+        sql=gfw_events.gap_union_statements,
+        output="all_gaps",
+    ),
+    Stage(
+        "gfw_events",
+        reads=("encounters", "gfw_events", "loitering", "ports"),
+        writes=("gfw_encounters", "gfw_loitering"),
+        sql=gfw_events.statements,
+        output="gfw_encounters",
+    ),
+    Stage(
+        "all_events",
+        reads=("encounters", "gfw_encounters", "gfw_loitering", "loitering"),
+        writes=("all_encounters", "all_loitering"),
+        sql=gfw_events.union_statements,
+        output="all_encounters",
     ),
     Stage(
         "ais_disabling",
@@ -194,16 +226,32 @@ STAGES: list[Stage] = [
         output="detection_matches",
     ),
     Stage(
+        "scene_misses",
+        reads=("detection_matches", "detections", "positions"),
+        writes=("scene_misses", "scene_fixes", "scene_frames", "scene_placed", "scene_vessels"),
+        python=scene_misses.build,
+        output="scene_misses",
+    ),
+    Stage(
         "dark_detections",
         reads=(
+            "all_gaps",
             "detection_matches",
             "detections",
-            "gaps",
             "ship_links",
             "vessel_details",
             "vessel_reports",
         ),
-        writes=("detection_candidates", "dark_detections", "detection_silences"),
+        writes=(
+            "detection_candidates",
+            "dark_detections",
+            "detection_pairs",
+            "detection_scenes",
+            "detection_silences",
+            "footprint_legs",
+            "footprint_rulings",
+            "footprint_unseen",
+        ),
         python=detection_attribution.build,
         output="detection_candidates",
     ),

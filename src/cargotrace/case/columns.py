@@ -23,6 +23,8 @@ _JSON_TYPES: dict[str, tuple[str, str | None]] = {
     "BOOLEAN": ("boolean", None),
     "DATE": ("string", "date"),
     "TIMESTAMPTZ": ("string", "date-time"),
+    "BIGINT[]": ("array", None),
+    "VARCHAR[]": ("array", None),
 }
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
@@ -34,6 +36,8 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "BOOLEAN": pa.bool_(),
     "DATE": pa.date32(),
     "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+    "BIGINT[]": pa.list_(pa.int64()),
+    "VARCHAR[]": pa.list_(pa.string()),
 }
 
 

@@ -6,6 +6,7 @@ sheet, row number). Derived tables are rebuilt by `analyze` in one transaction.
 
 from __future__ import annotations
 
+from cargotrace.case import quarantine
 from cargotrace.case.columns import Column as C
 from cargotrace.case.columns import Table, markdown
 from cargotrace.reference.mid import mid_flags_view_sql, mmsi_kind_sql, mmsi_mid_sql
@@ -61,6 +62,18 @@ SOURCE = (
     ), order_by="source_file, source_row",
        export_order=("kind", "source_file", "sheet", "source_row", "reason", "column_name",
                      "raw", "file_hash")),
+    Table("quarantine_runs", "Refused messages of NMEA logs, stored compactly: up to 10,000 "
+          "refused messages of one file with the same reason in one row (`cargotrace quarantine` "
+          "and `export --table quarantine` list them one row each, case/quarantine.py).", (
+        C("kind", "VARCHAR", "input kind of the file"),
+        C("reason", "VARCHAR", "why the messages were refused (no_timestamp, bad_checksum, ...)"),
+        C("column_name", "VARCHAR", "the field at fault, when one is"),
+        C("rows", "BIGINT", "refused messages in the run", "rows"),
+        C("last_row", "BIGINT", "line of the run's last message"),
+        C("source_rows", "BIGINT[]", "line of each message (its last line), in file order"),
+        C("raw", "VARCHAR[]", "each message as read (its sentences joined by newlines)"),
+        *PROVENANCE,
+    ), order_by="source_file, source_row"),
     Table("shipments", "Rail waybill records (departures and arrivals), one row per record.", (
         C("row_hash", "VARCHAR", "hash of the row's values (duplicates across files)", exported=False),
         C("waybill", "VARCHAR", "waybill (consignment) number"),
@@ -311,10 +324,38 @@ VIEWS = (
         C("reports", "BIGINT", "reports of this identity", "rows"),
         C("sources", "VARCHAR", "their files, comma-separated"),
     ), role="view", order_by="mmsi, first_seen NULLS FIRST, last_seen, name"),
+    Table("quarantine_rows", "Every refused row, one row each: `quarantine` and the runs of "
+          "`quarantine_runs` expanded (what `cargotrace quarantine` and `export --table "
+          "quarantine` list).", (
+        C("kind", "VARCHAR", "input kind of the file"),
+        C("reason", "VARCHAR", "why the row was refused (bad_mmsi, bad_date, ...)"),
+        C("column_name", "VARCHAR", "the column at fault, when one is"),
+        C("raw", "VARCHAR", "the row as read"),
+        *PROVENANCE,
+    ), role="view", order_by="source_file, source_row"),
 )  # fmt: skip
 
 # Derived tables the findings are built from (written by `analyze`; tests hold their
 # columns to these declarations).
+_STARTED = C("started_at", "TIMESTAMPTZ", "start", "UTC")
+_ENDED = C("ended_at", "TIMESTAMPTZ", "end", "UTC")
+_EVENT_SOURCE = C(
+    "source",
+    "VARCHAR",
+    "ais (derived here from the positions) or gfw (Global Fishing Watch)",
+    nullable=False,
+)
+_EVENT_CONFIDENCE = C(
+    "confidence",
+    "DOUBLE",
+    "ais 1.0; gfw 0.75 (maritime/gfw_events.py)",
+    "0-1",
+    nullable=False,
+    minimum=0,
+    maximum=1,
+)
+_EVENT_ID = C("event_id", "VARCHAR", "GFW's event id (gfw only)")
+
 DERIVED = (
     Table("sites", "Destination sites of linked shipments: stations within site_merge_km "
           "merged, with the nearest facility of interest and the border distance.", (
@@ -379,6 +420,78 @@ DERIVED = (
         C("arrival_row", "BIGINT", "its row"),
         C("arrival_waybill", "VARCHAR", "waybill as written in the arrival record"),
     ), role="derived", order_by="waybill, wagon"),
+    # the maritime events of every source (maritime/gfw_events.py): the AIS rules' and GFW's
+    Table("all_encounters", "Ship-to-ship encounters: the AIS rule's (table encounters) and Global "
+          "Fishing Watch's that no AIS encounter of the pair overlaps (gfw_encounters).", (
+        C("mmsi_a", "BIGINT", "the lower MMSI of the pair (GFW: vessel.ssvid)", nullable=False),
+        C("mmsi_b", "BIGINT", "the higher MMSI of the pair", nullable=False),
+        _STARTED,
+        _ENDED,
+        C("hours", "DOUBLE", "duration", "h", minimum=0),
+        C("median_distance_m", "DOUBLE", "median distance between the two", "m", minimum=0),
+        C("median_sog_kn", "DOUBLE", "median speed over ground (AIS only)", "kn"),
+        _LAT,
+        _LON,
+        C("nearest_port_km", "DOUBLE", "distance to the nearest port", "km", minimum=0),
+        _EVENT_SOURCE,
+        _EVENT_CONFIDENCE,
+        _EVENT_ID,
+        C("vessel_name", "VARCHAR", "GFW: the vessel's name"),
+        C("other_name", "VARCHAR", "GFW: the other vessel's name"),
+    ), role="derived", order_by="started_at, mmsi_a, mmsi_b"),
+    Table("all_loitering", "Loitering at sea: the AIS rule's (table loitering) and Global Fishing "
+          "Watch's that no AIS loitering of the vessel overlaps (gfw_loitering).", (
+        C("loitering_id", "VARCHAR", "hash of the MMSI and start (GFW: of its event id)", nullable=False),
+        C("mmsi", "BIGINT", "Maritime Mobile Service Identity (GFW: vessel.ssvid)", nullable=False),
+        _STARTED,
+        _ENDED,
+        C("hours", "DOUBLE", "duration", "h", minimum=0),
+        C("fixes", "BIGINT", "AIS fixes in it (AIS only)"),
+        _LAT,
+        _LON,
+        C("median_sog_kn", "DOUBLE", "median speed over ground (AIS only)", "kn"),
+        C("nearest_port_km", "DOUBLE", "distance to the nearest port", "km", minimum=0),
+        C("shore_km", "DOUBLE", "distance to shore, when borders are known (AIS only)", "km"),
+        C("shore_known", "BOOLEAN", "shore_km could be measured"),
+        _EVENT_SOURCE,
+        _EVENT_CONFIDENCE,
+        _EVENT_ID,
+        C("vessel_name", "VARCHAR", "GFW: the vessel's name"),
+        C("distance_km", "DOUBLE", "GFW: distance covered while loitering", "km"),
+    ), role="derived", order_by="started_at, mmsi"),
+    Table("all_gaps", "AIS gaps (dark periods): the AIS rule's (table gaps) and Global Fishing "
+          "Watch's that no AIS gap of the ship overlaps (gfw_gaps).", (
+        C("gap_id", "VARCHAR", "hash of the gap (GFW: of its event id)", nullable=False),
+        C("vessel_key", "VARCHAR", "the transmitter (its MMSI; GFW: vessel.ssvid)"),
+        C("mmsi", "BIGINT", "Maritime Mobile Service Identity"),
+        _STARTED,
+        _ENDED,
+        C("hours", "DOUBLE", "duration", "h", minimum=0),
+        C("start_lat", "DOUBLE", "last position before the gap (GFW: offPosition)", "deg"),
+        C("start_lon", "DOUBLE", "last position before the gap", "deg"),
+        C("end_lat", "DOUBLE", "first position after the gap (GFW: onPosition)", "deg"),
+        C("end_lon", "DOUBLE", "first position after the gap", "deg"),
+        C("distance_km", "DOUBLE", "great-circle distance across the gap", "km"),
+        C("implied_speed_kn", "DOUBLE", "distance / duration", "kn"),
+        C("began_offshore", "BOOLEAN", "the gap began outside every port (AIS only)"),
+        C("ended_offshore", "BOOLEAN", "the gap ended outside every port (AIS only)"),
+        C("start_port_locode", "VARCHAR", "port where the gap began (AIS only)"),
+        C("end_port_locode", "VARCHAR", "port where the gap ended (AIS only)"),
+        C("service_speed_kn", "DOUBLE", "speed assumed for dark-call reach (AIS only)", "kn"),
+        C("speed_assumed", "BOOLEAN", "service_speed_kn is the default, not seen (AIS only)"),
+        C("possible_dark_calls", "VARCHAR", "ports it could have called at, ';'-separated (AIS only)"),
+        C("possible_dark_call_count", "BIGINT", "how many"),
+        C("beyond_dark_call_bound", "BOOLEAN", "longer than dark_call_max_gap_days"),
+        C("ship_key", "VARCHAR", "the ship across changes of transmitter"),
+        C("identity_change", "BOOLEAN", "the ship changed transmitter in it"),
+        C("previous_vessel_key", "VARCHAR", "its transmitter before, when it changed"),
+        C("note", "VARCHAR", "what else to know"),
+        _EVENT_SOURCE,
+        _EVENT_CONFIDENCE,
+        _EVENT_ID,
+        C("vessel_name", "VARCHAR", "GFW: the vessel's name"),
+        C("intentional_disabling", "BOOLEAN", "GFW: GFW judges the transponder switched off"),
+    ), role="derived", order_by="mmsi, started_at, vessel_key"),
 )  # fmt: skip
 
 TABLES: dict[str, Table] = {t.name: t for t in SOURCE + VIEWS + DERIVED}
@@ -474,7 +587,7 @@ MIGRATIONS: dict[int, list[str]] = {
 
 def create_statements() -> list[str]:
     statements = [table.ddl() for table in SOURCE]
-    statements += [MID_FLAGS_VIEW, VESSELS_VIEW, VESSEL_IDENTITIES_VIEW]
+    statements += [MID_FLAGS_VIEW, VESSELS_VIEW, VESSEL_IDENTITIES_VIEW, quarantine.VIEW_SQL]
     return statements
 
 

@@ -416,7 +416,11 @@ def memory_limit() -> str:
 def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit()}
     try:
-        return duckdb.connect(str(db_path), read_only=read_only, config=config)
+        con = duckdb.connect(str(db_path), read_only=read_only, config=config)
+        # DuckDB's own progress bar would print to stdout during long statements, through
+        # the command's output and its progress (cli/app.py shows the steps of an ingest)
+        con.execute("SET enable_progress_bar = false")
+        return con
     except duckdb.IOException as exc:
         text = str(exc)
         if not read_only and any(

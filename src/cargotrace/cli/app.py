@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -125,8 +126,9 @@ class _Advance:
     bytes read of the file (`ingest.loader.ByteProgress`), which turns the bar into a real
     one with the time left."""
 
-    def __init__(self, bar: Progress, task: TaskID) -> None:
+    def __init__(self, bar: Progress, task: TaskID, description: str = "") -> None:
         self.bar, self.task, self.count, self.total = bar, task, 0, 0
+        self.description = description
 
     def __call__(self, n: int) -> None:
         self.count += n
@@ -143,6 +145,12 @@ class _Advance:
             self.task, completed=done, size=f"{done / 1e6:,.1f}/{self.total / 1e6:,.1f} MB"
         )
 
+    def stage(self, what: str, step: int, steps: int) -> None:
+        """The pass after the reading (`ingest.types.StageProgress`): the bar counts its steps."""
+        self.total = steps
+        self.bar.update(self.task, description=f"{self.description}: {what}", total=steps,
+                        completed=step - 1, size=f"step {step} of {steps}")  # fmt: skip
+
 
 PLAIN_PROGRESS_EVERY_S = 10.0
 
@@ -158,6 +166,10 @@ class _PlainProgress:
         self.every_s = PLAIN_PROGRESS_EVERY_S if every_s is None else every_s
         self.count, self.total, self.done = 0, 0, 0
         self.started = self.last = time.monotonic()
+        self.step = ""  # the pass after the reading, once it runs
+        self.ticker: threading.Thread | None = None
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
 
     def __call__(self, n: int) -> None:
         self.count += n
@@ -170,23 +182,44 @@ class _PlainProgress:
         self.done = done
         self._maybe_print()
 
+    def stage(self, what: str, step: int, steps: int) -> None:
+        """The pass after the reading: its steps call back seldom (each is a few big SQL
+        statements), so a timer keeps the ~10 s lines coming until `close`."""
+        self.step = f"{what} (step {step} of {steps} after reading),"
+        self._maybe_print()
+        if self.ticker is None:
+            self.ticker = threading.Thread(target=self._tick, daemon=True)
+            self.ticker.start()
+
+    def _tick(self) -> None:
+        while not self.stopped.wait(min(self.every_s, 1.0)):
+            self._maybe_print()
+
+    def close(self) -> None:
+        self.stopped.set()
+        if self.ticker is not None:
+            self.ticker.join()
+
     def line(self, now: float) -> str:
         elapsed = now - self.started
         parts = [f"{self.description}:"]
-        if self.total:
+        if self.step:
+            parts.append(self.step)
+        elif self.total:
             share = min(self.done / self.total, 1.0)
             parts.append(f"{share:.0%} ({self.done / 1e6:,.1f} of {self.total / 1e6:,.1f} MB),")
         parts.append(f"{self.count:,} rows, {_clock(elapsed)} elapsed")
-        if self.total and self.done:
+        if self.total and self.done and not self.step:
             left = elapsed * (self.total - self.done) / self.done
             parts[-1] += f", about {_clock(left)} left"
         return " ".join(parts)
 
     def _maybe_print(self) -> None:
-        now = time.monotonic()
-        if now - self.last >= self.every_s:
-            self.last = now
-            self.write(self.line(now))
+        with self.lock:  # the timer of `stage` calls it too
+            now = time.monotonic()
+            if now - self.last >= self.every_s:
+                self.last = now
+                self.write(self.line(now))
 
 
 def _clock(seconds: float) -> str:
@@ -197,13 +230,17 @@ def _clock(seconds: float) -> str:
 @contextmanager
 def _progress(description: str) -> Iterator[Callable[[int], None]]:
     if not err.is_terminal:
-        yield _PlainProgress(description, lambda text: print(text, file=sys.stderr, flush=True))
+        plain = _PlainProgress(description, lambda text: print(text, file=sys.stderr, flush=True))
+        try:
+            yield plain
+        finally:
+            plain.close()
         return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[count]}"),
                   TextColumn("{task.fields[size]}"), TimeElapsedColumn(), _Remaining(), console=err,
                   transient=True) as bar:  # fmt: skip
         task = bar.add_task(description, total=None, count="", size="")
-        yield _Advance(bar, task)
+        yield _Advance(bar, task, description)
 
 
 def _print_ingest(result: IngestResult) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import duckdb
 
+from cargotrace.case.quarantine import counted_sql
+
 TOP_GROUPS = 5
 
 # The likely cause of a refusal that covers a whole file, and what to check.
@@ -38,13 +40,14 @@ def refusals(
     """`by_reason` ({reason: rows}, most first) and `top`: the largest (reason, column)
     groups with their rows and the first row of each (row number and the cell as written).
     `columns` maps field names to the file's headers (the raw cells are keyed by header)."""
+    counted = counted_sql(con)
     by_reason = con.execute(
-        "SELECT reason, count(*) FROM quarantine WHERE file_hash = ? GROUP BY 1 ORDER BY 2 DESC, 1",
+        f"SELECT reason, sum(rows) FROM {counted} WHERE file_hash = ? GROUP BY 1 ORDER BY 2 DESC, 1",
         [file_hash],
     ).fetchall()
     groups = con.execute(
-        """SELECT reason, column_name, count(*), min(source_row), arg_min(raw, source_row)
-           FROM quarantine WHERE file_hash = ? GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ?""",
+        f"""SELECT reason, column_name, sum(rows), min(source_row), arg_min(raw, source_row)
+           FROM {counted} WHERE file_hash = ? GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ?""",
         [file_hash, TOP_GROUPS],
     ).fetchall()
     top = []

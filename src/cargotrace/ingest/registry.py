@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
-from cargotrace.ingest.kinds.ais_clean import begin_file, finish_file
+from cargotrace.ingest.kinds.ais_clean import FINISH_STEPS, begin_file, finish_file
 from cargotrace.ingest.kinds.borders import BORDERS
 from cargotrace.ingest.kinds.detections import DETECTIONS
 from cargotrace.ingest.kinds.gfw_events import GFW_EVENTS, is_json, load_gfw_json
@@ -28,7 +28,14 @@ from cargotrace.ingest.readers.csvread import IrregularCsv
 from cargotrace.ingest.readers.geojson import features_to_chunk, is_geojson, load_features
 from cargotrace.ingest.readers.sources import byte_meter, open_binary
 from cargotrace.ingest.readers.tabular import read_parts
-from cargotrace.ingest.types import ByteProgress, IngestResult, Mapping, Progress, TabularKind
+from cargotrace.ingest.types import (
+    ByteProgress,
+    IngestResult,
+    Mapping,
+    Progress,
+    StageProgress,
+    TabularKind,
+)
 
 TABULAR: dict[str, TabularKind] = {
     "shipments": SHIPMENTS,
@@ -86,9 +93,13 @@ def ingest_file(
                 read(case, spec, path, mapping, result, progress)
         else:
             read(case, spec, path, mapping, result, progress)
-        finish_file(case.con, kind, result)  # AIS duplicates, implied speeds, identity checks
+        on_stage = progress.stage if isinstance(progress, StageProgress) else None
+        # AIS duplicates, implied speeds, identity checks
+        finish_file(case.con, kind, result, on_stage)
         if kind == "ais":  # what the kept rows are, for the summary (ingest/outcome.py)
             result.detail["kept_as"] = kept_as(case.con, result.file_hash, result.rows_kept)
+        if on_stage and kind == "ais":
+            on_stage("writing to the case", FINISH_STEPS, FINISH_STEPS)  # the commit follows
 
     try:
         return run_ingest(case, kind, path, body, replace)

@@ -66,12 +66,23 @@ def _call_line(c: dict[str, Any]) -> str:
     )
 
 
+def _gfw_mark(e: dict[str, Any]) -> str:
+    """How an event of another source than the case's AIS is marked (maritime/gfw_events.py)."""
+    if e.get("source", "ais") == "ais":
+        return ""
+    return f" (Global Fishing Watch event {e['event_id']}, confidence {e['confidence']})"
+
+
 def _gap_line(g: dict[str, Any]) -> str:
     calls = g.get("possible_dark_calls") or "none"
     return (
         f"{_t(g['started_at'])} -> {_t(g['ended_at'])}, {g['hours']:,.1f} h, "
-        f"possible dark calls: {calls} [gap_id {g['gap_id']}]"
+        f"possible dark calls: {calls}{_gfw_mark(g)} [gap_id {g['gap_id']}]"
     )
+
+
+def _at(lat: float | None, lon: float | None) -> str:
+    return "an unknown position" if lat is None or lon is None else f"{lat:.5f}, {lon:.5f}"
 
 
 # ------------------------------------------------------------------ vessels
@@ -93,9 +104,12 @@ def _vessels(case: Case, ident: str) -> list[dict[str, Any]]:
 def _vessel(case: Case, mmsi: int) -> dict[str, Any]:
     [v] = case.rows("SELECT * FROM vessels WHERE mmsi = ?", [mmsi])
     calls = _rows(case, "port_calls", "mmsi = ?", [mmsi], "arrived_at, port_locode")
-    gaps = _rows(case, "gaps", "mmsi = ?", [mmsi], "started_at")
+    # gaps, encounters, loitering of every source: AIS's and GFW's (maritime/gfw_events.py)
+    gaps = _rows(case, "all_gaps", "mmsi = ?", [mmsi], "started_at")
     silences = _rows(case, "coverage_gaps", "mmsi = ?", [mmsi], "started_at")
-    meets = _rows(case, "encounters", "mmsi_a = ? OR mmsi_b = ?", [mmsi, mmsi], "started_at")
+    meets = _rows(case, "all_encounters", "mmsi_a = ? OR mmsi_b = ?", [mmsi, mmsi], "started_at")
+    loiters = _rows(case, "all_loitering", "mmsi = ?", [mmsi], "started_at")
+    unseen = _rows(case, "scene_misses", "mmsi = ?", [mmsi], "scene_at, scene_key")
     events = _rows(case, "identity_events", "mmsi = ?", [mmsi], "observed_at NULLS FIRST, event")
     arrivals = _rows(case, "arrivals", "mmsi = ?", [mmsi], "arrived_at")
     hits = _rows(case, "watchlist_hits", "mmsi = ?", [str(mmsi)], "hit_id")
@@ -115,15 +129,22 @@ def _vessel(case: Case, mmsi: int) -> dict[str, Any]:
                      "coverage_gaps")  # fmt: skip
     lines += _listed("encounters", meets,
                      lambda e: f"{_t(e['started_at'])} -> {_t(e['ended_at'])} with MMSI "
-                               f"{e['mmsi_b'] if e['mmsi_a'] == mmsi else e['mmsi_a']} at {e['lat']:.4f}, {e['lon']:.4f}",
+                               f"{e['mmsi_b'] if e['mmsi_a'] == mmsi else e['mmsi_a']} at {e['lat']:.4f}, {e['lon']:.4f}"
+                               f"{_gfw_mark(e)}",
                      "encounters")  # fmt: skip
+    lines += _listed("loitering", loiters,
+                     lambda e: f"{_t(e['started_at'])} -> {_t(e['ended_at'])}, {e['hours']:,.1f} h at "
+                               f"{e['lat']:.4f}, {e['lon']:.4f}{_gfw_mark(e)}",
+                     "loitering")  # fmt: skip
+    lines += _listed("satellite scenes that do not show it where its AIS places it (evidence against its AIS there)",
+                     unseen, lambda u: str(u["reason"]), "scene_misses")  # fmt: skip
     lines += _listed(
         "identity events", events, lambda e: f"{e['event']}: {e['detail']}", "identity_events"
     )
     lines += _listed("watchlist hits", hits, lambda h: f"{h['status']} on {h['list']}: {h['explanation']} [hit_id {h['hit_id']}]",
                      "watchlist_hits")  # fmt: skip
     return {"kind": "vessel", "id": str(mmsi), "vessel": v, "port_calls": calls, "arrivals": arrivals,
-            "gaps": gaps, "coverage_gaps": silences, "encounters": meets, "identity_events": events,
+            "gaps": gaps, "coverage_gaps": silences, "encounters": meets, "loitering": loiters, "scene_misses": unseen, "identity_events": events,
             "watchlist_hits": hits, "lines": lines}  # fmt: skip
 
 
@@ -257,9 +278,25 @@ def _detections(case: Case, ident: str) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ gaps and hits
+def _gfw_gap_lines(ident: str, g: dict[str, Any]) -> list[str]:
+    """A gap Global Fishing Watch reported (gfw_gaps): what GFW says of it."""
+    disabling = g.get("intentional_disabling")
+    judged = "not given" if disabling is None else "yes" if disabling else "no"
+    return [
+        f"AIS gap {ident}: MMSI {g['mmsi']} (vessel {g['vessel_key']}, ship {g['ship_key']}) silent "
+        f"{g['hours']:,.1f} h{_gfw_mark(g)}",
+        f"  AIS off {_t(g['started_at'])} UTC at {_at(g['start_lat'], g['start_lon'])}",
+        f"  AIS on {_t(g['ended_at'])} UTC at {_at(g['end_lat'], g['end_lon'])}",
+        f"  intentional disabling by GFW's judgement: {judged}",
+    ]
+
+
 def _gaps(case: Case, ident: str) -> list[dict[str, Any]]:
-    out = []
-    for g in _rows(case, "gaps", "gap_id = ?", [ident], "started_at"):
+    out: list[dict[str, Any]] = []
+    for g in _rows(case, "all_gaps", "gap_id = ?", [ident], "started_at"):
+        if g["source"] != "ais":
+            out.append({"kind": "gap", "id": ident, "gap": g, "lines": _gfw_gap_lines(ident, g)})
+            continue
         calls = _rows(case, "dark_calls", "gap_id = ?", [ident], "earliest_arrival, port_locode")
         disabling = _rows(case, "ais_disabling", "gap_id = ?", [ident], "started_at")
         lines = [

@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cargotrace.case import freshness
+from cargotrace.case import freshness, quarantine
 from cargotrace.case.schema import TABLES
 from cargotrace.case.store import Case
 from cargotrace.errors import CargotraceError, InputError
@@ -49,8 +49,12 @@ EXPORT_TABLES = {
     "dark_detections": "SELECT * FROM dark_detections ORDER BY detected_at, detection_id",
     "detection_candidates": "SELECT * FROM detection_candidates ORDER BY detected_at, detection_id, ruled_out_by NULLS FIRST, rank, mmsi",
     "detection_calls": "SELECT * FROM detection_calls ORDER BY arrived_at, detection_id",
+    "scene_misses": "SELECT * FROM scene_misses ORDER BY scene_at, scene_key, mmsi",
     "gfw_events": TABLES["gfw_events"].export_sql(),
     "gfw_calls": "SELECT * FROM gfw_calls ORDER BY arrived_at, event_id",
+    "gfw_encounters": "SELECT * FROM gfw_encounters ORDER BY started_at, mmsi_a, mmsi_b, event_id",
+    "gfw_loitering": "SELECT * FROM gfw_loitering ORDER BY started_at, mmsi, event_id",
+    "gfw_gaps": "SELECT * FROM gfw_gaps ORDER BY started_at, mmsi, event_id",
 }
 # spatial tables: their query also yields the geometry's coordinates (report/spatial.py)
 EXPORT_TABLES |= {name: t.sql for name, t in spatial.SPATIAL_TABLES.items()}
@@ -120,7 +124,10 @@ def table(case: Case, name: str) -> pa.Table:
         raise CargotraceError(
             f"table {name!r} does not exist yet; run `cargotrace analyze --case {case.root}` first"
         )
-    return case.con.execute(EXPORT_TABLES[name]).to_arrow_table()
+    sql = EXPORT_TABLES[name]
+    if name == "quarantine":  # NMEA logs' refused messages are stored as runs: one row each
+        sql = sql.replace(" FROM quarantine", f" FROM {quarantine.rows_sql(case.con)} AS q", 1)
+    return case.con.execute(sql).to_arrow_table()
 
 
 def write_csv(data: pa.Table, out: Path) -> None:

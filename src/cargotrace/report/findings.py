@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cargotrace import __version__
+from cargotrace.case.quarantine import counted_sql
 from cargotrace.case.store import Case
 from cargotrace.logistics import munitions
 from cargotrace.logistics.significance import stored_result
@@ -328,9 +329,16 @@ MARITIME_TABLES = (
 )
 
 
+EVERY_SOURCE = ("gaps", "encounters", "loitering")  # their all_* tables hold AIS's and GFW's
+
+
 def maritime_counts(case: Case) -> dict[str, int]:
     """Counts of every maritime table (port calls, gaps, dark calls, encounters, identity)."""
     counts = {name: case.scalar(f"SELECT count(*) FROM {name}") for name in MARITIME_TABLES}
+    # gaps, encounters and loitering of every source: AIS's and GFW's (maritime/gfw_events.py)
+    for name in EVERY_SOURCE:
+        if case.has_table(f"all_{name}"):
+            counts[name] = case.scalar(f"SELECT count(*) FROM all_{name}")
     counts["gaps_with_possible_dark_calls"] = case.scalar(
         "SELECT count(*) FROM gaps WHERE possible_dark_call_count > 0"
     )
@@ -344,7 +352,8 @@ def maritime_counts(case: Case) -> dict[str, int]:
     # satellite detections: lit, dark, and the calls the dark ones made (maritime/detection*.py);
     # Global Fishing Watch's events by type, as GFW computed them (kind gfw-events)
     for key, table in (("detections", "detections"), ("lit_detections", "detection_matches"),
-                       ("dark_detections", "dark_detections"), ("detection_calls", "detection_calls")):  # fmt: skip
+                       ("dark_detections", "dark_detections"), ("detection_calls", "detection_calls"),
+                       ("ais_unseen_in_scenes", "scene_misses")):  # fmt: skip
         counts[key] = case.scalar(f"SELECT count(*) FROM {table}") if case.has_table(table) else 0
     gfw = (
         dict(
@@ -412,9 +421,12 @@ def maritime_block(case: Case) -> MaritimeLists:
                    'inferred' AS label
             FROM gaps g WHERE g.possible_dark_call_count > 0 ORDER BY g.started_at, g.vessel_key""",
         ),
+        # every source's, AIS's and GFW's, each with its source and confidence
         "encounters": _plain_rows(
-            case, "SELECT * FROM encounters ORDER BY started_at, mmsi_a, mmsi_b"
+            case, "SELECT * FROM all_encounters ORDER BY started_at, mmsi_a, mmsi_b"
         ),
+        "loitering": _plain_rows(case, "SELECT * FROM all_loitering ORDER BY started_at, mmsi"),
+        "gaps": _plain_rows(case, "SELECT * FROM all_gaps ORDER BY started_at, vessel_key"),
         "draught_changes": _plain_rows(
             case, "SELECT * FROM draught_changes ORDER BY started_at, vessel_key"
         ),
@@ -471,7 +483,8 @@ def build_findings(case: Case, settings: AnalysisSettings) -> Findings:
     lag_hist = stats.pop("lag_histogram", [])
     sens = stored_result(case.con, "sensitivity")  # the sensitivity stage
     by_reason = case.rows(
-        "SELECT kind, reason, count(*) AS rows FROM quarantine GROUP BY ALL ORDER BY rows DESC, kind, reason"
+        f"SELECT kind, reason, sum(rows) AS rows FROM {counted_sql(case.con)} GROUP BY ALL "
+        "ORDER BY rows DESC, kind, reason"
     )
     return {
         "cargotrace_version": __version__,

@@ -175,6 +175,8 @@ class MaritimeLists(TypedDict):
     shuttles: list[Json]
     possible_dark_calls: list[Json]
     encounters: list[Json]
+    loitering: list[Json]
+    gaps: list[Json]
     draught_changes: list[Json]
 
 

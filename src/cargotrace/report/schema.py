@@ -1,7 +1,8 @@
 """The findings' JSON Schema (report/findings.schema.json) and validation against it.
 
 The schema is written from `build_findings_schema`: the fields of a findings block that are
-columns of a declared table (case/schema.py: `linked_shipments`, `sites`, `label_changes`) take their type,
+columns of a declared table (case/schema.py: `linked_shipments`, `sites`, `label_changes`, and
+`all_encounters`, `all_loitering`, `all_gaps` for the lists of maritime events) take their type,
 nullability and range from the declaration. `python -m cargotrace.report.schema` rewrites the
 file; tests/test_schema_declared_once.py checks it is up to date.
 """
@@ -22,6 +23,21 @@ SITE_FIELDS: tuple[str, ...] = ("site_id", "name", "esr", "lat", "lon", "tonnes"
 SITE_FIELDS += ("nearest_facility", "facility_km", "near_facility", "border_km")
 LABEL_CHANGE_FIELDS = ("waybill", "declared", "at_destination")
 LINKED_FIELDS = ("waybill", "arrival_id", "lag_days", "tonnes", "site_id")
+# the maritime events of every source (tables all_*: AIS's and Global Fishing Watch's)
+EVENT_FIELDS = {
+    "encounters": (
+        "mmsi_a",
+        "mmsi_b",
+        "started_at",
+        "ended_at",
+        "lat",
+        "lon",
+        "source",
+        "confidence",
+    ),
+    "loitering": ("mmsi", "started_at", "ended_at", "lat", "lon", "source", "confidence"),
+    "gaps": ("gap_id", "mmsi", "started_at", "ended_at", "hours", "source", "confidence"),
+}
 
 
 def _items(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +113,8 @@ def build_findings_schema() -> dict[str, Any]:
         "significance": _object(list(significance), significance),
         "quarantine": _object(["rows"], {"rows": count}),
     }
+    for name, fields in EVENT_FIELDS.items():
+        blocks[name] = _items(list(fields), TABLES[f"all_{name}"].json_properties(fields))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://cargotrace.example/findings.schema.json",

@@ -8,6 +8,8 @@ geometry, never a made-up one.
 
 * port_calls, arrivals, dark_calls: the port's position (the case's own port before the
   gazetteer's), since a call is a stay at a port, not a fix;
+* gaps, encounters, loitering: every source's (tables all_gaps, all_encounters, all_loitering:
+  the AIS rules' and Global Fishing Watch's, with `source` and `confidence`);
 * gaps: a LineString from the last fix before the gap to the first fix after it (the dark
   stretch as the crow flies, not the route sailed), a Point when both ends coincide;
 * ais_disabling, draught_changes: like gaps; encounters, loitering, interference, circling
@@ -76,11 +78,11 @@ SPATIAL_TABLES: dict[str, SpatialTable] = {
     "dark_calls": SpatialTable("Point", _at_port("dark_calls", "t.vessel_key, t.earliest_arrival, t.port_locode"), "dark_calls"),
     "gaps": SpatialTable(
         "LineString",
-        "SELECT t.*, [t.start_lon, t.end_lon] AS _x, [t.start_lat, t.end_lat] AS _y FROM gaps t ORDER BY t.mmsi, t.started_at",
-        "gaps",
+        "SELECT t.*, [t.start_lon, t.end_lon] AS _x, [t.start_lat, t.end_lat] AS _y FROM all_gaps t ORDER BY t.mmsi, t.started_at",
+        "all_gaps",
     ),
-    "encounters": SpatialTable("Point", _points("encounters", "t.started_at, t.mmsi_a, t.mmsi_b"), "encounters"),
-    "loitering": SpatialTable("Point", _points("loitering", "t.started_at, t.mmsi"), "loitering"),
+    "encounters": SpatialTable("Point", _points("all_encounters", "t.started_at, t.mmsi_a, t.mmsi_b"), "all_encounters"),
+    "loitering": SpatialTable("Point", _points("all_loitering", "t.started_at, t.mmsi"), "all_loitering"),
     "interference": SpatialTable("Point", _points("interference", "t.hour_start, t.cell_y, t.cell_x"), "interference"),
     "circling": SpatialTable("Point", _points("circling", "t.hour_start, t.mmsi"), "circling"),
     "spoofed_positions": SpatialTable("Point", _points("spoofed_positions", "t.mmsi, t.timestamp"), "spoofed_positions"),

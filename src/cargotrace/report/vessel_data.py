@@ -2,12 +2,14 @@
 the per-vessel timeline and the cards (report.js draws them; html.py words the cards).
 
 * `holds`: row counts of the inputs, so the report shows the vessel sections when there are
-  positions or sightings and the rail sections when there are shipments (both when both);
+  positions, sightings or Global Fishing Watch events and the rail sections when there are shipments (both when both);
 * `ports`: every port with a call, sized on the map by its calls, with its country (the
   origin country of the parameters is coloured);
 * `dark`: AIS gaps as lines from the last fix before to the first fix after, with their
   possible dark calls (the longest `MAP_GAPS` first), and whether a gap is beyond
   `dark_call_max_gap_days` (it offers no dark calls);
+* gaps, `encounters`, `loitering` are every source's (tables all_gaps, all_encounters,
+  all_loitering: AIS's and Global Fishing Watch's, each with its `source`);
 * `encounters`, `loitering`: ship-to-ship meetings and loitering as points; dark periods
   carry `likely_intentional` (maritime/disabling.py) and, when the draught changed across
   them, `draught_before_m`/`draught_after_m` (maritime/draught.py);
@@ -51,14 +53,24 @@ def _count(case: Case, table: str, where: str = "TRUE") -> int:
 
 def holds(case: Case) -> dict[str, int]:
     """Rows of each input that decides which sections the report shows."""
-    return {name: _count(case, name) for name in ("positions", "sightings", "shipments")}
+    return {
+        name: _count(case, name) for name in ("positions", "sightings", "shipments", "gfw_events")
+    }
+
+
+def _every(case: Case, name: str) -> str:
+    """The table of `name` events of every source (maritime/gfw_events.py), when analysed."""
+    return f"all_{name}" if case.has_table(f"all_{name}") else name
 
 
 def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
     held = holds(case)
-    if not (held["positions"] or held["sightings"]) or not case.has_table("port_calls"):
+    if not (held["positions"] or held["sightings"] or held["gfw_events"]) or not case.has_table(
+        "port_calls"
+    ):
         return {"holds": held, "ports": [], "dark": [], "encounters": [], "lanes": [], "counts": {}}
     names = "(SELECT mmsi, any_value(name) AS name FROM vessels GROUP BY mmsi)"
+    gaps, meets, loiters = (_every(case, name) for name in ("gaps", "encounters", "loitering"))
     ports = _rows(
         case,
         f"""SELECT c.port_locode AS locode, any_value(g.name) AS name, any_value(c.port_country) AS country,
@@ -78,24 +90,25 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         f"""SELECT g.gap_id, g.vessel_key, g.mmsi, n.name AS vessel_name, g.started_at, g.ended_at, g.hours,
                    g.start_lat, g.start_lon, g.end_lat, g.end_lon, g.possible_dark_calls,
                    g.beyond_dark_call_bound, g.began_offshore, g.ended_offshore,
-                   d.draught_before_m, d.draught_after_m
-            FROM gaps g LEFT JOIN {names} n ON n.mmsi = g.mmsi {draught}
+                   d.draught_before_m, d.draught_after_m{", g.source" if gaps != "gaps" else ""}
+            FROM {gaps} g LEFT JOIN {names} n ON n.mmsi = g.mmsi {draught}
+            WHERE g.start_lat IS NOT NULL AND g.end_lat IS NOT NULL  -- a line needs both ends
             ORDER BY g.possible_dark_call_count > 0 DESC, d.gap_id IS NOT NULL DESC, g.hours DESC, g.vessel_key
             LIMIT {MAP_GAPS}""",
     )
     encounters = _rows(
         case,
         f"""SELECT e.mmsi_a, e.mmsi_b, na.name AS name_a, nb.name AS name_b, e.started_at, e.ended_at,
-                   e.hours, e.median_distance_m, e.lat, e.lon
-            FROM encounters e LEFT JOIN {names} na ON na.mmsi = e.mmsi_a LEFT JOIN {names} nb ON nb.mmsi = e.mmsi_b
+                   e.hours, e.median_distance_m, e.lat, e.lon{", e.source" if meets != "encounters" else ""}
+            FROM {meets} e LEFT JOIN {names} na ON na.mmsi = e.mmsi_a LEFT JOIN {names} nb ON nb.mmsi = e.mmsi_b
             ORDER BY e.started_at, e.mmsi_a, e.mmsi_b""",
     )
     loitering = (
         _rows(
             case,
             f"""SELECT l.mmsi, n.name AS vessel_name, l.started_at, l.ended_at, l.hours, l.lat, l.lon,
-                       l.median_sog_kn, l.shore_km, l.shore_known
-                FROM loitering l LEFT JOIN {names} n ON n.mmsi = l.mmsi ORDER BY l.started_at, l.mmsi""",
+                       l.median_sog_kn, l.shore_km, l.shore_known{", l.source" if loiters != "loitering" else ""}
+                FROM {loiters} l LEFT JOIN {names} n ON n.mmsi = l.mmsi ORDER BY l.started_at, l.mmsi""",
         )
         if case.has_table("loitering")
         else []
@@ -127,8 +140,8 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
         "origin_calls": _count(
             case, "port_calls", f"port_country = '{result['parameters']['origin_country']}'"
         ),
-        "gaps": _count(case, "gaps"),
-        "gaps_beyond_bound": _count(case, "gaps", "beyond_dark_call_bound"),
+        "gaps": _count(case, gaps),
+        "gaps_beyond_bound": _count(case, gaps, "beyond_dark_call_bound"),
         "gaps_with_dark_calls": _count(case, "gaps", "possible_dark_call_count > 0"),
         "dark_calls": _count(case, "dark_calls"),
         "encounters": len(encounters),
@@ -164,8 +177,9 @@ def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
 
 def _lanes(case: Case, names: str) -> list[dict[str, Any]]:
     """The vessels with the most events, each with its calls, gaps, meetings and loitering."""
+    gaps, meets, loiters = (_every(case, name) for name in ("gaps", "encounters", "loitering"))
     loiter = (
-        "UNION ALL SELECT CAST(mmsi AS VARCHAR), mmsi, 'loitering', started_at, ended_at, NULL, NULL, hours, NULL FROM loitering"
+        f"UNION ALL SELECT CAST(mmsi AS VARCHAR), mmsi, 'loitering', started_at, ended_at, NULL, NULL, hours, NULL FROM {loiters}"
         if case.has_table("loitering")
         else ""
     )
@@ -175,11 +189,11 @@ def _lanes(case: Case, names: str) -> list[dict[str, Any]]:
                    port_locode AS what, source, NULL::DOUBLE AS hours, NULL::BOOLEAN AS beyond FROM port_calls
             UNION ALL
             SELECT vessel_key, mmsi, 'gap', started_at, ended_at, possible_dark_calls, NULL, hours,
-                   beyond_dark_call_bound FROM gaps g WHERE {GAP_OUTSIDE_CALLS}
+                   beyond_dark_call_bound FROM {gaps} g WHERE {GAP_OUTSIDE_CALLS}
             UNION ALL
-            SELECT CAST(mmsi_a AS VARCHAR), mmsi_a, 'meeting', started_at, ended_at, CAST(mmsi_b AS VARCHAR), NULL, hours, NULL FROM encounters
+            SELECT CAST(mmsi_a AS VARCHAR), mmsi_a, 'meeting', started_at, ended_at, CAST(mmsi_b AS VARCHAR), NULL, hours, NULL FROM {meets}
             UNION ALL
-            SELECT CAST(mmsi_b AS VARCHAR), mmsi_b, 'meeting', started_at, ended_at, CAST(mmsi_a AS VARCHAR), NULL, hours, NULL FROM encounters
+            SELECT CAST(mmsi_b AS VARCHAR), mmsi_b, 'meeting', started_at, ended_at, CAST(mmsi_a AS VARCHAR), NULL, hours, NULL FROM {meets}
             {loiter}
         ), top AS (
             SELECT vessel_key, count(*) FILTER (WHERE kind <> 'gap') AS seen, count(*) AS n

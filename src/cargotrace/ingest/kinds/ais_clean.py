@@ -46,11 +46,12 @@ import duckdb
 from cargotrace.case.store import quote_ident
 from cargotrace.ingest.kinds.ais_rules import (
     STATIONS_COLUMNS,
+    is_station_sql,
     mmsi_invalid_sql,
     refused_by_reason,
     station_kind_sql,
 )
-from cargotrace.ingest.types import IngestResult, sql_str
+from cargotrace.ingest.types import IngestResult, Stage, sql_str
 from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
 from cargotrace.sql import haversine_km
@@ -104,18 +105,27 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     of the file); returns (within the file, of the case)."""
     key = ", ".join(KEY)
     same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM m.{c}" for c in KEY)
-    # copies of another file's position (the whole case, within the file's time span), then
-    # copies within the file: only keys seen twice are sorted
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ais_dupes AS
-            WITH mine AS (SELECT rowid AS rid, {key} FROM {STAGE} WHERE timestamp IS NOT NULL),
-            span AS (SELECT min(timestamp) AS lo, max(timestamp) AS hi FROM mine),
-            theirs AS (
-                SELECT DISTINCT {key} FROM positions, span
-                WHERE timestamp BETWEEN span.lo AND span.hi
-            )
-            SELECT m.rid, true AS in_case FROM mine m SEMI JOIN theirs t ON {same}"""
+    # copies of another file's position (the whole case, within the file's time span; none
+    # to look for when the case holds no position in that span), then copies within the
+    # file: only keys seen twice are sorted
+    con.execute("CREATE OR REPLACE TEMP TABLE ais_dupes (rid BIGINT, in_case BOOLEAN)")
+    span = con.execute(f"SELECT min(timestamp), max(timestamp) FROM {STAGE}").fetchone()
+    lo, hi = span if span else (None, None)
+    stored = lo is not None and _count(
+        con,
+        "SELECT count(*) FROM (SELECT 1 FROM positions WHERE timestamp BETWEEN ? AND ? LIMIT 1)",
+        [lo, hi],
     )
+    if stored:
+        con.execute(
+            f"""INSERT INTO ais_dupes
+                WITH mine AS (SELECT rowid AS rid, {key} FROM {STAGE} WHERE timestamp IS NOT NULL),
+                theirs AS (
+                    SELECT DISTINCT {key} FROM positions WHERE timestamp BETWEEN $1 AND $2
+                )
+                SELECT m.rid, true AS in_case FROM mine m SEMI JOIN theirs t ON {same}""",
+            [lo, hi],
+        )
     # candidates first by a hash of the key (one 64-bit column to group), then exactly
     con.execute(
         f"""INSERT INTO ais_dupes
@@ -137,22 +147,34 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 def _stage_stations(
     con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str
 ) -> dict[str, int]:
-    """Move the stage's rows of stations that are not vessels (ais_rules) to `ais_stations`;
-    returns the rows moved by station kind."""
+    """Copy the stage's rows of stations that are not vessels (ais_rules) to `ais_stations`
+    and add them to `ais_skip` (with the duplicates: the stage rows that do not reach
+    `positions`); returns the rows copied by station kind."""
     kind = station_kind_sql("mmsi", "msg_type")
-    where = f"{kind} IS NOT NULL AND rowid NOT IN (SELECT rid FROM ais_dupes)"
+    con.execute(  # the cheap test first: its few rows are named
+        f"""CREATE OR REPLACE TEMP TABLE ais_station_rows AS
+            SELECT rid, station_kind, rid IN (SELECT rid FROM ais_dupes) AS dupe FROM (
+                SELECT rowid AS rid, {kind} AS station_kind FROM {STAGE}
+                WHERE {is_station_sql("mmsi", "msg_type")})
+            WHERE station_kind IS NOT NULL"""
+    )
     counts = dict(
         con.execute(
-            f"SELECT {kind}, count(*) FROM {STAGE} WHERE {where} GROUP BY 1 ORDER BY 1"
+            "SELECT station_kind, count(*) FROM ais_station_rows WHERE NOT dupe GROUP BY 1 ORDER BY 1"
         ).fetchall()
     )
     if counts:
+        columns = ", ".join(f"s.{c.strip()}" for c in STATIONS_COLUMNS.split(","))
         con.execute(
             f"""INSERT INTO ais_stations (station_kind, {STATIONS_COLUMNS}, file_hash, source_file, sheet, source_row)
-                SELECT {kind}, {STATIONS_COLUMNS}, {sql_str(file_hash)}, {sql_str(file_name)}, sheet, source_row
-                FROM {STAGE} WHERE {where}"""
+                SELECT a.station_kind, {columns}, {sql_str(file_hash)}, {sql_str(file_name)}, s.sheet, s.source_row
+                FROM {STAGE} s JOIN ais_station_rows a ON s.rowid = a.rid WHERE NOT a.dupe"""
         )
-        con.execute(f"DELETE FROM {STAGE} WHERE {kind} IS NOT NULL")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE ais_skip AS
+           SELECT rid FROM ais_dupes UNION ALL SELECT rid FROM ais_station_rows WHERE NOT dupe"""
+    )
+    con.execute("DROP TABLE ais_station_rows")
     return {str(k): int(v) for k, v in counts.items()}
 
 
@@ -164,7 +186,7 @@ def _span(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_span AS
             WITH f AS (SELECT mmsi, min(timestamp) AS t0, max(timestamp) AS t1 FROM {STAGE}
-                       WHERE {fix} AND rowid NOT IN (SELECT rid FROM ais_dupes) GROUP BY mmsi)
+                       WHERE {fix} AND rowid NOT IN (SELECT rid FROM ais_skip) GROUP BY mmsi)
             SELECT f.mmsi, f.t0, f.t1,
                    max(p.timestamp) FILTER (WHERE p.timestamp < f.t0) AS lo,
                    min(p.timestamp) FILTER (WHERE p.timestamp > f.t1) AS hi,
@@ -234,9 +256,9 @@ def _move_stage(
               "flags": f"""nullif(concat_ws(',', CASE WHEN {mmsi_invalid_sql("mmsi")} THEN 'mmsi_invalid' END,
                                             CASE WHEN _fix THEN {flag} END), '')"""}  # fmt: skip
     select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
-    stage_cols = ", ".join(
-        sql_str(file_hash) if c == "file_hash" else f"s.{quote_ident(c)}" for c in columns
-    )
+    # the file's hash is set in the outer SELECT: a 64-character text per row carried
+    # through the window's sort cost as much as the sort
+    stage_cols = ", ".join(f"s.{quote_ident(c)}" for c in columns)
     first = _count(con, "SELECT count(*) FROM positions")  # appended rows get row ids from here on
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
@@ -250,7 +272,7 @@ def _move_stage(
                             SELECT *, {_PREV_NUMBERED} AS prev FROM (
                                 SELECT {stage_cols}, coalesce({_FIX.format(p="s.")}, false) AS _fix,
                                        true AS _mine, {file_no} AS _file_no
-                                FROM {STAGE} s WHERE s.rowid NOT IN (SELECT rid FROM ais_dupes)
+                                FROM {STAGE} s WHERE s.rowid NOT IN (SELECT rid FROM ais_skip)
                                 UNION ALL BY NAME
                                 SELECT {", ".join(f"n.{quote_ident(c)}" for c in columns)}, true AS _fix,
                                        false AS _mine, f._file_no
@@ -270,7 +292,7 @@ def _move_stage(
     ).fetchone()
     assert flagged is not None
     elsewhere = _update_stored_speeds(con, file_hash) if later else 0
-    for table in (STAGE, "ais_dupes", "ais_span", "ais_near", "ais_files"):
+    for table in (STAGE, "ais_dupes", "ais_skip", "ais_span", "ais_near", "ais_files"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return appended, int(flagged[0]), elsewhere, int(flagged[1])
 
@@ -342,21 +364,32 @@ def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> di
     return {"flags_from_mid": counts[0], "imo_invalid": counts[1], "mmsi_invalid": counts[2]}
 
 
-def finish_positions_file(con: duckdb.DuckDBPyConnection, result: IngestResult) -> CleanStats:
+FINISH_STEPS = 5  # the passes of `finish_positions_file` and the commit after them
+
+
+def finish_positions_file(
+    con: duckdb.DuckDBPyConnection, result: IngestResult, on_stage: Stage | None = None
+) -> CleanStats:
     """All three passes for one AIS file, whose positions wait in the stage; moves dropped
-    duplicates from kept to duplicate."""
+    duplicates from kept to duplicate. `on_stage(what, step, FINISH_STEPS)` says which
+    pass runs (progress: the commit is the last step)."""
+    step = on_stage or (lambda what, number, steps: None)
     stats = CleanStats()
+    step("removing duplicates", 1, FINISH_STEPS)
     stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
     dropped = stats.duplicates_in_file + stats.duplicates_of_case
     result.rows_kept -= dropped
     result.rows_duplicate += dropped
+    step("setting stations apart", 2, FINISH_STEPS)
     stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
     if stations:
         result.detail["not_vessels"] = stations
+    step("implied speeds and the append", 3, FINISH_STEPS)
     _, stats.impossible_speed, stats.impossible_speed_elsewhere, stats.positions_mmsi_invalid = (
         _move_stage(con, result.file_hash, result.path.name)
     )
     result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
+    step("checking identity reports", 4, FINISH_STEPS)
     for name, value in check_identity_reports(con, result.file_hash).items():
         setattr(stats, name, value)
     result.detail["cleaning"] = asdict(stats)
@@ -369,9 +402,12 @@ def begin_file(con: duckdb.DuckDBPyConnection, kind: str) -> None:
         begin_positions_file(con)
 
 
-def finish_file(con: duckdb.DuckDBPyConnection, kind: str, result: IngestResult) -> None:
-    """End of one file's ingest (in its transaction): the passes its kind needs, if any."""
+def finish_file(
+    con: duckdb.DuckDBPyConnection, kind: str, result: IngestResult, on_stage: Stage | None = None
+) -> None:
+    """End of one file's ingest (in its transaction): the passes its kind needs, if any
+    (`on_stage`: which one runs, for the progress)."""
     if kind == "ais":
-        finish_positions_file(con, result)
+        finish_positions_file(con, result, on_stage)
     elif kind == "vessels":
         result.detail["cleaning"] = check_identity_reports(con, result.file_hash)

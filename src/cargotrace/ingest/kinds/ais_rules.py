@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import duckdb
 
+from cargotrace.case.quarantine import counted_sql
 from cargotrace.ingest.sqlexpr import first_reason
-from cargotrace.reference.mid import mmsi_kind_sql, mmsi_mid_sql
+from cargotrace.reference.mid import MMSI_RANGES, mmsi_kind_sql, mmsi_mid_sql
 
 EARLIEST_AIS = "1998-01-01"
 FUTURE_MARGIN = "INTERVAL 1 DAY"
@@ -111,6 +112,15 @@ def station_kind_sql(mmsi: str, msg_type: str) -> str:
     return f"(CASE {by_type} ELSE (CASE {mmsi_kind_sql(mmsi)} {by_kind} END) END)"
 
 
+def is_station_sql(mmsi: str, msg_type: str) -> str:
+    """True where `station_kind_sql` is not NULL (a row that is not a vessel's), as a cheap
+    test: the message types and the MMSI ranges of the station kinds, no text compared."""
+    ranges = [f"{mmsi} BETWEEN {low} AND {high}" for kind, low, high, _ in MMSI_RANGES
+              if kind in _KIND_STATIONS]  # fmt: skip
+    types = ", ".join(str(t) for t in _TYPE_STATIONS)
+    return f"({msg_type} IN ({types}) OR {' OR '.join(ranges)})"
+
+
 def mmsi_invalid_sql(mmsi: str) -> str:
     """True for an MMSI that names no station or whose MID is not allocated (needs the
     case's `mid_flags` view)."""
@@ -152,7 +162,7 @@ def separate_stations(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[st
 def refused_by_reason(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
     """The file's quarantined rows by reason (for the ingest summary)."""
     rows = con.execute(
-        "SELECT reason, count(*) FROM quarantine WHERE file_hash = ? GROUP BY 1 ORDER BY 2 DESC, 1",
+        f"SELECT reason, sum(rows) FROM {counted_sql(con)} WHERE file_hash = ? GROUP BY 1 ORDER BY 2 DESC, 1",
         [file_hash],
     ).fetchall()
     return {str(r): int(n) for r, n in rows}

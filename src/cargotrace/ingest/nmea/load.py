@@ -15,7 +15,8 @@ identities checked, when the whole file is in: `ais_clean.finish_file`.
 
 Decoded positions without a time or a possible position are quarantined (`ais_rules`;
 their raw value is the message's sentence, its sentences joined by newlines for a
-multi-part one, `source_row` its last line). The ledger's `detail`
+multi-part one, `source_row` its last line), stored as runs in `quarantine_runs`
+(`Refused`; `cargotrace quarantine` lists them one row each). The ledger's `detail`
 gets the decoder's counters (`decoder`) and the decoder's rejects by reason
 (`rejected_by_reason`).
 """
@@ -31,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cargotrace.case import quarantine
 from cargotrace.case.store import Case
 from cargotrace.ingest.kinds import ais_rules
 from cargotrace.ingest.kinds.ais_clean import STAGE
@@ -64,22 +66,24 @@ def load_nmea(
         on_bytes = progress.bytes_read
     totals, reasons = DecodeStats(), Counter[str]()
     quarantine = Refused(con, result, path.name)
+    statics = Statics(con, _provenance(result, path.name))
     for batch in decode_nmea_file(path, BATCH_LINES, progress=on_bytes):
         refused = _insert_positions(con, batch, quarantine)
-        duplicates, odd_statics = _insert_statics(con, batch, result, path.name, quarantine)
-        refused += odd_statics
+        refused += statics.add(batch, quarantine)
         quarantine.add(batch.rejects)
         stats = batch.stats
         totals += stats
         reasons.update(_reason_counts(batch.rejects))
         result.rows_read += stats.decoded + stats.rejected
-        result.rows_kept += stats.decoded - duplicates - refused
-        result.rows_duplicate += duplicates
+        result.rows_kept += stats.decoded - refused
         result.rows_quarantined += stats.rejected + refused
         result.rows_skipped += stats.non_ais + stats.undecoded_type
         if progress:
             progress(stats.decoded + stats.rejected)
+    statics.flush()
     quarantine.flush()
+    result.rows_kept -= statics.duplicates  # type 5/24 reports heard again
+    result.rows_duplicate += statics.duplicates
     result.detail["decoder"] = asdict(totals)
     result.detail["rejected_by_reason"] = dict(sorted(reasons.items()))
     result.detail["note"] = (
@@ -93,9 +97,10 @@ def _provenance(result: IngestResult, name: str) -> str:
 
 
 # Lines decoded at once: the decoder's NumPy work arrays take several bytes per byte of the
-# batch (a 200,000-line batch of tag-blocked sentences peaked at 645 MB, 100,000 at 412 MB),
-# and DuckDB's share comes on top of that (issue 16: 1.5 GB in all)
-BATCH_LINES = 100_000
+# batch (tag-blocked sentences, decoding alone: 200,000 lines peaked at 645 MB, 100,000 at
+# 398 MB, 50,000 at 281 MB, in less CPU time too: the work arrays stay in the caches), and
+# DuckDB's share comes on top of that (issue 16: 1.5 GB in all)
+BATCH_LINES = 50_000
 QUARANTINE_ROWS = 500_000  # refused rows gathered (in Arrow, ~100 bytes each) per insert
 _REFUSED = pa.schema(
     [
@@ -109,8 +114,9 @@ _REFUSED = pa.schema(
 
 class Refused:
     """The file's refused messages on their way to the quarantine: gathered in Arrow and
-    written in few big inserts (a logger without times refuses most of its messages, and
-    DuckDB appends one big table for much less than many small ones)."""
+    stored as runs (`case/quarantine.py`: up to `RUN_ROWS` messages of one reason and
+    column per row of `quarantine_runs`, with each message's line and text). A logger
+    without times refuses most of its messages: one row each cost more than decoding them."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, result: IngestResult, name: str) -> None:
         self.con, self.provenance = con, _provenance(result, name)
@@ -131,13 +137,50 @@ class Refused:
     def flush(self) -> None:
         if not self.tables:
             return
-        nmea_refused = pa.concat_tables(self.tables)  # noqa: F841 - replacement scan
+        nmea_runs = as_runs(pa.concat_tables(self.tables))  # noqa: F841 - replacement scan
         self.tables, self.rows = [], 0
         with local_scans(self.con):
             self.con.execute(
-                f"""INSERT INTO quarantine SELECT 'ais', reason, column_name, raw, {self.provenance}, line_no
-                    FROM nmea_refused"""
+                f"""INSERT INTO {quarantine.RUNS} (kind, reason, column_name, rows, last_row, source_rows, raw,
+                                                  file_hash, source_file, sheet, source_row)
+                    SELECT 'ais', reason, column_name, rows, last_row, source_rows, raw, {self.provenance},
+                           source_rows[1]
+                    FROM nmea_runs"""
             )
+
+
+def as_runs(refused: pa.Table, run_rows: int | None = None) -> pa.Table:
+    """Refused rows (`reason`, `column_name`, `raw`, `line_no`) as runs: per (reason,
+    column), in line order, `run_rows` at most per run; columns reason, column_name, rows,
+    last_row, source_rows (lines) and raw (texts), both lists in line order."""
+    run_rows = run_rows or quarantine.RUN_ROWS
+    key = pc.binary_join_element_wise(
+        pc.fill_null(refused.column("reason"), ""),
+        pc.fill_null(refused.column("column_name"), ""),
+        "\x00",
+    )
+    codes = pc.dictionary_encode(key).combine_chunks().indices.to_numpy(zero_copy_only=False)
+    lines = refused.column("line_no").to_numpy()
+    order = np.lexsort((lines, codes))
+    codes, lines = codes[order], lines[order]
+    group_starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    group_ends = np.r_[group_starts[1:], len(codes)]
+    starts = np.concatenate(
+        [np.arange(a, b, run_rows) for a, b in zip(group_starts, group_ends, strict=True)]
+    )
+    offsets = pa.array(np.r_[starts, len(codes)].astype(np.int32))
+    taken = refused.take(pa.array(order))
+    firsts = pa.array(starts)
+    return pa.table(
+        {
+            "reason": taken.column("reason").take(firsts),
+            "column_name": taken.column("column_name").take(firsts),
+            "rows": pa.array(np.diff(np.r_[starts, len(codes)]).astype(np.int64)),
+            "last_row": pa.array(lines[np.r_[starts[1:], len(codes)] - 1]),
+            "source_rows": pa.ListArray.from_arrays(offsets, pa.array(lines)),
+            "raw": pa.ListArray.from_arrays(offsets, taken.column("raw").combine_chunks()),
+        }
+    )
 
 
 def _insert_positions(
@@ -190,61 +233,87 @@ def _with_raw(batch: DecodedBatch, table: str, refused: pa.Table) -> pa.Table:
     return refused.append_column("raw", batch.raw_text(table, refused.column("row").to_numpy()))
 
 
-def _insert_statics(
-    con: duckdb.DuckDBPyConnection,
-    batch: DecodedBatch,
-    result: IngestResult,
-    name: str,
-    quarantine: Refused,
-) -> tuple[int, int]:
-    """Insert the batch's identity reports without repeats; returns the type 5/24 repeats
-    and the type 5/24 messages quarantined for an implausible time (`ais_rules`; an undated
-    report is kept, a type 19's time is judged with its position; raw value: the sentences)."""
-    table = batch.statics
-    if not table.num_rows:
-        return 0, 0
-    nmea_statics = table  # noqa: F841 - replacement scan
-    key = ", ".join(_STATIC_KEY)
-    same = " AND ".join(f"v.{c} IS NOT DISTINCT FROM s.{c}" for c in _STATIC_KEY)
-    implausible = ais_rules.implausible_time_sql("timestamp")
-    checks = f"CASE WHEN {implausible} AND msg_type <> 19 THEN"
-    refused = _refusals(
-        con, table, f"{checks} 'implausible_timestamp' END", f"{checks} 'timestamp' END"
-    )
-    bad = refused.column("reason").is_valid()
-    dropped = int(pc.sum(bad).as_py() or 0)
-    if dropped:
-        quarantine.add(_with_raw(batch, "statics", refused.filter(bad)))
-    with local_scans(con):
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE nmea_statics_kept AS
-            WITH s AS (
-                SELECT mmsi, timestamp AS observed_at, CAST(imo AS VARCHAR) AS imo, name, callsign,
-                       CAST(nullif(ship_type, 0) AS VARCHAR) AS ship_type,
-                       CAST(nullif(draught, 0) AS DOUBLE) AS draught_m,
-                       CASE WHEN to_bow > 0 AND to_stern > 0 THEN CAST(to_bow + to_stern AS DOUBLE) END AS length_m,
-                       msg_type, line_no
-                FROM nmea_statics WHERE NOT {implausible}
-            ), bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM s),
-            stored AS (
-                SELECT DISTINCT {key} FROM vessel_reports, bounds
-                WHERE observed_at BETWEEN bounds.lo AND bounds.hi
-            )
-            SELECT * FROM s
-            WHERE observed_at IS NULL OR NOT EXISTS (SELECT 1 FROM stored v WHERE {same})
-            QUALIFY observed_at IS NULL
-                 OR row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1"""
+STATIC_ROWS = 200_000  # identity reports gathered (in Arrow) per dedupe and insert
+
+
+class Statics:
+    """The file's identity reports (types 5, 19, 24) on their way to `vessel_reports`:
+    those with an implausible time are refused batch by batch (their sentences are in the
+    batch), the rest gathered and stored without repeats in few big statements (each
+    looks up the reports already stored, which grow with the file)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, provenance: str) -> None:
+        self.con, self.provenance = con, provenance
+        self.tables: list[pa.Table] = []
+        self.rows = 0
+        self.duplicates = 0  # type 5/24 messages equal to an earlier report
+
+    def add(self, batch: DecodedBatch, quarantine: Refused) -> int:
+        """Refuse the batch's type 5/24 messages with an implausible time (`ais_rules`; an
+        undated report is kept, a type 19's time is judged with its position; raw value:
+        the sentences) and keep the others for `flush`; returns how many were refused."""
+        table = batch.statics
+        if not table.num_rows:
+            return 0
+        implausible = ais_rules.implausible_time_sql("timestamp")
+        checks = f"CASE WHEN {implausible} AND msg_type <> 19 THEN"
+        refused = _refusals(
+            self.con, table, f"{checks} 'implausible_timestamp' END", f"{checks} 'timestamp' END"
         )
-    con.execute(
-        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
-                                        file_hash, source_file, sheet, source_row)
-            SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at, {_provenance(result, name)}, line_no
-            FROM nmea_statics_kept"""
-    )
-    kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
-    con.execute("DROP TABLE nmea_statics_kept")
-    messages = table.num_rows - pc.sum(pc.equal(table.column("msg_type"), 19)).as_py()
-    return int(messages or 0) - int(kept[0] if kept else 0) - dropped, dropped
+        bad = refused.column("reason").is_valid()
+        dropped = int(pc.sum(bad).as_py() or 0)
+        if dropped:
+            quarantine.add(_with_raw(batch, "statics", refused.filter(bad)))
+        self.tables.append(table)
+        self.rows += table.num_rows
+        if self.rows >= STATIC_ROWS:
+            self.flush()
+        return dropped
+
+    def flush(self) -> None:
+        """Insert the gathered reports without repeats (of each other or of stored ones)."""
+        if not self.tables:
+            return
+        nmea_statics = pa.concat_tables(self.tables)  # noqa: F841 - replacement scan
+        self.tables, self.rows = [], 0
+        key = ", ".join(_STATIC_KEY)
+        same = " AND ".join(f"v.{c} IS NOT DISTINCT FROM s.{c}" for c in _STATIC_KEY)
+        implausible = ais_rules.implausible_time_sql("timestamp")
+        con = self.con
+        with local_scans(con):
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE nmea_statics_kept AS
+                WITH s AS (
+                    SELECT mmsi, timestamp AS observed_at, CAST(imo AS VARCHAR) AS imo, name, callsign,
+                           CAST(nullif(ship_type, 0) AS VARCHAR) AS ship_type,
+                           CAST(nullif(draught, 0) AS DOUBLE) AS draught_m,
+                           CASE WHEN to_bow > 0 AND to_stern > 0 THEN CAST(to_bow + to_stern AS DOUBLE) END AS length_m,
+                           msg_type, line_no
+                    FROM nmea_statics WHERE NOT {implausible}
+                ), bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM s),
+                stored AS (
+                    SELECT DISTINCT {key} FROM vessel_reports, bounds
+                    WHERE observed_at BETWEEN bounds.lo AND bounds.hi
+                )
+                SELECT * FROM s
+                WHERE observed_at IS NULL OR NOT EXISTS (SELECT 1 FROM stored v WHERE {same})
+                QUALIFY observed_at IS NULL
+                     OR row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1"""
+            )
+            # type 5/24 messages that were not refused, to tell the repeats among them
+            row = con.execute(
+                f"SELECT count(*) FROM nmea_statics WHERE msg_type <> 19 AND NOT {implausible}"
+            ).fetchone()
+        messages = int(row[0]) if row else 0
+        con.execute(
+            f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
+                                            file_hash, source_file, sheet, source_row)
+                SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at, {self.provenance}, line_no
+                FROM nmea_statics_kept"""
+        )
+        kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
+        con.execute("DROP TABLE nmea_statics_kept")
+        self.duplicates += messages - int(kept[0] if kept else 0)
 
 
 def _reason_counts(rejects: pa.Table) -> dict[str, int]:

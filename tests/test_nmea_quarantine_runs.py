@@ -1,0 +1,140 @@
+"""NMEA refused messages stored as runs (case/quarantine.py, ingest/nmea/load.as_runs): every
+refused message is still listed one row each with its file, row, reason and raw text, the
+counts add up, and `check` finds a run that does not."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from functools import reduce
+from operator import xor
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from cargotrace import workflow
+from cargotrace.case.store import Case
+from cargotrace.ingest.nmea import load
+from cargotrace.ingest.nmea.load import as_runs
+
+SHIP = 273123456
+T = int(datetime(2023, 9, 1, tzinfo=UTC).timestamp())
+
+
+def encode(**fields) -> str:
+    from pyais.encode import encode_dict
+
+    [sentence] = encode_dict(fields, talker_id="AI")
+    return sentence
+
+
+def tagged(seconds: int, sentence: str) -> str:
+    fields = f"s:a,c:{seconds}"
+    return f"\\{fields}*{reduce(xor, fields.encode(), 0):02X}\\{sentence}"
+
+
+def test_refused_rows_become_runs_per_reason_in_line_order():
+    refused = pa.table(
+        {
+            "reason": [
+                "no_timestamp",
+                "bad_checksum",
+                "no_timestamp",
+                "no_timestamp",
+                "no_timestamp",
+            ],
+            "column_name": ["timestamp", None, "timestamp", "timestamp", "timestamp"],
+            "raw": ["a", "b", "c", "d", "e"],
+            "line_no": pa.array(np.array([9, 4, 2, 5, 7], dtype=np.int64)),
+        }
+    )
+    runs = as_runs(refused, run_rows=2).to_pylist()
+    assert sorted(runs, key=lambda r: (r["reason"], r["source_rows"][0])) == [
+        {"reason": "bad_checksum", "column_name": None, "rows": 1, "last_row": 4,
+         "source_rows": [4], "raw": ["b"]},
+        {"reason": "no_timestamp", "column_name": "timestamp", "rows": 2, "last_row": 5,
+         "source_rows": [2, 5], "raw": ["c", "d"]},
+        {"reason": "no_timestamp", "column_name": "timestamp", "rows": 2, "last_row": 9,
+         "source_rows": [7, 9], "raw": ["e", "a"]},
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def logged_case(tmp_path, monkeypatch):
+    """A log of 7 messages: 2 with a time (kept), 4 without (refused), 1 bad checksum."""
+    pytest.importorskip("pyais")
+    monkeypatch.setattr(load.quarantine, "RUN_ROWS", 2)  # runs of at most 2 messages
+    untimed = [encode(type=1, mmsi=SHIP, lat=43.0 + i / 10, lon=131.9) for i in range(4)]
+    good = encode(type=1, mmsi=SHIP, lat=44.0, lon=131.9)
+    bad = good[:-2] + ("00" if not good.endswith("00") else "11")  # a wrong checksum
+    lines = [tagged(T, good), *untimed[:2], tagged(T + 60, good), bad,
+             *untimed[2:]]  # fmt: skip
+    path = tmp_path / "log.nmea"
+    path.write_text("\n".join(lines) + "\n")
+    case = tmp_path / "case"
+    workflow.init_case(case)
+    [result] = workflow.ingest(case, "ais", [path])
+    return case, path, lines, result
+
+
+def test_every_refused_message_is_listed_with_row_reason_and_raw_text(logged_case):
+    case, path, lines, result = logged_case
+    assert (result.rows_read, result.rows_quarantined) == (7, 5)
+    assert result.rows_read == result.rows_kept + result.rows_quarantined + result.rows_duplicate
+    with Case.open(case) as c:
+        listed = c.rows(
+            "SELECT source_file, source_row, reason, raw FROM quarantine_rows ORDER BY source_row"
+        )
+        stored = c.scalar("SELECT count(*) FROM quarantine_runs")
+    assert [(r["source_file"], r["source_row"], r["reason"], r["raw"]) for r in listed] == [
+        (path.name, row, "bad_checksum" if row == 5 else "no_timestamp", lines[row - 1])
+        for row in (2, 3, 5, 6, 7)
+    ]
+    assert stored == 3  # 4 untimed messages in runs of 2, and the bad checksum
+    assert result.detail["quarantined_by_reason"] == {"no_timestamp": 4, "bad_checksum": 1}
+    groups = {g["reason"]: g for g in workflow.quarantine_summary(case)}
+    assert groups["no_timestamp"]["rows"] == 4
+    assert groups["no_timestamp"]["examples"] == [f"{path.name}:{n}" for n in (2, 3, 6, 7)]
+    assert workflow.check_case(case) == []
+
+
+def test_export_lists_refused_messages_one_row_each(logged_case, tmp_path):
+    case, path, lines, _ = logged_case
+    out = tmp_path / "q.csv"
+    workflow.export(case, "csv", out, "quarantine")
+    with open(out, encoding="utf-8") as handle:
+        exported = list(csv.DictReader(handle))
+    assert [(r["source_row"], r["reason"], r["raw"]) for r in exported] == [
+        (str(row), "bad_checksum" if row == 5 else "no_timestamp", lines[row - 1])
+        for row in (2, 3, 5, 6, 7)
+    ]
+
+
+def test_check_finds_a_run_that_does_not_add_up(logged_case):
+    case, path, _, _ = logged_case
+    with Case.open(case, write=True) as c:
+        c.con.execute(
+            "UPDATE quarantine_runs SET source_rows = source_rows[1:1], raw = raw[1:1] "
+            "WHERE rows = 2 AND source_row = 2"
+        )
+    problems = workflow.check_case(case)
+    assert f"{path.name}: the quarantined run from row 2 does not add up" in problems
+    assert f"{path.name}: ledger says 5 quarantined, table holds 5" not in problems
+
+
+def test_a_case_without_runs_table_is_read_as_before(tmp_path):
+    """A case made before `quarantine_runs` (opened read-only, so not upgraded) still lists
+    its quarantine."""
+    case = tmp_path / "case"
+    workflow.init_case(case)
+    with Case.open(case, write=True) as c:
+        c.con.execute("DROP VIEW quarantine_rows")
+        c.con.execute("DROP TABLE quarantine_runs")
+        c.con.execute(
+            "INSERT INTO quarantine VALUES ('ais', 'no_timestamp', 'timestamp', 'x', 'h', 'f.nmea', NULL, 3)"
+        )
+    groups = workflow.quarantine_summary(case)
+    assert [(g["reason"], g["rows"], g["examples"]) for g in groups] == [
+        ("no_timestamp", 1, ["f.nmea:3"])
+    ]
