@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cargotrace.case import quarantine
+from cargotrace.case import quarantine as stored_quarantine
 from cargotrace.case.store import Case
 from cargotrace.ingest.kinds import ais_rules
 from cargotrace.ingest.kinds.ais_clean import STAGE
@@ -141,7 +141,7 @@ class Refused:
         self.tables, self.rows = [], 0
         with local_scans(self.con):
             self.con.execute(
-                f"""INSERT INTO {quarantine.RUNS} (kind, reason, column_name, rows, last_row, source_rows, raw,
+                f"""INSERT INTO {stored_quarantine.RUNS} (kind, reason, column_name, rows, last_row, source_rows, raw,
                                                   file_hash, source_file, sheet, source_row)
                     SELECT 'ais', reason, column_name, rows, last_row, source_rows, raw, {self.provenance},
                            source_rows[1]
@@ -153,7 +153,7 @@ def as_runs(refused: pa.Table, run_rows: int | None = None) -> pa.Table:
     """Refused rows (`reason`, `column_name`, `raw`, `line_no`) as runs: per (reason,
     column), in line order, `run_rows` at most per run; columns reason, column_name, rows,
     last_row, source_rows (lines) and raw (texts), both lists in line order."""
-    run_rows = run_rows or quarantine.RUN_ROWS
+    run_rows = run_rows or stored_quarantine.RUN_ROWS
     key = pc.binary_join_element_wise(
         pc.fill_null(refused.column("reason"), ""),
         pc.fill_null(refused.column("column_name"), ""),
