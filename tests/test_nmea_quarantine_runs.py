@@ -138,3 +138,11 @@ def test_a_case_without_runs_table_is_read_as_before(tmp_path):
     assert [(g["reason"], g["rows"], g["examples"]) for g in groups] == [
         ("no_timestamp", 1, ["f.nmea:3"])
     ]
+
+
+def test_replacing_a_log_counts_its_refused_messages_not_its_runs(logged_case):
+    case, path, _, _ = logged_case
+    [again] = workflow.ingest(case, "ais", [path], replace=True)
+    assert again.detail["replaced"]["quarantine_runs"] == 5  # messages, in 4 stored runs
+    assert again.rows_quarantined == 5
+    assert workflow.check_case(case) == []
