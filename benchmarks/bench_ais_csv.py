@@ -133,6 +133,7 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
+        load_before = os.getloadavg()[0]
         ref, _ = child(REFERENCE, str(work / "reference.duckdb"), str(path))
         ours, wall = child(OURS, str(case), str(path), profile=args.profile)
     rows = ours["rows_read"]
@@ -156,7 +157,8 @@ def main() -> None:
         f"ratio {ref['cpu_s'] / ours['cpu_s']:.2f}x"
     )
     print(
-        f"machine load average (1 min) at the end, {os.cpu_count()} CPUs: {os.getloadavg()[0]:.2f}"
+        f"machine load average (1 min), {os.cpu_count()} CPUs: {load_before:.2f} before the runs, "
+        f"{os.getloadavg()[0]:.2f} at the end"
     )
 
 

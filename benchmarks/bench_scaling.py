@@ -121,6 +121,38 @@ def _plan() -> Any:
     return make_plan(AnalysisSettings())
 
 
+def _reset_peak_rss() -> None:
+    """Start a new peak: Linux resets VmHWM when 5 is written to clear_refs."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_rss_mb() -> int:
+    """VmHWM of this process since the last _reset_peak_rss (ru_maxrss where there is none)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def _statement_times(con: Any, stage: Any, settings: Any) -> list[tuple[str, float, float]]:
+    """Run a stage's SQL statement by statement: (first words, wall s, CPU s) of each."""
+    timed = []
+    for statement in stage.sql(settings) if stage.sql else []:
+        t0, c0 = time.perf_counter(), time.process_time()
+        con.execute(statement)
+        head = " ".join(statement.split()[:6])[:70]
+        timed.append((head, round(time.perf_counter() - t0, 2), round(time.process_time() - c0, 2)))
+    if stage.python:
+        stage.python(con, settings)
+    return timed
+
+
 def run_duckdb(parquet: Path, ports: int, work: Path, memory: str, kernel: str) -> dict[str, Any]:
     from cargotrace.analysis.pipeline import run_stage
     from cargotrace.case.store import Case
@@ -137,15 +169,22 @@ def run_duckdb(parquet: Path, ports: int, work: Path, memory: str, kernel: str) 
         con.execute(f"INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type, source_file, source_row) "
                     f"SELECT * FROM read_parquet('{parquet}')")  # fmt: skip
         load_s = time.perf_counter() - started
+        load_peak_mb = _peak_rss_mb()
         for stage in plan.before:
             stage.python(con, settings)
+        _reset_peak_rss()
         started, cpu_started = time.perf_counter(), time.process_time()
-        stages, stages_cpu = {}, {}
+        stages, stages_cpu, stages_rss, statements = {}, {}, {}, {}
         for stage in plan.spark:
+            _reset_peak_rss()
             t0, c0 = time.perf_counter(), time.process_time()
-            run_stage(con, stage, settings)
+            if stage.kernel and settings.maritime_kernel == "numpy":
+                run_stage(con, stage, settings)
+            else:
+                statements[stage.name] = _statement_times(con, stage, settings)
             stages[stage.name] = round(time.perf_counter() - t0, 2)
             stages_cpu[stage.name] = round(time.process_time() - c0, 2)
+            stages_rss[stage.name] = _peak_rss_mb()
         seconds = time.perf_counter() - started
         cpu_s = time.process_time() - cpu_started
         names = {
@@ -157,8 +196,9 @@ def run_duckdb(parquet: Path, ports: int, work: Path, memory: str, kernel: str) 
             for t in (calls, "gap_facts", "encounters")
         }
     return {"load_s": round(load_s, 2), "seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2),
-            "stages": stages, "stages_cpu": stages_cpu, "rows": rows,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}  # fmt: skip
+            "stages": stages, "stages_cpu": stages_cpu, "stages_peak_rss_mb": stages_rss, "statements": statements,
+            "rows": rows, "peak_rss_mb": max(stages_rss.values()), "load_peak_rss_mb": load_peak_mb,
+            "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}  # fmt: skip
 
 
 def _children_cpu_s() -> float:

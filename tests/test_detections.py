@@ -414,3 +414,50 @@ def test_candidate_kept_when_the_scene_was_taken_outside_its_silence(tmp_path):
     scenes = [_scene_detection(13, 42.55, 132.4, "S4"), _scene_detection(-1, 42.55, 132.4, "S5")]
     [row] = _footprint_case(tmp_path, scenes)
     assert (row["ruled_out_by"], row["rank"]) == (None, 1)
+
+
+# ----------------------------------------------------------------------------- AIS unseen in a scene
+EAST_SCENE = "POLYGON((131 41.5, 131.5 41.5, 131.5 42.5, 131 42.5, 131 41.5))"
+
+
+def _scene_case(tmp_path: Path, detections: list[list[Any]]) -> Path:
+    # A steams east on 42.0 N (placed at 131.0375 E at +10 min, inside EAST_SCENE); B on
+    # 41.0 N, outside it
+    case_dir = tmp_path / "case"
+    fixes = _steaming_east(A, 42.0, [0, 20]) + _steaming_east(B, 41.0, [0, 20])
+    det = write_csv(tmp_path / "det.csv", [*OUR_HEADER, "footprint"], detections)
+    workflow.ingest(case_dir, "ais", [write_csv(tmp_path / "ais.csv", POSITION_HEADER, fixes)])
+    workflow.ingest(case_dir, "detections", [det])
+    workflow.analyze(case_dir, AnalysisSettings())
+    return case_dir
+
+
+def test_a_vessel_whose_ais_puts_it_inside_a_scene_with_no_detection_near_it_is_unseen(tmp_path):
+    far = (42.4, 131.4)
+    case_dir = _scene_case(
+        tmp_path, [[AT_10_MIN.isoformat(), *far, "", 0.9, "S1", "sar", EAST_SCENE]]
+    )
+    with Case.open(case_dir) as case:
+        rows = case.rows("SELECT scene_key, mmsi, method, tolerance_m, reason FROM scene_misses")
+        events = json.loads(case.meta("findings"))["events"]
+    nearest_m = round(1000 * _km((42.0, 131.0375), far))
+    assert rows == [{
+        "scene_key": "S1", "mmsi": A, "method": "interpolated", "tolerance_m": round(1000 + 4 * 1852 / 3600 * 600, 1),
+        "reason": "AIS places it at 42.0, 131.0375 inside scene S1 of 2023-09-01 00:10 UTC, and the scene "
+                  f"shows no detection within 2235 m (nearest {nearest_m} m)",
+    }]  # fmt: skip
+    assert events["ais_unseen_in_scenes"] == 1
+    [vessel] = [e for e in workflow.explain(case_dir, str(A)) if e["kind"] == "vessel"]
+    assert f"  {rows[0]['reason']}" in vessel["lines"]
+
+
+def test_a_vessel_seen_in_the_scene_or_a_scene_without_footprint_is_not_unseen(tmp_path):
+    # S1's detection 667 m from A's placement: A is lit there; S2 (no footprint) sees nothing
+    # near A or B, but without a footprint it says nothing of where it did not look
+    near = [AT_10_MIN.isoformat(), 42.006, 131.0375, "", 0.9, "S1", "sar", EAST_SCENE]
+    blind = [AT_10_MIN.isoformat(), 44.0, 135.0, "", 0.9, "S2", "sar", ""]
+    case_dir = _scene_case(tmp_path, [near, blind])
+    with Case.open(case_dir) as case:
+        lit = case.rows("SELECT scene_key, mmsi FROM detection_matches")
+        unseen = case.scalar("SELECT count(*) FROM scene_misses")
+    assert lit == [{"scene_key": "S1", "mmsi": A}] and unseen == 0

@@ -318,11 +318,13 @@ def test_nmea_decoded_on_executors_then_cluster_job_equals_duckdb(
 
 
 # ----------------------------------------------------------------------------- kernels
+@pytest.mark.parametrize("fused", [True, False], ids=["one fused pass", "two passes"])
 def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
-    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fused: bool
 ) -> None:
     """The track and port zones kernels on Spark (mapInArrow over vessel partitions, several
-    of them) write the rows of the stage SQL on DuckDB: every column of `track`,
+    of them; in one pass when the port tables are there when the track runs, else in two)
+    write the rows of the stage SQL on DuckDB: every column of `track`,
     `shared_mmsi`, `spoofed_fixes`, `zone_marks`, `visits` and `port_stops`, for a cloned
     MMSI (two ships 300 km apart reporting in turn, one of them in port), fixes sharing a
     second, a missing speed, a 7-hour gap, a spoofed fix, two overlapping port circles and a
@@ -362,11 +364,16 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
 
     monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, "25")  # 120 positions: 5 partitions
     runner = SparkRunner(spark, str(tmp_path), "memory")
-    for name in ("positions", "port_cells", "port_areas", "port_edges"):
-        runner.register(
-            name, from_arrow(spark, con.execute(f"SELECT * FROM {name}").arrow().read_all())
-        )
+
+    def register(*names: str) -> None:
+        for name in names:
+            table = con.execute(f"SELECT * FROM {name}").arrow().read_all()
+            runner.register(name, from_arrow(spark, table))
+
+    register("positions", *(("port_cells", "port_areas", "port_edges") if fused else ()))
     run_track(runner, AnalysisSettings())
+    assert ("zone_marks" in runner.tables) is fused  # written by the track's pass
+    register(*(() if fused else ("port_cells", "port_areas", "port_edges")))
     run_port_zones(runner, AnalysisSettings())
     assert runner.table("track").rdd.getNumPartitions() == 5
     for table, (names, rows) in expected.items():

@@ -38,10 +38,12 @@ from cargotrace.maritime import (
     loitering,
     port_areas,
     port_calls,
+    scene_misses,
     ships,
     track,
     voyages,
 )
+from cargotrace.maritime.kernels import encounters as encounters_kernel
 from cargotrace.maritime.kernels import port_zones as port_zones_kernel
 from cargotrace.maritime.kernels import track as track_kernel
 from cargotrace.screening import stage as screening_stage
@@ -155,6 +157,7 @@ STAGES: list[Stage] = [
         reads=("ports", "positions", "ship_links"),
         writes=("encounters", "binned", "close_pairs", "encounter_crowds"),
         sql=encounters.statements,
+        kernel=encounters_kernel.build,
         output="encounters",
     ),
     Stage(
@@ -221,6 +224,13 @@ STAGES: list[Stage] = [
         ),
         python=detections.build,
         output="detection_matches",
+    ),
+    Stage(
+        "scene_misses",
+        reads=("detection_matches", "detections", "positions"),
+        writes=("scene_misses", "scene_fixes", "scene_frames", "scene_placed", "scene_vessels"),
+        python=scene_misses.build,
+        output="scene_misses",
     ),
     Stage(
         "dark_detections",

@@ -8,10 +8,15 @@ kernel on each, with no JVM sort and no window functions. The stage SQL stays th
 definition: `--set maritime_kernel=sql` runs it on Spark, and tests/test_spark_engine.py
 holds Spark's kernel tables equal to DuckDB's SQL tables.
 
-One `mapInArrow` has one output schema, so the track's rows, the `shared_mmsi` rows (per
-split MMSI) and the `spoofed_fixes` rows travel together, told apart by `row_kind`, each
-using the columns of its table (same names, same types) and NULL in the others. The
-combined table is checkpointed once; the three tables are views of it.
+The port zones kernel runs in the same pass (fused): each task hands the track of each of
+its parts, still sorted by (vid, seq), straight to the port zones kernel, so the track is
+shuffled once and crosses to Python and back once, and the port zones stage has nothing
+left to do. One `mapInArrow` has one output schema, so the track's rows, the `shared_mmsi`
+rows (per split MMSI), the `spoofed_fixes` rows and the zone marks, visits and stops in
+port travel together, told apart by `row_kind`, each using the columns of its table (same
+names, same types) and NULL in the others. The combined table is checkpointed once; the six
+tables are views of it. (Without the port tables, the track runs alone and the port zones
+stage runs its own pass: `run_port_zones`.)
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ COMBINED = (
     + TRACK_COLUMNS
     + ", jumps long, first_jump_at timestamp, last_jump_at timestamp"
 )
-TRACK, SHARED, SPOOFED = 0, 1, 2  # row_kind
+TRACK, SHARED, SPOOFED, ZONES = 0, 1, 2, 3  # row_kind (ZONES + 0, 1, 2: ZONE_TABLES)
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
@@ -71,14 +76,16 @@ def _as_combined(batch: pa.RecordBatch, kind: int, schema: pa.Schema) -> pa.Reco
 
 
 def track_partitions(
-    settings: AnalysisSettings,
+    settings: AnalysisSettings, grid: PortGrid | None = None, schema: pa.Schema | None = None
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The function `mapInArrow` runs on each partition of (mmsi, ts, lat, lon, sog) rows,
-    whole vessels per partition: the track kernel on cache-sized parts."""
+    whole vessels per partition: the track kernel on cache-sized parts, and with a port
+    `grid` the port zones kernel on each part's track (`schema`: `_fused_schema`)."""
+    from cargotrace.maritime.kernels.port_zones import _zones
     from cargotrace.maritime.kernels.track import _chunk
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        schema = _combined_schema()
+        combined = schema or _combined_schema()
         received = list(batches)
         if not received:  # no vessel hashed to this partition
             return
@@ -94,13 +101,32 @@ def track_partitions(
             if len(piece["mmsi"]) == 0:
                 continue
             done = _chunk([piece], settings)
-            yield _as_combined(done.track, TRACK, schema)
+            yield _as_combined(done.track, TRACK, combined)
             if done.shared.num_rows:
-                yield _as_combined(done.shared, SHARED, schema)
+                yield _as_combined(done.shared, SHARED, combined)
             if done.spoofed.num_rows:
-                yield _as_combined(done.spoofed, SPOOFED, schema)
+                yield _as_combined(done.spoofed, SPOOFED, combined)
+            if grid is not None:
+                zones = _zones(done.track, grid, settings)
+                for kind, batch in enumerate((zones.marks, zones.visits, zones.stops)):
+                    if batch.num_rows:
+                        yield _as_combined(batch, ZONES + kind, combined)
 
     return run
+
+
+def _fused_schema(
+    grid: PortGrid, settings: AnalysisSettings
+) -> tuple[pa.Schema, dict[str, list[str]]]:
+    """The combined schema of the fused pass: the track's, then the port zones tables'
+    columns it lacks (a name both have has one type); and each zone table's columns."""
+    zones, names = _zone_schemas(grid, settings)
+    track = _combined_schema()
+    for f in zones:
+        if f.name in track.names and track.field(f.name).type != f.type:
+            raise TypeError(f"track and port zones kernels: {f.name} has two types")
+    extra = [f for f in zones if f.name not in track.names]
+    return pa.schema([*track, *extra]), names
 
 
 def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
@@ -119,10 +145,23 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
     spark = runner.spark
     wanted = int(spark.conf.get("spark.sql.shuffle.partitions") or "1")
     partitions = max(wanted, math.ceil(rows.count() / partition_fixes()))
+    fused = all(name in runner.tables for name in PORT_TABLES)
+    if fused:  # the port zones kernel in the same pass
+        grid = _grid(runner, settings)
+        schema, names = _fused_schema(grid, settings)
+        ddl = ", ".join(f"{f.name} {SPARK_TYPES[f.type]}" for f in schema)
+        task = track_partitions(settings, grid, schema)
+    else:
+        ddl, task = COMBINED, track_partitions(settings)
     combined = runner.checkpoint_df(
-        "track_and_shared",
-        rows.repartition(partitions, "mmsi").mapInArrow(track_partitions(settings), COMBINED),
+        "track_and_zones" if fused else "track_and_shared",
+        rows.repartition(partitions, "mmsi").mapInArrow(task, ddl),
     )
+    if fused:
+        for kind, table in enumerate(ZONE_TABLES):
+            runner.register(
+                table, combined.where(f"row_kind = {ZONES + kind}").select(*names[table])
+            )
     track_names = [c.split()[0] for c in TRACK_COLUMNS.split(", ")]
     runner.register("track", combined.where(f"row_kind = {TRACK}").select(*track_names))
     runner.register("shared_mmsi", combined.where(f"row_kind = {SHARED}").select(*SHARED_COLUMNS))
@@ -132,6 +171,7 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
 
 
 ZONE_TABLES = ("zone_marks", "visits", "port_stops")
+PORT_TABLES = ("port_cells", "port_areas", "port_edges")
 SPARK_TYPES = {
     pa.int64(): "long", pa.int32(): "int", pa.float64(): "double", pa.bool_(): "boolean",
     TIMESTAMP: "timestamp",
@@ -205,7 +245,9 @@ def zones_partitions(
 def run_port_zones(runner: SparkRunner, settings: AnalysisSettings) -> None:
     """The port zones stage on Spark with the NumPy kernel: the track hash-partitioned by
     vessel, the port grid shipped to the tasks with the function; writes `zone_marks`,
-    `visits` and `port_stops`."""
+    `visits` and `port_stops`. Nothing to do when the track's pass wrote them (fused)."""
+    if all(table in runner.tables for table in ZONE_TABLES):
+        return
     grid = _grid(runner, settings)
     schema, names = _zone_schemas(grid, settings)
     track = runner.table("track").select("vid", "seq", "ts", "lat", "lon", "sog")

@@ -272,12 +272,12 @@ def _load(
     if spec.prepare:
         spec.prepare(con, ctx)
     con.execute(f"CREATE OR REPLACE TEMP VIEW normalized AS {spec.select(ctx)}")
-    if spec.after:
-        spec.after(con, ctx)
     reasons = spec.reasons(ctx) if spec.reasons else "SELECT _row, _reason, _column FROM normalized"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
     )
+    if spec.after:  # `chunk_bad` is there: the refused rows, their reasons
+        spec.after(con, ctx)
     select_cols, provenance = target_sql(con, spec, ctx, result)
     bad_rows = con.execute("SELECT _row FROM chunk_bad").to_arrow_table().column(0)
     chunk_raw = table.filter(pc.is_in(table.column("_row"), value_set=bad_rows.combine_chunks()))  # noqa: F841

@@ -224,14 +224,16 @@ class TabularKind:
     select: SelectBuilder
     prepare: Prepare | None = None  # runs per chunk once `src` exists (lookup tables)
     after: Prepare | None = None  # runs per chunk once `normalized` exists (side tables)
+    # (streaming kinds: and `chunk_bad`, the refused rows' `_row, _reason, _column`)
     dedupe_against_table: bool = False
     # Streaming kinds (big, mostly clean files): `src` and the SELECT are views over the
     # chunk, nothing is copied before the insert, `_raw` (all cells as JSON) is built for
     # quarantined rows only (the SELECT must not use it), `_attrs` is NULL when every
     # unmapped cell is empty, and CSV goes through Arrow's parser when the file is regular.
     # `transform` adds derived columns to `src`; `reasons` is a cheap SELECT of `_row,
-    # _reason, _column` for the refused rows (else `select` is used); `after` runs over the
-    # `normalized` view (so it computes the SELECT again: keep it to an aggregate).
+    # _reason, _column` for the refused rows (else `select` is used); `after` runs once
+    # those are in `chunk_bad` (reading `normalized` computes the SELECT again: read `src`
+    # and `chunk_bad` where it can, and keep it to an aggregate).
     # See `stream_load.py`.
     stream: bool = False
     transform: Transform | None = None

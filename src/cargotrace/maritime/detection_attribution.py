@@ -48,9 +48,9 @@ import pyarrow as pa
 import shapely
 
 from cargotrace.maritime.detections import (
-    M_PER_S_PER_KN,
     length_agrees_sql,
     scene_key_sql,
+    tolerance_m_sql,
     vessel_lengths_sql,
 )
 from cargotrace.settings import AnalysisSettings
@@ -220,10 +220,6 @@ def footprint_statements(settings: AnalysisSettings) -> list[str]:
     """Where each candidate would have been when another scene with a footprint was taken
     during its silence, and whether that scene shows a detection near there (the footprint
     itself is tested in `build`, with shapely)."""
-    base_m, drift_mps = (
-        settings.detection_match_base_m,
-        settings.detection_match_drift_kn * M_PER_S_PER_KN,
-    )
     legs = []
     for leg, a, b, when in (
         ("from its last fix to the detection", ("p.start_lat", "p.start_lon", "p.silent_from"),
@@ -259,7 +255,7 @@ def footprint_statements(settings: AnalysisSettings) -> list[str]:
         )
         SELECT row_number() OVER (ORDER BY pair_id, scene_at, scene_key) AS leg_id, pair_id, scene_key,
                scene_no, scene_at, leg, lat0 + (lat1 - lat0) * f AS exp_lat, lon0 + (lon1 - lon0) * f AS exp_lon,
-               round({base_m} + {drift_mps} * seconds_to_end, 1) AS tolerance_m
+               round({tolerance_m_sql("seconds_to_end", settings)}, 1) AS tolerance_m
         FROM placed
         """,
         # ... kept where the scene shows no detection within that tolerance

@@ -67,6 +67,59 @@ def scene_key_sql(alias: str = "d") -> str:
     return f"coalesce({alias}.scene_id, CAST({alias}.detected_at AS VARCHAR))"
 
 
+VALID_FIXES = """SELECT mmsi, timestamp, lat, lon, sog, cog FROM positions
+               WHERE mmsi IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
+                 AND coalesce(flags, '') NOT LIKE '%impossible%'"""
+METHOD_SQL = """CASE WHEN t0 IS NOT NULL AND t1 IS NOT NULL THEN 'interpolated'
+                     WHEN t0 IS NOT NULL THEN 'after_last_fix' ELSE 'before_next_fix' END"""
+
+
+def fixes_sql(targets: str, key: str, settings: AnalysisSettings) -> str:
+    """The fix before and the fix after (within `detection_match_hours`) of each row of
+    `targets` (`key`, `mmsi`, `detected_at`): as-of joins, one per side."""
+    window_s = int(round(settings.detection_match_hours * 3600))
+    return f"""
+        WITH before AS (
+            SELECT v.{key}, v.mmsi, f.timestamp AS t0, f.lat AS lat0, f.lon AS lon0, f.sog AS sog0, f.cog AS cog0
+            FROM {targets} v ASOF JOIN ({VALID_FIXES}) f ON v.mmsi = f.mmsi AND v.detected_at >= f.timestamp
+            WHERE f.timestamp >= v.detected_at - to_seconds({window_s})
+        ), after AS (
+            SELECT v.{key}, v.mmsi, f.timestamp AS t1, f.lat AS lat1, f.lon AS lon1, f.sog AS sog1, f.cog AS cog1
+            FROM {targets} v ASOF JOIN ({VALID_FIXES}) f ON v.mmsi = f.mmsi AND v.detected_at < f.timestamp
+            WHERE f.timestamp <= v.detected_at + to_seconds({window_s})
+        )
+        SELECT {key}, mmsi, b.t0, b.lat0, b.lon0, b.sog0, b.cog0, a.t1, a.lat1, a.lon1, a.sog1, a.cog1
+        FROM before b FULL JOIN after a USING ({key}, mmsi)
+        """
+
+
+def placement_columns() -> str:
+    """`est_lat, est_lon, seconds_to_fix`: where a vessel's AIS places it at `detected_at`
+    from its fixes (`method`, t0/lat0/... before, t1/lat1/... after): interpolated, or
+    dead-reckoned from one side (the one placement rule)."""
+    # dead reckoning on one side: sog (kn) x hours along cog, on a local flat Earth
+    # (no dead reckoning where speed or course is "not available": 102.3 kn, 360 deg)
+    ahead_km = f"(CASE WHEN cog0 < 360 AND sog0 < 102.2 THEN sog0 ELSE 0 END) * {KM_PER_NM} * (epoch(detected_at) - epoch(t0)) / 3600.0"
+    back_km = f"(CASE WHEN cog1 < 360 AND sog1 < 102.2 THEN sog1 ELSE 0 END) * {KM_PER_NM} * (epoch(t1) - epoch(detected_at)) / 3600.0"
+    return f"""
+                   CASE method
+                       WHEN 'interpolated' THEN lat0 + (lat1 - lat0) * (epoch(detected_at) - epoch(t0)) / greatest(epoch(t1) - epoch(t0), 1e-9)
+                       WHEN 'after_last_fix' THEN lat0 + {ahead_km} * cos(radians(coalesce(cog0, 0))) / {KM_PER_DEG_LAT}
+                       ELSE lat1 - {back_km} * cos(radians(coalesce(cog1, 0))) / {KM_PER_DEG_LAT}
+                   END AS est_lat,
+                   CASE method
+                       WHEN 'interpolated' THEN lon0 + (lon1 - lon0) * (epoch(detected_at) - epoch(t0)) / greatest(epoch(t1) - epoch(t0), 1e-9)
+                       WHEN 'after_last_fix' THEN lon0 + {ahead_km} * sin(radians(coalesce(cog0, 0))) / ({KM_PER_DEG_LAT} * cos(radians(lat0)))
+                       ELSE lon1 - {back_km} * sin(radians(coalesce(cog1, 0))) / ({KM_PER_DEG_LAT} * cos(radians(lat1)))
+                   END AS est_lon,
+                   least(coalesce(epoch(detected_at) - epoch(t0), 1e18), coalesce(epoch(t1) - epoch(detected_at), 1e18)) AS seconds_to_fix"""
+
+
+def tolerance_m_sql(seconds: str, settings: AnalysisSettings) -> str:
+    """Lit matching's tolerance (m) for a placement `seconds` from its fix."""
+    return f"({settings.detection_match_base_m} + {settings.detection_match_drift_kn * M_PER_S_PER_KN} * {seconds})"
+
+
 def statements(settings: AnalysisSettings) -> list[str]:
     window_s = int(round(settings.detection_match_hours * 3600))
     # a fix t away from the detection is at most max_speed x t from where the vessel is
@@ -78,13 +131,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         "fine": (fine_s, (base_km + kmps * fine_s) / KM_PER_DEG_LAT),
         "coarse": (window_s, (base_km + kmps * window_s) / KM_PER_DEG_LAT),
     }
-    # dead reckoning on one side: sog (kn) x hours along cog, on a local flat Earth
-    # (no dead reckoning where speed or course is "not available": 102.3 kn, 360 deg)
-    ahead_km = f"(CASE WHEN cog0 < 360 AND sog0 < 102.2 THEN sog0 ELSE 0 END) * {KM_PER_NM} * (epoch(detected_at) - epoch(t0)) / 3600.0"
-    back_km = f"(CASE WHEN cog1 < 360 AND sog1 < 102.2 THEN sog1 ELSE 0 END) * {KM_PER_NM} * (epoch(t1) - epoch(detected_at)) / 3600.0"
-    valid = """SELECT mmsi, timestamp, lat, lon, sog, cog FROM positions
-               WHERE mmsi IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
-                 AND coalesce(flags, '') NOT LIKE '%impossible%'"""
+    valid = VALID_FIXES
 
     def cells(tier: str, t: str) -> str:
         bucket_s, deg = tiers[tier]
@@ -131,46 +178,20 @@ def statements(settings: AnalysisSettings) -> list[str]:
         """,
         # the fix before and the fix after each detection of each such vessel (as-of joins),
         # kept when within the window
-        f"""
-        CREATE OR REPLACE TEMP TABLE detection_fixes AS
-        WITH before AS (
-            SELECT v.detection_id, v.mmsi, f.timestamp AS t0, f.lat AS lat0, f.lon AS lon0, f.sog AS sog0, f.cog AS cog0
-            FROM detection_vessels v ASOF JOIN ({valid}) f ON v.mmsi = f.mmsi AND v.detected_at >= f.timestamp
-            WHERE f.timestamp >= v.detected_at - to_seconds({window_s})
-        ), after AS (
-            SELECT v.detection_id, v.mmsi, f.timestamp AS t1, f.lat AS lat1, f.lon AS lon1, f.sog AS sog1, f.cog AS cog1
-            FROM detection_vessels v ASOF JOIN ({valid}) f ON v.mmsi = f.mmsi AND v.detected_at < f.timestamp
-            WHERE f.timestamp <= v.detected_at + to_seconds({window_s})
-        )
-        SELECT detection_id, mmsi, b.t0, b.lat0, b.lon0, b.sog0, b.cog0, a.t1, a.lat1, a.lon1, a.sog1, a.cog1
-        FROM before b FULL JOIN after a USING (detection_id, mmsi)
-        """,
+        f"CREATE OR REPLACE TEMP TABLE detection_fixes AS {fixes_sql('detection_vessels', 'detection_id', settings)}",
         f"""
         CREATE OR REPLACE TEMP TABLE detection_placed AS
         WITH f AS (
             SELECT x.*, d.detected_at, d.lat, d.lon, d.length_m, {scene_key_sql()} AS scene_key,
-                   CASE WHEN x.t0 IS NOT NULL AND x.t1 IS NOT NULL THEN 'interpolated'
-                        WHEN x.t0 IS NOT NULL THEN 'after_last_fix' ELSE 'before_next_fix' END AS method
+                   {METHOD_SQL} AS method
             FROM detection_fixes x JOIN detections d USING (detection_id)
         ), placed AS (
-            SELECT f.*,
-                   CASE method
-                       WHEN 'interpolated' THEN lat0 + (lat1 - lat0) * (epoch(detected_at) - epoch(t0)) / greatest(epoch(t1) - epoch(t0), 1e-9)
-                       WHEN 'after_last_fix' THEN lat0 + {ahead_km} * cos(radians(coalesce(cog0, 0))) / {KM_PER_DEG_LAT}
-                       ELSE lat1 - {back_km} * cos(radians(coalesce(cog1, 0))) / {KM_PER_DEG_LAT}
-                   END AS est_lat,
-                   CASE method
-                       WHEN 'interpolated' THEN lon0 + (lon1 - lon0) * (epoch(detected_at) - epoch(t0)) / greatest(epoch(t1) - epoch(t0), 1e-9)
-                       WHEN 'after_last_fix' THEN lon0 + {ahead_km} * sin(radians(coalesce(cog0, 0))) / ({KM_PER_DEG_LAT} * cos(radians(lat0)))
-                       ELSE lon1 - {back_km} * sin(radians(coalesce(cog1, 0))) / ({KM_PER_DEG_LAT} * cos(radians(lat1)))
-                   END AS est_lon,
-                   least(coalesce(epoch(detected_at) - epoch(t0), 1e18), coalesce(epoch(t1) - epoch(detected_at), 1e18)) AS seconds_to_fix
-            FROM f
+            SELECT f.*, {placement_columns()} FROM f
         )
         SELECT p.detection_id, p.scene_key, p.detected_at, p.mmsi, p.method, p.t0, p.t1,
                round(p.seconds_to_fix / 60.0, 1) AS minutes_to_fix,
                round(1000 * {haversine_km("p.est_lat", "p.est_lon", "p.lat", "p.lon")}, 1) AS distance_m,
-               round({settings.detection_match_base_m} + {settings.detection_match_drift_kn * M_PER_S_PER_KN} * p.seconds_to_fix, 1) AS tolerance_m,
+               round({tolerance_m_sql("p.seconds_to_fix", settings)}, 1) AS tolerance_m,
                p.length_m AS detection_length_m, v.length_m AS vessel_length_m,
                {length_agrees_sql("p.length_m", "v.length_m", settings)} AS length_agrees
         FROM placed p LEFT JOIN ({vessel_lengths_sql()}) v USING (mmsi)

@@ -45,26 +45,36 @@ def _cell_width(band: str, cell: float) -> str:
     return f"({cell} / greatest(cos(radians(least(abs({band}) * {cell} + {cell}, 89.0))), 0.01))"
 
 
-def statements(settings: AnalysisSettings) -> list[str]:
-    distance_m = haversine_km("a.lat", "a.lon", "b.lat", "b.lon") + " * 1000"
+def own_cell_sql(settings: AnalysisSettings) -> str:
+    """The columns `cy, cx`: the cell a bin (with lat, lon) is in."""
     cell = cell_deg(settings)
     band = f"CAST(floor(lat / {cell}) AS BIGINT)"
-    width = _cell_width("cy", cell)
-    own_cell = f"{band} AS cy, CAST(floor(lon / {_cell_width(band, cell)}) AS BIGINT) AS cx"
-    crowd = settings.encounter_max_vessels_per_cell
-    min_seconds = f"{settings.encounter_min_hours} * 3600"
-    return [
-        f"""
+    return f"{band} AS cy, CAST(floor(lon / {_cell_width(band, cell)}) AS BIGINT) AS cx"
+
+
+def binned_sql() -> str:
+    """`binned`: the positions averaged per vessel and 10-minute bin."""
+    return f"""
         CREATE OR REPLACE TEMP TABLE binned AS
         SELECT mmsi, CAST(floor(epoch(timestamp) / {BIN_SECONDS}) AS BIGINT) AS tbin,
                avg(lat) AS lat, avg(lon) AS lon, avg(sog) AS sog
         FROM positions WHERE lat IS NOT NULL AND lon IS NOT NULL AND timestamp IS NOT NULL AND mmsi IS NOT NULL
         GROUP BY mmsi, CAST(floor(epoch(timestamp) / {BIN_SECONDS}) AS BIGINT)
-        """,
-        f"""
+        """
+
+
+def close_pairs_sql(settings: AnalysisSettings) -> str:
+    """`close_pairs`: the pairs of vessels within `encounter_max_m` in one bin, out of crowds
+    (mmsi_a < mmsi_b; their distance, midpoint and mean speed)."""
+    distance_m = haversine_km("a.lat", "a.lon", "b.lat", "b.lon") + " * 1000"
+    cell = cell_deg(settings)
+    band = f"CAST(floor(lat / {cell}) AS BIGINT)"
+    width = _cell_width("cy", cell)
+    crowd = settings.encounter_max_vessels_per_cell
+    return f"""
         CREATE OR REPLACE TEMP TABLE close_pairs AS
         WITH own AS (
-            SELECT *, {own_cell} FROM binned
+            SELECT *, {own_cell_sql(settings)} FROM binned
         ), crowded AS (  -- more than `crowd` vessels in one cell and bin: not searched by pairs
             SELECT tbin, cy, cx FROM own GROUP BY tbin, cy, cx HAVING count(*) > {crowd}
         ), a AS (
@@ -83,22 +93,36 @@ def statements(settings: AnalysisSettings) -> list[str]:
                (a.lat + b.lat) / 2 AS lat, (a.lon + b.lon) / 2 AS lon, (coalesce(a.sog, 0) + coalesce(b.sog, 0)) / 2 AS sog
         FROM a JOIN b ON a.tbin = b.tbin AND a.cy = b.cy AND a.cx = b.cx AND a.mmsi < b.mmsi
         WHERE {distance_m} <= {settings.encounter_max_m}
-        """,
-        f"""
+        """
+
+
+def crowds_sql(crowded: str) -> str:
+    """`encounter_crowds`, one row per bin with a crowded cell, from `crowded`: a SELECT of
+    one row per crowded cell and bin (tbin, vessels, lat, lon: the mean of its bins)."""
+    return f"""
         CREATE OR REPLACE TABLE encounter_crowds AS
-        WITH own AS (
-            SELECT tbin, lat, lon, {own_cell} FROM binned
-        ), crowded AS (
-            SELECT tbin, count(*) AS vessels, avg(lat) AS lat, avg(lon) AS lon
-            FROM own GROUP BY tbin, cy, cx HAVING count(*) > {crowd}
-        )
+        WITH crowded AS ({crowded})
         SELECT to_timestamp(tbin * {BIN_SECONDS}) AS started_at,
                to_timestamp((tbin + 1) * {BIN_SECONDS}) AS ended_at,
                round(avg(lat), 5) AS lat, round(avg(lon), 5) AS lon,
                max(vessels) AS vessels, count(*) AS cells
         FROM crowded GROUP BY tbin ORDER BY started_at
-        """,
-        f"""
+        """
+
+
+def crowded_cells_sql(settings: AnalysisSettings) -> str:
+    """The crowded cells of `binned` (the SELECT `crowds_sql` takes)."""
+    return f"""
+        SELECT tbin, count(*) AS vessels, avg(lat) AS lat, avg(lon) AS lon
+        FROM (SELECT tbin, lat, lon, {own_cell_sql(settings)} FROM binned) own GROUP BY tbin, cy, cx HAVING count(*) > {settings.encounter_max_vessels_per_cell}
+        """
+
+
+def encounters_sql(settings: AnalysisSettings) -> str:
+    """`encounters`: runs of consecutive bins of a pair in `close_pairs`, long and slow
+    enough, away from ports, of two ships."""
+    min_seconds = f"{settings.encounter_min_hours} * 3600"
+    return f"""
         CREATE OR REPLACE TABLE encounters AS
         WITH runs AS (
             SELECT *, tbin - row_number() OVER (PARTITION BY mmsi_a, mmsi_b ORDER BY tbin) AS run FROM close_pairs
@@ -128,5 +152,16 @@ def statements(settings: AnalysisSettings) -> list[str]:
                           AND (s.b_from IS NULL OR e.started_at >= s.b_from) AND (s.b_to IS NULL OR e.started_at < s.b_to))
           AND {far_from_ports_sql(settings.encounter_min_port_km, "e")}
         ORDER BY e.started_at, e.mmsi_a, e.mmsi_b
-        """,
+        """
+
+
+def statements(settings: AnalysisSettings) -> list[str]:
+    """The stage SQL (the definition; its NumPy kernel for the DuckDB engine:
+    maritime/kernels/encounters.py writes `close_pairs` and the crowded cells, then runs
+    the last two statements)."""
+    return [
+        binned_sql(),
+        close_pairs_sql(settings),
+        crowds_sql(crowded_cells_sql(settings)),
+        encounters_sql(settings),
     ]

@@ -59,11 +59,18 @@ def imo_valid_sql(imo: str) -> str:
 
 
 def span_join(alias: str, vessel_key: str, ts: str) -> str:
-    """LEFT JOIN of the ship link of transmitter `vessel_key` at time `ts` (at most one)."""
+    """LEFT JOIN of the ship link of transmitter `vessel_key` at time `ts` (at most one).
+
+    A link's open end (NULL valid_from / valid_to) and a NULL `ts` are written as bounds
+    far outside any timestamp, so that each condition compares an expression of one side
+    with one of the other: the join is then a hash join on the vessel key (with `IS NULL OR`
+    DuckDB plans a LEFT join as a nested loop, calls x links). Same rows: a NULL `ts`
+    matches only a link open at both ends."""
+    start, end = f"epoch({alias}.valid_from)", f"epoch({alias}.valid_to)"
     return (
         f"LEFT JOIN ship_links {alias} ON {alias}.vessel_key = {vessel_key} "
-        f"AND ({alias}.valid_from IS NULL OR {ts} >= {alias}.valid_from) "
-        f"AND ({alias}.valid_to IS NULL OR {ts} < {alias}.valid_to)"
+        f"AND coalesce(epoch({ts}), -1e18) >= coalesce({start}, -1e18) "
+        f"AND coalesce(epoch({ts}), 1e18) < coalesce({end}, 2e18)"
     )
 
 

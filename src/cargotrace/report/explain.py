@@ -109,6 +109,7 @@ def _vessel(case: Case, mmsi: int) -> dict[str, Any]:
     silences = _rows(case, "coverage_gaps", "mmsi = ?", [mmsi], "started_at")
     meets = _rows(case, "all_encounters", "mmsi_a = ? OR mmsi_b = ?", [mmsi, mmsi], "started_at")
     loiters = _rows(case, "all_loitering", "mmsi = ?", [mmsi], "started_at")
+    unseen = _rows(case, "scene_misses", "mmsi = ?", [mmsi], "scene_at, scene_key")
     events = _rows(case, "identity_events", "mmsi = ?", [mmsi], "observed_at NULLS FIRST, event")
     arrivals = _rows(case, "arrivals", "mmsi = ?", [mmsi], "arrived_at")
     hits = _rows(case, "watchlist_hits", "mmsi = ?", [str(mmsi)], "hit_id")
@@ -135,13 +136,15 @@ def _vessel(case: Case, mmsi: int) -> dict[str, Any]:
                      lambda e: f"{_t(e['started_at'])} -> {_t(e['ended_at'])}, {e['hours']:,.1f} h at "
                                f"{e['lat']:.4f}, {e['lon']:.4f}{_gfw_mark(e)}",
                      "loitering")  # fmt: skip
+    lines += _listed("satellite scenes that do not show it where its AIS places it (evidence against its AIS there)",
+                     unseen, lambda u: str(u["reason"]), "scene_misses")  # fmt: skip
     lines += _listed(
         "identity events", events, lambda e: f"{e['event']}: {e['detail']}", "identity_events"
     )
     lines += _listed("watchlist hits", hits, lambda h: f"{h['status']} on {h['list']}: {h['explanation']} [hit_id {h['hit_id']}]",
                      "watchlist_hits")  # fmt: skip
     return {"kind": "vessel", "id": str(mmsi), "vessel": v, "port_calls": calls, "arrivals": arrivals,
-            "gaps": gaps, "coverage_gaps": silences, "encounters": meets, "loitering": loiters, "identity_events": events,
+            "gaps": gaps, "coverage_gaps": silences, "encounters": meets, "loitering": loiters, "scene_misses": unseen, "identity_events": events,
             "watchlist_hits": hits, "lines": lines}  # fmt: skip
 
 

@@ -49,6 +49,7 @@ EXPORT_TABLES = {
     "dark_detections": "SELECT * FROM dark_detections ORDER BY detected_at, detection_id",
     "detection_candidates": "SELECT * FROM detection_candidates ORDER BY detected_at, detection_id, ruled_out_by NULLS FIRST, rank, mmsi",
     "detection_calls": "SELECT * FROM detection_calls ORDER BY arrived_at, detection_id",
+    "scene_misses": "SELECT * FROM scene_misses ORDER BY scene_at, scene_key, mmsi",
     "gfw_events": TABLES["gfw_events"].export_sql(),
     "gfw_calls": "SELECT * FROM gfw_calls ORDER BY arrived_at, event_id",
     "gfw_encounters": "SELECT * FROM gfw_encounters ORDER BY started_at, mmsi_a, mmsi_b, event_id",

@@ -352,7 +352,8 @@ def maritime_counts(case: Case) -> dict[str, int]:
     # satellite detections: lit, dark, and the calls the dark ones made (maritime/detection*.py);
     # Global Fishing Watch's events by type, as GFW computed them (kind gfw-events)
     for key, table in (("detections", "detections"), ("lit_detections", "detection_matches"),
-                       ("dark_detections", "dark_detections"), ("detection_calls", "detection_calls")):  # fmt: skip
+                       ("dark_detections", "dark_detections"), ("detection_calls", "detection_calls"),
+                       ("ais_unseen_in_scenes", "scene_misses")):  # fmt: skip
         counts[key] = case.scalar(f"SELECT count(*) FROM {table}") if case.has_table(table) else 0
     gfw = (
         dict(

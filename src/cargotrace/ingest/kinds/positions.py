@@ -205,15 +205,16 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     # each identity as written first (few per chunk), in a table of its own: as a CTE of the
     # statement below, DuckDB ran this pass over the chunk more than once. The length is a
     # key here and is typed once per group (its regular expressions cost more per row than
-    # the rest of the pass)
+    # the rest of the pass). The rows are read from `src` (typed `_mmsi`, `_timestamp`), the
+    # refused ones known from `chunk_bad`: the SELECT's rules are not worked out again
     con.execute(
         """CREATE OR REPLACE TEMP TABLE ais_chunk_ids AS
            SELECT mmsi, imo, name, callsign, ship_type, draught, length,  -- the length as written: typed per group below
                   -- (time, row) as one number: 2^40 > rows
                   min(timestamp) AS t0, CAST(min(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r0,
                   max(timestamp) AS t1, CAST(max(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r1
-           FROM normalized
-           WHERE (_reason IS NULL OR _reason = 'no_position')  -- static reports: identity, no place
+           FROM (SELECT _mmsi AS mmsi, _timestamp AS timestamp, * EXCLUDE (mmsi, timestamp) FROM src)
+           WHERE _row NOT IN (SELECT _row FROM chunk_bad WHERE _reason <> 'no_position')  -- static reports: identity, no place
              AND coalesce(imo, name, callsign, ship_type, draught, length) IS NOT NULL
            GROUP BY ALL"""
     )

@@ -1,0 +1,207 @@
+"""The candidate pairs of the encounters stage (maritime/encounters.py) with NumPy, over
+spatial-temporal bins.
+
+Same rules as the SQL: positions averaged per vessel and 10-minute bin, each bin in a cell
+(`encounters.own_cell_sql`), a cell holding more than `encounter_max_vessels_per_cell`
+vessels in a bin is a crowd and not searched, and every other bin is paired with the bins of
+its own cell and of the nearer neighbouring band and cells (four cells), within
+`encounter_max_m`. Pairs never span two bins, so the work is partitioned by the bin: the
+positions are cut by a hash of the bin number into parts of whole bins (and, above
+`CARGOTRACE_PARTITION_FIXES` positions, first into partitions on disk, as the vessel
+partitions of the track are: kernels/partitions.py), and each part is binned, celled and
+joined on its own, in parallel. Its output is `close_pairs` and the crowded cells; the runs
+of bins per pair (`encounters.encounters_sql`) and the crowd list (`encounters.crowds_sql`)
+stay SQL, over those small tables: a run crossing a partition is stitched there.
+
+Averages are summed in time order (DuckDB's in its own): they can differ in the last bit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from cargotrace.maritime import encounters
+from cargotrace.maritime.kernels import chunks, views
+from cargotrace.maritime.kernels.arrays import expand
+from cargotrace.maritime.kernels.partitions import partition_count, vessel_partitions
+from cargotrace.reference.geodesy import EARTH_RADIUS_KM
+from cargotrace.settings import AnalysisSettings
+
+POSITIONS = f"""
+    SELECT mmsi, CAST(floor(epoch(timestamp) / {encounters.BIN_SECONDS}) AS BIGINT) AS tbin,
+           lat, lon, CAST(sog AS DOUBLE) AS sog FROM positions
+    WHERE lat IS NOT NULL AND lon IS NOT NULL AND timestamp IS NOT NULL AND mmsi IS NOT NULL AND {{rows}}
+"""
+PAIR_SCHEMA = pa.schema(
+    [("mmsi_a", pa.int64()), ("mmsi_b", pa.int64()), ("tbin", pa.int64()),
+     ("distance_m", pa.float64()), ("lat", pa.float64()), ("lon", pa.float64()), ("sog", pa.float64())]
+)  # fmt: skip
+CROWD_SCHEMA = pa.schema(
+    [("tbin", pa.int64()), ("vessels", pa.int64()), ("lat", pa.float64()), ("lon", pa.float64())]
+)
+CROWDED = "encounter_crowded_cells"
+OFFSET = 1 << 17  # cy, cx shifted to non-negative 18-bit fields of the join key
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
+
+
+def _band_top(band: Ints, cell: float) -> Floats:
+    """`abs(band) * cell + cell` as DuckDB computes it: the literal `cell` is a DECIMAL, so
+    the product and sum are exact, then rounded once to a double."""
+    numerator, denominator = Decimal(repr(cell)).as_integer_ratio()
+    return (np.abs(band) + 1) * numerator / denominator
+
+
+def _width(band: Ints, cell: float) -> Floats:
+    """The longitude width of the cells of each band (encounters._cell_width)."""
+    top = np.minimum(_band_top(band, cell), 89.0)
+    return cell / np.maximum(np.cos(np.radians(top)), 0.01)
+
+
+def _distance_m(lat1: Floats, lon1: Floats, lat2: Floats, lon2: Floats) -> Floats:
+    """sql.haversine_km * 1000, in the SQL's order of operations."""
+    a = (
+        np.sin(np.radians(lat2 - lat1) / 2) ** 2
+        + np.cos(np.radians(lat1))
+        * np.cos(np.radians(lat2))
+        * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    )
+    km: Floats = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+    return km * 1000
+
+
+def _bins(part: chunks.Columns) -> dict[str, NDArray[Any]]:
+    """The part's positions averaged per (bin, vessel), sorted by bin then vessel."""
+    tbin, mmsi = part["tbin"].astype(np.int64), part["mmsi"].astype(np.int64)
+    order = np.lexsort((mmsi, tbin))
+    tbin, mmsi = tbin[order], mmsi[order]
+    lat = part["lat"].astype(np.float64)[order]
+    lon = part["lon"].astype(np.float64)[order]
+    sog = part["sog"].astype(np.float64)[order]
+    start = np.ones(len(tbin), bool)
+    start[1:] = (tbin[1:] != tbin[:-1]) | (mmsi[1:] != mmsi[:-1])
+    at = np.flatnonzero(start)
+    fixes = np.diff(np.append(at, len(tbin)))
+    known = ~np.isnan(sog)
+    speeds = np.add.reduceat(known.astype(np.int64), at)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_sog = np.where(
+            speeds > 0, np.add.reduceat(np.where(known, sog, 0.0), at) / speeds, np.nan
+        )
+    return {
+        "tbin": tbin[at],
+        "mmsi": mmsi[at],
+        "lat": np.add.reduceat(lat, at) / fixes,
+        "lon": np.add.reduceat(lon, at) / fixes,
+        "sog": mean_sog,
+    }
+
+
+def _key(rank: Ints, cy: Ints, cx: Ints) -> Ints:
+    return (rank << 36) | ((cy + OFFSET) << 18) | (cx + OFFSET)
+
+
+def _pairs(
+    part: chunks.Columns, settings: AnalysisSettings
+) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+    """close_pairs rows and crowded cells of one part (whole bins)."""
+    if len(part["tbin"]) == 0:
+        return _empty(PAIR_SCHEMA), _empty(CROWD_SCHEMA)
+    b = _bins(part)
+    cell = encounters.cell_deg(settings)
+    lat, lon = b["lat"], b["lon"]
+    cy = np.floor(lat / cell).astype(np.int64)
+    cx = np.floor(lon / _width(cy, cell)).astype(np.int64)
+    _, rank = np.unique(b["tbin"], return_inverse=True)
+    rank = rank.astype(np.int64)
+    key = _key(rank, cy, cx)
+    # crowds: more than encounter_max_vessels_per_cell bins in one (bin, cell)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    first = np.ones(len(key), bool)
+    first[1:] = sorted_key[1:] != sorted_key[:-1]
+    starts = np.flatnonzero(first)
+    sizes = np.diff(np.append(starts, len(key)))
+    crowded_group = sizes > settings.encounter_max_vessels_per_cell
+    in_crowd = np.zeros(len(key), bool)
+    in_crowd[order] = np.repeat(crowded_group, sizes)
+    crowds = _crowds(b, order, starts, sizes, crowded_group)
+    # a: the bins out of crowds, sorted by key; b: each of them copied to four cells
+    a = np.flatnonzero(~in_crowd)
+    a = a[np.argsort(key[a], kind="stable")]
+    a_key = key[a]
+    up = np.where(lat[a] / cell - np.floor(lat[a] / cell) >= 0.5, 1, -1)
+    copies_key, copies_of = [], []
+    for dy in (0, 1):
+        band = cy[a] + dy * up
+        width = _width(band, cell)
+        column = np.floor(lon[a] / width)
+        side = np.where(lon[a] / width - column >= 0.5, 1, -1)
+        for dx in (0, 1):
+            copies_key.append(_key(rank[a], band, column.astype(np.int64) + dx * side))
+            copies_of.append(a)
+    b_key, b_row = np.concatenate(copies_key), np.concatenate(copies_of)
+    low = np.searchsorted(a_key, b_key, side="left")
+    high = np.searchsorted(a_key, b_key, side="right")
+    counts = high - low
+    left = a[expand(low, counts)]  # the bins of the cell a copy landed in
+    right = np.repeat(b_row, counts)  # the copied bin
+    mmsi = b["mmsi"]
+    keep = mmsi[left] < mmsi[right]
+    left, right = left[keep], right[keep]
+    distance = _distance_m(lat[left], lon[left], lat[right], lon[right])
+    near = distance <= settings.encounter_max_m
+    left, right, distance = left[near], right[near], distance[near]
+    sog = b["sog"]
+    pairs = pa.RecordBatch.from_arrays(
+        [
+            pa.array(mmsi[left]), pa.array(mmsi[right]), pa.array(b["tbin"][left]),
+            pa.array(distance), pa.array((lat[left] + lat[right]) / 2),
+            pa.array((lon[left] + lon[right]) / 2),
+            pa.array((np.nan_to_num(sog[left], nan=0.0) + np.nan_to_num(sog[right], nan=0.0)) / 2),
+        ],
+        schema=PAIR_SCHEMA,
+    )  # fmt: skip
+    return pairs, crowds
+
+
+def _crowds(
+    b: dict[str, NDArray[Any]], order: Ints, starts: Ints, sizes: Ints, crowded: NDArray[np.bool_]
+) -> pa.RecordBatch:
+    """One row per crowded (bin, cell): its bin, vessels and mean position."""
+    if not crowded.any():
+        return _empty(CROWD_SCHEMA)
+    lat = np.add.reduceat(b["lat"][order], starts)[crowded] / sizes[crowded]
+    lon = np.add.reduceat(b["lon"][order], starts)[crowded] / sizes[crowded]
+    return pa.RecordBatch.from_arrays(
+        [pa.array(b["tbin"][order][starts][crowded]), pa.array(sizes[crowded].astype(np.int64)),
+         pa.array(lat), pa.array(lon)],
+        schema=CROWD_SCHEMA,
+    )  # fmt: skip
+
+
+def _empty(schema: pa.Schema) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist([], schema=schema)
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    """The encounters stage with the kernel: `close_pairs` and the crowded cells from the
+    positions, then `encounter_crowds` and `encounters` by the stage's SQL."""
+    partitions = partition_count(con)
+    pairs = views.Sink(con, "close_pairs", to_disk=partitions > 1)
+    crowds: list[pa.RecordBatch] = []
+    pairs.add([_empty(PAIR_SCHEMA)])
+    for parts in vessel_partitions(con, POSITIONS, "positions", "tbin", partitions):
+        done = chunks.map_parts(lambda pieces: _pairs(chunks.join_pieces(pieces), settings), parts)
+        pairs.add([p for p, _ in done if p.num_rows])
+        crowds.extend(c for _, c in done if c.num_rows)
+    pairs.publish()
+    views.publish(con, CROWDED, pa.Table.from_batches(crowds, CROWD_SCHEMA))
+    con.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {CROWDED}"))
+    con.execute(encounters.encounters_sql(settings))

@@ -1,0 +1,154 @@
+"""The encounters kernel (maritime/kernels/encounters.py) against the stage SQL it replaces on
+the DuckDB engine: the same close pairs, crowds and encounters, on hand-built meetings (cell
+edges at several latitudes, a crowd beside a pair, missing speeds, a run across midnight and
+across partitions) and on generated fleets (Hypothesis), in one part, in parts of a few
+positions, and in partitions on disk. Averages are summed in another order by each path,
+so raw floats are compared to 1e-9 (rounded columns exactly)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cargotrace.analysis.pipeline import STAGES, run_stage
+from cargotrace.case.schema import create_statements
+from cargotrace.maritime.kernels import chunks, partitions, views
+from cargotrace.settings import AnalysisSettings
+from test_maritime_support import T0, east, north
+
+BEFORE = ("track", "identity", "ships", "port_areas")
+TABLES = {
+    "close_pairs": "mmsi_a, mmsi_b, tbin",
+    "encounter_crowds": "started_at",
+    "encounters": "started_at, mmsi_a, mmsi_b",
+}
+
+
+def _case(fixes: list[tuple[Any, ...]]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for statement in create_statements():
+        con.execute(statement)
+    if fixes:
+        con.executemany(
+            "INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", fixes
+        )
+    return con
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(
+        x == pytest.approx(y, rel=1e-9, abs=1e-9) if isinstance(x, float) else x == y
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def assert_same(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, int]:
+    """Run the encounters stage by its SQL, then by the kernel: each table both ways."""
+    results = []
+    for kernel in ("sql", "numpy"):
+        config = AnalysisSettings(maritime_kernel=kernel, **overrides)
+        views.release(con)
+        for stage in STAGES:
+            if stage.name in BEFORE:
+                run_stage(con, stage, AnalysisSettings(**overrides))
+        run_stage(con, next(s for s in STAGES if s.name == "encounters"), config)
+        results.append(
+            {
+                t: con.execute(f"SELECT * FROM {t} ORDER BY {k}").fetchall()
+                for t, k in TABLES.items()
+            }
+        )
+    counts = {}
+    for table in TABLES:
+        by_sql, by_kernel = results[0][table], results[1][table]
+        assert len(by_sql) == len(by_kernel), (
+            f"{table}: {len(by_sql)} by SQL, {len(by_kernel)} by kernel"
+        )
+        for x, y in zip(by_sql, by_kernel, strict=True):
+            assert _same(x, y), (table, x, y)
+        counts[table] = len(by_sql)
+    return counts
+
+
+@pytest.fixture(
+    params=[(None, None), (5, None), (5, "7")],
+    ids=["one part", "parts of 5 fixes", "partitions of 7 fixes on disk"],
+)
+def chunk_rows(request, monkeypatch):
+    rows, partition = request.param
+    if rows:
+        monkeypatch.setattr(chunks, "CHUNK_ROWS", rows)
+    if partition:
+        monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, partition)
+    return rows
+
+
+def _pair(
+    a: int, b: int, at: tuple[float, float], km: float, bins: int, start=T0, offset=east, sog=0.5
+):
+    fixes = []
+    for i in range(bins):
+        t = start + timedelta(minutes=10 * i + 3)
+        fixes += [(a, t, *at, sog), (b, t + timedelta(minutes=2), *offset(at, km), sog)]
+    return fixes
+
+
+def test_meetings_at_cell_edges_crowds_and_midnight(chunk_rows):
+    fixes = []
+    mmsi = 273000000
+    for lat in (0.0, 45.0, 60.0, 75.0, -80.0):
+        for k, shift in enumerate((0.0, 0.0031, 0.0049, 0.0051, 0.0067)):
+            mmsi += 2  # 0.499 km due east, the meetings 0.1 degree apart
+            fixes += _pair(mmsi, mmsi + 1, (lat + shift, 160.0 + shift + 0.1 * k), 0.499, 13)
+    # 70 vessels in one cell for an hour (a crowd), a pair 3 km away meeting meanwhile
+    for v in range(70):
+        fixes += [(274000000 + v, T0 + timedelta(minutes=10 * i + 1), 30.0 + v * 1.3e-5, 150.0, 0.2)
+                  for i in range(6)]  # fmt: skip
+    fixes += _pair(275000001, 275000002, north((30.0, 150.0), 3.0), 0.3, 14, sog=None)
+    # a meeting across midnight, with a second fix per bin for one of them
+    night = T0.replace(hour=23)
+    fixes += _pair(276000001, 276000002, (50.0, -20.0), 0.2, 15, start=night, offset=north)
+    fixes += [
+        (276000001, night + timedelta(minutes=10 * i + 8), 50.0001, -20.0, 1.0) for i in range(15)
+    ]
+    counts = assert_same(_case(fixes))
+    assert counts["encounters"] == 27 and counts["encounter_crowds"] == 6
+    assert counts["close_pairs"] > 27 * 12
+
+
+def test_no_positions():
+    assert assert_same(_case([])) == {"close_pairs": 0, "encounter_crowds": 0, "encounters": 0}
+
+
+PLACES = [(40.0, 150.0), (40.0045, 150.0), (40.0049, 150.003), (40.0051, 150.0061),
+          (39.9999, 149.9999), (40.002, 150.0059), (60.0049, 10.009), (60.0052, 10.0103)]  # fmt: skip
+
+fleets = st.lists(
+    st.tuples(
+        st.integers(0, 7),  # vessel
+        st.integers(0, 40),  # minutes from the start, in 3-minute steps
+        st.sampled_from(range(len(PLACES))),
+        st.sampled_from([0.0, 0.5, 1.9, 2.5, None]),
+    ),
+    min_size=0,
+    max_size=120,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(spec=fleets, crowd=st.sampled_from([2, 3, 64]))
+def test_kernel_equals_the_sql_on_generated_fleets(spec, crowd, chunk_rows):
+    fixes = [
+        (273000000 + v, T0 + timedelta(minutes=3 * m, seconds=v), *PLACES[p], sog)
+        for v, m, p, sog in spec
+    ]
+    assert_same(_case(fixes), encounter_max_vessels_per_cell=crowd, encounter_min_hours=0.3)
