@@ -14,8 +14,8 @@ import pyarrow as pa
 import pytest
 
 from cargotrace import workflow
+from cargotrace.case import quarantine as stored_quarantine
 from cargotrace.case.store import Case
-from cargotrace.ingest.nmea import load
 from cargotrace.ingest.nmea.load import as_runs
 
 SHIP = 273123456
@@ -64,7 +64,7 @@ def test_refused_rows_become_runs_per_reason_in_line_order():
 def logged_case(tmp_path, monkeypatch):
     """A log of 7 messages: 2 with a time (kept), 4 without (refused), 1 bad checksum."""
     pytest.importorskip("pyais")
-    monkeypatch.setattr(load.quarantine, "RUN_ROWS", 2)  # runs of at most 2 messages
+    monkeypatch.setattr(stored_quarantine, "RUN_ROWS", 2)  # runs of at most 2 messages
     untimed = [encode(type=1, mmsi=SHIP, lat=43.0 + i / 10, lon=131.9) for i in range(4)]
     good = encode(type=1, mmsi=SHIP, lat=44.0, lon=131.9)
     bad = good[:-2] + ("00" if not good.endswith("00") else "11")  # a wrong checksum
@@ -138,3 +138,11 @@ def test_a_case_without_runs_table_is_read_as_before(tmp_path):
     assert [(g["reason"], g["rows"], g["examples"]) for g in groups] == [
         ("no_timestamp", 1, ["f.nmea:3"])
     ]
+
+
+def test_replacing_a_log_counts_its_refused_messages_not_its_runs(logged_case):
+    case, path, _, _ = logged_case
+    [again] = workflow.ingest(case, "ais", [path], replace=True)
+    assert again.detail["replaced"]["quarantine_runs"] == 5  # messages, in 4 stored runs
+    assert again.rows_quarantined == 5
+    assert workflow.check_case(case) == []

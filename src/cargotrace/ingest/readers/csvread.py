@@ -37,6 +37,7 @@ from cargotrace.ingest.readers.read_ahead import read_ahead
 from cargotrace.ingest.readers.sources import (
     ENCODING_NAMES,
     SNIFF_BYTES,
+    HeldMeter,
     Utf8Stream,
     detect_delimiter,
     detect_encoding,
@@ -371,8 +372,9 @@ def _fast_or_exact(path: Path, source: TableSource, chunk_rows: int) -> Iterator
     width = len(headers)
     batches: list[pa.RecordBatch] = []
     buffered, complete = 0, True
+    meter = HeldMeter()
     try:
-        reader = iter(_arrow_reader(path, source, width))
+        reader = _counted(iter(_arrow_reader(path, source, width)), meter)
         for batch in reader:
             batches.append(batch)
             buffered += batch.nbytes
@@ -380,6 +382,7 @@ def _fast_or_exact(path: Path, source: TableSource, chunk_rows: int) -> Iterator
                 complete = False
                 break
     except (pa.ArrowInvalid, InputError):
+        meter.release()
         yield from _exact_chunks(path, source, chunk_rows)
         return
     source.reader = "arrow"
@@ -387,11 +390,22 @@ def _fast_or_exact(path: Path, source: TableSource, chunk_rows: int) -> Iterator
         _drain(batches) if complete else itertools.chain(_drain(batches), _irregular_raises(reader))
     )
     del batches
-    for chunk in _rechunk(headers, batches_iter, source.header_row, chunk_rows):
-        _check_multiline(chunk, source.delimiter or ",", str(path))
-        out = [chunk]
-        del chunk
-        yield out.pop()
+    try:
+        for chunk in _rechunk(headers, batches_iter, source.header_row, chunk_rows):
+            _check_multiline(chunk, source.delimiter or ",", str(path))
+            meter.handed_out(chunk.table.num_rows + chunk.blank)
+            out = [chunk]
+            del chunk
+            yield out.pop()
+    finally:
+        meter.release()
+
+
+def _counted(batches: Iterator[pa.RecordBatch], meter: HeldMeter) -> Iterator[pa.RecordBatch]:
+    """The batches, their rows counted as read (the progress bar's share handed out)."""
+    for batch in batches:
+        meter.rows_read += batch.num_rows
+        yield batch
 
 
 def _check_multiline(chunk: RawChunk, delimiter: str, file: str) -> None:
