@@ -4,6 +4,7 @@ chunk read ahead of the caller, and a caller that stops early stops the reader."
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Iterator
 
@@ -56,3 +57,17 @@ def test_a_caller_that_stops_early_stops_the_reader() -> None:
     items.close()  # what a `for` loop left by an exception does
     assert closed.wait(5)
     assert not any(t.name == "cargotrace-read-ahead" for t in threading.enumerate())
+
+
+def test_the_reader_sees_the_callers_context_variables() -> None:
+    """The progress meter of `sources.byte_meter` is a context variable the reader reads."""
+    meter: contextvars.ContextVar[str | None] = contextvars.ContextVar("meter", default=None)
+
+    def source() -> Iterator[str | None]:
+        yield meter.get()
+
+    token = meter.set("the caller's meter")
+    try:
+        assert list(read_ahead(source())) == ["the caller's meter"]
+    finally:
+        meter.reset(token)

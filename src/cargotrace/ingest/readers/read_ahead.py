@@ -4,11 +4,13 @@ Arrow's CSV parser and DuckDB both let go of the GIL, so on two cores the parse 
 k + 1 overlaps the typing and insert of chunk k. The reader starts on the next chunk only
 once the caller has taken the previous one: at most two chunks are in memory (the caller's
 and the one being read). An error of the reader (InputError, IrregularCsv, ...) reaches the
-caller where the chunk would have; a caller that stops early stops the reader too.
+caller where the chunk would have; a caller that stops early stops the reader too. The
+reader sees the caller's context variables (the progress meter).
 """
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Iterator
@@ -57,7 +59,11 @@ def read_ahead(items: Iterator[T]) -> Iterator[T]:
                 if close is not None:
                     close()
 
-    worker = threading.Thread(target=produce, name="cargotrace-read-ahead", daemon=True)
+    # the caller's context variables (the progress meter of `sources.byte_meter`) hold there too
+    context = contextvars.copy_context()
+    worker = threading.Thread(
+        target=context.run, args=(produce,), name="cargotrace-read-ahead", daemon=True
+    )
     worker.start()
     try:
         while True:
