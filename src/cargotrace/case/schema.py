@@ -62,7 +62,7 @@ SOURCE = (
     ), order_by="source_file, source_row",
        export_order=("kind", "source_file", "sheet", "source_row", "reason", "column_name",
                      "raw", "file_hash")),
-    Table("quarantine_runs", "Refused messages of NMEA logs, stored compactly: up to 10,000 "
+    Table("quarantine_runs", "Refused messages of NMEA logs, stored compactly: up to 100 "
           "refused messages of one file with the same reason in one row (`cargotrace quarantine` "
           "and `export --table quarantine` list them one row each, case/quarantine.py).", (
         C("kind", "VARCHAR", "input kind of the file"),

@@ -247,6 +247,9 @@ class TabularKind:
     # Streaming kinds whose finish drops repeated rows by their own key may skip the hash of
     # every row (the dearest step of a chunk): refused rows are then deduplicated at the end.
     row_hashes: bool = True
+    # DuckDB's share while a file of this kind loads, when the user set none
+    # (CARGOTRACE_MEMORY_LIMIT): the reader's chunks and Arrow live beside it (`loader`).
+    memory_limit: str | None = None
 
 
 def sql_str(value: str) -> str:
