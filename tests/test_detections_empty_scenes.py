@@ -71,6 +71,9 @@ def test_empty_scene_kept_as_a_scene_not_a_detection_and_rows_add_up(tmp_path):
     ]
     assert (events["detections"], events["dark_detections"], events["lit_detections"]) == (1, 1, 0)
     assert workflow.check_case(case_dir) == []
+    out = tmp_path / "scenes.csv"
+    assert workflow.export(case_dir, "csv", out, table="empty_scenes") == 1
+    assert out.read_text().splitlines()[0].startswith("scene_id,scene_at,source,footprint_wkt")
 
 
 def test_empty_scene_in_global_fishing_watchs_layout(tmp_path):
