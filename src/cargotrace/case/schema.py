@@ -159,6 +159,14 @@ SOURCE = (
         C("footprint_wkt", "VARCHAR", "outline of the scene as WKT, when given"),
         *PROVENANCE,
     ), order_by="detected_at, detection_id"),
+    Table("empty_scenes", "Scenes given without a detection (kind `detections`, a row with a footprint "
+          "and no position): imagery in which nothing was detected. Never a detection.", (
+        C("scene_id", "VARCHAR", "the image (scene)"),
+        C("scene_at", "TIMESTAMPTZ", "time the scene was taken", "UTC"),
+        C("source", "VARCHAR", "sensor or provider"),
+        C("footprint_wkt", "VARCHAR", "outline of the scene as WKT"),
+        *PROVENANCE,
+    ), order_by="scene_at, scene_id"),
     Table("gfw_events", "Events computed by Global Fishing Watch: port visits, encounters, loitering, gaps.", (
         C("event_id", "VARCHAR", "GFW's event id"),
         C("event_type", "VARCHAR", "port_visit, encounter, loitering, gap (or fishing)"),
