@@ -70,6 +70,7 @@ def test_empty_scene_kept_as_a_scene_not_a_detection_and_rows_add_up(tmp_path):
         {"reason": "missing_coordinates", "column_name": "lat", "source_row": 6},
     ]
     assert (events["detections"], events["dark_detections"], events["lit_detections"]) == (1, 1, 0)
+    assert events["empty_scenes"] == 1
     assert workflow.check_case(case_dir) == []
     out = tmp_path / "scenes.csv"
     assert workflow.export(case_dir, "csv", out, table="empty_scenes") == 1
