@@ -262,6 +262,15 @@ def test_gfw_encounters_loitering_gaps_in_the_findings_with_source_and_confidenc
             "gfw",
             0.75,
         )
+    # with GFW's events and no AIS, the report still has its vessel sections, and counts them
+    from cargotrace.report.vessel_data import build as vessel_data
+
+    with Case.open(case_dir) as case:
+        data = vessel_data(case, findings)
+    counts = data["counts"]
+    assert (counts["gaps"], counts["encounters"], counts["loitering"]) == (1, 1, 1)
+    workflow.report(case_dir, tmp_path / "report.html")
+    assert 'id="vessels-section"' in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
 def test_a_gfw_gap_that_an_ais_gap_of_the_ship_overlaps_is_listed_once_as_ais(tmp_path):

@@ -138,3 +138,33 @@ def test_duckdb_prints_no_progress_bar_of_its_own(tmp_path):
         assert case.scalar("SELECT current_setting('enable_progress_bar')") is False
     with Case.open(tmp_path / "case") as case:  # read-only
         assert case.scalar("SELECT current_setting('enable_progress_bar')") is False
+
+
+def test_bytes_follow_the_rows_handed_out_not_the_rows_buffered(tmp_path, monkeypatch):
+    # Arrow reads a file of up to FAST_BUFFER_BYTES before handing out its first row: the bar
+    # must not stand at 100 % while most rows are still to load.
+    from cargotrace.ingest.readers import csvread, tabular
+
+    rows = [[273123456, f"2023-09-0{1 + i // 86400}T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}",
+             43.0 + i / 1e6, 132.0] for i in range(200_000)]  # fmt: skip
+    path = write_csv(tmp_path / "fixes.csv", ["mmsi", "timestamp", "lat", "lon"], rows)
+    monkeypatch.setattr(csvread, "FAST_MIN_BYTES", 1 << 10)
+    monkeypatch.setattr(csvread, "ARROW_BLOCK_BYTES", 64 << 10)
+    monkeypatch.setattr(tabular, "FAST_CHUNK_ROWS", 10_000)
+    monkeypatch.setattr(csvread, "CHUNK_BYTES", 1 << 20)  # ~10 chunks of the ~9 MB file
+    seen: list[tuple[int, int]] = []  # (rows handed to the loader, bytes shown) at each report
+
+    class Watching(Recorder):
+        def bytes_read(self, done: int) -> None:
+            super().bytes_read(done)
+            seen.append((self.rows, done))
+
+    progress = Watching()
+    [result] = workflow.ingest(tmp_path / "case", "ais", [path], None, progress)
+    assert result.rows_read == 200_000 and result.detail["reader"] == "arrow"
+    size = path.stat().st_size
+    assert progress.done[-1] == size
+    shown = [done for _rows, done in seen]
+    assert shown == sorted(shown)  # never backwards
+    # before the first chunk's rows are counted: the 1 MB sniff, or the chunk read ahead
+    assert max(done for rows, done in seen if rows == 0) <= 0.3 * size

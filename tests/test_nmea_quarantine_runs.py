@@ -14,8 +14,8 @@ import pyarrow as pa
 import pytest
 
 from cargotrace import workflow
+from cargotrace.case import quarantine as stored_quarantine
 from cargotrace.case.store import Case
-from cargotrace.ingest.nmea import load
 from cargotrace.ingest.nmea.load import as_runs
 
 SHIP = 273123456
@@ -64,7 +64,7 @@ def test_refused_rows_become_runs_per_reason_in_line_order():
 def logged_case(tmp_path, monkeypatch):
     """A log of 7 messages: 2 with a time (kept), 4 without (refused), 1 bad checksum."""
     pytest.importorskip("pyais")
-    monkeypatch.setattr(load.quarantine, "RUN_ROWS", 2)  # runs of at most 2 messages
+    monkeypatch.setattr(stored_quarantine, "RUN_ROWS", 2)  # runs of at most 2 messages
     untimed = [encode(type=1, mmsi=SHIP, lat=43.0 + i / 10, lon=131.9) for i in range(4)]
     good = encode(type=1, mmsi=SHIP, lat=44.0, lon=131.9)
     bad = good[:-2] + ("00" if not good.endswith("00") else "11")  # a wrong checksum
@@ -138,3 +138,41 @@ def test_a_case_without_runs_table_is_read_as_before(tmp_path):
     assert [(g["reason"], g["rows"], g["examples"]) for g in groups] == [
         ("no_timestamp", 1, ["f.nmea:3"])
     ]
+
+
+def test_replacing_a_log_counts_its_refused_messages_not_its_runs(logged_case):
+    case, path, _, _ = logged_case
+    [again] = workflow.ingest(case, "ais", [path], replace=True)
+    assert again.detail["replaced"]["quarantine_runs"] == 5  # messages, in 4 stored runs
+    assert again.rows_quarantined == 5
+    assert workflow.check_case(case) == []
+
+
+@pytest.mark.slow
+def test_a_log_refusing_a_million_messages_commits_within_a_small_memory_share(tmp_path):
+    """Runs of 10,000 messages made the commit fail ("failed to pin block") once a file
+    refused ~3x DuckDB's share of text: the AMSA log (no times) x 40 under a 100 MB share."""
+    import gzip
+    import os
+    import subprocess
+    import sys
+
+    from conftest import shared_data
+
+    with gzip.open(shared_data("ais", "amsa", "ais.txt.gz"), "rb") as handle:
+        lines = handle.read().splitlines()
+    path = tmp_path / "amsa40.nmea"
+    path.write_bytes(b"\n".join(lines * 40) + b"\n")
+    case = tmp_path / "case"
+    child = (
+        "import sys; from pathlib import Path; from cargotrace import workflow\n"
+        "[r] = workflow.ingest(Path(sys.argv[1]), 'ais', [Path(sys.argv[2])])\n"
+        "print(r.rows_quarantined, workflow.check_case(Path(sys.argv[1])))"
+    )
+    env = {**os.environ, "CARGOTRACE_MEMORY_LIMIT": "100MB"}
+    done = subprocess.run([sys.executable, "-c", child, str(case), str(path)],
+                          capture_output=True, text=True, env=env, timeout=1800)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    refused, problems = done.stdout.split(maxsplit=1)
+    assert int(refused) > 1_000_000
+    assert problems.strip() == "[]"

@@ -100,7 +100,7 @@ def _assert_ais_consistent(case_dir: Path, paths: list[Path]) -> None:
             digest = file_hash(path)
             stored = [
                 case.scalar(f"SELECT count(*) FROM {table} WHERE file_hash = ?", [digest])
-                for table in ("positions", "ais_stations", "quarantine", "vessel_reports")
+                for table in ("positions", "ais_stations", "quarantine_rows", "vessel_reports")
             ]
             row = case.rows(
                 "SELECT rows_kept, rows_quarantined FROM ledger WHERE file_hash = ?", [digest]

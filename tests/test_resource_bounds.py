@@ -26,6 +26,10 @@ GB = 1 << 30
 PEAK_RSS_BOUND_MB = (
     3072  # DuckDB's default share, the reader's chunks (CHUNK_BYTES) and Python itself
 )
+# An NMEA log (issue 16): DuckDB's 800 MB share, the decoder's 50,000-line batches (~280 MB
+# with Python itself) and the refused messages gathered for the quarantine; the 2 GB log
+# peaked at 1,200 and 1,311 MiB in two runs (while reading; the pass after it stayed lower)
+NMEA_PEAK_RSS_BOUND_MB = 1536
 
 CHILD = """
 import json, resource, sys
@@ -146,4 +150,4 @@ def test_a_2_gb_nmea_log_is_ingested_in_bounded_memory(tmp_path: Path) -> None:
     )
     assert info["read"] == sentences == info["kept"] + info["quarantined"] + info["duplicates"]
     assert info["duplicates"] == sentences // 2  # the second station's copies
-    assert info["maxrss_kb"] / 1024 < PEAK_RSS_BOUND_MB
+    assert info["maxrss_kb"] / 1024 < NMEA_PEAK_RSS_BOUND_MB

@@ -9,7 +9,9 @@ leaves either all of a file's rows or none of them, and the ledger never disagre
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from cargotrace.case.store import Case, quote_ident
+from cargotrace.case.store import MEMORY_LIMIT_ENV, Case, memory_limit, quote_ident
 from cargotrace.ingest.chunk_sql import (
     attrs_json,
     field_columns,
@@ -102,6 +104,35 @@ def ingest_parts(
     progress: Progress | None = None,
 ) -> None:
     """Load every part (sheet) of one file; exact duplicates are dropped across parts too."""
+    with _memory_limit(case.con, spec.memory_limit):
+        _ingest_parts(case, spec, path, parts, mapping, result, progress)
+
+
+@contextmanager
+def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None) -> Iterator[None]:
+    """DuckDB's memory limit lowered to `limit` for the file, unless the user chose one."""
+    if limit is None or os.environ.get(MEMORY_LIMIT_ENV, "").strip():
+        yield
+        return
+    con.execute(f"SET memory_limit = {sql_str(limit)}")
+    try:
+        yield
+    finally:
+        with suppress(
+            duckdb.Error
+        ):  # an aborted transaction refuses it: the error that aborted it counts
+            con.execute(f"SET memory_limit = {sql_str(memory_limit())}")  # the case's own
+
+
+def _ingest_parts(
+    case: Case,
+    spec: TabularKind,
+    path: Path,
+    parts: Sequence[Part],
+    mapping: Mapping,
+    result: IngestResult,
+    progress: Progress | None = None,
+) -> None:
     con = case.con
     con.execute("CREATE OR REPLACE TEMP TABLE seen_hashes (h VARCHAR)")
     pending_hashes = None  # streaming kinds: hashes of the last chunk, remembered lazily
@@ -261,9 +292,20 @@ def _load_chunk_scanned(
         spec.after(con, ctx)
     select_cols, provenance = target_sql(con, spec, ctx, result)
     into, kept_provenance = kept_target(spec, ctx, provenance)
+    kept_where = "_reason IS NULL"
+    if spec.split:  # the kept rows meeting the condition go to the split table
+        split_table, condition = spec.split
+        split_cols, _ = target_sql(con, spec, ctx, result, split_table)
+        result.rows_kept += int(
+            con.execute(
+                f"INSERT INTO {quote_ident(split_table)} ({split_cols}, file_hash, source_file, sheet, source_row) "
+                f"SELECT {split_cols}, {provenance} FROM normalized WHERE _reason IS NULL AND ({condition})"
+            ).fetchone()[0]  # type: ignore[index]
+        )
+        kept_where += f" AND NOT ({condition})"
     kept = con.execute(
         f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
-        f"SELECT {select_cols}, {kept_provenance} FROM normalized WHERE _reason IS NULL"
+        f"SELECT {select_cols}, {kept_provenance} FROM normalized WHERE {kept_where}"
     ).fetchone()[0]  # type: ignore[index]
     quarantined = con.execute(
         f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, _reason, _column, _raw, {provenance} "

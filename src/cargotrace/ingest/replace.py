@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import duckdb
 
+from cargotrace.case import quarantine as stored_quarantine
 from cargotrace.case.store import quote_ident
 
 
@@ -25,9 +26,16 @@ def forget_file(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int
     ]
     removed = {}
     for table in tables:
+        refused = None  # a stored run of refused messages counts as its messages
+        if table == stored_quarantine.RUNS:
+            refused = con.execute(
+                f"SELECT sum(rows) FROM {table} WHERE file_hash = ?", [file_hash]
+            ).fetchone()
         row = con.execute(
             f"DELETE FROM {quote_ident(table)} WHERE file_hash = ?", [file_hash]
         ).fetchone()
-        if row and row[0]:
+        if refused and refused[0]:
+            removed[table] = int(refused[0])
+        elif row and row[0]:
             removed[table] = int(row[0])
     return removed

@@ -240,13 +240,15 @@ TABLE_ROWS = 200  # rows of a secondary table drawn in the report; the rest stay
 
 def _sections(data: Mapping[str, Any], findings: Mapping[str, Any]) -> dict[str, bool]:
     """Which story the case tells: rail sections with shipments (or, for report data without
-    the `vessels` block, always), vessel sections with positions or sightings; both when both."""
+    the `vessels` block, always), vessel sections with positions, sightings or GFW events; both
+    when both."""
     vessels = _as_dict(data.get("vessels"))
     held = _as_dict(vessels.get("holds"))
     if not held:
         return {"rail": True, "maritime": False}
     rail = bool(held.get("shipments")) or bool(_as_list(findings.get("linked_shipments")))
-    return {"rail": rail, "maritime": bool(held.get("positions") or held.get("sightings"))}
+    vessel_data = held.get("positions") or held.get("sightings") or held.get("gfw_events")
+    return {"rail": rail, "maritime": bool(vessel_data)}
 
 
 def _vessel_view(data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 the per-vessel timeline and the cards (report.js draws them; html.py words the cards).
 
 * `holds`: row counts of the inputs, so the report shows the vessel sections when there are
-  positions or sightings and the rail sections when there are shipments (both when both);
+  positions, sightings or Global Fishing Watch events and the rail sections when there are shipments (both when both);
 * `ports`: every port with a call, sized on the map by its calls, with its country (the
   origin country of the parameters is coloured);
 * `dark`: AIS gaps as lines from the last fix before to the first fix after, with their
@@ -53,7 +53,9 @@ def _count(case: Case, table: str, where: str = "TRUE") -> int:
 
 def holds(case: Case) -> dict[str, int]:
     """Rows of each input that decides which sections the report shows."""
-    return {name: _count(case, name) for name in ("positions", "sightings", "shipments")}
+    return {
+        name: _count(case, name) for name in ("positions", "sightings", "shipments", "gfw_events")
+    }
 
 
 def _every(case: Case, name: str) -> str:
@@ -63,7 +65,9 @@ def _every(case: Case, name: str) -> str:
 
 def build(case: Case, result: dict[str, Any]) -> dict[str, Any]:
     held = holds(case)
-    if not (held["positions"] or held["sightings"]) or not case.has_table("port_calls"):
+    if not (held["positions"] or held["sightings"] or held["gfw_events"]) or not case.has_table(
+        "port_calls"
+    ):
         return {"holds": held, "ports": [], "dark": [], "encounters": [], "lanes": [], "counts": {}}
     names = "(SELECT mmsi, any_value(name) AS name FROM vessels GROUP BY mmsi)"
     gaps, meets, loiters = (_every(case, name) for name in ("gaps", "encounters", "loitering"))

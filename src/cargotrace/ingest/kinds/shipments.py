@@ -70,6 +70,9 @@ DEPARTURE_WORDS = (
 )
 KG = ("kg", "kgs", "кг", "килограмм", "килограммы", "килограммов")
 TONNES = ("t", "т", "тн", "тонн", "тонна", "тонны", "tonne", "tonnes", "tons", "ton")
+# DuckDB's share while a register streams in: the file's uncommitted rows wait there (spilled
+# beyond it); with the reader's chunks and Python a 5 GB file stays under 1.5 GB.
+MEMORY_LIMIT = "500MB"
 MAX_PLAUSIBLE_T = 1000.0  # one record above this is flagged (a kg column read as tonnes?)
 
 
@@ -218,5 +221,5 @@ def _select(ctx: ChunkContext) -> str:
 
 SHIPMENTS = TabularKind(
     "shipments", "shipments", FIELDS, _select, dedupe_against_table=True, stream=True,
-    transform=_transform, reasons=_reasons,
+    transform=_transform, reasons=_reasons, memory_limit=MEMORY_LIMIT,
 )  # fmt: skip

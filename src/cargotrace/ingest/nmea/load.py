@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cargotrace.case import quarantine
+from cargotrace.case import quarantine as stored_quarantine
 from cargotrace.case.store import Case
 from cargotrace.ingest.kinds import ais_rules
 from cargotrace.ingest.kinds.ais_clean import STAGE
@@ -101,7 +101,9 @@ def _provenance(result: IngestResult, name: str) -> str:
 # 398 MB, 50,000 at 281 MB, in less CPU time too: the work arrays stay in the caches), and
 # DuckDB's share comes on top of that (issue 16: 1.5 GB in all)
 BATCH_LINES = 50_000
-QUARANTINE_ROWS = 500_000  # refused rows gathered (in Arrow, ~100 bytes each) per insert
+# refused rows gathered (in Arrow, ~100 bytes each) per insert of runs: 100,000 peaked at
+# 555 MB on a log refusing 957,106 messages under a 100 MB DuckDB share, 500,000 at 900 MB
+QUARANTINE_ROWS = 100_000
 _REFUSED = pa.schema(
     [
         ("reason", pa.string()),
@@ -141,7 +143,7 @@ class Refused:
         self.tables, self.rows = [], 0
         with local_scans(self.con):
             self.con.execute(
-                f"""INSERT INTO {quarantine.RUNS} (kind, reason, column_name, rows, last_row, source_rows, raw,
+                f"""INSERT INTO {stored_quarantine.RUNS} (kind, reason, column_name, rows, last_row, source_rows, raw,
                                                   file_hash, source_file, sheet, source_row)
                     SELECT 'ais', reason, column_name, rows, last_row, source_rows, raw, {self.provenance},
                            source_rows[1]
@@ -153,7 +155,7 @@ def as_runs(refused: pa.Table, run_rows: int | None = None) -> pa.Table:
     """Refused rows (`reason`, `column_name`, `raw`, `line_no`) as runs: per (reason,
     column), in line order, `run_rows` at most per run; columns reason, column_name, rows,
     last_row, source_rows (lines) and raw (texts), both lists in line order."""
-    run_rows = run_rows or quarantine.RUN_ROWS
+    run_rows = run_rows or stored_quarantine.RUN_ROWS
     key = pc.binary_join_element_wise(
         pc.fill_null(refused.column("reason"), ""),
         pc.fill_null(refused.column("column_name"), ""),
@@ -193,11 +195,12 @@ def _insert_positions(
         return 0
     reason, column = ais_rules.reason_sql(ais_rules.position_checks("timestamp", "lat", "lon"))
     refused = _refusals(con, table, reason, column)
-    bad = refused.column("reason").is_valid()
-    count = int(pc.sum(bad).as_py() or 0)
+    count: int = refused.num_rows
     if count:
-        quarantine.add(_with_raw(batch, "positions", refused.filter(bad)))
-        table = table.filter(pc.invert(bad))
+        quarantine.add(_with_raw(batch, "positions", refused))
+        keep = np.ones(table.num_rows, dtype=bool)
+        keep[refused.column("row").to_numpy()] = False
+        table = table.filter(pa.array(keep))
     nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     with local_scans(con):
         con.execute(
@@ -212,18 +215,20 @@ def _insert_positions(
 def _refusals(
     con: duckdb.DuckDBPyConnection, table: pa.Table, reason: str, column: str
 ) -> pa.Table:
-    """`row` (index in `table`), `line_no`, `reason` and `column_name` of every row of
-    `table` (reason NULL when the row passes), in the table's order: the rules are SQL
-    (`ais_rules`), the rows stay in Arrow."""
+    """`row` (index in `table`), `line_no`, `reason` and `column_name` of the rows of
+    `table` the rules refuse, in the table's order: the rules are SQL (`ais_rules`), the
+    rows stay in Arrow."""
     row = pa.array(np.arange(table.num_rows, dtype=np.int64))
     wanted = ("line_no", "mmsi", "timestamp", "lat", "lon", "msg_type")  # what the rules read
     columns = table.select([c for c in wanted if c in table.column_names])
     nmea_rows = columns.append_column("row", row)  # noqa: F841 - replacement scan
     with local_scans(con):
         out = con.execute(
-            f"SELECT row, line_no, {reason} AS reason, {column} AS column_name FROM nmea_rows"
+            f"""SELECT * FROM (SELECT row, line_no, {reason} AS reason, {column} AS column_name
+                               FROM nmea_rows) WHERE reason IS NOT NULL"""
         ).to_arrow_table()
-    if not out.column("row").equals(pa.chunked_array([row])):  # given back in another order
+    rows = out.column("row").to_numpy()
+    if len(rows) > 1 and not bool(np.all(rows[1:] > rows[:-1])):  # given back in another order
         out = out.take(pc.sort_indices(out.column("row")))
     return out
 
@@ -260,10 +265,9 @@ class Statics:
         refused = _refusals(
             self.con, table, f"{checks} 'implausible_timestamp' END", f"{checks} 'timestamp' END"
         )
-        bad = refused.column("reason").is_valid()
-        dropped = int(pc.sum(bad).as_py() or 0)
+        dropped: int = refused.num_rows
         if dropped:
-            quarantine.add(_with_raw(batch, "statics", refused.filter(bad)))
+            quarantine.add(_with_raw(batch, "statics", refused))
         self.tables.append(table)
         self.rows += table.num_rows
         if self.rows >= STATIC_ROWS:

@@ -172,17 +172,64 @@ def capped_gzip(raw: IO[bytes], name: str, limit: int) -> IO[bytes]:
 
 # Bytes of a file on disk read so far, for a progress bar over its size: while a meter is
 # set for a file (`byte_meter`), the readers `open_binary` opens on it report their offset.
-_METER: ContextVar[tuple[Path, Callable[[int], None]] | None] = ContextVar("meter", default=None)
+class _Meter:
+    """The meter of one file: offsets read go to `report`, unless a reader that reads ahead
+    of the rows it hands out holds them (`held_meter`) and reports its own share."""
+
+    def __init__(self, path: Path, report: Callable[[int], None]) -> None:
+        self.path = path
+        self.report = report
+        self.read_bytes = 0
+        self.held = False
+        self._shown = 0
+
+    def note(self, offset: int) -> None:
+        self.read_bytes = offset
+        if not self.held:
+            self.show(offset)
+
+    def show(self, offset: int) -> None:
+        """Report `offset`, never less than before (a sniff may read ahead of the rows)."""
+        self._shown = max(self._shown, offset)
+        self.report(self._shown)
+
+
+_METER: ContextVar[_Meter | None] = ContextVar("meter", default=None)
 
 
 @contextmanager
 def byte_meter(path: Path, report: Callable[[int], None]) -> Iterator[None]:
     """Have `report(offset)` called as the file at `path` is read (on-disk bytes)."""
-    token = _METER.set((path.resolve(), report))
+    token = _METER.set(_Meter(path.resolve(), report))
     try:
         yield
     finally:
         _METER.reset(token)
+
+
+class HeldMeter:
+    """For a reader that reads far ahead of the rows it hands out (Arrow buffers up to
+    FAST_BUFFER_BYTES before the first row): the bar shows the bytes read so far times the
+    share of the rows read so far that were handed out, so it reaches the end with the last
+    row handed out, not with the last byte read."""
+
+    def __init__(self) -> None:
+        self._meter = _METER.get()
+        self.rows_read = 0
+        self.rows_out = 0
+        if self._meter is not None:
+            self._meter.held = True
+
+    def handed_out(self, rows: int) -> None:
+        self.rows_out += rows
+        if self._meter is not None and self.rows_read:
+            share = min(1.0, self.rows_out / self.rows_read)
+            self._meter.show(int(self._meter.read_bytes * share))
+
+    def release(self) -> None:
+        if self._meter is not None:
+            self._meter.held = False
+            self._meter.show(self._meter.read_bytes)
 
 
 class _MeteredReader(io.RawIOBase):
@@ -208,9 +255,9 @@ class _MeteredReader(io.RawIOBase):
 def _open_disk(path: Path) -> IO[bytes]:
     """The file itself, metered when a meter is set for it."""
     meter = _METER.get()
-    if meter is None or meter[0] != path.resolve():
+    if meter is None or meter.path != path.resolve():
         return open(path, "rb")
-    return io.BufferedReader(_MeteredReader(open(path, "rb", buffering=0), meter[1]), 1 << 20)
+    return io.BufferedReader(_MeteredReader(open(path, "rb", buffering=0), meter.note), 1 << 20)
 
 
 def open_binary(path: Path, *, max_bytes: int | None = None) -> IO[bytes]:
