@@ -21,7 +21,8 @@ engine's share of `analyze`: track, identity, ships, port zones, observed calls,
 encounters), after loading the Parquet (DuckDB: into a table, as a case holds positions;
 Spark: read lazily); CPU seconds over the same span (this process's threads, plus on Spark
 the JVM's: a shared machine stretches wall time, CPU time much less); throughput in
-positions per second; peak resident memory (DuckDB: the process's ru_maxrss; Spark: the
+positions per second; peak resident memory (DuckDB: the highest of the per-stage peaks, VmHWM reset before
+each stage, with each stage's CPU seconds, peak and SQL statement times, and the load's peak apart; Spark: the
 VmHWM of the driver JVM and of the Python workers it forked, plus the Python driver's
 ru_maxrss); between consecutive sizes, the growth exponent log(t2/t1)/log(n2/n1) (1.0 =
 linear) of wall and of CPU time; vCPU-hours per billion positions (wall x vCPUs) and CPU-hours

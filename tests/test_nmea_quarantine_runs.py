@@ -146,3 +146,33 @@ def test_replacing_a_log_counts_its_refused_messages_not_its_runs(logged_case):
     assert again.detail["replaced"]["quarantine_runs"] == 5  # messages, in 4 stored runs
     assert again.rows_quarantined == 5
     assert workflow.check_case(case) == []
+
+
+@pytest.mark.slow
+def test_a_log_refusing_a_million_messages_commits_within_a_small_memory_share(tmp_path):
+    """Runs of 10,000 messages made the commit fail ("failed to pin block") once a file
+    refused ~3x DuckDB's share of text: the AMSA log (no times) x 40 under a 100 MB share."""
+    import gzip
+    import os
+    import subprocess
+    import sys
+
+    from conftest import shared_data
+
+    with gzip.open(shared_data("ais", "amsa", "ais.txt.gz"), "rb") as handle:
+        lines = handle.read().splitlines()
+    path = tmp_path / "amsa40.nmea"
+    path.write_bytes(b"\n".join(lines * 40) + b"\n")
+    case = tmp_path / "case"
+    child = (
+        "import sys; from pathlib import Path; from cargotrace import workflow\n"
+        "[r] = workflow.ingest(Path(sys.argv[1]), 'ais', [Path(sys.argv[2])])\n"
+        "print(r.rows_quarantined, workflow.check_case(Path(sys.argv[1])))"
+    )
+    env = {**os.environ, "CARGOTRACE_MEMORY_LIMIT": "100MB"}
+    done = subprocess.run([sys.executable, "-c", child, str(case), str(path)],
+                          capture_output=True, text=True, env=env, timeout=1800)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    refused, problems = done.stdout.split(maxsplit=1)
+    assert int(refused) > 1_000_000
+    assert problems.strip() == "[]"

@@ -227,7 +227,7 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "scene_misses",
-        reads=("detection_matches", "detections", "positions"),
+        reads=("detection_matches", "detections", "empty_scenes", "positions"),
         writes=("scene_misses", "scene_fixes", "scene_frames", "scene_placed", "scene_vessels"),
         python=scene_misses.build,
         output="scene_misses",
@@ -238,6 +238,7 @@ STAGES: list[Stage] = [
             "all_gaps",
             "detection_matches",
             "detections",
+            "empty_scenes",
             "ship_links",
             "vessel_details",
             "vessel_reports",

@@ -62,7 +62,7 @@ SOURCE = (
     ), order_by="source_file, source_row",
        export_order=("kind", "source_file", "sheet", "source_row", "reason", "column_name",
                      "raw", "file_hash")),
-    Table("quarantine_runs", "Refused messages of NMEA logs, stored compactly: up to 10,000 "
+    Table("quarantine_runs", "Refused messages of NMEA logs, stored compactly: up to 100 "
           "refused messages of one file with the same reason in one row (`cargotrace quarantine` "
           "and `export --table quarantine` list them one row each, case/quarantine.py).", (
         C("kind", "VARCHAR", "input kind of the file"),
@@ -159,6 +159,14 @@ SOURCE = (
         C("footprint_wkt", "VARCHAR", "outline of the scene as WKT, when given"),
         *PROVENANCE,
     ), order_by="detected_at, detection_id"),
+    Table("empty_scenes", "Scenes given without a detection (kind `detections`, a row with a footprint "
+          "and no position): imagery in which nothing was detected. Never a detection.", (
+        C("scene_id", "VARCHAR", "the image (scene)"),
+        C("scene_at", "TIMESTAMPTZ", "time the scene was taken", "UTC"),
+        C("source", "VARCHAR", "sensor or provider"),
+        C("footprint_wkt", "VARCHAR", "outline of the scene as WKT"),
+        *PROVENANCE,
+    ), order_by="scene_at, scene_id"),
     Table("gfw_events", "Events computed by Global Fishing Watch: port visits, encounters, loitering, gaps.", (
         C("event_id", "VARCHAR", "GFW's event id"),
         C("event_type", "VARCHAR", "port_visit, encounter, loitering, gap (or fishing)"),

@@ -60,12 +60,17 @@ def filled_sql(ctx: ChunkContext) -> str:
 
 
 def target_sql(
-    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, result: IngestResult
+    con: duckdb.DuckDBPyConnection,
+    spec: TabularKind,
+    ctx: ChunkContext,
+    result: IngestResult,
+    table: str | None = None,
 ) -> tuple[str, str]:
-    """The target table's own columns (quoted, comma-separated) and the provenance values."""
+    """The target table's (or `table`'s) own columns (quoted, comma-separated) and the
+    provenance values."""
     target_cols = [
         c
-        for c in _table_columns(con, spec.table)
+        for c in _table_columns(con, table or spec.table)
         if c not in ("file_hash", "source_file", "sheet", "source_row")
     ]
     sheet = sql_str(ctx.source.sheet) if ctx.source.sheet else "NULL"

@@ -292,9 +292,20 @@ def _load_chunk_scanned(
         spec.after(con, ctx)
     select_cols, provenance = target_sql(con, spec, ctx, result)
     into, kept_provenance = kept_target(spec, ctx, provenance)
+    kept_where = "_reason IS NULL"
+    if spec.split:  # the kept rows meeting the condition go to the split table
+        split_table, condition = spec.split
+        split_cols, _ = target_sql(con, spec, ctx, result, split_table)
+        result.rows_kept += int(
+            con.execute(
+                f"INSERT INTO {quote_ident(split_table)} ({split_cols}, file_hash, source_file, sheet, source_row) "
+                f"SELECT {split_cols}, {provenance} FROM normalized WHERE _reason IS NULL AND ({condition})"
+            ).fetchone()[0]  # type: ignore[index]
+        )
+        kept_where += f" AND NOT ({condition})"
     kept = con.execute(
         f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
-        f"SELECT {select_cols}, {kept_provenance} FROM normalized WHERE _reason IS NULL"
+        f"SELECT {select_cols}, {kept_provenance} FROM normalized WHERE {kept_where}"
     ).fetchone()[0]  # type: ignore[index]
     quarantined = con.execute(
         f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, _reason, _column, _raw, {provenance} "

@@ -226,6 +226,9 @@ class TabularKind:
     after: Prepare | None = None  # runs per chunk once `normalized` exists (side tables)
     # (streaming kinds: and `chunk_bad`, the refused rows' `_row, _reason, _column`)
     dedupe_against_table: bool = False
+    # (table, SQL condition over `normalized`): kept rows meeting the condition go to that
+    # table (its columns by name) instead of `table`; they count as kept (non-streaming kinds)
+    split: tuple[str, str] | None = None
     # Streaming kinds (big, mostly clean files): `src` and the SELECT are views over the
     # chunk, nothing is copied before the insert, `_raw` (all cells as JSON) is built for
     # quarantined rows only (the SELECT must not use it), `_attrs` is NULL when every

@@ -15,7 +15,8 @@ ship's under its last identity seen, the one it had when it went dark. Each is j
 * `speed_to_next_fix` — likewise from the detection to the gap's other end (the next fix);
 * `length` — the lengths disagree (maritime/detections.py's rule), when both are known;
 * `footprint_no_detection` — another scene with a footprint (`footprint_wkt`; a scene is
-  `scene_id`, its time its first detection's) was taken while the vessel was silent, on its
+  `scene_id`, its time its first detection's; or a scene in which nothing was detected,
+  `empty_scenes`, at the time it was taken) was taken while the vessel was silent, on its
   way from its last fix to the detection or from the detection to its next fix; on the
   straight line between those two (in degrees, linear in time, as lit placement
   interpolates) the vessel was at a point inside that footprint, and the scene shows no
@@ -35,7 +36,7 @@ score (`rank` 1 the best) and `share` is a candidate's score over the sum of its
 feasible scores. `dark_detections` lists every dark detection with its number of feasible and
 ruled-out candidates and its best candidate.
 
-Runs in DuckDB (after the Spark stages on the Spark engine), from `detections`, `gaps`,
+Runs in DuckDB (after the Spark stages on the Spark engine), from `detections`, `empty_scenes`, `gaps`,
 `detection_matches` and the vessels' lengths; the footprints are tested with shapely
 (`contains_xy` over all the placed points of a run at once).
 """
@@ -50,6 +51,7 @@ import shapely
 from cargotrace.maritime.detections import (
     length_agrees_sql,
     scene_key_sql,
+    scenes_sql,
     tolerance_m_sql,
     vessel_lengths_sql,
 )
@@ -234,13 +236,11 @@ def footprint_statements(settings: AnalysisSettings) -> list[str]:
             WHERE {a[0]} IS NOT NULL AND {b[0]} IS NOT NULL""")
     near_m = f"1000 * {haversine_km('d.lat', 'd.lon', 'l.exp_lat', 'l.exp_lon')}"
     return [
-        # the scenes with a footprint; a scene's time is its first detection's
+        # the scenes with a footprint (a scene's time is its first detection's), and the
+        # scenes in which nothing was detected (`empty_scenes`)
         f"""
         CREATE OR REPLACE TEMP TABLE detection_scenes AS
-        SELECT row_number() OVER (ORDER BY scene_key) - 1 AS scene_no, *
-        FROM (SELECT {scene_key_sql()} AS scene_key, min(d.detected_at) AS scene_at,
-                     min(d.footprint_wkt) AS footprint_wkt
-              FROM detections d GROUP BY ALL HAVING count(d.footprint_wkt) > 0)
+        SELECT row_number() OVER (ORDER BY scene_key) - 1 AS scene_no, * FROM ({scenes_sql()})
         """,
         # the candidate's position at each such scene's time within its silence, on the
         # straight line (in degrees, as lit placement interpolates) between its last fix and

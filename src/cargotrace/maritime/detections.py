@@ -63,8 +63,21 @@ def length_agrees_sql(detected: str, known: str, settings: AnalysisSettings) -> 
     )
 
 
-def scene_key_sql(alias: str = "d") -> str:
-    return f"coalesce({alias}.scene_id, CAST({alias}.detected_at AS VARCHAR))"
+def scene_key_sql(alias: str = "d", time: str = "detected_at") -> str:
+    return f"coalesce({alias}.scene_id, CAST({alias}.{time} AS VARCHAR))"
+
+
+def scenes_sql() -> str:
+    """Every scene with a footprint (`scene_key, scene_at, footprint_wkt`): the scenes of
+    the detections (a scene's time its first detection's) and the scenes in which nothing
+    was detected (`empty_scenes`, their time when taken); the one definition of a scene
+    that the footprint rules test."""
+    return f"""SELECT scene_key, min(scene_at) AS scene_at, min(footprint_wkt) AS footprint_wkt
+               FROM (SELECT {scene_key_sql()} AS scene_key, d.detected_at AS scene_at, d.footprint_wkt
+                     FROM detections d
+                     UNION ALL
+                     SELECT {scene_key_sql("e", "scene_at")}, e.scene_at, e.footprint_wkt FROM empty_scenes e)
+               GROUP BY scene_key HAVING count(footprint_wkt) > 0"""
 
 
 VALID_FIXES = """SELECT mmsi, timestamp, lat, lon, sog, cog FROM positions

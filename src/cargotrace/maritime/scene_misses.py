@@ -1,7 +1,8 @@
 """Vessels whose own AIS places them inside a scene that shows no detection near them.
 
 A scene with a footprint (`detections.footprint_wkt`; a scene is `scene_id`, its time its
-first detection's) saw what was in it. A vessel whose AIS places it inside the footprint at
+first detection's; or a scene in which nothing was detected, `empty_scenes`, at the time it
+was taken) saw what was in it. A vessel whose AIS places it inside the footprint at
 the scene's time (lit matching's placement, maritime/detections.py: interpolated between its
 fixes within `detection_match_hours`, or dead-reckoned from one side), farther than lit
 matching's tolerance (`detection_match_base_m` + `detection_match_drift_kn` x the time to
@@ -31,6 +32,7 @@ from cargotrace.maritime.detections import (
     fixes_sql,
     placement_columns,
     scene_key_sql,
+    scenes_sql,
     tolerance_m_sql,
 )
 from cargotrace.reference.geodesy import KM_PER_NM
@@ -80,11 +82,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
 def _frames(con: duckdb.DuckDBPyConnection) -> np.ndarray:
     """`scene_frames`: each scene with a footprint, its time and the footprint's bounds; the
     footprints themselves are returned (shapely geometries, by `scene_no`)."""
-    scenes = con.execute(
-        f"""SELECT {scene_key_sql()} AS scene_key, min(d.detected_at) AS scene_at,
-                   min(d.footprint_wkt) AS footprint_wkt
-            FROM detections d GROUP BY ALL HAVING count(d.footprint_wkt) > 0 ORDER BY scene_key"""
-    ).to_arrow_table()
+    scenes = con.execute(f"{scenes_sql()} ORDER BY scene_key").to_arrow_table()
     wkt = np.asarray(scenes.column("footprint_wkt").to_pylist(), dtype=object)
     footprints = shapely.from_wkt(wkt, on_invalid="ignore")
     bounds = shapely.bounds(footprints)  # NaN for a footprint that is not a polygon
@@ -129,7 +127,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
                   'AIS places it at ' || CAST(round(est_lat, 4) AS VARCHAR) || ', '
                   || CAST(round(est_lon, 4) AS VARCHAR) || ' inside scene ' || scene_key || ' of '
                   || strftime(scene_at, '%Y-%m-%d %H:%M') || ' UTC, and the scene shows '
-                  || CASE WHEN nearest_detection_m IS NULL THEN 'no other detection'
+                  || CASE WHEN nearest_detection_m IS NULL THEN 'no detection'
                           ELSE 'no detection within ' || CAST(CAST(round(tolerance_m) AS BIGINT) AS VARCHAR)
                                || ' m (nearest ' || CAST(CAST(round(nearest_detection_m) AS BIGINT) AS VARCHAR)
                                || ' m)' END AS reason

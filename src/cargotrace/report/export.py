@@ -45,6 +45,7 @@ EXPORT_TABLES = {
     "watchlist": TABLES["watchlist"].export_sql(),
     "interference_flags": "SELECT * FROM interference_flags ORDER BY hour_start, kind, event_id",
     "detections": TABLES["detections"].export_sql(),
+    "empty_scenes": TABLES["empty_scenes"].export_sql(),
     "detection_matches": "SELECT * FROM detection_matches ORDER BY detected_at, detection_id",
     "dark_detections": "SELECT * FROM dark_detections ORDER BY detected_at, detection_id",
     "detection_candidates": "SELECT * FROM detection_candidates ORDER BY detected_at, detection_id, ruled_out_by NULLS FIRST, rank, mmsi",

@@ -353,7 +353,7 @@ def maritime_counts(case: Case) -> dict[str, int]:
     # Global Fishing Watch's events by type, as GFW computed them (kind gfw-events)
     for key, table in (("detections", "detections"), ("lit_detections", "detection_matches"),
                        ("dark_detections", "dark_detections"), ("detection_calls", "detection_calls"),
-                       ("ais_unseen_in_scenes", "scene_misses")):  # fmt: skip
+                       ("ais_unseen_in_scenes", "scene_misses"), ("empty_scenes", "empty_scenes")):  # fmt: skip
         counts[key] = case.scalar(f"SELECT count(*) FROM {table}") if case.has_table(table) else 0
     gfw = (
         dict(

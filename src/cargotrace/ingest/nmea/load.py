@@ -101,7 +101,9 @@ def _provenance(result: IngestResult, name: str) -> str:
 # 398 MB, 50,000 at 281 MB, in less CPU time too: the work arrays stay in the caches), and
 # DuckDB's share comes on top of that (issue 16: 1.5 GB in all)
 BATCH_LINES = 50_000
-QUARANTINE_ROWS = 500_000  # refused rows gathered (in Arrow, ~100 bytes each) per insert
+# refused rows gathered (in Arrow, ~100 bytes each) per insert of runs: 100,000 peaked at
+# 555 MB on a log refusing 957,106 messages under a 100 MB DuckDB share, 500,000 at 900 MB
+QUARANTINE_ROWS = 100_000
 _REFUSED = pa.schema(
     [
         ("reason", pa.string()),
