@@ -30,3 +30,20 @@ def shared() -> type:
         path = staticmethod(shared_data)
 
     return _Shared
+
+
+@pytest.fixture(
+    params=[(None, None), (5, None), (5, "7")],
+    ids=["one part", "parts of 5 fixes", "vessel partitions of 7 fixes on disk"],
+)
+def chunk_rows(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int | None:
+    """The maritime kernels run whole, in chunks of 5 fixes, and on vessel partitions of 7
+    fixes written to disk: the equality tests (kernel = SQL) hold in each."""
+    from cargotrace.maritime.kernels import chunks, partitions
+
+    rows, partition = request.param
+    if rows:
+        monkeypatch.setattr(chunks, "CHUNK_ROWS", rows)
+    if partition:
+        monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, partition)
+    return rows

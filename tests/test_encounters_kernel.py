@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from cargotrace.analysis.pipeline import STAGES, run_stage
 from cargotrace.case.schema import create_statements
-from cargotrace.maritime.kernels import chunks, partitions, views
+from cargotrace.maritime.kernels import views
 from cargotrace.settings import AnalysisSettings
 from test_maritime_support import T0, east, north
 
@@ -73,19 +73,6 @@ def assert_same(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, i
             assert _same(x, y), (table, x, y)
         counts[table] = len(by_sql)
     return counts
-
-
-@pytest.fixture(
-    params=[(None, None), (5, None), (5, "7")],
-    ids=["one part", "parts of 5 fixes", "partitions of 7 fixes on disk"],
-)
-def chunk_rows(request, monkeypatch):
-    rows, partition = request.param
-    if rows:
-        monkeypatch.setattr(chunks, "CHUNK_ROWS", rows)
-    if partition:
-        monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, partition)
-    return rows
 
 
 def _pair(

@@ -113,19 +113,6 @@ def assert_same(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, i
     return counts
 
 
-@pytest.fixture(
-    params=[(None, None), (5, None), (5, "7")],
-    ids=["one part", "parts of 5 fixes", "vessel partitions of 7 fixes on disk"],
-)
-def chunk_rows(request, monkeypatch):
-    rows, partition = request.param
-    if rows:
-        monkeypatch.setattr(chunks, "CHUNK_ROWS", rows)
-    if partition:
-        monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, partition)
-    return rows
-
-
 vessels = st.lists(
     st.tuples(
         st.sampled_from([273000001, 273000002, 273000010, 636012345, 412000000]),
