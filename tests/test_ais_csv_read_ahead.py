@@ -1,6 +1,6 @@
-"""AIS position CSVs are read one chunk ahead of the SQL (`stream_load.read_ahead`): the
-same rows in the case, errors of the reader where they belong, a late ragged record still
-read again exactly."""
+"""AIS position CSVs are read one chunk ahead of the SQL (`readers/read_ahead.py`, whose own
+behaviour tests/test_read_ahead.py holds): the same rows in the case as read in one chunk, a
+late ragged record still read again exactly."""
 
 from __future__ import annotations
 
@@ -9,51 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
-import pytest
 
 from cargotrace import workflow
-from cargotrace.errors import InputError
 from cargotrace.ingest import stream_load
 from cargotrace.ingest.readers import csvread, tabular
-from cargotrace.ingest.readers.tabular_types import RawChunk
-from cargotrace.ingest.stream_load import read_ahead
 
 from conftest import shared_data
-
-
-def _chunk(first: int) -> RawChunk:
-    return RawChunk(["a"], pa.table({"c0": ["x"], "_row": [first]}), [], 0)
-
-
-def test_read_ahead_hands_out_every_chunk_in_order_then_the_readers_error():
-    def chunks():
-        yield _chunk(2)
-        yield _chunk(3)
-        raise InputError("bad row", file="f.csv", row=4)
-
-    seen = []
-    with pytest.raises(InputError, match="bad row"):
-        for chunk in read_ahead(chunks()):
-            seen.append(chunk.table.column("_row")[0].as_py())
-    assert seen == [2, 3]
-
-
-def test_read_ahead_reads_no_more_than_one_chunk_ahead():
-    read: list[int] = []
-
-    def chunks():
-        for i in range(5):
-            read.append(i)
-            yield _chunk(i)
-
-    taken = []
-    for chunk in read_ahead(chunks()):
-        taken.append(chunk.table.column("_row")[0].as_py())
-        assert len(read) <= len(taken) + 1
-        if len(taken) == 2:
-            break  # a consumer that stops (an error in the SQL): the reader stops too
-    assert taken == [0, 1] and len(read) <= 3
 
 
 def _counting(load: Any, calls: list[int]) -> Any:

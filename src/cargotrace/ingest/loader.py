@@ -36,7 +36,6 @@ from cargotrace.ingest.readers.tabular import RawChunk, TableSource
 from cargotrace.ingest.stream_load import (
     drop_repeated_refusals,
     load_chunk_streaming,
-    read_ahead,
     remember_hashes,
 )
 from cargotrace.ingest.types import (
@@ -145,8 +144,6 @@ def _ingest_parts(
             result.rows_quarantined,
             result.rows_duplicate,
         )
-        if spec.stage:  # AIS positions: the next chunk is read while this one loads
-            chunks = read_ahead(chunks)
         for chunk, last in _lookahead(chunks) if not spec.stream else ((c, False) for c in chunks):
             if ctx is None:
                 where = (

@@ -24,11 +24,7 @@ frame below (a kind's `prepare`, a wrapped connection).
 
 from __future__ import annotations
 
-import contextvars
 import itertools
-import queue
-import threading
-from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
@@ -40,7 +36,6 @@ from cargotrace.case.store import quote_ident
 from cargotrace.ingest.chunk_sql import hash_sql, kept_target, raw_json, target_sql
 from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.readers.arrow_text import any_edge_space, any_empty
-from cargotrace.ingest.readers.tabular import RawChunk
 from cargotrace.ingest.types import ChunkContext, IngestResult, TabularKind, sql_str
 from cargotrace.sql import balanced
 
@@ -301,58 +296,3 @@ def _load(
     con.execute("DROP VIEW IF EXISTS normalized")
     con.execute("DROP VIEW IF EXISTS src")
     return hashes
-
-
-_DONE = object()
-
-
-def read_ahead(chunks: Iterable[RawChunk]) -> Iterator[RawChunk]:
-    """The same chunks, each next one read on a thread of its own while the current one
-    loads: the CSV reader (Arrow) and DuckDB let go of the GIL, so reading the file overlaps
-    the SQL on a machine with a core to spare. One chunk ahead at most (the next is read
-    only once the current one is handed out: two chunks in memory, as without); an error
-    of the reader (a bad row, `IrregularCsv`) is raised here where that chunk would have
-    been. The reader runs in a copy of the caller's context (the byte meter of `progress`)."""
-    handed: queue.Queue[object] = queue.Queue()
-    wanted = threading.Semaphore(1)
-    stop = threading.Event()
-    iterator = iter(chunks)
-
-    def work() -> None:
-        while True:
-            wanted.acquire()
-            if stop.is_set():
-                return
-            try:
-                chunk: object = next(iterator)
-            except StopIteration:
-                handed.put(_DONE)
-                return
-            except BaseException as exc:  # noqa: BLE001 - raised again by the consumer
-                handed.put(exc)
-                return
-            handed.put(chunk)
-            del chunk
-
-    reader = threading.Thread(
-        target=contextvars.copy_context().run,
-        args=(work,),
-        name="cargotrace-read-ahead",
-        daemon=True,
-    )
-    reader.start()
-    try:
-        while True:
-            item = handed.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            wanted.release()  # the next chunk is read while this one loads
-            assert isinstance(item, RawChunk)
-            yield item
-            del item
-    finally:
-        stop.set()
-        wanted.release()
-        reader.join()
