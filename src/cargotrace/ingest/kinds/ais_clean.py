@@ -239,6 +239,7 @@ def _move_stage(
     fix_p = _FIX.format(p="p.")
     later = _span(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE ais_near AS {_stored_fixes(fix_p)}")
+    near = _count(con, "SELECT count(*) FROM ais_near")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE ais_files AS
            SELECT file_hash, row_number() OVER (ORDER BY file_hash) AS _file_no
@@ -246,6 +247,12 @@ def _move_stage(
         [file_hash],
     )
     file_no = _count(con, "SELECT _file_no FROM ais_files WHERE file_hash = ?", [file_hash])
+    # the rule is worked out once per MMSI of the file, not once per row
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ais_bad_mmsi AS
+            SELECT coalesce(mmsi, -1) AS mmsi  -- no MMSI is invalid too, as -1 is
+            FROM (SELECT DISTINCT mmsi FROM {STAGE}) WHERE {mmsi_invalid_sql("mmsi")}"""
+    )
     columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
     names = ", ".join(map(quote_ident, columns))
     step = haversine_km("prev.lat", "prev.lon", "lat", "lon")
@@ -253,12 +260,30 @@ def _move_stage(
     speed, flag = _speed_of("_speed_kn", "_step_km")  # each computed once per row
     values = {"file_hash": sql_str(file_hash), "source_file": sql_str(file_name),
               "implied_speed_kn": f"CASE WHEN _fix THEN {speed} END",
-              "flags": f"""nullif(concat_ws(',', CASE WHEN {mmsi_invalid_sql("mmsi")} THEN 'mmsi_invalid' END,
+              "flags": f"""nullif(concat_ws(',', CASE WHEN coalesce(mmsi, -1) IN (SELECT mmsi FROM ais_bad_mmsi) THEN 'mmsi_invalid' END,
                                             CASE WHEN _fix THEN {flag} END), '')"""}  # fmt: skip
     select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
     # the file's hash is set in the outer SELECT: a 64-character text per row carried
     # through the window's sort cost as much as the sort
     stage_cols = ", ".join(f"s.{quote_ident(c)}" for c in columns)
+    kept = (
+        ""
+        if not _count(con, "SELECT count(*) FROM ais_skip")
+        else ("WHERE s.rowid NOT IN (SELECT rid FROM ais_skip)")
+    )
+    mine = f"""SELECT {stage_cols}, coalesce({_FIX.format(p="s.")}, false) AS _fix,
+                      true AS _mine, {file_no} AS _file_no
+               FROM {STAGE} s {kept}"""
+    if near:  # the stored fixes around the file's, numbered as files in the order of their hash
+        rows = f"""SELECT * FROM ({mine}
+                   UNION ALL BY NAME
+                   SELECT {", ".join(f"n.{quote_ident(c)}" for c in columns)}, true AS _fix,
+                          false AS _mine, f._file_no
+                   FROM ais_near n JOIN ais_files f ON f.file_hash = n.file_hash)"""
+        window, only_mine = _PREV_NUMBERED, "WHERE _mine"
+    else:  # the file alone: one file number, no union (the common case, and the cheaper)
+        rows, only_mine = mine, ""
+        window = _PREV_NUMBERED.replace(", _file_no,", ",")
     first = _count(con, "SELECT count(*) FROM positions")  # appended rows get row ids from here on
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
@@ -269,16 +294,8 @@ def _move_stage(
                 SELECT {select} FROM (
                     SELECT *, _step_km / {KM_PER_NM} / _hours AS _speed_kn FROM (
                         SELECT *, {step} AS _step_km, {hours} AS _hours FROM (
-                            SELECT *, {_PREV_NUMBERED} AS prev FROM (
-                                SELECT {stage_cols}, coalesce({_FIX.format(p="s.")}, false) AS _fix,
-                                       true AS _mine, {file_no} AS _file_no
-                                FROM {STAGE} s WHERE s.rowid NOT IN (SELECT rid FROM ais_skip)
-                                UNION ALL BY NAME
-                                SELECT {", ".join(f"n.{quote_ident(c)}" for c in columns)}, true AS _fix,
-                                       false AS _mine, f._file_no
-                                FROM ais_near n JOIN ais_files f ON f.file_hash = n.file_hash
-                            )
-                        ) WHERE _mine
+                            SELECT *, {window} AS prev FROM ({rows})
+                        ) {only_mine}
                     )
                 )""",
         )
@@ -292,7 +309,15 @@ def _move_stage(
     ).fetchone()
     assert flagged is not None
     elsewhere = _update_stored_speeds(con, file_hash) if later else 0
-    for table in (STAGE, "ais_dupes", "ais_skip", "ais_span", "ais_near", "ais_files"):
+    for table in (
+        STAGE,
+        "ais_dupes",
+        "ais_skip",
+        "ais_span",
+        "ais_near",
+        "ais_files",
+        "ais_bad_mmsi",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return appended, int(flagged[0]), elsewhere, int(flagged[1])
 
