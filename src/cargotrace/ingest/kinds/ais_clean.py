@@ -42,6 +42,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from cargotrace.case.store import quote_ident
 from cargotrace.ingest.kinds.ais_rules import (
@@ -51,6 +53,7 @@ from cargotrace.ingest.kinds.ais_rules import (
     refused_by_reason,
     station_kind_sql,
 )
+from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.types import IngestResult, Stage, sql_str
 from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
@@ -100,6 +103,20 @@ def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM positions LIMIT 0")
 
 
+def _repeated_hashes(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """`h`: the hashes of the key that more than one stage row with a time has, found by
+    sorting the hashes in NumPy (DuckDB's GROUP BY of millions of hashes beside the stage
+    spilled to disk under the case's memory limit)."""
+    hashes = np.sort(  # a copy: Arrow's buffers are read-only
+        con.execute(f"SELECT hash({', '.join(KEY)}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL")
+        .to_arrow_table()
+        .column(0)
+        .to_numpy()
+    )
+    twice = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    return pa.table({"h": pa.array(twice, pa.uint64())})
+
+
 def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """`ais_dupes`: stage rows that are copies (of a stored position, or of an earlier row
     of the file); returns (within the file, of the case)."""
@@ -126,17 +143,18 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                 SELECT m.rid, true AS in_case FROM mine m SEMI JOIN theirs t ON {same}""",
             [lo, hi],
         )
-    # candidates first by a hash of the key (one 64-bit column to group), then exactly
-    con.execute(
-        f"""INSERT INTO ais_dupes
-            SELECT rid, false FROM (
-                SELECT rowid AS rid, row_number() OVER (PARTITION BY {key} ORDER BY source_row, rowid) AS copy
-                FROM {STAGE}
-                WHERE timestamp IS NOT NULL AND hash({key}) IN (
-                    SELECT h FROM (SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL)
-                    GROUP BY h HAVING count(*) > 1)
-            ) WHERE copy > 1 AND rid NOT IN (SELECT rid FROM ais_dupes)"""
-    )
+    # candidates first by a hash of the key (the hashes seen twice), then exactly
+    repeated = _repeated_hashes(con)
+    if len(repeated):
+        with local_scans(con):
+            con.execute(
+                f"""INSERT INTO ais_dupes
+                    SELECT rid, false FROM (
+                        SELECT rowid AS rid, row_number() OVER (PARTITION BY {key} ORDER BY source_row, rowid) AS copy
+                        FROM {STAGE}
+                        WHERE timestamp IS NOT NULL AND hash({key}) IN (SELECT h FROM repeated)
+                    ) WHERE copy > 1 AND rid NOT IN (SELECT rid FROM ais_dupes)"""
+            )
     counts = con.execute(
         "SELECT count(*) FILTER (WHERE NOT in_case), count(*) FILTER (WHERE in_case) FROM ais_dupes"
     ).fetchone()
