@@ -250,6 +250,18 @@ def test_gfw_encounters_loitering_gaps_in_the_findings_with_source_and_confidenc
         "  AIS on 2023-09-04 22:00 UTC at 42.60000, 132.95000",
         "  intentional disabling by GFW's judgement: yes",
     ]
+    # explain of an MMSI, or a name, the case knows only from GFW's events: what they say of it
+    for ident, head, listed in (
+        ("273000021", "Vessel MMSI 273000021: GFW SHIP, IMO unknown, flag RU, ship type ?; seen "
+                      "2023-08-30 20:00 to 2023-09-04 22:00 UTC", ["AIS gaps (1):", "encounters (1):", "loitering (1):"]),
+        ("gfw ship", "Vessel MMSI 273000021: GFW SHIP, IMO unknown, flag RU, ship type ?; seen "
+                     "2023-08-30 20:00 to 2023-09-04 22:00 UTC", ["AIS gaps (1):", "encounters (1):", "loitering (1):"]),
+        ("445123456", "Vessel MMSI 445123456: MORNING CALM, IMO unknown, flag KP, ship type ?; seen "
+                      "2023-09-03 06:00 to 2023-09-03 09:20 UTC", ["encounters (1):"]),
+    ):  # fmt: skip
+        [vessel] = workflow.explain(case_dir, ident)
+        assert vessel["lines"][0] == head + " (known only from Global Fishing Watch's events)"
+        assert [line for line in vessel["lines"] if not line.startswith(" ")][1:] == listed
     # the GIS exports of gaps, encounters and loitering carry them, with their source
     for table, geometry, coordinates in (
         ("gaps", "LineString", [[130.55, 42.1], [132.95, 42.6]]),
