@@ -21,12 +21,14 @@ from hypothesis import strategies as st
 
 from cargotrace.analysis.pipeline import STAGES, run_stage
 from cargotrace.case.schema import create_statements
+from cargotrace.maritime.kernels import chunks, views
 from cargotrace.maritime.kernels import interference as interference_kernel
 from cargotrace.maritime.kernels import loitering as loitering_kernel
-from cargotrace.maritime.kernels import views
 from cargotrace.reference.geodesy import KM_PER_DEG
 from cargotrace.settings import AnalysisSettings
 from test_maritime_support import PORT, T0, east, north, port_row, series
+
+from conftest import shared_data
 
 SEA = east(north(PORT, 100.0), 300.0)  # far from the one port
 TABLES = {
@@ -232,3 +234,19 @@ def test_kernels_equal_the_sql_on_generated_fleets(spec, gap, chunk_rows):
         circling_min_fixes=3,
         interference_min_vessels=2,
     )
+
+
+def test_kernels_equal_the_sql_on_the_noaa_day(monkeypatch):
+    path = shared_data("ais", "noaa", "AISdata_marinecadastre_20220103.csv.gz")
+    monkeypatch.setattr(chunks, "CHUNK_ROWS", 20_000)  # several parts and blocks
+    con = _case([])
+    con.execute(
+        f"""INSERT INTO positions (mmsi, timestamp, lat, lon, sog)
+            SELECT MMSI, CAST(BaseDateTime AS TIMESTAMP) AT TIME ZONE 'UTC', LAT, LON,
+                   CASE WHEN SOG < 102.2 THEN SOG END
+            FROM read_csv('{path}', header = true)"""
+    )
+    # a sample of mostly its first 25 minutes: runs of 12 minutes, every cell-hour with a jump
+    found = assert_same(con, loitering_min_hours=0.2, interference_min_vessels=1)
+    assert len(found["loitering_candidates"]) > 10 and len(found["position_jumps"]) > 10
+    assert len(found["circling"]) > 0 and len(found["spoofed_positions"]) > 0
