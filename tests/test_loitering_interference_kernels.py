@@ -115,6 +115,11 @@ def test_runs_of_slow_fixes_by_hand(chunk_rows):
     fixes += [(5, at(120), SEA[0] - 0.001, SEA[1], 12.0)]
     fixes = [f for f in fixes if not (f[0] == 5 and f[1] == at(120) and f[4] == 1.0)]
     fixes += [(5, at(120), SEA[0] + 0.001, SEA[1], 1.0)]
+    fixes = series(6, T0, SEA, [9.0] + [1.0] * 25) + fixes  # first: a fast fix, then a run
+    # every fix twice, a gap of 6 h after 4 h: the twin fixes (equal in every key of the
+    # window's order) fall on one side of the cut
+    twice = series(7, T0, SEA, [1.0] * 25) + series(7, at(600), SEA, [1.0] * 25)
+    fixes += twice + twice
     con = _case(fixes)
     assert_same(con)
     assert _loitering(con) == [
@@ -125,6 +130,9 @@ def test_runs_of_slow_fixes_by_hand(chunk_rows):
         (3, at(600), at(840), 4.0, 25, 1.5),
         (4, T0, at(590), 9.833, 26, 0.5),
         (5, at(120), at(360), 4.0, 25, 1.0),
+        (6, at(10), at(250), 4.0, 25, 1.0),
+        (7, T0, at(240), 4.0, 50, 1.0),
+        (7, at(600), at(840), 4.0, 50, 1.0),
     ]
 
 

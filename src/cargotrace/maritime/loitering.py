@@ -33,17 +33,19 @@ def runs_sql(settings: AnalysisSettings) -> str:
     slow = f"sog < {settings.loitering_max_sog_kn}"
     return f"""
         p AS (
-            SELECT mmsi, timestamp AS ts, lat, lon, sog,
-                   lag(timestamp) OVER (PARTITION BY mmsi ORDER BY timestamp, lat, lon, sog) AS prev_ts
+            -- k numbers the fixes in the order lag saw them: a second window ordered by the
+            -- same keys could order fixes equal in all of them otherwise, and cut runs apart
+            SELECT mmsi, timestamp AS ts, lat, lon, sog, lag(timestamp) OVER w AS prev_ts, row_number() OVER w AS k
             FROM positions pos
             WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM spoofed_fixes s WHERE s.mmsi = pos.mmsi AND s.ts = pos.timestamp
                                                               AND s.lat = pos.lat AND s.lon = pos.lon)
+            WINDOW w AS (PARTITION BY mmsi ORDER BY timestamp, lat, lon, sog NULLS LAST)
         ), r AS (
             -- a run of slow fixes starts after any fix that is not slow, or after a gap
             SELECT *, sum(CASE WHEN sog IS NULL OR NOT ({slow}) OR prev_ts IS NULL
                                     OR epoch(ts) - epoch(prev_ts) >= {settings.gap_hours * 3600} THEN 1 ELSE 0 END)
-                          OVER (PARTITION BY mmsi ORDER BY ts, lat, lon, sog ROWS UNBOUNDED PRECEDING) AS run
+                          OVER (PARTITION BY mmsi ORDER BY k ROWS UNBOUNDED PRECEDING) AS run
             FROM p
         ), e AS (
             SELECT mmsi, run, min(ts) AS started_at, max(ts) AS ended_at, count(*) AS fixes,

@@ -54,6 +54,7 @@ def runs(
     # a slow fix starts a run when it breaks one itself (first fix, after a gap) or follows
     # a fix that is not slow
     starts_run = breaks[at]
+    starts_run[0] = True
     starts_run[1:] |= at[1:] != at[:-1] + 1
     starts = np.flatnonzero(starts_run)
     counts = np.diff(np.append(starts, len(at)))
