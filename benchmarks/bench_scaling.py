@@ -194,7 +194,15 @@ def run_duckdb(parquet: Path, ports: int, work: Path, memory: str, kernel: str) 
         calls = "observed_calls" if "observed_calls" in names else "port_calls"
         rows = {
             t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in (calls, "gap_facts", "encounters")
+            for t in (
+                calls,
+                "gap_facts",
+                "encounters",
+                "loitering_candidates",
+                "circling",
+                "position_jumps",
+                "interference",
+            )
         }
     return {"load_s": round(load_s, 2), "seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2),
             "stages": stages, "stages_cpu": stages_cpu, "stages_peak_rss_mb": stages_rss, "statements": statements,
