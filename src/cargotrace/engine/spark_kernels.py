@@ -28,7 +28,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from cargotrace.maritime import interference, loitering
 from cargotrace.maritime.kernels import chunks
+from cargotrace.maritime.kernels import interference as interference_kernel
+from cargotrace.maritime.kernels import loitering as loitering_kernel
 from cargotrace.maritime.kernels.partitions import partition_fixes
 from cargotrace.settings import AnalysisSettings
 
@@ -42,16 +45,22 @@ TRACK_COLUMNS = (
 )
 SHARED_COLUMNS = ("mmsi", "jumps", "first_jump_at", "last_jump_at")
 SPOOFED_COLUMNS = ("vid", "mmsi", "seq", "ts", "lat", "lon")
-COMBINED = (
-    "row_kind int, "
-    + TRACK_COLUMNS
-    + ", jumps long, first_jump_at timestamp, last_jump_at timestamp"
-)
-TRACK, SHARED, SPOOFED, ZONES = 0, 1, 2, 3  # row_kind (ZONES + 0, 1, 2: ZONE_TABLES)
+# row_kind: the track's tables, the loitering and interference kernels' rows (EVENT_TABLES),
+# then the port zones tables (ZONES + 0, 1, 2: ZONE_TABLES)
+TRACK, SHARED, SPOOFED, JUMPS, SHAPES, RUNS, ZONES = 0, 1, 2, 3, 4, 5, 6
+# the per-vessel halves of interference and loitering, found in the track's pass
+# (maritime/kernels/interference.py, loitering.py): row_kind -> (table, its schema)
+EVENT_TABLES = {
+    JUMPS: (interference_kernel.JUMPS, interference_kernel.JUMP_SCHEMA),
+    SHAPES: (interference_kernel.SHAPES, interference_kernel.SHAPE_SCHEMA),
+    RUNS: (loitering_kernel.RUNS, loitering_kernel.SCHEMA),
+}
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
 def _combined_schema() -> pa.Schema:
+    """The track's columns (and those of `shared_mmsi`), then the columns of EVENT_TABLES it
+    lacks (a name two tables share has one type)."""
     track = [
         ("row_kind", pa.int32()), ("vid", pa.int64()), ("mmsi", pa.int64()), ("tx", pa.int32()), ("seq", pa.int64()),
         ("ts", TIMESTAMP), ("lat", pa.float64()), ("lon", pa.float64()), ("sog", pa.float64()),
@@ -59,7 +68,20 @@ def _combined_schema() -> pa.Schema:
         ("gap_start_lat", pa.float64()), ("gap_start_lon", pa.float64()),
         ("jumps", pa.int64()), ("first_jump_at", TIMESTAMP), ("last_jump_at", TIMESTAMP),
     ]  # fmt: skip
-    return pa.schema(track)
+    return _widened(pa.schema(track), [schema for _, schema in EVENT_TABLES.values()])
+
+
+def _widened(schema: pa.Schema, others: list[pa.Schema]) -> pa.Schema:
+    """`schema` and then the columns of `others` it lacks; a name in both must have one type."""
+    fields = list(schema)
+    for other in others:
+        for f in other:
+            known = next((g for g in fields if g.name == f.name), None)
+            if known is None:
+                fields.append(f)
+            elif known.type != f.type:
+                raise TypeError(f"kernels on Spark: {f.name} has two types")
+    return pa.schema(fields)
 
 
 def _as_combined(batch: pa.RecordBatch, kind: int, schema: pa.Schema) -> pa.RecordBatch:
@@ -106,6 +128,9 @@ def track_partitions(
                 yield _as_combined(done.shared, SHARED, combined)
             if done.spoofed.num_rows:
                 yield _as_combined(done.spoofed, SPOOFED, combined)
+            for kind, batch in zip(EVENT_TABLES, (done.jumps, done.shapes, done.loitering_runs), strict=True):  # fmt: skip
+                if batch.num_rows:
+                    yield _as_combined(batch, kind, combined)
             if grid is not None:
                 zones = _zones(done.track, grid, settings)
                 for kind, batch in enumerate((zones.marks, zones.visits, zones.stops)):
@@ -121,12 +146,7 @@ def _fused_schema(
     """The combined schema of the fused pass: the track's, then the port zones tables'
     columns it lacks (a name both have has one type); and each zone table's columns."""
     zones, names = _zone_schemas(grid, settings)
-    track = _combined_schema()
-    for f in zones:
-        if f.name in track.names and track.field(f.name).type != f.type:
-            raise TypeError(f"track and port zones kernels: {f.name} has two types")
-    extra = [f for f in zones if f.name not in track.names]
-    return pa.schema([*track, *extra]), names
+    return _widened(_combined_schema(), [zones]), names
 
 
 def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
@@ -151,10 +171,10 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
     if fused:  # the port zones kernel in the same pass
         grid = _grid(runner, settings)
         schema, names = _fused_schema(grid, settings)
-        ddl = ", ".join(f"{f.name} {SPARK_TYPES[f.type]}" for f in schema)
-        task = track_partitions(settings, grid, schema)
+        ddl, task = _ddl(schema), track_partitions(settings, grid, schema)
     else:
-        ddl, task = COMBINED, track_partitions(settings)
+        schema = _combined_schema()
+        ddl, task = _ddl(schema), track_partitions(settings, schema=schema)
     combined = runner.checkpoint_df(
         "track_and_zones" if fused else "track_and_shared",
         parted.mapInArrow(task, ddl),
@@ -170,6 +190,38 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
     runner.register(
         "spoofed_fixes", combined.where(f"row_kind = {SPOOFED}").select(*SPOOFED_COLUMNS)
     )
+    for kind, (table, schema) in EVENT_TABLES.items():
+        runner.register(table, combined.where(f"row_kind = {kind}").select(*schema.names))
+
+
+def _ddl(schema: pa.Schema) -> str:
+    return ", ".join(f"{f.name} {SPARK_TYPES[f.type]}" for f in schema)
+
+
+def run_loitering(runner: SparkRunner, settings: AnalysisSettings) -> None:
+    """The loitering stage's SQL on Spark, from the runs of slow fixes the track's pass found
+    (as `kernels.loitering.build` on DuckDB): only the distance from ports is SQL here. The
+    stage SQL when the track was not built by the kernel in this job."""
+    if loitering_kernel.RUNS not in runner.tables:
+        runner.execute_all(loitering.statements(settings))
+        return
+    runs = f"e AS (SELECT {loitering.RUN_COLUMNS} FROM {loitering_kernel.RUNS})"
+    runner.execute(loitering.candidates_sql(settings, runs))
+
+
+def run_interference(runner: SparkRunner, settings: AnalysisSettings) -> None:
+    """The interference stage's SQL on Spark, from the jumps and vessel-hours the track's pass
+    found (as `kernels.interference.build` on DuckDB): the circling rule and the cells and
+    hours. The stage SQL when the track was not built by the kernel in this job."""
+    jumps, shapes = interference_kernel.JUMPS, interference_kernel.SHAPES
+    if jumps not in runner.tables or shapes not in runner.tables:
+        runner.execute_all(interference.statements(settings))
+        return
+    columns = ", ".join(interference_kernel.JUMP_SCHEMA.names)
+    runner.execute(f"CREATE OR REPLACE TEMP TABLE position_jumps AS SELECT {columns} FROM {jumps}")
+    shape = f"shape AS (SELECT {', '.join(interference_kernel.SHAPE_SCHEMA.names)} FROM {shapes})"
+    runner.execute(interference.circling_sql(settings, shape))
+    runner.execute_all(interference.cell_statements(settings))
 
 
 ZONE_TABLES = ("zone_marks", "visits", "port_stops")
@@ -270,4 +322,6 @@ def run_port_zones(runner: SparkRunner, settings: AnalysisSettings) -> None:
 SPARK_KERNELS: dict[str, Callable[[SparkRunner, AnalysisSettings], None]] = {
     "track": run_track,
     "port_zones": run_port_zones,
+    "loitering": run_loitering,
+    "interference": run_interference,
 }
