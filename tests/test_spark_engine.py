@@ -417,3 +417,54 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
     assert len(expected["position_jumps"][1]) > 0
     assert len(expected["visits"][1]) >= 3 and len(expected["port_stops"][1]) >= 2
     runner.cleanup()
+
+
+def test_encounters_kernel_on_spark_equals_the_sql(spark: Any, tmp_path: Path) -> None:
+    """The encounters kernel on Spark (positions hash-partitioned by their 10-minute bin,
+    mapInArrow over parts of whole bins) writes the stage SQL's `close_pairs`,
+    `encounter_crowds` and `encounters` on DuckDB: a pair stopped 110 m apart at sea for three
+    hours beside a crowd of four vessels in one cell (limit 3), one pair 600 m apart (too far)
+    and a missing speed."""
+    from cargotrace.engine.spark_kernels import run_encounters
+    from cargotrace.engine.spark_runner import SparkRunner
+    from cargotrace.maritime import encounters
+
+    t0 = dt.datetime(2024, 5, 1, 6, 0, tzinfo=dt.UTC)
+    fixes = []
+    for i in range(36):  # every 5 minutes for 3 hours
+        t = t0 + dt.timedelta(minutes=5 * i, seconds=7)
+        fixes.append((211000001, t, 20.0, 40.0, None if i == 3 else 0.5))
+        fixes.append((211000002, t + dt.timedelta(seconds=30), 20.001, 40.0, 0.4))
+        fixes.append((211000003, t, 20.0, 40.0 + 0.0057, 0.3))  # ~600 m east: too far
+        if i < 6:  # a crowd of four in one cell for half an hour
+            for k in range(4):
+                fixes.append((366000000 + k, t, -10.0 + 0.0003 * k, 120.0, 8.0))
+    settings = AnalysisSettings(encounter_max_vessels_per_cell=3)
+    con = duckdb.connect()
+    con.execute(
+        'CREATE TABLE positions (mmsi BIGINT, "timestamp" TIMESTAMPTZ, lat DOUBLE, lon DOUBLE, sog DOUBLE)'
+    )
+    con.executemany("INSERT INTO positions VALUES (?, ?, ?, ?, ?)", fixes)
+    con.execute("""CREATE TABLE ship_links (mmsi BIGINT, ship_key VARCHAR, vessel_key VARCHAR,
+                                            valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ)""")
+    con.execute("CREATE TABLE ports (locode VARCHAR, lat DOUBLE, lon DOUBLE)")
+    con.execute("INSERT INTO ports VALUES ('XXAAA', 50.0, 0.0)")
+    for statement in encounters.statements(settings):
+        con.execute(statement)
+    compared = ("close_pairs", "encounter_crowds", "encounters")
+    expected = {t: _rows(con, t) for t in compared}
+
+    runner = SparkRunner(spark, str(tmp_path), "memory")
+    for name in ("ship_links", "ports"):
+        runner.register(
+            name, from_arrow(spark, con.execute(f"SELECT * FROM {name}").arrow().read_all())
+        )
+    positions = from_arrow(spark, con.execute("SELECT * FROM positions").arrow().read_all())
+    runner.partition_by_vessel("positions", positions)
+    run_encounters(runner, settings)
+    for table, (names, rows) in expected.items():
+        got = to_arrow(runner.table(table))
+        assert got.column_names == names, table
+        assert _same_rows(_rows_of(got, names), rows), table
+    assert len(expected["encounters"][1]) == 1 and len(expected["encounter_crowds"][1]) == 3
+    runner.cleanup()

@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from cargotrace.maritime import interference, loitering
+from cargotrace.maritime import encounters, interference, loitering
 from cargotrace.maritime.kernels import chunks
+from cargotrace.maritime.kernels import encounters as encounters_kernel
 from cargotrace.maritime.kernels import interference as interference_kernel
 from cargotrace.maritime.kernels import loitering as loitering_kernel
 from cargotrace.maritime.kernels.partitions import partition_fixes
@@ -318,10 +319,71 @@ def run_port_zones(runner: SparkRunner, settings: AnalysisSettings) -> None:
         runner.register(table, combined.where(f"row_kind = {kind}").select(*names[table]))
 
 
+def encounter_partitions(
+    settings: AnalysisSettings, schema: pa.Schema
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The function `mapInArrow` runs on each partition of (mmsi, tbin, lat, lon, sog) rows,
+    whole 10-minute bins per partition: the encounters kernel on cache-sized parts of whole
+    bins; its close pairs (row_kind 0) and crowded cells (1) leave together."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        received = list(batches)
+        if not received:
+            return
+        table = pa.Table.from_batches(received)
+        if table.num_rows == 0:
+            return
+        columns = {name: table.column(name).to_numpy() for name in ("mmsi", "tbin", "lat", "lon", "sog")}  # fmt: skip
+        del table
+        for piece in chunks.split_block(columns, "tbin", chunks.part_count(len(columns["tbin"]))):
+            if len(piece["tbin"]) == 0:
+                continue
+            pairs, crowds = encounters_kernel._pairs(piece, settings)
+            for kind, batch in enumerate((pairs, crowds)):
+                if batch.num_rows:
+                    yield _as_combined(batch, kind, schema)
+
+    return run
+
+
+def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
+    """The encounters stage on Spark with the NumPy kernel: the positions (the kernel's own
+    SELECT, transpiled) hash-partitioned by their 10-minute bin, which no pair spans (the
+    spatial-temporal partitioning of docs/scaling.md), the kernel on parts of whole bins in
+    `mapInArrow`; writes `close_pairs` and the crowded cells, then the stage's last two
+    statements (`encounter_crowds`, the runs of bins per pair: `encounters`) as Spark SQL."""
+    from cargotrace.engine.transpile import expression_to_spark
+
+    rows = runner.spark.sql(expression_to_spark(encounters_kernel.POSITIONS.format(rows="TRUE")))
+    count = runner.by_vessel.get("positions")
+    wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
+    partitions = max(wanted, math.ceil((count if count is not None else rows.count()) / partition_fixes()))  # fmt: skip
+    schema = _widened(
+        pa.schema([("row_kind", pa.int32())]),
+        [encounters_kernel.PAIR_SCHEMA, encounters_kernel.CROWD_SCHEMA],
+    )
+    combined = runner.checkpoint_df(
+        "encounter_kernel",
+        rows.repartition(partitions, "tbin").mapInArrow(
+            encounter_partitions(settings, schema), _ddl(schema)
+        ),
+    )
+    runner.register(
+        "close_pairs", combined.where("row_kind = 0").select(*encounters_kernel.PAIR_SCHEMA.names)
+    )
+    crowded = encounters_kernel.CROWDED
+    runner.register(
+        crowded, combined.where("row_kind = 1").select(*encounters_kernel.CROWD_SCHEMA.names)
+    )
+    runner.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {crowded}"))
+    runner.execute(encounters.encounters_sql(settings))
+
+
 # stage name -> its kernel on Spark (the stages not named here run their SQL)
 SPARK_KERNELS: dict[str, Callable[[SparkRunner, AnalysisSettings], None]] = {
     "track": run_track,
     "port_zones": run_port_zones,
+    "encounters": run_encounters,
     "loitering": run_loitering,
     "interference": run_interference,
 }
