@@ -11,18 +11,25 @@ holds Spark's kernel tables equal to DuckDB's SQL tables.
 The port zones kernel runs in the same pass (fused): each task hands the track of each of
 its parts, still sorted by (vid, seq), straight to the port zones kernel, so the track is
 shuffled once and crosses to Python and back once, and the port zones stage has nothing
-left to do. One `mapInArrow` has one output schema, so the track's rows, the `shared_mmsi`
-rows (per split MMSI), the `spoofed_fixes` rows and the zone marks, visits and stops in
-port travel together, told apart by `row_kind`, each using the columns of its table (same
-names, same types) and NULL in the others. The combined table is checkpointed once; the six
-tables are views of it. (Without the port tables, the track runs alone and the port zones
-stage runs its own pass: `run_port_zones`.)
+left to do. The loitering and interference kernels run there too (maritime/kernels/
+loitering.py, interference.py: runs of slow fixes, jumps, circling vessel-hours, from the
+same sorted fixes), so those stages only run their last SQL, over a few rows, on Spark.
+One `mapInArrow` has one output schema, so the track's rows, the `shared_mmsi` rows (per
+split MMSI), the `spoofed_fixes` rows, the events' rows and the zone marks, visits and
+stops in port travel together, told apart by `row_kind`, each table's columns in shared
+slots of their type (`Packing`: a row is as wide as the widest table, not as all of them).
+The combined table is checkpointed once; the tables are views of it. (Without the port
+tables, the track runs alone and the port zones stage runs its own pass: `run_port_zones`.)
+
+Encounters pair vessels, so their kernel (maritime/kernels/encounters.py) runs in a pass of
+its own over the positions hash-partitioned by 10-minute bin (`run_encounters`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,14 +44,11 @@ from cargotrace.maritime.kernels.partitions import partition_fixes
 from cargotrace.settings import AnalysisSettings
 
 if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
     from cargotrace.engine.spark_runner import SparkRunner
     from cargotrace.maritime.kernels.port_zones import PortGrid
 
-TRACK_COLUMNS = (
-    "vid long, mmsi long, tx int, seq long, ts timestamp, lat double, lon double, sog double, "
-    "prev_ts timestamp, next_ts timestamp, jump boolean, gap_start_lat double, gap_start_lon double"
-)
-SHARED_COLUMNS = ("mmsi", "jumps", "first_jump_at", "last_jump_at")
 SPOOFED_COLUMNS = ("vid", "mmsi", "seq", "ts", "lat", "lon")
 # row_kind: the track's tables, the loitering and interference kernels' rows (EVENT_TABLES),
 # then the port zones tables (ZONES + 0, 1, 2: ZONE_TABLES)
@@ -59,17 +63,68 @@ EVENT_TABLES = {
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
-def _combined_schema() -> pa.Schema:
-    """The track's columns (and those of `shared_mmsi`), then the columns of EVENT_TABLES it
-    lacks (a name two tables share has one type)."""
-    track = [
-        ("row_kind", pa.int32()), ("vid", pa.int64()), ("mmsi", pa.int64()), ("tx", pa.int32()), ("seq", pa.int64()),
-        ("ts", TIMESTAMP), ("lat", pa.float64()), ("lon", pa.float64()), ("sog", pa.float64()),
-        ("prev_ts", TIMESTAMP), ("next_ts", TIMESTAMP), ("jump", pa.bool_()),
-        ("gap_start_lat", pa.float64()), ("gap_start_lon", pa.float64()),
-        ("jumps", pa.int64()), ("first_jump_at", TIMESTAMP), ("last_jump_at", TIMESTAMP),
-    ]  # fmt: skip
-    return _widened(pa.schema(track), [schema for _, schema in EVENT_TABLES.values()])
+def _track_tables() -> dict[int, tuple[str, pa.Schema]]:
+    """The tables of the track's pass: row_kind -> (table, schema)."""
+    track = pa.schema(
+        [("vid", pa.int64()), ("mmsi", pa.int64()), ("tx", pa.int32()), ("seq", pa.int64()),
+         ("ts", TIMESTAMP), ("lat", pa.float64()), ("lon", pa.float64()), ("sog", pa.float64()),
+         ("prev_ts", TIMESTAMP), ("next_ts", TIMESTAMP), ("jump", pa.bool_()),
+         ("gap_start_lat", pa.float64()), ("gap_start_lon", pa.float64())]
+    )  # fmt: skip
+    shared = pa.schema(
+        [("mmsi", pa.int64()), ("jumps", pa.int64()), ("first_jump_at", TIMESTAMP), ("last_jump_at", TIMESTAMP)]
+    )  # fmt: skip
+    spoofed = pa.schema([track.field(name) for name in SPOOFED_COLUMNS])
+    return {TRACK: ("track", track), SHARED: ("shared_mmsi", shared),
+            SPOOFED: ("spoofed_fixes", spoofed), **EVENT_TABLES}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Packing:
+    """Several tables in one `mapInArrow` output, told apart by `row_kind`: each table's
+    columns sit in slots named by type and number (`long_0`, `double_3`, ...) that the other
+    tables reuse, so a row is as wide as the widest table (per type), not as all of them
+    together: the track's rows, nearly all of the output, carry no empty columns of the
+    small tables (zone marks, visits, runs of slow fixes, ...) in the checkpoint."""
+
+    schema: pa.Schema
+    slots: dict[int, dict[str, str]]  # row_kind -> the table's column -> its slot
+
+    @classmethod
+    def of(cls, tables: dict[int, pa.Schema]) -> Packing:
+        fields: dict[str, pa.DataType] = {"row_kind": pa.int32()}
+        slots: dict[int, dict[str, str]] = {}
+        for kind, schema in tables.items():
+            used: dict[pa.DataType, int] = {}
+            slots[kind] = {}
+            for f in schema:
+                number = used.get(f.type, 0)
+                used[f.type] = number + 1
+                slot = f"{SPARK_TYPES[f.type]}_{number}"
+                fields.setdefault(slot, f.type)
+                slots[kind][f.name] = slot
+        return cls(pa.schema(list(fields.items())), slots)
+
+    def pack(self, batch: pa.RecordBatch, kind: int) -> pa.RecordBatch:
+        """`batch` (rows of table `kind`) in the packed schema, NULL in the slots it does not use."""
+        names = {slot: name for name, slot in self.slots[kind].items()}
+        columns = [
+            pa.array(np.full(batch.num_rows, kind, np.int32))
+            if f.name == "row_kind"
+            else batch.column(names[f.name]).cast(f.type)
+            if f.name in names
+            else pa.nulls(batch.num_rows, f.type)
+            for f in self.schema
+        ]
+        return pa.RecordBatch.from_arrays(columns, schema=self.schema)
+
+    def unpack(self, combined: DataFrame, kind: int) -> DataFrame:
+        """Table `kind`'s rows and columns (names and order as its schema) from the output."""
+        from pyspark.sql import functions as F
+
+        return combined.where(f"row_kind = {kind}").select(
+            *(F.col(slot).alias(name) for name, slot in self.slots[kind].items())
+        )
 
 
 def _widened(schema: pa.Schema, others: list[pa.Schema]) -> pa.Schema:
@@ -99,16 +154,15 @@ def _as_combined(batch: pa.RecordBatch, kind: int, schema: pa.Schema) -> pa.Reco
 
 
 def track_partitions(
-    settings: AnalysisSettings, grid: PortGrid | None = None, schema: pa.Schema | None = None
+    settings: AnalysisSettings, packing: Packing, grid: PortGrid | None = None
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The function `mapInArrow` runs on each partition of (mmsi, ts, lat, lon, sog) rows,
     whole vessels per partition: the track kernel on cache-sized parts, and with a port
-    `grid` the port zones kernel on each part's track (`schema`: `_fused_schema`)."""
+    `grid` the port zones kernel on each part's track (`packing`: `_track_packing`)."""
     from cargotrace.maritime.kernels.port_zones import _zones
     from cargotrace.maritime.kernels.track import _chunk
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        combined = schema or _combined_schema()
         received = list(batches)
         if not received:  # no vessel hashed to this partition
             return
@@ -124,30 +178,32 @@ def track_partitions(
             if len(piece["mmsi"]) == 0:
                 continue
             done = _chunk([piece], settings)
-            yield _as_combined(done.track, TRACK, combined)
-            if done.shared.num_rows:
-                yield _as_combined(done.shared, SHARED, combined)
-            if done.spoofed.num_rows:
-                yield _as_combined(done.spoofed, SPOOFED, combined)
-            for kind, batch in zip(EVENT_TABLES, (done.jumps, done.shapes, done.loitering_runs), strict=True):  # fmt: skip
+            yield packing.pack(done.track, TRACK)
+            found = (done.shared, done.spoofed, done.jumps, done.shapes, done.loitering_runs)
+            for kind, batch in zip((SHARED, SPOOFED, *EVENT_TABLES), found, strict=True):
                 if batch.num_rows:
-                    yield _as_combined(batch, kind, combined)
+                    yield packing.pack(batch, kind)
             if grid is not None:
                 zones = _zones(done.track, grid, settings)
                 for kind, batch in enumerate((zones.marks, zones.visits, zones.stops)):
                     if batch.num_rows:
-                        yield _as_combined(batch, ZONES + kind, combined)
+                        yield packing.pack(batch, ZONES + kind)
 
     return run
 
 
-def _fused_schema(
-    grid: PortGrid, settings: AnalysisSettings
-) -> tuple[pa.Schema, dict[str, list[str]]]:
-    """The combined schema of the fused pass: the track's, then the port zones tables'
-    columns it lacks (a name both have has one type); and each zone table's columns."""
-    zones, names = _zone_schemas(grid, settings)
-    return _widened(_combined_schema(), [zones]), names
+def _track_packing(
+    grid: PortGrid | None, settings: AnalysisSettings
+) -> tuple[Packing, dict[int, str]]:
+    """How the tables of the track's pass (and, with a port `grid`, of the port zones
+    kernel fused into it) share its output; and the table of each row_kind."""
+    tables = _track_tables()
+    if grid is not None:
+        zones, names = _zone_schemas(grid, settings)
+        for kind, table in enumerate(ZONE_TABLES):
+            tables[ZONES + kind] = (table, pa.schema([zones.field(n) for n in names[table]]))
+    packing = Packing.of({kind: schema for kind, (_, schema) in tables.items()})
+    return packing, {kind: table for kind, (table, _) in tables.items()}
 
 
 def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
@@ -169,30 +225,14 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
         wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
         parted = rows.repartition(max(wanted, math.ceil(rows.count() / partition_fixes())), "mmsi")
     fused = all(name in runner.tables for name in PORT_TABLES)
-    if fused:  # the port zones kernel in the same pass
-        grid = _grid(runner, settings)
-        schema, names = _fused_schema(grid, settings)
-        ddl, task = _ddl(schema), track_partitions(settings, grid, schema)
-    else:
-        schema = _combined_schema()
-        ddl, task = _ddl(schema), track_partitions(settings, schema=schema)
+    grid = _grid(runner, settings) if fused else None  # the port zones kernel in the same pass
+    packing, tables = _track_packing(grid, settings)
     combined = runner.checkpoint_df(
         "track_and_zones" if fused else "track_and_shared",
-        parted.mapInArrow(task, ddl),
+        parted.mapInArrow(track_partitions(settings, packing, grid), _ddl(packing.schema)),
     )
-    if fused:
-        for kind, table in enumerate(ZONE_TABLES):
-            runner.register(
-                table, combined.where(f"row_kind = {ZONES + kind}").select(*names[table])
-            )
-    track_names = [c.split()[0] for c in TRACK_COLUMNS.split(", ")]
-    runner.register("track", combined.where(f"row_kind = {TRACK}").select(*track_names))
-    runner.register("shared_mmsi", combined.where(f"row_kind = {SHARED}").select(*SHARED_COLUMNS))
-    runner.register(
-        "spoofed_fixes", combined.where(f"row_kind = {SPOOFED}").select(*SPOOFED_COLUMNS)
-    )
-    for kind, (table, schema) in EVENT_TABLES.items():
-        runner.register(table, combined.where(f"row_kind = {kind}").select(*schema.names))
+    for kind, table in tables.items():
+        runner.register(table, packing.unpack(combined, kind))
 
 
 def _ddl(schema: pa.Schema) -> str:
