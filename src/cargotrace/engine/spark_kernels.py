@@ -21,8 +21,9 @@ slots of their type (`Packing`: a row is as wide as the widest table, not as all
 The combined table is checkpointed once; the tables are views of it. (Without the port
 tables, the track runs alone and the port zones stage runs its own pass: `run_port_zones`.)
 
-Encounters pair vessels, so their kernel (maritime/kernels/encounters.py) runs in a pass of
-its own over the positions hash-partitioned by 10-minute bin (`run_encounters`).
+Encounters pair vessels, so their kernel (maritime/kernels/encounters.py) would run in a
+pass of its own over the positions hash-partitioned by 10-minute bin (`run_encounters`; not
+the default yet, see SPARK_KERNELS).
 """
 
 from __future__ import annotations
@@ -419,11 +420,13 @@ def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
     runner.execute(encounters.encounters_sql(settings))
 
 
-# stage name -> its kernel on Spark (the stages not named here run their SQL)
+# stage name -> its kernel on Spark. Encounters are not wired yet: `run_encounters` holds
+# test_encounters_kernel_on_spark_equals_the_sql, but on the NOAA day 3 of 11,522 encounters
+# differed from the SQL (a median speed on a rounding edge, the bins averaged in another
+# order; one nearest_port_km NULL, not yet explained), so Spark runs the encounters' SQL. (the stages not named here run their SQL)
 SPARK_KERNELS: dict[str, Callable[[SparkRunner, AnalysisSettings], None]] = {
     "track": run_track,
     "port_zones": run_port_zones,
-    "encounters": run_encounters,
     "loitering": run_loitering,
     "interference": run_interference,
 }
