@@ -39,22 +39,23 @@ from cargotrace.ingest.readers.arrow_text import any_edge_space, any_empty
 from cargotrace.ingest.types import ChunkContext, IngestResult, TabularKind, sql_str
 from cargotrace.sql import balanced
 
-BATCH_ROWS = 65_536  # DuckDB scans an Arrow table in parallel batch by batch
+# DuckDB scans an Arrow table in parallel, batch by batch, and its insert stores each batch
+# as row groups of 122,880 rows: batches of exactly that size (the last excepted) leave no
+# part-filled row groups behind. Smaller batches did (one per scanning thread and insert),
+# and the checkpoint closing the case merged them by writing the whole table again:
+# ~4 CPU s a million waybill rows, as much as storing them the first time.
+BATCH_ROWS = 122_880
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cargotrace-row-hashes")
 
 
 def batched(table: pa.Table) -> pa.Table:
-    """The same table in record batches of at most 2 x BATCH_ROWS rows, without copying:
-    every column is sliced at the same boundaries (those of its first column when they are
-    short enough, else every BATCH_ROWS rows)."""
+    """The same table in record batches of BATCH_ROWS rows (the last one shorter); a
+    column is copied only where a batch spans two of its chunks."""
     if not table.num_columns or not table.num_rows:
         return table
-    lengths = [len(chunk) for chunk in table.column(0).chunks]
-    if max(lengths) > 2 * BATCH_ROWS:
-        lengths = [
-            min(BATCH_ROWS, table.num_rows - start)
-            for start in range(0, table.num_rows, BATCH_ROWS)
-        ]
+    lengths = [
+        min(BATCH_ROWS, table.num_rows - start) for start in range(0, table.num_rows, BATCH_ROWS)
+    ]
     if all([len(c) for c in column.chunks] == lengths for column in table.columns):
         return table
     starts = list(itertools.accumulate([0, *lengths[:-1]]))
@@ -274,20 +275,24 @@ def _load(
     if spec.after:  # `chunk_bad` is there: the refused rows, their reasons
         spec.after(con, ctx)
     select_cols, provenance = target_sql(con, spec, ctx, result)
-    bad_rows = con.execute("SELECT _row FROM chunk_bad").to_arrow_table().column(0)
-    chunk_raw = table.filter(pc.is_in(table.column("_row"), value_set=bad_rows.combine_chunks()))  # noqa: F841
+    bad_rows = con.execute("SELECT _row FROM chunk_bad").to_arrow_table().column(0).combine_chunks()
+    is_bad = pc.is_in(table.column("_row"), value_set=bad_rows)
+    chunk_raw = table.filter(is_bad)  # noqa: F841
     del table  # the raw cells of the kept rows are not needed any more
     quarantined = con.execute(
         f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
         f"{provenance.replace('_row', 'b._row')} FROM chunk_bad b JOIN chunk_raw r ON r._row = b._row"
     ).fetchone()[0]  # type: ignore[index]
+    if len(bad_rows):  # the kept rows in whole batches (`batched`): the views read them now
+        chunk_src = batched(source.filter(pc.invert(pc.is_in(source.column("_row"), value_set=bad_rows))))
+    del source
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
     try:
         into, kept_provenance = kept_target(spec, ctx, provenance)
         kept = con.execute(
             f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
-            f"SELECT {select_cols}, {kept_provenance} FROM normalized WHERE _row NOT IN (SELECT _row FROM chunk_bad)"
+            f"SELECT {select_cols}, {kept_provenance} FROM normalized"
         ).fetchone()[0]  # type: ignore[index]
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
