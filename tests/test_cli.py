@@ -158,7 +158,11 @@ def test_analyze_of_an_ais_only_case_prints_the_vessel_story(tmp_path):
     result = runner.invoke(app, ["analyze", "--case", case])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "port calls │ 2 " in text and "AIS gaps (dark periods) │ 1 " in text
+    assert (
+        "port calls │ 2 " in text
+        and "gaps in AIS (dark periods) │ 1 " in text
+        and "Global Fishing Watch" not in text
+    )
 
 
 def test_report_out_must_be_html(tmp_path):

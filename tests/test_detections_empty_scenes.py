@@ -47,6 +47,12 @@ def test_empty_scene_kept_as_a_scene_not_a_detection_and_rows_add_up(tmp_path):
     assert (result.rows_read, result.rows_kept, result.rows_quarantined, result.rows_duplicate) == (
         5, 2, 3, 0,
     )  # fmt: skip
+    from cargotrace.ingest.summary import ingest_notes
+
+    assert ingest_notes(result)[0] == (
+        "kept: 1 of the 2 kept rows in table empty_scenes (scenes in which nothing was detected: "
+        "not detections, but evidence against a vessel being where the scene looked)"
+    )
     workflow.analyze(case_dir, AnalysisSettings())
     with Case.open(case_dir) as case:
         detections = case.rows("SELECT scene_id FROM detections")

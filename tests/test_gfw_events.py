@@ -235,8 +235,10 @@ def test_gfw_encounters_loitering_gaps_in_the_findings_with_source_and_confidenc
         "implied_speed_kn": round(296.4 / 1.852 / 122.0, 3), "source": "gfw", "confidence": 0.75,
         "event_id": GFW_GAP_ID, "intentional_disabling": True, "possible_dark_call_count": 0,
     }  # fmt: skip
-    assert {k: findings["events"][k] for k in ("gaps", "encounters", "loitering", "gfw_gaps")} == {
+    assert {k: findings["events"][k] for k in ("gaps", "encounters", "loitering", "gfw_gaps",
+                                               "gaps_from_gfw", "encounters_from_gfw", "loitering_from_gfw")} == {
         "gaps": 1, "encounters": 1, "loitering": 1, "gfw_gaps": 1,
+        "gaps_from_gfw": 1, "encounters_from_gfw": 1, "loitering_from_gfw": 1,
     }  # fmt: skip
     validate_findings(findings)
     # explain: the gap by its id, with what GFW says of it
@@ -248,6 +250,18 @@ def test_gfw_encounters_loitering_gaps_in_the_findings_with_source_and_confidenc
         "  AIS on 2023-09-04 22:00 UTC at 42.60000, 132.95000",
         "  intentional disabling by GFW's judgement: yes",
     ]
+    # explain of an MMSI, or a name, the case knows only from GFW's events: what they say of it
+    for ident, head, listed in (
+        ("273000021", "Vessel MMSI 273000021: GFW SHIP, IMO unknown, flag RU, ship type ?; seen "
+                      "2023-08-30 20:00 to 2023-09-04 22:00 UTC", ["AIS gaps (1):", "encounters (1):", "loitering (1):"]),
+        ("gfw ship", "Vessel MMSI 273000021: GFW SHIP, IMO unknown, flag RU, ship type ?; seen "
+                     "2023-08-30 20:00 to 2023-09-04 22:00 UTC", ["AIS gaps (1):", "encounters (1):", "loitering (1):"]),
+        ("445123456", "Vessel MMSI 445123456: MORNING CALM, IMO unknown, flag KP, ship type ?; seen "
+                      "2023-09-03 06:00 to 2023-09-03 09:20 UTC", ["encounters (1):"]),
+    ):  # fmt: skip
+        [vessel] = workflow.explain(case_dir, ident)
+        assert vessel["lines"][0] == head + " (known only from Global Fishing Watch's events)"
+        assert [line for line in vessel["lines"] if not line.startswith(" ")][1:] == listed
     # the GIS exports of gaps, encounters and loitering carry them, with their source
     for table, geometry, coordinates in (
         ("gaps", "LineString", [[130.55, 42.1], [132.95, 42.6]]),
@@ -291,6 +305,11 @@ def test_a_gfw_gap_that_an_ais_gap_of_the_ship_overlaps_is_listed_once_as_ais(tm
     ] == [(ais_gap, "ais", 1.0, None)]
     # the encounter and the loitering event have no AIS counterpart: still GFW's
     assert [e["source"] for e in findings["encounters"] + findings["loitering"]] == ["gfw", "gfw"]
+    # the summary's counts: the gap once (AIS's), GFW's events of the other types
+    assert {k: findings["events"][k] for k in ("gaps", "gaps_from_gfw", "gfw_gaps",
+                                               "encounters_from_gfw", "loitering_from_gfw")} == {
+        "gaps": 1, "gaps_from_gfw": 0, "gfw_gaps": 1, "encounters_from_gfw": 1, "loitering_from_gfw": 1,
+    }  # fmt: skip
     # explain of the vessel lists them next to its AIS gap, marked
     [vessel] = [e for e in workflow.explain(case_dir, "273000021") if e["kind"] == "vessel"]
     mark = "(Global Fishing Watch event {}, confidence 0.75)"

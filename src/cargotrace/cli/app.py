@@ -453,12 +453,16 @@ def _print_headline(result: dict[str, Any]) -> None:
     events, screening = result.get("events", {}), result.get("screening", {})
     vessel_rows = (  # the vessel story, shown whenever the case has one (AIS-only cases too)
         ("port calls", "port_calls"),
-        ("AIS gaps (dark periods)", "gaps"),
+        ("gaps in AIS (dark periods)", "gaps"),
+        ("  of them Global Fishing Watch's", "gaps_from_gfw"),
         ("  with possible dark calls", "gaps_with_possible_dark_calls"),
         ("  likely intentional AIS disabling", "likely_intentional_disabling"),
         ("  draught changed across the gap", "draught_changes"),
         ("silences with no AIS data (not gaps)", "coverage_gaps"),
         ("encounters (ship-to-ship)", "encounters"),
+        ("  of them Global Fishing Watch's", "encounters_from_gfw"),
+        ("loitering", "loitering"),
+        ("  of them Global Fishing Watch's", "loitering_from_gfw"),
         ("identity events", "identity_events"),
     )
     for label, key in vessel_rows:

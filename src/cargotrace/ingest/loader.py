@@ -293,12 +293,15 @@ def _load_chunk_scanned(
     if spec.split:  # the kept rows meeting the condition go to the split table
         split_table, condition = spec.split
         split_cols, _ = target_sql(con, spec, ctx, result, split_table)
-        result.rows_kept += int(
+        apart = int(
             con.execute(
                 f"INSERT INTO {quote_ident(split_table)} ({split_cols}, file_hash, source_file, sheet, source_row) "
                 f"SELECT {split_cols}, {provenance} FROM normalized WHERE _reason IS NULL AND ({condition})"
             ).fetchone()[0]  # type: ignore[index]
         )
+        result.rows_kept += apart
+        kept_apart = result.detail.setdefault("kept_apart", {})  # said by the summary
+        kept_apart[split_table] = kept_apart.get(split_table, 0) + apart
         kept_where += f" AND NOT ({condition})"
     kept = con.execute(
         f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "

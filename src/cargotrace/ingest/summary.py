@@ -20,6 +20,12 @@ _STATION_WORDS = {
     "autonomous_device": "autonomous device",
 }
 
+# Tables a kind's kept rows may go to instead of its own (`TabularKind.split`), said in words.
+_APART_WORDS = {
+    "empty_scenes": " (scenes in which nothing was detected: not detections, but evidence "
+    "against a vessel being where the scene looked)",
+}
+
 
 def ingest_notes(result: IngestResult) -> list[str]:
     """Plain-text notes for one ingested file (empty when there is nothing to add)."""
@@ -40,6 +46,12 @@ def ingest_notes(result: IngestResult) -> list[str]:
                 f"ais_stations{kinds})"
             )
         notes.append(f"kept: {', '.join(kept_parts)}")
+    for table, rows in (detail.get("kept_apart") or {}).items():
+        if rows:
+            what = _APART_WORDS.get(table, "")
+            notes.append(
+                f"kept: {rows:,} of the {result.rows_kept:,} kept rows in table {table}{what}"
+            )
     if nothing_kept(result):
         notes.append(_nothing_kept_note(result))
     elif kept and not kept.get("positions") and result.rows_quarantined:

@@ -98,11 +98,40 @@ def _vessels(case: Case, ident: str) -> list[dict[str, Any]]:
            ORDER BY v.mmsi""",
         [mmsi, digits if digits.isdigit() else None, text, text, text, text, text],
     )
-    return [_vessel(case, int(r["mmsi"])) for r in found]
+    known = {int(r["mmsi"]) for r in found}
+    if case.has_table("gfw_events"):  # vessels known only from GFW's events (no AIS, no reports)
+        known |= {int(r["mmsi"]) for r in case.rows(
+            f"""SELECT DISTINCT mmsi FROM ({_GFW_VESSEL_ROWS})
+               WHERE mmsi IS NOT NULL AND (mmsi = ? OR upper(trim(name)) = upper(?))
+                 AND mmsi NOT IN (SELECT mmsi FROM vessels WHERE mmsi IS NOT NULL)""",
+            [mmsi, text],
+        )}  # fmt: skip
+    return [_vessel(case, m) for m in sorted(known)]
+
+
+# Every vessel GFW's events name: the event's own, and an encounter's other vessel.
+_GFW_VESSEL_ROWS = """
+    SELECT mmsi, vessel_name AS name, flag, started_at, ended_at FROM gfw_events
+    UNION ALL
+    SELECT other_mmsi, other_name, other_flag, started_at, ended_at FROM gfw_events WHERE other_mmsi IS NOT NULL"""
+
+
+def _gfw_vessel(case: Case, mmsi: int) -> dict[str, Any]:
+    """What GFW's events say of a vessel the case knows only from them: its latest name and
+    flag, the span of its events (no IMO, call sign or ship type: GFW's events carry none)."""
+    [v] = case.rows(
+        f"""SELECT mmsi, NULL AS imo, arg_max(name, started_at) AS name, NULL AS callsign,
+                   NULL AS ship_type, arg_max(flag, started_at) AS flag, min(started_at) AS first_seen,
+                   max(ended_at) AS last_seen, 'gfw' AS flag_source
+            FROM ({_GFW_VESSEL_ROWS}) WHERE mmsi = ? GROUP BY mmsi""",
+        [mmsi],
+    )
+    return v
 
 
 def _vessel(case: Case, mmsi: int) -> dict[str, Any]:
-    [v] = case.rows("SELECT * FROM vessels WHERE mmsi = ?", [mmsi])
+    rows = case.rows("SELECT * FROM vessels WHERE mmsi = ?", [mmsi])
+    v = rows[0] if rows else _gfw_vessel(case, mmsi)
     calls = _rows(case, "port_calls", "mmsi = ?", [mmsi], "arrived_at, port_locode")
     # gaps, encounters, loitering of every source: AIS's and GFW's (maritime/gfw_events.py)
     gaps = _rows(case, "all_gaps", "mmsi = ?", [mmsi], "started_at")
@@ -117,6 +146,7 @@ def _vessel(case: Case, mmsi: int) -> dict[str, Any]:
     lines = [
         f"Vessel MMSI {mmsi}: {name}, IMO {v.get('imo') or 'unknown'}, flag {v.get('flag') or '?'}"
         f", ship type {v.get('ship_type') or '?'}; seen {_t(v.get('first_seen'))} to {_t(v.get('last_seen'))} UTC"
+        + (" (known only from Global Fishing Watch's events)" if not rows else "")
     ]
     lines += _listed("port calls", calls, _call_line, "port_calls")
     lines += _listed("arrivals of interest", arrivals,

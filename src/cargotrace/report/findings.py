@@ -337,8 +337,12 @@ def maritime_counts(case: Case) -> dict[str, int]:
     counts = {name: case.scalar(f"SELECT count(*) FROM {name}") for name in MARITIME_TABLES}
     # gaps, encounters and loitering of every source: AIS's and GFW's (maritime/gfw_events.py)
     for name in EVERY_SOURCE:
+        counts[f"{name}_from_gfw"] = 0
         if case.has_table(f"all_{name}"):
             counts[name] = case.scalar(f"SELECT count(*) FROM all_{name}")
+            counts[f"{name}_from_gfw"] = case.scalar(
+                f"SELECT count(*) FROM all_{name} WHERE source = 'gfw'"
+            )
     counts["gaps_with_possible_dark_calls"] = case.scalar(
         "SELECT count(*) FROM gaps WHERE possible_dark_call_count > 0"
     )

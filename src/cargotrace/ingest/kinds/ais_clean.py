@@ -42,6 +42,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 
 from cargotrace.case.store import quote_ident
 from cargotrace.ingest.kinds.ais_rules import (
@@ -51,6 +53,7 @@ from cargotrace.ingest.kinds.ais_rules import (
     refused_by_reason,
     station_kind_sql,
 )
+from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.types import IngestResult, Stage, sql_str
 from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
@@ -100,6 +103,20 @@ def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM positions LIMIT 0")
 
 
+def _repeated_hashes(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """`h`: the hashes of the key that more than one stage row with a time has, found by
+    sorting the hashes in NumPy (DuckDB's GROUP BY of millions of hashes beside the stage
+    spilled to disk under the case's memory limit)."""
+    hashes = np.sort(  # a copy: Arrow's buffers are read-only
+        con.execute(f"SELECT hash({', '.join(KEY)}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL")
+        .to_arrow_table()
+        .column(0)
+        .to_numpy()
+    )
+    twice = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    return pa.table({"h": pa.array(twice, pa.uint64())})
+
+
 def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """`ais_dupes`: stage rows that are copies (of a stored position, or of an earlier row
     of the file); returns (within the file, of the case)."""
@@ -126,17 +143,18 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                 SELECT m.rid, true AS in_case FROM mine m SEMI JOIN theirs t ON {same}""",
             [lo, hi],
         )
-    # candidates first by a hash of the key (one 64-bit column to group), then exactly
-    con.execute(
-        f"""INSERT INTO ais_dupes
-            SELECT rid, false FROM (
-                SELECT rowid AS rid, row_number() OVER (PARTITION BY {key} ORDER BY source_row, rowid) AS copy
-                FROM {STAGE}
-                WHERE timestamp IS NOT NULL AND hash({key}) IN (
-                    SELECT h FROM (SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL)
-                    GROUP BY h HAVING count(*) > 1)
-            ) WHERE copy > 1 AND rid NOT IN (SELECT rid FROM ais_dupes)"""
-    )
+    # candidates first by a hash of the key (the hashes seen twice), then exactly
+    repeated = _repeated_hashes(con)
+    if len(repeated):
+        with local_scans(con):
+            con.execute(
+                f"""INSERT INTO ais_dupes
+                    SELECT rid, false FROM (
+                        SELECT rowid AS rid, row_number() OVER (PARTITION BY {key} ORDER BY source_row, rowid) AS copy
+                        FROM {STAGE}
+                        WHERE timestamp IS NOT NULL AND hash({key}) IN (SELECT h FROM repeated)
+                    ) WHERE copy > 1 AND rid NOT IN (SELECT rid FROM ais_dupes)"""
+            )
     counts = con.execute(
         "SELECT count(*) FILTER (WHERE NOT in_case), count(*) FILTER (WHERE in_case) FROM ais_dupes"
     ).fetchone()
@@ -239,6 +257,7 @@ def _move_stage(
     fix_p = _FIX.format(p="p.")
     later = _span(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE ais_near AS {_stored_fixes(fix_p)}")
+    near = _count(con, "SELECT count(*) FROM ais_near")
     con.execute(
         """CREATE OR REPLACE TEMP TABLE ais_files AS
            SELECT file_hash, row_number() OVER (ORDER BY file_hash) AS _file_no
@@ -246,6 +265,12 @@ def _move_stage(
         [file_hash],
     )
     file_no = _count(con, "SELECT _file_no FROM ais_files WHERE file_hash = ?", [file_hash])
+    # the rule is worked out once per MMSI of the file, not once per row
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ais_bad_mmsi AS
+            SELECT coalesce(mmsi, -1) AS mmsi  -- no MMSI is invalid too, as -1 is
+            FROM (SELECT DISTINCT mmsi FROM {STAGE}) WHERE {mmsi_invalid_sql("mmsi")}"""
+    )
     columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
     names = ", ".join(map(quote_ident, columns))
     step = haversine_km("prev.lat", "prev.lon", "lat", "lon")
@@ -253,12 +278,30 @@ def _move_stage(
     speed, flag = _speed_of("_speed_kn", "_step_km")  # each computed once per row
     values = {"file_hash": sql_str(file_hash), "source_file": sql_str(file_name),
               "implied_speed_kn": f"CASE WHEN _fix THEN {speed} END",
-              "flags": f"""nullif(concat_ws(',', CASE WHEN {mmsi_invalid_sql("mmsi")} THEN 'mmsi_invalid' END,
+              "flags": f"""nullif(concat_ws(',', CASE WHEN coalesce(mmsi, -1) IN (SELECT mmsi FROM ais_bad_mmsi) THEN 'mmsi_invalid' END,
                                             CASE WHEN _fix THEN {flag} END), '')"""}  # fmt: skip
     select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
     # the file's hash is set in the outer SELECT: a 64-character text per row carried
     # through the window's sort cost as much as the sort
     stage_cols = ", ".join(f"s.{quote_ident(c)}" for c in columns)
+    kept = (
+        ""
+        if not _count(con, "SELECT count(*) FROM ais_skip")
+        else ("WHERE s.rowid NOT IN (SELECT rid FROM ais_skip)")
+    )
+    mine = f"""SELECT {stage_cols}, coalesce({_FIX.format(p="s.")}, false) AS _fix,
+                      true AS _mine, {file_no} AS _file_no
+               FROM {STAGE} s {kept}"""
+    if near:  # the stored fixes around the file's, numbered as files in the order of their hash
+        rows = f"""SELECT * FROM ({mine}
+                   UNION ALL BY NAME
+                   SELECT {", ".join(f"n.{quote_ident(c)}" for c in columns)}, true AS _fix,
+                          false AS _mine, f._file_no
+                   FROM ais_near n JOIN ais_files f ON f.file_hash = n.file_hash)"""
+        window, only_mine = _PREV_NUMBERED, "WHERE _mine"
+    else:  # the file alone: one file number, no union (the common case, and the cheaper)
+        rows, only_mine = mine, ""
+        window = _PREV_NUMBERED.replace(", _file_no,", ",")
     first = _count(con, "SELECT count(*) FROM positions")  # appended rows get row ids from here on
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
@@ -269,16 +312,8 @@ def _move_stage(
                 SELECT {select} FROM (
                     SELECT *, _step_km / {KM_PER_NM} / _hours AS _speed_kn FROM (
                         SELECT *, {step} AS _step_km, {hours} AS _hours FROM (
-                            SELECT *, {_PREV_NUMBERED} AS prev FROM (
-                                SELECT {stage_cols}, coalesce({_FIX.format(p="s.")}, false) AS _fix,
-                                       true AS _mine, {file_no} AS _file_no
-                                FROM {STAGE} s WHERE s.rowid NOT IN (SELECT rid FROM ais_skip)
-                                UNION ALL BY NAME
-                                SELECT {", ".join(f"n.{quote_ident(c)}" for c in columns)}, true AS _fix,
-                                       false AS _mine, f._file_no
-                                FROM ais_near n JOIN ais_files f ON f.file_hash = n.file_hash
-                            )
-                        ) WHERE _mine
+                            SELECT *, {window} AS prev FROM ({rows})
+                        ) {only_mine}
                     )
                 )""",
         )
@@ -292,7 +327,15 @@ def _move_stage(
     ).fetchone()
     assert flagged is not None
     elsewhere = _update_stored_speeds(con, file_hash) if later else 0
-    for table in (STAGE, "ais_dupes", "ais_skip", "ais_span", "ais_near", "ais_files"):
+    for table in (
+        STAGE,
+        "ais_dupes",
+        "ais_skip",
+        "ais_span",
+        "ais_near",
+        "ais_files",
+        "ais_bad_mmsi",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return appended, int(flagged[0]), elsewhere, int(flagged[1])
 

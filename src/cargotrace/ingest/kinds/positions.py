@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.ingest import sqlexpr
 from cargotrace.ingest.kinds import ais_rules
 from cargotrace.ingest.kinds.ais_clean import STAGE
+from cargotrace.ingest.readers.arrow_text import any_contains_byte
 from cargotrace.ingest.readers.headers import Field
 from cargotrace.ingest.types import ChunkContext, TabularKind
 from cargotrace.reference.ais_values import kinematics_sql
@@ -89,11 +91,52 @@ _TYPED: tuple[tuple[str, Callable[[str], str], pa.DataType, str | None], ...] = 
 )  # fmt: skip
 
 
+# `_ISO_TIME` in its commonest form, `YYYY-MM-DDTHH:MM:SS` (or a space for the T), tested
+# on the bytes of the cells: ~5x faster than the regular expression, which takes the rest
+_ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+
+
+def _iso_seconds(values: pa.ChunkedArray) -> bool:
+    """True when every cell is `YYYY-MM-DD[T ]HH:MM:SS` (19 bytes, no NULL); False when
+    that cannot be told from the bytes alone (then `_ISO_TIME` decides)."""
+    for chunk in values.chunks:
+        if not len(chunk):
+            continue
+        if chunk.null_count or not pa.types.is_string(chunk.type):
+            return False
+        _, offsets_buffer, data_buffer = chunk.buffers()
+        offsets = np.frombuffer(offsets_buffer, np.int32)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        if not bool((np.diff(offsets) == 19).all()):
+            return False
+        cells = np.frombuffer(data_buffer, np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 19)
+        digits = cells[:, _ISO_DIGITS]
+        if not (
+            bool(((digits >= ord("0")) & (digits <= ord("9"))).all())
+            and bool((cells[:, [4, 7]] == ord("-")).all())
+            and bool((cells[:, [13, 16]] == ord(":")).all())
+            and bool(((cells[:, 10] == ord("T")) | (cells[:, 10] == ord(" "))).all())
+        ):
+            return False
+    return True
+
+
+def _may_have_exponent(values: pa.ChunkedArray) -> bool:
+    """Whether some cell holds an `e` or `E` (an exponent, which `sqlexpr.number` does not
+    read as Arrow does): a byte test on the buffers."""
+    return any_contains_byte(values, ord("e")) or any_contains_byte(values, ord("E"))
+
+
 def _arrow_cast(
     values: pa.ChunkedArray, arrow_type: pa.DataType, plain: str | None
 ) -> pa.ChunkedArray | None:
     """The column cast by Arrow, or None when Arrow cannot read it as the SQL would."""
-    if plain is not None and not pc.all(pc.match_substring_regex(values, plain)).as_py():
+    if (
+        plain is not None
+        and not (plain == _ISO_TIME and _iso_seconds(values))
+        and not pc.all(pc.match_substring_regex(values, plain)).as_py()
+    ):
         return None
     naive = pa.timestamp("us") if pa.types.is_timestamp(arrow_type) else arrow_type
     try:
@@ -101,8 +144,7 @@ def _arrow_cast(
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 2023-02-30, 4,5, 99999 as int16
         return None
     if pa.types.is_floating(arrow_type) and (
-        not pc.all(pc.is_finite(cast)).as_py()
-        or pc.any(pc.match_substring(values, "e", ignore_case=True)).as_py()
+        not pc.all(pc.is_finite(cast)).as_py() or _may_have_exponent(values)
     ):
         return None
     return cast.cast(arrow_type)  # a naive time is UTC
