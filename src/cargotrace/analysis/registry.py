@@ -44,6 +44,8 @@ from cargotrace.maritime import (
     voyages,
 )
 from cargotrace.maritime.kernels import encounters as encounters_kernel
+from cargotrace.maritime.kernels import interference as interference_kernel
+from cargotrace.maritime.kernels import loitering as loitering_kernel
 from cargotrace.maritime.kernels import port_zones as port_zones_kernel
 from cargotrace.maritime.kernels import track as track_kernel
 from cargotrace.screening import stage as screening_stage
@@ -165,6 +167,7 @@ STAGES: list[Stage] = [
         reads=("borders", "ports", "positions", "spoofed_fixes"),
         writes=("loitering", "loitering_candidates", "loitering_shore"),
         sql=loitering.statements,
+        kernel=loitering_kernel.build,
         python=loitering.build,
         python_reads=("loitering_candidates",),
         output="loitering",
@@ -288,6 +291,7 @@ STAGES: list[Stage] = [
             "spoofed_positions",
         ),
         sql=interference.statements,
+        kernel=interference_kernel.build,
         output="interference",
     ),
     Stage(

@@ -47,27 +47,36 @@ def _cell(lat: str, lon: str, cell: float) -> tuple[str, str]:
     )
 
 
-def statements(settings: AnalysisSettings) -> list[str]:
-    cell = settings.interference_cell_deg
+VALID = "mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL"
+
+
+def jumps_sql(settings: AnalysisSettings) -> str:
+    """`position_jumps`: every impossible step between consecutive positions of one MMSI
+    (spoofed ones included). maritime/kernels/interference.py finds the same in the track
+    kernel's pass."""
     jump = jump_sql(settings, "prev_lat", "prev_lon", "prev_ts")
-    valid = "mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL"
-    ey, ex = _cell("lat", "lon", cell)
-    return [
-        f"""
+    return f"""
         CREATE OR REPLACE TEMP TABLE position_jumps AS
         WITH p AS (
             SELECT mmsi, timestamp AS ts, lat, lon,
                    lag(timestamp) OVER w AS prev_ts, lag(lat) OVER w AS prev_lat, lag(lon) OVER w AS prev_lon
             FROM positions
-            WHERE {valid}
+            WHERE {VALID}
             WINDOW w AS (PARTITION BY mmsi ORDER BY timestamp, lat, lon, sog NULLS LAST)
         )
         SELECT mmsi, ts, lat, lon, prev_ts, prev_lat, prev_lon FROM p WHERE {jump}
-        """,
-        f"""
-        CREATE OR REPLACE TABLE circling AS
-        WITH f AS (
-            SELECT mmsi, date_trunc('hour', timestamp) AS hour_start, lat, lon FROM positions WHERE {valid}
+        """
+
+
+def shapes_sql(settings: AnalysisSettings) -> str:
+    """Common table expressions ending in `shape`: per MMSI and UTC hour with at least
+    `circling_min_fixes` fixes, their count, centre (lat, lon), mean distance from it
+    (radius_km), the distances' population standard deviation (spread_km) and the length of
+    the mean unit vector from the centre (resultant), unrounded. The kernel
+    (maritime/kernels/interference.py) computes the same rows in the track kernel's pass."""
+    return f"""
+        f AS (
+            SELECT mmsi, date_trunc('hour', timestamp) AS hour_start, lat, lon FROM positions WHERE {VALID}
         ), centre AS (
             SELECT mmsi, hour_start, count(*) AS fixes, avg(lat) AS c_lat, avg(lon) AS c_lon
             FROM f GROUP BY mmsi, hour_start HAVING count(*) >= {settings.circling_min_fixes}
@@ -84,14 +93,38 @@ def statements(settings: AnalysisSettings) -> list[str]:
                    sqrt(power(avg(CASE WHEN r_km > 0 THEN dx_km / r_km ELSE 0 END), 2)
                         + power(avg(CASE WHEN r_km > 0 THEN dy_km / r_km ELSE 0 END), 2)) AS resultant
             FROM polar GROUP BY mmsi, hour_start
-        )
+        )"""
+
+
+def circling_sql(settings: AnalysisSettings, shapes: str) -> str:
+    """`circling`: the vessel-hours (`shapes`: common table expressions ending in `shape`)
+    whose fixes lie on a circle."""
+    return f"""
+        CREATE OR REPLACE TABLE circling AS
+        WITH {shapes}
         SELECT mmsi, hour_start, fixes, lat, lon, round(radius_km, 3) AS radius_km,
                round(spread_km, 3) AS spread_km, round(resultant, 3) AS resultant
         FROM shape
         WHERE radius_km BETWEEN {settings.circling_min_radius_km} AND {settings.circling_max_radius_km}
           AND spread_km <= {CIRCLE_MAX_SPREAD} * radius_km AND resultant <= {CIRCLE_MAX_RESULTANT}
         ORDER BY hour_start, mmsi
-        """,
+        """
+
+
+def statements(settings: AnalysisSettings) -> list[str]:
+    return [
+        jumps_sql(settings),
+        circling_sql(settings, shapes_sql(settings)),
+        *cell_statements(settings),
+    ]
+
+
+def cell_statements(settings: AnalysisSettings) -> list[str]:
+    """From `position_jumps` and `circling`: the marks, the interference cell-hours and the
+    spoofed positions."""
+    cell = settings.interference_cell_deg
+    ey, ex = _cell("lat", "lon", cell)
+    return [
         f"""
         CREATE OR REPLACE TEMP TABLE interference_marks AS
         SELECT mmsi, date_trunc('hour', ts) AS hour_start, {ey} AS cell_y, {ex} AS cell_x, 'jump' AS mark

@@ -22,38 +22,55 @@ from cargotrace.maritime.offshore import far_from_ports_sql, nearest_port_km_sql
 from cargotrace.maritime.shore import shore_km
 from cargotrace.settings import AnalysisSettings
 
+RUN_COLUMNS = "mmsi, started_at, ended_at, fixes, lat, lon, median_sog_kn"
 
-def statements(settings: AnalysisSettings) -> list[str]:
+
+def runs_sql(settings: AnalysisSettings) -> str:
+    """Common table expressions ending in `e`: every run of slow fixes of one MMSI with no gap
+    inside, at least `loitering_min_hours` long (RUN_COLUMNS: means of lat and lon, the
+    median speed unrounded). maritime/kernels/loitering.py computes the same rows in the
+    track kernel's pass over the vessels."""
     slow = f"sog < {settings.loitering_max_sog_kn}"
-    return [
-        f"""
-        CREATE OR REPLACE TEMP TABLE loitering_candidates AS
-        WITH p AS (
-            SELECT mmsi, timestamp AS ts, lat, lon, sog,
-                   lag(timestamp) OVER (PARTITION BY mmsi ORDER BY timestamp, lat, lon, sog) AS prev_ts
+    return f"""
+        p AS (
+            -- k numbers the fixes in the order lag saw them: a second window ordered by the
+            -- same keys could order fixes equal in all of them otherwise, and cut runs apart
+            SELECT mmsi, timestamp AS ts, lat, lon, sog, lag(timestamp) OVER w AS prev_ts, row_number() OVER w AS k
             FROM positions pos
             WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM spoofed_fixes s WHERE s.mmsi = pos.mmsi AND s.ts = pos.timestamp
                                                               AND s.lat = pos.lat AND s.lon = pos.lon)
+            WINDOW w AS (PARTITION BY mmsi ORDER BY timestamp, lat, lon, sog NULLS LAST)
         ), r AS (
             -- a run of slow fixes starts after any fix that is not slow, or after a gap
             SELECT *, sum(CASE WHEN sog IS NULL OR NOT ({slow}) OR prev_ts IS NULL
                                     OR epoch(ts) - epoch(prev_ts) >= {settings.gap_hours * 3600} THEN 1 ELSE 0 END)
-                          OVER (PARTITION BY mmsi ORDER BY ts, lat, lon, sog ROWS UNBOUNDED PRECEDING) AS run
+                          OVER (PARTITION BY mmsi ORDER BY k ROWS UNBOUNDED PRECEDING) AS run
             FROM p
         ), e AS (
             SELECT mmsi, run, min(ts) AS started_at, max(ts) AS ended_at, count(*) AS fixes,
                    avg(lat) AS lat, avg(lon) AS lon, median(sog) AS median_sog_kn
             FROM r WHERE {slow} GROUP BY mmsi, run
             HAVING epoch(max(ts)) - epoch(min(ts)) >= {settings.loitering_min_hours * 3600}
-        )
+        )"""
+
+
+def candidates_sql(settings: AnalysisSettings, runs: str) -> str:
+    """`loitering_candidates`: the runs (`runs`: common table expressions ending in `e`,
+    RUN_COLUMNS) far enough from every port."""
+    return f"""
+        CREATE OR REPLACE TEMP TABLE loitering_candidates AS
+        WITH {runs}
         SELECT e.mmsi, e.started_at, e.ended_at, round((epoch(e.ended_at) - epoch(e.started_at)) / 3600.0, 3) AS hours,
                e.fixes, e.lat, e.lon, round(e.median_sog_kn, 2) AS median_sog_kn,
                {nearest_port_km_sql("e")} AS nearest_port_km
         FROM e
         WHERE {far_from_ports_sql(settings.loitering_min_port_km, "e")}
         """
-    ]
+
+
+def statements(settings: AnalysisSettings) -> list[str]:
+    return [candidates_sql(settings, runs_sql(settings))]
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:

@@ -24,6 +24,8 @@ gets the decoder's counters (`decoder`) and the decoder's rejects by reason
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -38,6 +40,7 @@ from cargotrace.ingest.kinds import ais_rules
 from cargotrace.ingest.kinds.ais_clean import STAGE
 from cargotrace.ingest.nmea.decoder import DecodedBatch, DecodeStats, decode_nmea_file
 from cargotrace.ingest.readers.arrow_scan import local_scans
+from cargotrace.ingest.readers.read_ahead import read_ahead
 from cargotrace.ingest.types import (
     ByteProgress,
     IngestResult,
@@ -60,27 +63,31 @@ def load_nmea(
 ) -> None:
     con = case.con
     result.detail["format"] = "nmea"
-    on_bytes = None
+    read = [0]  # bytes read by the decoder (on its thread), reported from this one
     if isinstance(progress, ByteProgress):
         progress.start_bytes(path.stat().st_size)
-        on_bytes = progress.bytes_read
     totals, reasons = DecodeStats(), Counter[str]()
     quarantine = Refused(con, result, path.name)
     statics = Statics(con, _provenance(result, path.name))
-    for batch in decode_nmea_file(path, BATCH_LINES, progress=on_bytes):
-        refused = _insert_positions(con, batch, quarantine)
-        refused += statics.add(batch, quarantine)
-        quarantine.add(batch.rejects)
-        stats = batch.stats
-        totals += stats
-        reasons.update(_reason_counts(batch.rejects))
-        result.rows_read += stats.decoded + stats.rejected
-        result.rows_kept += stats.decoded - refused
-        result.rows_quarantined += stats.rejected + refused
-        result.rows_skipped += stats.non_ais + stats.undecoded_type
-        if progress:
-            progress(stats.decoded + stats.rejected)
-    statics.flush()
+    decoded = read_ahead(decode_nmea_file(path, BATCH_LINES, progress=lambda n: _set(read, n)))
+    with _one_thread(con):  # the decoder has the other core
+        for batch in grouped(decoded, GROUP_LINES):
+            refused = _insert_positions(con, batch, quarantine)
+            refused += statics.add(batch, quarantine)
+            quarantine.add(batch.rejects)
+            stats = batch.stats
+            totals += stats
+            reasons.update(_reason_counts(batch.rejects))
+            result.rows_read += stats.decoded + stats.rejected
+            result.rows_kept += stats.decoded - refused
+            result.rows_quarantined += stats.rejected + refused
+            result.rows_skipped += stats.non_ais + stats.undecoded_type
+            del batch  # its buffers go before the next group is gathered
+            if isinstance(progress, ByteProgress):
+                progress.bytes_read(read[0])
+            if progress:
+                progress(stats.decoded + stats.rejected)
+    statics.flush()  # the decoder is done: DuckDB has every thread again
     quarantine.flush()
     result.rows_kept -= statics.duplicates  # type 5/24 reports heard again
     result.rows_duplicate += statics.duplicates
@@ -92,6 +99,36 @@ def load_nmea(
     )
 
 
+def _set(box: list[int], value: int) -> None:
+    box[0] = value
+
+
+@contextmanager
+def _one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB on one thread while the decoder runs on another: the batch statements are
+    small (a second DuckDB thread cost more CPU than it saved), the passes after the file
+    get DuckDB's threads back."""
+    threads = con.execute("SELECT current_setting('threads')").fetchone()
+    con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
+
+
+def grouped(batches: Iterable[DecodedBatch], lines: int) -> Iterator[DecodedBatch]:
+    """Consecutive batches merged until they hold `lines` lines: DuckDB's statements have
+    a fixed cost each, the decoder's memory grows with its batches."""
+    group: DecodedBatch | None = None
+    for batch in batches:
+        group = batch if group is None else group.merge(batch)
+        if group.stats.lines >= lines:
+            yield group
+            group = None
+    if group is not None:
+        yield group
+
+
 def _provenance(result: IngestResult, name: str) -> str:
     return f"{sql_str(result.file_hash)}, {sql_str(name)}, NULL"
 
@@ -101,6 +138,9 @@ def _provenance(result: IngestResult, name: str) -> str:
 # 398 MB, 50,000 at 281 MB, in less CPU time too: the work arrays stay in the caches), and
 # DuckDB's share comes on top of that (issue 16: 1.5 GB in all)
 BATCH_LINES = 50_000
+# Lines judged and stored per group of statements (`grouped`): the groups' texts stay (for the
+# sentences of refused messages) until the group is stored
+GROUP_LINES = 200_000
 # refused rows gathered (in Arrow, ~100 bytes each) per insert of runs: 100,000 peaked at
 # 555 MB on a log refusing 957,106 messages under a 100 MB DuckDB share, 500,000 at 900 MB
 QUARANTINE_ROWS = 100_000
@@ -115,14 +155,14 @@ _REFUSED = pa.schema(
 
 
 class Refused:
-    """The file's refused messages on their way to the quarantine: gathered in Arrow and
-    stored as runs (`case/quarantine.py`: up to `RUN_ROWS` messages of one reason and
-    column per row of `quarantine_runs`, with each message's line and text). A logger
-    without times refuses most of its messages: one row each cost more than decoding them."""
+    """The file's refused messages on their way to the quarantine: gathered in Arrow as runs
+    and stored (`case/quarantine.py`: up to `RUN_ROWS` messages of one reason and column per
+    row of `quarantine_runs`, with each message's line and text). A logger without times
+    refuses most of its messages: one row each cost more than decoding them."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, result: IngestResult, name: str) -> None:
         self.con, self.provenance = con, _provenance(result, name)
-        self.tables: list[pa.Table] = []
+        self.runs: list[pa.Table] = []
         self.rows = 0
 
     def add(self, table: pa.Table) -> None:
@@ -131,16 +171,20 @@ class Refused:
             return
         if "column_name" not in table.column_names:
             table = table.append_column("column_name", pa.nulls(table.num_rows, pa.string()))
-        self.tables.append(table.select(_REFUSED.names).cast(_REFUSED))
-        self.rows += table.num_rows
+        self.add_runs(as_runs(table.select(_REFUSED.names).cast(_REFUSED)))
+
+    def add_runs(self, runs: pa.Table) -> None:
+        """Runs as `as_runs` makes them."""
+        self.runs.append(runs)
+        self.rows += pc.sum(runs.column("rows")).as_py() or 0
         if self.rows >= QUARANTINE_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        if not self.tables:
+        if not self.runs:
             return
-        nmea_runs = as_runs(pa.concat_tables(self.tables))  # noqa: F841 - replacement scan
-        self.tables, self.rows = [], 0
+        nmea_runs = pa.concat_tables(self.runs)  # noqa: F841 - replacement scan
+        self.runs, self.rows = [], 0
         with local_scans(self.con):
             self.con.execute(
                 f"""INSERT INTO {stored_quarantine.RUNS} (kind, reason, column_name, rows, last_row, source_rows, raw,
@@ -151,11 +195,45 @@ class Refused:
             )
 
 
+_RUNS = pa.schema(
+    [
+        ("reason", pa.string()),
+        ("column_name", pa.string()),
+        ("rows", pa.int64()),
+        ("last_row", pa.int64()),
+        ("source_rows", pa.list_(pa.int64())),
+        ("raw", pa.list_(pa.string())),
+    ]
+)
+
+
+def runs_of(
+    reason: str, column: str | None, lines: np.ndarray, raw: pa.Array, run_rows: int | None = None
+) -> pa.Table:
+    """The runs of refused messages of one reason and column, given in line order (their
+    lines and texts): `run_rows` at most per run, the lists over the texts as they are."""
+    run_rows = run_rows or stored_quarantine.RUN_ROWS
+    count = len(lines)
+    starts = np.arange(0, count, run_rows)
+    ends = np.r_[starts[1:], count]
+    offsets = pa.array(np.r_[starts, count].astype(np.int32))
+    return pa.Table.from_arrays(
+        [
+            pa.array([reason] * len(starts), pa.string()),
+            pa.array([column] * len(starts), pa.string()),
+            pa.array(ends - starts, pa.int64()),
+            pa.array(lines[ends - 1], pa.int64()),
+            pa.ListArray.from_arrays(offsets, pa.array(lines, pa.int64())),
+            pa.ListArray.from_arrays(offsets, raw),
+        ],
+        schema=_RUNS,
+    )
+
+
 def as_runs(refused: pa.Table, run_rows: int | None = None) -> pa.Table:
     """Refused rows (`reason`, `column_name`, `raw`, `line_no`) as runs: per (reason,
     column), in line order, `run_rows` at most per run; columns reason, column_name, rows,
     last_row, source_rows (lines) and raw (texts), both lists in line order."""
-    run_rows = run_rows or stored_quarantine.RUN_ROWS
     key = pc.binary_join_element_wise(
         pc.fill_null(refused.column("reason"), ""),
         pc.fill_null(refused.column("column_name"), ""),
@@ -164,25 +242,20 @@ def as_runs(refused: pa.Table, run_rows: int | None = None) -> pa.Table:
     codes = pc.dictionary_encode(key).combine_chunks().indices.to_numpy(zero_copy_only=False)
     lines = refused.column("line_no").to_numpy()
     order = np.lexsort((lines, codes))
-    codes, lines = codes[order], lines[order]
-    group_starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
-    group_ends = np.r_[group_starts[1:], len(codes)]
-    starts = np.concatenate(
-        [np.arange(a, b, run_rows) for a, b in zip(group_starts, group_ends, strict=True)]
-    )
-    offsets = pa.array(np.r_[starts, len(codes)].astype(np.int32))
     taken = refused.take(pa.array(order))
-    firsts = pa.array(starts)
-    return pa.table(
-        {
-            "reason": taken.column("reason").take(firsts),
-            "column_name": taken.column("column_name").take(firsts),
-            "rows": pa.array(np.diff(np.r_[starts, len(codes)]).astype(np.int64)),
-            "last_row": pa.array(lines[np.r_[starts[1:], len(codes)] - 1]),
-            "source_rows": pa.ListArray.from_arrays(offsets, pa.array(lines)),
-            "raw": pa.ListArray.from_arrays(offsets, taken.column("raw").combine_chunks()),
-        }
-    )
+    codes, lines = codes[order], lines[order]
+    bounds = np.r_[0, np.flatnonzero(np.diff(codes)) + 1, len(codes)]
+    parts = [
+        runs_of(
+            taken.column("reason")[a].as_py(),
+            taken.column("column_name")[a].as_py(),
+            lines[a:b],
+            taken.column("raw").slice(a, b - a).combine_chunks(),
+            run_rows,
+        )
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
+    return pa.concat_tables(parts) if parts else _RUNS.empty_table()
 
 
 def _insert_positions(
@@ -193,13 +266,12 @@ def _insert_positions(
     table = batch.positions
     if not table.num_rows:
         return 0
-    reason, column = ais_rules.reason_sql(ais_rules.position_checks("timestamp", "lat", "lon"))
-    refused = _refusals(con, table, reason, column)
-    count: int = refused.num_rows
-    if count:
-        quarantine.add(_with_raw(batch, "positions", refused))
+    checks = ais_rules.position_checks("timestamp", "lat", "lon")
+    rows, codes = _refusals(con, table, checks)
+    if len(rows):
+        _quarantine(batch, "positions", table, rows, codes, checks, quarantine)
         keep = np.ones(table.num_rows, dtype=bool)
-        keep[refused.column("row").to_numpy()] = False
+        keep[rows] = False
         table = table.filter(pa.array(keep))
     nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     with local_scans(con):
@@ -209,33 +281,49 @@ def _insert_positions(
             SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type, line_no
             FROM nmea_positions"""
         )
-    return count
+    return len(rows)
 
 
 def _refusals(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, reason: str, column: str
-) -> pa.Table:
-    """`row` (index in `table`), `line_no`, `reason` and `column_name` of the rows of
-    `table` the rules refuse, in the table's order: the rules are SQL (`ais_rules`), the
-    rows stay in Arrow."""
+    con: duckdb.DuckDBPyConnection, table: pa.Table, checks: list[ais_rules.Check]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of `table` (indices, ascending) the rules refuse and, for each, the index in
+    `checks` of the first rule that holds: the rules are SQL (`ais_rules`), the rows stay
+    in Arrow, and only two numbers per refused row come back."""
     row = pa.array(np.arange(table.num_rows, dtype=np.int64))
     wanted = ("line_no", "mmsi", "timestamp", "lat", "lon", "msg_type")  # what the rules read
     columns = table.select([c for c in wanted if c in table.column_names])
     nmea_rows = columns.append_column("row", row)  # noqa: F841 - replacement scan
+    code = "CASE " + " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
     with local_scans(con):
         out = con.execute(
-            f"""SELECT * FROM (SELECT row, line_no, {reason} AS reason, {column} AS column_name
-                               FROM nmea_rows) WHERE reason IS NOT NULL"""
-        ).to_arrow_table()
-    rows = out.column("row").to_numpy()
+            f"""SELECT row, code FROM (SELECT row, {code} END AS code FROM nmea_rows)
+                WHERE code IS NOT NULL"""
+        ).fetchnumpy()
+    rows, codes = np.asarray(out["row"], dtype=np.int64), np.asarray(out["code"], dtype=np.int64)
     if len(rows) > 1 and not bool(np.all(rows[1:] > rows[:-1])):  # given back in another order
-        out = out.take(pc.sort_indices(out.column("row")))
-    return out
+        order = np.argsort(rows, kind="stable")
+        rows, codes = rows[order], codes[order]
+    return rows, codes
 
 
-def _with_raw(batch: DecodedBatch, table: str, refused: pa.Table) -> pa.Table:
-    """Refused rows of `batch.<table>` with their sentences as `raw`."""
-    return refused.append_column("raw", batch.raw_text(table, refused.column("row").to_numpy()))
+def _quarantine(
+    batch: DecodedBatch,
+    name: str,
+    table: pa.Table,
+    rows: np.ndarray,
+    codes: np.ndarray,
+    checks: list[ais_rules.Check],
+    quarantine: Refused,
+) -> None:
+    """The refused rows of `batch.<name>` (= `table`) as runs of each rule, with their
+    sentences as raw values (built in run order: no text is copied twice)."""
+    lines = table.column("line_no").to_numpy()
+    for code in np.unique(codes):
+        mine = rows[codes == code]
+        _, reason, column = checks[int(code)]
+        raw = batch.raw_text(name, mine)
+        quarantine.add_runs(runs_of(reason, column, lines[mine], raw))
 
 
 STATIC_ROWS = 200_000  # identity reports gathered (in Arrow) per dedupe and insert
@@ -261,13 +349,13 @@ class Statics:
         if not table.num_rows:
             return 0
         implausible = ais_rules.implausible_time_sql("timestamp")
-        checks = f"CASE WHEN {implausible} AND msg_type <> 19 THEN"
-        refused = _refusals(
-            self.con, table, f"{checks} 'implausible_timestamp' END", f"{checks} 'timestamp' END"
-        )
-        dropped: int = refused.num_rows
-        if dropped:
-            quarantine.add(_with_raw(batch, "statics", refused))
+        checks: list[ais_rules.Check] = [
+            (f"{implausible} AND msg_type <> 19", "implausible_timestamp", "timestamp")
+        ]
+        rows, codes = _refusals(self.con, table, checks)
+        if len(rows):
+            _quarantine(batch, "statics", table, rows, codes, checks, quarantine)
+        dropped = len(rows)
         self.tables.append(table)
         self.rows += table.num_rows
         if self.rows >= STATIC_ROWS:

@@ -27,6 +27,8 @@ import pandas as pd
 import pyarrow as pa
 
 from cargotrace.maritime.kernels import chunks, views
+from cargotrace.maritime.kernels import interference as interference_kernel
+from cargotrace.maritime.kernels import loitering as loitering_kernel
 from cargotrace.maritime.kernels.arrays import (
     Flags,
     Floats,
@@ -161,6 +163,10 @@ class Chunk:
     track: pa.RecordBatch
     shared: pa.RecordBatch
     spoofed: pa.RecordBatch
+    # for the loitering and interference stages, from the same sorted fixes
+    jumps: pa.RecordBatch
+    shapes: pa.RecordBatch
+    loitering_runs: pa.RecordBatch
 
 
 def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
@@ -169,6 +175,8 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
     mmsi, ts, lat, lon, sog = (rows[name][order] for name in ("mmsi", "ts", "lat", "lon", "sog"))
     vid = mmsi * 10
     s = steps(vid, ts, lat, lon, settings)
+    jump_rows = interference_kernel.jumps(mmsi, ts, lat, lon, s.jump)
+    shapes = interference_kernel.shapes(mmsi, ts, lat, lon, settings)
     # spoofed fixes leave the track, which is worked out again without them
     out = spoofed(ts, lat, lon, s, settings)
     spoofed_rows = pa.record_batch(
@@ -183,6 +191,7 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
         mmsi, ts, lat, lon, sog = (a[keep] for a in (mmsi, ts, lat, lon, sog))
         vid = mmsi * 10
         s = steps(vid, ts, lat, lon, settings)
+    loitering_runs = loitering_kernel.runs(mmsi, ts, lat, lon, sog, settings)
     tx = np.zeros(len(mmsi), np.int32)
 
     # an MMSI whose track jumps back and forth is split by the parity of its jumps so far
@@ -221,7 +230,7 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
             "gap_start_lon": arrow_column(pa.float64(), shift_back(lon), s.gap),
         }
     )  # fmt: skip
-    return Chunk(track=track, shared=shared, spoofed=spoofed_rows)
+    return Chunk(track, shared, spoofed_rows, jump_rows, shapes, loitering_runs)
 
 
 def _shared(
@@ -246,11 +255,20 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     track = views.Sink(con, "track", to_disk=partitions > 1)
     shared = views.Sink(con, "shared_mmsi", to_disk=False)  # a row per split MMSI: small
     spoofed_fixes = views.Sink(con, "spoofed_fixes", to_disk=False)  # few
+    # events or candidates of events (vessel-hours on a circle, runs of 4 hours): few
+    jumps = views.Sink(con, interference_kernel.JUMPS, to_disk=False)
+    shapes = views.Sink(con, interference_kernel.SHAPES, to_disk=False)
+    runs = views.Sink(con, loitering_kernel.RUNS, to_disk=False)
     for parts in vessel_partitions(con, POSITIONS, "positions", "mmsi", partitions):
         done = chunks.map_parts(lambda pieces: _chunk(pieces, settings), parts)
         track.add([c.track for c in done])
         shared.add([c.shared for c in done])
         spoofed_fixes.add([c.spoofed for c in done])
-    track.publish()
-    shared.publish()
-    spoofed_fixes.publish()
+        jumps.add([c.jumps for c in done])
+        shapes.add([c.shapes for c in done])
+        runs.add([c.loitering_runs for c in done])
+    for sink in (track, shared, spoofed_fixes, jumps, shapes, runs):
+        sink.publish()
+    views.set_tag(con, interference_kernel.JUMPS, interference_kernel.rules(settings))
+    views.set_tag(con, interference_kernel.SHAPES, interference_kernel.rules(settings))
+    views.set_tag(con, loitering_kernel.RUNS, loitering_kernel.rules(settings))

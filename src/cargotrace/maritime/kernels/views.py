@@ -28,6 +28,7 @@ COPY_CELLS = 2_000_000
 _published: dict[int, dict[str, pa.Table]] = {}
 _files: dict[int, dict[str, list[Path]]] = {}
 _workdirs: dict[int, Path] = {}
+_tags: dict[int, dict[str, object]] = {}
 
 
 def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -72,6 +73,17 @@ def published_files(con: duckdb.DuckDBPyConnection, name: str) -> list[Path] | N
     return _files.get(id(con), {}).get(name)
 
 
+def set_tag(con: duckdb.DuckDBPyConnection, name: str, value: object) -> None:
+    """Remember what the table published as `name` was made from (say, the settings of its
+    rules), until `release`."""
+    _tags.setdefault(id(con), {})[name] = value
+
+
+def tag(con: duckdb.DuckDBPyConnection, name: str) -> object:
+    """What `set_tag` noted for `name` on `con` (None: nothing, or released since)."""
+    return _tags.get(id(con), {}).get(name)
+
+
 def workdir(con: duckdb.DuckDBPyConnection) -> Path:
     """A scratch folder for `con`'s kernel files: next to the case's database file (where
     there is room for a copy of the positions), else in the system's temp folder."""
@@ -86,6 +98,7 @@ def workdir(con: duckdb.DuckDBPyConnection) -> Path:
 
 def release(con: duckdb.DuckDBPyConnection) -> None:
     """Forget every table published on `con` (frees their memory, deletes their files)."""
+    _tags.pop(id(con), None)
     for name in _published.pop(id(con), {}):
         con.unregister(name)
     for name in _files.pop(id(con), {}):

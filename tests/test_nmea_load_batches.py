@@ -1,0 +1,70 @@
+"""An NMEA log is stored the same whatever the batches it is decoded in and the groups of
+batches stored at once (ingest/nmea/load.py: the decoder runs on a thread ahead of the
+storing, its batches are merged into groups; multi-part messages span batches)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cargotrace import workflow
+from cargotrace.case.store import Case
+from cargotrace.errors import InputError
+from cargotrace.ingest.nmea import load
+
+from conftest import shared_data
+
+LOGS = (("gpsd", "sample.aivdm"), ("aisdb", "test_data_20211101.nm4"))
+
+
+def _stored(case: Path) -> dict[str, list[tuple[object, ...]]]:
+    queries = {
+        "positions": "SELECT mmsi, timestamp, lat, lon, msg_type, source_row, flags FROM positions",
+        "stations": "SELECT station_kind, mmsi, timestamp, source_row FROM ais_stations",
+        "reports": "SELECT mmsi, imo, name, callsign, ship_type, observed_at, source_row FROM vessel_reports",
+        "quarantine": "SELECT reason, column_name, raw, source_file, source_row FROM quarantine_rows",
+        "ledger": "SELECT file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate, rows_skipped FROM ledger",
+    }  # fmt: skip
+    with Case.open(case) as opened:
+        return {k: sorted(opened.con.execute(q).fetchall(), key=repr) for k, q in queries.items()}
+
+
+def _ingest(tmp_path: Path, name: str, log: Path) -> dict[str, list[tuple[object, ...]]]:
+    case = tmp_path / name
+    [result] = workflow.ingest(case, "ais", [log])
+    assert result.rows_read == result.rows_kept + result.rows_quarantined + result.rows_duplicate
+    assert workflow.check_case(case) == []
+    return _stored(case)
+
+
+def test_small_batches_and_groups_store_what_one_batch_stores(tmp_path, monkeypatch):
+    """gpsd's sample (every type, multi-part messages, no times: refused) then aisdb's
+    tag-blocked log (kept, identity reports, stations)."""
+    log = tmp_path / "both.nmea"
+    log.write_bytes(b"".join(shared_data("ais", *parts).read_bytes() for parts in LOGS))
+    whole = _ingest(tmp_path, "whole", log)
+    assert whole["positions"] and whole["quarantine"]  # both paths are exercised
+    # batches of 7 lines (multi-part messages cut across them), stored 3 batches at a time
+    monkeypatch.setattr(load, "BATCH_LINES", 7)
+    monkeypatch.setattr(load, "GROUP_LINES", 20)
+    assert _ingest(tmp_path, "small", log) == whole
+
+
+def test_a_decoder_error_on_its_thread_reaches_the_ingest_and_changes_nothing(tmp_path):
+    """A damaged .gz found while decoding ahead: the command's clear error, the file's
+    transaction rolled back."""
+    import gzip
+
+    lines = shared_data("ais", "aisdb", "test_data_20211101.nm4").read_bytes() * 400
+    packed = gzip.compress(lines)
+    log = tmp_path / "cut.nmea.gz"
+    log.write_bytes(packed[: len(packed) // 2] + b"\x00" * 64 + packed[len(packed) // 2 + 64 :])
+    case = tmp_path / "case"
+    workflow.init_case(case)
+    with pytest.raises(InputError, match="damaged"):
+        workflow.ingest(case, "ais", [log])
+    with Case.open(case) as opened:
+        assert opened.scalar("SELECT count(*) FROM ledger") == 0
+        assert opened.scalar("SELECT count(*) FROM positions") == 0
+        assert opened.scalar("SELECT count(*) FROM quarantine_runs") == 0
