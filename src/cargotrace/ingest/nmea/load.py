@@ -87,8 +87,8 @@ def load_nmea(
                 progress.bytes_read(read[0])
             if progress:
                 progress(stats.decoded + stats.rejected)
-        statics.flush()
-        quarantine.flush()
+    statics.flush()  # the decoder is done: DuckDB has every thread again
+    quarantine.flush()
     result.rows_kept -= statics.duplicates  # type 5/24 reports heard again
     result.rows_duplicate += statics.duplicates
     result.detail["decoder"] = asdict(totals)
