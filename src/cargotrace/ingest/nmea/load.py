@@ -115,8 +115,13 @@ def _one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("SET threads = 1")
     try:
         yield
-    finally:
-        con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
+    except BaseException:
+        try:  # the error in flight is the one to report, not the aborted transaction's
+            con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
+        except duckdb.Error:
+            pass  # the connection's setting; the file's transaction is rolled back
+        raise
+    con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
 
 
 def grouped(batches: Iterable[DecodedBatch], lines: int) -> Iterator[DecodedBatch]:
