@@ -1,6 +1,6 @@
 """`cargotrace ingest ais` of a big NOAA MarineCadastre CSV against DuckDB's own CSV load.
 
-    python benchmarks/bench_ais_csv.py [--days 30] [--keep DIR] [--profile]
+    python benchmarks/bench_ais_csv.py [--days 30] [--keep DIR] [--profile] [--repeat N]
 
 Builds the input at run time (never committed) from the real NOAA day in
 ``shared/data/ais/noaa`` (99,999 rows, 2022-01-03), copied ``--days`` times with every
@@ -14,6 +14,10 @@ BaseDateTime shifted by one more day (30 days = 3.0 M rows, ~270 MB). Then, in t
 Prints both times, their ratio (reference time / ours: 1.0 = as fast as DuckDB's own load;
 the target is >= 0.5), the CPU seconds of each (all threads: on a shared machine the wall
 times swing with the load, the CPU seconds much less) and the peak RSS (``ru_maxrss``) of each subprocess (target <= 1.5 GB).
+With ``--repeat N`` the pair runs N times, one right after the other (a fresh database and
+case each time), each pair's ratio is printed, and the summary gives the median ratio of
+the pairs (an odd N gives a true median): on a machine whose load swings, one pair can
+land on a busy second for one side.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -110,6 +115,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--keep", type=Path, help="Keep the input and the cases in this folder.")
     parser.add_argument("--profile", type=Path, help="cProfile output of our ingest here.")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="Run the pair N times; report the median."
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
@@ -121,21 +129,32 @@ def main() -> None:
             print(
                 f"generated {path.stat().st_size / 1e6:,.0f} MB in {time.perf_counter() - started:.1f} s"
             )
-        for stale in ("reference.duckdb", "reference.duckdb.wal"):
-            (work / stale).unlink(missing_ok=True)
         case = work / "case"
-        if case.exists():
-            import shutil
-
-            shutil.rmtree(case)
-        subprocess.run(
-            [sys.executable, "-m", "cargotrace", "init", "--case", str(case)],
-            check=True,
-            capture_output=True,
-        )
         load_before = os.getloadavg()[0]
-        ref, _ = child(REFERENCE, str(work / "reference.duckdb"), str(path))
-        ours, wall = child(OURS, str(case), str(path), profile=args.profile)
+        pairs = []
+        for number in range(args.repeat):  # a fresh database and case for each pair
+            for stale in ("reference.duckdb", "reference.duckdb.wal"):
+                (work / stale).unlink(missing_ok=True)
+            if case.exists():
+                shutil.rmtree(case)
+            subprocess.run(
+                [sys.executable, "-m", "cargotrace", "init", "--case", str(case)],
+                check=True,
+                capture_output=True,
+            )
+            load = os.getloadavg()[0]
+            ref, _ = child(REFERENCE, str(work / "reference.duckdb"), str(path))
+            ours, wall = child(OURS, str(case), str(path), profile=args.profile)
+            pairs.append((ref, ours, wall, load))
+            if args.repeat > 1:
+                print(
+                    f"pair {number + 1}: load {load:.2f}, DuckDB {ref['s']:.2f} s / {ref['cpu_s']:.2f} CPU s, "
+                    f"ours {ours['s']:.2f} s / {ours['cpu_s']:.2f} CPU s: "
+                    f"{ref['s'] / ours['s']:.2f}x wall, {ref['cpu_s'] / ours['cpu_s']:.2f}x CPU"
+                )
+    ref, ours, wall, _ = sorted(pairs, key=lambda p: p[0]["s"] / p[1]["s"])[len(pairs) // 2]
+    if len(pairs) > 1:
+        print(f"median pair of {len(pairs)} by wall ratio:")
     rows = ours["rows_read"]
     print(
         f"rows read {rows:,} = kept {ours['kept']:,} + quarantined {ours['quarantined']:,} "

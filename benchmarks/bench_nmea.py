@@ -13,7 +13,8 @@ decodes it streaming in a fresh subprocess and reports its peak RSS (``ru_maxrss
 ``--ingest`` also times ``cargotrace ingest ais`` of the whole input end to end (a fresh case,
 in a subprocess: storage, duplicates, speeds and the commit included, imports not) and
 reports it against pyais's decoding speed of the same run (target >= 10x), with the peak RSS
-of that subprocess (``--profile FILE`` runs it under cProfile).
+of that subprocess (``--profile FILE`` runs it under cProfile). The ingest decodes on a thread
+of its own while the main thread stores (ingest/nmea/load.py): its CPU seconds count both.
 """
 
 from __future__ import annotations
@@ -210,7 +211,10 @@ def main() -> None:
         runs = [time_ours(ours_path) for _ in range(max(1, args.repeat))]
         messages, decoded, elapsed = min(runs, key=lambda r: r[2])
         ours_rate = messages / elapsed
-        print(f"input           : {len(data):,} lines, {n_sent:,} AIS sentences")
+        print(
+            f"input           : {len(data):,} lines, {n_sent:,} AIS sentences; load average "
+            f"(1 min) {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs at the start"
+        )
         print(
             f"cargotrace      : {messages:,} messages ({decoded:,} of decoded types) "
             f"in {elapsed:.2f} s = {ours_rate:,.0f} msgs/s"

@@ -68,3 +68,20 @@ def test_a_decoder_error_on_its_thread_reaches_the_ingest_and_changes_nothing(tm
         assert opened.scalar("SELECT count(*) FROM ledger") == 0
         assert opened.scalar("SELECT count(*) FROM positions") == 0
         assert opened.scalar("SELECT count(*) FROM quarantine_runs") == 0
+
+
+def test_a_database_error_while_storing_is_the_error_reported(tmp_path, monkeypatch):
+    """A statement failing mid-file (disk full, out of memory, ...) aborts the transaction:
+    the error reaching the caller is that statement's, not the aborted transaction's."""
+    import duckdb
+
+    def failing(con, batch, quarantine):
+        con.execute("SELECT CAST('not a number' AS INTEGER)")
+
+    monkeypatch.setattr(load, "_insert_positions", failing)
+    case = tmp_path / "case"
+    workflow.init_case(case)
+    with pytest.raises(duckdb.ConversionException):
+        workflow.ingest(case, "ais", [shared_data("ais", "aisdb", "test_data_20211101.nm4")])
+    with Case.open(case) as opened:
+        assert opened.scalar("SELECT count(*) FROM ledger") == 0

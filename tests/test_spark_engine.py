@@ -318,12 +318,18 @@ def test_nmea_decoded_on_executors_then_cluster_job_equals_duckdb(
 
 
 # ----------------------------------------------------------------------------- kernels
-@pytest.mark.parametrize("fused", [True, False], ids=["one fused pass", "two passes"])
+@pytest.mark.parametrize(
+    ("fused", "kept"),
+    [(True, False), (False, False), (True, True)],
+    ids=["one fused pass", "two passes", "positions kept in vessel partitions"],
+)
 def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
-    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fused: bool
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fused: bool, kept: bool
 ) -> None:
     """The track and port zones kernels on Spark (mapInArrow over vessel partitions, several
-    of them; in one pass when the port tables are there when the track runs, else in two)
+    of them; in one pass when the port tables are there when the track runs, else in two;
+    `kept`: the positions shuffled by vessel and kept once, as the Spark job does, so the
+    kernels' pass reads those partitions without a shuffle of its own)
     write the rows of the stage SQL on DuckDB: every column of `track`,
     `shared_mmsi`, `spoofed_fixes`, `zone_marks`, `visits` and `port_stops`, for a cloned
     MMSI (two ships 300 km apart reporting in turn, one of them in port), fixes sharing a
@@ -370,7 +376,14 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
             table = con.execute(f"SELECT * FROM {name}").arrow().read_all()
             runner.register(name, from_arrow(spark, table))
 
-    register("positions", *(("port_cells", "port_areas", "port_edges") if fused else ()))
+    register(*(("port_cells", "port_areas", "port_edges") if fused else ()))
+    positions = from_arrow(spark, con.execute("SELECT * FROM positions").arrow().read_all())
+    if kept:
+        runner.partition_by_vessel("positions", positions)
+        assert runner.by_vessel == {"positions": 120}
+        assert runner.table("positions").rdd.getNumPartitions() == 5
+    else:
+        runner.register("positions", positions)
     run_track(runner, AnalysisSettings())
     assert ("zone_marks" in runner.tables) is fused  # written by the track's pass
     register(*(() if fused else ("port_cells", "port_areas", "port_edges")))

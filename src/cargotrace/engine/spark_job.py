@@ -173,14 +173,13 @@ def run_job(
 ) -> dict[str, Any]:
     """Run the Spark stages on registered inputs and write the handoff tables to `out`.
     Inputs named in `materialise` are checkpointed first (positions decoded from NMEA are
-    read by more than one stage: decode once)."""
+    read by more than one stage: decode once); the positions always are (`register_inputs`)."""
     plan = plan or make_plan(settings)
     missing = sorted(plan.inputs - {n.lower() for n in inputs})
     if missing:
         raise InputError(f"the Spark job needs these input tables: {', '.join(missing)}")
     runner = SparkRunner(spark, workdir, checkpoint)
-    for name, df in inputs.items():
-        runner.register(name, runner.checkpoint_df(name, df) if name in materialise else df)
+    register_inputs(runner, plan, inputs, materialise)
     counts: dict[str, int] = {}
     try:
         for stage in plan.spark:
@@ -214,6 +213,26 @@ def run_job(
     finally:
         runner.cleanup()
     return manifest
+
+
+def register_inputs(
+    runner: SparkRunner,
+    plan: Plan,
+    inputs: Mapping[str, DataFrame],
+    materialise: Sequence[str] = (),
+) -> None:
+    """Make the job's inputs visible to its SQL. The positions, which several stages read
+    (the track's pass, loitering, interference, encounters), are read once: only the columns
+    the stage SQL mentions, shuffled by MMSI into partitions of whole vessels and kept
+    (`SparkRunner.partition_by_vessel`), so no later statement reads and casts the source
+    files again and the kernels' pass needs no shuffle of its own."""
+    for name, df in inputs.items():
+        if name.lower() == "positions":
+            keep = [c for c in df.columns if c.lower() in plan.columns]
+            trimmed = df if "positions" in plan.whole or not keep else df.select(*keep)
+            runner.partition_by_vessel(name, trimmed)
+        else:
+            runner.register(name, runner.checkpoint_df(name, df) if name in materialise else df)
 
 
 def run_on_spark(runner: SparkRunner, stage: Stage, settings: AnalysisSettings) -> None:

@@ -142,9 +142,11 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
         F.col("lon").cast("double").alias("lon"),
         F.col("sog").cast("double").alias("sog"),
     ).where("mmsi IS NOT NULL AND ts IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL")
-    spark = runner.spark
-    wanted = int(spark.conf.get("spark.sql.shuffle.partitions") or "1")
-    partitions = max(wanted, math.ceil(rows.count() / partition_fixes()))
+    if "positions" in runner.by_vessel:  # whole vessels per partition already: no shuffle
+        parted = rows
+    else:
+        wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
+        parted = rows.repartition(max(wanted, math.ceil(rows.count() / partition_fixes())), "mmsi")
     fused = all(name in runner.tables for name in PORT_TABLES)
     if fused:  # the port zones kernel in the same pass
         grid = _grid(runner, settings)
@@ -155,7 +157,7 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
         ddl, task = COMBINED, track_partitions(settings)
     combined = runner.checkpoint_df(
         "track_and_zones" if fused else "track_and_shared",
-        rows.repartition(partitions, "mmsi").mapInArrow(task, ddl),
+        parted.mapInArrow(task, ddl),
     )
     if fused:
         for kind, table in enumerate(ZONE_TABLES):

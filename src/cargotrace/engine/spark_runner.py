@@ -11,6 +11,7 @@ the run ends, so `t := SELECT ... FROM t` is well defined.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
@@ -129,13 +130,39 @@ class SparkRunner:
     tables: dict[str, Table] = field(default_factory=dict)
     timings: list[tuple[str, float]] = field(default_factory=list)
     on_statement: Callable[[SparkStatement], None] | None = None
+    # tables held in partitions of whole vessels (hash of `mmsi`), with their row counts:
+    # a kernel reads them without shuffling them again
+    by_vessel: dict[str, int] = field(default_factory=dict)
 
     def register(self, name: str, df: DataFrame, *, persistent: bool = False) -> None:
         """Make `df` visible to the SQL as `name` (an input, or a table computed elsewhere)."""
         key = name.lower()
         version = self.tables[key].version + 1 if key in self.tables else 0
         self.tables[key] = Table(df, persistent, version)
+        self.by_vessel.pop(key, None)
         df.createOrReplaceTempView(key)
+
+    def partition_by_vessel(self, name: str, df: DataFrame, key: str = "mmsi") -> None:
+        """Register `df` as `name` computed once and kept in partitions of whole vessels (a
+        hash of `key`): one shuffle, then every statement that reads `name` reads the kept
+        rows (not the source files again, with their casts and filters), and the kernels'
+        pass (engine/spark_kernels.py) reads its partitions as they are. At least
+        `spark.sql.shuffle.partitions` partitions, and enough for each to hold at most
+        `partition_fixes()` rows. A Parquet checkpoint keeps the rows but not the
+        partitions (the files are read back in splits): then the kernels shuffle again."""
+        from cargotrace.maritime.kernels.partitions import partition_fixes
+
+        if self.checkpoint == "parquet":
+            self.register(name, self._materialise(name.lower(), df))
+            return
+        wanted = int(self.spark.conf.get("spark.sql.shuffle.partitions") or "1")
+        kept = self._materialise(name.lower(), df.repartition(wanted, key))
+        rows = kept.count()
+        needed = math.ceil(rows / partition_fixes())
+        if needed > wanted:
+            kept = self._materialise(name.lower(), df.repartition(needed, key))
+        self.register(name, kept)
+        self.by_vessel[name.lower()] = rows
 
     def hints(self) -> TypeHints:
         return TypeHints.from_schemas(

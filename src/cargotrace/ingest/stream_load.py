@@ -12,8 +12,9 @@ materialised before the final insert except small tables:
 4. `src` is a view over the chunk without those rows: field columns, derived columns,
    `_row`, `_hash`, `_attrs` (unmapped cells as JSON), `_filled` (non-empty cells);
 5. `chunk_bad`: row number, reason and column of each refused row (the kind's `reasons`);
-6. the kept rows are inserted straight from the kind's SELECT; the refused ones go to the
-   quarantine with their raw cells as JSON, read back from the untouched chunk.
+6. the refused rows go to the quarantine with their raw cells as JSON, read back from the
+   untouched chunk; the kept ones, cut out in Arrow into batches of one DuckDB row group
+   (`_kept_in_batches`), are inserted straight from the kind's SELECT.
 
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
@@ -24,7 +25,6 @@ frame below (a kind's `prepare`, a wrapped connection).
 
 from __future__ import annotations
 
-import itertools
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
@@ -39,33 +39,35 @@ from cargotrace.ingest.readers.arrow_text import any_edge_space, any_empty
 from cargotrace.ingest.types import ChunkContext, IngestResult, TabularKind, sql_str
 from cargotrace.sql import balanced
 
-BATCH_ROWS = 65_536  # DuckDB scans an Arrow table in parallel batch by batch
+# DuckDB scans an Arrow table in parallel, batch by batch, and its insert stores each batch
+# as row groups of 122,880 rows: batches of exactly that size (the last excepted) leave no
+# part-filled row groups behind. Smaller batches did (one per scanning thread and insert),
+# and the checkpoint closing the case merged them by writing the whole table again:
+# ~4 CPU s a million waybill rows, as much as storing them the first time.
+BATCH_ROWS = 122_880
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cargotrace-row-hashes")
 
 
-def batched(table: pa.Table) -> pa.Table:
-    """The same table in record batches of at most 2 x BATCH_ROWS rows, without copying:
-    every column is sliced at the same boundaries (those of its first column when they are
-    short enough, else every BATCH_ROWS rows)."""
-    if not table.num_columns or not table.num_rows:
-        return table
-    lengths = [len(chunk) for chunk in table.column(0).chunks]
-    if max(lengths) > 2 * BATCH_ROWS:
-        lengths = [
-            min(BATCH_ROWS, table.num_rows - start)
-            for start in range(0, table.num_rows, BATCH_ROWS)
-        ]
-    if all([len(c) for c in column.chunks] == lengths for column in table.columns):
-        return table
-    starts = list(itertools.accumulate([0, *lengths[:-1]]))
-    columns = [pa.chunked_array([_piece(column, s, n) for s, n in zip(starts, lengths, strict=True)], column.type)
-               for column in table.columns]  # fmt: skip
-    return pa.table(columns, schema=table.schema)
-
-
-def _piece(column: pa.ChunkedArray, start: int, length: int) -> pa.Array:
-    part = column.slice(start, length)
-    return part.chunk(0) if part.num_chunks == 1 else part.combine_chunks()
+def _kept_in_batches(holder: list[pa.Table], bad_rows: pa.Array) -> pa.Table:
+    """The table in `holder` (which lets go of it) without the rows numbered `bad_rows`, in
+    batches of BATCH_ROWS rows. Built column by column, each column of the table let go of
+    once copied: the chunk is never held twice."""
+    table = holder.pop()
+    keep = pc.invert(pc.is_in(table.column("_row"), value_set=bad_rows)).combine_chunks()
+    schema, columns = table.schema, list(table.columns)
+    del table
+    kept_rows = int(pc.sum(keep).as_py() or 0)
+    starts = range(0, kept_rows, BATCH_ROWS)
+    out = []
+    while columns:
+        column = columns.pop(0)
+        whole = column.combine_chunks()
+        del column
+        if len(bad_rows):
+            whole = pc.filter(whole, keep)
+        out.append(pa.chunked_array([whole.slice(s, BATCH_ROWS) for s in starts], whole.type))
+        del whole
+    return pa.table(out, schema=schema)
 
 
 def _hashes(
@@ -131,9 +133,7 @@ def _source_table(
     derived = spec.transform(con, ctx, fields) if spec.transform else {}
     unmapped = {f"c{i}": table.column(f"c{i}") for i in ctx.columns.unmapped.values()}
     hashed = {} if hashes is None else {"_hash": hashes}
-    return batched(
-        pa.table({**columns, **derived, **unmapped, "_row": table.column("_row"), **hashed})
-    )
+    return pa.table({**columns, **derived, **unmapped, "_row": table.column("_row"), **hashed})
 
 
 def _filled(spec: TabularKind, ctx: ChunkContext) -> str:
@@ -255,7 +255,6 @@ def _load(
         dropped = int(pc.sum(drop).as_py() or 0)
         source = source.append_column("_hash", hashes)
         source = source.filter(pc.invert(drop)) if dropped else source
-        source = batched(source)
     result.rows_read += table.num_rows
     result.rows_duplicate += dropped
     chunk_src = source  # noqa: F841 - read through the views by DuckDB's replacement scan
@@ -274,20 +273,24 @@ def _load(
     if spec.after:  # `chunk_bad` is there: the refused rows, their reasons
         spec.after(con, ctx)
     select_cols, provenance = target_sql(con, spec, ctx, result)
-    bad_rows = con.execute("SELECT _row FROM chunk_bad").to_arrow_table().column(0)
-    chunk_raw = table.filter(pc.is_in(table.column("_row"), value_set=bad_rows.combine_chunks()))  # noqa: F841
+    bad_rows = con.execute("SELECT _row FROM chunk_bad").to_arrow_table().column(0).combine_chunks()
+    is_bad = pc.is_in(table.column("_row"), value_set=bad_rows)
+    chunk_raw = table.filter(is_bad)  # noqa: F841
     del table  # the raw cells of the kept rows are not needed any more
     quarantined = con.execute(
         f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
         f"{provenance.replace('_row', 'b._row')} FROM chunk_bad b JOIN chunk_raw r ON r._row = b._row"
     ).fetchone()[0]  # type: ignore[index]
+    holder = [source]
+    del source, chunk_src
+    chunk_src = _kept_in_batches(holder, bad_rows)  # noqa: F841 - the views read these rows now
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
     try:
         into, kept_provenance = kept_target(spec, ctx, provenance)
         kept = con.execute(
             f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
-            f"SELECT {select_cols}, {kept_provenance} FROM normalized WHERE _row NOT IN (SELECT _row FROM chunk_bad)"
+            f"SELECT {select_cols}, {kept_provenance} FROM normalized"
         ).fetchone()[0]  # type: ignore[index]
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")

@@ -222,14 +222,16 @@ def _ship_type_sql(col: str) -> str:
     return f"(CASE WHEN lower(trim({col})) IN ({absent}) THEN NULL ELSE regexp_replace(trim({col}), '\\.0$', '') END)"
 
 
-def _draught_sql(col: str) -> str:
-    """Metres; 0 (not available) and anything beyond AIS's 25.5 m (plus a margin) -> NULL."""
-    return f"(CASE WHEN {sqlexpr.number(col)} > 0 AND {sqlexpr.number(col)} <= 30 THEN {sqlexpr.number(col)} END)"
+def _draught_sql(number: str) -> str:
+    """Metres from the draught as a number (`sqlexpr.number` of the cell); 0 (not
+    available) and anything beyond AIS's 25.5 m (plus a margin) -> NULL."""
+    return f"(CASE WHEN {number} > 0 AND {number} <= 30 THEN {number} END)"
 
 
-def _length_sql(col: str) -> str:
-    """Metres (a `Length` column: NOAA, DMA); 0 (not available) and beyond 600 m -> NULL."""
-    return f"(CASE WHEN {sqlexpr.number(col)} > 0 AND {sqlexpr.number(col)} <= 600 THEN {sqlexpr.number(col)} END)"
+def _length_sql(number: str) -> str:
+    """Metres from a `Length` cell (NOAA, DMA) as a number (`sqlexpr.number` of the cell);
+    0 (not available) and beyond 600 m -> NULL."""
+    return f"(CASE WHEN {number} > 0 AND {number} <= 600 THEN {number} END)"
 
 
 def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
@@ -260,25 +262,33 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
              AND coalesce(imo, name, callsign, ship_type, draught, length) IS NOT NULL
            GROUP BY ALL"""
     )
+    # normalised once per identity (the cells' numbers parsed once, then ranged) into a
+    # table: the two SELECTs of the reports below read it (as a CTE, it ran twice)
     con.execute(
-        f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
-                                        file_hash, source_file, source_row)
-            WITH raw AS (SELECT * FROM ais_chunk_ids), ids AS (  -- normalised
+        f"""CREATE OR REPLACE TEMP TABLE ais_chunk_spans AS
+            WITH raw AS (
+                SELECT *, {sqlexpr.number("draught")} AS _draught, {sqlexpr.number("length")} AS _length
+                FROM ais_chunk_ids
+            ), ids AS (  -- normalised
                 SELECT mmsi, t0, r0, t1, r1, {_imo_sql("imo")} AS imo, {_text_sql("name")} AS name,
                        {_text_sql("callsign")} AS callsign, {_ship_type_sql("ship_type")} AS ship_type,
-                       {_draught_sql("draught")} AS draught_m, {_length_sql("length")} AS length_m
+                       {_draught_sql("_draught")} AS draught_m, {_length_sql("_length")} AS length_m
                 FROM raw
-            ), spans AS (
-                SELECT mmsi, imo, name, callsign, ship_type, draught_m, max(length_m) AS length_m,
-                       min(t0) AS t0, arg_min(r0, (t0, r0)) AS r0, max(t1) AS t1, arg_max(r1, (t1, r1)) AS r1
-                FROM ids WHERE coalesce(imo, name, callsign, ship_type, CAST(draught_m AS VARCHAR), CAST(length_m AS VARCHAR)) IS NOT NULL
-                GROUP BY mmsi, imo, name, callsign, ship_type, draught_m
             )
-            SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, t0, $1, $2, r0 FROM spans
-            UNION ALL
-            SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, t1, $1, $2, r1 FROM spans WHERE t1 > t0""",
+            SELECT mmsi, imo, name, callsign, ship_type, draught_m, max(length_m) AS length_m,
+                   min(t0) AS t0, arg_min(r0, (t0, r0)) AS r0, max(t1) AS t1, arg_max(r1, (t1, r1)) AS r1
+            FROM ids WHERE coalesce(imo, name, callsign, ship_type, CAST(draught_m AS VARCHAR), CAST(length_m AS VARCHAR)) IS NOT NULL
+            GROUP BY mmsi, imo, name, callsign, ship_type, draught_m"""
+    )
+    con.execute(
+        """INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
+                                       file_hash, source_file, source_row)
+           SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, t0, $1, $2, r0 FROM ais_chunk_spans
+           UNION ALL
+           SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, t1, $1, $2, r1 FROM ais_chunk_spans WHERE t1 > t0""",
         [ctx.file_hash, ctx.file_name],
     )
+    con.execute("DROP TABLE ais_chunk_spans")
     con.execute("DROP TABLE ais_chunk_ids")
 
 

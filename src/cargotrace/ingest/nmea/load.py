@@ -1,5 +1,8 @@
 """Raw NMEA AIS archives into the case: positions, identity reports and quarantined
-sentences, streamed batch by batch through the vectorised decoder.
+sentences, streamed batch by batch through the vectorised decoder. The decoder runs on a
+thread of its own, a batch ahead (`read_ahead`), while this one stores the batches before it
+in groups (`grouped`) with DuckDB on one thread: on two cores the decoding and the storing
+overlap.
 
 Rows, for the ledger's invariant, are AIS messages: read = decoded + rejected, and decoded =
 kept + duplicates. Lines that are not AIS (other NMEA sentences, comments) and messages of
@@ -87,8 +90,8 @@ def load_nmea(
                 progress.bytes_read(read[0])
             if progress:
                 progress(stats.decoded + stats.rejected)
-        statics.flush()
-        quarantine.flush()
+    statics.flush()  # the decoder is done: DuckDB has every thread again
+    quarantine.flush()
     result.rows_kept -= statics.duplicates  # type 5/24 reports heard again
     result.rows_duplicate += statics.duplicates
     result.detail["decoder"] = asdict(totals)
@@ -112,8 +115,13 @@ def _one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("SET threads = 1")
     try:
         yield
-    finally:
-        con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
+    except BaseException:
+        try:  # the error in flight is the one to report, not the aborted transaction's
+            con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
+        except duckdb.Error:
+            pass  # the connection's setting; the file's transaction is rolled back
+        raise
+    con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
 
 
 def grouped(batches: Iterable[DecodedBatch], lines: int) -> Iterator[DecodedBatch]:
