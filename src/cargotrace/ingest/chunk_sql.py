@@ -10,14 +10,25 @@ from cargotrace.ingest.readers.headers import Field
 from cargotrace.ingest.types import ChunkContext, IngestResult, TabularKind, sql_str
 from cargotrace.sql import balanced
 
+SEP = chr(31)  # between the names and cells of a row's hashed text
+
 
 def hash_sql(ctx: ChunkContext, fields: list[Field]) -> str:
     """md5 over (name, cell) pairs in a fixed order: mapped fields in field order, then the
-    other columns by header. The same record hashes alike whatever the column order."""
+    other columns by header. The same record hashes alike whatever the column order.
+
+    The text hashed is `concat_ws(chr(31), name1, cell1, name2, cell2, ...)` (a NULL cell as
+    chr(0)), written as one `concat` whose constant parts hold the separators: the same
+    bytes, a third less work than `concat_ws` over twice as many arguments."""
     order = [(f.name, ctx.columns.fields[f.name]) for f in fields if f.name in ctx.columns.fields]
     order += sorted(ctx.columns.unmapped.items())
-    parts = ", ".join(f"{sql_str(name)}, coalesce(c{i}, chr(0))" for name, i in order) or "''"
-    return f"md5(concat_ws(chr(31), {parts}))"
+    if not order:
+        return "md5('')"
+    parts = ", ".join(
+        f"{sql_str(('' if n == 0 else SEP) + name + SEP)}, coalesce(c{i}, chr(0))"
+        for n, (name, i) in enumerate(order)
+    )
+    return f"md5(concat({parts}))"
 
 
 def raw_json(ctx: ChunkContext, alias: str = "") -> str:

@@ -368,7 +368,7 @@ class Utf8Stream(io.RawIOBase):
     def __init__(self, inner: IO[bytes], encoding: str, name: str) -> None:
         self._inner = inner
         self._encoding = encoding
-        self._passthrough = encoding in ("utf-8", "utf-8-sig")
+        self.passthrough = encoding in ("utf-8", "utf-8-sig")  # else transcoded (valid UTF-8)
         self._decoder = codecs.getincrementaldecoder(encoding)("strict")
         self._pending = memoryview(b"")
         self._name = name
@@ -382,7 +382,7 @@ class Utf8Stream(io.RawIOBase):
     def _next_block(self) -> bytes:
         block = self._inner.read(1 << 22)
         final = not block
-        if self._passthrough:
+        if self.passthrough:
             out = block
         else:
             try:
