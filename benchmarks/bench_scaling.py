@@ -18,9 +18,11 @@ SQL (`maritime_kernel=sql`) for the same stages.
 
 Measured per (engine, size), each in a fresh subprocess: wall time of the stages (the Spark
 engine's share of `analyze`: track, identity, ships, port zones, observed calls, gaps' SQL,
-encounters), after loading the Parquet (DuckDB: into a table, as a case holds positions;
-Spark: read lazily); CPU seconds over the same span (this process's threads, plus on Spark
-the JVM's: a shared machine stretches wall time, CPU time much less); throughput in
+encounters, loitering, interference), after loading the Parquet (DuckDB: into a table, as a
+case holds positions; Spark: read, trimmed to the columns the SQL mentions and kept in vessel
+partitions inside the timed span, as the stage `positions`); CPU seconds over the same span
+(this process's threads, plus on Spark the JVM's and its Python workers', which run the
+kernels: a shared machine stretches wall time, CPU time much less), per stage too; throughput in
 positions per second; peak resident memory (DuckDB: the highest of the per-stage peaks, VmHWM reset before
 each stage, with each stage's CPU seconds, peak and SQL statement times, and the load's peak apart; Spark: the
 VmHWM of the driver JVM and of the Python workers it forked, plus the Python driver's
@@ -210,21 +212,25 @@ def run_duckdb(parquet: Path, ports: int, work: Path, memory: str, kernel: str) 
             "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}  # fmt: skip
 
 
-def _children_cpu_s() -> float:
-    """CPU seconds (user + system) used so far by the java processes this one started."""
-    total = 0.0
-    me = os.getpid()
+def _descendants_cpu_s() -> float:
+    """CPU seconds (user + system) of every process descending from this one, and of the
+    children they have reaped: the Spark driver JVM and the Python workers it forks, which
+    run the kernels and stay alive between tasks (so their time is not in the JVM's)."""
+    parent: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[1]) == me and "java" in stat.split("(", 1)[1].split(")", 1)[0]:
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parent[int(entry.name)] = int(fields[1])
+                times[int(entry.name)] = sum(int(f) for f in fields[11:15]) / tick
+            except (OSError, ValueError, IndexError):
+                continue
+    mine = {os.getpid()}
+    for _ in range(6):  # a few generations deep
+        mine |= {pid for pid, ppid in parent.items() if ppid in mine}
+    return sum(times.get(pid, 0.0) for pid in mine - {os.getpid()})
 
 
 def _descendants_peak_mb() -> int:
@@ -294,16 +300,18 @@ def run_spark(parquet: Path, ports: int, work: Path, kernel: str) -> dict[str, A
                 spark, reader.read_all() if hasattr(reader, "read_all") else reader
             )
     inputs["positions"] = read_positions(spark, [str(parquet)], "parquet", deduplicate=False)
-    started, cpu_started = time.perf_counter(), time.process_time() + _children_cpu_s()
+    started, cpu_started = time.perf_counter(), time.process_time() + _descendants_cpu_s()
     # the positions read once, kept in vessel partitions (as run_job does): timed as a stage
     register_inputs(runner, plan, inputs)
     stages = {"positions": round(time.perf_counter() - started, 2)}
+    stages_cpu = {"positions": round(time.process_time() + _descendants_cpu_s() - cpu_started, 2)}
     for stage in plan.spark:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time() + _descendants_cpu_s()
         run_on_spark(runner, stage, settings)
         stages[stage.name] = round(time.perf_counter() - t0, 2)
+        stages_cpu[stage.name] = round(time.process_time() + _descendants_cpu_s() - c0, 2)
     seconds = time.perf_counter() - started
-    cpu_s = time.process_time() + _children_cpu_s() - cpu_started
+    cpu_s = time.process_time() + _descendants_cpu_s() - cpu_started
     calls = "observed_calls" if "observed_calls" in runner.tables else "port_calls"
     rows = {t: runner.table(t).count() for t in (calls, "gap_facts", "encounters")}
     jvm = _jvm_peak_mb()
@@ -311,7 +319,8 @@ def run_spark(parquet: Path, ports: int, work: Path, kernel: str) -> dict[str, A
     runner.cleanup()
     spark.stop()
     py = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return {"seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2), "stages": stages, "rows": rows, "peak_rss_mb": children + py,
+    return {"seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2), "stages": stages, "stages_cpu": stages_cpu,
+            "rows": rows, "peak_rss_mb": children + py,
             "jvm_peak_mb": jvm, "python_peak_mb": py, "workers_peak_mb": children - jvm}  # fmt: skip
 
 

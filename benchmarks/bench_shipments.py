@@ -15,18 +15,22 @@ Reference, measured in the same run (a subprocess before and one after the inges
 faster one reported): DuckDB's own ``CREATE TABLE t AS SELECT * FROM read_csv(FILE)`` into
 a new database file, checkpointed. DuckDB reads Windows-1251 only with its `encodings`
 extension (a download; the PyPI wheel `duckdb-extension-encodings` 1.5.5 is built for
-DuckDB 1.5.5 exactly and refuses to load into 1.5.6), so it reads the same bytes as
+DuckDB 1.5.5 exactly and refuses to load into 1.5.6, as does `duckdb-extension-spatial`
+1.5.5: "built specifically for DuckDB version 'v1.5.5'"), so it reads the same bytes as
 Latin-1: the same parse and storage work, one byte per character, the Cyrillic text
 mis-decoded (a lower bound on its time).
 
-Where the time goes (1 M rows, DuckDB and Arrow on one thread, CPU seconds, Dec 2026):
-~13 s in all, of which the kept-rows INSERT ~5 (storing 24 columns in DuckDB's compressed
-format ~2.5-3.5 of it: the reference's whole read_csv -> table is ~4.6), the CSV read with
-transcoding ~2.4, the md5 row hashes ~1.5, the Arrow lookups and trimming ~2, the reasons
-pass ~0.75. Of the kept-rows INSERT, computing the 24 columns is ~0.6 and storing them
-~2.5-4.5 (DuckDB's compression; FSST alone ~1.4). Since Dec 2026 the next chunk is parsed
-while one is inserted (`readers/read_ahead`), which pays off when the machine has a core to
-spare. `--profile` runs the child under cProfile.
+Where the time goes (1 M rows, CPU seconds of all threads, Dec 2026, measured statement by
+statement with the chunks read first, machine loaded): ~13-14 s in all. Storing the kept
+rows in DuckDB's compressed format ~3.5 (FSST alone ~1.4; the reference's whole
+read_csv -> table is 4.6-5.1 in the same runs), computing the kept rows' columns ~1, the
+CSV read with transcoding ~1.5, the md5 row hashes ~1.2, the Arrow lookups and trimming ~1,
+the duplicates ~0.7, the reasons pass ~0.75, cutting the kept rows into row-group batches
+~0.5. Until Dec 2026 the checkpoint closing the case also wrote the whole table a second
+time (~4 s): the rows reached DuckDB in Arrow's small blocks, its parallel insert left
+part-filled row groups, and the checkpoint merged them (`stream_load.BATCH_ROWS`). The
+next chunk is parsed while one is inserted (`readers/read_ahead`), which pays off when the
+machine has a core to spare. `--profile` runs the child under cProfile.
 """
 
 from __future__ import annotations

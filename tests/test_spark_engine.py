@@ -334,11 +334,20 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
     `shared_mmsi`, `spoofed_fixes`, `zone_marks`, `visits` and `port_stops`, for a cloned
     MMSI (two ships 300 km apart reporting in turn, one of them in port), fixes sharing a
     second, a missing speed, a 7-hour gap, a spoofed fix, two overlapping port circles and a
-    polygon port with a ship stopped in it."""
+    polygon port with a ship stopped in it. The loitering and interference kernels run in the
+    same pass (their rows, then the stages' SQL over them on Spark: `loitering_candidates`,
+    `position_jumps`, `circling`, `interference` as the SQL on DuckDB), with a ship circling
+    slowly far from ports for five hours (a loitering run and five circling hours)."""
     from cargotrace.analysis.pipeline import STAGES, run_stage
     from cargotrace.case.schema import create_statements
-    from cargotrace.engine.spark_kernels import run_port_zones, run_track
+    from cargotrace.engine.spark_kernels import (
+        run_interference,
+        run_loitering,
+        run_port_zones,
+        run_track,
+    )
     from cargotrace.engine.spark_runner import SparkRunner
+    from cargotrace.maritime import interference, loitering
 
     t0 = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
     fixes = []
@@ -351,6 +360,10 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
         fixes.append(
             (636012345, t + dt.timedelta(seconds=i), -33.9 + 3 * far, 18.4 + 0.001 * i, 0.0)
         )
+    for i in range(60):  # every 5 minutes on a circle of 2.2 km, once round an hour, at 1 kn
+        angle = 2 * math.pi * (i % 12) / 12
+        fixes.append((412000001, t0 + dt.timedelta(minutes=5 * i),
+                      10.0 + 0.02 * math.sin(angle), 60.0 + 0.02 * math.cos(angle), 1.0))  # fmt: skip
     con = duckdb.connect()
     for statement in create_statements():
         con.execute(statement)
@@ -365,10 +378,13 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
     sql = AnalysisSettings(maritime_kernel="sql")
     for name in ("track", "port_areas", "port_zones"):
         run_stage(con, next(s for s in STAGES if s.name == name), sql)
-    compared = ("track", "shared_mmsi", "spoofed_fixes", "zone_marks", "visits", "port_stops")
+    for statement in (*loitering.statements(sql), *interference.statements(sql)):
+        con.execute(statement)
+    compared = ("track", "shared_mmsi", "spoofed_fixes", "zone_marks", "visits", "port_stops",
+                "loitering_candidates", "position_jumps", "circling", "interference")  # fmt: skip
     expected = {t: _rows(con, t) for t in compared}
 
-    monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, "25")  # 120 positions: 5 partitions
+    monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, "40")  # 180 positions: 5 partitions
     runner = SparkRunner(spark, str(tmp_path), "memory")
 
     def register(*names: str) -> None:
@@ -376,11 +392,11 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
             table = con.execute(f"SELECT * FROM {name}").arrow().read_all()
             runner.register(name, from_arrow(spark, table))
 
-    register(*(("port_cells", "port_areas", "port_edges") if fused else ()))
+    register("ports", *(("port_cells", "port_areas", "port_edges") if fused else ()))
     positions = from_arrow(spark, con.execute("SELECT * FROM positions").arrow().read_all())
     if kept:
         runner.partition_by_vessel("positions", positions)
-        assert runner.by_vessel == {"positions": 120}
+        assert runner.by_vessel == {"positions": 180}
         assert runner.table("positions").rdd.getNumPartitions() == 5
     else:
         runner.register("positions", positions)
@@ -388,12 +404,67 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
     assert ("zone_marks" in runner.tables) is fused  # written by the track's pass
     register(*(() if fused else ("port_cells", "port_areas", "port_edges")))
     run_port_zones(runner, AnalysisSettings())
+    run_loitering(runner, AnalysisSettings())
+    run_interference(runner, AnalysisSettings())
     assert runner.table("track").rdd.getNumPartitions() == 5
     for table, (names, rows) in expected.items():
         got = to_arrow(runner.table(table))
         assert got.column_names == names, table
         assert _rows_of(got, names) == rows, table
     assert len(expected["shared_mmsi"][1]) == 1 and len(expected["spoofed_fixes"][1]) == 1
-    assert len(expected["track"][1]) == 119
+    assert len(expected["track"][1]) == 179
+    assert len(expected["loitering_candidates"][1]) == 1 and len(expected["circling"][1]) == 5
+    assert len(expected["position_jumps"][1]) > 0
     assert len(expected["visits"][1]) >= 3 and len(expected["port_stops"][1]) >= 2
+    runner.cleanup()
+
+
+def test_encounters_kernel_on_spark_equals_the_sql(spark: Any, tmp_path: Path) -> None:
+    """The encounters kernel on Spark (positions hash-partitioned by their 10-minute bin,
+    mapInArrow over parts of whole bins) writes the stage SQL's `close_pairs`,
+    `encounter_crowds` and `encounters` on DuckDB: a pair stopped 110 m apart at sea for three
+    hours beside a crowd of four vessels in one cell (limit 3), one pair 600 m apart (too far)
+    and a missing speed."""
+    from cargotrace.engine.spark_kernels import run_encounters
+    from cargotrace.engine.spark_runner import SparkRunner
+    from cargotrace.maritime import encounters
+
+    t0 = dt.datetime(2024, 5, 1, 6, 0, tzinfo=dt.UTC)
+    fixes = []
+    for i in range(36):  # every 5 minutes for 3 hours
+        t = t0 + dt.timedelta(minutes=5 * i, seconds=7)
+        fixes.append((211000001, t, 20.0, 40.0, None if i == 3 else 0.5))
+        fixes.append((211000002, t + dt.timedelta(seconds=30), 20.001, 40.0, 0.4))
+        fixes.append((211000003, t, 20.0, 40.0 + 0.0057, 0.3))  # ~600 m east: too far
+        if i < 6:  # a crowd of four in one cell for half an hour
+            for k in range(4):
+                fixes.append((366000000 + k, t, -10.0 + 0.0003 * k, 120.0, 8.0))
+    settings = AnalysisSettings(encounter_max_vessels_per_cell=3)
+    con = duckdb.connect()
+    con.execute(
+        'CREATE TABLE positions (mmsi BIGINT, "timestamp" TIMESTAMPTZ, lat DOUBLE, lon DOUBLE, sog DOUBLE)'
+    )
+    con.executemany("INSERT INTO positions VALUES (?, ?, ?, ?, ?)", fixes)
+    con.execute("""CREATE TABLE ship_links (mmsi BIGINT, ship_key VARCHAR, vessel_key VARCHAR,
+                                            valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ)""")
+    con.execute("CREATE TABLE ports (locode VARCHAR, lat DOUBLE, lon DOUBLE)")
+    con.execute("INSERT INTO ports VALUES ('XXAAA', 50.0, 0.0)")
+    for statement in encounters.statements(settings):
+        con.execute(statement)
+    compared = ("close_pairs", "encounter_crowds", "encounters")
+    expected = {t: _rows(con, t) for t in compared}
+
+    runner = SparkRunner(spark, str(tmp_path), "memory")
+    for name in ("ship_links", "ports"):
+        runner.register(
+            name, from_arrow(spark, con.execute(f"SELECT * FROM {name}").arrow().read_all())
+        )
+    positions = from_arrow(spark, con.execute("SELECT * FROM positions").arrow().read_all())
+    runner.partition_by_vessel("positions", positions)
+    run_encounters(runner, settings)
+    for table, (names, rows) in expected.items():
+        got = to_arrow(runner.table(table))
+        assert got.column_names == names, table
+        assert _same_rows(_rows_of(got, names), rows), table
+    assert len(expected["encounters"][1]) == 1 and len(expected["encounter_crowds"][1]) == 3
     runner.cleanup()

@@ -50,23 +50,26 @@ _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cargotrace-row-h
 
 def _kept_in_batches(holder: list[pa.Table], bad_rows: pa.Array) -> pa.Table:
     """The table in `holder` (which lets go of it) without the rows numbered `bad_rows`, in
-    batches of BATCH_ROWS rows. Built column by column, each column of the table let go of
-    once copied: the chunk is never held twice."""
+    batches of BATCH_ROWS rows when it holds more (a chunk of wide rows, a row group or less,
+    is not copied for it). Built column by column, each column of the table let go of once
+    copied: the chunk is never held twice."""
     table = holder.pop()
     keep = pc.invert(pc.is_in(table.column("_row"), value_set=bad_rows)).combine_chunks()
     schema, columns = table.schema, list(table.columns)
     del table
-    kept_rows = int(pc.sum(keep).as_py() or 0)
+    kept_rows = int(pc.sum(keep).as_py() or 0) if len(bad_rows) else len(keep)
     starts = range(0, kept_rows, BATCH_ROWS)
     out = []
     while columns:
         column = columns.pop(0)
-        whole = column.combine_chunks()
-        del column
         if len(bad_rows):
-            whole = pc.filter(whole, keep)
-        out.append(pa.chunked_array([whole.slice(s, BATCH_ROWS) for s in starts], whole.type))
-        del whole
+            column = pc.filter(column, keep)
+        if kept_rows > BATCH_ROWS:
+            whole = column.combine_chunks()
+            column = pa.chunked_array([whole.slice(s, BATCH_ROWS) for s in starts], whole.type)
+            del whole
+        out.append(column)
+        del column
     return pa.table(out, schema=schema)
 
 

@@ -201,6 +201,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
         done = chunks.map_parts(lambda pieces: _pairs(chunks.join_pieces(pieces), settings), parts)
         pairs.add([p for p, _ in done if p.num_rows])
         crowds.extend(c for _, c in done if c.num_rows)
+        del parts, done  # this partition's arrays go before the next one's are read
     pairs.publish()
     views.publish(con, CROWDED, pa.Table.from_batches(crowds, CROWD_SCHEMA))
     con.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {CROWDED}"))

@@ -12,10 +12,13 @@ The kernels write their tables partition by partition too (views.Sink).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
 import os
 import shutil
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -78,7 +81,7 @@ def vessel_partitions(
             if not path.exists():
                 continue  # no vessel hashed here
             rows = pa.ipc.open_file(pa.memory_map(str(path))).read_all()  # no copy
-            parts = chunks.part_count(rows.num_rows)
+            count = chunks.part_count(rows.num_rows)
             cut = [
                 chunks.split_block(
                     {
@@ -86,16 +89,41 @@ def vessel_partitions(
                         for name in rows.column_names
                     },
                     key,
-                    parts,
+                    count,
                 )
                 for batch in rows.to_batches()
                 if batch.num_rows
             ]
             del rows
-            yield [[pieces[i] for pieces in cut] for i in range(parts)]
+            parts = [[pieces[i] for pieces in cut] for i in range(count)]
+            del cut
+            yield parts
+            del parts  # before the next partition is read (the caller drops its own too)
             path.unlink()
+            release_memory()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def release_memory() -> None:
+    """Give the heap memory freed since back to the system. glibc keeps freed blocks in its
+    per-thread arenas, and the arrays of one partition, allocated by a pool of threads, are
+    freed in an order that leaves them fragmented: without this the process held about
+    1 GB more after each few partitions (2.0 GB more after the track stage at 30 M)."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 
 def _spill(con: duckdb.DuckDBPyConnection, query: str, key: str, paths: list[Path]) -> None:

@@ -37,6 +37,7 @@ from cargotrace.maritime.kernels.arrays import (
     shift_back,
     shift_forward,
 )
+from cargotrace.maritime.kernels.partitions import release_memory
 from cargotrace.maritime.kernels.track import US_PER_S, timestamps
 from cargotrace.maritime.port_areas import CELL_DEG
 from cargotrace.maritime.port_calls import ISLAND_BREAK
@@ -468,5 +469,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
         sinks["zone_marks"].add([z.marks for z in done])
         sinks["visits"].add([z.visits for z in done])
         sinks["port_stops"].add([z.stops for z in done])
+        del parts, done  # this partition's arrays go before the next one's are read
+        release_memory()
     for sink in sinks.values():
         sink.publish()

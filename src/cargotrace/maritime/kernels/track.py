@@ -267,6 +267,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
         jumps.add([c.jumps for c in done])
         shapes.add([c.shapes for c in done])
         runs.add([c.loitering_runs for c in done])
+        del parts, done  # this partition's arrays go before the next one's are read
     for sink in (track, shared, spoofed_fixes, jumps, shapes, runs):
         sink.publish()
     views.set_tag(con, interference_kernel.JUMPS, interference_kernel.rules(settings))
