@@ -85,3 +85,17 @@ def test_a_database_error_while_storing_is_the_error_reported(tmp_path, monkeypa
         workflow.ingest(case, "ais", [shared_data("ais", "aisdb", "test_data_20211101.nm4")])
     with Case.open(case) as opened:
         assert opened.scalar("SELECT count(*) FROM ledger") == 0
+
+
+def test_duplicates_found_in_several_passes_over_the_hashes_are_those_of_one(tmp_path, monkeypatch):
+    """`ais_clean._repeated_hashes` sorts at most HASHES_PER_PASS hashes at a time (a 2 GB
+    log's 27 M at once doubled the peak): a log heard twice, its copies found in passes of
+    50 hashes, gives the rows and counts one pass gives."""
+    from cargotrace.ingest.kinds import ais_clean
+
+    log = tmp_path / "twice.nmea"
+    log.write_bytes(shared_data("ais", "aisdb", "test_data_20211101.nm4").read_bytes() * 2)
+    whole = _ingest(tmp_path, "whole", log)
+    assert whole["ledger"][0][4] > 0  # duplicates
+    monkeypatch.setattr(ais_clean, "HASHES_PER_PASS", 50)
+    assert _ingest(tmp_path, "passes", log) == whole

@@ -1,8 +1,8 @@
 """Raw NMEA AIS archives into the case: positions, identity reports and quarantined
 sentences, streamed batch by batch through the vectorised decoder. The decoder runs on a
-thread of its own, a batch ahead (`read_ahead`), while this one stores the batches before it
-in groups (`grouped`) with DuckDB on one thread: on two cores the decoding and the storing
-overlap.
+thread of its own and gathers its batches in groups (`grouped`), a group ahead
+(`read_ahead`) of this thread, which stores the group before it with DuckDB on one thread:
+on two cores the decoding and the storing overlap.
 
 Rows, for the ledger's invariant, are AIS messages: read = decoded + rejected, and decoded =
 kept + duplicates. Lines that are not AIS (other NMEA sentences, comments) and messages of
@@ -72,9 +72,10 @@ def load_nmea(
     totals, reasons = DecodeStats(), Counter[str]()
     quarantine = Refused(con, result, path.name)
     statics = Statics(con, _provenance(result, path.name))
-    decoded = read_ahead(decode_nmea_file(path, BATCH_LINES, progress=lambda n: _set(read, n)))
+    decoded = decode_nmea_file(path, BATCH_LINES, progress=lambda n: _set(read, n))
     with _one_thread(con):  # the decoder has the other core
-        for batch in grouped(decoded, GROUP_LINES):
+        # the decoder's thread gathers the next group while this one stores the last
+        for batch in read_ahead(grouped(decoded, GROUP_LINES)):
             refused = _insert_positions(con, batch, quarantine)
             refused += statics.add(batch, quarantine)
             quarantine.add(batch.rejects)
@@ -147,8 +148,9 @@ def _provenance(result: IngestResult, name: str) -> str:
 # DuckDB's share comes on top of that (issue 16: 1.5 GB in all)
 BATCH_LINES = 50_000
 # Lines judged and stored per group of statements (`grouped`): the groups' texts stay (for the
-# sentences of refused messages) until the group is stored
-GROUP_LINES = 200_000
+# sentences of refused messages) until the group is stored, and the decoder's thread gathers
+# the next group meanwhile (two groups in memory)
+GROUP_LINES = 100_000
 # refused rows gathered (in Arrow, ~100 bytes each) per insert of runs: 100,000 peaked at
 # 555 MB on a log refusing 957,106 messages under a 100 MB DuckDB share, 500,000 at 900 MB
 QUARANTINE_ROWS = 100_000
