@@ -232,8 +232,11 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
         "track_and_zones" if fused else "track_and_shared",
         parted.mapInArrow(track_partitions(settings, packing, grid), _ddl(packing.schema)),
     )
+    # the other tables kept apart from the track's rows (one scan): a statement reading one of
+    # them then reads its few rows, not all of the pass's output again
+    small = runner.checkpoint_df("track_pass_tables", combined.where(f"row_kind <> {TRACK}"))
     for kind, table in tables.items():
-        runner.register(table, packing.unpack(combined, kind))
+        runner.register(table, packing.unpack(combined if kind == TRACK else small, kind))
 
 
 def _ddl(schema: pa.Schema) -> str:
