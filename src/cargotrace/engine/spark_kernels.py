@@ -154,6 +154,13 @@ def _as_combined(batch: pa.RecordBatch, kind: int, schema: pa.Schema) -> pa.Reco
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
+def _received(batches: Iterator[pa.RecordBatch]) -> pa.Table | None:
+    """A `mapInArrow` partition's batches as one table, None when it holds no row."""
+    received = list(batches)
+    table = pa.Table.from_batches(received) if received else None
+    return table if table is not None and table.num_rows else None
+
+
 def track_partitions(
     settings: AnalysisSettings, packing: Packing, grid: PortGrid | None = None
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
@@ -164,11 +171,8 @@ def track_partitions(
     from cargotrace.maritime.kernels.track import _chunk
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        received = list(batches)
-        if not received:  # no vessel hashed to this partition
-            return
-        table = pa.Table.from_batches(received)
-        if table.num_rows == 0:
+        table = _received(batches)
+        if table is None:  # no row hashed to this partition
             return
         columns = {
             name: table.column(name).to_numpy() for name in ("mmsi", "ts", "lat", "lon", "sog")
@@ -323,11 +327,8 @@ def zones_partitions(
     from cargotrace.maritime.kernels.port_zones import _aligned, _zones
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        received = list(batches)
-        if not received:
-            return
-        table = pa.Table.from_batches(received)
-        if table.num_rows == 0:
+        table = _received(batches)
+        if table is None:  # no row hashed to this partition
             return
         vid = np.asarray(table.column("vid").to_numpy(), np.int64)
         seq = np.asarray(table.column("seq").to_numpy(), np.int64)
@@ -371,11 +372,8 @@ def encounter_partitions(
     bins; its close pairs (row_kind 0) and crowded cells (1) leave together."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        received = list(batches)
-        if not received:
-            return
-        table = pa.Table.from_batches(received)
-        if table.num_rows == 0:
+        table = _received(batches)
+        if table is None:  # no row hashed to this partition
             return
         columns = {name: table.column(name).to_numpy() for name in ("mmsi", "tbin", "lat", "lon", "sog")}  # fmt: skip
         del table
