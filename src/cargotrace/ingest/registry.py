@@ -24,7 +24,7 @@ from cargotrace.ingest.kinds.watchlists import (
     load_watchlist,
     watchlist_format,
 )
-from cargotrace.ingest.loader import ingest_parts, ingest_tabular, run_ingest
+from cargotrace.ingest.loader import _memory_limit, ingest_parts, ingest_tabular, run_ingest
 from cargotrace.ingest.outcome import kept_as
 from cargotrace.ingest.readers.csvread import IrregularCsv
 from cargotrace.ingest.readers.geojson import features_to_chunk, is_geojson, load_features
@@ -89,8 +89,13 @@ def ingest_file(
             else reader
         )
         on_stage = progress.stage if isinstance(progress, StageProgress) else None
-        # an NMEA log: the C heap's free memory handed back while it is read and finished
-        with heap.trimmed() if reader is _nmea_reader() else nullcontext():
+        nmea = reader is _nmea_reader()
+        # an NMEA log: DuckDB's share lowered (the decoder's batches come on top of it) and the
+        # C heap's free memory handed back while it is read and finished
+        with (
+            heap.trimmed() if nmea else nullcontext(),
+            _memory_limit(case.con, _nmea_memory_limit() if nmea else None),
+        ):
             begin_file(case.con, kind)
             if isinstance(progress, ByteProgress):  # bytes read of the file: a bar with time left
                 progress.start_bytes(path.stat().st_size)
@@ -134,6 +139,12 @@ def _nmea_reader() -> Reader:
     from cargotrace.ingest.nmea.load import load_nmea
 
     return load_nmea
+
+
+def _nmea_memory_limit() -> str:
+    from cargotrace.ingest.nmea.load import MEMORY_LIMIT
+
+    return MEMORY_LIMIT
 
 
 def _choose_reader(kind: str, path: Path) -> Reader:
