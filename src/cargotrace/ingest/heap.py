@@ -1,10 +1,10 @@
 """Give the C heap's free memory back to the system while a file is ingested.
 
-glibc's malloc keeps the memory freed in the middle of its heap (a live block above it
-pins it) until `malloc_trim` hands it back. A 2 GB NMEA log's ingest freed ~350 MB that way
-(NumPy arrays, Python objects, the DuckDB module's conversions: `mallinfo2` said 353 MB free
-of 401 MB of heap at the peak, issue 16) and kept it beside DuckDB's own share (DuckDB
-allocates with its jemalloc, not here), so the peak swung with where the freed blocks fell.
+glibc's malloc keeps memory freed in the middle of its heap (a live block above it pins
+it) until `malloc_trim` hands it back. On the 2 GB NMEA log of the slow suite, `mallinfo2`
+counted 230-350 MB free in the heap during and after the pass over duplicates; trimming
+every second kept the process ~110 MB lower after that pass (the commit: 498 MiB against
+611), though not at its peak (issue 16). DuckDB allocates with its own jemalloc, not here.
 `trimmed` trims every `TRIM_EVERY_S` on a thread of its own while a file is ingested.
 Elsewhere than glibc (macOS, musl) there is no `malloc_trim` and nothing is done.
 """
