@@ -117,6 +117,20 @@ def _same_rows(left: list[tuple], right: list[tuple]) -> bool:
     return len(left) == len(right) and all(map(_same_value, left, right))
 
 
+def _differences(left: list[tuple], right: list[tuple], shown: int = 5) -> list[tuple]:
+    """The first rows only one side has (for an assertion message)."""
+    candidates_left, candidates_right = set(left) - set(right), set(right) - set(left)
+    only_left = sorted(
+        (r for r in candidates_left if not any(_same_value(r, o) for o in candidates_right)),
+        key=repr,
+    )
+    only_right = sorted(
+        (r for r in candidates_right if not any(_same_value(r, o) for o in candidates_left)),
+        key=repr,
+    )
+    return list(zip(only_left[:shown], only_right[:shown], strict=False))
+
+
 def unportable_columns(settings: AnalysisSettings) -> dict[str, set[str]]:
     """Columns no engine can reproduce if a stage asks for an approximate quantile (see
     engine/transpile.portability_issues): none today (gaps.py uses the exact quantile_disc),
@@ -136,7 +150,8 @@ def assert_same_tables(
             cols_b, rows_b = _rows(b.con, table, skip.get(table, set()))
             assert cols_a == cols_b, table
             assert _same_rows(rows_a, rows_b), (
-                f"{table}: {len(rows_a)} DuckDB rows vs {len(rows_b)} Spark rows differ"
+                f"{table}: {len(rows_a)} DuckDB rows vs {len(rows_b)} Spark rows differ, "
+                f"first differences (DuckDB, Spark) in {cols_a}: {_differences(rows_a, rows_b)}"
             )
             counts[table] = len(rows_a)
     return counts
