@@ -207,6 +207,10 @@ def run_job(
             "parameters": settings.as_parameters(),
             "stage_rows": counts,
             "portability_issues": plan.issues,
+            # where each statement ran: on Spark, or on the driver's DuckDB (small tables only)
+            "statements_placed": {
+                where: [t for t, w in runner.placed if w == where] for where in ("spark", "driver")
+            },
             "spark_version": spark.version,
         }
         write_manifest(spark, base, manifest)
