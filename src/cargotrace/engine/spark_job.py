@@ -185,8 +185,8 @@ def run_job(
         for stage in plan.spark:
             started = time.perf_counter()
             run_on_spark(runner, stage, settings)
-            rows = (
-                runner.table(stage.output).count()
+            rows = (  # known without a Spark job when the table was made on the driver
+                runner.row_count(stage.output)
                 if stage.output and stage.output in runner.tables
                 else 0
             )
