@@ -107,10 +107,11 @@ def _key(rank: Ints, cy: Ints, cx: Ints) -> Ints:
     return (rank << 36) | ((cy + OFFSET) << 18) | (cx + OFFSET)
 
 
-def _pairs(
+def find_pairs(
     part: chunks.Columns, settings: AnalysisSettings
 ) -> tuple[pa.RecordBatch, pa.RecordBatch]:
-    """close_pairs rows and crowded cells of one part (whole bins)."""
+    """close_pairs rows and crowded cells of one part (whole bins; the Spark engine calls
+    it too, engine/spark_kernels.py)."""
     if len(part["tbin"]) == 0:
         return _empty(PAIR_SCHEMA), _empty(CROWD_SCHEMA)
     b = _bins(part)
@@ -198,7 +199,9 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     crowds: list[pa.RecordBatch] = []
     pairs.add([_empty(PAIR_SCHEMA)])
     for parts in vessel_partitions(con, POSITIONS, "positions", "tbin", partitions):
-        done = chunks.map_parts(lambda pieces: _pairs(chunks.join_pieces(pieces), settings), parts)
+        done = chunks.map_parts(
+            lambda pieces: find_pairs(chunks.join_pieces(pieces), settings), parts
+        )
         pairs.add([p for p, _ in done if p.num_rows])
         crowds.extend(c for _, c in done if c.num_rows)
         del parts, done  # this partition's arrays go before the next one's are read
