@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cargotrace.maritime.kernels import chunks, views
+from cargotrace.maritime.kernels import encounters as encounters_kernel
 from cargotrace.maritime.kernels import interference as interference_kernel
 from cargotrace.maritime.kernels import loitering as loitering_kernel
 from cargotrace.maritime.kernels.arrays import (
@@ -43,9 +44,10 @@ from cargotrace.maritime.kernels.partitions import vessel_partitions
 from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM, haversine_km
 from cargotrace.settings import AnalysisSettings
 
-POSITIONS = """
-    SELECT mmsi, epoch_us(timestamp) AS ts, lat, lon, CAST(sog AS DOUBLE) AS sog FROM positions
-    WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL AND {rows}
+POSITIONS = f"""
+    SELECT mmsi, epoch_us(timestamp) AS ts, lat, lon, CAST(sog AS DOUBLE) AS sog,
+           {encounters_kernel.TBIN} AS tbin FROM positions
+    WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL AND {{rows}}
 """
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 US_PER_S = 1_000_000
@@ -167,12 +169,20 @@ class Chunk:
     jumps: pa.RecordBatch
     shapes: pa.RecordBatch
     loitering_runs: pa.RecordBatch
+    # for the encounters stage: the fixes averaged per vessel and 10-minute bin (None when
+    # the rows come without their bin, as on Spark)
+    bins: pa.RecordBatch | None = None
 
 
 def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
     rows = chunks.join_pieces(pieces)  # this part's rows, contiguous: sorted in the caches
     order = vessel_time_order(rows["mmsi"], rows["ts"], rows["lat"], rows["lon"], rows["sog"])
     mmsi, ts, lat, lon, sog = (rows[name][order] for name in ("mmsi", "ts", "lat", "lon", "sog"))
+    bins = (
+        encounters_kernel.vessel_bins(mmsi, rows["tbin"][order], lat, lon, sog)
+        if "tbin" in rows
+        else None
+    )
     vid = mmsi * 10
     s = steps(vid, ts, lat, lon, settings)
     jump_rows = interference_kernel.jumps(mmsi, ts, lat, lon, s.jump)
@@ -230,7 +240,7 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
             "gap_start_lon": arrow_column(pa.float64(), shift_back(lon), s.gap),
         }
     )  # fmt: skip
-    return Chunk(track, shared, spoofed_rows, jump_rows, shapes, loitering_runs)
+    return Chunk(track, shared, spoofed_rows, jump_rows, shapes, loitering_runs, bins)
 
 
 def _shared(
@@ -259,6 +269,8 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     jumps = views.Sink(con, interference_kernel.JUMPS, to_disk=False)
     shapes = views.Sink(con, interference_kernel.SHAPES, to_disk=False)
     runs = views.Sink(con, loitering_kernel.RUNS, to_disk=False)
+    # a third of the positions' rows: on disk as the track is, for a case of several partitions
+    bins = views.Sink(con, encounters_kernel.BINS, to_disk=partitions > 1)
     for parts in vessel_partitions(con, POSITIONS, "positions", "mmsi", partitions):
         done = chunks.map_parts(lambda pieces: _chunk(pieces, settings), parts)
         track.add([c.track for c in done])
@@ -267,9 +279,11 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
         jumps.add([c.jumps for c in done])
         shapes.add([c.shapes for c in done])
         runs.add([c.loitering_runs for c in done])
+        bins.add([c.bins for c in done if c.bins is not None])
         del parts, done  # this partition's arrays go before the next one's are read
-    for sink in (track, shared, spoofed_fixes, jumps, shapes, runs):
+    for sink in (track, shared, spoofed_fixes, jumps, shapes, runs, bins):
         sink.publish()
     views.set_tag(con, interference_kernel.JUMPS, interference_kernel.rules(settings))
     views.set_tag(con, interference_kernel.SHAPES, interference_kernel.rules(settings))
     views.set_tag(con, loitering_kernel.RUNS, loitering_kernel.rules(settings))
+    views.set_tag(con, encounters_kernel.BINS, encounters_kernel.BIN_RULE)
