@@ -107,7 +107,8 @@ def vessel_bins(mmsi: Ints, tbin: Ints, lat: Floats, lon: Floats, sog: Floats) -
     sorted, so that this stage need not read and sort the positions again."""
     if np.any((tbin[1:] < tbin[:-1]) & (mmsi[1:] == mmsi[:-1])):  # not in time order
         order = np.lexsort((tbin, mmsi))
-        mmsi, tbin, lat, lon, sog = (a[order] for a in (mmsi, tbin, lat, lon, sog))
+        mmsi, tbin = mmsi[order], tbin[order]
+        lat, lon, sog = lat[order], lon[order], sog[order]
     b = _means(tbin, mmsi, lat, lon, sog)
     return pa.RecordBatch.from_arrays([pa.array(b[n]) for n in BIN_SCHEMA.names], schema=BIN_SCHEMA)
 

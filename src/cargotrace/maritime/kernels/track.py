@@ -261,7 +261,17 @@ def _shared(
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    """The track and, from the same sorted parts, the per-vessel rows of loitering,
+    interference and encounters; with the port tables built already (the port_areas stage
+    runs before this one), the port zones stage's tables too, from each part's track while
+    it is in the caches (port_zones.FUSED)."""
+    from cargotrace.maritime.kernels import port_zones  # it imports this module
+
     partitions = partitions_of(con)
+    fused = port_zones.fused_grid(con, settings)
+    zones = {
+        name: views.Sink(con, name, to_disk=partitions > 1) for name in port_zones.FUSED.values()
+    }
     track = views.Sink(con, "track", to_disk=partitions > 1)
     shared = views.Sink(con, "shared_mmsi", to_disk=False)  # a row per split MMSI: small
     spoofed_fixes = views.Sink(con, "spoofed_fixes", to_disk=False)  # few
@@ -271,8 +281,20 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     runs = views.Sink(con, loitering_kernel.RUNS, to_disk=False)
     # a third of the positions' rows: on disk as the track is, for a case of several partitions
     bins = views.Sink(con, encounters_kernel.BINS, to_disk=partitions > 1)
+
+    def work(pieces: list[chunks.Columns]) -> tuple[Chunk, port_zones.Zones | None]:
+        chunk = _chunk(pieces, settings)
+        found = None if fused is None else port_zones._zones(chunk.track, fused[0], settings)
+        return chunk, found
+
     for parts in vessel_partitions(con, POSITIONS, "positions", "mmsi", partitions):
-        done = chunks.map_parts(lambda pieces: _chunk(pieces, settings), parts)
+        worked = chunks.map_parts(work, parts)
+        done = [c for c, _ in worked]
+        if fused is not None:
+            for name, kind in zip(
+                port_zones.FUSED.values(), ("marks", "visits", "stops"), strict=True
+            ):
+                zones[name].add([getattr(z, kind) for _, z in worked if z is not None])
         track.add([c.track for c in done])
         shared.add([c.shared for c in done])
         spoofed_fixes.add([c.spoofed for c in done])
@@ -280,9 +302,13 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
         shapes.add([c.shapes for c in done])
         runs.add([c.loitering_runs for c in done])
         bins.add([c.bins for c in done if c.bins is not None])
-        del parts, done  # this partition's arrays go before the next one's are read
+        del parts, done, worked  # this partition's arrays go before the next one's are read
     for sink in (track, shared, spoofed_fixes, jumps, shapes, runs, bins):
         sink.publish()
+    if fused is not None:
+        for sink in zones.values():
+            sink.publish()
+        views.set_tag(con, port_zones.FUSED_TAG, fused[1])
     views.set_tag(con, interference_kernel.JUMPS, interference_kernel.rules(settings))
     views.set_tag(con, interference_kernel.SHAPES, interference_kernel.rules(settings))
     views.set_tag(con, loitering_kernel.RUNS, loitering_kernel.rules(settings))
