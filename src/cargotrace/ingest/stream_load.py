@@ -284,16 +284,20 @@ def _load(
         f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
         f"{provenance.replace('_row', 'b._row')} FROM chunk_bad b JOIN chunk_raw r ON r._row = b._row"
     ).fetchone()[0]  # type: ignore[index]
-    holder = [source]
-    del source, chunk_src
-    chunk_src = _kept_in_batches(holder, bad_rows)  # noqa: F841 - the views read these rows now
+    kept_only = ""
+    if spec.stage is None:
+        holder = [source]
+        del source, chunk_src
+        chunk_src = _kept_in_batches(holder, bad_rows)  # noqa: F841 - the views read these rows now
+    elif len(bad_rows):  # a stage is copied on at the file's end: no row groups to fill here,
+        kept_only = " WHERE _row NOT IN (SELECT _row FROM chunk_bad)"  # so no copy of the chunk
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
     try:
         into, kept_provenance = kept_target(spec, ctx, provenance)
         kept = con.execute(
             f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
-            f"SELECT {select_cols}, {kept_provenance} FROM normalized"
+            f"SELECT {select_cols}, {kept_provenance} FROM normalized{kept_only}"
         ).fetchone()[0]  # type: ignore[index]
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")

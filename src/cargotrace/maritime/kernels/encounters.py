@@ -16,8 +16,8 @@ stay SQL, over those small tables: a run crossing a partition is stitched there.
 On the DuckDB engine the averaging is done in the track kernel's pass, which has every
 vessel's fixes sorted by time in memory anyway (`vessel_bins`, written as `BINS`): the stage
 then reads those bins, a third of the rows, instead of fetching and sorting the positions a
-second time. Averages are summed in time order (DuckDB's in its own): they can differ in the
-last bit.
+second time; it sums each bin's fixes one after another in time order, as DuckDB's SQL does
+over positions ingested in time order.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from cargotrace.maritime import encounters
 from cargotrace.maritime.kernels import chunks, views
-from cargotrace.maritime.kernels.arrays import expand
+from cargotrace.maritime.kernels.arrays import expand, sums_in_order
 from cargotrace.maritime.kernels.partitions import partition_count, vessel_partitions
 from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 from cargotrace.settings import AnalysisSettings
@@ -116,22 +116,23 @@ def vessel_bins(mmsi: Ints, tbin: Ints, lat: Floats, lon: Floats, sog: Floats) -
 def _means(
     tbin: Ints, mmsi: Ints, lat: Floats, lon: Floats, sog: Floats
 ) -> dict[str, NDArray[Any]]:
-    """Fixes averaged per (bin, vessel), given fixes grouped by (bin, vessel)."""
+    """Fixes averaged per (bin, vessel), given fixes grouped by (bin, vessel): each group
+    summed one fix after another in the order given, as the SQL's `avg` over fixes in that
+    order (`arrays.sums_in_order`; a median speed on a rounding edge depends on the last bit)."""
     start = np.ones(len(tbin), bool)
     start[1:] = (tbin[1:] != tbin[:-1]) | (mmsi[1:] != mmsi[:-1])
     at = np.flatnonzero(start)
     fixes = np.diff(np.append(at, len(tbin)))
     known = ~np.isnan(sog)
-    speeds = np.add.reduceat(known.astype(np.int64), at)
+    speeds = np.add.reduceat(known.astype(np.int64), at) if len(at) else fixes
+    sums = sums_in_order(np.column_stack((lat, lon, np.where(known, sog, 0.0))), at, fixes)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_sog = np.where(
-            speeds > 0, np.add.reduceat(np.where(known, sog, 0.0), at) / speeds, np.nan
-        )
+        mean_sog = np.where(speeds > 0, sums[:, 2] / speeds, np.nan)
     return {
         "tbin": tbin[at],
         "mmsi": mmsi[at],
-        "lat": np.add.reduceat(lat, at) / fixes,
-        "lon": np.add.reduceat(lon, at) / fixes,
+        "lat": sums[:, 0] / fixes,
+        "lon": sums[:, 1] / fixes,
         "sog": mean_sog,
     }
 
@@ -140,10 +141,11 @@ def _key(rank: Ints, cy: Ints, cx: Ints) -> Ints:
     return (rank << 36) | ((cy + OFFSET) << 18) | (cx + OFFSET)
 
 
-def _pairs(
+def find_pairs(
     part: chunks.Columns, settings: AnalysisSettings
 ) -> tuple[pa.RecordBatch, pa.RecordBatch]:
-    """close_pairs rows and crowded cells of one part of positions (whole bins)."""
+    """close_pairs rows and crowded cells of one part of positions (whole bins; the Spark
+    engine calls it too, engine/spark_kernels.py)."""
     if len(part["tbin"]) == 0:
         return _empty(PAIR_SCHEMA), _empty(CROWD_SCHEMA)
     return _binned_pairs(_bins(part), settings)
@@ -272,7 +274,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     else:
         partitions = partition_count(con)
         source = vessel_partitions(con, POSITIONS, "positions", "tbin", partitions)
-        pairs_of = _pairs
+        pairs_of = find_pairs
     pairs = views.Sink(con, "close_pairs", to_disk=partitions > 1)
     crowds: list[pa.RecordBatch] = []
     pairs.add([_empty(PAIR_SCHEMA)])
