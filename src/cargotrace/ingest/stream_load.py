@@ -14,7 +14,9 @@ materialised before the final insert except small tables:
 5. `chunk_bad`: row number, reason and column of each refused row (the kind's `reasons`);
 6. the refused rows go to the quarantine with their raw cells as JSON, read back from the
    untouched chunk; the kept ones, cut out in Arrow into batches of one DuckDB row group
-   (`_kept_in_batches`), are inserted straight from the kind's SELECT.
+   (`_kept_in_batches`), are inserted straight from the kind's SELECT (a kind with a
+   stage, copied on at the end of the file, has no row groups to fill: its SELECT leaves
+   the refused rows out and the chunk is not copied).
 
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
@@ -284,16 +286,20 @@ def _load(
         f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
         f"{provenance.replace('_row', 'b._row')} FROM chunk_bad b JOIN chunk_raw r ON r._row = b._row"
     ).fetchone()[0]  # type: ignore[index]
-    holder = [source]
-    del source, chunk_src
-    chunk_src = _kept_in_batches(holder, bad_rows)  # noqa: F841 - the views read these rows now
+    kept_only = ""
+    if spec.stage is None:
+        holder = [source]
+        del source, chunk_src
+        chunk_src = _kept_in_batches(holder, bad_rows)  # noqa: F841 - the views read these rows now
+    elif len(bad_rows):  # a stage is copied on at the file's end: no row groups to fill here,
+        kept_only = " WHERE _row NOT IN (SELECT _row FROM chunk_bad)"  # so no copy of the chunk
     order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
     try:
         into, kept_provenance = kept_target(spec, ctx, provenance)
         kept = con.execute(
             f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
-            f"SELECT {select_cols}, {kept_provenance} FROM normalized"
+            f"SELECT {select_cols}, {kept_provenance} FROM normalized{kept_only}"
         ).fetchone()[0]  # type: ignore[index]
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
