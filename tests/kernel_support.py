@@ -81,10 +81,11 @@ def run_both_ways(
     read: Callable[[duckdb.DuckDBPyConnection], dict[str, Rows]],
     *,
     before: Iterable[str] = (),
+    before_kernel: str = "numpy",
     after_kernels: Callable[[duckdb.DuckDBPyConnection, AnalysisSettings], None] | None = None,
     **overrides: Any,
 ) -> tuple[dict[str, Rows], dict[str, Rows]]:
-    """Run `before` (with the default kernel setting), then `stage_names` by the stage SQL and
+    """Run `before` (with `before_kernel`, by default the kernels), then `stage_names` by the stage SQL and
     read the tables; the same again with the NumPy kernels. `after_kernels` may check the
     kernels' run (e.g. that their rows, not the SQL fallback, were used)."""
     names = set(stage_names)
@@ -94,7 +95,7 @@ def run_both_ways(
         views.release(con)
         for stage in STAGES:
             if stage.name in before:
-                run_stage(con, stage, AnalysisSettings(**overrides))
+                run_stage(con, stage, AnalysisSettings(maritime_kernel=before_kernel, **overrides))
             elif stage.name in names:
                 run_stage(con, stage, config)
         if kernel == "numpy" and after_kernels is not None:

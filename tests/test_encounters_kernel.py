@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import duckdb
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,10 +28,19 @@ TABLES = {
 }
 
 
-def assert_same(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, int]:
-    """Run the encounters stage by its SQL, then by the kernel: each table both ways."""
+def assert_same(
+    con: duckdb.DuckDBPyConnection, track_by: str = "numpy", **overrides: Any
+) -> dict[str, int]:
+    """Run the encounters stage by its SQL, then by the kernel: each table both ways. The
+    stages before run by `track_by`: with the kernels, the track kernel's pass has binned the
+    fixes already (kernels.encounters.vessel_bins); with SQL the kernel reads the positions."""
     by_sql, by_kernel = run_both_ways(
-        con, ["encounters"], ordered_by(TABLES), before=BEFORE, **overrides
+        con,
+        ["encounters"],
+        ordered_by(TABLES),
+        before=BEFORE,
+        before_kernel=track_by,
+        **overrides,
     )
     return assert_tables_match(by_sql, by_kernel)
 
@@ -74,6 +84,20 @@ def test_no_positions():
         "encounter_crowds": 0,
         "encounters": 0,
     }
+
+
+@pytest.mark.parametrize("track_by", ["numpy", "sql"])
+def test_bins_from_the_track_pass_or_from_the_positions(track_by, chunk_rows):
+    """The kernel pairs the bins the track kernel made; after a track built by SQL it bins the
+    positions itself. Fixes written out of time order, two in one bin, a missing speed."""
+    fixes = _pair(273000010, 273000011, (40.0, 150.0), 0.3, 14, sog=None)
+    fixes += _pair(273000012, 273000013, (40.1, 150.0), 0.4, 14)
+    fixes += [
+        (273000012, T0 + timedelta(minutes=10 * i + 9), 40.1001, 150.0, 1.0) for i in range(8)
+    ]
+    fixes.reverse()
+    counts = assert_same(positions_case(fixes), track_by=track_by)
+    assert counts == {"close_pairs": 28, "encounter_crowds": 0, "encounters": 2}
 
 
 PLACES = [(40.0, 150.0), (40.0045, 150.0), (40.0049, 150.003), (40.0051, 150.0061),

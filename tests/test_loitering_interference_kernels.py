@@ -161,12 +161,13 @@ def test_no_positions():
 def test_track_by_sql_then_kernels_fall_back_to_the_sql():
     con = _case(series(1, T0, SEA, [1.0] * 31))
     views.release(con)
-    run_stage(con, STAGES[0], AnalysisSettings(maritime_kernel="sql"))
+    track = next(s for s in STAGES if s.name == "track")
+    run_stage(con, track, AnalysisSettings(maritime_kernel="sql"))
     for name in ("loitering", "interference"):
         run_stage(con, next(s for s in STAGES if s.name == name), AnalysisSettings())
     assert _loitering(con) == [(1, T0, T0 + timedelta(hours=5), 5.0, 31, 1.0)]
     # rows the track kernel made with other settings are not reused
-    run_stage(con, STAGES[0], AnalysisSettings())
+    run_stage(con, track, AnalysisSettings())
     run_stage(
         con, next(s for s in STAGES if s.name == "loitering"), AnalysisSettings(gap_hours=0.1)
     )

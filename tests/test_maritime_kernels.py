@@ -297,3 +297,39 @@ def test_random_fixes_around_overlapping_ports(chunk_rows):
              for i in range(n)]  # fmt: skip
     counts = assert_same(_case(fixes))
     assert counts["zone_marks"] > 500
+
+
+def test_port_zones_in_the_track_pass_or_apart(chunk_rows):
+    """The port tables built before the track (the registry's order): the track kernel's pass
+    makes the port zones stage's tables from each part's track while it is in memory. Built
+    after the track: the zones kernel reads the track, as with a track built by SQL. Both
+    equal the SQL, and the fused tables are not reused with other settings."""
+    from cargotrace.maritime.kernels import port_zones
+
+    fixes = [(273000000 + v, T0 + timedelta(minutes=7 * i + v), *east(PORT, 0.3 * i), 0.1 * (i % 7))
+             for v in range(4) for i in range(30)]  # fmt: skip
+    fixes += [
+        (273000009, T0 + timedelta(minutes=10 * i), 40.04, 150.3 + 0.002 * i, 0.1)
+        for i in range(40)
+    ]
+    con = _case(fixes)
+    by_name = {s.name: s for s in STAGES}
+    runs = {}
+    for way, order in {
+        "sql": MARITIME,
+        "fused": [s.name for s in STAGES if s.name in MARITIME],
+        "apart": MARITIME,  # track first: no port tables yet when it runs
+        "other settings": [s.name for s in STAGES if s.name in MARITIME],
+    }.items():
+        views.release(con)
+        config = AnalysisSettings(maritime_kernel="sql" if way == "sql" else "numpy")
+        for name in order:
+            if way == "other settings" and name == "port_zones":
+                config = AnalysisSettings(stop_begin_kn=0.25)
+            run_stage(con, by_name[name], config)
+        fused = views.tag(con, port_zones.FUSED_TAG) is not None
+        assert fused == (way in ("fused", "other settings")), way
+        runs[way] = {t: _table(con, t) for t in ("zone_marks", "visits", "port_stops")}
+    assert runs["fused"] == runs["sql"] == runs["apart"]
+    assert len(runs["sql"]["zone_marks"]) > 10 and runs["sql"]["port_stops"]
+    assert runs["other settings"]["port_stops"] != runs["sql"]["port_stops"]

@@ -42,6 +42,7 @@ from cargotrace.maritime.kernels import chunks
 from cargotrace.maritime.kernels import encounters as encounters_kernel
 from cargotrace.maritime.kernels import interference as interference_kernel
 from cargotrace.maritime.kernels import loitering as loitering_kernel
+from cargotrace.maritime.kernels.arrays import sums_in_order
 from cargotrace.maritime.kernels.partitions import partition_fixes
 from cargotrace.settings import AnalysisSettings
 
@@ -366,23 +367,6 @@ def run_port_zones(runner: SparkRunner, settings: AnalysisSettings) -> None:
 
 
 ENCOUNTER_COLUMNS = ("mmsi", "tbin", "ts", "lat", "lon", "sog")
-
-
-def sums_in_order(values: np.ndarray, at: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """The sum of each group of `values` (groups are contiguous: they start `at`, `sizes`
-    long), added one value after another from the first, as an SQL `sum`/`avg` over rows
-    in that order does: vectorised over the groups, one step per position in a group (the
-    groups with more values than the step still to go, largest first). NumPy's `reduceat`
-    adds in blocks of its own, which can differ from this in the last bit."""
-    total = np.zeros(len(at), np.float64)
-    if len(at) == 0:
-        return total
-    by_size = np.argsort(-sizes, kind="stable")
-    descending = sizes[by_size]
-    for step in range(int(descending[0])):
-        live = by_size[: np.searchsorted(-descending, -step, side="left")]
-        total[live] += values[at[live] + step]
-    return total
 
 
 def bins_in_time_order(part: chunks.Columns) -> chunks.Columns:

@@ -14,7 +14,9 @@ materialised before the final insert except small tables:
 5. `chunk_bad`: row number, reason and column of each refused row (the kind's `reasons`);
 6. the refused rows go to the quarantine with their raw cells as JSON, read back from the
    untouched chunk; the kept ones, cut out in Arrow into batches of one DuckDB row group
-   (`_kept_in_batches`), are inserted straight from the kind's SELECT.
+   (`_kept_in_batches`), are inserted straight from the kind's SELECT (a kind with a
+   stage, copied on at the end of the file, has no row groups to fill: its SELECT leaves
+   the refused rows out and the chunk is not copied).
 
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
