@@ -316,11 +316,14 @@ def run_spark(parquet: Path, ports: int, work: Path, kernel: str) -> dict[str, A
     rows = {t: runner.table(t).count() for t in (calls, "gap_facts", "encounters")}
     jvm = _jvm_peak_mb()
     children = _descendants_peak_mb()
+    statements = [(table, round(seconds, 2)) for table, seconds in runner.timings]
+    on_driver = sum(1 for _, where in runner.placed if where == "driver")
     runner.cleanup()
     spark.stop()
     py = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return {"seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2), "stages": stages, "stages_cpu": stages_cpu,
-            "rows": rows, "peak_rss_mb": children + py,
+            "rows": rows, "peak_rss_mb": children + py, "statements": statements,
+            "statements_on_driver": on_driver, "statements_on_spark": len(runner.placed) - on_driver,
             "jvm_peak_mb": jvm, "python_peak_mb": py, "workers_peak_mb": children - jvm}  # fmt: skip
 
 

@@ -195,6 +195,24 @@ def test_duplicate_positions_kept_once_in_a_file_and_across_files(tmp_path):
     assert workflow.check_case(tmp_path / "case") == []
 
 
+@pytest.mark.parametrize("listed", [10_000, 2, 0])
+def test_copies_in_a_file_found_by_row_ids_or_by_hashes_alike(tmp_path, monkeypatch, listed):
+    """The rows whose key hash repeats are named by their row ids in the exact pass
+    (`LISTED_ROWS` at most), else found by their hashes in a pass over the stage: the
+    same copies either way, NULLs equal, the first in file order kept."""
+    from cargotrace.ingest.kinds import ais_clean
+
+    monkeypatch.setattr(ais_clean, "LISTED_ROWS", listed)
+    header = ["mmsi", "timestamp", "lat", "lon", "sog", "receiver"]
+    r1, r2, r3 = ([RU_SHIP, at(60 * i), 10.0 + i / 100, 20.0, 5.0] for i in range(3))
+    r3[4] = ""  # a NULL speed: equal to the other NULL
+    body = [[*r1, "a"], [*r2, "a"], [*r1, "b"], [*r3, "a"], [*r3, "b"], [*r1, "c"]]
+    [result] = ingest(tmp_path / "case", "ais", write_csv(tmp_path / "a.csv", header, body))
+    assert (result.rows_read, result.rows_kept, result.rows_duplicate) == (6, 3, 3)
+    kept = rows(tmp_path / "case", "SELECT source_row FROM positions ORDER BY source_row")
+    assert [r["source_row"] for r in kept] == [2, 3, 5]
+
+
 def nmea(body: str) -> str:
     return f"!{body}*{reduce(xor, body.encode(), 0):02X}"
 

@@ -12,14 +12,13 @@ from typing import Any
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cargotrace.analysis.pipeline import STAGES, run_stage
-from cargotrace.case.schema import create_statements
-from cargotrace.maritime.kernels import views
-from cargotrace.settings import AnalysisSettings
 from test_maritime_support import T0, east, north
+
+import kernel_support
+from kernel_support import assert_tables_match, ordered_by, positions_case, run_both_ways
 
 BEFORE = ("track", "identity", "ships", "port_areas")
 TABLES = {
@@ -29,50 +28,21 @@ TABLES = {
 }
 
 
-def _case(fixes: list[tuple[Any, ...]]) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    for statement in create_statements():
-        con.execute(statement)
-    if fixes:
-        con.executemany(
-            "INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", fixes
-        )
-    return con
-
-
-def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    return len(a) == len(b) and all(
-        x == pytest.approx(y, rel=1e-9, abs=1e-9) if isinstance(x, float) else x == y
-        for x, y in zip(a, b, strict=True)
+def assert_same(
+    con: duckdb.DuckDBPyConnection, track_by: str = "numpy", **overrides: Any
+) -> dict[str, int]:
+    """Run the encounters stage by its SQL, then by the kernel: each table both ways. The
+    stages before run by `track_by`: with the kernels, the track kernel's pass has binned the
+    fixes already (kernels.encounters.vessel_bins); with SQL the kernel reads the positions."""
+    by_sql, by_kernel = run_both_ways(
+        con,
+        ["encounters"],
+        ordered_by(TABLES),
+        before=BEFORE,
+        before_kernel=track_by,
+        **overrides,
     )
-
-
-def assert_same(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, int]:
-    """Run the encounters stage by its SQL, then by the kernel: each table both ways."""
-    results = []
-    for kernel in ("sql", "numpy"):
-        config = AnalysisSettings(maritime_kernel=kernel, **overrides)
-        views.release(con)
-        for stage in STAGES:
-            if stage.name in BEFORE:
-                run_stage(con, stage, AnalysisSettings(**overrides))
-        run_stage(con, next(s for s in STAGES if s.name == "encounters"), config)
-        results.append(
-            {
-                t: con.execute(f"SELECT * FROM {t} ORDER BY {k}").fetchall()
-                for t, k in TABLES.items()
-            }
-        )
-    counts = {}
-    for table in TABLES:
-        by_sql, by_kernel = results[0][table], results[1][table]
-        assert len(by_sql) == len(by_kernel), (
-            f"{table}: {len(by_sql)} by SQL, {len(by_kernel)} by kernel"
-        )
-        for x, y in zip(by_sql, by_kernel, strict=True):
-            assert _same(x, y), (table, x, y)
-        counts[table] = len(by_sql)
-    return counts
+    return assert_tables_match(by_sql, by_kernel)
 
 
 def _pair(
@@ -103,39 +73,52 @@ def test_meetings_at_cell_edges_crowds_and_midnight(chunk_rows):
     fixes += [
         (276000001, night + timedelta(minutes=10 * i + 8), 50.0001, -20.0, 1.0) for i in range(15)
     ]
-    counts = assert_same(_case(fixes))
+    counts = assert_same(positions_case(fixes))
     assert counts["encounters"] == 27 and counts["encounter_crowds"] == 6
     assert counts["close_pairs"] > 27 * 12
 
 
 def test_no_positions():
-    assert assert_same(_case([])) == {"close_pairs": 0, "encounter_crowds": 0, "encounters": 0}
+    assert assert_same(positions_case([])) == {
+        "close_pairs": 0,
+        "encounter_crowds": 0,
+        "encounters": 0,
+    }
+
+
+@pytest.mark.parametrize("track_by", ["numpy", "sql"])
+def test_bins_from_the_track_pass_or_from_the_positions(track_by, chunk_rows):
+    """The kernel pairs the bins the track kernel made; after a track built by SQL it bins the
+    positions itself. Fixes written out of time order, two in one bin, a missing speed."""
+    fixes = _pair(273000010, 273000011, (40.0, 150.0), 0.3, 14, sog=None)
+    fixes += _pair(273000012, 273000013, (40.1, 150.0), 0.4, 14)
+    fixes += [
+        (273000012, T0 + timedelta(minutes=10 * i + 9), 40.1001, 150.0, 1.0) for i in range(8)
+    ]
+    fixes.reverse()
+    counts = assert_same(positions_case(fixes), track_by=track_by)
+    assert counts == {"close_pairs": 28, "encounter_crowds": 0, "encounters": 2}
 
 
 PLACES = [(40.0, 150.0), (40.0045, 150.0), (40.0049, 150.003), (40.0051, 150.0061),
           (39.9999, 149.9999), (40.002, 150.0059), (60.0049, 10.009), (60.0052, 10.0103)]  # fmt: skip
 
-fleets = st.lists(
-    st.tuples(
-        st.integers(0, 7),  # vessel
-        st.integers(0, 40),  # minutes from the start, in 3-minute steps
-        st.sampled_from(range(len(PLACES))),
-        st.sampled_from([0.0, 0.5, 1.9, 2.5, None]),
-    ),
-    min_size=0,
-    max_size=120,
+fleets = kernel_support.fleets(
+    st.integers(0, 7),  # vessel
+    st.integers(0, 40),  # minutes from the start, in 3-minute steps
+    PLACES,
+    [0.0, 0.5, 1.9, 2.5, None],
+    max_fixes=120,
 )
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@settings(kernel_support.EQUALITY_EXAMPLES, max_examples=25)
 @given(spec=fleets, crowd=st.sampled_from([2, 3, 64]))
 def test_kernel_equals_the_sql_on_generated_fleets(spec, crowd, chunk_rows):
     fixes = [
         (273000000 + v, T0 + timedelta(minutes=3 * m, seconds=v), *PLACES[p], sog)
         for v, m, p, sog in spec
     ]
-    assert_same(_case(fixes), encounter_max_vessels_per_cell=crowd, encounter_min_hours=0.3)
+    assert_same(
+        positions_case(fixes), encounter_max_vessels_per_cell=crowd, encounter_min_hours=0.3
+    )

@@ -7,28 +7,19 @@ bits, e.g. a circling vessel-hour's centre, -122.4271355 against -122.4271354999
 from __future__ import annotations
 
 import shutil
-from typing import Any
-
-import pytest
 
 from cargotrace import workflow
 from cargotrace.case.store import Case
 from cargotrace.settings import AnalysisSettings
 
 from conftest import shared_data
+from kernel_support import rows_match
 
 TABLES = (
     "port_calls", "gaps", "coverage_gaps", "encounters", "encounter_crowds", "loitering",
     "position_jumps", "circling", "interference", "spoofed_positions", "ais_disabling",
     "draught_changes", "identity_events", "voyages",
 )  # fmt: skip
-
-
-def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    return len(a) == len(b) and all(
-        x == pytest.approx(y, rel=1e-9) if isinstance(x, float) else x == y
-        for x, y in zip(a, b, strict=True)
-    )
 
 
 def test_kernels_and_sql_find_the_same_on_real_logs(tmp_path):
@@ -55,7 +46,7 @@ def test_kernels_and_sql_find_the_same_on_real_logs(tmp_path):
     for t in found["kernels"]:
         assert len(found["kernels"][t]) == len(found["sql"][t]), t
         for a, b in zip(found["kernels"][t], found["sql"][t], strict=True):
-            assert _same(a, b), (t, a, b)
+            assert rows_match(a, b, abs_tol=1e-12), (t, a, b)
     # the logs give every kind of these events something to find
     counts = {t: len(rows) for t, rows in found["kernels"].items()}
     assert (

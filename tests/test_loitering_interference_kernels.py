@@ -15,12 +15,10 @@ from datetime import timedelta
 from typing import Any
 
 import duckdb
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cargotrace.analysis.pipeline import STAGES, run_stage
-from cargotrace.case.schema import create_statements
 from cargotrace.maritime.kernels import chunks, views
 from cargotrace.maritime.kernels import interference as interference_kernel
 from cargotrace.maritime.kernels import loitering as loitering_kernel
@@ -28,7 +26,9 @@ from cargotrace.reference.geodesy import KM_PER_DEG
 from cargotrace.settings import AnalysisSettings
 from test_maritime_support import PORT, T0, east, north, port_row, series
 
+import kernel_support
 from conftest import shared_data
+from kernel_support import assert_tables_match, ordered_by, positions_case, run_both_ways
 
 SEA = east(north(PORT, 100.0), 300.0)  # far from the one port
 TABLES = {
@@ -44,54 +44,23 @@ STAGE_NAMES = ("track", "loitering", "interference")
 
 
 def _case(fixes: list[tuple[Any, ...]]) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    for statement in create_statements():
-        con.execute(statement)
-    if fixes:
-        con.executemany(
-            "INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)", fixes
-        )
-    con.execute(
-        "INSERT INTO ports (locode, name, country, lat, lon, radius_km, geometry_wkt, origin) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, 'user')",
-        list(port_row("XXTST", PORT)),
-    )
-    return con
+    return positions_case(fixes, ports=[port_row("XXTST", PORT)])
 
 
-def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
-    return len(a) == len(b) and all(
-        x == pytest.approx(y, rel=1e-9, abs=1e-9) if isinstance(x, float) else x == y
-        for x, y in zip(a, b, strict=True)
-    )
+def _kernels_used(con: duckdb.DuckDBPyConnection, config: AnalysisSettings) -> None:
+    """The kernels' rows were used, not the SQL fallback."""
+    assert views.tag(con, loitering_kernel.RUNS) == loitering_kernel.rules(config)
+    assert views.tag(con, interference_kernel.SHAPES) == interference_kernel.rules(config)
 
 
 def assert_same(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, list[Any]]:
     """Run track, loitering and interference by their SQL, then by the kernels: each table
     both ways. Returns the kernels' rows."""
-    results = []
-    for kernel in ("sql", "numpy"):
-        config = AnalysisSettings(maritime_kernel=kernel, **overrides)
-        views.release(con)
-        for name in STAGE_NAMES:
-            run_stage(con, next(s for s in STAGES if s.name == name), config)
-        if kernel == "numpy":  # the kernels' rows were used, not the SQL fallback
-            assert views.tag(con, loitering_kernel.RUNS) == loitering_kernel.rules(config)
-            assert views.tag(con, interference_kernel.SHAPES) == interference_kernel.rules(config)
-        results.append(
-            {
-                t: con.execute(f"SELECT * FROM {t} ORDER BY {k}").fetchall()
-                for t, k in TABLES.items()
-            }
-        )
-    for table in TABLES:
-        by_sql, by_kernel = results[0][table], results[1][table]
-        assert len(by_sql) == len(by_kernel), (
-            f"{table}: {len(by_sql)} by SQL, {len(by_kernel)} by kernel"
-        )
-        for x, y in zip(by_sql, by_kernel, strict=True):
-            assert _same(x, y), (table, x, y)
-    return results[1]
+    by_sql, by_kernel = run_both_ways(
+        con, STAGE_NAMES, ordered_by(TABLES), after_kernels=_kernels_used, **overrides
+    )
+    assert_tables_match(by_sql, by_kernel)
+    return by_kernel
 
 
 def _loitering(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
@@ -192,12 +161,13 @@ def test_no_positions():
 def test_track_by_sql_then_kernels_fall_back_to_the_sql():
     con = _case(series(1, T0, SEA, [1.0] * 31))
     views.release(con)
-    run_stage(con, STAGES[0], AnalysisSettings(maritime_kernel="sql"))
+    track = next(s for s in STAGES if s.name == "track")
+    run_stage(con, track, AnalysisSettings(maritime_kernel="sql"))
     for name in ("loitering", "interference"):
         run_stage(con, next(s for s in STAGES if s.name == name), AnalysisSettings())
     assert _loitering(con) == [(1, T0, T0 + timedelta(hours=5), 5.0, 31, 1.0)]
     # rows the track kernel made with other settings are not reused
-    run_stage(con, STAGES[0], AnalysisSettings())
+    run_stage(con, track, AnalysisSettings())
     run_stage(
         con, next(s for s in STAGES if s.name == "loitering"), AnalysisSettings(gap_hours=0.1)
     )
@@ -213,23 +183,16 @@ PLACES = [
     for k in range(8)
 ] + [_C, north(_C, 300.0), east(_C, 300.0)]  # fmt: skip
 
-fleets = st.lists(
-    st.tuples(
-        st.integers(0, 5),  # vessel
-        st.integers(0, 60),  # minutes from the start, in 5-minute steps (ties happen)
-        st.sampled_from(range(len(PLACES))),
-        st.sampled_from([0.0, 0.5, 1.9, 2.0, 2.5, None]),
-    ),
-    min_size=0,
-    max_size=120,
+fleets = kernel_support.fleets(
+    st.integers(0, 5),  # vessel
+    st.integers(0, 60),  # minutes from the start, in 5-minute steps (ties happen)
+    PLACES,
+    [0.0, 0.5, 1.9, 2.0, 2.5, None],
+    max_fixes=120,
 )
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@settings(kernel_support.EQUALITY_EXAMPLES, max_examples=25)
 @given(spec=fleets, gap=st.sampled_from([0.25, 6.0]))
 def test_kernels_equal_the_sql_on_generated_fleets(spec, gap, chunk_rows):
     fixes = [

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cargotrace.analysis.pipeline import STAGES, run_stage
@@ -22,7 +22,9 @@ from cargotrace.maritime.kernels import chunks, partitions, views
 from cargotrace.settings import AnalysisSettings
 from test_maritime_support import PORT, T0, east, north, port_row
 
+import kernel_support
 from conftest import shared_data
+from kernel_support import assert_tables_match, positions_case, run_both_ways
 
 MARITIME = ("track", "identity", "ships", "port_areas", "port_zones", "observed_calls", "gaps")
 # every table the per-fix stages and the stages reading them write, with its key columns
@@ -66,19 +68,7 @@ def _table(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[Any, ...]]:
 def _case(
     positions: list[tuple[Any, ...]] | str, ports=PORTS, gazetteer: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    for statement in create_statements():
-        con.execute(statement)
-    if isinstance(positions, str):
-        con.execute(f"INSERT INTO positions (mmsi, timestamp, lat, lon, sog) {positions}")
-    elif positions:
-        con.executemany(
-            "INSERT INTO positions (mmsi, timestamp, lat, lon, sog) VALUES (?, ?, ?, ?, ?)",
-            positions,
-        )
-    for p in ports:
-        con.execute("INSERT INTO ports (locode, name, country, lat, lon, radius_km, geometry_wkt, origin) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 'user')", list(p))  # fmt: skip
+    con = positions_case(positions, ports)
     if gazetteer:
         con.register("gazetteer_arrow", gazetteer_table())
         con.execute("""INSERT INTO ports (locode, name, country, lat, lon, radius_km, origin)
@@ -87,51 +77,28 @@ def _case(
     return con
 
 
-def _both(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, tuple[list, list]]:
-    """Run the maritime stages with the SQL, then with the kernels; each table both ways."""
-    out: dict[str, tuple[list, list]] = {}
-    results = []
-    for kernel in ("sql", "numpy"):
-        config = AnalysisSettings(maritime_kernel=kernel, **overrides)
-        views.release(con)
-        for stage in STAGES:
-            if stage.name in MARITIME:
-                run_stage(con, stage, config)
-        results.append({t: _table(con, t) for t in COMPARED})
-    for table in COMPARED:
-        out[table] = (results[0][table], results[1][table])
-    return out
+def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
+    return {t: _table(con, t) for t in COMPARED}
 
 
 def assert_same(con: duckdb.DuckDBPyConnection, **overrides: Any) -> dict[str, int]:
-    counts = {}
-    for table, (by_sql, by_kernel) in _both(con, **overrides).items():
-        assert by_kernel == by_sql, (
-            f"{table}: {len(by_sql)} rows by SQL, {len(by_kernel)} by the kernel"
-        )
-        counts[table] = len(by_sql)
-    return counts
+    """Run the maritime stages with the SQL, then with the kernels; each table exactly alike."""
+    by_sql, by_kernel = run_both_ways(con, MARITIME, _tables, **overrides)
+    return assert_tables_match(by_sql, by_kernel, exact=True)
 
 
-vessels = st.lists(
-    st.tuples(
-        st.sampled_from([273000001, 273000002, 273000010, 636012345, 412000000]),
-        st.sampled_from(
-            [0, 1, 7, 30, 60, 239, 240, 361, 600]
-        ),  # minutes to the next fix (0: same second)
-        st.sampled_from(range(len(PLACES))),
-        st.sampled_from([0.0, 0.1, 0.19, 0.2, 0.3, 0.5, 0.51, 2.0, 12.0, None]),
-    ),
-    min_size=0,
-    max_size=80,
+vessels = kernel_support.fleets(
+    st.sampled_from([273000001, 273000002, 273000010, 636012345, 412000000]),
+    st.sampled_from(
+        [0, 1, 7, 30, 60, 239, 240, 361, 600]
+    ),  # minutes to the next fix (0: same second)
+    PLACES,
+    [0.0, 0.1, 0.19, 0.2, 0.3, 0.5, 0.51, 2.0, 12.0, None],
+    max_fixes=80,
 )
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@settings(kernel_support.EQUALITY_EXAMPLES, max_examples=20)
 @given(spec=vessels)
 def test_kernels_equal_the_sql_on_generated_fleets(spec, chunk_rows):
     clock: dict[int, Any] = {}
@@ -330,3 +297,39 @@ def test_random_fixes_around_overlapping_ports(chunk_rows):
              for i in range(n)]  # fmt: skip
     counts = assert_same(_case(fixes))
     assert counts["zone_marks"] > 500
+
+
+def test_port_zones_in_the_track_pass_or_apart(chunk_rows):
+    """The port tables built before the track (the registry's order): the track kernel's pass
+    makes the port zones stage's tables from each part's track while it is in memory. Built
+    after the track: the zones kernel reads the track, as with a track built by SQL. Both
+    equal the SQL, and the fused tables are not reused with other settings."""
+    from cargotrace.maritime.kernels import port_zones
+
+    fixes = [(273000000 + v, T0 + timedelta(minutes=7 * i + v), *east(PORT, 0.3 * i), 0.1 * (i % 7))
+             for v in range(4) for i in range(30)]  # fmt: skip
+    fixes += [
+        (273000009, T0 + timedelta(minutes=10 * i), 40.04, 150.3 + 0.002 * i, 0.1)
+        for i in range(40)
+    ]
+    con = _case(fixes)
+    by_name = {s.name: s for s in STAGES}
+    runs = {}
+    for way, order in {
+        "sql": MARITIME,
+        "fused": [s.name for s in STAGES if s.name in MARITIME],
+        "apart": MARITIME,  # track first: no port tables yet when it runs
+        "other settings": [s.name for s in STAGES if s.name in MARITIME],
+    }.items():
+        views.release(con)
+        config = AnalysisSettings(maritime_kernel="sql" if way == "sql" else "numpy")
+        for name in order:
+            if way == "other settings" and name == "port_zones":
+                config = AnalysisSettings(stop_begin_kn=0.25)
+            run_stage(con, by_name[name], config)
+        fused = views.tag(con, port_zones.FUSED_TAG) is not None
+        assert fused == (way in ("fused", "other settings")), way
+        runs[way] = {t: _table(con, t) for t in ("zone_marks", "visits", "port_stops")}
+    assert runs["fused"] == runs["sql"] == runs["apart"]
+    assert len(runs["sql"]["zone_marks"]) > 10 and runs["sql"]["port_stops"]
+    assert runs["other settings"]["port_stops"] != runs["sql"]["port_stops"]

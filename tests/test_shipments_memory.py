@@ -79,7 +79,7 @@ def _settings(con: duckdb.DuckDBPyConnection) -> tuple[int, bool]:
 def test_the_kept_rows_are_inserted_on_one_thread_and_the_settings_come_back() -> None:
     con = duckdb.connect(config={"threads": 2})
     before = _settings(con)
-    with stream_load._sequential_insert(con):
+    with stream_load._sequential_insert(con, one_thread=True):
         assert _settings(con) == (1, False)
     assert _settings(con) == before == (2, True)
 
@@ -89,7 +89,7 @@ def test_a_failing_insert_raises_its_own_error_not_the_aborted_transactions() ->
     con.execute("CREATE TABLE t (x INTEGER)")
     con.begin()
     with pytest.raises(duckdb.ConversionException, match="abc"):
-        with stream_load._sequential_insert(con):
+        with stream_load._sequential_insert(con, one_thread=True):
             con.execute("INSERT INTO t SELECT 'abc'")
     con.rollback()
     assert con.execute("SELECT count(*) FROM t").fetchone() == (0,)

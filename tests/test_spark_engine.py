@@ -40,8 +40,8 @@ from cargotrace.case.store import Case
 from cargotrace.demo import run_demo
 from cargotrace.engine.spark import run_cluster_job
 from cargotrace.engine.spark_inputs import read_positions
-from cargotrace.engine.spark_job import make_plan
-from cargotrace.engine.spark_runner import from_arrow, spark_session, to_arrow
+from cargotrace.engine.spark_job import make_plan, read_manifest
+from cargotrace.engine.spark_runner import DRIVER_ROWS_ENV, from_arrow, spark_session, to_arrow
 from cargotrace.engine.transpile import TypeHints, expression_to_spark
 from cargotrace.errors import InputError
 from cargotrace.ingest.nmea.decoder import decode_nmea_file
@@ -62,6 +62,14 @@ MARITIME = ("port_calls", "gaps", "encounters")
 # on DuckDB), ais_disabling and draught_changes on DuckDB after the Spark stages
 EVENTS = ("loitering", "interference", "circling", "spoofed_positions", "interference_flags",
           "ais_disabling", "draught_changes")  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _statements_on_spark(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every statement on Spark unless a test says otherwise: these tests check that the
+    transpiled SQL means on Spark what it means on DuckDB, and their tables are all small
+    enough to run on the driver (engine/spark_runner.py, `driver_rows`)."""
+    monkeypatch.setenv(DRIVER_ROWS_ENV, "0")
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +125,20 @@ def _same_rows(left: list[tuple], right: list[tuple]) -> bool:
     return len(left) == len(right) and all(map(_same_value, left, right))
 
 
+def _differences(left: list[tuple], right: list[tuple], shown: int = 5) -> list[tuple]:
+    """The first rows only one side has (for an assertion message)."""
+    candidates_left, candidates_right = set(left) - set(right), set(right) - set(left)
+    only_left = sorted(
+        (r for r in candidates_left if not any(_same_value(r, o) for o in candidates_right)),
+        key=repr,
+    )
+    only_right = sorted(
+        (r for r in candidates_right if not any(_same_value(r, o) for o in candidates_left)),
+        key=repr,
+    )
+    return list(zip(only_left[:shown], only_right[:shown], strict=False))
+
+
 def unportable_columns(settings: AnalysisSettings) -> dict[str, set[str]]:
     """Columns no engine can reproduce if a stage asks for an approximate quantile (see
     engine/transpile.portability_issues): none today (gaps.py uses the exact quantile_disc),
@@ -136,7 +158,8 @@ def assert_same_tables(
             cols_b, rows_b = _rows(b.con, table, skip.get(table, set()))
             assert cols_a == cols_b, table
             assert _same_rows(rows_a, rows_b), (
-                f"{table}: {len(rows_a)} DuckDB rows vs {len(rows_b)} Spark rows differ"
+                f"{table}: {len(rows_a)} DuckDB rows vs {len(rows_b)} Spark rows differ, "
+                f"first differences (DuckDB, Spark) in {cols_a}: {_differences(rows_a, rows_b)}"
             )
             counts[table] = len(rows_a)
     return counts
@@ -239,6 +262,9 @@ def test_noaa_sample_spark_equals_duckdb(
     partition at least: several) against the stage SQL on DuckDB."""
     path = shared_data("ais", "noaa", "AISdata_marinecadastre_20220103.csv.gz")
     monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, "20000")
+    # the per-fix tables (track, zone marks: ~100,000 rows) on Spark, as in a real run, and the
+    # statements over per-vessel, per-call and per-gap tables only on the driver
+    monkeypatch.setenv(DRIVER_ROWS_ENV, "20000")
     duck, on_spark = tmp_path / "duck", tmp_path / "spark"
     workflow.ingest(duck, "ais", [path])
     assert _fixes_sharing_a_second(duck) > 0  # the sample's 43 seconds with two fixes
@@ -250,13 +276,16 @@ def test_noaa_sample_spark_equals_duckdb(
     counts = assert_same_tables(
         duck, on_spark, (*MARITIME, "ship_links", "identity_events", *EVENTS), settings
     )
+    placed = read_manifest(on_spark / "spark" / "output")["statements_placed"]
+    assert {"identity_events", "observed_calls", "gap_facts"} <= set(placed["driver"])
+    assert {"raw_gaps", "service_speed"} <= set(placed["spark"])  # they read the track
     assert counts["port_calls"] > 50 and counts["gaps"] > 100 and counts["encounters"] > 0
     assert counts["spoofed_positions"] > 0  # the sample's out-and-back fixes, on both engines
 
 
 # ----------------------------------------------------------------------------- NMEA
 def test_nmea_decoded_on_executors_then_cluster_job_equals_duckdb(
-    spark: Any, tmp_path: Path
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = shared_data("ais", "amsa", "exact-earth-augmented-3.txt")
     positions = read_positions(spark, [str(path)], "nmea", deduplicate=False, checked=False)
@@ -291,11 +320,13 @@ def test_nmea_decoded_on_executors_then_cluster_job_equals_duckdb(
 
     out = tmp_path / "out"
     on_spark = dataclasses.replace(settings, engine="spark")
+    monkeypatch.setenv(DRIVER_ROWS_ENV, "300")  # some statements on the driver, some on Spark
     manifest = run_cluster_job(spark, positions, str(out), on_spark, case=case_dir, checkpoint="memory", log=lambda _m: None,
                                decode_once=True)  # fmt: skip
     assert {"observed_calls", "encounters", "gap_facts"} <= set(
         manifest["tables"]
     ) and "gaps" in manifest["driver_tables"]
+    assert manifest["statements_placed"]["driver"] and manifest["statements_placed"]["spark"]
     skip = unportable_columns(settings)
     with Case.open(case_dir) as case:
         for table in ("observed_calls", *MARITIME[1:], "loitering", "interference", "circling",

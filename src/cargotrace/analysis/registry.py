@@ -58,6 +58,14 @@ def _stations(con: duckdb.DuckDBPyConnection, _settings: AnalysisSettings) -> No
 
 
 STAGES: list[Stage] = [
+    # first: the track kernel's pass works out port zones too when the port tables exist
+    Stage(
+        "port_areas",
+        reads=("ports",),
+        writes=("port_areas", "port_cells", "port_edges"),
+        python=port_areas.build,
+        output="port_areas",
+    ),
     Stage(
         "track",
         reads=("positions",),
@@ -99,13 +107,6 @@ STAGES: list[Stage] = [
         python=ships.build_timeline,
         python_reads=("ship_links",),
         output="ship_links",
-    ),
-    Stage(
-        "port_areas",
-        reads=("ports",),
-        writes=("port_areas", "port_cells", "port_edges"),
-        python=port_areas.build,
-        output="port_areas",
     ),
     Stage(
         "port_zones",

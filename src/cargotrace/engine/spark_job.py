@@ -185,8 +185,8 @@ def run_job(
         for stage in plan.spark:
             started = time.perf_counter()
             run_on_spark(runner, stage, settings)
-            rows = (
-                runner.table(stage.output).count()
+            rows = (  # known without a Spark job when the table was made on the driver
+                runner.row_count(stage.output)
                 if stage.output and stage.output in runner.tables
                 else 0
             )
@@ -207,6 +207,10 @@ def run_job(
             "parameters": settings.as_parameters(),
             "stage_rows": counts,
             "portability_issues": plan.issues,
+            # where each statement ran: on Spark, or on the driver's DuckDB (small tables only)
+            "statements_placed": {
+                where: [t for t, w in runner.placed if w == where] for where in ("spark", "driver")
+            },
             "spark_version": spark.version,
         }
         write_manifest(spark, base, manifest)

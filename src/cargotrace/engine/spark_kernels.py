@@ -21,9 +21,10 @@ slots of their type (`Packing`: a row is as wide as the widest table, not as all
 The combined table is checkpointed once; the tables are views of it. (Without the port
 tables, the track runs alone and the port zones stage runs its own pass: `run_port_zones`.)
 
-Encounters pair vessels, so their kernel (maritime/kernels/encounters.py) would run in a
-pass of its own over the positions hash-partitioned by 10-minute bin (`run_encounters`; not
-the default yet, see SPARK_KERNELS).
+Encounters pair vessels, so their kernel (maritime/kernels/encounters.py) runs in a pass of
+its own over the positions hash-partitioned by 10-minute bin (`run_encounters`), each bin's
+fixes averaged in time order (`bins_in_time_order`) so the sums do not depend on the order
+the shuffle delivers them in.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from cargotrace.maritime.kernels import chunks
 from cargotrace.maritime.kernels import encounters as encounters_kernel
 from cargotrace.maritime.kernels import interference as interference_kernel
 from cargotrace.maritime.kernels import loitering as loitering_kernel
+from cargotrace.maritime.kernels.arrays import sums_in_order
 from cargotrace.maritime.kernels.partitions import partition_fixes
 from cargotrace.settings import AnalysisSettings
 
@@ -364,23 +366,58 @@ def run_port_zones(runner: SparkRunner, settings: AnalysisSettings) -> None:
         runner.register(table, combined.where(f"row_kind = {kind}").select(*names[table]))
 
 
+ENCOUNTER_COLUMNS = ("mmsi", "tbin", "ts", "lat", "lon", "sog")
+
+
+def bins_in_time_order(part: chunks.Columns) -> chunks.Columns:
+    """A part's positions averaged per (10-minute bin, vessel) as the stage SQL's `binned`
+    (maritime/encounters.py), each bin's fixes summed in the order of their time (then lat,
+    lon, speed), whatever order the shuffle delivered them in: the sums are the same in every
+    run, and the same as DuckDB's SQL sums positions ingested in time order (a median speed
+    on a rounding edge, 0.575 kn, depends on the last bit). One row per bin and vessel, so
+    the kernel's own averaging (`find_pairs`) keeps these values as they are."""
+    order = np.lexsort(
+        (part["sog"], part["lon"], part["lat"], part["ts"], part["mmsi"], part["tbin"])
+    )
+    tbin, mmsi = part["tbin"][order], part["mmsi"][order]
+    start = np.ones(len(tbin), bool)
+    start[1:] = (tbin[1:] != tbin[:-1]) | (mmsi[1:] != mmsi[:-1])
+    at = np.flatnonzero(start)
+    sizes = np.diff(np.append(at, len(tbin)))
+    sog = part["sog"][order].astype(np.float64)
+    known = ~np.isnan(sog)
+    speeds = np.add.reduceat(known.astype(np.int64), at) if len(at) else at
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_sog = np.where(
+            speeds > 0, sums_in_order(np.where(known, sog, 0.0), at, sizes) / speeds, np.nan
+        )
+    return {
+        "tbin": tbin[at],
+        "mmsi": mmsi[at],
+        "lat": sums_in_order(part["lat"][order].astype(np.float64), at, sizes) / sizes,
+        "lon": sums_in_order(part["lon"][order].astype(np.float64), at, sizes) / sizes,
+        "sog": mean_sog,
+    }
+
+
 def encounter_partitions(
     settings: AnalysisSettings, schema: pa.Schema
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """The function `mapInArrow` runs on each partition of (mmsi, tbin, lat, lon, sog) rows,
-    whole 10-minute bins per partition: the encounters kernel on cache-sized parts of whole
-    bins; its close pairs (row_kind 0) and crowded cells (1) leave together."""
+    """The function `mapInArrow` runs on each partition of (mmsi, tbin, ts, lat, lon, sog)
+    rows, whole 10-minute bins per partition: the encounters kernel on cache-sized parts of
+    whole bins, each part averaged per bin and vessel first (`bins_in_time_order`); its close pairs (row_kind 0) and
+    crowded cells (1) leave together."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         table = _received(batches)
         if table is None:  # no row hashed to this partition
             return
-        columns = {name: table.column(name).to_numpy() for name in ("mmsi", "tbin", "lat", "lon", "sog")}  # fmt: skip
+        columns = {name: table.column(name).to_numpy() for name in ENCOUNTER_COLUMNS}
         del table
         for piece in chunks.split_block(columns, "tbin", chunks.part_count(len(columns["tbin"]))):
             if len(piece["tbin"]) == 0:
                 continue
-            pairs, crowds = encounters_kernel._pairs(piece, settings)
+            pairs, crowds = encounters_kernel.find_pairs(bins_in_time_order(piece), settings)
             for kind, batch in enumerate((pairs, crowds)):
                 if batch.num_rows:
                     yield _as_combined(batch, kind, schema)
@@ -390,13 +427,26 @@ def encounter_partitions(
 
 def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
     """The encounters stage on Spark with the NumPy kernel: the positions (the kernel's own
-    SELECT, transpiled) hash-partitioned by their 10-minute bin, which no pair spans (the
-    spatial-temporal partitioning of docs/scaling.md), the kernel on parts of whole bins in
-    `mapInArrow`; writes `close_pairs` and the crowded cells, then the stage's last two
-    statements (`encounter_crowds`, the runs of bins per pair: `encounters`) as Spark SQL."""
+    SELECT, transpiled, with the time of each fix to order a bin's fixes by) hash-partitioned
+    by their 10-minute bin, which no pair spans (the spatial-temporal partitioning of
+    docs/scaling.md), the kernel on parts of whole bins in `mapInArrow`; writes `close_pairs`
+    and the crowded cells, then the stage's last two statements (`encounter_crowds`, the runs
+    of bins per pair: `encounters`) as Spark SQL."""
+    from pyspark.sql import functions as F
+
     from cargotrace.engine.transpile import expression_to_spark
 
-    rows = runner.spark.sql(expression_to_spark(encounters_kernel.POSITIONS.format(rows="TRUE")))
+    select = encounters_kernel.POSITIONS.format(rows="TRUE")
+    timed = select.replace(" lat, lon,", " timestamp, lat, lon,", 1)  # the kernel's SELECT, timed
+    if timed == select:
+        raise RuntimeError("encounters kernel on Spark: its positions' SELECT has changed")
+    rows = runner.spark.sql(expression_to_spark(timed))
+    rows = rows.select(
+        F.col("mmsi").cast("long").alias("mmsi"), F.col("tbin").cast("long").alias("tbin"),
+        F.unix_micros(F.col("timestamp").cast("timestamp")).alias("ts"),
+        F.col("lat").cast("double").alias("lat"), F.col("lon").cast("double").alias("lon"),
+        F.col("sog").cast("double").alias("sog"),
+    )  # fmt: skip
     count = runner.by_vessel.get("positions")
     wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
     partitions = max(wanted, math.ceil((count if count is not None else rows.count()) / partition_fixes()))  # fmt: skip
@@ -421,13 +471,11 @@ def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
     runner.execute(encounters.encounters_sql(settings))
 
 
-# stage name -> its kernel on Spark. Encounters are not wired yet: `run_encounters` holds
-# test_encounters_kernel_on_spark_equals_the_sql, but on the NOAA day 3 of 11,522 encounters
-# differed from the SQL (a median speed on a rounding edge, the bins averaged in another
-# order; one nearest_port_km NULL, not yet explained), so Spark runs the encounters' SQL. (the stages not named here run their SQL)
+# stage name -> its kernel on Spark (the stages not named here run their SQL)
 SPARK_KERNELS: dict[str, Callable[[SparkRunner, AnalysisSettings], None]] = {
     "track": run_track,
     "port_zones": run_port_zones,
     "loitering": run_loitering,
     "interference": run_interference,
+    "encounters": run_encounters,
 }

@@ -2,6 +2,15 @@
 and a runner that executes statements one by one, keeping every table as a checkpointed
 DataFrame registered as a temp view (the Spark counterpart of DuckDB's temp tables).
 
+Small statements on the driver: a statement all of whose tables hold at most
+`driver_rows` rows (`CARGOTRACE_SPARK_DRIVER_ROWS`, default 250,000: per-vessel, per-call
+and per-gap tables, never the per-fix ones of a real run) runs as its DuckDB text on a DuckDB
+connection in the driver, over Arrow copies of those tables, and its table comes back to
+Spark as a local relation (shipped inside the plans that read it). Spark pays a few jobs
+per statement whatever its size (its checkpoint, its shuffles); DuckDB runs such a
+statement in milliseconds, and it runs the stage's own text, so it cannot mean anything
+else. `driver_rows=0` runs every statement on Spark. `placed` records where each ran.
+
 Checkpoints: `parquet` writes every table to `workdir/tables/<name>/<version>` and reads it
 back (lineage cut, survives executor loss; the default on clusters); `memory` uses
 `localCheckpoint` (executor memory and disk; quicker on one machine). A statement that
@@ -21,13 +30,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from cargotrace.engine.transpile import SparkStatement, TypeHints, to_spark
+from cargotrace.engine.transpile import SparkStatement, TypeHints, referenced_tables, to_spark
 
 if TYPE_CHECKING:
+    import duckdb
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
 Checkpoint = Literal["parquet", "memory", "lazy"]
+DRIVER_ROWS_ENV = "CARGOTRACE_SPARK_DRIVER_ROWS"
+DRIVER_ROWS = 250_000
+
+
+def driver_rows() -> int:
+    """The most rows a table may hold for a statement reading it to run on the driver."""
+    value = os.environ.get(DRIVER_ROWS_ENV, "").strip()
+    return int(value) if value else DRIVER_ROWS
+
 
 # Settings without which the engines disagree (see engine/transpile.py).
 REQUIRED_CONF: dict[str, str] = {
@@ -133,6 +152,12 @@ class SparkRunner:
     # tables held in partitions of whole vessels (hash of `mmsi`), with their row counts:
     # a kernel reads them without shuffling them again
     by_vessel: dict[str, int] = field(default_factory=dict)
+    # statements whose tables all hold at most this many rows run on the driver (DuckDB)
+    driver_rows: int = field(default_factory=driver_rows)
+    placed: list[tuple[str, str]] = field(default_factory=list)  # (table, "driver" | "spark")
+    _rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # table -> (version, rows)
+    _on_driver: dict[str, int] = field(default_factory=dict)  # table -> version held there
+    _duck: duckdb.DuckDBPyConnection | None = None
 
     def register(self, name: str, df: DataFrame, *, persistent: bool = False) -> None:
         """Make `df` visible to the SQL as `name` (an input, or a table computed elsewhere)."""
@@ -175,7 +200,8 @@ class SparkRunner:
     def execute(self, sql: str) -> list[str]:
         """Run DuckDB-dialect statement(s); returns the tables created or changed."""
         changed = []
-        for stmt in to_spark(sql, self.hints()):
+        statements = to_spark(sql, self.hints())
+        for stmt in statements:
             started = time.perf_counter()
             if self.on_statement:
                 self.on_statement(stmt)
@@ -184,6 +210,13 @@ class SparkRunner:
                     del self.tables[stmt.table]
                     self.spark.catalog.dropTempView(stmt.table)
                 continue
+            if stmt.table is not None and stmt.kind != "query" and self._small(stmt):
+                self._run_on_driver(stmt, sql if len(statements) == 1 else stmt.source)
+                changed.append(stmt.table)
+                self.timings.append((stmt.table, time.perf_counter() - started))
+                continue
+            if stmt.table is not None:
+                self.placed.append((stmt.table, "spark"))
             df = self.spark.sql(stmt.sql)
             if stmt.kind == "query":
                 df.collect()
@@ -196,6 +229,78 @@ class SparkRunner:
             changed.append(stmt.table)
             self.timings.append((stmt.table, time.perf_counter() - started))
         return changed
+
+    def row_count(self, name: str) -> int:
+        """Rows of table `name` (counted once per version)."""
+        key = name.lower()
+        version = self.tables[key].version
+        known = self._rows.get(key)
+        if known is None or known[0] != version:
+            rows = self.by_vessel.get(key)
+            known = (version, rows if rows is not None else self.tables[key].df.count())
+            self._rows[key] = known
+        return known[1]
+
+    def _small(self, stmt: SparkStatement) -> bool:
+        """Whether every table `stmt` reads is known here and holds at most `driver_rows` rows
+        (the tables partitioned by vessel, the positions, never)."""
+        if self.driver_rows <= 0:
+            return False
+        reads = referenced_tables(stmt.source)
+        if not reads or any(r not in self.tables or r in self.by_vessel for r in reads):
+            return False
+        return all(self.row_count(r) <= self.driver_rows for r in sorted(reads))
+
+    def _driver(self) -> duckdb.DuckDBPyConnection:
+        if self._duck is None:
+            import duckdb
+
+            self._duck = duckdb.connect()
+            self._duck.execute(
+                "SET TimeZone = 'UTC'"
+            )  # as the DuckDB engine's case (ids hash times)
+        return self._duck
+
+    def _run_on_driver(self, stmt: SparkStatement, text: str) -> None:
+        """`text` (the statement's DuckDB SQL) on the driver's DuckDB, over copies of the tables
+        it reads (fetched from Spark unless the driver holds their current version); the
+        table it makes or changes registered back in Spark as a local relation."""
+        con = self._driver()
+        assert stmt.table is not None
+        for name in sorted(referenced_tables(stmt.source)):
+            version = self.tables[name].version
+            if self._on_driver.get(name) == version:
+                continue
+            incoming = to_arrow(self.tables[name].df)
+            self._drop_on_driver(name)
+            con.register("_incoming", incoming)
+            con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM _incoming')
+            con.unregister("_incoming")
+            self._on_driver[name] = version
+        con.execute(text)
+        made = f'"{stmt.table}"'
+        if stmt.kind == "create":  # it reads the old version, if any: drop that copy only now
+            made, other = ("memory.main", "temp.main") if stmt.persistent else ("temp.main", "memory.main")  # fmt: skip
+            con.execute(f'DROP TABLE IF EXISTS {other}."{stmt.table}"')
+            made = f'{made}."{stmt.table}"'
+        result = con.execute(f"SELECT * FROM {made}").arrow()
+        table = result.read_all() if hasattr(result, "read_all") else result
+        persistent = stmt.persistent or (
+            stmt.kind != "create"
+            and stmt.table in self.tables
+            and self.tables[stmt.table].persistent
+        )
+        self.register(stmt.table, from_arrow(self.spark, table), persistent=persistent)
+        version = self.tables[stmt.table].version
+        self._on_driver[stmt.table] = version
+        self._rows[stmt.table] = (version, table.num_rows)
+        self.placed.append((stmt.table, "driver"))
+
+    def _drop_on_driver(self, name: str) -> None:
+        con = self._driver()
+        for schema in ("temp.main", "memory.main"):
+            con.execute(f'DROP TABLE IF EXISTS {schema}."{name}"')
+        self._on_driver.pop(name, None)
 
     def execute_all(self, statements: Iterable[str]) -> list[str]:
         changed: list[str] = []
@@ -226,6 +331,9 @@ class SparkRunner:
         """Drop the checkpoints of a local work directory (remote ones are left to the caller)."""
         for table in self.tables.values():
             table.df.unpersist()
+        if self._duck is not None:
+            self._duck.close()
+            self._duck = None
         local = local_path(self.workdir)
         if local is not None:
             shutil.rmtree(local / "tables", ignore_errors=True)

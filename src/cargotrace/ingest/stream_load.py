@@ -15,7 +15,9 @@ materialised before the final insert except small tables:
 6. the refused rows go to the quarantine with their raw cells as JSON, read back from the
    untouched chunk; the kept ones, cut out in Arrow into batches of one DuckDB row group
    (`_kept_in_batches`), are inserted straight from the kind's SELECT, by one DuckDB thread
-   (`_sequential_insert`: a parallel insert held a part-filled row group per thread).
+   (`_sequential_insert`: a parallel insert held a part-filled row group per thread); a
+   kind with a stage, copied on at the end of the file, has no row groups to fill: its
+   SELECT leaves the refused rows out and the chunk is not copied.
 
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
@@ -77,8 +79,10 @@ def _kept_in_batches(holder: list[pa.Table], bad_rows: pa.Array) -> pa.Table:
 
 
 @contextmanager
-def _sequential_insert(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """The kept rows inserted by one DuckDB thread, in any order (rows carry their number).
+def _sequential_insert(con: duckdb.DuckDBPyConnection, one_thread: bool) -> Iterator[None]:
+    """The kept rows inserted in any order (rows carry their number), by one DuckDB thread
+    when they fill the row groups of a table (`one_thread`; a kind with a stage appends to
+    a temp table copied on at the file's end, and keeps DuckDB's threads).
 
     A parallel insert fills a row group per thread and leaves them part-filled at the end
     of each statement: with wide rows (the 5 GB register's 3.7 KB of UTF-8 a row) every
@@ -93,7 +97,8 @@ def _sequential_insert(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     threads, order = con.execute(
         "SELECT current_setting('threads'), current_setting('preserve_insertion_order')"
     ).fetchone()  # type: ignore[misc]
-    con.execute("SET threads = 1")
+    if one_thread:
+        con.execute("SET threads = 1")
     con.execute("SET preserve_insertion_order = false")
     try:
         yield
@@ -314,14 +319,18 @@ def _load(
         f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
         f"{provenance.replace('_row', 'b._row')} FROM chunk_bad b JOIN chunk_raw r ON r._row = b._row"
     ).fetchone()[0]  # type: ignore[index]
-    holder = [source]
-    del source, chunk_src
-    chunk_src = _kept_in_batches(holder, bad_rows)  # noqa: F841 - the views read these rows now
-    with _sequential_insert(con):
+    kept_only = ""
+    if spec.stage is None:
+        holder = [source]
+        del source, chunk_src
+        chunk_src = _kept_in_batches(holder, bad_rows)  # noqa: F841 - the views read these rows now
+    elif len(bad_rows):  # a stage is copied on at the file's end: no row groups to fill here,
+        kept_only = " WHERE _row NOT IN (SELECT _row FROM chunk_bad)"  # so no copy of the chunk
+    with _sequential_insert(con, one_thread=spec.stage is None):
         into, kept_provenance = kept_target(spec, ctx, provenance)
         kept = con.execute(
             f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
-            f"SELECT {select_cols}, {kept_provenance} FROM normalized"
+            f"SELECT {select_cols}, {kept_provenance} FROM normalized{kept_only}"
         ).fetchone()[0]  # type: ignore[index]
     result.rows_kept += int(kept)
     result.rows_quarantined += int(quarantined)

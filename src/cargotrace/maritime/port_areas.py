@@ -29,10 +29,14 @@ import pyarrow as pa
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from cargotrace.maritime.kernels import views
 from cargotrace.reference.geodesy import KM_PER_DEG
 from cargotrace.settings import AnalysisSettings
 
 CELL_DEG = 0.02  # ~2.2 km: most cells near a port touch one area only
+
+
+GRID_TAG = "port_grid"  # views tag: a new object each time the tables are built
 
 
 def cell_sql(lat: str, lon: str, cell_deg: float = CELL_DEG) -> tuple[str, str]:
@@ -219,3 +223,5 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     )
     for name in tables:
         con.unregister(f"{name}_arrow")
+    # this analysis's port grid: a kernel that reads these tables notes which one it read
+    views.set_tag(con, GRID_TAG, object())

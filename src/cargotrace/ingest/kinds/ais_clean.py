@@ -103,29 +103,49 @@ def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM positions LIMIT 0")
 
 
-# Hashes sorted at a time (64 MB): a 2 GB NMEA log stages 27 M rows, whose hashes sorted at
-# once (with their copies) took the ingest's peak from 1.3 GB to 2.3 GB
-HASHES_PER_PASS = 8_000_000
+# Rows whose key hashes are sorted at a time: a 2 GB NMEA log stages 27 M rows, whose
+# hashes sorted at once (with their copies) took the ingest's peak from 1.3 GB to 2.3 GB;
+# a pass holds each row's id and hash and one sorted copy of the hashes (~100 MB)
+HASHES_PER_PASS = 4_000_000
+# Rows with a repeated hash named by their row ids in the exact pass, at most (a list of
+# row ids reads only the row groups that hold them; more are found by their hashes, in a
+# pass over the whole stage)
+LISTED_ROWS = 10_000
 
 
-def _repeated_hashes(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """`h`: the hashes of the key that more than one stage row with a time has, found by
-    sorting the hashes in NumPy (DuckDB's GROUP BY of millions of hashes beside the stage
-    spilled to disk under the case's memory limit), `HASHES_PER_PASS` at most at a time
-    (equal hashes fall in the same pass: hash modulo the passes)."""
+def _repeated_hashes(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, np.ndarray | None]:
+    """The hashes of the key that more than one stage row with a time has (`h`), and the
+    ids of those rows (None when more than `LISTED_ROWS`), found by sorting the hashes in
+    NumPy (DuckDB's GROUP BY of millions of hashes beside the stage spilled to disk under
+    the case's memory limit), `HASHES_PER_PASS` at most at a time (equal hashes fall in
+    the same pass: hash modulo the passes)."""
     key = ", ".join(KEY)
     rows = _count(con, f"SELECT count(*) FROM {STAGE} WHERE timestamp IS NOT NULL")
     passes = max(1, -(-rows // HASHES_PER_PASS))
-    found = []
+    found: list[np.ndarray] = []
+    listed: list[np.ndarray] | None = []
     for part in range(passes):
         share = f" AND hash({key}) % {passes} = {part}" if passes > 1 else ""
-        hashes = con.execute(
-            f"SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
-        ).fetchnumpy()["h"]
-        hashes.sort()  # in place
-        found.append(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]))
-        del hashes
-    return pa.table({"h": pa.array(np.concatenate(found), pa.uint64())})
+        fetched = con.execute(
+            f"SELECT rowid AS rid, hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
+        ).fetchnumpy()
+        ids, hashes = fetched["rid"], fetched["h"]
+        del fetched
+        ordered = np.sort(hashes)
+        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        del ordered
+        found.append(repeated)
+        if listed is not None and len(repeated):
+            at = np.searchsorted(repeated, hashes).clip(0, len(repeated) - 1)
+            listed.append(ids[repeated[at] == hashes])
+            del at
+            if sum(map(len, listed)) > LISTED_ROWS:
+                listed = None
+        del ids, hashes
+    table = pa.table({"h": pa.array(np.concatenate(found), pa.uint64())})
+    if listed is None:
+        return table, None
+    return table, np.concatenate(listed) if listed else np.zeros(0, np.int64)
 
 
 def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
@@ -155,15 +175,19 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
             [lo, hi],
         )
     # candidates first by a hash of the key (the hashes seen twice), then exactly
-    repeated = _repeated_hashes(con)
+    repeated, ids = _repeated_hashes(con)
     if len(repeated):
+        candidates = (
+            f"rowid IN ({', '.join(map(str, ids.tolist()))})"
+            if ids is not None
+            else f"timestamp IS NOT NULL AND hash({key}) IN (SELECT h FROM repeated)"
+        )
         with local_scans(con):
             con.execute(
                 f"""INSERT INTO ais_dupes
                     SELECT rid, false FROM (
                         SELECT rowid AS rid, row_number() OVER (PARTITION BY {key} ORDER BY source_row, rowid) AS copy
-                        FROM {STAGE}
-                        WHERE timestamp IS NOT NULL AND hash({key}) IN (SELECT h FROM repeated)
+                        FROM {STAGE} WHERE {candidates}
                     ) WHERE copy > 1 AND rid NOT IN (SELECT rid FROM ais_dupes)"""
             )
     counts = con.execute(

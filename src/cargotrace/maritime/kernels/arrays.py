@@ -48,3 +48,21 @@ def expand(starts: Ints, counts: Ints) -> Ints:
     """The indices starts[i], starts[i] + 1, ... (counts[i] of them) for every i, concatenated."""
     offsets = np.cumsum(counts) - counts
     return np.repeat(starts - offsets, counts) + np.arange(int(counts.sum()))
+
+
+def sums_in_order(values: NDArray[Any], at: Ints, sizes: Ints) -> NDArray[Any]:
+    """The sum of each group of `values` (groups are contiguous: they start `at`, `sizes`
+    long), added one value after another from the first, as an SQL `sum`/`avg` over rows
+    in that order does: vectorised over the groups, one step per position in a group (the
+    groups with more values than the step still to go, largest first). `values` may have
+    columns (one sum per group and column). NumPy's `reduceat`
+    adds in blocks of its own, which can differ from this in the last bit."""
+    total = np.zeros((len(at), *values.shape[1:]), np.float64)
+    if len(at) == 0:
+        return total
+    by_size = np.argsort(-sizes, kind="stable")
+    descending = sizes[by_size]
+    for step in range(int(descending[0])):
+        live = by_size[: np.searchsorted(-descending, -step, side="left")]
+        total[live] += values[at[live] + step]
+    return total

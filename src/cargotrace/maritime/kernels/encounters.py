@@ -13,11 +13,16 @@ joined on its own, in parallel. Its output is `close_pairs` and the crowded cell
 of bins per pair (`encounters.encounters_sql`) and the crowd list (`encounters.crowds_sql`)
 stay SQL, over those small tables: a run crossing a partition is stitched there.
 
-Averages are summed in time order (DuckDB's in its own): they can differ in the last bit.
+On the DuckDB engine the averaging is done in the track kernel's pass, which has every
+vessel's fixes sorted by time in memory anyway (`vessel_bins`, written as `BINS`): the stage
+then reads those bins, a third of the rows, instead of fetching and sorting the positions a
+second time; it sums each bin's fixes one after another in time order, as DuckDB's SQL does
+over positions ingested in time order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -28,13 +33,14 @@ from numpy.typing import NDArray
 
 from cargotrace.maritime import encounters
 from cargotrace.maritime.kernels import chunks, views
-from cargotrace.maritime.kernels.arrays import expand
+from cargotrace.maritime.kernels.arrays import expand, sums_in_order
 from cargotrace.maritime.kernels.partitions import partition_count, vessel_partitions
 from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 from cargotrace.settings import AnalysisSettings
 
+TBIN = f"CAST(floor(epoch(timestamp) / {encounters.BIN_SECONDS}) AS BIGINT)"
 POSITIONS = f"""
-    SELECT mmsi, CAST(floor(epoch(timestamp) / {encounters.BIN_SECONDS}) AS BIGINT) AS tbin,
+    SELECT mmsi, {TBIN} AS tbin,
            lat, lon, CAST(sog AS DOUBLE) AS sog FROM positions
     WHERE lat IS NOT NULL AND lon IS NOT NULL AND timestamp IS NOT NULL AND mmsi IS NOT NULL AND {{rows}}
 """
@@ -46,6 +52,12 @@ CROWD_SCHEMA = pa.schema(
     [("tbin", pa.int64()), ("vessels", pa.int64()), ("lat", pa.float64()), ("lon", pa.float64())]
 )
 CROWDED = "encounter_crowded_cells"
+BINS = "track_encounter_bins"  # written by the track kernel (vessel_bins), read by `build`
+BIN_SCHEMA = pa.schema(
+    [("mmsi", pa.int64()), ("tbin", pa.int64()), ("lat", pa.float64()), ("lon", pa.float64()),
+     ("sog", pa.float64())]
+)  # fmt: skip
+BIN_RULE = ("bins", encounters.BIN_SECONDS)  # the tag of BINS: what they were made by
 OFFSET = 1 << 17  # cy, cx shifted to non-negative 18-bit fields of the join key
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -80,25 +92,47 @@ def _bins(part: chunks.Columns) -> dict[str, NDArray[Any]]:
     """The part's positions averaged per (bin, vessel), sorted by bin then vessel."""
     tbin, mmsi = part["tbin"].astype(np.int64), part["mmsi"].astype(np.int64)
     order = np.lexsort((mmsi, tbin))
-    tbin, mmsi = tbin[order], mmsi[order]
-    lat = part["lat"].astype(np.float64)[order]
-    lon = part["lon"].astype(np.float64)[order]
-    sog = part["sog"].astype(np.float64)[order]
+    return _means(
+        tbin[order],
+        mmsi[order],
+        part["lat"].astype(np.float64)[order],
+        part["lon"].astype(np.float64)[order],
+        part["sog"].astype(np.float64)[order],
+    )
+
+
+def vessel_bins(mmsi: Ints, tbin: Ints, lat: Floats, lon: Floats, sog: Floats) -> pa.RecordBatch:
+    """The rows of `binned` (mmsi, tbin, mean lat, lon and speed, NaN for no speed) of fixes
+    sorted by vessel then time, whole vessels: the track kernel calls it on each part it has
+    sorted, so that this stage need not read and sort the positions again."""
+    if np.any((tbin[1:] < tbin[:-1]) & (mmsi[1:] == mmsi[:-1])):  # not in time order
+        order = np.lexsort((tbin, mmsi))
+        mmsi, tbin = mmsi[order], tbin[order]
+        lat, lon, sog = lat[order], lon[order], sog[order]
+    b = _means(tbin, mmsi, lat, lon, sog)
+    return pa.RecordBatch.from_arrays([pa.array(b[n]) for n in BIN_SCHEMA.names], schema=BIN_SCHEMA)
+
+
+def _means(
+    tbin: Ints, mmsi: Ints, lat: Floats, lon: Floats, sog: Floats
+) -> dict[str, NDArray[Any]]:
+    """Fixes averaged per (bin, vessel), given fixes grouped by (bin, vessel): each group
+    summed one fix after another in the order given, as the SQL's `avg` over fixes in that
+    order (`arrays.sums_in_order`; a median speed on a rounding edge depends on the last bit)."""
     start = np.ones(len(tbin), bool)
     start[1:] = (tbin[1:] != tbin[:-1]) | (mmsi[1:] != mmsi[:-1])
     at = np.flatnonzero(start)
     fixes = np.diff(np.append(at, len(tbin)))
     known = ~np.isnan(sog)
-    speeds = np.add.reduceat(known.astype(np.int64), at)
+    speeds = np.add.reduceat(known.astype(np.int64), at) if len(at) else fixes
+    sums = sums_in_order(np.column_stack((lat, lon, np.where(known, sog, 0.0))), at, fixes)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_sog = np.where(
-            speeds > 0, np.add.reduceat(np.where(known, sog, 0.0), at) / speeds, np.nan
-        )
+        mean_sog = np.where(speeds > 0, sums[:, 2] / speeds, np.nan)
     return {
         "tbin": tbin[at],
         "mmsi": mmsi[at],
-        "lat": np.add.reduceat(lat, at) / fixes,
-        "lon": np.add.reduceat(lon, at) / fixes,
+        "lat": sums[:, 0] / fixes,
+        "lon": sums[:, 1] / fixes,
         "sog": mean_sog,
     }
 
@@ -107,13 +141,30 @@ def _key(rank: Ints, cy: Ints, cx: Ints) -> Ints:
     return (rank << 36) | ((cy + OFFSET) << 18) | (cx + OFFSET)
 
 
-def _pairs(
+def find_pairs(
     part: chunks.Columns, settings: AnalysisSettings
 ) -> tuple[pa.RecordBatch, pa.RecordBatch]:
-    """close_pairs rows and crowded cells of one part (whole bins)."""
+    """close_pairs rows and crowded cells of one part of positions (whole bins; the Spark
+    engine calls it too, engine/spark_kernels.py)."""
     if len(part["tbin"]) == 0:
         return _empty(PAIR_SCHEMA), _empty(CROWD_SCHEMA)
-    b = _bins(part)
+    return _binned_pairs(_bins(part), settings)
+
+
+def _pairs_of_bins(
+    part: chunks.Columns, settings: AnalysisSettings
+) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+    """close_pairs rows and crowded cells of one part of `vessel_bins` rows (whole bins)."""
+    if len(part["tbin"]) == 0:
+        return _empty(PAIR_SCHEMA), _empty(CROWD_SCHEMA)
+    order = np.lexsort((part["mmsi"], part["tbin"]))
+    return _binned_pairs({name: values[order] for name, values in part.items()}, settings)
+
+
+def _binned_pairs(
+    b: dict[str, NDArray[Any]], settings: AnalysisSettings
+) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+    """close_pairs rows and crowded cells of bins sorted by (bin, vessel)."""
     cell = encounters.cell_deg(settings)
     lat, lon = b["lat"], b["lon"]
     cy = np.floor(lat / cell).astype(np.int64)
@@ -190,15 +241,47 @@ def _empty(schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist([], schema=schema)
 
 
+def _bin_partitions(con: duckdb.DuckDBPyConnection) -> Iterator[list[list[chunks.Columns]]]:
+    """The track kernel's `vessel_bins` rows (BINS), cut into parts of whole bins: from its
+    table in memory, or (written to disk per vessel partition) re-partitioned by bin."""
+    table = views.published(con, BINS)
+    if table is None:
+        select = f"SELECT {', '.join(BIN_SCHEMA.names)} FROM {BINS} WHERE {{rows}}"
+        yield from vessel_partitions(con, select, BINS, "tbin", partition_count(con, BINS))
+        return
+    if table.num_rows == 0:
+        return
+    count = chunks.part_count(table.num_rows)
+
+    def cut(batch: pa.RecordBatch) -> list[chunks.Columns]:
+        columns = {
+            name: batch.column(name).to_numpy(zero_copy_only=False) for name in batch.schema.names
+        }
+        return chunks.split_block(columns, "tbin", count)
+
+    done = chunks.map_parts(cut, [b for b in table.to_batches() if b.num_rows])
+    yield [[pieces[i] for pieces in done] for i in range(count)]
+
+
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     """The encounters stage with the kernel: `close_pairs` and the crowded cells from the
-    positions, then `encounter_crowds` and `encounters` by the stage's SQL."""
-    partitions = partition_count(con)
+    bins the track kernel made in its pass (else from the positions), then
+    `encounter_crowds` and `encounters` by the stage's SQL."""
+    if views.tag(con, BINS) == BIN_RULE:
+        partitions = int(views.published(con, BINS) is None) + 1
+        source = _bin_partitions(con)
+        pairs_of = _pairs_of_bins
+    else:
+        partitions = partition_count(con)
+        source = vessel_partitions(con, POSITIONS, "positions", "tbin", partitions)
+        pairs_of = find_pairs
     pairs = views.Sink(con, "close_pairs", to_disk=partitions > 1)
     crowds: list[pa.RecordBatch] = []
     pairs.add([_empty(PAIR_SCHEMA)])
-    for parts in vessel_partitions(con, POSITIONS, "positions", "tbin", partitions):
-        done = chunks.map_parts(lambda pieces: _pairs(chunks.join_pieces(pieces), settings), parts)
+    for parts in source:
+        done = chunks.map_parts(
+            lambda pieces: pairs_of(chunks.join_pieces(pieces), settings), parts
+        )
         pairs.add([p for p, _ in done if p.num_rows])
         crowds.extend(c for _, c in done if c.num_rows)
         del parts, done  # this partition's arrays go before the next one's are read

@@ -39,12 +39,19 @@ from cargotrace.maritime.kernels.arrays import (
 )
 from cargotrace.maritime.kernels.partitions import release_memory
 from cargotrace.maritime.kernels.track import US_PER_S, timestamps
-from cargotrace.maritime.port_areas import CELL_DEG
+from cargotrace.maritime.port_areas import CELL_DEG, GRID_TAG
 from cargotrace.maritime.port_calls import ISLAND_BREAK
 from cargotrace.reference.geodesy import EARTH_RADIUS_KM, KM_PER_DEG, haversine_km
 from cargotrace.settings import AnalysisSettings
 
 EDGE_BLOCK = 1_000_000
+# the stage's tables as the track kernel's pass makes them (`fused_grid`), and their tag
+FUSED = {
+    "zone_marks": "track_zone_marks",
+    "visits": "track_visits",
+    "port_stops": "track_port_stops",
+}
+FUSED_TAG = "track_zones"
 NO_PORT = -1
 EXACT_ABOVE_LAT = 70.0  # nearer the poles every distance is a full haversine
 
@@ -457,7 +464,29 @@ def _zones(part: pa.Table | pa.RecordBatch, grid: PortGrid, settings: AnalysisSe
     return Zones(marks=zone_marks, visits=visits, stops=stops)
 
 
+def fused_grid(
+    con: duckdb.DuckDBPyConnection, settings: AnalysisSettings
+) -> tuple[PortGrid, object] | None:
+    """The port grid for the track kernel's pass, when this analysis has built the port
+    tables already (the port_areas stage runs first), with the tag to leave on its tables."""
+    made = views.tag(con, GRID_TAG)
+    if made is None:
+        return None
+    return PortGrid(con, settings.port_exit_buffer_km), (settings, made)
+
+
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    """The stage's tables: the ones the track kernel's pass made from the current port grid
+    with these settings (published under the stage's names), else from the track."""
+    made = views.tag(con, GRID_TAG)
+    if made is not None and views.tag(con, FUSED_TAG) == (settings, made):
+        for name, fused in FUSED.items():
+            table = views.published(con, fused)
+            if table is not None:
+                views.publish(con, name, table)
+            else:
+                views.publish_files(con, name, views.published_files(con, fused) or [])
+        return
     grid = PortGrid(con, settings.port_exit_buffer_km)
     to_disk = views.published_files(con, "track") is not None
     sinks = {

@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from cargotrace.maritime.kernels import chunks, views
+from cargotrace.maritime.kernels import encounters as encounters_kernel
 from cargotrace.maritime.kernels import interference as interference_kernel
 from cargotrace.maritime.kernels import loitering as loitering_kernel
 from cargotrace.maritime.kernels.arrays import (
@@ -43,9 +44,10 @@ from cargotrace.maritime.kernels.partitions import vessel_partitions
 from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM, haversine_km
 from cargotrace.settings import AnalysisSettings
 
-POSITIONS = """
-    SELECT mmsi, epoch_us(timestamp) AS ts, lat, lon, CAST(sog AS DOUBLE) AS sog FROM positions
-    WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL AND {rows}
+POSITIONS = f"""
+    SELECT mmsi, epoch_us(timestamp) AS ts, lat, lon, CAST(sog AS DOUBLE) AS sog,
+           {encounters_kernel.TBIN} AS tbin FROM positions
+    WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL AND {{rows}}
 """
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 US_PER_S = 1_000_000
@@ -167,12 +169,20 @@ class Chunk:
     jumps: pa.RecordBatch
     shapes: pa.RecordBatch
     loitering_runs: pa.RecordBatch
+    # for the encounters stage: the fixes averaged per vessel and 10-minute bin (None when
+    # the rows come without their bin, as on Spark)
+    bins: pa.RecordBatch | None = None
 
 
 def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
     rows = chunks.join_pieces(pieces)  # this part's rows, contiguous: sorted in the caches
     order = vessel_time_order(rows["mmsi"], rows["ts"], rows["lat"], rows["lon"], rows["sog"])
     mmsi, ts, lat, lon, sog = (rows[name][order] for name in ("mmsi", "ts", "lat", "lon", "sog"))
+    bins = (
+        encounters_kernel.vessel_bins(mmsi, rows["tbin"][order], lat, lon, sog)
+        if "tbin" in rows
+        else None
+    )
     vid = mmsi * 10
     s = steps(vid, ts, lat, lon, settings)
     jump_rows = interference_kernel.jumps(mmsi, ts, lat, lon, s.jump)
@@ -230,7 +240,7 @@ def _chunk(pieces: list[chunks.Columns], settings: AnalysisSettings) -> Chunk:
             "gap_start_lon": arrow_column(pa.float64(), shift_back(lon), s.gap),
         }
     )  # fmt: skip
-    return Chunk(track, shared, spoofed_rows, jump_rows, shapes, loitering_runs)
+    return Chunk(track, shared, spoofed_rows, jump_rows, shapes, loitering_runs, bins)
 
 
 def _shared(
@@ -251,7 +261,17 @@ def _shared(
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
+    """The track and, from the same sorted parts, the per-vessel rows of loitering,
+    interference and encounters; with the port tables built already (the port_areas stage
+    runs before this one), the port zones stage's tables too, from each part's track while
+    it is in the caches (port_zones.FUSED)."""
+    from cargotrace.maritime.kernels import port_zones  # it imports this module
+
     partitions = partitions_of(con)
+    fused = port_zones.fused_grid(con, settings)
+    zones = {
+        name: views.Sink(con, name, to_disk=partitions > 1) for name in port_zones.FUSED.values()
+    }
     track = views.Sink(con, "track", to_disk=partitions > 1)
     shared = views.Sink(con, "shared_mmsi", to_disk=False)  # a row per split MMSI: small
     spoofed_fixes = views.Sink(con, "spoofed_fixes", to_disk=False)  # few
@@ -259,17 +279,37 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     jumps = views.Sink(con, interference_kernel.JUMPS, to_disk=False)
     shapes = views.Sink(con, interference_kernel.SHAPES, to_disk=False)
     runs = views.Sink(con, loitering_kernel.RUNS, to_disk=False)
+    # a third of the positions' rows: on disk as the track is, for a case of several partitions
+    bins = views.Sink(con, encounters_kernel.BINS, to_disk=partitions > 1)
+
+    def work(pieces: list[chunks.Columns]) -> tuple[Chunk, port_zones.Zones | None]:
+        chunk = _chunk(pieces, settings)
+        found = None if fused is None else port_zones._zones(chunk.track, fused[0], settings)
+        return chunk, found
+
     for parts in vessel_partitions(con, POSITIONS, "positions", "mmsi", partitions):
-        done = chunks.map_parts(lambda pieces: _chunk(pieces, settings), parts)
+        worked = chunks.map_parts(work, parts)
+        done = [c for c, _ in worked]
+        if fused is not None:
+            for name, kind in zip(
+                port_zones.FUSED.values(), ("marks", "visits", "stops"), strict=True
+            ):
+                zones[name].add([getattr(z, kind) for _, z in worked if z is not None])
         track.add([c.track for c in done])
         shared.add([c.shared for c in done])
         spoofed_fixes.add([c.spoofed for c in done])
         jumps.add([c.jumps for c in done])
         shapes.add([c.shapes for c in done])
         runs.add([c.loitering_runs for c in done])
-        del parts, done  # this partition's arrays go before the next one's are read
-    for sink in (track, shared, spoofed_fixes, jumps, shapes, runs):
+        bins.add([c.bins for c in done if c.bins is not None])
+        del parts, done, worked  # this partition's arrays go before the next one's are read
+    for sink in (track, shared, spoofed_fixes, jumps, shapes, runs, bins):
         sink.publish()
+    if fused is not None:
+        for sink in zones.values():
+            sink.publish()
+        views.set_tag(con, port_zones.FUSED_TAG, fused[1])
     views.set_tag(con, interference_kernel.JUMPS, interference_kernel.rules(settings))
     views.set_tag(con, interference_kernel.SHAPES, interference_kernel.rules(settings))
     views.set_tag(con, loitering_kernel.RUNS, loitering_kernel.rules(settings))
+    views.set_tag(con, encounters_kernel.BINS, encounters_kernel.BIN_RULE)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 import duckdb
@@ -29,6 +30,23 @@ _published: dict[int, dict[str, pa.Table]] = {}
 _files: dict[int, dict[str, list[Path]]] = {}
 _workdirs: dict[int, Path] = {}
 _tags: dict[int, dict[str, object]] = {}
+_owners: dict[int, weakref.ref[duckdb.DuckDBPyConnection]] = {}
+
+
+def _key(con: duckdb.DuckDBPyConnection) -> int:
+    """`id(con)`, after forgetting what a closed connection with the same id left behind (a
+    new connection can reuse the id of one that was never released)."""
+    key = id(con)
+    owner = _owners.get(key)
+    if owner is None or owner() is not con:
+        _published.pop(key, None)
+        _files.pop(key, None)
+        _tags.pop(key, None)
+        folder = _workdirs.pop(key, None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        _owners[key] = weakref.ref(con)
+    return key
 
 
 def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -52,7 +70,7 @@ def publish(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM batches")
     else:
         con.register(name, batches)
-    _published.setdefault(id(con), {})[name] = table
+    _published.setdefault(_key(con), {})[name] = table
 
 
 def publish_files(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
@@ -60,34 +78,34 @@ def publish_files(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) 
     _drop(con, name)
     listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
     con.execute(f"CREATE TEMP VIEW {quote_ident(name)} AS SELECT * FROM read_parquet([{listed}])")
-    _files.setdefault(id(con), {})[name] = files
+    _files.setdefault(_key(con), {})[name] = files
 
 
 def published(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table | None:
     """The table published as `name` on `con`, if a kernel published it in memory."""
-    return _published.get(id(con), {}).get(name)
+    return _published.get(_key(con), {}).get(name)
 
 
 def published_files(con: duckdb.DuckDBPyConnection, name: str) -> list[Path] | None:
     """The Parquet files, one per vessel partition, of the table published as `name`."""
-    return _files.get(id(con), {}).get(name)
+    return _files.get(_key(con), {}).get(name)
 
 
 def set_tag(con: duckdb.DuckDBPyConnection, name: str, value: object) -> None:
     """Remember what the table published as `name` was made from (say, the settings of its
     rules), until `release`."""
-    _tags.setdefault(id(con), {})[name] = value
+    _tags.setdefault(_key(con), {})[name] = value
 
 
 def tag(con: duckdb.DuckDBPyConnection, name: str) -> object:
     """What `set_tag` noted for `name` on `con` (None: nothing, or released since)."""
-    return _tags.get(id(con), {}).get(name)
+    return _tags.get(_key(con), {}).get(name)
 
 
 def workdir(con: duckdb.DuckDBPyConnection) -> Path:
     """A scratch folder for `con`'s kernel files: next to the case's database file (where
     there is room for a copy of the positions), else in the system's temp folder."""
-    if id(con) not in _workdirs:
+    if _key(con) not in _workdirs:
         found = con.execute(
             "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
         ).fetchone()
@@ -98,12 +116,13 @@ def workdir(con: duckdb.DuckDBPyConnection) -> Path:
 
 def release(con: duckdb.DuckDBPyConnection) -> None:
     """Forget every table published on `con` (frees their memory, deletes their files)."""
-    _tags.pop(id(con), None)
-    for name in _published.pop(id(con), {}):
+    key = _key(con)
+    _tags.pop(key, None)
+    for name in _published.pop(key, {}):
         con.unregister(name)
-    for name in _files.pop(id(con), {}):
+    for name in _files.pop(key, {}):
         _drop(con, name)
-    folder = _workdirs.pop(id(con), None)
+    folder = _workdirs.pop(key, None)
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
 
