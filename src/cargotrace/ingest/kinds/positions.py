@@ -13,6 +13,7 @@ Duplicates, implied speeds and identity checks run once the whole file is in
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 import numpy as np
@@ -150,32 +151,58 @@ def _arrow_cast(
     return cast.cast(arrow_type)  # a naive time is UTC
 
 
+def _by_arrow(
+    values: pa.ChunkedArray, arrow_type: pa.DataType, plain: str | None, arrow: bool = True
+) -> pa.ChunkedArray | None:
+    """The column typed without the SQL (all NULL, or cast by Arrow), or None."""
+    if values.null_count == len(values):
+        return pa.chunked_array([pa.nulls(len(values), arrow_type)])
+    return _arrow_cast(values, arrow_type, plain) if arrow else None
+
+
+def _by_sql(
+    con: duckdb.DuckDBPyConnection,
+    values: pa.ChunkedArray,
+    sql: Callable[[str], str],
+    arrow_type: pa.DataType,
+) -> pa.ChunkedArray:
+    column_values = pa.table({"v": values})  # noqa: F841 - replacement scan
+    typed = con.execute(f"SELECT {sql('v')} AS v FROM column_values").to_arrow_table().column(0)
+    return typed.cast(arrow_type)
+
+
 def _typed(
     con: duckdb.DuckDBPyConnection, values: pa.ChunkedArray, sql: Callable[[str], str],
     arrow_type: pa.DataType, plain: str | None, arrow: bool = True,
 ) -> pa.ChunkedArray:  # fmt: skip
-    if values.null_count == len(values):
-        return pa.chunked_array([pa.nulls(len(values), arrow_type)])
-    cast = _arrow_cast(values, arrow_type, plain) if arrow else None
-    if cast is not None:
-        return cast
-    column_values = pa.table({"v": values})  # noqa: F841 - replacement scan
-    typed = con.execute(f"SELECT {sql('v')} AS v FROM column_values").to_arrow_table().column(0)
-    return typed.cast(arrow_type)
+    cast = _by_arrow(values, arrow_type, plain, arrow)
+    return cast if cast is not None else _by_sql(con, values, sql, arrow_type)
+
+
+# The columns are cast by Arrow two at a time (Arrow lets go of the GIL): the thread that
+# stores the chunks has more to do than the one that reads the next (the CSV parse)
+_TYPER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cargotrace-ais-typing")
 
 
 def _transform(
     con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Table
 ) -> dict[str, pa.ChunkedArray]:
     """The typed columns `_mmsi`, `_timestamp`, `_lat`, ... of the chunk, in one vectorised
-    pass: the SELECT then only checks ranges."""
+    pass: the SELECT then only checks ranges. A column Arrow cannot read as the SQL does
+    is typed by the SQL, on this thread (it has the connection)."""
     fmt = ctx.mapping.date_format  # a mapping's time format: the SQL, which tries it first
-    typed = {}
+    jobs = []
     for name, sql, arrow_type, plain in _TYPED:
-        if name == "timestamp" and fmt:
+        arrow = not (name == "timestamp" and fmt)
+        if not arrow:
             sql = lambda col: sqlexpr.timestamp(col, fmt)  # noqa: E731, PLW2901
-        typed[f"_{name}"] = _typed(
-            con, table.column(name), sql, arrow_type, plain, not (name == "timestamp" and fmt)
+        cast = _TYPER.submit(_by_arrow, table.column(name), arrow_type, plain, arrow)
+        jobs.append((name, sql, arrow_type, cast))
+    typed = {}
+    for name, sql, arrow_type, cast in jobs:
+        done = cast.result()
+        typed[f"_{name}"] = (
+            done if done is not None else _by_sql(con, table.column(name), sql, arrow_type)
         )
     return typed
 
