@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from cargotrace.case.store import Case
-from cargotrace.ingest import registry
+from cargotrace.ingest import registry, stream_load
 from cargotrace.ingest.kinds import shipments
 from cargotrace.ingest.types import ChunkContext, Mapping
 
@@ -67,3 +67,29 @@ def test_a_limit_the_user_set_is_left_alone(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("CARGOTRACE_MEMORY_LIMIT", "2GB")
     before, during, after = _ingest_watching_the_limit(tmp_path, monkeypatch)
     assert before == during == after == _limit(duckdb.connect(config={"memory_limit": "2GB"}))
+
+
+def _settings(con: duckdb.DuckDBPyConnection) -> tuple[int, bool]:
+    threads, order = con.execute(
+        "SELECT current_setting('threads'), current_setting('preserve_insertion_order')"
+    ).fetchone()  # type: ignore[misc]
+    return int(threads), bool(order)
+
+
+def test_the_kept_rows_are_inserted_on_one_thread_and_the_settings_come_back() -> None:
+    con = duckdb.connect(config={"threads": 2})
+    before = _settings(con)
+    with stream_load._sequential_insert(con, one_thread=True):
+        assert _settings(con) == (1, False)
+    assert _settings(con) == before == (2, True)
+
+
+def test_a_failing_insert_raises_its_own_error_not_the_aborted_transactions() -> None:
+    con = duckdb.connect(config={"threads": 2})
+    con.execute("CREATE TABLE t (x INTEGER)")
+    con.begin()
+    with pytest.raises(duckdb.ConversionException, match="abc"):
+        with stream_load._sequential_insert(con, one_thread=True):
+            con.execute("INSERT INTO t SELECT 'abc'")
+    con.rollback()
+    assert con.execute("SELECT count(*) FROM t").fetchone() == (0,)

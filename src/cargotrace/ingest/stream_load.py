@@ -14,9 +14,10 @@ materialised before the final insert except small tables:
 5. `chunk_bad`: row number, reason and column of each refused row (the kind's `reasons`);
 6. the refused rows go to the quarantine with their raw cells as JSON, read back from the
    untouched chunk; the kept ones, cut out in Arrow into batches of one DuckDB row group
-   (`_kept_in_batches`), are inserted straight from the kind's SELECT (a kind with a
-   stage, copied on at the end of the file, has no row groups to fill: its SELECT leaves
-   the refused rows out and the chunk is not copied).
+   (`_kept_in_batches`), are inserted straight from the kind's SELECT, by one DuckDB thread
+   (`_sequential_insert`: a parallel insert held a part-filled row group per thread); a
+   kind with a stage, copied on at the end of the file, has no row groups to fill: its
+   SELECT leaves the refused rows out and the chunk is not copied.
 
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
@@ -27,7 +28,9 @@ frame below (a kind's `prepare`, a wrapped connection).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 
 import duckdb
 import numpy as np
@@ -73,6 +76,36 @@ def _kept_in_batches(holder: list[pa.Table], bad_rows: pa.Array) -> pa.Table:
         out.append(column)
         del column
     return pa.table(out, schema=schema)
+
+
+@contextmanager
+def _sequential_insert(con: duckdb.DuckDBPyConnection, one_thread: bool) -> Iterator[None]:
+    """The kept rows inserted in any order (rows carry their number), by one DuckDB thread
+    when they fill the row groups of a table (`one_thread`; a kind with a stage appends to
+    a temp table copied on at the file's end, and keeps DuckDB's threads).
+
+    A parallel insert fills a row group per thread and leaves them part-filled at the end
+    of each statement: with wide rows (the 5 GB register's 3.7 KB of UTF-8 a row) every
+    group in progress holds hundreds of MB, and the file's uncommitted rows took DuckDB's
+    whole share (its pool kept ~420 MB, the 5 GB register peaked at 1,533-1,576 MiB alone).
+    On one thread the rows go on filling one group: 1,293 MiB, and 152 CPU s instead of
+    187. The 1 M-row benchmark spent 12.1-12.4 CPU s instead of 14.7-16.4 (1.96-2.06x
+    DuckDB's read_csv time against 2.66-3.08x, same runs, load 8-13): the other core
+    parses the next chunk meanwhile (`readers/read_ahead`). Same rule as NMEA's
+    `nmea/load._one_thread`. The settings come back even when the insert fails, and then
+    the insert's error is the one raised (an aborted transaction refuses the SET)."""
+    threads, order = con.execute(
+        "SELECT current_setting('threads'), current_setting('preserve_insertion_order')"
+    ).fetchone()  # type: ignore[misc]
+    if one_thread:
+        con.execute("SET threads = 1")
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        with suppress(duckdb.Error):
+            con.execute(f"SET threads = {int(threads)}")
+            con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
 
 
 def _hashes(
@@ -293,16 +326,12 @@ def _load(
         chunk_src = _kept_in_batches(holder, bad_rows)  # noqa: F841 - the views read these rows now
     elif len(bad_rows):  # a stage is copied on at the file's end: no row groups to fill here,
         kept_only = " WHERE _row NOT IN (SELECT _row FROM chunk_bad)"  # so no copy of the chunk
-    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
-    con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
-    try:
+    with _sequential_insert(con, one_thread=spec.stage is None):
         into, kept_provenance = kept_target(spec, ctx, provenance)
         kept = con.execute(
             f"INSERT INTO {into} ({select_cols}, file_hash, source_file, sheet, source_row) "
             f"SELECT {select_cols}, {kept_provenance} FROM normalized{kept_only}"
         ).fetchone()[0]  # type: ignore[index]
-    finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
     result.rows_kept += int(kept)
     result.rows_quarantined += int(quarantined)
     con.execute("DROP VIEW IF EXISTS normalized")
