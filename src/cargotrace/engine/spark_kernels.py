@@ -22,9 +22,10 @@ The combined table is checkpointed once; the tables are views of it. (Without th
 tables, the track runs alone and the port zones stage runs its own pass: `run_port_zones`.)
 
 Encounters pair vessels, so their kernel (maritime/kernels/encounters.py) runs in a pass of
-its own over the positions hash-partitioned by 10-minute bin (`run_encounters`), each bin's
-fixes averaged in time order (`bins_in_time_order`) so the sums do not depend on the order
-the shuffle delivers them in.
+its own over rows hash-partitioned by 10-minute bin (`run_encounters`): the bins the track's
+pass averaged per vessel (`vessel_bins`, each vessel's fixes in time order), or without that
+pass the positions, each bin's fixes averaged in time order (`bins_in_time_order`), so the
+sums do not depend on the order the shuffle delivers them in.
 """
 
 from __future__ import annotations
