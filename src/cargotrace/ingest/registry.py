@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
+from cargotrace.ingest import heap
 from cargotrace.ingest.kinds.ais_clean import FINISH_STEPS, begin_file, finish_file
 from cargotrace.ingest.kinds.borders import BORDERS
 from cargotrace.ingest.kinds.detections import DETECTIONS
@@ -22,7 +24,7 @@ from cargotrace.ingest.kinds.watchlists import (
     load_watchlist,
     watchlist_format,
 )
-from cargotrace.ingest.loader import ingest_parts, ingest_tabular, run_ingest
+from cargotrace.ingest.loader import _memory_limit, ingest_parts, ingest_tabular, run_ingest
 from cargotrace.ingest.outcome import kept_as
 from cargotrace.ingest.readers.csvread import IrregularCsv
 from cargotrace.ingest.readers.geojson import features_to_chunk, is_geojson, load_features
@@ -86,16 +88,23 @@ def ingest_file(
             if exact and reader is _load_table
             else reader
         )
-        begin_file(case.con, kind)
-        if isinstance(progress, ByteProgress):  # bytes read of the file: a bar with time left
-            progress.start_bytes(path.stat().st_size)
-            with byte_meter(path, progress.bytes_read):
-                read(case, spec, path, mapping, result, progress)
-        else:
-            read(case, spec, path, mapping, result, progress)
         on_stage = progress.stage if isinstance(progress, StageProgress) else None
-        # AIS duplicates, implied speeds, identity checks
-        finish_file(case.con, kind, result, on_stage)
+        nmea = reader is _nmea_reader()
+        # an NMEA log: DuckDB's share lowered (the decoder's batches come on top of it) and the
+        # C heap's free memory handed back while it is read and finished
+        with (
+            heap.trimmed() if nmea else nullcontext(),
+            _memory_limit(case.con, _nmea_memory_limit() if nmea else None),
+        ):
+            begin_file(case.con, kind)
+            if isinstance(progress, ByteProgress):  # bytes read of the file: a bar with time left
+                progress.start_bytes(path.stat().st_size)
+                with byte_meter(path, progress.bytes_read):
+                    read(case, spec, path, mapping, result, progress)
+            else:
+                read(case, spec, path, mapping, result, progress)
+            # AIS duplicates, implied speeds, identity checks
+            finish_file(case.con, kind, result, on_stage)
         if kind == "ais":  # what the kept rows are, for the summary (ingest/outcome.py)
             result.detail["kept_as"] = kept_as(case.con, result.file_hash, result.rows_kept)
         if on_stage and kind == "ais":
@@ -126,11 +135,21 @@ def preview_file(
 Reader = Callable[[Case, TabularKind, Path, Mapping, IngestResult, Progress | None], None]
 
 
+def _nmea_reader() -> Reader:
+    from cargotrace.ingest.nmea.load import load_nmea
+
+    return load_nmea
+
+
+def _nmea_memory_limit() -> str:
+    from cargotrace.ingest.nmea.load import MEMORY_LIMIT
+
+    return MEMORY_LIMIT
+
+
 def _choose_reader(kind: str, path: Path) -> Reader:
     if kind == "ais" and _looks_like_nmea(path):
-        from cargotrace.ingest.nmea.load import load_nmea
-
-        return load_nmea
+        return _nmea_reader()
     if kind in GEOJSON_KINDS and is_geojson(path):
         return _load_geojson
     if kind == "borders":

@@ -142,6 +142,12 @@ def _provenance(result: IngestResult, name: str) -> str:
     return f"{sql_str(result.file_hash)}, {sql_str(name)}, NULL"
 
 
+# DuckDB's share of the memory while a log is read and finished, unless the user set
+# CARGOTRACE_MEMORY_LIMIT (the case's default is 800 MB): the 2 GB log peaked at 1,340, 1,402
+# and 1,357 MiB under 800 MB, DuckDB's jemalloc holding 550-700 MB of it at the peak (in the
+# pass over duplicates), the C heap ~300 MB (the decoder's groups, NumPy, Python), libraries
+# ~105 MB (issue 16: 1.5 GB in all)
+MEMORY_LIMIT = "512MB"
 # Lines decoded at once: the decoder's NumPy work arrays take several bytes per byte of the
 # batch (tag-blocked sentences, decoding alone: 200,000 lines peaked at 645 MB, 100,000 at
 # 398 MB, 50,000 at 281 MB, in less CPU time too: the work arrays stay in the caches), and
