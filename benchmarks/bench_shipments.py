@@ -28,7 +28,7 @@ CSV read with transcoding ~1.5, the md5 row hashes ~1.2, the Arrow lookups and t
 the duplicates ~0.7, the reasons pass ~0.75, cutting the kept rows into row-group batches
 ~0.5. Until Dec 2026 the checkpoint closing the case also wrote the whole table a second
 time (~4 s): the rows reached DuckDB in Arrow's small blocks, its parallel insert left
-part-filled row groups, and the checkpoint merged them (`stream_load.BATCH_ROWS`). The
+part-filled row groups, and the checkpoint merged them (`stream_load._sequential_insert`). The
 next chunk is parsed while one is inserted (`readers/read_ahead`), which pays off when the
 machine has a core to spare. `--profile` runs the child under cProfile.
 """

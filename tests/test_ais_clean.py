@@ -195,14 +195,18 @@ def test_duplicate_positions_kept_once_in_a_file_and_across_files(tmp_path):
     assert workflow.check_case(tmp_path / "case") == []
 
 
-@pytest.mark.parametrize("listed", [10_000, 2, 0])
-def test_copies_in_a_file_found_by_row_ids_or_by_hashes_alike(tmp_path, monkeypatch, listed):
-    """The rows whose key hash repeats are named by their row ids in the exact pass
-    (`LISTED_ROWS` at most), else found by their hashes in a pass over the stage: the
-    same copies either way, NULLs equal, the first in file order kept."""
+@pytest.mark.parametrize(("listed", "stage_rows"), [(10_000, 1000), (2, 1000), (10_000, 0)])
+def test_copies_in_a_file_found_by_row_ids_or_by_hashes_alike(
+    tmp_path, monkeypatch, listed, stage_rows
+):
+    """The rows whose key hash repeats are named by their row ids in the exact pass (at
+    most `LISTED_ROWS`, of a stage of at most `LISTED_STAGE_ROWS`), else found by their
+    hashes in a pass over the stage: the same copies either way, NULLs equal, the first in
+    file order kept."""
     from cargotrace.ingest.kinds import ais_clean
 
     monkeypatch.setattr(ais_clean, "LISTED_ROWS", listed)
+    monkeypatch.setattr(ais_clean, "LISTED_STAGE_ROWS", stage_rows)
     header = ["mmsi", "timestamp", "lat", "lon", "sog", "receiver"]
     r1, r2, r3 = ([RU_SHIP, at(60 * i), 10.0 + i / 100, 20.0, 5.0] for i in range(3))
     r3[4] = ""  # a NULL speed: equal to the other NULL

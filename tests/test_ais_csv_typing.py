@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import duckdb
 import pyarrow as pa
@@ -11,9 +12,11 @@ import pytest
 from cargotrace.ingest import sqlexpr
 from cargotrace.ingest.kinds.positions import (
     _ISO_TIME,
+    _TYPED,
     _arrow_cast,
     _iso_seconds,
     _may_have_exponent,
+    _transform,
     _typed,
 )
 
@@ -73,3 +76,29 @@ def test_times_typed_by_arrow_only_in_the_plain_form() -> None:
         _arrow_cast(pa.chunked_array([["2022-01-03"]]), pa.timestamp("us", "UTC"), _ISO_TIME)
         is None
     )
+
+
+def test_a_chunk_typed_on_the_pool_as_the_sql_types_each_column() -> None:
+    """`_transform` casts a chunk's columns on a pool (Arrow), and types a column Arrow
+    cannot read as the SQL does by the SQL on the calling thread: each column comes out as
+    the SQL alone types it."""
+    con = duckdb.connect()
+    table = pa.table(
+        {
+            "mmsi": ["273345000", "1e3"],  # an exponent: the SQL
+            "timestamp": ["2022-01-03T00:00:01", "2022-01-03 00:00:02.5"],
+            "lat": ["4,5", "12.5"],  # a decimal comma: the SQL
+            "lon": ["131.9", "-2"],
+            "sog": pa.array([None, None], pa.string()),  # all NULL
+            "cog": ["nan", "1"],
+            "heading": ["2E3", "511"],
+            "nav_status": ["moored", "1"],
+        }
+    )
+    context = SimpleNamespace(mapping=SimpleNamespace(date_format=None))
+    typed = _transform(con, context, table)  # type: ignore[arg-type]
+    assert typed["_mmsi"].to_pylist() == [273345000, 1000]
+    assert typed["_lat"].to_pylist() == [4.5, 12.5]
+    for name, sql, arrow_type, _plain in _TYPED:
+        by_sql = _typed(con, table.column(name), sql, arrow_type, None, arrow=False)
+        assert typed[f"_{name}"].to_pylist() == by_sql.to_pylist(), name

@@ -122,3 +122,25 @@ def test_kernel_equals_the_sql_on_generated_fleets(spec, crowd, chunk_rows):
     assert_same(
         positions_case(fixes), encounter_max_vessels_per_cell=crowd, encounter_min_hours=0.3
     )
+
+
+def test_sums_in_order_add_one_value_after_another():
+    """Bins of one to 300 fixes (the masked steps while most bins have a fix, then the few
+    long ones), columns or not: each sum is the one a loop adding from the first gives."""
+    import numpy as np
+
+    from cargotrace.maritime.kernels.arrays import sums_in_order
+
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        sizes = rng.choice([1, 2, 3, 4, 5, 60, 300], size=int(rng.integers(1, 40)))
+        values = rng.normal(size=(int(sizes.sum()), 2)) * 10.0 ** rng.integers(-3, 6)
+        at = np.cumsum(sizes) - sizes
+        both, one = sums_in_order(values, at, sizes), sums_in_order(values[:, 1].copy(), at, sizes)
+        for g, (start, size) in enumerate(zip(at.tolist(), sizes.tolist(), strict=True)):
+            for column in (0, 1):
+                total = 0.0
+                for x in values[start : start + size, column].tolist():
+                    total += x
+                assert both[g, column] == total
+            assert one[g] == both[g, 1]

@@ -23,9 +23,15 @@ import pytest
 pytestmark = pytest.mark.slow
 
 GB = 1 << 30
-PEAK_RSS_BOUND_MB = (
-    3072  # DuckDB's default share, the reader's chunks (CHUNK_BYTES) and Python itself
-)
+# A CSV (the 5 GB shipments register, issue 16): DuckDB's 500 MB share while it streams in
+# (`shipments.MEMORY_LIMIT`; its pool holds ~420 MB of the file's uncommitted wide rows), two
+# of the reader's chunks (CHUNK_BYTES, ~230 MB of Arrow with the parser's blocks) and Python
+# (~160 MB). It peaked at 1,533-1,576 MiB alone and 1,710-1,752 MiB in four clean CI runs
+# (two xdist workers, beside the 2 GB NMEA log) until the kept rows were inserted by one
+# DuckDB thread (`stream_load._sequential_insert`, Dec 2026): then 1,293 and 1,359 MiB alone.
+# Issue 16's target is 1,536 MiB; with CI's ~180 MiB more beside the NMEA test it is not
+# shown to hold reliably there, so the bound stays above it, catching gross regressions.
+PEAK_RSS_BOUND_MB = 2048
 # An NMEA log (issue 16): DuckDB's share (512 MB while a log is ingested, nmea/load.MEMORY_LIMIT),
 # the decoder's groups and Python (~300 MB of C heap) and the libraries (~105 MB). Under the
 # case's 800 MB share the 2 GB log peaked at 1,200-1,474 MiB in most runs and at 2,203 and

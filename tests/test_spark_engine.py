@@ -450,15 +450,22 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
     runner.cleanup()
 
 
-def test_encounters_kernel_on_spark_equals_the_sql(spark: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "via_track", [False, True], ids=["from the positions", "from the track's bins"]
+)
+def test_encounters_kernel_on_spark_equals_the_sql(
+    spark: Any, tmp_path: Path, via_track: bool
+) -> None:
     """The encounters kernel on Spark (positions hash-partitioned by their 10-minute bin,
-    mapInArrow over parts of whole bins) writes the stage SQL's `close_pairs`,
+    mapInArrow over parts of whole bins; or, as in the job, the bins the track kernel's pass
+    averaged per vessel, hash-partitioned by bin) writes the stage SQL's `close_pairs`,
     `encounter_crowds` and `encounters` on DuckDB: a pair stopped 110 m apart at sea for three
     hours beside a crowd of four vessels in one cell (limit 3), one pair 600 m apart (too far)
     and a missing speed."""
-    from cargotrace.engine.spark_kernels import run_encounters
+    from cargotrace.engine.spark_kernels import run_encounters, run_track
     from cargotrace.engine.spark_runner import SparkRunner
     from cargotrace.maritime import encounters
+    from cargotrace.maritime.kernels import encounters as encounters_kernel
 
     t0 = dt.datetime(2024, 5, 1, 6, 0, tzinfo=dt.UTC)
     fixes = []
@@ -492,6 +499,9 @@ def test_encounters_kernel_on_spark_equals_the_sql(spark: Any, tmp_path: Path) -
         )
     positions = from_arrow(spark, con.execute("SELECT * FROM positions").arrow().read_all())
     runner.partition_by_vessel("positions", positions)
+    if via_track:
+        run_track(runner, settings)
+        assert runner.table(encounters_kernel.BINS).count() > 0
     run_encounters(runner, settings)
     for table, (names, rows) in expected.items():
         got = to_arrow(runner.table(table))

@@ -22,9 +22,10 @@ The combined table is checkpointed once; the tables are views of it. (Without th
 tables, the track runs alone and the port zones stage runs its own pass: `run_port_zones`.)
 
 Encounters pair vessels, so their kernel (maritime/kernels/encounters.py) runs in a pass of
-its own over the positions hash-partitioned by 10-minute bin (`run_encounters`), each bin's
-fixes averaged in time order (`bins_in_time_order`) so the sums do not depend on the order
-the shuffle delivers them in.
+its own over rows hash-partitioned by 10-minute bin (`run_encounters`): the bins the track's
+pass averaged per vessel (`vessel_bins`, each vessel's fixes in time order), or without that
+pass the positions, each bin's fixes averaged in time order (`bins_in_time_order`), so the
+sums do not depend on the order the shuffle delivers them in.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ SPOOFED_COLUMNS = ("vid", "mmsi", "seq", "ts", "lat", "lon")
 # row_kind: the track's tables, the loitering and interference kernels' rows (EVENT_TABLES),
 # then the port zones tables (ZONES + 0, 1, 2: ZONE_TABLES)
 TRACK, SHARED, SPOOFED, JUMPS, SHAPES, RUNS, ZONES = 0, 1, 2, 3, 4, 5, 6
+BINS = 9  # the encounters' bins (after the three port zones tables)
 # the per-vessel halves of interference and loitering, found in the track's pass
 # (maritime/kernels/interference.py, loitering.py): row_kind -> (table, its schema)
 EVENT_TABLES = {
@@ -79,7 +81,8 @@ def _track_tables() -> dict[int, tuple[str, pa.Schema]]:
     )  # fmt: skip
     spoofed = pa.schema([track.field(name) for name in SPOOFED_COLUMNS])
     return {TRACK: ("track", track), SHARED: ("shared_mmsi", shared),
-            SPOOFED: ("spoofed_fixes", spoofed), **EVENT_TABLES}  # fmt: skip
+            SPOOFED: ("spoofed_fixes", spoofed), **EVENT_TABLES,
+            BINS: (encounters_kernel.BINS, encounters_kernel.BIN_SCHEMA)}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,8 @@ def track_partitions(
         if table is None:  # no row hashed to this partition
             return
         columns = {
-            name: table.column(name).to_numpy() for name in ("mmsi", "ts", "lat", "lon", "sog")
+            name: table.column(name).to_numpy()
+            for name in ("mmsi", "ts", "lat", "lon", "sog", "tbin")
         }
         del table
         pieces = chunks.split_block(columns, "mmsi", chunks.part_count(len(columns["mmsi"])))
@@ -186,9 +190,10 @@ def track_partitions(
                 continue
             done = _chunk([piece], settings)
             yield packing.pack(done.track, TRACK)
-            found = (done.shared, done.spoofed, done.jumps, done.shapes, done.loitering_runs)
-            for kind, batch in zip((SHARED, SPOOFED, *EVENT_TABLES), found, strict=True):
-                if batch.num_rows:
+            found = (done.shared, done.spoofed, done.jumps, done.shapes, done.loitering_runs,
+                     done.bins)  # fmt: skip
+            for kind, batch in zip((SHARED, SPOOFED, *EVENT_TABLES, BINS), found, strict=True):
+                if batch is not None and batch.num_rows:
                     yield packing.pack(batch, kind)
             if grid is not None:
                 zones = _zones(done.track, grid, settings)
@@ -215,9 +220,14 @@ def _track_packing(
 
 def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
     """The track stage on Spark with the NumPy kernel: writes `track`, `shared_mmsi` and
-    `spoofed_fixes`."""
+    `spoofed_fixes` (and the other tables of its pass: the loitering and interference
+    kernels' rows, the port zones tables when fused, and the encounters' bins: each vessel's
+    fixes averaged per 10-minute bin while they sit sorted by time, as on DuckDB)."""
     from pyspark.sql import functions as F
 
+    from cargotrace.engine.transpile import expression_to_spark
+
+    tbin = expression_to_spark(f"SELECT {encounters_kernel.TBIN} AS tbin").removeprefix("SELECT ")
     positions = runner.table("positions")
     rows = positions.select(
         F.col("mmsi").cast("long").alias("mmsi"),
@@ -225,6 +235,7 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
         F.col("lat").cast("double").alias("lat"),
         F.col("lon").cast("double").alias("lon"),
         F.col("sog").cast("double").alias("sog"),
+        F.expr(tbin).cast("long").alias("tbin"),  # the encounters' bin, as their SQL has it
     ).where("mmsi IS NOT NULL AND ts IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL")
     if "positions" in runner.by_vessel:  # whole vessels per partition already: no shuffle
         parted = rows
@@ -240,9 +251,12 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
     )
     # the other tables kept apart from the track's rows (one scan): a statement reading one of
     # them then reads its few rows, not all of the pass's output again
-    small = runner.checkpoint_df("track_pass_tables", combined.where(f"row_kind <> {TRACK}"))
+    # (the bins, a third as many rows as the track, are read once, by the encounters' pass)
+    small = runner.checkpoint_df(
+        "track_pass_tables", combined.where(f"row_kind NOT IN ({TRACK}, {BINS})")
+    )
     for kind, table in tables.items():
-        runner.register(table, packing.unpack(combined if kind == TRACK else small, kind))
+        runner.register(table, packing.unpack(combined if kind in (TRACK, BINS) else small, kind))
 
 
 def _ddl(schema: pa.Schema) -> str:
@@ -401,23 +415,27 @@ def bins_in_time_order(part: chunks.Columns) -> chunks.Columns:
 
 
 def encounter_partitions(
-    settings: AnalysisSettings, schema: pa.Schema
+    settings: AnalysisSettings, schema: pa.Schema, binned: bool = False
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The function `mapInArrow` runs on each partition of (mmsi, tbin, ts, lat, lon, sog)
     rows, whole 10-minute bins per partition: the encounters kernel on cache-sized parts of
-    whole bins, each part averaged per bin and vessel first (`bins_in_time_order`); its close pairs (row_kind 0) and
-    crowded cells (1) leave together."""
+    whole bins, each part averaged per bin and vessel first (`bins_in_time_order`; `binned`:
+    the rows are the track pass's bins already, mmsi, tbin, lat, lon, sog); its close pairs
+    (row_kind 0) and crowded cells (1) leave together."""
+    names = encounters_kernel.BIN_SCHEMA.names if binned else ENCOUNTER_COLUMNS
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         table = _received(batches)
         if table is None:  # no row hashed to this partition
             return
-        columns = {name: table.column(name).to_numpy() for name in ENCOUNTER_COLUMNS}
+        columns = {name: table.column(name).to_numpy() for name in names}
         del table
         for piece in chunks.split_block(columns, "tbin", chunks.part_count(len(columns["tbin"]))):
             if len(piece["tbin"]) == 0:
                 continue
-            pairs, crowds = encounters_kernel.find_pairs(bins_in_time_order(piece), settings)
+            # one row per bin and vessel: the kernel's own averaging leaves them as they are
+            bins = piece if binned else bins_in_time_order(piece)
+            pairs, crowds = encounters_kernel.find_pairs(bins, settings)
             for kind, batch in enumerate((pairs, crowds)):
                 if batch.num_rows:
                     yield _as_combined(batch, kind, schema)
@@ -436,17 +454,20 @@ def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
 
     from cargotrace.engine.transpile import expression_to_spark
 
-    select = encounters_kernel.POSITIONS.format(rows="TRUE")
-    timed = select.replace(" lat, lon,", " timestamp, lat, lon,", 1)  # the kernel's SELECT, timed
-    if timed == select:
-        raise RuntimeError("encounters kernel on Spark: its positions' SELECT has changed")
-    rows = runner.spark.sql(expression_to_spark(timed))
-    rows = rows.select(
-        F.col("mmsi").cast("long").alias("mmsi"), F.col("tbin").cast("long").alias("tbin"),
-        F.unix_micros(F.col("timestamp").cast("timestamp")).alias("ts"),
-        F.col("lat").cast("double").alias("lat"), F.col("lon").cast("double").alias("lon"),
-        F.col("sog").cast("double").alias("sog"),
-    )  # fmt: skip
+    binned = encounters_kernel.BINS in runner.tables  # made by the track's pass
+    if binned:
+        rows = runner.table(encounters_kernel.BINS)
+    else:
+        select = encounters_kernel.POSITIONS.format(rows="TRUE")
+        timed = select.replace(" lat, lon,", " timestamp, lat, lon,", 1)  # the SELECT, timed
+        if timed == select:
+            raise RuntimeError("encounters kernel on Spark: its positions' SELECT has changed")
+        rows = runner.spark.sql(expression_to_spark(timed)).select(
+            F.col("mmsi").cast("long").alias("mmsi"), F.col("tbin").cast("long").alias("tbin"),
+            F.unix_micros(F.col("timestamp").cast("timestamp")).alias("ts"),
+            F.col("lat").cast("double").alias("lat"), F.col("lon").cast("double").alias("lon"),
+            F.col("sog").cast("double").alias("sog"),
+        )  # fmt: skip
     count = runner.by_vessel.get("positions")
     wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
     partitions = max(wanted, math.ceil((count if count is not None else rows.count()) / partition_fixes()))  # fmt: skip
@@ -457,7 +478,7 @@ def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
     combined = runner.checkpoint_df(
         "encounter_kernel",
         rows.repartition(partitions, "tbin").mapInArrow(
-            encounter_partitions(settings, schema), _ddl(schema)
+            encounter_partitions(settings, schema, binned), _ddl(schema)
         ),
     )
     runner.register(

@@ -13,11 +13,10 @@ materialised before the final insert except small tables:
    `_row`, `_hash`, `_attrs` (unmapped cells as JSON), `_filled` (non-empty cells);
 5. `chunk_bad`: row number, reason and column of each refused row (the kind's `reasons`);
 6. the refused rows go to the quarantine with their raw cells as JSON, read back from the
-   untouched chunk; the kept ones, cut out in Arrow into batches of one DuckDB row group
-   (`_kept_in_batches`), are inserted straight from the kind's SELECT, by one DuckDB thread
-   (`_sequential_insert`: a parallel insert held a part-filled row group per thread); a
-   kind with a stage, copied on at the end of the file, has no row groups to fill: its
-   SELECT leaves the refused rows out and the chunk is not copied.
+   untouched chunk; the kept ones are inserted straight from the kind's SELECT, which
+   leaves the refused rows out (the chunk is not copied), by one DuckDB thread when they
+   fill a table's row groups (`_sequential_insert`; a kind with a stage, copied on at the
+   end of the file, keeps DuckDB's threads).
 
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
@@ -44,38 +43,7 @@ from cargotrace.ingest.readers.arrow_text import any_edge_space, any_empty
 from cargotrace.ingest.types import ChunkContext, IngestResult, TabularKind, sql_str
 from cargotrace.sql import balanced
 
-# DuckDB scans an Arrow table in parallel, batch by batch, and its insert stores each batch
-# as row groups of 122,880 rows: batches of exactly that size (the last excepted) leave no
-# part-filled row groups behind. Smaller batches did (one per scanning thread and insert),
-# and the checkpoint closing the case merged them by writing the whole table again:
-# ~4 CPU s a million waybill rows, as much as storing them the first time.
-BATCH_ROWS = 122_880
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cargotrace-row-hashes")
-
-
-def _kept_in_batches(holder: list[pa.Table], bad_rows: pa.Array) -> pa.Table:
-    """The table in `holder` (which lets go of it) without the rows numbered `bad_rows`, in
-    batches of BATCH_ROWS rows when it holds more (a chunk of wide rows, a row group or less,
-    is not copied for it). Built column by column, each column of the table let go of once
-    copied: the chunk is never held twice."""
-    table = holder.pop()
-    keep = pc.invert(pc.is_in(table.column("_row"), value_set=bad_rows)).combine_chunks()
-    schema, columns = table.schema, list(table.columns)
-    del table
-    kept_rows = int(pc.sum(keep).as_py() or 0) if len(bad_rows) else len(keep)
-    starts = range(0, kept_rows, BATCH_ROWS)
-    out = []
-    while columns:
-        column = columns.pop(0)
-        if len(bad_rows):
-            column = pc.filter(column, keep)
-        if kept_rows > BATCH_ROWS:
-            whole = column.combine_chunks()
-            column = pa.chunked_array([whole.slice(s, BATCH_ROWS) for s in starts], whole.type)
-            del whole
-        out.append(column)
-        del column
-    return pa.table(out, schema=schema)
 
 
 @contextmanager
@@ -88,10 +56,14 @@ def _sequential_insert(con: duckdb.DuckDBPyConnection, one_thread: bool) -> Iter
     of each statement: with wide rows (the 5 GB register's 3.7 KB of UTF-8 a row) every
     group in progress holds hundreds of MB, and the file's uncommitted rows took DuckDB's
     whole share (its pool kept ~420 MB, the 5 GB register peaked at 1,533-1,576 MiB alone).
-    On one thread the rows go on filling one group: 1,293 MiB, and 152 CPU s instead of
-    187. The 1 M-row benchmark spent 12.1-12.4 CPU s instead of 14.7-16.4 (1.96-2.06x
+    On one thread the rows go on filling one group: 1,293-1,359 MiB, and 152 CPU s instead
+    of 187. The 1 M-row benchmark spent 12.1-12.4 CPU s instead of 14.7-16.4 (1.96-2.06x
     DuckDB's read_csv time against 2.66-3.08x, same runs, load 8-13): the other core
-    parses the next chunk meanwhile (`readers/read_ahead`). Same rule as NMEA's
+    parses the next chunk meanwhile (`readers/read_ahead`). One thread also fills whole row
+    groups whatever the Arrow batches it reads (the chunk's rows were cut into batches of
+    one row group, a copy of the chunk: ~1 CPU s and ~170 MB of peak a million rows,
+    `_kept_in_batches` until Dec 2026; part-filled groups made the checkpoint closing the
+    case write the whole table again, tests/test_shipments_storage.py). Same rule as NMEA's
     `nmea/load._one_thread`. The settings come back even when the insert fails, and then
     the insert's error is the one raised (an aborted transaction refuses the SET)."""
     threads, order = con.execute(
@@ -319,13 +291,9 @@ def _load(
         f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
         f"{provenance.replace('_row', 'b._row')} FROM chunk_bad b JOIN chunk_raw r ON r._row = b._row"
     ).fetchone()[0]  # type: ignore[index]
-    kept_only = ""
-    if spec.stage is None:
-        holder = [source]
-        del source, chunk_src
-        chunk_src = _kept_in_batches(holder, bad_rows)  # noqa: F841 - the views read these rows now
-    elif len(bad_rows):  # a stage is copied on at the file's end: no row groups to fill here,
-        kept_only = " WHERE _row NOT IN (SELECT _row FROM chunk_bad)"  # so no copy of the chunk
+    # the refused rows left out by the SQL: the chunk is not copied (one DuckDB thread fills
+    # whole row groups whatever the Arrow batches, `_sequential_insert`)
+    kept_only = " WHERE _row NOT IN (SELECT _row FROM chunk_bad)" if len(bad_rows) else ""
     with _sequential_insert(con, one_thread=spec.stage is None):
         into, kept_provenance = kept_target(spec, ctx, provenance)
         kept = con.execute(

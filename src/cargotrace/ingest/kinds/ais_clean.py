@@ -103,49 +103,52 @@ def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM positions LIMIT 0")
 
 
-# Rows whose key hashes are sorted at a time: a 2 GB NMEA log stages 27 M rows, whose
-# hashes sorted at once (with their copies) took the ingest's peak from 1.3 GB to 2.3 GB;
-# a pass holds each row's id and hash and one sorted copy of the hashes (~100 MB)
-HASHES_PER_PASS = 4_000_000
-# Rows with a repeated hash named by their row ids in the exact pass, at most (a list of
-# row ids reads only the row groups that hold them; more are found by their hashes, in a
-# pass over the whole stage)
+# Hashes sorted at a time (64 MB): a 2 GB NMEA log stages 27 M rows, whose hashes sorted at
+# once (with their copies) took the ingest's peak from 1.3 GB to 2.3 GB
+HASHES_PER_PASS = 8_000_000
+# A stage of at most this many rows with a time (one pass, ~100 MB: each row's id and hash
+# and a sorted copy of the hashes) has the rows with a repeated hash named by their row ids
+# in the exact pass, when they are at most `LISTED_ROWS` (a list of row ids reads only the
+# row groups that hold them); else they are found by their hashes, in a pass over the
+# whole stage
+LISTED_STAGE_ROWS = 4_000_000
 LISTED_ROWS = 10_000
 
 
 def _repeated_hashes(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, np.ndarray | None]:
     """The hashes of the key that more than one stage row with a time has (`h`), and the
-    ids of those rows (None when more than `LISTED_ROWS`), found by sorting the hashes in
-    NumPy (DuckDB's GROUP BY of millions of hashes beside the stage spilled to disk under
-    the case's memory limit), `HASHES_PER_PASS` at most at a time (equal hashes fall in
-    the same pass: hash modulo the passes)."""
+    ids of those rows (None when they are not listed: `LISTED_STAGE_ROWS`, `LISTED_ROWS`),
+    found by sorting the hashes in NumPy (DuckDB's GROUP BY of millions of hashes beside
+    the stage spilled to disk under the case's memory limit), `HASHES_PER_PASS` at most at
+    a time (equal hashes fall in the same pass: hash modulo the passes)."""
     key = ", ".join(KEY)
     rows = _count(con, f"SELECT count(*) FROM {STAGE} WHERE timestamp IS NOT NULL")
-    passes = max(1, -(-rows // HASHES_PER_PASS))
-    found: list[np.ndarray] = []
-    listed: list[np.ndarray] | None = []
-    for part in range(passes):
-        share = f" AND hash({key}) % {passes} = {part}" if passes > 1 else ""
+    if rows <= min(LISTED_STAGE_ROWS, HASHES_PER_PASS):
         fetched = con.execute(
-            f"SELECT rowid AS rid, hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
+            f"SELECT rowid AS rid, hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL"
         ).fetchnumpy()
         ids, hashes = fetched["rid"], fetched["h"]
         del fetched
         ordered = np.sort(hashes)
         repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
         del ordered
-        found.append(repeated)
-        if listed is not None and len(repeated):
-            at = np.searchsorted(repeated, hashes).clip(0, len(repeated) - 1)
-            listed.append(ids[repeated[at] == hashes])
-            del at
-            if sum(map(len, listed)) > LISTED_ROWS:
-                listed = None
-        del ids, hashes
-    table = pa.table({"h": pa.array(np.concatenate(found), pa.uint64())})
-    if listed is None:
-        return table, None
-    return table, np.concatenate(listed) if listed else np.zeros(0, np.int64)
+        table = pa.table({"h": pa.array(repeated, pa.uint64())})
+        if not len(repeated):
+            return table, np.zeros(0, np.int64)
+        at = np.searchsorted(repeated, hashes).clip(0, len(repeated) - 1)
+        listed = ids[repeated[at] == hashes]
+        return table, listed if len(listed) <= LISTED_ROWS else None
+    passes = max(1, -(-rows // HASHES_PER_PASS))
+    found = []
+    for part in range(passes):
+        share = f" AND hash({key}) % {passes} = {part}" if passes > 1 else ""
+        hashes = con.execute(
+            f"SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
+        ).fetchnumpy()["h"]
+        hashes.sort()  # in place
+        found.append(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]))
+        del hashes
+    return pa.table({"h": pa.array(np.concatenate(found), pa.uint64())}), None
 
 
 def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:

@@ -52,17 +52,27 @@ def expand(starts: Ints, counts: Ints) -> Ints:
 
 def sums_in_order(values: NDArray[Any], at: Ints, sizes: Ints) -> NDArray[Any]:
     """The sum of each group of `values` (groups are contiguous: they start `at`, `sizes`
-    long), added one value after another from the first, as an SQL `sum`/`avg` over rows
-    in that order does: vectorised over the groups, one step per position in a group (the
-    groups with more values than the step still to go, largest first). `values` may have
-    columns (one sum per group and column). NumPy's `reduceat`
-    adds in blocks of its own, which can differ from this in the last bit."""
+    long, at least 1), added one value after another from the first, as an SQL `sum`/`avg`
+    over rows in that order does: vectorised over the groups, one step per position in a
+    group. While most groups still have a value at the step, every group takes the step
+    (a masked add over contiguous arrays); then only the groups that have one.
+    `values` may have columns (one sum per group and column). NumPy's `reduceat` adds in
+    blocks of its own, which can differ from this in the last bit."""
     total = np.zeros((len(at), *values.shape[1:]), np.float64)
     if len(at) == 0:
         return total
-    by_size = np.argsort(-sizes, kind="stable")
-    descending = sizes[by_size]
-    for step in range(int(descending[0])):
-        live = by_size[: np.searchsorted(-descending, -step, side="left")]
-        total[live] += values[at[live] + step]
+    total[:] = values[at]
+    last = len(values) - 1
+    rest = None  # the groups longer than the step, once they are few
+    for step in range(1, int(sizes.max())):
+        if rest is None:
+            more = sizes > step
+            if 2 * np.count_nonzero(more) >= len(at):
+                more = more.reshape(-1, *(1,) * (values.ndim - 1))
+                total = np.where(more, total + values[np.minimum(at + step, last)], total)
+                continue
+            rest = np.flatnonzero(more)
+        else:
+            rest = rest[sizes[rest] > step]
+        total[rest] += values[at[rest] + step]
     return total

@@ -125,14 +125,16 @@ def _means(
     fixes = np.diff(np.append(at, len(tbin)))
     known = ~np.isnan(sog)
     speeds = np.add.reduceat(known.astype(np.int64), at) if len(at) else fixes
-    sums = sums_in_order(np.column_stack((lat, lon, np.where(known, sog, 0.0))), at, fixes)
+    # column by column: NumPy gathers single columns many times faster than rows
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_sog = np.where(speeds > 0, sums[:, 2] / speeds, np.nan)
+        mean_sog = np.where(
+            speeds > 0, sums_in_order(np.where(known, sog, 0.0), at, fixes) / speeds, np.nan
+        )
     return {
         "tbin": tbin[at],
         "mmsi": mmsi[at],
-        "lat": sums[:, 0] / fixes,
-        "lon": sums[:, 1] / fixes,
+        "lat": sums_in_order(lat, at, fixes) / fixes,
+        "lon": sums_in_order(lon, at, fixes) / fixes,
         "sog": mean_sog,
     }
 

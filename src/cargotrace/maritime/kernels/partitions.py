@@ -16,8 +16,10 @@ import ctypes
 import ctypes.util
 import math
 import os
+import queue
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -82,18 +84,16 @@ def vessel_partitions(
                 continue  # no vessel hashed here
             rows = pa.ipc.open_file(pa.memory_map(str(path))).read_all()  # no copy
             count = chunks.part_count(rows.num_rows)
-            cut = [
-                chunks.split_block(
-                    {
-                        name: batch.column(name).to_numpy(zero_copy_only=False)
-                        for name in rows.column_names
-                    },
-                    key,
-                    count,
-                )
-                for batch in rows.to_batches()
-                if batch.num_rows
-            ]
+
+            def cut_batch(batch: pa.RecordBatch, count: int = count) -> list[chunks.Columns]:
+                columns = {
+                    name: batch.column(name).to_numpy(zero_copy_only=False)
+                    for name in batch.schema.names
+                }
+                return chunks.split_block(columns, key, count)
+
+            # the blocks cut on the thread pool (NumPy's gathers release the GIL)
+            cut = chunks.map_parts(cut_batch, [b for b in rows.to_batches() if b.num_rows])
             del rows
             parts = [[pieces[i] for pieces in cut] for i in range(count)]
             del cut
@@ -130,8 +130,7 @@ def _spill(con: duckdb.DuckDBPyConnection, query: str, key: str, paths: list[Pat
     """Append the rows of `query` to the Arrow IPC file of their partition."""
     writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
     try:
-        reader = con.execute(query).to_arrow_reader(chunks.BLOCK_ROWS)
-        for batch in reader:
+        for batch in _prefetched(con.execute(query).to_arrow_reader(chunks.BLOCK_ROWS)):
             if batch.num_rows == 0:
                 continue
             part = partition_of(batch.column(key).to_numpy(zero_copy_only=False), len(paths))
@@ -145,3 +144,40 @@ def _spill(con: duckdb.DuckDBPyConnection, query: str, key: str, paths: list[Pat
     finally:
         for writer in writers.values():
             writer.close()
+
+
+def _prefetched(reader: pa.RecordBatchReader, ahead: int = 2) -> Iterator[pa.RecordBatch]:
+    """The reader's batches, read on a thread of their own up to `ahead` batches in advance,
+    so that DuckDB produces the next block while the caller cuts and writes this one."""
+    done = object()
+    ready: queue.Queue[object] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for batch in reader:
+                if stop.is_set():
+                    return
+                ready.put(batch)
+            ready.put(done)
+        except BaseException as error:  # handed to the caller's thread
+            ready.put(error)
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ready.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # let the reader finish its put and see `stop`
+            try:
+                ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        thread.join()

@@ -18,10 +18,12 @@ import weakref
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cargotrace.case.store import quote_ident
+from cargotrace.maritime.kernels import chunks
 
 BATCH_ROWS = 1 << 17  # DuckDB scans an Arrow table one batch per thread: keep batches small
 
@@ -144,17 +146,28 @@ class Sink:
         if not self.to_disk:
             self.batches.extend(batches)
             return
-        table = pa.Table.from_batches(batches, self.schema)
-        if table.num_rows == 0:
+        batches = [b for b in batches if b.num_rows]
+        if not batches:
             return
         folder = workdir(self.con) / self.name
         folder.mkdir(exist_ok=True)
-        path = folder / f"part-{len(self.files):05d}.parquet"
-        # plain pages (no compression, no dictionary): cheapest to write and to read back
-        pq.write_table(
-            table, path, compression="none", use_dictionary=False, row_group_size=BATCH_ROWS * 4
-        )
-        self.files.append(path)
+        # a file per worker thread, written in parallel, each a run of whole batches (a
+        # kernel's batch holds whole vessels or bins)
+        rows = np.cumsum([b.num_rows for b in batches])
+        cuts = np.searchsorted(rows, rows[-1] * np.arange(1, chunks.workers()) / chunks.workers())
+        bounds = [0, *sorted(set(int(c) + 1 for c in cuts if c + 1 < len(batches))), len(batches)]
+        paths = [folder / f"part-{len(self.files) + i:05d}.parquet" for i in range(len(bounds) - 1)]
+
+        def write(i: int) -> None:
+            table = pa.Table.from_batches(batches[bounds[i] : bounds[i + 1]], self.schema)
+            # plain pages (no compression, no dictionary): cheapest to write and to read back
+            pq.write_table(
+                table, paths[i], compression="none", use_dictionary=False,
+                row_group_size=BATCH_ROWS * 4,
+            )  # fmt: skip
+
+        chunks.map_parts(write, range(len(paths)))
+        self.files.extend(paths)
 
     def publish(self) -> None:
         if self.schema is None:
