@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from cargotrace.ingest import heap
+from cargotrace import heap
 
 from builders import write_csv
 
 CHILD = """
 import sys
-from cargotrace.ingest import heap
+from cargotrace import heap
 
 def rss_mb():
     for line in open("/proc/self/status"):

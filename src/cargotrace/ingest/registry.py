@@ -8,9 +8,9 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
+from cargotrace import heap
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
-from cargotrace.ingest import heap
 from cargotrace.ingest.kinds.ais_clean import FINISH_STEPS, begin_file, finish_file
 from cargotrace.ingest.kinds.borders import BORDERS
 from cargotrace.ingest.kinds.detections import DETECTIONS

@@ -27,15 +27,15 @@ frame below (a kind's `prepare`, a wrapped connection).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import quote_ident
 from cargotrace.ingest.chunk_sql import hash_sql, kept_target, raw_json, target_sql
 from cargotrace.ingest.readers.arrow_scan import local_scans
@@ -46,8 +46,9 @@ from cargotrace.sql import balanced
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cargotrace-row-hashes")
 
 
-@contextmanager
-def _sequential_insert(con: duckdb.DuckDBPyConnection, one_thread: bool) -> Iterator[None]:
+def _sequential_insert(
+    con: duckdb.DuckDBPyConnection, one_thread: bool
+) -> AbstractContextManager[None]:
     """The kept rows inserted in any order (rows carry their number), by one DuckDB thread
     when they fill the row groups of a table (`one_thread`; a kind with a stage appends to
     a temp table copied on at the file's end, and keeps DuckDB's threads).
@@ -66,18 +67,9 @@ def _sequential_insert(con: duckdb.DuckDBPyConnection, one_thread: bool) -> Iter
     case write the whole table again, tests/test_shipments_storage.py). Same rule as NMEA's
     `nmea/load._one_thread`. The settings come back even when the insert fails, and then
     the insert's error is the one raised (an aborted transaction refuses the SET)."""
-    threads, order = con.execute(
-        "SELECT current_setting('threads'), current_setting('preserve_insertion_order')"
-    ).fetchone()  # type: ignore[misc]
     if one_thread:
-        con.execute("SET threads = 1")
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        yield
-    finally:
-        with suppress(duckdb.Error):
-            con.execute(f"SET threads = {int(threads)}")
-            con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
+        return duckdb_settings(con, threads=1, preserve_insertion_order=False)
+    return duckdb_settings(con, preserve_insertion_order=False)
 
 
 def _hashes(

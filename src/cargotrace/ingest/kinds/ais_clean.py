@@ -45,6 +45,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import quote_ident
 from cargotrace.ingest.kinds.ais_rules import (
     STATIONS_COLUMNS,
@@ -341,9 +342,8 @@ def _move_stage(
         rows, only_mine = mine, ""
         window = _PREV_NUMBERED.replace(", _file_no,", ",")
     first = _count(con, "SELECT count(*) FROM positions")  # appended rows get row ids from here on
-    order = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
-    con.execute("SET preserve_insertion_order = false")  # rows carry their number: order is free
-    try:
+    # rows carry their number: insertion order is free
+    with duckdb_settings(con, preserve_insertion_order=False):
         appended = _count(
             con,
             f"""INSERT INTO positions ({names})
@@ -355,8 +355,6 @@ def _move_stage(
                     )
                 )""",
         )
-    finally:
-        con.execute(f"SET preserve_insertion_order = {'true' if order else 'false'}")
     flagged = con.execute(
         """SELECT count(*) FILTER (WHERE flags LIKE '%impossible_speed%'),
                   count(*) FILTER (WHERE flags LIKE '%mmsi_invalid%')

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.case import quarantine as stored_quarantine
+from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import Case
 from cargotrace.ingest.kinds import ais_rules
 from cargotrace.ingest.kinds.ais_clean import STAGE
@@ -107,22 +108,11 @@ def _set(box: list[int], value: int) -> None:
     box[0] = value
 
 
-@contextmanager
-def _one_thread(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def _one_thread(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
     """DuckDB on one thread while the decoder runs on another: the batch statements are
     small (a second DuckDB thread cost more CPU than it saved), the passes after the file
     get DuckDB's threads back."""
-    threads = con.execute("SELECT current_setting('threads')").fetchone()
-    con.execute("SET threads = 1")
-    try:
-        yield
-    except BaseException:
-        try:  # the error in flight is the one to report, not the aborted transaction's
-            con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
-        except duckdb.Error:
-            pass  # the connection's setting; the file's transaction is rolled back
-        raise
-    con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
+    return duckdb_settings(con, threads=1)
 
 
 def grouped(batches: Iterable[DecodedBatch], lines: int) -> Iterator[DecodedBatch]:

@@ -12,15 +12,12 @@ The kernels write their tables partition by partition too (views.Sink).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import math
 import os
 import queue
 import shutil
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -28,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
+from cargotrace import heap
 from cargotrace.errors import InputError
 from cargotrace.maritime.kernels import chunks, views
 
@@ -110,20 +108,7 @@ def release_memory() -> None:
     per-thread arenas, and the arrays of one partition, allocated by a pool of threads, are
     freed in an order that leaves them fragmented: without this the process held about
     1 GB more after each few partitions (2.0 GB more after the track stage at 30 M)."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        return None
-
-
-_MALLOC_TRIM = _malloc_trim()
+    heap.trim()
 
 
 def _spill(con: duckdb.DuckDBPyConnection, query: str, key: str, paths: list[Path]) -> None:

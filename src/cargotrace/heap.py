@@ -1,11 +1,14 @@
-"""Give the C heap's free memory back to the system while a file is ingested.
+"""Give the C heap's free memory back to the system (one definition for the ingest and the
+maritime kernels; Python and NumPy allocate through glibc's malloc).
 
 glibc's malloc keeps memory freed in the middle of its heap (a live block above it pins
 it) until `malloc_trim` hands it back. On the 2 GB NMEA log of the slow suite, `mallinfo2`
 counted 230-350 MB free in the heap during and after the pass over duplicates; trimming
 every second kept the process ~110 MB lower after that pass (the commit: 498 MiB against
 611), though not at its peak (issue 16). DuckDB allocates with its own jemalloc, not here.
-`trimmed` trims every `TRIM_EVERY_S` on a thread of its own while a file is ingested.
+The maritime kernels trim after each vessel partition (their arrays, allocated by a pool
+of threads, left the process ~1 GB higher every few partitions). `trimmed` trims every
+`TRIM_EVERY_S` on a thread of its own while a file is ingested.
 Elsewhere than glibc (macOS, musl) there is no `malloc_trim` and nothing is done.
 """
 
