@@ -9,8 +9,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from cargotrace.engine.spark_kernels import bins_in_time_order, sums_in_order
+from cargotrace.engine.spark_kernels import bins_in_time_order
 from cargotrace.maritime import encounters
+from cargotrace.maritime.kernels.arrays import sums_in_order
 
 T0_US = 1_641_168_000_000_000  # 2022-01-03 00:00 UTC
 # one vessel's speeds in one bin (the NOAA day, MMSI 368079130, 00:00-00:10): added one after

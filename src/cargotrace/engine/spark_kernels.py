@@ -43,7 +43,6 @@ from cargotrace.maritime.kernels import chunks
 from cargotrace.maritime.kernels import encounters as encounters_kernel
 from cargotrace.maritime.kernels import interference as interference_kernel
 from cargotrace.maritime.kernels import loitering as loitering_kernel
-from cargotrace.maritime.kernels.arrays import sums_in_order
 from cargotrace.maritime.kernels.partitions import partition_fixes
 from cargotrace.settings import AnalysisSettings
 
@@ -393,25 +392,13 @@ def bins_in_time_order(part: chunks.Columns) -> chunks.Columns:
     order = np.lexsort(
         (part["sog"], part["lon"], part["lat"], part["ts"], part["mmsi"], part["tbin"])
     )
-    tbin, mmsi = part["tbin"][order], part["mmsi"][order]
-    start = np.ones(len(tbin), bool)
-    start[1:] = (tbin[1:] != tbin[:-1]) | (mmsi[1:] != mmsi[:-1])
-    at = np.flatnonzero(start)
-    sizes = np.diff(np.append(at, len(tbin)))
-    sog = part["sog"][order].astype(np.float64)
-    known = ~np.isnan(sog)
-    speeds = np.add.reduceat(known.astype(np.int64), at) if len(at) else at
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_sog = np.where(
-            speeds > 0, sums_in_order(np.where(known, sog, 0.0), at, sizes) / speeds, np.nan
-        )
-    return {
-        "tbin": tbin[at],
-        "mmsi": mmsi[at],
-        "lat": sums_in_order(part["lat"][order].astype(np.float64), at, sizes) / sizes,
-        "lon": sums_in_order(part["lon"][order].astype(np.float64), at, sizes) / sizes,
-        "sog": mean_sog,
-    }
+    return encounters_kernel.bin_means(
+        part["tbin"][order],
+        part["mmsi"][order],
+        part["lat"][order].astype(np.float64),
+        part["lon"][order].astype(np.float64),
+        part["sog"][order].astype(np.float64),
+    )
 
 
 def encounter_partitions(

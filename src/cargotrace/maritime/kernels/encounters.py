@@ -92,7 +92,7 @@ def _bins(part: chunks.Columns) -> dict[str, NDArray[Any]]:
     """The part's positions averaged per (bin, vessel), sorted by bin then vessel."""
     tbin, mmsi = part["tbin"].astype(np.int64), part["mmsi"].astype(np.int64)
     order = np.lexsort((mmsi, tbin))
-    return _means(
+    return bin_means(
         tbin[order],
         mmsi[order],
         part["lat"].astype(np.float64)[order],
@@ -109,11 +109,11 @@ def vessel_bins(mmsi: Ints, tbin: Ints, lat: Floats, lon: Floats, sog: Floats) -
         order = np.lexsort((tbin, mmsi))
         mmsi, tbin = mmsi[order], tbin[order]
         lat, lon, sog = lat[order], lon[order], sog[order]
-    b = _means(tbin, mmsi, lat, lon, sog)
+    b = bin_means(tbin, mmsi, lat, lon, sog)
     return pa.RecordBatch.from_arrays([pa.array(b[n]) for n in BIN_SCHEMA.names], schema=BIN_SCHEMA)
 
 
-def _means(
+def bin_means(
     tbin: Ints, mmsi: Ints, lat: Floats, lon: Floats, sog: Floats
 ) -> dict[str, NDArray[Any]]:
     """Fixes averaged per (bin, vessel), given fixes grouped by (bin, vessel): each group
