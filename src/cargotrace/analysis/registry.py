@@ -158,7 +158,7 @@ STAGES: list[Stage] = [
     Stage(
         "encounters",
         reads=("ports", "positions", "ship_links"),
-        writes=("encounters", "binned", "close_pairs", "encounter_crowds"),
+        writes=("encounters", "binned", "close_pairs", "encounter_crowds", "encounter_runs"),
         sql=encounters.statements,
         kernel=encounters_kernel.build,
         output="encounters",

@@ -435,8 +435,8 @@ def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
     SELECT, transpiled, with the time of each fix to order a bin's fixes by) hash-partitioned
     by their 10-minute bin, which no pair spans (the spatial-temporal partitioning of
     docs/scaling.md), the kernel on parts of whole bins in `mapInArrow`; writes `close_pairs`
-    and the crowded cells, then the stage's last two statements (`encounter_crowds`, the runs
-    of bins per pair: `encounters`) as Spark SQL."""
+    and the crowded cells, then the stage's last statements (`encounter_crowds`, the runs of
+    bins per pair: `encounter_runs`, `encounters`) as Spark SQL."""
     from pyspark.sql import functions as F
 
     from cargotrace.engine.transpile import expression_to_spark
@@ -476,7 +476,7 @@ def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
         crowded, combined.where("row_kind = 1").select(*encounters_kernel.CROWD_SCHEMA.names)
     )
     runner.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {crowded}"))
-    runner.execute(encounters.encounters_sql(settings))
+    runner.execute_all(encounters.from_close_pairs(settings))
 
 
 # stage name -> its kernel on Spark (the stages not named here run their SQL)

@@ -118,12 +118,16 @@ def crowded_cells_sql(settings: AnalysisSettings) -> str:
         """
 
 
-def encounters_sql(settings: AnalysisSettings) -> str:
-    """`encounters`: runs of consecutive bins of a pair in `close_pairs`, long and slow
-    enough, away from ports, of two ships."""
+def encounter_runs_sql(settings: AnalysisSettings) -> str:
+    """`encounter_runs`: runs of consecutive bins of a pair in `close_pairs`, long enough,
+    with their median distance and speed and their mean place. A table of its own, not a
+    common table expression of `encounters`: Spark evaluated such an expression twice (once
+    for the nearest port's correlated subquery, once for the rows) and joined the two on the
+    exact doubles of the mean place, so a mean added up in another order the second time
+    left one encounter's `nearest_port_km` NULL on the NOAA day."""
     min_seconds = f"{settings.encounter_min_hours} * 3600"
     return f"""
-        CREATE OR REPLACE TABLE encounters AS
+        CREATE OR REPLACE TEMP TABLE encounter_runs AS
         WITH runs AS (
             SELECT *, tbin - row_number() OVER (PARTITION BY mmsi_a, mmsi_b ORDER BY tbin) AS run FROM close_pairs
         ), grouped AS (
@@ -134,7 +138,15 @@ def encounters_sql(settings: AnalysisSettings) -> str:
             FROM runs GROUP BY mmsi_a, mmsi_b, run
             HAVING (max(tbin) + 1 - min(tbin)) * {BIN_SECONDS} >= {min_seconds}
         )
-        , same_ship AS (
+        SELECT * FROM grouped
+        """
+
+
+def encounters_sql(settings: AnalysisSettings) -> str:
+    """`encounters`: the runs of `encounter_runs` slow enough, away from ports, of two ships."""
+    return f"""
+        CREATE OR REPLACE TABLE encounters AS
+        WITH same_ship AS (
             SELECT a.mmsi AS mmsi_a, b.mmsi AS mmsi_b, a.valid_from AS a_from, a.valid_to AS a_to,
                    b.valid_from AS b_from, b.valid_to AS b_to
             FROM ship_links a JOIN ship_links b ON a.ship_key = b.ship_key AND a.mmsi < b.mmsi
@@ -145,7 +157,7 @@ def encounters_sql(settings: AnalysisSettings) -> str:
                round(e.median_distance_m, 1) AS median_distance_m,
                round(e.median_sog_kn, 2) AS median_sog_kn, e.lat, e.lon,
                {nearest_port_km_sql("e")} AS nearest_port_km
-        FROM grouped e
+        FROM encounter_runs e
         WHERE e.median_sog_kn < {settings.encounter_max_sog_kn}
           AND NOT EXISTS (SELECT 1 FROM same_ship s WHERE s.mmsi_a = e.mmsi_a AND s.mmsi_b = e.mmsi_b
                           AND (s.a_from IS NULL OR e.started_at >= s.a_from) AND (s.a_to IS NULL OR e.started_at < s.a_to)
@@ -158,10 +170,15 @@ def encounters_sql(settings: AnalysisSettings) -> str:
 def statements(settings: AnalysisSettings) -> list[str]:
     """The stage SQL (the definition; its NumPy kernel for the DuckDB engine:
     maritime/kernels/encounters.py writes `close_pairs` and the crowded cells, then runs
-    the last two statements)."""
+    the last three statements)."""
     return [
         binned_sql(),
         close_pairs_sql(settings),
         crowds_sql(crowded_cells_sql(settings)),
-        encounters_sql(settings),
+        *from_close_pairs(settings),
     ]
+
+
+def from_close_pairs(settings: AnalysisSettings) -> list[str]:
+    """The statements after `close_pairs` (the kernels run these after writing it)."""
+    return [encounter_runs_sql(settings), encounters_sql(settings)]

@@ -10,7 +10,7 @@ positions are cut by a hash of the bin number into parts of whole bins (and, abo
 `CARGOTRACE_PARTITION_FIXES` positions, first into partitions on disk, as the vessel
 partitions of the track are: kernels/partitions.py), and each part is binned, celled and
 joined on its own, in parallel. Its output is `close_pairs` and the crowded cells; the runs
-of bins per pair (`encounters.encounters_sql`) and the crowd list (`encounters.crowds_sql`)
+of bins per pair (`encounters.from_close_pairs`) and the crowd list (`encounters.crowds_sql`)
 stay SQL, over those small tables: a run crossing a partition is stitched there.
 
 On the DuckDB engine the averaging is done in the track kernel's pass, which has every
@@ -290,4 +290,5 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     pairs.publish()
     views.publish(con, CROWDED, pa.Table.from_batches(crowds, CROWD_SCHEMA))
     con.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {CROWDED}"))
-    con.execute(encounters.encounters_sql(settings))
+    for statement in encounters.from_close_pairs(settings):
+        con.execute(statement)
