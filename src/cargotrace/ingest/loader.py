@@ -103,12 +103,12 @@ def ingest_parts(
     progress: Progress | None = None,
 ) -> None:
     """Load every part (sheet) of one file; exact duplicates are dropped across parts too."""
-    with _memory_limit(case.con, spec.memory_limit):
+    with file_memory_limit(case.con, spec.memory_limit):
         _ingest_parts(case, spec, path, parts, mapping, result, progress)
 
 
 @contextmanager
-def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None) -> Iterator[None]:
+def file_memory_limit(con: duckdb.DuckDBPyConnection, limit: str | None) -> Iterator[None]:
     """DuckDB's memory limit lowered to `limit` for the file, unless the user chose one."""
     if limit is None or os.environ.get(MEMORY_LIMIT_ENV, "").strip():
         yield

@@ -24,7 +24,7 @@ from cargotrace.ingest.kinds.watchlists import (
     load_watchlist,
     watchlist_format,
 )
-from cargotrace.ingest.loader import _memory_limit, ingest_parts, ingest_tabular, run_ingest
+from cargotrace.ingest.loader import file_memory_limit, ingest_parts, ingest_tabular, run_ingest
 from cargotrace.ingest.outcome import kept_as
 from cargotrace.ingest.readers.csvread import IrregularCsv
 from cargotrace.ingest.readers.geojson import features_to_chunk, is_geojson, load_features
@@ -94,7 +94,7 @@ def ingest_file(
         # C heap's free memory handed back while it is read and finished
         with (
             heap.trimmed() if nmea else nullcontext(),
-            _memory_limit(case.con, _nmea_memory_limit() if nmea else None),
+            file_memory_limit(case.con, _nmea_memory_limit() if nmea else None),
         ):
             begin_file(case.con, kind)
             if isinstance(progress, ByteProgress):  # bytes read of the file: a bar with time left
