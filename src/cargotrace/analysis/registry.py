@@ -166,7 +166,7 @@ STAGES: list[Stage] = [
     Stage(
         "loitering",
         reads=("borders", "ports", "positions", "spoofed_fixes"),
-        writes=("loitering", "loitering_candidates", "loitering_shore"),
+        writes=("loitering", "loitering_candidates", "loitering_runs", "loitering_shore"),
         sql=loitering.statements,
         kernel=loitering_kernel.build,
         python=loitering.build,

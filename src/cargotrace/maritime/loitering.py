@@ -70,7 +70,14 @@ def candidates_sql(settings: AnalysisSettings, runs: str) -> str:
 
 
 def statements(settings: AnalysisSettings) -> list[str]:
-    return [candidates_sql(settings, runs_sql(settings))]
+    """The runs a table of their own (`loitering_runs`), then the candidates over it: their
+    mean place computed once (a common table expression may be evaluated twice, e.g. by
+    Spark for the nearest port's correlated subquery, and joined back on the exact doubles
+    of the mean: `encounters.encounter_runs_sql`)."""
+    return [
+        f"CREATE OR REPLACE TEMP TABLE loitering_runs AS WITH {runs_sql(settings)} SELECT {RUN_COLUMNS} FROM e",
+        candidates_sql(settings, "e AS (SELECT * FROM loitering_runs)"),
+    ]
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
