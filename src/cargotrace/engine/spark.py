@@ -98,8 +98,7 @@ def _temp_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
-    result = con.execute(sql).arrow()
-    return result.read_all() if hasattr(result, "read_all") else result
+    return con.execute(sql).to_arrow_table()
 
 
 def run_cluster_job(

@@ -283,8 +283,7 @@ class SparkRunner:
             made, other = ("memory.main", "temp.main") if stmt.persistent else ("temp.main", "memory.main")  # fmt: skip
             con.execute(f'DROP TABLE IF EXISTS {other}."{stmt.table}"')
             made = f'{made}."{stmt.table}"'
-        result = con.execute(f"SELECT * FROM {made}").arrow()
-        table = result.read_all() if hasattr(result, "read_all") else result
+        table = con.execute(f"SELECT * FROM {made}").to_arrow_table()
         persistent = stmt.persistent or (
             stmt.kind != "create"
             and stmt.table in self.tables

@@ -64,8 +64,8 @@ def _sequential_insert(
     groups whatever the Arrow batches it reads (the chunk's rows were cut into batches of
     one row group, a copy of the chunk: ~1 CPU s and ~170 MB of peak a million rows,
     `_kept_in_batches` until Dec 2026; part-filled groups made the checkpoint closing the
-    case write the whole table again, tests/test_shipments_storage.py). Same rule as NMEA's
-    `nmea/load._one_thread`. The settings come back even when the insert fails, and then
+    case write the whole table again, tests/test_shipments_storage.py).
+    The settings come back even when the insert fails, and then
     the insert's error is the one raised (an aborted transaction refuses the SET)."""
     if one_thread:
         return duckdb_settings(con, threads=1, preserve_insertion_order=False)
