@@ -351,16 +351,19 @@ def test_nmea_decoded_on_executors_then_cluster_job_equals_duckdb(
 # ----------------------------------------------------------------------------- kernels
 @pytest.mark.parametrize(
     ("fused", "kept"),
-    [(True, False), (False, False), (True, True)],
-    ids=["one fused pass", "two passes", "positions kept in vessel partitions"],
-)
+    [(True, ""), (False, ""), (True, "partitions"), (True, "buckets"), (False, "buckets")],
+    ids=["one fused pass", "two passes", "positions kept in vessel partitions",
+         "positions in bucket files, one pass", "positions in bucket files, two passes"],
+)  # fmt: skip
 def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
-    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fused: bool, kept: bool
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fused: bool, kept: str
 ) -> None:
     """The track and port zones kernels on Spark (mapInArrow over vessel partitions, several
     of them; in one pass when the port tables are there when the track runs, else in two;
-    `kept`: the positions shuffled by vessel and kept once, as the Spark job does, so the
-    kernels' pass reads those partitions without a shuffle of its own)
+    `kept`: the positions shuffled by vessel and kept once, as the cluster job does, so the
+    kernels' pass reads those partitions without a shuffle of its own; or written by DuckDB
+    in bucket files of whole vessels, as `analyze --engine spark` does, each read by one task
+    of the pass)
     write the rows of the stage SQL on DuckDB: every column of `track`,
     `shared_mmsi`, `spoofed_fixes`, `zone_marks`, `visits` and `port_stops`, for a cloned
     MMSI (two ships 300 km apart reporting in turn, one of them in port), fixes sharing a
@@ -425,10 +428,16 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
 
     register("ports", *(("port_cells", "port_areas", "port_edges") if fused else ()))
     positions = from_arrow(spark, con.execute("SELECT * FROM positions").arrow().read_all())
-    if kept:
+    if kept == "partitions":
         runner.partition_by_vessel("positions", positions)
         assert runner.by_vessel == {"positions": 180}
         assert runner.table("positions").rdd.getNumPartitions() == 5
+    elif kept == "buckets":
+        from cargotrace.engine.spark_buckets import write_buckets
+
+        runner.buckets = write_buckets(con, tmp_path / "buckets", ["mmsi", "timestamp"], least=1)
+        assert (runner.buckets.count, runner.buckets.rows) == (5, 180)
+        runner.register("positions", positions)
     else:
         runner.register("positions", positions)
     run_track(runner, AnalysisSettings())

@@ -49,6 +49,7 @@ from cargotrace.settings import AnalysisSettings
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+    from cargotrace.engine.spark_buckets import Buckets
     from cargotrace.engine.spark_runner import SparkRunner
     from cargotrace.maritime.kernels.port_zones import PortGrid
 
@@ -171,8 +172,6 @@ def track_partitions(
     """The function `mapInArrow` runs on each partition of (mmsi, ts, lat, lon, sog) rows,
     whole vessels per partition: the track kernel on cache-sized parts, and with a port
     `grid` the port zones kernel on each part's track (`packing`: `_track_packing`)."""
-    from cargotrace.maritime.kernels.port_zones import _zones
-    from cargotrace.maritime.kernels.track import _chunk
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         table = _received(batches)
@@ -183,24 +182,52 @@ def track_partitions(
             for name in ("mmsi", "ts", "lat", "lon", "sog", "tbin")
         }
         del table
-        pieces = chunks.split_block(columns, "mmsi", chunks.part_count(len(columns["mmsi"])))
-        for piece in pieces:
-            if len(piece["mmsi"]) == 0:
-                continue
-            done = _chunk([piece], settings)
-            yield packing.pack(done.track, TRACK)
-            found = (done.shared, done.spoofed, done.jumps, done.shapes, done.loitering_runs,
-                     done.bins)  # fmt: skip
-            for kind, batch in zip((SHARED, SPOOFED, *EVENT_TABLES, BINS), found, strict=True):
-                if batch is not None and batch.num_rows:
-                    yield packing.pack(batch, kind)
-            if grid is not None:
-                zones = _zones(done.track, grid, settings)
-                for kind, batch in enumerate((zones.marks, zones.visits, zones.stops)):
-                    if batch.num_rows:
-                        yield packing.pack(batch, ZONES + kind)
+        yield from _track_pass(columns, settings, packing, grid)
 
     return run
+
+
+def bucket_partitions(
+    buckets: Buckets, settings: AnalysisSettings, packing: Packing, grid: PortGrid | None = None
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The function `mapInArrow` runs on each partition of `spark.range(buckets.count)`: for
+    each bucket number it is given, that bucket's positions (whole vessels, read from its
+    files: engine/spark_buckets.py) through the same pass as `track_partitions`."""
+    from cargotrace.engine.spark_buckets import read_bucket
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for bucket in batch.column("id").to_pylist():
+                columns = read_bucket(buckets, int(bucket))
+                if columns is not None:
+                    yield from _track_pass(columns, settings, packing, grid)
+
+    return run
+
+
+def _track_pass(
+    columns: chunks.Columns, settings: AnalysisSettings, packing: Packing, grid: PortGrid | None
+) -> Iterator[pa.RecordBatch]:
+    """The kernels of the track's pass over whole vessels' rows, in cache-sized parts."""
+    from cargotrace.maritime.kernels.port_zones import _zones
+    from cargotrace.maritime.kernels.track import _chunk
+
+    pieces = chunks.split_block(columns, "mmsi", chunks.part_count(len(columns["mmsi"])))
+    for piece in pieces:
+        if len(piece["mmsi"]) == 0:
+            continue
+        done = _chunk([piece], settings)
+        yield packing.pack(done.track, TRACK)
+        found = (done.shared, done.spoofed, done.jumps, done.shapes, done.loitering_runs,
+                 done.bins)  # fmt: skip
+        for kind, batch in zip((SHARED, SPOOFED, *EVENT_TABLES, BINS), found, strict=True):
+            if batch is not None and batch.num_rows:
+                yield packing.pack(batch, kind)
+        if grid is not None:
+            zones = _zones(done.track, grid, settings)
+            for kind, batch in enumerate((zones.marks, zones.visits, zones.stops)):
+                if batch.num_rows:
+                    yield packing.pack(batch, ZONES + kind)
 
 
 def _track_packing(
@@ -221,7 +248,34 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
     """The track stage on Spark with the NumPy kernel: writes `track`, `shared_mmsi` and
     `spoofed_fixes` (and the other tables of its pass: the loitering and interference
     kernels' rows, the port zones tables when fused, and the encounters' bins: each vessel's
-    fixes averaged per 10-minute bin while they sit sorted by time, as on DuckDB)."""
+    fixes averaged per 10-minute bin while they sit sorted by time, as on DuckDB). With the
+    positions in bucket files (`runner.buckets`) the pass reads them there, a bucket a task."""
+    fused = all(name in runner.tables for name in PORT_TABLES)
+    grid = _grid(runner, settings) if fused else None  # the port zones kernel in the same pass
+    packing, tables = _track_packing(grid, settings)
+    if runner.buckets is not None:  # whole vessels in files already: no shuffle, no JVM read
+        count = runner.buckets.count
+        passed = runner.spark.range(0, count, 1, count).mapInArrow(
+            bucket_partitions(runner.buckets, settings, packing, grid), _ddl(packing.schema)
+        )
+    else:
+        passed = _positions_by_vessel(runner).mapInArrow(
+            track_partitions(settings, packing, grid), _ddl(packing.schema)
+        )
+    combined = runner.checkpoint_df("track_and_zones" if fused else "track_and_shared", passed)
+    # the other tables kept apart from the track's rows (one scan): a statement reading one of
+    # them then reads its few rows, not all of the pass's output again
+    # (the bins, a third as many rows as the track, are read once, by the encounters' pass)
+    small = runner.checkpoint_df(
+        "track_pass_tables", combined.where(f"row_kind NOT IN ({TRACK}, {BINS})")
+    )
+    for kind, table in tables.items():
+        runner.register(table, packing.unpack(combined if kind in (TRACK, BINS) else small, kind))
+
+
+def _positions_by_vessel(runner: SparkRunner) -> DataFrame:
+    """The kernels' columns of the job's positions in partitions of whole vessels (shuffled by
+    MMSI unless the runner keeps them so already)."""
     from pyspark.sql import functions as F
 
     from cargotrace.engine.transpile import expression_to_spark
@@ -237,25 +291,9 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
         F.expr(tbin).cast("long").alias("tbin"),  # the encounters' bin, as their SQL has it
     ).where("mmsi IS NOT NULL AND ts IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL")
     if "positions" in runner.by_vessel:  # whole vessels per partition already: no shuffle
-        parted = rows
-    else:
-        wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
-        parted = rows.repartition(max(wanted, math.ceil(rows.count() / partition_fixes())), "mmsi")
-    fused = all(name in runner.tables for name in PORT_TABLES)
-    grid = _grid(runner, settings) if fused else None  # the port zones kernel in the same pass
-    packing, tables = _track_packing(grid, settings)
-    combined = runner.checkpoint_df(
-        "track_and_zones" if fused else "track_and_shared",
-        parted.mapInArrow(track_partitions(settings, packing, grid), _ddl(packing.schema)),
-    )
-    # the other tables kept apart from the track's rows (one scan): a statement reading one of
-    # them then reads its few rows, not all of the pass's output again
-    # (the bins, a third as many rows as the track, are read once, by the encounters' pass)
-    small = runner.checkpoint_df(
-        "track_pass_tables", combined.where(f"row_kind NOT IN ({TRACK}, {BINS})")
-    )
-    for kind, table in tables.items():
-        runner.register(table, packing.unpack(combined if kind in (TRACK, BINS) else small, kind))
+        return rows
+    wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
+    return rows.repartition(max(wanted, math.ceil(rows.count() / partition_fixes())), "mmsi")
 
 
 def _ddl(schema: pa.Schema) -> str:
@@ -455,7 +493,7 @@ def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
             F.col("lat").cast("double").alias("lat"), F.col("lon").cast("double").alias("lon"),
             F.col("sog").cast("double").alias("sog"),
         )  # fmt: skip
-    count = runner.by_vessel.get("positions")
+    count = runner.by_vessel.get("positions", runner.buckets.rows if runner.buckets else None)
     wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
     partitions = max(wanted, math.ceil((count if count is not None else rows.count()) / partition_fixes()))  # fmt: skip
     schema = _widened(

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
+    from cargotrace.engine.spark_buckets import Buckets
+
 Checkpoint = Literal["parquet", "memory", "lazy"]
 DRIVER_ROWS_ENV = "CARGOTRACE_SPARK_DRIVER_ROWS"
 DRIVER_ROWS = 250_000
@@ -152,6 +154,9 @@ class SparkRunner:
     # tables held in partitions of whole vessels (hash of `mmsi`), with their row counts:
     # a kernel reads them without shuffling them again
     by_vessel: dict[str, int] = field(default_factory=dict)
+    # the positions in files of whole vessels (engine/spark_buckets.py), when the job has them:
+    # the kernels' pass reads them there
+    buckets: Buckets | None = None
     # statements whose tables all hold at most this many rows run on the driver (DuckDB)
     driver_rows: int = field(default_factory=driver_rows)
     placed: list[tuple[str, str]] = field(default_factory=list)  # (table, "driver" | "spark")
