@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from cargotrace.maritime.kernels import chunks
 from cargotrace.maritime.kernels import encounters as encounters_kernel
-from cargotrace.maritime.kernels.partitions import partition_fixes
+from cargotrace.maritime.kernels.partitions import partition_fixes, partition_of
 
 if TYPE_CHECKING:
     import duckdb
@@ -45,15 +45,18 @@ KERNEL_COLUMNS = ("mmsi", "ts", "lat", "lon", "sog", "tbin")
 
 @dataclass(frozen=True)
 class Buckets:
-    """Positions written in `count` buckets of whole vessels under `folder` (`rows` in all)."""
+    """Rows written in `count` buckets under `folder` (`rows` in all), one folder per bucket
+    (`<key>=<bucket>`): the positions in buckets of whole vessels, or the encounters' bins in
+    buckets of whole bins (`write_split_part`)."""
 
     folder: Path
     count: int
     rows: int
+    key: str = BUCKET
 
     def files(self, bucket: int) -> list[Path]:
-        """The Parquet files of one bucket (none when no vessel hashed to it)."""
-        return sorted((self.folder / f"{BUCKET}={bucket}").glob("*.parquet"))
+        """The Parquet files of one bucket (none when nothing hashed to it)."""
+        return sorted((self.folder / f"{self.key}={bucket}").glob("*.parquet"))
 
 
 def bucket_count(rows: int, least: int) -> int:
@@ -109,3 +112,55 @@ def read_bucket(buckets: Buckets, bucket: int) -> chunks.Columns | None:
         "sog": table.column("sog").cast(pa.float64()).to_numpy(zero_copy_only=False),
         "tbin": table.column("tbin").to_numpy().astype(np.int64, copy=False),
     }
+
+
+# ----------------------------------------------------------------------------- the pass's tables
+TBIN_BUCKET = "tbin_bucket"
+
+
+def write_part(folder: Path, bucket: int, batches: list[pa.RecordBatch], schema: pa.Schema) -> int:
+    """One task's rows of a table as `folder/part-<bucket>.parquet`, in `schema` (its declared
+    columns and types); nothing when it has none. Returns the rows written. A task run again
+    writes the same file again."""
+    rows = int(sum(b.num_rows for b in batches))
+    if rows:
+        folder.mkdir(parents=True, exist_ok=True)
+        table = pa.Table.from_batches([b.select(schema.names) for b in batches]).cast(schema)
+        pq.write_table(table, folder / f"part-{bucket}.parquet")
+    return rows
+
+
+def write_split_part(
+    folder: Path,
+    bucket: int,
+    batches: list[pa.RecordBatch],
+    schema: pa.Schema,
+    key: str,
+    count: int,
+) -> int:
+    """As `write_part`, the rows cut by a hash of column `key` into `count` buckets of whole
+    key values (`folder/tbin_bucket=K/part-<bucket>.parquet`), for a pass that works on whole
+    keys to read them (`read_split_bucket`)."""
+    rows = int(sum(b.num_rows for b in batches))
+    if not rows:
+        return 0
+    table = pa.Table.from_batches([b.select(schema.names) for b in batches]).cast(schema)
+    target = partition_of(table.column(key).to_numpy(), count)
+    order = np.argsort(target, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(target, minlength=count))])
+    table = table.take(pa.array(order))
+    for split in range(count):
+        if bounds[split + 1] > bounds[split]:
+            where = folder / f"{TBIN_BUCKET}={split}"
+            where.mkdir(parents=True, exist_ok=True)
+            part = table.slice(int(bounds[split]), int(bounds[split + 1] - bounds[split]))
+            pq.write_table(part, where / f"part-{bucket}.parquet")
+    return rows
+
+
+def read_split_bucket(buckets: Buckets, split: int, columns: list[str]) -> pa.Table | None:
+    """The rows every task wrote to bucket `split` (`write_split_part`), None if none."""
+    files = buckets.files(split)
+    if not files:
+        return None
+    return pa.concat_tables(pq.read_table(f, columns=columns) for f in files)
