@@ -9,9 +9,21 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from cargotrace.engine.spark_buckets import BUCKET, bucket_count, read_bucket, write_buckets
+from cargotrace.engine.spark_buckets import (
+    BUCKET,
+    TBIN_BUCKET,
+    Buckets,
+    bucket_count,
+    read_bucket,
+    read_split_bucket,
+    write_buckets,
+    write_part,
+    write_split_part,
+)
 from cargotrace.maritime.kernels import partitions
 from cargotrace.maritime.kernels import track as track_kernel
 
@@ -100,3 +112,48 @@ def bucket_rows(folder: Path, bucket: int) -> int:
         f"SELECT count(*) FROM read_parquet('{folder}/{BUCKET}={bucket}/*.parquet')"
     ).fetchone()  # type: ignore[misc]
     return int(n)
+
+
+def test_pass_tables_written_per_task_in_their_declared_schema(tmp_path: Path) -> None:
+    """A task's rows of a table: one file in the table's declared column order and types
+    (the kernels' batches may name columns in another order, or use narrower types);
+    nothing for no rows."""
+    schema = pa.schema(
+        [("vid", pa.int64()), ("ts", pa.timestamp("us", tz="UTC")), ("lat", pa.float64())]
+    )
+    batch = pa.record_batch({"lat": pa.array([1.5, 2.5]), "vid": pa.array([7, 8], pa.int32()),
+                             "ts": pa.array([0, 60_000_000], pa.timestamp("us", tz="UTC"))})  # fmt: skip
+    assert write_part(tmp_path / "t", 3, [batch, batch.slice(1)], schema) == 3
+    assert write_part(tmp_path / "t", 4, [], schema) == 0
+    assert [p.name for p in (tmp_path / "t").iterdir()] == ["part-3.parquet"]
+    table = pq.read_table(tmp_path / "t" / "part-3.parquet")
+    assert table.schema == schema
+    assert table.column("vid").to_pylist() == [7, 8, 8]
+    assert table.column("lat").to_pylist() == [1.5, 2.5, 2.5]
+
+
+def test_bins_split_into_buckets_of_whole_bins_from_every_task(tmp_path: Path) -> None:
+    """Two tasks' bins, cut by a hash of `tbin` into 3 buckets: each bin (from whichever
+    task) in exactly one bucket, every row once, read back a bucket at a time."""
+    schema = pa.schema([("mmsi", pa.int64()), ("tbin", pa.int64()), ("lat", pa.float64())])
+    rows = {0: [(1, b, 0.5 * b) for b in range(20)], 1: [(2, b, -0.5 * b) for b in range(5, 25)]}
+    for task, values in rows.items():
+        mmsi, tbin, lat = zip(*values, strict=True)
+        batch = pa.record_batch({"mmsi": pa.array(mmsi, pa.int64()), "tbin": pa.array(tbin, pa.int64()),
+                                 "lat": pa.array(lat)})  # fmt: skip
+        assert write_split_part(tmp_path / "bins", task, [batch], schema, "tbin", 3) == 20
+    buckets = Buckets(tmp_path / "bins", 3, 40, key=TBIN_BUCKET)
+    seen: dict[int, int] = {}
+    got = []
+    for bucket in range(3):
+        table = read_split_bucket(buckets, bucket, ["mmsi", "tbin", "lat"])
+        if table is None:
+            continue
+        for mmsi, tbin, lat in zip(
+            *(table.column(c).to_pylist() for c in ("mmsi", "tbin", "lat")), strict=True
+        ):
+            assert seen.setdefault(tbin, bucket) == bucket  # a bin in one bucket only
+            got.append((mmsi, tbin, lat))
+    assert sorted(got) == sorted(rows[0] + rows[1])
+    assert len(set(seen.values())) == 3  # 25 bins spread over the 3 buckets
+    assert read_split_bucket(buckets, 5, ["tbin"]) is None
