@@ -32,6 +32,7 @@ _published: dict[int, dict[str, pa.Table]] = {}
 _files: dict[int, dict[str, list[Path]]] = {}
 _workdirs: dict[int, Path] = {}
 _tags: dict[int, dict[str, object]] = {}
+_kept: dict[int, dict[str, object]] = {}
 _owners: dict[int, weakref.ref[duckdb.DuckDBPyConnection]] = {}
 
 
@@ -44,6 +45,7 @@ def _key(con: duckdb.DuckDBPyConnection) -> int:
         _published.pop(key, None)
         _files.pop(key, None)
         _tags.pop(key, None)
+        _kept.pop(key, None)
         folder = _workdirs.pop(key, None)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -104,6 +106,17 @@ def tag(con: duckdb.DuckDBPyConnection, name: str) -> object:
     return _tags.get(_key(con), {}).get(name)
 
 
+def keep(con: duckdb.DuckDBPyConnection, name: str, value: object) -> None:
+    """Hold `value` (say, a kernel's partition files in the work folder, which no DuckDB view
+    reads) for a later kernel on `con`, until `release`."""
+    _kept.setdefault(_key(con), {})[name] = value
+
+
+def kept(con: duckdb.DuckDBPyConnection, name: str) -> object:
+    """What `keep` holds as `name` on `con` (None: nothing, or released since)."""
+    return _kept.get(_key(con), {}).get(name)
+
+
 def workdir(con: duckdb.DuckDBPyConnection) -> Path:
     """A scratch folder for `con`'s kernel files: next to the case's database file (where
     there is room for a copy of the positions), else in the system's temp folder."""
@@ -120,6 +133,7 @@ def release(con: duckdb.DuckDBPyConnection) -> None:
     """Forget every table published on `con` (frees their memory, deletes their files)."""
     key = _key(con)
     _tags.pop(key, None)
+    _kept.pop(key, None)
     for name in _published.pop(key, {}):
         con.unregister(name)
     for name in _files.pop(key, {}):
