@@ -92,7 +92,7 @@ def test_a_step_given_with_ahead_runs_on_the_reading_thread_of_a_read_ahead() ->
     for value, thread in ahead(read_ahead(source()), step):
         threading.Event().wait(0.05)
         assert len(produced) <= value // 10 + 2
-        assert sum(t.name == "cargotrace-read-ahead" for t in threading.enumerate()) == 1
+        assert sum(t.name == "cargotrace-read-ahead" for t in threading.enumerate()) <= 1
         seen.append((value, thread))
     assert seen == [(n * 10, "cargotrace-read-ahead") for n in range(5)]
     assert [v for v, _ in ahead(iter([1, 2]), step)] == [10, 20]
