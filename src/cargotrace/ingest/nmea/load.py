@@ -190,7 +190,13 @@ class Judge:
     def _con(self) -> duckdb.DuckDBPyConnection:
         con: duckdb.DuckDBPyConnection | None = getattr(self._local, "con", None)
         if con is None:
-            con = duckdb.connect(config={"threads": 1, "memory_limit": JUDGE_MEMORY_LIMIT})
+            con = duckdb.connect(
+                config={
+                    "threads": 1,
+                    "memory_limit": JUDGE_MEMORY_LIMIT,
+                    "preserve_insertion_order": True,
+                }
+            )
             self._local.con = con
             with self._lock:
                 self._cons.append(con)
@@ -383,22 +389,21 @@ def _refusals(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rows of `table` (indices, ascending) the rules refuse and, for each, the index in
     `checks` of the first rule that holds: the rules are SQL (`ais_rules`), the rows stay
-    in Arrow, and only two numbers per refused row come back."""
-    row = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    in Arrow, and one number per row comes back (`con`: a connection of the thread's own,
+    `Judge`, where the table is registered for the one statement)."""
     wanted = ("line_no", "mmsi", "timestamp", "lat", "lon", "msg_type")  # what the rules read
     columns = table.select([c for c in wanted if c in table.column_names])
-    nmea_rows = columns.append_column("row", row)  # noqa: F841 - replacement scan
     code = "CASE " + " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
-    with local_scans(con):
-        out = con.execute(
-            f"""SELECT row, code FROM (SELECT row, {code} END AS code FROM nmea_rows)
-                WHERE code IS NOT NULL"""
-        ).fetchnumpy()
-    rows, codes = np.asarray(out["row"], dtype=np.int64), np.asarray(out["code"], dtype=np.int64)
-    if len(rows) > 1 and not bool(np.all(rows[1:] > rows[:-1])):  # given back in another order
-        order = np.argsort(rows, kind="stable")
-        rows, codes = rows[order], codes[order]
-    return rows, codes
+    con.register("nmea_rows", columns)
+    try:  # one thread, insertion order kept (DuckDB's default): the codes in row order
+        out = con.execute(f"SELECT coalesce({code} END, -1) AS code FROM nmea_rows").fetchnumpy()
+    finally:
+        con.unregister("nmea_rows")
+    codes = np.asarray(out["code"], dtype=np.int64)
+    if len(codes) != table.num_rows:
+        raise AssertionError(f"the rules judged {len(codes)} of {table.num_rows} rows")
+    rows = np.flatnonzero(codes >= 0)
+    return rows, codes[rows]
 
 
 def _quarantine(
