@@ -390,15 +390,12 @@ def _refusals(
     """The rows of `table` (indices, ascending) the rules refuse and, for each, the index in
     `checks` of the first rule that holds: the rules are SQL (`ais_rules`), the rows stay
     in Arrow, and one number per row comes back (`con`: a connection of the thread's own,
-    `Judge`, where the table is registered for the one statement)."""
+    `Judge`)."""
     wanted = ("line_no", "mmsi", "timestamp", "lat", "lon", "msg_type")  # what the rules read
     columns = table.select([c for c in wanted if c in table.column_names])
     code = "CASE " + " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
-    con.register("nmea_rows", columns)
-    try:  # one thread, insertion order kept (DuckDB's default): the codes in row order
-        out = con.execute(f"SELECT coalesce({code} END, -1) AS code FROM nmea_rows").fetchnumpy()
-    finally:
-        con.unregister("nmea_rows")
+    # one thread, insertion order kept (DuckDB's default): the codes in row order
+    out = con.from_arrow(columns).project(f"coalesce({code} END, -1) AS code").fetchnumpy()
     codes = np.asarray(out["code"], dtype=np.int64)
     if len(codes) != table.num_rows:
         raise AssertionError(f"the rules judged {len(codes)} of {table.num_rows} rows")
