@@ -144,3 +144,54 @@ def test_sums_in_order_add_one_value_after_another():
                     total += x
                 assert both[g, column] == total
             assert one[g] == both[g, 1]
+
+
+def test_bins_of_a_case_in_partitions_go_to_files_by_bin(monkeypatch):
+    """Above one vessel partition the track kernel's pass cuts its bins by bin, as it makes
+    them, into one Arrow file per partition (no Parquet, no second pass through DuckDB): each
+    bin in one file only, every (vessel, bin) of the SQL's `binned` once; the encounters
+    stage reads them (twice over, the files kept until release) and equals the SQL."""
+    import numpy as np
+    import pyarrow as pa
+
+    from cargotrace.analysis.pipeline import STAGES, run_stage
+    from cargotrace.maritime import encounters
+    from cargotrace.maritime.kernels import encounters as encounters_kernel
+    from cargotrace.maritime.kernels import partitions, views
+    from cargotrace.settings import AnalysisSettings
+
+    monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, "20")
+    fixes = _pair(273000010, 273000011, (40.0, 150.0), 0.3, 14)
+    fixes += _pair(273000012, 273000013, (40.1, 150.0), 0.4, 14, start=T0 + timedelta(hours=3))
+    con = positions_case(fixes)
+    assert partitions.partition_count(con) == 3  # 56 positions / 20
+    counts = assert_same(con)
+    assert counts == {"close_pairs": 28, "encounter_crowds": 0, "encounters": 2}
+    files = views.kept(con, encounters_kernel.BINS)
+    assert isinstance(files, partitions.PartitionFiles) and files.partitions == 3
+    assert views.published(con, encounters_kernel.BINS) is None
+    per_file = {
+        p: pa.ipc.open_file(str(path)).read_all()
+        for p, path in enumerate(files.paths)
+        if path.exists()
+    }
+    assert len(per_file) > 1
+    for p, table in per_file.items():  # each file holds the bins of its partition only
+        tbin = np.array(table.column("tbin").to_pylist(), np.int64)
+        assert set(partitions.partition_of(tbin, 3).tolist()) == {p}
+    con.execute(encounters.binned_sql())
+    expected = con.execute("SELECT mmsi, tbin FROM binned ORDER BY ALL").fetchall()
+    found = sorted(
+        (m, t)
+        for table in per_file.values()
+        for m, t in zip(
+            table.column("mmsi").to_pylist(), table.column("tbin").to_pylist(), strict=True
+        )
+    )
+    assert found == expected
+    first = con.execute("SELECT * FROM close_pairs ORDER BY ALL").fetchall()
+    stage = next(s for s in STAGES if s.name == "encounters")
+    run_stage(con, stage, AnalysisSettings())  # again: the files are still there
+    assert con.execute("SELECT * FROM close_pairs ORDER BY ALL").fetchall() == first
+    views.release(con)
+    assert not any(path.exists() for path in files.paths)

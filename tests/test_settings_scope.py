@@ -6,7 +6,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from cargotrace.case.settings_scope import duckdb_settings
+from cargotrace.case.settings_scope import duckdb_settings, put_back_after_rollback
+from cargotrace.case.store import Case
 
 
 def _settings(con: duckdb.DuckDBPyConnection) -> tuple:
@@ -48,3 +49,17 @@ def test_in_an_aborted_transaction_the_statements_error_is_the_one_raised():
             con.execute("INSERT INTO t VALUES (NULL)")
     con.execute("ROLLBACK")
     assert con.execute("SELECT count(*) FROM t").fetchone() == (0,)
+    put_back_after_rollback(con)
+    assert _settings(con)[0] == 2
+
+
+def test_settings_a_failed_transaction_kept_come_back_with_its_rollback(tmp_path):
+    with Case.open(tmp_path / "case", create=True) as case:
+        case.con.execute("SET threads = 2")
+        case.con.execute("CREATE TABLE t (x INTEGER NOT NULL)")
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+            with case.transaction() as con:
+                with duckdb_settings(con, threads=2):  # nested: the outer value wins
+                    with duckdb_settings(con, threads=1, preserve_insertion_order=False):
+                        con.execute("INSERT INTO t VALUES (NULL)")
+        assert _settings(case.con)[:2] == (2, True)

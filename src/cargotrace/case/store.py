@@ -35,6 +35,7 @@ from cargotrace.case.schema import (
     create_statements,
     missing_column_statements,
 )
+from cargotrace.case.settings_scope import put_back_after_rollback
 from cargotrace.errors import CaseBusyError, CaseError
 from cargotrace.outputs import os_reason
 
@@ -215,6 +216,7 @@ class Case:
             yield self.con
         except BaseException:
             self.con.execute("ROLLBACK")
+            put_back_after_rollback(self.con)
             raise
         else:
             self.con.execute("COMMIT")

@@ -34,7 +34,11 @@ from numpy.typing import NDArray
 from cargotrace.maritime import encounters
 from cargotrace.maritime.kernels import chunks, views
 from cargotrace.maritime.kernels.arrays import expand, sums_in_order
-from cargotrace.maritime.kernels.partitions import partition_count, vessel_partitions
+from cargotrace.maritime.kernels.partitions import (
+    PartitionFiles,
+    partition_count,
+    vessel_partitions,
+)
 from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 from cargotrace.settings import AnalysisSettings
 
@@ -245,11 +249,12 @@ def _empty(schema: pa.Schema) -> pa.RecordBatch:
 
 def _bin_partitions(con: duckdb.DuckDBPyConnection) -> Iterator[list[list[chunks.Columns]]]:
     """The track kernel's `vessel_bins` rows (BINS), cut into parts of whole bins: from its
-    table in memory, or (written to disk per vessel partition) re-partitioned by bin."""
+    table in memory, or from the partition files (by bin) it wrote them to."""
     table = views.published(con, BINS)
     if table is None:
-        select = f"SELECT {', '.join(BIN_SCHEMA.names)} FROM {BINS} WHERE {{rows}}"
-        yield from vessel_partitions(con, select, BINS, "tbin", partition_count(con, BINS))
+        files = views.kept(con, BINS)
+        if isinstance(files, PartitionFiles):
+            yield from files.read(delete=False)  # kept until release: the stage may run again
         return
     if table.num_rows == 0:
         return
@@ -269,7 +274,8 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     """The encounters stage with the kernel: `close_pairs` and the crowded cells from the
     bins the track kernel made in its pass (else from the positions), then
     `encounter_crowds` and `encounters` by the stage's SQL."""
-    if views.tag(con, BINS) == BIN_RULE:
+    made = views.published(con, BINS) is not None or views.kept(con, BINS) is not None
+    if views.tag(con, BINS) == BIN_RULE and made:
         partitions = int(views.published(con, BINS) is None) + 1
         source = _bin_partitions(con)
         pairs_of = _pairs_of_bins

@@ -71,15 +71,57 @@ def vessel_partitions(
     if partitions == 1:
         yield chunks.fetch_parts(con, select, table, key)
         return
-    folder = views.workdir(con) / f"{table}-partitions"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    paths = [folder / f"part-{p:05d}.arrow" for p in range(partitions)]
+    files = PartitionFiles(views.workdir(con) / f"{table}-partitions", key, partitions)
     try:
-        _spill(con, select.format(rows="TRUE"), key, paths)
-        for path in paths:
+        _spill(con, select.format(rows="TRUE"), files)
+        yield from files.read()
+    finally:
+        files.remove()
+
+
+def cut(batch: pa.RecordBatch, key: str, partitions: int) -> list[pa.RecordBatch]:
+    """`batch`'s rows by partition of `key` (partition_of): one batch per partition, input
+    order kept within each, empty where no row falls."""
+    part = partition_of(batch.column(key).to_numpy(zero_copy_only=False), partitions)
+    order = np.argsort(part, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(part, minlength=partitions))])
+    moved = batch.take(pa.array(order))
+    return [moved.slice(bounds[p], bounds[p + 1] - bounds[p]) for p in range(partitions)]
+
+
+class PartitionFiles:
+    """Rows kept on disk by partition of `key`: one Arrow IPC file per partition in `folder`,
+    appended to batch by batch, then read back a partition at a time (`read`)."""
+
+    def __init__(self, folder: Path, key: str, partitions: int) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        self.folder, self.key, self.partitions = folder, key, partitions
+        self.paths = [folder / f"part-{p:05d}.arrow" for p in range(partitions)]
+        self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+
+    def append(self, partition: int, batch: pa.RecordBatch) -> None:
+        """Append `batch` (rows of `partition`) to its file (nothing for no rows)."""
+        if batch.num_rows == 0:
+            return
+        if partition not in self.writers:
+            self.writers[partition] = pa.ipc.new_file(str(self.paths[partition]), batch.schema)
+        self.writers[partition].write_batch(batch)
+
+    def close(self) -> None:
+        """Finish the files (before `read`)."""
+        for writer in self.writers.values():
+            writer.close()
+        self.writers.clear()
+
+    def read(self, *, delete: bool = True) -> Iterator[list[list[chunks.Columns]]]:
+        """Each partition's rows, mapped back (no copy, no decoding) and cut into parts of
+        whole `key` values block by block (see chunks.fetch_parts); its file deleted after
+        unless not `delete` (to be read again)."""
+        self.close()
+        for path in self.paths:
             if not path.exists():
-                continue  # no vessel hashed here
+                continue  # no row hashed here
             rows = pa.ipc.open_file(pa.memory_map(str(path))).read_all()  # no copy
             count = chunks.part_count(rows.num_rows)
 
@@ -88,19 +130,25 @@ def vessel_partitions(
                     name: batch.column(name).to_numpy(zero_copy_only=False)
                     for name in batch.schema.names
                 }
-                return chunks.split_block(columns, key, count)
+                return chunks.split_block(columns, self.key, count)
 
             # the blocks cut on the thread pool (NumPy's gathers release the GIL)
-            cut = chunks.map_parts(cut_batch, [b for b in rows.to_batches() if b.num_rows])
+            pieces = chunks.map_parts(cut_batch, [b for b in rows.to_batches() if b.num_rows])
             del rows
-            parts = [[pieces[i] for pieces in cut] for i in range(count)]
-            del cut
+            parts = [[block[i] for block in pieces] for i in range(count)]
+            del pieces
             yield parts
             del parts  # before the next partition is read (the caller drops its own too)
-            path.unlink()
+            if delete:
+                path.unlink()
             release_memory()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+
+    def remove(self) -> None:
+        """Close and delete the files."""
+        try:
+            self.close()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def release_memory() -> None:
@@ -111,24 +159,12 @@ def release_memory() -> None:
     heap.trim()
 
 
-def _spill(con: duckdb.DuckDBPyConnection, query: str, key: str, paths: list[Path]) -> None:
+def _spill(con: duckdb.DuckDBPyConnection, query: str, files: PartitionFiles) -> None:
     """Append the rows of `query` to the Arrow IPC file of their partition."""
-    writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
-    try:
-        for batch in _prefetched(con.execute(query).to_arrow_reader(chunks.BLOCK_ROWS)):
-            if batch.num_rows == 0:
-                continue
-            part = partition_of(batch.column(key).to_numpy(zero_copy_only=False), len(paths))
-            order = np.argsort(part, kind="stable")
-            bounds = np.concatenate([[0], np.cumsum(np.bincount(part, minlength=len(paths)))])
-            moved = batch.take(pa.array(order))
-            for p in np.flatnonzero(np.diff(bounds)).tolist():
-                if p not in writers:
-                    writers[p] = pa.ipc.new_file(str(paths[p]), batch.schema)
-                writers[p].write_batch(moved.slice(bounds[p], bounds[p + 1] - bounds[p]))
-    finally:
-        for writer in writers.values():
-            writer.close()
+    for batch in _prefetched(con.execute(query).to_arrow_reader(chunks.BLOCK_ROWS)):
+        if batch.num_rows:
+            for p, piece in enumerate(cut(batch, files.key, files.partitions)):
+                files.append(p, piece)
 
 
 def _prefetched(reader: pa.RecordBatchReader, ahead: int = 2) -> Iterator[pa.RecordBatch]:

@@ -39,8 +39,8 @@ from cargotrace.maritime.kernels.arrays import (
     shift_back,
     shift_forward,
 )
+from cargotrace.maritime.kernels.partitions import PartitionFiles, cut, vessel_partitions
 from cargotrace.maritime.kernels.partitions import partition_count as partitions_of
-from cargotrace.maritime.kernels.partitions import vessel_partitions
 from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM, haversine_km
 from cargotrace.settings import AnalysisSettings
 
@@ -279,22 +279,34 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     jumps = views.Sink(con, interference_kernel.JUMPS, to_disk=False)
     shapes = views.Sink(con, interference_kernel.SHAPES, to_disk=False)
     runs = views.Sink(con, loitering_kernel.RUNS, to_disk=False)
-    # a third of the positions' rows: on disk as the track is, for a case of several partitions
-    bins = views.Sink(con, encounters_kernel.BINS, to_disk=partitions > 1)
+    # a third of the positions' rows: in memory for a case of one partition, else cut by bin
+    # as they are made, into as many partition files as the positions (the encounters
+    # stage pairs the bins of one bin at a time: it reads them a partition at a time)
+    bins = views.Sink(con, encounters_kernel.BINS, to_disk=False)
+    bin_files = None
+    if partitions > 1:
+        folder = views.workdir(con) / f"{encounters_kernel.BINS}-partitions"
+        bin_files = PartitionFiles(folder, "tbin", partitions)
 
-    def work(pieces: list[chunks.Columns]) -> tuple[Chunk, port_zones.Zones | None]:
+    def work(
+        pieces: list[chunks.Columns],
+    ) -> tuple[Chunk, port_zones.Zones | None, list[pa.RecordBatch] | None]:
         chunk = _chunk(pieces, settings)
         found = None if fused is None else port_zones._zones(chunk.track, fused[0], settings)
-        return chunk, found
+        by_bin = None
+        if bin_files is not None and chunk.bins is not None:
+            by_bin = cut(chunk.bins, "tbin", partitions)
+            chunk.bins = None
+        return chunk, found, by_bin
 
     for parts in vessel_partitions(con, POSITIONS, "positions", "mmsi", partitions):
         worked = chunks.map_parts(work, parts)
-        done = [c for c, _ in worked]
+        done = [c for c, _, _ in worked]
         if fused is not None:
             for name, kind in zip(
                 port_zones.FUSED.values(), ("marks", "visits", "stops"), strict=True
             ):
-                zones[name].add([getattr(z, kind) for _, z in worked if z is not None])
+                zones[name].add([getattr(z, kind) for _, z, _ in worked if z is not None])
         track.add([c.track for c in done])
         shared.add([c.shared for c in done])
         spoofed_fixes.add([c.spoofed for c in done])
@@ -302,9 +314,18 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
         shapes.add([c.shapes for c in done])
         runs.add([c.loitering_runs for c in done])
         bins.add([c.bins for c in done if c.bins is not None])
-        del parts, done, worked  # this partition's arrays go before the next one's are read
-    for sink in (track, shared, spoofed_fixes, jumps, shapes, runs, bins):
+        by_bins = [b for _, _, b in worked if b is not None]
+        if bin_files is not None and by_bins:
+            for p in range(partitions):
+                bin_files.append(p, pa.concat_batches([b[p] for b in by_bins]))
+        del parts, done, worked, by_bins  # this partition's arrays go before the next one's
+    for sink in (track, shared, spoofed_fixes, jumps, shapes, runs):
         sink.publish()
+    if bin_files is None:
+        bins.publish()
+    else:
+        bin_files.close()
+        views.keep(con, encounters_kernel.BINS, bin_files)
     if fused is not None:
         for sink in zones.values():
             sink.publish()

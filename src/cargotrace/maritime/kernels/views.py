@@ -11,10 +11,10 @@ deletes the files.
 
 from __future__ import annotations
 
-import atexit
 import shutil
 import tempfile
 import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -28,27 +28,29 @@ from cargotrace.maritime.kernels import chunks
 BATCH_ROWS = 1 << 17  # DuckDB scans an Arrow table one batch per thread: keep batches small
 
 COPY_CELLS = 2_000_000
-_published: dict[int, dict[str, pa.Table]] = {}
-_files: dict[int, dict[str, list[Path]]] = {}
-_workdirs: dict[int, Path] = {}
-_tags: dict[int, dict[str, object]] = {}
-_owners: dict[int, weakref.ref[duckdb.DuckDBPyConnection]] = {}
 
 
-def _key(con: duckdb.DuckDBPyConnection) -> int:
-    """`id(con)`, after forgetting what a closed connection with the same id left behind (a
-    new connection can reuse the id of one that was never released)."""
-    key = id(con)
-    owner = _owners.get(key)
-    if owner is None or owner() is not con:
-        _published.pop(key, None)
-        _files.pop(key, None)
-        _tags.pop(key, None)
-        folder = _workdirs.pop(key, None)
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
-        _owners[key] = weakref.ref(con)
-    return key
+@dataclass
+class _State:
+    """What the kernels published on one connection, until `release`."""
+
+    tables: dict[str, pa.Table] = field(default_factory=dict)  # published in memory
+    files: dict[str, list[Path]] = field(default_factory=dict)  # published as Parquet files
+    tags: dict[str, object] = field(default_factory=dict)
+    kept: dict[str, object] = field(default_factory=dict)  # see `keep`
+    workdir: Path | None = None
+
+
+# Keyed by the connection itself, held weakly: a connection that is gone takes its state
+# with it (its work folder is removed by the finalizer `workdir` registers).
+_states: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, _State] = weakref.WeakKeyDictionary()
+
+
+def _state(con: duckdb.DuckDBPyConnection) -> _State:
+    found = _states.get(con)
+    if found is None:
+        found = _states[con] = _State()
+    return found
 
 
 def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -72,7 +74,7 @@ def publish(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
         con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM batches")
     else:
         con.register(name, batches)
-    _published.setdefault(_key(con), {})[name] = table
+    _state(con).tables[name] = table
 
 
 def publish_files(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
@@ -80,53 +82,71 @@ def publish_files(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) 
     _drop(con, name)
     listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
     con.execute(f"CREATE TEMP VIEW {quote_ident(name)} AS SELECT * FROM read_parquet([{listed}])")
-    _files.setdefault(_key(con), {})[name] = files
+    _state(con).files[name] = files
 
 
 def published(con: duckdb.DuckDBPyConnection, name: str) -> pa.Table | None:
     """The table published as `name` on `con`, if a kernel published it in memory."""
-    return _published.get(_key(con), {}).get(name)
+    found = _states.get(con)
+    return found.tables.get(name) if found else None
 
 
 def published_files(con: duckdb.DuckDBPyConnection, name: str) -> list[Path] | None:
     """The Parquet files, one per vessel partition, of the table published as `name`."""
-    return _files.get(_key(con), {}).get(name)
+    found = _states.get(con)
+    return found.files.get(name) if found else None
 
 
 def set_tag(con: duckdb.DuckDBPyConnection, name: str, value: object) -> None:
     """Remember what the table published as `name` was made from (say, the settings of its
     rules), until `release`."""
-    _tags.setdefault(_key(con), {})[name] = value
+    _state(con).tags[name] = value
 
 
 def tag(con: duckdb.DuckDBPyConnection, name: str) -> object:
     """What `set_tag` noted for `name` on `con` (None: nothing, or released since)."""
-    return _tags.get(_key(con), {}).get(name)
+    found = _states.get(con)
+    return found.tags.get(name) if found else None
+
+
+def keep(con: duckdb.DuckDBPyConnection, name: str, value: object) -> None:
+    """Hold `value` (say, a kernel's partition files in the work folder, which no DuckDB view
+    reads) for a later kernel on `con`, until `release`."""
+    _state(con).kept[name] = value
+
+
+def kept(con: duckdb.DuckDBPyConnection, name: str) -> object:
+    """What `keep` holds as `name` on `con` (None: nothing, or released since)."""
+    found = _states.get(con)
+    return found.kept.get(name) if found else None
 
 
 def workdir(con: duckdb.DuckDBPyConnection) -> Path:
     """A scratch folder for `con`'s kernel files: next to the case's database file (where
     there is room for a copy of the positions), else in the system's temp folder."""
-    if _key(con) not in _workdirs:
+    state = _state(con)
+    if state.workdir is None:
         found = con.execute(
             "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
         ).fetchone()
         parent = Path(found[0]).parent if found and found[0] else None
-        _workdirs[id(con)] = Path(tempfile.mkdtemp(prefix=".cargotrace-kernels-", dir=parent))
-    return _workdirs[id(con)]
+        state.workdir = Path(tempfile.mkdtemp(prefix=".cargotrace-kernels-", dir=parent))
+        # removed when the connection goes, or at exit, whichever comes first
+        weakref.finalize(con, shutil.rmtree, state.workdir, ignore_errors=True)
+    return state.workdir
 
 
 def release(con: duckdb.DuckDBPyConnection) -> None:
     """Forget every table published on `con` (frees their memory, deletes their files)."""
-    key = _key(con)
-    _tags.pop(key, None)
-    for name in _published.pop(key, {}):
+    state = _states.pop(con, None)
+    if state is None:
+        return
+    for name in state.tables:
         con.unregister(name)
-    for name in _files.pop(key, {}):
+    for name in state.files:
         _drop(con, name)
-    folder = _workdirs.pop(key, None)
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+    if state.workdir is not None:
+        shutil.rmtree(state.workdir, ignore_errors=True)
 
 
 class Sink:
@@ -180,11 +200,3 @@ class Sink:
             pq.write_table(self.schema.empty_table(), path)
             self.files.append(path)
         publish_files(self.con, self.name, self.files)
-
-
-def _forget_all() -> None:
-    for folder in list(_workdirs.values()):
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-atexit.register(_forget_all)
