@@ -70,10 +70,11 @@ def test_buckets_hold_whole_vessels_and_the_kernels_columns_of_their_select(
     same `ts` and `tbin` (DuckDB's), the rows without MMSI, time or place left out, a
     missing speed as NaN."""
     con = _case()
-    buckets = write_buckets(con, tmp_path / "b", ["mmsi", "timestamp", "source_file"], least=4)
+    folder = tmp_path / "input" / "b"  # its parent made too
+    buckets = write_buckets(con, folder, ["mmsi", "timestamp", "source_file"], least=4)
     assert (buckets.count, buckets.rows) == (4, 63)
     written = con.execute(
-        f"SELECT mmsi, count(DISTINCT {BUCKET}), count(*) FROM read_parquet('{tmp_path}/b/*/*.parquet', "
+        f"SELECT mmsi, count(DISTINCT {BUCKET}), count(*) FROM read_parquet('{folder}/*/*.parquet', "
         "hive_partitioning = true) GROUP BY mmsi ORDER BY mmsi NULLS LAST"
     ).fetchall()
     assert written == [(273000000, 1, 11), (273000001, 1, 11)] + [
@@ -88,7 +89,7 @@ def test_buckets_hold_whole_vessels_and_the_kernels_columns_of_their_select(
     for bucket in range(buckets.count):
         columns = read_bucket(buckets, bucket)
         if columns is None:
-            assert not buckets.files(bucket) or bucket_rows(tmp_path / "b", bucket) == 0
+            assert not buckets.files(bucket) or bucket_rows(folder, bucket) == 0
             continue
         assert {k: v.dtype.kind for k, v in columns.items()} == {
             "mmsi": "i", "ts": "i", "lat": "f", "lon": "f", "sog": "f", "tbin": "i"

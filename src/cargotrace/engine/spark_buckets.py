@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -77,6 +77,7 @@ def write_buckets(
     bucket."""
     (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[misc]
     count = bucket_count(int(rows), least)
+    folder.parent.mkdir(parents=True, exist_ok=True)
     kept = ", ".join(f'"{c}"' for c in dict.fromkeys([*columns, *POSITION_COLUMNS]))
     target = str(folder).replace("'", "''")
     # every row kept (the positions table for the SQL); the kernels drop the rows without a
@@ -84,7 +85,8 @@ def write_buckets(
     con.execute(
         f'COPY (SELECT {kept}, epoch_us("timestamp") AS ts, {encounters_kernel.TBIN} AS tbin, '
         f"hash(mmsi) % {count} AS {BUCKET} FROM {table}) "
-        f"TO '{target}' (FORMAT parquet, PARTITION_BY ({BUCKET}), OVERWRITE_OR_IGNORE)"
+        f"TO '{target}' (FORMAT parquet, PARTITION_BY ({BUCKET}), OVERWRITE_OR_IGNORE, "
+        "COMPRESSION uncompressed)"  # scratch files, read once: compressing costs more CPU
     )
     return Buckets(folder, count, int(rows))
 
@@ -116,6 +118,10 @@ def read_bucket(buckets: Buckets, bucket: int) -> chunks.Columns | None:
 
 # ----------------------------------------------------------------------------- the pass's tables
 TBIN_BUCKET = "tbin_bucket"
+# the pass's tables are scratch files on a local disk, written once and read a few times:
+# neither compressed nor dictionary-encoded (a third of the CPU time of snappy with
+# dictionaries; the row groups keep their statistics, so Spark still skips by them)
+SCRATCH: dict[str, Any] = {"compression": "none", "use_dictionary": False}
 
 
 def write_part(folder: Path, bucket: int, batches: list[pa.RecordBatch], schema: pa.Schema) -> int:
@@ -126,7 +132,7 @@ def write_part(folder: Path, bucket: int, batches: list[pa.RecordBatch], schema:
     if rows:
         folder.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_batches([b.select(schema.names) for b in batches]).cast(schema)
-        pq.write_table(table, folder / f"part-{bucket}.parquet")
+        pq.write_table(table, folder / f"part-{bucket}.parquet", **SCRATCH)
     return rows
 
 
@@ -154,7 +160,7 @@ def write_split_part(
             where = folder / f"{TBIN_BUCKET}={split}"
             where.mkdir(parents=True, exist_ok=True)
             part = table.slice(int(bounds[split]), int(bounds[split + 1] - bounds[split]))
-            pq.write_table(part, where / f"part-{bucket}.parquet")
+            pq.write_table(part, where / f"part-{bucket}.parquet", **SCRATCH)
     return rows
 
 
