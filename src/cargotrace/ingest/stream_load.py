@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -169,30 +170,42 @@ def _attrs(ctx: ChunkContext) -> str:
     return f"CASE WHEN {empty} THEN NULL ELSE CAST(json_object({pairs}) AS VARCHAR) END"
 
 
-def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: pa.Array) -> pa.Array:
+class Hashes(NamedTuple):
+    """A chunk's row hashes, the later copies of rows of the chunk (a mask) and the distinct
+    hashes: worked out with the typing (`_within`), before the chunk's turn to be stored."""
+
+    rows: pa.Array
+    copies: pa.Array
+    distinct: pa.Array
+
+
+def _within(hashes: pa.Array) -> Hashes:
+    encoded = pc.dictionary_encode(hashes)
+    copies = np.zeros(len(hashes), dtype=bool)
+    if len(encoded.dictionary) < len(hashes):
+        copies[:] = True
+        _, first = np.unique(encoded.indices.to_numpy(), return_index=True)
+        copies[first] = False
+    return Hashes(hashes, pa.array(copies), encoded.dictionary)
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: Hashes) -> pa.Array:
     """Boolean mask of the rows to drop as exact duplicates: a later copy of a row of this
     chunk, or a copy of a row kept earlier: in the table (kinds deduplicated against it: it
     holds the earlier chunks' kept rows too; copies of refused rows are dropped at the end
     of the file, `drop_repeated_refusals`), else in the temp table `seen_hashes` (the earlier
     chunks and sheets of the file)."""
-    encoded = pc.dictionary_encode(hashes)
-    drop = np.ones(len(hashes), dtype=bool)
-    if len(encoded.dictionary) < len(hashes):
-        _, first = np.unique(encoded.indices.to_numpy(), return_index=True)
-        drop[first] = False
-    else:
-        drop[:] = False
-    mask = pa.array(drop)
+    mask = hashes.copies
     earlier = (
         f"SELECT row_hash FROM {quote_ident(spec.table)}"
         if spec.dedupe_against_table
         else "SELECT h FROM seen_hashes"
     )
-    chunk_hashes = pa.table({"h": encoded.dictionary})  # noqa: F841 - replacement scan
+    chunk_hashes = pa.table({"h": hashes.distinct})  # noqa: F841 - replacement scan
     query = f"SELECT DISTINCT h FROM ({earlier}) AS e(h) WHERE h IN (SELECT h FROM chunk_hashes)"
     known = con.execute(query).to_arrow_table().column(0)
     if len(known):
-        mask = pc.or_(mask, pc.is_in(hashes, value_set=known.combine_chunks()))
+        mask = pc.or_(mask, pc.is_in(hashes.rows, value_set=known.combine_chunks()))
         if spec.dedupe_against_table:  # the rows this file repeats: `loader._superseded_files`
             repeated = pa.table({"h": known})  # noqa: F841 - replacement scan
             con.execute("INSERT INTO seen_hashes SELECT h FROM repeated")
@@ -233,11 +246,11 @@ class TypedChunk:
     cells, `_row`) and the row hashes (None when the kind has none). `take` hands them
     over once, so the chunk's memory goes with its last user."""
 
-    def __init__(self, table: pa.Table, source: pa.Table, hashes: pa.Array | None) -> None:
-        self._parts: tuple[pa.Table, pa.Table, pa.Array | None] | None = (table, source, hashes)
+    def __init__(self, table: pa.Table, source: pa.Table, hashes: Hashes | None) -> None:
+        self._parts: tuple[pa.Table, pa.Table, Hashes | None] | None = (table, source, hashes)
         self.rows = table.num_rows
 
-    def take(self) -> tuple[pa.Table, pa.Table, pa.Array | None]:
+    def take(self) -> tuple[pa.Table, pa.Table, Hashes | None]:
         parts, self._parts = self._parts, None
         if parts is None:
             raise RuntimeError("the typed chunk was taken already")
@@ -252,7 +265,7 @@ def type_chunk(
     here reads the file's transaction: `con` may be a cursor, on another thread."""
     pending = _hashes_aside(con, ctx, spec, table) if spec.row_hashes else None
     source = _source_table(con, spec, ctx, table, None)  # meanwhile the hashes are computed
-    hashes = pending.result().combine_chunks() if pending is not None else None
+    hashes = _within(pending.result().combine_chunks()) if pending is not None else None
     return TypedChunk(table, source, hashes)
 
 
@@ -308,19 +321,21 @@ def _load(
     result: IngestResult,
 ) -> pa.Array | None:
     table, source, hashes = typed.take()
-    dropped = 0
+    dropped, columns, unique = 0, source.column_names, ""
     if hashes is not None:
         drop = _duplicates(con, spec, hashes)
         dropped = int(pc.sum(drop).as_py() or 0)
-        source = source.append_column("_hash", hashes)
-        source = source.filter(pc.invert(drop)) if dropped else source
+        columns = [*columns, "_hash"]
+        source = source.append_column("_hash", hashes.rows)
+        if dropped:  # left out by the view: filtering the chunk in Arrow copies every column
+            source, unique = source.append_column("_copy", drop), " WHERE NOT _copy"
     result.rows_read += table.num_rows
     result.rows_duplicate += dropped
     chunk_src = source  # noqa: F841 - read through the views by DuckDB's replacement scan
     con.execute(  # the unmapped raw cells stay as c<i>, for reasons that look at the whole row
-        f"""CREATE OR REPLACE TEMP VIEW src AS SELECT {", ".join(map(quote_ident, source.column_names))}, {_attrs(ctx)} AS _attrs,
+        f"""CREATE OR REPLACE TEMP VIEW src AS SELECT {", ".join(map(quote_ident, columns))}, {_attrs(ctx)} AS _attrs,
                    {_filled(spec, ctx)} AS _filled
-            FROM chunk_src"""
+            FROM chunk_src{unique}"""
     )
     if spec.prepare:
         spec.prepare(con, ctx)
@@ -353,4 +368,4 @@ def _load(
     result.rows_quarantined += int(quarantined)
     con.execute("DROP VIEW IF EXISTS normalized")
     con.execute("DROP VIEW IF EXISTS src")
-    return hashes
+    return None if hashes is None else hashes.rows
