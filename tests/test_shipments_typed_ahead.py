@@ -98,3 +98,26 @@ def test_a_missing_column_found_on_the_reader_thread_is_the_same_clear_error(
         with pytest.raises(InputError) as raised:
             registry.ingest_file(case, "shipments", path, Mapping(), None)
     assert raised.value.file == "s.csv" and "waybill" in str(raised.value)
+
+
+def test_the_first_chunk_of_a_register_typed_ahead_is_one_row_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader waits for the first chunk only: it is cut at FIRST_CHUNK_ROWS, the next ones
+    at the reader's size (here its least, 1,024 rows), the last taking up to 20 % more."""
+    monkeypatch.setattr(csvread, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(csvread, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(registry, "FIRST_CHUNK_ROWS", 500)
+    path = write_big_shipments(tmp_path / "реестр.csv", rows=ROWS)
+    sizes: list[tuple[int, int]] = []
+    typed = stream_load.type_chunk
+
+    def recorded(con: object, spec: TabularKind, ctx: ChunkContext, table: pa.Table) -> object:
+        sizes.append((table.num_rows, int(table.column("_row")[0].as_py())))
+        return typed(con, spec, ctx, table)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stream_load, "type_chunk", recorded)
+    counts, _, _ = _ingest(path, tmp_path / "case", type_ahead=True)
+    assert counts == (ROWS, ROWS, 0, 0)
+    # (rows, first row number): 12,000 rows = 500 + 11 x 1,024 + 236, the header on row 1
+    assert sizes == [(500, 2)] + [(1_024, 502 + 1_024 * i) for i in range(11)] + [(236, 11_766)]
