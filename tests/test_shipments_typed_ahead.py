@@ -35,6 +35,10 @@ def _register(path: Path) -> Path:
         with open(path, encoding="cp1251", newline="") as again:  # copies of rows of chunk 1
             lines = again.read().split("\r\n")[1:3]
         handle.write("\r\n".join(lines) + "\r\n")
+        # a copy of a refused row: a duplicate, not refused twice
+        handle.write(
+            "Ж0;отправление;31.02.2023;Находка;984700;Тихорецкая;515002;уголь;60;24567893\r\n"
+        )
     return path
 
 
@@ -75,7 +79,7 @@ def test_chunks_typed_ahead_on_the_reader_thread_store_what_typing_in_place_stor
     threads.clear()
     in_place = _ingest(path, tmp_path / "in_place", type_ahead=False)
     assert threads == ["MainThread"] * CHUNKS
-    assert ahead[0] == in_place[0] == (ROWS + REFUSED + 2, ROWS, REFUSED, 2)
+    assert ahead[0] == in_place[0] == (ROWS + REFUSED + 3, ROWS, REFUSED, 3)
     assert ahead[1] == in_place[1] and len(ahead[1]) == ROWS
     assert ahead[2] == in_place[2] == [("bad_date", ROWS + 2 + i) for i in range(REFUSED)]
 

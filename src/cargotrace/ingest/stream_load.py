@@ -240,17 +240,23 @@ def remember_hashes(con: duckdb.DuckDBPyConnection, hashes: pa.Array | None) -> 
         con.execute("INSERT INTO seen_hashes SELECT DISTINCT h FROM chunk_hashes")
 
 
+Parts = tuple[pa.Table, pa.Table, "Hashes | None", pa.Table | None]
+
+
 class TypedChunk:
     """A chunk typed before its storing: its raw cells (`table`: c0..cN and `_row`), the
     typed columns (`source`: the fields trimmed, the kind's derived columns, the unmapped
-    cells, `_row`) and the row hashes (None when the kind has none). `take` hands them
-    over once, so the chunk's memory goes with its last user."""
+    cells, `_row`), the row hashes (None when the kind has none) and, typed ahead, the
+    refused rows (`_refused`, else None). `take` hands them over once, so the chunk's
+    memory goes with its last user."""
 
-    def __init__(self, table: pa.Table, source: pa.Table, hashes: Hashes | None) -> None:
-        self._parts: tuple[pa.Table, pa.Table, Hashes | None] | None = (table, source, hashes)
+    def __init__(
+        self, table: pa.Table, source: pa.Table, hashes: Hashes | None, bad: pa.Table | None
+    ) -> None:
+        self._parts: Parts | None = (table, source, hashes, bad)
         self.rows = table.num_rows
 
-    def take(self) -> tuple[pa.Table, pa.Table, Hashes | None]:
+    def take(self) -> Parts:
         parts, self._parts = self._parts, None
         if parts is None:
             raise RuntimeError("the typed chunk was taken already")
@@ -265,8 +271,36 @@ def type_chunk(
     here reads the file's transaction: `con` may be a cursor, on another thread."""
     pending = _hashes_aside(con, ctx, spec, table) if spec.row_hashes else None
     source = _source_table(con, spec, ctx, table, None)  # meanwhile the hashes are computed
+    bad = _refused(con, spec, ctx, source) if spec.type_ahead and not spec.prepare else None
     hashes = _within(pending.result().combine_chunks()) if pending is not None else None
-    return TypedChunk(table, source, hashes)
+    return TypedChunk(table, source, hashes, bad)
+
+
+def _src_sql(spec: TabularKind, ctx: ChunkContext, columns: list[str], where: str = "") -> str:
+    """`src`: the chunk's columns, `_attrs` and `_filled` (the unmapped raw cells stay as
+    c<i>, for reasons that look at the whole row)."""
+    return (
+        f"SELECT {', '.join(map(quote_ident, columns))}, {_attrs(ctx)} AS _attrs, "
+        f"{_filled(spec, ctx)} AS _filled FROM chunk_src{where}"
+    )
+
+
+def _refused(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, source: pa.Table
+) -> pa.Table:
+    """`_row, _reason, _column` of the chunk's refused rows, by the kind's `reasons` (else
+    its SELECT), which read the chunk alone (a kind with `prepare` has none typed ahead),
+    duplicates included (the loader leaves those out)."""
+    reasons = (
+        spec.reasons(ctx)
+        if spec.reasons
+        else f"SELECT _row, _reason, _column FROM ({spec.select(ctx)})"
+    )
+    chunk_src = source  # noqa: F841 - read by DuckDB's replacement scan
+    return con.execute(
+        f"WITH src AS ({_src_sql(spec, ctx, source.column_names)}) "
+        f"SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
+    ).to_arrow_table()
 
 
 Context = Callable[[RawChunk], ChunkContext]
@@ -320,7 +354,7 @@ def _load(
     typed: TypedChunk,
     result: IngestResult,
 ) -> pa.Array | None:
-    table, source, hashes = typed.take()
+    table, source, hashes, bad = typed.take()
     dropped, columns, unique = 0, source.column_names, ""
     if hashes is not None:
         drop = _duplicates(con, spec, hashes)
@@ -329,21 +363,28 @@ def _load(
         source = source.append_column("_hash", hashes.rows)
         if dropped:  # left out by the view: filtering the chunk in Arrow copies every column
             source, unique = source.append_column("_copy", drop), " WHERE NOT _copy"
+            if bad is not None and bad.num_rows:
+                copies = table.column("_row").filter(drop)
+                bad = bad.filter(pc.invert(pc.is_in(bad.column("_row"), value_set=copies)))
     result.rows_read += table.num_rows
     result.rows_duplicate += dropped
     chunk_src = source  # noqa: F841 - read through the views by DuckDB's replacement scan
-    con.execute(  # the unmapped raw cells stay as c<i>, for reasons that look at the whole row
-        f"""CREATE OR REPLACE TEMP VIEW src AS SELECT {", ".join(map(quote_ident, columns))}, {_attrs(ctx)} AS _attrs,
-                   {_filled(spec, ctx)} AS _filled
-            FROM chunk_src{unique}"""
-    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW src AS {_src_sql(spec, ctx, columns, unique)}")
     if spec.prepare:
         spec.prepare(con, ctx)
     con.execute(f"CREATE OR REPLACE TEMP VIEW normalized AS {spec.select(ctx)}")
-    reasons = spec.reasons(ctx) if spec.reasons else "SELECT _row, _reason, _column FROM normalized"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
-    )
+    if bad is not None:  # found with the typing
+        chunk_bad_rows = bad  # noqa: F841 - replacement scan
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM chunk_bad_rows"
+        )
+    else:
+        reasons = (
+            spec.reasons(ctx) if spec.reasons else "SELECT _row, _reason, _column FROM normalized"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
+        )
     if spec.after:  # `chunk_bad` is there: the refused rows, their reasons
         spec.after(con, ctx)
     select_cols, provenance = target_sql(con, spec, ctx, result)
