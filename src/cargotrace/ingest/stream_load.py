@@ -18,10 +18,10 @@ materialised before the final insert except small tables:
    fill a table's row groups (`_sequential_insert`; a kind with a stage, copied on at the
    end of the file, keeps DuckDB's threads).
 
-Steps 1 and 2 read nothing of the file's transaction (`type_chunk`): a kind with
-`type_ahead` (shipments) has them done on the thread that reads the next chunk, on a cursor
-(`typed_ahead`), while the main thread stores the chunk before; steps 3-6 are the main
-thread's, in the file's transaction.
+Steps 1 and 2, the copies within the chunk and the reasons of step 5 read nothing of the
+file's transaction (`type_chunk`): a kind with `type_ahead` (shipments) has them done on
+the thread that reads the next chunk, on a cursor (`typed_ahead`), while the main thread
+stores the chunk before; the rest is the main thread's, in the file's transaction.
 
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
