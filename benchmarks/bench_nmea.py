@@ -13,8 +13,8 @@ decodes it streaming in a fresh subprocess and reports its peak RSS (``ru_maxrss
 ``--ingest`` also times ``cargotrace ingest ais`` of the whole input end to end (a fresh case,
 in a subprocess: storage, duplicates, speeds and the commit included, imports not) and
 reports it against pyais's decoding speed of the same run (target >= 10x), with the peak RSS
-of that subprocess (``--profile FILE`` runs it under cProfile). The ingest decodes on a thread
-of its own while the main thread stores (ingest/nmea/load.py): its CPU seconds count both.
+of that subprocess (``--profile FILE`` runs it under cProfile). The ingest decodes on two threads
+while the main thread stores (ingest/nmea/load.py): its CPU seconds count every thread.
 """
 
 from __future__ import annotations

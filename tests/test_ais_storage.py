@@ -85,3 +85,75 @@ def test_values_arrow_reads_but_the_sql_does_not_are_refused_alike(tmp_path):
         (3, "bad_latitude"),
         (4, "bad_latitude"),
     ]
+
+
+def _identity_rows(extreme: bool) -> list[list[object]]:
+    """An identity seen at 00:00 in rows 2 and 3 (a tie in time), at 01:00 in rows 4 and 5,
+    and another identity of the MMSI at 00:30 (row 6); eleven rows of another vessel
+    follow; `extreme` adds two rows refused for their years (0001, 9999), whose span of
+    times takes the chunk's (time, row) key past 62 bits."""
+    ship, other = 273000001, 273000002
+    rows: list[list[object]] = [
+        [ship, "2023-09-01T00:00:00", 42.5, 133.0, "ALFA"],
+        [ship, "2023-09-01T00:00:00", 42.6, 133.0, "ALFA"],
+        [ship, "2023-09-01T01:00:00", 42.7, 133.0, "ALFA"],
+        [ship, "2023-09-01T01:00:00", 42.8, 133.0, "ALFA"],
+        [ship, "2023-09-01T00:30:00", 42.9, 133.0, "BRAVO"],
+    ]
+    rows += [
+        [other, f"2023-09-01T02:{m:02d}:00", 40.0, 130.0 + m / 100, "CHARLIE"] for m in range(11)
+    ]
+    if extreme:
+        rows += [[other, "0001-01-01T00:00:00", 40.0, 130.0, "DELTA"],
+                 [other, "9999-12-31T00:00:00", 40.0, 130.0, "DELTA"]]  # fmt: skip
+    return rows
+
+
+def test_identity_reports_are_at_the_first_and_last_rows_on_either_key(tmp_path, monkeypatch):
+    """Each identity's reports are at its first and last (time, row): the earlier row of a
+    tie at the start, the later one at the end, whether the chunk's key is a BIGINT (a
+    short span of times) or a HUGEINT (rows years apart), with the same reports."""
+    from cargotrace.ingest.kinds import positions
+
+    keys: list[str] = []
+    chosen = positions._time_row_key
+
+    def spy(con):  # the key each chunk took
+        first, last = chosen(con)
+        keys.append("HUGEINT" if "HUGEINT" in first else "BIGINT")
+        return first, last
+
+    monkeypatch.setattr(positions, "_time_row_key", spy)
+    header = ["mmsi", "timestamp", "lat", "lon", "vesselname"]
+    got = {}
+    for extreme in (False, True):
+        path = write_csv(tmp_path / f"{extreme}.csv", header, _identity_rows(extreme))
+        [r] = workflow.ingest(tmp_path / f"case{extreme}", "ais", [path])
+        assert r.rows_quarantined == (2 if extreme else 0)
+        got[extreme] = _rows(
+            tmp_path / f"case{extreme}",
+            "SELECT name, strftime(observed_at, '%H:%M'), source_row FROM vessel_reports "
+            "ORDER BY source_row",
+        )
+    assert keys == ["BIGINT", "HUGEINT"]
+    assert got[False] == got[True] == [
+        ("ALFA", "00:00", 2), ("ALFA", "01:00", 5), ("BRAVO", "00:30", 6),
+        ("CHARLIE", "02:00", 7), ("CHARLIE", "02:10", 17)]  # fmt: skip
+
+
+def test_an_invalid_mmsi_moving_impossibly_fast_has_both_flags(tmp_path):
+    """`positions.flags` lists both doubts, the MMSI's first; a ship's impossible step has
+    one; the counts of the summary count each flag."""
+    rows = [[1, "2023-09-01T00:00:00", 42.5, 133.0, "", ""],
+            [1, "2023-09-01T00:01:00", 42.6, 133.0, "", ""],  # 11.1 km in a minute: 360 kn
+            [273000001, "2023-09-01T00:00:00", 42.5, 133.0, "", ""],
+            [273000001, "2023-09-01T00:01:00", 42.6, 133.0, "", ""],
+            [273000001, "2023-09-01T00:11:00", 42.61, 133.0, "", ""]]  # fmt: skip
+    [r] = workflow.ingest(tmp_path / "case", "ais", [write_csv(tmp_path / "f.csv", HEADER, rows)])
+    assert _rows(tmp_path / "case", "SELECT source_row, flags FROM positions ORDER BY source_row") == [
+        (2, "mmsi_invalid"), (3, "mmsi_invalid,impossible_speed"), (4, None),
+        (5, "impossible_speed"), (6, None)]  # fmt: skip
+    assert (
+        r.detail["cleaning"]["impossible_speed"],
+        r.detail["cleaning"]["positions_mmsi_invalid"],
+    ) == (2, 2)

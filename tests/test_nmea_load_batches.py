@@ -75,7 +75,7 @@ def test_a_database_error_while_storing_is_the_error_reported(tmp_path, monkeypa
     the error reaching the caller is that statement's, not the aborted transaction's."""
     import duckdb
 
-    def failing(con, batch, quarantine):
+    def failing(con, positions):
         con.execute("SELECT CAST('not a number' AS INTEGER)")
 
     monkeypatch.setattr(load, "_insert_positions", failing)

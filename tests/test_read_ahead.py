@@ -71,3 +71,53 @@ def test_the_reader_sees_the_callers_context_variables() -> None:
         assert list(read_ahead(source())) == ["the caller's meter"]
     finally:
         meter.reset(token)
+
+
+def test_a_step_given_with_ahead_runs_on_the_reading_thread_of_a_read_ahead() -> None:
+    """`ahead` over a read_ahead not started yet: the step runs on its reading thread (no
+    second thread, still one item ahead); over a plain iterator: on a thread of its own."""
+    from cargotrace.ingest.readers.read_ahead import ahead
+
+    produced: list[int] = []
+
+    def source() -> Iterator[int]:
+        for n in range(5):
+            produced.append(n)
+            yield n
+
+    def step(n: int) -> tuple[int, str]:
+        return n * 10, threading.current_thread().name
+
+    seen = []
+    for value, thread in ahead(read_ahead(source()), step):
+        threading.Event().wait(0.05)
+        assert len(produced) <= value // 10 + 2
+        assert sum(t.name == "cargotrace-read-ahead" for t in threading.enumerate()) <= 1
+        seen.append((value, thread))
+    assert seen == [(n * 10, "cargotrace-read-ahead") for n in range(5)]
+    assert [v for v, _ in ahead(iter([1, 2]), step)] == [10, 20]
+
+
+def test_closing_a_stepped_read_ahead_closes_the_reader() -> None:
+    from cargotrace.ingest.readers.read_ahead import ahead
+
+    closed = threading.Event()
+
+    def source() -> Iterator[int]:
+        try:
+            yield from range(1_000_000)
+        finally:
+            closed.set()
+
+    items = ahead(read_ahead(source()), lambda n: n + 1)
+    assert next(items) == 1
+    items.close()
+    assert closed.wait(5)
+    assert not any(t.name == "cargotrace-read-ahead" for t in threading.enumerate())
+
+
+def test_a_read_ahead_takes_one_step_only_before_it_starts() -> None:
+    items = read_ahead(iter([1, 2, 3]))
+    assert next(items) == 1
+    with pytest.raises(RuntimeError, match="after items were taken"):
+        items.then(str)

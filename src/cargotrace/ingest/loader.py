@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -34,9 +34,11 @@ from cargotrace.ingest.readers.headers import map_columns
 from cargotrace.ingest.readers.sources import file_hash
 from cargotrace.ingest.readers.tabular import RawChunk, TableSource
 from cargotrace.ingest.stream_load import (
+    TypedChunk,
     drop_repeated_refusals,
     load_chunk_streaming,
     remember_hashes,
+    typed_ahead,
 )
 from cargotrace.ingest.types import (
     ChunkContext,
@@ -46,6 +48,8 @@ from cargotrace.ingest.types import (
     TabularKind,
     sql_str,
 )
+
+T = TypeVar("T")
 
 
 def _src_sql(ctx: ChunkContext, spec: TabularKind, against: str, first: bool) -> str:
@@ -66,7 +70,7 @@ def _pop_table(chunk: RawChunk) -> pa.Table:
     return table
 
 
-def _lookahead(chunks: Iterable[RawChunk]) -> Iterator[tuple[RawChunk, bool]]:
+def _lookahead(chunks: Iterable[T]) -> Iterator[tuple[T, bool]]:
     """Each chunk with whether it is the last (the last one need not remember its hashes)."""
     iterator = iter(chunks)
     current = next(iterator, None)
@@ -144,39 +148,54 @@ def _ingest_parts(
             result.rows_quarantined,
             result.rows_duplicate,
         )
-        for chunk, last in _lookahead(chunks) if not spec.stream else ((c, False) for c in chunks):
-            if ctx is None:
-                where = (
-                    path.name if source.sheet is None else f"{path.name}, sheet {source.sheet!r}"
-                )
-                columns = map_columns(
-                    chunk.headers,
-                    spec.fields,
-                    file=where,
-                    explicit=mapping.columns,
-                    row=source.header_row,
-                )
-                ctx = ChunkContext(
-                    columns, mapping, source, path.name, chunk.headers, case.root, result.file_hash
-                )
-            result.rows_skipped += chunk.blank
-            _quarantine_ragged(con, spec.kind, chunk, result, path.name, source)
-            count = chunk.table.num_rows + len(chunk.ragged)
-            if spec.stream:
-                if not spec.dedupe_against_table:  # else the table holds the earlier chunks' rows
-                    remember_hashes(con, pending_hashes)  # the previous chunk's, now another came
-                pending_hashes = load_chunk_streaming(con, spec, ctx, _pop_table(chunk), result)
-            else:
-                _load_chunk(
-                    con,
-                    spec,
-                    ctx,
-                    chunk.table,
-                    result,
-                    remember=not (last and number == len(parts) - 1),
-                )
-            if progress:
-                progress(count)
+
+        def context(chunk: RawChunk, source: TableSource = source) -> ChunkContext:
+            where = path.name if source.sheet is None else f"{path.name}, sheet {source.sheet!r}"
+            columns = map_columns(
+                chunk.headers,
+                spec.fields,
+                file=where,
+                explicit=mapping.columns,
+                row=source.header_row,
+            )
+            return ChunkContext(
+                columns, mapping, source, path.name, chunk.headers, case.root, result.file_hash
+            )
+
+        items: Generator[tuple[RawChunk, ChunkContext | None, TypedChunk | None], None, None]
+        if spec.type_ahead:  # read and typed on the reader's thread (`stream_load.typed_ahead`)
+            items = typed_ahead(con, spec, iter(chunks), context)
+        else:
+            items = ((c, None, None) for c in chunks)
+        with closing(items):
+            for (chunk, chunk_ctx, typed), last in (
+                _lookahead(items) if not spec.stream else ((i, False) for i in items)
+            ):
+                if ctx is None:
+                    ctx = chunk_ctx or context(chunk)
+                result.rows_skipped += chunk.blank
+                _quarantine_ragged(con, spec.kind, chunk, result, path.name, source)
+                rows = typed.rows if typed is not None else chunk.table.num_rows
+                count = rows + len(chunk.ragged)
+                if spec.stream:
+                    # the previous chunk's hashes, now another came (unless the table holds
+                    # the earlier chunks' rows)
+                    if not spec.dedupe_against_table:
+                        remember_hashes(con, pending_hashes)
+                    loaded = typed if typed is not None else _pop_table(chunk)
+                    typed = None  # `load_chunk_streaming` holds the only reference
+                    pending_hashes = load_chunk_streaming(con, spec, ctx, loaded, result)
+                else:
+                    _load_chunk(
+                        con,
+                        spec,
+                        ctx,
+                        chunk.table,
+                        result,
+                        remember=not (last and number == len(parts) - 1),
+                    )
+                if progress:
+                    progress(count)
         if ctx is None:
             continue
         if not sheets:

@@ -18,6 +18,11 @@ materialised before the final insert except small tables:
    fill a table's row groups (`_sequential_insert`; a kind with a stage, copied on at the
    end of the file, keeps DuckDB's threads).
 
+Steps 1 and 2 read nothing of the file's transaction (`type_chunk`): a kind with
+`type_ahead` (shipments) has them done on the thread that reads the next chunk, on a cursor
+(`typed_ahead`), while the main thread stores the chunk before; steps 3-6 are the main
+thread's, in the file's transaction.
+
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
 and a file is one transaction, so registering each chunk would hold the whole file in
@@ -27,6 +32,7 @@ frame below (a kind's `prepare`, a wrapped connection).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 
@@ -40,6 +46,8 @@ from cargotrace.case.store import quote_ident
 from cargotrace.ingest.chunk_sql import hash_sql, kept_target, raw_json, target_sql
 from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.readers.arrow_text import any_edge_space, any_empty
+from cargotrace.ingest.readers.read_ahead import ahead
+from cargotrace.ingest.readers.tabular_types import RawChunk
 from cargotrace.ingest.types import ChunkContext, IngestResult, TabularKind, sql_str
 from cargotrace.sql import balanced
 
@@ -49,24 +57,16 @@ _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cargotrace-row-h
 def _sequential_insert(
     con: duckdb.DuckDBPyConnection, one_thread: bool
 ) -> AbstractContextManager[None]:
-    """The kept rows inserted in any order (rows carry their number), by one DuckDB thread
-    when they fill the row groups of a table (`one_thread`; a kind with a stage appends to
-    a temp table copied on at the file's end, and keeps DuckDB's threads).
+    """The kept rows inserted in any order (rows carry their number), on one DuckDB thread
+    when they go straight into a table (`one_thread`; a kind with a stage appends to a temp
+    table copied on at the file's end, and keeps DuckDB's threads).
 
-    A parallel insert fills a row group per thread and leaves them part-filled at the end
-    of each statement: with wide rows (the 5 GB register's 3.7 KB of UTF-8 a row) every
-    group in progress holds hundreds of MB, and the file's uncommitted rows took DuckDB's
-    whole share (its pool kept ~420 MB, the 5 GB register peaked at 1,533-1,576 MiB alone).
-    On one thread the rows go on filling one group: 1,293-1,359 MiB, and 152 CPU s instead
-    of 187. The 1 M-row benchmark spent 12.1-12.4 CPU s instead of 14.7-16.4 (1.96-2.06x
-    DuckDB's read_csv time against 2.66-3.08x, same runs, load 8-13): the other core
-    parses the next chunk meanwhile (`readers/read_ahead`). One thread also fills whole row
-    groups whatever the Arrow batches it reads (the chunk's rows were cut into batches of
-    one row group, a copy of the chunk: ~1 CPU s and ~170 MB of peak a million rows,
-    `_kept_in_batches` until Dec 2026; part-filled groups made the checkpoint closing the
-    case write the whole table again, tests/test_shipments_storage.py).
-    The settings come back even when the insert fails, and then
-    the insert's error is the one raised (an aborted transaction refuses the SET)."""
+    One thread fills one row group after another, whole whatever the Arrow batches it
+    reads. A parallel insert leaves a part-filled row group per thread at the end of each
+    statement: with wide rows those hold hundreds of MB of the file's uncommitted rows (the
+    5 GB register's peak), and the checkpoint closing the case rewrites the table to merge
+    them (tests/test_shipments_storage.py). The settings come back even when the insert
+    fails, and then the insert's error is the one raised."""
     if one_thread:
         return duckdb_settings(con, threads=1, preserve_insertion_order=False)
     return duckdb_settings(con, preserve_insertion_order=False)
@@ -227,32 +227,89 @@ def remember_hashes(con: duckdb.DuckDBPyConnection, hashes: pa.Array | None) -> 
         con.execute("INSERT INTO seen_hashes SELECT DISTINCT h FROM chunk_hashes")
 
 
+class TypedChunk:
+    """A chunk typed before its storing: its raw cells (`table`: c0..cN and `_row`), the
+    typed columns (`source`: the fields trimmed, the kind's derived columns, the unmapped
+    cells, `_row`) and the row hashes (None when the kind has none). `take` hands them
+    over once, so the chunk's memory goes with its last user."""
+
+    def __init__(self, table: pa.Table, source: pa.Table, hashes: pa.Array | None) -> None:
+        self._parts: tuple[pa.Table, pa.Table, pa.Array | None] | None = (table, source, hashes)
+        self.rows = table.num_rows
+
+    def take(self) -> tuple[pa.Table, pa.Table, pa.Array | None]:
+        parts, self._parts = self._parts, None
+        if parts is None:
+            raise RuntimeError("the typed chunk was taken already")
+        return parts
+
+
+def type_chunk(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, table: pa.Table
+) -> TypedChunk:
+    """Trim and derive the chunk's columns (Arrow, and SQL over distinct values on `con`)
+    while its row hashes are computed on a thread of their own (`_hashes_aside`). Nothing
+    here reads the file's transaction: `con` may be a cursor, on another thread."""
+    pending = _hashes_aside(con, ctx, spec, table) if spec.row_hashes else None
+    source = _source_table(con, spec, ctx, table, None)  # meanwhile the hashes are computed
+    hashes = pending.result().combine_chunks() if pending is not None else None
+    return TypedChunk(table, source, hashes)
+
+
+Context = Callable[[RawChunk], ChunkContext]
+
+
+def typed_ahead(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, chunks: Iterator[RawChunk], context: Context
+) -> Generator[tuple[RawChunk, ChunkContext | None, TypedChunk | None], None, None]:
+    """Each chunk with its context (`context` of the first chunk) and typed (`type_chunk`,
+    on a cursor of the case) by the thread that reads the chunks (`read_ahead.ahead`): the
+    next chunk is read and typed while the caller stores this one, and no more chunks are
+    in memory than with the reading alone. The chunk's table moves into the typed chunk."""
+    cursor = con.cursor()
+    found: list[ChunkContext] = []
+
+    def step(chunk: RawChunk) -> tuple[RawChunk, ChunkContext, TypedChunk]:
+        if not found:
+            found.append(context(chunk))
+        table, chunk.table = chunk.table, None
+        return chunk, found[0], type_chunk(cursor, spec, found[0], table)
+
+    items = ahead(chunks, step)
+    try:
+        yield from items
+    finally:
+        items.close()
+        cursor.close()
+
+
 def load_chunk_streaming(
     con: duckdb.DuckDBPyConnection,
     spec: TabularKind,
     ctx: ChunkContext,
-    table: pa.Table,
+    chunk: pa.Table | TypedChunk,
     result: IngestResult,
 ) -> pa.Array | None:
-    """Load one chunk (the caller passes its only reference to `table`, which is let go of
-    before the insert); returns the chunk's row hashes for `remember_hashes` (None when the
-    kind has no row hashes: `drop_repeated_refusals` then does their job)."""
+    """Load one chunk, raw (typed here) or typed already (`typed_ahead`); the caller passes
+    its only reference to it: the raw cells are let go of before the insert. Returns the
+    chunk's row hashes for `remember_hashes` (None when the kind has no row hashes:
+    `drop_repeated_refusals` then does their job)."""
     with local_scans(con):
-        return _load(con, spec, ctx, table, result)
+        if isinstance(chunk, pa.Table):
+            chunk = type_chunk(con, spec, ctx, chunk)
+        return _load(con, spec, ctx, chunk, result)
 
 
 def _load(
     con: duckdb.DuckDBPyConnection,
     spec: TabularKind,
     ctx: ChunkContext,
-    table: pa.Table,
+    typed: TypedChunk,
     result: IngestResult,
 ) -> pa.Array | None:
-    hashes, dropped = None, 0
-    pending = _hashes_aside(con, ctx, spec, table) if spec.row_hashes else None
-    source = _source_table(con, spec, ctx, table, None)  # meanwhile the hashes are computed
-    if pending is not None:
-        hashes = pending.result().combine_chunks()
+    table, source, hashes = typed.take()
+    dropped = 0
+    if hashes is not None:
         drop = _duplicates(con, spec, hashes)
         dropped = int(pc.sum(drop).as_py() or 0)
         source = source.append_column("_hash", hashes)

@@ -247,6 +247,10 @@ class TabularKind:
     # Streaming kinds whose finish drops repeated rows by their own key may skip the hash of
     # every row (the dearest step of a chunk): refused rows are then deduplicated at the end.
     row_hashes: bool = True
+    # Streaming kinds: each chunk typed (`transform`, row hashes) on the thread that reads
+    # the next one (`stream_load.typed_ahead`); `transform` then runs on a cursor, outside
+    # the file's transaction.
+    type_ahead: bool = False
     # DuckDB's share while a file of this kind loads, when the user set none
     # (CARGOTRACE_MEMORY_LIMIT): the reader's chunks and Arrow live beside it (`loader`).
     memory_limit: str | None = None

@@ -221,5 +221,5 @@ def _select(ctx: ChunkContext) -> str:
 
 SHIPMENTS = TabularKind(
     "shipments", "shipments", FIELDS, _select, dedupe_against_table=True, stream=True,
-    transform=_transform, reasons=_reasons, memory_limit=MEMORY_LIMIT,
+    transform=_transform, reasons=_reasons, memory_limit=MEMORY_LIMIT, type_ahead=True,
 )  # fmt: skip

@@ -12,14 +12,51 @@ import pyarrow as pa
 
 
 def gather_ranges(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenate ``buf[starts[i]:starts[i]+lengths[i]]`` (lengths >= 0) in row order."""
+    """Concatenate ``buf[starts[i]:starts[i]+lengths[i]]`` (lengths >= 0) in row order
+    (read-only when the ranges do not overlap)."""
     lengths = np.maximum(lengths, 0)
     total = int(lengths.sum())
     if total == 0:
         return np.zeros(0, dtype=buf.dtype)
+    taken = _taken(buf, starts, lengths, total)
+    if taken is not None:
+        return taken
     offsets = np.cumsum(lengths) - lengths
     pos = np.repeat(starts - offsets, lengths) + np.arange(total)
     return buf[pos]
+
+
+def _taken(
+    buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, total: int
+) -> np.ndarray | None:
+    """`gather_ranges` by Arrow's `take` over the buffer, when the ranges do not overlap
+    (lines, payloads, fields): the ranges in the order of their starts, with the bytes
+    between them, are the values of a binary array over ``buf`` itself (no copy), the
+    ranges every other value; `take` copies them out in C++, where an index per byte
+    gathered cost ~25 times as much. None when ranges overlap."""
+    n = len(starts)
+    if buf.ndim != 1 or not buf.flags.c_contiguous:
+        return None
+    ends = starts + lengths
+    order = None
+    if n > 1 and not bool(np.all(starts[1:] >= starts[:-1])):
+        order = np.argsort(starts, kind="stable")
+        starts, ends = starts[order], ends[order]
+    if n > 1 and not bool(np.all(starts[1:] >= ends[:-1])):
+        return None
+    offsets = np.empty(2 * n, dtype=np.int64)
+    offsets[0::2], offsets[1::2] = starts, ends
+    values = pa.Array.from_buffers(
+        pa.large_binary(), 2 * n - 1, [None, pa.py_buffer(offsets), pa.py_buffer(buf)]
+    )
+    pick = np.arange(0, 2 * n, 2, dtype=np.int64)
+    if order is not None:  # the k-th range asked for is the order.index(k)-th by start
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n, dtype=np.int64)
+        pick = 2 * rank
+    out = values.take(pa.array(pick))
+    data: np.ndarray = np.frombuffer(out.buffers()[2], dtype=buf.dtype, count=total)
+    return data
 
 
 def _bitmap(valid: np.ndarray) -> pa.Buffer | None:

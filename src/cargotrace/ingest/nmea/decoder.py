@@ -40,8 +40,11 @@ of ``decode_nmea_file``):
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, fields
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -65,6 +68,7 @@ __all__ = [
     "NmeaDecoder",
     "decode_lines",
     "decode_nmea_file",
+    "decode_nmea_file_on",
 ]
 
 REJECT_SCHEMA = pa.schema([("line_no", pa.int64()), ("reason", pa.string()), ("raw", pa.string())])
@@ -182,6 +186,64 @@ def _reject_table(line_no: np.ndarray, codes: np.ndarray, raw: pa.Array) -> pa.T
     )
 
 
+@dataclass
+class Scanned:
+    """A block of lines and its sentences, split and checked (`scan_block`)."""
+
+    block: LineBlock
+    s: Sentences
+
+
+@dataclass
+class Assembly:
+    """A scanned block's messages (`NmeaDecoder.assemble`), ready for `decode_assembled`."""
+
+    block: LineBlock
+    s: Sentences
+    a: Assembled
+
+
+def scan_block(block: LineBlock) -> Scanned:
+    """Split and check the sentences of a block: each line on its own, so blocks are
+    scanned independently (on any thread, in any order)."""
+    s = scan_sentences(block)
+    if block.too_long is not None:  # cut lines: whatever their head parsed as
+        s.status[block.too_long[s.line]] = CODE["line_too_long"]
+    return Scanned(block, s)
+
+
+def _joined(first: Scanned, second: Scanned) -> Scanned:
+    """Two scanned blocks as one (``first``'s lines first), as if scanned together: line
+    indexes and byte positions of ``second`` move past ``first``'s."""
+    block = concat_blocks(first.block, second.block)
+    shift, lines = first.block.size, len(first.block)
+    a, b = first.s, second.s
+
+    def cat(name: str, by: int = 0) -> np.ndarray:
+        later = getattr(b, name)
+        return np.concatenate((getattr(a, name), later + by if by else later))
+
+    src_start = np.concatenate((a.src_start, np.where(b.src_len >= 0, b.src_start + shift, 0)))
+    fixed = {
+        "line": cat("line", lines),
+        "pay_start": cat("pay_start", shift),
+        "src_start": src_start,
+    }
+    s = Sentences(**{f.name: fixed.get(f.name, cat(f.name)) for f in fields(Sentences)})
+    return Scanned(block, s)
+
+
+def decode_assembled(asm: Assembly) -> DecodedBatch:
+    """The rows, rejects and counters of an assembled block (on any thread, in any order)."""
+    block, s, a = asm.block, asm.s, asm.a
+    ctx = _context(block, s, a)
+    res = decode_messages(a, ctx)
+    raw = RawText(block, s, a, {"positions": res.position_messages, "statics": res.static_messages})
+    return DecodedBatch(
+        res.positions, res.statics, _rejects(block, s, a, res), _stats(block, s, a, res), raw
+    )
+
+
 class NmeaDecoder:
     """Stateful batch decoder: unfinished multi-part messages carry over to the next batch.
 
@@ -195,23 +257,21 @@ class NmeaDecoder:
 
     def decode_block(self, block: LineBlock) -> DecodedBatch:
         """Decode one block of lines (plus any fragments carried from the previous one)."""
+        return decode_assembled(self.assemble(scan_block(block)))
+
+    def assemble(self, scanned: Scanned) -> Assembly:
+        """The messages of a scanned block, the fragments carried from the block before
+        first; what is left unfinished at its end is carried to the next. The one step of
+        the decoding that depends on the blocks before (`decode_nmea_file` runs the others
+        on several threads)."""
         if self._carry_raw:
             carried = block_from_lines(self._carry_raw, np.array(self._carry_line_no))
             carried.carried[:] = True
-            block = concat_blocks(carried, block)
-        s = scan_sentences(block)
-        if block.too_long is not None:  # cut lines: whatever their head parsed as
-            s.status[block.too_long[s.line]] = CODE["line_too_long"]
+            scanned = _joined(scan_block(carried), scanned)
+        block, s = scanned.block, scanned.s
         a = assemble(s, block.buf)
         self._keep_pending(block, s, a)
-        ctx = _context(block, s, a)
-        res = decode_messages(a, ctx)
-        raw = RawText(
-            block, s, a, {"positions": res.position_messages, "statics": res.static_messages}
-        )
-        return DecodedBatch(
-            res.positions, res.statics, _rejects(block, s, a, res), _stats(block, s, a, res), raw
-        )
+        return Assembly(block, s, a)
 
     def _keep_pending(self, block: LineBlock, s: Sentences, a: Assembled) -> None:
         lines = s.line[a.pending]
@@ -359,3 +419,53 @@ def decode_nmea_file(
         yield prev.merge(tail)
     elif tail.rejects.num_rows:
         yield tail
+
+
+T = TypeVar("T")
+
+
+def decode_nmea_file_on(
+    path: str | os.PathLike[str],
+    threads: int,
+    then: Callable[[DecodedBatch], T],
+    batch_lines: int = 200_000,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[T]:
+    """`then(batch)` of each batch of the file, in file order, the batches decoded on
+    `threads` threads (`then` runs there too): the lines are read and the messages assembled
+    (`NmeaDecoder.assemble`: the carry of multi-part messages) in the caller's thread, block
+    after block, while the pool scans the blocks ahead and decodes those assembled. At most
+    `2 * threads` blocks are in flight. The batches are those of `decode_nmea_file`, except
+    that the orphans the end of the file leaves are a batch of their own (when there are
+    any). With `threads` <= 1 all of it runs in the caller's thread."""
+    dec = NmeaDecoder()
+    blocks = iter_file_blocks(path, batch_lines, progress)
+    if threads <= 1:
+        for block in blocks:
+            yield then(dec.decode_block(block))
+    else:
+        pool = ThreadPoolExecutor(threads, thread_name_prefix="cargotrace-nmea")
+        scans: deque[Future[Scanned]] = deque()
+        outs: deque[Future[T]] = deque()
+
+        def assemble_next() -> None:  # the oldest scanned block: its messages, then decoded
+            asm = dec.assemble(scans.popleft().result())
+            outs.append(pool.submit(lambda: then(decode_assembled(asm))))
+
+        try:
+            for block in blocks:
+                scans.append(pool.submit(scan_block, block))
+                del block
+                if len(scans) >= threads:
+                    assemble_next()
+                while len(outs) + len(scans) > 2 * threads:
+                    yield outs.popleft().result()
+            while scans:
+                assemble_next()
+            while outs:
+                yield outs.popleft().result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    tail = dec.flush()
+    if tail.rejects.num_rows:
+        yield then(tail)

@@ -1,8 +1,10 @@
 """Raw NMEA AIS archives into the case: positions, identity reports and quarantined
-sentences, streamed batch by batch through the vectorised decoder. The decoder runs on a
-thread of its own and gathers its batches in groups (`grouped`), a group ahead
-(`read_ahead`) of this thread, which stores the group before it with DuckDB on one thread:
-on two cores the decoding and the storing overlap.
+sentences, streamed batch by batch through the vectorised decoder. The decoder runs on
+`DECODE_THREADS` threads (`decoder.decode_nmea_file_on`: blocks scanned and decoded by a
+pool, messages assembled in file order), where each batch is also judged by the rules
+(`Judge`: refused rows and their texts made quarantine runs); a thread reads ahead
+(`read_ahead`), gathering the judged batches in groups (`grouped`), while this thread
+stores the group before with DuckDB on one thread: decoding, judging and storing overlap.
 
 Rows, for the ledger's invariant, are AIS messages: read = decoded + rejected, and decoded =
 kept + duplicates. Lines that are not AIS (other NMEA sentences, comments) and messages of
@@ -26,10 +28,12 @@ gets the decoder's counters (`decoder`) and the decoder's rejects by reason
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
@@ -42,7 +46,7 @@ from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import Case
 from cargotrace.ingest.kinds import ais_rules
 from cargotrace.ingest.kinds.ais_clean import STAGE
-from cargotrace.ingest.nmea.decoder import DecodedBatch, DecodeStats, decode_nmea_file
+from cargotrace.ingest.nmea.decoder import DecodedBatch, DecodeStats, decode_nmea_file_on
 from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.readers.read_ahead import read_ahead
 from cargotrace.ingest.types import (
@@ -73,21 +77,24 @@ def load_nmea(
     totals, reasons = DecodeStats(), Counter[str]()
     quarantine = Refused(con, result, path.name)
     statics = Statics(con, _provenance(result, path.name))
-    decoded = decode_nmea_file(path, BATCH_LINES, progress=lambda n: _set(read, n))
-    with _one_thread(con):  # the decoder has the other core
-        # the decoder's thread gathers the next group while this one stores the last
-        for batch in read_ahead(grouped(decoded, GROUP_LINES)):
-            refused = _insert_positions(con, batch, quarantine)
-            refused += statics.add(batch, quarantine)
-            quarantine.add(batch.rejects)
-            stats = batch.stats
+    with Judge() as judge, _one_thread(con):  # the decoders have the other core(s)
+        judged = decode_nmea_file_on(
+            path, DECODE_THREADS, judge, BATCH_LINES, progress=lambda n: _set(read, n)
+        )
+        # a thread reads ahead, gathering the next group while this one stores the last
+        for group in read_ahead(grouped(judged, GROUP_LINES)):
+            _insert_positions(con, group.positions)
+            statics.add(group.statics)
+            for runs in group.runs:
+                quarantine.add_runs(runs)
+            stats = group.stats
             totals += stats
-            reasons.update(_reason_counts(batch.rejects))
+            reasons.update(group.reasons)
             result.rows_read += stats.decoded + stats.rejected
-            result.rows_kept += stats.decoded - refused
-            result.rows_quarantined += stats.rejected + refused
+            result.rows_kept += stats.decoded - group.refused
+            result.rows_quarantined += stats.rejected + group.refused
             result.rows_skipped += stats.non_ais + stats.undecoded_type
-            del batch  # its buffers go before the next group is gathered
+            del group  # its tables go before the next group is gathered
             if isinstance(progress, ByteProgress):
                 progress.bytes_read(read[0])
             if progress:
@@ -109,16 +116,42 @@ def _set(box: list[int], value: int) -> None:
 
 
 def _one_thread(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
-    """DuckDB on one thread while the decoder runs on another: the batch statements are
+    """DuckDB on one thread while the decoders run on others: the batch statements are
     small (a second DuckDB thread cost more CPU than it saved), the passes after the file
     get DuckDB's threads back."""
     return duckdb_settings(con, threads=1)
 
 
-def grouped(batches: Iterable[DecodedBatch], lines: int) -> Iterator[DecodedBatch]:
+@dataclass
+class Judged:
+    """A decoded batch judged by the rules (`Judge`, on a decoder's thread): the positions
+    the rules keep, the identity reports (those refused are left to `Statics.flush`), the
+    refused messages and the decoder's rejects as quarantine runs (their texts built from
+    the batch's buffers, which go with the batch)."""
+
+    positions: pa.Table
+    statics: pa.Table
+    runs: list[pa.Table]
+    stats: DecodeStats
+    refused: int  # decoded messages the rules refused
+    reasons: Counter[str]  # the decoder's rejects by reason
+
+    def merge(self, other: Judged) -> Judged:
+        """Both batches as one (``other`` follows ``self``)."""
+        return Judged(
+            pa.concat_tables([self.positions, other.positions]),
+            pa.concat_tables([self.statics, other.statics]),
+            self.runs + other.runs,
+            self.stats + other.stats,
+            self.refused + other.refused,
+            self.reasons + other.reasons,
+        )
+
+
+def grouped(batches: Iterable[Judged], lines: int) -> Iterator[Judged]:
     """Consecutive batches merged until they hold `lines` lines: DuckDB's statements have
     a fixed cost each, the decoder's memory grows with its batches."""
-    group: DecodedBatch | None = None
+    group: Judged | None = None
     for batch in batches:
         group = batch if group is None else group.merge(batch)
         if group.stats.lines >= lines:
@@ -126,6 +159,79 @@ def grouped(batches: Iterable[DecodedBatch], lines: int) -> Iterator[DecodedBatc
             group = None
     if group is not None:
         yield group
+
+
+# Threads decoding a log (and judging its batches): the machine's cores, two at most
+# (`decode_nmea_file_on`: the reading, the assembly of messages and the storing take turns
+# with them)
+DECODE_THREADS = max(1, min(2, os.cpu_count() or 1))
+
+
+class Judge:
+    """`judge(batch)`: the batch's rows judged by `ais_rules` (`Judged`), callable from any
+    thread: the rules are SQL, run on a DuckDB of each thread's own (in memory, one thread,
+    the batch's Arrow tables its only data), so batches are judged where they are decoded,
+    beside the decoding of others, and the case's connection only stores."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._cons: list[duckdb.DuckDBPyConnection] = []
+
+    def __enter__(self) -> Judge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            cons, self._cons = self._cons, []
+        for con in cons:
+            con.close()
+
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        con: duckdb.DuckDBPyConnection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = duckdb.connect(
+                config={
+                    "threads": 1,
+                    "memory_limit": JUDGE_MEMORY_LIMIT,
+                    "preserve_insertion_order": True,
+                }
+            )
+            self._local.con = con
+            with self._lock:
+                self._cons.append(con)
+        return con
+
+    def __call__(self, batch: DecodedBatch) -> Judged:
+        con = self._con()
+        runs: list[pa.Table] = []
+        positions, refused = batch.positions, 0
+        if positions.num_rows:  # refused positions: quarantined with their sentences
+            checks = ais_rules.position_checks("timestamp", "lat", "lon")
+            rows, codes = _refusals(con, positions, checks)
+            if len(rows):
+                runs += _quarantine(batch, "positions", positions, rows, codes, checks)
+                keep = np.ones(positions.num_rows, dtype=bool)
+                keep[rows] = False
+                positions = positions.filter(pa.array(keep))
+                refused += len(rows)
+        statics = batch.statics
+        if statics.num_rows:  # type 5/24 messages with an implausible time (`Statics.flush`)
+            implausible = ais_rules.implausible_time_sql("timestamp")
+            checks = [(f"{implausible} AND msg_type <> 19", "implausible_timestamp", "timestamp")]
+            rows, codes = _refusals(con, statics, checks)
+            if len(rows):
+                runs += _quarantine(batch, "statics", statics, rows, codes, checks)
+                refused += len(rows)
+        rejects = batch.rejects
+        if rejects.num_rows:
+            runs.append(refused_runs(rejects))
+        reasons = Counter(_reason_counts(rejects))
+        return Judged(positions, statics, runs, batch.stats, refused, reasons)
+
+
+# DuckDB's share of the memory in each decoder's `Judge` (its data: one batch's columns)
+JUDGE_MEMORY_LIMIT = "128MB"
 
 
 def _provenance(result: IngestResult, name: str) -> str:
@@ -171,14 +277,6 @@ class Refused:
         self.runs: list[pa.Table] = []
         self.rows = 0
 
-    def add(self, table: pa.Table) -> None:
-        """Rows with `reason`, `raw`, `line_no` and (if known) `column_name`."""
-        if not table.num_rows:
-            return
-        if "column_name" not in table.column_names:
-            table = table.append_column("column_name", pa.nulls(table.num_rows, pa.string()))
-        self.add_runs(as_runs(table.select(_REFUSED.names).cast(_REFUSED)))
-
     def add_runs(self, runs: pa.Table) -> None:
         """Runs as `as_runs` makes them."""
         self.runs.append(runs)
@@ -199,6 +297,14 @@ class Refused:
                            source_rows[1]
                     FROM nmea_runs"""
             )
+
+
+def refused_runs(table: pa.Table) -> pa.Table:
+    """Refused rows with `reason`, `raw`, `line_no` and (if known) `column_name` as runs
+    (`as_runs`)."""
+    if "column_name" not in table.column_names:
+        table = table.append_column("column_name", pa.nulls(table.num_rows, pa.string()))
+    return as_runs(table.select(_REFUSED.names).cast(_REFUSED))
 
 
 _RUNS = pa.schema(
@@ -264,21 +370,10 @@ def as_runs(refused: pa.Table, run_rows: int | None = None) -> pa.Table:
     return pa.concat_tables(parts) if parts else _RUNS.empty_table()
 
 
-def _insert_positions(
-    con: duckdb.DuckDBPyConnection, batch: DecodedBatch, quarantine: Refused
-) -> int:
-    """Store the batch's positions; those `ais_rules` refuses go to the quarantine with
-    their sentence as the raw value. Returns how many were refused."""
-    table = batch.positions
+def _insert_positions(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+    """Stage the positions the rules kept (`Judge`)."""
     if not table.num_rows:
-        return 0
-    checks = ais_rules.position_checks("timestamp", "lat", "lon")
-    rows, codes = _refusals(con, table, checks)
-    if len(rows):
-        _quarantine(batch, "positions", table, rows, codes, checks, quarantine)
-        keep = np.ones(table.num_rows, dtype=bool)
-        keep[rows] = False
-        table = table.filter(pa.array(keep))
+        return
     nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     with local_scans(con):
         con.execute(
@@ -287,7 +382,6 @@ def _insert_positions(
             SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type, line_no
             FROM nmea_positions"""
         )
-    return len(rows)
 
 
 def _refusals(
@@ -295,22 +389,18 @@ def _refusals(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The rows of `table` (indices, ascending) the rules refuse and, for each, the index in
     `checks` of the first rule that holds: the rules are SQL (`ais_rules`), the rows stay
-    in Arrow, and only two numbers per refused row come back."""
-    row = pa.array(np.arange(table.num_rows, dtype=np.int64))
+    in Arrow, and one number per row comes back (`con`: a connection of the thread's own,
+    `Judge`)."""
     wanted = ("line_no", "mmsi", "timestamp", "lat", "lon", "msg_type")  # what the rules read
     columns = table.select([c for c in wanted if c in table.column_names])
-    nmea_rows = columns.append_column("row", row)  # noqa: F841 - replacement scan
     code = "CASE " + " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
-    with local_scans(con):
-        out = con.execute(
-            f"""SELECT row, code FROM (SELECT row, {code} END AS code FROM nmea_rows)
-                WHERE code IS NOT NULL"""
-        ).fetchnumpy()
-    rows, codes = np.asarray(out["row"], dtype=np.int64), np.asarray(out["code"], dtype=np.int64)
-    if len(rows) > 1 and not bool(np.all(rows[1:] > rows[:-1])):  # given back in another order
-        order = np.argsort(rows, kind="stable")
-        rows, codes = rows[order], codes[order]
-    return rows, codes
+    # one thread, insertion order kept (DuckDB's default): the codes in row order
+    out = con.from_arrow(columns).project(f"coalesce({code} END, -1) AS code").fetchnumpy()
+    codes = np.asarray(out["code"], dtype=np.int64)
+    if len(codes) != table.num_rows:
+        raise AssertionError(f"the rules judged {len(codes)} of {table.num_rows} rows")
+    rows = np.flatnonzero(codes >= 0)
+    return rows, codes[rows]
 
 
 def _quarantine(
@@ -320,16 +410,17 @@ def _quarantine(
     rows: np.ndarray,
     codes: np.ndarray,
     checks: list[ais_rules.Check],
-    quarantine: Refused,
-) -> None:
+) -> list[pa.Table]:
     """The refused rows of `batch.<name>` (= `table`) as runs of each rule, with their
     sentences as raw values (built in run order: no text is copied twice)."""
     lines = table.column("line_no").to_numpy()
+    runs = []
     for code in np.unique(codes):
         mine = rows[codes == code]
         _, reason, column = checks[int(code)]
         raw = batch.raw_text(name, mine)
-        quarantine.add_runs(runs_of(reason, column, lines[mine], raw))
+        runs.append(runs_of(reason, column, lines[mine], raw))
+    return runs
 
 
 STATIC_ROWS = 200_000  # identity reports gathered (in Arrow) per dedupe and insert
@@ -347,26 +438,15 @@ class Statics:
         self.rows = 0
         self.duplicates = 0  # type 5/24 messages equal to an earlier report
 
-    def add(self, batch: DecodedBatch, quarantine: Refused) -> int:
-        """Refuse the batch's type 5/24 messages with an implausible time (`ais_rules`; an
-        undated report is kept, a type 19's time is judged with its position; raw value:
-        the sentences) and keep the others for `flush`; returns how many were refused."""
-        table = batch.statics
+    def add(self, table: pa.Table) -> None:
+        """Keep the reports for `flush` (those of type 5/24 with an implausible time, which
+        `Judge` refused, are left out there)."""
         if not table.num_rows:
-            return 0
-        implausible = ais_rules.implausible_time_sql("timestamp")
-        checks: list[ais_rules.Check] = [
-            (f"{implausible} AND msg_type <> 19", "implausible_timestamp", "timestamp")
-        ]
-        rows, codes = _refusals(self.con, table, checks)
-        if len(rows):
-            _quarantine(batch, "statics", table, rows, codes, checks, quarantine)
-        dropped = len(rows)
+            return
         self.tables.append(table)
         self.rows += table.num_rows
         if self.rows >= STATIC_ROWS:
             self.flush()
-        return dropped
 
     def flush(self) -> None:
         """Insert the gathered reports without repeats (of each other or of stored ones)."""

@@ -1,0 +1,100 @@
+"""Shipments chunks are typed (trimmed, derived columns, row hashes) on the thread that
+reads the next chunk (`stream_load.typed_ahead`), while the main thread stores the one
+before: the case holds exactly what typing each chunk in place gives."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from cargotrace.case.store import Case
+from cargotrace.ingest import registry, stream_load
+from cargotrace.ingest.readers import csvread
+from cargotrace.ingest.types import ChunkContext, Mapping, TabularKind
+
+from builders import write_big_shipments
+
+ROWS = 12_000
+REFUSED = 3
+# chunks of 1,024 rows (the reader's least, CHUNK_BYTES being tiny), the last one taking up
+# to 20 % more: 12,005 rows = 11 x 1,024 + 741
+CHUNKS = 12
+
+
+def _register(path: Path) -> Path:
+    write_big_shipments(path, rows=ROWS)
+    with open(path, "a", encoding="cp1251", newline="") as handle:
+        for i in range(REFUSED):  # refused: impossible dates, in the last chunk
+            handle.write(
+                f"Ж{i};отправление;31.02.2023;Находка;984700;Тихорецкая;515002;уголь;60;24567893\r\n"
+            )
+        with open(path, encoding="cp1251", newline="") as again:  # copies of rows of chunk 1
+            lines = again.read().split("\r\n")[1:3]
+        handle.write("\r\n".join(lines) + "\r\n")
+    return path
+
+
+def _ingest(
+    path: Path, case_dir: Path, type_ahead: bool
+) -> tuple[tuple[int, ...], list[tuple], list[tuple]]:
+    spec = dataclasses.replace(registry.TABULAR["shipments"], type_ahead=type_ahead)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(registry.TABULAR, "shipments", spec)
+        with Case.open(case_dir, write=True, create=True) as case:
+            result = registry.ingest_file(case, "shipments", path, Mapping(), None)
+            rows = case.con.execute(
+                "SELECT * EXCLUDE (source_file) FROM shipments ORDER BY source_row"
+            ).fetchall()
+            refused = case.con.execute(
+                "SELECT reason, source_row FROM quarantine ORDER BY source_row"
+            ).fetchall()
+    counts = (result.rows_read, result.rows_kept, result.rows_quarantined, result.rows_duplicate)
+    return counts, rows, refused
+
+
+def test_chunks_typed_ahead_on_the_reader_thread_store_what_typing_in_place_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csvread, "FAST_MIN_BYTES", 0)  # the Arrow reader, read ahead
+    monkeypatch.setattr(csvread, "CHUNK_BYTES", 1)
+    path = _register(tmp_path / "реестр.csv")
+    threads: list[str] = []
+    typed = stream_load.type_chunk
+
+    def recorded(con: object, spec: TabularKind, ctx: ChunkContext, table: pa.Table) -> object:
+        threads.append(threading.current_thread().name)
+        return typed(con, spec, ctx, table)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stream_load, "type_chunk", recorded)
+    ahead = _ingest(path, tmp_path / "ahead", type_ahead=True)
+    assert threads == ["cargotrace-read-ahead"] * CHUNKS
+    threads.clear()
+    in_place = _ingest(path, tmp_path / "in_place", type_ahead=False)
+    assert threads == ["MainThread"] * CHUNKS
+    assert ahead[0] == in_place[0] == (ROWS + REFUSED + 2, ROWS, REFUSED, 2)
+    assert ahead[1] == in_place[1] and len(ahead[1]) == ROWS
+    assert ahead[2] == in_place[2] == [("bad_date", ROWS + 2 + i) for i in range(REFUSED)]
+
+
+def test_a_missing_column_found_on_the_reader_thread_is_the_same_clear_error(
+    tmp_path: Path,
+) -> None:
+    from cargotrace.errors import InputError
+
+    from builders import write_csv
+
+    path = write_csv(
+        tmp_path / "s.csv",
+        ["Станция", "Груз"],
+        [["Находка", "уголь"]] * 3,
+        encoding="cp1251",
+        delimiter=";",
+    )
+    with Case.open(tmp_path / "case", write=True, create=True) as case:
+        with pytest.raises(InputError) as raised:
+            registry.ingest_file(case, "shipments", path, Mapping(), None)
+    assert raised.value.file == "s.csv" and "waybill" in str(raised.value)
