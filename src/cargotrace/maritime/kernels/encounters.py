@@ -32,7 +32,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from cargotrace.maritime import encounters
-from cargotrace.maritime.kernels import chunks, views
+from cargotrace.maritime.kernels import chunks, nearby_ports, views
 from cargotrace.maritime.kernels.arrays import expand, group_starts, sums_in_order
 from cargotrace.maritime.kernels.partitions import (
     PartitionFiles,
@@ -61,6 +61,7 @@ BIN_SCHEMA = pa.schema(
     [("mmsi", pa.int64()), ("tbin", pa.int64()), ("lat", pa.float64()), ("lon", pa.float64()),
      ("sog", pa.float64())]
 )  # fmt: skip
+NEARBY_PORTS = "encounter_nearby_ports"  # made by `publish_nearby_ports`
 BIN_RULE = ("bins", encounters.BIN_SECONDS)  # the tag of BINS: what they were made by
 OFFSET = 1 << 17  # cy, cx shifted to non-negative 18-bit fields of the join key
 Floats = NDArray[np.float64]
@@ -319,5 +320,29 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     pairs.publish()
     views.publish(con, CROWDED, pa.Table.from_batches(crowds, CROWD_SCHEMA))
     con.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {CROWDED}"))
-    for statement in encounters.from_close_pairs(settings):
-        con.execute(statement)
+    con.execute(encounters.encounter_runs_sql(settings))
+    publish_nearby_ports(con)
+    con.execute(encounters.encounters_sql(settings, ports=NEARBY_PORTS))
+
+
+def publish_nearby_ports(con: duckdb.DuckDBPyConnection) -> None:
+    """NEARBY_PORTS: per run of `encounter_runs` (its RUN_KEY), the ports that can be its
+    nearest (kernels/nearby_ports.py), with their lat and lon."""
+    key = ", ".join(encounters.RUN_KEY)
+    runs = con.execute(f"SELECT {key}, lat, lon FROM encounter_runs").to_arrow_table()
+    ports = con.execute("SELECT lat, lon FROM ports WHERE lat IS NOT NULL").fetchnumpy()
+
+    def floats(values: Any) -> Floats:
+        return np.asarray(np.ma.filled(values, np.nan), np.float64)
+
+    event, port = nearby_ports.candidates(
+        runs.column("lat").to_numpy(zero_copy_only=False).astype(np.float64),
+        runs.column("lon").to_numpy(zero_copy_only=False).astype(np.float64),
+        floats(ports["lat"]),
+        floats(ports["lon"]),
+    )
+    taken = runs.select(list(encounters.RUN_KEY)).take(pa.array(event))
+    near = taken.append_column("lat", pa.array(floats(ports["lat"])[port])).append_column(
+        "lon", pa.array(floats(ports["lon"])[port])
+    )
+    views.publish(con, NEARBY_PORTS, near)
