@@ -18,11 +18,14 @@ SQL (`maritime_kernel=sql`) for the same stages.
 
 Measured per (engine, size), each in a fresh subprocess: wall time of the stages (the Spark
 engine's share of `analyze`: track, identity, ships, port zones, observed calls, gaps' SQL,
-encounters, loitering, interference), after loading the Parquet (DuckDB: into a table, as a
-case holds positions; Spark: read, trimmed to the columns the SQL mentions and kept in vessel
-partitions inside the timed span, as the stage `positions`); CPU seconds over the same span
-(this process's threads, plus on Spark the JVM's and its Python workers', which run the
-kernels: a shared machine stretches wall time, CPU time much less), per stage too; throughput in
+encounters, loitering, interference), after loading the Parquet into a case's positions
+table (untimed on both engines); Spark, as `analyze --engine spark` runs: the export of the
+job's inputs from the case (the positions in bucket files of whole vessels for the kernels)
+timed as the stage `export`, registering the positions as `positions` (with the stage SQL:
+read, trimmed and kept in vessel partitions), the session's start-up apart (`startup_s`);
+CPU seconds over the same span (this process's threads, plus on Spark the JVM's, its Python
+daemon's and workers', which run the kernels, sampled on a thread so that an exited worker
+keeps its share: a shared machine stretches wall time, CPU time much less), per stage too; throughput in
 positions per second; peak resident memory (DuckDB: the highest of the per-stage peaks, VmHWM reset before
 each stage, with each stage's CPU seconds, peak and SQL statement times, and the load's peak apart; Spark: the
 VmHWM of the driver JVM and of the Python workers it forked, plus the Python driver's
@@ -212,25 +215,64 @@ def run_duckdb(parquet: Path, ports: int, work: Path, memory: str, kernel: str) 
             "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}  # fmt: skip
 
 
-def _descendants_cpu_s() -> float:
-    """CPU seconds (user + system) of every process descending from this one, and of the
-    children they have reaped: the Spark driver JVM and the Python workers it forks, which
-    run the kernels and stay alive between tasks (so their time is not in the JVM's)."""
-    parent: dict[int, int] = {}
-    times: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                parent[int(entry.name)] = int(fields[1])
-                times[int(entry.name)] = sum(int(f) for f in fields[11:15]) / tick
-            except (OSError, ValueError, IndexError):
-                continue
-    mine = {os.getpid()}
-    for _ in range(6):  # a few generations deep
-        mine |= {pid for pid, ppid in parent.items() if ppid in mine}
-    return sum(times.get(pid, 0.0) for pid in mine - {os.getpid()})
+class DescendantsCpu:
+    """CPU seconds (user + system) of every process descending from this one: the Spark
+    driver JVM, the Python daemon it starts and the workers it forks, which run the kernels.
+    Sampled every 0.5 s on a thread (its own CPU time taken off), each process's last seen time kept (keyed by pid and
+    start time), so a worker that exits keeps its share (its parent's `cutime` would count
+    it only once reaped, and the earlier sum of live processes' times fell when one exited:
+    a stage could show negative CPU); the time between a process's last sample and its exit
+    is lost (at most 0.5 s each; Spark keeps its workers alive between tasks)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.seen: dict[tuple[int, str], float] = {}
+        self.own_s = 0.0
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stopped.wait(0.5):
+            started = time.thread_time()
+            self._sample()
+            with self.lock:  # this thread's own time, in this process's: not Spark's
+                self.own_s += time.thread_time() - started
+
+    def _sample(self) -> None:
+        parent: dict[int, int] = {}
+        times: dict[int, tuple[str, float]] = {}
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    parent[int(entry.name)] = int(fields[1])
+                    times[int(entry.name)] = (
+                        fields[19],
+                        (int(fields[11]) + int(fields[12])) / tick,
+                    )
+                except (OSError, ValueError, IndexError):
+                    continue
+        mine = {os.getpid()}
+        for _ in range(6):  # a few generations deep
+            mine |= {pid for pid, ppid in parent.items() if ppid in mine}
+        with self.lock:
+            for pid in mine - {os.getpid()}:
+                if pid in times:
+                    started, cpu = times[pid]
+                    key = (pid, started)
+                    self.seen[key] = max(cpu, self.seen.get(key, 0.0))
+
+    def total(self) -> float:
+        self._sample()
+        with self.lock:
+            return sum(self.seen.values()) - self.own_s
+
+    def stop(self) -> None:
+        self.stopped.set()
 
 
 def _descendants_peak_mb() -> int:
@@ -279,32 +321,45 @@ def _jvm_peak_mb() -> int:
 
 
 def run_spark(parquet: Path, ports: int, work: Path, kernel: str) -> dict[str, Any]:
-    from cargotrace.case.store import Case, quote_ident
-    from cargotrace.engine.spark_inputs import read_positions
-    from cargotrace.engine.spark_job import register_inputs, run_on_spark
-    from cargotrace.engine.spark_runner import SparkRunner, from_arrow, spark_session
+    """As `analyze --engine spark` on a case holding the positions (loaded into the case
+    first, untimed, as for DuckDB): timed from the export of the job's inputs (the positions
+    in buckets of whole vessels for the kernels) to the last stage; the session's start-up
+    is measured apart (`startup_s`)."""
+    from cargotrace.case.store import Case
+    from cargotrace.engine.spark_job import export_inputs, register_inputs, run_on_spark
+    from cargotrace.engine.spark_runner import SparkRunner, spark_session
     from cargotrace.settings import AnalysisSettings
 
     settings = AnalysisSettings(engine="spark", maritime_kernel=kernel)
     plan = _plan()
+    meter = DescendantsCpu()
+    _descendants_cpu_s = meter.total
+    t0 = time.perf_counter()
     spark = spark_session(conf={"spark.sql.shuffle.partitions": "8"})
+    startup_s = time.perf_counter() - t0
     case_dir = reference_case(work / "case", ports)
     runner = SparkRunner(spark, str(work / "spark_work"), "memory")
-    inputs = {}
+    stages: dict[str, float] = {}
+    stages_cpu: dict[str, float] = {}
     with Case.open(case_dir, write=True) as case:
+        con = case.con
+        con.execute(f"INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type, source_file, source_row) "
+                    f"SELECT * FROM read_parquet('{parquet}')")  # fmt: skip
         for stage in plan.before:
-            stage.python(case.con, settings)
-        for name in sorted(plan.inputs - {"positions"}):
-            reader = case.con.execute(f"SELECT * FROM {quote_ident(name)}").arrow()
-            inputs[name] = from_arrow(
-                spark, reader.read_all() if hasattr(reader, "read_all") else reader
-            )
-    inputs["positions"] = read_positions(spark, [str(parquet)], "parquet", deduplicate=False)
-    started, cpu_started = time.perf_counter(), time.process_time() + _descendants_cpu_s()
-    # the positions read once, kept in vessel partitions (as run_job does): timed as a stage
-    register_inputs(runner, plan, inputs)
-    stages = {"positions": round(time.perf_counter() - started, 2)}
-    stages_cpu = {"positions": round(time.process_time() + _descendants_cpu_s() - cpu_started, 2)}
+            stage.python(con, settings)
+        started, cpu_started = time.perf_counter(), time.process_time() + _descendants_cpu_s()
+        # the inputs out of the case (DuckDB), as analyze does: timed as a stage
+        inputs, buckets = export_inputs(
+            con, spark, plan, work / "input", bucketed=kernel == "numpy"
+        )
+        stages["export"] = round(time.perf_counter() - started, 2)
+        stages_cpu["export"] = round(time.process_time() + _descendants_cpu_s() - cpu_started, 2)
+    # the positions registered (SQL: read once and kept in vessel partitions; kernels: the
+    # bucket files, read by the kernels' pass): timed as a stage
+    t0, c0 = time.perf_counter(), time.process_time() + _descendants_cpu_s()
+    register_inputs(runner, plan, inputs, buckets=buckets)
+    stages["positions"] = round(time.perf_counter() - t0, 2)
+    stages_cpu["positions"] = round(time.process_time() + _descendants_cpu_s() - c0, 2)
     for stage in plan.spark:
         t0, c0 = time.perf_counter(), time.process_time() + _descendants_cpu_s()
         run_on_spark(runner, stage, settings)
@@ -320,8 +375,10 @@ def run_spark(parquet: Path, ports: int, work: Path, kernel: str) -> dict[str, A
     on_driver = sum(1 for _, where in runner.placed if where == "driver")
     runner.cleanup()
     spark.stop()
+    meter.stop()
     py = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return {"seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2), "stages": stages, "stages_cpu": stages_cpu,
+    return {"seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2), "startup_s": round(startup_s, 2),
+            "stages": stages, "stages_cpu": stages_cpu,
             "rows": rows, "peak_rss_mb": children + py, "statements": statements,
             "statements_on_driver": on_driver, "statements_on_spark": len(runner.placed) - on_driver,
             "jvm_peak_mb": jvm, "python_peak_mb": py, "workers_peak_mb": children - jvm}  # fmt: skip

@@ -85,3 +85,128 @@ def test_values_arrow_reads_but_the_sql_does_not_are_refused_alike(tmp_path):
         (3, "bad_latitude"),
         (4, "bad_latitude"),
     ]
+
+
+def _identity_rows(extreme: bool) -> list[list[object]]:
+    """An identity seen at 00:00 in rows 2 and 3 (a tie in time), at 01:00 in rows 4 and 5,
+    and another identity of the MMSI at 00:30 (row 6); eleven rows of another vessel
+    follow; `extreme` adds two rows refused for their years (0001, 9999), whose span of
+    times takes the chunk's (time, row) key past 62 bits."""
+    ship, other = 273000001, 273000002
+    rows: list[list[object]] = [
+        [ship, "2023-09-01T00:00:00", 42.5, 133.0, "ALFA"],
+        [ship, "2023-09-01T00:00:00", 42.6, 133.0, "ALFA"],
+        [ship, "2023-09-01T01:00:00", 42.7, 133.0, "ALFA"],
+        [ship, "2023-09-01T01:00:00", 42.8, 133.0, "ALFA"],
+        [ship, "2023-09-01T00:30:00", 42.9, 133.0, "BRAVO"],
+    ]
+    rows += [
+        [other, f"2023-09-01T02:{m:02d}:00", 40.0, 130.0 + m / 100, "CHARLIE"] for m in range(11)
+    ]
+    if extreme:
+        rows += [[other, "0001-01-01T00:00:00", 40.0, 130.0, "DELTA"],
+                 [other, "9999-12-31T00:00:00", 40.0, 130.0, "DELTA"]]  # fmt: skip
+    return rows
+
+
+def test_identity_reports_are_at_the_first_and_last_rows_on_either_key(tmp_path, monkeypatch):
+    """Each identity's reports are at its first and last (time, row): the earlier row of a
+    tie at the start, the later one at the end, whether the chunk's key is a BIGINT (a
+    short span of times) or a HUGEINT (rows years apart), with the same reports."""
+    from cargotrace.ingest.kinds import positions
+
+    keys: list[str] = []
+    chosen = positions._time_row_key
+
+    def spy(con):  # the key each chunk took
+        first, last = chosen(con)
+        keys.append("HUGEINT" if "HUGEINT" in first else "BIGINT")
+        return first, last
+
+    monkeypatch.setattr(positions, "_time_row_key", spy)
+    header = ["mmsi", "timestamp", "lat", "lon", "vesselname"]
+    got = {}
+    for extreme in (False, True):
+        path = write_csv(tmp_path / f"{extreme}.csv", header, _identity_rows(extreme))
+        [r] = workflow.ingest(tmp_path / f"case{extreme}", "ais", [path])
+        assert r.rows_quarantined == (2 if extreme else 0)
+        got[extreme] = _rows(
+            tmp_path / f"case{extreme}",
+            "SELECT name, strftime(observed_at, '%H:%M'), source_row FROM vessel_reports "
+            "ORDER BY source_row",
+        )
+    assert keys == ["BIGINT", "HUGEINT"]
+    assert got[False] == got[True] == [
+        ("ALFA", "00:00", 2), ("ALFA", "01:00", 5), ("BRAVO", "00:30", 6),
+        ("CHARLIE", "02:00", 7), ("CHARLIE", "02:10", 17)]  # fmt: skip
+
+
+def test_an_invalid_mmsi_moving_impossibly_fast_has_both_flags(tmp_path):
+    """`positions.flags` lists both doubts, the MMSI's first; a ship's impossible step has
+    one; the counts of the summary count each flag."""
+    rows = [[1, "2023-09-01T00:00:00", 42.5, 133.0, "", ""],
+            [1, "2023-09-01T00:01:00", 42.6, 133.0, "", ""],  # 11.1 km in a minute: 360 kn
+            [273000001, "2023-09-01T00:00:00", 42.5, 133.0, "", ""],
+            [273000001, "2023-09-01T00:01:00", 42.6, 133.0, "", ""],
+            [273000001, "2023-09-01T00:11:00", 42.61, 133.0, "", ""]]  # fmt: skip
+    [r] = workflow.ingest(tmp_path / "case", "ais", [write_csv(tmp_path / "f.csv", HEADER, rows)])
+    assert _rows(tmp_path / "case", "SELECT source_row, flags FROM positions ORDER BY source_row") == [
+        (2, "mmsi_invalid"), (3, "mmsi_invalid,impossible_speed"), (4, None),
+        (5, "impossible_speed"), (6, None)]  # fmt: skip
+    assert (
+        r.detail["cleaning"]["impossible_speed"],
+        r.detail["cleaning"]["positions_mmsi_invalid"],
+    ) == (2, 2)
+
+
+def test_a_position_table_is_hashed_aside_and_a_known_copy_changes_nothing(tmp_path, monkeypatch):
+    """The file is hashed on a thread while its first chunk is read; the ledger check comes
+    where the hash is first needed: a copy of a known file (under another name), and a file
+    of no rows (whose body never asks for the hash), are skipped with nothing stored."""
+    import hashlib
+
+    from cargotrace.ingest import loader
+
+    hashed: list[Path] = []
+    submit = loader._HASHING.submit
+
+    def spy(fn, path):  # the files hashed aside
+        hashed.append(path)
+        return submit(fn, path)
+
+    monkeypatch.setattr(loader._HASHING, "submit", spy)
+    case = tmp_path / "case"
+    rows = [[273000001, "2023-09-01T00:00:00", 42.5, 133.0, 5.0, ""],
+            [273000001, "not a time", 42.5, 133.0, 5.0, ""]]  # fmt: skip
+    path = write_csv(tmp_path / "a.csv", HEADER, rows)
+    [first] = workflow.ingest(case, "ais", [path])
+    assert first.file_hash == hashlib.sha256(path.read_bytes()).hexdigest()
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    empty = write_csv(tmp_path / "empty.csv", HEADER, [])
+    [again, none, none_again] = workflow.ingest(case, "ais", [copy, empty, empty])
+    assert hashed == [path, copy, empty, empty]
+    assert (again.already_ingested, again.detail, again.file_hash) == (
+        True, {"ingested_as": "ais"}, first.file_hash)  # fmt: skip
+    assert (none.already_ingested, none.rows_read, none_again.already_ingested) == (False, 0, True)
+    assert _rows(case, "SELECT count(*) FROM positions") == [(1,)]
+    assert _rows(case, "SELECT count(*) FROM quarantine_rows") == [(1,)]
+    assert _rows(case, "SELECT file_name FROM ledger ORDER BY file_name") == [
+        ("a.csv",), ("empty.csv",)]  # fmt: skip
+
+
+def test_an_ais_table_is_read_without_importing_the_nmea_loader(tmp_path):
+    """Its import took 0.2-0.4 s of every AIS CSV's ingest."""
+    import subprocess
+    import sys
+
+    path = write_csv(
+        tmp_path / "a.csv", HEADER, [[273000001, "2023-09-01T00:00:00", 42.5, 133.0, 5.0, ""]]
+    )
+    code = (
+        "import sys; from pathlib import Path; from cargotrace import workflow; "
+        f"[r] = workflow.ingest(Path({str(tmp_path / 'case')!r}), 'ais', [Path({str(path)!r})]); "
+        "print(r.rows_kept, 'cargotrace.ingest.nmea.load' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "False"]

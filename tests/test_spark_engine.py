@@ -351,16 +351,19 @@ def test_nmea_decoded_on_executors_then_cluster_job_equals_duckdb(
 # ----------------------------------------------------------------------------- kernels
 @pytest.mark.parametrize(
     ("fused", "kept"),
-    [(True, False), (False, False), (True, True)],
-    ids=["one fused pass", "two passes", "positions kept in vessel partitions"],
-)
+    [(True, ""), (False, ""), (True, "partitions"), (True, "buckets"), (False, "buckets")],
+    ids=["one fused pass", "two passes", "positions kept in vessel partitions",
+         "positions in bucket files, one pass", "positions in bucket files, two passes"],
+)  # fmt: skip
 def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
-    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fused: bool, kept: bool
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fused: bool, kept: str
 ) -> None:
     """The track and port zones kernels on Spark (mapInArrow over vessel partitions, several
     of them; in one pass when the port tables are there when the track runs, else in two;
-    `kept`: the positions shuffled by vessel and kept once, as the Spark job does, so the
-    kernels' pass reads those partitions without a shuffle of its own)
+    `kept`: the positions shuffled by vessel and kept once, as the cluster job does, so the
+    kernels' pass reads those partitions without a shuffle of its own; or written by DuckDB
+    in bucket files of whole vessels, as `analyze --engine spark` does, each read by one task
+    of the pass)
     write the rows of the stage SQL on DuckDB: every column of `track`,
     `shared_mmsi`, `spoofed_fixes`, `zone_marks`, `visits` and `port_stops`, for a cloned
     MMSI (two ships 300 km apart reporting in turn, one of them in port), fixes sharing a
@@ -425,10 +428,16 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
 
     register("ports", *(("port_cells", "port_areas", "port_edges") if fused else ()))
     positions = from_arrow(spark, con.execute("SELECT * FROM positions").arrow().read_all())
-    if kept:
+    if kept == "partitions":
         runner.partition_by_vessel("positions", positions)
         assert runner.by_vessel == {"positions": 180}
         assert runner.table("positions").rdd.getNumPartitions() == 5
+    elif kept == "buckets":
+        from cargotrace.engine.spark_buckets import write_buckets
+
+        runner.buckets = write_buckets(con, tmp_path / "buckets", ["mmsi", "timestamp"], least=1)
+        assert (runner.buckets.count, runner.buckets.rows) == (5, 180)
+        runner.register("positions", positions)
     else:
         runner.register("positions", positions)
     run_track(runner, AnalysisSettings())
@@ -437,7 +446,14 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
     run_port_zones(runner, AnalysisSettings())
     run_loitering(runner, AnalysisSettings())
     run_interference(runner, AnalysisSettings())
-    assert runner.table("track").rdd.getNumPartitions() == 5
+    if kept == "buckets":  # each task wrote its bucket's track: one file a bucket of vessels
+        assert runner.buckets is not None
+        filled = [b for b in range(5) if runner.buckets.files(b)]  # 4 vessels in 5 buckets
+        written = sorted((tmp_path / "tables" / "track_pass" / "track").glob("*.parquet"))
+        assert [p.name for p in written] == [f"part-{b}.parquet" for b in filled]
+        assert len(filled) > 1
+    else:
+        assert runner.table("track").rdd.getNumPartitions() == 5
     for table, (names, rows) in expected.items():
         got = to_arrow(runner.table(table))
         assert got.column_names == names, table
@@ -451,14 +467,18 @@ def test_track_and_port_zone_kernels_on_spark_equal_the_sql(
 
 
 @pytest.mark.parametrize(
-    "via_track", [False, True], ids=["from the positions", "from the track's bins"]
+    "via_track",
+    ["", "shuffled", "buckets"],
+    ids=["from the positions", "from the track's bins", "from the track's bins in bucket files"],
 )
 def test_encounters_kernel_on_spark_equals_the_sql(
-    spark: Any, tmp_path: Path, via_track: bool
+    spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, via_track: str
 ) -> None:
     """The encounters kernel on Spark (positions hash-partitioned by their 10-minute bin,
-    mapInArrow over parts of whole bins; or, as in the job, the bins the track kernel's pass
-    averaged per vessel, hash-partitioned by bin) writes the stage SQL's `close_pairs`,
+    mapInArrow over parts of whole bins; or, as in the cluster job, the bins the track
+    kernel's pass averaged per vessel, hash-partitioned by bin; or, as `analyze --engine
+    spark`, those bins written by the pass's tasks in files of whole bins, a bucket of them
+    read by each task of the encounters' pass) writes the stage SQL's `close_pairs`,
     `encounter_crowds` and `encounters` on DuckDB: a pair stopped 110 m apart at sea for three
     hours beside a crowd of four vessels in one cell (limit 3), one pair 600 m apart (too far)
     and a missing speed."""
@@ -498,10 +518,19 @@ def test_encounters_kernel_on_spark_equals_the_sql(
             name, from_arrow(spark, con.execute(f"SELECT * FROM {name}").arrow().read_all())
         )
     positions = from_arrow(spark, con.execute("SELECT * FROM positions").arrow().read_all())
-    runner.partition_by_vessel("positions", positions)
+    if via_track == "buckets":
+        from cargotrace.engine.spark_buckets import write_buckets
+
+        monkeypatch.setenv(partitions.PARTITION_FIXES_ENV, "30")  # 132 positions: 5 buckets
+        runner.buckets = write_buckets(con, tmp_path / "buckets", ["mmsi"], least=1)
+        assert (runner.buckets.count, runner.buckets.rows) == (5, 132)
+        runner.register("positions", positions)
+    else:
+        runner.partition_by_vessel("positions", positions)
     if via_track:
         run_track(runner, settings)
         assert runner.table(encounters_kernel.BINS).count() > 0
+        assert (runner.bin_buckets is not None) == (via_track == "buckets")
     run_encounters(runner, settings)
     for table, (names, rows) in expected.items():
         got = to_arrow(runner.table(table))

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from cargotrace.case.store import Case
+    from cargotrace.engine.spark_buckets import Buckets
 
 SPARK_STAGES = (
     "track",
@@ -170,16 +171,18 @@ def run_job(
     plan: Plan | None = None,
     on_stage: OnStage | None = None,
     materialise: Sequence[str] = (),
+    buckets: Buckets | None = None,
 ) -> dict[str, Any]:
     """Run the Spark stages on registered inputs and write the handoff tables to `out`.
     Inputs named in `materialise` are checkpointed first (positions decoded from NMEA are
-    read by more than one stage: decode once); the positions always are (`register_inputs`)."""
+    read by more than one stage: decode once); the positions always are (`register_inputs`),
+    unless `buckets` holds them in files of whole vessels (`export_inputs`)."""
     plan = plan or make_plan(settings)
     missing = sorted(plan.inputs - {n.lower() for n in inputs})
     if missing:
         raise InputError(f"the Spark job needs these input tables: {', '.join(missing)}")
     runner = SparkRunner(spark, workdir, checkpoint)
-    register_inputs(runner, plan, inputs, materialise)
+    register_inputs(runner, plan, inputs, materialise, buckets)
     counts: dict[str, int] = {}
     try:
         for stage in plan.spark:
@@ -224,14 +227,21 @@ def register_inputs(
     plan: Plan,
     inputs: Mapping[str, DataFrame],
     materialise: Sequence[str] = (),
+    buckets: Buckets | None = None,
 ) -> None:
     """Make the job's inputs visible to its SQL. The positions, which several stages read
     (the track's pass, loitering, interference, encounters), are read once: only the columns
     the stage SQL mentions, shuffled by MMSI into partitions of whole vessels and kept
     (`SparkRunner.partition_by_vessel`), so no later statement reads and casts the source
-    files again and the kernels' pass needs no shuffle of its own."""
+    files again and the kernels' pass needs no shuffle of its own. With `buckets` (the
+    positions in files of whole vessels: engine/spark_buckets.py) nothing is read or shuffled
+    here: the kernels' pass reads the files, and the positions stay a lazy table over them
+    for any statement that reads them (the stage SQL's, with `maritime_kernel=sql`)."""
+    runner.buckets = buckets
     for name, df in inputs.items():
-        if name.lower() == "positions":
+        if name.lower() == "positions" and buckets is not None:
+            runner.register(name, df)
+        elif name.lower() == "positions":
             keep = [c for c in df.columns if c.lower() in plan.columns]
             trimmed = df if "positions" in plan.whole or not keep else df.select(*keep)
             runner.partition_by_vessel(name, trimmed)
@@ -310,12 +320,22 @@ def _sql_path(path: Path) -> str:
 
 
 def export_inputs(
-    con: duckdb.DuckDBPyConnection, spark: SparkSession, plan: Plan, folder: Path
-) -> dict[str, DataFrame]:
+    con: duckdb.DuckDBPyConnection,
+    spark: SparkSession,
+    plan: Plan,
+    folder: Path,
+    *,
+    bucketed: bool = False,
+) -> tuple[dict[str, DataFrame], Buckets | None]:
     """The Spark job's inputs from a DuckDB connection, through Parquet files in `folder`
-    (only the columns the stage SQL mentions)."""
+    (only the columns the stage SQL mentions). `bucketed`: the positions written in buckets of
+    whole vessels with the kernels' columns (engine/spark_buckets.py), at least one per
+    `spark.sql.shuffle.partitions`; the bucket files are returned with the inputs."""
+    from cargotrace.engine.spark_buckets import BUCKET, write_buckets
+
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
+    buckets = None
     for name in sorted(plan.inputs):
         columns = [
             r[0] for r in con.execute(f"SELECT * FROM {quote_ident(name)} LIMIT 0").description
@@ -325,13 +345,18 @@ def export_inputs(
             if name in plan.whole
             else [c for c in columns if c.lower() in plan.columns] or columns
         )
+        if name == "positions" and bucketed:
+            least = int(spark.conf.get("spark.sql.shuffle.partitions") or "1")
+            buckets = write_buckets(con, folder / "positions", keep, least)
+            out[name] = spark.read.parquet(str(buckets.folder)).drop(BUCKET)
+            continue
         path = folder / f"{name}.parquet"
         select = ", ".join(quote_ident(c) for c in keep)
         con.execute(
             f"COPY (SELECT {select} FROM {quote_ident(name)}) TO '{_sql_path(path)}' (FORMAT parquet)"
         )
         out[name] = spark.read.parquet(str(path))
-    return out
+    return out, buckets
 
 
 def run_case_on_spark(
@@ -372,9 +397,10 @@ def run_case_on_spark(
     shutil.rmtree(work, ignore_errors=True)
     session = spark or spark_session()
     try:
-        inputs = export_inputs(con, session, plan, work / "input")
+        inputs, buckets = export_inputs(con, session, plan, work / "input",
+                                        bucketed=settings.maritime_kernel == "numpy")  # fmt: skip
         run_job(session, settings, inputs, str(work / "output"), workdir=str(work / "work"), checkpoint=checkpoint,
-                plan=plan, on_stage=on_stage)  # fmt: skip
+                plan=plan, on_stage=on_stage, buckets=buckets)  # fmt: skip
         attach_outputs(con, work / "output", settings, plan)
     finally:
         shutil.rmtree(work / "input", ignore_errors=True)

@@ -31,8 +31,10 @@ sums do not depend on the order the shuffle delivers them in.
 from __future__ import annotations
 
 import math
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,6 +51,7 @@ from cargotrace.settings import AnalysisSettings
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+    from cargotrace.engine.spark_buckets import Buckets
     from cargotrace.engine.spark_runner import SparkRunner
     from cargotrace.maritime.kernels.port_zones import PortGrid
 
@@ -171,8 +174,6 @@ def track_partitions(
     """The function `mapInArrow` runs on each partition of (mmsi, ts, lat, lon, sog) rows,
     whole vessels per partition: the track kernel on cache-sized parts, and with a port
     `grid` the port zones kernel on each part's track (`packing`: `_track_packing`)."""
-    from cargotrace.maritime.kernels.port_zones import _zones
-    from cargotrace.maritime.kernels.track import _chunk
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         table = _received(batches)
@@ -183,36 +184,94 @@ def track_partitions(
             for name in ("mmsi", "ts", "lat", "lon", "sog", "tbin")
         }
         del table
-        pieces = chunks.split_block(columns, "mmsi", chunks.part_count(len(columns["mmsi"])))
-        for piece in pieces:
-            if len(piece["mmsi"]) == 0:
-                continue
-            done = _chunk([piece], settings)
-            yield packing.pack(done.track, TRACK)
-            found = (done.shared, done.spoofed, done.jumps, done.shapes, done.loitering_runs,
-                     done.bins)  # fmt: skip
-            for kind, batch in zip((SHARED, SPOOFED, *EVENT_TABLES, BINS), found, strict=True):
-                if batch is not None and batch.num_rows:
-                    yield packing.pack(batch, kind)
-            if grid is not None:
-                zones = _zones(done.track, grid, settings)
-                for kind, batch in enumerate((zones.marks, zones.visits, zones.stops)):
-                    if batch.num_rows:
-                        yield packing.pack(batch, ZONES + kind)
+        for kind, batch in _track_results(columns, settings, grid):
+            yield packing.pack(batch, kind)
 
     return run
 
 
-def _track_packing(
+def bucket_partitions(
+    buckets: Buckets,
+    settings: AnalysisSettings,
+    tables: dict[int, tuple[str, pa.Schema]],
+    folder: Path,
+    grid: PortGrid | None = None,
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The function `mapInArrow` runs on each partition of `spark.range(buckets.count)`: for
+    each bucket number it is given, that bucket's positions (whole vessels, read from its
+    files: engine/spark_buckets.py) through the kernels of `track_partitions`, each table's
+    rows written by the task as Parquet under `folder/<table>/` (the encounters' bins cut by
+    a hash of their bin: the encounters' pass reads whole bins); yields (table, rows) per table."""
+    from cargotrace.engine.spark_buckets import read_bucket, write_part, write_split_part
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for bucket in batch.column("id").to_pylist():
+                found: dict[int, list[pa.RecordBatch]] = {kind: [] for kind in tables}
+                columns = read_bucket(buckets, int(bucket))
+                if columns is not None:
+                    for kind, rows in _track_results(columns, settings, grid):
+                        found[kind].append(rows)
+                    del columns
+                written = {}
+                for kind, (table, schema) in tables.items():
+                    if kind == BINS:
+                        written[table] = write_split_part(
+                            folder / table, bucket, found.pop(kind), schema, "tbin", buckets.count
+                        )
+                    else:
+                        written[table] = write_part(folder / table, bucket, found.pop(kind), schema)
+                yield pa.record_batch(
+                    {"table": list(written), "rows": pa.array(list(written.values()), pa.int64())}
+                )
+
+    return run
+
+
+def _track_results(
+    columns: chunks.Columns, settings: AnalysisSettings, grid: PortGrid | None
+) -> Iterator[tuple[int, pa.RecordBatch]]:
+    """The kernels of the track's pass over whole vessels' rows, in cache-sized parts: each
+    table's rows with its row_kind."""
+    from cargotrace.maritime.kernels.port_zones import _zones
+    from cargotrace.maritime.kernels.track import _chunk
+
+    pieces = chunks.split_block(columns, "mmsi", chunks.part_count(len(columns["mmsi"])))
+    for piece in pieces:
+        if len(piece["mmsi"]) == 0:
+            continue
+        done = _chunk([piece], settings)
+        yield TRACK, done.track
+        found = (done.shared, done.spoofed, done.jumps, done.shapes, done.loitering_runs,
+                 done.bins)  # fmt: skip
+        for kind, batch in zip((SHARED, SPOOFED, *EVENT_TABLES, BINS), found, strict=True):
+            if batch is not None and batch.num_rows:
+                yield kind, batch
+        if grid is not None:
+            zones = _zones(done.track, grid, settings)
+            for kind, batch in enumerate((zones.marks, zones.visits, zones.stops)):
+                if batch.num_rows:
+                    yield ZONES + kind, batch
+
+
+def _pass_tables(
     grid: PortGrid | None, settings: AnalysisSettings
-) -> tuple[Packing, dict[int, str]]:
-    """How the tables of the track's pass (and, with a port `grid`, of the port zones
-    kernel fused into it) share its output; and the table of each row_kind."""
+) -> dict[int, tuple[str, pa.Schema]]:
+    """The tables of the track's pass (and, with a port `grid`, of the port zones kernel
+    fused into it): row_kind -> (table, schema)."""
     tables = _track_tables()
     if grid is not None:
         zones, names = _zone_schemas(grid, settings)
         for kind, table in enumerate(ZONE_TABLES):
             tables[ZONES + kind] = (table, pa.schema([zones.field(n) for n in names[table]]))
+    return tables
+
+
+def _track_packing(
+    grid: PortGrid | None, settings: AnalysisSettings
+) -> tuple[Packing, dict[int, str]]:
+    """How the tables of the track's pass share its output; and the table of each row_kind."""
+    tables = _pass_tables(grid, settings)
     packing = Packing.of({kind: schema for kind, (_, schema) in tables.items()})
     return packing, {kind: table for kind, (table, _) in tables.items()}
 
@@ -221,7 +280,67 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
     """The track stage on Spark with the NumPy kernel: writes `track`, `shared_mmsi` and
     `spoofed_fixes` (and the other tables of its pass: the loitering and interference
     kernels' rows, the port zones tables when fused, and the encounters' bins: each vessel's
-    fixes averaged per 10-minute bin while they sit sorted by time, as on DuckDB)."""
+    fixes averaged per 10-minute bin while they sit sorted by time, as on DuckDB). With the
+    positions in bucket files (`runner.buckets`) the pass reads them there, a bucket a task."""
+    fused = all(name in runner.tables for name in PORT_TABLES)
+    grid = _grid(runner, settings) if fused else None  # the port zones kernel in the same pass
+    if runner.buckets is not None:  # whole vessels in files already: no shuffle, no JVM read
+        _track_from_buckets(runner, runner.buckets, settings, grid)
+        return
+    packing, tables = _track_packing(grid, settings)
+    passed = _positions_by_vessel(runner).mapInArrow(
+        track_partitions(settings, packing, grid), _ddl(packing.schema)
+    )
+    combined = runner.checkpoint_df("track_and_zones" if fused else "track_and_shared", passed)
+    # the other tables kept apart from the track's rows (one scan): a statement reading one of
+    # them then reads its few rows, not all of the pass's output again
+    # (the bins, a third as many rows as the track, are read once, by the encounters' pass)
+    small = runner.checkpoint_df(
+        "track_pass_tables", combined.where(f"row_kind NOT IN ({TRACK}, {BINS})")
+    )
+    for kind, table in tables.items():
+        runner.register(table, packing.unpack(combined if kind in (TRACK, BINS) else small, kind))
+
+
+def _track_from_buckets(
+    runner: SparkRunner, buckets: Buckets, settings: AnalysisSettings, grid: PortGrid | None
+) -> None:
+    """The track's pass over the positions' bucket files, a bucket a task, each task writing
+    its tables' rows as Parquet (`bucket_partitions`): the JVM neither reads the positions
+    nor holds the pass's output; each table is read back from its files by the statements
+    that need it (only the columns they name), its row count known from the tasks. The
+    encounters' bins, cut by bin, become `runner.bin_buckets` for the encounters' pass."""
+    from cargotrace.engine.spark_buckets import TBIN_BUCKET, Buckets
+    from cargotrace.engine.spark_runner import local_path
+
+    local = local_path(runner.workdir)
+    if local is None:
+        raise RuntimeError("positions in bucket files need a local work directory")
+    folder = local / "tables" / "track_pass"
+    shutil.rmtree(folder, ignore_errors=True)
+    tables = _pass_tables(grid, settings)
+    count = buckets.count
+    written: dict[str, int] = dict.fromkeys((table for table, _ in tables.values()), 0)
+    for row in (
+        runner.spark.range(0, count, 1, count)
+        .mapInArrow(bucket_partitions(buckets, settings, tables, folder, grid), "table string, rows long")
+        .collect()
+    ):  # fmt: skip
+        written[row["table"]] += int(row["rows"])
+    for _, (table, schema) in tables.items():
+        if written[table]:
+            df = runner.spark.read.schema(_ddl(schema)).parquet(str(folder / table))
+            df = df.select(*schema.names)
+        else:
+            df = runner.spark.createDataFrame([], _ddl(schema))
+        runner.register(table, df, rows=written[table])
+    bins = encounters_kernel.BINS
+    runner.bin_buckets = Buckets(folder / bins, count, written[bins], key=TBIN_BUCKET)
+
+
+def _positions_by_vessel(runner: SparkRunner) -> DataFrame:
+    """The kernels' columns of the job's positions in partitions of whole vessels (shuffled by
+    MMSI unless the runner keeps them so already)."""
     from pyspark.sql import functions as F
 
     from cargotrace.engine.transpile import expression_to_spark
@@ -237,25 +356,9 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
         F.expr(tbin).cast("long").alias("tbin"),  # the encounters' bin, as their SQL has it
     ).where("mmsi IS NOT NULL AND ts IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL")
     if "positions" in runner.by_vessel:  # whole vessels per partition already: no shuffle
-        parted = rows
-    else:
-        wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
-        parted = rows.repartition(max(wanted, math.ceil(rows.count() / partition_fixes())), "mmsi")
-    fused = all(name in runner.tables for name in PORT_TABLES)
-    grid = _grid(runner, settings) if fused else None  # the port zones kernel in the same pass
-    packing, tables = _track_packing(grid, settings)
-    combined = runner.checkpoint_df(
-        "track_and_zones" if fused else "track_and_shared",
-        parted.mapInArrow(track_partitions(settings, packing, grid), _ddl(packing.schema)),
-    )
-    # the other tables kept apart from the track's rows (one scan): a statement reading one of
-    # them then reads its few rows, not all of the pass's output again
-    # (the bins, a third as many rows as the track, are read once, by the encounters' pass)
-    small = runner.checkpoint_df(
-        "track_pass_tables", combined.where(f"row_kind NOT IN ({TRACK}, {BINS})")
-    )
-    for kind, table in tables.items():
-        runner.register(table, packing.unpack(combined if kind in (TRACK, BINS) else small, kind))
+        return rows
+    wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
+    return rows.repartition(max(wanted, math.ceil(rows.count() / partition_fixes())), "mmsi")
 
 
 def _ddl(schema: pa.Schema) -> str:
@@ -436,12 +539,64 @@ def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
     by their 10-minute bin, which no pair spans (the spatial-temporal partitioning of
     docs/scaling.md), the kernel on parts of whole bins in `mapInArrow`; writes `close_pairs`
     and the crowded cells, then the stage's last statements (`encounter_crowds`, the runs of
-    bins per pair: `encounter_runs`, `encounters`) as Spark SQL."""
+    bins per pair: `encounter_runs`, `encounters`) as Spark SQL. When the track's pass wrote
+    its bins in files of whole bins (`runner.bin_buckets`), a task reads a bucket of them:
+    no shuffle."""
+    schema = _widened(
+        pa.schema([("row_kind", pa.int32())]),
+        [encounters_kernel.PAIR_SCHEMA, encounters_kernel.CROWD_SCHEMA],
+    )
+    binned = encounters_kernel.BINS in runner.tables  # made by the track's pass
+    if runner.bin_buckets is not None and binned:  # in files of whole bins: no shuffle
+        count = runner.bin_buckets.count
+        passed = runner.spark.range(0, count, 1, count).mapInArrow(
+            bin_bucket_partitions(runner.bin_buckets, settings, schema), _ddl(schema)
+        )
+    else:
+        passed = _encounter_rows(runner, binned).mapInArrow(
+            encounter_partitions(settings, schema, binned), _ddl(schema)
+        )
+    combined = runner.checkpoint_df("encounter_kernel", passed)
+    runner.register(
+        "close_pairs", combined.where("row_kind = 0").select(*encounters_kernel.PAIR_SCHEMA.names)
+    )
+    crowded = encounters_kernel.CROWDED
+    runner.register(
+        crowded, combined.where("row_kind = 1").select(*encounters_kernel.CROWD_SCHEMA.names)
+    )
+    runner.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {crowded}"))
+    runner.execute_all(encounters.from_close_pairs(settings))
+
+
+def bin_bucket_partitions(
+    buckets: Buckets, settings: AnalysisSettings, schema: pa.Schema
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """The function `mapInArrow` runs on each partition of `spark.range(buckets.count)`: for
+    each bucket number it is given, the bins the track's pass wrote to that bucket (whole
+    10-minute bins: `engine/spark_buckets.write_split_part`) through the encounters kernel,
+    as `encounter_partitions` runs it."""
+    from cargotrace.engine.spark_buckets import read_split_bucket
+
+    run_bins = encounter_partitions(settings, schema, binned=True)
+    names = list(encounters_kernel.BIN_SCHEMA.names)
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for bucket in batch.column("id").to_pylist():
+                table = read_split_bucket(buckets, int(bucket), names)
+                if table is not None:
+                    yield from run_bins(iter(table.to_batches()))
+
+    return run
+
+
+def _encounter_rows(runner: SparkRunner, binned: bool) -> DataFrame:
+    """The encounters kernel's rows (the track pass's bins, else the positions) in partitions
+    of whole 10-minute bins (a shuffle by bin)."""
     from pyspark.sql import functions as F
 
     from cargotrace.engine.transpile import expression_to_spark
 
-    binned = encounters_kernel.BINS in runner.tables  # made by the track's pass
     if binned:
         rows = runner.table(encounters_kernel.BINS)
     else:
@@ -455,28 +610,10 @@ def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
             F.col("lat").cast("double").alias("lat"), F.col("lon").cast("double").alias("lon"),
             F.col("sog").cast("double").alias("sog"),
         )  # fmt: skip
-    count = runner.by_vessel.get("positions")
+    count = runner.by_vessel.get("positions", runner.buckets.rows if runner.buckets else None)
     wanted = int(runner.spark.conf.get("spark.sql.shuffle.partitions") or "1")
     partitions = max(wanted, math.ceil((count if count is not None else rows.count()) / partition_fixes()))  # fmt: skip
-    schema = _widened(
-        pa.schema([("row_kind", pa.int32())]),
-        [encounters_kernel.PAIR_SCHEMA, encounters_kernel.CROWD_SCHEMA],
-    )
-    combined = runner.checkpoint_df(
-        "encounter_kernel",
-        rows.repartition(partitions, "tbin").mapInArrow(
-            encounter_partitions(settings, schema, binned), _ddl(schema)
-        ),
-    )
-    runner.register(
-        "close_pairs", combined.where("row_kind = 0").select(*encounters_kernel.PAIR_SCHEMA.names)
-    )
-    crowded = encounters_kernel.CROWDED
-    runner.register(
-        crowded, combined.where("row_kind = 1").select(*encounters_kernel.CROWD_SCHEMA.names)
-    )
-    runner.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {crowded}"))
-    runner.execute_all(encounters.from_close_pairs(settings))
+    return rows.repartition(partitions, "tbin")
 
 
 # stage name -> its kernel on Spark (the stages not named here run their SQL)

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
+    from cargotrace.engine.spark_buckets import Buckets
+
 Checkpoint = Literal["parquet", "memory", "lazy"]
 DRIVER_ROWS_ENV = "CARGOTRACE_SPARK_DRIVER_ROWS"
 DRIVER_ROWS = 250_000
@@ -152,6 +154,11 @@ class SparkRunner:
     # tables held in partitions of whole vessels (hash of `mmsi`), with their row counts:
     # a kernel reads them without shuffling them again
     by_vessel: dict[str, int] = field(default_factory=dict)
+    # the positions in files of whole vessels (engine/spark_buckets.py), when the job has them:
+    # the kernels' pass reads them there
+    buckets: Buckets | None = None
+    # the encounters' bins in files of whole 10-minute bins, when the track's pass wrote them so
+    bin_buckets: Buckets | None = None
     # statements whose tables all hold at most this many rows run on the driver (DuckDB)
     driver_rows: int = field(default_factory=driver_rows)
     placed: list[tuple[str, str]] = field(default_factory=list)  # (table, "driver" | "spark")
@@ -159,12 +166,17 @@ class SparkRunner:
     _on_driver: dict[str, int] = field(default_factory=dict)  # table -> version held there
     _duck: duckdb.DuckDBPyConnection | None = None
 
-    def register(self, name: str, df: DataFrame, *, persistent: bool = False) -> None:
-        """Make `df` visible to the SQL as `name` (an input, or a table computed elsewhere)."""
+    def register(
+        self, name: str, df: DataFrame, *, persistent: bool = False, rows: int | None = None
+    ) -> None:
+        """Make `df` visible to the SQL as `name` (an input, or a table computed elsewhere;
+        `rows`: its row count, when known without a Spark job)."""
         key = name.lower()
         version = self.tables[key].version + 1 if key in self.tables else 0
         self.tables[key] = Table(df, persistent, version)
         self.by_vessel.pop(key, None)
+        if rows is not None:
+            self._rows[key] = (version, rows)
         df.createOrReplaceTempView(key)
 
     def partition_by_vessel(self, name: str, df: DataFrame, key: str = "mmsi") -> None:

@@ -236,19 +236,21 @@ def _stage_stations(
 
 
 def _span(con: duckdb.DuckDBPyConnection) -> int:
-    """`ais_span`: per MMSI of the file's fixes, their first and last time (t0, t1), the last
-    stored fix before (lo) and the first after (hi); returns how many stored fixes fall at
-    or after a t0 (their speeds may change)."""
+    """`ais_span`: per MMSI of the file's positions (NULL too), the first and last time of
+    its fixes (t0, t1; NULL without a fix), the last stored fix before (lo) and the first
+    after (hi); returns how many stored fixes fall at or after a t0 (their speeds may
+    change). One pass over the stage gives the file's MMSIs to the MMSI rule too."""
     fix, fix_p = _FIX.format(p=""), _FIX.format(p="p.")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_span AS
-            WITH f AS (SELECT mmsi, min(timestamp) AS t0, max(timestamp) AS t1 FROM {STAGE}
-                       WHERE {fix} AND rowid NOT IN (SELECT rid FROM ais_skip) GROUP BY mmsi)
+            WITH f AS (SELECT mmsi, min(timestamp) FILTER (WHERE {fix}) AS t0,
+                              max(timestamp) FILTER (WHERE {fix}) AS t1
+                       FROM {STAGE} WHERE rowid NOT IN (SELECT rid FROM ais_skip) GROUP BY mmsi)
             SELECT f.mmsi, f.t0, f.t1,
                    max(p.timestamp) FILTER (WHERE p.timestamp < f.t0) AS lo,
                    min(p.timestamp) FILTER (WHERE p.timestamp > f.t1) AS hi,
                    count(p.timestamp) FILTER (WHERE p.timestamp >= f.t0) AS later
-            FROM f LEFT JOIN positions p ON p.mmsi = f.mmsi AND {fix_p}
+            FROM f LEFT JOIN positions p ON p.mmsi = f.mmsi AND f.t0 IS NOT NULL AND {fix_p}
             GROUP BY f.mmsi, f.t0, f.t1"""
     )
     return _count(con, "SELECT sum(later) FROM ais_span")
@@ -261,12 +263,14 @@ def _speed_sql(alias: str = "") -> tuple[str, str]:
     return _speed_of(f"({step} / {KM_PER_NM} / {hours})", step)
 
 
+def _impossible_sql(speed: str, step: str) -> str:
+    """Whether a step of `step` km at `speed` knots is impossible (NULL without a step)."""
+    return f"({speed} > {MAX_SPEED_KN} AND {step} > {MIN_STEP_KM})"
+
+
 def _speed_of(speed: str, step: str) -> tuple[str, str]:
     """(speed, its flag) given the speed in knots and the step in km (columns or SQL)."""
-    flag = (
-        f"CASE WHEN {speed} > {MAX_SPEED_KN} AND {step} > {MIN_STEP_KM} THEN 'impossible_speed' END"
-    )
-    return speed, flag
+    return speed, f"CASE WHEN {_impossible_sql(speed, step)} THEN 'impossible_speed' END"
 
 
 def _stored_fixes(fix_p: str, columns: str = "p.*") -> str:
@@ -281,6 +285,17 @@ def _stored_fixes(fix_p: str, columns: str = "p.*") -> str:
 # among the file hashes involved, `ais_files`): sorting every row on a 64-character text
 # key cost more than the rest of the append
 _PREV_NUMBERED = "lag(struct_pack(ts := timestamp, lat := lat, lon := lon)) OVER (PARTITION BY mmsi, _fix ORDER BY timestamp, _file_no, source_row)"
+
+
+def _flags_sql(mmsi_invalid: str, impossible_speed: str) -> str:
+    """`positions.flags` of a row given the SQL of its two conditions: the constant text
+    of each combination (`mmsi_invalid,impossible_speed`, one of them, or NULL), no text
+    built per row."""
+    return (
+        f"CASE WHEN {mmsi_invalid} THEN CASE WHEN {impossible_speed} "
+        "THEN 'mmsi_invalid,impossible_speed' ELSE 'mmsi_invalid' END "
+        f"WHEN {impossible_speed} THEN 'impossible_speed' END"
+    )
 
 
 def _move_stage(
@@ -304,21 +319,22 @@ def _move_stage(
         [file_hash],
     )
     file_no = _count(con, "SELECT _file_no FROM ais_files WHERE file_hash = ?", [file_hash])
-    # the rule is worked out once per MMSI of the file, not once per row
+    # the rule is worked out once per MMSI of the file (`ais_span` has each), not per row
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_bad_mmsi AS
             SELECT coalesce(mmsi, -1) AS mmsi  -- no MMSI is invalid too, as -1 is
-            FROM (SELECT DISTINCT mmsi FROM {STAGE}) WHERE {mmsi_invalid_sql("mmsi")}"""
+            FROM ais_span WHERE {mmsi_invalid_sql("mmsi")}"""
     )
+    bad_mmsi = _count(con, "SELECT count(*) FROM ais_bad_mmsi") > 0
     columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
     names = ", ".join(map(quote_ident, columns))
     step = haversine_km("prev.lat", "prev.lon", "lat", "lon")
     hours = f"(greatest(epoch(timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0)"
-    speed, flag = _speed_of("_speed_kn", "_step_km")  # each computed once per row
+    speed = "_speed_kn"  # computed once per row, as the step
     values = {"file_hash": sql_str(file_hash), "source_file": sql_str(file_name),
               "implied_speed_kn": f"CASE WHEN _fix THEN {speed} END",
-              "flags": f"""nullif(concat_ws(',', CASE WHEN coalesce(mmsi, -1) IN (SELECT mmsi FROM ais_bad_mmsi) THEN 'mmsi_invalid' END,
-                                            CASE WHEN _fix THEN {flag} END), '')"""}  # fmt: skip
+              "flags": _flags_sql("coalesce(mmsi, -1) IN (SELECT mmsi FROM ais_bad_mmsi)" if bad_mmsi else "false",
+                                  f"_fix AND {_impossible_sql(speed, '_step_km')}")}  # fmt: skip
     select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
     # the file's hash is set in the outer SELECT: a 64-character text per row carried
     # through the window's sort cost as much as the sort

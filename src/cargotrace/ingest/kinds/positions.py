@@ -261,6 +261,27 @@ def _length_sql(number: str) -> str:
     return f"(CASE WHEN {number} > 0 AND {number} <= 600 THEN {number} END)"
 
 
+def _time_row_key(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """SQL of the row of the first and of the last (time, row) of a group of `src`'s rows
+    (`_timestamp`, `_row`), each the min or max of one number: the time after the chunk's
+    first in microseconds, shifted left past the rows, plus the row after the chunk's
+    first. A BIGINT when the chunk's span of times and rows fits 62 bits (a day of rows
+    needs 37 + 20), else a HUGEINT (2^40 > rows), which cost ~20 % more of the pass."""
+    span = con.execute(
+        "SELECT epoch_us(min(_timestamp)), epoch_us(max(_timestamp)), min(_row), max(_row) FROM src"
+    ).fetchone()
+    if span is None or None in span:
+        return "CAST(NULL AS BIGINT)", "CAST(NULL AS BIGINT)"  # no time: no group has a row
+    time0, time1, row0, row1 = (int(v) for v in span)
+    row_bits = max(1, (row1 - row0).bit_length())
+    if (time1 - time0).bit_length() + row_bits <= 62:
+        key = f"((epoch_us(timestamp) - {time0}) << {row_bits}) + (_row - {row0})"
+        row = "({}(" + key + f") & {(1 << row_bits) - 1}) + {row0}"
+    else:
+        row = "CAST({}(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT)"
+    return row.format("min"), row.format("max")
+
+
 def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     """Provider CSVs repeat the name, IMO and call sign on every row: each distinct identity
     of an MMSI in the chunk becomes an identity report at the first and at the last row that
@@ -278,12 +299,11 @@ def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     # key here and is typed once per group (its regular expressions cost more per row than
     # the rest of the pass). The rows are read from `src` (typed `_mmsi`, `_timestamp`), the
     # refused ones known from `chunk_bad`: the SELECT's rules are not worked out again
+    first, last = _time_row_key(con)
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE ais_chunk_ids AS
+        f"""CREATE OR REPLACE TEMP TABLE ais_chunk_ids AS
            SELECT mmsi, imo, name, callsign, ship_type, draught, length,  -- the length as written: typed per group below
-                  -- (time, row) as one number: 2^40 > rows
-                  min(timestamp) AS t0, CAST(min(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r0,
-                  max(timestamp) AS t1, CAST(max(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT) AS r1
+                  min(timestamp) AS t0, {first} AS r0, max(timestamp) AS t1, {last} AS r1
            FROM (SELECT _mmsi AS mmsi, _timestamp AS timestamp, * EXCLUDE (mmsi, timestamp) FROM src)
            WHERE _row NOT IN (SELECT _row FROM chunk_bad WHERE _reason <> 'no_position')  -- static reports: identity, no place
              AND coalesce(imo, name, callsign, ship_type, draught, length) IS NOT NULL
