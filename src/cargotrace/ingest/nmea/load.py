@@ -394,8 +394,11 @@ def _refusals(
     wanted = ("line_no", "mmsi", "timestamp", "lat", "lon", "msg_type")  # what the rules read
     columns = table.select([c for c in wanted if c in table.column_names])
     code = "CASE " + " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
+    nmea_rows = columns  # noqa: F841 - read by DuckDB's replacement scan (this frame's)
     # one thread, insertion order kept (DuckDB's default): the codes in row order
-    out = con.from_arrow(columns).project(f"coalesce({code} END, -1) AS code").fetchnumpy()
+    out = con.execute(
+        f"SELECT CAST(coalesce({code} END, -1) AS TINYINT) AS code FROM nmea_rows"
+    ).fetchnumpy()
     codes = np.asarray(out["code"], dtype=np.int64)
     if len(codes) != table.num_rows:
         raise AssertionError(f"the rules judged {len(codes)} of {table.num_rows} rows")
