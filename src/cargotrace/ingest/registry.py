@@ -183,11 +183,17 @@ def _looks_like_nmea(path: Path) -> bool:
     return bool(lines) and hits >= max(1, len(lines) // 4)
 
 
+# A kind typed ahead (`stream_load.typed_ahead`) waits for its first chunk: one DuckDB row
+# group's worth, so the storing starts sooner; the later chunks are read meanwhile.
+FIRST_CHUNK_ROWS = 122_880
+
+
 def _load_table(case: Case, spec: TabularKind, path: Path, mapping: Mapping, result: IngestResult,
                 progress: Progress | None, exact: bool = False) -> None:  # fmt: skip
     hint = set().union(*(f.keys() for f in spec.fields))
     parts = read_parts(path, sheet=mapping.sheet, header_row=mapping.header_row, header_hint=hint,
-                       encoding=mapping.encoding, delimiter=mapping.delimiter, fast=spec.stream and not exact)  # fmt: skip
+                       encoding=mapping.encoding, delimiter=mapping.delimiter, fast=spec.stream and not exact,
+                       first_chunk_rows=FIRST_CHUNK_ROWS if spec.type_ahead else None)  # fmt: skip
     source = parts[0][0]
     result.detail.update({"format": source.format, "encoding": source.encoding, "delimiter": source.delimiter,
                           "sheet": source.sheet, "header_row": source.header_row})  # fmt: skip
