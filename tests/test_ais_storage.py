@@ -210,3 +210,19 @@ def test_an_ais_table_is_read_without_importing_the_nmea_loader(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["1", "False"]
+
+
+def test_identity_draughts_and_lengths_are_read_once_per_cell_and_ranged(tmp_path):
+    """The same draught or length cell gives the same metres in every identity; 0 and
+    values beyond AIS's range are not available; a decimal comma reads as a point."""
+    header = ["mmsi", "timestamp", "lat", "lon", "vesselname", "draft", "length"]
+    rows = [[273000001, "2023-09-01T00:00:00", 42.5, 133.0, "ALFA", "8.5", "120"],
+            [273000002, "2023-09-01T00:00:00", 42.5, 133.1, "BRAVO", "8.5", "120"],
+            [273000003, "2023-09-01T00:00:00", 42.5, 133.2, "CHARLIE", "8,5", "0"],
+            [273000004, "2023-09-01T00:00:00", 42.5, 133.3, "DELTA", "0", "700"],
+            [273000005, "2023-09-01T00:00:00", 42.5, 133.4, "ECHO", "", " 95.5 "]]  # fmt: skip
+    [r] = workflow.ingest(tmp_path / "case", "ais", [write_csv(tmp_path / "d.csv", header, rows)])
+    assert r.rows_kept == 5
+    assert _rows(tmp_path / "case", "SELECT name, draught_m, length_m FROM vessel_reports ORDER BY name") == [
+        ("ALFA", 8.5, 120.0), ("BRAVO", 8.5, 120.0), ("CHARLIE", 8.5, None), ("DELTA", None, None),
+        ("ECHO", None, 95.5)]  # fmt: skip
