@@ -56,9 +56,7 @@ def split_block(block: Columns, key: str, parts: int) -> list[Columns]:
 
 
 def join_pieces(pieces: Sequence[Columns]) -> Columns:
-    """One part's pieces from every block, as contiguous arrays (a single piece as it is)."""
-    if len(pieces) == 1:
-        return dict(pieces[0])
+    """One part's pieces from every block, as contiguous arrays."""
     return {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]}
 
 

@@ -19,7 +19,6 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -116,29 +115,28 @@ class PartitionFiles:
         self.writers.clear()
 
     def read(self, *, delete: bool = True) -> Iterator[list[list[chunks.Columns]]]:
-        """Each partition's rows, mapped back (no decoding) and cut into parts of whole `key`
-        values, each part one contiguous piece (see chunks.fetch_parts): the part of every
-        row worked out once, then each column gathered into part order in one go, a column
-        at a time (a file holds hundreds of small batches, one per block spilled: cut batch
-        by batch, a part was hundreds of pieces). Its file is deleted after unless not
-        `delete` (to be read again)."""
+        """Each partition's rows, mapped back (no copy, no decoding) and cut into parts of
+        whole `key` values block by block (see chunks.fetch_parts); its file deleted after
+        unless not `delete` (to be read again)."""
         self.close()
         for path in self.paths:
             if not path.exists():
                 continue  # no row hashed here
             rows = pa.ipc.open_file(pa.memory_map(str(path))).read_all()  # no copy
             count = chunks.part_count(rows.num_rows)
-            part = chunks.part_of(rows.column(self.key).to_numpy(), count)
-            order = np.argsort(part, kind="stable")  # a radix sort for 16-bit keys: linear
-            bounds = np.concatenate([[0], np.cumsum(np.bincount(part, minlength=count))])
-            del part
-            columns = _gathered(rows, order)
-            del rows, order
-            parts = [
-                [{name: v[bounds[i] : bounds[i + 1]] for name, v in columns.items()}]
-                for i in range(count)
-            ]
-            del columns
+
+            def cut_batch(batch: pa.RecordBatch, count: int = count) -> list[chunks.Columns]:
+                columns = {
+                    name: batch.column(name).to_numpy(zero_copy_only=False)
+                    for name in batch.schema.names
+                }
+                return chunks.split_block(columns, self.key, count)
+
+            # the blocks cut on the thread pool (NumPy's gathers release the GIL)
+            pieces = chunks.map_parts(cut_batch, [b for b in rows.to_batches() if b.num_rows])
+            del rows
+            parts = [[block[i] for block in pieces] for i in range(count)]
+            del pieces
             yield parts
             del parts  # before the next partition is read (the caller drops its own too)
             if delete:
@@ -159,17 +157,6 @@ def release_memory() -> None:
     freed in an order that leaves them fragmented: without this the process held about
     1 GB more after each few partitions (2.0 GB more after the track stage at 30 M)."""
     heap.trim()
-
-
-def _gathered(rows: pa.Table, order: NDArray[np.int64]) -> chunks.Columns:
-    """Every column of `rows` as one array in `order`, a column per thread at a time."""
-
-    def gathered(name: str) -> NDArray[Any]:
-        moved: NDArray[Any] = rows.column(name).to_numpy()[order]
-        return moved
-
-    names = rows.schema.names
-    return dict(zip(names, chunks.map_parts(gathered, names), strict=True))
 
 
 def _spill(con: duckdb.DuckDBPyConnection, query: str, files: PartitionFiles) -> None:
