@@ -7,8 +7,9 @@ The input is built by repeating the real logs under ``shared/data/ais`` (tag blo
 trailing receiver metadata, comments and proprietary sentences included) until it holds
 at least ``N`` AIS sentences.  Both decoders read a file from the page cache: pyais via
 ``FileReaderStream`` + ``decode()`` of every message (on the first ``M`` sentences, since it
-is slow), ours via ``decode_nmea_file`` on all of them; each is timed ``R`` times and the
-best run counts (the machine may be shared).  ``--big-gb`` writes a file of that size,
+is slow), ours via ``decode_nmea_file`` on all of them (and on two threads,
+``decode_nmea_file_on``); each is timed ``R`` times and the best run counts (the machine
+may be shared).  ``--big-gb`` writes a file of that size,
 decodes it streaming in a fresh subprocess and reports its peak RSS (``ru_maxrss``).
 ``--ingest`` also times ``cargotrace ingest ais`` of the whole input end to end (a fresh case,
 in a subprocess: storage, duplicates, speeds and the commit included, imports not) and
@@ -111,6 +112,16 @@ def time_ours(path: Path) -> tuple[int, int, float]:
         messages += batch.stats.messages
         decoded += batch.stats.decoded
     return messages, decoded, time.perf_counter() - start
+
+
+def time_ours_threaded(path: Path, threads: int) -> tuple[int, float]:
+    """Messages and wall seconds of the decoder on `threads` threads (as the ingest runs it,
+    without the judging)."""
+    from cargotrace.ingest.nmea.decoder import decode_nmea_file_on
+
+    start = time.perf_counter()
+    messages = sum(decode_nmea_file_on(path, threads, lambda b: b.stats.messages, 50_000))
+    return messages, time.perf_counter() - start
 
 
 def child_decode(path: str) -> None:
@@ -219,6 +230,10 @@ def main() -> None:
             f"cargotrace      : {messages:,} messages ({decoded:,} of decoded types) "
             f"in {elapsed:.2f} s = {ours_rate:,.0f} msgs/s"
         )
+        threaded = min(
+            (time_ours_threaded(ours_path, 2) for _ in range(max(1, args.repeat))),
+            key=lambda r: r[1],
+        )
         py_runs = [time_pyais_cpu(pyais_path) for _ in range(max(1, args.repeat))]
         py_messages, py_elapsed, _ = min(py_runs, key=lambda r: r[1])
         py_rate = py_messages / py_elapsed
@@ -228,6 +243,12 @@ def main() -> None:
             f"in {py_elapsed:.2f} s = {py_rate:,.0f} msgs/s"
         )
         print(f"speed-up        : {ours_rate / py_rate:.1f}x (best of {args.repeat} runs each)")
+        threaded_rate = threaded[0] / threaded[1]
+        print(
+            f"  on 2 threads  : {threaded[0]:,} messages in {threaded[1]:.2f} s = "
+            f"{threaded_rate:,.0f} msgs/s = {threaded_rate / py_rate:.1f}x pyais "
+            "(50,000-line blocks, as the ingest decodes)"
+        )
         if args.ingest:
             info = ingest_run(ours_path, tmp, args.profile)
             rate = info["rows_read"] / info["s"]

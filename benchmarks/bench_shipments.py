@@ -20,17 +20,14 @@ DuckDB 1.5.5 exactly and refuses to load into 1.5.6, as does `duckdb-extension-s
 Latin-1: the same parse and storage work, one byte per character, the Cyrillic text
 mis-decoded (a lower bound on its time).
 
-Where the time goes (1 M rows, CPU seconds of all threads, Dec 2026, measured statement by
-statement with the chunks read first, machine loaded): ~13-14 s in all. Storing the kept
-rows in DuckDB's compressed format ~3.5 (FSST alone ~1.4; the reference's whole
-read_csv -> table is 4.6-5.1 in the same runs), computing the kept rows' columns ~1, the
-CSV read with transcoding ~1.5, the md5 row hashes ~1.2, the Arrow lookups and trimming ~1,
-the duplicates ~0.7, the reasons pass ~0.75, cutting the kept rows into row-group batches
-~0.5. Until Dec 2026 the checkpoint closing the case also wrote the whole table a second
-time (~4 s): the rows reached DuckDB in Arrow's small blocks, its parallel insert left
-part-filled row groups, and the checkpoint merged them (`stream_load._sequential_insert`). The
-next chunk is parsed while one is inserted (`readers/read_ahead`), which pays off when the
-machine has a core to spare. `--profile` runs the child under cProfile.
+Where the time goes (1 M rows, Dec 2026, machine loaded): ~10-10.5 CPU s of all threads.
+The main thread (~5 s) stores: the INSERT of the kept rows ~3.9 (DuckDB's compressed
+storage ~2.4 of it, on one thread: `stream_load._sequential_insert`; computing the kept
+rows' columns ~1.5), the look-up of earlier copies ~0.2, the commit and the rest ~0.8. The
+thread that reads the next chunk meanwhile (`readers/read_ahead`) parses and transcodes it
+(~1.9) and types it (`stream_load.typed_ahead`: trimming, lookups, reasons ~1.2), the md5
+row hashes (~1.2) on a third. The reference's whole read_csv -> table takes 4.5-5 CPU s.
+`--profile` runs the child under cProfile.
 """
 
 from __future__ import annotations

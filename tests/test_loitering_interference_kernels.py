@@ -221,3 +221,34 @@ def test_kernels_equal_the_sql_on_the_noaa_day(monkeypatch):
     found = assert_same(con, loitering_min_hours=0.2, interference_min_vessels=1)
     assert len(found["loitering_candidates"]) > 10 and len(found["position_jumps"]) > 10
     assert len(found["circling"]) > 0 and len(found["spoofed_positions"]) > 0
+
+
+def test_circling_bound_covers_every_radius():
+    """`shapes` skips a vessel-hour whose box of fixes is too small for a circle of the least
+    radius: the bound (`_spans_km`) is at least every fix's distance to the centre as `shapes`
+    measures it (so at least the radius), on random hours at every latitude, and a circle of
+    exactly the least radius, far north, is still found, while one a metre narrower is not."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    sizes = rng.integers(1, 40, size=400)
+    starts = np.cumsum(sizes) - sizes
+    centre_lat = np.repeat(rng.uniform(-89, 89, size=400), sizes)
+    spread = np.repeat(10.0 ** rng.uniform(-6, 0, size=400), sizes)
+    lat = centre_lat + rng.normal(size=len(centre_lat)) * spread
+    lon = np.repeat(rng.uniform(-179, 179, size=400), sizes) + rng.normal(size=len(lat)) * spread
+    bound = interference_kernel._spans_km(lat, lon, starts)
+    c_lat = np.add.reduceat(lat, starts) / sizes
+    c_lon = np.add.reduceat(lon, starts) / sizes
+    dx = (lon - np.repeat(c_lon, sizes)) * KM_PER_DEG * np.repeat(np.cos(np.radians(c_lat)), sizes)
+    dy = (lat - np.repeat(c_lat, sizes)) * KM_PER_DEG
+    assert np.all(bound >= np.maximum.reduceat(np.sqrt(dx * dx + dy * dy), starts))
+
+    config = AnalysisSettings()
+    for radius_km, found in ((config.circling_min_radius_km, 1), (0.499, 0)):
+        fixes = _circle(7, (80.0, 10.0), radius_km, n=12)
+        mmsi = np.array([f[0] for f in fixes], np.int64)
+        ts = np.array([int(f[1].timestamp()) * 1_000_000 for f in fixes], np.int64)
+        lats, lons = np.array([f[2] for f in fixes]), np.array([f[3] for f in fixes])
+        rows = interference_kernel.shapes(mmsi, ts, lats, lons, config)
+        assert rows.num_rows == found

@@ -183,3 +183,39 @@ def test_truncated_database_gives_a_way_out(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "restore" in result.stderr or "rebuild" in result.stderr
+
+
+@pytest.mark.slow
+def test_sigkill_during_ais_csv_ingest_leaves_each_file_whole_or_absent(tmp_path):
+    """The AIS position CSV path (hashed aside while the first chunk is read, chunks typed
+    in Arrow and staged, identity reports per chunk, the file's finish) is one transaction:
+    killed anywhere, nothing of the file stays; run again, the file is in whole."""
+    import duckdb
+
+    source = shared_data("ais", "noaa", "AISdata_marinecadastre_20220103.csv.gz")
+    paths = []
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TABLE day AS SELECT * FROM read_csv('{source}', all_varchar = true)")
+        for days in (2, 3):  # the real day repeated, shifted a day each time (NOAA's layout)
+            path = tmp_path / f"noaa_{days}d.csv"
+            con.execute(
+                f"""COPY (SELECT * REPLACE (strftime(CAST(BaseDateTime AS TIMESTAMP) + d * INTERVAL 1 DAY,
+                                                     '%Y-%m-%dT%H:%M:%S') AS BaseDateTime)
+                          FROM range({days}) r(d), day ORDER BY d) TO '{path}' (FORMAT csv, HEADER true)"""
+            )
+            paths.append(path)
+    case_dir = tmp_path / "case"
+    workflow.init_case(case_dir)
+    rng = random.Random(16)
+    for attempt in range(8):
+        process = _start(["ingest", "ais", str(paths[attempt % 2]), "--case", str(case_dir)])
+        time.sleep(rng.uniform(0.3, 8.0))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        _assert_ais_consistent(case_dir, paths)
+    workflow.ingest(case_dir, "ais", paths)
+    _assert_ais_consistent(case_dir, paths)
+    with Case.open(case_dir) as case:
+        assert case.scalar("SELECT count(*) FROM ledger WHERE kind = 'ais'") == 2
+        assert case.scalar("SELECT sum(rows_read) FROM ledger") == 5 * 99_999

@@ -35,6 +35,10 @@ def _register(path: Path) -> Path:
         with open(path, encoding="cp1251", newline="") as again:  # copies of rows of chunk 1
             lines = again.read().split("\r\n")[1:3]
         handle.write("\r\n".join(lines) + "\r\n")
+        # a copy of a refused row: a duplicate, not refused twice
+        handle.write(
+            "Ж0;отправление;31.02.2023;Находка;984700;Тихорецкая;515002;уголь;60;24567893\r\n"
+        )
     return path
 
 
@@ -75,7 +79,7 @@ def test_chunks_typed_ahead_on_the_reader_thread_store_what_typing_in_place_stor
     threads.clear()
     in_place = _ingest(path, tmp_path / "in_place", type_ahead=False)
     assert threads == ["MainThread"] * CHUNKS
-    assert ahead[0] == in_place[0] == (ROWS + REFUSED + 2, ROWS, REFUSED, 2)
+    assert ahead[0] == in_place[0] == (ROWS + REFUSED + 3, ROWS, REFUSED, 3)
     assert ahead[1] == in_place[1] and len(ahead[1]) == ROWS
     assert ahead[2] == in_place[2] == [("bad_date", ROWS + 2 + i) for i in range(REFUSED)]
 
@@ -98,3 +102,26 @@ def test_a_missing_column_found_on_the_reader_thread_is_the_same_clear_error(
         with pytest.raises(InputError) as raised:
             registry.ingest_file(case, "shipments", path, Mapping(), None)
     assert raised.value.file == "s.csv" and "waybill" in str(raised.value)
+
+
+def test_the_first_chunk_of_a_register_typed_ahead_is_one_row_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loader waits for the first chunk only: it is cut at FIRST_CHUNK_ROWS, the next ones
+    at the reader's size (here its least, 1,024 rows), the last taking up to 20 % more."""
+    monkeypatch.setattr(csvread, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(csvread, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(registry, "FIRST_CHUNK_ROWS", 500)
+    path = write_big_shipments(tmp_path / "реестр.csv", rows=ROWS)
+    sizes: list[tuple[int, int]] = []
+    typed = stream_load.type_chunk
+
+    def recorded(con: object, spec: TabularKind, ctx: ChunkContext, table: pa.Table) -> object:
+        sizes.append((table.num_rows, int(table.column("_row")[0].as_py())))
+        return typed(con, spec, ctx, table)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stream_load, "type_chunk", recorded)
+    counts, _, _ = _ingest(path, tmp_path / "case", type_ahead=True)
+    assert counts == (ROWS, ROWS, 0, 0)
+    # (rows, first row number): 12,000 rows = 500 + 11 x 1,024 + 236, the header on row 1
+    assert sizes == [(500, 2)] + [(1_024, 502 + 1_024 * i) for i in range(11)] + [(236, 11_766)]

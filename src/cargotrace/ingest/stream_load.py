@@ -18,10 +18,10 @@ materialised before the final insert except small tables:
    fill a table's row groups (`_sequential_insert`; a kind with a stage, copied on at the
    end of the file, keeps DuckDB's threads).
 
-Steps 1 and 2 read nothing of the file's transaction (`type_chunk`): a kind with
-`type_ahead` (shipments) has them done on the thread that reads the next chunk, on a cursor
-(`typed_ahead`), while the main thread stores the chunk before; steps 3-6 are the main
-thread's, in the file's transaction.
+Steps 1 and 2, the copies within the chunk and the reasons of step 5 read nothing of the
+file's transaction (`type_chunk`): a kind with `type_ahead` (shipments) has them done on
+the thread that reads the next chunk, on a cursor (`typed_ahead`), while the main thread
+stores the chunk before; the rest is the main thread's, in the file's transaction.
 
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -169,30 +170,42 @@ def _attrs(ctx: ChunkContext) -> str:
     return f"CASE WHEN {empty} THEN NULL ELSE CAST(json_object({pairs}) AS VARCHAR) END"
 
 
-def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: pa.Array) -> pa.Array:
+class Hashes(NamedTuple):
+    """A chunk's row hashes, the later copies of rows of the chunk (a mask) and the distinct
+    hashes: worked out with the typing (`_within`), before the chunk's turn to be stored."""
+
+    rows: pa.Array
+    copies: pa.Array
+    distinct: pa.Array
+
+
+def _within(hashes: pa.Array) -> Hashes:
+    encoded = pc.dictionary_encode(hashes)
+    copies = np.zeros(len(hashes), dtype=bool)
+    if len(encoded.dictionary) < len(hashes):
+        copies[:] = True
+        _, first = np.unique(encoded.indices.to_numpy(), return_index=True)
+        copies[first] = False
+    return Hashes(hashes, pa.array(copies), encoded.dictionary)
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: Hashes) -> pa.Array:
     """Boolean mask of the rows to drop as exact duplicates: a later copy of a row of this
     chunk, or a copy of a row kept earlier: in the table (kinds deduplicated against it: it
     holds the earlier chunks' kept rows too; copies of refused rows are dropped at the end
     of the file, `drop_repeated_refusals`), else in the temp table `seen_hashes` (the earlier
     chunks and sheets of the file)."""
-    encoded = pc.dictionary_encode(hashes)
-    drop = np.ones(len(hashes), dtype=bool)
-    if len(encoded.dictionary) < len(hashes):
-        _, first = np.unique(encoded.indices.to_numpy(), return_index=True)
-        drop[first] = False
-    else:
-        drop[:] = False
-    mask = pa.array(drop)
+    mask = hashes.copies
     earlier = (
         f"SELECT row_hash FROM {quote_ident(spec.table)}"
         if spec.dedupe_against_table
         else "SELECT h FROM seen_hashes"
     )
-    chunk_hashes = pa.table({"h": encoded.dictionary})  # noqa: F841 - replacement scan
+    chunk_hashes = pa.table({"h": hashes.distinct})  # noqa: F841 - replacement scan
     query = f"SELECT DISTINCT h FROM ({earlier}) AS e(h) WHERE h IN (SELECT h FROM chunk_hashes)"
     known = con.execute(query).to_arrow_table().column(0)
     if len(known):
-        mask = pc.or_(mask, pc.is_in(hashes, value_set=known.combine_chunks()))
+        mask = pc.or_(mask, pc.is_in(hashes.rows, value_set=known.combine_chunks()))
         if spec.dedupe_against_table:  # the rows this file repeats: `loader._superseded_files`
             repeated = pa.table({"h": known})  # noqa: F841 - replacement scan
             con.execute("INSERT INTO seen_hashes SELECT h FROM repeated")
@@ -227,17 +240,23 @@ def remember_hashes(con: duckdb.DuckDBPyConnection, hashes: pa.Array | None) -> 
         con.execute("INSERT INTO seen_hashes SELECT DISTINCT h FROM chunk_hashes")
 
 
+Parts = tuple[pa.Table, pa.Table, "Hashes | None", pa.Table | None]
+
+
 class TypedChunk:
     """A chunk typed before its storing: its raw cells (`table`: c0..cN and `_row`), the
     typed columns (`source`: the fields trimmed, the kind's derived columns, the unmapped
-    cells, `_row`) and the row hashes (None when the kind has none). `take` hands them
-    over once, so the chunk's memory goes with its last user."""
+    cells, `_row`), the row hashes (None when the kind has none) and, typed ahead, the
+    refused rows (`_refused`, else None). `take` hands them over once, so the chunk's
+    memory goes with its last user."""
 
-    def __init__(self, table: pa.Table, source: pa.Table, hashes: pa.Array | None) -> None:
-        self._parts: tuple[pa.Table, pa.Table, pa.Array | None] | None = (table, source, hashes)
+    def __init__(
+        self, table: pa.Table, source: pa.Table, hashes: Hashes | None, bad: pa.Table | None
+    ) -> None:
+        self._parts: Parts | None = (table, source, hashes, bad)
         self.rows = table.num_rows
 
-    def take(self) -> tuple[pa.Table, pa.Table, pa.Array | None]:
+    def take(self) -> Parts:
         parts, self._parts = self._parts, None
         if parts is None:
             raise RuntimeError("the typed chunk was taken already")
@@ -252,8 +271,36 @@ def type_chunk(
     here reads the file's transaction: `con` may be a cursor, on another thread."""
     pending = _hashes_aside(con, ctx, spec, table) if spec.row_hashes else None
     source = _source_table(con, spec, ctx, table, None)  # meanwhile the hashes are computed
-    hashes = pending.result().combine_chunks() if pending is not None else None
-    return TypedChunk(table, source, hashes)
+    bad = _refused(con, spec, ctx, source) if spec.type_ahead and not spec.prepare else None
+    hashes = _within(pending.result().combine_chunks()) if pending is not None else None
+    return TypedChunk(table, source, hashes, bad)
+
+
+def _src_sql(spec: TabularKind, ctx: ChunkContext, columns: list[str], where: str = "") -> str:
+    """`src`: the chunk's columns, `_attrs` and `_filled` (the unmapped raw cells stay as
+    c<i>, for reasons that look at the whole row)."""
+    return (
+        f"SELECT {', '.join(map(quote_ident, columns))}, {_attrs(ctx)} AS _attrs, "
+        f"{_filled(spec, ctx)} AS _filled FROM chunk_src{where}"
+    )
+
+
+def _refused(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, source: pa.Table
+) -> pa.Table:
+    """`_row, _reason, _column` of the chunk's refused rows, by the kind's `reasons` (else
+    its SELECT), which read the chunk alone (a kind with `prepare` has none typed ahead),
+    duplicates included (the loader leaves those out)."""
+    reasons = (
+        spec.reasons(ctx)
+        if spec.reasons
+        else f"SELECT _row, _reason, _column FROM ({spec.select(ctx)})"
+    )
+    chunk_src = source  # noqa: F841 - read by DuckDB's replacement scan
+    return con.execute(
+        f"WITH src AS ({_src_sql(spec, ctx, source.column_names)}) "
+        f"SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
+    ).to_arrow_table()
 
 
 Context = Callable[[RawChunk], ChunkContext]
@@ -307,28 +354,37 @@ def _load(
     typed: TypedChunk,
     result: IngestResult,
 ) -> pa.Array | None:
-    table, source, hashes = typed.take()
-    dropped = 0
+    table, source, hashes, bad = typed.take()
+    dropped, columns, unique = 0, source.column_names, ""
     if hashes is not None:
         drop = _duplicates(con, spec, hashes)
         dropped = int(pc.sum(drop).as_py() or 0)
-        source = source.append_column("_hash", hashes)
-        source = source.filter(pc.invert(drop)) if dropped else source
+        columns = [*columns, "_hash"]
+        source = source.append_column("_hash", hashes.rows)
+        if dropped:  # left out by the view: filtering the chunk in Arrow copies every column
+            source, unique = source.append_column("_copy", drop), " WHERE NOT _copy"
+            if bad is not None and bad.num_rows:
+                copies = table.column("_row").filter(drop)
+                bad = bad.filter(pc.invert(pc.is_in(bad.column("_row"), value_set=copies)))
     result.rows_read += table.num_rows
     result.rows_duplicate += dropped
     chunk_src = source  # noqa: F841 - read through the views by DuckDB's replacement scan
-    con.execute(  # the unmapped raw cells stay as c<i>, for reasons that look at the whole row
-        f"""CREATE OR REPLACE TEMP VIEW src AS SELECT {", ".join(map(quote_ident, source.column_names))}, {_attrs(ctx)} AS _attrs,
-                   {_filled(spec, ctx)} AS _filled
-            FROM chunk_src"""
-    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW src AS {_src_sql(spec, ctx, columns, unique)}")
     if spec.prepare:
         spec.prepare(con, ctx)
     con.execute(f"CREATE OR REPLACE TEMP VIEW normalized AS {spec.select(ctx)}")
-    reasons = spec.reasons(ctx) if spec.reasons else "SELECT _row, _reason, _column FROM normalized"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
-    )
+    if bad is not None:  # found with the typing
+        chunk_bad_rows = bad  # noqa: F841 - replacement scan
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM chunk_bad_rows"
+        )
+    else:
+        reasons = (
+            spec.reasons(ctx) if spec.reasons else "SELECT _row, _reason, _column FROM normalized"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
+        )
     if spec.after:  # `chunk_bad` is there: the refused rows, their reasons
         spec.after(con, ctx)
     select_cols, provenance = target_sql(con, spec, ctx, result)
@@ -353,4 +409,4 @@ def _load(
     result.rows_quarantined += int(quarantined)
     con.execute("DROP VIEW IF EXISTS normalized")
     con.execute("DROP VIEW IF EXISTS src")
-    return hashes
+    return None if hashes is None else hashes.rows

@@ -142,8 +142,14 @@ def encounter_runs_sql(settings: AnalysisSettings) -> str:
         """
 
 
-def encounters_sql(settings: AnalysisSettings) -> str:
-    """`encounters`: the runs of `encounter_runs` slow enough, away from ports, of two ships."""
+RUN_KEY = ("mmsi_a", "mmsi_b", "started_at")  # one row of `encounter_runs`
+
+
+def encounters_sql(settings: AnalysisSettings, ports: str = "ports") -> str:
+    """`encounters`: the runs of `encounter_runs` slow enough, away from ports, of two ships.
+    `ports` may be a table of the ports that can be the nearest of each run (its RUN_KEY
+    columns, lat, lon: the kernel's, maritime/kernels/nearby_ports.py), for the same rows."""
+    match = "".join(f" AND p.{c} = e.{c}" for c in RUN_KEY) if ports != "ports" else ""
     return f"""
         CREATE OR REPLACE TABLE encounters AS
         WITH same_ship AS (
@@ -156,13 +162,13 @@ def encounters_sql(settings: AnalysisSettings) -> str:
                round((epoch(e.ended_at) - epoch(e.started_at)) / 3600.0, 3) AS hours,
                round(e.median_distance_m, 1) AS median_distance_m,
                round(e.median_sog_kn, 2) AS median_sog_kn, e.lat, e.lon,
-               {nearest_port_km_sql("e")} AS nearest_port_km
+               {nearest_port_km_sql("e", ports, match)} AS nearest_port_km
         FROM encounter_runs e
         WHERE e.median_sog_kn < {settings.encounter_max_sog_kn}
           AND NOT EXISTS (SELECT 1 FROM same_ship s WHERE s.mmsi_a = e.mmsi_a AND s.mmsi_b = e.mmsi_b
                           AND (s.a_from IS NULL OR e.started_at >= s.a_from) AND (s.a_to IS NULL OR e.started_at < s.a_to)
                           AND (s.b_from IS NULL OR e.started_at >= s.b_from) AND (s.b_to IS NULL OR e.started_at < s.b_to))
-          AND {far_from_ports_sql(settings.encounter_min_port_km, "e")}
+          AND {far_from_ports_sql(settings.encounter_min_port_km, "e", ports, match)}
         ORDER BY e.started_at, e.mmsi_a, e.mmsi_b
         """
 

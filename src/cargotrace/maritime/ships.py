@@ -167,7 +167,9 @@ def statements(settings: AnalysisSettings) -> list[str]:
         f"""
         CREATE OR REPLACE TABLE ship_links AS
         WITH transmitters AS (
-            SELECT DISTINCT {vessel_key_sql("mmsi", "tx")} AS vessel_key, mmsi FROM track
+            -- the transmitters first, then their keys: one string per transmitter, not per fix
+            SELECT {vessel_key_sql("mmsi", "tx")} AS vessel_key, mmsi
+            FROM (SELECT DISTINCT mmsi, tx FROM track) fixes
             UNION SELECT CAST(mmsi AS VARCHAR), mmsi FROM vessel_reports WHERE mmsi IS NOT NULL
             UNION SELECT CAST(mmsi AS VARCHAR), mmsi FROM sightings WHERE mmsi IS NOT NULL
         ), linked AS (

@@ -201,12 +201,17 @@ def _select(ctx: ChunkContext) -> str:
         f"CASE WHEN w_num * w_factor > {MAX_PLAUSIBLE_T} THEN 'weight_implausible' END, "
         "'consignor_' || _consignor_flag, 'consignee_' || _consignee_flag), '')"
     )
-    attributes = (
-        "CASE WHEN _consignor_inn IS NULL AND _consignee_inn IS NULL THEN _attrs "
-        "ELSE CAST(json_merge_patch(coalesce(_attrs, '{}'), "
+    inns = (
         "CASE WHEN _consignee_inn IS NULL THEN json_object('consignor_inn', _consignor_inn) "
         "WHEN _consignor_inn IS NULL THEN json_object('consignee_inn', _consignee_inn) "
-        "ELSE json_object('consignor_inn', _consignor_inn, 'consignee_inn', _consignee_inn) END) AS VARCHAR) END"
+        "ELSE json_object('consignor_inn', _consignor_inn, 'consignee_inn', _consignee_inn) END"
+    )
+    # the INNs merged into the unmapped cells; without those (most rows) the INNs alone,
+    # the same text as merging them into '{}' (a third cheaper)
+    attributes = (
+        "CASE WHEN _consignor_inn IS NULL AND _consignee_inn IS NULL THEN _attrs "
+        f"WHEN _attrs IS NULL THEN CAST({inns} AS VARCHAR) "
+        f"ELSE CAST(json_merge_patch(_attrs, {inns}) AS VARCHAR) END"
     )
     return f"""
         SELECT _hash AS row_hash, waybill, _wagon AS wagon, _container AS container, _record AS record,

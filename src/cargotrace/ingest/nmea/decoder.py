@@ -27,6 +27,12 @@ Supported layouts (one sentence per line):
   receive time (``!AIVDM,...*hh,1328182324603`` exactEarth, USCG
   ``...*hh,d-109,S2105,...,r003669946,1325394060,1325394001``).
 
+Threads: a block's lines are scanned (``scan_block``) and its assembled messages decoded
+(``decode_assembled``) independently of other blocks; only the assembly carries state (the
+fragments of multi-part messages left at a block's end, ``NmeaDecoder.assemble``).
+``decode_nmea_file_on`` runs the first two on a pool of threads (NumPy and Arrow let go of
+the GIL in their loops) and the assembly in order: the rows are those of one thread.
+
 Accounting (over a whole stream, i.e. one ``decode_lines`` call or the sum of all batches
 of ``decode_nmea_file``):
 

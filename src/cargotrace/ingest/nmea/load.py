@@ -125,8 +125,8 @@ def _one_thread(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
 @dataclass
 class Judged:
     """A decoded batch judged by the rules (`Judge`, on a decoder's thread): the positions
-    the rules keep, the identity reports (those refused are left to `Statics.flush`), the
-    refused messages and the decoder's rejects as quarantine runs (their texts built from
+    the rules keep, the identity reports (all: `Statics.flush` leaves out those with an
+    implausible time, refused here), the refused messages and the decoder's rejects as quarantine runs (their texts built from
     the batch's buffers, which go with the batch)."""
 
     positions: pa.Table
@@ -394,8 +394,11 @@ def _refusals(
     wanted = ("line_no", "mmsi", "timestamp", "lat", "lon", "msg_type")  # what the rules read
     columns = table.select([c for c in wanted if c in table.column_names])
     code = "CASE " + " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
+    nmea_rows = columns  # noqa: F841 - read by DuckDB's replacement scan (this frame's)
     # one thread, insertion order kept (DuckDB's default): the codes in row order
-    out = con.from_arrow(columns).project(f"coalesce({code} END, -1) AS code").fetchnumpy()
+    out = con.execute(
+        f"SELECT CAST(coalesce({code} END, -1) AS TINYINT) AS code FROM nmea_rows"
+    ).fetchnumpy()
     codes = np.asarray(out["code"], dtype=np.int64)
     if len(codes) != table.num_rows:
         raise AssertionError(f"the rules judged {len(codes)} of {table.num_rows} rows")
@@ -428,9 +431,9 @@ STATIC_ROWS = 200_000  # identity reports gathered (in Arrow) per dedupe and ins
 
 class Statics:
     """The file's identity reports (types 5, 19, 24) on their way to `vessel_reports`:
-    those with an implausible time are refused batch by batch (their sentences are in the
-    batch), the rest gathered and stored without repeats in few big statements (each
-    looks up the reports already stored, which grow with the file)."""
+    those with an implausible time are refused batch by batch, by `Judge` (their sentences
+    are in the batch), the rest gathered and stored without repeats in few big statements
+    (each looks up the reports already stored, which grow with the file)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, provenance: str) -> None:
         self.con, self.provenance = con, provenance

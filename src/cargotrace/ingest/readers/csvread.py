@@ -73,6 +73,9 @@ class CsvOptions:
     header_row: int | None = None  # 0: no header, columns are named `column 1`, ...
     header_hint: set[str] | None = None
     fast: bool = False
+    # the fast reader's first chunk holds at most this many rows: the loader, waiting for
+    # it, starts sooner (`read_ahead` overlaps the rest)
+    first_chunk_rows: int | None = None
 
 
 def read_csv(
@@ -92,7 +95,9 @@ def read_csv(
     source = TableSource(path, "csv", encoding, delimiter, header_row=header_row)
     fast = options.fast and header_row > 0 and _content_size(path) >= FAST_MIN_BYTES
     if fast:
-        return source, read_ahead(_fast_or_exact(path, source, chunk_rows))
+        return source, read_ahead(
+            _fast_or_exact(path, source, chunk_rows, options.first_chunk_rows)
+        )
     return source, _exact_chunks(path, source, chunk_rows)
 
 
@@ -369,7 +374,9 @@ class IrregularCsv(Exception):
     file's transaction is rolled back and the file read again with the exact reader."""
 
 
-def _fast_or_exact(path: Path, source: TableSource, chunk_rows: int) -> Iterator[RawChunk]:
+def _fast_or_exact(
+    path: Path, source: TableSource, chunk_rows: int, first_chunk_rows: int | None = None
+) -> Iterator[RawChunk]:
     """Arrow when the file is regular, else the exact reader. Up to FAST_BUFFER_BYTES of
     Arrow data the choice is made before any row is handed out, so the loader never sees a
     mix; a bigger file is streamed in one pass, and a wrong-width record found after the
@@ -397,7 +404,9 @@ def _fast_or_exact(path: Path, source: TableSource, chunk_rows: int) -> Iterator
     )
     del batches
     try:
-        for chunk in _rechunk(headers, batches_iter, source.header_row, chunk_rows):
+        for chunk in _rechunk(
+            headers, batches_iter, source.header_row, chunk_rows, first_chunk_rows
+        ):
             _check_multiline(chunk, source.delimiter or ",", str(path))
             meter.handed_out(chunk.table.num_rows + chunk.blank)
             out = [chunk]
@@ -444,17 +453,27 @@ def _drain(batches: list[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
 
 
 def _rechunk(
-    headers: list[str], batches: Iterator[pa.RecordBatch], header_row: int, chunk_rows: int
+    headers: list[str],
+    batches: Iterator[pa.RecordBatch],
+    header_row: int,
+    chunk_rows: int,
+    first_chunk_rows: int | None = None,
 ) -> Iterator[RawChunk]:
-    """Arrow's batches regrouped into chunks of exactly `chunk_rows` rows, numbered on from
-    the header row; the last chunk takes the rest, up to TAIL_SHARE more rows, so a file
-    does not end in a small extra chunk (another insert costs more than its rows)."""
+    """Arrow's batches regrouped into chunks of exactly `chunk_rows` rows (the first one
+    `first_chunk_rows` when given), numbered on from the header row; the last chunk takes
+    the rest, up to TAIL_SHARE more rows, so a file does not end in a small extra chunk
+    (another insert costs more than its rows)."""
     next_row = header_row + 1
     pending: list[pa.RecordBatch] = []
     pending_rows = pending_bytes = 0
 
     def limit() -> int:  # rows per chunk: `chunk_rows`, fewer when rows are wide
-        return min(chunk_rows, max(1024, CHUNK_BYTES * pending_rows // max(pending_bytes, 1)))
+        rows = (
+            chunk_rows
+            if first_chunk_rows is None or next_row > header_row + 1
+            else first_chunk_rows
+        )
+        return min(rows, max(1024, CHUNK_BYTES * pending_rows // max(pending_bytes, 1)))
 
     for batch in itertools.chain(batches, [None]):
         if batch is not None:

@@ -61,6 +61,7 @@ def read_parts(
     encoding: str | None = None,
     delimiter: str | None = None,
     fast: bool = False,
+    first_chunk_rows: int | None = None,
 ) -> list[Part]:
     fmt = file_format(path)
     if fmt == "xlsx":
@@ -71,7 +72,7 @@ def read_parts(
         )
     if fmt == "parquet":
         return [_read_parquet(path, chunk_rows)]
-    options = CsvOptions(encoding, delimiter, header_row, header_hint, fast)
+    options = CsvOptions(encoding, delimiter, header_row, header_hint, fast, first_chunk_rows)
     return [read_csv(path, options, max(chunk_rows, FAST_CHUNK_ROWS) if fast else chunk_rows)]
 
 

@@ -32,8 +32,8 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from cargotrace.maritime import encounters
-from cargotrace.maritime.kernels import chunks, views
-from cargotrace.maritime.kernels.arrays import expand, sums_in_order
+from cargotrace.maritime.kernels import chunks, nearby_ports, views
+from cargotrace.maritime.kernels.arrays import expand, group_starts, sums_in_order
 from cargotrace.maritime.kernels.partitions import (
     PartitionFiles,
     partition_count,
@@ -61,6 +61,7 @@ BIN_SCHEMA = pa.schema(
     [("mmsi", pa.int64()), ("tbin", pa.int64()), ("lat", pa.float64()), ("lon", pa.float64()),
      ("sog", pa.float64())]
 )  # fmt: skip
+NEARBY_PORTS = "encounter_nearby_ports"  # made by `publish_nearby_ports`
 BIN_RULE = ("bins", encounters.BIN_SECONDS)  # the tag of BINS: what they were made by
 OFFSET = 1 << 17  # cy, cx shifted to non-negative 18-bit fields of the join key
 Floats = NDArray[np.float64]
@@ -174,39 +175,62 @@ def _binned_pairs(
     cell = encounters.cell_deg(settings)
     lat, lon = b["lat"], b["lon"]
     cy = np.floor(lat / cell).astype(np.int64)
-    cx = np.floor(lon / _width(cy, cell)).astype(np.int64)
-    _, rank = np.unique(b["tbin"], return_inverse=True)
-    rank = rank.astype(np.int64)
+    own_width = _width(cy, cell)
+    cx = np.floor(lon / own_width).astype(np.int64)
+    rank = np.cumsum(group_starts(b["tbin"])) - 1  # the bins are sorted by bin
     key = _key(rank, cy, cx)
     # crowds: more than encounter_max_vessels_per_cell bins in one (bin, cell)
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
-    first = np.ones(len(key), bool)
-    first[1:] = sorted_key[1:] != sorted_key[:-1]
+    first = group_starts(sorted_key)
     starts = np.flatnonzero(first)
     sizes = np.diff(np.append(starts, len(key)))
     crowded_group = sizes > settings.encounter_max_vessels_per_cell
     in_crowd = np.zeros(len(key), bool)
     in_crowd[order] = np.repeat(crowded_group, sizes)
     crowds = _crowds(b, order, starts, sizes, crowded_group)
-    # a: the bins out of crowds, sorted by key; b: each of them copied to four cells
-    a = np.flatnonzero(~in_crowd)
-    a = a[np.argsort(key[a], kind="stable")]
+    # a: the bins out of crowds, sorted by key (ties in row order: `order` is stable); each
+    # of them copied to four cells: its own, the one beside it, and the two in the nearer band
+    a = order[~in_crowd[order]]
     a_key = key[a]
+    # the cells of `a`: each key once, where its bins start in `a` and how many
+    cell_first = group_starts(a_key)
+    cell_at = np.flatnonzero(cell_first)
+    cell_key = a_key[cell_at]
+    cell_size = np.diff(np.append(cell_at, len(a)))
+    own = np.cumsum(cell_first) - 1  # the cell of each of `a`
     up = np.where(lat[a] / cell - np.floor(lat[a] / cell) >= 0.5, 1, -1)
-    copies_key, copies_of = [], []
-    for dy in (0, 1):
-        band = cy[a] + dy * up
-        width = _width(band, cell)
-        column = np.floor(lon[a] / width)
-        side = np.where(lon[a] / width - column >= 0.5, 1, -1)
-        for dx in (0, 1):
-            copies_key.append(_key(rank[a], band, column.astype(np.int64) + dx * side))
-            copies_of.append(a)
-    b_key, b_row = np.concatenate(copies_key), np.concatenate(copies_of)
-    low = np.searchsorted(a_key, b_key, side="left")
-    high = np.searchsorted(a_key, b_key, side="right")
-    counts = high - low
+    width = own_width[a]
+    column = np.floor(lon[a] / width)
+    side_own = np.where(lon[a] / width - column >= 0.5, 1, -1)
+    # the cell beside: its key is the own key +-1 (cx is far inside its 18 bits), so if it
+    # holds bins it is the next (or the previous) cell in `cell_key`; likewise beside the
+    # cell in the nearer band, found by one search
+    beside = _key(rank[a], cy[a], column.astype(np.int64) + side_own)
+    band = cy[a] + up
+    width = _width(band, cell)
+    column = np.floor(lon[a] / width)
+    band_key = _key(rank[a], band, column.astype(np.int64))
+    found = np.searchsorted(cell_key, band_key)  # the first cell at or after band_key
+    is_there = found < len(cell_key)
+    is_there[is_there] = cell_key[found[is_there]] == band_key[is_there]
+    side = np.where(lon[a] / width - column >= 0.5, 1, -1)
+    band_beside = _key(rank[a], band, column.astype(np.int64) + side)
+    looks = [
+        (own, a_key),  # the copy in its own cell
+        (own + side_own, beside),
+        (found, band_key),
+        (np.where(side > 0, found + is_there, found - 1), band_beside),
+    ]
+    lows, counts_of = [], []
+    for at, wanted in looks:
+        inside = (at >= 0) & (at < len(cell_key))
+        hit = np.zeros(len(a), bool)
+        hit[inside] = cell_key[at[inside]] == wanted[inside]
+        lows.append(np.where(hit, cell_at[np.where(hit, at, 0)] if len(a) else 0, 0))
+        counts_of.append(np.where(hit, cell_size[np.where(hit, at, 0)] if len(a) else 0, 0))
+    low, counts = np.concatenate(lows), np.concatenate(counts_of)
+    b_row = np.tile(a, 4)
     left = a[expand(low, counts)]  # the bins of the cell a copy landed in
     right = np.repeat(b_row, counts)  # the copied bin
     mmsi = b["mmsi"]
@@ -296,5 +320,29 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     pairs.publish()
     views.publish(con, CROWDED, pa.Table.from_batches(crowds, CROWD_SCHEMA))
     con.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {CROWDED}"))
-    for statement in encounters.from_close_pairs(settings):
-        con.execute(statement)
+    con.execute(encounters.encounter_runs_sql(settings))
+    publish_nearby_ports(con)
+    con.execute(encounters.encounters_sql(settings, ports=NEARBY_PORTS))
+
+
+def publish_nearby_ports(con: duckdb.DuckDBPyConnection) -> None:
+    """NEARBY_PORTS: per run of `encounter_runs` (its RUN_KEY), the ports that can be its
+    nearest (kernels/nearby_ports.py), with their lat and lon."""
+    key = ", ".join(encounters.RUN_KEY)
+    runs = con.execute(f"SELECT {key}, lat, lon FROM encounter_runs").to_arrow_table()
+    ports = con.execute("SELECT lat, lon FROM ports WHERE lat IS NOT NULL").fetchnumpy()
+
+    def floats(values: Any) -> Floats:
+        return np.asarray(np.ma.filled(values, np.nan), np.float64)
+
+    event, port = nearby_ports.candidates(
+        runs.column("lat").to_numpy(zero_copy_only=False).astype(np.float64),
+        runs.column("lon").to_numpy(zero_copy_only=False).astype(np.float64),
+        floats(ports["lat"]),
+        floats(ports["lon"]),
+    )
+    taken = runs.select(list(encounters.RUN_KEY)).take(pa.array(event))
+    near = taken.append_column("lat", pa.array(floats(ports["lat"])[port])).append_column(
+        "lon", pa.array(floats(ports["lon"])[port])
+    )
+    views.publish(con, NEARBY_PORTS, near)

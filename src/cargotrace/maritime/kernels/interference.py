@@ -71,6 +71,8 @@ def shapes(
     starts = np.flatnonzero(group_starts(mmsi) | group_starts(hour))
     counts = np.diff(np.append(starts, len(hour)))
     enough = counts >= settings.circling_min_fixes
+    if enough.any():
+        enough &= _spans_km(lat, lon, starts) >= settings.circling_min_radius_km * (1 - 1e-6)
     if not enough.any():
         return pa.RecordBatch.from_pylist([], schema=SHAPE_SCHEMA)
     starts, counts = starts[enough], counts[enough]
@@ -117,6 +119,20 @@ def shapes(
          pa.array(radius_km[keep]), pa.array(spread_km[keep]), pa.array(resultant[keep])],
         schema=SHAPE_SCHEMA,
     )  # fmt: skip
+
+
+def _spans_km(lat: Floats, lon: Floats, starts: Ints) -> Floats:
+    """Per run of fixes (contiguous, from `starts`): an upper bound of the distance from any
+    of its fixes to their centre as `shapes` measures it (the diagonal of the run's box of
+    latitudes and longitudes, longitudes at full scale, plus a millimetre for rounding), so of
+    its radius: a run whose bound is under the least radius cannot be circling, and its
+    sums are not worked out (a vessel at its berth or at anchor: most vessel-hours)."""
+    if len(starts) == 0:
+        return np.zeros(0)
+    dlat = np.maximum.reduceat(lat, starts) - np.minimum.reduceat(lat, starts)
+    dlon = np.maximum.reduceat(lon, starts) - np.minimum.reduceat(lon, starts)
+    bound: Floats = np.sqrt(dlat * dlat + dlon * dlon) * KM_PER_DEG * (1 + 1e-9) + 1e-6
+    return bound
 
 
 def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
