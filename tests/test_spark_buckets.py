@@ -1,6 +1,7 @@
 """The positions in bucket files of whole vessels (engine/spark_buckets.py), as DuckDB writes
 them for `analyze --engine spark` and a task of the kernels' pass reads them. No Spark
-needed: the writing is DuckDB's, the reading pyarrow's inside `mapInArrow`."""
+needed: the writing is DuckDB's, the reading pyarrow's inside `mapInArrow`. And the
+driver's row limit those runs depend on (engine/spark_runner.py `driver_rows`)."""
 
 from __future__ import annotations
 
@@ -158,3 +159,16 @@ def test_bins_split_into_buckets_of_whole_bins_from_every_task(tmp_path: Path) -
     assert sorted(got) == sorted(rows[0] + rows[1])
     assert len(set(seen.values())) == 3  # 25 bins spread over the 3 buckets
     assert read_split_bucket(buckets, 5, ["tbin"]) is None
+
+
+def test_driver_limit_defaults_to_a_million_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Statements over tables of at most 1,000,000 rows run on the driver unless
+    CARGOTRACE_SPARK_DRIVER_ROWS says otherwise (0: none)."""
+    from cargotrace.engine.spark_runner import DRIVER_ROWS_ENV, driver_rows
+
+    monkeypatch.delenv(DRIVER_ROWS_ENV, raising=False)
+    assert driver_rows() == 1_000_000
+    monkeypatch.setenv(DRIVER_ROWS_ENV, "0")
+    assert driver_rows() == 0
+    monkeypatch.setenv(DRIVER_ROWS_ENV, " 300 ")
+    assert driver_rows() == 300

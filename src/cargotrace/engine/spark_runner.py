@@ -3,8 +3,10 @@ and a runner that executes statements one by one, keeping every table as a check
 DataFrame registered as a temp view (the Spark counterpart of DuckDB's temp tables).
 
 Small statements on the driver: a statement all of whose tables hold at most
-`driver_rows` rows (`CARGOTRACE_SPARK_DRIVER_ROWS`, default 250,000: per-vessel, per-call
-and per-gap tables, never the per-fix ones of a real run) runs as its DuckDB text on a DuckDB
+`driver_rows` rows (`CARGOTRACE_SPARK_DRIVER_ROWS`, default 1,000,000 — about 100 MB of
+Arrow on the driver: per-vessel, per-call, per-gap and per-pair tables, never the per-fix
+ones of a real run; 250,000 until 2026-12-07 09:00 UTC, which left the encounters' runs of
+bins on Spark at 10 M positions) runs as its DuckDB text on a DuckDB
 connection in the driver, over Arrow copies of those tables, and its table comes back to
 Spark as a local relation (shipped inside the plans that read it). Spark pays a few jobs
 per statement whatever its size (its checkpoint, its shuffles); DuckDB runs such a
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
 
 Checkpoint = Literal["parquet", "memory", "lazy"]
 DRIVER_ROWS_ENV = "CARGOTRACE_SPARK_DRIVER_ROWS"
-DRIVER_ROWS = 250_000
+DRIVER_ROWS = 1_000_000
 
 
 def driver_rows() -> int:
