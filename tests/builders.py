@@ -183,3 +183,10 @@ def unusable_positions(positions: pa.Table) -> int:
         bad_place = np.isnan(lat) | np.isnan(lon) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
         bad_place |= (lat == 0) & (lon == 0)
     return int((no_time | odd_time | bad_place).sum())
+
+
+def stored_rows(case_dir: Path, queries: dict[str, str]) -> dict[str, list[tuple[Any, ...]]]:
+    """Each query's rows from the case, sorted (for comparing two cases whatever the order
+    their rows were stored in)."""
+    with Case.open(case_dir) as case:
+        return {k: sorted(case.con.execute(q).fetchall(), key=repr) for k, q in queries.items()}

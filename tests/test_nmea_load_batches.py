@@ -13,6 +13,7 @@ from cargotrace.case.store import Case
 from cargotrace.errors import InputError
 from cargotrace.ingest.nmea import load
 
+from builders import stored_rows
 from conftest import shared_data
 
 LOGS = (("gpsd", "sample.aivdm"), ("aisdb", "test_data_20211101.nm4"))
@@ -26,8 +27,7 @@ def _stored(case: Path) -> dict[str, list[tuple[object, ...]]]:
         "quarantine": "SELECT reason, column_name, raw, source_file, source_row FROM quarantine_rows",
         "ledger": "SELECT file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate, rows_skipped FROM ledger",
     }  # fmt: skip
-    with Case.open(case) as opened:
-        return {k: sorted(opened.con.execute(q).fetchall(), key=repr) for k, q in queries.items()}
+    return stored_rows(case, queries)
 
 
 def _ingest(tmp_path: Path, name: str, log: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from cargotrace import workflow
-from cargotrace.case.store import Case
 from cargotrace.ingest.nmea import load
 from cargotrace.ingest.nmea.decoder import (
     DecodedBatch,
@@ -19,6 +18,7 @@ from cargotrace.ingest.nmea.decoder import (
     decode_nmea_file_on,
 )
 
+from builders import stored_rows
 from conftest import shared_data
 
 LOGS = (
@@ -108,8 +108,7 @@ def _stored(case: Path) -> dict[str, list[tuple[object, ...]]]:
         "quarantine": "SELECT * EXCLUDE (file_hash) FROM quarantine_rows",
         "ledger": "SELECT file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate, rows_skipped FROM ledger",
     }  # fmt: skip
-    with Case.open(case) as opened:
-        return {k: sorted(opened.con.execute(q).fetchall(), key=repr) for k, q in queries.items()}
+    return stored_rows(case, queries)
 
 
 def test_a_log_decoded_on_two_threads_stores_what_one_thread_stores(tmp_path, monkeypatch):

@@ -43,7 +43,8 @@ def test_an_error_of_the_reader_reaches_the_caller_after_the_items_before_it() -
     assert seen == [1, 2] and raised.value.row == 3
 
 
-def test_a_caller_that_stops_early_stops_the_reader() -> None:
+def _endless() -> tuple[Iterator[int], threading.Event]:
+    """A long source, and the event it sets when it is closed."""
     closed = threading.Event()
 
     def source() -> Iterator[int]:
@@ -52,7 +53,12 @@ def test_a_caller_that_stops_early_stops_the_reader() -> None:
         finally:
             closed.set()
 
-    items = read_ahead(source())
+    return source(), closed
+
+
+def test_a_caller_that_stops_early_stops_the_reader() -> None:
+    source, closed = _endless()
+    items = read_ahead(source)
     assert next(items) == 0
     items.close()  # what a `for` loop left by an exception does
     assert closed.wait(5)
@@ -101,15 +107,8 @@ def test_a_step_given_with_ahead_runs_on_the_reading_thread_of_a_read_ahead() ->
 def test_closing_a_stepped_read_ahead_closes_the_reader() -> None:
     from cargotrace.ingest.readers.read_ahead import ahead
 
-    closed = threading.Event()
-
-    def source() -> Iterator[int]:
-        try:
-            yield from range(1_000_000)
-        finally:
-            closed.set()
-
-    items = ahead(read_ahead(source()), lambda n: n + 1)
+    source, closed = _endless()
+    items = ahead(read_ahead(source), lambda n: n + 1)
     assert next(items) == 1
     items.close()
     assert closed.wait(5)

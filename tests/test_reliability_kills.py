@@ -89,6 +89,27 @@ def test_sigkill_at_random_points_never_corrupts_a_case(tmp_path):
     assert survived == KILLS
 
 
+def _kill_ais_ingests_then_finish(
+    case_dir: Path, paths: list[Path], *, latest_s: float, earliest_s: float = 0.5
+) -> Path:
+    """`ingest ais` of the two `paths` in turn, each SIGKILLed at a random moment (eight
+    times, the case whole after each), then ingested to the end: both files in the ledger."""
+    workflow.init_case(case_dir)
+    rng = random.Random(16)
+    for attempt in range(8):
+        process = _start(["ingest", "ais", str(paths[attempt % 2]), "--case", str(case_dir)])
+        time.sleep(rng.uniform(earliest_s, latest_s))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        _assert_ais_consistent(case_dir, paths)
+    workflow.ingest(case_dir, "ais", paths)
+    _assert_ais_consistent(case_dir, paths)
+    with Case.open(case_dir) as case:
+        assert case.scalar("SELECT count(*) FROM ledger WHERE kind = 'ais'") == 2
+    return case_dir
+
+
 def _assert_ais_consistent(case_dir: Path, paths: list[Path]) -> None:
     """Each NMEA file is in the case whole (its ledger counts = its rows in positions,
     stations and quarantine) or not at all."""
@@ -130,20 +151,7 @@ def test_sigkill_during_nmea_ingest_leaves_each_file_whole_or_absent(tmp_path):
         path = tmp_path / f"log{i}.nmea"
         path.write_bytes(b"\n".join(lines * (4 + i)) + b"\n")
         paths.append(path)
-    case_dir = tmp_path / "case"
-    workflow.init_case(case_dir)
-    rng = random.Random(16)
-    for attempt in range(8):
-        process = _start(["ingest", "ais", str(paths[attempt % 2]), "--case", str(case_dir)])
-        time.sleep(rng.uniform(0.5, 10.0))
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        _assert_ais_consistent(case_dir, paths)
-    workflow.ingest(case_dir, "ais", paths)
-    _assert_ais_consistent(case_dir, paths)
-    with Case.open(case_dir) as case:
-        assert case.scalar("SELECT count(*) FROM ledger WHERE kind = 'ais'") == 2
+    _kill_ais_ingests_then_finish(tmp_path / "case", paths, latest_s=10.0)
 
 
 def test_second_writer_process_is_told_the_case_is_busy(tmp_path):
@@ -204,18 +212,6 @@ def test_sigkill_during_ais_csv_ingest_leaves_each_file_whole_or_absent(tmp_path
                           FROM range({days}) r(d), day ORDER BY d) TO '{path}' (FORMAT csv, HEADER true)"""
             )
             paths.append(path)
-    case_dir = tmp_path / "case"
-    workflow.init_case(case_dir)
-    rng = random.Random(16)
-    for attempt in range(8):
-        process = _start(["ingest", "ais", str(paths[attempt % 2]), "--case", str(case_dir)])
-        time.sleep(rng.uniform(0.3, 8.0))
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        _assert_ais_consistent(case_dir, paths)
-    workflow.ingest(case_dir, "ais", paths)
-    _assert_ais_consistent(case_dir, paths)
+    case_dir = _kill_ais_ingests_then_finish(tmp_path / "case", paths, earliest_s=0.3, latest_s=8.0)
     with Case.open(case_dir) as case:
-        assert case.scalar("SELECT count(*) FROM ledger WHERE kind = 'ais'") == 2
         assert case.scalar("SELECT sum(rows_read) FROM ledger") == 5 * 99_999
