@@ -22,14 +22,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cargotrace.maritime.kernels import chunks
+from cargotrace.maritime.kernels import chunks, views
 from cargotrace.maritime.kernels import encounters as encounters_kernel
 from cargotrace.maritime.kernels.partitions import partition_fixes, partition_of
 
@@ -118,10 +118,9 @@ def read_bucket(buckets: Buckets, bucket: int) -> chunks.Columns | None:
 
 # ----------------------------------------------------------------------------- the pass's tables
 TBIN_BUCKET = "tbin_bucket"
-# the pass's tables are scratch files on a local disk, written once and read a few times:
-# neither compressed nor dictionary-encoded (a third of the CPU time of snappy with
-# dictionaries; the row groups keep their statistics, so Spark still skips by them)
-SCRATCH: dict[str, Any] = {"compression": "none", "use_dictionary": False}
+# the pass's tables are scratch files on a local disk, written once and read a few times
+# (`views.SCRATCH_PARQUET`: their row groups keep their statistics, so Spark still skips by them)
+SCRATCH = views.SCRATCH_PARQUET
 
 
 def write_part(folder: Path, bucket: int, batches: list[pa.RecordBatch], schema: pa.Schema) -> int:

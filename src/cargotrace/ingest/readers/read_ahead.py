@@ -49,10 +49,8 @@ class ReadAhead(Iterator[T]):
         return next(self._run)
 
     def close(self) -> None:
-        close = getattr(self._run if self._run is not None else self._items, "close", None)
-        self._items = None
-        if close is not None:
-            close()
+        items, self._items = self._run if self._run is not None else self._items, None
+        _close(items)
 
     def then(self, step: Callable[[T], U]) -> ReadAhead[U]:
         """The items with `step` applied on the reading thread, after the reading (this
@@ -86,9 +84,14 @@ def _mapped(items: Iterator[T], step: Callable[[T], U]) -> Iterator[U]:
             yield out
             del out
     finally:
-        close = getattr(items, "close", None)
-        if close is not None:
-            close()
+        _close(items)
+
+
+def _close(items: object) -> None:
+    """Close `items` if it can be closed (a generator: its `finally` runs, a file shuts)."""
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()
 
 
 def _run(items: Iterator[T]) -> Iterator[T]:
@@ -114,9 +117,7 @@ def _run(items: Iterator[T]) -> Iterator[T]:
             handoff.put(_Failure(exc))
         finally:
             if stop.is_set():
-                close = getattr(items, "close", None)
-                if close is not None:
-                    close()
+                _close(items)
 
     # the caller's context variables (the progress meter of `sources.byte_meter`) hold there too
     context = contextvars.copy_context()
