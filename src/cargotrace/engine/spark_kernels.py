@@ -573,7 +573,38 @@ def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
         crowds = combined.where("row_kind = 1").select(*encounters_kernel.CROWD_SCHEMA.names)
         runner.register(crowded, crowds)
     runner.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {crowded}"))
-    runner.execute_all(encounters.from_close_pairs(settings))
+    runner.execute(encounters.encounter_runs_sql(settings))
+    if runner.holds_on_driver("encounter_runs"):  # few rows: the ports that can be nearest
+        _nearby_ports(runner)
+        runner.execute(encounters.encounters_sql(settings, ports=encounters_kernel.NEARBY_PORTS))
+    else:
+        runner.execute(encounters.encounters_sql(settings))
+
+
+def _nearby_ports(runner: SparkRunner) -> None:
+    """`encounters_kernel.NEARBY_PORTS` on the driver, as the DuckDB engine's kernel makes it
+    (`kernels.encounters.publish_nearby_ports`): per run of `encounter_runs`, the ports that
+    can be its nearest (kernels/nearby_ports.py), so that `encounters_sql` measures those
+    instead of every port within a degree of latitude (the same rows)."""
+    import pyarrow.compute as pc
+
+    from cargotrace.maritime.kernels import nearby_ports
+
+    runs = runner.arrow("encounter_runs")
+    ports = runner.arrow("ports").select(["lat", "lon"])
+    ports = ports.filter(pc.is_valid(ports.column("lat")))
+
+    def floats(column: pa.ChunkedArray) -> np.ndarray:
+        return np.asarray(column.to_numpy(zero_copy_only=False), np.float64)
+
+    port_lat, port_lon = floats(ports.column("lat")), floats(ports.column("lon"))
+    event, port = nearby_ports.candidates(
+        floats(runs.column("lat")), floats(runs.column("lon")), port_lat, port_lon
+    )
+    near = runs.select(list(encounters.RUN_KEY)).take(pa.array(event))
+    near = near.append_column("lat", pa.array(port_lat[port], pa.float64()))
+    near = near.append_column("lon", pa.array(port_lon[port], pa.float64()))
+    runner.register_arrow(encounters_kernel.NEARBY_PORTS, near)
 
 
 ENCOUNTER_TABLES = {
