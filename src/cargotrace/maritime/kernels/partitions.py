@@ -74,7 +74,9 @@ def vessel_partitions(
     if partitions == 1:
         yield chunks.fetch_parts(con, select, table, key)
         return
-    files = PartitionFiles(views.workdir(con) / f"{table}-partitions", key, partitions)
+    (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[misc]
+    parts = chunks.part_count(-(-int(rows) // partitions))  # as many as an average partition needs
+    files = PartitionFiles(views.workdir(con) / f"{table}-partitions", key, partitions, parts)
     try:
         _spill(con, select, table, files)
         yield from files.read()
@@ -82,14 +84,19 @@ def vessel_partitions(
         files.remove()
 
 
-def cut(batch: pa.RecordBatch, key: str, partitions: int) -> list[pa.RecordBatch]:
+def cut(batch: pa.RecordBatch, key: str, partitions: int, parts: int = 1) -> list[pa.RecordBatch]:
     """`batch`'s rows by partition of `key` (partition_of): one batch per partition, input
-    order kept within each, empty where no row falls."""
-    part = partition_of(batch.column(key).to_numpy(zero_copy_only=False), partitions)
-    if partitions <= 1 << 16:  # a stable sort of 16-bit keys is a radix sort: linear
-        part = part.astype(np.uint16)
-    order = np.argsort(part, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(part, minlength=partitions))])
+    order kept within each, empty where no row falls; with `parts`, each partition's rows
+    ordered by their part (chunks.part_of), input order kept within each part."""
+    values = batch.column(key).to_numpy(zero_copy_only=False)
+    group = partition_of(values, partitions)
+    if parts > 1:
+        group = group * parts + chunks.part_of(values, parts)
+    if partitions * parts <= 1 << 16:  # a stable sort of 16-bit keys is a radix sort: linear
+        group = group.astype(np.uint16)
+    order = np.argsort(group, kind="stable")
+    sizes = np.bincount(group, minlength=partitions * parts).reshape(partitions, parts)
+    bounds = np.concatenate([[0], np.cumsum(sizes.sum(axis=1))])
     moved = batch.take(pa.array(order))
     return [moved.slice(bounds[p], bounds[p + 1] - bounds[p]) for p in range(partitions)]
 
@@ -100,10 +107,14 @@ class PartitionFiles:
     several threads each append to files of their own (`slot`): a partition's rows are its
     slots' files read in slot order."""
 
-    def __init__(self, folder: Path, key: str, partitions: int) -> None:
+    def __init__(self, folder: Path, key: str, partitions: int, parts: int | None = None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         self.folder, self.key, self.partitions = folder, key, partitions
+        # the parts each partition is read in, when the writers order each batch by part
+        # (`cut(..., parts)`): read as slices of the mapped files, no gather; else (None)
+        # cut into parts when read, as many as its rows need
+        self.parts = parts
         self.paths = [folder / f"part-{p:05d}.arrow" for p in range(partitions)]  # slot 0
         self.writers: dict[tuple[int, int], pa.ipc.RecordBatchFileWriter] = {}
         self.slots = 1  # writers' slots used so far
@@ -148,14 +159,22 @@ class PartitionFiles:
                 for batch in pa.ipc.open_file(pa.memory_map(str(path))).read_all().to_batches()
                 if batch.num_rows
             ]  # mapped: no copy
-            count = chunks.part_count(sum(b.num_rows for b in batches))
+            count = self.parts or chunks.part_count(sum(b.num_rows for b in batches))
 
             def cut_batch(batch: pa.RecordBatch, count: int = count) -> list[chunks.Columns]:
                 columns = {
                     name: batch.column(name).to_numpy(zero_copy_only=False)
                     for name in batch.schema.names
                 }
-                return chunks.split_block(columns, self.key, count)
+                if self.parts is None:
+                    return chunks.split_block(columns, self.key, count)
+                # already ordered by part: slices of the mapped columns
+                part = chunks.part_of(columns[self.key], count)
+                at = np.searchsorted(part, np.arange(count + 1, dtype=part.dtype))
+                return [
+                    {name: v[at[i] : at[i + 1]] for name, v in columns.items()}
+                    for i in range(count)
+                ]
 
             # the blocks cut on the thread pool (NumPy's gathers release the GIL)
             pieces = chunks.map_parts(cut_batch, batches)
@@ -215,7 +234,7 @@ def _spill(con: duckdb.DuckDBPyConnection, select: str, table: str, files: Parti
 
 def _append(files: PartitionFiles, batch: pa.RecordBatch, slot: int) -> None:
     if batch.num_rows:
-        for p, piece in enumerate(cut(batch, files.key, files.partitions)):
+        for p, piece in enumerate(cut(batch, files.key, files.partitions, files.parts or 1)):
             files.append(p, piece, slot)
 
 
