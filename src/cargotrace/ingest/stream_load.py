@@ -251,10 +251,19 @@ class TypedChunk:
     memory goes with its last user."""
 
     def __init__(
-        self, table: pa.Table, source: pa.Table, hashes: Hashes | None, bad: pa.Table | None
+        self,
+        table: pa.Table,
+        source: pa.Table,
+        hashes: Hashes | None,
+        bad: pa.Table | None,
+        rows: int | None = None,
+        selected: bool = False,
     ) -> None:
         self._parts: Parts | None = (table, source, hashes, bad)
-        self.rows = table.num_rows
+        self.rows = table.num_rows if rows is None else rows
+        # `source` is the kind's SELECT over the chunk (`_selected`): the target columns,
+        # `_row`, `_reason`, `_column`, in row order; `table` holds the refused rows only
+        self.selected = selected
 
     def take(self) -> Parts:
         parts, self._parts = self._parts, None
@@ -271,9 +280,53 @@ def type_chunk(
     here reads the file's transaction: `con` may be a cursor, on another thread."""
     pending = _hashes_aside(con, ctx, spec, table) if spec.row_hashes else None
     source = _source_table(con, spec, ctx, table, None)  # meanwhile the hashes are computed
+    if selects_ahead(spec):
+        rows = pending.result().combine_chunks() if pending is not None else None
+        if rows is not None:
+            source = source.append_column("_hash", rows)
+        selected = _selected(con, spec, ctx, source)
+        del source
+        bad = selected.filter(pc.is_valid(selected.column("_reason"))).select(_BAD)
+        refused_raw = table.filter(pc.is_in(table.column("_row"), value_set=bad.column("_row")))
+        count = table.num_rows
+        del table  # only the refused rows' raw cells are needed (the quarantine's text)
+        hashes = _within(rows) if rows is not None else None
+        return TypedChunk(refused_raw, selected, hashes, bad, rows=count, selected=True)
     bad = _refused(con, spec, ctx, source) if spec.type_ahead and not spec.prepare else None
     hashes = _within(pending.result().combine_chunks()) if pending is not None else None
     return TypedChunk(table, source, hashes, bad)
+
+
+_BAD = ["_row", "_reason", "_column"]
+
+
+def selects_ahead(spec: TabularKind) -> bool:
+    """Whether the kind's whole SELECT runs with the typing, off the file's transaction
+    (`type_ahead`, and nothing per chunk needs the transaction: no `prepare`, `after`,
+    `split` or stage): the main thread then only stores its output."""
+    return (
+        spec.type_ahead
+        and spec.prepare is None
+        and spec.after is None
+        and spec.split is None
+        and spec.stage is None
+    )
+
+
+def _selected(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, source: pa.Table
+) -> pa.Table:
+    """The kind's SELECT over the typed chunk (every row, duplicates too: the loader leaves
+    those out), as Arrow, in row order: each value is worked out once (the reasons and the
+    kept columns share their parts, the weights)."""
+    chunk_src = source  # noqa: F841 - read by DuckDB's replacement scan
+    selected = con.execute(
+        f"WITH src AS ({_src_sql(spec, ctx, source.column_names)}) {spec.select(ctx)}"
+    ).to_arrow_table()
+    rows = selected.column("_row")
+    if not pc.all(pc.equal(rows, source.column("_row"))).as_py():
+        selected = selected.take(pc.sort_indices(rows))  # given back in another order
+    return selected
 
 
 def _src_sql(spec: TabularKind, ctx: ChunkContext, columns: list[str], where: str = "") -> str:
@@ -354,6 +407,8 @@ def _load(
     typed: TypedChunk,
     result: IngestResult,
 ) -> pa.Array | None:
+    if typed.selected:
+        return _store_selected(con, spec, ctx, typed, result)
     table, source, hashes, bad = typed.take()
     dropped, columns, unique = 0, source.column_names, ""
     if hashes is not None:
@@ -409,4 +464,48 @@ def _load(
     result.rows_quarantined += int(quarantined)
     con.execute("DROP VIEW IF EXISTS normalized")
     con.execute("DROP VIEW IF EXISTS src")
+    return None if hashes is None else hashes.rows
+
+
+def _store_selected(
+    con: duckdb.DuckDBPyConnection,
+    spec: TabularKind,
+    ctx: ChunkContext,
+    typed: TypedChunk,
+    result: IngestResult,
+) -> pa.Array | None:
+    """Store a chunk whose SELECT ran with its typing (`selects_ahead`): the refused rows
+    to the quarantine with their raw cells, the kept ones into the table, the duplicates
+    left out (by the SQL: filtering the chunk in Arrow copies every column)."""
+    refused_raw, selected, hashes, bad = typed.take()
+    assert bad is not None
+    kept_only = " WHERE _reason IS NULL"
+    dropped = 0
+    if hashes is not None:
+        drop = _duplicates(con, spec, hashes)
+        dropped = int(pc.sum(drop).as_py() or 0)
+        if dropped:
+            selected = selected.append_column("_copy", drop)
+            kept_only += " AND NOT _copy"
+            copies = selected.column("_row").filter(drop)
+            bad = bad.filter(pc.invert(pc.is_in(bad.column("_row"), value_set=copies)))
+    result.rows_read += typed.rows
+    result.rows_duplicate += dropped
+    select_cols, provenance = target_sql(con, spec, ctx, result)
+    chunk_bad_rows = bad  # noqa: F841 - read by DuckDB's replacement scan
+    chunk_raw = refused_raw  # noqa: F841
+    quarantined = con.execute(
+        f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
+        f"{provenance.replace('_row', 'b._row')} FROM chunk_bad_rows b JOIN chunk_raw r ON r._row = b._row"
+    ).fetchone()[0]  # type: ignore[index]
+    del chunk_raw, refused_raw
+    chunk_selected = selected  # noqa: F841
+    del selected
+    with _sequential_insert(con, one_thread=True):
+        kept = con.execute(
+            f"INSERT INTO {quote_ident(spec.table)} ({select_cols}, file_hash, source_file, sheet, source_row) "
+            f"SELECT {select_cols}, {provenance} FROM chunk_selected{kept_only}"
+        ).fetchone()[0]  # type: ignore[index]
+    result.rows_kept += int(kept)
+    result.rows_quarantined += int(quarantined)
     return None if hashes is None else hashes.rows
