@@ -320,12 +320,16 @@ def _selected(
     those out), as Arrow, in row order: each value is worked out once (the reasons and the
     kept columns share their parts, the weights)."""
     chunk_src = source  # noqa: F841 - read by DuckDB's replacement scan
+    select = spec.computed(ctx) if spec.computed and spec.copied else spec.select(ctx)
     selected = con.execute(
-        f"WITH src AS ({_src_sql(spec, ctx, source.column_names)}) {spec.select(ctx)}"
+        f"WITH src AS ({_src_sql(spec, ctx, source.column_names)}) {select}"
     ).to_arrow_table()
     rows = selected.column("_row")
     if not pc.all(pc.equal(rows, source.column("_row"))).as_py():
         selected = selected.take(pc.sort_indices(rows))  # given back in another order
+    if spec.computed and spec.copied:
+        copied = {target: source.column(name) for target, name in spec.copied.items()}
+        selected = pa.table({**copied, **{n: selected.column(n) for n in selected.column_names}})
     return selected
 
 
