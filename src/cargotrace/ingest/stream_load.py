@@ -75,22 +75,24 @@ def _sequential_insert(
 
 def _hashes(
     con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table
-) -> pa.ChunkedArray:
+) -> pa.Table:
+    """`_hash` (the row hash) and `_key` (a 64-bit hash of it, for `_within`), in row order."""
     chunk_plain = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     hashed = con.execute(
-        f"SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain"
+        f"SELECT _row, _hash, hash(_hash) AS _key FROM "
+        f"(SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain)"
     ).to_arrow_table()
     return _in_row_order(hashed, table)
 
 
 def _hashes_aside(
     con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table
-) -> Future[pa.ChunkedArray]:
+) -> Future[pa.Table]:
     """The row hashes, computed on a thread of their own while the chunk is typed in Arrow
     (DuckDB and Arrow let go of the GIL): a cursor of the case's database, outside the
     file's transaction, reads nothing but the chunk (an md5 of its cells)."""
 
-    def work() -> pa.ChunkedArray:
+    def work() -> pa.Table:
         cursor = con.cursor()
         try:
             return _hashes(cursor, ctx, spec, table)
@@ -100,11 +102,11 @@ def _hashes_aside(
     return _HASHER.submit(work)
 
 
-def _in_row_order(hashed: pa.Table, table: pa.Table) -> pa.ChunkedArray:
-    rows, hashes = hashed.column("_row"), hashed.column("_hash")
+def _in_row_order(hashed: pa.Table, table: pa.Table) -> pa.Table:
+    rows = hashed.column("_row")
     if not pc.all(pc.equal(rows, table.column("_row"))).as_py():
-        hashes = pc.take(hashes, pc.sort_indices(rows))  # given back in another order
-    return hashes
+        hashed = hashed.take(pc.sort_indices(rows))  # given back in another order
+    return hashed.select(["_hash", "_key"]).combine_chunks()
 
 
 def trimmed(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
@@ -179,13 +181,30 @@ class Hashes(NamedTuple):
     distinct: pa.Array
 
 
-def _within(hashes: pa.Array) -> Hashes:
+def _within(hashed: pa.Table) -> Hashes:
+    """The later copies of rows of the chunk: rows whose 64-bit key an earlier row has,
+    confirmed by the whole hash (else, a collision of keys, by the hashes alone)."""
+    hashes = hashed.column("_hash").combine_chunks()
+    keys = hashed.column("_key").to_numpy()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    if len(first) == len(keys):
+        return Hashes(hashes, pa.array(np.zeros(len(keys), dtype=bool)), hashes)
+    earliest = first[inverse.reshape(-1)]  # the first row with each row's key
+    later = np.flatnonzero(earliest != np.arange(len(keys)))
+    same = pc.equal(hashes.take(pa.array(later)), hashes.take(pa.array(earliest[later])))
+    if not pc.all(same).as_py():  # two hashes share a key: tell the copies by the hashes
+        return _within_exact(hashes)
+    copies = np.zeros(len(keys), dtype=bool)
+    copies[later] = True
+    mask = pa.array(copies)
+    return Hashes(hashes, mask, hashes.filter(pc.invert(mask)))
+
+
+def _within_exact(hashes: pa.Array) -> Hashes:
     encoded = pc.dictionary_encode(hashes)
-    copies = np.zeros(len(hashes), dtype=bool)
-    if len(encoded.dictionary) < len(hashes):
-        copies[:] = True
-        _, first = np.unique(encoded.indices.to_numpy(), return_index=True)
-        copies[first] = False
+    copies = np.ones(len(hashes), dtype=bool)
+    _, first = np.unique(encoded.indices.to_numpy(), return_index=True)
+    copies[first] = False
     return Hashes(hashes, pa.array(copies), encoded.dictionary)
 
 
@@ -281,19 +300,19 @@ def type_chunk(
     pending = _hashes_aside(con, ctx, spec, table) if spec.row_hashes else None
     source = _source_table(con, spec, ctx, table, None)  # meanwhile the hashes are computed
     if selects_ahead(spec):
-        rows = pending.result().combine_chunks() if pending is not None else None
-        if rows is not None:
-            source = source.append_column("_hash", rows)
+        hashed = pending.result() if pending is not None else None
+        if hashed is not None:
+            source = source.append_column("_hash", hashed.column("_hash"))
         selected = _selected(con, spec, ctx, source)
         del source
         bad = selected.filter(pc.is_valid(selected.column("_reason"))).select(_BAD)
         refused_raw = table.filter(pc.is_in(table.column("_row"), value_set=bad.column("_row")))
         count = table.num_rows
         del table  # only the refused rows' raw cells are needed (the quarantine's text)
-        hashes = _within(rows) if rows is not None else None
+        hashes = _within(hashed) if hashed is not None else None
         return TypedChunk(refused_raw, selected, hashes, bad, rows=count, selected=True)
     bad = _refused(con, spec, ctx, source) if spec.type_ahead and not spec.prepare else None
-    hashes = _within(pending.result().combine_chunks()) if pending is not None else None
+    hashes = _within(pending.result()) if pending is not None else None
     return TypedChunk(table, source, hashes, bad)
 
 
