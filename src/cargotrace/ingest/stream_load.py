@@ -21,7 +21,13 @@ materialised before the final insert except small tables:
 Steps 1 and 2, the copies within the chunk and the reasons of step 5 read nothing of the
 file's transaction (`type_chunk`): a kind with `type_ahead` (shipments) has them done on
 the thread that reads the next chunk, on a cursor (`typed_ahead`), while the main thread
-stores the chunk before; the rest is the main thread's, in the file's transaction.
+stores the chunk before; the rest is the main thread's, in the file's transaction. When
+nothing of the kind's SELECT needs the transaction (`selects_ahead`: no `prepare`, `after`,
+`split` or stage) the whole SELECT runs there too, each value worked out once (the reasons
+and the kept columns share the weights), its copied columns handed over from Arrow as
+they are (`TabularKind.copied`); the typed chunk keeps the raw cells of its refused rows
+only, and the main thread looks up earlier copies, quarantines and stores
+(`_store_selected`: DuckDB's storage, on one thread, is most of its work).
 
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
