@@ -16,7 +16,7 @@ import pytest
 from cargotrace import workflow
 from cargotrace.case import quarantine as stored_quarantine
 from cargotrace.case.store import Case
-from cargotrace.ingest.nmea.load import as_runs, runs_of
+from cargotrace.ingest.nmea.load import as_runs
 
 SHIP = 273123456
 T = int(datetime(2023, 9, 1, tzinfo=UTC).timestamp())
@@ -52,30 +52,12 @@ def test_refused_rows_become_runs_per_reason_in_line_order():
     runs = as_runs(refused, run_rows=2).to_pylist()
     assert sorted(runs, key=lambda r: (r["reason"], r["source_rows"][0])) == [
         {"reason": "bad_checksum", "column_name": None, "rows": 1, "last_row": 4,
-         "source_rows": [4], "texts": "b", "text_ends": [1]},
+         "source_rows": [4], "raw": ["b"]},
         {"reason": "no_timestamp", "column_name": "timestamp", "rows": 2, "last_row": 5,
-         "source_rows": [2, 5], "texts": "cd", "text_ends": [1, 2]},
+         "source_rows": [2, 5], "raw": ["c", "d"]},
         {"reason": "no_timestamp", "column_name": "timestamp", "rows": 2, "last_row": 9,
-         "source_rows": [7, 9], "texts": "ea", "text_ends": [1, 2]},
+         "source_rows": [7, 9], "raw": ["e", "a"]},
     ]  # fmt: skip
-
-
-def test_a_run_holds_the_texts_that_start_within_its_first_bytes(monkeypatch):
-    """Texts one after the other, cut where a text starts past `RUN_TEXT_BYTES` of the run's
-    first: DuckDB compresses a text of up to ~4 KB; where each ends is in characters."""
-    monkeypatch.setattr(stored_quarantine, "RUN_TEXT_BYTES", 8)
-    texts = pa.array(["abc", "dé", "fghi", "jk", "lmnopqrstu", "v"])  # é: 2 bytes, 1 character
-    lines = np.array([1, 2, 3, 5, 8, 9], dtype=np.int64)
-    runs = runs_of("no_timestamp", "timestamp", lines, texts.slice(0), run_rows=100).to_pylist()
-    # bytes from the start: 0, 3, 6 | 10, 12 | 22: runs start at 0, 8 and 16 bytes
-    assert [(r["rows"], r["source_rows"], r["texts"], r["text_ends"]) for r in runs] == [
-        (3, [1, 2, 3], "abcdéfghi", [3, 5, 9]),
-        (2, [5, 8], "jklmnopqrstu", [2, 12]),
-        (1, [9], "v", [1]),
-    ]
-    assert [r["last_row"] for r in runs] == [3, 8, 9]
-    sliced = runs_of("r", None, lines[2:4], texts.slice(2, 2), run_rows=1).to_pylist()
-    assert [(r["texts"], r["text_ends"]) for r in sliced] == [("fghi", [4]), ("jk", [2])]
 
 
 @pytest.fixture
@@ -133,7 +115,7 @@ def test_check_finds_a_run_that_does_not_add_up(logged_case):
     case, path, _, _ = logged_case
     with Case.open(case, write=True) as c:
         c.con.execute(
-            "UPDATE quarantine_runs SET source_rows = source_rows[1:1], text_ends = text_ends[1:1] "
+            "UPDATE quarantine_runs SET source_rows = source_rows[1:1], raw = raw[1:1] "
             "WHERE rows = 2 AND source_row = 2"
         )
     problems = workflow.check_case(case)
@@ -194,48 +176,3 @@ def test_a_log_refusing_a_million_messages_commits_within_a_small_memory_share(t
     refused, problems = done.stdout.split(maxsplit=1)
     assert int(refused) > 1_000_000
     assert problems.strip() == "[]"
-
-
-def _as_stored_before_texts(case) -> None:
-    """The case's runs as a cargotrace before `texts` stored them: the texts in the list
-    `raw`, no `texts`/`text_ends` columns, the view over `raw` alone."""
-    with Case.open(case, write=True) as c:
-        c.con.execute(
-            """UPDATE quarantine_runs SET raw = (
-                   SELECT list(raw ORDER BY source_row) FROM quarantine_rows q
-                   WHERE q.file_hash = quarantine_runs.file_hash AND q.reason = quarantine_runs.reason
-                     AND q.source_row BETWEEN quarantine_runs.source_row AND quarantine_runs.last_row)"""
-        )
-        c.con.execute("DROP VIEW quarantine_rows")
-        c.con.execute("ALTER TABLE quarantine_runs DROP COLUMN texts")
-        c.con.execute("ALTER TABLE quarantine_runs DROP COLUMN text_ends")
-        c.con.execute(
-            f"""CREATE VIEW quarantine_rows AS SELECT {stored_quarantine.COLUMNS} FROM quarantine
-                UNION ALL SELECT kind, reason, column_name, unnest(raw) AS raw, file_hash,
-                                 source_file, sheet, unnest(source_rows) AS source_row
-                FROM quarantine_runs"""
-        )
-
-
-def test_runs_stored_before_texts_are_read_as_before_and_after_the_upgrade(logged_case):
-    """A case whose runs hold their texts in the list `raw` (made before `texts`): read-only
-    as it is, and opened for writing (the columns added, the view over both) alike."""
-    case, path, lines, _ = logged_case
-    _as_stored_before_texts(case)
-    expected = [
-        (row, "bad_checksum" if row == 5 else "no_timestamp", lines[row - 1])
-        for row in (2, 3, 5, 6, 7)
-    ]
-    listing = "SELECT source_row, reason, raw FROM quarantine_rows ORDER BY source_row"
-    with Case.open(case) as c:  # read-only: not upgraded
-        assert not stored_quarantine.has_texts(c.con)
-        assert c.con.execute(listing).fetchall() == expected
-    assert workflow.check_case(case) == []
-    assert {g["reason"]: g["rows"] for g in workflow.quarantine_summary(case)} == {
-        "no_timestamp": 4,
-        "bad_checksum": 1,
-    }
-    with Case.open(case, write=True) as c:  # upgraded: `texts` added, the old runs kept
-        assert stored_quarantine.has_texts(c.con)
-        assert c.con.execute(listing).fetchall() == expected
-    assert workflow.check_case(case) == []

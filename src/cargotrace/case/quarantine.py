@@ -2,12 +2,9 @@
 
 Two tables hold it. `quarantine` has one row per refused row (tabular kinds).
 `quarantine_runs` holds the refused messages of NMEA logs compactly: up to `RUN_ROWS`
-refused messages of one file with the same reason and column in one row, with the line of
-each as a list and their texts one after the other in one text (`texts`, `text_ends`: where
-each ends, in characters; runs stored before hold a list of texts, `raw`). A logger without
-times refuses most of its messages: storing a million of them one row each cost more than
-decoding them, and a million texts in lists cost DuckDB more to compress at the commit
-than ~10,000 texts of the same bytes. Every reader of the
+refused messages of one file with the same reason and column in one row, with the line
+and the text of each as lists (a logger without times refuses most of its messages, and
+storing a million of them one row each cost more than decoding them). Every reader of the
 quarantine goes through `rows_sql` (one row per refused row: the view `quarantine_rows`,
 which SQL users can query too) or `counted_sql` (one row per stored row with its count of
 refused rows, for counts by reason or file), so the promise
@@ -27,9 +24,6 @@ RUNS = "quarantine_runs"
 # block") once a file refused ~3x DuckDB's share of text; runs of 100 cost as little
 # (one stored row per 100 messages) and keep 2,048 of them near 20 MB
 RUN_ROWS = 100
-# Bytes of text a run's messages start within (a run's text is at most this and its last
-# message's): DuckDB compresses texts of up to ~4 KB (a longer one is stored as it is)
-RUN_TEXT_BYTES = 2048
 
 # the columns of `quarantine`, in its order
 COLUMNS = "kind, reason, column_name, raw, file_hash, source_file, sheet, source_row"
@@ -46,33 +40,13 @@ def has_runs(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0] == 2)
 
 
-def has_texts(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether `quarantine_runs` has `texts` (a case made before, opened read-only, has
-    its runs' texts in `raw` only)."""
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = current_database() "
-        "AND table_schema = 'main' AND table_name = ? AND column_name = 'texts'",
-        [RUNS],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 ROWS_VIEW = "quarantine_rows"
-# a run's messages one row each: their texts cut from `texts` at `text_ends` (where the one
-# before ends: 0, then the ends but the last), or those of the list `raw` (runs stored before)
 VIEW_SQL = f"""CREATE OR REPLACE VIEW {ROWS_VIEW} AS
 SELECT {COLUMNS} FROM quarantine
 UNION ALL
 SELECT kind, reason, column_name, unnest(raw) AS raw, file_hash, source_file, sheet,
        unnest(source_rows) AS source_row
-FROM {RUNS} WHERE raw IS NOT NULL
-UNION ALL
-SELECT kind, reason, column_name, substr(texts, after + 1, ends - after) AS raw, file_hash,
-       source_file, sheet, line AS source_row
-FROM (SELECT kind, reason, column_name, texts, file_hash, source_file, sheet,
-             unnest(text_ends) AS ends, unnest(list_prepend(0, text_ends[:-2])) AS after,
-             unnest(source_rows) AS line
-      FROM {RUNS} WHERE texts IS NOT NULL)
+FROM {RUNS}
 """
 
 
@@ -88,9 +62,8 @@ def counted_sql(con: duckdb.DuckDBPyConnection) -> str:
     single = "SELECT kind, reason, column_name, 1 AS rows, source_row, raw, file_hash, source_file, sheet FROM quarantine"
     if not has_runs(con):
         return f"({single})"
-    first = "coalesce(raw[1], substr(texts, 1, text_ends[1]))" if has_texts(con) else "raw[1]"
     return f"""({single} UNION ALL
-               SELECT kind, reason, column_name, rows, source_row, {first}, file_hash, source_file, sheet
+               SELECT kind, reason, column_name, rows, source_row, raw[1], file_hash, source_file, sheet
                FROM {RUNS})"""
 
 
@@ -98,17 +71,9 @@ def run_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Runs whose count, row numbers and texts disagree (for `check`)."""
     if not has_runs(con):
         return []
-    texts = (  # a run's texts: a list, or one text and where each ends (ascending, the last at its end)
-        """coalesce(len(raw), len(text_ends))
-               OR (raw IS NULL) = (texts IS NULL)
-               OR text_ends IS DISTINCT FROM list_sort(text_ends)
-               OR (texts IS NOT NULL AND text_ends[-1] IS DISTINCT FROM length(texts))"""
-        if has_texts(con)
-        else "len(raw)"
-    )
     bad = con.execute(
         f"""SELECT source_file, source_row FROM {RUNS}
-            WHERE rows IS DISTINCT FROM len(source_rows) OR rows IS DISTINCT FROM {texts}
+            WHERE rows IS DISTINCT FROM len(source_rows) OR rows IS DISTINCT FROM len(raw)
                OR source_row IS DISTINCT FROM source_rows[1] OR last_row IS DISTINCT FROM source_rows[-1]
             ORDER BY 1, 2"""
     ).fetchall()

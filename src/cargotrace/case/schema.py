@@ -71,12 +71,8 @@ SOURCE = (
         C("rows", "BIGINT", "refused messages in the run", "rows"),
         C("last_row", "BIGINT", "line of the run's last message"),
         C("source_rows", "BIGINT[]", "line of each message (its last line), in file order"),
-        C("raw", "VARCHAR[]", "each message as read (its sentences joined by newlines); runs "
-          "stored before `texts` only"),
+        C("raw", "VARCHAR[]", "each message as read (its sentences joined by newlines)"),
         *PROVENANCE,
-        C("texts", "VARCHAR", "the messages as read (each its sentences joined by newlines), one "
-          "after the other"),
-        C("text_ends", "BIGINT[]", "where each message's text ends in `texts`, in characters"),
     ), order_by="source_file, source_row"),
     Table("shipments", "Rail waybill records (departures and arrivals), one row per record.", (
         C("row_hash", "VARCHAR", "hash of the row's values (duplicates across files)", exported=False),

@@ -150,11 +150,10 @@ class Case:
                 f"understands ({SCHEMA_VERSION}); upgrade cargotrace (pip install -U cargotrace)"
             )
         if version == SCHEMA_VERSION:
-            # Additive tables and views (CREATE ... IF NOT EXISTS / OR REPLACE) need no migration;
-            # declared columns first (a view may read them)
-            self._add_declared_columns()
+            # Additive tables and views (CREATE ... IF NOT EXISTS / OR REPLACE) need no migration.
             for statement in create_statements():
                 self.con.execute(statement)
+            self._add_declared_columns()
             return
         while version < SCHEMA_VERSION:
             if version not in MIGRATIONS:
@@ -170,10 +169,10 @@ class Case:
                     "UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(version)]
                 )
         # Tables and views added since the case's version (additive, idempotent).
-        self._add_declared_columns()
         with self.transaction():
             for statement in create_statements():
                 self.con.execute(statement)
+        self._add_declared_columns()
 
     def _add_declared_columns(self) -> None:
         """Columns declared since the case was made (case/schema.py) join its tables."""

@@ -291,9 +291,9 @@ class Refused:
         self.runs, self.rows = [], 0
         with local_scans(self.con):
             self.con.execute(
-                f"""INSERT INTO {stored_quarantine.RUNS} (kind, reason, column_name, rows, last_row, source_rows, texts,
-                                                  text_ends, file_hash, source_file, sheet, source_row)
-                    SELECT 'ais', reason, column_name, rows, last_row, source_rows, texts, text_ends, {self.provenance},
+                f"""INSERT INTO {stored_quarantine.RUNS} (kind, reason, column_name, rows, last_row, source_rows, raw,
+                                                  file_hash, source_file, sheet, source_row)
+                    SELECT 'ais', reason, column_name, rows, last_row, source_rows, raw, {self.provenance},
                            source_rows[1]
                     FROM nmea_runs"""
             )
@@ -314,8 +314,7 @@ _RUNS = pa.schema(
         ("rows", pa.int64()),
         ("last_row", pa.int64()),
         ("source_rows", pa.list_(pa.int64())),
-        ("texts", pa.string()),
-        ("text_ends", pa.list_(pa.int64())),
+        ("raw", pa.list_(pa.string())),
     ]
 )
 
@@ -324,40 +323,20 @@ def runs_of(
     reason: str, column: str | None, lines: np.ndarray, raw: pa.Array, run_rows: int | None = None
 ) -> pa.Table:
     """The runs of refused messages of one reason and column, given in line order (their
-    lines and texts): `run_rows` messages at most per run, and texts starting within its
-    first `RUN_TEXT_BYTES` bytes; the run's texts one after the other in one text (a view
-    of the texts' buffer: nothing is copied) and where each ends, in characters."""
+    lines and texts): `run_rows` at most per run, the lists over the texts as they are."""
     run_rows = run_rows or stored_quarantine.RUN_ROWS
     count = len(lines)
-    if raw.null_count:  # texts are never missing; an empty one stands for none
-        raw = pc.fill_null(raw, "")
-    if raw.type != pa.string():
-        raw = raw.cast(pa.string())
-    # where each text starts in the texts' buffer (bytes), and where the last ends
-    offsets = np.frombuffer(raw.buffers()[1], np.int32)[raw.offset : raw.offset + count + 1]
-    index = np.arange(count)
-    window = (offsets[:-1] - offsets[0]) // stored_quarantine.RUN_TEXT_BYTES
-    cut = (np.diff(window) != 0) | (np.diff(index // run_rows) != 0)
-    starts = np.r_[0, np.flatnonzero(cut) + 1] if count else np.zeros(0, np.int64)
+    starts = np.arange(0, count, run_rows)
     ends = np.r_[starts[1:], count]
-    chars = np.cumsum(pc.utf8_length(raw).to_numpy(zero_copy_only=False), dtype=np.int64)
-    before = np.r_[0, chars[:-1]][starts]  # characters of the runs before, per run
-    text_ends = chars - np.repeat(before, ends - starts)
-    lists = pa.array(np.r_[starts, count].astype(np.int32))
-    texts = pa.Array.from_buffers(
-        pa.string(),
-        len(starts),
-        [None, pa.py_buffer(offsets[np.r_[starts, count]].astype(np.int32)), raw.buffers()[2]],
-    )
+    offsets = pa.array(np.r_[starts, count].astype(np.int32))
     return pa.Table.from_arrays(
         [
             pa.array([reason] * len(starts), pa.string()),
             pa.array([column] * len(starts), pa.string()),
             pa.array(ends - starts, pa.int64()),
             pa.array(lines[ends - 1], pa.int64()),
-            pa.ListArray.from_arrays(lists, pa.array(lines, pa.int64())),
-            texts,
-            pa.ListArray.from_arrays(lists, pa.array(text_ends, pa.int64())),
+            pa.ListArray.from_arrays(offsets, pa.array(lines, pa.int64())),
+            pa.ListArray.from_arrays(offsets, raw),
         ],
         schema=_RUNS,
     )
@@ -365,8 +344,8 @@ def runs_of(
 
 def as_runs(refused: pa.Table, run_rows: int | None = None) -> pa.Table:
     """Refused rows (`reason`, `column_name`, `raw`, `line_no`) as runs: per (reason,
-    column), in line order (`runs_of`); columns reason, column_name, rows, last_row,
-    source_rows (lines, in line order), texts and text_ends (where each text ends)."""
+    column), in line order, `run_rows` at most per run; columns reason, column_name, rows,
+    last_row, source_rows (lines) and raw (texts), both lists in line order."""
     key = pc.binary_join_element_wise(
         pc.fill_null(refused.column("reason"), ""),
         pc.fill_null(refused.column("column_name"), ""),
