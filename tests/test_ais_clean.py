@@ -1,4 +1,4 @@
-"""AIS cleaning at ingest (ingest/ais_clean.py): duplicates, implied speeds, identity checks,
+"""AIS cleaning at ingest (ingest/ais_clean.py): duplicates, identity checks,
 vessel identities, not-available values. Hand-built inputs with exact answers."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from cargotrace import workflow
 from cargotrace.case import schema
 from cargotrace.case.store import Case
 from cargotrace.ingest.kinds.ais_clean import imo_ok_sql
-from cargotrace.ingest.readers.sources import file_hash
 from cargotrace.reference.checkdigits import imo_check_ok
 from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 
@@ -49,121 +48,34 @@ def rows(case: Path, sql: str) -> list[dict]:
 
 
 # ------------------------------------------------------------------ implied speed
-LAT = [10.0]
-for nm in (49, 60, 10):  # one hour apart: 49 kn (fine), 60 kn (impossible), 10 kn
-    LAT.append(north(LAT[-1], nm))
-TRACK = [[RU_SHIP, at(3600 * i), lat, 20.0] for i, lat in enumerate(LAT)]
-HEADER = ["mmsi", "timestamp", "lat", "lon"]
-
-
-def _speeds(case: Path) -> list[tuple]:
-    return [(r["speed"], r["flags"]) for r in rows(
-        case, f"SELECT round(implied_speed_kn, 6) AS speed, flags FROM positions WHERE mmsi = {RU_SHIP} ORDER BY timestamp")]  # fmt: skip
-
-
-def test_60_knots_is_flagged_49_is_not(tmp_path):
-    [result] = ingest(tmp_path / "case", "ais", write_csv(tmp_path / "t.csv", HEADER, TRACK))
-    assert _speeds(tmp_path / "case") == [
-        (None, None),
-        (49.0, None),
-        (60.0, "impossible_speed"),
-        (10.0, None),
-    ]
-    assert result.detail["cleaning"]["impossible_speed"] == 1
-    assert result.rows_kept == 4
-
-
-@pytest.mark.parametrize(
-    "split", [[[0, 2], [1, 3]], [[1, 3], [0, 2]], [[3], [0], [2, 1]], [[2, 3], [0, 1]]]
-)
-def test_speeds_do_not_depend_on_files_or_their_order(tmp_path, split):
-    """A file's fixes may fall between fixes already stored: the stored ones are recomputed."""
-    paths = [
-        write_csv(tmp_path / f"part{i}.csv", HEADER, [TRACK[k] for k in part])
-        for i, part in enumerate(split)
-    ]
-    for path in paths:
-        ingest(tmp_path / "case", "ais", path)
-    assert _speeds(tmp_path / "case") == [
-        (None, None),
-        (49.0, None),
-        (60.0, "impossible_speed"),
-        (10.0, None),
-    ]
-
-
-def test_fixes_at_the_same_time_in_two_files_are_ordered_by_file_hash(tmp_path):
-    """Two files report the ship at the same second, 10 nm apart, and an hour later 20 nm
-    on: whichever file is ingested first, the fix of the file with the smaller hash comes
-    first (the order is (time, file hash, row)), so the speeds are the same both ways."""
-    a = write_csv(tmp_path / "a.csv", HEADER, [[RU_SHIP, at(0), LAT[0], 20.0],
-                                               [RU_SHIP, at(3600), north(LAT[0], 30), 20.0]])  # fmt: skip
-    b = write_csv(tmp_path / "b.csv", HEADER, [[RU_SHIP, at(0), north(LAT[0], 10), 20.0]])
-    got = []
-    for order in ((a, b), (b, a)):
-        case = tmp_path / f"case_{order[0].stem}"
-        for path in order:
-            ingest(case, "ais", path)
-        got.append(rows(case, """SELECT source_file AS f, source_row AS r, round(implied_speed_kn, 6) AS v, flags
-                                 FROM positions ORDER BY source_file, source_row"""))  # fmt: skip
-    hashes = {p.name: file_hash(p) for p in (a, b)}
-    first, second = sorted(["a.csv", "b.csv"], key=hashes.get)
-    tied = {"a.csv": 2, "b.csv": 2}  # the row of each file at time 0 (after the header)
-    # the tied fix that comes second is 10 nm (in the minimum 1 s: 36,000 kn) from the first
-    speeds = {(first, tied[first]): None, (second, tied[second]): 36000.0,
-              ("a.csv", 3): 30.0 if second == "a.csv" else 20.0}  # fmt: skip
-    expected = [{"f": f, "r": r, "v": v,
-                 "flags": "impossible_speed" if v is not None and v > 50 else None}
-                for (f, r), v in sorted(speeds.items())]  # fmt: skip
-    assert got[0] == got[1] == expected
-
-
-def test_other_files_fixes_reflagged_when_a_file_fills_a_gap(tmp_path):
-    # alone, 0 -> 2 is 109 nm in 2 h (54.5 kn, flagged); with fix 1 between them, 2 is 60 kn
-    # from 1, and 1 itself is 49 kn: the flag on fix 2 stays, no other file's fix changes
-    first = write_csv(tmp_path / "a.csv", HEADER, [TRACK[0], TRACK[2]])
-    second = write_csv(tmp_path / "b.csv", HEADER, [TRACK[1]])
-    [a] = ingest(tmp_path / "case", "ais", first)
-    assert a.detail["cleaning"]["impossible_speed"] == 1
-    assert _speeds(tmp_path / "case")[1] == (54.5, "impossible_speed")
-    [b] = ingest(tmp_path / "case", "ais", second)
-    assert (
-        b.detail["cleaning"]["impossible_speed"],
-        b.detail["cleaning"]["impossible_speed_elsewhere"],
-    ) == (0, 0)
-    # a third file puts a fix 1 minute after fix 0 at fix 2's place: it is impossible (109 nm
-    # in a minute), and so becomes fix 1, stored before (60 nm back in 59 minutes)
-    third = write_csv(tmp_path / "c.csv", HEADER, [[RU_SHIP, at(60), LAT[2], 20.0]])
-    [c] = ingest(tmp_path / "case", "ais", third)
-    assert c.detail["cleaning"]["impossible_speed"] == 1
-    assert c.detail["cleaning"]["impossible_speed_elsewhere"] == 1
-    got = rows(
+def test_the_ingest_leaves_impossible_speeds_to_analyze(tmp_path):
+    """60 nm in an hour is impossible, but that is the track's to say (analyze, table
+    impossible_fixes: tests/test_impossible_fixes.py): the ingest appends the fixes unsorted
+    and unflagged, and a later file never changes an earlier file's rows."""
+    lat = [10.0, north(10.0, 60), north(10.0, 61)]
+    track = [[RU_SHIP, at(3600 * i), v, 20.0] for i, v in enumerate(lat)]
+    [a] = ingest(
         tmp_path / "case",
-        "SELECT source_file AS f, round(implied_speed_kn, 3) AS v, flags FROM positions ORDER BY timestamp",
+        "ais",
+        write_csv(tmp_path / "a.csv", ["mmsi", "timestamp", "lat", "lon"], track[::2]),
     )
-    assert got == [{"f": "a.csv", "v": None, "flags": None},
-                   {"f": "c.csv", "v": 6540.0, "flags": "impossible_speed"},
-                   {"f": "b.csv", "v": round(60 * 60 / 59, 3), "flags": "impossible_speed"},
-                   {"f": "a.csv", "v": 60.0, "flags": "impossible_speed"}]  # fmt: skip
-
-
-def test_gps_scatter_is_not_an_impossible_speed_but_a_jump_in_the_same_second_is(tmp_path):
-    lat_b = north(10.0, 0.3 / 1.852)  # 300 m in one second: ~583 kn, but within scatter
-    lat_c = north(lat_b, 2.0 / 1.852)  # 2 km more in the same second
-    track = [
-        [RU_SHIP, at(0), 10.0, 20.0],
-        [RU_SHIP, at(1), lat_b, 20.0],
-        [RU_SHIP, at(1), lat_c, 20.0],
-    ]
-    ingest(tmp_path / "case", "ais", write_csv(tmp_path / "t.csv", HEADER, track))
-    got = rows(
-        tmp_path / "case", "SELECT implied_speed_kn AS v, flags FROM positions ORDER BY source_row"
+    before = rows(tmp_path / "case", "SELECT * FROM positions ORDER BY source_row")
+    ingest(
+        tmp_path / "case",
+        "ais",
+        write_csv(tmp_path / "b.csv", ["mmsi", "timestamp", "lat", "lon"], track[1:2]),
     )
-    assert got[0] == {"v": None, "flags": None}
-    assert got[1]["v"] == pytest.approx(0.3 / 1.852 * 3600) and got[1]["flags"] is None
     assert (
-        got[2]["v"] == pytest.approx(2.0 / 1.852 * 3600) and got[2]["flags"] == "impossible_speed"
+        rows(
+            tmp_path / "case",
+            "SELECT * FROM positions WHERE source_file = 'a.csv' ORDER BY source_row",
+        )
+        == before
     )
+    assert rows(tmp_path / "case", "SELECT count(flags) AS n FROM positions") == [{"n": 0}]
+    assert set(a.detail["cleaning"]) == {
+        "duplicates_in_file", "duplicates_of_case", "flags_from_mid", "imo_invalid",
+        "mmsi_invalid", "positions_mmsi_invalid"}  # fmt: skip
 
 
 # ------------------------------------------------------------------ duplicates
@@ -441,14 +353,17 @@ def test_imo_sql_matches_the_python_check():
 # ------------------------------------------------------------------ schema and progress
 def test_version_1_case_is_migrated(tmp_path):
     with Case.open(tmp_path, create=True) as case:
-        for table, column in (("positions", "implied_speed_kn"), ("positions", "flags"),
-                              ("vessel_reports", "flag_source"), ("vessel_reports", "flags")):  # fmt: skip
+        for table, column in (("positions", "flags"), ("vessel_reports", "flag_source"),
+                              ("vessel_reports", "flags")):  # fmt: skip
             case.con.execute("DROP VIEW IF EXISTS vessels; DROP VIEW IF EXISTS vessel_identities")
             case.con.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
         case.con.execute("INSERT INTO vessel_reports (mmsi, flag) VALUES (273123456, 'PA')")
         case.set_meta("schema_version", "1")
     with Case.open(tmp_path, write=True) as case:
-        assert case.meta("schema_version") == str(schema.SCHEMA_VERSION) == "2"
+        assert case.meta("schema_version") == str(schema.SCHEMA_VERSION) == "3"
+        assert "implied_speed_kn" not in [
+            d[0] for d in case.con.execute("SELECT * FROM positions LIMIT 0").description
+        ]
         assert case.rows("SELECT flag, flag_source FROM vessel_reports") == [
             {"flag": "PA", "flag_source": "reported"}
         ]
@@ -472,6 +387,32 @@ class Recorder:
 
     def bytes_read(self, done: int) -> None:
         self.done.append(done)
+
+
+def test_version_2_case_loses_the_ingest_speeds_to_analyze(tmp_path):
+    """Schema 3: implied speeds are analyze's (impossible_fixes): a case of version 2 loses
+    `positions.implied_speed_kn` and the `impossible_speed` flag, keeps `mmsi_invalid`."""
+    with Case.open(tmp_path, create=True) as case:
+        case.con.execute("ALTER TABLE positions DROP COLUMN flags")
+        case.con.execute("ALTER TABLE positions ADD COLUMN implied_speed_kn DOUBLE")
+        case.con.execute("ALTER TABLE positions ADD COLUMN flags VARCHAR")
+        case.con.execute(
+            """INSERT INTO positions (mmsi, source_row, implied_speed_kn, flags) VALUES
+               (1, 1, 60.0, 'mmsi_invalid,impossible_speed'), (2, 2, 70.0, 'impossible_speed'),
+               (3, 3, 5.0, NULL), (4, 4, NULL, 'mmsi_invalid')"""
+        )
+        case.set_meta("schema_version", "2")
+    with Case.open(tmp_path, write=True) as case:
+        assert case.meta("schema_version") == "3"
+        assert [d[0] for d in case.con.execute("SELECT * FROM positions LIMIT 0").description][
+            -2:
+        ] == [
+            "source_row",
+            "flags",
+        ]
+        assert case.rows("SELECT mmsi, flags FROM positions ORDER BY mmsi") == [
+            {"mmsi": 1, "flags": "mmsi_invalid"}, {"mmsi": 2, "flags": None},
+            {"mmsi": 3, "flags": None}, {"mmsi": 4, "flags": "mmsi_invalid"}]  # fmt: skip
 
 
 def test_nmea_ingest_reports_bytes_and_messages(tmp_path):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 from cargotrace import workflow
+from cargotrace.analysis.pipeline import run_stages
 from cargotrace.case.store import Case
 from cargotrace.ingest.nmea.decoder import DecodeStats, decode_nmea_file
+from cargotrace.settings import AnalysisSettings
 
 from builders import unusable_positions
 from conftest import shared_data
@@ -47,8 +49,11 @@ def test_real_logs_and_a_provider_csv_keep_every_message_accounted_for(tmp_path)
             "SELECT count(*) FROM (SELECT mmsi FROM vessel_identities GROUP BY mmsi HAVING count(*) > 1)"
         )
         derived = case.scalar("SELECT count(*) FROM vessel_reports WHERE flag_source = 'mid'")
-        flagged = case.scalar("SELECT count(*) FROM positions WHERE flags = 'impossible_speed'")
-        speeds = case.scalar("SELECT count(*) FROM positions WHERE implied_speed_kn IS NOT NULL")
+        fixes = case.scalar("SELECT count(*) FROM positions")
+        at_ingest = case.scalar("SELECT count(*) FROM positions WHERE flags LIKE '%impossible%'")
+    with Case.open(tmp_path / "case", write=True) as case:  # impossible steps: analyze's
+        run_stages(case.con, AnalysisSettings(), ["impossible_fixes"])
+        flagged = case.scalar("SELECT count(*) FROM impossible_fixes")
     assert identities > 100 and renamed > 0  # an MMSI seen under two names, call signs or types
     assert {r["source_file"] for r in per_source} == {p.name for p in paths}
     assert eagle == [
@@ -60,7 +65,7 @@ def test_real_logs_and_a_provider_csv_keep_every_message_accounted_for(tmp_path)
             "flag_source": "mid",
         }
     ]
-    assert derived > 1000 and speeds > 50_000 and 0 < flagged < speeds / 100
+    assert derived > 1000 and fixes > 50_000 and at_ingest == 0 and 0 < flagged < fixes / 100
     by_name = {r["file_name"]: json.loads(r["detail"]) for r in ledger}
     assert by_name["ais.txt.gz"]["cleaning"]["duplicates_in_file"] > 0  # base stations heard twice
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from cargotrace import workflow
+from cargotrace.analysis.pipeline import run_stages
 from cargotrace.case.store import Case
+from cargotrace.settings import AnalysisSettings
 
 from builders import write_csv
 
@@ -141,9 +143,10 @@ def test_identity_reports_are_at_the_first_and_last_rows_on_either_key(tmp_path,
         ("CHARLIE", "02:00", 7), ("CHARLIE", "02:10", 17)]  # fmt: skip
 
 
-def test_an_invalid_mmsi_moving_impossibly_fast_has_both_flags(tmp_path):
-    """`positions.flags` lists both doubts, the MMSI's first; a ship's impossible step has
-    one; the counts of the summary count each flag."""
+def test_an_invalid_mmsi_is_flagged_at_ingest_its_impossible_step_by_analyze(tmp_path):
+    """`positions.flags` holds the MMSI's doubt (worked out once per MMSI of the file); the
+    impossible steps (of the invalid MMSI and of a ship) are analyze's, table
+    impossible_fixes; the summary counts the flagged positions."""
     rows = [[1, "2023-09-01T00:00:00", 42.5, 133.0, "", ""],
             [1, "2023-09-01T00:01:00", 42.6, 133.0, "", ""],  # 11.1 km in a minute: 360 kn
             [273000001, "2023-09-01T00:00:00", 42.5, 133.0, "", ""],
@@ -151,12 +154,15 @@ def test_an_invalid_mmsi_moving_impossibly_fast_has_both_flags(tmp_path):
             [273000001, "2023-09-01T00:11:00", 42.61, 133.0, "", ""]]  # fmt: skip
     [r] = workflow.ingest(tmp_path / "case", "ais", [write_csv(tmp_path / "f.csv", HEADER, rows)])
     assert _rows(tmp_path / "case", "SELECT source_row, flags FROM positions ORDER BY source_row") == [
-        (2, "mmsi_invalid"), (3, "mmsi_invalid,impossible_speed"), (4, None),
-        (5, "impossible_speed"), (6, None)]  # fmt: skip
-    assert (
-        r.detail["cleaning"]["impossible_speed"],
-        r.detail["cleaning"]["positions_mmsi_invalid"],
-    ) == (2, 2)
+        (2, "mmsi_invalid"), (3, "mmsi_invalid"), (4, None), (5, None), (6, None)]  # fmt: skip
+    assert r.detail["cleaning"]["positions_mmsi_invalid"] == 2
+    assert "impossible_speed" not in r.detail["cleaning"]
+    with Case.open(tmp_path / "case", write=True) as case:
+        run_stages(case.con, AnalysisSettings(), ["impossible_fixes"])
+        got = case.con.execute(
+            "SELECT mmsi, strftime(timestamp, '%H:%M') FROM impossible_fixes ORDER BY mmsi"
+        ).fetchall()
+    assert got == [(1, "00:01"), (273000001, "00:01")]
 
 
 def test_a_position_table_is_hashed_aside_and_a_known_copy_changes_nothing(tmp_path, monkeypatch):

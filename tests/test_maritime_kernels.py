@@ -333,3 +333,45 @@ def test_port_zones_in_the_track_pass_or_apart(chunk_rows):
     assert runs["fused"] == runs["sql"] == runs["apart"]
     assert len(runs["sql"]["zone_marks"]) > 10 and runs["sql"]["port_stops"]
     assert runs["other settings"]["port_stops"] != runs["sql"]["port_stops"]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3], ids=["one writer", "two slots", "three slots"])
+@pytest.mark.parametrize("committed", [True, False], ids=["committed", "not yet committed"])
+@pytest.mark.parametrize("parts", [None, 4], ids=["cut when read", "ordered by part when cut"])
+def test_spill_keeps_row_order_within_each_part(monkeypatch, tmp_path, workers, committed, parts):
+    """The spill streams contiguous row-id ranges on one cursor per worker, each into files
+    of its own: read back, every part holds exactly the rows of its partition and part, in
+    the table's row order (the order a feed wrote them in, which the track's sort relies
+    on), whether the rows come through the slots or, not yet committed, through the
+    caller's connection; and whether the parts are cut when read or the writers ordered
+    each batch by part (read as slices)."""
+    import numpy as np
+
+    monkeypatch.setattr(chunks, "workers", lambda: workers)
+    monkeypatch.setattr(chunks, "BLOCK_ROWS", 7)  # many blocks per slot
+    monkeypatch.setattr(chunks, "CHUNK_ROWS", 16)  # several parts per partition
+    con = duckdb.connect(str(tmp_path / "case.duckdb"))
+    con.execute("CREATE TABLE positions (mmsi BIGINT, x BIGINT)")
+    if not committed:
+        con.execute("BEGIN")
+    rows = [(273000000 + (i * 7919) % 23, i) for i in range(400)]
+    con.executemany("INSERT INTO positions VALUES (?, ?)", rows)
+    ranges = partitions._row_ranges(con, "positions")
+    assert (ranges is not None) == (committed and workers > 1)
+    files = partitions.PartitionFiles(tmp_path / "spill", "mmsi", 3, parts)
+    partitions._spill(con, "SELECT mmsi, x FROM positions WHERE {rows}", "positions", files)
+    seen = []
+    for cut in files.read():
+        assert len(cut) == (parts or chunks.part_count(sum(len(p["x"]) for c in cut for p in c)))
+        assert len(cut) > 1
+        for part in cut:
+            joined = chunks.join_pieces(part)
+            mmsi, x = joined["mmsi"], joined["x"]
+            assert list(x) == sorted(x)  # row order kept
+            assert len(set(partitions.partition_of(mmsi, 3).tolist())) <= 1
+            assert len(set(chunks.part_of(mmsi, len(cut)).tolist())) <= 1
+            seen.extend(zip(mmsi.tolist(), x.tolist(), strict=True))
+    assert sorted(seen, key=lambda r: r[1]) == rows
+    assert np.unique([m for m, _ in seen]).size == 23
+    assert not list((tmp_path / "spill").glob("*.arrow"))  # deleted once read
+    files.remove()

@@ -74,6 +74,28 @@ STAGES: list[Stage] = [
         kernel=track_kernel.build,
         output="track",
     ),
+    # the jumps from the track's pass: the impossible fixes later stages leave out
+    Stage(
+        "interference",
+        reads=("positions", "spoofed_fixes"),
+        writes=(
+            "interference",
+            "circling",
+            "interference_marks",
+            "position_jumps",
+            "spoofed_positions",
+        ),
+        sql=interference.statements,
+        kernel=interference_kernel.build,
+        output="interference",
+    ),
+    Stage(
+        "impossible_fixes",
+        reads=("position_jumps",),
+        writes=("impossible_fixes",),
+        sql=interference.impossible_fixes_statements,
+        output="impossible_fixes",
+    ),
     Stage(
         "identity",
         reads=("shared_mmsi", "vessel_reports", "vessels"),
@@ -203,7 +225,7 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "ais_disabling",
-        reads=("borders", "gaps", "positions"),
+        reads=("borders", "gaps", "impossible_fixes", "positions"),
         writes=("ais_disabling", "disabling_candidates", "disabling_shore"),
         python=disabling.build,
         output="ais_disabling",
@@ -217,7 +239,7 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "detection_matches",
-        reads=("detections", "positions", "vessel_details", "vessel_reports"),
+        reads=("detections", "impossible_fixes", "positions", "vessel_details", "vessel_reports"),
         writes=(
             "detection_matches",
             "detection_fixes",
@@ -231,7 +253,7 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "scene_misses",
-        reads=("detection_matches", "detections", "empty_scenes", "positions"),
+        reads=("detection_matches", "detections", "empty_scenes", "impossible_fixes", "positions"),
         writes=("scene_misses", "scene_fixes", "scene_frames", "scene_placed", "scene_vessels"),
         python=scene_misses.build,
         output="scene_misses",
@@ -280,20 +302,6 @@ STAGES: list[Stage] = [
         writes=("port_calls",),
         sql=port_calls.union_statements,
         output="port_calls",
-    ),
-    Stage(
-        "interference",
-        reads=("positions", "spoofed_fixes"),
-        writes=(
-            "interference",
-            "circling",
-            "interference_marks",
-            "position_jumps",
-            "spoofed_positions",
-        ),
-        sql=interference.statements,
-        kernel=interference_kernel.build,
-        output="interference",
     ),
     Stage(
         "interference_flags",

@@ -11,7 +11,7 @@ from cargotrace.case.columns import Column as C
 from cargotrace.case.columns import Table, markdown
 from cargotrace.reference.mid import mid_flags_view_sql, mmsi_kind_sql, mmsi_mid_sql
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Every ingested row says where it came from: the file's content hash, its name, the sheet
 # of a workbook and the row (1-based, header excluded).
@@ -104,8 +104,8 @@ SOURCE = (
         _LON,
         *_KINEMATICS,
         *PROVENANCE,
-        C("implied_speed_kn", "DOUBLE", "speed implied by the step from the previous fix", "kn"),
-        C("flags", "VARCHAR", "comma-separated: impossible_speed, mmsi_invalid"),
+        C("flags", "VARCHAR", "mmsi_invalid when the MMSI cannot be a ship's (steps no ship can "
+          "sail: table impossible_fixes, made by analyze)"),
     )),
     Table("ais_stations", "AIS stations that are not vessels (base stations, aids to "
           "navigation, SAR aircraft, SART/MOB/EPIRB), kept apart from vessel positions.", (
@@ -589,6 +589,12 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE vessel_reports ADD COLUMN IF NOT EXISTS flag_source VARCHAR",
         "ALTER TABLE vessel_reports ADD COLUMN IF NOT EXISTS flags VARCHAR",
         "UPDATE vessel_reports SET flag_source = 'reported' WHERE flag IS NOT NULL",
+    ],
+    # impossible speeds moved from the ingest to analyze (table impossible_fixes)
+    2: [
+        "ALTER TABLE positions DROP COLUMN IF EXISTS implied_speed_kn",
+        "UPDATE positions SET flags = CASE WHEN flags LIKE '%mmsi_invalid%' THEN 'mmsi_invalid' END "
+        "WHERE flags LIKE '%impossible_speed%'",
     ],
 }
 

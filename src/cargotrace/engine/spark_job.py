@@ -52,8 +52,9 @@ if TYPE_CHECKING:
     from cargotrace.case.store import Case
     from cargotrace.engine.spark_buckets import Buckets
 
-SPARK_STAGES = (
+SPARK_STAGES = (  # in registry order
     "track",
+    "interference",
     "identity",
     "ships",
     "port_zones",
@@ -61,7 +62,6 @@ SPARK_STAGES = (
     "gaps",
     "encounters",
     "loitering",
-    "interference",
 )
 # Maritime event stages that stay on DuckDB, and why (said by `analyze --engine spark` and by
 # the cluster job, which does not compute them: attach its output to a case holding the

@@ -105,7 +105,7 @@ def ingest_file(
                     read(case, spec, path, mapping, result, progress)
             else:
                 read(case, spec, path, mapping, result, progress)
-            # AIS duplicates, implied speeds, identity checks
+            # AIS duplicates, stations, the append, identity checks
             finish_file(case.con, kind, result, on_stage)
         if kind == "ais":  # what the kept rows are, for the summary (ingest/outcome.py)
             result.detail["kept_as"] = kept_as(case.con, result.file_hash, result.rows_kept)

@@ -1,7 +1,7 @@
 """The lines under an ingest's counts that say what happened to the rows that are not plain
 kept rows: what an AIS file's kept rows are, quarantined rows by reason (every kind), a file
 of which nothing was kept (with what to check), stations kept apart from vessels,
-suspicious MMSIs."""
+suspicious MMSIs, and that impossible speeds are analyze's to find."""
 
 from __future__ import annotations
 
@@ -69,6 +69,11 @@ def ingest_notes(result: IngestResult) -> list[str]:
         hint = " - is the mmsi column right?" if share > 0.5 else ""
         notes.append(
             f"{invalid:,} kept positions have an MMSI that cannot be a ship's (flag mmsi_invalid){hint}"
+        )
+    if kept.get("positions"):  # ais_clean: the track's rule, where analyze sorts it
+        notes.append(
+            "impossible speeds: found by `cargotrace analyze` (table impossible_fixes, which "
+            "the tracks export needs), not at ingest"
         )
     return notes
 

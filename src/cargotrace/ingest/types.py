@@ -38,7 +38,7 @@ Stage = Callable[[str, int, int], None]  # (what, step, steps) of the pass after
 @runtime_checkable
 class StageProgress(Protocol):
     """A progress callback that also shows the pass after a file is read (duplicates,
-    stations, implied speeds, the append, the commit: minutes for a big AIS file):
+    stations, the append, the commit: minutes for a big AIS file):
     `stage(what, step, steps)` starts step `step` of `steps`."""
 
     def __call__(self, n: int) -> None: ...

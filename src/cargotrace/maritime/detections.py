@@ -27,7 +27,7 @@ more than 10 minutes; joined on the detection's own and neighbouring buckets and
 one as-of join per side finds each such vessel's fix before and after the detection. No pair
 of a detection and a far-away position is ever formed.
 
-Read from `positions` (fixes flagged impossible at ingest left out), so the stage runs
+Read from `positions` (the impossible fixes, table `impossible_fixes`, left out), so the stage runs
 wherever the case is: on the Spark engine it runs in DuckDB after the Spark stages (not on
 Spark yet: registered after the last Spark stage, as a Python step). Without detections its
 tables are empty.
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import duckdb
 
+from cargotrace.maritime.interference import possible_fix_sql
 from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM
 from cargotrace.settings import AnalysisSettings
 from cargotrace.sql import haversine_km
@@ -80,9 +81,9 @@ def scenes_sql() -> str:
                GROUP BY scene_key HAVING count(footprint_wkt) > 0"""
 
 
-VALID_FIXES = """SELECT mmsi, timestamp, lat, lon, sog, cog FROM positions
+VALID_FIXES = f"""SELECT mmsi, timestamp, lat, lon, sog, cog FROM positions p
                WHERE mmsi IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
-                 AND coalesce(flags, '') NOT LIKE '%impossible%'"""
+                 AND {possible_fix_sql("p")}"""
 METHOD_SQL = """CASE WHEN t0 IS NOT NULL AND t1 IS NOT NULL THEN 'interpolated'
                      WHEN t0 IS NOT NULL THEN 'after_last_fix' ELSE 'before_next_fix' END"""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import duckdb
 import numpy as np
 
+from cargotrace.maritime.interference import possible_fix_sql
 from cargotrace.maritime.shore import shore_km
 from cargotrace.settings import AnalysisSettings
 
@@ -33,7 +34,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
             SELECT g.*, row_number() OVER (ORDER BY g.started_at, g.vessel_key) AS k,
                    (SELECT count(*) FROM positions p WHERE p.mmsi = g.mmsi
                       AND p.timestamp BETWEEN g.started_at - to_seconds(CAST({window_s} AS BIGINT)) AND g.started_at
-                      AND coalesce(p.flags, '') NOT LIKE '%impossible%') AS prior_fixes
+                      AND {possible_fix_sql("p")}) AS prior_fixes
             FROM g"""
     )
     ends = con.execute(

@@ -33,8 +33,9 @@ the port calls of every source, so `interference` runs on Spark and the flags on
 from __future__ import annotations
 
 from cargotrace.maritime.track import jump_sql
-from cargotrace.reference.geodesy import KM_PER_DEG
+from cargotrace.reference.geodesy import KM_PER_DEG, KM_PER_NM
 from cargotrace.settings import AnalysisSettings
+from cargotrace.sql import haversine_km
 
 CIRCLE_MAX_SPREAD = 0.3  # standard deviation of the distances to the centre / their mean
 CIRCLE_MAX_RESULTANT = 0.3  # length of the mean unit vector from the centre (0: all round)
@@ -151,6 +152,36 @@ def cell_statements(settings: AnalysisSettings) -> list[str]:
         SELECT mmsi, ts AS timestamp, lat, lon FROM spoofed_fixes ORDER BY mmsi, ts, lat, lon
         """,
     ]
+
+
+def impossible_fixes_statements(settings: AnalysisSettings) -> list[str]:
+    """`impossible_fixes`: every fix reached by an impossible step from the fix before it of
+    the same MMSI (`position_jumps`: `track.jump_sql`, the one rule, over every valid
+    position in the track's order), with that fix and the speed the step implies (NULL when
+    both fixes are of the same second). A case's table, kept after `analyze`: the stages and
+    exports that leave impossible fixes out (tracks, detections, AIS disabling) read it,
+    matching a position by (mmsi, timestamp, lat, lon) (`possible_fix_sql`)."""
+    seconds = "(epoch(ts) - epoch(prev_ts))"
+    step = haversine_km("prev_lat", "prev_lon", "lat", "lon")
+    return [
+        f"""
+        CREATE OR REPLACE TABLE impossible_fixes AS
+        SELECT mmsi, ts AS timestamp, lat, lon, prev_ts AS prev_timestamp, prev_lat, prev_lon,
+               round({step}, 3) AS step_km,
+               CASE WHEN {seconds} > 0 THEN round({step} / {KM_PER_NM} / ({seconds} / 3600.0), 3) END
+                   AS implied_speed_kn
+        FROM position_jumps ORDER BY mmsi, ts, lat, lon
+        """
+    ]
+
+
+def possible_fix_sql(alias: str) -> str:
+    """True for a position (`alias`: a row of `positions`) that is not an impossible fix
+    (table `impossible_fixes`, made by `analyze`)."""
+    return (
+        f"NOT EXISTS (SELECT 1 FROM impossible_fixes i WHERE i.mmsi = {alias}.mmsi "
+        f"AND i.timestamp = {alias}.timestamp AND i.lat = {alias}.lat AND i.lon = {alias}.lon)"
+    )
 
 
 def flag_statements(settings: AnalysisSettings) -> list[str]:

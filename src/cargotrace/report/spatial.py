@@ -16,9 +16,11 @@ geometry, never a made-up one.
   (its centre), spoofed_positions, sightings, sites, facilities, ports, stations, positions,
   ais_stations: Points;
 * tracks: one LineString per vessel (MMSI) and UTC day from its positions in time order,
-  leaving out fixes flagged at ingest (impossible speed, see ingest/kinds/ais_clean.py); a day with
-  fewer than two such fixes is left out, a day spent at one position is a Point (`fixes`
-  counts the fixes).
+  leaving out the fixes `analyze` found impossible (table impossible_fixes: reached by a step no
+  ship can sail, maritime/interference.py), so a case not analysed yet has no tracks to export;
+  a day with fewer than two such fixes is left out, a day spent at one position is a Point
+  (`fixes` counts the fixes).
+* impossible_fixes: Points, each with the fix before it and the speed the step implies.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from cargotrace.maritime.interference import possible_fix_sql
 
 GEOPARQUET_VERSION = "1.1.0"
 
@@ -62,13 +66,13 @@ def _points(table: str, order: str, columns: str = "t.*", where: str = "TRUE") -
     return f"SELECT {columns}, [t.lon] AS _x, [t.lat] AS _y FROM {table} t WHERE {where} ORDER BY {order}"
 
 
-TRACKS_SQL = """
+TRACKS_SQL = f"""
 SELECT mmsi, CAST(timestamp AT TIME ZONE 'UTC' AS DATE) AS day, min(timestamp) AS first_fix_at,
        max(timestamp) AS last_fix_at, count(*) AS fixes,
        list(lon ORDER BY timestamp, lat, lon) AS _x, list(lat ORDER BY timestamp, lat, lon) AS _y
-FROM positions
+FROM positions p
 WHERE mmsi IS NOT NULL AND timestamp IS NOT NULL AND lat IS NOT NULL AND lon IS NOT NULL
-  AND coalesce(flags, '') NOT LIKE '%impossible%'
+  AND {possible_fix_sql("p")}
 GROUP BY ALL HAVING count(*) >= 2 ORDER BY mmsi, day
 """
 
@@ -108,10 +112,11 @@ SPATIAL_TABLES: dict[str, SpatialTable] = {
     "stations": SpatialTable("Point", _points("stations", "t.esr"), "stations"),
     "positions": SpatialTable(
         "Point",
-        _points("positions", "t.mmsi, t.timestamp", "t.mmsi, t.timestamp, t.lat, t.lon, t.sog, t.cog, t.heading, t.nav_status, t.msg_type, t.implied_speed_kn, t.flags, t.source_file, t.source_row"),
+        _points("positions", "t.mmsi, t.timestamp", "t.mmsi, t.timestamp, t.lat, t.lon, t.sog, t.cog, t.heading, t.nav_status, t.msg_type, t.flags, t.source_file, t.source_row"),
         "positions",
     ),
-    "tracks": SpatialTable("LineString", TRACKS_SQL, "positions"),
+    "impossible_fixes": SpatialTable("Point", _points("impossible_fixes", "t.mmsi, t.timestamp, t.lat, t.lon"), "impossible_fixes"),
+    "tracks": SpatialTable("LineString", TRACKS_SQL, "impossible_fixes"),  # made by analyze
     # base stations, aids to navigation, SAR aircraft: AIS reports that are not vessels (ingest/kinds/ais_rules.py)
     "ais_stations": SpatialTable("Point", _points("ais_stations", "t.station_kind, t.mmsi, t.timestamp"), "ais_stations"),
 }  # fmt: skip

@@ -1,7 +1,7 @@
 """Cleaning of AIS positions and vessel identity reports, run once per file at the end of
 its ingest, inside the file's transaction, as set-based SQL over the file's rows.
 
-Three passes, in this order:
+Two passes, in this order:
 
 1. **Duplicates** (`drop_duplicate_positions`). The same message heard by several
    receivers, or a file that repeats part of another, gives positions equal in
@@ -11,27 +11,24 @@ Three passes, in this order:
    without a timestamp are never dropped (without a time, a repeat cannot be told from a
    new report). Dropped rows count as `rows_duplicate` in the ledger, so rows read = kept +
    quarantined + duplicates still holds.
-2. **Implied speed** (`flag_implied_speeds`). Each fix (a position with time, lat and lon)
-   gets `implied_speed_kn`: the great-circle distance from the fix before it of the same
-   MMSI divided by the time between them (at least `MIN_DT_S`, the resolution of AIS
-   times). Fixes are ordered by (timestamp, file_hash, source_row) over the whole case, so
-   the answer does not depend on how the fixes were split into batches or files, nor on
-   the order the files were ingested in: a file's fixes may fall between fixes already
-   stored, so for every MMSI of the file the pass recomputes the span from the last stored
-   fix before the file's first fix to the first stored fix after its last one, updating
-   the stored fixes inside it too. A fix more than `MAX_SPEED_KN` from its predecessor, and
-   more than `MIN_STEP_KM` away (GPS scatter between reports a second apart reaches such
-   speeds over a few metres), gets `flags = 'impossible_speed'`. Nothing is dropped.
-3. **Identity reports** (`check_identity_reports`). Rows of `vessel_reports` from the file
+2. **Identity reports** (`check_identity_reports`). Rows of `vessel_reports` from the file
    without a flag get the flag their MMSI's MID implies (ship MMSIs only; `flag_source =
    'mid'`; a given flag is `'reported'`), and `flags` lists `imo_check_digit` (an IMO
    number that fails its check digit, or is not 7 digits, or is all zeros) and
    `mmsi_invalid` (reference/mid.py). Flagged rows are kept.
 
 Between 1 and 2, stations that are not vessels (base stations, aids to navigation, SAR
-aircraft) move to `ais_stations`, and the implied-speed pass also sets the `mmsi_invalid`
-flag (`ais_rules`). Rows without a time or a possible position never got here: the
-rules of `ais_rules` quarantined them before they were stored.
+aircraft) move to `ais_stations`, and the file's positions reach `positions` in one append
+(no sort), those whose MMSI cannot be a ship's with the flag `mmsi_invalid` (`ais_rules`).
+
+Impossible speeds are not worked out here: a step no ship can sail is a property of the
+track, and the track is sorted by vessel and time in `analyze` anyway. Its one rule
+(`maritime/track.jump_sql`) gives the table `impossible_fixes` (maritime/interference.py),
+which the stages and exports that leave such fixes out read; so a file's ingest never
+changes another file's rows, and the ingest is one pass over the file plus an append.
+
+Rows without a time or a possible position never got here: the rules of `ais_rules`
+quarantined them before they were stored.
 
 Not-available values (lat 91, lon 181, sog 102.3, cog 360, heading 511, IMO 0, empty
 text) are already NULL here: the NMEA decoder and the position CSV SELECT null them.
@@ -56,25 +53,15 @@ from cargotrace.ingest.kinds.ais_rules import (
 )
 from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.types import IngestResult, Stage, sql_str
-from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
-from cargotrace.sql import haversine_km
 
-MAX_SPEED_KN = 50.0
-MIN_STEP_KM = 0.5
-MIN_DT_S = 1.0
 KEY = ("mmsi", "timestamp", "msg_type", "lat", "lon", "sog", "cog", "heading")
-_FIX = (
-    "{p}timestamp IS NOT NULL AND {p}lat IS NOT NULL AND {p}lon IS NOT NULL AND {p}mmsi IS NOT NULL"
-)
 
 
 @dataclass
 class CleanStats:
     duplicates_in_file: int = 0
     duplicates_of_case: int = 0
-    impossible_speed: int = 0  # fixes of this file flagged
-    impossible_speed_elsewhere: int = 0  # fixes of other files whose flag changed
     flags_from_mid: int = 0
     imo_invalid: int = 0
     mmsi_invalid: int = 0  # identity reports
@@ -235,190 +222,47 @@ def _stage_stations(
     return {str(k): int(v) for k, v in counts.items()}
 
 
-def _span(con: duckdb.DuckDBPyConnection) -> int:
-    """`ais_span`: per MMSI of the file's positions (NULL too), the first and last time of
-    its fixes (t0, t1; NULL without a fix), the last stored fix before (lo) and the first
-    after (hi); returns how many stored fixes fall at or after a t0 (their speeds may
-    change). One pass over the stage gives the file's MMSIs to the MMSI rule too."""
-    fix, fix_p = _FIX.format(p=""), _FIX.format(p="p.")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ais_span AS
-            WITH f AS (SELECT mmsi, min(timestamp) FILTER (WHERE {fix}) AS t0,
-                              max(timestamp) FILTER (WHERE {fix}) AS t1
-                       FROM {STAGE} WHERE rowid NOT IN (SELECT rid FROM ais_skip) GROUP BY mmsi)
-            SELECT f.mmsi, f.t0, f.t1,
-                   max(p.timestamp) FILTER (WHERE p.timestamp < f.t0) AS lo,
-                   min(p.timestamp) FILTER (WHERE p.timestamp > f.t1) AS hi,
-                   count(p.timestamp) FILTER (WHERE p.timestamp >= f.t0) AS later
-            FROM f LEFT JOIN positions p ON p.mmsi = f.mmsi AND f.t0 IS NOT NULL AND {fix_p}
-            GROUP BY f.mmsi, f.t0, f.t1"""
-    )
-    return _count(con, "SELECT sum(later) FROM ais_span")
-
-
-def _speed_sql(alias: str = "") -> tuple[str, str]:
-    """(implied speed in knots, its flag) of a row with `prev` (struct ts, lat, lon)."""
-    step = haversine_km("prev.lat", "prev.lon", f"{alias}lat", f"{alias}lon")
-    hours = f"(greatest(epoch({alias}timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0)"
-    return _speed_of(f"({step} / {KM_PER_NM} / {hours})", step)
-
-
-def _impossible_sql(speed: str, step: str) -> str:
-    """Whether a step of `step` km at `speed` knots is impossible (NULL without a step)."""
-    return f"({speed} > {MAX_SPEED_KN} AND {step} > {MIN_STEP_KM})"
-
-
-def _speed_of(speed: str, step: str) -> tuple[str, str]:
-    """(speed, its flag) given the speed in knots and the step in km (columns or SQL)."""
-    return speed, f"CASE WHEN {_impossible_sql(speed, step)} THEN 'impossible_speed' END"
-
-
-def _stored_fixes(fix_p: str, columns: str = "p.*") -> str:
-    """The stored fixes of the file's MMSIs from the last one before the file's first fix
-    to the first one after its last."""
-    return f"""SELECT {columns} FROM positions p JOIN ais_span s ON p.mmsi = s.mmsi
-                   AND p.timestamp BETWEEN coalesce(s.lo, s.t0) AND coalesce(s.hi, s.t1)
-               WHERE {fix_p}"""
-
-
-# Fixes in the order (timestamp, file_hash, source_row), the file as a number (its rank
-# among the file hashes involved, `ais_files`): sorting every row on a 64-character text
-# key cost more than the rest of the append
-_PREV_NUMBERED = "lag(struct_pack(ts := timestamp, lat := lat, lon := lon)) OVER (PARTITION BY mmsi, _fix ORDER BY timestamp, _file_no, source_row)"
-
-
-def _flags_sql(mmsi_invalid: str, impossible_speed: str) -> str:
-    """`positions.flags` of a row given the SQL of its two conditions: the constant text
-    of each combination (`mmsi_invalid,impossible_speed`, one of them, or NULL), no text
-    built per row."""
-    return (
-        f"CASE WHEN {mmsi_invalid} THEN CASE WHEN {impossible_speed} "
-        "THEN 'mmsi_invalid,impossible_speed' ELSE 'mmsi_invalid' END "
-        f"WHEN {impossible_speed} THEN 'impossible_speed' END"
-    )
-
-
-def _move_stage(
-    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str
-) -> tuple[int, int, int, int]:
-    """The file's positions, without the duplicates, with their implied speeds and flags
-    (against each other and the stored fixes around them: `MIN_DT_S` ...), into `positions`
-    in one append. Stored fixes whose speed changes now that the file's fixes are among
-    them are updated (only when the file's fixes fall among stored ones of their vessel).
-    The file's positions whose MMSI cannot be a ship's get `mmsi_invalid` (ais_rules).
-    Returns (rows appended, fixes of the file flagged impossible_speed, other fixes whose
-    flag changed, positions of the file flagged mmsi_invalid)."""
-    fix_p = _FIX.format(p="p.")
-    later = _span(con)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE ais_near AS {_stored_fixes(fix_p)}")
-    near = _count(con, "SELECT count(*) FROM ais_near")
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE ais_files AS
-           SELECT file_hash, row_number() OVER (ORDER BY file_hash) AS _file_no
-           FROM (SELECT DISTINCT file_hash FROM ais_near UNION SELECT ?)""",
-        [file_hash],
-    )
-    file_no = _count(con, "SELECT _file_no FROM ais_files WHERE file_hash = ?", [file_hash])
-    # the rule is worked out once per MMSI of the file (`ais_span` has each), not per row
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ais_bad_mmsi AS
-            SELECT coalesce(mmsi, -1) AS mmsi  -- no MMSI is invalid too, as -1 is
-            FROM ais_span WHERE {mmsi_invalid_sql("mmsi")}"""
-    )
-    bad_mmsi = _count(con, "SELECT count(*) FROM ais_bad_mmsi") > 0
-    columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
-    names = ", ".join(map(quote_ident, columns))
-    step = haversine_km("prev.lat", "prev.lon", "lat", "lon")
-    hours = f"(greatest(epoch(timestamp) - epoch(prev.ts), {MIN_DT_S}) / 3600.0)"
-    speed = "_speed_kn"  # computed once per row, as the step
-    values = {"file_hash": sql_str(file_hash), "source_file": sql_str(file_name),
-              "implied_speed_kn": f"CASE WHEN _fix THEN {speed} END",
-              "flags": _flags_sql("coalesce(mmsi, -1) IN (SELECT mmsi FROM ais_bad_mmsi)" if bad_mmsi else "false",
-                                  f"_fix AND {_impossible_sql(speed, '_step_km')}")}  # fmt: skip
-    select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
-    # the file's hash is set in the outer SELECT: a 64-character text per row carried
-    # through the window's sort cost as much as the sort
-    stage_cols = ", ".join(f"s.{quote_ident(c)}" for c in columns)
+def _move_stage(con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str) -> tuple[int, int]:
+    """The file's positions, without the duplicates and the stations, into `positions` in
+    one append (no sort: rows carry their file and row). The file's positions whose MMSI
+    cannot be a ship's get `mmsi_invalid` (ais_rules), worked out once per MMSI of the file,
+    not per row. Returns (rows appended, positions of the file flagged mmsi_invalid)."""
     kept = (
         ""
         if not _count(con, "SELECT count(*) FROM ais_skip")
-        else ("WHERE s.rowid NOT IN (SELECT rid FROM ais_skip)")
+        else "WHERE rowid NOT IN (SELECT rid FROM ais_skip)"
     )
-    mine = f"""SELECT {stage_cols}, coalesce({_FIX.format(p="s.")}, false) AS _fix,
-                      true AS _mine, {file_no} AS _file_no
-               FROM {STAGE} s {kept}"""
-    if near:  # the stored fixes around the file's, numbered as files in the order of their hash
-        rows = f"""SELECT * FROM ({mine}
-                   UNION ALL BY NAME
-                   SELECT {", ".join(f"n.{quote_ident(c)}" for c in columns)}, true AS _fix,
-                          false AS _mine, f._file_no
-                   FROM ais_near n JOIN ais_files f ON f.file_hash = n.file_hash)"""
-        window, only_mine = _PREV_NUMBERED, "WHERE _mine"
-    else:  # the file alone: one file number, no union (the common case, and the cheaper)
-        rows, only_mine = mine, ""
-        window = _PREV_NUMBERED.replace(", _file_no,", ",")
-    first = _count(con, "SELECT count(*) FROM positions")  # appended rows get row ids from here on
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ais_bad_mmsi AS
+            SELECT coalesce(mmsi, -1) AS mmsi  -- no MMSI is invalid too, as -1 is
+            FROM (SELECT DISTINCT mmsi FROM {STAGE} {kept}) WHERE {mmsi_invalid_sql("mmsi")}"""
+    )
+    bad_mmsi = _count(con, "SELECT count(*) FROM ais_bad_mmsi") > 0
+    columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
+    invalid = "coalesce(mmsi, -1) IN (SELECT mmsi FROM ais_bad_mmsi)"
+    values = {
+        "file_hash": sql_str(file_hash),
+        "source_file": sql_str(file_name),
+        "flags": f"CASE WHEN {invalid} THEN 'mmsi_invalid' END" if bad_mmsi else "NULL",
+    }
+    select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
     # rows carry their number: insertion order is free
     with duckdb_settings(con, preserve_insertion_order=False):
         appended = _count(
             con,
-            f"""INSERT INTO positions ({names})
-                SELECT {select} FROM (
-                    SELECT *, _step_km / {KM_PER_NM} / _hours AS _speed_kn FROM (
-                        SELECT *, {step} AS _step_km, {hours} AS _hours FROM (
-                            SELECT *, {window} AS prev FROM ({rows})
-                        ) {only_mine}
-                    )
-                )""",
+            f"INSERT INTO positions ({', '.join(map(quote_ident, columns))}) "
+            f"SELECT {select} FROM {STAGE} {kept}",
         )
-    flagged = con.execute(
-        """SELECT count(*) FILTER (WHERE flags LIKE '%impossible_speed%'),
-                  count(*) FILTER (WHERE flags LIKE '%mmsi_invalid%')
-           FROM positions WHERE rowid >= ? AND file_hash = ? AND flags IS NOT NULL""",
-        [first, file_hash],
-    ).fetchone()
-    assert flagged is not None
-    elsewhere = _update_stored_speeds(con, file_hash) if later else 0
-    for table in (
-        STAGE,
-        "ais_dupes",
-        "ais_skip",
-        "ais_span",
-        "ais_near",
-        "ais_files",
-        "ais_bad_mmsi",
-    ):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    return appended, int(flagged[0]), elsewhere, int(flagged[1])
-
-
-def _update_stored_speeds(con: duckdb.DuckDBPyConnection, file_hash: str) -> int:
-    """Speeds of the stored fixes (of other files) the file's fixes fall among, now that the
-    file is in; returns how many of their flags changed."""
-    fix_p = _FIX.format(p="p.")
-    speed, flag = _speed_sql()
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ais_speed AS
-            SELECT rid, old_speed, old_flags, speed, flags FROM (
-                SELECT rid, file_hash, timestamp, lo, implied_speed_kn AS old_speed,
-                       CASE WHEN flags LIKE '%impossible_speed%' THEN 'impossible_speed' END AS old_flags,
-                       {speed} AS speed, {flag} AS flags
-                FROM (SELECT f.*, s.lo, lag(struct_pack(ts := f.timestamp, lat := f.lat, lon := f.lon))
-                                OVER (PARTITION BY f.mmsi ORDER BY f.timestamp, f.file_hash, f.source_row) AS prev
-                      FROM ({_stored_fixes(fix_p, "p.rowid AS rid, p.*")}) f JOIN ais_span s ON f.mmsi = s.mmsi)
+        flagged = (
+            _count(
+                con, f"SELECT count(*) FROM {STAGE} {kept} {'AND' if kept else 'WHERE'} {invalid}"
             )
-            WHERE file_hash <> {sql_str(file_hash)} AND (lo IS NULL OR timestamp > lo)
-              AND (speed IS DISTINCT FROM old_speed OR flags IS DISTINCT FROM old_flags)"""
-    )
-    con.execute(  # the MMSI's flag is recomputed with the speed's (ais_rules)
-        f"""UPDATE positions SET implied_speed_kn = a.speed,
-                  flags = nullif(concat_ws(',', CASE WHEN {mmsi_invalid_sql("positions.mmsi")} THEN 'mmsi_invalid' END,
-                                           a.flags), '')
-           FROM ais_speed a WHERE positions.rowid = a.rid"""
-    )
-    changed = _count(con, "SELECT count(*) FROM ais_speed WHERE flags IS DISTINCT FROM old_flags")
-    con.execute("DROP TABLE ais_speed")
-    return changed
+            if bad_mmsi
+            else 0
+        )
+    for table in (STAGE, "ais_dupes", "ais_skip", "ais_bad_mmsi"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return appended, flagged
 
 
 def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
@@ -465,7 +309,7 @@ FINISH_STEPS = 5  # the passes of `finish_positions_file` and the commit after t
 def finish_positions_file(
     con: duckdb.DuckDBPyConnection, result: IngestResult, on_stage: Stage | None = None
 ) -> CleanStats:
-    """All three passes for one AIS file, whose positions wait in the stage; moves dropped
+    """The passes for one AIS file, whose positions wait in the stage; moves dropped
     duplicates from kept to duplicate. `on_stage(what, step, FINISH_STEPS)` says which
     pass runs (progress: the commit is the last step)."""
     step = on_stage or (lambda what, number, steps: None)
@@ -479,10 +323,8 @@ def finish_positions_file(
     stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
     if stations:
         result.detail["not_vessels"] = stations
-    step("implied speeds and the append", 3, FINISH_STEPS)
-    _, stats.impossible_speed, stats.impossible_speed_elsewhere, stats.positions_mmsi_invalid = (
-        _move_stage(con, result.file_hash, result.path.name)
-    )
+    step("appending the positions", 3, FINISH_STEPS)
+    _, stats.positions_mmsi_invalid = _move_stage(con, result.file_hash, result.path.name)
     result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
     step("checking identity reports", 4, FINISH_STEPS)
     for name, value in check_identity_reports(con, result.file_hash).items():

@@ -6,8 +6,8 @@ lon 205, years 1960 or 9999) are quarantined by the rules of `ais_rules`, shared
 NMEA path. Other not-available values become NULL and the row is kept: sog outside 0-102.2 (102.3), cog outside
 0-359.9 (360), heading outside 0-359 (511), navigation status 15 or unknown text; in the
 identity columns, IMO 0, ship type 0 or "undefined", empty names (AIS '@' padding removed).
-Duplicates, implied speeds and identity checks run once the whole file is in
-(`ais_clean.finish_file`).
+Duplicates, stations and identity checks run once the whole file is in
+(`ais_clean.finish_file`); impossible speeds are analyze's (table impossible_fixes).
 """
 
 from __future__ import annotations
@@ -223,7 +223,7 @@ def _select(ctx: ChunkContext) -> str:
         SELECT {mmsi} AS mmsi, {ts} AS timestamp, {lat} AS lat, {lon} AS lon,
                {kinematics_sql("_sog", "_cog", "_heading", "_nav_status")},
                coalesce(try_cast(msg_type AS SMALLINT), CAST(NULL AS SMALLINT)) AS msg_type,
-               CAST(NULL AS DOUBLE) AS implied_speed_kn, CAST(NULL AS VARCHAR) AS flags,  -- ais_clean
+               CAST(NULL AS VARCHAR) AS flags,  -- ais_clean
                name, imo, callsign, ship_type, draught, length,
                _row, {reason} AS _reason, {column} AS _column
         FROM src

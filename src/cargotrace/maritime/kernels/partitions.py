@@ -67,46 +67,75 @@ def vessel_partitions(
     One partition: fetched straight into memory. Several: the rows stream once from DuckDB
     (through the caller's connection, so uncommitted rows are seen) in blocks, each block
     is cut by partition and appended to that partition's Arrow IPC file; each file is then
-    mapped back (no copy, no decoding) and cut into cache-sized parts block by block."""
+    mapped back (no copy, no decoding) and cut into cache-sized parts block by block.
+    The rows stream on one cursor per core, each over a contiguous range of row ids into
+    files of its own (`PartitionFiles` slots), when those cursors see the rows the caller's
+    connection sees."""
     if partitions == 1:
         yield chunks.fetch_parts(con, select, table, key)
         return
-    files = PartitionFiles(views.workdir(con) / f"{table}-partitions", key, partitions)
+    (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[misc]
+    parts = chunks.part_count(-(-int(rows) // partitions))  # as many as an average partition needs
+    files = PartitionFiles(views.workdir(con) / f"{table}-partitions", key, partitions, parts)
     try:
-        _spill(con, select.format(rows="TRUE"), files)
+        _spill(con, select, table, files)
         yield from files.read()
     finally:
         files.remove()
 
 
-def cut(batch: pa.RecordBatch, key: str, partitions: int) -> list[pa.RecordBatch]:
+def cut(batch: pa.RecordBatch, key: str, partitions: int, parts: int = 1) -> list[pa.RecordBatch]:
     """`batch`'s rows by partition of `key` (partition_of): one batch per partition, input
-    order kept within each, empty where no row falls."""
-    part = partition_of(batch.column(key).to_numpy(zero_copy_only=False), partitions)
-    order = np.argsort(part, kind="stable")
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(part, minlength=partitions))])
+    order kept within each, empty where no row falls; with `parts`, each partition's rows
+    ordered by their part (chunks.part_of), input order kept within each part."""
+    values = batch.column(key).to_numpy(zero_copy_only=False)
+    group = partition_of(values, partitions)
+    if parts > 1:
+        group = group * parts + chunks.part_of(values, parts)
+    if partitions * parts <= 1 << 16:  # a stable sort of 16-bit keys is a radix sort: linear
+        group = group.astype(np.uint16)
+    order = np.argsort(group, kind="stable")
+    sizes = np.bincount(group, minlength=partitions * parts).reshape(partitions, parts)
+    bounds = np.concatenate([[0], np.cumsum(sizes.sum(axis=1))])
     moved = batch.take(pa.array(order))
     return [moved.slice(bounds[p], bounds[p + 1] - bounds[p]) for p in range(partitions)]
 
 
 class PartitionFiles:
     """Rows kept on disk by partition of `key`: one Arrow IPC file per partition in `folder`,
-    appended to batch by batch, then read back a partition at a time (`read`)."""
+    appended to batch by batch, then read back a partition at a time (`read`). Writers on
+    several threads each append to files of their own (`slot`): a partition's rows are its
+    slots' files read in slot order."""
 
-    def __init__(self, folder: Path, key: str, partitions: int) -> None:
+    def __init__(self, folder: Path, key: str, partitions: int, parts: int | None = None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         self.folder, self.key, self.partitions = folder, key, partitions
-        self.paths = [folder / f"part-{p:05d}.arrow" for p in range(partitions)]
-        self.writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
+        # the parts each partition is read in, when the writers order each batch by part
+        # (`cut(..., parts)`): read as slices of the mapped files, no gather; else (None)
+        # cut into parts when read, as many as its rows need
+        self.parts = parts
+        self.paths = [folder / f"part-{p:05d}.arrow" for p in range(partitions)]  # slot 0
+        self.writers: dict[tuple[int, int], pa.ipc.RecordBatchFileWriter] = {}
+        self.slots = 1  # writers' slots used so far
 
-    def append(self, partition: int, batch: pa.RecordBatch) -> None:
-        """Append `batch` (rows of `partition`) to its file (nothing for no rows)."""
+    def path(self, partition: int, slot: int = 0) -> Path:
+        """The file of `partition` written by writer `slot`."""
+        if slot == 0:
+            return self.paths[partition]
+        return self.folder / f"part-{partition:05d}.{slot:03d}.arrow"
+
+    def append(self, partition: int, batch: pa.RecordBatch, slot: int = 0) -> None:
+        """Append `batch` (rows of `partition`) to its file of writer `slot` (nothing for no
+        rows). One thread per slot."""
         if batch.num_rows == 0:
             return
-        if partition not in self.writers:
-            self.writers[partition] = pa.ipc.new_file(str(self.paths[partition]), batch.schema)
-        self.writers[partition].write_batch(batch)
+        writer = self.writers.get((partition, slot))
+        if writer is None:
+            path = str(self.path(partition, slot))
+            self.slots = max(self.slots, slot + 1)
+            writer = self.writers[partition, slot] = pa.ipc.new_file(path, batch.schema)
+        writer.write_batch(batch)
 
     def close(self) -> None:
         """Finish the files (before `read`)."""
@@ -116,31 +145,47 @@ class PartitionFiles:
 
     def read(self, *, delete: bool = True) -> Iterator[list[list[chunks.Columns]]]:
         """Each partition's rows, mapped back (no copy, no decoding) and cut into parts of
-        whole `key` values block by block (see chunks.fetch_parts); its file deleted after
+        whole `key` values block by block (see chunks.fetch_parts); its files deleted after
         unless not `delete` (to be read again)."""
         self.close()
-        for path in self.paths:
-            if not path.exists():
+        for partition in range(self.partitions):
+            paths = [self.path(partition, s) for s in range(self.slots)]
+            paths = [path for path in paths if path.exists()]
+            if not paths:
                 continue  # no row hashed here
-            rows = pa.ipc.open_file(pa.memory_map(str(path))).read_all()  # no copy
-            count = chunks.part_count(rows.num_rows)
+            batches = [
+                batch
+                for path in paths
+                for batch in pa.ipc.open_file(pa.memory_map(str(path))).read_all().to_batches()
+                if batch.num_rows
+            ]  # mapped: no copy
+            count = self.parts or chunks.part_count(sum(b.num_rows for b in batches))
 
             def cut_batch(batch: pa.RecordBatch, count: int = count) -> list[chunks.Columns]:
                 columns = {
                     name: batch.column(name).to_numpy(zero_copy_only=False)
                     for name in batch.schema.names
                 }
-                return chunks.split_block(columns, self.key, count)
+                if self.parts is None:
+                    return chunks.split_block(columns, self.key, count)
+                # already ordered by part: slices of the mapped columns
+                part = chunks.part_of(columns[self.key], count)
+                at = np.searchsorted(part, np.arange(count + 1, dtype=part.dtype))
+                return [
+                    {name: v[at[i] : at[i + 1]] for name, v in columns.items()}
+                    for i in range(count)
+                ]
 
             # the blocks cut on the thread pool (NumPy's gathers release the GIL)
-            pieces = chunks.map_parts(cut_batch, [b for b in rows.to_batches() if b.num_rows])
-            del rows
+            pieces = chunks.map_parts(cut_batch, batches)
+            del batches
             parts = [[block[i] for block in pieces] for i in range(count)]
             del pieces
             yield parts
             del parts  # before the next partition is read (the caller drops its own too)
             if delete:
-                path.unlink()
+                for path in paths:
+                    path.unlink()
             release_memory()
 
     def remove(self) -> None:
@@ -159,12 +204,64 @@ def release_memory() -> None:
     heap.trim()
 
 
-def _spill(con: duckdb.DuckDBPyConnection, query: str, files: PartitionFiles) -> None:
-    """Append the rows of `query` to the Arrow IPC file of their partition."""
-    for batch in _prefetched(con.execute(query).to_arrow_reader(chunks.BLOCK_ROWS)):
-        if batch.num_rows:
-            for p, piece in enumerate(cut(batch, files.key, files.partitions)):
-                files.append(p, piece)
+def _spill(con: duckdb.DuckDBPyConnection, select: str, table: str, files: PartitionFiles) -> None:
+    """Append the rows of `select` (over `table`, `{rows}` where a row range goes) to the
+    Arrow IPC files of their partitions: on one cursor per core, each streaming a contiguous
+    range of row ids into its own slot of the files, in parallel (DuckDB turns a result into
+    Arrow on one thread, and the cut and the writes are the spill's serial half); through
+    the caller's connection when the cursors would not see the same rows (uncommitted ones)
+    or `table` has no row ids (a view)."""
+    ranges = _row_ranges(con, table)
+    if ranges is None:
+        for batch in _prefetched(
+            con.execute(select.format(rows="TRUE")).to_arrow_reader(chunks.BLOCK_ROWS)
+        ):
+            _append(files, batch, 0)
+        return
+    cursors = [con.cursor() for _ in ranges]  # made here: a connection is not shared
+
+    def stream(slot: int) -> None:
+        query = select.format(rows=ranges[slot])
+        for batch in cursors[slot].execute(query).to_arrow_reader(chunks.BLOCK_ROWS):
+            _append(files, batch, slot)
+
+    try:
+        chunks.map_parts(stream, range(len(ranges)))
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _append(files: PartitionFiles, batch: pa.RecordBatch, slot: int) -> None:
+    if batch.num_rows:
+        for p, piece in enumerate(cut(batch, files.key, files.partitions, files.parts or 1)):
+            files.append(p, piece, slot)
+
+
+def _row_ranges(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
+    """`table`'s row ids in one contiguous range per worker (as conditions), or None: one
+    worker, no row ids (a view), or rows another cursor would not see (not yet committed:
+    its count or row ids differ from the caller's)."""
+    if chunks.workers() == 1:
+        return None
+    query = f"SELECT count(*), min(rowid), max(rowid) FROM {table}"
+    try:
+        seen = con.execute(query).fetchone()
+    except duckdb.BinderException:  # a view (Parquet files): no rowid to cut ranges by
+        return None
+    cursor = con.cursor()
+    try:
+        committed = cursor.execute(query).fetchone()
+    finally:
+        cursor.close()
+    if seen is None or seen != committed or not seen[0]:
+        return None
+    _, low, high = (int(v) for v in seen)
+    step = -(-(high - low + 1) // chunks.workers())
+    return [
+        f"rowid >= {low + i * step} AND rowid < {low + (i + 1) * step}"
+        for i in range(chunks.workers())
+    ]
 
 
 def _prefetched(reader: pa.RecordBatchReader, ahead: int = 2) -> Iterator[pa.RecordBatch]:
