@@ -381,6 +381,7 @@ def run_spark(parquet: Path, ports: int, work: Path, kernel: str) -> dict[str, A
             "stages": stages, "stages_cpu": stages_cpu,
             "rows": rows, "peak_rss_mb": children + py, "statements": statements,
             "statements_on_driver": on_driver, "statements_on_spark": len(runner.placed) - on_driver,
+            "placed": runner.placed,
             "jvm_peak_mb": jvm, "python_peak_mb": py, "workers_peak_mb": children - jvm}  # fmt: skip
 
 
