@@ -36,6 +36,8 @@ text) are already NULL here: the NMEA decoder and the position CSV SELECT null t
 
 from __future__ import annotations
 
+import re
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 
 import duckdb
@@ -128,15 +130,42 @@ def _repeated_hashes(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, np.ndarr
         return table, listed if len(listed) <= LISTED_ROWS else None
     passes = max(1, -(-rows // HASHES_PER_PASS))
     found = []
-    for part in range(passes):
-        share = f" AND hash({key}) % {passes} = {part}" if passes > 1 else ""
-        hashes = con.execute(
-            f"SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
-        ).fetchnumpy()["h"]
-        hashes.sort()  # in place
-        found.append(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]))
-        del hashes
+    with _share_at_most(con, HASH_PASS_MEMORY_LIMIT):  # the hashes are in NumPy meanwhile
+        for part in range(passes):
+            share = f" AND hash({key}) % {passes} = {part}" if passes > 1 else ""
+            hashes = con.execute(
+                f"SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
+            ).fetchnumpy()["h"]
+            hashes.sort()  # in place
+            found.append(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]))
+            del hashes
     return pa.table({"h": pa.array(np.concatenate(found), pa.uint64())}), None
+
+
+# DuckDB's share of the memory while the passes over a stage of more than `HASHES_PER_PASS`
+# rows fetch its hashes (when the share is larger): a pass only scans the stage, and its
+# pool held cached pages of the spilled stage (~490 MB under the NMEA log's 512 MB) while
+# NumPy's hashes and their sorted copies took ~300 MB more: the 2 GB log's peak (1,089 and
+# 1,098 MiB), in the passes (issue 16)
+HASH_PASS_MEMORY_LIMIT = "192MB"
+_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+          "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}  # fmt: skip
+
+
+def _size_bytes(text: str) -> float:
+    """A DuckDB memory size ('488.2 MiB', '192MB') in bytes."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]+)\s*", text)
+    if match is None or match.group(2) not in _UNITS:
+        raise ValueError(f"not a memory size: {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _share_at_most(con: duckdb.DuckDBPyConnection, limit: str) -> AbstractContextManager[None]:
+    """DuckDB's memory limit lowered to `limit` for the block, when it is larger."""
+    current = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    if current is None or _size_bytes(str(current[0])) <= _size_bytes(limit):
+        return nullcontext()
+    return duckdb_settings(con, memory_limit=limit)
 
 
 def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
