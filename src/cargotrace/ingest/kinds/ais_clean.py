@@ -53,6 +53,7 @@ from cargotrace.ingest.kinds.ais_rules import (
     refused_by_reason,
     station_kind_sql,
 )
+from cargotrace.ingest.outcome import kept_as
 from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.types import IngestResult, Stage, sql_str
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
@@ -355,7 +356,9 @@ def finish_positions_file(
     if stations:
         result.detail["not_vessels"] = stations
     step("appending the positions", 3, FINISH_STEPS)
-    _, stats.positions_mmsi_invalid = _move_stage(con, result.file_hash, result.path.name)
+    appended, stats.positions_mmsi_invalid = _move_stage(con, result.file_hash, result.path.name)
+    # what the kept rows are, for the summary
+    result.detail["kept_as"] = kept_as(appended, sum(stations.values()), result.rows_kept)
     result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
     step("checking identity reports", 4, FINISH_STEPS)
     for name, value in check_identity_reports(con, result.file_hash).items():
