@@ -155,3 +155,29 @@ def test_a_chunk_selected_ahead_keeps_the_raw_cells_of_its_refused_rows_only(
     assert sum(k[1] for k in kept) == ROWS + REFUSED + 3
     assert counts == (ROWS + REFUSED + 3, ROWS, REFUSED, 3)
     assert refused == [("bad_date", ROWS + 2 + i) for i in range(REFUSED)]
+
+
+def test_the_later_chunks_of_a_register_typed_ahead_are_two_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the first chunk the reader cuts AHEAD_CHUNK_ROWS (two row groups; here 1,000),
+    not the streaming kinds' FAST_CHUNK_ROWS: the last chunk, stored while the reading
+    thread has nothing left to do, stays short."""
+    from cargotrace.ingest.readers import tabular
+
+    monkeypatch.setattr(csvread, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(registry, "FIRST_CHUNK_ROWS", 500)
+    monkeypatch.setattr(tabular, "AHEAD_CHUNK_ROWS", 1_000)
+    path = write_big_shipments(tmp_path / "реестр.csv", rows=ROWS)
+    sizes: list[tuple[int, int]] = []
+    typed = stream_load.type_chunk
+
+    def recorded(con: object, spec: TabularKind, ctx: ChunkContext, table: pa.Table) -> object:
+        sizes.append((table.num_rows, int(table.column("_row")[0].as_py())))
+        return typed(con, spec, ctx, table)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stream_load, "type_chunk", recorded)
+    counts, _, _ = _ingest(path, tmp_path / "case", type_ahead=True)
+    assert counts == (ROWS, ROWS, 0, 0)
+    # 12,000 rows = 500 + 11 x 1,000 + 500 (more than the 20 % the last chunk may take on)
+    assert sizes == [(500, 2)] + [(1_000, 502 + 1_000 * i) for i in range(11)] + [(500, 11_502)]
