@@ -170,10 +170,10 @@ def test_bins_of_a_case_in_partitions_go_to_files_by_bin(monkeypatch):
     files = views.kept(con, encounters_kernel.BINS)
     assert isinstance(files, partitions.PartitionFiles) and files.partitions == 3
     assert views.published(con, encounters_kernel.BINS) is None
-    per_file = {
-        p: pa.ipc.open_file(str(path)).read_all()
-        for p, path in enumerate(files.paths)
-        if path.exists()
+    per_file = {  # a partition's rows in the files of every writer's slot
+        p: pa.concat_tables(pa.ipc.open_file(str(f)).read_all() for f in found)
+        for p in range(files.partitions)
+        if (found := sorted(files.folder.glob(f"part-{p:05d}.*arrow")))
     }
     assert len(per_file) > 1
     for p, table in per_file.items():  # each file holds the bins of its partition only

@@ -118,6 +118,8 @@ class PartitionFiles:
         self.paths = [folder / f"part-{p:05d}.arrow" for p in range(partitions)]  # slot 0
         self.writers: dict[tuple[int, int], pa.ipc.RecordBatchFileWriter] = {}
         self.slots = 1  # writers' slots used so far
+        self.lock = threading.Lock()
+        self.slot_of: dict[int, int] = {}  # worker thread -> its slot, this round (`append_here`)
 
     def path(self, partition: int, slot: int = 0) -> Path:
         """The file of `partition` written by writer `slot`."""
@@ -132,10 +134,24 @@ class PartitionFiles:
             return
         writer = self.writers.get((partition, slot))
         if writer is None:
-            path = str(self.path(partition, slot))
-            self.slots = max(self.slots, slot + 1)
-            writer = self.writers[partition, slot] = pa.ipc.new_file(path, batch.schema)
+            with self.lock:
+                path = str(self.path(partition, slot))
+                self.slots = max(self.slots, slot + 1)
+                writer = self.writers[partition, slot] = pa.ipc.new_file(path, batch.schema)
         writer.write_batch(batch)
+
+    def append_here(self, partition: int, batch: pa.RecordBatch) -> None:
+        """`append` from a worker thread, to the slot of that thread in this round of
+        workers (`new_round`): the rows of a partition then come in no set order."""
+        with self.lock:
+            slot = self.slot_of.setdefault(threading.get_ident(), len(self.slot_of))
+        self.append(partition, batch, slot)
+
+    def new_round(self) -> None:
+        """The workers of the last round are done: the next round's threads take their
+        slots (and files) over."""
+        with self.lock:
+            self.slot_of.clear()
 
     def close(self) -> None:
         """Finish the files (before `read`)."""

@@ -288,37 +288,44 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
         folder = views.workdir(con) / f"{encounters_kernel.BINS}-partitions"
         bin_files = PartitionFiles(folder, "tbin", partitions)
 
-    def work(
-        pieces: list[chunks.Columns],
-    ) -> tuple[Chunk, port_zones.Zones | None, list[pa.RecordBatch] | None]:
+    to_disk = partitions > 1
+    zone_kinds = list(zip(port_zones.FUSED.values(), ("marks", "visits", "stops"), strict=True))
+
+    def work(pieces: list[chunks.Columns]) -> tuple[Chunk, port_zones.Zones | None]:
         chunk = _chunk(pieces, settings)
         found = None if fused is None else port_zones._zones(chunk.track, fused[0], settings)
-        by_bin = None
-        if bin_files is not None and chunk.bins is not None:
-            by_bin = cut(chunk.bins, "tbin", partitions)
-            chunk.bins = None
-        return chunk, found, by_bin
+        if to_disk:  # the part's per-fix rows written by this worker, as soon as made
+            track.put(chunk.track)
+            if found is not None:
+                for name, kind in zone_kinds:
+                    zones[name].put(getattr(found, kind))
+            if bin_files is not None and chunk.bins is not None:
+                for p, piece in enumerate(cut(chunk.bins, "tbin", partitions)):
+                    bin_files.append_here(p, piece)
+            chunk.track = chunk.track.slice(0, 0)
+            chunk.bins, found = None, None
+        return chunk, found
 
     for parts in vessel_partitions(con, POSITIONS, "positions", "mmsi", partitions):
         worked = chunks.map_parts(work, parts)
-        done = [c for c, _, _ in worked]
-        if fused is not None:
-            for name, kind in zip(
-                port_zones.FUSED.values(), ("marks", "visits", "stops"), strict=True
-            ):
-                zones[name].add([getattr(z, kind) for _, z, _ in worked if z is not None])
-        track.add([c.track for c in done])
+        done = [c for c, _ in worked]
+        if to_disk:
+            for sink in (track, *zones.values()):
+                sink.end_partition()
+            if bin_files is not None:
+                bin_files.new_round()
+        else:
+            if fused is not None:
+                for name, kind in zone_kinds:
+                    zones[name].add([getattr(z, kind) for _, z in worked if z is not None])
+            track.add([c.track for c in done])
+            bins.add([c.bins for c in done if c.bins is not None])
         shared.add([c.shared for c in done])
         spoofed_fixes.add([c.spoofed for c in done])
         jumps.add([c.jumps for c in done])
         shapes.add([c.shapes for c in done])
         runs.add([c.loitering_runs for c in done])
-        bins.add([c.bins for c in done if c.bins is not None])
-        by_bins = [b for _, _, b in worked if b is not None]
-        if bin_files is not None and by_bins:
-            for p in range(partitions):
-                bin_files.append(p, pa.concat_batches([b[p] for b in by_bins]))
-        del parts, done, worked, by_bins  # this partition's arrays go before the next one's
+        del parts, done, worked  # this partition's arrays go before the next one's
     for sink in (track, shared, spoofed_fixes, jumps, shapes, runs):
         sink.publish()
     if bin_files is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,13 +169,45 @@ def release(con: duckdb.DuckDBPyConnection) -> None:
 
 class Sink:
     """Collects one table's record batches, partition by partition, and publishes them:
-    in memory, or (`to_disk`) as one Parquet file per partition."""
+    in memory, or (`to_disk`) as Parquet files, a few per partition: written by `add` on
+    the calling thread, or by `put` from the worker threads as each part is done (a file
+    per thread, closed by `end_partition`)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, name: str, *, to_disk: bool) -> None:
         self.con, self.name, self.to_disk = con, name, to_disk
         self.batches: list[pa.RecordBatch] = []
         self.files: list[Path] = []
         self.schema: pa.Schema | None = None
+        self.lock = threading.Lock()
+        self.writers: dict[int, pq.ParquetWriter] = {}  # by thread, until end_partition
+
+    def put(self, batch: pa.RecordBatch) -> None:
+        """One part's rows, from any thread: appended to that thread's file of the current
+        partition (`to_disk`; the rows of a file in the order its thread put them), else
+        kept in memory (in the order they come)."""
+        with self.lock:
+            self.schema = self.schema or batch.schema
+            if not self.to_disk:
+                self.batches.append(batch)
+                return
+            if batch.num_rows == 0:
+                return
+            writer = self.writers.get(threading.get_ident())
+            if writer is None:
+                folder = workdir(self.con) / self.name
+                folder.mkdir(exist_ok=True)
+                path = folder / f"part-{len(self.files):05d}.parquet"
+                writer = pq.ParquetWriter(path, self.schema, **delta_encoded(self.schema))
+                self.writers[threading.get_ident()] = writer
+                self.files.append(path)
+        writer.write_batch(batch)  # a row group per part; one thread per writer
+
+    def end_partition(self) -> None:
+        """Close the files `put` wrote this partition (the worker threads are done)."""
+        with self.lock:
+            for writer in self.writers.values():
+                writer.close()
+            self.writers.clear()
 
     def add(self, batches: list[pa.RecordBatch]) -> None:
         if not batches:
@@ -204,6 +237,7 @@ class Sink:
         self.files.extend(paths)
 
     def publish(self) -> None:
+        self.end_partition()
         if self.schema is None:
             raise ValueError(f"{self.name}: no batch was added (not even an empty one)")
         if not self.to_disk:
