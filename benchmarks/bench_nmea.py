@@ -14,7 +14,8 @@ decodes it streaming in a fresh subprocess and reports its peak RSS (``ru_maxrss
 ``--ingest`` also times ``cargotrace ingest ais`` of the whole input end to end (a fresh case,
 in a subprocess: storage, duplicates, speeds and the commit included, imports not) and
 reports it against pyais's decoding speed of the same run (target >= 10x), with the peak RSS
-of that subprocess (``--profile FILE`` runs it under cProfile). The ingest decodes on two threads
+of that subprocess and the wall and CPU seconds of its phases (the reading, each pass after
+it, "writing to the case": the ledger and the commit) (``--profile FILE`` runs it under cProfile). The ingest decodes on two threads
 while the main thread stores (ingest/nmea/load.py): its CPU seconds count every thread.
 """
 
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 SOURCES = [
     ("aisdb", "test_data_20211101.nm4"),
@@ -142,16 +144,31 @@ INGEST = """
 import json, resource, sys, time
 from pathlib import Path
 from cargotrace import workflow
+
+class Phases:  # the ingest's stages (StageProgress): wall and CPU seconds of each
+    def __init__(self):
+        self.marks = [("reading", time.perf_counter(), time.process_time())]
+    def __call__(self, n):
+        pass
+    def stage(self, what, step, steps):
+        self.marks.append((what, time.perf_counter(), time.process_time()))
+    def spans(self, end, end_cpu):
+        ends = [(t, c) for _, t, c in self.marks[1:]] + [(end, end_cpu)]
+        return [(what, t1 - t, c1 - c) for (what, t, c), (t1, c1) in zip(self.marks, ends)]
+
 workflow.init_case(Path(sys.argv[1]))
+phases = Phases()
 t0, c0 = time.perf_counter(), time.process_time()
-[r] = workflow.ingest(Path(sys.argv[1]), "ais", [Path(sys.argv[2])])
-print(json.dumps({"s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "rows_read": r.rows_read, "kept": r.rows_kept,
+[r] = workflow.ingest(Path(sys.argv[1]), "ais", [Path(sys.argv[2])], progress=phases)
+s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps({"s": s, "cpu_s": cpu_s, "rows_read": r.rows_read, "kept": r.rows_kept,
                   "quarantined": r.rows_quarantined, "duplicates": r.rows_duplicate,
-                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "phases": phases.spans(t0 + s, c0 + cpu_s)}))
 """
 
 
-def ingest_run(path: Path, tmp: Path, profile: Path | None) -> dict[str, float]:
+def ingest_run(path: Path, tmp: Path, profile: Path | None) -> dict[str, Any]:
     """`workflow.ingest` of the file into a fresh case, in a subprocess."""
     command = [sys.executable, "-c", INGEST]
     if profile:
@@ -257,6 +274,10 @@ def main() -> None:
                 f"{info['quarantined']:,} quarantined + {info['duplicates']:,} duplicates "
                 f"in {info['s']:.2f} s = {rate:,.0f} msgs/s = {rate / py_rate:.1f}x pyais "
                 f"(target >= 10x), peak RSS {info['maxrss_kb'] / 1024:,.0f} MB"
+            )
+            print(  # the reading (decoding on two threads, storing), each pass after it, the commit
+                "  phases        : "
+                + ", ".join(f"{w} {sec:.2f} s ({cpu:.2f} CPU-s)" for w, sec, cpu in info["phases"])
             )
             cpu_rate = info["rows_read"] / info["cpu_s"]
             print(  # CPU seconds (all threads) depend much less on the machine's load

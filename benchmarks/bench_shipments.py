@@ -20,13 +20,15 @@ DuckDB 1.5.5 exactly and refuses to load into 1.5.6, as does `duckdb-extension-s
 Latin-1: the same parse and storage work, one byte per character, the Cyrillic text
 mis-decoded (a lower bound on its time).
 
-Where the time goes (1 M rows, Dec 2026, machine loaded): ~10-10.5 CPU s of all threads.
-The main thread (~5 s) stores: the INSERT of the kept rows ~3.9 (DuckDB's compressed
-storage ~2.4 of it, on one thread: `stream_load._sequential_insert`; computing the kept
-rows' columns ~1.5), the look-up of earlier copies ~0.2, the commit and the rest ~0.8. The
-thread that reads the next chunk meanwhile (`readers/read_ahead`) parses and transcodes it
-(~1.9) and types it (`stream_load.typed_ahead`: trimming, lookups, reasons ~1.2), the md5
-row hashes (~1.2) on a third. The reference's whole read_csv -> table takes 4.5-5 CPU s.
+Where the time goes (1 M rows, Dec 2026, machine loaded, CPU seconds of each thread): ~9.5
+CPU s in all (10.7 before the kind's SELECT moved off the main thread). The main thread
+(~3.6) only stores: the kept rows' INSERT from Arrow, most of it DuckDB's compressed storage
+on one thread (`stream_load._store_selected`; ~3.0 for the 24 columns, 0.4 of it the
+provenance constants, 0.45 FSST's analysis), the look-up of earlier copies ~0.2. The thread
+that reads the next chunk (`readers/read_ahead`) parses and transcodes it (~1.8) and types
+it (`stream_load.type_chunk` ~1.9: trimming and lookups ~1.0, the kind's SELECT ~0.85: reasons,
+weights, flags, attributes), the md5 row hashes (~1.0) on a third. The reference's whole
+read_csv -> table takes 4.1-4.5 CPU s.
 `--profile` runs the child under cProfile.
 """
 

@@ -99,3 +99,65 @@ def test_duplicates_found_in_several_passes_over_the_hashes_are_those_of_one(tmp
     assert whole["ledger"][0][4] > 0  # duplicates
     monkeypatch.setattr(ais_clean, "HASHES_PER_PASS", 50)
     assert _ingest(tmp_path, "passes", log) == whole
+
+
+def test_duckdb_share_is_lowered_while_the_passes_hold_their_hashes(tmp_path, monkeypatch):
+    """While several passes fetch a big stage's hashes into NumPy, DuckDB's share is at most
+    `HASH_PASS_MEMORY_LIMIT` (its pool held cached pages of the spilled stage beside them:
+    the 2 GB log's peak); the share is put back after, and a smaller one is left alone."""
+    from cargotrace.ingest.kinds import ais_clean
+
+    log = tmp_path / "twice.nmea"
+    log.write_bytes(shared_data("ais", "aisdb", "test_data_20211101.nm4").read_bytes() * 2)
+    seen: list[str] = []
+    fetch = ais_clean._repeated_hashes
+
+    def watched(con):
+        # the share during the passes: read by the first statement after each pass begins
+        real_execute = con.execute
+
+        class Spy:
+            def __getattr__(self, name):
+                return getattr(con, name)
+
+            def execute(self, sql, *args):
+                if "hash(" in sql and "% " in sql:
+                    seen.append(
+                        real_execute("SELECT current_setting('memory_limit')").fetchone()[0]
+                    )
+                return real_execute(sql, *args)
+
+        before = real_execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        out = fetch(Spy())
+        seen.append(before)
+        seen.append(real_execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return out
+
+    monkeypatch.setattr(ais_clean, "HASHES_PER_PASS", 50)
+    monkeypatch.setattr(ais_clean, "_repeated_hashes", watched)
+    monkeypatch.setenv("CARGOTRACE_MEMORY_LIMIT", "300MB")
+    _ingest(tmp_path, "lowered", log)
+    *during, before, after = seen
+    assert len(during) > 1 and set(during) == {"183.1 MiB"}  # 192 MB
+    assert before == "286.1 MiB"  # 300 MB
+    assert (
+        abs(_size_bytes(after) - 300e6) < 0.2 * 2**20
+    )  # put back (as DuckDB wrote it, to 0.1 MiB)
+    seen.clear()
+    monkeypatch.setenv("CARGOTRACE_MEMORY_LIMIT", "100MB")
+    _ingest(tmp_path, "small", log)
+    *during, before, after = seen
+    assert set(during) == {before} == {after} == {"95.3 MiB"}  # 100 MB, left alone
+
+
+def _size_bytes(text: str) -> float:
+    from cargotrace.ingest.kinds.ais_clean import _size_bytes as size
+
+    return size(text)
+
+
+def test_memory_sizes_as_duckdb_writes_them_in_bytes():
+    assert _size_bytes("488.2 MiB") == 488.2 * 2**20
+    assert _size_bytes("192MB") == 192e6
+    assert _size_bytes("1.5 GiB") == 1.5 * 2**30
+    assert _size_bytes("0 bytes") == 0

@@ -125,3 +125,59 @@ def test_the_first_chunk_of_a_register_typed_ahead_is_one_row_group(
     assert counts == (ROWS, ROWS, 0, 0)
     # (rows, first row number): 12,000 rows = 500 + 11 x 1,024 + 236, the header on row 1
     assert sizes == [(500, 2)] + [(1_024, 502 + 1_024 * i) for i in range(11)] + [(236, 11_766)]
+
+
+def test_a_chunk_selected_ahead_keeps_the_raw_cells_of_its_refused_rows_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kind's SELECT runs with the typing (`stream_load.selects_ahead`): a typed chunk
+    holds the SELECT's output for every row and the raw cells of the refused ones (the
+    quarantine's text), here the last chunk's three impossible dates and the copy of one."""
+    monkeypatch.setattr(csvread, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(csvread, "CHUNK_BYTES", 1)
+    path = _register(tmp_path / "реестр.csv")
+    kept: list[tuple[bool, int, int, int]] = []
+    typed = stream_load.type_chunk
+
+    def recorded(con: object, spec: TabularKind, ctx: ChunkContext, table: pa.Table) -> object:
+        rows = table.num_rows
+        chunk = typed(con, spec, ctx, table)  # type: ignore[arg-type]
+        raw, selected, _, bad = chunk._parts  # type: ignore[misc]
+        assert selected.num_rows == rows and bad is not None
+        kept.append((chunk.selected, rows, raw.num_rows, bad.num_rows))
+        return chunk
+
+    monkeypatch.setattr(stream_load, "type_chunk", recorded)
+    counts, _, refused = _ingest(path, tmp_path / "case", type_ahead=True)
+    assert stream_load.selects_ahead(registry.TABULAR["shipments"])
+    assert [k[0] for k in kept] == [True] * CHUNKS
+    assert [k[2:] for k in kept] == [(0, 0)] * (CHUNKS - 1) + [(REFUSED + 1, REFUSED + 1)]
+    assert sum(k[1] for k in kept) == ROWS + REFUSED + 3
+    assert counts == (ROWS + REFUSED + 3, ROWS, REFUSED, 3)
+    assert refused == [("bad_date", ROWS + 2 + i) for i in range(REFUSED)]
+
+
+def test_the_later_chunks_of_a_register_typed_ahead_are_two_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the first chunk the reader cuts AHEAD_CHUNK_ROWS (two row groups; here 1,000),
+    not the streaming kinds' FAST_CHUNK_ROWS: the last chunk, stored while the reading
+    thread has nothing left to do, stays short."""
+    from cargotrace.ingest.readers import tabular
+
+    monkeypatch.setattr(csvread, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(registry, "FIRST_CHUNK_ROWS", 500)
+    monkeypatch.setattr(tabular, "AHEAD_CHUNK_ROWS", 1_000)
+    path = write_big_shipments(tmp_path / "реестр.csv", rows=ROWS)
+    sizes: list[tuple[int, int]] = []
+    typed = stream_load.type_chunk
+
+    def recorded(con: object, spec: TabularKind, ctx: ChunkContext, table: pa.Table) -> object:
+        sizes.append((table.num_rows, int(table.column("_row")[0].as_py())))
+        return typed(con, spec, ctx, table)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stream_load, "type_chunk", recorded)
+    counts, _, _ = _ingest(path, tmp_path / "case", type_ahead=True)
+    assert counts == (ROWS, ROWS, 0, 0)
+    # 12,000 rows = 500 + 11 x 1,000 + 500 (more than the 20 % the last chunk may take on)
+    assert sizes == [(500, 2)] + [(1_000, 502 + 1_000 * i) for i in range(11)] + [(500, 11_502)]

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from cargotrace.analysis.registry import STAGES
 from cargotrace.case.store import quote_ident
-from cargotrace.engine.spark_runner import Checkpoint, SparkRunner, local_path
+from cargotrace.engine.spark_runner import Checkpoint, Files, SparkRunner, local_path
 from cargotrace.engine.transpile import (
     created_tables,
     portability_issues,
@@ -47,6 +47,7 @@ from cargotrace.stage import Stage, with_prerequisites
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
     from cargotrace.case.store import Case
@@ -102,6 +103,7 @@ class Plan:
     handoff: dict[str, bool]  # table -> persistent, written back
     fingerprint: str
     issues: list[str] = field(default_factory=list)
+    read_by: dict[str, set[str]] = field(default_factory=dict)  # input -> stages whose SQL reads it
 
     @property
     def sql_done(self) -> set[str]:
@@ -132,9 +134,12 @@ def make_plan(
     whole: set[str] = set()
     texts: list[str] = []
     issues: list[str] = []
+    read_by: dict[str, set[str]] = {}
     for stage in spark:
         for sql in stage.sql(settings):  # type: ignore[misc]
             texts.append(sql)
+            for name in referenced_tables(sql) - set(created):
+                read_by.setdefault(name, set()).add(stage.name)
             reads |= referenced_tables(sql) - set(created)
             columns |= referenced_columns(sql)
             whole |= star_tables(sql)
@@ -148,7 +153,8 @@ def make_plan(
         if persistent or name in later_reads
     }
     fingerprint = hashlib.sha256("\n;\n".join(texts).encode("utf-8")).hexdigest()
-    return Plan(spark, before, reads, columns, whole & reads, created, handoff, fingerprint, issues)
+    return Plan(spark, before, reads, columns, whole & reads, created, handoff, fingerprint, issues,
+                read_by)  # fmt: skip
 
 
 def _left_to_duckdb_reads(stages: Sequence[Stage], spark: Sequence[Stage]) -> set[str]:
@@ -163,7 +169,7 @@ def _left_to_duckdb_reads(stages: Sequence[Stage], spark: Sequence[Stage]) -> se
 def run_job(
     spark: SparkSession,
     settings: AnalysisSettings,
-    inputs: Mapping[str, DataFrame],
+    inputs: Mapping[str, DataFrame | Files],
     out: str,
     *,
     workdir: str,
@@ -198,6 +204,10 @@ def run_job(
                 on_stage(stage.name, rows, time.perf_counter() - started)
         base = out.rstrip("/")
         for name in sorted(plan.handoff):
+            local = local_path(f"{base}/{name}")
+            if local is not None and runner.holds_on_driver(name):  # no Spark job
+                _write_local(runner.arrow(name), local)
+                continue
             df = runner.table(name)
             if not plan.handoff[name]:
                 df = df.coalesce(max(1, min(df.rdd.getNumPartitions(), 8)))
@@ -222,10 +232,20 @@ def run_job(
     return manifest
 
 
+def _write_local(table: pa.Table, folder: Path) -> None:
+    """A table the driver holds, written as Spark would write it for `attach_outputs`: one
+    Parquet file in its own folder."""
+    import pyarrow.parquet as pq
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    pq.write_table(table, folder / "part-00000.parquet")
+
+
 def register_inputs(
     runner: SparkRunner,
     plan: Plan,
-    inputs: Mapping[str, DataFrame],
+    inputs: Mapping[str, DataFrame | Files],
     materialise: Sequence[str] = (),
     buckets: Buckets | None = None,
 ) -> None:
@@ -239,8 +259,11 @@ def register_inputs(
     for any statement that reads them (the stage SQL's, with `maritime_kernel=sql`)."""
     runner.buckets = buckets
     for name, df in inputs.items():
-        if name.lower() == "positions" and buckets is not None:
-            runner.register(name, df)
+        if isinstance(df, Files):  # local Parquet: the driver reads it, Spark when it must
+            rows = buckets.rows if name.lower() == "positions" and buckets is not None else None
+            runner.register_files(name, df, rows=rows)
+        elif name.lower() == "positions" and buckets is not None:
+            runner.register(name, df, rows=buckets.rows)
         elif name.lower() == "positions":
             keep = [c for c in df.columns if c.lower() in plan.columns]
             trimmed = df if "positions" in plan.whole or not keep else df.select(*keep)
@@ -251,13 +274,15 @@ def register_inputs(
 
 def run_on_spark(runner: SparkRunner, stage: Stage, settings: AnalysisSettings) -> None:
     """One stage on Spark: its NumPy kernel (engine/spark_kernels.py) when it has one and
-    settings.maritime_kernel is numpy, else its SQL (the definition)."""
+    settings.maritime_kernel is numpy, else its SQL (the definition; statements that read a
+    per-fix table for a few rows read what the kernels' pass derived: engine/spark_derived.py)."""
+    from cargotrace.engine.spark_derived import from_pass_tables
     from cargotrace.engine.spark_kernels import SPARK_KERNELS
 
     if settings.maritime_kernel == "numpy" and stage.name in SPARK_KERNELS:
         SPARK_KERNELS[stage.name](runner, settings)
-    else:
-        runner.execute_all(stage.sql(settings))  # type: ignore[misc]
+    else:  # reading the small tables the kernels' pass derived, where it wrote them
+        runner.execute_all(from_pass_tables(runner, stage.sql(settings), settings))  # type: ignore[misc]
 
 
 def write_manifest(spark: SparkSession, out: str, manifest: Mapping[str, Any]) -> None:
@@ -326,15 +351,19 @@ def export_inputs(
     folder: Path,
     *,
     bucketed: bool = False,
-) -> tuple[dict[str, DataFrame], Buckets | None]:
-    """The Spark job's inputs from a DuckDB connection, through Parquet files in `folder`
-    (only the columns the stage SQL mentions). `bucketed`: the positions written in buckets of
-    whole vessels with the kernels' columns (engine/spark_buckets.py), at least one per
+) -> tuple[dict[str, DataFrame | Files], Buckets | None]:
+    """The Spark job's inputs from a DuckDB connection, as Parquet files in `folder` (only the
+    columns the stage SQL mentions), which Spark reads only when a Spark statement needs
+    them (the driver's DuckDB reads them itself). `bucketed`: the positions written in buckets
+    of whole vessels with the kernels' columns (engine/spark_buckets.py), at least one per
     `spark.sql.shuffle.partitions`; the bucket files are returned with the inputs."""
-    from cargotrace.engine.spark_buckets import BUCKET, write_buckets
+    import pyarrow.parquet as pq
+
+    from cargotrace.engine.spark_buckets import bucket_frame, spill_buckets, write_buckets
+    from cargotrace.engine.spark_kernels import SPARK_KERNELS
 
     folder.mkdir(parents=True, exist_ok=True)
-    out = {}
+    out: dict[str, DataFrame | Files] = {}
     buckets = None
     for name in sorted(plan.inputs):
         columns = [
@@ -347,15 +376,25 @@ def export_inputs(
         )
         if name == "positions" and bucketed:
             least = int(spark.conf.get("spark.sql.shuffle.partitions") or "1")
+            if not plan.read_by.get(name, set()) - set(SPARK_KERNELS):
+                # only the kernels read them: their columns in Arrow IPC files of whole
+                # vessels, as the DuckDB engine spills them (no Parquet to write or read)
+                buckets = spill_buckets(con, folder / "positions", least)
+                out[name] = bucket_frame(spark, buckets)
+                continue
             buckets = write_buckets(con, folder / "positions", keep, least)
-            out[name] = spark.read.parquet(str(buckets.folder)).drop(BUCKET)
+            first = next(buckets.folder.glob("**/*.parquet"), None)
+            if first is None:  # no position: Spark infers nothing from no file
+                out[name] = spark.read.parquet(str(buckets.folder))
+            else:
+                out[name] = Files(buckets.folder, pq.read_schema(first))
             continue
         path = folder / f"{name}.parquet"
         select = ", ".join(quote_ident(c) for c in keep)
         con.execute(
             f"COPY (SELECT {select} FROM {quote_ident(name)}) TO '{_sql_path(path)}' (FORMAT parquet)"
         )
-        out[name] = spark.read.parquet(str(path))
+        out[name] = Files(path, pq.read_schema(path))
     return out, buckets
 
 

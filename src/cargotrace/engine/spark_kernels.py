@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from cargotrace.engine import spark_derived as derived
 from cargotrace.maritime import encounters, interference, loitering
 from cargotrace.maritime.kernels import chunks
 from cargotrace.maritime.kernels import encounters as encounters_kernel
@@ -60,6 +61,10 @@ SPOOFED_COLUMNS = ("vid", "mmsi", "seq", "ts", "lat", "lon")
 # then the port zones tables (ZONES + 0, 1, 2: ZONE_TABLES)
 TRACK, SHARED, SPOOFED, JUMPS, SHAPES, RUNS, ZONES = 0, 1, 2, 3, 4, 5, 6
 BINS = 9  # the encounters' bins (after the three port zones tables)
+# the small tables derived from each part's track and zone marks (engine/spark_derived.py)
+DERIVED = {
+    derived.TRANSMITTERS: 10, derived.GAP_FIXES: 11, derived.SPEEDS: 12, derived.ZONE_GAPS: 13,
+}  # fmt: skip
 # the per-vessel halves of interference and loitering, found in the track's pass
 # (maritime/kernels/interference.py, loitering.py): row_kind -> (table, its schema)
 EVENT_TABLES = {
@@ -247,11 +252,16 @@ def _track_results(
         for kind, batch in zip((SHARED, SPOOFED, *EVENT_TABLES, BINS), found, strict=True):
             if batch is not None and batch.num_rows:
                 yield kind, batch
+        marks = None
         if grid is not None:
             zones = _zones(done.track, grid, settings)
+            marks = zones.marks
             for kind, batch in enumerate((zones.marks, zones.visits, zones.stops)):
                 if batch.num_rows:
                     yield ZONES + kind, batch
+        for table, batch in derived.tables_of(done.track, marks, settings):
+            if batch.num_rows:
+                yield DERIVED[table], batch
 
 
 def _pass_tables(
@@ -260,10 +270,14 @@ def _pass_tables(
     """The tables of the track's pass (and, with a port `grid`, of the port zones kernel
     fused into it): row_kind -> (table, schema)."""
     tables = _track_tables()
+    marks = None
     if grid is not None:
         zones, names = _zone_schemas(grid, settings)
         for kind, table in enumerate(ZONE_TABLES):
             tables[ZONES + kind] = (table, pa.schema([zones.field(n) for n in names[table]]))
+        marks = tables[ZONES][1]
+    for table, schema in derived.schemas(tables[TRACK][1], marks).items():
+        tables[DERIVED[table]] = (table, schema)
     return tables
 
 
@@ -300,6 +314,7 @@ def run_track(runner: SparkRunner, settings: AnalysisSettings) -> None:
     )
     for kind, table in tables.items():
         runner.register(table, packing.unpack(combined if kind in (TRACK, BINS) else small, kind))
+    derived.mark_current(runner)
 
 
 def _track_from_buckets(
@@ -311,7 +326,7 @@ def _track_from_buckets(
     that need it (only the columns they name), its row count known from the tasks. The
     encounters' bins, cut by bin, become `runner.bin_buckets` for the encounters' pass."""
     from cargotrace.engine.spark_buckets import TBIN_BUCKET, Buckets
-    from cargotrace.engine.spark_runner import local_path
+    from cargotrace.engine.spark_runner import Files, local_path
 
     local = local_path(runner.workdir)
     if local is None:
@@ -328,12 +343,11 @@ def _track_from_buckets(
     ):  # fmt: skip
         written[row["table"]] += int(row["rows"])
     for _, (table, schema) in tables.items():
-        if written[table]:
-            df = runner.spark.read.schema(_ddl(schema)).parquet(str(folder / table))
-            df = df.select(*schema.names)
+        if written[table]:  # the driver reads the files; Spark only if a Spark statement does
+            runner.register_files(table, Files(folder / table, schema), rows=written[table])
         else:
-            df = runner.spark.createDataFrame([], _ddl(schema))
-        runner.register(table, df, rows=written[table])
+            runner.register_arrow(table, schema.empty_table())
+    derived.mark_current(runner)
     bins = encounters_kernel.BINS
     runner.bin_buckets = Buckets(folder / bins, count, written[bins], key=TBIN_BUCKET)
 
@@ -425,13 +439,12 @@ def _grid(runner: SparkRunner, settings: AnalysisSettings) -> PortGrid:
     """The port grid, built on the driver from the (small) port tables of the job."""
     import duckdb
 
-    from cargotrace.engine.spark_runner import to_arrow
     from cargotrace.maritime.kernels.port_zones import PortGrid
 
     con = duckdb.connect()
     try:
         for name in ("port_cells", "port_areas", "port_edges"):
-            con.register(name, to_arrow(runner.table(name)))
+            con.register(name, runner.arrow(name))
         return PortGrid(con, settings.port_exit_buffer_km)
     finally:
         con.close()
@@ -547,35 +560,68 @@ def run_encounters(runner: SparkRunner, settings: AnalysisSettings) -> None:
         [encounters_kernel.PAIR_SCHEMA, encounters_kernel.CROWD_SCHEMA],
     )
     binned = encounters_kernel.BINS in runner.tables  # made by the track's pass
+    crowded = encounters_kernel.CROWDED
     if runner.bin_buckets is not None and binned:  # in files of whole bins: no shuffle
-        count = runner.bin_buckets.count
-        passed = runner.spark.range(0, count, 1, count).mapInArrow(
-            bin_bucket_partitions(runner.bin_buckets, settings, schema), _ddl(schema)
-        )
+        _encounters_from_bin_buckets(runner, runner.bin_buckets, settings, schema)
     else:
         passed = _encounter_rows(runner, binned).mapInArrow(
             encounter_partitions(settings, schema, binned), _ddl(schema)
         )
-    combined = runner.checkpoint_df("encounter_kernel", passed)
-    runner.register(
-        "close_pairs", combined.where("row_kind = 0").select(*encounters_kernel.PAIR_SCHEMA.names)
-    )
-    crowded = encounters_kernel.CROWDED
-    runner.register(
-        crowded, combined.where("row_kind = 1").select(*encounters_kernel.CROWD_SCHEMA.names)
-    )
+        combined = runner.checkpoint_df("encounter_kernel", passed)
+        pairs = combined.where("row_kind = 0").select(*encounters_kernel.PAIR_SCHEMA.names)
+        runner.register("close_pairs", pairs)
+        crowds = combined.where("row_kind = 1").select(*encounters_kernel.CROWD_SCHEMA.names)
+        runner.register(crowded, crowds)
     runner.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {crowded}"))
-    runner.execute_all(encounters.from_close_pairs(settings))
+    runner.execute(encounters.encounter_runs_sql(settings))
+    if runner.holds_on_driver("encounter_runs"):  # few rows: the ports that can be nearest
+        _nearby_ports(runner)
+        runner.execute(encounters.encounters_sql(settings, ports=encounters_kernel.NEARBY_PORTS))
+    else:
+        runner.execute(encounters.encounters_sql(settings))
+
+
+def _nearby_ports(runner: SparkRunner) -> None:
+    """`encounters_kernel.NEARBY_PORTS` on the driver, as the DuckDB engine's kernel makes it
+    (`kernels.encounters.publish_nearby_ports`): per run of `encounter_runs`, the ports that
+    can be its nearest (kernels/nearby_ports.py), so that `encounters_sql` measures those
+    instead of every port within a degree of latitude (the same rows)."""
+    import pyarrow.compute as pc
+
+    from cargotrace.maritime.kernels import nearby_ports
+
+    runs = runner.arrow("encounter_runs")
+    ports = runner.arrow("ports").select(["lat", "lon"])
+    ports = ports.filter(pc.is_valid(ports.column("lat")))
+
+    def floats(column: pa.ChunkedArray) -> np.ndarray:
+        return np.asarray(column.to_numpy(zero_copy_only=False), np.float64)
+
+    port_lat, port_lon = floats(ports.column("lat")), floats(ports.column("lon"))
+    event, port = nearby_ports.candidates(
+        floats(runs.column("lat")), floats(runs.column("lon")), port_lat, port_lon
+    )
+    near = runs.select(list(encounters.RUN_KEY)).take(pa.array(event))
+    near = near.append_column("lat", pa.array(port_lat[port], pa.float64()))
+    near = near.append_column("lon", pa.array(port_lon[port], pa.float64()))
+    runner.register_arrow(encounters_kernel.NEARBY_PORTS, near)
+
+
+ENCOUNTER_TABLES = {
+    0: ("close_pairs", encounters_kernel.PAIR_SCHEMA),
+    1: (encounters_kernel.CROWDED, encounters_kernel.CROWD_SCHEMA),
+}
 
 
 def bin_bucket_partitions(
-    buckets: Buckets, settings: AnalysisSettings, schema: pa.Schema
+    buckets: Buckets, settings: AnalysisSettings, schema: pa.Schema, folder: Path
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """The function `mapInArrow` runs on each partition of `spark.range(buckets.count)`: for
     each bucket number it is given, the bins the track's pass wrote to that bucket (whole
     10-minute bins: `engine/spark_buckets.write_split_part`) through the encounters kernel,
-    as `encounter_partitions` runs it."""
-    from cargotrace.engine.spark_buckets import read_split_bucket
+    as `encounter_partitions` runs it, the close pairs and crowded cells written by the task
+    as Parquet under `folder/<table>/`; yields (table, rows) per table."""
+    from cargotrace.engine.spark_buckets import read_split_bucket, write_part
 
     run_bins = encounter_partitions(settings, schema, binned=True)
     names = list(encounters_kernel.BIN_SCHEMA.names)
@@ -583,11 +629,50 @@ def bin_bucket_partitions(
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             for bucket in batch.column("id").to_pylist():
+                found: dict[int, list[pa.RecordBatch]] = {kind: [] for kind in ENCOUNTER_TABLES}
                 table = read_split_bucket(buckets, int(bucket), names)
                 if table is not None:
-                    yield from run_bins(iter(table.to_batches()))
+                    for rows in run_bins(iter(table.to_batches())):
+                        kinds = rows.column("row_kind").to_numpy()
+                        for kind in ENCOUNTER_TABLES:
+                            found[kind].append(rows.filter(pa.array(kinds == kind)))
+                written = {
+                    name: write_part(folder / name, bucket, found[kind], table_schema)
+                    for kind, (name, table_schema) in ENCOUNTER_TABLES.items()
+                }
+                yield pa.record_batch(
+                    {"table": list(written), "rows": pa.array(list(written.values()), pa.int64())}
+                )
 
     return run
+
+
+def _encounters_from_bin_buckets(
+    runner: SparkRunner, buckets: Buckets, settings: AnalysisSettings, schema: pa.Schema
+) -> None:
+    """The encounters kernel over the track pass's bins in files of whole bins, a bucket a
+    task, each task writing its close pairs and crowded cells as Parquet: the driver reads
+    those (few) rows from the files, Spark only if a Spark statement needs them."""
+    from cargotrace.engine.spark_runner import Files, local_path
+
+    local = local_path(runner.workdir)
+    if local is None:
+        raise RuntimeError("bins in bucket files need a local work directory")
+    folder = local / "tables" / "encounter_pass"
+    shutil.rmtree(folder, ignore_errors=True)
+    written = dict.fromkeys((name for name, _ in ENCOUNTER_TABLES.values()), 0)
+    count = buckets.count
+    for row in (
+        runner.spark.range(0, count, 1, count)
+        .mapInArrow(bin_bucket_partitions(buckets, settings, schema, folder), "table string, rows long")
+        .collect()
+    ):  # fmt: skip
+        written[row["table"]] += int(row["rows"])
+    for name, table_schema in ENCOUNTER_TABLES.values():
+        if written[name]:
+            runner.register_files(name, Files(folder / name, table_schema), rows=written[name])
+        else:
+            runner.register_arrow(name, table_schema.empty_table())
 
 
 def _encounter_rows(runner: SparkRunner, binned: bool) -> DataFrame:

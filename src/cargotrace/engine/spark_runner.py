@@ -13,6 +13,13 @@ per statement whatever its size (its checkpoint, its shuffles); DuckDB runs such
 statement in milliseconds, and it runs the stage's own text, so it cannot mean anything
 else. `driver_rows=0` runs every statement on Spark. `placed` records where each ran.
 
+No Spark job for what the driver can read itself: a table whose rows are in local Parquet
+files (the job's inputs exported from a case, the tables the kernels' tasks write:
+`register_files`) is read by the driver's DuckDB from those files, and a table made on the
+driver stays there as Arrow (`Table.arrow`); either becomes a Spark DataFrame only when a
+Spark statement, a kernel or the handoff asks for it (`table`). Their column types come from
+the Arrow schema (`TypeHints`), so nothing runs on Spark to learn them.
+
 Checkpoints: `parquet` writes every table to `workdir/tables/<name>/<version>` and reads it
 back (lineage cut, survives executor loss; the default on clusters); `memory` uses
 `localCheckpoint` (executor memory and disk; quicker on one machine). A statement that
@@ -69,7 +76,10 @@ LOCAL_CONF: dict[str, str] = {
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.adaptive.coalescePartitions.enabled": "true",
-    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    # the JIT's first tier only: the driver JVM schedules, plans and moves small tables (the
+    # positions and the per-fix work stay in files and Python workers), so compiling hot code
+    # further costs more CPU than it saves (measured at 1 M positions: 13.0 -> 9.2 CPU-s)
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC -XX:TieredStopAtLevel=1",
     "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
 }
 
@@ -136,11 +146,67 @@ def from_arrow(spark: SparkSession, table: pa.Table) -> DataFrame:
         return spark.createDataFrame(table.to_pandas())
 
 
+@dataclass(frozen=True)
+class Files:
+    """A table's rows in local Parquet: one file or a folder of them (any depth), with its
+    columns' Arrow types (partition folders `key=value` add no column)."""
+
+    path: Path
+    schema: pa.Schema
+
+    def duckdb_source(self) -> str:
+        """A DuckDB FROM item reading exactly the table's columns."""
+        where = str(self.path / "**" / "*.parquet" if self.path.is_dir() else self.path)
+        columns = ", ".join(f'"{name}"' for name in self.schema.names)
+        reader = f"read_parquet('{where.replace(chr(39), chr(39) * 2)}', hive_partitioning = false)"
+        return f"(SELECT {columns} FROM {reader})"
+
+    def paths(self) -> list[Path]:
+        return sorted(self.path.glob("**/*.parquet")) if self.path.is_dir() else [self.path]
+
+    def rows(self) -> int:
+        """Rows in the files, from their footers."""
+        import pyarrow.parquet as pq
+
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.paths())
+
+    def dataframe(self, spark: SparkSession) -> DataFrame:
+        """The files read by Spark (with their schema given: no job to infer it)."""
+        try:
+            ddl = spark_ddl(self.schema)
+        except Exception:  # an Arrow type Spark has no counterpart for: let Spark infer
+            return spark.read.parquet(str(self.path)).select(*self.schema.names)
+        return spark.read.schema(ddl).parquet(str(self.path)).select(*self.schema.names)
+
+
+def spark_ddl(schema: pa.Schema) -> str:
+    """`schema` as a Spark DDL string (the types Spark gives the same Arrow/Parquet columns)."""
+    return ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in schema)
+
+
+def _spark_type(arrow_type: pa.DataType) -> str:
+    from pyspark.sql.pandas.types import from_arrow_type
+
+    return str(from_arrow_type(arrow_type).simpleString())
+
+
 @dataclass
 class Table:
-    df: DataFrame
+    """A table of the run: a Spark DataFrame, or rows the driver holds (`arrow`) or can read
+    (`files`) that become a DataFrame only when Spark needs them (`SparkRunner.table`)."""
+
+    df: DataFrame | None
     persistent: bool
     version: int = 0
+    files: Files | None = None
+    arrow: pa.Table | None = None
+
+    def schema(self) -> dict[str, str]:
+        """Column -> Spark type string, without a Spark job where the Arrow schema is known."""
+        if self.df is None:
+            arrow_schema = self.arrow.schema if self.arrow is not None else self.files.schema  # type: ignore[union-attr]
+            return {f.name: _spark_type(f.type) for f in arrow_schema}
+        return {f.name: f.dataType.simpleString() for f in self.df.schema.fields}
 
 
 @dataclass
@@ -164,6 +230,9 @@ class SparkRunner:
     # statements whose tables all hold at most this many rows run on the driver (DuckDB)
     driver_rows: int = field(default_factory=driver_rows)
     placed: list[tuple[str, str]] = field(default_factory=list)  # (table, "driver" | "spark")
+    # small tables the kernels' pass derived from per-fix ones (engine/spark_derived.py):
+    # table -> {per-fix table: the version it was derived from}
+    derived: dict[str, dict[str, int]] = field(default_factory=dict)
     _rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # table -> (version, rows)
     _on_driver: dict[str, int] = field(default_factory=dict)  # table -> version held there
     _duck: duckdb.DuckDBPyConnection | None = None
@@ -180,6 +249,27 @@ class SparkRunner:
         if rows is not None:
             self._rows[key] = (version, rows)
         df.createOrReplaceTempView(key)
+
+    def register_files(
+        self, name: str, files: Files, *, rows: int | None = None, persistent: bool = False
+    ) -> None:
+        """Make the Parquet `files` visible as `name`: the driver's DuckDB reads them there,
+        Spark only once a Spark statement or kernel reads `name` (`table`)."""
+        self._register_lazy(name, Table(None, persistent, files=files), rows)
+
+    def register_arrow(self, name: str, table: pa.Table, *, persistent: bool = False) -> None:
+        """Rows held on the driver as `name` (a Spark DataFrame only when Spark needs them)."""
+        self._register_lazy(name, Table(None, persistent, arrow=table), table.num_rows)
+
+    def _register_lazy(self, name: str, table: Table, rows: int | None) -> None:
+        key = name.lower()
+        table.version = self.tables[key].version + 1 if key in self.tables else 0
+        if key in self.tables and self.tables[key].df is not None:
+            self.spark.catalog.dropTempView(key)  # Spark must not read the old version
+        self.tables[key] = table
+        self.by_vessel.pop(key, None)
+        if rows is not None:
+            self._rows[key] = (table.version, rows)
 
     def partition_by_vessel(self, name: str, df: DataFrame, key: str = "mmsi") -> None:
         """Register `df` as `name` computed once and kept in partitions of whole vessels (a
@@ -204,12 +294,13 @@ class SparkRunner:
         self.by_vessel[name.lower()] = rows
 
     def hints(self) -> TypeHints:
-        return TypeHints.from_schemas(
-            {
-                name: {f.name: f.dataType.simpleString() for f in t.df.schema.fields}
-                for name, t in self.tables.items()
-            }
-        )
+        schemas = {}
+        for name, held in self.tables.items():
+            try:
+                schemas[name] = held.schema()
+            except Exception:  # an Arrow type Spark has no counterpart for: ask Spark
+                schemas[name] = {f.name: f.dataType.simpleString() for f in self.table(name).schema.fields}  # fmt: skip
+        return TypeHints.from_schemas(schemas)
 
     def execute(self, sql: str) -> list[str]:
         """Run DuckDB-dialect statement(s); returns the tables created or changed."""
@@ -231,13 +322,17 @@ class SparkRunner:
                 continue
             if stmt.table is not None:
                 self.placed.append((stmt.table, "spark"))
+            for name in sorted(referenced_tables(stmt.source) & set(self.tables)):
+                self.table(name)  # in Spark's catalogue (a view) before Spark reads it
             df = self.spark.sql(stmt.sql)
             if stmt.kind == "query":
                 df.collect()
                 continue
             assert stmt.table is not None
             persistent = stmt.persistent or (
-                stmt.kind != "create" and self.tables.get(stmt.table, Table(df, False)).persistent
+                stmt.kind != "create"
+                and stmt.table in self.tables
+                and self.tables[stmt.table].persistent
             )
             self.register(stmt.table, self._materialise(stmt.table, df), persistent=persistent)
             changed.append(stmt.table)
@@ -250,8 +345,11 @@ class SparkRunner:
         version = self.tables[key].version
         known = self._rows.get(key)
         if known is None or known[0] != version:
+            held = self.tables[key]
             rows = self.by_vessel.get(key)
-            known = (version, rows if rows is not None else self.tables[key].df.count())
+            if rows is None:
+                rows = held.files.rows() if held.files is not None else self.table(key).count()
+            known = (version, rows)
             self._rows[key] = known
         return known[1]
 
@@ -285,11 +383,17 @@ class SparkRunner:
             version = self.tables[name].version
             if self._on_driver.get(name) == version:
                 continue
-            incoming = to_arrow(self.tables[name].df)
+            held = self.tables[name]
             self._drop_on_driver(name)
-            con.register("_incoming", incoming)
-            con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM _incoming')
-            con.unregister("_incoming")
+            if held.files is not None and held.arrow is None:  # read there, no Spark job
+                con.execute(
+                    f'CREATE TEMP TABLE "{name}" AS SELECT * FROM {held.files.duckdb_source()}'
+                )
+            else:
+                incoming = held.arrow if held.arrow is not None else to_arrow(self.table(name))
+                con.register("_incoming", incoming)
+                con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM _incoming')
+                con.unregister("_incoming")
             self._on_driver[name] = version
         con.execute(text)
         made = f'"{stmt.table}"'
@@ -303,10 +407,8 @@ class SparkRunner:
             and stmt.table in self.tables
             and self.tables[stmt.table].persistent
         )
-        self.register(stmt.table, from_arrow(self.spark, table), persistent=persistent)
-        version = self.tables[stmt.table].version
-        self._on_driver[stmt.table] = version
-        self._rows[stmt.table] = (version, table.num_rows)
+        self.register_arrow(stmt.table, table, persistent=persistent)
+        self._on_driver[stmt.table] = self.tables[stmt.table].version
         self.placed.append((stmt.table, "driver"))
 
     def _drop_on_driver(self, name: str) -> None:
@@ -322,7 +424,39 @@ class SparkRunner:
         return changed
 
     def table(self, name: str) -> DataFrame:
-        return self.tables[name.lower()].df
+        """Table `name` as a Spark DataFrame (and a view of that name), made from the driver's
+        rows or the table's files the first time Spark needs it."""
+        key = name.lower()
+        held = self.tables[key]
+        if held.df is None:
+            held.df = (
+                from_arrow(self.spark, held.arrow)
+                if held.arrow is not None
+                else held.files.dataframe(self.spark)  # type: ignore[union-attr]
+            )
+            held.df.createOrReplaceTempView(key)
+        return held.df
+
+    def arrow(self, name: str) -> pa.Table:
+        """Table `name`'s rows on the driver (read from its files or held there, when it can:
+        no Spark job)."""
+        held = self.tables[name.lower()]
+        if held.arrow is not None:
+            return held.arrow
+        if held.files is not None:
+            import duckdb
+
+            con = duckdb.connect()
+            try:
+                return con.execute(f"SELECT * FROM {held.files.duckdb_source()}").to_arrow_table()
+            finally:
+                con.close()
+        return to_arrow(self.table(name))
+
+    def holds_on_driver(self, name: str) -> bool:
+        """Whether the driver has table `name`'s rows without Spark (held, or in local files)."""
+        held = self.tables[name.lower()]
+        return held.arrow is not None or held.files is not None
 
     def checkpoint_df(self, name: str, df: DataFrame) -> DataFrame:
         """`df` computed once and kept (as a table of this run would be)."""
@@ -343,7 +477,8 @@ class SparkRunner:
     def cleanup(self) -> None:
         """Drop the checkpoints of a local work directory (remote ones are left to the caller)."""
         for table in self.tables.values():
-            table.df.unpersist()
+            if table.df is not None:
+                table.df.unpersist()
         if self._duck is not None:
             self._duck.close()
             self._duck = None

@@ -91,14 +91,10 @@ def hint(reason: str, file_format: str | None = None) -> str:
     return HINTS.get(reason, DEFAULT_HINT)
 
 
-def kept_as(con: duckdb.DuckDBPyConnection, file_hash: str, rows_kept: int) -> dict[str, int]:
+def kept_as(positions: int, stations: int, rows_kept: int) -> dict[str, int]:
     """An AIS file's kept rows by what they became: `positions` (vessel tracks), `stations`
     (table `ais_stations`) and `identity_reports`, the rest: static messages (types 5, 19,
-    24) of an NMEA log, which hold a vessel's identity and no position (`vessel_reports`)."""
-    positions, stations = con.execute(
-        """SELECT (SELECT count(*) FROM positions WHERE file_hash = $1),
-                  (SELECT count(*) FROM ais_stations WHERE file_hash = $1)""",
-        [file_hash],
-    ).fetchone() or (0, 0)
-    identity = max(rows_kept - int(positions) - int(stations), 0)
-    return {"positions": int(positions), "identity_reports": identity, "stations": int(stations)}
+    24) of an NMEA log, which hold a vessel's identity and no position (`vessel_reports`).
+    The counts come from the file's own passes (`ais_clean`), not from a scan of the case."""
+    identity = max(rows_kept - positions - stations, 0)
+    return {"positions": positions, "identity_reports": identity, "stations": stations}

@@ -25,7 +25,6 @@ from cargotrace.ingest.kinds.watchlists import (
     watchlist_format,
 )
 from cargotrace.ingest.loader import file_memory_limit, ingest_parts, ingest_tabular, run_ingest
-from cargotrace.ingest.outcome import kept_as
 from cargotrace.ingest.readers.csvread import IrregularCsv
 from cargotrace.ingest.readers.geojson import features_to_chunk, is_geojson, load_features
 from cargotrace.ingest.readers.sources import byte_meter, open_binary
@@ -107,8 +106,6 @@ def ingest_file(
                 read(case, spec, path, mapping, result, progress)
             # AIS duplicates, stations, the append, identity checks
             finish_file(case.con, kind, result, on_stage)
-        if kind == "ais":  # what the kept rows are, for the summary (ingest/outcome.py)
-            result.detail["kept_as"] = kept_as(case.con, result.file_hash, result.rows_kept)
         if on_stage and kind == "ais":
             on_stage("writing to the case", FINISH_STEPS, FINISH_STEPS)  # the commit follows
 

@@ -153,3 +153,16 @@ def first_reason(*checks: tuple[str, str, str | None]) -> tuple[str, str]:
         + " END"
     )
     return reason, column
+
+
+def first_check(*checks: tuple[str, str, str | None]) -> tuple[str, str, str]:
+    """`first_reason` with each condition evaluated once: (the number of the first check
+    that holds, NULL if none; `_reason` and `_column` of a column `_check` holding it)."""
+    number = (
+        "CASE "
+        + " ".join(f"WHEN {cond} THEN {n}" for n, (cond, _, _) in enumerate(checks, 1))
+        + " END"
+    )
+    reasons = ", ".join(sql_str(r) for _, r, _ in checks)
+    columns = ", ".join(sql_str(c) if c else "NULL" for _, _, c in checks)
+    return number, f"[{reasons}][_check]", f"CAST([{columns}] AS VARCHAR[])[_check]"

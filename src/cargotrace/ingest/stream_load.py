@@ -21,7 +21,13 @@ materialised before the final insert except small tables:
 Steps 1 and 2, the copies within the chunk and the reasons of step 5 read nothing of the
 file's transaction (`type_chunk`): a kind with `type_ahead` (shipments) has them done on
 the thread that reads the next chunk, on a cursor (`typed_ahead`), while the main thread
-stores the chunk before; the rest is the main thread's, in the file's transaction.
+stores the chunk before; the rest is the main thread's, in the file's transaction. When
+nothing of the kind's SELECT needs the transaction (`selects_ahead`: no `prepare`, `after`,
+`split` or stage) the whole SELECT runs there too, each value worked out once (the reasons
+and the kept columns share the weights), its copied columns handed over from Arrow as
+they are (`TabularKind.copied`); the typed chunk keeps the raw cells of its refused rows
+only, and the main thread looks up earlier copies, quarantines and stores
+(`_store_selected`: DuckDB's storage, on one thread, is most of its work).
 
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
@@ -75,22 +81,24 @@ def _sequential_insert(
 
 def _hashes(
     con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table
-) -> pa.ChunkedArray:
+) -> pa.Table:
+    """`_hash` (the row hash) and `_key` (a 64-bit hash of it, for `_within`), in row order."""
     chunk_plain = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     hashed = con.execute(
-        f"SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain"
+        f"SELECT _row, _hash, hash(_hash) AS _key FROM "
+        f"(SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain)"
     ).to_arrow_table()
     return _in_row_order(hashed, table)
 
 
 def _hashes_aside(
     con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table
-) -> Future[pa.ChunkedArray]:
+) -> Future[pa.Table]:
     """The row hashes, computed on a thread of their own while the chunk is typed in Arrow
     (DuckDB and Arrow let go of the GIL): a cursor of the case's database, outside the
     file's transaction, reads nothing but the chunk (an md5 of its cells)."""
 
-    def work() -> pa.ChunkedArray:
+    def work() -> pa.Table:
         cursor = con.cursor()
         try:
             return _hashes(cursor, ctx, spec, table)
@@ -100,11 +108,11 @@ def _hashes_aside(
     return _HASHER.submit(work)
 
 
-def _in_row_order(hashed: pa.Table, table: pa.Table) -> pa.ChunkedArray:
-    rows, hashes = hashed.column("_row"), hashed.column("_hash")
+def _in_row_order(hashed: pa.Table, table: pa.Table) -> pa.Table:
+    rows = hashed.column("_row")
     if not pc.all(pc.equal(rows, table.column("_row"))).as_py():
-        hashes = pc.take(hashes, pc.sort_indices(rows))  # given back in another order
-    return hashes
+        hashed = hashed.take(pc.sort_indices(rows))  # given back in another order
+    return hashed.select(["_hash", "_key"]).combine_chunks()
 
 
 def trimmed(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
@@ -179,13 +187,30 @@ class Hashes(NamedTuple):
     distinct: pa.Array
 
 
-def _within(hashes: pa.Array) -> Hashes:
+def _within(hashed: pa.Table) -> Hashes:
+    """The later copies of rows of the chunk: rows whose 64-bit key an earlier row has,
+    confirmed by the whole hash (else, a collision of keys, by the hashes alone)."""
+    hashes = hashed.column("_hash").combine_chunks()
+    keys = hashed.column("_key").to_numpy()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    if len(first) == len(keys):
+        return Hashes(hashes, pa.array(np.zeros(len(keys), dtype=bool)), hashes)
+    earliest = first[inverse.reshape(-1)]  # the first row with each row's key
+    later = np.flatnonzero(earliest != np.arange(len(keys)))
+    same = pc.equal(hashes.take(pa.array(later)), hashes.take(pa.array(earliest[later])))
+    if not pc.all(same).as_py():  # two hashes share a key: tell the copies by the hashes
+        return _within_exact(hashes)
+    copies = np.zeros(len(keys), dtype=bool)
+    copies[later] = True
+    mask = pa.array(copies)
+    return Hashes(hashes, mask, hashes.filter(pc.invert(mask)))
+
+
+def _within_exact(hashes: pa.Array) -> Hashes:
     encoded = pc.dictionary_encode(hashes)
-    copies = np.zeros(len(hashes), dtype=bool)
-    if len(encoded.dictionary) < len(hashes):
-        copies[:] = True
-        _, first = np.unique(encoded.indices.to_numpy(), return_index=True)
-        copies[first] = False
+    copies = np.ones(len(hashes), dtype=bool)
+    _, first = np.unique(encoded.indices.to_numpy(), return_index=True)
+    copies[first] = False
     return Hashes(hashes, pa.array(copies), encoded.dictionary)
 
 
@@ -251,10 +276,19 @@ class TypedChunk:
     memory goes with its last user."""
 
     def __init__(
-        self, table: pa.Table, source: pa.Table, hashes: Hashes | None, bad: pa.Table | None
+        self,
+        table: pa.Table,
+        source: pa.Table,
+        hashes: Hashes | None,
+        bad: pa.Table | None,
+        rows: int | None = None,
+        selected: bool = False,
     ) -> None:
         self._parts: Parts | None = (table, source, hashes, bad)
-        self.rows = table.num_rows
+        self.rows = table.num_rows if rows is None else rows
+        # `source` is the kind's SELECT over the chunk (`_selected`): the target columns,
+        # `_row`, `_reason`, `_column`, in row order; `table` holds the refused rows only
+        self.selected = selected
 
     def take(self) -> Parts:
         parts, self._parts = self._parts, None
@@ -271,9 +305,57 @@ def type_chunk(
     here reads the file's transaction: `con` may be a cursor, on another thread."""
     pending = _hashes_aside(con, ctx, spec, table) if spec.row_hashes else None
     source = _source_table(con, spec, ctx, table, None)  # meanwhile the hashes are computed
+    if selects_ahead(spec):
+        hashed = pending.result() if pending is not None else None
+        if hashed is not None:
+            source = source.append_column("_hash", hashed.column("_hash"))
+        selected = _selected(con, spec, ctx, source)
+        del source
+        bad = selected.filter(pc.is_valid(selected.column("_reason"))).select(_BAD)
+        refused_raw = table.filter(pc.is_in(table.column("_row"), value_set=bad.column("_row")))
+        count = table.num_rows
+        del table  # only the refused rows' raw cells are needed (the quarantine's text)
+        hashes = _within(hashed) if hashed is not None else None
+        return TypedChunk(refused_raw, selected, hashes, bad, rows=count, selected=True)
     bad = _refused(con, spec, ctx, source) if spec.type_ahead and not spec.prepare else None
-    hashes = _within(pending.result().combine_chunks()) if pending is not None else None
+    hashes = _within(pending.result()) if pending is not None else None
     return TypedChunk(table, source, hashes, bad)
+
+
+_BAD = ["_row", "_reason", "_column"]
+
+
+def selects_ahead(spec: TabularKind) -> bool:
+    """Whether the kind's whole SELECT runs with the typing, off the file's transaction
+    (`type_ahead`, and nothing per chunk needs the transaction: no `prepare`, `after`,
+    `split` or stage): the main thread then only stores its output."""
+    return (
+        spec.type_ahead
+        and spec.prepare is None
+        and spec.after is None
+        and spec.split is None
+        and spec.stage is None
+    )
+
+
+def _selected(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, source: pa.Table
+) -> pa.Table:
+    """The kind's SELECT over the typed chunk (every row, duplicates too: the loader leaves
+    those out), as Arrow, in row order: each value is worked out once (the reasons and the
+    kept columns share their parts, the weights)."""
+    chunk_src = source  # noqa: F841 - read by DuckDB's replacement scan
+    select = spec.computed(ctx) if spec.computed and spec.copied else spec.select(ctx)
+    selected = con.execute(
+        f"WITH src AS ({_src_sql(spec, ctx, source.column_names)}) {select}"
+    ).to_arrow_table()
+    rows = selected.column("_row")
+    if not pc.all(pc.equal(rows, source.column("_row"))).as_py():
+        selected = selected.take(pc.sort_indices(rows))  # given back in another order
+    if spec.computed and spec.copied:
+        copied = {target: source.column(name) for target, name in spec.copied.items()}
+        selected = pa.table({**copied, **{n: selected.column(n) for n in selected.column_names}})
+    return selected
 
 
 def _src_sql(spec: TabularKind, ctx: ChunkContext, columns: list[str], where: str = "") -> str:
@@ -354,6 +436,8 @@ def _load(
     typed: TypedChunk,
     result: IngestResult,
 ) -> pa.Array | None:
+    if typed.selected:
+        return _store_selected(con, spec, ctx, typed, result)
     table, source, hashes, bad = typed.take()
     dropped, columns, unique = 0, source.column_names, ""
     if hashes is not None:
@@ -409,4 +493,48 @@ def _load(
     result.rows_quarantined += int(quarantined)
     con.execute("DROP VIEW IF EXISTS normalized")
     con.execute("DROP VIEW IF EXISTS src")
+    return None if hashes is None else hashes.rows
+
+
+def _store_selected(
+    con: duckdb.DuckDBPyConnection,
+    spec: TabularKind,
+    ctx: ChunkContext,
+    typed: TypedChunk,
+    result: IngestResult,
+) -> pa.Array | None:
+    """Store a chunk whose SELECT ran with its typing (`selects_ahead`): the refused rows
+    to the quarantine with their raw cells, the kept ones into the table, the duplicates
+    left out (by the SQL: filtering the chunk in Arrow copies every column)."""
+    refused_raw, selected, hashes, bad = typed.take()
+    assert bad is not None
+    kept_only = " WHERE _reason IS NULL"
+    dropped = 0
+    if hashes is not None:
+        drop = _duplicates(con, spec, hashes)
+        dropped = int(pc.sum(drop).as_py() or 0)
+        if dropped:
+            selected = selected.append_column("_copy", drop)
+            kept_only += " AND NOT _copy"
+            copies = selected.column("_row").filter(drop)
+            bad = bad.filter(pc.invert(pc.is_in(bad.column("_row"), value_set=copies)))
+    result.rows_read += typed.rows
+    result.rows_duplicate += dropped
+    select_cols, provenance = target_sql(con, spec, ctx, result)
+    chunk_bad_rows = bad  # noqa: F841 - read by DuckDB's replacement scan
+    chunk_raw = refused_raw  # noqa: F841
+    quarantined = con.execute(
+        f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
+        f"{provenance.replace('_row', 'b._row')} FROM chunk_bad_rows b JOIN chunk_raw r ON r._row = b._row"
+    ).fetchone()[0]  # type: ignore[index]
+    del chunk_raw, refused_raw
+    chunk_selected = selected  # noqa: F841
+    del selected
+    with _sequential_insert(con, one_thread=True):
+        kept = con.execute(
+            f"INSERT INTO {quote_ident(spec.table)} ({select_cols}, file_hash, source_file, sheet, source_row) "
+            f"SELECT {select_cols}, {provenance} FROM chunk_selected{kept_only}"
+        ).fetchone()[0]  # type: ignore[index]
+    result.rows_kept += int(kept)
+    result.rows_quarantined += int(quarantined)
     return None if hashes is None else hashes.rows

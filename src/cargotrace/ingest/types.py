@@ -251,6 +251,13 @@ class TabularKind:
     # the next one (`stream_load.typed_ahead`); `transform` then runs on a cursor, outside
     # the file's transaction.
     type_ahead: bool = False
+    # Kinds whose SELECT runs ahead (`stream_load.selects_ahead`) may split it: `copied`
+    # (target column -> the `src` column it is, unchanged) and `computed` (a SELECT over
+    # `src` of the other target columns, `_row`, `_reason`, `_column`); the chunk's copied
+    # columns are then handed over as they are, not copied out of DuckDB. `select` must
+    # give the same columns (build both from the same parts).
+    copied: dict[str, str] | None = None
+    computed: SelectBuilder | None = None
     # DuckDB's share while a file of this kind loads, when the user set none
     # (CARGOTRACE_MEMORY_LIMIT): the reader's chunks and Arrow live beside it (`loader`).
     memory_limit: str | None = None

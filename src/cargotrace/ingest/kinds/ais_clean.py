@@ -36,6 +36,8 @@ text) are already NULL here: the NMEA decoder and the position CSV SELECT null t
 
 from __future__ import annotations
 
+import re
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass
 
 import duckdb
@@ -51,6 +53,7 @@ from cargotrace.ingest.kinds.ais_rules import (
     refused_by_reason,
     station_kind_sql,
 )
+from cargotrace.ingest.outcome import kept_as
 from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.types import IngestResult, Stage, sql_str
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
@@ -128,15 +131,42 @@ def _repeated_hashes(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, np.ndarr
         return table, listed if len(listed) <= LISTED_ROWS else None
     passes = max(1, -(-rows // HASHES_PER_PASS))
     found = []
-    for part in range(passes):
-        share = f" AND hash({key}) % {passes} = {part}" if passes > 1 else ""
-        hashes = con.execute(
-            f"SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
-        ).fetchnumpy()["h"]
-        hashes.sort()  # in place
-        found.append(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]))
-        del hashes
+    with _share_at_most(con, HASH_PASS_MEMORY_LIMIT):  # the hashes are in NumPy meanwhile
+        for part in range(passes):
+            share = f" AND hash({key}) % {passes} = {part}" if passes > 1 else ""
+            hashes = con.execute(
+                f"SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
+            ).fetchnumpy()["h"]
+            hashes.sort()  # in place
+            found.append(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]))
+            del hashes
     return pa.table({"h": pa.array(np.concatenate(found), pa.uint64())}), None
+
+
+# DuckDB's share of the memory while the passes over a stage of more than `HASHES_PER_PASS`
+# rows fetch its hashes (when the share is larger): a pass only scans the stage, and its
+# pool held cached pages of the spilled stage (~490 MB under the NMEA log's 512 MB) while
+# NumPy's hashes and their sorted copies took ~300 MB more: the 2 GB log's peak (1,089 and
+# 1,098 MiB), in the passes (issue 16)
+HASH_PASS_MEMORY_LIMIT = "192MB"
+_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+          "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}  # fmt: skip
+
+
+def _size_bytes(text: str) -> float:
+    """A DuckDB memory size ('488.2 MiB', '192MB') in bytes."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([A-Za-z]+)\s*", text)
+    if match is None or match.group(2) not in _UNITS:
+        raise ValueError(f"not a memory size: {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _share_at_most(con: duckdb.DuckDBPyConnection, limit: str) -> AbstractContextManager[None]:
+    """DuckDB's memory limit lowered to `limit` for the block, when it is larger."""
+    current = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    if current is None or _size_bytes(str(current[0])) <= _size_bytes(limit):
+        return nullcontext()
+    return duckdb_settings(con, memory_limit=limit)
 
 
 def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
@@ -246,8 +276,10 @@ def _move_stage(con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str) 
         "flags": f"CASE WHEN {invalid} THEN 'mmsi_invalid' END" if bad_mmsi else "NULL",
     }
     select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
-    # rows carry their number: insertion order is free
-    with duckdb_settings(con, preserve_insertion_order=False):
+    # rows carry their number: insertion order is free. One thread: the append is the
+    # ingest's peak of memory (a second thread's row groups beside the stage took the 3 M-row
+    # NOAA benchmark's peak from ~1.0 to ~1.15 GB) and costs no more CPU on one
+    with duckdb_settings(con, preserve_insertion_order=False, threads=1):
         appended = _count(
             con,
             f"INSERT INTO positions ({', '.join(map(quote_ident, columns))}) "
@@ -324,7 +356,9 @@ def finish_positions_file(
     if stations:
         result.detail["not_vessels"] = stations
     step("appending the positions", 3, FINISH_STEPS)
-    _, stats.positions_mmsi_invalid = _move_stage(con, result.file_hash, result.path.name)
+    appended, stats.positions_mmsi_invalid = _move_stage(con, result.file_hash, result.path.name)
+    # what the kept rows are, for the summary
+    result.detail["kept_as"] = kept_as(appended, sum(stations.values()), result.rows_kept)
     result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
     step("checking identity reports", 4, FINISH_STEPS)
     for name, value in check_identity_reports(con, result.file_hash).items():

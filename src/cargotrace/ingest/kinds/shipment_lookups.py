@@ -203,9 +203,13 @@ def identity_columns(table: pa.Table) -> Columns:
         "_container_flag": container_flag,
     }
     for role in ("consignor", "consignee"):
-        key = joined(table.column(role), table.column(f"{role}_inn"))
-        present = pc.or_(pc.is_valid(table.column(role)), pc.is_valid(table.column(f"{role}_inn")))
-        name, inn, flag = spread(pc.if_else(present, key, pa.scalar(None, pa.string())), party_rule,
-                                 (pa.string(), pa.string(), pa.string()))  # fmt: skip
+        inns = table.column(f"{role}_inn")
+        if inns.null_count == len(inns):  # no INN column: the name is the key (`name` = `name SEP`)
+            key = table.column(role)
+        else:
+            key = joined(table.column(role), inns)
+            present = pc.or_(pc.is_valid(table.column(role)), pc.is_valid(inns))
+            key = pc.if_else(present, key, pa.scalar(None, pa.string()))
+        name, inn, flag = spread(key, party_rule, (pa.string(), pa.string(), pa.string()))
         out[f"_{role}"], out[f"_{role}_inn"], out[f"_{role}_flag"] = name, inn, flag
     return out

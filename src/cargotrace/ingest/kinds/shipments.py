@@ -145,15 +145,14 @@ def _transform(
     }
 
 
-def _reason_checks(ctx: ChunkContext) -> tuple[str, str]:
+def _reason_checks(ctx: ChunkContext) -> tuple[str, str, str]:
     # Written out here, not taken from `_attrs`: inside CASE it is computed for the few rows
     # that get that far, not for every row.
     rest = "".join(f", c{i}" for i in ctx.columns.unmapped.values())
     totals_text = f"lower(concat_ws(' ', waybill, record, origin_station, destination_station, cargo, consignor{rest}))"
-    return sqlexpr.first_reason(
+    return sqlexpr.first_check(
         # CASE, not AND: the whole-row text is built only for the rows the cheap test lets through
-        ("CASE WHEN waybill IS NULL OR starts_with(lower(waybill), 'итого') OR starts_with(lower(waybill), 'всего') "
-         "OR starts_with(lower(waybill), 'total') "
+        ("CASE WHEN waybill IS NULL OR regexp_matches(waybill, '^(?i:итого|всего|total)') "
          f"THEN regexp_matches({totals_text}, '(^|[\\s\"{{:])(итого|всего|total|subtotal)([^а-яёa-z]|$)') ELSE false END",
          "totals_row", None),
         ("CASE WHEN waybill IS NULL OR strpos(waybill, ' ') > 0 "
@@ -186,13 +185,33 @@ def _weighed(ctx: ChunkContext) -> str:
         SELECT *, {_weight_factor(ctx)} AS w_factor FROM weighed"""
 
 
+def _checked(ctx: ChunkContext) -> str:
+    """`src` weighed, with `_check`: the number of the first reason that refuses the row
+    (each condition evaluated once, for `_reason` and `_column` alike)."""
+    number, _, _ = _reason_checks(ctx)
+    return f"SELECT *, {number} AS _check FROM ({_weighed(ctx)})"
+
+
 def _reasons(ctx: ChunkContext) -> str:
-    reason, column = _reason_checks(ctx)
-    return f"SELECT _row, {reason} AS _reason, {column} AS _column FROM ({_weighed(ctx)})"
+    _, reason, column = _reason_checks(ctx)
+    return f"SELECT _row, {reason} AS _reason, {column} AS _column FROM ({_checked(ctx)})"
 
 
-def _select(ctx: ChunkContext) -> str:
-    reason, column = _reason_checks(ctx)
+# target column -> the column of `src` it takes unchanged (the derived columns of
+# `shipment_lookups` and the trimmed cells): a kind typed ahead hands these over as they are
+COPIED = {
+    "row_hash": "_hash", "waybill": "waybill", "wagon": "_wagon", "container": "_container",
+    "record": "_record", "departed_on": "_dep", "arrived_on": "_arr", "origin_station": "origin_station",
+    "origin_esr": "_origin_esr", "destination_station": "destination_station",
+    "destination_esr": "_destination_esr", "cargo": "cargo", "cargo_code": "cargo_code",
+    "cargo_class": "_cargo_class", "cargo_rule": "_cargo_rule", "consignor": "_consignor",
+    "consignee": "_consignee",
+}  # fmt: skip
+
+
+def _worked_out(ctx: ChunkContext) -> str:
+    """The columns worked out per row (weight, flags, attributes, the reason), `_row`."""
+    _, reason, column = _reason_checks(ctx)
     flags = (
         "nullif(concat_ws(',', 'origin_' || _origin_esr_flag, 'destination_' || _destination_esr_flag, "
         "_wagon_flag, _container_flag, CASE WHEN _dep_ambiguous OR _arr_ambiguous THEN 'ambiguous_date' END, "
@@ -213,18 +232,23 @@ def _select(ctx: ChunkContext) -> str:
         f"WHEN _attrs IS NULL THEN CAST({inns} AS VARCHAR) "
         f"ELSE CAST(json_merge_patch(_attrs, {inns}) AS VARCHAR) END"
     )
-    return f"""
-        SELECT _hash AS row_hash, waybill, _wagon AS wagon, _container AS container, _record AS record,
-               _dep AS departed_on, _arr AS arrived_on, origin_station, _origin_esr AS origin_esr,
-               destination_station, _destination_esr AS destination_esr, cargo, cargo_code,
-               _cargo_class AS cargo_class, _cargo_rule AS cargo_rule, round(w_num * w_factor, 6) AS weight_t,
-               _consignor AS consignor, _consignee AS consignee, {flags} AS flags, {attributes} AS attributes,
-               _row, {reason} AS _reason, {column} AS _column
-        FROM ({_weighed(ctx)})
-    """
+    return (
+        f"round(w_num * w_factor, 6) AS weight_t, {flags} AS flags, {attributes} AS attributes, "
+        f"_row, {reason} AS _reason, {column} AS _column"
+    )
+
+
+def _computed(ctx: ChunkContext) -> str:
+    return f"SELECT {_worked_out(ctx)} FROM ({_checked(ctx)})"
+
+
+def _select(ctx: ChunkContext) -> str:
+    copied = ", ".join(f"{source} AS {target}" for target, source in COPIED.items())
+    return f"SELECT {copied}, {_worked_out(ctx)} FROM ({_checked(ctx)})"
 
 
 SHIPMENTS = TabularKind(
     "shipments", "shipments", FIELDS, _select, dedupe_against_table=True, stream=True,
     transform=_transform, reasons=_reasons, memory_limit=MEMORY_LIMIT, type_ahead=True,
+    copied=COPIED, computed=_computed,
 )  # fmt: skip

@@ -32,6 +32,9 @@ __all__ = [
 
 CHUNK_ROWS = 100_000
 FAST_CHUNK_ROWS = 7 * 122_880  # streaming kinds: whole DuckDB row groups, bounded memory
+# Kinds typed ahead (`first_chunk_rows` given): two row groups a chunk, so the last one,
+# stored while the reading thread has nothing left to do, is short (one core idles then)
+AHEAD_CHUNK_ROWS = 2 * 122_880
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 
 
@@ -73,7 +76,10 @@ def read_parts(
     if fmt == "parquet":
         return [_read_parquet(path, chunk_rows)]
     options = CsvOptions(encoding, delimiter, header_row, header_hint, fast, first_chunk_rows)
-    return [read_csv(path, options, max(chunk_rows, FAST_CHUNK_ROWS) if fast else chunk_rows)]
+    rows = max(chunk_rows, FAST_CHUNK_ROWS) if fast else chunk_rows
+    if fast and first_chunk_rows:
+        rows = min(rows, AHEAD_CHUNK_ROWS)
+    return [read_csv(path, options, rows)]
 
 
 def read_chunks(
