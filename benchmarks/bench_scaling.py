@@ -320,7 +320,7 @@ def _jvm_peak_mb() -> int:
     return peak
 
 
-def run_spark(parquet: Path, ports: int, work: Path, kernel: str) -> dict[str, Any]:
+def run_spark(parquet: Path, ports: int, work: Path, kernel: str, memory: str) -> dict[str, Any]:
     """As `analyze --engine spark` on a case holding the positions (loaded into the case
     first, untimed, as for DuckDB): timed from the export of the job's inputs (the positions
     in buckets of whole vessels for the kernels) to the last stage; the session's start-up
@@ -343,6 +343,8 @@ def run_spark(parquet: Path, ports: int, work: Path, kernel: str) -> dict[str, A
     stages_cpu: dict[str, float] = {}
     with Case.open(case_dir, write=True) as case:
         con = case.con
+        con.execute(f"SET memory_limit = '{memory}'")  # the case's DuckDB, as on the DuckDB engine
+        con.execute(f"SET temp_directory = '{work / 'duckdb_tmp'}'")
         con.execute(f"INSERT INTO positions (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type, source_file, source_row) "
                     f"SELECT * FROM read_parquet('{parquet}')")  # fmt: skip
         for stage in plan.before:
@@ -405,7 +407,9 @@ def one(args: argparse.Namespace) -> None:
                 parquet, shape["ports"], Path(tmp), args.duckdb_memory, kernel or "numpy"
             )
         else:
-            result = run_spark(parquet, shape["ports"], Path(tmp), kernel or "numpy")
+            result = run_spark(
+                parquet, shape["ports"], Path(tmp), kernel or "numpy", args.duckdb_memory
+            )
     result.update(engine=args.engine, size=size, positions=actual, generate_s=round(gen_s, 1), **shape,
                   load_average=[round(x, 1) for x in os.getloadavg()],
                   vcpu_hours_per_billion=round(result["seconds"] * (os.cpu_count() or 1) / 3600 * 1e9 / actual, 2),

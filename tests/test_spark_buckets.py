@@ -21,6 +21,7 @@ from cargotrace.engine.spark_buckets import (
     bucket_count,
     read_bucket,
     read_split_bucket,
+    spill_buckets,
     write_buckets,
     write_part,
     write_split_part,
@@ -106,6 +107,39 @@ def test_buckets_hold_whole_vessels_and_the_kernels_columns_of_their_select(
     assert sum(np.isnan(r[4]) for r in got) == 1
     assert {r[5] for r in got} == {int(T0.timestamp()) // 600, int(T0.timestamp()) // 600 + 1}
     assert read_bucket(buckets, buckets.count + 1) is None  # a bucket no vessel hashed to
+
+
+def test_ipc_buckets_hold_whole_vessels_and_the_rows_of_the_kernels_select(
+    tmp_path: Path,
+) -> None:
+    """The positions spilled as Arrow IPC files (when only the kernels read them): each
+    vessel in one bucket, a bucket read back giving the track kernel's SELECT's rows for
+    its vessels (nothing else: the rows without MMSI, time or place are not written)."""
+    con = _case()
+    buckets = spill_buckets(con, tmp_path / "ipc", least=4)
+    assert (buckets.count, buckets.rows, buckets.ipc) == (4, 60, True)
+    expected = con.execute(
+        "SELECT mmsi, ts, lat, lon, sog, tbin FROM ("
+        + track_kernel.POSITIONS.format(rows="TRUE")
+        + ") ORDER BY mmsi, ts"
+    ).fetchall()
+    got, seen = [], {}
+    for bucket in range(buckets.count):
+        columns = read_bucket(buckets, bucket)
+        if columns is None:
+            assert not buckets.files(bucket)
+            continue
+        for mmsi in set(columns["mmsi"].tolist()):
+            assert seen.setdefault(mmsi, bucket) == bucket  # whole vessels
+        got += zip(
+            *(columns[c].tolist() for c in ("mmsi", "ts", "lat", "lon", "sog", "tbin")), strict=True
+        )
+    got.sort(key=lambda r: (r[0], r[1]))
+    assert len(got) == len(expected) == 60 and len(seen) == 6
+    for mine, theirs in zip(got, expected, strict=True):
+        assert mine[:4] == theirs[:4] and mine[5] == theirs[5]
+        assert (np.isnan(mine[4]) and theirs[4] is None) or mine[4] == theirs[4]
+    assert read_bucket(buckets, buckets.count + 1) is None
 
 
 def bucket_rows(folder: Path, bucket: int) -> int:

@@ -12,6 +12,12 @@ the kernels' columns) and runs the kernels on whole vessels. Spark reads and shu
 nothing. The positions stay a Spark table over the same files (lazy: with the kernels no
 statement reads them; the stage SQL, `maritime_kernel=sql`, does).
 
+When only the kernels read the positions (the stage SQL never does: the default), DuckDB
+writes them instead as the track kernel's own SELECT in Arrow IPC files of whole vessels
+(`spill_buckets`, as the DuckDB engine spills its vessel partitions), which the tasks map
+without decoding; the positions are then a lazy Spark table over those files
+(`bucket_frame`) that no statement reads.
+
 The files must be readable by the Python workers at their path: true for `analyze --engine
 spark` (a local session over the case's folder) and for a shared file system; the cluster
 job (`python -m cargotrace.engine.spark`) reads its positions through Spark instead.
@@ -29,12 +35,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cargotrace.maritime.kernels import chunks, views
+from cargotrace.maritime.kernels import chunks, partitions, views
 from cargotrace.maritime.kernels import encounters as encounters_kernel
 from cargotrace.maritime.kernels.partitions import partition_fixes, partition_of
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import duckdb
+    from pyspark.sql import DataFrame, SparkSession
 
 BUCKET = "vessel_bucket"
 # the positions' columns the kernels read (always written), and the kernels' columns as the
@@ -47,15 +56,19 @@ KERNEL_COLUMNS = ("mmsi", "ts", "lat", "lon", "sog", "tbin")
 class Buckets:
     """Rows written in `count` buckets under `folder` (`rows` in all), one folder per bucket
     (`<key>=<bucket>`): the positions in buckets of whole vessels, or the encounters' bins in
-    buckets of whole bins (`write_split_part`)."""
+    buckets of whole bins (`write_split_part`); or (`ipc`) the kernels' columns of the
+    positions in Arrow IPC files of whole vessels (`spill_buckets`)."""
 
     folder: Path
     count: int
     rows: int
     key: str = BUCKET
+    ipc: bool = False
 
     def files(self, bucket: int) -> list[Path]:
-        """The Parquet files of one bucket (none when nothing hashed to it)."""
+        """The files of one bucket (none when nothing hashed to it)."""
+        if self.ipc:  # partitions.PartitionFiles: one file per partition and writer
+            return sorted(self.folder.glob(f"part-{bucket:05d}*.arrow"))
         return sorted((self.folder / f"{self.key}={bucket}").glob("*.parquet"))
 
 
@@ -91,13 +104,62 @@ def write_buckets(
     return Buckets(folder, count, int(rows))
 
 
+def spill_buckets(
+    con: duckdb.DuckDBPyConnection, folder: Path, least: int, table: str = "positions"
+) -> Buckets:
+    """The rows of the track kernel's own SELECT (maritime/kernels/track.py `POSITIONS`: the
+    kernels' columns, `ts` and `tbin` computed by DuckDB, the rows without a vessel, time or
+    place left out) in Arrow IPC files of whole vessels under `folder`, as the DuckDB
+    engine spills its vessel partitions (`partitions.PartitionFiles`, cut by a hash of the
+    MMSI): no Parquet to encode here nor to decode in the tasks, which map the files. For a
+    job whose SQL never reads the positions (only the kernels do)."""
+    from cargotrace.maritime.kernels import track as track_kernel
+
+    (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()  # type: ignore[misc]
+    count = bucket_count(int(rows), least)
+    files = partitions.PartitionFiles(folder, "mmsi", count)
+    select = track_kernel.POSITIONS.format(rows="TRUE").replace(" FROM positions", f" FROM {table}")
+    kept = 0
+    try:
+        for batch in con.execute(select).to_arrow_reader(chunks.BLOCK_ROWS):
+            kept += batch.num_rows
+            for bucket, piece in enumerate(partitions.cut(batch, "mmsi", count)):
+                files.append(bucket, piece)
+    finally:
+        files.close()
+    return Buckets(folder, count, kept, ipc=True)
+
+
+def bucket_frame(spark: SparkSession, buckets: Buckets) -> DataFrame:
+    """The positions of IPC buckets (`spill_buckets`) as a lazy Spark table (their kernels'
+    columns and `timestamp`), read by a task a bucket should a statement ever read them."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for bucket in batch.column("id").to_pylist():
+                columns = read_bucket(buckets, int(bucket))
+                if columns is not None:
+                    when = pa.array(columns["ts"], pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+                    yield pa.record_batch(
+                        {"mmsi": columns["mmsi"], "timestamp": when, "lat": columns["lat"],
+                         "lon": columns["lon"], "sog": columns["sog"], "ts": columns["ts"],
+                         "tbin": columns["tbin"]}
+                    )  # fmt: skip
+
+    ddl = "mmsi long, timestamp timestamp, lat double, lon double, sog double, ts long, tbin long"
+    return spark.range(0, buckets.count, 1, buckets.count).mapInArrow(run, ddl)
+
+
 def read_bucket(buckets: Buckets, bucket: int) -> chunks.Columns | None:
     """The kernels' columns of one bucket as NumPy arrays (the rows with an MMSI, a time and a
     place, as the track kernel's SELECT keeps), None when it holds no such row."""
     files = buckets.files(bucket)
     if not files:
         return None
-    table = pa.concat_tables(pq.read_table(f, columns=list(KERNEL_COLUMNS)) for f in files)
+    if buckets.ipc:  # mapped: no copy, no decoding
+        table = pa.concat_tables(pa.ipc.open_file(pa.memory_map(str(f))).read_all() for f in files)
+    else:
+        table = pa.concat_tables(pq.read_table(f, columns=list(KERNEL_COLUMNS)) for f in files)
     valid = pc.and_(
         pc.and_(pc.is_valid(table.column("mmsi")), pc.is_valid(table.column("ts"))),
         pc.and_(pc.is_valid(table.column("lat")), pc.is_valid(table.column("lon"))),

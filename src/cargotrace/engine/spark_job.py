@@ -263,7 +263,7 @@ def register_inputs(
             rows = buckets.rows if name.lower() == "positions" and buckets is not None else None
             runner.register_files(name, df, rows=rows)
         elif name.lower() == "positions" and buckets is not None:
-            runner.register(name, df)
+            runner.register(name, df, rows=buckets.rows)
         elif name.lower() == "positions":
             keep = [c for c in df.columns if c.lower() in plan.columns]
             trimmed = df if "positions" in plan.whole or not keep else df.select(*keep)
@@ -359,7 +359,7 @@ def export_inputs(
     `spark.sql.shuffle.partitions`; the bucket files are returned with the inputs."""
     import pyarrow.parquet as pq
 
-    from cargotrace.engine.spark_buckets import write_buckets
+    from cargotrace.engine.spark_buckets import bucket_frame, spill_buckets, write_buckets
     from cargotrace.engine.spark_kernels import SPARK_KERNELS
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -377,7 +377,11 @@ def export_inputs(
         if name == "positions" and bucketed:
             least = int(spark.conf.get("spark.sql.shuffle.partitions") or "1")
             if not plan.read_by.get(name, set()) - set(SPARK_KERNELS):
-                keep = []  # only the kernels read them: their columns alone (not the sources')
+                # only the kernels read them: their columns in Arrow IPC files of whole
+                # vessels, as the DuckDB engine spills them (no Parquet to write or read)
+                buckets = spill_buckets(con, folder / "positions", least)
+                out[name] = bucket_frame(spark, buckets)
+                continue
             buckets = write_buckets(con, folder / "positions", keep, least)
             first = next(buckets.folder.glob("**/*.parquet"), None)
             if first is None:  # no position: Spark infers nothing from no file

