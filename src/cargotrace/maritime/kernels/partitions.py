@@ -275,6 +275,8 @@ def _row_ranges(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
     cursor = con.cursor()
     try:
         committed = cursor.execute(query).fetchone()
+    except duckdb.Error:  # a temp table of the caller's connection: not another cursor's
+        return None
     finally:
         cursor.close()
     if seen is None or seen != committed or not seen[0]:
