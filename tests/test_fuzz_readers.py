@@ -600,7 +600,8 @@ def assert_linear(build: Callable[[int], bytes], run: Callable[[bytes], object],
                   max_n: int | None = None) -> None:  # fmt: skip
     """run(build(8n)) must not take 30x as long as run(build(n)) (64x would be quadratic);
     n grows until run(build(n)) takes 50 ms, so timer noise does not decide, but 8n stays
-    within `max_n` (a format's own limit)."""
+    within `max_n` (a format's own limit). Each size keeps its faster of two runs when the
+    first breaks the bound, as a loaded machine's pauses only ever add time."""
     small = build(n)
     elapsed = _seconds(run, small)
     while elapsed < 0.05 and (max_n is None or n * 2 * factor <= max_n):
@@ -610,6 +611,8 @@ def assert_linear(build: Callable[[int], bytes], run: Callable[[bytes], object],
     big = build(n * factor)
     elapsed = min(elapsed, _seconds(run, small))
     big_elapsed = _seconds(run, big)
+    if big_elapsed >= 30 * elapsed:  # noise only adds time: a busy machine gets a second try
+        big_elapsed = min(big_elapsed, _seconds(run, big))
     assert big_elapsed < 30 * elapsed, (
         f"n={n}: {elapsed:.3f} s, 8n: {big_elapsed:.3f} s (quadratic?)"
     )

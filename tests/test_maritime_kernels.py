@@ -375,3 +375,21 @@ def test_spill_keeps_row_order_within_each_part(monkeypatch, tmp_path, workers, 
     assert np.unique([m for m, _ in seen]).size == 23
     assert not list((tmp_path / "spill").glob("*.arrow"))  # deleted once read
     files.remove()
+
+
+def test_spill_of_a_temp_table_goes_through_the_callers_connection(tmp_path):
+    """Other cursors do not see a temp table of the caller's connection: its rows are
+    spilled through that connection, all of them."""
+    con = duckdb.connect(str(tmp_path / "case.duckdb"))
+    con.execute("CREATE TEMP TABLE positions (mmsi BIGINT, x BIGINT)")
+    con.executemany(
+        "INSERT INTO positions VALUES (?, ?)", [(273000000 + i % 5, i) for i in range(50)]
+    )
+    assert partitions._row_ranges(con, "positions") is None
+    files = partitions.PartitionFiles(tmp_path / "spill", "mmsi", 2)
+    partitions._spill(con, "SELECT mmsi, x FROM positions WHERE {rows}", "positions", files)
+    seen = sorted(
+        int(x) for cut in files.read() for part in cut for piece in part for x in piece["x"]
+    )
+    assert seen == list(range(50))
+    files.remove()

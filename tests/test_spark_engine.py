@@ -110,12 +110,21 @@ def _rows_of(table: pa.Table, names: list[str]) -> list[tuple]:
     return sorted((tuple(_norm(r[n]) for n in names) for r in table.to_pylist()), key=repr)
 
 
+def _decimals(x: float) -> int:
+    """How many decimals `x` was rounded to, as Python prints it (0.88: 2)."""
+    text = repr(x)
+    return len(text.split(".")[1]) if "." in text and "e" not in text else 0
+
+
 def _same_value(a: Any, b: Any) -> bool:
-    # a mean stored rounded to 6 decimals (encounters' lat/lon) can fall either side of a
-    # rounding boundary when the engines sum in another order (seen: 40.704763 vs 40.704762):
-    # one unit in the 6th decimal is the same value, anything more is a difference
+    # a mean stored rounded (encounters' lat/lon to 6 decimals, their median speed of bin means
+    # to 2) can fall either side of a rounding boundary when the engines sum in another order
+    # (seen: 40.704763 vs 40.704762; 0.88 vs 0.87 in a full run at load 14): one unit in the
+    # last decimal either was rounded to is the same value, anything more is a difference
     if isinstance(a, float) and isinstance(b, float):
-        return abs(a - b) <= 1.5e-6
+        decimals = max(_decimals(a), _decimals(b))  # 1 or 0 tells too little (0.5 may be 0.500)
+        unit = 10.0 ** -min(6, decimals) if decimals >= 2 else 0.0
+        return abs(a - b) <= max(1.5e-6, 1.001 * unit)
     if isinstance(a, tuple) and isinstance(b, tuple):
         return len(a) == len(b) and all(map(_same_value, a, b))
     return bool(a == b)

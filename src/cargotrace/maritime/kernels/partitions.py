@@ -175,7 +175,14 @@ class PartitionFiles:
                 for batch in pa.ipc.open_file(pa.memory_map(str(path))).read_all().to_batches()
                 if batch.num_rows
             ]  # mapped: no copy
-            count = self.parts or chunks.part_count(sum(b.num_rows for b in batches))
+            rows = sum(b.num_rows for b in batches)
+            count = self.parts or chunks.part_count(rows)
+            if self.parts is None and len(batches) > 2 * max(1, rows // chunks.BLOCK_ROWS):
+                # many small batches (a part's rows each, written by the workers): cut in
+                # blocks, not batch by batch (one copy, fewer and longer gathers)
+                whole = pa.Table.from_batches(batches).combine_chunks()
+                batches = whole.to_batches(max_chunksize=chunks.BLOCK_ROWS)
+                del whole
 
             def cut_batch(batch: pa.RecordBatch, count: int = count) -> list[chunks.Columns]:
                 columns = {
@@ -268,6 +275,8 @@ def _row_ranges(con: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
     cursor = con.cursor()
     try:
         committed = cursor.execute(query).fetchone()
+    except duckdb.Error:  # a temp table of the caller's connection: not another cursor's
+        return None
     finally:
         cursor.close()
     if seen is None or seen != committed or not seen[0]:
