@@ -104,6 +104,19 @@ def test_a_missing_column_found_on_the_reader_thread_is_the_same_clear_error(
     assert raised.value.file == "s.csv" and "waybill" in str(raised.value)
 
 
+def _chunk_sizes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """The (rows, first row number) of every chunk typed from now on, filled as they come."""
+    sizes: list[tuple[int, int]] = []
+    typed = stream_load.type_chunk
+
+    def recorded(con: object, spec: TabularKind, ctx: ChunkContext, table: pa.Table) -> object:
+        sizes.append((table.num_rows, int(table.column("_row")[0].as_py())))
+        return typed(con, spec, ctx, table)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stream_load, "type_chunk", recorded)
+    return sizes
+
+
 def test_the_first_chunk_of_a_register_typed_ahead_is_one_row_group(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,14 +126,7 @@ def test_the_first_chunk_of_a_register_typed_ahead_is_one_row_group(
     monkeypatch.setattr(csvread, "CHUNK_BYTES", 1)
     monkeypatch.setattr(registry, "FIRST_CHUNK_ROWS", 500)
     path = write_big_shipments(tmp_path / "реестр.csv", rows=ROWS)
-    sizes: list[tuple[int, int]] = []
-    typed = stream_load.type_chunk
-
-    def recorded(con: object, spec: TabularKind, ctx: ChunkContext, table: pa.Table) -> object:
-        sizes.append((table.num_rows, int(table.column("_row")[0].as_py())))
-        return typed(con, spec, ctx, table)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(stream_load, "type_chunk", recorded)
+    sizes = _chunk_sizes(monkeypatch)
     counts, _, _ = _ingest(path, tmp_path / "case", type_ahead=True)
     assert counts == (ROWS, ROWS, 0, 0)
     # (rows, first row number): 12,000 rows = 500 + 11 x 1,024 + 236, the header on row 1
@@ -169,14 +175,7 @@ def test_the_later_chunks_of_a_register_typed_ahead_are_two_row_groups(
     monkeypatch.setattr(registry, "FIRST_CHUNK_ROWS", 500)
     monkeypatch.setattr(tabular, "AHEAD_CHUNK_ROWS", 1_000)
     path = write_big_shipments(tmp_path / "реестр.csv", rows=ROWS)
-    sizes: list[tuple[int, int]] = []
-    typed = stream_load.type_chunk
-
-    def recorded(con: object, spec: TabularKind, ctx: ChunkContext, table: pa.Table) -> object:
-        sizes.append((table.num_rows, int(table.column("_row")[0].as_py())))
-        return typed(con, spec, ctx, table)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(stream_load, "type_chunk", recorded)
+    sizes = _chunk_sizes(monkeypatch)
     counts, _, _ = _ingest(path, tmp_path / "case", type_ahead=True)
     assert counts == (ROWS, ROWS, 0, 0)
     # 12,000 rows = 500 + 11 x 1,000 + 500 (more than the 20 % the last chunk may take on)

@@ -476,10 +476,7 @@ def _load(
     is_bad = pc.is_in(table.column("_row"), value_set=bad_rows)
     chunk_raw = table.filter(is_bad)  # noqa: F841
     del table  # the raw cells of the kept rows are not needed any more
-    quarantined = con.execute(
-        f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
-        f"{provenance.replace('_row', 'b._row')} FROM chunk_bad b JOIN chunk_raw r ON r._row = b._row"
-    ).fetchone()[0]  # type: ignore[index]
+    quarantined = _quarantine(con, spec, ctx, provenance, "chunk_bad", "chunk_raw")
     # the refused rows left out by the SQL: the chunk is not copied (one DuckDB thread fills
     # whole row groups whatever the Arrow batches, `_sequential_insert`)
     kept_only = " WHERE _row NOT IN (SELECT _row FROM chunk_bad)" if len(bad_rows) else ""
@@ -494,6 +491,24 @@ def _load(
     con.execute("DROP VIEW IF EXISTS normalized")
     con.execute("DROP VIEW IF EXISTS src")
     return None if hashes is None else hashes.rows
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection,
+    spec: TabularKind,
+    ctx: ChunkContext,
+    provenance: str,
+    bad: str,
+    raw: str,
+) -> int:
+    """Insert the refused rows of `bad` (_row, _reason, _column) into the quarantine with
+    their raw cells from `raw` (rows keyed by _row); returns how many."""
+    return int(
+        con.execute(
+            f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
+            f"{provenance.replace('_row', 'b._row')} FROM {bad} b JOIN {raw} r ON r._row = b._row"
+        ).fetchone()[0]  # type: ignore[index]
+    )
 
 
 def _store_selected(
@@ -523,10 +538,7 @@ def _store_selected(
     select_cols, provenance = target_sql(con, spec, ctx, result)
     chunk_bad_rows = bad  # noqa: F841 - read by DuckDB's replacement scan
     chunk_raw = refused_raw  # noqa: F841
-    quarantined = con.execute(
-        f"INSERT INTO quarantine SELECT {sql_str(spec.kind)}, b._reason, b._column, {raw_json(ctx, 'r.')}, "
-        f"{provenance.replace('_row', 'b._row')} FROM chunk_bad_rows b JOIN chunk_raw r ON r._row = b._row"
-    ).fetchone()[0]  # type: ignore[index]
+    quarantined = _quarantine(con, spec, ctx, provenance, "chunk_bad_rows", "chunk_raw")
     del chunk_raw, refused_raw
     chunk_selected = selected  # noqa: F841
     del selected
