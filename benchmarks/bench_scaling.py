@@ -99,11 +99,13 @@ def generate(path: Path, size: int) -> dict[str, int]:
     import duckdb
 
     vessels = max(VESSELS_PER_PORT, size // FIXES_PER_VESSEL)
-    if not path.exists():
+    if not path.exists():  # written aside, then renamed: a killed run leaves no half file here
+        partial = path.with_name(path.name + ".partial")
         con = duckdb.connect()
         con.execute(GENERATE.format(per_port=VESSELS_PER_PORT, vessels=vessels, fixes=FIXES_PER_VESSEL, step=STEP_S,
-                                    path=str(path)))  # fmt: skip
+                                    path=str(partial)))  # fmt: skip
         con.close()
+        partial.replace(path)
     return {"vessels": vessels, "ports": 2 * math.ceil(vessels / VESSELS_PER_PORT)}
 
 
