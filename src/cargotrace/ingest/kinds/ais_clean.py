@@ -46,8 +46,9 @@ import pyarrow as pa
 
 from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import quote_ident
-from cargotrace.ingest.kinds import position_identities
+from cargotrace.ingest.kinds import position_appends, position_identities
 from cargotrace.ingest.kinds.ais_rules import (
+    DUPLICATE_KEY,
     STATIONS_COLUMNS,
     is_station_sql,
     mmsi_invalid_sql,
@@ -59,7 +60,7 @@ from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.types import IngestResult, Stage, sql_str
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
 
-KEY = ("mmsi", "timestamp", "msg_type", "lat", "lon", "sog", "cog", "heading")
+KEY = DUPLICATE_KEY
 
 
 @dataclass
@@ -95,6 +96,7 @@ def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
     an empty table of its identities as written (`position_identities`: position CSVs)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM positions LIMIT 0")
     position_identities.begin(con)
+    position_appends.begin(con)
 
 
 # Hashes sorted at a time (64 MB): a 2 GB NMEA log stages 27 M rows, whose hashes sorted at
@@ -300,6 +302,17 @@ def _move_stage(con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str) 
     return appended, flagged
 
 
+def _appended(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]:
+    """(the file's positions, those flagged mmsi_invalid as they were appended)."""
+    counts = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE flags = 'mmsi_invalid')
+           FROM positions WHERE file_hash = ?""",
+        [file_hash],
+    ).fetchone()
+    assert counts is not None
+    return int(counts[0]), int(counts[1])
+
+
 def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
     """Derive missing flags from the MID and flag bad IMO numbers and MMSIs (see module doc)."""
     kind, mid = mmsi_kind_sql("r.mmsi"), mmsi_mid_sql("r.mmsi")
@@ -349,17 +362,28 @@ def finish_positions_file(
     pass runs (progress: the commit is the last step)."""
     step = on_stage or (lambda what, number, steps: None)
     stats = CleanStats()
-    step("removing duplicates", 1, FINISH_STEPS)
-    stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
-    dropped = stats.duplicates_in_file + stats.duplicates_of_case
-    result.rows_kept -= dropped
-    result.rows_duplicate += dropped
-    step("setting stations apart", 2, FINISH_STEPS)
-    stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
+    if _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {STAGE} LIMIT 1)"):  # an NMEA log
+        step("removing duplicates", 1, FINISH_STEPS)
+        stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
+        dropped = stats.duplicates_in_file + stats.duplicates_of_case
+        result.rows_kept -= dropped
+        result.rows_duplicate += dropped
+        step("setting stations apart", 2, FINISH_STEPS)
+        stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
+        step("appending the positions", 3, FINISH_STEPS)
+        appended, stats.positions_mmsi_invalid = _move_stage(
+            con, result.file_hash, result.path.name
+        )
+    else:  # a position CSV, appended already without its copies and stations
+        stats.duplicates_in_file, stats.duplicates_of_case, stations = position_appends.finish(
+            con, result.file_hash
+        )
+        result.rows_kept += sum(stations.values())  # kept, in ais_stations
+        result.rows_duplicate += stats.duplicates_in_file + stats.duplicates_of_case
+        appended, stats.positions_mmsi_invalid = _appended(con, result.file_hash)
+    con.execute(f"DROP TABLE IF EXISTS {STAGE}")
     if stations:
         result.detail["not_vessels"] = stations
-    step("appending the positions", 3, FINISH_STEPS)
-    appended, stats.positions_mmsi_invalid = _move_stage(con, result.file_hash, result.path.name)
     # what the kept rows are, for the summary
     result.detail["kept_as"] = kept_as(appended, sum(stations.values()), result.rows_kept)
     result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
