@@ -351,26 +351,37 @@ def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> di
     return {"flags_from_mid": counts[0], "imo_invalid": counts[1], "mmsi_invalid": counts[2]}
 
 
-FINISH_STEPS = 5  # the passes of `finish_positions_file` and the commit after them
+# The steps of `finish_positions_file` (the commit after them is the last): an NMEA log's
+# passes over its stage, then its identity reports; a position CSV's identity reports
+STAGED_STEPS = ("removing duplicates", "setting stations apart", "appending the positions",
+                "checking identity reports", "writing to the case")  # fmt: skip
+APPENDED_STEPS = ("checking identity reports", "writing to the case")
 
 
 def finish_positions_file(
     con: duckdb.DuckDBPyConnection, result: IngestResult, on_stage: Stage | None = None
 ) -> CleanStats:
-    """The passes for one AIS file, whose positions wait in the stage; moves dropped
-    duplicates from kept to duplicate. `on_stage(what, step, FINISH_STEPS)` says which
-    pass runs (progress: the commit is the last step)."""
-    step = on_stage or (lambda what, number, steps: None)
+    """The end of one AIS file: an NMEA log's positions wait in the stage (its passes move
+    dropped duplicates from kept to duplicate); a position CSV's are in `positions`
+    already, its duplicates and stations set apart (`position_appends`: counted here).
+    `on_stage(what, step, steps)` says which step runs (progress: the commit is the last)."""
+    staged = bool(_count(con, f"SELECT count(*) FROM (SELECT 1 FROM {STAGE} LIMIT 1)"))
+    names = STAGED_STEPS if staged else APPENDED_STEPS
+
+    def step(what: str) -> None:
+        if on_stage:
+            on_stage(what, names.index(what) + 1, len(names))
+
     stats = CleanStats()
-    if _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {STAGE} LIMIT 1)"):  # an NMEA log
-        step("removing duplicates", 1, FINISH_STEPS)
+    if staged:  # an NMEA log
+        step("removing duplicates")
         stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
         dropped = stats.duplicates_in_file + stats.duplicates_of_case
         result.rows_kept -= dropped
         result.rows_duplicate += dropped
-        step("setting stations apart", 2, FINISH_STEPS)
+        step("setting stations apart")
         stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
-        step("appending the positions", 3, FINISH_STEPS)
+        step("appending the positions")
         appended, stats.positions_mmsi_invalid = _move_stage(
             con, result.file_hash, result.path.name
         )
@@ -387,10 +398,11 @@ def finish_positions_file(
     # what the kept rows are, for the summary
     result.detail["kept_as"] = kept_as(appended, sum(stations.values()), result.rows_kept)
     result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
-    step("checking identity reports", 4, FINISH_STEPS)
+    step("checking identity reports")
     position_identities.finish(con, result.file_hash, result.path.name)  # a position CSV's
     for name, value in check_identity_reports(con, result.file_hash).items():
         setattr(stats, name, value)
+    step("writing to the case")  # the commit follows
     result.detail["cleaning"] = asdict(stats)
     return stats
 
