@@ -13,7 +13,6 @@ import os
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager, suppress
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -160,11 +159,8 @@ def _ingest_parts(
                 explicit=mapping.columns,
                 row=source.header_row,
             )
-            # a kind typed ahead builds its context on the reader's thread: the file's hash
-            # (which may be worked out aside, `run_ingest`) is read on the main thread
-            digest = "" if spec.type_ahead else result.file_hash
             return ChunkContext(
-                columns, mapping, source, path.name, chunk.headers, case.root, digest
+                columns, mapping, source, path.name, chunk.headers, case.root, result.file_hash
             )
 
         items: Generator[tuple[RawChunk, ChunkContext | None, TypedChunk | None], None, None]
@@ -176,12 +172,8 @@ def _ingest_parts(
             for (chunk, chunk_ctx, typed), last in (
                 _lookahead(items) if not spec.stream else ((i, False) for i in items)
             ):
-                if ctx is None:  # typed ahead: the file's hash is read here, on this thread
-                    ctx = (
-                        replace(chunk_ctx, file_hash=result.file_hash)
-                        if chunk_ctx
-                        else context(chunk)
-                    )
+                if ctx is None:
+                    ctx = chunk_ctx or context(chunk)
                 result.rows_skipped += chunk.blank
                 _quarantine_ragged(con, spec.kind, chunk, result, path.name, source)
                 rows = typed.rows if typed is not None else chunk.table.num_rows

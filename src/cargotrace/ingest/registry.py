@@ -110,7 +110,7 @@ def ingest_file(
 
     # an AIS position table is hashed while its first chunk is read: the body first reads
     # the hash on this thread, for the first chunk's context (`loader.run_ingest`)
-    aside = kind == "ais" and reader is _load_table
+    aside = kind == "ais" and reader is _load_table and not spec.type_ahead
     try:
         return run_ingest(case, kind, path, body, replace, hash_aside=aside)
     except IrregularCsv:  # a big CSV, irregular after its first part: rolled back, read again

@@ -1,5 +1,8 @@
 """Cleaning of AIS positions and vessel identity reports, run once per file at the end of
-its ingest, inside the file's transaction, as set-based SQL over the file's rows.
+its ingest, inside the file's transaction, as set-based SQL over the file's rows. An NMEA
+log's positions wait in a stage for the passes below; a position CSV's are appended as
+they are read, its copies and stations set apart chunk by chunk by the same rules
+(`position_appends`), and only counted here.
 
 Two passes, in this order:
 

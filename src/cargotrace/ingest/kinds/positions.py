@@ -267,5 +267,4 @@ POSITIONS = TabularKind(
     set_apart=position_appends.SET_APART,
     transform=_transform,
     row_hashes=False,  # repeats are dropped by key: `ais_clean`
-    type_ahead=True,
 )
