@@ -108,9 +108,7 @@ def drop_orphan_parts(con: duckdb.DuckDBPyConnection, root: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def attach_parts(
-    con: duckdb.DuckDBPyConnection, root: Path, pending: str | None = None
-) -> None:
+def attach_parts(con: duckdb.DuckDBPyConnection, root: Path, pending: str | None = None) -> None:
     """(Re)make the temporary views that add the parts to the quarantine: those the ledger
     names, and `pending` (the part of the file being ingested, in its transaction: the
     views are rolled back with it). A part is read only while the ledger names it (or it
