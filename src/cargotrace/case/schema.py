@@ -557,8 +557,8 @@ FROM classified c LEFT JOIN mid_flags m ON m.mid = c.mid
 # into one identity while a rename or a reflagging starts a new one. first_seen/last_seen
 # span the reports of that identity (a name used, dropped and used again is one row);
 # reports counts them (a static AIS message, a vessels file row, or for position CSVs the
-# first and last row of each identity per chunk: see ingest/positions.py); sources lists
-# their files.
+# first and last row of each identity in the file: see ingest/kinds/position_identities.py);
+# sources lists their files.
 VESSEL_IDENTITIES_VIEW = """
 CREATE OR REPLACE VIEW vessel_identities AS
 WITH r AS (
