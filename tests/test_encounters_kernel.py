@@ -293,3 +293,42 @@ def test_runs_of_close_pairs_exact():
     con.execute(encounter_runs_sql(AnalysisSettings()))
     by_sql = con.execute("SELECT * FROM encounter_runs ORDER BY mmsi_a, mmsi_b, started_at")
     assert [tuple(r.values()) for r in found] == by_sql.fetchall()
+
+
+def test_pairs_of_bins_in_any_order_or_sorted(monkeypatch):
+    """The pair search takes the track pass's bins in the order they come, each bin's rank
+    from its number; bins too far apart for that (MAX_RANK) are sorted first: the same
+    pairs and crowds either way, whatever the rows' order."""
+    import numpy as np
+
+    from cargotrace.maritime.kernels import encounters as encounters_kernel
+    from cargotrace.settings import AnalysisSettings
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    part = {
+        "mmsi": rng.integers(0, 400, n) + 273000000,
+        "tbin": rng.integers(0, 5, n) + 2_900_000,
+        "lat": 40.0 + rng.uniform(0, 0.08, n),
+        "lon": 150.0 + rng.uniform(0, 0.08, n),
+        "sog": np.where(rng.uniform(size=n) < 0.1, np.nan, rng.uniform(0, 3, n)),
+    }
+    _, first = np.unique(part["mmsi"] * 10 + part["tbin"], return_index=True)  # one per bin
+    part = {name: values[first] for name, values in part.items()}
+    settings = AnalysisSettings(encounter_max_vessels_per_cell=8)
+
+    def found(columns):
+        pairs, crowds = encounters_kernel._pairs_of_bins(columns, settings)
+        # a crowd's mean place is summed in the rows' order: equal to 1e-9
+        crowds = sorted(
+            (c["tbin"], c["vessels"], round(c["lat"], 9), round(c["lon"], 9))
+            for c in crowds.to_pylist()
+        )
+        return sorted(tuple(p.values()) for p in pairs.to_pylist()), crowds
+
+    by_rank = found(part)
+    shuffled = rng.permutation(len(part["tbin"]))
+    assert found({name: values[shuffled] for name, values in part.items()}) == by_rank
+    monkeypatch.setattr(encounters_kernel, "MAX_RANK", 1)
+    assert found(part) == by_rank
+    assert len(by_rank[0]) > 100 and len(by_rank[1]) > 0
