@@ -283,7 +283,7 @@ def check_case(case_dir: Path) -> list[str]:
                 problems.append(
                     f"{row['file_name']}: ledger says {row['rows_quarantined']} quarantined, table holds {quarantined}"
                 )
-        problems += quarantine.run_problems(case.con)
+        problems += quarantine.run_problems(case.con, case.root)
         orphans = case.scalar(
             "SELECT count(*) FROM shipments WHERE file_hash NOT IN (SELECT file_hash FROM ledger)"
         )
