@@ -115,17 +115,17 @@ def test_identity_reports_are_at_the_first_and_last_rows_on_either_key(tmp_path,
     """Each identity's reports are at its first and last (time, row): the earlier row of a
     tie at the start, the later one at the end, whether the chunk's key is a BIGINT (a
     short span of times) or a HUGEINT (rows years apart), with the same reports."""
-    from cargotrace.ingest.kinds import positions
+    from cargotrace.ingest.kinds import position_identities
 
     keys: list[str] = []
-    chosen = positions._time_row_key
+    chosen = position_identities.time_row_key
 
     def spy(con):  # the key each chunk took
         first, last = chosen(con)
         keys.append("HUGEINT" if "HUGEINT" in first else "BIGINT")
         return first, last
 
-    monkeypatch.setattr(positions, "_time_row_key", spy)
+    monkeypatch.setattr(position_identities, "time_row_key", spy)
     header = ["mmsi", "timestamp", "lat", "lon", "vesselname"]
     got = {}
     for extreme in (False, True):
@@ -232,3 +232,25 @@ def test_identity_draughts_and_lengths_are_read_once_per_cell_and_ranged(tmp_pat
     assert _rows(tmp_path / "case", "SELECT name, draught_m, length_m FROM vessel_reports ORDER BY name") == [
         ("ALFA", 8.5, 120.0), ("BRAVO", 8.5, 120.0), ("CHARLIE", 8.5, None), ("DELTA", None, None),
         ("ECHO", None, 95.5)]  # fmt: skip
+
+
+def test_identity_reports_are_the_files_whatever_its_chunks(tmp_path, monkeypatch):
+    """The reports are at each identity's first and last (time, row) in the file: read in
+    chunks of three rows, the file gives the reports it gives read in one."""
+    from cargotrace.ingest.readers import csvread
+
+    header = ["mmsi", "timestamp", "lat", "lon", "vesselname"]
+    path = write_csv(tmp_path / "ids.csv", header, _identity_rows(False))
+    got = {}
+    for rows in (100_000, 3):
+        monkeypatch.setattr(csvread, "EXACT_CHUNK_ROWS", rows)
+        [r] = workflow.ingest(tmp_path / f"case{rows}", "ais", [path])
+        assert r.rows_kept == 16
+        got[rows] = _rows(
+            tmp_path / f"case{rows}",
+            "SELECT name, strftime(observed_at, '%H:%M'), source_row FROM vessel_reports "
+            "ORDER BY source_row",
+        )
+    assert got[3] == got[100_000] == [
+        ("ALFA", "00:00", 2), ("ALFA", "01:00", 5), ("BRAVO", "00:30", 6),
+        ("CHARLIE", "02:00", 7), ("CHARLIE", "02:10", 17)]  # fmt: skip

@@ -195,14 +195,50 @@ def test_bins_split_into_buckets_of_whole_bins_from_every_task(tmp_path: Path) -
     assert read_split_bucket(buckets, 5, ["tbin"]) is None
 
 
-def test_driver_limit_defaults_to_a_million_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Statements over tables of at most 1,000,000 rows run on the driver unless
-    CARGOTRACE_SPARK_DRIVER_ROWS says otherwise (0: none)."""
-    from cargotrace.engine.spark_runner import DRIVER_ROWS_ENV, driver_rows
+def test_driver_limit_is_relative_to_the_positions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Statements over tables of at most max(1,000,000, positions / 8) rows run on the driver
+    unless CARGOTRACE_SPARK_DRIVER_ROWS fixes the limit (0: none)."""
+    from cargotrace.engine.spark_runner import DRIVER_ROWS_ENV, driver_limit, driver_rows
 
     monkeypatch.delenv(DRIVER_ROWS_ENV, raising=False)
-    assert driver_rows() == 1_000_000
+    assert driver_rows() is None
+    assert driver_limit(0) == driver_limit(8_000_000) == 1_000_000
+    assert driver_limit(100_000_000) == 12_500_000
+    assert driver_limit(100_000_000_000) == 12_500_000_000  # then the memory decides
     monkeypatch.setenv(DRIVER_ROWS_ENV, "0")
     assert driver_rows() == 0
     monkeypatch.setenv(DRIVER_ROWS_ENV, " 300 ")
     assert driver_rows() == 300
+    assert driver_limit(100_000_000, driver_rows()) == 300
+
+
+def test_driver_statements_by_rows_and_memory(tmp_path: Path) -> None:
+    """Where a statement runs: the driver while each table it reads holds at most the limit
+    relative to the positions and the tables fit the driver's memory share; else Spark."""
+    from cargotrace.engine.spark_runner import SparkRunner, row_bytes
+    from cargotrace.engine.transpile import to_spark
+
+    runner = SparkRunner(None, str(tmp_path), "memory", driver_rows=None)  # type: ignore[arg-type]
+    pairs = pa.table({"a": pa.array(range(10), pa.int64()), "b": [0.5] * 10, "c": ["x"] * 10})
+    runner.register_arrow("pairs", pairs)
+    runner.register_arrow("one", pa.table({"a": pa.array([1], pa.int64())}))
+    assert row_bytes(runner.tables["pairs"].schema()) == 8 + 8 + 32
+    [both] = to_spark("CREATE TEMP TABLE t AS SELECT p.* FROM pairs p JOIN one o ON o.a = p.a")
+    runner.driver_bytes = 10 * 48 + 8
+    assert runner._small(both)
+    runner.driver_bytes -= 1  # the two tables no longer fit together
+    assert not runner._small(both)
+    runner.driver_bytes = 1 << 30
+    runner.driver_rows = 9  # a fixed limit below the pairs' 10 rows
+    assert not runner._small(both)
+    runner.driver_rows = 0
+    assert not runner._small(both)
+    # relative: the pairs past the floor of 1,000,000 rows, under positions / 8
+    runner.driver_rows = None
+    runner._rows["pairs"] = (runner.tables["pairs"].version, 3_000_000)
+    assert not runner._small(both)
+    runner.buckets = Buckets(tmp_path, 4, 24_000_000)
+    assert runner.positions_rows() == 24_000_000
+    assert runner._small(both)
+    runner.buckets = Buckets(tmp_path, 4, 23_999_999)
+    assert not runner._small(both)

@@ -1,8 +1,8 @@
 """The small tables the kernels' pass derives on Spark (engine/spark_derived.py) and the
-statements that read them instead of the track or the zone marks: no Spark needed, DuckDB
-runs both texts. The swapped statements give the stage SQL's rows on the NOAA day; each
-swap applies to exactly one statement of the stages; the service speed is DuckDB's
-`quantile_disc`, to the bit."""
+statements that read them instead of the track or the zone marks (maritime/sources.py): no
+Spark needed, DuckDB runs both. The statements over the small tables give the stage SQL's
+rows on the NOAA day; each small table is read by exactly one statement of the stages, and
+only while current; the service speed is DuckDB's `quantile_disc`, to the bit."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 from cargotrace.analysis.pipeline import STAGES, run_stage
 from cargotrace.engine import spark_derived as derived
 from cargotrace.ingest.kinds.ports import gazetteer_table
+from cargotrace.maritime.sources import PER_FIX, Sources
 from cargotrace.settings import AnalysisSettings
 
 from conftest import shared_data
@@ -30,7 +31,7 @@ class _Held:
 
 @dataclass
 class _Runner:
-    """What `from_pass_tables` asks of a SparkRunner: the tables' versions, the derived ones."""
+    """What `spark_derived.sources` asks of a SparkRunner: the tables' versions, the derived ones."""
 
     tables: dict[str, Any] = field(
         default_factory=lambda: {"track": _Held(), "zone_marks": _Held()}
@@ -46,33 +47,37 @@ def _current() -> _Runner:
     return runner
 
 
-def _stage_sql(settings: AnalysisSettings) -> list[str]:
-    return [sql for stage in STAGES if stage.sql for sql in stage.sql(settings)]
+def _stage_sql(settings: AnalysisSettings, runner: _Runner | None = None) -> list[str]:
+    return [
+        sql
+        for stage in STAGES
+        if stage.sql
+        for sql in (derived.stage_sql(runner, stage, settings) if runner else stage.sql(settings))  # type: ignore[arg-type]
+    ]
 
 
-def test_each_swap_applies_to_one_statement_of_the_stages_and_only_while_current() -> None:
+def test_each_small_table_is_read_by_one_statement_of_the_stages_and_only_while_current() -> None:
     settings = AnalysisSettings()
     before = _stage_sql(settings)
-    after = derived.from_pass_tables(_current(), before, settings)  # type: ignore[arg-type]
+    after = _stage_sql(settings, _current())
     changed = [b for a, b in zip(before, after, strict=True) if a != b]
     reads = sorted(name for name in derived.SOURCES for sql in changed if name in sql)
     assert reads == sorted(derived.SOURCES)  # each derived table read by one statement
     assert len(changed) == 4
+    for a, b in zip(before, after, strict=True):  # only the table read differs
+        for name, source in derived.SOURCES.items():
+            b = b.replace(f" {name} ", f" {source} ").replace(f" {name}\n", f" {source}\n")
+            b = b.replace(f" {name})", f" {source})")
+        assert a == b
     stale = _current()
-    stale.tables["track"].version = 1  # the track changed after the pass: no swap from it
-    kept = derived.from_pass_tables(stale, before, settings)  # type: ignore[arg-type]
+    stale.tables["track"].version = 1  # the track changed after the pass: none from it
+    kept = _stage_sql(settings, stale)
     assert [b for a, b in zip(before, kept, strict=True) if a != b] == [
         b for b in changed if derived.ZONE_GAPS in b
     ]
-    assert derived.from_pass_tables(_Runner(), before, settings) == before  # type: ignore[arg-type]
-
-
-def test_speed_swap_only_for_the_quantile_the_pass_computed() -> None:
-    settings = AnalysisSettings(service_speed_quantile=0.9)
-    statement = next(s for s in _stage_sql(AnalysisSettings()) if "quantile_disc" in s)
-    assert "0.95" in statement
-    swapped = derived.from_pass_tables(_current(), [statement], settings)  # type: ignore[arg-type]
-    assert swapped == [statement]
+    assert derived.sources(stale) == Sources(gap_marks=derived.ZONE_GAPS)
+    assert derived.sources(_Runner()) == PER_FIX
+    assert _stage_sql(settings, _Runner()) == before
 
 
 @pytest.mark.parametrize("quantile", [0.95, 0.5, 0.1, 1 / 3, 0.999, 1.0, 0.01])
@@ -95,7 +100,7 @@ def test_service_speeds_are_duckdbs_quantile_disc(quantile: float) -> None:
     with_nan = con.execute("SELECT count(*) FROM t WHERE isnan(sog)").fetchone()
     assert with_nan is not None and with_nan[0] == 0  # NaN went in as NULL, as in a track
     got = derived.service_speeds(vid, sog, quantile).to_pylist()
-    assert [(r["vid"], r["speed_kn"]) for r in got] == expected
+    assert [(r["vid"], r["sog"]) for r in got] == expected
     assert len(expected) >= len(sizes) - 2  # a vessel of one or two fixes may have none
 
 
@@ -114,7 +119,7 @@ def test_derived_rows_of_a_part() -> None:
     ]  # fmt: skip
     assert found[derived.GAP_FIXES].column("seq").to_pylist() == [2, 2]
     assert found[derived.SPEEDS].to_pylist() == [
-        {"vid": 10, "speed_kn": 5.0}, {"vid": 11, "speed_kn": 12.0}, {"vid": 20, "speed_kn": 3.5},
+        {"vid": 10, "sog": 5.0}, {"vid": 11, "sog": 12.0}, {"vid": 20, "sog": 3.5},
     ]  # fmt: skip
     assert found[derived.ZONE_GAPS].to_pylist() == [{"vid": 10, "port_gap": True}]
     assert derived.ZONE_GAPS not in dict(derived.tables_of(track, None, AnalysisSettings()))
@@ -124,9 +129,10 @@ def _sorted_rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[Any, 
     return sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
 
 
-def test_swapped_statements_give_the_stage_sqls_rows_on_the_noaa_day() -> None:
-    """The stage SQL on DuckDB (the definition) up to the gaps, then each swapped statement
-    again over the tables derived from that track and those zone marks: the same rows."""
+def test_statements_over_the_small_tables_give_the_stage_sqls_rows_on_the_noaa_day() -> None:
+    """The stage SQL on DuckDB (the definition) up to the gaps, then each statement that can
+    read a small table again over the tables derived from that track and those zone marks:
+    the same rows."""
     path = shared_data("ais", "noaa", "AISdata_marinecadastre_20220103.csv.gz")
     con = positions_case(
         f"""SELECT MMSI, CAST(BaseDateTime AS TIMESTAMP) AT TIME ZONE 'UTC', LAT, LON,
@@ -138,25 +144,24 @@ def test_swapped_statements_give_the_stage_sqls_rows_on_the_noaa_day() -> None:
                    SELECT locode, name, country, lat, lon, 5.0, 'gazetteer' FROM gazetteer_arrow
                    QUALIFY row_number() OVER (PARTITION BY locode ORDER BY name) = 1""")
     settings = AnalysisSettings(maritime_kernel="sql")
-    swapped: dict[str, str] = {}
+    small: dict[str, str] = {}
     for stage in STAGES:
         if stage.name in ("ships", "observed_calls", "gaps") and stage.sql:
-            for sql in stage.sql(settings):
-                [other] = derived.from_pass_tables(_current(), [sql], settings)  # type: ignore[arg-type]
+            others = derived.stage_sql(_current(), stage, settings)  # type: ignore[arg-type]
+            for sql, other in zip(stage.sql(settings), others, strict=True):
                 if other != sql:
-                    table = sql.split(" AS", 1)[0].split()[-1]
-                    swapped[table] = other
+                    small[sql.split(" AS", 1)[0].split()[-1]] = other
         run_stage(con, stage, settings)
         if stage.name == "gaps":
             break
-    assert sorted(swapped) == ["ais_calls", "raw_gaps", "service_speed", "ship_links"]
+    assert sorted(small) == ["ais_calls", "raw_gaps", "service_speed", "ship_links"]
     track = con.execute("SELECT * FROM track ORDER BY vid, seq").to_arrow_table()
     marks = con.execute("SELECT * FROM zone_marks").to_arrow_table()
     for name, rows in derived.tables_of(
         track.combine_chunks().to_batches()[0], marks.combine_chunks().to_batches()[0], settings
     ):
         con.register(name, pa.Table.from_batches([rows]))
-    for table, sql in swapped.items():
+    for table, sql in small.items():
         expected = _sorted_rows(con, table)
         con.execute(sql)
         assert _sorted_rows(con, table) == expected, table

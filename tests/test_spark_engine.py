@@ -559,3 +559,15 @@ def test_encounters_kernel_on_spark_equals_the_sql(
         assert _same_rows(_rows_of(got, names), rows), table
     assert len(expected["encounters"][1]) == 1 and len(expected["encounter_crowds"][1]) == 3
     runner.cleanup()
+
+
+def test_session_start_takes_the_active_session_and_warms_its_workers(spark: Any) -> None:
+    """`analyze --engine spark` starts its session on a thread while DuckDB exports the
+    inputs (engine/spark_runner.SessionStart); an active session is taken as it is, its
+    shuffle partitions read from it, and the warming job runs on it."""
+    from cargotrace.engine.spark_runner import SessionStart, warm_workers
+
+    starting = SessionStart(conf={"spark.sql.shuffle.partitions": "99"})
+    assert starting.result() is spark
+    assert starting.shuffle_partitions() == 1  # the session's (TEST_CONF), not the conf asked
+    warm_workers(spark)  # a Python job a core, importing the kernels in the workers

@@ -7,46 +7,56 @@ track's fixes that end a gap), `service_speed` (a quantile of each vessel's spee
 `ais_calls` (the zone marks of a silence in port). On Spark each was a job over every fix.
 The track's pass has each vessel's fixes in memory anyway (whole vessels per part: what is
 found per part is found for the whole vessel), so it writes those rows as tables of their
-own (`tables_of`), and the statements read them instead (`from_pass_tables`): the same
-statement text with the per-fix table swapped for its small companion, only where the text
-proves the swap keeps the same rows (the companion holds exactly the rows the statement's
-own filter keeps, or the values its aggregate makes), and only while the track and zone
-marks are the versions the pass wrote (`SparkRunner.derived`). Any other statement, or a
-statement changed so that its text no longer matches, reads the per-fix table as before.
-The statements stay the definition: tests/test_spark_engine.py holds the results equal to
-DuckDB's stage SQL, and tests/test_spark_derived.py the quantile to DuckDB's.
+own (`tables_of`), and the statements read them instead: each statement names the table it
+reads through `maritime.sources.Sources` (the per-fix tables by default), and `stage_sql`
+passes the small tables' names while they were derived from the current track and zone
+marks (`SparkRunner.derived`). The statements' filters and aggregates stay: the small
+tables hold exactly the rows they keep — for the speeds, one row per vessel whose `sog` is
+its `quantile_disc`, which the statement's band filter keeps and its `quantile_disc` gives
+back — so one text, the definition, reads either table. tests/test_spark_engine.py holds the
+results equal to DuckDB's stage SQL, tests/test_spark_derived.py the same rows from either
+source on DuckDB and the quantile to DuckDB's.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cargotrace.maritime.gaps import SPEED_HIGH_KN, SPEED_LOW_KN
+from cargotrace.maritime.sources import PER_FIX, Sources
 from cargotrace.settings import AnalysisSettings
 
 if TYPE_CHECKING:
     from cargotrace.engine.spark_runner import SparkRunner
+    from cargotrace.stage import Stage
 
 TRANSMITTERS = "track_transmitters"
 GAP_FIXES = "track_gap_fixes"
 SPEEDS = "vessel_service_speeds"
 ZONE_GAPS = "zone_gap_marks"
-# the band of speeds the service speed is a quantile of (maritime/gaps.py, `service_speed`)
-SPEED_LOW_KN, SPEED_HIGH_KN = 3, 40
 
 TRANSMITTER_SCHEMA = pa.schema([("mmsi", pa.int64()), ("tx", pa.int32())])
-SPEED_SCHEMA = pa.schema([("vid", pa.int64()), ("speed_kn", pa.float64())])
+# one row per vessel, `sog` its service speed (the quantile: maritime/gaps.py reads it as speeds)
+SPEED_SCHEMA = pa.schema([("vid", pa.int64()), ("sog", pa.float64())])
 
 
 # each derived table, and the per-fix table it is derived from
 SOURCES = {TRANSMITTERS: "track", GAP_FIXES: "track", SPEEDS: "track", ZONE_GAPS: "zone_marks"}
+# the field of maritime.sources.Sources each derived table can stand for
+FIELDS = {
+    TRANSMITTERS: "transmitters",
+    GAP_FIXES: "gap_fixes",
+    SPEEDS: "speeds",
+    ZONE_GAPS: "gap_marks",
+}
 
 
 def mark_current(runner: SparkRunner) -> None:
@@ -101,85 +111,25 @@ def service_speeds(vid: np.ndarray, sog_kn: np.ndarray, quantile: float) -> pa.R
     )
 
 
-@dataclass(frozen=True)
-class Swap:
-    """Where a statement's text matches `pattern`, `replace` reads table `reads` instead
-    (while the table it was derived from is the version the pass wrote)."""
-
-    pattern: re.Pattern[str]
-    reads: str
-
-    def replace(self, match: re.Match[str], settings: AnalysisSettings) -> str | None:
-        return match.group(0).replace(match.group("table"), self.reads, 1)
-
-
-@dataclass(frozen=True)
-class SpeedSwap(Swap):
-    """`service_speed`'s quantile over the track becomes a read of the vessels' speeds (the
-    same quantile and band: the pass computed them with the settings of this run)."""
-
-    def replace(self, match: re.Match[str], settings: AnalysisSettings) -> str | None:
-        if float(match.group("q")) != settings.service_speed_quantile:
-            return None
-        return (
-            f"SELECT vid, min(speed_kn) AS speed_kn FROM {self.reads} "
-            f"WHERE {match.group('filter')} GROUP BY vid"
-        )
+def sources(runner: SparkRunner) -> Sources:
+    """Where the four statements read: each derived table whose per-fix table is still the
+    version the pass derived it from, else the per-fix table."""
+    current = {}
+    for name, field_name in FIELDS.items():
+        made_from = runner.derived.get(name)
+        if made_from is not None and all(
+            table in runner.tables and runner.tables[table].version == version
+            for table, version in made_from.items()
+        ):
+            current[field_name] = name
+    return replace(PER_FIX, **current)
 
 
-_FLAGS = re.IGNORECASE | re.DOTALL
-SWAPS = (
-    # ship_links: the track's transmitters
-    Swap(
-        re.compile(r"\(SELECT DISTINCT mmsi, tx FROM (?P<table>track)\)", _FLAGS),
-        TRANSMITTERS,
-    ),
-    # raw_gaps: the track's fixes that end a gap, and nothing else filtered after
-    Swap(
-        re.compile(r"FROM (?P<table>track) t WHERE t\.gap_start_lat IS NOT NULL\s*$", _FLAGS),
-        GAP_FIXES,
-    ),
-    # service_speed: one quantile per vessel, then the statement's own filter on vid
-    SpeedSwap(
-        re.compile(
-            r"SELECT vid, quantile_disc\(sog, (?P<q>[0-9.eE+-]+)\) AS speed_kn\s+"
-            rf"FROM (?P<table>track) WHERE sog > {SPEED_LOW_KN} AND sog < {SPEED_HIGH_KN}\s+"
-            r"AND (?P<filter>\(.*\))\s+GROUP BY vid\s*$",
-            _FLAGS,
-        ),
-        SPEEDS,
-    ),
-    # ais_calls: the zone marks of silences in port, every other mark filtered out
-    Swap(
-        re.compile(
-            r"FROM visits v JOIN (?P<table>zone_marks) z ON z\.vid = v\.vid "
-            r"AND z\.port_id = v\.port_id AND z\.island = v\.island\s+"
-            r"WHERE z\.port_gap AND z\.seq > v\.first_seq\s+GROUP BY",
-            _FLAGS,
-        ),
-        ZONE_GAPS,
-    ),
-)
-
-
-def from_pass_tables(
-    runner: SparkRunner, statements: Iterable[str], settings: AnalysisSettings
-) -> list[str]:
-    """`statements` with each swap of `SWAPS` made where it applies and its table is current."""
-    out = []
-    for sql in statements:
-        for swap in SWAPS:
-            current = runner.derived.get(swap.reads)
-            if current is None or any(
-                name not in runner.tables or runner.tables[name].version != version
-                for name, version in current.items()
-            ):
-                continue
-            match = swap.pattern.search(sql)
-            if match is None:
-                continue
-            replaced = swap.replace(match, settings)
-            if replaced is not None:
-                sql = sql[: match.start()] + replaced + sql[match.end() :]
-        out.append(sql)
-    return out
+def stage_sql(runner: SparkRunner, stage: Stage, settings: AnalysisSettings) -> list[str]:
+    """The stage's SQL, reading the derived tables where they are current (for the stages
+    whose SQL takes `sources`: ships, observed calls, gaps)."""
+    assert stage.sql is not None
+    found = sources(runner)
+    if found != PER_FIX and "sources" in inspect.signature(stage.sql).parameters:
+        return stage.sql(settings, sources=found)  # type: ignore[call-arg]
+    return stage.sql(settings)

@@ -33,7 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from cargotrace.analysis.registry import STAGES
 from cargotrace.case.store import quote_ident
-from cargotrace.engine.spark_runner import Checkpoint, Files, SparkRunner, local_path
+from cargotrace.engine.spark_runner import (
+    Checkpoint,
+    Files,
+    SessionStart,
+    SparkRunner,
+    local_path,
+)
 from cargotrace.engine.transpile import (
     created_tables,
     portability_issues,
@@ -276,13 +282,13 @@ def run_on_spark(runner: SparkRunner, stage: Stage, settings: AnalysisSettings) 
     """One stage on Spark: its NumPy kernel (engine/spark_kernels.py) when it has one and
     settings.maritime_kernel is numpy, else its SQL (the definition; statements that read a
     per-fix table for a few rows read what the kernels' pass derived: engine/spark_derived.py)."""
-    from cargotrace.engine.spark_derived import from_pass_tables
+    from cargotrace.engine.spark_derived import stage_sql
     from cargotrace.engine.spark_kernels import SPARK_KERNELS
 
     if settings.maritime_kernel == "numpy" and stage.name in SPARK_KERNELS:
         SPARK_KERNELS[stage.name](runner, settings)
     else:  # reading the small tables the kernels' pass derived, where it wrote them
-        runner.execute_all(from_pass_tables(runner, stage.sql(settings), settings))  # type: ignore[misc]
+        runner.execute_all(stage_sql(runner, stage, settings))
 
 
 def write_manifest(spark: SparkSession, out: str, manifest: Mapping[str, Any]) -> None:
@@ -346,7 +352,7 @@ def _sql_path(path: Path) -> str:
 
 def export_inputs(
     con: duckdb.DuckDBPyConnection,
-    spark: SparkSession,
+    spark: SparkSession | SessionStart,
     plan: Plan,
     folder: Path,
     *,
@@ -356,15 +362,21 @@ def export_inputs(
     columns the stage SQL mentions), which Spark reads only when a Spark statement needs
     them (the driver's DuckDB reads them itself). `bucketed`: the positions written in buckets
     of whole vessels with the kernels' columns (engine/spark_buckets.py), at least one per
-    `spark.sql.shuffle.partitions`; the bucket files are returned with the inputs."""
+    `spark.sql.shuffle.partitions`; the bucket files are returned with the inputs. With a
+    `SessionStart` the files are written while the session starts; it is waited for only
+    where a DataFrame must be made."""
     import pyarrow.parquet as pq
 
     from cargotrace.engine.spark_buckets import bucket_frame, spill_buckets, write_buckets
     from cargotrace.engine.spark_kernels import SPARK_KERNELS
 
+    def session() -> SparkSession:
+        return spark.result() if isinstance(spark, SessionStart) else spark
+
     folder.mkdir(parents=True, exist_ok=True)
     out: dict[str, DataFrame | Files] = {}
     buckets = None
+    spilled = False
     for name in sorted(plan.inputs):
         columns = [
             r[0] for r in con.execute(f"SELECT * FROM {quote_ident(name)} LIMIT 0").description
@@ -375,17 +387,21 @@ def export_inputs(
             else [c for c in columns if c.lower() in plan.columns] or columns
         )
         if name == "positions" and bucketed:
-            least = int(spark.conf.get("spark.sql.shuffle.partitions") or "1")
+            least = (
+                spark.shuffle_partitions()
+                if isinstance(spark, SessionStart)
+                else int(spark.conf.get("spark.sql.shuffle.partitions") or "1")
+            )
             if not plan.read_by.get(name, set()) - set(SPARK_KERNELS):
                 # only the kernels read them: their columns in Arrow IPC files of whole
                 # vessels, as the DuckDB engine spills them (no Parquet to write or read)
                 buckets = spill_buckets(con, folder / "positions", least)
-                out[name] = bucket_frame(spark, buckets)
+                spilled = True  # a lazy Spark table over them, once the session is up
                 continue
             buckets = write_buckets(con, folder / "positions", keep, least)
             first = next(buckets.folder.glob("**/*.parquet"), None)
             if first is None:  # no position: Spark infers nothing from no file
-                out[name] = spark.read.parquet(str(buckets.folder))
+                out[name] = session().read.parquet(str(buckets.folder))
             else:
                 out[name] = Files(buckets.folder, pq.read_schema(first))
             continue
@@ -395,6 +411,9 @@ def export_inputs(
             f"COPY (SELECT {select} FROM {quote_ident(name)}) TO '{_sql_path(path)}' (FORMAT parquet)"
         )
         out[name] = Files(path, pq.read_schema(path))
+    if spilled:
+        assert buckets is not None
+        out["positions"] = bucket_frame(session(), buckets)
     return out, buckets
 
 
@@ -414,10 +433,12 @@ def run_case_on_spark(
     `python -m cargotrace.engine.spark` on a cluster) nothing runs on Spark: that output is
     attached instead. Returns the stage names whose SQL and whose Python step are done.
     """
-    from cargotrace.engine.spark_runner import spark_session
-
     plan = make_plan(settings, stages)
     con = case.con
+    given = settings.extra.get("spark_output")
+    # the session starts (and warms its Python workers) while DuckDB makes the prerequisites
+    # and exports the inputs
+    starting = None if given else spark or SessionStart()
     for stage in plan.before:
         started = time.perf_counter()
         stage.python(con, settings)  # type: ignore[misc]
@@ -428,16 +449,16 @@ def run_case_on_spark(
                 else 0
             )
             on_stage(stage.name, int(rows), time.perf_counter() - started)
-    given = settings.extra.get("spark_output")
     if given:
         attach_outputs(con, Path(given), settings, plan)
         return plan.sql_done, plan.python_done
+    assert starting is not None
     work = case.root / "spark"
     shutil.rmtree(work, ignore_errors=True)
-    session = spark or spark_session()
     try:
-        inputs, buckets = export_inputs(con, session, plan, work / "input",
+        inputs, buckets = export_inputs(con, starting, plan, work / "input",
                                         bucketed=settings.maritime_kernel == "numpy")  # fmt: skip
+        session = starting.result() if isinstance(starting, SessionStart) else starting
         run_job(session, settings, inputs, str(work / "output"), workdir=str(work / "work"), checkpoint=checkpoint,
                 plan=plan, on_stage=on_stage, buckets=buckets)  # fmt: skip
         attach_outputs(con, work / "output", settings, plan)

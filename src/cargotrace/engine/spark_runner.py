@@ -2,16 +2,20 @@
 and a runner that executes statements one by one, keeping every table as a checkpointed
 DataFrame registered as a temp view (the Spark counterpart of DuckDB's temp tables).
 
-Small statements on the driver: a statement all of whose tables hold at most
-`driver_rows` rows (`CARGOTRACE_SPARK_DRIVER_ROWS`, default 1,000,000 — about 100 MB of
-Arrow on the driver: per-vessel, per-call, per-gap and per-pair tables, never the per-fix
-ones of a real run; 250,000 until 2026-12-07 09:00 UTC, which left the encounters' runs of
-bins on Spark at 10 M positions) runs as its DuckDB text on a DuckDB
-connection in the driver, over Arrow copies of those tables, and its table comes back to
-Spark as a local relation (shipped inside the plans that read it). Spark pays a few jobs
-per statement whatever its size (its checkpoint, its shuffles); DuckDB runs such a
-statement in milliseconds, and it runs the stage's own text, so it cannot mean anything
-else. `driver_rows=0` runs every statement on Spark. `placed` records where each ran.
+Small statements on the driver: a statement all of whose tables are small runs as its DuckDB
+text on a DuckDB connection in the driver, over Arrow copies of those tables, and its table
+comes back to Spark as a local relation (shipped inside the plans that read it). Small is
+relative to the case and the driver's memory (`driver_limit`, since 2026-12-07 14:00 UTC): each
+table at most `max(1,000,000, positions / 8)` rows, and the tables together at most an eighth
+of the machine's memory by their column types (`row_bytes`). So the per-vessel, per-call,
+per-gap and per-pair tables stay on the driver as the case grows (at 100 M positions the
+encounters' close pairs outgrew the fixed 1,000,000 rows of before and their runs went to
+Spark: 75 s instead of under a second), while the per-fix ones (the track, the zone marks:
+about the positions' count) never come there. `CARGOTRACE_SPARK_DRIVER_ROWS` sets a fixed
+row limit instead (`0`: every statement on Spark). Spark pays a few jobs per statement
+whatever its size (its checkpoint, its shuffles); DuckDB runs such a statement in
+milliseconds, and it runs the stage's own text, so it cannot mean anything else. `placed`
+records where each ran.
 
 No Spark job for what the driver can read itself: a table whose rows are in local Parquet
 files (the job's inputs exported from a case, the tables the kernels' tasks write:
@@ -33,8 +37,9 @@ import math
 import os
 import shutil
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -50,13 +55,46 @@ if TYPE_CHECKING:
 
 Checkpoint = Literal["parquet", "memory", "lazy"]
 DRIVER_ROWS_ENV = "CARGOTRACE_SPARK_DRIVER_ROWS"
-DRIVER_ROWS = 1_000_000
+DRIVER_ROWS = 1_000_000  # the least row limit of a table read on the driver
+# a table read on the driver holds at most 1/DRIVER_SHARE of the positions' rows: per-fix
+# tables (about one row a position) never, per-vessel, per-call and per-pair ones always
+DRIVER_SHARE = 8
+# the tables one driver statement reads: at most 1/DRIVER_MEMORY_SHARE of the machine's memory
+DRIVER_MEMORY_SHARE = 8
+_TYPE_BYTES = {"boolean": 1, "tinyint": 1, "smallint": 2, "int": 4, "float": 4, "date": 4}
+_VARIABLE_BYTES = 32  # a string or a nested value, on average
 
 
-def driver_rows() -> int:
-    """The most rows a table may hold for a statement reading it to run on the driver."""
+def driver_rows() -> int | None:
+    """The fixed row limit `CARGOTRACE_SPARK_DRIVER_ROWS` sets (0: nothing on the driver),
+    None when unset (the limit is then relative: `driver_limit`)."""
     value = os.environ.get(DRIVER_ROWS_ENV, "").strip()
-    return int(value) if value else DRIVER_ROWS
+    return int(value) if value else None
+
+
+def driver_limit(positions: int, fixed: int | None = None) -> int:
+    """The most rows a table may hold for a statement reading it to run on the driver: `fixed`
+    when set, else `max(DRIVER_ROWS, positions / DRIVER_SHARE)`."""
+    return fixed if fixed is not None else max(DRIVER_ROWS, positions // DRIVER_SHARE)
+
+
+def driver_memory_bytes() -> int:
+    """What the tables of one driver statement may take: a share of the machine's memory."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # no sysconf: assume 4 GB
+        total = 4 << 30
+    return int(total) // DRIVER_MEMORY_SHARE
+
+
+def row_bytes(schema: Mapping[str, str]) -> int:
+    """About how many bytes a row of columns of these Spark types takes in memory."""
+    return sum(
+        8
+        if kind in ("bigint", "double", "timestamp", "timestamp_ntz") or kind.startswith("decimal")
+        else _TYPE_BYTES.get(kind, _VARIABLE_BYTES)
+        for kind in schema.values()
+    )
 
 
 # Settings without which the engines disagree (see engine/transpile.py).
@@ -116,6 +154,67 @@ def spark_session(
     for key, value in REQUIRED_CONF.items():
         session.conf.set(key, value)
     return session
+
+
+class SessionStart:
+    """A local Spark session started on a thread, so that the driver works meanwhile (on
+    `analyze --engine spark`: DuckDB exports the job's inputs while the JVM starts). Once up,
+    the session runs one small Python job (`warm_workers`): the JVM's first job and the Python
+    workers' start and imports (NumPy, PyArrow, the kernels) are then paid during the export,
+    not in the kernels' pass (an idle worker is kept a minute and reused). An active session
+    (spark-submit, notebooks, tests) is taken as it is, with no thread."""
+
+    def __init__(self, conf: Mapping[str, str] | None = None) -> None:
+        from pyspark.sql import SparkSession
+
+        self.conf = {**LOCAL_CONF, **(conf or {})}
+        self.startup_s: float | None = None  # the session's own start-up (without warming)
+        active = SparkSession.getActiveSession()
+        self._active = active
+        self._thread_error: BaseException | None = None
+        self._session: SparkSession | None = None
+        if active is None:
+            self._thread = threading.Thread(target=self._start, name="spark-start", daemon=True)
+            self._thread.start()
+
+    def _start(self) -> None:
+        try:
+            started = time.perf_counter()
+            session = spark_session(conf=self.conf)
+            self.startup_s = time.perf_counter() - started
+            warm_workers(session)
+            self._session = session
+        except BaseException as exc:  # raised again by result(), on the caller's thread
+            self._thread_error = exc
+
+    def shuffle_partitions(self) -> int:
+        """The session's spark.sql.shuffle.partitions, without waiting for it to start."""
+        if self._active is not None:
+            return int(self._active.conf.get("spark.sql.shuffle.partitions") or "1")
+        return int(self.conf.get("spark.sql.shuffle.partitions", "1"))
+
+    def result(self) -> SparkSession:
+        """The session, once started and warmed."""
+        if self._active is not None:
+            return self._active
+        self._thread.join()
+        if self._thread_error is not None:
+            raise self._thread_error
+        assert self._session is not None
+        return self._session
+
+
+def _warm(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    import cargotrace.engine.spark_kernels  # noqa: F401  (the kernels and NumPy, in the worker)
+
+    yield from batches
+
+
+def warm_workers(spark: SparkSession) -> None:
+    """One tiny Python job a core: the JVM's first job, the Python workers started and the
+    kernels imported, before the kernels' pass needs them."""
+    cores = max(1, spark.sparkContext.defaultParallelism)
+    spark.range(0, cores, 1, cores).mapInArrow(_warm, "id long").collect()
 
 
 def _python_path() -> str:
@@ -227,8 +326,10 @@ class SparkRunner:
     buckets: Buckets | None = None
     # the encounters' bins in files of whole 10-minute bins, when the track's pass wrote them so
     bin_buckets: Buckets | None = None
-    # statements whose tables all hold at most this many rows run on the driver (DuckDB)
-    driver_rows: int = field(default_factory=driver_rows)
+    # statements whose tables are all small run on the driver (DuckDB): a fixed row limit
+    # (0: none) or None, relative to the positions and the driver's memory (`driver_limit`)
+    driver_rows: int | None = field(default_factory=driver_rows)
+    driver_bytes: int = field(default_factory=driver_memory_bytes)
     placed: list[tuple[str, str]] = field(default_factory=list)  # (table, "driver" | "spark")
     # small tables the kernels' pass derived from per-fix ones (engine/spark_derived.py):
     # table -> {per-fix table: the version it was derived from}
@@ -353,15 +454,40 @@ class SparkRunner:
             self._rows[key] = known
         return known[1]
 
+    def positions_rows(self) -> int:
+        """The positions' row count where known without a Spark job (else 0)."""
+        if self.buckets is not None:
+            return self.buckets.rows
+        if "positions" in self.by_vessel:
+            return self.by_vessel["positions"]
+        known = self._rows.get("positions")
+        if known is not None and "positions" in self.tables:
+            return known[1] if known[0] == self.tables["positions"].version else 0
+        return 0
+
     def _small(self, stmt: SparkStatement) -> bool:
-        """Whether every table `stmt` reads is known here and holds at most `driver_rows` rows
-        (the tables partitioned by vessel, the positions, never)."""
-        if self.driver_rows <= 0:
+        """Whether every table `stmt` reads is known here and small: at most `driver_limit`
+        rows each, and within `driver_bytes` together (the tables partitioned by vessel, the
+        positions, never)."""
+        if self.driver_rows is not None and self.driver_rows <= 0:
             return False
-        reads = referenced_tables(stmt.source)
+        reads = sorted(referenced_tables(stmt.source))
         if not reads or any(r not in self.tables or r in self.by_vessel for r in reads):
             return False
-        return all(self.row_count(r) <= self.driver_rows for r in sorted(reads))
+        limit = driver_limit(self.positions_rows(), self.driver_rows)
+        size = 0
+        for name in reads:  # counted one by one: a count may be a Spark job
+            rows = self.row_count(name)
+            if rows > limit:
+                return False
+            size += rows * self._row_bytes(name) if rows else 0
+        return size <= self.driver_bytes
+
+    def _row_bytes(self, name: str) -> int:
+        try:
+            return row_bytes(self.tables[name].schema())
+        except Exception:  # an Arrow type Spark has no counterpart for: ask Spark
+            return row_bytes(schema_of(self.table(name)))
 
     def _driver(self) -> duckdb.DuckDBPyConnection:
         if self._duck is None:

@@ -31,13 +31,19 @@ from __future__ import annotations
 from cargotrace.maritime.dark_calls import SEA_CELL_DEG
 from cargotrace.maritime.port_areas import cell_sql
 from cargotrace.maritime.ships import span_join
+from cargotrace.maritime.sources import PER_FIX, Sources
 from cargotrace.maritime.track import vessel_key_sql
 from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.settings import AnalysisSettings
 from cargotrace.sql import haversine_km, sql_list
 
+# the band of speeds over ground (kn, exclusive) a vessel's service speed is a quantile of
+SPEED_LOW_KN, SPEED_HIGH_KN = 3, 40
 
-def statements(settings: AnalysisSettings) -> list[str]:
+
+def statements(settings: AnalysisSettings, sources: Sources = PER_FIX) -> list[str]:
+    """The gaps stage's SQL (`sources`: where `raw_gaps` and `service_speed` read the
+    track's fixes: maritime/sources.py)."""
     step = haversine_km("t.gap_start_lat", "t.gap_start_lon", "t.lat", "t.lon")
     to_port = haversine_km("g.start_lat", "g.start_lon", "p.lat", "p.lon")
     from_port = haversine_km("p.lat", "p.lon", "g.end_lat", "g.end_lon")
@@ -51,7 +57,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
                (epoch(t.ts) - epoch(t.prev_ts)) / 3600.0 AS hours,
                t.gap_start_lat AS start_lat, t.gap_start_lon AS start_lon, t.lat AS end_lat, t.lon AS end_lon,
                {step} AS distance_km
-        FROM track t WHERE t.gap_start_lat IS NOT NULL
+        FROM {sources.gap_fixes} t WHERE t.gap_start_lat IS NOT NULL
         """,
         # the ports (if any) whose zone holds each end, from the zone marks: a fix at the end of
         # a gap is a zone run's first fix or, within one run, an in-port gap's end; the fix
@@ -64,7 +70,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         f"""
         CREATE OR REPLACE TEMP TABLE service_speed AS
         SELECT vid, quantile_disc(sog, {settings.service_speed_quantile}) AS speed_kn
-        FROM track WHERE sog > 3 AND sog < 40
+        FROM {sources.speeds} WHERE sog > {SPEED_LOW_KN} AND sog < {SPEED_HIGH_KN}
           AND (vid IN (SELECT vid FROM raw_gaps) OR vid IN (SELECT mmsi * 10 FROM ship_links WHERE ship_key <> vessel_key))
         GROUP BY vid
         """,

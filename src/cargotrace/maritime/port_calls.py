@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from cargotrace.maritime.port_areas import cell_sql
 from cargotrace.maritime.ships import span_join
+from cargotrace.maritime.sources import PER_FIX, Sources
 from cargotrace.maritime.stops import stop_state_sql
 from cargotrace.maritime.track import vessel_key_sql
 from cargotrace.reference.geodesy import KM_PER_DEG
@@ -55,11 +56,12 @@ def zone_statements(settings: AnalysisSettings) -> list[str]:
     return [_zone_marks(settings), _visits(), _port_stops()]
 
 
-def statements(settings: AnalysisSettings) -> list[str]:
+def statements(settings: AnalysisSettings, sources: Sources = PER_FIX) -> list[str]:
     """The observed calls stage (`observed_calls`: by AIS, by a named sighting, or both), from
-    the port zones stage's tables and the sightings."""
+    the port zones stage's tables and the sightings (`sources`: where `ais_calls` reads the
+    zone marks of silences: maritime/sources.py)."""
     return [
-        _ais_calls(settings),
+        _ais_calls(settings, sources),
         _vessel_keys(),
         _sighting_places(),
         _port_calls(),
@@ -196,7 +198,7 @@ def _port_stops() -> str:
     """
 
 
-def _ais_calls(settings: AnalysisSettings) -> str:
+def _ais_calls(settings: AnalysisSettings, sources: Sources) -> str:
     gap_s = settings.port_gap_hours * 3600
     level = """CASE WHEN has_stop AND entry AND exit THEN 4
                     WHEN (has_stop AND (entry OR exit)) OR (has_gap AND entry AND exit) THEN 3
@@ -218,7 +220,7 @@ def _ais_calls(settings: AnalysisSettings) -> str:
     ), gaps AS (
         SELECT v.vid, v.port_id, v.island, count(*) AS gaps, min(z.prev_ts) AS gap_from, max(z.ts) AS gap_to,
                sum(epoch(z.ts) - epoch(z.prev_ts)) / 3600.0 AS gap_hours
-        FROM visits v JOIN zone_marks z {on.format(a="z", b="v")}
+        FROM visits v JOIN {sources.gap_marks} z {on.format(a="z", b="v")}
         WHERE z.port_gap AND z.seq > v.first_seq
         GROUP BY v.vid, v.port_id, v.island
     ), joined AS (

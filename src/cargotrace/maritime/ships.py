@@ -38,6 +38,7 @@ from __future__ import annotations
 import duckdb
 
 from cargotrace.maritime.encounters import BIN_SECONDS
+from cargotrace.maritime.sources import PER_FIX, Sources
 from cargotrace.maritime.track import vessel_key_sql
 from cargotrace.reference.geodesy import KM_PER_NM
 from cargotrace.settings import AnalysisSettings
@@ -79,7 +80,8 @@ def clone_km(settings: AnalysisSettings) -> float:
     return settings.jump_min_km + settings.max_speed_kn * KM_PER_NM * BIN_SECONDS / 3600
 
 
-def statements(settings: AnalysisSettings) -> list[str]:
+def statements(settings: AnalysisSettings, sources: Sources = PER_FIX) -> list[str]:
+    """The ships stage's SQL (`sources`: where `ship_links` reads the transmitters: maritime/sources.py)."""
     order = "observed_at NULLS FIRST, source_file, source_row, imo"
     conflicted = "(m.imos > 1 AND (m.runs > m.imos OR m.undated > 0))"
     by_imo = settings.vessel_identity == "imo"
@@ -169,7 +171,7 @@ def statements(settings: AnalysisSettings) -> list[str]:
         WITH transmitters AS (
             -- the transmitters first, then their keys: one string per transmitter, not per fix
             SELECT {vessel_key_sql("mmsi", "tx")} AS vessel_key, mmsi
-            FROM (SELECT DISTINCT mmsi, tx FROM track) fixes
+            FROM (SELECT DISTINCT mmsi, tx FROM {sources.transmitters}) fixes
             UNION SELECT CAST(mmsi AS VARCHAR), mmsi FROM vessel_reports WHERE mmsi IS NOT NULL
             UNION SELECT CAST(mmsi AS VARCHAR), mmsi FROM sightings WHERE mmsi IS NOT NULL
         ), linked AS (

@@ -46,6 +46,7 @@ import pyarrow as pa
 
 from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import quote_ident
+from cargotrace.ingest.kinds import position_identities
 from cargotrace.ingest.kinds.ais_rules import (
     STATIONS_COLUMNS,
     is_station_sql,
@@ -90,8 +91,10 @@ _STAGE_PROVENANCE = ("file_hash", "source_file")  # constant per file: NULL in t
 
 
 def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
-    """An empty stage for one file's positions (a temp table shaped like `positions`)."""
+    """An empty stage for one file's positions (a temp table shaped like `positions`), and
+    an empty table of its identities as written (`position_identities`: position CSVs)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM positions LIMIT 0")
+    position_identities.begin(con)
 
 
 # Hashes sorted at a time (64 MB): a 2 GB NMEA log stages 27 M rows, whose hashes sorted at
@@ -361,6 +364,7 @@ def finish_positions_file(
     result.detail["kept_as"] = kept_as(appended, sum(stations.values()), result.rows_kept)
     result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
     step("checking identity reports", 4, FINISH_STEPS)
+    position_identities.finish(con, result.file_hash, result.path.name)  # a position CSV's
     for name, value in check_identity_reports(con, result.file_hash).items():
         setattr(stats, name, value)
     result.detail["cleaning"] = asdict(stats)
