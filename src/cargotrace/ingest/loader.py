@@ -418,7 +418,8 @@ def run_ingest(
             if result.rows_quarantined:  # for the summary: reasons, columns, an example of each
                 from cargotrace.ingest.outcome import refusals
 
-                found = refusals(case.con, digest, result.detail.get("columns"))
+                cells = result.detail.get("format") != "nmea"  # sentences, not cells
+                found = refusals(case.con, digest, result.detail.get("columns"), cells)
                 result.detail["quarantined_by_reason"] = found["by_reason"]
                 result.detail["quarantine_top"] = found["top"]
             case.con.execute(
