@@ -64,7 +64,9 @@ SOURCE = (
                      "raw", "file_hash")),
     Table("quarantine_runs", "Refused messages of NMEA logs, stored compactly: up to 100 "
           "refused messages of one file with the same reason in one row (`cargotrace quarantine` "
-          "and `export --table quarantine` list them one row each, case/quarantine.py).", (
+          "and `export --table quarantine` list them one row each, case/quarantine.py). NMEA logs "
+          "now keep their runs in a Parquet part of the case folder instead (`quarantine/`, "
+          "named in the ledger's `detail`, read with this table); logs ingested earlier, here.", (
         C("kind", "VARCHAR", "input kind of the file"),
         C("reason", "VARCHAR", "why the messages were refused (no_timestamp, bad_checksum, ...)"),
         C("column_name", "VARCHAR", "the field at fault, when one is"),
