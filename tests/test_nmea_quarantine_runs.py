@@ -220,3 +220,16 @@ def test_a_log_refusing_a_million_messages_commits_within_a_small_memory_share(t
     refused, problems = done.stdout.split(maxsplit=1)
     assert int(refused) > 1_000_000
     assert problems.strip() == "[]"
+
+
+def test_check_finds_a_damaged_part_and_readers_leave_it_out_with_a_warning(logged_case, capsys):
+    case, path, _, _ = logged_case
+    [part] = (case / stored_quarantine.PARTS_DIR).iterdir()
+    part.write_bytes(part.read_bytes()[:100])
+    problems = workflow.check_case(case)
+    assert any(
+        p.startswith(f"the quarantine part quarantine/{part.name} cannot be read") for p in problems
+    )
+    assert f"{path.name}: ledger says 5 quarantined, table holds 0" in problems
+    assert workflow.quarantine_summary(case) == []
+    assert f"the quarantine part {part.resolve()} cannot be read" in capsys.readouterr().err

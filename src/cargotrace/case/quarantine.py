@@ -25,7 +25,7 @@ parts' runs), so what reads the quarantine through `rows_sql`, `counted_sql` or
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 
 import duckdb
@@ -108,22 +108,48 @@ def drop_orphan_parts(con: duckdb.DuckDBPyConnection, root: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def attach_parts(con: duckdb.DuckDBPyConnection, root: Path, pending: str | None = None) -> None:
+def attach_parts(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    pending: str | None = None,
+    leave_out: frozenset[str] = frozenset(),
+) -> None:
     """(Re)make the temporary views that add the parts to the quarantine: those the ledger
     names, and `pending` (the part of the file being ingested, in its transaction: the
     views are rolled back with it). A part is read only while the ledger names it (or it
-    is `pending`): a file forgotten by `--replace` leaves its part unread."""
+    is `pending`): a file forgotten by `--replace` leaves its part unread. A missing part
+    is left out (`part_problems` says so), and so is one that cannot be read, with a
+    warning (or without, named in `leave_out`)."""
     if not has_runs(con):
         return
     names = part_names(con)
     if pending:
         names.append(pending)
-    files = [root / PARTS_DIR / name for name in names]
-    files = [f for f in files if f.is_file()]  # a missing one: `run_problems` says so
+    folder = root.resolve() / PARTS_DIR
+    files = [folder / name for name in names if name not in leave_out]
+    files = [f for f in files if f.is_file()]
     for view in (ROWS_VIEW, RUNS_ALL):
         con.execute(f"DROP VIEW IF EXISTS temp.main.{view}")
     if not files:
         return
+    try:
+        _make_views(con, files, pending)
+    except duckdb.Error:  # a part that cannot be read: the others are
+        damaged = [f for f in files if _unreadable(con, f)]
+        for f in damaged:
+            print(
+                f"warning: the quarantine part {f} cannot be read: its refused rows are left "
+                "out (run `cargotrace check`)",
+                file=sys.stderr,
+            )
+        for view in (ROWS_VIEW, RUNS_ALL):
+            con.execute(f"DROP VIEW IF EXISTS temp.main.{view}")
+        files = [f for f in files if f not in damaged]
+        if files:
+            _make_views(con, files, pending)
+
+
+def _make_views(con: duckdb.DuckDBPyConnection, files: list[Path], pending: str | None) -> None:
     row = con.execute("SELECT current_database()").fetchone()
     db = '"' + str(row[0] if row else "main").replace('"', '""') + '"'  # the case's, not temp
     listed = ", ".join(_sql_str(str(f)) for f in files)
@@ -146,6 +172,15 @@ def attach_parts(con: duckdb.DuckDBPyConnection, root: Path, pending: str | None
     )
 
 
+def _unreadable(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
+    """Why the part cannot be read, or None."""
+    try:
+        con.execute("SELECT count(*) FROM parquet_file_metadata(?)", [str(path)]).fetchall()
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -158,10 +193,20 @@ def _runs(con: duckdb.DuckDBPyConnection) -> str:
     return RUNS_ALL if row and row[0] else RUNS
 
 
-def missing_parts(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
-    """The parts the ledger names that the case folder lacks (for `check`)."""
+def part_problems(con: duckdb.DuckDBPyConnection, root: Path) -> list[str]:
+    """The parts the ledger names that are missing from the case folder or cannot be read
+    (for `check`: the views leave them out, so the counts that follow tell what is lost)."""
     folder = root / PARTS_DIR
-    return [name for name in part_names(con) if not os.path.isfile(folder / name)]
+    problems = []
+    for name in part_names(con):
+        path = folder / name
+        if not path.is_file():
+            problems.append(
+                f"the quarantine part {name} (named in the ledger) is missing from {PARTS_DIR}/"
+            )
+        elif why := _unreadable(con, path):
+            problems.append(f"the quarantine part {PARTS_DIR}/{name} cannot be read: {why}")
+    return problems
 
 
 def counted_sql(con: duckdb.DuckDBPyConnection) -> str:
@@ -176,21 +221,14 @@ def counted_sql(con: duckdb.DuckDBPyConnection) -> str:
                FROM {_runs(con)})"""
 
 
-def run_problems(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> list[str]:
-    """Runs whose count, row numbers and texts disagree, and (given the case folder `root`)
-    parts the ledger names that are missing (for `check`)."""
+def run_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Runs whose count, row numbers and texts disagree (for `check`)."""
     if not has_runs(con):
         return []
-    problems = [
-        f"the quarantine part {name} (named in the ledger) is missing from {PARTS_DIR}/"
-        for name in (missing_parts(con, root) if root is not None else [])
-    ]
     bad = con.execute(
         f"""SELECT source_file, source_row FROM {_runs(con)}
             WHERE rows IS DISTINCT FROM len(source_rows) OR rows IS DISTINCT FROM len(raw)
                OR source_row IS DISTINCT FROM source_rows[1] OR last_row IS DISTINCT FROM source_rows[-1]
             ORDER BY 1, 2"""
     ).fetchall()
-    return problems + [
-        f"{name}: the quarantined run from row {row} does not add up" for name, row in bad
-    ]
+    return [f"{name}: the quarantined run from row {row} does not add up" for name, row in bad]

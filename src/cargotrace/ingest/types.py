@@ -258,6 +258,12 @@ class TabularKind:
     # give the same columns (build both from the same parts).
     copied: dict[str, str] | None = None
     computed: SelectBuilder | None = None
+    # ... and `stored`: a select list of the target columns the insert works out, over the
+    # copied and computed columns, the unmapped cells, `_attrs` and `stored_inputs` (the
+    # columns of `src` it reads besides): those as wide as the row (the JSON of its cells),
+    # which held ahead would take a chunk's memory again (the peak of a wide register)
+    stored: SelectBuilder | None = None
+    stored_inputs: tuple[str, ...] = ()
     # DuckDB's share while a file of this kind loads, when the user set none
     # (CARGOTRACE_MEMORY_LIMIT): the reader's chunks and Arrow live beside it (`loader`).
     memory_limit: str | None = None
