@@ -147,7 +147,6 @@ STAGES: list[Stage] = [
             "ship_links",
             "sightings",
             "vessel_reports",
-            "vessels",
             "visits",
             "zone_marks",
         ),

@@ -34,6 +34,7 @@ something changes (zone boundaries, stop changes, gaps).
 
 from __future__ import annotations
 
+from cargotrace.case.schema import REPORTED_IDENTITY_SQL
 from cargotrace.maritime.port_areas import cell_sql
 from cargotrace.maritime.ships import span_join
 from cargotrace.maritime.sources import PER_FIX, Sources
@@ -307,7 +308,7 @@ def _sighting_places() -> str:
 
 
 def _port_calls() -> str:
-    return """
+    return f"""
     CREATE OR REPLACE TABLE observed_calls AS
     WITH ais AS (
         SELECT * FROM ais_calls
@@ -352,7 +353,7 @@ def _port_calls() -> str:
            u.entered_at, u.exited_at, u.dwell_hours, u.stops, u.stop_hours, u.port_gaps, u.port_gap_hours,
            u.ais_events, u.confidence_level
     FROM unioned u
-    LEFT JOIN vessels v ON v.mmsi = u.mmsi
+    LEFT JOIN ({REPORTED_IDENTITY_SQL}) v ON v.mmsi = u.mmsi  -- the name and IMO of vessels
     LEFT JOIN (SELECT locode, min(country) AS country FROM ports GROUP BY locode) p ON p.locode = u.port_locode
     ORDER BY u.vessel_key, u.arrived_at
     """
