@@ -150,7 +150,13 @@ STAGES: list[Stage] = [
             "visits",
             "zone_marks",
         ),
-        writes=("observed_calls", "ais_calls", "sighting_calls", "sighting_vessels"),
+        writes=(
+            "observed_calls",
+            "ais_calls",
+            "reported_vessels",
+            "sighting_calls",
+            "sighting_vessels",
+        ),
         sql=port_calls.statements,
         output="observed_calls",
     ),
@@ -297,7 +303,7 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "port_calls",
-        reads=("detection_calls", "gfw_calls", "observed_calls", "ports", "vessels"),
+        reads=("detection_calls", "gfw_calls", "observed_calls", "ports", "vessel_reports"),
         writes=("port_calls",),
         sql=port_calls.union_statements,
         output="port_calls",
