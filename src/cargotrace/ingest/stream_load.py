@@ -459,6 +459,10 @@ def _load(
     # the refused rows left out by the SQL: the chunk is not copied (one DuckDB thread fills
     # whole row groups whatever the Arrow batches, `_sequential_insert`)
     kept_only = " WHERE _row NOT IN (SELECT _row FROM chunk_bad)" if len(bad_rows) else ""
+    if spec.set_apart:  # rows the kind's `after` keeps out of the table
+        kept_only += (
+            f"{' AND' if kept_only else ' WHERE'} _row NOT IN (SELECT _row FROM {spec.set_apart})"
+        )
     with _sequential_insert(con, one_thread=spec.stage is None):
         into, kept_provenance = kept_target(spec, ctx, provenance)
         kept = con.execute(

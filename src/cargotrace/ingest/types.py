@@ -244,6 +244,9 @@ class TabularKind:
     # Kept rows go to this temp table (shaped like `table`, file_hash and source_file left
     # NULL) and the kind's finish moves them into `table` at the end of the file.
     stage: str | None = None
+    # Streaming kinds: a temp table of the chunk's `_row`s that its `after` kept out of
+    # `table` (stored elsewhere, or dropped as copies: the kind's finish counts them).
+    set_apart: str | None = None
     # Streaming kinds whose finish drops repeated rows by their own key may skip the hash of
     # every row (the dearest step of a chunk): refused rows are then deduplicated at the end.
     row_hashes: bool = True

@@ -6,9 +6,10 @@ lon 205, years 1960 or 9999) are quarantined by the rules of `ais_rules`, shared
 NMEA path. Other not-available values become NULL and the row is kept: sog outside 0-102.2 (102.3), cog outside
 0-359.9 (360), heading outside 0-359 (511), navigation status 15 or unknown text; in the
 identity columns, IMO 0, ship type 0 or "undefined", empty names (AIS '@' padding removed).
-Duplicates, stations, identity reports (`position_identities`) and identity checks run
-once the whole file is in (`ais_clean.finish_file`); impossible speeds are analyze's
-(table impossible_fixes).
+Each chunk is appended straight into `positions`, without its copies and its stations
+(`position_appends`: worked out before the append); identity reports
+(`position_identities`) and identity checks are made once the whole file is in
+(`ais_clean.finish_file`); impossible speeds are analyze's (table impossible_fixes).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.ingest import sqlexpr
-from cargotrace.ingest.kinds import ais_rules, position_identities
-from cargotrace.ingest.kinds.ais_clean import STAGE
+from cargotrace.ingest.kinds import ais_rules, position_appends, position_identities
+from cargotrace.ingest.kinds.ais_rules import mmsi_invalid_sql
 from cargotrace.ingest.readers.arrow_text import any_contains_byte
 from cargotrace.ingest.readers.headers import Field
 from cargotrace.ingest.types import ChunkContext, TabularKind
@@ -205,7 +206,24 @@ def _transform(
         typed[f"_{name}"] = (
             done if done is not None else _by_sql(con, table.column(name), sql, arrow_type)
         )
+    typed["_flags"] = _mmsi_flags(con, typed["_mmsi"])
     return typed
+
+
+def _mmsi_flags(con: duckdb.DuckDBPyConnection, mmsi: pa.ChunkedArray) -> pa.ChunkedArray:
+    """`mmsi_invalid` for the rows whose MMSI cannot be a ship's (`ais_rules`), else NULL:
+    the rule worked out once per distinct MMSI of the chunk (a few thousand of hundreds of
+    thousands of rows), the rows flagged as they are appended to `positions`."""
+    chunk_mmsis = pa.table({"mmsi": pc.unique(mmsi).drop_null()})  # noqa: F841 - replacement scan
+    invalid = (
+        con.execute(f"SELECT mmsi FROM chunk_mmsis WHERE {mmsi_invalid_sql('mmsi')}")
+        .to_arrow_table()
+        .column(0)
+    )
+    if not len(invalid):
+        return pa.chunked_array([pa.nulls(len(mmsi), pa.string())])
+    flagged = pc.is_in(mmsi, value_set=invalid.combine_chunks())
+    return pc.if_else(flagged, pa.scalar("mmsi_invalid"), pa.scalar(None, pa.string()))
 
 
 def _select(ctx: ChunkContext) -> str:
@@ -224,11 +242,18 @@ def _select(ctx: ChunkContext) -> str:
         SELECT {mmsi} AS mmsi, {ts} AS timestamp, {lat} AS lat, {lon} AS lon,
                {kinematics_sql("_sog", "_cog", "_heading", "_nav_status")},
                coalesce(try_cast(msg_type AS SMALLINT), CAST(NULL AS SMALLINT)) AS msg_type,
-               CAST(NULL AS VARCHAR) AS flags,  -- ais_clean
+               _flags AS flags,  -- `_mmsi_flags`
                name, imo, callsign, ship_type, draught, length,
                _row, {reason} AS _reason, {column} AS _column
         FROM src
     """
+
+
+def _after(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
+    """Once the chunk's refused rows are known: its identities (reported at the file's
+    finish) and its rows that stay out of `positions` (copies, stations)."""
+    position_identities.add_chunk(con, ctx)
+    position_appends.set_apart(con, ctx)
 
 
 POSITIONS = TabularKind(
@@ -236,9 +261,10 @@ POSITIONS = TabularKind(
     "positions",
     FIELDS,
     _select,
-    after=position_identities.add_chunk,  # the file's identity reports: at its finish
+    after=_after,
+    # appended straight into `positions`, chunk by chunk, in the file's transaction
     stream=True,
-    stage=STAGE,
+    set_apart=position_appends.SET_APART,
     transform=_transform,
     row_hashes=False,  # repeats are dropped by key: `ais_clean`
 )

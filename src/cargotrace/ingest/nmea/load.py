@@ -20,10 +20,10 @@ identities checked, when the whole file is in: `ais_clean.finish_file`.
 
 Decoded positions without a time or a possible position are quarantined (`ais_rules`;
 their raw value is the message's sentence, its sentences joined by newlines for a
-multi-part one, `source_row` its last line), stored as runs in `quarantine_runs`
-(`Refused`; `cargotrace quarantine` lists them one row each). The ledger's `detail`
-gets the decoder's counters (`decoder`) and the decoder's rejects by reason
-(`rejected_by_reason`).
+multi-part one, `source_row` its last line), stored as runs in the file's Parquet part of
+the case folder (`Refused`; `case/quarantine.py`; `cargotrace quarantine` lists them one
+row each). The ledger's `detail` gets the decoder's counters (`decoder`), the decoder's
+rejects by reason (`rejected_by_reason`) and the part (`quarantine_part`).
 """
 
 from __future__ import annotations
@@ -90,7 +90,12 @@ def _load(
     statics = Statics(con, _provenance(result, path.name))
     with Judge() as judge, _one_thread(con):  # the decoders have the other core(s)
         judged = decode_nmea_file_on(
-            path, DECODE_THREADS, judge, BATCH_LINES, progress=lambda n: _set(read, n)
+            path,
+            DECODE_THREADS,
+            judge,
+            BATCH_LINES,
+            progress=lambda n: _set(read, n),
+            untimed_fields=not UNTIMED_REFUSED,
         )
         # a thread reads ahead, gathering the next group while this one stores the last
         for group in read_ahead(grouped(judged, GROUP_LINES)):
@@ -241,6 +246,12 @@ class Judge:
         return Judged(positions, statics, runs, batch.stats, refused, reasons)
 
 
+# The rules refuse a position without a time before looking at anything else (its reason
+# `no_timestamp`, whatever its fields): the decoder leaves such positions' fields undecoded
+# (`decode_messages`; a log without times is most of its messages)
+_FIRST_CHECK = ais_rules.position_checks("timestamp", "lat", "lon")[0]
+UNTIMED_REFUSED = _FIRST_CHECK[0] == "timestamp IS NULL" and _FIRST_CHECK[1] == "no_timestamp"
+
 # DuckDB's share of the memory in each decoder's `Judge` (its data: one batch's columns)
 JUDGE_MEMORY_LIMIT = "128MB"
 
@@ -264,8 +275,9 @@ BATCH_LINES = 50_000
 # sentences of refused messages) until the group is stored, and the decoder's thread gathers
 # the next group meanwhile (two groups in memory)
 GROUP_LINES = 100_000
-# refused rows gathered (in Arrow, ~100 bytes each) per insert of runs: 100,000 peaked at
-# 555 MB on a log refusing 957,106 messages under a 100 MB DuckDB share, 500,000 at 900 MB
+# refused rows gathered (in Arrow, ~100 bytes each) per write of runs to the part (per insert
+# into `quarantine_runs` before the parts: 100,000 peaked at 555 MB on a log refusing 957,106
+# messages under a 100 MB DuckDB share, 500,000 at 900 MB)
 QUARANTINE_ROWS = 100_000
 _REFUSED = pa.schema(
     [

@@ -78,7 +78,6 @@ RUN_SCHEMA = pa.schema(
 NEARBY_PORTS = "encounter_nearby_ports"  # made by `publish_nearby_ports`
 BIN_RULE = ("bins", encounters.BIN_SECONDS)  # the tag of BINS: what they were made by
 OFFSET = 1 << 17  # cy, cx shifted to non-negative 18-bit fields of the join key
-MAX_RANK = 1 << 27  # the bin's rank in the key's top bits (above the 36 of the cell)
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
 
@@ -202,30 +201,22 @@ def _pairs_of_bins(
     part: chunks.Columns, settings: AnalysisSettings
 ) -> tuple[pa.RecordBatch, pa.RecordBatch]:
     """close_pairs rows and crowded cells of one part of `vessel_bins` rows (whole bins)."""
-    tbin = part["tbin"]
-    if len(tbin) == 0:
+    if len(part["tbin"]) == 0:
         return _empty(PAIR_SCHEMA), _empty(CROWD_SCHEMA)
-    low = int(tbin.min())
-    if int(tbin.max()) - low < MAX_RANK:  # the bin's rank from its number: no sort by bin
-        return _binned_pairs(part, settings, rank=tbin.astype(np.int64) - low)
-    order = np.lexsort((part["mmsi"], tbin))
+    order = np.lexsort((part["mmsi"], part["tbin"]))
     return _binned_pairs({name: values[order] for name, values in part.items()}, settings)
 
 
 def _binned_pairs(
-    b: dict[str, NDArray[Any]], settings: AnalysisSettings, rank: Ints | None = None
+    b: dict[str, NDArray[Any]], settings: AnalysisSettings
 ) -> tuple[pa.RecordBatch, pa.RecordBatch]:
-    """close_pairs rows and crowded cells of bins (one row per vessel and bin) sorted by
-    bin, or in any order given each row's `rank`: a number per bin, ascending with the bin,
-    below MAX_RANK. (A pair's roles and values do not depend on the rows' order: the lower
-    MMSI is `mmsi_a`.)"""
+    """close_pairs rows and crowded cells of bins sorted by (bin, vessel)."""
     cell = encounters.cell_deg(settings)
     lat, lon = b["lat"], b["lon"]
     cy = np.floor(lat / cell).astype(np.int64)
     own_width = _width(cy, cell)
     cx = np.floor(lon / own_width).astype(np.int64)
-    if rank is None:
-        rank = np.cumsum(group_starts(b["tbin"])) - 1  # the bins are sorted by bin
+    rank = np.cumsum(group_starts(b["tbin"])) - 1  # the bins are sorted by bin
     key = _key(rank, cy, cx)
     # crowds: more than encounter_max_vessels_per_cell bins in one (bin, cell)
     order = np.argsort(key, kind="stable")
