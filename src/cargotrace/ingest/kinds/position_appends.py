@@ -194,7 +194,8 @@ def _found_in(seen: np.ndarray, values: np.ndarray) -> np.ndarray:
     if not len(seen):
         return np.zeros(len(values), bool)
     at = np.searchsorted(seen, values).clip(0, len(seen) - 1)
-    return seen[at] == values
+    found: np.ndarray = seen[at] == values
+    return found
 
 
 _JOINED = """EXISTS (SELECT 1 FROM ais_chunk_earlier
