@@ -9,9 +9,10 @@ The rules are those of `ais_clean` for a staged file (an NMEA log), applied in f
 * of the other rows, those of stations that are not vessels go to `ais_stations`.
 
 A row of the file is compared with the earlier ones through a 64-bit hash of its key: the
-hashes of the rows stored so far wait in a temp table (`KEYS`, with each row's sheet and
-number); a row whose hash an earlier row has is a candidate, and is a copy only if one of
-those earlier rows (read back from `positions`, `ais_stations` or the chunk) has its key.
+hashes of the rows stored so far are held with each row's sheet and number (in NumPy, or
+past `HASHES_IN_MEMORY` in a temp table, `KEYS`); a row whose hash an earlier row has is
+a candidate, and is a copy only if one of those earlier rows (read back from `positions`
+or `ais_stations` by their numbers, or from the chunk) has its key.
 
 Why not append everything and delete the copies and stations at the end: DuckDB writes a
 transaction's big appends to the database file as they come, and commits them as written
@@ -38,7 +39,9 @@ from cargotrace.ingest.types import ChunkContext, sql_str
 SET_APART = "ais_chunk_apart"  # `_row`s of the chunk kept out of `positions` (loader)
 KEYS = "ais_file_keys"  # (h, sheet, _row) of each row of the file stored so far
 DUPES = "ais_file_dupes"  # (_row, in_case): the file's copies
-_TABLES = (SET_APART, KEYS, DUPES, "ais_chunk_candidates", "ais_chunk_dupes", "ais_chunk_maybe")
+CHUNKS = "ais_file_chunks"  # a row per chunk set apart so far
+_TABLES = (SET_APART, KEYS, DUPES, CHUNKS, "ais_chunk_candidates", "ais_chunk_dupes",
+           "ais_chunk_maybe", "ais_chunk_earlier")  # fmt: skip
 
 
 def begin(con: duckdb.DuckDBPyConnection) -> None:
@@ -46,6 +49,7 @@ def begin(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {SET_APART} (_row BIGINT)")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {KEYS} (h UBIGINT, sheet VARCHAR, _row BIGINT)")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {DUPES} (_row BIGINT, in_case BOOLEAN)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {CHUNKS} (n INTEGER)")
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> int:
@@ -105,30 +109,28 @@ def set_apart(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
         )
     # copies of an earlier row of the file: candidates by the hash (seen earlier in the
     # chunk, or stored from an earlier chunk), then exactly
+    if not _count(con, f"SELECT count(*) FROM {CHUNKS}"):
+        _SEEN[ctx.file_hash] = []  # the file's first chunk
+    con.execute(f"INSERT INTO {CHUNKS} VALUES (1)")
     ordered = np.sort(hashes)
     twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     stored = _stored_hashes(con, ordered, ctx.file_hash)
+    del ordered
     candidates = rows[np.isin(hashes, np.concatenate([twice, stored]))]
     if len(candidates):
         listed = pa.table({"_row": candidates, "h": hashes[np.isin(rows, candidates)]})
         con.execute("CREATE OR REPLACE TEMP TABLE ais_chunk_candidates AS SELECT * FROM listed")
         del listed
+        at = _earlier_rows_sql(con, stored, ctx.file_hash)
         con.execute(
             f"""INSERT INTO ais_chunk_dupes
                 WITH c AS (
                     SELECT _row, {key} FROM normalized
                     WHERE {_rows_sql(candidates, "ais_chunk_candidates")}
-                ), earlier AS (
-                    SELECT sheet AS at_sheet, _row AS at_row FROM {KEYS}
-                    WHERE h IN (SELECT h FROM ais_chunk_candidates)
                 ), e AS (  -- the earlier rows with a candidate's hash: stored, or in the chunk
-                    SELECT -1 AS _row, {key} FROM positions JOIN earlier
-                        ON source_row = at_row AND sheet IS NOT DISTINCT FROM at_sheet
-                    WHERE {mine}
+                    SELECT -1 AS _row, {key} FROM positions WHERE {mine} AND {at}
                     UNION ALL
-                    SELECT -1 AS _row, {key} FROM ais_stations JOIN earlier
-                        ON source_row = at_row AND sheet IS NOT DISTINCT FROM at_sheet
-                    WHERE {mine}
+                    SELECT -1 AS _row, {key} FROM ais_stations WHERE {mine} AND {at}
                     UNION ALL
                     SELECT _row, {key} FROM c
                 )
@@ -157,32 +159,29 @@ def set_apart(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
         stations = np.zeros(0, np.int64)
     apart = pa.table({"_row": np.concatenate([dupes, stations]).astype(np.int64)})  # noqa: F841
     con.execute(f"CREATE OR REPLACE TEMP TABLE {SET_APART} AS SELECT * FROM apart")
-    # the chunk's stored rows, for the chunks after it; its copies, counted at the end
-    copies = pc.is_in(timed.column("_row"), value_set=pa.array(dupes, pa.int64()))
-    stored_rows = timed.filter(pc.invert(copies))  # noqa: F841 - replacement scan
-    con.execute(f"INSERT INTO {KEYS} SELECT h, {sheet}, _row FROM stored_rows")
     con.execute(f"INSERT INTO {DUPES} SELECT * FROM ais_chunk_dupes")
-    _remember(ordered, ctx.file_hash)
+    # the chunk's stored rows, for the chunks after it
+    kept_rows = ~np.isin(rows, dupes)
+    _remember(con, hashes[kept_rows], rows[kept_rows], ctx)
 
 
-# The file's hashes held in NumPy too (each chunk's, sorted: a chunk's hashes are looked
-# up by a binary search in each), while they are at most this many (128 MB); beyond, in
-# `KEYS` alone, where a join finds them (~3x the time)
+# The hashes of the file's stored rows are held in NumPy (each chunk's sorted, with its
+# rows: looked up by a binary search in each), while they are at most this many (256 MB);
+# beyond, in `KEYS` alone (hash, sheet, row), where joins find them (~3x the time)
 HASHES_IN_MEMORY = 16_000_000
-# the chunks' hashes by file (NumPy only finds candidates: a stale entry, left by a failed
-# ingest, names none that the exact check takes; a file's first chunk starts a new one)
-_SEEN: dict[str, list[np.ndarray] | None] = {}
+Held = tuple[np.ndarray, np.ndarray, str | None]  # sorted hashes, their rows, the sheet
+# the stored rows' hashes by file (they only find candidates: a stale entry, left by a
+# failed ingest, names none that the exact check takes; a file's first chunk starts anew)
+_SEEN: dict[str, list[Held] | None] = {}
 
 
 def _stored_hashes(
     con: duckdb.DuckDBPyConnection, ordered: np.ndarray, file_hash: str
 ) -> np.ndarray:
     """The hashes of `ordered` (the chunk's, sorted) that a stored row of the file has."""
-    if not _count(con, f"SELECT count(*) FROM (SELECT 1 FROM {KEYS} LIMIT 1)"):
-        _SEEN[file_hash] = []  # the file's first chunk with rows
     held = _SEEN.get(file_hash, [])
     if held is not None:
-        found = [ordered[_found_in(seen, ordered)] for seen in held]
+        found = [ordered[_found_in(seen, ordered)] for seen, _, _ in held]
         return np.unique(np.concatenate(found)) if found else np.zeros(0, np.uint64)
     chunk_hashes = pa.table({"h": pa.array(np.unique(ordered), pa.uint64())})  # noqa: F841
     return con.execute(  # replacement scan of `chunk_hashes` (the loader's local scans)
@@ -192,16 +191,73 @@ def _stored_hashes(
 
 def _found_in(seen: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Mask of `values` found in the sorted array `seen`."""
-    at = np.searchsorted(seen, values).clip(0, max(len(seen) - 1, 0))
-    return seen[at] == values if len(seen) else np.zeros(len(values), bool)
+    if not len(seen):
+        return np.zeros(len(values), bool)
+    at = np.searchsorted(seen, values).clip(0, len(seen) - 1)
+    found: np.ndarray = seen[at] == values
+    return found
 
 
-def _remember(ordered: np.ndarray, file_hash: str) -> None:
+_JOINED = """EXISTS (SELECT 1 FROM ais_chunk_earlier
+                      WHERE at_row = source_row AND at_sheet IS NOT DISTINCT FROM sheet)"""
+
+
+def _earlier_rows_sql(con: duckdb.DuckDBPyConnection, wanted: np.ndarray, file_hash: str) -> str:
+    """SQL condition over `positions` or `ais_stations`: the file's stored row is one of
+    those whose hash is in `wanted` (sorted): their sheets and row numbers listed (zone
+    maps skip the rest), or, too many or no longer held, joined from a table."""
     held = _SEEN.get(file_hash, [])
     if held is None:
-        return
-    held.append(ordered)
-    _SEEN[file_hash] = held if sum(map(len, held)) <= HASHES_IN_MEMORY else None
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE ais_chunk_earlier AS
+                SELECT sheet AS at_sheet, _row AS at_row FROM {KEYS}
+                WHERE h IN (SELECT h FROM ais_chunk_candidates)"""
+        )
+        return _JOINED
+    by_sheet: dict[str | None, list[np.ndarray]] = {}
+    for seen, rows, sheet in held:
+        first = np.searchsorted(seen, wanted, side="left")
+        last = np.searchsorted(seen, wanted, side="right")
+        for lo, hi in zip(first[last > first].tolist(), last[last > first].tolist(), strict=True):
+            by_sheet.setdefault(sheet, []).append(rows[lo:hi])
+    found = {sheet: np.concatenate(parts) for sheet, parts in by_sheet.items()}
+    if not found:
+        return "false"
+    if sum(map(len, found.values())) > LISTED_ROWS:
+        sheets = [sheet for sheet, rows in found.items() for _ in rows]
+        numbers = np.concatenate(list(found.values()))
+        earlier = pa.table({"at_sheet": pa.array(sheets, pa.string()), "at_row": numbers})  # noqa: F841
+        con.execute("CREATE OR REPLACE TEMP TABLE ais_chunk_earlier AS SELECT * FROM earlier")
+        return _JOINED
+    return (
+        "("
+        + " OR ".join(
+            f"(sheet IS NOT DISTINCT FROM {sql_str(sheet) if sheet is not None else 'NULL'} "
+            f"AND source_row IN ({', '.join(map(str, rows.tolist()))}))"
+            for sheet, rows in found.items()
+        )
+        + ")"
+    )
+
+
+def _remember(
+    con: duckdb.DuckDBPyConnection, hashes: np.ndarray, rows: np.ndarray, ctx: ChunkContext
+) -> None:
+    """The chunk's stored rows, for the chunks after it: held in NumPy, or in `KEYS` once
+    the file's are more than `HASHES_IN_MEMORY` (then every one held so far goes there)."""
+    order = np.argsort(hashes, kind="stable")
+    chunk: Held = (hashes[order], rows[order], ctx.source.sheet)
+    held = _SEEN.get(ctx.file_hash, [])
+    if held is not None:
+        held.append(chunk)
+        _SEEN[ctx.file_hash] = held
+        if sum(len(seen) for seen, _, _ in held) <= HASHES_IN_MEMORY:
+            return
+        _SEEN[ctx.file_hash] = None  # from now on in `KEYS` alone
+    for seen, seen_rows, sheet in held if held is not None else [chunk]:
+        spilled = pa.table({"h": pa.array(seen, pa.uint64()), "_row": seen_rows})  # noqa: F841
+        at = sql_str(sheet) if sheet is not None else "CAST(NULL AS VARCHAR)"
+        con.execute(f"INSERT INTO {KEYS} SELECT h, {at}, _row FROM spilled")
 
 
 def finish(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int, dict[str, int]]:

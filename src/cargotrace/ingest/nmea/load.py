@@ -90,7 +90,12 @@ def _load(
     statics = Statics(con, _provenance(result, path.name))
     with Judge() as judge, _one_thread(con):  # the decoders have the other core(s)
         judged = decode_nmea_file_on(
-            path, DECODE_THREADS, judge, BATCH_LINES, progress=lambda n: _set(read, n)
+            path,
+            DECODE_THREADS,
+            judge,
+            BATCH_LINES,
+            progress=lambda n: _set(read, n),
+            untimed_fields=not UNTIMED_REFUSED,
         )
         # a thread reads ahead, gathering the next group while this one stores the last
         for group in read_ahead(grouped(judged, GROUP_LINES)):
@@ -240,6 +245,12 @@ class Judge:
         reasons = Counter(_reason_counts(rejects))
         return Judged(positions, statics, runs, batch.stats, refused, reasons)
 
+
+# The rules refuse a position without a time before looking at anything else (its reason
+# `no_timestamp`, whatever its fields): the decoder leaves such positions' fields undecoded
+# (`decode_messages`; a log without times is most of its messages)
+_FIRST_CHECK = ais_rules.position_checks("timestamp", "lat", "lon")[0]
+UNTIMED_REFUSED = _FIRST_CHECK[0] == "timestamp IS NULL" and _FIRST_CHECK[1] == "no_timestamp"
 
 # DuckDB's share of the memory in each decoder's `Judge` (its data: one batch's columns)
 JUDGE_MEMORY_LIMIT = "128MB"
