@@ -20,15 +20,16 @@ DuckDB 1.5.5 exactly and refuses to load into 1.5.6, as does `duckdb-extension-s
 Latin-1: the same parse and storage work, one byte per character, the Cyrillic text
 mis-decoded (a lower bound on its time).
 
-Where the time goes (1 M rows, Dec 2026, machine loaded, CPU seconds of each thread): ~9.5
-CPU s in all (10.7 before the kind's SELECT moved off the main thread). The main thread
-(~3.6) only stores: the kept rows' INSERT from Arrow, most of it DuckDB's compressed storage
-on one thread (`stream_load._store_selected`; ~3.0 for the 24 columns, 0.4 of it the
-provenance constants, 0.45 FSST's analysis), the look-up of earlier copies ~0.2. The thread
-that reads the next chunk (`readers/read_ahead`) parses and transcodes it (~1.8) and types
-it (`stream_load.type_chunk` ~1.9: trimming and lookups ~1.0, the kind's SELECT ~0.85: reasons,
-weights, flags, attributes), the md5 row hashes (~1.0) on a third. The reference's whole
-read_csv -> table takes 4.1-4.5 CPU s.
+Where the time goes (1 M rows, Dec 2026, machine loaded, CPU seconds). The main thread only
+stores (`stream_load._store_selected`): DuckDB's compressed storage on one thread, ~3.4 for
+the 24 columns, of which ~1 the `attributes` JSON (FSST) and ~0.25 building it from the
+unmapped cells (`TabularKind.stored`); the look-up of earlier copies reads the file's hashes
+and other files' rows only (it scanned the file's own stored rows per chunk, ~0.4-0.7). The
+thread that reads the next chunk (`readers/read_ahead`) parses the Windows-1251 bytes and
+transcodes them per column (`readers/single_byte`, ~0.8-1.0 against ~0.9-1.0 transcoding
+first, best of three), types the chunk (`stream_load.type_chunk`: trimming and lookups
+~0.7, the kind's SELECT ~1.0: reasons, weights, flags), the md5 row hashes (~1.0) on a
+third. The reference's whole read_csv -> table takes 4.1-4.5 CPU s quiet.
 `--profile` runs the child under cProfile.
 """
 

@@ -19,6 +19,7 @@ from cargotrace.ingest.kinds.positions import (
     _transform,
     _typed,
 )
+from cargotrace.reference.mid import mid_flags_view_sql
 
 TIMES = [
     "2022-01-03T00:00:01",
@@ -83,6 +84,7 @@ def test_a_chunk_typed_on_the_pool_as_the_sql_types_each_column() -> None:
     cannot read as the SQL does by the SQL on the calling thread: each column comes out as
     the SQL alone types it."""
     con = duckdb.connect()
+    con.execute(mid_flags_view_sql())  # a case's view: the MMSI rule reads it
     table = pa.table(
         {
             "mmsi": ["273345000", "1e3"],  # an exponent: the SQL
@@ -99,6 +101,7 @@ def test_a_chunk_typed_on_the_pool_as_the_sql_types_each_column() -> None:
     typed = _transform(con, context, table)  # type: ignore[arg-type]
     assert typed["_mmsi"].to_pylist() == [273345000, 1000]
     assert typed["_lat"].to_pylist() == [4.5, 12.5]
+    assert typed["_flags"].to_pylist() == [None, "mmsi_invalid"]  # 1000 cannot be a ship's
     for name, sql, arrow_type, _plain in _TYPED:
         by_sql = _typed(con, table.column(name), sql, arrow_type, None, arrow=False)
         assert typed[f"_{name}"].to_pylist() == by_sql.to_pylist(), name

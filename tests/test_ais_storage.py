@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cargotrace import workflow
 from cargotrace.analysis.pipeline import run_stages
 from cargotrace.case.store import Case
@@ -50,7 +52,9 @@ def test_numbers_in_other_forms_than_plain_take_the_sql_path(tmp_path):
                    (1693526520, 42.0, 133.5, None)]  # fmt: skip
 
 
-def test_a_failed_file_leaves_no_stage_and_no_rows(tmp_path, monkeypatch):
+def test_a_failed_file_leaves_no_rows(tmp_path, monkeypatch):
+    """The file's rows are in `positions` (appended chunk by chunk) when its finish fails:
+    the file's transaction takes them back."""
     from cargotrace.ingest.kinds import ais_clean
 
     path = write_csv(
@@ -60,7 +64,7 @@ def test_a_failed_file_leaves_no_stage_and_no_rows(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(ais_clean, "_move_stage", broken)
+    monkeypatch.setattr(ais_clean, "check_identity_reports", broken)  # the finish's last step
     try:
         workflow.ingest(tmp_path / "case", "ais", [path])
     except RuntimeError:
@@ -115,17 +119,17 @@ def test_identity_reports_are_at_the_first_and_last_rows_on_either_key(tmp_path,
     """Each identity's reports are at its first and last (time, row): the earlier row of a
     tie at the start, the later one at the end, whether the chunk's key is a BIGINT (a
     short span of times) or a HUGEINT (rows years apart), with the same reports."""
-    from cargotrace.ingest.kinds import positions
+    from cargotrace.ingest.kinds import position_identities
 
     keys: list[str] = []
-    chosen = positions._time_row_key
+    chosen = position_identities.time_row_key
 
     def spy(con):  # the key each chunk took
         first, last = chosen(con)
         keys.append("HUGEINT" if "HUGEINT" in first else "BIGINT")
         return first, last
 
-    monkeypatch.setattr(positions, "_time_row_key", spy)
+    monkeypatch.setattr(position_identities, "time_row_key", spy)
     header = ["mmsi", "timestamp", "lat", "lon", "vesselname"]
     got = {}
     for extreme in (False, True):
@@ -232,3 +236,70 @@ def test_identity_draughts_and_lengths_are_read_once_per_cell_and_ranged(tmp_pat
     assert _rows(tmp_path / "case", "SELECT name, draught_m, length_m FROM vessel_reports ORDER BY name") == [
         ("ALFA", 8.5, 120.0), ("BRAVO", 8.5, 120.0), ("CHARLIE", 8.5, None), ("DELTA", None, None),
         ("ECHO", None, 95.5)]  # fmt: skip
+
+
+def test_identity_reports_are_the_files_whatever_its_chunks(tmp_path, monkeypatch):
+    """The reports are at each identity's first and last (time, row) in the file: read in
+    chunks of three rows, the file gives the reports it gives read in one."""
+    from cargotrace.ingest.readers import csvread
+
+    header = ["mmsi", "timestamp", "lat", "lon", "vesselname"]
+    path = write_csv(tmp_path / "ids.csv", header, _identity_rows(False))
+    got = {}
+    for rows in (100_000, 3):
+        monkeypatch.setattr(csvread, "EXACT_CHUNK_ROWS", rows)
+        [r] = workflow.ingest(tmp_path / f"case{rows}", "ais", [path])
+        assert r.rows_kept == 16
+        got[rows] = _rows(
+            tmp_path / f"case{rows}",
+            "SELECT name, strftime(observed_at, '%H:%M'), source_row FROM vessel_reports "
+            "ORDER BY source_row",
+        )
+    assert got[3] == got[100_000] == [
+        ("ALFA", "00:00", 2), ("ALFA", "01:00", 5), ("BRAVO", "00:30", 6),
+        ("CHARLIE", "02:00", 7), ("CHARLIE", "02:10", 17)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("chunk_rows", "in_memory", "listed"),
+    [(100_000, 16_000_000, 10_000), (2, 16_000_000, 10_000), (2, 0, 10_000), (3, 16_000_000, 0)],
+)
+def test_copies_and_stations_are_set_apart_whatever_the_chunks(
+    tmp_path, monkeypatch, chunk_rows, in_memory, listed
+):
+    """A position CSV is appended chunk by chunk, its copies and stations kept out before
+    each append: read in one chunk or in chunks of two or three rows, with the file's
+    hashes in NumPy or in DuckDB alone, rows named by a list or by a table, the same rows
+    are kept (NULLs equal, the first in file order), the same stations set apart (a copy of
+    a station is a copy), and a second file's copy of a stored position is the case's."""
+    from cargotrace.ingest.kinds import position_appends
+    from cargotrace.ingest.readers import csvread
+
+    monkeypatch.setattr(csvread, "EXACT_CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(position_appends, "HASHES_IN_MEMORY", in_memory)
+    monkeypatch.setattr(position_appends, "LISTED_ROWS", listed)
+    header = ["mmsi", "timestamp", "lat", "lon", "sog", "message type", "receiver"]
+    r1, r2, r3, r4 = ([273000001, f"2023-09-01T00:0{i}:00", 42.5 + i / 100, 133.0, 5.0, 1]
+                      for i in range(4))  # fmt: skip
+    r3[4] = ""  # no speed: equal to the other copy's
+    base = [2734567, "2023-09-01T00:00:00", 43.0, 131.8, "", 4]  # a base station (00MIDxxxx)
+    aton = [992731234, "2023-09-01T00:00:00", 43.1, 131.8, "", 21]  # an aid to navigation
+    body = [[*r1, "a"], [*base, "a"], [*r2, "a"], [*r1, "b"], [*base, "b"], [*r3, "a"],
+            [*r3, "b"], [*r2, "c"], [*aton, "a"]]  # fmt: skip
+    case = tmp_path / "case"
+    [a] = workflow.ingest(case, "ais", [write_csv(tmp_path / "a.csv", header, body)])
+    assert (a.rows_read, a.rows_kept, a.rows_duplicate) == (9, 5, 4)
+    assert (a.detail["cleaning"]["duplicates_in_file"], a.detail["not_vessels"]) == (
+        4, {"aid_to_navigation": 1, "base_station": 1})  # fmt: skip
+    assert a.detail["kept_as"] == {"positions": 3, "identity_reports": 0, "stations": 2}
+    second = [[*r2, "x"], [*r4, "y"], [*base, "z"]]
+    [b] = workflow.ingest(case, "ais", [write_csv(tmp_path / "b.csv", header, second)])
+    assert (b.rows_read, b.rows_kept, b.rows_duplicate) == (3, 2, 1)
+    assert b.detail["cleaning"]["duplicates_of_case"] == 1
+    assert _rows(case, "SELECT source_file, source_row, sog FROM positions ORDER BY 1, 2") == [
+        ("a.csv", 2, 5.0), ("a.csv", 4, 5.0), ("a.csv", 7, None), ("b.csv", 3, 5.0)]  # fmt: skip
+    assert _rows(
+        case, "SELECT source_file, source_row, station_kind FROM ais_stations ORDER BY 1, 2"
+    ) == [("a.csv", 3, "base_station"), ("a.csv", 10, "aid_to_navigation"),
+          ("b.csv", 4, "base_station")]  # fmt: skip
+    assert workflow.check_case(case) == []

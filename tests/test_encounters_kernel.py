@@ -24,6 +24,7 @@ BEFORE = ("track", "identity", "ships", "port_areas")
 TABLES = {
     "close_pairs": "mmsi_a, mmsi_b, tbin",
     "encounter_crowds": "started_at",
+    "encounter_runs": "mmsi_a, mmsi_b, started_at",
     "encounters": "started_at, mmsi_a, mmsi_b",
 }
 
@@ -82,6 +83,7 @@ def test_no_positions():
     assert assert_same(positions_case([])) == {
         "close_pairs": 0,
         "encounter_crowds": 0,
+        "encounter_runs": 0,
         "encounters": 0,
     }
 
@@ -97,7 +99,12 @@ def test_bins_from_the_track_pass_or_from_the_positions(track_by, chunk_rows):
     ]
     fixes.reverse()
     counts = assert_same(positions_case(fixes), track_by=track_by)
-    assert counts == {"close_pairs": 28, "encounter_crowds": 0, "encounters": 2}
+    assert counts == {
+        "close_pairs": 28,
+        "encounter_crowds": 0,
+        "encounter_runs": 2,
+        "encounters": 2,
+    }
 
 
 PLACES = [(40.0, 150.0), (40.0045, 150.0), (40.0049, 150.003), (40.0051, 150.0061),
@@ -166,7 +173,12 @@ def test_bins_of_a_case_in_partitions_go_to_files_by_bin(monkeypatch):
     con = positions_case(fixes)
     assert partitions.partition_count(con) == 3  # 56 positions / 20
     counts = assert_same(con)
-    assert counts == {"close_pairs": 28, "encounter_crowds": 0, "encounters": 2}
+    assert counts == {
+        "close_pairs": 28,
+        "encounter_crowds": 0,
+        "encounter_runs": 2,
+        "encounters": 2,
+    }
     files = views.kept(con, encounters_kernel.BINS)
     assert isinstance(files, partitions.PartitionFiles) and files.partitions == 3
     assert views.published(con, encounters_kernel.BINS) is None
@@ -195,3 +207,89 @@ def test_bins_of_a_case_in_partitions_go_to_files_by_bin(monkeypatch):
     assert con.execute("SELECT * FROM close_pairs ORDER BY ALL").fetchall() == first
     views.release(con)
     assert not any(path.exists() for path in files.paths)
+
+
+def test_bins_of_times_are_duckdbs():
+    """The track pass works the encounters' bin out from each fix's microseconds
+    (`bins_of`), not from DuckDB's `epoch`: the same bin as the stage's expression on every
+    bin edge from 1900 to 2100, around edges (the microseconds either side, where DuckDB's
+    `epoch` may be a unit in the last place off and `bins_of` asks DuckDB), and at random."""
+    import numpy as np
+    import pyarrow as pa
+
+    from cargotrace.maritime.kernels.encounters import NEAR_EDGE_US, TBIN, US_PER_BIN, bins_of
+
+    con = duckdb.connect()
+    first, last = -(70 * 365 * 144), 130 * 365 * 144  # 10-minute bins from the epoch
+    (wrong,) = con.execute(
+        f"SELECT count(*) FROM (SELECT k, make_timestamptz(k * {US_PER_BIN}) AS timestamp "
+        f"FROM range({first}, {last}) t(k)) WHERE {TBIN} <> k"
+    ).fetchone()
+    assert wrong == 0
+    rng = np.random.default_rng(7)
+    edges = rng.integers(first, last, 2000) * US_PER_BIN
+    offsets = np.concatenate([np.arange(-3, 4), [-NEAR_EDGE_US - 1, -NEAR_EDGE_US, NEAR_EDGE_US,
+                                                 NEAR_EDGE_US + 1, 999_999, 1_000_001]])  # fmt: skip
+    ts_us = np.concatenate(
+        [
+            (edges[:, None] + offsets[None, :]).ravel(),
+            rng.integers(-(2**61), 2**61, 200_000) // 1000,
+        ]
+    )
+    con.register("times", pa.table({"us": ts_us}))
+    expected = con.execute(
+        f"SELECT {TBIN} AS tbin FROM (SELECT make_timestamptz(us) AS timestamp FROM times)"
+    ).fetchnumpy()["tbin"]
+    assert np.array_equal(bins_of(ts_us), expected)
+    assert np.array_equal(bins_of(ts_us[:0]), expected[:0])
+
+
+def test_runs_of_close_pairs_exact():
+    """`runs_of` (the kernel's `encounter_runs`) on hand-made close pairs, shuffled: a run of
+    12 bins (2 h: kept) with an even count's median, one of 11 bins (too short), a pair's
+    bins cut by a missing bin into 13 and 3, the same bin twice for one pair (a run number
+    that recurs: the SQL groups by it), and a pair whose mmsi_b alone differs."""
+    import numpy as np
+
+    from cargotrace.maritime.kernels.encounters import runs_of
+    from cargotrace.settings import AnalysisSettings
+
+    rows = []  # mmsi_a, mmsi_b, tbin, distance_m, lat, lon, sog
+    rows += [(1, 2, 100 + i, 10.0 * (i + 1), 1.0, 2.0, 0.5 if i < 6 else 1.5) for i in range(12)]
+    rows += [(1, 3, 100 + i, 5.0, 3.0, 4.0, 0.1) for i in range(11)]
+    rows += [(4, 5, 200 + i, 100.0 + i, 5.0 + i, 6.0, 1.0) for i in (*range(13), 14, 15, 16)]
+    rows += [(6, 7, 300, 1.0, 0.0, 0.0, 0.0), (6, 7, 300, 3.0, 0.0, 0.0, 0.0)]
+    rows += [(6, 7, 302 + i, 2.0, 0.0, 0.0, 0.0) for i in range(11)]
+    order = np.random.default_rng(3).permutation(len(rows))
+    names = ("mmsi_a", "mmsi_b", "tbin", "distance_m", "lat", "lon", "sog")
+    pairs = {n: np.array([rows[i][k] for i in order]) for k, n in enumerate(names)}
+    found = runs_of(pairs, AnalysisSettings()).to_pylist()
+    found.sort(key=lambda r: (r["mmsi_a"], r["mmsi_b"], r["started_at"]))
+    started = [
+        (
+            r["mmsi_a"],
+            r["mmsi_b"],
+            r["started_at"].timestamp() / 600,
+            r["ended_at"].timestamp() / 600,
+        )
+        for r in found
+    ]
+    # tbin 300 twice: numbers 1 and 2 give runs 299 and 298; 302.. (numbers 3..) give 299:
+    # the SQL's run 299 is {300, 302..312}: 13 bins from 300 to 313 (a gap inside)
+    assert started == [(1, 2, 100, 112), (4, 5, 200, 213), (6, 7, 300, 313)]
+    first, second, third = found
+    assert (first["median_distance_m"], first["median_sog_kn"], first["bins"]) == (65.0, 1.0, 12)
+    assert (first["lat"], first["lon"]) == (1.0, 2.0)
+    assert (second["median_distance_m"], second["bins"], second["lat"]) == (106.0, 13, 11.0)
+    assert (third["median_distance_m"], third["bins"]) == (2.0, 12)
+    assert runs_of({n: pairs[n][:0] for n in names}, AnalysisSettings()).num_rows == 0
+    # and the stage's SQL, the definition, finds the same
+    from cargotrace.maritime.encounters import encounter_runs_sql
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("given", {n: pairs[n] for n in names})
+    con.execute("CREATE TEMP TABLE close_pairs AS SELECT * FROM given")
+    con.execute(encounter_runs_sql(AnalysisSettings()))
+    by_sql = con.execute("SELECT * FROM encounter_runs ORDER BY mmsi_a, mmsi_b, started_at")
+    assert [tuple(r.values()) for r in found] == by_sql.fetchall()

@@ -4,6 +4,10 @@ that streams the file, and plain lines when the output is not a terminal."""
 from __future__ import annotations
 
 import gzip
+from functools import reduce
+from operator import xor
+
+import pytest
 
 from cargotrace import workflow
 from cargotrace.cli.app import _PlainProgress
@@ -92,13 +96,33 @@ class StageRecorder(Recorder):
 
 
 def test_the_pass_after_the_reading_reports_its_steps_with_a_total(tmp_path):
+    """A position CSV's copies and stations are set apart as it is read: after the reading
+    come its identity reports and the commit."""
     path = write_csv(tmp_path / "fixes.csv", ["mmsi", "timestamp", "lat", "lon"], ROWS)
     progress = StageRecorder()
     workflow.ingest(tmp_path / "case", "ais", [path], None, progress)
+    assert progress.stages == [("checking identity reports", 1, 2), ("writing to the case", 2, 2)]
+    assert progress.rows == 300  # the rows were all counted before
+
+
+def test_an_nmea_logs_passes_after_the_reading_report_their_steps(tmp_path):
+    pytest.importorskip("pyais")
+    from pyais.encode import encode_dict
+
+    def tagged(seconds: int, sentence: str) -> str:
+        fields = f"c:{1693526400 + seconds}"
+        return f"\\{fields}*{reduce(xor, fields.encode(), 0):02X}\\{sentence}"
+
+    lines = [tagged(n, s) for n in range(3)
+             for s in encode_dict({"type": 1, "mmsi": 273000001, "lat": 43.1, "lon": 131.9 + n / 100},
+                                  talker_id="AI")]  # fmt: skip
+    log = tmp_path / "log.nmea"
+    log.write_text("\n".join(lines) + "\n")
+    progress = StageRecorder()
+    workflow.ingest(tmp_path / "case", "ais", [log], None, progress)
     assert [(step, steps) for _, step, steps in progress.stages] == [(n, 5) for n in range(1, 6)]
     assert progress.stages[0][0] == "removing duplicates"
     assert progress.stages[-1][0] == "writing to the case"
-    assert progress.rows == 300  # the rows were all counted before
 
 
 def test_plain_progress_line_names_the_step_after_reading_without_a_time_left():

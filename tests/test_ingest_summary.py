@@ -232,3 +232,23 @@ def test_a_log_without_times_says_no_position_was_kept(tmp_path):
         "NO POSITIONS KEPT: every position was quarantined (no_timestamp); the log gives no time "
         "(no tag block with a c: field, no leading epoch or ISO time column); positions need one"
     ) in result.stdout
+
+
+def test_impossible_speeds_are_said_once_per_command_not_per_file(tmp_path):
+    """Three AIS files in one command: each gets its counts, the note that impossible speeds
+    are analyze's to find comes once, after them; a command without positions has none."""
+    paths = [
+        write_csv(tmp_path / f"p{n}.csv", ["mmsi", "timestamp", "lat", "lon"],
+                  [[SHIP, f"2023-09-0{n}T00:00:00Z", 43.1, 131.9]])
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    result = ingest("ais", *map(str, paths), "--case", str(tmp_path / "case"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.count("1 rows read = 1 kept") == 3
+    note = "impossible speeds: found by `cargotrace analyze`"
+    assert result.stdout.count(note) == 1
+    assert result.stdout.index(note) > result.stdout.rindex("1 rows read = 1 kept")
+    shipments = write_csv(tmp_path / "r.csv", RU, [waybill("W1")])
+    other = ingest("shipments", str(shipments), "--case", str(tmp_path / "case"))
+    assert other.exit_code == 0, other.stdout + other.stderr
+    assert note not in other.stdout

@@ -97,3 +97,17 @@ def test_encounters_kernel_equals_the_sql_with_ports_around():
     counts = assert_same(positions_case(fixes, ports))
     assert counts["encounters"] == 2  # the one 8 km from XXAAA is left out
     assert T0  # fixes start at T0
+
+
+def test_each_grid_settles_what_it_can():
+    """An event 10 km from its port is settled on the half-degree grid, one 70 km away on
+    the one-degree grid (half a degree of longitude at the equator is 55.6 km), one 150 km
+    away by every port of its band; the answers are those of every port."""
+    ports = np.array([[0.0, 10.09], [0.0, 20.63], [0.0, 31.35], [0.9, 45.0], [-0.9, 60.0]])
+    events = np.array([[0.0, 10.0], [0.0, 20.0], [0.0, 30.0]])
+    found = _check(events, ports)
+    assert [row[1] for row in found] == [10.0, 70.1, 150.1]
+    event, port = nearby_ports.candidates(events[:, 0], events[:, 1], ports[:, 0], ports[:, 1])
+    assert sorted(zip(event.tolist(), port.tolist(), strict=True)) == [
+        (0, 0), (1, 1), (2, 0), (2, 1), (2, 2), (2, 3), (2, 4)
+    ]  # fmt: skip

@@ -51,6 +51,38 @@ def test_small_batches_and_groups_store_what_one_batch_stores(tmp_path, monkeypa
     assert _ingest(tmp_path, "small", log) == whole
 
 
+def test_positions_without_a_time_left_undecoded_store_what_decoded_ones_store(
+    tmp_path, monkeypatch
+):
+    """The ingest leaves the fields of positions without a time undecoded (the rules refuse
+    them as no_timestamp first, `load.UNTIMED_REFUSED`): the case is the same as with every
+    field decoded. gpsd's sample (no times: every type refused, multi-part messages, type 4
+    with its own time) and aisdb's tag-blocked log (kept)."""
+    from cargotrace.ingest.nmea.decoder import decode_nmea_file_on
+
+    log = tmp_path / "both.nmea"
+    log.write_bytes(b"".join(shared_data("ais", *parts).read_bytes() for parts in LOGS))
+    assert load.UNTIMED_REFUSED
+    skipped = _ingest(tmp_path, "skipped", log)
+    monkeypatch.setattr(load, "UNTIMED_REFUSED", False)
+    assert _ingest(tmp_path, "decoded", log) == skipped
+    # the rows are there all the same: their type and no time, the fields null
+    [full] = decode_nmea_file_on(log, 1, lambda b: b.positions, 10**6)
+    [lean] = decode_nmea_file_on(log, 1, lambda b: b.positions, 10**6, untimed_fields=False)
+    assert lean.num_rows == full.num_rows
+    assert lean.column("msg_type") == full.column("msg_type")
+    assert lean.column("line_no") == full.column("line_no")
+    times, types = full.column("timestamp").to_pylist(), full.column("msg_type").to_pylist()
+    untimed = [i for i, t in enumerate(times) if t is None and types[i] != 4]  # 4: its own time
+    assert untimed and all(
+        lean.column("mmsi")[i].as_py() is None and lean.column("lat")[i].as_py() is None
+        for i in untimed
+    )
+    assert full.filter(full.column("timestamp").is_valid()) == lean.filter(
+        lean.column("timestamp").is_valid()
+    )
+
+
 def test_a_decoder_error_on_its_thread_reaches_the_ingest_and_changes_nothing(tmp_path):
     """A damaged .gz found while decoding ahead: the command's clear error, the file's
     transaction rolled back."""

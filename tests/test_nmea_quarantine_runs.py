@@ -1,14 +1,19 @@
-"""NMEA refused messages stored as runs (case/quarantine.py, ingest/nmea/load.as_runs): every
-refused message is still listed one row each with its file, row, reason and raw text, the
-counts add up, and `check` finds a run that does not."""
+"""NMEA refused messages stored as runs (case/quarantine.py, ingest/nmea/load.as_runs) in a
+Parquet part of the case folder named in the file's ledger row: every refused message is
+still listed one row each with its file, row, reason and raw text, the counts add up, `check`
+finds a run that does not or a part that is missing, and a part no ledger row names is not
+read."""
 
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import UTC, datetime
 from functools import reduce
 from operator import xor
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -86,12 +91,16 @@ def test_every_refused_message_is_listed_with_row_reason_and_raw_text(logged_cas
         listed = c.rows(
             "SELECT source_file, source_row, reason, raw FROM quarantine_rows ORDER BY source_row"
         )
-        stored = c.scalar("SELECT count(*) FROM quarantine_runs")
+        stored = c.scalar("SELECT count(*) FROM quarantine_runs_all")  # the runs and the part's
+        in_table = c.scalar("SELECT count(*) FROM quarantine_runs")
     assert [(r["source_file"], r["source_row"], r["reason"], r["raw"]) for r in listed] == [
         (path.name, row, "bad_checksum" if row == 5 else "no_timestamp", lines[row - 1])
         for row in (2, 3, 5, 6, 7)
     ]
     assert stored == 3  # 4 untimed messages in runs of 2, and the bad checksum
+    assert in_table == 0  # in the log's Parquet part, named in its ledger row
+    [part] = (case / stored_quarantine.PARTS_DIR).iterdir()
+    assert result.detail[stored_quarantine.PART_KEY] == {"file": part.name, "runs": 3, "rows": 5}
     assert result.detail["quarantined_by_reason"] == {"no_timestamp": 4, "bad_checksum": 1}
     groups = {g["reason"]: g for g in workflow.quarantine_summary(case)}
     assert groups["no_timestamp"]["rows"] == 4
@@ -113,11 +122,16 @@ def test_export_lists_refused_messages_one_row_each(logged_case, tmp_path):
 
 def test_check_finds_a_run_that_does_not_add_up(logged_case):
     case, path, _, _ = logged_case
-    with Case.open(case, write=True) as c:
-        c.con.execute(
-            "UPDATE quarantine_runs SET source_rows = source_rows[1:1], raw = raw[1:1] "
-            "WHERE rows = 2 AND source_row = 2"
+    [part] = (case / stored_quarantine.PARTS_DIR).iterdir()
+    with duckdb.connect() as con:  # the part rewritten with its first run cut to one message
+        con.execute(
+            f"""COPY (SELECT * REPLACE (CASE WHEN rows = 2 AND source_row = 2 THEN source_rows[1:1]
+                                            ELSE source_rows END AS source_rows,
+                                       CASE WHEN rows = 2 AND source_row = 2 THEN raw[1:1]
+                                            ELSE raw END AS raw)
+                      FROM read_parquet('{part}')) TO '{part}.new' (FORMAT parquet)"""
         )
+    Path(f"{part}.new").replace(part)
     problems = workflow.check_case(case)
     assert f"{path.name}: the quarantined run from row 2 does not add up" in problems
     assert f"{path.name}: ledger says 5 quarantined, table holds 5" not in problems
@@ -146,6 +160,36 @@ def test_replacing_a_log_counts_its_refused_messages_not_its_runs(logged_case):
     assert again.detail["replaced"]["quarantine_runs"] == 5  # messages, in 4 stored runs
     assert again.rows_quarantined == 5
     assert workflow.check_case(case) == []
+    with Case.open(case) as c:  # the new part read, the old one (named by no ledger row) not
+        assert c.scalar("SELECT count(*) FROM quarantine_rows") == 5
+    workflow.init_case(case)  # the next writer removes the old part
+    part = again.detail[stored_quarantine.PART_KEY]["file"]
+    assert [p.name for p in (case / stored_quarantine.PARTS_DIR).iterdir()] == [part]
+
+
+def test_a_part_no_ledger_row_names_is_not_read_and_the_next_writer_removes_it(logged_case):
+    """A killed ingest may leave its part written and its transaction not committed."""
+    case, path, _, _ = logged_case
+    [part] = (case / stored_quarantine.PARTS_DIR).iterdir()
+    stray = part.with_name("0123456789abcdef-1.parquet")
+    shutil.copy(part, stray)
+    with Case.open(case) as c:
+        assert c.scalar("SELECT count(*) FROM quarantine_rows") == 5
+    assert workflow.check_case(case) == []
+    workflow.init_case(case)
+    assert stray.exists() is False and part.exists()
+
+
+def test_check_finds_a_missing_part(logged_case):
+    case, path, _, _ = logged_case
+    [part] = (case / stored_quarantine.PARTS_DIR).iterdir()
+    part.unlink()
+    problems = workflow.check_case(case)
+    assert (
+        f"the quarantine part {part.name} (named in the ledger) is missing from quarantine/"
+        in problems
+    )
+    assert f"{path.name}: ledger says 5 quarantined, table holds 0" in problems
 
 
 @pytest.mark.slow
@@ -176,3 +220,16 @@ def test_a_log_refusing_a_million_messages_commits_within_a_small_memory_share(t
     refused, problems = done.stdout.split(maxsplit=1)
     assert int(refused) > 1_000_000
     assert problems.strip() == "[]"
+
+
+def test_check_finds_a_damaged_part_and_readers_leave_it_out_with_a_warning(logged_case, capsys):
+    case, path, _, _ = logged_case
+    [part] = (case / stored_quarantine.PARTS_DIR).iterdir()
+    part.write_bytes(part.read_bytes()[:100])
+    problems = workflow.check_case(case)
+    assert any(
+        p.startswith(f"the quarantine part quarantine/{part.name} cannot be read") for p in problems
+    )
+    assert f"{path.name}: ledger says 5 quarantined, table holds 0" in problems
+    assert workflow.quarantine_summary(case) == []
+    assert f"the quarantine part {part.resolve()} cannot be read" in capsys.readouterr().err

@@ -196,7 +196,8 @@ def test_truncated_database_gives_a_way_out(tmp_path):
 @pytest.mark.slow
 def test_sigkill_during_ais_csv_ingest_leaves_each_file_whole_or_absent(tmp_path):
     """The AIS position CSV path (hashed aside while the first chunk is read, chunks typed
-    in Arrow and staged, identity reports per chunk, the file's finish) is one transaction:
+    in Arrow and appended to positions, copies and stations set apart per chunk, identity
+    reports at the file's finish) is one transaction:
     killed anywhere, nothing of the file stays; run again, the file is in whole."""
     import duckdb
 

@@ -242,3 +242,54 @@ def test_ods_span_counts_repeats_up_to_the_last_cell_with_content(tmp_path, monk
          + _text_cell("x", ' table:style-name="' + "s" * 800 + '" table:number-columns-repeated="2"') + "</table:table-row>")  # fmt: skip
     with pytest.raises(InputError, match="32 rows x 2 columns"):
         check_sheet_spans(cut, "cut.ods")
+
+
+# Windows-1251 bytes of two- and three-byte UTF-8 characters («, », №, —, €, ‰) beside Cyrillic
+SINGLE_BYTE_CELLS = ["Взрывчатые вещества «ВВ» № 5 — 10 ‰", "Уголь €", "", " ", "abc", "ёЁ"]
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "koi8_r", "cp866"])
+def test_binary_columns_are_transcoded_as_the_codec_decodes_them(encoding):
+    """`single_byte.Transcoder`: ASCII columns as they are, columns of few distinct values
+    through their distinct values, varied ones whole; slices and NULLs too."""
+    import pyarrow as pa
+
+    from cargotrace.ingest.readers.single_byte import Transcoder, single_byte
+
+    assert single_byte(encoding) and not single_byte("utf-8") and not single_byte("utf-16")
+    cells = [c for c in SINGLE_BYTE_CELLS if c.encode(encoding, "ignore").decode(encoding) == c]
+    few = [cells[i % len(cells)] for i in range(600)]  # 6 distinct values in 600 rows
+    varied = [f"{cells[i % len(cells)]}{i}" for i in range(600)]  # all distinct
+    plain = [str(i) for i in range(600)]
+    for name, values in (("few", few), ("varied", varied), ("plain", plain)):
+        column = pa.array([v.encode(encoding) for v in values], pa.binary())
+        for array in (column, column.slice(7, 300)):
+            out = Transcoder(encoding).column(name, array)
+            assert out.type == pa.string()
+            assert out.to_pylist() == [b.decode(encoding) for b in array.to_pylist()]
+        with_nulls = pa.array(
+            [None if i % 5 == 0 else v.encode(encoding) for i, v in enumerate(values)]
+        )
+        out = Transcoder(encoding).column(name, with_nulls.slice(3))
+        assert out.to_pylist() == [
+            None if b is None else b.decode(encoding) for b in with_nulls.slice(3).to_pylist()
+        ]
+
+
+def test_a_byte_windows_1251_leaves_undefined_is_refused_with_its_line(tmp_path, monkeypatch):
+    """The Arrow reader parses Windows-1251 as bytes; a byte the encoding does not define
+    (0x98) is refused naming the line (by the exact reader, which the Arrow one hands the
+    file to), as when the text was transcoded first."""
+    from cargotrace.errors import InputError
+
+    monkeypatch.setattr(csvread, "FAST_MIN_BYTES", 0)
+    lines = [";".join(HEADER).encode("cp1251")] + [
+        f"ЭА{i};уголь;Находка;{i}".encode("cp1251") for i in range(40)
+    ]
+    lines[31] = lines[31].replace(b";", b"\x98;", 1)  # the 32nd line
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    with pytest.raises(InputError) as raised:
+        read_all(path, "cp1251", fast=True)
+    assert raised.value.row == 32
+    assert "not valid Windows-1251" in str(raised.value)

@@ -1,6 +1,7 @@
-"""Shipments chunks are typed (trimmed, derived columns, row hashes) on the thread that
-reads the next chunk (`stream_load.typed_ahead`), while the main thread stores the one
-before: the case holds exactly what typing each chunk in place gives."""
+"""Shipments chunks are typed (trimmed, derived columns, row hashes, the kind's SELECT) on
+the thread that reads the next chunk (`stream_load.typed_ahead`), while the main thread
+stores the one before: the case holds exactly what typing each chunk in place (the SELECT
+run by the insert) gives."""
 
 from __future__ import annotations
 
@@ -84,23 +85,6 @@ def test_chunks_typed_ahead_on_the_reader_thread_store_what_typing_in_place_stor
     assert ahead[2] == in_place[2] == [("bad_date", ROWS + 2 + i) for i in range(REFUSED)]
 
 
-def test_the_select_run_ahead_stores_what_the_select_run_at_storing_stores(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`SELECT_AHEAD` (off by default for the peak) changes where the kind's SELECT runs,
-    not what the case holds: rows, refusals and counts the same either way."""
-    monkeypatch.setattr(csvread, "FAST_MIN_BYTES", 0)
-    monkeypatch.setattr(csvread, "CHUNK_BYTES", 1)
-    path = _register(tmp_path / "реестр.csv")
-    monkeypatch.setattr(stream_load, "SELECT_AHEAD", True)
-    on = _ingest(path, tmp_path / "on", type_ahead=True)
-    monkeypatch.setattr(stream_load, "SELECT_AHEAD", False)
-    off = _ingest(path, tmp_path / "off", type_ahead=True)
-    assert on[0] == off[0] == (ROWS + REFUSED + 3, ROWS, REFUSED, 3)
-    assert on[1] == off[1] and len(on[1]) == ROWS
-    assert on[2] == off[2] == [("bad_date", ROWS + 2 + i) for i in range(REFUSED)]
-
-
 def test_a_missing_column_found_on_the_reader_thread_is_the_same_clear_error(
     tmp_path: Path,
 ) -> None:
@@ -158,7 +142,6 @@ def test_a_chunk_selected_ahead_keeps_the_raw_cells_of_its_refused_rows_only(
     quarantine's text), here the last chunk's three impossible dates and the copy of one."""
     monkeypatch.setattr(csvread, "FAST_MIN_BYTES", 0)
     monkeypatch.setattr(csvread, "CHUNK_BYTES", 1)
-    monkeypatch.setattr(stream_load, "SELECT_AHEAD", True)  # off by default (the peak)
     path = _register(tmp_path / "реестр.csv")
     kept: list[tuple[bool, int, int, int]] = []
     typed = stream_load.type_chunk

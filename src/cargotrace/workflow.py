@@ -259,6 +259,7 @@ def check_case(case_dir: Path) -> list[str]:
     with Case.open(case_dir) as case:  # read-only: a received case is checked as it came
         if not case.has_table("empty_scenes"):  # a case made before scenes without detections
             tables["detections"] = "detections"
+        problems += quarantine.part_problems(case.con, case.root)  # NMEA logs' refused runs
         for row in case.rows(
             "SELECT file_hash, kind, file_name, rows_read, rows_kept, rows_quarantined, rows_duplicate FROM ledger"
         ):

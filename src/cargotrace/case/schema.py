@@ -64,7 +64,9 @@ SOURCE = (
                      "raw", "file_hash")),
     Table("quarantine_runs", "Refused messages of NMEA logs, stored compactly: up to 100 "
           "refused messages of one file with the same reason in one row (`cargotrace quarantine` "
-          "and `export --table quarantine` list them one row each, case/quarantine.py).", (
+          "and `export --table quarantine` list them one row each, case/quarantine.py). NMEA logs "
+          "now keep their runs in a Parquet part of the case folder instead (`quarantine/`, "
+          "named in the ledger's `detail`, read with this table); logs ingested earlier, here.", (
         C("kind", "VARCHAR", "input kind of the file"),
         C("reason", "VARCHAR", "why the messages were refused (no_timestamp, bad_checksum, ...)"),
         C("column_name", "VARCHAR", "the field at fault, when one is"),
@@ -555,8 +557,8 @@ FROM classified c LEFT JOIN mid_flags m ON m.mid = c.mid
 # into one identity while a rename or a reflagging starts a new one. first_seen/last_seen
 # span the reports of that identity (a name used, dropped and used again is one row);
 # reports counts them (a static AIS message, a vessels file row, or for position CSVs the
-# first and last row of each identity per chunk: see ingest/positions.py); sources lists
-# their files.
+# first and last row of each identity in the file: see ingest/kinds/position_identities.py);
+# sources lists their files.
 VESSEL_IDENTITIES_VIEW = """
 CREATE OR REPLACE VIEW vessel_identities AS
 WITH r AS (

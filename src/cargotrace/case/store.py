@@ -29,6 +29,7 @@ from typing import IO, Any
 
 import duckdb
 
+from cargotrace.case import quarantine
 from cargotrace.case.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -118,10 +119,12 @@ class Case:
         try:
             if write or create:
                 case._ensure_schema()
+                quarantine.drop_orphan_parts(con, root_path)
                 if snapshot and lock is not None:
                     snapshot_made = _make_snapshot(case, _lock_text(lock))
             else:
                 case._check_version()
+            quarantine.attach_parts(con, root_path)  # the quarantine's Parquet parts
             yield case
         finally:
             con.close()

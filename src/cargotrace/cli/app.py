@@ -34,7 +34,7 @@ from cargotrace.case.store import MEMORY_LIMIT_ENV, database_reason
 from cargotrace.cli.safe_text import SafeConsole, cell, json_clean, literal
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.registry import KINDS
-from cargotrace.ingest.summary import ingest_notes, nothing_kept
+from cargotrace.ingest.summary import command_notes, ingest_notes, nothing_kept
 from cargotrace.ingest.types import IngestResult
 from cargotrace.outputs import os_reason
 from cargotrace.settings import AnalysisSettings, with_pairs
@@ -358,6 +358,8 @@ def ingest(
                     )
                 )
             _print_ingest(results[-1])
+        for line in [] if dry_run else command_notes(results):  # once per command, not per file
+            out.print(line, highlight=False, markup=False)
         empty = [r.path.name for r in results if not dry_run and nothing_kept(r)]
         if empty:  # the case holds their refused rows: `cargotrace quarantine` shows them
             err.print(

@@ -179,10 +179,8 @@ def _ingest_parts(
                 rows = typed.rows if typed is not None else chunk.table.num_rows
                 count = rows + len(chunk.ragged)
                 if spec.stream:
-                    # the previous chunk's hashes, now another came (unless the table holds
-                    # the earlier chunks' rows)
-                    if not spec.dedupe_against_table:
-                        remember_hashes(con, pending_hashes)
+                    # the previous chunk's hashes, now another came
+                    remember_hashes(con, pending_hashes)
                     loaded = typed if typed is not None else _pop_table(chunk)
                     typed = None  # `load_chunk_streaming` holds the only reference
                     pending_hashes = load_chunk_streaming(con, spec, ctx, loaded, result)
@@ -420,7 +418,8 @@ def run_ingest(
             if result.rows_quarantined:  # for the summary: reasons, columns, an example of each
                 from cargotrace.ingest.outcome import refusals
 
-                found = refusals(case.con, digest, result.detail.get("columns"))
+                cells = result.detail.get("format") != "nmea"  # sentences, not cells
+                found = refusals(case.con, digest, result.detail.get("columns"), cells)
                 result.detail["quarantined_by_reason"] = found["by_reason"]
                 result.detail["quarantine_top"] = found["top"]
             case.con.execute(

@@ -35,18 +35,24 @@ DEFAULT_HINT = "check the column mapping (`cargotrace ingest --dry-run` shows ho
 
 
 def refusals(
-    con: duckdb.DuckDBPyConnection, file_hash: str, columns: dict[str, str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    file_hash: str,
+    columns: dict[str, str] | None = None,
+    cells: bool = True,
 ) -> dict[str, Any]:
     """`by_reason` ({reason: rows}, most first) and `top`: the largest (reason, column)
     groups with their rows and the first row of each (row number and the cell as written).
-    `columns` maps field names to the file's headers (the raw cells are keyed by header)."""
+    `columns` maps field names to the file's headers (the raw cells are keyed by header).
+    `cells` False: a file whose raw rows are not cells (an NMEA log's sentences), no
+    example value (nor the reading of the texts for it)."""
     counted = counted_sql(con)
+    first_raw = "arg_min(raw, source_row)" if cells else "NULL"
     by_reason = con.execute(
         f"SELECT reason, sum(rows) FROM {counted} WHERE file_hash = ? GROUP BY 1 ORDER BY 2 DESC, 1",
         [file_hash],
     ).fetchall()
     groups = con.execute(
-        f"""SELECT reason, column_name, sum(rows), min(source_row), arg_min(raw, source_row)
+        f"""SELECT reason, column_name, sum(rows), min(source_row), {first_raw}
            FROM {counted} WHERE file_hash = ? GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT ?""",
         [file_hash, TOP_GROUPS],
     ).fetchall()

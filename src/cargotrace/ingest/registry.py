@@ -11,7 +11,7 @@ from pathlib import Path
 from cargotrace import heap
 from cargotrace.case.store import Case
 from cargotrace.errors import InputError
-from cargotrace.ingest.kinds.ais_clean import FINISH_STEPS, begin_file, finish_file
+from cargotrace.ingest.kinds.ais_clean import begin_file, finish_file
 from cargotrace.ingest.kinds.borders import BORDERS
 from cargotrace.ingest.kinds.detections import DETECTIONS
 from cargotrace.ingest.kinds.gfw_events import GFW_EVENTS, is_json, load_gfw_json
@@ -104,10 +104,9 @@ def ingest_file(
                     read(case, spec, path, mapping, result, progress)
             else:
                 read(case, spec, path, mapping, result, progress)
-            # AIS duplicates, stations, the append, identity checks
+            # AIS duplicates, stations, the append, identity checks (the last step it
+            # reports is the commit's)
             finish_file(case.con, kind, result, on_stage)
-        if on_stage and kind == "ais":
-            on_stage("writing to the case", FINISH_STEPS, FINISH_STEPS)  # the commit follows
 
     # an AIS position table is hashed while its first chunk is read: the body first reads
     # the hash on this thread, for the first chunk's context (`loader.run_ingest`)

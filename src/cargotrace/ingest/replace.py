@@ -25,6 +25,12 @@ def forget_file(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int
         ).fetchall()
     ]
     removed = {}
+    row = con.execute(  # the refused messages of its Parquet part count as the runs' do
+        f"SELECT CAST(json_extract(detail, '$.{stored_quarantine.PART_KEY}.rows') AS BIGINT) "
+        "FROM ledger WHERE file_hash = ?",
+        [file_hash],
+    ).fetchone()
+    in_part = int(row[0]) if row and row[0] else 0
     for table in tables:
         refused = None  # a stored run of refused messages counts as its messages
         if table == stored_quarantine.RUNS:
@@ -34,7 +40,9 @@ def forget_file(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int
         row = con.execute(
             f"DELETE FROM {quote_ident(table)} WHERE file_hash = ?", [file_hash]
         ).fetchone()
-        if refused and refused[0]:
+        if table == stored_quarantine.RUNS and in_part:
+            removed[table] = int(refused[0] if refused and refused[0] else 0) + in_part
+        elif refused and refused[0]:
             removed[table] = int(refused[0])
         elif row and row[0]:
             removed[table] = int(row[0])

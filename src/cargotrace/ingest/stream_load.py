@@ -8,7 +8,8 @@ materialised before the final insert except small tables:
    in Arrow (lookups over dictionary-encoded values: a few thousand distinct values per
    million rows, then `take`), so the SQL needs no joins;
 3. rows that are exact duplicates (of an earlier row of the chunk, of an earlier chunk or
-   sheet of the file, or of a row already in the table) are found with Arrow hash sets;
+   sheet of the file, or of a row other files left in the table) are found with Arrow
+   hash sets and the file's hashes so far (`seen_hashes`);
 4. `src` is a view over the chunk without those rows: field columns, derived columns,
    `_row`, `_hash`, `_attrs` (unmapped cells as JSON), `_filled` (non-empty cells);
 5. `chunk_bad`: row number, reason and column of each refused row (the kind's `reasons`);
@@ -18,16 +19,18 @@ materialised before the final insert except small tables:
    fill a table's row groups (`_sequential_insert`; a kind with a stage, copied on at the
    end of the file, keeps DuckDB's threads).
 
-Steps 1 and 2, the copies within the chunk and the reasons of step 5 read nothing of the
-file's transaction (`type_chunk`): a kind with `type_ahead` (shipments) has them done on
-the thread that reads the next chunk, on a cursor (`typed_ahead`), while the main thread
-stores the chunk before; the rest is the main thread's, in the file's transaction. When
-nothing of the kind's SELECT needs the transaction (`selects_ahead`: no `prepare`, `after`,
-`split` or stage) the whole SELECT runs there too, each value worked out once (the reasons
-and the kept columns share the weights), its copied columns handed over from Arrow as
-they are (`TabularKind.copied`); the typed chunk keeps the raw cells of its refused rows
-only, and the main thread looks up earlier copies, quarantines and stores
-(`_store_selected`: DuckDB's storage, on one thread, is most of its work).
+Steps 1 and 2 and the copies within the chunk read nothing of the file's transaction
+(`type_chunk`): a kind with `type_ahead` (shipments) has them done on the thread that
+reads the next chunk, on a cursor (`typed_ahead`), while the main thread stores the chunk
+before; the rest is the main thread's, in the file's transaction. When nothing of the
+kind's SELECT needs the transaction (`selects_ahead`: no `prepare`, `after`, `split` or
+stage) the whole SELECT runs there too, each value worked out once (the reasons and the
+kept columns share the weights), its copied columns handed over from Arrow as they are
+(`TabularKind.copied`), what is as wide as the row left to the insert
+(`TabularKind.stored`: the JSON of the unmapped cells, from the cells handed over); the
+typed chunk keeps the raw cells of its refused rows only, and the main thread looks up
+earlier copies, quarantines and stores (`_store_selected`: DuckDB's storage, on one
+thread, is most of its work).
 
 Arrow tables reach DuckDB through its replacement scan of *local variables* (`chunk_src`,
 ...), not `con.register`: a registered object stays alive until the transaction commits,
@@ -214,18 +217,20 @@ def _within_exact(hashes: pa.Array) -> Hashes:
     return Hashes(hashes, pa.array(copies), encoded.dictionary)
 
 
-def _duplicates(con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: Hashes) -> pa.Array:
+def _duplicates(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: Hashes, file_hash: str
+) -> pa.Array:
     """Boolean mask of the rows to drop as exact duplicates: a later copy of a row of this
-    chunk, or a copy of a row kept earlier: in the table (kinds deduplicated against it: it
-    holds the earlier chunks' kept rows too; copies of refused rows are dropped at the end
-    of the file, `drop_repeated_refusals`), else in the temp table `seen_hashes` (the earlier
-    chunks and sheets of the file)."""
+    chunk, or a copy of a row of the file's earlier chunks and sheets (the temp table
+    `seen_hashes`, `remember_hashes`), or, for kinds deduplicated against their table, of
+    a row other files left in it. Those are looked up by their file: scanning the table's
+    rows of this file too (as many as the file has stored) made the look-ups grow with the
+    square of the file's length. A copy of a refused row of an earlier chunk is dropped
+    here too, as `drop_repeated_refusals` would have at the end of the file."""
     mask = hashes.copies
-    earlier = (
-        f"SELECT row_hash FROM {quote_ident(spec.table)}"
-        if spec.dedupe_against_table
-        else "SELECT h FROM seen_hashes"
-    )
+    earlier = "SELECT h FROM seen_hashes"
+    if spec.dedupe_against_table:
+        earlier += f" UNION ALL SELECT row_hash FROM {quote_ident(spec.table)} WHERE file_hash <> {sql_str(file_hash)}"
     chunk_hashes = pa.table({"h": hashes.distinct})  # noqa: F841 - replacement scan
     query = f"SELECT DISTINCT h FROM ({earlier}) AS e(h) WHERE h IN (SELECT h FROM chunk_hashes)"
     known = con.execute(query).to_arrow_table().column(0)
@@ -271,9 +276,9 @@ Parts = tuple[pa.Table, pa.Table, "Hashes | None", pa.Table | None]
 class TypedChunk:
     """A chunk typed before its storing: its raw cells (`table`: c0..cN and `_row`), the
     typed columns (`source`: the fields trimmed, the kind's derived columns, the unmapped
-    cells, `_row`), the row hashes (None when the kind has none) and, typed ahead, the
-    refused rows (`_refused`, else None). `take` hands them over once, so the chunk's
-    memory goes with its last user."""
+    cells, `_row`), the row hashes (None when the kind has none) and, selected ahead, the
+    refused rows (else None). `take` hands them over once, so the chunk's memory goes with
+    its last user."""
 
     def __init__(
         self,
@@ -317,29 +322,21 @@ def type_chunk(
         del table  # only the refused rows' raw cells are needed (the quarantine's text)
         hashes = _within(hashed) if hashed is not None else None
         return TypedChunk(refused_raw, selected, hashes, bad, rows=count, selected=True)
-    bad = _refused(con, spec, ctx, source) if spec.type_ahead and not spec.prepare else None
     hashes = _within(pending.result()) if pending is not None else None
-    return TypedChunk(table, source, hashes, bad)
+    return TypedChunk(table, source, hashes, None)
 
 
 _BAD = ["_row", "_reason", "_column"]
 
 
-# Off by default: the SELECT's output held ahead raised the peak of a big shipments register
-# by ~165 MiB (a 1.5 GB register alone: 1,502 MiB against 1,338 with it off; the 5 GB slow
-# test beside the NMEA one in CI: 1,540 MiB, over issue 16's 1,536), for ~0.5 CPU s a million
-# rows off the storing thread. The memory bound counts more than that speed; the path stays
-# tested (tests/test_shipments_typed_ahead.py turns it on).
-SELECT_AHEAD = False
-
-
 def selects_ahead(spec: TabularKind) -> bool:
     """Whether the kind's whole SELECT runs with the typing, off the file's transaction
-    (`SELECT_AHEAD`, `type_ahead`, and nothing per chunk needs the transaction: no
-    `prepare`, `after`, `split` or stage): the main thread then only stores its output."""
+    (`type_ahead`, and nothing per chunk needs the transaction: no `prepare`, `after`,
+    `split` or stage): the main thread then only stores its output. What is as wide as the
+    row (the JSON of its cells, `TabularKind.stored`) is worked out by the insert: held
+    ahead it took a chunk's memory again (a 1.5 GB register peaked ~165 MiB higher)."""
     return (
-        SELECT_AHEAD
-        and spec.type_ahead
+        spec.type_ahead
         and spec.prepare is None
         and spec.after is None
         and spec.split is None
@@ -364,6 +361,10 @@ def _selected(
     if spec.computed and spec.copied:
         copied = {target: source.column(name) for target, name in spec.copied.items()}
         selected = pa.table({**copied, **{n: selected.column(n) for n in selected.column_names}})
+    if spec.stored:  # what the insert reads to work out the kind's `stored` columns
+        names = [f"c{i}" for i in ctx.columns.unmapped.values()] + list(spec.stored_inputs)
+        selected = pa.table({**dict(zip(selected.column_names, selected.columns, strict=True)),
+                             **{n: source.column(n) for n in names}})  # fmt: skip
     return selected
 
 
@@ -374,24 +375,6 @@ def _src_sql(spec: TabularKind, ctx: ChunkContext, columns: list[str], where: st
         f"SELECT {', '.join(map(quote_ident, columns))}, {_attrs(ctx)} AS _attrs, "
         f"{_filled(spec, ctx)} AS _filled FROM chunk_src{where}"
     )
-
-
-def _refused(
-    con: duckdb.DuckDBPyConnection, spec: TabularKind, ctx: ChunkContext, source: pa.Table
-) -> pa.Table:
-    """`_row, _reason, _column` of the chunk's refused rows, by the kind's `reasons` (else
-    its SELECT), which read the chunk alone (a kind with `prepare` has none typed ahead),
-    duplicates included (the loader leaves those out)."""
-    reasons = (
-        spec.reasons(ctx)
-        if spec.reasons
-        else f"SELECT _row, _reason, _column FROM ({spec.select(ctx)})"
-    )
-    chunk_src = source  # noqa: F841 - read by DuckDB's replacement scan
-    return con.execute(
-        f"WITH src AS ({_src_sql(spec, ctx, source.column_names)}) "
-        f"SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
-    ).to_arrow_table()
 
 
 Context = Callable[[RawChunk], ChunkContext]
@@ -447,37 +430,24 @@ def _load(
 ) -> pa.Array | None:
     if typed.selected:
         return _store_selected(con, spec, ctx, typed, result)
-    table, source, hashes, bad = typed.take()
-    dropped, columns, unique = 0, source.column_names, ""
+    table, source, hashes, _ = typed.take()
+    columns, unique = source.column_names, ""
+    result.rows_read += table.num_rows
+    drop = _copies(con, spec, hashes, result)
     if hashes is not None:
-        drop = _duplicates(con, spec, hashes)
-        dropped = int(pc.sum(drop).as_py() or 0)
         columns = [*columns, "_hash"]
         source = source.append_column("_hash", hashes.rows)
-        if dropped:  # left out by the view: filtering the chunk in Arrow copies every column
-            source, unique = source.append_column("_copy", drop), " WHERE NOT _copy"
-            if bad is not None and bad.num_rows:
-                copies = table.column("_row").filter(drop)
-                bad = bad.filter(pc.invert(pc.is_in(bad.column("_row"), value_set=copies)))
-    result.rows_read += table.num_rows
-    result.rows_duplicate += dropped
+    if drop is not None:  # left out by the view: filtering the chunk in Arrow copies every column
+        source, unique = source.append_column("_copy", drop), " WHERE NOT _copy"
     chunk_src = source  # noqa: F841 - read through the views by DuckDB's replacement scan
     con.execute(f"CREATE OR REPLACE TEMP VIEW src AS {_src_sql(spec, ctx, columns, unique)}")
     if spec.prepare:
         spec.prepare(con, ctx)
     con.execute(f"CREATE OR REPLACE TEMP VIEW normalized AS {spec.select(ctx)}")
-    if bad is not None:  # found with the typing
-        chunk_bad_rows = bad  # noqa: F841 - replacement scan
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM chunk_bad_rows"
-        )
-    else:
-        reasons = (
-            spec.reasons(ctx) if spec.reasons else "SELECT _row, _reason, _column FROM normalized"
-        )
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
-        )
+    reasons = spec.reasons(ctx) if spec.reasons else "SELECT _row, _reason, _column FROM normalized"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE chunk_bad AS SELECT _row, _reason, _column FROM ({reasons}) WHERE _reason IS NOT NULL"
+    )
     if spec.after:  # `chunk_bad` is there: the refused rows, their reasons
         spec.after(con, ctx)
     select_cols, provenance = target_sql(con, spec, ctx, result)
@@ -489,6 +459,10 @@ def _load(
     # the refused rows left out by the SQL: the chunk is not copied (one DuckDB thread fills
     # whole row groups whatever the Arrow batches, `_sequential_insert`)
     kept_only = " WHERE _row NOT IN (SELECT _row FROM chunk_bad)" if len(bad_rows) else ""
+    if spec.set_apart:  # rows the kind's `after` keeps out of the table
+        kept_only += (
+            f"{' AND' if kept_only else ' WHERE'} _row NOT IN (SELECT _row FROM {spec.set_apart})"
+        )
     with _sequential_insert(con, one_thread=spec.stage is None):
         into, kept_provenance = kept_target(spec, ctx, provenance)
         kept = con.execute(
@@ -500,6 +474,19 @@ def _load(
     con.execute("DROP VIEW IF EXISTS normalized")
     con.execute("DROP VIEW IF EXISTS src")
     return None if hashes is None else hashes.rows
+
+
+def _copies(
+    con: duckdb.DuckDBPyConnection, spec: TabularKind, hashes: Hashes | None, result: IngestResult
+) -> pa.Array | None:
+    """The chunk's rows to leave out as exact duplicates (`_duplicates`), counted; None when
+    it has none (or the kind no row hashes)."""
+    if hashes is None:
+        return None
+    drop = _duplicates(con, spec, hashes, result.file_hash)
+    dropped = int(pc.sum(drop).as_py() or 0)
+    result.rows_duplicate += dropped
+    return drop if dropped else None
 
 
 def _quarantine(
@@ -533,17 +520,13 @@ def _store_selected(
     refused_raw, selected, hashes, bad = typed.take()
     assert bad is not None
     kept_only = " WHERE _reason IS NULL"
-    dropped = 0
-    if hashes is not None:
-        drop = _duplicates(con, spec, hashes)
-        dropped = int(pc.sum(drop).as_py() or 0)
-        if dropped:
-            selected = selected.append_column("_copy", drop)
-            kept_only += " AND NOT _copy"
-            copies = selected.column("_row").filter(drop)
-            bad = bad.filter(pc.invert(pc.is_in(bad.column("_row"), value_set=copies)))
     result.rows_read += typed.rows
-    result.rows_duplicate += dropped
+    drop = _copies(con, spec, hashes, result)
+    if drop is not None:
+        selected = selected.append_column("_copy", drop)
+        kept_only += " AND NOT _copy"
+        copies = selected.column("_row").filter(drop)
+        bad = bad.filter(pc.invert(pc.is_in(bad.column("_row"), value_set=copies)))
     select_cols, provenance = target_sql(con, spec, ctx, result)
     chunk_bad_rows = bad  # noqa: F841 - read by DuckDB's replacement scan
     chunk_raw = refused_raw  # noqa: F841
@@ -551,10 +534,13 @@ def _store_selected(
     del chunk_raw, refused_raw
     chunk_selected = selected  # noqa: F841
     del selected
+    rows = "chunk_selected"
+    if spec.stored:  # worked out here, from the cells handed over (`_selected`)
+        rows = f"(SELECT *, {spec.stored(ctx)} FROM (SELECT *, {_attrs(ctx)} AS _attrs FROM chunk_selected))"
     with _sequential_insert(con, one_thread=True):
         kept = con.execute(
             f"INSERT INTO {quote_ident(spec.table)} ({select_cols}, file_hash, source_file, sheet, source_row) "
-            f"SELECT {select_cols}, {provenance} FROM chunk_selected{kept_only}"
+            f"SELECT {select_cols}, {provenance} FROM {rows}{kept_only}"
         ).fetchone()[0]  # type: ignore[index]
     result.rows_kept += int(kept)
     result.rows_quarantined += int(quarantined)

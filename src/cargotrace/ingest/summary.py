@@ -1,10 +1,11 @@
 """The lines under an ingest's counts that say what happened to the rows that are not plain
 kept rows: what an AIS file's kept rows are, quarantined rows by reason (every kind), a file
 of which nothing was kept (with what to check), stations kept apart from vessels,
-suspicious MMSIs, and that impossible speeds are analyze's to find."""
+suspicious MMSIs; and, once per command, that impossible speeds are analyze's to find."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cargotrace.ingest.outcome import hint as refusal_hint
@@ -70,12 +71,19 @@ def ingest_notes(result: IngestResult) -> list[str]:
         notes.append(
             f"{invalid:,} kept positions have an MMSI that cannot be a ship's (flag mmsi_invalid){hint}"
         )
-    if kept.get("positions"):  # ais_clean: the track's rule, where analyze sorts it
-        notes.append(
+    return notes
+
+
+def command_notes(results: Sequence[IngestResult]) -> list[str]:
+    """Notes said once per `ingest` command, under the files' own: that impossible speeds
+    are analyze's to find (the track's rule, where analyze sorts it: `ais_clean`), when some
+    file gave vessel positions."""
+    if any((r.detail.get("kept_as") or {}).get("positions") for r in results):
+        return [
             "impossible speeds: found by `cargotrace analyze` (table impossible_fixes, which "
             "the tracks export needs), not at ingest"
-        )
-    return notes
+        ]
+    return []
 
 
 def _station_parts(detail: dict[str, Any]) -> str:

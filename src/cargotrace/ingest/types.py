@@ -244,6 +244,9 @@ class TabularKind:
     # Kept rows go to this temp table (shaped like `table`, file_hash and source_file left
     # NULL) and the kind's finish moves them into `table` at the end of the file.
     stage: str | None = None
+    # Streaming kinds: a temp table of the chunk's `_row`s that its `after` kept out of
+    # `table` (stored elsewhere, or dropped as copies: the kind's finish counts them).
+    set_apart: str | None = None
     # Streaming kinds whose finish drops repeated rows by their own key may skip the hash of
     # every row (the dearest step of a chunk): refused rows are then deduplicated at the end.
     row_hashes: bool = True
@@ -258,6 +261,12 @@ class TabularKind:
     # give the same columns (build both from the same parts).
     copied: dict[str, str] | None = None
     computed: SelectBuilder | None = None
+    # ... and `stored`: a select list of the target columns the insert works out, over the
+    # copied and computed columns, the unmapped cells, `_attrs` and `stored_inputs` (the
+    # columns of `src` it reads besides): those as wide as the row (the JSON of its cells),
+    # which held ahead would take a chunk's memory again (the peak of a wide register)
+    stored: SelectBuilder | None = None
+    stored_inputs: tuple[str, ...] = ()
     # DuckDB's share while a file of this kind loads, when the user set none
     # (CARGOTRACE_MEMORY_LIMIT): the reader's chunks and Arrow live beside it (`loader`).
     memory_limit: str | None = None

@@ -1,5 +1,8 @@
 """Cleaning of AIS positions and vessel identity reports, run once per file at the end of
-its ingest, inside the file's transaction, as set-based SQL over the file's rows.
+its ingest, inside the file's transaction, as set-based SQL over the file's rows. An NMEA
+log's positions wait in a stage for the passes below; a position CSV's are appended as
+they are read, its copies and stations set apart chunk by chunk by the same rules
+(`position_appends`), and only counted here.
 
 Two passes, in this order:
 
@@ -46,7 +49,9 @@ import pyarrow as pa
 
 from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import quote_ident
+from cargotrace.ingest.kinds import position_appends, position_identities
 from cargotrace.ingest.kinds.ais_rules import (
+    DUPLICATE_KEY,
     STATIONS_COLUMNS,
     is_station_sql,
     mmsi_invalid_sql,
@@ -58,7 +63,7 @@ from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.types import IngestResult, Stage, sql_str
 from cargotrace.reference.mid import WITHOUT_MID, mmsi_kind_sql, mmsi_mid_sql
 
-KEY = ("mmsi", "timestamp", "msg_type", "lat", "lon", "sog", "cog", "heading")
+KEY = DUPLICATE_KEY
 
 
 @dataclass
@@ -90,8 +95,11 @@ _STAGE_PROVENANCE = ("file_hash", "source_file")  # constant per file: NULL in t
 
 
 def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
-    """An empty stage for one file's positions (a temp table shaped like `positions`)."""
+    """An empty stage for one file's positions (a temp table shaped like `positions`), and
+    an empty table of its identities as written (`position_identities`: position CSVs)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM positions LIMIT 0")
+    position_identities.begin(con)
+    position_appends.begin(con)
 
 
 # Hashes sorted at a time (64 MB): a 2 GB NMEA log stages 27 M rows, whose hashes sorted at
@@ -297,6 +305,17 @@ def _move_stage(con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str) 
     return appended, flagged
 
 
+def _appended(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]:
+    """(the file's positions, those flagged mmsi_invalid as they were appended)."""
+    counts = con.execute(
+        """SELECT count(*), count(*) FILTER (WHERE flags = 'mmsi_invalid')
+           FROM positions WHERE file_hash = ?""",
+        [file_hash],
+    ).fetchone()
+    assert counts is not None
+    return int(counts[0]), int(counts[1])
+
+
 def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
     """Derive missing flags from the MID and flag bad IMO numbers and MMSIs (see module doc)."""
     kind, mid = mmsi_kind_sql("r.mmsi"), mmsi_mid_sql("r.mmsi")
@@ -335,34 +354,58 @@ def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> di
     return {"flags_from_mid": counts[0], "imo_invalid": counts[1], "mmsi_invalid": counts[2]}
 
 
-FINISH_STEPS = 5  # the passes of `finish_positions_file` and the commit after them
+# The steps of `finish_positions_file` (the commit after them is the last): an NMEA log's
+# passes over its stage, then its identity reports; a position CSV's identity reports
+STAGED_STEPS = ("removing duplicates", "setting stations apart", "appending the positions",
+                "checking identity reports", "writing to the case")  # fmt: skip
+APPENDED_STEPS = ("checking identity reports", "writing to the case")
 
 
 def finish_positions_file(
     con: duckdb.DuckDBPyConnection, result: IngestResult, on_stage: Stage | None = None
 ) -> CleanStats:
-    """The passes for one AIS file, whose positions wait in the stage; moves dropped
-    duplicates from kept to duplicate. `on_stage(what, step, FINISH_STEPS)` says which
-    pass runs (progress: the commit is the last step)."""
-    step = on_stage or (lambda what, number, steps: None)
+    """The end of one AIS file: an NMEA log's positions wait in the stage (its passes move
+    dropped duplicates from kept to duplicate); a position CSV's are in `positions`
+    already, its duplicates and stations set apart (`position_appends`: counted here).
+    `on_stage(what, step, steps)` says which step runs (progress: the commit is the last)."""
+    staged = bool(_count(con, f"SELECT count(*) FROM (SELECT 1 FROM {STAGE} LIMIT 1)"))
+    names = STAGED_STEPS if staged else APPENDED_STEPS
+
+    def step(what: str) -> None:
+        if on_stage:
+            on_stage(what, names.index(what) + 1, len(names))
+
     stats = CleanStats()
-    step("removing duplicates", 1, FINISH_STEPS)
-    stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
-    dropped = stats.duplicates_in_file + stats.duplicates_of_case
-    result.rows_kept -= dropped
-    result.rows_duplicate += dropped
-    step("setting stations apart", 2, FINISH_STEPS)
-    stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
+    if staged:  # an NMEA log
+        step("removing duplicates")
+        stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
+        dropped = stats.duplicates_in_file + stats.duplicates_of_case
+        result.rows_kept -= dropped
+        result.rows_duplicate += dropped
+        step("setting stations apart")
+        stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
+        step("appending the positions")
+        appended, stats.positions_mmsi_invalid = _move_stage(
+            con, result.file_hash, result.path.name
+        )
+    else:  # a position CSV, appended already without its copies and stations
+        stats.duplicates_in_file, stats.duplicates_of_case, stations = position_appends.finish(
+            con, result.file_hash
+        )
+        result.rows_kept += sum(stations.values())  # kept, in ais_stations
+        result.rows_duplicate += stats.duplicates_in_file + stats.duplicates_of_case
+        appended, stats.positions_mmsi_invalid = _appended(con, result.file_hash)
+    con.execute(f"DROP TABLE IF EXISTS {STAGE}")
     if stations:
         result.detail["not_vessels"] = stations
-    step("appending the positions", 3, FINISH_STEPS)
-    appended, stats.positions_mmsi_invalid = _move_stage(con, result.file_hash, result.path.name)
     # what the kept rows are, for the summary
     result.detail["kept_as"] = kept_as(appended, sum(stations.values()), result.rows_kept)
     result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
-    step("checking identity reports", 4, FINISH_STEPS)
+    step("checking identity reports")
+    position_identities.finish(con, result.file_hash, result.path.name)  # a position CSV's
     for name, value in check_identity_reports(con, result.file_hash).items():
         setattr(stats, name, value)
+    step("writing to the case")  # the commit follows
     result.detail["cleaning"] = asdict(stats)
     return stats
 

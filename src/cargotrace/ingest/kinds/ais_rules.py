@@ -132,6 +132,9 @@ def mmsi_invalid_sql(mmsi: str) -> str:
 
 
 STATIONS_COLUMNS = "mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type"
+# Positions equal in these columns (NULLs equal) are one report: the first (in file order)
+# is kept, later copies and copies of another file's positions are exact duplicates
+DUPLICATE_KEY = ("mmsi", "timestamp", "msg_type", "lat", "lon", "sog", "cog", "heading")
 
 
 def separate_stations(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:

@@ -6,7 +6,9 @@ lon 205, years 1960 or 9999) are quarantined by the rules of `ais_rules`, shared
 NMEA path. Other not-available values become NULL and the row is kept: sog outside 0-102.2 (102.3), cog outside
 0-359.9 (360), heading outside 0-359 (511), navigation status 15 or unknown text; in the
 identity columns, IMO 0, ship type 0 or "undefined", empty names (AIS '@' padding removed).
-Duplicates, stations and identity checks run once the whole file is in
+Each chunk is appended straight into `positions`, without its copies and its stations
+(`position_appends`: worked out before the append); identity reports
+(`position_identities`) and identity checks are made once the whole file is in
 (`ais_clean.finish_file`); impossible speeds are analyze's (table impossible_fixes).
 """
 
@@ -21,8 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.ingest import sqlexpr
-from cargotrace.ingest.kinds import ais_rules
-from cargotrace.ingest.kinds.ais_clean import STAGE
+from cargotrace.ingest.kinds import ais_rules, position_appends, position_identities
+from cargotrace.ingest.kinds.ais_rules import mmsi_invalid_sql
 from cargotrace.ingest.readers.arrow_text import any_contains_byte
 from cargotrace.ingest.readers.headers import Field
 from cargotrace.ingest.types import ChunkContext, TabularKind
@@ -204,7 +206,24 @@ def _transform(
         typed[f"_{name}"] = (
             done if done is not None else _by_sql(con, table.column(name), sql, arrow_type)
         )
+    typed["_flags"] = _mmsi_flags(con, typed["_mmsi"])
     return typed
+
+
+def _mmsi_flags(con: duckdb.DuckDBPyConnection, mmsi: pa.ChunkedArray) -> pa.ChunkedArray:
+    """`mmsi_invalid` for the rows whose MMSI cannot be a ship's (`ais_rules`), else NULL:
+    the rule worked out once per distinct MMSI of the chunk (a few thousand of hundreds of
+    thousands of rows), the rows flagged as they are appended to `positions`."""
+    chunk_mmsis = pa.table({"mmsi": pc.unique(mmsi).drop_null()})  # noqa: F841 - replacement scan
+    invalid = (
+        con.execute(f"SELECT mmsi FROM chunk_mmsis WHERE {mmsi_invalid_sql('mmsi')}")
+        .to_arrow_table()
+        .column(0)
+    )
+    if not len(invalid):
+        return pa.chunked_array([pa.nulls(len(mmsi), pa.string())])
+    flagged = pc.is_in(mmsi, value_set=invalid.combine_chunks())
+    return pc.if_else(flagged, pa.scalar("mmsi_invalid"), pa.scalar(None, pa.string()))
 
 
 def _select(ctx: ChunkContext) -> str:
@@ -223,128 +242,18 @@ def _select(ctx: ChunkContext) -> str:
         SELECT {mmsi} AS mmsi, {ts} AS timestamp, {lat} AS lat, {lon} AS lon,
                {kinematics_sql("_sog", "_cog", "_heading", "_nav_status")},
                coalesce(try_cast(msg_type AS SMALLINT), CAST(NULL AS SMALLINT)) AS msg_type,
-               CAST(NULL AS VARCHAR) AS flags,  -- ais_clean
+               _flags AS flags,  -- `_mmsi_flags`
                name, imo, callsign, ship_type, draught, length,
                _row, {reason} AS _reason, {column} AS _column
         FROM src
     """
 
 
-_NOT_AVAILABLE_TYPES = ("", "0", "undefined", "unknown", "not available", "n/a", "none")
-
-
-def _text_sql(col: str) -> str:
-    """Upper case, trimmed, AIS '@' padding removed; empty -> NULL."""
-    return f"nullif(trim(rtrim(upper({col}), '@ ')), '')"
-
-
-def _imo_sql(col: str) -> str:
-    """'IMO 8207721', '8207721.0' -> '8207721'; empty or all zeros (not available) -> NULL."""
-    bare = f"regexp_replace(regexp_replace(upper(trim({col})), '^IMO\\s*', ''), '\\.0$', '')"
-    return f"(CASE WHEN regexp_full_match({bare}, '0*') THEN NULL ELSE {bare} END)"
-
-
-def _ship_type_sql(col: str) -> str:
-    absent = ", ".join(f"'{v}'" for v in _NOT_AVAILABLE_TYPES)
-    return f"(CASE WHEN lower(trim({col})) IN ({absent}) THEN NULL ELSE regexp_replace(trim({col}), '\\.0$', '') END)"
-
-
-def _draught_sql(number: str) -> str:
-    """Metres from the draught as a number (`sqlexpr.number` of the cell); 0 (not
-    available) and anything beyond AIS's 25.5 m (plus a margin) -> NULL."""
-    return f"(CASE WHEN {number} > 0 AND {number} <= 30 THEN {number} END)"
-
-
-def _length_sql(number: str) -> str:
-    """Metres from a `Length` cell (NOAA, DMA) as a number (`sqlexpr.number` of the cell);
-    0 (not available) and beyond 600 m -> NULL."""
-    return f"(CASE WHEN {number} > 0 AND {number} <= 600 THEN {number} END)"
-
-
-def _time_row_key(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    """SQL of the row of the first and of the last (time, row) of a group of `src`'s rows
-    (`_timestamp`, `_row`), each the min or max of one number: the time after the chunk's
-    first in microseconds, shifted left past the rows, plus the row after the chunk's
-    first. A BIGINT when the chunk's span of times and rows fits 62 bits (a day of rows
-    needs 37 + 20), else a HUGEINT (2^40 > rows), which cost ~20 % more of the pass."""
-    span = con.execute(
-        "SELECT epoch_us(min(_timestamp)), epoch_us(max(_timestamp)), min(_row), max(_row) FROM src"
-    ).fetchone()
-    if span is None or None in span:
-        return "CAST(NULL AS BIGINT)", "CAST(NULL AS BIGINT)"  # no time: no group has a row
-    time0, time1, row0, row1 = (int(v) for v in span)
-    row_bits = max(1, (row1 - row0).bit_length())
-    if (time1 - time0).bit_length() + row_bits <= 62:
-        key = f"((epoch_us(timestamp) - {time0}) << {row_bits}) + (_row - {row0})"
-        row = "({}(" + key + f") & {(1 << row_bits) - 1}) + {row0}"
-    else:
-        row = "CAST({}(epoch_us(timestamp)::HUGEINT * 1099511627776 + _row) & 1099511627775 AS BIGINT)"
-    return row.format("min"), row.format("max")
-
-
-def _identities(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
-    """Provider CSVs repeat the name, IMO and call sign on every row: each distinct identity
-    of an MMSI in the chunk becomes an identity report at the first and at the last row that
-    shows it (one report if they are the same), so `vessel_identities` knows its time span.
-    The draught (`Draft`) counts as part of what is reported, so each draught an identity
-    shows gets its first and last row too (a draught that returns later in the same chunk
-    is known at its first and last rows only). A `Length` column gives the reports' length
-    (the longest the identity shows: length is not part of what is compared).
-    Rows without a position (static messages in a provider CSV) are quarantined as positions
-    but their identity counts."""
-    if not {"name", "imo", "callsign", "ship_type", "draught", "length"} & set(ctx.columns.fields):
-        return
-    # each identity as written first (few per chunk), in a table of its own: as a CTE of the
-    # statement below, DuckDB ran this pass over the chunk more than once. The length is a
-    # key here and is typed once per group (its regular expressions cost more per row than
-    # the rest of the pass). The rows are read from `src` (typed `_mmsi`, `_timestamp`), the
-    # refused ones known from `chunk_bad`: the SELECT's rules are not worked out again
-    first, last = _time_row_key(con)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ais_chunk_ids AS
-           SELECT mmsi, imo, name, callsign, ship_type, draught, length,  -- the length as written: typed per group below
-                  min(timestamp) AS t0, {first} AS r0, max(timestamp) AS t1, {last} AS r1
-           FROM (SELECT _mmsi AS mmsi, _timestamp AS timestamp, * EXCLUDE (mmsi, timestamp) FROM src)
-           WHERE _row NOT IN (SELECT _row FROM chunk_bad WHERE _reason <> 'no_position')  -- static reports: identity, no place
-             AND coalesce(imo, name, callsign, ship_type, draught, length) IS NOT NULL
-           GROUP BY ALL"""
-    )
-    # normalised once per identity into a table: the two SELECTs of the reports below read
-    # it (as a CTE, it ran twice). The draught and length cells are read as numbers once
-    # per distinct cell (a few dozen in a chunk of 10,000 identities: parsing each
-    # identity's cost ~60 % of this pass), then ranged
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ais_chunk_spans AS
-            WITH draughts AS (
-                SELECT _cell, {_draught_sql("_n")} AS draught_m FROM (
-                    SELECT _cell, {sqlexpr.number("_cell")} AS _n
-                    FROM (SELECT DISTINCT draught AS _cell FROM ais_chunk_ids WHERE draught IS NOT NULL))
-            ), lengths AS (
-                SELECT _cell, {_length_sql("_n")} AS length_m FROM (
-                    SELECT _cell, {sqlexpr.number("_cell")} AS _n
-                    FROM (SELECT DISTINCT length AS _cell FROM ais_chunk_ids WHERE length IS NOT NULL))
-            ), ids AS (  -- normalised
-                SELECT i.mmsi, i.t0, i.r0, i.t1, i.r1, {_imo_sql("i.imo")} AS imo, {_text_sql("i.name")} AS name,
-                       {_text_sql("i.callsign")} AS callsign, {_ship_type_sql("i.ship_type")} AS ship_type,
-                       d.draught_m, l.length_m
-                FROM ais_chunk_ids i LEFT JOIN draughts d ON d._cell = i.draught
-                LEFT JOIN lengths l ON l._cell = i.length
-            )
-            SELECT mmsi, imo, name, callsign, ship_type, draught_m, max(length_m) AS length_m,
-                   min(t0) AS t0, arg_min(r0, (t0, r0)) AS r0, max(t1) AS t1, arg_max(r1, (t1, r1)) AS r1
-            FROM ids WHERE coalesce(imo, name, callsign, ship_type, CAST(draught_m AS VARCHAR), CAST(length_m AS VARCHAR)) IS NOT NULL
-            GROUP BY mmsi, imo, name, callsign, ship_type, draught_m"""
-    )
-    con.execute(
-        """INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
-                                       file_hash, source_file, source_row)
-           SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, t0, $1, $2, r0 FROM ais_chunk_spans
-           UNION ALL
-           SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, t1, $1, $2, r1 FROM ais_chunk_spans WHERE t1 > t0""",
-        [ctx.file_hash, ctx.file_name],
-    )
-    con.execute("DROP TABLE ais_chunk_spans")
-    con.execute("DROP TABLE ais_chunk_ids")
+def _after(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
+    """Once the chunk's refused rows are known: its identities (reported at the file's
+    finish) and its rows that stay out of `positions` (copies, stations)."""
+    position_identities.add_chunk(con, ctx)
+    position_appends.set_apart(con, ctx)
 
 
 POSITIONS = TabularKind(
@@ -352,9 +261,10 @@ POSITIONS = TabularKind(
     "positions",
     FIELDS,
     _select,
-    after=_identities,
+    after=_after,
+    # appended straight into `positions`, chunk by chunk, in the file's transaction
     stream=True,
-    stage=STAGE,
+    set_apart=position_appends.SET_APART,
     transform=_transform,
     row_hashes=False,  # repeats are dropped by key: `ais_clean`
 )

@@ -136,13 +136,27 @@ def _transform(
     con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Table
 ) -> dict[str, pa.Array]:
     _check_weight_unit(ctx, table)
+    identities = lookups.identity_columns(table)
     return {
         **lookups.record_column(table, DEPARTURE_WORDS, ARRIVAL_WORDS),
         **lookups.date_columns(con, ctx, table),
         **lookups.esr_columns(con, table),
         **lookups.cargo_columns(ctx, table),
-        **lookups.identity_columns(table),
+        **identities,
+        "_inns": lookups.pair_column(
+            con, identities["_consignor_inn"], identities["_consignee_inn"], INNS_JSON
+        ),
     }
+
+
+# The parties' INNs as a JSON object's text (NULL when neither has one), over `a` (the
+# consignor's) and `b` (the consignee's): worked out per distinct pair (`pair_column`)
+INNS_JSON = (
+    "CASE WHEN a IS NULL AND b IS NULL THEN NULL "
+    "WHEN b IS NULL THEN CAST(json_object('consignor_inn', a) AS VARCHAR) "
+    "WHEN a IS NULL THEN CAST(json_object('consignee_inn', b) AS VARCHAR) "
+    "ELSE CAST(json_object('consignor_inn', a, 'consignee_inn', b) AS VARCHAR) END"
+)
 
 
 def _reason_checks(ctx: ChunkContext) -> tuple[str, str, str]:
@@ -210,7 +224,7 @@ COPIED = {
 
 
 def _worked_out(ctx: ChunkContext) -> str:
-    """The columns worked out per row (weight, flags, attributes, the reason), `_row`."""
+    """The columns worked out per row (weight, flags, the reason), `_row`."""
     _, reason, column = _reason_checks(ctx)
     flags = (
         "nullif(concat_ws(',', 'origin_' || _origin_esr_flag, 'destination_' || _destination_esr_flag, "
@@ -220,21 +234,19 @@ def _worked_out(ctx: ChunkContext) -> str:
         f"CASE WHEN w_num * w_factor > {MAX_PLAUSIBLE_T} THEN 'weight_implausible' END, "
         "'consignor_' || _consignor_flag, 'consignee_' || _consignee_flag), '')"
     )
-    inns = (
-        "CASE WHEN _consignee_inn IS NULL THEN json_object('consignor_inn', _consignor_inn) "
-        "WHEN _consignor_inn IS NULL THEN json_object('consignee_inn', _consignee_inn) "
-        "ELSE json_object('consignor_inn', _consignor_inn, 'consignee_inn', _consignee_inn) END"
-    )
-    # the INNs merged into the unmapped cells; without those (most rows) the INNs alone,
-    # the same text as merging them into '{}' (a third cheaper)
-    attributes = (
-        "CASE WHEN _consignor_inn IS NULL AND _consignee_inn IS NULL THEN _attrs "
-        f"WHEN _attrs IS NULL THEN CAST({inns} AS VARCHAR) "
-        f"ELSE CAST(json_merge_patch(_attrs, {inns}) AS VARCHAR) END"
-    )
     return (
-        f"round(w_num * w_factor, 6) AS weight_t, {flags} AS flags, {attributes} AS attributes, "
+        f"round(w_num * w_factor, 6) AS weight_t, {flags} AS flags, "
         f"_row, {reason} AS _reason, {column} AS _column"
+    )
+
+
+def _attributes(ctx: ChunkContext) -> str:
+    """`attributes`: the unmapped cells (`_attrs`) with the INNs (`_inns`) merged in. As
+    wide as those cells: a kind typed ahead builds it where the rows are stored
+    (`TabularKind.stored`)."""
+    return (
+        "CASE WHEN _inns IS NULL THEN _attrs WHEN _attrs IS NULL THEN _inns "
+        "ELSE CAST(json_merge_patch(_attrs, _inns) AS VARCHAR) END AS attributes"
     )
 
 
@@ -244,11 +256,11 @@ def _computed(ctx: ChunkContext) -> str:
 
 def _select(ctx: ChunkContext) -> str:
     copied = ", ".join(f"{source} AS {target}" for target, source in COPIED.items())
-    return f"SELECT {copied}, {_worked_out(ctx)} FROM ({_checked(ctx)})"
+    return f"SELECT {copied}, {_worked_out(ctx)}, {_attributes(ctx)} FROM ({_checked(ctx)})"
 
 
 SHIPMENTS = TabularKind(
     "shipments", "shipments", FIELDS, _select, dedupe_against_table=True, stream=True,
     transform=_transform, reasons=_reasons, memory_limit=MEMORY_LIMIT, type_ahead=True,
-    copied=COPIED, computed=_computed,
+    copied=COPIED, computed=_computed, stored=_attributes, stored_inputs=("_inns",),
 )  # fmt: skip

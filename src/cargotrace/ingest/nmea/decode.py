@@ -152,11 +152,16 @@ def _build_table(parts: list[Part], schema: pa.Schema, ctx: Context) -> tuple[pa
     return pa.Table.from_arrays(arrays, schema=schema), rows
 
 
+# Position types whose rows take their time from the line only (type 4 reports its own)
+_LINE_TIMED = frozenset((1, 2, 3, 18, 19, 27))
+
+
 class _Decoder:
     """Accumulates per-type columns and message-level rejects for one batch."""
 
-    def __init__(self, a: Assembled, ctx: Context) -> None:
+    def __init__(self, a: Assembled, ctx: Context, untimed_fields: bool = True) -> None:
         self.a, self.ctx = a, ctx
+        self.untimed_fields = untimed_fields
         self.types = SIXBIT[a.first_chars()]
         self.nbits = a.pay_len * 6 - a.fill
         self.codes = np.zeros(len(a), dtype=np.uint8)
@@ -182,6 +187,18 @@ class _Decoder:
                     self._position_group(rows, t, fn)
 
     def _position_group(self, rows: np.ndarray, t: int, fn: Callable[..., Any]) -> None:
+        if not self.untimed_fields and t in _LINE_TIMED:
+            timed = self.ctx.has_time[rows]
+            if not timed.all():  # rows without a time: msg_type and no time, fields null
+                untimed = rows[~timed]
+                cols = {
+                    "msg_type": Column(np.full(len(untimed), t)),
+                    "timestamp": self.timestamps(untimed),
+                }
+                self.pos_parts.append((untimed, cols))
+                rows = rows[timed]
+                if not rows.size:
+                    return
         bits = _bits(self.a, rows, t)
         cols = _common(rows, bits, t) | fn(bits)
         ts = self.timestamps(rows)
@@ -237,9 +254,13 @@ class _Decoder:
         )
 
 
-def decode_messages(a: Assembled, ctx: Context) -> MessageResult:
-    """Decode every supported message of the batch; too-short ones become rejects."""
-    dec = _Decoder(a, ctx)
+def decode_messages(a: Assembled, ctx: Context, untimed_fields: bool = True) -> MessageResult:
+    """Decode every supported message of the batch; too-short ones become rejects.
+
+    `untimed_fields` False: a position of a type timed by its line (not type 4) that has no
+    time gets its row with `msg_type` and the null time only, its other fields null (for
+    a reader that refuses such rows whatever their fields: the ingest, `ais_rules`)."""
+    dec = _Decoder(a, ctx, untimed_fields)
     dec.reject_short()
     dec.positions()
     dec.statics()

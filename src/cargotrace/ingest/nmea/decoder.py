@@ -239,11 +239,12 @@ def _joined(first: Scanned, second: Scanned) -> Scanned:
     return Scanned(block, s)
 
 
-def decode_assembled(asm: Assembly) -> DecodedBatch:
-    """The rows, rejects and counters of an assembled block (on any thread, in any order)."""
+def decode_assembled(asm: Assembly, untimed_fields: bool = True) -> DecodedBatch:
+    """The rows, rejects and counters of an assembled block (on any thread, in any order;
+    `untimed_fields`: `decode_messages`)."""
     block, s, a = asm.block, asm.s, asm.a
     ctx = _context(block, s, a)
-    res = decode_messages(a, ctx)
+    res = decode_messages(a, ctx, untimed_fields)
     raw = RawText(block, s, a, {"positions": res.position_messages, "statics": res.static_messages})
     return DecodedBatch(
         res.positions, res.statics, _rejects(block, s, a, res), _stats(block, s, a, res), raw
@@ -261,9 +262,9 @@ class NmeaDecoder:
         self._carry_raw: list[bytes] = []
         self._carry_line_no: list[int] = []
 
-    def decode_block(self, block: LineBlock) -> DecodedBatch:
+    def decode_block(self, block: LineBlock, untimed_fields: bool = True) -> DecodedBatch:
         """Decode one block of lines (plus any fragments carried from the previous one)."""
-        return decode_assembled(self.assemble(scan_block(block)))
+        return decode_assembled(self.assemble(scan_block(block)), untimed_fields)
 
     def assemble(self, scanned: Scanned) -> Assembly:
         """The messages of a scanned block, the fragments carried from the block before
@@ -436,6 +437,7 @@ def decode_nmea_file_on(
     then: Callable[[DecodedBatch], T],
     batch_lines: int = 200_000,
     progress: Callable[[int], None] | None = None,
+    untimed_fields: bool = True,
 ) -> Iterator[T]:
     """`then(batch)` of each batch of the file, in file order, the batches decoded on
     `threads` threads (`then` runs there too): the lines are read and the messages assembled
@@ -443,12 +445,13 @@ def decode_nmea_file_on(
     after block, while the pool scans the blocks ahead and decodes those assembled. At most
     `2 * threads` blocks are in flight. The batches are those of `decode_nmea_file`, except
     that the orphans the end of the file leaves are a batch of their own (when there are
-    any). With `threads` <= 1 all of it runs in the caller's thread."""
+    any). With `threads` <= 1 all of it runs in the caller's thread. `untimed_fields` False:
+    the fields of positions without a time are not decoded (`decode_messages`)."""
     dec = NmeaDecoder()
     blocks = iter_file_blocks(path, batch_lines, progress)
     if threads <= 1:
         for block in blocks:
-            yield then(dec.decode_block(block))
+            yield then(dec.decode_block(block, untimed_fields))
     else:
         pool = ThreadPoolExecutor(threads, thread_name_prefix="cargotrace-nmea")
         scans: deque[Future[Scanned]] = deque()
@@ -456,7 +459,7 @@ def decode_nmea_file_on(
 
         def assemble_next() -> None:  # the oldest scanned block: its messages, then decoded
             asm = dec.assemble(scans.popleft().result())
-            outs.append(pool.submit(lambda: then(decode_assembled(asm))))
+            outs.append(pool.submit(lambda: then(decode_assembled(asm, untimed_fields))))
 
         try:
             for block in blocks:

@@ -20,10 +20,10 @@ identities checked, when the whole file is in: `ais_clean.finish_file`.
 
 Decoded positions without a time or a possible position are quarantined (`ais_rules`;
 their raw value is the message's sentence, its sentences joined by newlines for a
-multi-part one, `source_row` its last line), stored as runs in `quarantine_runs`
-(`Refused`; `cargotrace quarantine` lists them one row each). The ledger's `detail`
-gets the decoder's counters (`decoder`) and the decoder's rejects by reason
-(`rejected_by_reason`).
+multi-part one, `source_row` its last line), stored as runs in the file's Parquet part of
+the case folder (`Refused`; `case/quarantine.py`; `cargotrace quarantine` lists them one
+row each). The ledger's `detail` gets the decoder's counters (`decoder`), the decoder's
+rejects by reason (`rejected_by_reason`) and the part (`quarantine_part`).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from cargotrace.case import quarantine as stored_quarantine
 from cargotrace.case.settings_scope import duckdb_settings
@@ -69,17 +70,32 @@ def load_nmea(
     result: IngestResult,
     progress: Progress | None,
 ) -> None:
-    con = case.con
     result.detail["format"] = "nmea"
-    read = [0]  # bytes read by the decoder (on its thread), reported from this one
     if isinstance(progress, ByteProgress):
         progress.start_bytes(path.stat().st_size)
+    quarantine = Refused(case.root, result, path.name)
+    try:
+        _load(case, path, result, progress, quarantine)
+    except BaseException:
+        quarantine.discard()
+        raise
+
+
+def _load(
+    case: Case, path: Path, result: IngestResult, progress: Progress | None, quarantine: Refused
+) -> None:
+    con = case.con
+    read = [0]  # bytes read by the decoder (on its thread), reported from this one
     totals, reasons = DecodeStats(), Counter[str]()
-    quarantine = Refused(con, result, path.name)
     statics = Statics(con, _provenance(result, path.name))
     with Judge() as judge, _one_thread(con):  # the decoders have the other core(s)
         judged = decode_nmea_file_on(
-            path, DECODE_THREADS, judge, BATCH_LINES, progress=lambda n: _set(read, n)
+            path,
+            DECODE_THREADS,
+            judge,
+            BATCH_LINES,
+            progress=lambda n: _set(read, n),
+            untimed_fields=not UNTIMED_REFUSED,
         )
         # a thread reads ahead, gathering the next group while this one stores the last
         for group in read_ahead(grouped(judged, GROUP_LINES)):
@@ -100,7 +116,7 @@ def load_nmea(
             if progress:
                 progress(stats.decoded + stats.rejected)
     statics.flush()  # the decoder is done: DuckDB has every thread again
-    quarantine.flush()
+    quarantine.close(con)
     result.rows_kept -= statics.duplicates  # type 5/24 reports heard again
     result.rows_duplicate += statics.duplicates
     result.detail["decoder"] = asdict(totals)
@@ -230,6 +246,12 @@ class Judge:
         return Judged(positions, statics, runs, batch.stats, refused, reasons)
 
 
+# The rules refuse a position without a time before looking at anything else (its reason
+# `no_timestamp`, whatever its fields): the decoder leaves such positions' fields undecoded
+# (`decode_messages`; a log without times is most of its messages)
+_FIRST_CHECK = ais_rules.position_checks("timestamp", "lat", "lon")[0]
+UNTIMED_REFUSED = _FIRST_CHECK[0] == "timestamp IS NULL" and _FIRST_CHECK[1] == "no_timestamp"
+
 # DuckDB's share of the memory in each decoder's `Judge` (its data: one batch's columns)
 JUDGE_MEMORY_LIMIT = "128MB"
 
@@ -253,8 +275,9 @@ BATCH_LINES = 50_000
 # sentences of refused messages) until the group is stored, and the decoder's thread gathers
 # the next group meanwhile (two groups in memory)
 GROUP_LINES = 100_000
-# refused rows gathered (in Arrow, ~100 bytes each) per insert of runs: 100,000 peaked at
-# 555 MB on a log refusing 957,106 messages under a 100 MB DuckDB share, 500,000 at 900 MB
+# refused rows gathered (in Arrow, ~100 bytes each) per write of runs to the part (per insert
+# into `quarantine_runs` before the parts: 100,000 peaked at 555 MB on a log refusing 957,106
+# messages under a 100 MB DuckDB share, 500,000 at 900 MB)
 QUARANTINE_ROWS = 100_000
 _REFUSED = pa.schema(
     [
@@ -268,14 +291,20 @@ _REFUSED = pa.schema(
 
 class Refused:
     """The file's refused messages on their way to the quarantine: gathered in Arrow as runs
-    and stored (`case/quarantine.py`: up to `RUN_ROWS` messages of one reason and column per
-    row of `quarantine_runs`, with each message's line and text). A logger without times
-    refuses most of its messages: one row each cost more than decoding them."""
+    (up to `RUN_ROWS` messages of one reason and column each, with each message's line and
+    text) and written, `QUARANTINE_ROWS` messages at a time, to the file's Parquet part in
+    the case folder (`case/quarantine.py`: named in the file's ledger row by `close`, in the
+    file's transaction). A logger without times refuses most of its messages: one row each
+    cost more than decoding them, and DuckDB compressing their texts at the commit as much
+    again (the part is written beside the decoding, zstd)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, result: IngestResult, name: str) -> None:
-        self.con, self.provenance = con, _provenance(result, name)
+    def __init__(self, root: Path, result: IngestResult, name: str) -> None:
+        self.root, self.result, self.name = root, result, name
         self.runs: list[pa.Table] = []
         self.rows = 0
+        self.path: Path | None = None
+        self.writer: pq.ParquetWriter | None = None
+        self.stored_runs = self.stored_rows = 0
 
     def add_runs(self, runs: pa.Table) -> None:
         """Runs as `as_runs` makes them."""
@@ -287,16 +316,62 @@ class Refused:
     def flush(self) -> None:
         if not self.runs:
             return
-        nmea_runs = pa.concat_tables(self.runs)  # noqa: F841 - replacement scan
+        runs = pa.concat_tables(self.runs)
         self.runs, self.rows = [], 0
-        with local_scans(self.con):
-            self.con.execute(
-                f"""INSERT INTO {stored_quarantine.RUNS} (kind, reason, column_name, rows, last_row, source_rows, raw,
-                                                  file_hash, source_file, sheet, source_row)
-                    SELECT 'ais', reason, column_name, rows, last_row, source_rows, raw, {self.provenance},
-                           source_rows[1]
-                    FROM nmea_runs"""
-            )
+        count = runs.num_rows
+        table = pa.Table.from_arrays(
+            [
+                pa.array(["ais"] * count, pa.string()),
+                *runs.columns,
+                pa.array([self.result.file_hash] * count, pa.string()),
+                pa.array([self.name] * count, pa.string()),
+                pa.nulls(count, pa.string()),
+                pc.list_element(runs.column("source_rows"), 0),
+            ],
+            schema=_PART,
+        )
+        if self.writer is None:
+            self.path = stored_quarantine.new_part_path(self.root, self.result.file_hash)
+            self.path.parent.mkdir(exist_ok=True)
+            self.writer = pq.ParquetWriter(
+                self.path, _PART, compression="zstd", write_statistics=False,
+                use_dictionary=["kind", "reason", "column_name", "file_hash", "source_file"],
+            )  # fmt: skip
+        self.writer.write_table(table, row_group_size=PART_ROW_GROUP_RUNS)
+        self.stored_runs += count
+        self.stored_rows += int(pc.sum(runs.column("rows")).as_py() or 0)
+
+    def close(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The part complete and on disk, named in the file's ledger row (`result.detail`)
+        and read by this connection's views of the quarantine from now on (in the file's
+        transaction: a rollback takes the views back)."""
+        self.flush()
+        if self.writer is None or self.path is None:
+            return
+        self.writer.close()
+        self.writer = None
+        _fsync(self.path)
+        _fsync(self.path.parent)
+        self.result.detail[stored_quarantine.PART_KEY] = {
+            "file": self.path.name, "runs": self.stored_runs, "rows": self.stored_rows
+        }  # fmt: skip
+        stored_quarantine.attach_parts(con, self.root, pending=self.path.name)
+
+    def discard(self) -> None:
+        """The file failed: its part goes (the next writer removes any a kill left)."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def refused_runs(table: pa.Table) -> pa.Table:
@@ -317,6 +392,20 @@ _RUNS = pa.schema(
         ("raw", pa.list_(pa.string())),
     ]
 )
+
+
+_PART = pa.schema(
+    [
+        ("kind", pa.string()),
+        *_RUNS,
+        ("file_hash", pa.string()),
+        ("source_file", pa.string()),
+        ("sheet", pa.string()),
+        ("source_row", pa.int64()),
+    ]
+)
+# runs per row group of a part (~100 messages each): DuckDB reads a part row group by row group
+PART_ROW_GROUP_RUNS = 2_000
 
 
 def runs_of(

@@ -34,6 +34,7 @@ from cargotrace.errors import InputError
 from cargotrace.ingest.readers.arrow_text import any_contains_byte, may_be_blank_rows
 from cargotrace.ingest.readers.headers import find_header_row, unique_headers
 from cargotrace.ingest.readers.read_ahead import read_ahead
+from cargotrace.ingest.readers.single_byte import Checked, Transcoder, single_byte
 from cargotrace.ingest.readers.sources import (
     ENCODING_NAMES,
     SNIFF_BYTES,
@@ -329,24 +330,35 @@ def split_block(
 
 
 # --------------------------------------------------------------------------- fast reader
-def _arrow_reader(path: Path, source: TableSource, width: int) -> pacsv.CSVStreamingReader:
-    def refuse(row: pacsv.InvalidRow) -> str:
-        return "error"  # a record of the wrong width: the file needs the exact reader
+def _arrow_reader(path: Path, source: TableSource, width: int) -> Iterator[pa.RecordBatch]:
+    """The file's batches, every cell UTF-8 text: a single-byte encoding parsed as bytes and
+    transcoded per column (`single_byte`), any other transcoded before the parse."""
+    encoding = source.encoding or "utf-8"
+    if single_byte(encoding):
+        label = ENCODING_NAMES.get(encoding, encoding)
+        raw = Checked(open_binary(path), encoding, str(path), label)
+        return Transcoder(encoding).batches(iter(_arrow_parse(raw, source, width, pa.binary())))
+    return iter(_arrow_parse(Utf8Stream(open_binary(path), encoding, str(path)), source, width))
 
-    stream = Utf8Stream(open_binary(path), source.encoding or "utf-8", str(path))
+
+def _arrow_parse(
+    stream: Utf8Stream | Checked, source: TableSource, width: int, cell: pa.DataType | None = None
+) -> pacsv.CSVStreamingReader:
     names = [f"c{i}" for i in range(width)]
     # Text transcoded by Python's strict codec is valid UTF-8: Arrow need not check it again
     # (checking took ~45 % of its parse). UTF-8 input passes through unchecked: Arrow checks it.
-    check_utf8 = stream.passthrough
+    check_utf8 = isinstance(stream, Utf8Stream) and stream.passthrough
     return pacsv.open_csv(
         io.BufferedReader(stream, 1 << 22),
         read_options=pacsv.ReadOptions(skip_rows=source.header_row, column_names=names, block_size=ARROW_BLOCK_BYTES),
+        # no handler of invalid rows: a record of the wrong width raises ArrowInvalid (the file
+        # needs the exact reader); a handler would be given the row as UTF-8 text, which the
+        # bytes of a single-byte encoding are not
         parse_options=pacsv.ParseOptions(
             delimiter=source.delimiter or ",", newlines_in_values=True, ignore_empty_lines=False,
-            invalid_row_handler=refuse,
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+            column_types={n: cell or pa.string() for n in names}, strings_can_be_null=False,
             quoted_strings_can_be_null=False, check_utf8=check_utf8,
         ),
     )  # fmt: skip
@@ -387,7 +399,7 @@ def _fast_or_exact(
     buffered, complete = 0, True
     meter = HeldMeter()
     try:
-        reader = _counted(iter(_arrow_reader(path, source, width)), meter)
+        reader = _counted(_arrow_reader(path, source, width), meter)
         for batch in reader:
             batches.append(batch)
             buffered += batch.nbytes

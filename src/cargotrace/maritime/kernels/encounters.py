@@ -22,6 +22,7 @@ over positions ingested in time order.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -33,9 +34,10 @@ from numpy.typing import NDArray
 
 from cargotrace.maritime import encounters
 from cargotrace.maritime.kernels import chunks, nearby_ports, views
-from cargotrace.maritime.kernels.arrays import expand, group_starts, sums_in_order
+from cargotrace.maritime.kernels.arrays import expand, group_starts, rank_in_group, sums_in_order
 from cargotrace.maritime.kernels.partitions import (
     PartitionFiles,
+    cut,
     partition_count,
     vessel_partitions,
 )
@@ -43,6 +45,11 @@ from cargotrace.reference.geodesy import EARTH_RADIUS_KM
 from cargotrace.settings import AnalysisSettings
 
 TBIN = f"CAST(floor(epoch(timestamp) / {encounters.BIN_SECONDS}) AS BIGINT)"
+US_PER_BIN = encounters.BIN_SECONDS * 1_000_000
+# DuckDB's `epoch` is not the correctly rounded quotient of the microseconds (it can be a
+# unit in the last place off): within this many microseconds of a bin edge (not on it) its
+# bin is asked of DuckDB itself (`bins_of`)
+NEAR_EDGE_US = 1000
 POSITIONS = f"""
     SELECT mmsi, {TBIN} AS tbin,
            lat, lon, CAST(sog AS DOUBLE) AS sog FROM positions
@@ -60,6 +67,13 @@ BINS = "track_encounter_bins"  # written by the track kernel (vessel_bins), read
 BIN_SCHEMA = pa.schema(
     [("mmsi", pa.int64()), ("tbin", pa.int64()), ("lat", pa.float64()), ("lon", pa.float64()),
      ("sog", pa.float64())]
+)  # fmt: skip
+RUNS = "encounter_runs"  # the stage's table (encounters.encounter_runs_sql), by `runs_of`
+RUN_SCHEMA = pa.schema(
+    [("mmsi_a", pa.int64()), ("mmsi_b", pa.int64()), ("started_at", pa.timestamp("us", tz="UTC")),
+     ("ended_at", pa.timestamp("us", tz="UTC")), ("median_distance_m", pa.float64()),
+     ("median_sog_kn", pa.float64()), ("lat", pa.float64()), ("lon", pa.float64()),
+     ("bins", pa.int64())]
 )  # fmt: skip
 NEARBY_PORTS = "encounter_nearby_ports"  # made by `publish_nearby_ports`
 BIN_RULE = ("bins", encounters.BIN_SECONDS)  # the tag of BINS: what they were made by
@@ -91,6 +105,31 @@ def _distance_m(lat1: Floats, lon1: Floats, lat2: Floats, lon2: Floats) -> Float
     )
     km: Floats = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
     return km * 1000
+
+
+def bins_of(ts_us: Ints) -> Ints:
+    """`TBIN` of the times `ts_us` (microseconds since the epoch), as DuckDB computes it,
+    without asking DuckDB for most of them: DuckDB's `epoch(timestamp) / 600` is within a few
+    units in the last place of the exact quotient, so its floor is the exact floor of
+    `ts_us / 600 s` (integer division) except within a hair of a bin edge. A time on an edge
+    is a whole number of seconds, which `epoch` gives exactly (tests/test_encounters_kernel.py
+    holds DuckDB's bins to these on every edge of two centuries and around them); a time
+    within NEAR_EDGE_US of one (AIS times are whole seconds: rare) takes DuckDB's answer,
+    from the stage's own expression."""
+    ts_us = np.asarray(ts_us, np.int64)
+    tbin = ts_us // US_PER_BIN
+    offset = ts_us - tbin * US_PER_BIN
+    near = np.flatnonzero(
+        (offset != 0) & ((offset <= NEAR_EDGE_US) | (offset >= US_PER_BIN - NEAR_EDGE_US))
+    )
+    if len(near):
+        with duckdb.connect() as con:
+            con.register("times", pa.table({"us": ts_us[near]}))
+            select = (
+                f"SELECT {TBIN} AS tbin FROM (SELECT make_timestamptz(us) AS timestamp FROM times)"
+            )
+            tbin[near] = con.execute(select).fetchnumpy()["tbin"]
+    return tbin
 
 
 def _bins(part: chunks.Columns) -> dict[str, NDArray[Any]]:
@@ -267,8 +306,62 @@ def _crowds(
     )  # fmt: skip
 
 
+def runs_of(pairs: chunks.Columns, settings: AnalysisSettings) -> pa.RecordBatch:
+    """The rows of `encounter_runs` (encounters.encounter_runs_sql, the definition) of
+    close pairs (mmsi_a, mmsi_b, tbin, distance_m, lat, lon, sog; in any order, every row of
+    a pair): each pair's bins sorted, numbered, and cut where the bin less its number
+    changes (the SQL's `tbin - row_number()`); the runs that last long enough, with the
+    median distance and speed (DuckDB's: the middle value, or lo + (hi - lo) * 0.5) and the
+    mean place (summed in another order than the SQL's: equal to ~1e-15)."""
+    a, b = pairs["mmsi_a"].astype(np.int64), pairs["mmsi_b"].astype(np.int64)
+    tbin = pairs["tbin"].astype(np.int64)
+    if len(tbin) == 0:
+        return _empty(RUN_SCHEMA)
+    order = np.lexsort((tbin, b, a))
+    a, b, tbin = a[order], b[order], tbin[order]
+    new_pair = group_starts(a) | group_starts(b)
+    run = tbin - rank_in_group(new_pair)
+    if np.any((tbin[1:] == tbin[:-1]) & ~new_pair[1:]):  # twice in a bin: a run number may recur
+        again = np.lexsort((run, b, a))
+        order, a, b, tbin, run = order[again], a[again], b[again], tbin[again], run[again]
+    start = new_pair | group_starts(run)
+    at = np.flatnonzero(start)
+    counts = np.diff(np.append(at, len(tbin)))
+    first, last = tbin[at], tbin[at + counts - 1]  # a run's bins ascend
+    min_seconds = math.ceil(Decimal(repr(settings.encounter_min_hours)) * 3600)  # exact, as SQL
+    long = (last - first + 1) * encounters.BIN_SECONDS >= min_seconds
+    at, counts, first, last = at[long], counts[long], first[long], last[long]
+    if len(at) == 0:
+        return _empty(RUN_SCHEMA)
+    source = order[expand(at, counts)]  # the long runs' rows, run after run
+    offsets = np.cumsum(counts) - counts
+    run_of = np.repeat(np.arange(len(at)), counts)
+
+    def median(name: str) -> Floats:
+        values = np.asarray(pairs[name], np.float64)[source]
+        ordered = values[np.lexsort((values, run_of))]
+        low, high = ordered[offsets + (counts - 1) // 2], ordered[offsets + counts // 2]
+        return low + (high - low) * 0.5  # type: ignore[no-any-return]
+
+    def mean(name: str) -> Floats:
+        values = np.asarray(pairs[name], np.float64)[source]
+        return np.add.reduceat(values, offsets) / counts
+
+    columns = [
+        a[at], b[at], first * US_PER_BIN, (last + 1) * US_PER_BIN, median("distance_m"),
+        median("sog"), mean("lat"), mean("lon"), counts.astype(np.int64),
+    ]  # fmt: skip
+    return pa.RecordBatch.from_arrays(
+        [pa.array(c, f.type) for c, f in zip(columns, RUN_SCHEMA, strict=True)], schema=RUN_SCHEMA
+    )
+
+
 def _empty(schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist([], schema=schema)
+
+
+def _columns(table: pa.Table | pa.RecordBatch) -> chunks.Columns:
+    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.schema.names}
 
 
 def _bin_partitions(con: duckdb.DuckDBPyConnection) -> Iterator[list[list[chunks.Columns]]]:
@@ -310,17 +403,43 @@ def build(con: duckdb.DuckDBPyConnection, settings: AnalysisSettings) -> None:
     pairs = views.Sink(con, "close_pairs", to_disk=partitions > 1)
     crowds: list[pa.RecordBatch] = []
     pairs.add([_empty(PAIR_SCHEMA)])
-    for parts in source:
-        done = chunks.map_parts(
-            lambda pieces: pairs_of(chunks.join_pieces(pieces), settings), parts
+    # in partitions, the pairs are also cut by a hash of mmsi_a as they are found, into
+    # files whose every pair is whole: their runs are found a partition at a time
+    pair_files = None
+    if partitions > 1:
+        pair_files = PartitionFiles(
+            views.workdir(con) / "close_pairs-by-pair", "mmsi_a", partitions
         )
+
+    def search(pieces: list[chunks.Columns]) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+        found, crowded = pairs_of(chunks.join_pieces(pieces), settings)
+        if pair_files is not None and found.num_rows:
+            for p, piece in enumerate(cut(found, "mmsi_a", partitions)):
+                pair_files.append_here(p, piece)
+        return found, crowded
+
+    for parts in source:
+        done = chunks.map_parts(search, parts)
         pairs.add([p for p, _ in done if p.num_rows])
         crowds.extend(c for _, c in done if c.num_rows)
+        if pair_files is not None:
+            pair_files.new_round()
         del parts, done  # this partition's arrays go before the next one's are read
     pairs.publish()
     views.publish(con, CROWDED, pa.Table.from_batches(crowds, CROWD_SCHEMA))
     con.execute(encounters.crowds_sql(f"SELECT tbin, vessels, lat, lon FROM {CROWDED}"))
-    con.execute(encounters.encounter_runs_sql(settings))
+    runs: list[pa.RecordBatch] = []
+    if pair_files is None:
+        found = views.published(con, "close_pairs")
+        assert found is not None  # published in memory (one partition)
+        runs.append(runs_of(_columns(found.combine_chunks()), settings))
+    else:
+        try:
+            for parts in pair_files.read():
+                runs += chunks.map_parts(lambda p: runs_of(chunks.join_pieces(p), settings), parts)
+        finally:
+            pair_files.remove()
+    views.publish(con, RUNS, pa.Table.from_batches(runs, RUN_SCHEMA))
     publish_nearby_ports(con)
     con.execute(encounters.encounters_sql(settings, ports=NEARBY_PORTS))
 
