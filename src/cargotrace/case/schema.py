@@ -514,16 +514,10 @@ MID_FLAGS_VIEW = mid_flags_view_sql("mid_flags")
 # Latest value of each attribute; a reported flag wins over one derived from the MID, and
 # an MMSI seen only in positions gets its MID's flag. Extra columns: flag_source
 # ('reported' or 'mid'), mmsi_kind and mmsi_valid (reference/mid.py).
-VESSELS_VIEW = f"""
-CREATE OR REPLACE VIEW vessels AS
-WITH reports AS (
-    SELECT mmsi, imo, name, callsign, ship_type, flag, flag_source, observed_at,
-           coalesce(observed_at, TIMESTAMPTZ '1970-01-01') AS ts
-    FROM vessel_reports WHERE mmsi IS NOT NULL
-), seen AS (
-    SELECT mmsi, min(timestamp) AS first_seen, max(timestamp) AS last_seen
-    FROM positions GROUP BY mmsi
-), latest AS (
+# The reported half of `vessels`: one row per MMSI of the identity reports, the latest value
+# of each attribute (a statement that needs only the reported name or IMO of a vessel joins
+# this instead of `vessels`, which also groups every position for first and last seen).
+REPORTED_IDENTITY_SQL = """
     SELECT mmsi,
            arg_max(imo, ts) FILTER (WHERE imo IS NOT NULL) AS imo,
            arg_max(name, ts) FILTER (WHERE name IS NOT NULL) AS name,
@@ -531,8 +525,18 @@ WITH reports AS (
            arg_max(ship_type, ts) FILTER (WHERE ship_type IS NOT NULL) AS ship_type,
            arg_max(flag, ts) FILTER (WHERE flag IS NOT NULL AND flag_source IS DISTINCT FROM 'mid') AS reported_flag,
            min(observed_at) AS first_reported, max(observed_at) AS last_reported
-    FROM reports GROUP BY mmsi
-), joined AS (
+    FROM (SELECT mmsi, imo, name, callsign, ship_type, flag, flag_source, observed_at,
+                 coalesce(observed_at, TIMESTAMPTZ '1970-01-01') AS ts
+          FROM vessel_reports WHERE mmsi IS NOT NULL) reports
+    GROUP BY mmsi
+"""
+
+VESSELS_VIEW = f"""
+CREATE OR REPLACE VIEW vessels AS
+WITH seen AS (
+    SELECT mmsi, min(timestamp) AS first_seen, max(timestamp) AS last_seen
+    FROM positions GROUP BY mmsi
+), latest AS ({REPORTED_IDENTITY_SQL}), joined AS (
     SELECT coalesce(l.mmsi, s.mmsi) AS mmsi, l.imo, l.name, l.callsign, l.ship_type, l.reported_flag,
            least(s.first_seen, l.first_reported) AS first_seen,
            greatest(s.last_seen, l.last_reported) AS last_seen

@@ -34,6 +34,7 @@ something changes (zone boundaries, stop changes, gaps).
 
 from __future__ import annotations
 
+from cargotrace.case.schema import REPORTED_IDENTITY_SQL
 from cargotrace.maritime.port_areas import cell_sql
 from cargotrace.maritime.ships import span_join
 from cargotrace.maritime.sources import PER_FIX, Sources
@@ -64,6 +65,7 @@ def statements(settings: AnalysisSettings, sources: Sources = PER_FIX) -> list[s
         _ais_calls(settings, sources),
         _vessel_keys(),
         _sighting_places(),
+        _reported_vessels(),
         _port_calls(),
     ]
 
@@ -306,6 +308,13 @@ def _sighting_places() -> str:
     """
 
 
+def _reported_vessels() -> str:
+    """The reported name and IMO of each MMSI (`vessels`' own, without the scan of every
+    position for first and last seen that the view makes): one row per MMSI, so that on Spark
+    the statement reading it stays small enough for the driver."""
+    return f"CREATE OR REPLACE TEMP TABLE reported_vessels AS {REPORTED_IDENTITY_SQL}"
+
+
 def _port_calls() -> str:
     return """
     CREATE OR REPLACE TABLE observed_calls AS
@@ -352,7 +361,7 @@ def _port_calls() -> str:
            u.entered_at, u.exited_at, u.dwell_hours, u.stops, u.stop_hours, u.port_gaps, u.port_gap_hours,
            u.ais_events, u.confidence_level
     FROM unioned u
-    LEFT JOIN vessels v ON v.mmsi = u.mmsi
+    LEFT JOIN reported_vessels v ON v.mmsi = u.mmsi
     LEFT JOIN (SELECT locode, min(country) AS country FROM ports GROUP BY locode) p ON p.locode = u.port_locode
     ORDER BY u.vessel_key, u.arrived_at
     """
@@ -364,7 +373,7 @@ def union_statements(_settings: AnalysisSettings) -> list[str]:
     Watch's port visits (maritime/gfw_calls.py); those an observed call of the ship at that
     port already spans are left out there."""
     return [
-        """
+        f"""
         CREATE OR REPLACE TABLE port_calls AS
         SELECT * FROM observed_calls
         UNION ALL BY NAME
@@ -373,14 +382,14 @@ def union_statements(_settings: AnalysisSettings) -> list[str]:
                CAST(NULL AS TIMESTAMPTZ) AS departed_at, 0 AS fixes, 'detection' AS source,
                d.confidence, CAST([] AS VARCHAR[]) AS sighting_ids, 0 AS stops, 0 AS port_gaps
         FROM detection_calls d
-        LEFT JOIN vessels v ON v.mmsi = d.mmsi
+        LEFT JOIN ({REPORTED_IDENTITY_SQL}) v ON v.mmsi = d.mmsi
         LEFT JOIN (SELECT locode, min(country) AS country FROM ports GROUP BY locode) p
           ON p.locode = d.port_locode
         UNION ALL BY NAME
         SELECT g.port_call_id, g.vessel_key, g.ship_key, g.mmsi, coalesce(v.name, g.vessel_name) AS vessel_name,
                v.imo, g.port_locode, g.port_country, g.arrived_at, g.departed_at, 0 AS fixes, 'gfw' AS source,
                g.confidence, CAST([] AS VARCHAR[]) AS sighting_ids, 0 AS stops, 0 AS port_gaps
-        FROM gfw_calls g LEFT JOIN vessels v ON v.mmsi = g.mmsi
+        FROM gfw_calls g LEFT JOIN ({REPORTED_IDENTITY_SQL}) v ON v.mmsi = g.mmsi
         ORDER BY vessel_key, arrived_at
         """
     ]
