@@ -20,6 +20,12 @@ def haversine_km(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
     )
 
 
+def sql_str(value: str) -> str:
+    """A string literal; a NUL (which ends DuckDB's SQL text) becomes `chr(0)` concatenated."""
+    literal = "'" + value.replace("'", "''") + "'"
+    return literal.replace("\x00", "' || chr(0) || '") if "\x00" in value else literal
+
+
 def sql_list(values: list[str] | tuple[str, ...]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import duckdb
 
+from cargotrace.sql import sql_str
+
 RUNS = "quarantine_runs"
 # Refused messages per stored run. DuckDB handles rows 2,048 at a time, lists included, and
 # a transaction's rows that fill no row group (122,880 rows) wait in memory until the commit:
@@ -152,9 +154,9 @@ def attach_parts(
 def _make_views(con: duckdb.DuckDBPyConnection, files: list[Path], pending: str | None) -> None:
     row = con.execute("SELECT current_database()").fetchone()
     db = '"' + str(row[0] if row else "main").replace('"', '""') + '"'  # the case's, not temp
-    listed = ", ".join(_sql_str(str(f)) for f in files)
+    listed = ", ".join(sql_str(str(f)) for f in files)
     named = f"SELECT json_extract_string(detail, '$.{PART_KEY}.file') FROM {db}.main.ledger"
-    also = f" OR parse_filename(filename) = {_sql_str(pending)}" if pending else ""
+    also = f" OR parse_filename(filename) = {sql_str(pending)}" if pending else ""
     con.execute(
         f"""CREATE TEMP VIEW {RUNS_ALL} AS
             SELECT {RUN_COLUMNS} FROM {db}.main.{RUNS}
@@ -179,10 +181,6 @@ def _unreadable(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
     except duckdb.Error as exc:
         return str(exc).splitlines()[0]
     return None
-
-
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _runs(con: duckdb.DuckDBPyConnection) -> str:

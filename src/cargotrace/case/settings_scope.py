@@ -9,6 +9,8 @@ from contextlib import contextmanager
 
 import duckdb
 
+from cargotrace.sql import sql_str
+
 Value = bool | int | str
 
 # Settings a block could not put back because its transaction had failed: DuckDB refuses
@@ -23,7 +25,7 @@ def _literal(value: Value) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
-    return "'" + value.replace("'", "''") + "'"
+    return sql_str(value)
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from cargotrace.ingest.loader import ingest_parts
 from cargotrace.ingest.readers.sources import ENCODING_NAMES, file_hash
 from cargotrace.ingest.readers.tabular import read_parts
 from cargotrace.ingest.types import IngestResult, Mapping, TabularKind
+from cargotrace.sql import sql_str
 
 PREVIEW_ROWS = 1000  # rows of each sheet run through the pipeline
 SHOWN_ROWS = 10  # rows printed
@@ -85,7 +86,7 @@ def _against_case(
     if case_dir is None or not (case_dir / DB_NAME).exists():
         return {}
     try:
-        con.execute(f"ATTACH {_literal(str(case_dir / DB_NAME))} AS existing (READ_ONLY)")
+        con.execute(f"ATTACH {sql_str(str(case_dir / DB_NAME))} AS existing (READ_ONLY)")
     except duckdb.Error:  # being written by another process, or damaged: say so, go on
         return {
             "case_note": "the case could not be read now (busy or damaged); duplicates not checked"
@@ -118,10 +119,6 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[
         [database, table],
     ).fetchall()
     return [r[0] for r in rows]
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import pyarrow as pa
 from cargotrace.errors import InputError
 from cargotrace.ingest.readers.headers import ColumnMap, Field
 from cargotrace.ingest.readers.tabular import TableSource
+from cargotrace.sql import sql_str as sql_str  # shared with case/ (which may not import ingest/)
 
 Progress = Callable[[int], None]
 
@@ -270,9 +271,3 @@ class TabularKind:
     # DuckDB's share while a file of this kind loads, when the user set none
     # (CARGOTRACE_MEMORY_LIMIT): the reader's chunks and Arrow live beside it (`loader`).
     memory_limit: str | None = None
-
-
-def sql_str(value: str) -> str:
-    """A string literal; a NUL (which ends DuckDB's SQL text) becomes `chr(0)` concatenated."""
-    literal = "'" + value.replace("'", "''") + "'"
-    return literal.replace("\x00", "' || chr(0) || '") if "\x00" in value else literal

@@ -110,7 +110,7 @@ def set_apart(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     # copies of an earlier row of the file: candidates by the hash (seen earlier in the
     # chunk, or stored from an earlier chunk), then exactly
     if not _count(con, f"SELECT count(*) FROM {CHUNKS}"):
-        _SEEN[ctx.file_hash] = []  # the file's first chunk
+        _SEEN[_key(con, ctx.file_hash)] = []  # the file's first chunk
     con.execute(f"INSERT INTO {CHUNKS} VALUES (1)")
     ordered = np.sort(hashes)
     twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
@@ -170,16 +170,21 @@ def set_apart(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
 # beyond, in `KEYS` alone (hash, sheet, row), where joins find them (~3x the time)
 HASHES_IN_MEMORY = 16_000_000
 Held = tuple[np.ndarray, np.ndarray, str | None]  # sorted hashes, their rows, the sheet
-# the stored rows' hashes by file (they only find candidates: a stale entry, left by a
-# failed ingest, names none that the exact check takes; a file's first chunk starts anew)
-_SEEN: dict[str, list[Held] | None] = {}
+# the stored rows' hashes by connection and file (they only find candidates: a stale entry,
+# left by a failed ingest, names none that the exact check takes; a file's first chunk
+# starts anew; two cases ingesting one file at once, in threads, keep apart)
+_SEEN: dict[tuple[int, str], list[Held] | None] = {}
+
+
+def _key(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, str]:
+    return id(con), file_hash
 
 
 def _stored_hashes(
     con: duckdb.DuckDBPyConnection, ordered: np.ndarray, file_hash: str
 ) -> np.ndarray:
     """The hashes of `ordered` (the chunk's, sorted) that a stored row of the file has."""
-    held = _SEEN.get(file_hash, [])
+    held = _SEEN.get(_key(con, file_hash), [])
     if held is not None:
         found = [ordered[_found_in(seen, ordered)] for seen, _, _ in held]
         return np.unique(np.concatenate(found)) if found else np.zeros(0, np.uint64)
@@ -206,7 +211,7 @@ def _earlier_rows_sql(con: duckdb.DuckDBPyConnection, wanted: np.ndarray, file_h
     """SQL condition over `positions` or `ais_stations`: the file's stored row is one of
     those whose hash is in `wanted` (sorted): their sheets and row numbers listed (zone
     maps skip the rest), or, too many or no longer held, joined from a table."""
-    held = _SEEN.get(file_hash, [])
+    held = _SEEN.get(_key(con, file_hash), [])
     if held is None:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE ais_chunk_earlier AS
@@ -247,13 +252,14 @@ def _remember(
     the file's are more than `HASHES_IN_MEMORY` (then every one held so far goes there)."""
     order = np.argsort(hashes, kind="stable")
     chunk: Held = (hashes[order], rows[order], ctx.source.sheet)
-    held = _SEEN.get(ctx.file_hash, [])
+    key = _key(con, ctx.file_hash)
+    held = _SEEN.get(key, [])
     if held is not None:
         held.append(chunk)
-        _SEEN[ctx.file_hash] = held
+        _SEEN[key] = held
         if sum(len(seen) for seen, _, _ in held) <= HASHES_IN_MEMORY:
             return
-        _SEEN[ctx.file_hash] = None  # from now on in `KEYS` alone
+        _SEEN[key] = None  # from now on in `KEYS` alone
     for seen, seen_rows, sheet in held if held is not None else [chunk]:
         spilled = pa.table({"h": pa.array(seen, pa.uint64()), "_row": seen_rows})  # noqa: F841
         at = sql_str(sheet) if sheet is not None else "CAST(NULL AS VARCHAR)"
@@ -272,6 +278,6 @@ def finish(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int, di
     ).fetchall()
     for table in _TABLES:
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    _SEEN.pop(file_hash, None)
+    _SEEN.pop(_key(con, file_hash), None)
     assert counts is not None
     return int(counts[0]), int(counts[1]), {str(k): int(v) for k, v in stations}
