@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cargotrace.ingest.nmea.bits import Bits
-from cargotrace.ingest.nmea.timestamps import civil_to_us, valid_civil
+from cargotrace.ingest.nmea.kernels_time import civil_times
 
 POSITION_SCHEMA = pa.schema(
     [
@@ -173,9 +173,8 @@ def base_station_time(bits: Bits) -> tuple[np.ndarray, np.ndarray]:
     """UTC time a type 4 reports; valid only when every component is in range."""
     y, mo, d = bits.uint(38, 14), bits.uint(52, 4), bits.uint(56, 5)
     h, mi, s = bits.uint(61, 5), bits.uint(66, 6), bits.uint(72, 6)
-    ok = valid_civil(y, mo, d, h, mi, s) & (s <= 59) & bits.present(38, 40)
-    us = civil_to_us(np.where(ok, y, 1970), np.where(ok, mo, 1), np.where(ok, d, 1), h, mi, s)
-    return us, ok
+    us, ok = civil_times(y, mo, d, h, mi, s)
+    return us, ok & (s <= 59) & bits.present(38, 40)
 
 
 def _dims(bits: Bits, off: int) -> dict[str, Column]:
