@@ -33,8 +33,13 @@ for _i, _c in enumerate(b"abcdef"):
 
 def kernel(fn: F) -> F:
     """``fn`` compiled: no Python objects, the GIL released while it runs, the machine code
-    cached on disk (the first call of a fresh install compiles, a few seconds)."""
-    return cast(F, numba.njit(nogil=True, cache=True)(fn))
+    cached on disk (the first call of a fresh install compiles: seconds). Where no cache
+    directory is writable at all (neither the package's ``__pycache__`` nor Numba's user
+    cache, ``NUMBA_CACHE_DIR``) every process compiles its own."""
+    try:
+        return cast(F, numba.njit(nogil=True, cache=True)(fn))
+    except RuntimeError:  # Numba: "cannot cache function ...: no locator available"
+        return cast(F, numba.njit(nogil=True)(fn))
 
 
 @kernel

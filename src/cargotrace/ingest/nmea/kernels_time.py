@@ -173,18 +173,3 @@ def parse_token(buf: np.ndarray, start: int, end: int, min_digits: int) -> tuple
     if length >= 19 and _at(buf, start, length, 4) == 45:
         return _parse_iso(buf, start, length)
     return 0, False
-
-
-@kernel
-def civil_times(
-    y: np.ndarray, mo: np.ndarray, d: np.ndarray, h: np.ndarray, mi: np.ndarray, s: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(µs since epoch, valid) of broken-down UTC times given as arrays."""
-    n = len(y)
-    us = np.zeros(n, dtype=np.int64)
-    ok = np.zeros(n, dtype=np.bool_)
-    for i in range(n):
-        if valid_civil(y[i], mo[i], d[i], h[i], mi[i], s[i]):
-            us[i] = civil_to_us(y[i], mo[i], d[i], h[i], mi[i], s[i])
-            ok[i] = True
-    return us, ok
