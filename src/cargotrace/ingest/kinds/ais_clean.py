@@ -151,8 +151,8 @@ def _equal_to_previous(column: pa.ChunkedArray, order: np.ndarray) -> np.ndarray
     array = column.combine_chunks()
     if pa.types.is_timestamp(array.type):
         array = array.cast(pa.int64())
-    values = array.fill_null(0).to_numpy(zero_copy_only=False)[order]
-    equal = values[1:] == values[:-1]
+    values: np.ndarray = array.fill_null(0).to_numpy(zero_copy_only=False)[order]
+    equal: np.ndarray = values[1:] == values[:-1]
     if values.dtype.kind == "f":
         equal |= np.isnan(values[1:]) & np.isnan(values[:-1])
     if array.null_count:
