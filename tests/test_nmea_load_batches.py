@@ -133,6 +133,34 @@ def test_duplicates_found_in_several_passes_over_the_hashes_are_those_of_one(tmp
     assert _ingest(tmp_path, "passes", log) == whole
 
 
+@pytest.mark.parametrize("listed", [10_000, 2])
+def test_rows_of_different_keys_under_one_hash_go_to_the_exact_pass(tmp_path, monkeypatch, listed):
+    """`ais_clean._sorted_copies` sorts the stage by key hash and compares each row with the
+    one before, column by column: rows of different keys sharing a hash (every position of
+    a ship, under a hash of the MMSI alone) are left to DuckDB's exact pass (named by row
+    id, or handed over as a table past `LISTED_ROWS`), which gives the rows and counts
+    the full key's hash gives."""
+    from cargotrace.ingest.kinds import ais_clean
+
+    log = tmp_path / "twice.nmea"
+    log.write_bytes(shared_data("ais", "aisdb", "test_data_20211101.nm4").read_bytes() * 2)
+    whole = _ingest(tmp_path, "whole", log)
+    assert whole["ledger"][0][4] > 0  # duplicates
+    left: list[int] = []
+    sort = ais_clean._sorted_copies
+
+    def watched(con):
+        copies, unsure = sort(con)
+        left.append(len(unsure))
+        return copies, unsure
+
+    monkeypatch.setattr(ais_clean, "_key_hash", lambda: "hash(mmsi)")
+    monkeypatch.setattr(ais_clean, "_sorted_copies", watched)
+    monkeypatch.setattr(ais_clean, "LISTED_ROWS", listed)
+    assert _ingest(tmp_path, "collided", log) == whole
+    assert left and left[0] > 2  # named by row id under 10,000, as a table over 2
+
+
 def test_duckdb_share_is_lowered_while_the_passes_hold_their_hashes(tmp_path, monkeypatch):
     """While several passes fetch a big stage's hashes into NumPy, DuckDB's share is at most
     `HASH_PASS_MEMORY_LIMIT` (its pool held cached pages of the spilled stage beside them:

@@ -105,50 +105,85 @@ def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
 # Hashes sorted at a time (64 MB): a 2 GB NMEA log stages 27 M rows, whose hashes sorted at
 # once (with their copies) took the ingest's peak from 1.3 GB to 2.3 GB
 HASHES_PER_PASS = 8_000_000
-# A stage of at most this many rows with a time (one pass, ~100 MB: each row's id and hash
-# and a sorted copy of the hashes) has the rows with a repeated hash named by their row ids
-# in the exact pass, when they are at most `LISTED_ROWS` (a list of row ids reads only the
-# row groups that hold them); else they are found by their hashes, in a pass over the
-# whole stage
+# A stage of at most this many rows with a time has its copies found in NumPy
+# (`_sorted_copies`: each row's id, line and key hash, then one key column at a time, ~50
+# bytes a row at the most); a bigger one by its repeated hashes (`_repeated_hashes`) and
+# DuckDB's exact pass over the rows that have them
 LISTED_STAGE_ROWS = 4_000_000
+# rows of the exact pass named by their row ids in the statement (at most this many; else
+# handed over as an Arrow table)
 LISTED_ROWS = 10_000
 
 
-def _repeated_hashes(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, np.ndarray | None]:
-    """The hashes of the key that more than one stage row with a time has (`h`), and the
-    ids of those rows (None when they are not listed: `LISTED_STAGE_ROWS`, `LISTED_ROWS`),
-    found by sorting the hashes in NumPy (DuckDB's GROUP BY of millions of hashes beside
-    the stage spilled to disk under the case's memory limit), `HASHES_PER_PASS` at most at
-    a time (equal hashes fall in the same pass: hash modulo the passes)."""
-    key = ", ".join(KEY)
+def _sorted_copies(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
+    """The stage rows with a time that are later copies of an earlier row (in file order:
+    line, then row id), found in NumPy: the rows sorted by the hash of their key (then by
+    line and id), each compared with the one before, one key column at a time (NULLs
+    equal, as `IS NOT DISTINCT FROM`). Returns the copies' row ids, and the row ids of the
+    hashes that rows of different keys share (left to DuckDB's exact pass). DuckDB's window
+    over the rows whose hash repeats cost two to three times this."""
+    timed = f"FROM {STAGE} WHERE timestamp IS NOT NULL"
+    got = con.execute(f"SELECT rowid AS rid, source_row, {_key_hash()} AS h {timed}").fetchnumpy()
+    ids = np.asarray(got["rid"], np.int64)
+    hashes = np.asarray(got["h"], np.uint64)
+    order = np.lexsort((ids, np.asarray(got["source_row"], np.int64), hashes))
+    del got
+    hashes, ids = hashes[order], ids[order]
+    repeats = hashes[1:] == hashes[:-1]  # row k + 1 has the hash of row k (sorted)
+    if not repeats.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    equal = repeats.copy()
+    for column in KEY:
+        values = con.execute(f"SELECT {quote_ident(column)} AS v {timed}").to_arrow_table()
+        equal &= _equal_to_previous(values.column("v"), order)
+        del values
+    odd = np.unique(hashes[1:][repeats & ~equal])  # hashes of rows of different keys
+    later = np.flatnonzero(repeats) + 1
+    if not len(odd):
+        return ids[later], np.zeros(0, np.int64)
+    shared = np.isin(hashes, odd)  # every row of those hashes goes to the exact pass
+    return ids[later[~shared[later]]], np.sort(ids[shared])
+
+
+def _equal_to_previous(column: pa.ChunkedArray, order: np.ndarray) -> np.ndarray:
+    """Whether each value of `column` taken in `order` IS NOT DISTINCT FROM the one before
+    (NULLs equal, NaNs equal): one less than the rows."""
+    array = column.combine_chunks()
+    if pa.types.is_timestamp(array.type):
+        array = array.cast(pa.int64())
+    values: np.ndarray = array.fill_null(0).to_numpy(zero_copy_only=False)[order]
+    equal: np.ndarray = values[1:] == values[:-1]
+    if values.dtype.kind == "f":
+        equal |= np.isnan(values[1:]) & np.isnan(values[:-1])
+    if array.null_count:
+        valid = array.is_valid().to_numpy(zero_copy_only=False)[order]
+        equal = (equal & valid[1:] & valid[:-1]) | (~valid[1:] & ~valid[:-1])
+    return equal
+
+
+def _key_hash() -> str:
+    """The hash of a row's key (equal keys, NULLs included, hash alike)."""
+    return f"hash({', '.join(KEY)})"
+
+
+def _repeated_hashes(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The hashes of the key that more than one stage row with a time has (`h`), found by
+    sorting the hashes in NumPy (DuckDB's GROUP BY of millions of hashes beside the stage
+    spilled to disk under the case's memory limit), `HASHES_PER_PASS` at most at a time
+    (equal hashes fall in the same pass: hash modulo the passes)."""
     rows = _count(con, f"SELECT count(*) FROM {STAGE} WHERE timestamp IS NOT NULL")
-    if rows <= min(LISTED_STAGE_ROWS, HASHES_PER_PASS):
-        fetched = con.execute(
-            f"SELECT rowid AS rid, hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL"
-        ).fetchnumpy()
-        ids, hashes = fetched["rid"], fetched["h"]
-        del fetched
-        ordered = np.sort(hashes)
-        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-        del ordered
-        table = pa.table({"h": pa.array(repeated, pa.uint64())})
-        if not len(repeated):
-            return table, np.zeros(0, np.int64)
-        at = np.searchsorted(repeated, hashes).clip(0, len(repeated) - 1)
-        listed = ids[repeated[at] == hashes]
-        return table, listed if len(listed) <= LISTED_ROWS else None
     passes = max(1, -(-rows // HASHES_PER_PASS))
     found = []
     with _share_at_most(con, HASH_PASS_MEMORY_LIMIT):  # the hashes are in NumPy meanwhile
         for part in range(passes):
-            share = f" AND hash({key}) % {passes} = {part}" if passes > 1 else ""
+            share = f" AND {_key_hash()} % {passes} = {part}" if passes > 1 else ""
             hashes = con.execute(
-                f"SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
+                f"SELECT {_key_hash()} AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
             ).fetchnumpy()["h"]
             hashes.sort()  # in place
             found.append(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]))
             del hashes
-    return pa.table({"h": pa.array(np.concatenate(found), pa.uint64())}), None
+    return pa.table({"h": pa.array(np.concatenate(found), pa.uint64())})
 
 
 # DuckDB's share of the memory while the passes over a stage of more than `HASHES_PER_PASS`
@@ -203,14 +238,30 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                 SELECT m.rid, true AS in_case FROM mine m SEMI JOIN theirs t ON {same}""",
             [lo, hi],
         )
-    # candidates first by a hash of the key (the hashes seen twice), then exactly
-    repeated, ids = _repeated_hashes(con)
-    if len(repeated):
+    # copies within the file: sorted in NumPy, or (a big stage) candidates first by a hash
+    # of the key (the hashes seen twice); then exactly, in DuckDB, those left
+    timed = _count(con, f"SELECT count(*) FROM {STAGE} WHERE timestamp IS NOT NULL")
+    if timed <= min(LISTED_STAGE_ROWS, HASHES_PER_PASS):
+        copies, unsure = _sorted_copies(con)
+        ais_copies = pa.table({"rid": copies})  # noqa: F841 - replacement scan
+        with local_scans(con):
+            con.execute(
+                "INSERT INTO ais_dupes SELECT rid, false FROM ais_copies"
+                + (" WHERE rid NOT IN (SELECT rid FROM ais_dupes)" if stored else "")
+            )
+        del ais_copies
+        ais_unsure = pa.table({"rid": unsure})  # noqa: F841 - replacement scan
         candidates = (
-            f"rowid IN ({', '.join(map(str, ids.tolist()))})"
-            if ids is not None
-            else f"timestamp IS NOT NULL AND hash({key}) IN (SELECT h FROM repeated)"
+            f"rowid IN ({', '.join(map(str, unsure.tolist()))})"
+            if len(unsure) <= LISTED_ROWS
+            else "rowid IN (SELECT rid FROM ais_unsure)"
         )
+        exact = len(unsure) > 0
+    else:
+        repeated = _repeated_hashes(con)  # noqa: F841 - replacement scan
+        candidates = f"timestamp IS NOT NULL AND {_key_hash()} IN (SELECT h FROM repeated)"
+        exact = len(repeated) > 0
+    if exact:
         with local_scans(con):
             con.execute(
                 f"""INSERT INTO ais_dupes
