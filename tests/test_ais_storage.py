@@ -125,9 +125,9 @@ def test_identity_reports_are_at_the_first_and_last_rows_on_either_key(tmp_path,
     chosen = position_identities.time_row_key
 
     def spy(con):  # the key each chunk took
-        key, row = chosen(con)
-        keys.append("HUGEINT" if "HUGEINT" in key else "BIGINT")
-        return key, row
+        first, last = chosen(con)
+        keys.append("HUGEINT" if "HUGEINT" in first else "BIGINT")
+        return first, last
 
     monkeypatch.setattr(position_identities, "time_row_key", spy)
     header = ["mmsi", "timestamp", "lat", "lon", "vesselname"]
