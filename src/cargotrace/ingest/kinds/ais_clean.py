@@ -46,6 +46,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import quote_ident
@@ -212,6 +213,26 @@ def _share_at_most(con: duckdb.DuckDBPyConnection, limit: str) -> AbstractContex
     return duckdb_settings(con, memory_limit=limit)
 
 
+def _stored_span(con: duckdb.DuckDBPyConnection) -> tuple[object, object] | None:
+    """The stage's time span, when the case holds positions in it (else None: no copy of
+    another file's position to look for)."""
+    span = con.execute(f"SELECT min(timestamp), max(timestamp) FROM {STAGE}").fetchone()
+    lo, hi = span if span else (None, None)
+    stored = lo is not None and _count(
+        con,
+        "SELECT count(*) FROM (SELECT 1 FROM positions WHERE timestamp BETWEEN ? AND ? LIMIT 1)",
+        [lo, hi],
+    )
+    return (lo, hi) if stored else None
+
+
+def _marked(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the stage is small enough for the passes with marks (`_Marks`): its rows in
+    NumPy, its copies sorted there (`_sorted_copies`)."""
+    rows = _count(con, f"SELECT count(*) FROM {STAGE}")
+    return rows <= min(LISTED_STAGE_ROWS, HASHES_PER_PASS)
+
+
 def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """`ais_dupes`: stage rows that are copies (of a stored position, or of an earlier row
     of the file); returns (within the file, of the case)."""
@@ -221,14 +242,9 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     # to look for when the case holds no position in that span), then copies within the
     # file: only keys seen twice are sorted
     con.execute("CREATE OR REPLACE TEMP TABLE ais_dupes (rid BIGINT, in_case BOOLEAN)")
-    span = con.execute(f"SELECT min(timestamp), max(timestamp) FROM {STAGE}").fetchone()
-    lo, hi = span if span else (None, None)
-    stored = lo is not None and _count(
-        con,
-        "SELECT count(*) FROM (SELECT 1 FROM positions WHERE timestamp BETWEEN ? AND ? LIMIT 1)",
-        [lo, hi],
-    )
-    if stored:
+    span = _stored_span(con)
+    stored = span is not None
+    if span is not None:
         con.execute(
             f"""INSERT INTO ais_dupes
                 WITH mine AS (SELECT rowid AS rid, {key} FROM {STAGE} WHERE timestamp IS NOT NULL),
@@ -236,7 +252,7 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                     SELECT DISTINCT {key} FROM positions WHERE timestamp BETWEEN $1 AND $2
                 )
                 SELECT m.rid, true AS in_case FROM mine m SEMI JOIN theirs t ON {same}""",
-            [lo, hi],
+            list(span),
         )
     # copies within the file: sorted in NumPy, or (a big stage) candidates first by a hash
     # of the key (the hashes seen twice); then exactly, in DuckDB, those left
@@ -356,6 +372,157 @@ def _move_stage(con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str) 
     return appended, flagged
 
 
+class _Marks:
+    """What the passes find of each stage row, in the stage's scan order (a stage of at
+    most `LISTED_STAGE_ROWS` rows): its copies, then its stations. DuckDB pairs them with
+    the stage's rows by POSITIONAL JOIN, a scan of both (`table`, checked once against the
+    row ids): the anti-joins on row ids it replaces cost ~60 ms per 370,000 rows each, and
+    the passes made four of them."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.rid = np.asarray(
+            con.execute(f"SELECT rowid AS rid FROM {STAGE}").fetchnumpy()["rid"], np.int64
+        )
+        self.dupe = np.zeros(len(self.rid), bool)
+        self.in_case = np.zeros(len(self.rid), bool)
+        self.station = np.zeros(len(self.rid), bool)
+        steps = np.diff(self.rid)
+        # row ids one after the other (a stage only appended to): a row's place is its id
+        # less the first; else found by a search
+        self._first = int(self.rid[0]) if len(self.rid) and bool(np.all(steps == 1)) else None
+        self._order = None if bool(np.all(steps > 0)) else np.argsort(self.rid)
+        del steps
+        ais_marks = self.table()  # noqa: F841 - replacement scan
+        with local_scans(con):
+            apart = _count(
+                con,
+                f"""SELECT count(*) FROM {STAGE} s POSITIONAL JOIN ais_marks m
+                    WHERE s.rowid IS DISTINCT FROM m._rid""",
+            )
+        if apart:
+            raise AssertionError(f"{apart} stage rows are not where their marks are")
+
+    def at(self, rids: np.ndarray) -> np.ndarray:
+        """The places (scan order) of the stage rows with these row ids."""
+        if self._first is not None:
+            return rids - self._first
+        if self._order is None:
+            return np.searchsorted(self.rid, rids)
+        return self._order[np.searchsorted(self.rid[self._order], rids)]
+
+    def table(self) -> pa.Table:
+        """`_rid`, `_keep` (to `positions`: neither a copy nor a station), `_station`."""
+        return pa.table(
+            {"_rid": self.rid, "_keep": ~(self.dupe | self.station), "_station": self.station}
+        )
+
+
+def _marked_dupes(
+    con: duckdb.DuckDBPyConnection, marks: _Marks, span: tuple[object, object] | None
+) -> tuple[int, int]:
+    """`_stage_dupes` for a stage with marks: the copies marked, not listed in a table;
+    `span` the file's time span when the case holds positions in it. Returns (within the
+    file, of the case)."""
+    key = ", ".join(KEY)
+    if span is not None:
+        same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM m.{c}" for c in KEY)
+        found = con.execute(
+            f"""WITH mine AS (SELECT rowid AS rid, {key} FROM {STAGE} WHERE timestamp IS NOT NULL),
+                theirs AS (
+                    SELECT DISTINCT {key} FROM positions WHERE timestamp BETWEEN $1 AND $2
+                )
+                SELECT m.rid FROM mine m SEMI JOIN theirs t ON {same}""",
+            list(span),
+        ).fetchnumpy()["rid"]
+        marks.in_case[marks.at(np.asarray(found, np.int64))] = True
+    copies, unsure = _sorted_copies(con)
+    marks.dupe[marks.at(copies)] = True
+    if len(unsure):
+        ais_unsure = pa.table({"rid": unsure})  # noqa: F841 - replacement scan
+        candidates = (
+            f"rowid IN ({', '.join(map(str, unsure.tolist()))})"
+            if len(unsure) <= LISTED_ROWS
+            else "rowid IN (SELECT rid FROM ais_unsure)"
+        )
+        with local_scans(con):
+            exact = con.execute(
+                f"""SELECT rid FROM (
+                        SELECT rowid AS rid, row_number() OVER (PARTITION BY {key} ORDER BY source_row, rowid) AS copy
+                        FROM {STAGE} WHERE {candidates}
+                    ) WHERE copy > 1"""
+            ).fetchnumpy()["rid"]
+        marks.dupe[marks.at(np.asarray(exact, np.int64))] = True
+    in_file = int(np.count_nonzero(marks.dupe & ~marks.in_case))
+    marks.dupe |= marks.in_case
+    return in_file, int(np.count_nonzero(marks.in_case))
+
+
+def _marked_stations(
+    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str, marks: _Marks
+) -> dict[str, int]:
+    """`_stage_stations` for a stage with marks: the stations among the rows that are not
+    copies, marked and copied to `ais_stations`; returns the rows copied by station kind."""
+    kind = station_kind_sql("s.mmsi", "s.msg_type")
+    ais_marks = marks.table()
+    with local_scans(con):  # the cheap test first: its few rows are named
+        found = con.execute(
+            f"""SELECT rid, station_kind FROM (
+                    SELECT s.rowid AS rid, {kind} AS station_kind
+                    FROM {STAGE} s POSITIONAL JOIN ais_marks m
+                    WHERE m._keep AND {is_station_sql("s.mmsi", "s.msg_type")})
+                WHERE station_kind IS NOT NULL"""
+        ).to_arrow_table()
+    if not found.num_rows:
+        return {}
+    marks.station[marks.at(found.column("rid").to_numpy())] = True
+    counts = pc.value_counts(found.column("station_kind").combine_chunks()).to_pylist()
+    ais_marks = marks.table()  # noqa: F841 - replacement scan
+    columns = ", ".join(f"s.{c.strip()}" for c in STATIONS_COLUMNS.split(","))
+    with local_scans(con):
+        con.execute(
+            f"""INSERT INTO ais_stations (station_kind, {STATIONS_COLUMNS}, file_hash, source_file, sheet, source_row)
+                SELECT {kind}, {columns}, {sql_str(file_hash)}, {sql_str(file_name)}, s.sheet, s.source_row
+                FROM {STAGE} s POSITIONAL JOIN ais_marks m WHERE m._station"""
+        )
+    return {str(c["values"]): int(c["counts"]) for c in sorted(counts, key=lambda c: c["values"])}
+
+
+def _marked_move(
+    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str, marks: _Marks
+) -> tuple[int, int]:
+    """`_move_stage` for a stage with marks: the rows marked to keep into `positions` in
+    one append, the MMSIs that cannot be a ship's worked out once per MMSI (with their
+    rows, counted). Returns (rows appended, positions of the file flagged mmsi_invalid)."""
+    ais_marks = marks.table()  # noqa: F841 - replacement scan
+    with local_scans(con):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE ais_bad_mmsi AS
+                SELECT coalesce(mmsi, -1) AS mmsi, rows  -- no MMSI is invalid too, as -1 is
+                FROM (SELECT s.mmsi, count(*) AS rows FROM {STAGE} s POSITIONAL JOIN ais_marks m
+                      WHERE m._keep GROUP BY s.mmsi)
+                WHERE {mmsi_invalid_sql("mmsi")}"""
+        )
+    flagged = _count(con, "SELECT sum(rows) FROM ais_bad_mmsi")
+    columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
+    invalid = "coalesce(s.mmsi, -1) IN (SELECT mmsi FROM ais_bad_mmsi)"
+    values = {
+        "file_hash": sql_str(file_hash),
+        "source_file": sql_str(file_name),
+        "flags": f"CASE WHEN {invalid} THEN 'mmsi_invalid' END" if flagged else "NULL",
+    }
+    select = ", ".join(values.get(c, f"s.{quote_ident(c)}") for c in columns)
+    # as `_move_stage`: insertion order is free, one thread
+    with duckdb_settings(con, preserve_insertion_order=False, threads=1), local_scans(con):
+        appended = _count(
+            con,
+            f"INSERT INTO positions ({', '.join(map(quote_ident, columns))}) "
+            f"SELECT {select} FROM {STAGE} s POSITIONAL JOIN ais_marks m WHERE m._keep",
+        )
+    for table in (STAGE, "ais_bad_mmsi"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return appended, flagged
+
+
 def _appended(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]:
     """(the file's positions, those flagged mmsi_invalid as they were appended)."""
     counts = con.execute(
@@ -429,15 +596,25 @@ def finish_positions_file(
     stats = CleanStats()
     if staged:  # an NMEA log
         step("removing duplicates")
-        stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
+        marks = _Marks(con) if _marked(con) else None
+        stats.duplicates_in_file, stats.duplicates_of_case = (
+            _stage_dupes(con) if marks is None else _marked_dupes(con, marks, _stored_span(con))
+        )
         dropped = stats.duplicates_in_file + stats.duplicates_of_case
         result.rows_kept -= dropped
         result.rows_duplicate += dropped
         step("setting stations apart")
-        stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
+        file_hash, name = result.file_hash, result.path.name
+        stations = (  # not vessels
+            _stage_stations(con, file_hash, name)
+            if marks is None
+            else _marked_stations(con, file_hash, name, marks)
+        )
         step("appending the positions")
-        appended, stats.positions_mmsi_invalid = _move_stage(
-            con, result.file_hash, result.path.name
+        appended, stats.positions_mmsi_invalid = (
+            _move_stage(con, file_hash, name)
+            if marks is None
+            else _marked_move(con, file_hash, name, marks)
         )
     else:  # a position CSV, appended already without its copies and stations
         stats.duplicates_in_file, stats.duplicates_of_case, stations = position_appends.finish(
