@@ -58,7 +58,7 @@ import numpy as np
 import pyarrow as pa
 
 from cargotrace.ingest.nmea.arrow import raw_lines, strings_from_ranges
-from cargotrace.ingest.nmea.assemble import Assembled, assemble
+from cargotrace.ingest.nmea.assemble import Assembled, Grouping, group, messages
 from cargotrace.ingest.nmea.decode import Context, MessageResult, decode_messages
 from cargotrace.ingest.nmea.lines import (
     FileLines,
@@ -206,11 +206,12 @@ class Scanned:
 
 @dataclass
 class Assembly:
-    """A scanned block's messages (`NmeaDecoder.assemble`), ready for `decode_assembled`."""
+    """A scanned block's messages found (`NmeaDecoder.assemble`), ready for
+    `decode_assembled` (which builds them)."""
 
     block: LineBlock
     s: Sentences
-    a: Assembled
+    g: Grouping
 
 
 def scan_block(block: LineBlock) -> Scanned:
@@ -251,7 +252,8 @@ def _joined(first: Scanned, second: Scanned) -> Scanned:
 def decode_assembled(asm: Assembly, untimed_fields: bool = True) -> DecodedBatch:
     """The rows, rejects and counters of an assembled block (on any thread, in any order;
     `untimed_fields`: `decode_messages`)."""
-    block, s, a = asm.block, asm.s, asm.a
+    block, s = asm.block, asm.s
+    a = messages(s, block.buf, asm.g)
     ctx = _context(block, s, a)
     res = decode_messages(a, ctx, untimed_fields)
     raw = RawText(block, s, a, {"positions": res.position_messages, "statics": res.static_messages})
@@ -285,12 +287,12 @@ class NmeaDecoder:
             carried.carried[:] = True
             scanned = _joined(scan_block(carried), scanned)
         block, s = scanned.block, scanned.s
-        a = assemble(s, block.buf)
-        self._keep_pending(block, s, a)
-        return Assembly(block, s, a)
+        g = group(s, block.buf)
+        self._keep_pending(block, s, g.pending)
+        return Assembly(block, s, g)
 
-    def _keep_pending(self, block: LineBlock, s: Sentences, a: Assembled) -> None:
-        lines = s.line[a.pending]
+    def _keep_pending(self, block: LineBlock, s: Sentences, pending: np.ndarray) -> None:
+        lines = s.line[pending]
         # Few fragments at most (bounded): a Python loop here is fine.
         self._carry_raw = [bytes(block.buf[block.starts[i] : block.ends[i]]) for i in lines]
         self._carry_line_no = [int(block.line_no[i]) for i in lines]
