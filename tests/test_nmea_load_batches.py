@@ -133,6 +133,62 @@ def test_duplicates_found_in_several_passes_over_the_hashes_are_those_of_one(tmp
     assert _ingest(tmp_path, "passes", log) == whole
 
 
+@pytest.mark.parametrize("listed", [10_000, 2])
+def test_rows_of_different_keys_under_one_hash_go_to_the_exact_pass(tmp_path, monkeypatch, listed):
+    """`ais_clean._sorted_copies` sorts the stage by key hash and compares each row with the
+    one before, column by column: rows of different keys sharing a hash (every position of
+    a ship, under a hash of the MMSI alone) are left to DuckDB's exact pass (named by row
+    id, or handed over as a table past `LISTED_ROWS`), which gives the rows and counts
+    the full key's hash gives."""
+    from cargotrace.ingest.kinds import ais_clean
+
+    log = tmp_path / "twice.nmea"
+    log.write_bytes(shared_data("ais", "aisdb", "test_data_20211101.nm4").read_bytes() * 2)
+    whole = _ingest(tmp_path, "whole", log)
+    assert whole["ledger"][0][4] > 0  # duplicates
+    left: list[int] = []
+    sort = ais_clean._sorted_copies
+
+    def watched(con):
+        copies, unsure = sort(con)
+        left.append(len(unsure))
+        return copies, unsure
+
+    monkeypatch.setattr(ais_clean, "_key_hash", lambda: "hash(mmsi)")
+    monkeypatch.setattr(ais_clean, "_sorted_copies", watched)
+    monkeypatch.setattr(ais_clean, "LISTED_ROWS", listed)
+    assert _ingest(tmp_path, "collided", log) == whole
+    assert left and left[0] > 2  # named by row id under 10,000, as a table over 2
+
+
+def test_passes_with_marks_store_what_the_passes_with_tables_store(tmp_path, monkeypatch):
+    """A stage of at most `LISTED_STAGE_ROWS` rows has its copies and stations marked in
+    NumPy and paired with its rows by POSITIONAL JOIN (`ais_clean._Marks`); a bigger one
+    lists them in tables: the same rows, flags and counts either way, for copies within
+    the file and copies of another file's positions, stations and MMSIs that cannot be a
+    ship's."""
+    from cargotrace.ingest.kinds import ais_clean
+
+    aisdb = shared_data("ais", "aisdb", "test_data_20211101.nm4").read_bytes()
+    first, second = tmp_path / "first.nmea", tmp_path / "second.nmea"
+    first.write_bytes(aisdb)
+    second.write_bytes(aisdb * 2 + shared_data("ais", "gpsd", "sample.aivdm").read_bytes())
+
+    def both(name: str) -> tuple[dict, list[dict]]:
+        case = tmp_path / name
+        results = [workflow.ingest(case, "ais", [log])[0] for log in (first, second)]
+        assert workflow.check_case(case) == []
+        keys = ("cleaning", "not_vessels", "kept_as")
+        return _stored(case), [{k: r.detail.get(k) for k in keys} for r in results]
+
+    marked, marked_detail = both("marked")
+    cleaning = marked_detail[1]["cleaning"]
+    assert cleaning["duplicates_in_file"] and cleaning["duplicates_of_case"]
+    assert marked_detail[0]["not_vessels"] and marked["stations"]
+    monkeypatch.setattr(ais_clean, "LISTED_STAGE_ROWS", 0)
+    assert both("tables") == (marked, marked_detail)
+
+
 def test_duckdb_share_is_lowered_while_the_passes_hold_their_hashes(tmp_path, monkeypatch):
     """While several passes fetch a big stage's hashes into NumPy, DuckDB's share is at most
     `HASH_PASS_MEMORY_LIMIT` (its pool held cached pages of the spilled stage beside them:

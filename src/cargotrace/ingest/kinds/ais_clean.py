@@ -46,6 +46,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import quote_ident
@@ -105,50 +106,85 @@ def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
 # Hashes sorted at a time (64 MB): a 2 GB NMEA log stages 27 M rows, whose hashes sorted at
 # once (with their copies) took the ingest's peak from 1.3 GB to 2.3 GB
 HASHES_PER_PASS = 8_000_000
-# A stage of at most this many rows with a time (one pass, ~100 MB: each row's id and hash
-# and a sorted copy of the hashes) has the rows with a repeated hash named by their row ids
-# in the exact pass, when they are at most `LISTED_ROWS` (a list of row ids reads only the
-# row groups that hold them); else they are found by their hashes, in a pass over the
-# whole stage
+# A stage of at most this many rows with a time has its copies found in NumPy
+# (`_sorted_copies`: each row's id, line and key hash, then one key column at a time, ~50
+# bytes a row at the most); a bigger one by its repeated hashes (`_repeated_hashes`) and
+# DuckDB's exact pass over the rows that have them
 LISTED_STAGE_ROWS = 4_000_000
+# rows of the exact pass named by their row ids in the statement (at most this many; else
+# handed over as an Arrow table)
 LISTED_ROWS = 10_000
 
 
-def _repeated_hashes(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, np.ndarray | None]:
-    """The hashes of the key that more than one stage row with a time has (`h`), and the
-    ids of those rows (None when they are not listed: `LISTED_STAGE_ROWS`, `LISTED_ROWS`),
-    found by sorting the hashes in NumPy (DuckDB's GROUP BY of millions of hashes beside
-    the stage spilled to disk under the case's memory limit), `HASHES_PER_PASS` at most at
-    a time (equal hashes fall in the same pass: hash modulo the passes)."""
-    key = ", ".join(KEY)
+def _sorted_copies(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
+    """The stage rows with a time that are later copies of an earlier row (in file order:
+    line, then row id), found in NumPy: the rows sorted by the hash of their key (then by
+    line and id), each compared with the one before, one key column at a time (NULLs
+    equal, as `IS NOT DISTINCT FROM`). Returns the copies' row ids, and the row ids of the
+    hashes that rows of different keys share (left to DuckDB's exact pass). DuckDB's window
+    over the rows whose hash repeats cost two to three times this."""
+    timed = f"FROM {STAGE} WHERE timestamp IS NOT NULL"
+    got = con.execute(f"SELECT rowid AS rid, source_row, {_key_hash()} AS h {timed}").fetchnumpy()
+    ids = np.asarray(got["rid"], np.int64)
+    hashes = np.asarray(got["h"], np.uint64)
+    order = np.lexsort((ids, np.asarray(got["source_row"], np.int64), hashes))
+    del got
+    hashes, ids = hashes[order], ids[order]
+    repeats = hashes[1:] == hashes[:-1]  # row k + 1 has the hash of row k (sorted)
+    if not repeats.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    equal = repeats.copy()
+    for column in KEY:
+        values = con.execute(f"SELECT {quote_ident(column)} AS v {timed}").to_arrow_table()
+        equal &= _equal_to_previous(values.column("v"), order)
+        del values
+    odd = np.unique(hashes[1:][repeats & ~equal])  # hashes of rows of different keys
+    later = np.flatnonzero(repeats) + 1
+    if not len(odd):
+        return ids[later], np.zeros(0, np.int64)
+    shared = np.isin(hashes, odd)  # every row of those hashes goes to the exact pass
+    return ids[later[~shared[later]]], np.sort(ids[shared])
+
+
+def _equal_to_previous(column: pa.ChunkedArray, order: np.ndarray) -> np.ndarray:
+    """Whether each value of `column` taken in `order` IS NOT DISTINCT FROM the one before
+    (NULLs equal, NaNs equal): one less than the rows."""
+    array = column.combine_chunks()
+    if pa.types.is_timestamp(array.type):
+        array = array.cast(pa.int64())
+    values: np.ndarray = array.fill_null(0).to_numpy(zero_copy_only=False)[order]
+    equal: np.ndarray = values[1:] == values[:-1]
+    if values.dtype.kind == "f":
+        equal |= np.isnan(values[1:]) & np.isnan(values[:-1])
+    if array.null_count:
+        valid = array.is_valid().to_numpy(zero_copy_only=False)[order]
+        equal = (equal & valid[1:] & valid[:-1]) | (~valid[1:] & ~valid[:-1])
+    return equal
+
+
+def _key_hash() -> str:
+    """The hash of a row's key (equal keys, NULLs included, hash alike)."""
+    return f"hash({', '.join(KEY)})"
+
+
+def _repeated_hashes(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The hashes of the key that more than one stage row with a time has (`h`), found by
+    sorting the hashes in NumPy (DuckDB's GROUP BY of millions of hashes beside the stage
+    spilled to disk under the case's memory limit), `HASHES_PER_PASS` at most at a time
+    (equal hashes fall in the same pass: hash modulo the passes)."""
     rows = _count(con, f"SELECT count(*) FROM {STAGE} WHERE timestamp IS NOT NULL")
-    if rows <= min(LISTED_STAGE_ROWS, HASHES_PER_PASS):
-        fetched = con.execute(
-            f"SELECT rowid AS rid, hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL"
-        ).fetchnumpy()
-        ids, hashes = fetched["rid"], fetched["h"]
-        del fetched
-        ordered = np.sort(hashes)
-        repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-        del ordered
-        table = pa.table({"h": pa.array(repeated, pa.uint64())})
-        if not len(repeated):
-            return table, np.zeros(0, np.int64)
-        at = np.searchsorted(repeated, hashes).clip(0, len(repeated) - 1)
-        listed = ids[repeated[at] == hashes]
-        return table, listed if len(listed) <= LISTED_ROWS else None
     passes = max(1, -(-rows // HASHES_PER_PASS))
     found = []
     with _share_at_most(con, HASH_PASS_MEMORY_LIMIT):  # the hashes are in NumPy meanwhile
         for part in range(passes):
-            share = f" AND hash({key}) % {passes} = {part}" if passes > 1 else ""
+            share = f" AND {_key_hash()} % {passes} = {part}" if passes > 1 else ""
             hashes = con.execute(
-                f"SELECT hash({key}) AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
+                f"SELECT {_key_hash()} AS h FROM {STAGE} WHERE timestamp IS NOT NULL{share}"
             ).fetchnumpy()["h"]
             hashes.sort()  # in place
             found.append(np.unique(hashes[1:][hashes[1:] == hashes[:-1]]))
             del hashes
-    return pa.table({"h": pa.array(np.concatenate(found), pa.uint64())}), None
+    return pa.table({"h": pa.array(np.concatenate(found), pa.uint64())})
 
 
 # DuckDB's share of the memory while the passes over a stage of more than `HASHES_PER_PASS`
@@ -177,6 +213,26 @@ def _share_at_most(con: duckdb.DuckDBPyConnection, limit: str) -> AbstractContex
     return duckdb_settings(con, memory_limit=limit)
 
 
+def _stored_span(con: duckdb.DuckDBPyConnection) -> tuple[object, object] | None:
+    """The stage's time span, when the case holds positions in it (else None: no copy of
+    another file's position to look for)."""
+    span = con.execute(f"SELECT min(timestamp), max(timestamp) FROM {STAGE}").fetchone()
+    lo, hi = span if span else (None, None)
+    stored = lo is not None and _count(
+        con,
+        "SELECT count(*) FROM (SELECT 1 FROM positions WHERE timestamp BETWEEN ? AND ? LIMIT 1)",
+        [lo, hi],
+    )
+    return (lo, hi) if stored else None
+
+
+def _marked(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the stage is small enough for the passes with marks (`_Marks`): its rows in
+    NumPy, its copies sorted there (`_sorted_copies`)."""
+    rows = _count(con, f"SELECT count(*) FROM {STAGE}")
+    return rows <= min(LISTED_STAGE_ROWS, HASHES_PER_PASS)
+
+
 def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """`ais_dupes`: stage rows that are copies (of a stored position, or of an earlier row
     of the file); returns (within the file, of the case)."""
@@ -186,14 +242,9 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     # to look for when the case holds no position in that span), then copies within the
     # file: only keys seen twice are sorted
     con.execute("CREATE OR REPLACE TEMP TABLE ais_dupes (rid BIGINT, in_case BOOLEAN)")
-    span = con.execute(f"SELECT min(timestamp), max(timestamp) FROM {STAGE}").fetchone()
-    lo, hi = span if span else (None, None)
-    stored = lo is not None and _count(
-        con,
-        "SELECT count(*) FROM (SELECT 1 FROM positions WHERE timestamp BETWEEN ? AND ? LIMIT 1)",
-        [lo, hi],
-    )
-    if stored:
+    span = _stored_span(con)
+    stored = span is not None
+    if span is not None:
         con.execute(
             f"""INSERT INTO ais_dupes
                 WITH mine AS (SELECT rowid AS rid, {key} FROM {STAGE} WHERE timestamp IS NOT NULL),
@@ -201,16 +252,32 @@ def _stage_dupes(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
                     SELECT DISTINCT {key} FROM positions WHERE timestamp BETWEEN $1 AND $2
                 )
                 SELECT m.rid, true AS in_case FROM mine m SEMI JOIN theirs t ON {same}""",
-            [lo, hi],
+            list(span),
         )
-    # candidates first by a hash of the key (the hashes seen twice), then exactly
-    repeated, ids = _repeated_hashes(con)
-    if len(repeated):
+    # copies within the file: sorted in NumPy, or (a big stage) candidates first by a hash
+    # of the key (the hashes seen twice); then exactly, in DuckDB, those left
+    timed = _count(con, f"SELECT count(*) FROM {STAGE} WHERE timestamp IS NOT NULL")
+    if timed <= min(LISTED_STAGE_ROWS, HASHES_PER_PASS):
+        copies, unsure = _sorted_copies(con)
+        ais_copies = pa.table({"rid": copies})  # noqa: F841 - replacement scan
+        with local_scans(con):
+            con.execute(
+                "INSERT INTO ais_dupes SELECT rid, false FROM ais_copies"
+                + (" WHERE rid NOT IN (SELECT rid FROM ais_dupes)" if stored else "")
+            )
+        del ais_copies
+        ais_unsure = pa.table({"rid": unsure})  # noqa: F841 - replacement scan
         candidates = (
-            f"rowid IN ({', '.join(map(str, ids.tolist()))})"
-            if ids is not None
-            else f"timestamp IS NOT NULL AND hash({key}) IN (SELECT h FROM repeated)"
+            f"rowid IN ({', '.join(map(str, unsure.tolist()))})"
+            if len(unsure) <= LISTED_ROWS
+            else "rowid IN (SELECT rid FROM ais_unsure)"
         )
+        exact = len(unsure) > 0
+    else:
+        repeated = _repeated_hashes(con)  # noqa: F841 - replacement scan
+        candidates = f"timestamp IS NOT NULL AND {_key_hash()} IN (SELECT h FROM repeated)"
+        exact = len(repeated) > 0
+    if exact:
         with local_scans(con):
             con.execute(
                 f"""INSERT INTO ais_dupes
@@ -305,6 +372,157 @@ def _move_stage(con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str) 
     return appended, flagged
 
 
+class _Marks:
+    """What the passes find of each stage row, in the stage's scan order (a stage of at
+    most `LISTED_STAGE_ROWS` rows): its copies, then its stations. DuckDB pairs them with
+    the stage's rows by POSITIONAL JOIN, a scan of both (`table`, checked once against the
+    row ids): the anti-joins on row ids it replaces cost ~60 ms per 370,000 rows each, and
+    the passes made four of them."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.rid = np.asarray(
+            con.execute(f"SELECT rowid AS rid FROM {STAGE}").fetchnumpy()["rid"], np.int64
+        )
+        self.dupe = np.zeros(len(self.rid), bool)
+        self.in_case = np.zeros(len(self.rid), bool)
+        self.station = np.zeros(len(self.rid), bool)
+        steps = np.diff(self.rid)
+        # row ids one after the other (a stage only appended to): a row's place is its id
+        # less the first; else found by a search
+        self._first = int(self.rid[0]) if len(self.rid) and bool(np.all(steps == 1)) else None
+        self._order = None if bool(np.all(steps > 0)) else np.argsort(self.rid)
+        del steps
+        ais_marks = self.table()  # noqa: F841 - replacement scan
+        with local_scans(con):
+            apart = _count(
+                con,
+                f"""SELECT count(*) FROM {STAGE} s POSITIONAL JOIN ais_marks m
+                    WHERE s.rowid IS DISTINCT FROM m._rid""",
+            )
+        if apart:
+            raise AssertionError(f"{apart} stage rows are not where their marks are")
+
+    def at(self, rids: np.ndarray) -> np.ndarray:
+        """The places (scan order) of the stage rows with these row ids."""
+        if self._first is not None:
+            return rids - self._first
+        if self._order is None:
+            return np.searchsorted(self.rid, rids)
+        return self._order[np.searchsorted(self.rid[self._order], rids)]
+
+    def table(self) -> pa.Table:
+        """`_rid`, `_keep` (to `positions`: neither a copy nor a station), `_station`."""
+        return pa.table(
+            {"_rid": self.rid, "_keep": ~(self.dupe | self.station), "_station": self.station}
+        )
+
+
+def _marked_dupes(
+    con: duckdb.DuckDBPyConnection, marks: _Marks, span: tuple[object, object] | None
+) -> tuple[int, int]:
+    """`_stage_dupes` for a stage with marks: the copies marked, not listed in a table;
+    `span` the file's time span when the case holds positions in it. Returns (within the
+    file, of the case)."""
+    key = ", ".join(KEY)
+    if span is not None:
+        same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM m.{c}" for c in KEY)
+        found = con.execute(
+            f"""WITH mine AS (SELECT rowid AS rid, {key} FROM {STAGE} WHERE timestamp IS NOT NULL),
+                theirs AS (
+                    SELECT DISTINCT {key} FROM positions WHERE timestamp BETWEEN $1 AND $2
+                )
+                SELECT m.rid FROM mine m SEMI JOIN theirs t ON {same}""",
+            list(span),
+        ).fetchnumpy()["rid"]
+        marks.in_case[marks.at(np.asarray(found, np.int64))] = True
+    copies, unsure = _sorted_copies(con)
+    marks.dupe[marks.at(copies)] = True
+    if len(unsure):
+        ais_unsure = pa.table({"rid": unsure})  # noqa: F841 - replacement scan
+        candidates = (
+            f"rowid IN ({', '.join(map(str, unsure.tolist()))})"
+            if len(unsure) <= LISTED_ROWS
+            else "rowid IN (SELECT rid FROM ais_unsure)"
+        )
+        with local_scans(con):
+            exact = con.execute(
+                f"""SELECT rid FROM (
+                        SELECT rowid AS rid, row_number() OVER (PARTITION BY {key} ORDER BY source_row, rowid) AS copy
+                        FROM {STAGE} WHERE {candidates}
+                    ) WHERE copy > 1"""
+            ).fetchnumpy()["rid"]
+        marks.dupe[marks.at(np.asarray(exact, np.int64))] = True
+    in_file = int(np.count_nonzero(marks.dupe & ~marks.in_case))
+    marks.dupe |= marks.in_case
+    return in_file, int(np.count_nonzero(marks.in_case))
+
+
+def _marked_stations(
+    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str, marks: _Marks
+) -> dict[str, int]:
+    """`_stage_stations` for a stage with marks: the stations among the rows that are not
+    copies, marked and copied to `ais_stations`; returns the rows copied by station kind."""
+    kind = station_kind_sql("s.mmsi", "s.msg_type")
+    ais_marks = marks.table()
+    with local_scans(con):  # the cheap test first: its few rows are named
+        found = con.execute(
+            f"""SELECT rid, station_kind FROM (
+                    SELECT s.rowid AS rid, {kind} AS station_kind
+                    FROM {STAGE} s POSITIONAL JOIN ais_marks m
+                    WHERE m._keep AND {is_station_sql("s.mmsi", "s.msg_type")})
+                WHERE station_kind IS NOT NULL"""
+        ).to_arrow_table()
+    if not found.num_rows:
+        return {}
+    marks.station[marks.at(found.column("rid").to_numpy())] = True
+    counts = pc.value_counts(found.column("station_kind").combine_chunks()).to_pylist()
+    ais_marks = marks.table()  # noqa: F841 - replacement scan
+    columns = ", ".join(f"s.{c.strip()}" for c in STATIONS_COLUMNS.split(","))
+    with local_scans(con):
+        con.execute(
+            f"""INSERT INTO ais_stations (station_kind, {STATIONS_COLUMNS}, file_hash, source_file, sheet, source_row)
+                SELECT {kind}, {columns}, {sql_str(file_hash)}, {sql_str(file_name)}, s.sheet, s.source_row
+                FROM {STAGE} s POSITIONAL JOIN ais_marks m WHERE m._station"""
+        )
+    return {str(c["values"]): int(c["counts"]) for c in sorted(counts, key=lambda c: c["values"])}
+
+
+def _marked_move(
+    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str, marks: _Marks
+) -> tuple[int, int]:
+    """`_move_stage` for a stage with marks: the rows marked to keep into `positions` in
+    one append, the MMSIs that cannot be a ship's worked out once per MMSI (with their
+    rows, counted). Returns (rows appended, positions of the file flagged mmsi_invalid)."""
+    ais_marks = marks.table()  # noqa: F841 - replacement scan
+    with local_scans(con):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE ais_bad_mmsi AS
+                SELECT coalesce(mmsi, -1) AS mmsi, rows  -- no MMSI is invalid too, as -1 is
+                FROM (SELECT s.mmsi, count(*) AS rows FROM {STAGE} s POSITIONAL JOIN ais_marks m
+                      WHERE m._keep GROUP BY s.mmsi)
+                WHERE {mmsi_invalid_sql("mmsi")}"""
+        )
+    flagged = _count(con, "SELECT sum(rows) FROM ais_bad_mmsi")
+    columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
+    invalid = "coalesce(s.mmsi, -1) IN (SELECT mmsi FROM ais_bad_mmsi)"
+    values = {
+        "file_hash": sql_str(file_hash),
+        "source_file": sql_str(file_name),
+        "flags": f"CASE WHEN {invalid} THEN 'mmsi_invalid' END" if flagged else "NULL",
+    }
+    select = ", ".join(values.get(c, f"s.{quote_ident(c)}") for c in columns)
+    # as `_move_stage`: insertion order is free, one thread
+    with duckdb_settings(con, preserve_insertion_order=False, threads=1), local_scans(con):
+        appended = _count(
+            con,
+            f"INSERT INTO positions ({', '.join(map(quote_ident, columns))}) "
+            f"SELECT {select} FROM {STAGE} s POSITIONAL JOIN ais_marks m WHERE m._keep",
+        )
+    for table in (STAGE, "ais_bad_mmsi"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return appended, flagged
+
+
 def _appended(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]:
     """(the file's positions, those flagged mmsi_invalid as they were appended)."""
     counts = con.execute(
@@ -378,15 +596,25 @@ def finish_positions_file(
     stats = CleanStats()
     if staged:  # an NMEA log
         step("removing duplicates")
-        stats.duplicates_in_file, stats.duplicates_of_case = _stage_dupes(con)
+        marks = _Marks(con) if _marked(con) else None
+        stats.duplicates_in_file, stats.duplicates_of_case = (
+            _stage_dupes(con) if marks is None else _marked_dupes(con, marks, _stored_span(con))
+        )
         dropped = stats.duplicates_in_file + stats.duplicates_of_case
         result.rows_kept -= dropped
         result.rows_duplicate += dropped
         step("setting stations apart")
-        stations = _stage_stations(con, result.file_hash, result.path.name)  # not vessels
+        file_hash, name = result.file_hash, result.path.name
+        stations = (  # not vessels
+            _stage_stations(con, file_hash, name)
+            if marks is None
+            else _marked_stations(con, file_hash, name, marks)
+        )
         step("appending the positions")
-        appended, stats.positions_mmsi_invalid = _move_stage(
-            con, result.file_hash, result.path.name
+        appended, stats.positions_mmsi_invalid = (
+            _move_stage(con, file_hash, name)
+            if marks is None
+            else _marked_move(con, file_hash, name, marks)
         )
     else:  # a position CSV, appended already without its copies and stations
         stats.duplicates_in_file, stats.duplicates_of_case, stations = position_appends.finish(

@@ -7,7 +7,7 @@ the typed columns of any relation.
 | reason                  | when |
 |-------------------------|------|
 | `no_timestamp`          | the row has no time (an NMEA line without tag block or time column) |
-| `implausible_timestamp` | before `EARLIEST_AIS` (AIS, ITU-R M.1371, dates from 1998: a tag block `c:0` is 1970) or more than `FUTURE_MARGIN` after the ingest (years 2999, 9999) |
+| `implausible_timestamp` | before `EARLIEST_AIS` (AIS, ITU-R M.1371, dates from 1998: a tag block `c:0` is 1970) or more than `FUTURE_DAYS` after the ingest (years 2999, 9999) |
 | `no_position`           | lat or lon missing or "not available" (lat 91, lon 181) |
 | `impossible_position`   | lat beyond ±90 or lon beyond ±180 otherwise (lat -101.5, lon 205) |
 | `null_island`           | lat 0 and lon 0 exactly: the default of a receiver or converter without a fix, not a place a ship was |
@@ -32,11 +32,23 @@ from __future__ import annotations
 import duckdb
 
 from cargotrace.case.quarantine import counted_sql
+from cargotrace.ingest.predicates import (
+    Abs,
+    Col,
+    Compare,
+    IsNull,
+    NowPlusDays,
+    Num,
+    Rule,
+    Time,
+    both,
+    either,
+)
 from cargotrace.ingest.sqlexpr import first_reason
 from cargotrace.reference.mid import MMSI_RANGES, mmsi_kind_sql, mmsi_mid_sql
 
 EARLIEST_AIS = "1998-01-01"
-FUTURE_MARGIN = "INTERVAL 1 DAY"
+FUTURE_DAYS = 1  # a time more than this many days after the ingest is implausible
 
 Check = tuple[str, str, str | None]  # (condition, reason, column), as `sqlexpr.first_reason` takes
 
@@ -60,16 +72,32 @@ REASONS = (
 )
 
 
+# The refusal rules, in priority order (the first that holds names the row's reason), over
+# the columns ts (TIMESTAMPTZ), lat and lon (DOUBLE degrees): one definition, as SQL over a
+# CSV's typed columns (`position_checks`) and evaluated over a decoded NMEA batch's Arrow
+# columns (`POSITION_RULES`, `ingest/predicates.py`)
+_TS, _LAT, _LON = Col("ts"), Col("lat"), Col("lon")
+TIME_RULES = (
+    Rule(IsNull(_TS), "no_timestamp", "timestamp"),
+    Rule(
+        either(Compare(_TS, "<", Time(EARLIEST_AIS)), Compare(_TS, ">", NowPlusDays(FUTURE_DAYS))),
+        "implausible_timestamp",
+        "timestamp",
+    ),
+)
+COORDINATE_RULES = (
+    Rule(either(IsNull(_LAT), Compare(_LAT, "=", Num(91))), "no_position", "lat"),
+    Rule(either(IsNull(_LON), Compare(_LON, "=", Num(181))), "no_position", "lon"),
+    Rule(Compare(Abs(_LAT), ">", Num(90)), "impossible_position", "lat"),
+    Rule(Compare(Abs(_LON), ">", Num(180)), "impossible_position", "lon"),
+    Rule(both(Compare(_LAT, "=", Num(0)), Compare(_LON, "=", Num(0))), "null_island", "lat"),
+)
+POSITION_RULES = TIME_RULES + COORDINATE_RULES
+
+
 def time_checks(ts: str) -> list[Check]:
     """The timestamp rules over a TIMESTAMPTZ expression."""
-    return [
-        (f"{ts} IS NULL", "no_timestamp", "timestamp"),
-        (
-            f"({ts} < TIMESTAMPTZ '{EARLIEST_AIS} 00:00:00+00:00' OR {ts} > now() + {FUTURE_MARGIN})",
-            "implausible_timestamp",
-            "timestamp",
-        ),
-    ]
+    return [rule.check({"ts": ts}) for rule in TIME_RULES]
 
 
 def implausible_time_sql(ts: str) -> str:
@@ -79,13 +107,7 @@ def implausible_time_sql(ts: str) -> str:
 
 def coordinate_checks(lat: str, lon: str) -> list[Check]:
     """The position rules over DOUBLE latitude and longitude expressions (degrees)."""
-    return [
-        (f"({lat} IS NULL OR {lat} = 91)", "no_position", "lat"),
-        (f"({lon} IS NULL OR {lon} = 181)", "no_position", "lon"),
-        (f"abs({lat}) > 90", "impossible_position", "lat"),
-        (f"abs({lon}) > 180", "impossible_position", "lon"),
-        (f"({lat} = 0 AND {lon} = 0)", "null_island", "lat"),
-    ]
+    return [rule.check({"lat": lat, "lon": lon}) for rule in COORDINATE_RULES]
 
 
 def position_checks(ts: str, lat: str, lon: str) -> list[Check]:

@@ -110,12 +110,12 @@ def set_apart(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     # copies of an earlier row of the file: candidates by the hash (seen earlier in the
     # chunk, or stored from an earlier chunk), then exactly
     if not _count(con, f"SELECT count(*) FROM {CHUNKS}"):
-        _SEEN[_key(con, ctx.file_hash)] = []  # the file's first chunk
+        _SEEN[_key(con, ctx.file_hash)] = _Seen()  # the file's first chunk
     con.execute(f"INSERT INTO {CHUNKS} VALUES (1)")
-    ordered = np.sort(hashes)
+    order = np.argsort(hashes, kind="stable")  # sorted once: looked up, then held
+    ordered = hashes[order]
     twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     stored = _stored_hashes(con, ordered, ctx.file_hash)
-    del ordered
     candidates = rows[np.isin(hashes, np.concatenate([twice, stored]))]
     if len(candidates):
         listed = pa.table({"_row": candidates, "h": hashes[np.isin(rows, candidates)]})
@@ -160,9 +160,9 @@ def set_apart(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     apart = pa.table({"_row": np.concatenate([dupes, stations]).astype(np.int64)})  # noqa: F841
     con.execute(f"CREATE OR REPLACE TEMP TABLE {SET_APART} AS SELECT * FROM apart")
     con.execute(f"INSERT INTO {DUPES} SELECT * FROM ais_chunk_dupes")
-    # the chunk's stored rows, for the chunks after it
-    kept_rows = ~np.isin(rows, dupes)
-    _remember(con, hashes[kept_rows], rows[kept_rows], ctx)
+    # the chunk's stored rows, for the chunks after it (sorted by their hashes)
+    stays = ~np.isin(rows[order], dupes)
+    _remember(con, ordered[stays], rows[order][stays], ctx)
 
 
 # The hashes of the file's stored rows are held in NumPy (each chunk's sorted, with its
@@ -170,23 +170,72 @@ def set_apart(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
 # beyond, in `KEYS` alone (hash, sheet, row), where joins find them (~3x the time)
 HASHES_IN_MEMORY = 16_000_000
 Held = tuple[np.ndarray, np.ndarray, str | None]  # sorted hashes, their rows, the sheet
+# A bit per value of a hash's top `FILTER_BITS` bits, set for the held hashes (16 MB, ~2 %
+# of the bits per million hashes): a chunk's hashes whose bit is clear are in no held
+# chunk, and only the few others are searched in each (searching all of them in every
+# earlier chunk grew with the square of the file: ~1.2 CPU-s of 3 M rows)
+FILTER_BITS = 27
+_TOP = np.uint64(64 - FILTER_BITS)
+
+
+class _Seen:
+    """The hashes of a file's stored rows, held: each chunk's, sorted, and their filter."""
+
+    def __init__(self) -> None:
+        self.chunks: list[Held] = []
+        self.bits = np.zeros(1 << (FILTER_BITS - 3), np.uint8)  # pages taken as bits are set
+
+    def __len__(self) -> int:
+        return sum(len(seen) for seen, _, _ in self.chunks)
+
+    def maybe(self, ordered: np.ndarray) -> np.ndarray:
+        """The hashes of `ordered` whose filter bit is set (all those held among them)."""
+        at, bit = _filter_bits(ordered)
+        found: np.ndarray = ordered[(self.bits[at] & bit) != 0]
+        return found
+
+    def add(self, chunk: Held) -> None:
+        self.chunks.append(chunk)
+        at, bit = _filter_bits(chunk[0])  # sorted hashes: each byte's bits together
+        if len(at):
+            starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
+            self.bits[at[starts]] |= np.bitwise_or.reduceat(bit, starts)
+
+
+def _filter_bits(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The byte of `_Seen.bits` of each hash, and its bit in it."""
+    top = hashes >> _TOP
+    return (top >> np.uint64(3)).astype(np.intp), np.left_shift(
+        np.uint8(1), (top & np.uint64(7)).astype(np.uint8)
+    )
+
+
 # the stored rows' hashes by connection and file (they only find candidates: a stale entry,
 # left by a failed ingest, names none that the exact check takes; a file's first chunk
 # starts anew; two cases ingesting one file at once, in threads, keep apart)
-_SEEN: dict[tuple[int, str], list[Held] | None] = {}
+_SEEN: dict[tuple[int, str], _Seen | None] = {}
 
 
 def _key(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, str]:
     return id(con), file_hash
 
 
+def _held(con: duckdb.DuckDBPyConnection, file_hash: str) -> _Seen | None:
+    """The file's held hashes (None: in `KEYS` alone)."""
+    key = _key(con, file_hash)
+    if key not in _SEEN:
+        _SEEN[key] = _Seen()
+    return _SEEN[key]
+
+
 def _stored_hashes(
     con: duckdb.DuckDBPyConnection, ordered: np.ndarray, file_hash: str
 ) -> np.ndarray:
     """The hashes of `ordered` (the chunk's, sorted) that a stored row of the file has."""
-    held = _SEEN.get(_key(con, file_hash), [])
+    held = _held(con, file_hash)
     if held is not None:
-        found = [ordered[_found_in(seen, ordered)] for seen, _, _ in held]
+        maybe = held.maybe(ordered)
+        found = [maybe[_found_in(seen, maybe)] for seen, _, _ in held.chunks]
         return np.unique(np.concatenate(found)) if found else np.zeros(0, np.uint64)
     chunk_hashes = pa.table({"h": pa.array(np.unique(ordered), pa.uint64())})  # noqa: F841
     return con.execute(  # replacement scan of `chunk_hashes` (the loader's local scans)
@@ -211,7 +260,7 @@ def _earlier_rows_sql(con: duckdb.DuckDBPyConnection, wanted: np.ndarray, file_h
     """SQL condition over `positions` or `ais_stations`: the file's stored row is one of
     those whose hash is in `wanted` (sorted): their sheets and row numbers listed (zone
     maps skip the rest), or, too many or no longer held, joined from a table."""
-    held = _SEEN.get(_key(con, file_hash), [])
+    held = _held(con, file_hash)
     if held is None:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE ais_chunk_earlier AS
@@ -220,7 +269,7 @@ def _earlier_rows_sql(con: duckdb.DuckDBPyConnection, wanted: np.ndarray, file_h
         )
         return _JOINED
     by_sheet: dict[str | None, list[np.ndarray]] = {}
-    for seen, rows, sheet in held:
+    for seen, rows, sheet in held.chunks:
         first = np.searchsorted(seen, wanted, side="left")
         last = np.searchsorted(seen, wanted, side="right")
         for lo, hi in zip(first[last > first].tolist(), last[last > first].tolist(), strict=True):
@@ -246,21 +295,19 @@ def _earlier_rows_sql(con: duckdb.DuckDBPyConnection, wanted: np.ndarray, file_h
 
 
 def _remember(
-    con: duckdb.DuckDBPyConnection, hashes: np.ndarray, rows: np.ndarray, ctx: ChunkContext
+    con: duckdb.DuckDBPyConnection, ordered: np.ndarray, rows: np.ndarray, ctx: ChunkContext
 ) -> None:
-    """The chunk's stored rows, for the chunks after it: held in NumPy, or in `KEYS` once
-    the file's are more than `HASHES_IN_MEMORY` (then every one held so far goes there)."""
-    order = np.argsort(hashes, kind="stable")
-    chunk: Held = (hashes[order], rows[order], ctx.source.sheet)
-    key = _key(con, ctx.file_hash)
-    held = _SEEN.get(key, [])
+    """The chunk's stored rows (their hashes sorted, `ordered`), for the chunks after it:
+    held in NumPy, or in `KEYS` once the file's are more than `HASHES_IN_MEMORY` (then every
+    one held so far goes there)."""
+    chunk: Held = (ordered, rows, ctx.source.sheet)
+    held = _held(con, ctx.file_hash)
     if held is not None:
-        held.append(chunk)
-        _SEEN[key] = held
-        if sum(len(seen) for seen, _, _ in held) <= HASHES_IN_MEMORY:
+        held.add(chunk)
+        if len(held) <= HASHES_IN_MEMORY:
             return
-        _SEEN[key] = None  # from now on in `KEYS` alone
-    for seen, seen_rows, sheet in held if held is not None else [chunk]:
+        _SEEN[_key(con, ctx.file_hash)] = None  # from now on in `KEYS` alone
+    for seen, seen_rows, sheet in held.chunks if held is not None else [chunk]:
         spilled = pa.table({"h": pa.array(seen, pa.uint64()), "_row": seen_rows})  # noqa: F841
         at = sql_str(sheet) if sheet is not None else "CAST(NULL AS VARCHAR)"
         con.execute(f"INSERT INTO {KEYS} SELECT h, {at}, _row FROM spilled")

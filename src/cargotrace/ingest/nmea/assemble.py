@@ -58,12 +58,6 @@ class Assembled:
             return self.first[message : message + 1]
         return self.m_idx[self.m_ptr[j] : self.m_ptr[j + 1]]
 
-    def first_chars(self) -> np.ndarray:
-        """First payload character of every message (it encodes the message type)."""
-        out = self.buf[np.where(self.in_mbuf, 0, self.pay_start)]
-        out[self.in_mbuf] = self.mbuf[self.pay_start[self.in_mbuf]]
-        return out
-
 
 def _stream_keys(s: Sentences, buf: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(base key, source id) per fragment; ``seq`` is -1..999, channels are 2 bytes."""

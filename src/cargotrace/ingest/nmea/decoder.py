@@ -1,10 +1,11 @@
-"""Fast, vectorised NMEA 0183 AIS decoder (``!xxVDM`` / ``!xxVDO``).
+"""Fast NMEA 0183 AIS decoder (``!xxVDM`` / ``!xxVDO``).
 
 Why not pyais per line: a Python object per sentence caps throughput at a few ten
-thousand messages per second.  Here a batch of lines lives in one ``uint8`` buffer and
-every step - locating sentences, checksums, fragment reassembly, 6-bit de-armouring and
-bit-field extraction - is a NumPy operation over the whole batch (see the ``nmea_*``
-modules).  Field values match pyais (same offsets, scaling and rounding; checked on real
+thousand messages per second.  Here a batch of lines lives in one ``uint8`` buffer;
+locating and checking the sentences (``sentences``) and reading the messages' fields
+(``decode``) are compiled passes over it (Numba, ``kernels*.py``: why by hand there),
+fragment reassembly is NumPy over the whole batch (``assemble``) and the tables are
+built from Arrow buffers.  Field values match pyais (same offsets, scaling and rounding; checked on real
 logs in ``tests/test_nmea_pyais_equality.py``) with these deliberate differences:
 
 * checksums are verified (``bad_checksum`` rejects; pyais only flags them);
@@ -30,8 +31,9 @@ Supported layouts (one sentence per line):
 Threads: a block's lines are scanned (``scan_block``) and its assembled messages decoded
 (``decode_assembled``) independently of other blocks; only the assembly carries state (the
 fragments of multi-part messages left at a block's end, ``NmeaDecoder.assemble``).
-``decode_nmea_file_on`` runs the first two on a pool of threads (NumPy and Arrow let go of
-the GIL in their loops) and the assembly in order: the rows are those of one thread.
+``decode_nmea_file_on`` runs the first two on a pool of threads (the kernels let go of the
+GIL while they run, as do NumPy and Arrow in their loops) and the assembly in order: the
+rows are those of one thread.
 
 Accounting (over a whole stream, i.e. one ``decode_lines`` call or the sum of all batches
 of ``decode_nmea_file``):

@@ -1,8 +1,8 @@
-"""Line buffers for the vectorised NMEA decoder.
+"""Line buffers for the NMEA decoder.
 
 Every later stage works on one contiguous ``uint8`` buffer plus per-line offset arrays, so
-that splitting, validating and bit-twiddling are whole-array NumPy operations rather than a
-Python loop per line.  This module builds such blocks from an in-memory sequence of lines
+that splitting, validating and bit-twiddling are compiled passes or whole-array NumPy
+operations rather than a Python loop per line.  This module builds such blocks from an in-memory sequence of lines
 or from a (possibly gzipped) file read in bounded chunks.
 """
 

@@ -29,7 +29,6 @@ rejects by reason (`rejected_by_reason`) and the part (`quarantine_part`).
 from __future__ import annotations
 
 import os
-import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -48,6 +47,7 @@ from cargotrace.case.store import Case
 from cargotrace.ingest.kinds import ais_rules
 from cargotrace.ingest.kinds.ais_clean import STAGE
 from cargotrace.ingest.nmea.decoder import DecodedBatch, DecodeStats, decode_nmea_file_on
+from cargotrace.ingest.predicates import Col, Compare, IsNull, Num, Rule, both
 from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.readers.read_ahead import read_ahead
 from cargotrace.ingest.types import (
@@ -141,8 +141,8 @@ def _one_thread(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
 @dataclass
 class Judged:
     """A decoded batch judged by the rules (`Judge`, on a decoder's thread): the positions
-    the rules keep, the identity reports (all: `Statics.flush` leaves out those with an
-    implausible time, refused here), the refused messages and the decoder's rejects as quarantine runs (their texts built from
+    the rules keep, the identity reports with a plausible time or none (those of type 5
+    and 24 with an implausible one are refused), the refused messages and the decoder's rejects as quarantine runs (their texts built from
     the batch's buffers, which go with the batch)."""
 
     positions: pa.Table
@@ -185,60 +185,40 @@ DECODE_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 class Judge:
     """`judge(batch)`: the batch's rows judged by `ais_rules` (`Judged`), callable from any
-    thread: the rules are SQL, run on a DuckDB of each thread's own (in memory, one thread,
-    the batch's Arrow tables its only data), so batches are judged where they are decoded,
-    beside the decoding of others, and the case's connection only stores."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._cons: list[duckdb.DuckDBPyConnection] = []
+    thread: the rules are evaluated over the batch's Arrow columns (`ais_rules.POSITION_RULES`,
+    the rules the SQL of a position CSV comes from), so batches are judged where they are
+    decoded, beside the decoding of others, and the case's connection only stores."""
 
     def __enter__(self) -> Judge:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            cons, self._cons = self._cons, []
-        for con in cons:
-            con.close()
-
-    def _con(self) -> duckdb.DuckDBPyConnection:
-        con: duckdb.DuckDBPyConnection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = duckdb.connect(
-                config={
-                    "threads": 1,
-                    "memory_limit": JUDGE_MEMORY_LIMIT,
-                    "preserve_insertion_order": True,
-                }
-            )
-            self._local.con = con
-            with self._lock:
-                self._cons.append(con)
-        return con
+        pass
 
     def __call__(self, batch: DecodedBatch) -> Judged:
-        con = self._con()
         runs: list[pa.Table] = []
         positions, refused = batch.positions, 0
         if positions.num_rows:  # refused positions: quarantined with their sentences
-            checks = ais_rules.position_checks("timestamp", "lat", "lon")
-            rows, codes = _refusals(con, positions, checks)
+            rules = ais_rules.POSITION_RULES
+            rows, codes = _refusals(positions, rules)
             if len(rows):
-                runs += _quarantine(batch, "positions", positions, rows, codes, checks)
+                runs += _quarantine(batch, "positions", positions, rows, codes, rules)
                 keep = np.ones(positions.num_rows, dtype=bool)
                 keep[rows] = False
                 positions = positions.filter(pa.array(keep))
                 refused += len(rows)
         statics = batch.statics
-        if statics.num_rows:  # type 5/24 messages with an implausible time (`Statics.flush`)
-            implausible = ais_rules.implausible_time_sql("timestamp")
-            checks = [(f"{implausible} AND msg_type <> 19", "implausible_timestamp", "timestamp")]
-            rows, codes = _refusals(con, statics, checks)
+        if statics.num_rows:  # type 5/24 messages with an implausible time: refused
+            rows, codes = _refusals(statics, _STATIC_RULES)
             if len(rows):
-                runs += _quarantine(batch, "statics", statics, rows, codes, checks)
+                runs += _quarantine(batch, "statics", statics, rows, codes, _STATIC_RULES)
                 refused += len(rows)
+            # no report with an implausible time is stored (type 19's counts through its
+            # position, kept or refused)
+            columns = {"ts": statics.column("timestamp")}
+            plausible = pc.invert(_IMPLAUSIBLE.when.holds(columns))
+            if not pc.all(plausible).as_py():
+                statics = statics.filter(plausible)
         rejects = batch.rejects
         if rejects.num_rows:
             runs.append(refused_runs(rejects))
@@ -249,11 +229,21 @@ class Judge:
 # The rules refuse a position without a time before looking at anything else (its reason
 # `no_timestamp`, whatever its fields): the decoder leaves such positions' fields undecoded
 # (`decode_messages`; a log without times is most of its messages)
-_FIRST_CHECK = ais_rules.position_checks("timestamp", "lat", "lon")[0]
-UNTIMED_REFUSED = _FIRST_CHECK[0] == "timestamp IS NULL" and _FIRST_CHECK[1] == "no_timestamp"
-
-# DuckDB's share of the memory in each decoder's `Judge` (its data: one batch's columns)
-JUDGE_MEMORY_LIMIT = "128MB"
+UNTIMED_REFUSED = ais_rules.POSITION_RULES[0] == Rule(
+    IsNull(Col("ts")), "no_timestamp", "timestamp"
+)
+# identity reports of type 5 and 24 with an implausible time are refused (type 19 counts
+# through its position); the others are stored (`Statics.flush`)
+_IMPLAUSIBLE = next(r for r in ais_rules.TIME_RULES if r.reason == "implausible_timestamp")
+_STATIC_RULES = (
+    Rule(
+        both(_IMPLAUSIBLE.when, Compare(Col("msg_type"), "<>", Num(19))),
+        _IMPLAUSIBLE.reason,
+        _IMPLAUSIBLE.column,
+    ),
+)
+# the rules' columns in a decoded batch
+_RULE_COLUMNS = {"ts": "timestamp", "lat": "lat", "lon": "lon", "msg_type": "msg_type"}
 
 
 def _provenance(result: IngestResult, name: str) -> str:
@@ -473,26 +463,19 @@ def _insert_positions(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
         )
 
 
-def _refusals(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, checks: list[ais_rules.Check]
-) -> tuple[np.ndarray, np.ndarray]:
+def _refusals(table: pa.Table, rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray]:
     """The rows of `table` (indices, ascending) the rules refuse and, for each, the index in
-    `checks` of the first rule that holds: the rules are SQL (`ais_rules`), the rows stay
-    in Arrow, and one number per row comes back (`con`: a connection of the thread's own,
-    `Judge`)."""
-    wanted = ("line_no", "mmsi", "timestamp", "lat", "lon", "msg_type")  # what the rules read
-    columns = table.select([c for c in wanted if c in table.column_names])
-    code = "CASE " + " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
-    nmea_rows = columns  # noqa: F841 - read by DuckDB's replacement scan (this frame's)
-    # one thread, insertion order kept (DuckDB's default): the codes in row order
-    out = con.execute(
-        f"SELECT CAST(coalesce({code} END, -1) AS TINYINT) AS code FROM nmea_rows"
-    ).fetchnumpy()
-    codes = np.asarray(out["code"], dtype=np.int64)
-    if len(codes) != table.num_rows:
-        raise AssertionError(f"the rules judged {len(codes)} of {table.num_rows} rows")
+    `rules` of the first rule that holds (the rules evaluated over the table's Arrow
+    columns, `ingest/predicates.py`)."""
+    columns = {k: table.column(v) for k, v in _RULE_COLUMNS.items() if v in table.column_names}
+    codes = np.full(table.num_rows, -1, np.int8)
+    undecided = np.ones(table.num_rows, bool)
+    for i, rule in enumerate(rules):
+        held = rule.when.holds(columns).to_numpy(zero_copy_only=False) & undecided
+        codes[held] = i
+        undecided &= ~held
     rows = np.flatnonzero(codes >= 0)
-    return rows, codes[rows]
+    return rows, codes[rows].astype(np.int64)
 
 
 def _quarantine(
@@ -501,7 +484,7 @@ def _quarantine(
     table: pa.Table,
     rows: np.ndarray,
     codes: np.ndarray,
-    checks: list[ais_rules.Check],
+    rules: tuple[Rule, ...],
 ) -> list[pa.Table]:
     """The refused rows of `batch.<name>` (= `table`) as runs of each rule, with their
     sentences as raw values (built in run order: no text is copied twice)."""
@@ -509,9 +492,9 @@ def _quarantine(
     runs = []
     for code in np.unique(codes):
         mine = rows[codes == code]
-        _, reason, column = checks[int(code)]
+        rule = rules[int(code)]
         raw = batch.raw_text(name, mine)
-        runs.append(runs_of(reason, column, lines[mine], raw))
+        runs.append(runs_of(rule.reason, rule.column, lines[mine], raw))
     return runs
 
 
@@ -520,9 +503,10 @@ STATIC_ROWS = 200_000  # identity reports gathered (in Arrow) per dedupe and ins
 
 class Statics:
     """The file's identity reports (types 5, 19, 24) on their way to `vessel_reports`:
-    those with an implausible time are refused batch by batch, by `Judge` (their sentences
-    are in the batch), the rest gathered and stored without repeats in few big statements
-    (each looks up the reports already stored, which grow with the file)."""
+    those with an implausible time are refused (types 5, 24) or left out (type 19) batch by
+    batch, by `Judge` (their sentences are in the batch), the rest gathered and stored in
+    few big statements: those without a time as they are, those with one without repeats
+    (each statement looks up the reports already stored, which grow with the file)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, provenance: str) -> None:
         self.con, self.provenance = con, provenance
@@ -531,8 +515,7 @@ class Statics:
         self.duplicates = 0  # type 5/24 messages equal to an earlier report
 
     def add(self, table: pa.Table) -> None:
-        """Keep the reports for `flush` (those of type 5/24 with an implausible time, which
-        `Judge` refused, are left out there)."""
+        """Keep the reports for `flush` (`Judge` left out those with an implausible time)."""
         if not table.num_rows:
             return
         self.tables.append(table)
@@ -541,14 +524,16 @@ class Statics:
             self.flush()
 
     def flush(self) -> None:
-        """Insert the gathered reports without repeats (of each other or of stored ones)."""
+        """Insert the gathered reports without repeats (of each other or of stored ones):
+        those without a time as they are (a repeat cannot be told without a time)."""
         if not self.tables:
             return
-        nmea_statics = pa.concat_tables(self.tables)  # noqa: F841 - replacement scan
+        nmea_statics = pa.concat_tables(self.tables)
         self.tables, self.rows = [], 0
+        # type 5/24 messages, to tell the repeats among them
+        messages = nmea_statics.num_rows - _count_equal(nmea_statics.column("msg_type"), 19)
         key = ", ".join(_STATIC_KEY)
         same = " AND ".join(f"v.{c} IS NOT DISTINCT FROM s.{c}" for c in _STATIC_KEY)
-        implausible = ais_rules.implausible_time_sql("timestamp")
         con = self.con
         with local_scans(con):
             con.execute(
@@ -559,22 +544,21 @@ class Statics:
                            CAST(nullif(draught, 0) AS DOUBLE) AS draught_m,
                            CASE WHEN to_bow > 0 AND to_stern > 0 THEN CAST(to_bow + to_stern AS DOUBLE) END AS length_m,
                            msg_type, line_no
-                    FROM nmea_statics WHERE NOT {implausible}
-                ), bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM s),
+                    FROM nmea_statics
+                ), timed AS (SELECT * FROM s WHERE observed_at IS NOT NULL),
+                bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM timed),
                 stored AS (
                     SELECT DISTINCT {key} FROM vessel_reports, bounds
                     WHERE observed_at BETWEEN bounds.lo AND bounds.hi
                 )
-                SELECT * FROM s
-                WHERE observed_at IS NULL OR NOT EXISTS (SELECT 1 FROM stored v WHERE {same})
-                QUALIFY observed_at IS NULL
-                     OR row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1"""
+                SELECT * FROM s WHERE observed_at IS NULL
+                UNION ALL
+                SELECT * FROM (
+                    SELECT * FROM timed s WHERE NOT EXISTS (SELECT 1 FROM stored v WHERE {same})
+                    QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1
+                )"""
             )
-            # type 5/24 messages that were not refused, to tell the repeats among them
-            row = con.execute(
-                f"SELECT count(*) FROM nmea_statics WHERE msg_type <> 19 AND NOT {implausible}"
-            ).fetchone()
-        messages = int(row[0]) if row else 0
+        del nmea_statics
         con.execute(
             f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
                                             file_hash, source_file, sheet, source_row)
@@ -584,6 +568,10 @@ class Statics:
         kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
         con.execute("DROP TABLE nmea_statics_kept")
         self.duplicates += messages - int(kept[0] if kept else 0)
+
+
+def _count_equal(column: pa.ChunkedArray, value: int) -> int:
+    return int(pc.sum(pc.equal(column, value)).as_py() or 0)
 
 
 def _reason_counts(rejects: pa.Table) -> dict[str, int]:
