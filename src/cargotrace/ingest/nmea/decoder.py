@@ -58,13 +58,15 @@ import numpy as np
 import pyarrow as pa
 
 from cargotrace.ingest.nmea.arrow import raw_lines, strings_from_ranges
-from cargotrace.ingest.nmea.assemble import Assembled, assemble
+from cargotrace.ingest.nmea.assemble import Assembled, Grouping, group, messages
 from cargotrace.ingest.nmea.decode import Context, MessageResult, decode_messages
 from cargotrace.ingest.nmea.lines import (
+    FileLines,
     LineBlock,
     block_from_lines,
     concat_blocks,
     iter_file_blocks,
+    iter_file_lines,
 )
 from cargotrace.ingest.nmea.messages import POSITION_SCHEMA, STATIC_SCHEMA
 from cargotrace.ingest.nmea.sentences import CODE, REASONS, Sentences, scan_sentences
@@ -204,11 +206,12 @@ class Scanned:
 
 @dataclass
 class Assembly:
-    """A scanned block's messages (`NmeaDecoder.assemble`), ready for `decode_assembled`."""
+    """A scanned block's messages found (`NmeaDecoder.assemble`), ready for
+    `decode_assembled` (which builds them)."""
 
     block: LineBlock
     s: Sentences
-    a: Assembled
+    g: Grouping
 
 
 def scan_block(block: LineBlock) -> Scanned:
@@ -218,6 +221,11 @@ def scan_block(block: LineBlock) -> Scanned:
     if block.too_long is not None:  # cut lines: whatever their head parsed as
         s.status[block.too_long[s.line]] = CODE["line_too_long"]
     return Scanned(block, s)
+
+
+def _scan_lines(lines: FileLines) -> Scanned:
+    """`scan_block` of a batch of lines as read (its block built on the same thread)."""
+    return scan_block(lines.block())
 
 
 def _joined(first: Scanned, second: Scanned) -> Scanned:
@@ -244,7 +252,8 @@ def _joined(first: Scanned, second: Scanned) -> Scanned:
 def decode_assembled(asm: Assembly, untimed_fields: bool = True) -> DecodedBatch:
     """The rows, rejects and counters of an assembled block (on any thread, in any order;
     `untimed_fields`: `decode_messages`)."""
-    block, s, a = asm.block, asm.s, asm.a
+    block, s = asm.block, asm.s
+    a = messages(s, block.buf, asm.g)
     ctx = _context(block, s, a)
     res = decode_messages(a, ctx, untimed_fields)
     raw = RawText(block, s, a, {"positions": res.position_messages, "statics": res.static_messages})
@@ -278,12 +287,12 @@ class NmeaDecoder:
             carried.carried[:] = True
             scanned = _joined(scan_block(carried), scanned)
         block, s = scanned.block, scanned.s
-        a = assemble(s, block.buf)
-        self._keep_pending(block, s, a)
-        return Assembly(block, s, a)
+        g = group(s, block.buf)
+        self._keep_pending(block, s, g.pending)
+        return Assembly(block, s, g)
 
-    def _keep_pending(self, block: LineBlock, s: Sentences, a: Assembled) -> None:
-        lines = s.line[a.pending]
+    def _keep_pending(self, block: LineBlock, s: Sentences, pending: np.ndarray) -> None:
+        lines = s.line[pending]
         # Few fragments at most (bounded): a Python loop here is fine.
         self._carry_raw = [bytes(block.buf[block.starts[i] : block.ends[i]]) for i in lines]
         self._carry_line_no = [int(block.line_no[i]) for i in lines]
@@ -444,16 +453,16 @@ def decode_nmea_file_on(
     """`then(batch)` of each batch of the file, in file order, the batches decoded on
     `threads` threads (`then` runs there too): the lines are read and the messages assembled
     (`NmeaDecoder.assemble`: the carry of multi-part messages) in the caller's thread, block
-    after block, while the pool scans the blocks ahead and decodes those assembled. At most
-    `2 * threads` blocks are in flight. The batches are those of `decode_nmea_file`, except
-    that the orphans the end of the file leaves are a batch of their own (when there are
-    any). With `threads` <= 1 all of it runs in the caller's thread. `untimed_fields` False:
+    after block, while the pool builds and scans the blocks ahead and decodes those
+    assembled. At most `2 * threads` blocks are in flight. The batches are those of
+    `decode_nmea_file`, except that the orphans the end of the file leaves are a batch of
+    their own (when there are any). With `threads` <= 1 all of it runs in the caller's thread. `untimed_fields` False:
     the fields of positions without a time are not decoded (`decode_messages`)."""
     dec = NmeaDecoder()
-    blocks = iter_file_blocks(path, batch_lines, progress)
+    batches = iter_file_lines(path, batch_lines, progress)
     if threads <= 1:
-        for block in blocks:
-            yield then(dec.decode_block(block, untimed_fields))
+        for lines in batches:
+            yield then(dec.decode_block(lines.block(), untimed_fields))
     else:
         pool = ThreadPoolExecutor(threads, thread_name_prefix="cargotrace-nmea")
         scans: deque[Future[Scanned]] = deque()
@@ -464,9 +473,9 @@ def decode_nmea_file_on(
             outs.append(pool.submit(lambda: then(decode_assembled(asm, untimed_fields))))
 
         try:
-            for block in blocks:
-                scans.append(pool.submit(scan_block, block))
-                del block
+            for lines in batches:
+                scans.append(pool.submit(_scan_lines, lines))
+                del lines
                 if len(scans) >= threads:
                     assemble_next()
                 while len(outs) + len(scans) > 2 * threads:
