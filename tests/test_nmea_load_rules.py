@@ -112,3 +112,59 @@ def test_a_condition_keeps_sqls_three_valued_logic_and_nan_order():
         sql = [r[0] for r in con.execute(f"SELECT {case.sql(names)} FROM t").fetchall()]
         assert case.arrow({"a": table["a"], "b": table["b"]}).to_pylist() == sql, case
         assert case.holds({"a": table["a"], "b": table["b"]}).to_pylist() == [bool(v) for v in sql]
+
+
+def test_identity_reports_with_an_implausible_time_are_refused_or_left_out(tmp_path):
+    """A type 5 (or 24) report with an implausible time is quarantined; a type 19 one is
+    neither stored nor refused as a report (its position is refused: one message, one
+    row); a report without a time is stored as it is, each time (a repeat cannot be told
+    without a time); a timed report heard again is a duplicate."""
+    from functools import reduce
+    from operator import xor
+
+    from pyais.encode import encode_dict
+
+    from cargotrace import workflow
+    from cargotrace.case.store import Case
+
+    def tagged(seconds: int, sentence: str) -> str:
+        fields = f"s:a,c:{seconds}"
+        return f"\\{fields}*{reduce(xor, fields.encode(), 0):02X}\\{sentence}"
+
+    t = int(datetime(2023, 9, 1, tzinfo=UTC).timestamp())
+
+    def five(seq: int) -> list[str]:  # two sentences, sequence id `seq`
+        fields = {"type": 5, "mmsi": 273123456, "imo": 9074729, "shipname": "SPARTA IV"}
+        return encode_dict({**fields, "ship_type": 70}, talker_id="AI", seq_id=seq)
+
+    [nineteen] = encode_dict(
+        {"type": 19, "mmsi": 273123457, "lat": 43.1, "lon": 131.9, "shipname": "ONE NINE"},
+        talker_id="AI",
+    )
+    lines = [
+        *(tagged(0, s) for s in five(1)),  # c:0: refused (lines 1-2)
+        tagged(0, nineteen),  # c:0: its position refused (line 3)
+        *(tagged(t, s) for s in five(2)),  # stored (lines 4-5)
+        *(tagged(t + 0, s) for s in five(3)),  # heard again: a duplicate (lines 6-7)
+        *five(4),  # no time: stored (lines 8-9)
+        *five(5),  # no time: stored again (lines 10-11)
+    ]
+    log = tmp_path / "reports.nmea"
+    log.write_text("\n".join(lines) + "\n")
+    [result] = workflow.ingest(tmp_path / "case", "ais", [log])
+    assert (result.rows_read, result.rows_quarantined, result.rows_duplicate) == (6, 2, 1)
+    assert result.rows_read == result.rows_kept + result.rows_quarantined + result.rows_duplicate
+    with Case.open(tmp_path / "case") as case:
+        refused = case.rows("SELECT source_row, reason FROM quarantine_rows ORDER BY source_row")
+        reports = case.rows(
+            "SELECT mmsi, name, observed_at, source_row FROM vessel_reports ORDER BY source_row"
+        )
+    assert refused == [
+        {"source_row": 2, "reason": "implausible_timestamp"},
+        {"source_row": 3, "reason": "implausible_timestamp"},
+    ]
+    assert [(r["name"], r["observed_at"], r["source_row"]) for r in reports] == [
+        ("SPARTA IV", datetime(2023, 9, 1, tzinfo=UTC), 5),
+        ("SPARTA IV", None, 9),
+        ("SPARTA IV", None, 11),
+    ]

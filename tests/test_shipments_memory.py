@@ -84,6 +84,17 @@ def test_the_kept_rows_are_inserted_on_one_thread_and_the_settings_come_back() -
     assert _settings(con) == before == (2, True)
 
 
+def test_one_thread_writes_each_row_group_as_it_fills_and_the_setting_comes_back() -> None:
+    con = duckdb.connect()
+    setting = "SELECT current_setting('write_buffer_row_group_count')"
+    before = con.execute(setting).fetchone()
+    with stream_load._sequential_insert(con, one_thread=True):
+        assert con.execute(setting).fetchone() == (stream_load.FLUSHED_ROW_GROUPS,) == (1,)
+    assert con.execute(setting).fetchone() == before != (1,)
+    with stream_load._sequential_insert(con, one_thread=False):  # a stage's insert: DuckDB's own
+        assert con.execute(setting).fetchone() == before
+
+
 def test_a_failing_insert_raises_its_own_error_not_the_aborted_transactions() -> None:
     con = duckdb.connect(config={"threads": 2})
     con.execute("CREATE TABLE t (x INTEGER)")

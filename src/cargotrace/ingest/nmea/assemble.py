@@ -176,17 +176,34 @@ def _first_time(
     return t, has
 
 
-def assemble(s: Sentences, buf: np.ndarray) -> Assembled:
-    """Turn valid sentences into messages (``buf`` is the block buffer)."""
+@dataclass
+class Grouping:
+    """Which valid sentences make which messages: the one step that depends on the
+    sentences before (the fragments carried in); `messages` builds them, on any thread."""
+
+    singles: np.ndarray  # sentence index of each one-sentence message
+    frag_idx: np.ndarray  # fragments of the multi-part messages, message after message
+    lens: np.ndarray  # fragments per multi-part message
+    orphans: np.ndarray  # sentence indices
+    pending: np.ndarray  # sentence indices to carry into the next batch
+
+
+def group(s: Sentences, buf: np.ndarray) -> Grouping:
+    """Find the messages of the valid sentences (``buf`` is the block buffer)."""
     valid = s.status == 0
     singles = np.flatnonzero(valid & (s.cnt == 1))
     multi = np.flatnonzero(valid & (s.cnt > 1))
-    if multi.size:
-        g = _group_fragments(s, buf, multi)
-    else:
+    if not multi.size:
         empty = np.zeros(0, dtype=np.int64)
-        g = {"frag_idx": empty, "lens": empty, "pending": empty, "orphans": empty}
-    m_lens, m_idx = g["lens"], g["frag_idx"]
+        return Grouping(singles, empty, empty, empty, empty)
+    g = _group_fragments(s, buf, multi)
+    return Grouping(singles, g["frag_idx"], g["lens"], g["orphans"], g["pending"])
+
+
+def messages(s: Sentences, buf: np.ndarray, g: Grouping) -> Assembled:
+    """The messages `group` found, in order of their last sentence."""
+    singles = g.singles
+    m_lens, m_idx = g.lens, g.frag_idx
     m_ptr = np.concatenate(([0], np.cumsum(m_lens))).astype(np.int64)
     m_last, m_first = m_idx[m_ptr[1:] - 1], m_idx[m_ptr[:-1]]
     mbuf = np.concatenate(
@@ -217,6 +234,6 @@ def assemble(s: Sentences, buf: np.ndarray) -> Assembled:
         m_ptr=m_ptr,
         m_idx=m_idx,
         consumed=len(singles) + len(m_idx),
-        orphans=g["orphans"],
-        pending=g["pending"],
+        orphans=g.orphans,
+        pending=g.pending,
     )

@@ -1,10 +1,11 @@
-"""Fast, vectorised NMEA 0183 AIS decoder (``!xxVDM`` / ``!xxVDO``).
+"""Fast NMEA 0183 AIS decoder (``!xxVDM`` / ``!xxVDO``).
 
 Why not pyais per line: a Python object per sentence caps throughput at a few ten
-thousand messages per second.  Here a batch of lines lives in one ``uint8`` buffer and
-every step - locating sentences, checksums, fragment reassembly, 6-bit de-armouring and
-bit-field extraction - is a NumPy operation over the whole batch (see the ``nmea_*``
-modules).  Field values match pyais (same offsets, scaling and rounding; checked on real
+thousand messages per second.  Here a batch of lines lives in one ``uint8`` buffer;
+locating and checking the sentences (``sentences``) and reading the messages' fields
+(``decode``) are compiled passes over it (Numba, ``kernels*.py``: why by hand there),
+fragment reassembly is NumPy over the whole batch (``assemble``) and the tables are
+built from Arrow buffers.  Field values match pyais (same offsets, scaling and rounding; checked on real
 logs in ``tests/test_nmea_pyais_equality.py``) with these deliberate differences:
 
 * checksums are verified (``bad_checksum`` rejects; pyais only flags them);
@@ -30,8 +31,9 @@ Supported layouts (one sentence per line):
 Threads: a block's lines are scanned (``scan_block``) and its assembled messages decoded
 (``decode_assembled``) independently of other blocks; only the assembly carries state (the
 fragments of multi-part messages left at a block's end, ``NmeaDecoder.assemble``).
-``decode_nmea_file_on`` runs the first two on a pool of threads (NumPy and Arrow let go of
-the GIL in their loops) and the assembly in order: the rows are those of one thread.
+``decode_nmea_file_on`` runs the first two on a pool of threads (the kernels let go of the
+GIL while they run, as do NumPy and Arrow in their loops) and the assembly in order: the
+rows are those of one thread.
 
 Accounting (over a whole stream, i.e. one ``decode_lines`` call or the sum of all batches
 of ``decode_nmea_file``):
@@ -56,13 +58,15 @@ import numpy as np
 import pyarrow as pa
 
 from cargotrace.ingest.nmea.arrow import raw_lines, strings_from_ranges
-from cargotrace.ingest.nmea.assemble import Assembled, assemble
+from cargotrace.ingest.nmea.assemble import Assembled, Grouping, group, messages
 from cargotrace.ingest.nmea.decode import Context, MessageResult, decode_messages
 from cargotrace.ingest.nmea.lines import (
+    FileLines,
     LineBlock,
     block_from_lines,
     concat_blocks,
     iter_file_blocks,
+    iter_file_lines,
 )
 from cargotrace.ingest.nmea.messages import POSITION_SCHEMA, STATIC_SCHEMA
 from cargotrace.ingest.nmea.sentences import CODE, REASONS, Sentences, scan_sentences
@@ -202,11 +206,12 @@ class Scanned:
 
 @dataclass
 class Assembly:
-    """A scanned block's messages (`NmeaDecoder.assemble`), ready for `decode_assembled`."""
+    """A scanned block's messages found (`NmeaDecoder.assemble`), ready for
+    `decode_assembled` (which builds them)."""
 
     block: LineBlock
     s: Sentences
-    a: Assembled
+    g: Grouping
 
 
 def scan_block(block: LineBlock) -> Scanned:
@@ -216,6 +221,11 @@ def scan_block(block: LineBlock) -> Scanned:
     if block.too_long is not None:  # cut lines: whatever their head parsed as
         s.status[block.too_long[s.line]] = CODE["line_too_long"]
     return Scanned(block, s)
+
+
+def _scan_lines(lines: FileLines) -> Scanned:
+    """`scan_block` of a batch of lines as read (its block built on the same thread)."""
+    return scan_block(lines.block())
 
 
 def _joined(first: Scanned, second: Scanned) -> Scanned:
@@ -242,7 +252,8 @@ def _joined(first: Scanned, second: Scanned) -> Scanned:
 def decode_assembled(asm: Assembly, untimed_fields: bool = True) -> DecodedBatch:
     """The rows, rejects and counters of an assembled block (on any thread, in any order;
     `untimed_fields`: `decode_messages`)."""
-    block, s, a = asm.block, asm.s, asm.a
+    block, s = asm.block, asm.s
+    a = messages(s, block.buf, asm.g)
     ctx = _context(block, s, a)
     res = decode_messages(a, ctx, untimed_fields)
     raw = RawText(block, s, a, {"positions": res.position_messages, "statics": res.static_messages})
@@ -276,12 +287,12 @@ class NmeaDecoder:
             carried.carried[:] = True
             scanned = _joined(scan_block(carried), scanned)
         block, s = scanned.block, scanned.s
-        a = assemble(s, block.buf)
-        self._keep_pending(block, s, a)
-        return Assembly(block, s, a)
+        g = group(s, block.buf)
+        self._keep_pending(block, s, g.pending)
+        return Assembly(block, s, g)
 
-    def _keep_pending(self, block: LineBlock, s: Sentences, a: Assembled) -> None:
-        lines = s.line[a.pending]
+    def _keep_pending(self, block: LineBlock, s: Sentences, pending: np.ndarray) -> None:
+        lines = s.line[pending]
         # Few fragments at most (bounded): a Python loop here is fine.
         self._carry_raw = [bytes(block.buf[block.starts[i] : block.ends[i]]) for i in lines]
         self._carry_line_no = [int(block.line_no[i]) for i in lines]
@@ -442,16 +453,16 @@ def decode_nmea_file_on(
     """`then(batch)` of each batch of the file, in file order, the batches decoded on
     `threads` threads (`then` runs there too): the lines are read and the messages assembled
     (`NmeaDecoder.assemble`: the carry of multi-part messages) in the caller's thread, block
-    after block, while the pool scans the blocks ahead and decodes those assembled. At most
-    `2 * threads` blocks are in flight. The batches are those of `decode_nmea_file`, except
-    that the orphans the end of the file leaves are a batch of their own (when there are
-    any). With `threads` <= 1 all of it runs in the caller's thread. `untimed_fields` False:
+    after block, while the pool builds and scans the blocks ahead and decodes those
+    assembled. At most `2 * threads` blocks are in flight. The batches are those of
+    `decode_nmea_file`, except that the orphans the end of the file leaves are a batch of
+    their own (when there are any). With `threads` <= 1 all of it runs in the caller's thread. `untimed_fields` False:
     the fields of positions without a time are not decoded (`decode_messages`)."""
     dec = NmeaDecoder()
-    blocks = iter_file_blocks(path, batch_lines, progress)
+    batches = iter_file_lines(path, batch_lines, progress)
     if threads <= 1:
-        for block in blocks:
-            yield then(dec.decode_block(block, untimed_fields))
+        for lines in batches:
+            yield then(dec.decode_block(lines.block(), untimed_fields))
     else:
         pool = ThreadPoolExecutor(threads, thread_name_prefix="cargotrace-nmea")
         scans: deque[Future[Scanned]] = deque()
@@ -462,9 +473,9 @@ def decode_nmea_file_on(
             outs.append(pool.submit(lambda: then(decode_assembled(asm, untimed_fields))))
 
         try:
-            for block in blocks:
-                scans.append(pool.submit(scan_block, block))
-                del block
+            for lines in batches:
+                scans.append(pool.submit(_scan_lines, lines))
+                del lines
                 if len(scans) >= threads:
                     assemble_next()
                 while len(outs) + len(scans) > 2 * threads:

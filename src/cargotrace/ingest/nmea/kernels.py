@@ -42,18 +42,26 @@ def kernel(fn: F) -> F:
         return cast(F, numba.njit(nogil=True)(fn))
 
 
-@kernel
+def leaf(fn: F) -> F:
+    """A small function that calls no other, compiled into each kernel that calls it
+    (Numba inlines it before typing: its arguments become constants where they are, and
+    no array is handed over a call). Only leaves: inlining nested calls makes compiling
+    take minutes."""
+    return cast(F, numba.njit(inline="always")(fn))
+
+
+@leaf
 def is_armour(c: int) -> bool:
     """Whether byte ``c`` is a payload armour character (``0``-``W``, `````-``w``)."""
     return (48 <= c <= 87) or (96 <= c <= 119)
 
 
-@kernel
+@leaf
 def is_digit(c: int) -> bool:
     return 48 <= c <= 57
 
 
-@kernel
+@leaf
 def find_byte(buf: np.ndarray, lo: int, hi: int, byte: int) -> int:
     """First position of ``byte`` in ``buf[lo:hi]``, -1 if none."""
     for p in range(lo, hi):
@@ -62,7 +70,7 @@ def find_byte(buf: np.ndarray, lo: int, hi: int, byte: int) -> int:
     return -1
 
 
-@kernel
+@leaf
 def xor_range(buf: np.ndarray, lo: int, hi: int) -> int:
     """XOR of ``buf[lo:hi]`` (0 for an empty range)."""
     x = 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cargotrace.ingest.nmea.kernels import kernel
+from cargotrace.ingest.nmea.kernels import kernel, leaf
 from cargotrace.ingest.nmea.kernels_scan import REASONS
 from cargotrace.ingest.nmea.kernels_time import civil_to_us, valid_civil
 from cargotrace.ingest.nmea.messages import DECODED_TYPES, MIN_BITS, MIN_BITS_24
@@ -41,14 +41,14 @@ _MIN_BITS_24 = np.array([MIN_BITS_24[0], MIN_BITS_24[1]], dtype=np.int64)
 _READ_CHARS = 80  # past a payload's end, zeros (fields there are null) up to this far
 
 
-@kernel
+@leaf
 def sixbit(c: int) -> int:
     """Armour character -> its 6-bit value."""
     v = c - 48
     return (v - 8 if v > 40 else v) & 63
 
 
-@kernel
+@leaf
 def _uint(v: np.ndarray, off: int, width: int) -> int:
     """Unsigned big-endian field of ``width`` (<= 42) bits at bit ``off`` of the 6-bit values."""
     first, last = off // 6, (off + width - 1) // 6
@@ -65,7 +65,7 @@ def _sint(v: np.ndarray, off: int, width: int) -> int:
     return x - (1 << width) if x >= 1 << (width - 1) else x
 
 
-@kernel
+@leaf
 def _put(ints: np.ndarray, ok: np.ndarray, col: int, row: int, value: int, valid: bool) -> None:
     ints[col, row] = value
     ok[col, row] = valid

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from cargotrace.ingest.nmea.kernels import HEX, find_byte, is_armour, is_digit, kernel, xor_range
+from cargotrace.ingest.nmea.kernels import (
+    HEX,
+    find_byte,
+    is_armour,
+    is_digit,
+    kernel,
+    leaf,
+    xor_range,
+)
 from cargotrace.ingest.nmea.kernels_time import parse_token
 
 MAX_PAYLOAD_CHARS = 200  # as pyais: longer sentence payloads are corrupt concatenations
@@ -66,7 +74,7 @@ def sentence_start(buf: np.ndarray, lo: int, hi: int) -> int:
     return -1
 
 
-@kernel
+@leaf
 def _is_separator(c: int) -> bool:
     return c == 32 or c == 44 or c == 59 or c == 9  # space , ; tab
 

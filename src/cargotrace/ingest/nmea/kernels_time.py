@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cargotrace.ingest.nmea.kernels import is_digit, kernel
+from cargotrace.ingest.nmea.kernels import is_digit, kernel, leaf
 from cargotrace.ingest.sqlexpr import MAX_UTC_OFFSET_MINUTES
 
 WIDTH = 40  # longest accepted token ("2021-11-01T00:00:05.123456789+05:30" is 35)
@@ -52,7 +52,7 @@ def civil_to_us(y: int, mo: int, d: int, h: int, mi: int, s: int) -> int:
     return (((days * 24 + h) * 60 + mi) * 60 + s) * _US
 
 
-@kernel
+@leaf
 def _at(buf: np.ndarray, start: int, length: int, col: int) -> int:
     """Byte ``col`` of the token's row (zero past its end; columns clamped to the row)."""
     if col > WIDTH - 1:

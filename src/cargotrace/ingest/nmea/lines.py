@@ -1,8 +1,8 @@
-"""Line buffers for the vectorised NMEA decoder.
+"""Line buffers for the NMEA decoder.
 
 Every later stage works on one contiguous ``uint8`` buffer plus per-line offset arrays, so
-that splitting, validating and bit-twiddling are whole-array NumPy operations rather than a
-Python loop per line.  This module builds such blocks from an in-memory sequence of lines
+that splitting, validating and bit-twiddling are compiled passes or whole-array NumPy
+operations rather than a Python loop per line.  This module builds such blocks from an in-memory sequence of lines
 or from a (possibly gzipped) file read in bounded chunks.
 """
 
@@ -275,12 +275,35 @@ class _ChunkLines:
             yield data, nl, cut_lines
 
 
-def iter_file_blocks(
+@dataclass
+class FileLines:
+    """A batch of a file's lines as read, before its `LineBlock` is built (`block`: on any
+    thread, e.g. that which scans it)."""
+
+    data: bytes
+    newlines: np.ndarray  # positions of the newlines in ``data``
+    cut_lines: list[int]  # offsets of the lines cut to their head
+    first_line_no: int
+
+    def __len__(self) -> int:
+        """Lines: a trailing newline does not start an empty line."""
+        ends_open = len(self.data) > 0 and not self.data.endswith(b"\n")
+        return len(self.newlines) + int(ends_open)
+
+    def block(self) -> LineBlock:
+        block = block_from_bytes(self.data, self.first_line_no, self.newlines)
+        if self.cut_lines:  # line index = newlines before the line's first byte
+            block.too_long = np.zeros(len(block), bool)
+            block.too_long[np.searchsorted(self.newlines, self.cut_lines)] = True
+        return block
+
+
+def iter_file_lines(
     path: str | os.PathLike[str],
     batch_lines: int,
     progress: Callable[[int], None] | None = None,
-) -> Iterator[LineBlock]:
-    """Yield blocks of at most ``batch_lines`` lines of a plain or gzipped file.
+) -> Iterator[FileLines]:
+    """Yield batches of at most ``batch_lines`` lines of a plain or gzipped file, as read.
 
     Memory stays bounded by one batch plus one read chunk whatever the file size.
     """
@@ -304,14 +327,22 @@ def iter_file_blocks(
             for data, newlines, cut_lines in batches:
                 if progress is not None:
                     progress(raw.tell())
-                block = block_from_bytes(data, line_no, newlines)
-                if cut_lines:  # line index = newlines before the line's first byte
-                    block.too_long = np.zeros(len(block), bool)
-                    block.too_long[np.searchsorted(newlines, cut_lines)] = True
-                line_no += len(block)
-                yield block
+                lines = FileLines(data, newlines, cut_lines, line_no)
+                line_no += len(lines)
+                yield lines
             if not chunk:
                 break
     finally:
         reader.close()
         raw.close()
+
+
+def iter_file_blocks(
+    path: str | os.PathLike[str],
+    batch_lines: int,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[LineBlock]:
+    """Yield blocks of at most ``batch_lines`` lines of a plain or gzipped file
+    (`iter_file_lines`, each batch's block built)."""
+    for lines in iter_file_lines(path, batch_lines, progress):
+        yield lines.block()

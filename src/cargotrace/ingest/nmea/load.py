@@ -141,8 +141,8 @@ def _one_thread(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
 @dataclass
 class Judged:
     """A decoded batch judged by the rules (`Judge`, on a decoder's thread): the positions
-    the rules keep, the identity reports (all: `Statics.flush` leaves out those with an
-    implausible time, refused here), the refused messages and the decoder's rejects as quarantine runs (their texts built from
+    the rules keep, the identity reports with a plausible time or none (those of type 5
+    and 24 with an implausible one are refused), the refused messages and the decoder's rejects as quarantine runs (their texts built from
     the batch's buffers, which go with the batch)."""
 
     positions: pa.Table
@@ -208,11 +208,17 @@ class Judge:
                 positions = positions.filter(pa.array(keep))
                 refused += len(rows)
         statics = batch.statics
-        if statics.num_rows:  # type 5/24 messages with an implausible time (`Statics.flush`)
+        if statics.num_rows:  # type 5/24 messages with an implausible time: refused
             rows, codes = _refusals(statics, _STATIC_RULES)
             if len(rows):
                 runs += _quarantine(batch, "statics", statics, rows, codes, _STATIC_RULES)
                 refused += len(rows)
+            # no report with an implausible time is stored (type 19's counts through its
+            # position, kept or refused)
+            columns = {"ts": statics.column("timestamp")}
+            plausible = pc.invert(_IMPLAUSIBLE.when.holds(columns))
+            if not pc.all(plausible).as_py():
+                statics = statics.filter(plausible)
         rejects = batch.rejects
         if rejects.num_rows:
             runs.append(refused_runs(rejects))
@@ -497,9 +503,10 @@ STATIC_ROWS = 200_000  # identity reports gathered (in Arrow) per dedupe and ins
 
 class Statics:
     """The file's identity reports (types 5, 19, 24) on their way to `vessel_reports`:
-    those with an implausible time are refused batch by batch, by `Judge` (their sentences
-    are in the batch), the rest gathered and stored without repeats in few big statements
-    (each looks up the reports already stored, which grow with the file)."""
+    those with an implausible time are refused (types 5, 24) or left out (type 19) batch by
+    batch, by `Judge` (their sentences are in the batch), the rest gathered and stored in
+    few big statements: those without a time as they are, those with one without repeats
+    (each statement looks up the reports already stored, which grow with the file)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, provenance: str) -> None:
         self.con, self.provenance = con, provenance
@@ -508,8 +515,7 @@ class Statics:
         self.duplicates = 0  # type 5/24 messages equal to an earlier report
 
     def add(self, table: pa.Table) -> None:
-        """Keep the reports for `flush` (those of type 5/24 with an implausible time, which
-        `Judge` refused, are left out there)."""
+        """Keep the reports for `flush` (`Judge` left out those with an implausible time)."""
         if not table.num_rows:
             return
         self.tables.append(table)
@@ -518,14 +524,16 @@ class Statics:
             self.flush()
 
     def flush(self) -> None:
-        """Insert the gathered reports without repeats (of each other or of stored ones)."""
+        """Insert the gathered reports without repeats (of each other or of stored ones):
+        those without a time as they are (a repeat cannot be told without a time)."""
         if not self.tables:
             return
-        nmea_statics = pa.concat_tables(self.tables)  # noqa: F841 - replacement scan
+        nmea_statics = pa.concat_tables(self.tables)
         self.tables, self.rows = [], 0
+        # type 5/24 messages, to tell the repeats among them
+        messages = nmea_statics.num_rows - _count_equal(nmea_statics.column("msg_type"), 19)
         key = ", ".join(_STATIC_KEY)
         same = " AND ".join(f"v.{c} IS NOT DISTINCT FROM s.{c}" for c in _STATIC_KEY)
-        implausible = ais_rules.implausible_time_sql("timestamp")
         con = self.con
         with local_scans(con):
             con.execute(
@@ -536,22 +544,21 @@ class Statics:
                            CAST(nullif(draught, 0) AS DOUBLE) AS draught_m,
                            CASE WHEN to_bow > 0 AND to_stern > 0 THEN CAST(to_bow + to_stern AS DOUBLE) END AS length_m,
                            msg_type, line_no
-                    FROM nmea_statics WHERE NOT {implausible}
-                ), bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM s),
+                    FROM nmea_statics
+                ), timed AS (SELECT * FROM s WHERE observed_at IS NOT NULL),
+                bounds AS (SELECT min(observed_at) AS lo, max(observed_at) AS hi FROM timed),
                 stored AS (
                     SELECT DISTINCT {key} FROM vessel_reports, bounds
                     WHERE observed_at BETWEEN bounds.lo AND bounds.hi
                 )
-                SELECT * FROM s
-                WHERE observed_at IS NULL OR NOT EXISTS (SELECT 1 FROM stored v WHERE {same})
-                QUALIFY observed_at IS NULL
-                     OR row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1"""
+                SELECT * FROM s WHERE observed_at IS NULL
+                UNION ALL
+                SELECT * FROM (
+                    SELECT * FROM timed s WHERE NOT EXISTS (SELECT 1 FROM stored v WHERE {same})
+                    QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY line_no) = 1
+                )"""
             )
-            # type 5/24 messages that were not refused, to tell the repeats among them
-            row = con.execute(
-                f"SELECT count(*) FROM nmea_statics WHERE msg_type <> 19 AND NOT {implausible}"
-            ).fetchone()
-        messages = int(row[0]) if row else 0
+        del nmea_statics
         con.execute(
             f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
                                             file_hash, source_file, sheet, source_row)
@@ -561,6 +568,10 @@ class Statics:
         kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
         con.execute("DROP TABLE nmea_statics_kept")
         self.duplicates += messages - int(kept[0] if kept else 0)
+
+
+def _count_equal(column: pa.ChunkedArray, value: int) -> int:
+    return int(pc.sum(pc.equal(column, value)).as_py() or 0)
 
 
 def _reason_counts(rejects: pa.Table) -> dict[str, int]:
