@@ -30,6 +30,18 @@ transcodes them per column (`readers/single_byte`, ~0.8-1.0 against ~0.9-1.0 tra
 first, best of three), types the chunk (`stream_load.type_chunk`: trimming and lookups
 ~0.7, the kind's SELECT ~1.0: reasons, weights, flags), the md5 row hashes (~1.0) on a
 third. The reference's whole read_csv -> table takes 4.1-4.5 CPU s quiet.
+
+Storing alone (Dec 2026, session 13: the 1 M stored rows read back and inserted again into a
+fresh table in chunks of 245,760 rows on one DuckDB thread, CPU s of insert + commit, machine
+at load 3-6 so +-0.3): 3.7 with DuckDB's default of five row groups buffered, 3.2 with one
+(`stream_load.FLUSHED_ROW_GROUPS`, landed; end to end the gain is inside the noise at that
+load). What-ifs not taken: FSST disabled 2.7 but the case file 84 MB against 51; DuckDB's
+threads at 2 more CPU (5-7, 54 MB; in the ingest 14.3-14.6 CPU s, peak 1.2 GB, a 100 MB
+file); low-cardinality columns handed as Arrow dictionaries +0.5, and the derived ones
+(`shipment_lookups.spread`) decoded before the insert no gain and +60 MB peak; compression
+forced per column (row_hash and waybill FSST, attributes dictionary) within the noise.
+`attributes` alone costs ~1.0 and `row_hash` alone ~1.1 of the 3.2. The first parameterised
+DuckDB statement of a process imports pandas (~0.45 s of the ingest's wall under cProfile).
 `--profile` runs the child under cProfile.
 """
 

@@ -124,8 +124,8 @@ def test_identity_reports_are_at_the_first_and_last_rows_on_either_key(tmp_path,
     keys: list[str] = []
     chosen = position_identities.time_row_key
 
-    def spy(con):  # the key each chunk took
-        first, last = chosen(con)
+    def spy(con, *rows):  # the key each chunk took
+        first, last = chosen(con, *rows)
         keys.append("HUGEINT" if "HUGEINT" in first else "BIGINT")
         return first, last
 
@@ -141,7 +141,9 @@ def test_identity_reports_are_at_the_first_and_last_rows_on_either_key(tmp_path,
             "SELECT name, strftime(observed_at, '%H:%M'), source_row FROM vessel_reports "
             "ORDER BY source_row",
         )
-    assert keys == ["BIGINT", "HUGEINT"]
+    # each file's chunk (grouped ahead, its refused rows' MMSI grouped again) took one key
+    assert keys[: keys.index("HUGEINT")] == ["BIGINT"]
+    assert set(keys[keys.index("HUGEINT") :]) == {"HUGEINT"}
     assert got[False] == got[True] == [
         ("ALFA", "00:00", 2), ("ALFA", "01:00", 5), ("BRAVO", "00:30", 6),
         ("CHARLIE", "02:00", 7), ("CHARLIE", "02:10", 17)]  # fmt: skip
@@ -326,3 +328,41 @@ def test_the_held_hashes_filter_passes_every_held_hash_and_few_others():
     assert np.isin(some_held, passed).all()  # every held hash passes
     assert len(np.setdiff1d(passed, some_held)) < 0.02 * len(fresh)  # ~0.9 % of 2**27 bits set
     assert held.maybe(np.zeros(0, np.uint64)).size == 0
+
+
+@pytest.mark.parametrize("chunk_rows", [3, 100_000])
+def test_identities_grouped_ahead_leave_out_the_refused_rows(tmp_path, monkeypatch, chunk_rows):
+    """A chunk's identities are grouped on a thread as if no row were refused, then the
+    groups of the MMSIs with a refused row (a NULL MMSI too) are worked out again without
+    it: the reports are those of the grouping on the file's thread alone (static rows
+    without a position count; rows refused otherwise do not)."""
+    from cargotrace.ingest.kinds import position_identities
+    from cargotrace.ingest.readers import csvread
+
+    monkeypatch.setattr(csvread, "EXACT_CHUNK_ROWS", chunk_rows)
+    header = ["mmsi", "timestamp", "lat", "lon", "vesselname"]
+    ship, other = 273000001, 273000002
+    body = [
+        [ship, "2023-09-01T00:00:00", 42.5, 133.0, "ALFA"],
+        [ship, "not a time", 42.5, 133.0, "ALFA"],  # refused: not the first ALFA row
+        [ship, "2023-09-01T00:10:00", 42.6, 133.0, "ALFA"],
+        [ship, "2023-09-01T00:20:00", 42.7, 133.0, "ZULU"],
+        [ship, "2099-13-01T00:00:00", 42.7, 133.0, "YANKEE"],  # refused: no report
+        ["abc", "2023-09-01T00:30:00", 42.7, 133.0, "NOBODY"],  # refused MMSI
+        [other, "2023-09-01T00:00:00", "", "", "STATIC"],  # no position: reported
+        [other, "2023-09-01T00:40:00", 40.0, 130.0, "CHARLIE"],
+        [other, "2023-09-01T00:50:00", 40.1, 130.0, "CHARLIE"],
+    ]
+    path = write_csv(tmp_path / "f.csv", header, body)
+    query = "SELECT mmsi, name, strftime(observed_at, '%H:%M'), source_row FROM vessel_reports ORDER BY source_row, name"
+    got = {}
+    for ahead in (True, False):
+        if not ahead:  # every chunk grouped on the file's thread
+            monkeypatch.setattr(position_identities, "group_ahead", lambda *args: None)
+        [r] = workflow.ingest(tmp_path / f"case{ahead}", "ais", [path])
+        assert r.rows_quarantined == 4
+        got[ahead] = _rows(tmp_path / f"case{ahead}", query)
+    assert got[True] == got[False] == [
+        (ship, "ALFA", "00:00", 2), (ship, "ALFA", "00:10", 4), (ship, "ZULU", "00:20", 5),
+        (other, "STATIC", "00:00", 8), (other, "CHARLIE", "00:40", 9),
+        (other, "CHARLIE", "00:50", 10)]  # fmt: skip

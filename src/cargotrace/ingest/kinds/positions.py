@@ -210,6 +210,16 @@ def _transform(
     return typed
 
 
+def _typed_and_grouping(
+    con: duckdb.DuckDBPyConnection, ctx: ChunkContext, table: pa.Table
+) -> dict[str, pa.ChunkedArray]:
+    """`_transform`, and the chunk's identities grouped while it is stored (on a thread:
+    `position_identities.group_ahead`)."""
+    typed = _transform(con, ctx, table)
+    position_identities.group_ahead(con, ctx, table, typed["_mmsi"], typed["_timestamp"])
+    return typed
+
+
 def _mmsi_flags(con: duckdb.DuckDBPyConnection, mmsi: pa.ChunkedArray) -> pa.ChunkedArray:
     """`mmsi_invalid` for the rows whose MMSI cannot be a ship's (`ais_rules`), else NULL:
     the rule worked out once per distinct MMSI of the chunk (a few thousand of hundreds of
@@ -265,6 +275,6 @@ POSITIONS = TabularKind(
     # appended straight into `positions`, chunk by chunk, in the file's transaction
     stream=True,
     set_apart=position_appends.SET_APART,
-    transform=_transform,
+    transform=_typed_and_grouping,
     row_hashes=False,  # repeats are dropped by key: `ais_clean`
 )
