@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 
 import numba
 import numpy as np
+from numba.extending import register_jitable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +41,13 @@ def kernel(fn: F) -> F:
         return cast(F, numba.njit(nogil=True, cache=True)(fn))
     except RuntimeError:  # Numba: "cannot cache function ...: no locator available"
         return cast(F, numba.njit(nogil=True)(fn))
+
+
+def helper(fn: F) -> F:
+    """A function the kernels call, compiled into them (one machine code per kernel and
+    argument types: a plain ``njit`` function called with constants would be compiled
+    once per distinct constant, which doubled the first compile)."""
+    return register_jitable(fn)
 
 
 def leaf(fn: F) -> F:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cargotrace.ingest.nmea.kernels import kernel, leaf
+from cargotrace.ingest.nmea.kernels import helper, kernel, leaf
 from cargotrace.ingest.nmea.kernels_scan import REASONS
 from cargotrace.ingest.nmea.kernels_time import civil_to_us, valid_civil
 from cargotrace.ingest.nmea.messages import DECODED_TYPES, MIN_BITS, MIN_BITS_24
@@ -58,7 +58,7 @@ def _uint(v: np.ndarray, off: int, width: int) -> int:
     return (x >> ((last - first + 1) * 6 - off % 6 - width)) & ((1 << width) - 1)
 
 
-@kernel
+@helper
 def _sint(v: np.ndarray, off: int, width: int) -> int:
     """Two's-complement signed field."""
     x = _uint(v, off, width)
@@ -71,7 +71,7 @@ def _put(ints: np.ndarray, ok: np.ndarray, col: int, row: int, value: int, valid
     ok[col, row] = valid
 
 
-@kernel
+@helper
 def _num(
     v: np.ndarray, nbits: int, off: int, width: int, na: int, has_na: bool
 ) -> tuple[int, bool]:
@@ -80,7 +80,7 @@ def _num(
     return x, nbits >= off + width and not (has_na and x == na)
 
 
-@kernel
+@helper
 def _latlon(
     v: np.ndarray, nbits: int, off: int, width: int, per_degree: int, na_degrees: int
 ) -> tuple[float, bool]:
@@ -94,7 +94,7 @@ def _latlon(
     return ((scale * x + 3) // 6) / 1e6, valid
 
 
-@kernel
+@helper
 def _position(
     v: np.ndarray,
     nbits: int,
@@ -135,7 +135,7 @@ def _position(
         _put(ints, ok, 4, row, n, valid)
 
 
-@kernel
+@helper
 def _base_station_time(v: np.ndarray, nbits: int) -> tuple[int, bool]:
     """UTC time a type 4 reports; valid only when every component is in range."""
     y, mo, d = _uint(v, 38, 14), _uint(v, 52, 4), _uint(v, 56, 5)
@@ -145,7 +145,7 @@ def _base_station_time(v: np.ndarray, nbits: int) -> tuple[int, bool]:
     return 0, False
 
 
-@kernel
+@helper
 def _text(v: np.ndarray, nbits: int, off: int, nchars: int, out: np.ndarray, pos: int) -> int:
     """6-bit text written at ``out[pos:]``, stripped like pyais (``rstrip('@').strip()``);
     its length, 0 when empty or cut off (null)."""
@@ -170,7 +170,7 @@ def _text(v: np.ndarray, nbits: int, off: int, nchars: int, out: np.ndarray, pos
     return end - start
 
 
-@kernel
+@helper
 def _dims(
     v: np.ndarray, nbits: int, off: int, row: int, ints: np.ndarray, ok: np.ndarray, keep: bool
 ) -> None:
@@ -179,7 +179,7 @@ def _dims(
         _put(ints, ok, 5 + col, row, n, valid and keep)
 
 
-@kernel
+@helper
 def _static(
     v: np.ndarray,
     nbits: int,

@@ -15,6 +15,7 @@ import numpy as np
 from cargotrace.ingest.nmea.kernels import (
     HEX,
     find_byte,
+    helper,
     is_armour,
     is_digit,
     kernel,
@@ -61,7 +62,7 @@ _COMMA, _STAR, _BANG, _BACKSLASH, _COLON = 44, 42, 33, 92, 58
 _SUFFIX_DIGITS = 9  # a receive time among trailing fields: an epoch of >= 9 digits (or ISO)
 
 
-@kernel
+@helper
 def sentence_start(buf: np.ndarray, lo: int, hi: int) -> int:
     """Position of the line's sentence ``!xxVDM``/``!xxVDO``, -1 if it holds none."""
     for p in range(lo, hi):
@@ -79,7 +80,7 @@ def _is_separator(c: int) -> bool:
     return c == 32 or c == 44 or c == 59 or c == 9  # space , ; tab
 
 
-@kernel
+@helper
 def _tag_field(buf: np.ndarray, lo: int, hi: int, letter: int) -> tuple[int, int, bool]:
     """Value range of the ``letter:`` field of the tag block ``buf[lo:hi]``.
 
@@ -94,7 +95,7 @@ def _tag_field(buf: np.ndarray, lo: int, hi: int, letter: int) -> tuple[int, int
     return lo, lo, False
 
 
-@kernel
+@helper
 def _tag_block(buf: np.ndarray, lo: int, hi: int, i: int, out_i: tuple[np.ndarray, ...]) -> int:
     """Checksum, ``c:`` time and ``s:`` source of the tag block ``buf[lo:hi]`` (without its
     backslashes) into row ``i`` of the time/source columns; returns a reason or 0.
@@ -121,7 +122,7 @@ def _tag_block(buf: np.ndarray, lo: int, hi: int, i: int, out_i: tuple[np.ndarra
     return status
 
 
-@kernel
+@helper
 def _time_prefix(
     buf: np.ndarray, lo: int, s0: int, i: int, time_us: np.ndarray, has_time: np.ndarray
 ) -> int:
@@ -139,7 +140,7 @@ def _time_prefix(
     return 0 if end == lo or bom else BAD_PREFIX
 
 
-@kernel
+@helper
 def _fast_body(
     buf: np.ndarray, s0: int, star: int, en: int
 ) -> tuple[bool, int, int, int, int, int, int]:
@@ -175,7 +176,7 @@ def _fast_body(
     return True, cnt, num, seq, chan, fill, pay_start
 
 
-@kernel
+@helper
 def _generic_body(
     buf: np.ndarray, s0: int, star: int, en: int, has_star: bool, f: np.ndarray
 ) -> int:
@@ -231,7 +232,7 @@ def _generic_body(
     return 0
 
 
-@kernel
+@helper
 def _suffix_time(buf: np.ndarray, lo: int, hi: int) -> tuple[int, bool]:
     """Receive time among the fields after the checksum ``buf[lo:hi]``: the whole of it as
     one token, else the first comma-separated field that is a time (a digit first, >= 9

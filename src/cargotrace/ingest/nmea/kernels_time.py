@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cargotrace.ingest.nmea.kernels import is_digit, kernel, leaf
+from cargotrace.ingest.nmea.kernels import helper, is_digit, leaf
 from cargotrace.ingest.sqlexpr import MAX_UTC_OFFSET_MINUTES
 
 WIDTH = 40  # longest accepted token ("2021-11-01T00:00:05.123456789+05:30" is 35)
@@ -22,7 +22,7 @@ _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], d
 _ISO_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18], dtype=np.int64)
 
 
-@kernel
+@helper
 def days_from_civil(y: int, m: int, d: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
     if m <= 2:
@@ -35,7 +35,7 @@ def days_from_civil(y: int, m: int, d: int) -> int:
     return era * 146097 + doe - 719468
 
 
-@kernel
+@helper
 def valid_civil(y: int, mo: int, d: int, h: int, mi: int, s: int) -> bool:
     """Range-check a broken-down UTC time (leap second 60 accepted)."""
     if not (1 <= y <= 9999 and 1 <= mo <= 12):
@@ -45,7 +45,7 @@ def valid_civil(y: int, mo: int, d: int, h: int, mi: int, s: int) -> bool:
     return 1 <= d <= dim and 0 <= h <= 23 and 0 <= mi <= 59 and 0 <= s <= 60
 
 
-@kernel
+@helper
 def civil_to_us(y: int, mo: int, d: int, h: int, mi: int, s: int) -> int:
     """Microseconds since the Unix epoch of a broken-down UTC time."""
     days = days_from_civil(y, mo, d)
@@ -60,13 +60,13 @@ def _at(buf: np.ndarray, start: int, length: int, col: int) -> int:
     return int(buf[start + col]) if col < length else 0
 
 
-@kernel
+@helper
 def _digit_at(buf: np.ndarray, start: int, length: int, col: int) -> int:
     c = _at(buf, start, length, col)
     return c - 48 if is_digit(c) else 0
 
 
-@kernel
+@helper
 def _parse_epoch(buf: np.ndarray, start: int, length: int, min_digits: int) -> tuple[int, bool]:
     """``[digits][.digits]`` -> (microseconds, ok)."""
     dots = 0
@@ -97,7 +97,7 @@ def _parse_epoch(buf: np.ndarray, start: int, length: int, min_digits: int) -> t
     return whole * _US + frac, True
 
 
-@kernel
+@helper
 def _number(buf: np.ndarray, start: int, length: int, a: int, b: int) -> int:
     acc = 0
     for k in range(a, b):
@@ -105,7 +105,7 @@ def _number(buf: np.ndarray, start: int, length: int, a: int, b: int) -> int:
     return acc
 
 
-@kernel
+@helper
 def _parse_offset(buf: np.ndarray, start: int, length: int, p: int) -> tuple[int, bool]:
     """UTC offset (µs) at column ``p``: nothing, ``Z``, ``+HH``, ``+HHMM`` or ``+HH:MM``."""
     c0 = _at(buf, start, length, p)
@@ -127,7 +127,7 @@ def _parse_offset(buf: np.ndarray, start: int, length: int, p: int) -> tuple[int
     return sign * offset * 60 * _US, ok
 
 
-@kernel
+@helper
 def _parse_iso(buf: np.ndarray, start: int, length: int) -> tuple[int, bool]:
     """``YYYY-MM-DD[T ]HH:MM:SS[.f][Z|+HH:MM|+HHMM|+HH]`` -> (microseconds, ok)."""
     ok = length >= 19
@@ -157,7 +157,7 @@ def _parse_iso(buf: np.ndarray, start: int, length: int) -> tuple[int, bool]:
     return civil_to_us(y, mo, d, h, mi, s) + frac - tz_us, True
 
 
-@kernel
+@helper
 def parse_token(buf: np.ndarray, start: int, end: int, min_digits: int) -> tuple[int, bool]:
     """The token ``buf[start:end]`` as an epoch or ISO-8601 time: (µs since epoch, ok).
 
