@@ -235,7 +235,14 @@ def _superseded_files(
     """Earlier files with refused rows whose every kept row this file holds again: this
     file is their corrected copy, and `cargotrace quarantine` stops listing their refused
     rows (they stay in the case). Needs, in `seen_hashes`, the hashes of the file's rows that
-    were dropped as copies of rows in the table (`stream_load._duplicates`)."""
+    were dropped as copies of rows in the table (`stream_load._duplicates`). Looked for only
+    when the ledger has such a file: else the look-up scanned the table's new rows for none."""
+    candidates = con.execute(
+        "SELECT 1 FROM ledger WHERE kind = ? AND rows_quarantined > 0 AND file_hash <> ? LIMIT 1",
+        [spec.kind, file_hash],
+    ).fetchone()
+    if candidates is None:
+        return []
     rows = con.execute(
         f"""SELECT l.file_hash FROM ledger l
             JOIN (SELECT file_hash, count(*) AS again FROM {quote_ident(spec.table)}
