@@ -536,22 +536,30 @@ def _appended(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]
 
 def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
     """Derive missing flags from the MID and flag bad IMO numbers and MMSIs (see module doc)."""
-    kind, mid = mmsi_kind_sql("r.mmsi"), mmsi_mid_sql("r.mmsi")
+    kind, mid = mmsi_kind_sql("d.mmsi"), mmsi_mid_sql("d.mmsi")
     no_mid = ", ".join(f"'{k}'" for k in sorted(WITHOUT_MID))
+    # the MMSI's kind and MID flag, and the IMO's check, worked out once per number (a
+    # log's reports repeat a few thousand ships)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE ais_reports AS
+            WITH r AS (
+                SELECT rowid AS rid, mmsi, imo, nullif(upper(trim(flag)), '') AS given_flag
+                FROM vessel_reports WHERE file_hash = ?
+            ), ships AS (
+                SELECT d.mmsi, {kind} AS kind, m.flag AS mid_flag
+                FROM (SELECT DISTINCT mmsi FROM r WHERE mmsi IS NOT NULL) d
+                LEFT JOIN mid_flags m ON m.mid = {mid}
+            ), imos AS (
+                SELECT imo, {imo_ok_sql("imo")} AS imo_ok
+                FROM (SELECT DISTINCT imo FROM r WHERE imo IS NOT NULL)
+            )
             SELECT rid, given_flag,
                    CASE WHEN given_flag IS NULL AND kind = 'ship' THEN mid_flag END AS derived_flag,
                    nullif(concat_ws(',',
-                       CASE WHEN imo IS NOT NULL AND NOT {imo_ok_sql("imo")} THEN 'imo_check_digit' END,
-                       CASE WHEN mmsi IS NOT NULL AND (kind = 'invalid' OR (kind NOT IN ({no_mid}) AND mid_flag IS NULL))
+                       CASE WHEN r.imo IS NOT NULL AND NOT imo_ok THEN 'imo_check_digit' END,
+                       CASE WHEN r.mmsi IS NOT NULL AND (kind = 'invalid' OR (kind NOT IN ({no_mid}) AND mid_flag IS NULL))
                             THEN 'mmsi_invalid' END), '') AS flags
-            FROM (
-                SELECT r.rowid AS rid, r.mmsi, r.imo, nullif(upper(trim(r.flag)), '') AS given_flag,
-                       {kind} AS kind, m.flag AS mid_flag
-                FROM vessel_reports r LEFT JOIN mid_flags m ON m.mid = {mid}
-                WHERE r.file_hash = ?
-            ) classified""",
+            FROM r LEFT JOIN ships s ON s.mmsi = r.mmsi LEFT JOIN imos i ON i.imo = r.imo""",
         [file_hash],
     )
     con.execute(
