@@ -47,11 +47,14 @@ class MessageResult:
 
 
 def _arrow(values: np.ndarray, valid: np.ndarray, typ: pa.DataType) -> pa.Array:
-    """Arrow array of ``values`` where ``valid`` (``pa.array(mask=...)`` is much slower)."""
+    """Arrow array of ``values`` where ``valid`` (``pa.array(mask=...)`` is much slower).
+
+    Always a copy: ``values`` is a row of the kernel's matrix, sized for every message of
+    the batch, which a view would keep alive as long as the table."""
     if not valid.any():
         return pa.nulls(len(values), type=typ)
     np_type = np.int64 if pa.types.is_timestamp(typ) else typ.to_pandas_dtype()
-    data = np.ascontiguousarray(values.astype(np_type, copy=False))
+    data = values.astype(np_type)
     bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.Array.from_buffers(typ, len(data), [bitmap, pa.py_buffer(data)], null_count=-1)
 
@@ -115,7 +118,8 @@ def decode_messages(a: Assembled, ctx: Context, untimed_fields: bool = True) -> 
     columns = _numeric(STATIC_SCHEMA, STATIC_INTS, STATIC_FLOATS, s_int, s_flt, s_ok)
     for f, (name, _) in enumerate(STATIC_TEXTS):
         lengths = s_len[f]
-        columns[name] = strings_from_chars(s_txt[f, : int(lengths.sum())], lengths, lengths > 0)
+        chars = s_txt[f, : int(lengths.sum())].copy()  # a copy: see `_arrow`
+        columns[name] = strings_from_chars(chars, lengths, lengths > 0)
     statics = _table(STATIC_SCHEMA, ctx, s_msg, columns)
     supported = np.isin(types, DECODED_TYPES)
     rejected = codes != 0

@@ -315,11 +315,11 @@ def decode_fields(
     return (
         types,
         codes,
-        p_msg[:rows],
+        p_msg[:rows].copy(),  # kept with the batch (its rows' texts): not the n-sized array
         p_int[:, :rows],
         p_flt[:, :rows],
         p_ok[:, :rows],
-        s_msg[:srows],
+        s_msg[:srows].copy(),
         s_int[:, :srows],
         s_flt[:, :srows],
         s_ok[:, :srows],
