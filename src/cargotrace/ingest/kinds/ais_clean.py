@@ -123,6 +123,12 @@ def _sorted_copies(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarr
     equal, as `IS NOT DISTINCT FROM`). Returns the copies' row ids, and the row ids of the
     hashes that rows of different keys share (left to DuckDB's exact pass). DuckDB's window
     over the rows whose hash repeats cost two to three times this."""
+    # each column is fetched on its own: the scans must give the rows in one order
+    with duckdb_settings(con, preserve_insertion_order=True):
+        return _sorted_copies_fetched(con)
+
+
+def _sorted_copies_fetched(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
     timed = f"FROM {STAGE} WHERE timestamp IS NOT NULL"
     got = con.execute(f"SELECT rowid AS rid, source_row, {_key_hash()} AS h {timed}").fetchnumpy()
     ids = np.asarray(got["rid"], np.int64)

@@ -86,7 +86,7 @@ def set_apart(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
                    {is_station_sql("mmsi", "msg_type")} AS station
             FROM normalized WHERE _row NOT IN (SELECT _row FROM chunk_bad)"""
     ).to_arrow_table()
-    timed = kept.filter(pc.is_valid(kept.column("h")))
+    timed = kept.filter(pc.is_valid(kept.column("h"))) if kept.column("h").null_count else kept
     rows = timed.column("_row").to_numpy()
     hashes = timed.column("h").to_numpy()
     con.execute("CREATE OR REPLACE TEMP TABLE ais_chunk_dupes (_row BIGINT, in_case BOOLEAN)")
@@ -116,9 +116,12 @@ def set_apart(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     ordered = hashes[order]
     twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     stored = _stored_hashes(con, ordered, ctx.file_hash)
-    candidates = rows[np.isin(hashes, np.concatenate([twice, stored]))]
+    # (looked up by a binary search in the few candidate hashes: `np.isin` sorts the
+    # chunk's once they are more than a few dozen)
+    candidate = _found_in(np.union1d(twice, stored), hashes)
+    candidates = rows[candidate]
     if len(candidates):
-        listed = pa.table({"_row": candidates, "h": hashes[np.isin(rows, candidates)]})
+        listed = pa.table({"_row": candidates, "h": hashes[candidate]})
         con.execute("CREATE OR REPLACE TEMP TABLE ais_chunk_candidates AS SELECT * FROM listed")
         del listed
         at = _earlier_rows_sql(con, stored, ctx.file_hash)
@@ -161,8 +164,11 @@ def set_apart(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {SET_APART} AS SELECT * FROM apart")
     con.execute(f"INSERT INTO {DUPES} SELECT * FROM ais_chunk_dupes")
     # the chunk's stored rows, for the chunks after it (sorted by their hashes)
-    stays = ~np.isin(rows[order], dupes)
-    _remember(con, ordered[stays], rows[order][stays], ctx)
+    rows = rows[order]
+    if len(dupes):
+        stays = ~np.isin(rows, dupes)
+        ordered, rows = ordered[stays], rows[stays]
+    _remember(con, ordered, rows, ctx)
 
 
 # The hashes of the file's stored rows are held in NumPy (each chunk's sorted, with its

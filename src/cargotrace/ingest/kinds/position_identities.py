@@ -12,7 +12,9 @@ identity counts.
 
 Two steps: each chunk adds its identities as written, with their first and last (time,
 row), to a temp table of the file (`add_chunk`: one GROUP BY over the chunk, a few
-thousand rows out of hundreds of thousands); the file's finish merges the chunks' rows,
+thousand rows out of hundreds of thousands, run on a thread while the chunk is stored,
+`group_ahead`, the MMSIs of its refused rows grouped again without them); the file's
+finish merges the chunks' rows,
 normalises each identity once and writes the reports (`finish`). So a file's reports do
 not depend on how it was cut into chunks, and the normalising (regular expressions per
 identity) runs once per file, not once per chunk.

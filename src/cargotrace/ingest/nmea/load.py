@@ -88,11 +88,11 @@ def _load(
     read = [0]  # bytes read by the decoder (on its thread), reported from this one
     totals, reasons = DecodeStats(), Counter[str]()
     statics = Statics(con, _provenance(result, path.name))
-    with Judge() as judge, _one_thread(con):  # the decoders have the other core(s)
+    with _one_thread(con):  # the decoders have the other core(s)
         judged = decode_nmea_file_on(
             path,
             DECODE_THREADS,
-            judge,
+            Judge(),
             BATCH_LINES,
             progress=lambda n: _set(read, n),
             untimed_fields=not UNTIMED_REFUSED,
@@ -188,12 +188,6 @@ class Judge:
     thread: the rules are evaluated over the batch's Arrow columns (`ais_rules.POSITION_RULES`,
     the rules the SQL of a position CSV comes from), so batches are judged where they are
     decoded, beside the decoding of others, and the case's connection only stores."""
-
-    def __enter__(self) -> Judge:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
 
     def __call__(self, batch: DecodedBatch) -> Judged:
         runs: list[pa.Table] = []
