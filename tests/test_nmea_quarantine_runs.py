@@ -233,3 +233,39 @@ def test_check_finds_a_damaged_part_and_readers_leave_it_out_with_a_warning(logg
     assert f"{path.name}: ledger says 5 quarantined, table holds 0" in problems
     assert workflow.quarantine_summary(case) == []
     assert f"the quarantine part {part.resolve()} cannot be read" in capsys.readouterr().err
+
+
+def test_a_part_write_failing_on_its_thread_fails_the_file_and_leaves_no_part(
+    logged_case, monkeypatch
+):
+    """The part is written on a thread of its own: its error is the file's, all or nothing."""
+    import pyarrow.parquet as pq
+
+    case, path, lines, _ = logged_case
+    again = path.with_name("again.nmea")
+    again.write_text("\n".join([*lines, lines[1]]) + "\n")  # another file: other hash
+
+    def failing(self, table, row_group_size=None):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", failing)
+    with pytest.raises(OSError, match="disk full"):
+        workflow.ingest(case, "ais", [again])
+    with Case.open(case) as c:
+        assert c.scalar("SELECT count(*) FROM ledger") == 1
+        assert c.scalar("SELECT count(*) FROM quarantine_rows") == 5
+    assert len(list((case / stored_quarantine.PARTS_DIR).iterdir())) == 1
+    assert workflow.check_case(case) == []
+
+
+def test_a_log_ingested_again_is_known_by_its_hash_worked_out_aside(logged_case):
+    """The log's hash is worked out on a thread while its first lines are decoded: a log
+    the ledger knows is skipped all the same, nothing of it stored again."""
+    case, path, _, result = logged_case
+    [again] = workflow.ingest(case, "ais", [path])
+    assert again.already_ingested and again.file_hash == result.file_hash
+    with Case.open(case) as c:
+        assert c.scalar("SELECT count(*) FROM ledger") == 1
+        assert c.scalar("SELECT count(*) FROM quarantine_rows") == 5
+        assert c.scalar("SELECT count(*) FROM positions") == 2
+    assert len(list((case / stored_quarantine.PARTS_DIR).iterdir())) == 1

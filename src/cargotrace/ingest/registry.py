@@ -109,8 +109,9 @@ def ingest_file(
             finish_file(case.con, kind, result, on_stage)
 
     # an AIS position table is hashed while its first chunk is read: the body first reads
-    # the hash on this thread, for the first chunk's context (`loader.run_ingest`)
-    aside = kind == "ais" and reader is _load_table and not spec.type_ahead
+    # the hash on this thread, for the first chunk's context (`loader.run_ingest`); so is
+    # an NMEA log while its first lines are decoded (`nmea.load`)
+    aside = kind == "ais" and (reader is not _load_table or not spec.type_ahead)
     try:
         return run_ingest(case, kind, path, body, replace, hash_aside=aside)
     except IrregularCsv:  # a big CSV, irregular after its first part: rolled back, read again

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -87,7 +88,7 @@ def _load(
     con = case.con
     read = [0]  # bytes read by the decoder (on its thread), reported from this one
     totals, reasons = DecodeStats(), Counter[str]()
-    statics = Statics(con, _provenance(result, path.name))
+    statics = Statics(con, lambda: _provenance(result, path.name))
     with _one_thread(con):  # the decoders have the other core(s)
         judged = decode_nmea_file_on(
             path,
@@ -99,6 +100,9 @@ def _load(
         )
         # a thread reads ahead, gathering the next group while this one stores the last
         for group in read_ahead(grouped(judged, GROUP_LINES)):
+            # the file's hash (worked out on a thread meanwhile, `loader.run_ingest`'s
+            # `hash_aside`) and the ledger's check before anything of it is stored
+            result.file_hash  # noqa: B018 - read for its check
             _insert_positions(con, group.positions)
             statics.add(group.statics)
             for runs in group.runs:
@@ -280,7 +284,7 @@ class Refused:
     the case folder (`case/quarantine.py`: named in the file's ledger row by `close`, in the
     file's transaction). A logger without times refuses most of its messages: one row each
     cost more than decoding them, and DuckDB compressing their texts at the commit as much
-    again (the part is written beside the decoding, zstd)."""
+    again (the part is written beside the decoding and the storing, zstd, on a thread of its own)."""
 
     def __init__(self, root: Path, result: IngestResult, name: str) -> None:
         self.root, self.result, self.name = root, result, name
@@ -289,6 +293,10 @@ class Refused:
         self.path: Path | None = None
         self.writer: pq.ParquetWriter | None = None
         self.stored_runs = self.stored_rows = 0
+        # the part's writes (compressing, zstd) on a thread of their own: pyarrow lets go of
+        # the GIL, this thread stores the next group meanwhile; one write in flight at most
+        self.writing: ThreadPoolExecutor | None = None
+        self.written: Future[None] | None = None
 
     def add_runs(self, runs: pa.Table) -> None:
         """Runs as `as_runs` makes them."""
@@ -321,7 +329,12 @@ class Refused:
                 self.path, _PART, compression="zstd", write_statistics=False,
                 use_dictionary=["kind", "reason", "column_name", "file_hash", "source_file"],
             )  # fmt: skip
-        self.writer.write_table(table, row_group_size=PART_ROW_GROUP_RUNS)
+            self.writing = ThreadPoolExecutor(1, thread_name_prefix="cargotrace-nmea-part")
+        self._wait()
+        assert self.writing is not None
+        self.written = self.writing.submit(
+            self.writer.write_table, table, row_group_size=PART_ROW_GROUP_RUNS
+        )
         self.stored_runs += count
         self.stored_rows += int(pc.sum(runs.column("rows")).as_py() or 0)
 
@@ -332,6 +345,8 @@ class Refused:
         self.flush()
         if self.writer is None or self.path is None:
             return
+        self._wait()
+        self._stop()
         self.writer.close()
         self.writer = None
         _fsync(self.path)
@@ -343,11 +358,24 @@ class Refused:
 
     def discard(self) -> None:
         """The file failed: its part goes (the next writer removes any a kill left)."""
+        self._stop()  # the write in flight finished (or failed) first
         if self.writer is not None:
             self.writer.close()
             self.writer = None
         if self.path is not None:
             self.path.unlink(missing_ok=True)
+
+    def _wait(self) -> None:
+        """The write in flight done (its error raised here)."""
+        written, self.written = self.written, None
+        if written is not None:
+            written.result()
+
+    def _stop(self) -> None:
+        if self.writing is not None:
+            self.writing.shutdown(wait=True)
+            self.writing = None
+        self.written = None
 
 
 def _fsync(path: Path) -> None:
@@ -502,8 +530,8 @@ class Statics:
     few big statements: those without a time as they are, those with one without repeats
     (each statement looks up the reports already stored, which grow with the file)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, provenance: str) -> None:
-        self.con, self.provenance = con, provenance
+    def __init__(self, con: duckdb.DuckDBPyConnection, provenance: Callable[[], str]) -> None:
+        self.con, self.provenance = con, provenance  # SQL of (file_hash, source_file, sheet)
         self.tables: list[pa.Table] = []
         self.rows = 0
         self.duplicates = 0  # type 5/24 messages equal to an earlier report
@@ -553,10 +581,11 @@ class Statics:
                 )"""
             )
         del nmea_statics
+        provenance = self.provenance()
         con.execute(
             f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
                                             file_hash, source_file, sheet, source_row)
-                SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at, {self.provenance}, line_no
+                SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at, {provenance}, line_no
                 FROM nmea_statics_kept"""
         )
         kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
