@@ -333,6 +333,21 @@ def _stage_stations(
     return {str(k): int(v) for k, v in counts.items()}
 
 
+def _stage_select(
+    con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str, invalid: str | None, prefix: str
+) -> tuple[list[str], str]:
+    """The stage's columns and the SELECT list that appends them to `positions`: the file's
+    provenance, and `mmsi_invalid` in `flags` where `invalid` (SQL) holds (no flags if None);
+    `prefix` qualifies the stage's columns (e.g. ``s.``)."""
+    columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
+    values = {
+        "file_hash": sql_str(file_hash),
+        "source_file": sql_str(file_name),
+        "flags": f"CASE WHEN {invalid} THEN 'mmsi_invalid' END" if invalid else "NULL",
+    }
+    return columns, ", ".join(values.get(c, prefix + quote_ident(c)) for c in columns)
+
+
 def _move_stage(con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str) -> tuple[int, int]:
     """The file's positions, without the duplicates and the stations, into `positions` in
     one append (no sort: rows carry their file and row). The file's positions whose MMSI
@@ -349,14 +364,8 @@ def _move_stage(con: duckdb.DuckDBPyConnection, file_hash: str, file_name: str) 
             FROM (SELECT DISTINCT mmsi FROM {STAGE} {kept}) WHERE {mmsi_invalid_sql("mmsi")}"""
     )
     bad_mmsi = _count(con, "SELECT count(*) FROM ais_bad_mmsi") > 0
-    columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
     invalid = "coalesce(mmsi, -1) IN (SELECT mmsi FROM ais_bad_mmsi)"
-    values = {
-        "file_hash": sql_str(file_hash),
-        "source_file": sql_str(file_name),
-        "flags": f"CASE WHEN {invalid} THEN 'mmsi_invalid' END" if bad_mmsi else "NULL",
-    }
-    select = ", ".join(values.get(c, quote_ident(c)) for c in columns)
+    columns, select = _stage_select(con, file_hash, file_name, invalid if bad_mmsi else None, "")
     # rows carry their number: insertion order is free. One thread: the append is the
     # ingest's peak of memory (a second thread's row groups beside the stage took the 3 M-row
     # NOAA benchmark's peak from ~1.0 to ~1.15 GB) and costs no more CPU on one
@@ -509,14 +518,8 @@ def _marked_move(
                 WHERE {mmsi_invalid_sql("mmsi")}"""
         )
     flagged = _count(con, "SELECT sum(rows) FROM ais_bad_mmsi")
-    columns = [r[0] for r in con.execute(f"DESCRIBE {STAGE}").fetchall()]
     invalid = "coalesce(s.mmsi, -1) IN (SELECT mmsi FROM ais_bad_mmsi)"
-    values = {
-        "file_hash": sql_str(file_hash),
-        "source_file": sql_str(file_name),
-        "flags": f"CASE WHEN {invalid} THEN 'mmsi_invalid' END" if flagged else "NULL",
-    }
-    select = ", ".join(values.get(c, f"s.{quote_ident(c)}") for c in columns)
+    columns, select = _stage_select(con, file_hash, file_name, invalid if flagged else None, "s.")
     # as `_move_stage`: insertion order is free, one thread
     with duckdb_settings(con, preserve_insertion_order=False, threads=1), local_scans(con):
         appended = _count(
