@@ -249,3 +249,26 @@ def test_memory_sizes_as_duckdb_writes_them_in_bytes():
     assert _size_bytes("192MB") == 192e6
     assert _size_bytes("1.5 GiB") == 1.5 * 2**30
     assert _size_bytes("0 bytes") == 0
+
+
+def test_the_gil_is_handed_over_quickly_while_a_log_is_read_and_as_before_after(
+    tmp_path, monkeypatch
+):
+    import sys
+
+    seen = []
+    real = load._insert_positions
+
+    def spy(con, table):
+        seen.append(sys.getswitchinterval())
+        real(con, table)
+
+    monkeypatch.setattr(load, "_insert_positions", spy)
+    before = sys.getswitchinterval()
+    case = tmp_path / "case"
+    workflow.init_case(case)
+    path = tmp_path / "log.nmea"
+    path.write_text("!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5D\n")
+    workflow.ingest(case, "ais", [path])
+    assert seen and all(s == min(before, load.GIL_SWITCH_S) for s in seen)
+    assert sys.getswitchinterval() == before
