@@ -31,8 +31,8 @@ LATS = [None, 0.0, -0.0, 43.1, 90.0, -90.0, 90.5, 91.0, -91.0, -101.5, float("na
 LONS = [None, 0.0, -0.0, 131.9, 180.0, -180.0, 180.5, 181.0, 205.0, float("nan")]
 
 
-def _table() -> pa.Table:
-    rows = list(itertools.product(TIMES, LATS, LONS, [1, 5, 19]))
+def _table(times: list[datetime | None] = TIMES) -> pa.Table:
+    rows = list(itertools.product(times, LATS, LONS, [1, 5, 19]))
     ts, lat, lon, msg_type = (list(c) for c in zip(*rows, strict=True))
     return pa.table(
         {
@@ -66,6 +66,16 @@ def test_position_rules_refuse_the_same_rows_in_sql_and_in_arrow():
     arrow = _arrow_reasons(table, ais_rules.POSITION_RULES)
     assert arrow == sql
     assert set(sql) == {None, *ais_rules.REASONS}  # every reason, and kept rows
+
+
+def test_position_rules_refuse_the_same_rows_when_most_have_no_time():
+    """A log without times: the rules after the first judge the rows it left only."""
+    table = _table([None] * 20 + TIMES)
+    sql = _sql_reasons(table, ais_rules.position_checks("timestamp", "lat", "lon"))
+    arrow = _arrow_reasons(table, ais_rules.POSITION_RULES)
+    assert arrow == sql
+    assert sql.count("no_timestamp") > table.num_rows // 2
+    assert set(sql) == {None, *ais_rules.REASONS}
 
 
 def test_identity_report_rule_refuses_the_same_rows_in_sql_and_in_arrow():

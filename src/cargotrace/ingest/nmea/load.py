@@ -512,11 +512,18 @@ def _refusals(table: pa.Table, rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.
     columns, `ingest/predicates.py`)."""
     columns = {k: table.column(v) for k, v in _RULE_COLUMNS.items() if v in table.column_names}
     codes = np.full(table.num_rows, -1, np.int8)
-    undecided = np.ones(table.num_rows, bool)
+    at = np.arange(table.num_rows)  # the rows `columns` hold now
+    undecided = np.ones(table.num_rows, bool)  # of those
     for i, rule in enumerate(rules):
         held = rule.when.holds(columns).to_numpy(zero_copy_only=False) & undecided
-        codes[held] = i
+        codes[at[held]] = i
         undecided &= ~held
+        left = int(np.count_nonzero(undecided))
+        if left * 2 < len(at) and i + 1 < len(rules):  # the next rules over the rows left
+            # (a log without times: a tenth of them after the first rule)
+            kept = pa.array(undecided)
+            columns = {k: c.filter(kept) for k, c in columns.items()}
+            at, undecided = at[undecided], np.ones(left, bool)
     rows = np.flatnonzero(codes >= 0)
     return rows, codes[rows].astype(np.int64)
 
