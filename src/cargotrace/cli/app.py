@@ -243,6 +243,25 @@ def _progress(description: str) -> Iterator[Callable[[int], None]]:
         yield _Advance(bar, task, description)
 
 
+def _announce_first_compile(path: Path) -> None:
+    """A fresh install's first NMEA log waits for the decoder to be compiled: say so, or the
+    bar would stand still for half a minute."""
+    from cargotrace.ingest.registry import looks_like_nmea
+
+    if not looks_like_nmea(path):
+        return
+    from cargotrace.ingest.nmea.kernels import compiled_here
+
+    if not compiled_here():
+        err.print(
+            "note: the NMEA decoder is compiled for this machine on its first use (~15-30 s, "
+            "once); later runs load it from Numba's cache.",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
 def _print_ingest(result: IngestResult) -> None:
     if result.already_ingested:
         out.print(
@@ -346,6 +365,8 @@ def ingest(
                 )
                 results.append(preview)
                 continue
+            if kind.value == "ais":
+                _announce_first_compile(path)
             with _progress(f"ingesting {literal(path.name)}") as advance:
                 results.extend(
                     CaseSession(case).ingest(

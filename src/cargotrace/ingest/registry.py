@@ -150,7 +150,7 @@ def _nmea_memory_limit() -> str:
 
 
 def _choose_reader(kind: str, path: Path) -> Reader:
-    if kind == "ais" and _looks_like_nmea(path):
+    if kind == "ais" and looks_like_nmea(path):
         return _nmea_reader()
     if kind in GEOJSON_KINDS and is_geojson(path):
         return _load_geojson
@@ -168,14 +168,14 @@ def _choose_reader(kind: str, path: Path) -> Reader:
 _TAG_BLOCK = re.compile(rb"\s*\\[a-zA-Z]:")
 
 
-def _looks_like_nmea(path: Path) -> bool:
+def looks_like_nmea(path: Path) -> bool:
+    """Whether `ingest ais` reads `path` as a raw NMEA log (its first lines are AIS sentences)."""
     with open_binary(path) as handle:
         sample = handle.read(64 * 1024)
     lines = [ln for ln in sample.splitlines() if ln.strip() and not ln.lstrip().startswith(b"#")][
         :50
     ]
-    # a line opening with a tag block (\\s:…,c:…*hh\\) counts too: a file whose first line is a
-    # a line opening with a tag block (\s:…,c:…*hh\) counts too: a file whose first line is a
+    # a line opening with a tag block (\s:…,c:…*hh\) counts too (its sentence follows the block)
     hits = sum(1 for ln in lines if b"VDM," in ln or b"VDO," in ln or _TAG_BLOCK.match(ln))
     return bool(lines) and hits >= max(1, len(lines) // 4)
 

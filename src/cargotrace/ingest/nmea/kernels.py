@@ -16,6 +16,7 @@ The kernels themselves live in ``kernels_time`` (receive-time tokens, civil date
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import numba
@@ -32,15 +33,40 @@ for _i, _c in enumerate(b"abcdef"):
     HEX[_c] = 10 + _i
 
 
+_KERNELS: list[Any] = []  # every kernel's dispatcher (`compiled_here`)
+
+
 def kernel(fn: F) -> F:
     """``fn`` compiled: no Python objects, the GIL released while it runs, the machine code
     cached on disk (the first call of a fresh install compiles: seconds). Where no cache
     directory is writable at all (neither the package's ``__pycache__`` nor Numba's user
     cache, ``NUMBA_CACHE_DIR``) every process compiles its own."""
     try:
-        return cast(F, numba.njit(nogil=True, cache=True)(fn))
+        compiled = numba.njit(nogil=True, cache=True)(fn)
     except RuntimeError:  # Numba: "cannot cache function ...: no locator available"
-        return cast(F, numba.njit(nogil=True)(fn))
+        compiled = numba.njit(nogil=True)(fn)
+    _KERNELS.append(compiled)
+    return cast(F, compiled)
+
+
+def compiled_here() -> bool:
+    """Whether every kernel is compiled in this process or has machine code in its cache on
+    disk, i.e. whether the next decode starts at once rather than after the first compile of
+    a fresh install (~15-30 s), which the command line announces. Looks for each kernel's
+    cache index (Numba's own file; an index for older code still counts, and then the note
+    is missing, never wrong the other way)."""
+    from cargotrace.ingest.nmea import kernels_fields, kernels_scan, kernels_time  # noqa: F401
+
+    for dispatcher in _KERNELS:
+        if dispatcher.signatures:
+            continue
+        try:
+            index = Path(dispatcher._cache._cache_file._index_path)
+        except AttributeError:  # no cache, or Numba's internals moved: say nothing
+            continue
+        if not index.exists():
+            return False
+    return True
 
 
 def helper(fn: F) -> F:
