@@ -1,5 +1,5 @@
 """A fresh install's first NMEA log waits for the decoder's kernels to be compiled (Numba):
-`kernels.compiled_here` tells whether they are ready, and `ingest` says so before the wait."""
+`compiled.compiled_here` tells whether they are ready, and `ingest` says so before the wait."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cargotrace.cli.app import app
-from cargotrace.ingest.nmea import kernels
+from cargotrace.ingest.nmea import compiled, kernels
 
 SENTENCE = "!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C"
 
@@ -25,9 +25,9 @@ def test_kernels_without_a_cache_index_are_not_compiled_here(
 ) -> None:
     index = tmp_path / "scan_lines-1.py311.nbi"
     monkeypatch.setattr(kernels, "_KERNELS", [_dispatcher(index, [])])
-    assert kernels.compiled_here() is False
+    assert compiled.compiled_here() is False
     index.write_bytes(b"")
-    assert kernels.compiled_here() is True
+    assert compiled.compiled_here() is True
 
 
 def test_kernels_compiled_in_this_process_count_without_a_cache(
@@ -35,20 +35,19 @@ def test_kernels_compiled_in_this_process_count_without_a_cache(
 ) -> None:
     missing = tmp_path / "nowhere.nbi"
     monkeypatch.setattr(kernels, "_KERNELS", [_dispatcher(missing, ["(uint8[:],)"])])
-    assert kernels.compiled_here() is True
+    assert compiled.compiled_here() is True
 
 
 def test_every_kernel_is_listed() -> None:
-    kernels.compiled_here()  # imports the kernel modules
     names = {k.py_func.__name__ for k in kernels._KERNELS}
     assert {"scan_lines", "decode_fields"} <= names and len(names) == len(kernels._KERNELS)
 
 
-@pytest.mark.parametrize(("compiled", "noted"), [(False, True), (True, False)])
+@pytest.mark.parametrize(("is_compiled", "noted"), [(False, True), (True, False)])
 def test_ingest_announces_the_first_compile_of_an_nmea_log_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compiled: bool, noted: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, is_compiled: bool, noted: bool
 ) -> None:
-    monkeypatch.setattr(kernels, "compiled_here", lambda: compiled)
+    monkeypatch.setattr(compiled, "compiled_here", lambda: is_compiled)
     log = tmp_path / "log.nmea"
     log.write_text(f"1635731889 {SENTENCE}\n", encoding="ascii")
     csv = tmp_path / "positions.csv"

@@ -250,7 +250,7 @@ def _announce_first_compile(path: Path) -> None:
 
     if not looks_like_nmea(path):
         return
-    from cargotrace.ingest.nmea.kernels import compiled_here
+    from cargotrace.ingest.nmea.compiled import compiled_here
 
     if not compiled_here():
         err.print(

@@ -16,7 +16,6 @@ The kernels themselves live in ``kernels_time`` (receive-time tokens, civil date
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import numba
@@ -33,7 +32,7 @@ for _i, _c in enumerate(b"abcdef"):
     HEX[_c] = 10 + _i
 
 
-_KERNELS: list[Any] = []  # every kernel's dispatcher (`compiled_here`)
+_KERNELS: list[Any] = []  # every kernel's dispatcher (`compiled.compiled_here`)
 
 
 def kernel(fn: F) -> F:
@@ -47,26 +46,6 @@ def kernel(fn: F) -> F:
         compiled = numba.njit(nogil=True)(fn)
     _KERNELS.append(compiled)
     return cast(F, compiled)
-
-
-def compiled_here() -> bool:
-    """Whether every kernel is compiled in this process or has machine code in its cache on
-    disk, i.e. whether the next decode starts at once rather than after the first compile of
-    a fresh install (~15-30 s), which the command line announces. Looks for each kernel's
-    cache index (Numba's own file; an index for older code still counts, and then the note
-    is missing, never wrong the other way)."""
-    from cargotrace.ingest.nmea import kernels_fields, kernels_scan, kernels_time  # noqa: F401
-
-    for dispatcher in _KERNELS:
-        if dispatcher.signatures:
-            continue
-        try:
-            index = Path(dispatcher._cache._cache_file._index_path)
-        except AttributeError:  # no cache, or Numba's internals moved: say nothing
-            continue
-        if not index.exists():
-            return False
-    return True
 
 
 def helper(fn: F) -> F:
