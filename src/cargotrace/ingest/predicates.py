@@ -13,9 +13,11 @@ over a decoded batch of NMEA messages, on the decoder's thread.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,14 +25,15 @@ import pyarrow.compute as pc
 Arrays = Mapping[str, pa.Array | pa.ChunkedArray]
 
 
-class Expr:
-    """A value or a condition over named columns."""
+class Expr(ABC):
+    """A value or a condition over named columns: each kind says how it is written in SQL
+    (`sql`) and how it is evaluated over Arrow arrays (`arrow`)."""
 
-    def sql(self, columns: Mapping[str, str]) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def sql(self, columns: Mapping[str, str]) -> str: ...
 
-    def arrow(self, columns: Arrays) -> pa.Array | pa.ChunkedArray | pa.Scalar:
-        raise NotImplementedError
+    @abstractmethod
+    def arrow(self, columns: Arrays) -> pa.Array | pa.ChunkedArray | pa.Scalar: ...
 
     def holds(self, columns: Arrays) -> pa.Array | pa.ChunkedArray:
         """Where the condition is true (NULL counts as not: SQL's WHERE and CASE WHEN)."""
@@ -154,35 +157,37 @@ class Compare(Expr):
 
 
 @dataclass(frozen=True)
-class Any(Expr):
+class _Junction(Expr):
+    """Its terms joined by one three-valued (Kleene) operator: `KEYWORD` in SQL, `COMBINE`
+    over Arrow."""
+
+    terms: tuple[Expr, ...]
+
+    KEYWORD: ClassVar[str]
+    COMBINE: ClassVar[Callable[..., pa.Array | pa.ChunkedArray | pa.Scalar]]
+
+    def sql(self, columns: Mapping[str, str]) -> str:
+        return "(" + f" {self.KEYWORD} ".join(t.sql(columns) for t in self.terms) + ")"
+
+    def arrow(self, columns: Arrays) -> pa.Array | pa.ChunkedArray | pa.Scalar:
+        out = self.terms[0].arrow(columns)
+        for term in self.terms[1:]:
+            out = type(self).COMBINE(out, term.arrow(columns))
+        return out
+
+
+class Any(_Junction):
     """OR of its terms (three-valued)."""
 
-    terms: tuple[Expr, ...]
-
-    def sql(self, columns: Mapping[str, str]) -> str:
-        return "(" + " OR ".join(t.sql(columns) for t in self.terms) + ")"
-
-    def arrow(self, columns: Arrays) -> pa.Array | pa.ChunkedArray | pa.Scalar:
-        out = self.terms[0].arrow(columns)
-        for term in self.terms[1:]:
-            out = pc.or_kleene(out, term.arrow(columns))
-        return out
+    KEYWORD = "OR"
+    COMBINE = staticmethod(pc.or_kleene)
 
 
-@dataclass(frozen=True)
-class All(Expr):
+class All(_Junction):
     """AND of its terms (three-valued)."""
 
-    terms: tuple[Expr, ...]
-
-    def sql(self, columns: Mapping[str, str]) -> str:
-        return "(" + " AND ".join(t.sql(columns) for t in self.terms) + ")"
-
-    def arrow(self, columns: Arrays) -> pa.Array | pa.ChunkedArray | pa.Scalar:
-        out = self.terms[0].arrow(columns)
-        for term in self.terms[1:]:
-            out = pc.and_kleene(out, term.arrow(columns))
-        return out
+    KEYWORD = "AND"
+    COMBINE = staticmethod(pc.and_kleene)
 
 
 def either(*terms: Expr) -> Any:
