@@ -25,7 +25,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from cargotrace import __version__
@@ -669,7 +669,11 @@ def quarantine(
     rows = [r for r in groups if r["rows"]]
     hidden = 0 if show_all else sum(r["superseded"] for r in groups)
     if rows:
-        table = Table("kind", "reason", "column", "rows", "examples (file:row)")
+        # Folded, not cut with an ellipsis: the row numbers at the end of the examples are
+        # what the reader needs, and a pipe or a log gives rich 80 columns only.
+        table = Table(
+            "kind", "reason", "column", "rows", Column("examples (file:row)", overflow="fold")
+        )
         for r in rows:  # Text: file names come from the user's files, never read as markup
             cells = (
                 r["kind"],

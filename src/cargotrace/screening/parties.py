@@ -85,10 +85,21 @@ def party_subjects(con: duckdb.DuckDBPyConnection) -> list[PartySubject]:
     ).fetchall():
         if name in by_name and vessel:
             by_name[name].vessels.add(vessel)
-    for name, number in _attribute_ids(con):
+    for name, number in _attribute_ids(con) + _inn_columns(con):
         if name in by_name:
             by_name[name].add_id(number)
     return sorted(by_name.values(), key=lambda s: s.name)
+
+
+def _inn_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(party, INN) from the shipments' `consignor_inn`/`consignee_inn` (the record's INN
+    column, else the INN written in the name)."""
+    return con.execute(
+        """SELECT DISTINCT * FROM (
+               SELECT trim(consignor), consignor_inn FROM shipments WHERE consignor IS NOT NULL AND consignor_inn IS NOT NULL
+               UNION ALL SELECT trim(consignee), consignee_inn FROM shipments WHERE consignee IS NOT NULL AND consignee_inn IS NOT NULL
+           ) ORDER BY 1, 2"""
+    ).fetchall()
 
 
 def _attribute_ids(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

@@ -14,7 +14,6 @@ from functools import lru_cache
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -214,30 +213,3 @@ def identity_columns(table: pa.Table) -> Columns:
         name, inn, flag = spread(key, party_rule, (pa.string(), pa.string(), pa.string()))
         out[f"_{role}"], out[f"_{role}_inn"], out[f"_{role}_flag"] = name, inn, flag
     return out
-
-
-def pair_column(
-    con: duckdb.DuckDBPyConnection, a: pa.DictionaryArray, b: pa.DictionaryArray, sql: str
-) -> pa.DictionaryArray:
-    """`sql` (text, over the columns `a` and `b`) of each row's pair of values, worked out
-    once per distinct pair (in DuckDB) and spread over the rows as a dictionary: two
-    columns of `spread`, a few hundred distinct pairs per million rows."""
-    codes = []
-    values = []
-    for column in (a, b):
-        size = len(column.dictionary)
-        codes.append(pc.fill_null(column.indices, size).to_numpy().astype(np.int64))
-        values.append(pa.concat_arrays([column.dictionary, pa.nulls(1, column.dictionary.type)]))
-    width = len(values[1])
-    pairs, rows = np.unique(codes[0] * width + codes[1], return_inverse=True)
-    distinct_pairs = pa.table(  # noqa: F841 - read by DuckDB's replacement scan
-        {
-            "i": pa.array(np.arange(len(pairs))),
-            "a": values[0].take(pa.array(pairs // width)),
-            "b": values[1].take(pa.array(pairs % width)),
-        }
-    )
-    out = con.execute(f"SELECT {sql} FROM distinct_pairs ORDER BY i").to_arrow_table()
-    return pa.DictionaryArray.from_arrays(
-        pa.array(rows.reshape(-1).astype(np.int32)), out.column(0).combine_chunks()
-    )
