@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import cargotrace
+from cargotrace.errors import InputError
 from cargotrace.ingest.kinds.places import port_country
 
 from conftest import shared_data
@@ -53,3 +54,51 @@ def test_world_port_index_names_and_iso_countries(tmp_path: Path) -> None:
     ]
     willemstad = user[user.locode == "CWWIL"]
     assert list(zip(willemstad.name, willemstad.country, strict=True)) == [("Willemstad", "CW")]
+
+
+def test_un_locode_layout_country_location_function(tmp_path: Path) -> None:
+    """geoapify's UN/LOCODE with coordinates (the whole code list, 116,029 places): the code is
+    `country` + `location`, and only places whose function begins with 1 are ports. Before,
+    the file was refused: no `locode` column."""
+    unlocode = shared_data("ports", "unlocode_all_geoapify.csv.gz")
+    case = cargotrace.open_case(tmp_path / "case")
+    (result,) = case.ingest("ports", unlocode)
+    assert (result.rows_read, result.rows_kept, result.rows_quarantined) == (116029, 16388, 99641)
+    reasons = {(q["reason"], q["rows"]) for q in case.quarantine()}
+    assert reasons == {("not_a_port", 99036), ("missing_coordinates", 605)}
+    ports = case.table("ports", pandas=True)
+    korean = ports[(ports.origin == "user") & (ports.country == "KP")].sort_values("locode")
+    assert list(zip(korean.locode, korean.name, strict=True)) == [
+        ("KPCHO", "Chongjin"),
+        ("KPHAE", "Haeju"),
+        ("KPHGM", "Hungnam"),
+        ("KPNAM", "Nampo"),
+        ("KPODA", "Odaejin"),
+        ("KPRIW", "Riwon"),
+        ("KPRJN", "Rajin (Najin)"),
+        ("KPSAM", "Samcha do"),
+        ("KPSGN", "Songnim"),
+        ("KPSIN", "Sinpo"),
+        ("KPSON", "Songjin"),
+        ("KPTCH", "Tanchon"),
+        ("KPWON", "Wonsan"),
+    ]  # KPGEN (Gensan) has no coordinates: quarantined
+
+
+def test_a_function_column_of_ones_own_is_not_read_as_un_locode(tmp_path: Path) -> None:
+    own = tmp_path / "ports.csv"
+    own.write_text(
+        "locode,name,country,lat,lon,function\n"
+        "RUDUN,Dunai naval facility,RU,42.88,132.34,naval base\n"
+    )
+    case = cargotrace.open_case(tmp_path / "case")
+    (result,) = case.ingest("ports", own)
+    assert (result.rows_kept, result.rows_quarantined) == (1, 0)
+
+
+def test_without_locode_or_country_and_location_the_header_is_refused(tmp_path: Path) -> None:
+    bare = tmp_path / "ports.csv"
+    bare.write_text("name,country,lat,lon\nDunai,RU,42.88,132.34\n")
+    case = cargotrace.open_case(tmp_path / "case")
+    with pytest.raises(InputError, match=r"required column\(s\) \['locode'\] not found"):
+        case.ingest("ports", bare)

@@ -31,7 +31,16 @@ def _coordinate_checks(required: bool = True) -> list[tuple[str, str, str | None
 
 # ----------------------------------------------------------------------------- ports
 PORT_FIELDS = [
-    Field("locode", ("unlocode", "un locode", "port_locode", "code", "port"), required=True),
+    Field(
+        "locode",
+        ("unlocode", "un locode", "port_locode", "code", "port"),
+        required=True,
+        unless=("country", "location"),
+    ),
+    # UN/LOCODE's own layout (UNECE's code list, geoapify's copy with coordinates): the code
+    # split into `country` + `location`, and `function`, whose first place is 1 for a port.
+    Field("location", ()),
+    Field("function", ()),
     # NGA's World Port Index (Pub 150) names its columns "Main Port Name" and "Country Code",
     # the latter holding country names ("North Korea"), not codes.
     Field("name", ("port name", "portname", "main port name")),
@@ -61,8 +70,25 @@ def port_country(country: str | None, locode: str | None) -> str | None:
     return country_code(country) or (prefix if len(prefix) == 2 else None)
 
 
+# The port's code: its `locode` column, else UN/LOCODE's `country` + `location` (KP + RJN).
+_PORT_CODE = """coalesce(nullif(upper(replace(trim(locode), ' ', '')), ''),
+    CASE WHEN length(trim(country)) = 2 AND length(trim(location)) = 3
+         THEN upper(trim(country) || trim(location)) END)"""
+
+
+def _not_a_port(ctx: ChunkContext) -> str:
+    """In UN/LOCODE's layout (`location` and `function` columns), a row whose function
+    classifier ("1-3-----": eight places) does not begin with 1 is no port: an airport, a
+    rail terminal, a town of the full list. A row without a readable classifier is refused
+    too (geoapify's copy has ~1,000 rows of bad quoting whose cells moved, e.g. 'OH' read as
+    the function and a longitude as the latitude)."""
+    if not {"location", "function"} <= set(ctx.columns.fields):
+        return "false"
+    return "function IS NULL OR NOT regexp_full_match(trim(function), '1[0-9B-]{7}')"
+
+
 def _ports_prepare(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
-    pairs = con.execute("SELECT DISTINCT country, locode FROM src").fetchall()
+    pairs = con.execute(f"SELECT DISTINCT country, {_PORT_CODE} FROM src").fetchall()
     con.register("port_country_arrow", pa.table({
         "raw_country": pa.array([c for c, _ in pairs], pa.string()),
         "raw_locode": pa.array([loc for _, loc in pairs], pa.string()),
@@ -74,7 +100,8 @@ def _ports_prepare(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
 
 def _ports_select(ctx: ChunkContext) -> str:
     reason, column = sqlexpr.first_reason(
-        ("locode IS NULL", "missing_locode", "locode"),
+        ("_code IS NULL", "missing_locode", "locode"),
+        (_not_a_port(ctx), "not_a_port", "function"),
         *_coordinate_checks(),
         (
             f"radius_km IS NOT NULL AND ({sqlexpr.number('radius_km')} IS NULL OR {sqlexpr.number('radius_km')} <= 0)",
@@ -83,14 +110,12 @@ def _ports_select(ctx: ChunkContext) -> str:
         ),
     )
     return f"""
-        SELECT upper(replace(locode, ' ', '')) AS locode, name,
-               c.alpha2 AS country,
+        SELECT _code AS locode, name, c.alpha2 AS country,
                {sqlexpr.number("lat")} AS lat, {sqlexpr.number("lon")} AS lon,
                {sqlexpr.number("radius_km")} AS radius_km, geometry_wkt, 'user' AS origin,
                _row, _raw, {reason} AS _reason, {column} AS _column
-        FROM src LEFT JOIN port_country c
-          ON c.raw_country IS NOT DISTINCT FROM src.country
-         AND c.raw_locode IS NOT DISTINCT FROM src.locode
+        FROM (SELECT *, {_PORT_CODE} AS _code FROM src) s LEFT JOIN port_country c
+          ON c.raw_country IS NOT DISTINCT FROM s.country AND c.raw_locode IS NOT DISTINCT FROM s._code
     """
 
 
