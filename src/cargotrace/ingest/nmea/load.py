@@ -503,14 +503,15 @@ def _insert_positions(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
     """Stage the positions the rules kept (`Judge`)."""
     if not table.num_rows:
         return
-    nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
-    with local_scans(con):
-        con.execute(
-            f"""INSERT INTO {STAGE} (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
-                                   source_row)
-            SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type, line_no
-            FROM nmea_positions"""
-        )
+    # read by DuckDB's replacement scan in this frame, the one that runs the statement (no
+    # `arrow_scan.local_scans`: its two statements a group waited for the GIL too)
+    nmea_positions = table  # noqa: F841
+    con.execute(
+        f"""INSERT INTO {STAGE} (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
+                               source_row)
+        SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type, line_no
+        FROM nmea_positions"""
+    )
 
 
 def _refusals(table: pa.Table, rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray]:
