@@ -22,6 +22,38 @@ reports it against pyais's decoding speed of the same run (target >= 10x), with 
 of that subprocess and the wall and CPU seconds of its phases (the reading, each pass after
 it, "writing to the case": the ledger and the commit) (``--profile FILE`` runs it under cProfile). The ingest decodes on two threads
 while the main thread stores (ingest/nmea/load.py): its CPU seconds count every thread.
+
+Measured and tried (1.5 M sentences; A/B runs of the ingest alternated in one shell, the
+machine shared, load 2-7 on 2 CPUs; CPU seconds per thread from /proc, per function from
+``time.thread_time``): of ~3.0 CPU-s, the decoding threads took 1.2-1.9, the read-ahead
+0.3-0.45, the quarantine part's writer 0.25-0.35 (zstd of the refused sentences: 0.06 s
+uncompressed, 57 MB instead of 15; zstd level -1 0.23 s, lz4 0.25, snappy 0.20 at 25 MB:
+not taken), hashing 0.09, the main thread ~1.15 (inserts into the stage 0.17-0.19, the
+identity reports' insert 0.10-0.15, the duplicates' pass 0.10-0.20, stations and append
+0.05-0.08, identity checks 0.07-0.12, the commit's checkpoint 0.16: DuckDB compressing
+vessel_reports' 80,000 rows of text).
+* Taken: an NMEA log's identity reports checked as they are stored, once per (MMSI, IMO)
+  (`Statics.flush`, `ais_clean.checked_reports_sql`), instead of an UPDATE of the file's
+  reports at its end: the phase "checking identity reports" 0.15-0.17 -> 0.02 CPU-s, the
+  insert 0.10 -> 0.14. Checking every kept row in the insert's statement (a CTE over the
+  kept rows, inlined three times: 0.10 -> 0.34; materialized 0.23-0.26) was not taken.
+* Taken: the stage's inserts run in the frame DuckDB's replacement scan reads by default,
+  without `local_scans`' two statements (SET/RESET) per group: the inserts' thread CPU
+  0.16-0.19 -> 0.14-0.18 s (5 runs, within the noise of the load).
+* Tried, not taken: a stable argsort of the key hashes instead of the duplicates' lexsort
+  (stage in file order): 27 -> 50 ms (NumPy's stable sort of uint64 is slower than the
+  lexsort's three); the identity reports without a time split from the rest in Arrow before
+  their statement (38 instead of 55 ms in DuckDB, the filter 18 ms more on the main thread);
+  `s` MATERIALIZED in the reports' statement (no change); STATIC_ROWS 25,000 instead of
+  200,000 (the reports' statements during the reading, overlapped: CPU median 3.07-3.35 vs
+  3.16-3.51 s, not told apart from the load); zstd level -1/-3 or lz4/snappy for the part
+  (above). Not tried: a higher `checkpoint_threshold` would only move DuckDB's checkpoint
+  from the commit to the case's close, which the ingest includes.
+* Left: the read-ahead thread (0.3-0.45 CPU-s, on the serial path: finding newlines 0.06 s,
+  copying the file's bytes into batches ~0.1 s, assembling messages), the decoding threads'
+  judging (~1/3 of their samples: the rules' Arrow compute and the refused sentences'
+  texts), the stage (inserting 370,000 positions to drop 362,000 copies after the file: an
+  Arrow-side dedupe before the stage would take both, within the memory bound).
 """
 
 from __future__ import annotations

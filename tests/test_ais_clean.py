@@ -276,6 +276,34 @@ def test_renamed_vessel_shows_two_identities_and_partial_reports_combine(tmp_pat
     ]  # fmt: skip
 
 
+def test_nmea_reports_checked_as_stored_in_several_statements(tmp_path, monkeypatch):
+    """An NMEA log's identity reports get their flags as they are stored (`Statics.flush`,
+    here one statement per report), and the file's counts add up those of every statement."""
+    pytest.importorskip("pyais")
+    from cargotrace.ingest.nmea import load
+
+    for name in ("BATCH_LINES", "GROUP_LINES", "STATIC_ROWS"):
+        monkeypatch.setattr(load, name, 1)
+    reports = [static("GOOD", RU_SHIP, 9074729), static("BAD IMO", 445012345, 9074728),
+               static("NOT AN MMSI", 123456789, 9074729)]  # fmt: skip
+    lines = [tagged("a", i, s) for i, sentences in enumerate(reports) for s in sentences]
+    path = tmp_path / "log.nmea"
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    [result] = ingest(tmp_path / "case", "ais", path)
+    assert result.detail["cleaning"] == {
+        "duplicates_in_file": 0, "duplicates_of_case": 0, "flags_from_mid": 2, "imo_invalid": 1,
+        "mmsi_invalid": 1, "positions_mmsi_invalid": 0}  # fmt: skip
+    got = rows(
+        tmp_path / "case",
+        "SELECT mmsi, flag, flag_source, flags FROM vessel_reports ORDER BY source_row",
+    )
+    assert got == [
+        {"mmsi": RU_SHIP, "flag": "RU", "flag_source": "mid", "flags": None},
+        {"mmsi": 445012345, "flag": "KP", "flag_source": "mid", "flags": "imo_check_digit"},
+        {"mmsi": 123456789, "flag": None, "flag_source": None, "flags": "mmsi_invalid"},
+    ]  # fmt: skip
+
+
 def test_vessels_file_flags_invalid_imo_and_derives_flags_from_the_mid(tmp_path):
     vessels = write_csv(tmp_path / "v.csv", ["mmsi", "imo", "name", "callsign", "flag"], [
         [273123456, "9074729", "GOOD IMO", "UBCD7", ""],

@@ -45,6 +45,7 @@ def test_reads_during_analyze_see_the_last_committed_state(tmp_path):
         assert checked.returncode == 0, checked.stderr
         assert f"case {case} is consistent" in " ".join(checked.stdout.split())
         note = " ".join(checked.stderr.split())
+        assert note.count("note:") == 1  # once, though `check` opens the case several times
         assert note.startswith(f"note: `cargotrace analyze` (pid {os.getpid()}, since ")
         assert note.endswith(
             f"is writing case {case}; this command reads the case as it was before that began "

@@ -66,3 +66,30 @@ def test_a_hard_linked_case_file_is_refused_and_the_other_name_untouched(tmp_pat
     assert victim.read_text() == "not yours"
     os.unlink(case / "case.duckdb.wal")  # the link gone, the case opens again
     assert runner.invoke(app, ["check", "--case", str(case)]).exit_code == 0
+
+
+def test_a_bad_file_in_a_list_names_the_files_not_read(tmp_path):
+    """`ingest ais a.csv b.gpkg c.nm4 d.nmea` stopped at the GeoPackage with its error alone:
+    nothing said that c and d were never read."""
+    from conftest import shared_data
+
+    files = [
+        shared_data("ais", "aisdb", "test_data_noaa_20230101.csv"),
+        shared_data("ais", "movingpandas", "ais_qgis_sample.gpkg"),
+        shared_data("ais", "aisdb", "test_data_20211101.nm4"),
+        shared_data("ais", "aisdb", "test_data_201201.nmea"),
+    ]
+    case = str(tmp_path / "case")
+    result = runner.invoke(app, ["ingest", "ais", *map(str, files), "--case", case])
+    assert result.exit_code == 2
+    text = _text(result.output)
+    assert (
+        "note: stopped at ais_qgis_sample.gpkg (error below): 2 files after it not read: "
+        "test_data_20211101.nm4, test_data_201201.nmea; 1 file before it is in the case; "
+        "ingest them once the error is fixed"
+    ) in text
+    assert "ais_qgis_sample.gpkg: looks like a binary file, not CSV text" in text
+    ledger = runner.invoke(
+        app, ["export", "--case", case, "--table", "ledger", "--out", str(tmp_path / "l.csv")]
+    )
+    assert ledger.exit_code == 0 and "(1 rows of ledger)" in _text(ledger.output)

@@ -156,3 +156,13 @@ def test_an_out_extension_that_names_no_format_is_refused(tmp_path):
         resolve_format(None, tmp_path / "findings.xlsx")
     assert resolve_format(None, tmp_path / "findings") == "json"
     assert resolve_format(None, tmp_path / "calls.GeoJSON") == "geojson"
+
+
+def test_geojson_of_a_table_without_a_place_names_the_table(case, tmp_path):
+    """It said "this table has no coordinates" without saying which, nor what to do."""
+    with pytest.raises(InputError) as refused:
+        workflow.export(case.case_dir, "geojson", tmp_path / "v.geojson", "vessels")
+    text = str(refused.value)
+    assert text.startswith("--table vessels has no coordinates to write as GeoJSON (columns: mmsi,")
+    assert "write it as csv, json or parquet. Tables with a place: port_calls, arrivals," in text
+    assert not (tmp_path / "v.geojson").exists()

@@ -37,3 +37,6 @@ def test_vessel_only_case_reports_calls_gaps_and_loitering(tmp_path):
     assert 'id="vessels-section"' in html and 'id="vessel-map"' in html
     assert 'id="sites"' not in html and 'id="sensitivity"' not in html
     assert "no land in the case, shore not checked" in html
+    # no consignments to count once: the data-quality section does not say it counted them
+    assert "every consignment is counted once" not in html
+    assert "No rail shipments in this case: there are no tonnage totals" in html

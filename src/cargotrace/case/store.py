@@ -378,13 +378,20 @@ def _connect_reader(root: Path) -> duckdb.DuckDBPyConnection:
                 "command again when that one ends (nothing is wrong with the case)"
             ) from busy
         con = _connect(folder / DB_NAME, read_only=True)
-        print(
-            f"note: {_busy_words(holder)} is writing case {root}; this command reads the case "
-            "as it was before that began (its last committed state)",
-            file=sys.stderr,
-            flush=True,
-        )
+        if (str(root), holder) not in _TOLD_SNAPSHOT:  # a command opens the case several times
+            _TOLD_SNAPSHOT.add((str(root), holder))
+            print(
+                f"note: {_busy_words(holder)} is writing case {root}; this command reads the "
+                "case as it was before that began (its last committed state)",
+                file=sys.stderr,
+                flush=True,
+            )
         return con
+
+
+# (case, writer) pairs this process was told about: `check` opens the case three times and
+# said it three times
+_TOLD_SNAPSHOT: set[tuple[str, str]] = set()
 
 
 def _take_lock(root: Path, purpose: str | None = None) -> IO[str]:

@@ -25,7 +25,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from cargotrace import __version__
@@ -89,6 +89,10 @@ def _fail(message: str) -> typer.Exit:
         f"[bold red]error:[/] {literal(message)}", highlight=False, markup=True, soft_wrap=True
     )
     return typer.Exit(2)
+
+
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
 
 
 def _guard(action: Callable[[], T]) -> T:
@@ -353,32 +357,12 @@ def ingest(
         return results
 
     def _ingest_files(results: list[IngestResult]) -> None:
-        for path in files:
-            if dry_run:
-                from cargotrace.ingest.preview import describe
-
-                [preview] = CaseSession(case).ingest(
-                    kind.value, path, mapping=mapping, dry_run=True, sheet=sheet
-                )
-                out.print(
-                    "\n".join(describe(preview)), highlight=False, markup=False, soft_wrap=True
-                )
-                results.append(preview)
-                continue
-            if kind.value == "ais":
-                _announce_first_compile(path)
-            with _progress(f"ingesting {literal(path.name)}") as advance:
-                results.extend(
-                    CaseSession(case).ingest(
-                        kind.value,
-                        path,
-                        mapping=mapping,
-                        progress=advance,
-                        sheet=sheet,
-                        replace=replace,
-                    )
-                )
-            _print_ingest(results[-1])
+        for number, path in enumerate(files):
+            try:
+                _ingest_one(path, results)
+            except CargotraceError:
+                _note_unread(path, files[number + 1 :], done=number)
+                raise
         for line in [] if dry_run else command_notes(results):  # once per command, not per file
             out.print(line, highlight=False, markup=False)
         empty = [r.path.name for r in results if not dry_run and nothing_kept(r)]
@@ -391,6 +375,48 @@ def ingest(
                 soft_wrap=True,
             )
             raise typer.Exit(2)
+
+    def _note_unread(bad: Path, rest: list[Path], done: int) -> None:
+        """A bad file stops the command: say which files after it were never read (the
+        error names the bad one only), so none is taken for ingested."""
+        if not rest or dry_run:
+            return
+        before = (
+            f"; {_files(done)} before it {'is' if done == 1 else 'are'} in the case" if done else ""
+        )
+        err.print(
+            f"note: stopped at {literal(bad.name)} (error below): {_files(len(rest))} after it "
+            f"not read: {', '.join(literal(p.name) for p in rest)}{before}; ingest "
+            f"{'it' if len(rest) == 1 else 'them'} once the error is fixed",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+    def _ingest_one(path: Path, results: list[IngestResult]) -> None:
+        if dry_run:
+            from cargotrace.ingest.preview import describe
+
+            [preview] = CaseSession(case).ingest(
+                kind.value, path, mapping=mapping, dry_run=True, sheet=sheet
+            )
+            out.print("\n".join(describe(preview)), highlight=False, markup=False, soft_wrap=True)
+            results.append(preview)
+            return
+        if kind.value == "ais":
+            _announce_first_compile(path)
+        with _progress(f"ingesting {literal(path.name)}") as advance:
+            results.extend(
+                CaseSession(case).ingest(
+                    kind.value,
+                    path,
+                    mapping=mapping,
+                    progress=advance,
+                    sheet=sheet,
+                    replace=replace,
+                )
+            )
+        _print_ingest(results[-1])
 
     _guard(body)
 
@@ -669,7 +695,11 @@ def quarantine(
     rows = [r for r in groups if r["rows"]]
     hidden = 0 if show_all else sum(r["superseded"] for r in groups)
     if rows:
-        table = Table("kind", "reason", "column", "rows", "examples (file:row)")
+        # Folded, not cut with an ellipsis: the row numbers at the end of the examples are
+        # what the reader needs, and a pipe or a log gives rich 80 columns only.
+        table = Table(
+            "kind", "reason", "column", "rows", Column("examples (file:row)", overflow="fold")
+        )
         for r in rows:  # Text: file names come from the user's files, never read as markup
             cells = (
                 r["kind"],

@@ -18,6 +18,7 @@ import duckdb
 
 from cargotrace.case.schema import create_statements
 from cargotrace.case.store import DB_NAME, Case
+from cargotrace.ingest.kinds import position_appends
 from cargotrace.ingest.kinds.ais_clean import begin_file
 from cargotrace.ingest.loader import ingest_parts
 from cargotrace.ingest.readers.sources import ENCODING_NAMES, file_hash
@@ -52,6 +53,13 @@ def dry_run(
         con.execute("BEGIN TRANSACTION")
         begin_file(con, spec.kind)  # AIS positions wait in a stage: shown from there
         ingest_parts(case, spec, path, limited, mapping, result, None)
+        if spec.set_apart == position_appends.SET_APART:
+            # a position CSV's station reports and copies wait for the file's finish to be
+            # counted: without them the preview's counts did not add up to the rows read
+            in_file, of_case, stations = position_appends.finish(con, result.file_hash)
+            result.rows_kept += sum(stations.values())
+            result.rows_duplicate += in_file + of_case
+            result.detail["not_vessels"] = stations
         shown = _SHOWN.get(spec.kind)
         columns = ", ".join(shown) if shown else "*"
         kept = _rows(
@@ -153,8 +161,15 @@ def describe(result: IngestResult) -> list[str]:
     for note in d.get("notes") or []:
         lines.append(f"  note: {note}")
     preview = d.get("preview", {})
+    stations = sum((d.get("not_vessels") or {}).values())
     lines.append(
-        f"  first {preview.get('rows_previewed', 0):,} rows: {result.rows_kept:,} would be kept, "
+        f"  first {preview.get('rows_previewed', 0):,} rows: {result.rows_kept:,} would be kept"
+        + (
+            f" ({stations:,} of them station reports: table ais_stations, not tracks)"
+            if stations
+            else ""
+        )
+        + ", "
         f"{result.rows_quarantined:,} quarantined, {result.rows_duplicate:,} exact duplicates"
         + (f"; {result.rows_skipped:,} blank lines" if result.rows_skipped else "")
     )

@@ -152,8 +152,8 @@ def _nmea_memory_limit() -> str:
 def _choose_reader(kind: str, path: Path) -> Reader:
     if kind == "ais" and looks_like_nmea(path):
         return _nmea_reader()
-    if kind in GEOJSON_KINDS and is_geojson(path):
-        return _load_geojson
+    if kind in GEOJSON_KINDS and (is_geojson(path) or is_json(path)):
+        return _load_geojson  # named .geojson/.json, or JSON whatever its name
     if kind == "borders":
         raise InputError(
             "borders must be GeoJSON (a FeatureCollection of country polygons)", file=str(path)
@@ -162,6 +162,15 @@ def _choose_reader(kind: str, path: Path) -> Reader:
         return load_gfw_json  # the events API's JSON (CSV exports are tabular)
     if kind == "watchlist" and watchlist_format(path) != "csv":
         return load_watchlist  # OFAC SDN CSV, UN XML or FollowTheMoney JSON lines
+    if is_json(path):
+        # Read as CSV, a JSON file became one column named '{' (or 263 rows refused as
+        # wrong_field_count with advice about the delimiter): say what it is instead.
+        raise InputError(
+            f"looks like JSON (GeoJSON?), not a table: {kind} is read from "
+            f"{'an NMEA log, ' if kind == 'ais' else ''}CSV, XLSX or Parquet (GeoJSON is read as ports, facilities or borders; JSON as watchlist "
+            "(FollowTheMoney lines) or gfw-events)",
+            file=str(path),
+        )
     return _load_table
 
 

@@ -149,13 +149,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def write_geojson(data: pa.Table, out: Path) -> None:
+def write_geojson(data: pa.Table, out: Path, table_name: str) -> None:
     names = data.column_names
     lat_col = next((c for c in ("lat", "start_lat") if c in names), None)
     lon_col = next((c for c in ("lon", "start_lon") if c in names), None)
     if lat_col is None or lon_col is None:
         raise InputError(
-            f"this table has no coordinates to write as GeoJSON (columns: {', '.join(names)})"
+            f"--table {table_name} has no coordinates to write as GeoJSON (columns: "
+            f"{', '.join(names)}); write it as csv, json or parquet. Tables with a place: "
+            f"{', '.join(spatial.SPATIAL_TABLES)}"
         )
     features = []
     for row in data.to_pylist():
@@ -233,7 +235,7 @@ def _write(case: Case, fmt: str, out: Path, table_name: str | None) -> int:
     elif fmt == "parquet":
         pq.write_table(data, out)
     elif fmt == "geojson":
-        write_geojson(data, out)
+        write_geojson(data, out, table_name)
     elif fmt == "json":
         out.write_text(
             json_text([{k: _plain(v) for k, v in r.items()} for r in data.to_pylist()]),

@@ -18,7 +18,9 @@ Two passes, in this order:
    without a flag get the flag their MMSI's MID implies (ship MMSIs only; `flag_source =
    'mid'`; a given flag is `'reported'`), and `flags` lists `imo_check_digit` (an IMO
    number that fails its check digit, or is not 7 digits, or is all zeros) and
-   `mmsi_invalid` (reference/mid.py). Flagged rows are kept.
+   `mmsi_invalid` (reference/mid.py). Flagged rows are kept. An NMEA log's reports are
+   checked as they are stored (`checked_reports_sql`, counted by `reports_checked`), not
+   updated here.
 
 Between 1 and 2, stations that are not vessels (base stations, aids to navigation, SAR
 aircraft) move to `ais_stations`, and the file's positions reach `positions` in one append
@@ -101,6 +103,10 @@ def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT * FROM positions LIMIT 0")
     position_identities.begin(con)
     position_appends.begin(con)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {REPORTS_CHECKED}
+            (flags_from_mid BIGINT, imo_invalid BIGINT, mmsi_invalid BIGINT)"""
+    )
 
 
 # Hashes sorted at a time (64 MB): a 2 GB NMEA log stages 27 M rows, whose hashes sorted at
@@ -543,18 +549,15 @@ def _appended(con: duckdb.DuckDBPyConnection, file_hash: str) -> tuple[int, int]
     return int(counts[0]), int(counts[1])
 
 
-def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
-    """Derive missing flags from the MID and flag bad IMO numbers and MMSIs (see module doc)."""
+def checked_reports_sql(reports: str) -> str:
+    """The reports of `reports` (a query with at least `mmsi`, `imo` and `given_flag`, the
+    flag the report gave: NULL, upper case, trimmed) checked: its columns, `derived_flag`
+    (the MID's flag of a ship's MMSI, when none was given) and `flags` (see module doc).
+    The MMSI's kind and MID flag, and the IMO's check, are worked out once per number (a
+    log's reports repeat a few thousand ships)."""
     kind, mid = mmsi_kind_sql("d.mmsi"), mmsi_mid_sql("d.mmsi")
     no_mid = ", ".join(f"'{k}'" for k in sorted(WITHOUT_MID))
-    # the MMSI's kind and MID flag, and the IMO's check, worked out once per number (a
-    # log's reports repeat a few thousand ships)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE ais_reports AS
-            WITH r AS (
-                SELECT rowid AS rid, mmsi, imo, nullif(upper(trim(flag)), '') AS given_flag
-                FROM vessel_reports WHERE file_hash = ?
-            ), ships AS (
+    return f"""WITH r AS ({reports}), ships AS (
                 SELECT d.mmsi, {kind} AS kind, m.flag AS mid_flag
                 FROM (SELECT DISTINCT mmsi FROM r WHERE mmsi IS NOT NULL) d
                 LEFT JOIN mid_flags m ON m.mid = {mid}
@@ -562,31 +565,78 @@ def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> di
                 SELECT imo, {imo_ok_sql("imo")} AS imo_ok
                 FROM (SELECT DISTINCT imo FROM r WHERE imo IS NOT NULL)
             )
-            SELECT rid, given_flag,
-                   CASE WHEN given_flag IS NULL AND kind = 'ship' THEN mid_flag END AS derived_flag,
+            SELECT r.*,
+                   CASE WHEN r.given_flag IS NULL AND kind = 'ship' THEN mid_flag END AS derived_flag,
                    nullif(concat_ws(',',
                        CASE WHEN r.imo IS NOT NULL AND NOT imo_ok THEN 'imo_check_digit' END,
                        CASE WHEN r.mmsi IS NOT NULL AND (kind = 'invalid' OR (kind NOT IN ({no_mid}) AND mid_flag IS NULL))
                             THEN 'mmsi_invalid' END), '') AS flags
-            FROM r LEFT JOIN ships s ON s.mmsi = r.mmsi LEFT JOIN imos i ON i.imo = r.imo""",
+            FROM r LEFT JOIN ships s ON s.mmsi = r.mmsi LEFT JOIN imos i ON i.imo = r.imo"""
+
+
+# a checked report's stored flag and its source (columns of `checked_reports_sql`)
+CHECKED_FLAG_SQL = "coalesce(given_flag, derived_flag)"
+CHECKED_FLAG_SOURCE_SQL = """CASE WHEN given_flag IS NOT NULL THEN 'reported'
+                                  WHEN derived_flag IS NOT NULL THEN 'mid' END"""
+
+
+def checked_counts_sql(reports: str = "1") -> str:
+    """What `check_identity_reports` counts, over checked reports (`checked_reports_sql`),
+    each standing for `reports` reports (SQL; a count of equal ones)."""
+    return f"""coalesce(sum({reports}) FILTER (WHERE derived_flag IS NOT NULL), 0) AS flags_from_mid,
+               coalesce(sum({reports}) FILTER (WHERE flags LIKE '%imo_check_digit%'), 0) AS imo_invalid,
+               coalesce(sum({reports}) FILTER (WHERE flags LIKE '%mmsi_invalid%'), 0) AS mmsi_invalid"""
+
+
+# the counts of reports checked as they were stored (an NMEA log's, `reports_checked`):
+# `finish_positions_file` then checks none again
+REPORTS_CHECKED = "ais_reports_checked"
+
+
+def reports_checked(con: duckdb.DuckDBPyConnection, checks: str, reports: str) -> None:
+    """Count the checks of the temp table `checks` (`checked_reports_sql`'s columns, each
+    row standing for `reports` reports, SQL) as the file's: its reports are checked as they
+    are stored, not again at its end (`finish_positions_file`)."""
+    con.execute(f"INSERT INTO {REPORTS_CHECKED} SELECT {checked_counts_sql(reports)} FROM {checks}")
+
+
+def check_identity_reports(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
+    """Derive missing flags from the MID and flag bad IMO numbers and MMSIs (see module doc)."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ais_reports AS
+            {
+            checked_reports_sql(
+                "SELECT rowid AS rid, mmsi, imo, nullif(upper(trim(flag)), '') AS given_flag "
+                "FROM vessel_reports WHERE file_hash = ?"
+            )
+        }""",
         [file_hash],
     )
     con.execute(
-        """UPDATE vessel_reports SET flag = coalesce(a.given_flag, a.derived_flag),
-                  flag_source = CASE WHEN a.given_flag IS NOT NULL THEN 'reported'
-                                     WHEN a.derived_flag IS NOT NULL THEN 'mid' END,
-                  flags = a.flags
+        f"""UPDATE vessel_reports SET flag = {CHECKED_FLAG_SQL},
+                  flag_source = {CHECKED_FLAG_SOURCE_SQL}, flags = a.flags
            FROM ais_reports a WHERE vessel_reports.rowid = a.rid"""
     )
-    counts = con.execute(
-        """SELECT count(*) FILTER (WHERE derived_flag IS NOT NULL),
-                  count(*) FILTER (WHERE flags LIKE '%imo_check_digit%'),
-                  count(*) FILTER (WHERE flags LIKE '%mmsi_invalid%')
-           FROM ais_reports"""
-    ).fetchone()
+    counts = con.execute(f"SELECT {checked_counts_sql()} FROM ais_reports").fetchone()
     con.execute("DROP TABLE ais_reports")
     assert counts is not None
     return {"flags_from_mid": counts[0], "imo_invalid": counts[1], "mmsi_invalid": counts[2]}
+
+
+def _identity_checks(con: duckdb.DuckDBPyConnection, file_hash: str) -> dict[str, int]:
+    """`check_identity_reports` of the file, or the counts of its reports checked as they
+    were stored (`reports_checked`)."""
+    done = con.execute(
+        f"SELECT count(*), sum(flags_from_mid), sum(imo_invalid), sum(mmsi_invalid) "
+        f"FROM {REPORTS_CHECKED}"
+    ).fetchone()
+    if not done or not done[0]:
+        return check_identity_reports(con, file_hash)
+    return {
+        "flags_from_mid": int(done[1]),
+        "imo_invalid": int(done[2]),
+        "mmsi_invalid": int(done[3]),
+    }
 
 
 # The steps of `finish_positions_file` (the commit after them is the last): an NMEA log's
@@ -648,7 +698,7 @@ def finish_positions_file(
     result.detail["quarantined_by_reason"] = refused_by_reason(con, result.file_hash)
     step("checking identity reports")
     position_identities.finish(con, result.file_hash, result.path.name)  # a position CSV's
-    for name, value in check_identity_reports(con, result.file_hash).items():
+    for name, value in _identity_checks(con, result.file_hash).items():
         setattr(stats, name, value)
     step("writing to the case")  # the commit follows
     result.detail["cleaning"] = asdict(stats)

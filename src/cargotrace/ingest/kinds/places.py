@@ -9,6 +9,7 @@ from cargotrace.ingest import sqlexpr
 from cargotrace.ingest.readers.headers import Field
 from cargotrace.ingest.types import ChunkContext, TabularKind
 from cargotrace.reference.checkdigits import normalize_esr
+from cargotrace.reference.country_names import country_code, country_name
 from cargotrace.reference.names import normalize_station_name
 
 _GEOMETRY_FIELDS = [Field("geometry_wkt", ("wkt", "geometry")), Field("_geometry_error")]
@@ -30,8 +31,19 @@ def _coordinate_checks(required: bool = True) -> list[tuple[str, str, str | None
 
 # ----------------------------------------------------------------------------- ports
 PORT_FIELDS = [
-    Field("locode", ("unlocode", "un locode", "port_locode", "code", "port"), required=True),
-    Field("name", ("port name", "portname")),
+    Field(
+        "locode",
+        ("unlocode", "un locode", "port_locode", "code", "port"),
+        required=True,
+        unless=("country", "location"),
+    ),
+    # UN/LOCODE's own layout (UNECE's code list, geoapify's copy with coordinates): the code
+    # split into `country` + `location`, and `function`, whose first place is 1 for a port.
+    Field("location", ()),
+    Field("function", ()),
+    # NGA's World Port Index (Pub 150) names its columns "Main Port Name" and "Country Code",
+    # the latter holding country names ("North Korea"), not codes.
+    Field("name", ("port name", "portname", "main port name")),
     Field("country", ("country code", "iso2", "cty")),
     Field("lat", ("latitude", "y")),
     Field("lon", ("longitude", "long", "x")),
@@ -40,9 +52,56 @@ PORT_FIELDS = [
 ]
 
 
+def port_country(country: str | None, locode: str | None) -> str | None:
+    """ISO alpha-2 of a port: `--origin-country KP` compares codes, so a port stored with a
+    country name (NGA's World Port Index writes "North Korea" in its "Country Code" column)
+    would never count as a port of its country.
+
+    A two-letter code as written wins; otherwise the UN/LOCODE's first two letters, which
+    are its country's alpha-2 by definition (more reliable than resolving a name: "Curacao"
+    and "Sint Maarten" resolve to NL by name, their LOCODEs say CW and SX); a prefix that is
+    no ISO code (a typo, a made-up LOCODE) leaves the name to resolve."""
+    written = " ".join((country or "").split()).upper()
+    if len(written) == 2 and written.isalpha():
+        return written
+    prefix = "".join((locode or "").split()).upper()[:2]
+    if country_name(prefix) is not None:
+        return prefix
+    return country_code(country) or (prefix if len(prefix) == 2 else None)
+
+
+# The port's code: its `locode` column, else UN/LOCODE's `country` + `location` (KP + RJN).
+_PORT_CODE = """coalesce(nullif(upper(replace(trim(locode), ' ', '')), ''),
+    CASE WHEN length(trim(country)) = 2 AND length(trim(location)) = 3
+         THEN upper(trim(country) || trim(location)) END)"""
+
+
+def _not_a_port(ctx: ChunkContext) -> str:
+    """In UN/LOCODE's layout (`location` and `function` columns), a row whose function
+    classifier ("1-3-----": eight places) does not begin with 1 is no port: an airport, a
+    rail terminal, a town of the full list. A row without a readable classifier is refused
+    too (geoapify's copy has ~1,000 rows of bad quoting whose cells moved, e.g. 'OH' read as
+    the function and a longitude as the latitude)."""
+    if not {"location", "function"} <= set(ctx.columns.fields):
+        return "false"
+    return "function IS NULL OR NOT regexp_full_match(trim(function), '1[0-9B-]{7}')"
+
+
+def _ports_prepare(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
+    pairs = con.execute(f"SELECT DISTINCT country, {_PORT_CODE} FROM src").fetchall()
+    con.register("port_country_arrow", pa.table({
+        "raw_country": pa.array([c for c, _ in pairs], pa.string()),
+        "raw_locode": pa.array([loc for _, loc in pairs], pa.string()),
+        "alpha2": pa.array([port_country(c, loc) for c, loc in pairs], pa.string()),
+    }))  # fmt: skip
+    con.execute("CREATE OR REPLACE TEMP TABLE port_country AS SELECT * FROM port_country_arrow")
+    con.unregister("port_country_arrow")
+
+
 def _ports_select(ctx: ChunkContext) -> str:
     reason, column = sqlexpr.first_reason(
-        ("locode IS NULL", "missing_locode", "locode"),
+        ("_code IS NULL", "missing_locode", "locode"),
+        (_not_a_port(ctx), "not_a_port", "function"),
         *_coordinate_checks(),
         (
             f"radius_km IS NOT NULL AND ({sqlexpr.number('radius_km')} IS NULL OR {sqlexpr.number('radius_km')} <= 0)",
@@ -51,12 +110,12 @@ def _ports_select(ctx: ChunkContext) -> str:
         ),
     )
     return f"""
-        SELECT upper(replace(locode, ' ', '')) AS locode, name,
-               upper(coalesce(country, left(replace(locode, ' ', ''), 2))) AS country,
+        SELECT _code AS locode, name, c.alpha2 AS country,
                {sqlexpr.number("lat")} AS lat, {sqlexpr.number("lon")} AS lon,
                {sqlexpr.number("radius_km")} AS radius_km, geometry_wkt, 'user' AS origin,
                _row, _raw, {reason} AS _reason, {column} AS _column
-        FROM src
+        FROM (SELECT *, {_PORT_CODE} AS _code FROM src) s LEFT JOIN port_country c
+          ON c.raw_country IS NOT DISTINCT FROM s.country AND c.raw_locode IS NOT DISTINCT FROM s._code
     """
 
 
@@ -68,7 +127,9 @@ def _ports_after(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     )
 
 
-PORTS = TabularKind("ports", "ports", PORT_FIELDS, _ports_select, after=_ports_after)
+PORTS = TabularKind(
+    "ports", "ports", PORT_FIELDS, _ports_select, prepare=_ports_prepare, after=_ports_after
+)
 
 # -------------------------------------------------------------------------- stations
 STATION_FIELDS = [

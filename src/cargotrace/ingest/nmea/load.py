@@ -15,8 +15,9 @@ status 15, ship type 0 and draught 0 (type 5's draught is stored as `draught_m`;
 and 19 give the length as A + B, `to_bow + to_stern`, as `length_m` when both are given). An identity report (types 5, 19, 24) equal in (mmsi, time, imo,
 name, call sign, ship type, draught) to an earlier one of the file or to one already in the case
 (the same message heard by another receiver) is not stored again; for types 5 and 24 that
-message counts as a duplicate (a type 19 message counts through its position). Positions are deduplicated, and speeds and
-identities checked, when the whole file is in: `ais_clean.finish_file`.
+message counts as a duplicate (a type 19 message counts through its position); the reports
+are checked (flags from the MID, bad IMO numbers and MMSIs) as they are stored. Positions are
+deduplicated when the whole file is in: `ais_clean.finish_file`.
 
 Decoded positions without a time or a possible position are quarantined (`ais_rules`;
 their raw value is the message's sentence, its sentences joined by newlines for a
@@ -47,7 +48,13 @@ from cargotrace.case import quarantine as stored_quarantine
 from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import Case
 from cargotrace.ingest.kinds import ais_rules
-from cargotrace.ingest.kinds.ais_clean import STAGE
+from cargotrace.ingest.kinds.ais_clean import (
+    CHECKED_FLAG_SOURCE_SQL,
+    CHECKED_FLAG_SQL,
+    STAGE,
+    checked_reports_sql,
+    reports_checked,
+)
 from cargotrace.ingest.nmea.decoder import DecodedBatch, DecodeStats, decode_nmea_file_on
 from cargotrace.ingest.predicates import Col, Compare, IsNull, Num, Rule, both
 from cargotrace.ingest.readers.arrow_scan import local_scans
@@ -496,14 +503,15 @@ def _insert_positions(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
     """Stage the positions the rules kept (`Judge`)."""
     if not table.num_rows:
         return
-    nmea_positions = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
-    with local_scans(con):
-        con.execute(
-            f"""INSERT INTO {STAGE} (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
-                                   source_row)
-            SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type, line_no
-            FROM nmea_positions"""
-        )
+    # read by DuckDB's replacement scan in this frame, the one that runs the statement (no
+    # `arrow_scan.local_scans`: its two statements a group waited for the GIL too)
+    nmea_positions = table  # noqa: F841
+    con.execute(
+        f"""INSERT INTO {STAGE} (mmsi, timestamp, lat, lon, sog, cog, heading, nav_status, msg_type,
+                               source_row)
+        SELECT mmsi, timestamp, lat, lon, sog, cog, heading, nullif(nav_status, 15), msg_type, line_no
+        FROM nmea_positions"""
+    )
 
 
 def _refusals(table: pa.Table, rules: tuple[Rule, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -609,13 +617,27 @@ class Statics:
                 )"""
             )
         del nmea_statics
+        # the kept reports checked as they are stored (`ais_clean.checked_reports_sql`: flags
+        # from the MID, bad IMO numbers and MMSIs), once per (MMSI, IMO): a log's reports
+        # repeat a few thousand ships (an UPDATE of the file's reports at its end cost more)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE nmea_statics_checks AS "
+            + checked_reports_sql(
+                "SELECT mmsi, imo, CAST(NULL AS VARCHAR) AS given_flag, count(*) AS reports "
+                "FROM nmea_statics_kept GROUP BY mmsi, imo"
+            )
+        )
         provenance = self.provenance()
         con.execute(
             f"""INSERT INTO vessel_reports (mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at,
-                                            file_hash, source_file, sheet, source_row)
-                SELECT mmsi, imo, name, callsign, ship_type, draught_m, length_m, observed_at, {provenance}, line_no
-                FROM nmea_statics_kept"""
+                                            flag, flag_source, flags, file_hash, source_file, sheet, source_row)
+                SELECT k.mmsi, k.imo, name, callsign, ship_type, draught_m, length_m, observed_at,
+                       {CHECKED_FLAG_SQL}, {CHECKED_FLAG_SOURCE_SQL}, flags, {provenance}, line_no
+                FROM nmea_statics_kept k JOIN nmea_statics_checks c
+                     ON k.mmsi IS NOT DISTINCT FROM c.mmsi AND k.imo IS NOT DISTINCT FROM c.imo"""
         )
+        reports_checked(con, "nmea_statics_checks", "reports")
+        con.execute("DROP TABLE nmea_statics_checks")
         kept = con.execute("SELECT count(*) FROM nmea_statics_kept WHERE msg_type <> 19").fetchone()
         con.execute("DROP TABLE nmea_statics_kept")
         self.duplicates += messages - int(kept[0] if kept else 0)

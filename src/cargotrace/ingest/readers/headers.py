@@ -68,6 +68,9 @@ class Field:
     name: str
     aliases: tuple[str, ...] = ()
     required: bool = False
+    # a required field may be made from others instead: not missing when they are all found
+    # (UN/LOCODE lists write a port's code as `country` + `location`)
+    unless: tuple[str, ...] = ()
 
     def keys(self) -> set[str]:
         return {normalize_header(alias)[0] for alias in (self.name, *self.aliases)}
@@ -131,7 +134,13 @@ def map_columns(
         unit = normalized[index][1]
         if unit:
             units[name] = unit
-    missing = [f.name for f in fields if f.required and f.name not in mapping]
+    missing = [
+        f.name
+        for f in fields
+        if f.required
+        and f.name not in mapping
+        and not (f.unless and all(u in mapping for u in f.unless))
+    ]
     if missing:
         raise InputError(
             f"required column(s) {missing} not found in the header {headers}; "
