@@ -43,6 +43,33 @@ forced per column (row_hash and waybill FSST, attributes dictionary) within the 
 `attributes` alone costs ~1.0 and `row_hash` alone ~1.1 of the 3.2. The first parameterised
 DuckDB statement of a process imports pandas (~0.45 s of the ingest's wall under cProfile).
 `--profile` runs the child under cProfile.
+
+Session 14 (Dec 2026, machine at load 3.6-5 throughout: wall times and their ratios swing
+by 2x between runs, so CPU seconds and a storing-only measure are what told). Taken:
+* The parties' INNs in columns of their own (`consignor_inn`, `consignee_inn`, schema 4)
+  instead of merged into `attributes`, which keeps the unmapped cells only (NULL in 99 %
+  of this file's rows): no JSON built or merged per row, none stored. Ingest CPU 13.2 ->
+  11.0-12.4 s; peak RSS 821 -> 782-790 MB.
+* `row_hash` as a number (UHUGEINT, `md5_number`; schema 5) instead of 32 hex digits; it
+  crosses Arrow as two UBIGINT halves. Storing alone (the 1 M stored rows inserted again on
+  one DuckDB thread, as above, three pairs alternated): 3.61-3.85 -> 3.37-3.49 CPU s, case
+  file 50.9 -> 48.8 MB. End to end inside the noise (CPU 11.1-13.1 against 10.8-11.7 s for
+  the INN step alone, two pairs each); peak RSS 785-798 -> 711-739 MB.
+Both together, same run, load 6-8 (20:00 UTC): ingest CPU 11.15 / 11.48 s against the
+reference's 6.25 / 6.18 (1.78x / 1.86x; before this session 13.36 / 6.60 = 2.02x and
+13.24 / 6.66 = 1.99x); wall 1.70x / 1.93x of the reference (both crawling at that load);
+peak RSS 709 / 714 MB.
+Measured, not taken: DuckDB's storage of the 1 M rows now chooses Dictionary for every
+text column and leaves `waybill` uncompressed (`pragma_storage_info`): FSST is analysed
+and never chosen (its analysis ~10 % of the storing samples under py-spy), yet
+`disabled_compression_methods = 'fsst'` grows the file 49 -> 62 MB (DuckDB's dictionary
+pages compress their strings with FSST) for 3.26-3.38 against 3.69-4.13 CPU s of storing;
+disabling `dict_fsst` or `dictionary` instead: no gain, or a 122 MB file. What is left on
+the main thread (py-spy, 100 Hz): the checkpointing of row groups (~63 % of the storing:
+dictionary analysis and compression, FSST analysis, string statistics), the appends
+(~18 %), the rest the statement. The thread that reads and types ahead waits for it most of
+the time: storing on one DuckDB thread is the bound, and DuckDB's own read_csv stores on
+both cores.
 """
 
 from __future__ import annotations
