@@ -61,11 +61,15 @@ def test_a_version_4_case_gets_the_same_numbers_and_finds_later_copies(tmp_path:
                 "UPDATE shipments SET row_hash = ? WHERE waybill = ?", [_md5(row).hex(), row[0]]
             )
         case.set_meta("schema_version", "4")
+    second = write_csv(tmp_path / "b.csv", HEADER, [R3, R1], encoding="cp1251", delimiter=";")
+    [preview] = workflow.ingest(root, "shipments", [second], dry_run=True)  # reads, no upgrade
+    assert "rows_in_case" not in preview.detail["preview"]  # hex text: not compared
     with Case.open(root, write=True) as case:
         assert case.meta("schema_version") == str(schema.SCHEMA_VERSION)
         stored = case.con.execute("SELECT waybill, row_hash FROM shipments ORDER BY 1").fetchall()
     assert stored == [("Э1", _number(R1)), ("Э2", _number(R2))]
-    second = write_csv(tmp_path / "b.csv", HEADER, [R3, R1], encoding="cp1251", delimiter=";")
+    [preview] = workflow.ingest(root, "shipments", [second], dry_run=True)
+    assert preview.detail["preview"]["rows_in_case"] == 1
     assert _ingest(root, second) == (1, 0, 1)  # R1 is a copy of the upgraded case's row
     with Case.open(root) as case:
         assert case.scalar("SELECT count(DISTINCT row_hash) FROM shipments") == 3

@@ -102,7 +102,9 @@ def _against_case(
     # left attached until the preview's connection is discarded (_discard)
     known = con.execute("SELECT kind FROM existing.ledger WHERE file_hash = ?", [digest]).fetchone()
     found: dict[str, Any] = {"already_ingested_as": known[0] if known else None}
-    if "row_hash" in _columns(con, "existing", spec.table):
+    # a case made before row hashes were numbers (schema 5) holds hex text: until it is
+    # next opened for writing (and upgraded) its rows cannot be compared
+    if _columns(con, "existing", spec.table).get("row_hash") == "UHUGEINT":
         found["rows_in_case"] = con.execute(
             f"SELECT count(*) FROM {spec.table} WHERE row_hash IN (SELECT row_hash FROM existing.{spec.table})"
         ).fetchone()[0]  # type: ignore[index]
@@ -121,12 +123,13 @@ def _discard(con: duckdb.DuckDBPyConnection) -> None:
     con.close()
 
 
-def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[str]:
+def _columns(con: duckdb.DuckDBPyConnection, database: str, table: str) -> dict[str, str]:
+    """The table's columns and their types."""
     rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_name = ?",
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = ? AND table_name = ?",
         [database, table],
     ).fetchall()
-    return [r[0] for r in rows]
+    return {r[0]: r[1] for r in rows}
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
