@@ -171,9 +171,7 @@ class CaseSession:
                     "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
                 )]  # fmt: skip
                 raise InputError(f"the case has no table {name!r}; it has: {', '.join(known)}")
-            data = case.con.execute(
-                f"SELECT * FROM {quote_ident(schema)}.{quote_ident(bare)}"
-            ).to_arrow_table()
+            data = case.arrow(f"SELECT * FROM {quote_ident(schema)}.{quote_ident(bare)}")
         return data.to_pandas() if pandas else data
 
     def tables(self) -> list[str]:

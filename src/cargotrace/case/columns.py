@@ -18,6 +18,7 @@ _JSON_TYPES: dict[str, tuple[str, str | None]] = {
     "VARCHAR": ("string", None),
     "DOUBLE": ("number", None),
     "BIGINT": ("integer", None),
+    "UHUGEINT": ("integer", None),  # the row hashes (not in Arrow: `Case.arrow`)
     "INTEGER": ("integer", None),
     "SMALLINT": ("integer", None),
     "BOOLEAN": ("boolean", None),

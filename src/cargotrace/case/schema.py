@@ -11,7 +11,7 @@ from cargotrace.case.columns import Column as C
 from cargotrace.case.columns import Table, markdown
 from cargotrace.reference.mid import mid_flags_view_sql, mmsi_kind_sql, mmsi_mid_sql
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Every ingested row says where it came from: the file's content hash, its name, the sheet
 # of a workbook and the row (1-based, header excluded).
@@ -77,7 +77,8 @@ SOURCE = (
         *PROVENANCE,
     ), order_by="source_file, source_row"),
     Table("shipments", "Rail waybill records (departures and arrivals), one row per record.", (
-        C("row_hash", "VARCHAR", "hash of the row's values (duplicates across files)", exported=False),
+        C("row_hash", "UHUGEINT", "md5 of the row's values, a number (duplicates across files)",
+          exported=False),
         C("waybill", "VARCHAR", "waybill (consignment) number"),
         C("wagon", "VARCHAR", "wagon number (8 digits, check digit)"),
         C("container", "VARCHAR", "container number (ISO 6346)", exported=False),
@@ -388,7 +389,7 @@ DERIVED = (
     ), role="derived", order_by="tonnes DESC, site_id"),
     Table("linked_shipments", "Shipments of interest linked to an arrival of interest: "
           "departed from a station serving the arrival port within window_days of it.", (
-        C("shipment_id", "VARCHAR", "the shipment's row hash", nullable=False),
+        C("shipment_id", "UHUGEINT", "the shipment's row hash", nullable=False),
         C("waybill", "VARCHAR", "waybill number", nullable=False),
         C("wagon", "VARCHAR", "wagon number"),
         C("arrival_id", "VARCHAR", "the arrival it is linked to", nullable=False),
@@ -589,6 +590,21 @@ FROM filled
 GROUP BY mmsi, imo, name, callsign, ship_type, flag
 """
 
+
+def _hex_hash_number(column: str) -> str:
+    """The number `md5_number` gives of the md5 whose 32 hex digits are in `column` (its
+    16 bytes read little-endian): the byte pairs reversed, read as two 64-bit halves. A
+    column that holds numbers already is kept (the migration may run twice: a case made at
+    this version whose version was set back)."""
+    text = f"CAST({column} AS VARCHAR)"
+    reversed_hex = " || ".join(f"substr({text}, {31 - 2 * k}, 2)" for k in range(16))
+    return (
+        f"CASE WHEN typeof({column}) = 'UHUGEINT' THEN CAST({column} AS UHUGEINT) ELSE "
+        f"((CAST(CAST('0x' || substr({reversed_hex}, 1, 16) AS UBIGINT) AS UHUGEINT) << 64) "
+        f"| CAST(CAST('0x' || substr({reversed_hex}, 17, 16) AS UBIGINT) AS UHUGEINT)) END"
+    )
+
+
 # Migrations: MIGRATIONS[n] upgrades a case of schema version n to n + 1.
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -614,6 +630,21 @@ MIGRATIONS: dict[int, list[str]] = {
         "attributes = nullif(CAST(json_merge_patch(attributes, "
         """'{"consignor_inn": null, "consignee_inn": null}') AS VARCHAR), '{}') """
         "WHERE attributes LIKE '%consign%_inn%'",
+    ],
+    # row hashes as numbers (md5_number: UHUGEINT, the md5's bytes read little-endian) instead
+    # of their 32 hex digits, in the shipments and in analyze's tables that carry them (made
+    # again by the next analyze, but read by the report until then)
+    4: [
+        f"ALTER TABLE IF EXISTS {table} ALTER {column} TYPE UHUGEINT USING {_hex_hash_number(column)}"
+        for table, column in (
+            ("shipments", "row_hash"),
+            ("consignment_records", "row_hash"),
+            ("consignments", "row_hash"),
+            ("shipments_of_interest", "row_hash"),
+            ("shipments_of_interest", "shipment_id"),
+            ("shipment_stations", "shipment_id"),
+            ("linked_shipments", "shipment_id"),
+        )
     ],
 }
 

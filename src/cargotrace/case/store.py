@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import duckdb
+import pyarrow as pa
 
 from cargotrace.case import quarantine
 from cargotrace.case.schema import (
@@ -238,6 +239,19 @@ class Case:
         cursor = self.con.execute(sql, params or [])
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def arrow(self, sql: str) -> pa.Table:
+        """The rows of `sql` as an Arrow table. A 128-bit integer (the row hashes, UHUGEINT)
+        comes as its 32 hex digits: Arrow has none, and DuckDB would hand it over as a
+        38-digit decimal that cannot hold every value (silently wrong ones)."""
+        described = self.con.execute(f"DESCRIBE {sql}").fetchall()
+        wide = [row[0] for row in described if row[1] in ("UHUGEINT", "HUGEINT")]
+        if wide:
+            texts = ", ".join(
+                f"printf('%032x', {quote_ident(n)}) AS {quote_ident(n)}" for n in wide
+            )
+            sql = f"SELECT * REPLACE ({texts}) FROM ({sql})"
+        return self.con.execute(sql).to_arrow_table()
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         row = self.con.execute(sql, params or []).fetchone()

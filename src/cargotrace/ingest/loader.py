@@ -138,7 +138,7 @@ def _ingest_parts(
     progress: Progress | None = None,
 ) -> None:
     con = case.con
-    con.execute("CREATE OR REPLACE TEMP TABLE seen_hashes (h VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE seen_hashes (h UHUGEINT)")
     pending_hashes = None  # streaming kinds: hashes of the last chunk, remembered lazily
     sheets: list[dict[str, Any]] = []
     for number, (source, chunks) in enumerate(parts):

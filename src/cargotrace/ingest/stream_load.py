@@ -53,7 +53,15 @@ import pyarrow.compute as pc
 
 from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import quote_ident
-from cargotrace.ingest.chunk_sql import hash_sql, kept_target, raw_json, target_sql
+from cargotrace.ingest.chunk_sql import (
+    HASH_HALVES,
+    hash_halves_sql,
+    hash_number_sql,
+    hash_sql,
+    kept_target,
+    raw_json,
+    target_sql,
+)
 from cargotrace.ingest.readers.arrow_scan import local_scans
 from cargotrace.ingest.readers.arrow_text import any_edge_space, any_empty
 from cargotrace.ingest.readers.read_ahead import ahead
@@ -99,10 +107,10 @@ FLUSHED_ROW_GROUPS = 1
 def _hashes(
     con: duckdb.DuckDBPyConnection, ctx: ChunkContext, spec: TabularKind, table: pa.Table
 ) -> pa.Table:
-    """`_hash` (the row hash) and `_key` (a 64-bit hash of it, for `_within`), in row order."""
+    """The row hashes' halves (`HASH_HALVES`), in row order."""
     chunk_plain = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     hashed = con.execute(
-        f"SELECT _row, _hash, hash(_hash) AS _key FROM "
+        f"SELECT _row, {hash_halves_sql('_hash')} FROM "
         f"(SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain)"
     ).to_arrow_table()
     return _in_row_order(hashed, table)
@@ -129,7 +137,7 @@ def _in_row_order(hashed: pa.Table, table: pa.Table) -> pa.Table:
     rows = hashed.column("_row")
     if not pc.all(pc.equal(rows, table.column("_row"))).as_py():
         hashed = hashed.take(pc.sort_indices(rows))  # given back in another order
-    return hashed.select(["_hash", "_key"]).combine_chunks()
+    return hashed.select(list(HASH_HALVES)).combine_chunks()
 
 
 def trimmed(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
@@ -147,7 +155,6 @@ def _source_table(
     spec: TabularKind,
     ctx: ChunkContext,
     table: pa.Table,
-    hashes: pa.Array | None,
 ) -> pa.Table:
     columns: dict[str, pa.ChunkedArray | pa.Array] = {}
     for f in spec.fields:
@@ -160,8 +167,7 @@ def _source_table(
     fields = pa.table({**columns, "_row": table.column("_row")})
     derived = spec.transform(con, ctx, fields) if spec.transform else {}
     unmapped = {f"c{i}": table.column(f"c{i}") for i in ctx.columns.unmapped.values()}
-    hashed = {} if hashes is None else {"_hash": hashes}
-    return pa.table({**columns, **derived, **unmapped, "_row": table.column("_row"), **hashed})
+    return pa.table({**columns, **derived, **unmapped, "_row": table.column("_row")})
 
 
 def _filled(spec: TabularKind, ctx: ChunkContext) -> str:
@@ -197,25 +203,45 @@ def _attrs(ctx: ChunkContext) -> str:
 
 class Hashes(NamedTuple):
     """A chunk's row hashes, the later copies of rows of the chunk (a mask) and the distinct
-    hashes: worked out with the typing (`_within`), before the chunk's turn to be stored."""
+    hashes: worked out with the typing (`_within`), before the chunk's turn to be stored.
+    A hash is 16 bytes (`FixedSizeBinary`, its halves' bytes: `_joined`), which Arrow's
+    hash sets (`is_in`, `dictionary_encode`) take as they are."""
 
     rows: pa.Array
     copies: pa.Array
     distinct: pa.Array
 
 
+_HASH_TYPE = pa.binary(16)
+
+
+def _joined(halves: pa.Table) -> pa.Array:
+    """Each row's hash as 16 bytes, from its halves (`HASH_HALVES`)."""
+    pairs = np.column_stack([halves.column(n).to_numpy() for n in HASH_HALVES])
+    pairs = np.ascontiguousarray(pairs, dtype=np.uint64)
+    return pa.FixedSizeBinaryArray.from_buffers(_HASH_TYPE, len(pairs), [None, pa.py_buffer(pairs)])
+
+
+def _split(hashes: pa.Array) -> pa.Table:
+    """The halves (`HASH_HALVES`) of hashes made by `_joined`, for DuckDB (no copy)."""
+    words = np.frombuffer(hashes.buffers()[1], dtype=np.uint64)
+    pairs = words[2 * hashes.offset : 2 * (hashes.offset + len(hashes))].reshape(-1, 2)
+    return pa.table({name: pairs[:, k] for k, name in enumerate(HASH_HALVES)})
+
+
 def _within(hashed: pa.Table) -> Hashes:
-    """The later copies of rows of the chunk: rows whose 64-bit key an earlier row has,
-    confirmed by the whole hash (else, a collision of keys, by the hashes alone)."""
-    hashes = hashed.column("_hash").combine_chunks()
-    keys = hashed.column("_key").to_numpy()
+    """The later copies of rows of the chunk: rows whose low half (an md5's 64 bits, as good
+    a key as any) an earlier row has, confirmed by the high half (else, two hashes sharing
+    a low half, by the whole hashes)."""
+    hashes = _joined(hashed)
+    high = hashed.column(HASH_HALVES[0]).to_numpy()
+    keys = hashed.column(HASH_HALVES[1]).to_numpy()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     if len(first) == len(keys):
         return Hashes(hashes, pa.array(np.zeros(len(keys), dtype=bool)), hashes)
     earliest = first[inverse.reshape(-1)]  # the first row with each row's key
     later = np.flatnonzero(earliest != np.arange(len(keys)))
-    same = pc.equal(hashes.take(pa.array(later)), hashes.take(pa.array(earliest[later])))
-    if not pc.all(same).as_py():  # two hashes share a key: tell the copies by the hashes
+    if not np.array_equal(high[later], high[earliest[later]]):
         return _within_exact(hashes)
     copies = np.zeros(len(keys), dtype=bool)
     copies[later] = True
@@ -245,14 +271,16 @@ def _duplicates(
     earlier = "SELECT h FROM seen_hashes"
     if spec.dedupe_against_table:
         earlier += f" UNION ALL SELECT row_hash FROM {quote_ident(spec.table)} WHERE file_hash <> {sql_str(file_hash)}"
-    chunk_hashes = pa.table({"h": hashes.distinct})  # noqa: F841 - replacement scan
-    query = f"SELECT DISTINCT h FROM ({earlier}) AS e(h) WHERE h IN (SELECT h FROM chunk_hashes)"
-    known = con.execute(query).to_arrow_table().column(0)
-    if len(known):
-        mask = pc.or_(mask, pc.is_in(hashes.rows, value_set=known.combine_chunks()))
+    chunk_hashes = _split(hashes.distinct)  # noqa: F841 - replacement scan
+    query = (
+        f"SELECT {hash_halves_sql('h')} FROM (SELECT DISTINCT h FROM ({earlier}) AS e(h) "
+        f"WHERE h IN (SELECT {hash_number_sql()} FROM chunk_hashes))"
+    )
+    repeated = con.execute(query).to_arrow_table()
+    if repeated.num_rows:
+        mask = pc.or_(mask, pc.is_in(hashes.rows, value_set=_joined(repeated)))
         if spec.dedupe_against_table:  # the rows this file repeats: `loader._superseded_files`
-            repeated = pa.table({"h": known})  # noqa: F841 - replacement scan
-            con.execute("INSERT INTO seen_hashes SELECT h FROM repeated")
+            con.execute(f"INSERT INTO seen_hashes SELECT {hash_number_sql()} FROM repeated")
     return mask
 
 
@@ -279,9 +307,11 @@ def remember_hashes(con: duckdb.DuckDBPyConnection, hashes: pa.Array | None) -> 
     """Add a chunk's row hashes to `seen_hashes`, so later chunks drop copies of its rows."""
     if hashes is None or not len(hashes):
         return
-    chunk_hashes = pa.table({"h": hashes})  # noqa: F841 - replacement scan
+    chunk_hashes = _split(hashes)  # noqa: F841 - replacement scan
     with local_scans(con):
-        con.execute("INSERT INTO seen_hashes SELECT DISTINCT h FROM chunk_hashes")
+        con.execute(
+            f"INSERT INTO seen_hashes SELECT DISTINCT {hash_number_sql()} FROM chunk_hashes"
+        )
 
 
 Parts = tuple[pa.Table, pa.Table, "Hashes | None", pa.Table | None]
@@ -323,11 +353,12 @@ def type_chunk(
     while its row hashes are computed on a thread of their own (`_hashes_aside`). Nothing
     here reads the file's transaction: `con` may be a cursor, on another thread."""
     pending = _hashes_aside(con, ctx, spec, table) if spec.row_hashes else None
-    source = _source_table(con, spec, ctx, table, None)  # meanwhile the hashes are computed
+    source = _source_table(con, spec, ctx, table)  # meanwhile the hashes are computed
     if selects_ahead(spec):
         hashed = pending.result() if pending is not None else None
         if hashed is not None:
-            source = source.append_column("_hash", hashed.column("_hash"))
+            for name in HASH_HALVES:
+                source = source.append_column(name, hashed.column(name))
         selected = _selected(con, spec, ctx, source)
         del source
         bad = selected.filter(pc.is_valid(selected.column("_reason"))).select(_BAD)
@@ -373,8 +404,11 @@ def _selected(
     if not pc.all(pc.equal(rows, source.column("_row"))).as_py():
         selected = selected.take(pc.sort_indices(rows))  # given back in another order
     if spec.computed and spec.copied:
-        copied = {target: source.column(name) for target, name in spec.copied.items()}
-        selected = pa.table({**copied, **{n: selected.column(n) for n in selected.column_names}})
+        copied = {t: source.column(n) for t, n in spec.copied.items() if n != "_hash"}
+        halves = {n: source.column(n) for n in HASH_HALVES if n in source.column_names}
+        selected = pa.table(
+            {**copied, **halves, **{n: selected.column(n) for n in selected.column_names}}
+        )
     if spec.stored:  # what the insert reads to work out the kind's `stored` columns
         names = [f"c{i}" for i in ctx.columns.unmapped.values()] + list(spec.stored_inputs)
         selected = pa.table({**dict(zip(selected.column_names, selected.columns, strict=True)),
@@ -384,10 +418,12 @@ def _selected(
 
 def _src_sql(spec: TabularKind, ctx: ChunkContext, columns: list[str], where: str = "") -> str:
     """`src`: the chunk's columns, `_attrs` and `_filled` (the unmapped raw cells stay as
-    c<i>, for reasons that look at the whole row)."""
+    c<i>, for reasons that look at the whole row), `_hash` when the row hashes' halves are
+    there."""
+    hashed = f", {hash_number_sql()} AS _hash" if HASH_HALVES[0] in columns else ""
     return (
         f"SELECT {', '.join(map(quote_ident, columns))}, {_attrs(ctx)} AS _attrs, "
-        f"{_filled(spec, ctx)} AS _filled FROM chunk_src{where}"
+        f"{_filled(spec, ctx)} AS _filled{hashed} FROM chunk_src{where}"
     )
 
 
@@ -449,8 +485,10 @@ def _load(
     result.rows_read += table.num_rows
     drop = _copies(con, spec, hashes, result)
     if hashes is not None:
-        columns = [*columns, "_hash"]
-        source = source.append_column("_hash", hashes.rows)
+        halves = _split(hashes.rows)
+        columns = [*columns, *HASH_HALVES]
+        for name in HASH_HALVES:
+            source = source.append_column(name, halves.column(name))
     if drop is not None:  # left out by the view: filtering the chunk in Arrow copies every column
         source, unique = source.append_column("_copy", drop), " WHERE NOT _copy"
     chunk_src = source  # noqa: F841 - read through the views by DuckDB's replacement scan
@@ -549,8 +587,12 @@ def _store_selected(
     chunk_selected = selected  # noqa: F841
     del selected
     rows = "chunk_selected"
-    if spec.stored:  # worked out here, from the cells handed over (`_selected`)
-        rows = f"(SELECT *, {spec.stored(ctx)} FROM (SELECT *, {_attrs(ctx)} AS _attrs FROM chunk_selected))"
+    worked_out = [spec.stored(ctx)] if spec.stored else []  # from the cells handed over
+    worked_out += [
+        f"{hash_number_sql()} AS {t}" for t, n in (spec.copied or {}).items() if n == "_hash"
+    ]
+    if worked_out:  # (`_selected`), and the row hash of its halves
+        rows = f"(SELECT *, {', '.join(worked_out)} FROM (SELECT *, {_attrs(ctx)} AS _attrs FROM chunk_selected))"
     with _sequential_insert(con, one_thread=True):
         kept = con.execute(
             f"INSERT INTO {quote_ident(spec.table)} ({select_cols}, file_hash, source_file, sheet, source_row) "

@@ -128,7 +128,7 @@ def table(case: Case, name: str) -> pa.Table:
     sql = EXPORT_TABLES[name]
     if name == "quarantine":  # NMEA logs' refused messages are stored as runs: one row each
         sql = sql.replace(" FROM quarantine", f" FROM {quarantine.rows_sql(case.con)} AS q", 1)
-    return case.con.execute(sql).to_arrow_table()
+    return case.arrow(sql)
 
 
 def write_csv(data: pa.Table, out: Path) -> None:
