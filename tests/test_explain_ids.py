@@ -10,8 +10,10 @@ from typer.testing import CliRunner
 from cargotrace import workflow
 from cargotrace.case.store import Case
 from cargotrace.cli.app import app
+from cargotrace.settings import AnalysisSettings
 
 from builders import POSITION_HEADER, T0, VOSTOCHNY, dwell, write_csv
+from conftest import shared_data
 
 runner = CliRunner()
 MMSI = 273000001
@@ -106,3 +108,16 @@ def test_the_command_explains_a_vessel_and_refuses_an_unknown_id_saying_what_it_
         runner.invoke(app, ["explain", "--help"], env={"COLUMNS": "300"}).output.split()
     )
     assert "a vessel (MMSI, IMO number, name" in helped and "a gap_id" in helped
+
+
+def test_a_vessel_known_only_from_messages_without_a_time_says_so(tmp_path):
+    # AMSA's log gives no time at all: TABAN1's identity report is all the case has of it
+    case = tmp_path / "case"
+    workflow.ingest(case, "ais", [shared_data("ais", "amsa", "ais.txt.gz")])
+    workflow.analyze(case, AnalysisSettings())
+    result = CliRunner().invoke(app, ["explain", "422814000", "--case", str(case)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        "Vessel MMSI 422814000: TABAN1, IMO 9420368, flag IR, ship type 70; "
+        "no position with a time in this case (known from messages without one)"
+    )

@@ -43,3 +43,15 @@ def test_geojson_under_another_name_is_read_as_geojson(tmp_path: Path) -> None:
     assert "177 rows read = 177 kept + 0 quarantined + 0 exact duplicates dropped" in " ".join(
         result.output.split()
     )
+
+
+def test_geojson_without_a_needed_property_names_no_row_0(tmp_path: Path) -> None:
+    """GeoJSON has no header row: the message said 'row 0'."""
+    countries = shared_data("borders", "ne_110m_admin_0_countries.json")
+    result = runner.invoke(app, ["ingest", "ports", str(countries), "--case", str(tmp_path / "c")])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert (
+        "error: ne_110m_admin_0_countries.json, column 'locode': required column(s) ['locode'] "
+        "not found in the header ['scalerank', 'featurecla', 'LABELRANK'," in text
+    )

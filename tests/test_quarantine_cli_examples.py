@@ -41,3 +41,27 @@ def test_quarantine_examples_are_folded_not_cut(tmp_path: Path) -> None:
     assert _examples_of(result.stdout, "bad_mmsi") == ",".join(
         f"{name}:{row}" for row in (7790, 17998, 45521, 62626, 79417)
     )
+
+
+def test_examples_name_every_file_of_a_reason_first(tmp_path: Path) -> None:
+    """A reason shared by several files took its five examples from the first file by name:
+    on the shared logs, 25,048 rows without a time from the AMSA log were shown as five rows
+    of a gpsd log. Each file's first refused row now comes before any file's second."""
+    import cargotrace
+
+    logs = [
+        shared_data("ais", "gpsd", name) for name in ("ais-nmea-type6-fid55.log", "sample.aivdm")
+    ]
+    case = cargotrace.open_case(tmp_path / "case")
+    case.ingest("ais", logs)
+    summary = {(q["reason"], q["rows"]): q["examples"] for q in case.quarantine()}
+    assert summary == {
+        ("no_timestamp", 824): [
+            "ais-nmea-type6-fid55.log:1",
+            "sample.aivdm:10",
+            "ais-nmea-type6-fid55.log:2",
+            "sample.aivdm:32",
+            "ais-nmea-type6-fid55.log:3",
+        ],
+        ("no_position", 1): ["ais-nmea-type6-fid55.log:439"],
+    }

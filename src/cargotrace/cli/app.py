@@ -34,7 +34,7 @@ from cargotrace.case.store import MEMORY_LIMIT_ENV, database_reason
 from cargotrace.cli.safe_text import SafeConsole, cell, json_clean, literal
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.registry import KINDS
-from cargotrace.ingest.summary import command_notes, ingest_notes, nothing_kept
+from cargotrace.ingest.summary import command_notes, ingest_notes, nothing_kept, skipped_phrase
 from cargotrace.ingest.types import IngestResult
 from cargotrace.outputs import os_reason
 from cargotrace.settings import AnalysisSettings, with_pairs
@@ -287,9 +287,7 @@ def _print_ingest(result: IngestResult) -> None:
     out.print(
         f"{literal(result.path.name)} ({result.kind}): {result.rows_read:,} rows read = {result.rows_kept:,} kept + "
         f"{result.rows_quarantined:,} quarantined + {result.rows_duplicate:,} exact duplicates dropped"
-        + (
-            f"; {result.rows_skipped:,} blank/non-data lines skipped" if result.rows_skipped else ""
-        ),
+        + skipped_phrase(result),
         highlight=False,
     )
     for line in ingest_notes(result):

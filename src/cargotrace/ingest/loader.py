@@ -157,7 +157,8 @@ def _ingest_parts(
                 spec.fields,
                 file=where,
                 explicit=mapping.columns,
-                row=source.header_row,
+                # no header row (GeoJSON properties, a headerless CSV): no "row 0" in messages
+                row=source.header_row or None,
             )
             return ChunkContext(
                 columns, mapping, source, path.name, chunk.headers, case.root, result.file_hash

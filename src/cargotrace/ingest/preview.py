@@ -23,6 +23,7 @@ from cargotrace.ingest.kinds.ais_clean import begin_file
 from cargotrace.ingest.loader import ingest_parts
 from cargotrace.ingest.readers.sources import ENCODING_NAMES, file_hash
 from cargotrace.ingest.readers.tabular import read_parts
+from cargotrace.ingest.summary import skipped_phrase
 from cargotrace.ingest.types import IngestResult, Mapping, TabularKind
 from cargotrace.sql import sql_str
 
@@ -174,7 +175,7 @@ def describe(result: IngestResult) -> list[str]:
         )
         + ", "
         f"{result.rows_quarantined:,} quarantined, {result.rows_duplicate:,} exact duplicates"
-        + (f"; {result.rows_skipped:,} blank lines" if result.rows_skipped else "")
+        + skipped_phrase(result, "blank lines")
     )
     for reason in preview.get("reasons", []):
         lines.append(f"    {reason['reason']}: {reason['rows']:,}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cargotrace.ingest.nmea.messages import DECODED_TYPES
 from cargotrace.ingest.outcome import hint as refusal_hint
 from cargotrace.ingest.types import IngestResult
 
@@ -72,6 +73,28 @@ def ingest_notes(result: IngestResult) -> list[str]:
             f"{invalid:,} kept positions have an MMSI that cannot be a ship's (flag mmsi_invalid){hint}"
         )
     return notes
+
+
+def skipped_phrase(result: IngestResult, blank: str = "blank/non-data lines") -> str:
+    """'; 1,003 non-AIS lines and 76 AIS messages of types not read skipped': the lines that
+    hold no row, after a file's counts (empty when there are none). An NMEA log's are of two
+    kinds that a reader must not take for one another: lines that are no AIS sentence, and
+    valid AIS messages of types cargotrace does not read (binary, safety, ...)."""
+    decoder = result.detail.get("decoder")
+    if not result.rows_skipped:
+        return ""
+    if not isinstance(decoder, dict):
+        return f"; {result.rows_skipped:,} {blank} skipped"
+    parts = []
+    if decoder.get("non_ais"):
+        parts.append(f"{decoder['non_ais']:,} non-AIS lines")
+    if decoder.get("undecoded_type"):
+        read = ", ".join(str(t) for t in DECODED_TYPES)
+        parts.append(
+            f"{decoder['undecoded_type']:,} AIS messages of types not read (binary, safety, "
+            f"aid-to-navigation, SAR aircraft, ...: only types {read} are)"
+        )
+    return "; " + " and ".join(parts) + " skipped"
 
 
 def command_notes(results: Sequence[IngestResult]) -> list[str]:

@@ -129,6 +129,14 @@ def _gfw_vessel(case: Case, mmsi: int) -> dict[str, Any]:
     return v
 
 
+def _seen(vessel: dict[str, Any]) -> str:
+    """When the vessel was seen; a vessel known only from messages without a time (an
+    identity report of a log that gives none) says so rather than 'seen ? to ?'."""
+    if vessel.get("first_seen") is None and vessel.get("last_seen") is None:
+        return "no position with a time in this case (known from messages without one)"
+    return f"seen {_t(vessel.get('first_seen'))} to {_t(vessel.get('last_seen'))} UTC"
+
+
 def _vessel(case: Case, mmsi: int) -> dict[str, Any]:
     rows = case.rows("SELECT * FROM vessels WHERE mmsi = ?", [mmsi])
     v = rows[0] if rows else _gfw_vessel(case, mmsi)
@@ -145,7 +153,7 @@ def _vessel(case: Case, mmsi: int) -> dict[str, Any]:
     name = v.get("name") or "unnamed"
     lines = [
         f"Vessel MMSI {mmsi}: {name}, IMO {v.get('imo') or 'unknown'}, flag {v.get('flag') or '?'}"
-        f", ship type {v.get('ship_type') or '?'}; seen {_t(v.get('first_seen'))} to {_t(v.get('last_seen'))} UTC"
+        f", ship type {v.get('ship_type') or '?'}; {_seen(v)}"
         + (" (known only from Global Fishing Watch's events)" if not rows else "")
     ]
     lines += _listed("port calls", calls, _call_line, "port_calls")
