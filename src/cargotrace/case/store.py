@@ -31,6 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from cargotrace.case import quarantine
+from cargotrace.case.hash128 import md5_hex_sql
 from cargotrace.case.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -241,15 +242,14 @@ class Case:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def arrow(self, sql: str) -> pa.Table:
-        """The rows of `sql` as an Arrow table. A 128-bit integer (the row hashes, UHUGEINT)
-        comes as its 32 hex digits: Arrow has none, and DuckDB would hand it over as a
-        38-digit decimal that cannot hold every value (silently wrong ones)."""
+        """The rows of `sql` as an Arrow table. A row hash (UHUGEINT, `md5_number`) comes as
+        the md5's hex digest, as a reader computes it (`hash128.md5_hex_sql`): Arrow has no
+        128-bit integer, and DuckDB would hand it over as a 38-digit decimal that cannot
+        hold every value (silently wrong ones). A HUGEINT (a sum) goes as that decimal."""
         described = self.con.execute(f"DESCRIBE {sql}").fetchall()
-        wide = [row[0] for row in described if row[1] in ("UHUGEINT", "HUGEINT")]
+        wide = [row[0] for row in described if row[1] == "UHUGEINT"]
         if wide:
-            texts = ", ".join(
-                f"printf('%032x', {quote_ident(n)}) AS {quote_ident(n)}" for n in wide
-            )
+            texts = ", ".join(f"{md5_hex_sql(quote_ident(n))} AS {quote_ident(n)}" for n in wide)
             sql = f"SELECT * REPLACE ({texts}) FROM ({sql})"
         return self.con.execute(sql).to_arrow_table()
 
