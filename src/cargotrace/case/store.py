@@ -23,6 +23,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -378,8 +379,10 @@ def _connect_reader(root: Path) -> duckdb.DuckDBPyConnection:
                 "command again when that one ends (nothing is wrong with the case)"
             ) from busy
         con = _connect(folder / DB_NAME, read_only=True)
-        if (str(root), holder) not in _TOLD_SNAPSHOT:  # a command opens the case several times
-            _TOLD_SNAPSHOT.add((str(root), holder))
+        told = _TOLD.get()
+        if told is None or (str(root), holder) not in told:  # once per command (`one_command`)
+            if told is not None:
+                told.add((str(root), holder))
             print(
                 f"note: {_busy_words(holder)} is writing case {root}; this command reads the "
                 "case as it was before that began (its last committed state)",
@@ -389,9 +392,25 @@ def _connect_reader(root: Path) -> duckdb.DuckDBPyConnection:
         return con
 
 
-# (case, writer) pairs this process was told about: `check` opens the case three times and
-# said it three times
-_TOLD_SNAPSHOT: set[tuple[str, str]] = set()
+# (case, writer) pairs the running command was told about: `check` opens the case three
+# times and said it three times. Per command, not per process: a notebook running a second
+# command while the same analysis writes is told again that it reads the earlier state.
+_TOLD: ContextVar[set[tuple[str, str]] | None] = ContextVar("cargotrace_told", default=None)
+
+
+@contextmanager
+def one_command() -> Iterator[None]:
+    """The case's notes are said once within (a command of the command line, a method of the
+    library's case); a scope inside another is the outer one's. Outside any, each opening of
+    the case is a command of its own."""
+    if _TOLD.get() is not None:
+        yield
+        return
+    token = _TOLD.set(set())
+    try:
+        yield
+    finally:
+        _TOLD.reset(token)
 
 
 def _take_lock(root: Path, purpose: str | None = None) -> IO[str]:
