@@ -51,6 +51,17 @@ def test_reads_during_analyze_see_the_last_committed_state(tmp_path):
             f"is writing case {case}; this command reads the case as it was before that began "
             "(its last committed state)"
         )
+        # the library: each method is a command, told once (a notebook's second command
+        # while the same analysis writes is told again); `check` opens the case three times
+        script = (
+            "import cargotrace, sys; s = cargotrace.open_case(sys.argv[1], create=False); "
+            "s.check(); print('-', file=sys.stderr); s.check(); s.table('ports')"
+        )
+        library = subprocess.run([sys.executable, "-c", script, str(case)], capture_output=True,
+                                 text=True, check=False, timeout=300)  # fmt: skip
+        assert library.returncode == 0, library.stderr
+        told = [part.count("note:") for part in library.stderr.split("\n-\n")]
+        assert told == [1, 2]  # check; check, table
         out = tmp_path / "findings.json"
         exported = _cli("export", "--case", case, "--out", out)
         assert exported.returncode == 0, exported.stderr

@@ -5,32 +5,48 @@ saw them (and they replaced the built-in gazetteer's entries of the same LOCODE)
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
 
 import cargotrace
 from cargotrace.errors import InputError
-from cargotrace.ingest.kinds.places import port_country
 
 from conftest import shared_data
 
+# (country cell, locode cell, the port's stored country): what `places._PORT_COUNTRY` says
+PORT_COUNTRIES = [
+    ("kp", "KPNJN", "KP"),  # a code as written wins
+    ("RU", "XXDUN", "RU"),  # a made-up LOCODE with its country given
+    ("\xa0ru\xa0", "XXDUO", "RU"),  # padded with no-break spaces
+    ("North Korea", "KP NAM", "KP"),  # WPI: a name, the LOCODE spaced
+    ("Curacao", "CW WIL", "CW"),  # by name pycountry's fuzzy search would say NL
+    ("Japan", "JB HBI", "JP"),  # WPI's typo JB is no ISO code: the name decides
+    ("", "RUVYP", "RU"),
+    ("-0-", "K", None),  # nothing to go by
+    ("Atlantis", "ZZ ABC", "ZZ"),  # neither resolves: the prefix, as before
+    ("408", "ZZ ABD", "KP"),  # ISO 3166 numeric, by pycountry's look-up
+    ("Korea, North", "ZZ ABE", "KP"),  # as sanctions lists write it
+    ("Burma", "XX ABC", "MM"),  # by pycountry's fuzzy search
+]
 
-@pytest.mark.parametrize(
-    ("country", "locode", "expected"),
-    [
-        ("kp", "KPNJN", "KP"),  # a code as written wins
-        ("RU", "XXDUN", "RU"),  # a made-up LOCODE with its country given
-        ("North Korea", "KP NAM", "KP"),  # WPI: a name, the LOCODE spaced
-        ("Curacao", "CW WIL", "CW"),  # by name pycountry's fuzzy search would say NL
-        ("Japan", "JB HBI", "JP"),  # WPI's typo JB is no ISO code: the name decides
-        (None, "RUVYP", "RU"),
-        ("-0-", "", None),  # nothing to go by
-        ("Atlantis", "ZZ ABC", "ZZ"),  # neither resolves: the prefix, as before
-    ],
-)
-def test_port_country(country: str | None, locode: str, expected: str | None) -> None:
-    assert port_country(country, locode) == expected
+
+def test_port_country(tmp_path: Path) -> None:
+    """Resolved in SQL, a name by `country_code` once per distinct name the codes leave."""
+    path = tmp_path / "ports.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["locode", "name", "country", "lat", "lon"])
+        for i, (country, locode, _) in enumerate(PORT_COUNTRIES):
+            writer.writerow([locode, f"port {i}", country, 10.0, 20.0])
+    case = cargotrace.open_case(tmp_path / "case")
+    (result,) = case.ingest("ports", path)
+    assert (result.rows_kept, result.rows_quarantined) == (len(PORT_COUNTRIES), 0)
+    ports = case.table("ports").filter(pc.equal(pc.field("origin"), "user")).to_pylist()
+    stored = {int(p["name"].split()[1]): p["country"] for p in ports}
+    assert [stored[i] for i in range(len(PORT_COUNTRIES))] == [e for _, _, e in PORT_COUNTRIES]
 
 
 def test_world_port_index_names_and_iso_countries(tmp_path: Path) -> None:

@@ -1,13 +1,13 @@
 """Copies of rows within a chunk (`stream_load._within`): found by the low half of the row
 hash, confirmed by the high half, the first row of each record kept; the hashes as 16 bytes
-(`_joined`) and back as their halves (`_split`)."""
+(`hash128.hashes_of_halves`) and back as their halves (`hash128.halves_of_hashes`)."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 
+from cargotrace.case.hash128 import HASH_HALVES, halves_of_hashes
 from cargotrace.ingest import stream_load
-from cargotrace.ingest.chunk_sql import HASH_HALVES
 
 A, B, C = (1, 7), (2, 8), (3, 9)  # (high, low) halves of three row hashes
 
@@ -19,7 +19,7 @@ def _hashed(hashes: list[tuple[int, int]]) -> pa.Table:
 
 
 def _pairs(hashes: pa.Array) -> list[tuple[int, int]]:
-    halves = stream_load._split(hashes)
+    halves = halves_of_hashes(hashes)
     return list(zip(*(halves.column(n).to_pylist() for n in HASH_HALVES), strict=True))
 
 

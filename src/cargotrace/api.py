@@ -15,15 +15,16 @@ same case can be opened any number of times in one process.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from cargotrace import workflow
-from cargotrace.case.store import DB_NAME, Case, quote_ident
+from cargotrace.case.store import DB_NAME, Case, one_command, quote_ident
 from cargotrace.errors import InputError
 from cargotrace.ingest.types import IngestResult
 from cargotrace.settings import AnalysisSettings
@@ -63,6 +64,23 @@ def settings_of(settings: AnalysisSettings | None = None, **overrides: Any) -> A
     return replace(settings or AnalysisSettings(), **values)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _command(method: Callable[P, R]) -> Callable[P, R]:
+    """A method is one command: what opening the case has to say (that `analyze` is writing
+    it and this reads its last committed state) is said once within it, as on the command
+    line (`store.one_command`), and again by the next."""
+
+    @functools.wraps(method)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with one_command():
+            return method(*args, **kwargs)
+
+    return run
+
+
 class CaseSession:
     """One case folder; every method is one command of the command line."""
 
@@ -76,12 +94,14 @@ class CaseSession:
         """Whether the folder holds a case already."""
         return workflow.is_case(self.root)
 
+    @_command
     def summary(self) -> dict[str, Any]:
         """The case folder and how many ports it knows (`cargotrace init` prints these)."""
         with Case.open(self.root) as case:
             return {"case": str(case.root), "ports": case.scalar("SELECT count(*) FROM ports")}
 
     # ------------------------------------------------------------------ input
+    @_command
     def ingest(
         self,
         kind: str,
@@ -129,6 +149,7 @@ class CaseSession:
         )
 
     # ------------------------------------------------------------------ analysis
+    @_command
     def analyze(
         self,
         settings: AnalysisSettings | None = None,
@@ -144,6 +165,7 @@ class CaseSession:
             self.root, settings_of(settings, **overrides), on_stage, debug=debug
         )
 
+    @_command
     def run_stages(self, *names: str, **overrides: Any) -> list[str]:
         """Run some stages (and the stages they need) without assembling findings; returns the
         names of the stages run. Their tables stay in the case (temporary ones do not)."""
@@ -153,6 +175,7 @@ class CaseSession:
             return run_stages(case.con, settings_of(**overrides), names)
 
     @property
+    @_command
     def findings(self) -> dict[str, Any]:
         """The findings of the last analysis (`cargotrace export --format json`)."""
         from cargotrace.report.export import findings
@@ -161,6 +184,7 @@ class CaseSession:
             return findings(case)
 
     # ------------------------------------------------------------------ output
+    @_command
     def table(self, name: str, *, pandas: bool = False) -> pa.Table | pd.DataFrame:
         """A table or view of the case, whole, as an Arrow table (or a pandas DataFrame)."""
         schema, _, bare = name.rpartition(".")
@@ -174,35 +198,42 @@ class CaseSession:
             data = case.arrow(f"SELECT * FROM {quote_ident(schema)}.{quote_ident(bare)}")
         return data.to_pandas() if pandas else data
 
+    @_command
     def tables(self) -> list[str]:
         with Case.open(self.root) as case:
             return [r["table_name"] for r in case.rows(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
             )]  # fmt: skip
 
+    @_command
     def export(
         self, out: str | os.PathLike[str], fmt: str | None = None, table: str | None = None
     ) -> int:
         """`cargotrace export`: the findings (no `table`) or one table to a file."""
         return workflow.export(self.root, fmt, Path(out), table)
 
+    @_command
     def report(
         self, out: str | os.PathLike[str], pdf: str | os.PathLike[str] | None = None
     ) -> dict[str, Any]:
         """`cargotrace report`: the HTML report (and a PDF of it)."""
         return workflow.report(self.root, Path(out), Path(pdf) if pdf is not None else None)
 
+    @_command
     def explain(self, waybill: str) -> list[dict[str, Any]]:
         """`cargotrace explain ID`: one explanation (`kind`: waybill, vessel, port_call,
         arrival, gap, coverage_gap, watchlist_hit) per match of the id (report/explain.py)."""
         return workflow.explain(self.root, waybill)
 
+    @_command
     def quarantine(self, include_superseded: bool = False) -> list[dict[str, Any]]:
         return workflow.quarantine_summary(self.root, include_superseded)
 
+    @_command
     def check(self) -> list[str]:
         return workflow.check_case(self.root)
 
+    @_command
     def status(self) -> dict[str, Any]:
         """Whether the stored analysis is stale (files ingested since): `stale`, `message`."""
         return workflow.analysis_status(self.root)

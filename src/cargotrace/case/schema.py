@@ -9,6 +9,7 @@ from __future__ import annotations
 from cargotrace.case import quarantine
 from cargotrace.case.columns import Column as C
 from cargotrace.case.columns import Table, markdown
+from cargotrace.case.hash128 import md5_number_sql
 from cargotrace.reference.mid import mid_flags_view_sql, mmsi_kind_sql, mmsi_mid_sql
 
 SCHEMA_VERSION = 5
@@ -77,8 +78,10 @@ SOURCE = (
         *PROVENANCE,
     ), order_by="source_file, source_row"),
     Table("shipments", "Rail waybill records (departures and arrivals), one row per record.", (
-        C("row_hash", "UHUGEINT", "md5 of the row's values, a number (duplicates across files)",
-          exported=False),
+        C("row_hash", "UHUGEINT", "md5 of the row (a copy in another file has the same): of "
+          "each mapped field's name and cell in field order, then each other column's header "
+          "and cell by header, joined by chr(31) (a missing cell chr(0)); stored as "
+          "md5_number, shown by table() and exports as the md5's hex digest", exported=False),
         C("waybill", "VARCHAR", "waybill (consignment) number"),
         C("wagon", "VARCHAR", "wagon number (8 digits, check digit)"),
         C("container", "VARCHAR", "container number (ISO 6346)", exported=False),
@@ -389,7 +392,8 @@ DERIVED = (
     ), role="derived", order_by="tonnes DESC, site_id"),
     Table("linked_shipments", "Shipments of interest linked to an arrival of interest: "
           "departed from a station serving the arrival port within window_days of it.", (
-        C("shipment_id", "UHUGEINT", "the shipment's row hash", nullable=False),
+        C("shipment_id", "UHUGEINT", "the shipment's row hash (shipments.row_hash)",
+          nullable=False),
         C("waybill", "VARCHAR", "waybill number", nullable=False),
         C("wagon", "VARCHAR", "wagon number"),
         C("arrival_id", "VARCHAR", "the arrival it is linked to", nullable=False),
@@ -592,16 +596,12 @@ GROUP BY mmsi, imo, name, callsign, ship_type, flag
 
 
 def _hex_hash_number(column: str) -> str:
-    """The number `md5_number` gives of the md5 whose 32 hex digits are in `column` (its
-    16 bytes read little-endian): the byte pairs reversed, read as two 64-bit halves. A
-    column that holds numbers already is kept (the migration may run twice: a case made at
-    this version whose version was set back)."""
-    text = f"CAST({column} AS VARCHAR)"
-    reversed_hex = " || ".join(f"substr({text}, {31 - 2 * k}, 2)" for k in range(16))
+    """The number `md5_number` gives of the md5 whose hex digest is in `column`. A column
+    that holds numbers already is kept (the migration may run twice: a case made at this
+    version whose version was set back)."""
     return (
-        f"CASE WHEN typeof({column}) = 'UHUGEINT' THEN CAST({column} AS UHUGEINT) ELSE "
-        f"((CAST(CAST('0x' || substr({reversed_hex}, 1, 16) AS UBIGINT) AS UHUGEINT) << 64) "
-        f"| CAST(CAST('0x' || substr({reversed_hex}, 17, 16) AS UBIGINT) AS UHUGEINT)) END"
+        f"CASE WHEN typeof({column}) = 'UHUGEINT' THEN CAST({column} AS UHUGEINT) "
+        f"ELSE {md5_number_sql(column)} END"
     )
 
 

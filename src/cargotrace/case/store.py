@@ -23,6 +23,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -31,6 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from cargotrace.case import quarantine
+from cargotrace.case.hash128 import md5_hex_sql
 from cargotrace.case.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -241,15 +243,14 @@ class Case:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def arrow(self, sql: str) -> pa.Table:
-        """The rows of `sql` as an Arrow table. A 128-bit integer (the row hashes, UHUGEINT)
-        comes as its 32 hex digits: Arrow has none, and DuckDB would hand it over as a
-        38-digit decimal that cannot hold every value (silently wrong ones)."""
+        """The rows of `sql` as an Arrow table. A row hash (UHUGEINT, `md5_number`) comes as
+        the md5's hex digest, as a reader computes it (`hash128.md5_hex_sql`): Arrow has no
+        128-bit integer, and DuckDB would hand it over as a 38-digit decimal that cannot
+        hold every value (silently wrong ones). A HUGEINT (a sum) goes as that decimal."""
         described = self.con.execute(f"DESCRIBE {sql}").fetchall()
-        wide = [row[0] for row in described if row[1] in ("UHUGEINT", "HUGEINT")]
+        wide = [row[0] for row in described if row[1] == "UHUGEINT"]
         if wide:
-            texts = ", ".join(
-                f"printf('%032x', {quote_ident(n)}) AS {quote_ident(n)}" for n in wide
-            )
+            texts = ", ".join(f"{md5_hex_sql(quote_ident(n))} AS {quote_ident(n)}" for n in wide)
             sql = f"SELECT * REPLACE ({texts}) FROM ({sql})"
         return self.con.execute(sql).to_arrow_table()
 
@@ -378,8 +379,10 @@ def _connect_reader(root: Path) -> duckdb.DuckDBPyConnection:
                 "command again when that one ends (nothing is wrong with the case)"
             ) from busy
         con = _connect(folder / DB_NAME, read_only=True)
-        if (str(root), holder) not in _TOLD_SNAPSHOT:  # a command opens the case several times
-            _TOLD_SNAPSHOT.add((str(root), holder))
+        told = _TOLD.get()
+        if told is None or (str(root), holder) not in told:  # once per command (`one_command`)
+            if told is not None:
+                told.add((str(root), holder))
             print(
                 f"note: {_busy_words(holder)} is writing case {root}; this command reads the "
                 "case as it was before that began (its last committed state)",
@@ -389,9 +392,25 @@ def _connect_reader(root: Path) -> duckdb.DuckDBPyConnection:
         return con
 
 
-# (case, writer) pairs this process was told about: `check` opens the case three times and
-# said it three times
-_TOLD_SNAPSHOT: set[tuple[str, str]] = set()
+# (case, writer) pairs the running command was told about: `check` opens the case three
+# times and said it three times. Per command, not per process: a notebook running a second
+# command while the same analysis writes is told again that it reads the earlier state.
+_TOLD: ContextVar[set[tuple[str, str]] | None] = ContextVar("cargotrace_told", default=None)
+
+
+@contextmanager
+def one_command() -> Iterator[None]:
+    """The case's notes are said once within (a command of the command line, a method of the
+    library's case); a scope inside another is the outer one's. Outside any, each opening of
+    the case is a command of its own."""
+    if _TOLD.get() is not None:
+        yield
+        return
+    token = _TOLD.set(set())
+    try:
+        yield
+    finally:
+        _TOLD.reset(token)
 
 
 def _take_lock(root: Path, purpose: str | None = None) -> IO[str]:

@@ -30,7 +30,7 @@ from rich.text import Text
 
 from cargotrace import __version__
 from cargotrace.api import CaseSession, open_case
-from cargotrace.case.store import MEMORY_LIMIT_ENV, database_reason
+from cargotrace.case.store import MEMORY_LIMIT_ENV, database_reason, one_command
 from cargotrace.cli.safe_text import SafeConsole, cell, json_clean, literal
 from cargotrace.errors import CargotraceError, InputError
 from cargotrace.ingest.registry import KINDS
@@ -788,6 +788,7 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -796,6 +797,7 @@ def main_options(
     ] = False,
 ) -> None:
     """cargotrace: link leaked rail records to vessel arrivals, with the evidence chain."""
+    ctx.with_resource(one_command())  # a command says the case's notes once, whatever it opens
 
 
 def main() -> None:

@@ -21,9 +21,10 @@ def hash_sql(ctx: ChunkContext, fields: list[Field]) -> str:
     chr(0)), written as one `concat` whose constant parts hold the separators: the same
     bytes, a third less work than `concat_ws` over twice as many arguments.
 
-    The hash is a number (UHUGEINT: the md5's 16 bytes read little-endian, `md5_number`),
-    not its 32 hex digits: stored as text it was ~1.1 CPU s of the 1 M-row register's
-    storing (schema 5: `case/schema.MIGRATIONS[4]` turns an earlier case's hex into the same number)."""
+    The hash is a number (UHUGEINT: the md5's 16 bytes read little-endian, `md5_number`;
+    how it crosses Arrow and is shown: `case/hash128.py`), not its 32 hex digits: stored as
+    text it was ~1.1 CPU s of the 1 M-row register's storing (schema 5:
+    `case/schema.MIGRATIONS[4]` turns an earlier case's hex into the same number)."""
     order = [(f.name, ctx.columns.fields[f.name]) for f in fields if f.name in ctx.columns.fields]
     order += sorted(ctx.columns.unmapped.items())
     if not order:
@@ -33,26 +34,6 @@ def hash_sql(ctx: ChunkContext, fields: list[Field]) -> str:
         for n, (name, i) in enumerate(order)
     )
     return f"md5_number(concat({parts}))"
-
-
-# A row hash crosses Arrow as two UBIGINT halves: Arrow has no 128-bit integer, and DuckDB
-# hands a UHUGEINT over as a 38-digit decimal that cannot hold every value.
-HASH_HALVES = ("_hash_hi", "_hash_lo")
-
-
-def hash_halves_sql(number: str) -> str:
-    """The halves (`HASH_HALVES`) of the UHUGEINT `number`, as two select items."""
-    hi, lo = HASH_HALVES
-    return (
-        f"CAST(({number}) >> 64 AS UBIGINT) AS {hi}, "
-        f"CAST(({number}) & CAST(18446744073709551615 AS UHUGEINT) AS UBIGINT) AS {lo}"
-    )
-
-
-def hash_number_sql(prefix: str = "") -> str:
-    """The row hash (UHUGEINT) of its halves (`HASH_HALVES`, columns of `prefix`)."""
-    hi, lo = HASH_HALVES
-    return f"((CAST({prefix}{hi} AS UHUGEINT) << 64) | CAST({prefix}{lo} AS UHUGEINT))"
 
 
 def raw_json(ctx: ChunkContext, alias: str = "") -> str:

@@ -51,12 +51,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cargotrace.case.hash128 import (
+    HASH_HALVES,
+    halves_of_hashes,
+    halves_sql,
+    hashes_of_halves,
+    number_sql,
+)
 from cargotrace.case.settings_scope import duckdb_settings
 from cargotrace.case.store import quote_ident
 from cargotrace.ingest.chunk_sql import (
-    HASH_HALVES,
-    hash_halves_sql,
-    hash_number_sql,
     hash_sql,
     kept_target,
     raw_json,
@@ -110,7 +114,7 @@ def _hashes(
     """The row hashes' halves (`HASH_HALVES`), in row order."""
     chunk_plain = table  # noqa: F841 - read by DuckDB's replacement scan (see `arrow_scan`)
     hashed = con.execute(
-        f"SELECT _row, {hash_halves_sql('_hash')} FROM "
+        f"SELECT _row, {halves_sql('_hash')} FROM "
         f"(SELECT _row, {hash_sql(ctx, spec.fields)} AS _hash FROM chunk_plain)"
     ).to_arrow_table()
     return _in_row_order(hashed, table)
@@ -204,36 +208,19 @@ def _attrs(ctx: ChunkContext) -> str:
 class Hashes(NamedTuple):
     """A chunk's row hashes, the later copies of rows of the chunk (a mask) and the distinct
     hashes: worked out with the typing (`_within`), before the chunk's turn to be stored.
-    A hash is 16 bytes (`FixedSizeBinary`, its halves' bytes: `_joined`), which Arrow's
-    hash sets (`is_in`, `dictionary_encode`) take as they are."""
+    A hash is 16 bytes (`FixedSizeBinary`, its halves' bytes: `hash128.hashes_of_halves`),
+    which Arrow's hash sets (`is_in`, `dictionary_encode`) take as they are."""
 
     rows: pa.Array
     copies: pa.Array
     distinct: pa.Array
 
 
-_HASH_TYPE = pa.binary(16)
-
-
-def _joined(halves: pa.Table) -> pa.Array:
-    """Each row's hash as 16 bytes, from its halves (`HASH_HALVES`)."""
-    pairs = np.column_stack([halves.column(n).to_numpy() for n in HASH_HALVES])
-    pairs = np.ascontiguousarray(pairs, dtype=np.uint64)
-    return pa.FixedSizeBinaryArray.from_buffers(_HASH_TYPE, len(pairs), [None, pa.py_buffer(pairs)])
-
-
-def _split(hashes: pa.Array) -> pa.Table:
-    """The halves (`HASH_HALVES`) of hashes made by `_joined`, for DuckDB (no copy)."""
-    words = np.frombuffer(hashes.buffers()[1], dtype=np.uint64)
-    pairs = words[2 * hashes.offset : 2 * (hashes.offset + len(hashes))].reshape(-1, 2)
-    return pa.table({name: pairs[:, k] for k, name in enumerate(HASH_HALVES)})
-
-
 def _within(hashed: pa.Table) -> Hashes:
     """The later copies of rows of the chunk: rows whose low half (an md5's 64 bits, as good
     a key as any) an earlier row has, confirmed by the high half (else, two hashes sharing
     a low half, by the whole hashes)."""
-    hashes = _joined(hashed)
+    hashes = hashes_of_halves(hashed)
     high = hashed.column(HASH_HALVES[0]).to_numpy()
     keys = hashed.column(HASH_HALVES[1]).to_numpy()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
@@ -271,16 +258,16 @@ def _duplicates(
     earlier = "SELECT h FROM seen_hashes"
     if spec.dedupe_against_table:
         earlier += f" UNION ALL SELECT row_hash FROM {quote_ident(spec.table)} WHERE file_hash <> {sql_str(file_hash)}"
-    chunk_hashes = _split(hashes.distinct)  # noqa: F841 - replacement scan
+    chunk_hashes = halves_of_hashes(hashes.distinct)  # noqa: F841 - replacement scan
     query = (
-        f"SELECT {hash_halves_sql('h')} FROM (SELECT DISTINCT h FROM ({earlier}) AS e(h) "
-        f"WHERE h IN (SELECT {hash_number_sql()} FROM chunk_hashes))"
+        f"SELECT {halves_sql('h')} FROM (SELECT DISTINCT h FROM ({earlier}) AS e(h) "
+        f"WHERE h IN (SELECT {number_sql()} FROM chunk_hashes))"
     )
     repeated = con.execute(query).to_arrow_table()
     if repeated.num_rows:
-        mask = pc.or_(mask, pc.is_in(hashes.rows, value_set=_joined(repeated)))
+        mask = pc.or_(mask, pc.is_in(hashes.rows, value_set=hashes_of_halves(repeated)))
         if spec.dedupe_against_table:  # the rows this file repeats: `loader._superseded_files`
-            con.execute(f"INSERT INTO seen_hashes SELECT {hash_number_sql()} FROM repeated")
+            con.execute(f"INSERT INTO seen_hashes SELECT {number_sql()} FROM repeated")
     return mask
 
 
@@ -307,11 +294,9 @@ def remember_hashes(con: duckdb.DuckDBPyConnection, hashes: pa.Array | None) -> 
     """Add a chunk's row hashes to `seen_hashes`, so later chunks drop copies of its rows."""
     if hashes is None or not len(hashes):
         return
-    chunk_hashes = _split(hashes)  # noqa: F841 - replacement scan
+    chunk_hashes = halves_of_hashes(hashes)  # noqa: F841 - replacement scan
     with local_scans(con):
-        con.execute(
-            f"INSERT INTO seen_hashes SELECT DISTINCT {hash_number_sql()} FROM chunk_hashes"
-        )
+        con.execute(f"INSERT INTO seen_hashes SELECT DISTINCT {number_sql()} FROM chunk_hashes")
 
 
 Parts = tuple[pa.Table, pa.Table, "Hashes | None", pa.Table | None]
@@ -420,7 +405,7 @@ def _src_sql(spec: TabularKind, ctx: ChunkContext, columns: list[str], where: st
     """`src`: the chunk's columns, `_attrs` and `_filled` (the unmapped raw cells stay as
     c<i>, for reasons that look at the whole row), `_hash` when the row hashes' halves are
     there."""
-    hashed = f", {hash_number_sql()} AS _hash" if HASH_HALVES[0] in columns else ""
+    hashed = f", {number_sql()} AS _hash" if HASH_HALVES[0] in columns else ""
     return (
         f"SELECT {', '.join(map(quote_ident, columns))}, {_attrs(ctx)} AS _attrs, "
         f"{_filled(spec, ctx)} AS _filled{hashed} FROM chunk_src{where}"
@@ -485,7 +470,7 @@ def _load(
     result.rows_read += table.num_rows
     drop = _copies(con, spec, hashes, result)
     if hashes is not None:
-        halves = _split(hashes.rows)
+        halves = halves_of_hashes(hashes.rows)
         columns = [*columns, *HASH_HALVES]
         for name in HASH_HALVES:
             source = source.append_column(name, halves.column(name))
@@ -588,9 +573,7 @@ def _store_selected(
     del selected
     rows = "chunk_selected"
     worked_out = [spec.stored(ctx)] if spec.stored else []  # from the cells handed over
-    worked_out += [
-        f"{hash_number_sql()} AS {t}" for t, n in (spec.copied or {}).items() if n == "_hash"
-    ]
+    worked_out += [f"{number_sql()} AS {t}" for t, n in (spec.copied or {}).items() if n == "_hash"]
     if worked_out:  # (`_selected`), and the row hash of its halves
         rows = f"(SELECT *, {', '.join(worked_out)} FROM (SELECT *, {_attrs(ctx)} AS _attrs FROM chunk_selected))"
     with _sequential_insert(con, one_thread=True):

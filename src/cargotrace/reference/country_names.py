@@ -47,18 +47,23 @@ def country_code(value: str | None) -> str | None:
 _EXTRA_CODES = {"XK": "Kosovo"}
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1)
+def _countries() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 code -> country name: pycountry's list, plus XK."""
+    import pycountry
+
+    return {str(c.alpha_2): str(c.name) for c in pycountry.countries} | _EXTRA_CODES
+
+
 def country_name(code: str) -> str | None:
     """The country an ISO 3166-1 alpha-2 code names (pycountry's list, plus XK); None when
     the code names no country."""
-    if code in _EXTRA_CODES:
-        return _EXTRA_CODES[code]
-    if len(code) != 2 or not code.isalpha() or not code.isupper():
-        return None
-    import pycountry
+    return _countries().get(code)
 
-    found = pycountry.countries.get(alpha_2=code)
-    return str(found.name) if found is not None else None
+
+def country_codes() -> list[str]:
+    """Every ISO 3166-1 alpha-2 code that names a country (`country_name`), for SQL joins."""
+    return sorted(_countries())
 
 
 def code_hint(code: str) -> str:
