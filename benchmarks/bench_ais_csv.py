@@ -18,6 +18,53 @@ With ``--repeat N`` the pair runs N times, one right after the other (a fresh da
 case each time), each pair's ratio is printed, and the summary gives the median ratio of
 the pairs (an odd N gives a true median): on a machine whose load swings, one pair can
 land on a busy second for one side.
+
+Where the time goes (2026-12-07, session 15, the machine loaded: load average 5-10 from
+other suites, so wall times ~2x the quiet ones; CPU seconds per thread, `time.thread_time`):
+
+* ours: 11.3-13.4 CPU s in all, 5.8-6.3 of them on the main thread (6.5-6.9 before this
+  session's change), which is the critical path (the reader thread, Arrow's parse included,
+  idles part of the time): the INSERT into `positions` 3.2 CPU s (one DuckDB thread); the
+  copies and stations set apart (`position_appends.set_apart`) 1.3 (its key-hash query 0.4,
+  NumPy ~0.6, the stations' insert 0.13); the typing (`type_chunk`) 0.5; `chunk_bad` 0.2;
+  identities 0.2; the file's finish 0.3. Before the first chunk the main thread waits for
+  Arrow to parse 1.2 chunks (~780,000 rows: `csvread.TAIL_SHARE`); the last chunk is stored
+  while the reader has nothing to do; then the finish, the commit and the case's close.
+* the storage floor: the same 14 typed columns INSERTed from an Arrow table into a fresh
+  table on one thread cost 0.9 CPU us a row (1.15 CPU s for 1.3 M rows: 2.65 s of the 3.2 s
+  above for 3 M rows; the rest is the SELECT's CASEs and the two anti-joins of refused and
+  set-apart rows). DuckDB's compression is ~0.25 of those 1.15 s (`force_compression =
+  'uncompressed'`: 0.86-0.93 CPU s, a file 7x bigger); not analysing chimp/patas/alprd saves
+  ~0.1 s (the same file): left as DuckDB chooses.
+* DuckDB's reference: 8.0-11.2 CPU s on its two threads, parse and storage together, so
+  4.3-6.4 s on a quiet machine; ours then 9.3-11.1 s (README). For 0.5x ours must be
+  within twice that: the storage of the rows alone (~2.7 s on one thread) plus the chunk's
+  typing and checks (~2.5 s on the main thread) plus the wait for the first chunk (~1 s)
+  and the last chunk's store and the commit (~1.5 s) is ~8 s, at the threshold when
+  DuckDB's load is fast (4.3 s). Under load the ratio is higher (0.6-0.85x): DuckDB's
+  parallel load loses more of its wall time to other processes than our one main thread.
+
+Kept (this session): `arrow_text.any_edge_space` looks at a NULL-free column's text bytes
+before its cells (most NOAA columns hold no space: 4-5x faster, ~0.35 CPU s of the main
+thread), and `position_appends` sorts the key hashes unstably (~0.2 CPU s). A/B against
+the previous code, alternated in the same period (load 9-10): 11.5-12.4 CPU s (three
+runs) against 12.9-14.0 (two). This benchmark after it, two runs of `--repeat 3` at load
+7.8-9.1 (22:48-22:55 UTC): 0.72 / 0.84 / 0.75x and 0.81 / 0.70 / 0.53x wall (medians 0.75x
+and 0.70x), DuckDB 16.2-23.1 s / 8.5-10.7 CPU s, ours 22.4-39.6 s / 11.8-13.4 CPU s, peak
+RSS ours 846-860 MB, DuckDB 477-535 MB. Not a quiet-machine figure: the README's are.
+
+Tried and not taken (same-run A/B, three rounds each, loaded machine):
+* typing ahead on the reader thread (`type_ahead`, two row groups a chunk, the first one
+  one): the main thread's CPU went up, not down (7.3-7.4 against 6.5-6.9 s: ~75 ms of fixed
+  work per chunk, 13 chunks instead of 5), 0.6-0.9 CPU s more in all, ratios 0.61-0.70x
+  against 0.69-0.82x (peak RSS 710 against 880 MB). With seven row groups a chunk: 0.37-0.79x
+  against the same.
+* smaller chunks without typing ahead (two row groups; a first chunk of one row group,
+  then two or four): +0.3-1.8 CPU s; wall better in one interleaved pair (15.1 against
+  16.6 s), worse in a three-round A/B (medians 0.56x against 0.62x); a small first chunk
+  alone: 0.50-0.75x against 0.58-0.86x.
+* the INSERT on two DuckDB threads: +1-3 CPU s, peak RSS +160 MB (1,022-1,026 against
+  860-870 MB), 27-28 row groups instead of 25 after the case's close, a bigger file.
 """
 
 from __future__ import annotations
