@@ -107,3 +107,20 @@ def test_exact_answers_on_hand_built_columns() -> None:
 
 def teardown_function() -> None:
     arrow_text._BLOCK = 1 << 20
+
+
+def test_edge_space_of_columns_without_nulls_at_their_ends() -> None:
+    """Arrow's CSV reader gives columns without NULLs: their cells' bytes are read at the
+    offsets, empty cells at either end and in between included."""
+    assert not any_edge_space(pa.array(["", "", "12", "", "ab", ""]))
+    assert any_edge_space(pa.array(["", "", " 12", ""]))
+    assert any_edge_space(pa.array(["", "12 ", "", ""]))
+    assert any_edge_space(pa.array(["a", "", "\u00a0b"]))
+    assert any_edge_space(pa.array(["", "b\u00a0", ""]))
+    assert not any_edge_space(pa.array(["a b", "°C", "x\u00a0y", ""]))  # inside cells only
+    assert not any_edge_space(pa.array(["", "", ""]))
+    assert any_edge_space(pa.array(["x", " y", "z"]).slice(1, 1))
+    assert not any_edge_space(pa.array([" x", "y", "z "]).slice(1, 1))
+    assert any_empty(pa.array(["a", "", "b"]).slice(1, 2)) and not any_empty(
+        pa.array(["", "a", "b", ""]).slice(1, 2)
+    )

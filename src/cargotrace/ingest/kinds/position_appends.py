@@ -112,7 +112,9 @@ def set_apart(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
     if not _count(con, f"SELECT count(*) FROM {CHUNKS}"):
         _SEEN[_key(con, ctx.file_hash)] = _Seen()  # the file's first chunk
     con.execute(f"INSERT INTO {CHUNKS} VALUES (1)")
-    order = np.argsort(hashes, kind="stable")  # sorted once: looked up, then held
+    # sorted once: looked up, then held (the rows of equal hashes in any order: all of them
+    # are read back, `_earlier_rows_sql`); not a stable sort, 2.5x slower on 650,000 hashes
+    order = np.argsort(hashes)
     ordered = hashes[order]
     twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     stored = _stored_hashes(con, ordered, ctx.file_hash)
