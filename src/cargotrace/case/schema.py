@@ -15,12 +15,18 @@ from cargotrace.reference.mid import mid_flags_view_sql, mmsi_kind_sql, mmsi_mid
 SCHEMA_VERSION = 5
 
 # Every ingested row says where it came from: the file's content hash, its name, the sheet
-# of a workbook and the row (1-based, header excluded).
+# of a workbook and the row, as a spreadsheet numbers it (the header counts: a CSV's first
+# data row is 2; a GeoJSON feature's number; an NMEA log's line).
 PROVENANCE = (
     C("file_hash", "VARCHAR", "SHA-256 of the source file's bytes (its ledger row)"),
     C("source_file", "VARCHAR", "name of the source file"),
     C("sheet", "VARCHAR", "sheet of a workbook, else empty"),
-    C("source_row", "BIGINT", "row of the source file (1 = first data row)"),
+    C(
+        "source_row",
+        "BIGINT",
+        "row of the source file, as a spreadsheet numbers it (the "
+        "header counts: a CSV's first data row is 2); a GeoJSON feature's number, a log's line",
+    ),
 )
 _MMSI = C("mmsi", "BIGINT", "Maritime Mobile Service Identity (9 digits)")
 _IMO = C("imo", "VARCHAR", "IMO ship number (7 digits, check digit verified)")

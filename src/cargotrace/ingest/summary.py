@@ -11,6 +11,7 @@ from typing import Any
 from cargotrace.ingest.nmea.messages import DECODED_TYPES
 from cargotrace.ingest.outcome import hint as refusal_hint
 from cargotrace.ingest.types import IngestResult
+from cargotrace.settings import AnalysisSettings
 
 _STATION_WORDS = {
     "base_station": "base station",
@@ -64,6 +65,19 @@ def ingest_notes(result: IngestResult) -> list[str]:
     if _station_parts(detail) and not kept.get("stations"):
         notes.append(
             f"kept apart from vessel tracks (table ais_stations): {_station_parts(detail)} rows"
+        )
+    if (
+        result.kind == "facilities"
+        and result.rows_kept
+        and "category" not in detail.get("columns", {"category": ""})
+    ):
+        notes.append(
+            f"no category column: the {result.rows_kept:,} "
+            + ("facility kept is" if result.rows_kept == 1 else "facilities kept are")
+            + " of category 'unknown', and only facilities of the categories of interest ("
+            + ", ".join(AnalysisSettings().facility_categories)
+            + ' by default) make a site "near a facility"; name the column with --mapping '
+            'MAP.toml (columns.category = "<your header>") and ingest the file again with --replace'
         )
     invalid = (detail.get("cleaning") or {}).get("positions_mmsi_invalid", 0)
     if invalid:

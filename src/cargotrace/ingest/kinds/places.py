@@ -5,8 +5,10 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from cargotrace.errors import InputError
 from cargotrace.ingest import sqlexpr
-from cargotrace.ingest.readers.headers import Field
+from cargotrace.ingest.kinds.borders import BORDER_FIELDS
+from cargotrace.ingest.readers.headers import Field, normalize_header
 from cargotrace.ingest.types import ChunkContext, TabularKind
 from cargotrace.reference.checkdigits import normalize_esr
 from cargotrace.reference.country_names import country_code, country_codes
@@ -221,4 +223,31 @@ def _facilities_select(ctx: ChunkContext) -> str:
     """
 
 
-FACILITIES = TabularKind("facilities", "facilities", FACILITY_FIELDS, _facilities_select)
+def _facilities_prepare(con: duckdb.DuckDBPyConnection, ctx: ChunkContext) -> None:
+    """Refuse a country borders file given as facilities: Natural Earth's countries were
+    stored as 177 facilities (each country's representative point) of category "unknown",
+    or "sovereign country" from its TYPE column, and the case got no borders. A borders file
+    has a country code column of the `borders` kind and nothing but polygons; a file of
+    depots' outlines rarely has country codes, and a --mapping naming its name or category
+    column takes it as facilities all the same."""
+    if {"name", "category"} & set(ctx.mapping.columns):
+        return
+    codes = {key for f in BORDER_FIELDS if f.name in ("code2", "code3") for key in f.keys()}
+    if not any(normalize_header(h)[0] in codes for h in ctx.headers):
+        return
+    shapes, polygons = con.execute(
+        "SELECT count(geometry_wkt), count(*) FILTER (WHERE geometry_wkt LIKE '%POLYGON%') FROM src"
+    ).fetchone() or (0, 0)
+    if shapes and polygons == shapes:
+        raise InputError(
+            f"{polygons:,} polygons with country codes: this looks like a country borders file, "
+            f"not facilities. Ingest it as borders (`cargotrace ingest borders {ctx.file_name}`); "
+            "if these really are facilities, say which column holds their category (or name) "
+            'with --mapping MAP.toml (columns.category = "<your header>")',
+            file=ctx.file_name,
+        )
+
+
+FACILITIES = TabularKind(
+    "facilities", "facilities", FACILITY_FIELDS, _facilities_select, prepare=_facilities_prepare
+)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+from rapidfuzz import fuzz, process
+
 from cargotrace.errors import InputError
 
 UNIT_WORDS = {
@@ -116,7 +119,8 @@ def map_columns(
             )
             if found is None:
                 raise InputError(
-                    f"mapping names column {wanted!r} for {field.name!r}, but the header has {headers}",
+                    f"mapping names column {wanted!r} for {field.name!r}, but the file has no "
+                    f"such column; {header_hint(headers, {wanted: {normalize_header(wanted)[0]}})}",
                     file=file,
                     row=row,
                 )
@@ -142,8 +146,10 @@ def map_columns(
         and not (f.unless and all(u in mapping for u in f.unless))
     ]
     if missing:
+        by_name = {f.name: f for f in fields}
         raise InputError(
-            f"required column(s) {missing} not found in the header {headers}; "
+            f"required column(s) {missing} not found; "
+            f"{header_hint(headers, {m: by_name[m].keys() for m in missing})}; "
             + (
                 "the header looks mis-decoded: name the file's encoding in a mapping "
                 '(encoding = "cp866", "cp1251", "koi8-r", ...), then the columns if still needed'
@@ -157,6 +163,33 @@ def map_columns(
     used = set(mapping.values())
     unmapped = {headers[i]: i for i in range(len(headers)) if i not in used and headers[i]}
     return ColumnMap(mapping, units, unmapped)
+
+
+# A header of at most this many columns is listed whole in an error; a longer one (the World
+# Port Index has 107) by the few columns closest to each one missing.
+LISTED_HEADERS = 12
+CLOSEST_HEADERS = 3
+
+
+def header_hint(headers: list[str], wanted: dict[str, set[str]]) -> str:
+    """The file's header as an error shows it: whole when short, else, for each column wanted
+    (a field's name -> its normalised name and aliases), the `CLOSEST_HEADERS` columns most
+    like it (rapidfuzz's WRatio over the normalised headers) and how many others there are."""
+    if len(headers) <= LISTED_HEADERS:
+        return f"the header has {headers}"
+    normalized = [normalize_header(h)[0] for h in headers]
+    shown: set[int] = set()
+    parts = []
+    for name, keys in wanted.items():
+        scores = process.cdist(sorted(keys), normalized, scorer=fuzz.WRatio).max(axis=0)
+        closest = [int(i) for i in np.argsort(-scores, kind="stable")[:CLOSEST_HEADERS]]
+        shown.update(closest)
+        parts.append(f"closest to {name!r}: " + ", ".join(repr(headers[i]) for i in closest))
+    return (
+        f"of the file's {len(headers)} columns, "
+        + "; ".join(parts)
+        + f" (and {len(headers) - len(shown)} others)"
+    )
 
 
 _ODD_SYMBOLS = frozenset("\u00a4\u00a6\u00a9\u00ad\u00ae\u00b6\ufffd")  # ¤ ¦ © soft-hyphen ® ¶ �
