@@ -112,6 +112,11 @@ def begin_positions_file(con: duckdb.DuckDBPyConnection) -> None:
 # Hashes sorted at a time (64 MB): a 2 GB NMEA log stages 27 M rows, whose hashes sorted at
 # once (with their copies) took the ingest's peak from 1.3 GB to 2.3 GB
 HASHES_PER_PASS = 8_000_000
+# (Tried, Dec 2026, not taken: a big stage's copies found by `_sorted_copies` in shares of
+# at most 4 M rows, the key hash modulo 7, instead of DuckDB's window over the rows whose
+# hash repeats. On the 2 GB log, the two side by side at load 9: the passes peaked at
+# ~900 MiB against the window's 1,033, but took 472 s against 226 (nine scans of the stage
+# per share), and the ingest's peak moved to the stations and the append, 1,042-1,100 MiB.)
 # A stage of at most this many rows with a time has its copies found in NumPy
 # (`_sorted_copies`: each row's id, line and key hash, then one key column at a time, ~50
 # bytes a row at the most); a bigger one by its repeated hashes (`_repeated_hashes`) and
