@@ -458,8 +458,26 @@ def memory_limit() -> str:
     return wanted
 
 
+# DuckDB's allocator (jemalloc, on Linux) keeps the pages its statements free for a few
+# seconds before it hands them back, and purges them only as it allocates again, unless its
+# background threads do it (DuckDB's `allocator_background_threads`, off by default; duckdb
+# issues 8004 and 14087: one or two threads held far more than their share). The faster a
+# statement churns through its pool (a spilled stage's pages read back, sorted, freed), the
+# more it held: the slow suite's 2 GB NMEA log peaked at 1,571 MiB alone on a quiet machine
+# (DuckDB's exact pass over the duplicates, 1,537) and at 1,710-1,723 MiB in two CIs, but at
+# 1,017-1,092 MiB at load 6-10, where the same statements ran slower. With the background
+# threads, on the quiet machine right after: 1,163 MiB, and 106 s against 116 (Dec 2026,
+# issue 16).
+ALLOCATOR_SETTINGS: dict[str, str | bool | int | float | list[str]] = {
+    "allocator_background_threads": True
+}
+
+
 def _connect(db_path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": memory_limit()}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": memory_limit(),
+        **ALLOCATOR_SETTINGS,
+    }
     try:
         con = duckdb.connect(str(db_path), read_only=read_only, config=config)
         # DuckDB's own progress bar would print to stdout during long statements, through
